@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: Apache-2.0
+# station: a bed-of-nails test station orchestrator.  Plain make + pkg-config.
+#
+#   make            build bin/station and the simulators in bin/
+#   make test       install missing Debian packages, build, run every test
+#   make demo       run the factory flow on simulated fixtures -> demo/station.db
+#   make check      the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      performance figures
+#   make install    PREFIX=/usr/local DESTDIR=
+
+.DEFAULT_GOAL := all
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= gcc
+BUILD   ?= build
+BINDIR  ?= bin
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+PKGS    := libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson
+MBEDTLS := -lmbedtls -lmbedx509 -lmbedcrypto
+
+# Debian packages this tree needs to build, test and demo.
+DEBS := build-essential pkg-config libserialport-dev libftdi1-dev libsqlite3-dev \
+	libcurl4-openssl-dev libmbedtls-dev libyaml-dev libjansson-dev libcmocka-dev \
+	sqlite3 stm32flash clang libclang-rt-14-dev
+
+WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+SAN     ?=
+ifeq ($(SAN),1)
+CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
+	     -DST_VERSION='"$(VERSION)"'
+LIBS       = $(PKG_LIBS) $(MBEDTLS) -lpthread -lm
+
+# --- the station's parts, one archive each, linked in layer order ----------
+# A part may only call parts to its right: station -> db se fixtures common.
+# Linking each unit test against its own part and those below enforces it.
+PARTS      := station db se fixtures common
+part_src    = $(if $(filter station,$(1)),$(filter-out station/main.c,$(wildcard station/*.c)),$(wildcard $(1)/*.c))
+part_lib    = $(BUILD)/lib$(1).a
+DB_EXTRA   := $(BUILD)/gen/schema_sql.o
+$(foreach p,$(PARTS),$(eval $(call part_lib,$(p)): $(patsubst %.c,$(BUILD)/%.o,$(call part_src,$(p))) $(if $(filter db,$(p)),$(DB_EXTRA))))
+LIBST    := $(foreach p,$(PARTS),$(call part_lib,$(p)))
+# the libraries a unit test named test_<part>_*.c links against
+part_deps = $(call part_lib,$(1)) $(if $(filter station,$(1)),$(foreach p,db se fixtures,$(call part_lib,$(p)))) $(call part_lib,common)
+
+# --- the simulators: never link the station's code -------------------------
+TOOL_DIRS := $(filter-out common,$(notdir $(wildcard tools/*/)))
+TOOL_COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))
+TOOL_BINS := $(addprefix $(BINDIR)/,$(TOOL_DIRS))
+
+# --- tests ----------------------------------------------------------------
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps test test-run demo check bench install clean fuzz
+all: $(BINDIR)/station $(TOOL_BINS) $(UNIT_BINS)
+
+deps:
+	@missing=""; for p in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "make deps: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+	  echo "make deps: missing Debian packages. Run as root:"; \
+	  echo "  apt-get install -y --no-install-recommends$$missing"; exit 1; \
+	fi
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# db/schema.sql is compiled in, so the binary never runs without its schema.
+$(BUILD)/gen/schema_sql.c: db/schema.sql
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from db/schema.sql */'; echo 'const char db_schema_sql[] ='; \
+	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+$(BUILD)/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBST):
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BINDIR)/station: $(BUILD)/station/main.o $(LIBST)
+	@mkdir -p $(BINDIR)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+.SECONDEXPANSION:
+$(TOOL_BINS): $(BINDIR)/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard tools/%/*.c)) $(TOOL_COMMON_OBJ)
+	@mkdir -p $(BINDIR)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lutil
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $$(call part_deps,$$(firstword $$(subst _, ,$$*)))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+test: deps
+	$(MAKE) all
+	$(MAKE) test-run
+
+test-run:
+	BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run
+
+check: deps
+	$(MAKE) SAN=1 BUILD=build/san BINDIR=build/san/bin all
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  BUILD=build/san BINDIR=build/san/bin tests/run
+
+demo: deps
+	$(MAKE) all
+	tools/demo.sh
+
+bench: deps
+	$(MAKE) all
+	bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/station/sequences \
+	  $(DESTDIR)$(PREFIX)/share/station/db
+	install -m 755 $(BINDIR)/station $(DESTDIR)$(PREFIX)/bin/station
+	install -m 644 sequences/*.yaml $(DESTDIR)$(PREFIX)/share/station/sequences/
+	install -m 644 db/*.sql $(DESTDIR)$(PREFIX)/share/station/db/
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

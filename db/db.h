@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The production log.  One connection shared by every fixture thread
+ * (calls are serialised inside); WAL so that a reader never blocks the
+ * line; prepared statements only.  A step's results (outcome, measurements,
+ * images, identity, CMS registration) are committed in one transaction when
+ * the step ends, so a kill -9 loses at most the step in flight.
+ */
+#ifndef ST_DB_DB_H
+#define ST_DB_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+
+struct db;
+
+struct db_opts {
+	bool sync_full;	/* PRAGMA synchronous=FULL (power-loss safe); default NORMAL */
+	bool readonly;
+};
+
+#define DB_ID_LEN 33 /* 32 hex chars + NUL: run ids unique across stations */
+
+int db_open(struct db **out, const char *path, const struct db_opts *o, struct st_error *e);
+void db_close(struct db *db);
+
+/* Mark runs left unfinished by a crash as aborted (reason names the last
+ * completed step). *n receives how many (may be NULL). */
+int db_recover(struct db *db, int *n, struct st_error *e);
+/* PRAGMA integrity_check; ST_OK when "ok", message otherwise. */
+int db_check(struct db *db, struct st_error *e);
+
+enum db_outcome {
+	DB_PASS = 0, DB_FAIL, DB_ERROR, DB_SKIPPED, DB_ABORTED, DB_RUNNING
+};
+const char *db_outcome_name(enum db_outcome o);
+
+struct db_run_info {
+	const char *unit_serial;
+	const char *station;
+	const char *fixture;
+	const char *operator_name;
+	const char *sequence_name;
+	const char *sequence_version;
+	const char *sequence_sha256;	/* hex */
+	const char *software_version;
+};
+
+int db_run_begin(struct db *db, const struct db_run_info *ri, char run_id[DB_ID_LEN],
+		 struct st_error *e);
+/* Fill in the unit serial once it is known (scanned / read from the board). */
+int db_run_set_serial(struct db *db, const char *run_id, const char *serial, struct st_error *e);
+/* Record the SHA-256 of a file the run's sequence was built from (includes, limits). */
+int db_run_file(struct db *db, const char *run_id, const char *path, const char *sha256,
+		struct st_error *e);
+int db_run_end(struct db *db, const char *run_id, enum db_outcome o, const char *reason,
+	       struct st_error *e);
+
+struct db_measurement {
+	const char *name;
+	double value;		/* NAN when the measurement is a string */
+	const char *text;	/* string measurements (expected-string checks), else NULL */
+	const char *unit;
+	double low, high;	/* NAN when absent */
+	const char *expect;	/* expected string, else NULL */
+	enum db_outcome outcome;
+};
+
+struct db_image {
+	const char *path;
+	const char *sha256;	/* of the file */
+	const char *format;	/* "raw", "ihex", "elf", "exec" */
+	uint32_t address;
+	uint64_t size;		/* bytes actually written */
+	const char *chip_id;	/* e.g. "0x0414", may be NULL */
+};
+
+struct db_identity {
+	const char *chip_serial;
+	const char *cert_serial;	/* hex */
+	const char *subject;
+	const char *issuer;
+	const char *not_before;		/* "YYYY-MM-DD HH:MM:SS" UTC */
+	const char *not_after;
+	const char *fingerprint;	/* SHA-256 of the DER leaf, hex */
+	const char *spki_sha256;	/* SHA-256 of SubjectPublicKeyInfo DER, hex */
+	const char *subject_serial;	/* 802.1AR serialNumber */
+	const char *masa_url;
+	const char *nonce;		/* proof of possession: hex */
+	const char *signature;		/* hex DER */
+	const char *dpp_uri;
+	const char *pem_chain;
+};
+
+struct db_cms {
+	const char *status;	/* "registered", "already-registered", "failed" */
+	const char *cms_id;
+	int attempts;
+	int http_status;
+};
+
+struct db_kv {			/* captured values, exec output, ... */
+	const char *key;
+	const char *value;
+};
+
+struct db_step {
+	int index;		/* position in the run, 0-based */
+	const char *name;
+	const char *kind;
+	const char *phase;	/* "setup", "steps", "teardown" */
+	enum db_outcome outcome;
+	const char *reason;	/* NULL on pass */
+	int64_t started_us;	/* unix epoch microseconds */
+	int64_t ended_us;
+	int attempts;
+	const struct db_measurement *meas;
+	int n_meas;
+	const struct db_image *image;		/* may be NULL */
+	const struct db_identity *identity;	/* may be NULL */
+	const struct db_cms *cms;		/* may be NULL */
+	const struct db_kv *kv;
+	int n_kv;
+};
+
+/* One transaction: the step row and everything attached to it. */
+int db_step_log(struct db *db, const char *run_id, const struct db_step *s, struct st_error *e);
+
+/* Clone detection: is this fingerprint or SPKI hash already logged for a
+ * unit other than unit_serial?  On a hit, other_unit receives that unit. */
+int db_identity_seen(struct db *db, const char *fingerprint, const char *spki_sha256,
+		     const char *unit_serial, char *other_unit, size_t cap,
+		     struct st_error *e);
+
+/* Operator events (start, stop, prompt answers, signal). */
+int db_event(struct db *db, const char *run_id, const char *fixture, const char *what,
+	     const char *detail, struct st_error *e);
+
+/* For tools and tests: the underlying sqlite3 handle (read queries). */
+struct sqlite3 *db_handle(struct db *db);
+
+#endif

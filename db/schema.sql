@@ -1,0 +1,2 @@
+-- placeholder, replaced by the db part
+PRAGMA user_version = 0;
