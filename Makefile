@@ -11,7 +11,9 @@
 .DEFAULT_GOAL := all
 PREFIX  ?= /usr/local
 DESTDIR ?=
-CC      ?= gcc
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
 BUILD   ?= build
 BINDIR  ?= bin
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+
+#include "commands.h"
+
+int cmd_cert(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "station cert: not implemented yet\n");
+	return EXIT_STATION;
+}
