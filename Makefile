@@ -52,7 +52,7 @@ LIBST    := $(foreach p,$(PARTS),$(call part_lib,$(p)))
 part_deps = $(call part_lib,$(1)) $(if $(filter station,$(1)),$(foreach p,db se fixtures,$(call part_lib,$(p)))) $(call part_lib,common)
 
 # --- the simulators: never link the station's code -------------------------
-TOOL_DIRS := $(filter-out common,$(notdir $(wildcard tools/*/)))
+TOOL_DIRS := $(filter-out common,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/*.c))))))
 TOOL_COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))
 TOOL_BINS := $(addprefix $(BINDIR)/,$(TOOL_DIRS))
 

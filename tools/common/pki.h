@@ -20,6 +20,10 @@ struct pki_key; /* wraps mbedtls_pk_context */
 /* Generate a P-256 key. Deterministic when seed != NULL (tests), else random. */
 struct pki_key *pki_key_generate(const char *seed);
 struct pki_key *pki_key_load(const char *pem_path);
+
+enum pki_curve { PKI_P256 = 0, PKI_P384 };
+/* As pki_key_generate, on another curve (test identities with a wrong key type). */
+struct pki_key *pki_key_generate_curve(enum pki_curve curve, const char *seed);
 int pki_key_save(const struct pki_key *k, const char *pem_path);
 void pki_key_free(struct pki_key *k);
 
@@ -43,5 +47,8 @@ int pki_issue(const struct pki_cert_req *r, const struct pki_key *subject_key,
 
 /* Read a whole text file (bounded); caller frees. NULL on error. */
 char *pki_read_file(const char *path, size_t max);
+
+/* Write a file atomically (temp file + rename) with the given mode. 0 or -1. */
+int pki_write_file(const char *path, const void *data, size_t len, int mode);
 
 #endif
