@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The run engine.  A run is setup, steps, teardown; teardown always runs and
+ * the fixture is put in its safe state afterwards, whatever happened.  Every
+ * step (and every attempt of a retried one) is logged when it ends, before
+ * the engine moves on: a crash loses at most the step in flight.
+ */
+#define LOG_PREFIX "engine"
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/log.h"
+#include "engine.h"
+#include "steps.h"
+
+int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int rc_remaining_ms(const struct run_ctx *rc)
+{
+	int64_t left = rc->deadline_us - now_us();
+
+	if (left <= 0)
+		return 0;
+	return left / 1000 > 0 ? (int)(left / 1000) : 1;
+}
+
+bool rc_stopped(const struct run_ctx *rc)
+{
+	return rc->stop && *rc->stop;
+}
+
+const char *sr_str(struct step_result *r, const char *s)
+{
+	char *d;
+
+	if (!s || r->n_owned >= (int)(sizeof(r->owned) / sizeof(r->owned[0])))
+		return s ? "" : NULL;
+	d = strdup(s);
+	if (!d)
+		return "";
+	r->owned[r->n_owned++] = d;
+	return d;
+}
+
+void sr_kv(struct step_result *r, const char *key, const char *value)
+{
+	if (r->n_kv >= SR_MAX_KV)
+		return;
+	r->kv[r->n_kv].key = sr_str(r, key);
+	r->kv[r->n_kv].value = sr_str(r, value);
+	r->n_kv++;
+}
+
+enum db_outcome sr_set(struct step_result *r, enum db_outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->outcome = o;
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+	return o;
+}
+
+void sr_reset(struct step_result *r)
+{
+	for (int i = 0; i < r->n_owned; i++)
+		free(r->owned[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+char *rc_expand(struct run_ctx *rc, struct step_result *r, const char *s)
+{
+	struct st_error e = { 0 };
+	char *out = NULL;
+
+	if (!s)
+		return NULL;
+	if (vars_expand(&rc->vars, s, &out, &e) < 0) {
+		sr_set(r, DB_ERROR, "%s", e.msg);
+		return NULL;
+	}
+	return out;
+}
+
+int rc_link(struct run_ctx *rc, struct link **out, struct st_error *e)
+{
+	int ret;
+
+	if (!rc->link) {
+		ret = link_open(&rc->link, rc->fxdef->port, &rc->fxdef->link, e);
+		if (ret < 0)
+			return ret;
+	}
+	*out = rc->link;
+	return ST_OK;
+}
+
+/* `when`: "${a}" (true unless empty, 0, false, no), "${a} == b", "${a} != b". */
+static int eval_when(struct run_ctx *rc, const char *cond, bool *yes, struct st_error *e)
+{
+	char *x = NULL;
+	const char *op;
+	int ret = vars_expand(&rc->vars, cond, &x, e);
+
+	if (ret < 0)
+		return ret;
+	op = strstr(x, "==");
+	if (!op)
+		op = strstr(x, "!=");
+	if (op) {
+		char *l = strndup(x, (size_t)(op - x)), *rhs = strdup(op + 2);
+		char *a = l, *b = rhs;
+
+		while (*a == ' ')
+			a++;
+		while (*b == ' ')
+			b++;
+		for (char *p = a + strlen(a); p > a && p[-1] == ' '; *--p = '\0')
+			;
+		for (char *p = b + strlen(b); p > b && p[-1] == ' '; *--p = '\0')
+			;
+		*yes = (strcmp(a, b) == 0) == (op[0] == '=');
+		free(l);
+		free(rhs);
+	} else {
+		*yes = x[0] && strcmp(x, "0") && strcmp(x, "false") && strcmp(x, "no");
+	}
+	free(x);
+	return ST_OK;
+}
+
+static void log_step(struct run_ctx *rc, const struct step *st, struct step_result *r,
+		     int64_t t0, int64_t t1, int attempts)
+{
+	struct st_error e = { 0 };
+	struct db_step s = {
+		.index = rc->step_index++,
+		.name = st->name,
+		.kind = st->kind ? st->kind->name : "?",
+		.phase = rc->phase,
+		.outcome = r->outcome,
+		.reason = r->outcome == DB_PASS ? NULL : r->reason,
+		.started_us = t0,
+		.ended_us = t1,
+		.attempts = attempts,
+		.meas = r->meas,
+		.n_meas = r->n_meas,
+		.image = r->has_image ? &r->image : NULL,
+		.identity = r->has_identity ? &r->identity : NULL,
+		.cms = r->has_cms ? &r->cms : NULL,
+		.kv = r->kv,
+		.n_kv = r->n_kv,
+	};
+
+	if (rc->dry_run || !rc->db)
+		return;
+	if (db_step_log(rc->db, rc->run_id, &s, &e) < 0) {
+		/* The log is the product here: a step we cannot record fails. */
+		log_err("%s", e.msg);
+		if (r->outcome == DB_PASS)
+			sr_set(r, DB_ERROR, "cannot log the result: %s", e.msg);
+	}
+}
+
+static enum db_outcome run_list(struct run_ctx *rc, const struct step_list *sl, bool *stop_flow);
+
+static void run_attempt(struct run_ctx *rc, struct step *st, struct step_result *r)
+{
+	int64_t parent = rc->deadline_us;
+	int64_t mine = now_us() + (int64_t)(st->timeout_s * 1e6);
+
+	rc->deadline_us = parent && parent < mine ? parent : mine;
+	r->outcome = DB_PASS;
+	if (st->kind->run == NULL) {
+		/* groups: the children are logged one by one */
+		bool stop_flow = false;
+		enum db_outcome o = run_list(rc, &st->children, &stop_flow);
+
+		if (o != DB_PASS)
+			sr_set(r, o, "%s", rc->fail_reason);
+	} else {
+		st->kind->run(st, rc, r);
+	}
+	if (r->outcome != DB_PASS && r->outcome != DB_SKIPPED && rc->deadline_us &&
+	    now_us() >= rc->deadline_us && !strstr(r->reason, "timed out")) {
+		char why[ST_ERRMSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", r->reason);
+		sr_set(r, r->outcome, "timed out after %.3gs: %s", st->timeout_s, why);
+	}
+	rc->deadline_us = parent;
+}
+
+static void sleep_s(struct run_ctx *rc, double s)
+{
+	int64_t end = now_us() + (int64_t)(s * 1e6);
+
+	while (!rc_stopped(rc) && now_us() < end) {
+		int64_t left = end - now_us();
+		struct timespec ts = { 0, (left > 50000 ? 50000 : left) * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+void rc_sleep(struct run_ctx *rc, double seconds)
+{
+	sleep_s(rc, seconds);
+}
+
+static enum db_outcome run_step(struct run_ctx *rc, struct step *st, bool *stop_flow)
+{
+	struct step_result r = { 0 };
+	enum db_outcome o;
+	int64_t t0 = wall_us(), m0 = now_us();
+	int attempt = 0;
+	char saved_step[sizeof(rc->failed_step)], saved_reason[sizeof(rc->fail_reason)];
+
+	/* A group that fails and then passes on retry leaves no verdict behind. */
+	memcpy(saved_step, rc->failed_step, sizeof(saved_step));
+	memcpy(saved_reason, rc->fail_reason, sizeof(saved_reason));
+
+	if (rc->ev && rc->ev->step_start)
+		rc->ev->step_start(rc->ev->ctx, rc->fxdef->name, rc->step_index, st->name);
+	if (st->when) {
+		struct st_error e = { 0 };
+		bool yes = false;
+
+		if (eval_when(rc, st->when, &yes, &e) < 0)
+			sr_set(&r, DB_ERROR, "when '%s': %s", st->when, e.msg);
+		else if (!yes)
+			sr_set(&r, DB_SKIPPED, "skipped: when '%s' is false", st->when);
+	}
+	while (r.outcome == DB_PASS) {
+		attempt++;
+		run_attempt(rc, st, &r);
+		if (r.outcome == DB_PASS || attempt > st->retries || rc_stopped(rc))
+			break;
+		log_info("%s: '%s' attempt %d failed (%s), retrying", rc->fxdef->name, st->name,
+			 attempt, r.reason);
+		if (st->kind->run) /* a group logs its own children; a step logs each try */
+			log_step(rc, st, &r, t0, wall_us(), attempt);
+		sleep_s(rc, st->retry_delay_s);
+		sr_reset(&r);
+		t0 = wall_us();
+	}
+	if (r.outcome == DB_PASS || r.outcome == DB_SKIPPED) {
+		memcpy(rc->failed_step, saved_step, sizeof(saved_step));
+		memcpy(rc->fail_reason, saved_reason, sizeof(saved_reason));
+	}
+	if (st->id) {
+		char name[VARS_NAME_MAX];
+
+		snprintf(name, sizeof(name), "%s.outcome", st->id);
+		vars_set(&rc->vars, name, db_outcome_name(r.outcome));
+	}
+	log_step(rc, st, &r, t0, wall_us(), attempt ? attempt : 1);
+	if (rc->ev && rc->ev->step_end)
+		rc->ev->step_end(rc->ev->ctx, rc->fxdef->name, st->name, &r, now_us() - m0);
+	o = r.outcome;
+	if (o == DB_FAIL || o == DB_ERROR || o == DB_ABORTED) {
+		if (!rc->failed_step[0]) {
+			snprintf(rc->failed_step, sizeof(rc->failed_step), "%s", st->name);
+			snprintf(rc->fail_reason, sizeof(rc->fail_reason), "%s", r.reason);
+		}
+		if (st->on_fail != ONFAIL_CONTINUE)
+			*stop_flow = true;
+	}
+	sr_reset(&r);
+	return o;
+}
+
+static enum db_outcome worse(enum db_outcome a, enum db_outcome b)
+{
+	static const int rank[] = { [DB_PASS] = 0, [DB_SKIPPED] = 0, [DB_FAIL] = 2,
+				    [DB_ERROR] = 3, [DB_ABORTED] = 4, [DB_RUNNING] = 1 };
+
+	return rank[b] > rank[a] ? b : a;
+}
+
+static enum db_outcome run_list(struct run_ctx *rc, const struct step_list *sl, bool *stop_flow)
+{
+	enum db_outcome o = DB_PASS;
+	bool teardown = !strcmp(rc->phase, "teardown");
+
+	for (int i = 0; i < sl->n && !*stop_flow; i++) {
+		if (rc_stopped(rc) && !teardown) {
+			snprintf(rc->failed_step, sizeof(rc->failed_step), "%s", sl->v[i]->name);
+			snprintf(rc->fail_reason, sizeof(rc->fail_reason),
+				 "stopped by the operator (signal) before '%s'", sl->v[i]->name);
+			*stop_flow = true;
+			return DB_ABORTED;
+		}
+		o = worse(o, run_step(rc, sl->v[i], stop_flow));
+		if (teardown)
+			*stop_flow = false; /* teardown runs every step */
+	}
+	return o;
+}
+
+static void set_run_vars(struct run_ctx *rc)
+{
+	char buf[64];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	for (int i = 0; i < rc->seq->n_vars; i++)
+		if (!vars_get(&rc->vars, rc->seq->vars[i].name)) {
+			struct st_error e = { 0 };
+			char *v = NULL;
+
+			/* sequence defaults may refer to config variables */
+			if (vars_expand(&rc->vars, rc->seq->vars[i].value, &v, &e) == 0) {
+				vars_set(&rc->vars, rc->seq->vars[i].name, v);
+				free(v);
+			} else {
+				vars_set(&rc->vars, rc->seq->vars[i].name, rc->seq->vars[i].value);
+			}
+		}
+	vars_set(&rc->vars, "fixture", rc->fxdef->name);
+	vars_set(&rc->vars, "port", rc->fxdef->port);
+	vars_set(&rc->vars, "sequence", rc->seq->name);
+	vars_set(&rc->vars, "run_id", rc->run_id);
+	strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+	vars_set(&rc->vars, "date", buf);
+	strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
+	vars_set(&rc->vars, "time", buf);
+	if (!vars_get(&rc->vars, "serial"))
+		vars_set(&rc->vars, "serial", "");
+	if (!vars_get(&rc->vars, "operator"))
+		vars_set(&rc->vars, "operator", "");
+	if (!vars_get(&rc->vars, "station"))
+		vars_set(&rc->vars, "station", rc->cfg && rc->cfg->station ? rc->cfg->station : "station");
+}
+
+enum db_outcome engine_run(struct run_ctx *rc)
+{
+	struct st_error e = { 0 };
+	enum db_outcome o = DB_PASS;
+	bool stop_flow = false;
+	const char *serial;
+
+	rc->failed_step[0] = rc->fail_reason[0] = '\0';
+	set_run_vars(rc);
+	serial = vars_get(&rc->vars, "serial");
+	if (rc->db) {
+		struct db_run_info ri = {
+			.unit_serial = serial && *serial ? serial : NULL,
+			.station = vars_get(&rc->vars, "station"),
+			.fixture = rc->fxdef->name,
+			.operator_name = vars_get(&rc->vars, "operator"),
+			.sequence_name = rc->seq->name,
+			.sequence_version = rc->seq->version,
+			.sequence_sha256 = rc->seq->sha256,
+			.software_version = ST_VERSION,
+		};
+
+		if (db_run_begin(rc->db, &ri, rc->run_id, &e) < 0) {
+			snprintf(rc->failed_step, sizeof(rc->failed_step), "start");
+			snprintf(rc->fail_reason, sizeof(rc->fail_reason), "%s", e.msg);
+			fixture_shutdown(rc->fx);
+			return DB_ERROR;
+		}
+		vars_set(&rc->vars, "run_id", rc->run_id);
+		for (int i = 0; i < rc->seq->n_files; i++)
+			db_run_file(rc->db, rc->run_id, rc->seq->files[i].path,
+				    rc->seq->files[i].sha256, NULL);
+	}
+	if (rc->ev && rc->ev->run_start)
+		rc->ev->run_start(rc->ev->ctx, rc->fxdef->name, rc->run_id, serial);
+
+	rc->phase = "setup";
+	o = worse(o, run_list(rc, &rc->seq->setup, &stop_flow));
+	rc->phase = "steps";
+	if (!stop_flow)
+		o = worse(o, run_list(rc, &rc->seq->steps, &stop_flow));
+	else if (!rc->fail_reason[0])
+		snprintf(rc->fail_reason, sizeof(rc->fail_reason), "setup failed");
+	rc->phase = "teardown";
+	stop_flow = false;
+	{
+		/* teardown's own failures are logged but do not mask the first */
+		enum db_outcome t = run_list(rc, &rc->seq->teardown, &stop_flow);
+
+		o = worse(o, t == DB_ABORTED ? DB_ERROR : t);
+	}
+	fixture_shutdown(rc->fx);
+	if (rc_stopped(rc))
+		o = DB_ABORTED;
+	if (rc->link) {
+		link_close(rc->link);
+		rc->link = NULL;
+	}
+	serial = vars_get(&rc->vars, "serial");
+	if (rc->db) {
+		if (serial && *serial)
+			db_run_set_serial(rc->db, rc->run_id, serial, NULL);
+		if (db_run_end(rc->db, rc->run_id, o, o == DB_PASS ? NULL : rc->fail_reason, &e) < 0)
+			log_err("%s", e.msg);
+	}
+	if (rc->ev && rc->ev->run_end)
+		rc->ev->run_end(rc->ev->ctx, rc->fxdef->name, serial, o, rc->failed_step,
+				rc->fail_reason);
+	return o;
+}
+
+static void plan_list(struct run_ctx *rc, const struct step_list *sl, FILE *out, int depth)
+{
+	for (int i = 0; i < sl->n; i++) {
+		const struct step *st = sl->v[i];
+
+		fprintf(out, "%*s- %s [%s]", depth * 2, "", st->name, st->kind->name);
+		if (st->retries)
+			fprintf(out, " retries=%d", st->retries);
+		if (st->on_fail != ONFAIL_ABORT)
+			fprintf(out, " on_fail=%s", st->on_fail == ONFAIL_CONTINUE ? "continue" : "teardown");
+		if (st->when)
+			fprintf(out, " when=\"%s\"", st->when);
+		fprintf(out, " timeout=%gs\n", st->timeout_s);
+		if (st->kind->plan)
+			st->kind->plan(st, rc, out);
+		plan_list(rc, &st->children, out, depth + 1);
+	}
+}
+
+void engine_plan(struct run_ctx *rc, FILE *out)
+{
+	set_run_vars(rc);
+	fprintf(out, "sequence %s %s (sha256 %s)\n", rc->seq->name, rc->seq->version,
+		rc->seq->sha256);
+	for (int i = 0; i < rc->seq->n_files; i++)
+		fprintf(out, "  file %s (sha256 %s)\n", rc->seq->files[i].path,
+			rc->seq->files[i].sha256);
+	fprintf(out, "fixture %s (port %s)\n", rc->fxdef->name, rc->fxdef->port);
+	fprintf(out, "setup:\n");
+	plan_list(rc, &rc->seq->setup, out, 1);
+	fprintf(out, "steps:\n");
+	plan_list(rc, &rc->seq->steps, out, 1);
+	fprintf(out, "teardown:\n");
+	plan_list(rc, &rc->seq->teardown, out, 1);
+}

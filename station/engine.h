@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The run engine: setup, steps, teardown (teardown always runs), per-step
+ * timeout, retries (of a step or a whole group), on_fail and when.  Each
+ * step's result is logged before the engine moves on.
+ */
+#ifndef ST_STATION_ENGINE_H
+#define ST_STATION_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../db/db.h"
+#include "../fixtures/fixture.h"
+#include "../fixtures/link.h"
+#include "../se/se.h"
+#include "config.h"
+#include "sequence.h"
+#include "vars.h"
+
+#define SR_MAX_MEAS 16
+#define SR_MAX_KV 32
+
+/* What one step produced. Strings are owned by the result (sr_* helpers). */
+struct step_result {
+	enum db_outcome outcome;
+	char reason[ST_ERRMSG_MAX];
+	struct db_measurement meas[SR_MAX_MEAS];
+	int n_meas;
+	struct db_kv kv[SR_MAX_KV];
+	int n_kv;
+	struct db_image image;
+	bool has_image;
+	struct db_identity identity;
+	bool has_identity;
+	struct db_cms cms;
+	bool has_cms;
+	char *owned[4 * SR_MAX_MEAS + 2 * SR_MAX_KV + 32];
+	int n_owned;
+};
+
+/* Copy s into the result's lifetime. */
+const char *sr_str(struct step_result *r, const char *s);
+void sr_kv(struct step_result *r, const char *key, const char *value);
+/* Set outcome and reason (printf). Returns the outcome for chaining. */
+enum db_outcome sr_set(struct step_result *r, enum db_outcome o, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void sr_reset(struct step_result *r);
+
+/* Operator-facing events (display.c implements them). */
+struct run_events {
+	void (*run_start)(void *ctx, const char *fixture, const char *run_id, const char *serial);
+	void (*step_start)(void *ctx, const char *fixture, int index, const char *name);
+	void (*step_end)(void *ctx, const char *fixture, const char *name,
+			 const struct step_result *r, int64_t us);
+	void (*progress)(void *ctx, const char *fixture, uint64_t done, uint64_t total);
+	void (*run_end)(void *ctx, const char *fixture, const char *serial, enum db_outcome o,
+			const char *failed_step, const char *reason);
+	void *ctx;
+};
+
+struct run_ctx {
+	const struct sequence *seq;
+	const struct station_config *cfg;
+	const struct fixture_def *fxdef;
+	struct fixture *fx;
+	struct link *link;		/* the console, opened on first use */
+	struct db *db;
+	char run_id[DB_ID_LEN];
+	struct vars vars;
+	struct se_identity ident;	/* the last identity read */
+	bool have_ident;
+	const struct run_events *ev;
+	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
+	bool dry_run;
+	int64_t deadline_us;		/* the running step's deadline (monotonic) */
+	int step_index;
+	const char *phase;
+	/* for the verdict */
+	char failed_step[128];
+	char fail_reason[ST_ERRMSG_MAX];
+	FILE *answers;			/* operator input (prompts); NULL: none */
+};
+
+int64_t now_us(void);		/* CLOCK_MONOTONIC */
+int64_t wall_us(void);		/* CLOCK_REALTIME */
+/* Milliseconds left before the running step's deadline (>= 1 while time
+ * remains, 0 when it has passed): every blocking call of a step uses it. */
+int rc_remaining_ms(const struct run_ctx *rc);
+bool rc_stopped(const struct run_ctx *rc);
+/* Expand ${...} in s; on error sets r to error with the reason. */
+char *rc_expand(struct run_ctx *rc, struct step_result *r, const char *s);
+/* The console link, opened on first use with the fixture's settings. */
+int rc_link(struct run_ctx *rc, struct link **out, struct st_error *e);
+
+/* Run the whole sequence once on rc->fx. Returns the run's outcome. */
+enum db_outcome engine_run(struct run_ctx *rc);
+/* --dry-run: print the expanded plan. */
+void engine_plan(struct run_ctx *rc, FILE *out);
+
+#endif

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Validation helpers shared by the loader and the step kinds.  Problems are
+ * collected, never fatal on the first: an author fixes a file in one pass.
+ */
+#include <math.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lint.h"
+#include "vars.h"
+
+void lint_err(struct lint *l, const struct ynode *at, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	l->n_errors++;
+	if (l->n_errors > 200)
+		return; /* a binary file fed as YAML: enough said */
+	n = snprintf(NULL, 0, "%s:%d:%d: %s\n", at ? at->file : "?", at ? at->line : 0,
+		     at ? at->col : 0, msg);
+	if (l->len + (size_t)n + 1 > l->cap) {
+		size_t cap = (l->cap + (size_t)n + 1) * 2;
+		char *p = realloc(l->errors, cap);
+
+		if (!p)
+			return;
+		l->errors = p;
+		l->cap = cap;
+	}
+	snprintf(l->errors + l->len, l->cap - l->len, "%s:%d:%d: %s\n", at ? at->file : "?",
+		 at ? at->line : 0, at ? at->col : 0, msg);
+	l->len += (size_t)n;
+}
+
+static const char *suggest(const char *key, const char *const *allowed)
+{
+	/* A near miss (one edit, or a prefix) is worth naming as a hint. */
+	for (int i = 0; allowed[i]; i++) {
+		size_t a = strlen(key), b = strlen(allowed[i]);
+		size_t diff = 0;
+
+		if (a == b) {
+			for (size_t j = 0; j < a; j++)
+				diff += key[j] != allowed[i][j];
+			if (diff <= 1)
+				return allowed[i];
+		}
+		if ((a + 1 == b || b + 1 == a) &&
+		    (!strncmp(key, allowed[i], a < b ? a : b) ||
+		     !strcmp(key + (a > b), allowed[i] + (b > a))))
+			return allowed[i];
+	}
+	return NULL;
+}
+
+void lint_keys(struct lint *l, const struct ynode *map, const char *const *allowed,
+	       const char *what)
+{
+	char list[512];
+	size_t len = 0;
+
+	if (!map || map->type != YN_MAP)
+		return;
+	list[0] = '\0';
+	for (int i = 0; allowed[i]; i++)
+		len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
+					"%s%s", i ? ", " : "", allowed[i]);
+	for (int i = 0; i < map->n; i++) {
+		const char *k = map->keys[i]->str;
+		bool ok = false;
+
+		for (int j = 0; allowed[j] && !ok; j++)
+			ok = !strcmp(k, allowed[j]);
+		if (ok)
+			continue;
+		const char *s = suggest(k, allowed);
+		if (s)
+			lint_err(l, map->keys[i], "unknown key '%s' in %s (did you mean '%s'?)", k,
+				 what, s);
+		else
+			lint_err(l, map->keys[i], "unknown key '%s' in %s (allowed: %s)", k, what,
+				 list);
+	}
+}
+
+bool lint_str(struct lint *l, const struct ynode *map, const char *key, bool required,
+	      char **out)
+{
+	const struct ynode *n = ynode_get(map, key);
+
+	if (!n) {
+		if (required)
+			lint_err(l, map, "missing '%s'", key);
+		return !required;
+	}
+	if (n->type != YN_SCALAR) {
+		lint_err(l, n, "'%s' must be a text value, not %s", key, ynode_type_name(n));
+		return false;
+	}
+	if (out) {
+		free(*out);
+		*out = strdup(n->str);
+	}
+	return true;
+}
+
+bool lint_num(struct lint *l, const struct ynode *map, const char *key, bool required,
+	      double *out)
+{
+	const struct ynode *n = ynode_get(map, key);
+	char *end;
+	double v;
+
+	if (!n) {
+		if (required)
+			lint_err(l, map, "missing '%s'", key);
+		return !required;
+	}
+	if (n->type != YN_SCALAR || !n->plain) {
+		lint_err(l, n, "'%s' must be a number, not %s", key,
+			 n->type == YN_SCALAR ? "quoted text" : ynode_type_name(n));
+		return false;
+	}
+	v = strtod(n->str, &end);
+	if (end == n->str || *end || !isfinite(v)) {
+		/* hex addresses are numbers too */
+		if (!strncmp(n->str, "0x", 2) || !strncmp(n->str, "0X", 2)) {
+			v = (double)strtoull(n->str, &end, 16);
+			if (*end == '\0' && end != n->str + 2)
+				goto ok;
+		}
+		lint_err(l, n, "'%s' must be a number, got '%s'", key, n->str);
+		return false;
+	}
+ok:
+	if (out)
+		*out = v;
+	return true;
+}
+
+bool lint_bool(struct lint *l, const struct ynode *map, const char *key, bool *out)
+{
+	const struct ynode *n = ynode_get(map, key);
+
+	if (!n)
+		return true;
+	if (n->type == YN_SCALAR && n->plain) {
+		if (!strcmp(n->str, "true") || !strcmp(n->str, "yes") || !strcmp(n->str, "on")) {
+			*out = true;
+			return true;
+		}
+		if (!strcmp(n->str, "false") || !strcmp(n->str, "no") || !strcmp(n->str, "off")) {
+			*out = false;
+			return true;
+		}
+	}
+	lint_err(l, n, "'%s' must be true or false", key);
+	return false;
+}
+
+bool lint_duration(struct lint *l, const struct ynode *n, double *seconds)
+{
+	char *end;
+	double v;
+
+	if (!n)
+		return true;
+	if (n->type != YN_SCALAR)
+		goto bad;
+	v = strtod(n->str, &end);
+	if (end == n->str || v < 0 || !isfinite(v))
+		goto bad;
+	if (!strcmp(end, "ms"))
+		v /= 1000.0;
+	else if (!strcmp(end, "min"))
+		v *= 60.0;
+	else if (*end && strcmp(end, "s"))
+		goto bad;
+	*seconds = v;
+	return true;
+bad:
+	lint_err(l, n, "expected a duration such as 5, 2.5s, 500ms or 1min, got '%s'",
+		 n->type == YN_SCALAR ? n->str : ynode_type_name(n));
+	return false;
+}
+
+bool lint_regex(struct lint *l, const struct ynode *at, const char *re, int *ngroups)
+{
+	regex_t rx;
+	int ret = regcomp(&rx, re, REG_EXTENDED);
+
+	if (ret) {
+		char msg[256];
+
+		regerror(ret, &rx, msg, sizeof(msg));
+		lint_err(l, at, "bad regular expression '%s': %s (POSIX extended syntax)", re,
+			 msg);
+		return false;
+	}
+	if (ngroups)
+		*ngroups = (int)rx.re_nsub;
+	regfree(&rx);
+	return true;
+}
+
+static bool is_defined(struct lint *l, const char *name)
+{
+	for (int i = 0; seq_builtin_vars[i]; i++)
+		if (!strcmp(seq_builtin_vars[i], name))
+			return true;
+	for (int i = 0; l->extra_vars && l->extra_vars[i]; i++)
+		if (!strcmp(l->extra_vars[i], name))
+			return true;
+	for (int i = 0; i < l->seq->n_vars; i++)
+		if (!strcmp(l->seq->vars[i].name, name))
+			return true;
+	for (int i = 0; i < l->n_defined; i++)
+		if (!strcmp(l->defined[i], name))
+			return true;
+	return false;
+}
+
+static void check_ref(struct lint *l, const struct ynode *at, const char *name)
+{
+	if (l->in_group) {
+		struct lint_ref *r = realloc(l->deferred, (size_t)(l->n_deferred + 1) * sizeof(*r));
+
+		if (!r)
+			return;
+		l->deferred = r;
+		r[l->n_deferred].name = strdup(name);
+		r[l->n_deferred].file = strdup(at->file);
+		r[l->n_deferred].line = at->line;
+		r[l->n_deferred].col = at->col;
+		l->n_deferred++;
+		return;
+	}
+	if (!is_defined(l, name))
+		lint_err(l, at, "undefined variable '${%s}': define it under 'vars:', in the station config, or capture it in an earlier step",
+			 name);
+}
+
+void lint_vars(struct lint *l, const struct ynode *at, const char *s)
+{
+	char name[VARS_NAME_MAX];
+	const char *p = s;
+	int ret;
+
+	while ((ret = vars_next_ref(&p, name, sizeof(name))) != 0) {
+		if (ret < 0) {
+			lint_err(l, at, "bad variable reference in '%s': write ${name} with letters, digits, '_', '-' or '.'",
+				 s);
+			return;
+		}
+		check_ref(l, at, name);
+	}
+}
+
+void lint_check_deferred(struct lint *l)
+{
+	for (int i = 0; i < l->n_deferred; i++) {
+		struct lint_ref *r = &l->deferred[i];
+		struct ynode at = { .file = r->file, .line = r->line, .col = r->col };
+
+		if (!is_defined(l, r->name))
+			lint_err(l, &at, "undefined variable '${%s}': define it under 'vars:', in the station config, or capture it in a step",
+				 r->name);
+		free(r->name);
+		free(r->file);
+	}
+	free(l->deferred);
+	l->deferred = NULL;
+	l->n_deferred = 0;
+}
+
+void lint_define(struct lint *l, const char *name)
+{
+	char **d;
+
+	if (is_defined(l, name))
+		return;
+	d = realloc(l->defined, (size_t)(l->n_defined + 1) * sizeof(*d));
+	if (!d)
+		return;
+	l->defined = d;
+	l->defined[l->n_defined++] = strdup(name);
+}
+
+void lint_file(struct lint *l, const struct ynode *at, const char *path)
+{
+	char *full;
+
+	/* Paths that need run-time variables are checked again before the
+	 * run, when every variable has its value. */
+	if (strstr(path, "${"))
+		return;
+	full = seq_resolve_path(at->file, path);
+	if (!full)
+		return;
+	if (access(full, R_OK) != 0)
+		lint_err(l, at, "cannot read '%s' (resolved to %s): check the path, relative to the sequence file",
+			 path, full);
+	free(full);
+}
+
+const struct sequence *lint_sequence(struct lint *l)
+{
+	return l->seq;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The loader's private state while it reads and validates a sequence. */
+#ifndef ST_STATION_LINT_H
+#define ST_STATION_LINT_H
+
+#include "sequence.h"
+
+#define LINT_MAX_INCLUDE_DEPTH 16
+
+struct lint_ref {
+	char *name;
+	char *file;
+	int line, col;
+};
+
+struct lint {
+	struct sequence *seq;
+	char *errors;
+	size_t len, cap;
+	int n_errors;
+	char **defined;
+	int n_defined;
+	int in_group;		/* > 0: variable checks deferred to the end */
+	struct lint_ref *deferred;
+	int n_deferred;
+	char *stack[LINT_MAX_INCLUDE_DEPTH]; /* include chain, for cycles */
+	int depth;
+	const char *const *extra_vars;
+};
+
+/* Check the references recorded inside groups, once every capture is known. */
+void lint_check_deferred(struct lint *l);
+
+#endif

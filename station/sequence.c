@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Loading a sequence file: the top level (name, version, vars, limits,
+ * include, groups, setup/steps/teardown) and the keys every step shares
+ * (name, id, timeout, retries, retry_delay, on_fail, when).  The one key
+ * left names the step kind, whose parse function checks the rest.
+ */
+#include <libgen.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/sha256.h>
+
+#include "lint.h"
+#include "vars.h"
+
+const char *const seq_builtin_vars[] = {
+	"serial", "fixture", "station", "run_id", "operator", "port", "sequence",
+	"date", "time", NULL
+};
+
+static const char *const step_common_keys[] = {
+	"name", "id", "timeout", "retries", "retry_delay", "on_fail", "when", NULL
+};
+
+static const char *const top_keys[] = {
+	"name", "version", "description", "vars", "limits", "include", "groups",
+	"setup", "steps", "teardown", NULL
+};
+
+char *seq_resolve_path(const char *seq_file, const char *path)
+{
+	char *dup, *dir, *out;
+
+	if (path[0] == '/')
+		return strdup(path);
+	dup = strdup(seq_file);
+	if (!dup)
+		return NULL;
+	dir = dirname(dup);
+	if (asprintf(&out, "%s/%s", dir, path) < 0)
+		out = NULL;
+	free(dup);
+	return out;
+}
+
+static void sha256_hex(const unsigned char *buf, size_t len, char out[65])
+{
+	unsigned char d[32];
+
+	mbedtls_sha256_ret(buf, len, d, 0);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void add_file(struct lint *l, const char *path, const struct ydoc *d)
+{
+	struct sequence *s = l->seq;
+	struct seq_file *f;
+
+	for (int i = 0; i < s->n_files; i++)
+		if (!strcmp(s->files[i].path, path))
+			return;
+	f = realloc(s->files, (size_t)(s->n_files + 1) * sizeof(*f));
+	if (!f)
+		return;
+	s->files = f;
+	f[s->n_files].path = strdup(path);
+	sha256_hex(d->bytes, d->len, f[s->n_files].sha256);
+	s->n_files++;
+}
+
+static void step_free(struct step *st);
+
+static void list_free(struct step_list *sl)
+{
+	for (int i = 0; i < sl->n; i++)
+		step_free(sl->v[i]);
+	free(sl->v);
+	sl->v = NULL;
+	sl->n = 0;
+}
+
+static void step_free(struct step *st)
+{
+	if (!st)
+		return;
+	if (st->kind && st->kind->free_cfg && st->cfg)
+		st->kind->free_cfg(st->cfg);
+	if (!st->borrowed)
+		list_free(&st->children);
+	else
+		free(st->children.v);
+	free(st->name);
+	free(st->id);
+	free(st->when);
+	free(st->file);
+	free(st);
+}
+
+static int parse_on_fail(struct lint *l, const struct ynode *n, enum on_fail *out)
+{
+	static const char *const names[] = { "abort", "continue", "teardown" };
+
+	if (n && n->type == YN_SCALAR)
+		for (int i = 0; i < 3; i++)
+			if (!strcmp(n->str, names[i])) {
+				*out = (enum on_fail)i;
+				return ST_OK;
+			}
+	lint_err(l, n, "on_fail must be abort, continue or teardown");
+	return ST_ERR_PARSE;
+}
+
+static struct step *parse_step(struct lint *l, const struct ynode *n)
+{
+	const struct ynode *kind_key = NULL, *kind_val = NULL, *v;
+	struct step *st;
+
+	if (n->type != YN_MAP) {
+		lint_err(l, n, "a step must be a mapping with a name and one step kind (e.g. 'console:'), not %s",
+			 ynode_type_name(n));
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->file = strdup(n->file);
+	st->line = n->line;
+	st->col = n->col;
+	for (int i = 0; i < n->n; i++) {
+		bool common = false;
+
+		for (int j = 0; step_common_keys[j]; j++)
+			common |= !strcmp(n->keys[i]->str, step_common_keys[j]);
+		if (common)
+			continue;
+		if (kind_key) {
+			lint_err(l, n->keys[i], "step has two kinds, '%s' and '%s': split it into two steps",
+				 kind_key->str, n->keys[i]->str);
+			continue;
+		}
+		kind_key = n->keys[i];
+		kind_val = n->items[i];
+	}
+	lint_str(l, n, "name", false, &st->name);
+	lint_str(l, n, "id", false, &st->id);
+	if (!kind_key) {
+		lint_err(l, n, "step%s%s%s has no kind: add one of lines, flash, console, measure, identity, register, prompt, delay, exec, group, include",
+			 st->name ? " '" : "", st->name ? st->name : "", st->name ? "'" : "");
+		return st;
+	}
+	st->kind = step_kind_find(kind_key->str);
+	if (!st->kind) {
+		lint_err(l, kind_key, "unknown step kind or key '%s' (kinds: lines, flash, console, measure, identity, register, prompt, delay, exec, group, include; step keys: name, id, timeout, retries, retry_delay, on_fail, when)",
+			 kind_key->str);
+		return st;
+	}
+	if (!st->name)
+		st->name = strdup(st->id ? st->id : st->kind->name);
+	st->timeout_s = st->kind->default_timeout_s;
+	lint_duration(l, ynode_get(n, "timeout"), &st->timeout_s);
+	lint_duration(l, ynode_get(n, "retry_delay"), &st->retry_delay_s);
+	v = ynode_get(n, "retries");
+	if (v) {
+		double r = 0;
+
+		if (lint_num(l, n, "retries", false, &r) && (r < 0 || r > 100 || r != floor(r)))
+			lint_err(l, v, "retries must be a whole number from 0 to 100");
+		st->retries = (int)r;
+	}
+	v = ynode_get(n, "on_fail");
+	if (v)
+		parse_on_fail(l, v, &st->on_fail);
+	if (lint_str(l, n, "when", false, &st->when) && st->when)
+		lint_vars(l, ynode_get(n, "when"), st->when);
+	st->kind->parse(st, kind_val, l);
+	/* Later steps and `when` conditions may test this step's outcome. */
+	if (st->id) {
+		char name[VARS_NAME_MAX];
+
+		snprintf(name, sizeof(name), "%s.outcome", st->id);
+		lint_define(l, name);
+	}
+	return st;
+}
+
+int lint_steps(struct lint *l, const struct ynode *list, struct step_list *out)
+{
+	if (!list)
+		return ST_OK;
+	if (list->type != YN_SEQ) {
+		lint_err(l, list, "expected a list of steps (each starting with '- '), not %s",
+			 ynode_type_name(list));
+		return ST_ERR_PARSE;
+	}
+	out->v = calloc((size_t)list->n + 1, sizeof(*out->v));
+	if (!out->v)
+		return ST_ERR_NOMEM;
+	for (int i = 0; i < list->n; i++) {
+		struct step *st = parse_step(l, list->items[i]);
+
+		if (st)
+			out->v[out->n++] = st;
+	}
+	return ST_OK;
+}
+
+static bool on_stack(struct lint *l, const char *path)
+{
+	for (int i = 0; i < l->depth; i++)
+		if (!strcmp(l->stack[i], path))
+			return true;
+	return false;
+}
+
+static void parse_groups(struct lint *l, const struct ynode *g);
+static void parse_vars(struct lint *l, const struct ynode *v);
+
+/* Load another file; call fn on its root (with the include stack kept). */
+static int with_file(struct lint *l, const struct ynode *at, const char *path,
+		     void (*fn)(struct lint *l, const struct ynode *root, void *arg), void *arg)
+{
+	struct st_error e = { 0 };
+	struct ydoc d;
+	char *full = seq_resolve_path(at->file, path);
+	char *real;
+	int ret;
+
+	if (!full)
+		return ST_ERR_NOMEM;
+	real = realpath(full, NULL);
+	if (!real) {
+		lint_err(l, at, "cannot read included file '%s' (resolved to %s)", path, full);
+		free(full);
+		return ST_ERR_NOTFOUND;
+	}
+	if (on_stack(l, real)) {
+		lint_err(l, at, "include cycle: '%s' includes itself (through the chain of includes)",
+			 path);
+		ret = ST_ERR_PARSE;
+		goto out;
+	}
+	if (l->depth >= LINT_MAX_INCLUDE_DEPTH) {
+		lint_err(l, at, "includes nested more than %d deep", LINT_MAX_INCLUDE_DEPTH);
+		ret = ST_ERR_LIMIT;
+		goto out;
+	}
+	ret = ydoc_load(&d, full, &e);
+	if (ret < 0) {
+		lint_err(l, at, "in included file: %s", e.msg);
+		goto out;
+	}
+	add_file(l, full, &d);
+	l->stack[l->depth++] = real;
+	real = NULL;
+	fn(l, d.root, arg);
+	free(l->stack[--l->depth]);
+	ydoc_free(&d);
+out:
+	free(real);
+	free(full);
+	return ret;
+}
+
+static const char *const inc_keys[] = { "name", "version", "description", "vars", "groups",
+					"steps", "include", NULL };
+
+static void include_steps(struct lint *l, const struct ynode *root, void *arg)
+{
+	if (!root || root->type != YN_MAP) {
+		lint_err(l, root, "an included file must be a mapping with 'steps:' or 'groups:'");
+		return;
+	}
+	lint_keys(l, root, inc_keys, "an included file");
+	parse_vars(l, ynode_get(root, "vars"));
+	parse_groups(l, ynode_get(root, "groups"));
+	if (!ynode_get(root, "steps"))
+		lint_err(l, root, "included as steps, but the file has no 'steps:' list");
+	lint_steps(l, ynode_get(root, "steps"), arg);
+}
+
+int lint_include(struct lint *l, const struct ynode *at, const char *path, struct step_list *out)
+{
+	return with_file(l, at, path, include_steps, out);
+}
+
+int lint_group(struct lint *l, const struct ynode *at, const char *name, struct step_list *out)
+{
+	const struct sequence *s = l->seq;
+
+	for (int i = 0; i < s->n_groups; i++)
+		if (!strcmp(s->groups[i].name, name)) {
+			/* Borrowed: the group owns its steps. */
+			out->v = malloc(((size_t)s->groups[i].steps.n + 1) * sizeof(*out->v));
+			if (!out->v)
+				return ST_ERR_NOMEM;
+			memcpy(out->v, s->groups[i].steps.v,
+			       (size_t)s->groups[i].steps.n * sizeof(*out->v));
+			out->n = s->groups[i].steps.n;
+			return ST_OK;
+		}
+	lint_err(l, at, "no group named '%s': define it under 'groups:' or in an included file",
+		 name);
+	return ST_ERR_NOTFOUND;
+}
+
+static void parse_groups(struct lint *l, const struct ynode *g)
+{
+	struct sequence *s = l->seq;
+
+	if (!g)
+		return;
+	if (g->type != YN_MAP) {
+		lint_err(l, g, "'groups' must map group names to lists of steps");
+		return;
+	}
+	l->in_group++;
+	for (int i = 0; i < g->n; i++) {
+		struct seq_group *ng;
+		bool dup = false;
+
+		for (int j = 0; j < s->n_groups; j++)
+			dup |= !strcmp(s->groups[j].name, g->keys[i]->str);
+		if (dup) {
+			lint_err(l, g->keys[i], "group '%s' is defined twice", g->keys[i]->str);
+			continue;
+		}
+		ng = realloc(s->groups, (size_t)(s->n_groups + 1) * sizeof(*ng));
+		if (!ng)
+			break;
+		s->groups = ng;
+		memset(&ng[s->n_groups], 0, sizeof(*ng));
+		ng[s->n_groups].name = strdup(g->keys[i]->str);
+		lint_steps(l, g->items[i], &ng[s->n_groups].steps);
+		s->n_groups++;
+	}
+	l->in_group--;
+}
+
+static void parse_vars(struct lint *l, const struct ynode *v)
+{
+	struct sequence *s = l->seq;
+
+	if (!v)
+		return;
+	if (v->type != YN_MAP) {
+		lint_err(l, v, "'vars' must be a mapping of names to values");
+		return;
+	}
+	for (int i = 0; i < v->n; i++) {
+		const char *name = v->keys[i]->str;
+		struct seq_var *nv;
+		char tmp[VARS_NAME_MAX + 4];
+		const char *p = tmp;
+		char got[VARS_NAME_MAX];
+
+		snprintf(tmp, sizeof(tmp), "${%s}", name);
+		if (vars_next_ref(&p, got, sizeof(got)) != 1) {
+			lint_err(l, v->keys[i], "bad variable name '%s': use letters, digits, '_', '-' and '.'",
+				 name);
+			continue;
+		}
+		if (v->items[i]->type != YN_SCALAR) {
+			lint_err(l, v->items[i], "variable '%s' must have a text value", name);
+			continue;
+		}
+		/* A variable may use those defined before it. */
+		lint_vars(l, v->items[i], v->items[i]->str);
+		nv = realloc(s->vars, (size_t)(s->n_vars + 1) * sizeof(*nv));
+		if (!nv)
+			return;
+		s->vars = nv;
+		nv[s->n_vars].name = strdup(name);
+		nv[s->n_vars].value = strdup(v->items[i]->str);
+		s->n_vars++;
+	}
+}
+
+static const char *const limit_keys[] = { "low", "high", "unit", "expect", NULL };
+
+static void parse_limits_map(struct lint *l, const struct ynode *m, void *arg)
+{
+	struct sequence *s = l->seq;
+
+	(void)arg;
+	if (!m || m->type != YN_MAP) {
+		lint_err(l, m, "a limits table maps measurement names to {low, high, unit} or {expect}");
+		return;
+	}
+	for (int i = 0; i < m->n; i++) {
+		const struct ynode *e = m->items[i];
+		struct seq_limit lim = { .low = NAN, .high = NAN };
+		struct seq_limit *nl;
+
+		if (e->type != YN_MAP) {
+			lint_err(l, e, "limit '%s' must be a mapping such as {low: 3.2, high: 3.4, unit: V}",
+				 m->keys[i]->str);
+			continue;
+		}
+		lint_keys(l, e, limit_keys, "a limit");
+		lint_num(l, e, "low", false, &lim.low);
+		lint_num(l, e, "high", false, &lim.high);
+		lint_str(l, e, "unit", false, &lim.unit);
+		lint_str(l, e, "expect", false, &lim.expect);
+		if (!isnan(lim.low) && !isnan(lim.high) && lim.low > lim.high)
+			lint_err(l, e, "limit '%s': low (%g) is greater than high (%g)",
+				 m->keys[i]->str, lim.low, lim.high);
+		if (isnan(lim.low) && isnan(lim.high) && !lim.expect)
+			lint_err(l, e, "limit '%s' has neither low/high nor expect", m->keys[i]->str);
+		nl = realloc(s->limits, (size_t)(s->n_limits + 1) * sizeof(*nl));
+		if (!nl)
+			return;
+		s->limits = nl;
+		lim.name = strdup(m->keys[i]->str);
+		nl[s->n_limits++] = lim;
+	}
+}
+
+static void include_groups(struct lint *l, const struct ynode *root, void *arg)
+{
+	(void)arg;
+	if (!root || root->type != YN_MAP) {
+		lint_err(l, root, "an included file must be a mapping with 'groups:'");
+		return;
+	}
+	lint_keys(l, root, inc_keys, "an included file");
+	parse_vars(l, ynode_get(root, "vars"));
+	parse_groups(l, ynode_get(root, "groups"));
+	if (ynode_get(root, "include")) {
+		const struct ynode *inc = ynode_get(root, "include");
+
+		for (int i = 0; inc->type == YN_SEQ && i < inc->n; i++)
+			if (inc->items[i]->type == YN_SCALAR)
+				with_file(l, inc->items[i], inc->items[i]->str, include_groups, NULL);
+	}
+}
+
+static void parse_top(struct lint *l, const struct ydoc *d)
+{
+	const struct ynode *r = d->root, *n;
+	struct sequence *s = l->seq;
+
+	if (!r || r->type != YN_MAP) {
+		lint_err(l, r, "a sequence file must be a mapping with name, version and steps");
+		return;
+	}
+	lint_keys(l, r, top_keys, "a sequence");
+	lint_str(l, r, "name", true, &s->name);
+	lint_str(l, r, "version", true, &s->version);
+	parse_vars(l, ynode_get(r, "vars"));
+	n = ynode_get(r, "include");
+	if (n && n->type != YN_SEQ)
+		lint_err(l, n, "'include' must be a list of files whose groups this flow uses");
+	for (int i = 0; n && n->type == YN_SEQ && i < n->n; i++) {
+		if (n->items[i]->type != YN_SCALAR)
+			lint_err(l, n->items[i], "an include must be a file name");
+		else
+			with_file(l, n->items[i], n->items[i]->str, include_groups, NULL);
+	}
+	n = ynode_get(r, "limits");
+	if (n && n->type == YN_SCALAR)
+		with_file(l, n, n->str, parse_limits_map, NULL);
+	else if (n)
+		parse_limits_map(l, n, NULL);
+	parse_groups(l, ynode_get(r, "groups"));
+	lint_steps(l, ynode_get(r, "setup"), &s->setup);
+	lint_steps(l, ynode_get(r, "steps"), &s->steps);
+	if (!ynode_get(r, "steps"))
+		lint_err(l, r, "missing 'steps': a sequence needs at least one step");
+	lint_steps(l, ynode_get(r, "teardown"), &s->teardown);
+	lint_check_deferred(l);
+}
+
+int sequence_load(struct sequence **out, const char *path, const char *const *extra_vars,
+		  char **errors, struct st_error *e)
+{
+	struct lint l = { .extra_vars = extra_vars };
+	struct ydoc d;
+	int ret;
+
+	*out = NULL;
+	if (errors)
+		*errors = NULL;
+	ret = ydoc_load(&d, path, e);
+	if (ret < 0) {
+		if (errors)
+			*errors = strdup(e->msg);
+		return ret;
+	}
+	l.seq = calloc(1, sizeof(*l.seq));
+	if (!l.seq) {
+		ydoc_free(&d);
+		return st_fail(e, ST_ERR_NOMEM, "out of memory");
+	}
+	l.seq->file = strdup(path);
+	sha256_hex(d.bytes, d.len, l.seq->sha256);
+	l.stack[l.depth++] = realpath(path, NULL);
+	parse_top(&l, &d);
+	ydoc_free(&d);
+	while (l.depth > 0)
+		free(l.stack[--l.depth]);
+	for (int i = 0; i < l.n_defined; i++)
+		free(l.defined[i]);
+	free(l.defined);
+	if (l.n_errors) {
+		st_fail(e, ST_ERR_PARSE, "%s: %d problem%s found", path, l.n_errors,
+			l.n_errors == 1 ? "" : "s");
+		if (errors)
+			*errors = l.errors;
+		else
+			free(l.errors);
+		sequence_free(l.seq);
+		return ST_ERR_PARSE;
+	}
+	free(l.errors);
+	*out = l.seq;
+	return ST_OK;
+}
+
+void sequence_free(struct sequence *s)
+{
+	if (!s)
+		return;
+	list_free(&s->setup);
+	list_free(&s->steps);
+	list_free(&s->teardown);
+	for (int i = 0; i < s->n_groups; i++) {
+		free(s->groups[i].name);
+		list_free(&s->groups[i].steps);
+	}
+	for (int i = 0; i < s->n_vars; i++) {
+		free(s->vars[i].name);
+		free(s->vars[i].value);
+	}
+	for (int i = 0; i < s->n_limits; i++) {
+		free(s->limits[i].name);
+		free(s->limits[i].unit);
+		free(s->limits[i].expect);
+	}
+	for (int i = 0; i < s->n_files; i++)
+		free(s->files[i].path);
+	free(s->groups);
+	free(s->vars);
+	free(s->limits);
+	free(s->files);
+	free(s->name);
+	free(s->version);
+	free(s->file);
+	free(s);
+}
+
+const struct seq_limit *sequence_limit(const struct sequence *s, const char *name)
+{
+	for (int i = 0; i < s->n_limits; i++)
+		if (!strcmp(s->limits[i].name, name))
+			return &s->limits[i];
+	return NULL;
+}

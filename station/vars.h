@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Run variables: ${name} in sequence text, expanded from the station config,
+ * the fixture, the sequence's vars, the run (${serial}, ${fixture}) and
+ * values captured by earlier steps (${se.serial}).  "$${" is a literal "${".
+ */
+#ifndef ST_STATION_VARS_H
+#define ST_STATION_VARS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../common/err.h"
+
+#define VARS_NAME_MAX 64
+#define VARS_VALUE_MAX 65536
+
+struct var {
+	char *name;
+	char *value;
+};
+
+struct vars {
+	struct var *v;
+	int n, cap;
+};
+
+void vars_init(struct vars *vs);
+void vars_free(struct vars *vs);
+int vars_set(struct vars *vs, const char *name, const char *value);
+const char *vars_get(const struct vars *vs, const char *name);
+
+/* Find the next ${name} at or after *p: 1 found (p moves past it),
+ * 0 none left, -1 malformed reference. */
+int vars_next_ref(const char **p, char *name, size_t cap);
+
+/* Expand every ${name}; an undefined name is an error naming it.
+ * *out is heap-allocated. */
+int vars_expand(const struct vars *vs, const char *in, char **out, struct st_error *e);
+
+#endif

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "ytree.h"
+
+/* Deep nesting and huge node counts only come from broken or hostile files. */
+#define YTREE_MAX_DEPTH 64
+#define YTREE_MAX_NODES 200000
+
+struct builder {
+	yaml_parser_t parser;
+	struct ydoc *doc;
+	int nodes;
+	struct st_error *e;
+};
+
+static void ynode_free(struct ynode *n)
+{
+	if (!n)
+		return;
+	for (int i = 0; i < n->n; i++) {
+		if (n->keys)
+			ynode_free(n->keys[i]);
+		if (n->items)
+			ynode_free(n->items[i]);
+	}
+	free(n->keys);
+	free(n->items);
+	free(n->str);
+	free(n);
+}
+
+static struct ynode *ynode_new(struct builder *b, enum ynode_type t, const yaml_mark_t *m)
+{
+	struct ynode *n;
+
+	if (++b->nodes > YTREE_MAX_NODES) {
+		st_fail(b->e, ST_ERR_LIMIT, "%s:%zu:%zu: more than %d YAML nodes: is this a sequence file?",
+			b->doc->file, m->line + 1, m->column + 1, YTREE_MAX_NODES);
+		return NULL;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		st_fail(b->e, ST_ERR_NOMEM, "out of memory reading %s", b->doc->file);
+		return NULL;
+	}
+	n->type = t;
+	n->file = b->doc->file;
+	n->line = (int)m->line + 1;
+	n->col = (int)m->column + 1;
+	return n;
+}
+
+static int append(struct builder *b, struct ynode *parent, struct ynode *key, struct ynode *val)
+{
+	struct ynode **k, **v;
+
+	v = realloc(parent->items, (size_t)(parent->n + 1) * sizeof(*v));
+	if (!v)
+		return st_fail(b->e, ST_ERR_NOMEM, "out of memory reading %s", b->doc->file);
+	parent->items = v;
+	if (parent->type == YN_MAP) {
+		k = realloc(parent->keys, (size_t)(parent->n + 1) * sizeof(*k));
+		if (!k)
+			return st_fail(b->e, ST_ERR_NOMEM, "out of memory reading %s", b->doc->file);
+		parent->keys = k;
+		parent->keys[parent->n] = key;
+	}
+	parent->items[parent->n++] = val;
+	return ST_OK;
+}
+
+static int next_event(struct builder *b, yaml_event_t *ev)
+{
+	if (yaml_parser_parse(&b->parser, ev))
+		return ST_OK;
+	return st_fail(b->e, ST_ERR_PARSE, "%s:%zu:%zu: YAML syntax error: %s%s%s",
+		       b->doc->file, b->parser.problem_mark.line + 1,
+		       b->parser.problem_mark.column + 1,
+		       b->parser.problem ? b->parser.problem : "unknown",
+		       b->parser.context ? " " : "", b->parser.context ? b->parser.context : "");
+}
+
+static int parse_node(struct builder *b, yaml_event_t *ev, int depth, struct ynode **out);
+
+static int parse_children(struct builder *b, struct ynode *n, int depth, yaml_event_type_t end)
+{
+	yaml_event_t ev;
+	struct ynode *key = NULL, *val = NULL;
+	int ret;
+
+	for (;;) {
+		ret = next_event(b, &ev);
+		if (ret < 0)
+			return ret;
+		if (ev.type == end) {
+			yaml_event_delete(&ev);
+			return ST_OK;
+		}
+		ret = parse_node(b, &ev, depth + 1, n->type == YN_MAP && !key ? &key : &val);
+		yaml_event_delete(&ev);
+		if (ret < 0)
+			goto fail;
+		if (n->type == YN_MAP && !val)
+			continue; /* got the key, now the value */
+		if (n->type == YN_MAP && key->type != YN_SCALAR) {
+			ret = st_fail(b->e, ST_ERR_PARSE, "%s:%d:%d: a mapping key must be a plain name",
+				      b->doc->file, key->line, key->col);
+			goto fail;
+		}
+		ret = append(b, n, key, val);
+		if (ret < 0)
+			goto fail;
+		key = val = NULL;
+	}
+fail:
+	ynode_free(key);
+	ynode_free(val);
+	return ret;
+}
+
+static int parse_node(struct builder *b, yaml_event_t *ev, int depth, struct ynode **out)
+{
+	struct ynode *n;
+	int ret;
+
+	if (depth > YTREE_MAX_DEPTH)
+		return st_fail(b->e, ST_ERR_LIMIT, "%s:%zu:%zu: nested more than %d levels deep",
+			       b->doc->file, ev->start_mark.line + 1, ev->start_mark.column + 1,
+			       YTREE_MAX_DEPTH);
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		n = ynode_new(b, YN_SCALAR, &ev->start_mark);
+		if (!n)
+			return b->e ? b->e->code : ST_ERR_NOMEM;
+		n->str = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		if (!n->str) {
+			ynode_free(n);
+			return st_fail(b->e, ST_ERR_NOMEM, "out of memory reading %s", b->doc->file);
+		}
+		*out = n;
+		return ST_OK;
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+		n = ynode_new(b, ev->type == YAML_MAPPING_START_EVENT ? YN_MAP : YN_SEQ,
+			      &ev->start_mark);
+		if (!n)
+			return b->e ? b->e->code : ST_ERR_NOMEM;
+		ret = parse_children(b, n, depth, ev->type == YAML_MAPPING_START_EVENT ?
+				     YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT);
+		if (ret < 0) {
+			ynode_free(n);
+			return ret;
+		}
+		*out = n;
+		return ST_OK;
+	case YAML_ALIAS_EVENT:
+		return st_fail(b->e, ST_ERR_PARSE,
+			       "%s:%zu:%zu: YAML aliases (*name) are not supported: write the steps out, or use a group",
+			       b->doc->file, ev->start_mark.line + 1, ev->start_mark.column + 1);
+	default:
+		return st_fail(b->e, ST_ERR_PARSE, "%s:%zu:%zu: unexpected YAML event",
+			       b->doc->file, ev->start_mark.line + 1, ev->start_mark.column + 1);
+	}
+}
+
+int ydoc_parse(struct ydoc *d, const char *name, const unsigned char *buf, size_t len,
+	       struct st_error *e)
+{
+	struct builder b = { .doc = d, .e = e };
+	yaml_event_t ev;
+	int ret, docs = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->file = strdup(name);
+	if (!d->file)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory");
+	if (!yaml_parser_initialize(&b.parser))
+		return st_fail(e, ST_ERR_NOMEM, "out of memory (libyaml)");
+	yaml_parser_set_input_string(&b.parser, buf, len);
+	for (;;) {
+		ret = next_event(&b, &ev);
+		if (ret < 0)
+			break;
+		if (ev.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
+			ret = st_fail(e, ST_ERR_PARSE, "%s:%zu:%zu: more than one YAML document ('---'): put one flow per file",
+				      d->file, ev.start_mark.line + 1, ev.start_mark.column + 1);
+			yaml_event_delete(&ev);
+			break;
+		}
+		if (ev.type == YAML_SCALAR_EVENT || ev.type == YAML_MAPPING_START_EVENT ||
+		    ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_ALIAS_EVENT) {
+			ret = parse_node(&b, &ev, 0, &d->root);
+			yaml_event_delete(&ev);
+			if (ret < 0)
+				break;
+			continue;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&b.parser);
+	if (ret < 0) {
+		ydoc_free(d);
+		return ret;
+	}
+	return ST_OK;
+}
+
+int ydoc_load(struct ydoc *d, const char *path, struct st_error *e)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0, cap = 0;
+	FILE *f;
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	f = fopen(path, "rb");
+	if (!f)
+		return st_fail(e, errno == ENOENT ? ST_ERR_NOTFOUND : ST_ERR_IO,
+			       "cannot read %s: %s", path, strerror(errno));
+	for (;;) {
+		if (len == cap) {
+			unsigned char *nb;
+
+			if (cap >= YTREE_MAX_FILE) {
+				fclose(f);
+				free(buf);
+				return st_fail(e, ST_ERR_LIMIT, "%s: larger than %u bytes: not a sequence file?",
+					       path, YTREE_MAX_FILE);
+			}
+			cap = cap ? cap * 2 : 8192;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				fclose(f);
+				free(buf);
+				return st_fail(e, ST_ERR_NOMEM, "out of memory reading %s", path);
+			}
+			buf = nb;
+		}
+		size_t got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return st_fail(e, ST_ERR_IO, "cannot read %s", path);
+	}
+	fclose(f);
+	ret = ydoc_parse(d, path, buf, len, e);
+	if (ret < 0) {
+		free(buf);
+		return ret;
+	}
+	d->bytes = buf;
+	d->len = len;
+	return ST_OK;
+}
+
+void ydoc_free(struct ydoc *d)
+{
+	ynode_free(d->root);
+	free(d->file);
+	free(d->bytes);
+	memset(d, 0, sizeof(*d));
+}
+
+struct ynode *ynode_get(const struct ynode *n, const char *key)
+{
+	if (!n || n->type != YN_MAP)
+		return NULL;
+	for (int i = 0; i < n->n; i++)
+		if (!strcmp(n->keys[i]->str, key))
+			return n->items[i];
+	return NULL;
+}
+
+const char *ynode_type_name(const struct ynode *n)
+{
+	if (!n)
+		return "nothing";
+	switch (n->type) {
+	case YN_SCALAR: return "a value";
+	case YN_MAP: return "a mapping (key: value)";
+	case YN_SEQ: return "a list";
+	}
+	return "?";
+}
