@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../common/err.h"
 
@@ -63,7 +64,7 @@ struct se_check {
 	char name[32];		/* "chain", "pop", "serialNumber", "masa-url", "not-after",
 				   "basic-constraints", "key-type", "key-usage" */
 	bool pass;
-	char detail[256];
+	char detail[384];	/* what was found, or what failed and what to do */
 };
 
 /* Everything the identity step learns; fields mirror struct db_identity. */
@@ -84,6 +85,7 @@ struct se_identity {
 	char *pem_chain;	/* heap, freed by se_identity_free */
 	struct se_check checks[SE_MAX_CHECKS];
 	int n_checks;
+	char key_type[32];	/* "EC P-256", "EC P-384", "RSA-2048", ... */
 };
 
 /* Read, verify and prove the identity held by se. Returns ST_OK when every
@@ -95,5 +97,23 @@ int se_identity_read(struct se *se, const struct se_policy *p, struct se_identit
 int se_identity_check_file(const char *path, const struct se_policy *p,
 			   struct se_identity *id, struct st_error *e);
 void se_identity_free(struct se_identity *id);
+
+/* The named check, or NULL when it was not run. */
+const struct se_check *se_identity_check(const struct se_identity *id, const char *name);
+/* How many checks failed (0: the identity is good). */
+int se_identity_failures(const struct se_identity *id);
+
+/*
+ * The report for the operator and `station cert check`: the identity's
+ * fields ("subject      ..."), then one line per check:
+ *     PASS serialNumber       00-D0-E5-F2-00-02
+ *     FAIL chain              the issuer 'CN=...' expired on 2021-02-11 22:22:21 UTC: ...
+ * then "result: PASS" or "result: FAIL (n of m checks failed)".
+ */
+void se_identity_print(FILE *f, const struct se_identity *id);
+
+/* The backends (for a registry or a test that wants to name one). */
+extern const struct se_ops se_console_ops;
+extern const struct se_ops se_sim_ops;
 
 #endif

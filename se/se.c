@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SE interface's common code: closing, small helpers shared by the
+ * backends and the checks, and the identity report.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/error.h>
+
+#define LOG_PREFIX "se"
+#include "../common/log.h"
+#include "se_int.h"
+
+void se_close(struct se *se)
+{
+	if (!se)
+		return;
+	if (se->ops && se->ops->close)
+		se->ops->close(se);
+	free(se);
+}
+
+int se_hex_encode(const uint8_t *buf, size_t len, char *out, size_t cap, bool upper)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+
+	if (cap < 2 * len + 1)
+		return ST_ERR_LIMIT;
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[buf[i] >> 4];
+		out[2 * i + 1] = digits[buf[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+	return ST_OK;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int se_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t cap)
+{
+	if (hex_len == 0 || hex_len % 2)
+		return ST_ERR_PARSE;
+	if (hex_len / 2 > cap)
+		return ST_ERR_LIMIT;
+	for (size_t i = 0; i < hex_len; i += 2) {
+		int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return ST_ERR_PARSE;
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	return (int)(hex_len / 2);
+}
+
+const char *se_mbedtls_msg(int ret, char *buf, size_t cap)
+{
+	char txt[160];
+
+	mbedtls_strerror(ret, txt, sizeof(txt));
+	snprintf(buf, cap, "%s (-0x%04x)", txt, (unsigned)-ret);
+	return buf;
+}
+
+int se_drbg_seed(mbedtls_entropy_context *ent, mbedtls_ctr_drbg_context *drbg,
+		 const char *pers, struct st_error *e)
+{
+	char msg[200];
+	int ret;
+
+	ret = mbedtls_ctr_drbg_seed(drbg, mbedtls_entropy_func, ent,
+				    (const unsigned char *)pers, strlen(pers));
+	if (ret != 0)
+		return st_fail(e, ST_ERR, "cannot seed the random generator from the system's "
+			       "entropy: %s; check /dev/urandom", se_mbedtls_msg(ret, msg, sizeof(msg)));
+	return ST_OK;
+}
+
+void se_time_str(const mbedtls_x509_time *t, char *out, size_t cap)
+{
+	snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02d", t->year % 10000, t->mon % 100,
+		 t->day % 100, t->hour % 100, t->min % 100, t->sec % 100);
+}
+
+void se_dn_str(const mbedtls_x509_name *dn, char *out, size_t cap)
+{
+	if (mbedtls_x509_dn_gets(out, cap, dn) < 0)
+		snprintf(out, cap, "(unprintable name)");
+}
+
+void se_add_check(struct se_identity *id, const char *name, bool pass, const char *fmt, ...)
+{
+	struct se_check *c;
+	va_list ap;
+
+	if (id->n_checks >= SE_MAX_CHECKS) {
+		log_err("too many checks, '%s' dropped", name);
+		return;
+	}
+	c = &id->checks[id->n_checks++];
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->pass = pass;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+}
+
+const struct se_check *se_identity_check(const struct se_identity *id, const char *name)
+{
+	for (int i = 0; i < id->n_checks; i++)
+		if (!strcmp(id->checks[i].name, name))
+			return &id->checks[i];
+	return NULL;
+}
+
+int se_identity_failures(const struct se_identity *id)
+{
+	int n = 0;
+
+	for (int i = 0; i < id->n_checks; i++)
+		n += !id->checks[i].pass;
+	return n;
+}
+
+void se_identity_free(struct se_identity *id)
+{
+	if (!id)
+		return;
+	free(id->pem_chain);
+	id->pem_chain = NULL;
+}
+
+static void field(FILE *f, const char *name, const char *val)
+{
+	if (val[0])
+		fprintf(f, "%-12s %s\n", name, val);
+}
+
+void se_identity_print(FILE *f, const struct se_identity *id)
+{
+	int failed = se_identity_failures(id);
+
+	field(f, "chip-serial", id->chip_serial);
+	field(f, "subject", id->subject);
+	field(f, "issuer", id->issuer);
+	field(f, "serial", id->cert_serial);
+	if (id->not_before[0])
+		fprintf(f, "%-12s %s UTC .. %s UTC\n", "validity", id->not_before, id->not_after);
+	field(f, "key", id->key_type);
+	field(f, "sha256", id->fingerprint);
+	field(f, "spki-sha256", id->spki_sha256);
+	field(f, "masa-url", id->masa_url);
+	field(f, "dpp", id->dpp_uri);
+	field(f, "nonce", id->nonce);
+	field(f, "signature", id->signature);
+	for (int i = 0; i < id->n_checks; i++)
+		fprintf(f, "%s %-18s %s\n", id->checks[i].pass ? "PASS" : "FAIL",
+			id->checks[i].name, id->checks[i].detail);
+	if (failed)
+		fprintf(f, "result: FAIL (%d of %d checks failed)\n", failed, id->n_checks);
+	else
+		fprintf(f, "result: PASS (%d checks)\n", id->n_checks);
+}

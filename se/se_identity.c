@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The identity step: read what the SE holds, verify the chain to the
+ * manufacturer roots, prove the SE holds the certificate's key (it signs a
+ * fresh nonce), and run the 802.1AR / RFC 8995 checks.  Every check runs
+ * even when an earlier one failed, so the report names every problem.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <mbedtls/sha256.h>
+
+#define LOG_PREFIX "se"
+#include "../common/log.h"
+#include "se_int.h"
+
+#define NONCE_LEN 32
+
+/* Verdict: ST_OK, or ST_ERR_CERT naming the first failed check in e. */
+static int verdict(const struct se_identity *id, struct st_error *e)
+{
+	int n = se_identity_failures(id);
+
+	for (int i = 0; i < id->n_checks; i++)
+		if (!id->checks[i].pass)
+			return st_fail(e, ST_ERR_CERT, "identity check %s failed: %s%s",
+				       id->checks[i].name, id->checks[i].detail,
+				       n > 1 ? " (and more: see the report)" : "");
+	return ST_OK;
+}
+
+/* Proof of possession: the SE signs a fresh random nonce with its key and
+ * the signature must verify with the leaf certificate's public key. */
+static int check_pop(struct se *se, mbedtls_x509_crt *leaf, struct se_identity *id,
+		     struct st_error *e)
+{
+	mbedtls_entropy_context ent;
+	mbedtls_ctr_drbg_context drbg;
+	uint8_t nonce[NONCE_LEN], sig[SE_SIG_MAX], hash[32];
+	size_t sig_len = 0;
+	char msg[200];
+	int ret;
+
+	mbedtls_entropy_init(&ent);
+	mbedtls_ctr_drbg_init(&drbg);
+	ret = se_drbg_seed(&ent, &drbg, "station se pop nonce", e);
+	if (ret < 0)
+		goto out;
+	ret = mbedtls_ctr_drbg_random(&drbg, nonce, sizeof(nonce));
+	if (ret != 0) {
+		ret = st_fail(e, ST_ERR, "cannot draw a nonce: %s",
+			      se_mbedtls_msg(ret, msg, sizeof(msg)));
+		goto out;
+	}
+	se_hex_encode(nonce, sizeof(nonce), id->nonce, sizeof(id->nonce), false);
+	ret = se->ops->sign(se, nonce, sizeof(nonce), sig, sizeof(sig), &sig_len, e);
+	if (ret < 0)
+		goto out;
+	if (se_hex_encode(sig, sig_len, id->signature, sizeof(id->signature), false) < 0)
+		id->signature[0] = '\0';
+	log_info("proof of possession: nonce %s signature %s", id->nonce, id->signature);
+	mbedtls_sha256_ret(nonce, sizeof(nonce), hash, 0);
+	ret = mbedtls_pk_verify(&leaf->pk, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, sig_len);
+	if (ret == 0)
+		se_add_check(id, "pop", true, "the SE signed a fresh %d-byte nonce with the "
+			     "certificate's key", NONCE_LEN);
+	else if (ret == MBEDTLS_ERR_ECP_VERIFY_FAILED || ret == MBEDTLS_ERR_RSA_VERIFY_FAILED ||
+		 ret == MBEDTLS_ERR_PK_TYPE_MISMATCH)
+		se_add_check(id, "pop", false, "the SE's signature does not verify with the "
+			     "certificate's public key: the certificate does not belong to this SE");
+	else
+		se_add_check(id, "pop", false, "the SE returned a malformed signature (%s): "
+			     "check the diagnostic firmware", se_mbedtls_msg(ret, msg, sizeof(msg)));
+	ret = ST_OK;
+out:
+	mbedtls_ctr_drbg_free(&drbg);
+	mbedtls_entropy_free(&ent);
+	return ret;
+}
+
+/* The checks in report order: chain, pop (when se is given), then the
+ * leaf's own fields.  Only an unusable trust store stops them.  Returns
+ * the verdict. */
+static int run_checks(struct se *se, mbedtls_x509_crt *chain, const struct se_policy *p,
+		      struct se_identity *id, struct st_error *e)
+{
+	mbedtls_x509_crt trust;
+	int ret = ST_OK;
+
+	mbedtls_x509_crt_init(&trust);
+	if (p && p->trust) {
+		ret = se_trust_load(&trust, p->trust, e);
+		if (ret < 0)
+			goto out;
+	}
+	se_check_chain(chain, p && p->trust ? &trust : NULL, p ? p->trust : NULL, id);
+	if (se && !(p && p->skip_pop)) {
+		ret = check_pop(se, chain, id, e);
+		if (ret < 0)
+			goto out;
+	}
+	se_check_leaf(chain, p, id);
+	ret = verdict(id, e);
+out:
+	mbedtls_x509_crt_free(&trust);
+	return ret;
+}
+
+static void identity_reset(struct se_identity *id)
+{
+	se_identity_free(id);
+	memset(id, 0, sizeof(*id));
+}
+
+int se_identity_read(struct se *se, const struct se_policy *p, struct se_identity *id,
+		     struct st_error *e)
+{
+	mbedtls_x509_crt chain;
+	char *pem = NULL;
+	int ret;
+
+	identity_reset(id);
+	mbedtls_x509_crt_init(&chain);
+	ret = se->ops->info(se, id->chip_serial, sizeof(id->chip_serial), e);
+	if (ret < 0)
+		goto out;
+	pem = malloc(SE_CHAIN_MAX);
+	if (!pem) {
+		ret = st_fail(e, ST_ERR_NOMEM, "out of memory for the certificate chain");
+		goto out;
+	}
+	ret = se->ops->cert_chain(se, pem, SE_CHAIN_MAX, e);
+	if (ret < 0)
+		goto out;
+	ret = se_chain_parse(&chain, (const uint8_t *)pem, strlen(pem) + 1, id, e);
+	if (ret < 0) {
+		se_add_check(id, "chain", false, "%s: the SE holds a damaged certificate", e->msg);
+		ret = verdict(id, e);
+		goto out;
+	}
+	ret = run_checks(se, &chain, p, id, e);
+out:
+	free(pem);
+	mbedtls_x509_crt_free(&chain);
+	return ret;
+}
+
+/* A certificate file (PEM or DER), bounded, NUL-terminated. */
+static int read_cert_file(const char *path, uint8_t **buf, size_t *len, struct st_error *e)
+{
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	f = fopen(path, "rb");
+	if (!f)
+		return st_fail(e, ST_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SE_CHAIN_MAX) {
+		fclose(f);
+		return st_fail(e, ST_ERR_IO, "%s is not a certificate file (not a regular file "
+			       "of at most %d bytes)", path, SE_CHAIN_MAX);
+	}
+	*buf = malloc((size_t)st.st_size + 1);
+	if (!*buf) {
+		fclose(f);
+		return st_fail(e, ST_ERR_NOMEM, "out of memory reading %s", path);
+	}
+	n = fread(*buf, 1, (size_t)st.st_size, f);
+	fclose(f);
+	(*buf)[n] = '\0';
+	*len = n;
+	return ST_OK;
+}
+
+int se_identity_check_file(const char *path, const struct se_policy *p,
+			   struct se_identity *id, struct st_error *e)
+{
+	mbedtls_x509_crt chain;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	identity_reset(id);
+	mbedtls_x509_crt_init(&chain);
+	ret = read_cert_file(path, &buf, &len, e);
+	if (ret < 0)
+		goto out;
+	/* PEM text goes in with its NUL; anything else is tried as DER. */
+	if (memmem(buf, len, "-----BEGIN", 10))
+		len++;
+	ret = se_chain_parse(&chain, buf, len, id, e);
+	if (ret < 0) {
+		st_error_prefix(e, "%s", path);
+		goto out;
+	}
+	ret = run_checks(NULL, &chain, p, id, e);
+out:
+	free(buf);
+	mbedtls_x509_crt_free(&chain);
+	return ret;
+}
