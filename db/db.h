@@ -18,13 +18,25 @@ struct db;
 
 struct db_opts {
 	bool sync_full;	/* PRAGMA synchronous=FULL (power-loss safe); default NORMAL */
-	bool readonly;
+	bool readonly;	/* never writes; an out-of-date log is refused, not migrated */
+	bool must_exist; /* refuse to create a new log (reports, trace, export) */
 };
+
+/* The schema this build writes (PRAGMA user_version).  db_open() brings an
+ * older log up to it in place, in one transaction (db/migrate.c). */
+#define DB_SCHEMA_VERSION 2
 
 #define DB_ID_LEN 33 /* 32 hex chars + NUL: run ids unique across stations */
 
+/* o may be NULL (defaults).  Creates the file and its schema when missing. */
 int db_open(struct db **out, const char *path, const struct db_opts *o, struct st_error *e);
 void db_close(struct db *db);
+/* The schema version the file had when opened: 0 = new log; less than
+ * DB_SCHEMA_VERSION = db_open() migrated it. */
+int db_found_version(struct db *db);
+const char *db_path(struct db *db);
+/* Wall-clock now, unix epoch microseconds (the log's time unit). */
+int64_t db_now_us(void);
 
 /* Mark runs left unfinished by a crash as aborted (reason names the last
  * completed step). *n receives how many (may be NULL). */
@@ -128,13 +140,16 @@ struct db_step {
 /* One transaction: the step row and everything attached to it. */
 int db_step_log(struct db *db, const char *run_id, const struct db_step *s, struct st_error *e);
 
-/* Clone detection: is this fingerprint or SPKI hash already logged for a
- * unit other than unit_serial?  On a hit, other_unit receives that unit. */
+/* Clone detection: is this fingerprint or SPKI hash (either may be NULL;
+ * compared case-insensitively) already logged for a unit other than
+ * unit_serial?  Returns 1 on a hit (other_unit receives that unit's serial),
+ * 0 when not seen, negative st_err on a log error. */
 int db_identity_seen(struct db *db, const char *fingerprint, const char *spki_sha256,
 		     const char *unit_serial, char *other_unit, size_t cap,
 		     struct st_error *e);
 
-/* Operator events (start, stop, prompt answers, signal). */
+/* Operator events (start, stop, prompt answers, signal).  run_id and
+ * fixture may be NULL. */
 int db_event(struct db *db, const char *run_id, const char *fixture, const char *what,
 	     const char *detail, struct st_error *e);
 

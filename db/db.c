@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The log's connection: open (WAL, busy timeout, foreign keys), the
+ * per-connection statement cache, SQLite errors turned into messages an
+ * operator can act on, integrity check, crash recovery and events.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "db"
+#include "../common/log.h"
+#include "db_int.h"
+
+/* A quality engineer's sqlite3 may hold a write lock for a moment; wait
+ * for it rather than fail a unit. */
+#define DB_BUSY_MS 5000
+
+const char *db_outcome_name(enum db_outcome o)
+{
+	static const char *const names[] = {
+		[DB_PASS] = "pass", [DB_FAIL] = "fail", [DB_ERROR] = "error",
+		[DB_SKIPPED] = "skipped", [DB_ABORTED] = "aborted", [DB_RUNNING] = "running",
+	};
+
+	if ((unsigned)o >= sizeof(names) / sizeof(names[0]))
+		return "error";
+	return names[o];
+}
+
+int64_t db_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *code_name(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL: return "SQLITE_FULL";
+	case SQLITE_READONLY: return "SQLITE_READONLY";
+	case SQLITE_CANTOPEN: return "SQLITE_CANTOPEN";
+	case SQLITE_BUSY: return "SQLITE_BUSY";
+	case SQLITE_LOCKED: return "SQLITE_LOCKED";
+	case SQLITE_CORRUPT: return "SQLITE_CORRUPT";
+	case SQLITE_NOTADB: return "SQLITE_NOTADB";
+	case SQLITE_IOERR: return "SQLITE_IOERR";
+	case SQLITE_CONSTRAINT: return "SQLITE_CONSTRAINT";
+	case SQLITE_PERM: return "SQLITE_PERM";
+	case SQLITE_NOMEM: return "SQLITE_NOMEM";
+	case SQLITE_ERROR: return "SQLITE_ERROR";
+	}
+	return "SQLITE_OTHER";
+}
+
+static const char *advice(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return "free disk space; every step logged before this one is safe";
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return "make the file and its directory writable, or pass --db with a writable path";
+	case SQLITE_CANTOPEN:
+		return "check that the directory exists and is writable, or pass --db";
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return "another program holds a write lock on the log; end its transaction and retry";
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return "the file is damaged or not a station log; run 'station db check', "
+		       "keep a copy and start a new log";
+	case SQLITE_IOERR:
+		return "the disk reported an I/O error; check the drive (dmesg)";
+	case SQLITE_CONSTRAINT:
+		return "a value breaks the log's rules (a station bug; report it with this message)";
+	}
+	return "see the message above";
+}
+
+int dbi_fail(struct db *db, struct st_error *e, int rc, const char *what)
+{
+	const char *msg = db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
+	const char *path = db && db->path ? db->path : "?";
+
+	return st_fail(e, ST_ERR_DB, "cannot %s in the log %s: %s (%s); %s", what, path, msg,
+		       code_name(rc), advice(rc));
+}
+
+sqlite3_stmt *dbi_stmt(struct db *db, enum dbi_slot slot, struct st_error *e)
+{
+	sqlite3_stmt *st = db->st[slot];
+	int rc;
+
+	if (!st) {
+		rc = sqlite3_prepare_v3(db->h, dbi_sql[slot], -1, SQLITE_PREPARE_PERSISTENT, &st,
+					NULL);
+		if (rc != SQLITE_OK) {
+			dbi_fail(db, e, rc, "prepare a statement");
+			return NULL;
+		}
+		db->st[slot] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+int dbi_done(struct db *db, sqlite3_stmt *st, const char *what, struct st_error *e)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		dbi_fail(db, e, rc, what);
+		sqlite3_reset(st);
+		return ST_ERR_DB;
+	}
+	sqlite3_reset(st);
+	return ST_OK;
+}
+
+int dbi_begin(struct db *db, struct st_error *e)
+{
+	sqlite3_stmt *st = dbi_stmt(db, DBS_BEGIN, e);
+
+	return st ? dbi_done(db, st, "start a transaction", e) : ST_ERR_DB;
+}
+
+int dbi_commit(struct db *db, struct st_error *e)
+{
+	sqlite3_stmt *st = dbi_stmt(db, DBS_COMMIT, e);
+
+	return st ? dbi_done(db, st, "commit", e) : ST_ERR_DB;
+}
+
+void dbi_rollback(struct db *db)
+{
+	/* After some errors (SQLITE_FULL, IOERR) SQLite has already rolled back. */
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void dbi_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+void dbi_bind_real(sqlite3_stmt *st, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, v);
+}
+
+/* Say plainly what is wrong with the path before SQLite says "unable to
+ * open database file". */
+static int precheck(const char *path, const struct db_opts *o, struct st_error *e)
+{
+	struct stat sb;
+	char *dup, *dir;
+	int ret = ST_OK;
+
+	if (!path || !*path)
+		return st_fail(e, ST_ERR_ARG, "no log file given; pass --db FILE");
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			return st_fail(e, ST_ERR_ARG, "the log %s is a directory; pass --db FILE",
+				       path);
+		if (!o->readonly && access(path, W_OK) != 0)
+			return st_fail(e, ST_ERR_IO, "the log %s is read-only (%s); make it "
+				       "writable or pass --db with a writable path", path,
+				       strerror(errno));
+		return ST_OK;
+	}
+	if (o->readonly || o->must_exist)
+		return st_fail(e, ST_ERR_NOTFOUND, "no log at %s (%s); pass --db FILE with the "
+			       "station's log", path, strerror(errno));
+	dup = strdup(path);
+	if (!dup)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory");
+	dir = dirname(dup);
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		ret = st_fail(e, ST_ERR_IO, "cannot create the log %s: the directory %s does not "
+			      "exist; create it or pass --db with another path", path, dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		ret = st_fail(e, ST_ERR_IO, "cannot create the log %s: the directory %s is not "
+			      "writable (%s); fix its permissions or pass --db", path, dir,
+			      strerror(errno));
+	free(dup);
+	return ret;
+}
+
+static int pragmas(struct db *db, const struct db_opts *o, struct st_error *e)
+{
+	char mode[16] = "";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, DB_BUSY_MS);
+	rc = sqlite3_exec(db->h, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return dbi_fail(db, e, rc, "open");
+	if (db->readonly)
+		return ST_OK;
+	/* WAL: readers (reports, a quality engineer's sqlite3) never block the line. */
+	rc = sqlite3_prepare_v2(db->h, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		snprintf(mode, sizeof(mode), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return dbi_fail(db, e, rc, "switch to WAL mode");
+	if (strcmp(mode, "wal") != 0)
+		return st_fail(e, ST_ERR_DB, "the log %s refused WAL mode (got '%s'); put it on a "
+			       "local file system", db->path, mode);
+	rc = sqlite3_exec(db->h, o->sync_full ? "PRAGMA synchronous = FULL" :
+			  "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return dbi_fail(db, e, rc, "set synchronous");
+	return ST_OK;
+}
+
+int db_open(struct db **out, const char *path, const struct db_opts *o, struct st_error *e)
+{
+	static const struct db_opts defaults;
+	struct db *db;
+	int flags, rc, ret;
+
+	*out = NULL;
+	if (!o)
+		o = &defaults;
+	ret = precheck(path, o, e);
+	if (ret < 0)
+		return ret;
+	db = calloc(1, sizeof(*db));
+	if (!db || !(db->path = strdup(path))) {
+		free(db);
+		return st_fail(e, ST_ERR_NOMEM, "out of memory");
+	}
+	pthread_mutex_init(&db->mu, NULL);
+	db->readonly = o->readonly;
+	flags = o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (!o->readonly && !o->must_exist)
+		flags |= SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+	if (rc != SQLITE_OK) {
+		ret = dbi_fail(db, e, rc, "open");
+		goto out;
+	}
+	ret = pragmas(db, o, e);
+	if (ret < 0)
+		goto out;
+	ret = dbi_schema_apply(db, e);
+out:
+	if (ret < 0) {
+		db_close(db);
+		return ret;
+	}
+	*out = db;
+	return ST_OK;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	for (int i = 0; i < DBS__COUNT; i++)
+		sqlite3_finalize(db->st[i]);
+	if (db->h && sqlite3_close(db->h) != SQLITE_OK)
+		log_warn("closing %s: %s", db->path, sqlite3_errmsg(db->h));
+	pthread_mutex_destroy(&db->mu);
+	free(db->path);
+	free(db);
+}
+
+int db_found_version(struct db *db)
+{
+	return db->found_version;
+}
+
+const char *db_path(struct db *db)
+{
+	return db->path;
+}
+
+struct sqlite3 *db_handle(struct db *db)
+{
+	return db->h;
+}
+
+/* Collect up to a few lines of a check pragma's rows; *bad when not "ok". */
+static int check_pragma(struct db *db, const char *sql, bool ok_row, char *buf, size_t cap,
+			int *bad, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	size_t len = strlen(buf);
+	int rc;
+
+	rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return dbi_fail(db, e, rc, "check");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *row = (const char *)sqlite3_column_text(st, 0);
+
+		if (ok_row && row && !strcmp(row, "ok"))
+			continue;
+		(*bad)++;
+		if (len + 2 < cap)
+			len += snprintf(buf + len, cap - len, "%s%s%s", len ? "; " : "",
+					ok_row ? "" : "foreign key broken in table ", row ? row : "?");
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dbi_fail(db, e, rc, "check");
+	return ST_OK;
+}
+
+int db_check(struct db *db, struct st_error *e)
+{
+	char what[300] = "";
+	int bad = 0, ret;
+
+	pthread_mutex_lock(&db->mu);
+	ret = check_pragma(db, "PRAGMA integrity_check(20)", true, what, sizeof(what), &bad, e);
+	if (ret == ST_OK)
+		ret = check_pragma(db, "PRAGMA foreign_key_check", false, what, sizeof(what),
+				   &bad, e);
+	pthread_mutex_unlock(&db->mu);
+	if (ret < 0)
+		return ret;
+	if (bad)
+		return st_fail(e, ST_ERR_DB, "the log %s failed its integrity check (%d problem%s): "
+			       "%s; keep a copy, then '.recover' it with sqlite3 or start a new log",
+			       db->path, bad, bad == 1 ? "" : "s", what);
+	return ST_OK;
+}
+
+int db_recover(struct db *db, int *n, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int ret, count = 0;
+
+	if (n)
+		*n = 0;
+	pthread_mutex_lock(&db->mu);
+	ret = dbi_begin(db, e);
+	if (ret < 0)
+		goto out;
+	ret = ST_ERR_DB;
+	st = dbi_stmt(db, DBS_RECOVER_EVENT, e);
+	if (!st)
+		goto fail;
+	sqlite3_bind_int64(st, 1, db_now_us());
+	if (dbi_done(db, st, "record recovery", e) < 0)
+		goto fail;
+	st = dbi_stmt(db, DBS_RECOVER, e);
+	if (!st || dbi_done(db, st, "mark unfinished runs aborted", e) < 0)
+		goto fail;
+	count = sqlite3_changes(db->h);
+	ret = dbi_commit(db, e);
+	if (ret == ST_OK)
+		goto out;
+fail:
+	dbi_rollback(db);
+out:
+	pthread_mutex_unlock(&db->mu);
+	if (ret == ST_OK && n)
+		*n = count;
+	if (ret == ST_OK && count)
+		log_info("%s: marked %d unfinished run%s aborted", db->path, count,
+			 count == 1 ? "" : "s");
+	return ret;
+}
+
+int db_event(struct db *db, const char *run_id, const char *fixture, const char *what,
+	     const char *detail, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int ret = ST_ERR_DB;
+
+	if (!what)
+		return st_fail(e, ST_ERR_ARG, "db_event: no event name");
+	pthread_mutex_lock(&db->mu);
+	st = dbi_stmt(db, DBS_EVENT, e);
+	if (st) {
+		dbi_bind_text(st, 1, run_id);
+		dbi_bind_text(st, 2, fixture);
+		sqlite3_bind_int64(st, 3, db_now_us());
+		dbi_bind_text(st, 4, what);
+		dbi_bind_text(st, 5, detail);
+		ret = dbi_done(db, st, "record an event", e);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return ret;
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Creating and upgrading the schema, in place and in one transaction.
+ *
+ * upgrade_pre[v] takes a version-v log to v+1 with ALTERs on the tables v
+ * already had; then db/schema.sql (idempotent) runs, creating what is new
+ * and re-creating the views, and sets PRAGMA user_version; upgrade_post[v]
+ * then fills new tables from old rows.  A frozen copy of each old schema
+ * is kept in db/migrations/ for the migration tests.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#define LOG_PREFIX "db"
+#include "../common/log.h"
+#include "db_int.h"
+
+extern const char db_schema_sql[];
+
+static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
+	[1] =
+	"ALTER TABLE runs ADD COLUMN last_step_index INTEGER;\n"
+	"ALTER TABLE runs ADD COLUMN last_step TEXT;\n"
+	"UPDATE runs SET (last_step_index, last_step) = (SELECT idx, name FROM steps s "
+	"  WHERE s.run_id = runs.id ORDER BY idx DESC LIMIT 1);\n"
+	"ALTER TABLE steps ADD COLUMN phase TEXT;\n"
+	"ALTER TABLE steps ADD COLUMN duration_us INTEGER;\n"
+	"ALTER TABLE steps ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;\n"
+	"UPDATE steps SET duration_us = ended_us - started_us;\n"
+	"ALTER TABLE measurements ADD COLUMN run_id TEXT REFERENCES runs(id);\n"
+	"ALTER TABLE measurements ADD COLUMN text TEXT;\n"
+	"ALTER TABLE measurements ADD COLUMN expect TEXT;\n"
+	"ALTER TABLE images ADD COLUMN run_id TEXT REFERENCES runs(id);\n"
+	"ALTER TABLE images ADD COLUMN path TEXT;\n"
+	"ALTER TABLE images ADD COLUMN format TEXT;\n"
+	"ALTER TABLE images ADD COLUMN chip_id TEXT;\n"
+	"ALTER TABLE identities ADD COLUMN run_id TEXT REFERENCES runs(id);\n"
+	"ALTER TABLE identities ADD COLUMN chip_serial TEXT;\n"
+	"ALTER TABLE identities ADD COLUMN not_before TEXT;\n"
+	"ALTER TABLE identities ADD COLUMN not_after TEXT;\n"
+	"ALTER TABLE identities ADD COLUMN spki_sha256 TEXT;\n"
+	"ALTER TABLE identities ADD COLUMN subject_serial TEXT;\n"
+	"ALTER TABLE identities ADD COLUMN masa_url TEXT;\n"
+	"ALTER TABLE identities ADD COLUMN nonce TEXT;\n"
+	"ALTER TABLE identities ADD COLUMN signature TEXT;\n"
+	"ALTER TABLE identities ADD COLUMN dpp_uri TEXT;\n"
+	"UPDATE measurements SET run_id = (SELECT run_id FROM steps WHERE id = step_id);\n"
+	"UPDATE images SET run_id = (SELECT run_id FROM steps WHERE id = step_id);\n"
+	"UPDATE identities SET run_id = (SELECT run_id FROM steps WHERE id = step_id);\n"
+	"DROP INDEX IF EXISTS runs_unit;\n",
+};
+
+static const char *const upgrade_post[DB_SCHEMA_VERSION] = {
+	[1] =
+	"INSERT OR IGNORE INTO stations (name, software_version, first_seen_us, last_seen_us) "
+	"  SELECT station, max(software_version), min(started_us), max(started_us) "
+	"  FROM runs GROUP BY station;\n"
+	"INSERT OR IGNORE INTO fixtures (station, name, first_seen_us, last_seen_us) "
+	"  SELECT station, fixture, min(started_us), max(started_us) "
+	"  FROM runs GROUP BY station, fixture;\n",
+};
+
+static int read_version(struct db *db, int *v, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return dbi_fail(db, e, rc, "read the schema version");
+	return ST_OK;
+}
+
+/* A file with tables but no version was not made by the station. */
+static int is_empty(struct db *db, bool *empty, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db->h, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		*empty = sqlite3_column_int(st, 0) == 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return dbi_fail(db, e, rc, "read the schema");
+	return ST_OK;
+}
+
+static int run_sql(struct db *db, const char *sql, int from, struct st_error *e)
+{
+	char what[64];
+	int rc;
+
+	if (!sql)
+		return ST_OK;
+	rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return ST_OK;
+	snprintf(what, sizeof(what), "upgrade the schema from version %d", from);
+	return dbi_fail(db, e, rc, what);
+}
+
+/* Under BEGIN IMMEDIATE: another station process may have just done it. */
+static int upgrade(struct db *db, struct st_error *e)
+{
+	bool empty = false;
+	int v, ret;
+
+	ret = read_version(db, &v, e);
+	if (ret < 0)
+		return ret;
+	if (v == 0) {
+		ret = is_empty(db, &empty, e);
+		if (ret < 0)
+			return ret;
+		if (!empty)
+			return st_fail(e, ST_ERR_DB, "%s holds tables but is not a station log "
+				       "(no schema version); pass --db with another file", db->path);
+	}
+	for (int i = v; i > 0 && i < DB_SCHEMA_VERSION && ret == ST_OK; i++)
+		ret = run_sql(db, upgrade_pre[i], i, e);
+	if (ret == ST_OK && v < DB_SCHEMA_VERSION)
+		ret = run_sql(db, db_schema_sql, v, e);
+	for (int i = v; i > 0 && i < DB_SCHEMA_VERSION && ret == ST_OK; i++)
+		ret = run_sql(db, upgrade_post[i], i, e);
+	if (ret < 0)
+		return ret;
+	ret = read_version(db, &v, e);
+	if (ret == ST_OK && v != DB_SCHEMA_VERSION)
+		return st_fail(e, ST_ERR_DB, "schema.sql sets version %d, the code expects %d "
+			       "(a build bug)", v, DB_SCHEMA_VERSION);
+	return ret;
+}
+
+int dbi_schema_apply(struct db *db, struct st_error *e)
+{
+	int v, ret;
+
+	ret = read_version(db, &v, e);
+	if (ret < 0)
+		return ret;
+	db->found_version = v;
+	if (v == DB_SCHEMA_VERSION)
+		return ST_OK;
+	if (v > DB_SCHEMA_VERSION)
+		return st_fail(e, ST_ERR_DB, "the log %s has schema version %d, newer than this "
+			       "station understands (%d); update the station software", db->path,
+			       v, DB_SCHEMA_VERSION);
+	if (db->readonly)
+		return st_fail(e, ST_ERR_DB, "the log %s has schema version %d, this station "
+			       "reads version %d; run 'station db migrate --db %s' first",
+			       db->path, v, DB_SCHEMA_VERSION, db->path);
+	ret = dbi_begin(db, e);
+	if (ret < 0)
+		return ret;
+	ret = upgrade(db, e);
+	if (ret == ST_OK)
+		ret = dbi_commit(db, e);
+	if (ret < 0) {
+		dbi_rollback(db);
+		return ret;
+	}
+	if (v > 0)
+		log_info("%s: upgraded the log from schema version %d to %d", db->path, v,
+			 DB_SCHEMA_VERSION);
+	return ST_OK;
+}

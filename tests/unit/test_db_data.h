@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A hand-made production log shared by the db and report tests, written
+ * through the public db API (not SQL), with the numbers worked out by hand
+ * in the comments so that views and reports can be checked against them.
+ *
+ *  run unit fixture day         outcome            vdd [3.0,3.6]  idle_ma (<=100)
+ *   1  U1  F1  2026-01-05 08:00  pass                3.30          40
+ *   2  U2  F1  2026-01-05 08:10  fail  at rails      3.70          -
+ *   3  U2  F1  2026-01-05 08:20  pass                3.32          50
+ *   4  U3  F2  2026-01-05 08:30  pass                3.28          60
+ *   5  U4  F2  2026-01-06 08:00  error at identity   3.31          -
+ *   6  U5  F2  2026-01-06 08:10  pass                3.29          50
+ *   7  U4  F2  2026-01-06 08:20  pass                3.33          50
+ *   8  U6  F1  2026-01-06 08:30  fail  at rails      2.90          -
+ *   9  U7  F2  2026-01-06 08:40  still running (no end): left out of yields
+ *
+ * vdd: n 8, mean 26.43/8 = 3.30375, squared deviations sum 0.321775,
+ *      sample sigma sqrt(0.321775/7) = 0.2144053, Cpk = min(3.6-3.30375,
+ *      3.30375-3.0) / (3 sigma) = 0.29625/0.6432160 = 0.4605763
+ * idle_ma (high limit only): n 5, mean 50, sigma sqrt(200/4) = 7.0710678,
+ *      Cpk = (100-50)/(3*7.0710678) = 2.3570226
+ * yield: 6 units, 5 passed = 0.8333; first pass: U1 U3 U5 of 6 = 0.5
+ * Pareto: rails 2 (0.6667), identity 1 (0.3333)
+ */
+#ifndef TEST_DB_DATA_H
+#define TEST_DB_DATA_H
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "../../db/db.h"
+
+#define T_DAY1_US 1767600000000000LL	/* 2026-01-05T08:00:00Z */
+#define T_DAY_US 86400000000LL
+#define T_MIN_US 60000000LL
+
+struct t_run {
+	const char *unit, *fixture;
+	int64_t start_us;
+	const char *fail_at;	/* NULL: pass */
+	double vdd, idle;	/* NAN: not measured */
+	int running;
+	char id[DB_ID_LEN];
+};
+
+static struct t_run t_runs[] = {
+	{ "U1", "F1", T_DAY1_US + 0 * T_MIN_US, NULL, 3.30, 40, 0, "" },
+	{ "U2", "F1", T_DAY1_US + 10 * T_MIN_US, "rails", 3.70, NAN, 0, "" },
+	{ "U2", "F1", T_DAY1_US + 20 * T_MIN_US, NULL, 3.32, 50, 0, "" },
+	{ "U3", "F2", T_DAY1_US + 30 * T_MIN_US, NULL, 3.28, 60, 0, "" },
+	{ "U4", "F2", T_DAY1_US + T_DAY_US + 0 * T_MIN_US, "identity", 3.31, NAN, 0, "" },
+	{ "U5", "F2", T_DAY1_US + T_DAY_US + 10 * T_MIN_US, NULL, 3.29, 50, 0, "" },
+	{ "U4", "F2", T_DAY1_US + T_DAY_US + 20 * T_MIN_US, NULL, 3.33, 50, 0, "" },
+	{ "U6", "F1", T_DAY1_US + T_DAY_US + 30 * T_MIN_US, "rails", 2.90, NAN, 0, "" },
+	{ "U7", "F2", T_DAY1_US + T_DAY_US + 40 * T_MIN_US, NULL, NAN, NAN, 1, "" },
+};
+#define T_NRUNS ((int)(sizeof(t_runs) / sizeof(t_runs[0])))
+
+static void t_step(struct db *db, struct t_run *r, int idx, const char *name,
+		   enum db_outcome o, const char *reason, const struct db_step *extra)
+{
+	struct st_error e;
+	struct db_step s = { 0 };
+
+	if (extra)
+		s = *extra;
+	s.index = idx;
+	s.name = name;
+	s.kind = s.kind ? s.kind : "console";
+	s.phase = idx == 0 ? "setup" : "steps";
+	s.outcome = o;
+	s.reason = reason;
+	s.started_us = r->start_us + idx * 1000000LL;
+	s.ended_us = s.started_us + 500000;
+	s.attempts = 1;
+	assert_int_equal(db_step_log(db, r->id, &s, &e), ST_OK);
+}
+
+static void t_add_run(struct db *db, struct t_run *r, int n)
+{
+	struct db_run_info ri = {
+		.unit_serial = r->unit, .station = "ST1", .fixture = r->fixture,
+		.operator_name = "ana", .sequence_name = "factory", .sequence_version = "1.0",
+		.sequence_sha256 = "ab12", .software_version = "test",
+	};
+	struct db_measurement m[2] = {
+		{ .name = "vdd", .value = r->vdd, .unit = "V", .low = 3.0, .high = 3.6 },
+		{ .name = "idle_ma", .value = r->idle, .unit = "mA", .low = NAN, .high = 100 },
+	};
+	char cert[32], fp[80], chip[16];
+	struct db_identity id = { .cert_serial = cert, .fingerprint = fp, .spki_sha256 = fp,
+				  .subject = "CN=board", .issuer = "CN=Sim Intermediate",
+				  .subject_serial = r->unit, .chip_serial = chip };
+	struct db_image img = { .path = "fw/prod.bin", .sha256 = "feedbeef", .format = "raw",
+				.address = 0x08000000, .size = 4096, .chip_id = "0x0414" };
+	struct db_step st = { .meas = m, .n_meas = isnan(r->idle) ? 1 : 2 };
+	bool rails_fail = r->fail_at && !strcmp(r->fail_at, "rails");
+	bool id_fail = r->fail_at && !strcmp(r->fail_at, "identity");
+	sqlite3_stmt *q;
+	struct st_error e;
+
+	snprintf(cert, sizeof(cert), "0a%02d", n);
+	snprintf(fp, sizeof(fp), "fp-%s", r->unit);
+	snprintf(chip, sizeof(chip), "se-%s", r->unit);
+	assert_int_equal(db_run_begin(db, &ri, r->id, &e), ST_OK);
+	t_step(db, r, 0, "power", DB_PASS, NULL, NULL);
+	if (r->running)
+		goto times;
+	m[0].outcome = rails_fail ? DB_FAIL : DB_PASS;
+	t_step(db, r, 1, "rails", m[0].outcome, rails_fail ? "vdd out of limits" : NULL, &st);
+	if (rails_fail) {
+		assert_int_equal(db_run_end(db, r->id, DB_FAIL, "rails: vdd out of limits", &e),
+				 ST_OK);
+		goto times;
+	}
+	st = (struct db_step){ .kind = "se-identity", .identity = &id };
+	t_step(db, r, 2, "identity", id_fail ? DB_ERROR : DB_PASS,
+	       id_fail ? "chain does not verify" : NULL, &st);
+	if (id_fail) {
+		assert_int_equal(db_run_end(db, r->id, DB_ERROR, "identity: chain", &e), ST_OK);
+		goto times;
+	}
+	st = (struct db_step){ .kind = "flash", .image = &img };
+	t_step(db, r, 3, "flash prod", DB_PASS, NULL, &st);
+	assert_int_equal(db_run_end(db, r->id, DB_PASS, NULL, &e), ST_OK);
+times:
+	/* The API stamps "now"; move the run to its place in the table above. */
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
+		"UPDATE runs SET started_us = ?2, ended_us = CASE WHEN ended_us IS NULL "
+		"THEN NULL ELSE ?2 + 60000000 END WHERE id = ?1", -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, r->start_us);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+}
+
+static void t_make_dataset(struct db *db)
+{
+	for (int i = 0; i < T_NRUNS; i++)
+		t_add_run(db, &t_runs[i], i + 1);
+}
+
+/* One integer / real / text cell of a query on the log. */
+static sqlite3_stmt *t_query(struct db *db, const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+
+	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &q, NULL) != SQLITE_OK)
+		fail_msg("prepare %s: %s", sql, sqlite3_errmsg(db_handle(db)));
+	return q;
+}
+
+static int64_t t_int(struct db *db, const char *sql)
+{
+	sqlite3_stmt *q = t_query(db, sql);
+	int64_t v;
+
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+static double t_real(struct db *db, const char *sql)
+{
+	sqlite3_stmt *q = t_query(db, sql);
+	double v;
+
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	v = sqlite3_column_double(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+static void t_text(struct db *db, const char *sql, char *buf, size_t cap)
+{
+	sqlite3_stmt *q = t_query(db, sql);
+	const unsigned char *t;
+
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	t = sqlite3_column_text(q, 0);
+	snprintf(buf, cap, "%s", t ? (const char *)t : "(null)");
+	sqlite3_finalize(q);
+}
+
+#endif
