@@ -158,15 +158,26 @@ int db_run_end(struct db *db, const char *run_id, enum db_outcome o, const char 
 	return ret;
 }
 
+/* A child row's statement with its step (?1) and run (?2) bound. */
+static sqlite3_stmt *child_stmt(struct db *db, enum dbi_slot slot, sqlite3_int64 step,
+				const char *run_id, struct st_error *e)
+{
+	sqlite3_stmt *st = dbi_stmt(db, slot, e);
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, step);
+		dbi_bind_text(st, 2, run_id);
+	}
+	return st;
+}
+
 static int log_meas(struct db *db, sqlite3_int64 step, const char *run_id,
 		    const struct db_measurement *m, struct st_error *e)
 {
-	sqlite3_stmt *st = dbi_stmt(db, DBS_MEAS, e);
+	sqlite3_stmt *st = child_stmt(db, DBS_MEAS, step, run_id, e);
 
 	if (!st)
 		return ST_ERR_DB;
-	sqlite3_bind_int64(st, 1, step);
-	dbi_bind_text(st, 2, run_id);
 	dbi_bind_text(st, 3, m->name ? m->name : "");
 	dbi_bind_real(st, 4, m->value);
 	dbi_bind_text(st, 5, m->text);
@@ -181,12 +192,10 @@ static int log_meas(struct db *db, sqlite3_int64 step, const char *run_id,
 static int log_image(struct db *db, sqlite3_int64 step, const char *run_id,
 		     const struct db_image *im, struct st_error *e)
 {
-	sqlite3_stmt *st = dbi_stmt(db, DBS_IMAGE, e);
+	sqlite3_stmt *st = child_stmt(db, DBS_IMAGE, step, run_id, e);
 
 	if (!st)
 		return ST_ERR_DB;
-	sqlite3_bind_int64(st, 1, step);
-	dbi_bind_text(st, 2, run_id);
 	dbi_bind_text(st, 3, im->path);
 	dbi_bind_text(st, 4, im->sha256 ? im->sha256 : "");
 	dbi_bind_text(st, 5, im->format);
@@ -204,12 +213,10 @@ static int log_identity(struct db *db, sqlite3_int64 step, const char *run_id,
 		id->not_after, id->fingerprint, id->spki_sha256, id->subject_serial,
 		id->masa_url, id->nonce, id->signature, id->dpp_uri, id->pem_chain,
 	};
-	sqlite3_stmt *st = dbi_stmt(db, DBS_IDENTITY, e);
+	sqlite3_stmt *st = child_stmt(db, DBS_IDENTITY, step, run_id, e);
 
 	if (!st)
 		return ST_ERR_DB;
-	sqlite3_bind_int64(st, 1, step);
-	dbi_bind_text(st, 2, run_id);
 	for (int i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++)
 		dbi_bind_text(st, 3 + i, cols[i]);
 	return dbi_done(db, st, "log an identity", e);
@@ -218,12 +225,10 @@ static int log_identity(struct db *db, sqlite3_int64 step, const char *run_id,
 static int log_cms(struct db *db, sqlite3_int64 step, const char *run_id,
 		   const struct db_cms *c, struct st_error *e)
 {
-	sqlite3_stmt *st = dbi_stmt(db, DBS_CMS, e);
+	sqlite3_stmt *st = child_stmt(db, DBS_CMS, step, run_id, e);
 
 	if (!st)
 		return ST_ERR_DB;
-	sqlite3_bind_int64(st, 1, step);
-	dbi_bind_text(st, 2, run_id);
 	dbi_bind_text(st, 3, c->status ? c->status : "unknown");
 	dbi_bind_text(st, 4, c->cms_id);
 	sqlite3_bind_int(st, 5, c->attempts);
@@ -235,12 +240,10 @@ static int log_cms(struct db *db, sqlite3_int64 step, const char *run_id,
 static int log_kv(struct db *db, sqlite3_int64 step, const char *run_id,
 		  const struct db_kv *kv, struct st_error *e)
 {
-	sqlite3_stmt *st = dbi_stmt(db, DBS_KV, e);
+	sqlite3_stmt *st = child_stmt(db, DBS_KV, step, run_id, e);
 
 	if (!st)
 		return ST_ERR_DB;
-	sqlite3_bind_int64(st, 1, step);
-	dbi_bind_text(st, 2, run_id);
 	dbi_bind_text(st, 3, kv->key ? kv->key : "");
 	dbi_bind_text(st, 4, kv->value);
 	return dbi_done(db, st, "log a captured value", e);

@@ -60,33 +60,25 @@ static const char *const upgrade_post[DB_SCHEMA_VERSION] = {
 	"  FROM runs GROUP BY station, fixture;\n",
 };
 
-static int read_version(struct db *db, int *v, struct st_error *e)
+/* One integer from a constant query. */
+static int query_int(struct db *db, const char *sql, int *v, const char *what,
+		     struct st_error *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL);
+	rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		*v = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return dbi_fail(db, e, rc, "read the schema version");
+		return dbi_fail(db, e, rc, what);
 	return ST_OK;
 }
 
-/* A file with tables but no version was not made by the station. */
-static int is_empty(struct db *db, bool *empty, struct st_error *e)
+static int read_version(struct db *db, int *v, struct st_error *e)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(db->h, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		*empty = sqlite3_column_int(st, 0) == 0;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return dbi_fail(db, e, rc, "read the schema");
-	return ST_OK;
+	return query_int(db, "PRAGMA user_version", v, "read the schema version", e);
 }
 
 static int run_sql(struct db *db, const char *sql, int from, struct st_error *e)
@@ -106,17 +98,18 @@ static int run_sql(struct db *db, const char *sql, int from, struct st_error *e)
 /* Under BEGIN IMMEDIATE: another station process may have just done it. */
 static int upgrade(struct db *db, struct st_error *e)
 {
-	bool empty = false;
-	int v, ret;
+	int v, tables = 0, ret;
 
 	ret = read_version(db, &v, e);
 	if (ret < 0)
 		return ret;
 	if (v == 0) {
-		ret = is_empty(db, &empty, e);
+		/* A file with tables but no version was not made by the station. */
+		ret = query_int(db, "SELECT count(*) FROM sqlite_schema", &tables,
+				"read the schema", e);
 		if (ret < 0)
 			return ret;
-		if (!empty)
+		if (tables)
 			return st_fail(e, ST_ERR_DB, "%s holds tables but is not a station log "
 				       "(no schema version); pass --db with another file", db->path);
 	}
