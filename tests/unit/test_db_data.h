@@ -26,6 +26,9 @@
 #ifndef TEST_DB_DATA_H
 #define TEST_DB_DATA_H
 
+/* Each test uses the helpers it needs. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

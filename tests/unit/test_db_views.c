@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The views a quality engineer queries with sqlite3, on the hand-made log
+ * of test_db_data.h whose numbers are worked out there. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "test_db_data.h"
+
+static char dir[64];
+static struct db *db;
+
+static int setup(void **state)
+{
+	char path[128];
+	struct st_error e;
+
+	strcpy(dir, "/tmp/st-dbviews-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/station.db", dir);
+	if (db_open(&db, path, NULL, &e) < 0)
+		return -1;
+	t_make_dataset(db);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	db_close(db);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+/* All rows of a query as "a|b|c;" text, for whole-table comparisons. */
+static void rows(const char *sql, char *buf, size_t cap)
+{
+	sqlite3_stmt *q = t_query(db, sql);
+	size_t len = 0;
+
+	buf[0] = '\0';
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		for (int c = 0; c < sqlite3_column_count(q); c++) {
+			const char *t = (const char *)sqlite3_column_text(q, c);
+
+			len += snprintf(buf + len, cap - len, "%s%s", c ? "|" : "", t ? t : "-");
+		}
+		len += snprintf(buf + len, cap - len, ";");
+	}
+	sqlite3_finalize(q);
+}
+
+static void test_yield_by_day_and_fixture(void **state)
+{
+	char buf[512];
+
+	rows("SELECT day, fixture, sequence_name, sequence_version, runs, units, passed, yield "
+	     "FROM v_yield ORDER BY day, fixture", buf, sizeof(buf));
+	assert_string_equal(buf,
+		"2026-01-05|F1|factory|1.0|3|2|2|1.0;"
+		"2026-01-05|F2|factory|1.0|1|1|1|1.0;"
+		"2026-01-06|F1|factory|1.0|1|1|0|0.0;"
+		"2026-01-06|F2|factory|1.0|3|2|2|1.0;");	/* U7 still running: left out */
+}
+
+static void test_first_pass_yield(void **state)
+{
+	char buf[512];
+
+	rows("SELECT day, fixture, units, passed_first, fpy FROM v_first_pass_yield "
+	     "ORDER BY day, fixture", buf, sizeof(buf));
+	assert_string_equal(buf,
+		"2026-01-05|F1|2|1|0.5;"
+		"2026-01-05|F2|1|1|1.0;"
+		"2026-01-06|F1|1|0|0.0;"
+		"2026-01-06|F2|2|1|0.5;");
+	assert_int_equal(t_int(db, "SELECT sum(passed_first) * 100 / sum(units) "
+			       "FROM v_first_pass_yield"), 50);
+}
+
+static void test_failures_pareto(void **state)
+{
+	char buf[256];
+
+	rows("SELECT step, failures, share, cumulative FROM v_failures_pareto", buf, sizeof(buf));
+	assert_string_equal(buf, "rails|2|0.6667|0.6667;identity|1|0.3333|1.0;");
+}
+
+static void test_unit_latest(void **state)
+{
+	char buf[512];
+
+	rows("SELECT unit_serial, fixture, started, outcome, runs FROM v_unit_latest "
+	     "ORDER BY unit_serial", buf, sizeof(buf));
+	assert_string_equal(buf,
+		"U1|F1|2026-01-05T08:00:00.000Z|pass|1;"
+		"U2|F1|2026-01-05T08:20:00.000Z|pass|2;"
+		"U3|F2|2026-01-05T08:30:00.000Z|pass|1;"
+		"U4|F2|2026-01-06T08:20:00.000Z|pass|2;"
+		"U5|F2|2026-01-06T08:10:00.000Z|pass|1;"
+		"U6|F1|2026-01-06T08:30:00.000Z|fail|1;"
+		"U7|F2|2026-01-06T08:40:00.000Z|running|1;");
+}
+
+static void test_measurement_stats_and_cpk(void **state)
+{
+	assert_int_equal(t_int(db, "SELECT n FROM v_measurement_stats WHERE name = 'vdd'"), 8);
+	assert_true(fabs(t_real(db, "SELECT mean FROM v_measurement_stats WHERE name = 'vdd'")
+			 - 3.30375) < 1e-9);
+	assert_true(fabs(t_real(db, "SELECT stddev FROM v_measurement_stats WHERE name = 'vdd'")
+			 - 0.2144053) < 1e-6);
+	assert_true(fabs(t_real(db, "SELECT cpk FROM v_measurement_stats WHERE name = 'vdd'")
+			 - 0.4605763) < 1e-6);
+	assert_true(fabs(t_real(db, "SELECT min FROM v_measurement_stats WHERE name = 'vdd'")
+			 - 2.90) < 1e-12);
+	assert_true(fabs(t_real(db, "SELECT max FROM v_measurement_stats WHERE name = 'vdd'")
+			 - 3.70) < 1e-12);
+	/* one-sided: only an upper limit */
+	assert_int_equal(t_int(db, "SELECT low IS NULL FROM v_measurement_stats "
+			       "WHERE name = 'idle_ma'"), 1);
+	assert_true(fabs(t_real(db, "SELECT cpk FROM v_measurement_stats WHERE name = 'idle_ma'")
+			 - 2.3570226) < 1e-6);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_yield_by_day_and_fixture),
+		cmocka_unit_test(test_first_pass_yield),
+		cmocka_unit_test(test_failures_pareto),
+		cmocka_unit_test(test_unit_latest),
+		cmocka_unit_test(test_measurement_stats_and_cpk),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
