@@ -23,7 +23,11 @@ struct loader_opts {
 	uint32_t go_addr;	/* 0: first segment's address */
 	int retries;		/* per block, on NACK or timeout (bounded) */
 	int timeout_ms;		/* per exchange */
-	/* Progress callback: bytes done of total (may be NULL). */
+	/* Flash geometry; 0 takes it from the chip id table (an3155: PIDs of
+	 * uniform-page parts).  Unknown geometry and !mass_erase -> mass erase. */
+	uint32_t flash_base, flash_size, page_size;
+	/* Progress callback, after every block: bytes done of total, where
+	 * total counts writing and, when verifying, reading back (may be NULL). */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
 };
@@ -34,6 +38,8 @@ struct loader_result {
 	uint64_t bytes_written;
 	uint64_t bytes_verified;
 	int block_retries;	/* total retries that happened */
+	uint32_t crc32;		/* CRC-32 (IEEE) of the bytes read back, when verified */
+	long long elapsed_ms;	/* sync to the end, for the log and the bench */
 };
 
 struct loader {
@@ -45,6 +51,7 @@ struct loader {
 extern const struct loader loader_an3155;
 const struct loader *loader_find(const char *name);
 
+/* verify read-back, page erase, no Go, 2 retries, 1000 ms timeout. */
 void loader_opts_default(struct loader_opts *o);
 
 #endif
