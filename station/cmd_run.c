@@ -1,12 +1,399 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <stdio.h>
+/*
+ * station run: run a sequence on one or more fixtures, one thread each,
+ * sharing one log.  SIGINT/SIGTERM stop the runs: every fixture is put in
+ * its safe state at once, teardown runs, and the runs are logged aborted.
+ */
+#define LOG_PREFIX "run"
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "../common/log.h"
 #include "commands.h"
+#include "display.h"
+#include "engine.h"
+
+#define MAX_CLI_VARS 64
+
+struct run_opts {
+	const char *config;
+	const char *sequence;
+	const char *fixtures[CFG_MAX_FIXTURES];
+	int n_fixtures;
+	const char *port, *ctrl;
+	const char *db;
+	const char *serial;
+	const char *operator_name;
+	const char *vars[MAX_CLI_VARS];
+	int n_vars;
+	int units;		/* 0: until stopped, waiting for the lid */
+	bool dry_run, json, sync_full;
+};
+
+struct fx_thread {
+	pthread_t tid;
+	struct fixture_def def;
+	const struct run_opts *o;
+	const struct station_config *cfg;
+	const struct sequence *seq;
+	struct db *db;
+	const struct run_events *ev;
+	int passed, failed, aborted, station_errors;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: station run [options]\n"
+		"\n"
+		"Run a sequence on one or more fixtures (one thread each) and log every\n"
+		"step, measurement, image hash and certificate serial to SQLite.\n"
+		"\n"
+		"  -c, --config FILE     station.yaml (log, trust, CMS, vars, fixtures)\n"
+		"  -s, --sequence FILE   the flow to run (default: the config's 'sequence')\n"
+		"  -f, --fixture FILE    a fixture definition; repeat for several fixtures\n"
+		"      --port P          override the fixture's console port (one fixture)\n"
+		"      --ctrl SOCK       override the simulated fixture's control socket\n"
+		"      --once            run one unit per fixture, then exit\n"
+		"      --units N         run N units per fixture, then exit\n"
+		"                        (default: wait for the lid to close, run, repeat)\n"
+		"      --serial S        the unit's serial (otherwise scanned or read)\n"
+		"      --var NAME=VALUE  set a sequence variable (repeatable)\n"
+		"      --operator NAME   recorded with every run\n"
+		"      --db FILE         the log (default: the config's 'log', ./station.db)\n"
+		"      --sync-full       fsync every commit (power-loss safe, slower)\n"
+		"      --dry-run         print the expanded plan; touch no fixture\n"
+		"      --json            one JSON event per line on stdout\n"
+		"  -h, --help            this text\n"
+		"\n"
+		"exit status: 0 all units passed, 1 a unit failed, 2 usage, 3 invalid\n"
+		"sequence/config, 4 station fault (fixture, log), 5 interrupted\n");
+}
+
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+	enum { O_PORT = 256, O_CTRL, O_ONCE, O_UNITS, O_SERIAL, O_VAR, O_OPER, O_DB, O_SYNC,
+	       O_DRY, O_JSON };
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "sequence", required_argument, NULL, 's' },
+		{ "fixture", required_argument, NULL, 'f' },
+		{ "port", required_argument, NULL, O_PORT },
+		{ "ctrl", required_argument, NULL, O_CTRL },
+		{ "once", no_argument, NULL, O_ONCE },
+		{ "units", required_argument, NULL, O_UNITS },
+		{ "serial", required_argument, NULL, O_SERIAL },
+		{ "var", required_argument, NULL, O_VAR },
+		{ "operator", required_argument, NULL, O_OPER },
+		{ "db", required_argument, NULL, O_DB },
+		{ "sync-full", no_argument, NULL, O_SYNC },
+		{ "dry-run", no_argument, NULL, O_DRY },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:s:f:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 's': o->sequence = optarg; break;
+		case 'f':
+			if (o->n_fixtures == CFG_MAX_FIXTURES) {
+				fprintf(stderr, "station run: at most %d fixtures\n", CFG_MAX_FIXTURES);
+				return EXIT_USAGE;
+			}
+			o->fixtures[o->n_fixtures++] = optarg;
+			break;
+		case O_PORT: o->port = optarg; break;
+		case O_CTRL: o->ctrl = optarg; break;
+		case O_ONCE: o->units = 1; break;
+		case O_UNITS:
+			o->units = atoi(optarg);
+			if (o->units < 1) {
+				fprintf(stderr, "station run: --units needs a number >= 1\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case O_SERIAL: o->serial = optarg; break;
+		case O_VAR:
+			if (!strchr(optarg, '=') || o->n_vars == MAX_CLI_VARS) {
+				fprintf(stderr, "station run: --var wants NAME=VALUE\n");
+				return EXIT_USAGE;
+			}
+			o->vars[o->n_vars++] = optarg;
+			break;
+		case O_OPER: o->operator_name = optarg; break;
+		case O_DB: o->db = optarg; break;
+		case O_SYNC: o->sync_full = true; break;
+		case O_DRY: o->dry_run = true; break;
+		case O_JSON: o->json = true; break;
+		case 'h': usage(stdout); return -1;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "station run: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void init_vars(struct run_ctx *rc, const struct fx_thread *t)
+{
+	vars_init(&rc->vars);
+	for (int i = 0; i < t->cfg->vars.n; i++)
+		vars_set(&rc->vars, t->cfg->vars.v[i].name, t->cfg->vars.v[i].value);
+	for (int i = 0; i < t->o->n_vars; i++) {
+		char *name = strndup(t->o->vars[i], (size_t)(strchr(t->o->vars[i], '=') - t->o->vars[i]));
+
+		if (name)
+			vars_set(&rc->vars, name, strchr(t->o->vars[i], '=') + 1);
+		free(name);
+	}
+	if (t->o->serial)
+		vars_set(&rc->vars, "serial", t->o->serial);
+	if (t->o->operator_name)
+		vars_set(&rc->vars, "operator", t->o->operator_name);
+	if (t->cfg->station)
+		vars_set(&rc->vars, "station", t->cfg->station);
+}
+
+/* Wait for the lid to close (next unit) or a stop. */
+static int wait_lid(struct fixture *fx, bool closed)
+{
+	struct st_error e = { 0 };
+	bool on = !closed;
+
+	while (!stop_flag) {
+		if (fixture_get(fx, FX_LID, &on, &e) < 0) {
+			log_err("%s: cannot read the lid sensor: %s (use --once or --units)",
+				fx->def.name, e.msg);
+			return ST_ERR_NOTSUP;
+		}
+		if (on == closed)
+			return ST_OK;
+		usleep(100000);
+	}
+	return ST_ERR_ABORTED;
+}
+
+static void *fixture_thread(void *arg)
+{
+	struct fx_thread *t = arg;
+	struct st_error e = { 0 };
+	struct fixture *fx = NULL;
+
+	if (fixture_open(&fx, &t->def, &e) < 0) {
+		log_err("fixture %s: %s", t->def.name, e.msg);
+		t->station_errors++;
+		return NULL;
+	}
+	for (int unit = 0; !stop_flag && (t->o->units == 0 || unit < t->o->units); unit++) {
+		struct run_ctx rc = {
+			.seq = t->seq, .cfg = t->cfg, .fxdef = &t->def, .fx = fx, .db = t->db,
+			.ev = t->ev, .stop = &stop_flag,
+			.answers = isatty(0) && t->o->n_fixtures <= 1 ? stdin : NULL,
+		};
+		enum db_outcome o;
+
+		if (t->o->units == 0 && wait_lid(fx, true) < 0)
+			break;
+		init_vars(&rc, t);
+		o = engine_run(&rc);
+		if (o == DB_PASS)
+			t->passed++;
+		else if (o == DB_ABORTED)
+			t->aborted++;
+		else
+			t->failed++;
+		if (rc.have_ident)
+			se_identity_free(&rc.ident);
+		vars_free(&rc.vars);
+		if (t->o->units == 0 && wait_lid(fx, false) < 0)
+			break;
+	}
+	fixture_close(fx);
+	return NULL;
+}
+
+static void *signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int sig;
+
+	while (sigwait(set, &sig) == 0) {
+		if (sig == SIGUSR1) /* our own wake-up at the end */
+			break;
+		stop_flag = 1;
+		log_warn("signal %d: stopping, every fixture to its safe state", sig);
+		fixture_shutdown_all();
+	}
+	return NULL;
+}
+
+static int load_fixtures(struct run_opts *o, const struct station_config *cfg,
+			 struct fx_thread *t, int *n)
+{
+	const char *const *files = o->n_fixtures ? o->fixtures : (const char *const *)cfg->fixtures;
+	int count = o->n_fixtures ? o->n_fixtures : cfg->n_fixtures;
+
+	if (count == 0) {
+		fprintf(stderr, "station run: no fixture: give -f FIXTURE.yaml or list fixtures in station.yaml\n");
+		return EXIT_USAGE;
+	}
+	if ((o->port || o->ctrl) && count > 1) {
+		fprintf(stderr, "station run: --port/--ctrl need exactly one fixture\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < count; i++) {
+		struct st_error e = { 0 };
+
+		if (fixture_def_load(&t[i].def, files[i], &e) < 0) {
+			fprintf(stderr, "%s\n", e.msg);
+			return EXIT_CONFIG;
+		}
+		if (o->port)
+			snprintf(t[i].def.port, sizeof(t[i].def.port), "%s", o->port);
+		if (o->ctrl)
+			snprintf(t[i].def.ctrl, sizeof(t[i].def.ctrl), "%s", o->ctrl);
+	}
+	*n = count;
+	return 0;
+}
+
+static int run_all(struct run_opts *o, struct station_config *cfg, struct sequence *seq,
+		   struct fx_thread *t, int n)
+{
+	struct st_error e = { 0 };
+	struct db_opts dbo = { .sync_full = o->sync_full || cfg->sync_full };
+	const char *names[CFG_MAX_FIXTURES];
+	struct display *disp;
+	struct db *db = NULL;
+	pthread_t sig_tid;
+	sigset_t set;
+	int passed = 0, failed = 0, aborted = 0, errors = 0, recovered = 0;
+
+	if (db_open(&db, o->db ? o->db : cfg->log, &dbo, &e) < 0) {
+		fprintf(stderr, "station run: %s\n", e.msg);
+		return EXIT_STATION;
+	}
+	if (db_recover(db, &recovered, &e) < 0)
+		log_err("%s", e.msg);
+	else if (recovered)
+		log_warn("%d run(s) left unfinished by an earlier stop were marked aborted", recovered);
+	for (int i = 0; i < n; i++)
+		names[i] = t[i].def.name;
+	disp = display_new(stdout, o->json ? DISPLAY_JSON : isatty(1) ? DISPLAY_TTY : DISPLAY_PLAIN,
+			   n, names);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_create(&sig_tid, NULL, signal_thread, &set);
+	for (int i = 0; i < n; i++) {
+		t[i].o = o;
+		t[i].cfg = cfg;
+		t[i].seq = seq;
+		t[i].db = db;
+		t[i].ev = display_events(disp);
+		pthread_create(&t[i].tid, NULL, fixture_thread, &t[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(t[i].tid, NULL);
+		passed += t[i].passed;
+		failed += t[i].failed;
+		aborted += t[i].aborted;
+		errors += t[i].station_errors;
+	}
+	pthread_kill(sig_tid, SIGUSR1);
+	pthread_join(sig_tid, NULL);
+	if (stop_flag)
+		db_event(db, NULL, NULL, "stop", "stopped by signal", NULL);
+	db_close(db);
+	display_free(disp);
+	if (!o->json)
+		printf("station: %d passed, %d failed, %d aborted; log: %s\n", passed, failed,
+		       aborted, o->db ? o->db : cfg->log);
+	if (stop_flag || aborted)
+		return EXIT_ABORTED;
+	if (errors)
+		return EXIT_STATION;
+	return failed ? EXIT_UNIT_FAIL : EXIT_PASS;
+}
 
 int cmd_run(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "station run: not implemented yet\n");
-	return EXIT_STATION;
+	struct run_opts o = { 0 };
+	struct station_config cfg;
+	struct st_error e = { 0 };
+	struct sequence *seq = NULL;
+	struct fx_thread *t = NULL;
+	const char *extra[VARS_NAME_MAX + MAX_CLI_VARS + 2];
+	char *errors = NULL, *cli_names[MAX_CLI_VARS] = { 0 };
+	int ret, n = 0, nx = 0;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? EXIT_PASS : ret;
+	if (config_load(&cfg, o.config, &e) < 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		return EXIT_CONFIG;
+	}
+	for (int i = 0; i < cfg.vars.n && nx < VARS_NAME_MAX; i++)
+		extra[nx++] = cfg.vars.v[i].name;
+	for (int i = 0; i < o.n_vars; i++) {
+		cli_names[i] = strndup(o.vars[i], (size_t)(strchr(o.vars[i], '=') - o.vars[i]));
+		extra[nx++] = cli_names[i];
+	}
+	extra[nx] = NULL;
+	if (!o.sequence && !cfg.sequence) {
+		fprintf(stderr, "station run: no sequence: give -s FILE or 'sequence:' in station.yaml\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (sequence_load(&seq, o.sequence ? o.sequence : cfg.sequence, extra, &errors, &e) < 0) {
+		fprintf(stderr, "%s%s\n", errors ? errors : "", e.msg);
+		ret = EXIT_CONFIG;
+		goto out;
+	}
+	t = calloc(CFG_MAX_FIXTURES, sizeof(*t));
+	if (!t) {
+		ret = EXIT_STATION;
+		goto out;
+	}
+	ret = load_fixtures(&o, &cfg, t, &n);
+	if (ret)
+		goto out;
+	if (o.dry_run) {
+		for (int i = 0; i < n; i++) {
+			struct run_ctx rc = { .seq = seq, .cfg = &cfg, .fxdef = &t[i].def,
+					      .dry_run = true };
+
+			t[i].o = &o;
+			t[i].cfg = &cfg;
+			init_vars(&rc, &t[i]);
+			engine_plan(&rc, stdout);
+			vars_free(&rc.vars);
+		}
+		ret = EXIT_PASS;
+		goto out;
+	}
+	ret = run_all(&o, &cfg, seq, t, n);
+out:
+	for (int i = 0; i < o.n_vars; i++)
+		free(cli_names[i]);
+	free(t);
+	free(errors);
+	sequence_free(seq);
+	config_free(&cfg);
+	return ret;
 }

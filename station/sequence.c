@@ -16,7 +16,8 @@
 #include "vars.h"
 
 const char *const seq_builtin_vars[] = {
-	"serial", "fixture", "station", "run_id", "operator", "port", "sequence",
+	"serial", "fixture", "station", "run_id", "operator", "port", "sequence", "trust",
+	"config_dir",
 	"date", "time", NULL
 };
 

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station.yaml:
+ *   station: line1-st01
+ *   log: station.db
+ *   sync: normal            # full: power-loss safe (fsync every commit)
+ *   trust: pki/trust        # manufacturer roots for identity checks
+ *   sequence: sequences/factory-provisioning.yaml
+ *   cms: {url: https://127.0.0.1:8443, ca: pki/cms-ca.crt, api_key_file: cms.key,
+ *         timeout: 10s, attempts: 3, backoff: 500ms}
+ *   vars: {images: images}
+ *   fixtures: [fixtures/a.yaml, fixtures/b.yaml]
+ * Relative paths are relative to the directory of station.yaml.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "lint.h"
+
+static const char *const cfg_keys[] = { "station", "log", "sync", "trust", "sequence", "cms",
+					"vars", "fixtures", NULL };
+static const char *const cms_keys[] = { "url", "ca", "api_key_file", "timeout", "attempts",
+					"backoff", "insecure", NULL };
+
+static char *rel(const char *cfg_file, const char *p)
+{
+	return p ? seq_resolve_path(cfg_file, p) : NULL;
+}
+
+/* The API key file holds one line; it never reaches a log. */
+static int read_key(const char *path, char **out, struct st_error *e)
+{
+	char buf[512];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return st_fail(e, ST_ERR_IO, "cannot read the CMS API key file %s: %s", path,
+			       strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0])
+		return st_fail(e, ST_ERR_ARG, "the CMS API key file %s is empty", path);
+	*out = strdup(buf);
+	return *out ? ST_OK : ST_ERR_NOMEM;
+}
+
+static void parse_cms(struct lint *l, struct station_config *c, const struct ynode *n)
+{
+	char *url = NULL, *ca = NULL;
+	double attempts = 3;
+	double t = 10, backoff = 0.5;
+	bool insecure = false;
+
+	if (n->type != YN_MAP) {
+		lint_err(l, n, "cms must be a mapping with url, ca and api_key_file");
+		return;
+	}
+	lint_keys(l, n, cms_keys, "cms");
+	lint_str(l, n, "url", true, &url);
+	lint_str(l, n, "ca", false, &ca);
+	lint_str(l, n, "api_key_file", false, &c->cms_key_file);
+	lint_duration(l, ynode_get(n, "timeout"), &t);
+	lint_duration(l, ynode_get(n, "backoff"), &backoff);
+	lint_num(l, n, "attempts", false, &attempts);
+	lint_bool(l, n, "insecure", &insecure);
+	if (attempts < 1 || attempts > 20)
+		lint_err(l, ynode_get(n, "attempts"), "cms attempts must be 1 to 20");
+	c->cms.url = url;
+	c->cms.ca_file = rel(c->file, ca);
+	free(ca);
+	if (c->cms_key_file) {
+		char *k = rel(c->file, c->cms_key_file);
+
+		free(c->cms_key_file);
+		c->cms_key_file = k;
+	}
+	c->cms.timeout_ms = (int)(t * 1000);
+	c->cms.backoff_ms = (int)(backoff * 1000);
+	c->cms.attempts = (int)attempts;
+	c->cms.insecure = insecure;
+}
+
+static void parse_root(struct lint *l, struct station_config *c, const struct ynode *r)
+{
+	const struct ynode *n;
+	char *s = NULL;
+
+	lint_keys(l, r, cfg_keys, "station.yaml");
+	lint_str(l, r, "station", false, &c->station);
+	if (lint_str(l, r, "log", false, &s) && s) {
+		c->log = rel(c->file, s);
+		free(s);
+		s = NULL;
+	}
+	if (lint_str(l, r, "trust", false, &s) && s) {
+		c->trust = rel(c->file, s);
+		free(s);
+		s = NULL;
+	}
+	if (lint_str(l, r, "sequence", false, &s) && s) {
+		c->sequence = rel(c->file, s);
+		free(s);
+		s = NULL;
+	}
+	if (lint_str(l, r, "sync", false, &s) && s) {
+		if (strcmp(s, "full") && strcmp(s, "normal"))
+			lint_err(l, ynode_get(r, "sync"), "sync must be normal or full");
+		c->sync_full = !strcmp(s, "full");
+		free(s);
+	}
+	n = ynode_get(r, "cms");
+	if (n)
+		parse_cms(l, c, n);
+	n = ynode_get(r, "vars");
+	for (int i = 0; n && n->type == YN_MAP && i < n->n; i++) {
+		if (n->items[i]->type != YN_SCALAR)
+			lint_err(l, n->items[i], "vars: '%s' must be a text value", n->keys[i]->str);
+		else
+			vars_set(&c->vars, n->keys[i]->str, n->items[i]->str);
+	}
+	n = ynode_get(r, "fixtures");
+	if (n && n->type != YN_SEQ)
+		lint_err(l, n, "fixtures must be a list of fixture files");
+	for (int i = 0; n && n->type == YN_SEQ && i < n->n; i++) {
+		if (n->items[i]->type != YN_SCALAR || c->n_fixtures == CFG_MAX_FIXTURES) {
+			lint_err(l, n->items[i], "fixtures: expected a file name (at most %d)",
+				 CFG_MAX_FIXTURES);
+			continue;
+		}
+		c->fixtures[c->n_fixtures++] = rel(c->file, n->items[i]->str);
+	}
+}
+
+int config_load(struct station_config *c, const char *path, struct st_error *e)
+{
+	struct sequence dummy = { 0 };
+	struct lint l = { .seq = &dummy };
+	struct ydoc d;
+	char *dup, *dir;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	vars_init(&c->vars);
+	c->cms.attempts = 3;
+	if (!path) {
+		c->station = strdup("station");
+		c->log = strdup("station.db");
+		return ST_OK;
+	}
+	ret = ydoc_load(&d, path, e);
+	if (ret < 0)
+		return ret;
+	c->file = strdup(path);
+	if (!d.root || d.root->type != YN_MAP)
+		lint_err(&l, d.root, "station.yaml must be a mapping (station, log, trust, cms, fixtures)");
+	else
+		parse_root(&l, c, d.root);
+	ydoc_free(&d);
+	if (!l.n_errors && c->cms_key_file)
+		ret = read_key(c->cms_key_file, (char **)&c->cms.api_key, e);
+	if (l.n_errors) {
+		st_fail(e, ST_ERR_PARSE, "%s", l.errors);
+		free(l.errors);
+		return ST_ERR_PARSE;
+	}
+	free(l.errors);
+	if (ret < 0)
+		return ret;
+	if (!c->station)
+		c->station = strdup("station");
+	if (!c->log)
+		c->log = rel(c->file, "station.db");
+	dup = strdup(path);
+	dir = dup ? dirname(dup) : ".";
+	vars_set(&c->vars, "config_dir", dir);
+	free(dup);
+	if (c->trust)
+		vars_set(&c->vars, "trust", c->trust);
+	return ST_OK;
+}
+
+void config_free(struct station_config *c)
+{
+	free(c->file);
+	free(c->station);
+	free(c->log);
+	free(c->trust);
+	free(c->sequence);
+	free((char *)c->cms.url);
+	free((char *)c->cms.ca_file);
+	if (c->cms.api_key) {
+		/* wipe the secret before giving the memory back */
+		volatile char *p = (volatile char *)c->cms.api_key;
+
+		while (*p)
+			*p++ = 0;
+		free((char *)c->cms.api_key);
+	}
+	free(c->cms_key_file);
+	for (int i = 0; i < c->n_fixtures; i++)
+		free(c->fixtures[i]);
+	vars_free(&c->vars);
+	memset(c, 0, sizeof(*c));
+}
