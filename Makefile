@@ -98,7 +98,7 @@ $(BINDIR)/station: $(BUILD)/station/main.o $(LIBST)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 .SECONDEXPANSION:
-$(TOOL_BINS): $(BINDIR)/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard tools/%/*.c)) $(TOOL_COMMON_OBJ)
+$(TOOL_BINS): $(BINDIR)/%: $$(addprefix $(BUILD)/,$$(subst .c,.o,$$(wildcard tools/$$*/*.c))) $(TOOL_COMMON_OBJ)
 	@mkdir -p $(BINDIR)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lutil
 
