@@ -270,6 +270,11 @@ static int transport_error(CURLcode rc, const char *errbuf, const struct cms_con
 		*retry = 1;
 		return st_fail(e, ST_ERR_TIMEOUT, "CMS at %.200s did not answer within %d ms: %s",
 			       c->url, c->timeout_ms, why);
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+		*retry = 1;
+		return st_fail(e, ST_ERR_IO, "the CMS at %.200s closed the connection without an "
+			       "answer: %s", c->url, why);
 	case CURLE_SSL_CONNECT_ERROR:
 		*retry = 1;
 		return st_fail(e, ST_ERR_TLS, "TLS with the CMS at %.200s failed: %s", c->url, why);
