@@ -324,7 +324,7 @@ static void set_run_vars(struct run_ctx *rc)
 
 	gmtime_r(&t, &tm);
 	for (int i = 0; i < rc->seq->n_vars; i++)
-		if (!vars_get(&rc->vars, rc->seq->vars[i].name)) {
+		if (rc->seq->vars[i].value && !vars_get(&rc->vars, rc->seq->vars[i].name)) {
 			struct st_error e = { 0 };
 			char *v = NULL;
 

@@ -295,21 +295,42 @@ void lint_define(struct lint *l, const char *name)
 	l->defined[l->n_defined++] = strdup(name);
 }
 
+/* Expand path with the sequence's own variable defaults; NULL when it
+ * needs a value only the station or the run will give. */
+static char *expand_defaults(struct lint *l, const char *path)
+{
+	struct vars vs;
+	char *out = NULL;
+
+	vars_init(&vs);
+	for (int i = 0; i < l->seq->n_vars; i++) {
+		char *v = NULL;
+
+		if (l->seq->vars[i].value && vars_expand(&vs, l->seq->vars[i].value, &v, NULL) == ST_OK) {
+			vars_set(&vs, l->seq->vars[i].name, v);
+			free(v);
+		}
+	}
+	if (vars_expand(&vs, path, &out, NULL) < 0)
+		out = NULL;
+	vars_free(&vs);
+	return out;
+}
+
 void lint_file(struct lint *l, const struct ynode *at, const char *path)
 {
-	char *full;
+	char *full, *exp = expand_defaults(l, path);
 
-	/* Paths that need run-time variables are checked again before the
-	 * run, when every variable has its value. */
-	if (strstr(path, "${"))
+	/* Paths that need run-time variables are checked again when the step
+	 * runs, before anything is written to the board. */
+	if (!exp)
 		return;
-	full = seq_resolve_path(at->file, path);
-	if (!full)
-		return;
-	if (access(full, R_OK) != 0)
+	full = seq_resolve_path(at->file, exp);
+	if (full && access(full, R_OK) != 0)
 		lint_err(l, at, "cannot read '%s' (resolved to %s): check the path, relative to the sequence file",
-			 path, full);
+			 exp, full);
 	free(full);
+	free(exp);
 }
 
 const struct sequence *lint_sequence(struct lint *l)

@@ -340,6 +340,11 @@ static void parse_groups(struct lint *l, const struct ynode *g)
 	l->in_group--;
 }
 
+static bool is_null(const struct ynode *n)
+{
+	return n->plain && (!n->str[0] || !strcmp(n->str, "~") || !strcmp(n->str, "null"));
+}
+
 static void parse_vars(struct lint *l, const struct ynode *v)
 {
 	struct sequence *s = l->seq;
@@ -374,7 +379,8 @@ static void parse_vars(struct lint *l, const struct ynode *v)
 			return;
 		s->vars = nv;
 		nv[s->n_vars].name = strdup(name);
-		nv[s->n_vars].value = strdup(v->items[i]->str);
+		/* "name: ~" declares a parameter the station or the run must give */
+		nv[s->n_vars].value = is_null(v->items[i]) ? NULL : strdup(v->items[i]->str);
 		s->n_vars++;
 	}
 }

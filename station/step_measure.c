@@ -47,6 +47,7 @@ static int measure_parse(struct step *s, const struct ynode *n, struct lint *l)
 {
 	struct measure_cfg *c = calloc(1, sizeof(*c));
 	char *limit = NULL;
+	bool named = false;	/* a limit was named: no second error about it */
 	int groups = 0;
 
 	if (!c)
@@ -74,6 +75,7 @@ static int measure_parse(struct step *s, const struct ynode *n, struct lint *l)
 	    groups < 1)
 		lint_err(l, ynode_get(n, "pattern"), "measure: the pattern needs a (group) around the value");
 	if (limit) {
+		named = true;
 		const struct seq_limit *lim = sequence_limit(lint_sequence(l), limit);
 
 		if (!lim) {
@@ -92,7 +94,7 @@ static int measure_parse(struct step *s, const struct ynode *n, struct lint *l)
 	if (!isnan(c->low) && !isnan(c->high) && c->low > c->high)
 		lint_err(l, n, "measure '%s': low (%g) is greater than high (%g)", c->name, c->low,
 			 c->high);
-	if (isnan(c->low) && isnan(c->high) && !c->expect)
+	if (isnan(c->low) && isnan(c->high) && !c->expect && !named)
 		lint_err(l, n, "measure '%s' has no limits: add low/high, expect, or limit", c->name);
 	lint_define(l, c->name);
 	return ST_OK;
