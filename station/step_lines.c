@@ -68,7 +68,7 @@ static int lines_parse(struct step *s, const struct ynode *n, struct lint *l)
 		if (c->n < FX_LINE_COUNT * 2)
 			c->line[c->n++] = (enum fx_line)line;
 	}
-	if (!c->n)
+	if (!n->n)
 		lint_err(l, n, "lines: names no line to set");
 	return ST_OK;
 }

@@ -100,7 +100,7 @@ static void test_error_classes(void **state)
 	check_one("name: x\nversion: 1\nsteps:\n  - delay: 1s\n    console: version\n",
 		  "5:5: step has two kinds, 'delay' and 'console'");
 	check_one("name: x\nversion: 1\nsteps:\n  - lines: {power: maybe}\n",
-		  "4:21: line 'power' must be on, off or pulse, not 'maybe'");
+		  "4:20: line 'power' must be on, off or pulse, not 'maybe'");
 	check_one("name: x\nversion: 1\nsteps: [\n", "4:1: YAML syntax error");
 	check_one("name: x\nversion: 1\nstepz: []\n", "3:1: unknown key 'stepz' in a sequence (did you mean 'steps'?)");
 }
