@@ -42,7 +42,8 @@ static int bl_ack(struct bl *b, int timeout_ms)
 	if (c == BL_ACK)
 		return ST_OK;
 	if (c == BL_NACK)
-		return st_fail(b->e, ST_ERR_NACK, "NACK");
+		return st_fail(b->e, ST_ERR_NACK, "NACK to the %s", b->stage == STAGE_CMD ?
+			       "command" : b->stage == STAGE_ADDR ? "address" : "data");
 	return st_fail(b->e, ST_ERR_PROTO, "unexpected byte 0x%02x instead of ACK", c);
 }
 

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Transcript tests for the AN3155 loader (curl style): a thread on the
+ * master side of a pty plays a scripted ROM bootloader, and each test pins
+ * the exact bytes the loader sends and the verdict it ends with.  The loader
+ * talks to the slave side through the real link layer (termios backend).
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <pty.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../station/loader.h"
+
+#define ACK 0x79
+#define NACK 0x1F
+#define T_MS 100	/* loader timeout in these tests */
+
+struct step {
+	size_t exp_off, n_exp, rep_off, n_rep;
+};
+
+struct script {
+	struct step s[96];
+	int n;
+	uint8_t exp[16384], rep[16384];
+	size_t n_exp_all, n_rep_all;
+};
+
+struct peer {
+	int fd;
+	const struct script *sc;
+	uint8_t got[32768];
+	size_t n_got;
+	atomic_bool stop;
+	pthread_t th;
+};
+
+static void step(struct script *sc, const void *exp, size_t ne, const void *rep, size_t nr)
+{
+	struct step *s = &sc->s[sc->n++];
+
+	assert_true(sc->n <= (int)(sizeof(sc->s) / sizeof(sc->s[0])));
+	s->exp_off = sc->n_exp_all;
+	s->n_exp = ne;
+	s->rep_off = sc->n_rep_all;
+	s->n_rep = nr;
+	memcpy(sc->exp + sc->n_exp_all, exp, ne);
+	sc->n_exp_all += ne;
+	if (nr)
+		memcpy(sc->rep + sc->n_rep_all, rep, nr);
+	sc->n_rep_all += nr;
+}
+
+static const uint8_t ack[] = { ACK }, nack[] = { NACK };
+
+/* A command pair answered with reply[0]. */
+static void cmd(struct script *sc, uint8_t c, const uint8_t *reply)
+{
+	step(sc, (const uint8_t[]){ c, (uint8_t)~c }, 2, reply, 1);
+}
+
+static void addr(struct script *sc, uint32_t a)
+{
+	const uint8_t f[5] = { a >> 24, a >> 16, a >> 8, a, (a >> 24) ^ (a >> 16 & 0xff) ^
+			       (a >> 8 & 0xff) ^ (a & 0xff) };
+
+	step(sc, f, 5, ack, 1);
+}
+
+static void write_frame(struct script *sc, const uint8_t *d, size_t n, const uint8_t *reply)
+{
+	uint8_t f[258];
+
+	f[0] = (uint8_t)(n - 1);
+	memcpy(f + 1, d, n);
+	f[n + 1] = f[0];
+	for (size_t i = 0; i < n; i++)
+		f[n + 1] ^= d[i];
+	step(sc, f, n + 2, reply, reply ? 1 : 0);
+}
+
+static void read_back(struct script *sc, uint32_t a, const uint8_t *d, size_t n)
+{
+	uint8_t rep[257] = { ACK };
+
+	memcpy(rep + 1, d, n);
+	cmd(sc, 0x11, ack);
+	addr(sc, a);
+	step(sc, (const uint8_t[]){ (uint8_t)(n - 1), (uint8_t)~(n - 1) }, 2, rep, n + 1);
+}
+
+/* 0x7F, Get (v3.1, the commands dut-sim offers), Get ID 0x0414. */
+static void hello(struct script *sc)
+{
+	step(sc, (const uint8_t[]){ 0x7f }, 1, ack, 1);
+	step(sc, (const uint8_t[]){ 0x00, 0xff }, 2,
+	     (const uint8_t[]){ ACK, 7, 0x31, 0x00, 0x01, 0x02, 0x11, 0x21, 0x31, 0x44, ACK }, 11);
+	step(sc, (const uint8_t[]){ 0x02, 0xfd }, 2, (const uint8_t[]){ ACK, 1, 0x04, 0x14, ACK }, 5);
+}
+
+static void *peer_main(void *arg)
+{
+	struct peer *p = arg;
+
+	for (int i = 0; i < p->sc->n && !p->stop; i++) {
+		const struct step *s = &p->sc->s[i];
+		size_t need = s->n_exp;
+
+		while (need && !p->stop) {
+			struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+			ssize_t r;
+
+			if (poll(&pfd, 1, 20) <= 0)
+				continue;
+			r = read(p->fd, p->got + p->n_got, need);
+			if (r <= 0)
+				return NULL;
+			p->n_got += (size_t)r;
+			need -= (size_t)r;
+		}
+		if (s->n_rep && write(p->fd, p->sc->rep + s->rep_off, s->n_rep) != (ssize_t)s->n_rep)
+			return NULL;
+	}
+	/* Past the script: record anything more the loader sends. */
+	while (!p->stop && p->n_got < sizeof(p->got)) {
+		struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&pfd, 1, 20) <= 0)
+			continue;
+		r = read(p->fd, p->got + p->n_got, sizeof(p->got) - p->n_got);
+		if (r <= 0)
+			break;
+		p->n_got += (size_t)r;
+	}
+	return NULL;
+}
+
+struct run {
+	int ret;
+	struct st_error e;
+	struct loader_result r;
+	int n_progress;
+	uint64_t last_done, last_total;
+};
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct run *run = ctx;
+
+	run->n_progress++;
+	run->last_done = done;
+	run->last_total = total;
+}
+
+/* Play sc against the loader flashing img with o; check the transcript. */
+static void play(const struct script *sc, const struct image *img, struct loader_opts *o,
+		 struct run *run)
+{
+	struct peer *p = calloc(1, sizeof(*p));
+	struct termios t;
+	struct link *l;
+	int slave;
+
+	assert_non_null(p);
+	assert_int_equal(openpty(&p->fd, &slave, NULL, NULL, NULL), 0);
+	tcgetattr(slave, &t);
+	cfmakeraw(&t);
+	tcsetattr(slave, TCSANOW, &t);
+	assert_int_equal(link_open(&l, ttyname(slave), NULL, &run->e), ST_OK);
+	close(slave);
+	p->sc = sc;
+	assert_int_equal(pthread_create(&p->th, NULL, peer_main, p), 0);
+	o->progress = on_progress;
+	o->progress_ctx = run;
+	run->ret = loader_find("an3155")->flash(l, img, o, &run->r, &run->e);
+	usleep(50 * 1000);	/* let the peer record any stray bytes */
+	p->stop = true;
+	pthread_join(p->th, NULL);
+	link_close(l);
+	close(p->fd);
+	if (p->n_got != sc->n_exp_all || memcmp(p->got, sc->exp, p->n_got)) {
+		size_t i = 0;
+
+		while (i < p->n_got && i < sc->n_exp_all && p->got[i] == sc->exp[i])
+			i++;
+		fail_msg("transcript differs at byte %zu: got %zu bytes, expected %zu (%s)", i,
+			 p->n_got, sc->n_exp_all, run->e.msg);
+	}
+	free(p);
+}
+
+/* One 256-byte block at 0x08000040: with 128-byte pages, pages 0..2. */
+static uint8_t blk[256];
+static struct image_segment seg1 = { .addr = 0x08000040, .len = 256, .data = blk };
+static const struct image img1 = { .format = IMG_RAW, .seg = &seg1, .n_seg = 1, .total = 256 };
+
+static void opts(struct loader_opts *o)
+{
+	loader_opts_default(o);
+	o->timeout_ms = T_MS;
+	o->page_size = 128;
+}
+
+static void erase3(struct script *sc)
+{
+	cmd(sc, 0x44, ack);
+	step(sc, (const uint8_t[]){ 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02, 0x01 }, 9,
+	     ack, 1);
+}
+
+static void write1(struct script *sc, const uint8_t *reply)
+{
+	cmd(sc, 0x31, ack);
+	addr(sc, 0x08000040);
+	write_frame(sc, blk, 256, reply);
+}
+
+static void test_full_transcript(void **state)
+{
+	static struct script sc;
+	struct loader_opts o;
+	struct run run = { 0 };
+
+	(void)state;
+	memset(&sc, 0, sizeof(sc));
+	hello(&sc);
+	erase3(&sc);
+	write1(&sc, ack);
+	read_back(&sc, 0x08000040, blk, 256);
+	cmd(&sc, 0x21, ack);
+	addr(&sc, 0x08000040);
+	opts(&o);
+	o.go = true;
+	play(&sc, &img1, &o, &run);
+	assert_int_equal(run.ret, ST_OK);
+	assert_string_equal(run.r.chip_id, "0x0414");
+	assert_int_equal(run.r.bl_version, 0x31);
+	assert_int_equal(run.r.bytes_written, 256);
+	assert_int_equal(run.r.bytes_verified, 256);
+	assert_int_equal(run.r.block_retries, 0);
+	assert_int_equal(run.n_progress, 3);	/* start, after write, after read */
+	assert_int_equal(run.last_done, 512);
+	assert_int_equal(run.last_total, 512);
+}
+
+static void test_nack_then_retry(void **state)
+{
+	static struct script sc;
+	struct loader_opts o;
+	struct run run = { 0 };
+
+	(void)state;
+	memset(&sc, 0, sizeof(sc));
+	hello(&sc);
+	erase3(&sc);
+	write1(&sc, nack);
+	write1(&sc, ack);	/* the whole command again */
+	opts(&o);
+	o.verify = VERIFY_NONE;
+	play(&sc, &img1, &o, &run);
+	assert_int_equal(run.ret, ST_OK);
+	assert_int_equal(run.r.block_retries, 1);
+	assert_int_equal(run.r.bytes_written, 256);
+}
+
+static void test_nack_beyond_retries(void **state)
+{
+	static struct script sc;
+	struct loader_opts o;
+	struct run run = { 0 };
+
+	(void)state;
+	memset(&sc, 0, sizeof(sc));
+	hello(&sc);
+	erase3(&sc);
+	for (int i = 0; i < 3; i++)
+		write1(&sc, nack);
+	opts(&o);
+	play(&sc, &img1, &o, &run);
+	assert_int_equal(run.ret, ST_ERR_NACK);
+	assert_string_equal(run.e.msg, "write at 0x08000040 NACKed 3 times (block 1 of 1): "
+			    "the flash may be write-protected");
+}
+
+static void test_silence(void **state)
+{
+	static struct script sc;
+	struct loader_opts o;
+	struct run run = { 0 };
+
+	(void)state;
+	memset(&sc, 0, sizeof(sc));
+	for (int i = 0; i < 3; i++)
+		step(&sc, (const uint8_t[]){ 0x7f }, 1, NULL, 0);
+	opts(&o);
+	play(&sc, &img1, &o, &run);
+	assert_int_equal(run.ret, ST_ERR_TIMEOUT);
+	assert_string_equal(run.e.msg, "no answer from the ROM bootloader after 0x7F (timeout 100 ms): "
+			    "check BOOT0 was high at reset and the console port");
+}
+
+static void test_already_synced(void **state)
+{
+	static struct script sc;
+	struct loader_opts o;
+	struct run run = { 0 };
+
+	(void)state;
+	memset(&sc, 0, sizeof(sc));
+	/* A synchronised bootloader takes 0x7F as a command byte, NACKs the pair. */
+	step(&sc, (const uint8_t[]){ 0x7f }, 1, NULL, 0);
+	step(&sc, (const uint8_t[]){ 0x7f }, 1, nack, 1);
+	step(&sc, (const uint8_t[]){ 0x00, 0xff }, 2,
+	     (const uint8_t[]){ ACK, 2, 0x22, 0x31, 0x43, ACK }, 6);
+	/* no Get ID, no Extended Erase: unknown chip, legacy mass erase */
+	step(&sc, (const uint8_t[]){ 0x43, 0xbc }, 2, ack, 1);
+	step(&sc, (const uint8_t[]){ 0xff, 0x00 }, 2, ack, 1);
+	write1(&sc, ack);
+	opts(&o);
+	o.verify = VERIFY_NONE;
+	o.page_size = 0;
+	play(&sc, &img1, &o, &run);
+	assert_int_equal(run.ret, ST_OK);
+	assert_string_equal(run.r.chip_id, "0x0000");
+	assert_int_equal(run.r.bl_version, 0x22);
+}
+
+static void test_verify_mismatch(void **state)
+{
+	static struct script sc;
+	static uint8_t bad[256];
+	struct loader_opts o;
+	struct run run = { 0 };
+
+	(void)state;
+	memset(&sc, 0, sizeof(sc));
+	memcpy(bad, blk, sizeof(bad));
+	bad[0x10] ^= 0x02;
+	hello(&sc);
+	erase3(&sc);
+	write1(&sc, ack);
+	for (int i = 0; i < 3; i++)	/* a mismatch is re-read before it is believed */
+		read_back(&sc, 0x08000040, bad, 256);
+	opts(&o);
+	play(&sc, &img1, &o, &run);
+	assert_int_equal(run.ret, ST_ERR_VERIFY);
+	char want[128];
+
+	snprintf(want, sizeof(want), "verify failed at 0x08000050: wrote 0x%02X, read 0x%02X",
+		 blk[0x10], bad[0x10]);
+	assert_string_equal(run.e.msg, want);
+	assert_int_equal(run.r.bytes_written, 256);
+	assert_int_equal(run.r.bytes_verified, 0);
+}
+
+/* The bootloader lost a byte of the data frame: the loader times out, feeds
+ * 0xFF until a NACK, proves the bootloader is idle, then sends it all again. */
+static void test_resync_after_lost_byte(void **state)
+{
+	static struct script sc;
+	static const uint8_t ff[] = { 0xff };
+	struct loader_opts o;
+	struct run run = { 0 };
+
+	(void)state;
+	memset(&sc, 0, sizeof(sc));
+	hello(&sc);
+	erase3(&sc);
+	write1(&sc, NULL);		/* 258 bytes arrive; one "lost": no answer */
+	step(&sc, ff, 1, nack, 1);	/* the filler completes it: bad checksum */
+	step(&sc, ff, 1, NULL, 0);	/* idle: first byte of a command pair */
+	step(&sc, ff, 1, nack, 1);	/* 0xFF 0xFF is no command */
+	write1(&sc, ack);
+	opts(&o);
+	o.verify = VERIFY_NONE;
+	play(&sc, &img1, &o, &run);
+	assert_int_equal(run.ret, ST_OK);
+	assert_int_equal(run.r.block_retries, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_transcript),
+		cmocka_unit_test(test_nack_then_retry),
+		cmocka_unit_test(test_nack_beyond_retries),
+		cmocka_unit_test(test_silence),
+		cmocka_unit_test(test_already_synced),
+		cmocka_unit_test(test_verify_mismatch),
+		cmocka_unit_test(test_resync_after_lost_byte),
+	};
+
+	for (size_t i = 0; i < sizeof(blk); i++)
+		blk[i] = (uint8_t)(i * 13 + 5);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
