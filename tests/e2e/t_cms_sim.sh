@@ -49,7 +49,8 @@ start() {
 	U=https://localhost:$(cat "$T/port")
 	grep -q "listening on 127.0.0.1:$(cat "$T/port")" "$T/sim.out" || fail "no listening line"
 }
-stop() { kill "$PID"; wait "$PID" || true; PID=; }
+# cms-sim ends cleanly on SIGTERM: exit 0 (under ASan, also no leaks).
+stop() { kill "$PID"; local rc=0; wait "$PID" || rc=$?; PID=; [ $rc = 0 ] || fail "cms-sim exited $rc"; }
 # call METHOD PATH [BODYFILE] [curl args] -> prints "STATUS BODY"
 call() {
 	local m=$1 p=$2 f=${3:-}; shift 3 || shift $#

@@ -151,8 +151,10 @@ static void serve_one(struct server *s, mbedtls_net_context *client, const char 
 	}
 	if (ret > 0) {
 		status = ret;
-		body = json_dumps(json_pack("{s:s, s:s}", "error", "bad-request", "message", msg),
-				  JSON_COMPACT);
+		json_t *o = json_pack("{s:s, s:s}", "error", "bad-request", "message", msg);
+
+		body = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
 	} else {
 		api_handle(&s->sim, &req, &status, &body);
 	}
