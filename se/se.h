@@ -88,7 +88,8 @@ struct se_identity {
 	char key_type[32];	/* "EC P-256", "EC P-384", "RSA-2048", ... */
 };
 
-/* Read, verify and prove the identity held by se. Returns ST_OK when every
+/* id must start zeroed (or hold an earlier result: its chain is freed and
+ * it is cleared first).  Read, verify and prove the identity held by se. Returns ST_OK when every
  * check passed, ST_ERR_CERT when one failed (each check says why), other
  * errors when the SE could not be read. */
 int se_identity_read(struct se *se, const struct se_policy *p, struct se_identity *id,

@@ -118,6 +118,7 @@ static void identity_reset(struct se_identity *id)
 int se_identity_read(struct se *se, const struct se_policy *p, struct se_identity *id,
 		     struct st_error *e)
 {
+	struct st_error pe = { 0 };
 	mbedtls_x509_crt chain;
 	char *pem = NULL;
 	int ret;
@@ -135,9 +136,9 @@ int se_identity_read(struct se *se, const struct se_policy *p, struct se_identit
 	ret = se->ops->cert_chain(se, pem, SE_CHAIN_MAX, e);
 	if (ret < 0)
 		goto out;
-	ret = se_chain_parse(&chain, (const uint8_t *)pem, strlen(pem) + 1, id, e);
+	ret = se_chain_parse(&chain, (const uint8_t *)pem, strlen(pem) + 1, id, &pe);
 	if (ret < 0) {
-		se_add_check(id, "chain", false, "%s: the SE holds a damaged certificate", e->msg);
+		se_add_check(id, "chain", false, "%s: the SE holds a damaged certificate", pe.msg);
 		ret = verdict(id, e);
 		goto out;
 	}
