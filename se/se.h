@@ -88,10 +88,10 @@ struct se_identity {
 	char key_type[32];	/* "EC P-256", "EC P-384", "RSA-2048", ... */
 };
 
-/* id must start zeroed (or hold an earlier result: its chain is freed and
- * it is cleared first).  Read, verify and prove the identity held by se. Returns ST_OK when every
- * check passed, ST_ERR_CERT when one failed (each check says why), other
- * errors when the SE could not be read. */
+/* Read, verify and prove the identity held by se.  Returns ST_OK when every
+ * check passed, ST_ERR_CERT when one failed (each check says why; e names
+ * the first), other errors when the SE could not be read.  id must start
+ * zeroed, or hold an earlier result (its chain is freed, then cleared). */
 int se_identity_read(struct se *se, const struct se_policy *p, struct se_identity *id,
 		     struct st_error *e);
 /* The same report for a certificate (chain) file, without a board. */
