@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The sim fixture driver against a small control server running in a thread
+ * of this test, speaking dut-sim's protocol on a real AF_UNIX socket:
+ * "set <line> <0|1>", "get <line>", "status" -> "OK", "OK <v>", "ERR <why>".
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../fixtures/fixture.h"
+
+struct ctl {
+	char dir[32], path[64];
+	int lfd;
+	pthread_t th;
+	volatile bool stop;
+	volatile bool hang;	/* read commands, never answer */
+	pthread_mutex_t mu;
+	int line[FX_LINE_COUNT];
+	char log[2048];		/* every command received, one per line */
+	struct fixture_def def;
+};
+
+static void ctl_reply(struct ctl *c, const char *cmd, char *out, size_t cap)
+{
+	char name[32];
+	int v, l;
+
+	if (!strcmp(cmd, "status")) {
+		snprintf(out, cap, "OK mode=off power=%d boot=%d", c->line[FX_POWER],
+			 c->line[FX_BOOT]);
+	} else if (sscanf(cmd, "set %31s %d", name, &v) == 2) {
+		l = fx_line_from_name(name);
+		if (l < 0 || l == FX_LED_PASS) {	/* this "fixture" has no pass lamp */
+			snprintf(out, cap, "ERR no line '%s'", name);
+		} else {
+			snprintf(out, cap, "OK");
+			c->line[l] = v;
+		}
+	} else if (sscanf(cmd, "get %31s", name) == 1 && (l = fx_line_from_name(name)) >= 0) {
+		snprintf(out, cap, "OK %d", c->line[l]);
+	} else {
+		snprintf(out, cap, "ERR unknown command");
+	}
+}
+
+/* Serve one client until it goes away (or the test stops). */
+static void ctl_serve(struct ctl *c, int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[256], out[300];
+	size_t n = 0;
+	ssize_t r;
+
+	while (!c->stop) {
+		if (poll(&pfd, 1, 50) != 1)
+			continue;
+		r = read(fd, buf + n, 1);
+		if (r <= 0)
+			return;
+		if (buf[n] != '\n' && n + 1 < sizeof(buf)) {
+			n++;
+			continue;
+		}
+		buf[n] = '\0';
+		n = 0;
+		pthread_mutex_lock(&c->mu);
+		strncat(c->log, buf, sizeof(c->log) - strlen(c->log) - 2);
+		strcat(c->log, "\n");
+		ctl_reply(c, buf, out, sizeof(out) - 1);
+		pthread_mutex_unlock(&c->mu);
+		strcat(out, "\n");
+		if (!c->hang && write(fd, out, strlen(out)) < 0)
+			return;
+	}
+}
+
+static void *ctl_main(void *arg)
+{
+	struct ctl *c = arg;
+	struct pollfd pfd = { .fd = c->lfd, .events = POLLIN };
+
+	while (!c->stop) {
+		int fd;
+
+		if (poll(&pfd, 1, 50) != 1)
+			continue;
+		fd = accept(c->lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		ctl_serve(c, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	struct ctl *c = calloc(1, sizeof(*c));
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	strcpy(c->dir, "/tmp/st-fxsim-XXXXXX");
+	if (!mkdtemp(c->dir))
+		return -1;
+	snprintf(c->path, sizeof(c->path), "%s/ctrl", c->dir);
+	strcpy(sa.sun_path, c->path);
+	c->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(c->lfd, 4))
+		return -1;
+	pthread_mutex_init(&c->mu, NULL);
+	c->line[FX_LID] = 1;
+	pthread_create(&c->th, NULL, ctl_main, c);
+	fixture_def_init(&c->def);
+	strcpy(c->def.name, "sim-7");
+	strcpy(c->def.ctrl, c->path);
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctl *c = *state;
+
+	c->stop = true;
+	pthread_join(c->th, NULL);
+	close(c->lfd);
+	unlink(c->path);
+	rmdir(c->dir);
+	free(c);
+	return 0;
+}
+
+/* The commands the server saw, from the n-th on. */
+static const char *log_from(struct ctl *c, int n)
+{
+	const char *p = c->log;
+
+	while (n-- > 0 && (p = strchr(p, '\n')))
+		p++;
+	return p ? p : "";
+}
+
+static void test_set_get_status(void **state)
+{
+	struct ctl *c = *state;
+	struct fixture *fx;
+	struct st_error e;
+	char what[200];
+	bool on = false;
+
+	assert_int_equal(fixture_open(&fx, &c->def, &e), ST_OK);
+	assert_int_equal(fixture_set(fx, FX_BOOT, true, &e), ST_OK);
+	assert_int_equal(fixture_set(fx, FX_POWER, true, &e), ST_OK);
+	assert_int_equal(c->line[FX_POWER], 1);
+	assert_true(fx->lines_state[FX_POWER]);
+	assert_int_equal(fixture_get(fx, FX_LID, &on, &e), ST_OK);
+	assert_true(on);
+	assert_int_equal(fixture_probe(fx, what, sizeof(what), &e), ST_OK);
+	assert_non_null(strstr(what, "mode=off power=1 boot=1"));
+	/* the engine can never set an input */
+	assert_int_equal(fixture_set(fx, FX_LID, true, &e), ST_ERR_ARG);
+	fixture_close(fx);
+	/* close puts the board in its safe state: power first */
+	assert_string_equal(c->log, "status\nset boot 1\nset power 1\nget lid\nstatus\n"
+			    "set power 0\nset boot 0\nset reset 0\n");
+	assert_int_equal(c->line[FX_POWER], 0);
+}
+
+static void test_err_reply(void **state)
+{
+	struct ctl *c = *state;
+	struct fixture *fx;
+	struct st_error e;
+
+	assert_int_equal(fixture_open(&fx, &c->def, &e), ST_OK);
+	assert_int_equal(fixture_set(fx, FX_LED_PASS, true, &e), ST_ERR_FAIL);
+	assert_string_equal(e.msg, "fixture sim-7: set led-pass 1: the simulator refused "
+			    "'set led-pass 1': no line 'led-pass'");
+	assert_false(fx->lines_state[FX_LED_PASS]);
+	fixture_close(fx);
+}
+
+static void test_shutdown_all_latches(void **state)
+{
+	struct ctl *c = *state;
+	struct fixture *fx;
+	struct st_error e;
+
+	assert_int_equal(fixture_open(&fx, &c->def, &e), ST_OK);
+	assert_int_equal(fixture_set(fx, FX_POWER, true, &e), ST_OK);
+	fixture_shutdown_all();
+	assert_int_equal(c->line[FX_POWER], 0);
+	assert_string_equal(log_from(c, 2), "set power 0\nset boot 0\nset reset 0\n");
+	/* a run thread still going cannot power the board back on */
+	assert_int_equal(fixture_set(fx, FX_POWER, true, &e), ST_ERR_ABORTED);
+	assert_non_null(strstr(e.msg, "safe state"));
+	assert_int_equal(c->line[FX_POWER], 0);
+	assert_int_equal(fixture_set(fx, FX_RESET, false, &e), ST_OK);
+	fixture_close(fx);
+}
+
+static void test_hung_simulator_times_out(void **state)
+{
+	struct ctl *c = *state;
+	struct fixture *fx;
+	struct st_error e;
+
+	assert_int_equal(fixture_open(&fx, &c->def, &e), ST_OK);
+	c->hang = true;
+	assert_int_equal(fixture_set(fx, FX_POWER, true, &e), ST_ERR_TIMEOUT);
+	assert_non_null(strstr(e.msg, "no reply in time"));
+	/* the connection was dropped; the next exchange starts clean */
+	c->hang = false;
+	assert_int_equal(fixture_set(fx, FX_POWER, false, &e), ST_OK);
+	fixture_close(fx);
+}
+
+static void test_no_simulator(void **state)
+{
+	struct ctl *c = *state;
+	struct fixture *fx;
+	struct st_error e;
+
+	snprintf(c->def.ctrl, sizeof(c->def.ctrl), "%s/nobody", c->dir);
+	assert_int_equal(fixture_open(&fx, &c->def, &e), ST_ERR_NOTFOUND);
+	assert_non_null(strstr(e.msg, "is dut-sim running?"));
+	c->def.ctrl[0] = '\0';
+	assert_int_equal(fixture_open(&fx, &c->def, &e), ST_ERR_ARG);
+	assert_non_null(strstr(e.msg, "set 'ctrl'"));
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_set_get_status),
+		T(test_err_reply),
+		T(test_shutdown_all_latches),
+		T(test_hung_simulator_times_out),
+		T(test_no_simulator),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
