@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# A simulated production line for end-to-end tests of `station run`
+# (source after lib.sh):
+#   line_setup [CMS_FAULT...]   PKI, firmware images, cms-sim (HTTPS), station.yaml in $LINE
+#   line_board NAME SERIAL [dut-sim args...]
+#                               a board with an identity issued for SERIAL, and
+#                               $LINE/NAME.yaml, its fixture definition
+#   line_run ARGS...            bin/station run -c $LINE/station.yaml ARGS; exit code in $RUN_RC
+#   LINE_DB                     the log
+line_setup() {
+	LINE=$(st_tmpdir)
+	LINE_DB=$LINE/station.db
+	"$BINDIR/mkpki" --out "$LINE/pki" --boards 0 --seed e2e >/dev/null
+	mkdir -p "$LINE/images"
+	"$BINDIR/mkimage" --kind diag --version 1.4.2 --size 8192 -o "$LINE/images/diag.bin" >/dev/null
+	"$BINDIR/mkimage" --kind prod --version 2.0.1 --size 12288 -o "$LINE/images/prod.bin" >/dev/null
+	echo "e2e-key-$RANDOM$RANDOM" >"$LINE/cms.key"
+	local faults=()
+	for f in "$@"; do faults+=(--fault "$f"); done
+	st_bg "$BINDIR/cms-sim" --cert "$LINE/pki/cms-server.crt" --key "$LINE/pki/cms-server.key" \
+		--trust "$LINE/pki/trust" --api-key "$(cat "$LINE/cms.key")" --port 0 \
+		--port-file "$LINE/cms.port" "${faults[@]}" >"$LINE/cms.log" 2>&1
+	for _ in $(seq 200); do [ -s "$LINE/cms.port" ] && break; sleep 0.05; done
+	[ -s "$LINE/cms.port" ] || fail "cms-sim did not start: $(cat "$LINE/cms.log")"
+	cat >"$LINE/station.yaml" <<YAML
+station: e2e-station
+log: station.db
+trust: pki/trust
+sequence: $ST_TOP/sequences/factory-provisioning.yaml
+cms:
+  url: https://127.0.0.1:$(cat "$LINE/cms.port")
+  ca: pki/cms-ca.crt
+  api_key_file: cms.key
+  timeout: 5s
+  attempts: 3
+  backoff: 100ms
+vars:
+  images: $LINE/images
+YAML
+}
+
+line_board() {
+	local name=$1 serial=$2
+	shift 2
+	sim_start "$name" --fast --serial "$serial" --se-ca-cert "$LINE/pki/intermediate-ca.crt" \
+		--se-ca-key "$LINE/pki/intermediate-ca.key" --se-ca-chain "$LINE/pki/chain.pem" "$@"
+	local pty ctrl
+	pty=$(_sim_var "$name" PTY)
+	ctrl=$(_sim_var "$name" CTRL)
+	cat >"$LINE/$name.yaml" <<YAML
+name: $name
+driver: sim
+port: ${!pty}
+ctrl: ${!ctrl}
+baud: 115200
+mode: 8N1
+loader_mode: 8E1
+YAML
+}
+
+line_run() {
+	RUN_RC=0
+	"$BINDIR/station" run -c "$LINE/station.yaml" "$@" >"$LINE/run.out" 2>"$LINE/run.err" || RUN_RC=$?
+}
