@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "cms.h"
 #include "commands.h"
 
 struct command {
@@ -69,6 +70,11 @@ int main(int argc, char **argv)
 		}
 	}
 	st_log_set_level(level);
+	/* libcurl's global state, once, before any fixture thread starts */
+	if (cms_global_init() < 0) {
+		fprintf(stderr, "station: cannot initialise libcurl\n");
+		return EXIT_STATION;
+	}
 	if (i >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
