@@ -251,6 +251,7 @@ int db_open(struct db **out, const char *path, const struct db_opts *o, struct s
 	}
 	pthread_mutex_init(&db->mu, NULL);
 	db->readonly = o->readonly;
+	db->as_is = o->as_is;
 	flags = o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (!o->readonly && !o->must_exist)
 		flags |= SQLITE_OPEN_CREATE;

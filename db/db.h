@@ -20,6 +20,7 @@ struct db_opts {
 	bool sync_full;	/* PRAGMA synchronous=FULL (power-loss safe); default NORMAL */
 	bool readonly;	/* never writes; an out-of-date log is refused, not migrated */
 	bool must_exist; /* refuse to create a new log (reports, trace, export) */
+	bool as_is;	/* neither create nor upgrade the schema (station db check) */
 };
 
 /* The schema this build writes (PRAGMA user_version).  db_open() brings an

@@ -25,6 +25,7 @@ struct db {
 	pthread_mutex_t mu;	/* every public call holds it: fixture threads share one db */
 	char *path;
 	bool readonly;
+	bool as_is;		/* db_opts.as_is: schema left as found */
 	int found_version;
 	sqlite3_stmt *st[DBS__COUNT];
 };

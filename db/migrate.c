@@ -136,7 +136,7 @@ int dbi_schema_apply(struct db *db, struct st_error *e)
 	if (ret < 0)
 		return ret;
 	db->found_version = v;
-	if (v == DB_SCHEMA_VERSION)
+	if (v == DB_SCHEMA_VERSION || db->as_is)
 		return ST_OK;
 	if (v > DB_SCHEMA_VERSION)
 		return st_fail(e, ST_ERR_DB, "the log %s has schema version %d, newer than this "

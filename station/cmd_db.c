@@ -1,12 +1,126 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <stdio.h>
+/*
+ * station db check|recover|migrate: log maintenance.  check runs SQLite's
+ * integrity and foreign-key checks and exits non-zero on any problem;
+ * recover marks runs left unfinished by a crash aborted (the station also
+ * does this when it starts); migrate creates a log or upgrades an old one.
+ */
+#include <string.h>
 
 #include "commands.h"
+#include "report_core.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: station db check|recover|migrate [--db FILE]\n"
+		"\n"
+		"  check     integrity and foreign-key check of the log; exit 4 on a problem.\n"
+		"            Safe while a station is logging (read only, never blocks it).\n"
+		"  recover   mark runs left unfinished by a crash or power cut 'aborted',\n"
+		"            naming the last step they logged.  Only while no station is\n"
+		"            running on this log: its runs in progress would be marked too.\n"
+		"  migrate   create the log, or upgrade an older one in place to schema\n"
+		"            version %d (one transaction: all or nothing).\n"
+		"\n"
+		REP_HELP_DB
+		"  -h, --help             this text\n"
+		"\n"
+		"exit status: 0 done, 2 usage, 4 the log has a problem or cannot be opened\n",
+		DB_SCHEMA_VERSION);
+}
+
+static int fail(const char *what, const struct st_error *e)
+{
+	fprintf(stderr, "station db %s: %s\n", what, e->msg);
+	return EXIT_STATION;
+}
+
+static int do_check(const char *path)
+{
+	struct db_opts o = { .readonly = true, .must_exist = true, .as_is = true };
+	struct st_error e;
+	struct db *db;
+	int ret;
+
+	if (db_open(&db, path, &o, &e) < 0)
+		return fail("check", &e);
+	ret = db_check(db, &e);
+	if (ret == ST_OK)
+		printf("%s: ok (schema version %d)\n", path, db_found_version(db));
+	db_close(db);
+	return ret < 0 ? fail("check", &e) : EXIT_PASS;
+}
+
+static int do_recover(const char *path)
+{
+	struct db_opts o = { .must_exist = true };
+	struct st_error e;
+	struct db *db;
+	int n = 0, ret;
+
+	if (db_open(&db, path, &o, &e) < 0)
+		return fail("recover", &e);
+	ret = db_recover(db, &n, &e);
+	db_close(db);
+	if (ret < 0)
+		return fail("recover", &e);
+	printf("%s: %d unfinished run%s marked aborted\n", path, n, n == 1 ? "" : "s");
+	return EXIT_PASS;
+}
+
+static int do_migrate(const char *path)
+{
+	struct st_error e;
+	struct db *db;
+	int v;
+
+	if (db_open(&db, path, NULL, &e) < 0)
+		return fail("migrate", &e);
+	v = db_found_version(db);
+	db_close(db);
+	if (v == 0)
+		printf("%s: created, schema version %d\n", path, DB_SCHEMA_VERSION);
+	else if (v < DB_SCHEMA_VERSION)
+		printf("%s: upgraded from schema version %d to %d\n", path, v, DB_SCHEMA_VERSION);
+	else
+		printf("%s: already at schema version %d\n", path, v);
+	return EXIT_PASS;
+}
 
 int cmd_db(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "station db: not implemented yet\n");
-	return EXIT_STATION;
+	static const struct option lo[] = {
+		REP_LONGOPTS_DB,
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *path = REP_DEFAULT_DB, *sub;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return EXIT_PASS;
+		}
+		if (c != REP_OPT_DB) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		path = optarg;
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	sub = argv[optind];
+	if (!strcmp(sub, "check"))
+		return do_check(path);
+	if (!strcmp(sub, "recover"))
+		return do_recover(path);
+	if (!strcmp(sub, "migrate"))
+		return do_migrate(path);
+	fprintf(stderr, "station db: unknown action '%s' (check, recover or migrate)\n", sub);
+	return EXIT_USAGE;
 }

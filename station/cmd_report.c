@@ -1,12 +1,105 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <stdio.h>
+/*
+ * station report: yield, first-pass yield, the Pareto of failing steps and
+ * per-measurement statistics with Cpk, from the log, as text, CSV, JSON or
+ * one self-contained HTML file.
+ */
+#include <string.h>
 
 #include "commands.h"
+#include "report_model.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: station report [options]\n"
+		"\n"
+		"Yield and first-pass yield (overall and by day), failures by step\n"
+		"(Pareto), and per measurement n, mean, sigma, min, max and Cpk with a\n"
+		"histogram against its limits, from the station's log.  The log is only\n"
+		"read: a running station is never blocked.\n"
+		"\n"
+		REP_HELP_DB
+		REP_HELP_FILTER
+		"  -f, --format F         text (default), csv, json or html (one file with\n"
+		"                         charts, nothing external: mail it as is)\n"
+		"  -o, --output FILE      write there instead of stdout\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"Yield counts units: a unit passed if one of its runs passed.  First-pass\n"
+		"yield takes each unit's first finished run.  Runs in progress are left out.\n"
+		"Cpk = min(USL - mean, mean - LSL) / (3 sigma), one-sided with one limit.\n"
+		"\n"
+		"exit status: 0 done, 2 usage, 4 the log cannot be read\n");
+}
+
+static int parse(int argc, char **argv, struct rep_opts *o)
+{
+	static const struct option lo[] = {
+		REP_LONGOPTS_DB, REP_LONGOPTS_FILTER,
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static const char *const formats[] = { "text", "csv", "json", "html", NULL };
+	int c, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "f:o:h", lo, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return -1;
+		}
+		ret = rep_common_opt(o, c, optarg);
+		if (ret == 1)
+			continue;
+		if (ret == 0)
+			usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "station report: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return rep_check_format(o, formats);
+}
 
 int cmd_report(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "station report: not implemented yet\n");
-	return EXIT_STATION;
+	struct report r = { 0 };
+	struct rep_opts o;
+	struct db *db = NULL;
+	FILE *out = NULL;
+	int ret;
+
+	rep_opts_init(&o, "report", "text");
+	ret = parse(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? EXIT_PASS : ret;
+	ret = rep_open(&o, &db);
+	if (ret)
+		return ret;
+	r.db_path = o.db_path;
+	ret = report_build(db_handle(db), &o.f, &r);
+	if (ret)
+		goto out;
+	out = rep_out_open(&o);
+	if (!out) {
+		ret = EXIT_STATION;
+		goto out;
+	}
+	if (!strcmp(o.format, "csv"))
+		report_csv(out, &r);
+	else if (!strcmp(o.format, "json"))
+		report_json(out, &r);
+	else if (!strcmp(o.format, "html"))
+		report_html(out, &r);
+	else
+		report_text(out, &r);
+	ret = rep_out_close(&o, out);
+out:
+	report_free(&r);
+	db_close(db);
+	return ret;
 }

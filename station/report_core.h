@@ -97,6 +97,8 @@ void rep_csv_row(FILE *f, sqlite3_stmt *st);
 json_t *rep_row_json(sqlite3_stmt *st);
 /* Print a JSON value and a newline; jansson keeps reals short (15 digits). */
 void rep_json_print(FILE *f, json_t *j, bool pretty);
+/* A log time (unix microseconds) as ISO 8601 UTC to the second. */
+const char *rep_iso(char buf[32], int64_t us);
 /* The number as the outputs print it: "%.15g" (3.3, not 3.2999999999999998). */
 const char *rep_num(char buf[32], double v);
 

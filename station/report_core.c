@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared plumbing of the log-reading commands (report, trace, export):
+ * options, times, the read-only log, output file, CSV and JSON rows.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LOG_PREFIX "report"
+#include "../common/log.h"
+#include "commands.h"
+#include "report_core.h"
+
+static const char *const outcomes[] = {
+	"pass", "fail", "error", "skipped", "aborted", "running", NULL
+};
+
+void rep_opts_init(struct rep_opts *o, const char *cmd, const char *format)
+{
+	memset(o, 0, sizeof(*o));
+	o->cmd = cmd;
+	o->db_path = REP_DEFAULT_DB;
+	o->format = format;
+}
+
+/* Accepted: @UNIXSECONDS, YYYY-MM-DD, YYYY-MM-DD[T ]HH:MM[:SS][Z], all UTC.
+ * A bare date as --until means up to the end of that day. */
+int rep_parse_time(const char *s, bool until, int64_t *us)
+{
+	static const char *const fmts[] = {
+		"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
+	};
+	struct tm tm;
+	const char *end;
+	char *num_end;
+
+	if (s[0] == '@') {
+		long long v = strtoll(s + 1, &num_end, 10);
+
+		if (num_end == s + 1 || *num_end)
+			return -1;
+		*us = v * 1000000LL;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, fmts[i], &tm);
+		if (end && (!*end || !strcmp(end, "Z"))) {
+			*us = (int64_t)timegm(&tm) * 1000000LL;
+			return 0;
+		}
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || *end)
+		return -1;
+	*us = ((int64_t)timegm(&tm) + (until ? 86400 : 0)) * 1000000LL;
+	return 0;
+}
+
+static int usage_err(const struct rep_opts *o, const char *what, const char *arg)
+{
+	fprintf(stderr, "station %s: %s '%s' (see 'station %s --help')\n", o->cmd, what, arg,
+		o->cmd);
+	return EXIT_USAGE;
+}
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(s, *list))
+			return true;
+	return false;
+}
+
+int rep_common_opt(struct rep_opts *o, int c, const char *arg)
+{
+	struct rep_filter *f = &o->f;
+	char *at;
+
+	switch (c) {
+	case REP_OPT_DB: o->db_path = arg; return 1;
+	case 'o': o->out_path = arg; return 1;
+	case 'f': o->format = arg; return 1;
+	case REP_OPT_FIXTURE: f->fixture = arg; return 1;
+	case REP_OPT_SERIAL: f->serial = arg; return 1;
+	case REP_OPT_SINCE:
+		if (rep_parse_time(arg, false, &f->since_us) < 0)
+			return usage_err(o, "--since: not a time (YYYY-MM-DD[THH:MM[:SS]])", arg);
+		f->has_since = true;
+		return 1;
+	case REP_OPT_UNTIL:
+		if (rep_parse_time(arg, true, &f->until_us) < 0)
+			return usage_err(o, "--until: not a time (YYYY-MM-DD[THH:MM[:SS]])", arg);
+		f->has_until = true;
+		return 1;
+	case REP_OPT_OUTCOME:
+		if (!in_list(arg, outcomes))
+			return usage_err(o, "--outcome: not one of pass, fail, error, skipped, "
+					 "aborted, running:", arg);
+		f->outcome = arg;
+		return 1;
+	case REP_OPT_SEQUENCE:
+		snprintf(f->seq_buf, sizeof(f->seq_buf), "%s", arg);
+		f->seq_name = f->seq_buf;
+		at = strchr(f->seq_buf, '@');
+		if (at) {
+			*at = '\0';
+			f->seq_version = at + 1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int rep_check_format(const struct rep_opts *o, const char *const *allowed)
+{
+	if (in_list(o->format, allowed))
+		return 0;
+	return usage_err(o, "unknown --format", o->format);
+}
+
+int rep_open(const struct rep_opts *o, struct db **db)
+{
+	struct db_opts dbo = { .readonly = true, .must_exist = true };
+	struct st_error e;
+
+	if (db_open(db, o->db_path, &dbo, &e) < 0) {
+		fprintf(stderr, "station %s: %s\n", o->cmd, e.msg);
+		return EXIT_STATION;
+	}
+	return 0;
+}
+
+FILE *rep_out_open(const struct rep_opts *o)
+{
+	FILE *f;
+
+	if (!o->out_path || !strcmp(o->out_path, "-"))
+		return stdout;
+	f = fopen(o->out_path, "w");
+	if (!f)
+		fprintf(stderr, "station %s: cannot write %s: %s; pass -o with a writable path\n",
+			o->cmd, o->out_path, strerror(errno));
+	return f;
+}
+
+int rep_out_close(const struct rep_opts *o, FILE *f)
+{
+	bool bad = ferror(f);
+
+	if (f == stdout)
+		bad = fflush(f) != 0 || bad;
+	else
+		bad = fclose(f) != 0 || bad;
+	if (bad) {
+		fprintf(stderr, "station %s: writing %s failed (%s); check free space\n", o->cmd,
+			o->out_path ? o->out_path : "stdout", strerror(errno));
+		return EXIT_STATION;
+	}
+	return EXIT_PASS;
+}
+
+sqlite3_stmt *rep_prepare(sqlite3 *h, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "station: cannot query the log: %s\n", sqlite3_errmsg(h));
+		return NULL;
+	}
+	return st;
+}
+
+void rep_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+void rep_bind_filter(sqlite3_stmt *st, const struct rep_filter *f)
+{
+	if (f->has_since)
+		sqlite3_bind_int64(st, 1, f->since_us);
+	if (f->has_until)
+		sqlite3_bind_int64(st, 2, f->until_us);
+	rep_bind_text(st, 3, f->fixture);
+	rep_bind_text(st, 4, f->seq_name);
+	rep_bind_text(st, 5, f->seq_version);
+	rep_bind_text(st, 6, f->outcome);
+	rep_bind_text(st, 7, f->serial);
+}
+
+const char *rep_iso(char buf[32], int64_t us)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+const char *rep_num(char buf[32], double v)
+{
+	snprintf(buf, 32, "%.15g", v);
+	return buf;
+}
+
+void rep_csv_field(FILE *f, const char *s)
+{
+	if (!s)
+		return;
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+void rep_csv_header(FILE *f, sqlite3_stmt *st)
+{
+	for (int c = 0; c < sqlite3_column_count(st); c++) {
+		if (c)
+			fputc(',', f);
+		rep_csv_field(f, sqlite3_column_name(st, c));
+	}
+	fputs("\r\n", f);
+}
+
+void rep_csv_row(FILE *f, sqlite3_stmt *st)
+{
+	char num[32];
+
+	for (int c = 0; c < sqlite3_column_count(st); c++) {
+		if (c)
+			fputc(',', f);
+		if (sqlite3_column_type(st, c) == SQLITE_FLOAT)
+			fputs(rep_num(num, sqlite3_column_double(st, c)), f);
+		else
+			rep_csv_field(f, (const char *)sqlite3_column_text(st, c));
+	}
+	fputs("\r\n", f);
+}
+
+json_t *rep_row_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+
+	for (int c = 0; c < sqlite3_column_count(st); c++) {
+		const char *name = sqlite3_column_name(st, c);
+		json_t *v;
+
+		switch (sqlite3_column_type(st, c)) {
+		case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(st, c)); break;
+		case SQLITE_FLOAT: v = json_real(sqlite3_column_double(st, c)); break;
+		case SQLITE_NULL: v = json_null(); break;
+		default: v = json_string((const char *)sqlite3_column_text(st, c)); break;
+		}
+		/* invalid UTF-8 from a board's console: keep the row, lose the value */
+		json_object_set_new(o, name, v ? v : json_null());
+	}
+	return o;
+}
+
+void rep_json_print(FILE *f, json_t *j, bool pretty)
+{
+	size_t flags = JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER;
+
+	json_dumpf(j, f, flags | (pretty ? JSON_INDENT(2) : JSON_COMPACT));
+	fputc('\n', f);
+}

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Gathering station report's numbers with filtered, bound queries.  Yield
+ * counts units (a unit passed if any of its runs passed); first-pass yield
+ * takes each unit's first finished run over the whole log, then applies the
+ * filters to it, so a --since window does not make a retest look "first".
+ * Runs still in progress are left out, as in the v_* views.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "report_model.h"
+
+#define UNIT "coalesce(r.unit_serial, r.id)"
+
+static const char yield_sql[] =
+	"WITH y AS (SELECT date(r.started_us / 1000000, 'unixepoch') AS day, count(*) AS runs,"
+	"  count(DISTINCT " UNIT ") AS units,"
+	"  count(DISTINCT CASE WHEN r.outcome = 'pass' THEN " UNIT " END) AS passed"
+	"  FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " GROUP BY CASE WHEN ?8 IS NULL THEN '' ELSE day END),"
+	" f AS (SELECT date(r.started_us / 1000000, 'unixepoch') AS day, count(*) AS units,"
+	"  sum(r.outcome = 'pass') AS passed"
+	"  FROM (SELECT *, row_number() OVER (PARTITION BY coalesce(unit_serial, id)"
+	"        ORDER BY started_us, id) AS nth FROM runs WHERE outcome <> 'running') r"
+	"  WHERE r.nth = 1 AND " REP_WHERE " GROUP BY CASE WHEN ?8 IS NULL THEN '' ELSE day END)"
+	" SELECT y.day, y.runs, y.units, y.passed, coalesce(f.units, 0), coalesce(f.passed, 0)"
+	" FROM y LEFT JOIN f ON (?8 IS NULL OR f.day = y.day) ORDER BY y.day";
+
+static const char pareto_sql[] =
+	"SELECT s.name, count(*) FROM steps s JOIN runs r ON r.id = s.run_id"
+	" WHERE s.outcome IN ('fail', 'error') AND " REP_WHERE
+	" GROUP BY s.name ORDER BY 2 DESC, 1";
+
+static const char stats_sql[] =
+	"SELECT r.sequence_name, s.name, m.name, m.unit, m.low, m.high, count(m.value),"
+	" avg(m.value), min(m.value), max(m.value)"
+	" FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = m.run_id"
+	" WHERE m.value IS NOT NULL AND " REP_WHERE
+	" GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 5, 6";
+
+/* The values of one group: null-safe "IS" matches the GROUP BY above. */
+static const char values_sql[] =
+	"SELECT m.value FROM measurements m JOIN steps s ON s.id = m.step_id"
+	" JOIN runs r ON r.id = m.run_id WHERE m.value IS NOT NULL AND " REP_WHERE
+	" AND r.sequence_name IS ?8 AND s.name IS ?9 AND m.name IS ?10 AND m.unit IS ?11"
+	" AND m.low IS ?12 AND m.high IS ?13";
+
+double rep_ratio(int64_t num, int64_t den)
+{
+	return den ? (double)num / (double)den : NAN;
+}
+
+bool rep_cpk(const struct rep_meas *m, double *cpk)
+{
+	double up, down;
+
+	if (!m->has_sigma || m->sigma <= 0 || (!m->has_low && !m->has_high))
+		return false;
+	up = m->has_high ? (m->high - m->mean) / (3 * m->sigma) : INFINITY;
+	down = m->has_low ? (m->mean - m->low) / (3 * m->sigma) : INFINITY;
+	*cpk = up < down ? up : down;
+	return true;
+}
+
+static char *dup_col(sqlite3_stmt *st, int c)
+{
+	const char *s = (const char *)sqlite3_column_text(st, c);
+
+	return s ? strdup(s) : NULL;
+}
+
+/* Per day (by_day) or one total row. */
+static int yields(sqlite3 *h, struct report *r, bool by_day)
+{
+	sqlite3_stmt *st = rep_prepare(h, yield_sql);
+	struct rep_counts c;
+
+	if (!st)
+		return EXIT_STATION;
+	rep_bind_filter(st, r->f);
+	if (by_day)
+		sqlite3_bind_int(st, 8, 1);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		c = (struct rep_counts){ sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+					 sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
+					 sqlite3_column_int64(st, 5) };
+		if (!by_day) {
+			r->total = c;
+			continue;
+		}
+		r->days = realloc(r->days, (r->ndays + 1) * sizeof(*r->days));
+		snprintf(r->days[r->ndays].day, sizeof(r->days[0].day), "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		r->days[r->ndays++].c = c;
+	}
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+}
+
+static int pareto(sqlite3 *h, struct report *r)
+{
+	sqlite3_stmt *st = rep_prepare(h, pareto_sql);
+
+	if (!st)
+		return EXIT_STATION;
+	rep_bind_filter(st, r->f);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		r->fails = realloc(r->fails, (r->nfails + 1) * sizeof(*r->fails));
+		r->fails[r->nfails].step = dup_col(st, 0);
+		r->fails[r->nfails].count = sqlite3_column_int64(st, 1);
+		r->fail_total += r->fails[r->nfails++].count;
+	}
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+}
+
+static void bind_real_or_null(sqlite3_stmt *st, int i, bool has, double v)
+{
+	if (has)
+		sqlite3_bind_double(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* The histogram spans the values and the limits, so both show. */
+static void hist_range(struct rep_meas *m)
+{
+	double lo = m->min, hi = m->max;
+
+	if (m->has_low && m->low < lo)
+		lo = m->low;
+	if (m->has_high && m->high > hi)
+		hi = m->high;
+	if (hi <= lo) {
+		double pad = fabs(lo) > 0 ? fabs(lo) * 0.01 : 1.0;
+
+		lo -= pad;
+		hi += pad;
+	}
+	m->lo = lo;
+	m->width = (hi - lo) / REP_BINS;
+}
+
+/* Second pass over one group: sigma from deviations about the mean (no
+ * cancellation), the histogram and the counts beyond the limits. */
+static int values(sqlite3 *h, const struct rep_filter *f, struct rep_meas *m)
+{
+	sqlite3_stmt *st = rep_prepare(h, values_sql);
+	double ss = 0;
+
+	if (!st)
+		return EXIT_STATION;
+	rep_bind_filter(st, f);
+	rep_bind_text(st, 8, m->sequence);
+	rep_bind_text(st, 9, m->step);
+	rep_bind_text(st, 10, m->name);
+	rep_bind_text(st, 11, m->unit);
+	bind_real_or_null(st, 12, m->has_low, m->low);
+	bind_real_or_null(st, 13, m->has_high, m->high);
+	hist_range(m);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		double v = sqlite3_column_double(st, 0);
+		int b = (int)((v - m->lo) / m->width);
+
+		ss += (v - m->mean) * (v - m->mean);
+		m->bins[b < 0 ? 0 : b >= REP_BINS ? REP_BINS - 1 : b]++;
+		m->out_low += m->has_low && v < m->low;
+		m->out_high += m->has_high && v > m->high;
+	}
+	if (m->n > 1) {
+		m->sigma = sqrt(ss / (double)(m->n - 1));
+		m->has_sigma = true;
+	}
+	m->has_cpk = rep_cpk(m, &m->cpk);
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+}
+
+static int stats(sqlite3 *h, struct report *r)
+{
+	sqlite3_stmt *st = rep_prepare(h, stats_sql);
+	int ret = 0;
+
+	if (!st)
+		return EXIT_STATION;
+	rep_bind_filter(st, r->f);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct rep_meas *m;
+
+		r->meas = realloc(r->meas, (r->nmeas + 1) * sizeof(*r->meas));
+		m = &r->meas[r->nmeas++];
+		memset(m, 0, sizeof(*m));
+		m->sequence = dup_col(st, 0);
+		m->step = dup_col(st, 1);
+		m->name = dup_col(st, 2);
+		m->unit = dup_col(st, 3);
+		m->has_low = sqlite3_column_type(st, 4) != SQLITE_NULL;
+		m->low = sqlite3_column_double(st, 4);
+		m->has_high = sqlite3_column_type(st, 5) != SQLITE_NULL;
+		m->high = sqlite3_column_double(st, 5);
+		m->n = sqlite3_column_int64(st, 6);
+		m->mean = sqlite3_column_double(st, 7);
+		m->min = sqlite3_column_double(st, 8);
+		m->max = sqlite3_column_double(st, 9);
+	}
+	if (sqlite3_finalize(st) != SQLITE_OK)
+		return EXIT_STATION;
+	for (int i = 0; i < r->nmeas && !ret; i++)
+		ret = values(h, r->f, &r->meas[i]);
+	return ret;
+}
+
+int report_build(sqlite3 *h, const struct rep_filter *f, struct report *r)
+{
+	int ret;
+
+	r->f = f;
+	ret = yields(h, r, false);
+	if (!ret)
+		ret = yields(h, r, true);
+	if (!ret)
+		ret = pareto(h, r);
+	if (!ret)
+		ret = stats(h, r);
+	if (ret)
+		fprintf(stderr, "station report: cannot read the log: %s\n", sqlite3_errmsg(h));
+	return ret;
+}
+
+void report_free(struct report *r)
+{
+	for (int i = 0; i < r->nfails; i++)
+		free(r->fails[i].step);
+	for (int i = 0; i < r->nmeas; i++) {
+		free(r->meas[i].sequence);
+		free(r->meas[i].step);
+		free(r->meas[i].name);
+		free(r->meas[i].unit);
+	}
+	free(r->fails);
+	free(r->meas);
+	free(r->days);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station report as one self-contained HTML file a quality engineer can
+ * mail: inline CSS and inline SVG charts (yield over time; a histogram per
+ * measurement with its limit and mean lines), no script, no external
+ * resource of any kind.  Every text from the log is HTML-escaped.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "report_model.h"
+
+#define CW 640		/* chart size in px */
+#define CH 200
+#define PAD 36
+
+static void esc(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+static void pct_cell(FILE *f, double v)
+{
+	if (isnan(v))
+		fputs("<td>-</td>", f);
+	else
+		fprintf(f, "<td>%.1f%%</td>", 100 * v);
+}
+
+static void head(FILE *f, const struct report *r)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>"
+	      "station report</title>\n<style>\n"
+	      "body{font-family:sans-serif;margin:2em;color:#222}\n"
+	      "table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
+	      "td,th{border:1px solid #bbb;padding:.2em .6em;text-align:right}\n"
+	      "th{background:#eee}td:first-child{text-align:left}\n"
+	      ".lim{stroke:#c00;stroke-width:2;stroke-dasharray:6 4}\n"
+	      ".mean{stroke:#06c;stroke-width:2}.bar{fill:#7a9}.out{fill:#d88}\n"
+	      ".ax{stroke:#555}.grid{stroke:#ddd}text{font-size:11px}\n"
+	      "</style></head><body>\n<h1>station report</h1>\n<p>log: <code>", f);
+	esc(f, r->db_path);
+	fputs("</code></p>\n", f);
+}
+
+static void yield_table(FILE *f, const struct report *r)
+{
+	const struct rep_counts *t = &r->total;
+
+	fputs("<h2>Yield</h2>\n<table><tr><th></th><th>units</th><th>passed</th><th>yield</th>"
+	      "</tr>\n", f);
+	fprintf(f, "<tr><td>yield</td><td>%lld</td><td>%lld</td>", (long long)t->units,
+		(long long)t->passed);
+	pct_cell(f, rep_ratio(t->passed, t->units));
+	fprintf(f, "</tr>\n<tr><td>first pass</td><td>%lld</td><td>%lld</td>",
+		(long long)t->first_units, (long long)t->first_passed);
+	pct_cell(f, rep_ratio(t->first_passed, t->first_units));
+	fprintf(f, "</tr></table>\n<p>%lld runs</p>\n", (long long)t->runs);
+	if (!r->ndays)
+		return;
+	fputs("<table><tr><th>day</th><th>runs</th><th>units</th><th>passed</th><th>yield</th>"
+	      "<th>first-pass yield</th></tr>\n", f);
+	for (int i = 0; i < r->ndays; i++) {
+		const struct rep_counts *c = &r->days[i].c;
+
+		fprintf(f, "<tr><td>%s</td><td>%lld</td><td>%lld</td><td>%lld</td>", r->days[i].day,
+			(long long)c->runs, (long long)c->units, (long long)c->passed);
+		pct_cell(f, rep_ratio(c->passed, c->units));
+		pct_cell(f, rep_ratio(c->first_passed, c->first_units));
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+static double day_x(int i, int n)
+{
+	return n > 1 ? PAD + (double)i * (CW - 2 * PAD) / (n - 1) : CW / 2.0;
+}
+
+static void yield_line(FILE *f, const struct report *r, bool first, const char *color)
+{
+	fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
+	for (int i = 0; i < r->ndays; i++) {
+		const struct rep_counts *c = &r->days[i].c;
+		double y = first ? rep_ratio(c->first_passed, c->first_units) :
+			   rep_ratio(c->passed, c->units);
+
+		if (!isnan(y))
+			fprintf(f, "%.1f,%.1f ", day_x(i, r->ndays), CH - PAD - y * (CH - 2 * PAD));
+	}
+	fputs("\"/>\n", f);
+}
+
+/* Yield and first-pass yield per day, 0..100 %. */
+static void yield_chart(FILE *f, const struct report *r)
+{
+	if (!r->ndays)
+		return;
+	fprintf(f, "<h3>Yield over time</h3>\n<svg class=\"chart\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"yield over time\">\n", CW, CH,
+		CW, CH);
+	for (int p = 0; p <= 100; p += 50) {
+		double y = CH - PAD - p / 100.0 * (CH - 2 * PAD);
+
+		fprintf(f, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
+			"<text x=\"2\" y=\"%.1f\">%d%%</text>\n", PAD, y, CW - PAD, y, y + 4, p);
+	}
+	for (int i = 0; i < r->ndays; i++)
+		fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+			day_x(i, r->ndays), CH - PAD / 3, r->days[i].day);
+	yield_line(f, r, false, "#393");
+	yield_line(f, r, true, "#06c");
+	fprintf(f, "<text x=\"%d\" y=\"14\" fill=\"#393\">yield</text><text x=\"%d\" y=\"14\" "
+		"fill=\"#06c\">first-pass yield</text>\n</svg>\n", PAD, PAD + 60);
+}
+
+static void pareto_table(FILE *f, const struct report *r)
+{
+	int64_t cum = 0;
+
+	fputs("<h2>Failures by step (Pareto)</h2>\n", f);
+	if (!r->nfails) {
+		fputs("<p>none</p>\n", f);
+		return;
+	}
+	fputs("<table><tr><th>step</th><th>count</th><th>share</th><th>cumulative</th></tr>\n", f);
+	for (int i = 0; i < r->nfails; i++) {
+		cum += r->fails[i].count;
+		fputs("<tr><td>", f);
+		esc(f, r->fails[i].step);
+		fprintf(f, "</td><td>%lld</td>", (long long)r->fails[i].count);
+		pct_cell(f, rep_ratio(r->fails[i].count, r->fail_total));
+		pct_cell(f, rep_ratio(cum, r->fail_total));
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+static double hx(const struct rep_meas *m, double v)
+{
+	return PAD + (v - m->lo) / (m->width * REP_BINS) * (CW - 2 * PAD);
+}
+
+static void vline(FILE *f, const struct rep_meas *m, const char *cls, const char *label,
+		  double v)
+{
+	double x = hx(m, v);
+
+	fprintf(f, "<line class=\"%s\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
+		"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s %.6g</text>\n", cls, x, PAD / 2,
+		x, CH - PAD, x, PAD / 2 - 4, label, v);
+}
+
+static void histogram(FILE *f, const struct rep_meas *m)
+{
+	double bw = (double)(CW - 2 * PAD) / REP_BINS;
+	int64_t top = 1;
+
+	for (int i = 0; i < REP_BINS; i++)
+		if (m->bins[i] > top)
+			top = m->bins[i];
+	fprintf(f, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		"role=\"img\" aria-label=\"histogram\">\n", CW, CH, CW, CH);
+	fprintf(f, "<line class=\"ax\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", PAD, CH - PAD,
+		CW - PAD, CH - PAD);
+	for (int i = 0; i < REP_BINS; i++) {
+		double edge = m->lo + i * m->width;
+		bool out = (m->has_low && edge + m->width <= m->low) ||
+			   (m->has_high && edge >= m->high);
+		double h = (double)m->bins[i] / (double)top * (CH - 2 * PAD - 10);
+
+		if (m->bins[i])
+			fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+				"height=\"%.1f\"><title>%.6g: %lld</title></rect>\n",
+				out ? "out" : "bar", PAD + i * bw + 1, CH - PAD - h, bw - 2, h, edge,
+				(long long)m->bins[i]);
+	}
+	fprintf(f, "<text x=\"%d\" y=\"%d\">%.6g</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">"
+		"%.6g</text>\n", PAD, CH - PAD + 14, m->lo, CW - PAD, CH - PAD + 14,
+		m->lo + REP_BINS * m->width);
+	if (m->has_low)
+		vline(f, m, "lim", "LSL", m->low);
+	if (m->has_high)
+		vline(f, m, "lim", "USL", m->high);
+	vline(f, m, "mean", "mean", m->mean);
+	fputs("</svg>\n", f);
+}
+
+static void measurement(FILE *f, const struct rep_meas *m)
+{
+	fputs("<h3>", f);
+	esc(f, m->sequence ? m->sequence : "-");
+	fputs(" / ", f);
+	esc(f, m->step);
+	fputs(" / ", f);
+	esc(f, m->name);
+	if (m->unit) {
+		fputs(" (", f);
+		esc(f, m->unit);
+		fputs(")", f);
+	}
+	fprintf(f, "</h3>\n<table><tr><th>n</th><th>mean</th><th>sigma</th><th>min</th><th>max"
+		"</th><th>LSL</th><th>USL</th><th>Cpk</th></tr>\n<tr><td>%lld</td><td>%.6g</td>",
+		(long long)m->n, m->mean);
+	if (m->has_sigma)
+		fprintf(f, "<td>%.6g</td>", m->sigma);
+	else
+		fputs("<td>-</td>", f);
+	fprintf(f, "<td>%.6g</td><td>%.6g</td>", m->min, m->max);
+	if (m->has_low)
+		fprintf(f, "<td>%.6g</td>", m->low);
+	else
+		fputs("<td>-</td>", f);
+	if (m->has_high)
+		fprintf(f, "<td>%.6g</td>", m->high);
+	else
+		fputs("<td>-</td>", f);
+	if (m->has_cpk)
+		fprintf(f, "<td class=\"cpk\">%.3f</td>", m->cpk);
+	else
+		fputs("<td class=\"cpk\">-</td>", f);
+	fputs("</tr></table>\n", f);
+	histogram(f, m);
+}
+
+int report_html(FILE *f, const struct report *r)
+{
+	head(f, r);
+	yield_table(f, r);
+	yield_chart(f, r);
+	pareto_table(f, r);
+	fputs("<h2>Measurements</h2>\n", f);
+	if (!r->nmeas)
+		fputs("<p>none</p>\n", f);
+	for (int i = 0; i < r->nmeas; i++)
+		measurement(f, &r->meas[i]);
+	fputs("</body></html>\n", f);
+	return 0;
+}

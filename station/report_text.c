@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station report as text for a terminal: yields, the Pareto of failing
+ * steps, and per measurement its statistics, Cpk and a histogram with the
+ * limits drawn in (bins beyond a limit are drawn with 'x').
+ */
+#include <math.h>
+#include <string.h>
+
+#include "report_model.h"
+
+#define BAR_MAX 40
+
+static void filters_line(FILE *f, const struct rep_filter *flt)
+{
+	char buf[32];
+	int n = 0;
+
+	fputs("filters:", f);
+	if (flt->has_since)
+		n += fprintf(f, " since %s", rep_iso(buf, flt->since_us));
+	if (flt->has_until)
+		n += fprintf(f, " until %s", rep_iso(buf, flt->until_us));
+	if (flt->fixture)
+		n += fprintf(f, " fixture %s", flt->fixture);
+	if (flt->seq_name)
+		n += fprintf(f, " sequence %s%s%s", flt->seq_name, flt->seq_version ? "@" : "",
+			     flt->seq_version ? flt->seq_version : "");
+	if (flt->outcome)
+		n += fprintf(f, " outcome %s", flt->outcome);
+	if (flt->serial)
+		n += fprintf(f, " serial %s", flt->serial);
+	fputs(n ? "\n" : " none\n", f);
+}
+
+static const char *pct(char buf[16], double v)
+{
+	if (isnan(v))
+		return "-";
+	snprintf(buf, 16, "%.1f%%", 100 * v);
+	return buf;
+}
+
+static void yields(FILE *f, const struct report *r)
+{
+	const struct rep_counts *t = &r->total;
+	char a[16], b[16];
+
+	fprintf(f, "\nyield        %6lld of %lld units passed   %s   (%lld runs)\n",
+		(long long)t->passed, (long long)t->units, pct(a, rep_ratio(t->passed, t->units)),
+		(long long)t->runs);
+	fprintf(f, "first pass   %6lld of %lld units passed   %s\n", (long long)t->first_passed,
+		(long long)t->first_units, pct(a, rep_ratio(t->first_passed, t->first_units)));
+	if (!r->ndays)
+		return;
+	fprintf(f, "\nyield by day\n  %-10s %6s %6s %7s %8s %11s\n", "day", "runs", "units",
+		"passed", "yield", "first-pass");
+	for (int i = 0; i < r->ndays; i++) {
+		const struct rep_counts *c = &r->days[i].c;
+
+		fprintf(f, "  %-10s %6lld %6lld %7lld %8s %11s\n", r->days[i].day,
+			(long long)c->runs, (long long)c->units, (long long)c->passed,
+			pct(a, rep_ratio(c->passed, c->units)),
+			pct(b, rep_ratio(c->first_passed, c->first_units)));
+	}
+}
+
+static void pareto(FILE *f, const struct report *r)
+{
+	char a[16], b[16];
+	int64_t cum = 0;
+
+	if (!r->nfails) {
+		fputs("\nfailures by step: none\n", f);
+		return;
+	}
+	fprintf(f, "\nfailures by step (Pareto)\n  %-28s %6s %8s %11s\n", "step", "count", "share",
+		"cumulative");
+	for (int i = 0; i < r->nfails; i++) {
+		cum += r->fails[i].count;
+		fprintf(f, "  %-28s %6lld %8s %11s\n", r->fails[i].step, (long long)r->fails[i].count,
+			pct(a, rep_ratio(r->fails[i].count, r->fail_total)),
+			pct(b, rep_ratio(cum, r->fail_total)));
+	}
+}
+
+static void limit_mark(FILE *f, const char *which, double v)
+{
+	fprintf(f, "      %10s  ------------ %s %.6g ------------\n", "", which, v);
+}
+
+static void histogram(FILE *f, const struct rep_meas *m)
+{
+	int64_t top = 1;
+	bool lsl_done = !m->has_low, usl_done = !m->has_high;
+
+	for (int i = 0; i < REP_BINS; i++)
+		if (m->bins[i] > top)
+			top = m->bins[i];
+	for (int i = 0; i < REP_BINS; i++) {
+		double edge = m->lo + i * m->width, next = edge + m->width;
+		bool out = (m->has_low && next <= m->low) || (m->has_high && edge >= m->high);
+		int len = (int)((m->bins[i] * BAR_MAX + top - 1) / top);
+		char bar[BAR_MAX + 1];
+
+		if (!lsl_done && edge >= m->low - m->width * 1e-9) {
+			limit_mark(f, "LSL", m->low);
+			lsl_done = true;
+		}
+		if (!usl_done && edge >= m->high - m->width * 1e-9) {
+			limit_mark(f, "USL", m->high);
+			usl_done = true;
+		}
+		memset(bar, out ? 'x' : '#', (size_t)len);
+		bar[len] = '\0';
+		fprintf(f, "      %10.6g |%-*s %lld\n", edge, BAR_MAX, bar, (long long)m->bins[i]);
+	}
+	if (!lsl_done)
+		limit_mark(f, "LSL", m->low);
+	if (!usl_done)
+		limit_mark(f, "USL", m->high);
+}
+
+static void measurement(FILE *f, const struct rep_meas *m)
+{
+	fprintf(f, "\n  %s / %s / %s%s%s%s\n", m->sequence ? m->sequence : "-", m->step, m->name,
+		m->unit ? " (" : "", m->unit ? m->unit : "", m->unit ? ")" : "");
+	fprintf(f, "    n %lld  mean %.6g  sigma ", (long long)m->n, m->mean);
+	if (m->has_sigma)
+		fprintf(f, "%.6g", m->sigma);
+	else
+		fputs("-", f);
+	fprintf(f, "  min %.6g  max %.6g\n    ", m->min, m->max);
+	if (m->has_low)
+		fprintf(f, "LSL %.6g  ", m->low);
+	if (m->has_high)
+		fprintf(f, "USL %.6g  ", m->high);
+	if (m->has_cpk)
+		fprintf(f, "Cpk %.3f", m->cpk);
+	else
+		fputs(m->has_low || m->has_high ? "Cpk -" : "no limits", f);
+	fprintf(f, "  beyond limits: %lld low, %lld high\n", (long long)m->out_low,
+		(long long)m->out_high);
+	histogram(f, m);
+}
+
+int report_text(FILE *f, const struct report *r)
+{
+	fprintf(f, "station report: %s\n", r->db_path);
+	filters_line(f, r->f);
+	yields(f, r);
+	pareto(f, r);
+	if (!r->nmeas) {
+		fputs("\nmeasurements: none\n", f);
+		return 0;
+	}
+	fputs("\nmeasurements (sequence / step / name)\n", f);
+	for (int i = 0; i < r->nmeas; i++)
+		measurement(f, &r->meas[i]);
+	return 0;
+}
