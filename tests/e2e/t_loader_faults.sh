@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Each bootloader fault dut-sim can inject ends the factory flow at the
+# diagnostic firmware load with the loader's precise verdict (in the output
+# and the log), never a hang, and the board powered off.  A lost byte is
+# recovered by re-sync and retry, and the unit passes.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/line.sh"
+
+line_setup
+
+# run_fault NAME FAULT: one board with FAULT from power-up, one unit
+run_fault() {
+	line_board "$1" "SIM0005${1: -1}" --fault "$2"
+	line_run --once --serial "SIM0005${1: -1}" -f "$LINE/$1.yaml"
+	REASON=$(sql "$LINE_DB" "SELECT s.reason FROM steps s JOIN runs r ON r.id = s.run_id
+		WHERE r.unit_serial = 'SIM0005${1: -1}' AND s.name = 'load diagnostic firmware'")
+	assert_eq "$(sim_field "$1" power)" "0" "$2: board powered off"
+}
+
+# 1 NACK + 3 retries (block_retries: 3 in the sequence) on the third block
+run_fault b1 nack-block=3:always
+assert_eq "$RUN_RC" "1" "nack: unit fails"
+assert_eq "$REASON" "write at 0x08000200 NACKed 4 times (block 3 of 32): the flash may be write-protected" \
+	"nack verdict"
+grep -qF "at 'load diagnostic firmware': write at 0x08000200 NACKed 4 times" "$LINE/run.out" ||
+	fail "nack verdict not shown to the operator: $(cat "$LINE/run.out")"
+
+run_fault b2 corrupt-flash
+assert_eq "$RUN_RC" "1" "corrupt-flash: unit fails"
+assert_match "$REASON" '^verify failed at 0x080000[0-9a-f]{2}: wrote 0x[0-9A-F]{2}, read 0x[0-9A-F]{2}$' \
+	"corrupt-flash verdict"
+
+run_fault b3 silent
+assert_eq "$RUN_RC" "1" "silent: unit fails"
+assert_match "$REASON" '^no answer from the ROM bootloader after 0x7F \(timeout [0-9]+ ms\): check BOOT0 was high at reset and the console port$' \
+	"silent verdict"
+
+run_fault b4 garbage
+assert_eq "$RUN_RC" "1" "garbage: unit fails"
+assert_match "$REASON" '^unexpected answer 0x[0-9a-f]{2} to 0x7F \(expected ACK 0x79\): the board may be running its firmware' \
+	"garbage verdict"
+
+# The 25th byte the board sends is block 2's data ACK: re-sync, retry, pass.
+run_fault b5 drop-byte=25
+assert_eq "$RUN_RC" "0" "drop-byte: unit passes after a retry ($(cat "$LINE/run.out"))"
+assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM runs WHERE unit_serial = 'SIM00055' AND outcome = 'pass'")" \
+	"1" "drop-byte run logged as pass"
+echo "ok"
