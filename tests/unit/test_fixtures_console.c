@@ -152,8 +152,20 @@ static void test_garbage(void **state)
 
 	ANSWER(f, "\xf8\x00\x80\xfe\x1f\nOK\n");
 	assert_int_equal(run(f, "version", resp, sizeof(resp), 2000, &e), ST_ERR_PROTO);
-	assert_non_null(strstr(e.msg, "non-text bytes (0x00 0x80 0xfe 0x1f"));
+	assert_non_null(strstr(e.msg, "non-text bytes (0xf8 0x00 0x80 0xfe 0x1f"));
 	assert_non_null(strstr(e.msg, "wrong baud rate or the firmware crashed"));
+}
+
+/* The wrong baud rate: high bytes and never a newline.  Named at once, not
+ * left to run into the timeout. */
+static void test_garbage_without_newline(void **state)
+{
+	struct fw *f = *state;
+	struct st_error e;
+
+	ANSWER(f, "\xa3\xc6\xdf\xa6\xfb");
+	assert_int_equal(run(f, "version", NULL, 0, 2000, &e), ST_ERR_PROTO);
+	assert_non_null(strstr(e.msg, "non-text bytes (0xa3 0xc6 0xdf 0xa6 0xfb)"));
 }
 
 static void test_bad_utf8_is_garbage(void **state)
@@ -164,7 +176,9 @@ static void test_bad_utf8_is_garbage(void **state)
 
 	ANSWER(f, "temp 21\xc2\xb0" "C\n\xff\xfe\xfd\nOK\n");
 	assert_int_equal(run(f, "temp", resp, sizeof(resp), 2000, &e), ST_ERR_PROTO);
-	assert_non_null(strstr(e.msg, "(0xff 0xfe 0xfd)"));
+	assert_non_null(strstr(e.msg, "(0xff 0xfe 0xfd 0x0a"));
+	/* well-formed UTF-8 before it was text */
+	assert_string_equal(resp, "temp 21\xc2\xb0" "C");
 }
 
 static void test_line_too_long(void **state)
@@ -253,6 +267,7 @@ int main(void)
 		T(test_timeout_says_what),
 		T(test_timeout_nothing),
 		T(test_garbage),
+		T(test_garbage_without_newline),
 		T(test_bad_utf8_is_garbage),
 		T(test_line_too_long),
 		T(test_response_over_cap),
