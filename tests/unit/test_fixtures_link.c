@@ -51,7 +51,7 @@ static int pty_teardown(void **state)
 static void test_pty_uses_termios(void **state)
 {
 	struct pty *p = *state;
-	char lnk[] = "/tmp/st-link-XXXXXX";
+	char lnk[64] = "/tmp/st-link-XXXXXX";
 
 	assert_string_equal(p->l->ops->name, "termios");
 	assert_ptr_equal(link_backend_for(p->slave), &link_termios_ops);
