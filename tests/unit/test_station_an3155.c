@@ -226,179 +226,167 @@ static void write1(struct script *sc, const uint8_t *reply)
 	write_frame(sc, blk, 256, reply);
 }
 
+/* One test's script, options and outcome (cmocka state). */
+struct tc {
+	struct script sc;
+	struct loader_opts o;
+	struct run run;
+};
+
+static int tc_new(void **state)
+{
+	struct tc *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -1;
+	opts(&t->o);
+	*state = t;
+	return 0;
+}
+
+static int tc_free(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+/* The usual start: sync, Get, Get ID, erase of pages 0..2. */
+static struct tc *begin(void **state)
+{
+	struct tc *t = *state;
+
+	hello(&t->sc);
+	erase3(&t->sc);
+	return t;
+}
+
 static void test_full_transcript(void **state)
 {
-	static struct script sc;
-	struct loader_opts o;
-	struct run run = { 0 };
+	struct tc *t = begin(state);
 
-	(void)state;
-	memset(&sc, 0, sizeof(sc));
-	hello(&sc);
-	erase3(&sc);
-	write1(&sc, ack);
-	read_back(&sc, 0x08000040, blk, 256);
-	cmd(&sc, 0x21, ack);
-	addr(&sc, 0x08000040);
-	opts(&o);
-	o.go = true;
-	play(&sc, &img1, &o, &run);
-	assert_int_equal(run.ret, ST_OK);
-	assert_string_equal(run.r.chip_id, "0x0414");
-	assert_int_equal(run.r.bl_version, 0x31);
-	assert_int_equal(run.r.bytes_written, 256);
-	assert_int_equal(run.r.bytes_verified, 256);
-	assert_int_equal(run.r.block_retries, 0);
-	assert_int_equal(run.n_progress, 3);	/* start, after write, after read */
-	assert_int_equal(run.last_done, 512);
-	assert_int_equal(run.last_total, 512);
+	write1(&t->sc, ack);
+	read_back(&t->sc, 0x08000040, blk, 256);
+	cmd(&t->sc, 0x21, ack);
+	addr(&t->sc, 0x08000040);
+	t->o.go = true;
+	play(&t->sc, &img1, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_OK);
+	assert_string_equal(t->run.r.chip_id, "0x0414");
+	assert_int_equal(t->run.r.bl_version, 0x31);
+	assert_int_equal(t->run.r.bytes_written, 256);
+	assert_int_equal(t->run.r.bytes_verified, 256);
+	assert_int_equal(t->run.r.block_retries, 0);
+	assert_int_equal(t->run.n_progress, 3);	/* start, after write, after read */
+	assert_int_equal(t->run.last_done, 512);
+	assert_int_equal(t->run.last_total, 512);
 }
 
 static void test_nack_then_retry(void **state)
 {
-	static struct script sc;
-	struct loader_opts o;
-	struct run run = { 0 };
+	struct tc *t = begin(state);
 
-	(void)state;
-	memset(&sc, 0, sizeof(sc));
-	hello(&sc);
-	erase3(&sc);
-	write1(&sc, nack);
-	write1(&sc, ack);	/* the whole command again */
-	opts(&o);
-	o.verify = VERIFY_NONE;
-	play(&sc, &img1, &o, &run);
-	assert_int_equal(run.ret, ST_OK);
-	assert_int_equal(run.r.block_retries, 1);
-	assert_int_equal(run.r.bytes_written, 256);
+	write1(&t->sc, nack);
+	write1(&t->sc, ack);	/* the whole command again */
+	t->o.verify = VERIFY_NONE;
+	play(&t->sc, &img1, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_OK);
+	assert_int_equal(t->run.r.block_retries, 1);
+	assert_int_equal(t->run.r.bytes_written, 256);
 }
 
 static void test_nack_beyond_retries(void **state)
 {
-	static struct script sc;
-	struct loader_opts o;
-	struct run run = { 0 };
+	struct tc *t = begin(state);
 
-	(void)state;
-	memset(&sc, 0, sizeof(sc));
-	hello(&sc);
-	erase3(&sc);
 	for (int i = 0; i < 3; i++)
-		write1(&sc, nack);
-	opts(&o);
-	play(&sc, &img1, &o, &run);
-	assert_int_equal(run.ret, ST_ERR_NACK);
-	assert_string_equal(run.e.msg, "write at 0x08000040 NACKed 3 times (block 1 of 1): "
+		write1(&t->sc, nack);
+	play(&t->sc, &img1, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_NACK);
+	assert_string_equal(t->run.e.msg, "write at 0x08000040 NACKed 3 times (block 1 of 1): "
 			    "the flash may be write-protected");
 }
 
 static void test_silence(void **state)
 {
-	static struct script sc;
-	struct loader_opts o;
-	struct run run = { 0 };
+	struct tc *t = *state;
 
-	(void)state;
-	memset(&sc, 0, sizeof(sc));
 	for (int i = 0; i < 3; i++)
-		step(&sc, (const uint8_t[]){ 0x7f }, 1, NULL, 0);
-	opts(&o);
-	play(&sc, &img1, &o, &run);
-	assert_int_equal(run.ret, ST_ERR_TIMEOUT);
-	assert_string_equal(run.e.msg, "no answer from the ROM bootloader after 0x7F (timeout 100 ms): "
-			    "check BOOT0 was high at reset and the console port");
+		step(&t->sc, (const uint8_t[]){ 0x7f }, 1, NULL, 0);
+	play(&t->sc, &img1, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_TIMEOUT);
+	assert_string_equal(t->run.e.msg, "no answer from the ROM bootloader after 0x7F "
+			    "(timeout 100 ms): check BOOT0 was high at reset and the console port");
 }
 
 static void test_already_synced(void **state)
 {
-	static struct script sc;
-	struct loader_opts o;
-	struct run run = { 0 };
+	struct tc *t = *state;
 
-	(void)state;
-	memset(&sc, 0, sizeof(sc));
 	/* A synchronised bootloader takes 0x7F as a command byte, NACKs the pair. */
-	step(&sc, (const uint8_t[]){ 0x7f }, 1, NULL, 0);
-	step(&sc, (const uint8_t[]){ 0x7f }, 1, nack, 1);
-	step(&sc, (const uint8_t[]){ 0x00, 0xff }, 2,
+	step(&t->sc, (const uint8_t[]){ 0x7f }, 1, NULL, 0);
+	step(&t->sc, (const uint8_t[]){ 0x7f }, 1, nack, 1);
+	step(&t->sc, (const uint8_t[]){ 0x00, 0xff }, 2,
 	     (const uint8_t[]){ ACK, 2, 0x22, 0x31, 0x43, ACK }, 6);
 	/* no Get ID, no Extended Erase: unknown chip, legacy mass erase */
-	step(&sc, (const uint8_t[]){ 0x43, 0xbc }, 2, ack, 1);
-	step(&sc, (const uint8_t[]){ 0xff, 0x00 }, 2, ack, 1);
-	write1(&sc, ack);
-	opts(&o);
-	o.verify = VERIFY_NONE;
-	o.page_size = 0;
-	play(&sc, &img1, &o, &run);
-	assert_int_equal(run.ret, ST_OK);
-	assert_string_equal(run.r.chip_id, "0x0000");
-	assert_int_equal(run.r.bl_version, 0x22);
+	step(&t->sc, (const uint8_t[]){ 0x43, 0xbc }, 2, ack, 1);
+	step(&t->sc, (const uint8_t[]){ 0xff, 0x00 }, 2, ack, 1);
+	write1(&t->sc, ack);
+	t->o.verify = VERIFY_NONE;
+	t->o.page_size = 0;
+	play(&t->sc, &img1, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_OK);
+	assert_string_equal(t->run.r.chip_id, "0x0000");
+	assert_int_equal(t->run.r.bl_version, 0x22);
 }
 
 static void test_verify_mismatch(void **state)
 {
-	static struct script sc;
-	static uint8_t bad[256];
-	struct loader_opts o;
-	struct run run = { 0 };
-
-	(void)state;
-	memset(&sc, 0, sizeof(sc));
-	memcpy(bad, blk, sizeof(bad));
-	bad[0x10] ^= 0x02;
-	hello(&sc);
-	erase3(&sc);
-	write1(&sc, ack);
-	for (int i = 0; i < 3; i++)	/* a mismatch is re-read before it is believed */
-		read_back(&sc, 0x08000040, bad, 256);
-	opts(&o);
-	play(&sc, &img1, &o, &run);
-	assert_int_equal(run.ret, ST_ERR_VERIFY);
+	struct tc *t = begin(state);
+	uint8_t bad[256];
 	char want[128];
 
+	memcpy(bad, blk, sizeof(bad));
+	bad[0x10] ^= 0x02;
+	write1(&t->sc, ack);
+	for (int i = 0; i < 3; i++)	/* a mismatch is re-read before it is believed */
+		read_back(&t->sc, 0x08000040, bad, 256);
+	play(&t->sc, &img1, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_VERIFY);
 	snprintf(want, sizeof(want), "verify failed at 0x08000050: wrote 0x%02X, read 0x%02X",
 		 blk[0x10], bad[0x10]);
-	assert_string_equal(run.e.msg, want);
-	assert_int_equal(run.r.bytes_written, 256);
-	assert_int_equal(run.r.bytes_verified, 0);
+	assert_string_equal(t->run.e.msg, want);
+	assert_int_equal(t->run.r.bytes_written, 256);
+	assert_int_equal(t->run.r.bytes_verified, 0);
 }
 
 /* The bootloader lost a byte of the data frame: the loader times out, feeds
  * 0xFF until a NACK, proves the bootloader is idle, then sends it all again. */
 static void test_resync_after_lost_byte(void **state)
 {
-	static struct script sc;
 	static const uint8_t ff[] = { 0xff };
-	struct loader_opts o;
-	struct run run = { 0 };
+	struct tc *t = begin(state);
 
-	(void)state;
-	memset(&sc, 0, sizeof(sc));
-	hello(&sc);
-	erase3(&sc);
-	write1(&sc, NULL);		/* 258 bytes arrive; one "lost": no answer */
-	step(&sc, ff, 1, nack, 1);	/* the filler completes it: bad checksum */
-	step(&sc, ff, 1, NULL, 0);	/* idle: first byte of a command pair */
-	step(&sc, ff, 1, nack, 1);	/* 0xFF 0xFF is no command */
-	write1(&sc, ack);
-	opts(&o);
-	o.verify = VERIFY_NONE;
-	play(&sc, &img1, &o, &run);
-	assert_int_equal(run.ret, ST_OK);
-	assert_int_equal(run.r.block_retries, 1);
+	write1(&t->sc, NULL);		/* 258 bytes arrive; one "lost": no answer */
+	step(&t->sc, ff, 1, nack, 1);	/* the filler completes it: bad checksum */
+	step(&t->sc, ff, 1, NULL, 0);	/* idle: first byte of a command pair */
+	step(&t->sc, ff, 1, nack, 1);	/* 0xFF 0xFF is no command */
+	write1(&t->sc, ack);
+	t->o.verify = VERIFY_NONE;
+	play(&t->sc, &img1, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_OK);
+	assert_int_equal(t->run.r.block_retries, 1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_transcript),
-		cmocka_unit_test(test_nack_then_retry),
-		cmocka_unit_test(test_nack_beyond_retries),
-		cmocka_unit_test(test_silence),
-		cmocka_unit_test(test_already_synced),
-		cmocka_unit_test(test_verify_mismatch),
-		cmocka_unit_test(test_resync_after_lost_byte),
+		cmocka_unit_test_setup_teardown(test_full_transcript, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_nack_then_retry, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_nack_beyond_retries, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_silence, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_already_synced, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_verify_mismatch, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_resync_after_lost_byte, tc_new, tc_free),
 	};
 
 	for (size_t i = 0; i < sizeof(blk); i++)

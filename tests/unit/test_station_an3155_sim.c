@@ -328,55 +328,85 @@ static void test_same_as_stm32flash(void **state)
 	assert_memory_equal(a, b, sizeof(a));
 }
 
-static void fault_run(const char *fault, struct flash_run *fr, struct loader_opts *o)
+/* Load a FAULT_SIZE image into a board powered up with fault (or none). */
+static void fault_run(const char *fault, struct flash_run *fr)
 {
+	struct loader_opts o;
 	char file[200];
 
+	opts(&o);
 	make_image("raw", FAULT_SIZE, file, sizeof(file));
 	boot_rom(fault);
-	flash(file, o, fr);
+	flash(file, &o, fr);
 	ctl("set power 0");
 }
 
-static void test_nack_always(void **state)
+static void expect_verdict(const char *fault, uint64_t silent_after, int ret, const char *msg)
 {
-	struct loader_opts o;
-	struct flash_run fr = { 0 };
+	struct flash_run fr = { .silent_after = silent_after };
 
-	(void)state;
-	NEED_SIM();
-	opts(&o);
-	fault_run("fault nack-block=3:always", &fr, &o);
-	assert_int_equal(fr.ret, ST_ERR_NACK);
-	assert_string_equal(fr.e.msg, "write at 0x08000200 NACKed 3 times (block 3 of 32): "
-			    "the flash may be write-protected");
+	fault_run(fault, &fr);
+	assert_int_equal(fr.ret, ret);
+	assert_string_equal(fr.e.msg, msg);
 }
 
-static void test_nack_once(void **state)
+/* The fault costs one retry, and the image still verifies. */
+static void expect_recovery(const char *fault)
 {
-	struct loader_opts o;
 	struct flash_run fr = { 0 };
 
-	(void)state;
-	NEED_SIM();
-	opts(&o);
-	fault_run("fault nack-block=3", &fr, &o);
+	fault_run(fault, &fr);
 	if (fr.ret < 0)
-		fail_msg("%s", fr.e.msg);
+		fail_msg("%s: %s", fault, fr.e.msg);
 	assert_int_equal(fr.r.block_retries, 1);
 	assert_int_equal(fr.r.bytes_verified, FAULT_SIZE);
 }
 
+static void test_nack_always(void **state)
+{
+	(void)state;
+	NEED_SIM();
+	expect_verdict("fault nack-block=3:always", 0, ST_ERR_NACK,
+		       "write at 0x08000200 NACKed 3 times (block 3 of 32): "
+		       "the flash may be write-protected");
+}
+
+static void test_silent(void **state)
+{
+	(void)state;
+	NEED_SIM();
+	expect_verdict("fault silent", 0, ST_ERR_TIMEOUT,
+		       "no answer from the ROM bootloader after 0x7F (timeout 200 ms): "
+		       "check BOOT0 was high at reset and the console port");
+}
+
+static void test_silent_mid_flash(void **state)
+{
+	(void)state;
+	NEED_SIM();
+	expect_verdict(NULL, 10 * 256, ST_ERR_TIMEOUT,
+		       "write at 0x08000a00 (block 11 of 32): no answer from the ROM bootloader "
+		       "(1 attempt, timeout 200 ms): the board may have reset or lost power; "
+		       "check the console port and the fixture's power");
+}
+
+static void test_recoveries(void **state)
+{
+	(void)state;
+	NEED_SIM();
+	expect_recovery("fault nack-block=3");
+	/* 1 (0x7F) + 11 (Get) + 5 (Get ID) + 2 (erase) + 3 + 3: block 2's data ACK */
+	expect_recovery("fault drop-byte=25");
+}
+
 static void test_corrupt_flash(void **state)
 {
-	struct loader_opts o;
 	struct flash_run fr = { 0 };
 	unsigned addr, w, r;
 
 	(void)state;
 	NEED_SIM();
-	opts(&o);
-	fault_run("fault corrupt-flash", &fr, &o);
+	fault_run("fault corrupt-flash", &fr);
 	assert_int_equal(fr.ret, ST_ERR_VERIFY);
 	assert_int_equal(sscanf(fr.e.msg, "verify failed at 0x%x: wrote 0x%x, read 0x%x", &addr,
 				&w, &r), 3);
@@ -385,60 +415,13 @@ static void test_corrupt_flash(void **state)
 	assert_int_equal(fr.r.bytes_written, FAULT_SIZE);
 }
 
-static void test_silent(void **state)
-{
-	struct loader_opts o;
-	struct flash_run fr = { 0 };
-
-	(void)state;
-	NEED_SIM();
-	opts(&o);
-	fault_run("fault silent", &fr, &o);
-	assert_int_equal(fr.ret, ST_ERR_TIMEOUT);
-	assert_string_equal(fr.e.msg, "no answer from the ROM bootloader after 0x7F (timeout 200 ms): "
-			    "check BOOT0 was high at reset and the console port");
-}
-
-static void test_silent_mid_flash(void **state)
-{
-	struct loader_opts o;
-	struct flash_run fr = { .silent_after = 10 * 256 };
-
-	(void)state;
-	NEED_SIM();
-	opts(&o);
-	fault_run(NULL, &fr, &o);
-	assert_int_equal(fr.ret, ST_ERR_TIMEOUT);
-	assert_string_equal(fr.e.msg, "write at 0x08000a00 (block 11 of 32): no answer from the "
-			    "ROM bootloader (1 attempt, timeout 200 ms): the board may have reset "
-			    "or lost power; check the console port and the fixture's power");
-}
-
-static void test_drop_byte(void **state)
-{
-	struct loader_opts o;
-	struct flash_run fr = { 0 };
-
-	(void)state;
-	NEED_SIM();
-	opts(&o);
-	/* 1 (0x7F) + 11 (Get) + 5 (Get ID) + 2 (erase) + 3 + 3: block 2's data ACK */
-	fault_run("fault drop-byte=25", &fr, &o);
-	if (fr.ret < 0)
-		fail_msg("%s", fr.e.msg);
-	assert_int_equal(fr.r.block_retries, 1);
-	assert_int_equal(fr.r.bytes_verified, FAULT_SIZE);
-}
-
 static void test_garbage(void **state)
 {
-	struct loader_opts o;
 	struct flash_run fr = { 0 };
 
 	(void)state;
 	NEED_SIM();
-	opts(&o);
-	fault_run("fault garbage", &fr, &o);
+	fault_run("fault garbage", &fr);
 	assert_int_equal(fr.ret, ST_ERR_PROTO);
 	assert_non_null(strstr(fr.e.msg, "to 0x7F (expected ACK 0x79): the board may be running "
 				"its firmware"));
@@ -480,11 +463,10 @@ int main(void)
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_same_as_stm32flash),
 		cmocka_unit_test(test_nack_always),
-		cmocka_unit_test(test_nack_once),
+		cmocka_unit_test(test_recoveries),
 		cmocka_unit_test(test_corrupt_flash),
 		cmocka_unit_test(test_silent),
 		cmocka_unit_test(test_silent_mid_flash),
-		cmocka_unit_test(test_drop_byte),
 		cmocka_unit_test(test_garbage),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
