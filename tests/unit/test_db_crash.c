@@ -89,8 +89,7 @@ static void child(int fd)
 
 static int setup(void **state)
 {
-	strcpy(dir, "/tmp/st-dbcrash-XXXXXX");
-	if (!mkdtemp(dir))
+	if (t_mkdir(dir, sizeof(dir), "dbcrash") < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/station.db", dir);
 	return 0;
@@ -98,10 +97,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return t_rmdir(dir);
 }
 
 static void test_sigkill_mid_run(void **state)

@@ -31,6 +31,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
 
@@ -144,6 +145,21 @@ static void t_make_dataset(struct db *db)
 {
 	for (int i = 0; i < T_NRUNS; i++)
 		t_add_run(db, &t_runs[i], i + 1);
+}
+
+/* A fresh temporary directory /tmp/st-TAG-XXXXXX, and its removal. */
+static int t_mkdir(char *dir, size_t cap, const char *tag)
+{
+	snprintf(dir, cap, "/tmp/st-%s-XXXXXX", tag);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int t_rmdir(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
 }
 
 /* One integer / real / text cell of a query on the log. */

@@ -16,8 +16,7 @@ static char path[128];
 
 static int setup(void **state)
 {
-	strcpy(dir, "/tmp/st-dblog-XXXXXX");
-	if (!mkdtemp(dir))
+	if (t_mkdir(dir, sizeof(dir), "dblog") < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/station.db", dir);
 	return 0;
@@ -25,10 +24,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return t_rmdir(dir);
 }
 
 static struct db *open_new(void)

@@ -59,8 +59,7 @@ static int setup(void **state)
 	sqlite3 *h;
 	int rc;
 
-	strcpy(dir, "/tmp/st-dbmig-XXXXXX");
-	if (!mkdtemp(dir))
+	if (t_mkdir(dir, sizeof(dir), "dbmig") < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/old.db", dir);
 	if (sqlite3_open(path, &h) != SQLITE_OK)
@@ -77,10 +76,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return t_rmdir(dir);
 }
 
 static void test_reader_refuses_old_log(void **state)

@@ -18,8 +18,7 @@ static int setup(void **state)
 	char path[128];
 	struct st_error e;
 
-	strcpy(dir, "/tmp/st-dbviews-XXXXXX");
-	if (!mkdtemp(dir))
+	if (t_mkdir(dir, sizeof(dir), "dbviews") < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/station.db", dir);
 	if (db_open(&db, path, NULL, &e) < 0)
@@ -30,11 +29,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	db_close(db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return t_rmdir(dir);
 }
 
 /* All rows of a query as "a|b|c;" text, for whole-table comparisons. */

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station report, driven through its command entry point on the hand-made
+ * log of test_db_data.h, checked field by field against the numbers worked
+ * out by hand there (yield 5/6, FPY 3/6, Cpk of vdd 0.4605763, ...).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "test_station_report.h"
+#include "../../station/report_model.h"
+
+#define REPORT(...) run_cmd(cmd_report, "report", __VA_ARGS__, NULL)
+
+static json_t *report_json_with(const char *a, const char *b)
+{
+	json_error_t err;
+	json_t *j;
+
+	assert_int_equal(a ? REPORT("-f", "json", (char *)a, (char *)b) : REPORT("-f", "json"),
+			 EXIT_PASS);
+	j = json_load_file(outp, 0, &err);
+	if (!j)
+		fail_msg("report JSON: %s", err.text);
+	return j;
+}
+
+static double num(json_t *o, const char *path)
+{
+	json_t *v = json_object_get(o, path);
+
+	assert_true(json_is_number(v));
+	return json_number_value(v);
+}
+
+static json_t *meas_named(json_t *root, const char *name)
+{
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(root, "measurements"), i, m)
+		if (!strcmp(json_string_value(json_object_get(m, "name")), name))
+			return m;
+	fail_msg("no measurement %s", name);
+	return NULL;
+}
+
+static void test_cpk_by_hand(void **state)
+{
+	struct rep_meas m = { .has_low = true, .low = 3.0, .has_high = true, .high = 3.6,
+			      .mean = 3.30375, .sigma = 0.2144053, .has_sigma = true };
+	double c;
+
+	assert_true(rep_cpk(&m, &c));
+	assert_true(fabs(c - 0.29625 / (3 * 0.2144053)) < 1e-9);
+	m.has_low = false;		/* one-sided: USL only */
+	assert_true(rep_cpk(&m, &c));
+	assert_true(fabs(c - (3.6 - 3.30375) / (3 * 0.2144053)) < 1e-9);
+	m.has_high = false;
+	assert_false(rep_cpk(&m, &c));	/* no limits, no Cpk */
+	m.has_low = true;
+	m.sigma = 0;
+	assert_false(rep_cpk(&m, &c));
+}
+
+static void test_json_fields(void **state)
+{
+	json_t *j = report_json_with(NULL, NULL);
+	json_t *t = json_object_get(j, "total"), *d, *f, *m, *h;
+	double sum = 0;
+	size_t i;
+
+	assert_int_equal(num(t, "runs"), 8);	/* U7 still running: left out */
+	assert_int_equal(num(t, "units"), 6);
+	assert_int_equal(num(t, "passed"), 5);
+	assert_true(fabs(num(t, "yield") - 5.0 / 6) < 1e-12);
+	assert_int_equal(num(t, "first_units"), 6);
+	assert_int_equal(num(t, "first_passed"), 3);
+	assert_true(fabs(num(t, "first_pass_yield") - 0.5) < 1e-12);
+	d = json_array_get(json_object_get(j, "days"), 1);
+	assert_string_equal(json_string_value(json_object_get(d, "day")), "2026-01-06");
+	assert_int_equal(num(d, "units"), 3);
+	assert_int_equal(num(d, "passed"), 2);
+	assert_int_equal(num(d, "first_units"), 3);
+	assert_int_equal(num(d, "first_passed"), 1);
+	f = json_array_get(json_object_get(j, "failures"), 0);
+	assert_string_equal(json_string_value(json_object_get(f, "step")), "rails");
+	assert_int_equal(num(f, "count"), 2);
+	assert_true(fabs(num(f, "share") - 2.0 / 3) < 1e-12);
+	m = meas_named(j, "vdd");
+	assert_string_equal(json_string_value(json_object_get(m, "unit")), "V");
+	assert_int_equal(num(m, "n"), 8);
+	assert_true(fabs(num(m, "mean") - 3.30375) < 1e-12);
+	assert_true(fabs(num(m, "sigma") - 0.2144053) < 1e-6);
+	assert_true(fabs(num(m, "cpk") - 0.4605763) < 1e-6);
+	assert_int_equal(num(m, "beyond_low"), 1);
+	assert_int_equal(num(m, "beyond_high"), 1);
+	h = json_object_get(json_object_get(m, "histogram"), "counts");
+	json_array_foreach(h, i, f)
+		sum += json_number_value(f);
+	assert_int_equal(sum, 8);
+	m = meas_named(j, "idle_ma");
+	assert_true(json_is_null(json_object_get(m, "low")));
+	assert_true(fabs(num(m, "cpk") - 2.3570226) < 1e-6);
+	json_decref(j);
+}
+
+static void test_filters_are_bound(void **state)
+{
+	json_t *j;
+
+	j = report_json_with("--fixture", "F1");	/* U1, U2, U6 */
+	assert_int_equal(num(json_object_get(j, "total"), "units"), 3);
+	assert_int_equal(num(json_object_get(j, "total"), "passed"), 2);
+	json_decref(j);
+	j = report_json_with("--until", "2026-01-05");	/* the whole day */
+	assert_int_equal(num(json_object_get(j, "total"), "runs"), 4);
+	json_decref(j);
+	j = report_json_with("--since", "2026-01-06T08:10:00Z");
+	assert_int_equal(num(json_object_get(j, "total"), "runs"), 3);
+	assert_int_equal(num(meas_named(j, "vdd"), "n"), 3);
+	json_decref(j);
+	j = report_json_with("--sequence", "factory@1.0");
+	assert_int_equal(num(json_object_get(j, "total"), "runs"), 8);
+	json_decref(j);
+	j = report_json_with("--sequence", "factory@2.0");
+	assert_int_equal(num(json_object_get(j, "total"), "runs"), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "measurements")), 0);
+	json_decref(j);
+	/* text that would change a string-built query matches nothing here */
+	j = report_json_with("--fixture", "F1' OR '1'='1");
+	assert_int_equal(num(json_object_get(j, "total"), "runs"), 0);
+	json_decref(j);
+}
+
+static void test_text_and_histogram(void **state)
+{
+	char *t;
+
+	assert_int_equal(REPORT("--outcome", "pass"), EXIT_PASS);
+	t = slurp(outp);
+	assert_non_null(strstr(t, "filters: outcome pass\n"));
+	free(t);
+	assert_int_equal(REPORT("-f", "text"), EXIT_PASS);
+	t = slurp(outp);
+	assert_non_null(strstr(t, "yield             5 of 6 units passed   83.3%   (8 runs)"));
+	assert_non_null(strstr(t, "first pass        3 of 6 units passed   50.0%"));
+	assert_non_null(strstr(t, "  rails                             2    66.7%       66.7%"));
+	assert_non_null(strstr(t, "LSL 3  USL 3.6  Cpk 0.461  beyond limits: 1 low, 1 high"));
+	assert_non_null(strstr(t, "USL 100  Cpk 2.357"));
+	assert_non_null(strstr(t, "------------ LSL 3 ------------"));
+	/* the bins holding 2.90 and 3.70 lie beyond the limits: drawn with x */
+	assert_non_null(strstr(t, "2.9 |xxxxxxxxxxxxxx "));
+	assert_non_null(strstr(t, "3.66 |xxxxxxxxxxxxxx "));
+	free(t);
+}
+
+static void test_csv_long_form(void **state)
+{
+	char *t, *p;
+
+	assert_int_equal(REPORT("-f", "csv"), EXIT_PASS);
+	t = slurp(outp);
+	assert_memory_equal(t, "section,key,metric,value\r\n", 26);
+	assert_non_null(strstr(t, "\r\ntotal,,units,6\r\n"));
+	assert_non_null(strstr(t, "\r\nday,2026-01-05,first_passed,2\r\n"));
+	assert_non_null(strstr(t, "\r\nfailures,identity,cumulative,1\r\n"));
+	p = strstr(t, "\r\nmeasurement,factory/rails/vdd,cpk,");
+	assert_non_null(p);
+	assert_true(fabs(strtod(p + strlen("\r\nmeasurement,factory/rails/vdd,cpk,"), NULL)
+			 - 0.4605763) < 1e-6);
+	assert_non_null(strstr(t, "\r\nmeasurement,factory/rails/idle_ma,low,\r\n"));
+	free(t);
+}
+
+static int count(const char *h, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = h; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static void test_html_self_contained(void **state)
+{
+	char *h;
+
+	assert_int_equal(REPORT("-f", "html"), EXIT_PASS);
+	h = slurp(outp);
+	assert_memory_equal(h, "<!DOCTYPE html>", 15);
+	assert_non_null(strstr(h, "</html>\n"));
+	/* one yield chart and one histogram per measurement */
+	assert_int_equal(count(h, "<svg"), 3);
+	assert_int_equal(count(h, "</svg>"), 3);
+	assert_int_equal(count(h, "class=\"lim\""), 3);	/* vdd LSL+USL, idle_ma USL */
+	assert_non_null(strstr(h, "<td class=\"cpk\">0.461</td>"));
+	/* nothing fetched from anywhere */
+	assert_null(strstr(h, "http://"));
+	assert_null(strstr(h, "https://"));
+	assert_null(strstr(h, "src="));
+	assert_null(strstr(h, "href="));
+	assert_null(strstr(h, "url("));
+	assert_null(strstr(h, "<script"));
+	assert_null(strstr(h, "<link"));
+	assert_null(strstr(h, "@import"));
+	free(h);
+}
+
+static void test_usage_and_log_errors(void **state)
+{
+	char missing[160];
+	char *bad_fmt[] = { "report", "--db", dbp, "-f", "pdf", NULL };
+	char *bad_time[] = { "report", "--db", dbp, "--since", "yesterday", NULL };
+	char *bad_outcome[] = { "report", "--db", dbp, "--outcome", "meh", NULL };
+	char *no_log[] = { "report", "--db", missing, NULL };
+
+	snprintf(missing, sizeof(missing), "%s/nope.db", dir);
+	assert_int_equal(cmd_report(5, bad_fmt), EXIT_USAGE);
+	assert_int_equal(cmd_report(5, bad_time), EXIT_USAGE);
+	assert_int_equal(cmd_report(5, bad_outcome), EXIT_USAGE);
+	assert_int_equal(cmd_report(3, no_log), EXIT_STATION);
+	assert_int_equal(access(missing, F_OK), -1);	/* reading never creates a log */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpk_by_hand),
+		cmocka_unit_test(test_json_fields),
+		cmocka_unit_test(test_filters_are_bound),
+		cmocka_unit_test(test_text_and_histogram),
+		cmocka_unit_test(test_csv_long_form),
+		cmocka_unit_test(test_html_self_contained),
+		cmocka_unit_test(test_usage_and_log_errors),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

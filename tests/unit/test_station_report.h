@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared by the report, trace and export tests: the hand-made log in a
+ * temporary directory, and running a command on it into a file. */
+#ifndef TEST_STATION_REPORT_H
+#define TEST_STATION_REPORT_H
+
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "test_db_data.h"
+#include "../../station/commands.h"
+
+static char dir[64], dbp[128], outp[128];
+
+static int setup(void **state)
+{
+	struct db *db;
+	struct st_error e;
+
+	if (t_mkdir(dir, sizeof(dir), "report") < 0)
+		return -1;
+	snprintf(dbp, sizeof(dbp), "%s/station.db", dir);
+	snprintf(outp, sizeof(outp), "%s/out", dir);
+	if (db_open(&db, dbp, NULL, &e) < 0)
+		return -1;
+	t_make_dataset(db);
+	db_close(db);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	return t_rmdir(dir);
+}
+
+static char *slurp(const char *p)
+{
+	FILE *f = fopen(p, "r");
+	char *buf = calloc(1, 1 << 20);
+
+	assert_non_null(f);
+	assert_true(fread(buf, 1, (1 << 20) - 1, f) < (1 << 20) - 1);
+	fclose(f);
+	return buf;
+}
+
+/* cmd NAME --db DB -o OUT ARGS... (NULL-terminated); the exit status. */
+static int run_cmd(int (*cmd)(int, char **), const char *name, ...)
+{
+	char *argv[32] = { (char *)name, "--db", dbp, "-o", outp };
+	int argc = 5;
+	va_list ap;
+
+	va_start(ap, name);
+	while (argc < 31 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	return cmd(argc, argv);
+}
+
+#endif
