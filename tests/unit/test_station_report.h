@@ -44,6 +44,15 @@ static char *slurp(const char *p)
 	return buf;
 }
 
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
 /* cmd NAME --db DB -o OUT ARGS... (NULL-terminated); the exit status. */
 static int run_cmd(int (*cmd)(int, char **), const char *name, ...)
 {
