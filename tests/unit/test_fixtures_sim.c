@@ -25,6 +25,7 @@ struct ctl {
 	pthread_t th;
 	volatile bool stop;
 	volatile bool hang;	/* read commands, never answer */
+	volatile bool drop;	/* close the connection after each reply */
 	pthread_mutex_t mu;
 	int line[FX_LINE_COUNT];
 	char log[2048];		/* every command received, one per line */
@@ -81,6 +82,8 @@ static void ctl_serve(struct ctl *c, int fd)
 		pthread_mutex_unlock(&c->mu);
 		strcat(out, "\n");
 		if (!c->hang && write(fd, out, strlen(out)) < 0)
+			return;
+		if (c->drop)
 			return;
 	}
 }
@@ -225,6 +228,23 @@ static void test_hung_simulator_times_out(void **state)
 	fixture_close(fx);
 }
 
+/* A simulator that restarted or dropped the client: one fresh connection. */
+static void test_reconnects(void **state)
+{
+	struct ctl *c = *state;
+	struct fixture *fx;
+	struct st_error e;
+	bool on;
+
+	c->drop = true;
+	assert_int_equal(fixture_open(&fx, &c->def, &e), ST_OK);
+	assert_int_equal(fixture_set(fx, FX_POWER, true, &e), ST_OK);
+	assert_int_equal(fixture_get(fx, FX_POWER, &on, &e), ST_OK);
+	assert_true(on);
+	fixture_close(fx);
+	assert_int_equal(c->line[FX_POWER], 0);
+}
+
 static void test_no_simulator(void **state)
 {
 	struct ctl *c = *state;
@@ -247,6 +267,7 @@ int main(void)
 		T(test_err_reply),
 		T(test_shutdown_all_latches),
 		T(test_hung_simulator_times_out),
+		T(test_reconnects),
 		T(test_no_simulator),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
