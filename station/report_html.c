@@ -86,18 +86,29 @@ static double day_x(int i, int n)
 	return n > 1 ? PAD + (double)i * (CW - 2 * PAD) / (n - 1) : CW / 2.0;
 }
 
+/* A line with a dot per day: a single day still shows. */
 static void yield_line(FILE *f, const struct report *r, bool first, const char *color)
 {
 	fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
-	for (int i = 0; i < r->ndays; i++) {
-		const struct rep_counts *c = &r->days[i].c;
-		double y = first ? rep_ratio(c->first_passed, c->first_units) :
-			   rep_ratio(c->passed, c->units);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < r->ndays; i++) {
+			const struct rep_counts *c = &r->days[i].c;
+			double v = first ? rep_ratio(c->first_passed, c->first_units) :
+				   rep_ratio(c->passed, c->units);
+			double x = day_x(i, r->ndays), y = CH - PAD - v * (CH - 2 * PAD);
 
-		if (!isnan(y))
-			fprintf(f, "%.1f,%.1f ", day_x(i, r->ndays), CH - PAD - y * (CH - 2 * PAD));
+			if (isnan(v))
+				continue;
+			if (pass == 0)
+				fprintf(f, "%.1f,%.1f ", x, y);
+			else
+				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\">"
+					"<title>%s: %.1f%%</title></circle>\n", x, y, color,
+					r->days[i].day, 100 * v);
+		}
+		if (pass == 0)
+			fputs("\"/>\n", f);
 	}
-	fputs("\"/>\n", f);
 }
 
 /* Yield and first-pass yield per day, 0..100 %. */
@@ -150,14 +161,16 @@ static double hx(const struct rep_meas *m, double v)
 	return PAD + (v - m->lo) / (m->width * REP_BINS) * (CW - 2 * PAD);
 }
 
+/* A vertical line at v, labelled at label_y (limits above, mean below, so
+ * that a mean close to a limit stays readable). */
 static void vline(FILE *f, const struct rep_meas *m, const char *cls, const char *label,
-		  double v)
+		  double v, int label_y)
 {
 	double x = hx(m, v);
 
 	fprintf(f, "<line class=\"%s\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
 		"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s %.6g</text>\n", cls, x, PAD / 2,
-		x, CH - PAD, x, PAD / 2 - 4, label, v);
+		x, CH - PAD, x, label_y, label, v);
 }
 
 static void histogram(FILE *f, const struct rep_meas *m)
@@ -188,10 +201,10 @@ static void histogram(FILE *f, const struct rep_meas *m)
 		"%.6g</text>\n", PAD, CH - PAD + 14, m->lo, CW - PAD, CH - PAD + 14,
 		m->lo + REP_BINS * m->width);
 	if (m->has_low)
-		vline(f, m, "lim", "LSL", m->low);
+		vline(f, m, "lim", "LSL", m->low, PAD / 2 - 4);
 	if (m->has_high)
-		vline(f, m, "lim", "USL", m->high);
-	vline(f, m, "mean", "mean", m->mean);
+		vline(f, m, "lim", "USL", m->high, PAD / 2 - 4);
+	vline(f, m, "mean", "mean", m->mean, CH - 6);
 	fputs("</svg>\n", f);
 }
 
