@@ -137,3 +137,6 @@ clean:
 	rm -rf build bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# fuzz, fuzz-build, fuzz-smoke: libFuzzer targets in tests/fuzz/
+include tests/fuzz/fuzz.mk

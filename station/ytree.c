@@ -97,7 +97,7 @@ static int parse_children(struct builder *b, struct ynode *n, int depth, yaml_ev
 	for (;;) {
 		ret = next_event(b, &ev);
 		if (ret < 0)
-			return ret;
+			goto fail;	/* a syntax error after a key: free the key */
 		if (ev.type == end) {
 			yaml_event_delete(&ev);
 			return ST_OK;
