@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -123,6 +124,45 @@ static void test_measurement_stats_and_cpk(void **state)
 			 - 2.3570226) < 1e-6);
 }
 
+/* Every example query in db/queries/ runs on the current schema. */
+static void test_example_queries_run(void **state)
+{
+	const char *top = getenv("ST_TOP");
+	char qdir[512], p[1024], sql[8192];
+	struct dirent *de;
+	int files = 0;
+	DIR *d;
+
+	snprintf(qdir, sizeof(qdir), "%s/db/queries", top ? top : ".");
+	d = opendir(qdir);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		const char *tail;
+		sqlite3_stmt *q;
+		size_t n;
+		FILE *f;
+
+		if (!strstr(de->d_name, ".sql"))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", qdir, de->d_name);
+		f = fopen(p, "r");
+		assert_non_null(f);
+		n = fread(sql, 1, sizeof(sql) - 1, f);
+		fclose(f);
+		sql[n] = '\0';
+		if (sqlite3_prepare_v2(db_handle(db), sql, -1, &q, &tail) != SQLITE_OK)
+			fail_msg("%s: %s", de->d_name, sqlite3_errmsg(db_handle(db)));
+		sqlite3_bind_text(q, sqlite3_bind_parameter_index(q, ":serial"), "U4", -1,
+				  SQLITE_STATIC);
+		while (sqlite3_step(q) == SQLITE_ROW)
+			;
+		assert_int_equal(sqlite3_finalize(q), SQLITE_OK);
+		files++;
+	}
+	closedir(d);
+	assert_true(files >= 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_failures_pareto),
 		cmocka_unit_test(test_unit_latest),
 		cmocka_unit_test(test_measurement_stats_and_cpk),
+		cmocka_unit_test(test_example_queries_run),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
