@@ -62,36 +62,21 @@ static int parse(int argc, char **argv, struct rep_opts *o, const struct what **
 		{ 0 }
 	};
 	static const char *const formats[] = { "csv", "jsonl", NULL };
-	const char *what = "runs";
-	int c, ret;
+	int ret;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "w:f:o:h", lo, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return -1;
-		}
-		if (c == 'w') {
-			what = optarg;
-			continue;
-		}
-		ret = rep_common_opt(o, c, optarg);
-		if (ret == 1)
-			continue;
-		if (ret == 0)
-			usage(stderr);
-		return EXIT_USAGE;
-	}
+	ret = rep_getopt(o, argc, argv, "w:f:o:h", lo, usage);
+	if (ret)
+		return ret;
 	if (optind < argc) {
 		fprintf(stderr, "station export: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(whats) / sizeof(whats[0]); i++)
-		if (!strcmp(what, whats[i].name))
+		if (!strcmp(o->what, whats[i].name))
 			*w = &whats[i];
 	if (!*w) {
 		fprintf(stderr, "station export: --what is runs, steps or measurements, not '%s'\n",
-			what);
+			o->what);
 		return EXIT_USAGE;
 	}
 	return rep_check_format(o, formats);
@@ -133,6 +118,7 @@ int cmd_export(int argc, char **argv)
 	int ret;
 
 	rep_opts_init(&o, "export", "csv");
+	o.what = "runs";
 	ret = parse(argc, argv, &o, &w);
 	if (ret)
 		return ret < 0 ? EXIT_PASS : ret;

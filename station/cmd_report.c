@@ -43,21 +43,11 @@ static int parse(int argc, char **argv, struct rep_opts *o)
 		{ 0 }
 	};
 	static const char *const formats[] = { "text", "csv", "json", "html", NULL };
-	int c, ret;
+	int ret;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "f:o:h", lo, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return -1;
-		}
-		ret = rep_common_opt(o, c, optarg);
-		if (ret == 1)
-			continue;
-		if (ret == 0)
-			usage(stderr);
-		return EXIT_USAGE;
-	}
+	ret = rep_getopt(o, argc, argv, "f:o:h", lo, usage);
+	if (ret)
+		return ret;
 	if (optind < argc) {
 		fprintf(stderr, "station report: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;

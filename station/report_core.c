@@ -115,6 +115,31 @@ int rep_common_opt(struct rep_opts *o, int c, const char *arg)
 	return 0;
 }
 
+int rep_getopt(struct rep_opts *o, int argc, char **argv, const char *shortopts,
+	       const struct option *lo, void (*usage)(FILE *f))
+{
+	int c, ret;
+
+	optind = 0;	/* GNU: full re-initialisation, commands may run twice */
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return -1;
+		}
+		if (c == 'w') {
+			o->what = optarg;
+			continue;
+		}
+		ret = rep_common_opt(o, c, optarg);
+		if (ret == 1)
+			continue;
+		if (ret == 0)
+			usage(stderr);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 int rep_check_format(const struct rep_opts *o, const char *const *allowed)
 {
 	if (in_list(o->format, allowed))

@@ -33,6 +33,7 @@ struct rep_opts {
 	const char *db_path;
 	const char *format;
 	const char *out_path;
+	const char *what;	/* export --what */
 	struct rep_filter f;
 };
 
@@ -72,6 +73,11 @@ enum { REP_OPT_DB = 300, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_FIXTURE, REP_OPT_
 void rep_opts_init(struct rep_opts *o, const char *cmd, const char *format);
 /* Handle one of the shared options: 1 consumed, 0 not ours, EXIT_USAGE. */
 int rep_common_opt(struct rep_opts *o, int c, const char *arg);
+/* Parse argv with getopt_long: shared options go to rep_common_opt(), 'h'
+ * prints usage; o->what receives -w/--what.  Leaves optind at the first
+ * operand and returns 0, -1 after --help, or EXIT_USAGE. */
+int rep_getopt(struct rep_opts *o, int argc, char **argv, const char *shortopts,
+	       const struct option *lo, void (*usage)(FILE *f));
 /* A format among a NULL-terminated list, else EXIT_USAGE with a message. */
 int rep_check_format(const struct rep_opts *o, const char *const *allowed);
 /* Parse a time for --since/--until into unix microseconds. */
