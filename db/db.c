@@ -90,9 +90,14 @@ int dbi_fail(struct db *db, struct st_error *e, int rc, const char *what)
 {
 	const char *msg = db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
 	const char *path = db && db->path ? db->path : "?";
+	/* SQLite says "disk I/O error" when its WAL index cannot grow on a
+	 * full disk: name the real cause. */
+	bool full = db && db->h && (rc & 0xff) == SQLITE_IOERR &&
+		    sqlite3_system_errno(db->h) == ENOSPC;
 
-	return st_fail(e, ST_ERR_DB, "cannot %s in the log %s: %s (%s); %s", what, path, msg,
-		       code_name(rc), advice(rc));
+	return st_fail(e, ST_ERR_DB, "cannot %s in the log %s: %s (%s%s); %s", what, path, msg,
+		       code_name(rc), full ? ", no space left on the device" : "",
+		       advice(full ? SQLITE_FULL : rc));
 }
 
 sqlite3_stmt *dbi_stmt(struct db *db, enum dbi_slot slot, struct st_error *e)

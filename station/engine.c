@@ -262,6 +262,16 @@ static enum db_outcome run_step(struct run_ctx *rc, struct step *st, bool *stop_
 		sr_reset(&r);
 		t0 = wall_us();
 	}
+	/* A step cut short by SIGINT/SIGTERM failed because we powered the
+	 * board off: say so, not only what the step saw (e.g. "no answer"). */
+	if (rc_stopped(rc) && strcmp(rc->phase, "teardown") &&
+	    (r.outcome == DB_FAIL || r.outcome == DB_ERROR)) {
+		char why[ST_ERRMSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", r.reason);
+		sr_set(&r, DB_ABORTED, "stopped by the operator (signal) during '%s': %s",
+		       st->name, why);
+	}
 	if (r.outcome == DB_PASS || r.outcome == DB_SKIPPED) {
 		memcpy(rc->failed_step, saved_step, sizeof(saved_step));
 		memcpy(rc->fail_reason, saved_reason, sizeof(saved_reason));
@@ -278,6 +288,7 @@ static enum db_outcome run_step(struct run_ctx *rc, struct step *st, bool *stop_
 	o = r.outcome;
 	if (o == DB_FAIL || o == DB_ERROR || o == DB_ABORTED) {
 		if (!rc->failed_step[0]) {
+			rc->fail_outcome = o;
 			snprintf(rc->failed_step, sizeof(rc->failed_step), "%s", st->name);
 			snprintf(rc->fail_reason, sizeof(rc->fail_reason), "%s", r.reason);
 		}
@@ -303,6 +314,7 @@ static enum db_outcome run_list(struct run_ctx *rc, const struct step_list *sl, 
 
 	for (int i = 0; i < sl->n && !*stop_flow; i++) {
 		if (rc_stopped(rc) && !teardown) {
+			rc->fail_outcome = DB_ABORTED;
 			snprintf(rc->failed_step, sizeof(rc->failed_step), "%s", sl->v[i]->name);
 			snprintf(rc->fail_reason, sizeof(rc->fail_reason),
 				 "stopped by the operator (signal) before '%s'", sl->v[i]->name);
@@ -375,9 +387,17 @@ enum db_outcome engine_run(struct run_ctx *rc)
 		};
 
 		if (db_run_begin(rc->db, &ri, rc->run_id, &e) < 0) {
+			/* No run to log into: say so, the board untouched and off. */
 			snprintf(rc->failed_step, sizeof(rc->failed_step), "start");
-			snprintf(rc->fail_reason, sizeof(rc->fail_reason), "%s", e.msg);
+			snprintf(rc->fail_reason, sizeof(rc->fail_reason), "cannot log the run: %.480s",
+				 e.msg);
+			log_err("%s: %s", rc->fxdef->name, rc->fail_reason);
 			fixture_shutdown(rc->fx);
+			if (rc->ev && rc->ev->run_start && rc->ev->run_end) {
+				rc->ev->run_start(rc->ev->ctx, rc->fxdef->name, rc->run_id, serial);
+				rc->ev->run_end(rc->ev->ctx, rc->fxdef->name, serial, DB_ERROR,
+						rc->failed_step, rc->fail_reason);
+			}
 			return DB_ERROR;
 		}
 		vars_set(&rc->vars, "run_id", rc->run_id);
@@ -388,6 +408,12 @@ enum db_outcome engine_run(struct run_ctx *rc)
 	if (rc->ev && rc->ev->run_start)
 		rc->ev->run_start(rc->ev->ctx, rc->fxdef->name, rc->run_id, serial);
 
+	/* The console is connected for the whole run, as on a real fixture:
+	 * what the board prints at power-on must not be lost before the first
+	 * step that reads it.  If it cannot open now, steps retry and say why. */
+	if (!rc->link && rc->fxdef->port[0] && link_open(&rc->link, rc->fxdef->port,
+							  &rc->fxdef->link, &e) < 0)
+		log_warn("%s: console %s: %s", rc->fxdef->name, rc->fxdef->port, e.msg);
 	rc->phase = "setup";
 	o = worse(o, run_list(rc, &rc->seq->setup, &stop_flow));
 	rc->phase = "steps";
@@ -404,6 +430,9 @@ enum db_outcome engine_run(struct run_ctx *rc)
 		o = worse(o, t == DB_ABORTED ? DB_ERROR : t);
 	}
 	fixture_shutdown(rc->fx);
+	/* The verdict is the first failure: what the operator must fix first. */
+	if (rc->failed_step[0] && o != DB_ABORTED)
+		o = rc->fail_outcome;
 	if (rc_stopped(rc))
 		o = DB_ABORTED;
 	if (rc->link) {

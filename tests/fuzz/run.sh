@@ -20,6 +20,7 @@ if [ -d "tests/fuzz/regress/$t" ] && [ -n "$(ls -A "tests/fuzz/regress/$t")" ]; 
 		{ tail -n 40 "$log.regress" >&2; echo "fuzz $t: a regression input fails" >&2; exit 1; }
 fi
 rc=0
+t0=$SECONDS
 "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 \
 	-print_final_stats=1 -artifact_prefix="$build/crash-$t-" "$@" \
 	"$work" "$seeds" </dev/null >"$log" 2>&1 || rc=$?
@@ -29,4 +30,4 @@ if [ "$rc" != 0 ]; then
 	echo "fuzz $t: CRASH after ${execs:-?} execs (reproducer: $(ls "$build"/crash-"$t"-* 2>/dev/null | tail -n 1))" >&2
 	exit 1
 fi
-echo "fuzz $t: ${execs:-?} execs in $secs s, corpus $(ls "$work" | wc -l) + $(ls "$seeds" | wc -l) seeds, no crash"
+echo "fuzz $t: ${execs:-?} execs in $((SECONDS - t0)) s, corpus $(ls "$work" | wc -l) + $(ls "$seeds" | wc -l) seeds, no crash"
