@@ -254,6 +254,11 @@ static int with_file(struct lint *l, const struct ynode *at, const char *path,
 		goto out;
 	}
 	add_file(l, full, &d);
+	if (!d.root) {
+		lint_err(l, at, "included file '%s' is empty", path);
+		ydoc_free(&d);
+		goto out;
+	}
 	l->stack[l->depth++] = real;
 	real = NULL;
 	fn(l, d.root, arg);
@@ -450,7 +455,10 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 	struct sequence *s = l->seq;
 
 	if (!r || r->type != YN_MAP) {
-		lint_err(l, r, "a sequence file must be a mapping with name, version and steps");
+		/* an empty file has no node to point at: name the file itself */
+		struct ynode start = { .file = d->file, .line = 1, .col = 1 };
+
+		lint_err(l, r ? r : &start, "a sequence file must be a mapping with name, version and steps");
 		return;
 	}
 	lint_keys(l, r, top_keys, "a sequence");
