@@ -464,6 +464,7 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 	lint_keys(l, r, top_keys, "a sequence");
 	lint_str(l, r, "name", true, &s->name);
 	lint_str(l, r, "version", true, &s->version);
+	lint_str(l, r, "description", false, NULL);
 	parse_vars(l, ynode_get(r, "vars"));
 	n = ynode_get(r, "include");
 	if (n && n->type != YN_SEQ)
