@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# Helpers for the end-to-end tests (source it: . "$(dirname "$0")/lib.sh").
+# Every process started through these helpers is killed, and every temp dir
+# removed, when the test exits.  On failure the simulators' logs are shown.
+#
+#   st_tmpdir                   print a fresh temp dir (removed at exit; $(...) is fine)
+#   sim_start NAME [ARGS...]    start bin/dut-sim, wait for "ready"; exports
+#                               SIM_<NAME>_PTY, _CTRL, _LOG, _PID, _DIR (NAME upper-cased,
+#                               '-' -> '_').  ARGS go to dut-sim (--fast, --image, ...)
+#   sim_ctl NAME "CMD"          one control command; prints the reply (OK.../ERR...)
+#   sim_field NAME KEY          one KEY=value field of "status" (e.g. mode, prog_us)
+#   con_open NAME               open the sim's console on fd $CON_<NAME>
+#   con_cmd NAME "CMD" [T]      send a console line, print the reply lines (CR removed)
+#                               up to and including OK / ERR ..., each within T s (5)
+#   con_line NAME [T]           print one console line (fails on timeout)
+#   con_xfer NAME HEX N [T]     send bytes (hex), print up to N bytes read within T s (hex)
+#   st_bg CMD...                run CMD in the background, killed at exit; pid in $!
+#   fail MSG / assert_eq GOT WANT MSG / assert_match GOT REGEX MSG
+#   sql DB "QUERY"              sqlite3 -batch
+set -euo pipefail
+shopt -s inherit_errexit
+
+ST_TOP=${ST_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BINDIR=${BINDIR:-bin}
+case $BINDIR in /*) ;; *) BINDIR=$ST_TOP/$BINDIR ;; esac
+export ST_TOP BINDIR
+
+# Registry of what to clean, in files so helpers called in $(...) register too.
+ST_REG=$(mktemp -d "${TMPDIR:-/tmp}/st-e2e.XXXXXX")
+: >"$ST_REG/pids"
+
+st_cleanup() {
+	local rc=$? pid
+	trap - EXIT
+	while read -r pid; do
+		kill "$pid" 2>/dev/null || true
+	done <"$ST_REG/pids"
+	while read -r pid; do
+		wait "$pid" 2>/dev/null || true
+	done <"$ST_REG/pids"
+	if [ "$rc" != 0 ]; then
+		for f in "$ST_REG"/*/*.simlog; do
+			[ -f "$f" ] || continue
+			echo "--- $(basename "$f" .simlog) (dut-sim log, last 30 lines)" >&2
+			tail -n 30 "$f" >&2
+		done
+	fi
+	rm -rf "$ST_REG"
+	exit "$rc"
+}
+trap st_cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+assert_eq() {
+	[ "$1" == "$2" ] || fail "$3: got '$1', want '$2'"
+}
+
+assert_match() {
+	[[ $1 =~ $2 ]] || fail "$3: '$1' does not match /$2/"
+}
+
+sql() {
+	sqlite3 -batch "$1" "$2"
+}
+
+st_tmpdir() {
+	mktemp -d "$ST_REG/tmp.XXXXXX"
+}
+
+st_bg() {
+	"$@" &
+	echo $! >>"$ST_REG/pids"
+}
+
+_sim_var() {
+	local n=${1^^}
+	echo "SIM_${n//-/_}_$2"
+}
+
+sim_start() {
+	local name=$1 dir pid i
+	shift
+	dir=$(st_tmpdir)
+	"$BINDIR/dut-sim" --pty "$dir/$name.pty" --ctrl "$dir/$name.ctl" \
+		--log "$dir/$name.simlog" "$@" >"$dir/$name.out" 2>>"$dir/$name.simlog" &
+	pid=$!
+	echo "$pid" >>"$ST_REG/pids"
+	for ((i = 0; i < 200; i++)); do
+		grep -qx ready "$dir/$name.out" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || { cat "$dir/$name.simlog" >&2; fail "dut-sim $name exited at start"; }
+		sleep 0.05
+	done
+	grep -qx ready "$dir/$name.out" || fail "dut-sim $name not ready within 10 s"
+	export "$(_sim_var "$name" PTY)=$dir/$name.pty" "$(_sim_var "$name" CTRL)=$dir/$name.ctl" \
+		"$(_sim_var "$name" LOG)=$dir/$name.simlog" "$(_sim_var "$name" PID)=$pid" \
+		"$(_sim_var "$name" DIR)=$dir"
+}
+
+sim_ctl() {
+	local v rc=0
+	v=$(_sim_var "$1" CTRL)
+	"$BINDIR/dut-sim" --ctl "${!v}" "$2" || rc=$?
+	[ "$rc" -le 1 ] || fail "no reply from dut-sim $1 to '$2'"
+}
+
+sim_field() {
+	local st f
+	st=$(sim_ctl "$1" status)
+	for f in $st; do
+		[[ $f == "$2="* ]] && { echo "${f#*=}"; return 0; }
+	done
+	fail "status of $1 has no field $2: $st"
+}
+
+con_open() {
+	local v fd n=${1^^}
+	v=$(_sim_var "$1" PTY)
+	exec {fd}<>"${!v}"
+	export "CON_${n//-/_}=$fd"
+}
+
+_con_fd() {
+	local n=${1^^}
+	n=CON_${n//-/_}
+	[ -n "${!n:-}" ] || fail "console of $1 not open (con_open $1)"
+	echo "${!n}"
+}
+
+# Lines end CR LF.  Reading up to the CR makes bash read byte by byte: with
+# '\n' it buffers ahead on a raw tty, and a $(...) subshell would lose the rest.
+con_line() {
+	local fd line
+	fd=$(_con_fd "$1")
+	IFS= read -r -d $'\r' -t "${2:-5}" -u "$fd" line ||
+		fail "no line from $1's console within ${2:-5} s"
+	echo "${line#$'\n'}"
+}
+
+con_cmd() {
+	local fd line
+	fd=$(_con_fd "$1")
+	printf '%s\n' "$2" >&"$fd"
+	while :; do
+		line=$(con_line "$1" "${3:-5}") || return 1
+		echo "$line"
+		[[ $line == OK || $line == "OK "* || $line == ERR* ]] && return 0
+	done
+}
+
+con_xfer() {
+	local fd
+	fd=$(_con_fd "$1")
+	# shellcheck disable=SC2059
+	[ -z "$2" ] || printf "$(sed 's/../\\x&/g' <<<"$2")" >&"$fd"
+	[ "$3" -gt 0 ] || return 0
+	# fewer bytes than N on timeout: the caller asserts on what came
+	{ timeout "${4:-5}" dd bs=1 count="$3" status=none <&"$fd" || true; } |
+		od -An -v -tx1 | tr -d ' \n'
+	echo
+}
