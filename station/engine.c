@@ -38,7 +38,9 @@ int rc_remaining_ms(const struct run_ctx *rc)
 
 	if (left <= 0)
 		return 0;
-	return left / 1000 > 0 ? (int)(left / 1000) : 1;
+	/* Rounded up: a wait that ends at the step's deadline ends past it,
+	 * so run_attempt() names the timeout in the verdict. */
+	return (int)((left + 999) / 1000);
 }
 
 bool rc_stopped(const struct run_ctx *rc)

@@ -65,10 +65,20 @@ static int identity_parse(struct step *s, const struct ynode *n, struct lint *l)
 	return ST_OK;
 }
 
+struct xfer_ctx {
+	struct link *l;
+	const struct run_ctx *rc;
+};
+
+/* Each SE command gets what is left of the step's timeout, not all of it:
+ * three slow answers must not add up to three times the step's limit. */
 static int xfer(void *ctx, const char *cmd, char *resp, size_t cap, int timeout_ms,
 		struct st_error *e)
 {
-	return console_cmd(ctx, cmd, resp, cap, timeout_ms, e);
+	const struct xfer_ctx *x = ctx;
+	int left = rc_remaining_ms(x->rc);
+
+	return console_cmd(x->l, cmd, resp, cap, left < timeout_ms ? left : timeout_ms, e);
 }
 
 static void record(struct run_ctx *rc, struct step_result *r, const struct se_identity *id)
@@ -108,6 +118,7 @@ static int identity_run(struct step *s, struct run_ctx *rc, struct step_result *
 	struct se *se = NULL;
 	struct link *l;
 	char *trust = NULL, *expect = NULL, other[128];
+	struct xfer_ctx x = { .rc = rc };
 	const char *serial;
 	int ret;
 
@@ -125,8 +136,9 @@ static int identity_run(struct step *s, struct run_ctx *rc, struct step_result *
 	p.expect_serial = expect && *expect ? expect : NULL;
 	p.require_masa = c->require_masa;
 	ret = rc_link(rc, &l, &e);
+	x.l = l;
 	if (ret == ST_OK)
-		ret = se_open_console(&se, xfer, l, rc_remaining_ms(rc), &e);
+		ret = se_open_console(&se, xfer, &x, rc_remaining_ms(rc), &e);
 	if (ret < 0) {
 		sr_set(r, DB_ERROR, "cannot reach the secure element: %s", e.msg);
 		goto out;
