@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Fault matrix, the identity: boards whose secure element holds one of
+# mkpki's bad identities (dut-sim --se-cert/--se-key/--se-chain) fail the
+# identity step with the check that failed, before anything is registered,
+# and end powered off.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/line.sh"
+. "$(dirname "$0")/fault.sh"
+
+line_setup
+pki=$LINE/pki
+"$BINDIR/mkpki" --out "$pki" --boards 1 --seed e2e >/dev/null # board-1 and its clone
+ident() {
+	echo --fast --se-cert "$pki/$1.crt" --se-key "$pki/$1.key" --se-chain "$pki/$1.chain.pem"
+}
+registered() {
+	sql "$LINE_DB" "SELECT count(*) FROM cms_registrations c JOIN runs r ON r.id = c.run_id WHERE r.unit_serial = '$1'"
+}
+
+# fault: identity/expired
+# shellcheck disable=SC2046
+fault_board expired SIM900001 $(ident expired)
+fault_run expired SIM900001
+fault_expect expired SIM900001 1 'read and verify SE identity' "not-after: the certificate expired on 2021-01-01 00:00:00 UTC"
+
+# fault: identity/unknown-root
+# shellcheck disable=SC2046
+fault_board unknown SIM900002 $(ident unknown-root)
+fault_run unknown SIM900002
+fault_expect unknown SIM900002 1 'read and verify SE identity' "chain: the root 'CN=Station Sim Unknown Root CA, O=Somebody Else' is not in the trust store"
+
+# fault: identity/key-mismatch
+# shellcheck disable=SC2046
+fault_board mismatch SIM900006 $(ident mismatch)
+fault_run mismatch SIM900006
+fault_expect mismatch SIM900006 1 'read and verify SE identity' "pop: the SE's signature does not verify with the certificate's public key"
+
+# fault: identity/no-serial
+# shellcheck disable=SC2046
+fault_board noserial SIM900003 $(ident no-serial)
+fault_run noserial SIM900003
+fault_expect noserial SIM900003 1 'read and verify SE identity' "serialNumber: the subject has no serialNumber (2.5.4.5)"
+for u in SIM900001 SIM900002 SIM900006 SIM900003; do
+	assert_eq "$(registered $u)" "0" "$u: nothing registered for a refused identity"
+done
+
+# fault: identity/clone
+# Board-1's certificate and key copied into a second board with another
+# serial.  With the serial checked against the certificate (the factory
+# flow), the copy is refused by serialNumber; on a line that reads the
+# serial from the certificate instead, by the clone check against the log.
+# shellcheck disable=SC2046
+fault_board orig SIM000001 $(ident board-1)
+fault_run orig SIM000001
+grep -qF "[orig] PASS unit SIM000001" "$LINE/run.out" || { cat "$LINE/run.out"; fail "the original board does not pass"; }
+# shellcheck disable=SC2046
+fault_board copy SIM000002 $(ident clone)
+fault_run copy SIM000002
+fault_expect copy SIM000002 1 'read and verify SE identity' "serialNumber: the certificate names 'SIM000001' but this board is 'SIM000002'"
+seq=$(fault_seq)
+sed -i 's/identity: {expect_serial: "${serial}", /identity: {/' "$seq"
+# shellcheck disable=SC2046
+fault_board copy2 SIM000003 $(ident clone)
+fault_run copy2 SIM000003 -s "$seq"
+fault_expect copy2 SIM000003 1 'read and verify SE identity' "cloned identity: this certificate or key (fingerprint"
+grep -qF "is already logged for unit SIM000001" "$LINE/run.out" || fail "the clone verdict does not name the original unit"
+assert_eq "$(registered SIM000003)" "0" "nothing registered for the clone"
+assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM cms_registrations WHERE status = 'registered'")" "1" "only the original is registered"
+echo ok
