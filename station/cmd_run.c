@@ -365,6 +365,22 @@ int cmd_run(int argc, char **argv)
 		ret = EXIT_CONFIG;
 		goto out;
 	}
+	{
+		/* Parameters with no value are caught before a board is powered. */
+		struct run_ctx probe = { .seq = seq };
+		struct fx_thread pt = { .o = &o, .cfg = &cfg };
+		char missing[512];
+
+		init_vars(&probe, &pt);
+		if (engine_check_params(seq, &probe.vars, missing, sizeof(missing))) {
+			fprintf(stderr, "%s: no value for %s: set it under 'vars:' in station.yaml or with --var NAME=VALUE\n",
+				seq->file, missing);
+			vars_free(&probe.vars);
+			ret = EXIT_CONFIG;
+			goto out;
+		}
+		vars_free(&probe.vars);
+	}
 	t = calloc(CFG_MAX_FIXTURES, sizeof(*t));
 	if (!t) {
 		ret = EXIT_STATION;

@@ -336,20 +336,8 @@ static void set_run_vars(struct run_ctx *rc)
 	time_t t = time(NULL);
 	struct tm tm;
 
+	/* The run's own values first: sequence defaults may refer to them. */
 	gmtime_r(&t, &tm);
-	for (int i = 0; i < rc->seq->n_vars; i++)
-		if (rc->seq->vars[i].value && !vars_get(&rc->vars, rc->seq->vars[i].name)) {
-			struct st_error e = { 0 };
-			char *v = NULL;
-
-			/* sequence defaults may refer to config variables */
-			if (vars_expand(&rc->vars, rc->seq->vars[i].value, &v, &e) == 0) {
-				vars_set(&rc->vars, rc->seq->vars[i].name, v);
-				free(v);
-			} else {
-				vars_set(&rc->vars, rc->seq->vars[i].name, rc->seq->vars[i].value);
-			}
-		}
 	vars_set(&rc->vars, "fixture", rc->fxdef->name);
 	vars_set(&rc->vars, "port", rc->fxdef->port);
 	vars_set(&rc->vars, "sequence", rc->seq->name);
@@ -364,6 +352,33 @@ static void set_run_vars(struct run_ctx *rc)
 		vars_set(&rc->vars, "operator", "");
 	if (!vars_get(&rc->vars, "station"))
 		vars_set(&rc->vars, "station", rc->cfg && rc->cfg->station ? rc->cfg->station : "station");
+	for (int i = 0; i < rc->seq->n_vars; i++) {
+		char *v = NULL;
+
+		if (!rc->seq->vars[i].value || vars_get(&rc->vars, rc->seq->vars[i].name))
+			continue;
+		/* Left unset when it cannot expand: the step that uses it then
+		 * says which variable has no value. */
+		if (vars_expand(&rc->vars, rc->seq->vars[i].value, &v, NULL) == ST_OK)
+			vars_set(&rc->vars, rc->seq->vars[i].name, v);
+		free(v);
+	}
+}
+
+int engine_check_params(const struct sequence *seq, const struct vars *given, char *missing,
+			size_t cap)
+{
+	size_t len = 0;
+	int n = 0;
+
+	missing[0] = '\0';
+	for (int i = 0; i < seq->n_vars; i++)
+		if (!seq->vars[i].value && !vars_get(given, seq->vars[i].name)) {
+			len += (size_t)snprintf(missing + len, len < cap ? cap - len : 0, "%s%s",
+						n ? ", " : "", seq->vars[i].name);
+			n++;
+		}
+	return n;
 }
 
 enum db_outcome engine_run(struct run_ctx *rc)

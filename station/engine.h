@@ -80,6 +80,7 @@ struct run_ctx {
 	/* for the verdict */
 	char failed_step[128];
 	char fail_reason[ST_ERRMSG_MAX];
+	enum db_outcome fail_outcome;	/* the first failure's outcome: the run's */
 	FILE *answers;			/* operator input (prompts); NULL: none */
 };
 
@@ -96,6 +97,10 @@ int rc_link(struct run_ctx *rc, struct link **out, struct st_error *e);
 
 /* Run the whole sequence once on rc->fx. Returns the run's outcome. */
 enum db_outcome engine_run(struct run_ctx *rc);
+/* Parameters (vars declared "name: ~") that given does not set: their
+ * names, comma-separated, in missing; returns how many. */
+int engine_check_params(const struct sequence *seq, const struct vars *given, char *missing,
+			size_t cap);
 /* --dry-run: print the expanded plan. */
 void engine_plan(struct run_ctx *rc, FILE *out);
 
