@@ -13,6 +13,7 @@
 #define LOG_PREFIX "se"
 #include "../common/log.h"
 #include "se_int.h"
+#include "../common/hex.h"
 
 void se_close(struct se *se)
 {
@@ -37,17 +38,6 @@ int se_hex_encode(const uint8_t *buf, size_t len, char *out, size_t cap, bool up
 	return ST_OK;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int se_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t cap)
 {
 	if (hex_len == 0 || hex_len % 2)
@@ -55,7 +45,7 @@ int se_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t cap)
 	if (hex_len / 2 > cap)
 		return ST_ERR_LIMIT;
 	for (size_t i = 0; i < hex_len; i += 2) {
-		int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
+		int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return ST_ERR_PARSE;

@@ -9,22 +9,12 @@
 
 #include "image.h"
 #include "image_int.h"
+#include "../common/hex.h"
 
 /* 5 header/checksum bytes plus up to 255 data bytes, as hex digits. */
 #define IHEX_MAX_BYTES (5 + 255)
 
 enum { REC_DATA = 0, REC_EOF, REC_ESA, REC_SSA, REC_ELA, REC_SLA };
-
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decode one line (without its end of line) into rec[]; returns the number of
  * bytes or a negative error. */
@@ -49,7 +39,7 @@ static int decode_line(const uint8_t *s, size_t n, unsigned lineno, uint8_t *rec
 		return st_fail(e, ST_ERR_PARSE, "line %u: record too long (%zu bytes, at most %d)",
 			       lineno, nbytes, IHEX_MAX_BYTES);
 	for (size_t i = 0; i < nbytes; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return st_fail(e, ST_ERR_PARSE, "line %u: not a hex digit at column %zu",
