@@ -1,20 +1,42 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The operator's view.
+ *
+ * tty: a block of live lines at the bottom of the terminal, one per fixture
+ * (unit serial, current step, a progress bar while flashing, elapsed time),
+ * redrawn in place: the cursor goes up to the block's first line, what is
+ * permanent (finished steps, verdict banners) is printed there, and the
+ * block is drawn again below it.  A ticker redraws twice a second so the
+ * clocks move while a step waits.  Lines are cut to the terminal's width:
+ * a wrapped line would break the count of lines to go back up.
+ *
+ * plain (stdout is not a terminal): one line per event, nothing redrawn.
+ * json: one JSON object per line for other programs.
+ */
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "display.h"
 
-#define BAR_WIDTH 24
+#define BAR_WIDTH 20
+#define TICK_MS 500
+#define GLYPH_ROWS 5
 
 struct fx_state {
 	char name[FX_NAME_MAX];
 	char serial[64];
 	char step[96];
 	uint64_t done, total;
-	int64_t t0, pt0;
+	int64_t t0, pt0, t_end;
 	int shown_pct;
+	bool running, finished;
+	enum db_outcome outcome;
+	char failed_step[96];
 };
 
 struct display {
@@ -22,9 +44,16 @@ struct display {
 	enum display_mode mode;
 	pthread_mutex_t lock;
 	struct fx_state *fx;
-	int n;
+	int n, name_w;
+	int drawn;		/* tty: live lines on screen below the history */
+	bool utf8;
+	pthread_t ticker;
+	pthread_cond_t tick_cond;
+	bool ticking, quit;
 	struct run_events ev;
 };
+
+static const char *const RESET = "\033[0m";
 
 static struct fx_state *find(struct display *d, const char *name)
 {
@@ -34,9 +63,31 @@ static struct fx_state *find(struct display *d, const char *name)
 	return &d->fx[0];
 }
 
+static const char *verdict_word(enum db_outcome o)
+{
+	return o == DB_PASS ? "PASS" : o == DB_ABORTED ? "ABORTED" : "FAIL";
+}
+
+/* white on green / red / yellow: readable from two metres */
+static const char *color(enum db_outcome o)
+{
+	return o == DB_PASS ? "\033[1;97;42m" : o == DB_ABORTED ? "\033[1;30;43m" : "\033[1;97;41m";
+}
+
+static int term_width(struct display *d)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(d->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 80;
+}
+
+/* ---- json ---------------------------------------------------------------- */
+
 static void emit_json(struct display *d, json_t *o)
 {
-	char *s = json_dumps(o, JSON_COMPACT);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
 
 	if (s) {
 		fprintf(d->out, "%s\n", s);
@@ -46,10 +97,209 @@ static void emit_json(struct display *d, json_t *o)
 	json_decref(o);
 }
 
-static const char *color(enum db_outcome o)
+/* ---- tty: the live block ------------------------------------------------- */
+
+static void fmt_elapsed(char *buf, size_t n, int64_t us)
 {
-	return o == DB_PASS ? "\033[1;97;42m" : "\033[1;97;41m";
+	int64_t ds = us / 100000;
+
+	snprintf(buf, n, "%2d:%02d.%d", (int)(ds / 600), (int)(ds / 10 % 60), (int)(ds % 10));
 }
+
+/* One fixture's live line, without colour, cut to width - 1 columns. */
+static void live_text(struct display *d, const struct fx_state *f, char *buf, size_t n, int width)
+{
+	char el[16], tail[160] = "";
+	int64_t t = f->finished ? f->t_end : now_us();
+
+	fmt_elapsed(el, sizeof(el), f->running || f->finished ? t - f->t0 : 0);
+	if (f->finished && f->outcome != DB_PASS)
+		snprintf(tail, sizeof(tail), "%s at '%s'", verdict_word(f->outcome), f->failed_step);
+	else if (f->finished)
+		snprintf(tail, sizeof(tail), "PASS");
+	else if (f->running && f->total && f->done < f->total) {
+		char bar[BAR_WIDTH + 1];
+		int pct = (int)(f->done * 100 / f->total), fill = pct * BAR_WIDTH / 100;
+		double s = (now_us() - f->pt0) / 1e6;
+
+		memset(bar, '#', (size_t)fill);
+		memset(bar + fill, '.', (size_t)(BAR_WIDTH - fill));
+		bar[BAR_WIDTH] = '\0';
+		snprintf(tail, sizeof(tail), "%s [%s] %3d%% %5.1f KiB/s", f->step, bar, pct,
+			 s > 0 ? f->done / s / 1024 : 0.0);
+	} else if (f->running)
+		snprintf(tail, sizeof(tail), "%s", f->step);
+	else
+		snprintf(tail, sizeof(tail), "waiting for a unit");
+	snprintf(buf, n, " %-*s %-12.12s %s %s", d->name_w, f->name,
+		 f->running || f->finished ? f->serial : "", el, tail);
+	if (width > 1 && strlen(buf) >= (size_t)width)
+		buf[width - 1] = '\0';
+}
+
+static void draw_block(struct display *d)
+{
+	int width = term_width(d);
+	char line[512];
+
+	for (int i = 0; i < d->n; i++) {
+		const struct fx_state *f = &d->fx[i];
+
+		live_text(d, f, line, sizeof(line), width);
+		if (f->finished)
+			fprintf(d->out, "%s%s%s\033[K\n", color(f->outcome), line, RESET);
+		else
+			fprintf(d->out, "%s\033[K\n", line);
+	}
+	d->drawn = d->n;
+	fflush(d->out);
+}
+
+/* Go back up to the block's first line and clear from there down: what is
+ * printed next lands above the block, which draw_block() then redraws. */
+static void lift_block(struct display *d)
+{
+	if (d->drawn)
+		fprintf(d->out, "\r\033[%dA\033[J", d->drawn);
+	d->drawn = 0;
+}
+
+static void redraw(struct display *d)
+{
+	lift_block(d);
+	draw_block(d);
+}
+
+static void *ticker(void *arg)
+{
+	struct display *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	while (!d->quit) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += TICK_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&d->tick_cond, &d->lock, &ts);
+		if (!d->quit)
+			redraw(d);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+/* ---- tty: the verdict banner --------------------------------------------- */
+
+/* 5x5 capitals, enough for PASS, FAIL and ABORTED */
+static const struct glyph {
+	char c;
+	const char *rows[GLYPH_ROWS];
+} glyphs[] = {
+	{ 'A', { " ### ", "#   #", "#####", "#   #", "#   #" } },
+	{ 'B', { "#### ", "#   #", "#### ", "#   #", "#### " } },
+	{ 'D', { "#### ", "#   #", "#   #", "#   #", "#### " } },
+	{ 'E', { "#####", "#    ", "#### ", "#    ", "#####" } },
+	{ 'F', { "#####", "#    ", "#### ", "#    ", "#    " } },
+	{ 'I', { " ### ", "  #  ", "  #  ", "  #  ", " ### " } },
+	{ 'L', { "#    ", "#    ", "#    ", "#    ", "#####" } },
+	{ 'O', { " ### ", "#   #", "#   #", "#   #", " ### " } },
+	{ 'P', { "#### ", "#   #", "#### ", "#    ", "#    " } },
+	{ 'R', { "#### ", "#   #", "#### ", "#  # ", "#   #" } },
+	{ 'S', { " ####", "#    ", " ### ", "    #", "#### " } },
+	{ 'T', { "#####", "  #  ", "  #  ", "  #  ", "  #  " } },
+};
+
+static const char *glyph_row(char c, int row)
+{
+	for (size_t i = 0; i < sizeof(glyphs) / sizeof(glyphs[0]); i++)
+		if (glyphs[i].c == c)
+			return glyphs[i].rows[row];
+	return "     ";
+}
+
+/* One banner line: text (cols visible columns) padded to width, coloured. */
+static void banner_line(struct display *d, enum db_outcome o, const char *text, int cols,
+			int width)
+{
+	fprintf(d->out, "%s  %s%*s%s\n", color(o), text, width - 2 - cols > 0 ? width - 2 - cols : 0,
+		"", RESET);
+}
+
+static void banner_glyphs(struct display *d, enum db_outcome o, const char *word, int width)
+{
+	/* doubled columns keep the letters square when they fit */
+	int scale = (int)strlen(word) * 12 + 4 <= width ? 2 : 1;
+	const char *ink = d->utf8 ? "\u2588" : "#";
+
+	for (int row = 0; row < GLYPH_ROWS; row++) {
+		char line[1024] = "";
+		size_t len = 0;
+		int cols = 0;
+
+		for (const char *w = word; *w; w++) {
+			for (const char *g = glyph_row(*w, row); *g; g++)
+				for (int k = 0; k < scale; k++, cols++)
+					len += (size_t)snprintf(line + len, sizeof(line) - len, "%s",
+								*g == '#' ? ink : " ");
+			for (int k = 0; k < scale; k++, cols++)
+				len += (size_t)snprintf(line + len, sizeof(line) - len, " ");
+		}
+		banner_line(d, o, line, cols, width);
+	}
+}
+
+static void banner_text(struct display *d, enum db_outcome o, const char *label,
+			const char *text, int width)
+{
+	int room = width - 4 - (int)strlen(label);
+	size_t len = strlen(text);
+
+	if (room < 10)
+		room = 10;
+	/* wrap long reasons over a few lines rather than cut them */
+	for (int i = 0; i < 4 && (i == 0 || len > 0); i++) {
+		char line[512];
+		int take = len > (size_t)room ? room : (int)len;
+
+		while (take < (int)len && take > room / 2 && text[take] != ' ')
+			take--;		/* break at a space when there is one */
+		if (take <= room / 2)
+			take = len > (size_t)room ? room : (int)len;
+
+		snprintf(line, sizeof(line), "%-*s%.*s", (int)strlen(label), i ? "" : label, take,
+			 text);
+		banner_line(d, o, line, (int)strlen(line), width);
+		text += take;
+		len -= (size_t)take;
+		for (; len && *text == ' '; text++)
+			len--;
+	}
+}
+
+static void banner(struct display *d, const struct fx_state *f, enum db_outcome o,
+		   const char *failed_step, const char *reason)
+{
+	int width = term_width(d) - 1;
+	char line[256];
+
+	if (width > 72)
+		width = 72;
+	banner_line(d, o, "", 0, width);
+	banner_glyphs(d, o, verdict_word(o), width);
+	banner_line(d, o, "", 0, width);
+	snprintf(line, sizeof(line), "%s  fixture %s  unit %s  %.1f s", verdict_word(o), f->name,
+		 f->serial, (f->t_end - f->t0) / 1e6);
+	banner_line(d, o, line, (int)strlen(line), width);
+	if (o != DB_PASS) {
+		banner_text(d, o, "step:   ", failed_step ? failed_step : "?", width);
+		banner_text(d, o, "reason: ", reason ? reason : "?", width);
+	}
+	banner_line(d, o, "", 0, width);
+}
+
+/* ---- events -------------------------------------------------------------- */
 
 static void ev_run_start(void *ctx, const char *fixture, const char *run_id, const char *serial)
 {
@@ -60,12 +310,18 @@ static void ev_run_start(void *ctx, const char *fixture, const char *run_id, con
 	f = find(d, fixture);
 	snprintf(f->serial, sizeof(f->serial), "%s", serial && *serial ? serial : "?");
 	f->t0 = now_us();
-	if (d->mode == DISPLAY_JSON)
+	f->running = true;
+	f->finished = false;
+	f->step[0] = '\0';
+	if (d->mode == DISPLAY_JSON) {
 		emit_json(d, json_pack("{s:s, s:s, s:s, s:s}", "event", "run_start", "fixture",
 				       fixture, "run_id", run_id, "serial", serial ? serial : ""));
-	else
+	} else if (d->mode == DISPLAY_TTY) {
+		redraw(d);
+	} else {
 		fprintf(d->out, "[%s] start run %s\n", fixture, run_id);
-	fflush(d->out);
+		fflush(d->out);
+	}
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -82,7 +338,43 @@ static void ev_step_start(void *ctx, const char *fixture, int index, const char 
 	if (d->mode == DISPLAY_JSON)
 		emit_json(d, json_pack("{s:s, s:s, s:i, s:s}", "event", "step_start", "fixture",
 				       fixture, "index", index, "step", name));
+	else if (d->mode == DISPLAY_TTY)
+		redraw(d);
 	pthread_mutex_unlock(&d->lock);
+}
+
+static void step_json(struct display *d, const char *fixture, const char *name,
+		      const struct step_result *r, int64_t us)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:f}", "event", "step_end", "fixture", fixture,
+			      "step", name, "outcome", db_outcome_name(r->outcome), "seconds",
+			      us / 1e6);
+
+	if (r->outcome != DB_PASS)
+		json_object_set_new(o, "reason", json_string(r->reason));
+	for (int i = 0; i < r->n_meas; i++)
+		if (!r->meas[i].text)
+			json_object_set_new(o, r->meas[i].name, json_real(r->meas[i].value));
+	emit_json(d, o);
+}
+
+/* plain, and the history above the live block on a tty */
+static void step_line(struct display *d, const char *fixture, const char *name,
+		      const struct step_result *r, int64_t us)
+{
+	bool bad = r->outcome != DB_PASS && r->outcome != DB_SKIPPED;
+	bool tty = d->mode == DISPLAY_TTY;
+
+	fprintf(d->out, "[%s] %s%-5s%s %-40s %6.2fs", fixture, tty && bad ? "\033[1;31m" : "",
+		r->outcome == DB_PASS ? "ok" : db_outcome_name(r->outcome), tty && bad ? RESET : "",
+		name, us / 1e6);
+	for (int i = 0; i < r->n_meas; i++)
+		if (!r->meas[i].text)
+			fprintf(d->out, "  %s=%g%s", r->meas[i].name, r->meas[i].value,
+				r->meas[i].unit ? r->meas[i].unit : "");
+	if (bad)
+		fprintf(d->out, "\n[%s]       %s", fixture, r->reason);
+	fprintf(d->out, "\n");
 }
 
 static void ev_step_end(void *ctx, const char *fixture, const char *name,
@@ -92,28 +384,12 @@ static void ev_step_end(void *ctx, const char *fixture, const char *name,
 
 	pthread_mutex_lock(&d->lock);
 	if (d->mode == DISPLAY_JSON) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:f}", "event", "step_end", "fixture",
-				      fixture, "step", name, "outcome", db_outcome_name(r->outcome),
-				      "seconds", us / 1e6);
-
-		if (r->outcome != DB_PASS)
-			json_object_set_new(o, "reason", json_string(r->reason));
-		for (int i = 0; i < r->n_meas; i++)
-			if (!r->meas[i].text)
-				json_object_set_new(o, r->meas[i].name, json_real(r->meas[i].value));
-		emit_json(d, o);
+		step_json(d, fixture, name, r, us);
 	} else {
+		lift_block(d);
+		step_line(d, fixture, name, r, us);
 		if (d->mode == DISPLAY_TTY)
-			fprintf(d->out, "\r\033[K");
-		fprintf(d->out, "[%s] %-5s %-40s %6.2fs", fixture,
-			r->outcome == DB_PASS ? "ok" : db_outcome_name(r->outcome), name, us / 1e6);
-		for (int i = 0; i < r->n_meas; i++)
-			if (!r->meas[i].text)
-				fprintf(d->out, "  %s=%g%s", r->meas[i].name, r->meas[i].value,
-					r->meas[i].unit ? r->meas[i].unit : "");
-		if (r->outcome != DB_PASS && r->outcome != DB_SKIPPED)
-			fprintf(d->out, "\n[%s]       %s", fixture, r->reason);
-		fprintf(d->out, "\n");
+			draw_block(d);
 		fflush(d->out);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -134,25 +410,15 @@ static void ev_progress(void *ctx, const char *fixture, uint64_t done, uint64_t 
 	pct = total ? (int)(done * 100 / total) : 0;
 	if (pct / 10 != f->shown_pct / 10 || (d->mode == DISPLAY_TTY && pct != f->shown_pct)) {
 		double s = (now_us() - f->pt0) / 1e6;
-		double rate = s > 0 ? done / s : 0;
-		double eta = rate > 0 ? (total - done) / rate : 0;
 
 		f->shown_pct = pct;
-		if (d->mode == DISPLAY_JSON) {
+		if (d->mode == DISPLAY_JSON)
 			emit_json(d, json_pack("{s:s, s:s, s:I, s:I, s:f}", "event", "progress",
 					       "fixture", fixture, "done", (json_int_t)done,
-					       "total", (json_int_t)total, "bytes_per_s", rate));
-		} else if (d->mode == DISPLAY_TTY) {
-			char bar[BAR_WIDTH + 1];
-			int fill = pct * BAR_WIDTH / 100;
-
-			memset(bar, '#', (size_t)fill);
-			memset(bar + fill, '.', (size_t)(BAR_WIDTH - fill));
-			bar[BAR_WIDTH] = '\0';
-			fprintf(d->out, "\r\033[K[%s] %s [%s] %3d%% %6.1f KiB/s ETA %4.1fs", fixture,
-				f->step, bar, pct, rate / 1024, eta);
-			fflush(d->out);
-		}
+					       "total", (json_int_t)total, "bytes_per_s",
+					       s > 0 ? done / s : 0.0));
+		else if (d->mode == DISPLAY_TTY)
+			redraw(d);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -162,14 +428,20 @@ static void ev_run_end(void *ctx, const char *fixture, const char *serial, enum 
 {
 	struct display *d = ctx;
 	struct fx_state *f;
-	const char *verdict = o == DB_PASS ? "PASS" : o == DB_ABORTED ? "ABORTED" : "FAIL";
 
 	pthread_mutex_lock(&d->lock);
 	f = find(d, fixture);
+	if (serial && *serial)
+		snprintf(f->serial, sizeof(f->serial), "%s", serial);
+	f->t_end = now_us();
+	f->running = false;
+	f->finished = true;
+	f->outcome = o;
+	snprintf(f->failed_step, sizeof(f->failed_step), "%s", failed_step ? failed_step : "");
 	if (d->mode == DISPLAY_JSON) {
 		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:f}", "event", "run_end", "fixture",
-				      fixture, "serial", serial ? serial : "", "verdict", verdict,
-				      "seconds", (now_us() - f->t0) / 1e6);
+				      fixture, "serial", serial ? serial : "", "verdict",
+				      verdict_word(o), "seconds", (f->t_end - f->t0) / 1e6);
 
 		if (o != DB_PASS) {
 			json_object_set_new(j, "failed_step", json_string(failed_step));
@@ -177,22 +449,32 @@ static void ev_run_end(void *ctx, const char *fixture, const char *serial, enum 
 		}
 		emit_json(d, j);
 	} else if (d->mode == DISPLAY_TTY) {
-		/* large enough to read from two metres */
-		fprintf(d->out, "\r\033[K%s                                        \033[0m\n", color(o));
-		fprintf(d->out, "%s   %-8s %-12s unit %-20s   \033[0m\n", color(o), verdict,
-			fixture, serial && *serial ? serial : "?");
-		if (o != DB_PASS)
-			fprintf(d->out, "%s   step: %-52s\033[0m\n%s   %-58.58s\033[0m\n",
-				color(o), failed_step, color(o), reason);
-		fprintf(d->out, "%s                                        \033[0m\n", color(o));
+		lift_block(d);
+		banner(d, f, o, failed_step, reason);
+		draw_block(d);
 	} else {
-		fprintf(d->out, "[%s] %s unit %s", fixture, verdict, serial && *serial ? serial : "?");
+		fprintf(d->out, "[%s] %s unit %s", fixture, verdict_word(o), f->serial);
 		if (o != DB_PASS)
 			fprintf(d->out, " at '%s': %s", failed_step, reason);
-		fprintf(d->out, " (%.1fs)\n", (now_us() - f->t0) / 1e6);
+		fprintf(d->out, " (%.1fs)\n", (f->t_end - f->t0) / 1e6);
+		fflush(d->out);
 	}
-	fflush(d->out);
 	pthread_mutex_unlock(&d->lock);
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+static bool locale_utf8(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && *v)
+			return strcasestr(v, "utf-8") || strcasestr(v, "utf8");
+	}
+	return false;
 }
 
 struct display *display_new(FILE *out, enum display_mode mode, int n_fixtures,
@@ -210,9 +492,14 @@ struct display *display_new(FILE *out, enum display_mode mode, int n_fixtures,
 	d->out = out;
 	d->mode = mode;
 	d->n = n_fixtures;
-	for (int i = 0; i < n_fixtures; i++)
+	d->utf8 = locale_utf8();
+	for (int i = 0; i < n_fixtures; i++) {
 		snprintf(d->fx[i].name, sizeof(d->fx[i].name), "%s", names[i]);
+		if ((int)strlen(d->fx[i].name) > d->name_w)
+			d->name_w = (int)strlen(d->fx[i].name);
+	}
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->tick_cond, NULL);
 	d->ev = (struct run_events){
 		.run_start = ev_run_start,
 		.step_start = ev_step_start,
@@ -221,6 +508,10 @@ struct display *display_new(FILE *out, enum display_mode mode, int n_fixtures,
 		.run_end = ev_run_end,
 		.ctx = d,
 	};
+	if (mode == DISPLAY_TTY) {
+		draw_block(d);
+		d->ticking = pthread_create(&d->ticker, NULL, ticker, d) == 0;
+	}
 	return d;
 }
 
@@ -228,6 +519,16 @@ void display_free(struct display *d)
 {
 	if (!d)
 		return;
+	if (d->ticking) {
+		pthread_mutex_lock(&d->lock);
+		d->quit = true;
+		pthread_cond_signal(&d->tick_cond);
+		pthread_mutex_unlock(&d->lock);
+		pthread_join(d->ticker, NULL);
+	}
+	if (d->mode == DISPLAY_TTY)
+		redraw(d);	/* the final state stays on screen */
+	pthread_cond_destroy(&d->tick_cond);
 	pthread_mutex_destroy(&d->lock);
 	free(d->fx);
 	free(d);
