@@ -218,10 +218,11 @@ PY
 printf 'name: bad\nversion: 1\nsteps:\n  - {console: version, delay: 1s}\n  - flash: {image: a.bin, verify: maybe}\n' >"$t/bad-schema.yaml"
 files=("$ST_TOP"/sequences/*.yaml "$ST_TOP"/sequences/common/*.yaml "$t"/docs/*.yaml "$t/bad-schema.yaml")
 for f in "${files[@]}"; do
-	yq -c . "$f" >"$f.json" || fail "yq cannot read $f"
+	# the JSON goes to the temp dir, never next to the flows
+	yq -c . "$f" >"$t/json_$(echo "$f" | tr / _).json" || fail "yq cannot read $f"
 done
-python3 - "$ST_TOP/sequences/schema.json" "${files[@]}" <<'PY' || fail "schema validation of the flows (see above)"
-import json, re, sys
+JSON_DIR=$t python3 - "$ST_TOP/sequences/schema.json" "${files[@]}" <<'PY' || fail "schema validation of the flows (see above)"
+import json, os, re, sys
 schema = json.load(open(sys.argv[1]))
 TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
 
@@ -284,7 +285,7 @@ def errs(v, s, at):
 
 bad = 0
 for f in sys.argv[2:]:
-    e = errs(json.load(open(f + ".json")), schema, "$")
+    e = errs(json.load(open(os.path.join(os.environ["JSON_DIR"], "json_" + f.replace("/", "_") + ".json"))), schema, "$")
     if f.endswith("bad-schema.yaml"):
         want = {"$.steps[0]: matches 2 of oneOf, not exactly one",
                 "$.steps[1].flash.verify: 'maybe' not one of ['none', 'readback', 'crc']"}
