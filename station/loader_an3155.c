@@ -209,8 +209,11 @@ int bl_retry(struct bl *b, const struct bl_op *op, bl_attempt_fn fn, void *ctx)
 		b->r->block_retries++;
 		log_warn("%s at 0x%08x: %s; retry %d of %d", op->what, op->addr, b->e->msg,
 			 tries, b->o->retries);
-		if (ret == ST_ERR_NACK || ret == ST_ERR_VERIFY) {
-			/* The exchange ended: the bootloader waits for a command. */
+		if ((ret == ST_ERR_NACK && b->stage != STAGE_CMD) || ret == ST_ERR_VERIFY) {
+			/* The exchange ended: the bootloader waits for a command.
+			 * (A NACK to the command itself may mean we are a byte out
+			 * of step with it - a stale byte, a late ACK - so that one
+			 * re-syncs: retrying blindly would stay out of step.) */
 			link_flush_input(b->l);
 			continue;
 		}
