@@ -11,7 +11,7 @@
 #                               '-' -> '_').  ARGS go to dut-sim (--fast, --image, ...)
 #   sim_ctl NAME "CMD"          one control command; prints the reply (OK.../ERR...)
 #   sim_field NAME KEY          one KEY=value field of "status" (e.g. mode, prog_us)
-#   con_open NAME               open the sim's console on fd $CON_<NAME>
+#   con_open NAME               open the sim's console (fd $CON_<NAME>, for con_xfer)
 #   con_cmd NAME "CMD" [T]      send a console line, print the reply lines (CR removed)
 #                               up to and including OK / ERR ..., each within T s (5)
 #   con_line NAME [T]           print one console line (fails on timeout)
@@ -133,25 +133,23 @@ _con_fd() {
 	echo "${!n}"
 }
 
-# Lines end CR LF.  Reading up to the CR makes bash read byte by byte: with
-# '\n' it buffers ahead on a raw tty, and a $(...) subshell would lose the rest.
+# Console lines are read by `dut-sim --console`, one byte at a time: bash's
+# read buffers ahead on a tty (lost with a $(...) subshell) and, with -d, turns
+# on ICRNL while it waits.  Unread bytes stay queued in the pty.
 con_line() {
-	local fd line
-	fd=$(_con_fd "$1")
-	IFS= read -r -d $'\r' -t "${2:-5}" -u "$fd" line ||
+	local v
+	_con_fd "$1" >/dev/null
+	v=$(_sim_var "$1" PTY)
+	"$BINDIR/dut-sim" --console "${!v}" --timeout "${2:-5}" ||
 		fail "no line from $1's console within ${2:-5} s"
-	echo "${line#$'\n'}"
 }
 
 con_cmd() {
-	local fd line
-	fd=$(_con_fd "$1")
-	printf '%s\n' "$2" >&"$fd"
-	while :; do
-		line=$(con_line "$1" "${3:-5}") || return 1
-		echo "$line"
-		[[ $line == OK || $line == "OK "* || $line == ERR* ]] && return 0
-	done
+	local v
+	_con_fd "$1" >/dev/null
+	v=$(_sim_var "$1" PTY)
+	"$BINDIR/dut-sim" --console "${!v}" --timeout "${3:-5}" "$2" ||
+		fail "no complete reply from $1's console to '$2' within ${3:-5} s"
 }
 
 con_xfer() {

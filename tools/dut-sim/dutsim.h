@@ -163,6 +163,9 @@ void ctrl_handle(struct sim *s, const struct pollfd *pfds, int n);
 void ctrl_close(struct sim *s);
 int ctrl_client(const char *sock, char **cmds, int n);
 
+/* term.c: --console client for shell tests */
+int term_client(int argc, char **argv);
+
 /* se.c: the simulated secure element */
 struct se_opts {
 	const char *cert, *key, *chain;

@@ -56,6 +56,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: dut-sim --pty PATH --ctrl SOCK [options]\n"
 		"       dut-sim --ctl SOCK CMD...      (client: send commands, print replies)\n"
+		"       dut-sim --console PTY [--timeout S] [CMD]  (client: send a console line,\n"
+		"                                      print the reply up to OK/ERR; no CMD: one line)\n"
 		"A simulated test fixture with an STM32F103 (high density) board: its UART is a\n"
 		"pseudo-terminal linked at PATH, its fixture lines a control socket at SOCK.\n"
 		"Prints 'pty PATH -> /dev/pts/N' then 'ready' on stdout; logs go to --log or stderr.\n"
@@ -353,6 +355,8 @@ int main(int argc, char **argv)
 		}
 		return ctrl_client(argv[2], argv + 3, argc - 3);
 	}
+	if (argc >= 2 && !strcmp(argv[1], "--console"))
+		return term_client(argc - 1, argv + 1);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return 1;
