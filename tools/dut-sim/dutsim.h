@@ -90,6 +90,7 @@ struct sim {
 	int master_fd, slave_fd;
 	char slave_name[64];
 	bool pty_open, close_pending;
+	uint64_t close_at;		/* disconnect fault: when the port goes */
 	uint64_t byte_ns;		/* time of one frame on the wire */
 	uint64_t rx_clock, tx_clock;	/* device time (ns) the wires are busy until */
 	uint64_t now_dev;		/* arrival time of the byte being handled */

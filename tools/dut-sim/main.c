@@ -322,7 +322,7 @@ static void loop(struct sim *s, const sigset_t *orig)
 			ts.tv_nsec = due % 1000000000;
 			tsp = &ts;
 		} else if (s->close_pending) {
-			ts = (struct timespec){ 0 };
+			ts = (struct timespec){ .tv_nsec = 20000000 };
 			tsp = &ts;
 		}
 		if (ppoll(pfds, n, tsp, orig) < 0) {

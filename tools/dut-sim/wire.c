@@ -68,6 +68,7 @@ void wire_close(struct sim *s)
 	s->master_fd = s->slave_fd = -1;
 	s->pty_open = false;
 	s->close_pending = false;
+	s->close_at = 0;
 	s->txlen = 0;
 	sim_log("pty %s closed", s->pty_path);
 }
@@ -154,7 +155,8 @@ void wire_flush(struct sim *s)
 		while (n < s->txlen && n < sizeof(out)) {
 			size_t at = (s->txhead + n) % TXQ_CAP;
 
-			if (!s->fast && s->txdue[at] > now)
+			/* --fast has no frame time, but a slow-se delay still holds */
+			if (s->txdue[at] > now)
 				break;
 			out[n++] = s->txq[at];
 		}
@@ -167,8 +169,13 @@ void wire_flush(struct sim *s)
 		s->txhead = (s->txhead + w) % TXQ_CAP;
 		s->txlen -= w;
 	}
-	if (s->close_pending && !s->txlen)
-		wire_close(s);
+	/* the cable goes 200 ms after the last byte, so a reader gets that byte */
+	if (s->close_pending && !s->txlen) {
+		if (!s->close_at)
+			s->close_at = now + 200000000ull;
+		else if (now >= s->close_at)
+			wire_close(s);
+	}
 }
 
 /* -1: nothing queued; 0: due now; else ns until the next byte is due */
@@ -178,8 +185,6 @@ int64_t wire_next_due_ns(const struct sim *s)
 
 	if (!s->pty_open || !s->txlen)
 		return -1;
-	if (s->fast)
-		return 0;
 	now = sim_now_ns();
 	due = s->txdue[s->txhead];
 	return due > now ? (int64_t)(due - now) : 0;
