@@ -12,10 +12,15 @@ pki=(--se-ca-cert "$LINE/pki/intermediate-ca.crt" --se-ca-key "$LINE/pki/interme
 	--se-ca-chain "$LINE/pki/chain.pem")
 step='read and verify SE identity'
 MNT=
+# Unmount first (the temp dirs cannot go while mounted), keeping the status.
 cleanup_mnt() {
-	[ -z "$MNT" ] || umount "$MNT" 2>/dev/null || true
+	local rc=$1
+	set +e
+	[ -z "$MNT" ] || umount "$MNT" 2>/dev/null
+	(exit "$rc")
+	st_cleanup
 }
-trap 'cleanup_mnt; st_cleanup' EXIT
+trap 'cleanup_mnt $?' EXIT
 
 # station_bg NAME SERIAL [ARGS]: start one unit (UNITS=N: N units) on NAME in the background
 # (--json on $LINE/NAME.json, pid in ST_PID) and wait until the identity step starts.
