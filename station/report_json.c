@@ -73,9 +73,11 @@ int report_json(FILE *f, const struct report *r)
 
 	json_object_set_new(root, "total", counts(&r->total));
 	for (int i = 0; i < r->ndays; i++) {
-		json_t *d = counts(&r->days[i].c);
+		json_t *d = json_pack("{s:s}", "day", r->days[i].day);
+		json_t *c = counts(&r->days[i].c);
 
-		json_object_set_new(d, "day", json_string(r->days[i].day));
+		json_object_update(d, c);	/* "day" first, for the reader */
+		json_decref(c);
 		json_array_append_new(days, d);
 	}
 	for (int i = 0; i < r->nfails; i++) {
