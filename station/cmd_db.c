@@ -13,7 +13,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: station db check|recover|migrate [--db FILE]\n"
+		"usage: station db check|recover|migrate [--db FILE | --config station.yaml]\n"
 		"\n"
 		"  check     integrity and foreign-key check of the log; exit 4 on a problem.\n"
 		"            Safe while a station is logging (read only, never blocks it).\n"
@@ -96,6 +96,7 @@ int cmd_db(int argc, char **argv)
 		{ 0 }
 	};
 	const char *path = REP_DEFAULT_DB, *sub;
+	char cfg_db[4096];
 	int c;
 
 	optind = 0;
@@ -103,6 +104,12 @@ int cmd_db(int argc, char **argv)
 		if (c == 'h') {
 			usage(stdout);
 			return EXIT_PASS;
+		}
+		if (c == REP_OPT_CONFIG) {
+			if (rep_db_from_config(optarg, cfg_db, sizeof(cfg_db)))
+				return EXIT_CONFIG;
+			path = cfg_db;
+			continue;
 		}
 		if (c != REP_OPT_DB) {
 			usage(stderr);

@@ -11,11 +11,26 @@
 #define LOG_PREFIX "report"
 #include "../common/log.h"
 #include "commands.h"
+#include "config.h"
 #include "report_core.h"
 
 static const char *const outcomes[] = {
 	"pass", "fail", "error", "skipped", "aborted", "running", NULL
 };
+
+int rep_db_from_config(const char *config, char *buf, size_t cap)
+{
+	struct station_config cfg;
+	struct st_error e = { 0 };
+
+	if (config_load(&cfg, config, &e) < 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		return EXIT_CONFIG;
+	}
+	snprintf(buf, cap, "%s", cfg.log);
+	config_free(&cfg);
+	return 0;
+}
 
 void rep_opts_init(struct rep_opts *o, const char *cmd, const char *format)
 {
@@ -82,6 +97,11 @@ int rep_common_opt(struct rep_opts *o, int c, const char *arg)
 
 	switch (c) {
 	case REP_OPT_DB: o->db_path = arg; return 1;
+	case REP_OPT_CONFIG:
+		if (rep_db_from_config(arg, o->db_buf, sizeof(o->db_buf)))
+			return EXIT_CONFIG;
+		o->db_path = o->db_buf;
+		return 1;
 	case 'o': o->out_path = arg; return 1;
 	case 'f': o->format = arg; return 1;
 	case REP_OPT_FIXTURE: f->fixture = arg; return 1;
@@ -135,7 +155,7 @@ int rep_getopt(struct rep_opts *o, int argc, char **argv, const char *shortopts,
 			continue;
 		if (ret == 0)
 			usage(stderr);
-		return EXIT_USAGE;
+		return ret == EXIT_CONFIG ? EXIT_CONFIG : EXIT_USAGE;
 	}
 	return 0;
 }

@@ -35,7 +35,11 @@ struct rep_opts {
 	const char *out_path;
 	const char *what;	/* export --what */
 	struct rep_filter f;
+	char db_buf[4096];	/* the log path read from station.yaml (-c) */
 };
+
+/* The log path station.yaml names (its 'log'), into buf. EXIT_* on error. */
+int rep_db_from_config(const char *config, char *buf, size_t cap);
 
 /* Runs matching the filter; the query binds ?1..?7 with rep_bind_filter(). */
 #define REP_WHERE \
@@ -48,10 +52,11 @@ struct rep_opts {
 /* Times as the views show them. */
 #define REP_ISO(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1e6, 'unixepoch')"
 
-enum { REP_OPT_DB = 300, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_FIXTURE, REP_OPT_SEQUENCE,
+enum { REP_OPT_DB = 300, REP_OPT_CONFIG, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_FIXTURE, REP_OPT_SEQUENCE,
        REP_OPT_OUTCOME, REP_OPT_SERIAL };
 
-#define REP_LONGOPTS_DB { "db", required_argument, NULL, REP_OPT_DB }
+#define REP_LONGOPTS_DB { "db", required_argument, NULL, REP_OPT_DB }, \
+	{ "config", required_argument, NULL, REP_OPT_CONFIG }
 #define REP_LONGOPTS_FILTER \
 	{ "since", required_argument, NULL, REP_OPT_SINCE }, \
 	{ "until", required_argument, NULL, REP_OPT_UNTIL }, \
@@ -68,7 +73,8 @@ enum { REP_OPT_DB = 300, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_FIXTURE, REP_OPT_
 	"      --outcome O        pass, fail, error, skipped, aborted or running\n" \
 	"      --serial S         one unit\n"
 #define REP_HELP_DB \
-	"      --db FILE          the log (default: ./" REP_DEFAULT_DB ")\n"
+	"      --db FILE          the log (default: ./" REP_DEFAULT_DB ")\n" \
+	"      --config FILE      use the log named by this station.yaml\n"
 
 void rep_opts_init(struct rep_opts *o, const char *cmd, const char *format);
 /* Handle one of the shared options: 1 consumed, 0 not ours, EXIT_USAGE. */
