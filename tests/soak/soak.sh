@@ -44,7 +44,7 @@ reported() {
 # one row per attempt, at least one step_end).
 lost_steps() {
 	sqlite3 -batch -separator $'\t' "$db" "SELECT run_id, name FROM steps" >"$out/db.tsv"
-	awk -F'\t' 'NR == FNR { have[$0]++; next } { want[$0]++ }
+	awk -F'\t' 'FILENAME == ARGV[1] { have[$0]++; next } { want[$0]++ }
 		END { for (k in want) if (want[k] > have[k]) { n += want[k] - have[k]; print "lost: " k > "/dev/stderr" }
 		      print n + 0 }' "$out/db.tsv" "$1"
 }
