@@ -125,6 +125,15 @@ static int measure_run(struct step *s, struct run_ctx *rc, struct step_result *r
 	m->unit = c->unit;
 	m->low = c->low;
 	m->high = c->high;
+	/* the fixture may override the sequence's limits (logged as used) */
+	if (rc->fxdef) {
+		const struct fx_limit *fl = fixture_def_limit(rc->fxdef, c->name);
+
+		if (fl && !isnan(fl->low))
+			m->low = fl->low;
+		if (fl && !isnan(fl->high))
+			m->high = fl->high;
+	}
 	m->expect = c->expect;
 	m->value = NAN;
 	vars_set(&rc->vars, c->name, val);
@@ -144,11 +153,11 @@ static int measure_run(struct step *s, struct run_ctx *rc, struct step_result *r
 		sr_set(r, DB_FAIL, "%s: '%s' is not a number", c->name, val);
 		goto out;
 	}
-	ok = (isnan(c->low) || m->value >= c->low) && (isnan(c->high) || m->value <= c->high);
+	ok = (isnan(m->low) || m->value >= m->low) && (isnan(m->high) || m->value <= m->high);
 	m->outcome = ok ? DB_PASS : DB_FAIL;
 	if (!ok)
 		sr_set(r, DB_FAIL, "%s = %g %s, outside [%g, %g]", c->name, m->value,
-		       c->unit ? c->unit : "", c->low, c->high);
+		       c->unit ? c->unit : "", m->low, m->high);
 out:
 	free(cmd);
 	return ret;
@@ -157,11 +166,15 @@ out:
 static void measure_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 {
 	const struct measure_cfg *c = s->cfg;
+	const struct fx_limit *fl = rc->fxdef ? fixture_def_limit(rc->fxdef, c->name) : NULL;
 
-	(void)rc;
 	fprintf(out, "      send '%s', read '%s' as %s", c->command, c->pattern, c->name);
 	if (c->expect)
 		fprintf(out, ", expect '%s'\n", c->expect);
+	else if (fl)
+		fprintf(out, ", limits [%g, %g] %s (fixture %s overrides [%g, %g])\n",
+			isnan(fl->low) ? c->low : fl->low, isnan(fl->high) ? c->high : fl->high,
+			c->unit ? c->unit : "", rc->fxdef->name, c->low, c->high);
 	else
 		fprintf(out, ", limits [%g, %g] %s\n", c->low, c->high, c->unit ? c->unit : "");
 }
