@@ -330,6 +330,24 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 	return failed ? EXIT_UNIT_FAIL : EXIT_PASS;
 }
 
+/* Parameters with no value are caught before a board is powered. */
+static bool params_given(const struct run_opts *o, const struct station_config *cfg,
+			 const struct sequence *seq)
+{
+	struct run_ctx probe = { .seq = seq };
+	struct fx_thread pt = { .o = o, .cfg = cfg };
+	char missing[512];
+	int n;
+
+	init_vars(&probe, &pt);
+	n = engine_check_params(seq, &probe.vars, missing, sizeof(missing));
+	vars_free(&probe.vars);
+	if (n)
+		fprintf(stderr, "%s: no value for %s: set it under 'vars:' in station.yaml or with --var NAME=VALUE\n",
+			seq->file, missing);
+	return n == 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
@@ -365,21 +383,9 @@ int cmd_run(int argc, char **argv)
 		ret = EXIT_CONFIG;
 		goto out;
 	}
-	{
-		/* Parameters with no value are caught before a board is powered. */
-		struct run_ctx probe = { .seq = seq };
-		struct fx_thread pt = { .o = &o, .cfg = &cfg };
-		char missing[512];
-
-		init_vars(&probe, &pt);
-		if (engine_check_params(seq, &probe.vars, missing, sizeof(missing))) {
-			fprintf(stderr, "%s: no value for %s: set it under 'vars:' in station.yaml or with --var NAME=VALUE\n",
-				seq->file, missing);
-			vars_free(&probe.vars);
-			ret = EXIT_CONFIG;
-			goto out;
-		}
-		vars_free(&probe.vars);
+	if (!params_given(&o, &cfg, seq)) {
+		ret = EXIT_CONFIG;
+		goto out;
 	}
 	t = calloc(CFG_MAX_FIXTURES, sizeof(*t));
 	if (!t) {

@@ -381,50 +381,63 @@ int engine_check_params(const struct sequence *seq, const struct vars *given, ch
 	return n;
 }
 
+/* Open the run's record: ST_OK, or an error already put in the verdict. */
+static int log_run_start(struct run_ctx *rc, const char *serial)
+{
+	struct st_error e = { 0 };
+	struct db_run_info ri = {
+		.unit_serial = serial && *serial ? serial : NULL,
+		.station = vars_get(&rc->vars, "station"),
+		.fixture = rc->fxdef->name,
+		.operator_name = vars_get(&rc->vars, "operator"),
+		.sequence_name = rc->seq->name,
+		.sequence_version = rc->seq->version,
+		.sequence_sha256 = rc->seq->sha256,
+		.software_version = ST_VERSION,
+	};
+
+	if (!rc->db)
+		return ST_OK;
+	if (db_run_begin(rc->db, &ri, rc->run_id, &e) < 0) {
+		snprintf(rc->failed_step, sizeof(rc->failed_step), "start");
+		snprintf(rc->fail_reason, sizeof(rc->fail_reason), "%s", e.msg);
+		return e.code ? e.code : ST_ERR_DB;
+	}
+	vars_set(&rc->vars, "run_id", rc->run_id);
+	for (int i = 0; i < rc->seq->n_files; i++)
+		db_run_file(rc->db, rc->run_id, rc->seq->files[i].path, rc->seq->files[i].sha256,
+			    NULL);
+	return ST_OK;
+}
+
+static void log_run_end(struct run_ctx *rc, enum db_outcome o, const char *serial)
+{
+	struct st_error e = { 0 };
+
+	if (!rc->db)
+		return;
+	if (serial && *serial)
+		db_run_set_serial(rc->db, rc->run_id, serial, NULL);
+	if (db_run_end(rc->db, rc->run_id, o, o == DB_PASS ? NULL : rc->fail_reason, &e) < 0)
+		log_err("%s", e.msg);
+}
+
 enum db_outcome engine_run(struct run_ctx *rc)
 {
 	struct st_error e = { 0 };
-	enum db_outcome o = DB_PASS;
+	enum db_outcome o = DB_PASS, t;
 	bool stop_flow = false;
 	const char *serial;
 
 	rc->failed_step[0] = rc->fail_reason[0] = '\0';
 	set_run_vars(rc);
 	serial = vars_get(&rc->vars, "serial");
-	if (rc->db) {
-		struct db_run_info ri = {
-			.unit_serial = serial && *serial ? serial : NULL,
-			.station = vars_get(&rc->vars, "station"),
-			.fixture = rc->fxdef->name,
-			.operator_name = vars_get(&rc->vars, "operator"),
-			.sequence_name = rc->seq->name,
-			.sequence_version = rc->seq->version,
-			.sequence_sha256 = rc->seq->sha256,
-			.software_version = ST_VERSION,
-		};
-
-		if (db_run_begin(rc->db, &ri, rc->run_id, &e) < 0) {
-			/* No run to log into: say so, the board untouched and off. */
-			snprintf(rc->failed_step, sizeof(rc->failed_step), "start");
-			snprintf(rc->fail_reason, sizeof(rc->fail_reason), "cannot log the run: %.480s",
-				 e.msg);
-			log_err("%s: %s", rc->fxdef->name, rc->fail_reason);
-			fixture_shutdown(rc->fx);
-			if (rc->ev && rc->ev->run_start && rc->ev->run_end) {
-				rc->ev->run_start(rc->ev->ctx, rc->fxdef->name, rc->run_id, serial);
-				rc->ev->run_end(rc->ev->ctx, rc->fxdef->name, serial, DB_ERROR,
-						rc->failed_step, rc->fail_reason);
-			}
-			return DB_ERROR;
-		}
-		vars_set(&rc->vars, "run_id", rc->run_id);
-		for (int i = 0; i < rc->seq->n_files; i++)
-			db_run_file(rc->db, rc->run_id, rc->seq->files[i].path,
-				    rc->seq->files[i].sha256, NULL);
+	if (log_run_start(rc, serial) < 0) {
+		fixture_shutdown(rc->fx);
+		return DB_ERROR;
 	}
 	if (rc->ev && rc->ev->run_start)
 		rc->ev->run_start(rc->ev->ctx, rc->fxdef->name, rc->run_id, serial);
-
 	/* The console is connected for the whole run, as on a real fixture:
 	 * what the board prints at power-on must not be lost before the first
 	 * step that reads it.  If it cannot open now, steps retry and say why. */
@@ -436,16 +449,12 @@ enum db_outcome engine_run(struct run_ctx *rc)
 	rc->phase = "steps";
 	if (!stop_flow)
 		o = worse(o, run_list(rc, &rc->seq->steps, &stop_flow));
-	else if (!rc->fail_reason[0])
-		snprintf(rc->fail_reason, sizeof(rc->fail_reason), "setup failed");
+	/* teardown runs every step; its own failures are logged, and count
+	 * only when nothing failed before */
 	rc->phase = "teardown";
 	stop_flow = false;
-	{
-		/* teardown's own failures are logged but do not mask the first */
-		enum db_outcome t = run_list(rc, &rc->seq->teardown, &stop_flow);
-
-		o = worse(o, t == DB_ABORTED ? DB_ERROR : t);
-	}
+	t = run_list(rc, &rc->seq->teardown, &stop_flow);
+	o = worse(o, t == DB_ABORTED ? DB_ERROR : t);
 	fixture_shutdown(rc->fx);
 	/* The verdict is the first failure: what the operator must fix first. */
 	if (rc->failed_step[0] && o != DB_ABORTED)
@@ -457,12 +466,7 @@ enum db_outcome engine_run(struct run_ctx *rc)
 		rc->link = NULL;
 	}
 	serial = vars_get(&rc->vars, "serial");
-	if (rc->db) {
-		if (serial && *serial)
-			db_run_set_serial(rc->db, rc->run_id, serial, NULL);
-		if (db_run_end(rc->db, rc->run_id, o, o == DB_PASS ? NULL : rc->fail_reason, &e) < 0)
-			log_err("%s", e.msg);
-	}
+	log_run_end(rc, o, serial);
 	if (rc->ev && rc->ev->run_end)
 		rc->ev->run_end(rc->ev->ctx, rc->fxdef->name, serial, o, rc->failed_step,
 				rc->fail_reason);

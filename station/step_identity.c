@@ -110,6 +110,19 @@ static void record(struct run_ctx *rc, struct step_result *r, const struct se_id
 		sr_kv(r, id->checks[i].name, id->checks[i].pass ? "pass" : id->checks[i].detail);
 }
 
+/* "name: detail; name: detail" for every check that failed. */
+static const char *failed_checks(const struct se_identity *id, char *why, size_t cap)
+{
+	size_t len = 0;
+
+	why[0] = '\0';
+	for (int i = 0; i < id->n_checks && len < cap; i++)
+		if (!id->checks[i].pass)
+			len += (size_t)snprintf(why + len, cap - len, "%s%s: %s", len ? "; " : "",
+						id->checks[i].name, id->checks[i].detail);
+	return why;
+}
+
 static int identity_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct identity_cfg *c = s->cfg;
@@ -161,15 +174,9 @@ static int identity_run(struct step *s, struct run_ctx *rc, struct step_result *
 		serial = vars_get(&rc->vars, "serial");
 	}
 	if (ret == ST_ERR_CERT) {
-		char why[ST_ERRMSG_MAX] = "";
-		size_t len = 0;
+		char why[ST_ERRMSG_MAX];
 
-		for (int i = 0; i < rc->ident.n_checks && len < sizeof(why); i++)
-			if (!rc->ident.checks[i].pass)
-				len += (size_t)snprintf(why + len, sizeof(why) - len, "%s%s: %s",
-							len ? "; " : "", rc->ident.checks[i].name,
-							rc->ident.checks[i].detail);
-		sr_set(r, DB_FAIL, "identity check failed: %s", why);
+		sr_set(r, DB_FAIL, "identity check failed: %s", failed_checks(&rc->ident, why, sizeof(why)));
 		goto out;
 	}
 	if (c->unique && rc->db) {
