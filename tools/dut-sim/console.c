@@ -56,7 +56,18 @@ void console_boot(struct sim *s, uint64_t when)
 	say(s, "%s %s ready", kind_name(s), s->fw.version);
 }
 
-static void hex(char *out, const uint8_t *b, size_t n)
+void console_say(struct sim *s, const char *fmt, ...)
+{
+	char buf[CONSOLE_LINE_MAX * 2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	say(s, "%s", buf);
+}
+
+void console_hex(char *out, const uint8_t *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		sprintf(out + 2 * i, "%02x", b[i]);
@@ -77,7 +88,7 @@ static void c_id(struct sim *s, const char *args)
 
 	snprintf(msg, sizeof(msg), "uid:%s", s->serial);
 	mbedtls_sha256_ret((const uint8_t *)msg, strlen(msg), h, 0);
-	hex(out, h, 12);
+	console_hex(out, h, 12);
 	say(s, "uid: %s", out);
 	say(s, "OK");
 }
@@ -128,58 +139,7 @@ static void c_selftest(struct sim *s, const char *args)
 	say(s, "OK");
 }
 
-static int parse_hex(const char *in, uint8_t *out, size_t cap, size_t *len)
-{
-	size_t n = strlen(in);
-
-	if (!n || n % 2 || n / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)in[i]))
-			return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		char pair[3] = { in[2 * i], in[2 * i + 1], '\0' };
-
-		out[i] = (uint8_t)strtoul(pair, NULL, 16);
-	}
-	*len = n / 2;
-	return 0;
-}
-
-static void se_sign_cmd(struct sim *s, const char *args)
-{
-	uint8_t msg[64], sig[160];
-	char out[2 * sizeof(sig) + 1];
-	size_t mlen, slen;
-
-	if (parse_hex(args, msg, sizeof(msg), &mlen) < 0) {
-		say(s, "ERR usage: se sign <hex, 1..64 bytes>");
-		return;
-	}
-	if (se_sign(s->se, msg, mlen, sig, sizeof(sig), &slen) < 0) {
-		say(s, "ERR secure element signing failed");
-		return;
-	}
-	hex(out, sig, slen);
-	say(s, "sig: %s", out);
-	say(s, "OK");
-}
-
-static void se_cert_cmd(struct sim *s)
-{
-	const char *p = se_cert_pem(s->se);
-
-	while (*p) {
-		size_t n = strcspn(p, "\r\n");
-
-		if (n)
-			say(s, "%.*s", (int)n, p);
-		p += n;
-		p += strspn(p, "\r\n");
-	}
-	say(s, "OK");
-}
-
+/* The SE's own commands are in se_cmd.c; the faults of the part are here. */
 static void c_se(struct sim *s, const char *args)
 {
 	if (s->faults.no_se || !s->se) {
@@ -188,18 +148,7 @@ static void c_se(struct sim *s, const char *args)
 	}
 	if (s->faults.slow_se_ms)
 		reply_at += s->faults.slow_se_ms * 1000000ull;
-	if (!strcmp(args, "info")) {
-		say(s, "chip: VaultIC408");
-		say(s, "serial: %s", se_chip_serial(s->se));
-		say(s, "key: %s", se_key_type(s->se));
-		say(s, "OK");
-	} else if (!strcmp(args, "cert")) {
-		se_cert_cmd(s);
-	} else if (!strncmp(args, "sign", 4) && (args[4] == ' ' || !args[4])) {
-		se_sign_cmd(s, args + 4 + strspn(args + 4, " "));
-	} else {
-		say(s, "ERR usage: se info | se cert | se sign <hex>");
-	}
+	se_command(s, args);
 }
 
 static void c_help(struct sim *s, const char *args);

@@ -43,6 +43,7 @@ struct faults {
 	uint32_t nack_addr;
 	int32_t disconnect_after;	/* -1: off */
 	uint32_t slow_se_ms;
+	bool se_rekey;			/* next se write-cert end: the slot's key changes first */
 	char rail_name[8];		/* "" : no rail override fault */
 	double rail_volts;
 };
@@ -151,6 +152,8 @@ void rom_input(struct sim *s, uint8_t b);
 /* console.c: the firmware consoles */
 void console_boot(struct sim *s, uint64_t when);
 void console_input(struct sim *s, uint8_t b);
+void console_say(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void console_hex(char *out, const uint8_t *b, size_t n);
 
 /* fault.c */
 int fault_apply(struct sim *s, const char *spec, char *why, size_t cap);
@@ -180,5 +183,29 @@ const char *se_cert_pem(const struct se *se);
 const char *se_key_type(const struct se *se);
 int se_sign(struct se *se, const uint8_t *msg, size_t len, uint8_t *sig,
 	    size_t cap, size_t *sig_len);
+struct se_slots *se_get_slots(struct se *se);
+
+/* se_slots.c: key slots 1..SE_SLOTS-1 (slot 0 is the factory identity).
+ * Each returns 0, or -1 with the reason in why. */
+#define SE_SLOTS 4
+struct se_slots;
+struct se_slots *se_slots_new(const char *state_path);
+void se_slots_free(struct se_slots *ss);
+int se_slots_keygen(struct se_slots *ss, int slot, char *spki_hash, size_t hcap, char *why,
+		    size_t cap);
+int se_slots_csr(struct se_slots *ss, int slot, const char *subject, char *pem, size_t pcap,
+		 char *why, size_t cap);
+/* op: "begin", "data" (b64: a base64 chunk), "end" (*written: DER bytes stored) */
+int se_slots_write(struct se_slots *ss, int slot, const char *op, const char *b64,
+		   size_t *written, char *why, size_t cap);
+int se_slots_cert_pem(struct se_slots *ss, int slot, char *pem, size_t pcap, char *why,
+		      size_t cap);
+int se_slots_sign(struct se_slots *ss, int slot, const uint8_t *msg, size_t len, uint8_t *sig,
+		  size_t cap, size_t *sig_len, char *why, size_t wcap);
+void se_slots_describe(struct se_slots *ss, int slot, char *out, size_t cap);
+void se_slots_rekey(struct se_slots *ss, int slot);
+
+/* se_cmd.c: the diagnostic firmware's se commands (the SE is present) */
+void se_command(struct sim *s, const char *args);
 
 #endif

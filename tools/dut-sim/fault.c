@@ -26,6 +26,8 @@ const char fault_help[] =
 	"                       the pty link is removed and closed, mode=dead (0: now)\n"
 	"  no-se                se commands answer 'ERR no secure element'\n"
 	"  slow-se=MS           se commands answer MS milliseconds late\n"
+	"  se-rekey             the next 'se write-cert N end' finds a new key in slot N\n"
+	"                       (as if it changed after its CSR): the SE refuses the certificate\n"
 	"  rail=NAME:VOLTS      rail NAME reads VOLTS (e.g. rail=3v3:2.950)\n"
 	"  selftest-fail        selftest answers 'ERR selftest failed: flash ecc'\n";
 
@@ -78,6 +80,8 @@ int fault_apply(struct sim *s, const char *spec, char *why, size_t cap)
 		f->corrupt_flash = true;
 	} else if (KEY("no-se") && !eq) {
 		f->no_se = true;
+	} else if (KEY("se-rekey") && !eq) {
+		f->se_rekey = true;
 	} else if (KEY("selftest-fail") && !eq) {
 		f->selftest_fail = true;
 	} else if (KEY("drop-byte")) {
@@ -157,6 +161,8 @@ void fault_describe(const struct sim *s, char *out, size_t cap)
 		add(out, cap, "no-se");
 	if (f->slow_se_ms)
 		add(out, cap, "slow-se=%u", f->slow_se_ms);
+	if (f->se_rekey)
+		add(out, cap, "se-rekey");
 	if (f->rail_name[0])
 		add(out, cap, "rail=%s:%.3f", f->rail_name, f->rail_volts);
 	if (f->selftest_fail)

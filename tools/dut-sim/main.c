@@ -95,7 +95,21 @@ static void usage(FILE *f)
 		"  fault SPEC, fault clear    counters reset      quit\n"
 		"\n"
 		"Console (diag/prod firmware): 'cmd args' lines in, CR LF lines out, last 'OK' or\n"
-		"'ERR why'; help, version, id, selftest; diag only: rail NAME, se info|cert|sign HEX.\n"
+		"'ERR why'; help, version, id, selftest; diag only: rail NAME, and the secure\n"
+		"element (VaultIC-like: slot 0 the factory identity, read-only; slots 1..3 for\n"
+		"on-chip enrolment, kept in FILE.se.slotN.key/.crt with --state):\n"
+		"  se info                    chip, serial, key type (slot 0)\n"
+		"  se cert [SLOT]             slot 0: the chain (PEM); else the slot's certificate\n"
+		"  se sign [SLOT] HEX         sig: HEX DER ECDSA over SHA-256 of 1..64 bytes\n"
+		"  se keygen SLOT             new P-256 key in SLOT (never output); spki-sha256:\n"
+		"  se csr SLOT SUBJECT        PKCS#10 CSR (PEM lines) signed by SLOT's key; SUBJECT\n"
+		"                             in mbedTLS syntax: CN=SIM000101,serialNumber=SIM000101\n"
+		"  se write-cert SLOT begin | data BASE64 | end\n"
+		"                             a DER certificate in base64 chunks (groups of 4\n"
+		"                             characters, lines under 256 bytes); end stores it when\n"
+		"                             its public key is SLOT's, else 'ERR certificate does\n"
+		"                             not match the key in slot N'\n"
+		"  se slots                   one line per slot: key, certificate subject\n"
 		"\n%s", fault_help);
 }
 

@@ -5,7 +5,8 @@
  * certificate chain.  The identity is loaded from files, or made per board
  * from the manufacturer's intermediate CA with tools/common/pki.c.  With
  * --state FILE a made identity is kept in FILE.se.key/.se.crt, so the board
- * keeps it across processes like a real one.
+ * keeps it across processes like a real one.  Slots 1.. for on-chip
+ * enrolment are in se_slots.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct se {
 	mbedtls_ctr_drbg_context drbg;
 	char *pem;		/* leaf then chain */
 	char serial[17];
+	struct se_slots *slots;	/* 1..SE_SLOTS-1: on-chip enrolment (se_slots.c) */
 };
 
 static void tls_err(const char *what, const char *path, int ret)
@@ -192,6 +194,9 @@ struct se *se_create(const struct se_opts *o, const char *board, const char *sta
 	if (!se->pem)
 		goto fail;
 	check_pair(se);
+	se->slots = se_slots_new(state_path);
+	if (!se->slots)
+		goto fail;
 	return se;
 fail:
 	se_free(se);
@@ -206,7 +211,13 @@ void se_free(struct se *se)
 	mbedtls_ctr_drbg_free(&se->drbg);
 	mbedtls_entropy_free(&se->entropy);
 	free(se->pem);
+	se_slots_free(se->slots);
 	free(se);
+}
+
+struct se_slots *se_get_slots(struct se *se)
+{
+	return se->slots;
 }
 
 const char *se_chip_serial(const struct se *se)
