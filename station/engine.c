@@ -254,7 +254,8 @@ static enum db_outcome run_step(struct run_ctx *rc, struct step *st, bool *stop_
 	while (r.outcome == DB_PASS) {
 		attempt++;
 		run_attempt(rc, st, &r);
-		if (r.outcome == DB_PASS || attempt > st->retries || rc_stopped(rc))
+		if (r.outcome == DB_PASS || attempt > st->retries || rc_stopped(rc) ||
+		    rc->to_teardown)
 			break;
 		log_info("%s: '%s' attempt %d failed (%s), retrying", rc->fxdef->name, st->name,
 			 attempt, r.reason);
@@ -296,6 +297,8 @@ static enum db_outcome run_step(struct run_ctx *rc, struct step *st, bool *stop_
 		}
 		if (st->on_fail != ONFAIL_CONTINUE)
 			*stop_flow = true;
+		if (st->on_fail == ONFAIL_TEARDOWN)
+			rc->to_teardown = true;
 	}
 	sr_reset(&r);
 	return o;
@@ -326,6 +329,8 @@ static enum db_outcome run_list(struct run_ctx *rc, const struct step_list *sl, 
 		o = worse(o, run_step(rc, sl->v[i], stop_flow));
 		if (teardown)
 			*stop_flow = false; /* teardown runs every step */
+		else if (rc->to_teardown)
+			*stop_flow = true; /* out of every enclosing group */
 	}
 	return o;
 }
@@ -453,6 +458,7 @@ enum db_outcome engine_run(struct run_ctx *rc)
 	 * only when nothing failed before */
 	rc->phase = "teardown";
 	stop_flow = false;
+	rc->to_teardown = false;
 	t = run_list(rc, &rc->seq->teardown, &stop_flow);
 	o = worse(o, t == DB_ABORTED ? DB_ERROR : t);
 	fixture_shutdown(rc->fx);

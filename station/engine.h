@@ -81,6 +81,7 @@ struct run_ctx {
 	char failed_step[128];
 	char fail_reason[ST_ERRMSG_MAX];
 	enum db_outcome fail_outcome;	/* the first failure's outcome: the run's */
+	bool to_teardown;		/* on_fail: teardown: leave every group now */
 	FILE *answers;			/* operator input (prompts); NULL: none */
 };
 

@@ -146,7 +146,16 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 		kind_val = n->items[i];
 	}
 	lint_str(l, n, "name", false, &st->name);
-	lint_str(l, n, "id", false, &st->id);
+	if (lint_str(l, n, "id", false, &st->id) && st->id) {
+		char ref[VARS_NAME_MAX + 4], got[VARS_NAME_MAX];
+		const char *p = ref;
+
+		/* an id names a variable (${id.outcome}): the same characters */
+		snprintf(ref, sizeof(ref), "${%s}", st->id);
+		if (strlen(st->id) > VARS_NAME_MAX - 10 || vars_next_ref(&p, got, sizeof(got)) != 1)
+			lint_err(l, ynode_get(n, "id"), "bad id '%s': use letters, digits, '_', '-' and '.'",
+				 st->id);
+	}
 	if (!kind_key) {
 		lint_err(l, n, "step%s%s%s has no kind: add one of lines, flash, console, measure, identity, register, prompt, delay, exec, group, include",
 			 st->name ? " '" : "", st->name ? st->name : "", st->name ? "'" : "");
@@ -218,6 +227,7 @@ static bool on_stack(struct lint *l, const char *path)
 
 static void parse_groups(struct lint *l, const struct ynode *g);
 static void parse_vars(struct lint *l, const struct ynode *v);
+static void include_list(struct lint *l, const struct ynode *n);
 
 /* Load another file; call fn on its root (with the include stack kept). */
 static int with_file(struct lint *l, const struct ynode *at, const char *path,
@@ -281,6 +291,7 @@ static void include_steps(struct lint *l, const struct ynode *root, void *arg)
 	}
 	lint_keys(l, root, inc_keys, "an included file");
 	parse_vars(l, ynode_get(root, "vars"));
+	include_list(l, ynode_get(root, "include"));
 	parse_groups(l, ynode_get(root, "groups"));
 	if (!ynode_get(root, "steps"))
 		lint_err(l, root, "included as steps, but the file has no 'steps:' list");
@@ -439,13 +450,20 @@ static void include_groups(struct lint *l, const struct ynode *root, void *arg)
 	}
 	lint_keys(l, root, inc_keys, "an included file");
 	parse_vars(l, ynode_get(root, "vars"));
+	include_list(l, ynode_get(root, "include"));
 	parse_groups(l, ynode_get(root, "groups"));
-	if (ynode_get(root, "include")) {
-		const struct ynode *inc = ynode_get(root, "include");
+}
 
-		for (int i = 0; inc->type == YN_SEQ && i < inc->n; i++)
-			if (inc->items[i]->type == YN_SCALAR)
-				with_file(l, inc->items[i], inc->items[i]->str, include_groups, NULL);
+/* An 'include:' list: files whose groups (and vars) this file uses. */
+static void include_list(struct lint *l, const struct ynode *n)
+{
+	if (n && n->type != YN_SEQ)
+		lint_err(l, n, "'include' must be a list of files whose groups this flow uses");
+	for (int i = 0; n && n->type == YN_SEQ && i < n->n; i++) {
+		if (n->items[i]->type != YN_SCALAR)
+			lint_err(l, n->items[i], "an include must be a file name");
+		else
+			with_file(l, n->items[i], n->items[i]->str, include_groups, NULL);
 	}
 }
 
@@ -466,15 +484,7 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 	lint_str(l, r, "version", true, &s->version);
 	lint_str(l, r, "description", false, NULL);
 	parse_vars(l, ynode_get(r, "vars"));
-	n = ynode_get(r, "include");
-	if (n && n->type != YN_SEQ)
-		lint_err(l, n, "'include' must be a list of files whose groups this flow uses");
-	for (int i = 0; n && n->type == YN_SEQ && i < n->n; i++) {
-		if (n->items[i]->type != YN_SCALAR)
-			lint_err(l, n->items[i], "an include must be a file name");
-		else
-			with_file(l, n->items[i], n->items[i]->str, include_groups, NULL);
-	}
+	include_list(l, ynode_get(r, "include"));
 	n = ynode_get(r, "limits");
 	if (n && n->type == YN_SCALAR)
 		with_file(l, n, n->str, parse_limits_map, NULL);
@@ -487,6 +497,99 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 		lint_err(l, r, "missing 'steps': a sequence needs at least one step");
 	lint_steps(l, ynode_get(r, "teardown"), &s->teardown);
 	lint_check_deferred(l);
+}
+
+struct err_line {
+	const char *text;
+	size_t len;
+	int file;	/* order in which files first appear */
+	long line, col;
+	int seq;	/* stable among equals */
+};
+
+static int err_cmp(const void *a, const void *b)
+{
+	const struct err_line *x = a, *y = b;
+
+	if (x->file != y->file)
+		return x->file - y->file;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return x->seq - y->seq;
+}
+
+/* "file:line:col: msg" -> its parts; false when the line is not of that form. */
+static bool err_place(const char *s, size_t len, size_t *flen, long *line, long *col)
+{
+	for (size_t i = 0; i < len; i++) {
+		char *end;
+
+		if (s[i] != ':' || i + 1 >= len || s[i + 1] < '0' || s[i + 1] > '9')
+			continue;
+		*line = strtol(s + i + 1, &end, 10);
+		if (*end != ':' || end[1] < '0' || end[1] > '9')
+			continue;
+		*col = strtol(end + 1, &end, 10);
+		if (*end != ':')
+			continue;
+		*flen = i;
+		return true;
+	}
+	return false;
+}
+
+/* Problems in the order of the file, so an author reads it top to bottom
+ * (the checks themselves find them in the order they run). */
+static void sort_errors(char *errors)
+{
+	struct err_line *v = NULL;
+	size_t n = 0, cap = 0, total = strlen(errors);
+	char *copy, *p;
+
+	copy = malloc(total + 1);
+	if (!copy)
+		return;
+	for (p = errors; *p;) {
+		char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p), flen = 0;
+		struct err_line e = { .text = p, .len = len, .seq = (int)n, .file = 1 << 20 };
+
+		if (n == cap) {
+			struct err_line *nv = realloc(v, (cap = cap ? cap * 2 : 32) * sizeof(*nv));
+
+			if (!nv)
+				goto out;
+			v = nv;
+		}
+		if (err_place(p, len, &flen, &e.line, &e.col)) {
+			e.file = (int)n;
+			for (size_t j = 0; j < n; j++) {
+				size_t fj = 0;
+				long a, b;
+
+				if (err_place(v[j].text, v[j].len, &fj, &a, &b) && fj == flen &&
+				    !strncmp(v[j].text, p, flen)) {
+					e.file = v[j].file;
+					break;
+				}
+			}
+		}
+		v[n++] = e;
+		p += len;
+	}
+	qsort(v, n, sizeof(*v), err_cmp);
+	p = copy;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(p, v[i].text, v[i].len);
+		p += v[i].len;
+	}
+	*p = '\0';
+	memcpy(errors, copy, total + 1);
+out:
+	free(v);
+	free(copy);
 }
 
 int sequence_load(struct sequence **out, const char *path, const char *const *extra_vars,
@@ -523,6 +626,8 @@ int sequence_load(struct sequence **out, const char *path, const char *const *ex
 	if (l.n_errors) {
 		st_fail(e, ST_ERR_PARSE, "%s: %d problem%s found", path, l.n_errors,
 			l.n_errors == 1 ? "" : "s");
+		if (l.errors)
+			sort_errors(l.errors);
 		if (errors)
 			*errors = l.errors;
 		else

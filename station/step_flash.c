@@ -50,7 +50,17 @@ static int pick(struct lint *l, const struct ynode *n, const char *key,
 	for (int i = 0; names[i] && v->type == YN_SCALAR; i++)
 		if (!strcmp(v->str, names[i]))
 			return i;
-	lint_err(l, v, "%s: unknown value '%s'", key, v->type == YN_SCALAR ? v->str : "?");
+	{
+		char list[128];
+		size_t len = 0;
+
+		list[0] = '\0';
+		for (int i = 0; names[i]; i++)
+			len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
+						"%s%s", i ? ", " : "", names[i]);
+		lint_err(l, v, "%s: unknown value '%s' (one of: %s)", key,
+			 v->type == YN_SCALAR ? v->str : "?", list);
+	}
 	return def;
 }
 

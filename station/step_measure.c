@@ -91,7 +91,8 @@ static int measure_parse(struct step *s, const struct ynode *n, struct lint *l)
 		}
 		free(limit);
 	}
-	if (!isnan(c->low) && !isnan(c->high) && c->low > c->high)
+	/* a named limit's own low > high is reported once, at the limits table */
+	if (!named && !isnan(c->low) && !isnan(c->high) && c->low > c->high)
 		lint_err(l, n, "measure '%s': low (%g) is greater than high (%g)", c->name, c->low,
 			 c->high);
 	if (isnan(c->low) && isnan(c->high) && !c->expect && !named)

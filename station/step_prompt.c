@@ -43,7 +43,8 @@ static int prompt_parse(struct step *s, const struct ynode *n, struct lint *l)
 		return ST_ERR_PARSE;
 	}
 	lint_keys(l, n, prompt_keys, "prompt");
-	lint_str(l, n, "message", true, &c->message);
+	if (lint_str(l, n, "message", true, &c->message) && c->message)
+		lint_vars(l, ynode_get(n, "message"), c->message);
 	lint_str(l, n, "var", true, &c->var);
 	if (lint_str(l, n, "pattern", false, &c->pattern) && c->pattern)
 		lint_regex(l, ynode_get(n, "pattern"), c->pattern, NULL);

@@ -94,4 +94,33 @@ rc=0
 assert_eq "$rc" "3" "exit status for a missing parameter"
 assert_match "$(cat "$LINE/err.txt")" "factory-provisioning.yaml: no value for images: set it under 'vars:' in station.yaml or with --var NAME=VALUE" "message"
 assert_eq "$(sim_field b rx_bytes)" "0" "board b untouched"
+# on_fail: teardown leaves every enclosing group: no group retry, no group continue
+line_board c SIM000403 --image "$LINE/images/diag.bin"
+cat >"$LINE/teardown.yaml" <<'YAML'
+name: teardown-now
+version: 0.1.0
+steps:
+  - name: power on
+    lines: {power: on}
+  - name: checks
+    group:
+      - name: over-current
+        measure: {command: rail 5v0, pattern: '^rail 5v0: ([-0-9.]+) V$', high: 1, unit: V}
+        on_fail: teardown
+      - name: after the over-current
+        console: {command: version}
+    retries: 2
+    on_fail: continue
+  - name: after the group
+    console: {command: version}
+teardown:
+  - name: power off
+    lines: {power: off}
+YAML
+rc=0
+"$BINDIR/station" run -c "$LINE/station.yaml" -s "$LINE/teardown.yaml" --once --db "$LINE/td.db" \
+	-f "$LINE/c.yaml" >"$LINE/td.out" 2>&1 || rc=$?
+assert_eq "$rc" "1" "the unit fails"
+assert_eq "$(sql "$LINE/td.db" "SELECT group_concat(name || ':' || outcome, ',') FROM (SELECT * FROM steps ORDER BY idx)")" \
+	"power on:pass,over-current:fail,checks:fail,power off:pass" "straight to teardown, no retry"
 echo ok
