@@ -68,9 +68,9 @@ printf 'description: [not, text]\nsetup: {a: b}\n' >"$t/missing.yaml"
 lint "$t/missing.yaml"
 assert_eq "$LINT_OUT" "$t/missing.yaml:1:1: missing 'name'
 $t/missing.yaml:1:1: missing 'version'
+$t/missing.yaml:1:1: missing 'steps': a sequence needs at least one step
 $t/missing.yaml:1:14: 'description' must be a text value, not a list
-$t/missing.yaml:2:8: expected a list of steps (each starting with '- '), not a mapping (key: value)
-$t/missing.yaml:1:1: missing 'steps': a sequence needs at least one step" "missing fields"
+$t/missing.yaml:2:8: expected a list of steps (each starting with '- '), not a mapping (key: value)" "missing fields"
 
 # variables: defined by -c station.yaml vars or by --var, else an error
 printf 'name: v\nversion: 1\nsteps:\n  - console: "id ${who}"\n' >"$t/var.yaml"
