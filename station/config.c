@@ -8,6 +8,9 @@
  *   sequence: sequences/factory-provisioning.yaml
  *   cms: {url: https://127.0.0.1:8443, ca: pki/cms-ca.crt, api_key_file: cms.key,
  *         timeout: 10s, attempts: 3, backoff: 500ms}
+ *   cms: {url: ..., ca: ..., protocol: v2, org: acme, template_id: idevid,
+ *         client_cert: pki/station-client.crt, client_key: pki/station-client.key,
+ *         validity_days: 365}          # v2 / est: mTLS, docs/cms.md
  *   vars: {images: images}
  *   fixtures: [fixtures/a.yaml, fixtures/b.yaml]
  * Relative paths are relative to the directory of station.yaml.
@@ -24,7 +27,8 @@
 static const char *const cfg_keys[] = { "station", "log", "sync", "trust", "sequence", "cms",
 					"vars", "fixtures", NULL };
 static const char *const cms_keys[] = { "url", "ca", "api_key_file", "timeout", "attempts",
-					"backoff", "insecure", NULL };
+					"backoff", "insecure", "protocol", "org", "template_id",
+					"client_cert", "client_key", "validity_days", NULL };
 
 static char *rel(const char *cfg_file, const char *p)
 {
@@ -51,6 +55,36 @@ static int read_key(const char *path, char **out, struct st_error *e)
 	return *out ? ST_OK : ST_ERR_NOMEM;
 }
 
+/* The v2 / EST keys: protocol, organization, template, mTLS files. */
+static void parse_cms_v2(struct lint *l, struct station_config *c, const struct ynode *n)
+{
+	char *proto = NULL, *cert = NULL, *key = NULL;
+	double days = 0;
+	int p;
+
+	lint_str(l, n, "protocol", false, &proto);
+	p = proto ? cms_protocol_parse(proto) : CMS_V1;
+	if (p < 0)
+		lint_err(l, ynode_get(n, "protocol"), "cms protocol must be v2, est or v1");
+	c->cms.protocol = p < 0 ? CMS_V1 : (enum cms_protocol)p;
+	free(proto);
+	lint_str(l, n, "org", false, (char **)&c->cms.org);
+	lint_str(l, n, "template_id", false, (char **)&c->cms.template_id);
+	lint_str(l, n, "client_cert", false, &cert);
+	lint_str(l, n, "client_key", false, &key);
+	lint_num(l, n, "validity_days", false, &days);
+	if (days < 0 || days > 36500)
+		lint_err(l, ynode_get(n, "validity_days"), "cms validity_days must be 1 to 36500");
+	c->cms.validity_days = (int)days;
+	c->cms.client_cert = rel(c->file, cert);
+	c->cms.client_key = rel(c->file, key);
+	free(cert);
+	free(key);
+	if (c->cms.protocol != CMS_V1 && (!c->cms.client_cert || !c->cms.client_key))
+		lint_err(l, n, "cms protocol %s authenticates with a TLS client certificate: "
+			 "set client_cert and client_key", cms_protocol_name(c->cms.protocol));
+}
+
 static void parse_cms(struct lint *l, struct station_config *c, const struct ynode *n)
 {
 	char *url = NULL, *ca = NULL;
@@ -70,6 +104,7 @@ static void parse_cms(struct lint *l, struct station_config *c, const struct yno
 	lint_duration(l, ynode_get(n, "backoff"), &backoff);
 	lint_num(l, n, "attempts", false, &attempts);
 	lint_bool(l, n, "insecure", &insecure);
+	parse_cms_v2(l, c, n);
 	if (attempts < 1 || attempts > 20)
 		lint_err(l, ynode_get(n, "attempts"), "cms attempts must be 1 to 20");
 	c->cms.url = url;
@@ -195,6 +230,10 @@ void config_free(struct station_config *c)
 	free(c->sequence);
 	free((char *)c->cms.url);
 	free((char *)c->cms.ca_file);
+	free((char *)c->cms.org);
+	free((char *)c->cms.template_id);
+	free((char *)c->cms.client_cert);
+	free((char *)c->cms.client_key);
 	if (c->cms.api_key) {
 		/* wipe the secret before giving the memory back */
 		volatile char *p = (volatile char *)c->cms.api_key;

@@ -229,6 +229,56 @@ static int make_cms_tls(struct ctx *c)
 	return ret;
 }
 
+/*
+ * mTLS for the CMS's v2 and EST APIs: a station-client CA (the CMS trusts
+ * it: cms-sim --client-ca) and the station's client certificate; plus a
+ * second client certificate from an untrusted CA, and a localhost server
+ * certificate from a CA the station does not trust (the "wrong server
+ * certificate" fault).
+ */
+static int make_cms_mtls(struct ctx *c)
+{
+	struct pki_cert_req ca = {
+		.subject = "CN=Station Sim Client CA,O=Station Sim CMS",
+		.not_before = CA_FROM, .not_after = CA_UNTIL, .is_ca = 1, .pathlen = 0,
+	};
+	struct pki_cert_req cli = {
+		.subject = "CN=station-e2e,O=Station Sim Line",
+		.not_before = CA_FROM, .not_after = "20391231235959", .pathlen = -1,
+	};
+	struct pki_cert_req rca = {
+		.subject = "CN=Station Sim Rogue CA,O=Somebody Else",
+		.not_before = CA_FROM, .not_after = CA_UNTIL, .is_ca = 1, .pathlen = 0,
+	};
+	struct pki_cert_req rsrv = {
+		.subject = "CN=localhost,O=Somebody Else",
+		.not_before = CA_FROM, .not_after = "20391231235959", .pathlen = -1,
+		.san_dns = "localhost", .san_ip = "127.0.0.1",
+	};
+	struct pki_cert_req rcli = {
+		.subject = "CN=rogue-station,O=Somebody Else",
+		.not_before = CA_FROM, .not_after = "20391231235959", .pathlen = -1,
+	};
+	struct ident cac = { 0 }, cc = { 0 }, rc = { 0 }, rs = { 0 }, rl = { 0 };
+	int ret;
+
+	ret = ensure(c, "client-ca", &ca, PKI_P256, NULL, NULL, &cac);
+	if (ret == 0)
+		ret = ensure(c, "station-client", &cli, PKI_P256, &cac, NULL, &cc);
+	if (ret == 0)
+		ret = ensure(c, "rogue-ca", &rca, PKI_P256, NULL, NULL, &rc);
+	if (ret == 0)
+		ret = ensure(c, "cms-server-rogue", &rsrv, PKI_P256, &rc, NULL, &rs);
+	if (ret == 0)
+		ret = ensure(c, "rogue-client", &rcli, PKI_P256, &rc, NULL, &rl);
+	ident_free(&rl);
+	ident_free(&rs);
+	ident_free(&rc);
+	ident_free(&cc);
+	ident_free(&cac);
+	return ret;
+}
+
 static int make_manufacturer(struct ctx *c, int boards)
 {
 	struct pki_cert_req root = {
@@ -355,6 +405,8 @@ static void usage(FILE *f)
 		"Writes the simulated manufacturer PKI into DIR:\n"
 		"  root-ca.crt/.key, intermediate-ca.crt/.key, chain.pem (intermediate+root),\n"
 		"  trust/root-ca.crt, cms-ca.crt/.key, cms-server.crt/.key (localhost, 127.0.0.1),\n"
+		"  client-ca.crt/.key, station-client.crt/.key (the station's mTLS identity),\n"
+		"  rogue-ca.crt/.key, cms-server-rogue.crt/.key, rogue-client.crt/.key (untrusted),\n"
 		"  board-<i>.crt/.key/.chain.pem for i = 1..N (serialNumber SIM<6 digits>,\n"
 		"  default N = 2), and test identities expired, unknown-root (+ unknown-root-ca),\n"
 		"  no-serial, ca-leaf, p384, mismatch, clone (board-1 again).\n"
@@ -402,6 +454,8 @@ int main(int argc, char **argv)
 	ret = make_manufacturer(&c, boards);
 	if (ret == 0)
 		ret = make_cms_tls(&c);
+	if (ret == 0)
+		ret = make_cms_mtls(&c);
 	if (ret == 0 && boards >= 1)
 		ret = make_clone(&c);
 	if (ret < 0) {
