@@ -83,6 +83,15 @@ static int term_width(struct display *d)
 	return 80;
 }
 
+static int term_rows(struct display *d)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(d->out), TIOCGWINSZ, &ws) == 0 && ws.ws_row >= 4)
+		return ws.ws_row;
+	return 24;
+}
+
 /* ---- json ---------------------------------------------------------------- */
 
 static void emit_json(struct display *d, json_t *o)
@@ -137,12 +146,32 @@ static void live_text(struct display *d, const struct fx_state *f, char *buf, si
 		buf[width - 1] = '\0';
 }
 
+/* More fixtures than the screen has lines: the last line counts the rest
+ * (the cursor cannot go back up past the top of the screen). */
+static void draw_rest(struct display *d, int from)
+{
+	int pass = 0, fail = 0, busy = 0;
+
+	for (int i = from; i < d->n; i++) {
+		if (d->fx[i].running)
+			busy++;
+		else if (d->fx[i].finished && d->fx[i].outcome == DB_PASS)
+			pass++;
+		else if (d->fx[i].finished)
+			fail++;
+	}
+	fprintf(d->out, " ... %d more: %d running, %d PASS, %d FAIL\033[K\n", d->n - from, busy,
+		pass, fail);
+}
+
 static void draw_block(struct display *d)
 {
-	int width = term_width(d);
+	int width = term_width(d), shown = d->n;
 	char line[512];
 
-	for (int i = 0; i < d->n; i++) {
+	if (shown > term_rows(d) - 1)
+		shown = term_rows(d) - 2;
+	for (int i = 0; i < shown; i++) {
 		const struct fx_state *f = &d->fx[i];
 
 		live_text(d, f, line, sizeof(line), width);
@@ -151,7 +180,9 @@ static void draw_block(struct display *d)
 		else
 			fprintf(d->out, "%s\033[K\n", line);
 	}
-	d->drawn = d->n;
+	if (shown < d->n)
+		draw_rest(d, shown);
+	d->drawn = shown < d->n ? shown + 1 : shown;
 	fflush(d->out);
 }
 
