@@ -20,7 +20,7 @@
 
 #define API_PREFIX "/api/v1/identities"
 
-static char *json_body(json_t *o)
+char *json_body(json_t *o)
 {
 	char *s = json_dumps(o, JSON_COMPACT);
 
@@ -28,7 +28,7 @@ static char *json_body(json_t *o)
 	return s;
 }
 
-static char *error_body(const char *error, const char *message)
+char *error_body(const char *error, const char *message)
 {
 	return json_body(json_pack("{s:s, s:s}", "error", error, "message", message));
 }
@@ -204,6 +204,13 @@ void api_handle(struct sim *s, const struct http_req *r, int *status, char **bod
 		*body = strdup("{\"status\":\"ok\"}");
 		return;
 	}
+	s->answer_ctype = NULL;
+	if (strncmp(r->path, "/v2/", 4) == 0 || strncmp(r->path, "/.well-known/est/", 17) == 0) {
+		if (apply_faults(s, r, status, body))
+			return;
+		v2_handle(s, r, status, body);
+		return;
+	}
 	if (strncmp(r->path, API_PREFIX, strlen(API_PREFIX)) != 0) {
 		*status = 404;
 		*body = error_body("not-found", "no such endpoint");
@@ -211,7 +218,7 @@ void api_handle(struct sim *s, const struct http_req *r, int *status, char **bod
 	}
 	if (apply_faults(s, r, status, body))
 		return;
-	if (!key_ok(r->auth, s->api_key)) {
+	if (!s->api_key || !key_ok(r->auth, s->api_key)) {
 		*status = 401;
 		*body = error_body("unauthorized", "missing or wrong API key");
 		return;

@@ -8,10 +8,13 @@
 #define ST_TOOLS_CMS_SIM_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
+#include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
+#include <mbedtls/x509_csr.h>
 
 #define HTTP_HDR_MAX (8 * 1024)
 #define HTTP_BODY_MAX (64 * 1024)
@@ -22,8 +25,13 @@ struct http_req {
 	char method[8];
 	char path[256];
 	char auth[512];		/* the Authorization header, verbatim */
+	char ctype[96];		/* the Content-Type header */
 	char *body;		/* NUL-terminated, body_len bytes; NULL when none */
 	size_t body_len;
+	/* set by the server after the handshake: the verified client certificate */
+	int client_ok;
+	char client_fp[65];	/* its SHA-256, hex */
+	char client_cn[128];
 };
 
 /*
@@ -33,11 +41,14 @@ struct http_req {
  */
 int http_read_request(mbedtls_ssl_context *ssl, struct http_req *r, char *msg, size_t cap);
 void http_req_free(struct http_req *r);
-int http_write_response(mbedtls_ssl_context *ssl, int status, const char *body);
+/* ctype NULL: application/json. */
+int http_write_response(mbedtls_ssl_context *ssl, int status, const char *ctype,
+			const char *body);
 
 /* --- registry.c: the record of registered identities ------------------- */
 struct reg_rec {
-	char id[16];		/* reg-000001 */
+	char id[16];		/* reg-000001 (device), cert-000001 (issued) */
+	char *kind;		/* "device" (registered) or "issued" (enrolled here) */
 	char *serial, *chip_serial, *cert_serial, *fingerprint;
 	char *cert_pem, *chain_pem, *station, *fixture;
 	char registered_at[24];	/* ISO 8601 UTC */
@@ -51,9 +62,11 @@ struct registry {
 
 int reg_open(struct registry *g, const char *db_path);
 void reg_close(struct registry *g);
+/* Registered devices only (kind "device"). */
 const struct reg_rec *reg_by_serial(const struct registry *g, const char *serial);
 const struct reg_rec *reg_by_fingerprint(const struct registry *g, const char *fp);
-/* Takes ownership of the strings in rec; fills id and registered_at. */
+/* Takes ownership of the strings in rec (kind NULL: "device"); fills id
+ * and registered_at. */
 int reg_add(struct registry *g, struct reg_rec *rec, const struct reg_rec **out);
 json_t *reg_to_json(const struct reg_rec *r);
 
@@ -66,6 +79,33 @@ struct leaf_facts {
 /* 0 when leaf_pem (+ chain_pem) verifies to trust; else -1 and msg. */
 int verify_identity(mbedtls_x509_crt *trust, const char *leaf_pem, const char *chain_pem,
 		    struct leaf_facts *f, char *msg, size_t cap);
+/* The same for a parsed chain, leaf first. */
+int verify_chain(mbedtls_x509_crt *trust, mbedtls_x509_crt *crt, struct leaf_facts *f,
+		 char *msg, size_t cap);
+
+/* --- ca.c: the CMS's issuing CA, PKCS#7 certs-only --------------------- */
+struct ca {
+	mbedtls_x509_crt crt;
+	mbedtls_pk_context key;
+	const char *masa_url;	/* NULL: no MASA URL extension */
+	int loaded;
+};
+
+int ca_load(struct ca *ca, const char *cert, const char *key, const char *masa_url,
+	    char *msg, size_t cap);
+void ca_free(struct ca *ca);
+/* Parse a DER CSR and check its signature; -1 and msg when it fails. */
+int ca_parse_csr(mbedtls_x509_csr *csr, const unsigned char *der, size_t len,
+		 char *msg, size_t cap);
+int ca_name_add(mbedtls_asn1_named_data **list, const char *oid, size_t oid_len, int tag,
+		const unsigned char *val, size_t val_len);
+int ca_subject_from_csr(const mbedtls_x509_csr *csr, mbedtls_asn1_named_data **subject);
+/* Certify pk as subject (taken over) for days (0: no expiry); DER in *der (heap). */
+int ca_issue(struct ca *ca, mbedtls_pk_context *pk, mbedtls_asn1_named_data *subject,
+	     int days, mbedtls_ctr_drbg_context *drbg, unsigned char **der, size_t *len,
+	     char *msg, size_t cap);
+int ca_pkcs7_certs_only(const unsigned char *cert, size_t cert_len, unsigned char **out,
+			size_t *out_len);
 
 /* --- api.c: routes and fault switches --------------------------------- */
 struct faults {
@@ -76,13 +116,34 @@ struct faults {
 	int close;		/* close the connection without answering */
 };
 
+#define TOKENS_MAX 256
+struct token {
+	char value[65];
+	char client_fp[65];	/* bound to the client certificate it was issued to */
+	time_t expires;
+};
+
 struct sim {
-	const char *api_key;
+	const char *api_key;	/* v1; NULL: v1 refused */
 	mbedtls_x509_crt *trust;
 	struct registry reg;
 	struct faults faults;
 	int posts_seen;
+	/* v2 and EST */
+	struct ca ca;
+	const char *org;	/* the one organization served */
+	int token_ttl;		/* seconds */
+	struct token tokens[TOKENS_MAX];
+	size_t n_tokens;
+	mbedtls_ctr_drbg_context *drbg;
+	const char *answer_ctype; /* set by a handler; NULL: application/json */
 };
+
+/* --- v2.c: the INeS-v2-shaped routes and EST ------------------------------ */
+/* 1 when r->path is a v2 or EST route (answered in status and body). */
+int v2_handle(struct sim *s, const struct http_req *r, int *status, char **body);
+char *json_body(json_t *o);
+char *error_body(const char *error, const char *message);
 
 int faults_parse(struct faults *f, const char *spec);
 

@@ -89,6 +89,8 @@ static int parse_headers(char *p, struct http_req *r, long *clen, char *msg, siz
 				return refuse(413, msg, cap, "body larger than 64 KiB");
 		} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
 			return refuse(501, msg, cap, "chunked bodies are not supported; send Content-Length");
+		} else if (strcasecmp(line, "Content-Type") == 0) {
+			snprintf(r->ctype, sizeof(r->ctype), "%s", val);
 		} else if (strcasecmp(line, "Authorization") == 0) {
 			if (strlen(val) >= sizeof(r->auth))
 				return refuse(400, msg, cap, "Authorization header too long");
@@ -193,11 +195,13 @@ static const char *reason(int status)
 	case 201: return "Created";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
@@ -207,16 +211,17 @@ static const char *reason(int status)
 	}
 }
 
-int http_write_response(mbedtls_ssl_context *ssl, int status, const char *body)
+int http_write_response(mbedtls_ssl_context *ssl, int status, const char *ctype,
+			const char *body)
 {
 	char head[256];
 	size_t blen = body ? strlen(body) : 0;
 	int n;
 
 	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
 		     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-		     status, reason(status), blen);
+		     status, reason(status), ctype ? ctype : "application/json", blen);
 	if (tls_write_all(ssl, head, (size_t)n) < 0)
 		return -1;
 	return blen ? tls_write_all(ssl, body, blen) : 0;

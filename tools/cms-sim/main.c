@@ -2,7 +2,9 @@
 /*
  * cms-sim: a local Certificate Management Service over real HTTPS.
  *
- *   cms-sim --cert F --key F --trust ROOT.crt|DIR --api-key KEY
+ *   cms-sim --cert F --key F --trust ROOT.crt|DIR [--api-key KEY]
+ *           [--client-ca F [--require-client-cert]] [--ca-cert F --ca-key F]
+ *           [--org ORG] [--token-ttl S] [--masa-url URL]
  *           [--port N] [--port-file F] [--db FILE] [--fault SPEC]...
  *
  * One connection at a time, one request per connection (Connection: close);
@@ -23,6 +25,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/sha256.h>
 
 #include "../common/pki.h"
 #include "cms-sim.h"
@@ -30,7 +33,7 @@
 struct server {
 	mbedtls_net_context listen;
 	mbedtls_ssl_config conf;
-	mbedtls_x509_crt cert, trust;
+	mbedtls_x509_crt cert, trust, client_ca;
 	mbedtls_pk_context key;
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
@@ -69,6 +72,38 @@ static int load_trust(mbedtls_x509_crt *trust, const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/* mTLS: request a client certificate (required or optional) from client_ca. */
+static int mtls_setup(struct server *s, const char *client_ca, int required)
+{
+	int ret;
+
+	if (!client_ca)
+		return 0;
+	ret = mbedtls_x509_crt_parse_file(&s->client_ca, client_ca);
+	if (ret != 0)
+		return tls_fail("cannot load --client-ca", client_ca, ret);
+	mbedtls_ssl_conf_ca_chain(&s->conf, &s->client_ca, NULL);
+	mbedtls_ssl_conf_authmode(&s->conf, required ? MBEDTLS_SSL_VERIFY_REQUIRED :
+				  MBEDTLS_SSL_VERIFY_OPTIONAL);
+	return 0;
+}
+
+/* What the routes need to know of the client certificate. */
+static void client_facts(mbedtls_ssl_context *ssl, struct http_req *r)
+{
+	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(ssl);
+	unsigned char sha[32];
+
+	if (!peer || mbedtls_ssl_get_verify_result(ssl) != 0)
+		return;
+	r->client_ok = 1;
+	mbedtls_sha256_ret(peer->raw.p, peer->raw.len, sha, 0);
+	for (int i = 0; i < 32; i++)
+		snprintf(r->client_fp + 2 * i, 3, "%02x", sha[i]);
+	if (mbedtls_x509_dn_gets(r->client_cn, sizeof(r->client_cn), &peer->subject) < 0)
+		snprintf(r->client_cn, sizeof(r->client_cn), "?");
 }
 
 static int tls_setup(struct server *s, const char *cert, const char *key)
@@ -156,10 +191,11 @@ static void serve_one(struct server *s, mbedtls_net_context *client, const char 
 		body = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
 	} else {
+		client_facts(&ssl, &req);
 		api_handle(&s->sim, &req, &status, &body);
 	}
 	fprintf(stderr, "cms-sim: %s %s %s -> %d\n", peer, req.method, req.path, status);
-	if (status != 0 && http_write_response(&ssl, status, body) == 0)
+	if (status != 0 && http_write_response(&ssl, status, s->sim.answer_ctype, body) == 0)
 		mbedtls_ssl_close_notify(&ssl);
 out:
 	http_req_free(&req);
@@ -196,16 +232,23 @@ static int serve(struct server *s)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cms-sim --cert F --key F --trust ROOT.crt|DIR --api-key KEY\n"
+		"usage: cms-sim --cert F --key F --trust ROOT.crt|DIR [--api-key KEY]\n"
+		"               [--client-ca F [--require-client-cert]] [--ca-cert F --ca-key F]\n"
+		"               [--org ORG] [--token-ttl S] [--masa-url URL]\n"
 		"               [--port N] [--port-file F] [--db FILE] [--fault SPEC]...\n"
 		"A local CMS over HTTPS on 127.0.0.1 (port 0: any free port; see --port-file).\n"
-		"  POST /api/v1/identities, GET /api/v1/identities/<serial>, GET /health\n"
+		"  v1 (--api-key): POST /api/v1/identities, GET /api/v1/identities/<serial>\n"
+		"  v2 (mTLS, --client-ca): POST /v2/auth, POST|GET /v2/organizations/ORG/\n"
+		"      certificates (enrol with --ca-cert/--ca-key) and devices (register)\n"
+		"  EST (mTLS): POST /.well-known/est/simpleenroll;  GET /health\n"
 		"--db FILE    registrations as JSON lines, reloaded at start\n"
 		"--fault SPEC fail-first=N | delay-ms=N | malformed | status=CODE | close\n");
 }
 
 struct opts {
 	const char *cert, *key, *trust, *port, *port_file, *db;
+	const char *client_ca, *ca_cert, *ca_key, *masa_url;
+	int require_client;
 };
 
 static int parse_args(int argc, char **argv, struct opts *o, struct sim *sim)
@@ -219,6 +262,13 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sim *sim)
 		{ "port-file", required_argument, NULL, 'P' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "fault", required_argument, NULL, 'f' },
+		{ "client-ca", required_argument, NULL, 'C' },
+		{ "require-client-cert", no_argument, NULL, 'R' },
+		{ "ca-cert", required_argument, NULL, 'A' },
+		{ "ca-key", required_argument, NULL, 'K' },
+		{ "org", required_argument, NULL, 'O' },
+		{ "token-ttl", required_argument, NULL, 'T' },
+		{ "masa-url", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -233,6 +283,13 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sim *sim)
 		case 'p': o->port = optarg; break;
 		case 'P': o->port_file = optarg; break;
 		case 'd': o->db = optarg; break;
+		case 'C': o->client_ca = optarg; break;
+		case 'R': o->require_client = 1; break;
+		case 'A': o->ca_cert = optarg; break;
+		case 'K': o->ca_key = optarg; break;
+		case 'M': o->masa_url = optarg; break;
+		case 'O': sim->org = optarg; break;
+		case 'T': sim->token_ttl = atoi(optarg); break;
 		case 'f':
 			if (faults_parse(&sim->faults, optarg) < 0) {
 				fprintf(stderr, "cms-sim: bad --fault '%s'\n", optarg);
@@ -243,8 +300,9 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sim *sim)
 		default: return -1;
 		}
 	}
-	if (!o->cert || !o->key || !o->trust || !sim->api_key || !sim->api_key[0] ||
-	    optind != argc) {
+	if (!o->cert || !o->key || !o->trust || (sim->api_key && !sim->api_key[0]) ||
+	    (!sim->api_key && !o->client_ca) || !o->ca_cert != !o->ca_key ||
+	    sim->token_ttl < 1 || sim->token_ttl > 86400 || optind != argc) {
 		usage(stderr);
 		return -1;
 	}
@@ -254,11 +312,13 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sim *sim)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct opts o = { .port = "0" };
+	struct opts o = { .port = "0", .masa_url = "masa.station-sim.example:9443" };
+	char msg[512];
 	struct server s;
 	int ret;
 
 	memset(&s, 0, sizeof(s));
+	s.sim.token_ttl = 300;
 	if (parse_args(argc, argv, &o, &s.sim) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
@@ -269,13 +329,22 @@ int main(int argc, char **argv)
 	mbedtls_ssl_config_init(&s.conf);
 	mbedtls_x509_crt_init(&s.cert);
 	mbedtls_x509_crt_init(&s.trust);
+	mbedtls_x509_crt_init(&s.client_ca);
 	mbedtls_pk_init(&s.key);
 	mbedtls_entropy_init(&s.entropy);
 	mbedtls_ctr_drbg_init(&s.drbg);
 	s.sim.trust = &s.trust;
+	s.sim.drbg = &s.drbg;
 	ret = load_trust(&s.trust, o.trust);
 	if (ret == 0)
 		ret = tls_setup(&s, o.cert, o.key);
+	if (ret == 0)
+		ret = mtls_setup(&s, o.client_ca, o.require_client);
+	if (ret == 0 && o.ca_cert && ca_load(&s.sim.ca, o.ca_cert, o.ca_key, o.masa_url, msg,
+					     sizeof(msg)) < 0) {
+		fprintf(stderr, "cms-sim: %s\n", msg);
+		ret = -1;
+	}
 	if (ret == 0 && reg_open(&s.sim.reg, o.db) < 0) {
 		fprintf(stderr, "cms-sim: cannot load --db %s\n", o.db);
 		ret = -1;
@@ -289,6 +358,8 @@ int main(int argc, char **argv)
 	mbedtls_ssl_config_free(&s.conf);
 	mbedtls_x509_crt_free(&s.cert);
 	mbedtls_x509_crt_free(&s.trust);
+	mbedtls_x509_crt_free(&s.client_ca);
+	ca_free(&s.sim.ca);
 	mbedtls_pk_free(&s.key);
 	mbedtls_ctr_drbg_free(&s.drbg);
 	mbedtls_entropy_free(&s.entropy);

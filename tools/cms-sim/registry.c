@@ -20,6 +20,7 @@ static const struct {
 	const char *key;
 	size_t off;
 } rec_fields[] = {
+	{ "kind", offsetof(struct reg_rec, kind) },
 	{ "serial", offsetof(struct reg_rec, serial) },
 	{ "chip_serial", offsetof(struct reg_rec, chip_serial) },
 	{ "cert_serial", offsetof(struct reg_rec, cert_serial) },
@@ -44,6 +45,12 @@ static void rec_free(struct reg_rec *r)
 		free(*field(r, i));
 }
 
+/* Records written before kinds existed are devices. */
+static int is_device(const struct reg_rec *r)
+{
+	return !r->kind || strcmp(r->kind, "device") == 0;
+}
+
 json_t *reg_to_json(const struct reg_rec *r)
 {
 	json_t *o = json_object();
@@ -56,7 +63,7 @@ json_t *reg_to_json(const struct reg_rec *r)
 		json_object_set_new(o, rec_fields[i].key, v ? json_string(v) : json_null());
 	}
 	json_object_set_new(o, "registered_at", json_string(r->registered_at));
-	json_object_set_new(o, "status", json_string("registered"));
+	json_object_set_new(o, "status", json_string(is_device(r) ? "registered" : "issued"));
 	return o;
 }
 
@@ -160,7 +167,7 @@ const struct reg_rec *reg_by_serial(const struct registry *g, const char *serial
 	size_t i;
 
 	for (i = 0; i < g->n; i++)
-		if (strcmp(g->recs[i].serial, serial) == 0)
+		if (is_device(&g->recs[i]) && strcmp(g->recs[i].serial, serial) == 0)
 			return &g->recs[i];
 	return NULL;
 }
@@ -170,7 +177,7 @@ const struct reg_rec *reg_by_fingerprint(const struct registry *g, const char *f
 	size_t i;
 
 	for (i = 0; i < g->n; i++)
-		if (strcmp(g->recs[i].fingerprint, fp) == 0)
+		if (is_device(&g->recs[i]) && strcmp(g->recs[i].fingerprint, fp) == 0)
 			return &g->recs[i];
 	return NULL;
 }
@@ -207,7 +214,13 @@ int reg_add(struct registry *g, struct reg_rec *rec, const struct reg_rec **out)
 	time_t now = time(NULL);
 	struct tm tm;
 
-	snprintf(rec->id, sizeof(rec->id), "reg-%06zu", g->n + 1);
+	if (!rec->kind)
+		rec->kind = strdup("device");
+	if (!rec->kind) {
+		rec_free(rec);
+		return -1;
+	}
+	snprintf(rec->id, sizeof(rec->id), "%s-%06zu", is_device(rec) ? "reg" : "cert", g->n + 1);
 	gmtime_r(&now, &tm);
 	strftime(rec->registered_at, sizeof(rec->registered_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (append_db(g, rec) < 0 || push(g, rec) < 0) {

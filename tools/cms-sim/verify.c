@@ -53,15 +53,40 @@ static int parse_pem(mbedtls_x509_crt *crt, const char *pem, const char *what,
 	return 0;
 }
 
-int verify_identity(mbedtls_x509_crt *trust, const char *leaf_pem, const char *chain_pem,
-		    struct leaf_facts *f, char *msg, size_t cap)
+int verify_chain(mbedtls_x509_crt *trust, mbedtls_x509_crt *crt, struct leaf_facts *f,
+		 char *msg, size_t cap)
 {
-	mbedtls_x509_crt crt;
 	unsigned char sha[32];
 	char info[512];
 	const unsigned char *sp;
 	uint32_t flags = 0;
 	size_t sl;
+
+	if (mbedtls_x509_crt_verify(crt, trust, NULL, NULL, &flags, NULL, NULL) != 0) {
+		mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
+		one_line(info);
+		snprintf(msg, cap, "certificate chain does not verify to the manufacturer root: %s",
+			 info[0] ? info : "unknown reason");
+		return -1;
+	}
+	memset(f, 0, sizeof(*f));
+	/* Canonical hex: the DER integer's leading zero octet dropped. */
+	sp = crt->serial.p;
+	sl = crt->serial.len;
+	while (sl > 1 && sp[0] == 0) {
+		sp++;
+		sl--;
+	}
+	hex(sp, sl, f->cert_serial, sizeof(f->cert_serial));
+	mbedtls_sha256_ret(crt->raw.p, crt->raw.len, sha, 0);
+	hex(sha, sizeof(sha), f->fingerprint, sizeof(f->fingerprint));
+	return 0;
+}
+
+int verify_identity(mbedtls_x509_crt *trust, const char *leaf_pem, const char *chain_pem,
+		    struct leaf_facts *f, char *msg, size_t cap)
+{
+	mbedtls_x509_crt crt;
 	int ret;
 
 	mbedtls_x509_crt_init(&crt);
@@ -73,29 +98,8 @@ int verify_identity(mbedtls_x509_crt *trust, const char *leaf_pem, const char *c
 	}
 	if (ret == 0 && chain_pem && chain_pem[0])
 		ret = parse_pem(&crt, chain_pem, "chain", msg, cap);
-	if (ret < 0)
-		goto out;
-	ret = mbedtls_x509_crt_verify(&crt, trust, NULL, NULL, &flags, NULL, NULL);
-	if (ret != 0) {
-		mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
-		one_line(info);
-		snprintf(msg, cap, "certificate chain does not verify to the manufacturer root: %s",
-			 info[0] ? info : "unknown reason");
-		ret = -1;
-		goto out;
-	}
-	memset(f, 0, sizeof(*f));
-	/* Canonical hex: the DER integer's leading zero octet dropped. */
-	sp = crt.serial.p;
-	sl = crt.serial.len;
-	while (sl > 1 && sp[0] == 0) {
-		sp++;
-		sl--;
-	}
-	hex(sp, sl, f->cert_serial, sizeof(f->cert_serial));
-	mbedtls_sha256_ret(crt.raw.p, crt.raw.len, sha, 0);
-	hex(sha, sizeof(sha), f->fingerprint, sizeof(f->fingerprint));
-out:
+	if (ret == 0)
+		ret = verify_chain(trust, &crt, f, msg, cap);
 	mbedtls_x509_crt_free(&crt);
 	return ret;
 }
