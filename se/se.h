@@ -2,7 +2,8 @@
 /*
  * Secure-element access, behind one table of function pointers:
  *   console: through the DUT's diagnostic firmware console (se info, se cert,
- *            se sign <hex>) over a transport the caller provides;
+ *            se sign <hex>; for enrolment se keygen, se csr, se write-cert)
+ *            over a transport the caller provides;
  *   sim:     in-process, for unit tests.
  * And the identity checks (chain to the manufacturer roots, proof of
  * possession, 802.1AR / RFC 8995 fields) done with mbedTLS.
@@ -35,6 +36,24 @@ struct se_ops {
 	int (*sign)(struct se *se, const uint8_t *msg, size_t len, uint8_t *sig,
 		    size_t cap, size_t *sig_len, struct st_error *e);
 	void (*close)(struct se *se);
+	/*
+	 * On-chip enrolment, optional (NULL: the backend cannot; the se_*()
+	 * wrappers below answer ST_ERR_NOTSUP).  Slot 0 is the factory identity
+	 * (read-only); slots 1.. take a P-256 key generated inside the SE.
+	 */
+	int (*keygen)(struct se *se, int slot, struct st_error *e);
+	/* A PKCS#10 CSR (PEM) signed by the slot's key; subject in mbedTLS
+	 * name syntax ("CN=SIM000101,serialNumber=SIM000101"). */
+	int (*csr)(struct se *se, int slot, const char *subject, char *pem, size_t cap,
+		   struct st_error *e);
+	/* Store one certificate (PEM) in the slot; the SE refuses one whose
+	 * public key is not the slot's (ST_ERR_FAIL, "the SE refused ..."). */
+	int (*write_cert)(struct se *se, int slot, const char *pem, struct st_error *e);
+	/* The slot's certificate (PEM). */
+	int (*read_cert)(struct se *se, int slot, char *pem, size_t cap, struct st_error *e);
+	/* As sign, with the slot's key. */
+	int (*slot_sign)(struct se *se, int slot, const uint8_t *msg, size_t len, uint8_t *sig,
+			 size_t cap, size_t *sig_len, struct st_error *e);
 };
 
 struct se {
@@ -112,6 +131,64 @@ int se_identity_failures(const struct se_identity *id);
  * then "result: PASS" or "result: FAIL (n of m checks failed)".
  */
 void se_identity_print(FILE *f, const struct se_identity *id);
+
+/* ---- on-chip enrolment (se_enroll.c) ------------------------------------ */
+
+#define SE_SLOTS_MAX 10		/* slot numbers 0..9 (one digit on the console) */
+#define SE_CSR_MAX 4096		/* the largest CSR (PEM) accepted from an SE */
+
+/* The ops, or ST_ERR_NOTSUP naming the backend when it has no such slot. */
+int se_keygen(struct se *se, int slot, struct st_error *e);
+int se_csr(struct se *se, int slot, const char *subject, char *pem, size_t cap,
+	   struct st_error *e);
+int se_write_cert(struct se *se, int slot, const char *pem, struct st_error *e);
+int se_read_cert(struct se *se, int slot, char *pem, size_t cap, struct st_error *e);
+int se_slot_sign(struct se *se, int slot, const uint8_t *msg, size_t len, uint8_t *sig,
+		 size_t cap, size_t *sig_len, struct st_error *e);
+
+struct se_enrollment;
+
+/* The CA's side: turn csr_pem into a certificate.  Sets en->cert_pem (heap,
+ * malloc: the leaf, issuers may follow) and, when the CA says, en->ca_serial
+ * (hex) and en->ca_thumbprint (SHA-1 or SHA-256 hex of the DER), which must
+ * then agree with the certificate. */
+typedef int (*se_issue_fn)(void *ctx, const char *csr_pem, struct se_enrollment *en,
+			   struct st_error *e);
+
+struct se_enroll_req {
+	int slot;			/* 1..SE_SLOTS_MAX-1 */
+	const char *subject;		/* for the CSR, mbedTLS name syntax */
+	const struct se_policy *policy;	/* trust, expect_serial, require_masa */
+	const char *issuers_pem;	/* intermediates up to the trust (NULL: none) */
+	se_issue_fn issue;
+	void *issue_ctx;
+};
+
+struct se_enrollment {
+	const char *stage;	/* the stage reached: "info", "keygen", "csr", "csr-check",
+				   "issue", "cert-check", "write", "read-back", "pop", "done" */
+	char *csr_pem;		/* heap */
+	char *cert_pem;		/* heap, as the CA returned it */
+	char ca_serial[80];
+	char ca_thumbprint[80];
+	struct se_identity id;	/* the new certificate: fields and every check */
+};
+
+/*
+ * keygen -> CSR -> the CSR's own signature verified -> issue -> the
+ * certificate checked (chain to the trust, public key = the CSR's,
+ * serialNumber, 802.1AR fields, the CA's record) -> written to the slot ->
+ * read back and compared byte for byte -> proof of possession (the slot
+ * signs a fresh nonce, verified with the new certificate).  Stops at the
+ * first stage that fails: a bad certificate is never written to the SE.
+ * Returns ST_OK; ST_ERR_CERT when a check failed or the SE refused the
+ * certificate (e names the check; en->id.checks hold every result); other
+ * errors when the SE or the CA could not be reached (e says which stage).
+ * en must start zeroed; free with se_enrollment_free.
+ */
+int se_enroll(struct se *se, const struct se_enroll_req *r, struct se_enrollment *en,
+	      struct st_error *e);
+void se_enrollment_free(struct se_enrollment *en);
 
 /* The backends (for a registry or a test that wants to name one). */
 extern const struct se_ops se_console_ops;

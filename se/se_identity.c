@@ -19,8 +19,7 @@
 
 #define NONCE_LEN 32
 
-/* Verdict: ST_OK, or ST_ERR_CERT naming the first failed check in e. */
-static int verdict(const struct se_identity *id, struct st_error *e)
+int se_verdict(const struct se_identity *id, struct st_error *e)
 {
 	int n = se_identity_failures(id);
 
@@ -32,10 +31,10 @@ static int verdict(const struct se_identity *id, struct st_error *e)
 	return ST_OK;
 }
 
-/* Proof of possession: the SE signs a fresh random nonce with its key and
- * the signature must verify with the leaf certificate's public key. */
-static int check_pop(struct se *se, mbedtls_x509_crt *leaf, struct se_identity *id,
-		     struct st_error *e)
+/* Proof of possession: the SE signs a fresh random nonce with the slot's key
+ * and the signature must verify with the leaf certificate's public key. */
+int se_pop(struct se *se, int slot, mbedtls_x509_crt *leaf, struct se_identity *id,
+	   struct st_error *e)
 {
 	mbedtls_entropy_context ent;
 	mbedtls_ctr_drbg_context drbg;
@@ -56,7 +55,10 @@ static int check_pop(struct se *se, mbedtls_x509_crt *leaf, struct se_identity *
 		goto out;
 	}
 	se_hex_encode(nonce, sizeof(nonce), id->nonce, sizeof(id->nonce), false);
-	ret = se->ops->sign(se, nonce, sizeof(nonce), sig, sizeof(sig), &sig_len, e);
+	if (slot == 0)
+		ret = se->ops->sign(se, nonce, sizeof(nonce), sig, sizeof(sig), &sig_len, e);
+	else
+		ret = se_slot_sign(se, slot, nonce, sizeof(nonce), sig, sizeof(sig), &sig_len, e);
 	if (ret < 0)
 		goto out;
 	if (se_hex_encode(sig, sig_len, id->signature, sizeof(id->signature), false) < 0)
@@ -98,12 +100,12 @@ static int run_checks(struct se *se, mbedtls_x509_crt *chain, const struct se_po
 	}
 	se_check_chain(chain, p && p->trust ? &trust : NULL, p ? p->trust : NULL, id);
 	if (se && !(p && p->skip_pop)) {
-		ret = check_pop(se, chain, id, e);
+		ret = se_pop(se, 0, chain, id, e);
 		if (ret < 0)
 			goto out;
 	}
 	se_check_leaf(chain, p, id);
-	ret = verdict(id, e);
+	ret = se_verdict(id, e);
 out:
 	mbedtls_x509_crt_free(&trust);
 	return ret;
@@ -139,7 +141,7 @@ int se_identity_read(struct se *se, const struct se_policy *p, struct se_identit
 	ret = se_chain_parse(&chain, (const uint8_t *)pem, strlen(pem) + 1, id, &pe);
 	if (ret < 0) {
 		se_add_check(id, "chain", false, "%s: the SE holds a damaged certificate", pe.msg);
-		ret = verdict(id, e);
+		ret = se_verdict(id, e);
 		goto out;
 	}
 	ret = run_checks(se, &chain, p, id, e);

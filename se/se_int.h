@@ -63,6 +63,15 @@ void se_check_chain(mbedtls_x509_crt *crt, mbedtls_x509_crt *trust, const char *
 void se_check_leaf(const mbedtls_x509_crt *leaf, const struct se_policy *p,
 		   struct se_identity *id);
 
+/* Verdict: ST_OK, or ST_ERR_CERT naming the first failed check in e. */
+int se_verdict(const struct se_identity *id, struct st_error *e);
+
+/* The "pop" check: the SE signs a fresh random nonce with slot's key (0: the
+ * factory identity's); it must verify with leaf's public key.  Fills
+ * id->nonce and id->signature.  Errors only when the SE cannot be asked. */
+int se_pop(struct se *se, int slot, mbedtls_x509_crt *leaf, struct se_identity *id,
+	   struct st_error *e);
+
 /* The Wi-Fi Easy Connect (DPP) bootstrapping URI for a P-256 public key:
  * DPP:[I:SN=<serial>;]K:<base64 DER SubjectPublicKeyInfo, compressed point>;;
  * ST_ERR_NOTSUP for other key types. */

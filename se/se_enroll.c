@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * On-chip enrolment: a key pair generated inside the SE, a CSR the SE signs,
+ * a certificate the CA (the CMS) issues for it, written back to the SE and
+ * proven.  Nothing the SE or the CA says is taken on trust: the CSR's own
+ * signature is verified, the certificate must chain to the station's trust,
+ * carry the CSR's key and the board's serialNumber, and agree with what the
+ * CA says it issued, before it is written; then it is read back, compared
+ * byte for byte, and the slot must sign a fresh nonce that verifies with it.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/md.h>
+#include <mbedtls/pem.h>
+#include <mbedtls/sha1.h>
+#include <mbedtls/x509_csr.h>
+
+#define LOG_PREFIX "se"
+#include "../common/log.h"
+#include "se_int.h"
+
+static int notsup(struct se *se, const char *what, struct st_error *e)
+{
+	return st_fail(e, ST_ERR_NOTSUP, "the %s SE backend cannot %s: on-chip enrolment needs "
+		       "a diagnostic firmware with se keygen/csr/write-cert", se->ops->name, what);
+}
+
+static int bad_slot(int slot, struct st_error *e)
+{
+	return st_fail(e, ST_ERR_ARG, "enrolment slot %d: use 1..%d (slot 0 is the factory "
+		       "identity)", slot, SE_SLOTS_MAX - 1);
+}
+
+int se_keygen(struct se *se, int slot, struct st_error *e)
+{
+	if (!se->ops->keygen)
+		return notsup(se, "generate a key", e);
+	if (slot < 1 || slot >= SE_SLOTS_MAX)
+		return bad_slot(slot, e);
+	return se->ops->keygen(se, slot, e);
+}
+
+int se_csr(struct se *se, int slot, const char *subject, char *pem, size_t cap,
+	   struct st_error *e)
+{
+	if (!se->ops->csr)
+		return notsup(se, "make a CSR", e);
+	if (slot < 1 || slot >= SE_SLOTS_MAX)
+		return bad_slot(slot, e);
+	return se->ops->csr(se, slot, subject, pem, cap, e);
+}
+
+int se_write_cert(struct se *se, int slot, const char *pem, struct st_error *e)
+{
+	if (!se->ops->write_cert)
+		return notsup(se, "store a certificate", e);
+	if (slot < 1 || slot >= SE_SLOTS_MAX)
+		return bad_slot(slot, e);
+	return se->ops->write_cert(se, slot, pem, e);
+}
+
+int se_read_cert(struct se *se, int slot, char *pem, size_t cap, struct st_error *e)
+{
+	if (!se->ops->read_cert)
+		return notsup(se, "read a slot's certificate", e);
+	if (slot < 1 || slot >= SE_SLOTS_MAX)
+		return bad_slot(slot, e);
+	return se->ops->read_cert(se, slot, pem, cap, e);
+}
+
+int se_slot_sign(struct se *se, int slot, const uint8_t *msg, size_t len, uint8_t *sig,
+		 size_t cap, size_t *sig_len, struct st_error *e)
+{
+	if (!se->ops->slot_sign)
+		return notsup(se, "sign with a slot's key", e);
+	if (slot < 1 || slot >= SE_SLOTS_MAX)
+		return bad_slot(slot, e);
+	return se->ops->slot_sign(se, slot, msg, len, sig, cap, sig_len, e);
+}
+
+/* The SubjectPublicKeyInfo DER of pk: its length, *der pointing into buf. */
+static int spki(const mbedtls_pk_context *pk, unsigned char *buf, size_t cap,
+		unsigned char **der)
+{
+	int len = mbedtls_pk_write_pubkey_der((mbedtls_pk_context *)pk, buf, cap);
+
+	*der = len > 0 ? buf + cap - len : buf;
+	return len;
+}
+
+static bool same_key(const mbedtls_pk_context *a, const mbedtls_pk_context *b)
+{
+	unsigned char ba[256], bb[256], *da, *db;
+	int la = spki(a, ba, sizeof(ba), &da), lb = spki(b, bb, sizeof(bb), &db);
+
+	return la > 0 && la == lb && !memcmp(da, db, (size_t)la);
+}
+
+/* The "csr" check: it parses, its signature verifies with its own key, and
+ * that key is EC P-256 (what the SE was asked to generate). */
+static bool check_csr(const char *pem, mbedtls_x509_csr *csr, struct se_identity *id)
+{
+	const mbedtls_md_info_t *md;
+	unsigned char hash[MBEDTLS_MD_MAX_SIZE];
+	char m[200], dn[256];
+	int ret;
+
+	ret = mbedtls_x509_csr_parse(csr, (const unsigned char *)pem, strlen(pem) + 1);
+	if (ret != 0) {
+		se_add_check(id, "csr", false, "the SE's CSR does not parse: %s: check the "
+			     "diagnostic firmware", se_mbedtls_msg(ret, m, sizeof(m)));
+		return false;
+	}
+	md = mbedtls_md_info_from_type(csr->sig_md);
+	ret = md ? mbedtls_md(md, csr->cri.p, csr->cri.len, hash) : -1;
+	if (ret == 0)
+		ret = mbedtls_pk_verify_ext(csr->sig_pk, csr->sig_opts, &csr->pk, csr->sig_md,
+					    hash, mbedtls_md_get_size(md), csr->sig.p,
+					    csr->sig.len);
+	if (ret != 0) {
+		se_add_check(id, "csr", false, "the CSR's signature does not verify with its own "
+			     "public key: the SE did not sign it with the key it holds");
+		return false;
+	}
+	if (mbedtls_pk_get_type(&csr->pk) != MBEDTLS_PK_ECKEY ||
+	    mbedtls_pk_ec(csr->pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+		se_add_check(id, "csr", false, "the CSR's key is not EC P-256 (%s)",
+			     mbedtls_pk_get_name(&csr->pk));
+		return false;
+	}
+	se_dn_str(&csr->subject, dn, sizeof(dn));
+	se_add_check(id, "csr", true, "PKCS#10 for '%s', signed with its own EC P-256 key", dn);
+	return true;
+}
+
+/* "0A:1b" / "0x0a1b" / "000A1B" -> "a1b": serials and thumbprints compared
+ * whatever the CA's notation. */
+static void norm_hex(const char *in, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X'))
+		in += 2;
+	for (; *in && n + 1 < cap; in++)
+		if (*in != ':' && *in != ' ' && (n || *in != '0'))
+			out[n++] = (char)tolower((unsigned char)*in);
+	out[n] = '\0';
+}
+
+/* The "ca-record" check: what the CA says it issued is this certificate. */
+static void check_ca_record(const mbedtls_x509_crt *leaf, const struct se_enrollment *en,
+			    struct se_identity *id)
+{
+	char a[96], b[96], sha1hex[41];
+	unsigned char h[20];
+
+	if (!en->ca_serial[0] && !en->ca_thumbprint[0])
+		return;
+	norm_hex(en->ca_serial, a, sizeof(a));
+	norm_hex(id->cert_serial, b, sizeof(b));
+	if (en->ca_serial[0] && strcmp(a, b)) {
+		se_add_check(id, "ca-record", false, "the CA says it issued serial %s but the "
+			     "certificate's serial is %s", en->ca_serial, id->cert_serial);
+		return;
+	}
+	mbedtls_sha1_ret(leaf->raw.p, leaf->raw.len, h);
+	se_hex_encode(h, sizeof(h), sha1hex, sizeof(sha1hex), false);
+	norm_hex(en->ca_thumbprint, a, sizeof(a));
+	if (en->ca_thumbprint[0]) {
+		norm_hex(strlen(a) <= 40 ? sha1hex : id->fingerprint, b, sizeof(b));
+		if (strcmp(a, b)) {
+			se_add_check(id, "ca-record", false, "the CA's thumbprint %s is not that of "
+				     "the certificate it returned (SHA-1 %s, SHA-256 %s)",
+				     en->ca_thumbprint, sha1hex, id->fingerprint);
+			return;
+		}
+	}
+	se_add_check(id, "ca-record", true, "the CA's record agrees (serial %s%s%s)",
+		     en->ca_serial[0] ? en->ca_serial : "not given",
+		     en->ca_thumbprint[0] ? ", thumbprint " : "", en->ca_thumbprint);
+}
+
+/* The issued certificate, before it goes near the SE: the chain to the
+ * trust, the CSR's key, the 802.1AR fields, the CA's record. */
+static int check_cert(const struct se_enroll_req *r, struct se_enrollment *en,
+		      mbedtls_x509_csr *csr, mbedtls_x509_crt *chain, struct st_error *e)
+{
+	const struct se_policy *p = r->policy;
+	struct st_error pe = { 0 };
+	mbedtls_x509_crt trust;
+	size_t a = strlen(en->cert_pem), b = r->issuers_pem ? strlen(r->issuers_pem) : 0;
+	char *text = malloc(a + b + 2);
+	int ret;
+
+	mbedtls_x509_crt_init(&trust);
+	if (!text)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory checking the certificate");
+	/* the CA's answer alone must be certificates, or an issuer would pass
+	 * for the leaf */
+	ret = mbedtls_x509_crt_parse(&trust, (const unsigned char *)en->cert_pem, a + 1);
+	mbedtls_x509_crt_free(&trust);
+	if (ret != 0) {
+		free(text);
+		se_add_check(&en->id, "chain", false, "the CA's answer is not a certificate "
+			     "chain: %s", ret > 0 ? "part of it does not parse" :
+			     se_mbedtls_msg(ret, pe.msg, sizeof(pe.msg)));
+		return se_verdict(&en->id, e);
+	}
+	memcpy(text, en->cert_pem, a);
+	text[a] = '\n';
+	memcpy(text + a + 1, b ? r->issuers_pem : "", b + 1);
+	ret = se_chain_parse(chain, (const uint8_t *)text, a + b + 2, &en->id, &pe);
+	free(text);
+	if (ret < 0) {
+		se_add_check(&en->id, "chain", false, "the CA's answer is not a certificate "
+			     "chain: %s", pe.msg);
+		return se_verdict(&en->id, e);
+	}
+	if (p && p->trust) {
+		ret = se_trust_load(&trust, p->trust, e);
+		if (ret < 0)
+			goto out;
+	}
+	se_check_chain(chain, p && p->trust ? &trust : NULL, p ? p->trust : NULL, &en->id);
+	if (same_key(&chain->pk, &csr->pk))
+		se_add_check(&en->id, "cert-key", true, "the certificate carries the CSR's "
+			     "public key");
+	else
+		se_add_check(&en->id, "cert-key", false, "the certificate's public key is not "
+			     "the one in the CSR: the CA issued it for another key");
+	se_check_leaf(chain, p, &en->id);
+	check_ca_record(chain, en, &en->id);
+	ret = se_verdict(&en->id, e);
+out:
+	mbedtls_x509_crt_free(&trust);
+	return ret;
+}
+
+/* Write the leaf to the slot, read it back, compare the DER byte for byte. */
+static int store(struct se *se, int slot, const mbedtls_x509_crt *leaf, struct se_identity *id,
+		 const char **stage, struct st_error *e)
+{
+	unsigned char pem[4096];
+	mbedtls_x509_crt back;
+	char *buf = NULL, m[200];
+	size_t olen = 0;
+	int ret;
+
+	mbedtls_x509_crt_init(&back);
+	*stage = "write";
+	ret = mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE-----\n", "-----END CERTIFICATE-----\n",
+				       leaf->raw.p, leaf->raw.len, pem, sizeof(pem), &olen);
+	if (ret != 0) {
+		ret = st_fail(e, ST_ERR_LIMIT, "the certificate (%zu bytes) is too large for an "
+			      "SE slot", leaf->raw.len);
+		goto out;
+	}
+	ret = se_write_cert(se, slot, (const char *)pem, e);
+	if (ret == ST_ERR_FAIL) {
+		se_add_check(id, "write", false, "%s", e ? e->msg : "the SE refused the certificate");
+		ret = ST_ERR_CERT;
+		goto out;
+	}
+	if (ret < 0)
+		goto out;
+	se_add_check(id, "write", true, "stored in slot %d (%zu bytes DER)", slot, leaf->raw.len);
+	*stage = "read-back";
+	buf = malloc(SE_CHAIN_MAX);
+	if (!buf) {
+		ret = st_fail(e, ST_ERR_NOMEM, "out of memory reading the certificate back");
+		goto out;
+	}
+	ret = se_read_cert(se, slot, buf, SE_CHAIN_MAX, e);
+	if (ret < 0)
+		goto out;
+	ret = mbedtls_x509_crt_parse(&back, (const unsigned char *)buf, strlen(buf) + 1);
+	if (ret != 0 || back.raw.len != leaf->raw.len ||
+	    memcmp(back.raw.p, leaf->raw.p, leaf->raw.len)) {
+		se_add_check(id, "read-back", false, "slot %d returned %s than was written",
+			     slot, ret ? se_mbedtls_msg(ret, m, sizeof(m)) :
+			     "a different certificate");
+		ret = st_fail(e, ST_ERR_CERT, "read-back: slot %d does not hold the certificate "
+			      "written to it", slot);
+		goto out;
+	}
+	se_add_check(id, "read-back", true, "slot %d returns the same %zu bytes", slot,
+		     leaf->raw.len);
+	ret = ST_OK;
+out:
+	free(buf);
+	mbedtls_x509_crt_free(&back);
+	return ret;
+}
+
+/* keygen, CSR, its check, issue: up to a certificate to check. */
+static int request(struct se *se, const struct se_enroll_req *r, struct se_enrollment *en,
+		   mbedtls_x509_csr *csr, struct st_error *e)
+{
+	int ret;
+
+	en->stage = "info";
+	ret = se->ops->info(se, en->id.chip_serial, sizeof(en->id.chip_serial), e);
+	if (ret < 0)
+		return ret;
+	en->stage = "keygen";
+	ret = se_keygen(se, r->slot, e);
+	if (ret < 0)
+		return ret;
+	en->stage = "csr";
+	en->csr_pem = malloc(SE_CSR_MAX);
+	if (!en->csr_pem)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory for the CSR");
+	ret = se_csr(se, r->slot, r->subject, en->csr_pem, SE_CSR_MAX, e);
+	if (ret < 0)
+		return ret;
+	en->stage = "csr-check";
+	if (!check_csr(en->csr_pem, csr, &en->id))
+		return se_verdict(&en->id, e);
+	log_info("slot %d: CSR for '%s' verified; asking the CA", r->slot, r->subject);
+	en->stage = "issue";
+	ret = r->issue(r->issue_ctx, en->csr_pem, en, e);
+	if (ret < 0)
+		return ret;
+	if (!en->cert_pem)
+		return st_fail(e, ST_ERR_PROTO, "the CA answered without a certificate");
+	return ST_OK;
+}
+
+int se_enroll(struct se *se, const struct se_enroll_req *r, struct se_enrollment *en,
+	      struct st_error *e)
+{
+	mbedtls_x509_csr csr;
+	mbedtls_x509_crt chain;
+	int ret;
+
+	mbedtls_x509_csr_init(&csr);
+	mbedtls_x509_crt_init(&chain);
+	if (!r->issue || !r->subject)
+		return st_fail(e, ST_ERR_ARG, "enrolment: no CA or no subject given");
+	ret = request(se, r, en, &csr, e);
+	if (ret < 0)
+		goto out;
+	en->stage = "cert-check";
+	ret = check_cert(r, en, &csr, &chain, e);
+	if (ret < 0)
+		goto out;
+	ret = store(se, r->slot, &chain, &en->id, &en->stage, e);
+	if (ret < 0)
+		goto out;
+	en->stage = "pop";
+	ret = se_pop(se, r->slot, &chain, &en->id, e);
+	if (ret == ST_OK)
+		ret = se_verdict(&en->id, e);
+	if (ret == ST_OK) {
+		en->stage = "done";
+		log_info("slot %d enrolled: certificate %s, fingerprint %s", r->slot,
+			 en->id.cert_serial, en->id.fingerprint);
+	}
+out:
+	mbedtls_x509_crt_free(&chain);
+	mbedtls_x509_csr_free(&csr);
+	return ret;
+}
+
+void se_enrollment_free(struct se_enrollment *en)
+{
+	if (!en)
+		return;
+	free(en->csr_pem);
+	free(en->cert_pem);
+	en->csr_pem = NULL;
+	en->cert_pem = NULL;
+	se_identity_free(&en->id);
+}
