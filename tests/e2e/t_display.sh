@@ -57,7 +57,7 @@ grep -q '^station: 1 passed, 1 failed, 0 aborted' "$LINE/run.out" || fail "plain
 # --- tty ---------------------------------------------------------------------
 out=$LINE/tty.out
 rc=0
-LANG=C.UTF-8 script -qec "$(printf '%q ' "$BINDIR/station" run -c "$LINE/station.yaml" --once \
+LC_ALL=C.UTF-8 script -qec "$(printf '%q ' "$BINDIR/station" run -c "$LINE/station.yaml" --once \
 	--db "$LINE/tty.db" "${fx[@]}")" /dev/null >"$out" 2>&1 </dev/null || rc=$?
 assert_eq "$rc" "1" "tty: exit status"
 green=$'\033[1;97;42m' red=$'\033[1;97;41m'
