@@ -157,4 +157,27 @@ int db_event(struct db *db, const char *run_id, const char *fixture, const char 
 /* For tools and tests: the underlying sqlite3 handle (read queries). */
 struct sqlite3 *db_handle(struct db *db);
 
+/* --- queued CMS registrations (db_cms.c; `station cms sync`) ---------- */
+struct db_cms_queued {
+	int64_t id;			/* cms_registrations.id */
+	char run_id[DB_ID_LEN];
+	char *unit_serial, *station, *fixture;
+	char *chip_serial, *fingerprint, *pem_chain;	/* the run's identity */
+	int attempts;
+};
+
+/* Every registration still 'queued', oldest first, with the identity logged
+ * by the same run.  Free with db_cms_queued_free. */
+int db_cms_queued_list(struct db *db, struct db_cms_queued **out, int *n, struct st_error *e);
+void db_cms_queued_free(struct db_cms_queued *q, int n);
+/* Mark a queued registration done (status "registered" with the CMS's id,
+ * or "failed" when the CMS refused it) and add attempts to its count, only
+ * while it is still queued: 1 when marked, 0 when another sync got there
+ * first, negative st_err on a log error. */
+int db_cms_mark(struct db *db, int64_t id, const char *status, const char *cms_id,
+		int attempts, int http_status, struct st_error *e);
+/* A sync attempt that left it queued: add attempts, keep the last status. */
+int db_cms_retried(struct db *db, int64_t id, int attempts, int http_status,
+		   struct st_error *e);
+
 #endif

@@ -128,6 +128,9 @@ void cms_enroll_result_free(struct cms_enroll_result *res);
 int cms_lookup(const struct cms_config *c, const char *serial, int *count, char *id,
 	       size_t cap, struct st_error *e);
 
+/* The first certificate of a PEM chain (heap), NULL when there is none. */
+char *cms_leaf_pem(const char *chain);
+
 /* --- response parsers, exposed for tests and fuzzing ------------------- */
 int cms_v2_parse_auth(const char *body, size_t len, int http_status, char *token,
 		      size_t cap, int *expires_in, struct st_error *e);

@@ -128,3 +128,11 @@ out:
 	mbedtls_x509_csr_free(&csr);
 	return ret;
 }
+
+char *cms_leaf_pem(const char *chain)
+{
+	static const char end_marker[] = "-----END CERTIFICATE-----";
+	const char *end = chain ? strstr(chain, end_marker) : NULL;
+
+	return end ? strndup(chain, (size_t)(end + sizeof(end_marker) - 1 - chain)) : NULL;
+}

@@ -25,5 +25,6 @@ int cmd_export(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_fixtures(int argc, char **argv);
+int cmd_cms(int argc, char **argv);
 
 #endif

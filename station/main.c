@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "db", cmd_db, "log maintenance: check, recover" },
 	{ "cert", cmd_cert, "check a certificate or chain file (no board needed)" },
 	{ "fixtures", cmd_fixtures, "list serial ports and FTDI devices; check fixtures" },
+	{ "cms", cmd_cms, "cms sync: register identities queued while the CMS was down" },
 };
 
 static void usage(FILE *f)

@@ -2,19 +2,28 @@
 /*
  * register: register the identity read by an earlier identity step with the
  * Certificate Management Service named in station.yaml (HTTPS).
- *   register: {serial: ${serial}}
+ *   register: {serial: ${serial}, on_unavailable: fail | queue}
  * Sets ${cms.id}.  Retries and backoff come from the station's cms settings.
+ * on_unavailable: queue - when the CMS is down, silent or answers 5xx through
+ * every attempt, the step passes with the registration logged as "queued"
+ * (kv cms.queued says why); `station cms sync` registers it later.  A
+ * definite answer (refusal, conflict, untrusted server) always fails.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define LOG_PREFIX "register"
+#include "../common/log.h"
 #include "steps.h"
 
 struct register_cfg {
 	char *serial;
+	bool queue;	/* on_unavailable: queue */
 };
 
-static const char *const register_keys[] = { "serial", NULL };
+static const char *const register_keys[] = { "serial", "on_unavailable", NULL };
 
 static void register_free(void *p)
 {
@@ -27,6 +36,7 @@ static void register_free(void *p)
 static int register_parse(struct step *s, const struct ynode *n, struct lint *l)
 {
 	struct register_cfg *c = calloc(1, sizeof(*c));
+	char *ou = NULL;
 
 	if (!c)
 		return ST_ERR_NOMEM;
@@ -35,22 +45,17 @@ static int register_parse(struct step *s, const struct ynode *n, struct lint *l)
 		lint_keys(l, n, register_keys, "register");
 		if (lint_str(l, n, "serial", false, &c->serial) && c->serial)
 			lint_vars(l, ynode_get(n, "serial"), c->serial);
+		if (lint_str(l, n, "on_unavailable", false, &ou) && ou &&
+		    strcmp(ou, "fail") != 0 && strcmp(ou, "queue") != 0)
+			lint_err(l, ynode_get(n, "on_unavailable"),
+				 "register: on_unavailable must be fail or queue");
+		c->queue = ou && strcmp(ou, "queue") == 0;
+		free(ou);
 	} else if (n && !(n->type == YN_SCALAR && n->plain && !*n->str)) {
 		lint_err(l, n, "register: expects a mapping (or nothing, for the defaults)");
 	}
 	lint_define(l, "cms.id");
 	return ST_OK;
-}
-
-/* The leaf is the first certificate of the chain. */
-static char *leaf_pem(const char *chain)
-{
-	const char *end = strstr(chain, "-----END CERTIFICATE-----");
-
-	if (!end)
-		return NULL;
-	end += strlen("-----END CERTIFICATE-----");
-	return strndup(chain, (size_t)(end - chain));
 }
 
 static int register_run(struct step *s, struct run_ctx *rc, struct step_result *r)
@@ -73,7 +78,7 @@ static int register_run(struct step *s, struct run_ctx *rc, struct step_result *
 	serial = rc_expand(rc, r, c->serial ? c->serial : "${serial}");
 	if (!serial)
 		return ST_ERR_ARG;
-	leaf = leaf_pem(rc->ident.pem_chain);
+	leaf = cms_leaf_pem(rc->ident.pem_chain);
 	cc = rc->cfg->cms;
 	/* The step's timeout bounds every attempt together. */
 	if (cc.timeout_ms <= 0 || cc.timeout_ms > rc_remaining_ms(rc))
@@ -87,6 +92,13 @@ static int register_run(struct step *s, struct run_ctx *rc, struct step_result *
 		.fixture = rc->fxdef->name,
 	};
 	ret = cms_register(&cc, &req, &res, &e);
+	if (ret < 0 && c->queue && cms_is_unavailable(ret, &res)) {
+		/* The unit goes on; the log row is the queue `station cms sync` works. */
+		log_warn("%s: CMS unavailable, registration queued: %s", serial, e.msg);
+		snprintf(res.status, sizeof(res.status), "queued");
+		sr_kv(r, "cms.queued", e.msg);
+		ret = ST_OK;
+	}
 	r->has_cms = true;
 	r->cms.status = sr_str(r, res.status[0] ? res.status : "failed");
 	r->cms.cms_id = res.id[0] ? sr_str(r, res.id) : NULL;
@@ -96,7 +108,7 @@ static int register_run(struct step *s, struct run_ctx *rc, struct step_result *
 		sr_set(r, ret == ST_ERR_HTTP && res.http_status == 409 ? DB_FAIL : DB_ERROR,
 		       "CMS registration: %s", e.msg);
 	else
-		vars_set(&rc->vars, "cms.id", res.id);
+		vars_set(&rc->vars, "cms.id", res.id); /* "" while queued */
 	free(leaf);
 	free(serial);
 	return ret;
@@ -106,8 +118,9 @@ static void register_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 {
 	const struct register_cfg *c = s->cfg;
 
-	fprintf(out, "      register %s with %s\n", c->serial ? c->serial : "${serial}",
-		rc->cfg && rc->cfg->cms.url ? rc->cfg->cms.url : "(no CMS configured)");
+	fprintf(out, "      register %s with %s%s\n", c->serial ? c->serial : "${serial}",
+		rc->cfg && rc->cfg->cms.url ? rc->cfg->cms.url : "(no CMS configured)",
+		c->queue ? " (queued if unavailable)" : "");
 }
 
 const struct step_kind step_register = {
