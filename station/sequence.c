@@ -313,8 +313,9 @@ int lint_group(struct lint *l, const struct ynode *at, const char *name, struct 
 			out->v = malloc(((size_t)s->groups[i].steps.n + 1) * sizeof(*out->v));
 			if (!out->v)
 				return ST_ERR_NOMEM;
-			memcpy(out->v, s->groups[i].steps.v,
-			       (size_t)s->groups[i].steps.n * sizeof(*out->v));
+			if (s->groups[i].steps.n) /* an empty group has no array */
+				memcpy(out->v, s->groups[i].steps.v,
+				       (size_t)s->groups[i].steps.n * sizeof(*out->v));
 			out->n = s->groups[i].steps.n;
 			return ST_OK;
 		}
