@@ -58,7 +58,9 @@ static void usage(FILE *f)
 		"or 802.1AR serialNumber.\n"
 		"\n"
 		REP_HELP_DB
-		"  -f, --format F         text (default) or json\n"
+		"  -f, --format F         text (default), json, or label: one line\n"
+		"                         'SERIAL<tab>DPP:...' for the device label, the DPP\n"
+		"                         URI of the last identity of its last passed run\n"
 		"  -o, --output FILE      write there instead of stdout\n"
 		"  -h, --help             this text\n"
 		"\n"
@@ -215,6 +217,36 @@ static void text_unit(FILE *f, json_t *u)
 	}
 }
 
+/* The label line: serial, tab, the DPP bootstrapping URI of the identity
+ * last established (the last passed step with one) in the unit's last
+ * passed run; for printing on the device label (Wi-Fi Easy Connect). */
+static int label_unit(FILE *f, json_t *u)
+{
+	json_t *r, *s, *id;
+	const char *dpp = NULL;
+	size_t i, j, k;
+
+	json_array_foreach(json_object_get(u, "runs"), i, r) {
+		const char *last = NULL;
+
+		if (strcmp(field(r, "outcome"), "pass"))
+			continue;
+		json_array_foreach(json_object_get(r, "steps"), j, s)
+			json_array_foreach(json_object_get(s, "identities"), k, id)
+				if (!strcmp(field(s, "outcome"), "pass") && *field(id, "dpp_uri"))
+					last = field(id, "dpp_uri");
+		if (last)
+			dpp = last;
+	}
+	if (!dpp) {
+		fprintf(stderr, "station trace: unit %s has no passed run with a DPP URI: no "
+			"label\n", field(u, "unit_serial"));
+		return EXIT_UNIT_FAIL;
+	}
+	fprintf(f, "%s\t%s\n", field(u, "unit_serial"), dpp);
+	return 0;
+}
+
 static int find_units(sqlite3 *h, const char *serial, json_t *units)
 {
 	sqlite3_stmt *st = rep_prepare(h, units_sql);
@@ -243,7 +275,7 @@ static int parse(int argc, char **argv, struct rep_opts *o, const char **serial)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	static const char *const formats[] = { "text", "json", NULL };
+	static const char *const formats[] = { "text", "json", "label", NULL };
 	int ret;
 
 	ret = rep_getopt(o, argc, argv, "f:o:h", lo, usage);
@@ -291,11 +323,16 @@ int cmd_trace(int argc, char **argv)
 	if (!strcmp(o.format, "json")) {
 		root = json_pack("{s:s,s:O}", "query", serial, "units", units);
 		rep_json_print(out, root, true);
+	} else if (!strcmp(o.format, "label")) {
+		json_array_foreach(units, i, u)
+			if (label_unit(out, u))
+				ret = EXIT_UNIT_FAIL;
 	} else {
 		json_array_foreach(units, i, u)
 			text_unit(out, u);
 	}
-	ret = rep_out_close(&o, out);
+	if (rep_out_close(&o, out) && !ret)
+		ret = EXIT_STATION;
 out:
 	json_decref(root);
 	json_decref(units);

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# On-chip enrolment end to end: sequences/factory-enrolment.yaml against
+# dut-sim and cms-sim speaking the v2 API (mTLS, the manufacturer
+# intermediate as its CA).  A good board ends with a CMS-issued certificate
+# in its SE's slot 1, read back over the console by a fresh dut-sim process
+# on the same --state: the same bytes the log recorded and cms-sim issued,
+# chaining to the manufacturer root.  Then the failures, each with its
+# reason in the log: the SE refusing a certificate that is not for its key
+# (directly on the console, and in a run with the se-rekey fault), and a CMS
+# that is down.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/line.sh"
+
+step='enrol the SE with the CMS'
+line_setup
+pki=$LINE/pki
+
+# A v2 CMS: mTLS with the station's client certificate, issuing with the
+# manufacturer intermediate; its registry in $LINE/cms2.db.
+st_bg "$BINDIR/cms-sim" --cert "$pki/cms-server.crt" --key "$pki/cms-server.key" \
+	--trust "$pki/trust" --client-ca "$pki/client-ca.crt" --require-client-cert \
+	--ca-cert "$pki/intermediate-ca.crt" --ca-key "$pki/intermediate-ca.key" --org acme \
+	--port 0 --port-file "$LINE/cms2.port" --db "$LINE/cms2.db" >"$LINE/cms2.log" 2>&1
+CMS2_PID=$!
+for _ in $(seq 200); do
+	[ -s "$LINE/cms2.port" ] || kill -0 "$CMS2_PID" 2>/dev/null || break
+	[ -s "$LINE/cms2.port" ] && break
+	sleep 0.05
+done
+[ -s "$LINE/cms2.port" ] || fail "cms-sim v2 did not start: $(cat "$LINE/cms2.log")"
+# line_setup's station.yaml, with the enrolment flow and the v2 CMS
+sed -i -e "s|^sequence: .*|sequence: $ST_TOP/sequences/factory-enrolment.yaml|" \
+	-e "s|^  url: .*|  url: https://127.0.0.1:$(cat "$LINE/cms2.port")|" \
+	-e 's|^  api_key_file: .*|  protocol: v2\n  org: acme\n  template_id: idevid\n  client_cert: pki/station-client.crt\n  client_key: pki/station-client.key\n  validity_days: 365|' \
+	"$LINE/station.yaml"
+
+# The first certificate of a PEM text, as DER hex: the bytes compared.
+der_hex() {
+	openssl x509 -outform DER 2>/dev/null | od -An -v -tx1 | tr -d ' \n'
+}
+pem_of_reply() {
+	grep -v -e '^OK$' -e '^ERR'
+}
+# Power a board (kept in --state FILE) on into the diagnostic firmware again,
+# as a new dut-sim process: the SE's slots come from FILE.
+reopen() {
+	local name=$1 serial=$2 state=$3
+	line_board "$name" "$serial" --state "$state" --image "$LINE/images/diag.bin"
+	sim_ctl "$name" "set boot 0" >/dev/null
+	sim_ctl "$name" "set power 1" >/dev/null
+	con_open "$name"
+	assert_match "$(con_line "$name")" '^diag [^ ]+ ready$' "$name: banner"
+}
+run_board() {
+	line_run --once -f "$LINE/$1.yaml"
+	cat "$LINE/run.out"
+}
+step_reason() {
+	sql "$LINE_DB" "SELECT s.outcome || '|' || coalesce(s.reason, '') FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.unit_serial = '$1' AND s.name = '$step'"
+}
+
+# ---- a good board: enrolled, and both sides agree -----------------------
+state=$LINE/good.state
+line_board good SIM000301 --state "$state"
+run_board good
+[ "$RUN_RC" = 0 ] || { cat "$LINE/run.err"; fail "station run exited $RUN_RC"; }
+grep -q '^\[good\] PASS unit SIM000301' "$LINE/run.out" || fail "no PASS verdict"
+assert_eq "$(step_reason SIM000301)" "pass|" "enrol step"
+q="SELECT i.%s FROM identities i JOIN steps s ON s.id = i.step_id WHERE s.name = '$step'"
+# shellcheck disable=SC2059
+logged_pem=$(sql "$LINE_DB" "$(printf "$q" pem_chain)")
+# shellcheck disable=SC2059
+cert_serial=$(sql "$LINE_DB" "$(printf "$q" cert_serial)")
+# shellcheck disable=SC2059
+assert_eq "$(sql "$LINE_DB" "$(printf "$q" subject_serial)")" "SIM000301" "enrolled serialNumber"
+# shellcheck disable=SC2059
+assert_match "$(sql "$LINE_DB" "$(printf "$q" issuer)")" "Intermediate" "issued by the manufacturer intermediate"
+# shellcheck disable=SC2059
+assert_match "$(sql "$LINE_DB" "$(printf "$q" "nonce || ' ' || signature")")" '^[0-9a-f]{64} 30[0-9a-f]+$' "proof of possession logged"
+# shellcheck disable=SC2059
+assert_match "$(sql "$LINE_DB" "$(printf "$q" dpp_uri)")" '^DPP:I:SN=SIM000301;K:' "DPP URI of the new key"
+# the factory identity (slot 0) and the enrolled one are two keys
+assert_eq "$(sql "$LINE_DB" "SELECT count(DISTINCT spki_sha256) FROM identities")" "2" "two identities, two keys"
+# the CMS's side of it, in the log
+cms_row=$(sql "$LINE_DB" "SELECT c.status || ' ' || c.cms_id || ' ' || c.http_status FROM cms_registrations c JOIN steps s ON s.id = c.step_id WHERE s.name = '$step'")
+assert_match "$cms_row" '^enrolled [^ ]+ 20[01]$' "CMS enrolment logged"
+cms_id=${cms_row#enrolled }
+cms_id=${cms_id%% *}
+for check in csr chain cert-key serialNumber ca-record write read-back pop; do
+	assert_eq "$(sql "$LINE_DB" "SELECT v.value FROM step_values v JOIN steps s ON s.id = v.step_id WHERE s.name = '$step' AND v.key = '$check'")" \
+		"pass" "check $check"
+done
+
+# The SE, read by a new dut-sim process on the same state, holds that certificate.
+sim_ctl good quit >/dev/null
+reopen good2 SIM000301 "$state"
+se_pem=$(con_cmd good2 'se cert 1' | pem_of_reply)
+[ -n "$se_pem" ] || fail "the SE's slot 1 holds no certificate"
+assert_eq "$(der_hex <<<"$se_pem")" "$(der_hex <<<"$logged_pem")" "SE certificate = logged certificate"
+assert_eq "$(openssl x509 -noout -serial <<<"$se_pem" | sed 's/^serial=//')" "${cert_serial^^}" "certificate serial"
+# cms-sim's own record names what it issued: the certificate id and its thumbprint
+thumb=$(openssl x509 -outform DER <<<"$se_pem" | sha256sum | cut -d' ' -f1)
+grep -F "$cms_id" "$LINE/cms2.db" | grep -qiF "$thumb" ||
+	fail "cms-sim's record has no certificate $cms_id with thumbprint $thumb: $(cat "$LINE/cms2.db")"
+# it chains to the manufacturer root, with its serialNumber
+cat <(echo "$se_pem") "$pki/chain.pem" >"$LINE/enrolled.pem"
+out=$("$BINDIR/station" cert check "$LINE/enrolled.pem" --trust "$pki/trust" --serial SIM000301) ||
+	fail "station cert check of the enrolled certificate failed:"$'\n'"$out"
+assert_match "$out" $'\nPASS chain ' "chain to the manufacturer root"
+# the label line for the device: its serial and the DPP URI of the enrolled key
+label=$("$BINDIR/station" trace --db "$LINE_DB" --format label SIM000301)
+# shellcheck disable=SC2059
+assert_eq "$label" "SIM000301"$'\t'"$(sql "$LINE_DB" "$(printf "$q" dpp_uri)")" "label line"
+
+# ---- the SE refuses a certificate that is not for the slot's key --------
+# (on the console: the factory certificate offered to slot 1)
+b64=$(con_cmd good2 'se cert 0' | pem_of_reply | openssl x509 -outform DER | base64 -w0)
+con_cmd good2 'se write-cert 1 begin' >/dev/null
+while [ -n "$b64" ]; do
+	assert_eq "$(con_cmd good2 "se write-cert 1 data ${b64:0:192}")" "OK" "data line"
+	b64=${b64:192}
+done
+assert_eq "$(con_cmd good2 'se write-cert 1 end')" "ERR certificate does not match the key in slot 1" \
+	"the SE refuses a certificate for another key"
+assert_eq "$(der_hex < <(con_cmd good2 'se cert 1' | pem_of_reply))" "$(der_hex <<<"$logged_pem")" \
+	"slot 1 still holds the enrolled certificate"
+
+# (in a run: the slot's key changes after its CSR, fault se-rekey)
+state=$LINE/rekey.state
+line_board rekey SIM000302 --state "$state" --fault se-rekey
+run_board rekey
+[ "$RUN_RC" != 0 ] || fail "a refused certificate passed"
+grep -q '^\[rekey\] FAIL unit SIM000302' "$LINE/run.out" || fail "no FAIL verdict for the refused certificate"
+assert_eq "$(step_reason SIM000302)" \
+	"fail|enrolment failed at write: the SE refused the certificate: certificate does not match the key in slot 1" \
+	"refused certificate"
+assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.unit_serial = 'SIM000302' AND s.name = 'load production firmware'")" \
+	"0" "no production firmware after a failed enrolment"
+sim_ctl rekey quit >/dev/null
+reopen rekey2 SIM000302 "$state"
+assert_eq "$(con_cmd rekey2 'se cert 1')" "ERR slot 1 holds no certificate" "nothing written to the SE"
+
+# ---- a CMS that is down ----------------------------------------------------
+kill "$CMS2_PID"
+wait "$CMS2_PID" 2>/dev/null || true
+line_board down SIM000303
+run_board down
+[ "$RUN_RC" != 0 ] || fail "enrolment passed with the CMS down"
+assert_match "$(step_reason SIM000303)" \
+	"^error\\|enrolment stopped at issue: CMS: .*cannot reach the CMS at https://127\\.0\\.0\\.1:" "CMS down"
+assert_eq "$(sql "$LINE_DB" "SELECT c.status || ' ' || c.attempts FROM cms_registrations c JOIN runs r ON r.id = c.run_id WHERE r.unit_serial = 'SIM000303'")" \
+	"failed 3" "CMS attempts logged"
+assert_eq "$(sim_field down power)" "0" "board powered off"
+echo ok
