@@ -165,8 +165,8 @@ int cms_v2_parse_device(const char *body, size_t len, int http_status,
 }
 
 /* The token for c: cached, or fresh from POST /v2/auth (client certificate). */
-static int get_token(const struct cms_config *c, char *token, int *cached, int *retry,
-		     struct st_error *e)
+static int get_token(const struct cms_config *c, char *token, int *cached, int *status,
+		     int *retry, struct st_error *e)
 {
 	struct cms_call k = { .method = "POST", .path = "/v2/auth", .ctype = "application/json",
 			      .body = "{}", .body_len = 2, .mtls = 1 };
@@ -183,6 +183,7 @@ static int get_token(const struct cms_config *c, char *token, int *cached, int *
 		goto out;
 	}
 	ret = cms_http(c, &k, &resp, retry, e);
+	*status = resp.status;
 	if (ret == ST_OK && resp.status != 200 && resp.status != 201)
 		ret = cms_refusal(c, &resp, retry, e);
 	else if (ret == ST_OK)
@@ -209,7 +210,7 @@ int cms_v2_call(const struct cms_config *c, struct cms_call *k, struct cms_resp 
 	int ret, cached, pass;
 
 	for (pass = 0; pass < 2; pass++) {
-		ret = get_token(c, token, &cached, retry, e);
+		ret = get_token(c, token, &cached, &resp->status, retry, e);
 		if (ret < 0)
 			break;
 		k->bearer = token;
