@@ -31,7 +31,6 @@ static void test_slot_ops(void **state)
 	struct st_error e = { 0 };
 	struct se *se = open_sim();
 	mbedtls_x509_csr csr;
-	mbedtls_x509_crt crt;
 	uint8_t sig[160], h[32];
 	size_t n = 0;
 
@@ -69,7 +68,6 @@ static void test_slot_ops(void **state)
 	assert_int_equal(se_keygen(se, 2, &e), ST_OK);
 	assert_int_equal(se_read_cert(se, 2, pem, sizeof(pem), &e), ST_ERR_FAIL);
 	mbedtls_x509_csr_free(&csr);
-	(void)crt;
 	se_close(se);
 }
 
