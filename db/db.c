@@ -266,6 +266,8 @@ int db_open(struct db **out, const char *path, const struct db_opts *o, struct s
 		goto out;
 	}
 	ret = pragmas(db, o, e);
+	if (ret == ST_OK && !o->readonly)
+		ret = dbi_sum_register(db, e);
 	if (ret < 0)
 		goto out;
 	ret = dbi_schema_apply(db, e);
@@ -353,10 +355,35 @@ int db_check(struct db *db, struct st_error *e)
 	return ST_OK;
 }
 
+/* The ids of the runs still marked running (the crashed ones). */
+static int running_ids(struct db *db, char (**ids)[DB_ID_LEN], int *n, struct st_error *e)
+{
+	sqlite3_stmt *st = dbi_stmt(db, DBS_RUNNING_IDS, e);
+	char (*v)[DB_ID_LEN] = NULL, (*nv)[DB_ID_LEN];
+	int rc;
+
+	*n = 0;
+	if (!st)
+		return ST_ERR_DB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		nv = realloc(v, (*n + 1) * sizeof(*v));
+		if (!nv) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		v = nv;
+		snprintf(v[(*n)++], DB_ID_LEN, "%s", (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_reset(st);
+	*ids = v;
+	return rc == SQLITE_DONE ? ST_OK : dbi_fail(db, e, rc, "find unfinished runs");
+}
+
 int db_recover(struct db *db, int *n, struct st_error *e)
 {
+	char (*ids)[DB_ID_LEN] = NULL;
 	sqlite3_stmt *st;
-	int ret, count = 0;
+	int ret, count = 0, nids = 0;
 
 	if (n)
 		*n = 0;
@@ -364,6 +391,9 @@ int db_recover(struct db *db, int *n, struct st_error *e)
 	ret = dbi_begin(db, e);
 	if (ret < 0)
 		goto out;
+	ret = running_ids(db, &ids, &nids, e);
+	if (ret < 0)
+		goto fail;
 	ret = ST_ERR_DB;
 	st = dbi_stmt(db, DBS_RECOVER_EVENT, e);
 	if (!st)
@@ -375,13 +405,18 @@ int db_recover(struct db *db, int *n, struct st_error *e)
 	if (!st || dbi_done(db, st, "mark unfinished runs aborted", e) < 0)
 		goto fail;
 	count = sqlite3_changes(db->h);
+	for (int i = 0; i < nids; i++)
+		if (dbi_sum_run_ended(db, ids[i], e) < 0)
+			goto fail;
 	ret = dbi_commit(db, e);
 	if (ret == ST_OK)
 		goto out;
 fail:
+	ret = ST_ERR_DB;
 	dbi_rollback(db);
 out:
 	pthread_mutex_unlock(&db->mu);
+	free(ids);
 	if (ret == ST_OK && n)
 		*n = count;
 	if (ret == ST_OK && count)

@@ -25,7 +25,7 @@ struct db_opts {
 
 /* The schema this build writes (PRAGMA user_version).  db_open() brings an
  * older log up to it in place, in one transaction (db/migrate.c). */
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 #define DB_ID_LEN 33 /* 32 hex chars + NUL: run ids unique across stations */
 
@@ -59,6 +59,7 @@ struct db_run_info {
 	const char *sequence_version;
 	const char *sequence_sha256;	/* hex */
 	const char *software_version;
+	int64_t started_us;	/* 0: now (importers and generators set it) */
 };
 
 int db_run_begin(struct db *db, const struct db_run_info *ri, char run_id[DB_ID_LEN],
@@ -156,6 +157,26 @@ int db_event(struct db *db, const char *run_id, const char *fixture, const char 
 
 /* For tools and tests: the underlying sqlite3 handle (read queries). */
 struct sqlite3 *db_handle(struct db *db);
+
+/* Summaries (db/db_summary.c): the histogram of a measurement has a fixed
+ * frame, DB_HIST_IN bins between lo and hi (its limits when both are set)
+ * and DB_HIST_OUT bins of the same width beyond each, the outermost ones
+ * open-ended.  meas_sum.bins holds DB_HIST_BINS little-endian uint32. */
+#define DB_HIST_IN 20
+#define DB_HIST_OUT 20
+#define DB_HIST_BINS (DB_HIST_IN + 2 * DB_HIST_OUT)
+struct db_hist_frame {
+	double lo, width, hi;
+};
+/* low/high NAN when absent; ref: the first value seen. */
+void db_hist_frame(double low, double high, double ref, struct db_hist_frame *f);
+/* The bin of v, 0 .. DB_HIST_BINS-1 (hi itself is in the last inner bin). */
+int db_hist_bin(const struct db_hist_frame *f, double v);
+/* Add a meas_sum.bins blob to counts. */
+void db_hist_add_blob(int64_t counts[DB_HIST_BINS], const void *blob, int len);
+/* Rebuild every summary from the rows, in one transaction (after hand
+ * edits of runs; db_open() does it when upgrading an older log). */
+int db_summary_rebuild(struct db *db, struct st_error *e);
 
 /* --- queued CMS registrations (db_cms.c; `station cms sync`) ---------- */
 struct db_cms_queued {

@@ -17,6 +17,12 @@ enum dbi_slot {
 	DBS_STATION, DBS_FIXTURE, DBS_RUN_INSERT, DBS_RUN_SERIAL, DBS_RUN_FILE, DBS_RUN_END,
 	DBS_STEP, DBS_MEAS, DBS_IMAGE, DBS_IDENTITY, DBS_CMS, DBS_KV, DBS_RUN_LAST,
 	DBS_SEEN, DBS_EVENT, DBS_RECOVER_EVENT, DBS_RECOVER,
+	/* summaries (db_summary.c) */
+	DBS_CELL_FIND, DBS_CELL_NEW, DBS_RUN_STATE, DBS_RUN_CELL, DBS_RUNNING_IDS, DBS_CELL_RUNS,
+	DBS_SUM_FAILS, DBS_SUM_MEAS_ROWS, DBS_KEY_FIND, DBS_KEY_NEW, DBS_MEAS_SUM,
+	DBS_UNIT_OLD, DBS_UNIT_NEW, DBS_UNIT_FIRST_OLD, DBS_UNIT_FIRST_NEW,
+	DBS_UNIT_DEL, DBS_UNIT_ADD, DBS_UNIT_SET, DBS_UNIT_FIRST_DEL, DBS_UNIT_FIRST_ADD,
+	DBS_CELL_UNITS,
 	DBS__COUNT
 };
 
@@ -47,6 +53,17 @@ void dbi_bind_real(sqlite3_stmt *st, int i, double v);
 
 /* Create or upgrade the schema (migrate.c). */
 int dbi_schema_apply(struct db *db, struct st_error *e);
+
+/* Summaries (db_summary.c), inside the caller's transaction. */
+int dbi_sum_register(struct db *db, struct st_error *e);	/* SQL functions */
+int dbi_sum_cell(struct db *db, int64_t started_us, const char *fixture,
+		 const struct db_run_info *ri, int64_t *cell, struct st_error *e);
+/* A run went from running to ended (db_run_end, recovery). */
+int dbi_sum_run_ended(struct db *db, const char *run_id, struct st_error *e);
+/* Recount one unit (serial, or the run id of a run without one). */
+int dbi_sum_unit(struct db *db, const char *unit, struct st_error *e);
+/* Rebuild everything from the rows (migrate.c, db_summary_rebuild). */
+int dbi_sum_rebuild(struct db *db, struct st_error *e);
 
 /* The SQL of every slot (sql.c). */
 extern const char *const dbi_sql[DBS__COUNT];

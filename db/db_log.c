@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -36,7 +37,8 @@ static int new_run_id(char id[DB_ID_LEN], struct st_error *e)
 static int run_register(struct db *db, const struct db_run_info *ri, const char *station,
 			const char *fixture, const char *id, struct st_error *e)
 {
-	int64_t now = db_now_us();
+	int64_t now = db_now_us(), started = ri->started_us ? ri->started_us : now;
+	int64_t cell;
 	sqlite3_stmt *st;
 
 	st = dbi_stmt(db, DBS_STATION, e);
@@ -55,6 +57,8 @@ static int run_register(struct db *db, const struct db_run_info *ri, const char 
 	sqlite3_bind_int64(st, 3, now);
 	if (dbi_done(db, st, "register the fixture", e) < 0)
 		return ST_ERR_DB;
+	if (dbi_sum_cell(db, started, fixture, ri, &cell, e) < 0)
+		return ST_ERR_DB;
 	st = dbi_stmt(db, DBS_RUN_INSERT, e);
 	if (!st)
 		return ST_ERR_DB;
@@ -67,7 +71,8 @@ static int run_register(struct db *db, const struct db_run_info *ri, const char 
 	dbi_bind_text(st, 7, ri->sequence_version);
 	dbi_bind_text(st, 8, ri->sequence_sha256);
 	dbi_bind_text(st, 9, ri->software_version);
-	sqlite3_bind_int64(st, 10, now);
+	sqlite3_bind_int64(st, 10, started);
+	sqlite3_bind_int64(st, 11, cell);
 	return dbi_done(db, st, "start a run", e);
 }
 
@@ -100,25 +105,105 @@ int db_run_begin(struct db *db, const struct db_run_info *ri, char run_id[DB_ID_
 	return ret;
 }
 
-/* One UPDATE/INSERT of a run's column, under the lock; ST_ERR_NOTFOUND when
- * no run has that id. */
+/* A run's outcome and unit (its serial, or its id without one); *unit is
+ * malloc'd.  ST_ERR_NOTFOUND when no run has that id. */
+static int run_state(struct db *db, const char *run_id, bool *ended, char **unit,
+		     const char *what, struct st_error *e)
+{
+	sqlite3_stmt *st = dbi_stmt(db, DBS_RUN_STATE, e);
+	int rc;
+
+	if (!st)
+		return ST_ERR_DB;
+	dbi_bind_text(st, 1, run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ended = strcmp((const char *)sqlite3_column_text(st, 0), "running") != 0;
+		*unit = strdup((const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return st_fail(e, ST_ERR_NOTFOUND, "cannot %s: no run %s in the log %s", what,
+			       run_id, db->path);
+	if (rc != SQLITE_ROW)
+		return dbi_fail(db, e, rc, what);
+	return *unit ? ST_OK : st_fail(e, ST_ERR_NOMEM, "out of memory");
+}
+
+/* One UPDATE of a run in a transaction, then the summaries: a run that
+ * ends is counted; when an ended run changes (its serial, a second end)
+ * the units it belonged to are recounted. */
+static int run_update(struct db *db, enum dbi_slot slot, const char *run_id, const char *a,
+		      const char *b, const char *what, struct st_error *e)
+{
+	char *before = NULL, *after = NULL;
+	bool ended = false, ended_now = false;
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = run_state(db, run_id, &ended, &before, what, e);
+	if (ret < 0)
+		return ret;
+	st = dbi_stmt(db, slot, e);
+	if (!st) {
+		free(before);
+		return ST_ERR_DB;
+	}
+	dbi_bind_text(st, 1, run_id);
+	if (slot == DBS_RUN_END) {
+		sqlite3_bind_int64(st, 2, db_now_us());
+		ended_now = strcmp(a, "running") != 0;
+	} else {
+		dbi_bind_text(st, 2, a);
+	}
+	dbi_bind_text(st, 3, slot == DBS_RUN_END ? a : b);
+	if (slot == DBS_RUN_END)
+		dbi_bind_text(st, 4, b);
+	ret = dbi_done(db, st, what, e);
+	if (ret == ST_OK && !ended && ended_now)
+		ret = dbi_sum_run_ended(db, run_id, e);
+	else if (ret == ST_OK && ended)
+		ret = run_state(db, run_id, &ended, &after, what, e);
+	if (ret == ST_OK && after) {
+		ret = dbi_sum_unit(db, before, e);
+		if (ret == ST_OK && strcmp(before, after))
+			ret = dbi_sum_unit(db, after, e);
+	}
+	free(before);
+	free(after);
+	return ret;
+}
+
 static int run_write(struct db *db, enum dbi_slot slot, const char *run_id, const char *a,
 		     const char *b, const char *what, struct st_error *e)
 {
-	sqlite3_stmt *st;
-	int ret = ST_ERR_DB;
+	int ret;
 
 	pthread_mutex_lock(&db->mu);
-	st = dbi_stmt(db, slot, e);
-	if (st) {
-		dbi_bind_text(st, 1, run_id);
-		dbi_bind_text(st, 2, a);
-		dbi_bind_text(st, 3, b);
-		ret = dbi_done(db, st, what, e);
-		if (ret == ST_OK && sqlite3_changes(db->h) == 0)
-			ret = st_fail(e, ST_ERR_NOTFOUND, "cannot %s: no run %s in the log %s",
-				      what, run_id, db->path);
+	if (slot == DBS_RUN_FILE) {
+		sqlite3_stmt *st = dbi_stmt(db, slot, e);
+
+		ret = ST_ERR_DB;
+		if (st) {
+			dbi_bind_text(st, 1, run_id);
+			dbi_bind_text(st, 2, a);
+			dbi_bind_text(st, 3, b);
+			ret = dbi_done(db, st, what, e);
+			if (ret == ST_OK && sqlite3_changes(db->h) == 0)
+				ret = st_fail(e, ST_ERR_NOTFOUND, "cannot %s: no run %s in the "
+					      "log %s", what, run_id, db->path);
+		}
+		goto out;
 	}
+	ret = dbi_begin(db, e);
+	if (ret < 0)
+		goto out;
+	ret = run_update(db, slot, run_id, a, b, what, e);
+	if (ret == ST_OK)
+		ret = dbi_commit(db, e);
+	if (ret < 0)
+		dbi_rollback(db);
+out:
 	pthread_mutex_unlock(&db->mu);
 	return ret;
 }
@@ -139,23 +224,7 @@ int db_run_file(struct db *db, const char *run_id, const char *path, const char 
 int db_run_end(struct db *db, const char *run_id, enum db_outcome o, const char *reason,
 	       struct st_error *e)
 {
-	sqlite3_stmt *st;
-	int ret = ST_ERR_DB;
-
-	pthread_mutex_lock(&db->mu);
-	st = dbi_stmt(db, DBS_RUN_END, e);
-	if (st) {
-		dbi_bind_text(st, 1, run_id);
-		sqlite3_bind_int64(st, 2, db_now_us());
-		dbi_bind_text(st, 3, db_outcome_name(o));
-		dbi_bind_text(st, 4, reason);
-		ret = dbi_done(db, st, "end the run", e);
-		if (ret == ST_OK && sqlite3_changes(db->h) == 0)
-			ret = st_fail(e, ST_ERR_NOTFOUND, "cannot end run %s: not in the log %s",
-				      run_id, db->path);
-	}
-	pthread_mutex_unlock(&db->mu);
-	return ret;
+	return run_write(db, DBS_RUN_END, run_id, db_outcome_name(o), reason, "end the run", e);
 }
 
 /* A child row's statement with its step (?1) and run (?2) bound. */

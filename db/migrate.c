@@ -5,7 +5,8 @@
  * upgrade_pre[v] takes a version-v log to v+1 with ALTERs on the tables v
  * already had; then db/schema.sql (idempotent) runs, creating what is new
  * and re-creating the views, and sets PRAGMA user_version; upgrade_post[v]
- * then fills new tables from old rows.  A frozen copy of each old schema
+ * then fills new tables from old rows (and the summaries of schema 3 are
+ * rebuilt from the rows by db_summary.c).  A frozen copy of each old schema
  * is kept in db/migrations/ for the migration tests.
  */
 #include <stdio.h>
@@ -48,6 +49,8 @@ static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	"UPDATE images SET run_id = (SELECT run_id FROM steps WHERE id = step_id);\n"
 	"UPDATE identities SET run_id = (SELECT run_id FROM steps WHERE id = step_id);\n"
 	"DROP INDEX IF EXISTS runs_unit;\n",
+	[2] =
+	"ALTER TABLE runs ADD COLUMN cell INTEGER REFERENCES cells(id);\n",
 };
 
 static const char *const upgrade_post[DB_SCHEMA_VERSION] = {
@@ -119,6 +122,9 @@ static int upgrade(struct db *db, struct st_error *e)
 		ret = run_sql(db, db_schema_sql, v, e);
 	for (int i = v; i > 0 && i < DB_SCHEMA_VERSION && ret == ST_OK; i++)
 		ret = run_sql(db, upgrade_post[i], i, e);
+	/* schema 3: the summaries, from every row already logged */
+	if (ret == ST_OK && v > 0 && v < 3)
+		ret = dbi_sum_rebuild(db, e);
 	if (ret < 0)
 		return ret;
 	ret = read_version(db, &v, e);

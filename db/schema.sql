@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 2 (PRAGMA user_version).
+-- The station log, schema version 3 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS runs (
 		CHECK (outcome IN ('pass', 'fail', 'error', 'skipped', 'aborted', 'running')),
 	reason TEXT,
 	last_step_index INTEGER,	-- last step committed (crash recovery names it)
-	last_step TEXT
+	last_step TEXT,
+	cell INTEGER REFERENCES cells(id)	-- its summary cell (day, fixture, sequence)
 );
 -- Files a run's sequence was built from (includes, limits) and their hashes.
 CREATE TABLE IF NOT EXISTS run_files (
@@ -140,6 +141,84 @@ CREATE TABLE IF NOT EXISTS events (
 	detail TEXT
 );
 
+-- Summaries (schema 3), kept by db/db_summary.c in the transaction that
+-- ends a run (db_run_end, or recovery marking it aborted), so that reports
+-- on millions of runs read thousands of rows.  A run counts once it has
+-- ended.  They are derived data: db/migrate.c rebuilds them from the rows.
+--
+-- A cell: runs of one UTC day (unix day number), fixture and sequence
+-- name+version.  units/passed: distinct units in the cell (a unit passed if
+-- one of its runs there passed); first_*: units whose first finished run
+-- (over the whole log) is in the cell, and of those, the ones that passed.
+CREATE TABLE IF NOT EXISTS cells (
+	id INTEGER PRIMARY KEY,
+	day INTEGER NOT NULL,		-- started_us / 86400000000
+	fixture TEXT NOT NULL,
+	sequence_name TEXT,
+	sequence_version TEXT,
+	runs INTEGER NOT NULL DEFAULT 0,
+	units INTEGER NOT NULL DEFAULT 0,
+	passed INTEGER NOT NULL DEFAULT 0,
+	first_units INTEGER NOT NULL DEFAULT 0,
+	first_passed INTEGER NOT NULL DEFAULT 0
+);
+-- Per unit (serial, or the run id of a run without one): the cells where it
+-- has finished runs, whether it passed there, and its first finished run.
+-- multi marks units seen in more than one cell: only those need the
+-- correction that turns per-cell unit counts into distinct counts.
+CREATE TABLE IF NOT EXISTS unit_cells (
+	unit TEXT NOT NULL,
+	cell INTEGER NOT NULL REFERENCES cells(id),
+	passed INTEGER NOT NULL,
+	PRIMARY KEY (unit, cell)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS unit_first (
+	unit TEXT PRIMARY KEY,
+	run_id TEXT NOT NULL,
+	cell INTEGER NOT NULL REFERENCES cells(id),
+	passed INTEGER NOT NULL,
+	multi INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+-- Steps that ended fail or error, per cell and step name (the Pareto).
+CREATE TABLE IF NOT EXISTS step_fails (
+	cell INTEGER NOT NULL REFERENCES cells(id),
+	step TEXT NOT NULL,
+	n INTEGER NOT NULL,
+	PRIMARY KEY (cell, step)
+) WITHOUT ROWID;
+-- One row per measurement as the report groups them.  ref: the first value
+-- summarised, subtracted before summing (numerically stable variance);
+-- hist_*: the histogram's fixed frame (the limits when both are set).
+CREATE TABLE IF NOT EXISTS meas_keys (
+	id INTEGER PRIMARY KEY,
+	sequence_name TEXT,
+	step TEXT NOT NULL,
+	name TEXT NOT NULL,
+	unit TEXT,
+	low REAL,
+	high REAL,
+	ref REAL NOT NULL,
+	hist_lo REAL NOT NULL,
+	hist_width REAL NOT NULL,
+	hist_hi REAL NOT NULL
+);
+-- Per cell and measurement: n, sums of (value - ref) and its square,
+-- min, max, values beyond each limit, and the histogram counts (a blob of
+-- little-endian uint32, see docs/database.md).
+CREATE TABLE IF NOT EXISTS meas_sum (
+	cell INTEGER NOT NULL REFERENCES cells(id),
+	key INTEGER NOT NULL REFERENCES meas_keys(id),
+	n INTEGER NOT NULL,
+	s1 REAL NOT NULL,
+	s2 REAL NOT NULL,
+	min REAL NOT NULL,
+	max REAL NOT NULL,
+	out_low INTEGER NOT NULL,
+	out_high INTEGER NOT NULL,
+	bins BLOB NOT NULL,
+	PRIMARY KEY (cell, key)
+) WITHOUT ROWID;
+
 CREATE INDEX IF NOT EXISTS runs_unit_started ON runs(unit_serial, started_us);
 CREATE INDEX IF NOT EXISTS runs_started ON runs(started_us);
 CREATE INDEX IF NOT EXISTS runs_unfinished ON runs(outcome) WHERE outcome = 'running';
@@ -160,6 +239,9 @@ CREATE INDEX IF NOT EXISTS cms_step ON cms_registrations(step_id);
 CREATE INDEX IF NOT EXISTS step_values_step ON step_values(step_id);
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
 CREATE INDEX IF NOT EXISTS events_time ON events(time_us);
+CREATE INDEX IF NOT EXISTS cells_key ON cells(day, fixture, sequence_name, sequence_version);
+CREATE INDEX IF NOT EXISTS unit_first_multi ON unit_first(multi) WHERE multi;
+CREATE INDEX IF NOT EXISTS meas_keys_name ON meas_keys(name, step, sequence_name, unit, low, high);
 
 -- Views for quality engineers: `sqlite3 station.db 'SELECT * FROM v_yield'`.
 -- A unit is its serial; a run that never got a serial counts as its own unit.
@@ -173,37 +255,28 @@ SELECT id, unit_serial, station, fixture, operator, sequence_name, sequence_vers
 	outcome, reason, last_step
 FROM runs;
 
--- Yield: units that passed (at least once that day) / units tested.
+-- Yield: units that passed (at least once that day) / units tested, from
+-- the summary cells (runs that have ended).
 DROP VIEW IF EXISTS v_yield;
 CREATE VIEW v_yield AS
-SELECT date(started_us / 1000000, 'unixepoch') AS day, fixture, sequence_name, sequence_version,
-	count(*) AS runs,
-	count(DISTINCT coalesce(unit_serial, id)) AS units,
-	count(DISTINCT CASE WHEN outcome = 'pass' THEN coalesce(unit_serial, id) END) AS passed,
-	round(1.0 * count(DISTINCT CASE WHEN outcome = 'pass' THEN coalesce(unit_serial, id) END)
-	      / count(DISTINCT coalesce(unit_serial, id)), 4) AS yield
-FROM runs WHERE outcome <> 'running'
-GROUP BY day, fixture, sequence_name, sequence_version;
+SELECT date(day * 86400, 'unixepoch') AS day, fixture, sequence_name, sequence_version,
+	runs, units, passed, round(1.0 * passed / units, 4) AS yield
+FROM cells WHERE runs > 0
+ORDER BY day, fixture, sequence_name, sequence_version;
 
 -- First-pass yield: each unit's first finished run, wherever it ran.
 DROP VIEW IF EXISTS v_first_pass_yield;
 CREATE VIEW v_first_pass_yield AS
-WITH first AS (
-	SELECT r.*, row_number() OVER (PARTITION BY coalesce(unit_serial, id)
-				       ORDER BY started_us, id) AS nth
-	FROM runs r WHERE outcome <> 'running')
-SELECT date(started_us / 1000000, 'unixepoch') AS day, fixture, sequence_name, sequence_version,
-	count(*) AS units,
-	sum(outcome = 'pass') AS passed_first,
-	round(1.0 * sum(outcome = 'pass') / count(*), 4) AS fpy
-FROM first WHERE nth = 1
-GROUP BY day, fixture, sequence_name, sequence_version;
+SELECT date(day * 86400, 'unixepoch') AS day, fixture, sequence_name, sequence_version,
+	first_units AS units, first_passed AS passed_first,
+	round(1.0 * first_passed / first_units, 4) AS fpy
+FROM cells WHERE first_units > 0
+ORDER BY day, fixture, sequence_name, sequence_version;
 
--- Pareto of failing steps: every step that ended fail or error.
+-- Pareto of failing steps: every step of an ended run that ended fail or error.
 DROP VIEW IF EXISTS v_failures_pareto;
 CREATE VIEW v_failures_pareto AS
-WITH f AS (SELECT name, count(*) AS failures FROM steps
-	   WHERE outcome IN ('fail', 'error') GROUP BY name)
+WITH f AS (SELECT step AS name, sum(n) AS failures FROM step_fails GROUP BY step)
 SELECT name AS step, failures,
 	round(1.0 * failures / sum(failures) OVER (), 4) AS share,
 	round(1.0 * sum(failures) OVER (ORDER BY failures DESC, name ROWS UNBOUNDED PRECEDING)
@@ -223,20 +296,19 @@ FROM (SELECT r.*, row_number() OVER (PARTITION BY unit_serial
 WHERE nth = 1;
 
 -- Numeric measurement statistics per sequence, step, measurement and
--- limits.  stddev is the sample standard deviation from the sums; cpk is
--- min(USL - mean, mean - LSL) / (3 stddev), one-sided with one limit.
+-- limits, from the summaries.  stddev is the sample standard deviation from
+-- the sums about ref; cpk is min(USL - mean, mean - LSL) / (3 stddev),
+-- one-sided with one limit.
 DROP VIEW IF EXISTS v_measurement_stats;
 CREATE VIEW v_measurement_stats AS
 WITH s AS (
-	SELECT r.sequence_name, st.name AS step, m.name, m.unit, m.low, m.high,
-		count(m.value) AS n, avg(m.value) AS mean,
-		sum(m.value * m.value) AS sxx, sum(m.value) AS sx,
-		min(m.value) AS min, max(m.value) AS max
-	FROM measurements m JOIN steps st ON st.id = m.step_id JOIN runs r ON r.id = st.run_id
-	WHERE m.value IS NOT NULL
-	GROUP BY r.sequence_name, st.name, m.name, m.unit, m.low, m.high),
+	SELECT k.sequence_name, k.step, k.name, k.unit, k.low, k.high, k.ref,
+		sum(m.n) AS n, sum(m.s1) AS s1, sum(m.s2) AS s2, min(m.min) AS min, max(m.max) AS max
+	FROM meas_sum m JOIN meas_keys k ON k.id = m.key
+	GROUP BY k.id),
 d AS (
-	SELECT *, CASE WHEN n > 1 THEN sqrt(max(0.0, (sxx - sx * sx / n) / (n - 1))) END AS stddev
+	SELECT *, ref + s1 / n AS mean,
+		CASE WHEN n > 1 THEN sqrt(max(0.0, (s2 - s1 * s1 / n) / (n - 1))) END AS stddev
 	FROM s)
 SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	CASE WHEN stddev IS NULL OR stddev = 0 THEN NULL
@@ -245,6 +317,6 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	     WHEN high IS NOT NULL THEN (high - mean) / (3 * stddev)
 	     WHEN low IS NOT NULL THEN (mean - low) / (3 * stddev)
 	END AS cpk
-FROM d;
+FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;

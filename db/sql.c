@@ -11,6 +11,14 @@
 	"ELSE 'station stopped during the run; last logged step ' || last_step_index || " \
 	"' (' || last_step || ')' END"
 
+/* The ended runs of one unit: its serial, or the id of a run without one
+ * (the report's coalesce(unit_serial, id)), each side indexed. */
+#define UNIT_RUNS \
+	"SELECT id, cell, outcome, started_us FROM runs WHERE unit_serial = ?1 " \
+	"AND outcome <> 'running' AND cell IS NOT NULL UNION ALL SELECT id, cell, outcome, " \
+	"started_us FROM runs WHERE id = ?1 AND unit_serial IS NULL AND outcome <> 'running' " \
+	"AND cell IS NOT NULL"
+
 const char *const dbi_sql[DBS__COUNT] = {
 	[DBS_BEGIN] = "BEGIN IMMEDIATE",
 	[DBS_COMMIT] = "COMMIT",
@@ -25,8 +33,8 @@ const char *const dbi_sql[DBS__COUNT] = {
 		"last_seen_us = excluded.last_seen_us",
 	[DBS_RUN_INSERT] =
 		"INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name, "
-		"sequence_version, sequence_sha256, software_version, started_us, outcome) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running')",
+		"sequence_version, sequence_sha256, software_version, started_us, outcome, cell) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running', ?11)",
 	[DBS_RUN_SERIAL] = "UPDATE runs SET unit_serial = ?2 WHERE id = ?1",
 	[DBS_RUN_FILE] =
 		"INSERT INTO run_files (run_id, path, sha256) VALUES (?1, ?2, ?3) "
@@ -69,4 +77,55 @@ const char *const dbi_sql[DBS__COUNT] = {
 		"UPDATE runs SET outcome = 'aborted', reason = " RECOVER_REASON ", "
 		"ended_us = coalesce((SELECT max(s.ended_us) FROM steps s WHERE s.run_id = runs.id), "
 		"started_us) WHERE outcome = 'running'",
+
+	/* summaries: db_summary.c */
+	[DBS_CELL_FIND] =
+		"SELECT id FROM cells WHERE day = ?1 AND fixture = ?2 AND sequence_name IS ?3 "
+		"AND sequence_version IS ?4",
+	[DBS_CELL_NEW] =
+		"INSERT INTO cells (day, fixture, sequence_name, sequence_version) "
+		"VALUES (?1, ?2, ?3, ?4)",
+	[DBS_RUN_STATE] =
+		"SELECT outcome, coalesce(unit_serial, id), cell, started_us, fixture, sequence_name, "
+		"sequence_version FROM runs WHERE id = ?1",
+	[DBS_RUN_CELL] = "UPDATE runs SET cell = ?2 WHERE id = ?1",
+	[DBS_RUNNING_IDS] = "SELECT id FROM runs WHERE outcome = 'running'",
+	[DBS_CELL_RUNS] = "UPDATE cells SET runs = runs + 1 WHERE id = ?1",
+	[DBS_SUM_FAILS] =
+		"INSERT INTO step_fails (cell, step, n) SELECT ?2, name, count(*) FROM steps "
+		"WHERE run_id = ?1 AND outcome IN ('fail', 'error') GROUP BY name "
+		"ON CONFLICT (cell, step) DO UPDATE SET n = n + excluded.n",
+	[DBS_SUM_MEAS_ROWS] =
+		"SELECT r.cell, r.sequence_name, s.name, m.name, m.unit, m.low, m.high, m.value "
+		"FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = m.run_id "
+		"WHERE m.run_id = ?1 AND m.value IS NOT NULL ORDER BY m.id",
+	[DBS_KEY_FIND] =
+		"SELECT id, ref, hist_lo, hist_width, hist_hi FROM meas_keys WHERE name = ?3 "
+		"AND step = ?2 AND sequence_name IS ?1 AND unit IS ?4 AND low IS ?5 AND high IS ?6",
+	[DBS_KEY_NEW] =
+		"INSERT INTO meas_keys (sequence_name, step, name, unit, low, high, ref, hist_lo, "
+		"hist_width, hist_hi) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[DBS_MEAS_SUM] =
+		"INSERT INTO meas_sum (cell, key, n, s1, s2, min, max, out_low, out_high, bins) "
+		"VALUES (?1, ?2, 1, ?3, ?3 * ?3, ?4, ?4, ?5, ?6, ?7) ON CONFLICT (cell, key) DO UPDATE "
+		"SET n = n + 1, s1 = s1 + excluded.s1, s2 = s2 + excluded.s2, "
+		"min = min(min, excluded.min), max = max(max, excluded.max), "
+		"out_low = out_low + excluded.out_low, out_high = out_high + excluded.out_high, "
+		"bins = st_hist_add(bins, ?8)",
+	/* a unit's cells and first run, as summarised and as the runs say */
+	[DBS_UNIT_OLD] = "SELECT cell, passed FROM unit_cells WHERE unit = ?1 ORDER BY cell",
+	[DBS_UNIT_NEW] =
+		"SELECT cell, max(outcome = 'pass') FROM (" UNIT_RUNS ") GROUP BY cell ORDER BY cell",
+	[DBS_UNIT_FIRST_OLD] = "SELECT run_id, cell, passed, multi FROM unit_first WHERE unit = ?1",
+	[DBS_UNIT_FIRST_NEW] =
+		"SELECT id, cell, outcome = 'pass' FROM (" UNIT_RUNS ") ORDER BY started_us, id LIMIT 1",
+	[DBS_UNIT_DEL] = "DELETE FROM unit_cells WHERE unit = ?1 AND cell = ?2",
+	[DBS_UNIT_ADD] = "INSERT INTO unit_cells (unit, cell, passed) VALUES (?1, ?2, ?3)",
+	[DBS_UNIT_SET] = "UPDATE unit_cells SET passed = ?3 WHERE unit = ?1 AND cell = ?2",
+	[DBS_UNIT_FIRST_DEL] = "DELETE FROM unit_first WHERE unit = ?1",
+	[DBS_UNIT_FIRST_ADD] =
+		"INSERT INTO unit_first (unit, run_id, cell, passed, multi) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[DBS_CELL_UNITS] =
+		"UPDATE cells SET units = units + ?2, passed = passed + ?3, "
+		"first_units = first_units + ?4, first_passed = first_passed + ?5 WHERE id = ?1",
 };

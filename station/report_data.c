@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Gathering station report's numbers with filtered, bound queries.  Yield
- * counts units (a unit passed if any of its runs passed); first-pass yield
- * takes each unit's first finished run over the whole log, then applies the
- * filters to it, so a --since window does not make a retest look "first".
- * Runs still in progress are left out, as in the v_* views.
+ * Gathering station report's numbers.  On a log of millions of runs the
+ * summaries of schema 3 answer (report_sum.c); here are the same numbers
+ * from the rows, used when a filter needs them and by the tests that hold
+ * both to the same result.  Yield counts units (a unit passed if any of
+ * its runs passed); first-pass yield takes each unit's first finished run
+ * over the whole log, then applies the filters to it, so a --since window
+ * does not make a retest look "first".  A run counts once it has ended:
+ * runs in progress are left out, as in the v_* views.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -30,22 +33,27 @@ static const char yield_sql[] =
 
 static const char pareto_sql[] =
 	"SELECT s.name, count(*) FROM steps s JOIN runs r ON r.id = s.run_id"
-	" WHERE s.outcome IN ('fail', 'error') AND " REP_WHERE
+	" WHERE s.outcome IN ('fail', 'error') AND r.outcome <> 'running' AND " REP_WHERE
 	" GROUP BY s.name ORDER BY 2 DESC, 1";
 
 static const char stats_sql[] =
 	"SELECT r.sequence_name, s.name, m.name, m.unit, m.low, m.high, count(m.value),"
 	" avg(m.value), min(m.value), max(m.value)"
 	" FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = m.run_id"
-	" WHERE m.value IS NOT NULL AND " REP_WHERE
-	" GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 5, 6";
+	" WHERE m.value IS NOT NULL AND r.outcome <> 'running' AND " REP_WHERE
+	" GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 5, 6, 4";
 
 /* The values of one group: null-safe "IS" matches the GROUP BY above. */
 static const char values_sql[] =
 	"SELECT m.value FROM measurements m JOIN steps s ON s.id = m.step_id"
-	" JOIN runs r ON r.id = m.run_id WHERE m.value IS NOT NULL AND " REP_WHERE
-	" AND r.sequence_name IS ?8 AND s.name IS ?9 AND m.name IS ?10 AND m.unit IS ?11"
-	" AND m.low IS ?12 AND m.high IS ?13";
+	" JOIN runs r ON r.id = m.run_id WHERE m.value IS NOT NULL AND r.outcome <> 'running'"
+	" AND " REP_WHERE " AND r.sequence_name IS ?8 AND s.name IS ?9 AND m.name IS ?10 AND m.unit IS ?11"
+	" AND m.low IS ?12 AND m.high IS ?13 ORDER BY m.id";
+
+/* The histogram frame the summaries gave this measurement. */
+static const char frame_sql[] =
+	"SELECT hist_lo, hist_width, hist_hi FROM meas_keys WHERE sequence_name IS ?1"
+	" AND step IS ?2 AND name IS ?3 AND unit IS ?4 AND low IS ?5 AND high IS ?6";
 
 double rep_ratio(int64_t num, int64_t den)
 {
@@ -64,7 +72,7 @@ bool rep_cpk(const struct rep_meas *m, double *cpk)
 	return true;
 }
 
-static char *dup_col(sqlite3_stmt *st, int c)
+char *rep_dup_col(sqlite3_stmt *st, int c)
 {
 	const char *s = (const char *)sqlite3_column_text(st, c);
 
@@ -107,7 +115,7 @@ static int pareto(sqlite3 *h, struct report *r)
 	rep_bind_filter(st, r->f);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		r->fails = realloc(r->fails, (r->nfails + 1) * sizeof(*r->fails));
-		r->fails[r->nfails].step = dup_col(st, 0);
+		r->fails[r->nfails].step = rep_dup_col(st, 0);
 		r->fails[r->nfails].count = sqlite3_column_int64(st, 1);
 		r->fail_total += r->fails[r->nfails++].count;
 	}
@@ -122,23 +130,50 @@ static void bind_real_or_null(sqlite3_stmt *st, int i, bool has, double v)
 		sqlite3_bind_null(st, i);
 }
 
-/* The histogram spans the values and the limits, so both show. */
-static void hist_range(struct rep_meas *m)
+static int frame(sqlite3 *h, struct rep_meas *m, double first)
 {
-	double lo = m->min, hi = m->max;
+	sqlite3_stmt *st = rep_prepare(h, frame_sql);
+	int rc;
 
-	if (m->has_low && m->low < lo)
-		lo = m->low;
-	if (m->has_high && m->high > hi)
-		hi = m->high;
-	if (hi <= lo) {
-		double pad = fabs(lo) > 0 ? fabs(lo) * 0.01 : 1.0;
+	if (!st)
+		return EXIT_STATION;
+	rep_bind_text(st, 1, m->sequence);
+	rep_bind_text(st, 2, m->step);
+	rep_bind_text(st, 3, m->name);
+	rep_bind_text(st, 4, m->unit);
+	bind_real_or_null(st, 5, m->has_low, m->low);
+	bind_real_or_null(st, 6, m->has_high, m->high);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		m->fr = (struct db_hist_frame){ sqlite3_column_double(st, 0),
+						sqlite3_column_double(st, 1),
+						sqlite3_column_double(st, 2) };
+	else	/* not summarised yet: as the summary would set it */
+		db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN, first,
+			      &m->fr);
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+}
 
-		lo -= pad;
-		hi += pad;
-	}
-	m->lo = lo;
-	m->width = (hi - lo) / REP_BINS;
+/* Show the frame's inner bins and those beyond it that hold values. */
+void rep_hist_finish(struct rep_meas *m)
+{
+	int first = DB_HIST_OUT, last = DB_HIST_OUT + DB_HIST_IN - 1;
+
+	for (int i = 0; i < first; i++)
+		if (m->all[i]) {
+			first = i;
+			break;
+		}
+	for (int i = REP_BINS - 1; i > last; i--)
+		if (m->all[i]) {
+			last = i;
+			break;
+		}
+	m->width = m->fr.width;
+	m->lo = m->fr.lo + (first - DB_HIST_OUT) * m->width;
+	m->nbins = last - first + 1;
+	memcpy(m->bins, m->all + first, m->nbins * sizeof(m->bins[0]));
+	m->has_cpk = rep_cpk(m, &m->cpk);
 }
 
 /* Second pass over one group: sigma from deviations about the mean (no
@@ -147,6 +182,7 @@ static int values(sqlite3 *h, const struct rep_filter *f, struct rep_meas *m)
 {
 	sqlite3_stmt *st = rep_prepare(h, values_sql);
 	double ss = 0;
+	int n = 0;
 
 	if (!st)
 		return EXIT_STATION;
@@ -157,13 +193,15 @@ static int values(sqlite3 *h, const struct rep_filter *f, struct rep_meas *m)
 	rep_bind_text(st, 11, m->unit);
 	bind_real_or_null(st, 12, m->has_low, m->low);
 	bind_real_or_null(st, 13, m->has_high, m->high);
-	hist_range(m);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		double v = sqlite3_column_double(st, 0);
-		int b = (int)((v - m->lo) / m->width);
 
+		if (!n++ && frame(h, m, v)) {
+			sqlite3_finalize(st);
+			return EXIT_STATION;
+		}
 		ss += (v - m->mean) * (v - m->mean);
-		m->bins[b < 0 ? 0 : b >= REP_BINS ? REP_BINS - 1 : b]++;
+		m->all[db_hist_bin(&m->fr, v)]++;
 		m->out_low += m->has_low && v < m->low;
 		m->out_high += m->has_high && v > m->high;
 	}
@@ -171,42 +209,81 @@ static int values(sqlite3 *h, const struct rep_filter *f, struct rep_meas *m)
 		m->sigma = sqrt(ss / (double)(m->n - 1));
 		m->has_sigma = true;
 	}
-	m->has_cpk = rep_cpk(m, &m->cpk);
+	rep_hist_finish(m);
 	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+}
+
+/* A measurement group from columns 0..5 (sequence, step, name, unit, low,
+ * high) of a statistics row. */
+struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st)
+{
+	struct rep_meas *m, *nm = realloc(r->meas, (r->nmeas + 1) * sizeof(*r->meas));
+
+	if (!nm)
+		return NULL;
+	r->meas = nm;
+	m = &r->meas[r->nmeas++];
+	memset(m, 0, sizeof(*m));
+	m->sequence = rep_dup_col(st, 0);
+	m->step = rep_dup_col(st, 1);
+	m->name = rep_dup_col(st, 2);
+	m->unit = rep_dup_col(st, 3);
+	m->has_low = sqlite3_column_type(st, 4) != SQLITE_NULL;
+	m->low = sqlite3_column_double(st, 4);
+	m->has_high = sqlite3_column_type(st, 5) != SQLITE_NULL;
+	m->high = sqlite3_column_double(st, 5);
+	return m;
 }
 
 static int stats(sqlite3 *h, struct report *r)
 {
 	sqlite3_stmt *st = rep_prepare(h, stats_sql);
-	int ret = 0;
 
 	if (!st)
 		return EXIT_STATION;
 	rep_bind_filter(st, r->f);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct rep_meas *m;
+		struct rep_meas *m = rep_meas_add(r, st);
 
-		r->meas = realloc(r->meas, (r->nmeas + 1) * sizeof(*r->meas));
-		m = &r->meas[r->nmeas++];
-		memset(m, 0, sizeof(*m));
-		m->sequence = dup_col(st, 0);
-		m->step = dup_col(st, 1);
-		m->name = dup_col(st, 2);
-		m->unit = dup_col(st, 3);
-		m->has_low = sqlite3_column_type(st, 4) != SQLITE_NULL;
-		m->low = sqlite3_column_double(st, 4);
-		m->has_high = sqlite3_column_type(st, 5) != SQLITE_NULL;
-		m->high = sqlite3_column_double(st, 5);
+		if (!m)
+			break;
 		m->n = sqlite3_column_int64(st, 6);
 		m->mean = sqlite3_column_double(st, 7);
 		m->min = sqlite3_column_double(st, 8);
 		m->max = sqlite3_column_double(st, 9);
 	}
-	if (sqlite3_finalize(st) != SQLITE_OK)
-		return EXIT_STATION;
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+}
+
+static int hist(sqlite3 *h, struct report *r)
+{
+	int ret = 0;
+
 	for (int i = 0; i < r->nmeas && !ret; i++)
 		ret = values(h, r->f, &r->meas[i]);
 	return ret;
+}
+
+bool report_can_summarise(const struct rep_filter *f)
+{
+	const int64_t day = 86400000000LL;
+
+	return !f->outcome && !f->serial && (!f->has_since || f->since_us % day == 0) &&
+	       (!f->has_until || f->until_us % day == 0);
+}
+
+int report_query(sqlite3 *h, struct report *r, enum rep_query q)
+{
+	if (r->summary)
+		return rep_sum_query(h, r, q);
+	switch (q) {
+	case REP_Q_TOTAL: return yields(h, r, false);
+	case REP_Q_DAYS: return yields(h, r, true);
+	case REP_Q_PARETO: return pareto(h, r);
+	case REP_Q_STATS: return stats(h, r);
+	case REP_Q_HIST: return hist(h, r);
+	default: return EXIT_STATION;
+	}
 }
 
 int report_build(sqlite3 *h, const struct rep_filter *f, struct report *r)
@@ -214,13 +291,10 @@ int report_build(sqlite3 *h, const struct rep_filter *f, struct report *r)
 	int ret;
 
 	r->f = f;
-	ret = yields(h, r, false);
-	if (!ret)
-		ret = yields(h, r, true);
-	if (!ret)
-		ret = pareto(h, r);
-	if (!ret)
-		ret = stats(h, r);
+	r->summary = !r->exact && report_can_summarise(f);
+	ret = 0;
+	for (int q = 0; q < REP_Q__COUNT && !ret; q++)
+		ret = report_query(h, r, q);
 	if (ret)
 		fprintf(stderr, "station report: cannot read the log: %s\n", sqlite3_errmsg(h));
 	return ret;

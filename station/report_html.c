@@ -158,7 +158,7 @@ static void pareto_table(FILE *f, const struct report *r)
 
 static double hx(const struct rep_meas *m, double v)
 {
-	return PAD + (v - m->lo) / (m->width * REP_BINS) * (CW - 2 * PAD);
+	return PAD + (v - m->lo) / (m->width * m->nbins) * (CW - 2 * PAD);
 }
 
 /* A vertical line at v, labelled at label_y (limits above, mean below, so
@@ -175,20 +175,20 @@ static void vline(FILE *f, const struct rep_meas *m, const char *cls, const char
 
 static void histogram(FILE *f, const struct rep_meas *m)
 {
-	double bw = (double)(CW - 2 * PAD) / REP_BINS;
+	double bw = (double)(CW - 2 * PAD) / m->nbins;
 	int64_t top = 1;
 
-	for (int i = 0; i < REP_BINS; i++)
+	for (int i = 0; i < m->nbins; i++)
 		if (m->bins[i] > top)
 			top = m->bins[i];
 	fprintf(f, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 		"role=\"img\" aria-label=\"histogram\">\n", CW, CH, CW, CH);
 	fprintf(f, "<line class=\"ax\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", PAD, CH - PAD,
 		CW - PAD, CH - PAD);
-	for (int i = 0; i < REP_BINS; i++) {
+	for (int i = 0; i < m->nbins; i++) {
 		double edge = m->lo + i * m->width;
-		bool out = (m->has_low && edge + m->width <= m->low) ||
-			   (m->has_high && edge >= m->high);
+		bool out = (m->has_low && edge + m->width <= m->low + m->width * 1e-9) ||
+			   (m->has_high && edge >= m->high - m->width * 1e-9);
 		double h = (double)m->bins[i] / (double)top * (CH - 2 * PAD - 10);
 
 		if (m->bins[i])
@@ -199,7 +199,7 @@ static void histogram(FILE *f, const struct rep_meas *m)
 	}
 	fprintf(f, "<text x=\"%d\" y=\"%d\">%.6g</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">"
 		"%.6g</text>\n", PAD, CH - PAD + 14, m->lo, CW - PAD, CH - PAD + 14,
-		m->lo + REP_BINS * m->width);
+		m->lo + m->nbins * m->width);
 	if (m->has_low)
 		vline(f, m, "lim", "LSL", m->low, PAD / 2 - 4);
 	if (m->has_high)

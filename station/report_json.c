@@ -51,7 +51,7 @@ static json_t *measurement(const struct rep_meas *m)
 	json_t *bins = json_array();
 	json_t *o;
 
-	for (int i = 0; i < REP_BINS; i++)
+	for (int i = 0; i < m->nbins; i++)
 		json_array_append_new(bins, json_integer(m->bins[i]));
 	o = json_pack("{s:o,s:o,s:o,s:o,s:I,s:f,s:o,s:f,s:f,s:o,s:o,s:o,s:I,s:I}",
 		      "sequence", str(m->sequence), "step", str(m->step), "name", str(m->name),

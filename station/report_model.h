@@ -9,7 +9,9 @@
 
 #include "report_core.h"
 
-#define REP_BINS 20
+/* The histogram shows the DB_HIST_IN bins of its frame (between the limits
+ * when both are set) and those beyond it up to the furthest value. */
+#define REP_BINS DB_HIST_BINS
 
 struct rep_counts {
 	int64_t runs, units, passed;		/* yield: units that passed / units */
@@ -33,11 +35,22 @@ struct rep_meas {
 	int64_t n, out_low, out_high;		/* values beyond each limit */
 	double mean, sigma, min, max, cpk;
 	double lo, width;			/* histogram: bin i = [lo + i w, lo + (i+1) w) */
+	int nbins;				/* bins shown, from lo */
 	int64_t bins[REP_BINS];
+	/* while building: the frame, all bins, the summary key */
+	struct db_hist_frame fr;
+	int64_t all[REP_BINS];
+	int64_t key;
+	double ref, s1, s2;
 };
+
+/* The queries, in the order report_build() runs them (bench/ times each). */
+enum rep_query { REP_Q_TOTAL, REP_Q_DAYS, REP_Q_PARETO, REP_Q_STATS, REP_Q_HIST, REP_Q__COUNT };
 
 struct report {
 	const char *db_path;
+	bool exact;		/* in: read the rows, never the summaries */
+	bool summary;		/* out: the summaries answered */
 	const struct rep_filter *f;
 	struct rep_counts total;
 	struct rep_day *days;
@@ -49,8 +62,20 @@ struct report {
 	int nmeas;
 };
 
-/* Fill r from the log; 0 or EXIT_STATION after printing why. */
+/* Fill r from the log; 0 or EXIT_STATION after printing why.  The
+ * summaries answer unless r->exact, or a filter needs the rows (--outcome,
+ * --serial, a --since/--until that is not a UTC midnight). */
 int report_build(sqlite3 *h, const struct rep_filter *f, struct report *r);
+/* One query of report_build() (r->f set, the earlier ones done). */
+int report_query(sqlite3 *h, struct report *r, enum rep_query q);
+bool report_can_summarise(const struct rep_filter *f);
+/* report_sum.c: the same queries on the summaries. */
+int rep_sum_query(sqlite3 *h, struct report *r, enum rep_query q);
+/* Shared by both: a row's text copied, the histogram shown from all bins,
+ * sigma and Cpk from the sums. */
+char *rep_dup_col(sqlite3_stmt *st, int c);
+void rep_hist_finish(struct rep_meas *m);
+struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st);
 void report_free(struct report *r);
 
 /* Process capability: min(USL - mean, mean - LSL) / (3 sigma), one-sided

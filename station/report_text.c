@@ -94,12 +94,13 @@ static void histogram(FILE *f, const struct rep_meas *m)
 	int64_t top = 1;
 	bool lsl_done = !m->has_low, usl_done = !m->has_high;
 
-	for (int i = 0; i < REP_BINS; i++)
+	for (int i = 0; i < m->nbins; i++)
 		if (m->bins[i] > top)
 			top = m->bins[i];
-	for (int i = 0; i < REP_BINS; i++) {
+	for (int i = 0; i < m->nbins; i++) {
 		double edge = m->lo + i * m->width, next = edge + m->width;
-		bool out = (m->has_low && next <= m->low) || (m->has_high && edge >= m->high);
+		bool out = (m->has_low && next <= m->low + m->width * 1e-9) ||
+			   (m->has_high && edge >= m->high - m->width * 1e-9);
 		int len = (int)((m->bins[i] * BAR_MAX + top - 1) / top);
 		char bar[BAR_MAX + 1];
 

@@ -89,6 +89,7 @@ static void t_add_run(struct db *db, struct t_run *r, int n)
 		.unit_serial = r->unit, .station = "ST1", .fixture = r->fixture,
 		.operator_name = "ana", .sequence_name = "factory", .sequence_version = "1.0",
 		.sequence_sha256 = "ab12", .software_version = "test",
+		.started_us = r->start_us,
 	};
 	struct db_measurement m[2] = {
 		{ .name = "vdd", .value = r->vdd, .unit = "V", .low = 3.0, .high = 3.6 },
@@ -131,7 +132,8 @@ static void t_add_run(struct db *db, struct t_run *r, int n)
 	t_step(db, r, 3, "flash prod", DB_PASS, NULL, &st);
 	assert_int_equal(db_run_end(db, r->id, DB_PASS, NULL, &e), ST_OK);
 times:
-	/* The API stamps "now"; move the run to its place in the table above. */
+	/* The API stamps "now" on the run's end; move it to its place in the
+	 * table above (the start, which the summaries use, came through the API). */
 	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
 		"UPDATE runs SET started_us = ?2, ended_us = CASE WHEN ended_us IS NULL "
 		"THEN NULL ELSE ?2 + 60000000 END WHERE id = ?1", -1, &q, NULL), SQLITE_OK);

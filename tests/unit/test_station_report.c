@@ -151,9 +151,12 @@ static void test_text_and_histogram(void **state)
 	assert_non_null(strstr(t, "LSL 3  USL 3.6  Cpk 0.461  beyond limits: 1 low, 1 high"));
 	assert_non_null(strstr(t, "USL 100  Cpk 2.357"));
 	assert_non_null(strstr(t, "------------ LSL 3 ------------"));
-	/* the bins holding 2.90 and 3.70 lie beyond the limits: drawn with x */
-	assert_non_null(strstr(t, "2.9 |xxxxxxxxxxxxxx "));
-	assert_non_null(strstr(t, "3.66 |xxxxxxxxxxxxxx "));
+	/* bins are fixed on the limits (width (3.6 - 3.0) / 20 = 0.03, so that
+	 * the summaries add up); those holding 2.90 and 3.70 lie beyond the
+	 * limits: drawn with x */
+	assert_non_null(strstr(t, "2.88 |xxxxxxxxxxxxxx "));
+	assert_non_null(strstr(t, "3.69 |xxxxxxxxxxxxxx "));
+	assert_non_null(strstr(t, "3.27 |######################################## 3"));
 	free(t);
 }
 

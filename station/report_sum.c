@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station report's numbers from the summaries of schema 3 (db/schema.sql,
+ * kept by db/db_summary.c): thousands of cell rows instead of millions of
+ * runs.  Equal to the queries on the rows in report_data.c (the tests hold
+ * them to it): per-cell unit counts become distinct counts by subtracting,
+ * for each unit seen in several of the selected cells, the extra cells;
+ * mean and sigma come from sums about a reference value; the histogram
+ * bins are fixed per measurement, so they add up across cells.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "report_model.h"
+
+#define DAY_US 86400000000LL
+
+/* Cells matching the filter: ?1..?5 bound by bind_cells(). */
+#define CELL_WHERE \
+	" (?1 IS NULL OR c.day >= ?1) AND (?2 IS NULL OR c.day < ?2)" \
+	" AND (?3 IS NULL OR c.fixture = ?3) AND (?4 IS NULL OR c.sequence_name = ?4)" \
+	" AND (?5 IS NULL OR c.sequence_version = ?5) "
+/* ?6 set: one row per day, else one row */
+#define GROUP_DAY "CASE WHEN ?6 IS NULL THEN 0 ELSE c.day END"
+
+static const char yield_sql[] =
+	"WITH t AS (SELECT " GROUP_DAY " AS d, sum(c.runs) AS runs, sum(c.units) AS units,"
+	"  sum(c.passed) AS passed, sum(c.first_units) AS fu, sum(c.first_passed) AS fp"
+	"  FROM cells c WHERE c.runs > 0 AND " CELL_WHERE " GROUP BY d),"
+	" k AS (SELECT d, sum(k - 1) AS du, sum(max(kp - 1, 0)) AS dp FROM ("
+	"  SELECT " GROUP_DAY " AS d, count(*) AS k, sum(uc.passed) AS kp"
+	"  FROM unit_first u JOIN unit_cells uc ON uc.unit = u.unit JOIN cells c ON c.id = uc.cell"
+	"  WHERE u.multi AND " CELL_WHERE " GROUP BY u.unit, d) GROUP BY d)"
+	" SELECT date(t.d * 86400, 'unixepoch'), t.runs, t.units - coalesce(k.du, 0),"
+	" t.passed - coalesce(k.dp, 0), t.fu, t.fp FROM t LEFT JOIN k ON k.d = t.d ORDER BY t.d";
+
+static const char pareto_sql[] =
+	"SELECT sf.step, sum(sf.n) FROM step_fails sf JOIN cells c ON c.id = sf.cell"
+	" WHERE " CELL_WHERE " GROUP BY sf.step ORDER BY 2 DESC, 1";
+
+static const char stats_sql[] =
+	"SELECT k.sequence_name, k.step, k.name, k.unit, k.low, k.high, sum(m.n), k.ref,"
+	" sum(m.s1), sum(m.s2), min(m.min), max(m.max), sum(m.out_low), sum(m.out_high), k.id,"
+	" k.hist_lo, k.hist_width, k.hist_hi"
+	" FROM meas_sum m JOIN meas_keys k ON k.id = m.key JOIN cells c ON c.id = m.cell"
+	" WHERE " CELL_WHERE " GROUP BY k.id ORDER BY 1, 2, 3, 5, 6, 4";
+
+static const char hist_sql[] =
+	"SELECT m.key, m.bins FROM meas_sum m JOIN cells c ON c.id = m.cell WHERE " CELL_WHERE;
+
+static void bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
+{
+	if (f->has_since)
+		sqlite3_bind_int64(st, 1, f->since_us / DAY_US);
+	if (f->has_until)
+		sqlite3_bind_int64(st, 2, f->until_us / DAY_US);
+	rep_bind_text(st, 3, f->fixture);
+	rep_bind_text(st, 4, f->seq_name);
+	rep_bind_text(st, 5, f->seq_version);
+}
+
+static int yields(sqlite3 *h, struct report *r, bool by_day)
+{
+	sqlite3_stmt *st = rep_prepare(h, yield_sql);
+	struct rep_counts c;
+
+	if (!st)
+		return EXIT_STATION;
+	bind_cells(st, r->f);
+	if (by_day)
+		sqlite3_bind_int(st, 6, 1);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct rep_day *nd;
+
+		c = (struct rep_counts){ sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+					 sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
+					 sqlite3_column_int64(st, 5) };
+		if (!by_day) {
+			r->total = c;
+			continue;
+		}
+		nd = realloc(r->days, (r->ndays + 1) * sizeof(*r->days));
+		if (!nd)
+			break;
+		r->days = nd;
+		snprintf(r->days[r->ndays].day, sizeof(r->days[0].day), "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		r->days[r->ndays++].c = c;
+	}
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+}
+
+static int pareto(sqlite3 *h, struct report *r)
+{
+	sqlite3_stmt *st = rep_prepare(h, pareto_sql);
+
+	if (!st)
+		return EXIT_STATION;
+	bind_cells(st, r->f);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct rep_fail *nf = realloc(r->fails, (r->nfails + 1) * sizeof(*r->fails));
+
+		if (!nf)
+			break;
+		r->fails = nf;
+		r->fails[r->nfails].step = rep_dup_col(st, 0);
+		r->fails[r->nfails].count = sqlite3_column_int64(st, 1);
+		r->fail_total += r->fails[r->nfails++].count;
+	}
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+}
+
+/* Sums about ref: mean = ref + S1/n, (n-1) var = S2 - S1^2/n. */
+static void moments(struct rep_meas *m)
+{
+	double n = (double)m->n, ss;
+
+	m->mean = m->ref + m->s1 / n;
+	if (m->n > 1) {
+		ss = m->s2 - m->s1 * m->s1 / n;
+		m->sigma = sqrt(ss > 0 ? ss / (n - 1) : 0);
+		m->has_sigma = true;
+	}
+	m->has_cpk = rep_cpk(m, &m->cpk);
+}
+
+static int stats(sqlite3 *h, struct report *r)
+{
+	sqlite3_stmt *st = rep_prepare(h, stats_sql);
+
+	if (!st)
+		return EXIT_STATION;
+	bind_cells(st, r->f);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct rep_meas *m = rep_meas_add(r, st);
+
+		if (!m)
+			break;
+		m->n = sqlite3_column_int64(st, 6);
+		m->ref = sqlite3_column_double(st, 7);
+		m->s1 = sqlite3_column_double(st, 8);
+		m->s2 = sqlite3_column_double(st, 9);
+		m->min = sqlite3_column_double(st, 10);
+		m->max = sqlite3_column_double(st, 11);
+		m->out_low = sqlite3_column_int64(st, 12);
+		m->out_high = sqlite3_column_int64(st, 13);
+		m->key = sqlite3_column_int64(st, 14);
+		m->fr = (struct db_hist_frame){ sqlite3_column_double(st, 15),
+						sqlite3_column_double(st, 16),
+						sqlite3_column_double(st, 17) };
+		moments(m);
+	}
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+}
+
+struct key_ix {
+	int64_t key;
+	int i;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct key_ix *)a)->key, y = ((const struct key_ix *)b)->key;
+
+	return x < y ? -1 : x > y;
+}
+
+static int hist(sqlite3 *h, struct report *r)
+{
+	struct key_ix *ix = calloc(r->nmeas ? r->nmeas : 1, sizeof(*ix));
+	sqlite3_stmt *st = rep_prepare(h, hist_sql);
+	int ret;
+
+	if (!st || !ix) {
+		sqlite3_finalize(st);
+		free(ix);
+		return EXIT_STATION;
+	}
+	for (int i = 0; i < r->nmeas; i++)
+		ix[i] = (struct key_ix){ r->meas[i].key, i };
+	qsort(ix, r->nmeas, sizeof(*ix), key_cmp);
+	bind_cells(st, r->f);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct key_ix want = { sqlite3_column_int64(st, 0), 0 };
+		struct key_ix *hit = bsearch(&want, ix, r->nmeas, sizeof(*ix), key_cmp);
+
+		if (hit)
+			db_hist_add_blob(r->meas[hit->i].all, sqlite3_column_blob(st, 1),
+					 sqlite3_column_bytes(st, 1));
+	}
+	ret = sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+	for (int i = 0; i < r->nmeas; i++)
+		rep_hist_finish(&r->meas[i]);
+	free(ix);
+	return ret;
+}
+
+int rep_sum_query(sqlite3 *h, struct report *r, enum rep_query q)
+{
+	switch (q) {
+	case REP_Q_TOTAL: return yields(h, r, false);
+	case REP_Q_DAYS: return yields(h, r, true);
+	case REP_Q_PARETO: return pareto(h, r);
+	case REP_Q_STATS: return stats(h, r);
+	case REP_Q_HIST: return hist(h, r);
+	default: return EXIT_STATION;
+	}
+}

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The report from the summaries equals the report from the rows: on a
+ * random log (retests across fixtures and days, units without a serial,
+ * runs left running then recovered, a serial changed after the end, one-
+ * and two-sided and missing limits, values beyond the limits), under
+ * several filters: same yields, counts, Pareto and histograms, mean and
+ * sigma within 1e-9 relative.  And a schema 2 log (db/migrations/v2.sql)
+ * upgraded by db_open() gets summaries that give the same report.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "test_db_data.h"
+#include "../../station/report_model.h"
+
+static char dir[64], path[128];
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static double urand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static double nrand(void)
+{
+	double u = urand(), v = urand();
+
+	return sqrt(-2 * log(u > 1e-300 ? u : 1e-300)) * cos(6.283185307179586 * v);
+}
+
+static const char *const fixtures[] = { "F1", "F2", "F3" };
+
+/* One run: two measuring steps (the second fails on a value beyond its
+ * limits), on day d, maybe without a serial, maybe left running. */
+static void random_run(struct db *db, int i, const char *serial, bool running)
+{
+	struct db_run_info ri = {
+		.unit_serial = serial, .station = "ST", .fixture = fixtures[(int)(urand() * 3)],
+		.sequence_name = "factory", .sequence_version = i % 3 ? "1.0" : "1.1",
+		.started_us = T_DAY1_US + (int64_t)(urand() * 4 * T_DAY_US),
+	};
+	struct db_measurement m[5] = {
+		{ .name = "vdd", .unit = "V", .value = 3.3 + 0.09 * nrand(), .low = 3.1, .high = 3.5 },
+		{ .name = "idle", .unit = "mA", .value = 40 + 8 * nrand(), .low = NAN, .high = 60 },
+		{ .name = "gain", .value = 2 + 0.2 * nrand(), .low = 1.7, .high = NAN },
+		{ .name = "temp", .unit = "C", .value = 25 + 3 * nrand(), .low = NAN, .high = NAN },
+		{ .name = "fw", .value = NAN, .text = "1.2.3", .expect = "1.2.3", .low = NAN,
+		  .high = NAN },
+	};
+	struct db_step s = { .index = 1, .name = "rails", .outcome = DB_PASS, .meas = m, .n_meas = 2 };
+	enum db_outcome o = DB_PASS;
+	char id[DB_ID_LEN];
+	struct st_error e;
+
+	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
+	for (int k = 0; k < 5; k++)
+		m[k].outcome = (!isnan(m[k].low) && m[k].value < m[k].low) ||
+			       (!isnan(m[k].high) && m[k].value > m[k].high) ? DB_FAIL : DB_PASS;
+	if (m[0].outcome || m[1].outcome)
+		s.outcome = o = DB_FAIL;
+	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
+	s = (struct db_step){ .index = 2, .name = "calibrate", .meas = m + 2, .n_meas = 3 };
+	if (m[2].outcome)
+		s.outcome = o = DB_FAIL;
+	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
+	if (urand() < 0.03) {
+		s = (struct db_step){ .index = 3, .name = "identity", .outcome = DB_ERROR };
+		o = DB_ERROR;
+		assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
+	}
+	if (!running)
+		assert_int_equal(db_run_end(db, id, o, NULL, &e), ST_OK);
+	if (!running && serial && i % 97 == 5)	/* a serial corrected after the end */
+		assert_int_equal(db_run_set_serial(db, id, "U-FIXED", &e), ST_OK);
+}
+
+static void random_log(struct db *db, int n)
+{
+	char serial[32];
+	int units = 0;
+
+	for (int i = 0; i < n; i++) {
+		bool retest = units && urand() < 0.25;
+		int u = retest ? (int)(urand() * units) : units++;
+
+		snprintf(serial, sizeof(serial), "U%04d", u);
+		random_run(db, i, i % 41 == 7 ? NULL : serial, i % 53 == 11);
+	}
+}
+
+static void rel_close(double a, double b)
+{
+	if (fabs(a - b) > 1e-9 * fmax(fabs(a), fabs(b)) && fabs(a - b) > 1e-12)
+		fail_msg("%.17g != %.17g", a, b);
+}
+
+static void same_counts(const struct rep_counts *a, const struct rep_counts *b)
+{
+	assert_int_equal(a->runs, b->runs);
+	assert_int_equal(a->units, b->units);
+	assert_int_equal(a->passed, b->passed);
+	assert_int_equal(a->first_units, b->first_units);
+	assert_int_equal(a->first_passed, b->first_passed);
+}
+
+static void same_meas(const struct rep_meas *a, const struct rep_meas *b)
+{
+	assert_string_equal(a->name, b->name);
+	assert_string_equal(a->step, b->step);
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->has_low, b->has_low);
+	assert_int_equal(a->has_high, b->has_high);
+	rel_close(a->mean, b->mean);
+	assert_int_equal(a->has_sigma, b->has_sigma);
+	rel_close(a->sigma, b->sigma);
+	assert_int_equal(a->has_cpk, b->has_cpk);
+	if (a->has_cpk)
+		rel_close(a->cpk, b->cpk);
+	assert_true(a->min == b->min && a->max == b->max);
+	assert_int_equal(a->out_low, b->out_low);
+	assert_int_equal(a->out_high, b->out_high);
+	assert_int_equal(a->nbins, b->nbins);
+	assert_true(a->lo == b->lo && a->width == b->width);
+	assert_memory_equal(a->bins, b->bins, a->nbins * sizeof(a->bins[0]));
+}
+
+/* Both reports under filter f; returns the number of runs they counted. */
+static int64_t compare(struct db *db, const struct rep_filter *f)
+{
+	struct report x = { .exact = true }, s = { 0 };
+	int64_t runs;
+
+	assert_int_equal(report_build(db_handle(db), f, &x), 0);
+	assert_int_equal(report_build(db_handle(db), f, &s), 0);
+	assert_false(x.summary);
+	assert_true(s.summary);
+	same_counts(&x.total, &s.total);
+	assert_int_equal(x.ndays, s.ndays);
+	for (int i = 0; i < x.ndays; i++) {
+		assert_string_equal(x.days[i].day, s.days[i].day);
+		same_counts(&x.days[i].c, &s.days[i].c);
+	}
+	assert_int_equal(x.nfails, s.nfails);
+	for (int i = 0; i < x.nfails; i++) {
+		assert_string_equal(x.fails[i].step, s.fails[i].step);
+		assert_int_equal(x.fails[i].count, s.fails[i].count);
+	}
+	assert_int_equal(x.nmeas, s.nmeas);
+	for (int i = 0; i < x.nmeas; i++)
+		same_meas(&x.meas[i], &s.meas[i]);
+	runs = x.total.runs;
+	report_free(&x);
+	report_free(&s);
+	return runs;
+}
+
+static void compare_filters(struct db *db)
+{
+	struct rep_filter f = { 0 };
+
+	assert_true(compare(db, &f) > 0);
+	f.fixture = "F2";
+	assert_true(compare(db, &f) > 0);
+	f = (struct rep_filter){ .seq_name = "factory", .seq_version = "1.1" };
+	assert_true(compare(db, &f) > 0);
+	f = (struct rep_filter){ .has_since = true, .since_us = T_DAY1_US - T_DAY1_US % T_DAY_US +
+				 T_DAY_US, .has_until = true };
+	f.until_us = f.since_us + 2 * T_DAY_US;
+	assert_true(compare(db, &f) > 0);
+	f.fixture = "F1";
+	f.seq_name = "factory";
+	assert_true(compare(db, &f) > 0);
+	f = (struct rep_filter){ .fixture = "none" };
+	assert_int_equal(compare(db, &f), 0);
+}
+
+static int setup(void **state)
+{
+	if (t_mkdir(dir, sizeof(dir), "repsum") < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/station.db", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	return t_rmdir(dir);
+}
+
+static void test_summary_equals_rows(void **state)
+{
+	struct rep_filter f = { .outcome = "pass" };
+	struct report r = { 0 };
+	struct db *db;
+	struct st_error e;
+	int n;
+
+	assert_int_equal(db_open(&db, path, NULL, &e), ST_OK);
+	random_log(db, 600);
+	compare_filters(db);
+	/* the runs left running count once recovery marks them aborted */
+	assert_int_equal(db_recover(db, &n, &e), ST_OK);
+	assert_true(n > 5);
+	compare_filters(db);
+	/* a rebuild from the rows gives the same summaries */
+	assert_int_equal(db_summary_rebuild(db, &e), ST_OK);
+	compare_filters(db);
+	/* filters the summaries cannot answer read the rows */
+	assert_int_equal(report_build(db_handle(db), &f, &r), 0);
+	assert_false(r.summary);
+	report_free(&r);
+	db_close(db);
+}
+
+static char *read_top(const char *name)
+{
+	const char *top = getenv("ST_TOP");
+	char p[512];
+	char *buf = calloc(1, 1 << 16);
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/%s", top ? top : ".", name);
+	fp = fopen(p, "r");
+	if (!fp)
+		fail_msg("cannot read %s (run from the repository root or set ST_TOP)", p);
+	assert_true(fread(buf, 1, (1 << 16) - 1, fp) > 0);
+	fclose(fp);
+	return buf;
+}
+
+/* A v2 log: the v2 schema, then rows copied from a log this build wrote
+ * (every column v2 had), so that the upgrade must rebuild the summaries. */
+static void test_v2_log_upgraded(void **state)
+{
+	char v2path[160], sql[512];
+	char *v2 = read_top("db/migrations/v2.sql");
+	struct db *db;
+	struct st_error e;
+	sqlite3 *h;
+
+	snprintf(v2path, sizeof(v2path), "%s/v2.db", dir);
+	assert_int_equal(sqlite3_open(v2path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, v2, NULL, NULL, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS src", path);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h,
+		"INSERT INTO runs SELECT id, unit_serial, station, fixture, operator, sequence_name,"
+		" sequence_version, sequence_sha256, software_version, started_us, ended_us, outcome,"
+		" reason, last_step_index, last_step FROM src.runs;"
+		"INSERT INTO steps SELECT id, run_id, idx, name, kind, phase, outcome, reason,"
+		" started_us, ended_us, duration_us, attempts FROM src.steps;"
+		"INSERT INTO measurements SELECT id, step_id, run_id, name, value, text, unit, low,"
+		" high, expect, outcome FROM src.measurements;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	free(v2);
+	assert_int_equal(db_open(&db, v2path, NULL, &e), ST_OK);
+	assert_int_equal(db_found_version(db), 2);
+	assert_int_equal(t_int(db, "PRAGMA user_version"), 3);
+	assert_int_equal(db_check(db, &e), ST_OK);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM runs WHERE cell IS NULL"), 0);
+	assert_int_equal(t_int(db, "SELECT sum(runs) FROM cells"),
+			 t_int(db, "SELECT count(*) FROM runs WHERE outcome <> 'running'"));
+	compare_filters(db);
+	db_close(db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_summary_equals_rows),
+		cmocka_unit_test(test_v2_log_upgraded),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
