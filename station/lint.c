@@ -193,11 +193,94 @@ bad:
 	return false;
 }
 
+#define RE_NODES_MAX 20000
+#define RE_DEPTH_MAX 32
+
+/* Bracket expression at p ('['): the index just past its ']'. */
+static size_t re_skip_bracket(const char *p, size_t i)
+{
+	i++;
+	if (p[i] == '^')
+		i++;
+	if (p[i] == ']')
+		i++;
+	while (p[i] && p[i] != ']')
+		i++;
+	return p[i] ? i + 1 : i;
+}
+
+/*
+ * An upper bound on the nodes glibc's regcomp builds: it copies the operand
+ * of '+' and of {m,n} once per repetition, so nested or stacked repeats
+ * grow exponentially ("(a+)+" ... or "a++++") and a short pattern can take
+ * gigabytes.  Each atom counts 1, a group the sum of its contents, and a
+ * repeat multiplies its operand.
+ */
+static double re_cost(const char *p)
+{
+	double acc[RE_DEPTH_MAX + 1] = { 0 }, last = 0;
+	int d = 0;
+
+	for (size_t i = 0; p[i]; ) {
+		char c = p[i];
+
+		if (c == '(' && d < RE_DEPTH_MAX) {
+			acc[++d] = 0;
+			last = 0;
+			i++;
+			continue;
+		}
+		if (c == ')' && d > 0) {
+			last = acc[d--];
+			acc[d] += last;
+			i++;
+			continue;
+		}
+		if (c == '+' || c == '{') {
+			double f = 2;
+
+			if (c == '{') {
+				char *end;
+				long m = strtol(p + i + 1, &end, 10), n = m;
+
+				if (*end == ',')
+					n = end[1] == '}' ? m + 1 : strtol(end + 1, &end, 10);
+				f = (double)(m > n ? m : n) + 1;
+				while (p[i] && p[i] != '}')
+					i++;
+			}
+			acc[d] += last * (f - 1);
+			last *= f;
+			i += p[i] ? 1 : 0;
+			continue;
+		}
+		if (c == '*' || c == '?' || c == '|' || c == '^' || c == '$') {
+			i++;
+			continue;
+		}
+		i = c == '[' ? re_skip_bracket(p, i) : i + (c == '\\' && p[i + 1] ? 2 : 1);
+		last = 1;
+		acc[d] += 1;
+	}
+	while (d > 0) {
+		acc[d - 1] += acc[d];
+		d--;
+	}
+	return acc[0];
+}
+
 bool lint_regex(struct lint *l, const struct ynode *at, const char *re, int *ngroups)
 {
 	regex_t rx;
-	int ret = regcomp(&rx, re, REG_EXTENDED);
+	int ret;
 
+	if (re_cost(re) > RE_NODES_MAX) {
+		lint_err(l, at, "regular expression '%.60s%s' repeats too much to compile safely "
+			 "(nested or stacked '+' / {m,n}): simplify it", re,
+			 strlen(re) > 60 ? "..." : "");
+		return false;
+	}
+	ret = regcomp(&rx, re, REG_EXTENDED);
 	if (ret) {
 		char msg[256];
 
