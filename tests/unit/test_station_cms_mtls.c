@@ -27,6 +27,9 @@
 #include "../../station/cms_int.h"
 
 static char dir[256], bindir[256];
+/* Every cms-sim started, so teardown can stop those a failed test left. */
+static pid_t started[32];
+static int n_started;
 
 struct sim {
 	pid_t pid;
@@ -82,6 +85,8 @@ static void sim_start(struct sim *s, unsigned port, ...)
 	argv[i] = NULL;
 	s->pid = fork();
 	assert_true(s->pid >= 0);
+	if (s->pid > 0 && n_started < 32)
+		started[n_started++] = s->pid;
 	if (s->pid == 0) {
 		fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		dup2(fd, 1);
@@ -426,6 +431,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	char cmd[300];
+
+	for (int i = 0; i < n_started; i++)
+		if (waitpid(started[i], NULL, WNOHANG) == 0) {
+			kill(started[i], SIGTERM);
+			waitpid(started[i], NULL, 0);
+		}
 
 	if (getenv("KEEP_TMP"))
 		return 0;
