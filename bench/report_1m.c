@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * report_1m: the production-log figures of make bench (bench/report_1m.sh).
+ *   report_1m gen DB RUNS        a log of RUNS runs through the db API: 8
+ *                                fixtures, 90 days, 2 sequence versions,
+ *                                20 measurements a run, failures retested
+ *   report_1m steplog DB N       log N steps of 20 measurements: median, p99
+ *   report_1m query DB REPEATS   each report query: median ms (summaries)
+ * Linked against the station's archives; prints "name|value" lines.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "../db/db.h"
+#include "../station/report_model.h"
+
+#define NMEAS 20
+#define DAYS 90
+
+static uint64_t rs = 88172645463325252ULL;
+
+static double urand(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return (double)(rs >> 11) / 9007199254740992.0;
+}
+
+static double nrand(void)
+{
+	double u = urand(), v = urand();
+
+	return sqrt(-2 * log(u > 1e-300 ? u : 1e-300)) * cos(6.283185307179586 * v);
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static char names[NMEAS][8];
+
+/* Measurement k: nominal 1+k, limits +-5 % (m18 none, m19 high only);
+ * m07 drifts (sigma 2 %) so that it fails about 1 % of units. */
+static void fill(struct db_measurement *m, int k)
+{
+	double nom = 1 + k, sd = (k == 7 ? 0.02 : 0.012) * nom;
+
+	*m = (struct db_measurement){ .name = names[k], .unit = "V" };
+	m->value = nom + sd * nrand();
+	m->low = k >= 18 ? NAN : nom * 0.95;
+	m->high = k == 18 ? NAN : nom * 1.05;
+	m->outcome = (!isnan(m->low) && m->value < m->low) ||
+		     (!isnan(m->high) && m->value > m->high) ? DB_FAIL : DB_PASS;
+}
+
+static int one_run(struct db *db, const char *serial, const char *fixture, int64_t t,
+		   const char *version, bool *failed)
+{
+	struct db_run_info ri = { .unit_serial = serial, .station = "bench", .fixture = fixture,
+				  .sequence_name = "factory", .sequence_version = version,
+				  .started_us = t };
+	struct db_measurement m[NMEAS];
+	static const char *const steps[] = { "power", "rails", "calibrate", "flash" };
+	enum db_outcome o = DB_PASS;
+	char id[DB_ID_LEN];
+	struct st_error e;
+
+	if (db_run_begin(db, &ri, id, &e) < 0)
+		goto fail;
+	for (int k = 0; k < NMEAS; k++)
+		fill(&m[k], k);
+	for (int i = 0; i < 4 && o == DB_PASS; i++) {
+		struct db_step s = { .index = i, .name = steps[i], .kind = "measure",
+				     .phase = "steps", .outcome = DB_PASS, .started_us = t + i,
+				     .ended_us = t + i + 1, .attempts = 1 };
+
+		if (i == 1 || i == 2) {
+			s.meas = m + (i - 1) * 10;
+			s.n_meas = 10;
+			for (int k = 0; k < 10; k++)
+				if (s.meas[k].outcome != DB_PASS)
+					s.outcome = DB_FAIL;
+		}
+		if (i == 3 && urand() < 0.002)
+			s.outcome = DB_ERROR;
+		o = s.outcome;
+		if (db_step_log(db, id, &s, &e) < 0)
+			goto fail;
+	}
+	*failed = o != DB_PASS;
+	if (db_run_end(db, id, o, o == DB_PASS ? NULL : "bench failure", &e) < 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "report_1m: %s\n", e.msg);
+	return 1;
+}
+
+static int gen(const char *path, long runs)
+{
+	char serial[32], fixture[16], (*queue)[32] = calloc(4096, 32);
+	int64_t t0 = 1767225600000000LL;	/* 2026-01-01 */
+	double span = DAYS * 86400e6 / (double)runs;
+	long unit = 0, qh = 0, qt = 0;
+	struct db *db;
+	struct st_error e;
+
+	if (db_open(&db, path, NULL, &e) < 0) {
+		fprintf(stderr, "report_1m: %s\n", e.msg);
+		return 1;
+	}
+	/* generation speed only: the figures are of the queries on the result */
+	sqlite3_exec(db_handle(db), "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+	for (long i = 0; i < runs; i++) {
+		bool failed = false;
+
+		if (qh != qt && urand() < 0.9) {	/* retest a failed unit */
+			snprintf(serial, sizeof(serial), "%s", queue[qh]);
+			qh = (qh + 1) % 4096;
+		} else {
+			snprintf(serial, sizeof(serial), "SN%08ld", unit++);
+		}
+		snprintf(fixture, sizeof(fixture), "F%d", (int)(urand() * 8) + 1);
+		if (one_run(db, serial, fixture, t0 + (int64_t)(i * span),
+			    i < runs / 2 ? "1.0" : "1.1", &failed)) {
+			db_close(db);
+			return 1;
+		}
+		if (failed && (qt + 1) % 4096 != qh) {
+			snprintf(queue[qt], 32, "%s", serial);
+			qt = (qt + 1) % 4096;
+		}
+	}
+	db_close(db);
+	free(queue);
+	return 0;
+}
+
+static int steplog(const char *path, int n)
+{
+	struct db_run_info ri = { .unit_serial = "X", .fixture = "F1", .sequence_name = "factory",
+				  .sequence_version = "1.0" };
+	struct db_measurement m[NMEAS];
+	double *t = calloc(n, sizeof(*t));
+	char id[DB_ID_LEN];
+	struct db *db;
+	struct st_error e;
+
+	if (db_open(&db, path, NULL, &e) < 0 || db_run_begin(db, &ri, id, &e) < 0)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		struct db_step s = { .index = i, .name = "rails", .kind = "measure", .phase = "steps",
+				     .outcome = DB_PASS, .started_us = 1, .ended_us = 2,
+				     .attempts = 1, .meas = m, .n_meas = NMEAS };
+		double a;
+
+		for (int k = 0; k < NMEAS; k++)
+			fill(&m[k], k);
+		a = now_ms();
+		if (db_step_log(db, id, &s, &e) < 0) {
+			fprintf(stderr, "report_1m: %s\n", e.msg);
+			return 1;
+		}
+		t[i] = (now_ms() - a) * 1e3;
+	}
+	db_run_end(db, id, DB_PASS, NULL, &e);
+	db_close(db);
+	qsort(t, n, sizeof(*t), cmpd);
+	printf("step_median_us|%.1f\nstep_p99_us|%.1f\n", t[n / 2], t[(int)(n * 0.99)]);
+	free(t);
+	return 0;
+}
+
+static int query(const char *path, int reps, bool exact)
+{
+	static const char *const qn[REP_Q__COUNT] = {
+		"yield and first-pass yield, total", "yield and first-pass yield by day",
+		"failures by step (Pareto)", "measurement n/mean/sigma/min/max/Cpk",
+		"measurement histograms against limits",
+	};
+	struct db_opts o = { .readonly = true, .must_exist = true };
+	struct rep_filter f = { 0 };
+	double t[REP_Q__COUNT][64];
+	struct db *db;
+	struct st_error e;
+
+	if (reps > 64 || db_open(&db, path, &o, &e) < 0)
+		return 1;
+	for (int r = 0; r < reps; r++) {
+		struct report rp = { .exact = exact };
+
+		rp.f = &f;
+		rp.summary = !exact;
+		for (int q = 0; q < REP_Q__COUNT; q++) {
+			double a = now_ms();
+
+			if (report_query(db_handle(db), &rp, q))
+				return 1;
+			t[q][r] = now_ms() - a;
+		}
+		if (r == 0)
+			printf("log|%lld runs, %lld units, %d days, %d measurements\n",
+			       (long long)rp.total.runs, (long long)rp.total.units, rp.ndays,
+			       rp.nmeas);
+		report_free(&rp);
+	}
+	for (int q = 0; q < REP_Q__COUNT; q++) {
+		qsort(t[q], reps, sizeof(double), cmpd);
+		printf("%s|%.1f\n", qn[q], t[q][reps / 2]);
+	}
+	db_close(db);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	for (int k = 0; k < NMEAS; k++)
+		snprintf(names[k], sizeof(names[k]), "m%02d", k);
+	if (argc == 4 && !strcmp(argv[1], "gen"))
+		return gen(argv[2], atol(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "steplog"))
+		return steplog(argv[2], atoi(argv[3]));
+	if (argc >= 4 && !strcmp(argv[1], "query"))
+		return query(argv[2], atoi(argv[3]), argc > 4 && !strcmp(argv[4], "exact"));
+	fprintf(stderr, "usage: report_1m gen DB RUNS | steplog DB N | query DB REPEATS [exact]\n");
+	return 2;
+}

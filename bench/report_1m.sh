@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The production log at scale: generates (once, cached as build/bench/log_1m.db)
+# a log of 1,000,000 runs with 20 measurements each through the station's db
+# API, then prints for each report query the median of several runs and
+# whether it meets < 200 ms, and the time to log one step of 20
+# measurements (median, p99).  Lines "name|value|target|verdict" for the
+# table of bench/run; run alone it prints them too.
+#   BENCH_RUNS=N   another size (cached per size)   R=N   repeats (default 5)
+set -euo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+BUILD=${BUILD:-build}
+RUNS=${BENCH_RUNS:-1000000}
+R=${R:-5}
+BIN=$BUILD/bench/report_1m
+DB=$BUILD/bench/log_$((RUNS / 1000))k.db
+[ "$RUNS" = 1000000 ] && DB=$BUILD/bench/log_1m.db
+mkdir -p "$BUILD/bench"
+make -s BUILD="$BUILD" "$BUILD/libstation.a" "$BUILD/libdb.a" "$BUILD/libse.a" \
+	"$BUILD/libfixtures.a" "$BUILD/libcommon.a" >&2
+# shellcheck disable=SC2046
+cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$BIN" bench/report_1m.c \
+	"$BUILD/libstation.a" "$BUILD/libdb.a" "$BUILD/libse.a" "$BUILD/libfixtures.a" \
+	"$BUILD/libcommon.a" $(pkg-config --libs libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson) \
+	-lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm >&2
+if [ ! -s "$DB" ] || [ "$(sqlite3 "$DB" 'PRAGMA user_version')" != 3 ]; then
+	echo "report_1m: generating $RUNS runs into $DB (once; minutes)" >&2
+	rm -f "$DB" "$DB".tmp*
+	t0=$(date +%s)
+	"$BIN" gen "$DB.tmp" "$RUNS"
+	sqlite3 "$DB.tmp" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+	mv "$DB.tmp" "$DB"
+	echo "report_1m: generated in $(($(date +%s) - t0)) s" >&2
+fi
+"$BIN" query "$DB" "$R" | while IFS='|' read -r name v; do
+	if [ "$name" = log ]; then
+		echo "report: log ($v)|$(du -m "$DB" | cut -f1) MiB||"
+	else
+		echo "report: $name|$v ms|< 200 ms|$(awk -v v="$v" 'BEGIN { print (v < 200) ? "met" : "MISSED" }')"
+	fi
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$BIN" steplog "$tmp/steps.db" 20000 | while IFS='|' read -r name v; do
+	echo "log: one step of 20 measurements, ${name#step_}|$v us||"
+done
