@@ -24,6 +24,9 @@ cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$BIN" bench/report_1m.c 
 	"$BUILD/libstation.a" "$BUILD/libdb.a" "$BUILD/libse.a" "$BUILD/libfixtures.a" \
 	"$BUILD/libcommon.a" $(pkg-config --libs libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson) \
 	-lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm >&2
+# one generator at a time: a second bench waits for the first one's log
+exec 9>"$DB.lock"
+flock 9
 if [ ! -s "$DB" ] || [ "$(sqlite3 "$DB" 'PRAGMA user_version')" != 3 ]; then
 	echo "report_1m: generating $RUNS runs into $DB (once; minutes)" >&2
 	rm -f "$DB" "$DB".tmp*
@@ -33,6 +36,7 @@ if [ ! -s "$DB" ] || [ "$(sqlite3 "$DB" 'PRAGMA user_version')" != 3 ]; then
 	mv "$DB.tmp" "$DB"
 	echo "report_1m: generated in $(($(date +%s) - t0)) s" >&2
 fi
+flock -u 9
 "$BIN" query "$DB" "$R" | while IFS='|' read -r name v; do
 	if [ "$name" = log ]; then
 		echo "report: log ($v)|$(du -m "$DB" | cut -f1) MiB||"
