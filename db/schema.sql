@@ -240,7 +240,7 @@ CREATE INDEX IF NOT EXISTS step_values_step ON step_values(step_id);
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
 CREATE INDEX IF NOT EXISTS events_time ON events(time_us);
 CREATE INDEX IF NOT EXISTS cells_key ON cells(day, fixture, sequence_name, sequence_version);
-CREATE INDEX IF NOT EXISTS unit_first_multi ON unit_first(multi) WHERE multi;
+CREATE INDEX IF NOT EXISTS unit_first_multi ON unit_first(multi) WHERE multi = 1;
 CREATE INDEX IF NOT EXISTS meas_keys_name ON meas_keys(name, step, sequence_name, unit, low, high);
 
 -- Views for quality engineers: `sqlite3 station.db 'SELECT * FROM v_yield'`.

@@ -22,7 +22,9 @@
 	" (?1 IS NULL OR c.day >= ?1) AND (?2 IS NULL OR c.day < ?2)" \
 	" AND (?3 IS NULL OR c.fixture = ?3) AND (?4 IS NULL OR c.sequence_name = ?4)" \
 	" AND (?5 IS NULL OR c.sequence_version = ?5) "
-/* ?6 set: one row per day, else one row */
+/* ?6 set: one row per day, else one row.  The unit correction starts from
+ * the few units seen in several cells (CROSS JOIN keeps that order: the
+ * planner would rather scan every unit's cells). */
 #define GROUP_DAY "CASE WHEN ?6 IS NULL THEN 0 ELSE c.day END"
 
 static const char yield_sql[] =
@@ -31,8 +33,8 @@ static const char yield_sql[] =
 	"  FROM cells c WHERE c.runs > 0 AND " CELL_WHERE " GROUP BY d),"
 	" k AS (SELECT d, sum(k - 1) AS du, sum(max(kp - 1, 0)) AS dp FROM ("
 	"  SELECT " GROUP_DAY " AS d, count(*) AS k, sum(uc.passed) AS kp"
-	"  FROM unit_first u JOIN unit_cells uc ON uc.unit = u.unit JOIN cells c ON c.id = uc.cell"
-	"  WHERE u.multi AND " CELL_WHERE " GROUP BY u.unit, d) GROUP BY d)"
+	"  FROM unit_first u CROSS JOIN unit_cells uc ON uc.unit = u.unit JOIN cells c ON c.id = uc.cell"
+	"  WHERE u.multi = 1 AND " CELL_WHERE " GROUP BY u.unit, d) GROUP BY d)"
 	" SELECT date(t.d * 86400, 'unixepoch'), t.runs, t.units - coalesce(k.du, 0),"
 	" t.passed - coalesce(k.dp, 0), t.fu, t.fp FROM t LEFT JOIN k ON k.d = t.d ORDER BY t.d";
 
