@@ -178,7 +178,8 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 
 		if (lint_num(l, n, "retries", false, &r) && (r < 0 || r > 100 || r != floor(r)))
 			lint_err(l, v, "retries must be a whole number from 0 to 100");
-		st->retries = (int)r;
+		else
+			st->retries = (int)r; /* in range: the cast is defined */
 	}
 	v = ynode_get(n, "on_fail");
 	if (v)

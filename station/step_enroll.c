@@ -89,8 +89,9 @@ static int enroll_parse(struct step *s, const struct ynode *n, struct lint *l)
 	} else if (n && !(n->type == YN_SCALAR && n->plain && !*n->str)) {
 		lint_err(l, n, "enroll: expects a mapping (or nothing, for the defaults)");
 	}
-	c->slot = (int)slot;
-	c->validity_days = (int)days;
+	/* out of range was reported above; keep the cast defined */
+	c->slot = slot >= 1 && slot < SE_SLOTS_MAX ? (int)slot : 1;
+	c->validity_days = days >= 0 && days <= 36500 ? (int)days : 0;
 	for (int i = 0; enroll_vars[i]; i++)
 		lint_define(l, enroll_vars[i]);
 	return ST_OK;

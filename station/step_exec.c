@@ -82,7 +82,8 @@ static int exec_parse(struct step *s, const struct ynode *n, struct lint *l)
 		lint_regex(l, ynode_get(n, "expect"), c->expect, NULL);
 	if (lint_num(l, n, "exit", false, &code) && (code < 0 || code > 255))
 		lint_err(l, ynode_get(n, "exit"), "exit must be 0 to 255");
-	c->exit_code = (int)code;
+	else
+		c->exit_code = (int)code; /* in range: the cast is defined */
 	return ST_OK;
 }
 

@@ -92,10 +92,12 @@ static int flash_parse(struct step *s, const struct ynode *n, struct lint *l)
 	lint_bool(l, n, "go", &c->go);
 	if (lint_num(l, n, "address", false, &addr) && (addr < 0 || addr > 0xffffffffu))
 		lint_err(l, ynode_get(n, "address"), "address must fit in 32 bits");
-	c->address = (uint32_t)addr;
+	else
+		c->address = (uint32_t)addr; /* in range: the cast is defined */
 	if (lint_num(l, n, "block_retries", false, &br) && (br < 0 || br > 20))
 		lint_err(l, ynode_get(n, "block_retries"), "block_retries must be 0 to 20");
-	c->block_retries = (int)br;
+	else
+		c->block_retries = (int)br;
 	lint_str(l, n, "loader", false, &loader);
 	c->loader = loader_find(loader ? loader : "an3155");
 	if (!c->loader)
