@@ -193,7 +193,7 @@ bad:
 	return false;
 }
 
-#define RE_NODES_MAX 20000
+#define RE_NODES_MAX 2000
 #define RE_DEPTH_MAX 32
 
 /* Bracket expression at p ('['): the index just past its ']'. */
@@ -219,10 +219,21 @@ static size_t re_skip_bracket(const char *p, size_t i)
 static double re_cost(const char *p)
 {
 	double acc[RE_DEPTH_MAX + 1] = { 0 }, last = 0;
+	bool rep = false;	/* the last token was a repeat */
 	int d = 0;
 
 	for (size_t i = 0; p[i]; ) {
 		char c = p[i];
+
+		/* Stacked repeats ("a**", "a+*") are undefined in POSIX EREs, and
+		 * glibc's epsilon closures over them take seconds to minutes. */
+		if (c == '*' || c == '+' || c == '?' || c == '{') {
+			if (rep)
+				return 1e300;
+			rep = true;
+		} else {
+			rep = false;
+		}
 
 		if (c == '(' && d < RE_DEPTH_MAX) {
 			acc[++d] = 0;
@@ -276,7 +287,7 @@ bool lint_regex(struct lint *l, const struct ynode *at, const char *re, int *ngr
 
 	if (re_cost(re) > RE_NODES_MAX) {
 		lint_err(l, at, "regular expression '%.60s%s' repeats too much to compile safely "
-			 "(nested or stacked '+' / {m,n}): simplify it", re,
+			 "(nested or stacked repeats): simplify it", re,
 			 strlen(re) > 60 ? "..." : "");
 		return false;
 	}
