@@ -235,6 +235,7 @@ static void *signal_thread(void *arg)
 		stop_flag = 1;
 		log_warn("signal %d: stopping, every fixture to its safe state", sig);
 		fixture_shutdown_all();
+		link_cancel_all();
 	}
 	return NULL;
 }

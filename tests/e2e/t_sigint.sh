@@ -83,6 +83,9 @@ grep -q '"event":"run_end","fixture":"a",.*"failed_step":"load firmware","reason
 # the flash is where each was stopped, and teardown still ran
 assert_eq "$(sql "$db" "SELECT count(*) FROM steps WHERE name = 'load firmware' AND outcome = 'aborted'")" \
 	"3" "the flash step is logged aborted on each fixture"
+# the wait on the line itself ended at the stop (not at a timeout or a NACK)
+assert_eq "$(sql "$db" "SELECT count(*) FROM steps WHERE name = 'load firmware' AND reason LIKE '%: stopped by the operator%'")" \
+	"3" "the loader's wait was cut short by the stop"
 assert_eq "$(sql "$db" "SELECT count(*) FROM steps WHERE name = 'power off' AND phase = 'teardown'")" "3" "teardown ran"
 assert_eq "$(sql "$db" "SELECT count(*) FROM steps WHERE name = 'after the flash'")" "0" "no step after the stop"
 assert_eq "$(sql "$db" "PRAGMA integrity_check")" "ok" "log integrity"
