@@ -208,7 +208,9 @@ static void *fixture_thread(void *arg)
 			break;
 		init_vars(&rc, t);
 		o = engine_run(&rc);
-		if (o == DB_PASS)
+		if (o == DB_ERROR && !strcmp(rc.failed_step, "start"))
+			t->station_errors++; /* the log refused the run: a station fault */
+		else if (o == DB_PASS)
 			t->passed++;
 		else if (o == DB_ABORTED)
 			t->aborted++;
