@@ -203,11 +203,14 @@ int config_load(struct station_config *c, const char *path, struct st_error *e)
 	if (l.n_errors) {
 		st_fail(e, ST_ERR_PARSE, "%s", l.errors);
 		free(l.errors);
+		config_free(c);
 		return ST_ERR_PARSE;
 	}
 	free(l.errors);
-	if (ret < 0)
+	if (ret < 0) {
+		config_free(c);
 		return ret;
+	}
 	if (!c->station)
 		c->station = strdup("station");
 	if (!c->log)
