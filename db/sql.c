@@ -63,7 +63,10 @@ const char *const dbi_sql[DBS__COUNT] = {
 		"UPDATE runs SET last_step_index = ?2, last_step = ?3 WHERE id = ?1 "
 		"AND (last_step_index IS NULL OR last_step_index <= ?2)",
 	[DBS_SEEN] =
+		/* only identities that passed: a refused clone must not block the
+		 * genuine board's re-test */
 		"SELECT r.unit_serial FROM identities i JOIN runs r ON r.id = i.run_id "
+		"JOIN steps s ON s.id = i.step_id AND s.outcome = 'pass' "
 		"WHERE (i.fingerprint = ?1 COLLATE NOCASE OR i.spki_sha256 = ?2 COLLATE NOCASE) "
 		"AND r.unit_serial IS NOT NULL AND (?3 IS NULL OR r.unit_serial <> ?3) "
 		"ORDER BY r.started_us LIMIT 1",

@@ -66,4 +66,8 @@ fault_expect copy2 SIM000003 1 'read and verify SE identity' "cloned identity: t
 grep -qF "is already logged for unit SIM000001" "$LINE/run.out" || fail "the clone verdict does not name the original unit"
 assert_eq "$(registered SIM000003)" "0" "nothing registered for the clone"
 assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM cms_registrations WHERE status = 'registered'")" "1" "only the original is registered"
+# the refused clones' identities are logged, but must not block a re-test
+# of the genuine board
+fault_run orig SIM000001 -s "$seq"
+grep -qF "[orig] PASS unit SIM000001" "$LINE/run.out" || { cat "$LINE/run.out"; fail "the genuine board's re-test is blocked by a refused clone"; }
 echo ok
