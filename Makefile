@@ -24,7 +24,7 @@ MBEDTLS := -lmbedtls -lmbedx509 -lmbedcrypto
 # Debian packages this tree needs to build, test and demo.
 DEBS := build-essential pkg-config libserialport-dev libftdi1-dev libsqlite3-dev \
 	libcurl4-openssl-dev libmbedtls-dev libyaml-dev libjansson-dev libcmocka-dev \
-	sqlite3 stm32flash clang libclang-rt-14-dev yq curl openssl
+	sqlite3 stm32flash clang libclang-rt-14-dev yq curl openssl valgrind chromium
 
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
