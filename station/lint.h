@@ -31,4 +31,7 @@ struct lint {
 /* Check the references recorded inside groups, once every capture is known. */
 void lint_check_deferred(struct lint *l);
 
+/* Put the collected "file:line:col: message" lines in file order (lint_sort.c). */
+void lint_sort_errors(char *errors);
+
 #endif

@@ -114,6 +114,17 @@ static int parse_on_fail(struct lint *l, const struct ynode *n, enum on_fail *ou
 	return ST_ERR_PARSE;
 }
 
+/* An id names a variable (${id.outcome}): the same characters. */
+static void check_id(struct lint *l, const struct ynode *at, const char *id)
+{
+	char ref[VARS_NAME_MAX + 4], got[VARS_NAME_MAX];
+	const char *p = ref;
+
+	snprintf(ref, sizeof(ref), "${%s}", id);
+	if (strlen(id) > VARS_NAME_MAX - 10 || vars_next_ref(&p, got, sizeof(got)) != 1)
+		lint_err(l, at, "bad id '%s': use letters, digits, '_', '-' and '.'", id);
+}
+
 static struct step *parse_step(struct lint *l, const struct ynode *n)
 {
 	const struct ynode *kind_key = NULL, *kind_val = NULL, *v;
@@ -146,16 +157,8 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 		kind_val = n->items[i];
 	}
 	lint_str(l, n, "name", false, &st->name);
-	if (lint_str(l, n, "id", false, &st->id) && st->id) {
-		char ref[VARS_NAME_MAX + 4], got[VARS_NAME_MAX];
-		const char *p = ref;
-
-		/* an id names a variable (${id.outcome}): the same characters */
-		snprintf(ref, sizeof(ref), "${%s}", st->id);
-		if (strlen(st->id) > VARS_NAME_MAX - 10 || vars_next_ref(&p, got, sizeof(got)) != 1)
-			lint_err(l, ynode_get(n, "id"), "bad id '%s': use letters, digits, '_', '-' and '.'",
-				 st->id);
-	}
+	if (lint_str(l, n, "id", false, &st->id) && st->id)
+		check_id(l, ynode_get(n, "id"), st->id);
 	if (!kind_key) {
 		lint_err(l, n, "step%s%s%s has no kind: add one of lines, flash, console, measure, identity, register, prompt, delay, exec, group, include",
 			 st->name ? " '" : "", st->name ? st->name : "", st->name ? "'" : "");
@@ -501,99 +504,6 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 	lint_check_deferred(l);
 }
 
-struct err_line {
-	const char *text;
-	size_t len;
-	int file;	/* order in which files first appear */
-	long line, col;
-	int seq;	/* stable among equals */
-};
-
-static int err_cmp(const void *a, const void *b)
-{
-	const struct err_line *x = a, *y = b;
-
-	if (x->file != y->file)
-		return x->file - y->file;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->col != y->col)
-		return x->col < y->col ? -1 : 1;
-	return x->seq - y->seq;
-}
-
-/* "file:line:col: msg" -> its parts; false when the line is not of that form. */
-static bool err_place(const char *s, size_t len, size_t *flen, long *line, long *col)
-{
-	for (size_t i = 0; i < len; i++) {
-		char *end;
-
-		if (s[i] != ':' || i + 1 >= len || s[i + 1] < '0' || s[i + 1] > '9')
-			continue;
-		*line = strtol(s + i + 1, &end, 10);
-		if (*end != ':' || end[1] < '0' || end[1] > '9')
-			continue;
-		*col = strtol(end + 1, &end, 10);
-		if (*end != ':')
-			continue;
-		*flen = i;
-		return true;
-	}
-	return false;
-}
-
-/* Problems in the order of the file, so an author reads it top to bottom
- * (the checks themselves find them in the order they run). */
-static void sort_errors(char *errors)
-{
-	struct err_line *v = NULL;
-	size_t n = 0, cap = 0, total = strlen(errors);
-	char *copy, *p;
-
-	copy = malloc(total + 1);
-	if (!copy)
-		return;
-	for (p = errors; *p;) {
-		char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p), flen = 0;
-		struct err_line e = { .text = p, .len = len, .seq = (int)n, .file = 1 << 20 };
-
-		if (n == cap) {
-			struct err_line *nv = realloc(v, (cap = cap ? cap * 2 : 32) * sizeof(*nv));
-
-			if (!nv)
-				goto out;
-			v = nv;
-		}
-		if (err_place(p, len, &flen, &e.line, &e.col)) {
-			e.file = (int)n;
-			for (size_t j = 0; j < n; j++) {
-				size_t fj = 0;
-				long a, b;
-
-				if (err_place(v[j].text, v[j].len, &fj, &a, &b) && fj == flen &&
-				    !strncmp(v[j].text, p, flen)) {
-					e.file = v[j].file;
-					break;
-				}
-			}
-		}
-		v[n++] = e;
-		p += len;
-	}
-	qsort(v, n, sizeof(*v), err_cmp);
-	p = copy;
-	for (size_t i = 0; i < n; i++) {
-		memcpy(p, v[i].text, v[i].len);
-		p += v[i].len;
-	}
-	*p = '\0';
-	memcpy(errors, copy, total + 1);
-out:
-	free(v);
-	free(copy);
-}
-
 int sequence_load(struct sequence **out, const char *path, const char *const *extra_vars,
 		  char **errors, struct st_error *e)
 {
@@ -629,7 +539,7 @@ int sequence_load(struct sequence **out, const char *path, const char *const *ex
 		st_fail(e, ST_ERR_PARSE, "%s: %d problem%s found", path, l.n_errors,
 			l.n_errors == 1 ? "" : "s");
 		if (l.errors)
-			sort_errors(l.errors);
+			lint_sort_errors(l.errors);
 		if (errors)
 			*errors = l.errors;
 		else
