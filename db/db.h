@@ -142,12 +142,24 @@ struct db_step {
 /* One transaction: the step row and everything attached to it. */
 int db_step_log(struct db *db, const char *run_id, const struct db_step *s, struct st_error *e);
 
-/* Clone detection: is this fingerprint or SPKI hash (either may be NULL;
- * compared case-insensitively) already logged for a unit other than
- * unit_serial?  Returns 1 on a hit (other_unit receives that unit's serial),
- * 0 when not seen, negative st_err on a log error. */
-int db_identity_seen(struct db *db, const char *fingerprint, const char *spki_sha256,
-		     const char *unit_serial, char *other_unit, size_t cap,
+/*
+ * Clone detection.  An identity (certificate fingerprint or SPKI hash, either
+ * may be NULL, compared case-insensitively) that passed before is a clone
+ * when it was logged for another unit, or for this unit but in another SE
+ * chip (a copied SE in a board that bears the original's serial).  Returns
+ * 1 on a hit (out: the earlier unit and its chip serial), 0 when not seen,
+ * negative st_err on a log error.
+ */
+struct db_identity_key {
+	const char *fingerprint, *spki_sha256;
+	const char *unit_serial;	/* this board's; NULL: any earlier unit is another */
+	const char *chip_serial;	/* this SE's; NULL: not compared */
+};
+struct db_identity_hit {
+	char unit[64];
+	char chip[64];		/* "" when the earlier run logged none */
+};
+int db_identity_seen(struct db *db, const struct db_identity_key *k, struct db_identity_hit *out,
 		     struct st_error *e);
 
 /* Operator events (start, stop, prompt answers, signal).  run_id and

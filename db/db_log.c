@@ -396,28 +396,27 @@ int db_step_log(struct db *db, const char *run_id, const struct db_step *s, stru
 	return ret;
 }
 
-int db_identity_seen(struct db *db, const char *fingerprint, const char *spki_sha256,
-		     const char *unit_serial, char *other_unit, size_t cap,
+int db_identity_seen(struct db *db, const struct db_identity_key *k, struct db_identity_hit *out,
 		     struct st_error *e)
 {
 	sqlite3_stmt *st;
 	int rc, ret = ST_ERR_DB;
 
-	if (other_unit && cap)
-		other_unit[0] = '\0';
-	if (!fingerprint && !spki_sha256)
+	memset(out, 0, sizeof(*out));
+	if (!k->fingerprint && !k->spki_sha256)
 		return 0;
 	pthread_mutex_lock(&db->mu);
 	st = dbi_stmt(db, DBS_SEEN, e);
 	if (!st)
 		goto out;
-	dbi_bind_text(st, 1, fingerprint);
-	dbi_bind_text(st, 2, spki_sha256);
-	dbi_bind_text(st, 3, unit_serial);
+	dbi_bind_text(st, 1, k->fingerprint);
+	dbi_bind_text(st, 2, k->spki_sha256);
+	dbi_bind_text(st, 3, k->unit_serial);
+	dbi_bind_text(st, 4, k->chip_serial && *k->chip_serial ? k->chip_serial : NULL);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		if (other_unit && cap)
-			snprintf(other_unit, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(out->unit, sizeof(out->unit), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(out->chip, sizeof(out->chip), "%s", (const char *)sqlite3_column_text(st, 1));
 		ret = 1;
 	} else if (rc == SQLITE_DONE) {
 		ret = 0;

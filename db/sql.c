@@ -65,10 +65,13 @@ const char *const dbi_sql[DBS__COUNT] = {
 	[DBS_SEEN] =
 		/* only identities that passed: a refused clone must not block the
 		 * genuine board's re-test */
-		"SELECT r.unit_serial FROM identities i JOIN runs r ON r.id = i.run_id "
+		"SELECT r.unit_serial, coalesce(i.chip_serial, '') FROM identities i "
+		"JOIN runs r ON r.id = i.run_id "
 		"JOIN steps s ON s.id = i.step_id AND s.outcome = 'pass' "
 		"WHERE (i.fingerprint = ?1 COLLATE NOCASE OR i.spki_sha256 = ?2 COLLATE NOCASE) "
-		"AND r.unit_serial IS NOT NULL AND (?3 IS NULL OR r.unit_serial <> ?3) "
+		"AND r.unit_serial IS NOT NULL AND (?3 IS NULL OR r.unit_serial <> ?3 "
+		"OR (?4 IS NOT NULL AND i.chip_serial IS NOT NULL "
+		"AND i.chip_serial <> ?4 COLLATE NOCASE)) "
 		"ORDER BY r.started_us LIMIT 1",
 	[DBS_EVENT] =
 		"INSERT INTO events (run_id, fixture, time_us, what, detail) VALUES (?1, ?2, ?3, ?4, ?5)",

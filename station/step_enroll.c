@@ -246,17 +246,17 @@ static void set_vars(struct run_ctx *rc, const struct se_enrollment *en,
 static int clone_check(struct run_ctx *rc, struct step_result *r, const struct se_identity *id,
 		       const char *serial)
 {
+	struct db_identity_key k = { id->fingerprint, id->spki_sha256, serial, NULL };
+	struct db_identity_hit hit;
 	struct st_error e = { 0 };
-	char other[128];
 	int ret;
 
-	ret = db_identity_seen(rc->db, id->fingerprint, id->spki_sha256, serial, other,
-			       sizeof(other), &e);
+	ret = db_identity_seen(rc->db, &k, &hit, &e);
 	if (ret == 1) {
 		sr_set(r, DB_FAIL, "enrolment: the key generated in the SE (spki %.16s...) is "
 		       "already logged for unit %s: the SE's key generator repeats", id->spki_sha256,
-		       other);
-		sr_kv(r, "clone_of", other);
+		       hit.unit);
+		sr_kv(r, "clone_of", hit.unit);
 		return ST_ERR_EXISTS;
 	}
 	if (ret < 0)

@@ -123,6 +123,38 @@ static const char *failed_checks(const struct se_identity *id, char *why, size_t
 	return why;
 }
 
+
+/*
+ * Refuse a clone: this identity passed before for another unit, or for this
+ * unit in another SE chip (the copy sits in a board bearing the original's
+ * serial, so only the chip tells them apart).
+ */
+static int clone_check(struct run_ctx *rc, struct step_result *r, const char *serial)
+{
+	const struct se_identity *id = &rc->ident;
+	struct db_identity_key k = { id->fingerprint, id->spki_sha256, serial, id->chip_serial };
+	struct db_identity_hit hit;
+	struct st_error e = { 0 };
+	int ret;
+
+	ret = db_identity_seen(rc->db, &k, &hit, &e);
+	if (ret < 0) {
+		sr_set(r, DB_ERROR, "clone check: %s", e.msg);
+		return ret;
+	}
+	if (ret == 0)
+		return ST_OK;
+	if (serial && strcmp(hit.unit, serial) == 0)
+		sr_set(r, DB_FAIL, "cloned identity: this certificate or key (fingerprint %.16s...) "
+		       "passed for unit %s in SE chip %s, but this board's SE is chip %s: "
+		       "quarantine both boards", id->fingerprint, hit.unit, hit.chip,
+		       id->chip_serial);
+	else
+		sr_set(r, DB_FAIL, "cloned identity: this certificate or key (fingerprint %.16s...) "
+		       "is already logged for unit %s", id->fingerprint, hit.unit);
+	sr_kv(r, "clone_of", hit.unit);
+	return ST_ERR_EXISTS;
+}
 static int identity_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct identity_cfg *c = s->cfg;
@@ -130,7 +162,7 @@ static int identity_run(struct step *s, struct run_ctx *rc, struct step_result *
 	struct se_policy p = { 0 };
 	struct se *se = NULL;
 	struct link *l;
-	char *trust = NULL, *expect = NULL, other[128];
+	char *trust = NULL, *expect = NULL;
 	struct xfer_ctx x = { .rc = rc };
 	const char *serial;
 	int ret;
@@ -180,19 +212,9 @@ static int identity_run(struct step *s, struct run_ctx *rc, struct step_result *
 		goto out;
 	}
 	if (c->unique && rc->db) {
-		ret = db_identity_seen(rc->db, rc->ident.fingerprint, rc->ident.spki_sha256,
-				       serial, other, sizeof(other), &e);
-		if (ret == 1) {
-			sr_set(r, DB_FAIL, "cloned identity: this certificate or key (fingerprint %.16s...) is already logged for unit %s",
-			       rc->ident.fingerprint, other);
-			sr_kv(r, "clone_of", other);
-			ret = ST_ERR_EXISTS;
+		ret = clone_check(rc, r, serial);
+		if (ret < 0)
 			goto out;
-		}
-		if (ret < 0) {
-			sr_set(r, DB_ERROR, "clone check: %s", e.msg);
-			goto out;
-		}
 	}
 	ret = ST_OK;
 out:

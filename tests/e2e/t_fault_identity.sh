@@ -66,6 +66,15 @@ fault_expect copy2 SIM000003 1 'read and verify SE identity' "cloned identity: t
 grep -qF "is already logged for unit SIM000001" "$LINE/run.out" || fail "the clone verdict does not name the original unit"
 assert_eq "$(registered SIM000003)" "0" "nothing registered for the clone"
 assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM cms_registrations WHERE status = 'registered'")" "1" "only the original is registered"
+# A copied SE in a board that bears the original's serial: the serialNumber
+# check passes, so only the SE chip serial tells the copy from a re-test.
+# shellcheck disable=SC2046
+fault_board twin SIM000001 $(ident board-1) --se-chip 0123456789abcdef
+fault_run twin SIM000001
+fault_expect twin SIM000001 1 'read and verify SE identity' "passed for unit SIM000001 in SE chip "
+grep -qF "but this board's SE is chip 0123456789abcdef" "$LINE/run.out" ||
+	fail "the twin verdict does not name the copy's chip"
+assert_eq "$(registered SIM000001)" "1" "the twin is not registered again"
 # the refused clones' identities are logged, but must not block a re-test
 # of the genuine board
 fault_run orig SIM000001 -s "$seq"

@@ -172,22 +172,37 @@ static void test_recover_names_last_step(void **state)
 	db_close(db);
 }
 
+static int seen(struct db *db, const char *fp, const char *spki, const char *unit,
+		const char *chip, struct db_identity_hit *hit)
+{
+	struct db_identity_key k = { fp, spki, unit, chip };
+	struct st_error e;
+
+	return db_identity_seen(db, &k, hit, &e);
+}
+
 static void test_identity_seen(void **state)
 {
 	struct db *db = open_new();
-	char other[32];
-	struct st_error e;
+	struct db_identity_hit hit;
 
 	t_make_dataset(db);
 	/* the same unit seen again (a retest) is not a clone */
-	assert_int_equal(db_identity_seen(db, "fp-U4", NULL, "U4", other, sizeof(other), &e), 0);
-	assert_int_equal(db_identity_seen(db, "FP-U4", NULL, "U9", other, sizeof(other), &e), 1);
-	assert_string_equal(other, "U4");
-	assert_int_equal(db_identity_seen(db, "nope", "fp-U3", "U1", other, sizeof(other), &e), 1);
-	assert_string_equal(other, "U3");
-	assert_int_equal(db_identity_seen(db, "nope", "nope", "U1", other, sizeof(other), &e), 0);
-	assert_string_equal(other, "");
-	assert_int_equal(db_identity_seen(db, NULL, NULL, "U1", other, sizeof(other), &e), 0);
+	assert_int_equal(seen(db, "fp-U4", NULL, "U4", NULL, &hit), 0);
+	assert_int_equal(seen(db, "fp-U4", NULL, "U4", "se-U4", &hit), 0);
+	assert_int_equal(seen(db, "FP-U4", NULL, "U9", NULL, &hit), 1);
+	assert_string_equal(hit.unit, "U4");
+	assert_string_equal(hit.chip, "se-U4");
+	assert_int_equal(seen(db, "nope", "fp-U3", "U1", NULL, &hit), 1);
+	assert_string_equal(hit.unit, "U3");
+	assert_int_equal(seen(db, "nope", "nope", "U1", NULL, &hit), 0);
+	assert_string_equal(hit.unit, "");
+	assert_int_equal(seen(db, NULL, NULL, "U1", NULL, &hit), 0);
+	/* the same unit serial, but the identity sits in another SE chip */
+	assert_int_equal(seen(db, "fp-U4", NULL, "U4", "se-COPY", &hit), 1);
+	assert_string_equal(hit.unit, "U4");
+	assert_string_equal(hit.chip, "se-U4");
+	assert_int_equal(seen(db, "fp-U4", NULL, "U4", "SE-u4", &hit), 0);
 	db_close(db);
 }
 

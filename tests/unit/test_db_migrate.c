@@ -119,8 +119,13 @@ static void test_v1_upgraded_in_place(void **state)
 	assert_string_equal(buf, "2023-11-14|1|1");
 	assert_int_equal(t_int(db, "SELECT n FROM v_measurement_stats WHERE name = 'vdd'"), 1);
 	/* the new-era lookups find old identities */
-	assert_int_equal(db_identity_seen(db, "FP-OLD", NULL, "NEW-1", buf, sizeof(buf), &e), 1);
-	assert_string_equal(buf, "OLD-1");
+	{
+		struct db_identity_key k = { "FP-OLD", NULL, "NEW-1", NULL };
+		struct db_identity_hit hit;
+
+		assert_int_equal(db_identity_seen(db, &k, &hit, &e), 1);
+		assert_string_equal(hit.unit, "OLD-1");
+	}
 	db_close(db);
 }
 

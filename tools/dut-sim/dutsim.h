@@ -173,6 +173,7 @@ int term_client(int argc, char **argv);
 /* se.c: the simulated secure element */
 struct se_opts {
 	const char *cert, *key, *chain;
+	const char *chip;	/* the chip serial, 16 hex digits; NULL: from the board's */
 	const char *ca_cert, *ca_key, *ca_chain, *masa_url;
 };
 struct se *se_create(const struct se_opts *o, const char *board_serial,

@@ -77,6 +77,9 @@ static void usage(FILE *f)
 		"  --se-cert F --se-key F [--se-chain F]\n"
 		"                      secure element identity from PEM files (chain: the\n"
 		"                      certificates after the leaf)\n"
+		"  --se-chip HEX       the SE chip's own serial, 16 hex digits (default: derived\n"
+		"                      from --serial); a different chip with a copied identity\n"
+		"                      models a clone in a board that bears the original's serial\n"
 		"  --se-ca-cert F --se-ca-key F [--se-ca-chain F] [--masa-url URL]\n"
 		"                      make a fresh P-256 identity for this board, issued by\n"
 		"                      that CA (default MASA URL masa.example.com:9443)\n"
@@ -115,14 +118,14 @@ static void usage(FILE *f)
 
 enum { O_PTY = 256, O_CTRL, O_BAUD, O_FRAME, O_FAST, O_FLASH, O_SERIAL, O_SE_CERT,
        O_SE_KEY, O_SE_CHAIN, O_CA_CERT, O_CA_KEY, O_CA_CHAIN, O_MASA, O_RAIL, O_FAULT,
-       O_STATE, O_IMAGE, O_LOG, O_TPROG, O_TERASE, O_TMASS, O_CTL, O_HELP };
+       O_STATE, O_IMAGE, O_LOG, O_TPROG, O_TERASE, O_TMASS, O_CTL, O_SE_CHIP, O_HELP };
 
 static const struct option long_opts[] = {
 	{ "pty", 1, NULL, O_PTY }, { "ctrl", 1, NULL, O_CTRL }, { "baud", 1, NULL, O_BAUD },
 	{ "frame", 1, NULL, O_FRAME }, { "fast", 0, NULL, O_FAST },
 	{ "flash-kib", 1, NULL, O_FLASH }, { "serial", 1, NULL, O_SERIAL },
 	{ "se-cert", 1, NULL, O_SE_CERT }, { "se-key", 1, NULL, O_SE_KEY },
-	{ "se-chain", 1, NULL, O_SE_CHAIN }, { "se-ca-cert", 1, NULL, O_CA_CERT },
+	{ "se-chain", 1, NULL, O_SE_CHAIN }, { "se-chip", 1, NULL, O_SE_CHIP }, { "se-ca-cert", 1, NULL, O_CA_CERT },
 	{ "se-ca-key", 1, NULL, O_CA_KEY }, { "se-ca-chain", 1, NULL, O_CA_CHAIN },
 	{ "masa-url", 1, NULL, O_MASA }, { "rail", 1, NULL, O_RAIL },
 	{ "fault", 1, NULL, O_FAULT }, { "state", 1, NULL, O_STATE }, { "image", 1, NULL, O_IMAGE }, { "log", 1, NULL, O_LOG },
@@ -214,6 +217,7 @@ static int parse_args(int argc, char **argv, struct sim *s, struct args *a)
 		case O_SE_CERT: a->se.cert = optarg; break;
 		case O_SE_KEY: a->se.key = optarg; break;
 		case O_SE_CHAIN: a->se.chain = optarg; break;
+		case O_SE_CHIP: a->se.chip = optarg; break;
 		case O_CA_CERT: a->se.ca_cert = optarg; break;
 		case O_CA_KEY: a->se.ca_key = optarg; break;
 		case O_CA_CHAIN: a->se.ca_chain = optarg; break;
@@ -252,6 +256,12 @@ static int parse_args(int argc, char **argv, struct sim *s, struct args *a)
 	}
 	if ((a->se.cert || a->se.key) && (!a->se.cert || !a->se.key || a->se.ca_cert)) {
 		fprintf(stderr, "dut-sim: give --se-cert and --se-key together, and not with --se-ca-*\n");
+		return -1;
+	}
+	if (a->se.chip && (strlen(a->se.chip) != 16 ||
+			   strspn(a->se.chip, "0123456789abcdef") != 16)) {
+		fprintf(stderr, "dut-sim: --se-chip wants 16 lower-case hex digits, not '%s'\n",
+			a->se.chip);
 		return -1;
 	}
 	if ((a->se.ca_cert || a->se.ca_key) && (!a->se.ca_cert || !a->se.ca_key)) {

@@ -187,6 +187,8 @@ struct se *se_create(const struct se_opts *o, const char *board, const char *sta
 	mbedtls_sha256_ret((const uint8_t *)board, strlen(board), h, 0);
 	for (int i = 0; i < 8; i++)
 		sprintf(se->serial + 2 * i, "%02x", h[i]);
+	if (o->chip)
+		snprintf(se->serial, sizeof(se->serial), "%s", o->chip);
 	if (o->cert)
 		se->pem = load_pair(se, o->key, o->cert, o->chain);
 	else
