@@ -141,6 +141,34 @@ sim_ctl rekey quit >/dev/null
 reopen rekey2 SIM000302 "$state"
 assert_eq "$(con_cmd rekey2 'se cert 1')" "ERR slot 1 holds no certificate" "nothing written to the SE"
 
+# ---- the same flow over RFC 7030 EST simpleenroll -------------------------
+# The CSR alone, as base64 PKCS#10; the answer a certs-only PKCS#7.  Same mTLS,
+# same CA, so the certificate must land in the SE just the same.
+sed -i 's|^  protocol: v2$|  protocol: est|' "$LINE/station.yaml"
+grep -q '^  protocol: est$' "$LINE/station.yaml" || fail "station.yaml not switched to EST"
+state=$LINE/est.state
+line_board est SIM000304 --state "$state"
+run_board est
+[ "$RUN_RC" = 0 ] || { cat "$LINE/run.err"; fail "station run over EST exited $RUN_RC"; }
+grep -q '^\[est\] PASS unit SIM000304' "$LINE/run.out" || fail "no PASS verdict over EST"
+grep -q 'POST /.well-known/est/simpleenroll -> 200' "$LINE/cms2.log" ||
+	fail "cms-sim saw no EST enrolment: $(tail -n 5 "$LINE/cms2.log")"
+est_q="SELECT i.%s FROM identities i JOIN steps s ON s.id = i.step_id JOIN runs r ON r.id = i.run_id WHERE s.name = '$step' AND r.unit_serial = 'SIM000304'"
+# shellcheck disable=SC2059
+est_pem=$(sql "$LINE_DB" "$(printf "$est_q" pem_chain)")
+# shellcheck disable=SC2059
+assert_eq "$(sql "$LINE_DB" "$(printf "$est_q" subject_serial)")" "SIM000304" "EST: serialNumber from the CSR"
+assert_match "$(sql "$LINE_DB" "SELECT c.status FROM cms_registrations c JOIN runs r ON r.id = c.run_id WHERE r.unit_serial = 'SIM000304'")" \
+	'^enrolled$' "EST: enrolment logged"
+sim_ctl est quit >/dev/null
+reopen est2 SIM000304 "$state"
+se_pem=$(con_cmd est2 'se cert 1' | pem_of_reply)
+assert_eq "$(der_hex <<<"$se_pem")" "$(der_hex <<<"$est_pem")" "EST: SE certificate = logged certificate"
+thumb=$(openssl x509 -outform DER <<<"$se_pem" | sha256sum | cut -d' ' -f1)
+grep -qiF "$thumb" "$LINE/cms2.db" || fail "cms-sim has no record of the EST certificate $thumb"
+sim_ctl est2 quit >/dev/null
+sed -i 's|^  protocol: est$|  protocol: v2|' "$LINE/station.yaml"
+
 # ---- a CMS that is down ----------------------------------------------------
 kill "$CMS2_PID"
 wait "$CMS2_PID" 2>/dev/null || true
