@@ -27,6 +27,7 @@
 
 #define CONSOLE_LINE_MAX 256
 #define TXQ_CAP (64u * 1024)
+#define TX_BURST 16u	/* bytes handed to the host at once (wire.c) */
 
 enum mode { MODE_OFF, MODE_ROM, MODE_DIAG, MODE_PROD, MODE_DEAD };
 
