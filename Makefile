@@ -24,7 +24,8 @@ MBEDTLS := -lmbedtls -lmbedx509 -lmbedcrypto
 # Debian packages this tree needs to build, test and demo.
 DEBS := build-essential pkg-config libserialport-dev libftdi1-dev libsqlite3-dev \
 	libcurl4-openssl-dev libmbedtls-dev libyaml-dev libjansson-dev libcmocka-dev \
-	sqlite3 stm32flash clang libclang-rt-14-dev yq curl openssl valgrind chromium
+	sqlite3 stm32flash clang libclang-rt-14-dev yq curl openssl valgrind chromium \
+	libmicrohttpd-dev
 
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
@@ -101,6 +102,10 @@ $(BINDIR)/station: $(BUILD)/station/main.o $(LIBST)
 $(TOOL_BINS): $(BINDIR)/%: $$(addprefix $(BUILD)/,$$(subst .c,.o,$$(wildcard tools/$$*/*.c))) $(TOOL_COMMON_OBJ)
 	@mkdir -p $(BINDIR)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lutil
+# cms-sim alone serves HTTPS: libmicrohttpd over GnuTLS (the station uses OpenSSL).
+MHD_PKGS := libmicrohttpd gnutls
+$(BINDIR)/cms-sim: LIBS += $(shell pkg-config --libs $(MHD_PKGS) 2>/dev/null)
+$(BUILD)/tools/cms-sim/http.o: ALL_CFLAGS += $(shell pkg-config --cflags $(MHD_PKGS) 2>/dev/null)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $$(call part_deps,$$(firstword $$(subst _, ,$$*)))
 	@mkdir -p $(dir $@)

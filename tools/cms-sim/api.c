@@ -11,6 +11,7 @@
  * fingerprint: the same pair again is idempotent, any other overlap is a
  * conflict, so a cloned identity cannot be registered twice.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,13 +166,7 @@ static char *do_lookup(struct sim *s, const char *serial, int *status)
 static int apply_faults(struct sim *s, const struct http_req *r, int *status, char **body)
 {
 	const struct faults *f = &s->faults;
-	struct timespec ts;
 
-	if (f->delay_ms > 0) {
-		ts.tv_sec = f->delay_ms / 1000;
-		ts.tv_nsec = (long)(f->delay_ms % 1000) * 1000000L;
-		nanosleep(&ts, NULL);
-	}
 	if (strcmp(r->method, "POST") == 0)
 		s->posts_seen++;
 	if (f->close) {
@@ -196,15 +191,15 @@ static int apply_faults(struct sim *s, const struct http_req *r, int *status, ch
 	return 0;
 }
 
-void api_handle(struct sim *s, const struct http_req *r, int *status, char **body)
+/* The routes the fault switches apply to: all but /health and unknown paths. */
+static int faulted_route(const char *path)
 {
-	*body = NULL;
-	if (strcmp(r->path, "/health") == 0) {
-		*status = 200;
-		*body = strdup("{\"status\":\"ok\"}");
-		return;
-	}
-	s->answer_ctype = NULL;
+	return strncmp(path, "/v2/", 4) == 0 || strncmp(path, "/.well-known/est/", 17) == 0 ||
+	       strncmp(path, API_PREFIX, strlen(API_PREFIX)) == 0;
+}
+
+static void route(struct sim *s, const struct http_req *r, int *status, char **body)
+{
 	if (strncmp(r->path, "/v2/", 4) == 0 || strncmp(r->path, "/.well-known/est/", 17) == 0) {
 		if (apply_faults(s, r, status, body))
 			return;
@@ -233,6 +228,29 @@ void api_handle(struct sim *s, const struct http_req *r, int *status, char **bod
 		*body = error_body("method-not-allowed", "use POST " API_PREFIX
 				   " or GET " API_PREFIX "/<serial>");
 	}
+}
+
+void api_handle(struct sim *s, const struct http_req *r, int *status, char **body,
+		const char **ctype)
+{
+	const int delay_ms = s->faults.delay_ms;	/* set once, before any thread */
+	struct timespec ts = { delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L };
+
+	*body = NULL;
+	*ctype = NULL;
+	if (strcmp(r->path, "/health") == 0) {
+		*status = 200;
+		*body = strdup("{\"status\":\"ok\"}");
+		return;
+	}
+	/* Slow, but not serialized: other connections are answered meanwhile. */
+	if (delay_ms > 0 && faulted_route(r->path))
+		nanosleep(&ts, NULL);
+	pthread_mutex_lock(&s->lock);
+	s->answer_ctype = NULL;
+	route(s, r, status, body);
+	*ctype = s->answer_ctype;
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* "fail-first=N", "delay-ms=N", "malformed", "status=CODE", "close"; commas join. */

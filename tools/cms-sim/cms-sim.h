@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cms-sim internals: a local Certificate Management Service over real HTTPS
- * (mbedTLS server, HTTP/1.1, one request per connection), standing in for
- * the manufacturer's CMS in the demo and the tests.
+ * (libmicrohttpd + GnuTLS serve it, one thread per connection; mbedTLS is
+ * the CA), standing in for the manufacturer's CMS in the demo and the tests.
  */
 #ifndef ST_TOOLS_CMS_SIM_H
 #define ST_TOOLS_CMS_SIM_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <time.h>
 
 #include <jansson.h>
 #include <mbedtls/ctr_drbg.h>
-#include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
 
@@ -20,30 +20,37 @@
 #define HTTP_BODY_MAX (64 * 1024)
 #define IO_TIMEOUT_MS 5000
 
-/* --- http.c: one HTTP/1.1 request and its answer over a TLS session ----- */
+/* --- http.c: HTTPS by libmicrohttpd, one request for api_handle() ------- */
 struct http_req {
 	char method[8];
-	char path[256];
+	char path[256];		/* the request target as sent, query included */
 	char auth[512];		/* the Authorization header, verbatim */
 	char ctype[96];		/* the Content-Type header */
 	char *body;		/* NUL-terminated, body_len bytes; NULL when none */
 	size_t body_len;
-	/* set by the server after the handshake: the verified client certificate */
+	/* from the TLS session: the verified client certificate */
 	int client_ok;
 	char client_fp[65];	/* its SHA-256, hex */
 	char client_cn[128];
 };
 
+struct http_tls {
+	const char *cert_pem, *key_pem;	/* the server's */
+	const char *client_ca_pem;	/* NULL: no client certificate asked */
+	int require_client;		/* refuse the handshake without a verified one */
+};
+
+struct http_server;
+struct sim;
+
 /*
- * Read one request.  0 on success; a positive HTTP status (400, 411, 413,
- * 431, 501, 505) when the request is refused, with msg saying why; -1 when
- * the connection failed or timed out (nothing to answer).
+ * Serve s on 127.0.0.1:port (0: any free port) in libmicrohttpd's threads;
+ * *bound is the port it got.  NULL, with the reason on stderr, on failure.
  */
-int http_read_request(mbedtls_ssl_context *ssl, struct http_req *r, char *msg, size_t cap);
-void http_req_free(struct http_req *r);
-/* ctype NULL: application/json. */
-int http_write_response(mbedtls_ssl_context *ssl, int status, const char *ctype,
-			const char *body);
+struct http_server *http_start(struct sim *s, const struct http_tls *t, unsigned short port,
+			       unsigned short *bound);
+/* Stop serving: waits for the connections' threads. */
+void http_stop(struct http_server *h);
 
 /* --- registry.c: the record of registered identities ------------------- */
 struct reg_rec {
@@ -123,7 +130,9 @@ struct token {
 	time_t expires;
 };
 
+/* Shared by every connection's thread; api_handle() holds lock. */
 struct sim {
+	pthread_mutex_t lock;
 	const char *api_key;	/* v1; NULL: v1 refused */
 	mbedtls_x509_crt *trust;
 	struct registry reg;
@@ -148,9 +157,11 @@ char *error_body(const char *error, const char *message);
 int faults_parse(struct faults *f, const char *spec);
 
 /*
- * Answer one request: *status and a malloc'd *body, or *status = 0 to close
- * the connection without an answer.
+ * Answer one request: *status, a malloc'd *body and its *ctype (NULL:
+ * application/json), or *status = 0 to close the connection without an
+ * answer.  Thread-safe: takes s->lock, but sleeps (--fault delay-ms) outside it.
  */
-void api_handle(struct sim *s, const struct http_req *r, int *status, char **body);
+void api_handle(struct sim *s, const struct http_req *r, int *status, char **body,
+		const char **ctype);
 
 #endif

@@ -1,228 +1,400 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Just enough HTTP/1.1 for a JSON API: a request line, headers up to
- * HTTP_HDR_MAX, a body given by Content-Length up to HTTP_BODY_MAX.  Every
- * read is bounded in size and (through the TLS read timeout) in time.
- * Chunked bodies are refused: our clients always send a length.
+ * cms-sim's HTTPS: libmicrohttpd parses HTTP/1.1 and runs TLS (GnuTLS), one
+ * thread per connection so many fixtures' handshakes proceed side by side.
+ * This file turns its callbacks into one struct http_req for api_handle()
+ * and the answer back into a response.  What MHD leaves to us: bodies
+ * bounded by Content-Length (64 KiB, 413; chunked 501; POST without a
+ * length 411), the client certificate's facts, and --require-client-cert
+ * enforced in the handshake.  MHD bounds the rest: headers by its memory
+ * pool (431), idle connections by its timeout.
  */
-#include <ctype.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <gnutls/gnutls.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/x509_crt.h>
+#include <microhttpd.h>
+
 #include "cms-sim.h"
 
-/* One TLS read: >0 bytes, 0 at EOF, -1 on error or timeout. */
-static int tls_read(mbedtls_ssl_context *ssl, char *buf, size_t len)
+/* TLS 1.2 minimum, GnuTLS's default suites otherwise. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define CONNECTIONS_MAX 64
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct sim *sim;
+	int require_client;
+};
+
+/* One TLS connection: MHD's socket context. */
+struct conn {
+	char peer[INET_ADDRSTRLEN];
+	char refused[192];	/* why the handshake refused the client certificate */
+	int requests;		/* request lines seen: the handshake succeeded */
+};
+
+/* One request: MHD's request context, made when its request line arrives. */
+struct req {
+	struct http_req r;
+	struct conn *k;
+	int path_too_long;
+	int started;		/* the handler has seen the headers */
+};
+
+static struct conn *conn_of(struct MHD_Connection *c)
 {
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static gnutls_session_t session_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+
+	return ci ? ci->tls_session : NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[256];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	/* MHD's words for any failed handshake; on_connection() says which. */
+	if (strstr(line, "handshake message out of context"))
+		return;
+	fprintf(stderr, "cms-sim: libmicrohttpd: %s\n", line);
+}
+
+/*
+ * --require-client-cert: GnuTLS verifies the client certificate against
+ * --client-ca during the handshake and aborts it otherwise, so a client
+ * without one never reaches HTTP.  MHD 0.9.75 keeps its connection as the
+ * session pointer; that is how we find where to note the reason.
+ */
+static int verify_client(gnutls_session_t ss)
+{
+	struct conn *k = conn_of(gnutls_session_get_ptr(ss));
+	gnutls_datum_t txt = { NULL, 0 };
+	unsigned int st = 0;
+	size_t n;
 	int ret;
 
-	for (;;) {
-		ret = mbedtls_ssl_read(ssl, (unsigned char *)buf, len);
-		if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
-			continue;
-		if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || ret == 0)
-			return 0;
-		return ret < 0 ? -1 : ret;
-	}
+	ret = gnutls_certificate_verify_peers2(ss, &st);
+	if (ret == 0 && st == 0)
+		return 0;
+	if (!k)
+		return GNUTLS_E_CERTIFICATE_ERROR;
+	if (ret == 0)
+		ret = gnutls_certificate_verification_status_print(st, GNUTLS_CRT_X509, &txt, 0);
+	snprintf(k->refused, sizeof(k->refused), "client certificate refused: %s",
+		 ret < 0 ? gnutls_strerror(ret) : (const char *)txt.data);
+	gnutls_free(txt.data);
+	n = strlen(k->refused);
+	while (n > 0 && k->refused[n - 1] == ' ')	/* GnuTLS ends with one */
+		k->refused[--n] = '\0';
+	return GNUTLS_E_CERTIFICATE_ERROR;
 }
 
-static int tls_write_all(mbedtls_ssl_context *ssl, const char *buf, size_t len)
+static void require_client_cert(struct MHD_Connection *c)
 {
-	int ret;
+	gnutls_session_t ss = session_of(c);
 
-	while (len > 0) {
-		ret = mbedtls_ssl_write(ssl, (const unsigned char *)buf, len);
-		if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
-			continue;
-		if (ret <= 0)
-			return -1;
-		buf += ret;
-		len -= (size_t)ret;
-	}
-	return 0;
+	if (!ss)
+		return;
+	gnutls_certificate_server_set_request(ss, GNUTLS_CERT_REQUIRE);
+	if (gnutls_session_get_ptr(ss) == c)
+		gnutls_session_set_verify_function(ss, verify_client);
+	else	/* another MHD: the same refusal, without our reason */
+		gnutls_session_set_verify_cert(ss, NULL, 0);
 }
 
-static int refuse(int status, char *msg, size_t cap, const char *why)
+/* MHD runs this before the connection's thread starts its handshake. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
 {
-	snprintf(msg, cap, "%s", why);
-	return status;
+	const struct http_server *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr_in *sa;
+	struct conn *k = *socket_ctx;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if (h->require_client)
+			require_client_cert(c);
+		k = calloc(1, sizeof(*k));
+		*socket_ctx = k;
+		if (!k)
+			return;
+		snprintf(k->peer, sizeof(k->peer), "peer");
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		sa = ci ? (const struct sockaddr_in *)ci->client_addr : NULL;
+		if (sa && sa->sin_family == AF_INET)
+			inet_ntop(AF_INET, &sa->sin_addr, k->peer, sizeof(k->peer));
+		return;
+	}
+	if (!k)
+		return;
+	if (k->refused[0])
+		fprintf(stderr, "cms-sim: TLS handshake failed with %s: %s\n", k->peer,
+			k->refused);
+	else if (k->requests == 0)
+		fprintf(stderr, "cms-sim: %s: closed before any request: the client left, timed "
+			"out, or failed the TLS handshake (%s)\n", k->peer, h->require_client ?
+			"no client certificate, or ours not trusted?" : "ours not trusted?");
+	free(k);
+	*socket_ctx = NULL;
 }
 
-/* "METHOD SP PATH SP HTTP/1.x" */
-static int parse_request_line(char *line, struct http_req *r, char *msg, size_t cap)
+/* The request line has been read (so the handshake is done): the raw target. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
-	char *sp1 = strchr(line, ' ');
-	char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	struct req *q = calloc(1, sizeof(*q));
 
-	if (!sp1 || !sp2)
-		return refuse(400, msg, cap, "malformed request line");
-	*sp1 = *sp2 = '\0';
-	if (strncmp(sp2 + 1, "HTTP/1.", 7) != 0)
-		return refuse(505, msg, cap, "only HTTP/1.x is spoken here");
-	if (strlen(line) >= sizeof(r->method) || strlen(sp1 + 1) >= sizeof(r->path))
-		return refuse(400, msg, cap, "method or path too long");
-	strcpy(r->method, line);
-	strcpy(r->path, sp1 + 1);
-	return 0;
+	if (!q)
+		return NULL;
+	q->k = conn_of(c);
+	if (q->k)
+		q->k->requests++;
+	/* too long: refused by take_head(), logged cut short */
+	q->path_too_long = strlen(uri) >= sizeof(q->r.path);
+	snprintf(q->r.path, sizeof(q->r.path), "%s", uri);
+	return q;
 }
 
-/* Content-Length: digits only, bounded; -1 when absent. */
-static int parse_headers(char *p, struct http_req *r, long *clen, char *msg, size_t cap)
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_ctx,
+			 enum MHD_RequestTerminationCode why)
 {
-	char *line, *colon, *val, *end;
+	struct req *q = *req_ctx;
 
-	*clen = -1;
-	for (line = strtok_r(p, "\r\n", &p); line; line = strtok_r(NULL, "\r\n", &p)) {
-		colon = strchr(line, ':');
-		if (!colon)
-			return refuse(400, msg, cap, "header line without a colon");
-		*colon = '\0';
-		for (val = colon + 1; *val == ' ' || *val == '\t'; val++)
-			;
-		if (strcasecmp(line, "Content-Length") == 0) {
-			if (!isdigit((unsigned char)*val))
-				return refuse(400, msg, cap, "bad Content-Length");
-			*clen = strtol(val, &end, 10);
-			if (*end || *clen > HTTP_BODY_MAX)
-				return refuse(413, msg, cap, "body larger than 64 KiB");
-		} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
-			return refuse(501, msg, cap, "chunked bodies are not supported; send Content-Length");
-		} else if (strcasecmp(line, "Content-Type") == 0) {
-			snprintf(r->ctype, sizeof(r->ctype), "%s", val);
-		} else if (strcasecmp(line, "Authorization") == 0) {
-			if (strlen(val) >= sizeof(r->auth))
-				return refuse(400, msg, cap, "Authorization header too long");
-			strcpy(r->auth, val);
-		}
-	}
-	return 0;
+	if (q)
+		free(q->r.body);
+	free(q);
+	*req_ctx = NULL;
 }
 
-/* Read up to the blank line; whatever came after it is the start of the body. */
-static int read_head(mbedtls_ssl_context *ssl, char *hdr, size_t *got, char **body_start)
+/* What the routes need to know of the client certificate, if it verifies. */
+static void client_facts(struct MHD_Connection *c, struct http_req *r)
 {
-	char *end;
-	int n;
+	gnutls_session_t ss = session_of(c);
+	const gnutls_datum_t *der;
+	mbedtls_x509_crt crt;
+	unsigned char sha[32];
+	unsigned int st, n = 0;
 
-	*got = 0;
-	for (;;) {
-		if (*got >= HTTP_HDR_MAX)
-			return 431;
-		n = tls_read(ssl, hdr + *got, HTTP_HDR_MAX - *got);
-		if (n <= 0)
-			return -1;
-		*got += (size_t)n;
-		hdr[*got] = '\0';
-		end = strstr(hdr, "\r\n\r\n");
-		if (end) {
-			*end = '\0';
-			*body_start = end + 4;
-			return 0;
-		}
-	}
+	if (!ss || gnutls_certificate_verify_peers2(ss, &st) < 0 || st != 0)
+		return;
+	der = gnutls_certificate_get_peers(ss, &n);
+	if (!der || n == 0)
+		return;
+	r->client_ok = 1;
+	mbedtls_sha256_ret(der[0].data, der[0].size, sha, 0);
+	for (int i = 0; i < 32; i++)
+		snprintf(r->client_fp + 2 * i, 3, "%02x", sha[i]);
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse_der(&crt, der[0].data, der[0].size) != 0 ||
+	    mbedtls_x509_dn_gets(r->client_cn, sizeof(r->client_cn), &crt.subject) < 0)
+		snprintf(r->client_cn, sizeof(r->client_cn), "?");
+	mbedtls_x509_crt_free(&crt);
 }
 
-int http_read_request(mbedtls_ssl_context *ssl, struct http_req *r, char *msg, size_t cap)
+static void log_request(const struct req *q, int status)
 {
-	char *hdr, *body_start = NULL, *eol;
-	size_t got, have;
-	long clen = -1;
-	int ret, n;
+	fprintf(stderr, "cms-sim: %s %s %s -> %d\n", q->k ? q->k->peer : "peer",
+		q->r.method, q->r.path, status);
+}
 
-	memset(r, 0, sizeof(*r));
-	hdr = malloc(HTTP_HDR_MAX + 1);
-	if (!hdr)
-		return -1;
-	ret = read_head(ssl, hdr, &got, &body_start);
-	if (ret == 431)
-		snprintf(msg, cap, "request headers larger than 8 KiB");
-	if (ret != 0)
-		goto out;
-	have = got - (size_t)(body_start - hdr);
-	eol = strstr(hdr, "\r\n");
-	if (eol)
-		*eol = '\0';
-	ret = parse_request_line(hdr, r, msg, cap);
-	if (ret == 0 && eol)
-		ret = parse_headers(eol + 2, r, &clen, msg, cap);
-	else if (ret == 0)
-		clen = -1;
-	if (ret != 0)
-		goto out;
-	if (clen < 0 && strcmp(r->method, "POST") == 0) {
-		ret = refuse(411, msg, cap, "POST without Content-Length");
-		goto out;
+/* Queue status and body (taken over); one request per connection. */
+static enum MHD_Result respond(struct MHD_Connection *c, int status, const char *ctype,
+			       char *body)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(body ? strlen(body) : 0, body,
+					       MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
 	}
-	if (clen < 0)
-		clen = 0;
-	if (have > (size_t)clen) {
-		ret = refuse(400, msg, cap, "more bytes than Content-Length (no pipelining)");
-		goto out;
-	}
-	r->body = malloc((size_t)clen + 1);
-	if (!r->body) {
-		ret = -1;
-		goto out;
-	}
-	memcpy(r->body, body_start, have);
-	while (have < (size_t)clen) {
-		n = tls_read(ssl, r->body + have, (size_t)clen - have);
-		if (n <= 0) {
-			ret = -1;
-			goto out;
-		}
-		have += (size_t)n;
-	}
-	r->body[have] = '\0';
-	r->body_len = have;
-out:
-	free(hdr);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				ctype ? ctype : "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(c, (unsigned int)status, resp);
+	MHD_destroy_response(resp);
 	return ret;
 }
 
-void http_req_free(struct http_req *r)
+static enum MHD_Result refuse(struct MHD_Connection *c, struct req *q, int status,
+			      const char *why)
 {
-	free(r->body);
-	r->body = NULL;
+	log_request(q, status);
+	return respond(c, status, NULL, error_body("bad-request", why));
 }
 
-static const char *reason(int status)
+static const char *header(struct MHD_Connection *c, const char *name)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Status";
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result count_auth(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+		(*(int *)cls)++;
+	return MHD_YES;
+}
+
+/* Two Authorization headers are no credentials: proxies disagree on which wins. */
+static const char *authorization(struct MHD_Connection *c)
+{
+	int n = 0;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_auth, &n);
+	return n == 1 ? header(c, MHD_HTTP_HEADER_AUTHORIZATION) : NULL;
+}
+
+/*
+ * The headers are in: keep what the routes read and refuse, before any of
+ * the body is read, what cannot be answered.  0 or a refusal's status.
+ */
+static int take_head(struct MHD_Connection *c, struct req *q, const char *method,
+		     const char **why)
+{
+	const char *auth = authorization(c);
+	const char *ctype = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *clen = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long len = 0;
+	char *end;
+
+	snprintf(q->r.method, sizeof(q->r.method), "%s", method);
+	*why = "method or path too long";
+	if (q->path_too_long || strlen(method) >= sizeof(q->r.method))
+		return 400;
+	*why = "Authorization header too long";
+	if (auth && strlen(auth) >= sizeof(q->r.auth))
+		return 400;
+	snprintf(q->r.auth, sizeof(q->r.auth), "%s", auth ? auth : "");
+	snprintf(q->r.ctype, sizeof(q->r.ctype), "%s", ctype ? ctype : "");
+	*why = "chunked bodies are not supported; send Content-Length";
+	if (header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return 501;
+	if (clen) {
+		len = strtoull(clen, &end, 10);
+		*why = "body larger than 64 KiB";
+		if (*end || len > HTTP_BODY_MAX)
+			return 413;
+	} else if (strcmp(method, "POST") == 0) {
+		*why = "POST without Content-Length";
+		return 411;
 	}
+	*why = "out of memory";
+	q->r.body = malloc(len + 1);
+	if (!q->r.body)
+		return 500;
+	q->r.body[0] = '\0';
+	return 0;
 }
 
-int http_write_response(mbedtls_ssl_context *ssl, int status, const char *ctype,
-			const char *body)
+/* MHD checks the body against Content-Length, which take_head() bounded. */
+static int take_body(struct req *q, const char *data, size_t n)
 {
-	char head[256];
-	size_t blen = body ? strlen(body) : 0;
-	int n;
-
-	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-		     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-		     status, reason(status), ctype ? ctype : "application/json", blen);
-	if (tls_write_all(ssl, head, (size_t)n) < 0)
+	if (n > HTTP_BODY_MAX - q->r.body_len)
 		return -1;
-	return blen ? tls_write_all(ssl, body, blen) : 0;
+	memcpy(q->r.body + q->r.body_len, data, n);
+	q->r.body_len += n;
+	q->r.body[q->r.body_len] = '\0';
+	return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *data,
+				  size_t *data_len, void **req_ctx)
+{
+	struct http_server *h = cls;
+	struct req *q = *req_ctx;
+	const char *why, *ctype;
+	char *body;
+	int status;
+
+	if (!q)
+		return MHD_NO;
+	if (!q->started) {
+		q->started = 1;
+		status = take_head(c, q, method, &why);
+		return status ? refuse(c, q, status, why) : MHD_YES;
+	}
+	if (*data_len) {
+		if (take_body(q, data, *data_len) < 0)
+			return MHD_NO;
+		*data_len = 0;
+		return MHD_YES;
+	}
+	client_facts(c, &q->r);
+	api_handle(h->sim, &q->r, &status, &body, &ctype);
+	log_request(q, status);
+	if (status == 0) {	/* --fault close: no answer at all */
+		free(body);
+		return MHD_NO;
+	}
+	return respond(c, status, ctype, body);
+}
+
+struct http_server *http_start(struct sim *s, const struct http_tls *t, unsigned short port,
+			       unsigned short *bound)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	const unsigned int flags = MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
+				   MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	const union MHD_DaemonInfo *di;
+	struct http_server *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->sim = s;
+	h->require_client = t->require_client;
+	/* The trust option last: without --client-ca it ends the list instead. */
+	h->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, h,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				MHD_OPTION_SOCK_ADDR, &sa,
+				MHD_OPTION_HTTPS_MEM_CERT, t->cert_pem,
+				MHD_OPTION_HTTPS_MEM_KEY, t->key_pem,
+				MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_HDR_MAX,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)(IO_TIMEOUT_MS / 1000),
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTIONS_MAX,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				t->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
+				t->client_ca_pem, MHD_OPTION_END);
+	di = h->d ? MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+	if (!di) {
+		fprintf(stderr, "cms-sim: cannot serve HTTPS on 127.0.0.1 port %u (see above)\n",
+			port);
+		http_stop(h);
+		return NULL;
+	}
+	*bound = di->port;
+	return h;
+}
+
+void http_stop(struct http_server *h)
+{
+	if (!h)
+		return;
+	if (h->d)
+		MHD_stop_daemon(h->d);
+	free(h);
 }
