@@ -20,13 +20,10 @@
 #                                     prints the factory flow's path in it
 
 fault_board() {
-	local name=$1 serial=$2 pty ctrl
+	local name=$1 serial=$2
 	shift 2
 	sim_start "$name" --serial "$serial" "$@"
-	pty=$(_sim_var "$name" PTY)
-	ctrl=$(_sim_var "$name" CTRL)
-	printf 'name: %s\ndriver: sim\nport: %s\nctrl: %s\nbaud: 115200\nmode: 8N1\nloader_mode: 8E1\n' \
-		"$name" "${!pty}" "${!ctrl}" >"$LINE/$name.yaml"
+	sim_fixture "$name" "$LINE/$name.yaml"
 }
 
 fault_run() {

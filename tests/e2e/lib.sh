@@ -103,6 +103,69 @@ sim_start() {
 		"$(_sim_var "$name" DIR)=$dir"
 }
 
+# flash_seq FILE: a flow that boots the ROM bootloader and flashes ${image}
+# with read-back (seconds of modelled time), then one step more
+flash_seq() {
+	cat >"$1" <<'YAML'
+name: flash-then-one-step
+version: 1.0.0
+vars:
+  image: ~
+setup:
+  - name: fixture in a known state
+    lines: {power: off, boot: off, reset: off}
+steps:
+  - name: power on with BOOT high
+    lines: {reset: on, boot: on, power: on, settle: 20ms}
+  - name: release reset into the ROM bootloader
+    lines: {reset: off, settle: 20ms}
+  - name: load firmware
+    flash: {image: "${image}", verify: readback, go: false}
+    timeout: 120s
+  - name: after the flash
+    delay: 1ms
+teardown:
+  - name: power off
+    lines: {power: off, boot: off, reset: off}
+YAML
+}
+
+# sim_fixture NAME FILE: a fixture file for dut-sim NAME (sim_start first)
+sim_fixture() {
+	local pty ctrl
+	pty=$(_sim_var "$1" PTY) ctrl=$(_sim_var "$1" CTRL)
+	printf 'name: %s\ndriver: sim\nport: %s\nctrl: %s\nbaud: 115200\nmode: 8N1\nloader_mode: 8E1\n' \
+		"$1" "${!pty}" "${!ctrl}" >"$2"
+}
+
+# wait_flashing PID OUT NAME...: until `station run --json` (PID, writing
+# OUT) has reported flash progress on every fixture NAME
+wait_flashing() {
+	local pid=$1 out=$2 n all i
+	shift 2
+	for ((i = 0; i < 300; i++)); do
+		all=1
+		for n; do grep -q "\"event\":\"progress\",\"fixture\":\"$n\"" "$out" || all=; done
+		[ -n "$all" ] && return 0
+		kill -0 "$pid" 2>/dev/null || fail "station exited before flashing"
+		sleep 0.05
+	done
+	fail "not every fixture of '$*' started flashing within 15 s"
+}
+
+# wait_gone PID WHAT: PID (a child of this shell) ends within 10 s, else it
+# is killed and the test fails; its exit status in GONE_RC
+wait_gone() {
+	local pid=$1 i
+	for ((i = 0; i < 200; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid"
+		fail "station still running 10 s after $2"
+	fi
+	GONE_RC=0
+	wait "$pid" || GONE_RC=$?
+}
+
 sim_ctl() {
 	local v rc=0
 	v=$(_sim_var "$1" CTRL)

@@ -7,35 +7,12 @@
 
 t=$(st_tmpdir)
 "$BINDIR/mkimage" --kind diag --version 1.0.0 --size 65536 -o "$t/img.bin" >/dev/null
-cat >"$t/seq.yaml" <<'YAML'
-name: sigint-flash
-version: 1.0.0
-vars:
-  image: ~
-setup:
-  - name: fixture in a known state
-    lines: {power: off, boot: off, reset: off}
-steps:
-  - name: power on with BOOT high
-    lines: {reset: on, boot: on, power: on, settle: 20ms}
-  - name: release reset into the ROM bootloader
-    lines: {reset: off, settle: 20ms}
-  - name: load firmware
-    flash: {image: "${image}", verify: readback, go: false}
-    timeout: 120s
-  - name: after the flash
-    delay: 1ms
-teardown:
-  - name: power off
-    lines: {power: off, boot: off, reset: off}
-YAML
+flash_seq "$t/seq.yaml"
 echo "log: $t/station.db" >"$t/station.yaml"
 fx=()
 for n in a b c; do
 	sim_start "$n" --serial "SIM0009${n}"	# no --fast: wire and flash time are real
-	pty=$(_sim_var "$n" PTY) ctrl=$(_sim_var "$n" CTRL)
-	printf 'name: %s\ndriver: sim\nport: %s\nctrl: %s\nbaud: 115200\nmode: 8N1\nloader_mode: 8E1\n' \
-		"$n" "${!pty}" "${!ctrl}" >"$t/$n.yaml"
+	sim_fixture "$n" "$t/$n.yaml"
 	fx+=(-f "$t/$n.yaml")
 done
 
@@ -43,25 +20,15 @@ done
 	--json "${fx[@]}" >"$t/run.out" 2>"$t/run.err" &
 pid=$!
 echo "$pid" >>"$ST_REG/pids"
-# wait until every fixture is flashing (a progress event each)
-for _ in $(seq 300); do
-	[ "$(grep -c '"event":"progress"' "$t/run.out" | tr -d ' ')" -gt 0 ] &&
-		grep -q '"event":"progress","fixture":"a"' "$t/run.out" &&
-		grep -q '"event":"progress","fixture":"b"' "$t/run.out" &&
-		grep -q '"event":"progress","fixture":"c"' "$t/run.out" && break
-	kill -0 "$pid" 2>/dev/null || { cat "$t/run.err"; fail "station exited before flashing"; }
-	sleep 0.05
-done
+wait_flashing "$pid" "$t/run.out" a b c
 for n in a b c; do
 	grep -q "\"event\":\"progress\",\"fixture\":\"$n\"" "$t/run.out" || fail "fixture $n never started flashing"
 	assert_eq "$(sim_field "$n" power)" "1" "board $n powered while flashing"
 done
 kill -INT "$pid"
 # no hang: it must be gone well within the loader's own timeouts
-for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "station still running 10 s after SIGINT"; }
-rc=0
-wait "$pid" || rc=$?
+wait_gone "$pid" SIGINT
+rc=$GONE_RC
 cat "$t/run.err" >&2
 assert_eq "$rc" "5" "exit status after SIGINT"
 
