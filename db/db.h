@@ -209,6 +209,15 @@ void db_cms_queued_free(struct db_cms_queued *q, int n);
  * first, negative st_err on a log error. */
 int db_cms_mark(struct db *db, int64_t id, const char *status, const char *cms_id,
 		int attempts, int http_status, struct st_error *e);
+/* The newest CMS registration or enrolment logged for a unit: 1 when there
+ * is one (cms_id "" while it is queued or failed), 0 when none. */
+struct db_cms_last {
+	char status[16];		/* registered, enrolled, queued, failed ... */
+	char cms_id[64];
+	char run_id[DB_ID_LEN];
+};
+int db_cms_last(struct db *db, const char *unit_serial, struct db_cms_last *out,
+		struct st_error *e);
 /* A sync attempt that left it queued: add attempts, keep the last status. */
 int db_cms_retried(struct db *db, int64_t id, int attempts, int http_status,
 		   struct st_error *e);

@@ -30,11 +30,22 @@ static const char sql_retried[] =
 	"UPDATE cms_registrations SET attempts = COALESCE(attempts, 0) + ?2, "
 	"http_status = ?3 WHERE id = ?1 AND status = 'queued'";
 
+static const char sql_last[] =
+	"SELECT c.status, COALESCE(c.cms_id, ''), c.run_id FROM cms_registrations c "
+	"JOIN runs r ON r.id = c.run_id WHERE r.unit_serial = ?1 ORDER BY c.id DESC LIMIT 1";
+
 static char *col(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
 	return t ? strdup((const char *)t) : NULL;
+}
+
+static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
 void db_cms_queued_free(struct db_cms_queued *q, int n)
@@ -66,8 +77,7 @@ static int push_row(sqlite3_stmt *st, struct db_cms_queued **q, int *n, int *cap
 	r = &(*q)[(*n)++];
 	memset(r, 0, sizeof(*r));
 	r->id = sqlite3_column_int64(st, 0);
-	snprintf(r->run_id, sizeof(r->run_id), "%s",
-		 sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
+	copy_col(st, 1, r->run_id, sizeof(r->run_id));
 	r->unit_serial = col(st, 2);
 	r->station = col(st, 3);
 	r->fixture = col(st, 4);
@@ -161,4 +171,33 @@ int db_cms_retried(struct db *db, int64_t id, int attempts, int http_status,
 		   struct st_error *e)
 {
 	return update(db, sql_retried, id, NULL, NULL, attempts, http_status, e);
+}
+
+
+int db_cms_last(struct db *db, const char *unit_serial, struct db_cms_last *out,
+		struct st_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&db->mu);
+	rc = sqlite3_prepare_v2(db->h, sql_last, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, unit_serial, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(st, 0, out->status, sizeof(out->status));
+		copy_col(st, 1, out->cms_id, sizeof(out->cms_id));
+		copy_col(st, 2, out->run_id, sizeof(out->run_id));
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = dbi_fail(db, e, rc, "look up a unit's CMS registration");
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->mu);
+	return ret;
 }

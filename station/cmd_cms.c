@@ -7,8 +7,12 @@
  * why) while the CMS is still unavailable.  Idempotent: the CMS keys by
  * fingerprint, so a row whose registration reached the CMS before a crash
  * comes back "already-registered" and is marked, never registered twice.
+ *
+ * station cms lookup SERIAL: what the CMS holds for a unit (v2 look-up by
+ * serial number) against what the log says it registered or enrolled.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,18 +26,23 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: station cms sync [-c station.yaml] [--db FILE]\n"
+		"       station cms lookup SERIAL [-c station.yaml] [--db FILE]\n"
 		"\n"
-		"  sync   register the identities queued while the CMS was unavailable\n"
-		"         (register: {on_unavailable: queue}), with the attempts and backoff\n"
-		"         of station.yaml's cms section.  Safe to run again, and while a\n"
-		"         station is logging.\n"
+		"  sync    register the identities queued while the CMS was unavailable\n"
+		"          (register: {on_unavailable: queue}), with the attempts and backoff\n"
+		"          of station.yaml's cms section.  Safe to run again, and while a\n"
+		"          station is logging.\n"
+		"  lookup  the certificates the CMS holds for SERIAL (protocol v2), and\n"
+		"          whether the log's newest registration of that unit is among them\n"
 		"\n"
 		"  -c, --config FILE   station.yaml: the CMS and the log (default ./station.yaml)\n"
 		"      --db FILE       the log, instead of station.yaml's\n"
 		"  -h, --help          this text\n"
 		"\n"
-		"exit status: 0 nothing left queued, 1 the CMS refused one (marked failed),\n"
-		"             3 bad station.yaml, 4 the CMS is still unavailable or the log failed\n");
+		"exit status: sync: 0 nothing left queued, 1 the CMS refused one (marked failed),\n"
+		"             3 bad station.yaml, 4 the CMS is still unavailable or the log failed\n"
+		"             lookup: 0 the CMS and the log agree, 1 they do not, 3 bad\n"
+		"             station.yaml, 4 the CMS or the log cannot be read\n");
 }
 
 struct tally {
@@ -113,6 +122,63 @@ static int do_sync(const struct station_config *cfg, const char *db_path)
 	return t.failed ? EXIT_UNIT_FAIL : EXIT_PASS;
 }
 
+/* Does the CMS hold the certificate the log says it registered or issued? */
+static int lookup_verdict(const struct cms_lookup_result *lk, int logged,
+			  const struct db_cms_last *last)
+{
+	bool listed = false;
+
+	for (int i = 0; i < lk->count && i < CMS_LOOKUP_IDS; i++)
+		listed |= last->cms_id[0] && !strcmp(lk->ids[i], last->cms_id);
+	if (!logged) {
+		printf("log   no registration of this unit\n");
+		printf("%s\n", lk->count ? "DISAGREE: the CMS knows a unit this log never registered"
+		       : "agree: neither knows the unit");
+		return lk->count ? EXIT_UNIT_FAIL : EXIT_PASS;
+	}
+	printf("log   %s%s%s (run %s)\n", last->status, last->cms_id[0] ? " as " : "",
+	       last->cms_id, last->run_id);
+	if (!last->cms_id[0]) {
+		printf("agree: the log has it %s, with no CMS id to compare\n", last->status);
+		return EXIT_PASS;
+	}
+	if (listed) {
+		printf("agree: the CMS holds %s\n", last->cms_id);
+		return EXIT_PASS;
+	}
+	printf("DISAGREE: the log says %s %s, the CMS does not hold it\n", last->status,
+	       last->cms_id);
+	return EXIT_UNIT_FAIL;
+}
+
+static int do_lookup(const struct station_config *cfg, const char *db_path, const char *serial)
+{
+	struct db_opts o = { .must_exist = true, .readonly = true };
+	struct cms_lookup_result lk;
+	struct db_cms_last last;
+	struct st_error e = { 0 };
+	struct db *db = NULL;
+	int logged, i;
+
+	if (cms_lookup(&cfg->cms, serial, &lk, &e) < 0) {
+		fprintf(stderr, "station cms lookup: %s\n", e.msg);
+		return EXIT_STATION;
+	}
+	printf("cms   %d certificate%s for %s", lk.count, lk.count == 1 ? "" : "s", serial);
+	for (i = 0; i < lk.count && i < CMS_LOOKUP_IDS; i++)
+		printf("%s%s", i ? ", " : ": ", lk.ids[i]);
+	printf("%s\n", lk.count > CMS_LOOKUP_IDS ? ", ..." : "");
+	logged = db_open(&db, db_path, &o, &e);
+	if (logged == ST_OK)
+		logged = db_cms_last(db, serial, &last, &e);
+	db_close(db);
+	if (logged < 0) {
+		fprintf(stderr, "station cms lookup: %s\n", e.msg);
+		return EXIT_STATION;
+	}
+	return lookup_verdict(&lk, logged, &last);
+}
+
 int cmd_cms(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -126,9 +192,11 @@ int cmd_cms(int argc, char **argv)
 	struct st_error e = { 0 };
 	int opt, ret;
 
-	if (argc < 2 || strcmp(argv[1], "sync") != 0) {
-		usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
-		return argc >= 2 && !strcmp(argv[1], "--help") ? EXIT_PASS : EXIT_USAGE;
+	const char *what = argc >= 2 ? argv[1] : "", *serial = NULL;
+
+	if (strcmp(what, "sync") != 0 && strcmp(what, "lookup") != 0) {
+		usage(!strcmp(what, "--help") ? stdout : stderr);
+		return !strcmp(what, "--help") ? EXIT_PASS : EXIT_USAGE;
 	}
 	argc--;
 	argv++;
@@ -141,20 +209,25 @@ int cmd_cms(int argc, char **argv)
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (!strcmp(what, "lookup") && optind < argc)
+		serial = argv[optind++];
+	if (optind != argc || (!strcmp(what, "lookup") && !serial)) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (config_load(&cfg, config, &e) < 0) {
-		fprintf(stderr, "station cms sync: %s\n", e.msg);
+		fprintf(stderr, "station cms %s: %s\n", what, e.msg);
 		return EXIT_CONFIG;
 	}
 	if (!cfg.cms.url) {
-		fprintf(stderr, "station cms sync: %s has no cms section\n", config);
+		fprintf(stderr, "station cms %s: %s has no cms section\n", what, config);
 		config_free(&cfg);
 		return EXIT_CONFIG;
 	}
-	ret = do_sync(&cfg, db ? db : cfg.log);
+	if (serial)
+		ret = do_lookup(&cfg, db ? db : cfg.log, serial);
+	else
+		ret = do_sync(&cfg, db ? db : cfg.log);
 	config_free(&cfg);
 	return ret;
 }

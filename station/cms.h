@@ -123,10 +123,16 @@ int cms_enroll(const struct cms_config *c, const struct cms_enroll_request *r,
 	       struct cms_enroll_result *res, struct st_error *e);
 void cms_enroll_result_free(struct cms_enroll_result *res);
 
-/* Look-up (v2): how many certificates the CMS holds for serial (subject
- * serialNumber or certificate serial); the first one's id in id. */
-int cms_lookup(const struct cms_config *c, const char *serial, int *count, char *id,
-	       size_t cap, struct st_error *e);
+/* Look-up (v2): the certificates the CMS holds for serial (subject
+ * serialNumber or certificate serial), oldest first: how many, and the ids
+ * of the first CMS_LOOKUP_IDS. */
+#define CMS_LOOKUP_IDS 16
+struct cms_lookup_result {
+	int count;
+	char ids[CMS_LOOKUP_IDS][64];
+};
+int cms_lookup(const struct cms_config *c, const char *serial, struct cms_lookup_result *res,
+	       struct st_error *e);
 
 /* The first certificate of a PEM chain (heap), NULL when there is none. */
 char *cms_leaf_pem(const char *chain);

@@ -129,42 +129,34 @@ int cms_enroll(const struct cms_config *c, const struct cms_enroll_request *r,
 }
 
 /* --- look-up ------------------------------------------------------------- */
-struct lookup_out {
-	int *count;
-	char *id;
-	size_t cap;
-};
-
 static int parse_lookup(const struct cms_resp *r, void *out, struct st_error *e)
 {
-	struct lookup_out *lo = out;
+	struct cms_lookup_result *res = out;
 	json_t *o = NULL, *arr;
+	size_t i;
 	int ret;
 
 	ret = cms_json_object(r->data, r->len, r->status, &o, e);
 	arr = json_object_get(o, "certificates");
 	if (ret == ST_OK && !json_is_array(arr))
 		ret = st_fail(e, ST_ERR_PARSE, "CMS look-up answer lacks a \"certificates\" list");
-	if (ret == ST_OK) {
-		*lo->count = (int)json_array_size(arr);
-		lo->id[0] = '\0';
-		if (*lo->count > 0)
-			ret = cms_json_str(json_array_get(arr, 0), "certificate_id", lo->id,
-					   lo->cap, 0, e);
-	}
+	if (ret == ST_OK)
+		res->count = (int)json_array_size(arr);
+	for (i = 0; ret == ST_OK && i < json_array_size(arr) && i < CMS_LOOKUP_IDS; i++)
+		ret = cms_json_str(json_array_get(arr, i), "certificate_id", res->ids[i],
+				   sizeof(res->ids[i]), 0, e);
 	json_decref(o);
 	return ret;
 }
 
-int cms_lookup(const struct cms_config *c, const char *serial, int *count, char *id,
-	       size_t cap, struct st_error *e)
+int cms_lookup(const struct cms_config *c, const char *serial, struct cms_lookup_result *res,
+	       struct st_error *e)
 {
 	char path[512], tail[200];
-	struct lookup_out lo = { .count = count, .id = id, .cap = cap };
 	int ret, attempts, status;
-	struct cms_op op = { .v2 = 1, .parse = parse_lookup, .out = &lo, .http_status = &status };
+	struct cms_op op = { .v2 = 1, .parse = parse_lookup, .out = res, .http_status = &status };
 
-	*count = 0;
+	memset(res, 0, sizeof(*res));
 	ret = cms_check_config(c, e);
 	if (ret < 0)
 		return ret;

@@ -113,6 +113,26 @@ label=$("$BINDIR/station" trace --db "$LINE_DB" --format label SIM000301)
 # shellcheck disable=SC2059
 assert_eq "$label" "SIM000301"$'\t'"$(sql "$LINE_DB" "$(printf "$q" dpp_uri)")" "label line"
 
+# ---- station cms lookup: the CMS's record against the log's ---------------
+lookup() {
+	LOOKUP_RC=0
+	"$BINDIR/station" cms lookup "$@" -c "$LINE/station.yaml" >"$LINE/lookup.out" 2>&1 || LOOKUP_RC=$?
+	cat "$LINE/lookup.out"
+}
+lookup SIM000301
+assert_eq "$LOOKUP_RC" "0" "lookup of the enrolled unit"
+grep -qx "cms   1 certificate for SIM000301: $cms_id" "$LINE/lookup.out" || fail "the CMS's certificate not listed"
+grep -qx "agree: the CMS holds $cms_id" "$LINE/lookup.out" || fail "the log and the CMS do not agree"
+lookup SIM999999
+assert_eq "$LOOKUP_RC" "0" "lookup of a unit nobody knows"
+grep -qx "agree: neither knows the unit" "$LINE/lookup.out" || fail "unknown unit"
+cp "$LINE_DB" "$LINE/tampered.db"
+sql "$LINE/tampered.db" "UPDATE cms_registrations SET cms_id = 'cert-999999'"
+lookup SIM000301 --db "$LINE/tampered.db"
+assert_eq "$LOOKUP_RC" "1" "lookup when the log names a certificate the CMS lacks"
+grep -qx "DISAGREE: the log says enrolled cert-999999, the CMS does not hold it" "$LINE/lookup.out" ||
+	fail "no disagreement reported"
+
 # ---- the SE refuses a certificate that is not for the slot's key --------
 # (on the console: the factory certificate offered to slot 1)
 b64=$(con_cmd good2 'se cert 0' | pem_of_reply | openssl x509 -outform DER | base64 -w0)
@@ -180,4 +200,7 @@ assert_match "$(step_reason SIM000303)" \
 assert_eq "$(sql "$LINE_DB" "SELECT c.status || ' ' || c.attempts FROM cms_registrations c JOIN runs r ON r.id = c.run_id WHERE r.unit_serial = 'SIM000303'")" \
 	"failed 3" "CMS attempts logged"
 assert_eq "$(sim_field down power)" "0" "board powered off"
+lookup SIM000301
+assert_eq "$LOOKUP_RC" "4" "lookup with the CMS down"
+grep -q "cannot reach the CMS" "$LINE/lookup.out" || fail "lookup with the CMS down does not say so"
 echo ok

@@ -223,9 +223,10 @@ static void test_enroll_v2(void **state)
 	struct cms_enroll_result res;
 	struct st_error e = { 0 };
 	unsigned char spki[256];
-	char csr[2048], subj[256], id[64];
+	struct cms_lookup_result lk;
+	char csr[2048], subj[256];
 	struct sim s;
-	int spki_len, count = 0;
+	int spki_len;
 
 	make_csr(csr, sizeof(csr), spki, &spki_len);
 	rq.csr_pem = csr;
@@ -240,13 +241,14 @@ static void test_enroll_v2(void **state)
 	assert_string_equal(res.certificate_id, "cert-000001");
 	assert_int_equal(strlen(res.thumbprint), 64);
 	/* look-up by the board serial and by the certificate serial */
-	assert_int_equal(cms_lookup(&c, "SIMLIVE1", &count, id, sizeof(id), &e), ST_OK);
-	assert_int_equal(count, 1);
-	assert_string_equal(id, "cert-000001");
-	assert_int_equal(cms_lookup(&c, res.serial_number, &count, id, sizeof(id), &e), ST_OK);
-	assert_int_equal(count, 1);
-	assert_int_equal(cms_lookup(&c, "SIMNONE", &count, id, sizeof(id), &e), ST_OK);
-	assert_int_equal(count, 0);
+	assert_int_equal(cms_lookup(&c, "SIMLIVE1", &lk, &e), ST_OK);
+	assert_int_equal(lk.count, 1);
+	assert_string_equal(lk.ids[0], "cert-000001");
+	assert_int_equal(cms_lookup(&c, res.serial_number, &lk, &e), ST_OK);
+	assert_int_equal(lk.count, 1);
+	assert_string_equal(lk.ids[0], "cert-000001");
+	assert_int_equal(cms_lookup(&c, "SIMNONE", &lk, &e), ST_OK);
+	assert_int_equal(lk.count, 0);
 	cms_enroll_result_free(&res);
 	sim_stop(&s);
 }
