@@ -12,6 +12,14 @@ enum st_loglevel { ST_LOG_ERR = 0, ST_LOG_WARN, ST_LOG_INFO, ST_LOG_DBG };
 void st_log(enum st_loglevel lvl, const char *prefix, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void st_log_set_level(enum st_loglevel lvl);
+/*
+ * Where log lines go instead of stderr (sink NULL: stderr again), e.g. the
+ * live terminal view, which prints them above its redrawn lines.  The sink
+ * gets one whole line without its newline, under the log's lock: it must
+ * not log itself.
+ */
+typedef void (*st_log_sink)(void *ctx, const char *line);
+void st_log_set_sink(st_log_sink sink, void *ctx);
 enum st_loglevel st_log_get_level(void);
 
 #ifndef LOG_PREFIX

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/log.h"
 #include "display.h"
 
 #define BAR_WIDTH 20
@@ -199,6 +200,21 @@ static void redraw(struct display *d)
 {
 	lift_block(d);
 	draw_block(d);
+}
+
+/* A log line (a warning from any thread) above the live lines, which are
+ * then drawn again below it: stderr and the view share the terminal. */
+static void log_above(void *ctx, const char *line)
+{
+	struct display *d = ctx;
+
+	pthread_mutex_lock(&d->lock);
+	lift_block(d);
+	fflush(d->out);
+	fprintf(stderr, "%s\n", line);
+	fflush(stderr);
+	draw_block(d);
+	pthread_mutex_unlock(&d->lock);
 }
 
 static void *ticker(void *arg)
@@ -542,6 +558,7 @@ struct display *display_new(FILE *out, enum display_mode mode, int n_fixtures,
 	if (mode == DISPLAY_TTY) {
 		draw_block(d);
 		d->ticking = pthread_create(&d->ticker, NULL, ticker, d) == 0;
+		st_log_set_sink(log_above, d);
 	}
 	return d;
 }
@@ -550,6 +567,8 @@ void display_free(struct display *d)
 {
 	if (!d)
 		return;
+	if (d->mode == DISPLAY_TTY)
+		st_log_set_sink(NULL, NULL);
 	if (d->ticking) {
 		pthread_mutex_lock(&d->lock);
 		d->quit = true;

@@ -55,6 +55,9 @@ grep -q '^\[b\] fail  rail 3V3 .*rail_3v3=2.95V$' "$LINE/run.out" || fail "plain
 grep -q '^station: 1 passed, 1 failed, 0 aborted' "$LINE/run.out" || fail "plain: no summary"
 
 # --- tty ---------------------------------------------------------------------
+# (a's third Write Memory is NACKed once: the loader's warning must print
+# above the live lines, not through them)
+sim_ctl a "fault nack-block=3" >/dev/null
 out=$LINE/tty.out
 rc=0
 LC_ALL=C.UTF-8 script -qec "$(printf '%q ' "$BINDIR/station" run -c "$LINE/station.yaml" --once \
@@ -70,6 +73,10 @@ grep -aqF "${red}  reason: $reason " "$out" || fail "tty: the banner does not gi
 [ "$(grep -acF "${red}  █" "$out")" -ge 5 ] || fail "tty: no large FAIL"
 # two live lines redrawn in place: cursor up two lines, clear below
 grep -aqF $'\r\033[2A\033[J' "$out" || fail "tty: the live lines are not redrawn in place"
+# a warning while the view is live: the block is lifted, the line printed,
+# the block drawn again under it
+grep -aqF $'\r\033[2A\033[Jan3155: warning: write at 0x' "$out" ||
+	fail "tty: the loader's warning is not printed above the live lines"
 # a live line while flashing: serial, step, bar, percent, elapsed time
 # (the serial is '?' until the identity step has read it)
 grep -aqE ' a +\? +[0-9]+:[0-9]{2}\.[0-9] load diagnostic firmware \[#*\.+\] +[0-9]+% ' "$out" ||
