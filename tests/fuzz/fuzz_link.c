@@ -79,6 +79,8 @@ void fuzz_link_init(struct link *l, struct fuzz_stream *s, const uint8_t *data, 
 	l->priv = s;
 	strcpy(l->port, "fuzz");
 	link_opts_default(&l->opts);
+	/* A stream in memory has no line rate: no read sleeps for wire time. */
+	l->opts.baud = 0;
 }
 
 /* Warnings (retries, re-syncs) are the normal case under a fuzzer. */
