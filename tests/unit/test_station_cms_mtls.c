@@ -216,69 +216,72 @@ static void check_issued(const char *pem, const unsigned char *spki, int spki_le
 	mbedtls_x509_crt_free(&root);
 }
 
+/* Start cms-sim, enrol a fresh CSR with protocol p and check the issued
+ * certificate (its subject in x->subj); the caller frees x->res and stops
+ * x->s. */
+struct enrolled {
+	struct sim s;
+	struct cms_config c;
+	struct cms_enroll_result res;
+	char csr[2048], subj[256];
+};
+
+static void enroll_live(struct enrolled *x, enum cms_protocol p, struct cms_enroll_request *rq)
+{
+	unsigned char spki[256];
+	struct st_error e = { 0 };
+	int spki_len;
+
+	make_csr(x->csr, sizeof(x->csr), spki, &spki_len);
+	rq->csr_pem = x->csr;
+	sim_start(&x->s, 0, NULL);
+	x->c = cfg(&x->s, p, "station-client");
+	assert_int_equal(cms_enroll(&x->c, rq, &x->res, &e), ST_OK);
+	check_issued(x->res.cert_pem, spki, spki_len, x->subj, sizeof(x->subj));
+}
+
 static void test_enroll_v2(void **state)
 {
 	struct cms_enroll_request rq = { .serial = "SIMLIVE1", .subject_cn = "Board SIMLIVE1",
 					 .validity_days = 30 };
-	struct cms_enroll_result res;
-	struct st_error e = { 0 };
-	unsigned char spki[256];
 	struct cms_lookup_result lk;
-	char csr[2048], subj[256];
-	struct sim s;
-	int spki_len;
+	struct st_error e = { 0 };
+	static struct enrolled x;
 
-	make_csr(csr, sizeof(csr), spki, &spki_len);
-	rq.csr_pem = csr;
-	sim_start(&s, 0, NULL);
-	struct cms_config c = cfg(&s, CMS_V2, "station-client");
-
-	assert_int_equal(cms_enroll(&c, &rq, &res, &e), ST_OK);
-	check_issued(res.cert_pem, spki, spki_len, subj, sizeof(subj));
+	enroll_live(&x, CMS_V2, &rq);
 	/* the subject is the request's, not the CSR's */
-	assert_string_equal(subj, "serialNumber=SIMLIVE1, CN=Board SIMLIVE1");
-	assert_int_equal(res.http_status, 201);
-	assert_string_equal(res.certificate_id, "cert-000001");
-	assert_int_equal(strlen(res.thumbprint), 64);
+	assert_string_equal(x.subj, "serialNumber=SIMLIVE1, CN=Board SIMLIVE1");
+	assert_int_equal(x.res.http_status, 201);
+	assert_string_equal(x.res.certificate_id, "cert-000001");
+	assert_int_equal(strlen(x.res.thumbprint), 64);
 	/* look-up by the board serial and by the certificate serial */
-	assert_int_equal(cms_lookup(&c, "SIMLIVE1", &lk, &e), ST_OK);
+	assert_int_equal(cms_lookup(&x.c, "SIMLIVE1", &lk, &e), ST_OK);
 	assert_int_equal(lk.count, 1);
 	assert_string_equal(lk.ids[0], "cert-000001");
-	assert_int_equal(cms_lookup(&c, res.serial_number, &lk, &e), ST_OK);
+	assert_int_equal(cms_lookup(&x.c, x.res.serial_number, &lk, &e), ST_OK);
 	assert_int_equal(lk.count, 1);
 	assert_string_equal(lk.ids[0], "cert-000001");
-	assert_int_equal(cms_lookup(&c, "SIMNONE", &lk, &e), ST_OK);
+	assert_int_equal(cms_lookup(&x.c, "SIMNONE", &lk, &e), ST_OK);
 	assert_int_equal(lk.count, 0);
-	cms_enroll_result_free(&res);
-	sim_stop(&s);
+	cms_enroll_result_free(&x.res);
+	sim_stop(&x.s);
 }
 
 static void test_est_enroll(void **state)
 {
 	struct cms_enroll_request rq = { .serial = "SIMEST1" };
-	struct cms_enroll_result res;
-	struct st_error e = { 0 };
-	unsigned char spki[256];
-	char csr[2048], subj[256];
-	struct sim s;
-	int spki_len;
+	static struct enrolled x;
 
-	make_csr(csr, sizeof(csr), spki, &spki_len);
-	rq.csr_pem = csr;
-	sim_start(&s, 0, NULL);
-	struct cms_config c = cfg(&s, CMS_EST, "station-client");
-
-	assert_int_equal(cms_enroll(&c, &rq, &res, &e), ST_OK);
-	check_issued(res.cert_pem, spki, spki_len, subj, sizeof(subj));
-	assert_string_equal(subj, "CN=est-live, serialNumber=SIMEST1"); /* the CSR's */
-	assert_int_equal(res.http_status, 200);
-	assert_int_equal(strlen(res.thumbprint), 64);
-	assert_true(strlen(res.serial_number) >= 2);
+	enroll_live(&x, CMS_EST, &rq);
+	assert_string_equal(x.subj, "CN=est-live, serialNumber=SIMEST1"); /* the CSR's */
+	assert_int_equal(x.res.http_status, 200);
+	assert_int_equal(strlen(x.res.thumbprint), 64);
+	assert_true(strlen(x.res.serial_number) >= 2);
 	/* EST uses the client certificate alone: no token was asked for */
-	assert_int_equal(count_in(s.log, "POST /v2/auth"), 0);
-	assert_int_equal(count_in(s.log, "POST /.well-known/est/simpleenroll -> 200"), 1);
-	cms_enroll_result_free(&res);
-	sim_stop(&s);
+	assert_int_equal(count_in(x.s.log, "POST /v2/auth"), 0);
+	assert_int_equal(count_in(x.s.log, "POST /.well-known/est/simpleenroll -> 200"), 1);
+	cms_enroll_result_free(&x.res);
+	sim_stop(&x.s);
 }
 
 /* One token per process; a CMS that forgot it (restart) gets a new auth. */
