@@ -26,6 +26,7 @@ void loader_opts_default(struct loader_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->verify = VERIFY_READBACK;
 	o->mass_erase = false;
+	o->skip_blank = true;
 	o->go = false;
 	o->retries = 2;
 	o->timeout_ms = 1000;

@@ -19,6 +19,9 @@ enum loader_verify { VERIFY_NONE = 0, VERIFY_READBACK, VERIFY_CRC };
 struct loader_opts {
 	enum loader_verify verify;
 	bool mass_erase;	/* else erase only the pages the image covers */
+	/* Skip 256-byte blocks of 0xFF inside the flash this load erased:
+	 * erased flash already reads 0xFF (on by default). */
+	bool skip_blank;
 	bool go;		/* send Go to the image's first address afterwards */
 	uint32_t go_addr;	/* 0: first segment's address */
 	int retries;		/* per block, on NACK or timeout (bounded) */
@@ -37,6 +40,7 @@ struct loader_result {
 	uint8_t bl_version;
 	uint64_t bytes_written;
 	uint64_t bytes_verified;
+	uint64_t bytes_skipped;	/* blank (0xFF) blocks left to the erase */
 	int block_retries;	/* total retries that happened */
 	uint32_t crc32;		/* CRC-32 (IEEE) of the bytes read back, when verified */
 	long long elapsed_ms;	/* sync to the end, for the log and the bench */
@@ -51,7 +55,8 @@ struct loader {
 extern const struct loader loader_an3155;
 const struct loader *loader_find(const char *name);
 
-/* verify read-back, page erase, no Go, 2 retries, 1000 ms timeout. */
+/* verify read-back, page erase, skip blank blocks, no Go, 2 retries,
+ * 1000 ms timeout. */
 void loader_opts_default(struct loader_opts *o);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * Loading an image through the STM32 ROM UART bootloader (ST AN3155):
  * sync, Get, Get ID, erase only the pages the image covers (or mass erase),
- * Write Memory in 256-byte blocks, verify by Read Memory, Go.
+ * Write Memory in 256-byte blocks (blank ones skipped: erased flash is 0xFF),
+ * verify by Read Memory, Go.
  *
  * The line is the bottleneck (265 wire bytes per 256-byte block), so the
  * block loop allocates nothing, sends each part of a command in one write
@@ -333,9 +334,28 @@ static void progress(const struct bl *b, uint64_t done, uint64_t total)
 		b->o->progress(b->o->progress_ctx, done, total);
 }
 
+/*
+ * A block of 0xFF inside the flash this load erased already holds what the
+ * image says: writing it would cost its wire time and programming time for
+ * nothing (and, on parts with ECC, spend the words' one programming).  Only
+ * inside the known flash: RAM, and everything when the geometry is unknown
+ * (size 0), is written as it is.
+ * Read-back still reads such blocks, so the erase itself is verified.
+ */
+static bool erased_blank(const struct bl *b, const struct geom *g, const struct xfer *x)
+{
+	if (!b->o->skip_blank || x->addr < g->base ||
+	    (uint64_t)x->addr + x->n > (uint64_t)g->base + g->size)
+		return false;
+	for (uint32_t i = 0; i < x->n; i++)
+		if (x->data[i] != 0xff)
+			return false;
+	return true;
+}
+
 /* Write (read == false) or read back and compare every block of the plan. */
-static int blocks(struct bl *b, const struct plan *p, bool read, uint64_t done,
-		  uint64_t total)
+static int blocks(struct bl *b, const struct plan *p, const struct geom *g, bool read,
+		  uint64_t done, uint64_t total)
 {
 	struct xfer x;
 	struct bl_op op = { .what = read ? "read" : "write", .has_addr = true,
@@ -353,6 +373,12 @@ static int blocks(struct bl *b, const struct plan *p, bool read, uint64_t done,
 			x.n = r->len - off < BL_BLOCK ? r->len - off : BL_BLOCK;
 			op.addr = x.addr;
 			op.block++;
+			if (!read && erased_blank(b, g, &x)) {
+				b->r->bytes_skipped += x.n;
+				done += x.n;
+				progress(b, done, total);
+				continue;
+			}
 			ret = bl_retry(b, &op, read ? read_attempt : write_attempt, &x);
 			if (ret < 0)
 				return ret;
@@ -457,13 +483,13 @@ int an3155_flash(struct link *l, const struct image *img, const struct loader_op
 		goto out;
 	total = p.bytes * (o->verify != VERIFY_NONE ? 2 : 1);
 	progress(&b, 0, total);
-	ret = blocks(&b, &p, false, 0, total);
+	ret = blocks(&b, &p, &g, false, 0, total);
 	if (ret < 0)
 		goto out;
 	if (o->verify == VERIFY_CRC)
 		log_info("the ROM bootloader has no CRC command: CRC verify reads the flash back");
 	if (o->verify != VERIFY_NONE) {
-		ret = blocks(&b, &p, true, p.bytes, total);
+		ret = blocks(&b, &p, &g, true, p.bytes, total);
 		if (ret < 0)
 			goto out;
 	}
@@ -472,8 +498,9 @@ int an3155_flash(struct link *l, const struct image *img, const struct loader_op
 out:
 	r->elapsed_ms = link_now_ms() - t0;
 	if (ret == ST_OK)
-		log_info("wrote %llu bytes in %d blocks, verified %llu, %d retries, %lld ms",
-			 (unsigned long long)r->bytes_written, p.n_blocks,
+		log_info("wrote %llu bytes in %d blocks (%llu blank bytes left erased), verified "
+			 "%llu, %d retries, %lld ms", (unsigned long long)r->bytes_written,
+			 p.n_blocks, (unsigned long long)r->bytes_skipped,
 			 (unsigned long long)r->bytes_verified, r->block_retries, r->elapsed_ms);
 	plan_free(&p);
 	return ret;

@@ -8,6 +8,7 @@
  *     loader: an3155
  *     verify: readback      # crc | none
  *     erase: pages          # mass
+ *     blank: skip           # write: send 0xFF blocks too
  *     go: true
  * Boot strapping (BOOT high, reset) is the sequence's job, with lines steps.
  * The log records the file's SHA-256 and the bytes actually written.
@@ -25,12 +26,13 @@ struct flash_cfg {
 	const struct loader *loader;
 	enum loader_verify verify;
 	bool mass_erase;
+	bool write_blank;
 	bool go;
 	int block_retries;
 };
 
 static const char *const flash_keys[] = { "image", "format", "address", "loader", "verify",
-					  "erase", "go", "block_retries", NULL };
+					  "erase", "blank", "go", "block_retries", NULL };
 
 static void flash_free(void *p)
 {
@@ -69,6 +71,7 @@ static int flash_parse(struct step *s, const struct ynode *n, struct lint *l)
 	static const char *const formats[] = { "auto", "raw", "ihex", "elf", NULL };
 	static const char *const verifies[] = { "none", "readback", "crc", NULL };
 	static const char *const erases[] = { "pages", "mass", NULL };
+	static const char *const blanks[] = { "skip", "write", NULL };
 	struct flash_cfg *c = calloc(1, sizeof(*c));
 	char *loader = NULL;
 	double addr = 0x08000000, br = 3;
@@ -89,6 +92,7 @@ static int flash_parse(struct step *s, const struct ynode *n, struct lint *l)
 	c->format = (enum image_format)pick(l, n, "format", formats, IMG_AUTO);
 	c->verify = (enum loader_verify)pick(l, n, "verify", verifies, VERIFY_READBACK);
 	c->mass_erase = pick(l, n, "erase", erases, 0) == 1;
+	c->write_blank = pick(l, n, "blank", blanks, 0) == 1;
 	lint_bool(l, n, "go", &c->go);
 	if (lint_num(l, n, "address", false, &addr) && (addr < 0 || addr > 0xffffffffu))
 		lint_err(l, ynode_get(n, "address"), "address must fit in 32 bits");
@@ -114,6 +118,17 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 
 	if (rc->ev && rc->ev->progress)
 		rc->ev->progress(rc->ev->ctx, rc->fxdef->name, done, total);
+}
+
+/* A count worth a line in the log: only when it is not zero. */
+static void kv_count(struct step_result *r, const char *key, unsigned long long v)
+{
+	char buf[32];
+
+	if (!v)
+		return;
+	snprintf(buf, sizeof(buf), "%llu", v);
+	sr_kv(r, key, buf);
 }
 
 static int flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
@@ -148,6 +163,7 @@ static int flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	loader_opts_default(&o);
 	o.verify = c->verify;
 	o.mass_erase = c->mass_erase;
+	o.skip_blank = !c->write_blank;
 	o.go = c->go;
 	o.retries = c->block_retries;
 	o.progress = on_progress;
@@ -166,12 +182,8 @@ static int flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 		       e.msg);
 		goto out;
 	}
-	if (lr.block_retries) {
-		char buf[32];
-
-		snprintf(buf, sizeof(buf), "%d", lr.block_retries);
-		sr_kv(r, "block_retries", buf);
-	}
+	kv_count(r, "block_retries", (unsigned long long)lr.block_retries);
+	kv_count(r, "blank_bytes_skipped", lr.bytes_skipped);
 out:
 	image_free(&img);
 	free(full);
@@ -189,10 +201,10 @@ static void flash_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 	full = path ? seq_resolve_path(s->file, path) : NULL;
 	if (full)
 		sha256_file(full, sha, NULL);
-	fprintf(out, "      image %s (sha256 %s) via %s, verify %s%s\n",
+	fprintf(out, "      image %s (sha256 %s) via %s, verify %s%s%s\n",
 		full ? full : c->image, sha, c->loader ? c->loader->name : "?",
 		c->verify == VERIFY_NONE ? "none" : c->verify == VERIFY_CRC ? "crc" : "readback",
-		c->go ? ", then go" : "");
+		c->write_blank ? ", blank blocks written too" : "", c->go ? ", then go" : "");
 	free(full);
 	free(path);
 	sr_reset(&r);

@@ -6,7 +6,7 @@
 #    arrays of station/step_*.c; for lines: the output line names of
 #    fixtures/fixture.c plus pulse/settle), the common step keys, top-level
 #    keys and limit keys those of station/sequence.c; the enumerations
-#    (on_fail, format, verify, erase, loader, line states) those in the C;
+#    (on_fail, format, verify, erase, blank, loader, line states) those in the C;
 #  - a file using every key the schema allows, with the schema's own example
 #    values, passes `station lint`; an extra key in each kind is refused.
 . "$(dirname "$0")/lib.sh"
@@ -104,7 +104,8 @@ check("line states", lstate, line_values)
 
 # enumerations of flash, and the native loaders
 flash_c, fl = src["station/step_flash.c"], object_form(step["properties"]["flash"])["properties"]
-for key, arr in (("format", "formats"), ("verify", "verifies"), ("erase", "erases")):
+for key, arr in (("format", "formats"), ("verify", "verifies"), ("erase", "erases"),
+                 ("blank", "blanks")):
     check("flash %s values" % key, fl[key]["enum"], c_array(flash_c, arr))
 loaders = [n for text in src.values()
            for n in re.findall(r"const struct loader \w+ = \{\s*\.name = \"(\w+)\"", text)]

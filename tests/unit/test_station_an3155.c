@@ -219,11 +219,16 @@ static void erase3(struct script *sc)
 	     ack, 1);
 }
 
-static void write1(struct script *sc, const uint8_t *reply)
+static void write_at(struct script *sc, uint32_t a, const uint8_t *d, const uint8_t *reply)
 {
 	cmd(sc, 0x31, ack);
-	addr(sc, 0x08000040);
-	write_frame(sc, blk, 256, reply);
+	addr(sc, a);
+	write_frame(sc, d, 256, reply);
+}
+
+static void write1(struct script *sc, const uint8_t *reply)
+{
+	write_at(sc, 0x08000040, blk, reply);
 }
 
 /* One test's script, options and outcome (cmocka state). */
@@ -377,6 +382,73 @@ static void test_resync_after_lost_byte(void **state)
 	assert_int_equal(t->run.r.block_retries, 1);
 }
 
+/* Three blocks at 0x08000000, the middle one blank (0xFF): pages 0..5. */
+static uint8_t gap[768];
+static struct image_segment seg_gap = { .addr = 0x08000000, .len = 768, .data = gap };
+static const struct image img_gap = { .format = IMG_RAW, .seg = &seg_gap, .n_seg = 1,
+				      .total = 768 };
+
+static void erase6(struct script *sc)
+{
+	cmd(sc, 0x44, ack);
+	step(sc, (const uint8_t[]){ 0x00, 0x05, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02, 0x00, 0x03,
+				    0x00, 0x04, 0x00, 0x05, 0x04 }, 15, ack, 1);
+}
+
+/* Erased flash reads 0xFF: the blank block is not sent, but read back. */
+static void test_blank_block_skipped(void **state)
+{
+	struct tc *t = *state;
+
+	hello(&t->sc);
+	erase6(&t->sc);
+	write_at(&t->sc, 0x08000000, gap, ack);
+	write_at(&t->sc, 0x08000200, gap + 512, ack);
+	for (uint32_t off = 0; off < 768; off += 256)
+		read_back(&t->sc, 0x08000000 + off, gap + off, 256);
+	play(&t->sc, &img_gap, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_OK);
+	assert_int_equal(t->run.r.bytes_written, 512);
+	assert_int_equal(t->run.r.bytes_skipped, 256);
+	assert_int_equal(t->run.r.bytes_verified, 768);
+	assert_int_equal(t->run.last_done, 1536);	/* progress still counts it */
+	assert_int_equal(t->run.last_total, 1536);
+}
+
+/* blank: write sends every block, 0xFF or not. */
+static void test_blank_block_written_on_request(void **state)
+{
+	struct tc *t = *state;
+
+	hello(&t->sc);
+	erase6(&t->sc);
+	for (uint32_t off = 0; off < 768; off += 256)
+		write_at(&t->sc, 0x08000000 + off, gap + off, ack);
+	t->o.verify = VERIFY_NONE;
+	t->o.skip_blank = false;
+	play(&t->sc, &img_gap, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_OK);
+	assert_int_equal(t->run.r.bytes_written, 768);
+	assert_int_equal(t->run.r.bytes_skipped, 0);
+}
+
+/* RAM is not erased: a block of 0xFF there is written like any other. */
+static void test_blank_block_in_ram_written(void **state)
+{
+	static struct image_segment seg = { .addr = 0x20000000, .len = 256, .data = gap + 256 };
+	static const struct image img = { .format = IMG_RAW, .seg = &seg, .n_seg = 1,
+					  .total = 256 };
+	struct tc *t = *state;
+
+	hello(&t->sc);		/* nothing to erase outside the flash */
+	write_at(&t->sc, 0x20000000, gap + 256, ack);
+	t->o.verify = VERIFY_NONE;
+	play(&t->sc, &img, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_OK);
+	assert_int_equal(t->run.r.bytes_written, 256);
+	assert_int_equal(t->run.r.bytes_skipped, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,9 +459,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_already_synced, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_verify_mismatch, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_resync_after_lost_byte, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_blank_block_skipped, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_blank_block_written_on_request, tc_new,
+						tc_free),
+		cmocka_unit_test_setup_teardown(test_blank_block_in_ram_written, tc_new, tc_free),
 	};
 
 	for (size_t i = 0; i < sizeof(blk); i++)
 		blk[i] = (uint8_t)(i * 13 + 5);
+	memcpy(gap, blk, 256);
+	memset(gap + 256, 0xff, 256);
+	memcpy(gap + 512, blk, 256);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

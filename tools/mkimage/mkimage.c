@@ -19,6 +19,7 @@ struct opts {
 	int kind;
 	const char *version;
 	unsigned long size;
+	unsigned long pad;	/* trailing 0xFF bytes of the payload */
 	const char *format;
 	unsigned long addr;
 	const char *out;
@@ -28,10 +29,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: mkimage --kind diag|prod --version V --size BYTES [--format raw|ihex|elf]\n"
-		"               [--addr 0x08000000] -o FILE\n"
+		"               [--pad BYTES] [--addr 0x08000000] -o FILE\n"
 		"Builds a simulated firmware image for dut-sim: a 32-byte header (magic STFW,\n"
 		"kind, payload length, CRC-32, version; see tools/common/fwimg.h) followed by\n"
 		"deterministic pseudo-random payload, BYTES in total (header included).\n"
+		"  --pad BYTES     the payload's last BYTES are 0xFF, as in a fixed-size slot\n"
+		"                  filled the way objcopy --gap-fill 0xff fills it\n"
 		"  --format raw    the bytes as they go to flash (default)\n"
 		"  --format ihex   Intel HEX with extended linear address records at --addr\n"
 		"  --format elf    ELF32 little-endian ARM executable, one PT_LOAD at --addr\n");
@@ -59,6 +62,7 @@ static uint8_t *build(const struct opts *o)
 		seed = seed * 131 + (uint8_t)*c;
 	for (size_t i = FWIMG_HDR_SIZE; i < o->size; i++)
 		img[i] = mix(&seed) >> 56;
+	memset(img + o->size - o->pad, 0xff, o->pad);
 	h.length = o->size - FWIMG_HDR_SIZE;
 	h.crc32 = fwimg_crc32(0, img + FWIMG_HDR_SIZE, h.length);
 	snprintf(h.version, sizeof(h.version), "%s", o->version);
@@ -159,6 +163,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "kind", required_argument, NULL, 'k' },
 		{ "version", required_argument, NULL, 'V' },
 		{ "size", required_argument, NULL, 's' },
+		{ "pad", required_argument, NULL, 'p' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "addr", required_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
@@ -180,6 +185,13 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->size = strtoul(optarg, &end, 0);
 			if (*end)
 				o->size = 0;
+			break;
+		case 'p':
+			o->pad = strtoul(optarg, &end, 0);
+			if (*end) {
+				fprintf(stderr, "mkimage: bad --pad '%s'\n", optarg);
+				return -1;
+			}
 			break;
 		case 'f':
 			o->format = optarg;
@@ -214,6 +226,11 @@ static int parse(int argc, char **argv, struct opts *o)
 	if (o->size < FWIMG_HDR_SIZE || o->size > MAX_SIZE) {
 		fprintf(stderr, "mkimage: --size must be %d..%u bytes\n", FWIMG_HDR_SIZE,
 			MAX_SIZE);
+		return -1;
+	}
+	if (o->pad > o->size - FWIMG_HDR_SIZE) {
+		fprintf(stderr, "mkimage: --pad is more than the %lu bytes of payload\n",
+			o->size - FWIMG_HDR_SIZE);
 		return -1;
 	}
 	return 0;
