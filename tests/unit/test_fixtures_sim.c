@@ -9,11 +9,14 @@
 #include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -245,6 +248,67 @@ static void test_reconnects(void **state)
 	assert_int_equal(c->line[FX_POWER], 0);
 }
 
+static volatile bool keep_diving = true;
+
+/* Recursion the compiler cannot turn into a loop: it ends in SIGSEGV. */
+static int dive(int depth)
+{
+	volatile char frame[512];
+
+	frame[0] = (char)depth;
+	if (!keep_diving)
+		return frame[0];
+	return dive(depth + 1) + frame[0];
+}
+
+/*
+ * A stack overflow leaves no stack for a signal handler, unless the thread
+ * has an alternate one: a station that overflows its stack while a board is
+ * powered still powers it off before it dies.
+ */
+static void test_stack_overflow_powers_off(void **state)
+{
+	struct ctl *c = *state;
+	int st = 0;
+	pid_t pid;
+
+	c->drop = true;	/* one connection per exchange: the handler's gets served */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const struct rlimit no_core = { 0, 0 };
+		struct fixture *fx;
+		struct st_error e;
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		/* as in the station: no cmocka handler behind the guard */
+		signal(SIGSEGV, SIG_DFL);
+		fixture_crash_guard();
+		if (fixture_open(&fx, &c->def, &e) < 0 || fixture_set(fx, FX_POWER, true, &e) < 0)
+			_exit(3);
+		dive(0);
+		_exit(4);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	/* SIGSEGV, or a sanitizer's stack-overflow report and its exit status */
+	if (WIFEXITED(st))
+		assert_true(WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 3 && WEXITSTATUS(st) != 4);
+	else
+		assert_int_equal(WTERMSIG(st), SIGSEGV);
+	for (int i = 0; i < 200; i++) {	/* the server thread takes it in */
+		pthread_mutex_lock(&c->mu);
+		bool off = strstr(c->log, "set power 0") != NULL;
+
+		pthread_mutex_unlock(&c->mu);
+		if (off)
+			break;
+		usleep(10 * 1000);
+	}
+	/* power first (this server takes one command a connection here) */
+	assert_non_null(strstr(c->log, "set power 1\nset power 0\n"));
+	assert_int_equal(c->line[FX_POWER], 0);
+}
+
 static void test_no_simulator(void **state)
 {
 	struct ctl *c = *state;
@@ -269,6 +333,7 @@ int main(void)
 		T(test_hung_simulator_times_out),
 		T(test_reconnects),
 		T(test_no_simulator),
+		T(test_stack_overflow_powers_off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
