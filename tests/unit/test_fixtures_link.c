@@ -5,12 +5,17 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <termios.h>
 #include <unistd.h>
 #include <pty.h>
+#include <linux/serial.h>
+#include <sys/ioctl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -270,6 +275,68 @@ static void test_tcp_names(void **state)
 	close(lfd);
 }
 
+/* A pty has no serial driver settings: nothing to turn on, nothing breaks. */
+static void test_pty_no_low_latency(void **state)
+{
+	struct pty *p = *state;
+
+	assert_int_equal(link_tty_low_latency_on(p->master), ST_ERR_NOTSUP);
+	link_tty_low_latency_off(p->master);
+	assert_int_equal(link_write(p->l, "x", 1, 100, NULL), ST_OK);
+}
+
+static bool low_latency(int fd)
+{
+	struct serial_struct ss;
+
+	assert_int_equal(ioctl(fd, TIOCGSERIAL, &ss), 0);
+	return (ss.flags & ASYNC_LOW_LATENCY) != 0;
+}
+
+/*
+ * A real UART driver (the 8250's /dev/ttyS0, where the machine has one):
+ * opening it through the link turns low latency on, closing turns it back
+ * off; a port that had it on keeps it.  The port's own settings are put
+ * back afterwards.  Skipped, saying so, where there is no such port.
+ */
+static void test_uart_low_latency(void **state)
+{
+	const char *dev = "/dev/ttyS0";
+	struct serial_struct ss0, ss;
+	struct termios t0;
+	struct st_error e;
+	struct link *l;
+	int fd;
+
+	(void)state;
+	fd = open(dev, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, TIOCGSERIAL, &ss0) < 0 || tcgetattr(fd, &t0) < 0) {
+		print_message("skipped: no UART at %s to test low latency on\n", dev);
+		if (fd >= 0)
+			close(fd);
+		skip();
+	}
+	ss = ss0;
+	ss.flags &= ~ASYNC_LOW_LATENCY;
+	assert_int_equal(ioctl(fd, TIOCSSERIAL, &ss), 0);
+
+	assert_int_equal(link_open(&l, dev, NULL, &e), ST_OK);
+	assert_true(low_latency(fd));
+	link_close(l);
+	assert_false(low_latency(fd));
+
+	ss.flags |= ASYNC_LOW_LATENCY;	/* someone set it on purpose: it stays */
+	assert_int_equal(ioctl(fd, TIOCSSERIAL, &ss), 0);
+	assert_int_equal(link_tty_low_latency_on(fd), 0);
+	assert_int_equal(link_open(&l, dev, NULL, &e), ST_OK);
+	link_close(l);
+	assert_true(low_latency(fd));
+
+	ioctl(fd, TIOCSSERIAL, &ss0);
+	tcsetattr(fd, TCSANOW, &t0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +347,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pty_pushback_bounded, pty_setup, pty_teardown),
 		cmocka_unit_test_setup_teardown(test_pty_set_opts_parity, pty_setup, pty_teardown),
 		cmocka_unit_test_setup_teardown(test_pty_closed_peer, pty_setup, pty_teardown),
+		cmocka_unit_test_setup_teardown(test_pty_no_low_latency, pty_setup, pty_teardown),
+		cmocka_unit_test(test_uart_low_latency),
 		cmocka_unit_test(test_open_missing_port),
 		cmocka_unit_test(test_parse_mode),
 		cmocka_unit_test(test_tcp_link),
