@@ -248,23 +248,27 @@ int flash_program(struct sim *s, uint32_t addr, const uint8_t *d, size_t n)
 	for (size_t i = 0; i < n; i++)
 		s->flash[off + i] &= d[i];
 	state_sync(s, off, n);
-	uint32_t us = (uint32_t)((n + 1) / 2) * s->t_prog_us;
+	uint32_t us = (uint32_t)((n + s->prog_unit - 1) / s->prog_unit) * s->t_prog_us;
 
 	s->prog_us += us;
 	return us;
 }
 
-/* Returns the modelled erase time in microseconds, or -1 for a bad page. */
-int flash_erase_pages(struct sim *s, uint32_t first, uint32_t count)
+/* Erase pages (sectors) first..first+count-1.  Returns the modelled erase
+ * time in microseconds, or -1 for a page the part does not have. */
+int64_t flash_erase_pages(struct sim *s, uint32_t first, uint32_t count)
 {
-	uint32_t pages = s->flash_size / FLASH_PAGE;
+	int64_t us = 0;
 
-	if (first >= pages || count > pages - first)
+	if (first >= s->n_sect || count > s->n_sect - first)
 		return -1;
-	memset(s->flash + first * FLASH_PAGE, 0xff, count * FLASH_PAGE);
-	state_sync(s, first * FLASH_PAGE, count * FLASH_PAGE);
-	s->erase_us += (uint64_t)count * s->t_erase_ms * 1000;
-	return count * s->t_erase_ms * 1000;
+	for (uint32_t i = first; i < first + count; i++) {
+		memset(s->flash + s->sect_off[i], 0xff, s->sect_size[i]);
+		state_sync(s, s->sect_off[i], s->sect_size[i]);
+		us += (int64_t)s->sect_erase_ms[i] * 1000;
+	}
+	s->erase_us += (uint64_t)us;
+	return us;
 }
 
 void flash_erase_all(struct sim *s)

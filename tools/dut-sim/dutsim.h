@@ -16,10 +16,11 @@
 
 #include "../common/fwimg.h"
 
-/* STM32F10x high density, as the ROM bootloader reports it (PID 0x414) */
+/* The memory map of the STM32 parts dut-sim models (chip.c) */
 #define FLASH_BASE 0x08000000u
 #define FLASH_MAX_KIB 1024
-#define FLASH_PAGE 2048u
+#define FLASH_PAGE 2048u	/* f103 pages */
+#define FLASH_MAX_SECT (FLASH_MAX_KIB * 1024 / FLASH_PAGE)
 #define RAM_BASE 0x20000000u
 #define RAM_SIZE (64u * 1024)
 #define OPT_BASE 0x1FFFF800u
@@ -73,6 +74,11 @@ struct sim {
 	bool fast;
 	uint32_t flash_size;
 	uint32_t t_prog_us, t_erase_ms, t_mass_erase_ms;
+	uint16_t pid;			/* what Get ID answers */
+	uint32_t prog_unit;		/* bytes programmed at once (t_prog_us each) */
+	uint32_t n_sect;		/* erase units: pages or sectors */
+	uint32_t sect_off[FLASH_MAX_SECT], sect_size[FLASH_MAX_SECT];
+	uint32_t sect_erase_ms[FLASH_MAX_SECT];
 	struct rail_override rails[8];
 	int n_rails;
 
@@ -116,6 +122,14 @@ struct sim {
 	bool quit;
 };
 
+/* chip.c: which part, and its flash layout (after the options) */
+struct chip_args {
+	const char *name;		/* f103 (NULL: the default) or f407 */
+	uint32_t flash_kib;
+	bool flash_kib_given, t_erase_given, t_prog_given, t_mass_given;
+};
+int chip_setup(struct sim *s, const struct chip_args *c);
+
 /* main.c */
 uint64_t sim_now_ns(void);
 void sim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -142,7 +156,7 @@ void board_input(struct sim *s, uint8_t b);
 const char *board_mode_name(enum mode m);
 int board_flash_image(struct sim *s, struct fwimg_hdr *h);
 int flash_program(struct sim *s, uint32_t addr, const uint8_t *d, size_t n);
-int flash_erase_pages(struct sim *s, uint32_t first, uint32_t count);
+int64_t flash_erase_pages(struct sim *s, uint32_t first, uint32_t count);
 void flash_erase_all(struct sim *s);
 const uint8_t *mem_map(struct sim *s, uint32_t addr, size_t len, bool write);
 

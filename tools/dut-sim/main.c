@@ -59,7 +59,7 @@ static void usage(FILE *f)
 		"       dut-sim --ctl SOCK CMD...      (client: send commands, print replies)\n"
 		"       dut-sim --console PTY [--timeout S] [CMD]  (client: send a console line,\n"
 		"                                      print the reply up to OK/ERR; no CMD: one line)\n"
-		"A simulated test fixture with an STM32F103 (high density) board: its UART is a\n"
+		"A simulated test fixture with an STM32 board (--chip): its UART is a\n"
 		"pseudo-terminal linked at PATH, its fixture lines a control socket at SOCK.\n"
 		"Prints 'pty PATH -> /dev/pts/N' then 'ready' on stdout; logs go to --log or stderr.\n"
 		"\n"
@@ -67,10 +67,14 @@ static void usage(FILE *f)
 		"  --frame 8E1         modelled frame: data bits, parity N/E/O, stop bits (default\n"
 		"                      8E1 = 11 bits per byte; the pty itself carries no parity)\n"
 		"  --fast              do not apply modelled time (counters still count it)\n"
-		"  --t-prog-us N       flash programming time per 16-bit halfword (default 52)\n"
-		"  --t-erase-ms N      page (2 KiB) erase time (default 20)\n"
-		"  --t-mass-erase-ms N mass erase time (default 40)\n"
-		"  --flash-kib N       flash size (default 512)\n"
+		"  --chip f103|f407    the part: STM32F103 high density (PID 0x414, 2 KiB pages,\n"
+		"                      the default) or STM32F407 (PID 0x413, 1 MiB in sectors of\n"
+		"                      16, 64 and 128 KiB erased in 250, 550, 1000 ms; 8 s mass)\n"
+		"  --t-prog-us N       programming time per 16-bit halfword (f103, default 52)\n"
+		"                      or 32-bit word (f407, default 16)\n"
+		"  --t-erase-ms N      f103 page (2 KiB) erase time (default 20)\n"
+		"  --t-mass-erase-ms N mass erase time (default 40; f407 8000)\n"
+		"  --flash-kib N       f103 flash size (default 512)\n"
 		"  --state FILE        keep flash (and a generated SE identity) in FILE\n"
 		"  --image FILE        program FILE (raw) at 0x08000000 before start, as the\n"
 		"                      factory would (tests that need no flashing step)\n"
@@ -87,7 +91,8 @@ static void usage(FILE *f)
 		"  --rail NAME=VOLTS   fixed reading for a rail (3v3, 1v8, 5v0)\n"
 		"  --fault SPEC        inject a fault from the start (see below)\n"
 		"  --log FILE          append the log to FILE instead of stderr\n"
-		"\n"
+		"\n");
+	fprintf(f,
 		"Control socket: one command per line, one reply line each (OK [value] | ERR why):\n"
 		"  set LINE 0|1, get LINE     LINE: power boot reset lid led-pass led-fail\n"
 		"                             power-on or reset release samples boot: 1 = ROM\n"
@@ -119,12 +124,13 @@ static void usage(FILE *f)
 
 enum { O_PTY = 256, O_CTRL, O_BAUD, O_FRAME, O_FAST, O_FLASH, O_SERIAL, O_SE_CERT,
        O_SE_KEY, O_SE_CHAIN, O_CA_CERT, O_CA_KEY, O_CA_CHAIN, O_MASA, O_RAIL, O_FAULT,
-       O_STATE, O_IMAGE, O_LOG, O_TPROG, O_TERASE, O_TMASS, O_CTL, O_SE_CHIP, O_HELP };
+       O_STATE, O_IMAGE, O_LOG, O_TPROG, O_TERASE, O_TMASS, O_CTL, O_SE_CHIP, O_CHIP, O_HELP };
 
 static const struct option long_opts[] = {
 	{ "pty", 1, NULL, O_PTY }, { "ctrl", 1, NULL, O_CTRL }, { "baud", 1, NULL, O_BAUD },
 	{ "frame", 1, NULL, O_FRAME }, { "fast", 0, NULL, O_FAST },
-	{ "flash-kib", 1, NULL, O_FLASH }, { "serial", 1, NULL, O_SERIAL },
+	{ "flash-kib", 1, NULL, O_FLASH }, { "chip", 1, NULL, O_CHIP },
+	{ "serial", 1, NULL, O_SERIAL },
 	{ "se-cert", 1, NULL, O_SE_CERT }, { "se-key", 1, NULL, O_SE_KEY },
 	{ "se-chain", 1, NULL, O_SE_CHAIN }, { "se-chip", 1, NULL, O_SE_CHIP }, { "se-ca-cert", 1, NULL, O_CA_CERT },
 	{ "se-ca-key", 1, NULL, O_CA_KEY }, { "se-ca-chain", 1, NULL, O_CA_CHAIN },
@@ -199,7 +205,7 @@ struct args {
 	const char *faults[16];
 	int n_faults;
 	const char *log_path, *image;
-	uint32_t flash_kib;
+	struct chip_args chip;
 };
 
 static int parse_args(int argc, char **argv, struct sim *s, struct args *a)
@@ -213,7 +219,11 @@ static int parse_args(int argc, char **argv, struct sim *s, struct args *a)
 		case O_BAUD: ret = num_arg("baud", optarg, 50, 20000000, &s->baud); break;
 		case O_FRAME: ret = frame_arg(s, optarg); break;
 		case O_FAST: s->fast = true; break;
-		case O_FLASH: ret = num_arg("flash-kib", optarg, 16, FLASH_MAX_KIB, &a->flash_kib); break;
+		case O_FLASH:
+			ret = num_arg("flash-kib", optarg, 16, FLASH_MAX_KIB, &a->chip.flash_kib);
+			a->chip.flash_kib_given = true;
+			break;
+		case O_CHIP: a->chip.name = optarg; break;
 		case O_SERIAL: s->serial = optarg; break;
 		case O_SE_CERT: a->se.cert = optarg; break;
 		case O_SE_KEY: a->se.key = optarg; break;
@@ -233,9 +243,18 @@ static int parse_args(int argc, char **argv, struct sim *s, struct args *a)
 		case O_STATE: s->state_path = optarg; break;
 		case O_LOG: a->log_path = optarg; break;
 		case O_IMAGE: a->image = optarg; break;
-		case O_TPROG: ret = num_arg("t-prog-us", optarg, 0, 100000, &s->t_prog_us); break;
-		case O_TERASE: ret = num_arg("t-erase-ms", optarg, 0, 10000, &s->t_erase_ms); break;
-		case O_TMASS: ret = num_arg("t-mass-erase-ms", optarg, 0, 100000, &s->t_mass_erase_ms); break;
+		case O_TPROG:
+			ret = num_arg("t-prog-us", optarg, 0, 100000, &s->t_prog_us);
+			a->chip.t_prog_given = true;
+			break;
+		case O_TERASE:
+			ret = num_arg("t-erase-ms", optarg, 0, 10000, &s->t_erase_ms);
+			a->chip.t_erase_given = true;
+			break;
+		case O_TMASS:
+			ret = num_arg("t-mass-erase-ms", optarg, 0, 100000, &s->t_mass_erase_ms);
+			a->chip.t_mass_given = true;
+			break;
 		case O_HELP: usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -251,7 +270,7 @@ static int parse_args(int argc, char **argv, struct sim *s, struct args *a)
 			s->serial);
 		return -1;
 	}
-	if (a->flash_kib % (FLASH_PAGE / 1024)) {
+	if (a->chip.flash_kib % (FLASH_PAGE / 1024)) {
 		fprintf(stderr, "dut-sim: --flash-kib must be a multiple of 2 (2 KiB pages)\n");
 		return -1;
 	}
@@ -269,8 +288,7 @@ static int parse_args(int argc, char **argv, struct sim *s, struct args *a)
 		fprintf(stderr, "dut-sim: give --se-ca-cert and --se-ca-key together\n");
 		return -1;
 	}
-	s->flash_size = a->flash_kib * 1024;
-	return 0;
+	return chip_setup(s, &a->chip);
 }
 
 static void on_signal(int sig)
@@ -328,8 +346,9 @@ static int setup(struct sim *s, struct args *a, sigset_t *orig)
 			return -1;
 		}
 	}
-	sim_log("board %s: %u KiB flash, %u baud, %u bits per byte%s", s->serial,
-		s->flash_size / 1024, s->baud, s->frame_bits, s->fast ? ", fast" : "");
+	sim_log("board %s: PID 0x%04x, %u KiB flash in %u pages, %u baud, %u bits per byte%s",
+		s->serial, s->pid, s->flash_size / 1024, s->n_sect, s->baud, s->frame_bits,
+		s->fast ? ", fast" : "");
 	return 0;
 }
 
@@ -372,7 +391,7 @@ static void loop(struct sim *s, const sigset_t *orig)
 int main(int argc, char **argv)
 {
 	struct sim *s;
-	struct args a = { .flash_kib = 512 };
+	struct args a = { .chip.flash_kib = 512 };
 	sigset_t orig;
 	int ret = 1;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The STM32 ROM UART bootloader, as ST AN3155 describes it, for an
- * STM32F10x high-density part (PID 0x414): 0x7F selects the UART, then each
+ * The STM32 ROM UART bootloader, as ST AN3155 describes it, for the part
+ * chip.c sets up (PID 0x414 or 0x413): 0x7F selects the UART, then each
  * command is its code and complement; addresses are 4 bytes MSB first plus
  * an XOR checksum; every bad checksum, complement or address gets NACK.
  *
@@ -16,7 +16,6 @@
 #define ACK 0x79
 #define NACK 0x1F
 #define BL_VERSION 0x31
-#define PID 0x0414
 
 enum { ST_INIT, ST_CMD, ST_CPL, ST_COLLECT };
 
@@ -109,7 +108,7 @@ static void cmd_start(struct sim *s)
 		s->rom.state = ST_CMD;
 		return;
 	case 0x02: /* Get ID */
-		reply(s, (const uint8_t[]){ ACK, 1, PID >> 8, PID & 0xff, ACK }, 5);
+		reply(s, (const uint8_t[]){ ACK, 1, s->pid >> 8, s->pid & 0xff, ACK }, 5);
 		s->rom.state = ST_CMD;
 		return;
 	case 0x11: /* Read Memory */
@@ -220,7 +219,7 @@ static void do_erase_list(struct sim *s, uint32_t npages)
 {
 	const uint8_t *b = s->rom.buf;
 	uint64_t us = 0;
-	int ret;
+	int64_t ret;
 
 	if (xor_of(b, 2 + 2 * npages) != b[2 + 2 * npages]) {
 		nack(s, "bad erase checksum");
@@ -232,7 +231,7 @@ static void do_erase_list(struct sim *s, uint32_t npages)
 			nack(s, "no such page");
 			return;
 		}
-		us += ret;
+		us += (uint64_t)ret;
 	}
 	sim_log("rom: erased %u pages", npages);
 	busy_for(s, us);
@@ -249,7 +248,7 @@ static void do_erase(struct sim *s)
 		/* keep the two N bytes in buf: the checksum covers them */
 		if (n >= 0xfff0)
 			collect(s, 3, 1);
-		else if (n >= s->flash_size / FLASH_PAGE) {
+		else if (n >= s->n_sect) {
 			nack(s, "too many pages");
 			return;
 		}
