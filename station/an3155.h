@@ -70,6 +70,33 @@ int bl_retry(struct bl *b, const struct bl_op *op, bl_attempt_fn fn, void *ctx);
 
 uint8_t bl_xor(const uint8_t *p, size_t n);
 
+/* ---- the part's flash (an3155_chips.c) ---- */
+
+/* Sectors of one size, in KiB: a layout is runs of them, ended by count 0. */
+struct sect_run {
+	uint16_t count, kib;
+};
+
+struct geom {
+	uint32_t base, size;		/* size 0: unknown */
+	uint32_t page;			/* uniform pages; 0 with sectors or unknown */
+	const struct sect_run *sect;	/* sectors, or NULL */
+};
+
+/* One erase unit (page or sector): its number for Erase, its offset from
+ * the flash base and its size. */
+struct geom_unit {
+	uint32_t index, start, size;
+};
+
+/* The flash of b->pid from the table, then the options' overrides. */
+int bl_geometry(struct bl *b, struct geom *g);
+/* Pages or sectors known: erase can name them. */
+bool geom_known(const struct geom *g);
+/* The unit holding byte off (from the flash base); the unit numbered idx. */
+void geom_unit_at(const struct geom *g, uint32_t off, struct geom_unit *u);
+void geom_unit_no(const struct geom *g, uint32_t idx, struct geom_unit *u);
+
 int an3155_flash(struct link *l, const struct image *img, const struct loader_opts *o,
 		 struct loader_result *r, struct st_error *e);
 

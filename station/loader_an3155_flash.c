@@ -18,31 +18,9 @@
 #include "an3155.h"
 
 #define ERASE_CHUNK 64		/* pages per Extended Erase request */
-#define ERASE_PAGE_MS 60	/* worst-case page erase time added to the timeout */
+#define ERASE_PAGE_MS 60	/* worst-case erase time of a small page... */
+#define ERASE_MS_PER_KIB 32	/* ...and of a sector (F4: 4 s for 128 KiB) */
 #define MASS_ERASE_MS 30000	/* bounded, however large the part */
-
-/* Parts with uniform pages, by the product id Get ID returns. */
-struct chip {
-	uint16_t pid;
-	const char *name;
-	uint32_t base, size, page;
-};
-
-static const struct chip chips[] = {
-	{ 0x0412, "STM32F10x low-density", 0x08000000, 32u << 10, 1024 },
-	{ 0x0410, "STM32F10x medium-density", 0x08000000, 128u << 10, 1024 },
-	{ 0x0414, "STM32F10x high-density", 0x08000000, 512u << 10, 2048 },
-	{ 0x0418, "STM32F105/107 connectivity line", 0x08000000, 256u << 10, 2048 },
-	{ 0x0420, "STM32F100 value line", 0x08000000, 128u << 10, 1024 },
-	{ 0x0440, "STM32F05x", 0x08000000, 64u << 10, 1024 },
-	{ 0x0444, "STM32F03x", 0x08000000, 32u << 10, 1024 },
-	{ 0x0448, "STM32F07x", 0x08000000, 128u << 10, 2048 },
-	{ 0x0460, "STM32G07x/G08x", 0x08000000, 128u << 10, 2048 },
-};
-
-struct geom {
-	uint32_t base, size, page;	/* page 0: unknown */
-};
 
 /* The image as 4-byte aligned runs of bytes to write: Write Memory takes
  * whole words, so gaps inside a word are padded with 0xFF (erased flash). */
@@ -106,32 +84,6 @@ static void plan_free(struct plan *p)
 	free(p->buf);
 }
 
-static int geometry(struct bl *b, struct geom *g)
-{
-	const struct loader_opts *o = b->o;
-
-	memset(g, 0, sizeof(*g));
-	for (size_t i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
-		if (chips[i].pid == b->pid) {
-			g->base = chips[i].base;
-			g->size = chips[i].size;
-			g->page = chips[i].page;
-			log_dbg("chip 0x%04x: %s", b->pid, chips[i].name);
-		}
-	}
-	if (o->page_size)
-		g->page = o->page_size;
-	if (o->flash_base)
-		g->base = o->flash_base;
-	if (o->flash_size)
-		g->size = o->flash_size;
-	if (g->page && (!g->size || !g->base))
-		return st_fail(b->e, ST_ERR_ARG,
-			       "chip 0x%04x is not in the table: with a page size, give the flash "
-			       "base and size too", b->pid);
-	return ST_OK;
-}
-
 /* ---- erase -------------------------------------------------------------- */
 
 struct erase_req {
@@ -159,6 +111,7 @@ static int erase_send(struct bl *b, uint32_t first, uint32_t n, const struct geo
 	char what[64];
 	struct bl_op op = { .what = what, .has_addr = true,
 			    .nack_hint = "the flash may be write-protected" };
+	struct geom_unit u0;
 	size_t k = 0;
 
 	if (!ext && first + n > 256)
@@ -178,9 +131,19 @@ static int erase_send(struct bl *b, uint32_t first, uint32_t n, const struct geo
 	}
 	b->frame[k] = bl_xor(b->frame, k);
 	q.n = k + 1;
-	q.timeout_ms = b->o->timeout_ms + (int)n * ERASE_PAGE_MS;
-	snprintf(what, sizeof(what), "erase of pages %u-%u", first, first + n - 1);
-	op.addr = g->base + first * g->page;
+	q.timeout_ms = b->o->timeout_ms;
+	for (uint32_t pg = first; pg < first + n; pg++) {
+		struct geom_unit u;
+		uint32_t ms;
+
+		geom_unit_no(g, pg, &u);
+		ms = u.size / 1024 * ERASE_MS_PER_KIB;
+		q.timeout_ms += (int)(ms > ERASE_PAGE_MS ? ms : ERASE_PAGE_MS);
+	}
+	snprintf(what, sizeof(what), "erase of %s %u-%u", g->sect ? "sectors" : "pages", first,
+		 first + n - 1);
+	geom_unit_no(g, first, &u0);
+	op.addr = g->base + u0.start;
 	op.timeout_ms = q.timeout_ms;
 	return bl_retry(b, &op, erase_attempt, &q);
 }
@@ -214,6 +177,7 @@ static int erase_pages(struct bl *b, const struct plan *p, const struct geom *g)
 	for (int i = 0; i < p->n_runs; i++) {
 		const struct run *r = &p->runs[i];
 		uint64_t rend = (uint64_t)r->addr + r->len;
+		struct geom_unit u;
 		uint32_t lo, hi;
 
 		if (rend <= g->base || r->addr >= fend)
@@ -223,8 +187,10 @@ static int erase_pages(struct bl *b, const struct plan *p, const struct geom *g)
 				       "image data at 0x%08x-0x%08llx lies outside the flash of chip "
 				       "0x%04x (%u KiB at 0x%08x): check the load address", r->addr,
 				       (unsigned long long)rend - 1, b->pid, g->size >> 10, g->base);
-		lo = (r->addr - g->base) / g->page;
-		hi = (uint32_t)((rend - 1 - g->base) / g->page);
+		geom_unit_at(g, r->addr - g->base, &u);
+		lo = u.index;
+		geom_unit_at(g, (uint32_t)(rend - 1 - g->base), &u);
+		hi = u.index;
 		if (lo < next)
 			lo = next;	/* the previous run's last page is queued */
 		for (uint32_t pg = lo; pg <= hi; pg++) {
@@ -247,7 +213,10 @@ static int erase_pages(struct bl *b, const struct plan *p, const struct geom *g)
 			return ret;
 		pages += n;
 	}
-	log_info("erased %u page(s) of %u bytes", pages, g->page);
+	if (g->sect)
+		log_info("erased %u sector(s)", pages);
+	else
+		log_info("erased %u page(s) of %u bytes", pages, g->page);
 	return ST_OK;
 }
 
@@ -255,9 +224,9 @@ static int erase(struct bl *b, const struct plan *p, const struct geom *g)
 {
 	if (b->o->mass_erase)
 		return mass_erase(b);
-	if (!g->page) {
-		log_warn("chip 0x%04x: page size unknown, so mass erase (set the page size to "
-			 "erase only the image's pages)", b->pid);
+	if (!geom_known(g)) {
+		log_warn("chip 0x%04x is not in the loader's table of flash layouts: erasing the "
+			 "whole flash (mass erase)", b->pid);
 		return mass_erase(b);
 	}
 	return erase_pages(b, p, g);
@@ -453,7 +422,7 @@ static int identify(struct bl *b, struct geom *g)
 	snprintf(b->r->chip_id, sizeof(b->r->chip_id), "0x%04x", b->pid);
 	log_info("ROM bootloader v%u.%u, chip id %s", b->version >> 4, b->version & 15,
 		 b->r->chip_id);
-	return geometry(b, g);
+	return bl_geometry(b, g);
 }
 
 int an3155_flash(struct link *l, const struct image *img, const struct loader_opts *o,

@@ -99,13 +99,19 @@ static void read_back(struct script *sc, uint32_t a, const uint8_t *d, size_t n)
 	step(sc, (const uint8_t[]){ (uint8_t)(n - 1), (uint8_t)~(n - 1) }, 2, rep, n + 1);
 }
 
-/* 0x7F, Get (v3.1, the commands dut-sim offers), Get ID 0x0414. */
-static void hello(struct script *sc)
+/* 0x7F, Get (v3.1, the commands dut-sim offers), Get ID pid. */
+static void hello_pid(struct script *sc, uint16_t pid)
 {
 	step(sc, (const uint8_t[]){ 0x7f }, 1, ack, 1);
 	step(sc, (const uint8_t[]){ 0x00, 0xff }, 2,
 	     (const uint8_t[]){ ACK, 7, 0x31, 0x00, 0x01, 0x02, 0x11, 0x21, 0x31, 0x44, ACK }, 11);
-	step(sc, (const uint8_t[]){ 0x02, 0xfd }, 2, (const uint8_t[]){ ACK, 1, 0x04, 0x14, ACK }, 5);
+	step(sc, (const uint8_t[]){ 0x02, 0xfd }, 2,
+	     (const uint8_t[]){ ACK, 1, (uint8_t)(pid >> 8), (uint8_t)pid, ACK }, 5);
+}
+
+static void hello(struct script *sc)
+{
+	hello_pid(sc, 0x0414);
 }
 
 static void *peer_main(void *arg)
@@ -449,6 +455,34 @@ static void test_blank_block_in_ram_written(void **state)
 	assert_int_equal(t->run.r.bytes_skipped, 0);
 }
 
+/*
+ * An STM32F407 (PID 0x413) names sectors, not pages: a block across the
+ * 16 KiB boundary erases sectors 0 and 1, a block at 128 KiB sector 5 (the
+ * first of 128 KiB after four of 16 and one of 64), each by its number.
+ */
+static void test_f4_sector_numbers(void **state)
+{
+	static struct image_segment segs[] = { { .addr = 0x08003f80, .len = 256, .data = blk },
+						{ .addr = 0x08020000, .len = 256, .data = blk } };
+	static const struct image img = { .format = IMG_RAW, .seg = segs, .n_seg = 2,
+					  .total = 512 };
+	struct tc *t = *state;
+
+	hello_pid(&t->sc, 0x0413);
+	cmd(&t->sc, 0x44, ack);
+	step(&t->sc, (const uint8_t[]){ 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00 }, 7, ack, 1);
+	cmd(&t->sc, 0x44, ack);
+	step(&t->sc, (const uint8_t[]){ 0x00, 0x00, 0x00, 0x05, 0x05 }, 5, ack, 1);
+	write_at(&t->sc, 0x08003f80, blk, ack);
+	write_at(&t->sc, 0x08020000, blk, ack);
+	t->o.verify = VERIFY_NONE;
+	t->o.page_size = 0;	/* the part's own sectors */
+	play(&t->sc, &img, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_OK);
+	assert_string_equal(t->run.r.chip_id, "0x0413");
+	assert_int_equal(t->run.r.bytes_written, 512);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +497,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blank_block_written_on_request, tc_new,
 						tc_free),
 		cmocka_unit_test_setup_teardown(test_blank_block_in_ram_written, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_f4_sector_numbers, tc_new, tc_free),
 	};
 
 	for (size_t i = 0; i < sizeof(blk); i++)
