@@ -29,6 +29,7 @@ const char *st_strerror(int err)
 	case ST_ERR_EXISTS: return "already exists";
 	case ST_ERR_CLOSED: return "connection closed";
 	case ST_ERR_LIMIT: return "limit exceeded";
+	case ST_ERR_BUSY: return "in use";
 	}
 	return "unknown error";
 }

@@ -34,6 +34,7 @@ enum st_err {
 	ST_ERR_EXISTS = -18,
 	ST_ERR_CLOSED = -19,	/* peer went away */
 	ST_ERR_LIMIT = -20,	/* a bounded buffer or count was exceeded */
+	ST_ERR_BUSY = -21,	/* in use by another process (a fixture lock) */
 };
 
 /* Name of every value, e.g. "timeout". Never NULL. */

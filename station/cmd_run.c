@@ -18,6 +18,8 @@
 #include "engine.h"
 
 #define MAX_CLI_VARS 64
+/* for a fixture's lock: a gone station's guardian finishing, with a margin */
+#define GUARDIAN_WAIT_MS ((FX_GUARDIAN_BOUND_S + 2) * 1000)
 
 struct run_opts {
 	const char *config;
@@ -333,6 +335,36 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 	return failed ? EXIT_UNIT_FAIL : EXIT_PASS;
 }
 
+/*
+ * Each fixture locked for this station alone, and a guardian that puts them
+ * in their safe state should the station be killed outright.  The guardian
+ * is forked here, before any thread starts.
+ */
+static int run_guarded(struct run_opts *o, struct station_config *cfg, struct sequence *seq,
+		       struct fx_thread *t, int n)
+{
+	struct fixture_def defs[CFG_MAX_FIXTURES];
+	int locks[CFG_MAX_FIXTURES], ret = EXIT_STATION, i;
+	struct fx_guardian g = { .pid = -1, .fd = -1 };
+	struct st_error e = { 0 };
+
+	for (i = 0; i < n; i++) {
+		defs[i] = t[i].def;
+		if (fixture_lock(&defs[i], GUARDIAN_WAIT_MS, &locks[i], &e) < 0) {
+			fprintf(stderr, "station run: %s\n", e.msg);
+			goto out;
+		}
+	}
+	if (fx_guardian_start(&g, defs, locks, n, &e) < 0)
+		log_warn("%s: a station killed outright would leave its boards powered", e.msg);
+	ret = run_all(o, cfg, seq, t, n);
+	fx_guardian_release(&g);
+out:
+	while (i-- > 0)
+		fixture_unlock(locks[i]);
+	return ret;
+}
+
 /* Parameters with no value are caught before a board is powered. */
 static bool params_given(const struct run_opts *o, const struct station_config *cfg,
 			 const struct sequence *seq)
@@ -412,7 +444,7 @@ int cmd_run(int argc, char **argv)
 		ret = EXIT_PASS;
 		goto out;
 	}
-	ret = run_all(&o, &cfg, seq, t, n);
+	ret = run_guarded(&o, &cfg, seq, t, n);
 out:
 	for (int i = 0; i < o.n_vars; i++)
 		free(cli_names[i]);

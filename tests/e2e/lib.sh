@@ -166,6 +166,17 @@ wait_gone() {
 	wait "$pid" || GONE_RC=$?
 }
 
+# wait_field NAME FIELD VALUE WHAT: dut-sim NAME's status FIELD becomes VALUE
+# within 10 s (something else changes it: a guardian, a crash handler)
+wait_field() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(sim_field "$1" "$2")" = "$3" ] && return 0
+		sleep 0.05
+	done
+	fail "$4: $1's $2 is $(sim_field "$1" "$2") after 10 s, not $3"
+}
+
 sim_ctl() {
 	local v rc=0
 	v=$(_sim_var "$1" CTRL)

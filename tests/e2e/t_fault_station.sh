@@ -45,13 +45,20 @@ station_wait() {
 }
 
 # fault: station/sigkill
-# Nothing is left to switch the board off; the run stays 'running' until the
-# next start of the station marks it aborted, naming the last logged step.
+# No handler runs in a killed station: its guardian process sees it gone and
+# puts the board in its safe state.  The run stays 'running' until the next
+# start of the station marks it aborted, naming the last logged step.
 fault_board killed SIM003001 "${pki[@]}" --fault slow-se=1500
 station_bg killed SIM003001
+assert_eq "$(sim_field killed power)" "1" "killed: board powered during the identity step"
 kill -KILL "$ST_PID"
 station_wait
 assert_eq "$RUN_RC" "137" "killed: exit status"
+wait_field killed power 0 "killed: the guardian powers the board off"
+assert_eq "$(sim_field killed boot)/$(sim_field killed reset)" "0/0" "killed: BOOT and RESET released"
+for _ in $(seq 100); do grep -q "put in its safe state" "$LINE/killed.err" && break; sleep 0.05; done
+grep -qF "the station ended without stopping (killed?): fixture killed put in its safe state" \
+	"$LINE/killed.err" || { cat "$LINE/killed.err"; fail "killed: the guardian did not say what it did"; }
 "$BINDIR/station" db check --db "$LINE_DB" >/dev/null || fail "killed: db check"
 assert_eq "$(sql "$LINE_DB" "SELECT outcome FROM runs WHERE unit_serial = 'SIM003001'")" "running" "killed: run before recovery"
 # The same board again, at once: the simulated board still sends the answer
@@ -89,6 +96,22 @@ assert_eq "$(sql "$LINE_DB" "SELECT s.outcome FROM steps s JOIN runs r ON r.id =
 	"pass" "sigint: teardown ran"
 assert_eq "$(sim_field int power)" "0" "sigint: board power"
 echo "ok: sigint"
+
+# fault: station/fixture-busy
+# A second station started on a fixture a station is using is refused before
+# it touches a line, naming the holder; the first one carries on and passes.
+fault_board busy SIM003005 "${pki[@]}" --fault slow-se=1500
+station_bg busy SIM003005
+rc=0
+"$BINDIR/station" run -c "$LINE/station.yaml" --once --serial SIM003005 -f "$LINE/busy.yaml" \
+	>"$LINE/busy2.out" 2>"$LINE/busy2.err" || rc=$?
+assert_eq "$rc" "4" "busy: the second station's exit status (station fault)"
+grep -qF "fixture busy is in use by another station (pid $ST_PID)" "$LINE/busy2.err" ||
+	{ cat "$LINE/busy2.err"; fail "busy: the second station does not say who holds the fixture"; }
+assert_eq "$(sim_field busy power)" "1" "busy: the first station's board stays powered"
+station_wait
+assert_eq "$RUN_RC" "0" "busy: the first station's unit passes"
+echo "ok: busy"
 
 # A log on its own small file system, for the next two faults.
 MNT=$(st_tmpdir)/mnt

@@ -4,6 +4,7 @@
  * of this test, speaking dut-sim's protocol on a real AF_UNIX socket:
  * "set <line> <0|1>", "get <line>", "status" -> "OK", "OK <v>", "ERR <why>".
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,6 +142,20 @@ static int teardown(void **state)
 	pthread_join(c->th, NULL);
 	close(c->lfd);
 	unlink(c->path);
+	if (getenv("STATION_LOCK_DIR")) {	/* the lock tests' files */
+		DIR *d = opendir(c->dir);
+		struct dirent *de;
+		char f[320];
+
+		while (d && (de = readdir(d)))
+			if (!strncmp(de->d_name, "station-fixture-", 16)) {
+				snprintf(f, sizeof(f), "%s/%s", c->dir, de->d_name);
+				unlink(f);
+			}
+		if (d)
+			closedir(d);
+		unsetenv("STATION_LOCK_DIR");
+	}
 	rmdir(c->dir);
 	free(c);
 	return 0;
@@ -309,6 +324,68 @@ static void test_stack_overflow_powers_off(void **state)
 	assert_int_equal(c->line[FX_POWER], 0);
 }
 
+/* One station per fixture: a second lock on the same fixture is refused at
+ * once while its holder runs, naming it; another fixture locks freely. */
+static void test_lock_busy(void **state)
+{
+	struct ctl *c = *state;
+	struct fixture_def other = c->def;
+	struct st_error e;
+	char want[128];
+	int fd, fd2, fd3;
+
+	setenv("STATION_LOCK_DIR", c->dir, 1);
+	assert_int_equal(fixture_lock(&c->def, 0, &fd, &e), ST_OK);
+	assert_int_equal(fixture_lock(&c->def, 5000, &fd2, &e), ST_ERR_BUSY);
+	snprintf(want, sizeof(want), "fixture sim-7 is in use by another station (pid %d): stop "
+		 "it first, or use another fixture", (int)getpid());
+	assert_string_equal(e.msg, want);
+	snprintf(other.ctrl, sizeof(other.ctrl), "%s/other", c->dir);
+	assert_int_equal(fixture_lock(&other, 0, &fd3, &e), ST_OK);
+	fixture_unlock(fd3);
+	fixture_unlock(fd);
+	assert_int_equal(fixture_lock(&c->def, 0, &fd, &e), ST_OK);
+	fixture_unlock(fd);
+}
+
+/*
+ * A station gone, its guardian still holding the lock (here a grandchild
+ * that keeps the lock's file open a moment): the next station waits for it
+ * instead of failing, and gets the fixture when the guardian is done.
+ */
+static void test_lock_waits_for_guardian(void **state)
+{
+	struct ctl *c = *state;
+	struct st_error e;
+	int fd, st, pfd[2];
+	pid_t pid;
+	char ready;
+
+	setenv("STATION_LOCK_DIR", c->dir, 1);
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (fixture_lock(&c->def, 0, &fd, &e) < 0)
+			_exit(3);
+		if (fork() == 0) {	/* the "guardian": holds the lock 300 ms */
+			ssize_t w = write(pfd[1], "r", 1);
+
+			usleep(300 * 1000);
+			_exit(w == 1 ? 0 : 4);
+		}
+		_exit(0);		/* the "station" is gone at once */
+	}
+	close(pfd[1]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(read(pfd[0], &ready, 1), 1);
+	close(pfd[0]);
+	assert_int_equal(fixture_lock(&c->def, 0, &fd, &e), ST_ERR_BUSY);
+	assert_int_equal(fixture_lock(&c->def, 5000, &fd, &e), ST_OK);
+	fixture_unlock(fd);
+}
+
 static void test_no_simulator(void **state)
 {
 	struct ctl *c = *state;
@@ -334,6 +411,8 @@ int main(void)
 		T(test_reconnects),
 		T(test_no_simulator),
 		T(test_stack_overflow_powers_off),
+		T(test_lock_busy),
+		T(test_lock_waits_for_guardian),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
