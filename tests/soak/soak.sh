@@ -7,7 +7,8 @@
 #     (--json step_end, printed after the step's commit) is in the steps table;
 #   - the runs it left 'running' are marked 'aborted' by the next start of
 #     the station (station run recovers at start; the last ones by
-#     station db recover).
+#     station db recover);
+#   - every board ends powered off (the station's guardian process).
 # Usage: tests/soak/soak.sh [N] [MAX_DELAY_MS]   (defaults 20 kills, 2500 ms)
 #   SOAK_BOARDS (3) fixtures with --fast boards run the factory flow,
 #   units without end; SOAK_SEED seeds $RANDOM (kill times) for a rerun.
@@ -49,7 +50,7 @@ lost_steps() {
 		      print n + 0 }' "$out/db.tsv" "$1"
 }
 
-kills=0 finished=0 lost=0 bad_integrity=0 interrupted=0 recovered=0 not_recovered=0
+kills=0 finished=0 lost=0 bad_integrity=0 interrupted=0 recovered=0 not_recovered=0 powered=0
 pending=""
 for ((i = 1; i <= n; i++)); do
 	delay=$((50 + RANDOM % max_ms))
@@ -61,6 +62,15 @@ for ((i = 1; i <= n; i++)); do
 	kill -KILL "$pid" 2>/dev/null || fail "kill $i: the station had already exited: $(tail -n 3 "$out/run.err")"
 	wait "$pid" 2>/dev/null || true
 	kills=$((kills + 1))
+
+	for ((b = 1; b <= boards; b++)); do
+		for ((w = 0; w < 200; w++)); do
+			[ "$(sim_field "b$b" power)" = 0 ] && break
+			sleep 0.05
+		done
+		[ "$(sim_field "b$b" power)" = 0 ] ||
+			{ powered=$((powered + 1)); echo "kill $i: board b$b still powered 10 s later" >&2; }
+	done
 
 	ic=$(sqlite3 -batch "$db" 'PRAGMA integrity_check' 2>&1) || ic="sqlite3 failed: $ic"
 	[ "$ic" = ok ] || { bad_integrity=$((bad_integrity + 1)); echo "kill $i: integrity_check: $ic" >&2; }
@@ -105,7 +115,8 @@ done
 left=$(sql "$db" "SELECT count(*) FROM runs WHERE outcome = 'running'")
 "$BINDIR/station" db check --db "$db" >/dev/null || { echo "station db check fails" >&2; bad_integrity=$((bad_integrity + 1)); }
 runs=$(sql "$db" "SELECT count(*) || ' runs (' || sum(outcome = 'pass') || ' pass, ' || sum(outcome = 'aborted') || ' aborted, ' || sum(outcome NOT IN ('pass', 'aborted')) || ' other)' FROM runs")
-echo "soak: $kills kills, $finished steps reported finished, $lost lost, $bad_integrity integrity failures, $interrupted runs interrupted, $recovered marked aborted, $not_recovered not, $left left running; log: $runs"
+echo "soak: $kills kills, $finished steps reported finished, $lost lost, $bad_integrity integrity failures, $interrupted runs interrupted, $recovered marked aborted, $not_recovered not, $left left running, $powered boards left powered; log: $runs"
 [ "$lost" = 0 ] && [ "$bad_integrity" = 0 ] && [ "$not_recovered" = 0 ] && [ "$left" = 0 ] &&
-	[ "$recovered" = "$interrupted" ] || fail "soak: the log lost or kept something it should not"
+	[ "$recovered" = "$interrupted" ] && [ "$powered" = 0 ] ||
+	fail "soak: the log lost or kept something it should not, or a board stayed powered"
 echo ok
