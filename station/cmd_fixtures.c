@@ -43,7 +43,8 @@ static void usage(FILE *f)
 		"\n"
 		"check: open each fixture, read its lid sensor, open its console and send\n"
 		"CMD (default 'version'); report what answers, then put the fixture in its\n"
-		"safe state (power off, lines released).\n"
+		"safe state (power off, lines released).  A fixture a station is running on\n"
+		"is not touched (FAILED: in use).\n"
 		"  --power     power the board (BOOT low) for the console check\n"
 		"  --cmd CMD   console command to send (default: version)\n"
 		"\n"
@@ -247,7 +248,7 @@ static int check_one(const char *file, const struct check_opts *o)
 	struct fixture *fx;
 	struct st_error e;
 	char what[300];
-	int ret;
+	int ret, lock;
 
 	ret = fixture_def_load(&def, file, &e);
 	if (ret < 0) {
@@ -255,7 +256,13 @@ static int check_one(const char *file, const struct check_opts *o)
 		return EXIT_CONFIG;
 	}
 	printf("%s (%s, driver %s):\n", def.name, file, def.driver);
-	ret = fixture_open(&fx, &def, &e);
+	/* a run on it would find its board switched off under it */
+	ret = fixture_lock(&def, 0, &lock, &e);
+	if (ret == ST_OK) {
+		ret = fixture_open(&fx, &def, &e);
+		if (ret < 0)
+			fixture_unlock(lock);
+	}
 	if (ret < 0) {
 		printf("  fixture: FAILED: %s\n", e.msg);
 		return EXIT_STATION;
@@ -267,6 +274,7 @@ static int check_one(const char *file, const struct check_opts *o)
 	check_lid(fx);
 	ret = check_console(fx, o);
 	fixture_close(fx);
+	fixture_unlock(lock);
 	printf("  safe state: power off, lines released\n");
 	return ret < 0 ? EXIT_STATION : EXIT_PASS;
 }

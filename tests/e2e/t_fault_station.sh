@@ -99,7 +99,8 @@ echo "ok: sigint"
 
 # fault: station/fixture-busy
 # A second station started on a fixture a station is using is refused before
-# it touches a line, naming the holder; the first one carries on and passes.
+# it touches a line, naming the holder, and so is `station fixtures check`
+# (which would switch the board off); the first one carries on and passes.
 fault_board busy SIM003005 "${pki[@]}" --fault slow-se=1500
 station_bg busy SIM003005
 rc=0
@@ -108,6 +109,11 @@ rc=0
 assert_eq "$rc" "4" "busy: the second station's exit status (station fault)"
 grep -qF "fixture busy is in use by another station (pid $ST_PID)" "$LINE/busy2.err" ||
 	{ cat "$LINE/busy2.err"; fail "busy: the second station does not say who holds the fixture"; }
+rc=0
+"$BINDIR/station" fixtures check "$LINE/busy.yaml" >"$LINE/busy3.out" 2>&1 || rc=$?
+assert_eq "$rc" "4" "busy: station fixtures check on the busy fixture"
+grep -qF "fixture busy is in use by another station (pid $ST_PID)" "$LINE/busy3.out" ||
+	{ cat "$LINE/busy3.out"; fail "busy: station fixtures check does not say the fixture is in use"; }
 assert_eq "$(sim_field busy power)" "1" "busy: the first station's board stays powered"
 station_wait
 assert_eq "$RUN_RC" "0" "busy: the first station's unit passes"
