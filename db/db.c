@@ -355,74 +355,99 @@ int db_check(struct db *db, struct st_error *e)
 	return ST_OK;
 }
 
-/* The ids of the runs still marked running (the crashed ones). */
-static int running_ids(struct db *db, char (**ids)[DB_ID_LEN], int *n, struct st_error *e)
+/* A run still marked running: its id and fixture. */
+struct running {
+	char id[DB_ID_LEN];
+	char fixture[64];
+};
+
+/* The runs still marked running (crashed ones, or live in another station). */
+static int running_runs(struct db *db, struct running **runs, int *n, struct st_error *e)
 {
 	sqlite3_stmt *st = dbi_stmt(db, DBS_RUNNING_IDS, e);
-	char (*v)[DB_ID_LEN] = NULL, (*nv)[DB_ID_LEN];
+	struct running *v = NULL, *nv;
 	int rc;
 
 	*n = 0;
 	if (!st)
 		return ST_ERR_DB;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *fx = sqlite3_column_text(st, 1);
+
 		nv = realloc(v, (*n + 1) * sizeof(*v));
 		if (!nv) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
 		v = nv;
-		snprintf(v[(*n)++], DB_ID_LEN, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(v[*n].id, sizeof(v[*n].id), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(v[*n].fixture, sizeof(v[*n].fixture), "%s", fx ? (const char *)fx : "");
+		(*n)++;
 	}
 	sqlite3_reset(st);
-	*ids = v;
+	*runs = v;
 	return rc == SQLITE_DONE ? ST_OK : dbi_fail(db, e, rc, "find unfinished runs");
 }
 
-int db_recover(struct db *db, int *n, struct st_error *e)
+/* One run: the recovery event, the run marked aborted, its summary. */
+static int recover_one(struct db *db, const char *id, int64_t now, struct st_error *e)
 {
-	char (*ids)[DB_ID_LEN] = NULL;
-	sqlite3_stmt *st;
-	int ret, count = 0, nids = 0;
+	sqlite3_stmt *st = dbi_stmt(db, DBS_RECOVER_EVENT, e);
+
+	if (!st)
+		return ST_ERR_DB;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (dbi_done(db, st, "record recovery", e) < 0)
+		return ST_ERR_DB;
+	st = dbi_stmt(db, DBS_RECOVER, e);
+	if (!st)
+		return ST_ERR_DB;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (dbi_done(db, st, "mark an unfinished run aborted", e) < 0)
+		return ST_ERR_DB;
+	return dbi_sum_run_ended(db, id, e);
+}
+
+int db_recover(struct db *db, db_run_live_fn live, void *ctx, int *n, int *n_live,
+	       struct st_error *e)
+{
+	struct running *runs = NULL;
+	int ret, count = 0, skipped = 0, nruns = 0;
+	int64_t now = db_now_us();
 
 	if (n)
 		*n = 0;
+	if (n_live)
+		*n_live = 0;
 	pthread_mutex_lock(&db->mu);
 	ret = dbi_begin(db, e);
 	if (ret < 0)
 		goto out;
-	ret = running_ids(db, &ids, &nids, e);
-	if (ret < 0)
-		goto fail;
-	ret = ST_ERR_DB;
-	st = dbi_stmt(db, DBS_RECOVER_EVENT, e);
-	if (!st)
-		goto fail;
-	sqlite3_bind_int64(st, 1, db_now_us());
-	if (dbi_done(db, st, "record recovery", e) < 0)
-		goto fail;
-	st = dbi_stmt(db, DBS_RECOVER, e);
-	if (!st || dbi_done(db, st, "mark unfinished runs aborted", e) < 0)
-		goto fail;
-	count = sqlite3_changes(db->h);
-	for (int i = 0; i < nids; i++)
-		if (dbi_sum_run_ended(db, ids[i], e) < 0)
-			goto fail;
-	ret = dbi_commit(db, e);
+	ret = running_runs(db, &runs, &nruns, e);
+	for (int i = 0; ret == ST_OK && i < nruns; i++) {
+		if (live && live(runs[i].fixture, ctx)) {
+			skipped++;	/* another station is running it */
+			continue;
+		}
+		ret = recover_one(db, runs[i].id, now, e);
+		count++;
+	}
 	if (ret == ST_OK)
-		goto out;
-fail:
-	ret = ST_ERR_DB;
-	dbi_rollback(db);
+		ret = dbi_commit(db, e);
+	if (ret < 0)
+		dbi_rollback(db);
 out:
 	pthread_mutex_unlock(&db->mu);
-	free(ids);
+	free(runs);
 	if (ret == ST_OK && n)
 		*n = count;
+	if (ret == ST_OK && n_live)
+		*n_live = skipped;
 	if (ret == ST_OK && count)
 		log_info("%s: marked %d unfinished run%s aborted", db->path, count,
 			 count == 1 ? "" : "s");
-	return ret;
+	return ret < 0 ? ST_ERR_DB : ret;
 }
 
 int db_event(struct db *db, const char *run_id, const char *fixture, const char *what,

@@ -39,9 +39,15 @@ const char *db_path(struct db *db);
 /* Wall-clock now, unix epoch microseconds (the log's time unit). */
 int64_t db_now_us(void);
 
+/* Is the run on this fixture live in another station process (it shares the
+ * log)?  Then recovery leaves it alone. */
+typedef bool (*db_run_live_fn)(const char *fixture, void *ctx);
 /* Mark runs left unfinished by a crash as aborted (reason names the last
- * completed step). *n receives how many (may be NULL). */
-int db_recover(struct db *db, int *n, struct st_error *e);
+ * completed step), except those live() says another station is running
+ * (live NULL: every one).  *n: how many were marked; *n_live: how many were
+ * left as live (either may be NULL). */
+int db_recover(struct db *db, db_run_live_fn live, void *ctx, int *n, int *n_live,
+	       struct st_error *e);
 /* PRAGMA integrity_check; ST_OK when "ok", message otherwise. */
 int db_check(struct db *db, struct st_error *e);
 

@@ -78,11 +78,11 @@ const char *const dbi_sql[DBS__COUNT] = {
 	[DBS_RECOVER_EVENT] =
 		"INSERT INTO events (run_id, fixture, time_us, what, detail) "
 		"SELECT id, fixture, ?1, 'recovered', " RECOVER_REASON
-		" FROM runs WHERE outcome = 'running'",
+		" FROM runs WHERE id = ?2 AND outcome = 'running'",
 	[DBS_RECOVER] =
 		"UPDATE runs SET outcome = 'aborted', reason = " RECOVER_REASON ", "
 		"ended_us = coalesce((SELECT max(s.ended_us) FROM steps s WHERE s.run_id = runs.id), "
-		"started_us) WHERE outcome = 'running'",
+		"started_us) WHERE id = ?1 AND outcome = 'running'",
 
 	/* summaries: db_summary.c */
 	[DBS_CELL_FIND] =
@@ -95,7 +95,7 @@ const char *const dbi_sql[DBS__COUNT] = {
 		"SELECT outcome, coalesce(unit_serial, id), cell, started_us, fixture, sequence_name, "
 		"sequence_version FROM runs WHERE id = ?1",
 	[DBS_RUN_CELL] = "UPDATE runs SET cell = ?2 WHERE id = ?1",
-	[DBS_RUNNING_IDS] = "SELECT id FROM runs WHERE outcome = 'running'",
+	[DBS_RUNNING_IDS] = "SELECT id, fixture FROM runs WHERE outcome = 'running'",
 	[DBS_CELL_RUNS] = "UPDATE cells SET runs = runs + 1 WHERE id = ?1",
 	[DBS_SUM_FAILS] =
 		"INSERT INTO step_fails (cell, step, n) SELECT ?2, name, count(*) FROM steps "

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "report_core.h"
+#include "run_owner.h"
 
 static void usage(FILE *f)
 {
@@ -55,17 +56,22 @@ static int do_check(const char *path)
 static int do_recover(const char *path)
 {
 	struct db_opts o = { .must_exist = true };
+	struct run_owner owner;
 	struct st_error e;
 	struct db *db;
-	int n = 0, ret;
+	int n = 0, live = 0, ret;
 
 	if (db_open(&db, path, &o, &e) < 0)
 		return fail("recover", &e);
-	ret = db_recover(db, &n, &e);
+	run_owner_for_log(&owner, path);
+	ret = db_recover(db, run_owner_live, &owner, &n, &live, &e);
 	db_close(db);
 	if (ret < 0)
 		return fail("recover", &e);
-	printf("%s: %d unfinished run%s marked aborted\n", path, n, n == 1 ? "" : "s");
+	printf("%s: %d unfinished run%s marked aborted", path, n, n == 1 ? "" : "s");
+	if (live)
+		printf("; %d in flight in a running station, left as they are", live);
+	printf("\n");
 	return EXIT_PASS;
 }
 

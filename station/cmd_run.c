@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "display.h"
 #include "engine.h"
+#include "run_owner.h"
 
 #define MAX_CLI_VARS 64
 /* for a fixture's lock: a gone station's guardian finishing, with a margin */
@@ -275,7 +276,7 @@ static int load_fixtures(struct run_opts *o, const struct station_config *cfg,
 }
 
 static int run_all(struct run_opts *o, struct station_config *cfg, struct sequence *seq,
-		   struct fx_thread *t, int n)
+		   struct fx_thread *t, int n, struct run_owner *owner)
 {
 	struct st_error e = { 0 };
 	struct db_opts dbo = { .sync_full = o->sync_full || cfg->sync_full };
@@ -284,16 +285,19 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 	struct db *db = NULL;
 	pthread_t sig_tid;
 	sigset_t set;
-	int passed = 0, failed = 0, aborted = 0, errors = 0, recovered = 0;
+	int passed = 0, failed = 0, aborted = 0, errors = 0, recovered = 0, live = 0;
 
 	if (db_open(&db, o->db ? o->db : cfg->log, &dbo, &e) < 0) {
 		fprintf(stderr, "station run: %s\n", e.msg);
 		return EXIT_STATION;
 	}
-	if (db_recover(db, &recovered, &e) < 0)
+	if (db_recover(db, run_owner_live, owner, &recovered, &live, &e) < 0)
 		log_err("%s", e.msg);
 	else if (recovered)
 		log_warn("%d run(s) left unfinished by an earlier stop were marked aborted", recovered);
+	if (live)
+		log_info("%d run(s) in flight in another station on this log: left as they are",
+			 live);
 	for (int i = 0; i < n; i++)
 		names[i] = t[i].def.name;
 	disp = display_new(stdout, o->json ? DISPLAY_JSON : isatty(1) ? DISPLAY_TTY : DISPLAY_PLAIN,
@@ -344,21 +348,29 @@ static int run_guarded(struct run_opts *o, struct station_config *cfg, struct se
 		       struct fx_thread *t, int n)
 {
 	struct fixture_def defs[CFG_MAX_FIXTURES];
+	const char *names[CFG_MAX_FIXTURES];
 	int locks[CFG_MAX_FIXTURES], ret = EXIT_STATION, i;
 	struct fx_guardian g = { .pid = -1, .fd = -1 };
+	struct run_owner owner = { .n = 0 };
 	struct st_error e = { 0 };
 
 	for (i = 0; i < n; i++) {
 		defs[i] = t[i].def;
+		names[i] = t[i].def.name;
 		if (fixture_lock(&defs[i], GUARDIAN_WAIT_MS, &locks[i], &e) < 0) {
 			fprintf(stderr, "station run: %s\n", e.msg);
 			goto out;
 		}
 	}
+	if (run_owner_take(&owner, o->db ? o->db : cfg->log, names, n, &e) < 0) {
+		fprintf(stderr, "station run: %s\n", e.msg);
+		goto out;
+	}
 	if (fx_guardian_start(&g, defs, locks, n, &e) < 0)
 		log_warn("%s: a station killed outright would leave its boards powered", e.msg);
-	ret = run_all(o, cfg, seq, t, n);
+	ret = run_all(o, cfg, seq, t, n, &owner);
 	fx_guardian_release(&g);
+	run_owner_release(&owner);
 out:
 	while (i-- > 0)
 		fixture_unlock(locks[i]);

@@ -149,7 +149,7 @@ static void test_sigkill_mid_run(void **state)
 		meas = t_int(db, sql);
 		assert_int_equal(meas, 3 * steps);
 	}
-	assert_int_equal(db_recover(db, &n, &e), ST_OK);
+	assert_int_equal(db_recover(db, NULL, NULL, &n, NULL, &e), ST_OK);
 	assert_int_equal(n, NTHREADS);
 	for (int i = 0; i < NTHREADS; i++) {
 		int64_t max_idx;

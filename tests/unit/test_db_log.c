@@ -155,7 +155,7 @@ static void test_recover_names_last_step(void **state)
 	assert_int_equal(db_run_begin(db, &ri, done, &e), ST_OK);
 	assert_int_equal(db_run_end(db, done, DB_FAIL, "vdd low", &e), ST_OK);
 
-	assert_int_equal(db_recover(db, &n, &e), ST_OK);
+	assert_int_equal(db_recover(db, NULL, NULL, &n, NULL, &e), ST_OK);
 	assert_int_equal(n, 2);
 	snprintf(sql, sizeof(sql), "SELECT outcome || '|' || reason || '|' || ended_us FROM runs "
 		 "WHERE id = '%s'", crashed);
@@ -167,8 +167,43 @@ static void test_recover_names_last_step(void **state)
 	t_text(db, "SELECT outcome || reason FROM runs WHERE outcome = 'fail'", buf, sizeof(buf));
 	assert_string_equal(buf, "failvdd low");
 	assert_int_equal(t_int(db, "SELECT count(*) FROM events WHERE what = 'recovered'"), 2);
-	assert_int_equal(db_recover(db, &n, &e), ST_OK);
+	assert_int_equal(db_recover(db, NULL, NULL, &n, NULL, &e), ST_OK);
 	assert_int_equal(n, 0);
+	db_close(db);
+}
+
+static bool fixture_b_live(const char *fixture, void *ctx)
+{
+	(*(int *)ctx)++;
+	return !strcmp(fixture, "B");
+}
+
+/* A run another station is running (live() says so) is left alone. */
+static void test_recover_leaves_live_runs(void **state)
+{
+	struct db *db = open_new();
+	struct db_run_info a = { .unit_serial = "U1", .fixture = "A" };
+	struct db_run_info b = { .unit_serial = "U2", .fixture = "B" };
+	char ida[DB_ID_LEN], idb[DB_ID_LEN];
+	struct st_error e;
+	int n = -1, live = -1, asked = 0;
+
+	(void)state;
+	assert_int_equal(db_run_begin(db, &a, ida, &e), ST_OK);
+	assert_int_equal(db_run_begin(db, &b, idb, &e), ST_OK);
+	assert_int_equal(db_recover(db, fixture_b_live, &asked, &n, &live, &e), ST_OK);
+	assert_int_equal(asked, 2);
+	assert_int_equal(n, 1);
+	assert_int_equal(live, 1);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM runs WHERE fixture = 'A' AND outcome = "
+			       "'aborted'"), 1);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM runs WHERE fixture = 'B' AND outcome = "
+			       "'running'"), 1);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM events WHERE what = 'recovered'"), 1);
+	assert_int_equal(t_int(db, "SELECT total(runs) FROM cells"), 1);	/* A only */
+	/* B ends as it would in its station: counted once */
+	assert_int_equal(db_run_end(db, idb, DB_PASS, NULL, &e), ST_OK);
+	assert_int_equal(t_int(db, "SELECT total(runs) FROM cells"), 2);
 	db_close(db);
 }
 
@@ -254,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_create_and_reopen),
 		cmocka_unit_test(test_step_with_everything),
 		cmocka_unit_test(test_recover_names_last_step),
+		cmocka_unit_test(test_recover_leaves_live_runs),
 		cmocka_unit_test(test_identity_seen),
 		cmocka_unit_test(test_errors_an_operator_can_act_on),
 	};

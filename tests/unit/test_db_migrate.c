@@ -144,7 +144,7 @@ static void test_migrated_log_takes_new_runs_and_recovers(void **state)
 	assert_int_equal(db_run_begin(db, &ri, run, &e), ST_OK);
 	assert_int_equal(db_step_log(db, run, &s, &e), ST_OK);
 	assert_int_equal(db_run_end(db, run, DB_PASS, NULL, &e), ST_OK);
-	assert_int_equal(db_recover(db, &n, &e), ST_OK);
+	assert_int_equal(db_recover(db, NULL, NULL, &n, NULL, &e), ST_OK);
 	assert_int_equal(n, 1);
 	t_text(db, "SELECT outcome || ': ' || reason FROM runs WHERE unit_serial = 'OLD-2'", buf,
 	       sizeof(buf));

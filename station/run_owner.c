@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Run ownership between station processes sharing a log (run_owner.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/lockfile.h"
+#include "run_owner.h"
+
+static void key(const struct run_owner *o, const char *fixture, char *out, size_t cap)
+{
+	snprintf(out, cap, "run %s\n%s", o->db, fixture);
+}
+
+/* The log's absolute name, also before the file exists (its directory's). */
+void run_owner_for_log(struct run_owner *o, const char *db_path)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *base = strrchr(db_path, '/');
+
+	memset(o, 0, sizeof(*o));
+	if (realpath(db_path, o->db))
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", base ? (int)(base - db_path) + 1 : 1,
+		 base ? db_path : ".");
+	if (realpath(dir, real))
+		snprintf(o->db, sizeof(o->db), "%s/%s", real, base ? base + 1 : db_path);
+	else
+		snprintf(o->db, sizeof(o->db), "%s", db_path);
+}
+
+int run_owner_take(struct run_owner *o, const char *db_path, const char *const *fixtures, int n,
+		   struct st_error *e)
+{
+	char k[2 * PATH_MAX + 80];
+	int holder, ret;
+
+	run_owner_for_log(o, db_path);
+	for (o->n = 0; o->n < n; o->n++) {
+		o->mine[o->n] = fixtures[o->n];
+		key(o, fixtures[o->n], k, sizeof(k));
+		ret = lockfile_take(k, &o->fd[o->n], &holder, e);
+		if (ret == ST_ERR_BUSY)
+			ret = st_fail(e, ST_ERR_BUSY, "fixture %s already logs its runs to %s from "
+				      "another station (pid %d): give each fixture one station",
+				      fixtures[o->n], o->db, holder);
+		if (ret < 0) {
+			run_owner_release(o);
+			return ret;
+		}
+	}
+	return ST_OK;
+}
+
+void run_owner_release(struct run_owner *o)
+{
+	while (o->n > 0)
+		lockfile_release(o->fd[--o->n]);
+}
+
+bool run_owner_live(const char *fixture, void *ctx)
+{
+	struct run_owner *o = ctx;
+	char k[2 * PATH_MAX + 80];
+	int fd, ret;
+
+	for (int i = 0; i < o->n; i++)
+		if (!strcmp(o->mine[i], fixture))
+			return false;	/* ours: any run left on it is an earlier one */
+	key(o, fixture, k, sizeof(k));
+	ret = lockfile_take(k, &fd, NULL, NULL);
+	if (ret == ST_OK) {
+		lockfile_release(fd);
+		return false;
+	}
+	return ret == ST_ERR_BUSY;
+}
