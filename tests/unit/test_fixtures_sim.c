@@ -148,7 +148,7 @@ static int teardown(void **state)
 		char f[320];
 
 		while (d && (de = readdir(d)))
-			if (!strncmp(de->d_name, "station-fixture-", 16)) {
+			if (!strncmp(de->d_name, "station-", 8)) {
 				snprintf(f, sizeof(f), "%s/%s", c->dir, de->d_name);
 				unlink(f);
 			}
