@@ -339,6 +339,32 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 	return failed ? EXIT_UNIT_FAIL : EXIT_PASS;
 }
 
+struct after_kill {
+	const char *db;
+	struct run_owner *owner;
+};
+
+/* In the guardian, the station gone: its runs in flight marked aborted now,
+ * not at the next start (another station's runs on the log stay as they are). */
+static void recover_after_kill(void *ctx)
+{
+	const struct after_kill *a = ctx;
+	const struct db_opts dbo = { .must_exist = true };
+	struct st_error e = { 0 };
+	struct db *db = NULL;
+	int n = 0;
+
+	if (access(a->db, F_OK) < 0)
+		return;		/* killed before it made its log */
+	if (db_open(&db, a->db, &dbo, &e) == 0 &&
+	    db_recover(db, run_owner_live, a->owner, &n, NULL, &e) == 0 && n)
+		log_warn("%d run(s) of the stopped station marked aborted in the log", n);
+	else if (e.msg[0])
+		log_err("cannot mark the stopped station's runs in the log: %s", e.msg);
+	if (db)
+		db_close(db);
+}
+
 /*
  * Each fixture locked for this station alone, and a guardian that puts them
  * in their safe state should the station be killed outright.  The guardian
@@ -352,6 +378,8 @@ static int run_guarded(struct run_opts *o, struct station_config *cfg, struct se
 	int locks[CFG_MAX_FIXTURES], ret = EXIT_STATION, i;
 	struct fx_guardian g = { .pid = -1, .fd = -1 };
 	struct run_owner owner = { .n = 0 };
+	struct after_kill after_ctx;
+	const struct fx_guardian_after after = { recover_after_kill, &after_ctx };
 	struct st_error e = { 0 };
 
 	for (i = 0; i < n; i++) {
@@ -366,7 +394,8 @@ static int run_guarded(struct run_opts *o, struct station_config *cfg, struct se
 		fprintf(stderr, "station run: %s\n", e.msg);
 		goto out;
 	}
-	if (fx_guardian_start(&g, defs, locks, n, &e) < 0)
+	after_ctx = (struct after_kill){ .db = o->db ? o->db : cfg->log, .owner = &owner };
+	if (fx_guardian_start(&g, defs, locks, n, &after, &e) < 0)
 		log_warn("%s: a station killed outright would leave its boards powered", e.msg);
 	ret = run_all(o, cfg, seq, t, n, &owner);
 	fx_guardian_release(&g);

@@ -45,9 +45,9 @@ station_wait() {
 }
 
 # fault: station/sigkill
-# No handler runs in a killed station: its guardian process sees it gone and
-# puts the board in its safe state.  The run stays 'running' until the next
-# start of the station marks it aborted, naming the last logged step.
+# No handler runs in a killed station: its guardian process sees it gone,
+# puts the board in its safe state and marks the run aborted in the log,
+# naming the last logged step.
 fault_board killed SIM003001 "${pki[@]}" --fault slow-se=1500
 station_bg killed SIM003001
 assert_eq "$(sim_field killed power)" "1" "killed: board powered during the identity step"
@@ -56,23 +56,39 @@ station_wait
 assert_eq "$RUN_RC" "137" "killed: exit status"
 wait_field killed power 0 "killed: the guardian powers the board off"
 assert_eq "$(sim_field killed boot)/$(sim_field killed reset)" "0/0" "killed: BOOT and RESET released"
-for _ in $(seq 100); do grep -q "put in its safe state" "$LINE/killed.err" && break; sleep 0.05; done
+for _ in $(seq 200); do grep -q "marked aborted in the log" "$LINE/killed.err" && break; sleep 0.05; done
 grep -qF "the station ended without stopping (killed?): fixture killed put in its safe state" \
 	"$LINE/killed.err" || { cat "$LINE/killed.err"; fail "killed: the guardian did not say what it did"; }
+grep -qF "1 run(s) of the stopped station marked aborted in the log" "$LINE/killed.err" ||
+	{ cat "$LINE/killed.err"; fail "killed: the guardian did not mark the run"; }
 "$BINDIR/station" db check --db "$LINE_DB" >/dev/null || fail "killed: db check"
-assert_eq "$(sql "$LINE_DB" "SELECT outcome FROM runs WHERE unit_serial = 'SIM003001'")" "running" "killed: run before recovery"
+reason=$(sql "$LINE_DB" "SELECT outcome || ': ' || reason FROM runs WHERE unit_serial = 'SIM003001' ORDER BY started_us LIMIT 1")
+assert_match "$reason" "^aborted: station stopped during the run; last logged step [0-9]+ \(" "killed: run marked by the guardian"
 # The same board again, at once: the simulated board still sends the answer
 # the killed station asked for, so the loader starts out of step and must
 # re-sync (its retry after a NACK to a command does).
 sim_ctl killed "fault clear" >/dev/null
 fault_run killed SIM003001
 grep -qF "[killed] PASS unit SIM003001" "$LINE/run.out" || { cat "$LINE/run.out"; fail "killed: the board does not pass on the next start"; }
-grep -qF "1 run(s) left unfinished by an earlier stop were marked aborted" "$LINE/run.err" ||
-	{ cat "$LINE/run.err"; fail "killed: the restart does not say it recovered a run"; }
-reason=$(sql "$LINE_DB" "SELECT outcome || ': ' || reason FROM runs WHERE unit_serial = 'SIM003001' ORDER BY started_us LIMIT 1")
-assert_match "$reason" "^aborted: station stopped during the run; last logged step [0-9]+ \(" "killed: recovered run"
 assert_eq "$(sim_field killed power)" "0" "killed: board power after the next run"
 echo "ok: killed: $reason"
+# The guardian killed too (as by a power cut): the run stays 'running' until
+# the next start of the station marks it aborted.
+sim_ctl killed "fault slow-se=1500" >/dev/null
+station_bg killed SIM003001
+guard=$(cat /proc/"$ST_PID"/task/*/children 2>/dev/null | xargs)
+[ -n "$guard" ] || fail "killed: no guardian process under the station"
+kill -KILL $guard "$ST_PID"
+station_wait
+assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM runs WHERE unit_serial = 'SIM003001' AND outcome = 'running'")" "1" \
+	"killed with its guardian: the run is left running"
+sim_ctl killed "fault clear" >/dev/null
+fault_run killed SIM003001
+grep -qF "1 run(s) left unfinished by an earlier stop were marked aborted" "$LINE/run.err" ||
+	{ cat "$LINE/run.err"; fail "killed: the restart does not say it recovered a run"; }
+assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM runs WHERE unit_serial = 'SIM003001' AND outcome = 'running'")" "0" \
+	"killed with its guardian: recovered at the next start"
+echo "ok: killed with its guardian"
 
 # fault: station/sigint
 # The board is powered off at once; the step in flight then ends (here when
