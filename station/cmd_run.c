@@ -373,8 +373,8 @@ static void recover_after_kill(void *ctx)
 static int run_guarded(struct run_opts *o, struct station_config *cfg, struct sequence *seq,
 		       struct fx_thread *t, int n)
 {
-	struct fixture_def defs[CFG_MAX_FIXTURES];
-	const char *names[CFG_MAX_FIXTURES];
+	const struct fixture_def *defs[CFG_MAX_FIXTURES];
+	const char *names[CFG_MAX_FIXTURES], *log = o->db ? o->db : cfg->log;
 	int locks[CFG_MAX_FIXTURES], ret = EXIT_STATION, i;
 	struct fx_guardian g = { .pid = -1, .fd = -1 };
 	struct run_owner owner = { .n = 0 };
@@ -383,18 +383,18 @@ static int run_guarded(struct run_opts *o, struct station_config *cfg, struct se
 	struct st_error e = { 0 };
 
 	for (i = 0; i < n; i++) {
-		defs[i] = t[i].def;
+		defs[i] = &t[i].def;
 		names[i] = t[i].def.name;
-		if (fixture_lock(&defs[i], GUARDIAN_WAIT_MS, &locks[i], &e) < 0) {
+		if (fixture_lock(defs[i], GUARDIAN_WAIT_MS, &locks[i], &e) < 0) {
 			fprintf(stderr, "station run: %s\n", e.msg);
 			goto out;
 		}
 	}
-	if (run_owner_take(&owner, o->db ? o->db : cfg->log, names, n, &e) < 0) {
+	if (run_owner_take(&owner, log, names, n, &e) < 0) {
 		fprintf(stderr, "station run: %s\n", e.msg);
 		goto out;
 	}
-	after_ctx = (struct after_kill){ .db = o->db ? o->db : cfg->log, .owner = &owner };
+	after_ctx = (struct after_kill){ .db = log, .owner = &owner };
 	if (fx_guardian_start(&g, defs, locks, n, &after, &e) < 0)
 		log_warn("%s: a station killed outright would leave its boards powered", e.msg);
 	ret = run_all(o, cfg, seq, t, n, &owner);
