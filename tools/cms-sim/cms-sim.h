@@ -18,6 +18,7 @@
 
 #define HTTP_HDR_MAX (8 * 1024)
 #define HTTP_BODY_MAX (64 * 1024)
+#define HTTP_DRAIN_MAX (1024 * 1024)	/* too large, yet read before the 413 */
 #define IO_TIMEOUT_MS 5000
 
 /* --- http.c: HTTPS by libmicrohttpd, one request for api_handle() ------- */

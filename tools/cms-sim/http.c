@@ -4,8 +4,9 @@
  * thread per connection so many fixtures' handshakes proceed side by side.
  * This file turns its callbacks into one struct http_req for api_handle()
  * and the answer back into a response.  What MHD leaves to us: bodies
- * bounded by Content-Length (64 KiB, 413; chunked 501; POST without a
- * length 411), the client certificate's facts, and --require-client-cert
+ * bounded by Content-Length (64 KiB; 413, after reading a body of up to
+ * 1 MiB; chunked 501; POST without a length 411), the client certificate's
+ * facts, and --require-client-cert
  * enforced in the handshake.  MHD bounds the rest: headers by its memory
  * pool (431), idle connections by its timeout.
  */
@@ -47,6 +48,7 @@ struct req {
 	struct conn *k;
 	int path_too_long;
 	int started;		/* the handler has seen the headers */
+	int drain;		/* a body too large: read and drop it, then 413 */
 };
 
 static struct conn *conn_of(struct MHD_Connection *c)
@@ -292,8 +294,14 @@ static int take_head(struct MHD_Connection *c, struct req *q, const char *method
 	if (clen) {
 		len = strtoull(clen, &end, 10);
 		*why = "body larger than 64 KiB";
-		if (*end || len > HTTP_BODY_MAX)
+		if (*end || len > HTTP_DRAIN_MAX)
 			return 413;
+		/* Answer once the body is in: a 413 sent while the client still
+		 * writes, then a close, can reach it as a reset instead (the
+		 * lingering close of RFC 9112 9.6). */
+		q->drain = len > HTTP_BODY_MAX;
+		if (q->drain)
+			return 0;
 	} else if (strcmp(method, "POST") == 0) {
 		*why = "POST without Content-Length";
 		return 411;
@@ -335,11 +343,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return status ? refuse(c, q, status, why) : MHD_YES;
 	}
 	if (*data_len) {
-		if (take_body(q, data, *data_len) < 0)
+		if (!q->drain && take_body(q, data, *data_len) < 0)
 			return MHD_NO;
 		*data_len = 0;
 		return MHD_YES;
 	}
+	if (q->drain)
+		return refuse(c, q, 413, "body larger than 64 KiB");
 	client_facts(c, &q->r);
 	api_handle(h->sim, &q->r, &status, &body, &ctype);
 	log_request(q, status);
