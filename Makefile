@@ -36,25 +36,33 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -I$(CURDIR) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
 	     -DST_VERSION='"$(VERSION)"'
 LIBS       = $(PKG_LIBS) $(MBEDTLS) -lpthread -lm
 
-# --- the station's parts, one archive each, linked in layer order ----------
-# A part may only call parts to its right: station -> db se fixtures common.
-# Linking each unit test against its own part and those below enforces it.
-PARTS      := station db se fixtures common
-part_src    = $(if $(filter station,$(1)),$(filter-out station/main.c,$(wildcard station/*.c)),$(wildcard $(1)/*.c))
+# --- the station's parts, one folder and one archive each ------------------
+# Bottom up; a part may use only itself and the parts listed as its deps
+# (tools/layering checks the #includes, the link order checks the calls).
+PARTS         := station cms db se loader fixtures link common
+deps_common   :=
+deps_link     := common
+deps_fixtures := link common
+deps_loader   := link common
+deps_se       := link common
+deps_db       := common
+deps_cms      := common
+deps_station  := cms db se loader fixtures link common
+part_src    = $(if $(filter station,$(1)),$(filter-out station/main.c,$(shell find station -name '*.c')),$(wildcard $(1)/*.c))
 part_lib    = $(BUILD)/lib$(1).a
 DB_EXTRA   := $(BUILD)/gen/schema_sql.o
 $(foreach p,$(PARTS),$(eval $(call part_lib,$(p)): $(patsubst %.c,$(BUILD)/%.o,$(call part_src,$(p))) $(if $(filter db,$(p)),$(DB_EXTRA))))
 LIBST    := $(foreach p,$(PARTS),$(call part_lib,$(p)))
 # the libraries a unit test named test_<part>_*.c links against
-part_deps = $(call part_lib,$(1)) $(if $(filter station,$(1)),$(foreach p,db se fixtures,$(call part_lib,$(p)))) $(call part_lib,common)
+part_deps = $(call part_lib,$(1)) $(foreach p,$(deps_$(1)),$(call part_lib,$(p)))
 
 # --- the simulators: never link the station's code -------------------------
-TOOL_DIRS := $(filter-out common,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/*.c))))))
-TOOL_COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))
+TOOL_DIRS := $(filter-out simlib,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/*.c))))))
+TOOL_COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/simlib/*.c))
 TOOL_BINS := $(addprefix $(BINDIR)/,$(TOOL_DIRS))
 
 # --- tests ----------------------------------------------------------------

@@ -16,8 +16,8 @@
 
 #include <sqlite3.h>
 
-#include "../db/db.h"
-#include "../station/report_model.h"
+#include "db/db.h"
+#include "station/report_model.h"
 
 #define NMEAS 20
 #define DAYS 90

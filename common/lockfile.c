@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lockfile.h"
+#include "common/lockfile.h"
 
 static const char *lock_dir(void)
 {

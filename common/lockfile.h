@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 
-#include "err.h"
+#include "common/err.h"
 
 /* Take the lock named key, without waiting: ST_OK and *fd; ST_ERR_BUSY with
  * the holder's pid in *holder (0 unknown); ST_ERR_IO with a message. */

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "db"
-#include "../common/log.h"
-#include "db_int.h"
+#include "common/log.h"
+#include "db/db-internal.h"
 
 /* A quality engineer's sqlite3 may hold a write lock for a moment; wait
  * for it rather than fail a unit. */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db_int.h"
+#include "db/db-internal.h"
 
 #define QUEUED_MAX 100000
 

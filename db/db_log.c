@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "db"
-#include "../common/log.h"
-#include "db_int.h"
+#include "common/log.h"
+#include "db/db-internal.h"
 
 /* 128 random bits from the kernel: unique across stations without any
  * coordination, and not repeated by a forked child (SQLite's PRNG would). */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db_int.h"
+#include "db/db-internal.h"
 
 #define DAY_US 86400000000LL
 

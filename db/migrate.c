@@ -13,8 +13,8 @@
 #include <string.h>
 
 #define LOG_PREFIX "db"
-#include "../common/log.h"
-#include "db_int.h"
+#include "common/log.h"
+#include "db/db-internal.h"
 
 extern const char db_schema_sql[];
 

@@ -3,7 +3,7 @@
  * Every statement the writer runs, in one place, with ?N parameters only:
  * nothing here is ever built from a caller's text.
  */
-#include "db_int.h"
+#include "db/db-internal.h"
 
 /* Outcome of a crashed run, naming the last step it committed. */
 #define RECOVER_REASON \

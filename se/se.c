@@ -11,9 +11,9 @@
 #include <mbedtls/error.h>
 
 #define LOG_PREFIX "se"
-#include "../common/log.h"
-#include "se_int.h"
-#include "../common/hex.h"
+#include "common/log.h"
+#include "se/se-internal.h"
+#include "common/hex.h"
 
 void se_close(struct se *se)
 {

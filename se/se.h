@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../common/err.h"
+#include "common/err.h"
 
 /* A console transport: send cmd, collect the response body (ST_OK on "OK").
  * Same contract as fixtures/console.h console_cmd(), passed in so that se/

@@ -13,8 +13,8 @@
 #include <mbedtls/sha256.h>
 
 #define LOG_PREFIX "se"
-#include "../common/log.h"
-#include "se_int.h"
+#include "common/log.h"
+#include "se/se-internal.h"
 
 /* id-pe-masa-url, RFC 8995 section 2.3.2: 1.3.6.1.5.5.7.1.32 */
 #define OID_MASA_URL MBEDTLS_OID_PKIX "\x01\x20"

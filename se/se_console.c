@@ -22,8 +22,8 @@
 #include <mbedtls/base64.h>
 
 #define LOG_PREFIX "se"
-#include "../common/log.h"
-#include "se_int.h"
+#include "common/log.h"
+#include "se/se-internal.h"
 
 #define INFO_MAX 1024
 #define SIGN_MSG_MAX 128	/* bytes we ask the SE to sign in one command */

@@ -19,8 +19,8 @@
 #include <mbedtls/x509_csr.h>
 
 #define LOG_PREFIX "se"
-#include "../common/log.h"
-#include "se_int.h"
+#include "common/log.h"
+#include "se/se-internal.h"
 
 static int notsup(struct se *se, const char *what, struct st_error *e)
 {

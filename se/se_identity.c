@@ -14,8 +14,8 @@
 #include <mbedtls/sha256.h>
 
 #define LOG_PREFIX "se"
-#include "../common/log.h"
-#include "se_int.h"
+#include "common/log.h"
+#include "se/se-internal.h"
 
 #define NONCE_LEN 32
 

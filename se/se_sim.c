@@ -18,8 +18,8 @@
 #include <mbedtls/x509_csr.h>
 
 #define LOG_PREFIX "se"
-#include "../common/log.h"
-#include "se_int.h"
+#include "common/log.h"
+#include "se/se-internal.h"
 
 /* A key slot for on-chip enrolment (slot 0 is key + chain above). */
 struct sim_slot {

@@ -18,8 +18,8 @@
 #include <mbedtls/pem.h>
 
 #define LOG_PREFIX "se"
-#include "../common/log.h"
-#include "se_int.h"
+#include "common/log.h"
+#include "se/se-internal.h"
 
 #define MAX_DEPTH 10
 

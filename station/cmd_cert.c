@@ -13,9 +13,9 @@
 
 #include <jansson.h>
 
-#include "../common/err.h"
-#include "../se/se.h"
-#include "commands.h"
+#include "common/err.h"
+#include "se/se.h"
+#include "station/commands.h"
 
 static void usage(FILE *f)
 {

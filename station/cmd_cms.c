@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../db/db.h"
-#include "cms.h"
-#include "commands.h"
-#include "config.h"
+#include "db/db.h"
+#include "cms/cms.h"
+#include "station/commands.h"
+#include "station/config.h"
 
 static void usage(FILE *f)
 {

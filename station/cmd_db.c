@@ -7,9 +7,9 @@
  */
 #include <string.h>
 
-#include "commands.h"
-#include "report_core.h"
-#include "run_owner.h"
+#include "station/commands.h"
+#include "station/report_core.h"
+#include "station/run_owner.h"
 
 static void usage(FILE *f)
 {

@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "commands.h"
-#include "report_core.h"
+#include "station/commands.h"
+#include "station/report_core.h"
 
 static const struct what {
 	const char *name, *sql;

@@ -17,9 +17,9 @@
 #include <ftdi.h>
 #include <libserialport.h>
 
-#include "../fixtures/console.h"
-#include "../fixtures/fixture.h"
-#include "commands.h"
+#include "link/console.h"
+#include "fixtures/fixture.h"
+#include "station/commands.h"
 
 static const struct {
 	int vid, pid;

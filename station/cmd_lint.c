@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
-#include "config.h"
-#include "sequence.h"
+#include "station/commands.h"
+#include "station/config.h"
+#include "station/sequence.h"
 
 int cmd_lint(int argc, char **argv)
 {

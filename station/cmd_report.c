@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "commands.h"
-#include "report_model.h"
+#include "station/commands.h"
+#include "station/report_model.h"
 
 static void usage(FILE *f)
 {

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/log.h"
-#include "commands.h"
-#include "display.h"
-#include "engine.h"
-#include "run_owner.h"
+#include "common/log.h"
+#include "station/commands.h"
+#include "station/display.h"
+#include "station/engine.h"
+#include "station/run_owner.h"
 
 #define MAX_CLI_VARS 64
 /* for a fixture's lock: a gone station's guardian finishing, with a margin */

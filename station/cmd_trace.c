@@ -8,8 +8,8 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "commands.h"
-#include "report_core.h"
+#include "station/commands.h"
+#include "station/report_core.h"
 
 #define MAX_UNITS 16
 

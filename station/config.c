@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "lint.h"
+#include "station/config.h"
+#include "station/lint.h"
 
 static const char *const cfg_keys[] = { "station", "log", "sync", "trust", "sequence", "cms",
 					"vars", "fixtures", NULL };

@@ -8,9 +8,9 @@
 
 #include <stdbool.h>
 
-#include "../common/err.h"
-#include "cms.h"
-#include "vars.h"
+#include "common/err.h"
+#include "cms/cms.h"
+#include "station/vars.h"
 
 #define CFG_MAX_FIXTURES 64
 

@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/log.h"
-#include "display.h"
+#include "common/log.h"
+#include "station/display.h"
 
 #define BAR_WIDTH 20
 #define TICK_MS 500

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "engine.h"
+#include "station/engine.h"
 
 enum display_mode { DISPLAY_PLAIN = 0, DISPLAY_TTY, DISPLAY_JSON };
 

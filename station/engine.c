@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../common/log.h"
-#include "engine.h"
-#include "steps.h"
+#include "common/log.h"
+#include "station/engine.h"
+#include "station/steps/steps.h"
 
 int64_t now_us(void)
 {

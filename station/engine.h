@@ -11,13 +11,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../db/db.h"
-#include "../fixtures/fixture.h"
-#include "../fixtures/link.h"
-#include "../se/se.h"
-#include "config.h"
-#include "sequence.h"
-#include "vars.h"
+#include "db/db.h"
+#include "fixtures/fixture.h"
+#include "link/link.h"
+#include "se/se.h"
+#include "station/config.h"
+#include "station/sequence.h"
+#include "station/vars.h"
 
 #define SR_MAX_MEAS 16
 #define SR_MAX_KV 32

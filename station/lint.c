@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lint.h"
-#include "vars.h"
+#include "station/lint.h"
+#include "station/vars.h"
 
 void lint_err(struct lint *l, const struct ynode *at, const char *fmt, ...)
 {

@@ -3,7 +3,7 @@
 #ifndef ST_STATION_LINT_H
 #define ST_STATION_LINT_H
 
-#include "sequence.h"
+#include "station/sequence.h"
 
 #define LINT_MAX_INCLUDE_DEPTH 16
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lint.h"
+#include "station/lint.h"
 
 struct err_line {
 	const char *text;

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/log.h"
-#include "cms.h"
-#include "commands.h"
+#include "common/log.h"
+#include "cms/cms.h"
+#include "station/commands.h"
 
 struct command {
 	const char *name;

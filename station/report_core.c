@@ -9,10 +9,10 @@
 #include <time.h>
 
 #define LOG_PREFIX "report"
-#include "../common/log.h"
-#include "commands.h"
-#include "config.h"
-#include "report_core.h"
+#include "common/log.h"
+#include "station/commands.h"
+#include "station/config.h"
+#include "station/report_core.h"
 
 static const char *const outcomes[] = {
 	"pass", "fail", "error", "skipped", "aborted", "running", NULL

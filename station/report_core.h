@@ -14,7 +14,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "../db/db.h"
+#include "db/db.h"
 
 #define REP_DEFAULT_DB "station.db"
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
-#include "report_model.h"
+#include "station/commands.h"
+#include "station/report_model.h"
 
 #define UNIT "coalesce(r.unit_serial, r.id)"
 

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "report_model.h"
+#include "station/report_model.h"
 
 static json_t *num(double v)
 {

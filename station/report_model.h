@@ -7,7 +7,7 @@
 #ifndef ST_STATION_REPORT_MODEL_H
 #define ST_STATION_REPORT_MODEL_H
 
-#include "report_core.h"
+#include "station/report_core.h"
 
 /* The histogram shows the DB_HIST_IN bins of its frame (between the limits
  * when both are set) and those beyond it up to the furthest value. */

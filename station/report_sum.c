@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
-#include "report_model.h"
+#include "station/commands.h"
+#include "station/report_model.h"
 
 #define DAY_US 86400000000LL
 

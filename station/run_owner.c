@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/lockfile.h"
-#include "run_owner.h"
+#include "common/lockfile.h"
+#include "station/run_owner.h"
 
 static void key(const struct run_owner *o, const char *fixture, char *out, size_t cap)
 {

@@ -13,8 +13,8 @@
 #include <limits.h>
 #include <stdbool.h>
 
-#include "../common/err.h"
-#include "config.h"
+#include "common/err.h"
+#include "station/config.h"
 
 struct run_owner {
 	char db[2 * PATH_MAX];

@@ -12,8 +12,8 @@
 
 #include <mbedtls/sha256.h>
 
-#include "lint.h"
-#include "vars.h"
+#include "station/lint.h"
+#include "station/vars.h"
 
 const char *const seq_builtin_vars[] = {
 	"serial", "fixture", "station", "run_id", "operator", "port", "sequence", "trust",

@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../common/err.h"
-#include "ytree.h"
+#include "common/err.h"
+#include "station/ytree.h"
 
 struct run_ctx;
 struct step_result;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vars.h"
+#include "station/vars.h"
 
 void vars_init(struct vars *vs)
 {

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../common/err.h"
+#include "common/err.h"
 
 #define VARS_NAME_MAX 64
 #define VARS_VALUE_MAX 65536

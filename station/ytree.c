@@ -6,7 +6,7 @@
 
 #include <yaml.h>
 
-#include "ytree.h"
+#include "station/ytree.h"
 
 /* Deep nesting and huge node counts only come from broken or hostile files. */
 #define YTREE_MAX_DEPTH 64

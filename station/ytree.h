@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../common/err.h"
+#include "common/err.h"
 
 enum ynode_type { YN_SCALAR, YN_MAP, YN_SEQ };
 

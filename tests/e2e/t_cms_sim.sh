@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # cms-sim and mkpki seen by clients nobody here wrote: curl (OpenSSL) speaks
 # to cms-sim's HTTPS API and openssl checks mkpki's certificates.  The
-# station's own client is driven by build/tests/test_station_cms_live.
+# station's own client is driven by build/tests/test_cms_live.
 set -euo pipefail
 BINDIR=${BINDIR:-bin}
 T=$(mktemp -d)

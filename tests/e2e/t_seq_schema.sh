@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # sequences/schema.json stays in step with the loader:
-#  - the step kinds are those of the engine's table (station/steps.c);
+#  - the step kinds are those of the engine's table (station/steps/registry.c);
 #  - each kind's keys are its parse function's allowed keys (the *_keys[]
-#    arrays of station/step_*.c; for lines: the output line names of
+#    arrays of station/steps/*.c; for lines: the output line names of
 #    fixtures/fixture.c plus pulse/settle), the common step keys, top-level
 #    keys and limit keys those of station/sequence.c; the enumerations
 #    (on_fail, format, verify, erase, blank, loader, line states) those in the C;
@@ -19,7 +19,7 @@ top, tmp = sys.argv[1], sys.argv[2]
 schema = json.load(open(os.path.join(top, "sequences/schema.json")))
 defs = schema["definitions"]
 src = {}
-for d in ("station", "fixtures"):
+for d in ("station", "station/steps", "fixtures", "link", "loader"):
     for f in os.listdir(os.path.join(top, d)):
         if f.endswith(".c"):
             src[d + "/" + f] = open(os.path.join(top, d, f)).read()
@@ -66,7 +66,7 @@ on_fail = re.search(r"parse_on_fail.*?names\[\] = \{(.*?)\}", seq, re.S)
 check("on_fail values", step["properties"]["on_fail"]["enum"], re.findall(r'"(\w+)"', on_fail.group(1)))
 
 # the kinds: the engine's table, each entry's .name
-table = re.search(r"step_kinds\[\] = \{(.*?)\};", src["station/steps.c"], re.S).group(1)
+table = re.search(r"step_kinds\[\] = \{(.*?)\};", src["station/steps/registry.c"], re.S).group(1)
 kinds = {}
 for sym in re.findall(r"&(\w+)", table):
     for f, text in src.items():
@@ -74,13 +74,13 @@ for sym in re.findall(r"&(\w+)", table):
         if m:
             kinds[m.group(1)] = f
 if not kinds or len(kinds) != len(re.findall(r"&(\w+)", table)):
-    sys.exit("cannot find every step kind of station/steps.c: update this test")
+    sys.exit("cannot find every step kind of station/steps/registry.c: update this test")
 one_of = [alt["required"][0] for alt in step["oneOf"]]
 check("step kinds (exactly one of)", one_of, kinds)
 check("step keys", step["properties"], set(common) | set(kinds))
 
 # each kind's own keys
-lines_c = src["station/step_lines.c"]
+lines_c = src["station/steps/lines.c"]
 fixture_c = src["fixtures/fixture.c"]
 names = dict(re.findall(r"\[(FX_\w+)\] = \"([\w-]+)\"", fixture_c))
 refused = re.findall(r"line == (FX_\w+)", lines_c)
@@ -103,7 +103,7 @@ lstate = [json.dumps(v) if isinstance(v, bool) else v for v in defs["lineState"]
 check("line states", lstate, line_values)
 
 # enumerations of flash, and the native loaders
-flash_c, fl = src["station/step_flash.c"], object_form(step["properties"]["flash"])["properties"]
+flash_c, fl = src["station/steps/flash.c"], object_form(step["properties"]["flash"])["properties"]
 for key, arr in (("format", "formats"), ("verify", "verifies"), ("erase", "erases"),
                  ("blank", "blanks")):
     check("flash %s values" % key, fl[key]["enum"], c_array(flash_c, arr))

@@ -21,7 +21,7 @@ fuzz-build:
 fuzz-bins: $(FUZZ_BINS)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_link.c tests/fuzz/fuzz_link.h $(FUZZ_LIBS)
-	clang -std=c17 -D_GNU_SOURCE $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer $(FUZZ_SAN) \
+	clang -std=c17 -D_GNU_SOURCE -I$(CURDIR) $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer $(FUZZ_SAN) \
 	  $(PKG_CFLAGS) -DFUZZ_TRUST='"$(CURDIR)/tests/fuzz/trust/root-ca.crt"' \
 	  -o $@ $< tests/fuzz/fuzz_link.c $(FUZZ_LIBS) $(LIBS)
 

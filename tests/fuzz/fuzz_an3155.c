@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fuzz target: the native AN3155 loader (station/loader_an3155*.c) against
+ * Fuzz target: the native AN3155 loader (loader/loader_an3155*.c) against
  * any bootloader replies.  The loader's writes go nowhere; its reads come
  * from the fuzzer's input over the in-memory link (fuzz_link.h), which can
  * also time out.  The first byte picks the options (verify mode, erase,
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../station/an3155.h"
+#include "loader/an3155-internal.h"
 #include "fuzz_link.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

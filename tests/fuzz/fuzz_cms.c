@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fuzz target: the CMS response parser (station/cms.h) on any body and any
+ * Fuzz target: the CMS response parser (cms/cms.h) on any body and any
  * HTTP status; the first two bytes pick the status.
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "../../station/cms.h"
+#include "cms/cms.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

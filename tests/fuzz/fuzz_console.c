@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fuzz target: the firmware line console (fixtures/console.h) and the SE
+ * Fuzz target: the firmware line console (link/console.h) and the SE
  * console backend above it (se/se_console.c, through se_identity_read),
  * fed the board's side of the conversation from the fuzzer's input over
  * the in-memory link (fuzz_link.h).  The first byte picks what runs and
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../fixtures/console.h"
-#include "../../se/se.h"
+#include "link/console.h"
+#include "se/se.h"
 #include "fuzz_link.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -2,7 +2,7 @@
 /* The in-memory link of the fuzz targets (see fuzz_link.h). */
 #include <string.h>
 
-#include "../../common/log.h"
+#include "common/log.h"
 #include "fuzz_link.h"
 
 static int fl_read_some(struct link *l, void *buf, size_t n, int timeout_ms,

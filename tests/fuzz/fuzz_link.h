@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../fixtures/link.h"
+#include "link/link.h"
 
 #define FUZZ_ESC 0xFD
 #define FUZZ_IDLE_TIMEOUTS 4

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../station/sequence.h"
-#include "../../station/ytree.h"
+#include "station/sequence.h"
+#include "station/ytree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../common/err.h"
+#include "common/err.h"
 
 static void test_every_code_has_a_name(void **state)
 {

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #define LOG_PREFIX "unit"
-#include "../../common/log.h"
+#include "common/log.h"
 
 struct capture {
 	int n;

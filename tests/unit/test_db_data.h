@@ -35,7 +35,7 @@
 #include <string.h>
 #include <sqlite3.h>
 
-#include "../../db/db.h"
+#include "db/db.h"
 
 #define T_DAY1_US 1767600000000000LL	/* 2026-01-05T08:00:00Z */
 #define T_DAY_US 86400000000LL

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../fixtures/fixture.h"
+#include "fixtures/fixture.h"
 
 static char dir[] = "/tmp/st-fxyaml-XXXXXX";
 static char path[300];

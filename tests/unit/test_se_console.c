@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../se/se.h"
+#include "se/se.h"
 
 /* What the fake board answers to each command. */
 struct board {

@@ -20,7 +20,7 @@
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
 
-#include "../../se/se.h"
+#include "se/se.h"
 
 #define T_ROOT_DN "CN=Enrol Test Root CA,O=Station Test"
 #define T_INT_DN "CN=Enrol Test Intermediate CA,O=Station Test"

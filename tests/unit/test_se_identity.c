@@ -21,7 +21,7 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
-#include "../../se/se.h"
+#include "se/se.h"
 
 #define ROOT_DN "CN=Test Root CA,O=Station Test"
 #define INT_DN "CN=Test Intermediate CA,O=Station Test"

@@ -16,7 +16,7 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/x509_crt.h>
 
-#include "../../se/se.h"
+#include "se/se.h"
 
 static char leaf_path[1100], ca_path[1100], data_dir[1024];
 

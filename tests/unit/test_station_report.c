@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "test_station_report.h"
-#include "../../station/report_model.h"
+#include "station/report_model.h"
 
 #define REPORT(...) run_cmd(cmd_report, "report", __VA_ARGS__, NULL)
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "test_db_data.h"
-#include "../../station/commands.h"
+#include "station/commands.h"
 
 static char dir[64], dbp[128], outp[128];
 

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "test_db_data.h"
-#include "../../station/report_model.h"
+#include "station/report_model.h"
 
 static char dir[64], path[128];
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;

@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../station/sequence.h"
-#include "../../station/vars.h"
+#include "station/sequence.h"
+#include "station/vars.h"
 
 static char *load_errors(const char *path, int *ret)
 {

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cms-sim.h"
+#include "tools/cms-sim/cms-sim.h"
 
 #define API_PREFIX "/api/v1/identities"
 

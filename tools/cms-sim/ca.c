@@ -20,7 +20,7 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/x509_csr.h>
 
-#include "cms-sim.h"
+#include "tools/cms-sim/cms-sim.h"
 
 #define OID_MASA_URL MBEDTLS_OID_PKIX "\x01\x20" /* 1.3.6.1.5.5.7.1.32 */
 #define CERT_DER_MAX 4096

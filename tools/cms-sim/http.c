@@ -23,7 +23,7 @@
 #include <mbedtls/x509_crt.h>
 #include <microhttpd.h>
 
-#include "cms-sim.h"
+#include "tools/cms-sim/cms-sim.h"
 
 /* TLS 1.2 minimum, GnuTLS's default suites otherwise. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"

@@ -27,8 +27,8 @@
 #include <mbedtls/error.h>
 #include <mbedtls/platform_util.h>
 
-#include "../common/pki.h"
-#include "cms-sim.h"
+#include "tools/simlib/pki.h"
+#include "tools/cms-sim/cms-sim.h"
 
 #define PEM_MAX (64 * 1024)
 

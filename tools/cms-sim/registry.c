@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cms-sim.h"
+#include "tools/cms-sim/cms-sim.h"
 
 #define REG_MAX 1000000
 #define DB_LINE_MAX (256 * 1024)

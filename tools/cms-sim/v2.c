@@ -27,7 +27,7 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/pem.h>
 
-#include "cms-sim.h"
+#include "tools/cms-sim/cms-sim.h"
 
 #define ORG_PREFIX "/v2/organizations/"
 #define CERT_B64_MAX 8192

@@ -11,7 +11,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/sha256.h>
 
-#include "cms-sim.h"
+#include "tools/cms-sim/cms-sim.h"
 
 static void hex(const unsigned char *p, size_t n, char *out, size_t cap)
 {

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dutsim.h"
+#include "tools/dut-sim/dutsim.h"
 
 static const char *const mode_names[] = {
 	[MODE_OFF] = "off", [MODE_ROM] = "rom", [MODE_DIAG] = "diag",

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dutsim.h"
+#include "tools/dut-sim/dutsim.h"
 
 struct sector_run {
 	uint32_t count, kib, erase_ms;

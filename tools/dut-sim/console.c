@@ -13,7 +13,7 @@
 
 #include <mbedtls/sha256.h>
 
-#include "dutsim.h"
+#include "tools/dut-sim/dutsim.h"
 
 struct ccmd {
 	const char *name;

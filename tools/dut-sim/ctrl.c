@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "dutsim.h"
+#include "tools/dut-sim/dutsim.h"
 
 #define MAX_CLIENTS 16
 #define CMD_MAX 512

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/fwimg.h"
+#include "tools/simlib/fwimg.h"
 
 /* The memory map of the STM32 parts dut-sim models (chip.c) */
 #define FLASH_BASE 0x08000000u

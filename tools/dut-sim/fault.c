@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dutsim.h"
+#include "tools/dut-sim/dutsim.h"
 
 const char fault_help[] =
 	"Faults (--fault SPEC, repeatable, or 'fault SPEC' on the control socket):\n"

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <sys/prctl.h>
 
-#include "dutsim.h"
+#include "tools/dut-sim/dutsim.h"
 
 static FILE *log_file;
 static uint64_t t_start;

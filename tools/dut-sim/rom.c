@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "dutsim.h"
+#include "tools/dut-sim/dutsim.h"
 
 #define ACK 0x79
 #define NACK 0x1F

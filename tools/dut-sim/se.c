@@ -3,7 +3,7 @@
  * The simulated secure element, like a pre-provisioned VaultIC408: a P-256
  * key pair that never leaves it (no command outputs it) and an IDevID
  * certificate chain.  The identity is loaded from files, or made per board
- * from the manufacturer's intermediate CA with tools/common/pki.c.  With
+ * from the manufacturer's intermediate CA with tools/simlib/pki.c.  With
  * --state FILE a made identity is kept in FILE.se.key/.se.crt, so the board
  * keeps it across processes like a real one.  Slots 1.. for on-chip
  * enrolment are in se_slots.c.
@@ -22,8 +22,8 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
-#include "../common/pki.h"
-#include "dutsim.h"
+#include "tools/simlib/pki.h"
+#include "tools/dut-sim/dutsim.h"
 
 #define PEM_MAX (64 * 1024)
 

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dutsim.h"
+#include "tools/dut-sim/dutsim.h"
 
 #define WHY_MAX 160
 #define PEM_OUT_MAX 4096

@@ -24,8 +24,8 @@
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
 
-#include "../common/pki.h"
-#include "dutsim.h"
+#include "tools/simlib/pki.h"
+#include "tools/dut-sim/dutsim.h"
 
 #define B64_MAX 4096		/* a certificate in transfer, base64 */
 #define DER_MAX 3072		/* the largest certificate a slot holds */

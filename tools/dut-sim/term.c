@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dutsim.h"
+#include "tools/dut-sim/dutsim.h"
 
 static uint64_t now_ms(void)
 {

@@ -24,7 +24,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "dutsim.h"
+#include "tools/dut-sim/dutsim.h"
 
 int wire_open(struct sim *s)
 {

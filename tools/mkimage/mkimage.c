@@ -2,7 +2,7 @@
 /*
  * mkimage: builds simulated firmware images for tools/dut-sim, as raw binary,
  * Intel HEX or a minimal ELF32 ARM executable, so the station's loaders can
- * be tested on every format it accepts.  See tools/common/fwimg.h.
+ * be tested on every format it accepts.  See tools/simlib/fwimg.h.
  */
 #include <elf.h>
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/fwimg.h"
+#include "tools/simlib/fwimg.h"
 
 #define MAX_SIZE (16u << 20)
 
@@ -31,7 +31,7 @@ static void usage(FILE *f)
 		"Usage: mkimage --kind diag|prod --version V --size BYTES [--format raw|ihex|elf]\n"
 		"               [--pad BYTES] [--addr 0x08000000] -o FILE\n"
 		"Builds a simulated firmware image for dut-sim: a 32-byte header (magic STFW,\n"
-		"kind, payload length, CRC-32, version; see tools/common/fwimg.h) followed by\n"
+		"kind, payload length, CRC-32, version; see tools/simlib/fwimg.h) followed by\n"
 		"deterministic pseudo-random payload, BYTES in total (header included).\n"
 		"  --pad BYTES     the payload's last BYTES are 0xFF, as in a fixed-size slot\n"
 		"                  filled the way objcopy --gap-fill 0xff fills it\n"

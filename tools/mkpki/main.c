@@ -19,7 +19,7 @@
 
 #include <mbedtls/sha256.h>
 
-#include "../common/pki.h"
+#include "tools/simlib/pki.h"
 
 #define PEM_MAX 8192
 #define CA_FROM "20240101000000"

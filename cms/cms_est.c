@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * RFC 7030 EST simpleenroll over the same mTLS as v2 (the client certificate
+ * is the station's authentication; no token):
+ *   POST /.well-known/est/simpleenroll  Content-Type: application/pkcs10,
+ *        body: the CSR, base64 DER
+ *   200  application/pkcs7-mime; smime-type=certs-only, body: base64 DER of a
+ *        degenerate SignedData (RFC 7030 4.2.3, RFC 5652 5.1) whose
+ *        certificates hold the issued one
+ *   202  queued for manual approval (Retry-After): reported, not waited for
+ * mbedTLS 2.28 has no PKCS#7 parser, so the SignedData is walked with asn1.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <mbedtls/asn1.h>
+#include <mbedtls/x509_crt.h>
+#include <mbedtls/x509_csr.h>
+
+#define LOG_PREFIX "cms"
+#include "common/log.h"
+#include "cms/cms-internal.h"
+
+#define EST_PATH "/.well-known/est/simpleenroll"
+
+/* 1.2.840.113549.1.7.2 id-signedData */
+static const unsigned char oid_signed_data[] = {
+	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02
+};
+
+static int bad(struct st_error *e, const char *what)
+{
+	return st_fail(e, ST_ERR_PARSE, "the EST answer is not a certs-only PKCS#7: %s", what);
+}
+
+/* ContentInfo -> SignedData -> [0] certificates: *p .. *end span them. */
+static int find_certs(unsigned char **p, unsigned char **end, struct st_error *e)
+{
+	size_t len;
+	int ver;
+
+	if (mbedtls_asn1_get_tag(p, *end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+		return bad(e, "no ContentInfo");
+	*end = *p + len;
+	if (mbedtls_asn1_get_tag(p, *end, &len, MBEDTLS_ASN1_OID) ||
+	    len != sizeof(oid_signed_data) || memcmp(*p, oid_signed_data, len) != 0)
+		return bad(e, "content type is not signedData");
+	*p += len;
+	if (mbedtls_asn1_get_tag(p, *end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC |
+				 MBEDTLS_ASN1_CONSTRUCTED | 0) ||
+	    mbedtls_asn1_get_tag(p, *end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+		return bad(e, "no SignedData");
+	*end = *p + len;
+	if (mbedtls_asn1_get_int(p, *end, &ver))
+		return bad(e, "no SignedData version");
+	/* digestAlgorithms SET, encapContentInfo SEQUENCE: skipped */
+	if (mbedtls_asn1_get_tag(p, *end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET))
+		return bad(e, "no digestAlgorithms");
+	*p += len;
+	if (mbedtls_asn1_get_tag(p, *end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+		return bad(e, "no encapContentInfo");
+	*p += len;
+	if (mbedtls_asn1_get_tag(p, *end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC |
+				 MBEDTLS_ASN1_CONSTRUCTED | 0))
+		return bad(e, "no certificates");
+	*end = *p + len;
+	return ST_OK;
+}
+
+int cms_est_parse_pkcs7(const char *body, size_t len, char **cert_pem, struct st_error *e)
+{
+	unsigned char *der = NULL, *p, *end, *c0;
+	mbedtls_x509_crt crts, *leaf = NULL;
+	size_t dlen, clen;
+	int ret;
+
+	*cert_pem = NULL;
+	mbedtls_x509_crt_init(&crts);
+	if (len > CMS_RESPONSE_MAX)
+		return st_fail(e, ST_ERR_LIMIT, "EST answer of %zu bytes exceeds the %d byte limit",
+			       len, CMS_RESPONSE_MAX);
+	ret = cms_unb64(body, len, &der, &dlen, e);
+	if (ret < 0)
+		return ret;
+	p = der;
+	end = der + dlen;
+	ret = find_certs(&p, &end, e);
+	while (ret == ST_OK && p < end) {
+		c0 = p;
+		if (mbedtls_asn1_get_tag(&p, end, &clen, MBEDTLS_ASN1_CONSTRUCTED |
+					 MBEDTLS_ASN1_SEQUENCE)) {
+			ret = bad(e, "a certificate is not a SEQUENCE");
+			break;
+		}
+		p += clen;
+		if (mbedtls_x509_crt_parse_der(&crts, c0, (size_t)(p - c0)) != 0)
+			ret = bad(e, "a certificate does not parse");
+	}
+	for (mbedtls_x509_crt *c = &crts; ret == ST_OK && c && c->raw.len; c = c->next)
+		if (!leaf && !c->ca_istrue)
+			leaf = c;
+	if (ret == ST_OK && !leaf)
+		ret = bad(e, "it holds no end-entity certificate");
+	if (ret == ST_OK)
+		ret = cms_der_to_pem(leaf->raw.p, leaf->raw.len, cert_pem, e);
+	mbedtls_x509_crt_free(&crts);
+	free(der);
+	return ret;
+}
+
+/* The issued certificate's serial and SHA-256, for the result. */
+static void describe(const char *pem, struct cms_enroll_result *res)
+{
+	mbedtls_x509_crt crt;
+	size_t i = 0, o = 0;
+
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem, strlen(pem) + 1) == 0) {
+		while (i + 1 < crt.serial.len && crt.serial.p[i] == 0)
+			i++;
+		for (; i < crt.serial.len && o + 3 <= sizeof(res->serial_number); i++, o += 2)
+			snprintf(res->serial_number + o, 3, "%02x", crt.serial.p[i]);
+		cms_sha256_hex(crt.raw.p, crt.raw.len, res->thumbprint);
+	}
+	mbedtls_x509_crt_free(&crt);
+}
+
+static int parse_est(const struct cms_resp *r, void *out, struct st_error *e)
+{
+	struct cms_enroll_result *res = out;
+
+	if (r->status == 202)
+		return st_fail(e, ST_ERR_HTTP, "the EST server queued the request for manual "
+			       "approval (HTTP 202): enrol again once it is approved");
+	if (strncasecmp(r->ctype, "application/pkcs7-mime", 22) != 0)
+		return st_fail(e, ST_ERR_PARSE, "the EST server answered Content-Type '%.60s', not "
+			       "application/pkcs7-mime", r->ctype);
+	return cms_est_parse_pkcs7(r->data, r->len, &res->cert_pem, e);
+}
+
+int cms_est_enroll(const struct cms_config *c, const struct cms_enroll_request *r,
+		   struct cms_enroll_result *res, struct st_error *e)
+{
+	struct cms_op op = { .parse = parse_est, .out = res, .http_status = &res->http_status };
+	mbedtls_x509_csr csr;
+	char *body = NULL;
+	int ret;
+
+	mbedtls_x509_csr_init(&csr);
+	ret = mbedtls_x509_csr_parse(&csr, (const unsigned char *)r->csr_pem,
+				     strlen(r->csr_pem) + 1);
+	if (ret != 0) {
+		mbedtls_x509_csr_free(&csr);
+		return st_fail(e, ST_ERR_PARSE, "the CSR to enrol is not a PKCS#10 request in PEM");
+	}
+	body = cms_b64(csr.raw.p, csr.raw.len);
+	mbedtls_x509_csr_free(&csr);
+	if (!body)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory encoding the CSR");
+	op.call = (struct cms_call){
+		.method = "POST", .path = EST_PATH, .ctype = "application/pkcs10",
+		.accept = "application/pkcs7-mime", .body = body, .body_len = strlen(body),
+		.mtls = 1,
+	};
+	ret = cms_retry(c, "enrolling (EST)", cms_op_attempt, &op, &res->attempts, e);
+	if (ret == ST_OK)
+		describe(res->cert_pem, res);
+	free(body);
+	return ret;
+}

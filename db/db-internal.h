@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inside the db part only: the connection, its statement cache and the
+ * SQLite error translation shared by db.c, db_log.c and migrate.c.
+ */
+#ifndef ST_DB_DB_INT_H
+#define ST_DB_DB_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "db/db.h"
+
+/* Cached statements, one slot each, prepared on first use. */
+enum dbi_slot {
+	DBS_BEGIN, DBS_COMMIT, DBS_ROLLBACK,
+	DBS_STATION, DBS_FIXTURE, DBS_RUN_INSERT, DBS_RUN_SERIAL, DBS_RUN_FILE, DBS_RUN_END,
+	DBS_STEP, DBS_MEAS, DBS_IMAGE, DBS_IDENTITY, DBS_CMS, DBS_KV, DBS_RUN_LAST,
+	DBS_SEEN, DBS_EVENT, DBS_RECOVER_EVENT, DBS_RECOVER,
+	/* summaries (db_summary.c) */
+	DBS_CELL_FIND, DBS_CELL_NEW, DBS_RUN_STATE, DBS_RUN_CELL, DBS_RUNNING_IDS, DBS_CELL_RUNS,
+	DBS_SUM_FAILS, DBS_SUM_MEAS_ROWS, DBS_KEY_FIND, DBS_KEY_NEW, DBS_MEAS_SUM,
+	DBS_UNIT_OLD, DBS_UNIT_NEW, DBS_UNIT_FIRST_OLD, DBS_UNIT_FIRST_NEW,
+	DBS_UNIT_DEL, DBS_UNIT_ADD, DBS_UNIT_SET, DBS_UNIT_FIRST_DEL, DBS_UNIT_FIRST_ADD,
+	DBS_CELL_UNITS,
+	DBS__COUNT
+};
+
+struct db {
+	sqlite3 *h;
+	pthread_mutex_t mu;	/* every public call holds it: fixture threads share one db */
+	char *path;
+	bool readonly;
+	bool as_is;		/* db_opts.as_is: schema left as found */
+	int found_version;
+	sqlite3_stmt *st[DBS__COUNT];
+};
+
+/* The statement for a slot, reset and with its bindings cleared; NULL on
+ * error (e filled). */
+sqlite3_stmt *dbi_stmt(struct db *db, enum dbi_slot slot, struct st_error *e);
+/* Step a write statement to completion (SQLITE_DONE). */
+int dbi_done(struct db *db, sqlite3_stmt *st, const char *what, struct st_error *e);
+/* Translate an SQLite result code into an operator message; returns ST_ERR_DB. */
+int dbi_fail(struct db *db, struct st_error *e, int rc, const char *what);
+int dbi_begin(struct db *db, struct st_error *e);
+int dbi_commit(struct db *db, struct st_error *e);
+void dbi_rollback(struct db *db);
+
+/* Bind helpers: NULL pointers and NAN bind SQL NULL. */
+void dbi_bind_text(sqlite3_stmt *st, int i, const char *s);
+void dbi_bind_real(sqlite3_stmt *st, int i, double v);
+
+/* Create or upgrade the schema (migrate.c). */
+int dbi_schema_apply(struct db *db, struct st_error *e);
+
+/* Summaries (db_summary.c), inside the caller's transaction. */
+int dbi_sum_register(struct db *db, struct st_error *e);	/* SQL functions */
+int dbi_sum_cell(struct db *db, int64_t started_us, const char *fixture,
+		 const struct db_run_info *ri, int64_t *cell, struct st_error *e);
+/* A run went from running to ended (db_run_end, recovery). */
+int dbi_sum_run_ended(struct db *db, const char *run_id, struct st_error *e);
+/* Recount one unit (serial, or the run id of a run without one). */
+int dbi_sum_unit(struct db *db, const char *unit, struct st_error *e);
+/* Rebuild everything from the rows (migrate.c, db_summary_rebuild). */
+int dbi_sum_rebuild(struct db *db, struct st_error *e);
+
+/* The SQL of every slot (sql.c). */
+extern const char *const dbi_sql[DBS__COUNT];
+
+#endif

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internal to the native STM32 ROM UART bootloader client (ST AN3155):
+ * loader_an3155.c speaks the wire (frames, ACKs, retries, re-sync, verdicts),
+ * loader_an3155_flash.c plans and runs erase / write / verify / go.
+ */
+#ifndef ST_STATION_AN3155_H
+#define ST_STATION_AN3155_H
+
+#include <stdint.h>
+
+#include "loader/loader.h"
+
+#define BL_ACK 0x79
+#define BL_NACK 0x1F
+#define BL_INIT 0x7F
+
+enum bl_cmd {
+	BL_GET = 0x00, BL_GET_VERSION = 0x01, BL_GET_ID = 0x02, BL_READ = 0x11,
+	BL_GO = 0x21, BL_WRITE = 0x31, BL_ERASE = 0x43, BL_EXT_ERASE = 0x44,
+};
+
+#define BL_BLOCK 256		/* Write/Read Memory carry at most 256 bytes */
+
+/* Which part of a command the last exchange was in (for the verdict). */
+enum bl_stage { STAGE_CMD, STAGE_ADDR, STAGE_DATA };
+
+struct bl {
+	struct link *l;
+	const struct loader_opts *o;
+	struct loader_result *r;
+	struct st_error *e;
+	enum bl_stage stage;
+	uint8_t version;
+	uint16_t pid;
+	uint8_t cmds[256];	/* command codes offered, from Get */
+	int n_cmds;
+	/* One command's bytes, sent with one write: N-1, 256 data, checksum. */
+	uint8_t frame[2 + 2 * 128 + 8];
+};
+
+/* What an operation is, for the final verdict after its retries. */
+struct bl_op {
+	const char *what;	/* "write", "read", "erase", ... */
+	uint32_t addr;		/* shown as "at 0x%08x" when has_addr */
+	bool has_addr;
+	int block, n_blocks;	/* 1-based; shown when n_blocks > 0 */
+	const char *nack_hint;	/* why the data stage may be refused */
+	int timeout_ms;		/* the longest wait in the exchange */
+};
+
+/* One attempt of an operation: ST_OK, ST_ERR_NACK, ST_ERR_TIMEOUT,
+ * ST_ERR_PROTO (retried) or another error (not retried). */
+typedef int (*bl_attempt_fn)(struct bl *b, void *ctx);
+
+int bl_sync(struct bl *b);
+int bl_get(struct bl *b);
+int bl_get_id(struct bl *b);
+bool bl_has_cmd(const struct bl *b, uint8_t cmd);
+
+/* Send cmd and its complement, wait for ACK. */
+int bl_cmd(struct bl *b, uint8_t cmd);
+/* Send a 4-byte big-endian address and its XOR checksum, wait for ACK. */
+int bl_addr(struct bl *b, uint32_t addr);
+/* Send n bytes in one write, wait up to timeout_ms for ACK. */
+int bl_send_ack(struct bl *b, const uint8_t *buf, size_t n, int timeout_ms);
+/* Run fn up to 1 + retries times, re-syncing after timeouts; on final
+ * failure fill the verdict from op. */
+int bl_retry(struct bl *b, const struct bl_op *op, bl_attempt_fn fn, void *ctx);
+
+uint8_t bl_xor(const uint8_t *p, size_t n);
+
+/* ---- the part's flash (an3155_chips.c) ---- */
+
+/* Sectors of one size, in KiB: a layout is runs of them, ended by count 0. */
+struct sect_run {
+	uint16_t count, kib;
+};
+
+struct geom {
+	uint32_t base, size;		/* size 0: unknown */
+	uint32_t page;			/* uniform pages; 0 with sectors or unknown */
+	const struct sect_run *sect;	/* sectors, or NULL */
+};
+
+/* One erase unit (page or sector): its number for Erase, its offset from
+ * the flash base and its size. */
+struct geom_unit {
+	uint32_t index, start, size;
+};
+
+/* The flash of b->pid from the table, then the options' overrides. */
+int bl_geometry(struct bl *b, struct geom *g);
+/* Pages or sectors known: erase can name them. */
+bool geom_known(const struct geom *g);
+/* The unit holding byte off (from the flash base); the unit numbered idx. */
+void geom_unit_at(const struct geom *g, uint32_t off, struct geom_unit *u);
+void geom_unit_no(const struct geom *g, uint32_t idx, struct geom_unit *u);
+
+int an3155_flash(struct link *l, const struct image *img, const struct loader_opts *o,
+		 struct loader_result *r, struct st_error *e);
+
+#endif

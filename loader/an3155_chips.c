@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The flash of the STM32 parts the AN3155 loader knows, by the product id
+ * Get ID returns: uniform pages (F0, F1, G0) or sectors of several sizes
+ * (F2, F4), which Extended Erase names by number just the same.  A part not
+ * here is erased whole, unless the sequence's options give its page size.
+ */
+#include <string.h>
+
+#define LOG_PREFIX "an3155"
+#include "common/log.h"
+#include "loader/an3155-internal.h"
+
+#define KIB 1024u
+
+static const struct sect_run f4_1m[] = { { 4, 16 }, { 1, 64 }, { 7, 128 }, { 0, 0 } };
+static const struct sect_run f4_512k[] = { { 4, 16 }, { 1, 64 }, { 3, 128 }, { 0, 0 } };
+static const struct sect_run f4_256k[] = { { 4, 16 }, { 1, 64 }, { 1, 128 }, { 0, 0 } };
+
+static const struct chip {
+	uint16_t pid;
+	const char *name;
+	uint32_t size, page;		/* page 0: sectors */
+	const struct sect_run *sect;
+} chips[] = {
+	{ 0x0412, "STM32F10x low-density", 32 * KIB, 1024, NULL },
+	{ 0x0410, "STM32F10x medium-density", 128 * KIB, 1024, NULL },
+	{ 0x0414, "STM32F10x high-density", 512 * KIB, 2048, NULL },
+	{ 0x0418, "STM32F105/107 connectivity line", 256 * KIB, 2048, NULL },
+	{ 0x0420, "STM32F100 value line", 128 * KIB, 1024, NULL },
+	{ 0x0440, "STM32F05x", 64 * KIB, 1024, NULL },
+	{ 0x0444, "STM32F03x", 32 * KIB, 1024, NULL },
+	{ 0x0448, "STM32F07x", 128 * KIB, 2048, NULL },
+	{ 0x0460, "STM32G07x/G08x", 128 * KIB, 2048, NULL },
+	{ 0x0411, "STM32F2xx", 1024 * KIB, 0, f4_1m },
+	{ 0x0413, "STM32F405/407/415/417", 1024 * KIB, 0, f4_1m },
+	{ 0x0421, "STM32F446", 512 * KIB, 0, f4_512k },
+	{ 0x0423, "STM32F401xB/C", 256 * KIB, 0, f4_256k },
+	{ 0x0431, "STM32F411", 512 * KIB, 0, f4_512k },
+	{ 0x0433, "STM32F401xD/E", 512 * KIB, 0, f4_512k },
+};
+
+int bl_geometry(struct bl *b, struct geom *g)
+{
+	const struct loader_opts *o = b->o;
+
+	memset(g, 0, sizeof(*g));
+	for (size_t i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
+		if (chips[i].pid == b->pid) {
+			g->base = 0x08000000;
+			g->size = chips[i].size;
+			g->page = chips[i].page;
+			g->sect = chips[i].sect;
+			log_dbg("chip 0x%04x: %s", b->pid, chips[i].name);
+		}
+	}
+	if (o->page_size) {
+		g->page = o->page_size;
+		g->sect = NULL;
+	}
+	if (o->flash_base)
+		g->base = o->flash_base;
+	if (o->flash_size)
+		g->size = o->flash_size;
+	if (g->page && (!g->size || !g->base))
+		return st_fail(b->e, ST_ERR_ARG,
+			       "chip 0x%04x is not in the table: with a page size, give the flash "
+			       "base and size too", b->pid);
+	return ST_OK;
+}
+
+bool geom_known(const struct geom *g)
+{
+	return g->page || g->sect;
+}
+
+/* Walk the sectors to the one holding byte off (or numbered idx).  Past
+ * the table (a flash size given larger than the part's), sectors go on at
+ * the last size. */
+static void sect_find(const struct geom *g, uint32_t off, uint32_t idx, bool by_off,
+		      struct geom_unit *u)
+{
+	uint32_t start = 0, n = 0, size = 0, k;
+
+	for (const struct sect_run *r = g->sect; r->count; r++) {
+		size = r->kib * KIB;
+		for (uint32_t i = 0; i < r->count; i++, n++) {
+			if (by_off ? off < start + size : n == idx) {
+				*u = (struct geom_unit){ .index = n, .start = start, .size = size };
+				return;
+			}
+			start += size;
+		}
+	}
+	k = by_off ? (off - start) / size : idx - n;
+	*u = (struct geom_unit){ .index = n + k, .start = start + k * size, .size = size };
+}
+
+void geom_unit_at(const struct geom *g, uint32_t off, struct geom_unit *u)
+{
+	if (!g->sect) {
+		*u = (struct geom_unit){ .index = off / g->page, .start = off / g->page * g->page,
+					 .size = g->page };
+		return;
+	}
+	sect_find(g, off, 0, true, u);
+}
+
+void geom_unit_no(const struct geom *g, uint32_t idx, struct geom_unit *u)
+{
+	if (!g->sect) {
+		*u = (struct geom_unit){ .index = idx, .start = idx * g->page, .size = g->page };
+		return;
+	}
+	sect_find(g, 0, idx, false, u);
+}

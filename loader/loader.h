@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Firmware loaders behind one table.  "an3155" is the native STM32 ROM UART
+ * bootloader client.  Boot strapping (BOOT high, reset pulse) is done by the
+ * sequence through the fixture lines, not here.
+ */
+#ifndef ST_STATION_LOADER_H
+#define ST_STATION_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "link/link.h"
+#include "loader/image.h"
+
+enum loader_verify { VERIFY_NONE = 0, VERIFY_READBACK, VERIFY_CRC };
+
+struct loader_opts {
+	enum loader_verify verify;
+	bool mass_erase;	/* else erase only the pages the image covers */
+	/* Skip 256-byte blocks of 0xFF inside the flash this load erased:
+	 * erased flash already reads 0xFF (on by default). */
+	bool skip_blank;
+	bool go;		/* send Go to the image's first address afterwards */
+	uint32_t go_addr;	/* 0: first segment's address */
+	int retries;		/* per block, on NACK or timeout (bounded) */
+	int timeout_ms;		/* per exchange */
+	/* Flash geometry; 0 takes it from the chip id table (an3155: PIDs of
+	 * uniform-page parts).  Unknown geometry and !mass_erase -> mass erase. */
+	uint32_t flash_base, flash_size, page_size;
+	/* Progress callback, after every block: bytes done of total, where
+	 * total counts writing and, when verifying, reading back (may be NULL). */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+};
+
+struct loader_result {
+	char chip_id[16];	/* "0x0414" */
+	uint8_t bl_version;
+	uint64_t bytes_written;
+	uint64_t bytes_verified;
+	uint64_t bytes_skipped;	/* blank (0xFF) blocks left to the erase */
+	int block_retries;	/* total retries that happened */
+	uint32_t crc32;		/* CRC-32 (IEEE) of the bytes read back, when verified */
+	long long elapsed_ms;	/* sync to the end, for the log and the bench */
+};
+
+struct loader {
+	const char *name;
+	int (*flash)(struct link *l, const struct image *img, const struct loader_opts *o,
+		     struct loader_result *r, struct st_error *e);
+};
+
+extern const struct loader loader_an3155;
+const struct loader *loader_find(const char *name);
+
+/* verify read-back, page erase, skip blank blocks, no Go, 2 retries,
+ * 1000 ms timeout. */
+void loader_opts_default(struct loader_opts *o);
+
+#endif

@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Loading an image through the STM32 ROM UART bootloader (ST AN3155):
+ * sync, Get, Get ID, erase only the pages the image covers (or mass erase),
+ * Write Memory in 256-byte blocks (blank ones skipped: erased flash is 0xFF),
+ * verify by Read Memory, Go.
+ *
+ * The line is the bottleneck (265 wire bytes per 256-byte block), so the
+ * block loop allocates nothing, sends each part of a command in one write
+ * and never sleeps: the only waits are for the bootloader's answers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_PREFIX "an3155"
+#include "common/log.h"
+#include "loader/an3155-internal.h"
+
+#define ERASE_CHUNK 64		/* pages per Extended Erase request */
+#define ERASE_PAGE_MS 60	/* worst-case erase time of a small page... */
+#define ERASE_MS_PER_KIB 32	/* ...and of a sector (F4: 4 s for 128 KiB) */
+#define MASS_ERASE_MS 30000	/* bounded, however large the part */
+
+/* The image as 4-byte aligned runs of bytes to write: Write Memory takes
+ * whole words, so gaps inside a word are padded with 0xFF (erased flash). */
+struct run {
+	uint32_t addr;
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct plan {
+	struct run *runs;
+	int n_runs;
+	uint8_t *buf;
+	uint64_t bytes;
+	int n_blocks;
+};
+
+static int plan_build(struct plan *p, const struct image *img, struct st_error *e)
+{
+	uint64_t off = 0;
+
+	p->runs = calloc((size_t)img->n_seg, sizeof(*p->runs));
+	if (!p->runs)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory planning the image");
+	/* Segments are sorted and disjoint; merge those sharing a word. */
+	for (int i = 0; i < img->n_seg; i++) {
+		uint64_t a = img->seg[i].addr & ~3u;
+		uint64_t end = ((uint64_t)img->seg[i].addr + img->seg[i].len + 3) & ~3ull;
+		struct run *last = p->n_runs ? &p->runs[p->n_runs - 1] : NULL;
+
+		if (last && a <= (uint64_t)last->addr + last->len) {
+			last->len = (uint32_t)(end - last->addr);
+			continue;
+		}
+		p->runs[p->n_runs++] = (struct run){ .addr = (uint32_t)a, .len = (uint32_t)(end - a) };
+	}
+	for (int i = 0; i < p->n_runs; i++) {
+		p->bytes += p->runs[i].len;
+		p->n_blocks += (int)((p->runs[i].len + BL_BLOCK - 1) / BL_BLOCK);
+	}
+	p->buf = malloc(p->bytes);
+	if (!p->buf)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory for %llu bytes",
+			       (unsigned long long)p->bytes);
+	memset(p->buf, 0xff, p->bytes);
+	for (int i = 0, s = 0; i < p->n_runs; i++) {
+		struct run *r = &p->runs[i];
+
+		r->data = p->buf + off;
+		off += r->len;
+		for (; s < img->n_seg && img->seg[s].addr < (uint64_t)r->addr + r->len; s++)
+			memcpy(r->data + (img->seg[s].addr - r->addr), img->seg[s].data,
+			       img->seg[s].len);
+	}
+	return ST_OK;
+}
+
+static void plan_free(struct plan *p)
+{
+	free(p->runs);
+	free(p->buf);
+}
+
+/* ---- erase -------------------------------------------------------------- */
+
+struct erase_req {
+	uint8_t cmd;
+	size_t n;		/* bytes in b->frame */
+	int timeout_ms;
+};
+
+static int erase_attempt(struct bl *b, void *ctx)
+{
+	const struct erase_req *q = ctx;
+	int ret;
+
+	ret = bl_cmd(b, q->cmd);
+	if (ret < 0)
+		return ret;
+	b->stage = STAGE_DATA;
+	return bl_send_ack(b, b->frame, q->n, q->timeout_ms);
+}
+
+static int erase_send(struct bl *b, uint32_t first, uint32_t n, const struct geom *g)
+{
+	const bool ext = bl_has_cmd(b, BL_EXT_ERASE);
+	struct erase_req q = { .cmd = ext ? BL_EXT_ERASE : BL_ERASE };
+	char what[64];
+	struct bl_op op = { .what = what, .has_addr = true,
+			    .nack_hint = "the flash may be write-protected" };
+	struct geom_unit u0;
+	size_t k = 0;
+
+	if (!ext && first + n > 256)
+		return st_fail(b->e, ST_ERR_NOTSUP,
+			       "page %u is beyond what Erase (0x43) can name: use mass erase",
+			       first + n - 1);
+	if (ext) {
+		b->frame[k++] = (uint8_t)((n - 1) >> 8);
+		b->frame[k++] = (uint8_t)(n - 1);
+	} else {
+		b->frame[k++] = (uint8_t)(n - 1);
+	}
+	for (uint32_t pg = first; pg < first + n; pg++) {
+		if (ext)
+			b->frame[k++] = (uint8_t)(pg >> 8);
+		b->frame[k++] = (uint8_t)pg;
+	}
+	b->frame[k] = bl_xor(b->frame, k);
+	q.n = k + 1;
+	q.timeout_ms = b->o->timeout_ms;
+	for (uint32_t pg = first; pg < first + n; pg++) {
+		struct geom_unit u;
+		uint32_t ms;
+
+		geom_unit_no(g, pg, &u);
+		ms = u.size / 1024 * ERASE_MS_PER_KIB;
+		q.timeout_ms += (int)(ms > ERASE_PAGE_MS ? ms : ERASE_PAGE_MS);
+	}
+	snprintf(what, sizeof(what), "erase of %s %u-%u", g->sect ? "sectors" : "pages", first,
+		 first + n - 1);
+	geom_unit_no(g, first, &u0);
+	op.addr = g->base + u0.start;
+	op.timeout_ms = q.timeout_ms;
+	return bl_retry(b, &op, erase_attempt, &q);
+}
+
+static int mass_erase(struct bl *b)
+{
+	const bool ext = bl_has_cmd(b, BL_EXT_ERASE);
+	struct erase_req q = { .cmd = ext ? BL_EXT_ERASE : BL_ERASE,
+			       .timeout_ms = b->o->timeout_ms + MASS_ERASE_MS };
+	const struct bl_op op = { .what = "mass erase", .timeout_ms = q.timeout_ms,
+				  .nack_hint = "the flash may be write- or read-protected" };
+
+	if (ext) {
+		memcpy(b->frame, (const uint8_t[]){ 0xff, 0xff, 0x00 }, 3);
+		q.n = 3;
+	} else {
+		memcpy(b->frame, (const uint8_t[]){ 0xff, 0x00 }, 2);
+		q.n = 2;
+	}
+	log_info("mass erase");
+	return bl_retry(b, &op, erase_attempt, &q);
+}
+
+/* Erase the pages the runs touch, ascending, ERASE_CHUNK at a time. */
+static int erase_pages(struct bl *b, const struct plan *p, const struct geom *g)
+{
+	uint64_t fend = (uint64_t)g->base + g->size;
+	uint32_t first = 0, n = 0, pages = 0, next = 0;
+	int ret;
+
+	for (int i = 0; i < p->n_runs; i++) {
+		const struct run *r = &p->runs[i];
+		uint64_t rend = (uint64_t)r->addr + r->len;
+		struct geom_unit u;
+		uint32_t lo, hi;
+
+		if (rend <= g->base || r->addr >= fend)
+			continue;	/* RAM or elsewhere: nothing to erase */
+		if (r->addr < g->base || rend > fend)
+			return st_fail(b->e, ST_ERR_ARG,
+				       "image data at 0x%08x-0x%08llx lies outside the flash of chip "
+				       "0x%04x (%u KiB at 0x%08x): check the load address", r->addr,
+				       (unsigned long long)rend - 1, b->pid, g->size >> 10, g->base);
+		geom_unit_at(g, r->addr - g->base, &u);
+		lo = u.index;
+		geom_unit_at(g, (uint32_t)(rend - 1 - g->base), &u);
+		hi = u.index;
+		if (lo < next)
+			lo = next;	/* the previous run's last page is queued */
+		for (uint32_t pg = lo; pg <= hi; pg++) {
+			if (n && (pg != first + n || n == ERASE_CHUNK)) {
+				ret = erase_send(b, first, n, g);
+				if (ret < 0)
+					return ret;
+				pages += n;
+				n = 0;
+			}
+			if (!n)
+				first = pg;
+			n++;
+			next = pg + 1;
+		}
+	}
+	if (n) {
+		ret = erase_send(b, first, n, g);
+		if (ret < 0)
+			return ret;
+		pages += n;
+	}
+	if (g->sect)
+		log_info("erased %u sector(s)", pages);
+	else
+		log_info("erased %u page(s) of %u bytes", pages, g->page);
+	return ST_OK;
+}
+
+static int erase(struct bl *b, const struct plan *p, const struct geom *g)
+{
+	if (b->o->mass_erase)
+		return mass_erase(b);
+	if (!geom_known(g)) {
+		log_warn("chip 0x%04x is not in the loader's table of flash layouts: erasing the "
+			 "whole flash (mass erase)", b->pid);
+		return mass_erase(b);
+	}
+	return erase_pages(b, p, g);
+}
+
+/* ---- write, verify, go ---------------------------------------------------- */
+
+struct xfer {
+	uint32_t addr;
+	const uint8_t *data;
+	uint32_t n;
+	uint8_t rd[BL_BLOCK];
+};
+
+static int write_attempt(struct bl *b, void *ctx)
+{
+	const struct xfer *x = ctx;
+	int ret;
+
+	ret = bl_cmd(b, BL_WRITE);
+	if (ret == ST_OK)
+		ret = bl_addr(b, x->addr);
+	if (ret < 0)
+		return ret;
+	b->stage = STAGE_DATA;
+	b->frame[0] = (uint8_t)(x->n - 1);
+	memcpy(b->frame + 1, x->data, x->n);
+	b->frame[x->n + 1] = bl_xor(b->frame, x->n + 1);
+	return bl_send_ack(b, b->frame, x->n + 2, b->o->timeout_ms);
+}
+
+static int read_attempt(struct bl *b, void *ctx)
+{
+	struct xfer *x = ctx;
+	const uint8_t f[2] = { (uint8_t)(x->n - 1), (uint8_t)~(x->n - 1) };
+	int ret;
+
+	ret = bl_cmd(b, BL_READ);
+	if (ret == ST_OK)
+		ret = bl_addr(b, x->addr);
+	if (ret < 0)
+		return ret;
+	b->stage = STAGE_DATA;
+	ret = bl_send_ack(b, f, 2, b->o->timeout_ms);
+	if (ret == ST_OK)
+		ret = link_read_exact(b->l, x->rd, x->n, b->o->timeout_ms, b->e);
+	if (ret < 0)
+		return ret;
+	/* Read Memory carries no checksum: a mismatch is re-read (bl_retry)
+	 * before it is believed, so line noise is not taken for bad flash. */
+	for (uint32_t i = 0; i < x->n; i++)
+		if (x->rd[i] != x->data[i])
+			return st_fail(b->e, ST_ERR_VERIFY, "verify failed at 0x%08x: wrote 0x%02X, "
+				       "read 0x%02X", x->addr + i, x->data[i], x->rd[i]);
+	return ST_OK;
+}
+
+/* CRC-32 (IEEE 802.3, zlib's crc32()), bitwise: it runs once per block on
+ * 256 bytes, far below the line's time for them. */
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
+{
+	crc = ~crc;
+	while (n--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xEDB88320u & -(crc & 1));
+	}
+	return ~crc;
+}
+
+static void progress(const struct bl *b, uint64_t done, uint64_t total)
+{
+	if (b->o->progress)
+		b->o->progress(b->o->progress_ctx, done, total);
+}
+
+/*
+ * A block of 0xFF inside the flash this load erased already holds what the
+ * image says: writing it would cost its wire time and programming time for
+ * nothing (and, on parts with ECC, spend the words' one programming).  Only
+ * inside the known flash: RAM, and everything when the geometry is unknown
+ * (size 0), is written as it is.
+ * Read-back still reads such blocks, so the erase itself is verified.
+ */
+static bool erased_blank(const struct bl *b, const struct geom *g, const struct xfer *x)
+{
+	if (!b->o->skip_blank || x->addr < g->base ||
+	    (uint64_t)x->addr + x->n > (uint64_t)g->base + g->size)
+		return false;
+	for (uint32_t i = 0; i < x->n; i++)
+		if (x->data[i] != 0xff)
+			return false;
+	return true;
+}
+
+/* Write (read == false) or read back and compare every block of the plan. */
+static int blocks(struct bl *b, const struct plan *p, const struct geom *g, bool read,
+		  uint64_t done, uint64_t total)
+{
+	struct xfer x;
+	struct bl_op op = { .what = read ? "read" : "write", .has_addr = true,
+			    .n_blocks = p->n_blocks, .timeout_ms = b->o->timeout_ms,
+			    .nack_hint = read ? "the flash may be read-protected (RDP)"
+					      : "the flash may be write-protected" };
+	int ret;
+
+	for (int i = 0; i < p->n_runs; i++) {
+		const struct run *r = &p->runs[i];
+
+		for (uint32_t off = 0; off < r->len; off += BL_BLOCK) {
+			x.addr = r->addr + off;
+			x.data = r->data + off;
+			x.n = r->len - off < BL_BLOCK ? r->len - off : BL_BLOCK;
+			op.addr = x.addr;
+			op.block++;
+			if (!read && erased_blank(b, g, &x)) {
+				b->r->bytes_skipped += x.n;
+				done += x.n;
+				progress(b, done, total);
+				continue;
+			}
+			ret = bl_retry(b, &op, read ? read_attempt : write_attempt, &x);
+			if (ret < 0)
+				return ret;
+			if (read) {
+				b->r->bytes_verified += x.n;
+				b->r->crc32 = crc32_update(b->r->crc32, x.rd, x.n);
+			} else {
+				b->r->bytes_written += x.n;
+			}
+			done += x.n;
+			progress(b, done, total);
+		}
+	}
+	return ST_OK;
+}
+
+static int go_attempt(struct bl *b, void *ctx)
+{
+	const uint32_t *addr = ctx;
+	int ret;
+
+	ret = bl_cmd(b, BL_GO);
+	if (ret == ST_OK)
+		ret = bl_addr(b, *addr);
+	return ret;
+}
+
+static int go(struct bl *b, uint32_t addr)
+{
+	const struct bl_op op = { .what = "Go", .addr = addr, .has_addr = true,
+				  .timeout_ms = b->o->timeout_ms };
+
+	log_info("Go 0x%08x", addr);
+	return bl_retry(b, &op, go_attempt, &addr);
+}
+
+/* Every command this load needs must be offered by Get. */
+static int check_cmds(struct bl *b)
+{
+	const struct { uint8_t cmd; bool need; const char *name; } need[] = {
+		{ BL_WRITE, true, "Write Memory (0x31)" },
+		{ BL_READ, b->o->verify != VERIFY_NONE, "Read Memory (0x11), needed to verify" },
+		{ BL_GO, b->o->go, "Go (0x21)" },
+	};
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (need[i].need && !bl_has_cmd(b, need[i].cmd))
+			return st_fail(b->e, ST_ERR_NOTSUP, "the ROM bootloader (v%u.%u) does not "
+				       "offer %s", b->version >> 4, b->version & 15, need[i].name);
+	if (!bl_has_cmd(b, BL_EXT_ERASE) && !bl_has_cmd(b, BL_ERASE))
+		return st_fail(b->e, ST_ERR_NOTSUP, "the ROM bootloader (v%u.%u) offers neither "
+			       "Erase (0x43) nor Extended Erase (0x44)", b->version >> 4,
+			       b->version & 15);
+	return ST_OK;
+}
+
+static int identify(struct bl *b, struct geom *g)
+{
+	int ret;
+
+	ret = bl_sync(b);
+	if (ret == ST_OK)
+		ret = bl_get(b);
+	if (ret < 0)
+		return ret;
+	b->r->bl_version = b->version;
+	ret = check_cmds(b);
+	if (ret == ST_OK && bl_has_cmd(b, BL_GET_ID))
+		ret = bl_get_id(b);
+	if (ret < 0)
+		return ret;
+	snprintf(b->r->chip_id, sizeof(b->r->chip_id), "0x%04x", b->pid);
+	log_info("ROM bootloader v%u.%u, chip id %s", b->version >> 4, b->version & 15,
+		 b->r->chip_id);
+	return bl_geometry(b, g);
+}
+
+int an3155_flash(struct link *l, const struct image *img, const struct loader_opts *o,
+		 struct loader_result *r, struct st_error *e)
+{
+	struct bl b = { .l = l, .o = o, .r = r, .e = e };
+	struct plan p = { 0 };
+	struct geom g;
+	long long t0 = link_now_ms();
+	uint64_t total;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (!img || img->n_seg < 1)
+		return st_fail(e, ST_ERR_ARG, "no image data to load");
+	if (o->timeout_ms <= 0 || o->retries < 0)
+		return st_fail(e, ST_ERR_ARG, "loader timeout (%d ms) and retries (%d) must be "
+			       "positive", o->timeout_ms, o->retries);
+	ret = plan_build(&p, img, e);
+	if (ret < 0)
+		goto out;
+	ret = identify(&b, &g);
+	if (ret < 0)
+		goto out;
+	ret = erase(&b, &p, &g);
+	if (ret < 0)
+		goto out;
+	total = p.bytes * (o->verify != VERIFY_NONE ? 2 : 1);
+	progress(&b, 0, total);
+	ret = blocks(&b, &p, &g, false, 0, total);
+	if (ret < 0)
+		goto out;
+	if (o->verify == VERIFY_CRC)
+		log_info("the ROM bootloader has no CRC command: CRC verify reads the flash back");
+	if (o->verify != VERIFY_NONE) {
+		ret = blocks(&b, &p, &g, true, p.bytes, total);
+		if (ret < 0)
+			goto out;
+	}
+	if (o->go)
+		ret = go(&b, o->go_addr ? o->go_addr : img->seg[0].addr);
+out:
+	r->elapsed_ms = link_now_ms() - t0;
+	if (ret == ST_OK)
+		log_info("wrote %llu bytes in %d blocks (%llu blank bytes left erased), verified "
+			 "%llu, %d retries, %lld ms", (unsigned long long)r->bytes_written,
+			 p.n_blocks, (unsigned long long)r->bytes_skipped,
+			 (unsigned long long)r->bytes_verified, r->block_retries, r->elapsed_ms);
+	plan_free(&p);
+	return ret;
+}
+
+const struct loader loader_an3155 = {
+	.name = "an3155",
+	.flash = an3155_flash,
+};

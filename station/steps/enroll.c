@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * enroll: on-chip enrolment, the flow of SEALSQ's NCCoE demo done properly.
+ * A key pair generated in an SE slot, a CSR the SE signs, a certificate the
+ * CMS issues for it (cms_enroll), checked, written back to the SE, read back,
+ * compared and proven; logged like the identity step.
+ *   enroll:
+ *     slot: 1                                          # 1..9; 0 is the factory identity
+ *     subject: "CN=${serial},serialNumber=${serial}"   # mbedTLS name syntax
+ *     validity_days: 365                               # default: station.yaml cms
+ *     trust: ${trust}                                  # roots the certificate must chain to
+ *     chain: pki/chain.pem                             # intermediates (optional)
+ *     expect_serial: ${serial}                         # the certificate's serialNumber
+ *     unique: true                                     # refuse a key logged for another unit
+ * Sets ${enroll.cert_serial} ${enroll.fingerprint} ${enroll.subject_serial}
+ * ${enroll.cms_id} ${enroll.thumbprint} ${enroll.dpp_uri} ${enroll.chip_serial}.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "link/console.h"
+#include "station/steps/steps.h"
+
+#define CHAIN_FILE_MAX (32 * 1024)
+
+struct enroll_cfg {
+	int slot;
+	char *subject;
+	int validity_days;
+	char *trust;
+	char *chain;
+	char *expect_serial;
+	bool unique;
+};
+
+static const char *const enroll_keys[] = { "slot", "subject", "validity_days", "trust",
+					   "chain", "expect_serial", "unique", NULL };
+static const char *const enroll_vars[] = { "enroll.cert_serial", "enroll.fingerprint",
+					   "enroll.subject_serial", "enroll.cms_id",
+					   "enroll.thumbprint", "enroll.dpp_uri",
+					   "enroll.chip_serial", NULL };
+
+static void enroll_free(void *p)
+{
+	struct enroll_cfg *c = p;
+
+	free(c->subject);
+	free(c->trust);
+	free(c->chain);
+	free(c->expect_serial);
+	free(c);
+}
+
+/* A string key that may hold ${...}. */
+static void str_key(struct lint *l, const struct ynode *n, const char *key, char **out)
+{
+	if (lint_str(l, n, key, false, out) && *out)
+		lint_vars(l, ynode_get(n, key), *out);
+}
+
+static int enroll_parse(struct step *s, const struct ynode *n, struct lint *l)
+{
+	struct enroll_cfg *c = calloc(1, sizeof(*c));
+	double slot = 1, days = 0;
+
+	if (!c)
+		return ST_ERR_NOMEM;
+	s->cfg = c;
+	c->unique = true;
+	if (n && n->type == YN_MAP) {
+		lint_keys(l, n, enroll_keys, "enroll");
+		if (lint_num(l, n, "slot", false, &slot) &&
+		    (slot < 1 || slot >= SE_SLOTS_MAX || slot != (int)slot))
+			lint_err(l, ynode_get(n, "slot"), "enroll: slot must be 1..%d (slot 0 is "
+				 "the factory identity)", SE_SLOTS_MAX - 1);
+		if (lint_num(l, n, "validity_days", false, &days) &&
+		    (days < 1 || days > 36500 || days != (int)days))
+			lint_err(l, ynode_get(n, "validity_days"), "enroll: validity_days must be "
+				 "1 to 36500");
+		str_key(l, n, "subject", &c->subject);
+		str_key(l, n, "trust", &c->trust);
+		str_key(l, n, "chain", &c->chain);
+		if (c->chain)
+			lint_file(l, ynode_get(n, "chain"), c->chain);
+		str_key(l, n, "expect_serial", &c->expect_serial);
+		lint_bool(l, n, "unique", &c->unique);
+	} else if (n && !(n->type == YN_SCALAR && n->plain && !*n->str)) {
+		lint_err(l, n, "enroll: expects a mapping (or nothing, for the defaults)");
+	}
+	/* out of range was reported above; keep the cast defined */
+	c->slot = slot >= 1 && slot < SE_SLOTS_MAX ? (int)slot : 1;
+	c->validity_days = days >= 0 && days <= 36500 ? (int)days : 0;
+	for (int i = 0; enroll_vars[i]; i++)
+		lint_define(l, enroll_vars[i]);
+	return ST_OK;
+}
+
+/* The SE's console: each command within what is left of the step's time. */
+static int enroll_xfer(void *ctx, const char *cmd, char *resp, size_t cap, int timeout_ms,
+		       struct st_error *e)
+{
+	struct run_ctx *rc = ctx;
+	struct link *l = rc->link;
+	int ms = rc_remaining_ms(rc);
+
+	if (timeout_ms < ms)
+		ms = timeout_ms;
+	return console_cmd(l, cmd, resp, cap, ms, e);
+}
+
+/* What the CA side needs, and what the CMS said. */
+struct issue_ctx {
+	struct run_ctx *rc;
+	const char *serial;
+	char cn[128];
+	int validity_days;
+	bool asked;
+	int ret;
+	struct cms_enroll_result res;
+};
+
+/* se_issue_fn: the CMS signs the CSR; its record comes back for the checks. */
+static int cms_issue(void *ctx, const char *csr_pem, struct se_enrollment *en,
+		     struct st_error *e)
+{
+	struct issue_ctx *x = ctx;
+	struct cms_config cc = x->rc->cfg->cms;
+	struct cms_enroll_request req = {
+		.serial = x->serial,
+		.subject_cn = x->cn[0] ? x->cn : NULL,
+		.csr_pem = csr_pem,
+		.validity_days = x->validity_days,
+		.station = vars_get(&x->rc->vars, "station"),
+		.fixture = x->rc->fxdef ? x->rc->fxdef->name : NULL,
+	};
+
+	/* the step's timeout bounds every attempt together */
+	if (cc.timeout_ms <= 0 || cc.timeout_ms > rc_remaining_ms(x->rc))
+		cc.timeout_ms = rc_remaining_ms(x->rc);
+	x->asked = true;
+	x->ret = cms_enroll(&cc, &req, &x->res, e);
+	if (x->ret < 0) {
+		st_error_prefix(e, "CMS");
+		return x->ret;
+	}
+	en->cert_pem = x->res.cert_pem;
+	x->res.cert_pem = NULL;
+	snprintf(en->ca_serial, sizeof(en->ca_serial), "%s", x->res.serial_number);
+	snprintf(en->ca_thumbprint, sizeof(en->ca_thumbprint), "%s", x->res.thumbprint);
+	return ST_OK;
+}
+
+/* "CN=A,O=B" -> "A" (the commonName the CMS puts in the subject array). */
+static void subject_cn(const char *subject, char *out, size_t cap)
+{
+	const char *p = strstr(subject, "CN=");
+
+	out[0] = '\0';
+	if (p && (p == subject || p[-1] == ',' || p[-1] == ' '))
+		snprintf(out, cap, "%.*s", (int)strcspn(p + 3, ","), p + 3);
+}
+
+/* The intermediates: the chain file, then the issuers of the identity an
+ * earlier identity step read (candidates only: trust is the roots'). */
+static char *issuers(struct run_ctx *rc, struct step_result *r, const char *chain_path)
+{
+	const char *prev = NULL, *end;
+	char *buf = calloc(1, CHAIN_FILE_MAX + 1);
+	size_t n = 0;
+	FILE *f;
+
+	if (!buf)
+		return NULL;
+	if (chain_path) {
+		f = fopen(chain_path, "r");
+		if (!f) {
+			sr_set(r, DB_ERROR, "enroll: cannot read the chain %s: %s", chain_path,
+			       strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		n = fread(buf, 1, CHAIN_FILE_MAX / 2, f);
+		fclose(f);
+		buf[n] = '\0';
+	}
+	if (rc->have_ident && rc->ident.pem_chain &&
+	    (end = strstr(rc->ident.pem_chain, "-----END CERTIFICATE-----")) != NULL)
+		prev = end + strlen("-----END CERTIFICATE-----");
+	if (prev)
+		snprintf(buf + n, CHAIN_FILE_MAX + 1 - n, "%s", prev);
+	return buf;
+}
+
+/* The new identity in the step's result, as the identity step logs one. */
+static void record(struct run_ctx *rc, struct step_result *r, const struct se_enrollment *en)
+{
+	static const struct { size_t db, id; } f[] = {
+#define F(x) { offsetof(struct db_identity, x), offsetof(struct se_identity, x) }
+		F(chip_serial), F(cert_serial), F(subject), F(issuer), F(not_before),
+		F(not_after), F(fingerprint), F(spki_sha256), F(subject_serial), F(masa_url),
+		F(nonce), F(signature), F(dpp_uri),
+#undef F
+	};
+	const struct se_identity *id = &en->id;
+
+	r->has_identity = true;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		*(const char **)((char *)&r->identity + f[i].db) =
+			sr_str(r, (const char *)id + f[i].id);
+	r->identity.pem_chain = sr_str(r, id->pem_chain);
+	for (int i = 0; i < id->n_checks; i++)
+		sr_kv(r, id->checks[i].name, id->checks[i].pass ? "pass" : id->checks[i].detail);
+	sr_kv(r, "stage", en->stage);
+	if (en->csr_pem)
+		sr_kv(r, "csr_pem", en->csr_pem);
+}
+
+static void record_cms(struct step_result *r, const struct issue_ctx *x)
+{
+	if (!x->asked)
+		return;
+	r->has_cms = true;
+	r->cms.status = x->ret == ST_OK ? "enrolled" : "failed";
+	r->cms.cms_id = x->res.certificate_id[0] ? sr_str(r, x->res.certificate_id) : NULL;
+	r->cms.attempts = x->res.attempts;
+	r->cms.http_status = x->res.http_status;
+	if (x->res.thumbprint[0])
+		sr_kv(r, "cms.thumbprint", x->res.thumbprint);
+}
+
+static void set_vars(struct run_ctx *rc, const struct se_enrollment *en,
+		     const struct issue_ctx *x)
+{
+	vars_set(&rc->vars, "enroll.cert_serial", en->id.cert_serial);
+	vars_set(&rc->vars, "enroll.fingerprint", en->id.fingerprint);
+	vars_set(&rc->vars, "enroll.subject_serial", en->id.subject_serial);
+	vars_set(&rc->vars, "enroll.cms_id", x->res.certificate_id);
+	vars_set(&rc->vars, "enroll.thumbprint", x->res.thumbprint);
+	vars_set(&rc->vars, "enroll.dpp_uri", en->id.dpp_uri);
+	vars_set(&rc->vars, "enroll.chip_serial", en->id.chip_serial);
+}
+
+/* The same key already logged for another unit: an SE whose generator repeats. */
+static int clone_check(struct run_ctx *rc, struct step_result *r, const struct se_identity *id,
+		       const char *serial)
+{
+	struct db_identity_key k = { id->fingerprint, id->spki_sha256, serial, NULL };
+	struct db_identity_hit hit;
+	struct st_error e = { 0 };
+	int ret;
+
+	ret = db_identity_seen(rc->db, &k, &hit, &e);
+	if (ret == 1) {
+		sr_set(r, DB_FAIL, "enrolment: the key generated in the SE (spki %.16s...) is "
+		       "already logged for unit %s: the SE's key generator repeats", id->spki_sha256,
+		       hit.unit);
+		sr_kv(r, "clone_of", hit.unit);
+		return ST_ERR_EXISTS;
+	}
+	if (ret < 0)
+		sr_set(r, DB_ERROR, "enrolment clone check: %s", e.msg);
+	return ret < 0 ? ret : ST_OK;
+}
+
+/* Expand the step's strings; NULL members stay NULL. */
+static int expand_all(struct run_ctx *rc, struct step_result *r, const struct enroll_cfg *c,
+		      char **v)
+{
+	const char *src[] = { c->subject ? c->subject : "CN=${serial},serialNumber=${serial}",
+			      c->trust ? c->trust : "${trust}", c->chain,
+			      c->expect_serial ? c->expect_serial : "${serial}", "${serial}" };
+
+	for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++) {
+		if (!src[i])
+			continue;
+		v[i] = rc_expand(rc, r, src[i]);
+		if (!v[i])
+			return ST_ERR_ARG;
+	}
+	if (!*v[4]) {
+		sr_set(r, DB_ERROR, "enroll: the unit has no serial yet: scan it (--serial) or "
+		       "read it with an identity step first");
+		return ST_ERR_ARG;
+	}
+	return ST_OK;
+}
+
+static int enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+{
+	const struct enroll_cfg *c = s->cfg;
+	struct issue_ctx x = { .rc = rc, .validity_days = c->validity_days };
+	struct se_enroll_req req = { .slot = c->slot, .issue = cms_issue, .issue_ctx = &x };
+	struct se_enrollment en = { 0 };
+	struct st_error e = { 0 };
+	struct se_policy p = { 0 };
+	char *v[5] = { 0 }, *chain = NULL;	/* subject, trust, chain, expect, serial */
+	struct se *se = NULL;
+	struct link *l;
+	int ret;
+
+	if (!rc->cfg || !rc->cfg->cms.url) {
+		sr_set(r, DB_ERROR, "enroll: no CMS configured: add cms: {url, ca, protocol: v2, "
+		       "...} to station.yaml");
+		return ST_ERR_ARG;
+	}
+	ret = expand_all(rc, r, c, v);
+	if (ret < 0)
+		goto out;
+	chain = issuers(rc, r, v[2]);
+	if (!chain) {
+		ret = ST_ERR_IO;
+		goto out;
+	}
+	p.trust = v[1];
+	p.expect_serial = *v[3] ? v[3] : NULL;
+	x.serial = v[4];
+	subject_cn(v[0], x.cn, sizeof(x.cn));
+	ret = rc_link(rc, &l, &e);
+	if (ret == ST_OK)
+		ret = se_open_console(&se, enroll_xfer, rc, rc_remaining_ms(rc), &e);
+	if (ret < 0) {
+		sr_set(r, DB_ERROR, "cannot reach the secure element: %s", e.msg);
+		goto out;
+	}
+	req.subject = v[0];
+	req.policy = &p;
+	req.issuers_pem = chain;
+	ret = se_enroll(se, &req, &en, &e);
+	record(rc, r, &en);
+	record_cms(r, &x);
+	if (ret == ST_ERR_CERT)
+		sr_set(r, DB_FAIL, "enrolment failed at %s: %s", en.stage, e.msg);
+	else if (ret < 0)
+		sr_set(r, DB_ERROR, "enrolment stopped at %s: %s", en.stage, e.msg);
+	else if (c->unique && rc->db)
+		ret = clone_check(rc, r, &en.id, x.serial);
+	if (ret == ST_OK)
+		set_vars(rc, &en, &x);
+out:
+	se_close(se);
+	se_enrollment_free(&en);
+	cms_enroll_result_free(&x.res);
+	free(chain);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		free(v[i]);
+	return ret;
+}
+
+static void enroll_plan(const struct step *s, struct run_ctx *rc, FILE *out)
+{
+	const struct enroll_cfg *c = s->cfg;
+
+	fprintf(out, "      new key in SE slot %d, CSR '%s', certificate from %s, write back, "
+		"read back, prove possession\n", c->slot,
+		c->subject ? c->subject : "CN=${serial},serialNumber=${serial}",
+		rc->cfg && rc->cfg->cms.url ? rc->cfg->cms.url : "(no CMS configured)");
+}
+
+const struct step_kind step_enroll = {
+	.name = "enroll",
+	.summary = "on-chip enrolment: SE key pair, CSR, CMS-issued certificate written back and proven",
+	.default_timeout_s = 90,
+	.parse = enroll_parse,
+	.run = enroll_run,
+	.plan = enroll_plan,
+	.free_cfg = enroll_free,
+};

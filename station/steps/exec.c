@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * exec: run an external program (openocd, stm32flash, esptool, dfu-util),
+ * with arguments, working directory and a timeout; exit code and output go
+ * to the log.
+ *   exec:
+ *     cmd: [stm32flash, -b, "115200", -w, "${prod_image}", "${port}"]
+ *     cwd: /tmp
+ *     exit: 0                # expected exit code (default 0)
+ *     expect: 'Wrote .* OK'  # regex the output must match (optional)
+ * No shell: arguments are passed as written, after ${...} expansion.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "station/steps/steps.h"
+
+#define EXEC_MAX_ARGS 64
+#define EXEC_OUT_MAX (64 * 1024) /* kept for the log; the rest is counted */
+
+struct exec_cfg {
+	char *argv[EXEC_MAX_ARGS + 1];
+	int argc;
+	char *cwd;
+	char *expect;
+	int exit_code;
+};
+
+static const char *const exec_keys[] = { "cmd", "cwd", "exit", "expect", NULL };
+
+static void exec_free(void *p)
+{
+	struct exec_cfg *c = p;
+
+	for (int i = 0; i < c->argc; i++)
+		free(c->argv[i]);
+	free(c->cwd);
+	free(c->expect);
+	free(c);
+}
+
+static int exec_parse(struct step *s, const struct ynode *n, struct lint *l)
+{
+	struct exec_cfg *c = calloc(1, sizeof(*c));
+	const struct ynode *cmd;
+	double code = 0;
+
+	if (!c)
+		return ST_ERR_NOMEM;
+	s->cfg = c;
+	if (!n || n->type != YN_MAP) {
+		lint_err(l, n, "exec: expects a mapping with cmd: [program, args...]");
+		return ST_ERR_PARSE;
+	}
+	lint_keys(l, n, exec_keys, "exec");
+	cmd = ynode_get(n, "cmd");
+	if (!cmd || cmd->type != YN_SEQ || cmd->n == 0) {
+		lint_err(l, cmd ? cmd : n, "exec: 'cmd' must be a non-empty list: [program, arg, ...]");
+	} else {
+		for (int i = 0; i < cmd->n; i++) {
+			if (cmd->items[i]->type != YN_SCALAR) {
+				lint_err(l, cmd->items[i], "exec: each argument must be text");
+				continue;
+			}
+			if (c->argc == EXEC_MAX_ARGS) {
+				lint_err(l, cmd->items[i], "exec: more than %d arguments", EXEC_MAX_ARGS);
+				break;
+			}
+			lint_vars(l, cmd->items[i], cmd->items[i]->str);
+			c->argv[c->argc++] = strdup(cmd->items[i]->str);
+		}
+	}
+	if (lint_str(l, n, "cwd", false, &c->cwd) && c->cwd)
+		lint_vars(l, ynode_get(n, "cwd"), c->cwd);
+	if (lint_str(l, n, "expect", false, &c->expect) && c->expect)
+		lint_regex(l, ynode_get(n, "expect"), c->expect, NULL);
+	if (lint_num(l, n, "exit", false, &code) && (code < 0 || code > 255))
+		lint_err(l, ynode_get(n, "exit"), "exit must be 0 to 255");
+	else
+		c->exit_code = (int)code; /* in range: the cast is defined */
+	return ST_OK;
+}
+
+static void child(char **argv, const char *cwd, int out)
+{
+	dup2(out, 1);
+	dup2(out, 2);
+	close(out);
+	setpgid(0, 0);
+	if (cwd && chdir(cwd) < 0) {
+		dprintf(2, "cannot enter %s: %s\n", cwd, strerror(errno));
+		_exit(126);
+	}
+	execvp(argv[0], argv);
+	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Collect output until EOF or the deadline; returns bytes kept. */
+static size_t collect(struct run_ctx *rc, int fd, char *out, size_t cap, bool *timed_out)
+{
+	size_t len = 0;
+	char sink[4096];
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = rc_remaining_ms(rc);
+		ssize_t n;
+
+		if (left == 0 || rc_stopped(rc)) {
+			*timed_out = true;
+			break;
+		}
+		if (poll(&p, 1, left > 200 ? 200 : left) <= 0)
+			continue;
+		if (len + 1 < cap)
+			n = read(fd, out + len, cap - 1 - len);
+		else
+			n = read(fd, sink, sizeof(sink));
+		if (n <= 0)
+			break;
+		if (len + 1 < cap)
+			len += (size_t)n;
+	}
+	out[len] = '\0';
+	return len;
+}
+
+static int exec_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+{
+	const struct exec_cfg *c = s->cfg;
+	char *argv[EXEC_MAX_ARGS + 1] = { 0 }, *cwd = NULL, *out = NULL, code[16];
+	int pipefd[2] = { -1, -1 }, status = 0, ret = ST_ERR;
+	bool timed_out = false;
+	pid_t pid;
+
+	for (int i = 0; i < c->argc; i++)
+		if (!(argv[i] = rc_expand(rc, r, c->argv[i])))
+			goto out;
+	if (c->cwd && !(cwd = rc_expand(rc, r, c->cwd)))
+		goto out;
+	out = malloc(EXEC_OUT_MAX);
+	if (!out || pipe2(pipefd, O_CLOEXEC) < 0) {
+		sr_set(r, DB_ERROR, "cannot start %s: %s", argv[0], strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		sr_set(r, DB_ERROR, "cannot start %s: %s", argv[0], strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		child(argv, cwd, pipefd[1]);
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	collect(rc, pipefd[0], out, EXEC_OUT_MAX, &timed_out);
+	if (timed_out) {
+		/* the whole process group: a tool may have started helpers */
+		kill(-pid, SIGTERM);
+		usleep(100000);
+		kill(-pid, SIGKILL);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sr_kv(r, "output", out);
+	snprintf(code, sizeof(code), "%d", WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+	sr_kv(r, "exit_code", code);
+	if (timed_out) {
+		sr_set(r, rc_stopped(rc) ? DB_ABORTED : DB_FAIL, "%s did not finish within %gs: killed",
+		       argv[0], s->timeout_s);
+	} else if (!WIFEXITED(status)) {
+		sr_set(r, DB_FAIL, "%s was killed by signal %d", argv[0], WTERMSIG(status));
+	} else if (WEXITSTATUS(status) != c->exit_code) {
+		sr_set(r, DB_FAIL, "%s exited with %d (expected %d): %.200s", argv[0],
+		       WEXITSTATUS(status), c->exit_code, out);
+	} else if (c->expect && rx_match(c->expect, out, NULL, 0) < 0) {
+		sr_set(r, DB_FAIL, "output of %s does not match '%s'", argv[0], c->expect);
+	} else {
+		ret = ST_OK;
+	}
+out:
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	for (int i = 0; i < c->argc; i++)
+		free(argv[i]);
+	free(cwd);
+	free(out);
+	return ret;
+}
+
+static void exec_plan(const struct step *s, struct run_ctx *rc, FILE *out)
+{
+	const struct exec_cfg *c = s->cfg;
+	struct step_result r = { 0 };
+
+	fprintf(out, "      run");
+	for (int i = 0; i < c->argc; i++) {
+		char *a = rc_expand(rc, &r, c->argv[i]);
+
+		fprintf(out, " %s", a ? a : c->argv[i]);
+		free(a);
+	}
+	fprintf(out, " (expect exit %d)\n", c->exit_code);
+	sr_reset(&r);
+}
+
+const struct step_kind step_exec = {
+	.name = "exec",
+	.summary = "run an external program (openocd, stm32flash, esptool, dfu-util) with a timeout",
+	.default_timeout_s = 120,
+	.parse = exec_parse,
+	.run = exec_run,
+	.plan = exec_plan,
+	.free_cfg = exec_free,
+};

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * identity: read the secure element's identity through the diagnostic
+ * firmware, verify its chain to the manufacturer roots, prove possession of
+ * the key (the SE signs a fresh nonce), check the 802.1AR / RFC 8995 fields,
+ * refuse a clone, and log it all.
+ *   identity:
+ *     trust: ${trust}             # default: the station config's trust
+ *     expect_serial: ${serial}    # subject serialNumber must equal this
+ *     require_masa: true
+ *     unique: true                # refuse a key/certificate logged for another unit
+ * Sets ${se.chip_serial} ${se.cert_serial} ${se.subject_serial}
+ * ${se.fingerprint} ${se.masa_url} ${se.dpp_uri}; and ${serial} when empty.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "link/console.h"
+#include "station/steps/steps.h"
+
+struct identity_cfg {
+	char *trust;
+	char *expect_serial;
+	bool require_masa;
+	bool unique;
+};
+
+static const char *const identity_keys[] = { "trust", "expect_serial", "require_masa",
+					     "unique", NULL };
+static const char *const identity_vars[] = { "se.chip_serial", "se.cert_serial",
+					     "se.subject_serial", "se.fingerprint",
+					     "se.masa_url", "se.dpp_uri", NULL };
+
+static void identity_free(void *p)
+{
+	struct identity_cfg *c = p;
+
+	free(c->trust);
+	free(c->expect_serial);
+	free(c);
+}
+
+static int identity_parse(struct step *s, const struct ynode *n, struct lint *l)
+{
+	struct identity_cfg *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return ST_ERR_NOMEM;
+	s->cfg = c;
+	c->require_masa = true;
+	c->unique = true;
+	if (n && n->type == YN_MAP) {
+		lint_keys(l, n, identity_keys, "identity");
+		if (lint_str(l, n, "trust", false, &c->trust) && c->trust)
+			lint_vars(l, ynode_get(n, "trust"), c->trust);
+		if (lint_str(l, n, "expect_serial", false, &c->expect_serial) && c->expect_serial)
+			lint_vars(l, ynode_get(n, "expect_serial"), c->expect_serial);
+		lint_bool(l, n, "require_masa", &c->require_masa);
+		lint_bool(l, n, "unique", &c->unique);
+	} else if (n && !(n->type == YN_SCALAR && n->plain && !*n->str)) {
+		lint_err(l, n, "identity: expects a mapping (or nothing, for the defaults)");
+	}
+	for (int i = 0; identity_vars[i]; i++)
+		lint_define(l, identity_vars[i]);
+	return ST_OK;
+}
+
+struct xfer_ctx {
+	struct link *l;
+	const struct run_ctx *rc;
+};
+
+/* Each SE command gets what is left of the step's timeout, not all of it:
+ * three slow answers must not add up to three times the step's limit. */
+static int xfer(void *ctx, const char *cmd, char *resp, size_t cap, int timeout_ms,
+		struct st_error *e)
+{
+	const struct xfer_ctx *x = ctx;
+	int left = rc_remaining_ms(x->rc);
+
+	return console_cmd(x->l, cmd, resp, cap, left < timeout_ms ? left : timeout_ms, e);
+}
+
+static void record(struct run_ctx *rc, struct step_result *r, const struct se_identity *id)
+{
+	struct db_identity *d = &r->identity;
+
+	r->has_identity = true;
+	d->chip_serial = sr_str(r, id->chip_serial);
+	d->cert_serial = sr_str(r, id->cert_serial);
+	d->subject = sr_str(r, id->subject);
+	d->issuer = sr_str(r, id->issuer);
+	d->not_before = sr_str(r, id->not_before);
+	d->not_after = sr_str(r, id->not_after);
+	d->fingerprint = sr_str(r, id->fingerprint);
+	d->spki_sha256 = sr_str(r, id->spki_sha256);
+	d->subject_serial = sr_str(r, id->subject_serial);
+	d->masa_url = sr_str(r, id->masa_url);
+	d->nonce = sr_str(r, id->nonce);
+	d->signature = sr_str(r, id->signature);
+	d->dpp_uri = sr_str(r, id->dpp_uri);
+	d->pem_chain = sr_str(r, id->pem_chain);
+	vars_set(&rc->vars, "se.chip_serial", id->chip_serial);
+	vars_set(&rc->vars, "se.cert_serial", id->cert_serial);
+	vars_set(&rc->vars, "se.subject_serial", id->subject_serial);
+	vars_set(&rc->vars, "se.fingerprint", id->fingerprint);
+	vars_set(&rc->vars, "se.masa_url", id->masa_url);
+	vars_set(&rc->vars, "se.dpp_uri", id->dpp_uri);
+	for (int i = 0; i < id->n_checks; i++)
+		sr_kv(r, id->checks[i].name, id->checks[i].pass ? "pass" : id->checks[i].detail);
+}
+
+/* "name: detail; name: detail" for every check that failed. */
+static const char *failed_checks(const struct se_identity *id, char *why, size_t cap)
+{
+	size_t len = 0;
+
+	why[0] = '\0';
+	for (int i = 0; i < id->n_checks && len < cap; i++)
+		if (!id->checks[i].pass)
+			len += (size_t)snprintf(why + len, cap - len, "%s%s: %s", len ? "; " : "",
+						id->checks[i].name, id->checks[i].detail);
+	return why;
+}
+
+
+/*
+ * Refuse a clone: this identity passed before for another unit, or for this
+ * unit in another SE chip (the copy sits in a board bearing the original's
+ * serial, so only the chip tells them apart).
+ */
+static int clone_check(struct run_ctx *rc, struct step_result *r, const char *serial)
+{
+	const struct se_identity *id = &rc->ident;
+	struct db_identity_key k = { id->fingerprint, id->spki_sha256, serial, id->chip_serial };
+	struct db_identity_hit hit;
+	struct st_error e = { 0 };
+	int ret;
+
+	ret = db_identity_seen(rc->db, &k, &hit, &e);
+	if (ret < 0) {
+		sr_set(r, DB_ERROR, "clone check: %s", e.msg);
+		return ret;
+	}
+	if (ret == 0)
+		return ST_OK;
+	if (serial && strcmp(hit.unit, serial) == 0)
+		sr_set(r, DB_FAIL, "cloned identity: this certificate or key (fingerprint %.16s...) "
+		       "passed for unit %s in SE chip %s, but this board's SE is chip %s: "
+		       "quarantine both boards", id->fingerprint, hit.unit, hit.chip,
+		       id->chip_serial);
+	else
+		sr_set(r, DB_FAIL, "cloned identity: this certificate or key (fingerprint %.16s...) "
+		       "is already logged for unit %s", id->fingerprint, hit.unit);
+	sr_kv(r, "clone_of", hit.unit);
+	return ST_ERR_EXISTS;
+}
+static int identity_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+{
+	const struct identity_cfg *c = s->cfg;
+	struct st_error e = { 0 };
+	struct se_policy p = { 0 };
+	struct se *se = NULL;
+	struct link *l;
+	char *trust = NULL, *expect = NULL;
+	struct xfer_ctx x = { .rc = rc };
+	const char *serial;
+	int ret;
+
+	trust = rc_expand(rc, r, c->trust ? c->trust : "${trust}");
+	if (!trust)
+		return ST_ERR_ARG;
+	if (c->expect_serial) {
+		expect = rc_expand(rc, r, c->expect_serial);
+		if (!expect) {
+			ret = ST_ERR_ARG;
+			goto out;
+		}
+	}
+	p.trust = trust;
+	p.expect_serial = expect && *expect ? expect : NULL;
+	p.require_masa = c->require_masa;
+	ret = rc_link(rc, &l, &e);
+	x.l = l;
+	if (ret == ST_OK)
+		ret = se_open_console(&se, xfer, &x, rc_remaining_ms(rc), &e);
+	if (ret < 0) {
+		sr_set(r, DB_ERROR, "cannot reach the secure element: %s", e.msg);
+		goto out;
+	}
+	if (rc->have_ident)
+		se_identity_free(&rc->ident);
+	rc->have_ident = false;
+	ret = se_identity_read(se, &p, &rc->ident, &e);
+	if (ret < 0 && ret != ST_ERR_CERT) {
+		sr_set(r, DB_ERROR, "reading the secure element: %s", e.msg);
+		goto out;
+	}
+	rc->have_ident = true;
+	record(rc, r, &rc->ident);
+	serial = vars_get(&rc->vars, "serial");
+	if ((!serial || !*serial) && rc->ident.subject_serial[0]) {
+		vars_set(&rc->vars, "serial", rc->ident.subject_serial);
+		if (rc->db)
+			db_run_set_serial(rc->db, rc->run_id, rc->ident.subject_serial, NULL);
+		serial = vars_get(&rc->vars, "serial");
+	}
+	if (ret == ST_ERR_CERT) {
+		char why[ST_ERRMSG_MAX];
+
+		sr_set(r, DB_FAIL, "identity check failed: %s", failed_checks(&rc->ident, why, sizeof(why)));
+		goto out;
+	}
+	if (c->unique && rc->db) {
+		ret = clone_check(rc, r, serial);
+		if (ret < 0)
+			goto out;
+	}
+	ret = ST_OK;
+out:
+	if (se)
+		se_close(se);
+	free(trust);
+	free(expect);
+	return ret;
+}
+
+static void identity_plan(const struct step *s, struct run_ctx *rc, FILE *out)
+{
+	const struct identity_cfg *c = s->cfg;
+
+	(void)rc;
+	fprintf(out, "      read SE identity, verify to %s, prove possession%s%s%s\n",
+		c->trust ? c->trust : "${trust}", c->expect_serial ? ", serialNumber = " : "",
+		c->expect_serial ? c->expect_serial : "", c->unique ? ", refuse clones" : "");
+}
+
+const struct step_kind step_identity = {
+	.name = "identity",
+	.summary = "read the SE identity, verify chain, prove possession, 802.1AR checks, refuse clones",
+	.default_timeout_s = 20,
+	.parse = identity_parse,
+	.run = identity_run,
+	.plan = identity_plan,
+	.free_cfg = identity_free,
+};

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * register: register the identity read by an earlier identity step with the
+ * Certificate Management Service named in station.yaml (HTTPS).
+ *   register: {serial: ${serial}, on_unavailable: fail | queue}
+ * Sets ${cms.id}.  Retries and backoff come from the station's cms settings.
+ * on_unavailable: queue - when the CMS is down, silent or answers 5xx through
+ * every attempt, the step passes with the registration logged as "queued"
+ * (kv cms.queued says why); `station cms sync` registers it later.  A
+ * definite answer (refusal, conflict, untrusted server) always fails.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_PREFIX "register"
+#include "common/log.h"
+#include "station/steps/steps.h"
+
+struct register_cfg {
+	char *serial;
+	bool queue;	/* on_unavailable: queue */
+};
+
+static const char *const register_keys[] = { "serial", "on_unavailable", NULL };
+
+static void register_free(void *p)
+{
+	struct register_cfg *c = p;
+
+	free(c->serial);
+	free(c);
+}
+
+static int register_parse(struct step *s, const struct ynode *n, struct lint *l)
+{
+	struct register_cfg *c = calloc(1, sizeof(*c));
+	char *ou = NULL;
+
+	if (!c)
+		return ST_ERR_NOMEM;
+	s->cfg = c;
+	if (n && n->type == YN_MAP) {
+		lint_keys(l, n, register_keys, "register");
+		if (lint_str(l, n, "serial", false, &c->serial) && c->serial)
+			lint_vars(l, ynode_get(n, "serial"), c->serial);
+		if (lint_str(l, n, "on_unavailable", false, &ou) && ou &&
+		    strcmp(ou, "fail") != 0 && strcmp(ou, "queue") != 0)
+			lint_err(l, ynode_get(n, "on_unavailable"),
+				 "register: on_unavailable must be fail or queue");
+		c->queue = ou && strcmp(ou, "queue") == 0;
+		free(ou);
+	} else if (n && !(n->type == YN_SCALAR && n->plain && !*n->str)) {
+		lint_err(l, n, "register: expects a mapping (or nothing, for the defaults)");
+	}
+	lint_define(l, "cms.id");
+	return ST_OK;
+}
+
+static int register_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+{
+	const struct register_cfg *c = s->cfg;
+	struct st_error e = { 0 };
+	struct cms_result res = { 0 };
+	struct cms_config cc;
+	char *serial, *leaf;
+	int ret;
+
+	if (!rc->have_ident || !rc->ident.pem_chain) {
+		sr_set(r, DB_ERROR, "no identity to register: put an identity step before register");
+		return ST_ERR_ARG;
+	}
+	if (!rc->cfg || !rc->cfg->cms.url) {
+		sr_set(r, DB_ERROR, "no CMS configured: add cms: {url, ca, api_key_file} to station.yaml");
+		return ST_ERR_ARG;
+	}
+	serial = rc_expand(rc, r, c->serial ? c->serial : "${serial}");
+	if (!serial)
+		return ST_ERR_ARG;
+	leaf = cms_leaf_pem(rc->ident.pem_chain);
+	cc = rc->cfg->cms;
+	/* The step's timeout bounds every attempt together. */
+	if (cc.timeout_ms <= 0 || cc.timeout_ms > rc_remaining_ms(rc))
+		cc.timeout_ms = rc_remaining_ms(rc);
+	struct cms_request req = {
+		.serial = serial,
+		.chip_serial = rc->ident.chip_serial,
+		.cert_pem = leaf ? leaf : rc->ident.pem_chain,
+		.chain_pem = rc->ident.pem_chain,
+		.station = vars_get(&rc->vars, "station"),
+		.fixture = rc->fxdef->name,
+	};
+	ret = cms_register(&cc, &req, &res, &e);
+	if (ret < 0 && c->queue && cms_is_unavailable(ret, &res)) {
+		/* The unit goes on; the log row is the queue `station cms sync` works. */
+		log_warn("%s: CMS unavailable, registration queued: %s", serial, e.msg);
+		snprintf(res.status, sizeof(res.status), "queued");
+		sr_kv(r, "cms.queued", e.msg);
+		ret = ST_OK;
+	}
+	r->has_cms = true;
+	r->cms.status = sr_str(r, res.status[0] ? res.status : "failed");
+	r->cms.cms_id = res.id[0] ? sr_str(r, res.id) : NULL;
+	r->cms.attempts = res.attempts;
+	r->cms.http_status = res.http_status;
+	if (ret < 0)
+		sr_set(r, ret == ST_ERR_HTTP && res.http_status == 409 ? DB_FAIL : DB_ERROR,
+		       "CMS registration: %s", e.msg);
+	else
+		vars_set(&rc->vars, "cms.id", res.id); /* "" while queued */
+	free(leaf);
+	free(serial);
+	return ret;
+}
+
+static void register_plan(const struct step *s, struct run_ctx *rc, FILE *out)
+{
+	const struct register_cfg *c = s->cfg;
+
+	fprintf(out, "      register %s with %s%s\n", c->serial ? c->serial : "${serial}",
+		rc->cfg && rc->cfg->cms.url ? rc->cfg->cms.url : "(no CMS configured)",
+		c->queue ? " (queued if unavailable)" : "");
+}
+
+const struct step_kind step_register = {
+	.name = "register",
+	.summary = "register the identity with the Certificate Management Service (HTTPS)",
+	.default_timeout_s = 60,
+	.parse = register_parse,
+	.run = register_run,
+	.plan = register_plan,
+	.free_cfg = register_free,
+};

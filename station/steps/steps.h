@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The step kinds, one file each (step_*.c), listed in steps.c. */
+#ifndef ST_STATION_STEPS_H
+#define ST_STATION_STEPS_H
+
+#include "station/engine.h"
+#include "station/sequence.h"
+
+extern const struct step_kind step_lines, step_flash, step_console, step_measure,
+	step_identity, step_register, step_prompt, step_delay, step_exec, step_group,
+	step_include, step_enroll;
+
+/* Sleep, waking early when the run is stopped. */
+void rc_sleep(struct run_ctx *rc, double seconds);
+
+/* Send cmd on the console within the step's time; on failure r says why. */
+int rc_console(struct run_ctx *rc, struct step_result *r, const char *cmd, char *resp,
+	       size_t cap);
+/* POSIX ERE (REG_NEWLINE) match; group 1 copied to val when given. */
+int rx_match(const char *re, const char *text, char *val, size_t cap);
+
+#endif
