@@ -17,7 +17,7 @@
 #include <sqlite3.h>
 
 #include "db/db.h"
-#include "station/report_model.h"
+#include "db/db_report.h"
 
 #define NMEAS 20
 #define DAYS 90
@@ -211,7 +211,7 @@ static int query(const char *path, int reps, bool exact)
 		for (int q = 0; q < REP_Q__COUNT; q++) {
 			double a = now_ms();
 
-			if (report_query(db_handle(db), &rp, q))
+			if (report_query(db, &rp, q, &e))
 				return 1;
 			t[q][r] = now_ms() - a;
 		}

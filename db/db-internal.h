@@ -65,6 +65,27 @@ int dbi_sum_unit(struct db *db, const char *unit, struct st_error *e);
 /* Rebuild everything from the rows (migrate.c, db_summary_rebuild). */
 int dbi_sum_rebuild(struct db *db, struct st_error *e);
 
+/* Read queries (db_read.c, db_report*.c): statements prepared per call,
+ * never cached, on a log that may be opened read-only. */
+#include "db/db_report.h"
+/* Runs matching a rep_filter: the query binds ?1..?7 with dbr_bind_filter(). */
+#define REP_WHERE \
+	" (?1 IS NULL OR r.started_us >= ?1) AND (?2 IS NULL OR r.started_us < ?2)" \
+	" AND (?3 IS NULL OR r.fixture = ?3) AND (?4 IS NULL OR r.sequence_name = ?4)" \
+	" AND (?5 IS NULL OR r.sequence_version = ?5) AND (?6 IS NULL OR r.outcome = ?6)" \
+	" AND (?7 IS NULL OR r.unit_serial = ?7) "
+/* Times as the views show them. */
+#define REP_ISO(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1e6, 'unixepoch')"
+sqlite3_stmt *dbr_prepare(sqlite3 *h, const char *sql);	/* NULL on error */
+void dbr_bind_filter(sqlite3_stmt *st, const struct rep_filter *f);
+char *dbr_dup_col(sqlite3_stmt *st, int c);
+/* db_report.c / db_report_sum.c, shared: 0 or -1 (the SQLite error on h). */
+int rep_sum_query(sqlite3 *h, struct report *r, enum rep_query q);
+void rep_hist_finish(struct rep_meas *m);
+struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st);
+int rep_day_add(struct report *r, sqlite3_stmt *st, const struct rep_counts *c);
+int rep_fail_add(struct report *r, sqlite3_stmt *st);
+
 /* The SQL of every slot (sql.c). */
 extern const char *const dbi_sql[DBS__COUNT];
 

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 
 #include "common/err.h"
 #include "se/se.h"
+#include "report/report.h"
 #include "station/commands.h"
 
 static void usage(FILE *f)
@@ -39,39 +39,6 @@ static void usage(FILE *f)
 		"\n"
 		"exit status: 0 every check passed, 1 a check failed, 2 usage,\n"
 		"             3 the certificate or trust store cannot be read\n");
-}
-
-static void print_json(const char *file, const struct se_identity *id)
-{
-	json_t *o = json_object(), *checks = json_array();
-	struct {
-		const char *key;
-		const char *val;
-	} f[] = {
-		{ "subject", id->subject }, { "issuer", id->issuer },
-		{ "serial", id->cert_serial }, { "not_before", id->not_before },
-		{ "not_after", id->not_after }, { "key_type", id->key_type },
-		{ "fingerprint", id->fingerprint }, { "spki_sha256", id->spki_sha256 },
-		{ "subject_serial", id->subject_serial }, { "masa_url", id->masa_url },
-		{ "dpp_uri", id->dpp_uri }, { "pem_chain", id->pem_chain ? id->pem_chain : "" },
-	};
-	char *s;
-
-	json_object_set_new(o, "file", json_string(file));
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		json_object_set_new(o, f[i].key, json_string(f[i].val));
-	for (int i = 0; i < id->n_checks; i++)
-		json_array_append_new(checks, json_pack("{s:s, s:b, s:s}",
-							"name", id->checks[i].name,
-							"pass", id->checks[i].pass,
-							"detail", id->checks[i].detail));
-	json_object_set_new(o, "checks", checks);
-	json_object_set_new(o, "pass", json_boolean(se_identity_failures(id) == 0));
-	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (s)
-		printf("%s\n", s);
-	free(s);
-	json_decref(o);
 }
 
 static int cert_check(int argc, char **argv)
@@ -115,7 +82,7 @@ static int cert_check(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (json) {
-		print_json(argv[optind], &id);
+		report_cert_json(stdout, argv[optind], &id);
 	} else {
 		printf("%-12s %s\n", "file", argv[optind]);
 		se_identity_print(stdout, &id);

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "station/commands.h"
-#include "station/report_model.h"
+#include "report/report.h"
+#include "station/report_cli.h"
 
 static void usage(FILE *f)
 {
@@ -58,6 +59,7 @@ static int parse(int argc, char **argv, struct rep_opts *o)
 int cmd_report(int argc, char **argv)
 {
 	struct report r = { 0 };
+	struct st_error e = { 0 };
 	struct rep_opts o;
 	struct db *db = NULL;
 	FILE *out = NULL;
@@ -71,9 +73,11 @@ int cmd_report(int argc, char **argv)
 	if (ret)
 		return ret;
 	r.db_path = o.db_path;
-	ret = report_build(db_handle(db), &o.f, &r);
-	if (ret)
+	if (report_build(db, &o.f, &r, &e)) {
+		fprintf(stderr, "station report: %s\n", e.msg);
+		ret = EXIT_STATION;
 		goto out;
+	}
 	out = rep_out_open(&o);
 	if (!out) {
 		ret = EXIT_STATION;

@@ -13,7 +13,6 @@
  * plain (stdout is not a terminal): one line per event, nothing redrawn.
  * json: one JSON object per line for other programs.
  */
-#include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "report/report.h"
 #include "station/display.h"
 
 #define BAR_WIDTH 20
@@ -91,20 +91,6 @@ static int term_rows(struct display *d)
 	if (ioctl(fileno(d->out), TIOCGWINSZ, &ws) == 0 && ws.ws_row >= 4)
 		return ws.ws_row;
 	return 24;
-}
-
-/* ---- json ---------------------------------------------------------------- */
-
-static void emit_json(struct display *d, json_t *o)
-{
-	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
-
-	if (s) {
-		fprintf(d->out, "%s\n", s);
-		fflush(d->out);
-		free(s);
-	}
-	json_decref(o);
 }
 
 /* ---- tty: the live block ------------------------------------------------- */
@@ -361,8 +347,7 @@ static void ev_run_start(void *ctx, const char *fixture, const char *run_id, con
 	f->finished = false;
 	f->step[0] = '\0';
 	if (d->mode == DISPLAY_JSON) {
-		emit_json(d, json_pack("{s:s, s:s, s:s, s:s}", "event", "run_start", "fixture",
-				       fixture, "run_id", run_id, "serial", serial ? serial : ""));
+		rep_event_run_start(d->out, fixture, run_id, serial);
 	} else if (d->mode == DISPLAY_TTY) {
 		redraw(d);
 	} else {
@@ -383,8 +368,7 @@ static void ev_step_start(void *ctx, const char *fixture, int index, const char 
 	f->done = f->total = 0;
 	f->shown_pct = -1;
 	if (d->mode == DISPLAY_JSON)
-		emit_json(d, json_pack("{s:s, s:s, s:i, s:s}", "event", "step_start", "fixture",
-				       fixture, "index", index, "step", name));
+		rep_event_step_start(d->out, fixture, index, name);
 	else if (d->mode == DISPLAY_TTY)
 		redraw(d);
 	pthread_mutex_unlock(&d->lock);
@@ -393,16 +377,14 @@ static void ev_step_start(void *ctx, const char *fixture, int index, const char 
 static void step_json(struct display *d, const char *fixture, const char *name,
 		      const struct step_result *r, int64_t us)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:f}", "event", "step_end", "fixture", fixture,
-			      "step", name, "outcome", db_outcome_name(r->outcome), "seconds",
-			      us / 1e6);
+	struct rep_event_meas m[SR_MAX_MEAS];
+	int n = 0;
 
-	if (r->outcome != DB_PASS)
-		json_object_set_new(o, "reason", json_string(r->reason));
-	for (int i = 0; i < r->n_meas; i++)
+	for (int i = 0; i < r->n_meas && i < SR_MAX_MEAS; i++)
 		if (!r->meas[i].text)
-			json_object_set_new(o, r->meas[i].name, json_real(r->meas[i].value));
-	emit_json(d, o);
+			m[n++] = (struct rep_event_meas){ r->meas[i].name, r->meas[i].value };
+	rep_event_step_end(d->out, fixture, name, db_outcome_name(r->outcome), us / 1e6,
+			   r->outcome != DB_PASS ? r->reason : NULL, m, n);
 }
 
 /* plain, and the history above the live block on a tty */
@@ -460,10 +442,7 @@ static void ev_progress(void *ctx, const char *fixture, uint64_t done, uint64_t 
 
 		f->shown_pct = pct;
 		if (d->mode == DISPLAY_JSON)
-			emit_json(d, json_pack("{s:s, s:s, s:I, s:I, s:f}", "event", "progress",
-					       "fixture", fixture, "done", (json_int_t)done,
-					       "total", (json_int_t)total, "bytes_per_s",
-					       s > 0 ? done / s : 0.0));
+			rep_event_progress(d->out, fixture, done, total, s > 0 ? done / s : 0.0);
 		else if (d->mode == DISPLAY_TTY)
 			redraw(d);
 	}
@@ -486,15 +465,10 @@ static void ev_run_end(void *ctx, const char *fixture, const char *serial, enum 
 	f->outcome = o;
 	snprintf(f->failed_step, sizeof(f->failed_step), "%s", failed_step ? failed_step : "");
 	if (d->mode == DISPLAY_JSON) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:f}", "event", "run_end", "fixture",
-				      fixture, "serial", serial ? serial : "", "verdict",
-				      verdict_word(o), "seconds", (f->t_end - f->t0) / 1e6);
+		bool bad = o != DB_PASS;
 
-		if (o != DB_PASS) {
-			json_object_set_new(j, "failed_step", json_string(failed_step));
-			json_object_set_new(j, "reason", json_string(reason));
-		}
-		emit_json(d, j);
+		rep_event_run_end(d->out, fixture, serial, verdict_word(o), (f->t_end - f->t0) / 1e6,
+				  bad ? failed_step : NULL, bad ? reason : NULL);
 	} else if (d->mode == DISPLAY_TTY) {
 		lift_block(d);
 		banner(d, f, o, failed_step, reason);

@@ -10,7 +10,9 @@
 #include <cmocka.h>
 
 #include "test_station_report.h"
-#include "station/report_model.h"
+#include <jansson.h>
+
+#include "report/report.h"
 
 #define REPORT(...) run_cmd(cmd_report, "report", __VA_ARGS__, NULL)
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Gathering station report's numbers.  On a log of millions of runs the
- * summaries of schema 3 answer (report_sum.c); here are the same numbers
+ * summaries of schema 3 answer (db_report_sum.c); here are the same numbers
  * from the rows, used when a filter needs them and by the tests that hold
  * both to the same result.  Yield counts units (a unit passed if any of
  * its runs passed); first-pass yield takes each unit's first finished run
@@ -10,11 +10,11 @@
  * runs in progress are left out, as in the v_* views.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "station/commands.h"
-#include "station/report_model.h"
+#include "db/db-internal.h"
 
 #define UNIT "coalesce(r.unit_serial, r.id)"
 
@@ -72,22 +72,15 @@ bool rep_cpk(const struct rep_meas *m, double *cpk)
 	return true;
 }
 
-char *rep_dup_col(sqlite3_stmt *st, int c)
-{
-	const char *s = (const char *)sqlite3_column_text(st, c);
-
-	return s ? strdup(s) : NULL;
-}
-
 /* Per day (by_day) or one total row. */
 static int yields(sqlite3 *h, struct report *r, bool by_day)
 {
-	sqlite3_stmt *st = rep_prepare(h, yield_sql);
+	sqlite3_stmt *st = dbr_prepare(h, yield_sql);
 	struct rep_counts c;
 
 	if (!st)
-		return EXIT_STATION;
-	rep_bind_filter(st, r->f);
+		return -1;
+	dbr_bind_filter(st, r->f);
 	if (by_day)
 		sqlite3_bind_int(st, 8, 1);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -98,28 +91,50 @@ static int yields(sqlite3 *h, struct report *r, bool by_day)
 			r->total = c;
 			continue;
 		}
-		r->days = realloc(r->days, (r->ndays + 1) * sizeof(*r->days));
-		snprintf(r->days[r->ndays].day, sizeof(r->days[0].day), "%s",
-			 (const char *)sqlite3_column_text(st, 0));
-		r->days[r->ndays++].c = c;
+		if (rep_day_add(r, st, &c))
+			break;
 	}
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
 static int pareto(sqlite3 *h, struct report *r)
 {
-	sqlite3_stmt *st = rep_prepare(h, pareto_sql);
+	sqlite3_stmt *st = dbr_prepare(h, pareto_sql);
 
 	if (!st)
-		return EXIT_STATION;
-	rep_bind_filter(st, r->f);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		r->fails = realloc(r->fails, (r->nfails + 1) * sizeof(*r->fails));
-		r->fails[r->nfails].step = rep_dup_col(st, 0);
-		r->fails[r->nfails].count = sqlite3_column_int64(st, 1);
-		r->fail_total += r->fails[r->nfails++].count;
-	}
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+		return -1;
+	dbr_bind_filter(st, r->f);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (rep_fail_add(r, st))
+			break;
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
+/* A day's counts (its date in column 0), a failing step (name, count in
+ * columns 0, 1): -1 when out of memory. */
+int rep_day_add(struct report *r, sqlite3_stmt *st, const struct rep_counts *c)
+{
+	struct rep_day *nd = realloc(r->days, (r->ndays + 1) * sizeof(*r->days));
+
+	if (!nd)
+		return -1;
+	r->days = nd;
+	snprintf(nd[r->ndays].day, sizeof(nd[0].day), "%s", (const char *)sqlite3_column_text(st, 0));
+	nd[r->ndays++].c = *c;
+	return 0;
+}
+
+int rep_fail_add(struct report *r, sqlite3_stmt *st)
+{
+	struct rep_fail *nf = realloc(r->fails, (r->nfails + 1) * sizeof(*r->fails));
+
+	if (!nf)
+		return -1;
+	r->fails = nf;
+	nf[r->nfails].step = dbr_dup_col(st, 0);
+	nf[r->nfails].count = sqlite3_column_int64(st, 1);
+	r->fail_total += nf[r->nfails++].count;
+	return 0;
 }
 
 static void bind_real_or_null(sqlite3_stmt *st, int i, bool has, double v)
@@ -132,15 +147,15 @@ static void bind_real_or_null(sqlite3_stmt *st, int i, bool has, double v)
 
 static int frame(sqlite3 *h, struct rep_meas *m, double first)
 {
-	sqlite3_stmt *st = rep_prepare(h, frame_sql);
+	sqlite3_stmt *st = dbr_prepare(h, frame_sql);
 	int rc;
 
 	if (!st)
-		return EXIT_STATION;
-	rep_bind_text(st, 1, m->sequence);
-	rep_bind_text(st, 2, m->step);
-	rep_bind_text(st, 3, m->name);
-	rep_bind_text(st, 4, m->unit);
+		return -1;
+	dbi_bind_text(st, 1, m->sequence);
+	dbi_bind_text(st, 2, m->step);
+	dbi_bind_text(st, 3, m->name);
+	dbi_bind_text(st, 4, m->unit);
 	bind_real_or_null(st, 5, m->has_low, m->low);
 	bind_real_or_null(st, 6, m->has_high, m->high);
 	rc = sqlite3_step(st);
@@ -151,7 +166,7 @@ static int frame(sqlite3 *h, struct rep_meas *m, double first)
 	else	/* not summarised yet: as the summary would set it */
 		db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN, first,
 			      &m->fr);
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
 /* Show the frame's inner bins and those beyond it that hold values. */
@@ -180,17 +195,17 @@ void rep_hist_finish(struct rep_meas *m)
  * cancellation), the histogram and the counts beyond the limits. */
 static int values(sqlite3 *h, const struct rep_filter *f, struct rep_meas *m)
 {
-	sqlite3_stmt *st = rep_prepare(h, values_sql);
+	sqlite3_stmt *st = dbr_prepare(h, values_sql);
 	double ss = 0;
 	int n = 0;
 
 	if (!st)
-		return EXIT_STATION;
-	rep_bind_filter(st, f);
-	rep_bind_text(st, 8, m->sequence);
-	rep_bind_text(st, 9, m->step);
-	rep_bind_text(st, 10, m->name);
-	rep_bind_text(st, 11, m->unit);
+		return -1;
+	dbr_bind_filter(st, f);
+	dbi_bind_text(st, 8, m->sequence);
+	dbi_bind_text(st, 9, m->step);
+	dbi_bind_text(st, 10, m->name);
+	dbi_bind_text(st, 11, m->unit);
 	bind_real_or_null(st, 12, m->has_low, m->low);
 	bind_real_or_null(st, 13, m->has_high, m->high);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -198,7 +213,7 @@ static int values(sqlite3 *h, const struct rep_filter *f, struct rep_meas *m)
 
 		if (!n++ && frame(h, m, v)) {
 			sqlite3_finalize(st);
-			return EXIT_STATION;
+			return -1;
 		}
 		ss += (v - m->mean) * (v - m->mean);
 		m->all[db_hist_bin(&m->fr, v)]++;
@@ -210,7 +225,7 @@ static int values(sqlite3 *h, const struct rep_filter *f, struct rep_meas *m)
 		m->has_sigma = true;
 	}
 	rep_hist_finish(m);
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
 /* A measurement group from columns 0..5 (sequence, step, name, unit, low,
@@ -224,10 +239,10 @@ struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st)
 	r->meas = nm;
 	m = &r->meas[r->nmeas++];
 	memset(m, 0, sizeof(*m));
-	m->sequence = rep_dup_col(st, 0);
-	m->step = rep_dup_col(st, 1);
-	m->name = rep_dup_col(st, 2);
-	m->unit = rep_dup_col(st, 3);
+	m->sequence = dbr_dup_col(st, 0);
+	m->step = dbr_dup_col(st, 1);
+	m->name = dbr_dup_col(st, 2);
+	m->unit = dbr_dup_col(st, 3);
 	m->has_low = sqlite3_column_type(st, 4) != SQLITE_NULL;
 	m->low = sqlite3_column_double(st, 4);
 	m->has_high = sqlite3_column_type(st, 5) != SQLITE_NULL;
@@ -237,11 +252,11 @@ struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st)
 
 static int stats(sqlite3 *h, struct report *r)
 {
-	sqlite3_stmt *st = rep_prepare(h, stats_sql);
+	sqlite3_stmt *st = dbr_prepare(h, stats_sql);
 
 	if (!st)
-		return EXIT_STATION;
-	rep_bind_filter(st, r->f);
+		return -1;
+	dbr_bind_filter(st, r->f);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct rep_meas *m = rep_meas_add(r, st);
 
@@ -252,7 +267,7 @@ static int stats(sqlite3 *h, struct report *r)
 		m->min = sqlite3_column_double(st, 8);
 		m->max = sqlite3_column_double(st, 9);
 	}
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
 static int hist(sqlite3 *h, struct report *r)
@@ -272,7 +287,7 @@ bool report_can_summarise(const struct rep_filter *f)
 	       (!f->has_until || f->until_us % day == 0);
 }
 
-int report_query(sqlite3 *h, struct report *r, enum rep_query q)
+static int query(sqlite3 *h, struct report *r, enum rep_query q)
 {
 	if (r->summary)
 		return rep_sum_query(h, r, q);
@@ -282,21 +297,31 @@ int report_query(sqlite3 *h, struct report *r, enum rep_query q)
 	case REP_Q_PARETO: return pareto(h, r);
 	case REP_Q_STATS: return stats(h, r);
 	case REP_Q_HIST: return hist(h, r);
-	default: return EXIT_STATION;
+	default: return -1;
 	}
 }
 
-int report_build(sqlite3 *h, const struct rep_filter *f, struct report *r)
+int report_query(struct db *db, struct report *r, enum rep_query q, struct st_error *e)
 {
 	int ret;
 
+	pthread_mutex_lock(&db->mu);
+	ret = query(db->h, r, q);
+	if (ret)
+		ret = st_fail(e, ST_ERR_DB, "cannot read the log: %s", sqlite3_errmsg(db->h));
+	pthread_mutex_unlock(&db->mu);
+	return ret;
+}
+
+int report_build(struct db *db, const struct rep_filter *f, struct report *r,
+		 struct st_error *e)
+{
+	int ret = 0;
+
 	r->f = f;
 	r->summary = !r->exact && report_can_summarise(f);
-	ret = 0;
 	for (int q = 0; q < REP_Q__COUNT && !ret; q++)
-		ret = report_query(h, r, q);
-	if (ret)
-		fprintf(stderr, "station report: cannot read the log: %s\n", sqlite3_errmsg(h));
+		ret = report_query(db, r, q, e);
 	return ret;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared plumbing of the log-reading commands (report, trace, export):
- * options, times, the read-only log, output file, CSV and JSON rows.
+ * options, times, the read-only log, the output file.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,11 +12,7 @@
 #include "common/log.h"
 #include "station/commands.h"
 #include "station/config.h"
-#include "station/report_core.h"
-
-static const char *const outcomes[] = {
-	"pass", "fail", "error", "skipped", "aborted", "running", NULL
-};
+#include "station/report_cli.h"
 
 int rep_db_from_config(const char *config, char *buf, size_t cap)
 {
@@ -117,7 +113,7 @@ int rep_common_opt(struct rep_opts *o, int c, const char *arg)
 		f->has_until = true;
 		return 1;
 	case REP_OPT_OUTCOME:
-		if (!in_list(arg, outcomes))
+		if (!in_list(arg, db_outcomes))
 			return usage_err(o, "--outcome: not one of pass, fail, error, skipped, "
 					 "aborted, running:", arg);
 		f->outcome = arg;
@@ -206,122 +202,4 @@ int rep_out_close(const struct rep_opts *o, FILE *f)
 		return EXIT_STATION;
 	}
 	return EXIT_PASS;
-}
-
-sqlite3_stmt *rep_prepare(sqlite3 *h, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "station: cannot query the log: %s\n", sqlite3_errmsg(h));
-		return NULL;
-	}
-	return st;
-}
-
-void rep_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-void rep_bind_filter(sqlite3_stmt *st, const struct rep_filter *f)
-{
-	if (f->has_since)
-		sqlite3_bind_int64(st, 1, f->since_us);
-	if (f->has_until)
-		sqlite3_bind_int64(st, 2, f->until_us);
-	rep_bind_text(st, 3, f->fixture);
-	rep_bind_text(st, 4, f->seq_name);
-	rep_bind_text(st, 5, f->seq_version);
-	rep_bind_text(st, 6, f->outcome);
-	rep_bind_text(st, 7, f->serial);
-}
-
-const char *rep_iso(char buf[32], int64_t us)
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
-const char *rep_num(char buf[32], double v)
-{
-	snprintf(buf, 32, "%.15g", v);
-	return buf;
-}
-
-void rep_csv_field(FILE *f, const char *s)
-{
-	if (!s)
-		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-void rep_csv_header(FILE *f, sqlite3_stmt *st)
-{
-	for (int c = 0; c < sqlite3_column_count(st); c++) {
-		if (c)
-			fputc(',', f);
-		rep_csv_field(f, sqlite3_column_name(st, c));
-	}
-	fputs("\r\n", f);
-}
-
-void rep_csv_row(FILE *f, sqlite3_stmt *st)
-{
-	char num[32];
-
-	for (int c = 0; c < sqlite3_column_count(st); c++) {
-		if (c)
-			fputc(',', f);
-		if (sqlite3_column_type(st, c) == SQLITE_FLOAT)
-			fputs(rep_num(num, sqlite3_column_double(st, c)), f);
-		else
-			rep_csv_field(f, (const char *)sqlite3_column_text(st, c));
-	}
-	fputs("\r\n", f);
-}
-
-json_t *rep_row_json(sqlite3_stmt *st)
-{
-	json_t *o = json_object();
-
-	for (int c = 0; c < sqlite3_column_count(st); c++) {
-		const char *name = sqlite3_column_name(st, c);
-		json_t *v;
-
-		switch (sqlite3_column_type(st, c)) {
-		case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(st, c)); break;
-		case SQLITE_FLOAT: v = json_real(sqlite3_column_double(st, c)); break;
-		case SQLITE_NULL: v = json_null(); break;
-		default: v = json_string((const char *)sqlite3_column_text(st, c)); break;
-		}
-		/* invalid UTF-8 from a board's console: keep the row, lose the value */
-		json_object_set_new(o, name, v ? v : json_null());
-	}
-	return o;
-}
-
-void rep_json_print(FILE *f, json_t *j, bool pretty)
-{
-	size_t flags = JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER;
-
-	json_dumpf(j, f, flags | (pretty ? JSON_INDENT(2) : JSON_COMPACT));
-	fputc('\n', f);
 }

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "test_db_data.h"
-#include "station/report_model.h"
+#include "db/db_report.h"
 
 static char dir[64], path[128];
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -136,8 +136,8 @@ static int64_t compare(struct db *db, const struct rep_filter *f)
 	struct report x = { .exact = true }, s = { 0 };
 	int64_t runs;
 
-	assert_int_equal(report_build(db_handle(db), f, &x), 0);
-	assert_int_equal(report_build(db_handle(db), f, &s), 0);
+	assert_int_equal(report_build(db, f, &x, NULL), 0);
+	assert_int_equal(report_build(db, f, &s, NULL), 0);
 	assert_false(x.summary);
 	assert_true(s.summary);
 	same_counts(&x.total, &s.total);
@@ -212,7 +212,7 @@ static void test_summary_equals_rows(void **state)
 	assert_int_equal(db_summary_rebuild(db, &e), ST_OK);
 	compare_filters(db);
 	/* filters the summaries cannot answer read the rows */
-	assert_int_equal(report_build(db_handle(db), &f, &r), 0);
+	assert_int_equal(report_build(db, &f, &r, NULL), 0);
 	assert_false(r.summary);
 	report_free(&r);
 	db_close(db);

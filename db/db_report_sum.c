@@ -2,7 +2,7 @@
 /*
  * station report's numbers from the summaries of schema 3 (db/schema.sql,
  * kept by db/db_summary.c): thousands of cell rows instead of millions of
- * runs.  Equal to the queries on the rows in report_data.c (the tests hold
+ * runs.  Equal to the queries on the rows in db_report.c (the tests hold
  * them to it): per-cell unit counts become distinct counts by subtracting,
  * for each unit seen in several of the selected cells, the extra cells;
  * mean and sigma come from sums about a reference value; the histogram
@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "station/commands.h"
-#include "station/report_model.h"
+#include "db/db-internal.h"
 
 #define DAY_US 86400000000LL
 
@@ -58,24 +57,22 @@ static void bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
 		sqlite3_bind_int64(st, 1, f->since_us / DAY_US);
 	if (f->has_until)
 		sqlite3_bind_int64(st, 2, f->until_us / DAY_US);
-	rep_bind_text(st, 3, f->fixture);
-	rep_bind_text(st, 4, f->seq_name);
-	rep_bind_text(st, 5, f->seq_version);
+	dbi_bind_text(st, 3, f->fixture);
+	dbi_bind_text(st, 4, f->seq_name);
+	dbi_bind_text(st, 5, f->seq_version);
 }
 
 static int yields(sqlite3 *h, struct report *r, bool by_day)
 {
-	sqlite3_stmt *st = rep_prepare(h, yield_sql);
+	sqlite3_stmt *st = dbr_prepare(h, yield_sql);
 	struct rep_counts c;
 
 	if (!st)
-		return EXIT_STATION;
+		return -1;
 	bind_cells(st, r->f);
 	if (by_day)
 		sqlite3_bind_int(st, 6, 1);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct rep_day *nd;
-
 		c = (struct rep_counts){ sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
 					 sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
 					 sqlite3_column_int64(st, 5) };
@@ -83,35 +80,23 @@ static int yields(sqlite3 *h, struct report *r, bool by_day)
 			r->total = c;
 			continue;
 		}
-		nd = realloc(r->days, (r->ndays + 1) * sizeof(*r->days));
-		if (!nd)
+		if (rep_day_add(r, st, &c))
 			break;
-		r->days = nd;
-		snprintf(r->days[r->ndays].day, sizeof(r->days[0].day), "%s",
-			 (const char *)sqlite3_column_text(st, 0));
-		r->days[r->ndays++].c = c;
 	}
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
 static int pareto(sqlite3 *h, struct report *r)
 {
-	sqlite3_stmt *st = rep_prepare(h, pareto_sql);
+	sqlite3_stmt *st = dbr_prepare(h, pareto_sql);
 
 	if (!st)
-		return EXIT_STATION;
+		return -1;
 	bind_cells(st, r->f);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct rep_fail *nf = realloc(r->fails, (r->nfails + 1) * sizeof(*r->fails));
-
-		if (!nf)
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (rep_fail_add(r, st))
 			break;
-		r->fails = nf;
-		r->fails[r->nfails].step = rep_dup_col(st, 0);
-		r->fails[r->nfails].count = sqlite3_column_int64(st, 1);
-		r->fail_total += r->fails[r->nfails++].count;
-	}
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
 /* Sums about ref: mean = ref + S1/n, (n-1) var = S2 - S1^2/n. */
@@ -130,10 +115,10 @@ static void moments(struct rep_meas *m)
 
 static int stats(sqlite3 *h, struct report *r)
 {
-	sqlite3_stmt *st = rep_prepare(h, stats_sql);
+	sqlite3_stmt *st = dbr_prepare(h, stats_sql);
 
 	if (!st)
-		return EXIT_STATION;
+		return -1;
 	bind_cells(st, r->f);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct rep_meas *m = rep_meas_add(r, st);
@@ -154,7 +139,7 @@ static int stats(sqlite3 *h, struct report *r)
 						sqlite3_column_double(st, 17) };
 		moments(m);
 	}
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
 struct key_ix {
@@ -172,13 +157,13 @@ static int key_cmp(const void *a, const void *b)
 static int hist(sqlite3 *h, struct report *r)
 {
 	struct key_ix *ix = calloc(r->nmeas ? r->nmeas : 1, sizeof(*ix));
-	sqlite3_stmt *st = rep_prepare(h, hist_sql);
+	sqlite3_stmt *st = dbr_prepare(h, hist_sql);
 	int ret;
 
 	if (!st || !ix) {
 		sqlite3_finalize(st);
 		free(ix);
-		return EXIT_STATION;
+		return -1;
 	}
 	for (int i = 0; i < r->nmeas; i++)
 		ix[i] = (struct key_ix){ r->meas[i].key, i };
@@ -192,7 +177,7 @@ static int hist(sqlite3 *h, struct report *r)
 			db_hist_add_blob(r->meas[hit->i].all, sqlite3_column_blob(st, 1),
 					 sqlite3_column_bytes(st, 1));
 	}
-	ret = sqlite3_finalize(st) == SQLITE_OK ? 0 : EXIT_STATION;
+	ret = sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 	for (int i = 0; i < r->nmeas; i++)
 		rep_hist_finish(&r->meas[i]);
 	free(ix);
@@ -207,6 +192,6 @@ int rep_sum_query(sqlite3 *h, struct report *r, enum rep_query q)
 	case REP_Q_PARETO: return pareto(h, r);
 	case REP_Q_STATS: return stats(h, r);
 	case REP_Q_HIST: return hist(h, r);
-	default: return EXIT_STATION;
+	default: return -1;
 	}
 }

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "station/report_model.h"
+#include "report/report-internal.h"
 
 static json_t *num(double v)
 {

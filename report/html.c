@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "station/report_model.h"
+#include "report/report-internal.h"
 
 #define CW 640		/* chart size in px */
 #define CH 200

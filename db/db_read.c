@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The read queries of station export and station trace, as typed rows
+ * (struct db_row) for report/ to print: the SQL of the reading commands
+ * lives here, next to the schema it reads, and nothing above db/ sees a
+ * statement.  Filters and keys are bound parameters.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db-internal.h"
+
+const char *const db_outcomes[] = {
+	"pass", "fail", "error", "skipped", "aborted", "running", NULL
+};
+
+sqlite3_stmt *dbr_prepare(sqlite3 *h, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	return st;
+}
+
+void dbr_bind_filter(sqlite3_stmt *st, const struct rep_filter *f)
+{
+	if (f->has_since)
+		sqlite3_bind_int64(st, 1, f->since_us);
+	if (f->has_until)
+		sqlite3_bind_int64(st, 2, f->until_us);
+	dbi_bind_text(st, 3, f->fixture);
+	dbi_bind_text(st, 4, f->seq_name);
+	dbi_bind_text(st, 5, f->seq_version);
+	dbi_bind_text(st, 6, f->outcome);
+	dbi_bind_text(st, 7, f->serial);
+}
+
+char *dbr_dup_col(sqlite3_stmt *st, int c)
+{
+	const char *s = (const char *)sqlite3_column_text(st, c);
+
+	return s ? strdup(s) : NULL;
+}
+
+/* Step st to the end, handing each row to fn; finalizes st.  The db's lock
+ * is held by the caller. */
+static int each_row(sqlite3 *h, sqlite3_stmt *st, db_row_fn fn, void *ctx, struct st_error *e)
+{
+	struct db_row row;
+	int rc, ret = 0;
+
+	row.n = sqlite3_column_count(st);
+	if (row.n > DB_ROW_MAX_COLS) {
+		sqlite3_finalize(st);
+		return st_fail(e, ST_ERR_LIMIT, "a log query has %d columns, more than %d", row.n,
+			       DB_ROW_MAX_COLS);
+	}
+	for (int c = 0; c < row.n; c++)
+		row.name[c] = sqlite3_column_name(st, c);
+	row.columns_only = true;
+	ret = fn(ctx, &row);
+	row.columns_only = false;
+	rc = SQLITE_DONE;
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int c = 0; c < row.n; c++) {
+			struct db_value *v = &row.v[c];
+
+			memset(v, 0, sizeof(*v));
+			switch (sqlite3_column_type(st, c)) {
+			case SQLITE_INTEGER:
+				v->type = DB_INT;
+				v->i = sqlite3_column_int64(st, c);
+				break;
+			case SQLITE_FLOAT:
+				v->type = DB_REAL;
+				v->d = sqlite3_column_double(st, c);
+				break;
+			case SQLITE_NULL:
+				v->type = DB_NULL;
+				break;
+			default:
+				v->type = DB_TEXT;
+				v->s = (const char *)sqlite3_column_text(st, c);
+				if (!v->s)
+					v->type = DB_NULL;
+				break;
+			}
+		}
+		ret = fn(ctx, &row);
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = st_fail(e, ST_ERR_DB, "reading the log failed: %s", sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static sqlite3_stmt *prepare(struct db *db, const char *sql, struct st_error *e)
+{
+	sqlite3_stmt *st = dbr_prepare(db->h, sql);
+
+	if (!st)
+		st_fail(e, ST_ERR_DB, "cannot query the log: %s", sqlite3_errmsg(db->h));
+	return st;
+}
+
+/* --- station export ------------------------------------------------------ */
+
+const char *const db_export_whats[] = { "runs", "steps", "measurements", NULL };
+
+static const char *const export_sql[] = {
+	"SELECT r.id AS run_id, r.unit_serial, r.station, r.fixture, r.operator,"
+	" r.sequence_name, r.sequence_version, r.sequence_sha256, r.software_version,"
+	" " REP_ISO("r.started_us") " AS started, " REP_ISO("r.ended_us") " AS ended,"
+	" r.started_us, r.ended_us, r.outcome, r.reason, r.last_step"
+	" FROM runs r WHERE " REP_WHERE " ORDER BY r.started_us, r.id",
+
+	"SELECT s.run_id, r.unit_serial, r.fixture, r.sequence_name, r.sequence_version,"
+	" s.idx AS step_index, s.name AS step, s.kind, s.phase, s.outcome, s.reason,"
+	" " REP_ISO("s.started_us") " AS started, s.started_us, s.ended_us, s.duration_us,"
+	" s.attempts FROM steps s JOIN runs r ON r.id = s.run_id WHERE " REP_WHERE
+	" ORDER BY r.started_us, r.id, s.idx",
+
+	"SELECT m.run_id, r.unit_serial, r.fixture, r.sequence_name, r.sequence_version,"
+	" s.idx AS step_index, s.name AS step, m.name, m.value, m.text, m.unit, m.low, m.high,"
+	" m.expect, m.outcome, " REP_ISO("s.ended_us") " AS time"
+	" FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = s.run_id"
+	" WHERE " REP_WHERE " ORDER BY r.started_us, r.id, s.idx, m.id",
+};
+_Static_assert(sizeof(export_sql) / sizeof(export_sql[0]) ==
+	       sizeof(db_export_whats) / sizeof(db_export_whats[0]) - 1,
+	       "one export query per name");
+
+int db_export_rows(struct db *db, const char *what, const struct rep_filter *f, db_row_fn fn,
+		   void *ctx, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	for (size_t i = 0; db_export_whats[i]; i++) {
+		if (strcmp(what, db_export_whats[i]))
+			continue;
+		pthread_mutex_lock(&db->mu);
+		st = prepare(db, export_sql[i], e);
+		if (st) {
+			dbr_bind_filter(st, f);
+			ret = each_row(db->h, st, fn, ctx, e);
+		} else {
+			ret = ST_ERR_DB;
+		}
+		pthread_mutex_unlock(&db->mu);
+		return ret;
+	}
+	return st_fail(e, ST_ERR_ARG, "--what is runs, steps or measurements, not '%s'", what);
+}
+
+/* --- station trace ------------------------------------------------------- */
+
+static const struct trace_q {
+	const char *name, *sql;
+} trace_q[DB_TRACE__COUNT] = {
+	[DB_TRACE_UNITS] = { "units",
+		"SELECT unit_serial FROM runs WHERE unit_serial = ?1"
+		" UNION SELECT r.unit_serial FROM identities i JOIN runs r ON r.id = i.run_id"
+		" WHERE (i.cert_serial = ?2 COLLATE NOCASE OR i.subject_serial = ?1"
+		" OR i.chip_serial = ?1) AND r.unit_serial IS NOT NULL ORDER BY 1" },
+	[DB_TRACE_RUNS] = { "runs",
+		"SELECT id, unit_serial, station, fixture, operator, sequence_name, sequence_version,"
+		" sequence_sha256, software_version, " REP_ISO("started_us") " AS started, "
+		REP_ISO("ended_us") " AS ended, outcome, reason, last_step"
+		" FROM runs WHERE unit_serial = ?1 ORDER BY started_us, id" },
+	[DB_TRACE_STEPS] = { "steps",
+		"SELECT id, idx AS \"index\", name, kind, phase, outcome, reason, "
+		REP_ISO("started_us") " AS started, duration_us, attempts"
+		" FROM steps WHERE run_id = ?1 ORDER BY idx" },
+	[DB_TRACE_MEASUREMENTS] = { "measurements",
+		"SELECT name, value, text, unit, low, high, expect, outcome"
+		" FROM measurements WHERE step_id = ?3 ORDER BY id" },
+	[DB_TRACE_IMAGES] = { "images",
+		"SELECT path, sha256, format, address, size, chip_id"
+		" FROM images WHERE step_id = ?3 ORDER BY id" },
+	[DB_TRACE_IDENTITIES] = { "identities",
+		"SELECT chip_serial, cert_serial, subject, issuer, not_before, not_after,"
+		" fingerprint, spki_sha256, subject_serial, masa_url, dpp_uri, nonce,"
+		" signature, pem_chain FROM identities WHERE step_id = ?3 ORDER BY id" },
+	[DB_TRACE_CMS] = { "cms",
+		"SELECT status, cms_id, attempts, http_status"
+		" FROM cms_registrations WHERE step_id = ?3 ORDER BY id" },
+	[DB_TRACE_VALUES] = { "values",
+		"SELECT key, value FROM step_values WHERE step_id = ?3 ORDER BY id" },
+};
+
+const char *db_trace_name(enum db_trace_q q)
+{
+	return (unsigned)q < DB_TRACE__COUNT ? trace_q[q].name : "?";
+}
+
+/* "0A:1b:FF" / "0x0a1bff" -> "0a1bff" for certificate serial lookups. */
+static void normalize_hex(const char *in, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X'))
+		in += 2;
+	for (; *in && n + 1 < cap; in++)
+		if (*in != ':' && *in != ' ')
+			out[n++] = (char)tolower((unsigned char)*in);
+	out[n] = '\0';
+}
+
+int db_trace_rows(struct db *db, enum db_trace_q q, const char *key, int64_t key_id,
+		  db_row_fn fn, void *ctx, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	char hex[256];
+	int ret;
+
+	if ((unsigned)q >= DB_TRACE__COUNT)
+		return st_fail(e, ST_ERR_ARG, "no trace query %d", (int)q);
+	pthread_mutex_lock(&db->mu);
+	st = prepare(db, trace_q[q].sql, e);
+	if (!st) {
+		pthread_mutex_unlock(&db->mu);
+		return ST_ERR_DB;
+	}
+	if (q == DB_TRACE_UNITS) {
+		normalize_hex(key, hex, sizeof(hex));
+		dbi_bind_text(st, 2, hex);
+	}
+	if (q <= DB_TRACE_STEPS)
+		dbi_bind_text(st, 1, key);
+	else
+		sqlite3_bind_int64(st, 3, key_id);
+	ret = each_row(db->h, st, fn, ctx, e);
+	pthread_mutex_unlock(&db->mu);
+	return ret;
+}

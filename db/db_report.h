@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Reading the log: every query the reports, trace and export run, behind
+ * one interface.  The numbers of station report are gathered once
+ * (db_report.c on the rows, db_report_sum.c on the summaries) and printed
+ * by one writer per format in report/; trace and export rows come out as
+ * typed rows (struct db_row) for report/ to print.  Every filter reaches
+ * SQL as a bound parameter.  Errors are returned (st_err) with a message.
+ */
+#ifndef ST_DB_REPORT_H
+#define ST_DB_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "db/db.h"
+
+/* Which runs: every field NULL / false means all. */
+struct rep_filter {
+	bool has_since, has_until;
+	int64_t since_us, until_us;	/* [since, until) */
+	const char *fixture;
+	const char *seq_name, *seq_version;	/* --sequence NAME[@VERSION] */
+	const char *outcome;
+	const char *serial;
+	char seq_buf[256];
+};
+
+/* The outcomes a run can have in the log, NULL-terminated. */
+extern const char *const db_outcomes[];
+
+/* --- typed rows ---------------------------------------------------------- */
+enum db_type { DB_NULL, DB_INT, DB_REAL, DB_TEXT };
+
+struct db_value {
+	enum db_type type;
+	int64_t i;
+	double d;
+	const char *s;		/* DB_TEXT: valid until the callback returns */
+};
+
+#define DB_ROW_MAX_COLS 32
+
+struct db_row {
+	bool columns_only;	/* the first call of a query: names, no values */
+	int n;
+	const char *name[DB_ROW_MAX_COLS];
+	struct db_value v[DB_ROW_MAX_COLS];
+};
+
+/* Called once with columns_only (names only, even for no rows), then once
+ * per row; a non-zero return stops the query and is returned. */
+typedef int (*db_row_fn)(void *ctx, const struct db_row *row);
+
+/* station export: "runs", "steps" or "measurements" matching f, oldest run
+ * first.  ST_ERR_ARG for an unknown what. */
+int db_export_rows(struct db *db, const char *what, const struct rep_filter *f, db_row_fn fn,
+		   void *ctx, struct st_error *e);
+/* The names db_export_rows() knows, NULL-terminated. */
+extern const char *const db_export_whats[];
+
+/* station trace: the history of one unit. */
+enum db_trace_q {
+	DB_TRACE_UNITS,		/* key: a board, certificate or SE serial -> unit_serial */
+	DB_TRACE_RUNS,		/* key: a unit serial -> its runs, oldest first */
+	DB_TRACE_STEPS,		/* key: a run id -> its steps (column "id" is the step id) */
+	DB_TRACE_MEASUREMENTS,	/* key_id: a step id -> what is attached to it */
+	DB_TRACE_IMAGES,
+	DB_TRACE_IDENTITIES,
+	DB_TRACE_CMS,
+	DB_TRACE_VALUES,
+	DB_TRACE__COUNT
+};
+/* The key a step's attachment goes under in trace's output ("images"). */
+const char *db_trace_name(enum db_trace_q q);
+int db_trace_rows(struct db *db, enum db_trace_q q, const char *key, int64_t key_id,
+		  db_row_fn fn, void *ctx, struct st_error *e);
+
+/* --- station report's numbers -------------------------------------------- */
+
+/* The histogram shows the DB_HIST_IN bins of its frame (between the limits
+ * when both are set) and those beyond it up to the furthest value. */
+#define REP_BINS DB_HIST_BINS
+
+struct rep_counts {
+	int64_t runs, units, passed;		/* yield: units that passed / units */
+	int64_t first_units, first_passed;	/* first-pass yield: first runs */
+};
+
+struct rep_day {
+	char day[11];
+	struct rep_counts c;
+};
+
+struct rep_fail {
+	char *step;
+	int64_t count;
+};
+
+struct rep_meas {
+	char *sequence, *step, *name, *unit;	/* unit may be NULL */
+	bool has_low, has_high, has_sigma, has_cpk;
+	double low, high;
+	int64_t n, out_low, out_high;		/* values beyond each limit */
+	double mean, sigma, min, max, cpk;
+	double lo, width;			/* histogram: bin i = [lo + i w, lo + (i+1) w) */
+	int nbins;				/* bins shown, from lo */
+	int64_t bins[REP_BINS];
+	/* while building: the frame, all bins, the summary key */
+	struct db_hist_frame fr;
+	int64_t all[REP_BINS];
+	int64_t key;
+	double ref, s1, s2;
+};
+
+/* The queries, in the order report_build() runs them (bench/ times each). */
+enum rep_query { REP_Q_TOTAL, REP_Q_DAYS, REP_Q_PARETO, REP_Q_STATS, REP_Q_HIST, REP_Q__COUNT };
+
+struct report {
+	const char *db_path;
+	bool exact;		/* in: read the rows, never the summaries */
+	bool summary;		/* out: the summaries answered */
+	const struct rep_filter *f;
+	struct rep_counts total;
+	struct rep_day *days;
+	int ndays;
+	struct rep_fail *fails;
+	int nfails;
+	int64_t fail_total;
+	struct rep_meas *meas;
+	int nmeas;
+};
+
+/* Fill r from the log (0, or ST_ERR_DB / ST_ERR_NOMEM with e set).  The
+ * summaries answer unless r->exact, or a filter needs the rows (--outcome,
+ * --serial, a --since/--until that is not a UTC midnight). */
+int report_build(struct db *db, const struct rep_filter *f, struct report *r,
+		 struct st_error *e);
+/* One query of report_build() (r->f set, the earlier ones done). */
+int report_query(struct db *db, struct report *r, enum rep_query q, struct st_error *e);
+bool report_can_summarise(const struct rep_filter *f);
+void report_free(struct report *r);
+
+/* Process capability: min(USL - mean, mean - LSL) / (3 sigma), one-sided
+ * with one limit.  False (no Cpk) without limits or with sigma 0. */
+bool rep_cpk(const struct rep_meas *m, double *cpk);
+double rep_ratio(int64_t num, int64_t den);
+
+#endif

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Rows and values as every output prints them: CSV cells (RFC 4180), typed
+ * JSON rows, times and numbers; and station export, which is only that.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "report/report-internal.h"
+
+const char *rep_iso(char buf[32], int64_t us)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+const char *rep_num(char buf[32], double v)
+{
+	snprintf(buf, 32, "%.15g", v);
+	return buf;
+}
+
+void rep_csv_field(FILE *f, const char *s)
+{
+	if (!s)
+		return;
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void csv_header(FILE *f, const struct db_row *row)
+{
+	for (int c = 0; c < row->n; c++) {
+		if (c)
+			fputc(',', f);
+		rep_csv_field(f, row->name[c]);
+	}
+	fputs("\r\n", f);
+}
+
+static void csv_row(FILE *f, const struct db_row *row)
+{
+	char num[32];
+
+	for (int c = 0; c < row->n; c++) {
+		const struct db_value *v = &row->v[c];
+
+		if (c)
+			fputc(',', f);
+		if (v->type == DB_REAL)
+			fputs(rep_num(num, v->d), f);
+		else if (v->type == DB_INT)
+			fprintf(f, "%lld", (long long)v->i);
+		else if (v->type == DB_TEXT)
+			rep_csv_field(f, v->s);
+	}
+	fputs("\r\n", f);
+}
+
+json_t *rep_row_json(const struct db_row *row)
+{
+	json_t *o = json_object();
+
+	for (int c = 0; c < row->n; c++) {
+		const struct db_value *v = &row->v[c];
+		json_t *j;
+
+		switch (v->type) {
+		case DB_INT: j = json_integer(v->i); break;
+		case DB_REAL: j = json_real(v->d); break;
+		case DB_TEXT: j = json_string(v->s); break;
+		default: j = json_null(); break;
+		}
+		/* invalid UTF-8 from a board's console: keep the row, lose the value */
+		json_object_set_new(o, row->name[c], j ? j : json_null());
+	}
+	return o;
+}
+
+void rep_json_print(FILE *f, json_t *j, bool pretty)
+{
+	size_t flags = JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER;
+
+	json_dumpf(j, f, flags | (pretty ? JSON_INDENT(2) : JSON_COMPACT));
+	fputc('\n', f);
+}
+
+struct export_ctx {
+	FILE *out;
+	bool csv;
+};
+
+static int export_row(void *ctx, const struct db_row *row)
+{
+	struct export_ctx *x = ctx;
+
+	if (x->csv) {
+		if (row->columns_only)
+			csv_header(x->out, row);
+		else
+			csv_row(x->out, row);
+	} else if (!row->columns_only) {
+		json_t *j = rep_row_json(row);
+
+		rep_json_print(x->out, j, false);
+		json_decref(j);
+	}
+	return 0;
+}
+
+int report_export(FILE *out, struct db *db, const char *what, const struct rep_filter *f,
+		  const char *format, struct st_error *e)
+{
+	struct export_ctx x = { .out = out, .csv = !strcmp(format, "csv") };
+
+	return db_export_rows(db, what, f, export_row, &x, e);
+}
