@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/err.h"
 
@@ -108,5 +109,9 @@ void link_tty_low_latency_off(int fd);
 const char *link_opts_mode_str(const struct link_opts *o, char *buf, size_t cap);
 /* CLOCK_MONOTONIC in milliseconds, for deadlines. */
 long long link_now_ms(void);
+
+/* Print the serial ports (name, description, USB VID:PID and serial, the
+ * stable /dev/serial/by-id name) for a technician writing a fixture file. */
+void link_list_ports(FILE *out);
 
 #endif

@@ -14,21 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <ftdi.h>
-#include <libserialport.h>
-
 #include "link/console.h"
+#include "link/link.h"
 #include "fixtures/fixture.h"
 #include "station/commands.h"
-
-static const struct {
-	int vid, pid;
-	const char *chip;
-} ftdi_ids[] = {
-	{ 0x0403, 0x6014, "FT232H" },
-	{ 0x0403, 0x6010, "FT2232H" },
-	{ 0x0403, 0x6001, "FT232R" },
-};
 
 static void usage(FILE *f)
 {
@@ -50,118 +39,6 @@ static void usage(FILE *f)
 		"\n"
 		"exit status: 0 every fixture and console port opened, 3 a fixture file is\n"
 		"invalid, 4 a fixture or its console port could not be opened.\n");
-}
-
-/* /dev/serial/by-id/NAME for a port, when udev made one (stable names). */
-static bool by_id_name(const char *port, char *out, size_t cap)
-{
-	static const char dir[] = "/dev/serial/by-id";
-	char path[PATH_MAX], real[PATH_MAX];
-	struct dirent *de;
-	bool found = false;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return false;
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (realpath(path, real) && !strcmp(real, port)) {
-			snprintf(out, cap, "%s", path);
-			found = true;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
-static void list_ports(void)
-{
-	struct sp_port **ports = NULL;
-	enum sp_return r;
-	char *msg, byid[PATH_MAX];
-	int n = 0;
-
-	printf("Serial ports:\n");
-	r = sp_list_ports(&ports);
-	if (r != SP_OK) {
-		msg = sp_last_error_message();
-		printf("  cannot list serial ports: %s\n", msg ? msg : "libserialport error");
-		sp_free_error_message(msg);
-		return;
-	}
-	for (; ports[n]; n++) {
-		struct sp_port *p = ports[n];
-		const char *desc = sp_get_port_description(p);
-		int vid, pid;
-
-		printf("  %-16s %s", sp_get_port_name(p), desc ? desc : "");
-		if (sp_get_port_transport(p) == SP_TRANSPORT_USB &&
-		    sp_get_port_usb_vid_pid(p, &vid, &pid) == SP_OK) {
-			const char *ser = sp_get_port_usb_serial(p);
-
-			printf("  USB %04x:%04x", vid, pid);
-			if (ser)
-				printf("  serial %s", ser);
-		}
-		printf("\n");
-		if (by_id_name(sp_get_port_name(p), byid, sizeof(byid)))
-			printf("  %-16s port: %s\n", "", byid);
-	}
-	sp_free_port_list(ports);
-	if (!n)
-		printf("  no serial port found; a USB-UART shows up as /dev/ttyUSBn or "
-		       "/dev/ttyACMn (check the cable and 'dmesg')\n");
-}
-
-static int list_ftdi_one(struct ftdi_context *ctx, size_t i)
-{
-	struct ftdi_device_list *devs = NULL, *d;
-	char man[128], desc[128], ser[128];
-	int n;
-
-	n = ftdi_usb_find_all(ctx, &devs, ftdi_ids[i].vid, ftdi_ids[i].pid);
-	if (n < 0) {
-		printf("  cannot search for %s %04x:%04x: %s\n", ftdi_ids[i].chip,
-		       ftdi_ids[i].vid, ftdi_ids[i].pid, ftdi_get_error_string(ctx));
-		return 0;
-	}
-	for (d = devs; d; d = d->next) {
-		man[0] = desc[0] = ser[0] = '\0';
-		if (ftdi_usb_get_strings(ctx, d->dev, man, sizeof(man), desc, sizeof(desc), ser,
-					 sizeof(ser)) < 0)
-			snprintf(desc, sizeof(desc), "(strings unreadable: %s)",
-				 ftdi_get_error_string(ctx));
-		printf("  %s %04x:%04x  manufacturer \"%s\"  description \"%s\"  serial \"%s\"\n",
-		       ftdi_ids[i].chip, ftdi_ids[i].vid, ftdi_ids[i].pid, man, desc, ser);
-		printf("    usb: {vid: 0x%04x, pid: 0x%04x%s%s}\n", ftdi_ids[i].vid,
-		       ftdi_ids[i].pid, ser[0] ? ", serial: " : "", ser);
-	}
-	ftdi_list_free(&devs);
-	return n;
-}
-
-static void list_ftdi(void)
-{
-	struct ftdi_context *ctx = ftdi_new();
-	int found = 0;
-
-	printf("FTDI devices:\n");
-	if (!ctx) {
-		printf("  cannot start libftdi1/libusb (is libusb working here?)\n");
-		return;
-	}
-	for (size_t i = 0; i < sizeof(ftdi_ids) / sizeof(ftdi_ids[0]); i++)
-		found += list_ftdi_one(ctx, i);
-	ftdi_free(ctx);
-	if (!found) {
-		printf("  no FTDI device found (looked for");
-		for (size_t i = 0; i < sizeof(ftdi_ids) / sizeof(ftdi_ids[0]); i++)
-			printf("%s %04x:%04x %s", i ? "," : "", ftdi_ids[i].vid, ftdi_ids[i].pid,
-			       ftdi_ids[i].chip);
-		printf("); check the USB cable and udev permissions\n");
-	}
 }
 
 /* --- check ---------------------------------------------------------------- */
@@ -221,12 +98,12 @@ static int check_console(struct fixture *fx, const struct check_opts *o)
 	struct link *l;
 	int ret;
 
-	ret = link_open(&l, fx->def.port, &fx->def.link, &e);
+	ret = link_open(&l, fixture_def_of(fx)->port, &fixture_def_of(fx)->link, &e);
 	if (ret < 0) {
 		printf("  console: FAILED: %s\n", e.msg);
 		return ret;
 	}
-	printf("  console: %s open (%s, %d %s)\n", fx->def.port, l->ops->name, l->opts.baud,
+	printf("  console: %s open (%s, %d %s)\n", fixture_def_of(fx)->port, l->ops->name, l->opts.baud,
 	       link_opts_mode_str(&l->opts, mode, sizeof(mode)));
 	if (o->power)
 		check_power_on(fx, l);
@@ -332,8 +209,8 @@ int cmd_fixtures(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	list_ports();
+	link_list_ports(stdout);
 	printf("\n");
-	list_ftdi();
+	fx_ftdi_list(stdout);
 	return EXIT_PASS;
 }

@@ -178,7 +178,7 @@ static int wait_lid(struct fixture *fx, bool closed)
 	while (!stop_flag) {
 		if (fixture_get(fx, FX_LID, &on, &e) < 0) {
 			log_err("%s: cannot read the lid sensor: %s (use --once or --units)",
-				fx->def.name, e.msg);
+				fixture_def_of(fx)->name, e.msg);
 			return ST_ERR_NOTSUP;
 		}
 		if (on == closed)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "fixtures/fixture.h"
+#include "fixtures/fixture-internal.h"
 
 static void pin(struct fixture_def *d, enum fx_line l, int p, bool high, bool safe_on)
 {

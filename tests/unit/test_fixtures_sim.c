@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "fixtures/fixture.h"
+#include "fixtures/fixture-internal.h"
 
 struct ctl {
 	char dir[32], path[64];
