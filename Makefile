@@ -24,7 +24,7 @@ MBEDTLS := -lmbedtls -lmbedx509 -lmbedcrypto
 # Debian packages this tree needs to build, test and demo.
 DEBS := build-essential pkg-config libserialport-dev libftdi1-dev libsqlite3-dev \
 	libcurl4-openssl-dev libmbedtls-dev libyaml-dev libjansson-dev libcmocka-dev \
-	sqlite3 stm32flash clang libclang-rt-14-dev yq curl openssl valgrind chromium \
+	sqlite3 stm32flash python3 clang libclang-rt-14-dev yq curl openssl valgrind chromium \
 	libmicrohttpd-dev
 
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -70,7 +70,7 @@ TOOL_BINS := $(addprefix $(BINDIR)/,$(TOOL_DIRS))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test test-run demo check bench install clean fuzz
+.PHONY: all deps test test-run demo check bench install clean fuzz layering print-layers
 all: $(BINDIR)/station $(TOOL_BINS) $(UNIT_BINS)
 
 deps:
@@ -120,6 +120,14 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $$(call part_deps,$$(firstwo
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
+# the include rules of the parts (tests/layering); make check runs it
+LAYERS = $(foreach p,$(PARTS),$(p)=$(subst $(eval) ,$(comma),$(strip $(deps_$(p)))))
+comma := ,
+layering:
+	@python3 tests/layering $(LAYERS) && echo "layering: every #include follows the parts' order"
+print-layers:
+	@echo $(LAYERS)
+
 test: deps
 	$(MAKE) all
 	$(MAKE) test-run
@@ -127,7 +135,7 @@ test: deps
 test-run:
 	BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run
 
-check: deps
+check: deps layering
 	$(MAKE) SAN=1 BUILD=build/san BINDIR=build/san/bin all
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  BUILD=build/san BINDIR=build/san/bin tests/run
