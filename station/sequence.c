@@ -160,14 +160,15 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 	if (lint_str(l, n, "id", false, &st->id) && st->id)
 		check_id(l, ynode_get(n, "id"), st->id);
 	if (!kind_key) {
-		lint_err(l, n, "step%s%s%s has no kind: add one of lines, flash, console, measure, identity, register, prompt, delay, exec, group, include",
-			 st->name ? " '" : "", st->name ? st->name : "", st->name ? "'" : "");
+		lint_err(l, n, "step%s%s%s has no kind: add one of %s",
+			 st->name ? " '" : "", st->name ? st->name : "", st->name ? "'" : "",
+			 step_kind_list());
 		return st;
 	}
 	st->kind = step_kind_find(kind_key->str);
 	if (!st->kind) {
-		lint_err(l, kind_key, "unknown step kind or key '%s' (kinds: lines, flash, console, measure, identity, register, prompt, delay, exec, group, include; step keys: name, id, timeout, retries, retry_delay, on_fail, when)",
-			 kind_key->str);
+		lint_err(l, kind_key, "unknown step kind or key '%s' (kinds: %s; step keys: name, id, timeout, retries, retry_delay, on_fail, when)",
+			 kind_key->str, step_kind_list());
 		return st;
 	}
 	if (!st->name)

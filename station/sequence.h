@@ -115,6 +115,8 @@ const struct seq_limit *sequence_limit(const struct sequence *s, const char *nam
 /* The step-kind table (steps.c). */
 extern const struct step_kind *const step_kinds[];
 const struct step_kind *step_kind_find(const char *name);
+/* "lines, flash, ...": every kind of the table, for messages and docs. */
+const char *step_kind_list(void);
 
 /* ---- helpers for the kinds' parse functions (lint.c) ------------------- */
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The one table through which the loader and the engine know step kinds. */
+#include <stdio.h>
 #include <string.h>
 
 #include "station/steps/steps.h"
@@ -16,4 +17,24 @@ const struct step_kind *step_kind_find(const char *name)
 		if (!strcmp(step_kinds[i]->name, name))
 			return step_kinds[i];
 	return NULL;
+}
+
+const char *step_kind_list(void)
+{
+	/* built once from the table above; the table never changes, so two
+	 * threads that race here write the same bytes */
+	static char list[256];
+	size_t n = 0;
+
+	if (list[0])
+		return list;
+	for (int i = 0; step_kinds[i]; i++) {
+		int w = snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
+				 step_kinds[i]->name);
+
+		if (w < 0 || (size_t)w >= sizeof(list) - n)
+			break;	/* _Static_assert below keeps this from happening */
+		n += (size_t)w;
+	}
+	return list;
 }

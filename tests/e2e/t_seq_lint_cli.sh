@@ -21,13 +21,18 @@ assert_eq "$LINT_OUT" "sequences/factory-provisioning.yaml: ok (factory-provisio
 sequences/production-reflash.yaml: ok (production-reflash 1.0.0)
 sequences/final-test.yaml: ok (final-test 1.0.0)" "output on good files"
 
+# the kinds a message lists are those of the engine's one table, in its order
+kinds=$(sed -n '/step_kinds\[\] = {/,/};/p' station/steps/registry.c | grep -o '&step_[a-z]*' |
+	sed 's/&step_//' | paste -sd, - | sed 's/,/, /g')
+[[ $kinds == lines,*include ]] || fail "cannot read the kinds of station/steps/registry.c: '$kinds'"
+
 # the broken file: every problem at once, exactly, in its included files too
 lint tests/data/seq/broken.yaml
 assert_eq "$LINT_RC" 1 "exit status on a broken file"
 b=tests/data/seq/broken.yaml
 assert_eq "$LINT_OUT" "$b:3:13: limit 'v': low (5) is greater than high (1)
 $b:8:33: unknown key 'expekt' in console (did you mean 'expect'?)
-$b:10:5: unknown step kind or key 'frobnicate' (kinds: lines, flash, console, measure, identity, register, prompt, delay, exec, group, include; step keys: name, id, timeout, retries, retry_delay, on_fail, when)
+$b:10:5: unknown step kind or key 'frobnicate' (kinds: $kinds; step keys: name, id, timeout, retries, retry_delay, on_fail, when)
 $b:12:24: undefined variable '\${nope}': define it under 'vars:', in the station config, or capture it in an earlier step
 $b:14:41: bad regular expression 'diag (': Unmatched ( or \\( (POSIX extended syntax)
 $b:16:14: measure 'bad limits': low (3.4) is greater than high (3.2)
