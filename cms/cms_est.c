@@ -20,6 +20,7 @@
 #include <mbedtls/x509_csr.h>
 
 #define LOG_PREFIX "cms"
+#include "common/hex.h"
 #include "common/log.h"
 #include "cms/cms-internal.h"
 
@@ -114,14 +115,14 @@ int cms_est_parse_pkcs7(const char *body, size_t len, char **cert_pem, struct st
 static void describe(const char *pem, struct cms_enroll_result *res)
 {
 	mbedtls_x509_crt crt;
-	size_t i = 0, o = 0;
+	size_t i = 0;
 
 	mbedtls_x509_crt_init(&crt);
 	if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem, strlen(pem) + 1) == 0) {
 		while (i + 1 < crt.serial.len && crt.serial.p[i] == 0)
 			i++;
-		for (; i < crt.serial.len && o + 3 <= sizeof(res->serial_number); i++, o += 2)
-			snprintf(res->serial_number + o, 3, "%02x", crt.serial.p[i]);
+		hex_encode(crt.serial.p + i, crt.serial.len - i, res->serial_number,
+			   sizeof(res->serial_number), false);
 		cms_sha256_hex(crt.raw.p, crt.raw.len, res->thumbprint);
 	}
 	mbedtls_x509_crt_free(&crt);

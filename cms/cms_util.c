@@ -12,10 +12,10 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/error.h>
 #include <mbedtls/pem.h>
-#include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
 
+#include "common/hex.h"
 #include "cms/cms-internal.h"
 
 char *cms_b64(const unsigned char *der, size_t len)
@@ -77,11 +77,7 @@ int cms_der_to_pem(const unsigned char *der, size_t len, char **pem, struct st_e
 
 void cms_sha256_hex(const unsigned char *der, size_t len, char out[65])
 {
-	unsigned char h[32];
-
-	mbedtls_sha256_ret(der, len, h, 0);
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
+	sha256_hex(der, len, out);
 }
 
 static int spki_der(mbedtls_pk_context *pk, unsigned char *buf, size_t cap,

@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Hex digits, as the wire (SE signatures) and files (Intel HEX) carry them. */
+/*
+ * Hex, as the wire (SE signatures, chip serials), files (Intel HEX) and the
+ * log (run ids, SHA-256 fingerprints) carry it: the one encoder, decoder and
+ * SHA-256-to-hex helper of the tree.
+ */
 #ifndef ST_COMMON_HEX_H
 #define ST_COMMON_HEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* The value of one hex digit, or -1. */
 static inline int hex_digit(int c)
@@ -14,5 +22,16 @@ static inline int hex_digit(int c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+/* len bytes as 2 * len digits and a NUL into out[cap]; ST_ERR_LIMIT (and
+ * out untouched) when it does not fit. */
+int hex_encode(const void *buf, size_t len, char *out, size_t cap, bool upper);
+/* hex_len digits into bytes: the count, or ST_ERR_PARSE (odd, empty, not a
+ * digit), ST_ERR_LIMIT (more than cap bytes). */
+int hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t cap);
+
+#define SHA256_HEX_LEN 65	/* 64 digits and a NUL */
+/* SHA-256 of buf as lower-case hex; ST_ERR on a failure of mbedTLS. */
+int sha256_hex(const void *buf, size_t len, char out[SHA256_HEX_LEN]);
 
 #endif

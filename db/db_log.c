@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "db"
+#include "common/hex.h"
 #include "common/log.h"
 #include "db/db-internal.h"
 
@@ -29,9 +30,7 @@ static int new_run_id(char id[DB_ID_LEN], struct st_error *e)
 			return st_fail(e, ST_ERR_IO, "cannot read random bytes for a run id");
 		got += (size_t)n;
 	}
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(id + 2 * i, 3, "%02x", raw[i]);
-	return ST_OK;
+	return hex_encode(raw, sizeof(raw), id, DB_ID_LEN, false);
 }
 
 static int run_register(struct db *db, const struct db_run_info *ri, const char *station,

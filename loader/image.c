@@ -16,6 +16,7 @@
 #include <mbedtls/sha256.h>
 
 #define LOG_PREFIX "image"
+#include "common/hex.h"
 #include "common/log.h"
 #include "loader/image.h"
 #include "loader/image-internal.h"
@@ -177,17 +178,6 @@ static int parse_raw(struct image *img, const uint8_t *buf, size_t len, uint32_t
 	return ret;
 }
 
-static void sha256_hex(const unsigned char d[32], char out[65])
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[64] = '\0';
-}
-
 static enum image_format detect(const uint8_t *buf, size_t len)
 {
 	if (len >= 4 && !memcmp(buf, "\177ELF", 4))
@@ -200,7 +190,6 @@ static enum image_format detect(const uint8_t *buf, size_t len)
 int image_parse(struct image *img, const uint8_t *buf, size_t len, enum image_format fmt,
 		uint32_t raw_addr, struct st_error *e)
 {
-	unsigned char d[32];
 	int ret;
 
 	memset(img, 0, sizeof(*img));
@@ -225,11 +214,10 @@ int image_parse(struct image *img, const uint8_t *buf, size_t len, enum image_fo
 	}
 	img->format = fmt;
 	img->file_size = len;
-	if (mbedtls_sha256_ret(buf, len, d, 0) != 0) {
+	if (sha256_hex(buf, len, img->sha256) < 0) {
 		image_free(img);
 		return st_fail(e, ST_ERR, "SHA-256 failed");
 	}
-	sha256_hex(d, img->sha256);
 	return ST_OK;
 }
 
@@ -354,7 +342,7 @@ int sha256_file(const char *path, char out[65], struct st_error *e)
 		ret = st_fail(e, ST_ERR, "%s: SHA-256 failed", path);
 		goto out;
 	}
-	sha256_hex(d, out);
+	hex_encode(d, sizeof(d), out, SHA256_HEX_LEN, false);
 out:
 	mbedtls_sha256_free(&ctx);
 	close(fd);

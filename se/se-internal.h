@@ -19,12 +19,8 @@
 /* Biggest DER ECDSA signature we accept (P-521 is 139 bytes). */
 #define SE_SIG_MAX 160
 
-/* Lower-case hex of len bytes into out (2 * len + 1 bytes needed).
- * ST_ERR_LIMIT when out is too small. */
-int se_hex_encode(const uint8_t *buf, size_t len, char *out, size_t cap, bool upper);
 /* Strict hex decoding: even length, hex digits only. Returns the byte count
  * or ST_ERR_PARSE / ST_ERR_LIMIT. */
-int se_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t cap);
 
 /* mbedTLS error code -> "text (-0xNNNN)" in buf; returns buf. */
 const char *se_mbedtls_msg(int ret, char *buf, size_t cap);

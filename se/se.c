@@ -24,35 +24,6 @@ void se_close(struct se *se)
 	free(se);
 }
 
-int se_hex_encode(const uint8_t *buf, size_t len, char *out, size_t cap, bool upper)
-{
-	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-
-	if (cap < 2 * len + 1)
-		return ST_ERR_LIMIT;
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = digits[buf[i] >> 4];
-		out[2 * i + 1] = digits[buf[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-	return ST_OK;
-}
-
-int se_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t cap)
-{
-	if (hex_len == 0 || hex_len % 2)
-		return ST_ERR_PARSE;
-	if (hex_len / 2 > cap)
-		return ST_ERR_LIMIT;
-	for (size_t i = 0; i < hex_len; i += 2) {
-		int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return ST_ERR_PARSE;
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	return (int)(hex_len / 2);
-}
 
 const char *se_mbedtls_msg(int ret, char *buf, size_t cap)
 {

@@ -10,9 +10,9 @@
 #include <mbedtls/asn1.h>
 #include <mbedtls/base64.h>
 #include <mbedtls/oid.h>
-#include <mbedtls/sha256.h>
 
 #define LOG_PREFIX "se"
+#include "common/hex.h"
 #include "common/log.h"
 #include "se/se-internal.h"
 
@@ -217,13 +217,13 @@ static void serial_hex(const mbedtls_x509_buf *s, char *out, size_t cap)
 		p++;
 		len--;
 	}
-	if (se_hex_encode(p, len, out, cap, true) < 0)
+	if (hex_encode(p, len, out, cap, true) < 0)
 		snprintf(out, cap, "(too long)");
 }
 
 static void fill_fields(const mbedtls_x509_crt *leaf, struct se_identity *id)
 {
-	unsigned char der[1024], hash[32];
+	unsigned char der[1024];
 	int len;
 
 	serial_hex(&leaf->serial, id->cert_serial, sizeof(id->cert_serial));
@@ -232,13 +232,13 @@ static void fill_fields(const mbedtls_x509_crt *leaf, struct se_identity *id)
 	se_time_str(&leaf->valid_from, id->not_before, sizeof(id->not_before));
 	se_time_str(&leaf->valid_to, id->not_after, sizeof(id->not_after));
 	key_type_str(&leaf->pk, id->key_type, sizeof(id->key_type));
-	mbedtls_sha256_ret(leaf->raw.p, leaf->raw.len, hash, 0);
-	se_hex_encode(hash, sizeof(hash), id->fingerprint, sizeof(id->fingerprint), false);
+	_Static_assert(sizeof(id->fingerprint) >= SHA256_HEX_LEN, "fingerprint holds SHA-256 hex");
+	_Static_assert(sizeof(id->spki_sha256) >= SHA256_HEX_LEN, "spki_sha256 holds SHA-256 hex");
+	sha256_hex(leaf->raw.p, leaf->raw.len, id->fingerprint);
 	/* mbedTLS writes the DER at the end of the buffer. */
 	len = mbedtls_pk_write_pubkey_der((mbedtls_pk_context *)&leaf->pk, der, sizeof(der));
 	if (len > 0) {
-		mbedtls_sha256_ret(der + sizeof(der) - len, (size_t)len, hash, 0);
-		se_hex_encode(hash, sizeof(hash), id->spki_sha256, sizeof(id->spki_sha256), false);
+		sha256_hex(der + sizeof(der) - len, (size_t)len, id->spki_sha256);
 	}
 }
 

@@ -22,6 +22,7 @@
 #include <mbedtls/base64.h>
 
 #define LOG_PREFIX "se"
+#include "common/hex.h"
 #include "common/log.h"
 #include "se/se-internal.h"
 
@@ -198,7 +199,7 @@ static int sign_cmd(struct se *se, int slot, const uint8_t *msg, size_t len, uin
 			       SIGN_MSG_MAX, len);
 	pre = slot < 0 ? snprintf(cmd, sizeof(cmd), "se sign ") :
 	      snprintf(cmd, sizeof(cmd), "se sign %d ", slot);
-	se_hex_encode(msg, len, cmd + pre, sizeof(cmd) - (size_t)pre, false);
+	hex_encode(msg, len, cmd + pre, sizeof(cmd) - (size_t)pre, false);
 	ret = se_cmd(se, cmd, resp, sizeof(resp), e);
 	if (ret < 0)
 		return ret;
@@ -207,7 +208,7 @@ static int sign_cmd(struct se *se, int slot, const uint8_t *msg, size_t len, uin
 		return st_fail(e, ST_ERR_PROTO, "the board's answer to 'se sign' has no "
 			       "'sig: <hex>' line (got '%s'): check the diagnostic firmware",
 			       excerpt(resp, ex, sizeof(ex)));
-	ret = se_hex_decode(v, n, sig, cap);
+	ret = hex_decode(v, n, sig, cap);
 	if (ret < 0)
 		return st_fail(e, ST_ERR_PROTO, "the SE's signature is %s (got '%s')",
 			       ret == ST_ERR_LIMIT ? "longer than any ECDSA signature" :

@@ -19,6 +19,7 @@
 #include <mbedtls/x509_csr.h>
 
 #define LOG_PREFIX "se"
+#include "common/hex.h"
 #include "common/log.h"
 #include "se/se-internal.h"
 
@@ -167,7 +168,7 @@ static void check_ca_record(const mbedtls_x509_crt *leaf, const struct se_enroll
 		return;
 	}
 	mbedtls_sha1_ret(leaf->raw.p, leaf->raw.len, h);
-	se_hex_encode(h, sizeof(h), sha1hex, sizeof(sha1hex), false);
+	hex_encode(h, sizeof(h), sha1hex, sizeof(sha1hex), false);
 	norm_hex(en->ca_thumbprint, a, sizeof(a));
 	if (en->ca_thumbprint[0]) {
 		norm_hex(strlen(a) <= 40 ? sha1hex : id->fingerprint, b, sizeof(b));

@@ -14,6 +14,7 @@
 #include <mbedtls/sha256.h>
 
 #define LOG_PREFIX "se"
+#include "common/hex.h"
 #include "common/log.h"
 #include "se/se-internal.h"
 
@@ -54,14 +55,14 @@ int se_pop(struct se *se, int slot, mbedtls_x509_crt *leaf, struct se_identity *
 			      se_mbedtls_msg(ret, msg, sizeof(msg)));
 		goto out;
 	}
-	se_hex_encode(nonce, sizeof(nonce), id->nonce, sizeof(id->nonce), false);
+	hex_encode(nonce, sizeof(nonce), id->nonce, sizeof(id->nonce), false);
 	if (slot == 0)
 		ret = se->ops->sign(se, nonce, sizeof(nonce), sig, sizeof(sig), &sig_len, e);
 	else
 		ret = se_slot_sign(se, slot, nonce, sizeof(nonce), sig, sizeof(sig), &sig_len, e);
 	if (ret < 0)
 		goto out;
-	if (se_hex_encode(sig, sig_len, id->signature, sizeof(id->signature), false) < 0)
+	if (hex_encode(sig, sig_len, id->signature, sizeof(id->signature), false) < 0)
 		id->signature[0] = '\0';
 	log_info("proof of possession: nonce %s signature %s", id->nonce, id->signature);
 	mbedtls_sha256_ret(nonce, sizeof(nonce), hash, 0);

@@ -18,6 +18,7 @@
 #include <mbedtls/x509_csr.h>
 
 #define LOG_PREFIX "se"
+#include "common/hex.h"
 #include "common/log.h"
 #include "se/se-internal.h"
 
@@ -47,7 +48,7 @@ static int sim_info(struct se *se, char *chip_serial, size_t cap, struct st_erro
 	if (len <= 0)
 		return st_fail(e, ST_ERR, "sim SE: cannot encode the public key");
 	mbedtls_sha256_ret(der + sizeof(der) - len, (size_t)len, hash, 0);
-	return se_hex_encode(hash, 8, chip_serial, cap, true) < 0 ?
+	return hex_encode(hash, 8, chip_serial, cap, true) < 0 ?
 	       st_fail(e, ST_ERR_LIMIT, "sim SE: chip serial buffer too small") : ST_OK;
 }
 

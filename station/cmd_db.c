@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "station/commands.h"
-#include "station/report_cli.h"
+#include "station/cmd_log_opts.h"
 #include "station/run_owner.h"
 
 static void usage(FILE *f)

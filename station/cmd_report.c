@@ -8,7 +8,7 @@
 
 #include "station/commands.h"
 #include "report/report.h"
-#include "station/report_cli.h"
+#include "station/cmd_log_opts.h"
 
 static void usage(FILE *f)
 {

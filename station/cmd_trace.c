@@ -9,7 +9,7 @@
 
 #include "report/report.h"
 #include "station/commands.h"
-#include "station/report_cli.h"
+#include "station/cmd_log_opts.h"
 
 static void usage(FILE *f)
 {

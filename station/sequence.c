@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/sha256.h>
 
+#include "common/hex.h"
 #include "station/lint.h"
 #include "station/vars.h"
 
@@ -44,15 +44,6 @@ char *seq_resolve_path(const char *seq_file, const char *path)
 		out = NULL;
 	free(dup);
 	return out;
-}
-
-static void sha256_hex(const unsigned char *buf, size_t len, char out[65])
-{
-	unsigned char d[32];
-
-	mbedtls_sha256_ret(buf, len, d, 0);
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
 static void add_file(struct lint *l, const char *path, const struct ydoc *d)

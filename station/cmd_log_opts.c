@@ -12,7 +12,7 @@
 #include "common/log.h"
 #include "station/commands.h"
 #include "station/config.h"
-#include "station/report_cli.h"
+#include "station/cmd_log_opts.h"
 
 int rep_db_from_config(const char *config, char *buf, size_t cap)
 {
