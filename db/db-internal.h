@@ -83,8 +83,8 @@ char *dbr_dup_col(sqlite3_stmt *st, int c);
 int rep_sum_query(sqlite3 *h, struct report *r, enum rep_query q);
 void rep_hist_finish(struct rep_meas *m);
 struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st);
-int rep_day_add(struct report *r, sqlite3_stmt *st, const struct rep_counts *c);
-int rep_fail_add(struct report *r, sqlite3_stmt *st);
+int rep_yield_rows(sqlite3_stmt *st, struct report *r, bool by_day);
+int rep_pareto_rows(sqlite3_stmt *st, struct report *r);
 
 /* The SQL of every slot (sql.c). */
 extern const char *const dbi_sql[DBS__COUNT];

@@ -76,25 +76,13 @@ bool rep_cpk(const struct rep_meas *m, double *cpk)
 static int yields(sqlite3 *h, struct report *r, bool by_day)
 {
 	sqlite3_stmt *st = dbr_prepare(h, yield_sql);
-	struct rep_counts c;
 
 	if (!st)
 		return -1;
 	dbr_bind_filter(st, r->f);
 	if (by_day)
 		sqlite3_bind_int(st, 8, 1);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		c = (struct rep_counts){ sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-					 sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-					 sqlite3_column_int64(st, 5) };
-		if (!by_day) {
-			r->total = c;
-			continue;
-		}
-		if (rep_day_add(r, st, &c))
-			break;
-	}
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+	return rep_yield_rows(st, r, by_day);
 }
 
 static int pareto(sqlite3 *h, struct report *r)
@@ -104,15 +92,10 @@ static int pareto(sqlite3 *h, struct report *r)
 	if (!st)
 		return -1;
 	dbr_bind_filter(st, r->f);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		if (rep_fail_add(r, st))
-			break;
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+	return rep_pareto_rows(st, r);
 }
 
-/* A day's counts (its date in column 0), a failing step (name, count in
- * columns 0, 1): -1 when out of memory. */
-int rep_day_add(struct report *r, sqlite3_stmt *st, const struct rep_counts *c)
+static int day_add(struct report *r, sqlite3_stmt *st, const struct rep_counts *c)
 {
 	struct rep_day *nd = realloc(r->days, (r->ndays + 1) * sizeof(*r->days));
 
@@ -124,7 +107,7 @@ int rep_day_add(struct report *r, sqlite3_stmt *st, const struct rep_counts *c)
 	return 0;
 }
 
-int rep_fail_add(struct report *r, sqlite3_stmt *st)
+static int fail_add(struct report *r, sqlite3_stmt *st)
 {
 	struct rep_fail *nf = realloc(r->fails, (r->nfails + 1) * sizeof(*r->fails));
 
@@ -135,6 +118,33 @@ int rep_fail_add(struct report *r, sqlite3_stmt *st)
 	nf[r->nfails].count = sqlite3_column_int64(st, 1);
 	r->fail_total += nf[r->nfails++].count;
 	return 0;
+}
+
+/* Rows of (day, runs, units, passed, first units, first passed): the total,
+ * or one entry a day. Finalizes st. */
+int rep_yield_rows(sqlite3_stmt *st, struct report *r, bool by_day)
+{
+	struct rep_counts c;
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		c = (struct rep_counts){ sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+					 sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
+					 sqlite3_column_int64(st, 5) };
+		if (!by_day)
+			r->total = c;
+		else if (day_add(r, st, &c))
+			break;
+	}
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
+/* Rows of (step, failures), most first. Finalizes st. */
+int rep_pareto_rows(sqlite3_stmt *st, struct report *r)
+{
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (fail_add(r, st))
+			break;
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
 static void bind_real_or_null(sqlite3_stmt *st, int i, bool has, double v)

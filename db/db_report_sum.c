@@ -65,25 +65,13 @@ static void bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
 static int yields(sqlite3 *h, struct report *r, bool by_day)
 {
 	sqlite3_stmt *st = dbr_prepare(h, yield_sql);
-	struct rep_counts c;
 
 	if (!st)
 		return -1;
 	bind_cells(st, r->f);
 	if (by_day)
 		sqlite3_bind_int(st, 6, 1);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		c = (struct rep_counts){ sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-					 sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-					 sqlite3_column_int64(st, 5) };
-		if (!by_day) {
-			r->total = c;
-			continue;
-		}
-		if (rep_day_add(r, st, &c))
-			break;
-	}
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+	return rep_yield_rows(st, r, by_day);
 }
 
 static int pareto(sqlite3 *h, struct report *r)
@@ -93,10 +81,7 @@ static int pareto(sqlite3 *h, struct report *r)
 	if (!st)
 		return -1;
 	bind_cells(st, r->f);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		if (rep_fail_add(r, st))
-			break;
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+	return rep_pareto_rows(st, r);
 }
 
 /* Sums about ref: mean = ref + S1/n, (n-1) var = S2 - S1^2/n. */

@@ -182,8 +182,8 @@ int report_trace(FILE *out, struct db *db, const char *serial, const char *forma
 	}
 	json_decref(found);
 	if (!ret && !json_array_size(units))
-		ret = st_fail(e, ST_ERR_NOTFOUND, "no unit with serial or certificate serial '%s' "
-			      "in the log", serial);
+		ret = st_fail(e, ST_ERR_NOTFOUND, "no unit with serial or certificate serial '%s'",
+			      serial);
 	if (ret)
 		goto out;
 	if (!strcmp(format, "json")) {

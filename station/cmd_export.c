@@ -34,9 +34,7 @@ static int parse(int argc, char **argv, struct rep_opts *o)
 	static const struct option lo[] = {
 		REP_LONGOPTS_DB, REP_LONGOPTS_FILTER,
 		{ "what", required_argument, NULL, 'w' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
+		REP_LONGOPTS_OUT,
 		{ 0 }
 	};
 	static const char *const formats[] = { "csv", "jsonl", NULL };
@@ -57,12 +55,15 @@ static int parse(int argc, char **argv, struct rep_opts *o)
 	return EXIT_USAGE;
 }
 
+static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
+		struct st_error *e)
+{
+	return report_export(out, db, o->what, &o->f, o->format, e);
+}
+
 int cmd_export(int argc, char **argv)
 {
-	struct st_error e = { 0 };
 	struct rep_opts o;
-	struct db *db = NULL;
-	FILE *out;
 	int ret;
 
 	rep_opts_init(&o, "export", "csv");
@@ -70,20 +71,5 @@ int cmd_export(int argc, char **argv)
 	ret = parse(argc, argv, &o);
 	if (ret)
 		return ret < 0 ? EXIT_PASS : ret;
-	ret = rep_open(&o, &db);
-	if (ret)
-		return ret;
-	out = rep_out_open(&o);
-	if (!out) {
-		db_close(db);
-		return EXIT_STATION;
-	}
-	ret = report_export(out, db, o.what, &o.f, o.format, &e);
-	if (ret)
-		fprintf(stderr, "station export: %s\n", e.msg);
-	ret = ret == ST_ERR_ARG ? EXIT_USAGE : ret ? EXIT_STATION : EXIT_PASS;
-	if (rep_out_close(&o, out) && !ret)
-		ret = EXIT_STATION;
-	db_close(db);
-	return ret;
+	return rep_run(&o, body, NULL);
 }

@@ -203,3 +203,29 @@ int rep_out_close(const struct rep_opts *o, FILE *f)
 	}
 	return EXIT_PASS;
 }
+
+int rep_run(const struct rep_opts *o, rep_body_fn body, void *ctx)
+{
+	struct st_error e = { 0 };
+	struct db *db = NULL;
+	FILE *out;
+	int ret;
+
+	ret = rep_open(o, &db);
+	if (ret)
+		return ret;
+	out = rep_out_open(o);
+	if (!out) {
+		db_close(db);
+		return EXIT_STATION;
+	}
+	ret = body(out, db, o, ctx, &e);
+	if (ret)
+		fprintf(stderr, "station %s: %s\n", o->cmd, e.msg);
+	ret = ret == ST_ERR_NOTFOUND || ret == ST_ERR_FAIL ? EXIT_UNIT_FAIL :
+	      ret == ST_ERR_ARG ? EXIT_USAGE : ret ? EXIT_STATION : EXIT_PASS;
+	if (rep_out_close(o, out) && !ret)
+		ret = EXIT_STATION;
+	db_close(db);
+	return ret;
+}

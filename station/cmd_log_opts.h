@@ -52,6 +52,21 @@ enum { REP_OPT_DB = 300, REP_OPT_CONFIG, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_F
 	"      --db FILE          the log (default: ./" REP_DEFAULT_DB ")\n" \
 	"      --config FILE      use the log named by this station.yaml\n"
 
+#define REP_LONGOPTS_OUT \
+	{ "format", required_argument, NULL, 'f' }, \
+	{ "output", required_argument, NULL, 'o' }, \
+	{ "help", no_argument, NULL, 'h' }
+
+/* The body of a log command: print from db to out; 0, or an st_err with e
+ * set. */
+typedef int (*rep_body_fn)(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
+			   struct st_error *e);
+/* Open the log (read-only) and the output, run body, close both.  Its
+ * error is printed and becomes the exit status: ST_ERR_NOTFOUND and
+ * ST_ERR_FAIL (no such unit, nothing to print) 1, ST_ERR_ARG 2, any other
+ * 4 (the log or the output failed). */
+int rep_run(const struct rep_opts *o, rep_body_fn body, void *ctx);
+
 void rep_opts_init(struct rep_opts *o, const char *cmd, const char *format);
 /* Handle one of the shared options: 1 consumed, 0 not ours, EXIT_USAGE. */
 int rep_common_opt(struct rep_opts *o, int c, const char *arg);

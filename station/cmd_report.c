@@ -38,9 +38,7 @@ static int parse(int argc, char **argv, struct rep_opts *o)
 {
 	static const struct option lo[] = {
 		REP_LONGOPTS_DB, REP_LONGOPTS_FILTER,
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
+		REP_LONGOPTS_OUT,
 		{ 0 }
 	};
 	static const char *const formats[] = { "text", "csv", "json", "html", NULL };
@@ -56,44 +54,32 @@ static int parse(int argc, char **argv, struct rep_opts *o)
 	return rep_check_format(o, formats);
 }
 
+static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
+		struct st_error *e)
+{
+	struct report r = { .db_path = o->db_path };
+	int ret = report_build(db, &o->f, &r, e);
+
+	if (!ret && !strcmp(o->format, "csv"))
+		report_csv(out, &r);
+	else if (!ret && !strcmp(o->format, "json"))
+		report_json(out, &r);
+	else if (!ret && !strcmp(o->format, "html"))
+		report_html(out, &r);
+	else if (!ret)
+		report_text(out, &r);
+	report_free(&r);
+	return ret;
+}
+
 int cmd_report(int argc, char **argv)
 {
-	struct report r = { 0 };
-	struct st_error e = { 0 };
 	struct rep_opts o;
-	struct db *db = NULL;
-	FILE *out = NULL;
 	int ret;
 
 	rep_opts_init(&o, "report", "text");
 	ret = parse(argc, argv, &o);
 	if (ret)
 		return ret < 0 ? EXIT_PASS : ret;
-	ret = rep_open(&o, &db);
-	if (ret)
-		return ret;
-	r.db_path = o.db_path;
-	if (report_build(db, &o.f, &r, &e)) {
-		fprintf(stderr, "station report: %s\n", e.msg);
-		ret = EXIT_STATION;
-		goto out;
-	}
-	out = rep_out_open(&o);
-	if (!out) {
-		ret = EXIT_STATION;
-		goto out;
-	}
-	if (!strcmp(o.format, "csv"))
-		report_csv(out, &r);
-	else if (!strcmp(o.format, "json"))
-		report_json(out, &r);
-	else if (!strcmp(o.format, "html"))
-		report_html(out, &r);
-	else
-		report_text(out, &r);
-	ret = rep_out_close(&o, out);
-out:
-	report_free(&r);
-	db_close(db);
-	return ret;
+	return rep_run(&o, body, NULL);
 }

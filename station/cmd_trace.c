@@ -35,9 +35,7 @@ static int parse(int argc, char **argv, struct rep_opts *o, const char **serial)
 {
 	static const struct option lo[] = {
 		REP_LONGOPTS_DB,
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
+		REP_LONGOPTS_OUT,
 		{ 0 }
 	};
 	static const char *const formats[] = { "text", "json", "label", NULL };
@@ -54,36 +52,29 @@ static int parse(int argc, char **argv, struct rep_opts *o, const char **serial)
 	return rep_check_format(o, formats);
 }
 
+static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
+		struct st_error *e)
+{
+	int ret = report_trace(out, db, ctx, o->format, e);
+
+	if (ret == ST_ERR_NOTFOUND) {	/* name the log that was searched */
+		char m[ST_ERRMSG_MAX];
+
+		snprintf(m, sizeof(m), "%s", e->msg);
+		st_fail(e, ret, "%s in the log %s", m, o->db_path);
+	}
+	return ret;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	const char *serial = NULL;
-	struct st_error e = { 0 };
 	struct rep_opts o;
-	struct db *db = NULL;
-	FILE *out;
 	int ret;
 
 	rep_opts_init(&o, "trace", "text");
 	ret = parse(argc, argv, &o, &serial);
 	if (ret)
 		return ret < 0 ? EXIT_PASS : ret;
-	ret = rep_open(&o, &db);
-	if (ret)
-		return ret;
-	out = rep_out_open(&o);
-	if (!out) {
-		db_close(db);
-		return EXIT_STATION;
-	}
-	ret = report_trace(out, db, serial, o.format, &e);
-	if (ret == ST_ERR_NOTFOUND)
-		fprintf(stderr, "station trace: %s %s\n", e.msg, o.db_path);
-	else if (ret)
-		fprintf(stderr, "station trace: %s\n", e.msg);
-	ret = ret == ST_ERR_NOTFOUND || ret == ST_ERR_FAIL ? EXIT_UNIT_FAIL :
-	      ret ? EXIT_STATION : EXIT_PASS;
-	if (rep_out_close(&o, out) && !ret)
-		ret = EXIT_STATION;
-	db_close(db);
-	return ret;
+	return rep_run(&o, body, (void *)serial);
 }
