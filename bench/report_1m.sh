@@ -17,11 +17,10 @@ BIN=$BUILD/bench/report_1m
 DB=$BUILD/bench/log_$((RUNS / 1000))k.db
 [ "$RUNS" = 1000000 ] && DB=$BUILD/bench/log_1m.db
 mkdir -p "$BUILD/bench"
-make -s BUILD="$BUILD" "$BUILD/libstation.a" "$BUILD/libdb.a" "$BUILD/libse.a" \
-	"$BUILD/libfixtures.a" "$BUILD/libcommon.a" >&2
+make -s BUILD="$BUILD" "$BUILD/libdb.a" "$BUILD/libcommon.a" >&2
 # shellcheck disable=SC2046
-cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$BIN" bench/report_1m.c \
-	"$BUILD/libstation.a" "$BUILD/libdb.a" "$BUILD/libse.a" "$BUILD/libfixtures.a" \
+cc -std=c17 -D_GNU_SOURCE -I"$TOP" -O2 -Wall -Wextra -Werror -o "$BIN" bench/report_1m.c \
+	"$BUILD/libdb.a" \
 	"$BUILD/libcommon.a" $(pkg-config --libs libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson) \
 	-lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm >&2
 # one generator at a time: a second bench waits for the first one's log

@@ -68,16 +68,16 @@ int dbi_sum_rebuild(struct db *db, struct st_error *e);
 /* Read queries (db_read.c, db_report*.c): statements prepared per call,
  * never cached, on a log that may be opened read-only. */
 #include "db/db_report.h"
-/* Runs matching a rep_filter: the query binds ?1..?7 with dbr_bind_filter(). */
-#define REP_WHERE \
-	" (?1 IS NULL OR r.started_us >= ?1) AND (?2 IS NULL OR r.started_us < ?2)" \
-	" AND (?3 IS NULL OR r.fixture = ?3) AND (?4 IS NULL OR r.sequence_name = ?4)" \
-	" AND (?5 IS NULL OR r.sequence_version = ?5) AND (?6 IS NULL OR r.outcome = ?6)" \
-	" AND (?7 IS NULL OR r.unit_serial = ?7) "
+/* Runs (alias r) matching a rep_filter.  dbr_prepare_where() writes in its
+ * place only the terms of the filters given (?1..?7, bound by it), so that
+ * SQLite can use an index for each: "(?1 IS NULL OR col >= ?1)" would keep
+ * it from using any. */
+#define REP_WHERE " @WHERE@ "
 /* Times as the views show them. */
 #define REP_ISO(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1e6, 'unixepoch')"
 sqlite3_stmt *dbr_prepare(sqlite3 *h, const char *sql);	/* NULL on error */
-void dbr_bind_filter(sqlite3_stmt *st, const struct rep_filter *f);
+/* sql with every REP_WHERE replaced by f's terms, prepared, f bound. */
+sqlite3_stmt *dbr_prepare_where(sqlite3 *h, const char *sql, const struct rep_filter *f);
 char *dbr_dup_col(sqlite3_stmt *st, int c);
 /* db_report.c / db_report_sum.c, shared: 0 or -1 (the SQLite error on h). */
 int rep_sum_query(sqlite3 *h, struct report *r, enum rep_query q);

@@ -6,6 +6,7 @@
  * statement.  Filters and keys are bound parameters.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,7 @@ sqlite3_stmt *dbr_prepare(sqlite3 *h, const char *sql)
 	return st;
 }
 
-void dbr_bind_filter(sqlite3_stmt *st, const struct rep_filter *f)
+static void bind_filter(sqlite3_stmt *st, const struct rep_filter *f)
 {
 	if (f->has_since)
 		sqlite3_bind_int64(st, 1, f->since_us);
@@ -35,6 +36,60 @@ void dbr_bind_filter(sqlite3_stmt *st, const struct rep_filter *f)
 	dbi_bind_text(st, 5, f->seq_version);
 	dbi_bind_text(st, 6, f->outcome);
 	dbi_bind_text(st, 7, f->serial);
+}
+
+/* The terms of the filters given, with the parameter numbers bind_filter()
+ * uses; "1" for none. */
+static void where_terms(const struct rep_filter *f, char *buf, size_t cap)
+{
+	const struct {
+		bool on;
+		const char *term;
+	} t[] = {
+		{ f->has_since, "r.started_us >= ?1" }, { f->has_until, "r.started_us < ?2" },
+		{ f->fixture, "r.fixture = ?3" }, { f->seq_name, "r.sequence_name = ?4" },
+		{ f->seq_version, "r.sequence_version = ?5" }, { f->outcome, "r.outcome = ?6" },
+		{ f->serial, "r.unit_serial = ?7" },
+	};
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].on)
+			n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? " AND " : "", t[i].term);
+	if (!n)
+		snprintf(buf, cap, "1");
+}
+
+sqlite3_stmt *dbr_prepare_where(sqlite3 *h, const char *sql, const struct rep_filter *f)
+{
+	static const char mark[] = "@WHERE@";
+	char terms[256], *full, *o;
+	size_t marks = 0, len;
+	sqlite3_stmt *st;
+
+	/* 7 terms of at most 26 characters and their ANDs fit */
+	_Static_assert(sizeof(terms) > 7 * (26 + 5), "room for every filter term");
+	where_terms(f, terms, sizeof(terms));
+	for (const char *p = sql; (p = strstr(p, mark)); p += sizeof(mark) - 1)
+		marks++;
+	len = strlen(sql) + marks * (strlen(terms) + 2) + 1;
+	full = o = malloc(len);
+	if (!full)
+		return NULL;
+	for (const char *p = sql, *m; *p; p = m + sizeof(mark) - 1) {
+		m = strstr(p, mark);
+		if (!m) {
+			o += snprintf(o, len - (size_t)(o - full), "%s", p);
+			break;
+		}
+		o += snprintf(o, len - (size_t)(o - full), "%.*s(%s)", (int)(m - p), p, terms);
+	}
+	st = dbr_prepare(h, full);
+	free(full);
+	if (st)
+		bind_filter(st, f);
+	return st;
 }
 
 char *dbr_dup_col(sqlite3_stmt *st, int c)
@@ -142,9 +197,10 @@ int db_export_rows(struct db *db, const char *what, const struct rep_filter *f, 
 		if (strcmp(what, db_export_whats[i]))
 			continue;
 		pthread_mutex_lock(&db->mu);
-		st = prepare(db, export_sql[i], e);
+		st = dbr_prepare_where(db->h, export_sql[i], f);
+		if (!st)
+			st_fail(e, ST_ERR_DB, "cannot query the log: %s", sqlite3_errmsg(db->h));
 		if (st) {
-			dbr_bind_filter(st, f);
 			ret = each_row(db->h, st, fn, ctx, e);
 		} else {
 			ret = ST_ERR_DB;

@@ -18,6 +18,14 @@
 
 #define UNIT "coalesce(r.unit_serial, r.id)"
 
+/* r is its unit's first finished run (a run without a serial is a unit of
+ * its own): no finished run of the unit before it, through the index on
+ * (unit_serial, started_us), so a filter on a few runs reads a few rows. */
+#define FIRST_RUN \
+	"(r.unit_serial IS NULL OR NOT EXISTS (SELECT 1 FROM runs p" \
+	"  WHERE p.unit_serial = r.unit_serial AND p.outcome <> 'running'" \
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
+
 static const char yield_sql[] =
 	"WITH y AS (SELECT date(r.started_us / 1000000, 'unixepoch') AS day, count(*) AS runs,"
 	"  count(DISTINCT " UNIT ") AS units,"
@@ -25,9 +33,8 @@ static const char yield_sql[] =
 	"  FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " GROUP BY CASE WHEN ?8 IS NULL THEN '' ELSE day END),"
 	" f AS (SELECT date(r.started_us / 1000000, 'unixepoch') AS day, count(*) AS units,"
 	"  sum(r.outcome = 'pass') AS passed"
-	"  FROM (SELECT *, row_number() OVER (PARTITION BY coalesce(unit_serial, id)"
-	"        ORDER BY started_us, id) AS nth FROM runs WHERE outcome <> 'running') r"
-	"  WHERE r.nth = 1 AND " REP_WHERE " GROUP BY CASE WHEN ?8 IS NULL THEN '' ELSE day END)"
+	"  FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " AND " FIRST_RUN
+	"  GROUP BY CASE WHEN ?8 IS NULL THEN '' ELSE day END)"
 	" SELECT y.day, y.runs, y.units, y.passed, coalesce(f.units, 0), coalesce(f.passed, 0)"
 	" FROM y LEFT JOIN f ON (?8 IS NULL OR f.day = y.day) ORDER BY y.day";
 
@@ -75,11 +82,10 @@ bool rep_cpk(const struct rep_meas *m, double *cpk)
 /* Per day (by_day) or one total row. */
 static int yields(sqlite3 *h, struct report *r, bool by_day)
 {
-	sqlite3_stmt *st = dbr_prepare(h, yield_sql);
+	sqlite3_stmt *st = dbr_prepare_where(h, yield_sql, r->f);
 
 	if (!st)
 		return -1;
-	dbr_bind_filter(st, r->f);
 	if (by_day)
 		sqlite3_bind_int(st, 8, 1);
 	return rep_yield_rows(st, r, by_day);
@@ -87,11 +93,10 @@ static int yields(sqlite3 *h, struct report *r, bool by_day)
 
 static int pareto(sqlite3 *h, struct report *r)
 {
-	sqlite3_stmt *st = dbr_prepare(h, pareto_sql);
+	sqlite3_stmt *st = dbr_prepare_where(h, pareto_sql, r->f);
 
 	if (!st)
 		return -1;
-	dbr_bind_filter(st, r->f);
 	return rep_pareto_rows(st, r);
 }
 
@@ -205,13 +210,12 @@ void rep_hist_finish(struct rep_meas *m)
  * cancellation), the histogram and the counts beyond the limits. */
 static int values(sqlite3 *h, const struct rep_filter *f, struct rep_meas *m)
 {
-	sqlite3_stmt *st = dbr_prepare(h, values_sql);
+	sqlite3_stmt *st = dbr_prepare_where(h, values_sql, f);
 	double ss = 0;
 	int n = 0;
 
 	if (!st)
 		return -1;
-	dbr_bind_filter(st, f);
 	dbi_bind_text(st, 8, m->sequence);
 	dbi_bind_text(st, 9, m->step);
 	dbi_bind_text(st, 10, m->name);
@@ -262,11 +266,10 @@ struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st)
 
 static int stats(sqlite3 *h, struct report *r)
 {
-	sqlite3_stmt *st = dbr_prepare(h, stats_sql);
+	sqlite3_stmt *st = dbr_prepare_where(h, stats_sql, r->f);
 
 	if (!st)
 		return -1;
-	dbr_bind_filter(st, r->f);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct rep_meas *m = rep_meas_add(r, st);
 

@@ -36,6 +36,20 @@ void rep_opts_init(struct rep_opts *o, const char *cmd, const char *format)
 	o->format = format;
 }
 
+/* timegm() of a date that exists: strptime takes Feb 30 and timegm makes it
+ * Mar 2; a date given is a date meant, so refuse what does not round-trip. */
+static int exact_timegm(struct tm *tm, time_t *t)
+{
+	struct tm want = *tm, back;
+
+	*t = timegm(tm);
+	if (!gmtime_r(t, &back) || back.tm_year != want.tm_year || back.tm_mon != want.tm_mon ||
+	    back.tm_mday != want.tm_mday || back.tm_hour != want.tm_hour ||
+	    back.tm_min != want.tm_min || back.tm_sec != want.tm_sec)
+		return -1;
+	return 0;
+}
+
 /* Accepted: @UNIXSECONDS, YYYY-MM-DD, YYYY-MM-DD[T ]HH:MM[:SS][Z], all UTC.
  * A bare date as --until means up to the end of that day. */
 int rep_parse_time(const char *s, bool until, int64_t *us)
@@ -46,6 +60,7 @@ int rep_parse_time(const char *s, bool until, int64_t *us)
 	struct tm tm;
 	const char *end;
 	char *num_end;
+	time_t t;
 
 	if (s[0] == '@') {
 		long long v = strtoll(s + 1, &num_end, 10);
@@ -59,15 +74,17 @@ int rep_parse_time(const char *s, bool until, int64_t *us)
 		memset(&tm, 0, sizeof(tm));
 		end = strptime(s, fmts[i], &tm);
 		if (end && (!*end || !strcmp(end, "Z"))) {
-			*us = (int64_t)timegm(&tm) * 1000000LL;
+			if (exact_timegm(&tm, &t) < 0)
+				return -1;
+			*us = (int64_t)t * 1000000LL;
 			return 0;
 		}
 	}
 	memset(&tm, 0, sizeof(tm));
 	end = strptime(s, "%Y-%m-%d", &tm);
-	if (!end || *end)
+	if (!end || *end || exact_timegm(&tm, &t) < 0)
 		return -1;
-	*us = ((int64_t)timegm(&tm) + (until ? 86400 : 0)) * 1000000LL;
+	*us = ((int64_t)t + (until ? 86400 : 0)) * 1000000LL;
 	return 0;
 }
 
@@ -104,12 +121,12 @@ int rep_common_opt(struct rep_opts *o, int c, const char *arg)
 	case REP_OPT_SERIAL: f->serial = arg; return 1;
 	case REP_OPT_SINCE:
 		if (rep_parse_time(arg, false, &f->since_us) < 0)
-			return usage_err(o, "--since: not a time (YYYY-MM-DD[THH:MM[:SS]])", arg);
+			return usage_err(o, "--since: not a time (YYYY-MM-DD[THH:MM[:SS]], a date that exists)", arg);
 		f->has_since = true;
 		return 1;
 	case REP_OPT_UNTIL:
 		if (rep_parse_time(arg, true, &f->until_us) < 0)
-			return usage_err(o, "--until: not a time (YYYY-MM-DD[THH:MM[:SS]])", arg);
+			return usage_err(o, "--until: not a time (YYYY-MM-DD[THH:MM[:SS]], a date that exists)", arg);
 		f->has_until = true;
 		return 1;
 	case REP_OPT_OUTCOME:

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "report/report.h"
+#include "station/cmd_log_opts.h"
 
 #define REPORT(...) run_cmd(cmd_report, "report", __VA_ARGS__, NULL)
 
@@ -230,10 +231,31 @@ static void test_usage_and_log_errors(void **state)
 	assert_int_equal(access(missing, F_OK), -1);	/* reading never creates a log */
 }
 
+/* Times are UTC; a date that does not exist is refused, not rolled over. */
+static void test_times_validated(void **state)
+{
+	int64_t us;
+
+	assert_int_equal(rep_parse_time("2026-01-05", false, &us), 0);
+	assert_int_equal(us, 1767571200LL * 1000000);
+	assert_int_equal(rep_parse_time("2026-01-05", true, &us), 0);	/* to its end */
+	assert_int_equal(us, (1767571200LL + 86400) * 1000000);
+	assert_int_equal(rep_parse_time("2026-01-05T06:00Z", false, &us), 0);
+	assert_int_equal(us, (1767571200LL + 6 * 3600) * 1000000);
+	assert_int_equal(rep_parse_time("2028-02-29", false, &us), 0);	/* a leap day */
+	assert_int_equal(rep_parse_time("2026-02-30", false, &us), -1);
+	assert_int_equal(rep_parse_time("2027-02-29", false, &us), -1);
+	assert_int_equal(rep_parse_time("2026-13-01", false, &us), -1);
+	assert_int_equal(rep_parse_time("2026-01-05T24:30", false, &us), -1);
+	assert_int_equal(rep_parse_time("2026-01-05T10:61", false, &us), -1);
+	assert_int_equal(rep_parse_time("yesterday", false, &us), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpk_by_hand),
+		cmocka_unit_test(test_times_validated),
 		cmocka_unit_test(test_json_fields),
 		cmocka_unit_test(test_filters_are_bound),
 		cmocka_unit_test(test_text_and_histogram),
