@@ -229,6 +229,75 @@ static int query(const char *path, int reps, bool exact)
 	return 0;
 }
 
+static int count_row(void *ctx, const struct db_row *row)
+{
+	*(long *)ctx += !row->columns_only;
+	return 0;
+}
+
+static double median(double *t, int n)
+{
+	qsort(t, n, sizeof(double), cmpd);
+	return t[n / 2];
+}
+
+/* What a quality engineer filters by, on the rows (no summary answers
+ * these): one unit, one outcome, a shift, a fixture in a shift; and the
+ * export of one unit's measurements. */
+static int filters(const char *path, int reps)
+{
+	const int64_t day = 1770681600000000LL;	/* 2026-02-10, inside the 90 days */
+	const struct {
+		const char *name;
+		struct rep_filter f;
+	} q[] = {
+		{ "report --serial", { .serial = "SN00123456" } },
+		{ "report --outcome fail", { .outcome = "fail" } },
+		{ "report shift 06:00-14:00", { .has_since = true, .since_us = day + 6 * 3600000000LL,
+						.has_until = true, .until_us = day + 14 * 3600000000LL } },
+		{ "report --fixture F3 --sequence factory@1.1 shift",
+		  { .fixture = "F3", .seq_name = "factory", .seq_version = "1.1",
+		    .has_since = true, .since_us = day + 6 * 3600000000LL + 86400000000LL * 40,
+		    .has_until = true, .until_us = day + 14 * 3600000000LL + 86400000000LL * 40 } },
+	};
+	struct db_opts o = { .readonly = true, .must_exist = true };
+	struct rep_filter one = { .serial = "SN00123456" };
+	double t[64];
+	struct db *db;
+	struct st_error e;
+	long rows = 0;
+
+	if (reps > 64 || db_open(&db, path, &o, &e) < 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		for (int r = 0; r < reps; r++) {
+			struct report rp = { .exact = true };
+			double a = now_ms();
+
+			if (report_build(db, &q[i].f, &rp, &e)) {
+				fprintf(stderr, "report_1m: %s\n", e.msg);
+				return 1;
+			}
+			t[r] = now_ms() - a;
+			report_free(&rp);
+		}
+		printf("%s|%.1f\n", q[i].name, median(t, reps));
+	}
+	for (int r = 0; r < reps; r++) {
+		double a = now_ms();
+
+		rows = 0;
+		if (db_export_rows(db, "measurements", &one, count_row, &rows, &e)) {
+			fprintf(stderr, "report_1m: %s\n", e.msg);
+			return 1;
+		}
+		t[r] = now_ms() - a;
+	}
+	printf("export --serial (%ld rows)|%.1f\n", rows, median(t, reps));
+	db_close(db);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	for (int k = 0; k < NMEAS; k++)
@@ -237,8 +306,10 @@ int main(int argc, char **argv)
 		return gen(argv[2], atol(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "steplog"))
 		return steplog(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "filters"))
+		return filters(argv[2], atoi(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "query"))
 		return query(argv[2], atoi(argv[3]), argc > 4 && !strcmp(argv[4], "exact"));
-	fprintf(stderr, "usage: report_1m gen DB RUNS | steplog DB N | query DB REPEATS [exact]\n");
+	fprintf(stderr, "usage: report_1m gen DB RUNS | steplog DB N | query DB REPEATS [exact] | filters DB REPEATS\n");
 	return 2;
 }

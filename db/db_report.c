@@ -43,19 +43,26 @@ static const char pareto_sql[] =
 	" WHERE s.outcome IN ('fail', 'error') AND r.outcome <> 'running' AND " REP_WHERE
 	" GROUP BY s.name ORDER BY 2 DESC, 1";
 
-static const char stats_sql[] =
-	"SELECT r.sequence_name, s.name, m.name, m.unit, m.low, m.high, count(m.value),"
-	" avg(m.value), min(m.value), max(m.value)"
-	" FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = m.run_id"
-	" WHERE m.value IS NOT NULL AND r.outcome <> 'running' AND " REP_WHERE
-	" GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 5, 6, 4";
+/* The runs the filter selects, found first (through the index its terms
+ * can use) and then joined to their measurements through measurements_run:
+ * left to itself the planner starts from the measurements, and a filter on
+ * a few runs reads every measurement of the log. */
+#define FILTERED_RUNS \
+	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name FROM runs r" \
+	"  WHERE r.outcome <> 'running' AND " REP_WHERE ") "
+#define MEAS_OF_FILTERED_RUNS \
+	" FROM fr JOIN measurements m ON m.run_id = fr.id JOIN steps s ON s.id = m.step_id" \
+	" WHERE m.value IS NOT NULL"
+#define MEAS_KEY "fr.sequence_name, s.name, m.name, m.unit, m.low, m.high"
 
-/* The values of one group: null-safe "IS" matches the GROUP BY above. */
+static const char stats_sql[] =
+	FILTERED_RUNS "SELECT " MEAS_KEY ", count(m.value), avg(m.value), min(m.value), max(m.value)"
+	MEAS_OF_FILTERED_RUNS " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 5, 6, 4";
+
+/* Every value of every group, the groups in the order above. */
 static const char values_sql[] =
-	"SELECT m.value FROM measurements m JOIN steps s ON s.id = m.step_id"
-	" JOIN runs r ON r.id = m.run_id WHERE m.value IS NOT NULL AND r.outcome <> 'running'"
-	" AND " REP_WHERE " AND r.sequence_name IS ?8 AND s.name IS ?9 AND m.name IS ?10 AND m.unit IS ?11"
-	" AND m.low IS ?12 AND m.high IS ?13 ORDER BY m.id";
+	FILTERED_RUNS "SELECT " MEAS_KEY ", m.value" MEAS_OF_FILTERED_RUNS
+	" ORDER BY 1, 2, 3, 5, 6, 4, m.id";
 
 /* The histogram frame the summaries gave this measurement. */
 static const char frame_sql[] =
@@ -206,42 +213,6 @@ void rep_hist_finish(struct rep_meas *m)
 	m->has_cpk = rep_cpk(m, &m->cpk);
 }
 
-/* Second pass over one group: sigma from deviations about the mean (no
- * cancellation), the histogram and the counts beyond the limits. */
-static int values(sqlite3 *h, const struct rep_filter *f, struct rep_meas *m)
-{
-	sqlite3_stmt *st = dbr_prepare_where(h, values_sql, f);
-	double ss = 0;
-	int n = 0;
-
-	if (!st)
-		return -1;
-	dbi_bind_text(st, 8, m->sequence);
-	dbi_bind_text(st, 9, m->step);
-	dbi_bind_text(st, 10, m->name);
-	dbi_bind_text(st, 11, m->unit);
-	bind_real_or_null(st, 12, m->has_low, m->low);
-	bind_real_or_null(st, 13, m->has_high, m->high);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		double v = sqlite3_column_double(st, 0);
-
-		if (!n++ && frame(h, m, v)) {
-			sqlite3_finalize(st);
-			return -1;
-		}
-		ss += (v - m->mean) * (v - m->mean);
-		m->all[db_hist_bin(&m->fr, v)]++;
-		m->out_low += m->has_low && v < m->low;
-		m->out_high += m->has_high && v > m->high;
-	}
-	if (m->n > 1) {
-		m->sigma = sqrt(ss / (double)(m->n - 1));
-		m->has_sigma = true;
-	}
-	rep_hist_finish(m);
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
-}
-
 /* A measurement group from columns 0..5 (sequence, step, name, unit, low,
  * high) of a statistics row. */
 struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st)
@@ -283,12 +254,77 @@ static int stats(sqlite3 *h, struct report *r)
 	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
+static bool same_text(const char *a, sqlite3_stmt *st, int c)
+{
+	const char *b = (const char *)sqlite3_column_text(st, c);
+
+	return a && b ? !strcmp(a, b) : !a && !b;
+}
+
+static bool same_real(bool has, double v, sqlite3_stmt *st, int c)
+{
+	return sqlite3_column_type(st, c) == SQLITE_NULL ? !has :
+	       has && sqlite3_column_double(st, c) == v;
+}
+
+/* Is this values row (columns 0..5) of group m? */
+static bool same_key(const struct rep_meas *m, sqlite3_stmt *st)
+{
+	return same_text(m->sequence, st, 0) && same_text(m->step, st, 1) &&
+	       same_text(m->name, st, 2) && same_text(m->unit, st, 3) &&
+	       same_real(m->has_low, m->low, st, 4) && same_real(m->has_high, m->high, st, 5);
+}
+
+/* Second pass, one query for every group: sigma from deviations about the
+ * mean (no cancellation), the histogram and the counts beyond the limits.
+ * The rows come group after group, in the order of the groups. */
 static int hist(sqlite3 *h, struct report *r)
 {
-	int ret = 0;
+	sqlite3_stmt *st = dbr_prepare_where(h, values_sql, r->f);
+	double *ss = calloc(r->nmeas ? r->nmeas : 1, sizeof(*ss));
+	int64_t *seen = calloc(r->nmeas ? r->nmeas : 1, sizeof(*seen));
+	int g = 0, ret = 0;
 
-	for (int i = 0; i < r->nmeas && !ret; i++)
-		ret = values(h, r->f, &r->meas[i]);
+	if (!st || !ss || !seen) {
+		sqlite3_finalize(st);
+		free(ss);
+		free(seen);
+		return -1;
+	}
+	while (!ret && sqlite3_step(st) == SQLITE_ROW) {
+		double v = sqlite3_column_double(st, 6);
+		struct rep_meas *m;
+
+		for (int k = 0; k < r->nmeas && !same_key(&r->meas[g], st); k++)
+			g = (g + 1) % r->nmeas;
+		if (!r->nmeas || !same_key(&r->meas[g], st))
+			continue;	/* a value logged after the statistics were read */
+		m = &r->meas[g];
+		if (!seen[g]++ && frame(h, m, v) < 0) {
+			ret = -1;
+			break;
+		}
+		ss[g] += (v - m->mean) * (v - m->mean);
+		m->all[db_hist_bin(&m->fr, v)]++;
+		m->out_low += m->has_low && v < m->low;
+		m->out_high += m->has_high && v > m->high;
+	}
+	for (int i = 0; i < r->nmeas && !ret; i++) {
+		struct rep_meas *m = &r->meas[i];
+
+		if (m->n > 1) {
+			m->sigma = sqrt(ss[i] / (double)(m->n - 1));
+			m->has_sigma = true;
+		}
+		if (!seen[i])	/* the frame as the summary would set it */
+			db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN,
+				      m->mean, &m->fr);
+		rep_hist_finish(m);
+	}
+	free(ss);
+	free(seen);
+	if (sqlite3_finalize(st) != SQLITE_OK)
+		ret = -1;
 	return ret;
 }
 
