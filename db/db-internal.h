@@ -86,6 +86,10 @@ struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st);
 int rep_yield_rows(sqlite3_stmt *st, struct report *r, bool by_day);
 int rep_pareto_rows(sqlite3_stmt *st, struct report *r);
 
+/* A step (alias s) that counts in the Pareto of failures: a leaf, not a
+ * group or include, whose failure is that of a step inside it. */
+#define DB_LEAF_STEP "coalesce(s.kind, '') NOT IN ('group', 'include')"
+
 /* The SQL of every slot (sql.c). */
 extern const char *const dbi_sql[DBS__COUNT];
 

@@ -40,7 +40,8 @@ static const char yield_sql[] =
 
 static const char pareto_sql[] =
 	"SELECT s.name, count(*) FROM steps s JOIN runs r ON r.id = s.run_id"
-	" WHERE s.outcome IN ('fail', 'error') AND r.outcome <> 'running' AND " REP_WHERE
+	" WHERE s.outcome IN ('fail', 'error') AND " DB_LEAF_STEP " AND r.outcome <> 'running' AND "
+	REP_WHERE
 	" GROUP BY s.name ORDER BY 2 DESC, 1";
 
 /* The runs the filter selects, found first (through the index its terms

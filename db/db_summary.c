@@ -545,7 +545,8 @@ static const char rebuild_sql[] =
 	"  sum(passed) AS p FROM unit_first GROUP BY cell) t WHERE t.cell = cells.id;\n"
 	"INSERT INTO step_fails (cell, step, n)\n"
 	"  SELECT r.cell, s.name, count(*) FROM steps s JOIN runs r ON r.id = s.run_id\n"
-	"  WHERE r.outcome <> 'running' AND s.outcome IN ('fail', 'error') GROUP BY 1, 2;\n";
+	"  WHERE r.outcome <> 'running' AND s.outcome IN ('fail', 'error') AND " DB_LEAF_STEP
+	"  GROUP BY 1, 2;\n";
 
 static const char rebuild_meas_sql[] =
 	"SELECT r.cell, r.sequence_name, s.name, m.name, m.unit, m.low, m.high, m.value "

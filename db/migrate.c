@@ -122,8 +122,9 @@ static int upgrade(struct db *db, struct st_error *e)
 		ret = run_sql(db, db_schema_sql, v, e);
 	for (int i = v; i > 0 && i < DB_SCHEMA_VERSION && ret == ST_OK; i++)
 		ret = run_sql(db, upgrade_post[i], i, e);
-	/* schema 3: the summaries, from every row already logged */
-	if (ret == ST_OK && v > 0 && v < 3)
+	/* schema 3: the summaries, from every row already logged; schema 4:
+	 * again, as the Pareto now counts leaf steps only */
+	if (ret == ST_OK && v > 0 && v < 4)
 		ret = dbi_sum_rebuild(db, e);
 	if (ret < 0)
 		return ret;

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 3 (PRAGMA user_version).
+-- The station log, schema version 4 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -222,6 +222,8 @@ CREATE TABLE IF NOT EXISTS meas_sum (
 CREATE INDEX IF NOT EXISTS runs_unit_started ON runs(unit_serial, started_us);
 CREATE INDEX IF NOT EXISTS runs_started ON runs(started_us);
 CREATE INDEX IF NOT EXISTS runs_unfinished ON runs(outcome) WHERE outcome = 'running';
+-- schema 4: report --outcome reads the runs of one outcome, not every run
+CREATE INDEX IF NOT EXISTS runs_outcome ON runs(outcome, started_us);
 CREATE INDEX IF NOT EXISTS steps_name ON steps(name, outcome);
 CREATE INDEX IF NOT EXISTS steps_failed ON steps(outcome, name) WHERE outcome IN ('fail', 'error');
 CREATE INDEX IF NOT EXISTS measurements_step ON measurements(step_id);
@@ -273,7 +275,9 @@ SELECT date(day * 86400, 'unixepoch') AS day, fixture, sequence_name, sequence_v
 FROM cells WHERE first_units > 0
 ORDER BY day, fixture, sequence_name, sequence_version;
 
--- Pareto of failing steps: every step of an ended run that ended fail or error.
+-- Pareto of failing steps: every leaf step (not a group or include, whose
+-- failure is that of a step inside it) of an ended run that ended fail or
+-- error.
 DROP VIEW IF EXISTS v_failures_pareto;
 CREATE VIEW v_failures_pareto AS
 WITH f AS (SELECT step AS name, sum(n) AS failures FROM step_fails GROUP BY step)
@@ -319,4 +323,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

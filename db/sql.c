@@ -98,8 +98,9 @@ const char *const dbi_sql[DBS__COUNT] = {
 	[DBS_RUNNING_IDS] = "SELECT id, fixture FROM runs WHERE outcome = 'running'",
 	[DBS_CELL_RUNS] = "UPDATE cells SET runs = runs + 1 WHERE id = ?1",
 	[DBS_SUM_FAILS] =
-		"INSERT INTO step_fails (cell, step, n) SELECT ?2, name, count(*) FROM steps "
-		"WHERE run_id = ?1 AND outcome IN ('fail', 'error') GROUP BY name "
+		"INSERT INTO step_fails (cell, step, n) SELECT ?2, s.name, count(*) FROM steps s "
+		"WHERE s.run_id = ?1 AND s.outcome IN ('fail', 'error') AND " DB_LEAF_STEP
+		" GROUP BY s.name "
 		"ON CONFLICT (cell, step) DO UPDATE SET n = n + excluded.n",
 	[DBS_SUM_MEAS_ROWS] =
 		"SELECT r.cell, r.sequence_name, s.name, m.name, m.unit, m.low, m.high, m.value "

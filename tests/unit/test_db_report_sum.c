@@ -261,7 +261,7 @@ static void test_v2_log_upgraded(void **state)
 	free(v2);
 	assert_int_equal(db_open(&db, v2path, NULL, &e), ST_OK);
 	assert_int_equal(db_found_version(db), 2);
-	assert_int_equal(t_int(db, "PRAGMA user_version"), 3);
+	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
 	assert_int_equal(db_check(db, &e), ST_OK);
 	assert_int_equal(t_int(db, "SELECT count(*) FROM runs WHERE cell IS NULL"), 0);
 	assert_int_equal(t_int(db, "SELECT sum(runs) FROM cells"),
@@ -270,11 +270,99 @@ static void test_v2_log_upgraded(void **state)
 	db_close(db);
 }
 
+/* A run whose group "final test" failed because its step "self test" did;
+ * leaf_only: logged as schema 3 counted it, group and all. */
+static void nested_failure(struct db *db, int64_t t)
+{
+	struct db_run_info ri = { .unit_serial = "N1", .station = "ST", .fixture = "F1",
+				  .sequence_name = "nested", .sequence_version = "1",
+				  .started_us = t };
+	struct db_step child = { .index = 1, .name = "self test", .kind = "console",
+				 .outcome = DB_FAIL, .reason = "selftest: ERR 3", .started_us = t,
+				 .ended_us = t + 1, .attempts = 1 };
+	struct db_step group = { .index = 2, .name = "final test", .kind = "group",
+				 .outcome = DB_FAIL, .reason = "self test failed",
+				 .started_us = t, .ended_us = t + 2, .attempts = 1 };
+	char id[DB_ID_LEN];
+	struct st_error e;
+
+	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
+	assert_int_equal(db_step_log(db, id, &child, &e), ST_OK);
+	assert_int_equal(db_step_log(db, id, &group, &e), ST_OK);
+	assert_int_equal(db_run_end(db, id, DB_FAIL, "final test: self test failed", &e), ST_OK);
+}
+
+/* The Pareto counts the step that failed, not the group around it: on the
+ * rows, on the summaries, and in the v_failures_pareto view. */
+static void assert_leaf_pareto(struct db *db)
+{
+	struct rep_filter f = { .seq_name = "nested" }, g = { .seq_name = "nested", .serial = "N1" };
+	struct report sum = { 0 }, rows = { .exact = true };
+
+	assert_int_equal(report_build(db, &f, &sum, NULL), 0);
+	assert_true(sum.summary);
+	assert_int_equal(report_build(db, &g, &rows, NULL), 0);
+	assert_false(rows.summary);
+	for (struct report *r = &sum; r; r = r == &sum ? &rows : NULL) {
+		assert_int_equal(r->nfails, 1);
+		assert_string_equal(r->fails[0].step, "self test");
+		assert_int_equal(r->fail_total, 1);
+	}
+	assert_int_equal(t_int(db, "SELECT count(*) FROM v_failures_pareto WHERE step = 'final test'"), 0);
+	assert_int_equal(t_int(db, "SELECT failures FROM v_failures_pareto WHERE step = 'self test'"), 1);
+	report_free(&sum);
+	report_free(&rows);
+}
+
+static void test_pareto_counts_leaf_steps(void **state)
+{
+	char p[160];
+	struct db *db;
+	struct st_error e;
+
+	snprintf(p, sizeof(p), "%s/nested.db", dir);
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	nested_failure(db, T_DAY1_US);
+	assert_leaf_pareto(db);
+	db_close(db);
+}
+
+/* A schema 3 log counted the group too: the upgrade to 4 recounts. */
+static void test_v3_log_recounts_pareto(void **state)
+{
+	char p[160], *v3 = read_top("db/migrations/v3.sql");
+	struct db *db;
+	struct st_error e;
+
+	snprintf(p, sizeof(p), "%s/v3.db", dir);
+	assert_int_equal(db_open(&db, p, &(struct db_opts){ .as_is = true }, &e), ST_OK);
+	assert_int_equal(sqlite3_exec(db_handle(db), v3, NULL, NULL, NULL), SQLITE_OK);
+	free(v3);
+	db_close(db);
+	/* written by this build into a v3 file kept as it is, then the group's
+	 * failure added to the summary the way schema 3 counted it */
+	assert_int_equal(db_open(&db, p, &(struct db_opts){ .as_is = true }, &e), ST_OK);
+	nested_failure(db, T_DAY1_US);
+	assert_int_equal(sqlite3_exec(db_handle(db),
+		"INSERT INTO step_fails (cell, step, n) SELECT cell, 'final test', 1 FROM runs",
+		NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM v_failures_pareto WHERE step = 'final test'"), 1);
+	db_close(db);
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	assert_int_equal(db_found_version(db), 3);
+	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+	assert_leaf_pareto(db);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs_outcome'"), 1);
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_summary_equals_rows),
 		cmocka_unit_test(test_v2_log_upgraded),
+		cmocka_unit_test(test_pareto_counts_leaf_steps),
+		cmocka_unit_test(test_v3_log_recounts_pareto),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
