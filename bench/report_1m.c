@@ -294,6 +294,15 @@ static int filters(const char *path, int reps)
 		t[r] = now_ms() - a;
 	}
 	printf("export --serial (%ld rows)|%.1f\n", rows, median(t, reps));
+	{
+		double a = now_ms();
+
+		if (db_quick_check(db, &e)) {
+			fprintf(stderr, "report_1m: %s\n", e.msg);
+			return 1;
+		}
+		printf("db check --quick|%.1f\n", now_ms() - a);
+	}
 	db_close(db);
 	return 0;
 }

@@ -44,7 +44,7 @@ flock -u 9
 	fi
 done
 "$BIN" filters "$DB" "$R" | while IFS='|' read -r name v; do
-	target=200; [[ $name == export* ]] && target=50
+	target=200; [[ $name == export* ]] && target=50; [[ $name == db* ]] && target=5000
 	echo "report: $name|$v ms|< $target ms|$(awk -v v="$v" -v t="$target" 'BEGIN { print (v < t) ? "met" : "MISSED" }')"
 done
 tmp=$(mktemp -d)

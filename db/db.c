@@ -335,13 +335,13 @@ static int check_pragma(struct db *db, const char *sql, bool ok_row, char *buf, 
 	return ST_OK;
 }
 
-int db_check(struct db *db, struct st_error *e)
+static int check(struct db *db, const char *pragma, struct st_error *e)
 {
 	char what[300] = "";
 	int bad = 0, ret;
 
 	pthread_mutex_lock(&db->mu);
-	ret = check_pragma(db, "PRAGMA integrity_check(20)", true, what, sizeof(what), &bad, e);
+	ret = check_pragma(db, pragma, true, what, sizeof(what), &bad, e);
 	if (ret == ST_OK)
 		ret = check_pragma(db, "PRAGMA foreign_key_check", false, what, sizeof(what),
 				   &bad, e);
@@ -353,6 +353,16 @@ int db_check(struct db *db, struct st_error *e)
 			       "%s; keep a copy, then '.recover' it with sqlite3 or start a new log",
 			       db->path, bad, bad == 1 ? "" : "s", what);
 	return ST_OK;
+}
+
+int db_check(struct db *db, struct st_error *e)
+{
+	return check(db, "PRAGMA integrity_check(20)", e);
+}
+
+int db_quick_check(struct db *db, struct st_error *e)
+{
+	return check(db, "PRAGMA quick_check(20)", e);
 }
 
 /* A run still marked running: its id and fixture. */

@@ -24,6 +24,10 @@ out=$(st_tmpdir)
 # --- db check on the log the line wrote
 "$st" db check --db "$db" >"$out/check" || fail "db check failed on a good log: $(cat "$out/check")"
 assert_match "$(cat "$out/check")" "ok \(schema version 4\)" "db check output"
+"$st" db check --quick --db "$db" >"$out/quick" || fail "db check --quick failed on a good log: $(cat "$out/quick")"
+assert_match "$(cat "$out/quick")" "ok \(schema version 4\)" "db check --quick output"
+rc=0; "$st" db recover --quick --db "$db" 2>/dev/null || rc=$?
+assert_eq "$rc" "2" "--quick is for check only"
 
 # --- report: numbers against the log itself
 "$st" report --db "$db" -f json -o "$out/r.json"
@@ -108,6 +112,8 @@ sqlite3 "$out/bad.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 dd if=/dev/urandom of="$out/bad.db" bs=4096 seek=3 count=2 conv=notrunc status=none
 rc=0; "$st" db check --db "$out/bad.db" >"$out/bad.out" 2>&1 || rc=$?
 assert_eq "$rc" "4" "db check on a damaged log"
+rc=0; "$st" db check --quick --db "$out/bad.db" >"$out/bad.out" 2>&1 || rc=$?
+assert_eq "$rc" "4" "db check --quick on a damaged log"
 
 # --- db migrate upgrades a schema v1 log in place; reports then read it
 sqlite3 "$out/v1.db" <"$ST_TOP/db/migrations/v1.sql"
