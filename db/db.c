@@ -220,11 +220,24 @@ static int pragmas(struct db *db, const struct db_opts *o, struct st_error *e)
 		return dbi_fail(db, e, rc, "open");
 	if (db->readonly)
 		return ST_OK;
-	/* WAL: readers (reports, a quality engineer's sqlite3) never block the line. */
-	rc = sqlite3_prepare_v2(db->h, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		snprintf(mode, sizeof(mode), "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	/* WAL: readers (reports, a quality engineer's sqlite3) never block the line.
+	 * Stations started together on a new log race to switch it, and the
+	 * switch does not wait on the busy handler: the losers try again, with
+	 * a short random pause, for as long as the busy timeout. */
+	for (int waited = 0, ms;; waited += ms) {
+		rc = sqlite3_prepare_v2(db->h, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			snprintf(mode, sizeof(mode), "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		st = NULL;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		if (waited >= DB_BUSY_MS)
+			break;
+		/* processes forked from one parent share random()'s state */
+		ms = 5 + (int)((unsigned)getpid() * 2654435761u >> 8) % 20 + waited % 7;
+		sqlite3_sleep(ms);
+	}
 	if (rc != SQLITE_ROW)
 		return dbi_fail(db, e, rc, "switch to WAL mode");
 	if (strcmp(mode, "wal") != 0)
