@@ -4,6 +4,7 @@
  * per-connection statement cache, SQLite errors turned into messages an
  * operator can act on, integrity check, crash recovery and events.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
@@ -250,6 +251,42 @@ static int pragmas(struct db *db, const struct db_opts *o, struct st_error *e)
 	return ST_OK;
 }
 
+/* A log on a read-only file system (a copy on a DVD, an archive mount): a
+ * reader of a WAL log needs its -shm file, which it cannot create there.
+ * A cleanly closed log has no -wal left, so nothing is lost opening it
+ * immutable: the file is read as it is.  One with a -wal was not closed
+ * cleanly and cannot be read whole there.  SQLITE_OK, an SQLite code, or
+ * an st_err with e set. */
+static int readonly_fs(struct db *db, struct st_error *e)
+{
+	char wal[4096], uri[3 * 4096 + 32];
+	struct stat sb;
+	size_t n = 0;
+	int rc;
+
+	rc = sqlite3_exec(db->h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+	if ((rc & 0xff) != SQLITE_CANTOPEN)
+		return rc;
+	snprintf(wal, sizeof(wal), "%s-wal", db->path);
+	if (stat(wal, &sb) == 0 && sb.st_size > 0)
+		return st_fail(e, ST_ERR_DB, "the log %s was not closed cleanly (%s holds %lld "
+			       "bytes) and cannot be read where it is (read-only file system?): "
+			       "copy the log and its -wal file to a writable place and read the copy",
+			       db->path, wal, (long long)sb.st_size);
+	/* RFC 3986 for SQLite's URI file names: %XX for all but the unreserved */
+	n = (size_t)snprintf(uri, sizeof(uri), "file:");
+	for (const unsigned char *p = (const unsigned char *)db->path; *p; p++)
+		n += (size_t)snprintf(uri + n, sizeof(uri) - n,
+				      isalnum(*p) || strchr("/-._~", *p) ? "%c" : "%%%02X", *p);
+	snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
+	sqlite3_close(db->h);
+	db->h = NULL;
+	rc = sqlite3_open_v2(uri, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db->h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+	return rc;
+}
+
 int db_open(struct db **out, const char *path, const struct db_opts *o, struct st_error *e)
 {
 	static const struct db_opts defaults;
@@ -274,6 +311,12 @@ int db_open(struct db **out, const char *path, const struct db_opts *o, struct s
 	if (!o->readonly && !o->must_exist)
 		flags |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+	if (rc == SQLITE_OK && o->readonly)
+		rc = readonly_fs(db, e);
+	if (rc < 0) {
+		ret = rc;
+		goto out;
+	}
 	if (rc != SQLITE_OK) {
 		ret = dbi_fail(db, e, rc, "open");
 		goto out;

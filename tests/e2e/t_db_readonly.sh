@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# A log on a read-only file system (an archived copy, a read-only mount):
+# report, trace, export and db check read a cleanly closed log there; a log
+# left with a -wal file (not closed cleanly) is refused with what to do,
+# never read half.  Needs a tmpfs mount (root): says so and skips without.
+. "$(dirname "$0")/lib.sh"
+st=$BINDIR/station
+T=$(st_tmpdir)
+mkdir -p "$T/ro"
+if ! mount -t tmpfs -o size=16m station-ro "$T/ro" 2>/dev/null; then
+	echo "SKIP: cannot mount a tmpfs here (not root?): the read-only log is not tested"
+	exit 0
+fi
+ro_cleanup() {
+	local rc=$?
+	umount -l "$T/ro" 2>/dev/null || true
+	(exit "$rc")	# st_cleanup reads the status of the test from $?
+	st_cleanup
+}
+trap ro_cleanup EXIT
+
+# a clean log with one run, closed
+"$st" db migrate --db "$T/ro/clean.db" >/dev/null
+sqlite3 "$T/ro/clean.db" "INSERT INTO runs (id, unit_serial, station, fixture, sequence_name, sequence_version, started_us, ended_us, outcome) VALUES ('0123456789abcdef0123456789abcdef', 'RO-1', 's', 'f', 'factory', '1', 1767600000000000, 1767600001000000, 'pass')"
+[ ! -s "$T/ro/clean.db-wal" ] || fail "the clean log kept a -wal"
+# a log whose writer died: its -wal still holds the last run
+python3 - "$T/dirty.db" <<'PY'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA journal_mode=WAL")
+c.execute("CREATE TABLE t(a)")
+c.execute("INSERT INTO t VALUES (1)")
+c.commit()
+os._exit(0)   # no close: the -wal stays, as after a kill -9
+PY
+[ -s "$T/dirty.db-wal" ] || fail "no -wal left by the killed writer"
+cp "$T/dirty.db" "$T/dirty.db-wal" "$T/ro/"
+mount -o remount,ro "$T/ro" || fail "cannot remount read-only"
+touch "$T/ro/x" 2>/dev/null && fail "the mount is still writable"
+
+out=$("$st" report --db "$T/ro/clean.db" --serial RO-1) || fail "report on a read-only log: $out"
+assert_match "$out" "1 of 1 units passed" "report reads the read-only log"
+out=$("$st" trace --db "$T/ro/clean.db" RO-1) || fail "trace on a read-only log: $out"
+assert_match "$out" "unit RO-1: 1 run" "trace reads the read-only log"
+out=$("$st" export --db "$T/ro/clean.db") || fail "export on a read-only log"
+assert_match "$out" "RO-1" "export reads the read-only log"
+out=$("$st" db check --db "$T/ro/clean.db") || fail "db check on a read-only log: $out"
+assert_match "$out" "ok \(schema version" "db check on a read-only log"
+[ ! -e "$T/ro/clean.db-shm" ] || fail "a -shm appeared on a read-only mount"
+
+rc=0; "$st" report --db "$T/ro/dirty.db" >"$T/out" 2>&1 || rc=$?
+assert_eq "$rc" "4" "a log with a -wal on a read-only mount"
+assert_match "$(cat "$T/out")" "was not closed cleanly .*copy the log and its -wal file to a writable place" "what to do"
+echo "ok: read-only log read; an unclean one refused"
