@@ -79,6 +79,8 @@ sqlite3_stmt *dbr_prepare(sqlite3 *h, const char *sql);	/* NULL on error */
 /* sql with every REP_WHERE replaced by f's terms, prepared, f bound. */
 sqlite3_stmt *dbr_prepare_where(sqlite3 *h, const char *sql, const struct rep_filter *f);
 char *dbr_dup_col(sqlite3_stmt *st, int c);
+/* Hand every row of st to fn as a struct db_row (names first); finalizes st. */
+int dbr_each_row(sqlite3 *h, sqlite3_stmt *st, db_row_fn fn, void *ctx, struct st_error *e);
 /* db_report.c / db_report_sum.c, shared: 0 or -1 (the SQLite error on h). */
 int rep_sum_query(sqlite3 *h, struct report *r, enum rep_query q);
 void rep_hist_finish(struct rep_meas *m);

@@ -101,7 +101,7 @@ char *dbr_dup_col(sqlite3_stmt *st, int c)
 
 /* Step st to the end, handing each row to fn; finalizes st.  The db's lock
  * is held by the caller. */
-static int each_row(sqlite3 *h, sqlite3_stmt *st, db_row_fn fn, void *ctx, struct st_error *e)
+int dbr_each_row(sqlite3 *h, sqlite3_stmt *st, db_row_fn fn, void *ctx, struct st_error *e)
 {
 	struct db_row row;
 	int rc, ret = 0;
@@ -201,7 +201,7 @@ int db_export_rows(struct db *db, const char *what, const struct rep_filter *f, 
 		if (!st)
 			st_fail(e, ST_ERR_DB, "cannot query the log: %s", sqlite3_errmsg(db->h));
 		if (st) {
-			ret = each_row(db->h, st, fn, ctx, e);
+			ret = dbr_each_row(db->h, st, fn, ctx, e);
 		} else {
 			ret = ST_ERR_DB;
 		}
@@ -288,7 +288,7 @@ int db_trace_rows(struct db *db, enum db_trace_q q, const char *key, int64_t key
 		dbi_bind_text(st, 1, key);
 	else
 		sqlite3_bind_int64(st, 3, key_id);
-	ret = each_row(db->h, st, fn, ctx, e);
+	ret = dbr_each_row(db->h, st, fn, ctx, e);
 	pthread_mutex_unlock(&db->mu);
 	return ret;
 }

@@ -390,3 +390,33 @@ void report_free(struct report *r)
 	free(r->days);
 	memset(r, 0, sizeof(*r));
 }
+
+/* The values of one measurement, fixture by fixture in time order; the
+ * filtered runs first, as for the statistics. */
+static const char series_sql[] =
+	"WITH fr AS MATERIALIZED (SELECT r.id, r.fixture, r.started_us, r.unit_serial FROM runs r"
+	"  WHERE r.outcome <> 'running' AND " REP_WHERE " AND (?8 IS NULL OR " FIRST_RUN "))"
+	" SELECT fr.fixture, " REP_ISO("fr.started_us") " AS time, fr.started_us,"
+	" fr.unit_serial, fr.id AS run_id, m.value, m.unit"
+	" FROM fr JOIN measurements m ON m.run_id = fr.id"
+	" WHERE m.name = ?9 AND m.value IS NOT NULL ORDER BY fr.fixture, fr.started_us, m.id";
+
+int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
+		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	pthread_mutex_lock(&db->mu);
+	st = dbr_prepare_where(db->h, series_sql, f);
+	if (!st) {
+		ret = st_fail(e, ST_ERR_DB, "cannot query the log: %s", sqlite3_errmsg(db->h));
+	} else {
+		if (first_only)
+			sqlite3_bind_int(st, 8, 1);
+		dbi_bind_text(st, 9, name);
+		ret = dbr_each_row(db->h, st, fn, ctx, e);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return ret;
+}

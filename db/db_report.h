@@ -77,6 +77,13 @@ const char *db_trace_name(enum db_trace_q q);
 int db_trace_rows(struct db *db, enum db_trace_q q, const char *key, int64_t key_id,
 		  db_row_fn fn, void *ctx, struct st_error *e);
 
+/* station report --spc NAME: the numeric values of measurement name in the
+ * runs f selects, fixture by fixture, each in time order: columns fixture,
+ * time (ISO), started_us, unit_serial, run_id, value, unit.  first_only: from
+ * each unit's first ended run only (a retest's values are not the process). */
+int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
+		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e);
+
 /* --- station report's numbers -------------------------------------------- */
 
 /* The histogram shows the DB_HIST_IN bins of its frame (between the limits

@@ -24,6 +24,18 @@ int report_csv(FILE *f, const struct report *r);
 int report_json(FILE *f, const struct report *r);
 int report_html(FILE *f, const struct report *r);
 
+/* station report --spc NAME: I-MR charts of one measurement per fixture,
+ * with the Nelson rules flagged (report/spc.c says how), as "text" or
+ * "json". */
+struct spc_opts {
+	const char *name;	/* the measurement */
+	int baseline;		/* control limits from the first N points of a fixture */
+	bool all_runs;		/* retests too (default: each unit's first run) */
+};
+#define SPC_BASELINE_DEFAULT 20
+int report_spc(FILE *out, struct db *db, const struct rep_filter *f, const struct spc_opts *o,
+	       const char *format, struct st_error *e);
+
 /* station export: the rows of db_export_rows() as "csv" (RFC 4180, a header
  * line) or "jsonl" (one object per row, typed values). */
 int report_export(FILE *out, struct db *db, const char *what, const struct rep_filter *f,

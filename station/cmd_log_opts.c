@@ -164,6 +164,8 @@ int rep_getopt(struct rep_opts *o, int argc, char **argv, const char *shortopts,
 			continue;
 		}
 		ret = rep_common_opt(o, c, optarg);
+		if (ret == 0 && o->extra)
+			ret = o->extra(o->extra_ctx, c, optarg);
 		if (ret == 1)
 			continue;
 		if (ret == 0)

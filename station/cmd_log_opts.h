@@ -23,6 +23,9 @@ struct rep_opts {
 	const char *what;	/* export --what */
 	struct rep_filter f;
 	char db_buf[4096];	/* the log path read from station.yaml (-c) */
+	/* a command's own options: 1 taken, 0 not its, EXIT_USAGE */
+	int (*extra)(void *ctx, int c, const char *arg);
+	void *extra_ctx;
 };
 
 /* The log path station.yaml names (its 'log'), into buf. EXIT_* on error. */

@@ -4,6 +4,7 @@
  * per-measurement statistics with Cpk, from the log, as text, CSV, JSON or
  * one self-contained HTML file.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "station/commands.h"
@@ -25,6 +26,13 @@ static void usage(FILE *f)
 		"  -f, --format F         text (default), csv, json or html (one file with\n"
 		"                         charts, nothing external: mail it as is)\n"
 		"  -o, --output FILE      write there instead of stdout\n"
+		"      --spc NAME         instead: I-MR control charts of measurement NAME,\n"
+		"                         one per fixture, with the Nelson rules flagged\n"
+		"                         (1 beyond 3 sigma, 2 nine on one side, 3 six rising\n"
+		"                         or falling, 5 two of three beyond 2 sigma, 6 four\n"
+		"                         of five beyond 1 sigma, mr a jump); text or json\n"
+		"      --baseline N       --spc: limits from a fixture's first N points (20)\n"
+		"      --all-runs         --spc: retests too (default: each unit's first run)\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"Yield counts units: a unit passed if one of its runs passed.  First-pass\n"
@@ -34,16 +42,51 @@ static void usage(FILE *f)
 		"exit status: 0 done, 2 usage, 4 the log cannot be read\n");
 }
 
-static int parse(int argc, char **argv, struct rep_opts *o)
+enum { OPT_SPC = 400, OPT_BASELINE, OPT_ALL_RUNS };
+
+/* report's own options, from rep_getopt(): 1 taken, EXIT_USAGE bad, 0 not ours */
+static int spc_opt(void *ctx, int c, const char *arg)
+{
+	struct spc_opts *spc = ctx;
+	char *end;
+	long n;
+
+	switch (c) {
+	case OPT_SPC:
+		spc->name = arg;
+		return 1;
+	case OPT_ALL_RUNS:
+		spc->all_runs = true;
+		return 1;
+	case OPT_BASELINE:
+		n = strtol(arg, &end, 10);
+		if (end == arg || *end || n < 2 || n > 100000) {
+			fprintf(stderr, "station report: --baseline is a count of points, 2 to "
+				"100000, not '%s'\n", arg);
+			return EXIT_USAGE;
+		}
+		spc->baseline = (int)n;
+		return 1;
+	}
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct rep_opts *o, struct spc_opts *spc)
 {
 	static const struct option lo[] = {
 		REP_LONGOPTS_DB, REP_LONGOPTS_FILTER,
+		{ "spc", required_argument, NULL, OPT_SPC },
+		{ "baseline", required_argument, NULL, OPT_BASELINE },
+		{ "all-runs", no_argument, NULL, OPT_ALL_RUNS },
 		REP_LONGOPTS_OUT,
 		{ 0 }
 	};
 	static const char *const formats[] = { "text", "csv", "json", "html", NULL };
+	static const char *const spc_formats[] = { "text", "json", NULL };
 	int ret;
 
+	o->extra = spc_opt;
+	o->extra_ctx = spc;
 	ret = rep_getopt(o, argc, argv, "f:o:h", lo, usage);
 	if (ret)
 		return ret;
@@ -51,13 +94,21 @@ static int parse(int argc, char **argv, struct rep_opts *o)
 		fprintf(stderr, "station report: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	return rep_check_format(o, formats);
+	if (!spc->name && (spc->all_runs || spc->baseline != SPC_BASELINE_DEFAULT)) {
+		fprintf(stderr, "station report: --baseline and --all-runs go with --spc NAME\n");
+		return EXIT_USAGE;
+	}
+	return rep_check_format(o, spc->name ? spc_formats : formats);
 }
 
 static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
 		struct st_error *e)
 {
+	const struct spc_opts *spc = ctx;
 	struct report r = { .db_path = o->db_path };
+
+	if (spc->name)
+		return report_spc(out, db, &o->f, spc, o->format, e);
 	int ret = report_build(db, &o->f, &r, e);
 
 	if (!ret && !strcmp(o->format, "csv"))
@@ -74,12 +125,13 @@ static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
 
 int cmd_report(int argc, char **argv)
 {
+	struct spc_opts spc = { .baseline = SPC_BASELINE_DEFAULT };
 	struct rep_opts o;
 	int ret;
 
 	rep_opts_init(&o, "report", "text");
-	ret = parse(argc, argv, &o);
+	ret = parse(argc, argv, &o, &spc);
 	if (ret)
 		return ret < 0 ? EXIT_PASS : ret;
-	return rep_run(&o, body, NULL);
+	return rep_run(&o, body, &spc);
 }

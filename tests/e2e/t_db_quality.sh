@@ -56,6 +56,15 @@ want=$(awk -F, 'NR > 1 && $8 == "rail_3v3" { v[++n] = $9; lo = $12; hi = $13 }
 assert_eq "$(printf '%.6f' "$cpk")" "$want" "Cpk of rail_3v3"
 "$st" report --db "$db" >"$out/r.txt"
 grep -q "^yield             2 of 3 units passed   66.7%" "$out/r.txt" || fail "text report: $(head "$out/r.txt")"
+# --- report --spc: the line's rail as control charts, a fixture each
+"$st" report --db "$db" --spc rail_3v3 >"$out/spc.txt" || fail "report --spc: $(cat "$out/spc.txt")"
+grep -q "^spc rail_3v3 (V): I-MR per fixture, each unit's first run" "$out/spc.txt" ||
+	fail "report --spc header: $(head -3 "$out/spc.txt")"
+grep -q "^fixture a: 1 point, too few for limits" "$out/spc.txt" || fail "report --spc fixture a: $(cat "$out/spc.txt")"
+rc=0; "$st" report --db "$db" --spc rail_3v3 -f html >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" "2" "report --spc takes text or json"
+rc=0; "$st" report --db "$db" --baseline 5 >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" "2" "--baseline without --spc"
 
 # --- trace: by board serial and by the certificate serial of its identity
 "$st" trace --db "$db" SIM000402 >"$out/t.txt"
@@ -124,3 +133,22 @@ grep -q "station db migrate" "$out/v1.err" || fail "no hint to migrate: $(cat "$
 assert_match "$("$st" db migrate --db "$out/v1.db")" "upgraded from schema version 1 to 4" "migrate"
 assert_match "$("$st" report --db "$out/v1.db")" "1 of 1 units passed" "report after migrate"
 echo "ok"
+
+# --- every example of docs/database.md runs on this log, and answers
+docs=$(st_tmpdir)
+ln -s "$db" "$docs/station.db"
+awk -v d="$docs" '/^```(sh|sql)$/ { n++; kind = substr($0, 4); f = d "/ex" n "." kind; next }
+	/^```/ { f = ""; next } f { print > f }' "$ST_TOP/docs/database.md"
+nex=0
+for ex in "$docs"/ex*.sh; do
+	out=$(cd "$docs" && PATH="$BINDIR:$PATH" bash -euo pipefail "$ex" 2>&1) || fail "docs/database.md example $(basename "$ex") fails: $out"
+	[ -n "$out" ] || fail "docs/database.md example $(basename "$ex") prints nothing"
+	nex=$((nex + 1))
+done
+for ex in "$docs"/ex*.sql; do
+	out=$(sqlite3 -bail "$db" <"$ex" 2>&1) || fail "docs/database.md example $(basename "$ex") fails: $out"
+	[ -n "$out" ] || fail "docs/database.md example $(basename "$ex") returns no row"
+	nex=$((nex + 1))
+done
+[ "$nex" -ge 2 ] || fail "found only $nex examples in docs/database.md"
+echo "ok: $nex examples of docs/database.md"

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station report --spc NAME: individuals and moving-range (I-MR) charts of
+ * one measurement, one per fixture, with the run rules flagged.
+ *
+ * Per fixture, the values in time order (each unit's first run unless all
+ * runs are asked for) are the individuals x[i]; the moving ranges are
+ * mr[i] = |x[i] - x[i-1]|.  The control limits come from a baseline: the
+ * first `baseline` points.  Centre line CL = mean of the baseline, MR-bar =
+ * mean of its moving ranges, sigma = MR-bar / d2 with d2 = 1.128 (the bias
+ * of the range of two), UCL/LCL = CL +- 3 sigma, and the MR chart's upper
+ * limit D4 MR-bar with D4 = 3.267 (Montgomery, Introduction to Statistical
+ * Quality Control, ch. 6; NIST/SEMATECH e-Handbook 6.3.2).
+ *
+ * The rules (Nelson, J. Quality Technology 16(4), 1984; the first four
+ * extend the Western Electric rules), each flagged on the point that
+ * completes the pattern:
+ *   1  a point beyond 3 sigma
+ *   2  nine points in a row on one side of the centre line
+ *   3  six points in a row steadily increasing or decreasing (a drift)
+ *   5  two of three points beyond 2 sigma on one side
+ *   6  four of five points beyond 1 sigma on one side
+ *   mr a moving range above its upper limit (a jump between two units)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report-internal.h"
+
+#define D2 1.128
+#define D4 3.267
+
+enum { RULE_1 = 1 << 0, RULE_2 = 1 << 1, RULE_3 = 1 << 2, RULE_5 = 1 << 3, RULE_6 = 1 << 4,
+       RULE_MR = 1 << 5 };
+
+static const struct {
+	int bit;
+	const char *name, *what;
+} rules[] = {
+	{ RULE_1, "1", "beyond 3 sigma" },
+	{ RULE_2, "2", "9 in a row on one side" },
+	{ RULE_3, "3", "6 in a row rising or falling" },
+	{ RULE_5, "5", "2 of 3 beyond 2 sigma" },
+	{ RULE_6, "6", "4 of 5 beyond 1 sigma" },
+	{ RULE_MR, "mr", "moving range above its limit" },
+};
+
+struct point {
+	double x, mr;
+	int64_t us;
+	char *time, *serial, *run;
+	int flags;
+};
+
+struct series {
+	char *fixture;
+	struct point *p;
+	int n, cap;
+	double cl, sigma, ucl, lcl, mrbar, mr_ucl;
+	int base;
+	bool limits;
+};
+
+struct spc {
+	struct series *s;
+	int n;
+	char *unit;
+	struct st_error *e;
+};
+
+static char *dup_text(const struct db_value *v)
+{
+	return v->type == DB_TEXT ? strdup(v->s) : NULL;
+}
+
+/* Rows: fixture, time, started_us, unit_serial, run_id, value, unit. */
+static int add_row(void *ctx, const struct db_row *row)
+{
+	struct spc *c = ctx;
+	const char *fx = row->v[0].type == DB_TEXT ? row->v[0].s : "";
+	struct series *s = c->n ? &c->s[c->n - 1] : NULL;
+	struct point *p;
+
+	if (row->columns_only)
+		return 0;
+	if (!s || strcmp(s->fixture, fx)) {
+		struct series *ns = realloc(c->s, (c->n + 1) * sizeof(*ns));
+
+		if (!ns)
+			return st_fail(c->e, ST_ERR_NOMEM, "out of memory");
+		c->s = ns;
+		s = &c->s[c->n++];
+		memset(s, 0, sizeof(*s));
+		s->fixture = strdup(fx);
+	}
+	if (s->n == s->cap) {
+		int cap = s->cap ? 2 * s->cap : 64;
+		struct point *np = realloc(s->p, cap * sizeof(*np));
+
+		if (!np)
+			return st_fail(c->e, ST_ERR_NOMEM, "out of memory");
+		s->p = np;
+		s->cap = cap;
+	}
+	p = &s->p[s->n++];
+	memset(p, 0, sizeof(*p));
+	p->time = dup_text(&row->v[1]);
+	p->us = row->v[2].i;
+	p->serial = dup_text(&row->v[3]);
+	p->run = dup_text(&row->v[4]);
+	p->x = row->v[5].type == DB_INT ? (double)row->v[5].i : row->v[5].d;
+	if (!c->unit && row->v[6].type == DB_TEXT)
+		c->unit = strdup(row->v[6].s);
+	return 0;
+}
+
+/* Beyond k sigma on the side of sign (+1 above, -1 below)? */
+static bool beyond(const struct series *s, double x, double k, int sign)
+{
+	return sign > 0 ? x > s->cl + k * s->sigma : x < s->cl - k * s->sigma;
+}
+
+/* m of the last n points (ending at i) beyond k sigma on one side. */
+static bool m_of_n(const struct series *s, int i, int m, int n, double k)
+{
+	if (i + 1 < n)
+		return false;
+	for (int sign = -1; sign <= 1; sign += 2) {
+		int c = 0;
+
+		for (int j = i - n + 1; j <= i; j++)
+			c += beyond(s, s->p[j].x, k, sign);
+		if (c >= m && beyond(s, s->p[i].x, k, sign))
+			return true;
+	}
+	return false;
+}
+
+static bool same_side_run(const struct series *s, int i, int n)
+{
+	int above = 0, below = 0;
+
+	if (i + 1 < n)
+		return false;
+	for (int j = i - n + 1; j <= i; j++) {
+		above += s->p[j].x > s->cl;
+		below += s->p[j].x < s->cl;
+	}
+	return above == n || below == n;
+}
+
+/* n points in a row, each higher (or each lower) than the one before. */
+static bool trend(const struct series *s, int i, int n)
+{
+	int up = 0, down = 0;
+
+	if (i + 1 < n)
+		return false;
+	for (int j = i - n + 2; j <= i; j++) {
+		up += s->p[j].x > s->p[j - 1].x;
+		down += s->p[j].x < s->p[j - 1].x;
+	}
+	return up == n - 1 || down == n - 1;
+}
+
+static void limits(struct series *s, int baseline)
+{
+	double sum = 0, mrsum = 0;
+
+	for (int i = 1; i < s->n; i++)
+		s->p[i].mr = fabs(s->p[i].x - s->p[i - 1].x);
+	s->base = baseline > 0 && baseline < s->n ? baseline : s->n;
+	if (s->base < 2)
+		return;	/* one point has no moving range: no limits */
+	for (int i = 0; i < s->base; i++)
+		sum += s->p[i].x;
+	for (int i = 1; i < s->base; i++)
+		mrsum += s->p[i].mr;
+	s->cl = sum / s->base;
+	s->mrbar = mrsum / (s->base - 1);
+	s->sigma = s->mrbar / D2;
+	s->ucl = s->cl + 3 * s->sigma;
+	s->lcl = s->cl - 3 * s->sigma;
+	s->mr_ucl = D4 * s->mrbar;
+	s->limits = true;
+}
+
+static void flag(struct series *s)
+{
+	for (int i = 0; s->limits && i < s->n; i++) {
+		struct point *p = &s->p[i];
+
+		/* no spread in the baseline: only the side and trend rules mean
+		 * anything, and a point off the line is beyond any sigma */
+		p->flags |= (s->sigma > 0 ? beyond(s, p->x, 3, 1) || beyond(s, p->x, 3, -1) :
+			     p->x != s->cl) ? RULE_1 : 0;
+		p->flags |= same_side_run(s, i, 9) ? RULE_2 : 0;
+		p->flags |= trend(s, i, 6) ? RULE_3 : 0;
+		if (s->sigma > 0) {
+			p->flags |= m_of_n(s, i, 2, 3, 2) ? RULE_5 : 0;
+			p->flags |= m_of_n(s, i, 4, 5, 1) ? RULE_6 : 0;
+			p->flags |= i > 0 && p->mr > s->mr_ucl ? RULE_MR : 0;
+		}
+	}
+}
+
+static int nflagged(const struct series *s)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->n; i++)
+		n += s->p[i].flags != 0;
+	return n;
+}
+
+static void rule_list(FILE *f, int flags)
+{
+	bool first = true;
+
+	for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++)
+		if (flags & rules[r].bit) {
+			fprintf(f, "%srule %s (%s)", first ? "" : ", ", rules[r].name, rules[r].what);
+			first = false;
+		}
+}
+
+/* Six significant digits for people; the JSON keeps every digit. */
+static const char *g6(char buf[32], double v)
+{
+	snprintf(buf, 32, "%.6g", v);
+	return buf;
+}
+
+static void text(FILE *f, const struct spc *c, const struct spc_opts *o)
+{
+	char a[32], b[32], d[32];
+
+	fprintf(f, "spc %s%s%s%s: I-MR per fixture, %s, limits from the first %d points\n",
+		o->name, c->unit ? " (" : "", c->unit ? c->unit : "", c->unit ? ")" : "",
+		o->all_runs ? "every run" : "each unit's first run", o->baseline);
+	if (!c->n)
+		fprintf(f, "no values of '%s' in the runs selected\n", o->name);
+	for (int i = 0; i < c->n; i++) {
+		const struct series *s = &c->s[i];
+		int nf = nflagged(s);
+
+		fprintf(f, "\nfixture %s: %d point%s", s->fixture, s->n, s->n == 1 ? "" : "s");
+		if (!s->limits) {
+			fprintf(f, ", too few for limits (2 at least)\n");
+			continue;
+		}
+		fprintf(f, "  CL %s  sigma %s  UCL %s  LCL ", g6(a, s->cl), g6(b, s->sigma),
+			g6(d, s->ucl));
+		fprintf(f, "%s  MR-bar %s  MR UCL ", g6(a, s->lcl), g6(b, s->mrbar));
+		fprintf(f, "%s\n  %d point%s flagged%s\n", g6(d, s->mr_ucl), nf,
+			nf == 1 ? "" : "s", nf ? ":" : "");
+		for (int j = 0; j < s->n; j++) {
+			const struct point *p = &s->p[j];
+
+			if (!p->flags)
+				continue;
+			fprintf(f, "    #%-5d %s  %-16s %-12s ", j + 1, p->time ? p->time : "-",
+				p->serial ? p->serial : "-", g6(a, p->x));
+			rule_list(f, p->flags);
+			fputc('\n', f);
+		}
+	}
+}
+
+static json_t *num(double v)
+{
+	return isnan(v) || isinf(v) ? json_null() : json_real(v);
+}
+
+static void json(FILE *f, const struct spc *c, const struct spc_opts *o)
+{
+	json_t *fx = json_array();
+
+	for (int i = 0; i < c->n; i++) {
+		const struct series *s = &c->s[i];
+		json_t *pts = json_array(), *js;
+
+		for (int j = 0; j < s->n; j++) {
+			const struct point *p = &s->p[j];
+			json_t *fl = json_array();
+
+			for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++)
+				if (p->flags & rules[r].bit)
+					json_array_append_new(fl, json_string(rules[r].name));
+			json_array_append_new(pts, json_pack("{s:s?,s:s?,s:s?,s:o,s:o,s:o}",
+				"time", p->time, "serial", p->serial, "run_id", p->run,
+				"value", num(p->x), "mr", j ? num(p->mr) : json_null(), "rules", fl));
+		}
+		js = json_pack("{s:s,s:i,s:i,s:b}", "fixture", s->fixture, "n", s->n,
+			       "baseline", s->base, "limits", s->limits);
+		if (s->limits)
+			json_object_update_new(js, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:i}",
+				"cl", num(s->cl), "sigma", num(s->sigma), "ucl", num(s->ucl),
+				"lcl", num(s->lcl), "mr_bar", num(s->mrbar), "mr_ucl", num(s->mr_ucl),
+				"flagged", nflagged(s)));
+		json_object_set_new(js, "points", pts);
+		json_array_append_new(fx, js);
+	}
+	fx = json_pack("{s:s,s:s?,s:b,s:i,s:o}", "measurement", o->name, "unit", c->unit,
+		       "first_runs_only", !o->all_runs, "baseline", o->baseline, "fixtures", fx);
+	rep_json_print(f, fx, true);
+	json_decref(fx);
+}
+
+int report_spc(FILE *out, struct db *db, const struct rep_filter *f, const struct spc_opts *o,
+	       const char *format, struct st_error *e)
+{
+	struct spc c = { .e = e };
+	int ret;
+
+	ret = db_meas_series(db, o->name, f, !o->all_runs, add_row, &c, e);
+	for (int i = 0; !ret && i < c.n; i++) {
+		limits(&c.s[i], o->baseline);
+		flag(&c.s[i]);
+	}
+	if (!ret && !strcmp(format, "json"))
+		json(out, &c, o);
+	else if (!ret)
+		text(out, &c, o);
+	for (int i = 0; i < c.n; i++) {
+		for (int j = 0; j < c.s[i].n; j++) {
+			free(c.s[i].p[j].time);
+			free(c.s[i].p[j].serial);
+			free(c.s[i].p[j].run);
+		}
+		free(c.s[i].p);
+		free(c.s[i].fixture);
+	}
+	free(c.s);
+	free(c.unit);
+	return ret;
+}
