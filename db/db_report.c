@@ -420,3 +420,35 @@ int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
 	pthread_mutex_unlock(&db->mu);
 	return ret;
 }
+
+static const char *const wide_sql[] = {
+	[DB_WIDE_COLUMNS] =
+	FILTERED_RUNS "SELECT DISTINCT s.name AS step, m.name, m.unit"
+	" FROM fr JOIN measurements m ON m.run_id = fr.id JOIN steps s ON s.id = m.step_id"
+	" ORDER BY 1, 2, 3",
+	[DB_WIDE_VALUES] =
+	"WITH wr AS MATERIALIZED (SELECT r.*, CASE WHEN r.unit_serial IS NULL OR " FIRST_RUN
+	"  THEN 1 ELSE 0 END AS first_run FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE ")"
+	" SELECT wr.id AS run_id, wr.unit_serial, wr.station, wr.fixture, wr.operator,"
+	" wr.sequence_name, wr.sequence_version, " REP_ISO("wr.started_us") " AS started, "
+	REP_ISO("wr.ended_us") " AS ended, wr.outcome, wr.first_run,"
+	" s.name AS step, m.name, m.value, m.text, m.unit"
+	" FROM wr LEFT JOIN measurements m ON m.run_id = wr.id LEFT JOIN steps s ON s.id = m.step_id"
+	" ORDER BY wr.started_us, wr.id, m.id",
+};
+
+int db_wide_rows(struct db *db, enum db_wide_q q, const struct rep_filter *f, db_row_fn fn,
+		 void *ctx, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((unsigned)q > DB_WIDE_VALUES)
+		return st_fail(e, ST_ERR_ARG, "no wide query %d", (int)q);
+	pthread_mutex_lock(&db->mu);
+	st = dbr_prepare_where(db->h, wide_sql[q], f);
+	ret = st ? dbr_each_row(db->h, st, fn, ctx, e) :
+		   st_fail(e, ST_ERR_DB, "cannot query the log: %s", sqlite3_errmsg(db->h));
+	pthread_mutex_unlock(&db->mu);
+	return ret;
+}

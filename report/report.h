@@ -41,6 +41,11 @@ int report_spc(FILE *out, struct db *db, const struct rep_filter *f, const struc
 int report_export(FILE *out, struct db *db, const char *what, const struct rep_filter *f,
 		  const char *format, struct st_error *e);
 
+/* station export --what wide: one row per run, a column per measurement
+ * (report/wide.c), "csv" or "jsonl". */
+int report_export_wide(FILE *out, struct db *db, const struct rep_filter *f, const char *format,
+		       struct st_error *e);
+
 /* station trace: the units that serial names (a board, certificate or SE
  * serial), every run oldest first with steps and attachments, as "text",
  * "json" or "label" (SERIAL<tab>DPP URI of the last passed identity).

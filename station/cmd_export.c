@@ -18,7 +18,9 @@ static void usage(FILE *f)
 		"Runs, steps or measurements from the log as CSV or JSON lines, one\n"
 		"row per line, oldest run first, for spreadsheets and other tools.\n"
 		"\n"
-		"  -w, --what W           runs (default), steps or measurements\n"
+		"  -w, --what W           runs (default), steps, measurements, or wide: one\n"
+		"                         row per run, one column per measurement (STEP/NAME\n"
+		"                         [UNIT]) with first_run, for Minitab or JMP\n"
 		"  -f, --format F         csv (default) or jsonl\n"
 		"  -o, --output FILE      write there instead of stdout\n"
 		REP_HELP_DB
@@ -50,7 +52,9 @@ static int parse(int argc, char **argv, struct rep_opts *o)
 	for (int i = 0; db_export_whats[i]; i++)
 		if (!strcmp(o->what, db_export_whats[i]))
 			return rep_check_format(o, formats);
-	fprintf(stderr, "station export: --what is runs, steps or measurements, not '%s'\n",
+	if (!strcmp(o->what, "wide"))
+		return rep_check_format(o, formats);
+	fprintf(stderr, "station export: --what is runs, steps, measurements or wide, not '%s'\n",
 		o->what);
 	return EXIT_USAGE;
 }
@@ -58,6 +62,8 @@ static int parse(int argc, char **argv, struct rep_opts *o)
 static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
 		struct st_error *e)
 {
+	if (!strcmp(o->what, "wide"))
+		return report_export_wide(out, db, &o->f, o->format, e);
 	return report_export(out, db, o->what, &o->f, o->format, e);
 }
 

@@ -134,6 +134,44 @@ static void test_export_runs_csv(void **state)
 	free(t);
 }
 
+/* One row per ended run, a column per measurement, the retest marked. */
+static void test_export_wide_csv(void **state)
+{
+	char *t, *line, *save = NULL, want[256];
+	int rows = 0, running = 0;
+
+	for (int i = 0; i < T_NRUNS; i++)
+		running += t_runs[i].running;
+	assert_int_equal(run_cmd(cmd_export, "export", "--what", "wide", NULL), EXIT_PASS);
+	t = slurp(outp);
+	line = strtok_r(t, "\n", &save);
+	assert_string_equal(line, "run_id,unit_serial,station,fixture,operator,sequence_name,"
+			    "sequence_version,started,ended,outcome,first_run,"
+			    "rails/idle_ma [mA],rails/vdd [V]\r");
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		if (rows == 1) {	/* U2's first run: failed at rails, no idle current */
+			snprintf(want, sizeof(want), "%s,U2,ST1,F1,ana,factory,1.0,"
+				 "2026-01-05T08:10:00.000Z,2026-01-05T08:11:00.000Z,fail,1,,3.7\r",
+				 t_runs[1].id);
+			assert_string_equal(line, want);
+		}
+		if (rows == 2) {	/* U2's retest: not a first run */
+			snprintf(want, sizeof(want), "%s,U2,ST1,F1,ana,factory,1.0,"
+				 "2026-01-05T08:20:00.000Z,2026-01-05T08:21:00.000Z,pass,0,50,3.32\r",
+				 t_runs[2].id);
+			assert_string_equal(line, want);
+		}
+		rows++;
+	}
+	assert_int_equal(rows, T_NRUNS - running);	/* ended runs only */
+	free(t);
+	assert_int_equal(run_cmd(cmd_export, "export", "-w", "wide", "-f", "jsonl", "--serial",
+				 "U2", NULL), EXIT_PASS);
+	t = slurp(outp);
+	assert_non_null(strstr(t, "\"first_run\":0,\"measurements\":{\"rails/idle_ma [mA]\":50"));
+	free(t);
+}
+
 static void test_export_measurements_jsonl(void **state)
 {
 	char *t, *line, *save = NULL;
@@ -191,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_trace_text),
 		cmocka_unit_test(test_export_runs_csv),
 		cmocka_unit_test(test_export_measurements_jsonl),
+		cmocka_unit_test(test_export_wide_csv),
 		cmocka_unit_test(test_export_steps_filtered),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
