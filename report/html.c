@@ -38,6 +38,8 @@ static void pct_cell(FILE *f, double v)
 
 static void head(FILE *f, const struct report *r)
 {
+	char buf[1024], now[32];
+
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>"
 	      "station report</title>\n<style>\n"
 	      "body{font-family:sans-serif;margin:2em;color:#222}\n"
@@ -47,9 +49,12 @@ static void head(FILE *f, const struct report *r)
 	      ".lim{stroke:#c00;stroke-width:2;stroke-dasharray:6 4}\n"
 	      ".mean{stroke:#06c;stroke-width:2}.bar{fill:#7a9}.out{fill:#d88}\n"
 	      ".ax{stroke:#555}.grid{stroke:#ddd}text{font-size:11px}\n"
+	      ".pbar{fill:#c66}.zoom{fill:#a00}\n"
 	      "</style></head><body>\n<h1>station report</h1>\n<p>log: <code>", f);
 	esc(f, r->db_path);
-	fputs("</code></p>\n", f);
+	fputs("</code><br>filters: ", f);
+	esc(f, rep_filters_str(r->f, buf, sizeof(buf)));
+	fprintf(f, "<br>generated %s (times UTC)</p>\n", rep_now_iso(now));
 }
 
 static void yield_table(FILE *f, const struct report *r)
@@ -87,7 +92,8 @@ static double day_x(int i, int n)
 }
 
 /* A line with a dot per day: a single day still shows. */
-static void yield_line(FILE *f, const struct report *r, bool first, const char *color)
+static void yield_line(FILE *f, const struct report *r, bool first, const char *color,
+		       double y0)
 {
 	fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
 	for (int pass = 0; pass < 2; pass++) {
@@ -95,7 +101,8 @@ static void yield_line(FILE *f, const struct report *r, bool first, const char *
 			const struct rep_counts *c = &r->days[i].c;
 			double v = first ? rep_ratio(c->first_passed, c->first_units) :
 				   rep_ratio(c->passed, c->units);
-			double x = day_x(i, r->ndays), y = CH - PAD - v * (CH - 2 * PAD);
+			double x = day_x(i, r->ndays);
+			double y = CH - PAD - (v - y0) / (1 - y0) * (CH - 2 * PAD);
 
 			if (isnan(v))
 				continue;
@@ -111,27 +118,79 @@ static void yield_line(FILE *f, const struct report *r, bool first, const char *
 	}
 }
 
-/* Yield and first-pass yield per day, 0..100 %. */
+/* The y axis' bottom: 0, or a 10 % step below the lowest value when all
+ * are high, so that a move of a few points shows (the axis says so). */
+static double axis_floor(const struct report *r)
+{
+	double lo = 1;
+
+	for (int i = 0; i < r->ndays; i++) {
+		const struct rep_counts *c = &r->days[i].c;
+		double a = rep_ratio(c->passed, c->units), b = rep_ratio(c->first_passed,
+									 c->first_units);
+
+		if (!isnan(a) && a < lo)
+			lo = a;
+		if (!isnan(b) && b < lo)
+			lo = b;
+	}
+	lo = floor(lo * 10 - 0.5) / 10;
+	return lo > 0 ? lo : 0;
+}
+
+/* Yield and first-pass yield per day; at most 12 day labels. */
 static void yield_chart(FILE *f, const struct report *r)
 {
+	double y0;
+	int every;
+
 	if (!r->ndays)
 		return;
+	y0 = axis_floor(r);
+	every = (r->ndays + 11) / 12;
 	fprintf(f, "<h3>Yield over time</h3>\n<svg class=\"chart\" width=\"%d\" height=\"%d\" "
 		"viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"yield over time\">\n", CW, CH,
 		CW, CH);
-	for (int p = 0; p <= 100; p += 50) {
-		double y = CH - PAD - p / 100.0 * (CH - 2 * PAD);
+	for (int k = 0; k <= 2; k++) {
+		double v = y0 + k * (1 - y0) / 2, y = CH - PAD - k / 2.0 * (CH - 2 * PAD);
 
 		fprintf(f, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
-			"<text x=\"2\" y=\"%.1f\">%d%%</text>\n", PAD, y, CW - PAD, y, y + 4, p);
+			"<text x=\"2\" y=\"%.1f\">%.0f%%</text>\n", PAD, y, CW - PAD, y, y + 4,
+			100 * v);
 	}
+	if (y0 > 0)	/* the axis does not start at 0: say so on it */
+		fprintf(f, "<text class=\"zoom\" x=\"2\" y=\"%d\">axis from %.0f%%, not 0</text>\n",
+			CH - 4, 100 * y0);
 	for (int i = 0; i < r->ndays; i++)
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-			day_x(i, r->ndays), CH - PAD / 3, r->days[i].day);
-	yield_line(f, r, false, "#393");
-	yield_line(f, r, true, "#06c");
+		if (i % every == 0 || i == r->ndays - 1)
+			fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+				day_x(i, r->ndays), CH - PAD / 3, r->days[i].day);
+	yield_line(f, r, false, "#393", y0);
+	yield_line(f, r, true, "#06c", y0);
 	fprintf(f, "<text x=\"%d\" y=\"14\" fill=\"#393\">yield</text><text x=\"%d\" y=\"14\" "
 		"fill=\"#06c\">first-pass yield</text>\n</svg>\n", PAD, PAD + 60);
+}
+
+/* A bar per failing step (the first 15), longest first. */
+static void pareto_chart(FILE *f, const struct report *r)
+{
+	int n = r->nfails < 15 ? r->nfails : 15, bh = 18, left = 180;
+	int64_t top = r->nfails ? r->fails[0].count : 0;
+
+	if (!n || top <= 0)
+		return;
+	fprintf(f, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		"role=\"img\" aria-label=\"failures by step\">\n", CW, n * bh + 8, CW, n * bh + 8);
+	for (int i = 0; i < n; i++) {
+		double w = (double)r->fails[i].count / (double)top * (CW - left - 60);
+
+		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 6, i * bh + 14);
+		esc(f, r->fails[i].step);
+		fprintf(f, "</text><rect class=\"pbar\" x=\"%d\" y=\"%d\" width=\"%.1f\" "
+			"height=\"%d\"/><text x=\"%.1f\" y=\"%d\">%lld</text>\n", left, i * bh + 3,
+			w, bh - 5, left + w + 4, i * bh + 14, (long long)r->fails[i].count);
+	}
+	fputs("</svg>\n", f);
 }
 
 static void pareto_table(FILE *f, const struct report *r)
@@ -154,6 +213,7 @@ static void pareto_table(FILE *f, const struct report *r)
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);
+	pareto_chart(f, r);
 }
 
 static double hx(const struct rep_meas *m, double v)
@@ -221,6 +281,11 @@ static void measurement(FILE *f, const struct rep_meas *m)
 		esc(f, m->unit);
 		fputs(")", f);
 	}
+	/* a limit changed without a new version is another section: say which */
+	if (m->has_low)
+		fprintf(f, " LSL %.6g", m->low);
+	if (m->has_high)
+		fprintf(f, " USL %.6g", m->high);
 	fprintf(f, "</h3>\n<table><tr><th>n</th><th>mean</th><th>sigma</th><th>min</th><th>max"
 		"</th><th>LSL</th><th>USL</th><th>Cpk</th></tr>\n<tr><td>%lld</td><td>%.6g</td>",
 		(long long)m->n, m->mean);

@@ -128,7 +128,7 @@ static void meas_rows(FILE *f, const struct rep_meas *m)
 {
 	char key[512];
 
-	snprintf(key, sizeof(key), "%s/%s/%s", m->sequence ? m->sequence : "", m->step, m->name);
+	rep_meas_key(m, key, sizeof(key));
 	row(f, "measurement", key, "n", (double)m->n);
 	row(f, "measurement", key, "mean", m->mean);
 	row(f, "measurement", key, "sigma", m->has_sigma ? m->sigma : NAN);
@@ -145,7 +145,12 @@ int report_csv(FILE *f, const struct report *r)
 {
 	int64_t cum = 0;
 
+	char buf[1024], now[32];
+
 	fputs("section,key,metric,value\r\n", f);
+	fputs("report,,filters,", f);
+	rep_csv_field(f, rep_filters_str(r->f, buf, sizeof(buf)));
+	fprintf(f, "\r\nreport,,generated,%s\r\n", rep_now_iso(now));
 	counts_rows(f, "total", "", &r->total);
 	for (int i = 0; i < r->ndays; i++)
 		counts_rows(f, "day", r->days[i].day, &r->days[i].c);

@@ -9,6 +9,13 @@
 
 /* A typed row as a JSON object (integers, reals, strings, nulls). */
 json_t *rep_row_json(const struct db_row *row);
+/* The filters in words ("since ... fixture F1", "none"), into buf. */
+const char *rep_filters_str(const struct rep_filter *flt, char *buf, size_t cap);
+/* A measurement group's key, its limits in it: a limit changed without a
+ * new sequence version is another group ("factory/rails/vdd [3.1..3.5]", "-" for none). */
+const char *rep_meas_key(const struct rep_meas *m, char *buf, size_t cap);
+/* Now, ISO 8601 UTC: when a report was made. */
+const char *rep_now_iso(char buf[32]);
 /* Print a JSON value and a newline; jansson keeps reals short (15 digits). */
 void rep_json_print(FILE *f, json_t *j, bool pretty);
 

@@ -24,6 +24,50 @@ const char *rep_num(char buf[32], double v)
 	return buf;
 }
 
+const char *rep_filters_str(const struct rep_filter *flt, char *buf, size_t cap)
+{
+	char a[32], b[32];
+	size_t n = 0;
+
+#define ADD(...) (n += n < cap ? (size_t)snprintf(buf + n, cap - n, __VA_ARGS__) : 0)
+	buf[0] = '\0';
+	if (flt->has_since)
+		ADD(" since %s", rep_iso(a, flt->since_us));
+	if (flt->has_until)
+		ADD(" until %s", rep_iso(b, flt->until_us));
+	if (flt->fixture)
+		ADD(" fixture %s", flt->fixture);
+	if (flt->seq_name)
+		ADD(" sequence %s%s%s", flt->seq_name, flt->seq_version ? "@" : "",
+		    flt->seq_version ? flt->seq_version : "");
+	if (flt->outcome)
+		ADD(" outcome %s", flt->outcome);
+	if (flt->serial)
+		ADD(" serial %s", flt->serial);
+#undef ADD
+	if (!buf[0])
+		snprintf(buf, cap, " none");
+	return buf + 1;
+}
+
+const char *rep_meas_key(const struct rep_meas *m, char *buf, size_t cap)
+{
+	char lo[32] = "-", hi[32] = "-";
+
+	if (m->has_low)
+		rep_num(lo, m->low);
+	if (m->has_high)
+		rep_num(hi, m->high);
+	snprintf(buf, cap, "%s/%s/%s [%s..%s]", m->sequence ? m->sequence : "", m->step, m->name,
+		 lo, hi);
+	return buf;
+}
+
+const char *rep_now_iso(char buf[32])
+{
+	return rep_iso(buf, (int64_t)time(NULL) * 1000000);
+}
+
 void rep_csv_field(FILE *f, const char *s)
 {
 	if (!s)

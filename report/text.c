@@ -13,26 +13,10 @@
 
 static void filters_line(FILE *f, const struct rep_filter *flt)
 {
-	char buf[32];
-	int n = 0;
+	char buf[1024];
 
-	fputs("filters:", f);
-	if (flt->has_since)
-		n += fprintf(f, " since %s", rep_iso(buf, flt->since_us));
-	if (flt->has_until)
-		n += fprintf(f, " until %s", rep_iso(buf, flt->until_us));
-	if (flt->fixture)
-		n += fprintf(f, " fixture %s", flt->fixture);
-	if (flt->seq_name)
-		n += fprintf(f, " sequence %s%s%s", flt->seq_name, flt->seq_version ? "@" : "",
-			     flt->seq_version ? flt->seq_version : "");
-	if (flt->outcome)
-		n += fprintf(f, " outcome %s", flt->outcome);
-	if (flt->serial)
-		n += fprintf(f, " serial %s", flt->serial);
-	fputs(n ? "\n" : " none\n", f);
+	fprintf(f, "filters: %s\n", rep_filters_str(flt, buf, sizeof(buf)));
 }
-
 static const char *pct(char buf[16], double v)
 {
 	if (isnan(v))

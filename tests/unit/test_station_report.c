@@ -173,11 +173,18 @@ static void test_csv_long_form(void **state)
 	assert_non_null(strstr(t, "\r\ntotal,,units,6\r\n"));
 	assert_non_null(strstr(t, "\r\nday,2026-01-05,first_passed,2\r\n"));
 	assert_non_null(strstr(t, "\r\nfailures,identity,cumulative,1\r\n"));
-	p = strstr(t, "\r\nmeasurement,factory/rails/vdd,cpk,");
+	p = strstr(t, "\r\nmeasurement,factory/rails/vdd [3..3.6],cpk,");
 	assert_non_null(p);
-	assert_true(fabs(strtod(p + strlen("\r\nmeasurement,factory/rails/vdd,cpk,"), NULL)
-			 - 0.4605763) < 1e-6);
-	assert_non_null(strstr(t, "\r\nmeasurement,factory/rails/idle_ma,low,\r\n"));
+	assert_true(fabs(strtod(p + strlen("\r\nmeasurement,factory/rails/vdd [3..3.6],cpk,"),
+				NULL) - 0.4605763) < 1e-6);
+	assert_non_null(strstr(t, "\r\nmeasurement,factory/rails/idle_ma [-..100],low,\r\n"));
+	/* what the numbers are of, and when */
+	assert_non_null(strstr(t, "\r\nreport,,filters,none\r\n"));
+	assert_non_null(strstr(t, "\r\nreport,,generated,20"));
+	free(t);
+	assert_int_equal(REPORT("-f", "csv", "--fixture", "F1"), EXIT_PASS);
+	t = slurp(outp);
+	assert_non_null(strstr(t, "\r\nreport,,filters,fixture F1\r\n"));
 	free(t);
 }
 
@@ -198,9 +205,14 @@ static void test_html_self_contained(void **state)
 	h = slurp(outp);
 	assert_memory_equal(h, "<!DOCTYPE html>", 15);
 	assert_non_null(strstr(h, "</html>\n"));
-	/* one yield chart and one histogram per measurement */
-	assert_int_equal(count(h, "<svg"), 3);
-	assert_int_equal(count(h, "</svg>"), 3);
+	/* one yield chart, the Pareto's bars and one histogram per measurement */
+	assert_int_equal(count(h, "<svg"), 4);
+	assert_int_equal(count(h, "</svg>"), 4);
+	assert_int_equal(count(h, "class=\"pbar\""), 2);	/* rails 2, identity 1 */
+	assert_non_null(strstr(h, "filters: none<br>generated 20"));
+	/* lowest: first-pass yield 1/3 on 2026-01-06: the axis starts at 20 % and says so */
+	assert_non_null(strstr(h, "axis from 20%, not 0"));
+	assert_non_null(strstr(h, "rails / vdd (V) LSL 3 USL 3.6</h3>"));
 	assert_int_equal(count(h, "class=\"lim\""), 3);	/* vdd LSL+USL, idle_ma USL */
 	assert_non_null(strstr(h, "<td class=\"cpk\">0.461</td>"));
 	/* nothing fetched from anywhere */
