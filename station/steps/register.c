@@ -3,11 +3,17 @@
  * register: register the identity read by an earlier identity step with the
  * Certificate Management Service named in station.yaml (HTTPS).
  *   register: {serial: ${serial}, on_unavailable: fail | queue}
- * Sets ${cms.id}.  Retries and backoff come from the station's cms settings.
+ * Sets ${cms.id} and ${cms.status} (v2: the CMS's word for the certificate,
+ * "Good").  v2 (INeS) registers as the seed's demo checks a device's
+ * certificate: its status, then the CMS's record of it by thumbprint; a
+ * certificate the CMS does not know, or knows as Revoked/Expired, fails the
+ * unit with what the CMS said.  Retries and backoff come from the station's
+ * cms settings, every attempt within the step's timeout; a stop ends it.
  * on_unavailable: queue - when the CMS is down, silent or answers 5xx through
  * every attempt, the step passes with the registration logged as "queued"
  * (kv cms.queued says why); `station cms sync` registers it later.  A
- * definite answer (refusal, conflict, untrusted server) always fails.
+ * definite answer (refusal, conflict, unknown or revoked certificate, a
+ * server or client certificate refused in TLS) always fails.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -55,7 +61,42 @@ static int register_parse(struct step *s, const struct ynode *n, struct lint *l)
 		lint_err(l, n, "register: expects a mapping (or nothing, for the defaults)");
 	}
 	lint_define(l, "cms.id");
+	lint_define(l, "cms.status");
 	return ST_OK;
+}
+
+static bool stop_cb(void *ctx)
+{
+	return rc_stopped(ctx);
+}
+
+void rc_cms(struct run_ctx *rc, struct cms_config *cc)
+{
+	*cc = rc->cfg->cms;
+	cc->deadline_ms = rc->deadline_us / 1000;	/* both CLOCK_MONOTONIC */
+	cc->stopped = stop_cb;
+	cc->stop_ctx = rc;
+}
+
+void rc_cms_record(struct step_result *r, const struct cms_config *cc, int requests)
+{
+	char n[16];
+
+	snprintf(n, sizeof(n), "%d", requests);
+	sr_kv(r, "cms.requests", n);
+	if (cc->insecure)
+		sr_kv(r, "cms.insecure", "true: the CMS's certificate and host were NOT verified");
+}
+
+/* The outcome of a CMS error: the unit's fault, the station's, or a stop. */
+static enum db_outcome verdict(int ret, const struct cms_result *res)
+{
+	if (ret == ST_ERR_ABORTED)
+		return DB_ABORTED;
+	if (ret == ST_ERR_NOTFOUND || ret == ST_ERR_CERT ||
+	    (ret == ST_ERR_HTTP && res->http_status == 409))
+		return DB_FAIL;
+	return DB_ERROR;
 }
 
 static int register_run(struct step *s, struct run_ctx *rc, struct step_result *r)
@@ -79,10 +120,7 @@ static int register_run(struct step *s, struct run_ctx *rc, struct step_result *
 	if (!serial)
 		return ST_ERR_ARG;
 	leaf = cms_leaf_pem(rc->ident.pem_chain);
-	cc = rc->cfg->cms;
-	/* The step's timeout bounds every attempt together. */
-	if (cc.timeout_ms <= 0 || cc.timeout_ms > rc_remaining_ms(rc))
-		cc.timeout_ms = rc_remaining_ms(rc);
+	rc_cms(rc, &cc);	/* the step's timeout bounds every attempt together */
 	struct cms_request req = {
 		.serial = serial,
 		.chip_serial = rc->ident.chip_serial,
@@ -104,9 +142,12 @@ static int register_run(struct step *s, struct run_ctx *rc, struct step_result *
 	r->cms.cms_id = res.id[0] ? sr_str(r, res.id) : NULL;
 	r->cms.attempts = res.attempts;
 	r->cms.http_status = res.http_status;
+	rc_cms_record(r, &cc, res.requests);
+	if (res.cert_status[0])
+		sr_kv(r, "cms.cert_status", res.cert_status);
+	vars_set(&rc->vars, "cms.status", res.cert_status);
 	if (ret < 0)
-		sr_set(r, ret == ST_ERR_HTTP && res.http_status == 409 ? DB_FAIL : DB_ERROR,
-		       "CMS registration: %s", e.msg);
+		sr_set(r, verdict(ret, &res), "CMS registration: %s", e.msg);
 	else
 		vars_set(&rc->vars, "cms.id", res.id); /* "" while queued */
 	free(leaf);

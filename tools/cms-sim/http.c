@@ -96,6 +96,14 @@ static int verify_client(gnutls_session_t ss)
 	ret = gnutls_certificate_verify_peers2(ss, &st);
 	if (ret == 0 && st == 0)
 		return 0;
+	/* Say why, as a web server in front of a real CMS does (RFC 8446
+	 * 6.2: a fatal alert; certificate_required when none came, unknown_ca
+	 * for an issuer outside --client-ca, bad_certificate otherwise), so
+	 * the client can tell a refusal from an outage. */
+	gnutls_alert_send(ss, GNUTLS_AL_FATAL,
+			  ret == GNUTLS_E_NO_CERTIFICATE_FOUND ? GNUTLS_A_CERTIFICATE_REQUIRED :
+			  ret == 0 && (st & GNUTLS_CERT_SIGNER_NOT_FOUND) ? GNUTLS_A_UNKNOWN_CA :
+			  GNUTLS_A_BAD_CERTIFICATE);
 	if (!k)
 		return GNUTLS_E_CERTIFICATE_ERROR;
 	if (ret == 0)
