@@ -226,8 +226,10 @@ static void log_request(const struct req *q, int status)
 
 /* Queue status and body (taken over); one request per connection. */
 static enum MHD_Result respond(struct MHD_Connection *c, int status, const char *ctype,
-			       char *body)
+			       char *body, int retry_after)
 {
+	char ra[16];
+
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
@@ -240,6 +242,10 @@ static enum MHD_Result respond(struct MHD_Connection *c, int status, const char 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				ctype ? ctype : "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (retry_after > 0) {	/* RFC 9110 10.2.3, delta-seconds */
+		snprintf(ra, sizeof(ra), "%d", retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
 	ret = MHD_queue_response(c, (unsigned int)status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -249,7 +255,7 @@ static enum MHD_Result refuse(struct MHD_Connection *c, struct req *q, int statu
 			      const char *why)
 {
 	log_request(q, status);
-	return respond(c, status, NULL, error_body("bad-request", why));
+	return respond(c, status, NULL, error_body("bad-request", why), 0);
 }
 
 static const char *header(struct MHD_Connection *c, const char *name)
@@ -283,6 +289,7 @@ static int take_head(struct MHD_Connection *c, struct req *q, const char *method
 {
 	const char *auth = authorization(c);
 	const char *ctype = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *accept = header(c, MHD_HTTP_HEADER_ACCEPT);
 	const char *clen = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	unsigned long long len = 0;
 	char *end;
@@ -296,6 +303,8 @@ static int take_head(struct MHD_Connection *c, struct req *q, const char *method
 		return 400;
 	snprintf(q->r.auth, sizeof(q->r.auth), "%s", auth ? auth : "");
 	snprintf(q->r.ctype, sizeof(q->r.ctype), "%s", ctype ? ctype : "");
+	snprintf(q->r.accept, sizeof(q->r.accept), "%s", accept ? accept : "");
+	q->r.has_length = clen != NULL;
 	*why = "chunked bodies are not supported; send Content-Length";
 	if (header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING))
 		return 501;
@@ -341,7 +350,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct req *q = *req_ctx;
 	const char *why, *ctype;
 	char *body;
-	int status;
+	int status, retry_after = 0;
 
 	if (!q)
 		return MHD_NO;
@@ -359,13 +368,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (q->drain)
 		return refuse(c, q, 413, "body larger than 64 KiB");
 	client_facts(c, &q->r);
-	api_handle(h->sim, &q->r, &status, &body, &ctype);
+	api_handle(h->sim, &q->r, &status, &body, &ctype, &retry_after);
 	log_request(q, status);
 	if (status == 0) {	/* --fault close: no answer at all */
 		free(body);
 		return MHD_NO;
 	}
-	return respond(c, status, ctype, body);
+	return respond(c, status, ctype, body, retry_after);
 }
 
 struct http_server *http_start(struct sim *s, const struct http_tls *t, unsigned short port,
