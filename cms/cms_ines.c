@@ -98,13 +98,13 @@ static int parse_lookup(const struct cms_resp *r, void *out, struct st_error *e)
 	ret = cms_json_object(r->data, r->len, r->status, &o, e);
 	if (ret < 0)
 		return ret;
-	json_object_foreach(o, k, v)
-		if (!arr && json_is_array(v))
-			arr = v;
-	if (!arr && json_object_get(o, "certificate_id")) {
+	if (json_object_get(o, "certificate_id")) {	/* one certificate */
 		arr = json_array();
 		json_array_append(arr, o);
 	} else {
+		json_object_foreach(o, k, v)
+			if (!arr && json_is_array(v))
+				arr = v;
 		json_incref(arr);
 	}
 	if (!arr)
