@@ -68,7 +68,7 @@ static void parse_cms_proto(struct lint *l, struct station_config *c, const stru
 			 cms_proto_names());
 	free(proto);
 	lint_str(l, n, "org", false, (char **)&c->cms.org);
-	if (lint_num(l, n, "template_id", false, &tid) &&
+	if (ynode_get(n, "template_id") && lint_num(l, n, "template_id", false, &tid) &&
 	    (tid < 1 || tid > 2147483647 || tid != (long)tid))
 		lint_err(l, ynode_get(n, "template_id"), "cms template_id must be the integer id "
 			 "of the CMS's certificate template (INeS: GET /v2/organizations/{org}/"

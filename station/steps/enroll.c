@@ -86,7 +86,8 @@ static int enroll_parse(struct step *s, const struct ynode *n, struct lint *l)
 		    (slot < 1 || slot >= SE_SLOTS_MAX || slot != (int)slot))
 			lint_err(l, ynode_get(n, "slot"), "enroll: slot must be 1..%d (slot 0 is "
 				 "the factory identity)", SE_SLOTS_MAX - 1);
-		if (lint_num(l, n, "validity_days", false, &days) &&
+		/* absent: station.yaml's cms.validity_days (lint_num is true then) */
+		if (ynode_get(n, "validity_days") && lint_num(l, n, "validity_days", false, &days) &&
 		    (days < 1 || days > 36500 || days != (int)days))
 			lint_err(l, ynode_get(n, "validity_days"), "enroll: validity_days must be "
 				 "1 to 36500");
