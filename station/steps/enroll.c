@@ -227,7 +227,7 @@ static void record_cms(struct step_result *r, const struct issue_ctx *x)
 	if (!x->asked)
 		return;
 	r->has_cms = true;
-	r->cms.status = x->ret < 0 ? "failed" : x->res.reused ? "already-enrolled" : "enrolled";
+	r->cms.status = x->ret < 0 ? "failed" : x->res.reused ? "reused" : "enrolled";
 	r->cms.cms_id = x->res.certificate_id[0] ? sr_str(r, x->res.certificate_id) : NULL;
 	r->cms.attempts = x->res.attempts;
 	r->cms.http_status = x->res.http_status;
@@ -346,7 +346,7 @@ static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *s
 		return 0;
 	}
 	r->has_cms = true;
-	r->cms.status = "already-enrolled";
+	r->cms.status = "kept";	/* the slot's certificate, Good at the CMS */
 	r->cms.cms_id = sr_str(r, lk.certs[0].id);
 	r->cms.attempts = res.attempts;
 	r->cms.http_status = res.http_status;

@@ -32,7 +32,7 @@ done
 # line_setup's station.yaml, with the enrolment flow and the v2 CMS
 sed -i -e "s|^sequence: .*|sequence: $ST_TOP/sequences/factory-enrolment.yaml|" \
 	-e "s|^  url: .*|  url: https://127.0.0.1:$(cat "$LINE/cms2.port")|" \
-	-e 's|^  api_key_file: .*|  protocol: v2\n  org: acme\n  template_id: idevid\n  client_cert: pki/station-client.crt\n  client_key: pki/station-client.key\n  validity_days: 365|' \
+	-e 's|^  api_key_file: .*|  protocol: v2\n  org: acme\n  template_id: 1\n  client_cert: pki/station-client.crt\n  client_key: pki/station-client.key\n  validity_days: 365|' \
 	"$LINE/station.yaml"
 
 # The first certificate of a PEM text, as DER hex: the bytes compared.
@@ -84,7 +84,7 @@ assert_match "$(sql "$LINE_DB" "$(printf "$q" dpp_uri)")" '^DPP:I:SN=SIM000301;K
 assert_eq "$(sql "$LINE_DB" "SELECT count(DISTINCT spki_sha256) FROM identities")" "2" "two identities, two keys"
 # the CMS's side of it, in the log
 cms_row=$(sql "$LINE_DB" "SELECT c.status || ' ' || c.cms_id || ' ' || c.http_status FROM cms_registrations c JOIN steps s ON s.id = c.step_id WHERE s.name = '$step'")
-assert_match "$cms_row" '^enrolled [^ ]+ 20[01]$' "CMS enrolment logged"
+assert_match "$cms_row" '^enrolled [0-9]+ 200$' "CMS enrolment logged (an integer id, HTTP 200)"
 cms_id=${cms_row#enrolled }
 cms_id=${cms_id%% *}
 for check in csr chain cert-key serialNumber ca-record write read-back pop; do
@@ -113,6 +113,27 @@ label=$("$BINDIR/station" trace --db "$LINE_DB" --format label SIM000301)
 # shellcheck disable=SC2059
 assert_eq "$label" "SIM000301"$'\t'"$(sql "$LINE_DB" "$(printf "$q" dpp_uri)")" "label line"
 
+# ---- a re-run of the passed unit: the slot's certificate is Good, kept --------
+issued() { grep -c 'POST /v2/organizations/acme/certificates -> 200' "$LINE/cms2.log" || true; }
+before=$(issued)
+sim_ctl good2 quit >/dev/null
+line_board good3 SIM000301 --state "$state"
+run_board good3
+[ "$RUN_RC" = 0 ] || { cat "$LINE/run.err"; fail "re-run of a passed unit exited $RUN_RC"; }
+assert_eq "$(issued)" "$before" "no second certificate issued on a re-run"
+assert_eq "$(sql "$LINE_DB" "SELECT c.status || ' ' || c.cms_id FROM cms_registrations c JOIN runs r ON r.id = c.run_id WHERE r.unit_serial = 'SIM000301' ORDER BY c.rowid DESC LIMIT 1")" \
+	"kept $cms_id" "the re-run kept the CMS's certificate"
+sim_ctl good3 quit >/dev/null
+reopen good2 SIM000301 "$state"
+assert_eq "$(der_hex < <(con_cmd good2 'se cert 1' | pem_of_reply))" "$(der_hex <<<"$logged_pem")" \
+	"the working certificate is untouched"
+# station lint: an enroll step without validity_days takes station.yaml's
+cp -r "$ST_TOP/sequences" "$LINE/seqlint"
+sed -i '/^      validity_days: 365$/d' "$LINE/seqlint/factory-enrolment.yaml"
+! grep -q validity_days "$LINE/seqlint/factory-enrolment.yaml" || fail "validity_days not removed"
+out=$("$BINDIR/station" lint -c "$LINE/station.yaml" "$LINE/seqlint/factory-enrolment.yaml" 2>&1) ||
+	fail "lint refused an enroll step without validity_days: $out"
+
 # ---- station cms lookup: the CMS's record against the log's ---------------
 lookup() {
 	LOOKUP_RC=0
@@ -121,7 +142,7 @@ lookup() {
 }
 lookup SIM000301
 assert_eq "$LOOKUP_RC" "0" "lookup of the enrolled unit"
-grep -qx "cms   1 certificate for SIM000301: $cms_id" "$LINE/lookup.out" || fail "the CMS's certificate not listed"
+grep -qx "cms   1 certificate for SIM000301: $cms_id (Good)" "$LINE/lookup.out" || fail "the CMS's certificate not listed"
 grep -qx "agree: the CMS holds $cms_id" "$LINE/lookup.out" || fail "the log and the CMS do not agree"
 lookup SIM999999
 assert_eq "$LOOKUP_RC" "0" "lookup of a unit nobody knows"
@@ -130,7 +151,7 @@ cp "$LINE_DB" "$LINE/tampered.db"
 sql "$LINE/tampered.db" "UPDATE cms_registrations SET cms_id = 'cert-999999'"
 lookup SIM000301 --db "$LINE/tampered.db"
 assert_eq "$LOOKUP_RC" "1" "lookup when the log names a certificate the CMS lacks"
-grep -qx "DISAGREE: the log says enrolled cert-999999, the CMS does not hold it" "$LINE/lookup.out" ||
+grep -qx "DISAGREE: the log says kept cert-999999, the CMS does not hold it" "$LINE/lookup.out" ||
 	fail "no disagreement reported"
 
 # ---- the SE refuses a certificate that is not for the slot's key --------
