@@ -74,7 +74,11 @@ static void maybe_match(json_t *o, const struct cms_cert_info *ci, struct lookup
 		goto out;
 	if (cms_v2_parse_certificate(s, strlen(s), 200, &m, &e) == ST_OK &&
 	    cms_cert_matches_csr(m.cert_pem, lo->want_spki_csr, &e) == ST_OK) {
-		*lo->match = m;
+		/* the certificate's fields only: the call's counters stay */
+		lo->match->cert_pem = m.cert_pem;
+		memcpy(lo->match->certificate_id, m.certificate_id, sizeof(m.certificate_id));
+		memcpy(lo->match->serial_number, m.serial_number, sizeof(m.serial_number));
+		memcpy(lo->match->thumbprint, m.thumbprint, sizeof(m.thumbprint));
 		lo->match->reused = true;
 		m.cert_pem = NULL;
 	}

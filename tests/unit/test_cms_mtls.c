@@ -288,6 +288,24 @@ static void test_enroll_v2(void **state)
 	sim_stop(&x.s);
 }
 
+/* A fresh CSR and a cms-sim started with one extra option: what most v2
+ * enrolment tests begin with. */
+struct live {
+	struct sim s;
+	struct cms_config c;
+	char csr[2048];
+};
+
+static void live_start(struct live *l, const char *opt, const char *val)
+{
+	unsigned char spki[256];
+	int spki_len;
+
+	make_csr(l->csr, sizeof(l->csr), spki, &spki_len);
+	sim_start(&l->s, 0, opt, val, NULL);
+	l->c = cfg(&l->s, "v2", "station-client");
+}
+
 /* A template that drops O=: the station fails (or warns) by policy. */
 static void test_enroll_v2_subject_dropped(void **state)
 {
@@ -295,24 +313,19 @@ static void test_enroll_v2_subject_dropped(void **state)
 					 .subject = "CN=SIMDROP1,O=Acme,serialNumber=SIMDROP1" };
 	struct cms_enroll_result res;
 	struct st_error e = { 0 };
-	unsigned char spki[256];
-	char csr[2048];
-	struct sim s;
-	int spki_len;
+	static struct live l;
 
-	make_csr(csr, sizeof(csr), spki, &spki_len);
-	rq.csr_pem = csr;
-	sim_start(&s, 0, "--fault", "drop-oid=2.5.4.10", NULL);
-	struct cms_config c = cfg(&s, "v2", "station-client");
+	live_start(&l, "--fault", "drop-oid=2.5.4.10");
+	rq.csr_pem = l.csr;
 
-	assert_int_equal(cms_enroll(&c, &rq, &res, &e), ST_ERR_CERT);
+	assert_int_equal(cms_enroll(&l.c, &rq, &res, &e), ST_ERR_CERT);
 	assert_non_null(strstr(e.msg, "without the requested subject attribute(s) O=Acme"));
 	assert_null(res.cert_pem);
 	rq.subject_warn = true;	/* the same certificate is found again, kept with a warning */
-	assert_int_equal(cms_enroll(&c, &rq, &res, &e), ST_OK);
+	assert_int_equal(cms_enroll(&l.c, &rq, &res, &e), ST_OK);
 	assert_string_equal(res.subject_missing, "O=Acme");
 	cms_enroll_result_free(&res);
-	sim_stop(&s);
+	sim_stop(&l.s);
 }
 
 /* The contract's types: a string template_id is refused by the CMS. */
@@ -321,28 +334,23 @@ static void test_v2_refusals_named(void **state)
 	struct cms_enroll_request rq = { .serial = "SIMT1", .subject = "CN=SIMT1" };
 	struct cms_enroll_result res;
 	struct st_error e = { 0 };
-	unsigned char spki[256];
-	char csr[2048];
-	struct sim s;
-	int spki_len;
+	static struct live l;
 
-	make_csr(csr, sizeof(csr), spki, &spki_len);
-	rq.csr_pem = csr;
-	sim_start(&s, 0, "--template-id", "7", NULL);
-	struct cms_config c = cfg(&s, "v2", "station-client");
+	live_start(&l, "--template-id", "7");
+	rq.csr_pem = l.csr;
 
-	assert_int_equal(cms_enroll(&c, &rq, &res, &e), ST_ERR_HTTP);	/* template 1 */
+	assert_int_equal(cms_enroll(&l.c, &rq, &res, &e), ST_ERR_HTTP);	/* template 1 */
 	assert_int_equal(res.http_status, 400);
 	assert_non_null(strstr(e.msg, "unknown template_id"));
-	c.template_id = 7;
-	c.org = "other";	/* 403: the hint names cms.org */
-	assert_int_equal(cms_enroll(&c, &rq, &res, &e), ST_ERR_HTTP);
+	l.c.template_id = 7;
+	l.c.org = "other";	/* 403: the hint names cms.org */
+	assert_int_equal(cms_enroll(&l.c, &rq, &res, &e), ST_ERR_HTTP);
 	assert_int_equal(res.http_status, 403);
 	assert_non_null(strstr(e.msg, "check cms.org"));
-	c.org = "acme";
-	assert_int_equal(cms_enroll(&c, &rq, &res, &e), ST_OK);
+	l.c.org = "acme";
+	assert_int_equal(cms_enroll(&l.c, &rq, &res, &e), ST_OK);
 	cms_enroll_result_free(&res);
-	sim_stop(&s);
+	sim_stop(&l.s);
 }
 
 static void test_est_enroll(void **state)
@@ -519,6 +527,29 @@ static void test_register_v2(void **state)
 	free(b2);
 }
 
+/* An issue that timed out but the CMS completed is found on the next
+ * attempt (by CN and key), not issued twice. */
+static void test_enroll_v2_late_issue(void **state)
+{
+	struct cms_enroll_request rq = { .serial = "SIMLATE1",
+					 .subject = "CN=SIMLATE1,serialNumber=SIMLATE1" };
+	struct cms_enroll_result res;
+	struct st_error e = { 0 };
+	static struct live l;
+
+	live_start(&l, "--fault", "late-issue=2500");
+	rq.csr_pem = l.csr;
+
+	l.c.timeout_ms = 1000;
+	l.c.attempts = 2;
+	assert_int_equal(cms_enroll(&l.c, &rq, &res, &e), ST_OK);
+	assert_true(res.reused);
+	assert_int_equal(res.attempts, 2);
+	assert_int_equal(count_in(l.s.db, "\"kind\":\"issued\""), 1);	/* one certificate */
+	cms_enroll_result_free(&res);
+	sim_stop(&l.s);
+}
+
 /* Retry-After is honoured, and one beyond the deadline gives up at once. */
 static void test_retry_after_and_deadline(void **state)
 {
@@ -594,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_enroll_v2_subject_dropped),
 		cmocka_unit_test(test_v2_refusals_named),
 		cmocka_unit_test(test_retry_after_and_deadline),
+		cmocka_unit_test(test_enroll_v2_late_issue),
 		cmocka_unit_test(test_est_enroll),
 		cmocka_unit_test(test_token_cached_then_renewed),
 		cmocka_unit_test(test_client_certificate_required),

@@ -11,6 +11,8 @@
  * pool (431), idle connections by its timeout.
  */
 #include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,6 +82,24 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /*
+ * After the alert: close our side and read what the client still sends
+ * (its request, under TLS 1.3) until it closes, at most 500 ms.  Closing
+ * with unread data would send a reset, and a reset can destroy the alert
+ * before the client reads it (the lingering close of RFC 9112 9.6).
+ */
+static void linger_close(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[1024];
+
+	if (fd < 0 || shutdown(fd, SHUT_WR) < 0)
+		return;
+	for (int i = 0; i < 10 && poll(&p, 1, 50) >= 0; i++)
+		if ((p.revents & (POLLIN | POLLHUP)) && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+}
+
+/*
  * --require-client-cert: GnuTLS verifies the client certificate against
  * --client-ca during the handshake and aborts it otherwise, so a client
  * without one never reaches HTTP.  MHD 0.9.75 keeps its connection as the
@@ -104,6 +124,7 @@ static int verify_client(gnutls_session_t ss)
 			  ret == GNUTLS_E_NO_CERTIFICATE_FOUND ? GNUTLS_A_CERTIFICATE_REQUIRED :
 			  ret == 0 && (st & GNUTLS_CERT_SIGNER_NOT_FOUND) ? GNUTLS_A_UNKNOWN_CA :
 			  GNUTLS_A_BAD_CERTIFICATE);
+	linger_close(gnutls_transport_get_int(ss));
 	if (!k)
 		return GNUTLS_E_CERTIFICATE_ERROR;
 	if (ret == 0)
