@@ -154,6 +154,33 @@ assert_eq "$LOOKUP_RC" "1" "lookup when the log names a certificate the CMS lack
 grep -qx "DISAGREE: the log says kept cert-999999, the CMS does not hold it" "$LINE/lookup.out" ||
 	fail "no disagreement reported"
 
+# ---- one certificate per unit through a 503 + Retry-After and a late issue ----
+# A second CMS (same CA): the first POST (/v2/auth) answers 503 with
+# Retry-After: 1; the issue is done and recorded but answered after 3 s, past
+# the station's 1 s per attempt.  The next attempt finds it by CN and key.
+st_bg "$BINDIR/cms-sim" --cert "$pki/cms-server.crt" --key "$pki/cms-server.key" \
+	--trust "$pki/trust" --client-ca "$pki/client-ca.crt" --require-client-cert \
+	--ca-cert "$pki/intermediate-ca.crt" --ca-key "$pki/intermediate-ca.key" --org acme \
+	--fault fail-first=1,retry-after=1,late-issue=3000 \
+	--port 0 --port-file "$LINE/cms3.port" --db "$LINE/cms3.db" >"$LINE/cms3.log" 2>&1
+CMS3_PID=$!
+for _ in $(seq 200); do [ -s "$LINE/cms3.port" ] && break; sleep 0.05; done
+[ -s "$LINE/cms3.port" ] || fail "cms-sim (faults) did not start: $(cat "$LINE/cms3.log")"
+sed -e "s|^  url: .*|  url: https://127.0.0.1:$(cat "$LINE/cms3.port")|" -e 's/^  timeout: .*/  timeout: 1s/' \
+	"$LINE/station.yaml" >"$LINE/station-faults.yaml"
+line_board late SIM000305 --state "$LINE/late.state"
+RUN_RC=0
+"$BINDIR/station" run -c "$LINE/station-faults.yaml" --once -f "$LINE/late.yaml" >"$LINE/run.out" 2>"$LINE/run.err" || RUN_RC=$?
+[ "$RUN_RC" = 0 ] || { cat "$LINE/run.out" "$LINE/run.err"; fail "503 + late issue: exit $RUN_RC"; }
+grep -q 'POST /v2/auth -> 503' "$LINE/cms3.log" || fail "no 503 was served"
+grep -q "the CMS's Retry-After" "$LINE/run.err" "$LINE/run.out" || fail "the Retry-After was not honoured"
+assert_eq "$(grep -c '"kind":"issued"' "$LINE/cms3.db")" "1" "exactly one certificate issued for the unit"
+assert_eq "$(sql "$LINE_DB" "SELECT c.status || ' ' || c.attempts FROM cms_registrations c JOIN runs r ON r.id = c.run_id WHERE r.unit_serial = 'SIM000305'")" \
+	"reused 3" "the certificate the CMS completed late, found on the third attempt"
+kill "$CMS3_PID"
+wait "$CMS3_PID" 2>/dev/null || true
+sim_ctl late quit >/dev/null
+
 # ---- the SE refuses a certificate that is not for the slot's key --------
 # (on the console: the factory certificate offered to slot 1)
 b64=$(con_cmd good2 'se cert 0' | pem_of_reply | openssl x509 -outform DER | base64 -w0)
