@@ -190,7 +190,8 @@ ines_board dead 1
 line_run --once -f "$LINE/dead.yaml"
 [ "$RUN_RC" != 0 ] || fail "a dead CMS passed"
 assert_match "$(reason_of SIM000001)" "did not answer within [0-9]+ ms|time ran out" "the step's deadline ended it"
-# (the wall-clock figures are measured by bench/cms_deadline.sh, not asserted here)
+# the figure, printed for docs/cms.md, not asserted (a shared machine)
+echo "measured: register step, 3 s timeout, silent CMS: $(sql "$LINE_DB" "SELECT duration_us / 1000 FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.unit_serial = 'SIM000001' AND s.name = '$step' ORDER BY s.id DESC LIMIT 1") ms"
 # SIGTERM during the register step (now 30 s): the run ends, aborted, without
 # waiting the CMS's 8 s out
 sed -i 's|^    timeout: 3s$|    timeout: 30s|' "$LINE/seq/factory-provisioning.yaml"
@@ -200,10 +201,12 @@ spid=$!
 # the flow reaches the register step within ~1 s (--fast); the CMS answers after 8 s
 sleep 2.5
 grep -q "POST /v2/auth" "$LINE/cms.log" || true
+t0=$(date +%s%N)
 kill -TERM "$spid"
 for _ in $(seq 80); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
 ! kill -0 "$spid" 2>/dev/null || { kill -KILL "$spid"; fail "SIGTERM did not end the run before the CMS's answer"; }
 wait "$spid" 2>/dev/null || true
+echo "measured: SIGTERM to exit during the register step: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 assert_match "$(sql "$LINE_DB" "SELECT outcome FROM runs WHERE unit_serial = 'SIM000001' ORDER BY rowid DESC LIMIT 1")" \
 	"aborted" "the run is aborted"
 cms_stop
