@@ -179,6 +179,15 @@ line_run --once -f "$LINE/mitm.yaml"
 [ "$RUN_RC" = 1 ] || { cat "$LINE/run.out"; fail "untrusted CMS: exit $RUN_RC, want 1"; }
 assert_match "$(reason_of SIM000002)" "CMS registration: CMS server certificate verification failed" "untrusted reason"
 assert_eq "$(reg_status SIM000002)" "failed -" "not queued: the answer was definite"
+# the same server with cms.insecure: it passes, and every record says it was not verified
+sed -e 's|^  ca: .*|  insecure: true|' "$LINE/station.yaml" >"$LINE/station-insecure.yaml"
+ines_board lax 2
+RUN_RC=0
+"$BINDIR/station" run -c "$LINE/station-insecure.yaml" --once -f "$LINE/lax.yaml" >"$LINE/run.out" 2>&1 || RUN_RC=$?
+[ "$RUN_RC" = 0 ] || { cat "$LINE/run.out"; fail "insecure run: exit $RUN_RC"; }
+assert_match "$(step_kv SIM000002 cms.insecure)" "NOT verified" "cms.insecure on the registration"
+"$BINDIR/station" trace --db "$LINE_DB" SIM000002 >"$LINE/trace.out" 2>&1 || true
+grep -q "cms.insecure" "$LINE/trace.out" || { cat "$LINE/trace.out"; fail "station trace does not show cms.insecure"; }
 cms_stop
 
 # --- a CMS that never answers: the step's 3 s bound the whole register step -----
