@@ -9,6 +9,10 @@
  * certificate the CMS does not know, or knows as Revoked/Expired, fails the
  * unit with what the CMS said.  Retries and backoff come from the station's
  * cms settings, every attempt within the step's timeout; a stop ends it.
+ * on_revoked: continue - a certificate the CMS holds as Revoked or Expired
+ * passes the step (logged "revoked", ${cms.status} says which), so that a
+ * later enroll step (when: ${cms.status} != Good) gives the board a new
+ * identity: the demo's zero-touch behaviour.
  * on_unavailable: queue - when the CMS is down, silent or answers 5xx through
  * every attempt, the step passes with the registration logged as "queued"
  * (kv cms.queued says why); `station cms sync` registers it later.  A
@@ -27,9 +31,10 @@
 struct register_cfg {
 	char *serial;
 	bool queue;	/* on_unavailable: queue */
+	bool revoked_go_on;	/* on_revoked: continue */
 };
 
-static const char *const register_keys[] = { "serial", "on_unavailable", NULL };
+static const char *const register_keys[] = { "serial", "on_unavailable", "on_revoked", NULL };
 
 static void register_free(void *p)
 {
@@ -56,6 +61,13 @@ static int register_parse(struct step *s, const struct ynode *n, struct lint *l)
 			lint_err(l, ynode_get(n, "on_unavailable"),
 				 "register: on_unavailable must be fail or queue");
 		c->queue = ou && strcmp(ou, "queue") == 0;
+		free(ou);
+		ou = NULL;
+		if (lint_str(l, n, "on_revoked", false, &ou) && ou &&
+		    strcmp(ou, "fail") != 0 && strcmp(ou, "continue") != 0)
+			lint_err(l, ynode_get(n, "on_revoked"),
+				 "register: on_revoked must be fail or continue");
+		c->revoked_go_on = ou && strcmp(ou, "continue") == 0;
 		free(ou);
 	} else if (n && !(n->type == YN_SCALAR && n->plain && !*n->str)) {
 		lint_err(l, n, "register: expects a mapping (or nothing, for the defaults)");
@@ -135,6 +147,14 @@ static int register_run(struct step *s, struct run_ctx *rc, struct step_result *
 		log_warn("%s: CMS unavailable, registration queued: %s", serial, e.msg);
 		snprintf(res.status, sizeof(res.status), "queued");
 		sr_kv(r, "cms.queued", e.msg);
+		ret = ST_OK;
+	}
+	if (ret == ST_ERR_CERT && c->revoked_go_on) {
+		/* the demo's zero-touch: the sequence enrols a new identity next
+		 * (an enroll step with when: ${cms.status} != Good) */
+		log_warn("%s: %s; on_revoked: continue", serial, e.msg);
+		snprintf(res.status, sizeof(res.status), "revoked");
+		sr_kv(r, "cms.revoked", e.msg);
 		ret = ST_OK;
 	}
 	r->has_cms = true;

@@ -140,6 +140,28 @@ line_run --once -f "$LINE/revoked.yaml"
 [ "$RUN_RC" = 1 ] || { cat "$LINE/run.out"; fail "revoked certificate: exit $RUN_RC, want 1"; }
 assert_match "$(reason_of SIM000001)" "the CMS holds this certificate \\(id 1001\\) as Revoked since 20[0-9-]+T[0-9:]+Z, reason keyCompromise" \
 	"revoked certificate"
+# ... or, when the sequence says so, the demo's zero-touch: a new identity is enrolled
+cp "$LINE/seq/factory-provisioning.yaml" "$LINE/seq/zero-touch.yaml"
+python3 - "$LINE/seq/zero-touch.yaml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace('register: {serial: "${serial}", on_unavailable: queue}',
+              'register: {serial: "${serial}", on_revoked: continue}\n'
+              '  - name: a new identity when the CMS revoked the old one\n'
+              '    when: ${cms.status} != Good\n'
+              '    enroll: {slot: 1}')
+open(p, 'w').write(s)
+PY
+grep -q 'on_revoked: continue' "$LINE/seq/zero-touch.yaml" || fail "zero-touch sequence not made"
+sed -e "s|^sequence: .*|sequence: $LINE/seq/zero-touch.yaml|" "$LINE/station.yaml" >"$LINE/station-zt.yaml"
+ines_board zt 1
+RUN_RC=0
+"$BINDIR/station" run -c "$LINE/station-zt.yaml" --once -f "$LINE/zt.yaml" >"$LINE/run.out" 2>&1 || RUN_RC=$?
+[ "$RUN_RC" = 0 ] || { cat "$LINE/run.out"; fail "zero-touch re-enrolment: exit $RUN_RC"; }
+last_run="(SELECT id FROM runs WHERE unit_serial = 'SIM000001' ORDER BY rowid DESC LIMIT 1)"
+assert_eq "$(sql "$LINE_DB" "SELECT group_concat(status, ',') FROM (SELECT status FROM cms_registrations WHERE run_id = $last_run ORDER BY id)")" \
+	"revoked,enrolled" "revoked IDevID, then a new identity enrolled"
 cms_stop
 
 # --- a client certificate the CMS refuses: configuration, never queued --------
