@@ -16,6 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <cmocka.h>
 
 #include <mbedtls/ctr_drbg.h>
@@ -527,6 +531,41 @@ static void test_register_v2(void **state)
 	free(b2);
 }
 
+/* A server certificate for another host than cms.url's: the hint names cms.url.
+ * Needs a name other than localhost for 127.0.0.1 (this host's own name). */
+static void test_hostname_mismatch_names_url(void **state)
+{
+	char *b1 = slurp("pki/board-1.crt");
+	struct cms_request rq = { .serial = "SIM000001", .cert_pem = b1 };
+	struct addrinfo hints = { .ai_family = AF_INET }, *ai = NULL;
+	struct cms_result res;
+	struct st_error e = { 0 };
+	char host[128], url[192];
+	struct sim s;
+	bool loop;
+
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	loop = getaddrinfo(host, NULL, &hints, &ai) == 0 && ai &&
+	       ((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+	       strcmp(host, "localhost") != 0;
+	if (ai)
+		freeaddrinfo(ai);
+	if (!loop) {
+		free(b1);
+		skip();	/* this host's name is not 127.0.0.1 */
+	}
+	sim_start(&s, 0, NULL);
+	struct cms_config c = cfg(&s, "v2", "station-client");
+
+	snprintf(url, sizeof(url), "https://%s:%u", host, s.port);
+	c.url = url;
+	assert_int_equal(cms_register(&c, &rq, &res, &e), ST_ERR_TLS);
+	assert_non_null(strstr(e.msg, "not for the host in cms.url"));
+	assert_non_null(strstr(e.msg, "check cms.url"));
+	sim_stop(&s);
+	free(b1);
+}
+
 /* An issue that timed out but the CMS completed is found on the next
  * attempt (by CN and key), not issued twice. */
 static void test_enroll_v2_late_issue(void **state)
@@ -626,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_v2_refusals_named),
 		cmocka_unit_test(test_retry_after_and_deadline),
 		cmocka_unit_test(test_enroll_v2_late_issue),
+		cmocka_unit_test(test_hostname_mismatch_names_url),
 		cmocka_unit_test(test_est_enroll),
 		cmocka_unit_test(test_token_cached_then_renewed),
 		cmocka_unit_test(test_client_certificate_required),
