@@ -180,6 +180,8 @@ int ines_import(struct sim *s, const char *path, char *msg, size_t cap);
 /* shared helpers */
 char *fail_with(int *status, int code, const char *error, const char *msg);
 char *b64_of(const unsigned char *der, size_t len);
+/* n bytes as hex into out[2n+1], upper- or lower-case. */
+void hex_of(const unsigned char *p, size_t n, char *out, int upper);
 unsigned char *unb64(const char *s, size_t len, size_t *out_len);
 char *der_pem(const unsigned char *der, size_t len);
 /* Certify csr_der for subject (NULL: the CSR's); record it as issued. */

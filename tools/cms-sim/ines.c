@@ -31,12 +31,6 @@
 
 #define ORG_PREFIX "/v2/organizations/"
 
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-}
-
 static char *do_auth(struct sim *s, const struct http_req *r, int *status)
 {
 	unsigned char raw[32];
@@ -54,7 +48,7 @@ static char *do_auth(struct sim *s, const struct http_req *r, int *status)
 		t = &s->tokens[s->n_tokens < TOKENS_MAX ? s->n_tokens++ : 0];
 	if (mbedtls_ctr_drbg_random(s->drbg, raw, sizeof(raw)) != 0)
 		return fail_with(status, 500, "internal", "no randomness for a token");
-	hex(raw, sizeof(raw), t->value);
+	hex_of(raw, sizeof(raw), t->value, 0);
 	snprintf(t->client_fp, sizeof(t->client_fp), "%s", r->client_fp);
 	t->expires = now + s->token_ttl;
 	fprintf(stderr, "cms-sim: token issued to client '%s' for %d s\n", r->client_cn,

@@ -38,12 +38,6 @@
 #include "tools/cms-sim/cms-sim.h"
 
 /* --- the certificate object ------------------------------------------------ */
-static void upper_hex(const unsigned char *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02X", p[i]);
-}
-
 static void iso(const mbedtls_x509_time *t, char out[24])
 {
 	snprintf(out, 24, "%04d-%02d-%02dT%02d:%02d:%02dZ", t->year, t->mon, t->day, t->hour,
@@ -86,7 +80,7 @@ static void sha1_of(const mbedtls_x509_crt *crt, char out[41])
 	unsigned char h[20];
 
 	mbedtls_sha1_ret(crt->raw.p, crt->raw.len, h);
-	upper_hex(h, sizeof(h), out);
+	hex_of(h, sizeof(h), out, 1);
 }
 
 static json_t *cert_json(const struct sim *s, const struct reg_rec *r)
@@ -106,7 +100,7 @@ static json_t *cert_json(const struct sim *s, const struct reg_rec *r)
 	iso(&crt.valid_from, from);
 	iso(&crt.valid_to, until);
 	sha1_of(&crt, sha1);
-	upper_hex(crt.serial.p, crt.serial.len < 39 ? crt.serial.len : 39, serial);
+	hex_of(crt.serial.p, crt.serial.len < 39 ? crt.serial.len : 39, serial, 1);
 	b64 = b64_of(crt.raw.p, crt.raw.len);
 	if (b64)
 		o = json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
@@ -305,8 +299,7 @@ static char *do_status(struct sim *s, json_t *o, int *status)
 		return fail_with(status, 400, "bad-request", "certificate_data must be base64 DER");
 	mbedtls_sha256_ret(der, len, h, 0);
 	free(der);
-	for (int i = 0; i < 32; i++)
-		snprintf(fp + 2 * i, 3, "%02x", h[i]);
+	hex_of(h, sizeof(h), fp, 0);
 	r = reg_issued_by_fingerprint(&s->reg, fp);
 	if (r && parse_rec(r, &crt) == 0) {
 		st = status_of(r, &crt);

@@ -20,6 +20,12 @@ char *fail_with(int *status, int code, const char *error, const char *msg)
 	return error_body(error, msg);
 }
 
+void hex_of(const unsigned char *p, size_t n, char *out, int upper)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, upper ? "%02X" : "%02x", p[i]);
+}
+
 char *b64_of(const unsigned char *der, size_t len)
 {
 	size_t cap = 4 * ((len + 2) / 3) + 1, olen;
