@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The CMS client's transport: one HTTPS exchange (libcurl), verified against
- * the configured CA, and the bounded retry loop every protocol shares:
- * exponential backoff on transport errors and 5xx only.  A refusal (400,
- * 401, 409) is an answer, not an outage, and is never retried.  Secrets go
- * only into the Authorization header or, for mTLS, stay in files libcurl
- * reads; the debug trace redacts that header, so no secret reaches a log.
+ * The CMS client's front: the protocol table and the public entry points
+ * that dispatch through it (a NULL slot answers ST_ERR_NOTSUP), the checks
+ * every protocol shares, and the bounded retry loop: exponential backoff on
+ * transport errors and 5xx only, a Retry-After honoured, never past the
+ * caller's deadline, cut short by its stop flag.  A refusal (400, 401, 409)
+ * is an answer, not an outage, and is never retried.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,10 @@
 
 #define CMS_URL_MAX 1024
 #define CMS_BACKOFF_CAP_MS 30000
+#define SLEEP_SLICE_MS 20
+
+static const struct cms_proto *const protos[] = { &cms_proto_v2, &cms_proto_est, &cms_proto_v1 };
+#define N_PROTOS (sizeof(protos) / sizeof(protos[0]))
 
 int cms_global_init(void)
 {
@@ -35,58 +38,76 @@ int cms_global_init(void)
 	return ST_OK;
 }
 
-static const char *const proto_names[] = { [CMS_V1] = "v1", [CMS_V2] = "v2", [CMS_EST] = "est" };
-
-int cms_protocol_parse(const char *s)
+const struct cms_proto *cms_proto_find(const char *s)
 {
-	for (size_t i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++)
-		if (s && strcmp(s, proto_names[i]) == 0)
-			return (int)i;
-	return -1;
+	for (size_t i = 0; s && i < N_PROTOS; i++)
+		if (strcmp(s, protos[i]->name) == 0)
+			return protos[i];
+	return NULL;
 }
 
-const char *cms_protocol_name(enum cms_protocol p)
+const struct cms_proto *cms_proto_of(const struct cms_config *c)
 {
-	return (unsigned)p < sizeof(proto_names) / sizeof(proto_names[0]) ? proto_names[p] : "?";
+	return c && c->proto ? c->proto : &cms_proto_v1;
 }
 
-/* Bounded: a response larger than CMS_RESPONSE_MAX aborts the transfer. */
-static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+const char *cms_proto_name(const struct cms_proto *p)
 {
-	struct cms_resp *b = ctx;
-	size_t len = size * n;
-
-	if (len > CMS_RESPONSE_MAX - b->len) {
-		b->overflow = 1;
-		return 0;
-	}
-	memcpy(b->data + b->len, p, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return len;
+	return p ? p->name : cms_proto_v1.name;
 }
 
-/* CURLOPT_VERBOSE without the secret: outgoing Authorization is redacted. */
-static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ctx)
+const char *cms_proto_names(void)
 {
-	const char *p = data, *end = data + size, *nl;
-	int n;
+	static char names[64];
 
-	if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_IN && type != CURLINFO_HEADER_OUT)
-		return 0;
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		n = (int)((nl ? nl : end) - p);
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
-		if (type == CURLINFO_HEADER_OUT && n >= 14 && strncasecmp(p, "Authorization:", 14) == 0)
-			log_dbg("> Authorization: (redacted)");
-		else if (n > 0)
-			log_dbg("%s %.*s", type == CURLINFO_TEXT ? "*" :
-				type == CURLINFO_HEADER_IN ? "<" : ">", n, p);
-		p = nl ? nl + 1 : end;
-	}
-	return 0;
+	if (!names[0])
+		for (size_t i = 0, n = 0; i < N_PROTOS; i++)
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+					      protos[i]->name);
+	return names;
+}
+
+bool cms_proto_needs_mtls(const struct cms_proto *p)
+{
+	return (p ? p : &cms_proto_v1)->needs_mtls;
+}
+
+bool cms_can_register(const struct cms_proto *p)
+{
+	return (p ? p : &cms_proto_v1)->register_id != NULL;
+}
+
+bool cms_can_enroll(const struct cms_proto *p)
+{
+	return (p ? p : &cms_proto_v1)->enroll != NULL;
+}
+
+bool cms_can_lookup(const struct cms_proto *p)
+{
+	return (p ? p : &cms_proto_v1)->lookup != NULL;
+}
+
+int64_t cms_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long cms_left_ms(const struct cms_config *c)
+{
+	int64_t left;
+
+	if (!c->deadline_ms)
+		return 0x7fffffffL;
+	left = c->deadline_ms - cms_now_ms();
+	return left < 0 ? 0 : left > 0x7fffffffL ? 0x7fffffffL : (long)left;
+}
+
+bool cms_stopped(const struct cms_config *c)
+{
+	return c->stopped && c->stopped(c->stop_ctx);
 }
 
 void cms_clean_text(char *dst, size_t cap, const char *src)
@@ -94,7 +115,7 @@ void cms_clean_text(char *dst, size_t cap, const char *src)
 	size_t i;
 
 	for (i = 0; src && src[i] && i + 1 < cap; i++)
-		dst[i] = isprint((unsigned char)src[i]) ? src[i] : '?';
+		dst[i] = (unsigned char)src[i] >= 0x20 && (unsigned char)src[i] < 0x7f ? src[i] : '?';
 	dst[i] = '\0';
 }
 
@@ -104,17 +125,10 @@ int cms_is_unavailable(int err, const struct cms_result *res)
 	       (err == ST_ERR_HTTP && res && res->http_status >= 500);
 }
 
-static int url_base_len(const char *url)
-{
-	size_t n = strlen(url);
-
-	while (n > 0 && url[n - 1] == '/')
-		n--;
-	return (int)n;
-}
-
 int cms_check_config(const struct cms_config *c, struct st_error *e)
 {
+	const struct cms_proto *p = cms_proto_of(c);
+
 	if (!c || !c->url || !c->url[0])
 		return st_fail(e, ST_ERR_ARG, "no CMS URL: set cms.url in station.yaml");
 	if (strncasecmp(c->url, "https://", 8) != 0 && !c->insecure)
@@ -122,184 +136,17 @@ int cms_check_config(const struct cms_config *c, struct st_error *e)
 			       "reached over TLS (cms.insecure is for a lab CMS only)", c->url);
 	if (strlen(c->url) > CMS_URL_MAX / 2)
 		return st_fail(e, ST_ERR_ARG, "cms.url is longer than %d characters", CMS_URL_MAX / 2);
-	if (c->protocol != CMS_V1 && (!c->client_cert || !c->client_key))
+	if (p->needs_mtls && (!c->client_cert || !c->client_key))
 		return st_fail(e, ST_ERR_ARG, "cms.protocol %s authenticates with a TLS client "
 			       "certificate: set cms.client_cert and cms.client_key in station.yaml",
-			       cms_protocol_name(c->protocol));
-	return ST_OK;
+			       p->name);
+	return p->check ? p->check(c, e) : ST_OK;
 }
 
-#define SETOPT(h, opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val); } while (0)
-
-static CURLcode setup(CURL *h, const struct cms_config *c, const struct cms_call *k,
-		      const char *url, struct curl_slist *hdrs, struct cms_resp *buf, char *errbuf)
+int cms_refusal(const struct cms_config *c, const struct cms_resp *r, const char *what,
+		struct cms_try *t, struct st_error *e)
 {
-	long tmo = c->timeout_ms > 0 ? c->timeout_ms : 10000;
-	CURLcode rc = CURLE_OK;
-
-	SETOPT(h, CURLOPT_URL, url);
-	SETOPT(h, CURLOPT_PROTOCOLS_STR, c->insecure ? "http,https" : "https");
-	if (strcmp(k->method, "POST") == 0) {
-		SETOPT(h, CURLOPT_POSTFIELDS, k->body ? k->body : "");
-		SETOPT(h, CURLOPT_POSTFIELDSIZE, (long)(k->body ? k->body_len : 0));
-	} else {
-		SETOPT(h, CURLOPT_HTTPGET, 1L);
-	}
-	SETOPT(h, CURLOPT_HTTPHEADER, hdrs);
-	SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
-	SETOPT(h, CURLOPT_WRITEDATA, buf);
-	SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
-	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-	SETOPT(h, CURLOPT_TIMEOUT_MS, tmo);
-	SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, tmo);
-	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
-	SETOPT(h, CURLOPT_USERAGENT, "station/" ST_VERSION);
-	SETOPT(h, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
-	SETOPT(h, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
-	if (c->ca_file)
-		SETOPT(h, CURLOPT_CAINFO, c->ca_file);
-	if (k->mtls) {
-		SETOPT(h, CURLOPT_SSLCERT, c->client_cert);
-		SETOPT(h, CURLOPT_SSLKEY, c->client_key);
-	}
-	if (st_log_get_level() >= ST_LOG_DBG) {
-		SETOPT(h, CURLOPT_DEBUGFUNCTION, on_debug);
-		SETOPT(h, CURLOPT_VERBOSE, 1L);
-	}
-	return rc;
-}
-
-/* A failed transfer: which error, and whether another attempt may help. */
-static int transport_error(CURLcode rc, const char *errbuf, const struct cms_config *c,
-			   int *retry, struct st_error *e)
-{
-	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-
-	switch (rc) {
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-		*retry = 0;
-		return st_fail(e, ST_ERR_TLS, "CMS server certificate verification failed (%s): %s; "
-			       "check that cms.ca in station.yaml names the CMS's CA (now %s)",
-			       curl_easy_strerror(rc), why, c->ca_file ? c->ca_file : "system CAs");
-	case CURLE_SSL_CERTPROBLEM:
-		*retry = 0;
-		return st_fail(e, ST_ERR_TLS, "the station's TLS client certificate cannot be used "
-			       "(%s): check cms.client_cert and cms.client_key in station.yaml", why);
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-		*retry = 0;
-		return st_fail(e, ST_ERR_ARG, "cms.url '%.200s' cannot be used: %s", c->url, why);
-	case CURLE_OPERATION_TIMEDOUT:
-		*retry = 1;
-		return st_fail(e, ST_ERR_TIMEOUT, "CMS at %.200s did not answer within %d ms: %s",
-			       c->url, c->timeout_ms, why);
-	case CURLE_GOT_NOTHING:
-	case CURLE_RECV_ERROR:
-		*retry = 1;
-		return st_fail(e, ST_ERR_IO, "the CMS at %.200s closed the connection without an "
-			       "answer: %s%s", c->url, why, c->protocol != CMS_V1 ?
-			       " (a CMS that wants a client certificate drops one it does not "
-			       "trust: check cms.client_cert)" : "");
-	case CURLE_SSL_CONNECT_ERROR:
-		*retry = 1;
-		return st_fail(e, ST_ERR_TLS, "TLS with the CMS at %.200s failed: %s", c->url, why);
-	default:
-		*retry = 1;
-		return st_fail(e, ST_ERR_IO, "cannot reach the CMS at %.200s: %s", c->url, why);
-	}
-}
-
-static struct curl_slist *headers(const struct cms_call *k, char *auth, size_t cap, int *ok)
-{
-	struct curl_slist *h = NULL, *l;
-	char line[160];
-
-	*ok = 1;
-	if (k->ctype) {
-		snprintf(line, sizeof(line), "Content-Type: %s", k->ctype);
-		h = curl_slist_append(h, line);
-		*ok = *ok && h;
-	}
-	snprintf(line, sizeof(line), "Accept: %s", k->accept ? k->accept : "application/json");
-	l = curl_slist_append(h, line);
-	*ok = *ok && l;
-	h = l ? l : h;
-	if (k->bearer) {
-		snprintf(auth, cap, "Authorization: Bearer %s", k->bearer);
-		l = curl_slist_append(h, auth);
-		*ok = *ok && l;
-		h = l ? l : h;
-	}
-	/* No "Expect: 100-continue" round trip on larger bodies. */
-	l = curl_slist_append(h, "Expect:");
-	*ok = *ok && l;
-	return l ? l : h;
-}
-
-int cms_http(const struct cms_config *c, const struct cms_call *k, struct cms_resp *resp,
-	     int *retry, struct st_error *e)
-{
-	char url[CMS_URL_MAX], errbuf[CURL_ERROR_SIZE] = "", auth[1024] = "";
-	struct curl_slist *hdrs = NULL;
-	const char *ct = NULL;
-	long code = 0;
-	CURL *h = NULL;
-	CURLcode rc;
-	int ret = ST_OK, ok;
-
-	*retry = 0;
-	memset(resp, 0, sizeof(*resp));
-	if (k->bearer && strlen(k->bearer) > sizeof(auth) - 32)
-		return st_fail(e, ST_ERR_ARG, "the CMS credential is longer than %zu characters",
-			       sizeof(auth) - 32);
-	snprintf(url, sizeof(url), "%.*s%s", url_base_len(c->url), c->url, k->path);
-	resp->data = malloc(CMS_RESPONSE_MAX + 1);
-	h = curl_easy_init();
-	hdrs = headers(k, auth, sizeof(auth), &ok);
-	if (!resp->data || !h || !ok) {
-		ret = st_fail(e, ST_ERR_NOMEM, "out of memory preparing the CMS request");
-		goto out;
-	}
-	resp->data[0] = '\0';
-	if (setup(h, c, k, url, hdrs, resp, errbuf) != CURLE_OK) {
-		ret = st_fail(e, ST_ERR, "libcurl refused an option (is libcurl >= 7.85?)");
-		goto out;
-	}
-	if (c->insecure)
-		log_warn("cms.insecure is set: the CMS server certificate is NOT verified");
-	rc = curl_easy_perform(h);
-	if (resp->overflow) {
-		ret = st_fail(e, ST_ERR_LIMIT, "CMS response exceeds the %d byte limit",
-			      CMS_RESPONSE_MAX);
-		goto out;
-	}
-	if (rc != CURLE_OK) {
-		ret = transport_error(rc, errbuf, c, retry, e);
-		goto out;
-	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
-	resp->status = (int)code;
-	snprintf(resp->ctype, sizeof(resp->ctype), "%s", ct ? ct : "");
-out:
-	/* The secret also sits in curl's copy of the header list, freed here. */
-	memset(auth, 0, sizeof(auth));
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
-	return ret;
-}
-
-void cms_resp_free(struct cms_resp *r)
-{
-	free(r->data);
-	r->data = NULL;
-}
-
-int cms_refusal(const struct cms_config *c, const struct cms_resp *r, int *retry,
-		struct st_error *e)
-{
+	const struct cms_proto *p = cms_proto_of(c);
 	char msg[256] = "no message";
 	json_t *o = r->len ? json_loadb(r->data, r->len, 0, NULL) : NULL;
 	int st = r->status;
@@ -307,17 +154,30 @@ int cms_refusal(const struct cms_config *c, const struct cms_resp *r, int *retry
 	if (json_is_object(o) && json_string_value(json_object_get(o, "message")))
 		cms_clean_text(msg, sizeof(msg), json_string_value(json_object_get(o, "message")));
 	json_decref(o);
-	*retry = st >= 500;
-	if ((st == 401 || st == 403) && c->protocol == CMS_V1)
-		return st_fail(e, ST_ERR_HTTP, "CMS refused the API key (HTTP %d): check "
-			       "cms.api_key_file in station.yaml (%s)", st, msg);
-	if (st == 401 || st == 403)
-		return st_fail(e, ST_ERR_HTTP, "CMS refused the station's credentials (HTTP %d): "
-			       "%s; check cms.client_cert/client_key in station.yaml", st, msg);
+	t->retry = st >= 500;
+	if (st == 503 || st == 429)
+		t->after_ms = r->retry_after_ms;
+	if (st == 401)
+		return st_fail(e, ST_ERR_HTTP, "CMS refused the station's credentials (HTTP 401): "
+			       "%s; check %s in station.yaml", msg, p->credentials_hint);
+	if (st == 403 && c->org)
+		return st_fail(e, ST_ERR_HTTP, "CMS forbids this (HTTP 403): %s; check cms.org "
+			       "(now '%.64s'): the station's credentials may not act for that "
+			       "organization", msg, c->org);
+	if (st == 403)
+		return st_fail(e, ST_ERR_HTTP, "CMS forbids this (HTTP 403): %s; check %s in "
+			       "station.yaml", msg, p->credentials_hint);
+	if (st == 409 && what && strcmp(what, "enrol") == 0)
+		return st_fail(e, ST_ERR_HTTP, "CMS conflict (HTTP 409): %s; the CMS already holds "
+			       "a certificate for this subject or key that it will not issue again: "
+			       "look it up (station cms lookup) before enrolling this board again", msg);
 	if (st == 409)
 		return st_fail(e, ST_ERR_HTTP, "CMS conflict (HTTP 409): %s; this serial or "
 			       "certificate is registered to another identity: hold the board and "
 			       "check for a cloned identity", msg);
+	if (st == 404 && c->org)
+		return st_fail(e, ST_ERR_HTTP, "CMS answered HTTP 404 to %s: %s; check cms.url "
+			       "and cms.org (now '%.64s')", what ? what : "the request", msg, c->org);
 	if (st == 400)
 		return st_fail(e, ST_ERR_HTTP, "CMS rejected the request (HTTP 400): %s", msg);
 	if (st >= 500)
@@ -325,56 +185,195 @@ int cms_refusal(const struct cms_config *c, const struct cms_resp *r, int *retry
 	return st_fail(e, ST_ERR_HTTP, "CMS answered HTTP %d: %s", st, msg);
 }
 
-static void sleep_ms(long ms)
+/* Sleep ms in slices, false when a stop came first. */
+static bool nap(const struct cms_config *c, long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts;
+	long slice;
 
-	while (nanosleep(&ts, &ts) < 0)
-		;
+	while (ms > 0) {
+		if (cms_stopped(c))
+			return false;
+		slice = ms < SLEEP_SLICE_MS ? ms : SLEEP_SLICE_MS;
+		ts.tv_sec = 0;
+		ts.tv_nsec = slice * 1000000L;
+		nanosleep(&ts, NULL);
+		ms -= slice;
+	}
+	return !cms_stopped(c);
 }
 
 int cms_retry(const struct cms_config *c, const char *what, cms_op_fn op, void *ctx,
-	      int *attempts, struct st_error *e)
+	      int *attempts, int *requests, struct st_error *e)
 {
 	int n = c->attempts > 0 ? c->attempts : 1;
-	long delay = c->backoff_ms > 0 ? c->backoff_ms : 0;
-	int ret = ST_ERR, retry, i;
+	long delay = c->backoff_ms > 0 ? c->backoff_ms : 0, wait;
+	struct cms_try t;
+	int ret = ST_ERR, i;
 
 	for (i = 1; i <= n; i++) {
 		*attempts = i;
 		log_dbg("%s at %s (attempt %d/%d)", what, c->url, i, n);
-		retry = 0;
-		ret = op(c, ctx, &retry, e);
-		if (ret == ST_OK || !retry)
+		t = (struct cms_try){ .after_ms = -1, .requests = requests };
+		ret = op(c, ctx, &t, e);
+		if (ret == ST_OK || !t.retry)
 			break;
 		if (i == n) {
 			st_error_prefix(e, "gave up after %d attempts", n);
 			break;
 		}
-		log_warn("%s: attempt %d/%d: %s; retrying in %ld ms", what, i, n,
-			 e ? e->msg : st_strerror(ret), delay);
-		sleep_ms(delay);
+		wait = t.after_ms >= 0 ? t.after_ms : delay;
+		if (wait >= cms_left_ms(c)) {
+			st_error_prefix(e, "gave up after %d attempt%s: the step's time runs out "
+					"before the next (%s %ld ms)", i, i == 1 ? "" : "s",
+					t.after_ms >= 0 ? "the CMS asks to retry after" : "backoff",
+					wait);
+			break;
+		}
+		log_warn("%s: attempt %d/%d: %s; retrying in %ld ms%s", what, i, n,
+			 e ? e->msg : st_strerror(ret), wait,
+			 t.after_ms >= 0 ? " (the CMS's Retry-After)" : "");
+		if (!nap(c, wait)) {
+			ret = st_fail(e, ST_ERR_ABORTED, "stopped while waiting to ask the CMS again "
+				      "(after %d attempt%s)", i, i == 1 ? "" : "s");
+			break;
+		}
 		delay = delay * 2 > CMS_BACKOFF_CAP_MS ? CMS_BACKOFF_CAP_MS : delay * 2;
 	}
 	return ret;
 }
 
-int cms_op_attempt(const struct cms_config *c, void *ctx, int *retry, struct st_error *e)
+int cms_op_attempt(const struct cms_config *c, void *ctx, struct cms_try *t,
+		   struct st_error *e)
 {
 	struct cms_op *op = ctx;
 	struct cms_resp resp = { 0 };
-	int ret;
+	int ret, st;
 
 	*op->http_status = 0;
 	if (op->v2)
-		ret = cms_v2_call(c, &op->call, &resp, retry, e);
+		ret = cms_v2_call(c, &op->call, &resp, t, e);
 	else
-		ret = cms_http(c, &op->call, &resp, retry, e);
-	*op->http_status = resp.status;
-	if (ret == ST_OK && resp.status != 200 && resp.status != 201 && resp.status != 202)
-		ret = cms_refusal(c, &resp, retry, e);
+		ret = cms_http(c, &op->call, &resp, t, e);
+	st = *op->http_status = resp.status;
+	if (ret == ST_OK && !(st == 200 || (!op->only_200 && (st == 201 || st == 202)) ||
+			      (op->not_found_ok && st == 404)))
+		ret = cms_refusal(c, &resp, op->what, t, e);
 	else if (ret == ST_OK)
 		ret = op->parse(&resp, op->out, e);
 	cms_resp_free(&resp);
 	return ret;
+}
+
+/* --- the public operations, through the table ----------------------------- */
+static int unsupported(const struct cms_proto *p, const char *what, struct st_error *e)
+{
+	return st_fail(e, ST_ERR_NOTSUP, "cms.protocol %s (%s) cannot %s: choose a protocol "
+		       "that can in station.yaml (docs/cms.md)", p->name, p->what, what);
+}
+
+int cms_register(const struct cms_config *c, const struct cms_request *r,
+		 struct cms_result *res, struct st_error *e)
+{
+	const struct cms_proto *p = cms_proto_of(c);
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->status, sizeof(res->status), "failed");
+	ret = cms_check_config(c, e);
+	if (ret < 0)
+		return ret;
+	if (!r || !r->serial || !r->serial[0] || !r->cert_pem)
+		return st_fail(e, ST_ERR_ARG, "CMS registration needs a serial and a certificate");
+	if (!p->register_id)
+		return unsupported(p, "register a pre-provisioned identity", e);
+	ret = p->register_id(c, r, res, e);
+	if (ret == ST_OK)
+		log_info("%s: %s as %s (HTTP %d, %d attempt%s, %d request%s)", r->serial,
+			 res->status, res->id, res->http_status, res->attempts,
+			 res->attempts == 1 ? "" : "s", res->requests, res->requests == 1 ? "" : "s");
+	else
+		snprintf(res->status, sizeof(res->status), "failed");
+	return ret;
+}
+
+int cms_enroll(const struct cms_config *c, const struct cms_enroll_request *r,
+	       struct cms_enroll_result *res, struct st_error *e)
+{
+	const struct cms_proto *p = cms_proto_of(c);
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = cms_check_config(c, e);
+	if (ret < 0)
+		return ret;
+	if (!r || !r->serial || !r->serial[0] || !r->csr_pem)
+		return st_fail(e, ST_ERR_ARG, "CMS enrolment needs the board serial and a CSR");
+	if (!p->enroll)
+		return unsupported(p, "enrol (issue a certificate for a CSR)", e);
+	ret = p->enroll(c, r, res, e);
+	if (ret == ST_OK)
+		ret = cms_cert_matches_csr(res->cert_pem, r->csr_pem, e);
+	if (ret == ST_OK && r->subject)
+		ret = cms_subject_missing(res->cert_pem, r->subject, res->subject_missing,
+					  sizeof(res->subject_missing), e);
+	if (ret == ST_OK && res->subject_missing[0]) {
+		if (!r->subject_warn)
+			ret = st_fail(e, ST_ERR_CERT, "the CMS issued a certificate without the "
+				      "requested subject attribute(s) %s: the certificate template "
+				      "(cms.template_id) drops them; fix the template, or set "
+				      "subject_mismatch: warn on the enroll step", res->subject_missing);
+		else
+			log_warn("%s: the issued certificate lacks the requested %s", r->serial,
+				 res->subject_missing);
+	}
+	if (ret < 0) {
+		cms_enroll_result_free(res);
+		return ret;
+	}
+	log_info("%s: %s certificate %s serial %s (HTTP %d, %d attempt%s, %d request%s)",
+		 r->serial, res->reused ? "found the already issued" : "enrolled,",
+		 res->certificate_id[0] ? res->certificate_id : "-", res->serial_number,
+		 res->http_status, res->attempts, res->attempts == 1 ? "" : "s", res->requests,
+		 res->requests == 1 ? "" : "s");
+	return ST_OK;
+}
+
+void cms_enroll_result_free(struct cms_enroll_result *res)
+{
+	if (!res)
+		return;
+	free(res->cert_pem);
+	res->cert_pem = NULL;
+}
+
+int cms_lookup(const struct cms_config *c, enum cms_lookup_by by, const char *key,
+	       struct cms_lookup_result *res, struct st_error *e)
+{
+	const struct cms_proto *p = cms_proto_of(c);
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = cms_check_config(c, e);
+	if (ret < 0)
+		return ret;
+	if (!key || !key[0] || strlen(key) > 128)
+		return st_fail(e, ST_ERR_ARG, "a look-up needs a key of 1..128 characters");
+	return p->lookup ? p->lookup(c, by, key, res, e) : unsupported(p, "look certificates up", e);
+}
+
+int cms_status(const struct cms_config *c, const char *cert_pem, struct cms_result *res,
+	       struct st_error *e)
+{
+	const struct cms_proto *p = cms_proto_of(c);
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = cms_check_config(c, e);
+	if (ret < 0)
+		return ret;
+	if (!cert_pem)
+		return st_fail(e, ST_ERR_ARG, "a status request needs a certificate");
+	return p->status ? p->status(c, cert_pem, res, e) :
+	       unsupported(p, "tell a certificate's status", e);
 }

@@ -111,23 +111,6 @@ int cms_est_parse_pkcs7(const char *body, size_t len, char **cert_pem, struct st
 	return ret;
 }
 
-/* The issued certificate's serial and SHA-256, for the result. */
-static void describe(const char *pem, struct cms_enroll_result *res)
-{
-	mbedtls_x509_crt crt;
-	size_t i = 0;
-
-	mbedtls_x509_crt_init(&crt);
-	if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem, strlen(pem) + 1) == 0) {
-		while (i + 1 < crt.serial.len && crt.serial.p[i] == 0)
-			i++;
-		hex_encode(crt.serial.p + i, crt.serial.len - i, res->serial_number,
-			   sizeof(res->serial_number), false);
-		cms_sha256_hex(crt.raw.p, crt.raw.len, res->thumbprint);
-	}
-	mbedtls_x509_crt_free(&crt);
-}
-
 static int parse_est(const struct cms_resp *r, void *out, struct st_error *e)
 {
 	struct cms_enroll_result *res = out;
@@ -141,10 +124,11 @@ static int parse_est(const struct cms_resp *r, void *out, struct st_error *e)
 	return cms_est_parse_pkcs7(r->data, r->len, &res->cert_pem, e);
 }
 
-int cms_est_enroll(const struct cms_config *c, const struct cms_enroll_request *r,
+static int est_enroll(const struct cms_config *c, const struct cms_enroll_request *r,
 		   struct cms_enroll_result *res, struct st_error *e)
 {
-	struct cms_op op = { .parse = parse_est, .out = res, .http_status = &res->http_status };
+	struct cms_op op = { .what = "enrol", .parse = parse_est, .out = res,
+			     .http_status = &res->http_status };
 	mbedtls_x509_csr csr;
 	char *body = NULL;
 	int ret;
@@ -165,9 +149,19 @@ int cms_est_enroll(const struct cms_config *c, const struct cms_enroll_request *
 		.accept = "application/pkcs7-mime", .body = body, .body_len = strlen(body),
 		.mtls = 1,
 	};
-	ret = cms_retry(c, "enrolling (EST)", cms_op_attempt, &op, &res->attempts, e);
+	ret = cms_retry(c, "enrolling (EST)", cms_op_attempt, &op, &res->attempts, &res->requests,
+			e);
 	if (ret == ST_OK)
-		describe(res->cert_pem, res);
+		cms_describe(res->cert_pem, res->serial_number, sizeof(res->serial_number),
+			     res->thumbprint);
 	free(body);
 	return ret;
 }
+
+const struct cms_proto cms_proto_est = {
+	.name = "est",
+	.what = "RFC 7030 EST",
+	.needs_mtls = true,
+	.credentials_hint = "cms.client_cert/client_key",
+	.enroll = est_enroll,
+};

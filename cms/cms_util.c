@@ -5,6 +5,7 @@
  * a CMS that answers with someone else's key must not reach the SE.
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/error.h>
 #include <mbedtls/pem.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/sha1.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
 
@@ -75,9 +78,93 @@ int cms_der_to_pem(const unsigned char *der, size_t len, char **pem, struct st_e
 	return ST_OK;
 }
 
-void cms_sha256_hex(const unsigned char *der, size_t len, char out[65])
+void cms_sha1_hex(const unsigned char *der, size_t len, char out[41])
 {
-	sha256_hex(der, len, out);
+	unsigned char h[20];
+
+	mbedtls_sha1_ret(der, len, h);
+	hex_encode(h, sizeof(h), out, 41, true);
+}
+
+int cms_pem_to_der(const char *pem, unsigned char **der, size_t *len, struct st_error *e)
+{
+	mbedtls_x509_crt crt;
+
+	*der = NULL;
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem, strlen(pem) + 1) != 0) {
+		mbedtls_x509_crt_free(&crt);
+		return st_fail(e, ST_ERR_PARSE, "not a PEM certificate");
+	}
+	*der = malloc(crt.raw.len);
+	if (*der) {
+		memcpy(*der, crt.raw.p, crt.raw.len);
+		*len = crt.raw.len;
+	}
+	mbedtls_x509_crt_free(&crt);
+	return *der ? ST_OK : st_fail(e, ST_ERR_NOMEM, "out of memory");
+}
+
+void cms_describe(const char *pem, char *serial, size_t serial_cap, char thumb[41])
+{
+	mbedtls_x509_crt crt;
+	size_t i = 0;
+
+	serial[0] = thumb[0] = '\0';
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem, strlen(pem) + 1) == 0) {
+		while (i + 1 < crt.serial.len && crt.serial.p[i] == 0)
+			i++;
+		hex_encode(crt.serial.p + i, crt.serial.len - i, serial, serial_cap, false);
+		cms_sha1_hex(crt.raw.p, crt.raw.len, thumb);
+	}
+	mbedtls_x509_crt_free(&crt);
+}
+
+/* The value of the attribute short-named name ("CN", "O", ...) in dn. */
+static bool dn_has(const mbedtls_x509_name *dn, const char *name, const char *value)
+{
+	const char *sn;
+
+	for (; dn; dn = dn->next) {
+		if (mbedtls_oid_get_attr_short_name(&dn->oid, &sn) != 0 || strcmp(sn, name) != 0)
+			continue;
+		if (dn->val.len == strlen(value) && !memcmp(dn->val.p, value, dn->val.len))
+			return true;
+	}
+	return false;
+}
+
+int cms_subject_missing(const char *cert_pem, const char *subject, char *missing,
+			size_t cap, struct st_error *e)
+{
+	char buf[512], *save = NULL, *tok, *eq;
+	mbedtls_x509_crt crt;
+	size_t n = 0;
+
+	missing[0] = '\0';
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)cert_pem, strlen(cert_pem) + 1)) {
+		mbedtls_x509_crt_free(&crt);
+		return st_fail(e, ST_ERR_PARSE, "the CMS-issued certificate does not parse");
+	}
+	snprintf(buf, sizeof(buf), "%s", subject);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		eq = strchr(tok, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		/* mbedTLS names serialNumber "serialNumber" as well */
+		if (!dn_has(&crt.subject, tok, eq + 1) && n < cap)
+			n += (size_t)snprintf(missing + n, cap - n, "%s%s=%s", n ? "," : "", tok,
+					      eq + 1);
+	}
+	mbedtls_x509_crt_free(&crt);
+	if (n >= cap && cap > 4)
+		memcpy(missing + cap - 4, "...", 4);
+	return ST_OK;
 }
 
 static int spki_der(mbedtls_pk_context *pk, unsigned char *buf, size_t cap,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The v1 lab API (an API key, one JSON POST) and cms_register's dispatch:
+ * v1: OURS, not an INeS API.  The project's own registry of pre-provisioned
+ * identities, for a CMS that keeps one (cms-sim serves it): an API key, one
+ * JSON POST, idempotent by certificate fingerprint.
  *   POST {url}/api/v1/identities  Authorization: Bearer <key>
  *   body {"serial","chip_serial","certificate","chain","station","fixture"}
  *   201 {"id","status":"registered"} | 200 {"id","status":"already-registered"}
@@ -37,12 +39,13 @@ static int parse_ok(json_t *o, int http_status, struct cms_result *res, struct s
 int cms_parse_response(const char *body, size_t len, int http_status,
 		       struct cms_result *res, struct st_error *e)
 {
-	static const struct cms_config v1 = { .protocol = CMS_V1 };
+	static const struct cms_config v1 = { .proto = &cms_proto_v1 };
 	struct cms_resp r = { .data = (char *)body, .len = len, .status = http_status };
+	struct cms_try t = { 0 };
 	char msg[256];
 	json_error_t jerr;
 	json_t *o = NULL;
-	int ret, retry;
+	int ret;
 
 	res->http_status = http_status;
 	snprintf(res->status, sizeof(res->status), "failed");
@@ -51,7 +54,7 @@ int cms_parse_response(const char *body, size_t len, int http_status,
 		return st_fail(e, ST_ERR_LIMIT, "CMS response of %zu bytes exceeds the %d byte limit",
 			       len, CMS_RESPONSE_MAX);
 	if (http_status != 200 && http_status != 201)
-		return cms_refusal(&v1, &r, &retry, e);
+		return cms_refusal(&v1, &r, "register", &t, e);
 	if (body && len > 0)
 		o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!o) {
@@ -83,7 +86,8 @@ static int parse_v1(const struct cms_resp *r, void *out, struct st_error *e)
 static int v1_register(const struct cms_config *c, const struct cms_request *r,
 		       struct cms_result *res, struct st_error *e)
 {
-	struct cms_op op = { .parse = parse_v1, .out = res, .http_status = &res->http_status };
+	struct cms_op op = { .what = "register", .parse = parse_v1, .out = res,
+			     .http_status = &res->http_status };
 	json_t *o;
 	char *body;
 	int ret;
@@ -106,34 +110,15 @@ static int v1_register(const struct cms_config *c, const struct cms_request *r,
 		.method = "POST", .path = "/api/v1/identities", .ctype = "application/json",
 		.body = body, .body_len = strlen(body), .bearer = c->api_key,
 	};
-	ret = cms_retry(c, "registering", cms_op_attempt, &op, &res->attempts, e);
+	ret = cms_retry(c, "registering", cms_op_attempt, &op, &res->attempts, &res->requests, e);
 	free(body);
 	return ret;
 }
 
-int cms_register(const struct cms_config *c, const struct cms_request *r,
-		 struct cms_result *res, struct st_error *e)
-{
-	int ret;
-
-	memset(res, 0, sizeof(*res));
-	snprintf(res->status, sizeof(res->status), "failed");
-	ret = cms_check_config(c, e);
-	if (ret < 0)
-		return ret;
-	if (!r || !r->serial || !r->serial[0] || !r->cert_pem)
-		return st_fail(e, ST_ERR_ARG, "CMS registration needs a serial and a certificate");
-	if (c->protocol == CMS_EST)
-		return st_fail(e, ST_ERR_ARG, "cms.protocol est (RFC 7030) has no registration of "
-			       "a pre-provisioned identity: use protocol v2 for the register step");
-	if (c->protocol == CMS_V2)
-		ret = cms_v2_register(c, r, res, e);
-	else
-		ret = v1_register(c, r, res, e);
-	if (ret == ST_OK)
-		log_info("%s: %s as %s (HTTP %d, %d attempt%s)", r->serial, res->status, res->id,
-			 res->http_status, res->attempts, res->attempts == 1 ? "" : "s");
-	else
-		snprintf(res->status, sizeof(res->status), "failed");
-	return ret;
-}
+const struct cms_proto cms_proto_v1 = {
+	.name = "v1",
+	.what = "the station's own registry API (ours, not INeS)",
+	.needs_api_key = true,
+	.credentials_hint = "cms.api_key_file",
+	.register_id = v1_register,
+};

@@ -8,8 +8,9 @@
  * fingerprint, so a row whose registration reached the CMS before a crash
  * comes back "already-registered" and is marked, never registered twice.
  *
- * station cms lookup SERIAL: what the CMS holds for a unit (v2 look-up by
- * serial number) against what the log says it registered or enrolled.
+ * station cms lookup SERIAL: what the CMS holds for a unit (v2: by common
+ * name, and the certificate id the log names) against what the log says it
+ * registered or enrolled.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -32,8 +33,9 @@ static void usage(FILE *f)
 		"          (register: {on_unavailable: queue}), with the attempts and backoff\n"
 		"          of station.yaml's cms section.  Safe to run again, and while a\n"
 		"          station is logging.\n"
-		"  lookup  the certificates the CMS holds for SERIAL (protocol v2), and\n"
-		"          whether the log's newest registration of that unit is among them\n"
+		"  lookup  the certificates the CMS holds with common name SERIAL (protocol\n"
+		"          v2), and whether it holds the one the log's newest registration\n"
+		"          of that unit names\n"
 		"\n"
 		"  -c, --config FILE   station.yaml: the CMS and the log (default ./station.yaml)\n"
 		"      --db FILE       the log, instead of station.yaml's\n"
@@ -123,18 +125,13 @@ static int do_sync(const struct station_config *cfg, const char *db_path)
 }
 
 /* Does the CMS hold the certificate the log says it registered or issued? */
-static int lookup_verdict(const struct cms_lookup_result *lk, int logged,
-			  const struct db_cms_last *last)
+static int lookup_verdict(bool listed, int count, int logged, const struct db_cms_last *last)
 {
-	bool listed = false;
-
-	for (int i = 0; i < lk->count && i < CMS_LOOKUP_IDS; i++)
-		listed |= last->cms_id[0] && !strcmp(lk->ids[i], last->cms_id);
 	if (!logged) {
 		printf("log   no registration of this unit\n");
-		printf("%s\n", lk->count ? "DISAGREE: the CMS knows a unit this log never registered"
+		printf("%s\n", count ? "DISAGREE: the CMS knows a unit this log never registered"
 		       : "agree: neither knows the unit");
-		return lk->count ? EXIT_UNIT_FAIL : EXIT_PASS;
+		return count ? EXIT_UNIT_FAIL : EXIT_PASS;
 	}
 	printf("log   %s%s%s (run %s)\n", last->status, last->cms_id[0] ? " as " : "",
 	       last->cms_id, last->run_id);
@@ -151,23 +148,33 @@ static int lookup_verdict(const struct cms_lookup_result *lk, int logged,
 	return EXIT_UNIT_FAIL;
 }
 
+static void print_certs(const char *what, const char *key, const struct cms_lookup_result *lk)
+{
+	printf("cms   %d certificate%s %s %s", lk->count, lk->count == 1 ? "" : "s", what, key);
+	for (int i = 0; i < lk->count && i < CMS_LOOKUP_MAX; i++)
+		printf("%s%s%s%s%s", i ? ", " : ": ", lk->certs[i].id,
+		       lk->certs[i].status[0] ? " (" : "", lk->certs[i].status,
+		       lk->certs[i].status[0] ? ")" : "");
+	printf("%s\n", lk->count > CMS_LOOKUP_MAX ? ", ..." : "");
+}
+
+/* The CMS's certificates with common name SERIAL (the enrolment's default
+ * CN) and the one the log names, by its id, against the log. */
 static int do_lookup(const struct station_config *cfg, const char *db_path, const char *serial)
 {
 	struct db_opts o = { .must_exist = true, .readonly = true };
-	struct cms_lookup_result lk;
+	struct cms_lookup_result lk, one;
 	struct db_cms_last last;
 	struct st_error e = { 0 };
 	struct db *db = NULL;
-	int logged, i;
+	bool listed = false;
+	int logged;
 
-	if (cms_lookup(&cfg->cms, serial, &lk, &e) < 0) {
+	if (cms_lookup(&cfg->cms, CMS_BY_CN, serial, &lk, &e) < 0) {
 		fprintf(stderr, "station cms lookup: %s\n", e.msg);
 		return EXIT_STATION;
 	}
-	printf("cms   %d certificate%s for %s", lk.count, lk.count == 1 ? "" : "s", serial);
-	for (i = 0; i < lk.count && i < CMS_LOOKUP_IDS; i++)
-		printf("%s%s", i ? ", " : ": ", lk.ids[i]);
-	printf("%s\n", lk.count > CMS_LOOKUP_IDS ? ", ..." : "");
+	print_certs("for", serial, &lk);
 	logged = db_open(&db, db_path, &o, &e);
 	if (logged == ST_OK)
 		logged = db_cms_last(db, serial, &last, &e);
@@ -176,7 +183,18 @@ static int do_lookup(const struct station_config *cfg, const char *db_path, cons
 		fprintf(stderr, "station cms lookup: %s\n", e.msg);
 		return EXIT_STATION;
 	}
-	return lookup_verdict(&lk, logged, &last);
+	for (int i = 0; logged && i < lk.count && i < CMS_LOOKUP_MAX; i++)
+		listed |= last.cms_id[0] && !strcmp(lk.certs[i].id, last.cms_id);
+	/* a pre-provisioned identity's CN is not the serial: ask for its id */
+	if (logged && last.cms_id[0] && !listed) {
+		if (cms_lookup(&cfg->cms, CMS_BY_ID, last.cms_id, &one, &e) < 0) {
+			fprintf(stderr, "station cms lookup: %s\n", e.msg);
+			return EXIT_STATION;
+		}
+		print_certs("with id", last.cms_id, &one);
+		listed = one.count > 0;
+	}
+	return lookup_verdict(listed, lk.count, logged, &last);
 }
 
 int cmd_cms(int argc, char **argv)

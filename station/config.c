@@ -55,21 +55,25 @@ static int read_key(const char *path, char **out, struct st_error *e)
 	return *out ? ST_OK : ST_ERR_NOMEM;
 }
 
-/* The v2 / EST keys: protocol, organization, template, mTLS files. */
-static void parse_cms_v2(struct lint *l, struct station_config *c, const struct ynode *n)
+/* The protocol's keys: which backend, organization, template, mTLS files. */
+static void parse_cms_proto(struct lint *l, struct station_config *c, const struct ynode *n)
 {
 	char *proto = NULL, *cert = NULL, *key = NULL;
-	double days = 0;
-	int p;
+	double days = 0, tid = 0;
 
 	lint_str(l, n, "protocol", false, &proto);
-	p = proto ? cms_protocol_parse(proto) : CMS_V1;
-	if (p < 0)
-		lint_err(l, ynode_get(n, "protocol"), "cms protocol must be v2, est or v1");
-	c->cms.protocol = p < 0 ? CMS_V1 : (enum cms_protocol)p;
+	c->cms.proto = cms_proto_find(proto ? proto : "v1");
+	if (!c->cms.proto)
+		lint_err(l, ynode_get(n, "protocol"), "cms protocol must be one of %s",
+			 cms_proto_names());
 	free(proto);
 	lint_str(l, n, "org", false, (char **)&c->cms.org);
-	lint_str(l, n, "template_id", false, (char **)&c->cms.template_id);
+	if (ynode_get(n, "template_id") && lint_num(l, n, "template_id", false, &tid) &&
+	    (tid < 1 || tid > 2147483647 || tid != (long)tid))
+		lint_err(l, ynode_get(n, "template_id"), "cms template_id must be the integer id "
+			 "of the CMS's certificate template (INeS: GET /v2/organizations/{org}/"
+			 "certificatetemplates lists them)");
+	c->cms.template_id = tid >= 1 && tid <= 2147483647 ? (long)tid : 0;
 	lint_str(l, n, "client_cert", false, &cert);
 	lint_str(l, n, "client_key", false, &key);
 	lint_num(l, n, "validity_days", false, &days);
@@ -80,9 +84,9 @@ static void parse_cms_v2(struct lint *l, struct station_config *c, const struct 
 	c->cms.client_key = rel(c->file, key);
 	free(cert);
 	free(key);
-	if (c->cms.protocol != CMS_V1 && (!c->cms.client_cert || !c->cms.client_key))
+	if (cms_proto_needs_mtls(c->cms.proto) && (!c->cms.client_cert || !c->cms.client_key))
 		lint_err(l, n, "cms protocol %s authenticates with a TLS client certificate: "
-			 "set client_cert and client_key", cms_protocol_name(c->cms.protocol));
+			 "set client_cert and client_key", cms_proto_name(c->cms.proto));
 }
 
 static void parse_cms(struct lint *l, struct station_config *c, const struct ynode *n)
@@ -104,7 +108,7 @@ static void parse_cms(struct lint *l, struct station_config *c, const struct yno
 	lint_duration(l, ynode_get(n, "backoff"), &backoff);
 	lint_num(l, n, "attempts", false, &attempts);
 	lint_bool(l, n, "insecure", &insecure);
-	parse_cms_v2(l, c, n);
+	parse_cms_proto(l, c, n);
 	if (attempts < 1 || attempts > 20)
 		lint_err(l, ynode_get(n, "attempts"), "cms attempts must be 1 to 20");
 	c->cms.url = url;
@@ -234,7 +238,6 @@ void config_free(struct station_config *c)
 	free((char *)c->cms.url);
 	free((char *)c->cms.ca_file);
 	free((char *)c->cms.org);
-	free((char *)c->cms.template_id);
 	free((char *)c->cms.client_cert);
 	free((char *)c->cms.client_key);
 	if (c->cms.api_key) {

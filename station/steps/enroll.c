@@ -12,6 +12,12 @@
  *     chain: pki/chain.pem                             # intermediates (optional)
  *     expect_serial: ${serial}                         # the certificate's serialNumber
  *     unique: true                                     # refuse a key logged for another unit
+ *     subject_mismatch: fail                           # or warn: the CMS dropped attributes
+ * Idempotent, as the seed demo's zero-touch check (inesDemo_ZeroTouchProv):
+ * when the slot already holds a certificate the CMS calls Good, it is kept
+ * (nothing generated, nothing issued: a re-run of a passed unit costs no
+ * certificate); Revoked or Expired, a new one is enrolled.  The CMS client
+ * also finds an issue it completed after a timeout (cms_enroll).
  * Sets ${enroll.cert_serial} ${enroll.fingerprint} ${enroll.subject_serial}
  * ${enroll.cms_id} ${enroll.thumbprint} ${enroll.dpp_uri} ${enroll.chip_serial}.
  */
@@ -20,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define LOG_PREFIX "enroll"
+#include "common/log.h"
 #include "link/console.h"
 #include "station/steps/steps.h"
 
@@ -33,10 +41,12 @@ struct enroll_cfg {
 	char *chain;
 	char *expect_serial;
 	bool unique;
+	bool subject_warn;	/* subject_mismatch: warn */
 };
 
 static const char *const enroll_keys[] = { "slot", "subject", "validity_days", "trust",
-					   "chain", "expect_serial", "unique", NULL };
+					   "chain", "expect_serial", "unique", "subject_mismatch",
+					   NULL };
 static const char *const enroll_vars[] = { "enroll.cert_serial", "enroll.fingerprint",
 					   "enroll.subject_serial", "enroll.cms_id",
 					   "enroll.thumbprint", "enroll.dpp_uri",
@@ -64,6 +74,7 @@ static int enroll_parse(struct step *s, const struct ynode *n, struct lint *l)
 {
 	struct enroll_cfg *c = calloc(1, sizeof(*c));
 	double slot = 1, days = 0;
+	char *sm = NULL;
 
 	if (!c)
 		return ST_ERR_NOMEM;
@@ -75,7 +86,8 @@ static int enroll_parse(struct step *s, const struct ynode *n, struct lint *l)
 		    (slot < 1 || slot >= SE_SLOTS_MAX || slot != (int)slot))
 			lint_err(l, ynode_get(n, "slot"), "enroll: slot must be 1..%d (slot 0 is "
 				 "the factory identity)", SE_SLOTS_MAX - 1);
-		if (lint_num(l, n, "validity_days", false, &days) &&
+		/* absent: station.yaml's cms.validity_days (lint_num is true then) */
+		if (ynode_get(n, "validity_days") && lint_num(l, n, "validity_days", false, &days) &&
 		    (days < 1 || days > 36500 || days != (int)days))
 			lint_err(l, ynode_get(n, "validity_days"), "enroll: validity_days must be "
 				 "1 to 36500");
@@ -86,6 +98,12 @@ static int enroll_parse(struct step *s, const struct ynode *n, struct lint *l)
 			lint_file(l, ynode_get(n, "chain"), c->chain);
 		str_key(l, n, "expect_serial", &c->expect_serial);
 		lint_bool(l, n, "unique", &c->unique);
+		if (lint_str(l, n, "subject_mismatch", false, &sm) && sm &&
+		    strcmp(sm, "fail") != 0 && strcmp(sm, "warn") != 0)
+			lint_err(l, ynode_get(n, "subject_mismatch"),
+				 "enroll: subject_mismatch must be fail or warn");
+		c->subject_warn = sm && strcmp(sm, "warn") == 0;
+		free(sm);
 	} else if (n && !(n->type == YN_SCALAR && n->plain && !*n->str)) {
 		lint_err(l, n, "enroll: expects a mapping (or nothing, for the defaults)");
 	}
@@ -114,10 +132,12 @@ static int enroll_xfer(void *ctx, const char *cmd, char *resp, size_t cap, int t
 struct issue_ctx {
 	struct run_ctx *rc;
 	const char *serial;
-	char cn[128];
+	const char *subject;
 	int validity_days;
+	bool subject_warn;
 	bool asked;
 	int ret;
+	struct cms_config cc;
 	struct cms_enroll_result res;
 };
 
@@ -126,21 +146,16 @@ static int cms_issue(void *ctx, const char *csr_pem, struct se_enrollment *en,
 		     struct st_error *e)
 {
 	struct issue_ctx *x = ctx;
-	struct cms_config cc = x->rc->cfg->cms;
 	struct cms_enroll_request req = {
 		.serial = x->serial,
-		.subject_cn = x->cn[0] ? x->cn : NULL,
+		.subject = x->subject,
 		.csr_pem = csr_pem,
 		.validity_days = x->validity_days,
-		.station = vars_get(&x->rc->vars, "station"),
-		.fixture = x->rc->fxdef ? x->rc->fxdef->name : NULL,
+		.subject_warn = x->subject_warn,
 	};
 
-	/* the step's timeout bounds every attempt together */
-	if (cc.timeout_ms <= 0 || cc.timeout_ms > rc_remaining_ms(x->rc))
-		cc.timeout_ms = rc_remaining_ms(x->rc);
 	x->asked = true;
-	x->ret = cms_enroll(&cc, &req, &x->res, e);
+	x->ret = cms_enroll(&x->cc, &req, &x->res, e);
 	if (x->ret < 0) {
 		st_error_prefix(e, "CMS");
 		return x->ret;
@@ -150,16 +165,6 @@ static int cms_issue(void *ctx, const char *csr_pem, struct se_enrollment *en,
 	snprintf(en->ca_serial, sizeof(en->ca_serial), "%s", x->res.serial_number);
 	snprintf(en->ca_thumbprint, sizeof(en->ca_thumbprint), "%s", x->res.thumbprint);
 	return ST_OK;
-}
-
-/* "CN=A,O=B" -> "A" (the commonName the CMS puts in the subject array). */
-static void subject_cn(const char *subject, char *out, size_t cap)
-{
-	const char *p = strstr(subject, "CN=");
-
-	out[0] = '\0';
-	if (p && (p == subject || p[-1] == ',' || p[-1] == ' '))
-		snprintf(out, cap, "%.*s", (int)strcspn(p + 3, ","), p + 3);
 }
 
 /* The intermediates: the chain file, then the issuers of the identity an
@@ -222,12 +227,18 @@ static void record_cms(struct step_result *r, const struct issue_ctx *x)
 	if (!x->asked)
 		return;
 	r->has_cms = true;
-	r->cms.status = x->ret == ST_OK ? "enrolled" : "failed";
+	r->cms.status = x->ret < 0 ? "failed" : x->res.reused ? "reused" : "enrolled";
 	r->cms.cms_id = x->res.certificate_id[0] ? sr_str(r, x->res.certificate_id) : NULL;
 	r->cms.attempts = x->res.attempts;
 	r->cms.http_status = x->res.http_status;
+	rc_cms_record(r, &x->cc, x->res.requests);
 	if (x->res.thumbprint[0])
 		sr_kv(r, "cms.thumbprint", x->res.thumbprint);
+	if (x->res.subject_missing[0])
+		sr_kv(r, "cms.subject_missing", x->res.subject_missing);
+	if (x->res.reused)
+		sr_kv(r, "cms.reused", "the CMS had already issued this certificate for this key "
+		      "(an earlier attempt it completed): not issued again");
 }
 
 static void set_vars(struct run_ctx *rc, const struct se_enrollment *en,
@@ -287,10 +298,69 @@ static int expand_all(struct run_ctx *rc, struct step_result *r, const struct en
 	return ST_OK;
 }
 
+#define SLOT_PEM_MAX (16 * 1024)
+
+/*
+ * The demo's zero-touch check: a certificate already in the slot that the
+ * CMS calls Good is kept.  1 kept (r and the vars say so), 0 enrol (an empty
+ * slot, or a certificate the CMS calls Revoked, Expired, unknown), <0 the SE
+ * or the CMS could not be asked (r says why; nothing in the slot was touched).
+ */
+static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *se, int slot,
+			 struct issue_ctx *x)
+{
+	struct cms_lookup_result lk = { 0 };
+	struct cms_result res = { 0 };
+	struct st_error e = { 0 };
+	char *pem, what[96];
+	int ret;
+
+	if (!cms_can_lookup(x->cc.proto))
+		return 0;	/* est: no status to ask; enrol as asked */
+	pem = malloc(SLOT_PEM_MAX);
+	if (!pem)
+		return ST_ERR_NOMEM;
+	ret = se_read_cert(se, slot, pem, SLOT_PEM_MAX, &e);
+	if (ret == ST_ERR_FAIL) {	/* the board's ERR: the slot holds none */
+		free(pem);
+		return 0;
+	}
+	if (ret == ST_OK)
+		ret = cms_status(&x->cc, pem, &res, &e);
+	if (ret == ST_OK && !strcmp(res.cert_status, "Good"))
+		ret = cms_lookup(&x->cc, CMS_BY_THUMBPRINT, res.thumbprint, &lk, &e);
+	free(pem);
+	res.requests += lk.requests;
+	rc_cms_record(r, &x->cc, res.requests);
+	if (ret < 0) {
+		sr_set(r, ret == ST_ERR_ABORTED ? DB_ABORTED : DB_ERROR, "enroll: cannot tell "
+		       "whether slot %d's certificate is still good (nothing was changed): %s",
+		       slot, e.msg);
+		return ret;
+	}
+	snprintf(what, sizeof(what), "%s (thumbprint %s)", res.cert_status, res.thumbprint);
+	sr_kv(r, "cms.slot_status", what);
+	if (strcmp(res.cert_status, "Good") != 0 || lk.count == 0) {
+		log_info("slot %d holds a certificate the CMS calls %s: enrolling a new one", slot,
+			 lk.count ? res.cert_status : "unknown");
+		return 0;
+	}
+	r->has_cms = true;
+	r->cms.status = "kept";	/* the slot's certificate, Good at the CMS */
+	r->cms.cms_id = sr_str(r, lk.certs[0].id);
+	r->cms.attempts = res.attempts;
+	r->cms.http_status = res.http_status;
+	sr_kv(r, "stage", "kept");
+	vars_set(&rc->vars, "enroll.cms_id", lk.certs[0].id);
+	vars_set(&rc->vars, "enroll.thumbprint", res.thumbprint);
+	return 1;
+}
+
 static int enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct enroll_cfg *c = s->cfg;
-	struct issue_ctx x = { .rc = rc, .validity_days = c->validity_days };
+	struct issue_ctx x = { .rc = rc, .validity_days = c->validity_days,
+			       .subject_warn = c->subject_warn };
 	struct se_enroll_req req = { .slot = c->slot, .issue = cms_issue, .issue_ctx = &x };
 	struct se_enrollment en = { 0 };
 	struct st_error e = { 0 };
@@ -316,12 +386,18 @@ static int enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	p.trust = v[1];
 	p.expect_serial = *v[3] ? v[3] : NULL;
 	x.serial = v[4];
-	subject_cn(v[0], x.cn, sizeof(x.cn));
+	x.subject = v[0];
+	rc_cms(rc, &x.cc);	/* the step's timeout bounds every CMS call */
 	ret = rc_link(rc, &l, &e);
 	if (ret == ST_OK)
 		ret = se_open_console(&se, enroll_xfer, rc, rc_remaining_ms(rc), &e);
 	if (ret < 0) {
 		sr_set(r, DB_ERROR, "cannot reach the secure element: %s", e.msg);
+		goto out;
+	}
+	ret = keep_existing(rc, r, se, c->slot, &x);
+	if (ret != 0) {
+		ret = ret > 0 ? ST_OK : ret;
 		goto out;
 	}
 	req.subject = v[0];

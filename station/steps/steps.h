@@ -16,6 +16,11 @@ void rc_sleep(struct run_ctx *rc, double seconds);
 /* Send cmd on the console within the step's time; on failure r says why. */
 int rc_console(struct run_ctx *rc, struct step_result *r, const char *cmd, char *resp,
 	       size_t cap);
+/* The station's CMS settings for this step: its deadline, its stop flag
+ * (register.c). */
+void rc_cms(struct run_ctx *rc, struct cms_config *cc);
+/* What every CMS step logs: requests made, and cms.insecure when set. */
+void rc_cms_record(struct step_result *r, const struct cms_config *cc, int requests);
 /* POSIX ERE (REG_NEWLINE) match; group 1 copied to val when given. */
 int rx_match(const char *re, const char *text, char *val, size_t cap);
 

@@ -32,7 +32,7 @@ done
 # line_setup's station.yaml, with the enrolment flow and the v2 CMS
 sed -i -e "s|^sequence: .*|sequence: $ST_TOP/sequences/factory-enrolment.yaml|" \
 	-e "s|^  url: .*|  url: https://127.0.0.1:$(cat "$LINE/cms2.port")|" \
-	-e 's|^  api_key_file: .*|  protocol: v2\n  org: acme\n  template_id: idevid\n  client_cert: pki/station-client.crt\n  client_key: pki/station-client.key\n  validity_days: 365|' \
+	-e 's|^  api_key_file: .*|  protocol: v2\n  org: acme\n  template_id: 1\n  client_cert: pki/station-client.crt\n  client_key: pki/station-client.key\n  validity_days: 365|' \
 	"$LINE/station.yaml"
 
 # The first certificate of a PEM text, as DER hex: the bytes compared.
@@ -84,7 +84,7 @@ assert_match "$(sql "$LINE_DB" "$(printf "$q" dpp_uri)")" '^DPP:I:SN=SIM000301;K
 assert_eq "$(sql "$LINE_DB" "SELECT count(DISTINCT spki_sha256) FROM identities")" "2" "two identities, two keys"
 # the CMS's side of it, in the log
 cms_row=$(sql "$LINE_DB" "SELECT c.status || ' ' || c.cms_id || ' ' || c.http_status FROM cms_registrations c JOIN steps s ON s.id = c.step_id WHERE s.name = '$step'")
-assert_match "$cms_row" '^enrolled [^ ]+ 20[01]$' "CMS enrolment logged"
+assert_match "$cms_row" '^enrolled [0-9]+ 200$' "CMS enrolment logged (an integer id, HTTP 200)"
 cms_id=${cms_row#enrolled }
 cms_id=${cms_id%% *}
 for check in csr chain cert-key serialNumber ca-record write read-back pop; do
@@ -113,6 +113,27 @@ label=$("$BINDIR/station" trace --db "$LINE_DB" --format label SIM000301)
 # shellcheck disable=SC2059
 assert_eq "$label" "SIM000301"$'\t'"$(sql "$LINE_DB" "$(printf "$q" dpp_uri)")" "label line"
 
+# ---- a re-run of the passed unit: the slot's certificate is Good, kept --------
+issued() { grep -c 'POST /v2/organizations/acme/certificates -> 200' "$LINE/cms2.log" || true; }
+before=$(issued)
+sim_ctl good2 quit >/dev/null
+line_board good3 SIM000301 --state "$state"
+run_board good3
+[ "$RUN_RC" = 0 ] || { cat "$LINE/run.err"; fail "re-run of a passed unit exited $RUN_RC"; }
+assert_eq "$(issued)" "$before" "no second certificate issued on a re-run"
+assert_eq "$(sql "$LINE_DB" "SELECT c.status || ' ' || c.cms_id FROM cms_registrations c JOIN runs r ON r.id = c.run_id WHERE r.unit_serial = 'SIM000301' ORDER BY c.rowid DESC LIMIT 1")" \
+	"kept $cms_id" "the re-run kept the CMS's certificate"
+sim_ctl good3 quit >/dev/null
+reopen good2 SIM000301 "$state"
+assert_eq "$(der_hex < <(con_cmd good2 'se cert 1' | pem_of_reply))" "$(der_hex <<<"$logged_pem")" \
+	"the working certificate is untouched"
+# station lint: an enroll step without validity_days takes station.yaml's
+cp -r "$ST_TOP/sequences" "$LINE/seqlint"
+sed -i '/^      validity_days: 365$/d' "$LINE/seqlint/factory-enrolment.yaml"
+! grep -q validity_days "$LINE/seqlint/factory-enrolment.yaml" || fail "validity_days not removed"
+out=$("$BINDIR/station" lint -c "$LINE/station.yaml" "$LINE/seqlint/factory-enrolment.yaml" 2>&1) ||
+	fail "lint refused an enroll step without validity_days: $out"
+
 # ---- station cms lookup: the CMS's record against the log's ---------------
 lookup() {
 	LOOKUP_RC=0
@@ -121,7 +142,7 @@ lookup() {
 }
 lookup SIM000301
 assert_eq "$LOOKUP_RC" "0" "lookup of the enrolled unit"
-grep -qx "cms   1 certificate for SIM000301: $cms_id" "$LINE/lookup.out" || fail "the CMS's certificate not listed"
+grep -qx "cms   1 certificate for SIM000301: $cms_id (Good)" "$LINE/lookup.out" || fail "the CMS's certificate not listed"
 grep -qx "agree: the CMS holds $cms_id" "$LINE/lookup.out" || fail "the log and the CMS do not agree"
 lookup SIM999999
 assert_eq "$LOOKUP_RC" "0" "lookup of a unit nobody knows"
@@ -130,8 +151,35 @@ cp "$LINE_DB" "$LINE/tampered.db"
 sql "$LINE/tampered.db" "UPDATE cms_registrations SET cms_id = 'cert-999999'"
 lookup SIM000301 --db "$LINE/tampered.db"
 assert_eq "$LOOKUP_RC" "1" "lookup when the log names a certificate the CMS lacks"
-grep -qx "DISAGREE: the log says enrolled cert-999999, the CMS does not hold it" "$LINE/lookup.out" ||
+grep -qx "DISAGREE: the log says kept cert-999999, the CMS does not hold it" "$LINE/lookup.out" ||
 	fail "no disagreement reported"
+
+# ---- one certificate per unit through a 503 + Retry-After and a late issue ----
+# A second CMS (same CA): the first POST (/v2/auth) answers 503 with
+# Retry-After: 1; the issue is done and recorded but answered after 3 s, past
+# the station's 1 s per attempt.  The next attempt finds it by CN and key.
+st_bg "$BINDIR/cms-sim" --cert "$pki/cms-server.crt" --key "$pki/cms-server.key" \
+	--trust "$pki/trust" --client-ca "$pki/client-ca.crt" --require-client-cert \
+	--ca-cert "$pki/intermediate-ca.crt" --ca-key "$pki/intermediate-ca.key" --org acme \
+	--fault fail-first=1,retry-after=1,late-issue=3000 \
+	--port 0 --port-file "$LINE/cms3.port" --db "$LINE/cms3.db" >"$LINE/cms3.log" 2>&1
+CMS3_PID=$!
+for _ in $(seq 200); do [ -s "$LINE/cms3.port" ] && break; sleep 0.05; done
+[ -s "$LINE/cms3.port" ] || fail "cms-sim (faults) did not start: $(cat "$LINE/cms3.log")"
+sed -e "s|^  url: .*|  url: https://127.0.0.1:$(cat "$LINE/cms3.port")|" -e 's/^  timeout: .*/  timeout: 1s/' \
+	"$LINE/station.yaml" >"$LINE/station-faults.yaml"
+line_board late SIM000305 --state "$LINE/late.state"
+RUN_RC=0
+"$BINDIR/station" run -c "$LINE/station-faults.yaml" --once -f "$LINE/late.yaml" >"$LINE/run.out" 2>"$LINE/run.err" || RUN_RC=$?
+[ "$RUN_RC" = 0 ] || { cat "$LINE/run.out" "$LINE/run.err"; fail "503 + late issue: exit $RUN_RC"; }
+grep -q 'POST /v2/auth -> 503' "$LINE/cms3.log" || fail "no 503 was served"
+grep -q "the CMS's Retry-After" "$LINE/run.err" "$LINE/run.out" || fail "the Retry-After was not honoured"
+assert_eq "$(grep -c '"kind":"issued"' "$LINE/cms3.db")" "1" "exactly one certificate issued for the unit"
+assert_eq "$(sql "$LINE_DB" "SELECT c.status || ' ' || c.attempts FROM cms_registrations c JOIN runs r ON r.id = c.run_id WHERE r.unit_serial = 'SIM000305'")" \
+	"reused 3" "the certificate the CMS completed late, found on the third attempt"
+kill "$CMS3_PID"
+wait "$CMS3_PID" 2>/dev/null || true
+sim_ctl late quit >/dev/null
 
 # ---- the SE refuses a certificate that is not for the slot's key --------
 # (on the console: the factory certificate offered to slot 1)

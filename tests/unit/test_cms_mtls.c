@@ -16,6 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <cmocka.h>
 
 #include <mbedtls/ctr_drbg.h>
@@ -140,12 +144,12 @@ static int wait_count(const char *p, const char *needle, int want)
 	return n;
 }
 
-static struct cms_config cfg(const struct sim *s, enum cms_protocol p, const char *client)
+static struct cms_config cfg(const struct sim *s, const char *p, const char *client)
 {
 	static char ca[512], cert[512], key[512];
 	struct cms_config c = {
-		.url = s->url, .ca_file = ca, .protocol = p, .org = "acme",
-		.template_id = "idevid-p256", .client_cert = cert, .client_key = key,
+		.url = s->url, .ca_file = ca, .proto = cms_proto_find(p), .org = "acme",
+		.template_id = 1, .client_cert = cert, .client_key = key,
 		.timeout_ms = 5000, .attempts = 1, .backoff_ms = 10,
 	};
 
@@ -226,7 +230,7 @@ struct enrolled {
 	char csr[2048], subj[256];
 };
 
-static void enroll_live(struct enrolled *x, enum cms_protocol p, struct cms_enroll_request *rq)
+static void enroll_live(struct enrolled *x, const char *p, struct cms_enroll_request *rq)
 {
 	unsigned char spki[256];
 	struct st_error e = { 0 };
@@ -242,29 +246,115 @@ static void enroll_live(struct enrolled *x, enum cms_protocol p, struct cms_enro
 
 static void test_enroll_v2(void **state)
 {
-	struct cms_enroll_request rq = { .serial = "SIMLIVE1", .subject_cn = "Board SIMLIVE1",
+	struct cms_enroll_request rq = { .serial = "SIMLIVE1",
+					 .subject = "CN=Board SIMLIVE1,O=Acme,serialNumber=SIMLIVE1",
 					 .validity_days = 30 };
 	struct cms_lookup_result lk;
+	struct cms_result st;
 	struct st_error e = { 0 };
 	static struct enrolled x;
+	char id[64];
 
-	enroll_live(&x, CMS_V2, &rq);
-	/* the subject is the request's, not the CSR's */
-	assert_string_equal(x.subj, "serialNumber=SIMLIVE1, CN=Board SIMLIVE1");
-	assert_int_equal(x.res.http_status, 201);
-	assert_string_equal(x.res.certificate_id, "cert-000001");
-	assert_int_equal(strlen(x.res.thumbprint), 64);
-	/* look-up by the board serial and by the certificate serial */
-	assert_int_equal(cms_lookup(&x.c, "SIMLIVE1", &lk, &e), ST_OK);
+	enroll_live(&x, "v2", &rq);
+	/* the subject is the request's, not the CSR's: every attribute asked */
+	assert_string_equal(x.subj, "CN=Board SIMLIVE1, O=Acme, serialNumber=SIMLIVE1");
+	assert_int_equal(x.res.http_status, 200);
+	assert_string_equal(x.res.certificate_id, "1001");	/* an integer on the wire */
+	assert_int_equal(strlen(x.res.thumbprint), 40);		/* SHA-1 */
+	assert_false(x.res.reused);
+	/* the wire: auth without a body, one CN look-up, one issue */
+	assert_int_equal(count_in(x.s.log, "POST /v2/auth -> 200"), 1);
+	assert_int_equal(count_in(x.s.log, "GET /v2/organizations/acme/certificates/cn/Board%20SIMLIVE1 -> 200"), 1);
+	assert_int_equal(count_in(x.s.log, "POST /v2/organizations/acme/certificates -> 200"), 1);
+	assert_int_equal(x.res.requests, 3);
+	/* look-ups: by CN, by id, by thumbprint; the status is Good */
+	snprintf(id, sizeof(id), "%s", x.res.certificate_id);
+	assert_int_equal(cms_lookup(&x.c, CMS_BY_CN, "Board SIMLIVE1", &lk, &e), ST_OK);
 	assert_int_equal(lk.count, 1);
-	assert_string_equal(lk.ids[0], "cert-000001");
-	assert_int_equal(cms_lookup(&x.c, x.res.serial_number, &lk, &e), ST_OK);
+	assert_string_equal(lk.certs[0].id, id);
+	assert_string_equal(lk.certs[0].status, "Good");
+	assert_int_equal(cms_lookup(&x.c, CMS_BY_ID, id, &lk, &e), ST_OK);
 	assert_int_equal(lk.count, 1);
-	assert_string_equal(lk.ids[0], "cert-000001");
-	assert_int_equal(cms_lookup(&x.c, "SIMNONE", &lk, &e), ST_OK);
+	assert_int_equal(cms_lookup(&x.c, CMS_BY_THUMBPRINT, x.res.thumbprint, &lk, &e), ST_OK);
+	assert_int_equal(lk.count, 1);
+	assert_string_equal(lk.certs[0].id, id);
+	assert_int_equal(cms_lookup(&x.c, CMS_BY_ID, "999999", &lk, &e), ST_OK);
 	assert_int_equal(lk.count, 0);
+	assert_int_equal(cms_status(&x.c, x.res.cert_pem, &st, &e), ST_OK);
+	assert_string_equal(st.cert_status, "Good");
+	/* enrolling the same key again finds the certificate: no second issue */
+	cms_enroll_result_free(&x.res);
+	assert_int_equal(cms_enroll(&x.c, &rq, &x.res, &e), ST_OK);
+	assert_true(x.res.reused);
+	assert_string_equal(x.res.certificate_id, id);
+	assert_int_equal(count_in(x.s.log, "POST /v2/organizations/acme/certificates -> 200"), 1);
 	cms_enroll_result_free(&x.res);
 	sim_stop(&x.s);
+}
+
+/* A fresh CSR and a cms-sim started with one extra option: what most v2
+ * enrolment tests begin with. */
+struct live {
+	struct sim s;
+	struct cms_config c;
+	char csr[2048];
+};
+
+static void live_start(struct live *l, const char *opt, const char *val)
+{
+	unsigned char spki[256];
+	int spki_len;
+
+	make_csr(l->csr, sizeof(l->csr), spki, &spki_len);
+	sim_start(&l->s, 0, opt, val, NULL);
+	l->c = cfg(&l->s, "v2", "station-client");
+}
+
+/* A template that drops O=: the station fails (or warns) by policy. */
+static void test_enroll_v2_subject_dropped(void **state)
+{
+	struct cms_enroll_request rq = { .serial = "SIMDROP1",
+					 .subject = "CN=SIMDROP1,O=Acme,serialNumber=SIMDROP1" };
+	struct cms_enroll_result res;
+	struct st_error e = { 0 };
+	static struct live l;
+
+	live_start(&l, "--fault", "drop-oid=2.5.4.10");
+	rq.csr_pem = l.csr;
+
+	assert_int_equal(cms_enroll(&l.c, &rq, &res, &e), ST_ERR_CERT);
+	assert_non_null(strstr(e.msg, "without the requested subject attribute(s) O=Acme"));
+	assert_null(res.cert_pem);
+	rq.subject_warn = true;	/* the same certificate is found again, kept with a warning */
+	assert_int_equal(cms_enroll(&l.c, &rq, &res, &e), ST_OK);
+	assert_string_equal(res.subject_missing, "O=Acme");
+	cms_enroll_result_free(&res);
+	sim_stop(&l.s);
+}
+
+/* The contract's types: a string template_id is refused by the CMS. */
+static void test_v2_refusals_named(void **state)
+{
+	struct cms_enroll_request rq = { .serial = "SIMT1", .subject = "CN=SIMT1" };
+	struct cms_enroll_result res;
+	struct st_error e = { 0 };
+	static struct live l;
+
+	live_start(&l, "--template-id", "7");
+	rq.csr_pem = l.csr;
+
+	assert_int_equal(cms_enroll(&l.c, &rq, &res, &e), ST_ERR_HTTP);	/* template 1 */
+	assert_int_equal(res.http_status, 400);
+	assert_non_null(strstr(e.msg, "unknown template_id"));
+	l.c.template_id = 7;
+	l.c.org = "other";	/* 403: the hint names cms.org */
+	assert_int_equal(cms_enroll(&l.c, &rq, &res, &e), ST_ERR_HTTP);
+	assert_int_equal(res.http_status, 403);
+	assert_non_null(strstr(e.msg, "check cms.org"));
+	l.c.org = "acme";
+	assert_int_equal(cms_enroll(&l.c, &rq, &res, &e), ST_OK);
+	cms_enroll_result_free(&res);
+	sim_stop(&l.s);
 }
 
 static void test_est_enroll(void **state)
@@ -272,10 +362,10 @@ static void test_est_enroll(void **state)
 	struct cms_enroll_request rq = { .serial = "SIMEST1" };
 	static struct enrolled x;
 
-	enroll_live(&x, CMS_EST, &rq);
+	enroll_live(&x, "est", &rq);
 	assert_string_equal(x.subj, "CN=est-live, serialNumber=SIMEST1"); /* the CSR's */
 	assert_int_equal(x.res.http_status, 200);
-	assert_int_equal(strlen(x.res.thumbprint), 64);
+	assert_int_equal(strlen(x.res.thumbprint), 40);
 	assert_true(strlen(x.res.serial_number) >= 2);
 	/* EST uses the client certificate alone: no token was asked for */
 	assert_int_equal(count_in(x.s.log, "POST /v2/auth"), 0);
@@ -298,7 +388,7 @@ static void test_token_cached_then_renewed(void **state)
 	make_csr(csr, sizeof(csr), spki, &spki_len);
 	rq.csr_pem = csr;
 	sim_start(&s, 0, NULL);
-	struct cms_config c = cfg(&s, CMS_V2, "station-client");
+	struct cms_config c = cfg(&s, "v2", "station-client");
 
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(cms_enroll(&c, &rq, &res, &e), ST_OK);
@@ -310,9 +400,10 @@ static void test_token_cached_then_renewed(void **state)
 	sim_start(&s2, s.port, NULL);
 	assert_int_equal(cms_enroll(&c, &rq, &res, &e), ST_OK);
 	cms_enroll_result_free(&res);
-	assert_int_equal(count_in(s2.log, "/certificates -> 401"), 1);
+	assert_int_equal(count_in(s2.log, "-> 401"), 1);
 	assert_int_equal(count_in(s2.log, "POST /v2/auth -> 200"), 1);
-	assert_int_equal(count_in(s2.log, "/certificates -> 201"), 1);
+	/* the new CMS does not know the certificate: issued once */
+	assert_int_equal(count_in(s2.log, "POST /v2/organizations/acme/certificates -> 200"), 1);
 	sim_stop(&s2);
 }
 
@@ -326,7 +417,7 @@ static void test_client_certificate_required(void **state)
 
 	/* optional mode: a certificate from another CA is no credential */
 	sim_start(&s, 0, NULL);
-	struct cms_config c = cfg(&s, CMS_V2, "rogue-client");
+	struct cms_config c = cfg(&s, "v2", "rogue-client");
 	unsigned char spki[256];
 	char csr[2048];
 	int spki_len;
@@ -343,14 +434,24 @@ static void test_client_certificate_required(void **state)
 	assert_non_null(strstr(e.msg, "cms.client_cert"));
 	sim_stop(&s);
 
-	/* required mode: the handshake itself fails */
+	/* required mode: the handshake itself fails, with the server's alert:
+	 * a configuration error, never retried, never an outage to queue */
 	sim_start(&s, 0, "--require-client-cert", NULL);
-	c = cfg(&s, CMS_V2, "rogue-client");
+	c = cfg(&s, "v2", "rogue-client");
+	c.attempts = 3;
 	ret = cms_enroll(&c, &rq, &res, &e);
-	assert_true(ret == ST_ERR_TLS || ret == ST_ERR_IO);
+	assert_int_equal(ret, ST_ERR_TLS);
+	assert_non_null(strstr(e.msg, "refused the station's TLS client certificate"));
+	assert_non_null(strstr(e.msg, "unknown ca"));
+	assert_int_equal(res.attempts, 1);
+	{
+		struct cms_result rr = { .http_status = res.http_status };
+
+		assert_false(cms_is_unavailable(ret, &rr));
+	}
 	/* the server logs the refusal after the client saw it: wait for it */
 	assert_int_equal(wait_count(s.log, "TLS handshake failed", 1), 1);
-	c = cfg(&s, CMS_V2, "station-client");
+	c = cfg(&s, "v2", "station-client");
 	assert_int_equal(cms_enroll(&c, &rq, &res, &e), ST_OK);
 	cms_enroll_result_free(&res);
 	sim_stop(&s);
@@ -382,7 +483,7 @@ static void test_wrong_server_certificate(void **state)
 	path(cert, sizeof(cert), "pki/cms-server-rogue.crt");
 	path(key, sizeof(key), "pki/cms-server-rogue.key");
 	sim_start(&s, 0, "--cert", cert, "--key", key, NULL);
-	struct cms_config c = cfg(&s, CMS_V2, "station-client");
+	struct cms_config c = cfg(&s, "v2", "station-client");
 
 	c.attempts = 3;
 	assert_int_equal(cms_register(&c, &rq, &res, &e), ST_ERR_TLS);
@@ -394,33 +495,129 @@ static void test_wrong_server_certificate(void **state)
 	free(b1);
 }
 
-static void test_register_v2_idempotent(void **state)
+/* Register on INeS = status + thumbprint: Good with the CMS's id; a
+ * certificate the CMS never issued, and a revoked one, fail precisely. */
+static void test_register_v2(void **state)
 {
-	char *b1 = slurp("pki/board-1.crt"), *ch = slurp("pki/board-1.chain.pem");
-	char *b2 = slurp("pki/board-2.crt");
-	struct cms_request rq = { .serial = "SIM000001", .chip_serial = "C1", .cert_pem = b1,
-				  .chain_pem = ch, .station = "st", .fixture = "f" };
+	char *b1 = slurp("pki/board-1.crt"), *b2 = slurp("pki/board-2.crt");
+	struct cms_request rq = { .serial = "SIM000001", .cert_pem = b1 };
 	struct cms_result res;
 	struct st_error e = { 0 };
+	char imp[512];
 	struct sim s;
 
-	sim_start(&s, 0, NULL);
-	struct cms_config c = cfg(&s, CMS_V2, "station-client");
+	path(imp, sizeof(imp), "pki/board-1.crt");
+	sim_start(&s, 0, "--import", imp, NULL);
+	struct cms_config c = cfg(&s, "v2", "station-client");
 
 	assert_int_equal(cms_register(&c, &rq, &res, &e), ST_OK);
 	assert_string_equal(res.status, "registered");
-	assert_string_equal(res.id, "reg-000001");
-	assert_int_equal(cms_register(&c, &rq, &res, &e), ST_OK);
-	assert_string_equal(res.status, "already-registered");
-	assert_string_equal(res.id, "reg-000001");
-	rq.cert_pem = b2; /* the same serial with another identity */
-	assert_int_equal(cms_register(&c, &rq, &res, &e), ST_ERR_HTTP);
-	assert_int_equal(res.http_status, 409);
-	assert_int_equal(count_in(s.db, "\"kind\":\"device\""), 1);
+	assert_string_equal(res.cert_status, "Good");
+	assert_string_equal(res.id, "1001");
+	assert_int_equal(res.requests, 3);	/* auth, status, thumbprint */
+	assert_int_equal(cms_register(&c, &rq, &res, &e), ST_OK);	/* read-only: again */
+	assert_int_equal(res.requests, 2);	/* the token is cached */
+	assert_int_equal(count_in(s.log, "POST /v2/organizations/acme/certificates/status -> 200"), 2);
+	assert_int_equal(count_in(s.log, "GET /v2/organizations/acme/certificates/thumbprint/"), 2);
+	/* never issued here */
+	rq.serial = "SIM000002";
+	rq.cert_pem = b2;
+	assert_int_equal(cms_register(&c, &rq, &res, &e), ST_ERR_NOTFOUND);
+	assert_non_null(strstr(e.msg, "the CMS does not know this certificate"));
+	assert_non_null(strstr(e.msg, "not issued through organization acme"));
+	assert_false(cms_is_unavailable(ST_ERR_NOTFOUND, &res));
 	sim_stop(&s);
 	free(b1);
 	free(b2);
-	free(ch);
+}
+
+/* A server certificate for another host than cms.url's: the hint names cms.url.
+ * Needs a name other than localhost for 127.0.0.1 (this host's own name). */
+static void test_hostname_mismatch_names_url(void **state)
+{
+	char *b1 = slurp("pki/board-1.crt");
+	struct cms_request rq = { .serial = "SIM000001", .cert_pem = b1 };
+	struct addrinfo hints = { .ai_family = AF_INET }, *ai = NULL;
+	struct cms_result res;
+	struct st_error e = { 0 };
+	char host[128], url[192];
+	struct sim s;
+	bool loop;
+
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	loop = getaddrinfo(host, NULL, &hints, &ai) == 0 && ai &&
+	       ((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+	       strcmp(host, "localhost") != 0;
+	if (ai)
+		freeaddrinfo(ai);
+	if (!loop) {
+		free(b1);
+		skip();	/* this host's name is not 127.0.0.1 */
+	}
+	sim_start(&s, 0, NULL);
+	struct cms_config c = cfg(&s, "v2", "station-client");
+
+	snprintf(url, sizeof(url), "https://%s:%u", host, s.port);
+	c.url = url;
+	assert_int_equal(cms_register(&c, &rq, &res, &e), ST_ERR_TLS);
+	assert_non_null(strstr(e.msg, "not for the host in cms.url"));
+	assert_non_null(strstr(e.msg, "check cms.url"));
+	sim_stop(&s);
+	free(b1);
+}
+
+/* An issue that timed out but the CMS completed is found on the next
+ * attempt (by CN and key), not issued twice. */
+static void test_enroll_v2_late_issue(void **state)
+{
+	struct cms_enroll_request rq = { .serial = "SIMLATE1",
+					 .subject = "CN=SIMLATE1,serialNumber=SIMLATE1" };
+	struct cms_enroll_result res;
+	struct st_error e = { 0 };
+	static struct live l;
+
+	live_start(&l, "--fault", "late-issue=2500");
+	rq.csr_pem = l.csr;
+
+	l.c.timeout_ms = 1000;
+	l.c.attempts = 2;
+	assert_int_equal(cms_enroll(&l.c, &rq, &res, &e), ST_OK);
+	assert_true(res.reused);
+	assert_int_equal(res.attempts, 2);
+	assert_int_equal(count_in(l.s.db, "\"kind\":\"issued\""), 1);	/* one certificate */
+	cms_enroll_result_free(&res);
+	sim_stop(&l.s);
+}
+
+/* Retry-After is honoured, and one beyond the deadline gives up at once. */
+static void test_retry_after_and_deadline(void **state)
+{
+	char *b1 = slurp("pki/board-1.crt");
+	struct cms_request rq = { .serial = "SIM000001", .cert_pem = b1 };
+	struct cms_result res;
+	struct st_error e = { 0 };
+	char imp[512];
+	struct sim s;
+
+	path(imp, sizeof(imp), "pki/board-1.crt");
+	sim_start(&s, 0, "--import", imp, "--fault", "fail-first=1,retry-after=1", NULL);
+	struct cms_config c = cfg(&s, "v2", "station-client");
+
+	c.attempts = 3;
+	c.backoff_ms = 10;
+	assert_int_equal(cms_register(&c, &rq, &res, &e), ST_OK);
+	assert_int_equal(count_in(s.log, "POST /v2/auth -> 503"), 1);
+	sim_stop(&s);
+	/* the next attempt would come after the deadline: stop at once, say why */
+	sim_start(&s, 0, "--import", imp, "--fault", "fail-first=5,retry-after=30", NULL);
+	c = cfg(&s, "v2", "station-client");
+	c.attempts = 3;
+	c.deadline_ms = cms_now_ms() + 5000;
+	assert_int_equal(cms_register(&c, &rq, &res, &e), ST_ERR_HTTP);
+	assert_non_null(strstr(e.msg, "the CMS asks to retry after 30000 ms"));
+	assert_int_equal(res.attempts, 1);
+	sim_stop(&s);
+	free(b1);
 }
 
 static int setup(void **state)
@@ -464,11 +661,16 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_enroll_v2),
+		cmocka_unit_test(test_enroll_v2_subject_dropped),
+		cmocka_unit_test(test_v2_refusals_named),
+		cmocka_unit_test(test_retry_after_and_deadline),
+		cmocka_unit_test(test_enroll_v2_late_issue),
+		cmocka_unit_test(test_hostname_mismatch_names_url),
 		cmocka_unit_test(test_est_enroll),
 		cmocka_unit_test(test_token_cached_then_renewed),
 		cmocka_unit_test(test_client_certificate_required),
 		cmocka_unit_test(test_wrong_server_certificate),
-		cmocka_unit_test(test_register_v2_idempotent),
+		cmocka_unit_test(test_register_v2),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -64,7 +64,7 @@ static const char cert_b64[] =
 	"OTQ0MzAMBggqhkjOPQQDAgUAA0cAMEQCIEFMWHT4QbEnpjQTGH7jGTRps0duxApbrJbHB3Fu"
 	"6CV8AiA20wpduJlJzj7ymEbD/CN9my8FyAs/I/TFwKT6/ukuEA==";
 
-#define FP "1c9466e56f009d9092b0bfbfb43ca65ba418d6022f1211caffcefe9815116835"
+#define FP "3445EE165E66248C4349094CD00431763659250E"	/* SHA-1, INeS's thumbprint */
 
 /* The subject of a PEM certificate, as mbedTLS prints it. */
 static void subject_of(const char *pem, char *out, size_t cap)
@@ -150,13 +150,22 @@ static void test_v2_certificate(void **state)
 	assert_int_equal(cms_v2_parse_certificate(body, strlen(body), 201, &res, &e), ST_OK);
 	assert_string_equal(res.certificate_id, "cert-000001");
 	assert_string_equal(res.serial_number, "4f202f50f7a1c0f2904c1309c91433f3");
-	/* no thumbprint in the answer: the client computes the SHA-256 itself */
+	/* no thumbprint in the answer: the client computes the SHA-1 itself */
 	assert_string_equal(res.thumbprint, FP);
 	subject_of(res.cert_pem, subj, sizeof(subj));
 	assert_string_equal(subj, "serialNumber=SIM1, CN=Board SIM1");
 	cms_enroll_result_free(&res);
 	assert_null(res.cert_pem);
 
+	/* INeS ids are integers; a string is accepted as well (opaque) */
+	snprintf(body, sizeof(body), "{\"certificate\":\"%s\",\"certificate_id\":4711}", cert_b64);
+	assert_int_equal(cms_v2_parse_certificate(body, strlen(body), 200, &res, &e), ST_OK);
+	assert_string_equal(res.certificate_id, "4711");
+	assert_string_equal(res.serial_number, "4f202f50f7a1c0f2904c1309c91433f3");
+	cms_enroll_result_free(&res);
+	snprintf(body, sizeof(body), "{\"certificate\":\"%s\",\"certificate_id\":-1}", cert_b64);
+	assert_int_equal(cms_v2_parse_certificate(body, strlen(body), 200, &res, &e), ST_ERR_PARSE);
+	cms_enroll_result_free(&res);
 	snprintf(body, sizeof(body), "{\"certificate_id\":\"c\",\"serial_number\":\"01\"}");
 	assert_int_equal(cms_v2_parse_certificate(body, strlen(body), 201, &res, &e), ST_ERR_PARSE);
 	assert_non_null(strstr(e.msg, "certificate"));
@@ -166,32 +175,39 @@ static void test_v2_certificate(void **state)
 	assert_null(res.cert_pem);
 }
 
-static void test_v2_device(void **state)
+static void test_v2_status(void **state)
 {
 	struct cms_result res = { 0 };
 	struct st_error e = { 0 };
-	const char *a = "{\"device_id\":\"reg-000007\",\"status\":\"already-registered\"}";
-	const char *b = "{\"device_id\":\"reg-000007\",\"status\":\"maybe\"}";
-	const char *c = "{\"status\":\"registered\"}";
+	const char *a = "{\"status\":\"Revoked\",\"detail\":\"revoked\",\"reason\":"
+			"\"keyCompromise\",\"revocationDate\":\"2026-01-02T03:04:05Z\"}";
+	const char *b = "{\"status\":\"Good\",\"status\":\"Revoked\"}";
+	const char *c = "{\"detail\":\"x\"}";
 
-	assert_int_equal(cms_v2_parse_device(a, strlen(a), 200, &res, &e), ST_OK);
-	assert_string_equal(res.id, "reg-000007");
-	assert_string_equal(res.status, "already-registered");
-	assert_int_equal(cms_v2_parse_device(b, strlen(b), 200, &res, &e), ST_ERR_PARSE);
-	assert_non_null(strstr(e.msg, "unknown status"));
-	assert_int_equal(cms_v2_parse_device(c, strlen(c), 201, &res, &e), ST_ERR_PARSE);
-	assert_non_null(strstr(e.msg, "device_id"));
+	assert_int_equal(cms_v2_parse_status(a, strlen(a), 200, &res, &e), ST_OK);
+	assert_string_equal(res.cert_status, "Revoked");
+	assert_string_equal(res.reason, "keyCompromise");
+	assert_string_equal(res.revoked_at, "2026-01-02T03:04:05Z");
+	assert_int_equal(cms_v2_parse_status(b, strlen(b), 200, &res, &e), ST_ERR_PARSE);
+	assert_int_equal(cms_v2_parse_status(c, strlen(c), 200, &res, &e), ST_ERR_PARSE);
+	assert_non_null(strstr(e.msg, "status"));
 }
 
 static void test_protocols_and_leaf(void **state)
 {
 	char *leaf;
 
-	assert_int_equal(cms_protocol_parse("v2"), CMS_V2);
-	assert_int_equal(cms_protocol_parse("est"), CMS_EST);
-	assert_int_equal(cms_protocol_parse("v1"), CMS_V1);
-	assert_int_equal(cms_protocol_parse("v3"), -1);
-	assert_string_equal(cms_protocol_name(CMS_EST), "est");
+	/* the backend table: what each protocol can do */
+	assert_string_equal(cms_proto_name(cms_proto_find("v2")), "v2");
+	assert_string_equal(cms_proto_name(cms_proto_find("est")), "est");
+	assert_string_equal(cms_proto_name(NULL), "v1");
+	assert_null(cms_proto_find("v3"));
+	assert_string_equal(cms_proto_names(), "v2, est, v1");
+	assert_true(cms_can_register(cms_proto_find("v2")) && cms_can_enroll(cms_proto_find("v2")));
+	assert_false(cms_can_register(cms_proto_find("est")));
+	assert_false(cms_can_enroll(cms_proto_find("v1")));
+	assert_true(cms_proto_needs_mtls(cms_proto_find("est")));
+	assert_false(cms_proto_needs_mtls(cms_proto_find("v1")));
 	leaf = cms_leaf_pem("-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n"
 			    "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n");
 	assert_string_equal(leaf, "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----");
@@ -207,7 +223,7 @@ int main(void)
 		cmocka_unit_test(test_est_refuses_what_is_not_pkcs7),
 		cmocka_unit_test(test_v2_auth),
 		cmocka_unit_test(test_v2_certificate),
-		cmocka_unit_test(test_v2_device),
+		cmocka_unit_test(test_v2_status),
 		cmocka_unit_test(test_protocols_and_leaf),
 	};
 

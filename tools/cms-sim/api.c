@@ -186,6 +186,7 @@ static int apply_faults(struct sim *s, const struct http_req *r, int *status, ch
 	if (strcmp(r->method, "POST") == 0 && s->posts_seen <= f->fail_first) {
 		*status = 503;
 		*body = error_body("unavailable", "simulated outage (cms-sim --fault fail-first=)");
+		s->answer_retry_after = f->retry_after;
 		return 1;
 	}
 	return 0;
@@ -200,10 +201,14 @@ static int faulted_route(const char *path)
 
 static void route(struct sim *s, const struct http_req *r, int *status, char **body)
 {
-	if (strncmp(r->path, "/v2/", 4) == 0 || strncmp(r->path, "/.well-known/est/", 17) == 0) {
-		if (apply_faults(s, r, status, body))
-			return;
-		v2_handle(s, r, status, body);
+	if (strncmp(r->path, "/v2/", 4) == 0) {
+		if (!apply_faults(s, r, status, body))
+			ines_handle(s, r, status, body);
+		return;
+	}
+	if (strncmp(r->path, "/.well-known/est/", 17) == 0) {
+		if (!apply_faults(s, r, status, body))
+			est_handle(s, r, status, body);
 		return;
 	}
 	if (strncmp(r->path, API_PREFIX, strlen(API_PREFIX)) != 0) {
@@ -231,8 +236,10 @@ static void route(struct sim *s, const struct http_req *r, int *status, char **b
 }
 
 void api_handle(struct sim *s, const struct http_req *r, int *status, char **body,
-		const char **ctype)
+		const char **ctype, int *retry_after)
 {
+	struct timespec late;
+
 	const int delay_ms = s->faults.delay_ms;	/* set once, before any thread */
 	struct timespec ts = { delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L };
 
@@ -248,12 +255,21 @@ void api_handle(struct sim *s, const struct http_req *r, int *status, char **bod
 		nanosleep(&ts, NULL);
 	pthread_mutex_lock(&s->lock);
 	s->answer_ctype = NULL;
+	s->answer_retry_after = 0;
+	s->answer_late_ms = 0;
 	route(s, r, status, body);
 	*ctype = s->answer_ctype;
+	*retry_after = s->answer_retry_after;
+	late.tv_sec = s->answer_late_ms / 1000;
+	late.tv_nsec = (long)(s->answer_late_ms % 1000) * 1000000L;
 	pthread_mutex_unlock(&s->lock);
+	/* --fault late-issue: the work is done and recorded; the answer lags */
+	if (late.tv_sec || late.tv_nsec)
+		nanosleep(&late, NULL);
 }
 
-/* "fail-first=N", "delay-ms=N", "malformed", "status=CODE", "close"; commas join. */
+/* "fail-first=N", "retry-after=S", "delay-ms=N", "late-issue=MS", "malformed",
+ * "status=CODE", "close", "drop-oid=2.5.4.10"; commas join. */
 int faults_parse(struct faults *f, const char *spec)
 {
 	char buf[256], *tok, *save, *end;
@@ -264,12 +280,20 @@ int faults_parse(struct faults *f, const char *spec)
 		char *eq = strchr(tok, '=');
 
 		v = eq ? strtol(eq + 1, &end, 10) : 0;
-		if (eq && (*end || v < 0 || v > 3600000))
-			return -1;
 		if (eq)
 			*eq = '\0';
+		if (strcmp(tok, "drop-oid") == 0 && eq && strlen(eq + 1) < sizeof(f->drop_oid)) {
+			snprintf(f->drop_oid, sizeof(f->drop_oid), "%s", eq + 1);
+			continue;
+		}
+		if (eq && (*end || v < 0 || v > 3600000))
+			return -1;
 		if (strcmp(tok, "fail-first") == 0 && eq)
 			f->fail_first = (int)v;
+		else if (strcmp(tok, "retry-after") == 0 && eq)
+			f->retry_after = (int)v;
+		else if (strcmp(tok, "late-issue") == 0 && eq)
+			f->late_issue = (int)v;
 		else if (strcmp(tok, "delay-ms") == 0 && eq)
 			f->delay_ms = (int)v;
 		else if (strcmp(tok, "status") == 0 && eq && v >= 100 && v <= 599)

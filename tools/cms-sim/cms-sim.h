@@ -27,6 +27,8 @@ struct http_req {
 	char path[256];		/* the request target as sent, query included */
 	char auth[512];		/* the Authorization header, verbatim */
 	char ctype[96];		/* the Content-Type header */
+	char accept[96];	/* the Accept header */
+	int has_length;		/* a Content-Length header came */
 	char *body;		/* NUL-terminated, body_len bytes; NULL when none */
 	size_t body_len;
 	/* from the TLS session: the verified client certificate */
@@ -59,6 +61,7 @@ struct reg_rec {
 	char *kind;		/* "device" (registered) or "issued" (enrolled here) */
 	char *serial, *chip_serial, *cert_serial, *fingerprint;
 	char *cert_pem, *chain_pem, *station, *fixture;
+	char *revoked_at, *revocation_reason;	/* issued, once revoked */
 	char registered_at[24];	/* ISO 8601 UTC */
 };
 
@@ -73,9 +76,16 @@ void reg_close(struct registry *g);
 /* Registered devices only (kind "device"). */
 const struct reg_rec *reg_by_serial(const struct registry *g, const char *serial);
 const struct reg_rec *reg_by_fingerprint(const struct registry *g, const char *fp);
+/* Issued or imported certificates (kind "issued"), by id or by the SHA-256
+ * fingerprint of their DER. */
+struct reg_rec *reg_issued_by_id(struct registry *g, const char *id);
+struct reg_rec *reg_issued_by_fingerprint(struct registry *g, const char *fp);
 /* Takes ownership of the strings in rec (kind NULL: "device"); fills id
- * and registered_at. */
+ * (devices "reg-000001", issued certificates an integer, as INeS's) and
+ * registered_at. */
 int reg_add(struct registry *g, struct reg_rec *rec, const struct reg_rec **out);
+/* Record r's revocation (appended to --db: the newest line of an id wins). */
+int reg_revoke(struct registry *g, struct reg_rec *r, const char *reason);
 json_t *reg_to_json(const struct reg_rec *r);
 
 /* --- verify.c: does the presented chain lead to the manufacturer root? -- */
@@ -118,10 +128,13 @@ int ca_pkcs7_certs_only(const unsigned char *cert, size_t cert_len, unsigned cha
 /* --- api.c: routes and fault switches --------------------------------- */
 struct faults {
 	int fail_first;		/* answer 503 to the first N POSTs */
+	int retry_after;	/* with them, Retry-After: N seconds (0: none) */
+	int late_issue;		/* the first issue: done and recorded, answered after N ms */
 	int delay_ms;		/* sleep before each answer */
 	int malformed;		/* 200 with a body that is not JSON */
 	int status;		/* always answer this status (0: off) */
 	int close;		/* close the connection without answering */
+	char drop_oid[32];	/* issue without this subject attribute (a template's) */
 };
 
 #define TOKENS_MAX 256
@@ -147,11 +160,34 @@ struct sim {
 	size_t n_tokens;
 	mbedtls_ctr_drbg_context *drbg;
 	const char *answer_ctype; /* set by a handler; NULL: application/json */
+	int answer_retry_after;	/* set by a handler: Retry-After seconds (0: none) */
+	int answer_late_ms;	/* set by a handler: sleep this long, unlocked, first */
+	long template_id;	/* the one certificate template served (INeS: an integer) */
+	int issues_seen;
 };
 
-/* --- v2.c: the INeS-v2-shaped routes and EST ------------------------------ */
-/* 1 when r->path is a v2 or EST route (answered in status and body). */
-int v2_handle(struct sim *s, const struct http_req *r, int *status, char **body);
+/* --- ines.c, ines_certs.c: the INeS REST API v2 routes; est.c: RFC 7030 -- */
+/* Answer a /v2/ request (status and body). */
+void ines_handle(struct sim *s, const struct http_req *r, int *status, char **body);
+/* .../certificates<rest> with an authenticated client; o is the JSON body
+ * (NULL for a GET). */
+char *ines_certificates(struct sim *s, const struct http_req *r, const char *rest, json_t *o,
+			int *status);
+/* Answer a /.well-known/est/ request. */
+void est_handle(struct sim *s, const struct http_req *r, int *status, char **body);
+/* Import the certificates of a PEM file as issued through this organization. */
+int ines_import(struct sim *s, const char *path, char *msg, size_t cap);
+/* shared helpers */
+char *fail_with(int *status, int code, const char *error, const char *msg);
+char *b64_of(const unsigned char *der, size_t len);
+/* n bytes as hex into out[2n+1], upper- or lower-case. */
+void hex_of(const unsigned char *p, size_t n, char *out, int upper);
+unsigned char *unb64(const char *s, size_t len, size_t *out_len);
+char *der_pem(const unsigned char *der, size_t len);
+/* Certify csr_der for subject (NULL: the CSR's); record it as issued. */
+char *ca_issue_record(struct sim *s, const unsigned char *csr_der, size_t csr_len,
+		      mbedtls_asn1_named_data *subject, const char *serial, int days, int *status,
+		      struct reg_rec **rec, unsigned char **der, size_t *der_len);
 char *json_body(json_t *o);
 char *error_body(const char *error, const char *message);
 
@@ -163,6 +199,6 @@ int faults_parse(struct faults *f, const char *spec);
  * answer.  Thread-safe: takes s->lock, but sleeps (--fault delay-ms) outside it.
  */
 void api_handle(struct sim *s, const struct http_req *r, int *status, char **body,
-		const char **ctype);
+		const char **ctype, int *retry_after);
 
 #endif

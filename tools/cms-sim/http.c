@@ -11,6 +11,8 @@
  * pool (431), idle connections by its timeout.
  */
 #include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,6 +82,24 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /*
+ * After the alert: close our side and read what the client still sends
+ * (its request, under TLS 1.3) until it closes, at most 500 ms.  Closing
+ * with unread data would send a reset, and a reset can destroy the alert
+ * before the client reads it (the lingering close of RFC 9112 9.6).
+ */
+static void linger_close(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[1024];
+
+	if (fd < 0 || shutdown(fd, SHUT_WR) < 0)
+		return;
+	for (int i = 0; i < 10 && poll(&p, 1, 50) >= 0; i++)
+		if ((p.revents & (POLLIN | POLLHUP)) && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+}
+
+/*
  * --require-client-cert: GnuTLS verifies the client certificate against
  * --client-ca during the handshake and aborts it otherwise, so a client
  * without one never reaches HTTP.  MHD 0.9.75 keeps its connection as the
@@ -96,6 +116,15 @@ static int verify_client(gnutls_session_t ss)
 	ret = gnutls_certificate_verify_peers2(ss, &st);
 	if (ret == 0 && st == 0)
 		return 0;
+	/* Say why, as a web server in front of a real CMS does (RFC 8446
+	 * 6.2: a fatal alert; certificate_required when none came, unknown_ca
+	 * for an issuer outside --client-ca, bad_certificate otherwise), so
+	 * the client can tell a refusal from an outage. */
+	gnutls_alert_send(ss, GNUTLS_AL_FATAL,
+			  ret == GNUTLS_E_NO_CERTIFICATE_FOUND ? GNUTLS_A_CERTIFICATE_REQUIRED :
+			  ret == 0 && (st & GNUTLS_CERT_SIGNER_NOT_FOUND) ? GNUTLS_A_UNKNOWN_CA :
+			  GNUTLS_A_BAD_CERTIFICATE);
+	linger_close(gnutls_transport_get_int(ss));
 	if (!k)
 		return GNUTLS_E_CERTIFICATE_ERROR;
 	if (ret == 0)
@@ -218,8 +247,10 @@ static void log_request(const struct req *q, int status)
 
 /* Queue status and body (taken over); one request per connection. */
 static enum MHD_Result respond(struct MHD_Connection *c, int status, const char *ctype,
-			       char *body)
+			       char *body, int retry_after)
 {
+	char ra[16];
+
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
@@ -232,6 +263,10 @@ static enum MHD_Result respond(struct MHD_Connection *c, int status, const char 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				ctype ? ctype : "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (retry_after > 0) {	/* RFC 9110 10.2.3, delta-seconds */
+		snprintf(ra, sizeof(ra), "%d", retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
 	ret = MHD_queue_response(c, (unsigned int)status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -241,7 +276,7 @@ static enum MHD_Result refuse(struct MHD_Connection *c, struct req *q, int statu
 			      const char *why)
 {
 	log_request(q, status);
-	return respond(c, status, NULL, error_body("bad-request", why));
+	return respond(c, status, NULL, error_body("bad-request", why), 0);
 }
 
 static const char *header(struct MHD_Connection *c, const char *name)
@@ -275,6 +310,7 @@ static int take_head(struct MHD_Connection *c, struct req *q, const char *method
 {
 	const char *auth = authorization(c);
 	const char *ctype = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *accept = header(c, MHD_HTTP_HEADER_ACCEPT);
 	const char *clen = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	unsigned long long len = 0;
 	char *end;
@@ -288,6 +324,8 @@ static int take_head(struct MHD_Connection *c, struct req *q, const char *method
 		return 400;
 	snprintf(q->r.auth, sizeof(q->r.auth), "%s", auth ? auth : "");
 	snprintf(q->r.ctype, sizeof(q->r.ctype), "%s", ctype ? ctype : "");
+	snprintf(q->r.accept, sizeof(q->r.accept), "%s", accept ? accept : "");
+	q->r.has_length = clen != NULL;
 	*why = "chunked bodies are not supported; send Content-Length";
 	if (header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING))
 		return 501;
@@ -333,7 +371,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct req *q = *req_ctx;
 	const char *why, *ctype;
 	char *body;
-	int status;
+	int status, retry_after = 0;
 
 	if (!q)
 		return MHD_NO;
@@ -351,13 +389,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (q->drain)
 		return refuse(c, q, 413, "body larger than 64 KiB");
 	client_facts(c, &q->r);
-	api_handle(h->sim, &q->r, &status, &body, &ctype);
+	api_handle(h->sim, &q->r, &status, &body, &ctype, &retry_after);
 	log_request(q, status);
 	if (status == 0) {	/* --fault close: no answer at all */
 		free(body);
 		return MHD_NO;
 	}
-	return respond(c, status, ctype, body);
+	return respond(c, status, ctype, body, retry_after);
 }
 
 struct http_server *http_start(struct sim *s, const struct http_tls *t, unsigned short port,

@@ -142,18 +142,25 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: cms-sim --cert F --key F --trust ROOT.crt|DIR [--api-key KEY]\n"
 		"               [--client-ca F [--require-client-cert]] [--ca-cert F --ca-key F]\n"
-		"               [--org ORG] [--token-ttl S] [--masa-url URL]\n"
-		"               [--port N] [--port-file F] [--db FILE] [--fault SPEC]...\n"
+		"               [--org ORG] [--template-id N] [--import PEM]... [--token-ttl S]\n"
+		"               [--masa-url URL] [--port N] [--port-file F] [--db FILE]\n"
+		"               [--fault SPEC]...\n"
 		"A local CMS over HTTPS on 127.0.0.1 (port 0: any free port; see --port-file).\n"
-		"  v1 (--api-key): POST /api/v1/identities, GET /api/v1/identities/<serial>\n"
-		"  v2 (mTLS, --client-ca): POST /v2/auth, POST|GET /v2/organizations/ORG/\n"
-		"      certificates (enrol with --ca-cert/--ca-key) and devices (register)\n"
+		"  INeS REST API v2 (mTLS, --client-ca), as the seed's demo client speaks it:\n"
+		"      POST /v2/auth, /v2/organizations/ORG/certificates[/status|/validate|\n"
+		"      /{id}|/thumbprint/{sha1}|/cn/{cn}|/{id}/revoke], certificatetemplates;\n"
+		"      issuing needs --ca-cert/--ca-key; --import: certificates it issued before\n"
 		"  EST (mTLS): POST /.well-known/est/simpleenroll;  GET /health\n"
-		"--db FILE    registrations as JSON lines, reloaded at start\n"
-		"--fault SPEC fail-first=N | delay-ms=N | malformed | status=CODE | close\n");
+		"  v1 (--api-key; ours, not INeS): POST /api/v1/identities, GET .../<serial>\n"
+		"--db FILE    records as JSON lines, reloaded at start\n"
+		"--fault SPEC fail-first=N | retry-after=S | delay-ms=N | late-issue=MS |\n"
+		"             malformed | status=CODE | close | drop-oid=OID\n");
 }
 
+#define IMPORTS_MAX 16
 struct opts {
+	const char *imports[IMPORTS_MAX];
+	int n_imports;
 	const char *cert, *key, *trust, *port, *port_file, *db;
 	const char *client_ca, *ca_cert, *ca_key, *masa_url;
 	int require_client;
@@ -177,6 +184,8 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sim *sim)
 		{ "org", required_argument, NULL, 'O' },
 		{ "token-ttl", required_argument, NULL, 'T' },
 		{ "masa-url", required_argument, NULL, 'M' },
+		{ "template-id", required_argument, NULL, 'I' },
+		{ "import", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -198,6 +207,12 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sim *sim)
 		case 'M': o->masa_url = optarg; break;
 		case 'O': sim->org = optarg; break;
 		case 'T': sim->token_ttl = atoi(optarg); break;
+		case 'I': sim->template_id = atol(optarg); break;
+		case 'i':
+			if (o->n_imports == IMPORTS_MAX)
+				return -1;
+			o->imports[o->n_imports++] = optarg;
+			break;
 		case 'f':
 			if (faults_parse(&sim->faults, optarg) < 0) {
 				fprintf(stderr, "cms-sim: bad --fault '%s'\n", optarg);
@@ -210,7 +225,8 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sim *sim)
 	}
 	if (!o->cert || !o->key || !o->trust || (sim->api_key && !sim->api_key[0]) ||
 	    (!sim->api_key && !o->client_ca) || !o->ca_cert != !o->ca_key ||
-	    sim->token_ttl < 1 || sim->token_ttl > 86400 || optind != argc) {
+	    sim->token_ttl < 1 || sim->token_ttl > 86400 || sim->template_id < 1 ||
+	    optind != argc) {
 		usage(stderr);
 		return -1;
 	}
@@ -227,6 +243,7 @@ int main(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	s.sim.token_ttl = 300;
+	s.sim.template_id = 1;
 	if (parse_args(argc, argv, &o, &s.sim) < 0)
 		return 2;
 	port = strtoul(o.port, &end, 10);
@@ -259,6 +276,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cms-sim: cannot load --db %s\n", o.db);
 		ret = -1;
 	}
+	for (int i = 0; ret == 0 && i < o.n_imports; i++)
+		if (ines_import(&s.sim, o.imports[i], msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "cms-sim: %s\n", msg);
+			ret = -1;
+		}
 	if (ret == 0)
 		ret = serve(&s, (unsigned short)port, o.port_file, o.require_client);
 	reg_close(&s.sim.reg);

@@ -29,6 +29,8 @@ static const struct {
 	{ "chain", offsetof(struct reg_rec, chain_pem) },
 	{ "station", offsetof(struct reg_rec, station) },
 	{ "fixture", offsetof(struct reg_rec, fixture) },
+	{ "revoked_at", offsetof(struct reg_rec, revoked_at) },
+	{ "revocation_reason", offsetof(struct reg_rec, revocation_reason) },
 };
 #define N_FIELDS (sizeof(rec_fields) / sizeof(rec_fields[0]))
 
@@ -63,7 +65,8 @@ json_t *reg_to_json(const struct reg_rec *r)
 		json_object_set_new(o, rec_fields[i].key, v ? json_string(v) : json_null());
 	}
 	json_object_set_new(o, "registered_at", json_string(r->registered_at));
-	json_object_set_new(o, "status", json_string(is_device(r) ? "registered" : "issued"));
+	json_object_set_new(o, "status", json_string(is_device(r) ? "registered" :
+						     r->revoked_at ? "revoked" : "issued"));
 	return o;
 }
 
@@ -84,6 +87,18 @@ static int push(struct registry *g, struct reg_rec *rec)
 	}
 	g->recs[g->n++] = *rec;
 	return 0;
+}
+
+/* The newest line of an id wins (a revocation appends the record again). */
+static int replace_or_push(struct registry *g, struct reg_rec *r)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (strcmp(g->recs[i].id, r->id) == 0) {
+			rec_free(&g->recs[i]);
+			g->recs[i] = *r;
+			return 0;
+		}
+	return push(g, r);
 }
 
 static int rec_from_json(json_t *o, struct reg_rec *r)
@@ -124,7 +139,7 @@ static int load(struct registry *g, FILE *f)
 		ret = o ? rec_from_json(o, &r) : -1;
 		json_decref(o);
 		if (ret == 0)
-			ret = push(g, &r);
+			ret = replace_or_push(g, &r);
 		else
 			rec_free(&r);
 		if (ret < 0)
@@ -182,6 +197,27 @@ const struct reg_rec *reg_by_fingerprint(const struct registry *g, const char *f
 	return NULL;
 }
 
+static int is_issued(const struct reg_rec *r)
+{
+	return r->kind && strcmp(r->kind, "issued") == 0;
+}
+
+struct reg_rec *reg_issued_by_id(struct registry *g, const char *id)
+{
+	for (size_t i = 0; id && i < g->n; i++)
+		if (is_issued(&g->recs[i]) && strcmp(g->recs[i].id, id) == 0)
+			return &g->recs[i];
+	return NULL;
+}
+
+struct reg_rec *reg_issued_by_fingerprint(struct registry *g, const char *fp)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (is_issued(&g->recs[i]) && strcmp(g->recs[i].fingerprint, fp) == 0)
+			return &g->recs[i];
+	return NULL;
+}
+
 /* Append and flush before answering, so a 201 is never forgotten. */
 static int append_db(const struct registry *g, const struct reg_rec *r)
 {
@@ -220,7 +256,10 @@ int reg_add(struct registry *g, struct reg_rec *rec, const struct reg_rec **out)
 		rec_free(rec);
 		return -1;
 	}
-	snprintf(rec->id, sizeof(rec->id), "%s-%06zu", is_device(rec) ? "reg" : "cert", g->n + 1);
+	if (is_device(rec))
+		snprintf(rec->id, sizeof(rec->id), "reg-%06zu", g->n + 1);
+	else	/* INeS ids are integers */
+		snprintf(rec->id, sizeof(rec->id), "%zu", 1000 + g->n + 1);
 	gmtime_r(&now, &tm);
 	strftime(rec->registered_at, sizeof(rec->registered_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (append_db(g, rec) < 0 || push(g, rec) < 0) {
@@ -229,4 +268,21 @@ int reg_add(struct registry *g, struct reg_rec *rec, const struct reg_rec **out)
 	}
 	*out = &g->recs[g->n - 1];
 	return 0;
+}
+
+int reg_revoke(struct registry *g, struct reg_rec *r, const char *reason)
+{
+	time_t now = time(NULL);
+	char at[24];
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	free(r->revoked_at);
+	free(r->revocation_reason);
+	r->revoked_at = strdup(at);
+	r->revocation_reason = strdup(reason);
+	if (!r->revoked_at || !r->revocation_reason)
+		return -1;
+	return append_db(g, r);
 }

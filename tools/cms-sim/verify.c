@@ -13,14 +13,6 @@
 
 #include "tools/cms-sim/cms-sim.h"
 
-static void hex(const unsigned char *p, size_t n, char *out, size_t cap)
-{
-	size_t i;
-
-	for (i = 0; i < n && 2 * i + 2 < cap; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-}
-
 /* verify_info gives one line per failed check: join them for one message. */
 static void one_line(char *s)
 {
@@ -77,9 +69,10 @@ int verify_chain(mbedtls_x509_crt *trust, mbedtls_x509_crt *crt, struct leaf_fac
 		sp++;
 		sl--;
 	}
-	hex(sp, sl, f->cert_serial, sizeof(f->cert_serial));
+	hex_of(sp, sl < sizeof(f->cert_serial) / 2 ? sl : sizeof(f->cert_serial) / 2 - 1,
+	       f->cert_serial, 0);
 	mbedtls_sha256_ret(crt->raw.p, crt->raw.len, sha, 0);
-	hex(sha, sizeof(sha), f->fingerprint, sizeof(f->fingerprint));
+	hex_of(sha, sizeof(sha), f->fingerprint, 0);
 	return 0;
 }
 
