@@ -193,7 +193,7 @@ static int query(const char *path, int reps, bool exact)
 	static const char *const qn[REP_Q__COUNT] = {
 		"yield and first-pass yield, total", "yield and first-pass yield by day",
 		"failures by step (Pareto)", "measurement n/mean/sigma/min/max/Cpk",
-		"measurement histograms against limits",
+		"measurement histograms against limits", "CMS calls with cms.insecure",
 	};
 	struct db_opts o = { .readonly = true, .must_exist = true };
 	struct rep_filter f = { 0 };

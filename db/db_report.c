@@ -337,8 +337,28 @@ bool report_can_summarise(const struct rep_filter *f)
 	       (!f->has_until || f->until_us % day == 0);
 }
 
+/* Steps that talked to the CMS with cms.insecure, in the runs selected
+ * (through the partial index step_values_insecure). */
+static const char insecure_sql[] =
+	"SELECT count(*) FROM step_values v JOIN steps s ON s.id = v.step_id"
+	" JOIN runs r ON r.id = s.run_id WHERE v.key = 'cms.insecure'"
+	" AND r.outcome <> 'running' AND " REP_WHERE;
+
+static int insecure(sqlite3 *h, struct report *r)
+{
+	sqlite3_stmt *st = dbr_prepare_where(h, insecure_sql, r->f);
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r->cms_insecure = sqlite3_column_int64(st, 0);
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
 static int query(sqlite3 *h, struct report *r, enum rep_query q)
 {
+	if (q == REP_Q_INSECURE)	/* a few rows: no summary needed */
+		return insecure(h, r);
 	if (r->summary)
 		return rep_sum_query(h, r, q);
 	switch (q) {

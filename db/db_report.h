@@ -131,7 +131,8 @@ struct rep_meas {
 };
 
 /* The queries, in the order report_build() runs them (bench/ times each). */
-enum rep_query { REP_Q_TOTAL, REP_Q_DAYS, REP_Q_PARETO, REP_Q_STATS, REP_Q_HIST, REP_Q__COUNT };
+enum rep_query { REP_Q_TOTAL, REP_Q_DAYS, REP_Q_PARETO, REP_Q_STATS, REP_Q_HIST,
+		 REP_Q_INSECURE, REP_Q__COUNT };
 
 struct report {
 	const char *db_path;
@@ -146,6 +147,9 @@ struct report {
 	int64_t fail_total;
 	struct rep_meas *meas;
 	int nmeas;
+	/* CMS calls made with cms.insecure (no certificate or host check):
+	 * shown, so nobody takes such runs for verified ones */
+	int64_t cms_insecure;
 };
 
 /* Fill r from the log (0, or ST_ERR_DB / ST_ERR_NOMEM with e set).  The

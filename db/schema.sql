@@ -239,6 +239,8 @@ CREATE INDEX IF NOT EXISTS identities_cert_serial ON identities(cert_serial COLL
 CREATE INDEX IF NOT EXISTS identities_subject_serial ON identities(subject_serial);
 CREATE INDEX IF NOT EXISTS cms_step ON cms_registrations(step_id);
 CREATE INDEX IF NOT EXISTS step_values_step ON step_values(step_id);
+-- schema 4: report counts the CMS calls made without verification
+CREATE INDEX IF NOT EXISTS step_values_insecure ON step_values(step_id) WHERE key = 'cms.insecure';
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
 CREATE INDEX IF NOT EXISTS events_time ON events(time_us);
 CREATE INDEX IF NOT EXISTS cells_key ON cells(day, fixture, sequence_name, sequence_version);

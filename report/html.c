@@ -49,7 +49,7 @@ static void head(FILE *f, const struct report *r)
 	      ".lim{stroke:#c00;stroke-width:2;stroke-dasharray:6 4}\n"
 	      ".mean{stroke:#06c;stroke-width:2}.bar{fill:#7a9}.out{fill:#d88}\n"
 	      ".ax{stroke:#555}.grid{stroke:#ddd}text{font-size:11px}\n"
-	      ".pbar{fill:#c66}.zoom{fill:#a00}\n"
+	      ".pbar{fill:#c66}.zoom{fill:#a00}.warn{color:#a00;font-weight:bold}\n"
 	      "</style></head><body>\n<h1>station report</h1>\n<p>log: <code>", f);
 	esc(f, r->db_path);
 	fputs("</code><br>filters: ", f);
@@ -313,6 +313,10 @@ static void measurement(FILE *f, const struct rep_meas *m)
 int report_html(FILE *f, const struct report *r)
 {
 	head(f, r);
+	if (r->cms_insecure)
+		fprintf(f, "<p class=\"warn\">WARNING: %lld CMS call%s made with <code>cms.insecure"
+			"</code>: the CMS's certificate and host were NOT verified for those units.</p>\n",
+			(long long)r->cms_insecure, r->cms_insecure == 1 ? "" : "s");
 	yield_table(f, r);
 	yield_chart(f, r);
 	pareto_table(f, r);

@@ -72,6 +72,7 @@ int report_json(FILE *f, const struct report *r)
 	int64_t cum = 0;
 
 	json_object_set_new(root, "total", counts(&r->total));
+	json_object_set_new(root, "cms_insecure", json_integer(r->cms_insecure));
 	for (int i = 0; i < r->ndays; i++) {
 		json_t *d = json_pack("{s:s}", "day", r->days[i].day);
 		json_t *c = counts(&r->days[i].c);
@@ -152,6 +153,7 @@ int report_csv(FILE *f, const struct report *r)
 	rep_csv_field(f, rep_filters_str(r->f, buf, sizeof(buf)));
 	fprintf(f, "\r\nreport,,generated,%s\r\n", rep_now_iso(now));
 	counts_rows(f, "total", "", &r->total);
+	row(f, "total", "", "cms_insecure", (double)r->cms_insecure);
 	for (int i = 0; i < r->ndays; i++)
 		counts_rows(f, "day", r->days[i].day, &r->days[i].c);
 	for (int i = 0; i < r->nfails; i++) {

@@ -133,6 +133,10 @@ int report_text(FILE *f, const struct report *r)
 {
 	fprintf(f, "station report: %s\n", r->db_path);
 	filters_line(f, r->f);
+	if (r->cms_insecure)
+		fprintf(f, "WARNING: %lld CMS call%s made with cms.insecure: the CMS's certificate "
+			"and host were NOT verified for those units\n", (long long)r->cms_insecure,
+			r->cms_insecure == 1 ? "" : "s");
 	yields(f, r);
 	pareto(f, r);
 	if (!r->nmeas) {

@@ -210,6 +210,17 @@ RUN_RC=0
 assert_match "$(step_kv SIM000002 cms.insecure)" "NOT verified" "cms.insecure on the registration"
 "$BINDIR/station" trace --db "$LINE_DB" SIM000002 >"$LINE/trace.out" 2>&1 || true
 grep -q "cms.insecure" "$LINE/trace.out" || { cat "$LINE/trace.out"; fail "station trace does not show cms.insecure"; }
+# and the reports say so, for the unit alone and for the whole log
+"$BINDIR/station" report --db "$LINE_DB" --serial SIM000002 >"$LINE/report.out"
+grep -q "^WARNING: 1 CMS call made with cms.insecure" "$LINE/report.out" ||
+	{ cat "$LINE/report.out"; fail "station report does not warn of cms.insecure"; }
+"$BINDIR/station" report --db "$LINE_DB" -f json >"$LINE/report.json"
+grep -q '"cms_insecure": 1' "$LINE/report.json" || { head -20 "$LINE/report.json"; fail "report JSON: cms_insecure"; }
+"$BINDIR/station" report --db "$LINE_DB" -f html >"$LINE/report.html"
+grep -q 'class="warn">WARNING: 1 CMS call made with <code>cms.insecure' "$LINE/report.html" ||
+	fail "report HTML: no cms.insecure warning"
+"$BINDIR/station" report --db "$LINE_DB" --serial SIM000001 >"$LINE/report1.out"
+! grep -q "cms.insecure" "$LINE/report1.out" || fail "a verified unit's report warns of cms.insecure"
 cms_stop
 
 # --- a CMS that never answers: the step's 3 s bound the whole register step -----
