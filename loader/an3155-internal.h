@@ -21,6 +21,10 @@ enum bl_cmd {
 };
 
 #define BL_BLOCK 256		/* Write/Read Memory carry at most 256 bytes */
+/* The longest frame the loader sends: Write Memory's N-1, 256 data bytes and
+ * the checksum (AN3155 3.6).  Erase frames must fit too (checked where they
+ * are built, and by _Static_assert against their chunk size). */
+#define BL_FRAME_MAX (1 + BL_BLOCK + 1)
 
 /* Which part of a command the last exchange was in (for the verdict). */
 enum bl_stage { STAGE_CMD, STAGE_ADDR, STAGE_DATA };
@@ -36,7 +40,7 @@ struct bl {
 	uint8_t cmds[256];	/* command codes offered, from Get */
 	int n_cmds;
 	/* One command's bytes, sent with one write: N-1, 256 data, checksum. */
-	uint8_t frame[2 + 2 * 128 + 8];
+	uint8_t frame[BL_FRAME_MAX];
 };
 
 /* What an operation is, for the final verdict after its retries. */

@@ -22,6 +22,16 @@
 #define ERASE_MS_PER_KIB 32	/* ...and of a sector (F4: 4 s for 128 KiB) */
 #define MASS_ERASE_MS 30000	/* bounded, however large the part */
 
+/* Extended Erase (AN3155 3.9): N (2 bytes), 2 bytes a page, checksum; Erase
+ * (3.8): N, 1 byte a page, checksum.  A chunk must fit in one frame. */
+#define EXT_ERASE_FRAME(n) (2 + 2 * (size_t)(n) + 1)
+#define ERASE_FRAME(n) (1 + (size_t)(n) + 1)
+_Static_assert(EXT_ERASE_FRAME(ERASE_CHUNK) <= BL_FRAME_MAX,
+	       "an Extended Erase chunk must fit in struct bl's frame");
+_Static_assert(ERASE_FRAME(ERASE_CHUNK) <= BL_FRAME_MAX,
+	       "an Erase chunk must fit in struct bl's frame");
+_Static_assert(1 + BL_BLOCK + 1 <= BL_FRAME_MAX, "a Write Memory block must fit in a frame");
+
 /* The image as 4-byte aligned runs of bytes to write: Write Memory takes
  * whole words, so gaps inside a word are padded with 0xFF (erased flash). */
 struct run {
@@ -118,6 +128,9 @@ static int erase_send(struct bl *b, uint32_t first, uint32_t n, const struct geo
 		return st_fail(b->e, ST_ERR_NOTSUP,
 			       "page %u is beyond what Erase (0x43) can name: use mass erase",
 			       first + n - 1);
+	if (n < 1 || (ext ? EXT_ERASE_FRAME(n) : ERASE_FRAME(n)) > sizeof(b->frame))
+		return st_fail(b->e, ST_ERR_LIMIT, "erase of %u pages at once does not fit in "
+			       "one %zu-byte frame (a loader bug: report it)", n, sizeof(b->frame));
 	if (ext) {
 		b->frame[k++] = (uint8_t)((n - 1) >> 8);
 		b->frame[k++] = (uint8_t)(n - 1);
