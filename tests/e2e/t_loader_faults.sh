@@ -21,7 +21,7 @@ run_fault() {
 # 1 NACK + 3 retries (block_retries: 3 in the sequence) on the third block
 run_fault b1 nack-block=3:always
 assert_eq "$RUN_RC" "1" "nack: unit fails"
-assert_eq "$REASON" "write at 0x08000200 NACKed 4 times (block 3 of 32): the flash may be write-protected" \
+assert_eq "$REASON" "write at 0x08000200 NACKed 4 times (block 3 of 32): the flash may be write-protected, or not erased" \
 	"nack verdict"
 grep -qF "at 'load diagnostic firmware': write at 0x08000200 NACKed 4 times" "$LINE/run.out" ||
 	fail "nack verdict not shown to the operator: $(cat "$LINE/run.out")"

@@ -314,7 +314,7 @@ static void test_nack_beyond_retries(void **state)
 	play(&t->sc, &img1, &t->o, &t->run);
 	assert_int_equal(t->run.ret, ST_ERR_NACK);
 	assert_string_equal(t->run.e.msg, "write at 0x08000040 NACKed 3 times (block 1 of 1): "
-			    "the flash may be write-protected");
+			    "the flash may be write-protected, or not erased");
 }
 
 static void test_silence(void **state)
@@ -386,6 +386,120 @@ static void test_resync_after_lost_byte(void **state)
 	play(&t->sc, &img1, &t->o, &t->run);
 	assert_int_equal(t->run.ret, ST_OK);
 	assert_int_equal(t->run.r.block_retries, 1);
+}
+
+/*
+ * The ACK to a write comes after the loader gave up waiting: the block is
+ * programmed.  The loader re-syncs (the late ACK arrives among the fillers'
+ * answers) and sends the block again; an F1 refuses to program over it
+ * (PGERR) and NACKs, so the loader reads the block back, finds it intact
+ * and goes on: no third write, no failure.
+ */
+static void test_late_ack_read_back_decides(void **state)
+{
+	static const uint8_t ff[] = { 0xff }, ff2[] = { 0xff, 0xff };
+	struct tc *t = begin(state);
+
+	write1(&t->sc, NULL);		/* programmed; the ACK is late */
+	step(&t->sc, ff, 1, ack, 1);	/* the late ACK; the filler starts a pair */
+	step(&t->sc, ff2, 2, nack, 1);	/* 0xFF 0xFF is no command; one more starts a pair */
+	step(&t->sc, ff, 1, nack, 1);	/* idle: proven */
+	write1(&t->sc, nack);		/* PGERR: not erased */
+	read_back(&t->sc, 0x08000040, blk, 256);	/* it is there */
+	read_back(&t->sc, 0x08000040, blk, 256);	/* the verify pass */
+	play(&t->sc, &img1, &t->o, &t->run);
+	if (t->run.ret < 0)
+		fail_msg("%s", t->run.e.msg);
+	assert_int_equal(t->run.r.block_retries, 1);
+	assert_int_equal(t->run.r.writes_confirmed, 1);
+	assert_int_equal(t->run.r.units_reerased, 0);
+	assert_int_equal(t->run.r.bytes_written, 256);
+	assert_int_equal(t->run.r.bytes_verified, 256);
+}
+
+/* A write's ACK garbled on the line (one bit flipped): the same path. */
+static void test_corrupt_ack_read_back_decides(void **state)
+{
+	static const uint8_t ff[] = { 0xff }, ff2[] = { 0xff, 0xff }, bad[] = { 0x59 };
+	struct tc *t = begin(state);
+
+	write1(&t->sc, bad);
+	step(&t->sc, ff, 1, NULL, 0);	/* idle: the first byte of a pair */
+	step(&t->sc, ff2, 2, nack, 1);
+	step(&t->sc, ff, 1, nack, 1);
+	write1(&t->sc, nack);
+	read_back(&t->sc, 0x08000040, blk, 256);
+	t->o.verify = VERIFY_NONE;
+	play(&t->sc, &img1, &t->o, &t->run);
+	if (t->run.ret < 0)
+		fail_msg("%s", t->run.e.msg);
+	assert_int_equal(t->run.r.writes_confirmed, 1);
+	assert_int_equal(t->run.r.bytes_written, 256);
+}
+
+/*
+ * The unacknowledged write left other data (a bit short of the block): the
+ * pages holding the block are erased again and it is written anew.
+ */
+static void test_uncertain_write_other_data_reerased(void **state)
+{
+	static const uint8_t ff[] = { 0xff }, ff2[] = { 0xff, 0xff };
+	struct tc *t = begin(state);
+	uint8_t other[256];
+
+	memcpy(other, blk, sizeof(other));
+	other[7] ^= 0x10;
+	write1(&t->sc, NULL);
+	step(&t->sc, ff, 1, ack, 1);
+	step(&t->sc, ff2, 2, nack, 1);
+	step(&t->sc, ff, 1, nack, 1);
+	write1(&t->sc, nack);
+	read_back(&t->sc, 0x08000040, other, 256);	/* not what was sent */
+	erase3(&t->sc);					/* pages 0..2 again */
+	write1(&t->sc, ack);
+	read_back(&t->sc, 0x08000040, blk, 256);
+	play(&t->sc, &img1, &t->o, &t->run);
+	if (t->run.ret < 0)
+		fail_msg("%s", t->run.e.msg);
+	assert_int_equal(t->run.r.writes_confirmed, 0);
+	assert_int_equal(t->run.r.units_reerased, 3);
+	assert_int_equal(t->run.r.block_retries, 2);
+	assert_int_equal(t->run.r.bytes_verified, 256);
+}
+
+/* The late ACK path once more: the block then reads back as other. */
+static void late_then_other(struct script *sc, const uint8_t *other)
+{
+	static const uint8_t ff[] = { 0xff }, ff2[] = { 0xff, 0xff };
+
+	write1(sc, NULL);
+	step(sc, ff, 1, ack, 1);
+	step(sc, ff2, 2, nack, 1);
+	step(sc, ff, 1, nack, 1);
+	write1(sc, nack);
+	read_back(sc, 0x08000040, other, 256);
+}
+
+/* The erases and rewrites are retries: past the budget, the verdict says
+ * what was found and how often. */
+static void test_uncertain_write_budget(void **state)
+{
+	struct tc *t = begin(state);
+	uint8_t other[256];
+
+	memcpy(other, blk, sizeof(other));
+	other[0] ^= 0x01;
+	late_then_other(&t->sc, other);
+	erase3(&t->sc);
+	late_then_other(&t->sc, other);
+	t->o.retries = 1;
+	play(&t->sc, &img1, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_VERIFY);
+	assert_string_equal(t->run.e.msg, "write at 0x08000040: not acknowledged, then refused, "
+			    "and the flash holds other data (verify failed at 0x08000040: wrote "
+			    "0x05, read 0x04) (block 1 of 1), after 1 erase and rewrite: the line "
+			    "is unreliable; check the cabling and baud rate");
+	assert_int_equal(t->run.r.units_reerased, 3);
 }
 
 /* Three blocks at 0x08000000, the middle one blank (0xFF): pages 0..5. */
@@ -498,6 +612,12 @@ int main(void)
 						tc_free),
 		cmocka_unit_test_setup_teardown(test_blank_block_in_ram_written, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_f4_sector_numbers, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_late_ack_read_back_decides, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_corrupt_ack_read_back_decides, tc_new,
+						tc_free),
+		cmocka_unit_test_setup_teardown(test_uncertain_write_other_data_reerased, tc_new,
+						tc_free),
+		cmocka_unit_test_setup_teardown(test_uncertain_write_budget, tc_new, tc_free),
 	};
 
 	for (size_t i = 0; i < sizeof(blk); i++)
