@@ -66,6 +66,8 @@ bool bl_has_cmd(const struct bl *b, uint8_t cmd);
 int bl_cmd(struct bl *b, uint8_t cmd);
 /* Send a 4-byte big-endian address and its XOR checksum, wait for ACK. */
 int bl_addr(struct bl *b, uint32_t addr);
+/* The command, then the address; the next exchange is the data stage. */
+int bl_cmd_addr(struct bl *b, uint8_t cmd, uint32_t addr);
 /* Send n bytes in one write, wait up to timeout_ms for ACK. */
 int bl_send_ack(struct bl *b, const uint8_t *buf, size_t n, int timeout_ms);
 /* Run fn up to 1 + retries times, re-syncing after timeouts; on final

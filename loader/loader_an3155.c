@@ -74,6 +74,16 @@ int bl_addr(struct bl *b, uint32_t addr)
 	return bl_send_ack(b, f, 5, b->o->timeout_ms);
 }
 
+int bl_cmd_addr(struct bl *b, uint8_t cmd, uint32_t addr)
+{
+	int ret = bl_cmd(b, cmd);
+
+	if (ret == ST_OK)
+		ret = bl_addr(b, addr);
+	b->stage = ret == ST_OK ? STAGE_DATA : b->stage;
+	return ret;
+}
+
 bool bl_has_cmd(const struct bl *b, uint8_t cmd)
 {
 	return memchr(b->cmds, cmd, (size_t)b->n_cmds) != NULL;

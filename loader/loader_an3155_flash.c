@@ -263,13 +263,9 @@ static int read_attempt(struct bl *b, void *ctx)
 	const uint8_t f[2] = { (uint8_t)(x->n - 1), (uint8_t)~(x->n - 1) };
 	int ret;
 
-	ret = bl_cmd(b, BL_READ);
+	ret = bl_cmd_addr(b, BL_READ, x->addr);
 	if (ret == ST_OK)
-		ret = bl_addr(b, x->addr);
-	if (ret < 0)
-		return ret;
-	b->stage = STAGE_DATA;
-	ret = bl_send_ack(b, f, 2, b->o->timeout_ms);
+		ret = bl_send_ack(b, f, 2, b->o->timeout_ms);
 	if (ret == ST_OK)
 		ret = link_read_exact(b->l, x->rd, x->n, b->o->timeout_ms, b->e);
 	if (ret < 0)
@@ -317,12 +313,9 @@ static int write_attempt(struct bl *b, void *ctx)
 	struct xfer *x = ctx;
 	int ret;
 
-	ret = bl_cmd(b, BL_WRITE);
-	if (ret == ST_OK)
-		ret = bl_addr(b, x->addr);
+	ret = bl_cmd_addr(b, BL_WRITE, x->addr);
 	if (ret < 0)
 		return ret;
-	b->stage = STAGE_DATA;
 	b->frame[0] = (uint8_t)(x->n - 1);
 	memcpy(b->frame + 1, x->data, x->n);
 	b->frame[x->n + 1] = bl_xor(b->frame, x->n + 1);
@@ -502,12 +495,8 @@ static int blocks(struct bl *b, const struct plan *p, const struct geom *g, bool
 static int go_attempt(struct bl *b, void *ctx)
 {
 	const uint32_t *addr = ctx;
-	int ret;
 
-	ret = bl_cmd(b, BL_GO);
-	if (ret == ST_OK)
-		ret = bl_addr(b, *addr);
-	return ret;
+	return bl_cmd_addr(b, BL_GO, *addr);
 }
 
 static int go(struct bl *b, uint32_t addr)

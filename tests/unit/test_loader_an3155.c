@@ -388,6 +388,19 @@ static void test_resync_after_lost_byte(void **state)
 	assert_int_equal(t->run.r.block_retries, 1);
 }
 
+/* A write whose ACK comes late (among the re-sync fillers' answers), then
+ * the same write again, NACKed as an F1 does over programmed flash. */
+static void late_ack_refused(struct script *sc)
+{
+	static const uint8_t ff[] = { 0xff }, ff2[] = { 0xff, 0xff };
+
+	write1(sc, NULL);		/* programmed; the ACK is late */
+	step(sc, ff, 1, ack, 1);	/* the late ACK; the filler starts a pair */
+	step(sc, ff2, 2, nack, 1);	/* 0xFF 0xFF is no command; one more starts a pair */
+	step(sc, ff, 1, nack, 1);	/* idle: proven */
+	write1(sc, nack);		/* PGERR: not erased */
+}
+
 /*
  * The ACK to a write comes after the loader gave up waiting: the block is
  * programmed.  The loader re-syncs (the late ACK arrives among the fillers'
@@ -397,14 +410,9 @@ static void test_resync_after_lost_byte(void **state)
  */
 static void test_late_ack_read_back_decides(void **state)
 {
-	static const uint8_t ff[] = { 0xff }, ff2[] = { 0xff, 0xff };
 	struct tc *t = begin(state);
 
-	write1(&t->sc, NULL);		/* programmed; the ACK is late */
-	step(&t->sc, ff, 1, ack, 1);	/* the late ACK; the filler starts a pair */
-	step(&t->sc, ff2, 2, nack, 1);	/* 0xFF 0xFF is no command; one more starts a pair */
-	step(&t->sc, ff, 1, nack, 1);	/* idle: proven */
-	write1(&t->sc, nack);		/* PGERR: not erased */
+	late_ack_refused(&t->sc);
 	read_back(&t->sc, 0x08000040, blk, 256);	/* it is there */
 	read_back(&t->sc, 0x08000040, blk, 256);	/* the verify pass */
 	play(&t->sc, &img1, &t->o, &t->run);
@@ -443,17 +451,12 @@ static void test_corrupt_ack_read_back_decides(void **state)
  */
 static void test_uncertain_write_other_data_reerased(void **state)
 {
-	static const uint8_t ff[] = { 0xff }, ff2[] = { 0xff, 0xff };
 	struct tc *t = begin(state);
 	uint8_t other[256];
 
 	memcpy(other, blk, sizeof(other));
 	other[7] ^= 0x10;
-	write1(&t->sc, NULL);
-	step(&t->sc, ff, 1, ack, 1);
-	step(&t->sc, ff2, 2, nack, 1);
-	step(&t->sc, ff, 1, nack, 1);
-	write1(&t->sc, nack);
+	late_ack_refused(&t->sc);
 	read_back(&t->sc, 0x08000040, other, 256);	/* not what was sent */
 	erase3(&t->sc);					/* pages 0..2 again */
 	write1(&t->sc, ack);
@@ -470,13 +473,7 @@ static void test_uncertain_write_other_data_reerased(void **state)
 /* The late ACK path once more: the block then reads back as other. */
 static void late_then_other(struct script *sc, const uint8_t *other)
 {
-	static const uint8_t ff[] = { 0xff }, ff2[] = { 0xff, 0xff };
-
-	write1(sc, NULL);
-	step(sc, ff, 1, ack, 1);
-	step(sc, ff2, 2, nack, 1);
-	step(sc, ff, 1, nack, 1);
-	write1(sc, nack);
+	late_ack_refused(sc);
 	read_back(sc, 0x08000040, other, 256);
 }
 
