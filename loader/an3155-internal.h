@@ -87,6 +87,7 @@ struct geom {
 	uint32_t base, size;		/* size 0: unknown */
 	uint32_t page;			/* uniform pages; 0 with sectors or unknown */
 	const struct sect_run *sect;	/* sectors, or NULL */
+	uint32_t ram_base, ram_size;	/* size 0: unknown */
 };
 
 /* One erase unit (page or sector): its number for Erase, its offset from

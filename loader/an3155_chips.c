@@ -17,27 +17,32 @@ static const struct sect_run f4_1m[] = { { 4, 16 }, { 1, 64 }, { 7, 128 }, { 0, 
 static const struct sect_run f4_512k[] = { { 4, 16 }, { 1, 64 }, { 3, 128 }, { 0, 0 } };
 static const struct sect_run f4_256k[] = { { 4, 16 }, { 1, 64 }, { 1, 128 }, { 0, 0 } };
 
+/* Sizes are the largest of each line (the Get ID product id does not tell
+ * a 64 KiB F103 from a 128 KiB one); RAM is the SRAM contiguous at
+ * 0x20000000, of which the ROM keeps a part for itself (AN2606) and NACKs
+ * writes there. */
 static const struct chip {
 	uint16_t pid;
 	const char *name;
 	uint32_t size, page;		/* page 0: sectors */
 	const struct sect_run *sect;
+	uint32_t ram;
 } chips[] = {
-	{ 0x0412, "STM32F10x low-density", 32 * KIB, 1024, NULL },
-	{ 0x0410, "STM32F10x medium-density", 128 * KIB, 1024, NULL },
-	{ 0x0414, "STM32F10x high-density", 512 * KIB, 2048, NULL },
-	{ 0x0418, "STM32F105/107 connectivity line", 256 * KIB, 2048, NULL },
-	{ 0x0420, "STM32F100 value line", 128 * KIB, 1024, NULL },
-	{ 0x0440, "STM32F05x", 64 * KIB, 1024, NULL },
-	{ 0x0444, "STM32F03x", 32 * KIB, 1024, NULL },
-	{ 0x0448, "STM32F07x", 128 * KIB, 2048, NULL },
-	{ 0x0460, "STM32G07x/G08x", 128 * KIB, 2048, NULL },
-	{ 0x0411, "STM32F2xx", 1024 * KIB, 0, f4_1m },
-	{ 0x0413, "STM32F405/407/415/417", 1024 * KIB, 0, f4_1m },
-	{ 0x0421, "STM32F446", 512 * KIB, 0, f4_512k },
-	{ 0x0423, "STM32F401xB/C", 256 * KIB, 0, f4_256k },
-	{ 0x0431, "STM32F411", 512 * KIB, 0, f4_512k },
-	{ 0x0433, "STM32F401xD/E", 512 * KIB, 0, f4_512k },
+	{ 0x0412, "STM32F10x low-density", 32 * KIB, 1024, NULL, 10 * KIB },
+	{ 0x0410, "STM32F10x medium-density", 128 * KIB, 1024, NULL, 20 * KIB },
+	{ 0x0414, "STM32F10x high-density", 512 * KIB, 2048, NULL, 64 * KIB },
+	{ 0x0418, "STM32F105/107 connectivity line", 256 * KIB, 2048, NULL, 64 * KIB },
+	{ 0x0420, "STM32F100 value line", 128 * KIB, 1024, NULL, 8 * KIB },
+	{ 0x0440, "STM32F05x", 64 * KIB, 1024, NULL, 8 * KIB },
+	{ 0x0444, "STM32F03x", 32 * KIB, 1024, NULL, 4 * KIB },
+	{ 0x0448, "STM32F07x", 128 * KIB, 2048, NULL, 16 * KIB },
+	{ 0x0460, "STM32G07x/G08x", 128 * KIB, 2048, NULL, 36 * KIB },
+	{ 0x0411, "STM32F2xx", 1024 * KIB, 0, f4_1m, 128 * KIB },
+	{ 0x0413, "STM32F405/407/415/417", 1024 * KIB, 0, f4_1m, 128 * KIB },
+	{ 0x0421, "STM32F446", 512 * KIB, 0, f4_512k, 128 * KIB },
+	{ 0x0423, "STM32F401xB/C", 256 * KIB, 0, f4_256k, 64 * KIB },
+	{ 0x0431, "STM32F411", 512 * KIB, 0, f4_512k, 128 * KIB },
+	{ 0x0433, "STM32F401xD/E", 512 * KIB, 0, f4_512k, 96 * KIB },
 };
 
 int bl_geometry(struct bl *b, struct geom *g)
@@ -51,6 +56,8 @@ int bl_geometry(struct bl *b, struct geom *g)
 			g->size = chips[i].size;
 			g->page = chips[i].page;
 			g->sect = chips[i].sect;
+			g->ram_base = 0x20000000;
+			g->ram_size = chips[i].ram;
 			log_dbg("chip 0x%04x: %s", b->pid, chips[i].name);
 		}
 	}

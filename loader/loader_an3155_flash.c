@@ -233,6 +233,69 @@ static int erase_pages(struct bl *b, const struct plan *p, const struct geom *g)
 	return ST_OK;
 }
 
+/* "128 KiB", or "768 bytes" when not whole KiB. */
+static const char *size_str(uint64_t n, char *buf, size_t cap)
+{
+	if (n % 1024)
+		snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
+	else
+		snprintf(buf, cap, "%llu KiB", (unsigned long long)n / 1024);
+	return buf;
+}
+
+/*
+ * Every run of the image inside the part's flash, or inside its RAM (an
+ * image loaded to run from RAM): checked once the part is known and before
+ * anything is erased or written, so a wrong address or an image built for
+ * a larger part is a configuration error (ST_ERR_ARG), not a refused write
+ * that looks like a bad board.  Unknown geometry: nothing to check against.
+ */
+static int check_map(struct bl *b, const struct plan *p, const struct geom *g)
+{
+	const uint64_t fend = (uint64_t)g->base + g->size, rend = (uint64_t)g->ram_base + g->ram_size;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	char ram[64] = "";
+
+	if (!g->size)
+		return ST_OK;
+	if (g->ram_size)
+		snprintf(ram, sizeof(ram), " and RAM (0x%08x-0x%08llx)", g->ram_base,
+			 (unsigned long long)rend - 1);
+	for (int i = 0; i < p->n_runs; i++) {
+		const struct run *r = &p->runs[i];
+		uint64_t end = (uint64_t)r->addr + r->len;
+
+		if (g->ram_size && r->addr >= g->ram_base && end <= rend)
+			continue;
+		if (r->addr >= g->base && r->addr < fend) {
+			lo = lo < r->addr ? lo : r->addr;
+			hi = hi > end ? hi : end;
+			continue;
+		}
+		return st_fail(b->e, ST_ERR_ARG, "address: image data at 0x%08x-0x%08llx is outside "
+			       "chip 0x%04x's flash (0x%08x-0x%08llx)%s: check the load address or "
+			       "the address the image is linked for", r->addr,
+			       (unsigned long long)end - 1, b->pid, g->base,
+			       (unsigned long long)fend - 1, ram);
+	}
+	if (hi > fend && hi - lo > g->size) {
+		char img[32], fl[32];
+
+		return st_fail(b->e, ST_ERR_ARG, "size: the image's flash data is %s "
+			       "(0x%08llx-0x%08llx), more than chip 0x%04x's flash (%s): check the "
+			       "image is built for this part", size_str(hi - lo, img, sizeof(img)),
+			       (unsigned long long)lo, (unsigned long long)hi - 1, b->pid,
+			       size_str(g->size, fl, sizeof(fl)));
+	}
+	if (hi > fend)
+		return st_fail(b->e, ST_ERR_ARG, "address: image data at 0x%08llx-0x%08llx runs past "
+			       "the end of chip 0x%04x's flash (0x%08x-0x%08llx): check the load "
+			       "address or the address the image is linked for",
+			       (unsigned long long)lo, (unsigned long long)hi - 1, b->pid, g->base,
+			       (unsigned long long)fend - 1);
+	return ST_OK;
+}
+
 static int erase(struct bl *b, const struct plan *p, const struct geom *g)
 {
 	if (b->o->mass_erase)
@@ -569,6 +632,8 @@ int an3155_flash(struct link *l, const struct image *img, const struct loader_op
 	if (ret < 0)
 		goto out;
 	ret = identify(&b, &g);
+	if (ret == ST_OK)
+		ret = check_map(&b, &p, &g);
 	if (ret < 0)
 		goto out;
 	ret = erase(&b, &p, &g);

@@ -594,6 +594,74 @@ static void test_f4_sector_numbers(void **state)
 	assert_int_equal(t->run.r.bytes_written, 512);
 }
 
+/*
+ * Address checks: once Get ID names the part and before anything is erased
+ * or written, every run must lie in its flash or its RAM.  A wrong address
+ * or an image too large for the part is a configuration error (ST_ERR_ARG),
+ * named as address or as size; the transcript ends after Get ID.
+ */
+static void test_map_outside_flash(void **state)
+{
+	static struct image_segment seg = { .addr = 0x08080000, .len = 256, .data = blk };
+	static const struct image img = { .format = IMG_RAW, .seg = &seg, .n_seg = 1,
+					  .total = 256 };
+	struct tc *t = *state;
+
+	hello(&t->sc);
+	play(&t->sc, &img, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_ARG);
+	assert_string_equal(t->run.e.msg, "address: image data at 0x08080000-0x080800ff is "
+			    "outside chip 0x0414's flash (0x08000000-0x0807ffff) and RAM "
+			    "(0x20000000-0x2000ffff): check the load address or the address the "
+			    "image is linked for");
+	assert_int_equal(t->run.r.bytes_written, 0);
+}
+
+static void test_map_past_the_end(void **state)
+{
+	static struct image_segment seg = { .addr = 0x0807ff00, .len = 512, .data = gap };
+	static const struct image img = { .format = IMG_RAW, .seg = &seg, .n_seg = 1,
+					  .total = 512 };
+	struct tc *t = *state;
+
+	hello(&t->sc);
+	play(&t->sc, &img, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_ARG);
+	assert_string_equal(t->run.e.msg, "address: image data at 0x0807ff00-0x080800ff runs "
+			    "past the end of chip 0x0414's flash (0x08000000-0x0807ffff): check the "
+			    "load address or the address the image is linked for");
+}
+
+static void test_map_too_large(void **state)
+{
+	static struct image_segment seg = { .addr = 0x08000000, .len = 768, .data = gap };
+	static const struct image img = { .format = IMG_RAW, .seg = &seg, .n_seg = 1,
+					  .total = 768 };
+	struct tc *t = *state;
+
+	hello(&t->sc);
+	t->o.flash_size = 512;	/* a part with 512 bytes of flash */
+	play(&t->sc, &img, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_ARG);
+	assert_string_equal(t->run.e.msg, "size: the image's flash data is 768 bytes "
+			    "(0x08000000-0x080002ff), more than chip 0x0414's flash (512 bytes): check "
+			    "the image is built for this part");
+}
+
+static void test_map_ram_end(void **state)
+{
+	static struct image_segment seg = { .addr = 0x2000ff00, .len = 512, .data = gap };
+	static const struct image img = { .format = IMG_RAW, .seg = &seg, .n_seg = 1,
+					  .total = 512 };
+	struct tc *t = *state;
+
+	hello(&t->sc);
+	play(&t->sc, &img, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_ARG);
+	assert_non_null(strstr(t->run.e.msg, "address: image data at 0x2000ff00-0x200100ff is "
+			       "outside chip 0x0414's flash"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +678,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blank_block_in_ram_written, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_f4_sector_numbers, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_late_ack_read_back_decides, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_map_outside_flash, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_map_past_the_end, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_map_too_large, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_map_ram_end, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_corrupt_ack_read_back_decides, tc_new,
 						tc_free),
 		cmocka_unit_test_setup_teardown(test_uncertain_write_other_data_reerased, tc_new,
