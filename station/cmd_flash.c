@@ -190,6 +190,16 @@ static bool has_lines(const char *fixture)
 	return strcmp(def.driver, "none") != 0;
 }
 
+/* "opt value" onto av when value is given; the new count. */
+static int opt_arg(const char **av, int n, const char *opt, const char *value)
+{
+	if (value) {
+		av[n++] = opt;
+		av[n++] = value;
+	}
+	return n;
+}
+
 int cmd_flash(int argc, char **argv)
 {
 	struct flash_opts o = { .address = "0x08000000", .format = "auto", .verify = "readback",
@@ -235,26 +245,11 @@ int cmd_flash(int argc, char **argv)
 	av[n++] = var_image;
 	av[n++] = "--var";
 	av[n++] = var_addr;
-	if (o.port) {
-		av[n++] = "--port";
-		av[n++] = o.port;
-	}
-	if (o.config) {
-		av[n++] = "-c";
-		av[n++] = o.config;
-	}
-	if (o.db) {
-		av[n++] = "--db";
-		av[n++] = o.db;
-	}
-	if (o.serial) {
-		av[n++] = "--serial";
-		av[n++] = o.serial;
-	}
-	if (o.operator_name) {
-		av[n++] = "--operator";
-		av[n++] = o.operator_name;
-	}
+	n = opt_arg(av, n, "--port", o.port);
+	n = opt_arg(av, n, "-c", o.config);
+	n = opt_arg(av, n, "--db", o.db);
+	n = opt_arg(av, n, "--serial", o.serial);
+	n = opt_arg(av, n, "--operator", o.operator_name);
 	if (o.json)
 		av[n++] = "--json";
 	av[n] = NULL;
