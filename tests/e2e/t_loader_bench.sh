@@ -81,4 +81,16 @@ assert_eq "$(sim_field b power)" 0 "with lines: powered off afterwards"
 assert_eq "$(sim_field b fw)" diag-3.1.0 "with lines: the image is in flash"
 assert_eq "$(sql "$DB" "SELECT count(*) FROM steps s JOIN runs r ON r.id = s.run_id
 	WHERE r.unit_serial = 'BENCH-5'")" 5 "with lines: setup (3), flash, teardown"
+
+# --- a fixture that does not open is an error run in the log ---------------
+printf 'name: gone\ndriver: sim\nport: %s/nope\nctrl: %s/nope.ctl\n' "$t" "$t" >"$t/gone.yaml"
+rc=0
+"$BINDIR/station" flash -f "$t/gone.yaml" --db "$DB" --serial BENCH-6 "$t/img.bin" >"$t/out6" 2>&1 ||
+	rc=$?
+assert_eq "$rc" 4 "a fixture that does not open: a station fault"
+assert_eq "$(sql "$DB" "SELECT r.outcome || '|' || s.name || '|' || s.outcome || '|' || r.reason
+	FROM runs r JOIN steps s ON s.run_id = r.id WHERE r.unit_serial = 'BENCH-6'")" \
+	"error|open fixture|error|fixture gone: cannot reach the simulator's control socket $t/nope.ctl: No such file or directory (is dut-sim running?)" \
+	"a fixture that does not open: logged as an error run, the reason named once"
+grep -q "fixture gone: fixture gone" "$t/out6" && fail "the fixture is named twice: $(cat "$t/out6")"
 echo "t_loader_bench: ok"
