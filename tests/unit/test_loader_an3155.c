@@ -34,6 +34,7 @@ struct script {
 	int n;
 	uint8_t exp[16384], rep[16384];
 	size_t n_exp_all, n_rep_all;
+	bool hangup;	/* after the last step the port goes away (a USB-UART pulled) */
 };
 
 struct peer {
@@ -137,6 +138,11 @@ static void *peer_main(void *arg)
 		if (s->n_rep && write(p->fd, p->sc->rep + s->rep_off, s->n_rep) != (ssize_t)s->n_rep)
 			return NULL;
 	}
+	if (p->sc->hangup) {
+		close(p->fd);
+		p->fd = -1;
+		return NULL;
+	}
 	/* Past the script: record anything more the loader sends. */
 	while (!p->stop && p->n_got < sizeof(p->got)) {
 		struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
@@ -194,7 +200,8 @@ static void play(const struct script *sc, const struct image *img, struct loader
 	p->stop = true;
 	pthread_join(p->th, NULL);
 	link_close(l);
-	close(p->fd);
+	if (p->fd >= 0)
+		close(p->fd);
 	if (p->n_got != sc->n_exp_all || memcmp(p->got, sc->exp, p->n_got)) {
 		size_t i = 0;
 
@@ -470,6 +477,21 @@ static void test_uncertain_write_other_data_reerased(void **state)
 	assert_int_equal(t->run.r.bytes_verified, 256);
 }
 
+/* The port goes away mid-load: the verdict names the operation and block. */
+static void test_port_gone(void **state)
+{
+	struct tc *t = begin(state);
+	const char *want = "write at 0x08000040 (block 1 of 1): ";
+
+	cmd(&t->sc, 0x31, ack);
+	addr(&t->sc, 0x08000040);
+	t->sc.hangup = true;
+	play(&t->sc, &img1, &t->o, &t->run);
+	assert_true(t->run.ret < 0);
+	if (strncmp(t->run.e.msg, want, strlen(want)))
+		fail_msg("verdict '%s' does not start with '%s'", t->run.e.msg, want);
+}
+
 /* The late ACK path once more: the block then reads back as other. */
 static void late_then_other(struct script *sc, const uint8_t *other)
 {
@@ -670,6 +692,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_f4_sector_numbers, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_late_ack_read_back_decides, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_map_outside_flash, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_port_gone, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_map_past_the_end, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_map_too_large, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_map_ram_end, tc_new, tc_free),
