@@ -63,6 +63,20 @@ assert_eq "$(sql "$DB" "SELECT outcome FROM runs WHERE unit_serial = 'BENCH-4'")
 	"outside the flash: an error run"
 assert_eq "$(sim_field a erase_us)" "$erase0" "outside the flash: nothing erased"
 
+# every `station flash` example in docs/loader.md runs, the port and image
+# put in for /dev/ttyUSB0 and fw.bin
+n=0
+while read -r -a cmd; do
+	[ "${cmd[*]:0:2}" = "station flash" ] || continue
+	cmd=("${cmd[@]/#\/dev\/ttyUSB0/$SIM_A_PTY}")
+	cmd=("${cmd[@]/#fw.bin/$t/img.bin}")
+	rc=0
+	"$BINDIR/station" "${cmd[@]:1}" --db "$DB" >"$t/doc.out" 2>&1 || rc=$?
+	assert_eq "$rc" 0 "docs/loader.md: ${cmd[*]} ($(cat "$t/doc.out"))"
+	n=$((n + 1))
+done < <(sed -n '/^```sh$/,/^```$/p' "$ST_TOP/docs/loader.md")
+assert_eq "$n" 3 "the three examples of docs/loader.md ran"
+
 # usage errors name what is wrong
 rc=0; "$BINDIR/station" flash --port "$SIM_A_PTY" --verify maybe "$t/img.bin" 2>"$t/err" || rc=$?
 assert_eq "$rc" 2 "a bad --verify is a usage error"
