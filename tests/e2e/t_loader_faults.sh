@@ -57,18 +57,6 @@ assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM runs WHERE unit_serial = 'SIM0
 	"1" "drop-byte run logged as pass"
 assert_eq "$(kv SIM00055 writes_confirmed_by_readback)" 1 "drop-byte: the lost ACK's block read back"
 
-# The ACK of the third write comes after the loader's 1 s timeout, or with a
-# bit flipped: the same recovery, and the unit passes.
-run_fault b6 late-ack=3:1500
-assert_eq "$RUN_RC" "0" "late-ack: unit passes ($(cat "$LINE/run.out") $(cat "$LINE/run.err"))"
-assert_eq "$(kv SIM00056 writes_confirmed_by_readback)" 1 "late-ack: the block read back"
-assert_eq "$(kv SIM00056 block_retries)" 1 "late-ack: one retry"
-assert_eq "$(kv SIM00056 pages_erased_again)" "" "late-ack: nothing erased again"
-run_fault b7 corrupt-ack=3
-assert_eq "$RUN_RC" "0" "corrupt-ack: unit passes ($(cat "$LINE/run.out") $(cat "$LINE/run.err"))"
-assert_eq "$(kv SIM00057 writes_confirmed_by_readback)" 1 "corrupt-ack: the block read back"
-grep -q "rom: NACK cmd 0x31: PGERR" "$SIM_B7_LOG" || fail "corrupt-ack: the resent block was not refused"
-
 # An image linked outside the part's flash is a configuration error, found
 # before anything is erased: an 'error' run, not a failed board.
 cat >"$LINE/outside.yaml" <<'YAML'
