@@ -77,6 +77,20 @@ while read -r -a cmd; do
 done < <(sed -n '/^```sh$/,/^```$/p' "$ST_TOP/docs/loader.md")
 assert_eq "$n" 3 "the three examples of docs/loader.md ran"
 
+# the issue's case: an image linked for 0x08020000 on a 128 KiB F103, whose
+# product id is that of the 512 KiB line: its flash size register tells
+sim_start c --fast --serial SIM000203 --flash-kib 128
+sim_ctl c "set boot 1" >/dev/null
+sim_ctl c "set power 1" >/dev/null
+rc=0
+"$BINDIR/station" flash --port "$SIM_C_PTY" --db "$DB" --serial BENCH-7 --address 0x08020000 \
+	--format raw "$t/img.bin" >"$t/out7" 2>&1 || rc=$?
+assert_eq "$rc" 1 "128 KiB part, image at 0x08020000: not loaded"
+grep -q "address: image data at 0x08020000-0x08024e1f is outside chip 0x0414's flash (0x08000000-0x0801ffff)" "$t/out7" ||
+	fail "128 KiB part: the verdict does not name the address ($(cat "$t/out7"))"
+assert_eq "$(sql "$DB" "SELECT outcome FROM runs WHERE unit_serial = 'BENCH-7'")" error "128 KiB part: an error run"
+assert_eq "$(sim_field c erase_us)" 0 "128 KiB part: nothing erased"
+
 # usage errors name what is wrong
 rc=0; "$BINDIR/station" flash --port "$SIM_A_PTY" --verify maybe "$t/img.bin" 2>"$t/err" || rc=$?
 assert_eq "$rc" 2 "a bad --verify is a usage error"

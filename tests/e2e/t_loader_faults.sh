@@ -48,10 +48,11 @@ kv() {
 		AND s.name = 'load diagnostic firmware' AND v.key = '$2'"
 }
 
-# The 25th byte the board sends is block 2's data ACK: the block is in flash,
+# The 30th byte the board sends is block 2's data ACK (0x7F 1, Get 11, Get ID
+# 5, the flash size register 5, erase 2, block 1 3, block 2 3): the block is in flash,
 # its ACK lost.  Re-sync, the F1 refuses the block sent again (PGERR), the
 # read-back finds it there: the unit passes.
-run_fault b5 drop-byte=25
+run_fault b5 drop-byte=30
 assert_eq "$RUN_RC" "0" "drop-byte: unit passes after a retry ($(cat "$LINE/run.out"))"
 assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM runs WHERE unit_serial = 'SIM00055' AND outcome = 'pass'")" \
 	"1" "drop-byte run logged as pass"

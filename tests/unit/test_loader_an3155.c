@@ -100,14 +100,33 @@ static void read_back(struct script *sc, uint32_t a, const uint8_t *d, size_t n)
 	step(sc, (const uint8_t[]){ (uint8_t)(n - 1), (uint8_t)~(n - 1) }, 2, rep, n + 1);
 }
 
+/* Read Memory of the 2-byte flash size register at reg, answered kib. */
+static void size_read(struct script *sc, uint32_t reg, uint16_t kib)
+{
+	cmd(sc, 0x11, ack);
+	addr(sc, reg);
+	step(sc, (const uint8_t[]){ 0x01, 0xfe }, 2,
+	     (const uint8_t[]){ ACK, (uint8_t)kib, (uint8_t)(kib >> 8) }, 3);
+}
+
 /* 0x7F, Get (v3.1, the commands dut-sim offers), Get ID pid. */
-static void hello_pid(struct script *sc, uint16_t pid)
+static void hello_id(struct script *sc, uint16_t pid)
 {
 	step(sc, (const uint8_t[]){ 0x7f }, 1, ack, 1);
 	step(sc, (const uint8_t[]){ 0x00, 0xff }, 2,
 	     (const uint8_t[]){ ACK, 7, 0x31, 0x00, 0x01, 0x02, 0x11, 0x21, 0x31, 0x44, ACK }, 11);
 	step(sc, (const uint8_t[]){ 0x02, 0xfd }, 2,
 	     (const uint8_t[]){ ACK, 1, (uint8_t)(pid >> 8), (uint8_t)pid, ACK }, 5);
+}
+
+/* ...then the flash size register, which says what the table says. */
+static void hello_pid(struct script *sc, uint16_t pid)
+{
+	hello_id(sc, pid);
+	if (pid == 0x0413)
+		size_read(sc, 0x1fff7a22, 1024);
+	else
+		size_read(sc, 0x1ffff7e0, 512);
 }
 
 static void hello(struct script *sc)
@@ -659,6 +678,47 @@ static void test_map_ram_end(void **state)
 		    "is linked for");
 }
 
+/*
+ * The product id does not tell a 128 KiB F103 from a 512 KiB one; its flash
+ * size register does: an image linked for 0x08020000 is outside that part.
+ */
+static void test_map_size_register(void **state)
+{
+	static struct image_segment seg = { .addr = 0x08020000, .len = 256, .data = blk };
+	static const struct image img = { .format = IMG_RAW, .seg = &seg, .n_seg = 1,
+					  .total = 256 };
+	struct tc *t = *state;
+
+	hello_id(&t->sc, 0x0414);
+	size_read(&t->sc, 0x1ffff7e0, 128);
+	play(&t->sc, &img, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_ARG);
+	assert_string_equal(t->run.e.msg, "address: image data at 0x08020000-0x080200ff is "
+			    "outside chip 0x0414's flash (0x08000000-0x0801ffff) and RAM "
+			    "(0x20000000-0x2000ffff): check the load address or the address the "
+			    "image is linked for");
+}
+
+/* A ROM that will not read the register (NACK): the table's size stands. */
+static void test_size_register_refused(void **state)
+{
+	struct tc *t = *state;
+
+	hello_id(&t->sc, 0x0414);
+	for (int i = 0; i < 3; i++) {
+		cmd(&t->sc, 0x11, ack);
+		step(&t->sc, (const uint8_t[]){ 0x1f, 0xff, 0xf7, 0xe0, 0x1f ^ 0xff ^ 0xf7 ^ 0xe0 },
+		     5, nack, 1);
+	}
+	erase3(&t->sc);
+	write1(&t->sc, ack);
+	t->o.verify = VERIFY_NONE;
+	play(&t->sc, &img1, &t->o, &t->run);
+	if (t->run.ret < 0)
+		fail_msg("%s", t->run.e.msg);
+	assert_int_equal(t->run.r.bytes_written, 256);
+}
+
 static void test_map_too_large(void **state)
 {
 	static struct image_segment seg = { .addr = 0x08000000, .len = 768, .data = gap };
@@ -666,7 +726,7 @@ static void test_map_too_large(void **state)
 					  .total = 768 };
 	struct tc *t = *state;
 
-	hello(&t->sc);
+	hello_id(&t->sc, 0x0414);	/* a size given: the register is not read */
 	t->o.flash_size = 512;	/* a part with 512 bytes of flash */
 	play(&t->sc, &img, &t->o, &t->run);
 	assert_int_equal(t->run.ret, ST_ERR_ARG);
@@ -695,6 +755,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_port_gone, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_map_past_the_end, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_map_too_large, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_map_size_register, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_size_register_refused, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_map_ram_end, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_corrupt_ack_read_back_decides, tc_new,
 						tc_free),

@@ -514,8 +514,9 @@ static void test_recoveries(void **state)
 	(void)state;
 	NEED_SIM();
 	expect_recovery("fault nack-block=3", 0);
-	/* 1 (0x7F) + 11 (Get) + 5 (Get ID) + 2 (erase) + 3 + 3: block 2's data ACK */
-	expect_recovery("fault drop-byte=25", 1);	/* a lost ACK */
+	/* 1 (0x7F) + 11 (Get) + 5 (Get ID) + 5 (the flash size register: 3 ACKs
+	 * and 2 bytes) + 2 (erase) + 3 + 3: block 2's data ACK */
+	expect_recovery("fault drop-byte=30", 1);	/* a lost ACK */
 }
 
 /*

@@ -231,6 +231,8 @@ const uint8_t *mem_map(struct sim *s, uint32_t addr, size_t len, bool write)
 		};
 		return opt + (addr - OPT_BASE);
 	}
+	if (!write && addr >= s->size_reg && end <= (uint64_t)s->size_reg + sizeof(s->size_kib))
+		return s->size_kib + (addr - s->size_reg);
 	return NULL;
 }
 

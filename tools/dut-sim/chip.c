@@ -52,6 +52,15 @@ static void layout_runs(struct sim *s, const struct sector_run *runs)
 	s->flash_size = off;
 }
 
+/* The flash size register ("Device electronic signature": RM0008 for the
+ * F1 at 0x1FFFF7E0, RM0090 for the F4 at 0x1FFF7A22): KiB, 16 bits. */
+static void size_register(struct sim *s, uint32_t addr)
+{
+	s->size_reg = addr;
+	s->size_kib[0] = (uint8_t)(s->flash_size / 1024);
+	s->size_kib[1] = (uint8_t)(s->flash_size / 1024 >> 8);
+}
+
 int chip_setup(struct sim *s, const struct chip_args *c)
 {
 	if (!c->name || !strcmp(c->name, "f103")) {
@@ -60,6 +69,7 @@ int chip_setup(struct sim *s, const struct chip_args *c)
 		s->prog_erased_only = true;	/* PGERR (board.c) */
 		s->flash_size = c->flash_kib * 1024;
 		layout_uniform(s);
+		size_register(s, 0x1FFFF7E0u);
 		return 0;
 	}
 	if (!strcmp(c->name, "f407")) {
@@ -75,6 +85,7 @@ int chip_setup(struct sim *s, const struct chip_args *c)
 		if (!c->t_mass_given)
 			s->t_mass_erase_ms = 8000;
 		layout_runs(s, f407_sectors);
+		size_register(s, 0x1FFF7A22u);
 		return 0;
 	}
 	fprintf(stderr, "dut-sim: unknown --chip '%s' (f103, f407)\n", c->name);

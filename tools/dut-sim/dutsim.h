@@ -87,6 +87,8 @@ struct sim {
 	uint16_t pid;			/* what Get ID answers */
 	uint32_t prog_unit;		/* bytes programmed at once (t_prog_us each) */
 	bool prog_erased_only;		/* F1: a half-word not 0xFFFF is refused (PGERR) */
+	uint32_t size_reg;		/* the flash size register's address... */
+	uint8_t size_kib[2];		/* ...and what it reads: KiB, little-endian */
 	uint32_t n_sect;		/* erase units: pages or sectors */
 	uint32_t sect_off[FLASH_MAX_SECT], sect_size[FLASH_MAX_SECT];
 	uint32_t sect_erase_ms[FLASH_MAX_SECT];
