@@ -51,17 +51,22 @@ assert_eq "$rc" 0 "station flash of an Intel HEX image ($(cat "$t/out3"))"
 assert_eq "$(sql "$DB" "SELECT format FROM images i JOIN runs r ON r.id = i.run_id
 	WHERE r.unit_serial = 'BENCH-3'")" ihex "the format logged"
 
+# refused PTY SERIAL ADDRESS VERDICT: station flash of the raw image at
+# ADDRESS is an error run naming VERDICT, and nothing is erased
+refused() {
+	local erase0 rc=0
+	erase0=$(sim_field "$5" erase_us)
+	"$BINDIR/station" flash --port "$1" --db "$DB" --serial "$2" --address "$3" --format raw \
+		"$t/img.bin" >"$t/refused.out" 2>&1 || rc=$?
+	assert_eq "$rc" 1 "$2: not loaded"
+	grep -qF "$4" "$t/refused.out" || fail "$2: the verdict does not say '$4' ($(cat "$t/refused.out"))"
+	assert_eq "$(sql "$DB" "SELECT outcome FROM runs WHERE unit_serial = '$2'")" error "$2: an error run"
+	assert_eq "$(sim_field "$5" erase_us)" "$erase0" "$2: nothing erased"
+}
+
 # an image that does not fit the part: an error, named, nothing erased
-erase0=$(sim_field a erase_us)
-rc=0
-"$BINDIR/station" flash --port "$SIM_A_PTY" --db "$DB" --serial BENCH-4 --address 0x08100000 \
-	--format raw "$t/img.bin" >"$t/out4" 2>&1 || rc=$?
-assert_eq "$rc" 1 "outside the flash: not loaded"
-grep -q "address: image data at 0x08100000-0x08104e1f is outside chip 0x0414's flash" "$t/out4" ||
-	fail "outside the flash: the operator is not told the address ($(cat "$t/out4"))"
-assert_eq "$(sql "$DB" "SELECT outcome FROM runs WHERE unit_serial = 'BENCH-4'")" error \
-	"outside the flash: an error run"
-assert_eq "$(sim_field a erase_us)" "$erase0" "outside the flash: nothing erased"
+refused "$SIM_A_PTY" BENCH-4 0x08100000 \
+	"address: image data at 0x08100000-0x08104e1f is outside chip 0x0414's flash" a
 
 # every `station flash` example in docs/loader.md runs, the port and image
 # put in for /dev/ttyUSB0 and fw.bin
@@ -82,14 +87,8 @@ assert_eq "$n" 3 "the three examples of docs/loader.md ran"
 sim_start c --fast --serial SIM000203 --flash-kib 128
 sim_ctl c "set boot 1" >/dev/null
 sim_ctl c "set power 1" >/dev/null
-rc=0
-"$BINDIR/station" flash --port "$SIM_C_PTY" --db "$DB" --serial BENCH-7 --address 0x08020000 \
-	--format raw "$t/img.bin" >"$t/out7" 2>&1 || rc=$?
-assert_eq "$rc" 1 "128 KiB part, image at 0x08020000: not loaded"
-grep -q "address: image data at 0x08020000-0x08024e1f is outside chip 0x0414's flash (0x08000000-0x0801ffff)" "$t/out7" ||
-	fail "128 KiB part: the verdict does not name the address ($(cat "$t/out7"))"
-assert_eq "$(sql "$DB" "SELECT outcome FROM runs WHERE unit_serial = 'BENCH-7'")" error "128 KiB part: an error run"
-assert_eq "$(sim_field c erase_us)" 0 "128 KiB part: nothing erased"
+refused "$SIM_C_PTY" BENCH-7 0x08020000 \
+	"address: image data at 0x08020000-0x08024e1f is outside chip 0x0414's flash (0x08000000-0x0801ffff)" c
 
 # usage errors name what is wrong
 rc=0; "$BINDIR/station" flash --port "$SIM_A_PTY" --verify maybe "$t/img.bin" 2>"$t/err" || rc=$?

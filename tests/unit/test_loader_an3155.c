@@ -641,18 +641,26 @@ static void test_f4_sector_numbers(void **state)
  * or an image too large for the part is a configuration error (ST_ERR_ARG),
  * named as address or as size; the transcript ends after Get ID.
  */
-/* An image of len bytes of gap at addr, refused after Get ID with msg. */
-static void map_refused(void **state, uint32_t addr, uint32_t len, const char *msg)
+/* An image of len bytes of gap at addr on a part whose flash size register
+ * says kib, refused after Get ID with msg. */
+static void map_refused_kib(void **state, uint16_t kib, uint32_t addr, uint32_t len,
+			    const char *msg)
 {
 	struct image_segment seg = { .addr = addr, .len = len, .data = gap };
 	const struct image img = { .format = IMG_RAW, .seg = &seg, .n_seg = 1, .total = len };
 	struct tc *t = *state;
 
-	hello(&t->sc);
+	hello_id(&t->sc, 0x0414);
+	size_read(&t->sc, 0x1ffff7e0, kib);
 	play(&t->sc, &img, &t->o, &t->run);
 	assert_int_equal(t->run.ret, ST_ERR_ARG);
 	assert_string_equal(t->run.e.msg, msg);
 	assert_int_equal(t->run.r.bytes_written, 0);
+}
+
+static void map_refused(void **state, uint32_t addr, uint32_t len, const char *msg)
+{
+	map_refused_kib(state, 512, addr, len, msg);
 }
 
 static void test_map_outside_flash(void **state)
@@ -684,19 +692,10 @@ static void test_map_ram_end(void **state)
  */
 static void test_map_size_register(void **state)
 {
-	static struct image_segment seg = { .addr = 0x08020000, .len = 256, .data = blk };
-	static const struct image img = { .format = IMG_RAW, .seg = &seg, .n_seg = 1,
-					  .total = 256 };
-	struct tc *t = *state;
-
-	hello_id(&t->sc, 0x0414);
-	size_read(&t->sc, 0x1ffff7e0, 128);
-	play(&t->sc, &img, &t->o, &t->run);
-	assert_int_equal(t->run.ret, ST_ERR_ARG);
-	assert_string_equal(t->run.e.msg, "address: image data at 0x08020000-0x080200ff is "
-			    "outside chip 0x0414's flash (0x08000000-0x0801ffff) and RAM "
-			    "(0x20000000-0x2000ffff): check the load address or the address the "
-			    "image is linked for");
+	map_refused_kib(state, 128, 0x08020000, 256, "address: image data at "
+			"0x08020000-0x080200ff is outside chip 0x0414's flash (0x08000000-0x0801ffff) "
+			"and RAM (0x20000000-0x2000ffff): check the load address or the address the "
+			"image is linked for");
 }
 
 /* A ROM that will not read the register (NACK): the table's size stands. */
