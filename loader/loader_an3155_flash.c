@@ -485,15 +485,17 @@ static int reerase(struct bl *b, const struct plan *p, const struct geom *g,
 	return ST_OK;
 }
 
-/* The verdict when a block holds other data and cannot be erased again. */
-static int no_reerase(struct bl *b, const struct bl_op *op, int reerases)
+/* The verdict when a block holds other data and is not erased again: the
+ * part's pages are unknown (layout_unknown), or the retries are spent. */
+static int no_reerase(struct bl *b, const struct bl_op *op, bool layout_unknown, int reerases)
 {
 	char why[sizeof(b->e->msg)];
 
 	snprintf(why, sizeof(why), "%s", b->e->msg);
-	if (!reerases)
+	if (layout_unknown)
 		return st_fail(b->e, ST_ERR_VERIFY, "%s (block %d of %d): its page cannot be "
-			       "erased alone: the loader does not know this part's flash layout", why, op->block, op->n_blocks);
+			       "erased alone: the loader does not know this part's flash layout",
+			       why, op->block, op->n_blocks);
 	return st_fail(b->e, ST_ERR_VERIFY, "%s (block %d of %d), after %d erase%s and "
 		       "rewrite%s: the line is unreliable; check the cabling and baud rate", why,
 		       op->block, op->n_blocks, reerases, reerases == 1 ? "" : "s",
@@ -529,9 +531,9 @@ static int blocks(struct bl *b, const struct plan *p, const struct geom *g, bool
 				/* only where pages can be named, within the retry budget */
 				if (!geom_known(g) || g->size == 0 || x.addr < g->base ||
 				    x.addr - g->base >= g->size)
-					return no_reerase(b, &op, 0);
+					return no_reerase(b, &op, true, 0);
 				if (reerases == b->o->retries)
-					return no_reerase(b, &op, reerases);
+					return no_reerase(b, &op, false, reerases);
 				reerases++;
 				b->r->block_retries++;
 				ret = reerase(b, p, g, &x, &c, done0);
