@@ -21,6 +21,10 @@ enum bl_cmd {
 };
 
 #define BL_BLOCK 256		/* Write/Read Memory carry at most 256 bytes */
+/* The longest frame the loader sends: Write Memory's N-1, 256 data bytes and
+ * the checksum (AN3155 3.6).  Erase frames must fit too (checked where they
+ * are built, and by _Static_assert against their chunk size). */
+#define BL_FRAME_MAX (1 + BL_BLOCK + 1)
 
 /* Which part of a command the last exchange was in (for the verdict). */
 enum bl_stage { STAGE_CMD, STAGE_ADDR, STAGE_DATA };
@@ -36,7 +40,7 @@ struct bl {
 	uint8_t cmds[256];	/* command codes offered, from Get */
 	int n_cmds;
 	/* One command's bytes, sent with one write: N-1, 256 data, checksum. */
-	uint8_t frame[2 + 2 * 128 + 8];
+	uint8_t frame[BL_FRAME_MAX];
 };
 
 /* What an operation is, for the final verdict after its retries. */
@@ -62,6 +66,8 @@ bool bl_has_cmd(const struct bl *b, uint8_t cmd);
 int bl_cmd(struct bl *b, uint8_t cmd);
 /* Send a 4-byte big-endian address and its XOR checksum, wait for ACK. */
 int bl_addr(struct bl *b, uint32_t addr);
+/* The command, then the address; the next exchange is the data stage. */
+int bl_cmd_addr(struct bl *b, uint8_t cmd, uint32_t addr);
 /* Send n bytes in one write, wait up to timeout_ms for ACK. */
 int bl_send_ack(struct bl *b, const uint8_t *buf, size_t n, int timeout_ms);
 /* Run fn up to 1 + retries times, re-syncing after timeouts; on final
@@ -81,6 +87,7 @@ struct geom {
 	uint32_t base, size;		/* size 0: unknown */
 	uint32_t page;			/* uniform pages; 0 with sectors or unknown */
 	const struct sect_run *sect;	/* sectors, or NULL */
+	uint32_t ram_base, ram_size;	/* size 0: unknown */
 };
 
 /* One erase unit (page or sector): its number for Erase, its offset from

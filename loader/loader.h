@@ -42,6 +42,11 @@ struct loader_result {
 	uint64_t bytes_verified;
 	uint64_t bytes_skipped;	/* blank (0xFF) blocks left to the erase */
 	int block_retries;	/* total retries that happened */
+	/* Writes whose ACK was lost or late, refused when sent again (an F1
+	 * will not program over them), and read back intact: written. */
+	int writes_confirmed;
+	/* Pages (sectors) erased again because such a write left other data. */
+	int units_reerased;
 	uint32_t crc32;		/* CRC-32 (IEEE) of the bytes read back, when verified */
 	long long elapsed_ms;	/* sync to the end, for the log and the bench */
 };

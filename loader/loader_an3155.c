@@ -74,6 +74,16 @@ int bl_addr(struct bl *b, uint32_t addr)
 	return bl_send_ack(b, f, 5, b->o->timeout_ms);
 }
 
+int bl_cmd_addr(struct bl *b, uint8_t cmd, uint32_t addr)
+{
+	int ret = bl_cmd(b, cmd);
+
+	if (ret == ST_OK)
+		ret = bl_addr(b, addr);
+	b->stage = ret == ST_OK ? STAGE_DATA : b->stage;
+	return ret;
+}
+
 bool bl_has_cmd(const struct bl *b, uint8_t cmd)
 {
 	return memchr(b->cmds, cmd, (size_t)b->n_cmds) != NULL;
@@ -159,18 +169,25 @@ static const char *stage_hint(const struct bl *b, const struct bl_op *op, enum b
 	return op->nack_hint ? op->nack_hint : "the bootloader refused the data";
 }
 
+/* "write at 0x08000200" and " (block 3 of 32)", for verdicts. */
+static void op_where(const struct bl_op *op, char *where, size_t wcap, char *blk, size_t bcap)
+{
+	if (op->has_addr)
+		snprintf(where, wcap, "%s at 0x%08x", op->what, op->addr);
+	else
+		snprintf(where, wcap, "%s", op->what);
+	blk[0] = '\0';
+	if (op->n_blocks > 0)
+		snprintf(blk, bcap, " (block %d of %d)", op->block, op->n_blocks);
+}
+
 /* The final word on an operation that failed every attempt. */
 static int bl_verdict(struct bl *b, const struct bl_op *op, int tries, int nack, int tmo,
 		      enum bl_stage nack_stage, bool silent)
 {
-	char where[64], blk[48] = "";
+	char where[64], blk[48];
 
-	if (op->has_addr)
-		snprintf(where, sizeof(where), "%s at 0x%08x", op->what, op->addr);
-	else
-		snprintf(where, sizeof(where), "%s", op->what);
-	if (op->n_blocks > 0)
-		snprintf(blk, sizeof(blk), " (block %d of %d)", op->block, op->n_blocks);
+	op_where(op, where, sizeof(where), blk, sizeof(blk));
 	if (nack == tries)
 		return st_fail(b->e, ST_ERR_NACK, "%s NACKed %d time%s%s: %s", where, nack,
 			       nack == 1 ? "" : "s", blk, stage_hint(b, op, nack_stage));
@@ -201,8 +218,15 @@ int bl_retry(struct bl *b, const struct bl_op *op, bl_attempt_fn fn, void *ctx)
 			nack_stage = b->stage;
 		} else if (ret == ST_ERR_TIMEOUT) {
 			tmo++;
+		} else if (ret == ST_ERR_EXISTS) {
+			return ret;	/* the attempt's message names it; blocks() decides */
 		} else if (ret != ST_ERR_PROTO && ret != ST_ERR_VERIFY) {
-			return ret;	/* I/O error, line closed: nothing to retry */
+			/* I/O error, the port gone: nothing to retry; say where */
+			char where[64], blk[48];
+
+			op_where(op, where, sizeof(where), blk, sizeof(blk));
+			st_error_prefix(b->e, "%s%s", where, blk);
+			return ret;
 		}
 		if (tries > b->o->retries)
 			break;
@@ -220,8 +244,13 @@ int bl_retry(struct bl *b, const struct bl_op *op, bl_attempt_fn fn, void *ctx)
 		r2 = bl_resync(b);
 		if (r2 == ST_ERR_TIMEOUT)
 			return bl_verdict(b, op, tries, nack, tmo, nack_stage, true);
-		if (r2 < 0)
+		if (r2 < 0) {
+			char where[64], blk[48];
+
+			op_where(op, where, sizeof(where), blk, sizeof(blk));
+			st_error_prefix(b->e, "%s%s: re-sync", where, blk);
 			return r2;
+		}
 	}
 	if (ret == ST_ERR_VERIFY)
 		return ret;	/* the attempt's message names the address and bytes */

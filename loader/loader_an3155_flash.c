@@ -22,6 +22,16 @@
 #define ERASE_MS_PER_KIB 32	/* ...and of a sector (F4: 4 s for 128 KiB) */
 #define MASS_ERASE_MS 30000	/* bounded, however large the part */
 
+/* Extended Erase (AN3155 3.9): N (2 bytes), 2 bytes a page, checksum; Erase
+ * (3.8): N, 1 byte a page, checksum.  A chunk must fit in one frame. */
+#define EXT_ERASE_FRAME(n) (2 + 2 * (size_t)(n) + 1)
+#define ERASE_FRAME(n) (1 + (size_t)(n) + 1)
+_Static_assert(EXT_ERASE_FRAME(ERASE_CHUNK) <= BL_FRAME_MAX,
+	       "an Extended Erase chunk must fit in struct bl's frame");
+_Static_assert(ERASE_FRAME(ERASE_CHUNK) <= BL_FRAME_MAX,
+	       "an Erase chunk must fit in struct bl's frame");
+_Static_assert(1 + BL_BLOCK + 1 <= BL_FRAME_MAX, "a Write Memory block must fit in a frame");
+
 /* The image as 4-byte aligned runs of bytes to write: Write Memory takes
  * whole words, so gaps inside a word are padded with 0xFF (erased flash). */
 struct run {
@@ -118,6 +128,9 @@ static int erase_send(struct bl *b, uint32_t first, uint32_t n, const struct geo
 		return st_fail(b->e, ST_ERR_NOTSUP,
 			       "page %u is beyond what Erase (0x43) can name: use mass erase",
 			       first + n - 1);
+	if (n < 1 || (ext ? EXT_ERASE_FRAME(n) : ERASE_FRAME(n)) > sizeof(b->frame))
+		return st_fail(b->e, ST_ERR_LIMIT, "erase of %u pages at once does not fit in "
+			       "one %zu-byte frame (a loader bug: report it)", n, sizeof(b->frame));
 	if (ext) {
 		b->frame[k++] = (uint8_t)((n - 1) >> 8);
 		b->frame[k++] = (uint8_t)(n - 1);
@@ -220,6 +233,69 @@ static int erase_pages(struct bl *b, const struct plan *p, const struct geom *g)
 	return ST_OK;
 }
 
+/* "128 KiB", or "768 bytes" when not whole KiB. */
+static const char *size_str(uint64_t n, char *buf, size_t cap)
+{
+	if (n % 1024)
+		snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
+	else
+		snprintf(buf, cap, "%llu KiB", (unsigned long long)n / 1024);
+	return buf;
+}
+
+/*
+ * Every run of the image inside the part's flash, or inside its RAM (an
+ * image loaded to run from RAM): checked once the part is known and before
+ * anything is erased or written, so a wrong address or an image built for
+ * a larger part is a configuration error (ST_ERR_ARG), not a refused write
+ * that looks like a bad board.  Unknown geometry: nothing to check against.
+ */
+static int check_map(struct bl *b, const struct plan *p, const struct geom *g)
+{
+	const uint64_t fend = (uint64_t)g->base + g->size, rend = (uint64_t)g->ram_base + g->ram_size;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	char ram[64] = "";
+
+	if (!g->size)
+		return ST_OK;
+	if (g->ram_size)
+		snprintf(ram, sizeof(ram), " and RAM (0x%08x-0x%08llx)", g->ram_base,
+			 (unsigned long long)rend - 1);
+	for (int i = 0; i < p->n_runs; i++) {
+		const struct run *r = &p->runs[i];
+		uint64_t end = (uint64_t)r->addr + r->len;
+
+		if (g->ram_size && r->addr >= g->ram_base && end <= rend)
+			continue;
+		if (r->addr >= g->base && r->addr < fend) {
+			lo = lo < r->addr ? lo : r->addr;
+			hi = hi > end ? hi : end;
+			continue;
+		}
+		return st_fail(b->e, ST_ERR_ARG, "address: image data at 0x%08x-0x%08llx is outside "
+			       "chip 0x%04x's flash (0x%08x-0x%08llx)%s: check the load address or "
+			       "the address the image is linked for", r->addr,
+			       (unsigned long long)end - 1, b->pid, g->base,
+			       (unsigned long long)fend - 1, ram);
+	}
+	if (hi > fend && hi - lo > g->size) {
+		char img[32], fl[32];
+
+		return st_fail(b->e, ST_ERR_ARG, "size: the image's flash data is %s "
+			       "(0x%08llx-0x%08llx), more than chip 0x%04x's flash (%s): check the "
+			       "image is built for this part", size_str(hi - lo, img, sizeof(img)),
+			       (unsigned long long)lo, (unsigned long long)hi - 1, b->pid,
+			       size_str(g->size, fl, sizeof(fl)));
+	}
+	if (hi > fend)
+		return st_fail(b->e, ST_ERR_ARG, "address: image data at 0x%08llx-0x%08llx runs past "
+			       "the end of chip 0x%04x's flash (0x%08x-0x%08llx): check the load "
+			       "address or the address the image is linked for",
+			       (unsigned long long)lo, (unsigned long long)hi - 1, b->pid, g->base,
+			       (unsigned long long)fend - 1);
+	return ST_OK;
+}
+
 static int erase(struct bl *b, const struct plan *p, const struct geom *g)
 {
 	if (b->o->mass_erase)
@@ -238,25 +314,11 @@ struct xfer {
 	uint32_t addr;
 	const uint8_t *data;
 	uint32_t n;
+	/* An attempt's data frame went out and no clean ACK came back (a
+	 * timeout, a garbled answer): the ROM may have programmed the block. */
+	bool uncertain;
 	uint8_t rd[BL_BLOCK];
 };
-
-static int write_attempt(struct bl *b, void *ctx)
-{
-	const struct xfer *x = ctx;
-	int ret;
-
-	ret = bl_cmd(b, BL_WRITE);
-	if (ret == ST_OK)
-		ret = bl_addr(b, x->addr);
-	if (ret < 0)
-		return ret;
-	b->stage = STAGE_DATA;
-	b->frame[0] = (uint8_t)(x->n - 1);
-	memcpy(b->frame + 1, x->data, x->n);
-	b->frame[x->n + 1] = bl_xor(b->frame, x->n + 1);
-	return bl_send_ack(b, b->frame, x->n + 2, b->o->timeout_ms);
-}
 
 static int read_attempt(struct bl *b, void *ctx)
 {
@@ -264,13 +326,9 @@ static int read_attempt(struct bl *b, void *ctx)
 	const uint8_t f[2] = { (uint8_t)(x->n - 1), (uint8_t)~(x->n - 1) };
 	int ret;
 
-	ret = bl_cmd(b, BL_READ);
+	ret = bl_cmd_addr(b, BL_READ, x->addr);
 	if (ret == ST_OK)
-		ret = bl_addr(b, x->addr);
-	if (ret < 0)
-		return ret;
-	b->stage = STAGE_DATA;
-	ret = bl_send_ack(b, f, 2, b->o->timeout_ms);
+		ret = bl_send_ack(b, f, 2, b->o->timeout_ms);
 	if (ret == ST_OK)
 		ret = link_read_exact(b->l, x->rd, x->n, b->o->timeout_ms, b->e);
 	if (ret < 0)
@@ -282,6 +340,54 @@ static int read_attempt(struct bl *b, void *ctx)
 			return st_fail(b->e, ST_ERR_VERIFY, "verify failed at 0x%08x: wrote 0x%02X, "
 				       "read 0x%02X", x->addr + i, x->data[i], x->rd[i]);
 	return ST_OK;
+}
+
+/*
+ * A write NACKed after an attempt that may have programmed the block: an F1
+ * refuses to program a half-word that is not erased (RM0008, PGERR), so the
+ * NACK may only say the block is already there.  Reading it back decides:
+ * the intended data is there (written), or something else is (the page
+ * must be erased again: ST_ERR_EXISTS, which bl_retry does not retry).
+ */
+static int settle(struct bl *b, struct xfer *x)
+{
+	int ret;
+
+	link_flush_input(b->l);
+	ret = read_attempt(b, x);
+	if (ret == ST_OK) {
+		b->r->writes_confirmed++;
+		log_warn("write at 0x%08x: not acknowledged, then refused; read back: the block "
+			 "is in flash", x->addr);
+		return ST_OK;
+	}
+	if (ret == ST_ERR_VERIFY) {
+		char why[sizeof(b->e->msg)];
+
+		snprintf(why, sizeof(why), "%s", b->e->msg);
+		return st_fail(b->e, ST_ERR_EXISTS, "write at 0x%08x: not acknowledged, then "
+			       "refused, and the flash holds other data (%s)", x->addr, why);
+	}
+	return ret;	/* the read itself failed: bl_retry retries the write */
+}
+
+static int write_attempt(struct bl *b, void *ctx)
+{
+	struct xfer *x = ctx;
+	int ret;
+
+	ret = bl_cmd_addr(b, BL_WRITE, x->addr);
+	if (ret < 0)
+		return ret;
+	b->frame[0] = (uint8_t)(x->n - 1);
+	memcpy(b->frame + 1, x->data, x->n);
+	b->frame[x->n + 1] = bl_xor(b->frame, x->n + 1);
+	ret = bl_send_ack(b, b->frame, x->n + 2, b->o->timeout_ms);
+	if (ret == ST_ERR_TIMEOUT || ret == ST_ERR_PROTO)
+		x->uncertain = true;
+	else if (ret == ST_ERR_NACK && x->uncertain)
+		return settle(b, x);
+	return ret;
 }
 
 /* CRC-32 (IEEE 802.3, zlib's crc32()), bitwise: it runs once per block on
@@ -322,33 +428,119 @@ static bool erased_blank(const struct bl *b, const struct geom *g, const struct 
 	return true;
 }
 
+/* The block of the plan that starts at *run, *off (a cursor over the runs). */
+static void block_at(const struct plan *p, int run, uint32_t off, struct xfer *x)
+{
+	const struct run *r = &p->runs[run];
+
+	x->addr = r->addr + off;
+	x->data = r->data + off;
+	x->n = r->len - off < BL_BLOCK ? r->len - off : BL_BLOCK;
+	x->uncertain = false;
+}
+
+/* Where the loop stands: run, offset in it, 1-based block number, bytes done. */
+struct cursor {
+	int run;
+	uint32_t off;
+	int block;
+	uint64_t done;
+};
+
+/*
+ * After an unacknowledged write left other data in flash: erase the pages
+ * (sectors) that hold the block again, and move the cursor back to the
+ * first block of the image in them, which is written again.
+ */
+static int reerase(struct bl *b, const struct plan *p, const struct geom *g,
+		   const struct xfer *x, struct cursor *c, uint64_t done0)
+{
+	struct geom_unit lo, hi;
+	uint32_t start;
+	int ret;
+
+	geom_unit_at(g, x->addr - g->base, &lo);
+	geom_unit_at(g, x->addr + x->n - 1 - g->base, &hi);
+	log_warn("write at 0x%08x: the flash holds other data after an unacknowledged write: "
+		 "erasing %s %u-%u again and rewriting the image there", x->addr,
+		 g->sect ? "sectors" : "pages", lo.index, hi.index);
+	ret = erase_send(b, lo.index, hi.index - lo.index + 1, g);
+	if (ret < 0)
+		return ret;
+	b->r->units_reerased += (int)(hi.index - lo.index + 1);
+	start = g->base + lo.start;
+	*c = (struct cursor){ .done = done0 };
+	for (; c->run < p->n_runs; c->run++) {
+		const struct run *r = &p->runs[c->run];
+
+		for (c->off = 0; c->off < r->len; c->off += BL_BLOCK) {
+			uint32_t n = r->len - c->off < BL_BLOCK ? r->len - c->off : BL_BLOCK;
+
+			if ((uint64_t)r->addr + c->off + n > start)
+				return ST_OK;	/* the first block in the erased range */
+			c->block++;
+			c->done += n;
+		}
+	}
+	return ST_OK;
+}
+
+/* The verdict when a block holds other data and is not erased again: the
+ * part's pages are unknown (layout_unknown), or the retries are spent. */
+static int no_reerase(struct bl *b, const struct bl_op *op, bool layout_unknown, int reerases)
+{
+	char why[sizeof(b->e->msg)];
+
+	snprintf(why, sizeof(why), "%s", b->e->msg);
+	if (layout_unknown)
+		return st_fail(b->e, ST_ERR_VERIFY, "%s (block %d of %d): its page cannot be "
+			       "erased alone: the loader does not know this part's flash layout",
+			       why, op->block, op->n_blocks);
+	return st_fail(b->e, ST_ERR_VERIFY, "%s (block %d of %d), after %d erase%s and "
+		       "rewrite%s: the line is unreliable; check the cabling and baud rate", why,
+		       op->block, op->n_blocks, reerases, reerases == 1 ? "" : "s",
+		       reerases == 1 ? "" : "s");
+}
+
 /* Write (read == false) or read back and compare every block of the plan. */
 static int blocks(struct bl *b, const struct plan *p, const struct geom *g, bool read,
-		  uint64_t done, uint64_t total)
+		  uint64_t done0, uint64_t total)
 {
 	struct xfer x;
 	struct bl_op op = { .what = read ? "read" : "write", .has_addr = true,
 			    .n_blocks = p->n_blocks, .timeout_ms = b->o->timeout_ms,
 			    .nack_hint = read ? "the flash may be read-protected (RDP)"
-					      : "the flash may be write-protected" };
-	int ret;
+					      : "the flash may be write-protected, or not erased" };
+	struct cursor c = { .done = done0 };
+	int reerases = 0, ret;
 
-	for (int i = 0; i < p->n_runs; i++) {
-		const struct run *r = &p->runs[i];
-
-		for (uint32_t off = 0; off < r->len; off += BL_BLOCK) {
-			x.addr = r->addr + off;
-			x.data = r->data + off;
-			x.n = r->len - off < BL_BLOCK ? r->len - off : BL_BLOCK;
-			op.addr = x.addr;
-			op.block++;
-			if (!read && erased_blank(b, g, &x)) {
-				b->r->bytes_skipped += x.n;
-				done += x.n;
-				progress(b, done, total);
+	while (c.run < p->n_runs) {
+		if (c.off >= p->runs[c.run].len) {
+			c.run++;
+			c.off = 0;
+			continue;
+		}
+		block_at(p, c.run, c.off, &x);
+		op.addr = x.addr;
+		op.block = ++c.block;
+		if (!read && erased_blank(b, g, &x)) {
+			b->r->bytes_skipped += x.n;
+		} else {
+			ret = bl_retry(b, &op, read ? read_attempt : write_attempt, &x);
+			if (ret == ST_ERR_EXISTS) {
+				/* only where pages can be named, within the retry budget */
+				if (!geom_known(g) || g->size == 0 || x.addr < g->base ||
+				    x.addr - g->base >= g->size)
+					return no_reerase(b, &op, true, 0);
+				if (reerases == b->o->retries)
+					return no_reerase(b, &op, false, reerases);
+				reerases++;
+				b->r->block_retries++;
+				ret = reerase(b, p, g, &x, &c, done0);
+				if (ret < 0)
+					return ret;
 				continue;
 			}
-			ret = bl_retry(b, &op, read ? read_attempt : write_attempt, &x);
 			if (ret < 0)
 				return ret;
 			if (read) {
@@ -357,9 +549,10 @@ static int blocks(struct bl *b, const struct plan *p, const struct geom *g, bool
 			} else {
 				b->r->bytes_written += x.n;
 			}
-			done += x.n;
-			progress(b, done, total);
 		}
+		c.done += x.n;
+		c.off += BL_BLOCK;
+		progress(b, c.done, total);
 	}
 	return ST_OK;
 }
@@ -367,12 +560,8 @@ static int blocks(struct bl *b, const struct plan *p, const struct geom *g, bool
 static int go_attempt(struct bl *b, void *ctx)
 {
 	const uint32_t *addr = ctx;
-	int ret;
 
-	ret = bl_cmd(b, BL_GO);
-	if (ret == ST_OK)
-		ret = bl_addr(b, *addr);
-	return ret;
+	return bl_cmd_addr(b, BL_GO, *addr);
 }
 
 static int go(struct bl *b, uint32_t addr)
@@ -445,6 +634,8 @@ int an3155_flash(struct link *l, const struct image *img, const struct loader_op
 	if (ret < 0)
 		goto out;
 	ret = identify(&b, &g);
+	if (ret == ST_OK)
+		ret = check_map(&b, &p, &g);
 	if (ret < 0)
 		goto out;
 	ret = erase(&b, &p, &g);

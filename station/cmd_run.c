@@ -195,7 +195,14 @@ static void *fixture_thread(void *arg)
 	struct fixture *fx = NULL;
 
 	if (fixture_open(&fx, &t->def, &e) < 0) {
-		log_err("fixture %s: %s", t->def.name, e.msg);
+		/* the message names the fixture already */
+		struct run_ctx rc = { .seq = t->seq, .cfg = t->cfg, .fxdef = &t->def,
+				      .db = t->db, .ev = t->ev, .stop = &stop_flag };
+
+		log_err("%s", e.msg);
+		init_vars(&rc, t);
+		engine_run_unopened(&rc, e.msg);	/* an error run in the log */
+		vars_free(&rc.vars);
 		t->station_errors++;
 		return NULL;
 	}

@@ -427,6 +427,35 @@ static void log_run_end(struct run_ctx *rc, enum db_outcome o, const char *seria
 		log_err("%s", e.msg);
 }
 
+enum db_outcome engine_run_unopened(struct run_ctx *rc, const char *why)
+{
+	struct st_error e = { 0 };
+	int64_t t = wall_us();
+	const struct db_step s = {
+		.name = "open fixture", .kind = "fixture", .phase = "setup",
+		.outcome = DB_ERROR, .reason = why, .started_us = t, .ended_us = t, .attempts = 1,
+	};
+	const char *serial;
+
+	rc->failed_step[0] = rc->fail_reason[0] = '\0';
+	set_run_vars(rc);
+	serial = vars_get(&rc->vars, "serial");
+	if (log_run_start(rc, serial) < 0)
+		return DB_ERROR;
+	if (rc->ev && rc->ev->run_start)
+		rc->ev->run_start(rc->ev->ctx, rc->fxdef->name, rc->run_id, serial);
+	if (rc->db && db_step_log(rc->db, rc->run_id, &s, &e) < 0)
+		log_err("%s", e.msg);
+	rc->fail_outcome = DB_ERROR;
+	snprintf(rc->failed_step, sizeof(rc->failed_step), "%s", s.name);
+	snprintf(rc->fail_reason, sizeof(rc->fail_reason), "%s", why);
+	log_run_end(rc, DB_ERROR, serial);
+	if (rc->ev && rc->ev->run_end)
+		rc->ev->run_end(rc->ev->ctx, rc->fxdef->name, serial, DB_ERROR, rc->failed_step,
+				rc->fail_reason);
+	return DB_ERROR;
+}
+
 enum db_outcome engine_run(struct run_ctx *rc)
 {
 	struct st_error e = { 0 };

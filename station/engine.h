@@ -98,6 +98,10 @@ int rc_link(struct run_ctx *rc, struct link **out, struct st_error *e);
 
 /* Run the whole sequence once on rc->fx. Returns the run's outcome. */
 enum db_outcome engine_run(struct run_ctx *rc);
+/* The run that could not start because its fixture did not open (rc->fx is
+ * NULL): logged and shown as an error run whose one step, "open fixture",
+ * says why.  Returns DB_ERROR. */
+enum db_outcome engine_run_unopened(struct run_ctx *rc, const char *why);
 /* Parameters (vars declared "name: ~") that given does not set: their
  * names, comma-separated, in missing; returns how many. */
 int engine_check_params(const struct sequence *seq, const struct vars *given, char *missing,

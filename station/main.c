@@ -17,6 +17,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "run a sequence on one or more fixtures" },
+	{ "flash", cmd_flash, "load one image onto one board (bench), logged as a run" },
 	{ "lint", cmd_lint, "check sequence files without touching a board" },
 	{ "report", cmd_report, "yield, first-pass yield, Pareto, Cpk from the log" },
 	{ "trace", cmd_trace, "the whole history of one unit" },

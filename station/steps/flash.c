@@ -4,7 +4,7 @@
  *   flash:
  *     image: ${diag_image}
  *     format: auto          # raw | ihex | elf
- *     address: 0x08000000   # raw images
+ *     address: 0x08000000   # raw images; may be a ${var}
  *     loader: an3155
  *     verify: readback      # crc | none
  *     erase: pages          # mass
@@ -13,6 +13,7 @@
  * Boot strapping (BOOT high, reset) is the sequence's job, with lines steps.
  * The log records the file's SHA-256 and the bytes actually written.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ struct flash_cfg {
 	char *image;
 	enum image_format format;
 	uint32_t address;
+	char *address_var;	/* "${...}": expanded and parsed when the step runs */
 	const struct loader *loader;
 	enum loader_verify verify;
 	bool mass_erase;
@@ -39,6 +41,7 @@ static void flash_free(void *p)
 	struct flash_cfg *c = p;
 
 	free(c->image);
+	free(c->address_var);
 	free(c);
 }
 
@@ -73,6 +76,7 @@ static int flash_parse(struct step *s, const struct ynode *n, struct lint *l)
 	static const char *const erases[] = { "pages", "mass", NULL };
 	static const char *const blanks[] = { "skip", "write", NULL };
 	struct flash_cfg *c = calloc(1, sizeof(*c));
+	const struct ynode *av;
 	char *loader = NULL;
 	double addr = 0x08000000, br = 3;
 
@@ -94,10 +98,17 @@ static int flash_parse(struct step *s, const struct ynode *n, struct lint *l)
 	c->mass_erase = pick(l, n, "erase", erases, 0) == 1;
 	c->write_blank = pick(l, n, "blank", blanks, 0) == 1;
 	lint_bool(l, n, "go", &c->go);
-	if (lint_num(l, n, "address", false, &addr) && (addr < 0 || addr > 0xffffffffu))
-		lint_err(l, ynode_get(n, "address"), "address must fit in 32 bits");
-	else
+	av = ynode_get(n, "address");
+	if (av && av->type == YN_SCALAR && strstr(av->str, "${")) {
+		lint_vars(l, av, av->str);
+		c->address_var = strdup(av->str);
+		if (!c->address_var)
+			return ST_ERR_NOMEM;
+	} else if (lint_num(l, n, "address", false, &addr) && (addr < 0 || addr > 0xffffffffu)) {
+		lint_err(l, av, "address must fit in 32 bits");
+	} else {
 		c->address = (uint32_t)addr; /* in range: the cast is defined */
+	}
 	if (lint_num(l, n, "block_retries", false, &br) && (br < 0 || br > 20))
 		lint_err(l, ynode_get(n, "block_retries"), "block_retries must be 0 to 20");
 	else
@@ -118,6 +129,32 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 
 	if (rc->ev && rc->ev->progress)
 		rc->ev->progress(rc->ev->ctx, rc->fxdef->name, done, total);
+}
+
+/* The load address: the configured one, or its ${var} expanded now. */
+static int flash_address(const struct flash_cfg *c, struct run_ctx *rc, struct step_result *r,
+			 uint32_t *out)
+{
+	char *v, *end;
+	unsigned long long a;
+
+	*out = c->address;
+	if (!c->address_var)
+		return ST_OK;
+	v = rc_expand(rc, r, c->address_var);
+	if (!v)
+		return ST_ERR_ARG;
+	errno = 0;
+	a = strtoull(v, &end, 0);
+	if (!*v || *end || errno || a > 0xffffffffu || v[0] == '-') {
+		sr_set(r, DB_ERROR, "address '%s' (from %s) is not a 32-bit address: give e.g. "
+		       "0x08000000", v, c->address_var);
+		free(v);
+		return ST_ERR_ARG;
+	}
+	free(v);
+	*out = (uint32_t)a;
+	return ST_OK;
 }
 
 /* A count worth a line in the log: only when it is not zero. */
@@ -141,12 +178,18 @@ static int flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	struct image img = { 0 };
 	struct link *l;
 	char *path = rc_expand(rc, r, c->image), *full = NULL;
+	uint32_t address;
 	int ret;
 
 	if (!path)
 		return ST_ERR_ARG;
+	ret = flash_address(c, rc, r, &address);
+	if (ret < 0) {
+		free(path);
+		return ret;
+	}
 	full = seq_resolve_path(s->file, path);
-	ret = image_load(&img, full ? full : path, c->format, c->address, 0, &e);
+	ret = image_load(&img, full ? full : path, c->format, address, 0, &e);
 	if (ret < 0) {
 		sr_set(r, DB_ERROR, "%s", e.msg);
 		goto out;
@@ -174,7 +217,7 @@ static int flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	r->image.path = sr_str(r, full ? full : path);
 	r->image.sha256 = sr_str(r, img.sha256);
 	r->image.format = image_format_name(img.format);
-	r->image.address = img.n_seg ? img.seg[0].addr : c->address;
+	r->image.address = img.n_seg ? img.seg[0].addr : address;
 	r->image.size = lr.bytes_written;
 	r->image.chip_id = lr.chip_id[0] ? sr_str(r, lr.chip_id) : NULL;
 	if (ret < 0) {
@@ -183,6 +226,10 @@ static int flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 		goto out;
 	}
 	kv_count(r, "block_retries", (unsigned long long)lr.block_retries);
+	/* an unacknowledged write that read-back showed landed, and pages
+	 * erased again because one did not: the line's health, in the log */
+	kv_count(r, "writes_confirmed_by_readback", (unsigned long long)lr.writes_confirmed);
+	kv_count(r, "pages_erased_again", (unsigned long long)lr.units_reerased);
 	kv_count(r, "blank_bytes_skipped", lr.bytes_skipped);
 out:
 	image_free(&img);

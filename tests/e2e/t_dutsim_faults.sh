@@ -90,9 +90,11 @@ sim_ctl f "fault clear" >/dev/null
 sim_ctl f "fault corrupt-flash" >/dev/null
 sim_ctl f "set reset 1" >/dev/null; sim_ctl f "set reset 0" >/dev/null
 ! flash "$SIM_F_PTY" || fail "corrupt-flash: verify passed"
-# (stm32flash rewrites a block that fails verify; NOR's AND can mend a bit
-# corrupted 0->1, so which block finally fails depends on the bits drawn)
-grep -q "Failed to verify at address 0x080" "$t/flash.out" ||
-	{ cat "$t/flash.out"; fail "corrupt-flash: no verify failure"; }
+# stm32flash verifies each block and, when it differs, writes it again: an
+# F1 refuses to program over what is there (PGERR), so the ROM NACKs that
+grep -q "Failed to write memory at address 0x08000000" "$t/flash.out" ||
+	{ cat "$t/flash.out"; fail "corrupt-flash: the rewrite of the first block was not refused"; }
+grep -c "rom: NACK cmd 0x31: PGERR" "$SIM_F_LOG" >/dev/null ||
+	fail "corrupt-flash: the sim did not refuse the rewrite with PGERR"
 assert_eq "$(sim_field f fw)" none "corrupt image is not a valid firmware"
 echo "t_dutsim_faults: ok"

@@ -31,6 +31,33 @@ assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM images i JOIN steps s ON s.id 
 	"2" "drop: both images logged"
 assert_eq "$(sim_field drop power)" "0" "drop: board power"
 
+# confirmed SERIAL: the step value the diagnostic firmware load logged for a
+# write whose ACK was lost and that read-back found in flash
+confirmed() {
+	sql "$LINE_DB" "SELECT v.value FROM step_values v JOIN steps s ON s.id = v.step_id
+		JOIN runs r ON r.id = s.run_id WHERE r.unit_serial = '$1'
+		AND s.name = 'load diagnostic firmware' AND v.key = 'writes_confirmed_by_readback'"
+}
+
+# fault: board/late-ack
+# The ACK of the third block comes after the loader's 1 s timeout: the block
+# is programmed.  Re-sync, the block sent again is refused (an F1 will not
+# program over it: PGERR), the read-back finds it there, the unit passes.
+line_board late SIM001010 --fault late-ack=3:1500
+fault_run late SIM001010
+assert_eq "$RUN_RC" "0" "late-ack: exit status ($(cat "$LINE/run.out"))"
+grep -qF "[late] PASS unit SIM001010" "$LINE/run.out" || fail "late-ack: no PASS"
+assert_eq "$(confirmed SIM001010)" 1 "late-ack: writes_confirmed_by_readback"
+grep -q "rom: NACK cmd 0x31: PGERR" "$SIM_LATE_LOG" || fail "late-ack: the resent block was not refused"
+
+# fault: board/corrupt-ack
+# The same ACK garbled on the line (one bit flipped): the same recovery.
+line_board cack SIM001011 --fault corrupt-ack=3
+fault_run cack SIM001011
+assert_eq "$RUN_RC" "0" "corrupt-ack: exit status ($(cat "$LINE/run.out"))"
+grep -qF "[cack] PASS unit SIM001011" "$LINE/run.out" || fail "corrupt-ack: no PASS"
+assert_eq "$(confirmed SIM001011)" 1 "corrupt-ack: writes_confirmed_by_readback"
+
 # fault: board/disconnect
 # The serial port goes away mid-run (dut-sim removes the pty after two
 # console commands): the step in flight says the line closed.  Whether the

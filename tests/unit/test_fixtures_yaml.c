@@ -132,7 +132,7 @@ static void test_wrong_types(void **state)
 	expect_err("name: a\nlines:\n  boot: {active: up}\n",
 		   "3:18: 'active' must be 'low' or 'high', not 'up'");
 	expect_err("name: a\nusb: {pid: 0x10000}\n", "2:12: 'pid' is 65536; it must be 1..65535");
-	expect_err("name: a\ndriver: gpio\n", "2:9: unknown driver 'gpio' (use sim or ftdi)");
+	expect_err("name: a\ndriver: gpio\n", "2:9: unknown driver 'gpio' (use sim, ftdi or none)");
 	expect_err("name: a\nloader_mode: 8X1\n",
 		   "2:14: line mode '8X1' is not DATA-PARITY-STOP like 8N1 or 8E1 "
 		   "(data 5..8, parity N/E/O, stop 1 or 2)");

@@ -34,6 +34,7 @@ struct script {
 	int n;
 	uint8_t exp[16384], rep[16384];
 	size_t n_exp_all, n_rep_all;
+	bool hangup;	/* after the last step the port goes away (a USB-UART pulled) */
 };
 
 struct peer {
@@ -99,14 +100,33 @@ static void read_back(struct script *sc, uint32_t a, const uint8_t *d, size_t n)
 	step(sc, (const uint8_t[]){ (uint8_t)(n - 1), (uint8_t)~(n - 1) }, 2, rep, n + 1);
 }
 
+/* Read Memory of the 2-byte flash size register at reg, answered kib. */
+static void size_read(struct script *sc, uint32_t reg, uint16_t kib)
+{
+	cmd(sc, 0x11, ack);
+	addr(sc, reg);
+	step(sc, (const uint8_t[]){ 0x01, 0xfe }, 2,
+	     (const uint8_t[]){ ACK, (uint8_t)kib, (uint8_t)(kib >> 8) }, 3);
+}
+
 /* 0x7F, Get (v3.1, the commands dut-sim offers), Get ID pid. */
-static void hello_pid(struct script *sc, uint16_t pid)
+static void hello_id(struct script *sc, uint16_t pid)
 {
 	step(sc, (const uint8_t[]){ 0x7f }, 1, ack, 1);
 	step(sc, (const uint8_t[]){ 0x00, 0xff }, 2,
 	     (const uint8_t[]){ ACK, 7, 0x31, 0x00, 0x01, 0x02, 0x11, 0x21, 0x31, 0x44, ACK }, 11);
 	step(sc, (const uint8_t[]){ 0x02, 0xfd }, 2,
 	     (const uint8_t[]){ ACK, 1, (uint8_t)(pid >> 8), (uint8_t)pid, ACK }, 5);
+}
+
+/* ...then the flash size register, which says what the table says. */
+static void hello_pid(struct script *sc, uint16_t pid)
+{
+	hello_id(sc, pid);
+	if (pid == 0x0413)
+		size_read(sc, 0x1fff7a22, 1024);
+	else
+		size_read(sc, 0x1ffff7e0, 512);
 }
 
 static void hello(struct script *sc)
@@ -136,6 +156,11 @@ static void *peer_main(void *arg)
 		}
 		if (s->n_rep && write(p->fd, p->sc->rep + s->rep_off, s->n_rep) != (ssize_t)s->n_rep)
 			return NULL;
+	}
+	if (p->sc->hangup) {
+		close(p->fd);
+		p->fd = -1;
+		return NULL;
 	}
 	/* Past the script: record anything more the loader sends. */
 	while (!p->stop && p->n_got < sizeof(p->got)) {
@@ -194,7 +219,8 @@ static void play(const struct script *sc, const struct image *img, struct loader
 	p->stop = true;
 	pthread_join(p->th, NULL);
 	link_close(l);
-	close(p->fd);
+	if (p->fd >= 0)
+		close(p->fd);
 	if (p->n_got != sc->n_exp_all || memcmp(p->got, sc->exp, p->n_got)) {
 		size_t i = 0;
 
@@ -314,7 +340,7 @@ static void test_nack_beyond_retries(void **state)
 	play(&t->sc, &img1, &t->o, &t->run);
 	assert_int_equal(t->run.ret, ST_ERR_NACK);
 	assert_string_equal(t->run.e.msg, "write at 0x08000040 NACKed 3 times (block 1 of 1): "
-			    "the flash may be write-protected");
+			    "the flash may be write-protected, or not erased");
 }
 
 static void test_silence(void **state)
@@ -386,6 +412,132 @@ static void test_resync_after_lost_byte(void **state)
 	play(&t->sc, &img1, &t->o, &t->run);
 	assert_int_equal(t->run.ret, ST_OK);
 	assert_int_equal(t->run.r.block_retries, 1);
+}
+
+/* A write whose ACK comes late (among the re-sync fillers' answers), then
+ * the same write again, NACKed as an F1 does over programmed flash. */
+static void late_ack_refused(struct script *sc)
+{
+	static const uint8_t ff[] = { 0xff }, ff2[] = { 0xff, 0xff };
+
+	write1(sc, NULL);		/* programmed; the ACK is late */
+	step(sc, ff, 1, ack, 1);	/* the late ACK; the filler starts a pair */
+	step(sc, ff2, 2, nack, 1);	/* 0xFF 0xFF is no command; one more starts a pair */
+	step(sc, ff, 1, nack, 1);	/* idle: proven */
+	write1(sc, nack);		/* PGERR: not erased */
+}
+
+/*
+ * The ACK to a write comes after the loader gave up waiting: the block is
+ * programmed.  The loader re-syncs (the late ACK arrives among the fillers'
+ * answers) and sends the block again; an F1 refuses to program over it
+ * (PGERR) and NACKs, so the loader reads the block back, finds it intact
+ * and goes on: no third write, no failure.
+ */
+static void test_late_ack_read_back_decides(void **state)
+{
+	struct tc *t = begin(state);
+
+	late_ack_refused(&t->sc);
+	read_back(&t->sc, 0x08000040, blk, 256);	/* it is there */
+	read_back(&t->sc, 0x08000040, blk, 256);	/* the verify pass */
+	play(&t->sc, &img1, &t->o, &t->run);
+	if (t->run.ret < 0)
+		fail_msg("%s", t->run.e.msg);
+	assert_int_equal(t->run.r.block_retries, 1);
+	assert_int_equal(t->run.r.writes_confirmed, 1);
+	assert_int_equal(t->run.r.units_reerased, 0);
+	assert_int_equal(t->run.r.bytes_written, 256);
+	assert_int_equal(t->run.r.bytes_verified, 256);
+}
+
+/* A write's ACK garbled on the line (one bit flipped): the same path. */
+static void test_corrupt_ack_read_back_decides(void **state)
+{
+	static const uint8_t ff[] = { 0xff }, ff2[] = { 0xff, 0xff }, bad[] = { 0x59 };
+	struct tc *t = begin(state);
+
+	write1(&t->sc, bad);
+	step(&t->sc, ff, 1, NULL, 0);	/* idle: the first byte of a pair */
+	step(&t->sc, ff2, 2, nack, 1);
+	step(&t->sc, ff, 1, nack, 1);
+	write1(&t->sc, nack);
+	read_back(&t->sc, 0x08000040, blk, 256);
+	t->o.verify = VERIFY_NONE;
+	play(&t->sc, &img1, &t->o, &t->run);
+	if (t->run.ret < 0)
+		fail_msg("%s", t->run.e.msg);
+	assert_int_equal(t->run.r.writes_confirmed, 1);
+	assert_int_equal(t->run.r.bytes_written, 256);
+}
+
+/*
+ * The unacknowledged write left other data (a bit short of the block): the
+ * pages holding the block are erased again and it is written anew.
+ */
+static void test_uncertain_write_other_data_reerased(void **state)
+{
+	struct tc *t = begin(state);
+	uint8_t other[256];
+
+	memcpy(other, blk, sizeof(other));
+	other[7] ^= 0x10;
+	late_ack_refused(&t->sc);
+	read_back(&t->sc, 0x08000040, other, 256);	/* not what was sent */
+	erase3(&t->sc);					/* pages 0..2 again */
+	write1(&t->sc, ack);
+	read_back(&t->sc, 0x08000040, blk, 256);
+	play(&t->sc, &img1, &t->o, &t->run);
+	if (t->run.ret < 0)
+		fail_msg("%s", t->run.e.msg);
+	assert_int_equal(t->run.r.writes_confirmed, 0);
+	assert_int_equal(t->run.r.units_reerased, 3);
+	assert_int_equal(t->run.r.block_retries, 2);
+	assert_int_equal(t->run.r.bytes_verified, 256);
+}
+
+/* The port goes away mid-load: the verdict names the operation and block. */
+static void test_port_gone(void **state)
+{
+	struct tc *t = begin(state);
+	const char *want = "write at 0x08000040 (block 1 of 1): ";
+
+	cmd(&t->sc, 0x31, ack);
+	addr(&t->sc, 0x08000040);
+	t->sc.hangup = true;
+	play(&t->sc, &img1, &t->o, &t->run);
+	assert_true(t->run.ret < 0);
+	if (strncmp(t->run.e.msg, want, strlen(want)))
+		fail_msg("verdict '%s' does not start with '%s'", t->run.e.msg, want);
+}
+
+/* The late ACK path once more: the block then reads back as other. */
+static void late_then_other(struct script *sc, const uint8_t *other)
+{
+	late_ack_refused(sc);
+	read_back(sc, 0x08000040, other, 256);
+}
+
+/* The erases and rewrites are retries: past the budget, the verdict says
+ * what was found and how often. */
+static void test_uncertain_write_budget(void **state)
+{
+	struct tc *t = begin(state);
+	uint8_t other[256];
+
+	memcpy(other, blk, sizeof(other));
+	other[0] ^= 0x01;
+	late_then_other(&t->sc, other);
+	erase3(&t->sc);
+	late_then_other(&t->sc, other);
+	t->o.retries = 1;
+	play(&t->sc, &img1, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_VERIFY);
+	assert_string_equal(t->run.e.msg, "write at 0x08000040: not acknowledged, then refused, "
+			    "and the flash holds other data (verify failed at 0x08000040: wrote "
+			    "0x05, read 0x04) (block 1 of 1), after 1 erase and rewrite: the line "
+			    "is unreliable; check the cabling and baud rate");
+	assert_int_equal(t->run.r.units_reerased, 3);
 }
 
 /* Three blocks at 0x08000000, the middle one blank (0xFF): pages 0..5. */
@@ -483,6 +635,105 @@ static void test_f4_sector_numbers(void **state)
 	assert_int_equal(t->run.r.bytes_written, 512);
 }
 
+/*
+ * Address checks: once Get ID names the part and before anything is erased
+ * or written, every run must lie in its flash or its RAM.  A wrong address
+ * or an image too large for the part is a configuration error (ST_ERR_ARG),
+ * named as address or as size; the transcript ends after Get ID.
+ */
+/* An image of len bytes of gap at addr on a part whose flash size register
+ * says kib, refused after Get ID with msg. */
+static void map_refused_kib(void **state, uint16_t kib, uint32_t addr, uint32_t len,
+			    const char *msg)
+{
+	struct image_segment seg = { .addr = addr, .len = len, .data = gap };
+	const struct image img = { .format = IMG_RAW, .seg = &seg, .n_seg = 1, .total = len };
+	struct tc *t = *state;
+
+	hello_id(&t->sc, 0x0414);
+	size_read(&t->sc, 0x1ffff7e0, kib);
+	play(&t->sc, &img, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_ARG);
+	assert_string_equal(t->run.e.msg, msg);
+	assert_int_equal(t->run.r.bytes_written, 0);
+}
+
+static void map_refused(void **state, uint32_t addr, uint32_t len, const char *msg)
+{
+	map_refused_kib(state, 512, addr, len, msg);
+}
+
+static void test_map_outside_flash(void **state)
+{
+	map_refused(state, 0x08080000, 256, "address: image data at 0x08080000-0x080800ff is "
+		    "outside chip 0x0414's flash (0x08000000-0x0807ffff) and RAM "
+		    "(0x20000000-0x2000ffff): check the load address or the address the image "
+		    "is linked for");
+}
+
+static void test_map_past_the_end(void **state)
+{
+	map_refused(state, 0x0807ff00, 512, "address: image data at 0x0807ff00-0x080800ff runs "
+		    "past the end of chip 0x0414's flash (0x08000000-0x0807ffff): check the load "
+		    "address or the address the image is linked for");
+}
+
+static void test_map_ram_end(void **state)
+{
+	map_refused(state, 0x2000ff00, 512, "address: image data at 0x2000ff00-0x200100ff is "
+		    "outside chip 0x0414's flash (0x08000000-0x0807ffff) and RAM "
+		    "(0x20000000-0x2000ffff): check the load address or the address the image "
+		    "is linked for");
+}
+
+/*
+ * The product id does not tell a 128 KiB F103 from a 512 KiB one; its flash
+ * size register does: an image linked for 0x08020000 is outside that part.
+ */
+static void test_map_size_register(void **state)
+{
+	map_refused_kib(state, 128, 0x08020000, 256, "address: image data at "
+			"0x08020000-0x080200ff is outside chip 0x0414's flash (0x08000000-0x0801ffff) "
+			"and RAM (0x20000000-0x2000ffff): check the load address or the address the "
+			"image is linked for");
+}
+
+/* A ROM that will not read the register (NACK): the table's size stands. */
+static void test_size_register_refused(void **state)
+{
+	struct tc *t = *state;
+
+	hello_id(&t->sc, 0x0414);
+	for (int i = 0; i < 3; i++) {
+		cmd(&t->sc, 0x11, ack);
+		step(&t->sc, (const uint8_t[]){ 0x1f, 0xff, 0xf7, 0xe0, 0x1f ^ 0xff ^ 0xf7 ^ 0xe0 },
+		     5, nack, 1);
+	}
+	erase3(&t->sc);
+	write1(&t->sc, ack);
+	t->o.verify = VERIFY_NONE;
+	play(&t->sc, &img1, &t->o, &t->run);
+	if (t->run.ret < 0)
+		fail_msg("%s", t->run.e.msg);
+	assert_int_equal(t->run.r.bytes_written, 256);
+}
+
+static void test_map_too_large(void **state)
+{
+	static struct image_segment seg = { .addr = 0x08000000, .len = 768, .data = gap };
+	static const struct image img = { .format = IMG_RAW, .seg = &seg, .n_seg = 1,
+					  .total = 768 };
+	struct tc *t = *state;
+
+	hello_id(&t->sc, 0x0414);	/* a size given: the register is not read */
+	t->o.flash_size = 512;	/* a part with 512 bytes of flash */
+	play(&t->sc, &img, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_ARG);
+	assert_string_equal(t->run.e.msg, "size: the image's flash data is 768 bytes "
+			    "(0x08000000-0x080002ff), more than chip 0x0414's flash (512 bytes): check "
+			    "the image is built for this part");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +749,19 @@ int main(void)
 						tc_free),
 		cmocka_unit_test_setup_teardown(test_blank_block_in_ram_written, tc_new, tc_free),
 		cmocka_unit_test_setup_teardown(test_f4_sector_numbers, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_late_ack_read_back_decides, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_map_outside_flash, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_port_gone, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_map_past_the_end, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_map_too_large, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_map_size_register, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_size_register_refused, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_map_ram_end, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_corrupt_ack_read_back_decides, tc_new,
+						tc_free),
+		cmocka_unit_test_setup_teardown(test_uncertain_write_other_data_reerased, tc_new,
+						tc_free),
+		cmocka_unit_test_setup_teardown(test_uncertain_write_budget, tc_new, tc_free),
 	};
 
 	for (size_t i = 0; i < sizeof(blk); i++)

@@ -231,27 +231,64 @@ const uint8_t *mem_map(struct sim *s, uint32_t addr, size_t len, bool write)
 		};
 		return opt + (addr - OPT_BASE);
 	}
+	if (!write && addr >= s->size_reg && end <= (uint64_t)s->size_reg + sizeof(s->size_kib))
+		return s->size_kib + (addr - s->size_reg);
 	return NULL;
 }
 
 /*
- * NOR programming: bits only go from 1 to 0, so writing over unerased data
- * leaves the AND of old and new, which a verify catches.  Returns the
- * modelled programming time in microseconds, or -1 outside flash.
+ * Programming, as the reference manuals say the parts do:
+ *  - F1 (RM0008 3.3.3 and the Flash programming manual PM0075 2.3.3, FLASH_SR
+ *    bit PGERR): the flash is programmed a half-word at a time, and a
+ *    half-word that does not read 0xFFFF is not programmed: PGERR is set,
+ *    except when the value written is 0x0000, which is always accepted.
+ *    The ROM then answers NACK (AN3155 3.6 ends Write Memory with ACK only
+ *    when the write succeeded).  Rewriting the same data is refused too.
+ *  - F2/F4 (RM0090 3.5.4 "Standard programming"): successive writes without
+ *    an erase are allowed when they only turn bits from 1 to 0; writing a 1
+ *    needs an erase.  The manual sets no error flag for it (PGSERR is a
+ *    programming sequence error, PGPERR a parallelism mismatch, neither
+ *    about the old contents), so the cell keeps the AND of old and new and
+ *    a read-back is what catches it.
+ * What the ROM does with the rest of a block after a refused half-word is
+ * not documented: dut-sim stops at the first refused unit (those before it
+ * are programmed), which is what a loop over FLASH_SR would do.
+ * Returns 0 and the modelled programming time in *us, or -1 and why.
  */
-int flash_program(struct sim *s, uint32_t addr, const uint8_t *d, size_t n)
+int flash_program(struct sim *s, uint32_t addr, const uint8_t *d, size_t n, uint32_t *us,
+		  char *why, size_t cap)
 {
 	uint32_t off = addr - FLASH_BASE;
+	size_t i = 0;
+	int ret = 0;
 
-	if (addr < FLASH_BASE || (uint64_t)off + n > s->flash_size)
+	*us = 0;
+	if (addr < FLASH_BASE || (uint64_t)off + n > s->flash_size) {
+		snprintf(why, cap, "write outside flash");
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		s->flash[off + i] &= d[i];
-	state_sync(s, off, n);
-	uint32_t us = (uint32_t)((n + s->prog_unit - 1) / s->prog_unit) * s->t_prog_us;
+	}
+	for (; i < n; i += s->prog_unit) {
+		size_t k = n - i < s->prog_unit ? n - i : s->prog_unit;
+		uint8_t *f = s->flash + off + i;
+		bool erased = true, zero = true;
 
-	s->prog_us += us;
-	return us;
+		for (size_t j = 0; j < k; j++) {
+			erased &= f[j] == 0xff;
+			zero &= d[i + j] == 0x00;
+		}
+		if (s->prog_erased_only && !erased && !zero) {
+			snprintf(why, cap, "PGERR: the half-word at 0x%08x reads 0x%02x%02x, not "
+				 "erased (0xFFFF)", addr + (uint32_t)i, f[1], f[0]);
+			ret = -1;
+			break;
+		}
+		for (size_t j = 0; j < k; j++)
+			f[j] &= d[i + j];
+		*us += s->t_prog_us;
+	}
+	state_sync(s, off, i < n ? i : n);
+	s->prog_us += *us;
+	return ret;
 }
 
 /* Erase pages (sectors) first..first+count-1.  Returns the modelled erase

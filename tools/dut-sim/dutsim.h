@@ -43,6 +43,10 @@ struct faults {
 	bool nack_always;		/* ...and every later write to that address */
 	bool nack_addr_set;
 	uint32_t nack_addr;
+	uint32_t late_ack;		/* 0: off; else the Nth Write Memory's final ACK... */
+	uint32_t late_ack_ms;		/* ...leaves this late (the block is programmed) */
+	uint32_t corrupt_ack;		/* 0: off; else the Nth Write Memory's final ACK
+					 * has one bit flipped on the wire (0x79 -> 0x59) */
 	int32_t disconnect_after;	/* -1: off */
 	uint32_t slow_se_ms;
 	bool se_rekey;			/* next se write-cert end: the slot's key changes first */
@@ -55,11 +59,17 @@ struct rail_override {
 	double volts;
 };
 
+/* The longest frame the ROM collects: Extended Erase naming every page,
+ * N (2 bytes) + 2 bytes a page + checksum (AN3155 3.9).  Write Memory's
+ * N + 256 + checksum is shorter. */
+#define ROM_FRAME_MAX (2 + 2 * FLASH_MAX_SECT + 1)
+_Static_assert(ROM_FRAME_MAX >= 1 + 256 + 1, "a Write Memory frame must fit");
+
 /* AN3155 receive state (rom.c); RAM state, lost on power off */
 struct rom {
 	int state;
 	uint8_t cmd;
-	uint8_t buf[2 + 2 * 256 + 8];
+	uint8_t buf[ROM_FRAME_MAX];
 	size_t have, want;
 	int phase;
 	uint32_t addr;
@@ -76,6 +86,9 @@ struct sim {
 	uint32_t t_prog_us, t_erase_ms, t_mass_erase_ms;
 	uint16_t pid;			/* what Get ID answers */
 	uint32_t prog_unit;		/* bytes programmed at once (t_prog_us each) */
+	bool prog_erased_only;		/* F1: a half-word not 0xFFFF is refused (PGERR) */
+	uint32_t size_reg;		/* the flash size register's address... */
+	uint8_t size_kib[2];		/* ...and what it reads: KiB, little-endian */
 	uint32_t n_sect;		/* erase units: pages or sectors */
 	uint32_t sect_off[FLASH_MAX_SECT], sect_size[FLASH_MAX_SECT];
 	uint32_t sect_erase_ms[FLASH_MAX_SECT];
@@ -155,7 +168,11 @@ void board_run_flash(struct sim *s, uint64_t when);
 void board_input(struct sim *s, uint8_t b);
 const char *board_mode_name(enum mode m);
 int board_flash_image(struct sim *s, struct fwimg_hdr *h);
-int flash_program(struct sim *s, uint32_t addr, const uint8_t *d, size_t n);
+/* Program n bytes at addr as the part's flash does (board.c): 0 and the
+ * modelled time in *us, or -1 with the reason in why (the part refused:
+ * what came before the refused unit is programmed, as on the part). */
+int flash_program(struct sim *s, uint32_t addr, const uint8_t *d, size_t n, uint32_t *us,
+		  char *why, size_t cap);
 int64_t flash_erase_pages(struct sim *s, uint32_t first, uint32_t count);
 void flash_erase_all(struct sim *s);
 const uint8_t *mem_map(struct sim *s, uint32_t addr, size_t len, bool write);

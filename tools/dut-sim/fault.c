@@ -21,6 +21,11 @@ const char fault_help[] =
 	"  drop-byte=N          the Nth byte the board sends from now is lost (once)\n"
 	"  nack-block=N[:always] NACK the Nth Write Memory from now; with :always every\n"
 	"                       later Write Memory to that same address is NACKed too\n"
+	"  late-ack=N[:MS]      the ACK ending the Nth Write Memory from now leaves MS ms\n"
+	"                       late (default 1500): the block is programmed, the host\n"
+	"                       has given up waiting (once)\n"
+	"  corrupt-ack=N        the ACK ending the Nth Write Memory from now has one bit\n"
+	"                       flipped on the wire (0x59): the block is programmed (once)\n"
 	"  corrupt-flash        one bit of every Write Memory block is flipped in flash\n"
 	"  disconnect-after=N   after N more console commands the serial port goes away:\n"
 	"                       the pty link is removed and closed, mode=dead (0: now)\n"
@@ -39,6 +44,25 @@ static int number(const char *v, unsigned long min, unsigned long max, unsigned 
 	*out = strtoul(v, &end, 10);
 	if (!*v || *end || errno || *out < min || *out > max)
 		return -1;
+	return 0;
+}
+
+/* "N" or "N:MS": a count from 1 and a delay (def when not given). */
+static int count_ms(const char *v, uint32_t *count, uint32_t *ms, uint32_t def)
+{
+	const char *colon = strchr(v, ':');
+	char num[16];
+	size_t nl = colon ? (size_t)(colon - v) : strlen(v);
+	unsigned long n, m = def;
+
+	if (nl >= sizeof(num))
+		return -1;
+	memcpy(num, v, nl);
+	num[nl] = '\0';
+	if (number(num, 1, UINT32_MAX, &n) < 0 || (colon && number(colon + 1, 1, 600000, &m) < 0))
+		return -1;
+	*count = (uint32_t)n;
+	*ms = (uint32_t)m;
 	return 0;
 }
 
@@ -102,6 +126,11 @@ int fault_apply(struct sim *s, const char *spec, char *why, size_t cap)
 			f->nack_always = colon != NULL;
 			f->nack_addr_set = false;
 		}
+	} else if (KEY("late-ack")) {
+		ret = count_ms(v, &f->late_ack, &f->late_ack_ms, 1500);
+	} else if (KEY("corrupt-ack")) {
+		ret = number(v, 1, UINT32_MAX, &n);
+		f->corrupt_ack = (uint32_t)n;
 	} else if (KEY("disconnect-after")) {
 		ret = number(v, 0, INT32_MAX, &n);
 		if (!ret && n == 0) {
@@ -153,6 +182,10 @@ void fault_describe(const struct sim *s, char *out, size_t cap)
 		add(out, cap, "drop-byte=%u", f->drop_byte);
 	if (f->nack_block || f->nack_addr_set)
 		add(out, cap, "nack-block=%u%s", f->nack_block, f->nack_always ? ":always" : "");
+	if (f->late_ack)
+		add(out, cap, "late-ack=%u:%u", f->late_ack, f->late_ack_ms);
+	if (f->corrupt_ack)
+		add(out, cap, "corrupt-ack=%u", f->corrupt_ack);
 	if (f->corrupt_flash)
 		add(out, cap, "corrupt-flash");
 	if (f->disconnect_after > 0)

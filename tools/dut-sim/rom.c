@@ -161,13 +161,19 @@ static void do_go(struct sim *s)
 	board_run_flash(s, ready(s));
 }
 
+/* A one-shot counter fault: true on the Nth call since it was set. */
+static bool count_down(uint32_t *n)
+{
+	return *n && --*n == 0;
+}
+
 static bool nack_block_fault(struct sim *s)
 {
 	struct faults *f = &s->faults;
 
 	if (f->nack_addr_set && s->rom.addr == f->nack_addr)
 		return true;
-	if (!f->nack_block || --f->nack_block)
+	if (!count_down(&f->nack_block))
 		return false;
 	if (f->nack_always) {
 		f->nack_addr_set = true;
@@ -176,12 +182,33 @@ static bool nack_block_fault(struct sim *s)
 	return true;
 }
 
+/* The ACK that ends a Write Memory, with the late-ack and corrupt-ack
+ * faults: the block is programmed either way, only the answer suffers. */
+static void write_ack(struct sim *s)
+{
+	uint8_t a = ACK;
+	uint64_t at = ready(s);
+
+	if (count_down(&s->faults.late_ack)) {
+		sim_log("fault late-ack: ACK to the write at 0x%08x held %u ms", s->rom.addr,
+			s->faults.late_ack_ms);
+		at += s->faults.late_ack_ms * 1000000ull;
+	}
+	if (count_down(&s->faults.corrupt_ack)) {
+		sim_log("fault corrupt-ack: ACK to the write at 0x%08x sent as 0x59", s->rom.addr);
+		a ^= 0x20;
+	}
+	wire_send(s, &a, 1, at);
+}
+
 static void do_write(struct sim *s)
 {
 	const uint8_t *b = s->rom.buf;
 	size_t len = b[0] + 1u;
 	uint8_t data[256];
-	int us;
+	char why[96];
+	uint32_t us;
+	int ret;
 
 	if (xor_of(b, len + 1) != b[len + 1]) {
 		nack(s, "bad write checksum");
@@ -208,10 +235,15 @@ static void do_write(struct sim *s)
 
 			data[r % len] ^= 1u << (r >> 16) % 8;
 		}
-		us = flash_program(s, s->rom.addr, data, len);
+		ret = flash_program(s, s->rom.addr, data, len, &us, why, sizeof(why));
 		busy_for(s, us);
+		if (ret < 0) {
+			/* AN3155 3.6: ACK only when the write succeeded */
+			nack(s, why);
+			return;
+		}
 	}
-	ack(s);
+	write_ack(s);
 	s->rom.state = ST_CMD;
 }
 
@@ -248,7 +280,7 @@ static void do_erase(struct sim *s)
 		/* keep the two N bytes in buf: the checksum covers them */
 		if (n >= 0xfff0)
 			collect(s, 3, 1);
-		else if (n >= s->n_sect) {
+		else if (n >= s->n_sect || 2 + 2 * (n + 1u) + 1 > sizeof(s->rom.buf)) {
 			nack(s, "too many pages");
 			return;
 		}
