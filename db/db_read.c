@@ -122,6 +122,10 @@ int dbr_each_row(sqlite3 *h, sqlite3_stmt *st, db_row_fn fn, void *ctx, struct s
 		for (int c = 0; c < row.n; c++) {
 			struct db_value *v = &row.v[c];
 
+			/* a name read before sqlite3_step() may be freed by it (a
+			 * statement re-prepared): read them again for every row */
+			row.name[c] = sqlite3_column_name(st, c);
+
 			memset(v, 0, sizeof(*v));
 			switch (sqlite3_column_type(st, c)) {
 			case SQLITE_INTEGER:

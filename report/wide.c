@@ -127,10 +127,12 @@ static void put_value(const struct wide *w, json_t *o, const char *key,
 
 static void flush_run(struct wide *w)
 {
-	json_t *o = w->csv ? NULL : json_object(), *m = w->csv ? NULL : json_object();
+	json_t *o, *m;
 
 	if (!w->run)
 		return;
+	o = w->csv ? NULL : json_object();
+	m = w->csv ? NULL : json_object();
 	for (int i = 0; i < FIXED; i++)
 		put_value(w, o, fixed_name[i], &w->fixed[i], i == 0);
 	for (int i = 0; i < w->n; i++)
