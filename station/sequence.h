@@ -34,7 +34,10 @@ struct step_kind {
 	/* Validate cfg and build s->cfg. Report problems with lint_err(); the
 	 * return value only says whether s->cfg is usable. */
 	int (*parse)(struct step *s, const struct ynode *cfg, struct lint *l);
-	int (*run)(struct step *s, struct run_ctx *rc, struct step_result *r);
+	/* Run the step.  Its verdict has one channel: r (sr_set() sets the
+	 * outcome and the reason together); a step that leaves r->outcome at
+	 * DB_PASS passed.  NULL: a group, whose children the engine runs. */
+	void (*run)(struct step *s, struct run_ctx *rc, struct step_result *r);
 	/* --dry-run: print what the step would do, variables expanded. */
 	void (*plan)(const struct step *s, struct run_ctx *rc, FILE *out);
 	void (*free_cfg)(void *cfg);

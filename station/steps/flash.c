@@ -131,7 +131,7 @@ static void kv_count(struct step_result *r, const char *key, unsigned long long 
 	sr_kv(r, key, buf);
 }
 
-static int flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+static void flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct flash_cfg *c = s->cfg;
 	struct st_error e = { 0 };
@@ -144,7 +144,7 @@ static int flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	int ret;
 
 	if (!path)
-		return ST_ERR_ARG;
+		return;	/* rc_expand said why */
 	full = seq_resolve_path(s->file, path);
 	ret = image_load(&img, full ? full : path, c->format, c->address, 0, &e);
 	if (ret < 0) {
@@ -188,7 +188,6 @@ out:
 	image_free(&img);
 	free(full);
 	free(path);
-	return ret;
 }
 
 static void flash_plan(const struct step *s, struct run_ctx *rc, FILE *out)
