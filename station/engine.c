@@ -45,7 +45,7 @@ int rc_remaining_ms(const struct run_ctx *rc)
 
 bool rc_stopped(const struct run_ctx *rc)
 {
-	return rc->stop && *rc->stop;
+	return rc->stop && atomic_load(rc->stop);
 }
 
 const char *sr_str(struct step_result *r, const char *s)

@@ -7,7 +7,7 @@
 #ifndef ST_STATION_ENGINE_H
 #define ST_STATION_ENGINE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -72,7 +72,7 @@ struct run_ctx {
 	struct se_identity ident;	/* the last identity read */
 	bool have_ident;
 	const struct run_events *ev;
-	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
+	const atomic_bool *stop;	/* set by the signal thread (SIGINT/SIGTERM) */
 	bool dry_run;
 	int64_t deadline_us;		/* the running step's deadline (monotonic) */
 	int step_index;

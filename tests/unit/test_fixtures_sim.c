@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +28,10 @@ struct ctl {
 	char dir[32], path[64];
 	int lfd;
 	pthread_t th;
-	volatile bool stop;
-	volatile bool hang;	/* read commands, never answer */
-	volatile bool drop;	/* close the connection after each reply */
+	/* set by the test's thread, read by the server's: C11 atomics */
+	atomic_bool stop;
+	atomic_bool hang;	/* read commands, never answer */
+	atomic_bool drop;	/* close the connection after each reply */
 	pthread_mutex_t mu;
 	int line[FX_LINE_COUNT];
 	char log[2048];		/* every command received, one per line */
@@ -126,7 +128,8 @@ static int setup(void **state)
 		return -1;
 	pthread_mutex_init(&c->mu, NULL);
 	c->line[FX_LID] = 1;
-	pthread_create(&c->th, NULL, ctl_main, c);
+	if (pthread_create(&c->th, NULL, ctl_main, c) != 0)
+		return -1;
 	fixture_def_init(&c->def);
 	strcpy(c->def.name, "sim-7");
 	strcpy(c->def.ctrl, c->path);
