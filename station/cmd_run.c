@@ -452,9 +452,8 @@ int cmd_run(int argc, char **argv)
 	struct st_error e = { 0 };
 	struct sequence *seq = NULL;
 	struct fx_thread *t = NULL;
-	const char *extra[VARS_NAME_MAX + MAX_CLI_VARS + 2];
-	char *errors = NULL, *cli_names[MAX_CLI_VARS] = { 0 };
-	int ret, n = 0, nx = 0;
+	char *errors = NULL, **names = NULL;
+	int ret, n = 0;
 
 	ret = parse_args(argc, argv, &o);
 	if (ret)
@@ -463,19 +462,19 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "%s\n", e.msg);
 		return EXIT_CONFIG;
 	}
-	for (int i = 0; i < cfg.vars.n && nx < VARS_NAME_MAX; i++)
-		extra[nx++] = cfg.vars.v[i].name;
-	for (int i = 0; i < o.n_vars; i++) {
-		cli_names[i] = strndup(o.vars[i], (size_t)(strchr(o.vars[i], '=') - o.vars[i]));
-		extra[nx++] = cli_names[i];
+	names = config_var_names(&cfg, o.vars, o.n_vars);
+	if (!names) {
+		fprintf(stderr, "station run: out of memory\n");
+		ret = EXIT_STATION;
+		goto out;
 	}
-	extra[nx] = NULL;
 	if (!o.sequence && !cfg.sequence) {
 		fprintf(stderr, "station run: no sequence: give -s FILE or 'sequence:' in station.yaml\n");
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (sequence_load(&seq, o.sequence ? o.sequence : cfg.sequence, extra, &errors, &e) < 0) {
+	if (sequence_load(&seq, o.sequence ? o.sequence : cfg.sequence,
+			  (const char *const *)names, &errors, &e) < 0) {
 		fprintf(stderr, "%s%s\n", errors ? errors : "", e.msg);
 		ret = EXIT_CONFIG;
 		goto out;
@@ -508,8 +507,7 @@ int cmd_run(int argc, char **argv)
 	}
 	ret = run_guarded(&o, &cfg, seq, t, n);
 out:
-	for (int i = 0; i < o.n_vars; i++)
-		free(cli_names[i]);
+	config_names_free(names);
 	free(t);
 	free(errors);
 	sequence_free(seq);
