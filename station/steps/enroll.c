@@ -200,6 +200,10 @@ static char *issuers(struct run_ctx *rc, struct step_result *r, const char *chai
 	return buf;
 }
 
+/* record() and record_cms(): a value per check, the stage, the CSR and the
+ * CMS's thumbprint */
+_Static_assert(SE_MAX_CHECKS + 3 <= SR_MAX_KV, "a step result holds every value of an enrolment");
+
 /* The new identity in the step's result, as the identity step logs one. */
 static void record(struct run_ctx *rc, struct step_result *r, const struct se_enrollment *en)
 {

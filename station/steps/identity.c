@@ -81,6 +81,8 @@ static int xfer(void *ctx, const char *cmd, char *resp, size_t cap, int timeout_
 	return console_cmd(x->l, cmd, resp, cap, left < timeout_ms ? left : timeout_ms, e);
 }
 
+_Static_assert(SE_MAX_CHECKS <= SR_MAX_KV, "a step result holds a value per identity check");
+
 static void record(struct run_ctx *rc, struct step_result *r, const struct se_identity *id)
 {
 	struct db_identity *d = &r->identity;
