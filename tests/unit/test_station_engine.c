@@ -90,6 +90,16 @@ static struct step *fake(const char *name, struct fake *f)
 	return s;
 }
 
+/* The step named name (the arguments of list() are made in no set order). */
+static struct step *st(const char *name)
+{
+	for (int i = 0; i < w.n_steps; i++)
+		if (!strcmp(w.steps[i].name, name))
+			return &w.steps[i];
+	fail_msg("no step '%s'", name);
+	return NULL;
+}
+
 /* A step list of n steps (the arguments). */
 static struct step_list list(int n, ...)
 {
@@ -173,6 +183,236 @@ static int setup(void **state)
 	return 0;
 }
 
+/* ---- verdicts, retries, on_fail, when, teardown -------------------------- */
+
+static void test_all_pass_runs_every_phase_in_order(void **state)
+{
+	struct fake s1 = { 0 }, a = { 0 }, b = { 0 }, t = { 0 };
+
+	w.seq.setup = list(1, fake("s1", &s1));
+	w.seq.steps = list(2, fake("a", &a), fake("b", &b));
+	w.seq.teardown = list(1, fake("t", &t));
+	assert_int_equal(run(), DB_PASS);
+	assert_string_equal(w.order, "s1 a b t ");
+	assert_string_equal(w.failed_step, "");
+}
+
+static void test_retry_passes_on_second_attempt(void **state)
+{
+	struct fake flaky = { .script = { DB_FAIL, DB_PASS }, .n_script = 2 };
+
+	w.seq.steps = list(1, fake("flaky", &flaky));
+	st("flaky")->retries = 1;
+	assert_int_equal(run(), DB_PASS);
+	assert_int_equal(flaky.runs, 2);
+	assert_int_equal(end_of("flaky")->o, DB_PASS);
+	assert_string_equal(w.failed_step, "");
+}
+
+static void test_no_retry_fails_at_once(void **state)
+{
+	struct fake flaky = { .script = { DB_FAIL, DB_PASS }, .n_script = 2 };
+
+	w.seq.steps = list(1, fake("flaky", &flaky));
+	assert_int_equal(run(), DB_FAIL);
+	assert_int_equal(flaky.runs, 1);
+}
+
+/* Every try is spent, and the verdict says what the last one saw. */
+static void test_retries_exhausted(void **state)
+{
+	struct fake bad = { .script = { DB_FAIL } };
+
+	w.seq.steps = list(1, fake("bad", &bad));
+	st("bad")->retries = 2;
+	assert_int_equal(run(), DB_FAIL);
+	assert_int_equal(bad.runs, 3);
+	assert_string_equal(w.failed_step, "bad");
+	assert_string_equal(w.reason, "bad said fail on attempt 3");
+}
+
+/* Each try of a retried step is in the log, not only the last. */
+static void test_every_attempt_is_logged(void **state)
+{
+	struct fake flaky = { .script = { DB_FAIL, DB_PASS }, .n_script = 2 };
+	struct st_error e = { 0 };
+	struct db *db = NULL;
+	char dir[64], path[96], got[256];
+
+	assert_int_equal(t_mkdir(dir, sizeof(dir), "engine"), 0);
+	snprintf(path, sizeof(path), "%s/station.db", dir);
+	assert_int_equal(db_open(&db, path, NULL, &e), ST_OK);
+	w.seq.steps = list(1, fake("flaky", &flaky));
+	st("flaky")->retries = 1;
+	assert_int_equal(run_db(db), DB_PASS);
+	t_text(db, "SELECT group_concat(outcome || '/' || attempts || '/' || ifnull(reason, '-'), "
+	       "' | ') FROM (SELECT * FROM steps WHERE name = 'flaky' ORDER BY id)", got, sizeof(got));
+	assert_string_equal(got, "fail/1/flaky said fail on attempt 1 | pass/2/-");
+	t_text(db, "SELECT outcome FROM runs", got, sizeof(got));
+	assert_string_equal(got, "pass");
+	db_close(db);
+	t_rmdir(dir);
+}
+
+/* Run again, the failing step named name now with on_fail of: the steps
+ * that run, in order, and the verdict names it. */
+static void rerun_failing(const char *name, enum on_fail of, const char *order)
+{
+	w.order[0] = '\0';
+	st(name)->on_fail = of;
+	assert_int_equal(run(), DB_FAIL);
+	assert_string_equal(w.order, order);
+	assert_string_equal(w.failed_step, name);
+}
+
+/* on_fail: abort (the default) stops the flow, continue goes on; both
+ * still tear down, and the verdict names the first failure. */
+static void test_on_fail_abort_vs_continue(void **state)
+{
+	struct fake a = { .script = { DB_FAIL } }, b = { 0 }, t = { 0 };
+
+	w.seq.steps = list(2, fake("a", &a), fake("b", &b));
+	w.seq.teardown = list(1, fake("t", &t));
+	assert_int_equal(run(), DB_FAIL);
+	assert_string_equal(w.order, "a t ");
+	rerun_failing("a", ONFAIL_CONTINUE, "a b t ");
+}
+
+/* on_fail: abort inside a group leaves that group; on_fail: teardown
+ * leaves every group and goes to teardown. */
+static void test_on_fail_teardown_leaves_every_group(void **state)
+{
+	struct fake x = { .script = { DB_FAIL } }, y = { 0 }, z = { 0 }, t = { 0 };
+	struct step *g;
+
+	g = group("g", list(2, fake("x", &x), fake("y", &y)));
+	g->on_fail = ONFAIL_CONTINUE;
+	w.seq.steps = list(2, g, fake("z", &z));
+	w.seq.teardown = list(1, fake("t", &t));
+	assert_int_equal(run(), DB_FAIL);
+	assert_string_equal(w.order, "x z t ");
+	rerun_failing("x", ONFAIL_TEARDOWN, "x t ");
+}
+
+/* Teardown runs after a failed setup, and every teardown step runs even
+ * when one fails. */
+static void test_teardown_always_runs(void **state)
+{
+	struct fake s = { .script = { DB_ERROR } }, a = { 0 }, t1 = { .script = { DB_FAIL } },
+		    t2 = { 0 };
+
+	w.seq.setup = list(1, fake("s", &s));
+	w.seq.steps = list(1, fake("a", &a));
+	w.seq.teardown = list(2, fake("t1", &t1), fake("t2", &t2));
+	assert_int_equal(run(), DB_ERROR);
+	assert_string_equal(w.order, "s t1 t2 ");
+	assert_string_equal(w.failed_step, "s");
+}
+
+/* A teardown failure is the verdict when nothing failed before it. */
+static void test_teardown_failure_alone_fails_the_run(void **state)
+{
+	struct fake a = { 0 }, t = { .script = { DB_FAIL } };
+
+	w.seq.steps = list(1, fake("a", &a));
+	w.seq.teardown = list(1, fake("t", &t));
+	assert_int_equal(run(), DB_FAIL);
+	assert_string_equal(w.failed_step, "t");
+}
+
+/* An error (a station fault) first, a unit failure after it: the run
+ * stays an error, for the first thing to fix is the station. */
+static void test_fail_after_error_keeps_error(void **state)
+{
+	struct fake a = { .script = { DB_ERROR } }, b = { .script = { DB_FAIL } };
+
+	w.seq.steps = list(2, fake("a", &a), fake("b", &b));
+	st("a")->on_fail = ONFAIL_CONTINUE;
+	st("b")->on_fail = ONFAIL_CONTINUE;
+	assert_int_equal(run(), DB_ERROR);
+	assert_string_equal(w.order, "a b ");
+	assert_string_equal(w.failed_step, "a");
+	assert_string_equal(w.reason, "a said error on attempt 1");
+}
+
+/* when: a false condition skips the step (not run, logged skipped, the
+ * run still passes); ${id.outcome} of an earlier step can be tested. */
+static void test_when_skips(void **state)
+{
+	struct seq_var v[] = { { "flag", "0" } };
+	struct fake a = { .script = { DB_FAIL } }, b = { 0 }, c = { 0 }, d = { 0 }, e = { 0 };
+
+	w.seq.vars = v;
+	w.seq.n_vars = 1;
+	w.seq.steps = list(5, fake("a", &a), fake("b", &b), fake("c", &c), fake("d", &d),
+			   fake("e", &e));
+	st("a")->id = (char *)"probe";
+	st("a")->on_fail = ONFAIL_CONTINUE;
+	st("b")->when = (char *)"${flag}";
+	st("c")->when = (char *)"${flag} == 0";
+	st("d")->when = (char *)"${probe.outcome} == fail";
+	st("e")->when = (char *)"${probe.outcome} == pass";
+	assert_int_equal(run(), DB_FAIL);
+	assert_string_equal(w.order, "a c d ");
+	assert_int_equal(end_of("b")->o, DB_SKIPPED);
+	assert_int_equal(end_of("e")->o, DB_SKIPPED);
+	assert_int_equal(end_of("c")->o, DB_PASS);
+
+	/* skipped is not a failure */
+	w.order[0] = '\0';
+	a.script[0] = DB_PASS;
+	assert_int_equal(run(), DB_PASS);
+	assert_string_equal(w.order, "a c e ");
+}
+
+/* A condition that names no variable is an error, not a skip. */
+static void test_when_on_an_undefined_variable_is_an_error(void **state)
+{
+	struct fake a = { 0 };
+
+	w.seq.steps = list(1, fake("a", &a));
+	st("a")->when = (char *)"${nobody} == 1";
+	assert_int_equal(run(), DB_ERROR);
+	assert_int_equal(a.runs, 0);
+	assert_non_null(strstr(w.reason, "nobody"));
+}
+
+/* A group retried as a whole: its failed first try leaves no verdict. */
+static void test_group_retry_clears_failure(void **state)
+{
+	struct fake x = { 0 }, y = { .script = { DB_FAIL, DB_PASS }, .n_script = 2 };
+	struct step *g = group("g", list(2, fake("x", &x), fake("y", &y)));
+
+	g->retries = 1;
+	w.seq.steps = list(1, g);
+	assert_int_equal(run(), DB_PASS);
+	assert_string_equal(w.order, "x y x y ");
+	assert_string_equal(w.failed_step, "");
+}
+
+/* A stop (SIGINT) during a step: nothing after it runs but teardown, and
+ * the run is aborted. */
+static void test_stop_runs_teardown_only(void **state)
+{
+	struct fake a = { .stop = true }, b = { 0 }, t = { 0 };
+
+	w.seq.steps = list(2, fake("a", &a), fake("b", &b));
+	w.seq.teardown = list(1, fake("t", &t));
+	assert_int_equal(run(), DB_ABORTED);
+	assert_string_equal(w.order, "a t ");
+}
+
+/* A step that fails at its deadline says it timed out. */
+static void test_timeout_is_named(void **state)
+{
+	struct fake slow = { .script = { DB_FAIL }, .wait = true };
+
+	w.seq.steps = list(1, fake("slow", &slow));
+	st("slow")->timeout_s = 0.05;
+	assert_int_equal(run(), DB_FAIL);
+	assert_string_equal(w.reason, "timed out after 0.05s: slow said fail on attempt 1");
+}
+
 /* ---- results that run out of room ---------------------------------------- */
 
 /* Past SR_MAX_KV values, the step is an error that says so; the values it
@@ -182,7 +422,7 @@ static void test_result_full_of_values_is_an_error(void **state)
 	struct fake full = { .kv = SR_MAX_KV + 1 }, fits = { .kv = SR_MAX_KV };
 
 	w.seq.steps = list(2, fake("fits", &fits), fake("full", &full));
-	w.steps[1].on_fail = ONFAIL_CONTINUE;
+	st("full")->on_fail = ONFAIL_CONTINUE;
 	assert_int_equal(run(), DB_ERROR);
 	assert_int_equal(end_of("fits")->o, DB_PASS);
 	assert_int_equal(end_of("full")->o, DB_ERROR);
@@ -240,6 +480,21 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 	const struct CMUnitTest tests[] = {
+		T(test_all_pass_runs_every_phase_in_order),
+		T(test_retry_passes_on_second_attempt),
+		T(test_no_retry_fails_at_once),
+		T(test_retries_exhausted),
+		T(test_every_attempt_is_logged),
+		T(test_on_fail_abort_vs_continue),
+		T(test_on_fail_teardown_leaves_every_group),
+		T(test_teardown_always_runs),
+		T(test_teardown_failure_alone_fails_the_run),
+		T(test_fail_after_error_keeps_error),
+		T(test_when_skips),
+		T(test_when_on_an_undefined_variable_is_an_error),
+		T(test_group_retry_clears_failure),
+		T(test_stop_runs_teardown_only),
+		T(test_timeout_is_named),
 		T(test_result_full_of_values_is_an_error),
 		T(test_result_full_of_strings_is_an_error),
 		T(test_missing_params_are_cut_whole),
