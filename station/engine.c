@@ -398,27 +398,20 @@ static void set_run_vars(struct run_ctx *rc)
 int engine_check_params(const struct sequence *seq, const struct vars *given, char *missing,
 			size_t cap)
 {
-	static const char more[] = ", ...";
-	bool cut = false;
-	size_t len = 0;
+	const char **names = calloc((size_t)seq->n_vars + 1, sizeof(*names));
 	int n = 0;
 
-	/* Whole names only, with room kept for ", ..." should the next not fit. */
-	for (int i = 0; i < seq->n_vars; i++) {
-		const char *name = seq->vars[i].name, *sep = n ? ", " : "";
-
-		if (seq->vars[i].value || vars_get(given, name))
-			continue;
-		n++;
-		if (!cut && len + strlen(sep) + strlen(name) + sizeof(more) <= cap)
-			len += (size_t)snprintf(missing + len, cap - len, "%s%s", sep, name);
-		else
-			cut = true;
-	}
-	if (cap >= sizeof(more))
-		snprintf(missing + len, cap - len, "%s", cut ? more + (len ? 0 : 2) : "");
+	for (int i = 0; i < seq->n_vars; i++)
+		if (!seq->vars[i].value && !vars_get(given, seq->vars[i].name)) {
+			if (names)
+				names[n] = seq->vars[i].name;
+			n++;
+		}
+	if (names)
+		lint_join(missing, cap, names);	/* bounded: whole names, then ", ..." */
 	else if (cap)
-		missing[0] = '\0';
+		snprintf(missing, cap, "%s", n ? "(out of memory)" : "");
+	free(names);
 	return n;
 }
 

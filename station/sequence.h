@@ -125,6 +125,9 @@ const char *step_kind_list(void);
 
 void lint_err(struct lint *l, const struct ynode *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* names (NULL-terminated), ", "-separated, in buf: whole names, then ", ..."
+ * when they do not all fit.  Returns buf. */
+const char *lint_join(char *buf, size_t cap, const char *const *names);
 /* Check that every key of map is in allowed (NULL-terminated). */
 void lint_keys(struct lint *l, const struct ynode *map, const char *const *allowed,
 	       const char *what);

@@ -54,14 +54,9 @@ static int pick(struct lint *l, const struct ynode *n, const char *key,
 			return i;
 	{
 		char list[128];
-		size_t len = 0;
 
-		list[0] = '\0';
-		for (int i = 0; names[i]; i++)
-			len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
-						"%s%s", i ? ", " : "", names[i]);
 		lint_err(l, v, "%s: unknown value '%s' (one of: %s)", key,
-			 v->type == YN_SCALAR ? v->str : "?", list);
+			 v->type == YN_SCALAR ? v->str : "?", lint_join(list, sizeof(list), names));
 	}
 	return def;
 }
