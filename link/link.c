@@ -5,7 +5,7 @@
  * deadline.  Backends only move bytes.
  */
 #include <ctype.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,16 +187,18 @@ int link_read_some(struct link *l, void *buf, size_t n, int timeout_ms,
 	return ret;
 }
 
-static volatile sig_atomic_t cancelled;
+/* Set by the station's signal thread, read by every fixture's thread: a C11
+ * atomic, not volatile (which orders nothing between threads). */
+static atomic_bool cancelled;
 
 void link_cancel_all(void)
 {
-	cancelled = 1;
+	atomic_store(&cancelled, true);
 }
 
 bool link_cancelled(void)
 {
-	return cancelled != 0;
+	return atomic_load(&cancelled);
 }
 
 /*

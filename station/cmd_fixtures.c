@@ -185,8 +185,15 @@ static int cmd_check(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (pthread_create(&th, NULL, signal_watch, &set) == 0)
-		pthread_detach(th);
+	r = pthread_create(&th, NULL, signal_watch, &set);
+	if (r) {
+		/* nobody would take Ctrl-C: a powered board would stay powered */
+		fprintf(stderr, "station fixtures check: cannot start the signal thread (%s): "
+			"nothing checked\n", strerror(r));
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+		return EXIT_STATION;
+	}
+	pthread_detach(th);
 	for (; i < argc; i++) {
 		r = check_one(argv[i], &o);
 		/* the worst outcome decides: config (3) over station (4) over pass */

@@ -20,20 +20,29 @@ int cmd_lint(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *extra[128];
-	char *owned[128];
-	int nx = 0, no = 0, bad = 0, c;
+	/* the --var assignments: no more than the arguments */
+	const char **assign = calloc((size_t)argc + 1, sizeof(*assign));
+	char **names;
+	int n_assign = 0, bad = 0, c;
 	struct station_config cfg;
 	struct st_error e = { 0 };
 	const char *config = NULL;
 
+	if (!assign) {
+		fprintf(stderr, "station lint: out of memory\n");
+		return EXIT_STATION;
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'V':
-			if (nx < 127 && strchr(optarg, '='))
-				extra[nx++] = owned[no++] = strndup(optarg, (size_t)(strchr(optarg, '=') - optarg));
+			if (!strchr(optarg, '=')) {
+				fprintf(stderr, "station lint: --var wants NAME=VALUE\n");
+				free(assign);
+				return EXIT_USAGE;
+			}
+			assign[n_assign++] = optarg;
 			break;
 		case 'h':
 			printf("usage: station lint [-c station.yaml] [--var NAME=VALUE] FILE...\n"
@@ -43,27 +52,35 @@ int cmd_lint(int argc, char **argv)
 			       "regexes, low > high, unreadable images, include cycles.  Every problem\n"
 			       "is printed as file:line:col: message.  Variables the station config\n"
 			       "defines count as defined when -c is given.  Exit status 1 on any problem.\n");
+			free(assign);
 			return EXIT_PASS;
 		default:
+			free(assign);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "usage: station lint [-c station.yaml] FILE...\n");
+		free(assign);
 		return EXIT_USAGE;
 	}
 	if (config_load(&cfg, config, &e) < 0) {
 		fprintf(stderr, "%s\n", e.msg);
+		free(assign);
 		return EXIT_CONFIG;
 	}
-	for (int i = 0; i < cfg.vars.n && nx < 127; i++)
-		extra[nx++] = cfg.vars.v[i].name;
-	extra[nx] = NULL;
+	names = config_var_names(&cfg, assign, n_assign);
+	free(assign);
+	if (!names) {
+		fprintf(stderr, "station lint: out of memory\n");
+		config_free(&cfg);
+		return EXIT_STATION;
+	}
 	for (int i = optind; i < argc; i++) {
 		struct sequence *seq = NULL;
 		char *errors = NULL;
 
-		if (sequence_load(&seq, argv[i], extra, &errors, &e) < 0) {
+		if (sequence_load(&seq, argv[i], (const char *const *)names, &errors, &e) < 0) {
 			fputs(errors ? errors : e.msg, stdout);
 			if (errors && errors[0] && errors[strlen(errors) - 1] != '\n')
 				putchar('\n');
@@ -76,8 +93,7 @@ int cmd_lint(int argc, char **argv)
 		free(errors);
 		sequence_free(seq);
 	}
+	config_names_free(names);
 	config_free(&cfg);
-	for (int i = 0; i < no; i++)
-		free(owned[i]);
 	return bad ? EXIT_UNIT_FAIL : EXIT_PASS;
 }

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,9 +47,12 @@ struct fx_thread {
 	struct db *db;
 	const struct run_events *ev;
 	int passed, failed, aborted, station_errors;
+	bool started;		/* its thread runs (is to be joined) */
 };
 
-static volatile sig_atomic_t stop_flag;
+/* Set by the signal thread, read by every fixture's thread (and its engine):
+ * a C11 atomic; volatile would order nothing between threads. */
+static atomic_bool stop_flag;
 
 static void usage(FILE *f)
 {
@@ -175,7 +179,7 @@ static int wait_lid(struct fixture *fx, bool closed)
 	struct st_error e = { 0 };
 	bool on = !closed;
 
-	while (!stop_flag) {
+	while (!atomic_load(&stop_flag)) {
 		if (fixture_get(fx, FX_LID, &on, &e) < 0) {
 			log_err("%s: cannot read the lid sensor: %s (use --once or --units)",
 				fixture_def_of(fx)->name, e.msg);
@@ -206,7 +210,7 @@ static void *fixture_thread(void *arg)
 		t->station_errors++;
 		return NULL;
 	}
-	for (int unit = 0; !stop_flag && (t->o->units == 0 || unit < t->o->units); unit++) {
+	for (int unit = 0; !atomic_load(&stop_flag) && (t->o->units == 0 || unit < t->o->units); unit++) {
 		struct run_ctx rc = {
 			.seq = t->seq, .cfg = t->cfg, .fxdef = &t->def, .fx = fx, .db = t->db,
 			.ev = t->ev, .stop = &stop_flag,
@@ -244,7 +248,7 @@ static void *signal_thread(void *arg)
 	while (sigwait(set, &sig) == 0) {
 		if (sig == SIGUSR1) /* our own wake-up at the end */
 			break;
-		stop_flag = 1;
+		atomic_store(&stop_flag, true);
 		log_warn("signal %d: stopping, every fixture to its safe state", sig);
 		fixture_shutdown_all();
 		link_cancel_all();
@@ -292,7 +296,7 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 	struct db *db = NULL;
 	pthread_t sig_tid;
 	sigset_t set;
-	int passed = 0, failed = 0, aborted = 0, errors = 0, recovered = 0, live = 0;
+	int passed = 0, failed = 0, aborted = 0, errors = 0, recovered = 0, live = 0, err;
 
 	if (db_open(&db, o->db ? o->db : cfg->log, &dbo, &e) < 0) {
 		fprintf(stderr, "station run: %s\n", e.msg);
@@ -314,17 +318,34 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	pthread_create(&sig_tid, NULL, signal_thread, &set);
+	err = pthread_create(&sig_tid, NULL, signal_thread, &set);
+	if (err) {
+		/* With the signals blocked and nobody waiting for them, Ctrl-C
+		 * would not stop a run: run none. */
+		log_err("cannot start the signal thread (%s): nothing run; free some memory "
+			"or threads and start again", strerror(err));
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+		display_free(disp);
+		db_close(db);
+		return EXIT_STATION;
+	}
 	for (int i = 0; i < n; i++) {
 		t[i].o = o;
 		t[i].cfg = cfg;
 		t[i].seq = seq;
 		t[i].db = db;
 		t[i].ev = display_events(disp);
-		pthread_create(&t[i].tid, NULL, fixture_thread, &t[i]);
+		err = pthread_create(&t[i].tid, NULL, fixture_thread, &t[i]);
+		t[i].started = err == 0;
+		if (err) {
+			log_err("fixture %s: cannot start its thread (%s): not run", t[i].def.name,
+				strerror(err));
+			t[i].station_errors++;
+		}
 	}
 	for (int i = 0; i < n; i++) {
-		pthread_join(t[i].tid, NULL);
+		if (t[i].started)
+			pthread_join(t[i].tid, NULL);
 		passed += t[i].passed;
 		failed += t[i].failed;
 		aborted += t[i].aborted;
@@ -332,14 +353,14 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 	}
 	pthread_kill(sig_tid, SIGUSR1);
 	pthread_join(sig_tid, NULL);
-	if (stop_flag)
+	if (atomic_load(&stop_flag))
 		db_event(db, NULL, NULL, "stop", "stopped by signal", NULL);
 	db_close(db);
 	display_free(disp);
 	if (!o->json)
 		printf("station: %d passed, %d failed, %d aborted; log: %s\n", passed, failed,
 		       aborted, o->db ? o->db : cfg->log);
-	if (stop_flag || aborted)
+	if (atomic_load(&stop_flag) || aborted)
 		return EXIT_ABORTED;
 	if (errors)
 		return EXIT_STATION;
@@ -438,9 +459,8 @@ int cmd_run(int argc, char **argv)
 	struct st_error e = { 0 };
 	struct sequence *seq = NULL;
 	struct fx_thread *t = NULL;
-	const char *extra[VARS_NAME_MAX + MAX_CLI_VARS + 2];
-	char *errors = NULL, *cli_names[MAX_CLI_VARS] = { 0 };
-	int ret, n = 0, nx = 0;
+	char *errors = NULL, **names = NULL;
+	int ret, n = 0;
 
 	ret = parse_args(argc, argv, &o);
 	if (ret)
@@ -449,19 +469,19 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "%s\n", e.msg);
 		return EXIT_CONFIG;
 	}
-	for (int i = 0; i < cfg.vars.n && nx < VARS_NAME_MAX; i++)
-		extra[nx++] = cfg.vars.v[i].name;
-	for (int i = 0; i < o.n_vars; i++) {
-		cli_names[i] = strndup(o.vars[i], (size_t)(strchr(o.vars[i], '=') - o.vars[i]));
-		extra[nx++] = cli_names[i];
+	names = config_var_names(&cfg, o.vars, o.n_vars);
+	if (!names) {
+		fprintf(stderr, "station run: out of memory\n");
+		ret = EXIT_STATION;
+		goto out;
 	}
-	extra[nx] = NULL;
 	if (!o.sequence && !cfg.sequence) {
 		fprintf(stderr, "station run: no sequence: give -s FILE or 'sequence:' in station.yaml\n");
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (sequence_load(&seq, o.sequence ? o.sequence : cfg.sequence, extra, &errors, &e) < 0) {
+	if (sequence_load(&seq, o.sequence ? o.sequence : cfg.sequence,
+			  (const char *const *)names, &errors, &e) < 0) {
 		fprintf(stderr, "%s%s\n", errors ? errors : "", e.msg);
 		ret = EXIT_CONFIG;
 		goto out;
@@ -494,8 +514,7 @@ int cmd_run(int argc, char **argv)
 	}
 	ret = run_guarded(&o, &cfg, seq, t, n);
 out:
-	for (int i = 0; i < o.n_vars; i++)
-		free(cli_names[i]);
+	config_names_free(names);
 	free(t);
 	free(errors);
 	sequence_free(seq);

@@ -228,6 +228,31 @@ int config_load(struct station_config *c, const char *path, struct st_error *e)
 	return ST_OK;
 }
 
+char **config_var_names(const struct station_config *c, const char *const *assign, int n_assign)
+{
+	char **v = calloc((size_t)(c->vars.n + n_assign) + 1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (int i = 0; i < c->vars.n; i++)
+		if (!(v[i] = strdup(c->vars.v[i].name)))
+			goto nomem;
+	for (int i = 0; i < n_assign; i++)
+		if (!(v[c->vars.n + i] = strndup(assign[i], strcspn(assign[i], "="))))
+			goto nomem;
+	return v;
+nomem:
+	config_names_free(v);
+	return NULL;
+}
+
+void config_names_free(char **names)
+{
+	for (char **p = names; p && *p; p++)
+		free(*p);
+	free(names);
+}
+
 void config_free(struct station_config *c)
 {
 	free(c->file);

@@ -32,5 +32,11 @@ struct station_config {
  * config file's directory. */
 int config_load(struct station_config *c, const char *path, struct st_error *e);
 void config_free(struct station_config *c);
+/* The names of every variable station.yaml defines, then those of the
+ * NAME=VALUE assignments (--var), as sequence_load() takes them: NULL-
+ * terminated, as many as there are; free with config_names_free().  NULL
+ * when out of memory. */
+char **config_var_names(const struct station_config *c, const char *const *assign, int n_assign);
+void config_names_free(char **names);
 
 #endif

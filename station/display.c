@@ -531,7 +531,12 @@ struct display *display_new(FILE *out, enum display_mode mode, int n_fixtures,
 	};
 	if (mode == DISPLAY_TTY) {
 		draw_block(d);
-		d->ticking = pthread_create(&d->ticker, NULL, ticker, d) == 0;
+		int err = pthread_create(&d->ticker, NULL, ticker, d);
+
+		d->ticking = err == 0;
+		if (err)	/* the runs go on; only the clocks stand still */
+			log_warn("cannot start the display's clock (%s): elapsed times update "
+				 "only when a step starts or ends", strerror(err));
 		st_log_set_sink(log_above, d);
 	}
 	return d;

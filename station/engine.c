@@ -45,26 +45,42 @@ int rc_remaining_ms(const struct run_ctx *rc)
 
 bool rc_stopped(const struct run_ctx *rc)
 {
-	return rc->stop && *rc->stop;
+	return rc->stop && atomic_load(rc->stop);
 }
+
+_Static_assert(sizeof(struct db_identity) + sizeof(struct db_image) + sizeof(struct db_cms) <=
+	       SR_RECORD_STRS * sizeof(char *), "SR_RECORD_STRS: a step result's records "
+	       "hold more strings than it can own");
+_Static_assert(sizeof(((struct step_result *)0)->owned) / sizeof(char *) == SR_MAX_STRS,
+	       "owned[] holds SR_MAX_STRS strings");
+
+#define SR_LOST_NOTE "(not kept: the step's result is full)"
 
 const char *sr_str(struct step_result *r, const char *s)
 {
 	char *d;
 
-	if (!s || r->n_owned >= (int)(sizeof(r->owned) / sizeof(r->owned[0])))
-		return s ? "" : NULL;
+	if (!s)
+		return NULL;
+	if (r->n_owned >= SR_MAX_STRS) {
+		r->lost = "strings";
+		return SR_LOST_NOTE;
+	}
 	d = strdup(s);
-	if (!d)
-		return "";
+	if (!d) {
+		r->lost = "strings (out of memory)";
+		return SR_LOST_NOTE;
+	}
 	r->owned[r->n_owned++] = d;
 	return d;
 }
 
 void sr_kv(struct step_result *r, const char *key, const char *value)
 {
-	if (r->n_kv >= SR_MAX_KV)
+	if (r->n_kv >= SR_MAX_KV) {
+		r->lost = "values";
 		return;
+	}
 	r->kv[r->n_kv].key = sr_str(r, key);
 	r->kv[r->n_kv].value = sr_str(r, value);
 	r->n_kv++;
@@ -200,6 +216,15 @@ static void run_attempt(struct run_ctx *rc, struct step *st, struct step_result 
 			sr_set(r, o, "%s", rc->fail_reason);
 	} else {
 		st->kind->run(st, rc, r);
+	}
+	if (r->lost) {
+		/* a fault of the station, not of the unit */
+		char why[ST_ERRMSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", r->reason);
+		sr_set(r, DB_ERROR, "the step's result ran out of room for its %s (it holds %d "
+		       "values, %d strings): a station fault, report it%s%s", r->lost, SR_MAX_KV,
+		       SR_MAX_STRS, why[0] ? "; the step said: " : "", why);
 	}
 	if (r->outcome != DB_PASS && r->outcome != DB_SKIPPED && rc->deadline_us &&
 	    now_us() >= rc->deadline_us && !strstr(r->reason, "timed out")) {
@@ -373,16 +398,20 @@ static void set_run_vars(struct run_ctx *rc)
 int engine_check_params(const struct sequence *seq, const struct vars *given, char *missing,
 			size_t cap)
 {
-	size_t len = 0;
+	const char **names = calloc((size_t)seq->n_vars + 1, sizeof(*names));
 	int n = 0;
 
-	missing[0] = '\0';
 	for (int i = 0; i < seq->n_vars; i++)
 		if (!seq->vars[i].value && !vars_get(given, seq->vars[i].name)) {
-			len += (size_t)snprintf(missing + len, len < cap ? cap - len : 0, "%s%s",
-						n ? ", " : "", seq->vars[i].name);
+			if (names)
+				names[n] = seq->vars[i].name;
 			n++;
 		}
+	if (names)
+		lint_join(missing, cap, names);	/* bounded: whole names, then ", ..." */
+	else if (cap)
+		snprintf(missing, cap, "%s", n ? "(out of memory)" : "");
+	free(names);
 	return n;
 }
 

@@ -7,7 +7,7 @@
 #ifndef ST_STATION_ENGINE_H
 #define ST_STATION_ENGINE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,6 +21,11 @@
 
 #define SR_MAX_MEAS 16
 #define SR_MAX_KV 32
+/* The strings a result can own: a few per measurement, a key and a value
+ * per kv, and the text fields of the identity, image and CMS records (at
+ * most one per pointer-sized slot of those: engine.c checks it). */
+#define SR_RECORD_STRS 32
+#define SR_MAX_STRS (4 * SR_MAX_MEAS + 2 * SR_MAX_KV + SR_RECORD_STRS)
 
 /* What one step produced. Strings are owned by the result (sr_* helpers). */
 struct step_result {
@@ -36,12 +41,16 @@ struct step_result {
 	bool has_identity;
 	struct db_cms cms;
 	bool has_cms;
-	char *owned[4 * SR_MAX_MEAS + 2 * SR_MAX_KV + 32];
+	char *owned[SR_MAX_STRS];
 	int n_owned;
+	const char *lost;	/* what the result had no room for (NULL: none) */
 };
 
-/* Copy s into the result's lifetime. */
+/* Copy s into the result's lifetime (NULL stays NULL).  A result out of
+ * room (or memory) keeps a note saying so instead, and the engine makes the
+ * step an error naming what was lost: never a silent empty value. */
 const char *sr_str(struct step_result *r, const char *s);
+/* Add a key/value (both copied); past SR_MAX_KV, the step is an error. */
 void sr_kv(struct step_result *r, const char *key, const char *value);
 /* Set outcome and reason (printf). Returns the outcome for chaining. */
 enum db_outcome sr_set(struct step_result *r, enum db_outcome o, const char *fmt, ...)
@@ -72,7 +81,7 @@ struct run_ctx {
 	struct se_identity ident;	/* the last identity read */
 	bool have_ident;
 	const struct run_events *ev;
-	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
+	const atomic_bool *stop;	/* set by the signal thread (SIGINT/SIGTERM) */
 	bool dry_run;
 	int64_t deadline_us;		/* the running step's deadline (monotonic) */
 	int step_index;

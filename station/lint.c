@@ -62,18 +62,35 @@ static const char *suggest(const char *key, const char *const *allowed)
 	return NULL;
 }
 
+const char *lint_join(char *buf, size_t cap, const char *const *names)
+{
+	static const char more[] = ", ...";
+	size_t len = 0;
+	int i;
+
+	/* whole names only, with room kept for ", ..." should the next not fit */
+	for (i = 0; names[i]; i++) {
+		const char *sep = i ? ", " : "";
+
+		if (len + strlen(sep) + strlen(names[i]) + sizeof(more) > cap)
+			break;
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s", sep, names[i]);
+	}
+	if (cap >= sizeof(more))
+		snprintf(buf + len, cap - len, "%s", names[i] ? more + (len ? 0 : 2) : "");
+	else if (cap)
+		buf[0] = '\0';
+	return buf;
+}
+
 void lint_keys(struct lint *l, const struct ynode *map, const char *const *allowed,
 	       const char *what)
 {
 	char list[512];
-	size_t len = 0;
 
 	if (!map || map->type != YN_MAP)
 		return;
-	list[0] = '\0';
-	for (int i = 0; allowed[i]; i++)
-		len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
-					"%s%s", i ? ", " : "", allowed[i]);
+	lint_join(list, sizeof(list), allowed);
 	for (int i = 0; i < map->n; i++) {
 		const char *k = map->keys[i]->str;
 		bool ok = false;

@@ -34,7 +34,10 @@ struct step_kind {
 	/* Validate cfg and build s->cfg. Report problems with lint_err(); the
 	 * return value only says whether s->cfg is usable. */
 	int (*parse)(struct step *s, const struct ynode *cfg, struct lint *l);
-	int (*run)(struct step *s, struct run_ctx *rc, struct step_result *r);
+	/* Run the step.  Its verdict has one channel: r (sr_set() sets the
+	 * outcome and the reason together); a step that leaves r->outcome at
+	 * DB_PASS passed.  NULL: a group, whose children the engine runs. */
+	void (*run)(struct step *s, struct run_ctx *rc, struct step_result *r);
 	/* --dry-run: print what the step would do, variables expanded. */
 	void (*plan)(const struct step *s, struct run_ctx *rc, FILE *out);
 	void (*free_cfg)(void *cfg);
@@ -122,6 +125,9 @@ const char *step_kind_list(void);
 
 void lint_err(struct lint *l, const struct ynode *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* names (NULL-terminated), ", "-separated, in buf: whole names, then ", ..."
+ * when they do not all fit.  Returns buf. */
+const char *lint_join(char *buf, size_t cap, const char *const *names);
 /* Check that every key of map is in allowed (NULL-terminated). */
 void lint_keys(struct lint *l, const struct ynode *map, const char *const *allowed,
 	       const char *what);

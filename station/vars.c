@@ -136,12 +136,15 @@ int vars_expand(const struct vars *vs, const char *in, char **out, struct st_err
 		if (len + plen + 1 > cap) {
 			char *nb;
 
-			cap = (len + plen + 1) * 2;
-			if (cap > VARS_VALUE_MAX * 4) {
+			/* the limit is on what it expands to, not on the doubled buffer */
+			if (len + plen > VARS_EXPAND_MAX) {
 				free(buf);
 				return st_fail(e, ST_ERR_LIMIT, "'%s' expands to more than %d bytes", in,
-					       VARS_VALUE_MAX * 4);
+					       VARS_EXPAND_MAX);
 			}
+			cap = (len + plen + 1) * 2;
+			if (cap > VARS_EXPAND_MAX + 1)
+				cap = VARS_EXPAND_MAX + 1;
 			nb = realloc(buf, cap);
 			if (!nb) {
 				free(buf);

@@ -14,6 +14,7 @@
 
 #define VARS_NAME_MAX 64
 #define VARS_VALUE_MAX 65536
+#define VARS_EXPAND_MAX (4 * VARS_VALUE_MAX)	/* what one text may expand to */
 
 struct var {
 	char *name;

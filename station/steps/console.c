@@ -149,21 +149,22 @@ int rc_console(struct run_ctx *rc, struct step_result *r, const char *cmd, char 
 	return ret;
 }
 
-static int console_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+static void console_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct console_cfg *c = s->cfg;
 	char *resp = malloc(CONSOLE_RESP_MAX), *cmd = NULL;
 	char val[1024];
-	int ret = ST_OK;
 
-	if (!resp)
-		return sr_set(r, DB_ERROR, "out of memory"), ST_ERR_NOMEM;
+	if (!resp) {
+		sr_set(r, DB_ERROR, "out of memory");
+		return;
+	}
 	resp[0] = '\0';
 	if (c->wait) {
 		struct st_error e = { 0 };
 		struct link *l;
+		int ret = rc_link(rc, &l, &e);
 
-		ret = rc_link(rc, &l, &e);
 		if (ret == ST_OK)
 			ret = console_wait_line(l, c->wait, resp, CONSOLE_RESP_MAX,
 						rc_remaining_ms(rc), &e);
@@ -173,27 +174,21 @@ static int console_run(struct step *s, struct run_ctx *rc, struct step_result *r
 		}
 	}
 	if (c->command) {
+		/* on failure either one has said why in r */
 		cmd = rc_expand(rc, r, c->command);
-		if (!cmd) {
-			ret = ST_ERR_ARG;
-			goto out;
-		}
-		ret = rc_console(rc, r, cmd, resp, CONSOLE_RESP_MAX);
-		if (ret < 0)
+		if (!cmd || rc_console(rc, r, cmd, resp, CONSOLE_RESP_MAX) < 0)
 			goto out;
 	}
 	sr_kv(r, "response", resp);
 	if (c->expect && rx_match(c->expect, resp, NULL, 0) < 0) {
 		sr_set(r, DB_FAIL, "response to '%s' does not match '%s': got '%.200s'",
 		       cmd ? cmd : c->wait, c->expect, resp);
-		ret = ST_ERR_FAIL;
 		goto out;
 	}
 	for (int i = 0; i < c->n_cap; i++) {
 		if (rx_match(c->cap[i].re, resp, val, sizeof(val)) < 0) {
 			sr_set(r, DB_FAIL, "capture %s: '%s' not found in the response '%.200s'",
 			       c->cap[i].var, c->cap[i].re, resp);
-			ret = ST_ERR_FAIL;
 			goto out;
 		}
 		vars_set(&rc->vars, c->cap[i].var, val);
@@ -202,7 +197,6 @@ static int console_run(struct step *s, struct run_ctx *rc, struct step_result *r
 out:
 	free(cmd);
 	free(resp);
-	return ret;
 }
 
 static void console_plan(const struct step *s, struct run_ctx *rc, FILE *out)

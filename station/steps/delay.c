@@ -18,12 +18,11 @@ static int delay_parse(struct step *s, const struct ynode *n, struct lint *l)
 	return ST_OK;
 }
 
-static int delay_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+static void delay_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	rc_sleep(rc, *(double *)s->cfg);
 	if (rc_stopped(rc))
 		sr_set(r, DB_ABORTED, "stopped during the delay");
-	return ST_OK;
 }
 
 static void delay_plan(const struct step *s, struct run_ctx *rc, FILE *out)

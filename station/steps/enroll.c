@@ -176,8 +176,10 @@ static char *issuers(struct run_ctx *rc, struct step_result *r, const char *chai
 	size_t n = 0;
 	FILE *f;
 
-	if (!buf)
+	if (!buf) {
+		sr_set(r, DB_ERROR, "enroll: out of memory");
 		return NULL;
+	}
 	if (chain_path) {
 		f = fopen(chain_path, "r");
 		if (!f) {
@@ -197,6 +199,10 @@ static char *issuers(struct run_ctx *rc, struct step_result *r, const char *chai
 		snprintf(buf + n, CHAIN_FILE_MAX + 1 - n, "%s", prev);
 	return buf;
 }
+
+/* record() and record_cms(): a value per check, the stage, the CSR and the
+ * CMS's thumbprint */
+_Static_assert(SE_MAX_CHECKS + 3 <= SR_MAX_KV, "a step result holds every value of an enrolment");
 
 /* The new identity in the step's result, as the identity step logs one. */
 static void record(struct run_ctx *rc, struct step_result *r, const struct se_enrollment *en)
@@ -318,8 +324,10 @@ static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *s
 	if (!cms_can_lookup(x->cc.proto))
 		return 0;	/* est: no status to ask; enrol as asked */
 	pem = malloc(SLOT_PEM_MAX);
-	if (!pem)
+	if (!pem) {
+		sr_set(r, DB_ERROR, "enroll: out of memory");
 		return ST_ERR_NOMEM;
+	}
 	ret = se_read_cert(se, slot, pem, SLOT_PEM_MAX, &e);
 	if (ret == ST_ERR_FAIL) {	/* the board's ERR: the slot holds none */
 		free(pem);
@@ -356,7 +364,7 @@ static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *s
 	return 1;
 }
 
-static int enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+static void enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct enroll_cfg *c = s->cfg;
 	struct issue_ctx x = { .rc = rc, .validity_days = c->validity_days,
@@ -373,7 +381,7 @@ static int enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	if (!rc->cfg || !rc->cfg->cms.url) {
 		sr_set(r, DB_ERROR, "enroll: no CMS configured: add cms: {url, ca, protocol: v2, "
 		       "...} to station.yaml");
-		return ST_ERR_ARG;
+		return;
 	}
 	ret = expand_all(rc, r, c, v);
 	if (ret < 0)
@@ -421,7 +429,6 @@ out:
 	free(chain);
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		free(v[i]);
-	return ret;
 }
 
 static void enroll_plan(const struct step *s, struct run_ctx *rc, FILE *out)

@@ -132,11 +132,11 @@ static size_t collect(struct run_ctx *rc, int fd, char *out, size_t cap, bool *t
 	return len;
 }
 
-static int exec_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+static void exec_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct exec_cfg *c = s->cfg;
 	char *argv[EXEC_MAX_ARGS + 1] = { 0 }, *cwd = NULL, *out = NULL, code[16];
-	int pipefd[2] = { -1, -1 }, status = 0, ret = ST_ERR;
+	int pipefd[2] = { -1, -1 }, status = 0;
 	bool timed_out = false;
 	pid_t pid;
 
@@ -181,8 +181,6 @@ static int exec_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 		       WEXITSTATUS(status), c->exit_code, out);
 	} else if (c->expect && rx_match(c->expect, out, NULL, 0) < 0) {
 		sr_set(r, DB_FAIL, "output of %s does not match '%s'", argv[0], c->expect);
-	} else {
-		ret = ST_OK;
 	}
 out:
 	if (pipefd[0] >= 0)
@@ -193,7 +191,6 @@ out:
 		free(argv[i]);
 	free(cwd);
 	free(out);
-	return ret;
 }
 
 static void exec_plan(const struct step *s, struct run_ctx *rc, FILE *out)

@@ -57,14 +57,9 @@ static int pick(struct lint *l, const struct ynode *n, const char *key,
 			return i;
 	{
 		char list[128];
-		size_t len = 0;
 
-		list[0] = '\0';
-		for (int i = 0; names[i]; i++)
-			len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
-						"%s%s", i ? ", " : "", names[i]);
 		lint_err(l, v, "%s: unknown value '%s' (one of: %s)", key,
-			 v->type == YN_SCALAR ? v->str : "?", list);
+			 v->type == YN_SCALAR ? v->str : "?", lint_join(list, sizeof(list), names));
 	}
 	return def;
 }
@@ -168,7 +163,7 @@ static void kv_count(struct step_result *r, const char *key, unsigned long long 
 	sr_kv(r, key, buf);
 }
 
-static int flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+static void flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct flash_cfg *c = s->cfg;
 	struct st_error e = { 0 };
@@ -182,11 +177,10 @@ static int flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	int ret;
 
 	if (!path)
-		return ST_ERR_ARG;
-	ret = flash_address(c, rc, r, &address);
-	if (ret < 0) {
+		return;	/* rc_expand said why */
+	if (flash_address(c, rc, r, &address) < 0) {
 		free(path);
-		return ret;
+		return;	/* flash_address said why */
 	}
 	full = seq_resolve_path(s->file, path);
 	ret = image_load(&img, full ? full : path, c->format, address, 0, &e);
@@ -235,7 +229,6 @@ out:
 	image_free(&img);
 	free(full);
 	free(path);
-	return ret;
 }
 
 static void flash_plan(const struct step *s, struct run_ctx *rc, FILE *out)

@@ -81,6 +81,8 @@ static int xfer(void *ctx, const char *cmd, char *resp, size_t cap, int timeout_
 	return console_cmd(x->l, cmd, resp, cap, left < timeout_ms ? left : timeout_ms, e);
 }
 
+_Static_assert(SE_MAX_CHECKS <= SR_MAX_KV, "a step result holds a value per identity check");
+
 static void record(struct run_ctx *rc, struct step_result *r, const struct se_identity *id)
 {
 	struct db_identity *d = &r->identity;
@@ -155,7 +157,7 @@ static int clone_check(struct run_ctx *rc, struct step_result *r, const char *se
 	sr_kv(r, "clone_of", hit.unit);
 	return ST_ERR_EXISTS;
 }
-static int identity_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+static void identity_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct identity_cfg *c = s->cfg;
 	struct st_error e = { 0 };
@@ -167,15 +169,14 @@ static int identity_run(struct step *s, struct run_ctx *rc, struct step_result *
 	const char *serial;
 	int ret;
 
+	/* rc_expand says in r why it cannot */
 	trust = rc_expand(rc, r, c->trust ? c->trust : "${trust}");
 	if (!trust)
-		return ST_ERR_ARG;
+		return;
 	if (c->expect_serial) {
 		expect = rc_expand(rc, r, c->expect_serial);
-		if (!expect) {
-			ret = ST_ERR_ARG;
+		if (!expect)
 			goto out;
-		}
 	}
 	p.trust = trust;
 	p.expect_serial = expect && *expect ? expect : NULL;
@@ -211,18 +212,13 @@ static int identity_run(struct step *s, struct run_ctx *rc, struct step_result *
 		sr_set(r, DB_FAIL, "identity check failed: %s", failed_checks(&rc->ident, why, sizeof(why)));
 		goto out;
 	}
-	if (c->unique && rc->db) {
-		ret = clone_check(rc, r, serial);
-		if (ret < 0)
-			goto out;
-	}
-	ret = ST_OK;
+	if (c->unique && rc->db)
+		clone_check(rc, r, serial);
 out:
 	if (se)
 		se_close(se);
 	free(trust);
 	free(expect);
-	return ret;
 }
 
 static void identity_plan(const struct step *s, struct run_ctx *rc, FILE *out)

@@ -73,7 +73,7 @@ static int lines_parse(struct step *s, const struct ynode *n, struct lint *l)
 	return ST_OK;
 }
 
-static int lines_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+static void lines_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct lines_cfg *c = s->cfg;
 	struct st_error e = { 0 };
@@ -89,12 +89,11 @@ static int lines_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 		}
 		if (ret < 0) {
 			sr_set(r, DB_ERROR, "cannot set line %s: %s", fx_line_name(c->line[i]), e.msg);
-			return ret;
+			return;
 		}
 	}
 	if (c->settle_s > 0)
 		rc_sleep(rc, c->settle_s);
-	return ST_OK;
 }
 
 static void lines_plan(const struct step *s, struct run_ctx *rc, FILE *out)

@@ -101,24 +101,20 @@ static int measure_parse(struct step *s, const struct ynode *n, struct lint *l)
 	return ST_OK;
 }
 
-static int measure_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+static void measure_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct measure_cfg *c = s->cfg;
 	struct db_measurement *m = &r->meas[0];
 	char resp[MEASURE_RESP_MAX], val[256];
 	char *cmd = rc_expand(rc, r, c->command), *end;
 	bool ok;
-	int ret;
 
-	if (!cmd)
-		return ST_ERR_ARG;
-	ret = rc_console(rc, r, cmd, resp, sizeof(resp));
-	if (ret < 0)
+	/* on failure rc_expand and rc_console say why in r */
+	if (!cmd || rc_console(rc, r, cmd, resp, sizeof(resp)) < 0)
 		goto out;
 	if (rx_match(c->pattern, resp, val, sizeof(val)) < 0) {
 		sr_set(r, DB_FAIL, "%s: '%s' not found in the answer to '%s': '%.200s'", c->name,
 		       c->pattern, cmd, resp);
-		ret = ST_ERR_FAIL;
 		goto out;
 	}
 	r->n_meas = 1;
@@ -161,7 +157,6 @@ static int measure_run(struct step *s, struct run_ctx *rc, struct step_result *r
 		       c->unit ? c->unit : "", m->low, m->high);
 out:
 	free(cmd);
-	return ret;
 }
 
 static void measure_plan(const struct step *s, struct run_ctx *rc, FILE *out)

@@ -76,7 +76,7 @@ static int read_answer(int fd, char *buf, size_t cap, int timeout_ms)
 	return ST_OK;
 }
 
-static int prompt_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+static void prompt_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct prompt_cfg *c = s->cfg;
 	const char *given = vars_get(&rc->vars, c->var);
@@ -89,28 +89,27 @@ static int prompt_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 		char *msg = rc_expand(rc, r, c->message);
 
 		if (!msg)
-			return ST_ERR_ARG;
+			return;	/* rc_expand said why */
 		fprintf(stderr, "[%s] %s: ", rc->fxdef->name, msg);
 		free(msg);
 		ret = read_answer(fileno(rc->answers), answer, sizeof(answer), rc_remaining_ms(rc));
 		if (ret < 0) {
 			sr_set(r, DB_ERROR, "no answer to '%s' (%s)", c->message, st_strerror(ret));
-			return ret;
+			return;
 		}
 	} else {
 		sr_set(r, DB_ERROR, "'%s': no operator input here; give the value with --var %s=VALUE%s",
 		       c->message, c->var, strcmp(c->var, "serial") ? "" : " or --serial");
-		return ST_ERR_ARG;
+		return;
 	}
 	if (c->pattern && rx_match(c->pattern, answer, NULL, 0) < 0) {
 		sr_set(r, DB_FAIL, "'%s' does not match %s: scan again", answer, c->pattern);
-		return ST_ERR_FAIL;
+		return;
 	}
 	vars_set(&rc->vars, c->var, answer);
 	sr_kv(r, c->var, answer);
 	if (!strcmp(c->var, "serial") && rc->db)
 		db_run_set_serial(rc->db, rc->run_id, answer, NULL);
-	return ST_OK;
 }
 
 static void prompt_plan(const struct step *s, struct run_ctx *rc, FILE *out)

@@ -111,7 +111,7 @@ static enum db_outcome verdict(int ret, const struct cms_result *res)
 	return DB_ERROR;
 }
 
-static int register_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+static void register_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct register_cfg *c = s->cfg;
 	struct st_error e = { 0 };
@@ -122,15 +122,15 @@ static int register_run(struct step *s, struct run_ctx *rc, struct step_result *
 
 	if (!rc->have_ident || !rc->ident.pem_chain) {
 		sr_set(r, DB_ERROR, "no identity to register: put an identity step before register");
-		return ST_ERR_ARG;
+		return;
 	}
 	if (!rc->cfg || !rc->cfg->cms.url) {
 		sr_set(r, DB_ERROR, "no CMS configured: add cms: {url, ca, api_key_file} to station.yaml");
-		return ST_ERR_ARG;
+		return;
 	}
 	serial = rc_expand(rc, r, c->serial ? c->serial : "${serial}");
 	if (!serial)
-		return ST_ERR_ARG;
+		return;	/* rc_expand said why */
 	leaf = cms_leaf_pem(rc->ident.pem_chain);
 	rc_cms(rc, &cc);	/* the step's timeout bounds every attempt together */
 	struct cms_request req = {
@@ -172,7 +172,6 @@ static int register_run(struct step *s, struct run_ctx *rc, struct step_result *
 		vars_set(&rc->vars, "cms.id", res.id); /* "" while queued */
 	free(leaf);
 	free(serial);
-	return ret;
 }
 
 static void register_plan(const struct step *s, struct run_ctx *rc, FILE *out)

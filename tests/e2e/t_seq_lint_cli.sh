@@ -87,6 +87,21 @@ lint -c "$t/station.yaml" "$t/var.yaml"
 assert_eq "$LINT_RC/$LINT_OUT" "0/$t/var.yaml: ok (v 1)" "variable from station.yaml"
 lint --var who=you "$t/var.yaml"
 assert_eq "$LINT_RC/$LINT_OUT" "0/$t/var.yaml: ok (v 1)" "variable from --var"
+# as many as station.yaml holds: the 65th and the 200th count too (once, only
+# the first 64 did), for lint and for run, with --var names after them
+{ echo "station: s1"; echo "vars:"; for i in $(seq 1 200); do echo "  v$i: x$i"; done; } \
+	>"$t/many.yaml"
+printf 'name: many\nversion: 1\nsteps:\n  - exec: {cmd: ["true", "${v1}", "${v64}", "${v65}", "${v200}", "${w}"]}\n' \
+	>"$t/many-seq.yaml"
+lint -c "$t/many.yaml" --var w=1 "$t/many-seq.yaml"
+assert_eq "$LINT_RC/$LINT_OUT" "0/$t/many-seq.yaml: ok (many 1)" "200 station.yaml variables and a --var"
+printf 'name: f\ndriver: sim\nctrl: %s/none.sock\n' "$t" >"$t/fx.yaml"
+"$BINDIR/station" run -c "$t/many.yaml" -s "$t/many-seq.yaml" -f "$t/fx.yaml" --var w=1 --dry-run \
+	>"$t/plan" 2>"$t/err" || fail "run --dry-run with 200 variables: $(cat "$t/err")"
+grep -qF 'exec' "$t/plan" || fail "no plan for the 200-variable sequence"
+lint --var who "$t/var.yaml"
+assert_eq "$LINT_RC" 2 "a --var with no value is a usage error"
+grep -qF -- "--var wants NAME=VALUE" "$t/err" || fail "no message for a --var without '='"
 
 # the command line and the station config
 lint

@@ -80,7 +80,8 @@ static void child(int fd)
 		_exit(2);
 	for (int i = 0; i < NTHREADS; i++) {
 		w[i] = (struct worker){ .db = db, .fd = fd, .thread = i };
-		pthread_create(&t[i], NULL, worker, &w[i]);
+		if (pthread_create(&t[i], NULL, worker, &w[i]) != 0)
+			_exit(3);	/* the parent sees a child that logged nothing */
 	}
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(t[i], NULL);

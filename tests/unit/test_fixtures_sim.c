@@ -5,12 +5,14 @@
  * "set <line> <0|1>", "get <line>", "status" -> "OK", "OK <v>", "ERR <why>".
  */
 #include <dirent.h>
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +29,10 @@ struct ctl {
 	char dir[32], path[64];
 	int lfd;
 	pthread_t th;
-	volatile bool stop;
-	volatile bool hang;	/* read commands, never answer */
-	volatile bool drop;	/* close the connection after each reply */
+	/* set by the test's thread, read by the server's: C11 atomics */
+	atomic_bool stop;
+	atomic_bool hang;	/* read commands, never answer */
+	atomic_bool drop;	/* close the connection after each reply */
 	pthread_mutex_t mu;
 	int line[FX_LINE_COUNT];
 	char log[2048];		/* every command received, one per line */
@@ -126,7 +129,8 @@ static int setup(void **state)
 		return -1;
 	pthread_mutex_init(&c->mu, NULL);
 	c->line[FX_LID] = 1;
-	pthread_create(&c->th, NULL, ctl_main, c);
+	if (pthread_create(&c->th, NULL, ctl_main, c) != 0)
+		return -1;
 	fixture_def_init(&c->def);
 	strcpy(c->def.name, "sim-7");
 	strcpy(c->def.ctrl, c->path);
@@ -263,6 +267,42 @@ static void test_reconnects(void **state)
 	assert_int_equal(c->line[FX_POWER], 0);
 }
 
+/* what, in the commands the server saw, once its thread has taken them in
+ * from a child that died (polled: no time is asserted) */
+static void wait_logged(struct ctl *c, const char *what)
+{
+	bool seen = false;
+
+	for (int i = 0; i < 200 && !seen; i++) {
+		pthread_mutex_lock(&c->mu);
+		seen = strstr(c->log, what) != NULL;
+		pthread_mutex_unlock(&c->mu);
+		if (!seen)
+			usleep(10 * 1000);
+	}
+	assert_non_null(strstr(c->log, what));
+}
+
+/* A child that is to crash, as the station would: no core, no cmocka
+ * handler behind the crash guard.  Returns as fork() does. */
+static pid_t crash_child(struct ctl *c)
+{
+	pid_t pid;
+
+	c->drop = true;	/* one connection per exchange: the handler's gets served */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const struct rlimit no_core = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGABRT, SIG_DFL);
+		fixture_crash_guard();
+	}
+	return pid;
+}
+
 static volatile bool keep_diving = true;
 
 /* Recursion the compiler cannot turn into a loop: it ends in SIGSEGV. */
@@ -287,18 +327,11 @@ static void test_stack_overflow_powers_off(void **state)
 	int st = 0;
 	pid_t pid;
 
-	c->drop = true;	/* one connection per exchange: the handler's gets served */
-	pid = fork();
-	assert_true(pid >= 0);
+	pid = crash_child(c);
 	if (pid == 0) {
-		const struct rlimit no_core = { 0, 0 };
 		struct fixture *fx;
 		struct st_error e;
 
-		setrlimit(RLIMIT_CORE, &no_core);
-		/* as in the station: no cmocka handler behind the guard */
-		signal(SIGSEGV, SIG_DFL);
-		fixture_crash_guard();
 		if (fixture_open(&fx, &c->def, &e) < 0 || fixture_set(fx, FX_POWER, true, &e) < 0)
 			_exit(3);
 		dive(0);
@@ -310,18 +343,153 @@ static void test_stack_overflow_powers_off(void **state)
 		assert_true(WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 3 && WEXITSTATUS(st) != 4);
 	else
 		assert_int_equal(WTERMSIG(st), SIGSEGV);
-	for (int i = 0; i < 200; i++) {	/* the server thread takes it in */
-		pthread_mutex_lock(&c->mu);
-		bool off = strstr(c->log, "set power 0") != NULL;
-
-		pthread_mutex_unlock(&c->mu);
-		if (off)
-			break;
-		usleep(10 * 1000);
-	}
 	/* power first (this server takes one command a connection here) */
-	assert_non_null(strstr(c->log, "set power 1\nset power 0\n"));
+	wait_logged(c, "set power 1\nset power 0\n");
 	assert_int_equal(c->line[FX_POWER], 0);
+}
+
+/*
+ * fixture_close() in one thread while the crash handler, in another, is in
+ * the same fixture's crash_off (its first connection is held unanswered here
+ * until the close has returned): the handler must never read a node the
+ * close freed.  A second control server, in the crashing child, serves the
+ * fixture "hold" and tells the closing thread when the handler is in.
+ */
+struct hold {
+	int lfd;
+	int go[2];	/* server -> closer: the handler is in crash_off */
+	int done[2];	/* closer -> server: the close has returned */
+	struct fixture *fx;
+};
+
+static void hold_reply(int fd, const char *line)
+{
+	const char *r = !strncmp(line, "status", 6) ? "OK mode=off\n" :
+			!strncmp(line, "get ", 4) ? "OK 0\n" : "OK\n";
+
+	if (write(fd, r, strlen(r)) < 0) {
+		/* the client went away: nothing to answer */
+	}
+}
+
+static void *hold_main(void *arg)
+{
+	struct hold *h = arg;
+	struct pollfd p[8] = { { .fd = h->lfd, .events = POLLIN },
+			       { .fd = h->done[0], .events = POLLIN } };
+	char buf[8][256];
+	size_t len[8] = { 0 };
+	int np = 2, accepted = 0, held = -1, pending = 0;
+
+	for (;;) {
+		if (poll(p, (nfds_t)np, -1) <= 0)
+			continue;
+		if ((p[0].revents & POLLIN) && np < 8) {
+			int fd = accept(h->lfd, NULL, NULL);
+
+			if (fd >= 0) {
+				p[np] = (struct pollfd){ .fd = fd, .events = POLLIN };
+				len[np] = 0;
+				/* the fixture's own connection first; then the handler's */
+				if (++accepted == 2) {
+					held = np;
+					if (write(h->go[1], "g", 1) != 1)
+						return NULL;
+				}
+				np++;
+			}
+		}
+		if (p[1].revents & POLLIN) {
+			char d;
+
+			if (read(h->done[0], &d, 1) == 1 && held >= 0)
+				for (; pending > 0; pending--)
+					hold_reply(p[held].fd, "set");
+			held = -1;
+			p[1].events = 0;
+		}
+		for (int i = 2; i < np; i++) {
+			ssize_t r;
+
+			if (!(p[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			r = read(p[i].fd, buf[i] + len[i], sizeof(buf[i]) - 1 - len[i]);
+			if (r <= 0) {
+				p[i].events = 0;
+				continue;
+			}
+			len[i] += (size_t)r;
+			for (char *nl; (nl = memchr(buf[i], '\n', len[i])) != NULL;) {
+				*nl = '\0';
+				if (i == held)
+					pending++;
+				else
+					hold_reply(p[i].fd, buf[i]);
+				len[i] -= (size_t)(nl + 1 - buf[i]);
+				memmove(buf[i], nl + 1, len[i]);
+			}
+		}
+	}
+	return NULL;
+}
+
+static void *closer_main(void *arg)
+{
+	struct hold *h = arg;
+	char g;
+
+	if (read(h->go[0], &g, 1) == 1)
+		fixture_close(h->fx);
+	if (write(h->done[1], "d", 1) != 1)
+		return NULL;
+	return NULL;
+}
+
+static void test_close_during_crash(void **state)
+{
+	struct ctl *c = *state;
+	char path[128];
+	int st = 0;
+	pid_t pid;
+
+	pid = crash_child(c);
+	if (pid == 0) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct fixture_def hd = c->def;
+		struct hold h = { 0 };
+		struct fixture *fx;
+		struct st_error e;
+		pthread_t srv, closer;
+
+		/* freed memory scribbled over: a read after free goes astray
+		 * even without a sanitizer (which reports it itself) */
+		mallopt(M_PERTURB, 0xa5);
+		snprintf(hd.name, sizeof(hd.name), "hold");
+		snprintf(hd.ctrl, sizeof(hd.ctrl), "%s/hold", c->dir);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/hold", c->dir);
+		h.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (h.lfd < 0 || bind(h.lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(h.lfd, 4) < 0 || pipe(h.go) < 0 || pipe(h.done) < 0)
+			_exit(3);
+		if (pthread_create(&srv, NULL, hold_main, &h) != 0)
+			_exit(3);
+		if (fixture_open(&fx, &c->def, &e) < 0 || fixture_set(fx, FX_POWER, true, &e) < 0 ||
+		    fixture_open(&h.fx, &hd, &e) < 0 || fixture_set(h.fx, FX_POWER, true, &e) < 0)
+			_exit(4);
+		if (pthread_create(&closer, NULL, closer_main, &h) != 0)
+			_exit(3);
+		raise(SIGABRT);
+		_exit(5);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	snprintf(path, sizeof(path), "%s/hold", c->dir);
+	unlink(path);
+	/* SIGABRT, as raised: not a crash inside the handler, nor a
+	 * sanitizer's report of a use after free (an exit status) */
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGABRT);
+	/* and the handler put the other fixture in its safe state too */
+	wait_logged(c, "set power 1\nset power 0\n");
 }
 
 /* One station per fixture: a second lock on the same fixture is refused at
@@ -411,6 +579,7 @@ int main(void)
 		T(test_reconnects),
 		T(test_no_simulator),
 		T(test_stack_overflow_powers_off),
+		T(test_close_during_crash),
 		T(test_lock_busy),
 		T(test_lock_waits_for_guardian),
 	};
