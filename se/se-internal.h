@@ -38,20 +38,93 @@ void se_dn_str(const mbedtls_x509_name *dn, char *out, size_t cap);
 void se_add_check(struct se_identity *id, const char *name, bool pass, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * Extensions mbedTLS 2.28 does not handle, seen while parsing (through
+ * mbedtls_x509_crt_parse_der_with_ext_cb): which certificate, which OID,
+ * critical or not, and the value of the ones se/ enforces itself (name
+ * constraints).  A critical one is accepted by the parser and then failed
+ * by name in the "critical-ext" check, instead of a "damaged certificate".
+ */
+#define SE_EXT_MAX 16
+#define SE_EXT_VAL_MAX 1024
+struct se_ext {
+	const mbedtls_x509_crt *crt;	/* compared, never dereferenced after a failed parse */
+	char oid[64];			/* dotted */
+	bool critical;
+	unsigned char val[SE_EXT_VAL_MAX];
+	size_t val_len;			/* 0 when not kept (too long: then truncated is set) */
+	bool truncated;
+};
+struct se_exts {
+	struct se_ext e[SE_EXT_MAX];
+	int n;
+	bool overflow;			/* more than SE_EXT_MAX: every further one is refused */
+};
+
 /* Parse a chain (PEM text, NUL-terminated, or one DER certificate) into crt;
- * leaf first.  Fills id->pem_chain with the canonical PEM of every
- * certificate.  ST_ERR_PARSE with the mbedTLS text on failure. */
+ * leaf first.  Fills id->pem_chain (when id is not NULL) with the canonical
+ * PEM of every certificate, and x with the extensions mbedTLS left to us.
+ * ST_ERR_PARSE with the mbedTLS text on failure. */
+int se_chain_parse_x(mbedtls_x509_crt *crt, const uint8_t *buf, size_t len,
+		     struct se_identity *id, struct se_exts *x, struct st_error *e);
 int se_chain_parse(mbedtls_x509_crt *crt, const uint8_t *buf, size_t len,
 		   struct se_identity *id, struct st_error *e);
 
-/* Load the trust store (a PEM/DER file or a directory of *.crt / *.pem). */
+/* Load the trust store (a PEM/DER file or a directory of *.crt / *.pem);
+ * x (may be NULL) collects the anchors' unhandled extensions. */
+int se_trust_load_x(mbedtls_x509_crt *trust, const char *path, struct se_exts *x,
+		    struct st_error *e);
 int se_trust_load(mbedtls_x509_crt *trust, const char *path, struct st_error *e);
 
 /* The "chain" check: verify crt (leaf first, intermediates after) to trust
  * and explain every failure by name with dates.  trust may be NULL (no
- * store configured: the check fails and says so). */
-void se_check_chain(mbedtls_x509_crt *crt, mbedtls_x509_crt *trust, const char *trust_label,
-		    struct se_identity *id);
+ * store configured: the check fails and says so).  crl may be NULL.
+ * Returns the anchor the chain ended at (NULL when it did not verify). */
+const mbedtls_x509_crt *se_check_chain(mbedtls_x509_crt *crt, mbedtls_x509_crt *trust,
+				       mbedtls_x509_crl *crl, const char *trust_label,
+				       struct se_identity *id);
+
+/* Is c self-signed (issuer = subject, and its own key verifies it)? */
+bool se_self_signed(const mbedtls_x509_crt *c);
+/* child's signature verifies with parent's key: 0, or the mbedTLS error. */
+int se_check_sig(const mbedtls_x509_crt *child, const mbedtls_x509_crt *parent);
+
+/*
+ * The certification path as the station builds it for the checks mbedTLS
+ * does not make: path[0] the leaf, each next one its issuer (by name, from
+ * the presented chain, then the trust store), ending at a self-issued
+ * certificate, one from the trust store, or where no issuer is found.
+ */
+#define SE_PATH_MAX 10
+struct se_path {
+	const mbedtls_x509_crt *c[SE_PATH_MAX];
+	bool from_trust[SE_PATH_MAX];
+	int n;
+};
+void se_path_build(const mbedtls_x509_crt *chain, const mbedtls_x509_crt *trust,
+		   struct se_path *p);
+/* The pathLenConstraint of parent (RFC 5280 4.2.1.9) allows depth CA
+ * certificates between it and the leaf: true, or false with *allowed set. */
+bool se_pathlen_ok(const mbedtls_x509_crt *parent, int depth, int *allowed);
+
+/* The extension checks on the path (se_ext_checks.c): critical-ext,
+ * path-length, name-constraints, anchor (when anchor is set), and on the
+ * leaf ext-key-usage and policies. */
+void se_check_path(const mbedtls_x509_crt *chain, const mbedtls_x509_crt *trust,
+		   const mbedtls_x509_crt *anchor, const struct se_exts *x,
+		   const struct se_policy *p, struct se_identity *id);
+
+/* name constraints (se_names.c): apply every nameConstraints extension in x
+ * held by a certificate of path to the certificates below it.  ST_OK, or
+ * ST_ERR_CERT with the reason in why. */
+int se_name_constraints(const struct se_path *path, const struct se_exts *x, char *why,
+			size_t cap);
+
+/* Load CRLs (a PEM/DER file or a directory of *.crl / *.pem). */
+int se_crl_load(mbedtls_x509_crl *crl, const char *path, struct st_error *e);
+/* The "revocation" check for the verified path. */
+void se_check_revocation(const struct se_path *path, const mbedtls_x509_crl *crl,
+			 const char *crl_path, struct se_identity *id);
 
 /* Fill the identity's descriptive fields from the leaf and run the 802.1AR /
  * RFC 8995 checks on it (serialNumber, masa-url, not-after,

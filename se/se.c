@@ -102,29 +102,50 @@ void se_identity_free(struct se_identity *id)
 	id->pem_chain = NULL;
 }
 
-static void field(FILE *f, const char *name, const char *val)
+void se_identity_fields(const struct se_identity *id, se_field_fn fn, void *ctx)
 {
-	if (val[0])
-		fprintf(f, "%-12s %s\n", name, val);
+	const struct {
+		const char *key, *val;
+	} f[] = {
+		{ "chip-serial", id->chip_serial }, { "subject", id->subject },
+		{ "issuer", id->issuer }, { "serial", id->cert_serial },
+		{ "not-before", id->not_before }, { "not-after", id->not_after },
+		{ "key", id->key_type }, { "sha256", id->fingerprint },
+		{ "spki-sha256", id->spki_sha256 }, { "subject-serial", id->subject_serial },
+		{ "masa-url", id->masa_url }, { "masa-encoding", id->masa_encoding },
+		{ "trust", id->trust_path }, { "anchor", id->anchor_subject },
+		{ "anchor-sha256", id->anchor_sha256 }, { "revocation-source", id->revocation },
+		{ "dpp", id->dpp_uri }, { "nonce", id->nonce }, { "signature", id->signature },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].val[0])
+			fn(ctx, f[i].key, f[i].val);
+}
+
+struct print_ctx {
+	FILE *f;
+	const struct se_identity *id;
+};
+
+static void print_field(void *ctx, const char *key, const char *val)
+{
+	const struct print_ctx *c = ctx;
+
+	if (!strcmp(key, "not-after"))	/* with not-before, as "validity" */
+		return;
+	if (!strcmp(key, "not-before"))
+		fprintf(c->f, "%-12s %s UTC .. %s UTC\n", "validity", val, c->id->not_after);
+	else
+		fprintf(c->f, "%-12s %s\n", key, val);
 }
 
 void se_identity_print(FILE *f, const struct se_identity *id)
 {
+	struct print_ctx c = { f, id };
 	int failed = se_identity_failures(id);
 
-	field(f, "chip-serial", id->chip_serial);
-	field(f, "subject", id->subject);
-	field(f, "issuer", id->issuer);
-	field(f, "serial", id->cert_serial);
-	if (id->not_before[0])
-		fprintf(f, "%-12s %s UTC .. %s UTC\n", "validity", id->not_before, id->not_after);
-	field(f, "key", id->key_type);
-	field(f, "sha256", id->fingerprint);
-	field(f, "spki-sha256", id->spki_sha256);
-	field(f, "masa-url", id->masa_url);
-	field(f, "dpp", id->dpp_uri);
-	field(f, "nonce", id->nonce);
-	field(f, "signature", id->signature);
+	se_identity_fields(id, print_field, &c);
 	for (int i = 0; i < id->n_checks; i++)
 		fprintf(f, "%s %-18s %s\n", id->checks[i].pass ? "PASS" : "FAIL",
 			id->checks[i].name, id->checks[i].detail);

@@ -69,15 +69,36 @@ int se_open_sim(struct se **out, const char *key_pem_path, const char *chain_pem
 		struct st_error *e);
 void se_close(struct se *se);
 
-/* What the sequence asks of the identity. */
+/* Key types an identity may hold (se_policy.key_types). */
+#define SE_KEY_P256 0x1u
+#define SE_KEY_P384 0x2u
+#define SE_KEY_P521 0x4u
+/* What the SE family holds: the default when key_types is 0. */
+#define SE_KEY_DEFAULT SE_KEY_P256
+/* "p256" -> SE_KEY_P256 ...; 0 for a name we do not know. */
+unsigned se_key_type_parse(const char *name);
+
+#define SE_MAX_POLICIES 8
+
+/*
+ * What the station asks of the identity: the sequence's part (trust,
+ * expect_serial, require_masa) and station.yaml's identity: policy.  Zero
+ * is the default for every field (docs/identity.md, the policy table).
+ */
 struct se_policy {
 	const char *trust;		/* file or directory of manufacturer root PEMs */
 	const char *expect_serial;	/* subject serialNumber must equal this (NULL: any) */
-	bool require_masa;		/* MASA URL extension must be present */
+	bool require_masa;		/* MASA URL extension must be present (IA5String) */
 	bool skip_pop;			/* certificate file only: no proof of possession */
+	unsigned key_types;		/* SE_KEY_* allowed; 0: SE_KEY_DEFAULT */
+	bool require_cn;		/* the subject must hold exactly one commonName */
+	bool allow_intermediate_anchor;	/* a chain may end at a trusted intermediate */
+	const char *policies[SE_MAX_POLICIES + 1]; /* certificate-policy OIDs, dotted; the
+					   leaf must assert one (none given: not checked) */
+	const char *crl;		/* CRL file or directory (NULL: revocation not checked) */
 };
 
-#define SE_MAX_CHECKS 16
+#define SE_MAX_CHECKS 24
 
 struct se_check {
 	char name[32];		/* "chain", "pop", "serialNumber", "masa-url", "not-after",
@@ -105,6 +126,11 @@ struct se_identity {
 	struct se_check checks[SE_MAX_CHECKS];
 	int n_checks;
 	char key_type[32];	/* "EC P-256", "EC P-384", "RSA-2048", ... */
+	char masa_encoding[16];	/* "IA5String", "UTF8String", "" when absent */
+	char anchor_subject[256]; /* the trust anchor the chain ended at */
+	char anchor_sha256[65];	/* SHA-256 of its DER, hex ("" when the chain failed) */
+	char revocation[300];	/* revocation source: "crl:<path>" or "none" */
+	char trust_path[256];	/* the trust store used */
 };
 
 /* Read, verify and prove the identity held by se.  Returns ST_OK when every
@@ -131,6 +157,31 @@ int se_identity_failures(const struct se_identity *id);
  * then "result: PASS" or "result: FAIL (n of m checks failed)".
  */
 void se_identity_print(FILE *f, const struct se_identity *id);
+
+/*
+ * The identity's logged fields, one call per field that has a value, in
+ * report order: what `station cert check --json` prints and what the
+ * identity step records (step_values), so both say the same.
+ */
+typedef void (*se_field_fn)(void *ctx, const char *key, const char *value);
+void se_identity_fields(const struct se_identity *id, se_field_fn fn, void *ctx);
+
+/* A trust store's anchors: path and SHA-256 (hex) and subject of each. */
+struct se_anchor {
+	char sha256[65];
+	char subject[256];
+};
+/* Load path and list its certificates (at most cap); *n: how many. */
+int se_trust_anchors(const char *path, struct se_anchor *out, int cap, int *n,
+		     struct st_error *e);
+
+/* The proof-of-possession message (64 bytes): the domain-separation
+ * prefix, 18 bytes of SHA-256 of the SE chip serial, the nonce
+ * (docs/identity.md).  Returns its length, or ST_ERR_LIMIT when cap is too
+ * small. */
+#define SE_POP_PREFIX "IDevID-PoP-v1:"
+int se_pop_message(const char *chip_serial, const uint8_t *nonce, size_t nonce_len,
+		   uint8_t *out, size_t cap);
 
 /* ---- on-chip enrolment (se_enroll.c) ------------------------------------ */
 

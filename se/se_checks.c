@@ -79,18 +79,39 @@ static int find_ext(const mbedtls_x509_crt *c, const char *oid, size_t oid_len,
 	return ST_ERR_NOTFOUND;
 }
 
+/* How many attributes of this type the subject holds; *first: the first. */
+static int count_attr(const mbedtls_x509_name *dn, const char *oid, size_t oid_len,
+		      const mbedtls_x509_name **first)
+{
+	int n = 0;
+
+	*first = NULL;
+	for (; dn; dn = dn->next)
+		if (dn->oid.p && dn->oid.len == oid_len && !memcmp(dn->oid.p, oid, oid_len)) {
+			if (!n)
+				*first = dn;
+			n++;
+		}
+	return n;
+}
+
 static void check_serial_number(const mbedtls_x509_crt *leaf, const struct se_policy *pol,
 				struct se_identity *id)
 {
 	const mbedtls_x509_name *n;
+	int count = count_attr(&leaf->subject, MBEDTLS_OID_AT_SERIAL_NUMBER,
+			       MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_SERIAL_NUMBER), &n);
 
-	for (n = &leaf->subject; n; n = n->next)
-		if (n->oid.p && !MBEDTLS_OID_CMP(MBEDTLS_OID_AT_SERIAL_NUMBER, &n->oid))
-			break;
 	if (!n) {
 		se_add_check(id, "serialNumber", false, "the subject has no serialNumber "
 			     "(2.5.4.5): an 802.1AR IDevID must name the device; refuse the part "
 			     "and tell the supplier");
+		return;
+	}
+	if (count > 1) {
+		se_add_check(id, "serialNumber", false, "the subject has %d serialNumber "
+			     "attributes: an 802.1AR IDevID names the device exactly once, so the "
+			     "certificate does not say which device it is; refuse the part", count);
 		return;
 	}
 	if (n->val.len == 0 || n->val.len >= sizeof(id->subject_serial) ||
@@ -99,6 +120,7 @@ static void check_serial_number(const mbedtls_x509_crt *leaf, const struct se_po
 			     "too long or not printable");
 		return;
 	}
+	/* The claim is kept for the log even when the encoding is refused. */
 	memcpy(id->subject_serial, n->val.p, n->val.len);
 	id->subject_serial[n->val.len] = '\0';
 	if (pol && pol->expect_serial && strcmp(pol->expect_serial, id->subject_serial)) {
@@ -107,8 +129,33 @@ static void check_serial_number(const mbedtls_x509_crt *leaf, const struct se_po
 			     "was scanned", id->subject_serial, pol->expect_serial);
 		return;
 	}
+	if (n->val.tag != MBEDTLS_ASN1_PRINTABLE_STRING) {
+		se_add_check(id, "serialNumber", false, "%s is encoded as %s; X.520 and RFC 5280 "
+			     "say PrintableString: refuse the part and tell the supplier",
+			     id->subject_serial, n->val.tag == MBEDTLS_ASN1_UTF8_STRING ?
+			     "a UTF8String" : "another string type");
+		return;
+	}
 	se_add_check(id, "serialNumber", true, "%s%s", id->subject_serial,
 		     pol && pol->expect_serial ? " (matches the board)" : "");
+}
+
+/* Exactly one commonName, when the policy wants one. */
+static void check_cn(const mbedtls_x509_crt *leaf, const struct se_policy *pol,
+		     struct se_identity *id)
+{
+	const mbedtls_x509_name *n;
+	int count;
+
+	if (!pol || !pol->require_cn)
+		return;
+	count = count_attr(&leaf->subject, MBEDTLS_OID_AT_CN, MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN),
+			   &n);
+	if (count == 1)
+		se_add_check(id, "commonName", true, "%.*s", (int)n->val.len, n->val.p);
+	else
+		se_add_check(id, "commonName", false, "the subject has %d commonName attributes; "
+			     "the policy wants exactly one", count);
 }
 
 static void check_masa(const mbedtls_x509_crt *leaf, const struct se_policy *pol,
@@ -130,11 +177,14 @@ static void check_masa(const mbedtls_x509_crt *leaf, const struct se_policy *pol
 		se_add_check(id, "masa-url", false, "the certificate's extensions are malformed DER");
 		return;
 	}
-	/* MASAURLSyntax ::= IA5String (RFC 8995 section 2.3.2); the RFC's own
-	 * example IDevID (Appendix C) encodes it as a UTF8String, so an ASCII
-	 * UTF8String is accepted too. */
+	/* MASAURLSyntax ::= IA5String (RFC 8995 section 2.3.2).  The RFC's own
+	 * example IDevID (Appendix C) encodes it as a UTF8String: that is
+	 * reported and logged, and refused when the MASA URL is required. */
 	end = v + vlen;
 	tag = v < end ? *v : 0;
+	snprintf(id->masa_encoding, sizeof(id->masa_encoding), "%s",
+		 tag == MBEDTLS_ASN1_IA5_STRING ? "IA5String" :
+		 tag == MBEDTLS_ASN1_UTF8_STRING ? "UTF8String" : "other");
 	if ((tag != MBEDTLS_ASN1_IA5_STRING && tag != MBEDTLS_ASN1_UTF8_STRING) ||
 	    mbedtls_asn1_get_tag(&v, end, &len, tag) || v + len != end ||
 	    len == 0 || len >= sizeof(id->masa_url) || !printable(v, len)) {
@@ -144,8 +194,14 @@ static void check_masa(const mbedtls_x509_crt *leaf, const struct se_policy *pol
 	}
 	memcpy(id->masa_url, v, len);
 	id->masa_url[len] = '\0';
-	se_add_check(id, "masa-url", true, "%s%s", id->masa_url,
-		     tag == MBEDTLS_ASN1_UTF8_STRING ? " (UTF8String; RFC 8995 says IA5String)" : "");
+	if (tag == MBEDTLS_ASN1_UTF8_STRING && pol && pol->require_masa)
+		se_add_check(id, "masa-url", false, "%s is encoded as a UTF8String; RFC 8995 "
+			     "section 2.3.2 says IA5String, and the MASA URL is required: ask the "
+			     "supplier for conforming identities", id->masa_url);
+	else
+		se_add_check(id, "masa-url", true, "%s%s", id->masa_url,
+			     tag == MBEDTLS_ASN1_UTF8_STRING ?
+			     " (UTF8String; RFC 8995 says IA5String)" : "");
 }
 
 static void check_not_after(const mbedtls_x509_crt *leaf, struct se_identity *id)
@@ -179,16 +235,64 @@ static void key_type_str(const mbedtls_pk_context *pk, char *out, size_t cap)
 	snprintf(out, cap, "EC %s", ci ? ci->name : "(unknown curve)");
 }
 
-static void check_key(const mbedtls_x509_crt *leaf, struct se_identity *id)
+unsigned se_key_type_parse(const char *name)
 {
-	bool p256 = mbedtls_pk_can_do(&leaf->pk, MBEDTLS_PK_ECKEY) &&
-		    mbedtls_pk_ec(leaf->pk)->grp.id == MBEDTLS_ECP_DP_SECP256R1;
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} t[] = { { "p256", SE_KEY_P256 }, { "p384", SE_KEY_P384 }, { "p521", SE_KEY_P521 } };
 
-	if (p256)
-		se_add_check(id, "key-type", true, "%s", id->key_type);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(name, t[i].name))
+			return t[i].bit;
+	return 0;
+}
+
+static unsigned key_bit(const mbedtls_pk_context *pk)
+{
+	if (!mbedtls_pk_can_do(pk, MBEDTLS_PK_ECKEY))
+		return 0;
+	switch (mbedtls_pk_ec(*pk)->grp.id) {
+	case MBEDTLS_ECP_DP_SECP256R1: return SE_KEY_P256;
+	case MBEDTLS_ECP_DP_SECP384R1: return SE_KEY_P384;
+	case MBEDTLS_ECP_DP_SECP521R1: return SE_KEY_P521;
+	default: return 0;
+	}
+}
+
+/* "P-256 only", "P-256 and P-384" */
+static void allowed_str(unsigned allow, char *out, size_t cap)
+{
+	static const char *const names[] = { "P-256", "P-384", "P-521" };
+	int n = 0, total = 0;
+	size_t len = 0;
+
+	for (int i = 0; i < 3; i++)
+		total += (allow >> i) & 1;
+	out[0] = '\0';
+	for (int i = 0; i < 3; i++) {
+		if (!(allow & (1u << i)))
+			continue;
+		n++;
+		len += (size_t)snprintf(out + len, cap - len, "%s%s",
+					n == 1 ? "" : n == total ? " and " : ", ", names[i]);
+	}
+	if (total == 1)
+		snprintf(out + len, cap - len, " only");
+}
+
+static void check_key(const mbedtls_x509_crt *leaf, const struct se_policy *pol,
+		      struct se_identity *id)
+{
+	unsigned allow = pol && pol->key_types ? pol->key_types : SE_KEY_DEFAULT;
+	char a[64];
+
+	allowed_str(allow, a, sizeof(a));
+	if (key_bit(&leaf->pk) & allow)
+		se_add_check(id, "key-type", true, "%s (the policy allows %s)", id->key_type, a);
 	else
-		se_add_check(id, "key-type", false, "the key is %s; the SE holds EC P-256 keys "
-			     "and DPP needs P-256: this is not the SE's identity", id->key_type);
+		se_add_check(id, "key-type", false, "the key is %s; the policy allows %s "
+			     "(station.yaml identity: {key_types: [...]})", id->key_type, a);
 	if (!leaf->ca_istrue)
 		se_add_check(id, "basic-constraints", true, "%s",
 			     leaf->ext_types & MBEDTLS_X509_EXT_BASIC_CONSTRAINTS ?
@@ -247,9 +351,10 @@ void se_check_leaf(const mbedtls_x509_crt *leaf, const struct se_policy *p,
 {
 	fill_fields(leaf, id);
 	check_serial_number(leaf, p, id);
+	check_cn(leaf, p, id);
 	check_masa(leaf, p, id);
 	check_not_after(leaf, id);
-	check_key(leaf, id);
+	check_key(leaf, p, id);
 	if (se_dpp_uri(&leaf->pk, id->subject_serial, id->dpp_uri, sizeof(id->dpp_uri)) < 0)
 		id->dpp_uri[0] = '\0';
 }

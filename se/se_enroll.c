@@ -225,7 +225,7 @@ static int check_cert(const struct se_enroll_req *r, struct se_enrollment *en,
 		if (ret < 0)
 			goto out;
 	}
-	se_check_chain(chain, p && p->trust ? &trust : NULL, p ? p->trust : NULL, &en->id);
+	se_check_chain(chain, p && p->trust ? &trust : NULL, NULL, p ? p->trust : NULL, &en->id);
 	if (same_key(&chain->pk, &csr->pk))
 		se_add_check(&en->id, "cert-key", true, "the certificate carries the CSR's "
 			     "public key");

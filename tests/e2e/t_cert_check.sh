@@ -25,14 +25,16 @@ run "$station" cert check "$leaf" --trust "$ca"
 has '^serial +0D85DC2D$'
 has '^subject +serialNumber=00-D0-E5-F2-00-02$'
 has '^masa-url +highway-test.example.com:9443$'
-has '^PASS serialNumber +00-D0-E5-F2-00-02$'
-has '^PASS masa-url +highway-test.example.com:9443'
+# RFC 8995's example encodes serialNumber as a UTF8String (X.520: PrintableString)
+has '^FAIL serialNumber +00-D0-E5-F2-00-02 is encoded as a UTF8String'
+has '^PASS masa-url +highway-test.example.com:9443 \(UTF8String; RFC 8995 says IA5String\)'
+has '^masa-encoding +UTF8String$'
 has '^PASS basic-constraints +CA:FALSE$'
-has '^PASS key-type +EC P-256$'
+has '^PASS key-type +EC P-256 \(the policy allows P-256 only\)$'
 has '^PASS not-after +2999-12-31 00:00:00 UTC$'
 has "^FAIL chain +the issuer 'C=Canada, ST=Ontario, OU=Sandelman, CN=highway-test.example.com CA' expired on 2021-02-11 22:22:21 UTC"
 has '^dpp +DPP:I:SN=00-D0-E5-F2-00-02;K:MDkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDIgAD[A-Za-z0-9+/=]+;;$'
-has '^result: FAIL \(1 of 7 checks failed\)$'
+has '^result: FAIL \(2 of 12 checks failed\)$'
 
 # The DPP key is the certificate's key (openssl as an independent reader).
 if command -v openssl >/dev/null; then
@@ -64,7 +66,7 @@ has "^FAIL chain +issuer 'C=Canada, ST=Ontario, OU=Sandelman, CN=highway-test.ex
 run "$station" cert check "$ca" --trust "$data" --require-masa
 [ "$rc" = 1 ] || fail "expected exit 1 for the CA, got $rc"
 has '^FAIL basic-constraints +CA:TRUE'
-has '^FAIL key-type +the key is EC P-384'
+has '^FAIL key-type +the key is EC P-384; the policy allows P-256 only'
 has '^FAIL serialNumber +the subject has no serialNumber'
 has '^FAIL masa-url +absent'
 has "^FAIL chain +the certificate '.*' expired on 2021-02-11 22:22:21 UTC"
@@ -80,7 +82,9 @@ if [ -x "$BINDIR/mkpki" ]; then
 	[ "$rc" = 0 ] || { cat "$tmp/out" >&2; fail "a good mkpki identity should pass"; }
 	has '^PASS chain +[0-9] certificates up to the root'
 	has '^PASS not-after +99991231235959Z'
-	has '^result: PASS \(7 checks\)$'
+	has '^result: PASS \(13 checks\)$'
+	has '^PASS anchor +self-signed root'
+	has '^anchor-sha256 +[0-9a-f]{64}$'
 	run "$station" cert check "$tmp/expired.pem" --trust "$tmp/pki/trust"
 	[ "$rc" = 1 ] || fail "expected exit 1 for an expired identity, got $rc"
 	has "^FAIL chain +the certificate '.*' expired on [0-9-]+ [0-9:]+ UTC"

@@ -255,7 +255,7 @@ static void test_good_identity_with_pop(void **state)
 	assert_int_equal(se_identity_failures(&id), 0);
 	assert_string_equal(id.checks[0].name, "chain");
 	assert_string_equal(id.checks[1].name, "pop");
-	assert_int_equal(id.n_checks, 8);
+	assert_int_equal(id.n_checks, 14);
 	assert_string_equal(id.subject_serial, "SIM-0001");
 	assert_string_equal(id.masa_url, MASA);
 	assert_string_equal(id.cert_serial, "1234");

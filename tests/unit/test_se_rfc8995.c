@@ -68,9 +68,14 @@ static void test_facts_with_expired_vendor_ca(void **state)
 	assert_false(c->pass);
 	assert_non_null(strstr(c->detail, "the issuer 'C=Canada, ST=Ontario, OU=Sandelman, "
 				"CN=highway-test.example.com CA' expired on 2021-02-11 22:22:21 UTC"));
-	/* Only the chain fails: the leaf itself is a good 802.1AR identity. */
-	assert_int_equal(se_identity_failures(&id), 1);
-	assert_true(must_have(&id, "serialNumber")->pass);
+	/* The chain fails, and the serialNumber: RFC 8995's example encodes it as
+	 * a UTF8String where X.520 says PrintableString (the claim is kept). */
+	assert_int_equal(se_identity_failures(&id), 2);
+	assert_false(must_have(&id, "serialNumber")->pass);
+	assert_non_null(strstr(must_have(&id, "serialNumber")->detail,
+			       "00-D0-E5-F2-00-02 is encoded as a UTF8String"));
+	assert_string_equal(id.subject_serial, "00-D0-E5-F2-00-02");
+	assert_string_equal(id.masa_encoding, "UTF8String");
 	assert_true(must_have(&id, "masa-url")->pass);
 	assert_true(must_have(&id, "not-after")->pass);
 	assert_true(must_have(&id, "basic-constraints")->pass);
@@ -130,7 +135,8 @@ static void test_trust_directory_and_serial_policy(void **state)
 				"'00-D0-E5-F2-00-03'"));
 	pol.expect_serial = "00-D0-E5-F2-00-02";
 	se_identity_check_file(leaf_path, &pol, &id, NULL);
-	assert_true(must_have(&id, "serialNumber")->pass);
+	/* the right serial, in the wrong string type */
+	assert_non_null(strstr(must_have(&id, "serialNumber")->detail, "UTF8String"));
 	se_identity_free(&id);
 }
 
@@ -208,11 +214,12 @@ static void test_report_lines(void **state)
 	f = open_memstream(&out, &len);
 	se_identity_print(f, &id);
 	fclose(f);
-	assert_non_null(strstr(out, "\nPASS serialNumber       00-D0-E5-F2-00-02\n"));
+	assert_non_null(strstr(out, "\nFAIL serialNumber       00-D0-E5-F2-00-02 is encoded as "
+			       "a UTF8String"));
 	assert_non_null(strstr(out, "\nPASS masa-url           highway-test.example.com:9443"));
 	assert_non_null(strstr(out, "\nFAIL chain              the issuer 'C=Canada"));
 	assert_non_null(strstr(out, "\nserial       0D85DC2D\n"));
-	assert_non_null(strstr(out, "\nresult: FAIL (1 of 7 checks failed)\n"));
+	assert_non_null(strstr(out, "\nresult: FAIL (2 of 12 checks failed)\n"));
 	free(out);
 	se_identity_free(&id);
 }
