@@ -92,6 +92,11 @@ int rep_pareto_rows(sqlite3_stmt *st, struct report *r);
  * group or include, whose failure is that of a step inside it. */
 #define DB_LEAF_STEP "coalesce(s.kind, '') NOT IN ('group', 'include')"
 
+/* The identity_trust row of the identity just inserted (db_identity.c),
+ * inside the caller's transaction. */
+int dbi_identity_trust(struct db *db, int64_t identity_id, const char *run_id,
+		       const struct db_identity *id, struct st_error *e);
+
 /* The SQL of every slot (sql.c). */
 extern const char *const dbi_sql[DBS__COUNT];
 

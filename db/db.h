@@ -116,6 +116,13 @@ struct db_identity {
 	const char *signature;		/* hex DER */
 	const char *dpp_uri;
 	const char *pem_chain;
+	/* the identity policy's record (table identity_trust; all may be NULL) */
+	const char *trust;		/* the trust store's path */
+	const char *anchor_sha256;	/* the anchor the chain ended at */
+	const char *anchor_subject;
+	const char *revocation;		/* "crl:<path>" or "none" */
+	const char *masa_encoding;
+	bool passed;			/* every identity check passed */
 };
 
 struct db_cms {
@@ -171,6 +178,27 @@ struct db_identity_hit {
 };
 int db_identity_seen(struct db *db, const struct db_identity_key *k, struct db_identity_hit *out,
 		     struct st_error *e);
+
+/* --- the identity policy (db_identity.c) -------------------------------- */
+/* The trust anchors a run's identity checks used (table run_anchors). */
+struct db_anchor {
+	const char *sha256;
+	const char *subject;
+};
+int db_run_anchors(struct db *db, const char *run_id, const char *trust,
+		   const struct db_anchor *a, int n, struct st_error *e);
+/* A suspect mark (table suspects). */
+struct db_suspect {
+	const char *unit_serial;	/* NULL: the copy's run has no unit of its own */
+	const char *run_id;		/* the run that detected it */
+	const char *role;		/* "original" or "copy" */
+	const char *chip_serial;
+	const char *fingerprint;
+	const char *reason;
+};
+int db_suspect_mark(struct db *db, const struct db_suspect *s, struct st_error *e);
+/* Clear a run's unit serial (the identity proved it is not that unit). */
+int db_run_clear_serial(struct db *db, const char *run_id, struct st_error *e);
 
 /* Operator events (start, stop, prompt answers, signal).  run_id and
  * fixture may be NULL. */

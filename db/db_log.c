@@ -285,9 +285,14 @@ static int log_identity(struct db *db, sqlite3_int64 step, const char *run_id,
 
 	if (!st)
 		return ST_ERR_DB;
+	int ret;
+
 	for (int i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++)
 		dbi_bind_text(st, 3 + i, cols[i]);
-	return dbi_done(db, st, "log an identity", e);
+	ret = dbi_done(db, st, "log an identity", e);
+	if (ret == ST_OK)
+		ret = dbi_identity_trust(db, sqlite3_last_insert_rowid(db->h), run_id, id, e);
+	return ret;
 }
 
 static int log_cms(struct db *db, sqlite3_int64 step, const char *run_id,

@@ -141,6 +141,44 @@ CREATE TABLE IF NOT EXISTS events (
 	detail TEXT
 );
 
+-- The identity policy (docs/identity.md).  The trust anchors a run's
+-- identity checks used: the trust store's path and the SHA-256 of every
+-- certificate in it, so that an audit can tell which roots a unit was
+-- accepted against.
+CREATE TABLE IF NOT EXISTS run_anchors (
+	run_id TEXT NOT NULL REFERENCES runs(id),
+	trust TEXT NOT NULL,		-- the trust store (file or directory)
+	sha256 TEXT NOT NULL,		-- SHA-256 of the anchor's DER, hex
+	subject TEXT,
+	PRIMARY KEY (run_id, sha256)
+) WITHOUT ROWID;
+-- Per logged identity: what it was checked against and the verdict.  A
+-- failed identity is logged with the certificate's claims (identities row)
+-- and verdict 'fail': the run's unit serial never comes from it.
+CREATE TABLE IF NOT EXISTS identity_trust (
+	identity_id INTEGER PRIMARY KEY REFERENCES identities(id),
+	run_id TEXT REFERENCES runs(id),
+	trust TEXT,			-- the trust store's path
+	anchor_sha256 TEXT,		-- the anchor the chain ended at ('' when it did not verify)
+	anchor_subject TEXT,
+	revocation TEXT,		-- revocation source: 'crl:<path>' or 'none'
+	masa_encoding TEXT,		-- 'IA5String', 'UTF8String', '' when absent
+	verdict TEXT NOT NULL CHECK (verdict IN ('pass', 'fail'))
+);
+-- Suspect marks: a detected clone marks the original unit and the copy (the
+-- run that presented the identity, and its unit when it has its own serial).
+-- `station trace` shows them; `trace --format label` refuses a suspect unit.
+CREATE TABLE IF NOT EXISTS suspects (
+	id INTEGER PRIMARY KEY,
+	unit_serial TEXT,		-- the unit marked; NULL: the copy's run has no unit
+	run_id TEXT NOT NULL REFERENCES runs(id),	-- the run that found the clone
+	role TEXT NOT NULL CHECK (role IN ('original', 'copy')),
+	chip_serial TEXT,		-- the SE chip of the copy
+	fingerprint TEXT,		-- the certificate presented twice
+	time_us INTEGER NOT NULL,
+	reason TEXT NOT NULL
+);
+
 -- Summaries (schema 3), kept by db/db_summary.c in the transaction that
 -- ends a run (db_run_end, or recovery marking it aborted), so that reports
 -- on millions of runs read thousands of rows.  A run counts once it has
@@ -238,6 +276,9 @@ CREATE INDEX IF NOT EXISTS identities_spki ON identities(spki_sha256 COLLATE NOC
 CREATE INDEX IF NOT EXISTS identities_cert_serial ON identities(cert_serial COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS identities_subject_serial ON identities(subject_serial);
 CREATE INDEX IF NOT EXISTS cms_step ON cms_registrations(step_id);
+CREATE INDEX IF NOT EXISTS identity_trust_run ON identity_trust(run_id);
+CREATE INDEX IF NOT EXISTS suspects_unit ON suspects(unit_serial);
+CREATE INDEX IF NOT EXISTS suspects_run ON suspects(run_id);
 CREATE INDEX IF NOT EXISTS step_values_step ON step_values(step_id);
 -- schema 4: report counts the CMS calls made without verification
 CREATE INDEX IF NOT EXISTS step_values_insecure ON step_values(step_id) WHERE key = 'cms.insecure';

@@ -37,6 +37,10 @@ int cmd_lint(int argc, char **argv)
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'V':
+			if (config_cli_var_refused("station lint", optarg)) {
+				free(assign);
+				return EXIT_USAGE;
+			}
 			if (!strchr(optarg, '=')) {
 				fprintf(stderr, "station lint: --var wants NAME=VALUE\n");
 				free(assign);

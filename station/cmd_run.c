@@ -135,6 +135,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				fprintf(stderr, "station run: --var wants NAME=VALUE\n");
 				return EXIT_USAGE;
 			}
+			if (config_cli_var_refused("station run", optarg))
+				return EXIT_USAGE;
 			o->vars[o->n_vars++] = optarg;
 			break;
 		case O_OPER: o->operator_name = optarg; break;

@@ -11,7 +11,9 @@
  *   cms: {url: ..., ca: ..., protocol: v2, org: acme, template_id: idevid,
  *         client_cert: pki/station-client.crt, client_key: pki/station-client.key,
  *         validity_days: 365}          # v2 / est: mTLS, docs/cms.md
- *   vars: {images: images}
+ *   identity: {key_types: [p256, p384], require_cn: true, crl: pki/crl,
+ *              policies: [1.3.6.1.4.1.99999.1], allow_intermediate_anchor: false}
+ *   vars: {images: images}     # never trust: the roots come only from trust:
  *   fixtures: [fixtures/a.yaml, fixtures/b.yaml]
  * Relative paths are relative to the directory of station.yaml.
  */
@@ -25,15 +27,106 @@
 #include "station/lint.h"
 
 static const char *const cfg_keys[] = { "station", "log", "sync", "trust", "sequence", "cms",
-					"vars", "fixtures", NULL };
-static const char *const cms_keys[] = { "url", "ca", "api_key_file", "timeout", "attempts",
-					"backoff", "insecure", "protocol", "org", "template_id",
-					"client_cert", "client_key", "validity_days", NULL };
+					"identity", "vars", "fixtures", NULL };
+static const char *const identity_keys[] = { "key_types", "require_cn", "policies", "crl",
+					     "allow_intermediate_anchor", NULL };
 
 static char *rel(const char *cfg_file, const char *p)
 {
 	return p ? seq_resolve_path(cfg_file, p) : NULL;
 }
+
+const char *config_var_refused(const char *name)
+{
+	if (strcmp(name, "trust"))
+		return NULL;
+	return "the variable 'trust' cannot be set: the manufacturer roots come only from "
+	       "station.yaml's trust: key (a variable could swap the trust anchor); set "
+	       "trust: there";
+}
+
+bool config_cli_var_refused(const char *cmd, const char *name_eq_value)
+{
+	size_t n = strcspn(name_eq_value, "=");
+	char name[64];
+	const char *why;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1),
+		 name_eq_value);
+	why = config_var_refused(name);
+	if (why)
+		fprintf(stderr, "%s: --var %s refused: %s\n", cmd, name, why);
+	return why != NULL;
+}
+
+/* A list of scalars: each one through take(); at most max. */
+static void str_list(struct lint *l, const struct ynode *n, const char *what, int max,
+		     void (*take)(struct lint *, struct station_config *, const struct ynode *),
+		     struct station_config *c)
+{
+	if (n->type != YN_SEQ) {
+		lint_err(l, n, "identity %s must be a list", what);
+		return;
+	}
+	if (n->n > max)
+		lint_err(l, n, "identity %s: at most %d", what, max);
+	for (int i = 0; i < n->n && i < max; i++) {
+		if (n->items[i]->type != YN_SCALAR)
+			lint_err(l, n->items[i], "identity %s: expected a text value", what);
+		else
+			take(l, c, n->items[i]);
+	}
+}
+
+static void take_key_type(struct lint *l, struct station_config *c, const struct ynode *n)
+{
+	unsigned bit = se_key_type_parse(n->str);
+
+	if (!bit)
+		lint_err(l, n, "identity key_types: '%s' is not p256, p384 or p521", n->str);
+	c->identity.key_types |= bit;
+}
+
+static void take_policy(struct lint *l, struct station_config *c, const struct ynode *n)
+{
+	int i = 0;
+
+	for (const char *p = n->str; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p == '.' && p != n->str && p[1])))
+			lint_err(l, n, "identity policies: '%s' is not a dotted OID", n->str);
+	while (i < SE_MAX_POLICIES && c->identity.policies[i])
+		i++;
+	if (i < SE_MAX_POLICIES)
+		c->identity.policies[i] = strdup(n->str);
+}
+
+static void parse_identity(struct lint *l, struct station_config *c, const struct ynode *n)
+{
+	const struct ynode *v;
+	char *crl = NULL;
+
+	if (n->type != YN_MAP) {
+		lint_err(l, n, "identity must be a mapping (key_types, require_cn, policies, crl, "
+			 "allow_intermediate_anchor)");
+		return;
+	}
+	lint_keys(l, n, identity_keys, "identity");
+	v = ynode_get(n, "key_types");
+	if (v)
+		str_list(l, v, "key_types", 3, take_key_type, c);
+	v = ynode_get(n, "policies");
+	if (v)
+		str_list(l, v, "policies", SE_MAX_POLICIES, take_policy, c);
+	lint_bool(l, n, "require_cn", &c->identity.require_cn);
+	lint_bool(l, n, "allow_intermediate_anchor", &c->identity.allow_intermediate_anchor);
+	if (lint_str(l, n, "crl", false, &crl) && crl) {
+		c->identity.crl = rel(c->file, crl);
+		free(crl);
+	}
+}
+static const char *const cms_keys[] = { "url", "ca", "api_key_file", "timeout", "attempts",
+					"backoff", "insecure", "protocol", "org", "template_id",
+					"client_cert", "client_key", "validity_days", NULL };
 
 /* The API key file holds one line; it never reaches a log. */
 static int read_key(const char *path, char **out, struct st_error *e)
@@ -157,9 +250,16 @@ static void parse_root(struct lint *l, struct station_config *c, const struct yn
 	n = ynode_get(r, "cms");
 	if (n)
 		parse_cms(l, c, n);
+	n = ynode_get(r, "identity");
+	if (n)
+		parse_identity(l, c, n);
 	n = ynode_get(r, "vars");
 	for (int i = 0; n && n->type == YN_MAP && i < n->n; i++) {
-		if (n->items[i]->type != YN_SCALAR)
+		const char *refused = config_var_refused(n->keys[i]->str);
+
+		if (refused)
+			lint_err(l, n->keys[i], "vars: %s", refused);
+		else if (n->items[i]->type != YN_SCALAR)
 			lint_err(l, n->items[i], "vars: '%s' must be a text value", n->keys[i]->str);
 		else
 			vars_set(&c->vars, n->keys[i]->str, n->items[i]->str);
@@ -259,6 +359,9 @@ void config_free(struct station_config *c)
 	free(c->station);
 	free(c->log);
 	free(c->trust);
+	free((char *)c->identity.crl);
+	for (int i = 0; i < SE_MAX_POLICIES; i++)
+		free((char *)c->identity.policies[i]);
 	free(c->sequence);
 	free((char *)c->cms.url);
 	free((char *)c->cms.ca_file);

@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "cms/cms.h"
+#include "se/se.h"
 #include "station/vars.h"
 
 #define CFG_MAX_FIXTURES 64
@@ -19,7 +20,9 @@ struct station_config {
 	char *station;		/* station name, in every run */
 	char *log;		/* SQLite path */
 	bool sync_full;
-	char *trust;		/* manufacturer roots (file or directory) */
+	char *trust;		/* manufacturer roots (file or directory); only from here */
+	struct se_policy identity; /* identity: {key_types, require_cn, policies, crl,
+				      allow_intermediate_anchor}; trust/serial unset */
 	char *sequence;		/* default sequence */
 	struct cms_config cms;	/* api_key read from cms.api_key_file */
 	char *cms_key_file;
@@ -38,5 +41,13 @@ void config_free(struct station_config *c);
  * when out of memory. */
 char **config_var_names(const struct station_config *c, const char *const *assign, int n_assign);
 void config_names_free(char **names);
+
+/* Variables that may never be set from vars: (station.yaml, a sequence) or
+ * --var: "trust" (the manufacturer roots: a variable could swap the trust
+ * anchor).  The refusal's text for name, or NULL when name may be set. */
+const char *config_var_refused(const char *name);
+/* --var NAME=VALUE on cmd's command line: true (after saying why on stderr)
+ * when NAME may not be set. */
+bool config_cli_var_refused(const char *cmd, const char *name_eq_value);
 
 #endif

@@ -12,6 +12,7 @@
 
 
 #include "common/hex.h"
+#include "station/config.h"
 #include "station/lint.h"
 #include "station/vars.h"
 
@@ -379,6 +380,10 @@ static void parse_vars(struct lint *l, const struct ynode *v)
 		if (vars_next_ref(&p, got, sizeof(got)) != 1) {
 			lint_err(l, v->keys[i], "bad variable name '%s': use letters, digits, '_', '-' and '.'",
 				 name);
+			continue;
+		}
+		if (config_var_refused(name)) {
+			lint_err(l, v->keys[i], "vars: %s", config_var_refused(name));
 			continue;
 		}
 		if (v->items[i]->type != YN_SCALAR) {

@@ -5,16 +5,21 @@
  * the key (the SE signs a fresh nonce), check the 802.1AR / RFC 8995 fields,
  * refuse a clone, and log it all.
  *   identity:
- *     trust: ${trust}             # default: the station config's trust
  *     expect_serial: ${serial}    # subject serialNumber must equal this
  *     require_masa: true
  *     unique: true                # refuse a key/certificate logged for another unit
+ * The manufacturer roots come only from station.yaml's trust: (a sequence's
+ * trust: may only say ${trust}); the policy from station.yaml's identity:.
  * Sets ${se.chip_serial} ${se.cert_serial} ${se.subject_serial}
- * ${se.fingerprint} ${se.masa_url} ${se.dpp_uri}; and ${serial} when empty.
+ * ${se.fingerprint} ${se.masa_url} ${se.dpp_uri}; and ${serial}, when empty,
+ * only once the chain and the proof of possession passed and the identity
+ * is no clone.  A clone marks the original and the copy suspect.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#define LOG_PREFIX "identity"
+#include "common/log.h"
 #include "link/console.h"
 #include "station/steps/steps.h"
 
@@ -51,8 +56,10 @@ static int identity_parse(struct step *s, const struct ynode *n, struct lint *l)
 	c->unique = true;
 	if (n && n->type == YN_MAP) {
 		lint_keys(l, n, identity_keys, "identity");
-		if (lint_str(l, n, "trust", false, &c->trust) && c->trust)
-			lint_vars(l, ynode_get(n, "trust"), c->trust);
+		if (lint_str(l, n, "trust", false, &c->trust) &&
+		    config_trust_key_refused(c->trust))
+			lint_err(l, ynode_get(n, "trust"), "identity: %s",
+				 config_trust_key_refused(c->trust));
 		if (lint_str(l, n, "expect_serial", false, &c->expect_serial) && c->expect_serial)
 			lint_vars(l, ynode_get(n, "expect_serial"), c->expect_serial);
 		lint_bool(l, n, "require_masa", &c->require_masa);
@@ -81,7 +88,18 @@ static int xfer(void *ctx, const char *cmd, char *resp, size_t cap, int timeout_
 	return console_cmd(x->l, cmd, resp, cap, left < timeout_ms ? left : timeout_ms, e);
 }
 
-_Static_assert(SE_MAX_CHECKS <= SR_MAX_KV, "a step result holds a value per identity check");
+/* a value per check, the policy's fields (record_field) and clone_of */
+_Static_assert(SE_MAX_CHECKS + 6 <= SR_MAX_KV, "a step result holds a value per identity check");
+
+static void record_field(void *ctx, const char *key, const char *value)
+{
+	static const char *const logged[] = { "masa-encoding", "trust", "anchor", "anchor-sha256",
+					      "revocation-source", NULL };
+
+	for (int i = 0; logged[i]; i++)
+		if (!strcmp(key, logged[i]))
+			sr_kv(ctx, key, value);
+}
 
 static void record(struct run_ctx *rc, struct step_result *r, const struct se_identity *id)
 {
@@ -102,14 +120,41 @@ static void record(struct run_ctx *rc, struct step_result *r, const struct se_id
 	d->signature = sr_str(r, id->signature);
 	d->dpp_uri = sr_str(r, id->dpp_uri);
 	d->pem_chain = sr_str(r, id->pem_chain);
+	d->trust = sr_str(r, id->trust_path);
+	d->anchor_sha256 = sr_str(r, id->anchor_sha256);
+	d->anchor_subject = sr_str(r, id->anchor_subject);
+	d->revocation = sr_str(r, id->revocation);
+	d->masa_encoding = sr_str(r, id->masa_encoding);
+	d->passed = se_identity_failures(id) == 0;
 	vars_set(&rc->vars, "se.chip_serial", id->chip_serial);
 	vars_set(&rc->vars, "se.cert_serial", id->cert_serial);
 	vars_set(&rc->vars, "se.subject_serial", id->subject_serial);
 	vars_set(&rc->vars, "se.fingerprint", id->fingerprint);
 	vars_set(&rc->vars, "se.masa_url", id->masa_url);
 	vars_set(&rc->vars, "se.dpp_uri", id->dpp_uri);
+	/* the same checks and fields `station cert check` reports */
 	for (int i = 0; i < id->n_checks; i++)
 		sr_kv(r, id->checks[i].name, id->checks[i].pass ? "pass" : id->checks[i].detail);
+	se_identity_fields(id, record_field, r);
+}
+
+/* The trust store's anchors, logged for the run (table run_anchors). */
+static void log_anchors(struct run_ctx *rc, const char *trust)
+{
+	struct se_anchor a[16];
+	struct db_anchor d[16];
+	struct st_error e = { 0 };
+	int n = 0;
+
+	if (se_trust_anchors(trust, a, 16, &n, &e) < 0)
+		return;		/* the chain check says why */
+	for (int i = 0; i < n; i++) {
+		d[i].sha256 = a[i].sha256;
+		d[i].subject = a[i].subject;
+		log_info("trust store %s: anchor %s sha256 %s", trust, a[i].subject, a[i].sha256);
+	}
+	if (rc->db && db_run_anchors(rc->db, rc->run_id, trust, d, n, &e) < 0)
+		log_warn("%s", e.msg);
 }
 
 /* "name: detail; name: detail" for every check that failed. */
@@ -126,17 +171,51 @@ static const char *failed_checks(const struct se_identity *id, char *why, size_t
 }
 
 
+/* Both ends of a clone, marked suspect: the original unit, and the copy
+ * (this run, and its unit when the board bears a serial of its own). */
+static void mark_suspects(struct run_ctx *rc, const struct db_identity_hit *hit,
+			  const char *copy_unit)
+{
+	const struct se_identity *id = &rc->ident;
+	struct st_error e = { 0 };
+	char why[512];
+	struct db_suspect s = {
+		.run_id = rc->run_id, .chip_serial = id->chip_serial,
+		.fingerprint = id->fingerprint, .reason = why,
+	};
+
+	snprintf(why, sizeof(why), "cloned identity: its certificate (fingerprint %.16s...) "
+		 "was presented again by SE chip %s in run %s%s%s", id->fingerprint,
+		 id->chip_serial, rc->run_id, copy_unit ? ", board " : "", copy_unit ? copy_unit : "");
+	s.unit_serial = hit->unit;
+	s.role = "original";
+	if (db_suspect_mark(rc->db, &s, &e) < 0)
+		log_err("%s", e.msg);
+	snprintf(why, sizeof(why), "copy of the identity of unit %s (its SE chip %s; this "
+		 "board's SE chip %s)", hit->unit, hit->chip[0] ? hit->chip : "unknown",
+		 id->chip_serial);
+	s.unit_serial = copy_unit;
+	s.role = "copy";
+	if (db_suspect_mark(rc->db, &s, &e) < 0)
+		log_err("%s", e.msg);
+}
+
 /*
  * Refuse a clone: this identity passed before for another unit, or for this
  * unit in another SE chip (the copy sits in a board bearing the original's
- * serial, so only the chip tells them apart).
+ * serial, so only the chip tells them apart).  Both are marked suspect; a
+ * copy bearing the original's serial loses it, so that the original's trace
+ * and yield keep only the mark.
  */
-static int clone_check(struct run_ctx *rc, struct step_result *r, const char *serial)
+static int clone_check(struct run_ctx *rc, struct step_result *r, const char *serial,
+		       bool scanned, char *why, size_t cap)
 {
 	const struct se_identity *id = &rc->ident;
-	struct db_identity_key k = { id->fingerprint, id->spki_sha256, serial, id->chip_serial };
+	struct db_identity_key k = { id->fingerprint, id->spki_sha256,
+				     serial && *serial ? serial : NULL, id->chip_serial };
 	struct db_identity_hit hit;
 	struct st_error e = { 0 };
+	bool same_unit;
 	int ret;
 
 	ret = db_identity_seen(rc->db, &k, &hit, &e);
@@ -146,17 +225,34 @@ static int clone_check(struct run_ctx *rc, struct step_result *r, const char *se
 	}
 	if (ret == 0)
 		return ST_OK;
-	if (serial && strcmp(hit.unit, serial) == 0)
-		sr_set(r, DB_FAIL, "cloned identity: this certificate or key (fingerprint %.16s...) "
-		       "passed for unit %s in SE chip %s, but this board's SE is chip %s: "
-		       "quarantine both boards", id->fingerprint, hit.unit, hit.chip,
-		       id->chip_serial);
-	else
-		sr_set(r, DB_FAIL, "cloned identity: this certificate or key (fingerprint %.16s...) "
-		       "is already logged for unit %s", id->fingerprint, hit.unit);
+	same_unit = serial && *serial && strcmp(hit.unit, serial) == 0;
+	mark_suspects(rc, &hit, scanned && !same_unit ? serial : NULL);
+	if (same_unit && scanned) {
+		vars_set(&rc->vars, "serial", "");
+		if (db_run_clear_serial(rc->db, rc->run_id, &e) < 0)
+			log_err("%s", e.msg);
+	}
+	if (same_unit) {
+		snprintf(why, cap, "cloned identity: this certificate or key (fingerprint %.16s...) "
+			 "passed for unit %s in SE chip %s, but this board's SE is chip %s: "
+			 "quarantine both boards (both are marked suspect)", id->fingerprint,
+			 hit.unit, hit.chip, id->chip_serial);
+	} else {
+		snprintf(why, cap, "cloned identity: this certificate or key (fingerprint %.16s...) "
+			 "is already logged for unit %s: quarantine both boards (both are marked "
+			 "suspect)", id->fingerprint, hit.unit);
+	}
 	sr_kv(r, "clone_of", hit.unit);
 	return ST_ERR_EXISTS;
 }
+
+static bool check_passed(const struct se_identity *id, const char *name)
+{
+	const struct se_check *c = se_identity_check(id, name);
+
+	return c && c->pass;
+}
+
 static void identity_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct identity_cfg *c = s->cfg;
@@ -164,21 +260,23 @@ static void identity_run(struct step *s, struct run_ctx *rc, struct step_result 
 	struct se_policy p = { 0 };
 	struct se *se = NULL;
 	struct link *l;
-	char *trust = NULL, *expect = NULL;
+	char *expect = NULL;
 	struct xfer_ctx x = { .rc = rc };
 	const char *serial;
+	char clone[512] = "";
+	bool proven;
 	int ret;
 
-	/* rc_expand says in r why it cannot */
-	trust = rc_expand(rc, r, c->trust ? c->trust : "${trust}");
-	if (!trust)
-		return;
+	/* Trust only from station.yaml: never a variable. */
+	if (rc->cfg)
+		p = rc->cfg->identity;
+	p.trust = rc->cfg ? rc->cfg->trust : NULL;
 	if (c->expect_serial) {
+		/* rc_expand says in r why it cannot */
 		expect = rc_expand(rc, r, c->expect_serial);
 		if (!expect)
-			goto out;
+			return;
 	}
-	p.trust = trust;
 	p.expect_serial = expect && *expect ? expect : NULL;
 	p.require_masa = c->require_masa;
 	ret = rc_link(rc, &l, &e);
@@ -199,25 +297,42 @@ static void identity_run(struct step *s, struct run_ctx *rc, struct step_result 
 	}
 	rc->have_ident = true;
 	record(rc, r, &rc->ident);
+	if (p.trust)
+		log_anchors(rc, p.trust);
 	serial = vars_get(&rc->vars, "serial");
-	if ((!serial || !*serial) && rc->ident.subject_serial[0]) {
+	/* The certificate's claims name the unit only once proven: the chain
+	 * to the roots and the SE's signature with the certificate's key. */
+	proven = check_passed(&rc->ident, "chain") && check_passed(&rc->ident, "pop");
+	if (proven && c->unique && rc->db) {
+		/* the unit this board claims to be: the scanned serial, or else
+		 * (proven) the certificate's: the same chip again is a re-test */
+		bool scanned = serial && *serial;
+		int cr = clone_check(rc, r, scanned ? serial : rc->ident.subject_serial, scanned,
+				     clone, sizeof(clone));
+
+		if (cr < 0 && cr != ST_ERR_EXISTS)
+			goto out;	/* r says why */
+		if (cr == ST_ERR_EXISTS)
+			proven = false;		/* the claims name another unit */
+		serial = vars_get(&rc->vars, "serial");
+	}
+	if (proven && (!serial || !*serial) && rc->ident.subject_serial[0]) {
 		vars_set(&rc->vars, "serial", rc->ident.subject_serial);
 		if (rc->db)
 			db_run_set_serial(rc->db, rc->run_id, rc->ident.subject_serial, NULL);
-		serial = vars_get(&rc->vars, "serial");
 	}
 	if (ret == ST_ERR_CERT) {
 		char why[ST_ERRMSG_MAX];
 
-		sr_set(r, DB_FAIL, "identity check failed: %s", failed_checks(&rc->ident, why, sizeof(why)));
+		sr_set(r, DB_FAIL, "identity check failed: %s%s%s",
+		       failed_checks(&rc->ident, why, sizeof(why)), clone[0] ? "; and " : "", clone);
 		goto out;
 	}
-	if (c->unique && rc->db)
-		clone_check(rc, r, serial);
+	if (clone[0])
+		sr_set(r, DB_FAIL, "%s", clone);
 out:
 	if (se)
 		se_close(se);
-	free(trust);
 	free(expect);
 }
 
@@ -225,9 +340,9 @@ static void identity_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 {
 	const struct identity_cfg *c = s->cfg;
 
-	(void)rc;
 	fprintf(out, "      read SE identity, verify to %s, prove possession%s%s%s\n",
-		c->trust ? c->trust : "${trust}", c->expect_serial ? ", serialNumber = " : "",
+		rc && rc->cfg && rc->cfg->trust ? rc->cfg->trust : "(no trust: in station.yaml)",
+		c->expect_serial ? ", serialNumber = " : "",
 		c->expect_serial ? c->expect_serial : "", c->unique ? ", refuse clones" : "");
 }
 

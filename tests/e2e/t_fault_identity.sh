@@ -68,13 +68,43 @@ assert_eq "$(registered SIM000003)" "0" "nothing registered for the clone"
 assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM cms_registrations WHERE status = 'registered'")" "1" "only the original is registered"
 # A copied SE in a board that bears the original's serial: the serialNumber
 # check passes, so only the SE chip serial tells the copy from a re-test.
+# The copy's run loses the serial (the original's trace and yield keep only
+# the suspect mark); both are marked suspect; no label for the original.
+orig_runs=$(sql "$LINE_DB" "SELECT count(*) || ' ' || group_concat(outcome) FROM runs WHERE unit_serial = 'SIM000001'")
 # shellcheck disable=SC2046
 fault_board twin SIM000001 $(ident board-1) --se-chip 0123456789abcdef
 fault_run twin SIM000001
-fault_expect twin SIM000001 1 'read and verify SE identity' "passed for unit SIM000001 in SE chip "
+sed "s/^/  | /" "$LINE/run.out"
+assert_eq "$RUN_RC" "1" "twin: exit status"
+grep -qF "[twin] FAIL unit SIM000001 at 'read and verify SE identity': cloned identity: this certificate or key (fingerprint" "$LINE/run.out" ||
+	fail "the twin's verdict"
 grep -qF "but this board's SE is chip 0123456789abcdef" "$LINE/run.out" ||
 	fail "the twin verdict does not name the copy's chip"
+twin_run=$(sql "$LINE_DB" "SELECT r.id FROM runs r JOIN identities i ON i.run_id = r.id WHERE i.chip_serial = '0123456789abcdef'")
+assert_eq "$(sql "$LINE_DB" "SELECT coalesce(unit_serial, 'none') || ' ' || outcome FROM runs WHERE id = '$twin_run'")" \
+	"none fail" "the twin's run is logged without the original's serial"
+assert_match "$(sql "$LINE_DB" "SELECT reason FROM runs WHERE id = '$twin_run'")" \
+	"passed for unit SIM000001 in SE chip " "the twin's logged reason"
+assert_eq "$(sql "$LINE_DB" "SELECT count(*) || ' ' || group_concat(outcome) FROM runs WHERE unit_serial = 'SIM000001'")" \
+	"$orig_runs" "the original's runs are untouched"
+assert_eq "$(sql "$LINE_DB" "SELECT group_concat(role || ':' || coalesce(unit_serial, '-') || ':' || run_id, ' ') FROM (SELECT * FROM suspects WHERE run_id = '$twin_run' ORDER BY role DESC)")" \
+	"original:SIM000001:$twin_run copy:-:$twin_run" "both ends marked suspect"
 assert_eq "$(registered SIM000001)" "1" "the twin is not registered again"
+"$BINDIR/station" trace --db "$LINE_DB" SIM000001 >"$LINE/trace.out"
+grep -qE "^  SUSPECT \(original\) .*: cloned identity: its certificate .* was presented again by SE chip 0123456789abcdef in run $twin_run" "$LINE/trace.out" ||
+	{ cat "$LINE/trace.out"; fail "trace does not show the suspect mark"; }
+! grep -q "$twin_run" <(grep '^run ' "$LINE/trace.out") || fail "the twin's run is in the original's trace"
+set +e
+"$BINDIR/station" trace --db "$LINE_DB" --format label SIM000001 >"$LINE/label.out" 2>"$LINE/label.err"
+rc=$?
+set -e
+assert_eq "$rc" "1" "no label for a suspect unit"
+grep -qF "unit SIM000001 is marked suspect" "$LINE/label.err" || fail "label refusal: $(cat "$LINE/label.err")"
+[ ! -s "$LINE/label.out" ] || fail "a label was printed for a suspect unit"
+# the copy is traced by its chip: a unit of its own (the run), marked copy
+"$BINDIR/station" trace --db "$LINE_DB" 0123456789abcdef >"$LINE/trace2.out"
+grep -qF "unit $twin_run: 1 run" "$LINE/trace2.out" || { cat "$LINE/trace2.out"; fail "trace by the copy's chip"; }
+grep -qE "^  SUSPECT \(copy\) .*copy of the identity of unit SIM000001" "$LINE/trace2.out" || fail "the copy's mark"
 # the refused clones' identities are logged, but must not block a re-test
 # of the genuine board
 fault_run orig SIM000001 -s "$seq"
