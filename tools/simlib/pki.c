@@ -19,6 +19,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/oid.h>
+#include <mbedtls/pem.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
@@ -319,7 +320,7 @@ static int set_san(mbedtls_x509write_cert *crt, const char *dns, const char *ip)
 }
 
 /* MASAURLSyntax ::= IA5String (RFC 8995 section 2.3.2), not critical. */
-static int set_masa_url(mbedtls_x509write_cert *crt, const char *url)
+static int set_masa_url(mbedtls_x509write_cert *crt, const char *url, int utf8)
 {
 	unsigned char buf[600];
 	unsigned char *p = buf + sizeof(buf);
@@ -330,7 +331,8 @@ static int set_masa_url(mbedtls_x509write_cert *crt, const char *url)
 		fprintf(stderr, "pki: MASA URL longer than 512 characters\n");
 		return -1;
 	}
-	len = mbedtls_asn1_write_ia5_string(&p, buf, url, ul);
+	len = utf8 ? mbedtls_asn1_write_utf8_string(&p, buf, url, ul) :
+		     mbedtls_asn1_write_ia5_string(&p, buf, url, ul);
 	if (len < 0)
 		return len;
 	return mbedtls_x509write_crt_set_extension(crt, OID_MASA_URL,
@@ -362,6 +364,44 @@ static int set_serial(mbedtls_x509write_cert *crt, uint64_t serial,
 	return ret;
 }
 
+/* The subject's serialNumber: as a UTF8String, and/or a second one (both
+ * break the rules on purpose: mkpki's test identities). */
+static int odd_serials(mbedtls_x509write_cert *crt, const struct pki_cert_req *r)
+{
+	const char oid[] = MBEDTLS_OID_AT_SERIAL_NUMBER;
+	mbedtls_asn1_named_data *n, *last = NULL;
+
+	for (n = crt->subject; n; n = n->next)
+		if (n->oid.len == sizeof(oid) - 1 && !memcmp(n->oid.p, oid, n->oid.len)) {
+			if (r->serial_utf8)
+				n->val.tag = MBEDTLS_ASN1_UTF8_STRING;
+			last = n;
+		}
+	if (!r->extra_serial)
+		return 0;
+	if (!last)
+		return -1;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -1;
+	n->oid.p = malloc(sizeof(oid) - 1);
+	n->val.p = (unsigned char *)strdup(r->extra_serial);
+	if (!n->oid.p || !n->val.p) {
+		free(n->oid.p);
+		free(n->val.p);
+		free(n);
+		return -1;
+	}
+	memcpy(n->oid.p, oid, sizeof(oid) - 1);
+	n->oid.len = sizeof(oid) - 1;
+	n->oid.tag = MBEDTLS_ASN1_OID;
+	n->val.len = strlen(r->extra_serial);
+	n->val.tag = MBEDTLS_ASN1_PRINTABLE_STRING;
+	n->next = last->next;
+	last->next = n;
+	return 0;
+}
+
 /* Everything but the signature: names, validity, extensions. */
 static int fill_cert(mbedtls_x509write_cert *crt, const struct pki_cert_req *r,
 		     const mbedtls_x509_crt *issuer, struct pki_rng *rng)
@@ -373,6 +413,10 @@ static int fill_cert(mbedtls_x509write_cert *crt, const struct pki_cert_req *r,
 	if (ret != 0) {
 		fprintf(stderr, "pki: bad subject '%s'\n", r->subject);
 		return ret;
+	}
+	if ((r->extra_serial || r->serial_utf8) && odd_serials(crt, r) != 0) {
+		fprintf(stderr, "pki: cannot add the odd serialNumber to '%s'\n", r->subject);
+		return -1;
 	}
 	if (issuer)
 		ret = copy_name(&crt->issuer, &issuer->subject);
@@ -409,7 +453,38 @@ static int fill_cert(mbedtls_x509write_cert *crt, const struct pki_cert_req *r,
 			return ret;
 	}
 	if (r->masa_url)
-		ret = set_masa_url(crt, r->masa_url);
+		ret = set_masa_url(crt, r->masa_url, r->masa_utf8);
+	for (int i = 0; ret == 0 && i < r->n_exts; i++)
+		ret = mbedtls_x509write_crt_set_extension(crt, (const char *)r->exts[i].oid,
+							  r->exts[i].oid_len, r->exts[i].critical,
+							  r->exts[i].val, r->exts[i].val_len);
+	return ret;
+}
+
+
+/* Any extension is fine in an issuer we sign with (mkpki's test CAs carry
+ * ones mbedTLS does not know, critical or not): only its name is used. */
+static int accept_ext(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_buf const *oid,
+		      int critical, const unsigned char *p, const unsigned char *end)
+{
+	(void)ctx, (void)crt, (void)oid, (void)critical, (void)p, (void)end;
+	return 0;
+}
+
+static int parse_issuer(mbedtls_x509_crt *issuer, const char *pem_text)
+{
+	mbedtls_pem_context pem;
+	size_t used = 0;
+	int ret;
+
+	mbedtls_pem_init(&pem);
+	ret = mbedtls_pem_read_buffer(&pem, "-----BEGIN CERTIFICATE-----",
+				      "-----END CERTIFICATE-----",
+				      (const unsigned char *)pem_text, NULL, 0, &used);
+	if (ret == 0)
+		ret = mbedtls_x509_crt_parse_der_with_ext_cb(issuer, pem.buf, pem.buflen, 1,
+							     accept_ext, NULL);
+	mbedtls_pem_free(&pem);
 	return ret;
 }
 
@@ -428,8 +503,7 @@ int pki_issue(const struct pki_cert_req *r, const struct pki_key *subject_key,
 	if (ret != 0)
 		goto out;
 	if (issuer_cert_pem) {
-		ret = mbedtls_x509_crt_parse(&issuer, (const unsigned char *)issuer_cert_pem,
-					     strlen(issuer_cert_pem) + 1);
+		ret = parse_issuer(&issuer, issuer_cert_pem);
 		if (ret != 0) {
 			pki_err("parsing the issuer certificate", ret);
 			goto out;

@@ -27,6 +27,15 @@ struct pki_key *pki_key_generate_curve(enum pki_curve curve, const char *seed);
 int pki_key_save(const struct pki_key *k, const char *pem_path);
 void pki_key_free(struct pki_key *k);
 
+/* A raw extension: OID (DER contents), critical flag, extnValue contents. */
+struct pki_ext {
+	const unsigned char *oid;
+	size_t oid_len;
+	int critical;
+	const unsigned char *val;
+	size_t val_len;
+};
+
 struct pki_cert_req {
 	const char *subject;	/* "CN=...,O=...,serialNumber=..." (mbedTLS name syntax) */
 	const char *not_before;	/* "YYYYMMDDhhmmss" */
@@ -37,6 +46,12 @@ struct pki_cert_req {
 	const char *san_dns;	/* NULL: none (TLS server certs) */
 	const char *san_ip;	/* dotted quad or NULL */
 	uint64_t serial;	/* 0: random 64-bit */
+	/* test identities that depart from the rules (tools/mkpki) */
+	int masa_utf8;		/* the MASA URL as a UTF8String, not IA5String */
+	const char *extra_serial; /* a second subject serialNumber attribute */
+	int serial_utf8;	/* the subject serialNumber as a UTF8String */
+	const struct pki_ext *exts; /* more extensions, as given */
+	int n_exts;
 };
 
 /* Issue a certificate for subject_key, signed by issuer_key / issuer_cert_pem
