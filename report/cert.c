@@ -1,25 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* station cert check --json: one object, the identity's fields and checks. */
+#include <string.h>
+
 #include "report/report-internal.h"
+
+/* The shared fields (se_identity_fields), under the keys JSON has always
+ * used: "-" becomes "_", sha256/key/dpp are fingerprint/key_type/dpp_uri. */
+static void json_field(void *ctx, const char *key, const char *val)
+{
+	char k[32];
+	size_t i;
+
+	for (i = 0; key[i] && i + 1 < sizeof(k); i++)
+		k[i] = key[i] == '-' ? '_' : key[i];
+	k[i] = '\0';
+	json_object_set_new(ctx, !strcmp(k, "sha256") ? "fingerprint" :
+			    !strcmp(k, "key") ? "key_type" : !strcmp(k, "dpp") ? "dpp_uri" : k,
+			    json_string(val));
+}
 
 void report_cert_json(FILE *out, const char *file, const struct se_identity *id)
 {
 	json_t *o = json_object(), *checks = json_array();
-	struct {
-		const char *key;
-		const char *val;
-	} f[] = {
-		{ "subject", id->subject }, { "issuer", id->issuer },
-		{ "serial", id->cert_serial }, { "not_before", id->not_before },
-		{ "not_after", id->not_after }, { "key_type", id->key_type },
-		{ "fingerprint", id->fingerprint }, { "spki_sha256", id->spki_sha256 },
-		{ "subject_serial", id->subject_serial }, { "masa_url", id->masa_url },
-		{ "dpp_uri", id->dpp_uri }, { "pem_chain", id->pem_chain ? id->pem_chain : "" },
-	};
 
 	json_object_set_new(o, "file", json_string(file));
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		json_object_set_new(o, f[i].key, json_string(f[i].val));
+	se_identity_fields(id, json_field, o);
+	json_object_set_new(o, "pem_chain", json_string(id->pem_chain ? id->pem_chain : ""));
 	for (int i = 0; i < id->n_checks; i++)
 		json_array_append_new(checks, json_pack("{s:s, s:b, s:s}",
 							"name", id->checks[i].name,
