@@ -27,7 +27,10 @@
 #include "se/se-internal.h"
 
 #define INFO_MAX 1024
-#define SIGN_MSG_MAX 128	/* bytes we ask the SE to sign in one command */
+/* Bytes we ask the SE to sign in one command.  The diagnostic firmware
+ * (dut-sim, docs/identity.md) takes 1..64; the proof-of-possession message
+ * (se_pop_message) is exactly 64, so it fits both. */
+#define SIGN_MSG_MAX 128
 #define SIGN_RESP_MAX 1024
 #define CMD_MAX 240		/* a console line the board takes (dut-sim: 256) */
 #define WRITE_CHUNK 192		/* base64 characters per write-cert data line */

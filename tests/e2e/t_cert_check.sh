@@ -36,6 +36,14 @@ has "^FAIL chain +the issuer 'C=Canada, ST=Ontario, OU=Sandelman, CN=highway-tes
 has '^dpp +DPP:I:SN=00-D0-E5-F2-00-02;K:MDkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDIgAD[A-Za-z0-9+/=]+;;$'
 has '^result: FAIL \(2 of 12 checks failed\)$'
 
+# docs/identity.md's example is this output, line for line (run from the top).
+cmd='station cert check tests/data/rfc8995/idevid_00-D0-E5-F2-00-02.crt --trust tests/data/rfc8995/vendor-ca.crt'
+sed -n "/^\\$ $(printf '%s' "$cmd" | sed 's/[.\/]/\\&/g')\$/,/^\`\`\`\$/p" "$ST_TOP/docs/identity.md" |
+	sed '1d;$d' >"$tmp/doc"
+[ -s "$tmp/doc" ] || fail "docs/identity.md has no example for: $cmd"
+(cd "$ST_TOP" && set +e; $BINDIR/$cmd >"$tmp/real"; true)
+diff -u "$tmp/doc" "$tmp/real" || fail "docs/identity.md's cert check example differs from the output"
+
 # The DPP key is the certificate's key (openssl as an independent reader).
 if command -v openssl >/dev/null; then
 	k=$(sed -n 's/^dpp .*;K:\(.*\);;$/\1/p' "$tmp/out")

@@ -12,6 +12,12 @@
  *   se write-cert SLOT begin | data BASE64 | end
  *                                    a DER certificate for SLOT; end checks it
  *   se slots                         one line per slot
+ *
+ * "se sign" signs whatever 1..64 bytes it is given (SHA-256, then ECDSA with
+ * the slot's key): a signing oracle for anyone on the console.  The station
+ * therefore binds its proof of possession to a fixed prefix, the chip
+ * serial and a fresh nonce (docs/identity.md).  Whether the real firmware
+ * restricts what it signs is not known; the simulator does not pretend to.
  */
 #include <ctype.h>
 #include <stdio.h>
