@@ -18,6 +18,7 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
@@ -44,6 +45,10 @@ struct opt {
 	int is_ca;
 	unsigned key_usage;	/* 0: digitalSignature */
 	bool no_masa;
+	const char *ext_oid;	/* one more extension (DER OID contents), or NULL */
+	const unsigned char *ext;
+	size_t ext_len;
+	int ext_critical;
 };
 
 static void path(char *out, size_t cap, const char *name)
@@ -102,6 +107,9 @@ static void issue(char *pem, mbedtls_pk_context *subj, const char *subj_dn,
 		assert_int_equal(mbedtls_x509write_crt_set_extension(&w, masa_oid,
 			sizeof(masa_oid) - 1, 0, masa, sizeof(MASA) + 1), 0);
 	}
+	if (o->ext_oid)
+		assert_int_equal(mbedtls_x509write_crt_set_extension(&w, o->ext_oid,
+			strlen(o->ext_oid), o->ext_critical, o->ext, o->ext_len), 0);
 	assert_int_equal(mbedtls_x509write_crt_pem(&w, (unsigned char *)pem, PEM_MAX,
 						   mbedtls_ctr_drbg_random, &P.drbg), 0);
 	mbedtls_x509write_crt_free(&w);
@@ -434,9 +442,143 @@ static void test_no_trust_store_and_bad_chain(void **state)
 	se_identity_free(&id);
 }
 
+/* The sim SE, but signing another message than it was given: the message
+ * another chip would have signed, or the bare nonce (a replay or an oracle
+ * used out of context).  The station must refuse both. */
+static enum { SIGN_AS_ASKED, SIGN_OTHER_CHIP, SIGN_BARE_NONCE } sign_mode;
+
+static int twisted_sign(struct se *se, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap,
+			size_t *sig_len, struct st_error *e)
+{
+	uint8_t m[64];
+	int n;
+
+	if (sign_mode == SIGN_AS_ASKED)
+		return se_sim_ops.sign(se, msg, len, sig, cap, sig_len, e);
+	assert_int_equal(len, 64);
+	if (sign_mode == SIGN_BARE_NONCE)
+		return se_sim_ops.sign(se, msg + 32, 32, sig, cap, sig_len, e);
+	n = se_pop_message("another chip", msg + 32, 32, m, sizeof(m));
+	assert_int_equal(n, 64);
+	return se_sim_ops.sign(se, m, (size_t)n, sig, cap, sig_len, e);
+}
+
+static void test_pop_is_bound_to_the_chip_and_its_purpose(void **state)
+{
+	static const uint8_t nonce[32] = { 1, 2, 3 };
+	struct se_ops ops = se_sim_ops;
+	struct se_identity id = { 0 };
+	struct st_error e = { 0 };
+	char key[128], chain[128], trust[128], leaf_pem[PEM_MAX];
+	struct se_policy pol = { .trust = trust };
+	uint8_t a[64], b[64];
+	struct se *se = NULL;
+
+	(void)state;
+	/* 64 bytes (what the firmware's se sign takes): prefix, chip, nonce */
+	assert_int_equal(se_pop_message("0011223344556677", nonce, 32, a, sizeof(a)), 64);
+	assert_memory_equal(a, "IDevID-PoP-v1:", 14);
+	assert_memory_equal(a + 32, nonce, 32);
+	assert_int_equal(se_pop_message("0011223344556678", nonce, 32, b, sizeof(b)), 64);
+	assert_memory_not_equal(a + 14, b + 14, 18);
+	assert_int_equal(se_pop_message("x", nonce, 32, b, 63), ST_ERR_LIMIT);
+
+	issue(leaf_pem, &P.leaf, LEAF_DN, &P.inter, INT_DN, &(struct opt){ 0 }, 0x1234);
+	write_file("chain.pem", leaf_pem, P.int_pem);
+	path(key, sizeof(key), "leaf.key");
+	path(chain, sizeof(chain), "chain.pem");
+	path(trust, sizeof(trust), "root.pem");
+	ops.sign = twisted_sign;
+	for (int mode = SIGN_AS_ASKED; mode <= SIGN_BARE_NONCE; mode++) {
+		sign_mode = mode;
+		assert_int_equal(se_open_sim(&se, key, chain, &e), ST_OK);
+		se->ops = &ops;
+		se_identity_read(se, &pol, &id, &e);
+		if (mode == SIGN_AS_ASKED)
+			assert_true(chk(&id, "pop")->pass);
+		else
+			assert_non_null(strstr(chk(&id, "pop")->detail, "does not verify with the "
+					       "certificate's public key"));
+		se_close(se);
+	}
+	se_identity_free(&id);
+}
+
+/* SubjectAltName: SEQUENCE { dNSName name } */
+static size_t san_dns(const char *name, unsigned char *out)
+{
+	size_t n = strlen(name);
+
+	out[0] = 0x30;
+	out[1] = (unsigned char)(n + 2);
+	out[2] = 0x82;
+	out[3] = (unsigned char)n;
+	memcpy(out + 4, name, n);
+	return n + 4;
+}
+
+static void test_dns_name_constraints(void **state)
+{
+	/* permitted dNSName example.com, excluded dNSName bad.example.com */
+	static const unsigned char nc[] = {
+		0x30, 0x26,
+		0xa0, 0x0f, 0x30, 0x0d, 0x82, 0x0b, 'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'c',
+		'o', 'm',
+		0xa1, 0x13, 0x30, 0x11, 0x82, 0x0f, 'b', 'a', 'd', '.', 'e', 'x', 'a', 'm', 'p',
+		'l', 'e', '.', 'c', 'o', 'm',
+	};
+	static const struct {
+		const char *dns, *verdict;	/* NULL: passes */
+	} cases[] = {
+		{ "example.com", NULL },
+		{ "dev.example.com", NULL },
+		{ "DEV.Example.COM", NULL },
+		{ "x.bad.example.com", "in a subtree that 'CN=Test NC CA' excludes" },
+		{ "notexample.com", "outside the subtrees 'CN=Test NC CA' permits" },
+		{ "example.org", "outside the subtrees 'CN=Test NC CA' permits" },
+	};
+	struct opt ca = ca_opt, leaf = { 0 };
+	char inter_pem[PEM_MAX], leaf_pem[PEM_MAX], file[128], trust[128];
+	struct se_policy pol = { .trust = trust, .skip_pop = true };
+	struct se_identity id = { 0 };
+	unsigned char san[80];
+
+	(void)state;
+	ca.ext_oid = MBEDTLS_OID_NAME_CONSTRAINTS;
+	ca.ext = nc;
+	ca.ext_len = sizeof(nc);
+	ca.ext_critical = 1;
+	issue(inter_pem, &P.inter, "CN=Test NC CA", &P.root, ROOT_DN, &ca, 7);
+	path(file, sizeof(file), "nc.pem");
+	path(trust, sizeof(trust), "root.pem");
+	leaf.ext_oid = MBEDTLS_OID_SUBJECT_ALT_NAME;
+	leaf.ext = san;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct se_check *c;
+
+		leaf.ext_len = san_dns(cases[i].dns, san);
+		issue(leaf_pem, &P.leaf, LEAF_DN, &P.inter, "CN=Test NC CA", &leaf, 0x50 + (int)i);
+		write_file("nc.pem", leaf_pem, inter_pem);
+		se_identity_check_file(file, &pol, &id, NULL);
+		assert_true(chk(&id, "chain")->pass);
+		c = chk(&id, "name-constraints");
+		if (!cases[i].verdict) {
+			if (!c->pass)
+				fail_msg("%s: %s", cases[i].dns, c->detail);
+		} else {
+			assert_false(c->pass);
+			if (!strstr(c->detail, cases[i].verdict))
+				fail_msg("%s: %s", cases[i].dns, c->detail);
+		}
+	}
+	se_identity_free(&id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pop_is_bound_to_the_chip_and_its_purpose),
+		cmocka_unit_test(test_dns_name_constraints),
 		cmocka_unit_test(test_good_identity_with_pop),
 		cmocka_unit_test(test_pop_fails_with_a_key_that_is_not_the_ses),
 		cmocka_unit_test(test_wrong_leaf_contents),
