@@ -140,3 +140,37 @@ int db_run_clear_serial(struct db *db, const char *run_id, struct st_error *e)
 	pthread_mutex_unlock(&db->mu);
 	return ret;
 }
+
+int db_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
+		      struct st_error *e)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM suspects s JOIN runs r ON r.id = s.run_id"
+		" WHERE (?1 IS NULL OR r.started_us >= ?1) AND (?2 IS NULL OR r.started_us < ?2)"
+		" AND (?3 IS NULL OR r.fixture = ?3)";
+	sqlite3_stmt *st = NULL;
+	int rc, ret = ST_OK;
+
+	*n = 0;
+	pthread_mutex_lock(&db->mu);
+	rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		/* a log written before the table, opened read-only: no marks */
+		pthread_mutex_unlock(&db->mu);
+		return rc == SQLITE_ERROR ? ST_OK : dbi_fail(db, e, rc, "count the suspect marks");
+	}
+	if (f && f->has_since)
+		sqlite3_bind_int64(st, 1, f->since_us);
+	if (f && f->has_until)
+		sqlite3_bind_int64(st, 2, f->until_us);
+	if (f)
+		dbi_bind_text(st, 3, f->fixture);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		ret = dbi_fail(db, e, rc, "count the suspect marks");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->mu);
+	return ret;
+}

@@ -392,6 +392,8 @@ int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 	r->summary = !r->exact && report_can_summarise(f);
 	for (int q = 0; q < REP_Q__COUNT && !ret; q++)
 		ret = report_query(db, r, q, e);
+	if (!ret)
+		ret = db_suspects_count(db, f, &r->suspects, e);
 	return ret;
 }
 

@@ -150,6 +150,7 @@ struct report {
 	/* CMS calls made with cms.insecure (no certificate or host check):
 	 * shown, so nobody takes such runs for verified ones */
 	int64_t cms_insecure;
+	int64_t suspects;	/* suspect marks (cloned identities) left by runs in range */
 };
 
 /* Fill r from the log (0, or ST_ERR_DB / ST_ERR_NOMEM with e set).  The
@@ -161,6 +162,10 @@ int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 int report_query(struct db *db, struct report *r, enum rep_query q, struct st_error *e);
 bool report_can_summarise(const struct rep_filter *f);
 void report_free(struct report *r);
+/* Suspect marks (docs/identity.md) left by runs f's time range and fixture
+ * select (db_identity.c); 0 on a log older than the table. */
+int db_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
+		      struct st_error *e);
 
 /* Process capability: min(USL - mean, mean - LSL) / (3 sigma), one-sided
  * with one limit.  False (no Cpk) without limits or with sigma 0. */

@@ -73,6 +73,7 @@ int report_json(FILE *f, const struct report *r)
 
 	json_object_set_new(root, "total", counts(&r->total));
 	json_object_set_new(root, "cms_insecure", json_integer(r->cms_insecure));
+	json_object_set_new(root, "suspect_marks", json_integer((json_int_t)r->suspects));
 	for (int i = 0; i < r->ndays; i++) {
 		json_t *d = json_pack("{s:s}", "day", r->days[i].day);
 		json_t *c = counts(&r->days[i].c);

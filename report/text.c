@@ -35,6 +35,9 @@ static void yields(FILE *f, const struct report *r)
 		(long long)t->runs);
 	fprintf(f, "first pass   %6lld of %lld units passed   %s\n", (long long)t->first_passed,
 		(long long)t->first_units, pct(a, rep_ratio(t->first_passed, t->first_units)));
+	if (r->suspects)
+		fprintf(f, "suspect      %6lld marks (cloned identities: quarantine; see station "
+			"trace)\n", (long long)r->suspects);
 	if (!r->ndays)
 		return;
 	fprintf(f, "\nyield by day\n  %-10s %6s %6s %7s %8s %11s\n", "day", "runs", "units",

@@ -105,6 +105,13 @@ grep -qF "unit SIM000001 is marked suspect" "$LINE/label.err" || fail "label ref
 "$BINDIR/station" trace --db "$LINE_DB" 0123456789abcdef >"$LINE/trace2.out"
 grep -qF "unit $twin_run: 1 run" "$LINE/trace2.out" || { cat "$LINE/trace2.out"; fail "trace by the copy's chip"; }
 grep -qE "^  SUSPECT \(copy\) .*copy of the identity of unit SIM000001" "$LINE/trace2.out" || fail "the copy's mark"
+# the report counts the marks
+marks=$(sql "$LINE_DB" "SELECT count(*) FROM suspects")
+[ "$marks" -ge 2 ] || fail "suspect marks: $marks"
+"$BINDIR/station" report --db "$LINE_DB" >"$LINE/report.out"
+grep -qE "^suspect +$marks marks \(cloned identities" "$LINE/report.out" || { cat "$LINE/report.out"; fail "the report does not count the suspect marks"; }
+"$BINDIR/station" report --db "$LINE_DB" --format json >"$LINE/report.json"
+grep -qF "\"suspect_marks\": $marks" "$LINE/report.json" || fail "the JSON report does not count the suspect marks"
 # the refused clones' identities are logged, but must not block a re-test
 # of the genuine board
 fault_run orig SIM000001 -s "$seq"
