@@ -66,6 +66,12 @@ static int ext_cb(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_buf const
 
 	if (!x)
 		return critical ? -1 : 0;
+	/* Only what a check needs: the critical ones, and name constraints
+	 * (enforced even when not critical).  A trust store full of others
+	 * must not fill the table. */
+	if (!critical && !(oid->len == MBEDTLS_OID_SIZE(MBEDTLS_OID_NAME_CONSTRAINTS) &&
+			   !memcmp(oid->p, MBEDTLS_OID_NAME_CONSTRAINTS, oid->len)))
+		return 0;
 	if (x->n == SE_EXT_MAX) {
 		x->overflow = true;
 		return critical ? -1 : 0;	/* cannot record it: refuse a critical one */

@@ -45,6 +45,14 @@ const char *config_var_refused(const char *name)
 	       "trust: there";
 }
 
+const char *config_trust_key_refused(const char *value)
+{
+	if (!value || !strcmp(value, "${trust}"))
+		return NULL;
+	return "trust comes only from station.yaml's trust: key (a sequence or a variable "
+	       "could swap the manufacturer roots); remove trust: here";
+}
+
 bool config_cli_var_refused(const char *cmd, const char *name_eq_value)
 {
 	size_t n = strcspn(name_eq_value, "=");

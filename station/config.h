@@ -46,6 +46,9 @@ void config_names_free(char **names);
  * --var: "trust" (the manufacturer roots: a variable could swap the trust
  * anchor).  The refusal's text for name, or NULL when name may be set. */
 const char *config_var_refused(const char *name);
+/* A step's trust: key (identity, enroll): only "${trust}", which names
+ * station.yaml's; the refusal's text otherwise, NULL when value is fine. */
+const char *config_trust_key_refused(const char *value);
 /* --var NAME=VALUE on cmd's command line: true (after saying why on stderr)
  * when NAME may not be set. */
 bool config_cli_var_refused(const char *cmd, const char *name_eq_value);

@@ -8,7 +8,7 @@
  *     slot: 1                                          # 1..9; 0 is the factory identity
  *     subject: "CN=${serial},serialNumber=${serial}"   # mbedTLS name syntax
  *     validity_days: 365                               # default: station.yaml cms
- *     trust: ${trust}                                  # roots the certificate must chain to
+ *     trust: ${trust}                                  # only ${trust}: station.yaml's roots
  *     chain: pki/chain.pem                             # intermediates (optional)
  *     expect_serial: ${serial}                         # the certificate's serialNumber
  *     unique: true                                     # refuse a key logged for another unit
@@ -93,6 +93,9 @@ static int enroll_parse(struct step *s, const struct ynode *n, struct lint *l)
 				 "1 to 36500");
 		str_key(l, n, "subject", &c->subject);
 		str_key(l, n, "trust", &c->trust);
+		if (config_trust_key_refused(c->trust))
+			lint_err(l, ynode_get(n, "trust"), "enroll: %s",
+				 config_trust_key_refused(c->trust));
 		str_key(l, n, "chain", &c->chain);
 		if (c->chain)
 			lint_file(l, ynode_get(n, "chain"), c->chain);
@@ -391,7 +394,9 @@ static void enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r
 		ret = ST_ERR_IO;
 		goto out;
 	}
-	p.trust = v[1];
+	/* trust and policy only from station.yaml (docs/identity.md) */
+	p = rc->cfg->identity;
+	p.trust = rc->cfg->trust;
 	p.expect_serial = *v[3] ? v[3] : NULL;
 	x.serial = v[4];
 	x.subject = v[0];

@@ -186,12 +186,18 @@ vars: {trust: /tmp/elsewhere}
 steps:
   - name: identity
     identity: {trust: /tmp/elsewhere}
+  - name: enrol
+    enroll: {slot: 1, trust: "\${roots}"}
+  - name: the default, spelled out
+    identity: {trust: "\${trust}"}
 YAML
 RC=0
 "$station" lint "$LINE/seq-trust.yaml" >"$out" 2>&1 || RC=$?
 want_rc 1 "sequence trust"
 has "seq-trust.yaml:3:.*vars: the variable 'trust' cannot be set"
 has "seq-trust.yaml:6:.*identity: trust comes only from station.yaml's trust: key"
+has "seq-trust.yaml:8:.*enroll: trust comes only from station.yaml's trust: key"
+! grep -q "seq-trust.yaml:10:" "$out" || fail "trust: \${trust} is the default and allowed"
 
 # --- runs: the anchors logged, the unit serial only from proof ---------------------------
 ident() {
