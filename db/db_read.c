@@ -220,16 +220,27 @@ int db_export_rows(struct db *db, const char *what, const struct rep_filter *f, 
 static const struct trace_q {
 	const char *name, *sql;
 } trace_q[DB_TRACE__COUNT] = {
+	/* A unit is its serial; a run without one (a refused clone, a board
+	 * never named) is its own unit, found by its run id or SE chip.  A
+	 * certificate's claims find a unit only where the identity passed. */
 	[DB_TRACE_UNITS] = { "units",
 		"SELECT unit_serial FROM runs WHERE unit_serial = ?1"
-		" UNION SELECT r.unit_serial FROM identities i JOIN runs r ON r.id = i.run_id"
-		" WHERE (i.cert_serial = ?2 COLLATE NOCASE OR i.subject_serial = ?1"
-		" OR i.chip_serial = ?1) AND r.unit_serial IS NOT NULL ORDER BY 1" },
+		" UNION SELECT id FROM runs WHERE id = ?1 AND unit_serial IS NULL"
+		" UNION SELECT coalesce(r.unit_serial, r.id) FROM identities i"
+		" JOIN runs r ON r.id = i.run_id JOIN steps s ON s.id = i.step_id"
+		" WHERE i.chip_serial = ?1 OR (s.outcome = 'pass'"
+		" AND (i.cert_serial = ?2 COLLATE NOCASE OR i.subject_serial = ?1)) ORDER BY 1" },
 	[DB_TRACE_RUNS] = { "runs",
 		"SELECT id, unit_serial, station, fixture, operator, sequence_name, sequence_version,"
 		" sequence_sha256, software_version, " REP_ISO("started_us") " AS started, "
 		REP_ISO("ended_us") " AS ended, outcome, reason, last_step"
-		" FROM runs WHERE unit_serial = ?1 ORDER BY started_us, id" },
+		" FROM runs WHERE unit_serial = ?1 OR (unit_serial IS NULL AND id = ?1)"
+		" ORDER BY started_us, id" },
+	/* suspect marks (docs/identity.md): on the unit, or on a run without one */
+	[DB_TRACE_SUSPECTS] = { "suspect",
+		"SELECT role, reason, run_id, chip_serial, fingerprint, " REP_ISO("time_us")
+		" AS time FROM suspects WHERE unit_serial = ?1 OR (unit_serial IS NULL AND run_id = ?1)"
+		" ORDER BY time_us, id" },
 	[DB_TRACE_STEPS] = { "steps",
 		"SELECT id, idx AS \"index\", name, kind, phase, outcome, reason, "
 		REP_ISO("started_us") " AS started, duration_us, attempts"

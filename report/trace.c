@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * station trace's document: the whole history of one unit (found by its
- * board serial, its certificate serial, or its SE / 802.1AR serial), every
+ * board serial, its certificate serial, or its SE / 802.1AR serial, or the
+ * run id of a run without a unit serial), its suspect marks, and every
  * run oldest first with steps, measurements, images, identity, CMS
  * registration and captured values, as text, JSON or the label line.
  */
@@ -126,6 +127,9 @@ static void text_unit(FILE *f, json_t *u)
 
 	fprintf(f, "unit %s: %zu run%s\n", field(u, "unit_serial"), json_array_size(runs),
 		json_array_size(runs) == 1 ? "" : "s");
+	json_array_foreach(json_object_get(u, "suspect"), i, s)
+		fprintf(f, "  SUSPECT (%s) %s: %s\n", field(s, "role"), field(s, "time"),
+			field(s, "reason"));
 	json_array_foreach(runs, i, r) {
 		fprintf(f, "\nrun %s  %s  %s\n  started %s  ended %s  fixture %s @ %s  operator %s\n"
 			"  sequence %s %s (sha256 %s)  software %s\n", field(r, "id"),
@@ -177,7 +181,9 @@ int report_trace(FILE *out, struct db *db, const char *serial, const char *forma
 
 		if (i == MAX_UNITS || !unit)
 			break;
-		json_array_append_new(units, json_pack("{s:s,s:o}", "unit_serial", unit,
+		json_array_append_new(units, json_pack("{s:s,s:o,s:o}", "unit_serial", unit,
+						       "suspect", rows(db, DB_TRACE_SUSPECTS, unit, 0,
+								       e, &ret),
 						       "runs", unit_runs(db, unit, e, &ret)));
 	}
 	json_decref(found);
@@ -192,10 +198,20 @@ int report_trace(FILE *out, struct db *db, const char *serial, const char *forma
 		rep_json_print(out, root, true);
 		json_decref(root);
 	} else if (!strcmp(format, "label")) {
-		json_array_foreach(units, i, u)
-			if (label_unit(out, u))
+		json_array_foreach(units, i, u) {
+			json_t *sus = json_object_get(u, "suspect");
+
+			/* a clone's original or copy gets no label (docs/identity.md) */
+			if (json_array_size(sus))
+				ret = st_fail(e, ST_ERR_FAIL, "unit %s is marked suspect (%s): no "
+					      "label; quarantine the board and see 'station trace "
+					      "%s'", field(u, "unit_serial"),
+					      field(json_array_get(sus, 0), "reason"),
+					      field(u, "unit_serial"));
+			else if (label_unit(out, u))
 				ret = st_fail(e, ST_ERR_FAIL, "unit %s has no passed run with a "
 					      "DPP URI: no label", field(u, "unit_serial"));
+		}
 	} else {
 		json_array_foreach(units, i, u)
 			text_unit(out, u);

@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include <mbedtls/oid.h>
-#include <mbedtls/sha256.h>
 
 #define LOG_PREFIX "se"
+#include "common/hex.h"
 #include "common/log.h"
 #include "se/se-internal.h"
 
@@ -104,12 +104,10 @@ static void check_pathlen(const struct se_path *p, struct se_identity *id)
 static void check_anchor(const mbedtls_x509_crt *anchor, const struct se_policy *pol,
 			 struct se_identity *id)
 {
-	unsigned char h[32];
 	bool self = se_self_signed(anchor);
 
 	se_dn_str(&anchor->subject, id->anchor_subject, sizeof(id->anchor_subject));
-	mbedtls_sha256_ret(anchor->raw.p, anchor->raw.len, h, 0);
-	se_hex_encode(h, sizeof(h), id->anchor_sha256, sizeof(id->anchor_sha256), false);
+	sha256_hex(anchor->raw.p, anchor->raw.len, id->anchor_sha256);
 	if (!anchor->ca_istrue)
 		se_add_check(id, "anchor", false, "the trust anchor '%s' is not a CA certificate "
 			     "(basicConstraints CA:FALSE): the trust store must hold the "

@@ -172,7 +172,6 @@ int se_trust_anchors(const char *path, struct se_anchor *out, int cap, int *n,
 		     struct st_error *e)
 {
 	mbedtls_x509_crt trust;
-	unsigned char h[32];
 	int ret;
 
 	*n = 0;
@@ -180,8 +179,7 @@ int se_trust_anchors(const char *path, struct se_anchor *out, int cap, int *n,
 	ret = se_trust_load(&trust, path, e);
 	for (const mbedtls_x509_crt *c = &trust; ret == ST_OK && c && c->raw.p && *n < cap;
 	     c = c->next) {
-		mbedtls_sha256_ret(c->raw.p, c->raw.len, h, 0);
-		se_hex_encode(h, sizeof(h), out[*n].sha256, sizeof(out[*n].sha256), false);
+		sha256_hex(c->raw.p, c->raw.len, out[*n].sha256);
 		se_dn_str(&c->subject, out[*n].subject, sizeof(out[*n].subject));
 		(*n)++;
 	}
