@@ -34,6 +34,10 @@ void se_time_str(const mbedtls_x509_time *t, char *out, size_t cap);
 /* The certificate's distinguished name, quoted in messages. */
 void se_dn_str(const mbedtls_x509_name *dn, char *out, size_t cap);
 
+/* Certificate bytes for a message: at most cap - 1 of them, anything not
+ * printable ASCII as '?' (a certificate field never reaches a terminal raw). */
+const char *se_printable(const unsigned char *p, size_t n, char *out, size_t cap);
+
 /* Append a named result to id->checks (printf-style detail). */
 void se_add_check(struct se_identity *id, const char *name, bool pass, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

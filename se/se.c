@@ -60,6 +60,16 @@ void se_dn_str(const mbedtls_x509_name *dn, char *out, size_t cap)
 		snprintf(out, cap, "(unprintable name)");
 }
 
+const char *se_printable(const unsigned char *p, size_t n, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < n && i + 1 < cap; i++)
+		out[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
 void se_add_check(struct se_identity *id, const char *name, bool pass, const char *fmt, ...)
 {
 	struct se_check *c;

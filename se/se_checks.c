@@ -145,6 +145,7 @@ static void check_cn(const mbedtls_x509_crt *leaf, const struct se_policy *pol,
 		     struct se_identity *id)
 {
 	const mbedtls_x509_name *n;
+	char cn[128];
 	int count;
 
 	if (!pol || !pol->require_cn)
@@ -152,7 +153,8 @@ static void check_cn(const mbedtls_x509_crt *leaf, const struct se_policy *pol,
 	count = count_attr(&leaf->subject, MBEDTLS_OID_AT_CN, MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN),
 			   &n);
 	if (count == 1)
-		se_add_check(id, "commonName", true, "%.*s", (int)n->val.len, n->val.p);
+		se_add_check(id, "commonName", true, "%s",
+			     se_printable(n->val.p, n->val.len, cn, sizeof(cn)));
 	else
 		se_add_check(id, "commonName", false, "the subject has %d commonName attributes; "
 			     "the policy wants exactly one", count);

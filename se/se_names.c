@@ -138,10 +138,13 @@ static int apply(struct nc_ctx *x, const struct subtree *t, bool permitted, bool
 				in = dns_within(s->buf.p, s->buf.len, t->dns, t->dns_len);
 				*any_dns = true;
 				if (!permitted && in) {
-					snprintf(x->why, x->cap, "the DNS name '%.*s' of '%s' is in a "
+					char name[128];
+
+					snprintf(x->why, x->cap, "the DNS name '%s' of '%s' is in a "
 						 "subtree that '%s' excludes (nameConstraints "
-						 "excludedSubtrees dNSName)", (int)s->buf.len,
-						 s->buf.p, dn, holder);
+						 "excludedSubtrees dNSName)",
+						 se_printable(s->buf.p, s->buf.len, name,
+							      sizeof(name)), dn, holder);
 					return ST_ERR_CERT;
 				}
 				if (permitted && in)
