@@ -217,6 +217,12 @@ assert_eq "$(sql "$LINE_DB" "SELECT t.anchor_sha256 || ' ' || t.verdict || ' ' |
 	"$root_sha pass IA5String" "the identity row logs its anchor"
 assert_eq "$(sql "$LINE_DB" "SELECT value FROM step_values WHERE run_id = '$good_run' AND key = 'anchor-sha256'")" \
 	"$root_sha" "the step's values carry the anchor as cert check prints it"
+# the same board again (same SE chip): a re-test of SIM000001, not a clone
+line_run --once -f "$LINE/good.yaml"
+assert_eq "$RUN_RC" "0" "board-1 re-tested without a scanned serial: exit"
+assert_eq "$(sql "$LINE_DB" "SELECT count(*) || ' ' || group_concat(outcome) FROM runs WHERE unit_serial = 'SIM000001'")" \
+	"2 pass,pass" "the re-test is the same unit"
+assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM suspects")" "0" "a re-test marks nothing suspect"
 # a board whose proof of possession fails is never logged as the certificate's unit
 # shellcheck disable=SC2046
 sim_start bad --serial SIM900006 $(ident mismatch)
