@@ -25,7 +25,7 @@ MBEDTLS := -lmbedtls -lmbedx509 -lmbedcrypto
 DEBS := build-essential pkg-config libserialport-dev libftdi1-dev libsqlite3-dev \
 	libcurl4-openssl-dev libmbedtls-dev libyaml-dev libjansson-dev libcmocka-dev \
 	sqlite3 stm32flash python3 clang libclang-rt-14-dev yq curl openssl valgrind chromium \
-	libmicrohttpd-dev
+	libmicrohttpd-dev ser2net
 
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
@@ -37,7 +37,7 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -I$(CURDIR) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
-	     -DST_VERSION='"$(VERSION)"'
+	     -DST_VERSION='"$(VERSION)"' -DST_DATADIR='"$(PREFIX)/share/station"'
 LIBS       = $(PKG_LIBS) $(MBEDTLS) -lpthread -lm
 
 # --- the station's parts, one folder and one archive each ------------------
@@ -148,12 +148,24 @@ bench: deps
 	$(MAKE) all
 	bench/run
 
+# Everything a shipped sequence needs (its includes, limits, the schema for
+# editors), the example fixtures, the queries, the docs and the man page.
+# The installed station finds PREFIX/share/station from its own path, so a
+# DESTDIR tree or a moved one works as well (station/search.c).
+DATADIR := $(DESTDIR)$(PREFIX)/share/station
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/station/sequences \
-	  $(DESTDIR)$(PREFIX)/share/station/db
+	install -d $(DESTDIR)$(PREFIX)/bin $(DATADIR)/sequences $(DATADIR)/fixtures \
+	  $(DATADIR)/db/queries $(DESTDIR)$(PREFIX)/share/doc/station/examples \
+	  $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BINDIR)/station $(DESTDIR)$(PREFIX)/bin/station
-	install -m 644 sequences/*.yaml $(DESTDIR)$(PREFIX)/share/station/sequences/
-	install -m 644 db/*.sql $(DESTDIR)$(PREFIX)/share/station/db/
+	cd sequences && find . -type f \( -name '*.yaml' -o -name '*.json' \) \
+	  -exec install -D -m 644 {} $(DATADIR)/sequences/{} \;
+	install -m 644 fixtures/*.yaml $(DATADIR)/fixtures/
+	install -m 644 db/*.sql $(DATADIR)/db/
+	install -m 644 db/queries/*.sql $(DATADIR)/db/queries/
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/station/
+	install -m 644 docs/examples/* $(DESTDIR)$(PREFIX)/share/doc/station/examples/
+	install -m 644 docs/station.1 $(DESTDIR)$(PREFIX)/share/man/man1/station.1
 
 clean:
 	rm -rf build bin

@@ -80,7 +80,8 @@ int lockfile_take(const char *key, int *fd_out, int *holder, struct st_error *e)
 		*holder = 0;
 	snprintf(path, sizeof(path), "%s/station-%016llx.lock", lock_dir(), name_hash(key));
 	for (;;) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+		/* the umask decides, never world-writable */
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0664);
 		if (fd < 0)	/* another user's file: flock needs no write */
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "common/log.h"
+#include "common/text.h"
 
 #define LOG_LINE_MAX 1024
 
@@ -33,17 +34,19 @@ void st_log_set_sink(st_log_sink sink, void *ctx)
 void st_log(enum st_loglevel lvl, const char *prefix, const char *fmt, ...)
 {
 	static const char *names[] = { "error", "warning", "info", "debug" };
-	char line[LOG_LINE_MAX];
+	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX];
 	va_list ap;
 	int n;
 
 	if (lvl > cur_level)
 		return;
-	n = snprintf(line, sizeof(line), "%s: %s: ", prefix, names[lvl]);
+	n = snprintf(raw, sizeof(raw), "%s: %s: ", prefix, names[lvl]);
 	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < sizeof(line))
-		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (n > 0 && (size_t)n < sizeof(raw))
+		vsnprintf(raw + n, sizeof(raw) - (size_t)n, fmt, ap);
 	va_end(ap);
+	/* a message may carry text from outside: one line, nothing a terminal obeys */
+	st_text_show(line, sizeof(line), raw);
 	/* One line per call, never interleaved between fixture threads. */
 	pthread_mutex_lock(&log_lock);
 	if (sink_fn)

@@ -7,6 +7,7 @@
 #define ST_DB_DB_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 
 #include "db/db.h"
@@ -33,6 +34,7 @@ struct db {
 	bool readonly;
 	bool as_is;		/* db_opts.as_is: schema left as found */
 	int found_version;
+	const atomic_bool *stop;	/* db_opts.stop: busy waits end soon after it */
 	sqlite3_stmt *st[DBS__COUNT];
 };
 

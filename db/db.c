@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #define LOG_PREFIX "db"
 #include "common/log.h"
+#include "common/text.h"
 #include "db/db-internal.h"
 
 /* A quality engineer's sqlite3 may hold a write lock for a moment; wait
@@ -154,12 +156,22 @@ void dbi_rollback(struct db *db)
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Text is stored as received when it is valid UTF-8, with every other byte
+ * as \xNN (common/text.h): a look-up binds through here too, so it finds
+ * what was stored from the same bytes. */
 void dbi_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
+	char *u;
+
+	if (!s) {
 		sqlite3_bind_null(st, i);
+	} else if (st_text_is_utf8(s)) {
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	} else if ((u = st_text_utf8_dup(s)) != NULL) {
+		sqlite3_bind_text(st, i, u, -1, free);
+	} else {
+		sqlite3_bind_null(st, i);	/* out of memory: the step's error follows */
+	}
 }
 
 void dbi_bind_real(sqlite3_stmt *st, int i, double v)
@@ -184,6 +196,10 @@ static int precheck(const char *path, const struct db_opts *o, struct st_error *
 		if (S_ISDIR(sb.st_mode))
 			return st_fail(e, ST_ERR_ARG, "the log %s is a directory; pass --db FILE",
 				       path);
+		/* SQLite would put its journal beside it: /dev/null-journal */
+		if (!S_ISREG(sb.st_mode))
+			return st_fail(e, ST_ERR_ARG, "the log %s is not a regular file (a device, "
+				       "a pipe?); pass --db FILE", path);
 		if (!o->readonly && access(path, W_OK) != 0)
 			return st_fail(e, ST_ERR_IO, "the log %s is read-only (%s); make it "
 				       "writable or pass --db with a writable path", path,
@@ -208,6 +224,19 @@ static int precheck(const char *path, const struct db_opts *o, struct st_error *
 	return ret;
 }
 
+/* SQLite's busy wait, bounded by the station's stop as well as by time. */
+static int busy_wait(void *ctx, int count)
+{
+	const struct db *db = ctx;
+	int waited_ms = count * 10;
+	struct timespec ts = { 0, 10 * 1000000L };
+
+	if (waited_ms >= DB_BUSY_MS || (db->stop && atomic_load(db->stop) && waited_ms >= DB_BUSY_STOP_MS))
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 static int pragmas(struct db *db, const struct db_opts *o, struct st_error *e)
 {
 	char mode[16] = "";
@@ -215,7 +244,7 @@ static int pragmas(struct db *db, const struct db_opts *o, struct st_error *e)
 	int rc;
 
 	sqlite3_extended_result_codes(db->h, 1);
-	sqlite3_busy_timeout(db->h, DB_BUSY_MS);
+	sqlite3_busy_handler(db->h, busy_wait, db);
 	rc = sqlite3_exec(db->h, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return dbi_fail(db, e, rc, "open");
@@ -299,6 +328,14 @@ int db_open(struct db **out, const char *path, const struct db_opts *o, struct s
 	ret = precheck(path, o, e);
 	if (ret < 0)
 		return ret;
+	if (!o->readonly && !o->must_exist) {
+		/* made here, so that its mode follows the umask (0664 at most:
+		 * never world-writable); SQLite gives -wal and -shm the same */
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0664);
+
+		if (fd >= 0)
+			close(fd);
+	}
 	db = calloc(1, sizeof(*db));
 	if (!db || !(db->path = strdup(path))) {
 		free(db);
@@ -307,6 +344,7 @@ int db_open(struct db **out, const char *path, const struct db_opts *o, struct s
 	pthread_mutex_init(&db->mu, NULL);
 	db->readonly = o->readonly;
 	db->as_is = o->as_is;
+	db->stop = o->stop;
 	flags = o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (!o->readonly && !o->must_exist)
 		flags |= SQLITE_OPEN_CREATE;

@@ -9,6 +9,7 @@
 #ifndef ST_DB_DB_H
 #define ST_DB_DB_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@ struct db_opts {
 	bool readonly;	/* never writes; an out-of-date log is refused, not migrated */
 	bool must_exist; /* refuse to create a new log (reports, trace, export) */
 	bool as_is;	/* neither create nor upgrade the schema (station db check) */
+	/* A log another program holds locked is waited for up to 5 s per
+	 * write; once *stop is set (a station stopping), DB_BUSY_STOP_MS. */
+	const atomic_bool *stop;
 };
 
 /* The schema this build writes (PRAGMA user_version).  db_open() brings an
@@ -31,6 +35,7 @@ struct db_opts {
 
 /* o may be NULL (defaults).  Creates the file and its schema when missing. */
 int db_open(struct db **out, const char *path, const struct db_opts *o, struct st_error *e);
+#define DB_BUSY_STOP_MS 500
 void db_close(struct db *db);
 /* The schema version the file had when opened: 0 = new log; less than
  * DB_SCHEMA_VERSION = db_open() migrated it. */

@@ -57,19 +57,37 @@ int report_trace(FILE *out, struct db *db, const char *serial, const char *forma
 /* station cert check --json: the identity's fields and every check. */
 void report_cert_json(FILE *out, const char *file, const struct se_identity *id);
 
-/* station run --json: one JSON object per line, flushed. */
-struct rep_event_meas {
-	const char *name;
-	double value;
+/* station run --json: one JSON object per line, flushed (report/events.c;
+ * the schema: docs/operators.md, "The --json events").  Every event has
+ * schema, event, time (ISO 8601 UTC), station, fixture, run_id (null
+ * outside a run), sequence and sequence_version, from c. */
+#define REP_EVENTS_SCHEMA 1
+struct rep_event_ctx {
+	const char *station, *fixture, *run_id, *sequence, *sequence_version;
 };
-void rep_event_run_start(FILE *f, const char *fixture, const char *run_id, const char *serial);
-void rep_event_step_start(FILE *f, const char *fixture, int index, const char *step);
-void rep_event_step_end(FILE *f, const char *fixture, const char *step, const char *outcome,
-			double seconds, const char *reason, const struct rep_event_meas *m, int n);
-void rep_event_progress(FILE *f, const char *fixture, uint64_t done, uint64_t total,
+struct rep_event_step {
+	int index;
+	const char *step, *outcome, *reason;	/* reason NULL for a pass */
+	double seconds;
+	const struct db_measurement *meas;
+	int n_meas;
+	const struct db_identity *identity;	/* NULL: none */
+	const struct db_cms *cms;		/* NULL: none */
+};
+struct rep_event_summary {
+	int passed, failed, error, aborted, exit_status;
+	const char *log;
+};
+void rep_event_run_start(FILE *f, const struct rep_event_ctx *c, const char *serial);
+void rep_event_step_start(FILE *f, const struct rep_event_ctx *c, int index, const char *step);
+void rep_event_step_end(FILE *f, const struct rep_event_ctx *c, const struct rep_event_step *s);
+void rep_event_progress(FILE *f, const struct rep_event_ctx *c, uint64_t done, uint64_t total,
 			double bytes_per_s);
-void rep_event_run_end(FILE *f, const char *fixture, const char *serial, const char *verdict,
-		       double seconds, const char *failed_step, const char *reason);
+void rep_event_run_end(FILE *f, const struct rep_event_ctx *c, const char *serial,
+		       const char *verdict, double seconds, const char *failed_step,
+		       const char *reason);
+void rep_event_fixture_fault(FILE *f, const struct rep_event_ctx *c, const char *reason);
+void rep_event_summary(FILE *f, const struct rep_event_ctx *c, const struct rep_event_summary *s);
 
 /* A log time (unix microseconds) as ISO 8601 UTC to the second. */
 const char *rep_iso(char buf[32], int64_t us);

@@ -3,9 +3,11 @@
  * Rows and values as every output prints them: CSV cells (RFC 4180), typed
  * JSON rows, times and numbers; and station export, which is only that.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/text.h"
 #include "report/report-internal.h"
 
 const char *rep_iso(char buf[32], int64_t us)
@@ -68,21 +70,21 @@ const char *rep_now_iso(char buf[32])
 	return rep_iso(buf, (int64_t)time(NULL) * 1000000);
 }
 
+/* A text cell: shown (no control character, no raw line break), quoted as
+ * RFC 4180 asks, a formula defused (common/text.h: st_text_csv). */
 void rep_csv_field(FILE *f, const char *s)
 {
+	char buf[256], *cell = buf;
+	size_t need;
+
 	if (!s)
 		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	need = st_text_csv(buf, sizeof(buf), s);
+	if (need >= sizeof(buf) && (cell = malloc(need + 1)) != NULL)
+		st_text_csv(cell, need + 1, s);
+	fputs(cell ? cell : "", f);
+	if (cell != buf)
+		free(cell);
 }
 
 static void csv_header(FILE *f, const struct db_row *row)

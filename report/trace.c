@@ -6,8 +6,10 @@
  * run oldest first with steps, measurements, images, identity, CMS
  * registration and captured values, as text, JSON or the label line.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "report/report-internal.h"
 
 #define MAX_UNITS 16
@@ -55,6 +57,33 @@ static json_t *unit_runs(struct db *db, const char *unit, struct st_error *e, in
 		json_object_set_new(r, "steps",
 				    run_steps(db, json_string_value(json_object_get(r, "id")), e, ret));
 	return runs;
+}
+
+/* Every string in j as it may be shown (common/text.h): what is printed
+ * for a terminal came from outside (serials, board replies, reasons). */
+static void show_strings(json_t *j)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+	size_t i;
+
+	if (json_is_object(j)) {
+		json_object_foreach_safe(j, tmp, k, v) {
+			if (json_is_string(v) && !st_text_is_clean(json_string_value(v))) {
+				char *t = st_text_show_dup(json_string_value(v));
+
+				if (t)
+					json_object_set_new(j, k, json_string(t));
+				free(t);
+			} else {
+				show_strings(v);
+			}
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			show_strings(v);
+	}
 }
 
 /* Field text for the terminal, "" for null. */
@@ -174,6 +203,7 @@ int report_trace(FILE *out, struct db *db, const char *serial, const char *forma
 {
 	int ret = 0;
 	json_t *found = rows(db, DB_TRACE_UNITS, serial, 0, e, &ret), *units = json_array(), *u;
+	char *query = NULL;
 	size_t i;
 
 	json_array_foreach(found, i, u) {
@@ -187,17 +217,24 @@ int report_trace(FILE *out, struct db *db, const char *serial, const char *forma
 						       "runs", unit_runs(db, unit, e, &ret)));
 	}
 	json_decref(found);
+	query = st_text_show_dup(serial);
 	if (!ret && !json_array_size(units))
 		ret = st_fail(e, ST_ERR_NOTFOUND, "no unit with serial or certificate serial '%s'",
-			      serial);
+			      query ? query : "?");
 	if (ret)
 		goto out;
 	if (!strcmp(format, "json")) {
-		json_t *root = json_pack("{s:s,s:O}", "query", serial, "units", units);
+		/* the query as stored: valid UTF-8, a JSON string */
+		char *q = st_text_utf8_dup(serial);
+		json_t *root = json_pack("{s:s?,s:O}", "query", q, "units", units);
 
 		rep_json_print(out, root, true);
 		json_decref(root);
-	} else if (!strcmp(format, "label")) {
+		free(q);
+		goto out;
+	}
+	show_strings(units);
+	if (!strcmp(format, "label")) {
 		json_array_foreach(units, i, u) {
 			json_t *sus = json_object_get(u, "suspect");
 
@@ -217,6 +254,7 @@ int report_trace(FILE *out, struct db *db, const char *serial, const char *forma
 			text_unit(out, u);
 	}
 out:
+	free(query);
 	json_decref(units);
 	return ret;
 }

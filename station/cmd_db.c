@@ -104,7 +104,7 @@ int cmd_db(int argc, char **argv)
 		{ "quick", no_argument, NULL, 'q' },
 		{ 0 }
 	};
-	const char *path = REP_DEFAULT_DB, *sub;
+	const char *path = rep_default_log, *sub;
 	bool quick = false;
 	char cfg_db[4096];
 	int c;
@@ -136,6 +136,7 @@ int cmd_db(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	sub = argv[optind];
+	path = rep_log_path(path, cfg_db, sizeof(cfg_db));
 	if (quick && strcmp(sub, "check")) {
 		fprintf(stderr, "station db: --quick goes with check\n");
 		return EXIT_USAGE;

@@ -161,10 +161,13 @@ static int cmd_check(int argc, char **argv)
 	struct check_opts o = { .cmd = "version" };
 	static sigset_t set;
 	pthread_t th;
-	int i, rc = EXIT_PASS, r;
+	int i, rc = EXIT_PASS, r, n_files = 0;
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--power")) {
+	/* options before or after the files (argv is reordered: files last) */
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] != '-') {
+			argv[1 + n_files++] = argv[i];	/* never ahead of i: no file lost */
+		} else if (!strcmp(argv[i], "--power")) {
 			o.power = true;
 		} else if (!strcmp(argv[i], "--cmd") && i + 1 < argc) {
 			o.cmd = argv[++i];
@@ -177,10 +180,12 @@ static int cmd_check(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (i >= argc) {
+	if (n_files == 0) {
 		fprintf(stderr, "station fixtures check: give one or more FIXTURE.yaml files\n");
 		return EXIT_USAGE;
 	}
+	argc = 1 + n_files;
+	i = 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

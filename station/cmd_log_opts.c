@@ -13,6 +13,9 @@
 #include "station/commands.h"
 #include "station/config.h"
 #include "station/cmd_log_opts.h"
+#include "station/search.h"
+
+const char rep_default_log[] = REP_DEFAULT_DB;
 
 int rep_db_from_config(const char *config, char *buf, size_t cap)
 {
@@ -32,7 +35,7 @@ void rep_opts_init(struct rep_opts *o, const char *cmd, const char *format)
 {
 	memset(o, 0, sizeof(*o));
 	o->cmd = cmd;
-	o->db_path = REP_DEFAULT_DB;
+	o->db_path = rep_default_log;
 	o->format = format;
 }
 
@@ -182,12 +185,22 @@ int rep_check_format(const struct rep_opts *o, const char *const *allowed)
 	return usage_err(o, "unknown --format", o->format);
 }
 
+const char *rep_log_path(const char *given, char *buf, size_t cap)
+{
+	/* neither --db nor --config: ./station.yaml's log, as station run's */
+	if (given == rep_default_log && search_default_config() &&
+	    rep_db_from_config(search_default_config(), buf, cap) == 0)
+		return buf;
+	return given;
+}
+
 int rep_open(const struct rep_opts *o, struct db **db)
 {
 	struct db_opts dbo = { .readonly = true, .must_exist = true };
 	struct st_error e;
+	char buf[4096];
 
-	if (db_open(db, o->db_path, &dbo, &e) < 0) {
+	if (db_open(db, rep_log_path(o->db_path, buf, sizeof(buf)), &dbo, &e) < 0) {
 		fprintf(stderr, "station %s: %s\n", o->cmd, e.msg);
 		return EXIT_STATION;
 	}

@@ -14,6 +14,9 @@
 #include "db/db_report.h"
 
 #define REP_DEFAULT_DB "station.db"
+/* REP_DEFAULT_DB as the path options start from: rep_log_path() tells it
+ * from a --db given (by address) */
+extern const char rep_default_log[];
 
 struct rep_opts {
 	const char *cmd;	/* "report", for messages */
@@ -30,6 +33,9 @@ struct rep_opts {
 
 /* The log path station.yaml names (its 'log'), into buf. EXIT_* on error. */
 int rep_db_from_config(const char *config, char *buf, size_t cap);
+/* The log to open: given, or when given is rep_default_log itself (no
+ * --db, no --config) the log ./station.yaml names when there is one. */
+const char *rep_log_path(const char *given, char *buf, size_t cap);
 
 enum { REP_OPT_DB = 300, REP_OPT_CONFIG, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_FIXTURE, REP_OPT_SEQUENCE,
        REP_OPT_OUTCOME, REP_OPT_SERIAL };
@@ -52,7 +58,7 @@ enum { REP_OPT_DB = 300, REP_OPT_CONFIG, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_F
 	"      --outcome O        pass, fail, error, skipped, aborted or running\n" \
 	"      --serial S         one unit\n"
 #define REP_HELP_DB \
-	"      --db FILE          the log (default: ./" REP_DEFAULT_DB ")\n" \
+	"      --db FILE          the log (default: ./station.yaml's, else ./" REP_DEFAULT_DB ")\n" \
 	"      --config FILE      use the log named by this station.yaml\n"
 
 #define REP_LONGOPTS_OUT \

@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * station run: run a sequence on one or more fixtures, one thread each,
- * sharing one log.  SIGINT/SIGTERM stop the runs: every fixture is put in
- * its safe state at once, teardown runs, and the runs are logged aborted.
+ * sharing one log.  SIGINT, SIGTERM and SIGHUP (blocked in every thread
+ * since main()) stop the runs: every fixture is put in its safe state at
+ * once, teardown runs, and the runs are logged aborted.
+ *
+ * Verdicts and the exit status: each unit ends PASS, FAIL (the board),
+ * ERROR (the station, a fixture, the network, the configuration: the board
+ * may be good) or ABORTED (stopped).  When units end differently, the exit
+ * status is the first that applies of: 5 stopped (a signal, or a unit
+ * aborted), 4 a station fault (an ERROR, or a fixture that would not
+ * open), 1 a unit failed, 0 every unit passed.
  */
 #define LOG_PREFIX "run"
 #include <getopt.h>
@@ -14,10 +22,12 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "station/ask.h"
 #include "station/commands.h"
 #include "station/display.h"
 #include "station/engine.h"
 #include "station/run_owner.h"
+#include "station/search.h"
 
 #define MAX_CLI_VARS 64
 /* for a fixture's lock: a gone station's guardian finishing, with a margin */
@@ -46,6 +56,8 @@ struct fx_thread {
 	const struct sequence *seq;
 	struct db *db;
 	const struct run_events *ev;
+	struct ask *ask;
+	struct display *disp;
 	int passed, failed, aborted, station_errors;
 	bool started;		/* its thread runs (is to be joined) */
 };
@@ -62,15 +74,20 @@ static void usage(FILE *f)
 		"Run a sequence on one or more fixtures (one thread each) and log every\n"
 		"step, measurement, image hash and certificate serial to SQLite.\n"
 		"\n"
-		"  -c, --config FILE     station.yaml (log, trust, CMS, vars, fixtures)\n"
-		"  -s, --sequence FILE   the flow to run (default: the config's 'sequence')\n"
+		"  -c, --config FILE     station.yaml (log, trust, CMS, vars, fixtures);\n"
+		"                        default: ./station.yaml when there is one\n"
+		"  -s, --sequence NAME   the flow to run: a path, or a NAME looked for (as NAME\n"
+		"                        and NAME.yaml) here, in the config's directory, then\n"
+		"                        in the installed sequences (default: the config's\n"
+		"                        'sequence')\n"
 		"  -f, --fixture FILE    a fixture definition; repeat for several fixtures\n"
 		"      --port P          override the fixture's console port (one fixture)\n"
 		"      --ctrl SOCK       override the simulated fixture's control socket\n"
 		"      --once            run one unit per fixture, then exit\n"
 		"      --units N         run N units per fixture, then exit\n"
 		"                        (default: wait for the lid to close, run, repeat)\n"
-		"      --serial S        the unit's serial (otherwise scanned or read)\n"
+		"      --serial S        the unit's serial, one fixture only (otherwise\n"
+		"                        scanned or read)\n"
 		"      --var NAME=VALUE  set a sequence variable (repeatable)\n"
 		"      --operator NAME   recorded with every run\n"
 		"      --db FILE         the log (default: the config's 'log', ./station.db)\n"
@@ -79,8 +96,19 @@ static void usage(FILE *f)
 		"      --json            one JSON event per line on stdout\n"
 		"  -h, --help            this text\n"
 		"\n"
-		"exit status: 0 all units passed, 1 a unit failed, 2 usage, 3 invalid\n"
-		"sequence/config, 4 station fault (fixture, log), 5 interrupted\n");
+		"Global options (-v, --color=WHEN) may come here too.\n"
+		"\n"
+		"exit status: 0 all units passed, 1 a unit failed (FAIL), 2 usage,\n"
+		"3 invalid sequence/config, 4 station fault (ERROR: fixture, log,\n"
+		"network), 5 interrupted (ABORTED); with several, the highest of 5, 4, 1\n");
+}
+
+/* --var NAME=VALUE: a name ${NAME} can refer to. */
+static bool var_name_ok(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	return eq && vars_name_valid(arg, (size_t)(eq - arg));
 }
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
@@ -122,17 +150,24 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_PORT: o->port = optarg; break;
 		case O_CTRL: o->ctrl = optarg; break;
 		case O_ONCE: o->units = 1; break;
-		case O_UNITS:
-			o->units = atoi(optarg);
+		case O_UNITS: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			o->units = *end || end == optarg || v > 1000000 ? 0 : (int)v;
 			if (o->units < 1) {
-				fprintf(stderr, "station run: --units needs a number >= 1\n");
+				fprintf(stderr, "station run: --units needs a whole number from 1, not '%s'\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
+		}
 		case O_SERIAL: o->serial = optarg; break;
 		case O_VAR:
-			if (!strchr(optarg, '=') || o->n_vars == MAX_CLI_VARS) {
-				fprintf(stderr, "station run: --var wants NAME=VALUE\n");
+			if (!var_name_ok(optarg) || o->n_vars == MAX_CLI_VARS) {
+				fprintf(stderr, "station run: --var wants NAME=VALUE, NAME of letters, digits, "
+					"'_', '-' and '.' (at most %d of them)\n",
+					MAX_CLI_VARS);
 				return EXIT_USAGE;
 			}
 			if (config_cli_var_refused("station run", optarg))
@@ -209,14 +244,14 @@ static void *fixture_thread(void *arg)
 		init_vars(&rc, t);
 		engine_run_unopened(&rc, e.msg);	/* an error run in the log */
 		vars_free(&rc.vars);
+		display_fixture_fault(t->disp, t->def.name, e.msg);
 		t->station_errors++;
 		return NULL;
 	}
 	for (int unit = 0; !atomic_load(&stop_flag) && (t->o->units == 0 || unit < t->o->units); unit++) {
 		struct run_ctx rc = {
 			.seq = t->seq, .cfg = t->cfg, .fxdef = &t->def, .fx = fx, .db = t->db,
-			.ev = t->ev, .stop = &stop_flag,
-			.answers = isatty(0) && t->o->n_fixtures <= 1 ? stdin : NULL,
+			.ev = t->ev, .stop = &stop_flag, .ask = t->ask,
 		};
 		enum db_outcome o;
 
@@ -224,14 +259,15 @@ static void *fixture_thread(void *arg)
 			break;
 		init_vars(&rc, t);
 		o = engine_run(&rc);
-		if (o == DB_ERROR && !strcmp(rc.failed_step, "start"))
-			t->station_errors++; /* the log refused the run: a station fault */
+		if (o == DB_ERROR)
+			t->station_errors++;	/* the station's fault, not the board's */
 		else if (o == DB_PASS)
 			t->passed++;
 		else if (o == DB_ABORTED)
 			t->aborted++;
-		else
+		else if (o == DB_FAIL)
 			t->failed++;
+		/* DB_SKIPPED: no unit was scanned, no run */
 		if (rc.have_ident)
 			se_identity_free(&rc.ident);
 		vars_free(&rc.vars);
@@ -251,11 +287,17 @@ static void *signal_thread(void *arg)
 		if (sig == SIGUSR1) /* our own wake-up at the end */
 			break;
 		atomic_store(&stop_flag, true);
-		log_warn("signal %d: stopping, every fixture to its safe state", sig);
+		log_warn("%s: stopping, every fixture to its safe state", strsignal(sig));
 		fixture_shutdown_all();
 		link_cancel_all();
 	}
 	return NULL;
+}
+
+static void end_signal_thread(pthread_t tid)
+{
+	pthread_kill(tid, SIGUSR1);
+	pthread_join(tid, NULL);
 }
 
 static int load_fixtures(struct run_opts *o, const struct station_config *cfg,
@@ -270,6 +312,11 @@ static int load_fixtures(struct run_opts *o, const struct station_config *cfg,
 	}
 	if ((o->port || o->ctrl) && count > 1) {
 		fprintf(stderr, "station run: --port/--ctrl need exactly one fixture\n");
+		return EXIT_USAGE;
+	}
+	if (o->serial && count > 1) {
+		fprintf(stderr, "station run: --serial names one unit, and there are %d fixtures: "
+			"scan each unit's serial, or run one fixture\n", count);
 		return EXIT_USAGE;
 	}
 	for (int i = 0; i < count; i++) {
@@ -292,17 +339,38 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 		   struct fx_thread *t, int n, struct run_owner *owner)
 {
 	struct st_error e = { 0 };
-	struct db_opts dbo = { .sync_full = o->sync_full || cfg->sync_full };
+	struct db_opts dbo = { .sync_full = o->sync_full || cfg->sync_full, .stop = &stop_flag };
 	const char *names[CFG_MAX_FIXTURES];
 	struct display *disp;
+	struct ask *ask = NULL;
 	struct db *db = NULL;
 	pthread_t sig_tid;
 	sigset_t set;
-	int passed = 0, failed = 0, aborted = 0, errors = 0, recovered = 0, live = 0, err;
+	int passed = 0, failed = 0, aborted = 0, errors = 0, recovered = 0, live = 0, ret, err;
+	const struct display_info info = { .station = cfg->station, .sequence = seq->name,
+					   .sequence_version = seq->version };
 
+	/* SIGINT, SIGTERM, SIGHUP are blocked since main(); SIGUSR1 (the
+	 * signal thread's wake-up) before the first thread here.  The signal
+	 * thread first: a stop while the log is opened (a locked log) counts. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	err = pthread_create(&sig_tid, NULL, signal_thread, &set);
+	if (err) {
+		/* with the signals blocked and nobody waiting for them, Ctrl-C
+		 * would not stop a run: run none */
+		log_err("cannot start the signal thread (%s): nothing run; free some memory "
+			"or threads and start again", strerror(err));
+		return EXIT_STATION;
+	}
 	if (db_open(&db, o->db ? o->db : cfg->log, &dbo, &e) < 0) {
 		fprintf(stderr, "station run: %s\n", e.msg);
-		return EXIT_STATION;
+		end_signal_thread(sig_tid);
+		return atomic_load(&stop_flag) ? EXIT_ABORTED : EXIT_STATION;
 	}
 	if (db_recover(db, run_owner_live, owner, &recovered, &live, &e) < 0)
 		log_err("%s", e.msg);
@@ -313,30 +381,23 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 			 live);
 	for (int i = 0; i < n; i++)
 		names[i] = t[i].def.name;
-	disp = display_new(stdout, o->json ? DISPLAY_JSON : isatty(1) ? DISPLAY_TTY : DISPLAY_PLAIN,
-			   n, names);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	err = pthread_create(&sig_tid, NULL, signal_thread, &set);
-	if (err) {
-		/* With the signals blocked and nobody waiting for them, Ctrl-C
-		 * would not stop a run: run none. */
-		log_err("cannot start the signal thread (%s): nothing run; free some memory "
-			"or threads and start again", strerror(err));
-		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-		display_free(disp);
+	disp = display_new(stdout, display_mode_for(stdout, o->json), &info, n, names);
+	if (!disp) {
+		end_signal_thread(sig_tid);
 		db_close(db);
 		return EXIT_STATION;
 	}
+	/* the operator answers at the terminal, whatever the view's mode */
+	if (isatty(STDIN_FILENO) && ask_new(&ask, STDIN_FILENO, disp) < 0)
+		ask = NULL;
 	for (int i = 0; i < n; i++) {
 		t[i].o = o;
 		t[i].cfg = cfg;
 		t[i].seq = seq;
 		t[i].db = db;
 		t[i].ev = display_events(disp);
+		t[i].ask = ask;
+		t[i].disp = disp;
 		err = pthread_create(&t[i].tid, NULL, fixture_thread, &t[i]);
 		t[i].started = err == 0;
 		if (err) {
@@ -353,20 +414,18 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 		aborted += t[i].aborted;
 		errors += t[i].station_errors;
 	}
-	pthread_kill(sig_tid, SIGUSR1);
-	pthread_join(sig_tid, NULL);
+	end_signal_thread(sig_tid);
 	if (atomic_load(&stop_flag))
 		db_event(db, NULL, NULL, "stop", "stopped by signal", NULL);
 	db_close(db);
+	ask_free(ask);
+	/* the precedence of the exit status: stopped, station fault, unit failed */
+	ret = atomic_load(&stop_flag) || aborted ? EXIT_ABORTED : errors ? EXIT_STATION :
+	      failed ? EXIT_UNIT_FAIL : EXIT_PASS;
+	display_summary(disp, &(struct display_counts){ passed, failed, errors, aborted }, ret,
+			o->db ? o->db : cfg->log);
 	display_free(disp);
-	if (!o->json)
-		printf("station: %d passed, %d failed, %d aborted; log: %s\n", passed, failed,
-		       aborted, o->db ? o->db : cfg->log);
-	if (atomic_load(&stop_flag) || aborted)
-		return EXIT_ABORTED;
-	if (errors)
-		return EXIT_STATION;
-	return failed ? EXIT_UNIT_FAIL : EXIT_PASS;
+	return ret;
 }
 
 struct after_kill {
@@ -461,7 +520,7 @@ int cmd_run(int argc, char **argv)
 	struct st_error e = { 0 };
 	struct sequence *seq = NULL;
 	struct fx_thread *t = NULL;
-	char *errors = NULL, **names = NULL;
+	char *errors = NULL, **names = NULL, seq_file[4096];
 	int ret, n = 0;
 
 	ret = parse_args(argc, argv, &o);
@@ -482,7 +541,12 @@ int cmd_run(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (sequence_load(&seq, o.sequence ? o.sequence : cfg.sequence,
+	if (o.sequence && search_sequence(o.sequence, cfg.file, seq_file, sizeof(seq_file), &e) < 0) {
+		fprintf(stderr, "station run: %s\n", e.msg);
+		ret = EXIT_CONFIG;
+		goto out;
+	}
+	if (sequence_load(&seq, o.sequence ? seq_file : cfg.sequence,
 			  (const char *const *)names, &errors, &e) < 0) {
 		fprintf(stderr, "%s%s\n", errors ? errors : "", e.msg);
 		ret = EXIT_CONFIG;

@@ -25,6 +25,7 @@
 
 #include "station/config.h"
 #include "station/lint.h"
+#include "station/search.h"
 
 static const char *const cfg_keys[] = { "station", "log", "sync", "trust", "sequence", "cms",
 					"identity", "vars", "fixtures", NULL };
@@ -296,6 +297,8 @@ int config_load(struct station_config *c, const char *path, struct st_error *e)
 	memset(c, 0, sizeof(*c));
 	vars_init(&c->vars);
 	c->cms.attempts = 3;
+	if (!path)
+		path = search_default_config();	/* ./station.yaml, for every command */
 	if (!path) {
 		c->station = strdup("station");
 		c->log = strdup("station.db");

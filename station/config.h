@@ -31,8 +31,8 @@ struct station_config {
 	int n_fixtures;
 };
 
-/* Load path (NULL: built-in defaults). Relative paths resolve against the
- * config file's directory. */
+/* Load path (NULL: ./station.yaml when there is one, else built-in
+ * defaults). Relative paths resolve against the config file's directory. */
 int config_load(struct station_config *c, const char *path, struct st_error *e);
 void config_free(struct station_config *c);
 /* The names of every variable station.yaml defines, then those of the

@@ -13,6 +13,7 @@
  * plain (stdout is not a terminal): one line per event, nothing redrawn.
  * json: one JSON object per line for other programs.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "report/report.h"
 #include "station/display.h"
 
@@ -28,14 +30,19 @@
 #define TICK_MS 500
 #define GLYPH_ROWS 5
 
+/* Every text kept here is as shown (common/text.h): it came from outside. */
 struct fx_state {
-	char name[FX_NAME_MAX];
+	char id[FX_NAME_MAX];		/* as the engine names it */
+	char name[FX_NAME_MAX * 4];
 	char serial[64];
 	char step[96];
 	uint64_t done, total;
 	int64_t t0, pt0, t_end;
 	int shown_pct;
 	bool running, finished;
+	bool asking;		/* a question to the operator is out for it */
+	char run_id[DB_ID_LEN];	/* the run in flight, for --json */
+	int index;		/* the step in flight's index, for --json */
 	enum db_outcome outcome;
 	char failed_step[96];
 };
@@ -43,36 +50,119 @@ struct fx_state {
 struct display {
 	FILE *out;
 	enum display_mode mode;
+	struct display_info info;
 	pthread_mutex_t lock;
 	struct fx_state *fx;
 	int n, name_w;
 	int drawn;		/* tty: live lines on screen below the history */
 	bool utf8;
+	bool color;		/* escape sequences for colour */
+	bool closed;		/* the output was closed (EPIPE, a hung-up terminal) */
+	char ask[FX_NAME_MAX * 4 + 512]; /* tty: the question under the live lines */
 	pthread_t ticker;
 	pthread_cond_t tick_cond;
 	bool ticking, quit;
+	bool ended;		/* end_live() done: nothing redrawn any more */
 	struct run_events ev;
 };
 
+static enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER } color_pref;
+
+int display_set_color(const char *when)
+{
+	if (!strcmp(when, "auto"))
+		color_pref = COLOR_AUTO;
+	else if (!strcmp(when, "always"))
+		color_pref = COLOR_ALWAYS;
+	else if (!strcmp(when, "never"))
+		color_pref = COLOR_NEVER;
+	else
+		return -1;
+	return 0;
+}
+
+static bool term_dumb(void)
+{
+	const char *t = getenv("TERM");
+
+	return !t || !*t || !strcmp(t, "dumb");
+}
+
+enum display_mode display_mode_for(FILE *out, bool json)
+{
+	if (json)
+		return DISPLAY_JSON;
+	/* a dumb terminal cannot move the cursor: one line per event */
+	return isatty(fileno(out)) && !term_dumb() ? DISPLAY_TTY : DISPLAY_PLAIN;
+}
+
+/* https://no-color.org: NO_COLOR set and not empty */
+static bool want_color(enum display_mode mode)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (color_pref != COLOR_AUTO)
+		return color_pref == COLOR_ALWAYS;
+	return mode == DISPLAY_TTY && !(nc && *nc) && !term_dumb();
+}
+
 static const char *const RESET = "\033[0m";
+
+/* text from outside, as it may be shown (common/text.h) */
+static void shown(char *buf, size_t n, const char *text)
+{
+	st_text_show(buf, n, text ? text : "");
+}
+
+/* After a write: an output closed under us (a reader gone: EPIPE; a
+ * terminal hung up: EIO) is said once; the runs go on, the log is the
+ * record. */
+static void check_out(struct display *d)
+{
+	if (d->closed || !ferror(d->out))
+		return;
+	d->closed = true;
+	/* (stderr directly: this may run inside the log's sink, under its lock) */
+	fprintf(stderr, "display: warning: the view's output is closed (%s): the runs go on; "
+		"the log is the record\n", strerror(errno));
+}
+
+static void flush(struct display *d)
+{
+	fflush(d->out);
+	check_out(d);
+}
 
 static struct fx_state *find(struct display *d, const char *name)
 {
 	for (int i = 0; i < d->n; i++)
-		if (!strcmp(d->fx[i].name, name))
+		if (!strcmp(d->fx[i].id, name))
 			return &d->fx[i];
 	return &d->fx[0];
 }
 
+/* FAIL: the board.  ERROR: the station, a fixture, the network or the
+ * configuration; the board may be good.  ABORTED: stopped. */
 static const char *verdict_word(enum db_outcome o)
 {
-	return o == DB_PASS ? "PASS" : o == DB_ABORTED ? "ABORTED" : "FAIL";
+	return o == DB_PASS ? "PASS" : o == DB_ABORTED ? "ABORTED" : o == DB_ERROR ? "ERROR" : "FAIL";
 }
 
-/* white on green / red / yellow: readable from two metres */
-static const char *color(enum db_outcome o)
+/* white on green / red / blue, black on yellow: readable from two metres */
+static const char *color_of(enum db_outcome o)
 {
-	return o == DB_PASS ? "\033[1;97;42m" : o == DB_ABORTED ? "\033[1;30;43m" : "\033[1;97;41m";
+	return o == DB_PASS ? "\033[1;97;42m" : o == DB_ABORTED ? "\033[1;30;43m" :
+	       o == DB_ERROR ? "\033[1;97;44m" : "\033[1;97;41m";
+}
+
+static const char *color(const struct display *d, enum db_outcome o)
+{
+	return d->color ? color_of(o) : "";
+}
+
+static const char *reset(const struct display *d)
+{
+	return d->color ? RESET : "";
 }
 
 static int term_width(struct display *d)
@@ -129,6 +219,7 @@ static void live_text(struct display *d, const struct fx_state *f, char *buf, si
 		snprintf(tail, sizeof(tail), "waiting for a unit");
 	snprintf(buf, n, " %-*s %-12.12s %s %s", d->name_w, f->name,
 		 f->running || f->finished ? f->serial : "", el, tail);
+	/* (a cut may end inside an escape such as \x1b: still plain text) */
 	if (width > 1 && strlen(buf) >= (size_t)width)
 		buf[width - 1] = '\0';
 }
@@ -137,48 +228,60 @@ static void live_text(struct display *d, const struct fx_state *f, char *buf, si
  * (the cursor cannot go back up past the top of the screen). */
 static void draw_rest(struct display *d, int from)
 {
-	int pass = 0, fail = 0, busy = 0;
+	int pass = 0, fail = 0, busy = 0, error = 0;
 
 	for (int i = from; i < d->n; i++) {
 		if (d->fx[i].running)
 			busy++;
 		else if (d->fx[i].finished && d->fx[i].outcome == DB_PASS)
 			pass++;
+		else if (d->fx[i].finished && d->fx[i].outcome == DB_ERROR)
+			error++;
 		else if (d->fx[i].finished)
 			fail++;
 	}
-	fprintf(d->out, " ... %d more: %d running, %d PASS, %d FAIL\033[K\n", d->n - from, busy,
-		pass, fail);
+	fprintf(d->out, " ... %d more: %d running, %d PASS, %d FAIL, %d ERROR\033[K\n",
+		d->n - from, busy, pass, fail, error);
 }
 
 static void draw_block(struct display *d)
 {
-	int width = term_width(d), shown = d->n;
+	int width = term_width(d), rows = d->n, room = term_rows(d) - (d->ask[0] ? 1 : 0);
 	char line[512];
 
-	if (shown > term_rows(d) - 1)
-		shown = term_rows(d) - 2;
-	for (int i = 0; i < shown; i++) {
+	if (d->closed)
+		return;
+	if (rows > room - 1)
+		rows = room - 2;
+	for (int i = 0; i < rows; i++) {
 		const struct fx_state *f = &d->fx[i];
 
 		live_text(d, f, line, sizeof(line), width);
 		if (f->finished)
-			fprintf(d->out, "%s%s%s\033[K\n", color(f->outcome), line, RESET);
+			fprintf(d->out, "%s%s%s\033[K\n", color(d, f->outcome), line, reset(d));
 		else
 			fprintf(d->out, "%s\033[K\n", line);
 	}
-	if (shown < d->n)
-		draw_rest(d, shown);
-	d->drawn = shown < d->n ? shown + 1 : shown;
-	fflush(d->out);
+	if (rows < d->n)
+		draw_rest(d, rows);
+	d->drawn = rows < d->n ? rows + 1 : rows;
+	/* a question last, the cursor left after it: what the operator types
+	 * echoes there (lift_block's \r and count still land on the block) */
+	if (d->ask[0])
+		fprintf(d->out, "%s%s%s\033[K", d->color ? "\033[1m" : "", d->ask, reset(d));
+	flush(d);
 }
 
 /* Go back up to the block's first line and clear from there down: what is
  * printed next lands above the block, which draw_block() then redraws. */
 static void lift_block(struct display *d)
 {
+	if (d->closed)
+		return;
 	if (d->drawn)
 		fprintf(d->out, "\r\033[%dA\033[J", d->drawn);
+	else
+		fprintf(d->out, "\r\033[J");	/* a question alone */
 	d->drawn = 0;
 }
 
@@ -197,7 +300,7 @@ static void log_above(void *ctx, const char *line)
 	pthread_mutex_lock(&d->lock);
 	lift_block(d);
 	fflush(d->out);
-	fprintf(stderr, "%s\n", line);
+	fprintf(stderr, "%s\n", line);	/* (st_log made it safe to show) */
 	fflush(stderr);
 	draw_block(d);
 	pthread_mutex_unlock(&d->lock);
@@ -216,7 +319,8 @@ static void *ticker(void *arg)
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&d->tick_cond, &d->lock, &ts);
-		if (!d->quit)
+		/* not under a question: a redraw would wipe what is being typed */
+		if (!d->quit && !d->ask[0])
 			redraw(d);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -256,8 +360,8 @@ static const char *glyph_row(char c, int row)
 static void banner_line(struct display *d, enum db_outcome o, const char *text, int cols,
 			int width)
 {
-	fprintf(d->out, "%s  %s%*s%s\n", color(o), text, width - 2 - cols > 0 ? width - 2 - cols : 0,
-		"", RESET);
+	fprintf(d->out, "%s  %s%*s%s\n", color(d, o), text, width - 2 - cols > 0 ? width - 2 - cols : 0,
+		"", reset(d));
 }
 
 static void banner_glyphs(struct display *d, enum db_outcome o, const char *word, int width)
@@ -315,7 +419,7 @@ static void banner(struct display *d, const struct fx_state *f, enum db_outcome 
 		   const char *failed_step, const char *reason)
 {
 	int width = term_width(d) - 1;
-	char line[256];
+	char line[512], step[256], why[ST_ERRMSG_MAX * 2];
 
 	if (width > 72)
 		width = 72;
@@ -325,11 +429,24 @@ static void banner(struct display *d, const struct fx_state *f, enum db_outcome 
 	snprintf(line, sizeof(line), "%s  fixture %s  unit %s  %.1f s", verdict_word(o), f->name,
 		 f->serial, (f->t_end - f->t0) / 1e6);
 	banner_line(d, o, line, (int)strlen(line), width);
+	if (o == DB_ERROR)
+		banner_text(d, o, "", "a station fault: the board may be good; fix the station and test it again", width);
 	if (o != DB_PASS) {
-		banner_text(d, o, "step:   ", failed_step ? failed_step : "?", width);
-		banner_text(d, o, "reason: ", reason ? reason : "?", width);
+		shown(step, sizeof(step), failed_step ? failed_step : "?");
+		shown(why, sizeof(why), reason ? reason : "?");
+		banner_text(d, o, "step:   ", step, width);
+		banner_text(d, o, "reason: ", why, width);
 	}
 	banner_line(d, o, "", 0, width);
+}
+
+/* The envelope of fixture's --json events. */
+static struct rep_event_ctx ev_ctx(const struct display *d, const char *fixture,
+				   const char *run_id)
+{
+	return (struct rep_event_ctx){ .station = d->info.station, .fixture = fixture,
+				       .run_id = run_id, .sequence = d->info.sequence,
+				       .sequence_version = d->info.sequence_version };
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -341,18 +458,23 @@ static void ev_run_start(void *ctx, const char *fixture, const char *run_id, con
 
 	pthread_mutex_lock(&d->lock);
 	f = find(d, fixture);
-	snprintf(f->serial, sizeof(f->serial), "%s", serial && *serial ? serial : "?");
+	shown(f->serial, sizeof(f->serial), serial && *serial ? serial : "?");
 	f->t0 = now_us();
 	f->running = true;
 	f->finished = false;
 	f->step[0] = '\0';
+	snprintf(f->run_id, sizeof(f->run_id), "%s", run_id ? run_id : "");
 	if (d->mode == DISPLAY_JSON) {
-		rep_event_run_start(d->out, fixture, run_id, serial);
+		struct rep_event_ctx c = ev_ctx(d, fixture, f->run_id);
+
+		if (!d->closed)
+			rep_event_run_start(d->out, &c, serial);
+		check_out(d);
 	} else if (d->mode == DISPLAY_TTY) {
 		redraw(d);
-	} else {
-		fprintf(d->out, "[%s] start run %s\n", fixture, run_id);
-		fflush(d->out);
+	} else if (!d->closed) {
+		fprintf(d->out, "[%s] start run %s\n", f->name, run_id);
+		flush(d);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -364,12 +486,16 @@ static void ev_step_start(void *ctx, const char *fixture, int index, const char 
 
 	pthread_mutex_lock(&d->lock);
 	f = find(d, fixture);
-	snprintf(f->step, sizeof(f->step), "%s", name);
+	shown(f->step, sizeof(f->step), name);
+	f->index = index;
 	f->done = f->total = 0;
 	f->shown_pct = -1;
-	if (d->mode == DISPLAY_JSON)
-		rep_event_step_start(d->out, fixture, index, name);
-	else if (d->mode == DISPLAY_TTY)
+	if (d->mode == DISPLAY_JSON && !d->closed) {
+		struct rep_event_ctx c = ev_ctx(d, fixture, f->run_id);
+
+		rep_event_step_start(d->out, &c, index, name);
+		check_out(d);
+	} else if (d->mode == DISPLAY_TTY)
 		redraw(d);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -377,14 +503,17 @@ static void ev_step_start(void *ctx, const char *fixture, int index, const char 
 static void step_json(struct display *d, const char *fixture, const char *name,
 		      const struct step_result *r, int64_t us)
 {
-	struct rep_event_meas m[SR_MAX_MEAS];
-	int n = 0;
+	const struct fx_state *f = find(d, fixture);
+	struct rep_event_ctx c = ev_ctx(d, fixture, f->run_id);
+	struct rep_event_step s = {
+		.index = f->index, .step = name, .outcome = db_outcome_name(r->outcome),
+		.reason = r->outcome != DB_PASS ? r->reason : NULL, .seconds = us / 1e6,
+		.meas = r->meas, .n_meas = r->n_meas,
+		.identity = r->has_identity ? &r->identity : NULL,
+		.cms = r->has_cms ? &r->cms : NULL,
+	};
 
-	for (int i = 0; i < r->n_meas && i < SR_MAX_MEAS; i++)
-		if (!r->meas[i].text)
-			m[n++] = (struct rep_event_meas){ r->meas[i].name, r->meas[i].value };
-	rep_event_step_end(d->out, fixture, name, db_outcome_name(r->outcome), us / 1e6,
-			   r->outcome != DB_PASS ? r->reason : NULL, m, n);
+	rep_event_step_end(d->out, &c, &s);
 }
 
 /* plain, and the history above the live block on a tty */
@@ -392,17 +521,26 @@ static void step_line(struct display *d, const char *fixture, const char *name,
 		      const struct step_result *r, int64_t us)
 {
 	bool bad = r->outcome != DB_PASS && r->outcome != DB_SKIPPED;
-	bool tty = d->mode == DISPLAY_TTY;
+	bool col = d->color && bad;
+	char fx[FX_NAME_MAX * 4], step[256], why[ST_ERRMSG_MAX * 2], m[128], u[64];
 
-	fprintf(d->out, "[%s] %s%-5s%s %-40s %6.2fs", fixture, tty && bad ? "\033[1;31m" : "",
-		r->outcome == DB_PASS ? "ok" : db_outcome_name(r->outcome), tty && bad ? RESET : "",
-		name, us / 1e6);
+	if (d->closed)
+		return;
+	shown(fx, sizeof(fx), fixture);
+	shown(step, sizeof(step), name);
+	fprintf(d->out, "[%s] %s%-5s%s %-40s %6.2fs", fx, col ? "\033[1;31m" : "",
+		r->outcome == DB_PASS ? "ok" : db_outcome_name(r->outcome), col ? RESET : "",
+		step, us / 1e6);
 	for (int i = 0; i < r->n_meas; i++)
-		if (!r->meas[i].text)
-			fprintf(d->out, "  %s=%g%s", r->meas[i].name, r->meas[i].value,
-				r->meas[i].unit ? r->meas[i].unit : "");
-	if (bad)
-		fprintf(d->out, "\n[%s]       %s", fixture, r->reason);
+		if (!r->meas[i].text) {
+			shown(m, sizeof(m), r->meas[i].name);
+			shown(u, sizeof(u), r->meas[i].unit);
+			fprintf(d->out, "  %s=%g%s", m, r->meas[i].value, u);
+		}
+	if (bad) {
+		shown(why, sizeof(why), r->reason);
+		fprintf(d->out, "\n[%s]       %s", fx, why);
+	}
 	fprintf(d->out, "\n");
 }
 
@@ -413,13 +551,16 @@ static void ev_step_end(void *ctx, const char *fixture, const char *name,
 
 	pthread_mutex_lock(&d->lock);
 	if (d->mode == DISPLAY_JSON) {
-		step_json(d, fixture, name, r, us);
+		if (!d->closed)
+			step_json(d, fixture, name, r, us);
+		check_out(d);
 	} else {
-		lift_block(d);
+		if (d->mode == DISPLAY_TTY)
+			lift_block(d);
 		step_line(d, fixture, name, r, us);
 		if (d->mode == DISPLAY_TTY)
 			draw_block(d);
-		fflush(d->out);
+		flush(d);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -441,9 +582,12 @@ static void ev_progress(void *ctx, const char *fixture, uint64_t done, uint64_t 
 		double s = (now_us() - f->pt0) / 1e6;
 
 		f->shown_pct = pct;
-		if (d->mode == DISPLAY_JSON)
-			rep_event_progress(d->out, fixture, done, total, s > 0 ? done / s : 0.0);
-		else if (d->mode == DISPLAY_TTY)
+		if (d->mode == DISPLAY_JSON && !d->closed) {
+			struct rep_event_ctx c = ev_ctx(d, fixture, f->run_id);
+
+			rep_event_progress(d->out, &c, done, total, s > 0 ? done / s : 0.0);
+			check_out(d);
+		} else if (d->mode == DISPLAY_TTY)
 			redraw(d);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -457,29 +601,140 @@ static void ev_run_end(void *ctx, const char *fixture, const char *serial, enum 
 
 	pthread_mutex_lock(&d->lock);
 	f = find(d, fixture);
-	if (serial && *serial)
-		snprintf(f->serial, sizeof(f->serial), "%s", serial);
+	shown(f->serial, sizeof(f->serial), serial && *serial ? serial : "unidentified");
 	f->t_end = now_us();
 	f->running = false;
 	f->finished = true;
 	f->outcome = o;
-	snprintf(f->failed_step, sizeof(f->failed_step), "%s", failed_step ? failed_step : "");
+	shown(f->failed_step, sizeof(f->failed_step), failed_step);
 	if (d->mode == DISPLAY_JSON) {
 		bool bad = o != DB_PASS;
+		struct rep_event_ctx c = ev_ctx(d, fixture, f->run_id);
 
-		rep_event_run_end(d->out, fixture, serial, verdict_word(o), (f->t_end - f->t0) / 1e6,
-				  bad ? failed_step : NULL, bad ? reason : NULL);
+		if (!d->closed)
+			rep_event_run_end(d->out, &c, serial, verdict_word(o),
+					  (f->t_end - f->t0) / 1e6, bad ? failed_step : NULL,
+					  bad ? reason : NULL);
+		check_out(d);
+		f->run_id[0] = '\0';
 	} else if (d->mode == DISPLAY_TTY) {
+		if (!d->closed) {
+			lift_block(d);
+			banner(d, f, o, failed_step, reason);
+			draw_block(d);
+		}
+	} else if (!d->closed) {
+		char why[ST_ERRMSG_MAX * 2];
+
+		fprintf(d->out, "%s[%s] %s unit %s", color(d, o), f->name, verdict_word(o), f->serial);
+		if (o != DB_PASS) {
+			shown(why, sizeof(why), reason);
+			fprintf(d->out, " at '%s': %s", f->failed_step, why);
+		}
+		fprintf(d->out, " (%.1fs)%s\n", (f->t_end - f->t0) / 1e6, reset(d));
+		flush(d);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* A serial found during the run: on the live line from now on. */
+static void ev_serial(void *ctx, const char *fixture, const char *serial)
+{
+	struct display *d = ctx;
+
+	pthread_mutex_lock(&d->lock);
+	shown(find(d, fixture)->serial, sizeof(find(d, fixture)->serial), serial);
+	if (d->mode == DISPLAY_TTY)
+		redraw(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* ---- the operator's questions --------------------------------------------- */
+
+void display_ask(struct display *d, const char *fixture, const char *question)
+{
+	char q[400];
+
+	shown(q, sizeof(q), question);
+	pthread_mutex_lock(&d->lock);
+	find(d, fixture)->asking = true;
+	snprintf(d->ask, sizeof(d->ask), "[%s] %s: ", find(d, fixture)->name, q);
+	if (d->mode == DISPLAY_TTY) {
+		redraw(d);
+	} else {
+		/* the view is not a terminal (a file, --json): ask on stderr */
+		fprintf(stderr, "%s", d->ask);
+		fflush(stderr);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+void display_ask_done(struct display *d, const char *fixture, const char *answer, bool entered,
+		      const char *refused)
+{
+	char a[300], why[600];
+
+	shown(a, sizeof(a), answer);
+	shown(why, sizeof(why), refused);
+	pthread_mutex_lock(&d->lock);
+	find(d, fixture)->asking = false;
+	if (d->mode == DISPLAY_TTY && !d->closed) {
+		/* the Enter the terminal echoed moved the cursor one line down */
+		if (entered)
+			d->drawn++;
 		lift_block(d);
-		banner(d, f, o, failed_step, reason);
+		d->ask[0] = '\0';
+		if (answer)
+			fprintf(d->out, "[%s] answer: %s%s%s%s\n", find(d, fixture)->name, a,
+				refused ? " (" : "", refused ? why : "", refused ? ")" : "");
 		draw_block(d);
 	} else {
-		fprintf(d->out, "[%s] %s unit %s", fixture, verdict_word(o), f->serial);
-		if (o != DB_PASS)
-			fprintf(d->out, " at '%s': %s", failed_step, reason);
-		fprintf(d->out, " (%.1fs)\n", (f->t_end - f->t0) / 1e6);
-		fflush(d->out);
+		d->ask[0] = '\0';
+		if (!entered)
+			fprintf(stderr, "\n");
+		if (refused)
+			fprintf(stderr, "[%s] %s\n", find(d, fixture)->name, why);
+		fflush(stderr);
 	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* ---- faults and the end ---------------------------------------------------- */
+
+static void end_live(struct display *d);
+
+void display_fixture_fault(struct display *d, const char *fixture, const char *reason)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->mode == DISPLAY_JSON && !d->closed) {
+		struct rep_event_ctx c = ev_ctx(d, fixture, NULL);
+
+		rep_event_fixture_fault(d->out, &c, reason);
+		check_out(d);
+	}
+	/* (the other views: the log line the caller writes says it) */
+	pthread_mutex_unlock(&d->lock);
+}
+
+void display_summary(struct display *d, const struct display_counts *n, int exit_status,
+		     const char *log)
+{
+	char where[1024];
+
+	end_live(d);
+	pthread_mutex_lock(&d->lock);
+	if (d->mode == DISPLAY_JSON && !d->closed) {
+		struct rep_event_ctx c = ev_ctx(d, NULL, NULL);
+		struct rep_event_summary s = { n->passed, n->failed, n->error, n->aborted,
+					       exit_status, log };
+
+		rep_event_summary(d->out, &c, &s);
+	} else if (!d->closed) {
+		shown(where, sizeof(where), log);
+		fprintf(d->out, "station: %d passed, %d failed, %d error, %d aborted; log: %s\n",
+			n->passed, n->failed, n->error, n->aborted, where);
+	}
+	flush(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -498,8 +753,8 @@ static bool locale_utf8(void)
 	return false;
 }
 
-struct display *display_new(FILE *out, enum display_mode mode, int n_fixtures,
-			    const char *const *names)
+struct display *display_new(FILE *out, enum display_mode mode, const struct display_info *info,
+			    int n_fixtures, const char *const *names)
 {
 	struct display *d = calloc(1, sizeof(*d));
 
@@ -512,10 +767,14 @@ struct display *display_new(FILE *out, enum display_mode mode, int n_fixtures,
 	}
 	d->out = out;
 	d->mode = mode;
+	if (info)
+		d->info = *info;
 	d->n = n_fixtures;
 	d->utf8 = locale_utf8();
+	d->color = want_color(mode);
 	for (int i = 0; i < n_fixtures; i++) {
-		snprintf(d->fx[i].name, sizeof(d->fx[i].name), "%s", names[i]);
+		snprintf(d->fx[i].id, sizeof(d->fx[i].id), "%s", names[i]);
+		shown(d->fx[i].name, sizeof(d->fx[i].name), names[i]);
 		if ((int)strlen(d->fx[i].name) > d->name_w)
 			d->name_w = (int)strlen(d->fx[i].name);
 	}
@@ -527,6 +786,7 @@ struct display *display_new(FILE *out, enum display_mode mode, int n_fixtures,
 		.step_end = ev_step_end,
 		.progress = ev_progress,
 		.run_end = ev_run_end,
+		.serial = ev_serial,
 		.ctx = d,
 	};
 	if (mode == DISPLAY_TTY) {
@@ -542,10 +802,13 @@ struct display *display_new(FILE *out, enum display_mode mode, int n_fixtures,
 	return d;
 }
 
-void display_free(struct display *d)
+/* No more live view: the log to stderr again, the ticker stopped, the
+ * final state drawn once more to stay on screen.  Once. */
+static void end_live(struct display *d)
 {
-	if (!d)
+	if (d->ended)
 		return;
+	d->ended = true;
 	if (d->mode == DISPLAY_TTY)
 		st_log_set_sink(NULL, NULL);
 	if (d->ticking) {
@@ -554,9 +817,19 @@ void display_free(struct display *d)
 		pthread_cond_signal(&d->tick_cond);
 		pthread_mutex_unlock(&d->lock);
 		pthread_join(d->ticker, NULL);
+		d->ticking = false;
 	}
 	if (d->mode == DISPLAY_TTY)
-		redraw(d);	/* the final state stays on screen */
+		redraw(d);
+	if (d->mode != DISPLAY_JSON && !d->closed)
+		flush(d);
+}
+
+void display_free(struct display *d)
+{
+	if (!d)
+		return;
+	end_live(d);
 	pthread_cond_destroy(&d->tick_cond);
 	pthread_mutex_destroy(&d->lock);
 	free(d->fx);

@@ -7,6 +7,7 @@
 #ifndef ST_STATION_DISPLAY_H
 #define ST_STATION_DISPLAY_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "station/engine.h"
@@ -15,10 +16,38 @@ enum display_mode { DISPLAY_PLAIN = 0, DISPLAY_TTY, DISPLAY_JSON };
 
 struct display;
 
-struct display *display_new(FILE *out, enum display_mode mode, int n_fixtures,
-			    const char *const *names);
+/* --color=WHEN: "auto" (a terminal, unless NO_COLOR is set or TERM=dumb),
+ * "always", "never"; -1 for anything else. */
+int display_set_color(const char *when);
+/* The mode for out: json, tty (a terminal that can move its cursor), or
+ * plain (a file, a pipe, TERM=dumb). */
+enum display_mode display_mode_for(FILE *out, bool json);
+
+/* What every --json event carries besides its fixture. */
+struct display_info {
+	const char *station, *sequence, *sequence_version;
+};
+
+struct display *display_new(FILE *out, enum display_mode mode, const struct display_info *info,
+			    int n_fixtures, const char *const *names);
 void display_free(struct display *d);
 /* The events to hand to the engine. */
 const struct run_events *display_events(struct display *d);
+/* A question to the operator about fixture (tty: the last line, under the
+ * live lines, where what is typed echoes; otherwise on stderr), and its
+ * end: the answer (NULL: none), whether a whole line was entered (the
+ * terminal echoed its newline), and why it was refused (NULL: taken). */
+/* A fixture that could not be used (--json: a fixture_fault event). */
+void display_fixture_fault(struct display *d, const char *fixture, const char *reason);
+/* The end: the counts and the exit status (--json: a summary event;
+ * otherwise the summary line).  Call once, before display_free(). */
+struct display_counts {
+	int passed, failed, error, aborted;
+};
+void display_summary(struct display *d, const struct display_counts *n, int exit_status,
+		     const char *log);
+void display_ask(struct display *d, const char *fixture, const char *question);
+void display_ask_done(struct display *d, const char *fixture, const char *answer, bool entered,
+		      const char *refused);
 
 #endif

@@ -43,6 +43,18 @@ int rc_remaining_ms(const struct run_ctx *rc)
 	return (int)((left + 999) / 1000);
 }
 
+enum db_outcome rc_outcome_of(int err)
+{
+	switch (err) {
+	case ST_ERR_IO: case ST_ERR_CLOSED: case ST_ERR_NOMEM: case ST_ERR_ARG:
+	case ST_ERR_ABORTED: case ST_ERR_DB: case ST_ERR_TLS: case ST_ERR_HTTP:
+	case ST_ERR_BUSY: case ST_ERR_NOTFOUND:
+		return DB_ERROR;
+	default:
+		return DB_FAIL;
+	}
+}
+
 bool rc_stopped(const struct run_ctx *rc)
 {
 	return rc->stop && atomic_load(rc->stop);
@@ -253,6 +265,18 @@ void rc_sleep(struct run_ctx *rc, double seconds)
 	sleep_s(rc, seconds);
 }
 
+/* The operator sees the unit's serial as soon as a step has found it. */
+static void tell_serial(struct run_ctx *rc)
+{
+	const char *serial = vars_get(&rc->vars, "serial");
+
+	if (!serial || !*serial || !strncmp(serial, rc->serial_shown, sizeof(rc->serial_shown)))
+		return;
+	snprintf(rc->serial_shown, sizeof(rc->serial_shown), "%s", serial);
+	if (rc->ev && rc->ev->serial)
+		rc->ev->serial(rc->ev->ctx, rc->fxdef->name, serial);
+}
+
 static enum db_outcome run_step(struct run_ctx *rc, struct step *st, bool *stop_flow)
 {
 	struct step_result r = { 0 };
@@ -313,6 +337,7 @@ static enum db_outcome run_step(struct run_ctx *rc, struct step *st, bool *stop_
 	log_step(rc, st, &r, t0, wall_us(), attempt ? attempt : 1);
 	if (rc->ev && rc->ev->step_end)
 		rc->ev->step_end(rc->ev->ctx, rc->fxdef->name, st->name, &r, now_us() - m0);
+	tell_serial(rc);
 	o = r.outcome;
 	if (o == DB_FAIL || o == DB_ERROR || o == DB_ABORTED) {
 		if (!rc->failed_step[0]) {
@@ -444,16 +469,47 @@ static int log_run_start(struct run_ctx *rc, const char *serial)
 	return ST_OK;
 }
 
-static void log_run_end(struct run_ctx *rc, enum db_outcome o, const char *serial)
+/* The run's end in the log.  A log that refuses it is a station fault:
+ * the run's verdict becomes ERROR (the recovery at the next start marks the
+ * row, left running, aborted). */
+static enum db_outcome log_run_end(struct run_ctx *rc, enum db_outcome o, const char *serial)
 {
 	struct st_error e = { 0 };
 
 	if (!rc->db)
-		return;
+		return o;
 	if (serial && *serial)
 		db_run_set_serial(rc->db, rc->run_id, serial, NULL);
-	if (db_run_end(rc->db, rc->run_id, o, o == DB_PASS ? NULL : rc->fail_reason, &e) < 0)
+	if (db_run_end(rc->db, rc->run_id, o, o == DB_PASS ? NULL : rc->fail_reason, &e) < 0) {
 		log_err("%s", e.msg);
+		if (!rc->failed_step[0]) {	/* else the first failure stays the verdict's */
+			snprintf(rc->failed_step, sizeof(rc->failed_step), "end");
+			snprintf(rc->fail_reason, sizeof(rc->fail_reason),
+				 "the run (%s) could not be ended in the log: %.400s",
+				 db_outcome_name(o), e.msg);
+		}
+		return DB_ERROR;
+	}
+	return o;
+}
+
+/* The lamps: off when a run starts; after it, the one for the verdict
+ * (pass: led-pass; fail or error: led-fail; aborted: none), when the
+ * fixture has it.  A lamp that will not light is said, not a verdict. */
+static void set_lamps(struct run_ctx *rc, enum db_outcome o, bool start)
+{
+	static const enum fx_line lamps[] = { FX_LED_PASS, FX_LED_FAIL };
+
+	for (size_t i = 0; i < sizeof(lamps) / sizeof(lamps[0]); i++) {
+		struct st_error e = { 0 };
+		bool on = !start && ((lamps[i] == FX_LED_PASS && o == DB_PASS) ||
+				     (lamps[i] == FX_LED_FAIL && (o == DB_FAIL || o == DB_ERROR)));
+
+		if (!fixture_has_line(rc->fx, lamps[i]))
+			continue;
+		if (fixture_set(rc->fx, lamps[i], on, &e) < 0 && e.code != ST_ERR_ABORTED)
+			log_warn("%s: lamp %s: %s", rc->fxdef->name, fx_line_name(lamps[i]), e.msg);
+	}
 }
 
 enum db_outcome engine_run_unopened(struct run_ctx *rc, const char *why)
@@ -494,13 +550,21 @@ enum db_outcome engine_run(struct run_ctx *rc)
 
 	rc->failed_step[0] = rc->fail_reason[0] = '\0';
 	set_run_vars(rc);
+	/* serial first, then power: a scan is asked before anything moves, and
+	 * a unit not scanned is no run at all */
+	if (prompt_serial_first(rc, rc->fail_reason, sizeof(rc->fail_reason)) < 0) {
+		log_warn("%s: %s: no run", rc->fxdef->name, rc->fail_reason);
+		return DB_SKIPPED;
+	}
 	serial = vars_get(&rc->vars, "serial");
+	set_lamps(rc, DB_PASS, true);
 	if (log_run_start(rc, serial) < 0) {
 		fixture_shutdown(rc->fx);
 		return DB_ERROR;
 	}
 	if (rc->ev && rc->ev->run_start)
 		rc->ev->run_start(rc->ev->ctx, rc->fxdef->name, rc->run_id, serial);
+	snprintf(rc->serial_shown, sizeof(rc->serial_shown), "%s", serial ? serial : "");
 	/* The console is connected for the whole run, as on a real fixture:
 	 * what the board prints at power-on must not be lost before the first
 	 * step that reads it.  If it cannot open now, steps retry and say why. */
@@ -530,7 +594,8 @@ enum db_outcome engine_run(struct run_ctx *rc)
 		rc->link = NULL;
 	}
 	serial = vars_get(&rc->vars, "serial");
-	log_run_end(rc, o, serial);
+	o = log_run_end(rc, o, serial);
+	set_lamps(rc, o, false);
 	if (rc->ev && rc->ev->run_end)
 		rc->ev->run_end(rc->ev->ctx, rc->fxdef->name, serial, o, rc->failed_step,
 				rc->fail_reason);

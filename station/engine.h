@@ -19,6 +19,8 @@
 #include "station/sequence.h"
 #include "station/vars.h"
 
+struct ask;
+
 #define SR_MAX_MEAS 16
 #define SR_MAX_KV 32
 /* The strings a result can own: a few per measurement, a key and a value
@@ -66,6 +68,9 @@ struct run_events {
 	void (*progress)(void *ctx, const char *fixture, uint64_t done, uint64_t total);
 	void (*run_end)(void *ctx, const char *fixture, const char *serial, enum db_outcome o,
 			const char *failed_step, const char *reason);
+	/* The unit's serial became known during the run (the identity step,
+	 * a capture); may be NULL. */
+	void (*serial)(void *ctx, const char *fixture, const char *serial);
 	void *ctx;
 };
 
@@ -91,7 +96,8 @@ struct run_ctx {
 	char fail_reason[ST_ERRMSG_MAX];
 	enum db_outcome fail_outcome;	/* the first failure's outcome: the run's */
 	bool to_teardown;		/* on_fail: teardown: leave every group now */
-	FILE *answers;			/* operator input (prompts); NULL: none */
+	struct ask *ask;		/* the operator's answers (prompts); NULL: none */
+	char serial_shown[128];		/* the serial the events last gave */
 };
 
 int64_t now_us(void);		/* CLOCK_MONOTONIC */
@@ -104,6 +110,11 @@ bool rc_stopped(const struct run_ctx *rc);
 char *rc_expand(struct run_ctx *rc, struct step_result *r, const char *s);
 /* The console link, opened on first use with the fixture's settings. */
 int rc_link(struct run_ctx *rc, struct link **out, struct st_error *e);
+
+/* Whose fault an error of a step is: the station's side (a line lost, the
+ * log, memory, a bad setting, a stop: DB_ERROR, the board may be good) or
+ * the board's (it answered a failure, or wrongly, or not at all: DB_FAIL). */
+enum db_outcome rc_outcome_of(int err);
 
 /* Run the whole sequence once on rc->fx. Returns the run's outcome. */
 enum db_outcome engine_run(struct run_ctx *rc);

@@ -72,6 +72,16 @@ static bool name_char(int c)
 	return isalnum(c) || c == '_' || c == '-' || c == '.';
 }
 
+bool vars_name_valid(const char *name, size_t n)
+{
+	if (n == 0 || n >= VARS_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!name_char((unsigned char)name[i]))
+			return false;
+	return true;
+}
+
 int vars_next_ref(const char **p, char *name, size_t cap)
 {
 	const char *s = *p;

@@ -31,6 +31,8 @@ void vars_free(struct vars *vs);
 int vars_set(struct vars *vs, const char *name, const char *value);
 const char *vars_get(const struct vars *vs, const char *name);
 
+/* Is name[0..n) a name ${...} can refer to (letters, digits, _ - .)? */
+bool vars_name_valid(const char *name, size_t n);
 /* Find the next ${name} at or after *p: 1 found (p moves past it),
  * 0 none left, -1 malformed reference. */
 int vars_next_ref(const char **p, char *name, size_t cap);

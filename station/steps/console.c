@@ -145,7 +145,7 @@ int rc_console(struct run_ctx *rc, struct step_result *r, const char *cmd, char 
 	if (ret == ST_ERR_FAIL)
 		sr_set(r, DB_FAIL, "'%s' answered ERR %s", cmd, e.msg);
 	else if (ret < 0)
-		sr_set(r, DB_ERROR, "'%s': %s", cmd, e.msg);
+		sr_set(r, rc_outcome_of(ret), "'%s': %s", cmd, e.msg);
 	return ret;
 }
 
@@ -165,11 +165,16 @@ static void console_run(struct step *s, struct run_ctx *rc, struct step_result *
 		struct link *l;
 		int ret = rc_link(rc, &l, &e);
 
-		if (ret == ST_OK)
-			ret = console_wait_line(l, c->wait, resp, CONSOLE_RESP_MAX,
-						rc_remaining_ms(rc), &e);
 		if (ret < 0) {
-			sr_set(r, DB_FAIL, "waiting for '%s': %s", c->wait, e.msg);
+			/* the station's side: a cable, a serial server */
+			sr_set(r, DB_ERROR, "cannot open the console %s: %s", rc->fxdef->port, e.msg);
+			goto out;
+		}
+		ret = console_wait_line(l, c->wait, resp, CONSOLE_RESP_MAX, rc_remaining_ms(rc), &e);
+		if (ret < 0) {
+			/* a board that does not say it is the board's; a line lost is not */
+			sr_set(r, rc_outcome_of(ret), "waiting for '%s': %s",
+			       c->wait, e.msg);
 			goto out;
 		}
 	}

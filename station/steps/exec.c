@@ -9,6 +9,12 @@
  *     exit: 0                # expected exit code (default 0)
  *     expect: 'Wrote .* OK'  # regex the output must match (optional)
  * No shell: arguments are passed as written, after ${...} expansion.
+ *
+ * The program runs in a process group of its own (a ^C on the station's
+ * terminal is the station's to handle, not the tool's), with no signal
+ * blocked or ignored whatever the station blocks.  On a timeout or a stop
+ * the whole group gets SIGTERM, then SIGKILL after EXEC_GRACE_MS; the
+ * fixture guardian knows the group, and ends it should the station die.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +29,7 @@
 
 #define EXEC_MAX_ARGS 64
 #define EXEC_OUT_MAX (64 * 1024) /* kept for the log; the rest is counted */
+#define EXEC_GRACE_MS 2000	/* from SIGTERM to SIGKILL */
 
 struct exec_cfg {
 	char *argv[EXEC_MAX_ARGS + 1];
@@ -89,6 +96,16 @@ static int exec_parse(struct step *s, const struct ynode *n, struct lint *l)
 
 static void child(char **argv, const char *cwd, int out)
 {
+	sigset_t none;
+
+	/* the station blocks SIGINT/SIGTERM/SIGHUP and ignores SIGPIPE: a
+	 * program gets the defaults (an ignored signal stays ignored across
+	 * exec, a blocked one blocked) */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	dup2(out, 1);
 	dup2(out, 2);
 	close(out);
@@ -132,12 +149,45 @@ static size_t collect(struct run_ctx *rc, int fd, char *out, size_t cap, bool *t
 	return len;
 }
 
+/* What is left in the pipe, without waiting, after out[len]. */
+static void drain(int fd, char *out, size_t len, size_t cap)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (len + 1 < cap && poll(&p, 1, 0) > 0) {
+		ssize_t n = read(fd, out + len, cap - 1 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+}
+
+/* The whole process group (a tool may have started helpers): SIGTERM, up
+ * to EXEC_GRACE_MS for the program to end, then SIGKILL.  Reaps it. */
+static void end_group(pid_t pid, int *status)
+{
+	kill(-pid, SIGTERM);
+	for (int t = 0; t < EXEC_GRACE_MS; t += 20) {
+		pid_t w = waitpid(pid, status, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			return;
+		usleep(20000);
+	}
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
 static void exec_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct exec_cfg *c = s->cfg;
 	char *argv[EXEC_MAX_ARGS + 1] = { 0 }, *cwd = NULL, *out = NULL, code[16];
 	int pipefd[2] = { -1, -1 }, status = 0;
 	bool timed_out = false;
+	size_t len;
 	pid_t pid;
 
 	for (int i = 0; i < c->argc; i++)
@@ -157,17 +207,20 @@ static void exec_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	}
 	if (pid == 0)
 		child(argv, cwd, pipefd[1]);
+	setpgid(pid, pid);	/* (the child does too: whichever runs first) */
+	fx_guardian_watch(pid);
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	collect(rc, pipefd[0], out, EXEC_OUT_MAX, &timed_out);
-	if (timed_out) {
-		/* the whole process group: a tool may have started helpers */
-		kill(-pid, SIGTERM);
-		usleep(100000);
-		kill(-pid, SIGKILL);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	len = collect(rc, pipefd[0], out, EXEC_OUT_MAX, &timed_out);
+	if (timed_out)
+		end_group(pid, &status);
+	else
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	kill(-pid, SIGKILL);	/* helpers it left behind in its group */
+	fx_guardian_forget(pid);
+	if (timed_out)		/* what it said on its way out */
+		drain(pipefd[0], out, len, EXEC_OUT_MAX);
 	sr_kv(r, "output", out);
 	snprintf(code, sizeof(code), "%d", WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
 	sr_kv(r, "exit_code", code);

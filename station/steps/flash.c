@@ -215,8 +215,7 @@ static void flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	r->image.size = lr.bytes_written;
 	r->image.chip_id = lr.chip_id[0] ? sr_str(r, lr.chip_id) : NULL;
 	if (ret < 0) {
-		sr_set(r, ret == ST_ERR_VERIFY || ret == ST_ERR_NACK ? DB_FAIL : DB_ERROR, "%s",
-		       e.msg);
+		sr_set(r, rc_outcome_of(ret), "%s", e.msg);
 		goto out;
 	}
 	kv_count(r, "block_retries", (unsigned long long)lr.block_retries);

@@ -284,7 +284,7 @@ static void identity_run(struct step *s, struct run_ctx *rc, struct step_result 
 	if (ret == ST_OK)
 		ret = se_open_console(&se, xfer, &x, rc_remaining_ms(rc), &e);
 	if (ret < 0) {
-		sr_set(r, DB_ERROR, "cannot reach the secure element: %s", e.msg);
+		sr_set(r, rc_outcome_of(ret), "cannot reach the secure element: %s", e.msg);
 		goto out;
 	}
 	if (rc->have_ident)
@@ -292,7 +292,7 @@ static void identity_run(struct step *s, struct run_ctx *rc, struct step_result 
 	rc->have_ident = false;
 	ret = se_identity_read(se, &p, &rc->ident, &e);
 	if (ret < 0 && ret != ST_ERR_CERT) {
-		sr_set(r, DB_ERROR, "reading the secure element: %s", e.msg);
+		sr_set(r, rc_outcome_of(ret), "reading the secure element: %s", e.msg);
 		goto out;
 	}
 	rc->have_ident = true;

@@ -4,13 +4,14 @@
  * value that must match a pattern.
  *   prompt: {message: "Scan the board serial", var: serial, pattern: '^SIM[0-9]{6}$'}
  * A value already given on the command line (--serial, --var) is checked
- * against the pattern instead of asking.
+ * against the pattern instead of asking.  An answer that does not match is
+ * asked again.  A prompt into ${serial} is asked before the run starts
+ * (prompt_serial_first): the unit is known before a line moves.
  */
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "station/ask.h"
 #include "station/steps/steps.h"
 
 struct prompt_cfg {
@@ -53,63 +54,110 @@ static int prompt_parse(struct step *s, const struct ynode *n, struct lint *l)
 	return ST_OK;
 }
 
-/* One line from fd within timeout_ms, bounded. */
-static int read_answer(int fd, char *buf, size_t cap, int timeout_ms)
+struct answer_check {
+	const char *pattern;
+};
+
+static bool answer_ok(void *ctx, const char *answer, char *why, size_t cap)
 {
-	size_t len = 0;
+	const struct answer_check *c = ctx;
 
-	while (len + 1 < cap) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
+	if (!c->pattern || rx_match(c->pattern, answer, NULL, 0) == 0)
+		return true;
+	snprintf(why, cap, "'%s' does not match %s: scan again", answer, c->pattern);
+	return false;
+}
 
-		if (poll(&p, 1, timeout_ms) <= 0)
-			return ST_ERR_TIMEOUT;
-		n = read(fd, buf + len, 1);
-		if (n <= 0)
-			return ST_ERR_CLOSED;
-		if (buf[len] == '\n')
-			break;
-		if (buf[len] != '\r')
-			len++;
-	}
-	buf[len] = '\0';
-	return ST_OK;
+/*
+ * Ask the operator for c->var until an answer matches (a mis-scan is asked
+ * again, never a failed unit).  ST_OK with the answer in answer[cap];
+ * otherwise the result says why.
+ */
+static int ask_operator(const struct prompt_cfg *c, struct run_ctx *rc, struct step_result *r,
+			char *answer, size_t cap)
+{
+	struct answer_check chk = { c->pattern };
+	char *msg = rc_expand(rc, r, c->message);
+	int ret;
+
+	if (!msg)
+		return ST_ERR_ARG;
+	ret = ask_line(rc->ask, rc->fxdef->name, msg, answer_ok, &chk, answer, cap,
+		       rc_remaining_ms(rc), rc->stop);
+	free(msg);
+	if (ret == ST_ERR_ABORTED)
+		sr_set(r, DB_ABORTED, "no answer to '%s': stopped", c->message);
+	else if (ret < 0)
+		sr_set(r, DB_ERROR, "no answer to '%s' (%s)", c->message, st_strerror(ret));
+	return ret;
 }
 
 static void prompt_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct prompt_cfg *c = s->cfg;
 	const char *given = vars_get(&rc->vars, c->var);
-	char answer[256];
-	int ret;
+	char answer[ASK_MAX];
 
 	if (given && *given) {
-		snprintf(answer, sizeof(answer), "%s", given);
-	} else if (rc->answers) {
-		char *msg = rc_expand(rc, r, c->message);
-
-		if (!msg)
-			return;	/* rc_expand said why */
-		fprintf(stderr, "[%s] %s: ", rc->fxdef->name, msg);
-		free(msg);
-		ret = read_answer(fileno(rc->answers), answer, sizeof(answer), rc_remaining_ms(rc));
-		if (ret < 0) {
-			sr_set(r, DB_ERROR, "no answer to '%s' (%s)", c->message, st_strerror(ret));
+		/* given on the command line or scanned before the run started */
+		if (c->pattern && rx_match(c->pattern, given, NULL, 0) < 0) {
+			sr_set(r, DB_ERROR, "the value given for %s ('%s') does not match %s: give the "
+			       "right one (--var %s=VALUE%s)", c->var, given, c->pattern, c->var,
+			       strcmp(c->var, "serial") ? "" : " or --serial");
 			return;
 		}
+		snprintf(answer, sizeof(answer), "%s", given);
+	} else if (rc->ask) {
+		if (ask_operator(c, rc, r, answer, sizeof(answer)) < 0)
+			return;	/* r says why */
 	} else {
 		sr_set(r, DB_ERROR, "'%s': no operator input here; give the value with --var %s=VALUE%s",
 		       c->message, c->var, strcmp(c->var, "serial") ? "" : " or --serial");
-		return;
-	}
-	if (c->pattern && rx_match(c->pattern, answer, NULL, 0) < 0) {
-		sr_set(r, DB_FAIL, "'%s' does not match %s: scan again", answer, c->pattern);
 		return;
 	}
 	vars_set(&rc->vars, c->var, answer);
 	sr_kv(r, c->var, answer);
 	if (!strcmp(c->var, "serial") && rc->db)
 		db_run_set_serial(rc->db, rc->run_id, answer, NULL);
+}
+
+/* The first prompt into ${serial} in a list (groups and includes too). */
+static const struct step *serial_prompt(const struct step_list *sl)
+{
+	for (int i = 0; i < sl->n; i++) {
+		const struct step *st = sl->v[i];
+		const struct step *in;
+
+		if (st->kind == &step_prompt && !strcmp(((const struct prompt_cfg *)st->cfg)->var, "serial"))
+			return st;
+		if ((in = serial_prompt(&st->children)) != NULL)
+			return in;
+	}
+	return NULL;
+}
+
+int prompt_serial_first(struct run_ctx *rc, char *why, size_t cap)
+{
+	const struct step *st = serial_prompt(&rc->seq->setup);
+	const char *given = vars_get(&rc->vars, "serial");
+	struct step_result r = { 0 };
+	char answer[ASK_MAX];
+	int64_t saved = rc->deadline_us;
+	int ret;
+
+	if (!st)
+		st = serial_prompt(&rc->seq->steps);
+	if (!st || (given && *given) || !rc->ask)
+		return ST_OK;	/* nothing to scan first, or the step says why */
+	rc->deadline_us = now_us() + (int64_t)(st->timeout_s * 1e6);
+	ret = ask_operator(st->cfg, rc, &r, answer, sizeof(answer));
+	rc->deadline_us = saved;
+	if (ret == ST_OK)
+		vars_set(&rc->vars, "serial", answer);
+	else
+		snprintf(why, cap, "%s", r.reason);
+	sr_reset(&r);
+	return ret;
 }
 
 static void prompt_plan(const struct step *s, struct run_ctx *rc, FILE *out)

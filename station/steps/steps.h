@@ -10,6 +10,12 @@ extern const struct step_kind step_lines, step_flash, step_console, step_measure
 	step_identity, step_register, step_prompt, step_delay, step_exec, step_group,
 	step_include, step_enroll;
 
+/* Before a run starts: a prompt into ${serial} in the flow, when the serial
+ * is not given, is asked now (prompt.c), so that the unit is known before
+ * a line moves.  ST_OK (asked, or nothing to ask); otherwise why[] says why
+ * there is no serial (ST_ERR_ABORTED: stopped). */
+int prompt_serial_first(struct run_ctx *rc, char *why, size_t cap);
+
 /* Sleep, waking early when the run is stopped. */
 void rc_sleep(struct run_ctx *rc, double seconds);
 

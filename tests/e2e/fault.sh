@@ -13,7 +13,8 @@
 #                                     given identity (--se-cert ...)
 #   fault_run NAME SERIAL [ARGS...]   one unit on board NAME (line_run --once)
 #   fault_expect NAME SERIAL RC STEP TEXT
-#                                     the run exited RC, its verdict is FAIL at
+#                                     the run exited RC, its verdict is FAIL (RC 1:
+#                                     the board) or ERROR (RC 4: the station) at
 #                                     STEP (* any), the verdict and the run's reason in
 #                                     the log hold TEXT, the board ends off
 #   fault_seq                         a copy of sequences/ in $LINE/seq (to edit);
@@ -33,12 +34,15 @@ fault_run() {
 }
 
 fault_expect() {
-	local name=$1 serial=$2 rc=$3 step=$4 text=$5 verdict reason
+	local name=$1 serial=$2 rc=$3 step=$4 text=$5 verdict reason word=FAIL outcome=fail
+	[ "$rc" != 4 ] || { word=ERROR; outcome=error; }
 	sed "s/^/  | /" "$LINE/run.out"
 	assert_eq "$RUN_RC" "$rc" "$name: exit status"
 	[ "$step" != "*" ] || step=
-	verdict=$(grep -F "[$name] FAIL unit $serial at '$step" "$LINE/run.out") ||
-		fail "$name: no FAIL verdict for $serial at '$step'"
+	verdict=$(grep -F "[$name] $word unit $serial at '$step" "$LINE/run.out") ||
+		fail "$name: no $word verdict for $serial at '$step'"
+	assert_eq "$(sql "$LINE_DB" "SELECT outcome FROM runs WHERE unit_serial = '$serial' ORDER BY started_us DESC LIMIT 1")" \
+		"$outcome" "$name: the logged outcome"
 	[[ $verdict == *"$text"* ]] || fail "$name: verdict '$verdict' does not say '$text'"
 	reason=$(sql "$LINE_DB" "SELECT reason FROM runs WHERE unit_serial = '$serial' ORDER BY started_us DESC LIMIT 1")
 	[[ $reason == *"$text"* ]] || fail "$name: logged reason '$reason' does not say '$text'"

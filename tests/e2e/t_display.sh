@@ -49,10 +49,10 @@ assert_eq "$RUN_RC" "1" "plain: exit status"
 grep -q $'\033' "$LINE/run.out" && fail "plain: escape sequences in output to a file"
 grep -qx '\[a\] PASS unit SIM000701 ([0-9.]*s)' "$LINE/run.out" || fail "plain: no PASS line for a"
 # (b fails before its identity is read: its serial is not known)
-grep -qF "[b] FAIL unit ? at 'rail 3V3': $reason (" "$LINE/run.out" ||
+grep -qF "[b] FAIL unit unidentified at 'rail 3V3': $reason (" "$LINE/run.out" ||
 	fail "plain: no FAIL line with step and reason for b"
 grep -q '^\[b\] fail  rail 3V3 .*rail_3v3=2.95V$' "$LINE/run.out" || fail "plain: no step line with the measurement"
-grep -q '^station: 1 passed, 1 failed, 0 aborted' "$LINE/run.out" || fail "plain: no summary"
+grep -q '^station: 1 passed, 1 failed, 0 error, 0 aborted' "$LINE/run.out" || fail "plain: no summary"
 
 # --- tty ---------------------------------------------------------------------
 # (a's third Write Memory is NACKed once: the loader's warning must print
@@ -65,7 +65,7 @@ LC_ALL=C.UTF-8 script -qec "$(printf '%q ' "$BINDIR/station" run -c "$LINE/stati
 assert_eq "$rc" "1" "tty: exit status"
 green=$'\033[1;97;42m' red=$'\033[1;97;41m'
 grep -aqF "${green}  PASS  fixture a  unit SIM000701" "$out" || fail "tty: no green PASS line for a"
-grep -aqF "${red}  FAIL  fixture b  unit ?" "$out" || fail "tty: no red FAIL line for b"
+grep -aqF "${red}  FAIL  fixture b  unit unidentified" "$out" || fail "tty: no red FAIL line for b"
 grep -aqF "${red}  step:   rail 3V3 " "$out" || fail "tty: the banner does not name the failing step"
 grep -aqF "${red}  reason: $reason " "$out" || fail "tty: the banner does not give the reason"
 # the large letters: five rows of block glyphs in the verdict's colour
@@ -81,6 +81,9 @@ grep -aqF $'\r\033[2A\033[Jan3155: warning: write at 0x' "$out" ||
 # (the serial is '?' until the identity step has read it)
 grep -aqE ' a +\? +[0-9]+:[0-9]{2}\.[0-9] load diagnostic firmware \[#*\.+\] +[0-9]+% ' "$out" ||
 	fail "tty: no progress bar on a's live line"
+# ... and the serial from the moment the identity step has read it
+grep -aqE ' a +SIM000701 +[0-9]+:[0-9]{2}\.[0-9] (register identity with the CMS|enter ROM bootloader for production)' "$out" ||
+	fail "tty: a's live line does not show the serial once the identity step read it"
 # the final live lines carry the verdicts in colour
 grep -aqF "${red} b " "$out" || fail "tty: b's live line is not red at the end"
 grep -aF "${green} a " "$out" | grep -q ' SIM000701 .* PASS' || fail "tty: a's live line is not green PASS at the end"

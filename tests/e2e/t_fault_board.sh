@@ -60,13 +60,13 @@ assert_eq "$(confirmed SIM001011)" 1 "corrupt-ack: writes_confirmed_by_readback"
 
 # fault: board/disconnect
 # The serial port goes away mid-run (dut-sim removes the pty after two
-# console commands): the step in flight says the line closed.  Whether the
-# answer to the second command gets out first is a race, so the failing step
-# is 'rail 3V3' or 'rail 1V8'.
+# console commands): the step in flight says the line closed, an ERROR (the
+# line, not the board: exit 4).  Whether the answer to the second command
+# gets out first is a race, so the failing step is 'rail 3V3' or 'rail 1V8'.
 line_board gone SIM001004 --fault disconnect-after=2
 fault_run gone SIM001004
-fault_expect gone SIM001004 1 '*' "the other end closed the line (board or simulator gone)"
-grep -qE "FAIL unit SIM001004 at 'rail (3V3|1V8)'" "$LINE/run.out" || fail "gone: another step failed"
+fault_expect gone SIM001004 4 '*' "the other end closed the line (board or simulator gone)"
+grep -qE "ERROR unit SIM001004 at 'rail (3V3|1V8)'" "$LINE/run.out" || fail "gone: another step failed"
 
 # fault: board/nack
 line_board nack SIM001005 --fault nack-block=2:always

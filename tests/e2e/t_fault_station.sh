@@ -91,9 +91,10 @@ assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM runs WHERE unit_serial = 'SIM0
 echo "ok: killed with its guardian"
 
 # fault: station/sigint
-# The board is powered off at once; the step in flight then ends (here when
-# its wait for the unpowered board runs out: the identity step is given 3 s),
-# teardown runs, the run is logged aborted naming the step, exit status 5.
+# The board is powered off at once; the step in flight then ends (at the
+# stop, or at the latest when its wait for the unpowered board runs out: the
+# identity step is given 3 s), teardown runs, the run is logged aborted
+# naming the step, exit status 5.
 seq=$(fault_seq)
 sed -i '/identity: {expect_serial/a\    timeout: 3s' "$seq"
 fault_board int SIM003003 "${pki[@]}" --fault slow-se=1500
@@ -176,7 +177,8 @@ station_bg full SIM003004 --db "$db"
 dd if=/dev/zero of="$MNT/filler" bs=64k 2>/dev/null || true
 station_wait
 sed 's/^/  | /' "$LINE/full.json"
-assert_eq "$RUN_RC" "1" "full: exit status"
+assert_eq "$RUN_RC" "4" "full: exit status (a station fault: the log, not the board)"
+grep -F '"event":"run_end"' "$LINE/full.json" | grep -qF '"verdict":"ERROR"' || fail "full: the verdict is not ERROR"
 grep -F '"event":"run_end"' "$LINE/full.json" | grep -qF "\"failed_step\":\"$step\"" || fail "full: verdict names another step"
 grep -F '"event":"run_end"' "$LINE/full.json" | grep -qF "cannot log the result: " || fail "full: verdict does not say the result was not logged"
 grep -qF "database or disk is full (SQLITE_FULL); free disk space" "$LINE/full.json" || fail "full: no SQLITE_FULL advice"

@@ -58,7 +58,7 @@ refused() {
 	erase0=$(sim_field "$5" erase_us)
 	"$BINDIR/station" flash --port "$1" --db "$DB" --serial "$2" --address "$3" --format raw \
 		"$t/img.bin" >"$t/refused.out" 2>&1 || rc=$?
-	assert_eq "$rc" 1 "$2: not loaded"
+	assert_eq "$rc" 4 "$2: not loaded (an ERROR: the setting, not the board)"
 	grep -qF "$4" "$t/refused.out" || fail "$2: the verdict does not say '$4' ($(cat "$t/refused.out"))"
 	assert_eq "$(sql "$DB" "SELECT outcome FROM runs WHERE unit_serial = '$2'")" error "$2: an error run"
 	assert_eq "$(sim_field "$5" erase_us)" "$erase0" "$2: nothing erased"

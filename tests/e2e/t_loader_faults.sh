@@ -80,7 +80,7 @@ YAML
 line_board b8 SIM00058
 line_run --once --serial SIM00058 -f "$LINE/b8.yaml" -s "$LINE/outside.yaml" \
 	--var image="$LINE/images/diag.bin" --var address=0x08080000
-assert_eq "$RUN_RC" "1" "outside flash: the run ends without a pass"
+assert_eq "$RUN_RC" "4" "outside flash: the run ends without a pass (ERROR: exit 4)"
 assert_eq "$(sql "$LINE_DB" "SELECT s.outcome || ': ' || s.reason FROM steps s JOIN runs r ON r.id = s.run_id
 	WHERE r.unit_serial = 'SIM00058' AND s.name = 'load diagnostic firmware'")" \
 	"error: address: image data at 0x08080000-0x08081fff is outside chip 0x0414's flash (0x08000000-0x0807ffff) and RAM (0x20000000-0x2000ffff): check the load address or the address the image is linked for" \

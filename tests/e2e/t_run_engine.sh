@@ -81,7 +81,7 @@ assert_eq "$(q "SELECT outcome FROM steps WHERE name = 'skipped when the version
 assert_eq "$(q "SELECT outcome FROM steps WHERE name = 'a hard failure stops the steps'")" "fail" "hard failure"
 assert_eq "$(q "SELECT count(*) FROM steps WHERE name = 'never reached'")" "0" "steps after the failure skipped"
 assert_eq "$(q "SELECT group_concat(name || ':' || outcome, ',') FROM (SELECT * FROM steps WHERE phase = 'teardown' ORDER BY idx)")" \
-	"power off:pass,teardown keeps going after its own failure:error,LEDs off:pass" "teardown"
+	"power off:pass,teardown keeps going after its own failure:fail,LEDs off:pass" "teardown"
 # the verdict names the first failure, even one the flow continued after
 assert_eq "$(q "SELECT outcome || ' ' || reason FROM runs")" "fail soft = 3.291 V, outside [9, 10]" "run verdict"
 assert_eq "$(sim_field a power)" "0" "board powered off"

@@ -41,7 +41,9 @@ run_failing 1
 assert_eq "$rc" "4" "exit status without a signal thread"
 grep -q "cannot start the signal thread (Resource temporarily unavailable): nothing run" \
 	"$t/run1.err" || fail "no message naming the signal thread"
-assert_eq "$(sql "$t/station.db" "SELECT count(*) FROM runs")" "0" "no run without a signal thread"
+# (the signal thread starts before the log is opened: there may be no log yet)
+[ ! -s "$t/station.db" ] ||
+	assert_eq "$(sql "$t/station.db" "SELECT count(*) FROM runs")" "0" "no run without a signal thread"
 
 # 2nd: fixture a's thread; b runs as usual
 run_failing 2

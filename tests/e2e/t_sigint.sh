@@ -3,6 +3,10 @@
 # SIGINT while three fixtures are flashing (device timing modelled, so the
 # flash takes seconds): the station stops without hanging, every board is
 # powered off, each run is logged aborted with a reason, and it exits 5.
+# Output piped (--json), then the live view on a terminal of its own
+# (tests/e2e/pty_run.py): ^C typed there, and the terminal hung up (SIGHUP),
+# both stop it in order; then `--json | head -1`: SIGPIPE does not end the
+# runs, which pass and are logged.
 . "$(dirname "$0")/lib.sh"
 
 t=$(st_tmpdir)
@@ -56,4 +60,47 @@ assert_eq "$(sql "$db" "SELECT count(*) FROM steps WHERE name = 'load firmware' 
 assert_eq "$(sql "$db" "SELECT count(*) FROM steps WHERE name = 'power off' AND phase = 'teardown'")" "3" "teardown ran"
 assert_eq "$(sql "$db" "SELECT count(*) FROM steps WHERE name = 'after the flash'")" "0" "no step after the stop"
 assert_eq "$(sql "$db" "PRAGMA integrity_check")" "ok" "log integrity"
+
+# --- the live view on a terminal: ^C typed, then a hang-up -----------------
+live() {	# live NAME ACTION...: the live view until every fixture flashes, then ACTION
+	local name=$1
+	shift
+	{
+		for n in a b c; do echo "expect 30  $n +\\? +[0-9]+:[0-9.]+ load firmware \\[[#.]+\\] +[0-9]+%"; done
+		for act; do echo "$act"; done
+	} >"$t/$name.script"
+	rc=0
+	TERM=xterm LC_ALL=C.UTF-8 python3 "$ST_TOP/tests/e2e/pty_run.py" --out "$t/$name.out" \
+		--script "$t/$name.script" -- "$BINDIR/station" run -c "$t/station.yaml" -s "$t/seq.yaml" \
+		--var "image=$t/img.bin" --once --db "$t/$name.db" "${fx[@]}" || rc=$?
+}
+for name in ctrlc hangup; do
+	if [ $name = ctrlc ]; then live $name 'send \x03'; else live $name hangup; fi
+	assert_eq "$rc" "5" "$name: exit status of the live view"
+	db=$t/$name.db
+	assert_eq "$(sql "$db" "SELECT count(*) FROM runs WHERE outcome = 'aborted' AND ended_us IS NOT NULL")" "3" \
+		"$name: every run ended aborted (not left for the guardian)"
+	assert_eq "$(sql "$db" "SELECT count(*) FROM steps WHERE name = 'power off' AND phase = 'teardown'")" "3" \
+		"$name: teardown ran"
+	assert_eq "$(sql "$db" "SELECT count(*) FROM events WHERE what = 'stop'")" "1" "$name: the stop is logged"
+	for n in a b c; do
+		assert_eq "$(sim_field "$n" power)" "0" "$name: board $n powered off"
+	done
+done
+out=$t/ctrlc.out
+grep -aq 'Interrupt: stopping, every fixture to its safe state' "$out" || fail "ctrlc: no word of the stop"
+[ "$(grep -ac '  ABORTED  fixture [abc]  unit unidentified' "$out")" = 3 ] || fail "ctrlc: not three ABORTED banners"
+grep -aq 'station: 0 passed, 0 failed, 0 error, 3 aborted' "$out" || fail "ctrlc: no summary"
+
+# --- `--json | head -1`: the reader goes, the runs go on and pass ----------
+set +o pipefail
+"$BINDIR/station" run -c "$t/station.yaml" -s "$t/seq.yaml" --var "image=$t/img.bin" --once \
+	--json --db "$t/pipe.db" "${fx[@]}" 2>"$t/pipe.err" | head -1 >"$t/pipe.out"
+rc=${PIPESTATUS[0]}
+set -o pipefail
+assert_eq "$rc" "0" "--json | head: exit status (SIGPIPE did not end it)"
+grep -q '"event":"run_start"' "$t/pipe.out" || fail "--json | head: no first event"
+grep -q "the view's output is closed" "$t/pipe.err" || fail "--json | head: the closed output is not said"
+assert_eq "$(sql "$t/pipe.db" "SELECT count(*) FROM runs WHERE outcome = 'pass'")" "3" \
+	"--json | head: every run went on to pass"
 echo "ok"

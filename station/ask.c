@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One question at a time (ask.h).  Questions take a ticket; the holder of
+ * the current one reads the terminal a byte at a time (a canonical
+ * terminal hands over a whole line; reading no further than its newline
+ * leaves the next line to the next question, never half of it).  Every
+ * wait is bounded by the question's deadline and broken by a stop.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "station/ask.h"
+
+#define SLICE_MS 100	/* how often a wait looks at the stop */
+#define GONE_MAX 128	/* two per fixture: more than can be waiting */
+
+struct ask {
+	int fd;
+	struct display *d;
+	pthread_mutex_t lock;
+	pthread_cond_t turn;
+	unsigned long next, serving;
+	unsigned long gone[GONE_MAX];	/* tickets given up before their turn */
+	int n_gone;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ask_new(struct ask **out, int fd, struct display *d)
+{
+	struct ask *a = calloc(1, sizeof(*a));
+	pthread_condattr_t ca;
+
+	if (!a)
+		return ST_ERR_NOMEM;
+	a->fd = fd;
+	a->d = d;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->turn, &ca);
+	pthread_condattr_destroy(&ca);
+	*out = a;
+	return ST_OK;
+}
+
+void ask_free(struct ask *a)
+{
+	if (!a)
+		return;
+	pthread_cond_destroy(&a->turn);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+static bool over(int64_t end, const atomic_bool *stop, int *ret)
+{
+	if (stop && atomic_load(stop))
+		*ret = ST_ERR_ABORTED;
+	else if (mono_ms() >= end)
+		*ret = ST_ERR_TIMEOUT;
+	else
+		return false;
+	return true;
+}
+
+/* The next ticket, past those given up; under the lock. */
+static void advance(struct ask *a)
+{
+	a->serving++;
+	for (int i = 0; i < a->n_gone; i++)
+		if (a->gone[i] == a->serving) {
+			a->gone[i] = a->gone[--a->n_gone];
+			a->serving++;
+			i = -1;	/* the next may be given up too */
+		}
+	pthread_cond_broadcast(&a->turn);
+}
+
+/* Wait for our ticket to be served. */
+static int take_turn(struct ask *a, int64_t end, const atomic_bool *stop)
+{
+	unsigned long mine;
+	int ret = ST_OK;
+
+	pthread_mutex_lock(&a->lock);
+	mine = a->next++;
+	while (a->serving != mine && !over(end, stop, &ret)) {
+		int64_t t = mono_ms() + SLICE_MS;
+		struct timespec ts = { t / 1000, (t % 1000) * 1000000 };
+
+		pthread_cond_timedwait(&a->turn, &a->lock, &ts);
+	}
+	if (ret < 0 && a->serving != mine && a->n_gone < GONE_MAX) {
+		a->gone[a->n_gone++] = mine;	/* skipped when its turn comes */
+	} else if (ret < 0) {
+		/* (no room to leave the queue: wait for the turn, which the
+		 * holder's own deadline bounds, and pass it on) */
+		while (a->serving != mine)
+			pthread_cond_wait(&a->turn, &a->lock);
+		advance(a);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return ret;
+}
+
+static void pass_turn(struct ask *a)
+{
+	pthread_mutex_lock(&a->lock);
+	advance(a);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/*
+ * One line into buf[cap].  *len is what was read; *too_long: more than
+ * cap - 1 bytes came before the newline (the rest of the line was read
+ * and dropped).  *entered: the newline came.
+ */
+static int read_line(int fd, char *buf, size_t cap, int64_t end, const atomic_bool *stop,
+		     bool *too_long, bool *entered)
+{
+	size_t len = 0;
+	int ret = ST_OK;
+
+	*too_long = *entered = false;
+	buf[0] = '\0';
+	while (!over(end, stop, &ret)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = end - mono_ms();
+		char c;
+		ssize_t n;
+
+		if (poll(&p, 1, left < SLICE_MS ? (int)left : SLICE_MS) <= 0)
+			continue;
+		n = read(fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return ST_ERR_CLOSED;
+		if (c == '\n') {
+			*entered = true;
+			buf[len] = '\0';
+			return ST_OK;
+		}
+		if (c == '\r')
+			continue;
+		if (len + 1 < cap)
+			buf[len++] = c;
+		else
+			*too_long = true;
+		buf[len] = '\0';
+	}
+	return ret;
+}
+
+int ask_line(struct ask *a, const char *fixture, const char *question, ask_check_fn check,
+	     void *check_ctx, char *buf, size_t cap, int timeout_ms,
+	     const atomic_bool *stop)
+{
+	int64_t end = mono_ms() + timeout_ms;
+	int ret;
+
+	if (cap > ASK_MAX)
+		cap = ASK_MAX;
+	ret = take_turn(a, end, stop);
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		char why[ASK_MAX + 128];
+		bool too_long, entered;
+
+		display_ask(a->d, fixture, question);
+		ret = read_line(a->fd, buf, cap, end, stop, &too_long, &entered);
+		if (ret < 0) {
+			display_ask_done(a->d, fixture, NULL, false, NULL);
+			break;
+		}
+		if (too_long)
+			snprintf(why, sizeof(why), "longer than %zu characters: refused; answer again",
+				 cap - 1);
+		else if (check && !check(check_ctx, buf, why, sizeof(why)))
+			; /* why says why */
+		else {
+			display_ask_done(a->d, fixture, buf, entered, NULL);
+			break;
+		}
+		display_ask_done(a->d, fixture, too_long ? "(too long)" : buf, entered, why);
+	}
+	pass_turn(a);
+	if (ret < 0)
+		buf[0] = '\0';
+	return ret;
+}
