@@ -68,7 +68,7 @@ assert_eq "$(registered SIM000003)" "0" "nothing registered for the clone"
 assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM cms_registrations WHERE status = 'registered'")" "1" "only the original is registered"
 # A copied SE in a board that bears the original's serial: the serialNumber
 # check passes, so only the SE chip serial tells the copy from a re-test.
-# The copy's run loses the serial (the original's trace and yield keep only
+# The copy's run loses the serial (shown as unidentified; the original's trace and yield keep only
 # the suspect mark); both are marked suspect; no label for the original.
 orig_runs=$(sql "$LINE_DB" "SELECT count(*) || ' ' || group_concat(outcome) FROM runs WHERE unit_serial = 'SIM000001'")
 # shellcheck disable=SC2046
@@ -76,7 +76,7 @@ fault_board twin SIM000001 $(ident board-1) --se-chip 0123456789abcdef
 fault_run twin SIM000001
 sed "s/^/  | /" "$LINE/run.out"
 assert_eq "$RUN_RC" "1" "twin: exit status"
-grep -qF "[twin] FAIL unit SIM000001 at 'read and verify SE identity': cloned identity: this certificate or key (fingerprint" "$LINE/run.out" ||
+grep -qF "[twin] FAIL unit unidentified at 'read and verify SE identity': cloned identity: this certificate or key (fingerprint" "$LINE/run.out" ||
 	fail "the twin's verdict"
 grep -qF "but this board's SE is chip 0123456789abcdef" "$LINE/run.out" ||
 	fail "the twin verdict does not name the copy's chip"
