@@ -15,6 +15,7 @@
 #include "station/config.h"
 #include "station/lint.h"
 #include "station/vars.h"
+#include "station/when.h"
 
 const char *const seq_builtin_vars[] = {
 	"serial", "fixture", "station", "run_id", "operator", "port", "sequence", "trust",
@@ -88,6 +89,7 @@ static void step_free(struct step *st)
 	free(st->name);
 	free(st->id);
 	free(st->when);
+	when_free(st->cond);
 	free(st->file);
 	free(st);
 }
@@ -115,6 +117,45 @@ static void check_id(struct lint *l, const struct ynode *at, const char *id)
 	snprintf(ref, sizeof(ref), "${%s}", id);
 	if (strlen(id) > VARS_NAME_MAX - 10 || vars_next_ref(&p, got, sizeof(got)) != 1)
 		lint_err(l, at, "bad id '%s': use letters, digits, '_', '-' and '.'", id);
+}
+
+struct when_ref {
+	struct lint *l;
+	const struct ynode *at;
+};
+
+static void when_ref(const char *name, void *arg)
+{
+	struct when_ref *r = arg;
+	char ref[VARS_NAME_MAX + 4];
+
+	snprintf(ref, sizeof(ref), "${%s}", name);
+	lint_vars(r->l, r->at, ref);
+}
+
+/* `when` is parsed here, once: the engine evaluates the tree on values. */
+static void parse_when(struct lint *l, const struct ynode *n, struct step *st)
+{
+	struct st_error e = { 0 };
+	struct when_ref r = { l, n };
+	int col;
+
+	if (n->plain && (!strcmp(n->str, "true") || !strcmp(n->str, "false"))) {
+		lint_err(l, n, "when: %s is not a condition: remove 'when' or compare a variable "
+			 "(e.g. when: ${id.outcome} == pass)", n->str);
+		return;
+	}
+	if (when_parse(n->str, &st->cond, &col, &e) < 0) {
+		struct ynode at = *n;
+
+		/* a one-line scalar: point at the column in the file */
+		if (!strchr(n->str, '\n'))
+			at.col += col - 1 + !n->plain;
+		lint_err(l, &at, "when: %s (at column %d of '%s'; docs/sequences.md, \"when\")",
+			 e.msg, col, n->str);
+		return;
+	}
+	when_each_var(st->cond, when_ref, &r);
 }
 
 static struct step *parse_step(struct lint *l, const struct ynode *n)
@@ -181,7 +222,7 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 	if (v)
 		parse_on_fail(l, v, &st->on_fail);
 	if (lint_str(l, n, "when", false, &st->when) && st->when)
-		lint_vars(l, ynode_get(n, "when"), st->when);
+		parse_when(l, ynode_get(n, "when"), st);
 	st->kind->parse(st, kind_val, l);
 	/* Later steps and `when` conditions may test this step's outcome. */
 	if (st->id) {

@@ -17,6 +17,7 @@
 struct run_ctx;
 struct step_result;
 struct lint;
+struct when_expr;
 
 enum on_fail { ONFAIL_ABORT = 0, ONFAIL_CONTINUE, ONFAIL_TEARDOWN };
 
@@ -52,7 +53,8 @@ struct step {
 	int retries;
 	double retry_delay_s;
 	enum on_fail on_fail;
-	char *when;		/* condition, or NULL */
+	char *when;		/* condition as written, or NULL */
+	struct when_expr *cond;	/* ... parsed at load (station/when.h) */
 	char *file;		/* where it was written */
 	int line, col;
 	struct step_list children; /* group / include */
