@@ -6,6 +6,7 @@
 #include "station/sequence.h"
 
 #define LINT_MAX_INCLUDE_DEPTH 16
+#define LINT_DURATION_MAX_S 86400.0	/* every duration: 0 .. 24h */
 
 struct lint_ref {
 	char *name;

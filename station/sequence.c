@@ -23,6 +23,14 @@ const char *const seq_builtin_vars[] = {
 	"date", "time", NULL
 };
 
+bool seq_reserved(const char *name)
+{
+	for (int i = 0; seq_builtin_vars[i]; i++)
+		if (!strcmp(seq_builtin_vars[i], name))
+			return true;
+	return false;
+}
+
 static const char *const step_common_keys[] = {
 	"name", "id", "timeout", "retries", "retry_delay", "on_fail", "when", NULL
 };
@@ -108,15 +116,37 @@ static int parse_on_fail(struct lint *l, const struct ynode *n, enum on_fail *ou
 	return ST_ERR_PARSE;
 }
 
-/* An id names a variable (${id.outcome}): the same characters. */
+/* An id names a variable (${id.outcome}): an identifier, once per flow. */
 static void check_id(struct lint *l, const struct ynode *at, const char *id)
 {
-	char ref[VARS_NAME_MAX + 4], got[VARS_NAME_MAX];
-	const char *p = ref;
+	char name[VARS_NAME_MAX + 16];
 
-	snprintf(ref, sizeof(ref), "${%s}", id);
-	if (strlen(id) > VARS_NAME_MAX - 10 || vars_next_ref(&p, got, sizeof(got)) != 1)
-		lint_err(l, at, "bad id '%s': use letters, digits, '_', '-' and '.'", id);
+	if (strlen(id) > VARS_NAME_MAX - 10) {
+		lint_err(l, at, "id '%s' is longer than %d characters", id, VARS_NAME_MAX - 10);
+		return;
+	}
+	if (!lint_ident(l, at, id, "step id"))
+		return;
+	snprintf(name, sizeof(name), "%s.outcome", id);
+	for (int i = 0; i < l->n_defined; i++)
+		if (!strcmp(l->defined[i], name))
+			lint_err(l, at, "step id '%s' is used twice: ids name one step each", id);
+}
+
+/* A key of a step that is neither a common key nor a kind: a typo? */
+static const char *near_key(const char *k)
+{
+	static const char *words[64];
+	int n = 0;
+
+	if (!words[0]) {
+		for (int i = 0; step_common_keys[i]; i++)
+			words[n++] = step_common_keys[i];
+		for (int i = 0; step_kinds[i] && n < 63; i++)
+			words[n++] = step_kinds[i]->name;
+		words[n] = NULL;
+	}
+	return lint_suggest(k, words);
 }
 
 struct when_ref {
@@ -182,8 +212,23 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 		if (common)
 			continue;
 		if (kind_key) {
-			lint_err(l, n->keys[i], "step has two kinds, '%s' and '%s': split it into two steps",
-				 kind_key->str, n->keys[i]->str);
+			const struct ynode *odd = n->keys[i];
+
+			/* a misspelt step key is not a second kind */
+			if (!step_kind_find(kind_key->str) && step_kind_find(odd->str)) {
+				odd = kind_key;
+				kind_key = n->keys[i];
+				kind_val = n->items[i];
+			}
+			if (step_kind_find(odd->str))
+				lint_err(l, odd, "step has two kinds, '%s' and '%s': split it into two steps",
+					 kind_key->str, odd->str);
+			else if (near_key(odd->str))
+				lint_err(l, odd, "unknown step key '%s' (did you mean '%s'?)", odd->str,
+					 near_key(odd->str));
+			else
+				lint_err(l, odd, "unknown step key '%s' (step keys: name, id, timeout, retries, retry_delay, on_fail, when)",
+					 odd->str);
 			continue;
 		}
 		kind_key = n->keys[i];
@@ -199,6 +244,11 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 		return st;
 	}
 	st->kind = step_kind_find(kind_key->str);
+	if (!st->kind && near_key(kind_key->str)) {
+		lint_err(l, kind_key, "unknown step kind or key '%s' (did you mean '%s'?)",
+			 kind_key->str, near_key(kind_key->str));
+		return st;
+	}
 	if (!st->kind) {
 		lint_err(l, kind_key, "unknown step kind or key '%s' (kinds: %s; step keys: name, id, timeout, retries, retry_delay, on_fail, when)",
 			 kind_key->str, step_kind_list());
@@ -207,14 +257,17 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 	if (!st->name)
 		st->name = strdup(st->id ? st->id : st->kind->name);
 	st->timeout_s = st->kind->default_timeout_s;
-	lint_duration(l, ynode_get(n, "timeout"), &st->timeout_s);
+	v = ynode_get(n, "timeout");
+	if (lint_duration(l, v, &st->timeout_s) && v && st->timeout_s < 0.001)
+		lint_err(l, v, "timeout must be at least 1ms (and at most 24h)");
 	lint_duration(l, ynode_get(n, "retry_delay"), &st->retry_delay_s);
 	v = ynode_get(n, "retries");
 	if (v) {
 		double r = 0;
 
-		if (lint_num(l, n, "retries", false, &r) && (r < 0 || r > 100 || r != floor(r)))
-			lint_err(l, v, "retries must be a whole number from 0 to 100");
+		if (lint_num(l, n, "retries", false, &r) &&
+		    (r < 0 || r > 100 || v->str[strspn(v->str, "0123456789")]))
+			lint_err(l, v, "retries must be a whole number from 0 to 100, in digits");
 		else
 			st->retries = (int)r; /* in range: the cast is defined */
 	}
@@ -413,14 +466,11 @@ static void parse_vars(struct lint *l, const struct ynode *v)
 	for (int i = 0; i < v->n; i++) {
 		const char *name = v->keys[i]->str;
 		struct seq_var *nv;
-		char tmp[VARS_NAME_MAX + 4];
-		const char *p = tmp;
-		char got[VARS_NAME_MAX];
-
-		snprintf(tmp, sizeof(tmp), "${%s}", name);
-		if (vars_next_ref(&p, got, sizeof(got)) != 1) {
-			lint_err(l, v->keys[i], "bad variable name '%s': use letters, digits, '_', '-' and '.'",
-				 name);
+		if (!lint_ident(l, v->keys[i], name, "variable"))
+			continue;
+		if (seq_reserved(name)) {
+			lint_err(l, v->keys[i], "variable '%s': ${%s} is set by the run and cannot be "
+				 "given under 'vars'; choose another name", name, name);
 			continue;
 		}
 		if (config_var_refused(name)) {
@@ -536,8 +586,12 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 	parse_groups(l, ynode_get(r, "groups"));
 	lint_steps(l, ynode_get(r, "setup"), &s->setup);
 	lint_steps(l, ynode_get(r, "steps"), &s->steps);
-	if (!ynode_get(r, "steps"))
+	n = ynode_get(r, "steps");
+	if (!n)
 		lint_err(l, r, "missing 'steps': a sequence needs at least one step");
+	else if (n->type == YN_SEQ && n->n == 0)
+		lint_err(l, n, "'steps' is empty: a sequence needs at least one step (a unit "
+			 "that runs nothing must not pass)");
 	lint_steps(l, ynode_get(r, "teardown"), &s->teardown);
 	lint_check_deferred(l);
 }

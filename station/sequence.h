@@ -130,6 +130,8 @@ void lint_err(struct lint *l, const struct ynode *at, const char *fmt, ...)
 /* names (NULL-terminated), ", "-separated, in buf: whole names, then ", ..."
  * when they do not all fit.  Returns buf. */
 const char *lint_join(char *buf, size_t cap, const char *const *names);
+/* The word of allowed (NULL-terminated) key is a near miss of, or NULL. */
+const char *lint_suggest(const char *key, const char *const *allowed);
 /* Check that every key of map is in allowed (NULL-terminated). */
 void lint_keys(struct lint *l, const struct ynode *map, const char *const *allowed,
 	       const char *what);
@@ -146,6 +148,14 @@ bool lint_regex(struct lint *l, const struct ynode *at, const char *re, int *ngr
 void lint_vars(struct lint *l, const struct ynode *at, const char *s);
 /* The step defines a variable from here on. */
 void lint_define(struct lint *l, const char *name);
+/* A name the author chose (what: "variable", "capture", "measurement",
+ * "id") is an identifier (vars.h); false (and reported) when not. */
+bool lint_ident(struct lint *l, const struct ynode *at, const char *name, const char *what);
+/* A capture/prompt variable: an identifier, not a name the run defines
+ * (seq_builtin_vars); then defined from here on. */
+void lint_capture(struct lint *l, const struct ynode *at, const char *name, const char *what);
+/* seq_builtin_vars holds name. */
+bool seq_reserved(const char *name);
 /* A file named by the sequence (after expanding ${...} with the defaults)
  * exists and is readable; path resolved relative to the sequence file. */
 void lint_file(struct lint *l, const struct ynode *at, const char *path);

@@ -113,6 +113,17 @@ static int parse_children(struct builder *b, struct ynode *n, int depth, yaml_ev
 				      b->doc->file, key->line, key->col);
 			goto fail;
 		}
+		/* One meaning per file: YAML tools keep the last of two equal
+		 * keys, a first-wins reader the first; refuse both. */
+		for (int i = 0; n->type == YN_MAP && i < n->n; i++)
+			if (!strcmp(n->keys[i]->str, key->str)) {
+				ret = st_fail(b->e, ST_ERR_PARSE,
+					      "%s:%d:%d: duplicate key '%s' (first at line %d, column %d): "
+					      "a key may appear once in a mapping; keep one",
+					      b->doc->file, key->line, key->col, key->str,
+					      n->keys[i]->line, n->keys[i]->col);
+				goto fail;
+			}
 		ret = append(b, n, key, val);
 		if (ret < 0)
 			goto fail;
@@ -133,6 +144,12 @@ static int parse_node(struct builder *b, yaml_event_t *ev, int depth, struct yno
 		return st_fail(b->e, ST_ERR_LIMIT, "%s:%zu:%zu: nested more than %d levels deep",
 			       b->doc->file, ev->start_mark.line + 1, ev->start_mark.column + 1,
 			       YTREE_MAX_DEPTH);
+	if ((ev->type == YAML_SCALAR_EVENT && ev->data.scalar.anchor) ||
+	    (ev->type == YAML_MAPPING_START_EVENT && ev->data.mapping_start.anchor) ||
+	    (ev->type == YAML_SEQUENCE_START_EVENT && ev->data.sequence_start.anchor))
+		return st_fail(b->e, ST_ERR_PARSE,
+			       "%s:%zu:%zu: YAML anchors (&name) are not supported: write the steps out, or use a group",
+			       b->doc->file, ev->start_mark.line + 1, ev->start_mark.column + 1);
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		n = ynode_new(b, YN_SCALAR, &ev->start_mark);

@@ -87,9 +87,9 @@ static int console_parse(struct step *s, const struct ynode *n, struct lint *l)
 			lint_err(l, cap->items[i], "capture '%s' must be a regex", cap->keys[i]->str);
 			continue;
 		}
-		if (lint_regex(l, cap->items[i], cap->items[i]->str, &groups) && groups < 1)
-			lint_err(l, cap->items[i], "capture '%s': the regex needs a (group) for the value",
-				 cap->keys[i]->str);
+		if (lint_regex(l, cap->items[i], cap->items[i]->str, &groups) && groups != 1)
+			lint_err(l, cap->items[i], "capture '%s': the regex needs exactly one (group) "
+				 "for the value, not %d", cap->keys[i]->str, groups);
 		nc = realloc(c->cap, (size_t)(c->n_cap + 1) * sizeof(*nc));
 		if (!nc)
 			return ST_ERR_NOMEM;
@@ -97,7 +97,7 @@ static int console_parse(struct step *s, const struct ynode *n, struct lint *l)
 		nc[c->n_cap].var = strdup(cap->keys[i]->str);
 		nc[c->n_cap].re = strdup(cap->items[i]->str);
 		c->n_cap++;
-		lint_define(l, cap->keys[i]->str);
+		lint_capture(l, cap->keys[i], cap->keys[i]->str, "capture");
 	}
 	return ST_OK;
 }

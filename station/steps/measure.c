@@ -72,10 +72,20 @@ static int measure_parse(struct step *s, const struct ynode *n, struct lint *l)
 	if (c->command)
 		lint_vars(l, ynode_get(n, "command"), c->command);
 	if (c->pattern && lint_regex(l, ynode_get(n, "pattern"), c->pattern, &groups) &&
-	    groups < 1)
-		lint_err(l, ynode_get(n, "pattern"), "measure: the pattern needs a (group) around the value");
+	    groups != 1)
+		lint_err(l, ynode_get(n, "pattern"), groups ?
+			 "measure: the pattern needs exactly one (group), around the value, not %d" :
+			 "measure: the pattern needs a (group) around the value", groups);
 	if (limit) {
+		static const char *const inline_keys[] = { "low", "high", "unit", "expect" };
+
 		named = true;
+		/* one source of limits: the table's, or inline ones, not a mix */
+		for (size_t i = 0; i < sizeof(inline_keys) / sizeof(inline_keys[0]); i++)
+			if (ynode_get(n, inline_keys[i]))
+				lint_err(l, ynode_get(n, inline_keys[i]),
+					 "measure: '%s' next to 'limit: %s': take the limits from the "
+					 "table or write them here, not both", inline_keys[i], limit);
 		const struct seq_limit *lim = sequence_limit(lint_sequence(l), limit);
 
 		if (!lim) {
@@ -97,7 +107,12 @@ static int measure_parse(struct step *s, const struct ynode *n, struct lint *l)
 			 c->high);
 	if (isnan(c->low) && isnan(c->high) && !c->expect && !named)
 		lint_err(l, n, "measure '%s' has no limits: add low/high, expect, or limit", c->name);
-	lint_define(l, c->name);
+	/* ${name} holds the value: a name given is checked; one taken from the
+	 * step's name defines a variable only when it is an identifier */
+	if (ynode_get(n, "name"))
+		lint_capture(l, ynode_get(n, "name"), c->name, "measurement");
+	else if (vars_is_ident(c->name) && !seq_reserved(c->name))
+		lint_define(l, c->name);
 	return ST_OK;
 }
 

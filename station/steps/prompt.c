@@ -48,8 +48,11 @@ static int prompt_parse(struct step *s, const struct ynode *n, struct lint *l)
 	lint_str(l, n, "var", true, &c->var);
 	if (lint_str(l, n, "pattern", false, &c->pattern) && c->pattern)
 		lint_regex(l, ynode_get(n, "pattern"), c->pattern, NULL);
-	if (c->var)
+	/* the serial is what a prompt is for; other run names are not */
+	if (c->var && !strcmp(c->var, "serial"))
 		lint_define(l, c->var);
+	else if (c->var)
+		lint_capture(l, ynode_get(n, "var"), c->var, "prompt variable");
 	return ST_OK;
 }
 

@@ -149,6 +149,12 @@ for kind in kinds:
     s["when"] = "${rework} != yes"
     s[kind] = full(kind)
     steps.append(s)
+    if kind == "measure":
+        # one source of limits: inline in this step, the table's in another
+        limit = s[kind].pop("limit")
+        steps.append({"name": "measure with the table's limit",
+                      "measure": {"command": s[kind]["command"], "pattern": s[kind]["pattern"],
+                                  "limit": limit}})
     bad = {"name": "bad " + kind, kind: full(kind)}
     if isinstance(bad[kind], dict):
         bad[kind]["bogus_key"] = "1"
@@ -276,6 +282,12 @@ def errs(v, s, at):
                 out.append("%s: unknown key %r" % (at, k))
             elif isinstance(s.get("additionalProperties"), dict):
                 out += errs(x, s["additionalProperties"], "%s.%s" % (at, k))
+    if isinstance(v, str) and len(v) > s.get("maxLength", len(v)):
+        out.append("%s: too long" % at)
+    if "not" in s and not errs(v, s["not"], at):
+        out.append("%s: matches what 'not' refuses" % at)
+    for a in s.get("allOf", []):
+        out += errs(v, a, at)
     if "anyOf" in s and all(errs(v, a, at) for a in s["anyOf"]):
         out.append("%s: matches none of anyOf" % at)
     if "oneOf" in s:
