@@ -608,8 +608,12 @@ int sequence_load(struct sequence **out, const char *path, const char *const *ex
 		*errors = NULL;
 	ret = ydoc_load(&d, path, e);
 	if (ret < 0) {
-		if (errors)
-			*errors = strdup(e->msg);
+		/* the one problem goes in *errors (a line, as lint prints it);
+		 * e->msg only summarises, so a caller printing both says it once */
+		if (errors && asprintf(errors, "%s\n", e->msg) < 0)
+			*errors = NULL;
+		if (errors && *errors && ret == ST_ERR_PARSE)
+			st_fail(e, ret, "%s: 1 problem found", path);
 		return ret;
 	}
 	l.seq = calloc(1, sizeof(*l.seq));

@@ -17,6 +17,8 @@ struct builder {
 	struct ydoc *doc;
 	int nodes;
 	struct st_error *e;
+	const unsigned char *buf;	/* the text, for hints on errors */
+	size_t len;
 };
 
 static void ynode_free(struct ynode *n)
@@ -77,13 +79,26 @@ static int append(struct builder *b, struct ynode *parent, struct ynode *key, st
 
 static int next_event(struct builder *b, yaml_event_t *ev)
 {
+	const yaml_parser_t *p = &b->parser;
+	const yaml_mark_t *m = &p->problem_mark;
+	char where[160] = "";
+	const char *hint = "";
+
 	if (yaml_parser_parse(&b->parser, ev))
 		return ST_OK;
+	/* name a tab: libyaml only says it "cannot start any token" */
+	if (b->buf && m->index < b->len && b->buf[m->index] == '\t')
+		hint = ": a tab character; YAML indents with spaces only";
+	/* an unclosed bracket or quote: where it opened, not only where the
+	 * parser gave up */
+	if (p->context && (p->context_mark.line != m->line || p->context_mark.column != m->column))
+		snprintf(where, sizeof(where), " (%s, which started at line %zu, column %zu)",
+			 p->context, p->context_mark.line + 1, p->context_mark.column + 1);
+	else if (p->context && !hint[0])
+		snprintf(where, sizeof(where), " %s", p->context);
 	return st_fail(b->e, ST_ERR_PARSE, "%s:%zu:%zu: YAML syntax error: %s%s%s",
-		       b->doc->file, b->parser.problem_mark.line + 1,
-		       b->parser.problem_mark.column + 1,
-		       b->parser.problem ? b->parser.problem : "unknown",
-		       b->parser.context ? " " : "", b->parser.context ? b->parser.context : "");
+		       b->doc->file, m->line + 1, m->column + 1,
+		       p->problem ? p->problem : "unknown", hint, where);
 }
 
 static int parse_node(struct builder *b, yaml_event_t *ev, int depth, struct ynode **out);
@@ -190,7 +205,7 @@ static int parse_node(struct builder *b, yaml_event_t *ev, int depth, struct yno
 int ydoc_parse(struct ydoc *d, const char *name, const unsigned char *buf, size_t len,
 	       struct st_error *e)
 {
-	struct builder b = { .doc = d, .e = e };
+	struct builder b = { .doc = d, .e = e, .buf = buf, .len = len };
 	yaml_event_t ev;
 	int ret, docs = 0;
 

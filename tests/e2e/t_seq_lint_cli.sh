@@ -119,6 +119,16 @@ grep -qF "$t/bad-station.yaml:2:1: unknown key 'bogus' in station.yaml" "$t/err"
 lint -c "$t/none.yaml" "$t/var.yaml"
 assert_eq "$LINT_RC" 3 "exit status on a missing station.yaml"
 
+# under `station run`, a YAML syntax error is printed once, on its own line
+printf 'name: x\nversion: 1\nsteps: [\n  {delay: 1s}\n\nteardown: []\n' >"$t/unclosed.yaml"
+rc=0
+"$BINDIR/station" run -s "$t/unclosed.yaml" --dry-run >"$t/out" 2>"$t/err" || rc=$?
+cat "$t/err"
+assert_eq "$rc" 3 "run exit status on a syntax error"
+assert_eq "$(grep -c "YAML syntax error" "$t/err")" 1 "the syntax error printed once"
+grep -qxF "$t/unclosed.yaml:6:1: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence, which started at line 3, column 8)" "$t/err" ||
+	fail "the syntax error is not one line naming where '[' opened"
+
 # every problem line has the file:line:col: form, whatever the input
 for f in "$t"/*.yaml tests/data/seq/*.yaml; do
 	lint "$f"

@@ -119,6 +119,13 @@ static void test_one_meaning(void **state)
 		  "6:5: duplicate key 'name' (first at line 4, column 5)");
 	check_one("name: x\nversion: 1\nsteps:\n  - &d {delay: 1s}\n",
 		  "4:5: YAML anchors (&name) are not supported");
+	/* syntax errors: tabs named, an unclosed bracket at its opening too */
+	check_one("name: x\nversion: 1\nsteps:\n\t- delay: 1s\n",
+		  "4:1: YAML syntax error: found character that cannot start any token: a tab "
+		  "character; YAML indents with spaces only\n");
+	check_one("name: x\nversion: 1\nsteps: [\n  {delay: 1s},\n  {delay: 2s}\n\nteardown: []\n",
+		  "7:1: YAML syntax error: did not find expected ',' or ']' (while parsing a flow "
+		  "sequence, which started at line 3, column 8)\n");
 	/* YAML 1.2 booleans */
 	check_one("name: x\nversion: 1\nsteps:\n  - identity: {unique: yes}\n",
 		  "4:24: 'unique' must be true or false, not 'yes'");
