@@ -523,7 +523,7 @@ static void plan_list(struct run_ctx *rc, const struct step_list *sl, FILE *out,
 	}
 }
 
-void engine_plan(struct run_ctx *rc, FILE *out)
+int engine_plan(struct run_ctx *rc, FILE *out)
 {
 	set_run_vars(rc);
 	fprintf(out, "sequence %s %s (sha256 %s)\n", rc->seq->name, rc->seq->version,
@@ -538,4 +538,5 @@ void engine_plan(struct run_ctx *rc, FILE *out)
 	plan_list(rc, &rc->seq->steps, out, 1);
 	fprintf(out, "teardown:\n");
 	plan_list(rc, &rc->seq->teardown, out, 1);
+	return rc->plan_problems;
 }

@@ -471,17 +471,23 @@ void lint_capture(struct lint *l, const struct ynode *at, const char *name, cons
 	lint_define(l, name);
 }
 
-/* Expand path with the sequence's own variable defaults; NULL when it
- * needs a value only the station or the run will give. */
+/* Expand path with the values given (station config, --var) and the
+ * sequence's own defaults; NULL when it needs a value only the run will
+ * give (${serial}, a capture). */
 static char *expand_defaults(struct lint *l, const char *path)
 {
 	struct vars vs;
 	char *out = NULL;
 
 	vars_init(&vs);
+	/* what the station config and --var give wins over the defaults */
+	for (int i = 0; l->given && i < l->given->n; i++)
+		vars_set(&vs, l->given->v[i].name, l->given->v[i].value);
 	for (int i = 0; i < l->seq->n_vars; i++) {
 		char *v = NULL;
 
+		if (vars_get(&vs, l->seq->vars[i].name))
+			continue;
 		if (l->seq->vars[i].value && vars_expand(&vs, l->seq->vars[i].value, &v, NULL) == ST_OK) {
 			vars_set(&vs, l->seq->vars[i].name, v);
 			free(v);

@@ -4,6 +4,7 @@
 #define ST_STATION_LINT_H
 
 #include "station/sequence.h"
+#include "station/vars.h"
 
 #define LINT_MAX_INCLUDE_DEPTH 16
 #define LINT_DURATION_MAX_S 86400.0	/* every duration: 0 .. 24h */
@@ -27,6 +28,7 @@ struct lint {
 	char *stack[LINT_MAX_INCLUDE_DEPTH]; /* include chain, for cycles */
 	int depth;
 	const char *const *extra_vars;
+	const struct vars *given;	/* values the station/run gives, or NULL */
 };
 
 /* Check the references recorded inside groups, once every capture is known. */

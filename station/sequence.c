@@ -599,7 +599,13 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 int sequence_load(struct sequence **out, const char *path, const char *const *extra_vars,
 		  char **errors, struct st_error *e)
 {
-	struct lint l = { .extra_vars = extra_vars };
+	return sequence_load_given(out, path, extra_vars, NULL, errors, e);
+}
+
+int sequence_load_given(struct sequence **out, const char *path, const char *const *extra_vars,
+			const struct vars *given, char **errors, struct st_error *e)
+{
+	struct lint l = { .extra_vars = extra_vars, .given = given };
 	struct ydoc d;
 	int ret;
 

@@ -18,6 +18,7 @@ struct run_ctx;
 struct step_result;
 struct lint;
 struct when_expr;
+struct vars;
 
 enum on_fail { ONFAIL_ABORT = 0, ONFAIL_CONTINUE, ONFAIL_TEARDOWN };
 
@@ -110,6 +111,11 @@ extern const char *const seq_builtin_vars[];
  */
 int sequence_load(struct sequence **out, const char *path, const char *const *extra_vars,
 		  char **errors, struct st_error *e);
+/* The same, with the values the station config and --var give (given):
+ * every file named through them (an image under ${images}) must be
+ * readable now, before a board is touched. */
+int sequence_load_given(struct sequence **out, const char *path, const char *const *extra_vars,
+			const struct vars *given, char **errors, struct st_error *e);
 void sequence_free(struct sequence *s);
 
 /* A path written in a sequence, relative to the file it was written in. */

@@ -198,14 +198,30 @@ static void exec_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 	const struct exec_cfg *c = s->cfg;
 	struct step_result r = { 0 };
 
-	fprintf(out, "      run");
+	/* a quoted list: an argument holding a space is one argument */
+	fprintf(out, "      run [");
 	for (int i = 0; i < c->argc; i++) {
 		char *a = rc_expand(rc, &r, c->argv[i]);
 
-		fprintf(out, " %s", a ? a : c->argv[i]);
+		fprintf(out, "%s\"", i ? ", " : "");
+		for (const char *p = a ? a : c->argv[i]; *p; p++) {
+			unsigned char ch = (unsigned char)*p;
+
+			if (ch == '"' || ch == '\\')
+				fprintf(out, "\\%c", ch);
+			else if (ch < 0x20 || ch == 0x7f)
+				fprintf(out, "\\x%02x", ch);
+			else
+				fputc(ch, out);
+		}
+		fputc('"', out);
 		free(a);
 	}
-	fprintf(out, " (expect exit %d)\n", c->exit_code);
+	fprintf(out, "] (expect exit %d)\n", c->exit_code);
+	if (r.outcome != DB_PASS) {
+		fprintf(out, "      PROBLEM: %s\n", r.reason);
+		rc->plan_problems++;
+	}
 	sr_reset(&r);
 }
 
