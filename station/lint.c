@@ -214,6 +214,17 @@ bool lint_bool(struct lint *l, const struct ynode *map, const char *key, bool *o
 	return false;
 }
 
+bool lint_defer_limit(struct lint *l, const char *name)
+{
+	size_t n = strlen(l->deferred_limits);
+
+	if (!l->library || l->has_limits)
+		return false;
+	snprintf(l->deferred_limits + n, sizeof(l->deferred_limits) - n, "%s%s", n ? ", " : "",
+		 name);
+	return true;
+}
+
 bool lint_duration(struct lint *l, const struct ynode *n, double *seconds)
 {
 	char *end;

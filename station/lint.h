@@ -29,6 +29,9 @@ struct lint {
 	int depth;
 	const char *const *extra_vars;
 	const struct vars *given;	/* values the station/run gives, or NULL */
+	bool library;		/* station lint: the file may be a library */
+	bool has_limits;	/* the flow has a limits table */
+	char deferred_limits[256]; /* library: limit names left to the includer */
 };
 
 /* Check the references recorded inside groups, once every capture is known. */

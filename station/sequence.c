@@ -579,6 +579,7 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 	parse_vars(l, ynode_get(r, "vars"));
 	include_list(l, ynode_get(r, "include"));
 	n = ynode_get(r, "limits");
+	l->has_limits = n != NULL;
 	if (n && n->type == YN_SCALAR)
 		with_file(l, n, n->str, parse_limits_map, NULL);
 	else if (n)
@@ -587,14 +588,18 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 	lint_steps(l, ynode_get(r, "setup"), &s->setup);
 	lint_steps(l, ynode_get(r, "steps"), &s->steps);
 	n = ynode_get(r, "steps");
-	if (!n)
+	if (!n && !(l->library && ynode_get(r, "groups")))
 		lint_err(l, r, "missing 'steps': a sequence needs at least one step");
-	else if (n->type == YN_SEQ && n->n == 0)
+	else if (n && n->type == YN_SEQ && n->n == 0)
 		lint_err(l, n, "'steps' is empty: a sequence needs at least one step (a unit "
 			 "that runs nothing must not pass)");
 	lint_steps(l, ynode_get(r, "teardown"), &s->teardown);
 	lint_check_deferred(l);
 }
+
+static int load(struct sequence **out, const char *path, const char *const *extra_vars,
+		const struct vars *given, bool library, char **errors, char **note,
+		struct st_error *e);
 
 int sequence_load(struct sequence **out, const char *path, const char *const *extra_vars,
 		  char **errors, struct st_error *e)
@@ -605,13 +610,28 @@ int sequence_load(struct sequence **out, const char *path, const char *const *ex
 int sequence_load_given(struct sequence **out, const char *path, const char *const *extra_vars,
 			const struct vars *given, char **errors, struct st_error *e)
 {
-	struct lint l = { .extra_vars = extra_vars, .given = given };
+	return load(out, path, extra_vars, given, false, errors, NULL, e);
+}
+
+int sequence_lint_file(struct sequence **out, const char *path, const char *const *extra_vars,
+		       const struct vars *given, char **errors, char **note, struct st_error *e)
+{
+	return load(out, path, extra_vars, given, true, errors, note, e);
+}
+
+static int load(struct sequence **out, const char *path, const char *const *extra_vars,
+		const struct vars *given, bool library, char **errors, char **note,
+		struct st_error *e)
+{
+	struct lint l = { .extra_vars = extra_vars, .given = given, .library = library };
 	struct ydoc d;
 	int ret;
 
 	*out = NULL;
 	if (errors)
 		*errors = NULL;
+	if (note)
+		*note = NULL;
 	ret = ydoc_load(&d, path, e);
 	if (ret < 0) {
 		/* the one problem goes in *errors (a line, as lint prints it);
@@ -650,6 +670,14 @@ int sequence_load_given(struct sequence **out, const char *path, const char *con
 		return ST_ERR_PARSE;
 	}
 	free(l.errors);
+	if (note && !l.seq->steps.n && l.seq->n_groups) {
+		if (asprintf(note, "groups library") < 0)
+			*note = NULL;
+	} else if (note && l.deferred_limits[0]) {
+		if (asprintf(note, "steps library; limits %s from the including flow",
+			     l.deferred_limits) < 0)
+			*note = NULL;
+	}
 	*out = l.seq;
 	return ST_OK;
 }

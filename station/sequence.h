@@ -111,6 +111,14 @@ extern const char *const seq_builtin_vars[];
  */
 int sequence_load(struct sequence **out, const char *path, const char *const *extra_vars,
 		  char **errors, struct st_error *e);
+/*
+ * station lint's reading: a file may be a library another flow includes -
+ * groups and no steps, or steps whose `limit:` names come from the including
+ * flow's table (the file has none).  *note then says so ("groups library",
+ * "limits ... from the including flow"); the caller frees it.
+ */
+int sequence_lint_file(struct sequence **out, const char *path, const char *const *extra_vars,
+		       const struct vars *given, char **errors, char **note, struct st_error *e);
 /* The same, with the values the station config and --var give (given):
  * every file named through them (an image under ${images}) must be
  * readable now, before a board is touched. */
@@ -147,6 +155,9 @@ bool lint_str(struct lint *l, const struct ynode *map, const char *key, bool req
 bool lint_num(struct lint *l, const struct ynode *map, const char *key, bool required,
 	      double *out);
 bool lint_bool(struct lint *l, const struct ynode *map, const char *key, bool *out);
+/* `limit: name` that this file cannot resolve and leaves to the flow that
+ * includes it (station lint of a library file): true when deferred. */
+bool lint_defer_limit(struct lint *l, const char *name);
 bool lint_duration(struct lint *l, const struct ynode *n, double *seconds);
 /* A POSIX extended regex that compiles; ngroups receives its groups. */
 bool lint_regex(struct lint *l, const struct ynode *at, const char *re, int *ngroups);

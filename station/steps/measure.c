@@ -88,7 +88,9 @@ static int measure_parse(struct step *s, const struct ynode *n, struct lint *l)
 					 "table or write them here, not both", inline_keys[i], limit);
 		const struct seq_limit *lim = sequence_limit(lint_sequence(l), limit);
 
-		if (!lim) {
+		if (!lim && lint_defer_limit(l, limit)) {
+			/* a library file: the including flow's table has it */
+		} else if (!lim) {
 			lint_err(l, ynode_get(n, "limit"), "no limit named '%s' in the limits table",
 				 limit);
 		} else {

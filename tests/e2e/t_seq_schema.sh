@@ -228,77 +228,13 @@ for f in "${files[@]}"; do
 	# the JSON goes to the temp dir, never next to the flows
 	yq -c . "$f" >"$t/json_$(echo "$f" | tr / _).json" || fail "yq cannot read $f"
 done
-JSON_DIR=$t python3 - "$ST_TOP/sequences/schema.json" "${files[@]}" <<'PY' || fail "schema validation of the flows (see above)"
-import json, os, re, sys
-schema = json.load(open(sys.argv[1]))
-TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
-
-def is_type(v, t):
-    if t == "integer":
-        return isinstance(v, int) and not isinstance(v, bool)
-    if t == "number":
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
-    return isinstance(v, TYPES[t])
-
-def errs(v, s, at):
-    """The draft-07 keywords schema.json uses; returns a list of problems."""
-    if "$ref" in s:
-        node = schema
-        for part in s["$ref"].lstrip("#/").split("/"):
-            node = node[part]
-        return errs(v, node, at)
-    out = []
-    if "type" in s:
-        ts = s["type"] if isinstance(s["type"], list) else [s["type"]]
-        if not any(is_type(v, t) for t in ts):
-            return ["%s: %r is not %s" % (at, v, "/".join(ts))]
-    if "enum" in s and v not in s["enum"]:
-        out.append("%s: %r not one of %s" % (at, v, s["enum"]))
-    if isinstance(v, str):
-        if "pattern" in s and not re.search(s["pattern"], v):
-            out.append("%s: %r does not match %s" % (at, v, s["pattern"]))
-        if len(v) < s.get("minLength", 0):
-            out.append("%s: too short" % at)
-    if is_type(v, "number"):
-        if v < s.get("minimum", v) or v > s.get("maximum", v):
-            out.append("%s: %r out of range" % (at, v))
-    if isinstance(v, list):
-        if not s.get("minItems", 0) <= len(v) <= s.get("maxItems", len(v)):
-            out.append("%s: %d items" % (at, len(v)))
-        for i, x in enumerate(v):
-            out += errs(x, s.get("items", {}), "%s[%d]" % (at, i))
-    if isinstance(v, dict):
-        if len(v) < s.get("minProperties", 0):
-            out.append("%s: too few keys" % at)
-        for k in s.get("required", []):
-            if k not in v:
-                out.append("%s: missing %s" % (at, k))
-        for k, x in v.items():
-            if "propertyNames" in s:
-                out += errs(k, s["propertyNames"], "%s key %r" % (at, k))
-            if k in s.get("properties", {}):
-                out += errs(x, s["properties"][k], "%s.%s" % (at, k))
-            elif s.get("additionalProperties") is False:
-                out.append("%s: unknown key %r" % (at, k))
-            elif isinstance(s.get("additionalProperties"), dict):
-                out += errs(x, s["additionalProperties"], "%s.%s" % (at, k))
-    if isinstance(v, str) and len(v) > s.get("maxLength", len(v)):
-        out.append("%s: too long" % at)
-    if "not" in s and not errs(v, s["not"], at):
-        out.append("%s: matches what 'not' refuses" % at)
-    for a in s.get("allOf", []):
-        out += errs(v, a, at)
-    if "anyOf" in s and all(errs(v, a, at) for a in s["anyOf"]):
-        out.append("%s: matches none of anyOf" % at)
-    if "oneOf" in s:
-        n = sum(not errs(v, a, at) for a in s["oneOf"])
-        if n != 1:
-            out.append("%s: matches %d of oneOf, not exactly one" % (at, n))
-    return out
-
+JSON_DIR=$t ST_E2E=$ST_TOP/tests/e2e python3 - "$ST_TOP/sequences/schema.json" "${files[@]}" <<'PY' || fail "schema validation of the flows (see above)"
+import json, os, sys
+sys.path.insert(0, os.environ["ST_E2E"])
+from schema_check import check
 bad = 0
 for f in sys.argv[2:]:
-    e = errs(json.load(open(os.path.join(os.environ["JSON_DIR"], "json_" + f.replace("/", "_") + ".json"))), schema, "$")
+    e = check(sys.argv[1], json.load(open(os.path.join(os.environ["JSON_DIR"], "json_" + f.replace("/", "_") + ".json"))))
     if f.endswith("bad-schema.yaml"):
         want = {"$.steps[0]: matches 2 of oneOf, not exactly one",
                 "$.steps[1].flash.verify: 'maybe' not one of ['none', 'readback', 'crc']"}
