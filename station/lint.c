@@ -377,7 +377,7 @@ bool lint_regex(struct lint *l, const struct ynode *at, const char *re, int *ngr
 	return true;
 }
 
-static bool is_defined(struct lint *l, const char *name)
+bool lint_is_defined(struct lint *l, const char *name)
 {
 	for (int i = 0; seq_builtin_vars[i]; i++)
 		if (!strcmp(seq_builtin_vars[i], name))
@@ -409,7 +409,7 @@ static void check_ref(struct lint *l, const struct ynode *at, const char *name)
 		l->n_deferred++;
 		return;
 	}
-	if (!is_defined(l, name))
+	if (!lint_is_defined(l, name))
 		lint_err(l, at, "undefined variable '${%s}': define it under 'vars:', in the station config, or capture it in an earlier step",
 			 name);
 }
@@ -436,7 +436,7 @@ void lint_check_deferred(struct lint *l)
 		struct lint_ref *r = &l->deferred[i];
 		struct ynode at = { .file = r->file, .line = r->line, .col = r->col };
 
-		if (!is_defined(l, r->name))
+		if (!lint_is_defined(l, r->name))
 			lint_err(l, &at, "undefined variable '${%s}': define it under 'vars:', in the station config, or capture it in a step",
 				 r->name);
 		free(r->name);
@@ -451,7 +451,7 @@ void lint_define(struct lint *l, const char *name)
 {
 	char **d;
 
-	if (is_defined(l, name))
+	if (lint_is_defined(l, name))
 		return;
 	d = realloc(l->defined, (size_t)(l->n_defined + 1) * sizeof(*d));
 	if (!d)

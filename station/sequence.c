@@ -37,7 +37,7 @@ static const char *const step_common_keys[] = {
 
 static const char *const top_keys[] = {
 	"name", "version", "description", "vars", "limits", "include", "groups",
-	"setup", "steps", "teardown", NULL
+	"setup", "steps", "teardown", "params", NULL
 };
 
 char *seq_resolve_path(const char *seq_file, const char *path)
@@ -308,6 +308,40 @@ int lint_steps(struct lint *l, const struct ynode *list, struct step_list *out)
 	return ST_OK;
 }
 
+bool lint_bound_name(struct lint *l, const struct ynode *at, const char *name)
+{
+	if (!lint_ident(l, at, name, "loop variable"))
+		return false;
+	if (seq_reserved(name) || lint_is_defined(l, name)) {
+		lint_err(l, at, "'%s' already names a variable: name the loop variable otherwise "
+			 "(${%s} inside the loop would be ambiguous)", name, name);
+		return false;
+	}
+	return true;
+}
+
+struct step *lint_bound_steps(struct lint *l, const struct step *parent, const struct ynode *list,
+			      const char *var, const char *value)
+{
+	struct ynode *copy = ynode_subst(list, var, value);
+	struct step *st = calloc(1, sizeof(*st));
+
+	if (!copy || !st || asprintf(&st->name, "%s [%s=%s]", parent->name, var, value) < 0) {
+		ynode_free(copy);
+		free(st);
+		return NULL;
+	}
+	st->kind = step_kind_find("group");
+	st->file = strdup(parent->file);
+	st->line = parent->line;
+	st->col = parent->col;
+	st->timeout_s = parent->timeout_s;
+	st->on_fail = parent->on_fail;
+	lint_steps(l, copy, &st->children);
+	ynode_free(copy);
+	return st;
+}
+
 static bool on_stack(struct lint *l, const char *path)
 {
 	for (int i = 0; i < l->depth; i++)
@@ -372,26 +406,105 @@ out:
 }
 
 static const char *const inc_keys[] = { "name", "version", "description", "vars", "groups",
-					"steps", "include", NULL };
+					"steps", "include", "params", NULL };
+
+struct inc_arg {
+	struct step_list *out;
+	const struct ynode *with;	/* parameter values, or NULL */
+	const struct ynode *at;		/* the include, for messages */
+};
+
+/* A file's `params:` list: the names an include must give with `with:`. */
+static bool declares(const struct ynode *params, const char *name)
+{
+	for (int i = 0; params && params->type == YN_SEQ && i < params->n; i++)
+		if (params->items[i]->type == YN_SCALAR && !strcmp(params->items[i]->str, name))
+			return true;
+	return false;
+}
+
+static void check_params(struct lint *l, const struct ynode *params)
+{
+	if (params && params->type != YN_SEQ) {
+		lint_err(l, params, "'params' must be a list of parameter names");
+		return;
+	}
+	for (int i = 0; params && i < params->n; i++) {
+		const struct ynode *p = params->items[i];
+
+		if (p->type != YN_SCALAR)
+			lint_err(l, p, "a parameter is a name");
+		else if (lint_bound_name(l, p, p->str) && l->library && l->depth == 1)
+			lint_define(l, p->str); /* linted on its own: a parameter is defined */
+	}
+}
 
 static void include_steps(struct lint *l, const struct ynode *root, void *arg)
 {
+	struct inc_arg *a = arg;
+	const struct ynode *params = ynode_get(root, "params");
+	struct ynode *bound = NULL;
+
 	if (!root || root->type != YN_MAP) {
 		lint_err(l, root, "an included file must be a mapping with 'steps:' or 'groups:'");
 		return;
 	}
 	lint_keys(l, root, inc_keys, "an included file");
+	check_params(l, params);
+	/* every declared parameter given, nothing else; the values are bound
+	 * in a copy of the file (local: nothing outside sees them) */
+	for (int i = 0; params && params->type == YN_SEQ && i < params->n; i++)
+		if (params->items[i]->type == YN_SCALAR && !ynode_get(a->with, params->items[i]->str))
+			lint_err(l, a->at, "include: parameter '%s' of %s has no value: give it under "
+				 "'with:'", params->items[i]->str, root->file);
+	for (int i = 0; a->with && i < a->with->n; i++) {
+		const struct ynode *k = a->with->keys[i], *v = a->with->items[i];
+		struct ynode *next;
+
+		if (!declares(params, k->str)) {
+			lint_err(l, k, "include: %s has no parameter '%s' (its 'params:' list)",
+				 root->file, k->str);
+			continue;
+		}
+		if (v->type != YN_SCALAR) {
+			lint_err(l, v, "include: parameter '%s' must be a text value", k->str);
+			continue;
+		}
+		lint_vars(l, v, v->str);
+		next = ynode_subst(bound ? bound : root, k->str, v->str);
+		ynode_free(bound);
+		bound = next;
+		if (!bound)
+			return;
+	}
+	if (bound)
+		root = bound;
 	parse_vars(l, ynode_get(root, "vars"));
 	include_list(l, ynode_get(root, "include"));
 	parse_groups(l, ynode_get(root, "groups"));
 	if (!ynode_get(root, "steps"))
 		lint_err(l, root, "included as steps, but the file has no 'steps:' list");
-	lint_steps(l, ynode_get(root, "steps"), arg);
+	lint_steps(l, ynode_get(root, "steps"), a->out);
+	ynode_free(bound);
 }
 
 int lint_include(struct lint *l, const struct ynode *at, const char *path, struct step_list *out)
 {
-	return with_file(l, at, path, include_steps, out);
+	struct inc_arg a = { out, NULL, at };
+
+	return with_file(l, at, path, include_steps, &a);
+}
+
+int lint_include_with(struct lint *l, const struct ynode *at, const char *path,
+		      const struct ynode *with, struct step_list *out)
+{
+	struct inc_arg a = { out, with, at };
+
+	if (with && with->type != YN_MAP) {
+		lint_err(l, with, "include: 'with' maps parameter names to values");
+		return ST_ERR_PARSE;
+	}
+	return with_file(l, at, path, include_steps, &a);
 }
 
 int lint_group(struct lint *l, const struct ynode *at, const char *name, struct step_list *out)
@@ -560,9 +673,33 @@ static void include_list(struct lint *l, const struct ynode *n)
 	}
 }
 
+/* A parameterised steps file linted on its own: each ${param} stands for a
+ * sample value, its own name, so names and patterns holding it are checked
+ * as they will be once bound. */
+static struct ynode *bind_samples(const struct ynode *r)
+{
+	const struct ynode *params = ynode_get(r, "params");
+	struct ynode *bound = NULL;
+
+	for (int i = 0; params && params->type == YN_SEQ && i < params->n; i++) {
+		const struct ynode *p = params->items[i];
+		struct ynode *next;
+
+		if (p->type != YN_SCALAR || !vars_is_ident(p->str))
+			continue;
+		next = ynode_subst(bound ? bound : r, p->str, p->str);
+		ynode_free(bound);
+		bound = next;
+		if (!bound)
+			break;
+	}
+	return bound;
+}
+
 static void parse_top(struct lint *l, const struct ydoc *d)
 {
-	const struct ynode *r = d->root, *n;
+	struct ynode *bound = l->library ? bind_samples(d->root) : NULL;
+	const struct ynode *r = bound ? bound : d->root, *n;
 	struct sequence *s = l->seq;
 
 	if (!r || r->type != YN_MAP) {
@@ -576,6 +713,12 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 	lint_str(l, r, "name", true, &s->name);
 	lint_str(l, r, "version", true, &s->version);
 	lint_str(l, r, "description", false, NULL);
+	n = ynode_get(r, "params");
+	if (n && !l->library)
+		lint_err(l, n, "'params' belong to a steps file another flow includes (with: ...); "
+			 "a flow run on its own takes values as vars with 'name: ~'");
+	else if (n)
+		check_params(l, n);
 	parse_vars(l, ynode_get(r, "vars"));
 	include_list(l, ynode_get(r, "include"));
 	n = ynode_get(r, "limits");
@@ -595,6 +738,7 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 			 "that runs nothing must not pass)");
 	lint_steps(l, ynode_get(r, "teardown"), &s->teardown);
 	lint_check_deferred(l);
+	ynode_free(bound);
 }
 
 static int load(struct sequence **out, const char *path, const char *const *extra_vars,

@@ -163,6 +163,8 @@ bool lint_duration(struct lint *l, const struct ynode *n, double *seconds);
 bool lint_regex(struct lint *l, const struct ynode *at, const char *re, int *ngroups);
 /* Every ${name} in s is defined at this point of the flow. */
 void lint_vars(struct lint *l, const struct ynode *at, const char *s);
+/* name is defined at this point of the flow (a run name, a var, a capture). */
+bool lint_is_defined(struct lint *l, const char *name);
 /* The step defines a variable from here on. */
 void lint_define(struct lint *l, const char *name);
 /* A name the author chose (what: "variable", "capture", "measurement",
@@ -178,9 +180,23 @@ bool seq_reserved(const char *name);
 void lint_file(struct lint *l, const struct ynode *at, const char *path);
 /* Resolve a step list (YAML list of steps) - used by group/include. */
 int lint_steps(struct lint *l, const struct ynode *list, struct step_list *out);
+/*
+ * One pass of a loop (foreach, repeat) or one use of a parameterised
+ * include: a group step named "<name> [<var>=<value>]" (run and logged as a
+ * group) whose children are the steps of list with every ${var} replaced by
+ * value, checked like any steps.  NULL when out of memory.
+ */
+struct step *lint_bound_steps(struct lint *l, const struct step *parent, const struct ynode *list,
+			      const char *var, const char *value);
+/* A loop or parameter variable: an identifier that names nothing yet. */
+bool lint_bound_name(struct lint *l, const struct ynode *at, const char *name);
 /* Include another file's steps / look up a named group. */
 int lint_include(struct lint *l, const struct ynode *at, const char *path, struct step_list *out);
 int lint_group(struct lint *l, const struct ynode *at, const char *name, struct step_list *out);
+/* Include with parameters: `with` maps the file's `params:` to values,
+ * bound in the included steps only. */
+int lint_include_with(struct lint *l, const struct ynode *at, const char *path,
+		      const struct ynode *with, struct step_list *out);
 const struct sequence *lint_sequence(struct lint *l);
 
 #endif

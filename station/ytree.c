@@ -21,7 +21,7 @@ struct builder {
 	size_t len;
 };
 
-static void ynode_free(struct ynode *n)
+void ynode_free(struct ynode *n)
 {
 	if (!n)
 		return;
@@ -306,6 +306,70 @@ void ydoc_free(struct ydoc *d)
 	free(d->file);
 	free(d->bytes);
 	memset(d, 0, sizeof(*d));
+}
+
+/* s with every "${name}" (not "$${name}") replaced by value; NULL on no memory. */
+static char *subst_str(const char *s, const char *name, const char *value)
+{
+	char ref[YTREE_SUBST_NAME_MAX + 4];
+	size_t rl, vl = strlen(value), n = 0, cap;
+	const char *p;
+	char *out;
+
+	snprintf(ref, sizeof(ref), "${%s}", name);
+	rl = strlen(ref);
+	cap = strlen(s) + 1;
+	for (p = strstr(s, ref); p; p = strstr(p + rl, ref))
+		cap += vl;
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	for (p = s; *p; ) {
+		if (!strncmp(p, ref, rl) && !(p > s && p[-1] == '$')) {
+			memcpy(out + n, value, vl);
+			n += vl;
+			p += rl;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+struct ynode *ynode_subst(const struct ynode *n, const char *name, const char *value)
+{
+	struct ynode *c;
+
+	if (!n || strlen(name) > YTREE_SUBST_NAME_MAX)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	*c = *n;
+	c->keys = c->items = NULL;
+	c->str = NULL;
+	c->n = 0;
+	if (n->str && !(c->str = subst_str(n->str, name, value)))
+		goto fail;
+	if (n->n) {
+		c->items = calloc((size_t)n->n, sizeof(*c->items));
+		if (n->keys)
+			c->keys = calloc((size_t)n->n, sizeof(*c->keys));
+		if (!c->items || (n->keys && !c->keys))
+			goto fail;
+	}
+	for (int i = 0; i < n->n; i++) {
+		c->n = i + 1;
+		if (n->keys && !(c->keys[i] = ynode_subst(n->keys[i], name, value)))
+			goto fail;
+		if (!(c->items[i] = ynode_subst(n->items[i], name, value)))
+			goto fail;
+	}
+	return c;
+fail:
+	ynode_free(c);
+	return NULL;
 }
 
 struct ynode *ynode_get(const struct ynode *n, const char *key)

@@ -8,7 +8,7 @@
 
 extern const struct step_kind step_lines, step_flash, step_console, step_measure,
 	step_identity, step_register, step_prompt, step_delay, step_exec, step_group,
-	step_include, step_enroll;
+	step_include, step_enroll, step_foreach, step_repeat;
 
 /* Sleep, waking early when the run is stopped. */
 void rc_sleep(struct run_ctx *rc, double seconds);
