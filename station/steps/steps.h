@@ -10,6 +10,23 @@ extern const struct step_kind step_lines, step_flash, step_console, step_measure
 	step_identity, step_register, step_prompt, step_delay, step_exec, step_group,
 	step_include, step_enroll, step_foreach, step_repeat;
 
+/* A value judged against limits (judge.c): the keys name, unit, low, high,
+ * limit, expect, shared by measure, scpi and exec. */
+struct judge {
+	char *name;
+	char *unit;
+	char *expect;
+	double low, high;	/* NAN when absent */
+};
+void judge_parse(struct judge *j, const struct step *s, const struct ynode *n, struct lint *l,
+		 const char *what);
+/* Record val as a measurement of r (fixture limits applied), set ${name}. */
+int judge_value(const struct judge *j, struct run_ctx *rc, struct step_result *r,
+		const char *val);
+/* --dry-run: ", limits [low, high] unit" or ", expect 'text'", and a newline. */
+void judge_plan(const struct judge *j, struct run_ctx *rc, FILE *out);
+void judge_free(struct judge *j);
+
 /* Sleep, waking early when the run is stopped. */
 void rc_sleep(struct run_ctx *rc, double seconds);
 
