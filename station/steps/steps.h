@@ -8,7 +8,7 @@
 
 extern const struct step_kind step_lines, step_flash, step_console, step_measure,
 	step_identity, step_register, step_prompt, step_delay, step_exec, step_group,
-	step_include, step_enroll, step_foreach, step_repeat;
+	step_include, step_enroll, step_foreach, step_repeat, step_scpi;
 
 /* A value judged against limits (judge.c): the keys name, unit, low, high,
  * limit, expect, shared by measure, scpi and exec. */

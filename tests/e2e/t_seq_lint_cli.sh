@@ -32,7 +32,7 @@ assert_eq "$LINT_RC" 1 "exit status on a broken file"
 b=tests/data/seq/broken.yaml
 assert_eq "$LINT_OUT" "$b:3:13: limit 'v': low (5) is greater than high (1)
 $b:8:33: unknown key 'expekt' in console (did you mean 'expect'?)
-$b:10:5: unknown step kind or key 'frobnicate' (kinds: lines, flash, console, measure, identity, register, enroll, prompt, delay, exec, group, include, foreach, repeat; step keys: name, id, timeout, retries, retry_delay, on_fail, when)
+$b:10:5: unknown step kind or key 'frobnicate' (kinds: lines, flash, console, measure, identity, register, enroll, prompt, delay, exec, group, include, foreach, repeat, scpi; step keys: name, id, timeout, retries, retry_delay, on_fail, when)
 $b:12:24: undefined variable '\${nope}': define it under 'vars:', in the station config, or capture it in an earlier step
 $b:14:41: bad regular expression 'diag (': Unmatched ( or \\( (POSIX extended syntax)
 $b:16:14: measure 'bad limits': low (3.4) is greater than high (3.2)

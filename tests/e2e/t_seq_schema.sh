@@ -149,12 +149,13 @@ for kind in kinds:
     s["when"] = "${rework} != yes"
     s[kind] = full(kind)
     steps.append(s)
-    if kind == "measure":
+    if kind in ("measure", "scpi"):
         # one source of limits: inline in this step, the table's in another
         limit = s[kind].pop("limit")
-        steps.append({"name": "measure with the table's limit",
-                      "measure": {"command": s[kind]["command"], "pattern": s[kind]["pattern"],
-                                  "limit": limit}})
+        other = {k: v for k, v in s[kind].items()
+                 if k not in ("low", "high", "unit", "expect", "name")}
+        other["limit"] = limit
+        steps.append({"name": kind + " with the table's limit", kind: other})
     bad = {"name": "bad " + kind, kind: full(kind)}
     if isinstance(bad[kind], dict):
         bad[kind]["bogus_key"] = "1"
