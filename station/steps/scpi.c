@@ -245,7 +245,8 @@ static int error_queue(struct run_ctx *rc, struct link *lk, struct step_result *
 	return ST_ERR_FAIL;
 }
 
-static int scpi_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+/* Every failure says why in r (the verdict); the value only steers. */
+static int scpi_talk(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct scpi_cfg *c = s->cfg;
 	char *addr = rc_expand(rc, r, c->address), ans[SCPI_LINE_MAX];
@@ -302,6 +303,11 @@ out:
 	link_close(lk);
 	free(addr);
 	return ret;
+}
+
+static void scpi_run(struct step *s, struct run_ctx *rc, struct step_result *r)
+{
+	scpi_talk(s, rc, r);
 }
 
 static void scpi_plan(const struct step *s, struct run_ctx *rc, FILE *out)

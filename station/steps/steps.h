@@ -27,6 +27,23 @@ int judge_value(const struct judge *j, struct run_ctx *rc, struct step_result *r
 void judge_plan(const struct judge *j, struct run_ctx *rc, FILE *out);
 void judge_free(struct judge *j);
 
+/* Values captured from a step's text into variables (capture.c). */
+struct capture {
+	char *var;
+	char *re;	/* one (group): the value */
+};
+struct captures {
+	struct capture *v;
+	int n;
+};
+int captures_parse(struct captures *c, const struct ynode *cap, struct lint *l);
+/* Each regex must match text (what names it in a failure): ${var} set and
+ * logged as a step value; ST_ERR_FAIL (r says why) when one does not. */
+int captures_apply(const struct captures *c, struct run_ctx *rc, struct step_result *r,
+		   const char *text, const char *what);
+void captures_plan(const struct captures *c, FILE *out);
+void captures_free(struct captures *c);
+
 /* Sleep, waking early when the run is stopped. */
 void rc_sleep(struct run_ctx *rc, double seconds);
 
