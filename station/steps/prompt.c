@@ -5,6 +5,13 @@
  *   prompt: {message: "Scan the board serial", var: serial, pattern: '^SIM[0-9]{6}$'}
  * A value already given on the command line (--serial, --var) is checked
  * against the pattern instead of asking.
+ *   prompt:
+ *     message: "Rework this board?"
+ *     var: rework
+ *     choices: [yes, no]       # the answer must be one of them
+ *     default: no              # taken when no answer comes in the step's time,
+ *                              # or at once with no operator input
+ *     image: images/rework.png # shown by the operator panel; must be readable
  */
 #include <poll.h>
 #include <stdlib.h>
@@ -13,13 +20,20 @@
 
 #include "station/steps/steps.h"
 
+#define PROMPT_CHOICES_MAX 16
+
 struct prompt_cfg {
 	char *message;
 	char *var;
 	char *pattern;
+	char *choices[PROMPT_CHOICES_MAX];
+	int n_choices;
+	char *def;
+	char *image;
 };
 
-static const char *const prompt_keys[] = { "message", "var", "pattern", NULL };
+static const char *const prompt_keys[] = { "message", "var", "pattern", "choices", "default",
+					   "image", NULL };
 
 static void prompt_free(void *p)
 {
@@ -28,7 +42,50 @@ static void prompt_free(void *p)
 	free(c->message);
 	free(c->var);
 	free(c->pattern);
+	for (int i = 0; i < c->n_choices; i++)
+		free(c->choices[i]);
+	free(c->def);
+	free(c->image);
 	free(c);
+}
+
+static bool is_choice(const struct prompt_cfg *c, const char *a)
+{
+	for (int i = 0; i < c->n_choices; i++)
+		if (!strcmp(c->choices[i], a))
+			return true;
+	return !c->n_choices;
+}
+
+static void parse_choices(struct prompt_cfg *c, const struct ynode *n, struct lint *l)
+{
+	const struct ynode *ch = ynode_get(n, "choices");
+
+	if (ch && (ch->type != YN_SEQ || ch->n < 2 || ch->n > PROMPT_CHOICES_MAX))
+		lint_err(l, ch, "prompt: 'choices' is a list of 2 to %d answers", PROMPT_CHOICES_MAX);
+	else if (ch && c->pattern)
+		lint_err(l, ch, "prompt: 'choices' or 'pattern', not both");
+	for (int i = 0; ch && ch->type == YN_SEQ && i < ch->n && i < PROMPT_CHOICES_MAX; i++) {
+		if (ch->items[i]->type != YN_SCALAR || !ch->items[i]->str[0]) {
+			lint_err(l, ch->items[i], "prompt: each choice is a word or text");
+			continue;
+		}
+		if (is_choice(c, ch->items[i]->str) && c->n_choices)
+			lint_err(l, ch->items[i], "prompt: '%s' is a choice twice", ch->items[i]->str);
+		c->choices[c->n_choices++] = strdup(ch->items[i]->str);
+	}
+	if (lint_str(l, n, "default", false, &c->def) && c->def) {
+		if (!is_choice(c, c->def))
+			lint_err(l, ynode_get(n, "default"), "prompt: the default '%s' is not one of "
+				 "the choices", c->def);
+		if (c->pattern && rx_match(c->pattern, c->def, NULL, 0) < 0)
+			lint_err(l, ynode_get(n, "default"), "prompt: the default '%s' does not "
+				 "match the pattern", c->def);
+	}
+	if (lint_str(l, n, "image", false, &c->image) && c->image) {
+		lint_vars(l, ynode_get(n, "image"), c->image);
+		lint_file(l, ynode_get(n, "image"), c->image);
+	}
 }
 
 static int prompt_parse(struct step *s, const struct ynode *n, struct lint *l)
@@ -48,6 +105,7 @@ static int prompt_parse(struct step *s, const struct ynode *n, struct lint *l)
 	lint_str(l, n, "var", true, &c->var);
 	if (lint_str(l, n, "pattern", false, &c->pattern) && c->pattern)
 		lint_regex(l, ynode_get(n, "pattern"), c->pattern, NULL);
+	parse_choices(c, n, l);
 	/* the serial is what a prompt is for; other run names are not */
 	if (c->var && !strcmp(c->var, "serial"))
 		lint_define(l, c->var);
@@ -86,20 +144,43 @@ static void prompt_run(struct step *s, struct run_ctx *rc, struct step_result *r
 	char answer[256];
 	int ret;
 
+	if (c->image) {
+		char *img = rc_expand(rc, r, c->image), *full;
+
+		if (!img)
+			return;	/* rc_expand said why */
+		full = seq_resolve_path(s->file, img);
+		sr_kv(r, "image", full ? full : img);
+		free(full);
+		free(img);
+	}
 	if (given && *given) {
 		snprintf(answer, sizeof(answer), "%s", given);
+		sr_kv(r, "answer_source", "given");
 	} else if (rc->answers) {
 		char *msg = rc_expand(rc, r, c->message);
 
 		if (!msg)
 			return;	/* rc_expand said why */
-		fprintf(stderr, "[%s] %s: ", rc->fxdef->name, msg);
+		fprintf(stderr, "[%s] %s", rc->fxdef->name, msg);
+		for (int i = 0; i < c->n_choices; i++)
+			fprintf(stderr, "%s%s", i ? "/" : " [", c->choices[i]);
+		fprintf(stderr, "%s%s%s: ", c->n_choices ? "]" : "", c->def ? " default " : "",
+			c->def ? c->def : "");
 		free(msg);
 		ret = read_answer(fileno(rc->answers), answer, sizeof(answer), rc_remaining_ms(rc));
-		if (ret < 0) {
+		if (ret == ST_ERR_TIMEOUT && c->def) {
+			snprintf(answer, sizeof(answer), "%s", c->def);
+			sr_kv(r, "answer_source", "default (no answer in time)");
+		} else if (ret < 0) {
 			sr_set(r, DB_ERROR, "no answer to '%s' (%s)", c->message, st_strerror(ret));
 			return;
+		} else {
+			sr_kv(r, "answer_source", "operator");
 		}
+	} else if (c->def) {
+		snprintf(answer, sizeof(answer), "%s", c->def);
+		sr_kv(r, "answer_source", "default (no operator input)");
 	} else {
 		sr_set(r, DB_ERROR, "'%s': no operator input here; give the value with --var %s=VALUE%s",
 		       c->message, c->var, strcmp(c->var, "serial") ? "" : " or --serial");
@@ -107,6 +188,16 @@ static void prompt_run(struct step *s, struct run_ctx *rc, struct step_result *r
 	}
 	if (c->pattern && rx_match(c->pattern, answer, NULL, 0) < 0) {
 		sr_set(r, DB_FAIL, "'%s' does not match %s: scan again", answer, c->pattern);
+		return;
+	}
+	if (!is_choice(c, answer)) {
+		char list[256] = "";
+		size_t n = 0;
+
+		for (int i = 0; i < c->n_choices && n < sizeof(list); i++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
+					      c->choices[i]);
+		sr_set(r, DB_FAIL, "'%.64s' is not one of %s: answer again", answer, list);
 		return;
 	}
 	vars_set(&rc->vars, c->var, answer);
@@ -120,8 +211,15 @@ static void prompt_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 	const struct prompt_cfg *c = s->cfg;
 
 	(void)rc;
-	fprintf(out, "      ask '%s' -> ${%s}%s%s\n", c->message, c->var,
+	fprintf(out, "      ask '%s' -> ${%s}%s%s", c->message, c->var,
 		c->pattern ? " matching " : "", c->pattern ? c->pattern : "");
+	for (int i = 0; i < c->n_choices; i++)
+		fprintf(out, "%s%s", i ? "/" : ", one of ", c->choices[i]);
+	if (c->def)
+		fprintf(out, ", default %s", c->def);
+	if (c->image)
+		fprintf(out, ", image %s", c->image);
+	fputc('\n', out);
 }
 
 const struct step_kind step_prompt = {

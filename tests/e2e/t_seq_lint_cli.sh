@@ -24,7 +24,7 @@ sequences/final-test.yaml: ok (final-test 1.0.0)" "output on good files"
 # the kinds a message lists are those of the engine's one table, in its order
 kinds=$(sed -n '/step_kinds\[\] = {/,/};/p' station/steps/registry.c | grep -o '&step_[a-z]*' |
 	sed 's/&step_//' | paste -sd, - | sed 's/,/, /g')
-[[ $kinds == lines,*include ]] || fail "cannot read the kinds of station/steps/registry.c: '$kinds'"
+[[ $kinds == lines,*include* ]] || fail "cannot read the kinds of station/steps/registry.c: '$kinds'"
 
 # the broken file: every problem at once, exactly, in its included files too
 lint tests/data/seq/broken.yaml

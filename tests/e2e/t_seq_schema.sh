@@ -156,6 +156,11 @@ for kind in kinds:
                  if k not in ("low", "high", "unit", "expect", "name")}
         other["limit"] = limit
         steps.append({"name": kind + " with the table's limit", kind: other})
+    if kind == "prompt":
+        # choices or a pattern, not both: the pattern in a prompt of its own
+        pattern = s[kind].pop("pattern")
+        steps.append({"name": "prompt with a pattern",
+                      "prompt": {"message": "scan", "var": "scanned", "pattern": pattern}})
     bad = {"name": "bad " + kind, kind: full(kind)}
     if isinstance(bad[kind], dict):
         bad[kind]["bogus_key"] = "1"
@@ -189,6 +194,10 @@ for ref in re.findall(r'"file": "([^"]+)"', text):  # include {file, with}: its 
     params = list(value(step["properties"]["include"]["oneOf"][1]["properties"]["with"]))
     json.dump({"name": "inc", "version": "1", "params": params, "steps": [{"delay": "1ms"}]},
               open(os.path.join(tmp, ref), "w"))
+for ref in re.findall(r'"image": "([^"]+)"', text):  # a prompt's picture
+    if not ref.endswith(".bin"):
+        os.makedirs(os.path.dirname(os.path.join(tmp, ref)), exist_ok=True)
+        open(os.path.join(tmp, ref), "w").close()
 seq_doc["setup"] = [{"name": "setup", "lines": {"power": "off"}}]
 if problems:
     print("\n".join(problems))
