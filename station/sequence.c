@@ -555,6 +555,9 @@ static void parse_groups(struct lint *l, const struct ynode *g)
 		s->groups = ng;
 		memset(&ng[s->n_groups], 0, sizeof(*ng));
 		ng[s->n_groups].name = strdup(g->keys[i]->str);
+		if (g->items[i]->type == YN_SEQ && g->items[i]->n == 0)
+			lint_err(l, g->items[i], "group '%s' has no steps (a group that runs nothing "
+				 "would pass)", g->keys[i]->str);
 		lint_steps(l, g->items[i], &ng[s->n_groups].steps);
 		s->n_groups++;
 	}

@@ -16,6 +16,11 @@ static int group_parse(struct step *s, const struct ynode *n, struct lint *l)
 		s->borrowed = true;
 		return lint_group(l, n, n->str, &s->children);
 	}
+	if (n && n->type == YN_SEQ && n->n == 0) {
+		lint_err(l, n, "group: the list of steps is empty (a group that runs nothing "
+			 "would pass)");
+		return ST_ERR_PARSE;
+	}
 	if (n && n->type == YN_SEQ)
 		return lint_steps(l, n, &s->children);
 	lint_err(l, n, "group: expects the name of a group or a list of steps");

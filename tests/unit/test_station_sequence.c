@@ -129,8 +129,11 @@ static void test_one_meaning(void **state)
 	/* YAML 1.2 booleans */
 	check_one("name: x\nversion: 1\nsteps:\n  - identity: {unique: yes}\n",
 		  "4:24: 'unique' must be true or false, not 'yes'");
-	/* steps non-empty */
+	/* steps non-empty, and groups too */
 	check_one("name: x\nversion: 1\nsteps: []\n", "3:8: 'steps' is empty");
+	check_one("name: x\nversion: 1\nsteps:\n  - group: []\n", "4:12: group: the list of steps is empty");
+	check_one("name: x\nversion: 1\ngroups: {g: []}\nsteps: [{group: g}]\n",
+		  "3:13: group 'g' has no steps");
 	/* identifiers and reserved names */
 	check_one("name: x\nversion: 1\nvars: {serial: X}\nsteps: [{delay: 1s}]\n",
 		  "3:8: variable 'serial': ${serial} is set by the run");
