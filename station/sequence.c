@@ -584,13 +584,14 @@ static void parse_vars(struct lint *l, const struct ynode *v)
 		struct seq_var *nv;
 		if (!lint_ident(l, v->keys[i], name, "variable"))
 			continue;
+		/* the station's own refusal (trust) says more than "reserved" */
+		if (config_var_refused(name)) {
+			lint_err(l, v->keys[i], "vars: %s", config_var_refused(name));
+			continue;
+		}
 		if (seq_reserved(name)) {
 			lint_err(l, v->keys[i], "variable '%s': ${%s} is set by the run and cannot be "
 				 "given under 'vars'; choose another name", name, name);
-			continue;
-		}
-		if (config_var_refused(name)) {
-			lint_err(l, v->keys[i], "vars: %s", config_var_refused(name));
 			continue;
 		}
 		if (v->items[i]->type != YN_SCALAR) {
