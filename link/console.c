@@ -6,10 +6,15 @@
  * a line longer than CONSOLE_LINE_MAX, or a response longer than the caller's
  * buffer, is an error.  Bytes that are not text mean the wrong baud rate or a
  * crashed firmware, and say so.
+ *
+ * Every request carries a tag the firmware repeats on each line of its
+ * reply (console.h), so a reply that arrives after its command timed out
+ * is recognised by its old tag and dropped, not read as the next answer.
  */
 #include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LOG_PREFIX "console"
@@ -19,6 +24,7 @@
 #define CONSOLE_LINE_MAX 512
 #define CONSOLE_CHUNK 256	/* <= LINK_PUSHBACK_MAX, so leftovers always fit */
 #define CONSOLE_CMD_MAX 400
+#define CONSOLE_TAG_MAX 999999999u
 #define CONSOLE_TAIL 48		/* last bytes kept for error messages */
 #define WAIT_GARBAGE_MAX 64	/* power-up glitches tolerated while waiting */
 
@@ -213,13 +219,44 @@ static int cmd_timeout(struct reader *r, const char *cmd, int timeout_ms, struct
 		       r->l->port, timeout_ms, cmd, tail_str(r, tail, sizeof(tail)));
 }
 
+/* "#<tag> rest": the tag's value and rest; 0 when the line is untagged. */
+static unsigned line_tag(const char *line, const char **rest)
+{
+	unsigned long v;
+	size_t d;
+
+	if (line[0] != '#')
+		return 0;
+	d = strspn(line + 1, "0123456789");
+	if (d < 1 || d > 9 || line[1 + d] != ' ')
+		return 0;
+	v = strtoul(line + 1, NULL, 10);
+	*rest = line + 2 + d;
+	return (unsigned)v;
+}
+
+static bool is_status(const char *p)
+{
+	return !strcmp(p, "OK") || !strcmp(p, "ERR") || !strncmp(p, "ERR ", 4);
+}
+
+static unsigned next_tag(struct link *l)
+{
+	if (++l->console_tag > CONSOLE_TAG_MAX || l->console_tag == 0)
+		l->console_tag = 1;
+	return l->console_tag;
+}
+
 int console_cmd(struct link *l, const char *cmd, char *resp, size_t cap,
 		int timeout_ms, struct st_error *e)
 {
+	char out[CONSOLE_CMD_MAX + 16];
 	struct reader r;
 	size_t used = 0;
-	bool first = true;
-	int ret;
+	bool first = true, untagged_status = false;
+	unsigned tag, got;
+	const char *p;
+	int ret, n, late = 0;
 
 	if (resp && cap)
 		resp[0] = '\0';
@@ -228,16 +265,22 @@ int console_cmd(struct link *l, const char *cmd, char *resp, size_t cap,
 	ret = cmd_check(cmd, e);
 	if (ret < 0)
 		return ret;
+	tag = next_tag(l);
+	n = snprintf(out, sizeof(out), "#%u %s\n", tag, cmd);
 	reader_init(&r, l, timeout_ms, 0);
 	link_flush_input(l);
-	ret = link_write(l, cmd, strlen(cmd), timeout_ms, e);
-	if (ret == ST_OK)
-		ret = link_write(l, "\n", 1, timeout_ms, e);
+	ret = link_write(l, out, (size_t)n, timeout_ms, e);
 	if (ret < 0)
 		return ret;
-	log_dbg("%s: > %s", l->port, cmd);
+	out[n - 1] = '\0';
+	log_dbg("%s: > %s", l->port, out);
 	for (;;) {
 		ret = read_line(&r, e);
+		if (ret == ST_ERR_TIMEOUT && untagged_status)
+			return st_fail(e, ST_ERR_PROTO,
+				       "%s: the firmware answers without the request's tag (#%u): it "
+				       "does not speak the tagged console protocol; load a firmware that "
+				       "does (docs/sequences.md, \"Console protocol\")", l->port, tag);
 		if (ret == ST_ERR_TIMEOUT)
 			return cmd_timeout(&r, cmd, timeout_ms, e);
 		if (ret < 0)
@@ -246,17 +289,31 @@ int console_cmd(struct link *l, const char *cmd, char *resp, size_t cap,
 			continue;
 		log_dbg("%s: < %s", l->port, r.line);
 		/* A firmware that echoes its input: drop the echo. */
-		if (first && !strcmp(r.line, cmd)) {
+		if (first && !strcmp(r.line, out)) {
 			first = false;
 			continue;
 		}
 		first = false;
-		if (!strcmp(r.line, "OK"))
+		got = line_tag(r.line, &p);
+		if (!got) {
+			/* not part of any reply: a banner, a log line */
+			untagged_status |= is_status(r.line);
+			continue;
+		}
+		if (got != tag) {
+			/* a reply to an earlier request that timed out: never ours */
+			if (is_status(p))
+				log_warn("%s: discarded a late reply to request #%u (%d line%s before "
+					 "its %s) while waiting for #%u '%s'", l->port, got, late,
+					 late == 1 ? "" : "s", p[0] == 'O' ? "OK" : "ERR", tag, cmd);
+			late = is_status(p) ? 0 : late + 1;
+			continue;
+		}
+		if (!strcmp(p, "OK"))
 			return ST_OK;
-		if (!strcmp(r.line, "ERR") || !strncmp(r.line, "ERR ", 4))
-			return st_fail(e, ST_ERR_FAIL, "%s",
-				       r.line[3] ? r.line + 4 : "(no reason given)");
-		ret = resp_add(resp, cap, &used, r.line, cmd, e);
+		if (!strcmp(p, "ERR") || !strncmp(p, "ERR ", 4))
+			return st_fail(e, ST_ERR_FAIL, "%s", p[3] ? p + 4 : "(no reason given)");
+		ret = resp_add(resp, cap, &used, p, cmd, e);
 		if (ret < 0)
 			return ret;
 	}

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The firmware line console: "command args\n" in; lines out, the last one
- * "OK" or "ERR reason".  Bounded: a response longer than the caller's buffer
- * is an error (ST_ERR_LIMIT), never a reallocation driven by the wire.
+ * The firmware line console: "#<tag> command args\n" in; lines out, each
+ * starting "#<tag> ", the last one "#<tag> OK" or "#<tag> ERR reason".  The
+ * tag (a number per link, 1..999999999) pairs every reply with its request:
+ * a reply that comes after its command timed out carries the old tag and is
+ * discarded with a warning, never taken as the answer to the next command.
+ * Untagged lines (a boot banner, a log line) are not part of any reply.
+ * Bounded: a response longer than the caller's buffer is an error
+ * (ST_ERR_LIMIT), never a reallocation driven by the wire.
  */
 #ifndef ST_FIXTURES_CONSOLE_H
 #define ST_FIXTURES_CONSOLE_H
@@ -12,8 +17,9 @@
 #include "link/link.h"
 
 /*
- * Send cmd (no newline) and collect the response lines before the final
- * status line into resp (joined with '\n', NUL-terminated, CR stripped).
+ * Send cmd (no newline, no tag) and collect the response lines before the
+ * final status line into resp (joined with '\n', NUL-terminated, CR and tag
+ * stripped).
  * Returns ST_OK on "OK"; ST_ERR_FAIL on "ERR reason" (reason in e->msg);
  * ST_ERR_TIMEOUT when no status line arrives within timeout_ms;
  * ST_ERR_PROTO on bytes that are not text (garbage on the line).

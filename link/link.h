@@ -64,6 +64,7 @@ struct link {
 	 * the backend again; link_flush_input drops them. */
 	unsigned char pushback[LINK_PUSHBACK_MAX];
 	size_t pushback_len;
+	unsigned console_tag;	/* the last request tag sent (link/console.c) */
 };
 
 /* The backends, chosen by link_open from the port name. */

@@ -84,7 +84,10 @@ int cmd_lint(int argc, char **argv)
 		struct sequence *seq = NULL;
 		char *errors = NULL;
 
-		if (sequence_load(&seq, argv[i], (const char *const *)names, &errors, &e) < 0) {
+		char *note = NULL;
+
+		if (sequence_lint_file(&seq, argv[i], (const char *const *)names, &cfg.vars, &errors,
+				       &note, &e) < 0) {
 			fputs(errors ? errors : e.msg, stdout);
 			if (errors && errors[0] && errors[strlen(errors) - 1] != '\n')
 				putchar('\n');
@@ -92,9 +95,11 @@ int cmd_lint(int argc, char **argv)
 				putchar('\n');
 			bad++;
 		} else {
-			printf("%s: ok (%s %s)\n", argv[i], seq->name, seq->version);
+			printf("%s: ok (%s %s%s%s)\n", argv[i], seq->name, seq->version,
+			       note ? "; " : "", note ? note : "");
 		}
 		free(errors);
+		free(note);
 		sequence_free(seq);
 	}
 	config_names_free(names);

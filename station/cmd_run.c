@@ -546,8 +546,18 @@ int cmd_run(int argc, char **argv)
 		ret = EXIT_CONFIG;
 		goto out;
 	}
-	if (sequence_load(&seq, o.sequence ? seq_file : cfg.sequence,
-			  (const char *const *)names, &errors, &e) < 0) {
+	{
+		/* files behind the station's and --var values are checked now,
+		 * before any fixture is opened */
+		struct run_ctx probe = { 0 };
+		struct fx_thread pt = { .o = &o, .cfg = &cfg };
+
+		init_vars(&probe, &pt);
+		ret = sequence_load_given(&seq, o.sequence ? seq_file : cfg.sequence,
+					  (const char *const *)names, &probe.vars, &errors, &e);
+		vars_free(&probe.vars);
+	}
+	if (ret < 0) {
 		fprintf(stderr, "%s%s\n", errors ? errors : "", e.msg);
 		ret = EXIT_CONFIG;
 		goto out;
@@ -572,10 +582,12 @@ int cmd_run(int argc, char **argv)
 			t[i].o = &o;
 			t[i].cfg = &cfg;
 			init_vars(&rc, &t[i]);
-			engine_plan(&rc, stdout);
+			if (engine_plan(&rc, stdout) > 0)
+				ret = EXIT_CONFIG;
 			vars_free(&rc.vars);
 		}
-		ret = EXIT_PASS;
+		if (ret == EXIT_CONFIG)
+			fprintf(stderr, "station run --dry-run: the plan has problems (marked PROBLEM above)\n");
 		goto out;
 	}
 	ret = run_guarded(&o, &cfg, seq, t, n);

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "station/engine.h"
 #include "station/steps/steps.h"
+#include "station/when.h"
 
 int64_t now_us(void)
 {
@@ -143,40 +144,6 @@ int rc_link(struct run_ctx *rc, struct link **out, struct st_error *e)
 	return ST_OK;
 }
 
-/* `when`: "${a}" (true unless empty, 0, false, no), "${a} == b", "${a} != b". */
-static int eval_when(struct run_ctx *rc, const char *cond, bool *yes, struct st_error *e)
-{
-	char *x = NULL;
-	const char *op;
-	int ret = vars_expand(&rc->vars, cond, &x, e);
-
-	if (ret < 0)
-		return ret;
-	op = strstr(x, "==");
-	if (!op)
-		op = strstr(x, "!=");
-	if (op) {
-		char *l = strndup(x, (size_t)(op - x)), *rhs = strdup(op + 2);
-		char *a = l, *b = rhs;
-
-		while (*a == ' ')
-			a++;
-		while (*b == ' ')
-			b++;
-		for (char *p = a + strlen(a); p > a && p[-1] == ' '; *--p = '\0')
-			;
-		for (char *p = b + strlen(b); p > b && p[-1] == ' '; *--p = '\0')
-			;
-		*yes = (strcmp(a, b) == 0) == (op[0] == '=');
-		free(l);
-		free(rhs);
-	} else {
-		*yes = x[0] && strcmp(x, "0") && strcmp(x, "false") && strcmp(x, "no");
-	}
-	free(x);
-	return ST_OK;
-}
-
 static void log_step(struct run_ctx *rc, const struct step *st, struct step_result *r,
 		     int64_t t0, int64_t t1, int attempts)
 {
@@ -291,11 +258,11 @@ static enum db_outcome run_step(struct run_ctx *rc, struct step *st, bool *stop_
 
 	if (rc->ev && rc->ev->step_start)
 		rc->ev->step_start(rc->ev->ctx, rc->fxdef->name, rc->step_index, st->name);
-	if (st->when) {
+	if (st->cond) {
 		struct st_error e = { 0 };
 		bool yes = false;
 
-		if (eval_when(rc, st->when, &yes, &e) < 0)
+		if (when_eval(st->cond, &rc->vars, &yes, &e) < 0)
 			sr_set(&r, DB_ERROR, "when '%s': %s", st->when, e.msg);
 		else if (!yes)
 			sr_set(&r, DB_SKIPPED, "skipped: when '%s' is false", st->when);
@@ -621,7 +588,7 @@ static void plan_list(struct run_ctx *rc, const struct step_list *sl, FILE *out,
 	}
 }
 
-void engine_plan(struct run_ctx *rc, FILE *out)
+int engine_plan(struct run_ctx *rc, FILE *out)
 {
 	set_run_vars(rc);
 	fprintf(out, "sequence %s %s (sha256 %s)\n", rc->seq->name, rc->seq->version,
@@ -636,4 +603,5 @@ void engine_plan(struct run_ctx *rc, FILE *out)
 	plan_list(rc, &rc->seq->steps, out, 1);
 	fprintf(out, "teardown:\n");
 	plan_list(rc, &rc->seq->teardown, out, 1);
+	return rc->plan_problems;
 }

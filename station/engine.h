@@ -88,6 +88,7 @@ struct run_ctx {
 	const struct run_events *ev;
 	const atomic_bool *stop;	/* set by the signal thread (SIGINT/SIGTERM) */
 	bool dry_run;
+	int plan_problems;		/* --dry-run: counted by the kinds' plan() */
 	int64_t deadline_us;		/* the running step's deadline (monotonic) */
 	int step_index;
 	const char *phase;
@@ -126,7 +127,9 @@ enum db_outcome engine_run_unopened(struct run_ctx *rc, const char *why);
  * names, comma-separated, in missing; returns how many. */
 int engine_check_params(const struct sequence *seq, const struct vars *given, char *missing,
 			size_t cap);
-/* --dry-run: print the expanded plan. */
-void engine_plan(struct run_ctx *rc, FILE *out);
+/* --dry-run: print the expanded plan.  Returns the problems found (a file
+ * that cannot be read, a value that cannot be expanded), each marked
+ * "PROBLEM" in the plan. */
+int engine_plan(struct run_ctx *rc, FILE *out);
 
 #endif

@@ -41,25 +41,53 @@ void lint_err(struct lint *l, const struct ynode *at, const char *fmt, ...)
 	l->len += (size_t)n;
 }
 
-static const char *suggest(const char *key, const char *const *allowed)
+/* Optimal string alignment distance, capped: small words only. */
+static int edit_distance(const char *a, const char *b)
 {
-	/* A near miss (one edit, or a prefix) is worth naming as a hint. */
+	int d[33][33];
+	size_t n = strlen(a), m = strlen(b);
+
+	if (n > 32 || m > 32)
+		return 99;
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < c)
+				c = d[i - 2][j - 2] + 1;
+			d[i][j] = c;
+		}
+	return d[n][m];
+}
+
+const char *lint_suggest(const char *key, const char *const *allowed)
+{
+	/* A near miss (one edit: a letter wrong, missing, extra or two swapped;
+	 * two for longer words, or a prefix) is worth naming as a hint. */
+	const char *best = NULL;
+	int best_d = 99;
+
 	for (int i = 0; allowed[i]; i++) {
 		size_t a = strlen(key), b = strlen(allowed[i]);
-		size_t diff = 0;
+		int d = edit_distance(key, allowed[i]), max = b >= 6 ? 2 : 1;
 
-		if (a == b) {
-			for (size_t j = 0; j < a; j++)
-				diff += key[j] != allowed[i][j];
-			if (diff <= 1)
-				return allowed[i];
+		if (a + 1 == b && !strncmp(key, allowed[i], a))
+			d = 1;
+		if (d <= max && d < best_d) {
+			best = allowed[i];
+			best_d = d;
 		}
-		if ((a + 1 == b || b + 1 == a) &&
-		    (!strncmp(key, allowed[i], a < b ? a : b) ||
-		     !strcmp(key + (a > b), allowed[i] + (b > a))))
-			return allowed[i];
 	}
-	return NULL;
+	return best;
 }
 
 const char *lint_join(char *buf, size_t cap, const char *const *names)
@@ -99,7 +127,7 @@ void lint_keys(struct lint *l, const struct ynode *map, const char *const *allow
 			ok = !strcmp(k, allowed[j]);
 		if (ok)
 			continue;
-		const char *s = suggest(k, allowed);
+		const char *s = lint_suggest(k, allowed);
 		if (s)
 			lint_err(l, map->keys[i], "unknown key '%s' in %s (did you mean '%s'?)", k,
 				 what, s);
@@ -171,17 +199,30 @@ bool lint_bool(struct lint *l, const struct ynode *map, const char *key, bool *o
 	if (!n)
 		return true;
 	if (n->type == YN_SCALAR && n->plain) {
-		if (!strcmp(n->str, "true") || !strcmp(n->str, "yes") || !strcmp(n->str, "on")) {
+		if (!strcmp(n->str, "true")) {
 			*out = true;
 			return true;
 		}
-		if (!strcmp(n->str, "false") || !strcmp(n->str, "no") || !strcmp(n->str, "off")) {
+		if (!strcmp(n->str, "false")) {
 			*out = false;
 			return true;
 		}
 	}
-	lint_err(l, n, "'%s' must be true or false", key);
+	/* YAML 1.2: yes/no/on/off are text, and a JSON-schema editor says so */
+	lint_err(l, n, "'%s' must be true or false, not '%s'", key,
+		 n->type == YN_SCALAR ? n->str : ynode_type_name(n));
 	return false;
+}
+
+bool lint_defer_limit(struct lint *l, const char *name)
+{
+	size_t n = strlen(l->deferred_limits);
+
+	if (!l->library || l->has_limits)
+		return false;
+	snprintf(l->deferred_limits + n, sizeof(l->deferred_limits) - n, "%s%s", n ? ", " : "",
+		 name);
+	return true;
 }
 
 bool lint_duration(struct lint *l, const struct ynode *n, double *seconds)
@@ -202,6 +243,10 @@ bool lint_duration(struct lint *l, const struct ynode *n, double *seconds)
 		v *= 60.0;
 	else if (*end && strcmp(end, "s"))
 		goto bad;
+	if (v > LINT_DURATION_MAX_S) {
+		lint_err(l, n, "duration '%s' is over the limit of 24h", n->str);
+		return false;
+	}
 	*seconds = v;
 	return true;
 bad:
@@ -308,6 +353,15 @@ bool lint_regex(struct lint *l, const struct ynode *at, const char *re, int *ngr
 			 strlen(re) > 60 ? "..." : "");
 		return false;
 	}
+	/* POSIX EREs have no \d: glibc reads it as the letter d */
+	for (const char *p = re; *p; p++)
+		if (p[0] == '\\' && (p[1] == 'd' || p[1] == 'D')) {
+			lint_err(l, at, "regular expression '%s': '\\%c' is not POSIX extended syntax; "
+				 "write %s", re, p[1], p[1] == 'd' ? "[0-9]" : "[^0-9]");
+			return false;
+		} else if (p[0] == '\\' && p[1]) {
+			p++;
+		}
 	ret = regcomp(&rx, re, REG_EXTENDED);
 	if (ret) {
 		char msg[256];
@@ -323,7 +377,7 @@ bool lint_regex(struct lint *l, const struct ynode *at, const char *re, int *ngr
 	return true;
 }
 
-static bool is_defined(struct lint *l, const char *name)
+bool lint_is_defined(struct lint *l, const char *name)
 {
 	for (int i = 0; seq_builtin_vars[i]; i++)
 		if (!strcmp(seq_builtin_vars[i], name))
@@ -355,7 +409,7 @@ static void check_ref(struct lint *l, const struct ynode *at, const char *name)
 		l->n_deferred++;
 		return;
 	}
-	if (!is_defined(l, name))
+	if (!lint_is_defined(l, name))
 		lint_err(l, at, "undefined variable '${%s}': define it under 'vars:', in the station config, or capture it in an earlier step",
 			 name);
 }
@@ -382,7 +436,7 @@ void lint_check_deferred(struct lint *l)
 		struct lint_ref *r = &l->deferred[i];
 		struct ynode at = { .file = r->file, .line = r->line, .col = r->col };
 
-		if (!is_defined(l, r->name))
+		if (!lint_is_defined(l, r->name))
 			lint_err(l, &at, "undefined variable '${%s}': define it under 'vars:', in the station config, or capture it in a step",
 				 r->name);
 		free(r->name);
@@ -397,7 +451,7 @@ void lint_define(struct lint *l, const char *name)
 {
 	char **d;
 
-	if (is_defined(l, name))
+	if (lint_is_defined(l, name))
 		return;
 	d = realloc(l->defined, (size_t)(l->n_defined + 1) * sizeof(*d));
 	if (!d)
@@ -406,17 +460,45 @@ void lint_define(struct lint *l, const char *name)
 	l->defined[l->n_defined++] = strdup(name);
 }
 
-/* Expand path with the sequence's own variable defaults; NULL when it
- * needs a value only the station or the run will give. */
+bool lint_ident(struct lint *l, const struct ynode *at, const char *name, const char *what)
+{
+	if (vars_is_ident(name))
+		return true;
+	lint_err(l, at, "bad %s name '%s': a name starts with a letter or '_', then letters, "
+		 "digits, '_' or '-', parts joined by '.' (e.g. rail_3v3, diag.version), at most "
+		 "%d characters", what, name, VARS_NAME_MAX - 1);
+	return false;
+}
+
+void lint_capture(struct lint *l, const struct ynode *at, const char *name, const char *what)
+{
+	if (!lint_ident(l, at, name, what))
+		return;
+	if (seq_reserved(name)) {
+		lint_err(l, at, "%s '%s': ${%s} is set by the run and cannot be replaced; choose "
+			 "another name", what, name, name);
+		return;
+	}
+	lint_define(l, name);
+}
+
+/* Expand path with the values given (station config, --var) and the
+ * sequence's own defaults; NULL when it needs a value only the run will
+ * give (${serial}, a capture). */
 static char *expand_defaults(struct lint *l, const char *path)
 {
 	struct vars vs;
 	char *out = NULL;
 
 	vars_init(&vs);
+	/* what the station config and --var give wins over the defaults */
+	for (int i = 0; l->given && i < l->given->n; i++)
+		vars_set(&vs, l->given->v[i].name, l->given->v[i].value);
 	for (int i = 0; i < l->seq->n_vars; i++) {
 		char *v = NULL;
 
+		if (vars_get(&vs, l->seq->vars[i].name))
+			continue;
 		if (l->seq->vars[i].value && vars_expand(&vs, l->seq->vars[i].value, &v, NULL) == ST_OK) {
 			vars_set(&vs, l->seq->vars[i].name, v);
 			free(v);

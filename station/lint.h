@@ -4,8 +4,10 @@
 #define ST_STATION_LINT_H
 
 #include "station/sequence.h"
+#include "station/vars.h"
 
 #define LINT_MAX_INCLUDE_DEPTH 16
+#define LINT_DURATION_MAX_S 86400.0	/* every duration: 0 .. 24h */
 
 struct lint_ref {
 	char *name;
@@ -26,6 +28,10 @@ struct lint {
 	char *stack[LINT_MAX_INCLUDE_DEPTH]; /* include chain, for cycles */
 	int depth;
 	const char *const *extra_vars;
+	const struct vars *given;	/* values the station/run gives, or NULL */
+	bool library;		/* station lint: the file may be a library */
+	bool has_limits;	/* the flow has a limits table */
+	char deferred_limits[256]; /* library: limit names left to the includer */
 };
 
 /* Check the references recorded inside groups, once every capture is known. */

@@ -15,6 +15,7 @@
 #include "station/config.h"
 #include "station/lint.h"
 #include "station/vars.h"
+#include "station/when.h"
 
 const char *const seq_builtin_vars[] = {
 	"serial", "fixture", "station", "run_id", "operator", "port", "sequence", "trust",
@@ -22,13 +23,21 @@ const char *const seq_builtin_vars[] = {
 	"date", "time", NULL
 };
 
+bool seq_reserved(const char *name)
+{
+	for (int i = 0; seq_builtin_vars[i]; i++)
+		if (!strcmp(seq_builtin_vars[i], name))
+			return true;
+	return false;
+}
+
 static const char *const step_common_keys[] = {
 	"name", "id", "timeout", "retries", "retry_delay", "on_fail", "when", NULL
 };
 
 static const char *const top_keys[] = {
 	"name", "version", "description", "vars", "limits", "include", "groups",
-	"setup", "steps", "teardown", NULL
+	"setup", "steps", "teardown", "params", NULL
 };
 
 char *seq_resolve_path(const char *seq_file, const char *path)
@@ -88,6 +97,7 @@ static void step_free(struct step *st)
 	free(st->name);
 	free(st->id);
 	free(st->when);
+	when_free(st->cond);
 	free(st->file);
 	free(st);
 }
@@ -106,15 +116,76 @@ static int parse_on_fail(struct lint *l, const struct ynode *n, enum on_fail *ou
 	return ST_ERR_PARSE;
 }
 
-/* An id names a variable (${id.outcome}): the same characters. */
+/* An id names a variable (${id.outcome}): an identifier, once per flow. */
 static void check_id(struct lint *l, const struct ynode *at, const char *id)
 {
-	char ref[VARS_NAME_MAX + 4], got[VARS_NAME_MAX];
-	const char *p = ref;
+	char name[VARS_NAME_MAX + 16];
 
-	snprintf(ref, sizeof(ref), "${%s}", id);
-	if (strlen(id) > VARS_NAME_MAX - 10 || vars_next_ref(&p, got, sizeof(got)) != 1)
-		lint_err(l, at, "bad id '%s': use letters, digits, '_', '-' and '.'", id);
+	if (strlen(id) > VARS_NAME_MAX - 10) {
+		lint_err(l, at, "id '%s' is longer than %d characters", id, VARS_NAME_MAX - 10);
+		return;
+	}
+	if (!lint_ident(l, at, id, "step id"))
+		return;
+	snprintf(name, sizeof(name), "%s.outcome", id);
+	for (int i = 0; i < l->n_defined; i++)
+		if (!strcmp(l->defined[i], name))
+			lint_err(l, at, "step id '%s' is used twice: ids name one step each", id);
+}
+
+/* A key of a step that is neither a common key nor a kind: a typo? */
+static const char *near_key(const char *k)
+{
+	static const char *words[64];
+	int n = 0;
+
+	if (!words[0]) {
+		for (int i = 0; step_common_keys[i]; i++)
+			words[n++] = step_common_keys[i];
+		for (int i = 0; step_kinds[i] && n < 63; i++)
+			words[n++] = step_kinds[i]->name;
+		words[n] = NULL;
+	}
+	return lint_suggest(k, words);
+}
+
+struct when_ref {
+	struct lint *l;
+	const struct ynode *at;
+};
+
+static void when_ref(const char *name, void *arg)
+{
+	struct when_ref *r = arg;
+	char ref[VARS_NAME_MAX + 4];
+
+	snprintf(ref, sizeof(ref), "${%s}", name);
+	lint_vars(r->l, r->at, ref);
+}
+
+/* `when` is parsed here, once: the engine evaluates the tree on values. */
+static void parse_when(struct lint *l, const struct ynode *n, struct step *st)
+{
+	struct st_error e = { 0 };
+	struct when_ref r = { l, n };
+	int col;
+
+	if (n->plain && (!strcmp(n->str, "true") || !strcmp(n->str, "false"))) {
+		lint_err(l, n, "when: %s is not a condition: remove 'when' or compare a variable "
+			 "(e.g. when: ${id.outcome} == pass)", n->str);
+		return;
+	}
+	if (when_parse(n->str, &st->cond, &col, &e) < 0) {
+		struct ynode at = *n;
+
+		/* a one-line scalar: point at the column in the file */
+		if (!strchr(n->str, '\n'))
+			at.col += col - 1 + !n->plain;
+		lint_err(l, &at, "when: %s (at column %d of '%s'; docs/sequences.md, \"when\")",
+			 e.msg, col, n->str);
+		return;
+	}
+	when_each_var(st->cond, when_ref, &r);
 }
 
 static struct step *parse_step(struct lint *l, const struct ynode *n)
@@ -141,8 +212,23 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 		if (common)
 			continue;
 		if (kind_key) {
-			lint_err(l, n->keys[i], "step has two kinds, '%s' and '%s': split it into two steps",
-				 kind_key->str, n->keys[i]->str);
+			const struct ynode *odd = n->keys[i];
+
+			/* a misspelt step key is not a second kind */
+			if (!step_kind_find(kind_key->str) && step_kind_find(odd->str)) {
+				odd = kind_key;
+				kind_key = n->keys[i];
+				kind_val = n->items[i];
+			}
+			if (step_kind_find(odd->str))
+				lint_err(l, odd, "step has two kinds, '%s' and '%s': split it into two steps",
+					 kind_key->str, odd->str);
+			else if (near_key(odd->str))
+				lint_err(l, odd, "unknown step key '%s' (did you mean '%s'?)", odd->str,
+					 near_key(odd->str));
+			else
+				lint_err(l, odd, "unknown step key '%s' (step keys: name, id, timeout, retries, retry_delay, on_fail, when)",
+					 odd->str);
 			continue;
 		}
 		kind_key = n->keys[i];
@@ -158,6 +244,11 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 		return st;
 	}
 	st->kind = step_kind_find(kind_key->str);
+	if (!st->kind && near_key(kind_key->str)) {
+		lint_err(l, kind_key, "unknown step kind or key '%s' (did you mean '%s'?)",
+			 kind_key->str, near_key(kind_key->str));
+		return st;
+	}
 	if (!st->kind) {
 		lint_err(l, kind_key, "unknown step kind or key '%s' (kinds: %s; step keys: name, id, timeout, retries, retry_delay, on_fail, when)",
 			 kind_key->str, step_kind_list());
@@ -166,14 +257,17 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 	if (!st->name)
 		st->name = strdup(st->id ? st->id : st->kind->name);
 	st->timeout_s = st->kind->default_timeout_s;
-	lint_duration(l, ynode_get(n, "timeout"), &st->timeout_s);
+	v = ynode_get(n, "timeout");
+	if (lint_duration(l, v, &st->timeout_s) && v && st->timeout_s < 0.001)
+		lint_err(l, v, "timeout must be at least 1ms (and at most 24h)");
 	lint_duration(l, ynode_get(n, "retry_delay"), &st->retry_delay_s);
 	v = ynode_get(n, "retries");
 	if (v) {
 		double r = 0;
 
-		if (lint_num(l, n, "retries", false, &r) && (r < 0 || r > 100 || r != floor(r)))
-			lint_err(l, v, "retries must be a whole number from 0 to 100");
+		if (lint_num(l, n, "retries", false, &r) &&
+		    (r < 0 || r > 100 || v->str[strspn(v->str, "0123456789")]))
+			lint_err(l, v, "retries must be a whole number from 0 to 100, in digits");
 		else
 			st->retries = (int)r; /* in range: the cast is defined */
 	}
@@ -181,7 +275,7 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 	if (v)
 		parse_on_fail(l, v, &st->on_fail);
 	if (lint_str(l, n, "when", false, &st->when) && st->when)
-		lint_vars(l, ynode_get(n, "when"), st->when);
+		parse_when(l, ynode_get(n, "when"), st);
 	st->kind->parse(st, kind_val, l);
 	/* Later steps and `when` conditions may test this step's outcome. */
 	if (st->id) {
@@ -212,6 +306,40 @@ int lint_steps(struct lint *l, const struct ynode *list, struct step_list *out)
 			out->v[out->n++] = st;
 	}
 	return ST_OK;
+}
+
+bool lint_bound_name(struct lint *l, const struct ynode *at, const char *name)
+{
+	if (!lint_ident(l, at, name, "loop variable"))
+		return false;
+	if (seq_reserved(name) || lint_is_defined(l, name)) {
+		lint_err(l, at, "'%s' already names a variable: name the loop variable otherwise "
+			 "(${%s} inside the loop would be ambiguous)", name, name);
+		return false;
+	}
+	return true;
+}
+
+struct step *lint_bound_steps(struct lint *l, const struct step *parent, const struct ynode *list,
+			      const char *var, const char *value)
+{
+	struct ynode *copy = ynode_subst(list, var, value);
+	struct step *st = calloc(1, sizeof(*st));
+
+	if (!copy || !st || asprintf(&st->name, "%s [%s=%s]", parent->name, var, value) < 0) {
+		ynode_free(copy);
+		free(st);
+		return NULL;
+	}
+	st->kind = step_kind_find("group");
+	st->file = strdup(parent->file);
+	st->line = parent->line;
+	st->col = parent->col;
+	st->timeout_s = parent->timeout_s;
+	st->on_fail = parent->on_fail;
+	lint_steps(l, copy, &st->children);
+	ynode_free(copy);
+	return st;
 }
 
 static bool on_stack(struct lint *l, const char *path)
@@ -278,26 +406,105 @@ out:
 }
 
 static const char *const inc_keys[] = { "name", "version", "description", "vars", "groups",
-					"steps", "include", NULL };
+					"steps", "include", "params", NULL };
+
+struct inc_arg {
+	struct step_list *out;
+	const struct ynode *with;	/* parameter values, or NULL */
+	const struct ynode *at;		/* the include, for messages */
+};
+
+/* A file's `params:` list: the names an include must give with `with:`. */
+static bool declares(const struct ynode *params, const char *name)
+{
+	for (int i = 0; params && params->type == YN_SEQ && i < params->n; i++)
+		if (params->items[i]->type == YN_SCALAR && !strcmp(params->items[i]->str, name))
+			return true;
+	return false;
+}
+
+static void check_params(struct lint *l, const struct ynode *params)
+{
+	if (params && params->type != YN_SEQ) {
+		lint_err(l, params, "'params' must be a list of parameter names");
+		return;
+	}
+	for (int i = 0; params && i < params->n; i++) {
+		const struct ynode *p = params->items[i];
+
+		if (p->type != YN_SCALAR)
+			lint_err(l, p, "a parameter is a name");
+		else if (lint_bound_name(l, p, p->str) && l->library && l->depth == 1)
+			lint_define(l, p->str); /* linted on its own: a parameter is defined */
+	}
+}
 
 static void include_steps(struct lint *l, const struct ynode *root, void *arg)
 {
+	struct inc_arg *a = arg;
+	const struct ynode *params = ynode_get(root, "params");
+	struct ynode *bound = NULL;
+
 	if (!root || root->type != YN_MAP) {
 		lint_err(l, root, "an included file must be a mapping with 'steps:' or 'groups:'");
 		return;
 	}
 	lint_keys(l, root, inc_keys, "an included file");
+	check_params(l, params);
+	/* every declared parameter given, nothing else; the values are bound
+	 * in a copy of the file (local: nothing outside sees them) */
+	for (int i = 0; params && params->type == YN_SEQ && i < params->n; i++)
+		if (params->items[i]->type == YN_SCALAR && !ynode_get(a->with, params->items[i]->str))
+			lint_err(l, a->at, "include: parameter '%s' of %s has no value: give it under "
+				 "'with:'", params->items[i]->str, root->file);
+	for (int i = 0; a->with && i < a->with->n; i++) {
+		const struct ynode *k = a->with->keys[i], *v = a->with->items[i];
+		struct ynode *next;
+
+		if (!declares(params, k->str)) {
+			lint_err(l, k, "include: %s has no parameter '%s' (its 'params:' list)",
+				 root->file, k->str);
+			continue;
+		}
+		if (v->type != YN_SCALAR) {
+			lint_err(l, v, "include: parameter '%s' must be a text value", k->str);
+			continue;
+		}
+		lint_vars(l, v, v->str);
+		next = ynode_subst(bound ? bound : root, k->str, v->str);
+		ynode_free(bound);
+		bound = next;
+		if (!bound)
+			return;
+	}
+	if (bound)
+		root = bound;
 	parse_vars(l, ynode_get(root, "vars"));
 	include_list(l, ynode_get(root, "include"));
 	parse_groups(l, ynode_get(root, "groups"));
 	if (!ynode_get(root, "steps"))
 		lint_err(l, root, "included as steps, but the file has no 'steps:' list");
-	lint_steps(l, ynode_get(root, "steps"), arg);
+	lint_steps(l, ynode_get(root, "steps"), a->out);
+	ynode_free(bound);
 }
 
 int lint_include(struct lint *l, const struct ynode *at, const char *path, struct step_list *out)
 {
-	return with_file(l, at, path, include_steps, out);
+	struct inc_arg a = { out, NULL, at };
+
+	return with_file(l, at, path, include_steps, &a);
+}
+
+int lint_include_with(struct lint *l, const struct ynode *at, const char *path,
+		      const struct ynode *with, struct step_list *out)
+{
+	struct inc_arg a = { out, with, at };
+
+	if (with && with->type != YN_MAP) {
+		lint_err(l, with, "include: 'with' maps parameter names to values");
+		return ST_ERR_PARSE;
+	}
+	return with_file(l, at, path, include_steps, &a);
 }
 
 int lint_group(struct lint *l, const struct ynode *at, const char *name, struct step_list *out)
@@ -348,6 +555,9 @@ static void parse_groups(struct lint *l, const struct ynode *g)
 		s->groups = ng;
 		memset(&ng[s->n_groups], 0, sizeof(*ng));
 		ng[s->n_groups].name = strdup(g->keys[i]->str);
+		if (g->items[i]->type == YN_SEQ && g->items[i]->n == 0)
+			lint_err(l, g->items[i], "group '%s' has no steps (a group that runs nothing "
+				 "would pass)", g->keys[i]->str);
 		lint_steps(l, g->items[i], &ng[s->n_groups].steps);
 		s->n_groups++;
 	}
@@ -372,18 +582,16 @@ static void parse_vars(struct lint *l, const struct ynode *v)
 	for (int i = 0; i < v->n; i++) {
 		const char *name = v->keys[i]->str;
 		struct seq_var *nv;
-		char tmp[VARS_NAME_MAX + 4];
-		const char *p = tmp;
-		char got[VARS_NAME_MAX];
-
-		snprintf(tmp, sizeof(tmp), "${%s}", name);
-		if (vars_next_ref(&p, got, sizeof(got)) != 1) {
-			lint_err(l, v->keys[i], "bad variable name '%s': use letters, digits, '_', '-' and '.'",
-				 name);
+		if (!lint_ident(l, v->keys[i], name, "variable"))
 			continue;
-		}
+		/* the station's own refusal (trust) says more than "reserved" */
 		if (config_var_refused(name)) {
 			lint_err(l, v->keys[i], "vars: %s", config_var_refused(name));
+			continue;
+		}
+		if (seq_reserved(name)) {
+			lint_err(l, v->keys[i], "variable '%s': ${%s} is set by the run and cannot be "
+				 "given under 'vars'; choose another name", name, name);
 			continue;
 		}
 		if (v->items[i]->type != YN_SCALAR) {
@@ -469,9 +677,33 @@ static void include_list(struct lint *l, const struct ynode *n)
 	}
 }
 
+/* A parameterised steps file linted on its own: each ${param} stands for a
+ * sample value, its own name, so names and patterns holding it are checked
+ * as they will be once bound. */
+static struct ynode *bind_samples(const struct ynode *r)
+{
+	const struct ynode *params = ynode_get(r, "params");
+	struct ynode *bound = NULL;
+
+	for (int i = 0; params && params->type == YN_SEQ && i < params->n; i++) {
+		const struct ynode *p = params->items[i];
+		struct ynode *next;
+
+		if (p->type != YN_SCALAR || !vars_is_ident(p->str))
+			continue;
+		next = ynode_subst(bound ? bound : r, p->str, p->str);
+		ynode_free(bound);
+		bound = next;
+		if (!bound)
+			break;
+	}
+	return bound;
+}
+
 static void parse_top(struct lint *l, const struct ydoc *d)
 {
-	const struct ynode *r = d->root, *n;
+	struct ynode *bound = l->library ? bind_samples(d->root) : NULL;
+	const struct ynode *r = bound ? bound : d->root, *n;
 	struct sequence *s = l->seq;
 
 	if (!r || r->type != YN_MAP) {
@@ -485,9 +717,16 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 	lint_str(l, r, "name", true, &s->name);
 	lint_str(l, r, "version", true, &s->version);
 	lint_str(l, r, "description", false, NULL);
+	n = ynode_get(r, "params");
+	if (n && !l->library)
+		lint_err(l, n, "'params' belong to a steps file another flow includes (with: ...); "
+			 "a flow run on its own takes values as vars with 'name: ~'");
+	else if (n)
+		check_params(l, n);
 	parse_vars(l, ynode_get(r, "vars"));
 	include_list(l, ynode_get(r, "include"));
 	n = ynode_get(r, "limits");
+	l->has_limits = n != NULL;
 	if (n && n->type == YN_SCALAR)
 		with_file(l, n, n->str, parse_limits_map, NULL);
 	else if (n)
@@ -495,26 +734,60 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 	parse_groups(l, ynode_get(r, "groups"));
 	lint_steps(l, ynode_get(r, "setup"), &s->setup);
 	lint_steps(l, ynode_get(r, "steps"), &s->steps);
-	if (!ynode_get(r, "steps"))
+	n = ynode_get(r, "steps");
+	if (!n && !(l->library && ynode_get(r, "groups")))
 		lint_err(l, r, "missing 'steps': a sequence needs at least one step");
+	else if (n && n->type == YN_SEQ && n->n == 0)
+		lint_err(l, n, "'steps' is empty: a sequence needs at least one step (a unit "
+			 "that runs nothing must not pass)");
 	lint_steps(l, ynode_get(r, "teardown"), &s->teardown);
 	lint_check_deferred(l);
+	ynode_free(bound);
 }
+
+static int load(struct sequence **out, const char *path, const char *const *extra_vars,
+		const struct vars *given, bool library, char **errors, char **note,
+		struct st_error *e);
 
 int sequence_load(struct sequence **out, const char *path, const char *const *extra_vars,
 		  char **errors, struct st_error *e)
 {
-	struct lint l = { .extra_vars = extra_vars };
+	return sequence_load_given(out, path, extra_vars, NULL, errors, e);
+}
+
+int sequence_load_given(struct sequence **out, const char *path, const char *const *extra_vars,
+			const struct vars *given, char **errors, struct st_error *e)
+{
+	return load(out, path, extra_vars, given, false, errors, NULL, e);
+}
+
+int sequence_lint_file(struct sequence **out, const char *path, const char *const *extra_vars,
+		       const struct vars *given, char **errors, char **note, struct st_error *e)
+{
+	return load(out, path, extra_vars, given, true, errors, note, e);
+}
+
+static int load(struct sequence **out, const char *path, const char *const *extra_vars,
+		const struct vars *given, bool library, char **errors, char **note,
+		struct st_error *e)
+{
+	struct lint l = { .extra_vars = extra_vars, .given = given, .library = library };
 	struct ydoc d;
 	int ret;
 
 	*out = NULL;
 	if (errors)
 		*errors = NULL;
+	if (note)
+		*note = NULL;
 	ret = ydoc_load(&d, path, e);
 	if (ret < 0) {
-		if (errors)
-			*errors = strdup(e->msg);
+		/* the one problem goes in *errors (a line, as lint prints it);
+		 * e->msg only summarises, so a caller printing both says it once */
+		if (errors && asprintf(errors, "%s\n", e->msg) < 0)
+			*errors = NULL;
+		if (errors && *errors && ret == ST_ERR_PARSE)
+			st_fail(e, ret, "%s: 1 problem found", path);
 		return ret;
 	}
 	l.seq = calloc(1, sizeof(*l.seq));
@@ -545,6 +818,14 @@ int sequence_load(struct sequence **out, const char *path, const char *const *ex
 		return ST_ERR_PARSE;
 	}
 	free(l.errors);
+	if (note && !l.seq->steps.n && l.seq->n_groups) {
+		if (asprintf(note, "groups library") < 0)
+			*note = NULL;
+	} else if (note && l.deferred_limits[0]) {
+		if (asprintf(note, "steps library; limits %s from the including flow",
+			     l.deferred_limits) < 0)
+			*note = NULL;
+	}
 	*out = l.seq;
 	return ST_OK;
 }

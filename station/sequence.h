@@ -17,6 +17,8 @@
 struct run_ctx;
 struct step_result;
 struct lint;
+struct when_expr;
+struct vars;
 
 enum on_fail { ONFAIL_ABORT = 0, ONFAIL_CONTINUE, ONFAIL_TEARDOWN };
 
@@ -52,7 +54,8 @@ struct step {
 	int retries;
 	double retry_delay_s;
 	enum on_fail on_fail;
-	char *when;		/* condition, or NULL */
+	char *when;		/* condition as written, or NULL */
+	struct when_expr *cond;	/* ... parsed at load (station/when.h) */
 	char *file;		/* where it was written */
 	int line, col;
 	struct step_list children; /* group / include */
@@ -108,6 +111,19 @@ extern const char *const seq_builtin_vars[];
  */
 int sequence_load(struct sequence **out, const char *path, const char *const *extra_vars,
 		  char **errors, struct st_error *e);
+/*
+ * station lint's reading: a file may be a library another flow includes -
+ * groups and no steps, or steps whose `limit:` names come from the including
+ * flow's table (the file has none).  *note then says so ("groups library",
+ * "limits ... from the including flow"); the caller frees it.
+ */
+int sequence_lint_file(struct sequence **out, const char *path, const char *const *extra_vars,
+		       const struct vars *given, char **errors, char **note, struct st_error *e);
+/* The same, with the values the station config and --var give (given):
+ * every file named through them (an image under ${images}) must be
+ * readable now, before a board is touched. */
+int sequence_load_given(struct sequence **out, const char *path, const char *const *extra_vars,
+			const struct vars *given, char **errors, struct st_error *e);
 void sequence_free(struct sequence *s);
 
 /* A path written in a sequence, relative to the file it was written in. */
@@ -128,6 +144,8 @@ void lint_err(struct lint *l, const struct ynode *at, const char *fmt, ...)
 /* names (NULL-terminated), ", "-separated, in buf: whole names, then ", ..."
  * when they do not all fit.  Returns buf. */
 const char *lint_join(char *buf, size_t cap, const char *const *names);
+/* The word of allowed (NULL-terminated) key is a near miss of, or NULL. */
+const char *lint_suggest(const char *key, const char *const *allowed);
 /* Check that every key of map is in allowed (NULL-terminated). */
 void lint_keys(struct lint *l, const struct ynode *map, const char *const *allowed,
 	       const char *what);
@@ -137,21 +155,48 @@ bool lint_str(struct lint *l, const struct ynode *map, const char *key, bool req
 bool lint_num(struct lint *l, const struct ynode *map, const char *key, bool required,
 	      double *out);
 bool lint_bool(struct lint *l, const struct ynode *map, const char *key, bool *out);
+/* `limit: name` that this file cannot resolve and leaves to the flow that
+ * includes it (station lint of a library file): true when deferred. */
+bool lint_defer_limit(struct lint *l, const char *name);
 bool lint_duration(struct lint *l, const struct ynode *n, double *seconds);
 /* A POSIX extended regex that compiles; ngroups receives its groups. */
 bool lint_regex(struct lint *l, const struct ynode *at, const char *re, int *ngroups);
 /* Every ${name} in s is defined at this point of the flow. */
 void lint_vars(struct lint *l, const struct ynode *at, const char *s);
+/* name is defined at this point of the flow (a run name, a var, a capture). */
+bool lint_is_defined(struct lint *l, const char *name);
 /* The step defines a variable from here on. */
 void lint_define(struct lint *l, const char *name);
+/* A name the author chose (what: "variable", "capture", "measurement",
+ * "id") is an identifier (vars.h); false (and reported) when not. */
+bool lint_ident(struct lint *l, const struct ynode *at, const char *name, const char *what);
+/* A capture/prompt variable: an identifier, not a name the run defines
+ * (seq_builtin_vars); then defined from here on. */
+void lint_capture(struct lint *l, const struct ynode *at, const char *name, const char *what);
+/* seq_builtin_vars holds name. */
+bool seq_reserved(const char *name);
 /* A file named by the sequence (after expanding ${...} with the defaults)
  * exists and is readable; path resolved relative to the sequence file. */
 void lint_file(struct lint *l, const struct ynode *at, const char *path);
 /* Resolve a step list (YAML list of steps) - used by group/include. */
 int lint_steps(struct lint *l, const struct ynode *list, struct step_list *out);
+/*
+ * One pass of a loop (foreach, repeat) or one use of a parameterised
+ * include: a group step named "<name> [<var>=<value>]" (run and logged as a
+ * group) whose children are the steps of list with every ${var} replaced by
+ * value, checked like any steps.  NULL when out of memory.
+ */
+struct step *lint_bound_steps(struct lint *l, const struct step *parent, const struct ynode *list,
+			      const char *var, const char *value);
+/* A loop or parameter variable: an identifier that names nothing yet. */
+bool lint_bound_name(struct lint *l, const struct ynode *at, const char *name);
 /* Include another file's steps / look up a named group. */
 int lint_include(struct lint *l, const struct ynode *at, const char *path, struct step_list *out);
 int lint_group(struct lint *l, const struct ynode *at, const char *name, struct step_list *out);
+/* Include with parameters: `with` maps the file's `params:` to values,
+ * bound in the included steps only. */
+int lint_include_with(struct lint *l, const struct ynode *at, const char *path,
+		      const struct ynode *with, struct step_list *out);
 const struct sequence *lint_sequence(struct lint *l);
 
 #endif

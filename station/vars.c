@@ -82,6 +82,24 @@ bool vars_name_valid(const char *name, size_t n)
 	return true;
 }
 
+bool vars_is_ident(const char *name)
+{
+	const char *p = name;
+
+	if (strlen(name) >= VARS_NAME_MAX)
+		return false;
+	for (;;) {
+		if (!isalpha((unsigned char)*p) && *p != '_')
+			return false;
+		while (isalnum((unsigned char)*p) || *p == '_' || *p == '-')
+			p++;
+		if (!*p)
+			return true;
+		if (*p++ != '.')
+			return false;
+	}
+}
+
 int vars_next_ref(const char **p, char *name, size_t cap)
 {
 	const char *s = *p;

@@ -33,6 +33,15 @@ const char *vars_get(const struct vars *vs, const char *name);
 
 /* Is name[0..n) a name ${...} can refer to (letters, digits, _ - .)? */
 bool vars_name_valid(const char *name, size_t n);
+
+/*
+ * A name a sequence may define (a variable, a capture, a step id, a
+ * measurement): an identifier, VARS_IDENT_RE, at most VARS_NAME_MAX - 1
+ * characters.  Such a name is always referenceable as ${name}.
+ */
+#define VARS_IDENT_RE "^[A-Za-z_][A-Za-z0-9_-]*(\\.[A-Za-z_][A-Za-z0-9_-]*)*$"
+bool vars_is_ident(const char *name);
+
 /* Find the next ${name} at or after *p: 1 found (p moves past it),
  * 0 none left, -1 malformed reference. */
 int vars_next_ref(const char **p, char *name, size_t cap);

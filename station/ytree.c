@@ -17,9 +17,11 @@ struct builder {
 	struct ydoc *doc;
 	int nodes;
 	struct st_error *e;
+	const unsigned char *buf;	/* the text, for hints on errors */
+	size_t len;
 };
 
-static void ynode_free(struct ynode *n)
+void ynode_free(struct ynode *n)
 {
 	if (!n)
 		return;
@@ -77,13 +79,26 @@ static int append(struct builder *b, struct ynode *parent, struct ynode *key, st
 
 static int next_event(struct builder *b, yaml_event_t *ev)
 {
+	const yaml_parser_t *p = &b->parser;
+	const yaml_mark_t *m = &p->problem_mark;
+	char where[160] = "";
+	const char *hint = "";
+
 	if (yaml_parser_parse(&b->parser, ev))
 		return ST_OK;
+	/* name a tab: libyaml only says it "cannot start any token" */
+	if (b->buf && m->index < b->len && b->buf[m->index] == '\t')
+		hint = ": a tab character; YAML indents with spaces only";
+	/* an unclosed bracket or quote: where it opened, not only where the
+	 * parser gave up */
+	if (p->context && (p->context_mark.line != m->line || p->context_mark.column != m->column))
+		snprintf(where, sizeof(where), " (%s, which started at line %zu, column %zu)",
+			 p->context, p->context_mark.line + 1, p->context_mark.column + 1);
+	else if (p->context && !hint[0])
+		snprintf(where, sizeof(where), " %s", p->context);
 	return st_fail(b->e, ST_ERR_PARSE, "%s:%zu:%zu: YAML syntax error: %s%s%s",
-		       b->doc->file, b->parser.problem_mark.line + 1,
-		       b->parser.problem_mark.column + 1,
-		       b->parser.problem ? b->parser.problem : "unknown",
-		       b->parser.context ? " " : "", b->parser.context ? b->parser.context : "");
+		       b->doc->file, m->line + 1, m->column + 1,
+		       p->problem ? p->problem : "unknown", hint, where);
 }
 
 static int parse_node(struct builder *b, yaml_event_t *ev, int depth, struct ynode **out);
@@ -113,6 +128,17 @@ static int parse_children(struct builder *b, struct ynode *n, int depth, yaml_ev
 				      b->doc->file, key->line, key->col);
 			goto fail;
 		}
+		/* One meaning per file: YAML tools keep the last of two equal
+		 * keys, a first-wins reader the first; refuse both. */
+		for (int i = 0; n->type == YN_MAP && i < n->n; i++)
+			if (!strcmp(n->keys[i]->str, key->str)) {
+				ret = st_fail(b->e, ST_ERR_PARSE,
+					      "%s:%d:%d: duplicate key '%s' (first at line %d, column %d): "
+					      "a key may appear once in a mapping; keep one",
+					      b->doc->file, key->line, key->col, key->str,
+					      n->keys[i]->line, n->keys[i]->col);
+				goto fail;
+			}
 		ret = append(b, n, key, val);
 		if (ret < 0)
 			goto fail;
@@ -133,6 +159,12 @@ static int parse_node(struct builder *b, yaml_event_t *ev, int depth, struct yno
 		return st_fail(b->e, ST_ERR_LIMIT, "%s:%zu:%zu: nested more than %d levels deep",
 			       b->doc->file, ev->start_mark.line + 1, ev->start_mark.column + 1,
 			       YTREE_MAX_DEPTH);
+	if ((ev->type == YAML_SCALAR_EVENT && ev->data.scalar.anchor) ||
+	    (ev->type == YAML_MAPPING_START_EVENT && ev->data.mapping_start.anchor) ||
+	    (ev->type == YAML_SEQUENCE_START_EVENT && ev->data.sequence_start.anchor))
+		return st_fail(b->e, ST_ERR_PARSE,
+			       "%s:%zu:%zu: YAML anchors (&name) are not supported: write the steps out, or use a group",
+			       b->doc->file, ev->start_mark.line + 1, ev->start_mark.column + 1);
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		n = ynode_new(b, YN_SCALAR, &ev->start_mark);
@@ -173,7 +205,7 @@ static int parse_node(struct builder *b, yaml_event_t *ev, int depth, struct yno
 int ydoc_parse(struct ydoc *d, const char *name, const unsigned char *buf, size_t len,
 	       struct st_error *e)
 {
-	struct builder b = { .doc = d, .e = e };
+	struct builder b = { .doc = d, .e = e, .buf = buf, .len = len };
 	yaml_event_t ev;
 	int ret, docs = 0;
 
@@ -274,6 +306,70 @@ void ydoc_free(struct ydoc *d)
 	free(d->file);
 	free(d->bytes);
 	memset(d, 0, sizeof(*d));
+}
+
+/* s with every "${name}" (not "$${name}") replaced by value; NULL on no memory. */
+static char *subst_str(const char *s, const char *name, const char *value)
+{
+	char ref[YTREE_SUBST_NAME_MAX + 4];
+	size_t rl, vl = strlen(value), n = 0, cap;
+	const char *p;
+	char *out;
+
+	snprintf(ref, sizeof(ref), "${%s}", name);
+	rl = strlen(ref);
+	cap = strlen(s) + 1;
+	for (p = strstr(s, ref); p; p = strstr(p + rl, ref))
+		cap += vl;
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	for (p = s; *p; ) {
+		if (!strncmp(p, ref, rl) && !(p > s && p[-1] == '$')) {
+			memcpy(out + n, value, vl);
+			n += vl;
+			p += rl;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+struct ynode *ynode_subst(const struct ynode *n, const char *name, const char *value)
+{
+	struct ynode *c;
+
+	if (!n || strlen(name) > YTREE_SUBST_NAME_MAX)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	*c = *n;
+	c->keys = c->items = NULL;
+	c->str = NULL;
+	c->n = 0;
+	if (n->str && !(c->str = subst_str(n->str, name, value)))
+		goto fail;
+	if (n->n) {
+		c->items = calloc((size_t)n->n, sizeof(*c->items));
+		if (n->keys)
+			c->keys = calloc((size_t)n->n, sizeof(*c->keys));
+		if (!c->items || (n->keys && !c->keys))
+			goto fail;
+	}
+	for (int i = 0; i < n->n; i++) {
+		c->n = i + 1;
+		if (n->keys && !(c->keys[i] = ynode_subst(n->keys[i], name, value)))
+			goto fail;
+		if (!(c->items[i] = ynode_subst(n->items[i], name, value)))
+			goto fail;
+	}
+	return c;
+fail:
+	ynode_free(c);
+	return NULL;
 }
 
 struct ynode *ynode_get(const struct ynode *n, const char *key)

@@ -42,6 +42,16 @@ int ydoc_parse(struct ydoc *d, const char *name, const unsigned char *buf, size_
 	       struct st_error *e);
 void ydoc_free(struct ydoc *d);
 
+/*
+ * A copy of the tree n with every "${name}" in its keys and values replaced
+ * by value (a foreach item, an include parameter): the copy keeps each
+ * node's file:line:col, so errors in it point at what the author wrote.
+ * NULL when out of memory.  Free with ynode_free.
+ */
+#define YTREE_SUBST_NAME_MAX 63
+struct ynode *ynode_subst(const struct ynode *n, const char *name, const char *value);
+void ynode_free(struct ynode *n);
+
 /* Map lookup by key (NULL when absent or n is not a map). */
 struct ynode *ynode_get(const struct ynode *n, const char *key);
 const char *ynode_type_name(const struct ynode *n);

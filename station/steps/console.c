@@ -17,17 +17,11 @@
 
 #define CONSOLE_RESP_MAX 16384
 
-struct capture {
-	char *var;
-	char *re;
-};
-
 struct console_cfg {
 	char *command;
 	char *wait;
 	char *expect;
-	struct capture *cap;
-	int n_cap;
+	struct captures cap;
 };
 
 static const char *const console_keys[] = { "command", "wait", "expect", "capture", NULL };
@@ -39,19 +33,13 @@ static void console_free(void *p)
 	free(c->command);
 	free(c->wait);
 	free(c->expect);
-	for (int i = 0; i < c->n_cap; i++) {
-		free(c->cap[i].var);
-		free(c->cap[i].re);
-	}
-	free(c->cap);
+	captures_free(&c->cap);
 	free(c);
 }
 
 static int console_parse(struct step *s, const struct ynode *n, struct lint *l)
 {
 	struct console_cfg *c = calloc(1, sizeof(*c));
-	const struct ynode *cap;
-	int groups;
 
 	if (!c)
 		return ST_ERR_NOMEM;
@@ -77,29 +65,7 @@ static int console_parse(struct step *s, const struct ynode *n, struct lint *l)
 		lint_regex(l, ynode_get(n, "wait"), c->wait, NULL);
 	if (c->expect)
 		lint_regex(l, ynode_get(n, "expect"), c->expect, NULL);
-	cap = ynode_get(n, "capture");
-	if (cap && cap->type != YN_MAP)
-		lint_err(l, cap, "capture: maps variable names to regexes with one (group)");
-	for (int i = 0; cap && cap->type == YN_MAP && i < cap->n; i++) {
-		struct capture *nc;
-
-		if (cap->items[i]->type != YN_SCALAR) {
-			lint_err(l, cap->items[i], "capture '%s' must be a regex", cap->keys[i]->str);
-			continue;
-		}
-		if (lint_regex(l, cap->items[i], cap->items[i]->str, &groups) && groups < 1)
-			lint_err(l, cap->items[i], "capture '%s': the regex needs a (group) for the value",
-				 cap->keys[i]->str);
-		nc = realloc(c->cap, (size_t)(c->n_cap + 1) * sizeof(*nc));
-		if (!nc)
-			return ST_ERR_NOMEM;
-		c->cap = nc;
-		nc[c->n_cap].var = strdup(cap->keys[i]->str);
-		nc[c->n_cap].re = strdup(cap->items[i]->str);
-		c->n_cap++;
-		lint_define(l, cap->keys[i]->str);
-	}
-	return ST_OK;
+	return captures_parse(&c->cap, ynode_get(n, "capture"), l);
 }
 
 /* Match re against text; copy group 1 (if any) to val. */
@@ -153,7 +119,6 @@ static void console_run(struct step *s, struct run_ctx *rc, struct step_result *
 {
 	const struct console_cfg *c = s->cfg;
 	char *resp = malloc(CONSOLE_RESP_MAX), *cmd = NULL;
-	char val[1024];
 
 	if (!resp) {
 		sr_set(r, DB_ERROR, "out of memory");
@@ -190,15 +155,7 @@ static void console_run(struct step *s, struct run_ctx *rc, struct step_result *
 		       cmd ? cmd : c->wait, c->expect, resp);
 		goto out;
 	}
-	for (int i = 0; i < c->n_cap; i++) {
-		if (rx_match(c->cap[i].re, resp, val, sizeof(val)) < 0) {
-			sr_set(r, DB_FAIL, "capture %s: '%s' not found in the response '%.200s'",
-			       c->cap[i].var, c->cap[i].re, resp);
-			goto out;
-		}
-		vars_set(&rc->vars, c->cap[i].var, val);
-		sr_kv(r, c->cap[i].var, val);
-	}
+	captures_apply(&c->cap, rc, r, resp, "response");
 out:
 	free(cmd);
 	free(resp);
@@ -214,8 +171,7 @@ static void console_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 	if (c->command)
 		fprintf(out, "      send '%s'%s%s%s\n", c->command, c->expect ? ", expect '" : "",
 			c->expect ? c->expect : "", c->expect ? "'" : "");
-	for (int i = 0; i < c->n_cap; i++)
-		fprintf(out, "      capture ${%s} from '%s'\n", c->cap[i].var, c->cap[i].re);
+	captures_plan(&c->cap, out);
 }
 
 const struct step_kind step_console = {

@@ -8,6 +8,11 @@
  *     cwd: /tmp
  *     exit: 0                # expected exit code (default 0)
  *     expect: 'Wrote .* OK'  # regex the output must match (optional)
+ *     capture: {cal.offset: '^offset: (.+)$'}      # values from the output
+ *     measure: {name: vref, pattern: '^vref=([-0-9.]+)$', low: 1.19, high: 1.21, unit: V}
+ * measure judges one number of the output against limits, as the measure
+ * step judges a console answer (the same keys, name/unit/low/high/limit/
+ * expect), so a script's result is a measurement in the log.
  * No shell: arguments are passed as written, after ${...} expansion.
  *
  * The program runs in a process group of its own (a ^C on the station's
@@ -37,9 +42,16 @@ struct exec_cfg {
 	char *cwd;
 	char *expect;
 	int exit_code;
+	struct captures cap;
+	char *pattern;		/* measure: one (group) around the value */
+	struct judge j;
+	bool measures;
 };
 
-static const char *const exec_keys[] = { "cmd", "cwd", "exit", "expect", NULL };
+static const char *const exec_keys[] = { "cmd", "cwd", "exit", "expect", "capture", "measure",
+					 NULL };
+static const char *const exec_measure_keys[] = { "name", "pattern", "unit", "low", "high",
+						 "limit", "expect", NULL };
 
 static void exec_free(void *p)
 {
@@ -49,13 +61,16 @@ static void exec_free(void *p)
 		free(c->argv[i]);
 	free(c->cwd);
 	free(c->expect);
+	captures_free(&c->cap);
+	free(c->pattern);
+	judge_free(&c->j);
 	free(c);
 }
 
 static int exec_parse(struct step *s, const struct ynode *n, struct lint *l)
 {
 	struct exec_cfg *c = calloc(1, sizeof(*c));
-	const struct ynode *cmd;
+	const struct ynode *cmd, *m;
 	double code = 0;
 
 	if (!c)
@@ -91,7 +106,21 @@ static int exec_parse(struct step *s, const struct ynode *n, struct lint *l)
 		lint_err(l, ynode_get(n, "exit"), "exit must be 0 to 255");
 	else
 		c->exit_code = (int)code; /* in range: the cast is defined */
-	return ST_OK;
+	m = ynode_get(n, "measure");
+	if (m && m->type != YN_MAP) {
+		lint_err(l, m, "exec: 'measure' is a mapping with pattern and limits");
+	} else if (m) {
+		int groups = 0;
+
+		lint_keys(l, m, exec_measure_keys, "exec measure");
+		if (lint_str(l, m, "pattern", true, &c->pattern) && c->pattern &&
+		    lint_regex(l, ynode_get(m, "pattern"), c->pattern, &groups) && groups != 1)
+			lint_err(l, ynode_get(m, "pattern"), "exec measure: the pattern needs exactly "
+				 "one (group), around the value, not %d", groups);
+		judge_parse(&c->j, s, m, l, "exec measure");
+		c->measures = true;
+	}
+	return captures_parse(&c->cap, ynode_get(n, "capture"), l);
 }
 
 static void child(char **argv, const char *cwd, int out)
@@ -181,6 +210,23 @@ static void end_group(pid_t pid, int *status)
 		;
 }
 
+/* capture and measure: what the program printed, judged. */
+static int judge_output(const struct exec_cfg *c, struct run_ctx *rc, struct step_result *r,
+			const char *prog, const char *out)
+{
+	char val[256];
+	int ret = captures_apply(&c->cap, rc, r, out, "output");
+
+	if (ret < 0 || !c->measures)
+		return ret;
+	if (rx_match(c->pattern, out, val, sizeof(val)) < 0) {
+		sr_set(r, DB_FAIL, "%s: '%s' not found in the output of %s", c->j.name, c->pattern,
+		       prog);
+		return ST_ERR_FAIL;
+	}
+	return judge_value(&c->j, rc, r, val);
+}
+
 static void exec_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct exec_cfg *c = s->cfg;
@@ -234,6 +280,8 @@ static void exec_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 		       WEXITSTATUS(status), c->exit_code, out);
 	} else if (c->expect && rx_match(c->expect, out, NULL, 0) < 0) {
 		sr_set(r, DB_FAIL, "output of %s does not match '%s'", argv[0], c->expect);
+	} else {
+		judge_output(c, rc, r, argv[0], out);
 	}
 out:
 	if (pipefd[0] >= 0)
@@ -251,14 +299,35 @@ static void exec_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 	const struct exec_cfg *c = s->cfg;
 	struct step_result r = { 0 };
 
-	fprintf(out, "      run");
+	/* a quoted list: an argument holding a space is one argument */
+	fprintf(out, "      run [");
 	for (int i = 0; i < c->argc; i++) {
 		char *a = rc_expand(rc, &r, c->argv[i]);
 
-		fprintf(out, " %s", a ? a : c->argv[i]);
+		fprintf(out, "%s\"", i ? ", " : "");
+		for (const char *p = a ? a : c->argv[i]; *p; p++) {
+			unsigned char ch = (unsigned char)*p;
+
+			if (ch == '"' || ch == '\\')
+				fprintf(out, "\\%c", ch);
+			else if (ch < 0x20 || ch == 0x7f)
+				fprintf(out, "\\x%02x", ch);
+			else
+				fputc(ch, out);
+		}
+		fputc('"', out);
 		free(a);
 	}
-	fprintf(out, " (expect exit %d)\n", c->exit_code);
+	fprintf(out, "] (expect exit %d)\n", c->exit_code);
+	captures_plan(&c->cap, out);
+	if (c->measures) {
+		fprintf(out, "      read '%s' as %s", c->pattern, c->j.name);
+		judge_plan(&c->j, rc, out);
+	}
+	if (r.outcome != DB_PASS) {
+		fprintf(out, "      PROBLEM: %s\n", r.reason);
+		rc->plan_problems++;
+	}
 	sr_reset(&r);
 }
 

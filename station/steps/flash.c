@@ -235,13 +235,19 @@ static void flash_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 	const struct flash_cfg *c = s->cfg;
 	struct step_result r = { 0 };
 	char *path = rc_expand(rc, &r, c->image), *full;
-	char sha[65] = "unreadable";
+	char sha[65] = "", why[ST_ERRMSG_MAX + 32] = "";
+	struct st_error e = { 0 };
 
 	full = path ? seq_resolve_path(s->file, path) : NULL;
-	if (full)
-		sha256_file(full, sha, NULL);
-	fprintf(out, "      image %s (sha256 %s) via %s, verify %s%s%s\n",
-		full ? full : c->image, sha, c->loader ? c->loader->name : "?",
+	if (!path)
+		snprintf(why, sizeof(why), "PROBLEM: %s", r.reason);
+	else if (full && sha256_file(full, sha, &e) < 0)
+		snprintf(why, sizeof(why), "PROBLEM: unreadable: %s", e.msg);
+	if (why[0])
+		rc->plan_problems++;
+	fprintf(out, "      image %s (%s%s) via %s, verify %s%s%s\n",
+		full ? full : c->image, why[0] ? "" : "sha256 ", why[0] ? why : sha,
+		c->loader ? c->loader->name : "?",
 		c->verify == VERIFY_NONE ? "none" : c->verify == VERIFY_CRC ? "crc" : "readback",
 		c->write_blank ? ", blank blocks written too" : "", c->go ? ", then go" : "");
 	free(full);

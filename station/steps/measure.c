@@ -10,7 +10,6 @@
  *     high: 3.4          # or  limit: rail_3v3  (from the limits table)
  *                        # or  expect: pass     (string measurement)
  */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +19,9 @@
 #define MEASURE_RESP_MAX 4096
 
 struct measure_cfg {
-	char *name;
+	struct judge j;
 	char *command;
 	char *pattern;
-	char *unit;
-	char *expect;
-	double low, high;
 };
 
 static const char *const measure_keys[] = { "name", "command", "pattern", "unit", "low", "high",
@@ -35,126 +31,54 @@ static void measure_free(void *p)
 {
 	struct measure_cfg *c = p;
 
-	free(c->name);
+	judge_free(&c->j);
 	free(c->command);
 	free(c->pattern);
-	free(c->unit);
-	free(c->expect);
 	free(c);
 }
 
 static int measure_parse(struct step *s, const struct ynode *n, struct lint *l)
 {
 	struct measure_cfg *c = calloc(1, sizeof(*c));
-	char *limit = NULL;
-	bool named = false;	/* a limit was named: no second error about it */
 	int groups = 0;
 
 	if (!c)
 		return ST_ERR_NOMEM;
 	s->cfg = c;
-	c->low = c->high = NAN;
+	c->j.low = c->j.high = NAN;
 	if (!n || n->type != YN_MAP) {
 		lint_err(l, n, "measure: expects a mapping with command, pattern and limits");
 		return ST_ERR_PARSE;
 	}
 	lint_keys(l, n, measure_keys, "measure");
-	lint_str(l, n, "name", false, &c->name);
 	lint_str(l, n, "command", true, &c->command);
 	lint_str(l, n, "pattern", true, &c->pattern);
-	lint_str(l, n, "unit", false, &c->unit);
-	lint_str(l, n, "expect", false, &c->expect);
-	lint_str(l, n, "limit", false, &limit);
-	lint_num(l, n, "low", false, &c->low);
-	lint_num(l, n, "high", false, &c->high);
-	if (!c->name)
-		c->name = strdup(s->id ? s->id : s->name ? s->name : "value");
 	if (c->command)
 		lint_vars(l, ynode_get(n, "command"), c->command);
 	if (c->pattern && lint_regex(l, ynode_get(n, "pattern"), c->pattern, &groups) &&
-	    groups < 1)
-		lint_err(l, ynode_get(n, "pattern"), "measure: the pattern needs a (group) around the value");
-	if (limit) {
-		named = true;
-		const struct seq_limit *lim = sequence_limit(lint_sequence(l), limit);
-
-		if (!lim) {
-			lint_err(l, ynode_get(n, "limit"), "no limit named '%s' in the limits table",
-				 limit);
-		} else {
-			c->low = lim->low;
-			c->high = lim->high;
-			if (lim->unit && !c->unit)
-				c->unit = strdup(lim->unit);
-			if (lim->expect && !c->expect)
-				c->expect = strdup(lim->expect);
-		}
-		free(limit);
-	}
-	/* a named limit's own low > high is reported once, at the limits table */
-	if (!named && !isnan(c->low) && !isnan(c->high) && c->low > c->high)
-		lint_err(l, n, "measure '%s': low (%g) is greater than high (%g)", c->name, c->low,
-			 c->high);
-	if (isnan(c->low) && isnan(c->high) && !c->expect && !named)
-		lint_err(l, n, "measure '%s' has no limits: add low/high, expect, or limit", c->name);
-	lint_define(l, c->name);
+	    groups != 1)
+		lint_err(l, ynode_get(n, "pattern"), groups ?
+			 "measure: the pattern needs exactly one (group), around the value, not %d" :
+			 "measure: the pattern needs a (group) around the value", groups);
+	judge_parse(&c->j, s, n, l, "measure");
 	return ST_OK;
 }
 
 static void measure_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 {
 	const struct measure_cfg *c = s->cfg;
-	struct db_measurement *m = &r->meas[0];
 	char resp[MEASURE_RESP_MAX], val[256];
-	char *cmd = rc_expand(rc, r, c->command), *end;
-	bool ok;
+	char *cmd = rc_expand(rc, r, c->command);
 
 	/* on failure rc_expand and rc_console say why in r */
 	if (!cmd || rc_console(rc, r, cmd, resp, sizeof(resp)) < 0)
 		goto out;
 	if (rx_match(c->pattern, resp, val, sizeof(val)) < 0) {
-		sr_set(r, DB_FAIL, "%s: '%s' not found in the answer to '%s': '%.200s'", c->name,
+		sr_set(r, DB_FAIL, "%s: '%s' not found in the answer to '%s': '%.200s'", c->j.name,
 		       c->pattern, cmd, resp);
 		goto out;
 	}
-	r->n_meas = 1;
-	m->name = c->name;
-	m->unit = c->unit;
-	m->low = c->low;
-	m->high = c->high;
-	/* the fixture may override the sequence's limits (logged as used) */
-	if (rc->fxdef) {
-		const struct fx_limit *fl = fixture_def_limit(rc->fxdef, c->name);
-
-		if (fl && !isnan(fl->low))
-			m->low = fl->low;
-		if (fl && !isnan(fl->high))
-			m->high = fl->high;
-	}
-	m->expect = c->expect;
-	m->value = NAN;
-	vars_set(&rc->vars, c->name, val);
-	if (c->expect) {
-		m->text = sr_str(r, val);
-		ok = !strcmp(val, c->expect);
-		m->outcome = ok ? DB_PASS : DB_FAIL;
-		if (!ok)
-			sr_set(r, DB_FAIL, "%s = '%s', expected '%s'", c->name, val, c->expect);
-		goto out;
-	}
-	errno = 0;
-	m->value = strtod(val, &end);
-	if (end == val || *end || errno) {
-		m->text = sr_str(r, val);
-		m->outcome = DB_FAIL;
-		sr_set(r, DB_FAIL, "%s: '%s' is not a number", c->name, val);
-		goto out;
-	}
-	ok = (isnan(m->low) || m->value >= m->low) && (isnan(m->high) || m->value <= m->high);
-	m->outcome = ok ? DB_PASS : DB_FAIL;
-	if (!ok)
-		sr_set(r, DB_FAIL, "%s = %g %s, outside [%g, %g]", c->name, m->value,
-		       c->unit ? c->unit : "", m->low, m->high);
+	judge_value(&c->j, rc, r, val);
 out:
 	free(cmd);
 }
@@ -162,17 +86,9 @@ out:
 static void measure_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 {
 	const struct measure_cfg *c = s->cfg;
-	const struct fx_limit *fl = rc->fxdef ? fixture_def_limit(rc->fxdef, c->name) : NULL;
 
-	fprintf(out, "      send '%s', read '%s' as %s", c->command, c->pattern, c->name);
-	if (c->expect)
-		fprintf(out, ", expect '%s'\n", c->expect);
-	else if (fl)
-		fprintf(out, ", limits [%g, %g] %s (fixture %s overrides [%g, %g])\n",
-			isnan(fl->low) ? c->low : fl->low, isnan(fl->high) ? c->high : fl->high,
-			c->unit ? c->unit : "", rc->fxdef->name, c->low, c->high);
-	else
-		fprintf(out, ", limits [%g, %g] %s\n", c->low, c->high, c->unit ? c->unit : "");
+	fprintf(out, "      send '%s', read '%s' as %s", c->command, c->pattern, c->j.name);
+	judge_plan(&c->j, rc, out);
 }
 
 const struct step_kind step_measure = {

@@ -4,9 +4,17 @@
  * value that must match a pattern.
  *   prompt: {message: "Scan the board serial", var: serial, pattern: '^SIM[0-9]{6}$'}
  * A value already given on the command line (--serial, --var) is checked
- * against the pattern instead of asking.  An answer that does not match is
- * asked again.  A prompt into ${serial} is asked before the run starts
- * (prompt_serial_first): the unit is known before a line moves.
+ * against the pattern instead of asking.  An answer that does not match (or
+ * is not one of the choices) is asked again.  A prompt into ${serial} is
+ * asked before the run starts (prompt_serial_first): the unit is known
+ * before a line moves.
+ *   prompt:
+ *     message: "Rework this board?"
+ *     var: rework
+ *     choices: [yes, no]       # the answer must be one of them
+ *     default: no              # taken when no answer comes in the step's time,
+ *                              # or at once with no operator input
+ *     image: images/rework.png # shown by the operator panel; must be readable
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +22,20 @@
 #include "station/ask.h"
 #include "station/steps/steps.h"
 
+#define PROMPT_CHOICES_MAX 16
+
 struct prompt_cfg {
 	char *message;
 	char *var;
 	char *pattern;
+	char *choices[PROMPT_CHOICES_MAX];
+	int n_choices;
+	char *def;
+	char *image;
 };
 
-static const char *const prompt_keys[] = { "message", "var", "pattern", NULL };
+static const char *const prompt_keys[] = { "message", "var", "pattern", "choices", "default",
+					   "image", NULL };
 
 static void prompt_free(void *p)
 {
@@ -29,7 +44,50 @@ static void prompt_free(void *p)
 	free(c->message);
 	free(c->var);
 	free(c->pattern);
+	for (int i = 0; i < c->n_choices; i++)
+		free(c->choices[i]);
+	free(c->def);
+	free(c->image);
 	free(c);
+}
+
+static bool is_choice(const struct prompt_cfg *c, const char *a)
+{
+	for (int i = 0; i < c->n_choices; i++)
+		if (!strcmp(c->choices[i], a))
+			return true;
+	return !c->n_choices;
+}
+
+static void parse_choices(struct prompt_cfg *c, const struct ynode *n, struct lint *l)
+{
+	const struct ynode *ch = ynode_get(n, "choices");
+
+	if (ch && (ch->type != YN_SEQ || ch->n < 2 || ch->n > PROMPT_CHOICES_MAX))
+		lint_err(l, ch, "prompt: 'choices' is a list of 2 to %d answers", PROMPT_CHOICES_MAX);
+	else if (ch && c->pattern)
+		lint_err(l, ch, "prompt: 'choices' or 'pattern', not both");
+	for (int i = 0; ch && ch->type == YN_SEQ && i < ch->n && i < PROMPT_CHOICES_MAX; i++) {
+		if (ch->items[i]->type != YN_SCALAR || !ch->items[i]->str[0]) {
+			lint_err(l, ch->items[i], "prompt: each choice is a word or text");
+			continue;
+		}
+		if (is_choice(c, ch->items[i]->str) && c->n_choices)
+			lint_err(l, ch->items[i], "prompt: '%s' is a choice twice", ch->items[i]->str);
+		c->choices[c->n_choices++] = strdup(ch->items[i]->str);
+	}
+	if (lint_str(l, n, "default", false, &c->def) && c->def) {
+		if (!is_choice(c, c->def))
+			lint_err(l, ynode_get(n, "default"), "prompt: the default '%s' is not one of "
+				 "the choices", c->def);
+		if (c->pattern && rx_match(c->pattern, c->def, NULL, 0) < 0)
+			lint_err(l, ynode_get(n, "default"), "prompt: the default '%s' does not "
+				 "match the pattern", c->def);
+	}
+	if (lint_str(l, n, "image", false, &c->image) && c->image) {
+		lint_vars(l, ynode_get(n, "image"), c->image);
+		lint_file(l, ynode_get(n, "image"), c->image);
+	}
 }
 
 static int prompt_parse(struct step *s, const struct ynode *n, struct lint *l)
@@ -49,23 +107,40 @@ static int prompt_parse(struct step *s, const struct ynode *n, struct lint *l)
 	lint_str(l, n, "var", true, &c->var);
 	if (lint_str(l, n, "pattern", false, &c->pattern) && c->pattern)
 		lint_regex(l, ynode_get(n, "pattern"), c->pattern, NULL);
-	if (c->var)
+	parse_choices(c, n, l);
+	/* the serial is what a prompt is for; other run names are not */
+	if (c->var && !strcmp(c->var, "serial"))
 		lint_define(l, c->var);
+	else if (c->var)
+		lint_capture(l, ynode_get(n, "var"), c->var, "prompt variable");
 	return ST_OK;
 }
 
-struct answer_check {
-	const char *pattern;
-};
+/* "yes, no": the choices, for a message. */
+static void choice_list(const struct prompt_cfg *c, char *list, size_t cap)
+{
+	size_t n = 0;
+
+	list[0] = '\0';
+	for (int i = 0; i < c->n_choices && n < cap; i++)
+		n += (size_t)snprintf(list + n, cap - n, "%s%s", i ? ", " : "", c->choices[i]);
+}
 
 static bool answer_ok(void *ctx, const char *answer, char *why, size_t cap)
 {
-	const struct answer_check *c = ctx;
+	const struct prompt_cfg *c = ctx;
+	char list[256];
 
-	if (!c->pattern || rx_match(c->pattern, answer, NULL, 0) == 0)
-		return true;
-	snprintf(why, cap, "'%s' does not match %s: scan again", answer, c->pattern);
-	return false;
+	if (c->pattern && rx_match(c->pattern, answer, NULL, 0) < 0) {
+		snprintf(why, cap, "'%s' does not match %s: scan again", answer, c->pattern);
+		return false;
+	}
+	if (!is_choice(c, answer)) {
+		choice_list(c, list, sizeof(list));
+		snprintf(why, cap, "'%.64s' is not one of %s: answer again", answer, list);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -76,15 +151,16 @@ static bool answer_ok(void *ctx, const char *answer, char *why, size_t cap)
 static int ask_operator(const struct prompt_cfg *c, struct run_ctx *rc, struct step_result *r,
 			char *answer, size_t cap)
 {
-	struct answer_check chk = { c->pattern };
 	char *msg = rc_expand(rc, r, c->message);
 	int ret;
 
 	if (!msg)
 		return ST_ERR_ARG;
-	ret = ask_line(rc->ask, rc->fxdef->name, msg, answer_ok, &chk, answer, cap,
+	ret = ask_line(rc->ask, rc->fxdef->name, msg, answer_ok, (void *)c, answer, cap,
 		       rc_remaining_ms(rc), rc->stop);
 	free(msg);
+	if (ret == ST_ERR_TIMEOUT && c->def)
+		return ret;	/* the caller takes the default */
 	if (ret == ST_ERR_ABORTED)
 		sr_set(r, DB_ABORTED, "no answer to '%s': stopped", c->message);
 	else if (ret < 0)
@@ -98,6 +174,16 @@ static void prompt_run(struct step *s, struct run_ctx *rc, struct step_result *r
 	const char *given = vars_get(&rc->vars, c->var);
 	char answer[ASK_MAX];
 
+	if (c->image) {
+		char *img = rc_expand(rc, r, c->image), *full;
+
+		if (!img)
+			return;	/* rc_expand said why */
+		full = seq_resolve_path(s->file, img);
+		sr_kv(r, "image", full ? full : img);
+		free(full);
+		free(img);
+	}
 	if (given && *given) {
 		/* given on the command line or scanned before the run started */
 		if (c->pattern && rx_match(c->pattern, given, NULL, 0) < 0) {
@@ -107,9 +193,28 @@ static void prompt_run(struct step *s, struct run_ctx *rc, struct step_result *r
 			return;
 		}
 		snprintf(answer, sizeof(answer), "%s", given);
+		sr_kv(r, "answer_source", "given");
+		if (!is_choice(c, answer)) {
+			char list[256];
+
+			choice_list(c, list, sizeof(list));
+			sr_set(r, DB_FAIL, "'%.64s' is not one of %s: answer again", answer, list);
+			return;
+		}
 	} else if (rc->ask) {
-		if (ask_operator(c, rc, r, answer, sizeof(answer)) < 0)
+		int ret = ask_operator(c, rc, r, answer, sizeof(answer));
+
+		if (ret == ST_ERR_TIMEOUT && c->def) {
+			snprintf(answer, sizeof(answer), "%s", c->def);
+			sr_kv(r, "answer_source", "default (no answer in time)");
+		} else if (ret < 0) {
 			return;	/* r says why */
+		} else {
+			sr_kv(r, "answer_source", "operator");
+		}
+	} else if (c->def) {
+		snprintf(answer, sizeof(answer), "%s", c->def);
+		sr_kv(r, "answer_source", "default (no operator input)");
 	} else {
 		sr_set(r, DB_ERROR, "'%s': no operator input here; give the value with --var %s=VALUE%s",
 		       c->message, c->var, strcmp(c->var, "serial") ? "" : " or --serial");
@@ -165,8 +270,15 @@ static void prompt_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 	const struct prompt_cfg *c = s->cfg;
 
 	(void)rc;
-	fprintf(out, "      ask '%s' -> ${%s}%s%s\n", c->message, c->var,
+	fprintf(out, "      ask '%s' -> ${%s}%s%s", c->message, c->var,
 		c->pattern ? " matching " : "", c->pattern ? c->pattern : "");
+	for (int i = 0; i < c->n_choices; i++)
+		fprintf(out, "%s%s", i ? "/" : ", one of ", c->choices[i]);
+	if (c->def)
+		fprintf(out, ", default %s", c->def);
+	if (c->image)
+		fprintf(out, ", image %s", c->image);
+	fputc('\n', out);
 }
 
 const struct step_kind step_prompt = {

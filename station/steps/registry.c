@@ -8,7 +8,7 @@
 const struct step_kind *const step_kinds[] = {
 	&step_lines, &step_flash, &step_console, &step_measure, &step_identity,
 	&step_register, &step_enroll, &step_prompt, &step_delay, &step_exec, &step_group,
-	&step_include, NULL
+	&step_include, &step_foreach, &step_repeat, &step_scpi, NULL
 };
 
 const struct step_kind *step_kind_find(const char *name)

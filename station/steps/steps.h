@@ -8,7 +8,41 @@
 
 extern const struct step_kind step_lines, step_flash, step_console, step_measure,
 	step_identity, step_register, step_prompt, step_delay, step_exec, step_group,
-	step_include, step_enroll;
+	step_include, step_enroll, step_foreach, step_repeat, step_scpi;
+
+/* A value judged against limits (judge.c): the keys name, unit, low, high,
+ * limit, expect, shared by measure, scpi and exec. */
+struct judge {
+	char *name;
+	char *unit;
+	char *expect;
+	double low, high;	/* NAN when absent */
+};
+void judge_parse(struct judge *j, const struct step *s, const struct ynode *n, struct lint *l,
+		 const char *what);
+/* Record val as a measurement of r (fixture limits applied), set ${name}. */
+int judge_value(const struct judge *j, struct run_ctx *rc, struct step_result *r,
+		const char *val);
+/* --dry-run: ", limits [low, high] unit" or ", expect 'text'", and a newline. */
+void judge_plan(const struct judge *j, struct run_ctx *rc, FILE *out);
+void judge_free(struct judge *j);
+
+/* Values captured from a step's text into variables (capture.c). */
+struct capture {
+	char *var;
+	char *re;	/* one (group): the value */
+};
+struct captures {
+	struct capture *v;
+	int n;
+};
+int captures_parse(struct captures *c, const struct ynode *cap, struct lint *l);
+/* Each regex must match text (what names it in a failure): ${var} set and
+ * logged as a step value; ST_ERR_FAIL (r says why) when one does not. */
+int captures_apply(const struct captures *c, struct run_ctx *rc, struct step_result *r,
+		   const char *text, const char *what);
+void captures_plan(const struct captures *c, FILE *out);
+void captures_free(struct captures *c);
 
 /* Before a run starts: a prompt into ${serial} in the flow, when the serial
  * is not given, is asked now (prompt.c), so that the unit is known before

@@ -85,10 +85,43 @@ assert_eq "$(grep -cF "image $LINE/other/diag.bin (sha256 $(sha "$LINE/other/dia
 	"--var images: one plan per fixture, with the other image's hash"
 grep -qxF "fixture b (port $SIM_B_PTY)" "$LINE/run.out" || fail "no plan for fixture b"
 
-# an image that cannot be read is shown as such, still without touching anything
+# an image behind a variable the station or --var gives is checked when the
+# flow loads: refused (exit 3, file:line:col) before any fixture is opened
 line_run --dry-run -f "$LINE/a.yaml" --var "images=$LINE/nowhere"
-grep -qF "image $LINE/nowhere/diag.bin (sha256 unreadable)" "$LINE/run.out" ||
-	fail "a missing image is not shown as unreadable"
+assert_eq "$RUN_RC" 3 "dry-run exit status with an unreadable image"
+grep -qF "factory-provisioning.yaml:" "$LINE/run.err" &&
+	grep -qF "cannot read '$LINE/nowhere/diag.bin'" "$LINE/run.err" ||
+	{ cat "$LINE/run.err"; fail "the unreadable image is not named at load"; }
+line_run -f "$LINE/a.yaml" --once --serial SIM000401 --var "images=$LINE/nowhere"
+assert_eq "$RUN_RC" 3 "run exit status with an unreadable image"
+
+# an image that needs a value only the run gives (the serial) is checked in
+# the plan: marked PROBLEM, and the dry run exits non-zero; exec arguments
+# are shown as a quoted list
+cat >"$LINE/per-unit.yaml" <<'YAML'
+name: per-unit
+version: 1.0.0
+steps:
+  - name: calibration image
+    flash: {image: '${images}/cal-${serial}.bin'}
+  - name: a script
+    exec: {cmd: [sh, -c, 'echo "a b"', '${serial}']}
+YAML
+line_run --dry-run -s "$LINE/per-unit.yaml" -f "$LINE/a.yaml"
+cat "$LINE/run.out" "$LINE/run.err"
+assert_eq "$RUN_RC" 3 "dry-run exit status with a per-unit image unreadable"
+grep -qF "image $LINE/images/cal-.bin (PROBLEM: unreadable: " "$LINE/run.out" ||
+	fail "the unreadable per-unit image is not marked in the plan"
+grep -qxF '      run ["sh", "-c", "echo \"a b\"", ""] (expect exit 0)' "$LINE/run.out" ||
+	fail "exec arguments not a quoted list"
+# given the serial, the file is checked when the flow loads
+line_run --dry-run -s "$LINE/per-unit.yaml" -f "$LINE/a.yaml" --serial SIM000401
+assert_eq "$RUN_RC" 3 "dry-run exit status with the serial's image missing"
+grep -qF "per-unit.yaml:5:20: cannot read '$LINE/images/cal-SIM000401.bin'" "$LINE/run.err" ||
+	fail "the serial's image not checked at load"
+cp "$LINE/images/diag.bin" "$LINE/images/cal-SIM000401.bin"
+line_run --dry-run -s "$LINE/per-unit.yaml" -f "$LINE/a.yaml" --serial SIM000401
+assert_eq "$RUN_RC" 0 "dry-run exit status once the image is there"
 
 # an invalid flow: exit 3 with file:line:col, nothing touched
 "$BINDIR/station" run -c "$LINE/station.yaml" -s "$ST_TOP/tests/data/seq/broken.yaml" \

@@ -24,7 +24,7 @@ sequences/final-test.yaml: ok (final-test 1.0.0)" "output on good files"
 # the kinds a message lists are those of the engine's one table, in its order
 kinds=$(sed -n '/step_kinds\[\] = {/,/};/p' station/steps/registry.c | grep -o '&step_[a-z]*' |
 	sed 's/&step_//' | paste -sd, - | sed 's/,/, /g')
-[[ $kinds == lines,*include ]] || fail "cannot read the kinds of station/steps/registry.c: '$kinds'"
+[[ $kinds == lines,*include* ]] || fail "cannot read the kinds of station/steps/registry.c: '$kinds'"
 
 # the broken file: every problem at once, exactly, in its included files too
 lint tests/data/seq/broken.yaml
@@ -32,7 +32,7 @@ assert_eq "$LINT_RC" 1 "exit status on a broken file"
 b=tests/data/seq/broken.yaml
 assert_eq "$LINT_OUT" "$b:3:13: limit 'v': low (5) is greater than high (1)
 $b:8:33: unknown key 'expekt' in console (did you mean 'expect'?)
-$b:10:5: unknown step kind or key 'frobnicate' (kinds: $kinds; step keys: name, id, timeout, retries, retry_delay, on_fail, when)
+$b:10:5: unknown step kind or key 'frobnicate' (kinds: lines, flash, console, measure, identity, register, enroll, prompt, delay, exec, group, include, foreach, repeat, scpi; step keys: name, id, timeout, retries, retry_delay, on_fail, when)
 $b:12:24: undefined variable '\${nope}': define it under 'vars:', in the station config, or capture it in an earlier step
 $b:14:41: bad regular expression 'diag (': Unmatched ( or \\( (POSIX extended syntax)
 $b:16:14: measure 'bad limits': low (3.4) is greater than high (3.2)
@@ -118,6 +118,16 @@ assert_eq "$LINT_RC" 3 "exit status on a bad station.yaml"
 grep -qF "$t/bad-station.yaml:2:1: unknown key 'bogus' in station.yaml" "$t/err" || fail "bad station.yaml not reported"
 lint -c "$t/none.yaml" "$t/var.yaml"
 assert_eq "$LINT_RC" 3 "exit status on a missing station.yaml"
+
+# under `station run`, a YAML syntax error is printed once, on its own line
+printf 'name: x\nversion: 1\nsteps: [\n  {delay: 1s}\n\nteardown: []\n' >"$t/unclosed.yaml"
+rc=0
+"$BINDIR/station" run -s "$t/unclosed.yaml" --dry-run >"$t/out" 2>"$t/err" || rc=$?
+cat "$t/err"
+assert_eq "$rc" 3 "run exit status on a syntax error"
+assert_eq "$(grep -c "YAML syntax error" "$t/err")" 1 "the syntax error printed once"
+grep -qxF "$t/unclosed.yaml:6:1: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence, which started at line 3, column 8)" "$t/err" ||
+	fail "the syntax error is not one line naming where '[' opened"
 
 # every problem line has the file:line:col: form, whatever the input
 for f in "$t"/*.yaml tests/data/seq/*.yaml; do

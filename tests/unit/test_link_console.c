@@ -93,9 +93,9 @@ static void test_ok_with_crlf(void **state)
 	struct st_error e;
 	char resp[64];
 
-	ANSWER(f, "fw diag 1.2.0\r\n\r\nrails 3\r\nOK\r\n");
+	ANSWER(f, "#1 fw diag 1.2.0\r\n\r\n#1 rails 3\r\n#1 OK\r\n");
 	assert_int_equal(run(f, "version", resp, sizeof(resp), 2000, &e), ST_OK);
-	assert_string_equal(f->got, "version\n");
+	assert_string_equal(f->got, "#1 version\n");
 	assert_string_equal(resp, "fw diag 1.2.0\nrails 3");
 }
 
@@ -105,7 +105,7 @@ static void test_echo_dropped(void **state)
 	struct st_error e;
 	char resp[64];
 
-	ANSWER(f, "rail 3v3\r\n3.301\r\nOK\r\n");
+	ANSWER(f, "#1 rail 3v3\r\n#1 3.301\r\n#1 OK\r\n");
 	assert_int_equal(run(f, "rail 3v3", resp, sizeof(resp), 2000, &e), ST_OK);
 	assert_string_equal(resp, "3.301");
 }
@@ -116,7 +116,7 @@ static void test_err_reason(void **state)
 	struct st_error e;
 	char resp[64];
 
-	ANSWER(f, "measuring\nERR rail 5v0 out of range\n");
+	ANSWER(f, "#1 measuring\n#1 ERR rail 5v0 out of range\n");
 	assert_int_equal(run(f, "rail 5v0", resp, sizeof(resp), 2000, &e), ST_ERR_FAIL);
 	assert_string_equal(e.msg, "rail 5v0 out of range");
 	assert_string_equal(resp, "measuring");
@@ -128,7 +128,7 @@ static void test_timeout_says_what(void **state)
 	struct st_error e;
 	char resp[64];
 
-	ANSWER(f, "self test: pass\r\nhalf a li");
+	ANSWER(f, "#1 self test: pass\r\nhalf a li");
 	assert_int_equal(run(f, "selftest", resp, sizeof(resp), 200, &e), ST_ERR_TIMEOUT);
 	assert_non_null(strstr(e.msg, "after sending 'selftest'"));
 	assert_non_null(strstr(e.msg, "pass\\r\\nhalf a li\""));
@@ -174,7 +174,7 @@ static void test_bad_utf8_is_garbage(void **state)
 	struct st_error e;
 	char resp[64];
 
-	ANSWER(f, "temp 21\xc2\xb0" "C\n\xff\xfe\xfd\nOK\n");
+	ANSWER(f, "#1 temp 21\xc2\xb0" "C\n\xff\xfe\xfd\nOK\n");
 	assert_int_equal(run(f, "temp", resp, sizeof(resp), 2000, &e), ST_ERR_PROTO);
 	assert_non_null(strstr(e.msg, "(0xff 0xfe 0xfd 0x0a"));
 	/* well-formed UTF-8 before it was text */
@@ -201,7 +201,7 @@ static void test_response_over_cap(void **state)
 	struct st_error e;
 	char resp[8];
 
-	ANSWER(f, "0123\n4567\nOK\n");
+	ANSWER(f, "#1 0123\n#1 4567\n#1 OK\n");
 	assert_int_equal(run(f, "dump", resp, sizeof(resp), 2000, &e), ST_ERR_LIMIT);
 	assert_non_null(strstr(e.msg, "longer than 7 bytes"));
 	assert_string_equal(resp, "0123");
@@ -215,9 +215,48 @@ static void test_stale_input_dropped(void **state)
 
 	/* left over from an earlier exchange: must not be taken as the answer */
 	assert_int_equal(link_unread(f->l, "ERR old\n", 8, &e), ST_OK);
-	ANSWER(f, "id 42\nOK\n");
+	ANSWER(f, "#1 id 42\n#1 OK\n");
 	assert_int_equal(run(f, "id", resp, sizeof(resp), 2000, &e), ST_OK);
 	assert_string_equal(resp, "id 42");
+}
+
+/* A reply that comes after its command timed out (a slow secure element)
+ * carries the old tag: dropped, and the next command gets its own answer. */
+static void test_late_reply_not_taken(void **state)
+{
+	struct fw *f = *state;
+	struct st_error e;
+	char resp[64];
+
+	fw_answer(f, "", 0);
+	assert_int_equal(run(f, "se info", resp, sizeof(resp), 100, &e), ST_ERR_TIMEOUT);
+	ANSWER(f, "#1 chip: VaultIC408\r\n#1 OK\r\n#2 diag 1.2.0\r\n#2 OK\r\n");
+	assert_int_equal(run(f, "version", resp, sizeof(resp), 2000, &e), ST_OK);
+	assert_string_equal(f->got, "#2 version\n");
+	assert_string_equal(resp, "diag 1.2.0");
+}
+
+/* Lines without a tag (a banner, a log line) belong to no reply. */
+static void test_untagged_lines_ignored(void **state)
+{
+	struct fw *f = *state;
+	struct st_error e;
+	char resp[64];
+
+	ANSWER(f, "diag 1.2.0 ready\r\nOK\r\n#1 uid: 42\r\n#1 OK\r\n");
+	assert_int_equal(run(f, "id", resp, sizeof(resp), 2000, &e), ST_OK);
+	assert_string_equal(resp, "uid: 42");
+}
+
+/* A firmware that answers without tags is named as such, not a timeout. */
+static void test_untagged_firmware(void **state)
+{
+	struct fw *f = *state;
+	struct st_error e;
+
+	ANSWER(f, "ERR unknown command '#1'\r\n");
+	assert_int_equal(run(f, "version", NULL, 0, 200, &e), ST_ERR_PROTO);
+	assert_non_null(strstr(e.msg, "does not speak the tagged console protocol"));
 }
 
 static void test_bad_command(void **state)
@@ -272,6 +311,9 @@ int main(void)
 		T(test_line_too_long),
 		T(test_response_over_cap),
 		T(test_stale_input_dropped),
+		T(test_late_reply_not_taken),
+		T(test_untagged_lines_ignored),
+		T(test_untagged_firmware),
 		T(test_bad_command),
 		T(test_wait_keeps_the_rest),
 		T(test_wait_timeout_and_bad_regex),

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "station/engine.h"
+#include "station/when.h"
 #include "test_db_data.h"
 
 #define MAX_STEPS 16
@@ -98,6 +99,29 @@ static struct step *st(const char *name)
 			return &w.steps[i];
 	fail_msg("no step '%s'", name);
 	return NULL;
+}
+
+/* A step's `when`, parsed as the loader parses it (freed by teardown). */
+static struct when_expr *conds[MAX_STEPS];
+static int n_conds;
+
+static void when(const char *name, const char *text)
+{
+	struct st_error e = { 0 };
+	struct step *s = st(name);
+	int col;
+
+	s->when = (char *)text;
+	if (when_parse(text, &s->cond, &col, &e) != ST_OK)
+		fail_msg("when '%s': col %d: %s", text, col, e.msg);
+	conds[n_conds++] = s->cond;
+}
+
+static int teardown(void **state)
+{
+	while (n_conds > 0)
+		when_free(conds[--n_conds]);
+	return 0;
 }
 
 /* A step list of n steps (the arguments). */
@@ -348,10 +372,10 @@ static void test_when_skips(void **state)
 			   fake("e", &e));
 	st("a")->id = (char *)"probe";
 	st("a")->on_fail = ONFAIL_CONTINUE;
-	st("b")->when = (char *)"${flag}";
-	st("c")->when = (char *)"${flag} == 0";
-	st("d")->when = (char *)"${probe.outcome} == fail";
-	st("e")->when = (char *)"${probe.outcome} == pass";
+	when("b", "${flag}");
+	when("c", "${flag} == 0");
+	when("d", "${probe.outcome} == fail");
+	when("e", "${probe.outcome} == pass");
 	assert_int_equal(run(), DB_FAIL);
 	assert_string_equal(w.order, "a c d ");
 	assert_int_equal(end_of("b")->o, DB_SKIPPED);
@@ -371,7 +395,7 @@ static void test_when_on_an_undefined_variable_is_an_error(void **state)
 	struct fake a = { 0 };
 
 	w.seq.steps = list(1, fake("a", &a));
-	st("a")->when = (char *)"${nobody} == 1";
+	when("a", "${nobody} == 1");
 	assert_int_equal(run(), DB_ERROR);
 	assert_int_equal(a.runs, 0);
 	assert_non_null(strstr(w.reason, "nobody"));
@@ -478,7 +502,7 @@ static void test_missing_params_are_cut_whole(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup(fn, setup)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_all_pass_runs_every_phase_in_order),
 		T(test_retry_passes_on_second_attempt),

@@ -105,6 +105,80 @@ static void test_error_classes(void **state)
 	check_one("name: x\nversion: 1\nstepz: []\n", "3:1: unknown key 'stepz' in a sequence (did you mean 'steps'?)");
 }
 
+/* One meaning per file (issue 22): what editors and the station could read
+ * differently, or what can never work, is refused with its place. */
+static void test_one_meaning(void **state)
+{
+	(void)state;
+	/* duplicate keys: both places named, at every level */
+	check_one("name: x\nversion: 1\nsteps:\n  - delay: 1s\nsteps:\n  - delay: 2s\n",
+		  "5:1: duplicate key 'steps' (first at line 3, column 1)");
+	check_one("name: x\nversion: 1\nlimits: {v: {low: 1, high: 3.4, high: 99}}\nsteps: [{delay: 1s}]\n",
+		  "3:33: duplicate key 'high' (first at line 3, column 22)");
+	check_one("name: x\nversion: 1\nsteps:\n  - name: a\n    delay: 1s\n    name: b\n",
+		  "6:5: duplicate key 'name' (first at line 4, column 5)");
+	check_one("name: x\nversion: 1\nsteps:\n  - &d {delay: 1s}\n",
+		  "4:5: YAML anchors (&name) are not supported");
+	/* syntax errors: tabs named, an unclosed bracket at its opening too */
+	check_one("name: x\nversion: 1\nsteps:\n\t- delay: 1s\n",
+		  "4:1: YAML syntax error: found character that cannot start any token: a tab "
+		  "character; YAML indents with spaces only\n");
+	check_one("name: x\nversion: 1\nsteps: [\n  {delay: 1s},\n  {delay: 2s}\n\nteardown: []\n",
+		  "7:1: YAML syntax error: did not find expected ',' or ']' (while parsing a flow "
+		  "sequence, which started at line 3, column 8)\n");
+	/* YAML 1.2 booleans */
+	check_one("name: x\nversion: 1\nsteps:\n  - identity: {unique: yes}\n",
+		  "4:24: 'unique' must be true or false, not 'yes'");
+	/* steps non-empty, and groups too */
+	check_one("name: x\nversion: 1\nsteps: []\n", "3:8: 'steps' is empty");
+	check_one("name: x\nversion: 1\nsteps:\n  - group: []\n", "4:12: group: the list of steps is empty");
+	check_one("name: x\nversion: 1\ngroups: {g: []}\nsteps: [{group: g}]\n",
+		  "3:13: group 'g' has no steps");
+	/* identifiers and reserved names */
+	check_one("name: x\nversion: 1\nvars: {serial: X}\nsteps: [{delay: 1s}]\n",
+		  "3:8: variable 'serial': ${serial} is set by the run");
+	check_one("name: x\nversion: 1\nvars: {a b: 1}\nsteps: [{delay: 1s}]\n",
+		  "3:8: bad variable name 'a b'");
+	check_one("name: x\nversion: 1\nsteps:\n  - console: {command: id, capture: {serial: '^uid: (.+)$'}}\n",
+		  "4:38: capture 'serial': ${serial} is set by the run and cannot be replaced");
+	check_one("name: x\nversion: 1\nsteps:\n  - measure: {name: rail 3v3, command: a, pattern: '(x)', low: 1}\n",
+		  "4:21: bad measurement name 'rail 3v3'");
+	check_one("name: x\nversion: 1\nsteps:\n  - {id: a, delay: 1s}\n  - {id: a, delay: 1s}\n",
+		  "5:10: step id 'a' is used twice");
+	check_one("name: x\nversion: 1\nsteps:\n  - {id: 9a, delay: 1s}\n",
+		  "4:10: bad step id name '9a'");
+	/* one source of limits */
+	check_one("name: x\nversion: 1\nlimits: {v: {low: 3.2, high: 3.4}}\nsteps:\n"
+		  "  - measure: {command: a, pattern: '(x)', limit: v, unit: mV}\n",
+		  "5:59: measure: 'unit' next to 'limit: v'");
+	/* durations within bounds */
+	check_one("name: x\nversion: 1\nsteps:\n  - {delay: 1s, timeout: 0}\n",
+		  "4:26: timeout must be at least 1ms");
+	check_one("name: x\nversion: 1\nsteps:\n  - {delay: 1s, timeout: 1e300}\n",
+		  "4:26: duration '1e300' is over the limit of 24h");
+	check_one("name: x\nversion: 1\nsteps:\n  - delay: 1e19\n",
+		  "4:12: duration '1e19' is over the limit of 24h");
+	check_one("name: x\nversion: 1\nsteps:\n  - {delay: 1s, retries: 1e1}\n",
+		  "4:26: retries must be a whole number from 0 to 100, in digits");
+	/* patterns: exactly one group, no \d */
+	check_one("name: x\nversion: 1\nsteps:\n  - measure: {command: a, pattern: '(a)(b)', low: 1}\n",
+		  "4:36: measure: the pattern needs exactly one (group), around the value, not 2");
+	check_one("name: x\nversion: 1\nsteps:\n  - measure: {command: a, pattern: '(\\d+)', low: 1}\n",
+		  "4:36: regular expression '(\\d+)': '\\d' is not POSIX extended syntax; write [0-9]");
+	/* a misspelt step key is not a second kind; hints catch deletions */
+	check_one("name: x\nversion: 1\nsteps:\n  - delay: 1s\n    retires: 1\n",
+		  "5:5: unknown step key 'retires' (did you mean 'retries'?)");
+	check_one("name: x\nversion: 1\nsteps:\n  - on_fali: continue\n    delay: 1s\n",
+		  "4:5: unknown step key 'on_fali' (did you mean 'on_fail'?)");
+	check_one("name: x\nversion: 1\nsteps:\n  - console: {comand: id}\n",
+		  "4:15: unknown key 'comand' in console (did you mean 'command'?)");
+	check_one("name: x\nversion: 1\nsteps:\n  - flash: {image: x.bin, verfy: crc}\n",
+		  "4:27: unknown key 'verfy' in flash (did you mean 'verify'?)");
+	/* when: parsed at load */
+	check_one("name: x\nversion: 1\nsteps:\n  - {delay: 1s, when: '${serial} = a'}\n",
+		  "4:34: when: unexpected '= a'");
+}
+
 static void test_captures_define_variables_in_order(void **state)
 {
 	char *ok = write_tmp("name: x\nversion: 1\nsteps:\n"
@@ -175,6 +249,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_broken_file_reports_every_error),
 		cmocka_unit_test(test_error_classes),
+		cmocka_unit_test(test_one_meaning),
 		cmocka_unit_test(test_captures_define_variables_in_order),
 		cmocka_unit_test(test_flagship_flows_load),
 		cmocka_unit_test(test_vars_expand),

@@ -4,6 +4,13 @@
  * the last one "OK" or "ERR <reason>", lines end CR LF, no echo).  The
  * diagnostic firmware measures rails, runs a self test and fronts the secure
  * element; the production firmware only knows version, id and selftest.
+ *
+ * Tagged requests: a line "#<tag> cmd args" (tag: 1..9 decimal digits) is
+ * answered with every line, status included, starting "#<tag> ", so the
+ * station can tell a late reply to an earlier request from the reply to the
+ * one it just sent (docs/sequences.md, "Console protocol").  An untagged
+ * line is answered untagged, for a person at a terminal.  Replies leave in
+ * request order, as from a firmware with one command loop.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -23,19 +30,24 @@ struct ccmd {
 
 /* all output of one command leaves after its line arrived (+ SE latency) */
 static uint64_t reply_at;
+/* the tag of the request being answered, "" for an untagged one */
+static char reply_tag[12];
 
 static void say(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct sim *s, const char *fmt, ...)
 {
 	char buf[CONSOLE_LINE_MAX * 2];
 	va_list ap;
-	int n;
+	int n, t = 0;
 
+	if (reply_tag[0])
+		t = snprintf(buf, sizeof(buf), "#%s ", reply_tag);
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	n = vsnprintf(buf + t, sizeof(buf) - 2 - (size_t)t, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
+	n += t;
 	if ((size_t)n > sizeof(buf) - 3)
 		n = sizeof(buf) - 3;
 	memcpy(buf + n, "\r\n", 2);
@@ -52,6 +64,7 @@ void console_boot(struct sim *s, uint64_t when)
 	s->line_len = 0;
 	s->line_overflow = false;
 	reply_at = when;
+	reply_tag[0] = '\0';
 	sim_log("firmware %s %s boots", kind_name(s), s->fw.version);
 	say(s, "%s %s ready", kind_name(s), s->fw.version);
 }
@@ -176,6 +189,19 @@ static void run_line(struct sim *s, char *line)
 	size_t n;
 
 	line += strspn(line, " \t");
+	reply_tag[0] = '\0';
+	if (line[0] == '#') {
+		size_t d = strspn(line + 1, "0123456789");
+
+		if (d < 1 || d >= sizeof(reply_tag) - 2 || (line[1 + d] != ' ' && line[1 + d])) {
+			say(s, "ERR malformed tag: '#' then 1..9 digits, a space, the command");
+			return;
+		}
+		memcpy(reply_tag, line + 1, d);
+		reply_tag[d] = '\0';
+		line += 1 + d;
+		line += strspn(line, " \t");
+	}
 	n = strlen(line);
 	while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
 		line[--n] = '\0';
@@ -198,6 +224,7 @@ static void run_line(struct sim *s, char *line)
 static void end_of_line(struct sim *s)
 {
 	reply_at = s->now_dev;
+	reply_tag[0] = '\0';
 	if (s->faults.garbage) {
 		uint8_t g[32];
 		size_t n = 8 + sim_random(s) % 24;
