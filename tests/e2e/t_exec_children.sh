@@ -47,8 +47,14 @@ output() {	# the last exec step's output in the log
 	sql "$t/station.db" "SELECT v.value FROM step_values v JOIN steps s ON s.id = v.step_id
 		WHERE s.name = 'the tool' AND v.key = 'output' ORDER BY v.id DESC LIMIT 1"
 }
-assert_eq "$(output)" $'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000' \
-	"nothing blocked or ignored in the program"
+# Signals 32 and 33 are glibc's own (SIGCANCEL, SIGSETXID): no program can
+# reset them through glibc, and a parent that ignores one passes it on (a
+# CI harness does): they are left out of the check.
+out=$(output)
+blk=$(sed -n 's/^SigBlk:\t//p' <<<"$out"); ign=$(sed -n 's/^SigIgn:\t//p' <<<"$out")
+[ -n "$blk" ] && [ -n "$ign" ] || fail "no signal masks in the program's output: '$out'"
+assert_eq "$(printf '%016x' $((0x$blk & ~0x180000000)))" "0000000000000000" "nothing blocked in the program"
+assert_eq "$(printf '%016x' $((0x$ign & ~0x180000000)))" "0000000000000000" "nothing ignored in the program"
 
 # --- a timeout: SIGTERM reaches the program, its helper goes too -------------
 rm -f "$t/pid" "$t/helper"
