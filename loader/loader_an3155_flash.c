@@ -512,6 +512,9 @@ static int blocks(struct bl *b, const struct plan *p, const struct geom *g, bool
 			    .nack_hint = read ? "the flash may be read-protected (RDP)"
 					      : "the flash may be write-protected, or not erased" };
 	struct cursor c = { .done = done0 };
+	/* how far the load got: after erasing again, the blocks rewritten up
+	 * to here count once in bytes_written and bytes_skipped */
+	uint64_t high = done0;
 	int reerases = 0, ret;
 
 	while (c.run < p->n_runs) {
@@ -524,7 +527,8 @@ static int blocks(struct bl *b, const struct plan *p, const struct geom *g, bool
 		op.addr = x.addr;
 		op.block = ++c.block;
 		if (!read && erased_blank(b, g, &x)) {
-			b->r->bytes_skipped += x.n;
+			if (c.done >= high)
+				b->r->bytes_skipped += x.n;
 		} else {
 			ret = bl_retry(b, &op, read ? read_attempt : write_attempt, &x);
 			if (ret == ST_ERR_EXISTS) {
@@ -546,11 +550,13 @@ static int blocks(struct bl *b, const struct plan *p, const struct geom *g, bool
 			if (read) {
 				b->r->bytes_verified += x.n;
 				b->r->crc32 = crc32_update(b->r->crc32, x.rd, x.n);
-			} else {
+			} else if (c.done >= high) {
 				b->r->bytes_written += x.n;
 			}
 		}
 		c.done += x.n;
+		if (c.done > high)
+			high = c.done;
 		c.off += BL_BLOCK;
 		progress(b, c.done, total);
 	}
