@@ -6,13 +6,14 @@
 # secure-element identity), then runs sequences/factory-provisioning.yaml on
 # all fixtures at once.  Device timing is modelled (115200 baud, 8E1, flash
 # programming and erase times), so this takes a little while, as a real line
-# would.  The log is left in demo/station.db.
+# would.  The log is left in demo/station.db (DEMO_DIR=DIR: elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 BINDIR=${BINDIR:-bin}
 N=${DEMO_FIXTURES:-2}
-D=$top/demo
+D=${DEMO_DIR:-$top/demo}
+case $D in /*) ;; *) D=$PWD/$D ;; esac
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
