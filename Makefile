@@ -25,7 +25,7 @@ MBEDTLS := -lmbedtls -lmbedx509 -lmbedcrypto
 DEBS := build-essential pkg-config libserialport-dev libftdi1-dev libsqlite3-dev \
 	libcurl4-openssl-dev libmbedtls-dev libyaml-dev libjansson-dev libcmocka-dev \
 	sqlite3 stm32flash python3 clang libclang-rt-14-dev yq curl openssl valgrind chromium \
-	libmicrohttpd-dev ser2net
+	libmicrohttpd-dev ser2net libunicorn-dev gcc-arm-none-eabi libnewlib-arm-none-eabi
 
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
@@ -56,7 +56,8 @@ deps_station  := report cms db se loader fixtures link common
 part_src    = $(if $(filter station,$(1)),$(filter-out station/main.c,$(shell find station -name '*.c')),$(wildcard $(1)/*.c))
 part_lib    = $(BUILD)/lib$(1).a
 DB_EXTRA   := $(BUILD)/gen/schema_sql.o
-$(foreach p,$(PARTS),$(eval $(call part_lib,$(p)): $(patsubst %.c,$(BUILD)/%.o,$(call part_src,$(p))) $(if $(filter db,$(p)),$(DB_EXTRA))))
+LOADER_EXTRA := $(BUILD)/gen/stub_f1.o
+$(foreach p,$(PARTS),$(eval $(call part_lib,$(p)): $(patsubst %.c,$(BUILD)/%.o,$(call part_src,$(p))) $(if $(filter db,$(p)),$(DB_EXTRA)) $(if $(filter loader,$(p)),$(LOADER_EXTRA))))
 LIBST    := $(foreach p,$(PARTS),$(call part_lib,$(p)))
 # the libraries a unit test named test_<part>_*.c links against
 part_deps = $(call part_lib,$(1)) $(foreach p,$(deps_$(1)),$(call part_lib,$(p)))
@@ -98,6 +99,24 @@ $(BUILD)/gen/schema_sql.c: db/schema.sql
 $(BUILD)/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
 	$(CC) $(ALL_CFLAGS) -Wno-overlength-strings -c $< -o $@
 
+# The RAM flasher stub (loader/stub): Thumb-2 for the Cortex-M3, built from
+# source with Debian's arm-none-eabi-gcc and compiled into the loader.
+STUB_CFLAGS := -std=c17 -mcpu=cortex-m3 -mthumb -Os -ffreestanding -nostdlib -fno-common \
+	-ffunction-sections -Wall -Wextra -Wpedantic -Werror
+$(BUILD)/stub/stub_f1.elf: loader/stub/stub_f1.c loader/stub/stub_f1.ld
+	@mkdir -p $(dir $@)
+	arm-none-eabi-gcc $(STUB_CFLAGS) -Wl,--gc-sections -T loader/stub/stub_f1.ld -o $@ $< -lgcc
+$(BUILD)/stub/stub_f1.bin: $(BUILD)/stub/stub_f1.elf
+	arm-none-eabi-objcopy -O binary -j .text -j .data $< $@
+$(BUILD)/gen/stub_f1.c: $(BUILD)/stub/stub_f1.bin
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from loader/stub/stub_f1.c */'; echo '#include <stddef.h>'; \
+	   echo 'const unsigned char loader_stub_f1[] = {'; \
+	   od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	   echo '};'; echo 'const size_t loader_stub_f1_len = sizeof(loader_stub_f1);'; } > $@
+$(BUILD)/gen/stub_f1.o: $(BUILD)/gen/stub_f1.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
 $(LIBST):
 	@mkdir -p $(dir $@)
 	@rm -f $@
@@ -115,6 +134,8 @@ $(TOOL_BINS): $(BINDIR)/%: $$(addprefix $(BUILD)/,$$(subst .c,.o,$$(wildcard too
 MHD_PKGS := libmicrohttpd gnutls
 $(BINDIR)/cms-sim: LIBS += $(shell pkg-config --libs $(MHD_PKGS) 2>/dev/null)
 $(BUILD)/tools/cms-sim/http.o: ALL_CFLAGS += $(shell pkg-config --cflags $(MHD_PKGS) 2>/dev/null)
+# dut-sim runs code loaded into SRAM (a flasher stub) on Unicorn's Cortex-M3.
+$(BINDIR)/dut-sim: LIBS += -lunicorn
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $$(call part_deps,$$(firstword $$(subst _, ,$$*)))
 	@mkdir -p $(dir $@)

@@ -17,7 +17,7 @@
 
 static const char *const mode_names[] = {
 	[MODE_OFF] = "off", [MODE_ROM] = "rom", [MODE_DIAG] = "diag",
-	[MODE_PROD] = "prod", [MODE_DEAD] = "dead",
+	[MODE_PROD] = "prod", [MODE_DEAD] = "dead", [MODE_STUB] = "stub",
 };
 
 const char *board_mode_name(enum mode m)
@@ -106,6 +106,7 @@ void board_free(struct sim *s)
 /* Everything in RAM is gone: bootloader state, console input, queued output. */
 static void lose_ram(struct sim *s)
 {
+	cpu_free(s);
 	memset(s->ram, 0, sizeof(s->ram));
 	rom_reset(s);
 	s->line_len = 0;
@@ -208,6 +209,9 @@ void board_input(struct sim *s, uint8_t b)
 	case MODE_DIAG:
 	case MODE_PROD:
 		console_input(s, b);
+		break;
+	case MODE_STUB:
+		cpu_rx(s, b);
 		break;
 	default:
 		break; /* nobody listens */

@@ -115,24 +115,25 @@ static void printable(char *out, size_t cap, const char *in)
 static void status(struct sim *s, char *out, size_t cap)
 {
 	struct fwimg_hdr h;
-	char fw[40] = "none", ver[FWIMG_VERSION_LEN + 1], faults[256];
+	char fw[40] = "none", ver[FWIMG_VERSION_LEN + 1], faults[256], stub[200];
 
 	if (board_flash_image(s, &h) == 0) {
 		printable(ver, sizeof(ver), h.version);
 		snprintf(fw, sizeof(fw), "%s-%s", fwimg_kind_name(h.kind), ver);
 	}
 	fault_describe(s, faults, sizeof(faults));
+	cpu_describe(s, stub, sizeof(stub));
 	snprintf(out, cap,
 		 "OK power=%d boot=%d reset=%d lid=%d led-pass=%d led-fail=%d mode=%s fw=%s "
 		 "serial=%s pty=%s rx_bytes=%llu tx_bytes=%llu wire_us=%llu prog_us=%llu "
-		 "erase_us=%llu flash_us=%llu faults=%s",
+		 "erase_us=%llu flash_us=%llu %s faults=%s",
 		 s->line[LINE_POWER], s->line[LINE_BOOT], s->line[LINE_RESET],
 		 s->line[LINE_LID], s->line[LINE_LED_PASS], s->line[LINE_LED_FAIL],
 		 board_mode_name(s->mode), fw, s->serial, s->pty_open ? "open" : "closed",
 		 (unsigned long long)s->rx_bytes, (unsigned long long)s->tx_bytes,
 		 (unsigned long long)wire_us(s), (unsigned long long)s->prog_us,
 		 (unsigned long long)s->erase_us,
-		 (unsigned long long)(s->prog_us + s->erase_us), faults);
+		 (unsigned long long)(s->prog_us + s->erase_us), stub, faults);
 }
 
 static void command(struct sim *s, char *cmd, char *out, size_t cap)
@@ -170,13 +171,23 @@ static void command(struct sim *s, char *cmd, char *out, size_t cap)
 			snprintf(out, cap, "OK");
 	} else if (!strcmp(cmd, "counters") && !strcmp(arg, "reset")) {
 		s->rx_bytes = s->tx_bytes = s->prog_us = s->erase_us = 0;
+		s->stub_rx_bytes = s->stub_wire_ns = s->stub_tx_bytes = 0;
 		snprintf(out, cap, "OK");
+	} else if (!strcmp(cmd, "stub") && !*arg) {
+		const char *f = cpu_fault_text(s);
+
+		cpu_describe(s, out, cap);
+		if (f) {
+			size_t n = strlen(out);
+
+			snprintf(out + n, cap - n, " fault: %s", f);
+		}
 	} else if (!strcmp(cmd, "quit")) {
 		s->quit = true;
 		snprintf(out, cap, "OK");
 	} else {
 		snprintf(out, cap, "ERR unknown command '%.32s' (set get status fault "
-			 "counters quit)", cmd);
+			 "counters stub quit)", cmd);
 	}
 }
 

@@ -30,7 +30,7 @@
 #define TXQ_CAP (64u * 1024)
 #define TX_BURST 16u	/* bytes handed to the host at once (wire.c) */
 
-enum mode { MODE_OFF, MODE_ROM, MODE_DIAG, MODE_PROD, MODE_DEAD };
+enum mode { MODE_OFF, MODE_ROM, MODE_DIAG, MODE_PROD, MODE_DEAD, MODE_STUB };
 
 enum line { LINE_POWER, LINE_BOOT, LINE_RESET, LINE_LID, LINE_LED_PASS,
 	    LINE_LED_FAIL, LINE_COUNT };
@@ -52,6 +52,9 @@ struct faults {
 	bool se_rekey;			/* next se write-cert end: the slot's key changes first */
 	char rail_name[8];		/* "" : no rail override fault */
 	double rail_volts;
+	bool stub_silent;		/* Go into SRAM: the code never starts */
+	uint32_t stub_corrupt;		/* 0: off; else damage the Nth byte the stub gets */
+	bool crc_unit_bad;		/* the CRC unit's result has bit 0 flipped */
 };
 
 struct rail_override {
@@ -131,6 +134,11 @@ struct sim {
 
 	struct faults faults;
 	struct se *se;
+	struct cpu *cpu;		/* code run from SRAM (cpu.c); NULL: none */
+	uint32_t stub_baud;		/* the USART's rate set by that code (0: the ROM's) */
+	uint64_t stub_tx_bytes;
+	uint64_t stub_rx_bytes, stub_wire_ns;	/* bytes both ways at that rate, their time */
+	uint32_t stub_runs, stub_faults;
 	uint64_t rng;
 	bool quit;
 };
@@ -176,6 +184,15 @@ int flash_program(struct sim *s, uint32_t addr, const uint8_t *d, size_t n, uint
 int64_t flash_erase_pages(struct sim *s, uint32_t first, uint32_t count);
 void flash_erase_all(struct sim *s);
 const uint8_t *mem_map(struct sim *s, uint32_t addr, size_t len, bool write);
+
+/* cpu.c: code started by Go in SRAM, on an emulated Cortex-M3 (cpu.h) */
+int cpu_go(struct sim *s, uint32_t addr, uint64_t when);
+void cpu_free(struct sim *s);
+void cpu_rx(struct sim *s, uint8_t b);
+void cpu_run(struct sim *s);
+int64_t cpu_next_due_ns(const struct sim *s);	/* -1: nothing to wait for */
+void cpu_describe(const struct sim *s, char *out, size_t cap);
+const char *cpu_fault_text(const struct sim *s);
 
 /* rom.c: the AN3155 ROM bootloader */
 void rom_reset(struct sim *s);

@@ -34,7 +34,10 @@ const char fault_help[] =
 	"  se-rekey             the next 'se write-cert N end' finds a new key in slot N\n"
 	"                       (as if it changed after its CSR): the SE refuses the certificate\n"
 	"  rail=NAME:VOLTS      rail NAME reads VOLTS (e.g. rail=3v3:2.950)\n"
-	"  selftest-fail        selftest answers 'ERR selftest failed: flash ecc'\n";
+	"  selftest-fail        selftest answers 'ERR selftest failed: flash ecc'\n"
+	"  stub-silent          code started by Go in SRAM never runs (the board hangs)\n"
+	"  stub-corrupt=N       the Nth byte from now that such code receives is damaged\n"
+	"  crc-unit-bad         the CRC unit's result reads with bit 0 flipped\n";
 
 static int number(const char *v, unsigned long min, unsigned long max, unsigned long *out)
 {
@@ -108,6 +111,13 @@ int fault_apply(struct sim *s, const char *spec, char *why, size_t cap)
 		f->se_rekey = true;
 	} else if (KEY("selftest-fail") && !eq) {
 		f->selftest_fail = true;
+	} else if (KEY("stub-silent") && !eq) {
+		f->stub_silent = true;
+	} else if (KEY("crc-unit-bad") && !eq) {
+		f->crc_unit_bad = true;
+	} else if (KEY("stub-corrupt")) {
+		ret = number(v, 1, UINT32_MAX, &n);
+		f->stub_corrupt = (uint32_t)n;
 	} else if (KEY("drop-byte")) {
 		ret = number(v, 1, UINT32_MAX, &n);
 		f->drop_byte = n;
@@ -200,6 +210,12 @@ void fault_describe(const struct sim *s, char *out, size_t cap)
 		add(out, cap, "rail=%s:%.3f", f->rail_name, f->rail_volts);
 	if (f->selftest_fail)
 		add(out, cap, "selftest-fail");
+	if (f->stub_silent)
+		add(out, cap, "stub-silent");
+	if (f->stub_corrupt)
+		add(out, cap, "stub-corrupt=%u", f->stub_corrupt);
+	if (f->crc_unit_bad)
+		add(out, cap, "crc-unit-bad");
 	if (!out[0])
 		snprintf(out, cap, "none");
 }

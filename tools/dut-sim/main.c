@@ -361,8 +361,11 @@ static void loop(struct sim *s, const sigset_t *orig)
 	struct timespec ts, *tsp;
 
 	while (!s->quit && !stop_signal) {
-		int64_t due = wire_next_due_ns(s);
+		int64_t due = wire_next_due_ns(s), cdue = cpu_next_due_ns(s);
 		int n;
+
+		if (cdue >= 0 && (due < 0 || cdue < due))
+			due = cdue;
 
 		pfds[0] = (struct pollfd){ .fd = s->pty_open ? s->master_fd : -1,
 					   .events = POLLIN | (due == 0 ? POLLOUT : 0) };
@@ -385,6 +388,7 @@ static void loop(struct sim *s, const sigset_t *orig)
 		if (pfds[0].revents & POLLIN)
 			wire_read(s);
 		ctrl_handle(s, pfds + 1, n - 1);
+		cpu_run(s);
 		wire_flush(s);
 	}
 	if (stop_signal)

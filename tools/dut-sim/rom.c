@@ -151,8 +151,14 @@ static void do_go(struct sim *s)
 {
 	ack(s);
 	s->rom.state = ST_CMD;
+	if (s->rom.addr >= RAM_BASE && s->rom.addr < RAM_BASE + RAM_SIZE) {
+		/* code loaded into SRAM runs on the emulated Cortex-M3 (cpu.c),
+		 * from when the ACK has left */
+		s->mode = cpu_go(s, s->rom.addr, s->tx_clock) == 0 ? MODE_STUB : MODE_DEAD;
+		return;
+	}
 	if (s->rom.addr != FLASH_BASE) {
-		/* the sim cannot execute code from anywhere else */
+		/* the sim runs flash code only from its base (the firmware model) */
 		sim_log("rom: Go 0x%08x: cannot execute there, board hangs", s->rom.addr);
 		s->mode = MODE_DEAD;
 		return;

@@ -79,6 +79,15 @@ void wire_close(struct sim *s)
 	sim_log("pty %s closed", s->pty_path);
 }
 
+/* A byte at the rate code in SRAM set (cpu.c): its modelled wire time. */
+static void stub_rate_count(struct sim *s)
+{
+	if (!s->stub_baud)
+		return;
+	s->stub_rx_bytes++;
+	s->stub_wire_ns += (uint64_t)s->frame_bits * 1000000000ull / s->stub_baud;
+}
+
 void wire_read(struct sim *s)
 {
 	uint8_t buf[512];
@@ -94,6 +103,7 @@ void wire_read(struct sim *s)
 			s->rx_clock = t;
 		for (ssize_t i = 0; i < n && s->pty_open; i++) {
 			s->rx_bytes++;
+			stub_rate_count(s);
 			s->rx_clock += s->byte_ns;
 			s->now_dev = s->rx_clock;
 			board_input(s, buf[i]);
@@ -121,6 +131,7 @@ void wire_send(struct sim *s, const void *buf, size_t len, uint64_t ready)
 		size_t at = (s->txhead + s->txlen) % TXQ_CAP;
 
 		s->tx_clock += s->byte_ns;
+		stub_rate_count(s);
 		s->txq[at] = p[i];
 		s->txdue[at] = s->tx_clock;
 		s->txlen++;
@@ -199,5 +210,6 @@ int64_t wire_next_due_ns(const struct sim *s)
 
 uint64_t wire_us(const struct sim *s)
 {
-	return (s->rx_bytes + s->tx_bytes) * s->frame_bits * 1000000ull / s->baud;
+	return (s->rx_bytes + s->tx_bytes - s->stub_rx_bytes) * s->frame_bits * 1000000ull /
+	       s->baud + s->stub_wire_ns / 1000;
 }
