@@ -75,6 +75,8 @@ int bl_send_ack(struct bl *b, const uint8_t *buf, size_t n, int timeout_ms);
 int bl_retry(struct bl *b, const struct bl_op *op, bl_attempt_fn fn, void *ctx);
 
 uint8_t bl_xor(const uint8_t *p, size_t n);
+/* CRC-32 (IEEE 802.3, zlib's crc32(): crc 0 to start). */
+uint32_t bl_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
 /* ---- the part's flash (an3155_chips.c) ---- */
 

@@ -15,6 +15,10 @@
 #include "loader/image.h"
 
 enum loader_verify { VERIFY_NONE = 0, VERIFY_READBACK, VERIFY_CRC };
+/* rom: the ROM bootloader's own protocol; stub: the STB1 flasher stub
+ * (docs/loader.md), falling back to rom on any doubt; auto: stub when the
+ * part has one, else rom. */
+enum loader_protocol { PROTO_ROM = 0, PROTO_STUB, PROTO_AUTO };
 
 struct loader_opts {
 	enum loader_verify verify;
@@ -33,6 +37,13 @@ struct loader_opts {
 	 * total counts writing and, when verifying, reading back (may be NULL). */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
+	enum loader_protocol protocol;
+	uint32_t stub_baud;	/* the stub's rate (0: stay at the ROM's) */
+	/* Put the board back into its ROM bootloader (BOOT0 high, a reset
+	 * pulse): how the loader falls back after the stub ran.  NULL: the
+	 * fixture cannot, and a stub that fails after Go is an error. */
+	int (*reenter_rom)(void *ctx, struct st_error *e);
+	void *reenter_ctx;
 };
 
 struct loader_result {
@@ -49,6 +60,10 @@ struct loader_result {
 	int units_reerased;
 	uint32_t crc32;		/* CRC-32 (IEEE) of the bytes read back, when verified */
 	long long elapsed_ms;	/* sync to the end, for the log and the bench */
+	/* "rom", "stub", or "rom" with why the stub was left */
+	char protocol[ST_ERRMSG_MAX];
+	uint32_t pages_unchanged;	/* stub: pages whose CRC already matched */
+	int frames_resent;		/* stub: damaged frames sent again */
 };
 
 struct loader {

@@ -16,6 +16,7 @@
 #define LOG_PREFIX "an3155"
 #include "common/log.h"
 #include "loader/an3155-internal.h"
+#include "loader/stub-internal.h"
 
 #define ERASE_CHUNK 64		/* pages per Extended Erase request */
 #define ERASE_PAGE_MS 60	/* worst-case erase time of a small page... */
@@ -392,7 +393,7 @@ static int write_attempt(struct bl *b, void *ctx)
 
 /* CRC-32 (IEEE 802.3, zlib's crc32()), bitwise: it runs once per block on
  * 256 bytes, far below the line's time for them. */
-static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
+uint32_t bl_crc32(uint32_t crc, const uint8_t *p, size_t n)
 {
 	crc = ~crc;
 	while (n--) {
@@ -549,7 +550,7 @@ static int blocks(struct bl *b, const struct plan *p, const struct geom *g, bool
 				return ret;
 			if (read) {
 				b->r->bytes_verified += x.n;
-				b->r->crc32 = crc32_update(b->r->crc32, x.rd, x.n);
+				b->r->crc32 = bl_crc32(b->r->crc32, x.rd, x.n);
 			} else if (c.done >= high) {
 				b->r->bytes_written += x.n;
 			}
@@ -620,6 +621,51 @@ static int identify(struct bl *b, struct geom *g)
 	return bl_geometry(b, g);
 }
 
+/* The stub path, and on a doubt the way back to the ROM: ST_OK when the stub
+ * loaded the image (and Go, if asked, is done), ST_ERR_NOTSUP when the part
+ * has no stub (nothing sent), STUB_FELL_BACK when the ROM is ready again for
+ * the ROM path (r->protocol says why), or an error. */
+#define STUB_FELL_BACK 1
+static int try_stub(struct bl *b, const struct image *img, struct geom *g)
+{
+	const struct loader_opts *o = b->o;
+	struct loader_result *r = b->r;
+	struct link_opts rom_lo = b->l->opts;
+	struct stub_load_result sr;
+	char why[ST_ERRMSG_MAX];
+	int ret;
+
+	ret = stub_load(b, img, g, &sr);
+	r->pages_unchanged = sr.pages_unchanged;
+	r->frames_resent = sr.bad_frames;
+	if (ret == ST_OK) {
+		snprintf(r->protocol, sizeof(r->protocol), "stub");
+		if (o->go)
+			log_info("the stub has no Go: the sequence resets the board into its "
+				 "firmware");
+		return ST_OK;
+	}
+	if (ret == ST_ERR_NOTSUP || ret == ST_ERR_ABORTED || link_cancelled())
+		return ret;
+	snprintf(why, sizeof(why), "%s", b->e->msg);
+	snprintf(r->protocol, sizeof(r->protocol), "rom, after the stub failed: %.400s", why);
+	log_warn("stub: %s: falling back to the ROM protocol", why);
+	link_set_opts(b->l, &rom_lo, NULL);
+	if (sr.went) {
+		if (!o->reenter_rom)
+			return st_fail(b->e, ret, "the stub failed (%s) and this fixture cannot "
+				       "reset the board into its ROM bootloader for the ROM path",
+				       why);
+		ret = o->reenter_rom(o->reenter_ctx, b->e);
+		if (ret < 0)
+			return ret;
+	}
+	r->bytes_written = r->bytes_verified = r->bytes_skipped = 0;
+	r->pages_unchanged = 0;
+	ret = identify(b, g);
+	return ret == ST_OK ? STUB_FELL_BACK : ret;
+}
+
 int an3155_flash(struct link *l, const struct image *img, const struct loader_opts *o,
 		 struct loader_result *r, struct st_error *e)
 {
@@ -644,6 +690,14 @@ int an3155_flash(struct link *l, const struct image *img, const struct loader_op
 		ret = check_map(&b, &p, &g);
 	if (ret < 0)
 		goto out;
+	snprintf(r->protocol, sizeof(r->protocol), "rom");
+	if (o->protocol != PROTO_ROM) {
+		ret = try_stub(&b, img, &g);
+		if (ret == ST_ERR_NOTSUP && o->protocol == PROTO_AUTO)
+			log_info("%s: the ROM protocol", b.e->msg);
+		else if (ret != STUB_FELL_BACK)
+			goto out;
+	}
 	ret = erase(&b, &p, &g);
 	if (ret < 0)
 		goto out;

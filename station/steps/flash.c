@@ -10,12 +10,14 @@
  *     erase: pages          # mass
  *     blank: skip           # write: send 0xFF blocks too
  *     go: true
+ *     protocol: rom         # stub | auto: the STB1 RAM stub (docs/loader.md)
  * Boot strapping (BOOT high, reset) is the sequence's job, with lines steps.
  * The log records the file's SHA-256 and the bytes actually written.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "loader/loader.h"
 #include "station/steps/steps.h"
@@ -31,10 +33,11 @@ struct flash_cfg {
 	bool write_blank;
 	bool go;
 	int block_retries;
+	enum loader_protocol protocol;
 };
 
 static const char *const flash_keys[] = { "image", "format", "address", "loader", "verify",
-					  "erase", "blank", "go", "block_retries", NULL };
+					  "erase", "blank", "go", "block_retries", "protocol", NULL };
 
 static void flash_free(void *p)
 {
@@ -70,6 +73,7 @@ static int flash_parse(struct step *s, const struct ynode *n, struct lint *l)
 	static const char *const verifies[] = { "none", "readback", "crc", NULL };
 	static const char *const erases[] = { "pages", "mass", NULL };
 	static const char *const blanks[] = { "skip", "write", NULL };
+	static const char *const protocols[] = { "rom", "stub", "auto", NULL };
 	struct flash_cfg *c = calloc(1, sizeof(*c));
 	const struct ynode *av;
 	char *loader = NULL;
@@ -92,6 +96,7 @@ static int flash_parse(struct step *s, const struct ynode *n, struct lint *l)
 	c->verify = (enum loader_verify)pick(l, n, "verify", verifies, VERIFY_READBACK);
 	c->mass_erase = pick(l, n, "erase", erases, 0) == 1;
 	c->write_blank = pick(l, n, "blank", blanks, 0) == 1;
+	c->protocol = (enum loader_protocol)pick(l, n, "protocol", protocols, PROTO_ROM);
 	lint_bool(l, n, "go", &c->go);
 	av = ynode_get(n, "address");
 	if (av && av->type == YN_SCALAR && strstr(av->str, "${")) {
@@ -124,6 +129,27 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 
 	if (rc->ev && rc->ev->progress)
 		rc->ev->progress(rc->ev->ctx, rc->fxdef->name, done, total);
+}
+
+/* Back into the ROM bootloader after the stub failed: BOOT0 high, a reset
+ * pulse, as the sequences do before a flash step. */
+static int reenter_rom(void *ctx, struct st_error *e)
+{
+	struct run_ctx *rc = ctx;
+	struct timespec settle = { .tv_nsec = 20000000 };
+	int ret;
+
+	if (!rc->fx || !fixture_has_line(rc->fx, FX_BOOT) || !fixture_has_line(rc->fx, FX_RESET))
+		return st_fail(e, ST_ERR_NOTSUP, "fixture %s has no boot and reset lines",
+			       rc->fxdef->name);
+	ret = fixture_set(rc->fx, FX_BOOT, true, e);
+	if (ret == ST_OK)
+		ret = fixture_set(rc->fx, FX_RESET, true, e);
+	nanosleep(&settle, NULL);
+	if (ret == ST_OK)
+		ret = fixture_set(rc->fx, FX_RESET, false, e);
+	nanosleep(&settle, NULL);
+	return ret;
 }
 
 /* The load address: the configured one, or its ${var} expanded now. */
@@ -205,6 +231,10 @@ static void flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	o.retries = c->block_retries;
 	o.progress = on_progress;
 	o.progress_ctx = rc;
+	o.protocol = c->protocol;
+	o.stub_baud = (uint32_t)rc->fxdef->stub_baud;
+	o.reenter_rom = reenter_rom;
+	o.reenter_ctx = rc;
 	ret = c->loader->flash(l, &img, &o, &lr, &e);
 	link_set_opts(l, &rc->fxdef->link, NULL);
 	r->has_image = true;
@@ -224,6 +254,10 @@ static void flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	kv_count(r, "writes_confirmed_by_readback", (unsigned long long)lr.writes_confirmed);
 	kv_count(r, "pages_erased_again", (unsigned long long)lr.units_reerased);
 	kv_count(r, "blank_bytes_skipped", lr.bytes_skipped);
+	if (c->protocol != PROTO_ROM)
+		sr_kv(r, "protocol", lr.protocol);
+	kv_count(r, "pages_unchanged", lr.pages_unchanged);
+	kv_count(r, "frames_resent", (unsigned long long)lr.frames_resent);
 out:
 	image_free(&img);
 	free(full);
@@ -245,9 +279,10 @@ static void flash_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 		snprintf(why, sizeof(why), "PROBLEM: unreadable: %s", e.msg);
 	if (why[0])
 		rc->plan_problems++;
-	fprintf(out, "      image %s (%s%s) via %s, verify %s%s%s\n",
+	fprintf(out, "      image %s (%s%s) via %s%s, verify %s%s%s\n",
 		full ? full : c->image, why[0] ? "" : "sha256 ", why[0] ? why : sha,
 		c->loader ? c->loader->name : "?",
+		c->protocol == PROTO_STUB ? " (stub)" : c->protocol == PROTO_AUTO ? " (auto)" : "",
 		c->verify == VERIFY_NONE ? "none" : c->verify == VERIFY_CRC ? "crc" : "readback",
 		c->write_blank ? ", blank blocks written too" : "", c->go ? ", then go" : "");
 	free(full);

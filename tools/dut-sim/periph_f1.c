@@ -370,7 +370,7 @@ static void rcc_write(struct cpu *c, uint32_t off, uint32_t v)
 			return;
 		}
 		if ((v & 1u << 24) && !(c->rcc.cr & 1u << 24))
-			c->rcc.pll_ready_at = c->t + PLL_LOCK_NS;
+			c->rcc.pll_ready_at = c->t + (c->s->fast ? 1 : PLL_LOCK_NS);
 		if (!(v & 1u << 24))
 			c->rcc.pll_ready_at = 0;
 		c->rcc.cr = (v & 0x010D00F9u) | 2u;	/* HSIRDY stays */
@@ -450,7 +450,7 @@ static void flash_start(struct cpu *c, uint32_t cr)
 			page++;
 		us = flash_erase_pages(s, page, 1);
 	}
-	c->fl.busy_end = c->t + (uint64_t)us * 1000;
+	c->fl.busy_end = c->t + (c->s->fast ? 1 : (uint64_t)us * 1000);
 	c->fl.sr_at_end = 1u << 5;	/* EOP */
 }
 
@@ -586,7 +586,7 @@ void flashmem_write(struct cpu *c, uint32_t off, unsigned size, uint64_t v)
 		c->fl.sr |= 1u << 2;	/* PGERR, at once, and no EOP */
 		return;
 	}
-	c->fl.busy_end = c->t + (uint64_t)us * 1000;
+	c->fl.busy_end = c->t + (s->fast ? 1 : (uint64_t)us * 1000);	/* --fast: counted only */
 	c->fl.sr_at_end = 1u << 5;
 }
 
