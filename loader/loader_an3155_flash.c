@@ -657,8 +657,15 @@ static int try_stub(struct bl *b, const struct image *img, struct geom *g)
 				       "reset the board into its ROM bootloader for the ROM path",
 				       why);
 		ret = o->reenter_rom(o->reenter_ctx, b->e);
-		if (ret < 0)
-			return ret;
+		if (ret < 0) {
+			char how[ST_ERRMSG_MAX];
+
+			snprintf(how, sizeof(how), "%s", b->e->msg);
+			return st_fail(b->e, ST_ERR_ARG, "the stub failed (%.200s) and the "
+				       "loader cannot reset the board into its ROM bootloader for the "
+				       "ROM path: %.200s (give the fixture boot and reset lines, or use "
+				       "protocol: rom)", why, how);
+		}
 	}
 	r->bytes_written = r->bytes_verified = r->bytes_skipped = 0;
 	r->pages_unchanged = 0;
@@ -693,10 +700,18 @@ int an3155_flash(struct link *l, const struct image *img, const struct loader_op
 	snprintf(r->protocol, sizeof(r->protocol), "rom");
 	if (o->protocol != PROTO_ROM) {
 		ret = try_stub(&b, img, &g);
-		if (ret == ST_ERR_NOTSUP && o->protocol == PROTO_AUTO)
+		if (ret == ST_ERR_NOTSUP && o->protocol == PROTO_AUTO) {
 			log_info("%s: the ROM protocol", b.e->msg);
-		else if (ret != STUB_FELL_BACK)
+		} else if (ret == ST_ERR_NOTSUP) {	/* protocol: stub asked for it */
+			char why[ST_ERRMSG_MAX];
+
+			snprintf(why, sizeof(why), "%s", e->msg);
+			ret = st_fail(e, ST_ERR_ARG, "protocol stub: %.400s (use protocol: rom "
+				      "or auto)", why);
 			goto out;
+		} else if (ret != STUB_FELL_BACK) {
+			goto out;
+		}
 	}
 	ret = erase(&b, &p, &g);
 	if (ret < 0)

@@ -11,6 +11,7 @@
  * with stub_load_result.went to say whether the ROM is still there; the
  * caller falls back to the ROM protocol (loader_an3155_flash.c).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,16 @@
 #define S_SYNC_TX 0x5A
 #define S_SYNC_RX 0xA5
 #define MAXP 1028
-#define MAX_WINDOW 8
+/* What loader/stub/stub_f1.c takes: frames in flight, largest payload */
+#define STUB_WINDOW 3
+#define STUB_MAXP 1028
+#define FIRST_TRIES 3		/* the first frame, while the stub starts */
+#define FIRST_WAIT_MS 50
 #define BAD_ROUNDS 4		/* go-back-N rounds before giving up */
 
-enum { C_HELLO = 0, C_BAUD = 1, C_SYNC = 2, C_ERASE = 0x10, C_WRITE = 0x11, C_CRC = 0x12,
-       C_BAD = 0xFF };
+enum { C_ERASE = 0x10, C_WRITE = 0x11, C_CRC = 0x12, C_BAD = 0xFF };
+#define STUB_SYSCLK 64000000u	/* what the stub sets: PCLK2 for its USART */
+#define STUB_BRR_AT 8		/* the image's third word: the USART's BRR */
 static const char *const status_names[] = {
 	"ok", "damaged frame", "unknown command", "address out of range",
 	"PGERR (a half-word not erased)", "WRPRTERR (write-protected)",
@@ -42,7 +48,7 @@ struct frame {
 	uint32_t addr;
 	uint16_t len;			/* payload bytes */
 	const uint8_t *data;		/* WRITE: len - 4 bytes; else NULL */
-	uint32_t a2, a3;		/* CRC: length, chunk */
+	uint32_t a2;			/* CRC: the range's length */
 };
 
 struct stub {
@@ -55,6 +61,7 @@ struct stub {
 	uint8_t rx_cmd, rx_seq, rx_status;
 	uint16_t rx_len;
 	int bad_frames;
+	bool started;		/* the stub has answered once */
 };
 
 /* CRC-32 as the STM32 CRC unit computes it over 32-bit words: polynomial
@@ -92,14 +99,13 @@ static int send_frame(struct stub *s, const struct frame *f, uint8_t seq)
 	t[n++] = seq;
 	t[n++] = (uint8_t)f->len;
 	t[n++] = (uint8_t)(f->len >> 8);
-	if (f->cmd == C_BAUD || f->cmd == C_ERASE || f->cmd == C_WRITE || f->cmd == C_CRC) {
+	if (f->cmd == C_ERASE || f->cmd == C_WRITE || f->cmd == C_CRC) {
 		le32(t + n, f->addr);
 		n += 4;
 	}
 	if (f->cmd == C_CRC) {
 		le32(t + n, f->a2);
-		le32(t + n + 4, f->a3);
-		n += 8;
+		n += 4;
 	}
 	if (f->data) {
 		memcpy(t + n, f->data, f->len - 4u);
@@ -150,77 +156,88 @@ static const char *status_name(uint8_t st)
 	return st < sizeof(status_names) / sizeof(status_names[0]) ? status_names[st] : "?";
 }
 
+typedef void (*done_fn)(void *ctx, size_t i, const uint8_t *answer, uint16_t len);
+
 /* Send frames f[0..n) with up to s->window in flight, each answered in
- * order once done; a frame the stub found damaged is sent again with all
- * after it (it drops those until the one it wants comes). */
-static int exchange(struct stub *s, const struct frame *f, size_t n, uint8_t *out,
-		    void (*on_done)(void *ctx, size_t i), void *ctx)
+ * order once done.  A damaged frame is answered BADFRAME naming the frame
+ * the stub wants next: those before it are still answered, those after it
+ * are dropped by the stub, so the host goes back to it once the answers
+ * before it are in (go-back-N). */
+static int exchange(struct stub *s, const struct frame *f, size_t n, done_fn on_done,
+		    void *ctx, int timeout_ms)
 {
 	struct bl *b = s->b;
 	uint8_t base = s->seq;
-	size_t sent = 0, done = 0;
+	size_t sent = 0, done = 0, back_to = SIZE_MAX;
 	int ret, rounds = 0;
 
 	while (done < n) {
-		while (sent < n && sent - done < (size_t)s->window) {
+		if (done == back_to) {
+			sent = done;
+			back_to = SIZE_MAX;
+		}
+		while (sent < n && sent - done < (size_t)s->window && back_to == SIZE_MAX) {
 			ret = send_frame(s, &f[sent], (uint8_t)(base + sent));
 			if (ret < 0)
 				return ret;
 			sent++;
 		}
-		ret = read_reply(s, b->o->timeout_ms);
+		ret = read_reply(s, timeout_ms);
 		if (ret < 0)
 			return ret;
 		if (s->rx_cmd == C_BAD) {
+			size_t k = (uint8_t)(s->rx_seq - base);
+
+			if (k < done || k >= sent || (back_to != SIZE_MAX && k >= back_to))
+				continue;	/* about frames already being sent again */
 			if (++rounds > BAD_ROUNDS)
 				return st_fail(b->e, ST_ERR_PROTO, "frames still damaged after %d "
 					       "resends", BAD_ROUNDS);
 			s->bad_frames++;
-			log_warn("the stub got a damaged frame: sending again from #%u",
-				 (uint8_t)(s->rx_seq - base));
-			/* let what is in flight end, drop it, then go back */
-			while (read_reply(s, 50) != ST_ERR_TIMEOUT)
-				;
-			link_flush_input(b->l);
-			sent = done;
+			log_warn("the stub got a damaged frame: sending again from #%zu", k);
+			back_to = k;
 			continue;
 		}
 		if (s->rx_seq != (uint8_t)(base + done) || s->rx_cmd != f[done].cmd)
 			return st_fail(b->e, ST_ERR_PROTO, "the stub answered #%u (0x%02x) when "
-				       "#%u (0x%02x) was due", (uint8_t)(s->rx_seq - base),
-				       s->rx_cmd, (unsigned)done, f[done].cmd);
+				       "#%zu (0x%02x) was due", (uint8_t)(s->rx_seq - base),
+				       s->rx_cmd, done, f[done].cmd);
 		if (s->rx_status)
 			return st_fail(b->e, ST_ERR_FAIL, "the stub refused %s at 0x%08x: %s",
 				       f[done].cmd == C_WRITE ? "a write" : f[done].cmd == C_ERASE ?
 				       "an erase" : "a command", f[done].addr,
 				       status_name(s->rx_status));
-		if (out && s->rx_len)
-			memcpy(out, s->rx + 5, s->rx_len);
 		if (on_done)
-			on_done(ctx, done);
+			on_done(ctx, done, s->rx + 5, s->rx_len);
 		done++;
 	}
 	s->seq = (uint8_t)(base + n);
 	return ST_OK;
 }
 
-static int one(struct stub *s, const struct frame *f, uint8_t *out)
+static int one(struct stub *s, const struct frame *f, int timeout_ms)
 {
-	return exchange(s, f, 1, out, NULL, NULL);
+	return exchange(s, f, 1, NULL, NULL, timeout_ms);
 }
 
 /* ---- upload, start, rate --------------------------------------------------- */
 
-static int upload(struct bl *b)
+/* The stub into SRAM, with the BRR for rate written into its third word. */
+static int upload(struct bl *b, uint32_t rate)
 {
+	uint8_t img[BL_BLOCK];
+
 	for (size_t off = 0; off < loader_stub_f1_len; off += BL_BLOCK) {
 		size_t n = loader_stub_f1_len - off < BL_BLOCK ? loader_stub_f1_len - off : BL_BLOCK;
 		int ret = bl_cmd_addr(b, BL_WRITE, STUB_ADDR + (uint32_t)off);
 
 		if (ret < 0)
 			return ret;
+		memcpy(img, loader_stub_f1 + off, n);
+		if (!off)
+			le32(img + STUB_BRR_AT, (STUB_SYSCLK + rate / 2) / rate);
 		b->frame[0] = (uint8_t)(n - 1);
-		memcpy(b->frame + 1, loader_stub_f1 + off, n);
+		memcpy(b->frame + 1, img, n);
 		b->frame[n + 1] = bl_xor(b->frame, n + 1);
 		b->stage = STAGE_DATA;
 		ret = bl_send_ack(b, b->frame, n + 2, b->o->timeout_ms);
@@ -228,41 +245,6 @@ static int upload(struct bl *b)
 			return ret;
 	}
 	return ST_OK;
-}
-
-static int hello(struct stub *s)
-{
-	const uint8_t *p = s->rx + 5;
-
-	if (s->rx_len < 8 || memcmp(p, "STB1", 4) || p[4] != 1)
-		return st_fail(s->b->e, ST_ERR_PROTO, "the stub's greeting is not STB1 version 1");
-	s->window = p[5] < 1 ? 1 : p[5] > MAX_WINDOW ? MAX_WINDOW : p[5];
-	s->maxp = (uint16_t)(p[6] | p[7] << 8);
-	if (s->maxp < 8 || s->maxp > MAXP)
-		return st_fail(s->b->e, ST_ERR_PROTO, "the stub takes %u-byte packets", s->maxp);
-	return ST_OK;
-}
-
-static int set_rate(struct stub *s, uint32_t baud)
-{
-	struct bl *b = s->b;
-	struct link_opts lo = b->l->opts;
-	const struct frame fb = { .cmd = C_BAUD, .addr = baud, .len = 4 };
-	const struct frame fs = { .cmd = C_SYNC };
-	int ret;
-
-	ret = one(s, &fb, NULL);
-	if (ret < 0)
-		return ret;
-	lo.baud = (int)baud;
-	ret = link_set_opts(b->l, &lo, b->e);
-	if (ret < 0)
-		return ret;
-	ret = one(s, &fs, NULL);
-	if (ret < 0)
-		return st_fail(b->e, ret, "no answer at %u baud: %s", baud, b->e->msg);
-	log_info("stub at %u baud", baud);
-	return hello(s);
 }
 
 /* ---- the load --------------------------------------------------------------- */
@@ -297,32 +279,68 @@ static int pages_build(struct pages *pg, const struct image *img, const struct g
 	return ST_OK;
 }
 
-/* The chip's CRC of every page in [first, first + count), 256 at a time,
- * compared with what the image wants: mark[i] = 1 where they differ. */
+struct compare_ctx {
+	const struct pages *pg;
+	uint8_t *differ;
+	uint32_t n_diff;
+	bool short_answer;
+};
+
+static void on_crc(void *ctx, size_t i, const uint8_t *answer, uint16_t len)
+{
+	struct compare_ctx *c = ctx;
+	const uint8_t *w = c->pg->want + i * c->pg->page;
+
+	if (len != 4) {
+		c->short_answer = true;
+		return;
+	}
+	c->differ[i] = get32(answer) != stub_crc_words(~0u, w, c->pg->page);
+	c->n_diff += c->differ[i];
+}
+
+/* One CRC over every page the image touches: a re-flash of the same image
+ * is decided with one frame. */
+static int same_all(struct stub *s, const struct pages *pg, bool *same)
+{
+	const struct frame f = { .cmd = C_CRC, .len = 8, .a2 = pg->count * pg->page,
+				 .addr = pg->base + pg->first * pg->page };
+	int ret = one(s, &f, s->started ? s->b->o->timeout_ms : FIRST_WAIT_MS);
+
+	/* the first frame also finds out whether the stub runs: it may still
+	 * be setting up its clock and USART, or have missed the frame's start */
+	for (int i = 1; i < FIRST_TRIES && !s->started && ret == ST_ERR_TIMEOUT; i++) {
+		link_flush_input(s->b->l);
+		ret = one(s, &f, FIRST_WAIT_MS * (i + 1));
+	}
+	s->started = true;
+	if (ret == ST_OK && s->rx_len != 4)
+		ret = st_fail(s->b->e, ST_ERR_PROTO, "a CRC answer without its 4 bytes");
+	*same = ret == ST_OK && get32(s->rx + 5) == stub_crc_words(~0u, pg->want,
+								    (size_t)pg->count * pg->page);
+	return ret;
+}
+
+/* The chip's CRC of every page, one frame each (several in flight),
+ * compared with what the image wants: differ[i] = 1 where they differ. */
 static int compare(struct stub *s, const struct pages *pg, uint8_t *differ, uint32_t *n_diff)
 {
-	uint8_t crcs[1024];
+	struct frame *f;
+	struct compare_ctx c = { .pg = pg, .differ = differ };
+	int ret;
 
-	*n_diff = 0;
-	for (uint32_t i = 0; i < pg->count; i += 256) {
-		uint32_t k = pg->count - i < 256 ? pg->count - i : 256;
-		const struct frame f = { .cmd = C_CRC, .len = 12,
-					 .addr = pg->base + (pg->first + i) * pg->page,
-					 .a2 = k * pg->page, .a3 = pg->page };
-		int ret = one(s, &f, crcs);
-
-		if (ret < 0)
-			return ret;
-		if (s->rx_len != 4 * k)
-			return st_fail(s->b->e, ST_ERR_PROTO, "%u CRCs for %u pages", s->rx_len / 4, k);
-		for (uint32_t j = 0; j < k; j++) {
-			const uint8_t *w = pg->want + (size_t)(i + j) * pg->page;
-
-			differ[i + j] = get32(crcs + 4 * j) != stub_crc_words(~0u, w, pg->page);
-			*n_diff += differ[i + j];
-		}
-	}
-	return ST_OK;
+	f = calloc(pg->count, sizeof(*f));
+	if (!f)
+		return st_fail(s->b->e, ST_ERR_NOMEM, "out of memory");
+	for (uint32_t i = 0; i < pg->count; i++)
+		f[i] = (struct frame){ .cmd = C_CRC, .len = 8, .a2 = pg->page,
+				       .addr = pg->base + (pg->first + i) * pg->page };
+	ret = exchange(s, f, pg->count, on_crc, &c, s->b->o->timeout_ms);
+	free(f);
+	if (ret == ST_OK && c.short_answer)
+		ret = st_fail(s->b->e, ST_ERR_PROTO, "a CRC answer without its 4 bytes");
+	*n_diff = c.n_diff;
+	return ret;
 }
 
 struct progress_ctx {
@@ -331,7 +349,7 @@ struct progress_ctx {
 	uint64_t done, total;
 };
 
-static void on_frame(void *ctx, size_t i)
+static void on_frame(void *ctx, size_t i, const uint8_t *answer, uint16_t len)
 {
 	struct progress_ctx *p = ctx;
 	const struct loader_opts *o = p->s->b->o;
@@ -380,7 +398,7 @@ static int write_pages(struct stub *s, struct pages *pg, uint32_t n_todo)
 			pc.total += k;
 		}
 	}
-	ret = exchange(s, f, n, NULL, on_frame, &pc);
+	ret = exchange(s, f, n, on_frame, &pc, s->b->o->timeout_ms);
 	pg->written = pc.done;
 	free(f);
 	return ret;
@@ -399,10 +417,13 @@ static bool stub_fits(uint16_t pid)
 int stub_load(struct bl *b, const struct image *img, const struct geom *g,
 	      struct stub_load_result *sr)
 {
-	struct stub s = { .b = b, .window = 1, .maxp = 16 };
+	struct stub s = { .b = b, .window = STUB_WINDOW, .maxp = STUB_MAXP };
 	struct pages pg = { 0 };
+	struct link_opts lo = b->l->opts;
+	uint32_t rate = b->o->stub_baud ? b->o->stub_baud : (uint32_t)lo.baud;
 	uint8_t *differ = NULL;
 	uint32_t n_diff = 0;
+	bool same = false;
 	int ret;
 
 	memset(sr, 0, sizeof(*sr));
@@ -412,29 +433,32 @@ int stub_load(struct bl *b, const struct image *img, const struct geom *g,
 	ret = pages_build(&pg, img, g, b->e);
 	if (ret < 0)
 		goto out;
-	log_info("uploading the %zu-byte stub to 0x%08x", loader_stub_f1_len, STUB_ADDR);
-	ret = upload(b);
+	if (rate < 9600 || rate > STUB_SYSCLK / 16)
+		return st_fail(b->e, ST_ERR_ARG, "stub_baud %u: the stub's USART takes 9600 to %u",
+			       rate, STUB_SYSCLK / 16);
+	log_info("uploading the %zu-byte stub to 0x%08x (%u baud)", loader_stub_f1_len, STUB_ADDR,
+		 rate);
+	ret = upload(b, rate);
 	if (ret == ST_OK)
 		ret = bl_cmd_addr(b, BL_GO, STUB_ADDR);
 	if (ret < 0)
 		goto out;
 	sr->went = true;	/* from here on the ROM is gone until a reset */
-	ret = read_reply(&s, b->o->timeout_ms);
-	if (ret == ST_OK && s.rx_cmd != C_HELLO)
-		ret = st_fail(b->e, ST_ERR_PROTO, "the stub's first frame is 0x%02x, not hello",
-			      s.rx_cmd);
-	if (ret == ST_OK)
-		ret = hello(&s);
-	if (ret == ST_OK && b->o->stub_baud && (int)b->o->stub_baud != b->l->opts.baud)
-		ret = set_rate(&s, b->o->stub_baud);
+	if (rate != (uint32_t)lo.baud) {	/* the stub greets at its rate */
+		lo.baud = (int)rate;
+		ret = link_set_opts(b->l, &lo, b->e);
+		if (ret < 0)
+			goto out;
+	}
+	differ = calloc(pg.count, 1);
+	if (ret == ST_OK && !differ)
+		ret = st_fail(b->e, ST_ERR_NOMEM, "out of memory");
 	if (ret < 0)
 		goto out;
-	differ = calloc(pg.count, 1);
-	if (!differ) {
-		ret = st_fail(b->e, ST_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	ret = compare(&s, &pg, differ, &n_diff);
+	/* a re-flash of the same image is decided with one frame */
+	ret = same_all(&s, &pg, &same);
+	if (ret == ST_OK && !same)
+		ret = compare(&s, &pg, differ, &n_diff);
 	if (ret < 0)
 		goto out;
 	memcpy(pg.todo, differ, pg.count);
@@ -446,9 +470,14 @@ int stub_load(struct bl *b, const struct image *img, const struct geom *g,
 	b->r->bytes_skipped = pg.blank;
 	sr->pages_unchanged = pg.count - n_diff;
 	if (b->o->verify != VERIFY_NONE && n_diff) {
-		uint32_t bad;
+		uint32_t bad = 0;
 
-		ret = compare(&s, &pg, differ, &bad);
+		ret = same_all(&s, &pg, &same);
+		if (ret == ST_OK && !same)
+			ret = compare(&s, &pg, differ, &bad);
+		if (ret == ST_OK && !same && !bad)
+			ret = st_fail(b->e, ST_ERR_VERIFY, "the CRC of the whole range differs "
+				      "after the load, but no page's does");
 		if (ret == ST_OK && bad)
 			ret = st_fail(b->e, ST_ERR_VERIFY, "CRC of %u page(s) differs after the load "
 				      "(first at 0x%08x)", bad, pg.base + (pg.first +

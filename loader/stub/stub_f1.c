@@ -9,8 +9,7 @@
  *     flash wait states (FLASH_ACR: 2 for 48 MHz < SYSCLK <= 72 MHz); APB1
  *     at /2 (at most 36 MHz), APB2 at /1; clocks for GPIOA, USART1 and CRC;
  *   - GPIOA: PA9 (USART1_TX) alternate-function push-pull, PA10 input;
- *   - USART1: 8 data bits + even parity (as the ROM), 115200 baud at first,
- *     then what the host asks for (BAUD);
+ *   - USART1: 8 data bits + even parity (as the ROM), at the host's rate;
  *   - the FPEC (KEYR unlock, PER/STRT page erase, PG half-word programming,
  *     SR BSY/PGERR/WRPRTERR/EOP) and the CRC unit (CRC-32 of flash words).
  * Single-threaded and polling: the receiver is served inside every wait
@@ -19,6 +18,13 @@
  *
  * Frames, host to stub:  0x5A cmd seq len16 payload crc32
  *          stub to host:  0xA5 cmd seq status len16 payload crc32
+ * The stub talks at the rate whose BRR the host wrote into the image; it
+ * never speaks first (a greeting could leave before the host has switched
+ * its own rate), it answers: ERASE the page at addr, WRITE addr + data, CRC addr +
+ * length (the CRC unit's CRC-32 of the range).  The host keeps to what the
+ * stub does not check (docs/loader.md): the flash map, even addresses and
+ * lengths, word-aligned CRC ranges, a BRR of 16 or more.  Every byte costs 100 us to load through the ROM, so
+ * the stub is written small.
  * (little-endian; the CRC-32 is the IEEE/zlib one over everything between the
  * sync byte and the CRC).  Frames are taken strictly in sequence: one that
  * fails its CRC is answered BADFRAME naming the sequence number expected, and
@@ -26,24 +32,15 @@
  */
 #include <stdint.h>
 
-#define REG(a) (*(volatile uint32_t *)(a))
-#define RCC_CR REG(0x40021000u)
-#define RCC_CFGR REG(0x40021004u)
-#define RCC_AHBENR REG(0x40021014u)
-#define RCC_APB2ENR REG(0x40021018u)
-#define FLASH_ACR REG(0x40022000u)
-#define FLASH_KEYR REG(0x40022004u)
-#define FLASH_SR REG(0x4002200Cu)
-#define FLASH_CR REG(0x40022010u)
-#define FLASH_AR REG(0x40022014u)
-#define GPIOA_CRH REG(0x40010804u)
-#define USART_SR REG(0x40013800u)
-#define USART_DR REG(0x40013804u)
-#define USART_BRR REG(0x40013808u)
-#define USART_CR1 REG(0x4001380Cu)
-#define CRC_DR REG(0x40023000u)
-#define CRC_CR REG(0x40023008u)
-#define FLASH_SIZE_KIB (*(volatile uint16_t *)0x1FFFF7E0u)
+struct usart { volatile uint32_t sr, dr, brr, cr1; };
+struct fpec { volatile uint32_t acr, keyr, optkeyr, sr, cr, ar; };
+struct rcc { volatile uint32_t cr, cfgr, cir, apb2rstr, apb1rstr, ahbenr, apb2enr; };
+struct crcu { volatile uint32_t dr, idr, cr; };
+#define USART ((struct usart *)0x40013800u)
+#define FPEC ((struct fpec *)0x40022000u)
+#define RCC ((struct rcc *)0x40021000u)
+#define CRCU ((struct crcu *)0x40023000u)
+#define GPIOA_CRH (*(volatile uint32_t *)0x40010804u)
 
 #define SR_RXNE (1u << 5)
 #define SR_TC (1u << 6)
@@ -59,36 +56,40 @@
 #define CR_LOCK (1u << 7)
 
 #define SYSCLK 64000000u
-#define FLASH_BASE 0x08000000u
 #define WINDOW 3
 #define MAXP 1028		/* a WRITE: 4 address bytes + 1 KiB */
-#define VERSION 1
 
-enum { C_HELLO = 0, C_BAUD = 1, C_SYNC = 2, C_ERASE = 0x10, C_WRITE = 0x11, C_CRC = 0x12 };
-enum { S_OK = 0, S_BADFRAME, S_BADCMD, S_RANGE, S_PGERR, S_WRPRT, S_VERIFY, S_OVERRUN };
+enum { C_ERASE = 0x10, C_WRITE = 0x11, C_CRC = 0x12 };
+enum { S_OK = 0, S_BADFRAME, S_BADCMD, S_RANGE, S_PGERR, S_WRPRT, S_VERIFY };
 
 struct slot {
 	uint8_t cmd, seq;
 	uint16_t len;
-	uint8_t d[MAXP];
+	uint32_t addr;		/* the payload's first word */
+	union {			/* the rest */
+		uint8_t d[MAXP - 4];
+		uint32_t w[(MAXP - 4) / 4];
+	};
 };
 
 static struct slot slots[WINDOW];
 static uint8_t rd, wr, nready;
 /* the receiver: where it is in a frame, and the sequence number it wants */
-static uint8_t rx_state, expect, hdr[4], bad_pending, overrun;
-static uint16_t rx_len, rx_have;
+static uint8_t rx_state, expect, bad_pending;
+static uint16_t rx_have;
 static uint32_t rx_crc, rx_got;
-static uint32_t flash_end;
-static uint8_t out[1024];
 
 extern uint32_t _stack_top, _bss_start, _bss_end;
 void stub_main(void);
 
+/* The image starts as Go wants it (MSP, entry) and then holds the USART's
+ * BRR, which the host writes into its copy before the upload: the stub
+ * talks at the host's chosen rate from its first byte (docs/loader.md). */
 __attribute__((section(".vectors"), used))
-static const uint32_t vectors[2] = { (uint32_t)&_stack_top, (uint32_t)stub_main };
+static const volatile uint32_t vectors[3] = { (uint32_t)&_stack_top, (uint32_t)stub_main,
+					      (SYSCLK + 115200 / 2) / 115200 };
 
-static uint32_t crc_byte(uint32_t c, uint8_t b)
+__attribute__((noinline)) static uint32_t crc_byte(uint32_t c, uint8_t b)
 {
 	c ^= b;
 	for (int i = 0; i < 8; i++)
@@ -96,99 +97,73 @@ static uint32_t crc_byte(uint32_t c, uint8_t b)
 	return c;
 }
 
-/* Serve the receiver once: take a byte if one is there, build frames. */
+/* Serve the receiver once: take a byte if one is there, build frames in the
+ * free slot, byte by byte (header, payload, CRC). */
 static void poll_rx(void)
 {
-	uint32_t sr = USART_SR;
+	uint32_t sr = USART->sr;
+	struct slot *s = &slots[wr];
+	uint8_t *f = (uint8_t *)s;
 
 	if (!(sr & (SR_RXNE | SR_ERR)))
 		return;
-	uint8_t b = (uint8_t)USART_DR;	/* reading SR then DR clears the errors */
+	uint8_t b = (uint8_t)USART->dr;	/* reading SR then DR clears the errors */
 
-	if (sr & SR_ERR) {		/* a byte was lost or damaged: */
-		overrun |= (sr & 8u) != 0;	/* the frame's CRC will say so */
+	if (sr & SR_ERR)	/* lost or damaged: the frame's CRC will say so */
 		b ^= 0xFF;
-	}
-	switch (rx_state) {
-	case 0:
-		if (b == 0x5A) {
-			rx_state = 1;
-			rx_have = 0;
-			rx_crc = 0xFFFFFFFFu;
-		}
+	if (!rx_state) {
+		rx_state = b == 0x5A;
+		rx_have = 0;
+		rx_crc = ~0u;
 		return;
-	case 1:
-		hdr[rx_have++] = b;
+	}
+	if (rx_have < 4 || rx_have < 4u + s->len) {
+		if (nready < WINDOW)
+			f[rx_have] = b;
 		rx_crc = crc_byte(rx_crc, b);
-		if (rx_have < 4)
-			return;
-		rx_len = (uint16_t)(hdr[2] | hdr[3] << 8);
-		if (rx_len > MAXP) {
+		if (++rx_have == 4 && s->len > MAXP) {
 			rx_state = 0;
 			bad_pending = 1;
-			return;
 		}
-		rx_have = 0;
-		rx_got = 0;
-		rx_state = 2;
 		return;
-	default:
-		if (rx_have < rx_len) {
-			if (nready < WINDOW)
-				slots[wr].d[rx_have] = b;
-			rx_crc = crc_byte(rx_crc, b);
-		} else {
-			rx_got |= (uint32_t)b << 8 * (rx_have - rx_len);
-		}
-		if (++rx_have < rx_len + 4)
-			return;
-		rx_state = 0;
-		if (rx_got != ~rx_crc) {
-			bad_pending = 1;
-			return;
-		}
-		if (hdr[1] != expect)
-			return;			/* after a bad frame: until it comes again */
-		if (nready == WINDOW) {		/* the host broke the window */
-			bad_pending = 1;
-			return;
-		}
-		slots[wr].cmd = hdr[0];
-		slots[wr].seq = hdr[1];
-		slots[wr].len = rx_len;
-		wr = (uint8_t)((wr + 1) % WINDOW);
-		nready++;
-		expect++;
 	}
+	rx_got = rx_got >> 8 | (uint32_t)b << 24;
+	if (++rx_have < 8u + s->len)
+		return;
+	rx_state = 0;
+	if (rx_got != ~rx_crc || nready == WINDOW) {
+		bad_pending = 1;	/* damaged, or the host broke the window */
+		return;
+	}
+	if (s->seq != expect)
+		return;		/* after a damaged frame: until that one comes again */
+	expect++;
+	nready++;
+	if (++wr == WINDOW)
+		wr = 0;
 }
 
 static void put(uint8_t b, uint32_t *crc)
 {
-	while (!(USART_SR & SR_TXE))
+	while (!(USART->sr & SR_TXE))
 		poll_rx();
-	USART_DR = b;
-	if (crc)
-		*crc = crc_byte(*crc, b);
+	USART->dr = b;
+	*crc = crc_byte(*crc, b);
 }
 
 static void reply(uint8_t cmd, uint8_t seq, uint8_t status, const uint8_t *p, uint16_t n)
 {
-	uint32_t c = 0xFFFFFFFFu;
+	uint32_t c = ~0u, junk;
 	uint8_t h[5] = { cmd, seq, status, (uint8_t)n, (uint8_t)(n >> 8) };
 
-	put(0xA5, 0);
+	put(0xA5, &junk);
 	for (int i = 0; i < 5; i++)
 		put(h[i], &c);
-	for (uint16_t i = 0; i < n; i++)
-		put(p[i], &c);
+	while (n--)
+		put(*p++, &c);
 	c = ~c;
-	for (int i = 0; i < 4; i++)
-		put((uint8_t)(c >> 8 * i), 0);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+	for (int i = 0; i < 4; i++, c >>= 8)
+		put((uint8_t)c, &junk);
 }
 
 /* Wait for the FPEC, serving the receiver; the error it ended with. */
@@ -196,177 +171,96 @@ static uint8_t flash_wait(void)
 {
 	uint32_t sr;
 
-	while ((sr = FLASH_SR) & F_BSY)
+	while ((sr = FPEC->sr) & F_BSY)
 		poll_rx();
-	FLASH_SR = sr & (F_PGERR | F_WRPRTERR | F_EOP);	/* write 1 to clear */
+	FPEC->sr = sr & (F_PGERR | F_WRPRTERR | F_EOP);	/* write 1 to clear */
 	return sr & F_WRPRTERR ? S_WRPRT : sr & F_PGERR ? S_PGERR : S_OK;
 }
 
-static void flash_unlock(void)
+/* ERASE: the page at addr; WRITE: half-words from addr, those that are
+ * 0xFFFF left to the erase before them. */
+static uint8_t flash_op(const struct slot *s)
 {
-	if (FLASH_CR & CR_LOCK) {
-		FLASH_KEYR = 0x45670123u;
-		FLASH_KEYR = 0xCDEF89ABu;
-	}
-}
-
-static int in_flash(uint32_t a, uint32_t n)
-{
-	return a >= FLASH_BASE && a <= flash_end && n <= flash_end - a;
-}
-
-static uint8_t do_erase(const struct slot *s)
-{
-	uint32_t a = le32(s->d);
-	uint8_t st;
-
-	if (s->len != 4 || !in_flash(a, 1))
-		return S_RANGE;
-	flash_unlock();
-	FLASH_CR = CR_PER;
-	FLASH_AR = a;
-	FLASH_CR = CR_PER | CR_STRT;
-	st = flash_wait();
-	FLASH_CR = 0;
-	return st;
-}
-
-/* Half-words that are 0xFFFF are left to the erase before them. */
-static uint8_t do_write(const struct slot *s)
-{
-	uint32_t a = le32(s->d), n = s->len - 4u;
+	uint32_t a = s->addr, n = s->len - 4u;
 	uint8_t st = S_OK;
 
-	if (s->len < 4 || (a | n) & 1 || !in_flash(a, n))
-		return S_RANGE;
-	flash_unlock();
-	FLASH_CR = CR_PG;
-	for (uint32_t i = 0; i < n && st == S_OK; i += 2) {
-		uint16_t h = (uint16_t)(s->d[4 + i] | s->d[5 + i] << 8);
-		volatile uint16_t *p = (volatile uint16_t *)(a + i);
-
-		if (h == 0xFFFF)
-			continue;
-		*p = h;
-		st = flash_wait();
-		if (st == S_OK && *p != h)
-			st = S_VERIFY;
+	if (FPEC->cr & CR_LOCK) {	/* KEY1, KEY2 (PM0075 2.3.1) */
+		FPEC->keyr = 0x45670123u;
+		FPEC->keyr = 0xCDEF89ABu;
 	}
-	FLASH_CR = 0;
+	if (s->cmd == C_ERASE) {
+		FPEC->cr = CR_PER;
+		FPEC->ar = a;
+		FPEC->cr = CR_PER | CR_STRT;
+		st = flash_wait();
+	} else {
+		FPEC->cr = CR_PG;
+		for (uint32_t i = 0; i < n && st == S_OK; i += 2) {
+			uint16_t h = (uint16_t)(s->d[i] | s->d[i + 1] << 8);
+			volatile uint16_t *p = (volatile uint16_t *)(a + i);
+
+			if (h == 0xFFFF)
+				continue;
+			*p = h;
+			st = flash_wait();
+			if (st == S_OK && *p != h)
+				st = S_VERIFY;
+		}
+	}
+	FPEC->cr = 0;
 	return st;
 }
 
-/* CRC-32 (the CRC unit: poly 0x04C11DB7, init all ones, 32-bit words, no
- * reflection, no final xor) of each chunk of a range, up to 256 chunks. */
-static uint16_t do_crc(const struct slot *s, uint8_t *st)
+static void run(void)
 {
-	uint32_t a = le32(s->d), n = le32(s->d + 4), chunk = le32(s->d + 8), k = 0;
-
-	if (s->len != 12 || !chunk || (a | n | chunk) & 3 || n % chunk || n / chunk > 256 ||
-	    !in_flash(a, n)) {
-		*st = S_RANGE;
-		return 0;
-	}
-	for (uint32_t off = 0; off < n; off += chunk, k++) {
-		CRC_CR = 1;	/* RESET */
-		for (uint32_t i = 0; i < chunk; i += 4) {
-			CRC_DR = *(volatile uint32_t *)(a + off + i);
-			poll_rx();
-		}
-		uint32_t c = CRC_DR;
-
-		for (int j = 0; j < 4; j++)
-			out[4 * k + j] = (uint8_t)(c >> 8 * j);
-	}
-	*st = S_OK;
-	return (uint16_t)(4 * k);
-}
-
-static uint16_t hello(void)
-{
-	static const uint8_t magic[4] = { 'S', 'T', 'B', '1' };
-	uint16_t kib = (uint16_t)((flash_end - FLASH_BASE) >> 10);
-
-	for (int i = 0; i < 4; i++)
-		out[i] = magic[i];
-	out[4] = VERSION;
-	out[5] = WINDOW;
-	out[6] = (uint8_t)MAXP;
-	out[7] = (uint8_t)(MAXP >> 8);
-	out[8] = (uint8_t)kib;
-	out[9] = (uint8_t)(kib >> 8);
-	out[10] = (uint8_t)(SYSCLK / 1000000u);
-	return 11;
-}
-
-static void run(uint8_t i)
-{
-	const struct slot *s = &slots[i];
+	const struct slot *s = &slots[rd];
 	uint8_t cmd = s->cmd, seq = s->seq, st = S_OK;
+	const uint8_t *p = 0;
 	uint16_t n = 0;
-	uint32_t brr = 0;
+	uint32_t crc;
 
-	switch (cmd) {
-	case C_SYNC:
-		n = hello();
-		break;
-	case C_BAUD: {
-		uint32_t baud = s->len == 4 ? le32(s->d) : 0;
-
-		if (baud < 9600 || baud > SYSCLK / 16)
-			st = S_RANGE;
-		else
-			brr = (SYSCLK + baud / 2) / baud;
-		break;
-	}
-	case C_ERASE:
-		st = do_erase(s);
-		break;
-	case C_WRITE:
-		st = do_write(s);
-		break;
-	case C_CRC:
-		n = do_crc(s, &st);
-		break;
-	default:
+	if (cmd == C_CRC) {	/* CRC unit: words, MSB first (RM0008 4) */
+		CRCU->cr = 1;
+		for (uint32_t i = 0; i < s->w[0]; i += 4) {
+			CRCU->dr = *(volatile uint32_t *)(s->addr + i);
+			if (!(i & 63))	/* 16 words: ~300 cycles, < a byte at 2 Mbaud */
+				poll_rx();
+		}
+		crc = CRCU->dr;
+		p = (const uint8_t *)&crc;
+		n = 4;
+	} else if (cmd == C_ERASE || cmd == C_WRITE) {
+		st = flash_op(s);
+	} else {
 		st = S_BADCMD;
 	}
-	if (st == S_OK && overrun) {
-		st = S_OVERRUN;	/* bytes were lost under this frame: say so once */
-		overrun = 0;
-	}
 	/* the slot is free before the answer leaves: the host may send the
-	 * next frame as soon as it has it */
-	rd = (uint8_t)((rd + 1) % WINDOW);
+	 * next frame as soon as it has this answer */
+	if (++rd == WINDOW)
+		rd = 0;
 	nready--;
-	reply(cmd, seq, st, out, n);
-	if (brr) {	/* the answer has left at the old rate: switch */
-		while (!(USART_SR & SR_TC))
-			;
-		USART_BRR = brr;
-	}
+	reply(cmd, seq, st, p, n);
 }
 
 void stub_main(void)
 {
-	for (uint32_t *p = &_bss_start; p < &_bss_end; p++)
-		*p = 0;
+	for (uint32_t *q = &_bss_start; q < &_bss_end; q++)
+		*q = 0;
 	/* SYSCLK 64 MHz: wait states first, then the PLL (RM0008 7.3, 3.3.3) */
-	FLASH_ACR = 0x12u;			/* LATENCY 2, prefetch on */
-	RCC_CFGR = (14u << 18) | (4u << 8);	/* PLL x16 of HSI/2, APB1 /2 */
-	RCC_CR |= 1u << 24;			/* PLLON */
-	while (!(RCC_CR & (1u << 25)))		/* PLLRDY */
+	FPEC->acr = 0x12u;			/* LATENCY 2, prefetch on */
+	RCC->cfgr = (14u << 18) | (4u << 8);	/* PLL x16 of HSI/2, APB1 /2 */
+	RCC->cr |= 1u << 24;			/* PLLON */
+	while (!(RCC->cr & (1u << 25)))		/* PLLRDY */
 		;
-	RCC_CFGR |= 2u;				/* SW = PLL */
-	while ((RCC_CFGR & 0xCu) != 0x8u)	/* SWS = PLL */
+	RCC->cfgr |= 2u;			/* SW = PLL */
+	while ((RCC->cfgr & 0xCu) != 0x8u)	/* SWS = PLL */
 		;
-	RCC_AHBENR |= 1u << 6;			/* CRCEN */
-	RCC_APB2ENR |= (1u << 2) | (1u << 14);	/* IOPAEN, USART1EN */
+	RCC->ahbenr |= 1u << 6;			/* CRCEN */
+	RCC->apb2enr |= (1u << 2) | (1u << 14);	/* IOPAEN, USART1EN */
 	GPIOA_CRH = (GPIOA_CRH & ~0xFF0u) | 0x4B0u;	/* PA9 AF push-pull, PA10 in */
-	USART_BRR = (SYSCLK + 115200 / 2) / 115200;
-	USART_CR1 = (1u << 13) | (1u << 12) | (1u << 10) | (1u << 3) | (1u << 2);
-	flash_end = FLASH_BASE + ((uint32_t)FLASH_SIZE_KIB << 10);
-	reply(C_HELLO, 0, S_OK, out, hello());
+	USART->brr = vectors[2];
+	/* UE, M (9 bits: 8 + parity), PCE (even), TE, RE: the ROM's 8E1 */
+	USART->cr1 = (1u << 13) | (1u << 12) | (1u << 10) | (1u << 3) | (1u << 2);
 	for (;;) {
 		poll_rx();
 		if (bad_pending) {
@@ -374,6 +268,6 @@ void stub_main(void)
 			reply(0xFF, expect, S_BADFRAME, 0, 0);
 		}
 		if (nready)
-			run(rd);
+			run();
 	}
 }

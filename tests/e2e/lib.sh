@@ -103,10 +103,12 @@ sim_start() {
 		"$(_sim_var "$name" DIR)=$dir"
 }
 
-# flash_seq FILE: a flow that boots the ROM bootloader and flashes ${image}
-# with read-back (seconds of modelled time), then one step more
+# flash_seq FILE [KEYS]: a flow that boots the ROM bootloader and flashes
+# ${image} with read-back (seconds of modelled time), then one step more;
+# KEYS replace the flash step's "verify: readback, go: false"
 flash_seq() {
-	cat >"$1" <<'YAML'
+	local keys=${2:-verify: readback, go: false}
+	sed "s/@KEYS@/$keys/" >"$1" <<'YAML'
 name: flash-then-one-step
 version: 1.0.0
 vars:
@@ -120,7 +122,7 @@ steps:
   - name: release reset into the ROM bootloader
     lines: {reset: off, settle: 20ms}
   - name: load firmware
-    flash: {image: "${image}", verify: readback, go: false}
+    flash: {image: "${image}", @KEYS@}
     timeout: 120s
   - name: after the flash
     delay: 1ms
