@@ -149,6 +149,10 @@ for kind in kinds:
     s["when"] = "${rework} != yes"
     s[kind] = full(kind)
     steps.append(s)
+    if kind == "scpi":
+        # an instrument on a network address or on a serial port, not both
+        serial = {"port": s[kind].pop("port"), "baud": s[kind].pop("baud"), "send": ["*CLS"]}
+        steps.append({"name": "scpi on a serial port", kind: serial})
     if kind in ("measure", "scpi"):
         # one source of limits: inline in this step, the table's in another
         limit = s[kind].pop("limit")
