@@ -312,7 +312,12 @@ bool lint_bound_name(struct lint *l, const struct ynode *at, const char *name, c
 {
 	if (!lint_ident(l, at, name, what))
 		return false;
-	if (seq_reserved(name) || lint_is_defined(l, name)) {
+	if (seq_reserved(name)) {
+		lint_err(l, at, "%s '%s': ${%s} is set by the run; name the %s otherwise", what, name,
+			 name, what);
+		return false;
+	}
+	if (lint_is_defined(l, name)) {
 		lint_err(l, at, "'%s' already names a variable: name the %s otherwise "
 			 "(${%s} inside would be ambiguous)", name, what, name);
 		return false;
