@@ -514,7 +514,7 @@ void lint_capture(struct lint *l, const struct ynode *at, const char *name, cons
 /* Expand path with the values given (station config, --var) and the
  * sequence's own defaults; NULL when it needs a value only the run will
  * give (${serial}, a capture). */
-static char *expand_defaults(struct lint *l, const char *path)
+char *lint_expand_path(struct lint *l, const char *path)
 {
 	struct vars vs;
 	char *out = NULL;
@@ -541,7 +541,7 @@ static char *expand_defaults(struct lint *l, const char *path)
 
 void lint_file(struct lint *l, const struct ynode *at, const char *path)
 {
-	char *full, *exp = expand_defaults(l, path);
+	char *full, *exp = lint_expand_path(l, path);
 
 	/* Paths that need run-time variables are checked again when the step
 	 * runs, before anything is written to the board. */

@@ -61,6 +61,10 @@ struct lint {
 /* Check the references recorded inside groups, once every capture is known. */
 void lint_check_deferred(struct lint *l);
 
+/* path with ${...} expanded by the values known before the run (station
+ * config, --var, the sequence's defaults); NULL when one needs a value
+ * only the run gives.  The caller frees it. */
+char *lint_expand_path(struct lint *l, const char *path);
 /* Keep a bound tree until the load ends (lint_free_kept frees them all). */
 void lint_keep(struct lint *l, struct ynode *tree);
 void lint_free_kept(struct lint *l);

@@ -377,10 +377,18 @@ static int with_file(struct lint *l, const struct ynode *at, const char *path,
 {
 	struct st_error e = { 0 };
 	struct ydoc d;
-	char *full = seq_resolve_path(at->file, path);
-	char *real;
+	char *exp = strstr(path, "${") ? lint_expand_path(l, path) : NULL;
+	char *full, *real;
 	int ret;
 
+	if (strstr(path, "${") && !exp) {
+		lint_err(l, at, "'%s' is read when the sequence loads: each ${...} in it needs a "
+			 "value then (under 'vars:', in station.yaml or with --var), not one the run "
+			 "sets", path);
+		return ST_ERR_PARSE;
+	}
+	full = seq_resolve_path(at->file, exp ? exp : path);
+	free(exp);
 	if (!full)
 		return ST_ERR_NOMEM;
 	real = realpath(full, NULL);
