@@ -11,6 +11,7 @@
 #include "station/commands.h"
 #include "station/config.h"
 #include "station/sequence.h"
+#include "station/vars.h"
 
 int cmd_lint(int argc, char **argv)
 {
@@ -27,6 +28,7 @@ int cmd_lint(int argc, char **argv)
 	struct station_config cfg;
 	struct st_error e = { 0 };
 	const char *config = NULL;
+	struct vars given;
 
 	if (!assign) {
 		fprintf(stderr, "station lint: out of memory\n");
@@ -74,9 +76,22 @@ int cmd_lint(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	names = config_var_names(&cfg, assign, n_assign);
+	/* the values too: a file named through them (an include, the limits,
+	 * an image) is read now, as station run reads it */
+	vars_init(&given);
+	for (int i = 0; i < cfg.vars.n; i++)
+		vars_set(&given, cfg.vars.v[i].name, cfg.vars.v[i].value);
+	for (int i = 0; i < n_assign; i++) {
+		char name[VARS_NAME_MAX + 1];
+		const char *eq = strchr(assign[i], '=');
+
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - assign[i]), assign[i]);
+		vars_set(&given, name, eq + 1);
+	}
 	free(assign);
 	if (!names) {
 		fprintf(stderr, "station lint: out of memory\n");
+		vars_free(&given);
 		config_free(&cfg);
 		return EXIT_STATION;
 	}
@@ -86,7 +101,7 @@ int cmd_lint(int argc, char **argv)
 
 		char *note = NULL;
 
-		if (sequence_lint_file(&seq, argv[i], (const char *const *)names, &cfg.vars, &errors,
+		if (sequence_lint_file(&seq, argv[i], (const char *const *)names, &given, &errors,
 				       &note, &e) < 0) {
 			fputs(errors ? errors : e.msg, stdout);
 			if (errors && errors[0] && errors[strlen(errors) - 1] != '\n')
@@ -103,6 +118,7 @@ int cmd_lint(int argc, char **argv)
 		sequence_free(seq);
 	}
 	config_names_free(names);
+	vars_free(&given);
 	config_free(&cfg);
 	return bad ? EXIT_UNIT_FAIL : EXIT_PASS;
 }

@@ -13,6 +13,28 @@
 #include "station/lint.h"
 #include "station/vars.h"
 
+/* The same message at the same place is already collected (whatever
+ * instance it was found in). */
+static bool said_before(const struct lint *l, const struct ynode *at, const char *msg)
+{
+	char head[512];
+	size_t hl;
+
+	if (!l->errors || !at)
+		return false;
+	hl = (size_t)snprintf(head, sizeof(head), "%s:%d:%d: ", at->file, at->line, at->col);
+	for (const char *p = l->errors; hl < sizeof(head) && (p = strstr(p, head)); p += hl) {
+		const char *m = p + hl, *nl = strchr(m, '\n');
+
+		size_t ml = strlen(msg);
+
+		if ((p == l->errors || p[-1] == '\n') && nl && (size_t)(nl - m) >= ml &&
+		    !strncmp(m, msg, ml) && (m[ml] == '\n' || !strncmp(m + ml, " (in ", 5)))
+			return true;
+	}
+	return false;
+}
+
 void lint_err(struct lint *l, const struct ynode *at, const char *fmt, ...)
 {
 	char msg[1024];
@@ -22,6 +44,11 @@ void lint_err(struct lint *l, const struct ynode *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (said_before(l, at, msg))
+		return; /* a group's steps checked once per use: said once */
+	/* found in an instance: say which (the place is its definition) */
+	if (l->instance[0])
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), " (in %s)", l->instance);
 	l->n_errors++;
 	if (l->n_errors > 200)
 		return; /* a binary file fed as YAML: enough said */
@@ -218,6 +245,8 @@ bool lint_defer_limit(struct lint *l, const char *name)
 {
 	size_t n = strlen(l->deferred_limits);
 
+	if (lint_sampled(l, name))
+		return true; /* named after a parameter standing for its own name */
 	if (!l->library || l->has_limits)
 		return false;
 	snprintf(l->deferred_limits + n, sizeof(l->deferred_limits) - n, "%s%s", n ? ", " : "",
@@ -485,7 +514,7 @@ void lint_capture(struct lint *l, const struct ynode *at, const char *name, cons
 /* Expand path with the values given (station config, --var) and the
  * sequence's own defaults; NULL when it needs a value only the run will
  * give (${serial}, a capture). */
-static char *expand_defaults(struct lint *l, const char *path)
+char *lint_expand_path(struct lint *l, const char *path)
 {
 	struct vars vs;
 	char *out = NULL;
@@ -512,12 +541,14 @@ static char *expand_defaults(struct lint *l, const char *path)
 
 void lint_file(struct lint *l, const struct ynode *at, const char *path)
 {
-	char *full, *exp = expand_defaults(l, path);
+	char *full, *exp = lint_expand_path(l, path);
 
 	/* Paths that need run-time variables are checked again when the step
 	 * runs, before anything is written to the board. */
-	if (!exp)
+	if (!exp || lint_sampled(l, exp)) {
+		free(exp);
 		return;
+	}
 	full = seq_resolve_path(at->file, exp);
 	if (full && access(full, R_OK) != 0)
 		lint_err(l, at, "cannot read '%s' (resolved to %s): check the path, relative to the sequence file",

@@ -308,13 +308,18 @@ int lint_steps(struct lint *l, const struct ynode *list, struct step_list *out)
 	return ST_OK;
 }
 
-bool lint_bound_name(struct lint *l, const struct ynode *at, const char *name)
+bool lint_bound_name(struct lint *l, const struct ynode *at, const char *name, const char *what)
 {
-	if (!lint_ident(l, at, name, "loop variable"))
+	if (!lint_ident(l, at, name, what))
 		return false;
-	if (seq_reserved(name) || lint_is_defined(l, name)) {
-		lint_err(l, at, "'%s' already names a variable: name the loop variable otherwise "
-			 "(${%s} inside the loop would be ambiguous)", name, name);
+	if (seq_reserved(name)) {
+		lint_err(l, at, "%s '%s': ${%s} is set by the run; name the %s otherwise", what, name,
+			 name, what);
+		return false;
+	}
+	if (lint_is_defined(l, name)) {
+		lint_err(l, at, "'%s' already names a variable: name the %s otherwise "
+			 "(${%s} inside would be ambiguous)", name, what, name);
 		return false;
 	}
 	return true;
@@ -354,16 +359,36 @@ static void parse_groups(struct lint *l, const struct ynode *g);
 static void parse_vars(struct lint *l, const struct ynode *v);
 static void include_list(struct lint *l, const struct ynode *n);
 
+/* A parameterised group points into its file's tree: keep every file read
+ * until the load ends. */
+static void keep_doc(struct lint *l, struct ydoc *d)
+{
+	struct ydoc *v = realloc(l->docs, (size_t)(l->n_docs + 1) * sizeof(*v));
+
+	if (!v)
+		return; /* out of memory: leaked, as groups may point into it */
+	l->docs = v;
+	v[l->n_docs++] = *d;
+}
+
 /* Load another file; call fn on its root (with the include stack kept). */
 static int with_file(struct lint *l, const struct ynode *at, const char *path,
 		     void (*fn)(struct lint *l, const struct ynode *root, void *arg), void *arg)
 {
 	struct st_error e = { 0 };
 	struct ydoc d;
-	char *full = seq_resolve_path(at->file, path);
-	char *real;
+	char *exp = strstr(path, "${") ? lint_expand_path(l, path) : NULL;
+	char *full, *real;
 	int ret;
 
+	if (strstr(path, "${") && !exp) {
+		lint_err(l, at, "'%s' is read when the sequence loads: each ${...} in it needs a "
+			 "value then (under 'vars:', in station.yaml or with --var), not one the run "
+			 "sets", path);
+		return ST_ERR_PARSE;
+	}
+	full = seq_resolve_path(at->file, exp ? exp : path);
+	free(exp);
 	if (!full)
 		return ST_ERR_NOMEM;
 	real = realpath(full, NULL);
@@ -398,7 +423,7 @@ static int with_file(struct lint *l, const struct ynode *at, const char *path,
 	real = NULL;
 	fn(l, d.root, arg);
 	free(l->stack[--l->depth]);
-	ydoc_free(&d);
+	keep_doc(l, &d);
 out:
 	free(real);
 	free(full);
@@ -409,102 +434,147 @@ static const char *const inc_keys[] = { "name", "version", "description", "vars"
 					"steps", "include", "params", NULL };
 
 struct inc_arg {
-	struct step_list *out;
+	struct step *s;			/* the include step */
 	const struct ynode *with;	/* parameter values, or NULL */
 	const struct ynode *at;		/* the include, for messages */
 };
 
-/* A file's `params:` list: the names an include must give with `with:`. */
-static bool declares(const struct ynode *params, const char *name)
+/* A step that runs an instance (of a group, of a steps file with
+ * parameters) is named after it: "rail 3v3 [rail=3v3]". */
+static void name_instance(struct step *s, const char *inst)
 {
-	for (int i = 0; params && params->type == YN_SEQ && i < params->n; i++)
-		if (params->items[i]->type == YN_SCALAR && !strcmp(params->items[i]->str, name))
-			return true;
-	return false;
+	char *name;
+
+	if (inst[0] && asprintf(&name, "%s%s", s->name, inst) >= 0) {
+		free(s->name);
+		s->name = name;
+	}
 }
 
-static void check_params(struct lint *l, const struct ynode *params)
+/* Problems found in an instance name it and where it is used. */
+static void set_instance(struct lint *l, const char *what, const char *inst,
+			 const struct ynode *use)
 {
-	if (params && params->type != YN_SEQ) {
-		lint_err(l, params, "'params' must be a list of parameter names");
-		return;
-	}
-	for (int i = 0; params && i < params->n; i++) {
-		const struct ynode *p = params->items[i];
-
-		if (p->type != YN_SCALAR)
-			lint_err(l, p, "a parameter is a name");
-		else if (lint_bound_name(l, p, p->str) && l->library && l->depth == 1)
-			lint_define(l, p->str); /* linted on its own: a parameter is defined */
-	}
+	snprintf(l->instance, sizeof(l->instance), "%s%s from %s:%d:%d", what, inst, use->file,
+		 use->line, use->col);
 }
 
 static void include_steps(struct lint *l, const struct ynode *root, void *arg)
 {
 	struct inc_arg *a = arg;
 	const struct ynode *params = ynode_get(root, "params");
-	struct ynode *bound = NULL;
+	char inst[160], saved[sizeof(l->instance)];
 
 	if (!root || root->type != YN_MAP) {
 		lint_err(l, root, "an included file must be a mapping with 'steps:' or 'groups:'");
 		return;
 	}
 	lint_keys(l, root, inc_keys, "an included file");
-	check_params(l, params);
-	/* every declared parameter given, nothing else; the values are bound
-	 * in a copy of the file (local: nothing outside sees them) */
-	for (int i = 0; params && params->type == YN_SEQ && i < params->n; i++)
-		if (params->items[i]->type == YN_SCALAR && !ynode_get(a->with, params->items[i]->str))
-			lint_err(l, a->at, "include: parameter '%s' of %s has no value: give it under "
-				 "'with:'", params->items[i]->str, root->file);
-	for (int i = 0; a->with && i < a->with->n; i++) {
-		const struct ynode *k = a->with->keys[i], *v = a->with->items[i];
-		struct ynode *next;
-
-		if (!declares(params, k->str)) {
-			lint_err(l, k, "include: %s has no parameter '%s' (its 'params:' list)",
-				 root->file, k->str);
-			continue;
-		}
-		if (v->type != YN_SCALAR) {
-			lint_err(l, v, "include: parameter '%s' must be a text value", k->str);
-			continue;
-		}
-		lint_vars(l, v, v->str);
-		next = ynode_subst(bound ? bound : root, k->str, v->str);
-		ynode_free(bound);
-		bound = next;
-		if (!bound)
-			return;
-	}
-	if (bound)
-		root = bound;
+	lint_params_check(l, params, false);
+	/* every declared parameter given (or its default), nothing else; the
+	 * values are bound in a copy of the file (local: nothing outside sees
+	 * them) */
+	root = lint_params_bind(l, params, a->with, root, a->at, "include", root->file, inst,
+				sizeof(inst));
+	if (!root)
+		return;
+	name_instance(a->s, inst);
+	snprintf(saved, sizeof(saved), "%s", l->instance);
+	if (inst[0])
+		set_instance(l, root->file, inst, a->at);
 	parse_vars(l, ynode_get(root, "vars"));
 	include_list(l, ynode_get(root, "include"));
 	parse_groups(l, ynode_get(root, "groups"));
 	if (!ynode_get(root, "steps"))
 		lint_err(l, root, "included as steps, but the file has no 'steps:' list");
-	lint_steps(l, ynode_get(root, "steps"), a->out);
-	ynode_free(bound);
+	lint_steps(l, ynode_get(root, "steps"), &a->s->children);
+	snprintf(l->instance, sizeof(l->instance), "%s", saved);
 }
 
-int lint_include(struct lint *l, const struct ynode *at, const char *path, struct step_list *out)
+int lint_include(struct lint *l, struct step *s, const struct ynode *at, const char *path)
 {
-	struct inc_arg a = { out, NULL, at };
+	struct inc_arg a = { s, NULL, at };
 
 	return with_file(l, at, path, include_steps, &a);
 }
 
-int lint_include_with(struct lint *l, const struct ynode *at, const char *path,
-		      const struct ynode *with, struct step_list *out)
+int lint_include_with(struct lint *l, struct step *s, const struct ynode *at, const char *path,
+		      const struct ynode *with)
 {
-	struct inc_arg a = { out, with, at };
+	struct inc_arg a = { s, with, at };
 
 	if (with && with->type != YN_MAP) {
 		lint_err(l, with, "include: 'with' maps parameter names to values");
 		return ST_ERR_PARSE;
 	}
 	return with_file(l, at, path, include_steps, &a);
+}
+
+static int find_gdef(const struct lint *l, const char *name)
+{
+	for (int i = 0; i < l->n_gdefs; i++)
+		if (!strcmp(l->gdefs[i].name, name))
+			return i;
+	return -1;
+}
+
+int lint_group_use(struct lint *l, struct step *s, const struct ynode *at, const char *name,
+		   const struct ynode *with)
+{
+	int g = find_gdef(l, name), ret;
+	char whose[96], inst[160], saved[sizeof(l->instance)];
+	const struct ynode *body;
+
+	if (g < 0) {
+		if (with)
+			for (int i = 0; i < l->seq->n_groups; i++)
+				if (!strcmp(l->seq->groups[i].name, name))
+					lint_err(l, with, "group: group '%s' has no parameters: drop "
+						 "'with', or declare them ({params: ..., steps: "
+						 "[...]})", name);
+		s->borrowed = true;
+		return lint_group(l, at, name, &s->children);
+	}
+	if (l->gdefs[g].expanding) {
+		lint_err(l, at, "group '%s' runs itself (through the groups it runs): a cycle", name);
+		return ST_ERR_PARSE;
+	}
+	l->gdefs[g].uses++;
+	snprintf(whose, sizeof(whose), "group '%s'", name);
+	body = lint_params_bind(l, l->gdefs[g].params, with, l->gdefs[g].steps, at, "group", whose,
+				inst, sizeof(inst));
+	if (!body)
+		return ST_ERR_PARSE;
+	name_instance(s, inst);
+	snprintf(saved, sizeof(saved), "%s", l->instance);
+	set_instance(l, name, inst, at);
+	l->gdefs[g].expanding = true;
+	ret = lint_steps(l, body, &s->children);
+	l->gdefs[find_gdef(l, name)].expanding = false; /* gdefs may have grown */
+	snprintf(l->instance, sizeof(l->instance), "%s", saved);
+	return ret;
+}
+
+/* A group no step runs is checked too: its parameters stand for their
+ * defaults, else their own names. */
+static void check_unused_groups(struct lint *l)
+{
+	for (int i = 0; i < l->n_gdefs; i++) {
+		struct step_list tmp = { 0 };
+		const struct ynode *body;
+
+		if (l->gdefs[i].uses || !l->gdefs[i].steps)
+			continue;
+		body = lint_params_samples(l, l->gdefs[i].params, l->gdefs[i].steps);
+		l->sampling = l->gdefs[i].params;
+		l->gdefs[i].expanding = true;
+		l->in_group++;
+		lint_steps(l, body, &tmp);
+		l->in_group--;
+		l->gdefs[i].expanding = false;
+		l->sampling = NULL;
+		list_free(&tmp);
+	}
 }
 
 int lint_group(struct lint *l, const struct ynode *at, const char *name, struct step_list *out)
@@ -528,6 +598,29 @@ int lint_group(struct lint *l, const struct ynode *at, const char *name, struct 
 	return ST_ERR_NOTFOUND;
 }
 
+static const char *const group_def_keys[] = { "params", "steps", NULL };
+
+/* NAME: {params: ..., steps: [...]}: expanded where a step runs it. */
+static void define_group(struct lint *l, const struct ynode *key, const struct ynode *def)
+{
+	const struct ynode *steps = ynode_get(def, "steps");
+	struct lint_gdef *v;
+
+	lint_keys(l, def, group_def_keys, "a group");
+	lint_params_check(l, ynode_get(def, "params"), false);
+	if (!steps || steps->type != YN_SEQ || steps->n == 0) {
+		lint_err(l, steps ? steps : def, "group '%s': 'steps' must be a list of at least "
+			 "one step", key->str);
+		steps = NULL;
+	}
+	v = realloc(l->gdefs, (size_t)(l->n_gdefs + 1) * sizeof(*v));
+	if (!v)
+		return;
+	l->gdefs = v;
+	v[l->n_gdefs++] = (struct lint_gdef){ .name = key->str, .at = key,
+					      .params = ynode_get(def, "params"), .steps = steps };
+}
+
 static void parse_groups(struct lint *l, const struct ynode *g)
 {
 	struct sequence *s = l->seq;
@@ -545,8 +638,12 @@ static void parse_groups(struct lint *l, const struct ynode *g)
 
 		for (int j = 0; j < s->n_groups; j++)
 			dup |= !strcmp(s->groups[j].name, g->keys[i]->str);
-		if (dup) {
+		if (dup || find_gdef(l, g->keys[i]->str) >= 0) {
 			lint_err(l, g->keys[i], "group '%s' is defined twice", g->keys[i]->str);
+			continue;
+		}
+		if (g->items[i]->type == YN_MAP) {
+			define_group(l, g->keys[i], g->items[i]);
 			continue;
 		}
 		ng = realloc(s->groups, (size_t)(s->n_groups + 1) * sizeof(*ng));
@@ -562,11 +659,6 @@ static void parse_groups(struct lint *l, const struct ynode *g)
 		s->n_groups++;
 	}
 	l->in_group--;
-}
-
-static bool is_null(const struct ynode *n)
-{
-	return n->plain && (!n->str[0] || !strcmp(n->str, "~") || !strcmp(n->str, "null"));
 }
 
 static void parse_vars(struct lint *l, const struct ynode *v)
@@ -606,7 +698,7 @@ static void parse_vars(struct lint *l, const struct ynode *v)
 		s->vars = nv;
 		nv[s->n_vars].name = strdup(name);
 		/* "name: ~" declares a parameter the station or the run must give */
-		nv[s->n_vars].value = is_null(v->items[i]) ? NULL : strdup(v->items[i]->str);
+		nv[s->n_vars].value = lint_is_null(v->items[i]) ? NULL : strdup(v->items[i]->str);
 		s->n_vars++;
 	}
 }
@@ -677,33 +769,9 @@ static void include_list(struct lint *l, const struct ynode *n)
 	}
 }
 
-/* A parameterised steps file linted on its own: each ${param} stands for a
- * sample value, its own name, so names and patterns holding it are checked
- * as they will be once bound. */
-static struct ynode *bind_samples(const struct ynode *r)
-{
-	const struct ynode *params = ynode_get(r, "params");
-	struct ynode *bound = NULL;
-
-	for (int i = 0; params && params->type == YN_SEQ && i < params->n; i++) {
-		const struct ynode *p = params->items[i];
-		struct ynode *next;
-
-		if (p->type != YN_SCALAR || !vars_is_ident(p->str))
-			continue;
-		next = ynode_subst(bound ? bound : r, p->str, p->str);
-		ynode_free(bound);
-		bound = next;
-		if (!bound)
-			break;
-	}
-	return bound;
-}
-
 static void parse_top(struct lint *l, const struct ydoc *d)
 {
-	struct ynode *bound = l->library ? bind_samples(d->root) : NULL;
-	const struct ynode *r = bound ? bound : d->root, *n;
+	const struct ynode *r = d->root, *n;
 	struct sequence *s = l->seq;
 
 	if (!r || r->type != YN_MAP) {
@@ -712,6 +780,13 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 
 		lint_err(l, r ? r : &start, "a sequence file must be a mapping with name, version and steps");
 		return;
+	}
+	/* a parameterised steps file linted on its own: each ${param} stands
+	 * for its default, else its own name, so names and patterns holding it
+	 * are checked as they will be once bound */
+	if (l->library && ynode_get(r, "params")) {
+		l->sampling = ynode_get(r, "params");
+		r = lint_params_samples(l, l->sampling, r);
 	}
 	lint_keys(l, r, top_keys, "a sequence");
 	lint_str(l, r, "name", true, &s->name);
@@ -722,7 +797,7 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 		lint_err(l, n, "'params' belong to a steps file another flow includes (with: ...); "
 			 "a flow run on its own takes values as vars with 'name: ~'");
 	else if (n)
-		check_params(l, n);
+		lint_params_check(l, n, true);
 	parse_vars(l, ynode_get(r, "vars"));
 	include_list(l, ynode_get(r, "include"));
 	n = ynode_get(r, "limits");
@@ -741,8 +816,9 @@ static void parse_top(struct lint *l, const struct ydoc *d)
 		lint_err(l, n, "'steps' is empty: a sequence needs at least one step (a unit "
 			 "that runs nothing must not pass)");
 	lint_steps(l, ynode_get(r, "teardown"), &s->teardown);
+	l->sampling = NULL;
+	check_unused_groups(l);
 	lint_check_deferred(l);
-	ynode_free(bound);
 }
 
 static int load(struct sequence **out, const char *path, const char *const *extra_vars,
@@ -799,6 +875,7 @@ static int load(struct sequence **out, const char *path, const char *const *extr
 	sha256_hex(d.bytes, d.len, l.seq->sha256);
 	l.stack[l.depth++] = realpath(path, NULL);
 	parse_top(&l, &d);
+	lint_free_kept(&l);
 	ydoc_free(&d);
 	while (l.depth > 0)
 		free(l.stack[--l.depth]);

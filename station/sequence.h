@@ -188,15 +188,21 @@ int lint_steps(struct lint *l, const struct ynode *list, struct step_list *out);
  */
 struct step *lint_bound_steps(struct lint *l, const struct step *parent, const struct ynode *list,
 			      const char *var, const char *value);
-/* A loop or parameter variable: an identifier that names nothing yet. */
-bool lint_bound_name(struct lint *l, const struct ynode *at, const char *name);
-/* Include another file's steps / look up a named group. */
-int lint_include(struct lint *l, const struct ynode *at, const char *path, struct step_list *out);
+/* A loop variable or a parameter (what): an identifier that names nothing
+ * yet. */
+bool lint_bound_name(struct lint *l, const struct ynode *at, const char *name, const char *what);
+/* Include another file's steps (s's children) / look up a named group. */
+int lint_include(struct lint *l, struct step *s, const struct ynode *at, const char *path);
 int lint_group(struct lint *l, const struct ynode *at, const char *name, struct step_list *out);
 /* Include with parameters: `with` maps the file's `params:` to values,
- * bound in the included steps only. */
-int lint_include_with(struct lint *l, const struct ynode *at, const char *path,
-		      const struct ynode *with, struct step_list *out);
+ * bound in the included steps only; s is named after the instance. */
+int lint_include_with(struct lint *l, struct step *s, const struct ynode *at, const char *path,
+		      const struct ynode *with);
+/* Run a named group: one without parameters is shared (s borrows its
+ * steps); one with (lint_params.c) is expanded here, `with` and its
+ * defaults bound, and s named after the instance. */
+int lint_group_use(struct lint *l, struct step *s, const struct ynode *at, const char *name,
+		   const struct ynode *with);
 const struct sequence *lint_sequence(struct lint *l);
 
 #endif

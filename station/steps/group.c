@@ -5,16 +5,40 @@
  *   - name: read identity, power-cycling between tries
  *     retries: 2
  *     group: identity-with-power-cycle     # or a list of steps
+ *   - name: rail 3V3
+ *     group: {name: rail-check, with: {rail: 3v3}}   # a group with params
  * include: run the steps of another sequence file.
  *   - include: common/final-test.yaml
  */
 #include "station/steps/steps.h"
 
+/* The mapping form {KEY: text, with: {...}}: its KEY (keys[0]), or NULL
+ * (reported as msg). */
+static const struct ynode *map_form(struct lint *l, const struct ynode *n,
+				    const char *const *keys, const char *what, const char *msg)
+{
+	const struct ynode *k = ynode_get(n, keys[0]);
+
+	lint_keys(l, n, keys, what);
+	if (!k || k->type != YN_SCALAR) {
+		lint_err(l, k ? k : n, "%s", msg);
+		return NULL;
+	}
+	return k;
+}
+
+static const char *const group_keys[] = { "name", "with", NULL };
+
 static int group_parse(struct step *s, const struct ynode *n, struct lint *l)
 {
-	if (n && n->type == YN_SCALAR) {
-		s->borrowed = true;
-		return lint_group(l, n, n->str, &s->children);
+	const struct ynode *name;
+
+	if (n && n->type == YN_SCALAR)
+		return lint_group_use(l, s, n, n->str, NULL);
+	if (n && n->type == YN_MAP) { /* group: {name: rail-check, with: {rail: 3v3}} */
+		name = map_form(l, n, group_keys, "group", "group: 'name' names the group to run");
+		return name ? lint_group_use(l, s, name, name->str, ynode_get(n, "with")) :
+			      ST_ERR_PARSE;
 	}
 	if (n && n->type == YN_SEQ && n->n == 0) {
 		lint_err(l, n, "group: the list of steps is empty (a group that runs nothing "
@@ -23,7 +47,7 @@ static int group_parse(struct step *s, const struct ynode *n, struct lint *l)
 	}
 	if (n && n->type == YN_SEQ)
 		return lint_steps(l, n, &s->children);
-	lint_err(l, n, "group: expects the name of a group or a list of steps");
+	lint_err(l, n, "group: expects the name of a group, {name, with} or a list of steps");
 	return ST_ERR_PARSE;
 }
 
@@ -34,19 +58,14 @@ static int include_parse(struct step *s, const struct ynode *n, struct lint *l)
 	const struct ynode *f;
 
 	if (n && n->type == YN_MAP) { /* include: {file: rail.yaml, with: {rail: 3v3}} */
-		lint_keys(l, n, include_keys, "include");
-		f = ynode_get(n, "file");
-		if (!f || f->type != YN_SCALAR) {
-			lint_err(l, f ? f : n, "include: 'file' names the steps file to include");
-			return ST_ERR_PARSE;
-		}
-		return lint_include_with(l, f, f->str, ynode_get(n, "with"), &s->children);
+		f = map_form(l, n, include_keys, "include", "include: 'file' names the steps file to include");
+		return f ? lint_include_with(l, s, f, f->str, ynode_get(n, "with")) : ST_ERR_PARSE;
 	}
 	if (!n || n->type != YN_SCALAR) {
 		lint_err(l, n, "include: expects a file name, or {file: NAME, with: {param: value}}");
 		return ST_ERR_PARSE;
 	}
-	return lint_include(l, n, n->str, &s->children);
+	return lint_include(l, s, n, n->str);
 }
 
 /* run == NULL: the engine runs the children and logs each of them. */

@@ -52,7 +52,7 @@ static const struct ynode *loop_common(struct lint *l, const struct ynode *n, co
 	}
 	lint_keys(l, n, keys, what);
 	lint_str(l, n, "var", need_var, var);
-	if (*var && !lint_bound_name(l, ynode_get(n, "var"), *var)) {
+	if (*var && !lint_bound_name(l, ynode_get(n, "var"), *var, "loop variable")) {
 		free(*var);
 		*var = NULL;
 		return NULL;

@@ -2,10 +2,11 @@
 /*
  * scpi: talk to a bench instrument in SCPI (IEEE 488.2 / SCPI-1999 text
  * messages, newline-terminated) over a raw TCP socket, as LXI instruments
- * serve it on port 5025 ("tcp:HOST:5025"), or over a serial port.
+ * serve it on port 5025 ("tcp:HOST:5025"), or over a serial port (port:
+ * and baud:, 8N1: the RS-232 settings bench instruments use).
  *   - name: rail 3V3 by the DMM
  *     scpi:
- *       address: ${dmm}                # tcp:HOST:PORT or /dev/ttyUSB1
+ *       address: ${dmm}                # tcp:HOST:PORT (or port: /dev/ttyUSB1, baud: 9600)
  *       send: ['*CLS', 'CONF:VOLT:DC 10']
  *       query: 'MEAS:VOLT:DC?'          # one number back, judged:
  *       name: rail_3v3_dmm
@@ -28,8 +29,12 @@
 #define SCPI_ERRORS_MAX 16	/* the queue SCPI-1999 21.8 lets an instrument hold */
 #define SCPI_OVERLOAD 9.9e37	/* SCPI-1999 Vol 1 7.2.1: "overflow" reading */
 
+#define SCPI_BAUD_DEFAULT 9600	/* the factory setting of most bench instruments' RS-232 */
+
 struct scpi_cfg {
-	char *address;
+	char *address;		/* tcp:HOST:PORT, or a serial port */
+	bool serial;		/* given as port: (with baud) */
+	int baud;
 	char *send[SCPI_SEND_MAX];
 	int n_send;
 	char *query;
@@ -37,8 +42,8 @@ struct scpi_cfg {
 	bool measures;
 };
 
-static const char *const scpi_keys[] = { "address", "send", "query", "name", "unit", "low",
-					 "high", "limit", "expect", NULL };
+static const char *const scpi_keys[] = { "address", "port", "baud", "send", "query", "name",
+					 "unit", "low", "high", "limit", "expect", NULL };
 
 static void scpi_free(void *p)
 {
@@ -60,6 +65,44 @@ static bool printable(const char *s)
 	return true;
 }
 
+/* Where the instrument is: address (TCP), or port and baud (serial). */
+static void parse_where(struct scpi_cfg *c, const struct ynode *n, struct lint *l)
+{
+	static const int rates[] = { 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200 };
+	const struct ynode *addr = ynode_get(n, "address"), *port = ynode_get(n, "port");
+	const struct ynode *baud = ynode_get(n, "baud");
+	double b = SCPI_BAUD_DEFAULT;
+	bool known = false;
+
+	c->baud = SCPI_BAUD_DEFAULT;
+	if (addr && port)
+		lint_err(l, port, "scpi: give 'address' (tcp:HOST:PORT) or 'port' (a serial port), "
+			 "not both");
+	else if (!addr && !port)
+		lint_err(l, n, "scpi: missing 'address' (tcp:HOST:5025) or 'port' (a serial port, "
+			 "with baud)");
+	c->serial = port && !addr;
+	if (lint_str(l, n, c->serial ? "port" : "address", false, &c->address) && c->address)
+		lint_vars(l, c->serial ? port : addr, c->address);
+	if (c->serial && c->address && !strncmp(c->address, "tcp:", 4))
+		lint_err(l, port, "scpi: '%s' is a network address: write it as 'address'",
+			 c->address);
+	if (!baud)
+		return;
+	if (!c->serial) {
+		lint_err(l, baud, "scpi: 'baud' is the rate of a serial 'port'");
+		return;
+	}
+	if (lint_num(l, n, "baud", false, &b))
+		for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++)
+			known |= b == rates[i];
+	if (known)
+		c->baud = (int)b;
+	else
+		lint_err(l, baud, "scpi: baud must be one of 1200, 2400, 4800, 9600, 19200, 38400, "
+			 "57600, 115200");
+}
+
 static int scpi_parse(struct step *s, const struct ynode *n, struct lint *l)
 {
 	struct scpi_cfg *c = calloc(1, sizeof(*c));
@@ -74,8 +117,7 @@ static int scpi_parse(struct step *s, const struct ynode *n, struct lint *l)
 		return ST_ERR_PARSE;
 	}
 	lint_keys(l, n, scpi_keys, "scpi");
-	if (lint_str(l, n, "address", true, &c->address) && c->address)
-		lint_vars(l, ynode_get(n, "address"), c->address);
+	parse_where(c, n, l);
 	send = ynode_get(n, "send");
 	if (send && (send->type != YN_SEQ || send->n == 0 || send->n > SCPI_SEND_MAX))
 		lint_err(l, send, "scpi: 'send' is a list of 1 to %d commands", SCPI_SEND_MAX);
@@ -252,21 +294,37 @@ static int scpi_talk(struct step *s, struct run_ctx *rc, struct step_result *r)
 	char *addr = rc_expand(rc, r, c->address), ans[SCPI_LINE_MAX];
 	struct st_error e = { 0 };
 	struct link *lk = NULL;
+	struct link_opts o;
 	int ret;
 
 	if (!addr)
 		return ST_ERR_ARG;
-	ret = link_open(&lk, addr, NULL, &e);
+	link_opts_default(&o);
+	o.baud = c->baud;
+	ret = link_open(&lk, addr, c->serial ? &o : NULL, &e);
 	if (ret < 0) {
 		sr_set(r, DB_ERROR, "scpi: cannot reach the instrument at %s: %s", addr, e.msg);
 		goto out;
 	}
+	/* a serial line keeps what a step before left unread: a late answer
+	 * must not be read as this step's */
+	if (c->serial)
+		link_flush_input(lk);
 	/* which instrument measured this unit */
 	ret = ask(rc, lk, "*IDN?", ans, sizeof(ans), r);
+	if (ret == ST_ERR_TIMEOUT && c->serial)
+		sr_set(r, DB_ERROR, "scpi: no answer to *IDN? from %s at %d baud 8N1: check the "
+		       "instrument's serial settings (its rate) and the cable", addr, c->baud);
 	if (ret < 0)
 		goto out;
 	sr_kv(r, "idn", ans);
 	sr_kv(r, "address", addr);
+	if (c->serial) {
+		char rate[16];
+
+		snprintf(rate, sizeof(rate), "%d", c->baud);
+		sr_kv(r, "baud", rate);
+	}
 	for (int i = 0; i < c->n_send && ret == ST_OK; i++) {
 		char *cmd = rc_expand(rc, r, c->send[i]);
 
@@ -316,7 +374,10 @@ static void scpi_plan(const struct step *s, struct run_ctx *rc, FILE *out)
 	struct step_result r = { 0 };
 	char *addr = rc_expand(rc, &r, c->address);
 
-	fprintf(out, "      instrument %s: *IDN?", addr ? addr : c->address);
+	fprintf(out, "      instrument %s", addr ? addr : c->address);
+	if (c->serial)
+		fprintf(out, " at %d baud 8N1", c->baud);
+	fprintf(out, ": *IDN?");
 	for (int i = 0; i < c->n_send; i++)
 		fprintf(out, ", '%s'", c->send[i]);
 	if (c->query) {

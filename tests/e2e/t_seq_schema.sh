@@ -149,6 +149,10 @@ for kind in kinds:
     s["when"] = "${rework} != yes"
     s[kind] = full(kind)
     steps.append(s)
+    if kind == "scpi":
+        # an instrument on a network address or on a serial port, not both
+        serial = {"port": s[kind].pop("port"), "baud": s[kind].pop("baud"), "send": ["*CLS"]}
+        steps.append({"name": "scpi on a serial port", kind: serial})
     if kind in ("measure", "scpi"):
         # one source of limits: inline in this step, the table's in another
         limit = s[kind].pop("limit")
@@ -181,10 +185,15 @@ for ref in sorted(set(re.findall(r"\$\{([^}]+)\}", text)) - builtin):
 lim = {k: value(v) for k, v in defs["limit"]["properties"].items()}
 for ref in re.findall(r'"limit": "([^"]+)"', text):
     seq_doc["limits"][ref] = lim
+groups_file = {"name": "groups", "version": "1", "groups": {}}
 for ref in re.findall(r'"group": "([^"]+)"', text):
     seq_doc["groups"]["local-" + ref] = [{"delay": "1ms"}]
-    json.dump({"name": "groups", "version": "1", "groups": {ref: [{"delay": "1ms"}]}},
-              open(os.path.join(tmp, "groups.yaml"), "w"))
+    groups_file["groups"][ref] = [{"delay": "1ms"}]
+for ref in re.findall(r'"group": \{"name": "([^"]+)"', text):  # {name, with}: a group with params
+    params = list(value(object_form(step["properties"]["group"])["properties"]["with"]))
+    groups_file["groups"][ref] = {"params": params, "steps": [
+        {"name": "with ${%s}" % p, "delay": "1ms"} for p in params]}
+json.dump(groups_file, open(os.path.join(tmp, "groups.yaml"), "w"))
 for ref in re.findall(r'"include": "([^"]+)"', text):
     os.makedirs(os.path.dirname(os.path.join(tmp, ref)), exist_ok=True)
     json.dump({"name": "inc", "version": "1", "steps": [{"delay": "1ms"}]},

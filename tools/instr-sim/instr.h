@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * instr-sim: a SCPI instrument (a DMM or a PSU) on a raw TCP socket, as LXI
- * instruments serve SCPI on port 5025.  The contract is IEEE 488.2-1992
+ * instruments serve SCPI on port 5025, or on an RS-232 port (a pty).  The contract is IEEE 488.2-1992
  * (common commands, the Standard Event Status Register) and SCPI-1999
  * (headers, the error queue read with SYSTem:ERRor?).  Never includes or
  * links the station's code.
@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <termios.h>
 
 #define SCPI_LINE_MAX 256	/* a longer program message: -363 input buffer overrun */
 #define SCPI_QUEUE_MAX 16	/* SCPI-1999 Vol 2 21.8: the queue holds at least 2 */
@@ -47,6 +48,18 @@ void scpi_reply(struct instr *in, const char *fmt, ...) __attribute__((format(pr
 /* dmm.c, psu.c: the instrument's own commands; false when header is not one. */
 bool dmm_command(struct instr *in, const char *header, const char *args);
 bool psu_command(struct instr *in, const char *header, const char *args);
+
+/* serial.c: the RS-232 port as a pty (--pty); the simulator holds both
+ * sides. */
+struct serial {
+	int master, slave;
+	int baud;		/* the instrument's rate (--baud) */
+	speed_t speed;
+	char path[128];		/* the station opens this */
+};
+int serial_open(struct serial *s, int baud);
+/* The station's side is set to the instrument's rate. */
+bool serial_rate_ok(const struct serial *s);
 
 /* dut.c: dut-sim's control socket (power line, read and set). */
 int dut_get_power(const char *ctrl);	/* 1, 0, or -1 when it cannot be asked */
