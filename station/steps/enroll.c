@@ -203,29 +203,14 @@ static char *issuers(struct run_ctx *rc, struct step_result *r, const char *chai
 	return buf;
 }
 
-/* record() and record_cms(): a value per check, the stage, the CSR and the
- * CMS's thumbprint */
-_Static_assert(SE_MAX_CHECKS + 3 <= SR_MAX_KV, "a step result holds every value of an enrolment");
+/* record() and record_cms(): a value per check, the policy's fields, the
+ * stage, the CSR and the CMS's (thumbprint, requests, ...), clone_of */
+_Static_assert(SE_MAX_CHECKS + 5 + 8 <= SR_MAX_KV, "a step result holds every value of an enrolment");
 
 /* The new identity in the step's result, as the identity step logs one. */
-static void record(struct run_ctx *rc, struct step_result *r, const struct se_enrollment *en)
+static void record(struct step_result *r, const struct se_enrollment *en)
 {
-	static const struct { size_t db, id; } f[] = {
-#define F(x) { offsetof(struct db_identity, x), offsetof(struct se_identity, x) }
-		F(chip_serial), F(cert_serial), F(subject), F(issuer), F(not_before),
-		F(not_after), F(fingerprint), F(spki_sha256), F(subject_serial), F(masa_url),
-		F(nonce), F(signature), F(dpp_uri),
-#undef F
-	};
-	const struct se_identity *id = &en->id;
-
-	r->has_identity = true;
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		*(const char **)((char *)&r->identity + f[i].db) =
-			sr_str(r, (const char *)id + f[i].id);
-	r->identity.pem_chain = sr_str(r, id->pem_chain);
-	for (int i = 0; i < id->n_checks; i++)
-		sr_kv(r, id->checks[i].name, id->checks[i].pass ? "pass" : id->checks[i].detail);
+	sr_identity(r, &en->id);
 	sr_kv(r, "stage", en->stage);
 	if (en->csr_pem)
 		sr_kv(r, "csr_pem", en->csr_pem);
@@ -417,7 +402,7 @@ static void enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r
 	req.policy = &p;
 	req.issuers_pem = chain;
 	ret = se_enroll(se, &req, &en, &e);
-	record(rc, r, &en);
+	record(r, &en);
 	record_cms(r, &x);
 	if (ret == ST_ERR_CERT)
 		sr_set(r, DB_FAIL, "enrolment failed at %s: %s", en.stage, e.msg);
