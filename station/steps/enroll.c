@@ -29,6 +29,7 @@
 #define LOG_PREFIX "enroll"
 #include "common/log.h"
 #include "link/console.h"
+#include "station/cms_status.h"
 #include "station/steps/steps.h"
 
 #define CHAIN_FILE_MAX (32 * 1024)
@@ -142,6 +143,7 @@ struct issue_ctx {
 	int ret;
 	struct cms_config cc;
 	struct cms_enroll_result res;
+	struct cms_status_src status;	/* identity: {cms_status: true} */
 };
 
 /* se_issue_fn: the CMS signs the CSR; its record comes back for the checks. */
@@ -225,7 +227,7 @@ static void record_cms(struct step_result *r, const struct issue_ctx *x)
 	r->cms.cms_id = x->res.certificate_id[0] ? sr_str(r, x->res.certificate_id) : NULL;
 	r->cms.attempts = x->res.attempts;
 	r->cms.http_status = x->res.http_status;
-	rc_cms_record(r, &x->cc, x->res.requests);
+	rc_cms_record(r, &x->cc, x->res.requests + x->status.requests);
 	if (x->res.thumbprint[0])
 		sr_kv(r, "cms.thumbprint", x->res.thumbprint);
 	if (x->res.subject_missing[0])
@@ -386,6 +388,8 @@ static void enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r
 	x.serial = v[4];
 	x.subject = v[0];
 	rc_cms(rc, &x.cc);	/* the step's timeout bounds every CMS call */
+	if (rc->cfg->cms_status)	/* the issued certificate's status, as the identity step's */
+		cms_status_source(&p, &x.status, &x.cc);
 	ret = rc_link(rc, &l, &e);
 	if (ret == ST_OK)
 		ret = se_open_console(&se, enroll_xfer, rc, rc_remaining_ms(rc), &e);
@@ -402,6 +406,7 @@ static void enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r
 	req.policy = &p;
 	req.issuers_pem = chain;
 	ret = se_enroll(se, &req, &en, &e);
+	rc_log_anchors(rc, p.trust);	/* what the new certificate was checked against */
 	record(r, &en);
 	record_cms(r, &x);
 	if (ret == ST_ERR_CERT)

@@ -105,25 +105,6 @@ static void record(struct run_ctx *rc, struct step_result *r, const struct se_id
 	vars_set(&rc->vars, "se.dpp_uri", id->dpp_uri);
 }
 
-/* The trust store's anchors, logged for the run (table run_anchors). */
-static void log_anchors(struct run_ctx *rc, const char *trust)
-{
-	struct se_anchor a[16];
-	struct db_anchor d[16];
-	struct st_error e = { 0 };
-	int n = 0;
-
-	if (se_trust_anchors(trust, a, 16, &n, &e) < 0)
-		return;		/* the chain check says why */
-	for (int i = 0; i < n; i++) {
-		d[i].sha256 = a[i].sha256;
-		d[i].subject = a[i].subject;
-		log_info("trust store %s: anchor %s sha256 %s", trust, a[i].subject, a[i].sha256);
-	}
-	if (rc->db && db_run_anchors(rc->db, rc->run_id, trust, d, n, &e) < 0)
-		log_warn("%s", e.msg);
-}
-
 /* "name: detail; name: detail" for every check that failed. */
 static const char *failed_checks(const struct se_identity *id, char *why, size_t cap)
 {
@@ -272,8 +253,7 @@ static void identity_run(struct step *s, struct run_ctx *rc, struct step_result 
 	}
 	rc->have_ident = true;
 	record(rc, r, &rc->ident);
-	if (p.trust)
-		log_anchors(rc, p.trust);
+	rc_log_anchors(rc, p.trust);
 	if (ret < 0 && ret != ST_ERR_CERT) {
 		/* no answer from the CMS is the station's trouble, not the
 		 * board's: an ERROR, and the claims name no unit */

@@ -4,17 +4,19 @@
  * identities row (the certificate's claims), identity_trust (trust store,
  * anchor, revocation sources, MASA URL encoding, verdict), and step values:
  * one per check ("pass" or what failed) and the policy's fields, as `station
- * cert check` prints them (se_identity_fields).
+ * cert check` prints them (se_identity_fields); and the run's trust anchors.
  */
 #include <stddef.h>
 #include <string.h>
 
+#define LOG_PREFIX "identity"
+#include "common/log.h"
 #include "station/steps/steps.h"
 
 static void record_field(void *ctx, const char *key, const char *value)
 {
-	static const char *const logged[] = { "masa-encoding", "trust", "anchor", "anchor-sha256",
-					      "revocation-source", NULL };
+	static const char *const logged[] = { "masa-encoding", "trust", "anchor-subject",
+					      "anchor-sha256", "revocation-source", NULL };
 
 	for (int i = 0; logged[i]; i++)
 		if (!strcmp(key, logged[i]))
@@ -42,4 +44,22 @@ void sr_identity(struct step_result *r, const struct se_identity *id)
 	for (int i = 0; i < id->n_checks; i++)
 		sr_kv(r, id->checks[i].name, id->checks[i].pass ? "pass" : id->checks[i].detail);
 	se_identity_fields(id, record_field, r);
+}
+
+void rc_log_anchors(struct run_ctx *rc, const char *trust)
+{
+	struct se_anchor a[16];
+	struct db_anchor d[16];
+	struct st_error e = { 0 };
+	int n = 0;
+
+	if (!trust || se_trust_anchors(trust, a, 16, &n, &e) < 0)
+		return;		/* the chain check says why */
+	for (int i = 0; i < n; i++) {
+		d[i].sha256 = a[i].sha256;
+		d[i].subject = a[i].subject;
+		log_info("trust store %s: anchor %s sha256 %s", trust, a[i].subject, a[i].sha256);
+	}
+	if (rc->db && db_run_anchors(rc->db, rc->run_id, trust, d, n, &e) < 0)
+		log_warn("%s", e.msg);
 }
