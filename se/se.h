@@ -195,7 +195,8 @@ struct se_anchor {
 	char sha256[65];
 	char subject[256];
 };
-/* Load path and list its certificates (at most cap); *n: how many. */
+/* Load path and list its certificates (the first cap of them); *n: how
+ * many it holds (out may be NULL with cap 0, to count them). */
 int se_trust_anchors(const char *path, struct se_anchor *out, int cap, int *n,
 		     struct st_error *e);
 
@@ -263,6 +264,15 @@ struct se_enrollment {
  */
 int se_enroll(struct se *se, const struct se_enroll_req *r, struct se_enrollment *en,
 	      struct st_error *e);
+/*
+ * A certificate the slot already holds (pem), to be kept instead of enrolling
+ * anew: the checks a new one gets (every identity check with r->policy, the
+ * unit's names from r->subject; intermediates from r->issuers_pem), then
+ * proof that the slot holds its key.  en->stage "kept" (or "info"); returns
+ * as se_enroll.  en must start zeroed.
+ */
+int se_enroll_check_kept(struct se *se, const struct se_enroll_req *r, const char *pem,
+			 struct se_enrollment *en, struct st_error *e);
 void se_enrollment_free(struct se_enrollment *en);
 
 /* The backends (for a registry or a test that wants to name one). */

@@ -260,6 +260,32 @@ static void check_name(const mbedtls_x509_crt *leaf, const char *subject, struct
 	se_add_check(id, "cert-name", true, "'%s' names the unit as asked", dn);
 }
 
+/* pem (a leaf) followed by the issuers, parsed into chain with the
+ * extensions se/ checks itself; a chain that does not parse is the "chain"
+ * check's failure (ST_ERR_CERT). */
+static int parse_chain(const char *pem, const char *issuers, mbedtls_x509_crt *chain,
+		       struct se_exts *x, struct se_identity *id, struct st_error *e)
+{
+	size_t a = strlen(pem), b = issuers ? strlen(issuers) : 0;
+	char *text = malloc(a + b + 2);
+	struct st_error pe = { 0 };
+	int ret;
+
+	if (!text)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory checking the certificate");
+	memcpy(text, pem, a);
+	text[a] = '\n';
+	memcpy(text + a + 1, b ? issuers : "", b + 1);
+	ret = se_chain_parse_x(chain, (const uint8_t *)text, a + b + 2, id, x, &pe);
+	free(text);
+	if (ret < 0) {
+		se_add_check(id, "chain", false, "the certificate is not a certificate chain: %s",
+			     pe.msg);
+		return se_verdict(id, e);
+	}
+	return ST_OK;
+}
+
 /* The issued certificate, before it goes near the SE: every check the
  * identity step makes (but possession: that comes once it is stored), and
  * the CSR's key, the unit's names, the CA's record. */
@@ -269,18 +295,17 @@ static int check_cert(const struct se_enroll_req *r, struct se_enrollment *en,
 	struct st_error pe = { 0 };
 	mbedtls_x509_crt one;
 	struct se_exts *x = calloc(1, sizeof(*x));
-	size_t a = strlen(en->cert_pem), b = r->issuers_pem ? strlen(r->issuers_pem) : 0;
-	char *text = malloc(a + b + 2);
 	int ret;
 
 	mbedtls_x509_crt_init(&one);
-	if (!text || !x) {
+	if (!x) {
 		ret = st_fail(e, ST_ERR_NOMEM, "out of memory checking the certificate");
 		goto out;
 	}
 	/* the CA's answer alone must be certificates, or an issuer would pass
 	 * for the leaf */
-	ret = mbedtls_x509_crt_parse(&one, (const unsigned char *)en->cert_pem, a + 1);
+	ret = mbedtls_x509_crt_parse(&one, (const unsigned char *)en->cert_pem,
+				     strlen(en->cert_pem) + 1);
 	if (ret != 0) {
 		se_add_check(&en->id, "chain", false, "the CA's answer is not a certificate "
 			     "chain: %s", ret > 0 ? "part of it does not parse" :
@@ -288,16 +313,9 @@ static int check_cert(const struct se_enroll_req *r, struct se_enrollment *en,
 		ret = se_verdict(&en->id, e);
 		goto out;
 	}
-	memcpy(text, en->cert_pem, a);
-	text[a] = '\n';
-	memcpy(text + a + 1, b ? r->issuers_pem : "", b + 1);
-	ret = se_chain_parse_x(chain, (const uint8_t *)text, a + b + 2, &en->id, x, &pe);
-	if (ret < 0) {
-		se_add_check(&en->id, "chain", false, "the CA's answer is not a certificate "
-			     "chain: %s", pe.msg);
-		ret = se_verdict(&en->id, e);
+	ret = parse_chain(en->cert_pem, r->issuers_pem, chain, x, &en->id, e);
+	if (ret < 0)
 		goto out;
-	}
 	ret = se_run_checks(NULL, chain, x, r->policy, &en->id, e);
 	if (ret < 0)
 		goto out;	/* the trust, the CRLs or the status source */
@@ -311,7 +329,6 @@ static int check_cert(const struct se_enroll_req *r, struct se_enrollment *en,
 	check_ca_record(chain, en, &en->id);
 	ret = se_verdict(&en->id, e);
 out:
-	free(text);
 	free(x);
 	mbedtls_x509_crt_free(&one);
 	return ret;
@@ -440,6 +457,36 @@ int se_enroll(struct se *se, const struct se_enroll_req *r, struct se_enrollment
 out:
 	mbedtls_x509_crt_free(&chain);
 	mbedtls_x509_csr_free(&csr);
+	return ret;
+}
+
+int se_enroll_check_kept(struct se *se, const struct se_enroll_req *r, const char *pem,
+			 struct se_enrollment *en, struct st_error *e)
+{
+	mbedtls_x509_crt chain;
+	struct se_exts *x = calloc(1, sizeof(*x));
+	int ret;
+
+	mbedtls_x509_crt_init(&chain);
+	if (!x)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory checking the certificate");
+	en->stage = "info";
+	ret = se->ops->info(se, en->id.chip_serial, sizeof(en->id.chip_serial), e);
+	if (ret < 0)
+		goto out;
+	en->stage = "kept";
+	ret = parse_chain(pem, r->issuers_pem, &chain, x, &en->id, e);
+	if (ret == ST_OK)
+		ret = se_run_checks(NULL, &chain, x, r->policy, &en->id, e);
+	if (ret < 0)
+		goto out;
+	check_name(&chain, r->subject, &en->id);
+	ret = se_pop(se, r->slot, &chain, &en->id, e);
+	if (ret == ST_OK)
+		ret = se_verdict(&en->id, e);
+out:
+	free(x);
+	mbedtls_x509_crt_free(&chain);
 	return ret;
 }
 

@@ -186,10 +186,11 @@ int se_trust_anchors(const char *path, struct se_anchor *out, int cap, int *n,
 	*n = 0;
 	mbedtls_x509_crt_init(&trust);
 	ret = se_trust_load(&trust, path, e);
-	for (const mbedtls_x509_crt *c = &trust; ret == ST_OK && c && c->raw.p && *n < cap;
-	     c = c->next) {
-		sha256_hex(c->raw.p, c->raw.len, out[*n].sha256);
-		se_dn_str(&c->subject, out[*n].subject, sizeof(out[*n].subject));
+	for (const mbedtls_x509_crt *c = &trust; ret == ST_OK && c && c->raw.p; c = c->next) {
+		if (*n < cap) {
+			sha256_hex(c->raw.p, c->raw.len, out[*n].sha256);
+			se_dn_str(&c->subject, out[*n].subject, sizeof(out[*n].subject));
+		}
 		(*n)++;
 	}
 	mbedtls_x509_crt_free(&trust);

@@ -15,6 +15,7 @@
  *     subject_mismatch: fail                           # or warn: the CMS dropped attributes
  * Idempotent, as the seed demo's zero-touch check (inesDemo_ZeroTouchProv):
  * when the slot already holds a certificate the CMS calls Good, it is kept
+ * once it passes the checks a new one gets and the slot proves its key
  * (nothing generated, nothing issued: a re-run of a passed unit costs no
  * certificate); Revoked or Expired, a new one is enrolled.  The CMS client
  * also finds an issue it completed after a timeout (cms_enroll).
@@ -298,18 +299,23 @@ static int expand_all(struct run_ctx *rc, struct step_result *r, const struct en
 
 /*
  * The demo's zero-touch check: a certificate already in the slot that the
- * CMS calls Good is kept.  1 kept (r and the vars say so), 0 enrol (an empty
- * slot, or a certificate the CMS calls Revoked, Expired, unknown), <0 the SE
- * or the CMS could not be asked (r says why; nothing in the slot was touched).
+ * CMS calls Good is kept, once it passes the checks a new one would (every
+ * identity check, the unit's names) and the slot proves it holds its key:
+ * a Good certificate moved from another unit's SE, or one the trust no
+ * longer accepts, is refused, not kept.  1 kept (r and the vars say so), 0
+ * enrol (an empty slot, or a certificate the CMS calls Revoked, Expired,
+ * unknown), <0 the step ends (r says why: the SE or the CMS could not be
+ * asked, or the slot's certificate failed a check; nothing was changed).
  */
-static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *se, int slot,
-			 struct issue_ctx *x)
+static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *se,
+			 const struct se_enroll_req *req, struct issue_ctx *x,
+			 struct se_enrollment *en)
 {
 	struct cms_lookup_result lk = { 0 };
 	struct cms_result res = { 0 };
 	struct st_error e = { 0 };
 	char *pem, what[96];
-	int ret;
+	int ret, slot = req->slot;
 
 	if (!cms_can_lookup(x->cc.proto))
 		return 0;	/* est: no status to ask; enrol as asked */
@@ -327,10 +333,10 @@ static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *s
 		ret = cms_status(&x->cc, pem, &res, &e);
 	if (ret == ST_OK && !strcmp(res.cert_status, "Good"))
 		ret = cms_lookup(&x->cc, CMS_BY_THUMBPRINT, res.thumbprint, &lk, &e);
-	free(pem);
 	res.requests += lk.requests;
 	rc_cms_record(r, &x->cc, res.requests);
 	if (ret < 0) {
+		free(pem);
 		sr_set(r, ret == ST_ERR_ABORTED ? DB_ABORTED : DB_ERROR, "enroll: cannot tell "
 		       "whether slot %d's certificate is still good (nothing was changed): %s",
 		       slot, e.msg);
@@ -339,18 +345,28 @@ static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *s
 	snprintf(what, sizeof(what), "%s (thumbprint %s)", res.cert_status, res.thumbprint);
 	sr_kv(r, "cms.slot_status", what);
 	if (strcmp(res.cert_status, "Good") != 0 || lk.count == 0) {
+		free(pem);
 		log_info("slot %d holds a certificate the CMS calls %s: enrolling a new one", slot,
 			 lk.count ? res.cert_status : "unknown");
 		return 0;
 	}
+	ret = se_enroll_check_kept(se, req, pem, en, &e);
+	free(pem);
+	record(r, en);
+	if (ret < 0) {
+		sr_set(r, ret == ST_ERR_CERT ? DB_FAIL : rc_outcome_of(ret), "enroll: slot %d "
+		       "holds a certificate the CMS calls Good, but it %s (nothing was changed): %s",
+		       slot, ret == ST_ERR_CERT ? "fails the checks" : "could not be checked",
+		       e.msg);
+		return ret;
+	}
 	r->has_cms = true;
-	r->cms.status = "kept";	/* the slot's certificate, Good at the CMS */
+	r->cms.status = "kept";	/* the slot's certificate, Good at the CMS, checked */
 	r->cms.cms_id = sr_str(r, lk.certs[0].id);
 	r->cms.attempts = res.attempts;
 	r->cms.http_status = res.http_status;
-	sr_kv(r, "stage", "kept");
-	vars_set(&rc->vars, "enroll.cms_id", lk.certs[0].id);
-	vars_set(&rc->vars, "enroll.thumbprint", res.thumbprint);
+	snprintf(x->res.certificate_id, sizeof(x->res.certificate_id), "%s", lk.certs[0].id);
+	snprintf(x->res.thumbprint, sizeof(x->res.thumbprint), "%s", res.thumbprint);
 	return 1;
 }
 
@@ -397,16 +413,18 @@ static void enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r
 		sr_set(r, DB_ERROR, "cannot reach the secure element: %s", e.msg);
 		goto out;
 	}
-	ret = keep_existing(rc, r, se, c->slot, &x);
-	if (ret != 0) {
-		ret = ret > 0 ? ST_OK : ret;
-		goto out;
-	}
 	req.subject = v[0];
 	req.policy = &p;
 	req.issuers_pem = chain;
+	rc_log_anchors(rc, p.trust);	/* what the certificate is checked against */
+	ret = keep_existing(rc, r, se, &req, &x, &en);
+	if (ret != 0) {
+		if (ret > 0)
+			set_vars(rc, &en, &x);
+		ret = ret > 0 ? ST_OK : ret;
+		goto out;
+	}
 	ret = se_enroll(se, &req, &en, &e);
-	rc_log_anchors(rc, p.trust);	/* what the new certificate was checked against */
 	record(r, &en);
 	record_cms(r, &x);
 	if (ret == ST_ERR_CERT)

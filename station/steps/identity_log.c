@@ -7,6 +7,7 @@
  * cert check` prints them (se_identity_fields); and the run's trust anchors.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LOG_PREFIX "identity"
@@ -48,13 +49,20 @@ void sr_identity(struct step_result *r, const struct se_identity *id)
 
 void rc_log_anchors(struct run_ctx *rc, const char *trust)
 {
-	struct se_anchor a[16];
-	struct db_anchor d[16];
+	struct se_anchor *a = NULL;
+	struct db_anchor *d = NULL;
 	struct st_error e = { 0 };
 	int n = 0;
 
-	if (!trust || se_trust_anchors(trust, a, 16, &n, &e) < 0)
+	/* every anchor: count them, then list them */
+	if (!trust || se_trust_anchors(trust, NULL, 0, &n, &e) < 0 || n == 0)
 		return;		/* the chain check says why */
+	a = calloc((size_t)n, sizeof(*a));
+	d = calloc((size_t)n, sizeof(*d));
+	if (!a || !d || se_trust_anchors(trust, a, n, &n, &e) < 0) {
+		log_warn("cannot log the anchors of %s: %s", trust, a && d ? e.msg : "out of memory");
+		goto out;
+	}
 	for (int i = 0; i < n; i++) {
 		d[i].sha256 = a[i].sha256;
 		d[i].subject = a[i].subject;
@@ -62,4 +70,7 @@ void rc_log_anchors(struct run_ctx *rc, const char *trust)
 	}
 	if (rc->db && db_run_anchors(rc->db, rc->run_id, trust, d, n, &e) < 0)
 		log_warn("%s", e.msg);
+out:
+	free(a);
+	free(d);
 }

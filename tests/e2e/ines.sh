@@ -7,7 +7,8 @@
 #                     a free $PORT for the CMS
 #   cms_start [ARGS]  the v2 CMS on $PORT (mTLS, the manufacturer intermediate
 #                     as its CA), recording to $LINE/cms.jsonl; cms_stop
-#   ines_board NAME I a board holding mkpki's IDevID board-I (serial SIM00000I)
+#   ines_board NAME I [ARGS]  a board holding mkpki's IDevID board-I (serial
+#                     SIM00000I); ARGS to dut-sim
 #   ines_yaml SEQ [IDENTITY]  $LINE/station.yaml: the v2 CMS, sequence SEQ, and
 #                     IDENTITY (lines of station.yaml's identity: block) when given
 ines_setup() {
@@ -34,8 +35,9 @@ cms_stop() { kill "$CMS_PID"; wait "$CMS_PID" 2>/dev/null || true; CMS_PID=; }
 
 ines_board() {
 	local name=$1 i=$2 pty ctrl
+	shift 2
 	sim_start "$name" --fast --serial "$(printf 'SIM%06d' "$i")" --se-cert "$P/board-$i.crt" \
-		--se-key "$P/board-$i.key" --se-chain "$P/board-$i.chain.pem"
+		--se-key "$P/board-$i.key" --se-chain "$P/board-$i.chain.pem" "$@"
 	pty=$(_sim_var "$name" PTY)
 	ctrl=$(_sim_var "$name" CTRL)
 	printf 'name: %s\ndriver: sim\nport: %s\nctrl: %s\nbaud: 115200\nmode: 8N1\nloader_mode: 8E1\n' \

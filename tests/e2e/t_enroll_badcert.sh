@@ -19,7 +19,7 @@
 . "$(dirname "$0")/line.sh"
 . "$(dirname "$0")/ines.sh"
 
-ines_setup 9
+ines_setup 10
 cat "$P"/board-*.crt >"$LINE/factory.crt"
 step='enrol the SE with the CMS'
 ines_yaml "$ST_TOP/sequences/factory-enrolment.yaml" "  cms_status: true"
@@ -70,7 +70,7 @@ bad() {
 
 # ---- the baseline: a good CMS, every check of the enrolled certificate passes
 cms_start --import "$LINE/factory.crt"
-ines_board b1 1
+ines_board b1 1 --state "$LINE/b1.state"
 line_run --once -f "$LINE/b1.yaml"
 cms_stop
 [ "$RUN_RC" = 0 ] || { cat "$LINE/run.out" "$LINE/run.err"; fail "good enrolment: exit $RUN_RC"; }
@@ -84,6 +84,24 @@ assert_match "$(sql "$LINE_DB" "SELECT t.verdict || '|' || t.revocation || '|' |
 	JOIN identities i ON i.id = t.identity_id JOIN steps s ON s.id = i.step_id
 	WHERE s.name = '$step' AND s.run_id = $(printf "$q_run" SIM000001)")" \
 	"^pass\\|cms:https://127\\.0\\.0\\.1:$PORT\\|.*Root" "the enrolled identity's trust record"
+
+# ---- a certificate the CMS calls Good, moved from another unit's SE, is not
+# kept: the slot's certificate gets the checks a new one gets
+sim_ctl b1 quit >/dev/null
+for f in "$LINE"/b1.state.se.slot1.*; do cp "$f" "${f/b1.state/b10.state}"; done
+ls "$LINE"/b10.state.se.slot1.* >/dev/null || fail "no slot 1 in b1's state: $(ls "$LINE")"
+cms_start --import "$LINE/factory.crt"
+ines_board b10 10 --state "$LINE/b10.state"
+line_run --once -f "$LINE/b10.yaml"
+cms_stop
+assert_eq "$RUN_RC" "1" "a moved certificate: exit status (FAIL)"
+echo "moved: $(step_row SIM000010)"
+assert_match "$(step_row SIM000010)" "^fail\\|enroll: slot 1 holds a certificate the CMS calls Good, but it fails the checks \\(nothing was changed\\): identity check serialNumber failed: the certificate names 'SIM000001' but this board is 'SIM000010'" \
+	"a moved certificate is refused"
+assert_match "$(step_kv SIM000010 cert-name)" "^the certificate names CN=SIM000001 but the unit is CN=SIM000010" "moved: cert-name"
+assert_eq "$(step_kv SIM000010 pop)" "pass" "moved: the slot does hold its key"
+assert_eq "$(step_kv SIM000010 stage)" "kept" "moved: checked as the slot's certificate"
+sim_ctl b10 quit >/dev/null
 
 # ---- a flow that enrols without reading the factory identity still logs the
 # trust anchors the new certificate was checked against

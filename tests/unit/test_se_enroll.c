@@ -244,6 +244,51 @@ static void test_enroll_cms_status(void **state)
 	S.err = 0;
 }
 
+/* A certificate the slot already holds, to be kept: the checks a new one
+ * gets, then the slot's proof of its key. */
+static void test_kept_certificate_is_checked(void **state)
+{
+	struct ca_ctx ca = { .mode = CA_GOOD };
+	struct se_policy p = { .trust = T.trust, .expect_serial = "SIM000101" };
+	struct se_enroll_req r = { .slot = 1, .subject = "CN=SIM000101,serialNumber=SIM000101",
+				   .policy = &p, .issuers_pem = T.int_pem };
+	struct se_enrollment en, kept = { 0 };
+	struct st_error e = { 0 };
+	struct se *se = open_sim();
+	char pem[T_PEM_MAX];
+
+	(void)state;
+	assert_int_equal(enroll(se, &ca, &en, &e), ST_OK);
+	se_enrollment_free(&en);
+	assert_int_equal(se_read_cert(se, 1, pem, sizeof(pem), &e), ST_OK);
+	/* this unit's: kept, every check ran, possession proven */
+	assert_int_equal(se_enroll_check_kept(se, &r, pem, &kept, &e), ST_OK);
+	assert_string_equal(kept.stage, "kept");
+	assert_true(se_identity_check(&kept.id, "critical-ext")->pass);
+	assert_true(se_identity_check(&kept.id, "cert-name")->pass);
+	assert_true(se_identity_check(&kept.id, "pop")->pass);
+	se_enrollment_free(&kept);
+	/* moved into another unit's SE: its names are not this unit's */
+	memset(&kept, 0, sizeof(kept));
+	r.subject = "CN=SIM000102,serialNumber=SIM000102";
+	p.expect_serial = "SIM000102";
+	assert_int_equal(se_enroll_check_kept(se, &r, pem, &kept, &e), ST_ERR_CERT);
+	assert_string_equal(se_identity_check(&kept.id, "cert-name")->detail,
+			    "the certificate names CN=SIM000101 but the unit is CN=SIM000102: the "
+			    "CA issued it for another unit; refuse it");
+	se_enrollment_free(&kept);
+	/* the slot's key is no longer the certificate's */
+	memset(&kept, 0, sizeof(kept));
+	r.subject = "CN=SIM000101,serialNumber=SIM000101";
+	p.expect_serial = "SIM000101";
+	assert_int_equal(se_sim_rekey(se, 1), ST_OK);
+	assert_int_equal(se_enroll_check_kept(se, &r, pem, &kept, &e), ST_ERR_CERT);
+	assert_false(se_identity_check(&kept.id, "pop")->pass);
+	assert_true(se_identity_check(&kept.id, "cert-name")->pass);
+	se_enrollment_free(&kept);
+	se_close(se);
+}
+
 static void test_enroll_unknown_root(void **state)
 {
 	(void)state;
@@ -299,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_enroll_unknown_root),
 		cmocka_unit_test(test_enroll_wrong_cn),
 		cmocka_unit_test(test_enroll_cms_status),
+		cmocka_unit_test(test_kept_certificate_is_checked),
 		cmocka_unit_test(test_enroll_bad_record),
 		cmocka_unit_test(test_enroll_se_refuses),
 		cmocka_unit_test(test_enroll_not_supported),
