@@ -37,6 +37,18 @@ src="cms:https://127.0.0.1:$PORT"
 
 # --- lint: cms_status needs a v2 CMS ----------------------------------------------
 out=$LINE/lint.out
+# docs/identity.md's example, as written (its pki/ paths are $LINE's)
+awk '/^### The CMS.s status answer as a revocation source/ { f = 1 } f && /^```yaml/ { y = 1; next }
+	y && /^```/ { exit } y' "$ST_TOP/docs/identity.md" >"$LINE/doc.yaml"
+grep -q '^  cms_status: true$' "$LINE/doc.yaml" || fail "no example in docs/identity.md: $(cat "$LINE/doc.yaml")"
+RC=0
+"$BINDIR/station" lint -c "$LINE/doc.yaml" "$ST_TOP/sequences/factory-provisioning.yaml" >"$out" 2>&1 || RC=$?
+assert_eq "$RC" "0" "lint of docs/identity.md's example: $(cat "$out")"
+sed -i 's/protocol: v2/protocol: v1/' "$LINE/doc.yaml"
+RC=0
+"$BINDIR/station" lint -c "$LINE/doc.yaml" "$ST_TOP/sequences/factory-provisioning.yaml" >"$out" 2>&1 || RC=$?
+assert_eq "$RC" "3" "lint of the example with protocol v1"
+grep -q "identity cms_status: cms.protocol v1 has no status call" "$out" || { cat "$out"; fail "v1: no lint error"; }
 RC=0
 "$BINDIR/station" lint -c "$LINE/station.yaml" "$ST_TOP/sequences/factory-provisioning.yaml" >"$out" 2>&1 || RC=$?
 assert_eq "$RC" "0" "lint with a v2 CMS: $(cat "$out")"
