@@ -87,6 +87,11 @@ bool cms_can_lookup(const struct cms_proto *p)
 	return (p ? p : &cms_proto_v1)->lookup != NULL;
 }
 
+bool cms_can_status(const struct cms_proto *p)
+{
+	return (p ? p : &cms_proto_v1)->status != NULL;
+}
+
 int64_t cms_now_ms(void)
 {
 	struct timespec ts;

@@ -64,6 +64,7 @@ bool cms_proto_needs_mtls(const struct cms_proto *p);
 bool cms_can_register(const struct cms_proto *p);
 bool cms_can_enroll(const struct cms_proto *p);
 bool cms_can_lookup(const struct cms_proto *p);
+bool cms_can_status(const struct cms_proto *p);
 
 /* CLOCK_MONOTONIC in ms, the clock of cms_config.deadline_ms. */
 int64_t cms_now_ms(void);

@@ -125,7 +125,7 @@ struct db_identity {
 	const char *trust;		/* the trust store's path */
 	const char *anchor_sha256;	/* the anchor the chain ended at */
 	const char *anchor_subject;
-	const char *revocation;		/* "crl:<path>" or "none" */
+	const char *revocation;		/* "none", "crl:<path>", "cms:<url>", both */
 	const char *masa_encoding;
 	bool passed;			/* every identity check passed */
 };

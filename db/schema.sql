@@ -161,7 +161,7 @@ CREATE TABLE IF NOT EXISTS identity_trust (
 	trust TEXT,			-- the trust store's path
 	anchor_sha256 TEXT,		-- the anchor the chain ended at ('' when it did not verify)
 	anchor_subject TEXT,
-	revocation TEXT,		-- revocation source: 'crl:<path>' or 'none'
+	revocation TEXT,		-- revocation sources: 'none', 'crl:<path>', 'cms:<url>', 'crl:<path> cms:<url>'
 	masa_encoding TEXT,		-- 'IA5String', 'UTF8String', '' when absent
 	verdict TEXT NOT NULL CHECK (verdict IN ('pass', 'fail'))
 );

@@ -126,9 +126,23 @@ int se_name_constraints(const struct se_path *path, const struct se_exts *x, cha
 
 /* Load CRLs (a PEM/DER file or a directory of *.crl / *.pem). */
 int se_crl_load(mbedtls_x509_crl *crl, const char *path, struct st_error *e);
-/* The "revocation" check for the verified path. */
+/* The "revocation" check for the verified path; online names the online
+ * source that also answers (NULL: none). */
 void se_check_revocation(const struct se_path *path, const mbedtls_x509_crl *crl,
-			 const char *crl_path, struct se_identity *id);
+			 const char *crl_path, const char *online, struct se_identity *id);
+/* The "cms-status" check (se_status.c), when p->status is set: the online
+ * source's answer for leaf; Good passes, anything else fails.  ST_OK, or the
+ * source's error (the check then says the status is unknown). */
+int se_check_status(const mbedtls_x509_crt *leaf, const struct se_policy *p,
+		    struct se_identity *id, struct st_error *e);
+/* Every check on a parsed chain, in report order (se_identity.c): chain,
+ * pop (when se is given and the policy does not skip it), the path's
+ * extensions and anchor, revocation, cms-status, the leaf's fields.
+ * Returns ST_OK once they ran (the verdict is se_verdict's), or an error
+ * when the trust store or the CRLs cannot be read, the SE cannot sign, or
+ * the online revocation source cannot answer. */
+int se_run_checks(struct se *se, mbedtls_x509_crt *chain, const struct se_exts *cx,
+		  const struct se_policy *p, struct se_identity *id, struct st_error *e);
 
 /* Fill the identity's descriptive fields from the leaf and run the 802.1AR /
  * RFC 8995 checks on it (serialNumber, masa-url, not-after,

@@ -123,7 +123,7 @@ void se_identity_fields(const struct se_identity *id, se_field_fn fn, void *ctx)
 		{ "key", id->key_type }, { "sha256", id->fingerprint },
 		{ "spki-sha256", id->spki_sha256 }, { "subject-serial", id->subject_serial },
 		{ "masa-url", id->masa_url }, { "masa-encoding", id->masa_encoding },
-		{ "trust", id->trust_path }, { "anchor", id->anchor_subject },
+		{ "trust", id->trust_path }, { "anchor-subject", id->anchor_subject },
 		{ "anchor-sha256", id->anchor_sha256 }, { "revocation-source", id->revocation },
 		{ "dpp", id->dpp_uri }, { "nonce", id->nonce }, { "signature", id->signature },
 	};

@@ -81,6 +81,21 @@ unsigned se_key_type_parse(const char *name);
 #define SE_MAX_POLICIES 8
 
 /*
+ * An online revocation source, asked by the caller's function (se/ has no
+ * network): the station's is the CMS's status call (INeS v2
+ * .../certificates/status, station.yaml identity: {cms_status: true}).
+ */
+struct se_status_answer {
+	char status[24];	/* "Good", "Revoked", "Expired", "Unknown", or the source's word */
+	char revoked_at[40];	/* when it says so */
+	char reason[64];
+};
+/* Ask about leaf_pem (the leaf alone, PEM).  ST_OK with an answer; any error
+ * means the source could not say (down, refused, malformed): e says why. */
+typedef int (*se_status_fn)(void *ctx, const char *leaf_pem, struct se_status_answer *a,
+			    struct st_error *e);
+
+/*
  * What the station asks of the identity: the sequence's part (trust,
  * expect_serial, require_masa) and station.yaml's identity: policy.  Zero
  * is the default for every field (docs/identity.md, the policy table).
@@ -96,6 +111,9 @@ struct se_policy {
 	const char *policies[SE_MAX_POLICIES + 1]; /* certificate-policy OIDs, dotted; the
 					   leaf must assert one (none given: not checked) */
 	const char *crl;		/* CRL file or directory (NULL: revocation not checked) */
+	se_status_fn status;		/* online revocation source (NULL: none) */
+	void *status_ctx;
+	const char *status_source;	/* what it is, for the log: "cms:https://..." */
 };
 
 #define SE_MAX_CHECKS 24
@@ -129,13 +147,16 @@ struct se_identity {
 	char masa_encoding[16];	/* "IA5String", "UTF8String", "" when absent */
 	char anchor_subject[256]; /* the trust anchor the chain ended at */
 	char anchor_sha256[65];	/* SHA-256 of its DER, hex ("" when the chain failed) */
-	char revocation[300];	/* revocation source: "crl:<path>" or "none" */
+	char revocation[300];	/* revocation sources: "none", "crl:<path>", "cms:<url>",
+				   or "crl:<path> cms:<url>" */
 	char trust_path[256];	/* the trust store used */
 };
 
 /* Read, verify and prove the identity held by se.  Returns ST_OK when every
  * check passed, ST_ERR_CERT when one failed (each check says why; e names
- * the first), other errors when the SE could not be read.  id must start
+ * the first), other errors when the SE could not be read, or when the
+ * online revocation source could not answer (then every check has run, id
+ * holds them, and "cms-status" says the status is unknown).  id must start
  * zeroed, or hold an earlier result (its chain is freed, then cleared). */
 int se_identity_read(struct se *se, const struct se_policy *p, struct se_identity *id,
 		     struct st_error *e);
@@ -148,6 +169,9 @@ void se_identity_free(struct se_identity *id);
 const struct se_check *se_identity_check(const struct se_identity *id, const char *name);
 /* How many checks failed (0: the identity is good). */
 int se_identity_failures(const struct se_identity *id);
+/* Every check ran, but the online revocation source gave no answer (the
+ * "cms-status" check says the status is unknown): not a verdict on the part. */
+bool se_identity_status_unknown(const struct se_identity *id);
 
 /*
  * The report for the operator and `station cert check`: the identity's
@@ -171,7 +195,8 @@ struct se_anchor {
 	char sha256[65];
 	char subject[256];
 };
-/* Load path and list its certificates (at most cap); *n: how many. */
+/* Load path and list its certificates (the first cap of them); *n: how
+ * many it holds (out may be NULL with cap 0, to count them). */
 int se_trust_anchors(const char *path, struct se_anchor *out, int cap, int *n,
 		     struct st_error *e);
 
@@ -239,6 +264,15 @@ struct se_enrollment {
  */
 int se_enroll(struct se *se, const struct se_enroll_req *r, struct se_enrollment *en,
 	      struct st_error *e);
+/*
+ * A certificate the slot already holds (pem), to be kept instead of enrolling
+ * anew: the checks a new one gets (every identity check with r->policy, the
+ * unit's names from r->subject; intermediates from r->issuers_pem), then
+ * proof that the slot holds its key.  en->stage "kept" (or "info"); returns
+ * as se_enroll.  en must start zeroed.
+ */
+int se_enroll_check_kept(struct se *se, const struct se_enroll_req *r, const char *pem,
+			 struct se_enrollment *en, struct st_error *e);
 void se_enrollment_free(struct se_enrollment *en);
 
 /* The backends (for a registry or a test that wants to name one). */

@@ -89,15 +89,19 @@ static bool crl_signed_by(const mbedtls_x509_crl *crl, const mbedtls_x509_crt *c
 }
 
 void se_check_revocation(const struct se_path *path, const mbedtls_x509_crl *crl,
-			 const char *crl_path, struct se_identity *id)
+			 const char *crl_path, const char *online, struct se_identity *id)
 {
 	char dn[200], idn[200], when[24], next[24] = "";
 	int n = 0;
 
 	if (!crl) {
 		snprintf(id->revocation, sizeof(id->revocation), "none");
-		se_add_check(id, "revocation", true, "not checked: no CRLs configured "
-			     "(station.yaml identity: {crl: DIR})");
+		if (online)
+			se_add_check(id, "revocation", true, "no CRLs configured: the status "
+				     "answer of %s is the revocation source (cms-status)", online);
+		else
+			se_add_check(id, "revocation", true, "not checked: no CRLs configured "
+				     "(station.yaml identity: {crl: DIR})");
 		return;
 	}
 	snprintf(id->revocation, sizeof(id->revocation), "crl:%s", crl_path);

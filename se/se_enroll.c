@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/asn1write.h>
 #include <mbedtls/md.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/pem.h>
 #include <mbedtls/sha1.h>
 #include <mbedtls/x509_csr.h>
@@ -184,59 +186,151 @@ static void check_ca_record(const mbedtls_x509_crt *leaf, const struct se_enroll
 		     en->ca_thumbprint[0] ? ", thumbprint " : "", en->ca_thumbprint);
 }
 
-/* The issued certificate, before it goes near the SE: the chain to the
- * trust, the CSR's key, the 802.1AR fields, the CA's record. */
+/* The names that identify the unit, and how the messages call them. */
+static const struct {
+	const char *oid;
+	size_t len;
+	const char *name;
+} unit_names[] = {
+	{ MBEDTLS_OID_AT_CN, MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN), "CN" },
+	{ MBEDTLS_OID_AT_SERIAL_NUMBER, MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_SERIAL_NUMBER),
+	  "serialNumber" },
+};
+
+/* One name of the unit: asked for (want, NULL: not asked) and what the
+ * certificate says.  false, with the failure in why, when they differ. */
+static bool name_agrees(const mbedtls_x509_crt *leaf, int k, const mbedtls_asn1_named_data *want,
+			char *why, size_t cap)
+{
+	const mbedtls_x509_name *got = NULL;
+	char a[80], b[80];
+	int n = 0;
+
+	for (const mbedtls_x509_name *x = &leaf->subject; x; x = x->next)
+		if (x->oid.len == unit_names[k].len &&
+		    !memcmp(x->oid.p, unit_names[k].oid, x->oid.len) && n++ == 0)
+			got = x;
+	if (!want && !n)
+		return true;
+	if (got)
+		se_printable(got->val.p, got->val.len, b, sizeof(b));
+	if (want)
+		se_printable(want->val.p, want->val.len, a, sizeof(a));
+	if (!want)
+		snprintf(why, cap, "the certificate names %s=%s, which the request did not ask for",
+			 unit_names[k].name, b);
+	else if (n != 1)
+		snprintf(why, cap, "the certificate holds %d %s attributes; the unit is %s=%s", n,
+			 unit_names[k].name, unit_names[k].name, a);
+	else if (got->val.len != want->val.len || memcmp(got->val.p, want->val.p, want->val.len))
+		snprintf(why, cap, "the certificate names %s=%s but the unit is %s=%s",
+			 unit_names[k].name, b, unit_names[k].name, a);
+	else
+		return true;
+	return false;
+}
+
+/* The "cert-name" check: the names that identify the unit (commonName,
+ * serialNumber) are in the issued certificate's subject exactly as the
+ * request asked for them, each once.  subject_mismatch: warn on the step
+ * never relaxes it (that is about the other attributes, O, OU, ...). */
+static void check_name(const mbedtls_x509_crt *leaf, const char *subject, struct se_identity *id)
+{
+	mbedtls_asn1_named_data *want = NULL;
+	char why[300], dn[256];
+
+	if (mbedtls_x509_string_to_names(&want, subject) != 0) {
+		se_add_check(id, "cert-name", false, "the requested subject does not parse as a "
+			     "name: cannot tell which unit the certificate must name");
+		return;
+	}
+	for (int k = 0; k < (int)(sizeof(unit_names) / sizeof(unit_names[0])); k++) {
+		const mbedtls_asn1_named_data *w =
+			mbedtls_asn1_find_named_data(want, unit_names[k].oid, unit_names[k].len);
+
+		if (!name_agrees(leaf, k, w, why, sizeof(why))) {
+			se_add_check(id, "cert-name", false, "%s: the CA issued it for another unit; "
+				     "refuse it", why);
+			mbedtls_asn1_free_named_data_list(&want);
+			return;
+		}
+	}
+	mbedtls_asn1_free_named_data_list(&want);
+	se_dn_str(&leaf->subject, dn, sizeof(dn));
+	se_add_check(id, "cert-name", true, "'%s' names the unit as asked", dn);
+}
+
+/* pem (a leaf) followed by the issuers, parsed into chain with the
+ * extensions se/ checks itself; a chain that does not parse is the "chain"
+ * check's failure (ST_ERR_CERT). */
+static int parse_chain(const char *pem, const char *issuers, mbedtls_x509_crt *chain,
+		       struct se_exts *x, struct se_identity *id, struct st_error *e)
+{
+	size_t a = strlen(pem), b = issuers ? strlen(issuers) : 0;
+	char *text = malloc(a + b + 2);
+	struct st_error pe = { 0 };
+	int ret;
+
+	if (!text)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory checking the certificate");
+	memcpy(text, pem, a);
+	text[a] = '\n';
+	memcpy(text + a + 1, b ? issuers : "", b + 1);
+	ret = se_chain_parse_x(chain, (const uint8_t *)text, a + b + 2, id, x, &pe);
+	free(text);
+	if (ret < 0) {
+		se_add_check(id, "chain", false, "the certificate is not a certificate chain: %s",
+			     pe.msg);
+		return se_verdict(id, e);
+	}
+	return ST_OK;
+}
+
+/* The issued certificate, before it goes near the SE: every check the
+ * identity step makes (but possession: that comes once it is stored), and
+ * the CSR's key, the unit's names, the CA's record. */
 static int check_cert(const struct se_enroll_req *r, struct se_enrollment *en,
 		      mbedtls_x509_csr *csr, mbedtls_x509_crt *chain, struct st_error *e)
 {
-	const struct se_policy *p = r->policy;
 	struct st_error pe = { 0 };
-	mbedtls_x509_crt trust;
-	size_t a = strlen(en->cert_pem), b = r->issuers_pem ? strlen(r->issuers_pem) : 0;
-	char *text = malloc(a + b + 2);
+	mbedtls_x509_crt one;
+	struct se_exts *x = calloc(1, sizeof(*x));
 	int ret;
 
-	mbedtls_x509_crt_init(&trust);
-	if (!text)
-		return st_fail(e, ST_ERR_NOMEM, "out of memory checking the certificate");
+	mbedtls_x509_crt_init(&one);
+	if (!x) {
+		ret = st_fail(e, ST_ERR_NOMEM, "out of memory checking the certificate");
+		goto out;
+	}
 	/* the CA's answer alone must be certificates, or an issuer would pass
 	 * for the leaf */
-	ret = mbedtls_x509_crt_parse(&trust, (const unsigned char *)en->cert_pem, a + 1);
-	mbedtls_x509_crt_free(&trust);
+	ret = mbedtls_x509_crt_parse(&one, (const unsigned char *)en->cert_pem,
+				     strlen(en->cert_pem) + 1);
 	if (ret != 0) {
-		free(text);
 		se_add_check(&en->id, "chain", false, "the CA's answer is not a certificate "
 			     "chain: %s", ret > 0 ? "part of it does not parse" :
 			     se_mbedtls_msg(ret, pe.msg, sizeof(pe.msg)));
-		return se_verdict(&en->id, e);
+		ret = se_verdict(&en->id, e);
+		goto out;
 	}
-	memcpy(text, en->cert_pem, a);
-	text[a] = '\n';
-	memcpy(text + a + 1, b ? r->issuers_pem : "", b + 1);
-	ret = se_chain_parse(chain, (const uint8_t *)text, a + b + 2, &en->id, &pe);
-	free(text);
-	if (ret < 0) {
-		se_add_check(&en->id, "chain", false, "the CA's answer is not a certificate "
-			     "chain: %s", pe.msg);
-		return se_verdict(&en->id, e);
-	}
-	if (p && p->trust) {
-		ret = se_trust_load(&trust, p->trust, e);
-		if (ret < 0)
-			goto out;
-	}
-	se_check_chain(chain, p && p->trust ? &trust : NULL, NULL, p ? p->trust : NULL, &en->id);
+	ret = parse_chain(en->cert_pem, r->issuers_pem, chain, x, &en->id, e);
+	if (ret < 0)
+		goto out;
+	ret = se_run_checks(NULL, chain, x, r->policy, &en->id, e);
+	if (ret < 0)
+		goto out;	/* the trust, the CRLs or the status source */
 	if (same_key(&chain->pk, &csr->pk))
 		se_add_check(&en->id, "cert-key", true, "the certificate carries the CSR's "
 			     "public key");
 	else
 		se_add_check(&en->id, "cert-key", false, "the certificate's public key is not "
 			     "the one in the CSR: the CA issued it for another key");
-	se_check_leaf(chain, p, &en->id);
+	check_name(chain, r->subject, &en->id);
 	check_ca_record(chain, en, &en->id);
 	ret = se_verdict(&en->id, e);
 out:
-	mbedtls_x509_crt_free(&trust);
+	free(x);
+	mbedtls_x509_crt_free(&one);
 	return ret;
 }
 
@@ -363,6 +457,36 @@ int se_enroll(struct se *se, const struct se_enroll_req *r, struct se_enrollment
 out:
 	mbedtls_x509_crt_free(&chain);
 	mbedtls_x509_csr_free(&csr);
+	return ret;
+}
+
+int se_enroll_check_kept(struct se *se, const struct se_enroll_req *r, const char *pem,
+			 struct se_enrollment *en, struct st_error *e)
+{
+	mbedtls_x509_crt chain;
+	struct se_exts *x = calloc(1, sizeof(*x));
+	int ret;
+
+	mbedtls_x509_crt_init(&chain);
+	if (!x)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory checking the certificate");
+	en->stage = "info";
+	ret = se->ops->info(se, en->id.chip_serial, sizeof(en->id.chip_serial), e);
+	if (ret < 0)
+		goto out;
+	en->stage = "kept";
+	ret = parse_chain(pem, r->issuers_pem, &chain, x, &en->id, e);
+	if (ret == ST_OK)
+		ret = se_run_checks(NULL, &chain, x, r->policy, &en->id, e);
+	if (ret < 0)
+		goto out;
+	check_name(&chain, r->subject, &en->id);
+	ret = se_pop(se, r->slot, &chain, &en->id, e);
+	if (ret == ST_OK)
+		ret = se_verdict(&en->id, e);
+out:
+	free(x);
+	mbedtls_x509_crt_free(&chain);
 	return ret;
 }
 

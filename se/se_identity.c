@@ -117,11 +117,8 @@ out:
 	return ret;
 }
 
-/* The checks in report order: chain, pop (when se is given), the path's
- * extensions and anchor, revocation, then the leaf's own fields.  Only an
- * unusable trust store or CRL directory stops them.  Returns the verdict. */
-static int run_checks(struct se *se, mbedtls_x509_crt *chain, const struct se_exts *cx,
-		      const struct se_policy *p, struct se_identity *id, struct st_error *e)
+int se_run_checks(struct se *se, mbedtls_x509_crt *chain, const struct se_exts *cx,
+		  const struct se_policy *p, struct se_identity *id, struct st_error *e)
 {
 	mbedtls_x509_crt trust;
 	mbedtls_x509_crl crl;
@@ -158,14 +155,26 @@ static int run_checks(struct se *se, mbedtls_x509_crt *chain, const struct se_ex
 	}
 	se_check_path(chain, p && p->trust ? &trust : NULL, anchor, x, p, id);
 	se_path_build(chain, p && p->trust ? &trust : NULL, &path);
-	se_check_revocation(&path, p && p->crl ? &crl : NULL, p ? p->crl : NULL, id);
+	se_check_revocation(&path, p && p->crl ? &crl : NULL, p ? p->crl : NULL,
+			    p && p->status ? p->status_source : NULL, id);
+	/* the leaf's fields run even when the status source is down: the
+	 * report names every problem */
+	ret = se_check_status(chain, p, id, e);
 	se_check_leaf(chain, p, id);
-	ret = se_verdict(id, e);
 out:
 	free(x);
 	mbedtls_x509_crl_free(&crl);
 	mbedtls_x509_crt_free(&trust);
 	return ret;
+}
+
+/* Every check, then the verdict: an error when a check could not run. */
+static int run_checks(struct se *se, mbedtls_x509_crt *chain, const struct se_exts *cx,
+		      const struct se_policy *p, struct se_identity *id, struct st_error *e)
+{
+	int ret = se_run_checks(se, chain, cx, p, id, e);
+
+	return ret < 0 ? ret : se_verdict(id, e);
 }
 
 int se_trust_anchors(const char *path, struct se_anchor *out, int cap, int *n,
@@ -177,10 +186,11 @@ int se_trust_anchors(const char *path, struct se_anchor *out, int cap, int *n,
 	*n = 0;
 	mbedtls_x509_crt_init(&trust);
 	ret = se_trust_load(&trust, path, e);
-	for (const mbedtls_x509_crt *c = &trust; ret == ST_OK && c && c->raw.p && *n < cap;
-	     c = c->next) {
-		sha256_hex(c->raw.p, c->raw.len, out[*n].sha256);
-		se_dn_str(&c->subject, out[*n].subject, sizeof(out[*n].subject));
+	for (const mbedtls_x509_crt *c = &trust; ret == ST_OK && c && c->raw.p; c = c->next) {
+		if (*n < cap) {
+			sha256_hex(c->raw.p, c->raw.len, out[*n].sha256);
+			se_dn_str(&c->subject, out[*n].subject, sizeof(out[*n].subject));
+		}
 		(*n)++;
 	}
 	mbedtls_x509_crt_free(&trust);

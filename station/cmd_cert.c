@@ -19,6 +19,7 @@
 #include "se/se.h"
 #include "report/report.h"
 #include "station/commands.h"
+#include "station/cms_status.h"
 #include "station/config.h"
 
 static void usage(FILE *f)
@@ -52,7 +53,8 @@ static void usage(FILE *f)
 		"  -h, --help         this text\n"
 		"\n"
 		"exit status: 0 every check passed, 1 a check failed, 2 usage,\n"
-		"             3 the certificate or trust store cannot be read\n");
+		"             3 the certificate or trust store cannot be read,\n"
+		"             4 the CMS gave no status answer (station.yaml identity: cms_status)\n");
 }
 
 /* --key-types p256,p384 */
@@ -95,8 +97,9 @@ static int cert_check(int argc, char **argv)
 	struct station_config cfg = { 0 };
 	const char *config = NULL;
 	struct se_identity id;
+	struct cms_status_src src;
 	struct st_error e;
-	bool json = false, have_cfg = false;
+	bool json = false, have_cfg = false, unknown;
 	int c, ret, np = 0;
 
 	optind = 1;
@@ -141,6 +144,8 @@ static int cert_check(int argc, char **argv)
 		pol = cfg.identity;
 		pol.trust = cfg.trust;
 		pol.skip_pop = true;
+		if (cfg.cms_status)	/* the same revocation sources as the steps */
+			cms_status_source(&pol, &src, &cfg.cms);
 	}
 	/* the command line adds to (or overrides) station.yaml's policy */
 	pol.expect_serial = cli.expect_serial ? cli.expect_serial : pol.expect_serial;
@@ -154,7 +159,8 @@ static int cert_check(int argc, char **argv)
 		memcpy(pol.policies, cli.policies, sizeof(pol.policies));
 	memset(&id, 0, sizeof(id));
 	ret = se_identity_check_file(argv[optind], &pol, &id, &e);
-	if (ret < 0 && ret != ST_ERR_CERT) {
+	unknown = ret < 0 && ret != ST_ERR_CERT && se_identity_status_unknown(&id);
+	if (ret < 0 && ret != ST_ERR_CERT && !unknown) {
 		fprintf(stderr, "station cert check: %s\n", e.msg);
 		se_identity_free(&id);
 		if (have_cfg)
@@ -170,6 +176,10 @@ static int cert_check(int argc, char **argv)
 	se_identity_free(&id);
 	if (have_cfg)
 		config_free(&cfg);
+	if (unknown) {		/* the network's trouble, not the part's */
+		fprintf(stderr, "station cert check: %s\n", e.msg);
+		return EXIT_STATION;
+	}
 	return ret == ST_OK ? EXIT_PASS : EXIT_UNIT_FAIL;
 }
 

@@ -12,7 +12,8 @@
  *         client_cert: pki/station-client.crt, client_key: pki/station-client.key,
  *         validity_days: 365}          # v2 / est: mTLS, docs/cms.md
  *   identity: {key_types: [p256, p384], require_cn: true, crl: pki/crl,
- *              policies: [1.3.6.1.4.1.99999.1], allow_intermediate_anchor: false}
+ *              policies: [1.3.6.1.4.1.99999.1], allow_intermediate_anchor: false,
+ *              cms_status: true}    # the CMS's status answer (v2) as a revocation source
  *   vars: {images: images}     # never trust: the roots come only from trust:
  *   fixtures: [fixtures/a.yaml, fixtures/b.yaml]
  * Relative paths are relative to the directory of station.yaml.
@@ -30,7 +31,7 @@
 static const char *const cfg_keys[] = { "station", "log", "sync", "trust", "sequence", "cms",
 					"identity", "vars", "fixtures", NULL };
 static const char *const identity_keys[] = { "key_types", "require_cn", "policies", "crl",
-					     "allow_intermediate_anchor", NULL };
+					     "allow_intermediate_anchor", "cms_status", NULL };
 
 static char *rel(const char *cfg_file, const char *p)
 {
@@ -116,7 +117,7 @@ static void parse_identity(struct lint *l, struct station_config *c, const struc
 
 	if (n->type != YN_MAP) {
 		lint_err(l, n, "identity must be a mapping (key_types, require_cn, policies, crl, "
-			 "allow_intermediate_anchor)");
+			 "allow_intermediate_anchor, cms_status)");
 		return;
 	}
 	lint_keys(l, n, identity_keys, "identity");
@@ -132,6 +133,16 @@ static void parse_identity(struct lint *l, struct station_config *c, const struc
 		c->identity.crl = rel(c->file, crl);
 		free(crl);
 	}
+	/* cms: is parsed first (parse_root) */
+	v = ynode_get(n, "cms_status");
+	if (!lint_bool(l, n, "cms_status", &c->cms_status) || !c->cms_status)
+		return;
+	if (!c->cms.url)
+		lint_err(l, v, "identity cms_status: no cms: is configured; the CMS's status call "
+			 "needs cms: {url, protocol: v2, org, client_cert, ...}");
+	else if (!cms_can_status(c->cms.proto))
+		lint_err(l, v, "identity cms_status: cms.protocol %s has no status call; it needs "
+			 "protocol v2 (INeS)", cms_proto_name(c->cms.proto));
 }
 static const char *const cms_keys[] = { "url", "ca", "api_key_file", "timeout", "attempts",
 					"backoff", "insecure", "protocol", "org", "template_id",

@@ -23,6 +23,8 @@ struct station_config {
 	char *trust;		/* manufacturer roots (file or directory); only from here */
 	struct se_policy identity; /* identity: {key_types, require_cn, policies, crl,
 				      allow_intermediate_anchor}; trust/serial unset */
+	bool cms_status;	/* identity: {cms_status: true}: the CMS's status answer
+				   is a revocation source (a v2 CMS) */
 	char *sequence;		/* default sequence */
 	struct cms_config cms;	/* api_key read from cms.api_key_file */
 	char *cms_key_file;

@@ -22,7 +22,7 @@
 struct ask;
 
 #define SR_MAX_MEAS 16
-#define SR_MAX_KV 32
+#define SR_MAX_KV 48	/* an enrolment: a value per check, the policy's fields, the CMS's */
 /* The strings a result can own: a few per measurement, a key and a value
  * per kv, and the text fields of the identity, image and CMS records (at
  * most one per pointer-sized slot of those: engine.c checks it). */

@@ -15,6 +15,7 @@
  *     subject_mismatch: fail                           # or warn: the CMS dropped attributes
  * Idempotent, as the seed demo's zero-touch check (inesDemo_ZeroTouchProv):
  * when the slot already holds a certificate the CMS calls Good, it is kept
+ * once it passes the checks a new one gets and the slot proves its key
  * (nothing generated, nothing issued: a re-run of a passed unit costs no
  * certificate); Revoked or Expired, a new one is enrolled.  The CMS client
  * also finds an issue it completed after a timeout (cms_enroll).
@@ -29,6 +30,7 @@
 #define LOG_PREFIX "enroll"
 #include "common/log.h"
 #include "link/console.h"
+#include "station/cms_status.h"
 #include "station/steps/steps.h"
 
 #define CHAIN_FILE_MAX (32 * 1024)
@@ -142,6 +144,7 @@ struct issue_ctx {
 	int ret;
 	struct cms_config cc;
 	struct cms_enroll_result res;
+	struct cms_status_src status;	/* identity: {cms_status: true} */
 };
 
 /* se_issue_fn: the CMS signs the CSR; its record comes back for the checks. */
@@ -203,29 +206,14 @@ static char *issuers(struct run_ctx *rc, struct step_result *r, const char *chai
 	return buf;
 }
 
-/* record() and record_cms(): a value per check, the stage, the CSR and the
- * CMS's thumbprint */
-_Static_assert(SE_MAX_CHECKS + 3 <= SR_MAX_KV, "a step result holds every value of an enrolment");
+/* record() and record_cms(): a value per check, the policy's fields, the
+ * stage, the CSR and the CMS's (thumbprint, requests, ...), clone_of */
+_Static_assert(SE_MAX_CHECKS + 5 + 8 <= SR_MAX_KV, "a step result holds every value of an enrolment");
 
 /* The new identity in the step's result, as the identity step logs one. */
-static void record(struct run_ctx *rc, struct step_result *r, const struct se_enrollment *en)
+static void record(struct step_result *r, const struct se_enrollment *en)
 {
-	static const struct { size_t db, id; } f[] = {
-#define F(x) { offsetof(struct db_identity, x), offsetof(struct se_identity, x) }
-		F(chip_serial), F(cert_serial), F(subject), F(issuer), F(not_before),
-		F(not_after), F(fingerprint), F(spki_sha256), F(subject_serial), F(masa_url),
-		F(nonce), F(signature), F(dpp_uri),
-#undef F
-	};
-	const struct se_identity *id = &en->id;
-
-	r->has_identity = true;
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		*(const char **)((char *)&r->identity + f[i].db) =
-			sr_str(r, (const char *)id + f[i].id);
-	r->identity.pem_chain = sr_str(r, id->pem_chain);
-	for (int i = 0; i < id->n_checks; i++)
-		sr_kv(r, id->checks[i].name, id->checks[i].pass ? "pass" : id->checks[i].detail);
+	sr_identity(r, &en->id);
 	sr_kv(r, "stage", en->stage);
 	if (en->csr_pem)
 		sr_kv(r, "csr_pem", en->csr_pem);
@@ -240,7 +228,7 @@ static void record_cms(struct step_result *r, const struct issue_ctx *x)
 	r->cms.cms_id = x->res.certificate_id[0] ? sr_str(r, x->res.certificate_id) : NULL;
 	r->cms.attempts = x->res.attempts;
 	r->cms.http_status = x->res.http_status;
-	rc_cms_record(r, &x->cc, x->res.requests);
+	rc_cms_record(r, &x->cc, x->res.requests + x->status.requests);
 	if (x->res.thumbprint[0])
 		sr_kv(r, "cms.thumbprint", x->res.thumbprint);
 	if (x->res.subject_missing[0])
@@ -311,18 +299,23 @@ static int expand_all(struct run_ctx *rc, struct step_result *r, const struct en
 
 /*
  * The demo's zero-touch check: a certificate already in the slot that the
- * CMS calls Good is kept.  1 kept (r and the vars say so), 0 enrol (an empty
- * slot, or a certificate the CMS calls Revoked, Expired, unknown), <0 the SE
- * or the CMS could not be asked (r says why; nothing in the slot was touched).
+ * CMS calls Good is kept, once it passes the checks a new one would (every
+ * identity check, the unit's names) and the slot proves it holds its key:
+ * a Good certificate moved from another unit's SE, or one the trust no
+ * longer accepts, is refused, not kept.  1 kept (r and the vars say so), 0
+ * enrol (an empty slot, or a certificate the CMS calls Revoked, Expired,
+ * unknown), <0 the step ends (r says why: the SE or the CMS could not be
+ * asked, or the slot's certificate failed a check; nothing was changed).
  */
-static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *se, int slot,
-			 struct issue_ctx *x)
+static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *se,
+			 const struct se_enroll_req *req, struct issue_ctx *x,
+			 struct se_enrollment *en)
 {
 	struct cms_lookup_result lk = { 0 };
 	struct cms_result res = { 0 };
 	struct st_error e = { 0 };
 	char *pem, what[96];
-	int ret;
+	int ret, slot = req->slot;
 
 	if (!cms_can_lookup(x->cc.proto))
 		return 0;	/* est: no status to ask; enrol as asked */
@@ -340,10 +333,10 @@ static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *s
 		ret = cms_status(&x->cc, pem, &res, &e);
 	if (ret == ST_OK && !strcmp(res.cert_status, "Good"))
 		ret = cms_lookup(&x->cc, CMS_BY_THUMBPRINT, res.thumbprint, &lk, &e);
-	free(pem);
 	res.requests += lk.requests;
 	rc_cms_record(r, &x->cc, res.requests);
 	if (ret < 0) {
+		free(pem);
 		sr_set(r, ret == ST_ERR_ABORTED ? DB_ABORTED : DB_ERROR, "enroll: cannot tell "
 		       "whether slot %d's certificate is still good (nothing was changed): %s",
 		       slot, e.msg);
@@ -352,18 +345,28 @@ static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *s
 	snprintf(what, sizeof(what), "%s (thumbprint %s)", res.cert_status, res.thumbprint);
 	sr_kv(r, "cms.slot_status", what);
 	if (strcmp(res.cert_status, "Good") != 0 || lk.count == 0) {
+		free(pem);
 		log_info("slot %d holds a certificate the CMS calls %s: enrolling a new one", slot,
 			 lk.count ? res.cert_status : "unknown");
 		return 0;
 	}
+	ret = se_enroll_check_kept(se, req, pem, en, &e);
+	free(pem);
+	record(r, en);
+	if (ret < 0) {
+		sr_set(r, ret == ST_ERR_CERT ? DB_FAIL : rc_outcome_of(ret), "enroll: slot %d "
+		       "holds a certificate the CMS calls Good, but it %s (nothing was changed): %s",
+		       slot, ret == ST_ERR_CERT ? "fails the checks" : "could not be checked",
+		       e.msg);
+		return ret;
+	}
 	r->has_cms = true;
-	r->cms.status = "kept";	/* the slot's certificate, Good at the CMS */
+	r->cms.status = "kept";	/* the slot's certificate, Good at the CMS, checked */
 	r->cms.cms_id = sr_str(r, lk.certs[0].id);
 	r->cms.attempts = res.attempts;
 	r->cms.http_status = res.http_status;
-	sr_kv(r, "stage", "kept");
-	vars_set(&rc->vars, "enroll.cms_id", lk.certs[0].id);
-	vars_set(&rc->vars, "enroll.thumbprint", res.thumbprint);
+	snprintf(x->res.certificate_id, sizeof(x->res.certificate_id), "%s", lk.certs[0].id);
+	snprintf(x->res.thumbprint, sizeof(x->res.thumbprint), "%s", res.thumbprint);
 	return 1;
 }
 
@@ -401,6 +404,8 @@ static void enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r
 	x.serial = v[4];
 	x.subject = v[0];
 	rc_cms(rc, &x.cc);	/* the step's timeout bounds every CMS call */
+	if (rc->cfg->cms_status)	/* the issued certificate's status, as the identity step's */
+		cms_status_source(&p, &x.status, &x.cc);
 	ret = rc_link(rc, &l, &e);
 	if (ret == ST_OK)
 		ret = se_open_console(&se, enroll_xfer, rc, rc_remaining_ms(rc), &e);
@@ -408,16 +413,19 @@ static void enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r
 		sr_set(r, DB_ERROR, "cannot reach the secure element: %s", e.msg);
 		goto out;
 	}
-	ret = keep_existing(rc, r, se, c->slot, &x);
-	if (ret != 0) {
-		ret = ret > 0 ? ST_OK : ret;
-		goto out;
-	}
 	req.subject = v[0];
 	req.policy = &p;
 	req.issuers_pem = chain;
+	rc_log_anchors(rc, p.trust);	/* what the certificate is checked against */
+	ret = keep_existing(rc, r, se, &req, &x, &en);
+	if (ret != 0) {
+		if (ret > 0)
+			set_vars(rc, &en, &x);
+		ret = ret > 0 ? ST_OK : ret;
+		goto out;
+	}
 	ret = se_enroll(se, &req, &en, &e);
-	record(rc, r, &en);
+	record(r, &en);
 	record_cms(r, &x);
 	if (ret == ST_ERR_CERT)
 		sr_set(r, DB_FAIL, "enrolment failed at %s: %s", en.stage, e.msg);

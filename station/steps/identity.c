@@ -9,7 +9,9 @@
  *     require_masa: true
  *     unique: true                # refuse a key/certificate logged for another unit
  * The manufacturer roots come only from station.yaml's trust: (a sequence's
- * trust: may only say ${trust}); the policy from station.yaml's identity:.
+ * trust: may only say ${trust}); the policy from station.yaml's identity:,
+ * with cms_status: true the CMS's status answer as a revocation source (no
+ * answer from the CMS: ERROR).
  * Sets ${se.chip_serial} ${se.cert_serial} ${se.subject_serial}
  * ${se.fingerprint} ${se.masa_url} ${se.dpp_uri}; and ${serial}, when empty,
  * only once the chain and the proof of possession passed and the identity
@@ -21,6 +23,7 @@
 #define LOG_PREFIX "identity"
 #include "common/log.h"
 #include "link/console.h"
+#include "station/cms_status.h"
 #include "station/steps/steps.h"
 
 struct identity_cfg {
@@ -88,73 +91,18 @@ static int xfer(void *ctx, const char *cmd, char *resp, size_t cap, int timeout_
 	return console_cmd(x->l, cmd, resp, cap, left < timeout_ms ? left : timeout_ms, e);
 }
 
-/* a value per check, the policy's fields (record_field) and clone_of */
-_Static_assert(SE_MAX_CHECKS + 6 <= SR_MAX_KV, "a step result holds a value per identity check");
-
-static void record_field(void *ctx, const char *key, const char *value)
-{
-	static const char *const logged[] = { "masa-encoding", "trust", "anchor", "anchor-sha256",
-					      "revocation-source", NULL };
-
-	for (int i = 0; logged[i]; i++)
-		if (!strcmp(key, logged[i]))
-			sr_kv(ctx, key, value);
-}
+/* a value per check, the policy's fields (sr_identity), clone_of, cms.requests, cms.insecure */
+_Static_assert(SE_MAX_CHECKS + 8 <= SR_MAX_KV, "a step result holds a value per identity check");
 
 static void record(struct run_ctx *rc, struct step_result *r, const struct se_identity *id)
 {
-	struct db_identity *d = &r->identity;
-
-	r->has_identity = true;
-	d->chip_serial = sr_str(r, id->chip_serial);
-	d->cert_serial = sr_str(r, id->cert_serial);
-	d->subject = sr_str(r, id->subject);
-	d->issuer = sr_str(r, id->issuer);
-	d->not_before = sr_str(r, id->not_before);
-	d->not_after = sr_str(r, id->not_after);
-	d->fingerprint = sr_str(r, id->fingerprint);
-	d->spki_sha256 = sr_str(r, id->spki_sha256);
-	d->subject_serial = sr_str(r, id->subject_serial);
-	d->masa_url = sr_str(r, id->masa_url);
-	d->nonce = sr_str(r, id->nonce);
-	d->signature = sr_str(r, id->signature);
-	d->dpp_uri = sr_str(r, id->dpp_uri);
-	d->pem_chain = sr_str(r, id->pem_chain);
-	d->trust = sr_str(r, id->trust_path);
-	d->anchor_sha256 = sr_str(r, id->anchor_sha256);
-	d->anchor_subject = sr_str(r, id->anchor_subject);
-	d->revocation = sr_str(r, id->revocation);
-	d->masa_encoding = sr_str(r, id->masa_encoding);
-	d->passed = se_identity_failures(id) == 0;
+	sr_identity(r, id);	/* the same checks and fields `station cert check` reports */
 	vars_set(&rc->vars, "se.chip_serial", id->chip_serial);
 	vars_set(&rc->vars, "se.cert_serial", id->cert_serial);
 	vars_set(&rc->vars, "se.subject_serial", id->subject_serial);
 	vars_set(&rc->vars, "se.fingerprint", id->fingerprint);
 	vars_set(&rc->vars, "se.masa_url", id->masa_url);
 	vars_set(&rc->vars, "se.dpp_uri", id->dpp_uri);
-	/* the same checks and fields `station cert check` reports */
-	for (int i = 0; i < id->n_checks; i++)
-		sr_kv(r, id->checks[i].name, id->checks[i].pass ? "pass" : id->checks[i].detail);
-	se_identity_fields(id, record_field, r);
-}
-
-/* The trust store's anchors, logged for the run (table run_anchors). */
-static void log_anchors(struct run_ctx *rc, const char *trust)
-{
-	struct se_anchor a[16];
-	struct db_anchor d[16];
-	struct st_error e = { 0 };
-	int n = 0;
-
-	if (se_trust_anchors(trust, a, 16, &n, &e) < 0)
-		return;		/* the chain check says why */
-	for (int i = 0; i < n; i++) {
-		d[i].sha256 = a[i].sha256;
-		d[i].subject = a[i].subject;
-		log_info("trust store %s: anchor %s sha256 %s", trust, a[i].subject, a[i].sha256);
-	}
-	if (rc->db && db_run_anchors(rc->db, rc->run_id, trust, d, n, &e) < 0)
-		log_warn("%s", e.msg);
 }
 
 /* "name: detail; name: detail" for every check that failed. */
@@ -258,6 +206,8 @@ static void identity_run(struct step *s, struct run_ctx *rc, struct step_result 
 	const struct identity_cfg *c = s->cfg;
 	struct st_error e = { 0 };
 	struct se_policy p = { 0 };
+	struct cms_status_src src;
+	struct cms_config cc;
 	struct se *se = NULL;
 	struct link *l;
 	char *expect = NULL;
@@ -290,15 +240,26 @@ static void identity_run(struct step *s, struct run_ctx *rc, struct step_result 
 	if (rc->have_ident)
 		se_identity_free(&rc->ident);
 	rc->have_ident = false;
+	if (rc->cfg && rc->cfg->cms_status) {
+		rc_cms(rc, &cc);	/* within the step's time */
+		cms_status_source(&p, &src, &cc);
+	}
 	ret = se_identity_read(se, &p, &rc->ident, &e);
-	if (ret < 0 && ret != ST_ERR_CERT) {
+	if (p.status)
+		rc_cms_record(r, &src.cc, src.requests);
+	if (ret < 0 && ret != ST_ERR_CERT && !se_identity_status_unknown(&rc->ident)) {
 		sr_set(r, rc_outcome_of(ret), "reading the secure element: %s", e.msg);
 		goto out;
 	}
 	rc->have_ident = true;
 	record(rc, r, &rc->ident);
-	if (p.trust)
-		log_anchors(rc, p.trust);
+	rc_log_anchors(rc, p.trust);
+	if (ret < 0 && ret != ST_ERR_CERT) {
+		/* no answer from the CMS is the station's trouble, not the
+		 * board's: an ERROR, and the claims name no unit */
+		sr_set(r, rc_outcome_of(ret), "identity: %s", e.msg);
+		goto out;
+	}
 	serial = vars_get(&rc->vars, "serial");
 	/* The certificate's claims name the unit only once proven: the chain
 	 * to the roots and the SE's signature with the certificate's key. */

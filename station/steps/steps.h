@@ -50,6 +50,14 @@ void captures_free(struct captures *c);
  * there is no serial (ST_ERR_ABORTED: stopped). */
 int prompt_serial_first(struct run_ctx *rc, char *why, size_t cap);
 
+/* Log an identity (identity_log.c): the identities and identity_trust
+ * rows, a step value per check and the policy's fields (revocation-source,
+ * anchor, ...), as the identity and enroll steps both do. */
+void sr_identity(struct step_result *r, const struct se_identity *id);
+/* The trust store's path and the SHA-256 of each anchor in it, logged for
+ * the run (table run_anchors, once per anchor, and the station log). */
+void rc_log_anchors(struct run_ctx *rc, const char *trust);
+
 /* Sleep, waking early when the run is stopped. */
 void rc_sleep(struct run_ctx *rc, double seconds);
 

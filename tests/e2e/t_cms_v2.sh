@@ -16,63 +16,15 @@
 #    ends at its deadline, and a SIGTERM during it ends the run at once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/line.sh"
+. "$(dirname "$0")/ines.sh"
 
-line_setup
-kill "$!" # line_setup's v1 cms-sim: this test runs its own
-P=$LINE/pki
-"$BINDIR/mkpki" --out "$P" --boards 2 --seed e2e >/dev/null || fail "mkpki --boards 2"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-CMS_PID=
-
-# cms_start [cms-sim args...]: the v2 CMS on $PORT, recording to $LINE/cms.jsonl
-cms_start() {
-	rm -f "$LINE/cms.port"
-	"$BINDIR/cms-sim" --cert "$P/cms-server.crt" --key "$P/cms-server.key" --trust "$P/trust" \
-		--client-ca "$P/client-ca.crt" --ca-cert "$P/intermediate-ca.crt" \
-		--ca-key "$P/intermediate-ca.key" --org acme --port "$PORT" \
-		--port-file "$LINE/cms.port" --db "$LINE/cms.jsonl" "$@" >>"$LINE/cms.log" 2>&1 &
-	CMS_PID=$!
-	echo "$CMS_PID" >>"$ST_REG/pids"
-	for _ in $(seq 200); do [ -s "$LINE/cms.port" ] && break; sleep 0.05; done
-	[ -s "$LINE/cms.port" ] || fail "cms-sim did not start: $(cat "$LINE/cms.log")"
-}
-cms_stop() { kill "$CMS_PID"; wait "$CMS_PID" 2>/dev/null || true; CMS_PID=; }
-
-
-# A board holding mkpki's IDevID board-$i (what the CMS's CA issued).
-ines_board() {
-	local name=$1 i=$2 pty ctrl
-	sim_start "$name" --fast --serial "$(printf 'SIM%06d' "$i")" --se-cert "$P/board-$i.crt" \
-		--se-key "$P/board-$i.key" --se-chain "$P/board-$i.chain.pem"
-	pty=$(_sim_var "$name" PTY)
-	ctrl=$(_sim_var "$name" CTRL)
-	printf 'name: %s\ndriver: sim\nport: %s\nctrl: %s\nbaud: 115200\nmode: 8N1\nloader_mode: 8E1\n' \
-		"$name" "${!pty}" "${!ctrl}" >"$LINE/$name.yaml"
-}
+ines_setup 2
 step='register identity with the CMS'
 cp -r "$ST_TOP/sequences" "$LINE/seq"
 sed -i 's|register: {serial: "${serial}"}|register: {serial: "${serial}", on_unavailable: queue}|' \
 	"$LINE/seq/factory-provisioning.yaml"
 grep -q 'on_unavailable: queue' "$LINE/seq/factory-provisioning.yaml" || fail "sequence not patched"
-cat >"$LINE/station.yaml" <<YAML
-station: e2e-station
-log: station.db
-trust: pki/trust
-sequence: $LINE/seq/factory-provisioning.yaml
-cms:
-  url: https://127.0.0.1:$PORT
-  ca: pki/cms-ca.crt
-  protocol: v2
-  org: acme
-  template_id: 1
-  client_cert: pki/station-client.crt
-  client_key: pki/station-client.key
-  timeout: 5s
-  attempts: 2
-  backoff: 100ms
-vars:
-  images: $LINE/images
-YAML
+ines_yaml "$LINE/seq/factory-provisioning.yaml"
 reg_status() {
 	sql "$LINE_DB" "SELECT c.status || ' ' || COALESCE(c.cms_id, '-') FROM cms_registrations c
 		JOIN runs r ON r.id = c.run_id WHERE r.unit_serial = '$1' ORDER BY c.rowid DESC LIMIT 1"

@@ -249,4 +249,22 @@ sed -i '/policies:/d; /require_cn:/d' "$LINE/station.yaml"
 line_run --once --serial SIM900005 -f "$LINE/big.yaml"
 assert_eq "$(sql "$LINE_DB" "SELECT s.outcome FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.unit_serial = 'SIM900005' AND s.name = 'read and verify SE identity' ORDER BY r.started_us DESC LIMIT 1")" \
 	"pass" "p384 allowed by station.yaml: the identity step passes"
+# a trust store of 20 anchors (more than any fixed list): the run logs every one
+mkdir -p "$LINE/trust20"
+cp "$P/trust/"* "$LINE/trust20/"
+for i in $(seq 19); do
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+		-subj "/CN=Extra Root $i" -days 30 -out "$LINE/trust20/extra-$i.crt" 2>/dev/null ||
+		fail "openssl: extra root $i"
+done
+sed -e "s|^trust: .*|trust: $LINE/trust20|" "$LINE/station.yaml" >"$LINE/trust20.yaml"
+# shellcheck disable=SC2046
+sim_start many --serial SIM000002 $(ident board-2)
+sim_fixture many "$LINE/many.yaml"
+RUN_RC=0
+"$station" run -c "$LINE/trust20.yaml" --once -f "$LINE/many.yaml" >"$LINE/run.out" 2>&1 || RUN_RC=$?
+assert_eq "$RUN_RC" "0" "board-2 against 20 anchors: exit"
+many_run=$(sql "$LINE_DB" "SELECT id FROM runs ORDER BY started_us DESC LIMIT 1")
+assert_eq "$(sql "$LINE_DB" "SELECT count(*) || ' ' || count(DISTINCT sha256) FROM run_anchors WHERE run_id = '$many_run'")" \
+	"20 20" "every anchor of the trust store logged"
 echo "t_identity_policy: ok"

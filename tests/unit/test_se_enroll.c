@@ -71,10 +71,33 @@ static void test_slot_ops(void **state)
 	se_close(se);
 }
 
+/* An online revocation source (the station's asks the CMS): what it says
+ * of every certificate, or no answer (err). */
+static struct {
+	const char *status;
+	int err;
+	int calls;
+} S;
+
+static int status_fn(void *ctx, const char *leaf_pem, struct se_status_answer *a,
+		     struct st_error *e)
+{
+	S.calls++;
+	if (S.err < 0)
+		return st_fail(e, S.err, "cannot reach the CMS");
+	snprintf(a->status, sizeof(a->status), "%s", S.status);
+	return ST_OK;
+}
+
 static int enroll(struct se *se, struct ca_ctx *ca, struct se_enrollment *en,
 		  struct st_error *e)
 {
 	struct se_policy p = { .trust = T.trust, .expect_serial = "SIM000101" };
+
+	if (S.status || S.err) {
+		p.status = status_fn;
+		p.status_source = "cms:test";
+	}
 	struct se_enroll_req r = {
 		.slot = 1, .subject = "CN=SIM000101,serialNumber=SIM000101", .policy = &p,
 		.issuers_pem = T.int_pem, .issue = ca_issue, .issue_ctx = ca,
@@ -95,8 +118,13 @@ static void test_enroll_good(void **state)
 	struct st_error e = { 0 };
 	struct se *se = open_sim();
 	char pem[T_PEM_MAX];
-	const char *names[] = { "csr", "chain", "cert-key", "serialNumber", "ca-record",
-				"write", "read-back", "pop" };
+	/* the identity step's checks (critical-ext ... key-usage), and the
+	 * enrolment's own */
+	const char *names[] = { "csr", "chain", "critical-ext", "path-length",
+				"name-constraints", "anchor", "ext-key-usage", "revocation",
+				"serialNumber", "masa-url", "not-after", "key-type",
+				"basic-constraints", "key-usage", "cert-key", "cert-name",
+				"ca-record", "write", "read-back", "pop" };
 
 	(void)state;
 	assert_int_equal(enroll(se, &ca, &en, &e), ST_OK);
@@ -181,6 +209,86 @@ static void test_enroll_wrong_serial(void **state)
 		    "SIM999999", false);
 }
 
+static void test_enroll_wrong_cn(void **state)
+{
+	(void)state;
+	expect_fail(CA_WRONG_CN, ST_ERR_CERT, "cert-check", "cert-name",
+		    "the certificate names CN=SIM000102 but the unit is CN=SIM000101: the CA "
+		    "issued it for another unit; refuse it", false);
+}
+
+/* The CMS's status answer for the issued certificate: only Good is
+ * written; no answer is an error at cert-check, nothing written either. */
+static void test_enroll_cms_status(void **state)
+{
+	struct ca_ctx ca = { .mode = CA_GOOD };
+	struct se_enrollment en;
+	struct st_error e = { 0 };
+	struct se *se = open_sim();
+
+	(void)state;
+	S.status = "Good";
+	assert_int_equal(enroll(se, &ca, &en, &e), ST_OK);
+	assert_true(se_identity_check(&en.id, "cms-status")->pass);
+	assert_string_equal(en.id.revocation, "cms:test");
+	assert_int_equal(S.calls, 1);
+	se_enrollment_free(&en);
+	se_close(se);
+	S.status = "Revoked";
+	expect_fail(CA_GOOD, ST_ERR_CERT, "cert-check", "cms-status",
+		    "Revoked: cms:test revoked the certificate: refuse the part", false);
+	S.status = NULL;
+	S.err = ST_ERR_IO;
+	expect_fail(CA_GOOD, ST_ERR_IO, "cert-check", "cms-status",
+		    "unknown: no answer from cms:test: cannot reach the CMS", false);
+	S.err = 0;
+}
+
+/* A certificate the slot already holds, to be kept: the checks a new one
+ * gets, then the slot's proof of its key. */
+static void test_kept_certificate_is_checked(void **state)
+{
+	struct ca_ctx ca = { .mode = CA_GOOD };
+	struct se_policy p = { .trust = T.trust, .expect_serial = "SIM000101" };
+	struct se_enroll_req r = { .slot = 1, .subject = "CN=SIM000101,serialNumber=SIM000101",
+				   .policy = &p, .issuers_pem = T.int_pem };
+	struct se_enrollment en, kept = { 0 };
+	struct st_error e = { 0 };
+	struct se *se = open_sim();
+	char pem[T_PEM_MAX];
+
+	(void)state;
+	assert_int_equal(enroll(se, &ca, &en, &e), ST_OK);
+	se_enrollment_free(&en);
+	assert_int_equal(se_read_cert(se, 1, pem, sizeof(pem), &e), ST_OK);
+	/* this unit's: kept, every check ran, possession proven */
+	assert_int_equal(se_enroll_check_kept(se, &r, pem, &kept, &e), ST_OK);
+	assert_string_equal(kept.stage, "kept");
+	assert_true(se_identity_check(&kept.id, "critical-ext")->pass);
+	assert_true(se_identity_check(&kept.id, "cert-name")->pass);
+	assert_true(se_identity_check(&kept.id, "pop")->pass);
+	se_enrollment_free(&kept);
+	/* moved into another unit's SE: its names are not this unit's */
+	memset(&kept, 0, sizeof(kept));
+	r.subject = "CN=SIM000102,serialNumber=SIM000102";
+	p.expect_serial = "SIM000102";
+	assert_int_equal(se_enroll_check_kept(se, &r, pem, &kept, &e), ST_ERR_CERT);
+	assert_string_equal(se_identity_check(&kept.id, "cert-name")->detail,
+			    "the certificate names CN=SIM000101 but the unit is CN=SIM000102: the "
+			    "CA issued it for another unit; refuse it");
+	se_enrollment_free(&kept);
+	/* the slot's key is no longer the certificate's */
+	memset(&kept, 0, sizeof(kept));
+	r.subject = "CN=SIM000101,serialNumber=SIM000101";
+	p.expect_serial = "SIM000101";
+	assert_int_equal(se_sim_rekey(se, 1), ST_OK);
+	assert_int_equal(se_enroll_check_kept(se, &r, pem, &kept, &e), ST_ERR_CERT);
+	assert_false(se_identity_check(&kept.id, "pop")->pass);
+	assert_true(se_identity_check(&kept.id, "cert-name")->pass);
+	se_enrollment_free(&kept);
+	se_close(se);
+}
+
 static void test_enroll_unknown_root(void **state)
 {
 	(void)state;
@@ -234,6 +342,9 @@ int main(void)
 		cmocka_unit_test(test_enroll_other_key),
 		cmocka_unit_test(test_enroll_wrong_serial),
 		cmocka_unit_test(test_enroll_unknown_root),
+		cmocka_unit_test(test_enroll_wrong_cn),
+		cmocka_unit_test(test_enroll_cms_status),
+		cmocka_unit_test(test_kept_certificate_is_checked),
 		cmocka_unit_test(test_enroll_bad_record),
 		cmocka_unit_test(test_enroll_se_refuses),
 		cmocka_unit_test(test_enroll_not_supported),

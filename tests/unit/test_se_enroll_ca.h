@@ -39,7 +39,7 @@ static struct {
 } T;
 
 enum ca_mode { CA_GOOD, CA_OTHER_KEY, CA_WRONG_SERIAL, CA_UNKNOWN_ROOT, CA_REKEY, CA_DOWN,
-	       CA_BAD_RECORD, CA_GARBAGE };
+	       CA_BAD_RECORD, CA_GARBAGE, CA_WRONG_CN };
 
 struct ca_ctx {
 	enum ca_mode mode;
@@ -184,7 +184,8 @@ static int ca_issue(void *ctx, const char *csr_pem, struct se_enrollment *en, st
 	mbedtls_x509_csr_init(&csr);
 	assert_int_equal(mbedtls_x509_csr_parse(&csr, (const unsigned char *)csr_pem,
 						strlen(csr_pem) + 1), 0);
-	snprintf(dn, sizeof(dn), "CN=%s,serialNumber=%s", ca->serial,
+	snprintf(dn, sizeof(dn), "CN=%s,serialNumber=%s",
+		 ca->mode == CA_WRONG_CN ? "SIM000102" : ca->serial,
 		 ca->mode == CA_WRONG_SERIAL ? "SIM999999" : ca->serial);
 	if (ca->mode == CA_UNKNOWN_ROOT)
 		t_issue(ca->issued, &csr.pk, dn, &T.other, T_OTHER_DN, 0, serial);

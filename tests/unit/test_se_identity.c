@@ -574,6 +574,120 @@ static void test_dns_name_constraints(void **state)
 	se_identity_free(&id);
 }
 
+/* A revocation source as the station's CMS status call: it answers what the
+ * test says, or fails like a CMS that is down; it sees the leaf alone. */
+struct status_src {
+	const char *status, *revoked_at, *reason;
+	int err;		/* < 0: no answer */
+	int calls;
+	char leaf_sha256[65];
+};
+
+static int status_fn(void *ctx, const char *leaf_pem, struct se_status_answer *a,
+		     struct st_error *e)
+{
+	struct status_src *s = ctx;
+	unsigned char h[32];
+	mbedtls_x509_crt crt;
+
+	s->calls++;
+	mbedtls_x509_crt_init(&crt);
+	assert_int_equal(mbedtls_x509_crt_parse(&crt, (const unsigned char *)leaf_pem,
+						strlen(leaf_pem) + 1), 0);
+	assert_null(crt.next);	/* the leaf alone */
+	mbedtls_sha256_ret(crt.raw.p, crt.raw.len, h, 0);
+	for (int i = 0; i < 32; i++)
+		sprintf(s->leaf_sha256 + 2 * i, "%02x", h[i]);
+	mbedtls_x509_crt_free(&crt);
+	if (s->err < 0)
+		return st_fail(e, s->err, "cannot reach the CMS at https://cms.example");
+	snprintf(a->status, sizeof(a->status), "%s", s->status);
+	snprintf(a->revoked_at, sizeof(a->revoked_at), "%s", s->revoked_at ? s->revoked_at : "");
+	snprintf(a->reason, sizeof(a->reason), "%s", s->reason ? s->reason : "");
+	return ST_OK;
+}
+
+static void test_cms_status_is_a_revocation_source(void **state)
+{
+	char leaf_pem[PEM_MAX], key[128], chain[128], trust[128];
+	struct status_src src = { .status = "Good" };
+	struct se_policy pol = { .trust = trust, .require_masa = true, .status = status_fn,
+				 .status_ctx = &src, .status_source = "cms:https://cms.example" };
+	struct se_identity id = { 0 };
+	struct st_error e = { 0 };
+	const struct opt o = { 0 };
+	const struct se_check *c;
+	struct se *se = NULL;
+
+	(void)state;
+	issue(leaf_pem, &P.leaf, LEAF_DN, &P.inter, INT_DN, &o, 0x77);
+	write_file("chain.pem", leaf_pem, P.int_pem);
+	path(key, sizeof(key), "leaf.key");
+	path(chain, sizeof(chain), "chain.pem");
+	path(trust, sizeof(trust), "root.pem");
+	assert_int_equal(se_open_sim(&se, key, chain, &e), ST_OK);
+
+	/* Good: passes, and the source is logged as the revocation source */
+	assert_int_equal(se_identity_read(se, &pol, &id, &e), ST_OK);
+	assert_int_equal(src.calls, 1);
+	assert_string_equal(src.leaf_sha256, id.fingerprint);
+	c = chk(&id, "cms-status");
+	assert_true(c->pass);
+	assert_string_equal(c->detail, "Good: cms:https://cms.example holds the certificate as valid");
+	assert_string_equal(id.revocation, "cms:https://cms.example");
+	assert_non_null(strstr(chk(&id, "revocation")->detail, "the status answer of "
+			       "cms:https://cms.example is the revocation source"));
+	assert_int_equal(id.n_checks, 15);
+
+	/* Revoked: a verdict on the part, with the date and the reason */
+	src.status = "Revoked";
+	src.revoked_at = "2026-01-02T03:04:05Z";
+	src.reason = "keyCompromise";
+	assert_int_equal(se_identity_read(se, &pol, &id, &e), ST_ERR_CERT);
+	c = chk(&id, "cms-status");
+	assert_false(c->pass);
+	assert_string_equal(c->detail, "Revoked: cms:https://cms.example revoked the certificate "
+			    "on 2026-01-02T03:04:05Z, reason keyCompromise: refuse the part");
+	assert_int_equal(se_identity_failures(&id), 1);
+	assert_non_null(strstr(e.msg, "identity check cms-status failed: Revoked"));
+	assert_false(se_identity_status_unknown(&id));	/* a verdict */
+
+	/* Unknown: the manufacturer's CMS never issued it */
+	src.status = "Unknown";
+	assert_int_equal(se_identity_read(se, &pol, &id, &e), ST_ERR_CERT);
+	assert_non_null(strstr(chk(&id, "cms-status")->detail, "Unknown: cms:https://cms.example "
+			       "did not issue the certificate"));
+	/* Expired, or a word we do not know: only Good passes */
+	src.status = "Suspended\x1b[2J";
+	assert_int_equal(se_identity_read(se, &pol, &id, &e), ST_ERR_CERT);
+	assert_non_null(strstr(chk(&id, "cms-status")->detail, "Suspended?[2J: "));
+
+	/* No answer: not a verdict on the part.  The error comes back (an
+	 * ERROR for the step), every other check has still run. */
+	src.err = ST_ERR_IO;
+	assert_int_equal(se_identity_read(se, &pol, &id, &e), ST_ERR_IO);
+	assert_string_equal(e.msg, "the certificate's revocation status is unknown: no answer from "
+			    "cms:https://cms.example: cannot reach the CMS at https://cms.example");
+	c = chk(&id, "cms-status");
+	assert_false(c->pass);
+	assert_non_null(strstr(c->detail, "unknown: no answer from cms:https://cms.example"));
+	assert_true(se_identity_status_unknown(&id));
+	assert_true(chk(&id, "chain")->pass);
+	assert_true(chk(&id, "pop")->pass);
+	assert_true(chk(&id, "key-usage")->pass);
+	assert_int_equal(id.n_checks, 15);
+
+	/* without the source: not asked, not logged */
+	src.calls = 0;
+	pol.status = NULL;
+	assert_int_equal(se_identity_read(se, &pol, &id, &e), ST_OK);
+	assert_int_equal(src.calls, 0);
+	assert_null(se_identity_check(&id, "cms-status"));
+	assert_string_equal(id.revocation, "none");
+	se_close(se);
+	se_identity_free(&id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -584,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_leaf_contents),
 		cmocka_unit_test(test_chain_failures_are_named),
 		cmocka_unit_test(test_no_trust_store_and_bad_chain),
+		cmocka_unit_test(test_cms_status_is_a_revocation_source),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

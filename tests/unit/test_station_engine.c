@@ -451,8 +451,8 @@ static void test_result_full_of_values_is_an_error(void **state)
 	assert_int_equal(end_of("fits")->o, DB_PASS);
 	assert_int_equal(end_of("full")->o, DB_ERROR);
 	assert_string_equal(end_of("full")->reason,
-			    "the step's result ran out of room for its values (it holds 32 values, "
-			    "160 strings): a station fault, report it");
+			    "the step's result ran out of room for its values (it holds 48 values, "
+			    "192 strings): a station fault, report it");
 }
 
 /* Past SR_MAX_STRS strings, sr_str gives a note saying so, never "", and
@@ -465,8 +465,8 @@ static void test_result_full_of_strings_is_an_error(void **state)
 	assert_int_equal(run(), DB_ERROR);
 	assert_string_equal(full.last_str, "(not kept: the step's result is full)");
 	assert_string_equal(end_of("full")->reason,
-			    "the step's result ran out of room for its strings (it holds 32 values, "
-			    "160 strings): a station fault, report it; the step said: full said "
+			    "the step's result ran out of room for its strings (it holds 48 values, "
+			    "192 strings): a station fault, report it; the step said: full said "
 			    "fail on attempt 1");
 }
 

@@ -269,7 +269,7 @@ void api_handle(struct sim *s, const struct http_req *r, int *status, char **bod
 }
 
 /* "fail-first=N", "retry-after=S", "delay-ms=N", "late-issue=MS", "malformed",
- * "status=CODE", "close", "drop-oid=2.5.4.10"; commas join. */
+ * "status=CODE", "close", "drop-oid=2.5.4.10", and bad_issue.c's; commas join. */
 int faults_parse(struct faults *f, const char *spec)
 {
 	char buf[256], *tok, *save, *end;
@@ -302,6 +302,8 @@ int faults_parse(struct faults *f, const char *spec)
 			f->malformed = 1;
 		else if (strcmp(tok, "close") == 0 && !eq)
 			f->close = 1;
+		else if (!eq && bad_fault(f, tok))
+			;	/* a bad certificate (bad_issue.c) */
 		else
 			return -1;
 	}

@@ -147,9 +147,11 @@ static int fill(struct ca *ca, mbedtls_x509write_cert *w, mbedtls_pk_context *pk
 	int ret;
 
 	mbedtls_mpi_init(&serial);
-	stamp(from, now - 60);
+	stamp(from, days < 0 ? now - 2 * 86400 : now - 60);
 	if (days > 0)
 		stamp(until, now + (time_t)days * 86400);
+	else if (days < 0)	/* --fault expired */
+		stamp(until, now - 86400);
 	else
 		snprintf(until, sizeof(until), "99991231235959");
 	ret = mbedtls_ctr_drbg_random(drbg, sb, sizeof(sb));

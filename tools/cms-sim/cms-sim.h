@@ -8,6 +8,7 @@
 #define ST_TOOLS_CMS_SIM_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -94,6 +95,8 @@ struct leaf_facts {
 	char fingerprint[65];	/* SHA-256 of the DER, lower-case hex */
 };
 
+/* The serial and fingerprint of crt, verified or not. */
+void leaf_facts_of(const mbedtls_x509_crt *crt, struct leaf_facts *f);
 /* 0 when leaf_pem (+ chain_pem) verifies to trust; else -1 and msg. */
 int verify_identity(mbedtls_x509_crt *trust, const char *leaf_pem, const char *chain_pem,
 		    struct leaf_facts *f, char *msg, size_t cap);
@@ -118,7 +121,8 @@ int ca_parse_csr(mbedtls_x509_csr *csr, const unsigned char *der, size_t len,
 int ca_name_add(mbedtls_asn1_named_data **list, const char *oid, size_t oid_len, int tag,
 		const unsigned char *val, size_t val_len);
 int ca_subject_from_csr(const mbedtls_x509_csr *csr, mbedtls_asn1_named_data **subject);
-/* Certify pk as subject (taken over) for days (0: no expiry); DER in *der (heap). */
+/* Certify pk as subject (taken over) for days (0: no expiry; < 0: already
+ * expired, for --fault expired); DER in *der (heap). */
 int ca_issue(struct ca *ca, mbedtls_pk_context *pk, mbedtls_asn1_named_data *subject,
 	     int days, mbedtls_ctr_drbg_context *drbg, unsigned char **der, size_t *len,
 	     char *msg, size_t cap);
@@ -135,6 +139,8 @@ struct faults {
 	int status;		/* always answer this status (0: off) */
 	int close;		/* close the connection without answering */
 	char drop_oid[32];	/* issue without this subject attribute (a template's) */
+	/* a bad certificate issued (bad_issue.c) */
+	int rogue_ca, rename_serial, expired, other_key, revoke_issued, serial_hex;
 };
 
 #define TOKENS_MAX 256
@@ -192,6 +198,25 @@ char *json_body(json_t *o);
 char *error_body(const char *error, const char *message);
 
 int faults_parse(struct faults *f, const char *spec);
+
+/* --- bad_issue.c: the faults that issue a bad certificate ----------------- */
+struct bad_issue {
+	struct ca ca;			/* the CA to sign with (rogue-ca: another key) */
+	mbedtls_pk_context rogue, other;
+	int expired;			/* issue it already expired */
+	int verify;			/* it should verify to the CA: check it does */
+};
+/* Set the switch named name ("rogue-ca", ...): false when there is none. */
+bool bad_fault(struct faults *f, const char *name);
+/* Apply the faults to subject (rename-serial) and make their keys. */
+int bad_issue_prepare(struct sim *s, mbedtls_asn1_named_data *subject, struct bad_issue *b,
+		      char *msg, size_t cap);
+/* The key to certify: other-key's, or the CSR's. */
+mbedtls_pk_context *bad_issue_key(struct bad_issue *b, mbedtls_pk_context *csr_key);
+void bad_issue_free(struct bad_issue *b);
+/* serial-hex: out becomes the serial in decimal digits (else untouched). */
+void bad_serial_number(const struct faults *f, const mbedtls_x509_crt *crt, char *out,
+		       size_t cap);
 
 /*
  * Answer one request: *status, a malloc'd *body and its *ctype (NULL:

@@ -101,6 +101,7 @@ static json_t *cert_json(const struct sim *s, const struct reg_rec *r)
 	iso(&crt.valid_to, until);
 	sha1_of(&crt, sha1);
 	hex_of(crt.serial.p, crt.serial.len < 39 ? crt.serial.len : 39, serial, 1);
+	bad_serial_number(&s->faults, &crt, serial, sizeof(serial));
 	b64 = b64_of(crt.raw.p, crt.raw.len);
 	if (b64)
 		o = json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"

@@ -91,6 +91,7 @@ char *ca_issue_record(struct sim *s, const unsigned char *csr_der, size_t csr_le
 {
 	struct reg_rec nr = { 0 };
 	const struct reg_rec *added = NULL;
+	struct bad_issue bad = { 0 };
 	mbedtls_x509_csr csr;
 	struct leaf_facts f;
 	mbedtls_x509_crt crt;
@@ -109,22 +110,32 @@ char *ca_issue_record(struct sim *s, const unsigned char *csr_der, size_t csr_le
 		ca_subject_from_csr(&csr, &subject);
 		serial = csr_serial(&csr, sn, sizeof(sn));
 	}
-	if (ca_issue(&s->ca, &csr.pk, subject, days, s->drbg, der, der_len, msg, sizeof(msg)) < 0 ||
-	    mbedtls_x509_crt_parse_der(&crt, *der, *der_len) != 0 ||
-	    verify_chain(&s->ca.crt, &crt, &f, msg, sizeof(msg)) < 0) {
+	if (bad_issue_prepare(s, subject, &bad, msg, sizeof(msg)) < 0) {
+		mbedtls_asn1_free_named_data_list(&subject);
 		out = fail_with(status, 500, "internal", msg);
 		goto done;
 	}
+	if (ca_issue(&bad.ca, bad_issue_key(&bad, &csr.pk), subject, bad.expired ? -1 : days,
+		     s->drbg, der, der_len, msg, sizeof(msg)) < 0 ||
+	    mbedtls_x509_crt_parse_der(&crt, *der, *der_len) != 0 ||
+	    (bad.verify && verify_chain(&s->ca.crt, &crt, &f, msg, sizeof(msg)) < 0)) {
+		out = fail_with(status, 500, "internal", msg);
+		goto done;
+	}
+	leaf_facts_of(&crt, &f);
 	nr.kind = strdup("issued");
 	nr.serial = strdup(serial ? serial : "");
 	nr.chip_serial = strdup("");
 	nr.cert_serial = strdup(f.cert_serial);
 	nr.fingerprint = strdup(f.fingerprint);
 	nr.cert_pem = der_pem(*der, *der_len);
-	if (reg_add(&s->reg, &nr, &added) < 0)
+	if (reg_add(&s->reg, &nr, &added) < 0 ||
+	    (s->faults.revoke_issued && reg_revoke(&s->reg, (struct reg_rec *)added,
+						   "keyCompromise") < 0))
 		out = fail_with(status, 500, "internal", "cannot record the certificate");
 	*rec = (struct reg_rec *)added;
 done:
+	bad_issue_free(&bad);
 	if (out) {
 		free(*der);
 		*der = NULL;

@@ -154,7 +154,9 @@ static void usage(FILE *f)
 		"  v1 (--api-key; ours, not INeS): POST /api/v1/identities, GET .../<serial>\n"
 		"--db FILE    records as JSON lines, reloaded at start\n"
 		"--fault SPEC fail-first=N | retry-after=S | delay-ms=N | late-issue=MS |\n"
-		"             malformed | status=CODE | close | drop-oid=OID\n");
+		"             malformed | status=CODE | close | drop-oid=OID |\n"
+		"             a bad certificate issued: rogue-ca | rename-serial | expired |\n"
+		"             other-key | revoke-issued | serial-hex\n");
 }
 
 #define IMPORTS_MAX 16

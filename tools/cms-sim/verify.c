@@ -48,11 +48,8 @@ static int parse_pem(mbedtls_x509_crt *crt, const char *pem, const char *what,
 int verify_chain(mbedtls_x509_crt *trust, mbedtls_x509_crt *crt, struct leaf_facts *f,
 		 char *msg, size_t cap)
 {
-	unsigned char sha[32];
 	char info[512];
-	const unsigned char *sp;
 	uint32_t flags = 0;
-	size_t sl;
 
 	if (mbedtls_x509_crt_verify(crt, trust, NULL, NULL, &flags, NULL, NULL) != 0) {
 		mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
@@ -61,6 +58,16 @@ int verify_chain(mbedtls_x509_crt *trust, mbedtls_x509_crt *crt, struct leaf_fac
 			 info[0] ? info : "unknown reason");
 		return -1;
 	}
+	leaf_facts_of(crt, f);
+	return 0;
+}
+
+void leaf_facts_of(const mbedtls_x509_crt *crt, struct leaf_facts *f)
+{
+	unsigned char sha[32];
+	const unsigned char *sp;
+	size_t sl;
+
 	memset(f, 0, sizeof(*f));
 	/* Canonical hex: the DER integer's leading zero octet dropped. */
 	sp = crt->serial.p;
@@ -73,7 +80,6 @@ int verify_chain(mbedtls_x509_crt *trust, mbedtls_x509_crt *crt, struct leaf_fac
 	       f->cert_serial, 0);
 	mbedtls_sha256_ret(crt->raw.p, crt->raw.len, sha, 0);
 	hex_of(sha, sizeof(sha), f->fingerprint, 0);
-	return 0;
 }
 
 int verify_identity(mbedtls_x509_crt *trust, const char *leaf_pem, const char *chain_pem,
