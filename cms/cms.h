@@ -140,6 +140,9 @@ struct cms_enroll_request {
 	/* A renewal of the certificate the unit holds, for the same key: */
 	bool renew;		/* est: simplereenroll (RFC 7030 4.2.2) */
 	const char *renew_id;	/* v2: POST .../certificates/{id}/rekey with the CSR */
+	const char *renew_until; /* v2: its valid_until: a certificate the CMS already
+				   holds for this key counts as the renewal (one
+				   completed after a timeout) only if it ends later */
 };
 
 struct cms_enroll_result {

@@ -43,7 +43,8 @@
 struct lookup_out {
 	struct cms_lookup_result *res;
 	const char *want_spki_csr;	/* enrolment: keep the certificate for this CSR's key */
-	const char *skip_id;		/* renewal: not the certificate being renewed */
+	const char *skip_id;		/* renewal: not the certificate being renewed, */
+	const char *min_until;		/* nor one ending no later than it */
 	struct cms_enroll_result *match;
 };
 
@@ -75,7 +76,8 @@ static void maybe_match(json_t *o, const struct cms_cert_info *ci, struct lookup
 	struct st_error e = { 0 };
 
 	if (lo->match->cert_pem || !usable(ci->status) || !s ||
-	    (lo->skip_id && !strcmp(lo->skip_id, ci->id)))
+	    (lo->skip_id && !strcmp(lo->skip_id, ci->id)) ||
+	    (lo->min_until && strcmp(ci->valid_until, lo->min_until) <= 0))
 		goto out;
 	if (cms_v2_parse_certificate(s, strlen(s), 200, &m, &e) == ST_OK &&
 	    cms_cert_matches_csr(m.cert_pem, lo->want_spki_csr, &e) == ST_OK) {
@@ -347,7 +349,7 @@ static int parse_issued(const struct cms_resp *r, void *out, struct st_error *e)
 
 struct enrol_ctx {
 	struct cms_op issue;
-	const char *cn, *csr_pem, *skip_id;
+	const char *cn, *csr_pem, *skip_id, *min_until;
 	struct cms_enroll_result *res;
 };
 
@@ -359,7 +361,7 @@ static int enrol_attempt(const struct cms_config *c, void *ctx, struct cms_try *
 	struct enrol_ctx *x = ctx;
 	struct cms_lookup_result lk = { 0 };
 	struct lookup_out lo = { .res = &lk, .want_spki_csr = x->csr_pem, .skip_id = x->skip_id,
-				 .match = x->res };
+				 .min_until = x->min_until, .match = x->res };
 	struct cms_op op = { .v2 = 1, .what = "a look-up", .only_200 = 1, .not_found_ok = 1,
 			     .parse = parse_lookup, .out = &lo,
 			     .http_status = &x->res->http_status };
@@ -402,7 +404,8 @@ static int ines_enroll(const struct cms_config *c, const struct cms_enroll_reque
 {
 	char path[PATH_MAX_V2], cn[128], tail[96];
 	struct enrol_ctx x = { .csr_pem = r->csr_pem, .res = res, .cn = cn,
-			       .skip_id = r->renew_id };
+			       .skip_id = r->renew_id,
+			       .min_until = r->renew_id ? (r->renew_until ? r->renew_until : "") : NULL };
 	char *body = NULL;
 	int ret;
 

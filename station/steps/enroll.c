@@ -153,6 +153,7 @@ struct issue_ctx {
 	bool asked;
 	bool renew;		/* renewing the slot's certificate, same key */
 	char renew_id[64];	/* v2: the CMS's id of the certificate renewed */
+	char renew_until[40];	/* v2: its valid_until, as the CMS gave it */
 	int pre_requests;	/* asked before enrolling: is the slot's one good? */
 	int ret;
 	struct cms_config cc;
@@ -172,6 +173,7 @@ static int cms_issue(void *ctx, const char *csr_pem, struct se_enrollment *en,
 		.subject_warn = x->subject_warn,
 		.renew = x->renew,
 		.renew_id = x->renew && x->renew_id[0] ? x->renew_id : NULL,
+		.renew_until = x->renew_until,
 	};
 
 	x->asked = true;
@@ -254,7 +256,7 @@ static void record_cms(struct step_result *r, const struct issue_ctx *x)
 		return;
 	r->has_cms = true;
 	r->cms.status = x->ret < 0 ? (x->renew ? "renewal-failed" : "failed") :
-			x->res.reused ? "reused" : x->renew ? "renewed" : "enrolled";
+			x->renew ? "renewed" : x->res.reused ? "reused" : "enrolled";
 	r->cms.cms_id = x->res.certificate_id[0] ? sr_str(r, x->res.certificate_id) : NULL;
 	r->cms.attempts = x->res.attempts;
 	r->cms.http_status = x->res.http_status;
@@ -342,6 +344,7 @@ static int ask_v2(struct issue_ctx *x, const char *pem, bool *good, char *id, si
 	*requests = res.requests + lk.requests;
 	*good = ret == ST_OK && !strcmp(res.cert_status, "Good") && lk.count > 0;
 	snprintf(id, id_cap, "%s", lk.count ? lk.certs[0].id : "");
+	snprintf(x->renew_until, sizeof(x->renew_until), "%s", lk.count ? lk.certs[0].valid_until : "");
 	snprintf(x->res.thumbprint, sizeof(x->res.thumbprint), "%s", res.thumbprint);
 	snprintf(what, what_cap, "%s (thumbprint %s)", lk.count || strcmp(res.cert_status, "Good") ?
 		 res.cert_status : "unknown", res.thumbprint);

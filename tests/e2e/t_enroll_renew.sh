@@ -100,6 +100,29 @@ assert_eq "$(pub <<<"$pem2")" "$(pub <<<"$pem1")" "renewed for the key the slot 
 assert_eq "$(kv SIM000401 read-back)" "pass" "the renewal was read back"
 assert_eq "$(kv SIM000401 pop)" "pass" "and proven"
 
+# A second renewal, the rekey done by the CMS but answered after the
+# station's 1 s: the next attempt finds it (by CN and key: not the first
+# certificate, same key, ending earlier), and nothing is rekeyed twice.
+cp "$LINE/v2cms.db" "$LINE/late.db"
+ids() { grep '"kind":"issued"' "$LINE/$1.db" | grep -o '"id":"[0-9]*"' | sort -u | wc -l; }
+had=$(ids late)
+line_cms_mtls late --fault late-issue=3000
+line_yaml_mtls late v2
+sed -i 's/^  timeout: .*/  timeout: 1s/' "$LINE/station.yaml"
+line_board v2d SIM000401 --state "$st"
+run v2d renew
+ok "a renewal answered late"
+late=$(cms_of SIM000401)
+assert_match "$late" '^renewed [0-9]+$' "renewed through a late answer"
+id3=${late#renewed }
+[ "$id3" != "$id1" ] && [ "$id3" != "$id2" ] || fail "the late renewal took an older certificate ($id3)"
+assert_eq "$(kv SIM000401 cms.renewed_id)" "$id2" "the current certificate renewed"
+assert_eq "$(sql "$LINE_DB" "SELECT attempts FROM cms_registrations ORDER BY rowid DESC LIMIT 1")" "2" "found on the second attempt"
+assert_eq "$(ids late)" "$((had + 1))" "one certificate for the renewal"
+sim_ctl v2d quit >/dev/null
+assert_eq "$(slot "$st" SIM000401 v2r3 | pub)" "$(pub <<<"$pem1")" "still the slot's key"
+sed -i 's/^  timeout: .*/  timeout: 5s/' "$LINE/station.yaml"
+
 # ---- EST: enrol, keep (by /cacerts), renew, a refused renewal --------------
 line_yaml_mtls v2cms est
 st=$LINE/est.state

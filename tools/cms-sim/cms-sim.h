@@ -195,6 +195,8 @@ char *ines_one(const struct sim *s, const struct reg_rec *r, int *status);
 char *ines_keys_only(json_t *o, const char *const *allowed, int *status);
 /* POST .../certificates/{id}/renew (rekey 0) or /rekey (1); r NULL: unknown id. */
 char *ines_renew(struct sim *s, struct reg_rec *r, int rekey, json_t *o, int *status);
+/* --fault late-issue: after the first certificate made, answer late. */
+void ines_late(struct sim *s);
 /* GET /v2/organizations/{org}/certificationauthorities<rest>. */
 char *ines_cas(struct sim *s, const char *rest, int *status);
 /* Answer a /.well-known/est/ request. */

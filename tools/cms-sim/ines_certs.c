@@ -328,9 +328,16 @@ static char *do_issue(struct sim *s, json_t *o, int *status)
 	free(der);
 	if (out)
 		return out;
-	if (++s->issues_seen == 1 && s->faults.late_issue)
-		s->answer_late_ms = s->faults.late_issue;	/* done, but answered late */
+	ines_late(s);
 	return ines_one(s, rec, status);
+}
+
+/* --fault late-issue: the first certificate (issued, renewed or rekeyed) is
+ * done and recorded, but answered late. */
+void ines_late(struct sim *s)
+{
+	if (++s->issues_seen == 1 && s->faults.late_issue)
+		s->answer_late_ms = s->faults.late_issue;
 }
 
 /* --- status ------------------------------------------------------------------ */

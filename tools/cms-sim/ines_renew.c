@@ -63,6 +63,7 @@ static char *certify(struct sim *s, struct reg_rec *orig, const mbedtls_x509_crt
 		return out;
 	if (revoke && reg_revoke(&s->reg, orig, "superseded") < 0)
 		return fail_with(status, 500, "internal", "cannot record the revocation");
+	ines_late(s);
 	return ines_one(s, rec, status);
 }
 
