@@ -101,7 +101,7 @@ static int enroll_parse(struct step *s, const struct ynode *n, struct lint *l)
 		if (lint_num(l, n, "renew_within_days", false, &renew) &&
 		    (renew < 0 || renew > 36500 || renew != (int)renew))
 			lint_err(l, ynode_get(n, "renew_within_days"), "enroll: renew_within_days "
-				 "must be 0 to 36500");
+				 "must be a whole number of days, 0 to 36500");
 		str_key(l, n, "subject", &c->subject);
 		str_key(l, n, "trust", &c->trust);
 		if (config_trust_key_refused(c->trust))

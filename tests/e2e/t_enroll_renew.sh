@@ -36,6 +36,12 @@ mkseq renew 's/^      unique: true$/&\n      renew_within_days: 400/'
 mkseq renew_est 's/^      unique: true$/&\n      renew_within_days: 4000/'
 # shellcheck disable=SC2016 # ${serial} is the sequence's, not ours
 mkseq renamed 's/^      unique: true$/&\n      renew_within_days: 4000/; s/^      subject: "CN=${serial},/      subject: "CN=${serial}-B,/'
+mkseq badrenew 's/^      unique: true$/&\n      renew_within_days: 2.5/'
+out=$("$BINDIR/station" lint -c "$LINE/station.yaml" "$LINE/seq-badrenew/factory-enrolment.yaml" 2>&1) &&
+	fail "lint took renew_within_days: 2.5"
+assert_match "$out" 'enroll: renew_within_days must be a whole number of days, 0 to 36500' "lint names the key"
+"$BINDIR/station" lint -c "$LINE/station.yaml" "$LINE/seq-renew/factory-enrolment.yaml" >/dev/null 2>&1 ||
+	fail "lint refused renew_within_days: 400"
 run() { # run BOARD [SEQ]
 	RUN_RC=0
 	"$BINDIR/station" run -c "$LINE/station.yaml" ${2:+-s "$LINE/seq-$2/factory-enrolment.yaml"} \
