@@ -32,6 +32,8 @@ struct cms_proto {
 		      struct cms_lookup_result *res, struct st_error *e);
 	int (*status)(const struct cms_config *c, const char *cert_pem,
 		      struct cms_result *res, struct st_error *e);
+	int (*cacerts)(const struct cms_config *c, char **pem, int *requests,
+		       struct st_error *e);
 };
 
 extern const struct cms_proto cms_proto_v1, cms_proto_v2, cms_proto_est;

@@ -92,6 +92,11 @@ bool cms_can_status(const struct cms_proto *p)
 	return (p ? p : &cms_proto_v1)->status != NULL;
 }
 
+bool cms_can_cacerts(const struct cms_proto *p)
+{
+	return (p ? p : &cms_proto_v1)->cacerts != NULL;
+}
+
 int64_t cms_now_ms(void)
 {
 	struct timespec ts;
@@ -365,6 +370,19 @@ int cms_lookup(const struct cms_config *c, enum cms_lookup_by by, const char *ke
 	if (!key || !key[0] || strlen(key) > 128)
 		return st_fail(e, ST_ERR_ARG, "a look-up needs a key of 1..128 characters");
 	return p->lookup ? p->lookup(c, by, key, res, e) : unsupported(p, "look certificates up", e);
+}
+
+int cms_cacerts(const struct cms_config *c, char **pem, int *requests, struct st_error *e)
+{
+	const struct cms_proto *p = cms_proto_of(c);
+	int ret;
+
+	*pem = NULL;
+	ret = cms_check_config(c, e);
+	if (ret < 0)
+		return ret;
+	return p->cacerts ? p->cacerts(c, pem, requests, e) :
+	       unsupported(p, "hand out its CA certificates", e);
 }
 
 int cms_status(const struct cms_config *c, const char *cert_pem, struct cms_result *res,

@@ -65,6 +65,7 @@ bool cms_can_register(const struct cms_proto *p);
 bool cms_can_enroll(const struct cms_proto *p);
 bool cms_can_lookup(const struct cms_proto *p);
 bool cms_can_status(const struct cms_proto *p);
+bool cms_can_cacerts(const struct cms_proto *p);
 
 /* CLOCK_MONOTONIC in ms, the clock of cms_config.deadline_ms. */
 int64_t cms_now_ms(void);
@@ -137,6 +138,12 @@ struct cms_enroll_request {
 	int validity_days;	/* 0: cms.validity_days (v2); est: the CA decides */
 	bool subject_warn;	/* requested attributes missing from the issued
 				   certificate: warn (true) or fail (false) */
+	/* A renewal of the certificate the unit holds, for the same key: */
+	bool renew;		/* est: simplereenroll (RFC 7030 4.2.2) */
+	const char *renew_id;	/* v2: POST .../certificates/{id}/rekey with the CSR */
+	const char *renew_until; /* v2: its valid_until: a certificate the CMS already
+				   holds for this key counts as the renewal (one
+				   completed after a timeout) only if it ends later */
 };
 
 struct cms_enroll_result {
@@ -192,6 +199,19 @@ int cms_lookup(const struct cms_config *c, enum cms_lookup_by by, const char *ke
  * "Good", "Revoked", "Expired" or the CMS's other word. */
 int cms_status(const struct cms_config *c, const char *cert_pem, struct cms_result *res,
 	       struct st_error *e);
+
+/* The CMS's CA certificates (est: GET /cacerts, RFC 7030 4.1) as PEM (heap,
+ * caller frees); *requests counts the HTTP requests. */
+int cms_cacerts(const struct cms_config *c, char **pem, int *requests, struct st_error *e);
+
+/*
+ * Is cert_pem (a unit's certificate) still one to keep?  ST_OK when it is
+ * within its validity and, with ca_pem, chains to those CA certificates;
+ * *days_left is the whole days to its notAfter (negative: expired).
+ * ST_ERR_CERT with the reason otherwise (expired, another CA's).
+ */
+int cms_cert_check(const char *cert_pem, const char *ca_pem, long *days_left,
+		   struct st_error *e);
 
 /* The first certificate of a PEM chain (heap), NULL when there is none. */
 char *cms_leaf_pem(const char *chain);

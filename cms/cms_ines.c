@@ -18,7 +18,10 @@
  * the certificate the device holds, and find the CMS's record of it (by
  * thumbprint) for its id.  Enrolment looks for this unit's certificate for
  * this key first (by CN), so an issue the CMS completed after our timeout is
- * found rather than issued twice.
+ * found rather than issued twice.  A renewal (the unit's certificate close
+ * to its end, the same key) is POST "/{id}/rekey" {"csr",
+ * "revoke_original_certificate": false}, after the same look-up (the
+ * original itself left out).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -40,6 +43,8 @@
 struct lookup_out {
 	struct cms_lookup_result *res;
 	const char *want_spki_csr;	/* enrolment: keep the certificate for this CSR's key */
+	const char *skip_id;		/* renewal: not the certificate being renewed, */
+	const char *min_until;		/* nor one ending no later than it */
 	struct cms_enroll_result *match;
 };
 
@@ -70,7 +75,9 @@ static void maybe_match(json_t *o, const struct cms_cert_info *ci, struct lookup
 	char *s = json_dumps(o, JSON_COMPACT);
 	struct st_error e = { 0 };
 
-	if (lo->match->cert_pem || !usable(ci->status) || !s)
+	if (lo->match->cert_pem || !usable(ci->status) || !s ||
+	    (lo->skip_id && !strcmp(lo->skip_id, ci->id)) ||
+	    (lo->min_until && strcmp(ci->valid_until, lo->min_until) <= 0))
 		goto out;
 	if (cms_v2_parse_certificate(s, strlen(s), 200, &m, &e) == ST_OK &&
 	    cms_cert_matches_csr(m.cert_pem, lo->want_spki_csr, &e) == ST_OK) {
@@ -342,7 +349,7 @@ static int parse_issued(const struct cms_resp *r, void *out, struct st_error *e)
 
 struct enrol_ctx {
 	struct cms_op issue;
-	const char *cn, *csr_pem;
+	const char *cn, *csr_pem, *skip_id, *min_until;
 	struct cms_enroll_result *res;
 };
 
@@ -353,7 +360,8 @@ static int enrol_attempt(const struct cms_config *c, void *ctx, struct cms_try *
 {
 	struct enrol_ctx *x = ctx;
 	struct cms_lookup_result lk = { 0 };
-	struct lookup_out lo = { .res = &lk, .want_spki_csr = x->csr_pem, .match = x->res };
+	struct lookup_out lo = { .res = &lk, .want_spki_csr = x->csr_pem, .skip_id = x->skip_id,
+				 .min_until = x->min_until, .match = x->res };
 	struct cms_op op = { .v2 = 1, .what = "a look-up", .only_200 = 1, .not_found_ok = 1,
 			     .parse = parse_lookup, .out = &lo,
 			     .http_status = &x->res->http_status };
@@ -372,17 +380,47 @@ static int enrol_attempt(const struct cms_config *c, void *ctx, struct cms_try *
 	return cms_op_attempt(c, &x->issue, t, e);
 }
 
+/* A renewal: {"csr", "revoke_original_certificate": false} for .../{id}/rekey,
+ * as the demo's apiREST_renewCertificate sends it.  The original stays
+ * valid: the unit holds it until the new one is written and proven. */
+static int rekey_body(const struct cms_enroll_request *r, char **body, struct st_error *e)
+{
+	char *csr = NULL;
+	json_t *o;
+	int ret = csr_b64(r->csr_pem, &csr, e);
+
+	*body = NULL;
+	if (ret < 0)
+		return ret;
+	o = json_pack("{s:s, s:b}", "csr", csr, "revoke_original_certificate", 0);
+	*body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	free(csr);
+	return *body ? ST_OK : st_fail(e, ST_ERR_NOMEM, "out of memory preparing the CMS request");
+}
+
 static int ines_enroll(const struct cms_config *c, const struct cms_enroll_request *r,
 		       struct cms_enroll_result *res, struct st_error *e)
 {
-	char path[PATH_MAX_V2], cn[128];
-	struct enrol_ctx x = { .csr_pem = r->csr_pem, .res = res, .cn = cn };
+	char path[PATH_MAX_V2], cn[128], tail[96];
+	struct enrol_ctx x = { .csr_pem = r->csr_pem, .res = res, .cn = cn,
+			       .skip_id = r->renew_id,
+			       .min_until = r->renew_id ? (r->renew_until ? r->renew_until : "") : NULL };
 	char *body = NULL;
 	int ret;
 
-	ret = cms_v2_path(c, "", path, sizeof(path), e);
-	if (ret == ST_OK)
+	ret = r->renew_id ? lookup_tail(CMS_BY_ID, r->renew_id, tail, sizeof(tail), e) : ST_OK;
+	if (ret < 0)
+		return ret;
+	if (r->renew_id)
+		snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail), "/rekey");
+	ret = cms_v2_path(c, r->renew_id ? tail : "", path, sizeof(path), e);
+	if (ret == ST_OK)	/* the CN for the look-up, from the subject */
 		ret = issue_body(c, r, &body, cn, sizeof(cn), e);
+	if (ret == ST_OK && r->renew_id) {
+		free(body);
+		ret = rekey_body(r, &body, e);
+	}
 	if (ret < 0)
 		return ret;
 	if (!cn[0])
@@ -391,7 +429,8 @@ static int ines_enroll(const struct cms_config *c, const struct cms_enroll_reque
 				   .out = res, .http_status = &res->http_status,
 				   .call = { .method = "POST", .path = path, .body = body,
 					     .body_len = strlen(body) } };
-	ret = cms_retry(c, "enrolling", enrol_attempt, &x, &res->attempts, &res->requests, e);
+	ret = cms_retry(c, r->renew_id ? "renewing" : "enrolling", enrol_attempt, &x,
+			&res->attempts, &res->requests, e);
 	free(body);
 	return ret;
 }

@@ -238,6 +238,10 @@ struct se_enroll_req {
 	const char *issuers_pem;	/* intermediates up to the trust (NULL: none) */
 	se_issue_fn issue;
 	void *issue_ctx;
+	/* A renewal: the CSR is signed by the key the slot already holds (no
+	 * keygen), so the slot keeps its working certificate until the new
+	 * one is issued, checked and written over it. */
+	bool reuse_key;
 };
 
 struct se_enrollment {

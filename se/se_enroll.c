@@ -401,7 +401,7 @@ static int request(struct se *se, const struct se_enroll_req *r, struct se_enrol
 	if (ret < 0)
 		return ret;
 	en->stage = "keygen";
-	ret = se_keygen(se, r->slot, e);
+	ret = r->reuse_key ? ST_OK : se_keygen(se, r->slot, e);
 	if (ret < 0)
 		return ret;
 	en->stage = "csr";

@@ -13,11 +13,17 @@
  *     expect_serial: ${serial}                         # the certificate's serialNumber
  *     unique: true                                     # refuse a key logged for another unit
  *     subject_mismatch: fail                           # or warn: the CMS dropped attributes
+ *     renew_within_days: 30                            # renew a kept one this close to its end
  * Idempotent, as the seed demo's zero-touch check (inesDemo_ZeroTouchProv):
- * when the slot already holds a certificate the CMS calls Good, it is kept
- * once it passes the checks a new one gets and the slot proves its key
- * (nothing generated, nothing issued: a re-run of a passed unit costs no
- * certificate); Revoked or Expired, a new one is enrolled.  The CMS client
+ * when the slot already holds a certificate the CMS calls Good (v2: its
+ * status; est: it chains to the CMS's /cacerts and is in its validity), it
+ * is kept once it passes the checks a new one gets and the slot proves its
+ * key (nothing generated, nothing issued: a re-run of a passed unit costs no
+ * certificate); Revoked, Expired or another CA's, a new one is enrolled.  A
+ * kept one within renew_within_days of its notAfter is renewed for the key
+ * the slot holds (v2 .../{id}/rekey, est simplereenroll): no keygen, so the
+ * slot keeps its working certificate until the new one is issued, checked
+ * and written over it; a failed renewal leaves it as it was.  The CMS client
  * also finds an issue it completed after a timeout (cms_enroll).
  * Sets ${enroll.cert_serial} ${enroll.fingerprint} ${enroll.subject_serial}
  * ${enroll.cms_id} ${enroll.thumbprint} ${enroll.dpp_uri} ${enroll.chip_serial}.
@@ -44,11 +50,12 @@ struct enroll_cfg {
 	char *expect_serial;
 	bool unique;
 	bool subject_warn;	/* subject_mismatch: warn */
+	int renew_within_days;	/* 0: never renew a kept certificate */
 };
 
 static const char *const enroll_keys[] = { "slot", "subject", "validity_days", "trust",
 					   "chain", "expect_serial", "unique", "subject_mismatch",
-					   NULL };
+					   "renew_within_days", NULL };
 static const char *const enroll_vars[] = { "enroll.cert_serial", "enroll.fingerprint",
 					   "enroll.subject_serial", "enroll.cms_id",
 					   "enroll.thumbprint", "enroll.dpp_uri",
@@ -75,7 +82,7 @@ static void str_key(struct lint *l, const struct ynode *n, const char *key, char
 static int enroll_parse(struct step *s, const struct ynode *n, struct lint *l)
 {
 	struct enroll_cfg *c = calloc(1, sizeof(*c));
-	double slot = 1, days = 0;
+	double slot = 1, days = 0, renew = 0;
 	char *sm = NULL;
 
 	if (!c)
@@ -93,6 +100,10 @@ static int enroll_parse(struct step *s, const struct ynode *n, struct lint *l)
 		    (days < 1 || days > 36500 || days != (int)days))
 			lint_err(l, ynode_get(n, "validity_days"), "enroll: validity_days must be "
 				 "1 to 36500");
+		if (lint_num(l, n, "renew_within_days", false, &renew) &&
+		    (renew < 0 || renew > 36500 || renew != (int)renew))
+			lint_err(l, ynode_get(n, "renew_within_days"), "enroll: renew_within_days "
+				 "must be a whole number of days, 0 to 36500");
 		str_key(l, n, "subject", &c->subject);
 		str_key(l, n, "trust", &c->trust);
 		if (config_trust_key_refused(c->trust))
@@ -115,6 +126,7 @@ static int enroll_parse(struct step *s, const struct ynode *n, struct lint *l)
 	/* out of range was reported above; keep the cast defined */
 	c->slot = slot >= 1 && slot < SE_SLOTS_MAX ? (int)slot : 1;
 	c->validity_days = days >= 0 && days <= 36500 ? (int)days : 0;
+	c->renew_within_days = renew >= 0 && renew <= 36500 ? (int)renew : 0;
 	for (int i = 0; enroll_vars[i]; i++)
 		lint_define(l, enroll_vars[i]);
 	return ST_OK;
@@ -141,6 +153,10 @@ struct issue_ctx {
 	int validity_days;
 	bool subject_warn;
 	bool asked;
+	bool renew;		/* renewing the slot's certificate, same key */
+	char renew_id[64];	/* v2: the CMS's id of the certificate renewed */
+	char renew_until[40];	/* v2: its valid_until, as the CMS gave it */
+	int pre_requests;	/* asked before enrolling: is the slot's one good? */
 	int ret;
 	struct cms_config cc;
 	struct cms_enroll_result res;
@@ -158,6 +174,9 @@ static int cms_issue(void *ctx, const char *csr_pem, struct se_enrollment *en,
 		.csr_pem = csr_pem,
 		.validity_days = x->validity_days,
 		.subject_warn = x->subject_warn,
+		.renew = x->renew,
+		.renew_id = x->renew && x->renew_id[0] ? x->renew_id : NULL,
+		.renew_until = x->renew_until,
 	};
 
 	x->asked = true;
@@ -224,11 +243,14 @@ static void record_cms(struct step_result *r, const struct issue_ctx *x)
 	if (!x->asked)
 		return;
 	r->has_cms = true;
-	r->cms.status = x->ret < 0 ? "failed" : x->res.reused ? "reused" : "enrolled";
+	r->cms.status = x->ret < 0 ? (x->renew ? "renewal-failed" : "failed") :
+			x->renew ? "renewed" : x->res.reused ? "reused" : "enrolled";
 	r->cms.cms_id = x->res.certificate_id[0] ? sr_str(r, x->res.certificate_id) : NULL;
 	r->cms.attempts = x->res.attempts;
 	r->cms.http_status = x->res.http_status;
-	rc_cms_record(r, &x->cc, x->res.requests + x->status.requests);
+	rc_cms_record(r, &x->cc, x->pre_requests + x->res.requests + x->status.requests);
+	if (x->renew && x->renew_id[0])
+		sr_kv(r, "cms.renewed_id", x->renew_id);
 	if (x->res.thumbprint[0])
 		sr_kv(r, "cms.thumbprint", x->res.thumbprint);
 	if (x->res.subject_missing[0])
@@ -297,6 +319,44 @@ static int expand_all(struct run_ctx *rc, struct step_result *r, const struct en
 
 #define SLOT_PEM_MAX (16 * 1024)
 
+/* v2: the CMS's status of the slot's certificate and its record (its id). */
+static int ask_v2(struct issue_ctx *x, const char *pem, bool *good, char *id, size_t id_cap,
+		  char *what, size_t what_cap, int *requests, struct st_error *e)
+{
+	struct cms_lookup_result lk = { 0 };
+	struct cms_result res = { 0 };
+	int ret = cms_status(&x->cc, pem, &res, e);
+
+	if (ret == ST_OK && !strcmp(res.cert_status, "Good"))
+		ret = cms_lookup(&x->cc, CMS_BY_THUMBPRINT, res.thumbprint, &lk, e);
+	*requests = res.requests + lk.requests;
+	*good = ret == ST_OK && !strcmp(res.cert_status, "Good") && lk.count > 0;
+	snprintf(id, id_cap, "%s", lk.count ? lk.certs[0].id : "");
+	snprintf(x->renew_until, sizeof(x->renew_until), "%s", lk.count ? lk.certs[0].valid_until : "");
+	snprintf(x->res.thumbprint, sizeof(x->res.thumbprint), "%s", res.thumbprint);
+	snprintf(what, what_cap, "%s (thumbprint %s)", lk.count || strcmp(res.cert_status, "Good") ?
+		 res.cert_status : "unknown", res.thumbprint);
+	return ret;
+}
+
+/* est: does it chain to the CMS's CA certificates (GET /cacerts), in its validity? */
+static int ask_est(struct issue_ctx *x, const char *pem, bool *good, char *what,
+		   size_t what_cap, int *requests, struct st_error *e)
+{
+	struct st_error ce = { 0 };
+	char *ca = NULL;
+	long left;
+	int ret = cms_cacerts(&x->cc, &ca, requests, e);
+
+	if (ret == ST_OK) {
+		*good = cms_cert_check(pem, ca, &left, &ce) == ST_OK;
+		snprintf(what, what_cap, "%.300s", *good ? "Good: chains to the CMS's /cacerts" :
+			 ce.msg);
+	}
+	free(ca);
+	return ret;
+}
+
 /*
  * The demo's zero-touch check: a certificate already in the slot that the
  * CMS calls Good is kept, once it passes the checks a new one would (every
@@ -304,21 +364,22 @@ static int expand_all(struct run_ctx *rc, struct step_result *r, const struct en
  * a Good certificate moved from another unit's SE, or one the trust no
  * longer accepts, is refused, not kept.  1 kept (r and the vars say so), 0
  * enrol (an empty slot, or a certificate the CMS calls Revoked, Expired,
- * unknown), <0 the step ends (r says why: the SE or the CMS could not be
+ * unknown, another CA's), 2 renew it (within renew_days of its end:
+ * x->renew), <0 the step ends (r says why: the SE or the CMS could not be
  * asked, or the slot's certificate failed a check; nothing was changed).
  */
 static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *se,
-			 const struct se_enroll_req *req, struct issue_ctx *x,
+			 const struct se_enroll_req *req, int renew_days, struct issue_ctx *x,
 			 struct se_enrollment *en)
 {
-	struct cms_lookup_result lk = { 0 };
-	struct cms_result res = { 0 };
-	struct st_error e = { 0 };
-	char *pem, what[96];
-	int ret, slot = req->slot;
+	struct st_error e = { 0 }, ce = { 0 };
+	char *pem, what[320], id[64] = "", n[64];
+	bool good = false;
+	long left = 0;
+	int ret, requests = 0, slot = req->slot;
 
-	if (!cms_can_lookup(x->cc.proto))
-		return 0;	/* est: no status to ask; enrol as asked */
+	if (!cms_can_lookup(x->cc.proto) && !cms_can_cacerts(x->cc.proto))
+		return 0;	/* nothing to ask: enrol as asked */
 	pem = malloc(SLOT_PEM_MAX);
 	if (!pem) {
 		sr_set(r, DB_ERROR, "enroll: out of memory");
@@ -329,44 +390,56 @@ static int keep_existing(struct run_ctx *rc, struct step_result *r, struct se *s
 		free(pem);
 		return 0;
 	}
-	if (ret == ST_OK)
-		ret = cms_status(&x->cc, pem, &res, &e);
-	if (ret == ST_OK && !strcmp(res.cert_status, "Good"))
-		ret = cms_lookup(&x->cc, CMS_BY_THUMBPRINT, res.thumbprint, &lk, &e);
-	res.requests += lk.requests;
-	rc_cms_record(r, &x->cc, res.requests);
+	if (ret == ST_OK && cms_can_lookup(x->cc.proto))
+		ret = ask_v2(x, pem, &good, id, sizeof(id), what, sizeof(what), &requests, &e);
+	else if (ret == ST_OK)
+		ret = ask_est(x, pem, &good, what, sizeof(what), &requests, &e);
+	if (ret == ST_OK && good)
+		cms_cert_check(pem, NULL, &left, &ce);
+	x->pre_requests = requests;
 	if (ret < 0) {
 		free(pem);
+		rc_cms_record(r, &x->cc, requests);
 		sr_set(r, ret == ST_ERR_ABORTED ? DB_ABORTED : DB_ERROR, "enroll: cannot tell "
 		       "whether slot %d's certificate is still good (nothing was changed): %s",
 		       slot, e.msg);
 		return ret;
 	}
-	snprintf(what, sizeof(what), "%s (thumbprint %s)", res.cert_status, res.thumbprint);
 	sr_kv(r, "cms.slot_status", what);
-	if (strcmp(res.cert_status, "Good") != 0 || lk.count == 0) {
+	if (!good) {
 		free(pem);
 		log_info("slot %d holds a certificate the CMS calls %s: enrolling a new one", slot,
-			 lk.count ? res.cert_status : "unknown");
+			 what);
 		return 0;
+	}
+	if (renew_days > 0 && left <= renew_days) {
+		snprintf(n, sizeof(n), "%ld days left, renew_within_days %d", left, renew_days);
+		sr_kv(r, "cms.renew", n);
+		log_info("slot %d: its certificate ends in %ld days: renewing it", slot, left);
+		/* the renewed certificate gets every check a new one gets */
+		free(pem);
+		x->renew = true;
+		snprintf(x->renew_id, sizeof(x->renew_id), "%s", id);
+		return 2;
 	}
 	ret = se_enroll_check_kept(se, req, pem, en, &e);
 	free(pem);
 	record(r, en);
 	if (ret < 0) {
+		rc_cms_record(r, &x->cc, requests);
 		sr_set(r, ret == ST_ERR_CERT ? DB_FAIL : rc_outcome_of(ret), "enroll: slot %d "
 		       "holds a certificate the CMS calls Good, but it %s (nothing was changed): %s",
 		       slot, ret == ST_ERR_CERT ? "fails the checks" : "could not be checked",
 		       e.msg);
 		return ret;
 	}
+	rc_cms_record(r, &x->cc, requests);
 	r->has_cms = true;
 	r->cms.status = "kept";	/* the slot's certificate, Good at the CMS, checked */
-	r->cms.cms_id = sr_str(r, lk.certs[0].id);
-	r->cms.attempts = res.attempts;
-	r->cms.http_status = res.http_status;
-	snprintf(x->res.certificate_id, sizeof(x->res.certificate_id), "%s", lk.certs[0].id);
-	snprintf(x->res.thumbprint, sizeof(x->res.thumbprint), "%s", res.thumbprint);
+	r->cms.cms_id = id[0] ? sr_str(r, id) : NULL;
+	r->cms.http_status = 200;	/* every answer that led here was a 200 */
+	sr_kv(r, "stage", "kept");
+	snprintf(x->res.certificate_id, sizeof(x->res.certificate_id), "%s", id);
 	return 1;
 }
 
@@ -417,17 +490,23 @@ static void enroll_run(struct step *s, struct run_ctx *rc, struct step_result *r
 	req.policy = &p;
 	req.issuers_pem = chain;
 	rc_log_anchors(rc, p.trust);	/* what the certificate is checked against */
-	ret = keep_existing(rc, r, se, &req, &x, &en);
-	if (ret != 0) {
+	ret = keep_existing(rc, r, se, &req, c->renew_within_days, &x, &en);
+	if (ret < 0 || ret == 1) {
 		if (ret > 0)
 			set_vars(rc, &en, &x);
 		ret = ret > 0 ? ST_OK : ret;
 		goto out;
 	}
+	if (ret == 2) {		/* renew: the checked slot certificate's record goes */
+		se_enrollment_free(&en);
+		memset(&en, 0, sizeof(en));
+	}
+	req.reuse_key = x.renew;
 	ret = se_enroll(se, &req, &en, &e);
 	record(r, &en);
 	record_cms(r, &x);
-	if (ret == ST_ERR_CERT)
+	/* a 409: the CMS holds this serial for another key (a clone?): the unit's */
+	if (ret == ST_ERR_CERT || (ret == ST_ERR_HTTP && x.res.http_status == 409))
 		sr_set(r, DB_FAIL, "enrolment failed at %s: %s", en.stage, e.msg);
 	else if (ret < 0)
 		sr_set(r, DB_ERROR, "enrolment stopped at %s: %s", en.stage, e.msg);

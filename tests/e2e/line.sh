@@ -8,6 +8,10 @@
 #                               a board with an identity issued for SERIAL, and
 #                               $LINE/NAME.yaml, its fixture definition
 #   line_run ARGS...            bin/station run -c $LINE/station.yaml ARGS; exit code in $RUN_RC
+#   line_cms_mtls NAME [ARGS...]  a v2 + EST cms-sim (mTLS, the intermediate as its CA, org
+#                               acme) logging to $LINE/NAME.log, recording to $LINE/NAME.db;
+#                               its port in $LINE/NAME.port; ARGS go to cms-sim
+#   line_yaml_mtls NAME PROTO   station.yaml speaking PROTO (v2|est) to cms-sim NAME
 #   LINE_DB                     the log
 line_setup() {
 	LINE=$(st_tmpdir)
@@ -58,6 +62,26 @@ baud: 115200
 mode: 8N1
 loader_mode: 8E1
 YAML
+}
+
+line_cms_mtls() {
+	local name=$1
+	shift
+	rm -f "$LINE/$name.port"
+	st_bg "$BINDIR/cms-sim" --cert "$LINE/pki/cms-server.crt" --key "$LINE/pki/cms-server.key" \
+		--trust "$LINE/pki/trust" --client-ca "$LINE/pki/client-ca.crt" --require-client-cert \
+		--ca-cert "$LINE/pki/intermediate-ca.crt" --ca-key "$LINE/pki/intermediate-ca.key" \
+		--org acme --port 0 --port-file "$LINE/$name.port" --db "$LINE/$name.db" "$@" \
+		>"$LINE/$name.log" 2>&1
+	for _ in $(seq 200); do [ -s "$LINE/$name.port" ] && break; sleep 0.05; done
+	[ -s "$LINE/$name.port" ] || fail "cms-sim $name did not start: $(cat "$LINE/$name.log")"
+}
+
+line_yaml_mtls() {
+	sed -i -e "s|^  url: .*|  url: https://127.0.0.1:$(cat "$LINE/$1.port")|" \
+		-e "s|^  protocol: .*|  protocol: $2|" \
+		-e "s|^  api_key_file: .*|  protocol: $2\n  org: acme\n  template_id: 1\n  client_cert: pki/station-client.crt\n  client_key: pki/station-client.key\n  validity_days: 365|" \
+		"$LINE/station.yaml"
 }
 
 line_run() {

@@ -374,6 +374,45 @@ static void test_est_enroll(void **state)
 	sim_stop(&x.s);
 }
 
+static char *slurp(const char *name);
+
+/* EST /cacerts (RFC 7030 4.1): the issuing CA and its root; a certificate
+ * the CMS issued checks against them, another CA's or an expired one not. */
+static void test_est_cacerts_check(void **state)
+{
+	struct cms_enroll_request rq = { .serial = "SIMEST2" };
+	static struct enrolled x;
+	struct st_error e = { 0 };
+	char *ca = NULL, *rogue, *expired;
+	int requests = 0;
+	long left = 0;
+
+	enroll_live(&x, "est", &rq);
+	assert_int_equal(cms_cacerts(&x.c, &ca, &requests, &e), ST_OK);
+	assert_int_equal(requests, 1);
+	assert_non_null(strstr(ca, "BEGIN CERTIFICATE"));
+	assert_non_null(strstr(strstr(ca, "END CERTIFICATE") + 1, "BEGIN CERTIFICATE"));
+	assert_int_equal(count_in(x.s.log, "GET /.well-known/est/cacerts -> 200"), 1);
+	assert_int_equal(cms_cert_check(x.res.cert_pem, ca, &left, &e), ST_OK);
+	assert_true(left > 3000);	/* cms-sim's EST certificates: 3650 days */
+	rogue = slurp("pki/rogue-client.crt");
+	assert_int_equal(cms_cert_check(rogue, ca, &left, &e), ST_ERR_CERT);
+	assert_non_null(strstr(e.msg, "not issued by the CMS's CA"));
+	expired = slurp("pki/expired.crt");
+	assert_int_equal(cms_cert_check(expired, ca, &left, &e), ST_ERR_CERT);
+	assert_non_null(strstr(e.msg, "expired"));
+	assert_true(left < 0);
+	free(ca);
+	/* v2 has no /cacerts: named, not guessed */
+	x.c.proto = cms_proto_find("v2");
+	assert_int_equal(cms_cacerts(&x.c, &ca, &requests, &e), ST_ERR_NOTSUP);
+	assert_null(ca);
+	free(rogue);
+	free(expired);
+	cms_enroll_result_free(&x.res);
+	sim_stop(&x.s);
+}
+
 /* One token per process; a CMS that forgot it (restart) gets a new auth. */
 static void test_token_cached_then_renewed(void **state)
 {
@@ -667,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_enroll_v2_late_issue),
 		cmocka_unit_test(test_hostname_mismatch_names_url),
 		cmocka_unit_test(test_est_enroll),
+		cmocka_unit_test(test_est_cacerts_check),
 		cmocka_unit_test(test_token_cached_then_renewed),
 		cmocka_unit_test(test_client_certificate_required),
 		cmocka_unit_test(test_wrong_server_certificate),

@@ -269,7 +269,8 @@ void api_handle(struct sim *s, const struct http_req *r, int *status, char **bod
 }
 
 /* "fail-first=N", "retry-after=S", "delay-ms=N", "late-issue=MS", "malformed",
- * "status=CODE", "close", "drop-oid=2.5.4.10", and bad_issue.c's; commas join. */
+ * "status=CODE", "close", "drop-oid=2.5.4.10", "est-pending=N",
+ * "unique-subject", and bad_issue.c's; commas join. */
 int faults_parse(struct faults *f, const char *spec)
 {
 	char buf[256], *tok, *save, *end;
@@ -292,6 +293,10 @@ int faults_parse(struct faults *f, const char *spec)
 			f->fail_first = (int)v;
 		else if (strcmp(tok, "retry-after") == 0 && eq)
 			f->retry_after = (int)v;
+		else if (strcmp(tok, "est-pending") == 0 && eq)
+			f->est_pending = (int)v;
+		else if (strcmp(tok, "unique-subject") == 0 && !eq)
+			f->unique_subject = 1;
 		else if (strcmp(tok, "late-issue") == 0 && eq)
 			f->late_issue = (int)v;
 		else if (strcmp(tok, "delay-ms") == 0 && eq)

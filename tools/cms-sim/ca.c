@@ -13,11 +13,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <mbedtls/asn1.h>
 #include <mbedtls/asn1write.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/error.h>
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/x509_csr.h>
 
 #include "tools/cms-sim/cms-sim.h"
@@ -261,6 +265,140 @@ int ca_pkcs7_certs_only(const unsigned char *cert, size_t cert_len, unsigned cha
 	*out_len = len;
 	return 0;
 fail:
+	free(buf);
+	return -1;
+}
+
+int ca_subject_from_name(const mbedtls_x509_name *name, mbedtls_asn1_named_data **subject)
+{
+	*subject = NULL;
+	return copy_x509_name(subject, name);
+}
+
+int ca_find_ext(const unsigned char *p, size_t len, const char *oid, size_t oid_len,
+		const unsigned char **val, size_t *val_len)
+{
+	unsigned char *q = (unsigned char *)p, *end = q + len, *ext_end;
+	size_t n;
+	int crit;
+
+	if (len == 0)
+		return 0;
+	if (mbedtls_asn1_get_tag(&q, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+		return -1;
+	end = q + n;
+	while (q < end) {
+		if (mbedtls_asn1_get_tag(&q, end, &n, MBEDTLS_ASN1_CONSTRUCTED |
+					 MBEDTLS_ASN1_SEQUENCE))
+			return -1;
+		ext_end = q + n;
+		if (mbedtls_asn1_get_tag(&q, ext_end, &n, MBEDTLS_ASN1_OID))
+			return -1;
+		if (n == oid_len && !memcmp(q, oid, n)) {
+			q += n;
+			if (q < ext_end && *q == MBEDTLS_ASN1_BOOLEAN &&
+			    mbedtls_asn1_get_bool(&q, ext_end, &crit))
+				return -1;
+			if (mbedtls_asn1_get_tag(&q, ext_end, &n, MBEDTLS_ASN1_OCTET_STRING))
+				return -1;
+			*val = q;
+			*val_len = n;
+			return 1;
+		}
+		q = ext_end;
+	}
+	return 0;
+}
+
+/* CertificationRequestInfo { version, subject, subjectPKInfo, [0] attributes
+ * { Attribute { extensionRequest (1.2.840.113549.1.9.14), SET { Extensions } } } }
+ * (RFC 2986 4.1, RFC 2985 5.4.2): mbedTLS 2.28 does not parse them. */
+int ca_csr_extensions(const mbedtls_x509_csr *csr, const unsigned char **out, size_t *out_len)
+{
+	static const char oid_ext_req[] = MBEDTLS_OID_PKCS9 "\x0e";
+	unsigned char *p = csr->cri.p, *end = p + csr->cri.len, *a_end;
+	size_t n;
+
+	*out_len = 0;
+	if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+		return -1;
+	end = p + n;
+	for (int i = 0; i < 3; i++) {	/* version, subject, subjectPKInfo */
+		if (mbedtls_asn1_get_tag(&p, end, &n, i == 0 ? MBEDTLS_ASN1_INTEGER :
+					 MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+			return -1;
+		p += n;
+	}
+	if (p == end)
+		return 0;
+	if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONTEXT_SPECIFIC |
+				 MBEDTLS_ASN1_CONSTRUCTED | 0))
+		return -1;
+	end = p + n;
+	while (p < end) {
+		if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED |
+					 MBEDTLS_ASN1_SEQUENCE))
+			return -1;
+		a_end = p + n;
+		if (mbedtls_asn1_get_tag(&p, a_end, &n, MBEDTLS_ASN1_OID))
+			return -1;
+		if (n == MBEDTLS_OID_SIZE(oid_ext_req) && !memcmp(p, oid_ext_req, n)) {
+			p += n;
+			if (mbedtls_asn1_get_tag(&p, a_end, &n, MBEDTLS_ASN1_CONSTRUCTED |
+						 MBEDTLS_ASN1_SET))
+				return -1;
+			*out = p;
+			*out_len = n;
+			return 0;
+		}
+		p = a_end;
+	}
+	return 0;
+}
+
+int ca_gen_key(mbedtls_pk_context *pk, mbedtls_ctr_drbg_context *drbg)
+{
+	if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
+		return -1;
+	return mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk),
+				   mbedtls_ctr_drbg_random, drbg) == 0 ? 0 : -1;
+}
+
+/* PrivateKeyInfo { version 0, AlgorithmIdentifier { id-ecPublicKey,
+ * prime256v1 }, OCTET STRING { ECPrivateKey } } (RFC 5208 5, RFC 5915 3). */
+int ca_pkcs8(mbedtls_pk_context *pk, unsigned char **der, size_t *len)
+{
+	static const char oid_ec[] = MBEDTLS_OID_EC_ALG_UNRESTRICTED;
+	static const char oid_p256[] = MBEDTLS_OID_EC_GRP_SECP256R1;
+	size_t cap = 512, n = 0;
+	unsigned char *buf = malloc(cap), *p;
+	int ret, par;
+
+	if (!buf)
+		return -1;
+	ret = mbedtls_pk_write_key_der(pk, buf, cap);
+	if (ret <= 0)
+		goto fail;
+	n = (size_t)ret;
+	p = buf + cap - n;
+#define W(call) do { ret = (call); if (ret < 0) goto fail; n += (size_t)ret; } while (0)
+	W(mbedtls_asn1_write_len(&p, buf, n));
+	W(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_OCTET_STRING));
+	W(mbedtls_asn1_write_oid(&p, buf, oid_p256, MBEDTLS_OID_SIZE(oid_p256)));
+	par = ret;
+	n -= (size_t)par;	/* counted again inside the identifier */
+	W(mbedtls_asn1_write_algorithm_identifier(&p, buf, oid_ec, MBEDTLS_OID_SIZE(oid_ec),
+						  (size_t)par));
+	W(mbedtls_asn1_write_int(&p, buf, 0));
+	W(mbedtls_asn1_write_len(&p, buf, n));
+	W(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+#undef W
+	memmove(buf, p, n);
+	*der = buf;
+	*len = n;
+	return 0;
+fail:
+	mbedtls_platform_zeroize(buf, cap);
 	free(buf);
 	return -1;
 }

@@ -121,11 +121,23 @@ int ca_parse_csr(mbedtls_x509_csr *csr, const unsigned char *der, size_t len,
 int ca_name_add(mbedtls_asn1_named_data **list, const char *oid, size_t oid_len, int tag,
 		const unsigned char *val, size_t val_len);
 int ca_subject_from_csr(const mbedtls_x509_csr *csr, mbedtls_asn1_named_data **subject);
+/* A copy of a parsed name (a certificate's subject) to issue with. */
+int ca_subject_from_name(const mbedtls_x509_name *name, mbedtls_asn1_named_data **subject);
+/* The raw value of extension oid in a DER SEQUENCE OF Extension (a
+ * certificate's v3_ext, a CSR's extensionRequest): 1 found, 0 absent, -1 bad. */
+int ca_find_ext(const unsigned char *p, size_t len, const char *oid, size_t oid_len,
+		const unsigned char **val, size_t *val_len);
+/* A CSR's requested extensions (PKCS#9 extensionRequest): *p..len, or len 0. */
+int ca_csr_extensions(const mbedtls_x509_csr *csr, const unsigned char **p, size_t *len);
+/* A new P-256 key (EST serverkeygen) and its PKCS#8 PrivateKeyInfo DER (heap). */
+int ca_gen_key(mbedtls_pk_context *pk, mbedtls_ctr_drbg_context *drbg);
+int ca_pkcs8(mbedtls_pk_context *pk, unsigned char **der, size_t *len);
 /* Certify pk as subject (taken over) for days (0: no expiry; < 0: already
  * expired, for --fault expired); DER in *der (heap). */
 int ca_issue(struct ca *ca, mbedtls_pk_context *pk, mbedtls_asn1_named_data *subject,
 	     int days, mbedtls_ctr_drbg_context *drbg, unsigned char **der, size_t *len,
 	     char *msg, size_t cap);
+/* cert: one DER certificate or several back to back (RFC 7030 4.1.3 /cacerts). */
 int ca_pkcs7_certs_only(const unsigned char *cert, size_t cert_len, unsigned char **out,
 			size_t *out_len);
 
@@ -141,6 +153,9 @@ struct faults {
 	char drop_oid[32];	/* issue without this subject attribute (a template's) */
 	/* a bad certificate issued (bad_issue.c) */
 	int rogue_ca, rename_serial, expired, other_key, revoke_issued, serial_hex;
+	int est_pending;	/* the first N EST (re)enrolments: 202 + Retry-After */
+	int unique_subject;	/* v2 issue: 409 when the serialNumber already has a
+				   Good certificate for another key */
 };
 
 #define TOKENS_MAX 256
@@ -170,6 +185,7 @@ struct sim {
 	int answer_late_ms;	/* set by a handler: sleep this long, unlocked, first */
 	long template_id;	/* the one certificate template served (INeS: an integer) */
 	int issues_seen;
+	int est_pending_seen;
 };
 
 /* --- ines.c, ines_certs.c: the INeS REST API v2 routes; est.c: RFC 7030 -- */
@@ -179,6 +195,16 @@ void ines_handle(struct sim *s, const struct http_req *r, int *status, char **bo
  * (NULL for a GET). */
 char *ines_certificates(struct sim *s, const struct http_req *r, const char *rest, json_t *o,
 			int *status);
+/* The certificate object of r, 200 (404 when r is NULL). */
+char *ines_one(const struct sim *s, const struct reg_rec *r, int *status);
+/* NULL when every key of o is one of allowed (NULL-terminated), else a 400. */
+char *ines_keys_only(json_t *o, const char *const *allowed, int *status);
+/* POST .../certificates/{id}/renew (rekey 0) or /rekey (1); r NULL: unknown id. */
+char *ines_renew(struct sim *s, struct reg_rec *r, int rekey, json_t *o, int *status);
+/* --fault late-issue: after the first certificate made, answer late. */
+void ines_late(struct sim *s);
+/* GET /v2/organizations/{org}/certificationauthorities<rest>. */
+char *ines_cas(struct sim *s, const char *rest, int *status);
 /* Answer a /.well-known/est/ request. */
 void est_handle(struct sim *s, const struct http_req *r, int *status, char **body);
 /* Import the certificates of a PEM file as issued through this organization. */
@@ -194,6 +220,13 @@ char *der_pem(const unsigned char *der, size_t len);
 char *ca_issue_record(struct sim *s, const unsigned char *csr_der, size_t csr_len,
 		      mbedtls_asn1_named_data *subject, const char *serial, int days, int *status,
 		      struct reg_rec **rec, unsigned char **der, size_t *der_len);
+/* Certify pk (a public key: from a CSR, or a certificate being renewed)
+ * for subject (taken over); record it as issued. */
+char *ca_certify_record(struct sim *s, mbedtls_pk_context *pk, mbedtls_asn1_named_data *subject,
+			const char *serial, int days, int *status, struct reg_rec **rec,
+			unsigned char **der, size_t *der_len);
+/* The subject's serialNumber (2.5.4.5) of a CSR, "" when it has none. */
+const char *csr_serial(const mbedtls_x509_csr *csr, char *buf, size_t cap);
 char *json_body(json_t *o);
 char *error_body(const char *error, const char *message);
 

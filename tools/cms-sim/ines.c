@@ -9,6 +9,7 @@
  *   POST /v2/auth                         no body; the TLS client certificate
  *                                         -> 200 {"access_token","token_type","expires_in"}
  *   GET  /v2/organizations/{org}/certificatetemplates
+ *   GET  /v2/organizations/{org}/certificationauthorities[/{id}[/download]]  ines_cas.c
  *   .../certificates[...]                 ines_certs.c
  *
  * As strict as a real service would be, where the demo shows the shape:
@@ -120,6 +121,9 @@ static char *org_route(struct sim *s, const struct http_req *r, int *status)
 	}
 	if (!strcmp(rest, "certificatetemplates") && !strcmp(r->method, "GET"))
 		return templates(s, status);
+	if (!strncmp(rest, "certificationauthorities", 24) && strchr("/", rest[24]))
+		return strcmp(r->method, "GET") ? fail_with(status, 405, "method-not-allowed", "GET")
+						: ines_cas(s, rest + 24, status);
 	if (strncmp(rest, "certificates", 12) != 0 || (rest[12] && !strchr("/?", rest[12])))
 		return fail_with(status, 404, "not-found", "no such endpoint");
 	if (!strcmp(r->method, "POST")) {
@@ -149,8 +153,8 @@ void ines_handle(struct sim *s, const struct http_req *r, int *status, char **bo
 	else if (strcmp(r->path, "/v2/auth") == 0 && strcmp(r->method, "POST") == 0)
 		*body = do_auth(s, r, status);
 	else if (strncmp(r->path, ORG_PREFIX, strlen(ORG_PREFIX)) != 0)
-		*body = fail_with(status, 404, "not-found", "not served by cms-sim (INeS has "
-				  "/v2/certificationauthorities; cms-sim does not)");
+		*body = fail_with(status, 404, "not-found", "not served by cms-sim: every INeS route but "
+				  "/v2/auth is under /v2/organizations/{org}");
 	else if (!token_ok(s, r))
 		*body = fail_with(status, 401, "unauthorized", "missing, expired or foreign bearer "
 				  "token: POST /v2/auth first");

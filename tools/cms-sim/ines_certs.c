@@ -14,6 +14,7 @@
  *   GET  "/{id}", "/thumbprint/{SHA-1 hex}"  -> 200 the certificate object | 404
  *   GET  "/cn/{common name}", "?pagenum=N&pagesize=M"  -> 200 {"certificates": [...]}
  *   POST "/{id}/revoke"     {"revocation_reason", "revocationComment"} -> 200 {"message":"OK"}
+ *   POST "/{id}/renew", "/{id}/rekey"   ines_renew.c
  *
  * The certificate object: certificate_id (an integer), organization_id,
  * common_name, issued_dn, certificate (base64 DER), certificate_pkcs12,
@@ -118,7 +119,7 @@ static json_t *cert_json(const struct sim *s, const struct reg_rec *r)
 	return o;
 }
 
-static char *one(const struct sim *s, const struct reg_rec *r, int *status)
+char *ines_one(const struct sim *s, const struct reg_rec *r, int *status)
 {
 	json_t *o = r ? cert_json(s, r) : NULL;
 
@@ -132,7 +133,7 @@ static char *one(const struct sim *s, const struct reg_rec *r, int *status)
 
 /* --- request checking -------------------------------------------------------- */
 /* Every key of o is one of allowed: NULL, or the refusal. */
-static char *keys_only(json_t *o, const char *const *allowed, int *status)
+char *ines_keys_only(json_t *o, const char *const *allowed, int *status)
 {
 	const char *k;
 	json_t *v;
@@ -186,7 +187,7 @@ static int subject_from_json(const struct sim *s, json_t *arr, mbedtls_asn1_name
 	json_array_foreach(arr, i, it) {
 		const char *oid = json_string_value(json_object_get(it, "oid"));
 		const char *val = json_string_value(json_object_get(it, "value"));
-		char *bad = json_is_object(it) ? keys_only(it, item_keys, &dummy) : NULL;
+		char *bad = json_is_object(it) ? ines_keys_only(it, item_keys, &dummy) : NULL;
 
 		free(bad);
 		for (k = 0; oid && k < n && strcmp(oid, subject_oids[k].dotted); k++)
@@ -221,7 +222,7 @@ static char *issue_types(const struct sim *s, json_t *o, int *status)
 					    "validity_period", NULL };
 	json_t *t = json_object_get(o, "template_id"), *d = json_object_get(o, "validity_period");
 	json_t *san = json_object_get(o, "san"), *inc = json_object_get(o, "include_chain_in_pkcs12");
-	char *bad = keys_only(o, keys, status);
+	char *bad = ines_keys_only(o, keys, status);
 
 	if (bad)
 		return bad;
@@ -242,6 +243,53 @@ static char *issue_types(const struct sim *s, json_t *o, int *status)
 		return fail_with(status, 400, "bad-request", "san is a list, include_chain_in_pkcs12 "
 				 "a boolean, passphrase and valid_from strings");
 	return NULL;
+}
+
+static int pub_der(mbedtls_pk_context *pk, unsigned char *buf, size_t cap, unsigned char **der)
+{
+	int n = mbedtls_pk_write_pubkey_der(pk, buf, cap);
+
+	*der = buf + cap - (n > 0 ? n : 0);
+	return n;
+}
+
+/* --fault unique-subject (a CMS policy; whether INeS has it, we do not know):
+ * a serialNumber that already has a Good certificate for another key is a
+ * conflict, 409.  NULL when there is none. */
+static char *subject_conflict(struct sim *s, const char *serial, const unsigned char *csr_der,
+			      size_t csr_len, int *status)
+{
+	unsigned char a[256], b[256], *da, *db;
+	mbedtls_x509_csr csr;
+	mbedtls_x509_crt crt;
+	char msg[200], *out = NULL;
+	int la, lb;
+
+	if (!s->faults.unique_subject)
+		return NULL;
+	mbedtls_x509_csr_init(&csr);
+	if (mbedtls_x509_csr_parse_der(&csr, csr_der, csr_len) != 0) {
+		mbedtls_x509_csr_free(&csr);
+		return NULL;	/* refused with its reason by the issue */
+	}
+	la = pub_der(&csr.pk, a, sizeof(a), &da);
+	for (size_t i = 0; !out && i < s->reg.n; i++) {
+		const struct reg_rec *r = &s->reg.recs[i];
+
+		if (!r->kind || strcmp(r->kind, "issued") || !r->serial || strcmp(r->serial, serial))
+			continue;
+		if (parse_rec(r, &crt) == 0 && !strcmp(status_of(r, &crt), "Good")) {
+			lb = pub_der(&crt.pk, b, sizeof(b), &db);
+			if (la != lb || memcmp(da, db, (size_t)(la > 0 ? la : 0))) {
+				snprintf(msg, sizeof(msg), "serialNumber %.64s already has a Good "
+					 "certificate (id %s) for another key", serial, r->id);
+				out = fail_with(status, 409, "conflict", msg);
+			}
+		}
+		mbedtls_x509_crt_free(&crt);
+	}
+	mbedtls_x509_csr_free(&csr);
+	return out;
 }
 
 static char *do_issue(struct sim *s, json_t *o, int *status)
@@ -269,6 +317,11 @@ static char *do_issue(struct sim *s, json_t *o, int *status)
 		mbedtls_asn1_free_named_data_list(&subject);
 		return fail_with(status, 400, "bad-request", "csr is not base64 DER (no PEM armour)");
 	}
+	if ((out = subject_conflict(s, serial, csr_der, csr_len, status)) != NULL) {
+		mbedtls_asn1_free_named_data_list(&subject);
+		free(csr_der);
+		return out;
+	}
 	out = ca_issue_record(s, csr_der, csr_len, subject, serial,
 			      days ? (int)json_integer_value(days) : 365, status, &rec, &der,
 			      &der_len);
@@ -276,9 +329,16 @@ static char *do_issue(struct sim *s, json_t *o, int *status)
 	free(der);
 	if (out)
 		return out;
+	ines_late(s);
+	return ines_one(s, rec, status);
+}
+
+/* --fault late-issue: the first certificate (issued, renewed or rekeyed) is
+ * done and recorded, but answered late. */
+void ines_late(struct sim *s)
+{
 	if (++s->issues_seen == 1 && s->faults.late_issue)
-		s->answer_late_ms = s->faults.late_issue;	/* done, but answered late */
-	return one(s, rec, status);
+		s->answer_late_ms = s->faults.late_issue;
 }
 
 /* --- status ------------------------------------------------------------------ */
@@ -287,7 +347,7 @@ static char *do_status(struct sim *s, json_t *o, int *status)
 	static const char *const keys[] = { "certificate_data", NULL };
 	const char *b = json_string_value(json_object_get(o, "certificate_data"));
 	unsigned char *der, h[32];
-	char fp[65], *bad = keys_only(o, keys, status);
+	char fp[65], *bad = ines_keys_only(o, keys, status);
 	const char *st = "Unknown", *detail = "this organization did not issue the certificate";
 	struct reg_rec *r;
 	mbedtls_x509_crt crt;
@@ -374,9 +434,9 @@ static char *by_thumbprint(struct sim *s, const char *tp, int *status)
 		sha1_of(&crt, sha1);
 		mbedtls_x509_crt_free(&crt);
 		if (!strcasecmp(sha1, tp))
-			return one(s, r, status);
+			return ines_one(s, r, status);
 	}
-	return one(s, NULL, status);
+	return ines_one(s, NULL, status);
 }
 
 /* ?pagenum=N&pagesize=M, both required, as the demo sends them. */
@@ -401,7 +461,7 @@ static char *do_revoke(struct sim *s, struct reg_rec *r, json_t *o, int *status)
 		"aACompromise", NULL,
 	};
 	const char *why = json_string_value(json_object_get(o, "revocation_reason"));
-	char *bad = keys_only(o, keys, status);
+	char *bad = ines_keys_only(o, keys, status);
 	size_t i;
 
 	if (bad)
@@ -412,7 +472,7 @@ static char *do_revoke(struct sim *s, struct reg_rec *r, json_t *o, int *status)
 		return fail_with(status, 400, "bad-request", "revocation_reason must be one of "
 				 "RFC 5280's CRLReason names (keyCompromise, superseded, ...)");
 	if (!r)
-		return one(s, NULL, status);
+		return ines_one(s, NULL, status);
 	if (reg_revoke(&s->reg, r, why) < 0)
 		return fail_with(status, 500, "internal", "cannot record the revocation");
 	*status = 200;
@@ -442,13 +502,18 @@ char *ines_certificates(struct sim *s, const struct http_req *r, const char *res
 	}
 	slash = strchr(sub, '/');
 	if (get && !slash)
-		return one(s, reg_issued_by_id(&s->reg, sub), status);
+		return ines_one(s, reg_issued_by_id(&s->reg, sub), status);
 	if (!get && slash && !strcmp(slash, "/revoke")) {
 		*slash = '\0';
 		return do_revoke(s, reg_issued_by_id(&s->reg, sub), o, status);
 	}
-	return fail_with(status, 404, "not-found", "not served by cms-sim (renew and rekey are "
-			 "INeS routes cms-sim does not have)");
+	if (!get && slash && (!strcmp(slash, "/renew") || !strcmp(slash, "/rekey"))) {
+		int rekey = !strcmp(slash, "/rekey");
+
+		*slash = '\0';
+		return ines_renew(s, reg_issued_by_id(&s->reg, sub), rekey, o, status);
+	}
+	return fail_with(status, 404, "not-found", "no such certificates route");
 }
 
 /* --import FILE: certificates the organization issued before (the boards'

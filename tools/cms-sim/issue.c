@@ -73,7 +73,7 @@ char *der_pem(const unsigned char *der, size_t len)
 }
 
 /* The CSR subject's serialNumber (EST), "" when it has none. */
-static const char *csr_serial(const mbedtls_x509_csr *csr, char *buf, size_t cap)
+const char *csr_serial(const mbedtls_x509_csr *csr, char *buf, size_t cap)
 {
 	const mbedtls_x509_name *n;
 
@@ -85,37 +85,26 @@ static const char *csr_serial(const mbedtls_x509_csr *csr, char *buf, size_t cap
 	return buf;
 }
 
-char *ca_issue_record(struct sim *s, const unsigned char *csr_der, size_t csr_len,
-		      mbedtls_asn1_named_data *subject, const char *serial, int days, int *status,
-		      struct reg_rec **rec, unsigned char **der, size_t *der_len)
+char *ca_certify_record(struct sim *s, mbedtls_pk_context *pk, mbedtls_asn1_named_data *subject,
+			const char *serial, int days, int *status, struct reg_rec **rec,
+			unsigned char **der, size_t *der_len)
 {
 	struct reg_rec nr = { 0 };
 	const struct reg_rec *added = NULL;
 	struct bad_issue bad = { 0 };
-	mbedtls_x509_csr csr;
 	struct leaf_facts f;
 	mbedtls_x509_crt crt;
-	char msg[512], sn[65];
+	char msg[512];
 	char *out = NULL;
 
-	mbedtls_x509_csr_init(&csr);
 	mbedtls_x509_crt_init(&crt);
 	*der = NULL;
-	if (ca_parse_csr(&csr, csr_der, csr_len, msg, sizeof(msg)) < 0) {
-		mbedtls_asn1_free_named_data_list(&subject);
-		out = fail_with(status, 400, "bad-request", msg);
-		goto done;
-	}
-	if (!subject) {
-		ca_subject_from_csr(&csr, &subject);
-		serial = csr_serial(&csr, sn, sizeof(sn));
-	}
 	if (bad_issue_prepare(s, subject, &bad, msg, sizeof(msg)) < 0) {
 		mbedtls_asn1_free_named_data_list(&subject);
 		out = fail_with(status, 500, "internal", msg);
 		goto done;
 	}
-	if (ca_issue(&bad.ca, bad_issue_key(&bad, &csr.pk), subject, bad.expired ? -1 : days,
+	if (ca_issue(&bad.ca, bad_issue_key(&bad, pk), subject, bad.expired ? -1 : days,
 		     s->drbg, der, der_len, msg, sizeof(msg)) < 0 ||
 	    mbedtls_x509_crt_parse_der(&crt, *der, *der_len) != 0 ||
 	    (bad.verify && verify_chain(&s->ca.crt, &crt, &f, msg, sizeof(msg)) < 0)) {
@@ -141,6 +130,29 @@ done:
 		*der = NULL;
 	}
 	mbedtls_x509_crt_free(&crt);
+	return out;
+}
+
+char *ca_issue_record(struct sim *s, const unsigned char *csr_der, size_t csr_len,
+		      mbedtls_asn1_named_data *subject, const char *serial, int days, int *status,
+		      struct reg_rec **rec, unsigned char **der, size_t *der_len)
+{
+	mbedtls_x509_csr csr;
+	char msg[512], sn[65];
+	char *out;
+
+	mbedtls_x509_csr_init(&csr);
+	*der = NULL;
+	if (ca_parse_csr(&csr, csr_der, csr_len, msg, sizeof(msg)) < 0) {
+		mbedtls_asn1_free_named_data_list(&subject);
+		mbedtls_x509_csr_free(&csr);
+		return fail_with(status, 400, "bad-request", msg);
+	}
+	if (!subject) {
+		ca_subject_from_csr(&csr, &subject);
+		serial = csr_serial(&csr, sn, sizeof(sn));
+	}
+	out = ca_certify_record(s, &csr.pk, subject, serial, days, status, rec, der, der_len);
 	mbedtls_x509_csr_free(&csr);
 	return out;
 }

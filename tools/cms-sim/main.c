@@ -150,11 +150,14 @@ static void usage(FILE *f)
 		"      POST /v2/auth, /v2/organizations/ORG/certificates[/status|/validate|\n"
 		"      /{id}|/thumbprint/{sha1}|/cn/{cn}|/{id}/revoke], certificatetemplates;\n"
 		"      issuing needs --ca-cert/--ca-key; --import: certificates it issued before\n"
-		"  EST (mTLS): POST /.well-known/est/simpleenroll;  GET /health\n"
+		"      /{id}/renew, /{id}/rekey; certificationauthorities[/{id}[/download]]\n"
+		"  EST (mTLS, RFC 7030): GET /.well-known/est/cacerts, POST .../simpleenroll,\n"
+		"      .../simplereenroll, .../serverkeygen;  GET /health\n"
 		"  v1 (--api-key; ours, not INeS): POST /api/v1/identities, GET .../<serial>\n"
 		"--db FILE    records as JSON lines, reloaded at start\n"
 		"--fault SPEC fail-first=N | retry-after=S | delay-ms=N | late-issue=MS |\n"
-		"             malformed | status=CODE | close | drop-oid=OID |\n"
+		"             malformed | status=CODE | close | drop-oid=OID | est-pending=N |\n"
+		"             unique-subject |\n"
 		"             a bad certificate issued: rogue-ca | rename-serial | expired |\n"
 		"             other-key | revoke-issued | serial-hex\n");
 }
