@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -29,6 +30,7 @@
 #define BAR_WIDTH 20
 #define TICK_MS 500
 #define GLYPH_ROWS 5
+#define TYPED_MIN 16	/* columns kept for the answer when a question is long */
 
 /* Every text kept here is as shown (common/text.h): it came from outside. */
 struct fx_state {
@@ -58,7 +60,9 @@ struct display {
 	bool utf8;
 	bool color;		/* escape sequences for colour */
 	bool closed;		/* the output was closed (EPIPE, a hung-up terminal) */
-	char ask[FX_NAME_MAX * 4 + 512]; /* tty: the question under the live lines */
+	char ask[FX_NAME_MAX * 4 + 512]; /* the question under the live lines */
+	char typed[1100];	/* the answer so far, as shown (4 bytes a byte at most) */
+	bool typed_long;	/* more was typed than an answer may hold */
 	pthread_t ticker;
 	pthread_cond_t tick_cond;
 	bool ticking, quit;
@@ -244,6 +248,45 @@ static void draw_rest(struct display *d, int from)
 		d->n - from, busy, pass, fail, error);
 }
 
+/* Columns of shown text (valid UTF-8: a column a character). */
+static int cols(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* Bytes of s's first n columns. */
+static int bytes_of(const char *s, int n)
+{
+	const char *p = s;
+
+	for (; *p; p++)
+		if (((unsigned char)*p & 0xc0) != 0x80 && n-- == 0)
+			break;
+	return (int)(p - s);
+}
+
+/* The question and the answer so far on one line, never wrapped (a wrapped
+ * line would break the count of lines to go back up): a long question is
+ * cut, a long answer shows its tail after a '<'. */
+static void draw_question(struct display *d, int width)
+{
+	const char *more = d->typed_long ? " (too long)" : "";
+	int room = width - 1 - (int)strlen(more), q = cols(d->ask), t;
+	const char *typed = d->typed;
+
+	if (q > room - TYPED_MIN)
+		q = room - TYPED_MIN;
+	t = room - q;
+	if (cols(typed) > t)
+		typed += bytes_of(typed, cols(typed) - (t - 1));
+	fprintf(d->out, "%s%.*s%s%s%s%s\033[K", d->color ? "\033[1m" : "", bytes_of(d->ask, q),
+		d->ask, reset(d), typed == d->typed ? "" : "<", typed, more);
+}
+
 static void draw_block(struct display *d)
 {
 	int width = term_width(d), rows = d->n, room = term_rows(d) - (d->ask[0] ? 1 : 0);
@@ -265,10 +308,10 @@ static void draw_block(struct display *d)
 	if (rows < d->n)
 		draw_rest(d, rows);
 	d->drawn = rows < d->n ? rows + 1 : rows;
-	/* a question last, the cursor left after it: what the operator types
-	 * echoes there (lift_block's \r and count still land on the block) */
+	/* a question last, the cursor left after it (lift_block's \r and
+	 * count still land on the block) */
 	if (d->ask[0])
-		fprintf(d->out, "%s%s%s\033[K", d->color ? "\033[1m" : "", d->ask, reset(d));
+		draw_question(d, width);
 	flush(d);
 }
 
@@ -319,8 +362,8 @@ static void *ticker(void *arg)
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&d->tick_cond, &d->lock, &ts);
-		/* not under a question: a redraw would wipe what is being typed */
-		if (!d->quit && !d->ask[0])
+		/* (a question and what is typed are redrawn too) */
+		if (!d->quit)
 			redraw(d);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -659,6 +702,8 @@ void display_ask(struct display *d, const char *fixture, const char *question)
 	pthread_mutex_lock(&d->lock);
 	find(d, fixture)->asking = true;
 	snprintf(d->ask, sizeof(d->ask), "[%s] %s: ", find(d, fixture)->name, q);
+	d->typed[0] = '\0';
+	d->typed_long = false;
 	if (d->mode == DISPLAY_TTY) {
 		redraw(d);
 	} else {
@@ -669,19 +714,69 @@ void display_ask(struct display *d, const char *fixture, const char *question)
 	pthread_mutex_unlock(&d->lock);
 }
 
-void display_ask_done(struct display *d, const char *fixture, const char *answer, bool entered,
+/* Bytes of raw without a UTF-8 sequence still being typed at its end. */
+static size_t whole_len(const char *raw)
+{
+	size_t n = strlen(raw), i = n;
+	unsigned char lead;
+	size_t need;
+
+	while (i > 0 && n - i < 3 && ((unsigned char)raw[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return n;
+	lead = (unsigned char)raw[i - 1];
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	return n - (i - 1) < need ? i - 1 : n;
+}
+
+/* Not a terminal we can redraw: the new end of what is typed on stderr,
+ * what was taken back rubbed out (one "\b \b" a column). */
+static void echo_stderr(const char *before, const char *now)
+{
+	size_t same = 0;
+
+	while (before[same] && before[same] == now[same])
+		same++;
+	while (same > 0 && ((unsigned char)before[same] & 0xc0) == 0x80)
+		same--;		/* a character is rubbed out whole */
+	for (int i = cols(before + same); i > 0; i--)
+		fputs("\b \b", stderr);
+	fputs(now + same, stderr);
+	fflush(stderr);
+}
+
+void display_ask_typed(struct display *d, const char *fixture, const char *typed, bool too_long)
+{
+	char whole[512], now[sizeof(d->typed)];
+
+	snprintf(whole, sizeof(whole), "%.*s", (int)whole_len(typed), typed);
+	shown(now, sizeof(now), whole);
+	pthread_mutex_lock(&d->lock);
+	(void)fixture;	/* (the question open is fixture's) */
+	if (d->mode == DISPLAY_TTY) {
+		snprintf(d->typed, sizeof(d->typed), "%s", now);
+		d->typed_long = too_long;
+		redraw(d);
+	} else {
+		echo_stderr(d->typed, now);
+		snprintf(d->typed, sizeof(d->typed), "%s", now);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+void display_ask_done(struct display *d, const char *fixture, const char *answer,
 		      const char *refused)
 {
-	char a[300], why[600];
+	char a[sizeof(d->typed)], why[600];
 
 	shown(a, sizeof(a), answer);
 	shown(why, sizeof(why), refused);
 	pthread_mutex_lock(&d->lock);
 	find(d, fixture)->asking = false;
+	d->typed[0] = '\0';
+	d->typed_long = false;
 	if (d->mode == DISPLAY_TTY && !d->closed) {
-		/* the Enter the terminal echoed moved the cursor one line down */
-		if (entered)
-			d->drawn++;
 		lift_block(d);
 		d->ask[0] = '\0';
 		if (answer)
@@ -690,10 +785,30 @@ void display_ask_done(struct display *d, const char *fixture, const char *answer
 		draw_block(d);
 	} else {
 		d->ask[0] = '\0';
-		if (!entered)
-			fprintf(stderr, "\n");
+		fprintf(stderr, "\n");	/* (the terminal echoes no Enter) */
 		if (refused)
 			fprintf(stderr, "[%s] %s\n", find(d, fixture)->name, why);
+		fflush(stderr);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+void display_ask_note(struct display *d, const char *fixture, const char *fmt, ...)
+{
+	char note[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(note, sizeof(note), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&d->lock);
+	if (d->mode == DISPLAY_TTY && !d->closed) {
+		lift_block(d);
+		fprintf(d->out, "[%s] %s%s%s\n", find(d, fixture)->name, d->color ? "\033[1;33m" : "",
+			note, reset(d));
+		draw_block(d);
+	} else {
+		fprintf(stderr, "[%s] %s\n", find(d, fixture)->name, note);
 		fflush(stderr);
 	}
 	pthread_mutex_unlock(&d->lock);
