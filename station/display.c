@@ -804,7 +804,7 @@ void display_ask_note(struct display *d, const char *fixture, const char *fmt, .
 	pthread_mutex_lock(&d->lock);
 	if (d->mode == DISPLAY_TTY && !d->closed) {
 		lift_block(d);
-		fprintf(d->out, "[%s] %s%s%s\n", find(d, fixture)->name, d->color ? "\033[1;33m" : "",
+		fprintf(d->out, "%s[%s] %s%s\n", d->color ? "\033[1;33m" : "", find(d, fixture)->name,
 			note, reset(d));
 		draw_block(d);
 	} else {
