@@ -9,7 +9,7 @@
 # sequences (clear the screen, set the window title, a C1 CSI, a
 # right-to-left override, a line separator): the station echoes them
 # escaped, refuses what does not match, stores what it takes as received,
-# and hands the terminal back as it was.  Ctrl-C as the first key of an
+# and hands the terminal back as it was.  Backspace takes back a key.  Ctrl-C as the first key of an
 # answer is the operator's stop; a station killed outright during a
 # question leaves its terminal to the guardian, which sets it back.
 . "$(dirname "$0")/lib.sh"
@@ -46,7 +46,7 @@ pty() {	# pty NAME: station run on a terminal of its own, the script $t/NAME.scr
 # --- scans with controls and escapes, two fixtures ---------------------------
 q='\[([ab])\] Scan the (?:board serial|work order): '
 {
-	echo "answer 60 $q => a=XX\\x15SIM000901,SIM\\x03\\x1a\\x1c\\x13000901,SIM000901,WO-1\\xe2\\x80\\xa8PASS\\x20unit\\x20X\\xc2\\x9b1m\\xe2\\x80\\xaeZ b=\\x1b[2J\\x1b]0;pwned\\x07SIM000902,SIM000902,WO-2"
+	echo "answer 60 $q => a=XX\\x15SIM000901,SIM\\x03\\x1a\\x1c\\x13000901,SIM000901,WO-1\\xe2\\x80\\xa8PASS\\x20unit\\x20X\\xc2\\x9b1m\\xe2\\x80\\xaeZ b=\\x1b[2J\\x1b]0;pwned\\x07SIM000902,SIM000902,WO-3\\x7f2"
 	for _ in 1 2 3 4 5 6; do echo "answer 60 $q"; done
 } >"$t/inject.script"
 pty inject
@@ -65,6 +65,10 @@ grep -aqF "[a] answer: SIM\\x03\\x1a\\x1c\\x13000901 (" "$out" || fail "^C ^Z ^\
 grep -aqF "[b] answer: \\e[2J\\e]0;pwned\\x07SIM000902 (" "$out" || fail "the escape sequences are not shown escaped"
 grep -aqF "[a] answer: WO-1\\u2028PASS unit X\\u009b1m\\u202eZ" "$out" ||
 	fail "a line separator, a C1 CSI and a bidi override are not shown escaped"
+# Backspace (DEL) takes back a character: the one editing key
+assert_eq "$(sql "$db" "SELECT v.value FROM step_values v JOIN runs r ON r.id = v.run_id
+	WHERE r.fixture = 'b' AND v.key = 'order'")" "WO-2" "Backspace takes back the last character"
+grep -aqF "[b] answer: WO-2" "$out" || fail "the answer after a Backspace is not shown"
 # stored as received: the log is the record of what was scanned
 assert_eq "$(sql "$db" "SELECT hex(v.value) FROM step_values v JOIN runs r ON r.id = v.run_id
 	WHERE r.fixture = 'a' AND v.key = 'order'")" \
