@@ -25,6 +25,8 @@ written).  The script, one action per line, runs while the command does:
                          "echo=1 icanon=1 isig=1 ixon=1 icrnl=1" (the
                          slave's settings, read through the master)
   touch FILE             create FILE (a flow's exec step may wait for it)
+  shell COMMAND          run COMMAND with sh -c and wait for it (a simulator's
+                         control command: a lid closed); output to stderr
   hangup                 close the terminal (the command gets SIGHUP)
   sleep SECONDS
 --termios FILE: the terminal's modes written there after the command ended
@@ -42,6 +44,7 @@ import re
 import select
 import signal
 import struct
+import subprocess
 import sys
 import termios
 import time
@@ -166,6 +169,12 @@ def main():
             modes(rest)
         elif verb == "touch":
             open(rest, "a").close()
+        elif verb == "shell":
+            if subprocess.call(["sh", "-c", rest], stdout=sys.stderr, timeout=60) != 0:
+                sys.stderr.write("pty_run: shell %r failed\n" % rest)
+                os.kill(pid, signal.SIGKILL)
+                reap(True)
+                return 2
         elif verb == "hangup":
             os.close(fd)
             closed = hung = True

@@ -15,10 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 
 t=$(st_tmpdir)
-for n in a b; do
-	sim_start "$n" --fast --serial "SIM00090${n}"
-	sim_fixture "$n" "$t/$n.yaml"
-done
+sim_fast_boards "$t" SIM00090 a b
 cat >"$t/scan.yaml" <<'YAML'
 name: scan-inject
 version: 1.0.0
