@@ -81,6 +81,23 @@ done
 grep -aqF "[b] Scan the board serial: "$'\e[0m'"\\e[2J\\e]0;pwned\\x07SIM" "$out" || fail "the scan is not echoed escaped as it comes"
 assert_eq "$(cat "$t/inject.modes")" "echo=1 icanon=1 isig=1 ixon=1 icrnl=1" "the terminal is handed back as it was"
 
+# --- --json for a line controller, the operator at the terminal: the
+# questions and the echo on stderr, a Backspace rubbed out -------------------
+cat >"$t/json.script" <<'SCRIPT'
+expect 60 \[a\] Scan the board serial: 
+send SIM00X\x7f0901\r
+expect 60 \[a\] Scan the work order: 
+send WO\x1b[2J9\r
+SCRIPT
+pty json --db "$t/json.db" --json -f "$t/a.yaml"
+assert_eq "$rc" "0" "--json: exit status"
+grep -aqF $'[a] Scan the board serial: SIM00X\b \b0901\r\n' "$t/json.out" ||
+	fail "--json: the answer is not echoed on stderr, or the Backspace not rubbed out"
+grep -aqF '[a] Scan the work order: WO\e[2J9' "$t/json.out" || fail "--json: the echo is not escaped"
+! grep -aqF $'\e[2J' "$t/json.out" || fail "--json: the escape sequence reached the terminal"
+grep -aq '"event":"run_end","fixture":"a",.*"serial":"SIM000901","verdict":"PASS"' "$t/json.out" ||
+	fail "--json: no passing run_end with the serial as corrected"
+
 # --- Ctrl-C as an answer's first key: the operator's stop -------------------
 printf 'expect 60 %s\nsend \\x03\n' "$q" >"$t/ctrlc.script"
 pty ctrlc --db "$t/ctrlc.db"
