@@ -48,6 +48,13 @@ static bool is_bidi_control(uint32_t c)
 	       c == 0x200f || c == 0x061c;
 }
 
+/* U+2028 LINE SEPARATOR, U+2029 PARAGRAPH SEPARATOR: a line break to some
+ * terminals, editors and JavaScript (Unicode UAX #14, class BK) */
+static bool is_line_separator(uint32_t c)
+{
+	return c == 0x2028 || c == 0x2029;
+}
+
 struct sink {
 	char *out;
 	size_t cap, len;
@@ -97,7 +104,7 @@ static const char *show_escape(uint32_t c, char buf[12])
 		snprintf(buf, 12, "\\x%02x", (unsigned)c);
 		return buf;
 	}
-	if ((c >= 0x80 && c <= 0x9f) || is_bidi_control(c)) {
+	if ((c >= 0x80 && c <= 0x9f) || is_bidi_control(c) || is_line_separator(c)) {
 		snprintf(buf, 12, "\\u%04x", (unsigned)c);
 		return buf;
 	}

@@ -9,7 +9,8 @@
  *   shown      as stored, and also C0 controls, DEL, the C1 controls
  *              (U+0080..U+009F, e.g. U+009B, a one-character CSI) and the
  *              bidirectional controls (U+202A..U+202E, U+2066..U+2069,
- *              U+200E, U+200F, U+061C) written as \n, \r, \t, \e, \xNN or
+ *              U+200E, U+200F, U+061C) and the line and paragraph
+ *              separators (U+2028, U+2029) written as \n, \r, \t, \e, \xNN or
  *              \uNNNN (st_text_show): the terminal, trace, reports, logs
  *   CSV cell   shown, then quoted when it holds a quote, comma or line
  *              break, and a cell a spreadsheet would take as a formula

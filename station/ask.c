@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * One question at a time (ask.h).  Questions take a ticket; the holder of
- * the current one reads the terminal a byte at a time (a canonical
- * terminal hands over a whole line; reading no further than its newline
- * leaves the next line to the next question, never half of it).  Every
- * wait is bounded by the question's deadline and broken by a stop.
+ * the current one reads the terminal a key at a time (the terminal is not
+ * canonical: each byte comes as typed) and echoes the answer so far through
+ * the display, escaped.  Every wait is bounded by the question's deadline
+ * and broken by a stop.
  */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,14 @@
 
 #define SLICE_MS 100	/* how often a wait looks at the stop */
 #define GONE_MAX 128	/* two per fixture: more than can be waiting */
+#define DRAIN_MAX 65536	/* type-ahead read at most, then the question goes on */
+#define KEY_CTRL_C 0x03
+#define KEY_DEL 0x7f	/* what the Backspace key sends */
 
 struct ask {
 	int fd;
+	struct tty_keys *keys;
+	bool after_cr;		/* the last Enter was a CR: an LF next is its pair */
 	struct display *d;
 	pthread_mutex_t lock;
 	pthread_cond_t turn;
@@ -39,7 +45,7 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int ask_new(struct ask **out, int fd, struct display *d)
+int ask_new(struct ask **out, int fd, struct tty_keys *keys, struct display *d)
 {
 	struct ask *a = calloc(1, sizeof(*a));
 	pthread_condattr_t ca;
@@ -47,6 +53,7 @@ int ask_new(struct ask **out, int fd, struct display *d)
 	if (!a)
 		return ST_ERR_NOMEM;
 	a->fd = fd;
+	a->keys = keys;
 	a->d = d;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -124,44 +131,92 @@ static void pass_turn(struct ask *a)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* Is c the LF of a CR LF whose CR ended the last answer?  (Not a key.) */
+static bool pair_of_cr(struct ask *a, char c)
+{
+	bool pair = a->after_cr && c == '\n';
+
+	a->after_cr = false;
+	return pair;
+}
+
+/* Keys typed before the question: read and dropped.  How many. */
+static size_t drain(struct ask *a)
+{
+	size_t n = 0;
+
+	while (n < DRAIN_MAX) {
+		struct pollfd p = { .fd = a->fd, .events = POLLIN };
+		char junk[256];
+		ssize_t got;
+
+		if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+			break;
+		got = read(a->fd, junk, sizeof(junk));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		for (ssize_t i = 0; i < got; i++)
+			if (!pair_of_cr(a, junk[i]))
+				n++;
+	}
+	return n;
+}
+
+/* Backspace: the last character (a whole UTF-8 sequence) taken back. */
+static void take_back(char *buf, size_t *len)
+{
+	while (*len > 0 && ((unsigned char)buf[--*len] & 0xc0) == 0x80)
+		;
+	buf[*len] = '\0';
+}
+
 /*
- * One line into buf[cap].  *len is what was read; *too_long: more than
- * cap - 1 bytes came before the newline (the rest of the line was read
- * and dropped).  *entered: the newline came.
+ * One answer into buf[cap], echoed as typed.  *too_long: more than cap - 1
+ * bytes came before Enter (the rest of the line was read and dropped).
  */
-static int read_line(int fd, char *buf, size_t cap, int64_t end, const atomic_bool *stop,
-		     bool *too_long, bool *entered)
+static int read_line(struct ask *a, const char *fixture, char *buf, size_t cap, int64_t end,
+		     const atomic_bool *stop, bool *too_long)
 {
 	size_t len = 0;
 	int ret = ST_OK;
 
-	*too_long = *entered = false;
+	*too_long = false;
 	buf[0] = '\0';
 	while (!over(end, stop, &ret)) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = { .fd = a->fd, .events = POLLIN };
 		int64_t left = end - mono_ms();
 		char c;
 		ssize_t n;
 
 		if (poll(&p, 1, left < SLICE_MS ? (int)left : SLICE_MS) <= 0)
 			continue;
-		n = read(fd, &c, 1);
+		n = read(a->fd, &c, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return ST_ERR_CLOSED;
-		if (c == '\n') {
-			*entered = true;
-			buf[len] = '\0';
+		if (pair_of_cr(a, c))
+			continue;
+		if (c == '\r' || c == '\n') {
+			a->after_cr = c == '\r';
 			return ST_OK;
 		}
-		if (c == '\r')
+		if (c == KEY_CTRL_C && len == 0 && !*too_long) {
+			/* the operator's stop, as the kernel's ^C would be
+			 * (the signal thread sets the stop this loop sees) */
+			kill(getpid(), SIGINT);
 			continue;
-		if (len + 1 < cap)
+		}
+		if (c == KEY_DEL && !*too_long)
+			take_back(buf, &len);
+		else if (len + 1 < cap)
 			buf[len++] = c;
 		else
 			*too_long = true;
 		buf[len] = '\0';
+		display_ask_typed(a->d, fixture, buf, *too_long);
 	}
 	return ret;
 }
@@ -171,6 +226,7 @@ int ask_line(struct ask *a, const char *fixture, const char *question, ask_check
 	     const atomic_bool *stop)
 {
 	int64_t end = mono_ms() + timeout_ms;
+	size_t discarded;
 	int ret;
 
 	if (cap > ASK_MAX)
@@ -178,14 +234,19 @@ int ask_line(struct ask *a, const char *fixture, const char *question, ask_check
 	ret = take_turn(a, end, stop);
 	if (ret < 0)
 		return ret;
+	tty_keys_question(a->keys, true);
+	discarded = drain(a);
+	if (discarded)
+		display_ask_note(a->d, fixture, "%zu key(s) typed before this question were "
+				 "discarded: answer now, to this question", discarded);
 	for (;;) {
 		char why[ASK_MAX + 128];
-		bool too_long, entered;
+		bool too_long;
 
 		display_ask(a->d, fixture, question);
-		ret = read_line(a->fd, buf, cap, end, stop, &too_long, &entered);
+		ret = read_line(a, fixture, buf, cap, end, stop, &too_long);
 		if (ret < 0) {
-			display_ask_done(a->d, fixture, NULL, false, NULL);
+			display_ask_done(a->d, fixture, NULL, NULL);
 			break;
 		}
 		if (too_long)
@@ -194,11 +255,12 @@ int ask_line(struct ask *a, const char *fixture, const char *question, ask_check
 		else if (check && !check(check_ctx, buf, why, sizeof(why)))
 			; /* why says why */
 		else {
-			display_ask_done(a->d, fixture, buf, entered, NULL);
+			display_ask_done(a->d, fixture, buf, NULL);
 			break;
 		}
-		display_ask_done(a->d, fixture, too_long ? "(too long)" : buf, entered, why);
+		display_ask_done(a->d, fixture, too_long ? "(too long)" : buf, why);
 	}
+	tty_keys_question(a->keys, false);
 	pass_turn(a);
 	if (ret < 0)
 		buf[0] = '\0';

@@ -6,6 +6,17 @@
  * name, so that an answer goes to the fixture that asked for it and to no
  * other.  A refused answer (too long, not matching) is said and asked
  * again: nothing is left over for the next question.
+ *
+ * The terminal echoes nothing and edits nothing (link/tty_keys.h): every
+ * key is data, kept as typed and echoed by the station, escaped
+ * (common/text.h), so a scan's control characters and escape sequences
+ * never act on the terminal nor change what the answer is compared with.
+ * Three keys act: Enter (CR, LF or CR LF: a scanner's suffix) ends the
+ * answer; Backspace (DEL) takes back the last character; Ctrl-C as the
+ * first key of an answer stops the station (SIGINT), as everywhere else.
+ * Keys typed before a question is shown (type-ahead: a scan meant for
+ * another fixture, keys pressed during the run) are discarded and the
+ * operator told so: an answer is always typed to the question on screen.
  */
 #ifndef ST_STATION_ASK_H
 #define ST_STATION_ASK_H
@@ -14,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "link/tty_keys.h"
 #include "station/display.h"
 
 #define ASK_MAX 256	/* an answer: at most ASK_MAX - 1 bytes */
@@ -23,8 +35,9 @@ struct ask;
 /* Is answer acceptable?  If not, why (for the operator) in why[cap]. */
 typedef bool (*ask_check_fn)(void *ctx, const char *answer, char *why, size_t cap);
 
-/* Answers read from fd (a terminal), questions shown by d. */
-int ask_new(struct ask **out, int fd, struct display *d);
+/* Answers read from fd, a terminal in keys' modes (tty_keys_open() on fd:
+ * not NULL), questions shown by d. */
+int ask_new(struct ask **out, int fd, struct tty_keys *keys, struct display *d);
 void ask_free(struct ask *a);
 /*
  * Ask fixture's question and wait for an answer check accepts (check may

@@ -336,7 +336,7 @@ static int load_fixtures(struct run_opts *o, const struct station_config *cfg,
 }
 
 static int run_all(struct run_opts *o, struct station_config *cfg, struct sequence *seq,
-		   struct fx_thread *t, int n, struct run_owner *owner)
+		   struct fx_thread *t, int n, struct run_owner *owner, struct tty_keys *keys)
 {
 	struct st_error e = { 0 };
 	struct db_opts dbo = { .sync_full = o->sync_full || cfg->sync_full, .stop = &stop_flag };
@@ -388,7 +388,7 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 		return EXIT_STATION;
 	}
 	/* the operator answers at the terminal, whatever the view's mode */
-	if (isatty(STDIN_FILENO) && ask_new(&ask, STDIN_FILENO, disp) < 0)
+	if (keys && ask_new(&ask, STDIN_FILENO, keys, disp) < 0)
 		ask = NULL;
 	for (int i = 0; i < n; i++) {
 		t[i].o = o;
@@ -431,6 +431,7 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 struct after_kill {
 	const char *db;
 	struct run_owner *owner;
+	struct tty_keys *keys;
 };
 
 /* In the guardian, the station gone: its runs in flight marked aborted now,
@@ -443,6 +444,8 @@ static void recover_after_kill(void *ctx)
 	struct db *db = NULL;
 	int n = 0;
 
+	/* killed during a question, the terminal has no echo: back as it was */
+	tty_keys_restore_if_left(a->keys);
 	if (access(a->db, F_OK) < 0)
 		return;		/* killed before it made its log */
 	if (db_open(&db, a->db, &dbo, &e) == 0 &&
@@ -467,6 +470,7 @@ static int run_guarded(struct run_opts *o, struct station_config *cfg, struct se
 	int locks[CFG_MAX_FIXTURES], ret = EXIT_STATION, i;
 	struct fx_guardian g = { .pid = -1, .fd = -1 };
 	struct run_owner owner = { .n = 0 };
+	struct tty_keys *keys = NULL;
 	struct after_kill after_ctx;
 	const struct fx_guardian_after after = { recover_after_kill, &after_ctx };
 	struct st_error e = { 0 };
@@ -483,11 +487,15 @@ static int run_guarded(struct run_opts *o, struct station_config *cfg, struct se
 		fprintf(stderr, "station run: %s\n", e.msg);
 		goto out;
 	}
-	after_ctx = (struct after_kill){ .db = log, .owner = &owner };
+	/* the terminal's mode set before the guardian is forked: it keeps
+	 * what to set back should the station be killed during a question */
+	tty_keys_open(&keys, STDIN_FILENO);
+	after_ctx = (struct after_kill){ .db = log, .owner = &owner, .keys = keys };
 	if (fx_guardian_start(&g, defs, locks, n, &after, &e) < 0)
 		log_warn("%s: a station killed outright would leave its boards powered", e.msg);
-	ret = run_all(o, cfg, seq, t, n, &owner);
+	ret = run_all(o, cfg, seq, t, n, &owner, keys);
 	fx_guardian_release(&g);
+	tty_keys_close(keys);
 	run_owner_release(&owner);
 out:
 	while (i-- > 0)

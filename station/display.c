@@ -24,47 +24,11 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "report/report.h"
-#include "station/display.h"
+#include "station/display-internal.h"
 
 #define BAR_WIDTH 20
 #define TICK_MS 500
 #define GLYPH_ROWS 5
-
-/* Every text kept here is as shown (common/text.h): it came from outside. */
-struct fx_state {
-	char id[FX_NAME_MAX];		/* as the engine names it */
-	char name[FX_NAME_MAX * 4];
-	char serial[64];
-	char step[96];
-	uint64_t done, total;
-	int64_t t0, pt0, t_end;
-	int shown_pct;
-	bool running, finished;
-	bool asking;		/* a question to the operator is out for it */
-	char run_id[DB_ID_LEN];	/* the run in flight, for --json */
-	int index;		/* the step in flight's index, for --json */
-	enum db_outcome outcome;
-	char failed_step[96];
-};
-
-struct display {
-	FILE *out;
-	enum display_mode mode;
-	struct display_info info;
-	pthread_mutex_t lock;
-	struct fx_state *fx;
-	int n, name_w;
-	int drawn;		/* tty: live lines on screen below the history */
-	bool utf8;
-	bool color;		/* escape sequences for colour */
-	bool closed;		/* the output was closed (EPIPE, a hung-up terminal) */
-	char ask[FX_NAME_MAX * 4 + 512]; /* tty: the question under the live lines */
-	pthread_t ticker;
-	pthread_cond_t tick_cond;
-	bool ticking, quit;
-	bool ended;		/* end_live() done: nothing redrawn any more */
-	struct run_events ev;
-};
 
 static enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER } color_pref;
 
@@ -109,7 +73,7 @@ static bool want_color(enum display_mode mode)
 static const char *const RESET = "\033[0m";
 
 /* text from outside, as it may be shown (common/text.h) */
-static void shown(char *buf, size_t n, const char *text)
+void disp_shown(char *buf, size_t n, const char *text)
 {
 	st_text_show(buf, n, text ? text : "");
 }
@@ -133,7 +97,7 @@ static void flush(struct display *d)
 	check_out(d);
 }
 
-static struct fx_state *find(struct display *d, const char *name)
+struct fx_state *disp_find(struct display *d, const char *name)
 {
 	for (int i = 0; i < d->n; i++)
 		if (!strcmp(d->fx[i].id, name))
@@ -160,7 +124,7 @@ static const char *color(const struct display *d, enum db_outcome o)
 	return d->color ? color_of(o) : "";
 }
 
-static const char *reset(const struct display *d)
+const char *disp_reset(const struct display *d)
 {
 	return d->color ? RESET : "";
 }
@@ -244,7 +208,7 @@ static void draw_rest(struct display *d, int from)
 		d->n - from, busy, pass, fail, error);
 }
 
-static void draw_block(struct display *d)
+void disp_draw(struct display *d)
 {
 	int width = term_width(d), rows = d->n, room = term_rows(d) - (d->ask[0] ? 1 : 0);
 	char line[512];
@@ -258,23 +222,23 @@ static void draw_block(struct display *d)
 
 		live_text(d, f, line, sizeof(line), width);
 		if (f->finished)
-			fprintf(d->out, "%s%s%s\033[K\n", color(d, f->outcome), line, reset(d));
+			fprintf(d->out, "%s%s%s\033[K\n", color(d, f->outcome), line, disp_reset(d));
 		else
 			fprintf(d->out, "%s\033[K\n", line);
 	}
 	if (rows < d->n)
 		draw_rest(d, rows);
 	d->drawn = rows < d->n ? rows + 1 : rows;
-	/* a question last, the cursor left after it: what the operator types
-	 * echoes there (lift_block's \r and count still land on the block) */
+	/* a question last, the cursor left after it (lift_block's \r and
+	 * count still land on the block) */
 	if (d->ask[0])
-		fprintf(d->out, "%s%s%s\033[K", d->color ? "\033[1m" : "", d->ask, reset(d));
+		disp_draw_question(d, width);
 	flush(d);
 }
 
 /* Go back up to the block's first line and clear from there down: what is
- * printed next lands above the block, which draw_block() then redraws. */
-static void lift_block(struct display *d)
+ * printed next lands above the block, which disp_draw() then redraws. */
+void disp_lift(struct display *d)
 {
 	if (d->closed)
 		return;
@@ -285,10 +249,10 @@ static void lift_block(struct display *d)
 	d->drawn = 0;
 }
 
-static void redraw(struct display *d)
+void disp_redraw(struct display *d)
 {
-	lift_block(d);
-	draw_block(d);
+	disp_lift(d);
+	disp_draw(d);
 }
 
 /* A log line (a warning from any thread) above the live lines, which are
@@ -298,11 +262,11 @@ static void log_above(void *ctx, const char *line)
 	struct display *d = ctx;
 
 	pthread_mutex_lock(&d->lock);
-	lift_block(d);
+	disp_lift(d);
 	fflush(d->out);
 	fprintf(stderr, "%s\n", line);	/* (st_log made it safe to show) */
 	fflush(stderr);
-	draw_block(d);
+	disp_draw(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -319,9 +283,9 @@ static void *ticker(void *arg)
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&d->tick_cond, &d->lock, &ts);
-		/* not under a question: a redraw would wipe what is being typed */
-		if (!d->quit && !d->ask[0])
-			redraw(d);
+		/* (a question and what is typed are redrawn too) */
+		if (!d->quit)
+			disp_redraw(d);
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;
@@ -361,7 +325,7 @@ static void banner_line(struct display *d, enum db_outcome o, const char *text, 
 			int width)
 {
 	fprintf(d->out, "%s  %s%*s%s\n", color(d, o), text, width - 2 - cols > 0 ? width - 2 - cols : 0,
-		"", reset(d));
+		"", disp_reset(d));
 }
 
 static void banner_glyphs(struct display *d, enum db_outcome o, const char *word, int width)
@@ -432,8 +396,8 @@ static void banner(struct display *d, const struct fx_state *f, enum db_outcome 
 	if (o == DB_ERROR)
 		banner_text(d, o, "", "a station fault: the board may be good; fix the station and test it again", width);
 	if (o != DB_PASS) {
-		shown(step, sizeof(step), failed_step ? failed_step : "?");
-		shown(why, sizeof(why), reason ? reason : "?");
+		disp_shown(step, sizeof(step), failed_step ? failed_step : "?");
+		disp_shown(why, sizeof(why), reason ? reason : "?");
 		banner_text(d, o, "step:   ", step, width);
 		banner_text(d, o, "reason: ", why, width);
 	}
@@ -457,8 +421,8 @@ static void ev_run_start(void *ctx, const char *fixture, const char *run_id, con
 	struct fx_state *f;
 
 	pthread_mutex_lock(&d->lock);
-	f = find(d, fixture);
-	shown(f->serial, sizeof(f->serial), serial && *serial ? serial : "?");
+	f = disp_find(d, fixture);
+	disp_shown(f->serial, sizeof(f->serial), serial && *serial ? serial : "?");
 	f->t0 = now_us();
 	f->running = true;
 	f->finished = false;
@@ -471,7 +435,7 @@ static void ev_run_start(void *ctx, const char *fixture, const char *run_id, con
 			rep_event_run_start(d->out, &c, serial);
 		check_out(d);
 	} else if (d->mode == DISPLAY_TTY) {
-		redraw(d);
+		disp_redraw(d);
 	} else if (!d->closed) {
 		fprintf(d->out, "[%s] start run %s\n", f->name, run_id);
 		flush(d);
@@ -485,8 +449,8 @@ static void ev_step_start(void *ctx, const char *fixture, int index, const char 
 	struct fx_state *f;
 
 	pthread_mutex_lock(&d->lock);
-	f = find(d, fixture);
-	shown(f->step, sizeof(f->step), name);
+	f = disp_find(d, fixture);
+	disp_shown(f->step, sizeof(f->step), name);
 	f->index = index;
 	f->done = f->total = 0;
 	f->shown_pct = -1;
@@ -496,14 +460,14 @@ static void ev_step_start(void *ctx, const char *fixture, int index, const char 
 		rep_event_step_start(d->out, &c, index, name);
 		check_out(d);
 	} else if (d->mode == DISPLAY_TTY)
-		redraw(d);
+		disp_redraw(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
 static void step_json(struct display *d, const char *fixture, const char *name,
 		      const struct step_result *r, int64_t us)
 {
-	const struct fx_state *f = find(d, fixture);
+	const struct fx_state *f = disp_find(d, fixture);
 	struct rep_event_ctx c = ev_ctx(d, fixture, f->run_id);
 	struct rep_event_step s = {
 		.index = f->index, .step = name, .outcome = db_outcome_name(r->outcome),
@@ -526,19 +490,19 @@ static void step_line(struct display *d, const char *fixture, const char *name,
 
 	if (d->closed)
 		return;
-	shown(fx, sizeof(fx), fixture);
-	shown(step, sizeof(step), name);
+	disp_shown(fx, sizeof(fx), fixture);
+	disp_shown(step, sizeof(step), name);
 	fprintf(d->out, "[%s] %s%-5s%s %-40s %6.2fs", fx, col ? "\033[1;31m" : "",
 		r->outcome == DB_PASS ? "ok" : db_outcome_name(r->outcome), col ? RESET : "",
 		step, us / 1e6);
 	for (int i = 0; i < r->n_meas; i++)
 		if (!r->meas[i].text) {
-			shown(m, sizeof(m), r->meas[i].name);
-			shown(u, sizeof(u), r->meas[i].unit);
+			disp_shown(m, sizeof(m), r->meas[i].name);
+			disp_shown(u, sizeof(u), r->meas[i].unit);
 			fprintf(d->out, "  %s=%g%s", m, r->meas[i].value, u);
 		}
 	if (bad) {
-		shown(why, sizeof(why), r->reason);
+		disp_shown(why, sizeof(why), r->reason);
 		fprintf(d->out, "\n[%s]       %s", fx, why);
 	}
 	fprintf(d->out, "\n");
@@ -556,10 +520,10 @@ static void ev_step_end(void *ctx, const char *fixture, const char *name,
 		check_out(d);
 	} else {
 		if (d->mode == DISPLAY_TTY)
-			lift_block(d);
+			disp_lift(d);
 		step_line(d, fixture, name, r, us);
 		if (d->mode == DISPLAY_TTY)
-			draw_block(d);
+			disp_draw(d);
 		flush(d);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -572,7 +536,7 @@ static void ev_progress(void *ctx, const char *fixture, uint64_t done, uint64_t 
 	int pct;
 
 	pthread_mutex_lock(&d->lock);
-	f = find(d, fixture);
+	f = disp_find(d, fixture);
 	if (!f->total)
 		f->pt0 = now_us();
 	f->done = done;
@@ -588,7 +552,7 @@ static void ev_progress(void *ctx, const char *fixture, uint64_t done, uint64_t 
 			rep_event_progress(d->out, &c, done, total, s > 0 ? done / s : 0.0);
 			check_out(d);
 		} else if (d->mode == DISPLAY_TTY)
-			redraw(d);
+			disp_redraw(d);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -600,13 +564,13 @@ static void ev_run_end(void *ctx, const char *fixture, const char *serial, enum 
 	struct fx_state *f;
 
 	pthread_mutex_lock(&d->lock);
-	f = find(d, fixture);
-	shown(f->serial, sizeof(f->serial), serial && *serial ? serial : "unidentified");
+	f = disp_find(d, fixture);
+	disp_shown(f->serial, sizeof(f->serial), serial && *serial ? serial : "unidentified");
 	f->t_end = now_us();
 	f->running = false;
 	f->finished = true;
 	f->outcome = o;
-	shown(f->failed_step, sizeof(f->failed_step), failed_step);
+	disp_shown(f->failed_step, sizeof(f->failed_step), failed_step);
 	if (d->mode == DISPLAY_JSON) {
 		bool bad = o != DB_PASS;
 		struct rep_event_ctx c = ev_ctx(d, fixture, f->run_id);
@@ -619,19 +583,19 @@ static void ev_run_end(void *ctx, const char *fixture, const char *serial, enum 
 		f->run_id[0] = '\0';
 	} else if (d->mode == DISPLAY_TTY) {
 		if (!d->closed) {
-			lift_block(d);
+			disp_lift(d);
 			banner(d, f, o, failed_step, reason);
-			draw_block(d);
+			disp_draw(d);
 		}
 	} else if (!d->closed) {
 		char why[ST_ERRMSG_MAX * 2];
 
 		fprintf(d->out, "%s[%s] %s unit %s", color(d, o), f->name, verdict_word(o), f->serial);
 		if (o != DB_PASS) {
-			shown(why, sizeof(why), reason);
+			disp_shown(why, sizeof(why), reason);
 			fprintf(d->out, " at '%s': %s", f->failed_step, why);
 		}
-		fprintf(d->out, " (%.1fs)%s\n", (f->t_end - f->t0) / 1e6, reset(d));
+		fprintf(d->out, " (%.1fs)%s\n", (f->t_end - f->t0) / 1e6, disp_reset(d));
 		flush(d);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -643,59 +607,9 @@ static void ev_serial(void *ctx, const char *fixture, const char *serial)
 	struct display *d = ctx;
 
 	pthread_mutex_lock(&d->lock);
-	shown(find(d, fixture)->serial, sizeof(find(d, fixture)->serial), serial);
+	disp_shown(disp_find(d, fixture)->serial, sizeof(disp_find(d, fixture)->serial), serial);
 	if (d->mode == DISPLAY_TTY)
-		redraw(d);
-	pthread_mutex_unlock(&d->lock);
-}
-
-/* ---- the operator's questions --------------------------------------------- */
-
-void display_ask(struct display *d, const char *fixture, const char *question)
-{
-	char q[400];
-
-	shown(q, sizeof(q), question);
-	pthread_mutex_lock(&d->lock);
-	find(d, fixture)->asking = true;
-	snprintf(d->ask, sizeof(d->ask), "[%s] %s: ", find(d, fixture)->name, q);
-	if (d->mode == DISPLAY_TTY) {
-		redraw(d);
-	} else {
-		/* the view is not a terminal (a file, --json): ask on stderr */
-		fprintf(stderr, "%s", d->ask);
-		fflush(stderr);
-	}
-	pthread_mutex_unlock(&d->lock);
-}
-
-void display_ask_done(struct display *d, const char *fixture, const char *answer, bool entered,
-		      const char *refused)
-{
-	char a[300], why[600];
-
-	shown(a, sizeof(a), answer);
-	shown(why, sizeof(why), refused);
-	pthread_mutex_lock(&d->lock);
-	find(d, fixture)->asking = false;
-	if (d->mode == DISPLAY_TTY && !d->closed) {
-		/* the Enter the terminal echoed moved the cursor one line down */
-		if (entered)
-			d->drawn++;
-		lift_block(d);
-		d->ask[0] = '\0';
-		if (answer)
-			fprintf(d->out, "[%s] answer: %s%s%s%s\n", find(d, fixture)->name, a,
-				refused ? " (" : "", refused ? why : "", refused ? ")" : "");
-		draw_block(d);
-	} else {
-		d->ask[0] = '\0';
-		if (!entered)
-			fprintf(stderr, "\n");
-		if (refused)
-			fprintf(stderr, "[%s] %s\n", find(d, fixture)->name, why);
-		fflush(stderr);
-	}
+		disp_redraw(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -730,7 +644,7 @@ void display_summary(struct display *d, const struct display_counts *n, int exit
 
 		rep_event_summary(d->out, &c, &s);
 	} else if (!d->closed) {
-		shown(where, sizeof(where), log);
+		disp_shown(where, sizeof(where), log);
 		fprintf(d->out, "station: %d passed, %d failed, %d error, %d aborted; log: %s\n",
 			n->passed, n->failed, n->error, n->aborted, where);
 	}
@@ -774,7 +688,7 @@ struct display *display_new(FILE *out, enum display_mode mode, const struct disp
 	d->color = want_color(mode);
 	for (int i = 0; i < n_fixtures; i++) {
 		snprintf(d->fx[i].id, sizeof(d->fx[i].id), "%s", names[i]);
-		shown(d->fx[i].name, sizeof(d->fx[i].name), names[i]);
+		disp_shown(d->fx[i].name, sizeof(d->fx[i].name), names[i]);
 		if ((int)strlen(d->fx[i].name) > d->name_w)
 			d->name_w = (int)strlen(d->fx[i].name);
 	}
@@ -790,7 +704,7 @@ struct display *display_new(FILE *out, enum display_mode mode, const struct disp
 		.ctx = d,
 	};
 	if (mode == DISPLAY_TTY) {
-		draw_block(d);
+		disp_draw(d);
 		int err = pthread_create(&d->ticker, NULL, ticker, d);
 
 		d->ticking = err == 0;
@@ -820,7 +734,7 @@ static void end_live(struct display *d)
 		d->ticking = false;
 	}
 	if (d->mode == DISPLAY_TTY)
-		redraw(d);
+		disp_redraw(d);
 	if (d->mode != DISPLAY_JSON && !d->closed)
 		flush(d);
 }

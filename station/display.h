@@ -33,10 +33,6 @@ struct display *display_new(FILE *out, enum display_mode mode, const struct disp
 void display_free(struct display *d);
 /* The events to hand to the engine. */
 const struct run_events *display_events(struct display *d);
-/* A question to the operator about fixture (tty: the last line, under the
- * live lines, where what is typed echoes; otherwise on stderr), and its
- * end: the answer (NULL: none), whether a whole line was entered (the
- * terminal echoed its newline), and why it was refused (NULL: taken). */
 /* A fixture that could not be used (--json: a fixture_fault event). */
 void display_fixture_fault(struct display *d, const char *fixture, const char *reason);
 /* The end: the counts and the exit status (--json: a summary event;
@@ -46,8 +42,19 @@ struct display_counts {
 };
 void display_summary(struct display *d, const struct display_counts *n, int exit_status,
 		     const char *log);
+/*
+ * A question to the operator about fixture (tty: the last line, under the
+ * live lines, redrawn with them; otherwise on stderr); what is typed so far
+ * (as typed: shown escaped, its tail when it does not fit; too_long: the
+ * rest will be refused); its end: the answer (NULL: none) and why it was
+ * refused (NULL: taken).  A note about fixture's question (type-ahead
+ * discarded) goes above it.
+ */
 void display_ask(struct display *d, const char *fixture, const char *question);
-void display_ask_done(struct display *d, const char *fixture, const char *answer, bool entered,
+void display_ask_typed(struct display *d, const char *fixture, const char *typed, bool too_long);
+void display_ask_done(struct display *d, const char *fixture, const char *answer,
 		      const char *refused);
+void display_ask_note(struct display *d, const char *fixture, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

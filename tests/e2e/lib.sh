@@ -140,6 +140,17 @@ sim_fixture() {
 		"$1" "${!pty}" "${!ctrl}" >"$2"
 }
 
+# sim_fast_boards DIR PREFIX NAME...: a --fast dut-sim per NAME, serial
+# PREFIX followed by NAME, and its fixture file DIR/NAME.yaml
+sim_fast_boards() {
+	local dir=$1 prefix=$2 n
+	shift 2
+	for n; do
+		sim_start "$n" --fast --serial "$prefix$n"
+		sim_fixture "$n" "$dir/$n.yaml"
+	done
+}
+
 # wait_flashing PID OUT NAME...: until `station run --json` (PID, writing
 # OUT) has reported flash progress on every fixture NAME
 wait_flashing() {

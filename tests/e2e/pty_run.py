@@ -5,7 +5,8 @@ the command is a session leader with the pty as its controlling terminal,
 so ^C typed on it is the kernel's SIGINT to the foreground process group,
 and closing it is the kernel's SIGHUP.
 
-  pty_run.py --out FILE [--script FILE] [--cols N] [--rows N] -- CMD ARGS...
+  pty_run.py --out FILE [--script FILE] [--cols N] [--rows N] [--termios FILE]
+             -- CMD ARGS...
 
 Everything the command writes to the terminal goes to --out (bytes, as
 written).  The script, one action per line, runs while the command does:
@@ -19,8 +20,17 @@ written).  The script, one action per line, runs while the command does:
                          line, so that a question redrawn meanwhile is not
                          answered twice
   pid FILE               write the command's pid to FILE
+  kill SIGNAME           send the command the signal (TERM, KILL, ...)
+  termios FILE           write the terminal's modes now to FILE, one line:
+                         "echo=1 icanon=1 isig=1 ixon=1 icrnl=1" (the
+                         slave's settings, read through the master)
+  touch FILE             create FILE (a flow's exec step may wait for it)
+  shell COMMAND          run COMMAND with sh -c and wait for it (a simulator's
+                         control command: a lid closed); output to stderr
   hangup                 close the terminal (the command gets SIGHUP)
   sleep SECONDS
+--termios FILE: the terminal's modes written there after the command ended
+(what the operator's shell gets back).
 Exit status: the command's (128 + N when killed by signal N); 90 when an
 expect timed out (the output so far is in --out), 91 when the command did
 not end within 60 s of the script's end.
@@ -34,6 +44,7 @@ import re
 import select
 import signal
 import struct
+import subprocess
 import sys
 import termios
 import time
@@ -45,6 +56,7 @@ def main():
     ap.add_argument("--script")
     ap.add_argument("--cols", type=int, default=100)
     ap.add_argument("--rows", type=int, default=30)
+    ap.add_argument("--termios")
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
@@ -64,6 +76,7 @@ def main():
     buf = bytearray()
     pos = 0          # expect matches past here
     closed = False
+    hung = False     # the terminal closed by the script
     status = None
 
     def pump(timeout):
@@ -113,6 +126,14 @@ def main():
             pump(0.05)
             reap(False)
 
+    def modes(path):
+        lflag, iflag = termios.tcgetattr(fd)[3], termios.tcgetattr(fd)[0]
+        with open(path, "w") as f:
+            f.write("echo=%d icanon=%d isig=%d ixon=%d icrnl=%d\n" % (
+                bool(lflag & termios.ECHO), bool(lflag & termios.ICANON),
+                bool(lflag & termios.ISIG), bool(iflag & termios.IXON),
+                bool(iflag & termios.ICRNL)))
+
     answers = {}
     for act in actions:
         verb, _, rest = act.partition(" ")
@@ -142,9 +163,21 @@ def main():
         elif verb == "pid":
             with open(rest, "w") as f:
                 f.write("%d\n" % pid)
+        elif verb == "kill":
+            os.kill(pid, getattr(signal, "SIG" + rest))
+        elif verb == "termios":
+            modes(rest)
+        elif verb == "touch":
+            open(rest, "a").close()
+        elif verb == "shell":
+            if subprocess.call(["sh", "-c", rest], stdout=sys.stderr, timeout=60) != 0:
+                sys.stderr.write("pty_run: shell %r failed\n" % rest)
+                os.kill(pid, signal.SIGKILL)
+                reap(True)
+                return 2
         elif verb == "hangup":
             os.close(fd)
-            closed = True
+            closed = hung = True
         elif verb == "sleep":
             end = time.monotonic() + float(rest)
             while time.monotonic() < end:
@@ -165,6 +198,8 @@ def main():
         os.kill(pid, signal.SIGKILL)
         reap(True)
         return 91
+    if a.termios and not hung:
+        modes(a.termios)
     return status
 
 

@@ -6,7 +6,9 @@
 # the lock files follow the umask and are never world-writable; a stop is not
 # held up by a log another program keeps locked; `fixtures check FILE
 # --power`; the top-level help lists every command; global options after
-# the command; a plain view with NO_COLOR, TERM=dumb and --color.
+# the command; a plain view with NO_COLOR, TERM=dumb and --color; on a
+# terminal, --color=never takes the colour and keeps the live lines, and
+# --color=always outranks NO_COLOR.
 . "$(dirname "$0")/lib.sh"
 
 t=$(st_tmpdir)
@@ -91,17 +93,26 @@ grep -q ': debug: ' "$t/g.err" || fail "-vv after the command did not raise the 
 "${st[@]}" run --db "$t/g.db" -f "$t/a.yaml" -s "$t/slow.yaml" --once --serial SIM001301 --color=always \
 	>"$t/c.out" 2>&1 || fail "--color=always"
 grep -q $'\033\\[1;97;42m\\[a\\] PASS unit SIM001301' "$t/c.out" || fail "--color=always: no green verdict in a file"
-pty() {	# pty OUT ENV...: the run on a terminal, with ENV
-	local out=$1
+pty() {	# pty OUT ENV... [-- OPTION...]: the run on a terminal, with ENV and OPTIONs
+	local out=$1 env=() opt=()
 	shift
-	env "$@" python3 "$ST_TOP/tests/e2e/pty_run.py" --out "$out" -- "${st[@]}" run --db "$t/g.db" \
-		-f "$t/a.yaml" -s "$t/slow.yaml" --once --serial SIM001301 || fail "the run on a terminal ($*)"
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do env+=("$1"); shift; done
+	[ $# -gt 0 ] && shift && opt=("$@")
+	env "${env[@]}" python3 "$ST_TOP/tests/e2e/pty_run.py" --out "$out" -- "${st[@]}" run --db "$t/g.db" \
+		-f "$t/a.yaml" -s "$t/slow.yaml" --once --serial SIM001301 "${opt[@]}" ||
+		fail "the run on a terminal (${env[*]} ${opt[*]})"
 }
 pty "$t/tty.out" TERM=xterm
 grep -aq $'\033\\[1;97;42m' "$t/tty.out" || fail "a terminal: no colour"
 pty "$t/nocolor.out" TERM=xterm NO_COLOR=1
 grep -aq $'\033\\[[0-9;]*m' "$t/nocolor.out" && fail "NO_COLOR: colour"
 grep -aq $'\033\\[[0-9]*A' "$t/nocolor.out" || fail "NO_COLOR: the live lines are still redrawn in place"
+pty "$t/never.out" TERM=xterm -- --color=never
+grep -aq $'\033\\[[0-9;]*m' "$t/never.out" && fail "--color=never: colour on a terminal"
+grep -aq $'\033\\[[0-9]*A' "$t/never.out" || fail "--color=never: the live lines are no longer redrawn in place"
+grep -aq 'PASS  fixture a  unit SIM001301' "$t/never.out" || fail "--color=never: no verdict banner"
+pty "$t/always.out" TERM=xterm NO_COLOR=1 -- --color=always
+grep -aq $'\033\\[1;97;42m' "$t/always.out" || fail "--color=always does not outrank NO_COLOR"
 pty "$t/dumb.out" TERM=dumb
 grep -aq $'\033' "$t/dumb.out" && fail "TERM=dumb: an escape sequence"
 grep -aq '^\[a\] PASS unit SIM001301' "$t/dumb.out" || fail "TERM=dumb: no plain verdict line"

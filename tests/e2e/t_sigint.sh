@@ -4,8 +4,8 @@
 # flash takes seconds): the station stops without hanging, every board is
 # powered off, each run is logged aborted with a reason, and it exits 5.
 # Output piped (--json), then the live view on a terminal of its own
-# (tests/e2e/pty_run.py): ^C typed there, and the terminal hung up (SIGHUP),
-# both stop it in order; then `--json | head -1`: SIGPIPE does not end the
+# (tests/e2e/pty_run.py): ^C typed there, SIGTERM, and the terminal hung up
+# (SIGHUP), each stops it in order, the terminal's modes handed back; then `--json | head -1`: SIGPIPE does not end the
 # runs, which pass and are logged.
 . "$(dirname "$0")/lib.sh"
 
@@ -71,11 +71,15 @@ live() {	# live NAME ACTION...: the live view until every fixture flashes, then 
 	} >"$t/$name.script"
 	rc=0
 	TERM=xterm LC_ALL=C.UTF-8 python3 "$ST_TOP/tests/e2e/pty_run.py" --out "$t/$name.out" \
-		--script "$t/$name.script" -- "$BINDIR/station" run -c "$t/station.yaml" -s "$t/seq.yaml" \
+		--termios "$t/$name.modes" --script "$t/$name.script" -- "$BINDIR/station" run -c "$t/station.yaml" -s "$t/seq.yaml" \
 		--var "image=$t/img.bin" --once --db "$t/$name.db" "${fx[@]}" || rc=$?
 }
-for name in ctrlc hangup; do
-	if [ $name = ctrlc ]; then live $name 'send \x03'; else live $name hangup; fi
+for name in ctrlc term hangup; do
+	case $name in
+	ctrlc) live $name 'send \x03' ;;
+	term) live $name "termios $t/running.modes" 'kill TERM' ;;
+	hangup) live $name hangup ;;
+	esac
 	assert_eq "$rc" "5" "$name: exit status of the live view"
 	db=$t/$name.db
 	assert_eq "$(sql "$db" "SELECT count(*) FROM runs WHERE outcome = 'aborted' AND ended_us IS NOT NULL")" "3" \
@@ -86,7 +90,12 @@ for name in ctrlc hangup; do
 	for n in a b c; do
 		assert_eq "$(sim_field "$n" power)" "0" "$name: board $n powered off"
 	done
+	[ $name = hangup ] ||	# (a closed terminal has no modes to read)
+		assert_eq "$(cat "$t/$name.modes")" "echo=1 icanon=1 isig=1 ixon=1 icrnl=1" \
+			"$name: the terminal handed back as it was"
 done
+# (while it ran the terminal echoed and edited nothing: so the hand-back is no accident)
+assert_eq "$(cat "$t/running.modes")" "echo=0 icanon=0 isig=1 ixon=0 icrnl=0" "the live view's terminal modes"
 out=$t/ctrlc.out
 grep -aq 'Interrupt: stopping, every fixture to its safe state' "$out" || fail "ctrlc: no word of the stop"
 [ "$(grep -ac '  ABORTED  fixture [abc]  unit unidentified' "$out")" = 3 ] || fail "ctrlc: not three ABORTED banners"

@@ -46,11 +46,15 @@ static void test_shown(void **state)
 	check(st_text_show, "abc\xe2\x80\xae" "fdp.exe", "abc\\u202efdp.exe");	/* RLO */
 	check(st_text_show, "\xe2\x81\xa6" "x\xe2\x81\xa9", "\\u2066x\\u2069");	/* isolates */
 	check(st_text_show, "\xe2\x80\x8f", "\\u200f");
+	/* line and paragraph separators: a line break to some terminals */
+	check(st_text_show, "a\xe2\x80\xa8PASS\xe2\x80\xa9", "a\\u2028PASS\\u2029");
+	check(st_text_show, "\xe2\x80\xa7\xe2\x80\xaa", "\xe2\x80\xa7\\u202a");	/* U+2027 shown */
 	check(st_text_show, "bad\xff", "bad\\xff");
 	assert_true(st_text_is_clean("SIM000101 caf\xc3\xa9"));
 	assert_false(st_text_is_clean("a\nb"));
 	assert_false(st_text_is_clean("\xc2\x9b"));
 	assert_false(st_text_is_clean("\xe2\x80\xae"));
+	assert_false(st_text_is_clean("\xe2\x80\xa8"));
 	assert_false(st_text_is_clean("\xff"));
 }
 

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The operator's terminal modes (tty_keys.h), by POSIX termios (IEEE Std
+ * 1003.1, General Terminal Interface, "Non-Canonical Mode Input
+ * Processing"): ICANON off, so no byte is an editing key and a read
+ * returns each key as it comes (MIN 1, TIME 0); ECHO off; IEXTEN off (no
+ * ^V, ^O); IXON off (a scanned DC3 would freeze the output); ICRNL, INLCR
+ * and IGNCR off (Enter arrives as typed: CR, LF or both, the reader takes
+ * each as the end of a line).  ISIG stays on in the live view with VSUSP
+ * and VQUIT disabled; a question turns ISIG off.
+ *
+ * Our modes carry a mark (VEOL2, which means nothing without ICANON) so
+ * that the guardian can tell, after the station died, whether the terminal
+ * is still as the station left it or the shell has set its own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "terminal"
+#include "common/err.h"
+#include "common/log.h"
+#include "link/tty_keys.h"
+
+#define MARK 0x1d	/* VEOL2 in our modes: GS, which no terminal sets there */
+
+struct tty_keys {
+	int fd;			/* our own copy: the guardian's stdin is /dev/null */
+	struct termios saved, live;
+};
+
+/* tcsetattr() with SIGTTOU blocked in this thread: a change made from the
+ * background must not stop the station (POSIX: a blocked SIGTTOU lets the
+ * change through). */
+static int set_mode(int fd, const struct termios *t)
+{
+	sigset_t ttou, before;
+	int ret;
+
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	pthread_sigmask(SIG_BLOCK, &ttou, &before);
+	do
+		ret = tcsetattr(fd, TCSANOW, t);
+	while (ret < 0 && errno == EINTR);
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
+	return ret;
+}
+
+int tty_keys_open(struct tty_keys **out, int fd)
+{
+	struct tty_keys *k;
+
+	*out = NULL;
+	if (!isatty(fd) || tcgetpgrp(fd) != getpgrp())
+		return ST_OK;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return ST_ERR_NOMEM;
+	k->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (k->fd < 0 || tcgetattr(k->fd, &k->saved) < 0) {
+		log_warn("cannot read the terminal's settings (%s): the terminal echoes and edits "
+			 "what is typed", strerror(errno));
+		goto fail;
+	}
+	k->live = k->saved;
+	k->live.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ECHONL | IEXTEN);
+	k->live.c_lflag |= ISIG;
+	k->live.c_iflag &= ~(tcflag_t)(IXON | ICRNL | INLCR | IGNCR | ISTRIP);
+	k->live.c_cc[VMIN] = 1;
+	k->live.c_cc[VTIME] = 0;
+	k->live.c_cc[VSUSP] = _POSIX_VDISABLE;
+	k->live.c_cc[VQUIT] = _POSIX_VDISABLE;
+	k->live.c_cc[VEOL2] = MARK;
+	if (set_mode(k->fd, &k->live) < 0) {
+		log_warn("cannot set the terminal's mode (%s): the terminal echoes and edits what "
+			 "is typed", strerror(errno));
+		goto fail;
+	}
+	*out = k;
+	return ST_OK;
+fail:
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k);
+	return ST_ERR_IO;
+}
+
+int tty_keys_question(struct tty_keys *k, bool open)
+{
+	struct termios t;
+
+	if (!k)
+		return ST_OK;
+	t = k->live;
+	if (open)
+		t.c_lflag &= ~(tcflag_t)ISIG;
+	return set_mode(k->fd, &t) < 0 ? ST_ERR_IO : ST_OK;
+}
+
+void tty_keys_close(struct tty_keys *k)
+{
+	if (!k)
+		return;
+	tcflush(k->fd, TCIFLUSH);
+	if (set_mode(k->fd, &k->saved) < 0 && errno != EIO)	/* EIO: hung up, gone */
+		log_warn("cannot give the terminal its settings back (%s): type 'stty sane' and "
+			 "Enter", strerror(errno));
+	close(k->fd);
+	free(k);
+}
+
+bool tty_keys_restore_if_left(struct tty_keys *k)
+{
+	struct termios now;
+
+	if (!k || tcgetattr(k->fd, &now) < 0)
+		return false;
+	if ((now.c_lflag & (ICANON | ECHO)) || now.c_cc[VEOL2] != MARK)
+		return false;	/* not ours any more */
+	tcflush(k->fd, TCIFLUSH);
+	if (set_mode(k->fd, &k->saved) < 0) {
+		log_warn("the station ended without stopping and left the terminal without echo; "
+			 "cannot set it back (%s): type 'stty sane' and Enter", strerror(errno));
+		return false;
+	}
+	log_warn("the station ended without stopping: the terminal's settings restored");
+	return true;
+}
