@@ -26,7 +26,7 @@ cc -std=c17 -D_GNU_SOURCE -I"$TOP" -O2 -Wall -Wextra -Werror -o "$BIN" bench/rep
 # one generator at a time: a second bench waits for the first one's log
 exec 9>"$DB.lock"
 flock 9
-if [ ! -s "$DB" ] || [ "$(sqlite3 "$DB" 'PRAGMA user_version')" != 3 ]; then
+if [ ! -s "$DB" ] || [ "$(sqlite3 "$DB" 'PRAGMA user_version')" != "$(sed -n 's/^#define DB_SCHEMA_VERSION \([0-9]*\)/\1/p' db/db.h)" ]; then
 	echo "report_1m: generating $RUNS runs into $DB (once; minutes)" >&2
 	rm -f "$DB" "$DB".tmp*
 	t0=$(date +%s)
