@@ -18,14 +18,6 @@
 
 #define UNIT "coalesce(r.unit_serial, r.id)"
 
-/* r is its unit's first finished run (a run without a serial is a unit of
- * its own): no finished run of the unit before it, through the index on
- * (unit_serial, started_us), so a filter on a few runs reads a few rows. */
-#define FIRST_RUN \
-	"(r.unit_serial IS NULL OR NOT EXISTS (SELECT 1 FROM runs p" \
-	"  WHERE p.unit_serial = r.unit_serial AND p.outcome <> 'running'" \
-	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
-
 static const char yield_sql[] =
 	"WITH y AS (SELECT date(r.started_us / 1000000, 'unixepoch') AS day, count(*) AS runs,"
 	"  count(DISTINCT " UNIT ") AS units,"
@@ -75,16 +67,33 @@ double rep_ratio(int64_t num, int64_t den)
 	return den ? (double)num / (double)den : NAN;
 }
 
-bool rep_cpk(const struct rep_meas *m, double *cpk)
+bool rep_pk(double mean, double sigma, bool has_low, double low, bool has_high, double high,
+	    double *k)
 {
 	double up, down;
 
-	if (!m->has_sigma || m->sigma <= 0 || (!m->has_low && !m->has_high))
+	if (!(sigma > 0) || (!has_low && !has_high))
 		return false;
-	up = m->has_high ? (m->high - m->mean) / (3 * m->sigma) : INFINITY;
-	down = m->has_low ? (m->mean - m->low) / (3 * m->sigma) : INFINITY;
-	*cpk = up < down ? up : down;
+	up = has_high ? (high - mean) / (3 * sigma) : INFINITY;
+	down = has_low ? (mean - low) / (3 * sigma) : INFINITY;
+	*k = up < down ? up : down;
 	return true;
+}
+
+bool rep_p(double sigma, bool has_low, double low, bool has_high, double high, double *p)
+{
+	if (!(sigma > 0) || !has_low || !has_high)
+		return false;
+	*p = (high - low) / (6 * sigma);
+	return true;
+}
+
+void rep_meas_pp(struct rep_meas *m)
+{
+	double s = m->has_sigma ? m->sigma : NAN;
+
+	m->has_ppk = rep_pk(m->mean, s, m->has_low, m->low, m->has_high, m->high, &m->ppk);
+	m->has_pp = rep_p(s, m->has_low, m->low, m->has_high, m->high, &m->pp);
 }
 
 /* Per day (by_day) or one total row. */
@@ -211,7 +220,7 @@ void rep_hist_finish(struct rep_meas *m)
 	m->lo = m->fr.lo + (first - DB_HIST_OUT) * m->width;
 	m->nbins = last - first + 1;
 	memcpy(m->bins, m->all + first, m->nbins * sizeof(m->bins[0]));
-	m->has_cpk = rep_cpk(m, &m->cpk);
+	rep_meas_pp(m);
 }
 
 /* A measurement group from columns 0..5 (sequence, step, name, unit, low,
@@ -426,21 +435,7 @@ static const char series_sql[] =
 int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
 		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e)
 {
-	sqlite3_stmt *st;
-	int ret;
-
-	pthread_mutex_lock(&db->mu);
-	st = dbr_prepare_where(db->h, series_sql, f);
-	if (!st) {
-		ret = st_fail(e, ST_ERR_DB, "cannot query the log: %s", sqlite3_errmsg(db->h));
-	} else {
-		if (first_only)
-			sqlite3_bind_int(st, 8, 1);
-		dbi_bind_text(st, 9, name);
-		ret = dbr_each_row(db->h, st, fn, ctx, e);
-	}
-	pthread_mutex_unlock(&db->mu);
-	return ret;
+	return dbr_rows_where(db, series_sql, f, first_only, name, fn, ctx, e);
 }
 
 static const char *const wide_sql[] = {

@@ -94,6 +94,16 @@ int db_wide_rows(struct db *db, enum db_wide_q q, const struct rep_filter *f, db
 int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
 		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e);
 
+/* station report --capability: the numeric values of every measurement in
+ * the runs f selects, columns sequence_name, sequence_version, step, name,
+ * unit, low, high, fixture, started_us, value; ordered by those columns up
+ * to high (one capability group each: a limit change starts a new group),
+ * then fixture and time.  first_only: from each unit's first ended run of
+ * its sequence (a retest is not the process; a unit's first run of "final"
+ * counts although it ran "ict" before). */
+int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_only, db_row_fn fn,
+		       void *ctx, struct st_error *e);
+
 /* --- station report's numbers -------------------------------------------- */
 
 /* The histogram shows the DB_HIST_IN bins of its frame (between the limits
@@ -117,10 +127,10 @@ struct rep_fail {
 
 struct rep_meas {
 	char *sequence, *step, *name, *unit;	/* unit may be NULL */
-	bool has_low, has_high, has_sigma, has_cpk;
+	bool has_low, has_high, has_sigma, has_pp, has_ppk;
 	double low, high;
 	int64_t n, out_low, out_high;		/* values beyond each limit */
-	double mean, sigma, min, max, cpk;
+	double mean, sigma, min, max, pp, ppk;	/* sigma: overall (sample) */
 	double lo, width;			/* histogram: bin i = [lo + i w, lo + (i+1) w) */
 	int nbins;				/* bins shown, from lo */
 	int64_t bins[REP_BINS];
@@ -168,9 +178,16 @@ void report_free(struct report *r);
 int db_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
 		      struct st_error *e);
 
-/* Process capability: min(USL - mean, mean - LSL) / (3 sigma), one-sided
- * with one limit.  False (no Cpk) without limits or with sigma 0. */
-bool rep_cpk(const struct rep_meas *m, double *cpk);
+/* Capability indices (docs/quality.md): rep_pk() is min(USL - mean, mean -
+ * LSL) / (3 sigma), one-sided with one limit; rep_p() is (USL - LSL) /
+ * (6 sigma), both limits needed.  False without the limits or a sigma > 0.
+ * With the overall (sample) sigma they are Ppk and Pp; with the within
+ * sigma (MR-bar / d2) Cpk and Cp. */
+bool rep_pk(double mean, double sigma, bool has_low, double low, bool has_high, double high,
+	    double *k);
+bool rep_p(double sigma, bool has_low, double low, bool has_high, double high, double *p);
+/* Pp and Ppk of a measurement of station report (its overall sigma). */
+void rep_meas_pp(struct rep_meas *m);
 double rep_ratio(int64_t num, int64_t den);
 
 #endif

@@ -287,7 +287,7 @@ static void measurement(FILE *f, const struct rep_meas *m)
 	if (m->has_high)
 		fprintf(f, " USL %.6g", m->high);
 	fprintf(f, "</h3>\n<table><tr><th>n</th><th>mean</th><th>sigma</th><th>min</th><th>max"
-		"</th><th>LSL</th><th>USL</th><th>Cpk</th></tr>\n<tr><td>%lld</td><td>%.6g</td>",
+		"</th><th>LSL</th><th>USL</th><th>Pp</th><th>Ppk</th></tr>\n<tr><td>%lld</td><td>%.6g</td>",
 		(long long)m->n, m->mean);
 	if (m->has_sigma)
 		fprintf(f, "<td>%.6g</td>", m->sigma);
@@ -302,10 +302,14 @@ static void measurement(FILE *f, const struct rep_meas *m)
 		fprintf(f, "<td>%.6g</td>", m->high);
 	else
 		fputs("<td>-</td>", f);
-	if (m->has_cpk)
-		fprintf(f, "<td class=\"cpk\">%.3f</td>", m->cpk);
+	if (m->has_pp)
+		fprintf(f, "<td class=\"pp\">%.3f</td>", m->pp);
 	else
-		fputs("<td class=\"cpk\">-</td>", f);
+		fputs("<td class=\"pp\">-</td>", f);
+	if (m->has_ppk)
+		fprintf(f, "<td class=\"ppk\">%.3f</td>", m->ppk);
+	else
+		fputs("<td class=\"ppk\">-</td>", f);
 	fputs("</tr></table>\n", f);
 	histogram(f, m);
 }

@@ -58,8 +58,9 @@ static json_t *measurement(const struct rep_meas *m)
 		      "unit", str(m->unit), "n", (json_int_t)m->n, "mean", m->mean,
 		      "sigma", opt(m->has_sigma, m->sigma), "min", m->min, "max", m->max,
 		      "low", opt(m->has_low, m->low), "high", opt(m->has_high, m->high),
-		      "cpk", opt(m->has_cpk, m->cpk), "beyond_low", (json_int_t)m->out_low,
+		      "ppk", opt(m->has_ppk, m->ppk), "beyond_low", (json_int_t)m->out_low,
 		      "beyond_high", (json_int_t)m->out_high);
+	json_object_set_new(o, "pp", opt(m->has_pp, m->pp));
 	json_object_set_new(o, "histogram", json_pack("{s:f,s:f,s:o}", "lo", m->lo,
 						      "width", m->width, "counts", bins));
 	return o;
@@ -138,7 +139,8 @@ static void meas_rows(FILE *f, const struct rep_meas *m)
 	row(f, "measurement", key, "max", m->max);
 	row(f, "measurement", key, "low", m->has_low ? m->low : NAN);
 	row(f, "measurement", key, "high", m->has_high ? m->high : NAN);
-	row(f, "measurement", key, "cpk", m->has_cpk ? m->cpk : NAN);
+	row(f, "measurement", key, "pp", m->has_pp ? m->pp : NAN);
+	row(f, "measurement", key, "ppk", m->has_ppk ? m->ppk : NAN);
 	row(f, "measurement", key, "beyond_low", (double)m->out_low);
 	row(f, "measurement", key, "beyond_high", (double)m->out_high);
 }

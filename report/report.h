@@ -36,6 +36,24 @@ struct spc_opts {
 int report_spc(FILE *out, struct db *db, const struct rep_filter *f, const struct spc_opts *o,
 	       const char *format, struct st_error *e);
 
+/* station report --capability: Cp/Cpk (within sigma, MR-bar / d2) and
+ * Pp/Ppk (overall sigma) per measurement group (report/capability.c says
+ * how), as "text", "json" or "csv"; all_runs: retests too. */
+int report_capability(FILE *out, struct db *db, const struct rep_filter *f, bool all_runs,
+		      const char *format, struct st_error *e);
+/* The figures of one group: x[0..n-1] its values, fixture by fixture in
+ * time order, brk[i] set where a fixture's values start (no moving range
+ * to the value before). */
+struct rep_cap {
+	int64_t n, n_mr;	/* values, moving ranges */
+	double mean, mr_bar, sigma_within, sigma_overall;
+	bool has_within, has_overall;	/* a moving range; two values */
+	bool has_cp, has_cpk, has_pp, has_ppk;
+	double cp, cpk, pp, ppk;
+};
+void rep_capability(const double *x, const bool *brk, int64_t n, bool has_low, double low,
+		    bool has_high, double high, struct rep_cap *c);
+
 /* station export: the rows of db_export_rows() as "csv" (RFC 4180, a header
  * line) or "jsonl" (one object per row, typed values). */
 int report_export(FILE *out, struct db *db, const char *what, const struct rep_filter *f,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * station report as text for a terminal: yields, the Pareto of failing
- * steps, and per measurement its statistics, Cpk and a histogram with the
+ * steps, and per measurement its statistics, Pp/Ppk and a histogram with the
  * limits drawn in (bins beyond a limit are drawn with 'x').
  */
 #include <math.h>
@@ -123,10 +123,12 @@ static void measurement(FILE *f, const struct rep_meas *m)
 		fprintf(f, "LSL %.6g  ", m->low);
 	if (m->has_high)
 		fprintf(f, "USL %.6g  ", m->high);
-	if (m->has_cpk)
-		fprintf(f, "Cpk %.3f", m->cpk);
+	if (m->has_pp)
+		fprintf(f, "Pp %.3f  ", m->pp);
+	if (m->has_ppk)
+		fprintf(f, "Ppk %.3f", m->ppk);
 	else
-		fputs(m->has_low || m->has_high ? "Cpk -" : "no limits", f);
+		fputs(m->has_low || m->has_high ? "Ppk -" : "no limits", f);
 	fprintf(f, "  beyond limits: %lld low, %lld high\n", (long long)m->out_low,
 		(long long)m->out_high);
 	histogram(f, m);

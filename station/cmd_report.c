@@ -32,26 +32,42 @@ static void usage(FILE *f)
 		"                         or falling, 5 two of three beyond 2 sigma, 6 four\n"
 		"                         of five beyond 1 sigma, mr a jump); text or json\n"
 		"      --baseline N       --spc: limits from a fixture's first N points (20)\n"
-		"      --all-runs         --spc: retests too (default: each unit's first run)\n"
+		"      --capability       instead: per measurement Cp/Cpk (within sigma,\n"
+		"                         MR-bar/1.128) and Pp/Ppk (overall sigma); text,\n"
+		"                         json or csv\n"
+		"      --all-runs         --spc, --capability: retests too (default: each\n"
+		"                         unit's first run)\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"Yield counts units: a unit passed if one of its runs passed.  First-pass\n"
 		"yield takes each unit's first finished run.  Runs in progress are left out.\n"
-		"Cpk = min(USL - mean, mean - LSL) / (3 sigma), one-sided with one limit.\n"
+		"Ppk = min(USL - mean, mean - LSL) / (3 sigma), one-sided with one limit,\n"
+		"Pp = (USL - LSL) / (6 sigma), sigma over every value (overall); Cp and Cpk\n"
+		"(within sigma) come with --capability.  Definitions: docs/quality.md.\n"
 		"\n"
 		"exit status: 0 done, 2 usage, 4 the log cannot be read\n");
 }
 
-enum { OPT_SPC = 400, OPT_BASELINE, OPT_ALL_RUNS };
+enum { OPT_SPC = 400, OPT_BASELINE, OPT_ALL_RUNS, OPT_CAPABILITY };
+
+/* What report does besides its totals. */
+struct report_mode {
+	struct spc_opts spc;
+	bool capability;
+};
 
 /* report's own options, from rep_getopt(): 1 taken, EXIT_USAGE bad, 0 not ours */
 static int spc_opt(void *ctx, int c, const char *arg)
 {
-	struct spc_opts *spc = ctx;
+	struct report_mode *mode = ctx;
+	struct spc_opts *spc = &mode->spc;
 	char *end;
 	long n;
 
 	switch (c) {
+	case OPT_CAPABILITY:
+		mode->capability = true;
+		return 1;
 	case OPT_SPC:
 		spc->name = arg;
 		return 1;
@@ -71,22 +87,25 @@ static int spc_opt(void *ctx, int c, const char *arg)
 	return 0;
 }
 
-static int parse(int argc, char **argv, struct rep_opts *o, struct spc_opts *spc)
+static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *mode)
 {
 	static const struct option lo[] = {
 		REP_LONGOPTS_DB, REP_LONGOPTS_FILTER,
 		{ "spc", required_argument, NULL, OPT_SPC },
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
 		{ "all-runs", no_argument, NULL, OPT_ALL_RUNS },
+		{ "capability", no_argument, NULL, OPT_CAPABILITY },
 		REP_LONGOPTS_OUT,
 		{ 0 }
 	};
 	static const char *const formats[] = { "text", "csv", "json", "html", NULL };
 	static const char *const spc_formats[] = { "text", "json", NULL };
+	static const char *const cap_formats[] = { "text", "json", "csv", NULL };
+	const struct spc_opts *spc = &mode->spc;
 	int ret;
 
 	o->extra = spc_opt;
-	o->extra_ctx = spc;
+	o->extra_ctx = mode;
 	ret = rep_getopt(o, argc, argv, "f:o:h", lo, usage);
 	if (ret)
 		return ret;
@@ -94,21 +113,32 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct spc_opts *spc
 		fprintf(stderr, "station report: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!spc->name && (spc->all_runs || spc->baseline != SPC_BASELINE_DEFAULT)) {
-		fprintf(stderr, "station report: --baseline and --all-runs go with --spc NAME\n");
+	if (spc->name && mode->capability) {
+		fprintf(stderr, "station report: --spc or --capability, not both\n");
 		return EXIT_USAGE;
 	}
-	return rep_check_format(o, spc->name ? spc_formats : formats);
+	if (!spc->name && spc->baseline != SPC_BASELINE_DEFAULT) {
+		fprintf(stderr, "station report: --baseline goes with --spc NAME\n");
+		return EXIT_USAGE;
+	}
+	if (!spc->name && !mode->capability && spc->all_runs) {
+		fprintf(stderr, "station report: --all-runs goes with --spc NAME or --capability\n");
+		return EXIT_USAGE;
+	}
+	return rep_check_format(o, spc->name ? spc_formats : mode->capability ? cap_formats :
+				formats);
 }
 
 static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
 		struct st_error *e)
 {
-	const struct spc_opts *spc = ctx;
+	const struct report_mode *mode = ctx;
 	struct report r = { .db_path = o->db_path };
 
-	if (spc->name)
-		return report_spc(out, db, &o->f, spc, o->format, e);
+	if (mode->spc.name)
+		return report_spc(out, db, &o->f, &mode->spc, o->format, e);
+	if (mode->capability)
+		return report_capability(out, db, &o->f, mode->spc.all_runs, o->format, e);
 	int ret = report_build(db, &o->f, &r, e);
 
 	if (!ret && !strcmp(o->format, "csv"))
@@ -125,13 +155,13 @@ static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
 
 int cmd_report(int argc, char **argv)
 {
-	struct spc_opts spc = { .baseline = SPC_BASELINE_DEFAULT };
+	struct report_mode mode = { .spc.baseline = SPC_BASELINE_DEFAULT };
 	struct rep_opts o;
 	int ret;
 
 	rep_opts_init(&o, "report", "text");
-	ret = parse(argc, argv, &o, &spc);
+	ret = parse(argc, argv, &o, &mode);
 	if (ret)
 		return ret < 0 ? EXIT_PASS : ret;
-	return rep_run(&o, body, &spc);
+	return rep_run(&o, body, &mode);
 }

@@ -38,22 +38,28 @@ if command -v jq >/dev/null; then
 	assert_eq "$(j .total.passed)" "2" "units passed"
 	assert_eq "$(j '.failures[0].step')" "rail 3V3" "Pareto top step"
 	n=$(j '.measurements[] | select(.name == "rail_3v3") | .n')
-	cpk=$(j '.measurements[] | select(.name == "rail_3v3") | .cpk')
+	cpk=$(j '.measurements[] | select(.name == "rail_3v3") | .ppk')
 else
 	assert_eq "$(j '' "['total']['units']")" "3" "units"
 	assert_eq "$(j '' "['total']['passed']")" "2" "units passed"
 	assert_eq "$(j '' "['failures'][0]['step']")" "rail 3V3" "Pareto top step"
 	n=$(j '' "[[m for m in d['measurements'] if m['name']=='rail_3v3'][0]['n']][0]")
-	cpk=$(j '' "[[m for m in d['measurements'] if m['name']=='rail_3v3'][0]['cpk']][0]")
+	cpk=$(j '' "[[m for m in d['measurements'] if m['name']=='rail_3v3'][0]['ppk']][0]")
 fi
 assert_eq "$n" "3" "rail_3v3 samples"
-# Cpk recomputed independently from the exported values and limits
+# Ppk (the report's sigma is over every value) recomputed independently from the exported values and limits
 "$st" export --db "$db" --what measurements -o "$out/m.csv"
 want=$(awk -F, 'NR > 1 && $8 == "rail_3v3" { v[++n] = $9; lo = $12; hi = $13 }
 	END { for (i = 1; i <= n; i++) s += v[i]; m = s / n;
 	      for (i = 1; i <= n; i++) ss += (v[i] - m) ^ 2; sd = sqrt(ss / (n - 1));
 	      a = (hi - m) / (3 * sd); b = (m - lo) / (3 * sd); printf "%.6f", (a < b ? a : b) }' "$out/m.csv")
-assert_eq "$(printf '%.6f' "$cpk")" "$want" "Cpk of rail_3v3"
+assert_eq "$(printf '%.6f' "$cpk")" "$want" "Ppk of rail_3v3"
+# --capability over every run has the same overall sigma, so the same Ppk
+"$st" report --db "$db" --capability --all-runs -f csv -o "$out/cap.csv"
+cap=$(tr -d '\r' <"$out/cap.csv" | awk -F, '$4 == "rail_3v3" { print $18 }')
+assert_eq "$(printf '%.6f' "$cap")" "$want" "capability Ppk of rail_3v3 over every run"
+"$st" report --db "$db" --capability >"$out/cap.txt"
+grep -q "Cp .*  Cpk .*  Pp .*  Ppk " "$out/cap.txt" || fail "report --capability: $(cat "$out/cap.txt")"
 "$st" report --db "$db" >"$out/r.txt"
 grep -q "^yield             2 of 3 units passed   66.7%" "$out/r.txt" || fail "text report: $(head "$out/r.txt")"
 # --- report --spc: the line's rail as control charts, a fixture each
@@ -134,21 +140,25 @@ assert_match "$("$st" db migrate --db "$out/v1.db")" "upgraded from schema versi
 assert_match "$("$st" report --db "$out/v1.db")" "1 of 1 units passed" "report after migrate"
 echo "ok"
 
-# --- every example of docs/database.md runs on this log, and answers
-docs=$(st_tmpdir)
-ln -s "$db" "$docs/station.db"
-awk -v d="$docs" '/^```(sh|sql)$/ { n++; kind = substr($0, 4); f = d "/ex" n "." kind; next }
-	/^```/ { f = ""; next } f { print > f }' "$ST_TOP/docs/database.md"
-nex=0
-for ex in "$docs"/ex*.sh; do
-	out=$(cd "$docs" && PATH="$BINDIR:$PATH" bash -euo pipefail "$ex" 2>&1) || fail "docs/database.md example $(basename "$ex") fails: $out"
-	[ -n "$out" ] || fail "docs/database.md example $(basename "$ex") prints nothing"
-	nex=$((nex + 1))
+# --- every example of docs/database.md and docs/quality.md runs on this log, and answers
+for doc in database quality; do
+	docs=$(st_tmpdir)
+	ln -s "$db" "$docs/station.db"
+	awk -v d="$docs" '/^```(sh|sql)$/ { n++; kind = substr($0, 4); f = d "/ex" n "." kind; next }
+		/^```/ { f = ""; next } f { print > f }' "$ST_TOP/docs/$doc.md"
+	nex=0
+	for ex in "$docs"/ex*.sh; do
+		[ -e "$ex" ] || continue
+		out=$(cd "$docs" && PATH="$BINDIR:$PATH" bash -euo pipefail "$ex" 2>&1) || fail "docs/$doc.md example $(basename "$ex") fails: $out"
+		[ -n "$out" ] || fail "docs/$doc.md example $(basename "$ex") prints nothing"
+		nex=$((nex + 1))
+	done
+	for ex in "$docs"/ex*.sql; do
+		[ -e "$ex" ] || continue
+		out=$(sqlite3 -bail "$db" <"$ex" 2>&1) || fail "docs/$doc.md example $(basename "$ex") fails: $out"
+		[ -n "$out" ] || fail "docs/$doc.md example $(basename "$ex") returns no row"
+		nex=$((nex + 1))
+	done
+	[ "$nex" -ge 2 ] || fail "found only $nex examples in docs/$doc.md"
+	echo "ok: $nex examples of docs/$doc.md"
 done
-for ex in "$docs"/ex*.sql; do
-	out=$(sqlite3 -bail "$db" <"$ex" 2>&1) || fail "docs/database.md example $(basename "$ex") fails: $out"
-	[ -n "$out" ] || fail "docs/database.md example $(basename "$ex") returns no row"
-	nex=$((nex + 1))
-done
-[ "$nex" -ge 2 ] || fail "found only $nex examples in docs/database.md"
-echo "ok: $nex examples of docs/database.md"

@@ -16,10 +16,10 @@
  *   9  U7  F2  2026-01-06 08:40  still running (no end): left out of yields
  *
  * vdd: n 8, mean 26.43/8 = 3.30375, squared deviations sum 0.321775,
- *      sample sigma sqrt(0.321775/7) = 0.2144053, Cpk = min(3.6-3.30375,
+ *      sample sigma sqrt(0.321775/7) = 0.2144053, Ppk = min(3.6-3.30375,
  *      3.30375-3.0) / (3 sigma) = 0.29625/0.6432160 = 0.4605763
  * idle_ma (high limit only): n 5, mean 50, sigma sqrt(200/4) = 7.0710678,
- *      Cpk = (100-50)/(3*7.0710678) = 2.3570226
+ *      Ppk = (100-50)/(3*7.0710678) = 2.3570226
  * yield: 6 units, 5 passed = 0.8333; first pass: U1 U3 U5 of 6 = 0.5
  * Pareto: rails 2 (0.6667), identity 1 (0.3333)
  */

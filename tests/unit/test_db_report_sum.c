@@ -119,9 +119,12 @@ static void same_meas(const struct rep_meas *a, const struct rep_meas *b)
 	rel_close(a->mean, b->mean);
 	assert_int_equal(a->has_sigma, b->has_sigma);
 	rel_close(a->sigma, b->sigma);
-	assert_int_equal(a->has_cpk, b->has_cpk);
-	if (a->has_cpk)
-		rel_close(a->cpk, b->cpk);
+	assert_int_equal(a->has_ppk, b->has_ppk);
+	if (a->has_ppk)
+		rel_close(a->ppk, b->ppk);
+	assert_int_equal(a->has_pp, b->has_pp);
+	if (a->has_pp)
+		rel_close(a->pp, b->pp);
 	assert_true(a->min == b->min && a->max == b->max);
 	assert_int_equal(a->out_low, b->out_low);
 	assert_int_equal(a->out_high, b->out_high);

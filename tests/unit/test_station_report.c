@@ -2,7 +2,7 @@
 /*
  * station report, driven through its command entry point on the hand-made
  * log of test_db_data.h, checked field by field against the numbers worked
- * out by hand there (yield 5/6, FPY 3/6, Cpk of vdd 0.4605763, ...).
+ * out by hand there (yield 5/6, FPY 3/6, Ppk of vdd 0.4605763, ...).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,22 +50,28 @@ static json_t *meas_named(json_t *root, const char *name)
 	return NULL;
 }
 
-static void test_cpk_by_hand(void **state)
+/* The report's sigma is over every value: Pp and Ppk (Cp and Cpk, from the
+ * within sigma, are report --capability's: test_report_capability). */
+static void test_ppk_by_hand(void **state)
 {
 	struct rep_meas m = { .has_low = true, .low = 3.0, .has_high = true, .high = 3.6,
 			      .mean = 3.30375, .sigma = 0.2144053, .has_sigma = true };
-	double c;
 
-	assert_true(rep_cpk(&m, &c));
-	assert_true(fabs(c - 0.29625 / (3 * 0.2144053)) < 1e-9);
-	m.has_low = false;		/* one-sided: USL only */
-	assert_true(rep_cpk(&m, &c));
-	assert_true(fabs(c - (3.6 - 3.30375) / (3 * 0.2144053)) < 1e-9);
+	rep_meas_pp(&m);
+	assert_true(m.has_ppk && m.has_pp);
+	assert_true(fabs(m.ppk - 0.29625 / (3 * 0.2144053)) < 1e-9);
+	assert_true(fabs(m.pp - 0.6 / (6 * 0.2144053)) < 1e-9);
+	m.has_low = false;		/* one-sided: USL only, no Pp */
+	rep_meas_pp(&m);
+	assert_true(m.has_ppk && !m.has_pp);
+	assert_true(fabs(m.ppk - (3.6 - 3.30375) / (3 * 0.2144053)) < 1e-9);
 	m.has_high = false;
-	assert_false(rep_cpk(&m, &c));	/* no limits, no Cpk */
+	rep_meas_pp(&m);
+	assert_false(m.has_ppk);	/* no limits, no Ppk */
 	m.has_low = true;
 	m.sigma = 0;
-	assert_false(rep_cpk(&m, &c));
+	rep_meas_pp(&m);
+	assert_false(m.has_ppk);
 }
 
 static void test_json_fields(void **state)
@@ -97,7 +103,7 @@ static void test_json_fields(void **state)
 	assert_int_equal(num(m, "n"), 8);
 	assert_true(fabs(num(m, "mean") - 3.30375) < 1e-12);
 	assert_true(fabs(num(m, "sigma") - 0.2144053) < 1e-6);
-	assert_true(fabs(num(m, "cpk") - 0.4605763) < 1e-6);
+	assert_true(fabs(num(m, "ppk") - 0.4605763) < 1e-6);
 	assert_int_equal(num(m, "beyond_low"), 1);
 	assert_int_equal(num(m, "beyond_high"), 1);
 	h = json_object_get(json_object_get(m, "histogram"), "counts");
@@ -106,7 +112,7 @@ static void test_json_fields(void **state)
 	assert_int_equal(sum, 8);
 	m = meas_named(j, "idle_ma");
 	assert_true(json_is_null(json_object_get(m, "low")));
-	assert_true(fabs(num(m, "cpk") - 2.3570226) < 1e-6);
+	assert_true(fabs(num(m, "ppk") - 2.3570226) < 1e-6);
 	json_decref(j);
 }
 
@@ -151,8 +157,8 @@ static void test_text_and_histogram(void **state)
 	assert_non_null(strstr(t, "yield             5 of 6 units passed   83.3%   (8 runs)"));
 	assert_non_null(strstr(t, "first pass        3 of 6 units passed   50.0%"));
 	assert_non_null(strstr(t, "  rails                             2    66.7%       66.7%"));
-	assert_non_null(strstr(t, "LSL 3  USL 3.6  Cpk 0.461  beyond limits: 1 low, 1 high"));
-	assert_non_null(strstr(t, "USL 100  Cpk 2.357"));
+	assert_non_null(strstr(t, "LSL 3  USL 3.6  Pp 0.466  Ppk 0.461  beyond limits: 1 low, 1 high"));
+	assert_non_null(strstr(t, "USL 100  Ppk 2.357"));
 	assert_non_null(strstr(t, "------------ LSL 3 ------------"));
 	/* bins are fixed on the limits (width (3.6 - 3.0) / 20 = 0.03, so that
 	 * the summaries add up); those holding 2.90 and 3.70 lie beyond the
@@ -173,9 +179,9 @@ static void test_csv_long_form(void **state)
 	assert_non_null(strstr(t, "\r\ntotal,,units,6\r\n"));
 	assert_non_null(strstr(t, "\r\nday,2026-01-05,first_passed,2\r\n"));
 	assert_non_null(strstr(t, "\r\nfailures,identity,cumulative,1\r\n"));
-	p = strstr(t, "\r\nmeasurement,factory/rails/vdd [3..3.6],cpk,");
+	p = strstr(t, "\r\nmeasurement,factory/rails/vdd [3..3.6],ppk,");
 	assert_non_null(p);
-	assert_true(fabs(strtod(p + strlen("\r\nmeasurement,factory/rails/vdd [3..3.6],cpk,"),
+	assert_true(fabs(strtod(p + strlen("\r\nmeasurement,factory/rails/vdd [3..3.6],ppk,"),
 				NULL) - 0.4605763) < 1e-6);
 	assert_non_null(strstr(t, "\r\nmeasurement,factory/rails/idle_ma [-..100],low,\r\n"));
 	/* what the numbers are of, and when */
@@ -214,7 +220,7 @@ static void test_html_self_contained(void **state)
 	assert_non_null(strstr(h, "axis from 20%, not 0"));
 	assert_non_null(strstr(h, "rails / vdd (V) LSL 3 USL 3.6</h3>"));
 	assert_int_equal(count(h, "class=\"lim\""), 3);	/* vdd LSL+USL, idle_ma USL */
-	assert_non_null(strstr(h, "<td class=\"cpk\">0.461</td>"));
+	assert_non_null(strstr(h, "<td class=\"pp\">0.466</td><td class=\"ppk\">0.461</td>"));
 	/* nothing fetched from anywhere */
 	assert_null(strstr(h, "http://"));
 	assert_null(strstr(h, "https://"));
@@ -266,7 +272,7 @@ static void test_times_validated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cpk_by_hand),
+		cmocka_unit_test(test_ppk_by_hand),
 		cmocka_unit_test(test_times_validated),
 		cmocka_unit_test(test_json_fields),
 		cmocka_unit_test(test_filters_are_bound),
