@@ -307,6 +307,23 @@ static int filters(const char *path, int reps)
 		t[r] = now_ms() - a;
 	}
 	printf("report --capability --fixture F3 shift (%ld values)|%.1f\n", rows, median(t, reps));
+	/* report --operations: per-operation FPY over a shift, a day, the log */
+	for (size_t i = 2; i < 4; i++) {
+		for (int r = 0; r < reps; r++) {
+			double a = now_ms();
+
+			if (db_operation_rows(db, DB_OP_TOTALS, &q[i].f, false, count_row, &rows,
+					      &e) ||
+			    db_operation_rows(db, DB_OP_RETESTS, &q[i].f, false, count_row, &rows,
+					      &e)) {
+				fprintf(stderr, "report_1m: %s\n", e.msg);
+				return 1;
+			}
+			t[r] = now_ms() - a;
+		}
+		printf("report --operations, %s|%.1f\n", q[i].name + strlen("report "),
+		       median(t, reps));
+	}
 	{
 		double a = now_ms();
 

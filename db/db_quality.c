@@ -47,3 +47,52 @@ int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_onl
 {
 	return dbr_rows_where(db, capability_sql, f, first_only, NULL, fn, ctx, e);
 }
+
+/* The outcomes that judge a unit: pass and fail; with ?8 set, error and
+ * aborted too (a station fault counted against the board). */
+#define JUDGED(a) "(" a ".outcome IN ('pass', 'fail') OR (?8 IS NOT NULL AND " a \
+	".outcome IN ('error', 'aborted')))"
+
+/* Per operation (sequence name) over the runs f selects: runs, the runs
+ * judged by neither (error, aborted, skipped) and the unidentified ones,
+ * then over identified units judged: units, passed (a judged run passed),
+ * and first-pass: units whose first judged run of the operation (over the
+ * whole log: a window does not make a retest first) is in the selection,
+ * and of those that passed. */
+static const char *const operation_sql[] = {
+	[DB_OP_TOTALS] =
+	"WITH fr AS MATERIALIZED (SELECT r.id, r.unit_serial, r.sequence_name, r.outcome,"
+	"  r.started_us FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE "),"
+	" o AS (SELECT sequence_name, count(*) AS runs, sum(outcome = 'error') AS errors,"
+	"  sum(outcome = 'aborted') AS aborted, sum(outcome = 'skipped') AS skipped,"
+	"  sum(unit_serial IS NULL) AS unidentified FROM fr GROUP BY 1),"
+	" u AS (SELECT r.sequence_name, r.unit_serial, max(r.outcome = 'pass') AS passed"
+	"  FROM fr r WHERE r.unit_serial IS NOT NULL AND " JUDGED("r") " GROUP BY 1, 2),"
+	" uo AS (SELECT sequence_name, count(*) AS units, sum(passed) AS passed FROM u GROUP BY 1),"
+	" f AS (SELECT r.sequence_name, count(*) AS first_units,"
+	"  sum(r.outcome = 'pass') AS first_passed FROM fr r"
+	"  WHERE r.unit_serial IS NOT NULL AND " JUDGED("r") " AND NOT EXISTS (SELECT 1 FROM runs p"
+	"  WHERE p.unit_serial = r.unit_serial AND p.sequence_name IS r.sequence_name"
+	"  AND " JUDGED("p") " AND (p.started_us < r.started_us"
+	"  OR (p.started_us = r.started_us AND p.id < r.id))) GROUP BY 1)"
+	" SELECT o.sequence_name, o.runs, o.errors, o.aborted, o.skipped, o.unidentified,"
+	" coalesce(uo.units, 0) AS units, coalesce(uo.passed, 0) AS passed,"
+	" coalesce(f.first_units, 0) AS first_units, coalesce(f.first_passed, 0) AS first_passed"
+	" FROM o LEFT JOIN uo ON uo.sequence_name IS o.sequence_name"
+	" LEFT JOIN f ON f.sequence_name IS o.sequence_name ORDER BY 1",
+	/* how many judged runs each identified unit had: units per count */
+	[DB_OP_RETESTS] =
+	"WITH fr AS MATERIALIZED (SELECT r.unit_serial, r.sequence_name, r.outcome FROM runs r"
+	"  WHERE r.outcome <> 'running' AND r.unit_serial IS NOT NULL AND " REP_WHERE "),"
+	" u AS (SELECT r.sequence_name, r.unit_serial, count(*) AS n FROM fr r"
+	"  WHERE " JUDGED("r") " GROUP BY 1, 2)"
+	" SELECT sequence_name, n AS runs, count(*) AS units FROM u GROUP BY 1, 2 ORDER BY 1, 2",
+};
+
+int db_operation_rows(struct db *db, enum db_op_q q, const struct rep_filter *f,
+		      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e)
+{
+	if ((unsigned)q > DB_OP_RETESTS)
+		return st_fail(e, ST_ERR_ARG, "no operation query %d", (int)q);
+	return dbr_rows_where(db, operation_sql[q], f, with_errors, NULL, fn, ctx, e);
+}

@@ -104,6 +104,18 @@ int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
 int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_only, db_row_fn fn,
 		       void *ctx, struct st_error *e);
 
+/* station report --operations, per operation (sequence name) over the runs
+ * f selects (docs/quality.md).  DB_OP_TOTALS: columns sequence_name, runs,
+ * errors, aborted, skipped, unidentified (runs without a serial), units,
+ * passed (identified units judged, and those with a passing run),
+ * first_units, first_passed (units whose first judged run of the operation
+ * is selected, and passed).  DB_OP_RETESTS: sequence_name, runs, units: how
+ * many units had that many judged runs.  Judged: pass or fail; with_errors
+ * also error and aborted (then counted as failures). */
+enum db_op_q { DB_OP_TOTALS, DB_OP_RETESTS };
+int db_operation_rows(struct db *db, enum db_op_q q, const struct rep_filter *f,
+		      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);
+
 /* --- station report's numbers -------------------------------------------- */
 
 /* The histogram shows the DB_HIST_IN bins of its frame (between the limits

@@ -100,7 +100,7 @@ int report_json(FILE *f, const struct report *r)
 	return 0;
 }
 
-static void row(FILE *f, const char *section, const char *key, const char *metric, double v)
+void rep_csv_metric(FILE *f, const char *section, const char *key, const char *metric, double v)
 {
 	char buf[32];
 
@@ -118,13 +118,13 @@ static void row(FILE *f, const char *section, const char *key, const char *metri
 static void counts_rows(FILE *f, const char *section, const char *key,
 			const struct rep_counts *c)
 {
-	row(f, section, key, "runs", (double)c->runs);
-	row(f, section, key, "units", (double)c->units);
-	row(f, section, key, "passed", (double)c->passed);
-	row(f, section, key, "yield", rep_ratio(c->passed, c->units));
-	row(f, section, key, "first_units", (double)c->first_units);
-	row(f, section, key, "first_passed", (double)c->first_passed);
-	row(f, section, key, "first_pass_yield", rep_ratio(c->first_passed, c->first_units));
+	rep_csv_metric(f, section, key, "runs", (double)c->runs);
+	rep_csv_metric(f, section, key, "units", (double)c->units);
+	rep_csv_metric(f, section, key, "passed", (double)c->passed);
+	rep_csv_metric(f, section, key, "yield", rep_ratio(c->passed, c->units));
+	rep_csv_metric(f, section, key, "first_units", (double)c->first_units);
+	rep_csv_metric(f, section, key, "first_passed", (double)c->first_passed);
+	rep_csv_metric(f, section, key, "first_pass_yield", rep_ratio(c->first_passed, c->first_units));
 }
 
 static void meas_rows(FILE *f, const struct rep_meas *m)
@@ -132,17 +132,17 @@ static void meas_rows(FILE *f, const struct rep_meas *m)
 	char key[512];
 
 	rep_meas_key(m, key, sizeof(key));
-	row(f, "measurement", key, "n", (double)m->n);
-	row(f, "measurement", key, "mean", m->mean);
-	row(f, "measurement", key, "sigma", m->has_sigma ? m->sigma : NAN);
-	row(f, "measurement", key, "min", m->min);
-	row(f, "measurement", key, "max", m->max);
-	row(f, "measurement", key, "low", m->has_low ? m->low : NAN);
-	row(f, "measurement", key, "high", m->has_high ? m->high : NAN);
-	row(f, "measurement", key, "pp", m->has_pp ? m->pp : NAN);
-	row(f, "measurement", key, "ppk", m->has_ppk ? m->ppk : NAN);
-	row(f, "measurement", key, "beyond_low", (double)m->out_low);
-	row(f, "measurement", key, "beyond_high", (double)m->out_high);
+	rep_csv_metric(f, "measurement", key, "n", (double)m->n);
+	rep_csv_metric(f, "measurement", key, "mean", m->mean);
+	rep_csv_metric(f, "measurement", key, "sigma", m->has_sigma ? m->sigma : NAN);
+	rep_csv_metric(f, "measurement", key, "min", m->min);
+	rep_csv_metric(f, "measurement", key, "max", m->max);
+	rep_csv_metric(f, "measurement", key, "low", m->has_low ? m->low : NAN);
+	rep_csv_metric(f, "measurement", key, "high", m->has_high ? m->high : NAN);
+	rep_csv_metric(f, "measurement", key, "pp", m->has_pp ? m->pp : NAN);
+	rep_csv_metric(f, "measurement", key, "ppk", m->has_ppk ? m->ppk : NAN);
+	rep_csv_metric(f, "measurement", key, "beyond_low", (double)m->out_low);
+	rep_csv_metric(f, "measurement", key, "beyond_high", (double)m->out_high);
 }
 
 int report_csv(FILE *f, const struct report *r)
@@ -156,15 +156,15 @@ int report_csv(FILE *f, const struct report *r)
 	rep_csv_field(f, rep_filters_str(r->f, buf, sizeof(buf)));
 	fprintf(f, "\r\nreport,,generated,%s\r\n", rep_now_iso(now));
 	counts_rows(f, "total", "", &r->total);
-	row(f, "total", "", "cms_insecure", (double)r->cms_insecure);
+	rep_csv_metric(f, "total", "", "cms_insecure", (double)r->cms_insecure);
 	for (int i = 0; i < r->ndays; i++)
 		counts_rows(f, "day", r->days[i].day, &r->days[i].c);
 	for (int i = 0; i < r->nfails; i++) {
 		cum += r->fails[i].count;
-		row(f, "failures", r->fails[i].step, "count", (double)r->fails[i].count);
-		row(f, "failures", r->fails[i].step, "share",
+		rep_csv_metric(f, "failures", r->fails[i].step, "count", (double)r->fails[i].count);
+		rep_csv_metric(f, "failures", r->fails[i].step, "share",
 		    rep_ratio(r->fails[i].count, r->fail_total));
-		row(f, "failures", r->fails[i].step, "cumulative", rep_ratio(cum, r->fail_total));
+		rep_csv_metric(f, "failures", r->fails[i].step, "cumulative", rep_ratio(cum, r->fail_total));
 	}
 	for (int i = 0; i < r->nmeas; i++)
 		meas_rows(f, &r->meas[i]);

@@ -54,6 +54,12 @@ struct rep_cap {
 void rep_capability(const double *x, const bool *brk, int64_t n, bool has_low, double low,
 		    bool has_high, double high, struct rep_cap *c);
 
+/* station report --operations: per operation (sequence) yield, first-pass
+ * yield, error/aborted/unidentified runs and runs per unit, and the rolled
+ * throughput yield (report/operations.c), as "text", "json" or "csv". */
+int report_operations(FILE *out, struct db *db, const struct rep_filter *f, bool with_errors,
+		      const char *format, struct st_error *e);
+
 /* station export: the rows of db_export_rows() as "csv" (RFC 4180, a header
  * line) or "jsonl" (one object per row, typed values). */
 int report_export(FILE *out, struct db *db, const char *what, const struct rep_filter *f,

@@ -35,6 +35,12 @@ static void usage(FILE *f)
 		"      --capability       instead: per measurement Cp/Cpk (within sigma,\n"
 		"                         MR-bar/1.128) and Pp/Ppk (overall sigma); text,\n"
 		"                         json or csv\n"
+		"      --operations       instead: per operation (sequence) yield, first-pass\n"
+		"                         yield, error/aborted/unidentified runs, runs per\n"
+		"                         unit, and the rolled throughput yield; text, json\n"
+		"                         or csv\n"
+		"      --with-errors      --operations: error and aborted runs judge the unit\n"
+		"                         (as failures); by default they are the station's\n"
 		"      --all-runs         --spc, --capability: retests too (default: each\n"
 		"                         unit's first run)\n"
 		"  -h, --help             this text\n"
@@ -48,12 +54,13 @@ static void usage(FILE *f)
 		"exit status: 0 done, 2 usage, 4 the log cannot be read\n");
 }
 
-enum { OPT_SPC = 400, OPT_BASELINE, OPT_ALL_RUNS, OPT_CAPABILITY };
+enum { OPT_SPC = 400, OPT_BASELINE, OPT_ALL_RUNS, OPT_CAPABILITY, OPT_OPERATIONS,
+       OPT_WITH_ERRORS };
 
 /* What report does besides its totals. */
 struct report_mode {
 	struct spc_opts spc;
-	bool capability;
+	bool capability, operations, with_errors;
 };
 
 /* report's own options, from rep_getopt(): 1 taken, EXIT_USAGE bad, 0 not ours */
@@ -67,6 +74,12 @@ static int spc_opt(void *ctx, int c, const char *arg)
 	switch (c) {
 	case OPT_CAPABILITY:
 		mode->capability = true;
+		return 1;
+	case OPT_OPERATIONS:
+		mode->operations = true;
+		return 1;
+	case OPT_WITH_ERRORS:
+		mode->with_errors = true;
 		return 1;
 	case OPT_SPC:
 		spc->name = arg;
@@ -95,6 +108,8 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
 		{ "all-runs", no_argument, NULL, OPT_ALL_RUNS },
 		{ "capability", no_argument, NULL, OPT_CAPABILITY },
+		{ "operations", no_argument, NULL, OPT_OPERATIONS },
+		{ "with-errors", no_argument, NULL, OPT_WITH_ERRORS },
 		REP_LONGOPTS_OUT,
 		{ 0 }
 	};
@@ -113,8 +128,12 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		fprintf(stderr, "station report: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (spc->name && mode->capability) {
-		fprintf(stderr, "station report: --spc or --capability, not both\n");
+	if (!!spc->name + mode->capability + mode->operations > 1) {
+		fprintf(stderr, "station report: one of --spc, --capability, --operations\n");
+		return EXIT_USAGE;
+	}
+	if (mode->with_errors && !mode->operations) {
+		fprintf(stderr, "station report: --with-errors goes with --operations\n");
 		return EXIT_USAGE;
 	}
 	if (!spc->name && spc->baseline != SPC_BASELINE_DEFAULT) {
@@ -125,8 +144,8 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		fprintf(stderr, "station report: --all-runs goes with --spc NAME or --capability\n");
 		return EXIT_USAGE;
 	}
-	return rep_check_format(o, spc->name ? spc_formats : mode->capability ? cap_formats :
-				formats);
+	return rep_check_format(o, spc->name ? spc_formats :
+				mode->capability || mode->operations ? cap_formats : formats);
 }
 
 static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
@@ -137,6 +156,8 @@ static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
 
 	if (mode->spc.name)
 		return report_spc(out, db, &o->f, &mode->spc, o->format, e);
+	if (mode->operations)
+		return report_operations(out, db, &o->f, mode->with_errors, o->format, e);
 	if (mode->capability)
 		return report_capability(out, db, &o->f, mode->spc.all_runs, o->format, e);
 	int ret = report_build(db, &o->f, &r, e);

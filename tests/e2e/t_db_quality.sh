@@ -58,6 +58,10 @@ assert_eq "$(printf '%.6f' "$cpk")" "$want" "Ppk of rail_3v3"
 "$st" report --db "$db" --capability --all-runs -f csv -o "$out/cap.csv"
 cap=$(tr -d '\r' <"$out/cap.csv" | awk -F, '$4 == "rail_3v3" { print $18 }')
 assert_eq "$(printf '%.6f' "$cap")" "$want" "capability Ppk of rail_3v3 over every run"
+# --operations: the line's one operation, 3 units judged, 2 passed first time
+"$st" report --db "$db" --operations -f json -o "$out/ops.json"
+assert_eq "$(python3 -c "import json; o = json.load(open('$out/ops.json'))['operations'][0]; print(o['operation'], o['units'], o['first_units'], o['first_passed'])")" \
+	"factory-provisioning 3 3 2" "report --operations"
 "$st" report --db "$db" --capability >"$out/cap.txt"
 grep -q "Cp .*  Cpk .*  Pp .*  Ppk " "$out/cap.txt" || fail "report --capability: $(cat "$out/cap.txt")"
 "$st" report --db "$db" >"$out/r.txt"

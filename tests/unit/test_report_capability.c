@@ -31,6 +31,7 @@
 
 #include "test_db_data.h"
 #include "report/report.h"
+#include "test_json.h"
 
 static char dir[64], path[128], path2[128];
 
@@ -120,24 +121,10 @@ static json_t *capability(const char *log, bool all_runs, const char *format, ch
 
 static json_t *group(json_t *j, const char *name, int nth)
 {
-	json_t *g;
-	size_t i;
-
-	json_array_foreach(json_object_get(j, "measurements"), i, g)
-		if (!strcmp(json_string_value(json_object_get(g, "name")), name) && !nth--)
-			return g;
-	fail_msg("no group %s", name);
-	return NULL;
+	return t_json_named(j, "measurements", "name", name, nth);
 }
 
-static double num(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (!json_is_number(v))
-		fail_msg("%s is not a number", k);
-	return json_number_value(v);
-}
+#define num t_json_num
 
 static void test_formula_by_hand(void **state)
 {
