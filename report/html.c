@@ -3,20 +3,28 @@
  * station report as one self-contained HTML file a quality engineer can
  * mail: inline CSS and inline SVG charts (yield over time; a histogram per
  * measurement with its limit and mean lines), no script, no external
- * resource of any kind.  Every text from the log is HTML-escaped.
+ * resource of any kind.  Every text from the log is shown as common/text.h
+ * says and HTML-escaped.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "report/report-internal.h"
 
 #define CW 640		/* chart size in px */
 #define CH 200
 #define PAD 36
 
-static void esc(FILE *f, const char *s)
+/* Text from the log as shown (common/text.h: controls and bidirectional
+ * overrides escaped, so a board's reply cannot reorder what is read), then
+ * HTML-escaped. */
+static void esc(FILE *f, const char *text)
 {
-	for (; s && *s; s++) {
+	char *shown = text ? st_text_show_dup(text) : NULL;
+
+	for (const char *s = shown; s && *s; s++) {
 		switch (*s) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;
@@ -26,6 +34,7 @@ static void esc(FILE *f, const char *s)
 		default: fputc(*s, f);
 		}
 	}
+	free(shown);
 }
 
 static void pct_cell(FILE *f, double v)
@@ -70,6 +79,9 @@ static void yield_table(FILE *f, const struct report *r)
 		(long long)t->first_units, (long long)t->first_passed);
 	pct_cell(f, rep_ratio(t->first_passed, t->first_units));
 	fprintf(f, "</tr></table>\n<p>%lld runs</p>\n", (long long)t->runs);
+	if (r->suspects)
+		fprintf(f, "<p class=\"warn\">suspect: %lld mark%s (cloned identities: quarantine; "
+			"see station trace)</p>\n", (long long)r->suspects, r->suspects == 1 ? "" : "s");
 	if (!r->ndays)
 		return;
 	fputs("<table><tr><th>day</th><th>runs</th><th>units</th><th>passed</th><th>yield</th>"

@@ -157,6 +157,7 @@ int report_csv(FILE *f, const struct report *r)
 	fprintf(f, "\r\nreport,,generated,%s\r\n", rep_now_iso(now));
 	counts_rows(f, "total", "", &r->total);
 	rep_csv_metric(f, "total", "", "cms_insecure", (double)r->cms_insecure);
+	rep_csv_metric(f, "total", "", "suspect_marks", (double)r->suspects);
 	for (int i = 0; i < r->ndays; i++)
 		counts_rows(f, "day", r->days[i].day, &r->days[i].c);
 	for (int i = 0; i < r->nfails; i++) {

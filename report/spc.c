@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "report/report-internal.h"
 
 #define D2 1.128
@@ -236,17 +237,23 @@ static const char *g6(char buf[32], double v)
 static void text(FILE *f, const struct spc *c, const struct spc_opts *o)
 {
 	char a[32], b[32], d[32];
+	char *name = st_text_show_dup(o->name), *unit = c->unit ? st_text_show_dup(c->unit) : NULL;
 
 	fprintf(f, "spc %s%s%s%s: I-MR per fixture, %s, limits from the first %d points\n",
-		o->name, c->unit ? " (" : "", c->unit ? c->unit : "", c->unit ? ")" : "",
+		name ? name : "?", unit ? " (" : "", unit ? unit : "", unit ? ")" : "",
 		o->all_runs ? "every run" : "each unit's first run", o->baseline);
 	if (!c->n)
-		fprintf(f, "no values of '%s' in the runs selected\n", o->name);
+		fprintf(f, "no values of '%s' in the runs selected\n", name ? name : "?");
+	free(name);
+	free(unit);
 	for (int i = 0; i < c->n; i++) {
 		const struct series *s = &c->s[i];
 		int nf = nflagged(s);
 
-		fprintf(f, "\nfixture %s: %d point%s", s->fixture, s->n, s->n == 1 ? "" : "s");
+		char *fx = st_text_show_dup(s->fixture);
+
+		fprintf(f, "\nfixture %s: %d point%s", fx ? fx : "?", s->n, s->n == 1 ? "" : "s");
+		free(fx);
 		if (!s->limits) {
 			fprintf(f, ", too few for limits (2 at least)\n");
 			continue;
@@ -258,11 +265,14 @@ static void text(FILE *f, const struct spc *c, const struct spc_opts *o)
 			nf == 1 ? "" : "s", nf ? ":" : "");
 		for (int j = 0; j < s->n; j++) {
 			const struct point *p = &s->p[j];
+			char *sn;
 
 			if (!p->flags)
 				continue;
+			sn = st_text_show_dup(p->serial ? p->serial : "-");
 			fprintf(f, "    #%-5d %s  %-16s %-12s ", j + 1, p->time ? p->time : "-",
-				p->serial ? p->serial : "-", g6(a, p->x));
+				sn ? sn : "?", g6(a, p->x));
+			free(sn);
 			rule_list(f, p->flags);
 			fputc('\n', f);
 		}

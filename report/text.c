@@ -5,8 +5,10 @@
  * limits drawn in (bins beyond a limit are drawn with 'x').
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "report/report-internal.h"
 
 #define BAR_MAX 40
@@ -15,7 +17,10 @@ static void filters_line(FILE *f, const struct rep_filter *flt)
 {
 	char buf[1024];
 
-	fprintf(f, "filters: %s\n", rep_filters_str(flt, buf, sizeof(buf)));
+	char *shown = st_text_show_dup(rep_filters_str(flt, buf, sizeof(buf)));
+
+	fprintf(f, "filters: %s\n", shown ? shown : "?");
+	free(shown);
 }
 static const char *pct(char buf[16], double v)
 {
@@ -64,10 +69,13 @@ static void pareto(FILE *f, const struct report *r)
 	fprintf(f, "\nfailures by step (Pareto)\n  %-28s %6s %8s %11s\n", "step", "count", "share",
 		"cumulative");
 	for (int i = 0; i < r->nfails; i++) {
+		char *step = st_text_show_dup(r->fails[i].step);
+
 		cum += r->fails[i].count;
-		fprintf(f, "  %-28s %6lld %8s %11s\n", r->fails[i].step, (long long)r->fails[i].count,
+		fprintf(f, "  %-28s %6lld %8s %11s\n", step ? step : "?", (long long)r->fails[i].count,
 			pct(a, rep_ratio(r->fails[i].count, r->fail_total)),
 			pct(b, rep_ratio(cum, r->fail_total)));
+		free(step);
 	}
 }
 
@@ -111,8 +119,16 @@ static void histogram(FILE *f, const struct rep_meas *m)
 
 static void measurement(FILE *f, const struct rep_meas *m)
 {
-	fprintf(f, "\n  %s / %s / %s%s%s%s\n", m->sequence ? m->sequence : "-", m->step, m->name,
-		m->unit ? " (" : "", m->unit ? m->unit : "", m->unit ? ")" : "");
+	char *seq = st_text_show_dup(m->sequence ? m->sequence : "-");
+	char *step = st_text_show_dup(m->step), *name = st_text_show_dup(m->name);
+	char *unit = m->unit ? st_text_show_dup(m->unit) : NULL;
+
+	fprintf(f, "\n  %s / %s / %s%s%s%s\n", seq ? seq : "?", step ? step : "?",
+		name ? name : "?", unit ? " (" : "", unit ? unit : "", unit ? ")" : "");
+	free(seq);
+	free(step);
+	free(name);
+	free(unit);
 	fprintf(f, "    n %lld  mean %.6g  sigma ", (long long)m->n, m->mean);
 	if (m->has_sigma)
 		fprintf(f, "%.6g", m->sigma);
