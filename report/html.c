@@ -20,7 +20,7 @@
 /* Text from the log as shown (common/text.h: controls and bidirectional
  * overrides escaped, so a board's reply cannot reorder what is read), then
  * HTML-escaped. */
-static void esc(FILE *f, const char *text)
+void rep_html_esc(FILE *f, const char *text)
 {
 	char *shown = text ? st_text_show_dup(text) : NULL;
 
@@ -60,9 +60,9 @@ static void head(FILE *f, const struct report *r)
 	      ".ax{stroke:#555}.grid{stroke:#ddd}text{font-size:11px}\n"
 	      ".pbar{fill:#c66}.zoom{fill:#a00}.warn{color:#a00;font-weight:bold}\n"
 	      "</style></head><body>\n<h1>station report</h1>\n<p>log: <code>", f);
-	esc(f, r->db_path);
+	rep_html_esc(f, r->db_path);
 	fputs("</code><br>filters: ", f);
-	esc(f, rep_filters_str(r->f, buf, sizeof(buf)));
+	rep_html_esc(f, rep_filters_str(r->f, buf, sizeof(buf)));
 	fprintf(f, "<br>generated %s (times UTC)</p>\n", rep_now_iso(now));
 }
 
@@ -197,7 +197,7 @@ static void pareto_chart(FILE *f, const struct report *r)
 		double w = (double)r->fails[i].count / (double)top * (CW - left - 60);
 
 		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 6, i * bh + 14);
-		esc(f, r->fails[i].step);
+		rep_html_esc(f, r->fails[i].step);
 		fprintf(f, "</text><rect class=\"pbar\" x=\"%d\" y=\"%d\" width=\"%.1f\" "
 			"height=\"%d\"/><text x=\"%.1f\" y=\"%d\">%lld</text>\n", left, i * bh + 3,
 			w, bh - 5, left + w + 4, i * bh + 14, (long long)r->fails[i].count);
@@ -218,7 +218,7 @@ static void pareto_table(FILE *f, const struct report *r)
 	for (int i = 0; i < r->nfails; i++) {
 		cum += r->fails[i].count;
 		fputs("<tr><td>", f);
-		esc(f, r->fails[i].step);
+		rep_html_esc(f, r->fails[i].step);
 		fprintf(f, "</td><td>%lld</td>", (long long)r->fails[i].count);
 		pct_cell(f, rep_ratio(r->fails[i].count, r->fail_total));
 		pct_cell(f, rep_ratio(cum, r->fail_total));
@@ -283,14 +283,14 @@ static void histogram(FILE *f, const struct rep_meas *m)
 static void measurement(FILE *f, const struct rep_meas *m)
 {
 	fputs("<h3>", f);
-	esc(f, m->sequence ? m->sequence : "-");
+	rep_html_esc(f, m->sequence ? m->sequence : "-");
 	fputs(" / ", f);
-	esc(f, m->step);
+	rep_html_esc(f, m->step);
 	fputs(" / ", f);
-	esc(f, m->name);
+	rep_html_esc(f, m->name);
 	if (m->unit) {
 		fputs(" (", f);
-		esc(f, m->unit);
+		rep_html_esc(f, m->unit);
 		fputs(")", f);
 	}
 	/* a limit changed without a new version is another section: say which */

@@ -25,8 +25,8 @@ int report_json(FILE *f, const struct report *r);
 int report_html(FILE *f, const struct report *r);
 
 /* station report --spc NAME: I-MR charts of one measurement per fixture,
- * with the Nelson rules flagged (report/spc.c says how), as "text" or
- * "json". */
+ * with the Nelson rules flagged (report/spc.c says how), as "text", "json"
+ * or "html" (the charts as inline SVG, flagged points red). */
 struct spc_opts {
 	const char *name;	/* the measurement */
 	int baseline;		/* control limits from the first N points of a fixture */

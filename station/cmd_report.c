@@ -30,7 +30,8 @@ static void usage(FILE *f)
 		"                         one per fixture, with the Nelson rules flagged\n"
 		"                         (1 beyond 3 sigma, 2 nine on one side, 3 six rising\n"
 		"                         or falling, 5 two of three beyond 2 sigma, 6 four\n"
-		"                         of five beyond 1 sigma, mr a jump); text or json\n"
+		"                         of five beyond 1 sigma, mr a jump); text, json\n"
+		"                         or html (the charts, flagged points in red)\n"
 		"      --baseline N       --spc: limits from a fixture's first N points (20)\n"
 		"      --capability       instead: per measurement Cp/Cpk (within sigma,\n"
 		"                         MR-bar/1.128) and Pp/Ppk (overall sigma); text,\n"
@@ -114,7 +115,7 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		{ 0 }
 	};
 	static const char *const formats[] = { "text", "csv", "json", "html", NULL };
-	static const char *const spc_formats[] = { "text", "json", NULL };
+	static const char *const spc_formats[] = { "text", "json", "html", NULL };
 	static const char *const cap_formats[] = { "text", "json", "csv", NULL };
 	const struct spc_opts *spc = &mode->spc;
 	int ret;

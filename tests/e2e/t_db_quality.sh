@@ -71,8 +71,8 @@ grep -q "^yield             2 of 3 units passed   66.7%" "$out/r.txt" || fail "t
 grep -q "^spc rail_3v3 (V): I-MR per fixture, each unit's first run" "$out/spc.txt" ||
 	fail "report --spc header: $(head -3 "$out/spc.txt")"
 grep -q "^fixture a: 1 point, too few for limits" "$out/spc.txt" || fail "report --spc fixture a: $(cat "$out/spc.txt")"
-rc=0; "$st" report --db "$db" --spc rail_3v3 -f html >/dev/null 2>&1 || rc=$?
-assert_eq "$rc" "2" "report --spc takes text or json"
+rc=0; "$st" report --db "$db" --spc rail_3v3 -f pdf >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" "2" "report --spc takes text, json or html"
 rc=0; "$st" report --db "$db" --baseline 5 >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" "2" "--baseline without --spc"
 
@@ -116,6 +116,15 @@ if command -v chromium >/dev/null; then
 	[ "$(grep -o '<svg' "$out/dom.html" | wc -l)" -ge 2 ] || fail "charts missing in the DOM"
 	grep -qi 'ERR_\|Failed to load' "$out/chrome.log" && fail "chromium: $(grep -i 'ERR_\|Failed to load' "$out/chrome.log")"
 	[ -n "${ST_KEEP_SCREENSHOT:-}" ] && cp "$out/report.png" "$ST_KEEP_SCREENSHOT"
+	# the control charts of --spc as HTML: an I and an MR chart for each fixture
+	"$st" report --db "$db" --spc rail_3v3 --all-runs -f html -o "$out/spc.html"
+	timeout 60 chromium "${flags[@]}" --window-size=900,900 \
+		--screenshot="$out/spc.png" "file://$out/spc.html" >>"$out/chrome.log" 2>&1 ||
+		fail "chromium (spc): $(tail -5 "$out/chrome.log")"
+	timeout 60 chromium "${flags[@]}" --dump-dom "file://$out/spc.html" >"$out/spcdom.html" \
+		2>>"$out/chrome.log" || fail "chromium --dump-dom (spc)"
+	[ "$(grep -o '<svg' "$out/spcdom.html" | wc -l)" -ge 2 ] || fail "spc charts missing in the DOM"
+	[ -n "${ST_KEEP_SCREENSHOT:-}" ] && cp "$out/spc.png" "${ST_KEEP_SCREENSHOT%.png}-spc.png"
 else
 	echo "chromium not installed: screenshot part not run (apt-get install chromium)"
 fi
