@@ -53,6 +53,13 @@ int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_onl
 #define JUDGED(a) "(" a ".outcome IN ('pass', 'fail') OR (?8 IS NOT NULL AND " a \
 	".outcome IN ('error', 'aborted')))"
 
+/* r is the first judged run of its unit's operation, over the whole log. */
+#define FIRST_JUDGED \
+	"(r.unit_serial IS NOT NULL AND " JUDGED("r") " AND NOT EXISTS (SELECT 1 FROM runs p" \
+	"  WHERE p.unit_serial = r.unit_serial AND p.sequence_name IS r.sequence_name" \
+	"  AND " JUDGED("p") " AND (p.started_us < r.started_us" \
+	"  OR (p.started_us = r.started_us AND p.id < r.id))))"
+
 /* Per operation (sequence name) over the runs f selects: runs, the runs
  * judged by neither (error, aborted, skipped) and the unidentified ones,
  * then over identified units judged: units, passed (a judged run passed),
@@ -71,10 +78,7 @@ static const char *const operation_sql[] = {
 	" uo AS (SELECT sequence_name, count(*) AS units, sum(passed) AS passed FROM u GROUP BY 1),"
 	" f AS (SELECT r.sequence_name, count(*) AS first_units,"
 	"  sum(r.outcome = 'pass') AS first_passed FROM fr r"
-	"  WHERE r.unit_serial IS NOT NULL AND " JUDGED("r") " AND NOT EXISTS (SELECT 1 FROM runs p"
-	"  WHERE p.unit_serial = r.unit_serial AND p.sequence_name IS r.sequence_name"
-	"  AND " JUDGED("p") " AND (p.started_us < r.started_us"
-	"  OR (p.started_us = r.started_us AND p.id < r.id))) GROUP BY 1)"
+	"  WHERE " FIRST_JUDGED " GROUP BY 1)"
 	" SELECT o.sequence_name, o.runs, o.errors, o.aborted, o.skipped, o.unidentified,"
 	" coalesce(uo.units, 0) AS units, coalesce(uo.passed, 0) AS passed,"
 	" coalesce(f.first_units, 0) AS first_units, coalesce(f.first_passed, 0) AS first_passed"
@@ -89,10 +93,16 @@ static const char *const operation_sql[] = {
 	" SELECT sequence_name, n AS runs, count(*) AS units FROM u GROUP BY 1, 2 ORDER BY 1, 2",
 };
 
+static const char op_runs_sql[] =
+	"SELECT r.started_us, r.fixture, r.station, r.operator, r.unit_serial, r.sequence_name,"
+	" r.outcome, " JUDGED("r") " AS judged, " FIRST_JUDGED " AS first"
+	" FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " ORDER BY r.started_us, r.id";
+
 int db_operation_rows(struct db *db, enum db_op_q q, const struct rep_filter *f,
 		      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e)
 {
-	if ((unsigned)q > DB_OP_RETESTS)
+	if ((unsigned)q > DB_OP_RUNS)
 		return st_fail(e, ST_ERR_ARG, "no operation query %d", (int)q);
-	return dbr_rows_where(db, operation_sql[q], f, with_errors, NULL, fn, ctx, e);
+	return dbr_rows_where(db, q == DB_OP_RUNS ? op_runs_sql : operation_sql[q], f, with_errors,
+			      NULL, fn, ctx, e);
 }

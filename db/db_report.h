@@ -112,9 +112,13 @@ int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_onl
  * is selected, and passed).  DB_OP_RETESTS: sequence_name, runs, units: how
  * many units had that many judged runs.  Judged: pass or fail; with_errors
  * also error and aborted (then counted as failures). */
-enum db_op_q { DB_OP_TOTALS, DB_OP_RETESTS };
+enum db_op_q { DB_OP_TOTALS, DB_OP_RETESTS, DB_OP_RUNS };
 int db_operation_rows(struct db *db, enum db_op_q q, const struct rep_filter *f,
 		      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);
+/* DB_OP_RUNS: every ended run f selects, oldest first: started_us, fixture,
+ * station, operator, unit_serial, sequence_name, outcome, judged (1: it
+ * judges its unit), first (1: the first judged run of its unit's
+ * operation), for report --group-by to group. */
 
 /* --- station report's numbers -------------------------------------------- */
 

@@ -60,6 +60,32 @@ void rep_capability(const double *x, const bool *brk, int64_t n, bool has_low, d
 int report_operations(FILE *out, struct db *db, const struct rep_filter *f, bool with_errors,
 		      const char *format, struct st_error *e);
 
+/* The plant's clock (station.yaml plant:): its time zone (tz database
+ * name; empty: UTC) and shifts, each from its start (minutes after local
+ * midnight) to the next one's, the last running past midnight into the
+ * first; starts ascending. */
+#define REP_MAX_SHIFTS 8
+struct rep_shift {
+	char name[32];
+	int start_min;
+};
+struct rep_plant {
+	char timezone[64];
+	struct rep_shift shift[REP_MAX_SHIFTS];
+	int n_shifts;
+};
+/* Is name a zone of the tz database this machine has ("UTC", "Europe/Berlin")? */
+bool rep_tz_valid(const char *name);
+
+/* station report --group-by KEY: per group (fixture, station, operator, or
+ * the plant's day, hour or shift a run started in) the yield, first-pass
+ * yield and unjudged runs, as --operations counts them (report/groups.c),
+ * "text", "json" or "csv". */
+extern const char *const rep_group_keys[];	/* NULL-terminated */
+int report_groups(FILE *out, struct db *db, const struct rep_filter *f, const char *key,
+		  const struct rep_plant *plant, bool with_errors, const char *format,
+		  struct st_error *e);
+
 /* station export: the rows of db_export_rows() as "csv" (RFC 4180, a header
  * line) or "jsonl" (one object per row, typed values). */
 int report_export(FILE *out, struct db *db, const char *what, const struct rep_filter *f,

@@ -10,6 +10,7 @@
 #include "station/commands.h"
 #include "report/report.h"
 #include "station/cmd_log_opts.h"
+#include "station/config.h"
 
 static void usage(FILE *f)
 {
@@ -40,8 +41,15 @@ static void usage(FILE *f)
 		"                         yield, error/aborted/unidentified runs, runs per\n"
 		"                         unit, and the rolled throughput yield; text, json\n"
 		"                         or csv\n"
-		"      --with-errors      --operations: error and aborted runs judge the unit\n"
-		"                         (as failures); by default they are the station's\n"
+		"      --group-by KEY     instead: yield, first-pass yield, error/aborted/\n"
+		"                         unidentified runs per fixture, station, operator,\n"
+		"                         day, hour or shift (days, hours and shifts in\n"
+		"                         station.yaml's plant: timezone; shifts from its\n"
+		"                         plant: shifts); text, json or csv\n"
+		"      --tz ZONE          --group-by: this time zone (Europe/Berlin, UTC)\n"
+		"      --with-errors      --operations, --group-by: error and aborted runs\n"
+		"                         judge the unit (as failures); by default they are\n"
+		"                         the station's\n"
 		"      --all-runs         --spc, --capability: retests too (default: each\n"
 		"                         unit's first run)\n"
 		"  -h, --help             this text\n"
@@ -56,12 +64,13 @@ static void usage(FILE *f)
 }
 
 enum { OPT_SPC = 400, OPT_BASELINE, OPT_ALL_RUNS, OPT_CAPABILITY, OPT_OPERATIONS,
-       OPT_WITH_ERRORS };
+       OPT_WITH_ERRORS, OPT_GROUP_BY, OPT_TZ };
 
 /* What report does besides its totals. */
 struct report_mode {
 	struct spc_opts spc;
 	bool capability, operations, with_errors;
+	const char *group_by, *tz;
 };
 
 /* report's own options, from rep_getopt(): 1 taken, EXIT_USAGE bad, 0 not ours */
@@ -81,6 +90,30 @@ static int spc_opt(void *ctx, int c, const char *arg)
 		return 1;
 	case OPT_WITH_ERRORS:
 		mode->with_errors = true;
+		return 1;
+	case OPT_GROUP_BY:
+		for (n = 0; rep_group_keys[n] && strcmp(rep_group_keys[n], arg); n++)
+			;
+		if (!rep_group_keys[n]) {
+			char keys[128] = "";
+
+			for (int i = 0; rep_group_keys[i]; i++)
+				snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), "%s%s",
+					 i ? ", " : "", rep_group_keys[i]);
+			fprintf(stderr, "station report: --group-by is one of %s, not '%s'\n", keys,
+				arg);
+			return EXIT_USAGE;
+		}
+		mode->group_by = arg;
+		return 1;
+	case OPT_TZ:
+		if (!rep_tz_valid(arg)) {
+			fprintf(stderr, "station report: --tz: '%s' is not in this machine's tz "
+				"database (/usr/share/zoneinfo); give one like Europe/Berlin or UTC\n",
+				arg);
+			return EXIT_USAGE;
+		}
+		mode->tz = arg;
 		return 1;
 	case OPT_SPC:
 		spc->name = arg;
@@ -111,6 +144,8 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		{ "capability", no_argument, NULL, OPT_CAPABILITY },
 		{ "operations", no_argument, NULL, OPT_OPERATIONS },
 		{ "with-errors", no_argument, NULL, OPT_WITH_ERRORS },
+		{ "group-by", required_argument, NULL, OPT_GROUP_BY },
+		{ "tz", required_argument, NULL, OPT_TZ },
 		REP_LONGOPTS_OUT,
 		{ 0 }
 	};
@@ -129,12 +164,18 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		fprintf(stderr, "station report: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!!spc->name + mode->capability + mode->operations > 1) {
-		fprintf(stderr, "station report: one of --spc, --capability, --operations\n");
+	if (!!spc->name + mode->capability + mode->operations + !!mode->group_by > 1) {
+		fprintf(stderr, "station report: one of --spc, --capability, --operations, "
+			"--group-by\n");
 		return EXIT_USAGE;
 	}
-	if (mode->with_errors && !mode->operations) {
-		fprintf(stderr, "station report: --with-errors goes with --operations\n");
+	if (mode->with_errors && !mode->operations && !mode->group_by) {
+		fprintf(stderr, "station report: --with-errors goes with --operations or "
+			"--group-by\n");
+		return EXIT_USAGE;
+	}
+	if (mode->tz && !mode->group_by) {
+		fprintf(stderr, "station report: --tz goes with --group-by\n");
 		return EXIT_USAGE;
 	}
 	if (!spc->name && spc->baseline != SPC_BASELINE_DEFAULT) {
@@ -146,7 +187,27 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		return EXIT_USAGE;
 	}
 	return rep_check_format(o, spc->name ? spc_formats :
-				mode->capability || mode->operations ? cap_formats : formats);
+				mode->capability || mode->operations || mode->group_by ? cap_formats :
+				formats);
+}
+
+/* --group-by with the plant's clock from station.yaml (--config, else
+ * ./station.yaml when there is one), --tz over its time zone. */
+static int groups(FILE *out, struct db *db, const struct rep_opts *o,
+		  const struct report_mode *mode, struct st_error *e)
+{
+	struct station_config cfg;
+	struct rep_plant plant;
+	int ret = config_load(&cfg, o->config, e);
+
+	if (ret < 0)
+		return ret;
+	plant = cfg.plant;
+	config_free(&cfg);
+	if (mode->tz)
+		snprintf(plant.timezone, sizeof(plant.timezone), "%s", mode->tz);
+	return report_groups(out, db, &o->f, mode->group_by, &plant, mode->with_errors,
+			     o->format, e);
 }
 
 static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
@@ -159,6 +220,8 @@ static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
 		return report_spc(out, db, &o->f, &mode->spc, o->format, e);
 	if (mode->operations)
 		return report_operations(out, db, &o->f, mode->with_errors, o->format, e);
+	if (mode->group_by)
+		return groups(out, db, o, mode, e);
 	if (mode->capability)
 		return report_capability(out, db, &o->f, mode->spc.all_runs, o->format, e);
 	int ret = report_build(db, &o->f, &r, e);

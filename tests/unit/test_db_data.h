@@ -149,6 +149,23 @@ static void t_make_dataset(struct db *db)
 		t_add_run(db, &t_runs[i], i + 1);
 }
 
+/* A run of one console step ending o: serial NULL for an unidentified one. */
+static void t_one_step_run(struct db *db, const char *seq, const char *serial,
+			   const char *fixture, const char *station, int64_t t, enum db_outcome o)
+{
+	struct db_run_info ri = { .unit_serial = serial, .station = station, .fixture = fixture,
+				  .operator_name = "ana", .sequence_name = seq,
+				  .sequence_version = "1", .started_us = t };
+	struct db_step s = { .index = 0, .name = "test", .kind = "console", .outcome = o,
+			     .started_us = t, .ended_us = t + 1, .attempts = 1 };
+	char id[DB_ID_LEN];
+	struct st_error e;
+
+	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
+	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
+	assert_int_equal(db_run_end(db, id, o, o == DB_PASS ? NULL : "test", &e), ST_OK);
+}
+
 /* A fresh temporary directory /tmp/st-TAG-XXXXXX, and its removal. */
 static int t_mkdir(char *dir, size_t cap, const char *tag)
 {

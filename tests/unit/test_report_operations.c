@@ -38,17 +38,7 @@ static char dir[64], path[128];
 static void one(struct db *db, const char *seq, const char *serial, int64_t t,
 		enum db_outcome o)
 {
-	struct db_run_info ri = { .unit_serial = serial, .station = "ST", .fixture = "F1",
-				  .sequence_name = seq, .sequence_version = "1",
-				  .started_us = t };
-	struct db_step s = { .index = 0, .name = "test", .kind = "console", .outcome = o,
-			     .started_us = t, .ended_us = t + 1, .attempts = 1 };
-	char id[DB_ID_LEN];
-	struct st_error e;
-
-	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
-	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
-	assert_int_equal(db_run_end(db, id, o, o == DB_PASS ? NULL : "test", &e), ST_OK);
+	t_one_step_run(db, seq, serial, "F1", "ST", t, o);
 }
 
 static int setup(void **state)
