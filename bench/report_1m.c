@@ -194,6 +194,7 @@ static int query(const char *path, int reps, bool exact)
 		"yield and first-pass yield, total", "yield and first-pass yield by day",
 		"failures by step (Pareto)", "measurement n/mean/sigma/min/max/Pp/Ppk",
 		"measurement histograms against limits", "CMS calls with cms.insecure",
+		"error, aborted and unidentified runs",
 	};
 	struct db_opts o = { .readonly = true, .must_exist = true };
 	struct rep_filter f = { 0 };

@@ -364,10 +364,34 @@ static int insecure(sqlite3 *h, struct report *r)
 	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
+/* Error and aborted runs (through runs_outcome), runs without a serial
+ * (through runs_unit_started, where NULLs come first). */
+static const char unjudged_sql[] =
+	"SELECT (SELECT count(*) FROM runs r WHERE r.outcome = 'error' AND " REP_WHERE "),"
+	" (SELECT count(*) FROM runs r WHERE r.outcome = 'aborted' AND " REP_WHERE "),"
+	" (SELECT count(*) FROM runs r WHERE r.unit_serial IS NULL AND r.outcome <> 'running'"
+	"  AND " REP_WHERE ")";
+
+static int unjudged(sqlite3 *h, struct report *r)
+{
+	sqlite3_stmt *st = dbr_prepare_where(h, unjudged_sql, r->f);
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		r->errors = sqlite3_column_int64(st, 0);
+		r->aborted = sqlite3_column_int64(st, 1);
+		r->unidentified = sqlite3_column_int64(st, 2);
+	}
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
 static int query(sqlite3 *h, struct report *r, enum rep_query q)
 {
 	if (q == REP_Q_INSECURE)	/* a few rows: no summary needed */
 		return insecure(h, r);
+	if (q == REP_Q_UNJUDGED)
+		return unjudged(h, r);
 	if (r->summary)
 		return rep_sum_query(h, r, q);
 	switch (q) {

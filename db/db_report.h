@@ -159,7 +159,7 @@ struct rep_meas {
 
 /* The queries, in the order report_build() runs them (bench/ times each). */
 enum rep_query { REP_Q_TOTAL, REP_Q_DAYS, REP_Q_PARETO, REP_Q_STATS, REP_Q_HIST,
-		 REP_Q_INSECURE, REP_Q__COUNT };
+		 REP_Q_INSECURE, REP_Q_UNJUDGED, REP_Q__COUNT };
 
 struct report {
 	const char *db_path;
@@ -178,6 +178,9 @@ struct report {
 	 * shown, so nobody takes such runs for verified ones */
 	int64_t cms_insecure;
 	int64_t suspects;	/* suspect marks (cloned identities) left by runs in range */
+	/* runs that judge no board: the station's errors, aborted runs, and
+	 * runs without a unit serial (all outcomes), shown apart */
+	int64_t errors, aborted, unidentified;
 };
 
 /* Fill r from the log (0, or ST_ERR_DB / ST_ERR_NOMEM with e set).  The

@@ -79,6 +79,10 @@ static void yield_table(FILE *f, const struct report *r)
 		(long long)t->first_units, (long long)t->first_passed);
 	pct_cell(f, rep_ratio(t->first_passed, t->first_units));
 	fprintf(f, "</tr></table>\n<p>%lld runs</p>\n", (long long)t->runs);
+	if (r->errors || r->aborted || r->unidentified)
+		fprintf(f, "<p>not judged: %lld error and %lld aborted runs (the station's, not the "
+			"boards'); %lld runs without a serial</p>\n", (long long)r->errors,
+			(long long)r->aborted, (long long)r->unidentified);
 	if (r->suspects)
 		fprintf(f, "<p class=\"warn\">suspect: %lld mark%s (cloned identities: quarantine; "
 			"see station trace)</p>\n", (long long)r->suspects, r->suspects == 1 ? "" : "s");

@@ -75,6 +75,9 @@ int report_json(FILE *f, const struct report *r)
 	json_object_set_new(root, "total", counts(&r->total));
 	json_object_set_new(root, "cms_insecure", json_integer(r->cms_insecure));
 	json_object_set_new(root, "suspect_marks", json_integer((json_int_t)r->suspects));
+	json_object_set_new(root, "error_runs", json_integer((json_int_t)r->errors));
+	json_object_set_new(root, "aborted_runs", json_integer((json_int_t)r->aborted));
+	json_object_set_new(root, "unidentified_runs", json_integer((json_int_t)r->unidentified));
 	for (int i = 0; i < r->ndays; i++) {
 		json_t *d = json_pack("{s:s}", "day", r->days[i].day);
 		json_t *c = counts(&r->days[i].c);
@@ -158,6 +161,9 @@ int report_csv(FILE *f, const struct report *r)
 	counts_rows(f, "total", "", &r->total);
 	rep_csv_metric(f, "total", "", "cms_insecure", (double)r->cms_insecure);
 	rep_csv_metric(f, "total", "", "suspect_marks", (double)r->suspects);
+	rep_csv_metric(f, "total", "", "error_runs", (double)r->errors);
+	rep_csv_metric(f, "total", "", "aborted_runs", (double)r->aborted);
+	rep_csv_metric(f, "total", "", "unidentified_runs", (double)r->unidentified);
 	for (int i = 0; i < r->ndays; i++)
 		counts_rows(f, "day", r->days[i].day, &r->days[i].c);
 	for (int i = 0; i < r->nfails; i++) {

@@ -193,12 +193,35 @@ static void test_window_and_sequence(void **state)
 	free(t);
 }
 
+/* station report itself shows the runs that judge no board */
+static void test_report_counts_them_apart(void **state)
+{
+	struct db_opts dbo = { .readonly = true, .must_exist = true };
+	struct rep_filter f = { 0 };
+	struct report r = { .db_path = path };
+	struct st_error e;
+	struct db *db;
+
+	assert_int_equal(db_open(&db, path, &dbo, &e), ST_OK);
+	assert_int_equal(report_build(db, &f, &r, &e), ST_OK);
+	assert_int_equal(r.errors, 1);
+	assert_int_equal(r.aborted, 1);
+	assert_int_equal(r.unidentified, 1);
+	report_free(&r);
+	f.seq_name = "final";
+	assert_int_equal(report_build(db, &f, &r, &e), ST_OK);
+	assert_int_equal(r.errors + r.aborted + r.unidentified, 0);
+	report_free(&r);
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_by_hand),
 		cmocka_unit_test(test_with_errors),
 		cmocka_unit_test(test_window_and_sequence),
+		cmocka_unit_test(test_report_counts_them_apart),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -88,6 +88,10 @@ static void test_json_fields(void **state)
 	assert_int_equal(num(t, "first_units"), 6);
 	assert_int_equal(num(t, "first_passed"), 3);
 	assert_true(fabs(num(t, "first_pass_yield") - 0.5) < 1e-12);
+	/* U4's run 5 ended error: the station's, shown apart */
+	assert_int_equal(num(j, "error_runs"), 1);
+	assert_int_equal(num(j, "aborted_runs"), 0);
+	assert_int_equal(num(j, "unidentified_runs"), 0);
 	d = json_array_get(json_object_get(j, "days"), 1);
 	assert_string_equal(json_string_value(json_object_get(d, "day")), "2026-01-06");
 	assert_int_equal(num(d, "units"), 3);
@@ -156,6 +160,8 @@ static void test_text_and_histogram(void **state)
 	t = slurp(outp);
 	assert_non_null(strstr(t, "yield             5 of 6 units passed   83.3%   (8 runs)"));
 	assert_non_null(strstr(t, "first pass        3 of 6 units passed   50.0%"));
+	assert_non_null(strstr(t, "not judged        1 error, 0 aborted runs (the station's, not "
+				  "the boards'); 0 runs without a serial"));
 	assert_non_null(strstr(t, "  rails                             2    66.7%       66.7%"));
 	assert_non_null(strstr(t, "LSL 3  USL 3.6  Pp 0.466  Ppk 0.461  beyond limits: 1 low, 1 high"));
 	assert_non_null(strstr(t, "USL 100  Ppk 2.357"));
@@ -177,6 +183,7 @@ static void test_csv_long_form(void **state)
 	t = slurp(outp);
 	assert_memory_equal(t, "section,key,metric,value\r\n", 26);
 	assert_non_null(strstr(t, "\r\ntotal,,units,6\r\n"));
+	assert_non_null(strstr(t, "\r\ntotal,,error_runs,1\r\n"));
 	assert_non_null(strstr(t, "\r\nday,2026-01-05,first_passed,2\r\n"));
 	assert_non_null(strstr(t, "\r\nfailures,identity,cumulative,1\r\n"));
 	p = strstr(t, "\r\nmeasurement,factory/rails/vdd [3..3.6],ppk,");
