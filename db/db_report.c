@@ -219,6 +219,8 @@ void rep_hist_finish(struct rep_meas *m)
 	m->width = m->fr.width;
 	m->lo = m->fr.lo + (first - DB_HIST_OUT) * m->width;
 	m->nbins = last - first + 1;
+	m->open_low = first == 0 && m->all[0] && m->min < m->lo;
+	m->open_high = last == REP_BINS - 1 && m->all[last] && m->max >= m->lo + m->nbins * m->width;
 	memcpy(m->bins, m->all + first, m->nbins * sizeof(m->bins[0]));
 	rep_meas_pp(m);
 }

@@ -149,6 +149,9 @@ struct rep_meas {
 	double mean, sigma, min, max, pp, ppk;	/* sigma: overall (sample) */
 	double lo, width;			/* histogram: bin i = [lo + i w, lo + (i+1) w) */
 	int nbins;				/* bins shown, from lo */
+	/* the first / last bin shown is the frame's outermost: it holds every
+	 * value beyond it too (down to min / up to max), not one bin's width */
+	bool open_low, open_high;
 	int64_t bins[REP_BINS];
 	/* while building: the frame, all bins, the summary key */
 	struct db_hist_frame fr;

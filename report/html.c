@@ -57,6 +57,7 @@ static void head(FILE *f, const struct report *r)
 	      "th{background:#eee}td:first-child{text-align:left}\n"
 	      ".lim{stroke:#c00;stroke-width:2;stroke-dasharray:6 4}\n"
 	      ".mean{stroke:#06c;stroke-width:2}.bar{fill:#7a9}.out{fill:#d88}\n"
+	      ".tail{stroke:#a00;stroke-width:2;stroke-dasharray:3 2}\n"
 	      ".ax{stroke:#555}.grid{stroke:#ddd}text{font-size:11px}\n"
 	      ".pbar{fill:#c66}.zoom{fill:#a00}.warn{color:#a00;font-weight:bold}\n"
 	      "</style></head><body>\n<h1>station report</h1>\n<p>log: <code>", f);
@@ -267,15 +268,28 @@ static void histogram(FILE *f, const struct rep_meas *m)
 			   (m->has_high && edge >= m->high - m->width * 1e-9);
 		double h = (double)m->bins[i] / (double)top * (CH - 2 * PAD - 10);
 
-		if (m->bins[i])
-			fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-				"height=\"%.1f\"><title>%.6g: %lld</title></rect>\n",
-				out ? "out" : "bar", PAD + i * bw + 1, CH - PAD - h, bw - 2, h, edge,
-				(long long)m->bins[i]);
+		bool tail_low = i == 0 && m->open_low, tail_high = i == m->nbins - 1 && m->open_high;
+
+		if (!m->bins[i])
+			continue;
+		fprintf(f, "<rect class=\"%s%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			"height=\"%.1f\"><title>", out ? "out" : "bar",
+			tail_low || tail_high ? " tail" : "", PAD + i * bw + 1, CH - PAD - h, bw - 2, h);
+		/* an outermost bin holds the whole tail beyond it */
+		if (tail_low)
+			fprintf(f, "below %.6g, down to %.6g", edge + m->width, m->min);
+		else if (tail_high)
+			fprintf(f, "%.6g and above, up to %.6g", edge, m->max);
+		else
+			fprintf(f, "%.6g", edge);
+		fprintf(f, ": %lld</title></rect>\n", (long long)m->bins[i]);
 	}
-	fprintf(f, "<text x=\"%d\" y=\"%d\">%.6g</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">"
-		"%.6g</text>\n", PAD, CH - PAD + 14, m->lo, CW - PAD, CH - PAD + 14,
-		m->lo + m->nbins * m->width);
+	/* the axis ends: the frame's edges, or the furthest values when an
+	 * outermost bin holds a tail */
+	fprintf(f, "<text x=\"%d\" y=\"%d\">%s%.6g</text><text x=\"%d\" y=\"%d\" "
+		"text-anchor=\"end\">%s%.6g</text>\n", PAD, CH - PAD + 14,
+		m->open_low ? "min " : "", m->open_low ? m->min : m->lo, CW - PAD, CH - PAD + 14,
+		m->open_high ? "max " : "", m->open_high ? m->max : m->lo + m->nbins * m->width);
 	if (m->has_low)
 		vline(f, m, "lim", "LSL", m->low, PAD / 2 - 4);
 	if (m->has_high)

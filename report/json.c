@@ -61,8 +61,9 @@ static json_t *measurement(const struct rep_meas *m)
 		      "ppk", opt(m->has_ppk, m->ppk), "beyond_low", (json_int_t)m->out_low,
 		      "beyond_high", (json_int_t)m->out_high);
 	json_object_set_new(o, "pp", opt(m->has_pp, m->pp));
-	json_object_set_new(o, "histogram", json_pack("{s:f,s:f,s:o}", "lo", m->lo,
-						      "width", m->width, "counts", bins));
+	json_object_set_new(o, "histogram", json_pack("{s:f,s:f,s:o,s:b,s:b}", "lo", m->lo,
+						      "width", m->width, "counts", bins,
+						      "open_low", m->open_low, "open_high", m->open_high));
 	return o;
 }
 

@@ -111,9 +111,22 @@ static void histogram(FILE *f, const struct rep_meas *m)
 			limit_mark(f, "USL", m->high);
 			usl_done = true;
 		}
+		char label[32], tail[48] = "";
+
 		memset(bar, out ? 'x' : '#', (size_t)len);
 		bar[len] = '\0';
-		fprintf(f, "      %10.6g |%-*s %lld\n", edge, BAR_MAX, bar, (long long)m->bins[i]);
+		/* an outermost bin holds the whole tail beyond it: say so */
+		if (i == 0 && m->open_low) {
+			snprintf(label, sizeof(label), "< %.6g", next);
+			snprintf(tail, sizeof(tail), " (down to min %.6g)", m->min);
+		} else if (i == m->nbins - 1 && m->open_high) {
+			snprintf(label, sizeof(label), ">= %.6g", edge);
+			snprintf(tail, sizeof(tail), " (up to max %.6g)", m->max);
+		} else {
+			snprintf(label, sizeof(label), "%.6g", edge);
+		}
+		fprintf(f, "      %10s |%-*s %lld%s\n", label, BAR_MAX, bar, (long long)m->bins[i],
+			tail);
 	}
 	if (!lsl_done)
 		limit_mark(f, "LSL", m->low);

@@ -129,6 +129,8 @@ static void same_meas(const struct rep_meas *a, const struct rep_meas *b)
 	assert_int_equal(a->out_low, b->out_low);
 	assert_int_equal(a->out_high, b->out_high);
 	assert_int_equal(a->nbins, b->nbins);
+	assert_int_equal(a->open_low, b->open_low);
+	assert_int_equal(a->open_high, b->open_high);
 	assert_true(a->lo == b->lo && a->width == b->width);
 	assert_memory_equal(a->bins, b->bins, a->nbins * sizeof(a->bins[0]));
 }

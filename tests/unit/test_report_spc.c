@@ -188,6 +188,43 @@ static void test_retest_only_with_all_runs(void **state)
 	json_decref(j);
 }
 
+/* The retest's 50 V lies far beyond the histogram's frame (9..11, bins of
+ * 0.1, 20 more each side up to 13): its bin is open-ended and says so, in
+ * the summaries' report and in the rows' alike. */
+static void test_histogram_tail(void **state)
+{
+	struct db_opts dbo = { .readonly = true, .must_exist = true };
+	struct rep_filter f = { 0 };
+	struct st_error e;
+	struct db *db;
+
+	assert_int_equal(db_open(&db, path, &dbo, &e), ST_OK);
+	for (int exact = 0; exact < 2; exact++) {
+		struct report r = { .db_path = path, .exact = exact };
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		assert_int_equal(report_build(db, &f, &r, &e), ST_OK);
+		assert_int_equal(r.nmeas, 1);
+		assert_true(r.meas[0].open_high && !r.meas[0].open_low);
+		report_text(out, &r);
+		fclose(out);
+		assert_non_null(strstr(buf, "   >= 12.9 |x"));
+		assert_non_null(strstr(buf, " 1 (up to max 50)\n"));
+		free(buf);
+		buf = NULL;
+		out = open_memstream(&buf, &len);
+		report_html(out, &r);
+		fclose(out);
+		assert_non_null(strstr(buf, "<title>12.9 and above, up to 50: 1</title>"));
+		assert_non_null(strstr(buf, ">max 50</text>"));
+		free(buf);
+		report_free(&r);
+	}
+	db_close(db);
+}
+
 static int count(const char *h, const char *needle)
 {
 	int n = 0;
@@ -224,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_jump_flagged),
 		cmocka_unit_test(test_retest_only_with_all_runs),
 		cmocka_unit_test(test_html_charts),
+		cmocka_unit_test(test_histogram_tail),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
