@@ -418,6 +418,55 @@ int report_query(struct db *db, struct report *r, enum rep_query q, struct st_er
 	return ret;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+static int mode_cmp(const void *x, const void *y)
+{
+	const struct rep_mode *a = x, *b = y;
+	int c;
+
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	if ((c = strcmp(a->step, b->step)) || (c = strcmp(a->name, b->name)))
+		return c;
+	return a->high - b->high;
+}
+
+/* The failure modes from the measurements' counts beyond each limit. */
+static int modes(struct report *r)
+{
+	r->modes = calloc(2 * (size_t)r->nmeas + 1, sizeof(*r->modes));
+	if (!r->modes)
+		return -1;
+	for (int i = 0; i < r->nmeas; i++) {
+		const struct rep_meas *m = &r->meas[i];
+
+		for (int high = 0; high < 2; high++) {
+			int64_t n = high ? m->out_high : m->out_low;
+			int k;
+
+			if (!n)
+				continue;
+			for (k = 0; k < r->nmodes; k++)
+				if (r->modes[k].high == high && same_str(r->modes[k].sequence,
+									 m->sequence) &&
+				    !strcmp(r->modes[k].step, m->step) &&
+				    !strcmp(r->modes[k].name, m->name))
+					break;
+			if (k == r->nmodes)
+				r->modes[r->nmodes++] = (struct rep_mode){ m->sequence, m->step,
+									   m->name, high, 0 };
+			r->modes[k].count += n;
+			r->mode_total += n;
+		}
+	}
+	qsort(r->modes, r->nmodes, sizeof(*r->modes), mode_cmp);
+	return 0;
+}
+
 int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 		 struct st_error *e)
 {
@@ -429,6 +478,8 @@ int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 		ret = report_query(db, r, q, e);
 	if (!ret)
 		ret = db_suspects_count(db, f, &r->suspects, e);
+	if (!ret && modes(r))
+		ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
 	return ret;
 }
 
@@ -443,6 +494,7 @@ void report_free(struct report *r)
 		free(r->meas[i].unit);
 	}
 	free(r->fails);
+	free(r->modes);
 	free(r->meas);
 	free(r->days);
 	memset(r, 0, sizeof(*r));

@@ -141,6 +141,13 @@ struct rep_fail {
 	int64_t count;
 };
 
+/* A failure mode: a measurement beyond one of its limits. */
+struct rep_mode {
+	const char *sequence, *step, *name;	/* the measurement's (owned by meas) */
+	bool high;				/* beyond USL, else below LSL */
+	int64_t count;
+};
+
 struct rep_meas {
 	char *sequence, *step, *name, *unit;	/* unit may be NULL */
 	bool has_low, has_high, has_sigma, has_pp, has_ppk;
@@ -184,6 +191,11 @@ struct report {
 	/* runs that judge no board: the station's errors, aborted runs, and
 	 * runs without a unit serial (all outcomes), shown apart */
 	int64_t errors, aborted, unidentified;
+	/* Pareto by failure mode: values beyond each limit, summed over the
+	 * limit groups of one measurement, most first */
+	struct rep_mode *modes;
+	int nmodes;
+	int64_t mode_total;
 };
 
 /* Fill r from the log (0, or ST_ERR_DB / ST_ERR_NOMEM with e set).  The

@@ -233,6 +233,31 @@ static void pareto_table(FILE *f, const struct report *r)
 	pareto_chart(f, r);
 }
 
+static void modes_table(FILE *f, const struct report *r)
+{
+	int64_t cum = 0;
+
+	if (!r->nmodes)
+		return;
+	fputs("<h2>Failures by mode</h2>\n<table><tr><th>step / measurement</th><th>side</th>"
+	      "<th>count</th><th>share</th><th>cumulative</th></tr>\n", f);
+	for (int i = 0; i < r->nmodes; i++) {
+		const struct rep_mode *m = &r->modes[i];
+
+		cum += m->count;
+		fputs("<tr><td>", f);
+		rep_html_esc(f, m->step);
+		fputs(" / ", f);
+		rep_html_esc(f, m->name);
+		fprintf(f, "</td><td>%s</td><td>%lld</td>", m->high ? "high" : "low",
+			(long long)m->count);
+		pct_cell(f, rep_ratio(m->count, r->mode_total));
+		pct_cell(f, rep_ratio(cum, r->mode_total));
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
 static double hx(const struct rep_meas *m, double v)
 {
 	return PAD + (v - m->lo) / (m->width * m->nbins) * (CW - 2 * PAD);
@@ -354,6 +379,7 @@ int report_html(FILE *f, const struct report *r)
 	yield_table(f, r);
 	yield_chart(f, r);
 	pareto_table(f, r);
+	modes_table(f, r);
 	fputs("<h2>Measurements</h2>\n", f);
 	if (!r->nmeas)
 		fputs("<p>none</p>\n", f);

@@ -67,6 +67,25 @@ static json_t *measurement(const struct rep_meas *m)
 	return o;
 }
 
+/* The Pareto by failure mode: measurement and side, most first. */
+static json_t *modes_json(const struct report *r)
+{
+	json_t *a = json_array();
+	int64_t cum = 0;
+
+	for (int i = 0; i < r->nmodes; i++) {
+		const struct rep_mode *m = &r->modes[i];
+
+		cum += m->count;
+		json_array_append_new(a, json_pack("{s:o,s:s,s:s,s:s,s:I,s:o,s:o}",
+			"sequence", str(m->sequence), "step", m->step, "name", m->name,
+			"side", m->high ? "high" : "low", "count", (json_int_t)m->count,
+			"share", num(rep_ratio(m->count, r->mode_total)),
+			"cumulative", num(rep_ratio(cum, r->mode_total))));
+	}
+	return a;
+}
+
 int report_json(FILE *f, const struct report *r)
 {
 	json_t *root = json_pack("{s:s,s:o}", "log", r->db_path, "filters", filters(r->f));
@@ -98,6 +117,7 @@ int report_json(FILE *f, const struct report *r)
 		json_array_append_new(meas, measurement(&r->meas[i]));
 	json_object_set_new(root, "days", days);
 	json_object_set_new(root, "failures", fails);
+	json_object_set_new(root, "failure_modes", modes_json(r));
 	json_object_set_new(root, "measurements", meas);
 	rep_json_print(f, root, true);
 	json_decref(root);
@@ -173,6 +193,18 @@ int report_csv(FILE *f, const struct report *r)
 		rep_csv_metric(f, "failures", r->fails[i].step, "share",
 		    rep_ratio(r->fails[i].count, r->fail_total));
 		rep_csv_metric(f, "failures", r->fails[i].step, "cumulative", rep_ratio(cum, r->fail_total));
+	}
+	cum = 0;
+	for (int i = 0; i < r->nmodes; i++) {
+		const struct rep_mode *m = &r->modes[i];
+		char key[512];
+
+		cum += m->count;
+		snprintf(key, sizeof(key), "%s/%s/%s %s", m->sequence ? m->sequence : "-", m->step,
+			 m->name, m->high ? "high" : "low");
+		rep_csv_metric(f, "failure_mode", key, "count", (double)m->count);
+		rep_csv_metric(f, "failure_mode", key, "share", rep_ratio(m->count, r->mode_total));
+		rep_csv_metric(f, "failure_mode", key, "cumulative", rep_ratio(cum, r->mode_total));
 	}
 	for (int i = 0; i < r->nmeas; i++)
 		meas_rows(f, &r->meas[i]);

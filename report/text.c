@@ -83,6 +83,29 @@ static void pareto(FILE *f, const struct report *r)
 	}
 }
 
+static void modes(FILE *f, const struct report *r)
+{
+	char a[16], b[16];
+	int64_t cum = 0;
+
+	if (!r->nmodes)
+		return;
+	fprintf(f, "\nfailures by mode (a measurement beyond a limit)\n  %-28s %-5s %6s %8s %11s\n",
+		"step / measurement", "side", "count", "share", "cumulative");
+	for (int i = 0; i < r->nmodes; i++) {
+		const struct rep_mode *m = &r->modes[i];
+		char *step = st_text_show_dup(m->step), *name = st_text_show_dup(m->name), what[256];
+
+		cum += m->count;
+		snprintf(what, sizeof(what), "%s / %s", step ? step : "?", name ? name : "?");
+		fprintf(f, "  %-28s %-5s %6lld %8s %11s\n", what, m->high ? "high" : "low",
+			(long long)m->count, pct(a, rep_ratio(m->count, r->mode_total)),
+			pct(b, rep_ratio(cum, r->mode_total)));
+		free(step);
+		free(name);
+	}
+}
+
 static void limit_mark(FILE *f, const char *which, double v)
 {
 	fprintf(f, "      %10s  ------------ %s %.6g ------------\n", "", which, v);
@@ -177,6 +200,7 @@ int report_text(FILE *f, const struct report *r)
 			r->cms_insecure == 1 ? "" : "s");
 	yields(f, r);
 	pareto(f, r);
+	modes(f, r);
 	if (!r->nmeas) {
 		fputs("\nmeasurements: none\n", f);
 		return 0;

@@ -88,6 +88,14 @@ static void test_json_fields(void **state)
 	assert_int_equal(num(t, "first_units"), 6);
 	assert_int_equal(num(t, "first_passed"), 3);
 	assert_true(fabs(num(t, "first_pass_yield") - 0.5) < 1e-12);
+	/* by failure mode: vdd below 3.0 once (2.90), above 3.6 once (3.70) */
+	f = json_object_get(j, "failure_modes");
+	assert_int_equal(json_array_size(f), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 0), "side")),
+			    "low");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 1), "name")),
+			    "vdd");
+	assert_true(fabs(num(json_array_get(f, 1), "cumulative") - 1) < 1e-12);
 	/* U4's run 5 ended error: the station's, shown apart */
 	assert_int_equal(num(j, "error_runs"), 1);
 	assert_int_equal(num(j, "aborted_runs"), 0);
@@ -160,6 +168,8 @@ static void test_text_and_histogram(void **state)
 	t = slurp(outp);
 	assert_non_null(strstr(t, "yield             5 of 6 units passed   83.3%   (8 runs)"));
 	assert_non_null(strstr(t, "first pass        3 of 6 units passed   50.0%"));
+	assert_non_null(strstr(t, "failures by mode (a measurement beyond a limit)\n"));
+	assert_non_null(strstr(t, "  rails / vdd                  high       1    50.0%      100.0%\n"));
 	assert_non_null(strstr(t, "not judged        1 error, 0 aborted runs (the station's, not "
 				  "the boards'); 0 runs without a serial"));
 	assert_non_null(strstr(t, "  rails                             2    66.7%       66.7%"));
@@ -184,6 +194,7 @@ static void test_csv_long_form(void **state)
 	assert_memory_equal(t, "section,key,metric,value\r\n", 26);
 	assert_non_null(strstr(t, "\r\ntotal,,units,6\r\n"));
 	assert_non_null(strstr(t, "\r\ntotal,,error_runs,1\r\n"));
+	assert_non_null(strstr(t, "\r\nfailure_mode,factory/rails/vdd low,share,0.5\r\n"));
 	assert_non_null(strstr(t, "\r\nday,2026-01-05,first_passed,2\r\n"));
 	assert_non_null(strstr(t, "\r\nfailures,identity,cumulative,1\r\n"));
 	p = strstr(t, "\r\nmeasurement,factory/rails/vdd [3..3.6],ppk,");
@@ -223,6 +234,8 @@ static void test_html_self_contained(void **state)
 	assert_int_equal(count(h, "</svg>"), 4);
 	assert_int_equal(count(h, "class=\"pbar\""), 2);	/* rails 2, identity 1 */
 	assert_non_null(strstr(h, "filters: none<br>generated 20"));
+	assert_non_null(strstr(h, "<h2>Failures by mode</h2>"));
+	assert_non_null(strstr(h, "<tr><td>rails / vdd</td><td>low</td><td>1</td><td>50.0%</td>"));
 	/* lowest: first-pass yield 1/3 on 2026-01-06: the axis starts at 20 % and says so */
 	assert_non_null(strstr(h, "axis from 20%, not 0"));
 	assert_non_null(strstr(h, "rails / vdd (V) LSL 3 USL 3.6</h3>"));
