@@ -374,6 +374,21 @@ static const char unjudged_sql[] =
 	" (SELECT count(*) FROM runs r WHERE r.unit_serial IS NULL AND r.outcome <> 'running'"
 	"  AND " REP_WHERE ")";
 
+/* The stations that wrote to this log, for the report's header. */
+static const char stations_sql[] =
+	"SELECT group_concat(name, ', ') FROM (SELECT name FROM stations ORDER BY name LIMIT 32)";
+
+static int stations(sqlite3 *h, struct report *r)
+{
+	sqlite3_stmt *st = dbr_prepare(h, stations_sql);
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r->stations = dbr_dup_col(st, 0);
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
 static int unjudged(sqlite3 *h, struct report *r)
 {
 	sqlite3_stmt *st = dbr_prepare_where(h, unjudged_sql, r->f);
@@ -393,7 +408,7 @@ static int query(sqlite3 *h, struct report *r, enum rep_query q)
 	if (q == REP_Q_INSECURE)	/* a few rows: no summary needed */
 		return insecure(h, r);
 	if (q == REP_Q_UNJUDGED)
-		return unjudged(h, r);
+		return unjudged(h, r) || stations(h, r);
 	if (r->summary)
 		return rep_sum_query(h, r, q);
 	switch (q) {
@@ -495,6 +510,7 @@ void report_free(struct report *r)
 	}
 	free(r->fails);
 	free(r->modes);
+	free(r->stations);
 	free(r->meas);
 	free(r->days);
 	memset(r, 0, sizeof(*r));

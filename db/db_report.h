@@ -191,6 +191,7 @@ struct report {
 	/* runs that judge no board: the station's errors, aborted runs, and
 	 * runs without a unit serial (all outcomes), shown apart */
 	int64_t errors, aborted, unidentified;
+	char *stations;		/* the stations that wrote to the log, ", "-separated */
 	/* Pareto by failure mode: values beyond each limit, summed over the
 	 * limit groups of one measurement, most first */
 	struct rep_mode *modes;

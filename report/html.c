@@ -64,6 +64,8 @@ static void head(FILE *f, const struct report *r)
 	rep_html_esc(f, r->db_path);
 	fputs("</code><br>filters: ", f);
 	rep_html_esc(f, rep_filters_str(r->f, buf, sizeof(buf)));
+	fputs("<br>stations: ", f);
+	rep_html_esc(f, r->stations ? r->stations : "-");
 	fprintf(f, "<br>generated %s (times UTC)</p>\n", rep_now_iso(now));
 }
 

@@ -90,8 +90,12 @@ int report_json(FILE *f, const struct report *r)
 {
 	json_t *root = json_pack("{s:s,s:o}", "log", r->db_path, "filters", filters(r->f));
 	json_t *days = json_array(), *fails = json_array(), *meas = json_array();
+	char now[32];
 	int64_t cum = 0;
 
+	json_object_set_new(root, "stations", str(r->stations));
+	json_object_set_new(root, "generated", json_string(rep_now_iso(now)));
+	json_object_set_new(root, "timezone", json_string("UTC"));
 	json_object_set_new(root, "total", counts(&r->total));
 	json_object_set_new(root, "cms_insecure", json_integer(r->cms_insecure));
 	json_object_set_new(root, "suspect_marks", json_integer((json_int_t)r->suspects));
@@ -179,6 +183,9 @@ int report_csv(FILE *f, const struct report *r)
 	fputs("report,,filters,", f);
 	rep_csv_field(f, rep_filters_str(r->f, buf, sizeof(buf)));
 	fprintf(f, "\r\nreport,,generated,%s\r\n", rep_now_iso(now));
+	fputs("report,,stations,", f);
+	rep_csv_field(f, r->stations ? r->stations : "");
+	fputs("\r\nreport,,timezone,UTC\r\n", f);
 	counts_rows(f, "total", "", &r->total);
 	rep_csv_metric(f, "total", "", "cms_insecure", (double)r->cms_insecure);
 	rep_csv_metric(f, "total", "", "suspect_marks", (double)r->suspects);

@@ -192,7 +192,10 @@ static void measurement(FILE *f, const struct rep_meas *m)
 
 int report_text(FILE *f, const struct report *r)
 {
-	fprintf(f, "station report: %s\n", r->db_path);
+	char *st = st_text_show_dup(r->stations ? r->stations : "-");
+
+	fprintf(f, "station report: %s\nstations: %s\n", r->db_path, st ? st : "?");
+	free(st);
 	filters_line(f, r->f);
 	if (r->cms_insecure)
 		fprintf(f, "WARNING: %lld CMS call%s made with cms.insecure: the CMS's certificate "

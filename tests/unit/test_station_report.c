@@ -96,6 +96,8 @@ static void test_json_fields(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 1), "name")),
 			    "vdd");
 	assert_true(fabs(num(json_array_get(f, 1), "cumulative") - 1) < 1e-12);
+	assert_string_equal(json_string_value(json_object_get(j, "stations")), "ST1");
+	assert_string_equal(json_string_value(json_object_get(j, "timezone")), "UTC");
 	/* U4's run 5 ended error: the station's, shown apart */
 	assert_int_equal(num(j, "error_runs"), 1);
 	assert_int_equal(num(j, "aborted_runs"), 0);
@@ -169,6 +171,7 @@ static void test_text_and_histogram(void **state)
 	assert_non_null(strstr(t, "yield             5 of 6 units passed   83.3%   (8 runs)"));
 	assert_non_null(strstr(t, "first pass        3 of 6 units passed   50.0%"));
 	assert_non_null(strstr(t, "failures by mode (a measurement beyond a limit)\n"));
+	assert_non_null(strstr(t, "\nstations: ST1\nfilters: none\n"));
 	assert_non_null(strstr(t, "  rails / vdd                  high       1    50.0%      100.0%\n"));
 	assert_non_null(strstr(t, "not judged        1 error, 0 aborted runs (the station's, not "
 				  "the boards'); 0 runs without a serial"));
@@ -204,6 +207,7 @@ static void test_csv_long_form(void **state)
 	assert_non_null(strstr(t, "\r\nmeasurement,factory/rails/idle_ma [-..100],low,\r\n"));
 	/* what the numbers are of, and when */
 	assert_non_null(strstr(t, "\r\nreport,,filters,none\r\n"));
+	assert_non_null(strstr(t, "\r\nreport,,stations,ST1\r\nreport,,timezone,UTC\r\n"));
 	assert_non_null(strstr(t, "\r\nreport,,generated,20"));
 	free(t);
 	assert_int_equal(REPORT("-f", "csv", "--fixture", "F1"), EXIT_PASS);
@@ -233,7 +237,7 @@ static void test_html_self_contained(void **state)
 	assert_int_equal(count(h, "<svg"), 4);
 	assert_int_equal(count(h, "</svg>"), 4);
 	assert_int_equal(count(h, "class=\"pbar\""), 2);	/* rails 2, identity 1 */
-	assert_non_null(strstr(h, "filters: none<br>generated 20"));
+	assert_non_null(strstr(h, "filters: none<br>stations: ST1<br>generated 20"));
 	assert_non_null(strstr(h, "<h2>Failures by mode</h2>"));
 	assert_non_null(strstr(h, "<tr><td>rails / vdd</td><td>low</td><td>1</td><td>50.0%</td>"));
 	/* lowest: first-pass yield 1/3 on 2026-01-06: the axis starts at 20 % and says so */
