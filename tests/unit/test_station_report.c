@@ -273,6 +273,24 @@ static void test_usage_and_log_errors(void **state)
 	assert_int_equal(access(missing, F_OK), -1);	/* reading never creates a log */
 }
 
+/* The modes' options: one mode at a time, each option with its mode, no
+ * zone the tz database does not have (it would silently be UTC). */
+static void test_mode_options(void **state)
+{
+	assert_int_equal(REPORT("--with-errors"), EXIT_USAGE);
+	assert_int_equal(REPORT("--group-by", "moon"), EXIT_USAGE);
+	assert_int_equal(REPORT("--group-by", "day", "--tz", "Mars/Olympus"), EXIT_USAGE);
+	assert_int_equal(REPORT("--tz", "UTC"), EXIT_USAGE);
+	assert_int_equal(REPORT("--capability", "--operations"), EXIT_USAGE);
+	assert_int_equal(REPORT("--spc", "vdd", "--group-by", "day"), EXIT_USAGE);
+	assert_int_equal(REPORT("--all-runs"), EXIT_USAGE);
+	assert_int_equal(REPORT("--operations", "-f", "html"), EXIT_USAGE);
+	assert_int_equal(REPORT("--group-by", "shift"), EXIT_USAGE);	/* no shifts defined */
+	assert_int_equal(REPORT("--group-by", "day", "--tz", "Europe/Berlin", "--with-errors"),
+			 EXIT_PASS);
+	assert_int_equal(REPORT("--capability", "--all-runs", "-f", "csv"), EXIT_PASS);
+}
+
 /* Times are UTC; a date that does not exist is refused, not rolled over. */
 static void test_times_validated(void **state)
 {
@@ -304,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_csv_long_form),
 		cmocka_unit_test(test_html_self_contained),
 		cmocka_unit_test(test_usage_and_log_errors),
+		cmocka_unit_test(test_mode_options),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
