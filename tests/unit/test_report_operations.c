@@ -211,6 +211,19 @@ static void test_report_counts_them_apart(void **state)
 	f.seq_name = "final";
 	assert_int_equal(report_build(db, &f, &r, &e), ST_OK);
 	assert_int_equal(r.errors + r.aborted + r.unidentified, 0);
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		report_text(out, &r);
+		fclose(out);
+		/* every unit ran ict first: the report's FPY is "-", and it says why */
+		assert_non_null(strstr(buf, "first pass        0 of 0 units passed   -\n"
+					    "             (a unit's first run of any sequence; this "
+					    "sequence's own: --operations)\n"));
+		free(buf);
+	}
 	report_free(&r);
 	db_close(db);
 }
