@@ -6,6 +6,7 @@
  *                                20 measurements a run, failures retested
  *   report_1m steplog DB N       log N steps of 20 measurements: median, p99
  *   report_1m query DB REPEATS   each report query: median ms (summaries)
+ *   report_1m migrate DB         upgrade a cached log to this build's schema
  * Linked against the station's archives; prints "name|value" lines.
  */
 #include <math.h>
@@ -356,6 +357,19 @@ int main(int argc, char **argv)
 		snprintf(names[k], sizeof(names[k]), "m%02d", k);
 	if (argc == 4 && !strcmp(argv[1], "gen"))
 		return gen(argv[2], atol(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "migrate")) {
+		struct db *db;
+		struct st_error e;
+		double a = now_ms();
+
+		if (db_open(&db, argv[2], NULL, &e) < 0) {
+			fprintf(stderr, "report_1m: %s\n", e.msg);
+			return 1;
+		}
+		db_close(db);
+		fprintf(stderr, "report_1m: upgraded in %.0f s\n", (now_ms() - a) / 1e3);
+		return 0;
+	}
 	if (argc == 4 && !strcmp(argv[1], "steplog"))
 		return steplog(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "filters"))

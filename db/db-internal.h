@@ -66,6 +66,8 @@ int dbi_sum_run_ended(struct db *db, const char *run_id, struct st_error *e);
 int dbi_sum_unit(struct db *db, const char *unit, struct st_error *e);
 /* Rebuild everything from the rows (migrate.c, db_summary_rebuild). */
 int dbi_sum_rebuild(struct db *db, struct st_error *e);
+/* Only the yields' unit counts, from the rows (the upgrade to schema 5). */
+int dbi_sum_recount_units(struct db *db, struct st_error *e);
 
 /* Read queries (db_read.c, db_report*.c): statements prepared per call,
  * never cached, on a log that may be opened read-only. */

@@ -18,14 +18,22 @@
 
 #define UNIT "coalesce(r.unit_serial, r.id)"
 
+/* Yields count judged runs (pass or fail): an error or aborted run is the
+ * station's and judges no unit; r is its unit's first judged run. */
+#define JUDGED "r.outcome IN ('pass', 'fail')"
+#define FIRST_JUDGED_RUN \
+	"(r.unit_serial IS NULL OR NOT EXISTS (SELECT 1 FROM runs p" \
+	"  WHERE p.unit_serial = r.unit_serial AND p.outcome IN ('pass', 'fail')" \
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
+
 static const char yield_sql[] =
 	"WITH y AS (SELECT date(r.started_us / 1000000, 'unixepoch') AS day, count(*) AS runs,"
-	"  count(DISTINCT " UNIT ") AS units,"
+	"  count(DISTINCT CASE WHEN " JUDGED " THEN " UNIT " END) AS units,"
 	"  count(DISTINCT CASE WHEN r.outcome = 'pass' THEN " UNIT " END) AS passed"
 	"  FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " GROUP BY CASE WHEN ?8 IS NULL THEN '' ELSE day END),"
 	" f AS (SELECT date(r.started_us / 1000000, 'unixepoch') AS day, count(*) AS units,"
 	"  sum(r.outcome = 'pass') AS passed"
-	"  FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " AND " FIRST_RUN
+	"  FROM runs r WHERE " JUDGED " AND " REP_WHERE " AND " FIRST_JUDGED_RUN
 	"  GROUP BY CASE WHEN ?8 IS NULL THEN '' ELSE day END)"
 	" SELECT y.day, y.runs, y.units, y.passed, coalesce(f.units, 0), coalesce(f.passed, 0)"
 	" FROM y LEFT JOIN f ON (?8 IS NULL OR f.day = y.day) ORDER BY y.day";

@@ -20,7 +20,8 @@
  *      3.30375-3.0) / (3 sigma) = 0.29625/0.6432160 = 0.4605763
  * idle_ma (high limit only): n 5, mean 50, sigma sqrt(200/4) = 7.0710678,
  *      Ppk = (100-50)/(3*7.0710678) = 2.3570226
- * yield: 6 units, 5 passed = 0.8333; first pass: U1 U3 U5 of 6 = 0.5
+ * yield: 6 units, 5 passed = 0.8333; first pass (first judged run: U4's
+ *      error is the station's, so its pass is its first): U1 U3 U4 U5 of 6
  * Pareto: rails 2 (0.6667), identity 1 (0.3333)
  */
 #ifndef TEST_DB_DATA_H
