@@ -98,9 +98,10 @@ int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
  * the runs f selects, columns sequence_name, sequence_version, step, name,
  * unit, low, high, fixture, started_us, value; ordered by those columns up
  * to high (one capability group each: a limit change starts a new group),
- * then fixture and time.  first_only: from each unit's first ended run of
- * its sequence (a retest is not the process; a unit's first run of "final"
- * counts although it ran "ict" before). */
+ * then fixture and time.  first_only: from each unit's first judged run
+ * (pass or fail) of its sequence (a retest is not the process, an error run
+ * measured the fixture; a unit's first run of "final" counts although it
+ * ran "ict" before); else every ended run. */
 int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_only, db_row_fn fn,
 		       void *ctx, struct st_error *e);
 

@@ -12,7 +12,7 @@
  *         one limit;                        Ppk = the same, sigma overall
  *
  * (Montgomery, Introduction to Statistical Quality Control, ch. 8; AIAG
- * SPC manual, 2nd ed., Cp/Cpk vs Pp/Ppk.)  The values are each unit's first
+ * SPC manual, 2nd ed., Cp/Cpk vs Pp/Ppk.)  The values are each unit's first judged
  * run of its sequence unless every run is asked for: retests of failing
  * units and contact-fault outliers are not the process.  A group is a
  * sequence version, step, measurement and the limits in force; a limit
@@ -214,7 +214,7 @@ static void text(FILE *f, const struct acc *a, bool all_runs)
 
 	fprintf(f, "capability: %s; within sigma = MR-bar / %.3f (consecutive values on one "
 		"fixture), overall sigma = sample sigma\n", all_runs ? "every run" :
-		"each unit's first run of its sequence", D2);
+		"each unit's first judged run of its sequence", D2);
 	if (!a->n)
 		fputs("no measured values in the runs selected\n", f);
 	for (int i = 0; i < a->n; i++) {

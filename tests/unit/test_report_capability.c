@@ -7,21 +7,22 @@
  * a unit's first "final" run counts although it ran "ict" before); a limit
  * changed without a new version starts a new group.
  *
- * On the log of test_db_data.h, vdd [3.0, 3.6], first runs in time order:
- *   F1: U1 3.30, U2 3.70, U6 2.90     F2: U3 3.28, U4 3.31, U5 3.29
- *   (U2's 3.32 and U4's 3.33 are retests)
- *   n 6, mean 19.78 / 6 = 3.2966667
- *   moving ranges 0.40 0.80 (F1), 0.03 0.02 (F2): MR-bar 1.25 / 4 = 0.3125,
+ * On the log of test_db_data.h, vdd [3.0, 3.6], first judged runs in time
+ * order (U4's first run ended error: it measured the station, so its pass
+ * is its first judged run; U2's 3.32 is a retest):
+ *   F1: U1 3.30, U2 3.70, U6 2.90     F2: U3 3.28, U5 3.29, U4 3.33
+ *   n 6, mean 19.80 / 6 = 3.30
+ *   moving ranges 0.40 0.80 (F1), 0.01 0.04 (F2): MR-bar 1.25 / 4 = 0.3125,
  *   sigma within 0.3125 / 1.128 = 0.2770390
  *   Cp = 0.6 / (6 * 0.2770390) = 0.360960
- *   Cpk = min(3.6 - 3.2966667, 3.2966667 - 3.0) / (3 * 0.2770390) = 0.356949
- *   squared deviations 0.0000111 + 0.1626778 + 0.1573444 + 0.0002778 +
- *   0.0001778 + 0.0000444 = 0.3205333, sigma overall sqrt(0.3205333 / 5)
- *   = 0.2531929; Pp = 0.6 / (6 * 0.2531929) = 0.394956, Ppk = 0.2966667 /
- *   (3 * 0.2531929) = 0.390567
- * idle_ma (USL 100 only): F1 U1 40, F2 U3 60, U5 50: mean 50, one moving
- *   range 10, sigma within 8.8652482, Cpk = 50 / 26.595745 = 1.88, no Cp;
- *   sigma overall 10, Ppk 50 / 30 = 1.6666667, no Pp.
+ *   Cpk = min(3.6 - 3.30, 3.30 - 3.0) / (3 * 0.2770390) = 0.360960
+ *   squared deviations 0 + 0.16 + 0.16 + 0.0004 + 0.0001 + 0.0009 = 0.3214,
+ *   sigma overall sqrt(0.3214 / 5) = 0.2535350; Pp = Ppk = 0.6 / (6 *
+ *   0.2535350) = 0.394423
+ * idle_ma (USL 100 only): F1 U1 40, F2 U3 60, U5 50, U4 50: mean 50, moving
+ *   ranges 10, 0, sigma within 5 / 1.128 = 4.4326241, Cpk = 50 / 13.297872
+ *   = 3.76, no Cp; sigma overall sqrt(200 / 3) = 8.1649658, Ppk =
+ *   50 / 24.494897 = 2.0412415, no Pp.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -167,22 +168,23 @@ static void test_first_runs_by_hand(void **state)
 	g = group(j, "vdd", 0);
 	assert_int_equal(num(g, "n"), 6);
 	assert_int_equal(num(g, "moving_ranges"), 4);
-	CLOSE(num(g, "mean"), 3.2966667);
+	CLOSE(num(g, "mean"), 3.30);
 	CLOSE(num(g, "mr_bar"), 0.3125);
 	CLOSE(num(g, "sigma_within"), 0.2770390);
-	CLOSE(num(g, "sigma_overall"), 0.2531929);
+	CLOSE(num(g, "sigma_overall"), 0.2535350);
 	CLOSE(num(g, "cp"), 0.360960);
-	CLOSE(num(g, "cpk"), 0.356949);
-	CLOSE(num(g, "pp"), 0.394956);
-	CLOSE(num(g, "ppk"), 0.390567);
+	CLOSE(num(g, "cpk"), 0.360960);
+	CLOSE(num(g, "pp"), 0.394423);
+	CLOSE(num(g, "ppk"), 0.394423);
 	g = group(j, "idle_ma", 0);
-	assert_int_equal(num(g, "n"), 3);
-	CLOSE(num(g, "cpk"), 1.88);
-	CLOSE(num(g, "ppk"), 50.0 / 30);
+	assert_int_equal(num(g, "n"), 4);
+	CLOSE(num(g, "sigma_within"), 4.4326241);
+	CLOSE(num(g, "cpk"), 3.76);
+	CLOSE(num(g, "ppk"), 2.0412415);
 	assert_true(json_is_null(json_object_get(g, "cp")));
 	assert_true(json_is_null(json_object_get(g, "pp")));
 	json_decref(j);
-	/* every run: the two retests are in */
+	/* every run: the retest and the error run are in */
 	j = capability(path, true, "json", NULL);
 	assert_int_equal(num(group(j, "vdd", 0), "n"), 8);
 	json_decref(j);
