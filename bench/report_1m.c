@@ -6,6 +6,7 @@
  *                                20 measurements a run, failures retested
  *   report_1m steplog DB N       log N steps of 20 measurements: median, p99
  *   report_1m query DB REPEATS   each report query: median ms (summaries)
+ *   report_1m migrate DB         upgrade a cached log to this build's schema
  * Linked against the station's archives; prints "name|value" lines.
  */
 #include <math.h>
@@ -192,8 +193,9 @@ static int query(const char *path, int reps, bool exact)
 {
 	static const char *const qn[REP_Q__COUNT] = {
 		"yield and first-pass yield, total", "yield and first-pass yield by day",
-		"failures by step (Pareto)", "measurement n/mean/sigma/min/max/Cpk",
+		"failures by step (Pareto)", "measurement n/mean/sigma/min/max/Pp/Ppk",
 		"measurement histograms against limits", "CMS calls with cms.insecure",
+		"error, aborted and unidentified runs",
 	};
 	struct db_opts o = { .readonly = true, .must_exist = true };
 	struct rep_filter f = { 0 };
@@ -294,6 +296,48 @@ static int filters(const char *path, int reps)
 		t[r] = now_ms() - a;
 	}
 	printf("export --serial (%ld rows)|%.1f\n", rows, median(t, reps));
+	/* report --capability reads the first runs' values from the rows */
+	for (int r = 0; r < reps; r++) {
+		struct rep_filter shift = q[3].f;
+		double a = now_ms();
+
+		rows = 0;
+		if (db_capability_rows(db, &shift, true, count_row, &rows, &e)) {
+			fprintf(stderr, "report_1m: %s\n", e.msg);
+			return 1;
+		}
+		t[r] = now_ms() - a;
+	}
+	printf("report --capability --fixture F3 shift (%ld values)|%.1f\n", rows, median(t, reps));
+	/* report --operations: per-operation FPY over a shift, a day, the log */
+	for (size_t i = 2; i < 4; i++) {
+		for (int r = 0; r < reps; r++) {
+			double a = now_ms();
+
+			if (db_operation_rows(db, DB_OP_TOTALS, &q[i].f, false, count_row, &rows,
+					      &e) ||
+			    db_operation_rows(db, DB_OP_RETESTS, &q[i].f, false, count_row, &rows,
+					      &e)) {
+				fprintf(stderr, "report_1m: %s\n", e.msg);
+				return 1;
+			}
+			t[r] = now_ms() - a;
+		}
+		printf("report --operations, %s|%.1f\n", q[i].name + strlen("report "),
+		       median(t, reps));
+	}
+	/* report --group-by reads each run of the filter (its key is made in C) */
+	for (int r = 0; r < reps; r++) {
+		double a = now_ms();
+
+		rows = 0;
+		if (db_operation_rows(db, DB_OP_RUNS, &q[2].f, false, count_row, &rows, &e)) {
+			fprintf(stderr, "report_1m: %s\n", e.msg);
+			return 1;
+		}
+		t[r] = now_ms() - a;
+	}
+	printf("report --group-by, a shift (%ld runs)|%.1f\n", rows, median(t, reps));
 	{
 		double a = now_ms();
 
@@ -313,6 +357,19 @@ int main(int argc, char **argv)
 		snprintf(names[k], sizeof(names[k]), "m%02d", k);
 	if (argc == 4 && !strcmp(argv[1], "gen"))
 		return gen(argv[2], atol(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "migrate")) {
+		struct db *db;
+		struct st_error e;
+		double a = now_ms();
+
+		if (db_open(&db, argv[2], NULL, &e) < 0) {
+			fprintf(stderr, "report_1m: %s\n", e.msg);
+			return 1;
+		}
+		db_close(db);
+		fprintf(stderr, "report_1m: upgraded in %.0f s\n", (now_ms() - a) / 1e3);
+		return 0;
+	}
 	if (argc == 4 && !strcmp(argv[1], "steplog"))
 		return steplog(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "filters"))

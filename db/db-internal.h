@@ -66,6 +66,8 @@ int dbi_sum_run_ended(struct db *db, const char *run_id, struct st_error *e);
 int dbi_sum_unit(struct db *db, const char *unit, struct st_error *e);
 /* Rebuild everything from the rows (migrate.c, db_summary_rebuild). */
 int dbi_sum_rebuild(struct db *db, struct st_error *e);
+/* Only the yields' unit counts, from the rows (the upgrade to schema 5). */
+int dbi_sum_recount_units(struct db *db, struct st_error *e);
 
 /* Read queries (db_read.c, db_report*.c): statements prepared per call,
  * never cached, on a log that may be opened read-only. */
@@ -75,12 +77,30 @@ int dbi_sum_rebuild(struct db *db, struct st_error *e);
  * SQLite can use an index for each: "(?1 IS NULL OR col >= ?1)" would keep
  * it from using any. */
 #define REP_WHERE " @WHERE@ "
+/* r is its unit's first finished run (a run without a serial is a unit of
+ * its own): no finished run of the unit before it, through the index on
+ * (unit_serial, started_us), so a filter on a few runs reads a few rows. */
+#define FIRST_RUN \
+	"(r.unit_serial IS NULL OR NOT EXISTS (SELECT 1 FROM runs p" \
+	"  WHERE p.unit_serial = r.unit_serial AND p.outcome <> 'running'" \
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
+/* r is its unit's first finished run of its operation (sequence): a unit
+ * tested in "ict" and then in "final" has a first run of each. */
+#define FIRST_OP_RUN \
+	"(r.unit_serial IS NULL OR NOT EXISTS (SELECT 1 FROM runs p" \
+	"  WHERE p.unit_serial = r.unit_serial AND p.outcome <> 'running'" \
+	"  AND p.sequence_name IS r.sequence_name" \
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
 /* Times as the views show them. */
 #define REP_ISO(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1e6, 'unixepoch')"
 sqlite3_stmt *dbr_prepare(sqlite3 *h, const char *sql);	/* NULL on error */
 /* sql with every REP_WHERE replaced by f's terms, prepared, f bound. */
 sqlite3_stmt *dbr_prepare_where(sqlite3 *h, const char *sql, const struct rep_filter *f);
 char *dbr_dup_col(sqlite3_stmt *st, int c);
+/* Run sql (REP_WHERE for f; ?8 set when first_only, ?9 name unless NULL)
+ * under the connection's lock, every row to fn. */
+int dbr_rows_where(struct db *db, const char *sql, const struct rep_filter *f, bool first_only,
+		   const char *name, db_row_fn fn, void *ctx, struct st_error *e);
 /* Hand every row of st to fn as a struct db_row (names first); finalizes st. */
 int dbr_each_row(sqlite3 *h, sqlite3_stmt *st, db_row_fn fn, void *ctx, struct st_error *e);
 /* db_report.c / db_report_sum.c, shared: 0 or -1 (the SQLite error on h). */

@@ -18,22 +18,22 @@
 
 #define UNIT "coalesce(r.unit_serial, r.id)"
 
-/* r is its unit's first finished run (a run without a serial is a unit of
- * its own): no finished run of the unit before it, through the index on
- * (unit_serial, started_us), so a filter on a few runs reads a few rows. */
-#define FIRST_RUN \
+/* Yields count judged runs (pass or fail): an error or aborted run is the
+ * station's and judges no unit; r is its unit's first judged run. */
+#define JUDGED "r.outcome IN ('pass', 'fail')"
+#define FIRST_JUDGED_RUN \
 	"(r.unit_serial IS NULL OR NOT EXISTS (SELECT 1 FROM runs p" \
-	"  WHERE p.unit_serial = r.unit_serial AND p.outcome <> 'running'" \
+	"  WHERE p.unit_serial = r.unit_serial AND p.outcome IN ('pass', 'fail')" \
 	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
 
 static const char yield_sql[] =
 	"WITH y AS (SELECT date(r.started_us / 1000000, 'unixepoch') AS day, count(*) AS runs,"
-	"  count(DISTINCT " UNIT ") AS units,"
+	"  count(DISTINCT CASE WHEN " JUDGED " THEN " UNIT " END) AS units,"
 	"  count(DISTINCT CASE WHEN r.outcome = 'pass' THEN " UNIT " END) AS passed"
 	"  FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " GROUP BY CASE WHEN ?8 IS NULL THEN '' ELSE day END),"
 	" f AS (SELECT date(r.started_us / 1000000, 'unixepoch') AS day, count(*) AS units,"
 	"  sum(r.outcome = 'pass') AS passed"
-	"  FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " AND " FIRST_RUN
+	"  FROM runs r WHERE " JUDGED " AND " REP_WHERE " AND " FIRST_JUDGED_RUN
 	"  GROUP BY CASE WHEN ?8 IS NULL THEN '' ELSE day END)"
 	" SELECT y.day, y.runs, y.units, y.passed, coalesce(f.units, 0), coalesce(f.passed, 0)"
 	" FROM y LEFT JOIN f ON (?8 IS NULL OR f.day = y.day) ORDER BY y.day";
@@ -75,16 +75,33 @@ double rep_ratio(int64_t num, int64_t den)
 	return den ? (double)num / (double)den : NAN;
 }
 
-bool rep_cpk(const struct rep_meas *m, double *cpk)
+bool rep_pk(double mean, double sigma, bool has_low, double low, bool has_high, double high,
+	    double *k)
 {
 	double up, down;
 
-	if (!m->has_sigma || m->sigma <= 0 || (!m->has_low && !m->has_high))
+	if (!(sigma > 0) || (!has_low && !has_high))
 		return false;
-	up = m->has_high ? (m->high - m->mean) / (3 * m->sigma) : INFINITY;
-	down = m->has_low ? (m->mean - m->low) / (3 * m->sigma) : INFINITY;
-	*cpk = up < down ? up : down;
+	up = has_high ? (high - mean) / (3 * sigma) : INFINITY;
+	down = has_low ? (mean - low) / (3 * sigma) : INFINITY;
+	*k = up < down ? up : down;
 	return true;
+}
+
+bool rep_p(double sigma, bool has_low, double low, bool has_high, double high, double *p)
+{
+	if (!(sigma > 0) || !has_low || !has_high)
+		return false;
+	*p = (high - low) / (6 * sigma);
+	return true;
+}
+
+void rep_meas_pp(struct rep_meas *m)
+{
+	double s = m->has_sigma ? m->sigma : NAN;
+
+	m->has_ppk = rep_pk(m->mean, s, m->has_low, m->low, m->has_high, m->high, &m->ppk);
+	m->has_pp = rep_p(s, m->has_low, m->low, m->has_high, m->high, &m->pp);
 }
 
 /* Per day (by_day) or one total row. */
@@ -210,8 +227,10 @@ void rep_hist_finish(struct rep_meas *m)
 	m->width = m->fr.width;
 	m->lo = m->fr.lo + (first - DB_HIST_OUT) * m->width;
 	m->nbins = last - first + 1;
+	m->open_low = first == 0 && m->all[0] && m->min < m->lo;
+	m->open_high = last == REP_BINS - 1 && m->all[last] && m->max >= m->lo + m->nbins * m->width;
 	memcpy(m->bins, m->all + first, m->nbins * sizeof(m->bins[0]));
-	m->has_cpk = rep_cpk(m, &m->cpk);
+	rep_meas_pp(m);
 }
 
 /* A measurement group from columns 0..5 (sequence, step, name, unit, low,
@@ -355,10 +374,49 @@ static int insecure(sqlite3 *h, struct report *r)
 	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
+/* Error and aborted runs (through runs_outcome), runs without a serial
+ * (through runs_unit_started, where NULLs come first). */
+static const char unjudged_sql[] =
+	"SELECT (SELECT count(*) FROM runs r WHERE r.outcome = 'error' AND " REP_WHERE "),"
+	" (SELECT count(*) FROM runs r WHERE r.outcome = 'aborted' AND " REP_WHERE "),"
+	" (SELECT count(*) FROM runs r WHERE r.unit_serial IS NULL AND r.outcome <> 'running'"
+	"  AND " REP_WHERE ")";
+
+/* The stations that wrote to this log, for the report's header. */
+static const char stations_sql[] =
+	"SELECT group_concat(name, ', ') FROM (SELECT name FROM stations ORDER BY name LIMIT 32)";
+
+static int stations(sqlite3 *h, struct report *r)
+{
+	sqlite3_stmt *st = dbr_prepare(h, stations_sql);
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r->stations = dbr_dup_col(st, 0);
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
+static int unjudged(sqlite3 *h, struct report *r)
+{
+	sqlite3_stmt *st = dbr_prepare_where(h, unjudged_sql, r->f);
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		r->errors = sqlite3_column_int64(st, 0);
+		r->aborted = sqlite3_column_int64(st, 1);
+		r->unidentified = sqlite3_column_int64(st, 2);
+	}
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
 static int query(sqlite3 *h, struct report *r, enum rep_query q)
 {
 	if (q == REP_Q_INSECURE)	/* a few rows: no summary needed */
 		return insecure(h, r);
+	if (q == REP_Q_UNJUDGED)
+		return unjudged(h, r) || stations(h, r);
 	if (r->summary)
 		return rep_sum_query(h, r, q);
 	switch (q) {
@@ -383,6 +441,55 @@ int report_query(struct db *db, struct report *r, enum rep_query q, struct st_er
 	return ret;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+static int mode_cmp(const void *x, const void *y)
+{
+	const struct rep_mode *a = x, *b = y;
+	int c;
+
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	if ((c = strcmp(a->step, b->step)) || (c = strcmp(a->name, b->name)))
+		return c;
+	return a->high - b->high;
+}
+
+/* The failure modes from the measurements' counts beyond each limit. */
+static int modes(struct report *r)
+{
+	r->modes = calloc(2 * (size_t)r->nmeas + 1, sizeof(*r->modes));
+	if (!r->modes)
+		return -1;
+	for (int i = 0; i < r->nmeas; i++) {
+		const struct rep_meas *m = &r->meas[i];
+
+		for (int high = 0; high < 2; high++) {
+			int64_t n = high ? m->out_high : m->out_low;
+			int k;
+
+			if (!n)
+				continue;
+			for (k = 0; k < r->nmodes; k++)
+				if (r->modes[k].high == high && same_str(r->modes[k].sequence,
+									 m->sequence) &&
+				    !strcmp(r->modes[k].step, m->step) &&
+				    !strcmp(r->modes[k].name, m->name))
+					break;
+			if (k == r->nmodes)
+				r->modes[r->nmodes++] = (struct rep_mode){ m->sequence, m->step,
+									   m->name, high, 0 };
+			r->modes[k].count += n;
+			r->mode_total += n;
+		}
+	}
+	qsort(r->modes, r->nmodes, sizeof(*r->modes), mode_cmp);
+	return 0;
+}
+
 int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 		 struct st_error *e)
 {
@@ -394,6 +501,8 @@ int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 		ret = report_query(db, r, q, e);
 	if (!ret)
 		ret = db_suspects_count(db, f, &r->suspects, e);
+	if (!ret && modes(r))
+		ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
 	return ret;
 }
 
@@ -408,6 +517,8 @@ void report_free(struct report *r)
 		free(r->meas[i].unit);
 	}
 	free(r->fails);
+	free(r->modes);
+	free(r->stations);
 	free(r->meas);
 	free(r->days);
 	memset(r, 0, sizeof(*r));
@@ -426,21 +537,7 @@ static const char series_sql[] =
 int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
 		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e)
 {
-	sqlite3_stmt *st;
-	int ret;
-
-	pthread_mutex_lock(&db->mu);
-	st = dbr_prepare_where(db->h, series_sql, f);
-	if (!st) {
-		ret = st_fail(e, ST_ERR_DB, "cannot query the log: %s", sqlite3_errmsg(db->h));
-	} else {
-		if (first_only)
-			sqlite3_bind_int(st, 8, 1);
-		dbi_bind_text(st, 9, name);
-		ret = dbr_each_row(db->h, st, fn, ctx, e);
-	}
-	pthread_mutex_unlock(&db->mu);
-	return ret;
+	return dbr_rows_where(db, series_sql, f, first_only, name, fn, ctx, e);
 }
 
 static const char *const wide_sql[] = {

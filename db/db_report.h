@@ -94,6 +94,33 @@ int db_wide_rows(struct db *db, enum db_wide_q q, const struct rep_filter *f, db
 int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
 		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e);
 
+/* station report --capability: the numeric values of every measurement in
+ * the runs f selects, columns sequence_name, sequence_version, step, name,
+ * unit, low, high, fixture, started_us, value; ordered by those columns up
+ * to high (one capability group each: a limit change starts a new group),
+ * then fixture and time.  first_only: from each unit's first judged run
+ * (pass or fail) of its sequence (a retest is not the process, an error run
+ * measured the fixture; a unit's first run of "final" counts although it
+ * ran "ict" before); else every ended run. */
+int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_only, db_row_fn fn,
+		       void *ctx, struct st_error *e);
+
+/* station report --operations, per operation (sequence name) over the runs
+ * f selects (docs/quality.md).  DB_OP_TOTALS: columns sequence_name, runs,
+ * errors, aborted, skipped, unidentified (runs without a serial), units,
+ * passed (identified units judged, and those with a passing run),
+ * first_units, first_passed (units whose first judged run of the operation
+ * is selected, and passed).  DB_OP_RETESTS: sequence_name, runs, units: how
+ * many units had that many judged runs.  Judged: pass or fail; with_errors
+ * also error and aborted (then counted as failures). */
+enum db_op_q { DB_OP_TOTALS, DB_OP_RETESTS, DB_OP_RUNS };
+int db_operation_rows(struct db *db, enum db_op_q q, const struct rep_filter *f,
+		      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);
+/* DB_OP_RUNS: every ended run f selects, oldest first: started_us, fixture,
+ * station, operator, unit_serial, sequence_name, outcome, judged (1: it
+ * judges its unit), first (1: the first judged run of its unit's
+ * operation), for report --group-by to group. */
+
 /* --- station report's numbers -------------------------------------------- */
 
 /* The histogram shows the DB_HIST_IN bins of its frame (between the limits
@@ -115,14 +142,24 @@ struct rep_fail {
 	int64_t count;
 };
 
+/* A failure mode: a measurement beyond one of its limits. */
+struct rep_mode {
+	const char *sequence, *step, *name;	/* the measurement's (owned by meas) */
+	bool high;				/* beyond USL, else below LSL */
+	int64_t count;
+};
+
 struct rep_meas {
 	char *sequence, *step, *name, *unit;	/* unit may be NULL */
-	bool has_low, has_high, has_sigma, has_cpk;
+	bool has_low, has_high, has_sigma, has_pp, has_ppk;
 	double low, high;
 	int64_t n, out_low, out_high;		/* values beyond each limit */
-	double mean, sigma, min, max, cpk;
+	double mean, sigma, min, max, pp, ppk;	/* sigma: overall (sample) */
 	double lo, width;			/* histogram: bin i = [lo + i w, lo + (i+1) w) */
 	int nbins;				/* bins shown, from lo */
+	/* the first / last bin shown is the frame's outermost: it holds every
+	 * value beyond it too (down to min / up to max), not one bin's width */
+	bool open_low, open_high;
 	int64_t bins[REP_BINS];
 	/* while building: the frame, all bins, the summary key */
 	struct db_hist_frame fr;
@@ -133,7 +170,7 @@ struct rep_meas {
 
 /* The queries, in the order report_build() runs them (bench/ times each). */
 enum rep_query { REP_Q_TOTAL, REP_Q_DAYS, REP_Q_PARETO, REP_Q_STATS, REP_Q_HIST,
-		 REP_Q_INSECURE, REP_Q__COUNT };
+		 REP_Q_INSECURE, REP_Q_UNJUDGED, REP_Q__COUNT };
 
 struct report {
 	const char *db_path;
@@ -152,6 +189,15 @@ struct report {
 	 * shown, so nobody takes such runs for verified ones */
 	int64_t cms_insecure;
 	int64_t suspects;	/* suspect marks (cloned identities) left by runs in range */
+	/* runs that judge no board: the station's errors, aborted runs, and
+	 * runs without a unit serial (all outcomes), shown apart */
+	int64_t errors, aborted, unidentified;
+	char *stations;		/* the stations that wrote to the log, ", "-separated */
+	/* Pareto by failure mode: values beyond each limit, summed over the
+	 * limit groups of one measurement, most first */
+	struct rep_mode *modes;
+	int nmodes;
+	int64_t mode_total;
 };
 
 /* Fill r from the log (0, or ST_ERR_DB / ST_ERR_NOMEM with e set).  The
@@ -168,9 +214,16 @@ void report_free(struct report *r);
 int db_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
 		      struct st_error *e);
 
-/* Process capability: min(USL - mean, mean - LSL) / (3 sigma), one-sided
- * with one limit.  False (no Cpk) without limits or with sigma 0. */
-bool rep_cpk(const struct rep_meas *m, double *cpk);
+/* Capability indices (docs/quality.md): rep_pk() is min(USL - mean, mean -
+ * LSL) / (3 sigma), one-sided with one limit; rep_p() is (USL - LSL) /
+ * (6 sigma), both limits needed.  False without the limits or a sigma > 0.
+ * With the overall (sample) sigma they are Ppk and Pp; with the within
+ * sigma (MR-bar / d2) Cpk and Cp. */
+bool rep_pk(double mean, double sigma, bool has_low, double low, bool has_high, double high,
+	    double *k);
+bool rep_p(double sigma, bool has_low, double low, bool has_high, double high, double *p);
+/* Pp and Ppk of a measurement of station report (its overall sigma). */
+void rep_meas_pp(struct rep_meas *m);
 double rep_ratio(int64_t num, int64_t den);
 
 #endif

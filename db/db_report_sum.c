@@ -95,7 +95,7 @@ static void moments(struct rep_meas *m)
 		m->sigma = sqrt(ss > 0 ? ss / (n - 1) : 0);
 		m->has_sigma = true;
 	}
-	m->has_cpk = rep_cpk(m, &m->cpk);
+	rep_meas_pp(m);
 }
 
 static int stats(sqlite3 *h, struct report *r)

@@ -528,25 +528,31 @@ static const char rebuild_sql[] =
 	"UPDATE runs SET cell = c.id FROM cells c WHERE c.day = runs.started_us / 86400000000\n"
 	"  AND c.fixture = runs.fixture AND c.sequence_name IS runs.sequence_name\n"
 	"  AND c.sequence_version IS runs.sequence_version;\n"
+	"UPDATE cells SET runs = t.n FROM (SELECT cell, count(*) AS n FROM runs\n"
+	"  WHERE outcome <> 'running' GROUP BY cell) t WHERE t.cell = cells.id;\n"
+	"INSERT INTO step_fails (cell, step, n)\n"
+	"  SELECT r.cell, s.name, count(*) FROM steps s JOIN runs r ON r.id = s.run_id\n"
+	"  WHERE r.outcome <> 'running' AND s.outcome IN ('fail', 'error') AND " DB_LEAF_STEP
+	"  GROUP BY 1, 2;\n";
+
+/* The unit counts of the yields (judged runs), over the cells as they are:
+ * the second half of a rebuild, and alone the upgrade to schema 5. */
+static const char rebuild_units_sql[] =
+	"DELETE FROM unit_first; DELETE FROM unit_cells;\n"
+	"UPDATE cells SET units = 0, passed = 0, first_units = 0, first_passed = 0;\n"
 	"INSERT INTO unit_cells (unit, cell, passed)\n"
 	"  SELECT coalesce(unit_serial, id), cell, max(outcome = 'pass') FROM runs\n"
-	"  WHERE outcome <> 'running' GROUP BY 1, 2;\n"
+	"  WHERE outcome IN ('pass', 'fail') GROUP BY 1, 2;\n"
 	"INSERT INTO unit_first (unit, run_id, cell, passed, multi)\n"
 	"  SELECT unit, id, cell, outcome = 'pass',\n"
 	"    (SELECT count(*) FROM unit_cells u WHERE u.unit = f.unit) > 1\n"
 	"  FROM (SELECT coalesce(unit_serial, id) AS unit, id, cell, outcome,\n"
 	"    row_number() OVER (PARTITION BY coalesce(unit_serial, id) ORDER BY started_us, id)\n"
-	"    AS nth FROM runs WHERE outcome <> 'running') f WHERE nth = 1;\n"
-	"UPDATE cells SET runs = t.n FROM (SELECT cell, count(*) AS n FROM runs\n"
-	"  WHERE outcome <> 'running' GROUP BY cell) t WHERE t.cell = cells.id;\n"
+	"    AS nth FROM runs WHERE outcome IN ('pass', 'fail')) f WHERE nth = 1;\n"
 	"UPDATE cells SET units = t.n, passed = t.p FROM (SELECT cell, count(*) AS n,\n"
 	"  sum(passed) AS p FROM unit_cells GROUP BY cell) t WHERE t.cell = cells.id;\n"
 	"UPDATE cells SET first_units = t.n, first_passed = t.p FROM (SELECT cell, count(*) AS n,\n"
-	"  sum(passed) AS p FROM unit_first GROUP BY cell) t WHERE t.cell = cells.id;\n"
-	"INSERT INTO step_fails (cell, step, n)\n"
-	"  SELECT r.cell, s.name, count(*) FROM steps s JOIN runs r ON r.id = s.run_id\n"
-	"  WHERE r.outcome <> 'running' AND s.outcome IN ('fail', 'error') AND " DB_LEAF_STEP
-	"  GROUP BY 1, 2;\n";
+	"  sum(passed) AS p FROM unit_first GROUP BY cell) t WHERE t.cell = cells.id;\n";
 
 static const char rebuild_meas_sql[] =
 	"SELECT r.cell, r.sequence_name, s.name, m.name, m.unit, m.low, m.high, m.value "
@@ -559,6 +565,8 @@ int dbi_sum_rebuild(struct db *db, struct st_error *e)
 	int rc, ret;
 
 	rc = sqlite3_exec(db->h, rebuild_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db->h, rebuild_units_sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return dbi_fail(db, e, rc, "rebuild the summaries");
 	rc = sqlite3_prepare_v2(db->h, rebuild_meas_sql, -1, &st, NULL);
@@ -567,6 +575,13 @@ int dbi_sum_rebuild(struct db *db, struct st_error *e)
 	ret = meas_rows(db, st, e);
 	sqlite3_finalize(st);
 	return ret;
+}
+
+int dbi_sum_recount_units(struct db *db, struct st_error *e)
+{
+	int rc = sqlite3_exec(db->h, rebuild_units_sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? ST_OK : dbi_fail(db, e, rc, "recount the yields");
 }
 
 int db_summary_rebuild(struct db *db, struct st_error *e)

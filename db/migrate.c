@@ -123,9 +123,12 @@ static int upgrade(struct db *db, struct st_error *e)
 	for (int i = v; i > 0 && i < DB_SCHEMA_VERSION && ret == ST_OK; i++)
 		ret = run_sql(db, upgrade_post[i], i, e);
 	/* schema 3: the summaries, from every row already logged; schema 4:
-	 * again, as the Pareto now counts leaf steps only */
+	 * again, as the Pareto now counts leaf steps only; schema 5: the
+	 * yields' unit counts again, as they count judged runs only */
 	if (ret == ST_OK && v > 0 && v < 4)
 		ret = dbi_sum_rebuild(db, e);
+	else if (ret == ST_OK && v == 4)
+		ret = dbi_sum_recount_units(db, e);
 	if (ret < 0)
 		return ret;
 	ret = read_version(db, &v, e);

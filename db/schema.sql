@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 4 (PRAGMA user_version).
+-- The station log, schema version 5 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -185,9 +185,11 @@ CREATE TABLE IF NOT EXISTS suspects (
 -- ended.  They are derived data: db/migrate.c rebuilds them from the rows.
 --
 -- A cell: runs of one UTC day (unix day number), fixture and sequence
--- name+version.  units/passed: distinct units in the cell (a unit passed if
--- one of its runs there passed); first_*: units whose first finished run
--- (over the whole log) is in the cell, and of those, the ones that passed.
+-- name+version.  runs: every ended run; units/passed: distinct units with a
+-- judged run (pass or fail: an error or aborted run is the station's, it
+-- judges no unit) in the cell (a unit passed if one of them passed);
+-- first_*: units whose first judged run (over the whole log) is in the
+-- cell, and of those, the ones that passed.
 CREATE TABLE IF NOT EXISTS cells (
 	id INTEGER PRIMARY KEY,
 	day INTEGER NOT NULL,		-- started_us / 86400000000
@@ -300,8 +302,9 @@ SELECT id, unit_serial, station, fixture, operator, sequence_name, sequence_vers
 	outcome, reason, last_step
 FROM runs;
 
--- Yield: units that passed (at least once that day) / units tested, from
--- the summary cells (runs that have ended).
+-- Yield: units that passed (at least once that day) / units judged, from
+-- the summary cells (runs that have ended; error and aborted runs judge no
+-- unit).
 DROP VIEW IF EXISTS v_yield;
 CREATE VIEW v_yield AS
 SELECT date(day * 86400, 'unixepoch') AS day, fixture, sequence_name, sequence_version,
@@ -309,7 +312,7 @@ SELECT date(day * 86400, 'unixepoch') AS day, fixture, sequence_name, sequence_v
 FROM cells WHERE runs > 0
 ORDER BY day, fixture, sequence_name, sequence_version;
 
--- First-pass yield: each unit's first finished run, wherever it ran.
+-- First-pass yield: each unit's first judged run (pass or fail), wherever it ran.
 DROP VIEW IF EXISTS v_first_pass_yield;
 CREATE VIEW v_first_pass_yield AS
 SELECT date(day * 86400, 'unixepoch') AS day, fixture, sequence_name, sequence_version,
@@ -366,4 +369,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;

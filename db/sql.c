@@ -11,13 +11,14 @@
 	"ELSE 'station stopped during the run; last logged step ' || last_step_index || " \
 	"' (' || last_step || ')' END"
 
-/* The ended runs of one unit: its serial, or the id of a run without one
- * (the report's coalesce(unit_serial, id)), each side indexed. */
+/* The judged runs (pass or fail: an error or aborted run is the station's,
+ * it judges no unit) of one unit: its serial, or the id of a run without
+ * one (the report's coalesce(unit_serial, id)), each side indexed. */
 #define UNIT_RUNS \
 	"SELECT id, cell, outcome, started_us FROM runs WHERE unit_serial = ?1 " \
-	"AND outcome <> 'running' AND cell IS NOT NULL UNION ALL SELECT id, cell, outcome, " \
-	"started_us FROM runs WHERE id = ?1 AND unit_serial IS NULL AND outcome <> 'running' " \
-	"AND cell IS NOT NULL"
+	"AND outcome IN ('pass', 'fail') AND cell IS NOT NULL UNION ALL SELECT id, cell, " \
+	"outcome, started_us FROM runs WHERE id = ?1 AND unit_serial IS NULL " \
+	"AND outcome IN ('pass', 'fail') AND cell IS NOT NULL"
 
 const char *const dbi_sql[DBS__COUNT] = {
 	[DBS_BEGIN] = "BEGIN IMMEDIATE",

@@ -3,20 +3,28 @@
  * station report as one self-contained HTML file a quality engineer can
  * mail: inline CSS and inline SVG charts (yield over time; a histogram per
  * measurement with its limit and mean lines), no script, no external
- * resource of any kind.  Every text from the log is HTML-escaped.
+ * resource of any kind.  Every text from the log is shown as common/text.h
+ * says and HTML-escaped.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "report/report-internal.h"
 
 #define CW 640		/* chart size in px */
 #define CH 200
 #define PAD 36
 
-static void esc(FILE *f, const char *s)
+/* Text from the log as shown (common/text.h: controls and bidirectional
+ * overrides escaped, so a board's reply cannot reorder what is read), then
+ * HTML-escaped. */
+void rep_html_esc(FILE *f, const char *text)
 {
-	for (; s && *s; s++) {
+	char *shown = text ? st_text_show_dup(text) : NULL;
+
+	for (const char *s = shown; s && *s; s++) {
 		switch (*s) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;
@@ -26,6 +34,7 @@ static void esc(FILE *f, const char *s)
 		default: fputc(*s, f);
 		}
 	}
+	free(shown);
 }
 
 static void pct_cell(FILE *f, double v)
@@ -48,12 +57,15 @@ static void head(FILE *f, const struct report *r)
 	      "th{background:#eee}td:first-child{text-align:left}\n"
 	      ".lim{stroke:#c00;stroke-width:2;stroke-dasharray:6 4}\n"
 	      ".mean{stroke:#06c;stroke-width:2}.bar{fill:#7a9}.out{fill:#d88}\n"
+	      ".tail{stroke:#a00;stroke-width:2;stroke-dasharray:3 2}\n"
 	      ".ax{stroke:#555}.grid{stroke:#ddd}text{font-size:11px}\n"
 	      ".pbar{fill:#c66}.zoom{fill:#a00}.warn{color:#a00;font-weight:bold}\n"
 	      "</style></head><body>\n<h1>station report</h1>\n<p>log: <code>", f);
-	esc(f, r->db_path);
+	rep_html_esc(f, r->db_path);
 	fputs("</code><br>filters: ", f);
-	esc(f, rep_filters_str(r->f, buf, sizeof(buf)));
+	rep_html_esc(f, rep_filters_str(r->f, buf, sizeof(buf)));
+	fputs("<br>stations: ", f);
+	rep_html_esc(f, r->stations ? r->stations : "-");
 	fprintf(f, "<br>generated %s (times UTC)</p>\n", rep_now_iso(now));
 }
 
@@ -70,6 +82,13 @@ static void yield_table(FILE *f, const struct report *r)
 		(long long)t->first_units, (long long)t->first_passed);
 	pct_cell(f, rep_ratio(t->first_passed, t->first_units));
 	fprintf(f, "</tr></table>\n<p>%lld runs</p>\n", (long long)t->runs);
+	if (r->errors || r->aborted || r->unidentified)
+		fprintf(f, "<p>not judged: %lld error and %lld aborted runs (the station's, not the "
+			"boards'); %lld runs without a serial</p>\n", (long long)r->errors,
+			(long long)r->aborted, (long long)r->unidentified);
+	if (r->suspects)
+		fprintf(f, "<p class=\"warn\">suspect: %lld mark%s (cloned identities: quarantine; "
+			"see station trace)</p>\n", (long long)r->suspects, r->suspects == 1 ? "" : "s");
 	if (!r->ndays)
 		return;
 	fputs("<table><tr><th>day</th><th>runs</th><th>units</th><th>passed</th><th>yield</th>"
@@ -185,7 +204,7 @@ static void pareto_chart(FILE *f, const struct report *r)
 		double w = (double)r->fails[i].count / (double)top * (CW - left - 60);
 
 		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 6, i * bh + 14);
-		esc(f, r->fails[i].step);
+		rep_html_esc(f, r->fails[i].step);
 		fprintf(f, "</text><rect class=\"pbar\" x=\"%d\" y=\"%d\" width=\"%.1f\" "
 			"height=\"%d\"/><text x=\"%.1f\" y=\"%d\">%lld</text>\n", left, i * bh + 3,
 			w, bh - 5, left + w + 4, i * bh + 14, (long long)r->fails[i].count);
@@ -206,7 +225,7 @@ static void pareto_table(FILE *f, const struct report *r)
 	for (int i = 0; i < r->nfails; i++) {
 		cum += r->fails[i].count;
 		fputs("<tr><td>", f);
-		esc(f, r->fails[i].step);
+		rep_html_esc(f, r->fails[i].step);
 		fprintf(f, "</td><td>%lld</td>", (long long)r->fails[i].count);
 		pct_cell(f, rep_ratio(r->fails[i].count, r->fail_total));
 		pct_cell(f, rep_ratio(cum, r->fail_total));
@@ -214,6 +233,31 @@ static void pareto_table(FILE *f, const struct report *r)
 	}
 	fputs("</table>\n", f);
 	pareto_chart(f, r);
+}
+
+static void modes_table(FILE *f, const struct report *r)
+{
+	int64_t cum = 0;
+
+	if (!r->nmodes)
+		return;
+	fputs("<h2>Failures by mode</h2>\n<table><tr><th>step / measurement</th><th>side</th>"
+	      "<th>count</th><th>share</th><th>cumulative</th></tr>\n", f);
+	for (int i = 0; i < r->nmodes; i++) {
+		const struct rep_mode *m = &r->modes[i];
+
+		cum += m->count;
+		fputs("<tr><td>", f);
+		rep_html_esc(f, m->step);
+		fputs(" / ", f);
+		rep_html_esc(f, m->name);
+		fprintf(f, "</td><td>%s</td><td>%lld</td>", m->high ? "high" : "low",
+			(long long)m->count);
+		pct_cell(f, rep_ratio(m->count, r->mode_total));
+		pct_cell(f, rep_ratio(cum, r->mode_total));
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
 }
 
 static double hx(const struct rep_meas *m, double v)
@@ -251,15 +295,28 @@ static void histogram(FILE *f, const struct rep_meas *m)
 			   (m->has_high && edge >= m->high - m->width * 1e-9);
 		double h = (double)m->bins[i] / (double)top * (CH - 2 * PAD - 10);
 
-		if (m->bins[i])
-			fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-				"height=\"%.1f\"><title>%.6g: %lld</title></rect>\n",
-				out ? "out" : "bar", PAD + i * bw + 1, CH - PAD - h, bw - 2, h, edge,
-				(long long)m->bins[i]);
+		bool tail_low = i == 0 && m->open_low, tail_high = i == m->nbins - 1 && m->open_high;
+
+		if (!m->bins[i])
+			continue;
+		fprintf(f, "<rect class=\"%s%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			"height=\"%.1f\"><title>", out ? "out" : "bar",
+			tail_low || tail_high ? " tail" : "", PAD + i * bw + 1, CH - PAD - h, bw - 2, h);
+		/* an outermost bin holds the whole tail beyond it */
+		if (tail_low)
+			fprintf(f, "below %.6g, down to %.6g", edge + m->width, m->min);
+		else if (tail_high)
+			fprintf(f, "%.6g and above, up to %.6g", edge, m->max);
+		else
+			fprintf(f, "%.6g", edge);
+		fprintf(f, ": %lld</title></rect>\n", (long long)m->bins[i]);
 	}
-	fprintf(f, "<text x=\"%d\" y=\"%d\">%.6g</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">"
-		"%.6g</text>\n", PAD, CH - PAD + 14, m->lo, CW - PAD, CH - PAD + 14,
-		m->lo + m->nbins * m->width);
+	/* the axis ends: the frame's edges, or the furthest values when an
+	 * outermost bin holds a tail */
+	fprintf(f, "<text x=\"%d\" y=\"%d\">%s%.6g</text><text x=\"%d\" y=\"%d\" "
+		"text-anchor=\"end\">%s%.6g</text>\n", PAD, CH - PAD + 14,
+		m->open_low ? "min " : "", m->open_low ? m->min : m->lo, CW - PAD, CH - PAD + 14,
+		m->open_high ? "max " : "", m->open_high ? m->max : m->lo + m->nbins * m->width);
 	if (m->has_low)
 		vline(f, m, "lim", "LSL", m->low, PAD / 2 - 4);
 	if (m->has_high)
@@ -271,14 +328,14 @@ static void histogram(FILE *f, const struct rep_meas *m)
 static void measurement(FILE *f, const struct rep_meas *m)
 {
 	fputs("<h3>", f);
-	esc(f, m->sequence ? m->sequence : "-");
+	rep_html_esc(f, m->sequence ? m->sequence : "-");
 	fputs(" / ", f);
-	esc(f, m->step);
+	rep_html_esc(f, m->step);
 	fputs(" / ", f);
-	esc(f, m->name);
+	rep_html_esc(f, m->name);
 	if (m->unit) {
 		fputs(" (", f);
-		esc(f, m->unit);
+		rep_html_esc(f, m->unit);
 		fputs(")", f);
 	}
 	/* a limit changed without a new version is another section: say which */
@@ -287,7 +344,7 @@ static void measurement(FILE *f, const struct rep_meas *m)
 	if (m->has_high)
 		fprintf(f, " USL %.6g", m->high);
 	fprintf(f, "</h3>\n<table><tr><th>n</th><th>mean</th><th>sigma</th><th>min</th><th>max"
-		"</th><th>LSL</th><th>USL</th><th>Cpk</th></tr>\n<tr><td>%lld</td><td>%.6g</td>",
+		"</th><th>LSL</th><th>USL</th><th>Pp</th><th>Ppk</th></tr>\n<tr><td>%lld</td><td>%.6g</td>",
 		(long long)m->n, m->mean);
 	if (m->has_sigma)
 		fprintf(f, "<td>%.6g</td>", m->sigma);
@@ -302,10 +359,14 @@ static void measurement(FILE *f, const struct rep_meas *m)
 		fprintf(f, "<td>%.6g</td>", m->high);
 	else
 		fputs("<td>-</td>", f);
-	if (m->has_cpk)
-		fprintf(f, "<td class=\"cpk\">%.3f</td>", m->cpk);
+	if (m->has_pp)
+		fprintf(f, "<td class=\"pp\">%.3f</td>", m->pp);
 	else
-		fputs("<td class=\"cpk\">-</td>", f);
+		fputs("<td class=\"pp\">-</td>", f);
+	if (m->has_ppk)
+		fprintf(f, "<td class=\"ppk\">%.3f</td>", m->ppk);
+	else
+		fputs("<td class=\"ppk\">-</td>", f);
 	fputs("</tr></table>\n", f);
 	histogram(f, m);
 }
@@ -320,6 +381,7 @@ int report_html(FILE *f, const struct report *r)
 	yield_table(f, r);
 	yield_chart(f, r);
 	pareto_table(f, r);
+	modes_table(f, r);
 	fputs("<h2>Measurements</h2>\n", f);
 	if (!r->nmeas)
 		fputs("<p>none</p>\n", f);

@@ -58,22 +58,50 @@ static json_t *measurement(const struct rep_meas *m)
 		      "unit", str(m->unit), "n", (json_int_t)m->n, "mean", m->mean,
 		      "sigma", opt(m->has_sigma, m->sigma), "min", m->min, "max", m->max,
 		      "low", opt(m->has_low, m->low), "high", opt(m->has_high, m->high),
-		      "cpk", opt(m->has_cpk, m->cpk), "beyond_low", (json_int_t)m->out_low,
+		      "ppk", opt(m->has_ppk, m->ppk), "beyond_low", (json_int_t)m->out_low,
 		      "beyond_high", (json_int_t)m->out_high);
-	json_object_set_new(o, "histogram", json_pack("{s:f,s:f,s:o}", "lo", m->lo,
-						      "width", m->width, "counts", bins));
+	json_object_set_new(o, "pp", opt(m->has_pp, m->pp));
+	json_object_set_new(o, "histogram", json_pack("{s:f,s:f,s:o,s:b,s:b}", "lo", m->lo,
+						      "width", m->width, "counts", bins,
+						      "open_low", m->open_low, "open_high", m->open_high));
 	return o;
+}
+
+/* The Pareto by failure mode: measurement and side, most first. */
+static json_t *modes_json(const struct report *r)
+{
+	json_t *a = json_array();
+	int64_t cum = 0;
+
+	for (int i = 0; i < r->nmodes; i++) {
+		const struct rep_mode *m = &r->modes[i];
+
+		cum += m->count;
+		json_array_append_new(a, json_pack("{s:o,s:s,s:s,s:s,s:I,s:o,s:o}",
+			"sequence", str(m->sequence), "step", m->step, "name", m->name,
+			"side", m->high ? "high" : "low", "count", (json_int_t)m->count,
+			"share", num(rep_ratio(m->count, r->mode_total)),
+			"cumulative", num(rep_ratio(cum, r->mode_total))));
+	}
+	return a;
 }
 
 int report_json(FILE *f, const struct report *r)
 {
 	json_t *root = json_pack("{s:s,s:o}", "log", r->db_path, "filters", filters(r->f));
 	json_t *days = json_array(), *fails = json_array(), *meas = json_array();
+	char now[32];
 	int64_t cum = 0;
 
+	json_object_set_new(root, "stations", str(r->stations));
+	json_object_set_new(root, "generated", json_string(rep_now_iso(now)));
+	json_object_set_new(root, "timezone", json_string("UTC"));
 	json_object_set_new(root, "total", counts(&r->total));
 	json_object_set_new(root, "cms_insecure", json_integer(r->cms_insecure));
 	json_object_set_new(root, "suspect_marks", json_integer((json_int_t)r->suspects));
+	json_object_set_new(root, "error_runs", json_integer((json_int_t)r->errors));
+	json_object_set_new(root, "aborted_runs", json_integer((json_int_t)r->aborted));
+	json_object_set_new(root, "unidentified_runs", json_integer((json_int_t)r->unidentified));
 	for (int i = 0; i < r->ndays; i++) {
 		json_t *d = json_pack("{s:s}", "day", r->days[i].day);
 		json_t *c = counts(&r->days[i].c);
@@ -93,13 +121,14 @@ int report_json(FILE *f, const struct report *r)
 		json_array_append_new(meas, measurement(&r->meas[i]));
 	json_object_set_new(root, "days", days);
 	json_object_set_new(root, "failures", fails);
+	json_object_set_new(root, "failure_modes", modes_json(r));
 	json_object_set_new(root, "measurements", meas);
 	rep_json_print(f, root, true);
 	json_decref(root);
 	return 0;
 }
 
-static void row(FILE *f, const char *section, const char *key, const char *metric, double v)
+void rep_csv_metric(FILE *f, const char *section, const char *key, const char *metric, double v)
 {
 	char buf[32];
 
@@ -117,13 +146,13 @@ static void row(FILE *f, const char *section, const char *key, const char *metri
 static void counts_rows(FILE *f, const char *section, const char *key,
 			const struct rep_counts *c)
 {
-	row(f, section, key, "runs", (double)c->runs);
-	row(f, section, key, "units", (double)c->units);
-	row(f, section, key, "passed", (double)c->passed);
-	row(f, section, key, "yield", rep_ratio(c->passed, c->units));
-	row(f, section, key, "first_units", (double)c->first_units);
-	row(f, section, key, "first_passed", (double)c->first_passed);
-	row(f, section, key, "first_pass_yield", rep_ratio(c->first_passed, c->first_units));
+	rep_csv_metric(f, section, key, "runs", (double)c->runs);
+	rep_csv_metric(f, section, key, "units", (double)c->units);
+	rep_csv_metric(f, section, key, "passed", (double)c->passed);
+	rep_csv_metric(f, section, key, "yield", rep_ratio(c->passed, c->units));
+	rep_csv_metric(f, section, key, "first_units", (double)c->first_units);
+	rep_csv_metric(f, section, key, "first_passed", (double)c->first_passed);
+	rep_csv_metric(f, section, key, "first_pass_yield", rep_ratio(c->first_passed, c->first_units));
 }
 
 static void meas_rows(FILE *f, const struct rep_meas *m)
@@ -131,16 +160,17 @@ static void meas_rows(FILE *f, const struct rep_meas *m)
 	char key[512];
 
 	rep_meas_key(m, key, sizeof(key));
-	row(f, "measurement", key, "n", (double)m->n);
-	row(f, "measurement", key, "mean", m->mean);
-	row(f, "measurement", key, "sigma", m->has_sigma ? m->sigma : NAN);
-	row(f, "measurement", key, "min", m->min);
-	row(f, "measurement", key, "max", m->max);
-	row(f, "measurement", key, "low", m->has_low ? m->low : NAN);
-	row(f, "measurement", key, "high", m->has_high ? m->high : NAN);
-	row(f, "measurement", key, "cpk", m->has_cpk ? m->cpk : NAN);
-	row(f, "measurement", key, "beyond_low", (double)m->out_low);
-	row(f, "measurement", key, "beyond_high", (double)m->out_high);
+	rep_csv_metric(f, "measurement", key, "n", (double)m->n);
+	rep_csv_metric(f, "measurement", key, "mean", m->mean);
+	rep_csv_metric(f, "measurement", key, "sigma", m->has_sigma ? m->sigma : NAN);
+	rep_csv_metric(f, "measurement", key, "min", m->min);
+	rep_csv_metric(f, "measurement", key, "max", m->max);
+	rep_csv_metric(f, "measurement", key, "low", m->has_low ? m->low : NAN);
+	rep_csv_metric(f, "measurement", key, "high", m->has_high ? m->high : NAN);
+	rep_csv_metric(f, "measurement", key, "pp", m->has_pp ? m->pp : NAN);
+	rep_csv_metric(f, "measurement", key, "ppk", m->has_ppk ? m->ppk : NAN);
+	rep_csv_metric(f, "measurement", key, "beyond_low", (double)m->out_low);
+	rep_csv_metric(f, "measurement", key, "beyond_high", (double)m->out_high);
 }
 
 int report_csv(FILE *f, const struct report *r)
@@ -153,16 +183,35 @@ int report_csv(FILE *f, const struct report *r)
 	fputs("report,,filters,", f);
 	rep_csv_field(f, rep_filters_str(r->f, buf, sizeof(buf)));
 	fprintf(f, "\r\nreport,,generated,%s\r\n", rep_now_iso(now));
+	fputs("report,,stations,", f);
+	rep_csv_field(f, r->stations ? r->stations : "");
+	fputs("\r\nreport,,timezone,UTC\r\n", f);
 	counts_rows(f, "total", "", &r->total);
-	row(f, "total", "", "cms_insecure", (double)r->cms_insecure);
+	rep_csv_metric(f, "total", "", "cms_insecure", (double)r->cms_insecure);
+	rep_csv_metric(f, "total", "", "suspect_marks", (double)r->suspects);
+	rep_csv_metric(f, "total", "", "error_runs", (double)r->errors);
+	rep_csv_metric(f, "total", "", "aborted_runs", (double)r->aborted);
+	rep_csv_metric(f, "total", "", "unidentified_runs", (double)r->unidentified);
 	for (int i = 0; i < r->ndays; i++)
 		counts_rows(f, "day", r->days[i].day, &r->days[i].c);
 	for (int i = 0; i < r->nfails; i++) {
 		cum += r->fails[i].count;
-		row(f, "failures", r->fails[i].step, "count", (double)r->fails[i].count);
-		row(f, "failures", r->fails[i].step, "share",
+		rep_csv_metric(f, "failures", r->fails[i].step, "count", (double)r->fails[i].count);
+		rep_csv_metric(f, "failures", r->fails[i].step, "share",
 		    rep_ratio(r->fails[i].count, r->fail_total));
-		row(f, "failures", r->fails[i].step, "cumulative", rep_ratio(cum, r->fail_total));
+		rep_csv_metric(f, "failures", r->fails[i].step, "cumulative", rep_ratio(cum, r->fail_total));
+	}
+	cum = 0;
+	for (int i = 0; i < r->nmodes; i++) {
+		const struct rep_mode *m = &r->modes[i];
+		char key[512];
+
+		cum += m->count;
+		snprintf(key, sizeof(key), "%s/%s/%s %s", m->sequence ? m->sequence : "-", m->step,
+			 m->name, m->high ? "high" : "low");
+		rep_csv_metric(f, "failure_mode", key, "count", (double)m->count);
+		rep_csv_metric(f, "failure_mode", key, "share", rep_ratio(m->count, r->mode_total));
+		rep_csv_metric(f, "failure_mode", key, "cumulative", rep_ratio(cum, r->mode_total));
 	}
 	for (int i = 0; i < r->nmeas; i++)
 		meas_rows(f, &r->meas[i]);

@@ -14,6 +14,10 @@ const char *rep_filters_str(const struct rep_filter *flt, char *buf, size_t cap)
 /* A measurement group's key, its limits in it: a limit changed without a
  * new sequence version is another group ("factory/rails/vdd [3.1..3.5]", "-" for none). */
 const char *rep_meas_key(const struct rep_meas *m, char *buf, size_t cap);
+/* One line of a long-form CSV (section,key,metric,value); NAN: no value. */
+void rep_csv_metric(FILE *f, const char *section, const char *key, const char *metric, double v);
+/* Text from the log in HTML: shown (common/text.h), then escaped. */
+void rep_html_esc(FILE *f, const char *text);
 /* Now, ISO 8601 UTC: when a report was made. */
 const char *rep_now_iso(char buf[32]);
 /* Print a JSON value and a newline; jansson keeps reals short (15 digits). */

@@ -25,8 +25,8 @@ int report_json(FILE *f, const struct report *r);
 int report_html(FILE *f, const struct report *r);
 
 /* station report --spc NAME: I-MR charts of one measurement per fixture,
- * with the Nelson rules flagged (report/spc.c says how), as "text" or
- * "json". */
+ * with the Nelson rules flagged (report/spc.c says how), as "text", "json"
+ * or "html" (the charts as inline SVG, flagged points red). */
 struct spc_opts {
 	const char *name;	/* the measurement */
 	int baseline;		/* control limits from the first N points of a fixture */
@@ -35,6 +35,56 @@ struct spc_opts {
 #define SPC_BASELINE_DEFAULT 20
 int report_spc(FILE *out, struct db *db, const struct rep_filter *f, const struct spc_opts *o,
 	       const char *format, struct st_error *e);
+
+/* station report --capability: Cp/Cpk (within sigma, MR-bar / d2) and
+ * Pp/Ppk (overall sigma) per measurement group (report/capability.c says
+ * how), as "text", "json" or "csv"; all_runs: retests too. */
+int report_capability(FILE *out, struct db *db, const struct rep_filter *f, bool all_runs,
+		      const char *format, struct st_error *e);
+/* The figures of one group: x[0..n-1] its values, fixture by fixture in
+ * time order, brk[i] set where a fixture's values start (no moving range
+ * to the value before). */
+struct rep_cap {
+	int64_t n, n_mr;	/* values, moving ranges */
+	double mean, mr_bar, sigma_within, sigma_overall;
+	bool has_within, has_overall;	/* a moving range; two values */
+	bool has_cp, has_cpk, has_pp, has_ppk;
+	double cp, cpk, pp, ppk;
+};
+void rep_capability(const double *x, const bool *brk, int64_t n, bool has_low, double low,
+		    bool has_high, double high, struct rep_cap *c);
+
+/* station report --operations: per operation (sequence) yield, first-pass
+ * yield, error/aborted/unidentified runs and runs per unit, and the rolled
+ * throughput yield (report/operations.c), as "text", "json" or "csv". */
+int report_operations(FILE *out, struct db *db, const struct rep_filter *f, bool with_errors,
+		      const char *format, struct st_error *e);
+
+/* The plant's clock (station.yaml plant:): its time zone (tz database
+ * name; empty: UTC) and shifts, each from its start (minutes after local
+ * midnight) to the next one's, the last running past midnight into the
+ * first; starts ascending. */
+#define REP_MAX_SHIFTS 8
+struct rep_shift {
+	char name[32];
+	int start_min;
+};
+struct rep_plant {
+	char timezone[64];
+	struct rep_shift shift[REP_MAX_SHIFTS];
+	int n_shifts;
+};
+/* Is name a zone of the tz database this machine has ("UTC", "Europe/Berlin")? */
+bool rep_tz_valid(const char *name);
+
+/* station report --group-by KEY: per group (fixture, station, operator, or
+ * the plant's day, hour or shift a run started in) the yield, first-pass
+ * yield and unjudged runs, as --operations counts them (report/groups.c),
+ * "text", "json" or "csv". */
+extern const char *const rep_group_keys[];	/* NULL-terminated */
+int report_groups(FILE *out, struct db *db, const struct rep_filter *f, const char *key,
+		  const struct rep_plant *plant, bool with_errors, const char *format,
+		  struct st_error *e);
 
 /* station export: the rows of db_export_rows() as "csv" (RFC 4180, a header
  * line) or "jsonl" (one object per row, typed values). */

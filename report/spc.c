@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "report/report-internal.h"
 
 #define D2 1.128
@@ -236,17 +237,23 @@ static const char *g6(char buf[32], double v)
 static void text(FILE *f, const struct spc *c, const struct spc_opts *o)
 {
 	char a[32], b[32], d[32];
+	char *name = st_text_show_dup(o->name), *unit = c->unit ? st_text_show_dup(c->unit) : NULL;
 
 	fprintf(f, "spc %s%s%s%s: I-MR per fixture, %s, limits from the first %d points\n",
-		o->name, c->unit ? " (" : "", c->unit ? c->unit : "", c->unit ? ")" : "",
+		name ? name : "?", unit ? " (" : "", unit ? unit : "", unit ? ")" : "",
 		o->all_runs ? "every run" : "each unit's first run", o->baseline);
 	if (!c->n)
-		fprintf(f, "no values of '%s' in the runs selected\n", o->name);
+		fprintf(f, "no values of '%s' in the runs selected\n", name ? name : "?");
+	free(name);
+	free(unit);
 	for (int i = 0; i < c->n; i++) {
 		const struct series *s = &c->s[i];
 		int nf = nflagged(s);
 
-		fprintf(f, "\nfixture %s: %d point%s", s->fixture, s->n, s->n == 1 ? "" : "s");
+		char *fx = st_text_show_dup(s->fixture);
+
+		fprintf(f, "\nfixture %s: %d point%s", fx ? fx : "?", s->n, s->n == 1 ? "" : "s");
+		free(fx);
 		if (!s->limits) {
 			fprintf(f, ", too few for limits (2 at least)\n");
 			continue;
@@ -258,11 +265,14 @@ static void text(FILE *f, const struct spc *c, const struct spc_opts *o)
 			nf == 1 ? "" : "s", nf ? ":" : "");
 		for (int j = 0; j < s->n; j++) {
 			const struct point *p = &s->p[j];
+			char *sn;
 
 			if (!p->flags)
 				continue;
+			sn = st_text_show_dup(p->serial ? p->serial : "-");
 			fprintf(f, "    #%-5d %s  %-16s %-12s ", j + 1, p->time ? p->time : "-",
-				p->serial ? p->serial : "-", g6(a, p->x));
+				sn ? sn : "?", g6(a, p->x));
+			free(sn);
 			rule_list(f, p->flags);
 			fputc('\n', f);
 		}
@@ -309,6 +319,124 @@ static void json(FILE *f, const struct spc *c, const struct spc_opts *o)
 	json_decref(fx);
 }
 
+/* --- HTML: one I chart and one MR chart per fixture, inline SVG ---------- */
+#define HW 720
+#define HH 180
+#define HP 44
+
+static double px(const struct series *s, int i)
+{
+	return s->n > 1 ? HP + (double)i * (HW - 2 * HP) / (s->n - 1) : HW / 2.0;
+}
+
+/* A horizontal line at v (y from lo..hi), labelled on the right. */
+static void hline(FILE *f, const char *cls, const char *label, double v, double lo, double hi)
+{
+	double y = HH - HP / 2 - (v - lo) / (hi - lo) * (HH - HP);
+
+	fprintf(f, "<line class=\"%s\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
+		"<text x=\"%d\" y=\"%.1f\">%s %.6g</text>\n", cls, HP, y, HW - HP, y,
+		HW - HP + 2, y + 4, label, v);
+}
+
+/* The individuals (mr false) or moving ranges of s, limits drawn, flagged
+ * points red with their rules in the tooltip. */
+static void chart(FILE *f, const struct series *s, bool mr)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	int every = (s->n + 9) / 10;
+
+	for (int i = mr; i < s->n; i++) {
+		double v = mr ? s->p[i].mr : s->p[i].x;
+
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+	}
+	if (s->limits) {
+		double top = mr ? s->mr_ucl : s->ucl, bottom = mr ? 0 : s->lcl;
+
+		lo = bottom < lo ? bottom : lo;
+		hi = top > hi ? top : hi;
+	}
+	if (!(hi > lo)) {
+		lo -= 1;
+		hi += 1;
+	}
+	fprintf(f, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		"role=\"img\" aria-label=\"%s\">\n", HW + 60, HH, HW + 60, HH,
+		mr ? "moving range chart" : "individuals chart");
+	fprintf(f, "<rect class=\"frame\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n",
+		HP - 6, HP / 2 - 6, HW - 2 * HP + 12, HH - HP + 12);
+	if (s->limits) {
+		hline(f, "cl", mr ? "MR-bar" : "CL", mr ? s->mrbar : s->cl, lo, hi);
+		hline(f, "lim", "UCL", mr ? s->mr_ucl : s->ucl, lo, hi);
+		if (!mr)
+			hline(f, "lim", "LCL", s->lcl, lo, hi);
+	}
+	fputs("<polyline fill=\"none\" stroke=\"#06c\" points=\"", f);
+	for (int i = mr; i < s->n; i++)
+		fprintf(f, "%.1f,%.1f ", px(s, i), HH - HP / 2 - ((mr ? s->p[i].mr : s->p[i].x) - lo) /
+			(hi - lo) * (HH - HP));
+	fputs("\"/>\n", f);
+	for (int i = mr; i < s->n; i++) {
+		const struct point *p = &s->p[i];
+		double v = mr ? p->mr : p->x;
+		bool red = mr ? (p->flags & RULE_MR) : (p->flags & ~RULE_MR);
+
+		fprintf(f, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%d\"><title>#%d ",
+			red ? "flag" : "pt", px(s, i), HH - HP / 2 - (v - lo) / (hi - lo) * (HH - HP),
+			red ? 4 : 2, i + 1);
+		rep_html_esc(f, p->serial ? p->serial : "-");
+		fprintf(f, " %s %.6g", p->time ? p->time : "", v);
+		for (size_t r = 0; red && r < sizeof(rules) / sizeof(rules[0]); r++)
+			if (p->flags & rules[r].bit)
+				fprintf(f, " rule %s (%s)", rules[r].name, rules[r].what);
+		fputs("</title></circle>\n", f);
+		if (!mr && (i % every == 0 || i == s->n - 1))
+			fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>\n",
+				px(s, i), HH - 4, i + 1);
+	}
+	fputs("</svg>\n", f);
+}
+
+static void html(FILE *f, const struct spc *c, const struct spc_opts *o)
+{
+	char now[32];
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>"
+	      "station report --spc</title>\n<style>\nbody{font-family:sans-serif;margin:2em}\n"
+	      ".cl{stroke:#393;stroke-width:1.5}.lim{stroke:#c00;stroke-dasharray:6 4}\n"
+	      ".pt{fill:#06c}.flag{fill:#d00}text{font-size:11px}.frame{fill:none;stroke:#bbb}\n"
+	      "</style></head><body>\n<h1>"
+	      "I-MR: ", f);
+	rep_html_esc(f, o->name);
+	if (c->unit) {
+		fputs(" (", f);
+		rep_html_esc(f, c->unit);
+		fputc(')', f);
+	}
+	fprintf(f, "</h1>\n<p>%s; limits from the first %d points of each fixture; generated "
+		"%s (times UTC)</p>\n", o->all_runs ? "every run" : "each unit's first run",
+		o->baseline, rep_now_iso(now));
+	if (!c->n)
+		fputs("<p>no values in the runs selected</p>\n", f);
+	for (int i = 0; i < c->n; i++) {
+		const struct series *s = &c->s[i];
+
+		fputs("<h2>fixture ", f);
+		rep_html_esc(f, s->fixture);
+		fprintf(f, "</h2>\n<p>%d point%s, %d flagged", s->n, s->n == 1 ? "" : "s",
+			nflagged(s));
+		if (!s->limits)
+			fputs(", too few for limits (2 at least)", f);
+		fputs("</p>\n", f);
+		chart(f, s, false);
+		if (s->n > 1)
+			chart(f, s, true);
+	}
+	fputs("</body></html>\n", f);
+}
+
 int report_spc(FILE *out, struct db *db, const struct rep_filter *f, const struct spc_opts *o,
 	       const char *format, struct st_error *e)
 {
@@ -322,6 +450,8 @@ int report_spc(FILE *out, struct db *db, const struct rep_filter *f, const struc
 	}
 	if (!ret && !strcmp(format, "json"))
 		json(out, &c, o);
+	else if (!ret && !strcmp(format, "html"))
+		html(out, &c, o);
 	else if (!ret)
 		text(out, &c, o);
 	for (int i = 0; i < c.n; i++) {

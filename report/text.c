@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * station report as text for a terminal: yields, the Pareto of failing
- * steps, and per measurement its statistics, Cpk and a histogram with the
+ * steps, and per measurement its statistics, Pp/Ppk and a histogram with the
  * limits drawn in (bins beyond a limit are drawn with 'x').
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "report/report-internal.h"
 
 #define BAR_MAX 40
@@ -15,7 +17,10 @@ static void filters_line(FILE *f, const struct rep_filter *flt)
 {
 	char buf[1024];
 
-	fprintf(f, "filters: %s\n", rep_filters_str(flt, buf, sizeof(buf)));
+	char *shown = st_text_show_dup(rep_filters_str(flt, buf, sizeof(buf)));
+
+	fprintf(f, "filters: %s\n", shown ? shown : "?");
+	free(shown);
 }
 static const char *pct(char buf[16], double v)
 {
@@ -35,6 +40,13 @@ static void yields(FILE *f, const struct report *r)
 		(long long)t->runs);
 	fprintf(f, "first pass   %6lld of %lld units passed   %s\n", (long long)t->first_passed,
 		(long long)t->first_units, pct(a, rep_ratio(t->first_passed, t->first_units)));
+	if (r->f->seq_name)	/* a unit's first run may be of another operation */
+		fputs("             (a unit's first run of any sequence; this sequence's own: "
+		      "--operations)\n", f);
+	if (r->errors || r->aborted || r->unidentified)
+		fprintf(f, "not judged   %6lld error, %lld aborted runs (the station's, not the "
+			"boards'); %lld runs without a serial; per operation: --operations\n",
+			(long long)r->errors, (long long)r->aborted, (long long)r->unidentified);
 	if (r->suspects)
 		fprintf(f, "suspect      %6lld marks (cloned identities: quarantine; see station "
 			"trace)\n", (long long)r->suspects);
@@ -64,10 +76,36 @@ static void pareto(FILE *f, const struct report *r)
 	fprintf(f, "\nfailures by step (Pareto)\n  %-28s %6s %8s %11s\n", "step", "count", "share",
 		"cumulative");
 	for (int i = 0; i < r->nfails; i++) {
+		char *step = st_text_show_dup(r->fails[i].step);
+
 		cum += r->fails[i].count;
-		fprintf(f, "  %-28s %6lld %8s %11s\n", r->fails[i].step, (long long)r->fails[i].count,
+		fprintf(f, "  %-28s %6lld %8s %11s\n", step ? step : "?", (long long)r->fails[i].count,
 			pct(a, rep_ratio(r->fails[i].count, r->fail_total)),
 			pct(b, rep_ratio(cum, r->fail_total)));
+		free(step);
+	}
+}
+
+static void modes(FILE *f, const struct report *r)
+{
+	char a[16], b[16];
+	int64_t cum = 0;
+
+	if (!r->nmodes)
+		return;
+	fprintf(f, "\nfailures by mode (a measurement beyond a limit)\n  %-28s %-5s %6s %8s %11s\n",
+		"step / measurement", "side", "count", "share", "cumulative");
+	for (int i = 0; i < r->nmodes; i++) {
+		const struct rep_mode *m = &r->modes[i];
+		char *step = st_text_show_dup(m->step), *name = st_text_show_dup(m->name), what[256];
+
+		cum += m->count;
+		snprintf(what, sizeof(what), "%s / %s", step ? step : "?", name ? name : "?");
+		fprintf(f, "  %-28s %-5s %6lld %8s %11s\n", what, m->high ? "high" : "low",
+			(long long)m->count, pct(a, rep_ratio(m->count, r->mode_total)),
+			pct(b, rep_ratio(cum, r->mode_total)));
+		free(step);
+		free(name);
 	}
 }
 
@@ -99,9 +137,22 @@ static void histogram(FILE *f, const struct rep_meas *m)
 			limit_mark(f, "USL", m->high);
 			usl_done = true;
 		}
+		char label[32], tail[48] = "";
+
 		memset(bar, out ? 'x' : '#', (size_t)len);
 		bar[len] = '\0';
-		fprintf(f, "      %10.6g |%-*s %lld\n", edge, BAR_MAX, bar, (long long)m->bins[i]);
+		/* an outermost bin holds the whole tail beyond it: say so */
+		if (i == 0 && m->open_low) {
+			snprintf(label, sizeof(label), "< %.6g", next);
+			snprintf(tail, sizeof(tail), " (down to min %.6g)", m->min);
+		} else if (i == m->nbins - 1 && m->open_high) {
+			snprintf(label, sizeof(label), ">= %.6g", edge);
+			snprintf(tail, sizeof(tail), " (up to max %.6g)", m->max);
+		} else {
+			snprintf(label, sizeof(label), "%.6g", edge);
+		}
+		fprintf(f, "      %10s |%-*s %lld%s\n", label, BAR_MAX, bar, (long long)m->bins[i],
+			tail);
 	}
 	if (!lsl_done)
 		limit_mark(f, "LSL", m->low);
@@ -111,8 +162,16 @@ static void histogram(FILE *f, const struct rep_meas *m)
 
 static void measurement(FILE *f, const struct rep_meas *m)
 {
-	fprintf(f, "\n  %s / %s / %s%s%s%s\n", m->sequence ? m->sequence : "-", m->step, m->name,
-		m->unit ? " (" : "", m->unit ? m->unit : "", m->unit ? ")" : "");
+	char *seq = st_text_show_dup(m->sequence ? m->sequence : "-");
+	char *step = st_text_show_dup(m->step), *name = st_text_show_dup(m->name);
+	char *unit = m->unit ? st_text_show_dup(m->unit) : NULL;
+
+	fprintf(f, "\n  %s / %s / %s%s%s%s\n", seq ? seq : "?", step ? step : "?",
+		name ? name : "?", unit ? " (" : "", unit ? unit : "", unit ? ")" : "");
+	free(seq);
+	free(step);
+	free(name);
+	free(unit);
 	fprintf(f, "    n %lld  mean %.6g  sigma ", (long long)m->n, m->mean);
 	if (m->has_sigma)
 		fprintf(f, "%.6g", m->sigma);
@@ -123,10 +182,12 @@ static void measurement(FILE *f, const struct rep_meas *m)
 		fprintf(f, "LSL %.6g  ", m->low);
 	if (m->has_high)
 		fprintf(f, "USL %.6g  ", m->high);
-	if (m->has_cpk)
-		fprintf(f, "Cpk %.3f", m->cpk);
+	if (m->has_pp)
+		fprintf(f, "Pp %.3f  ", m->pp);
+	if (m->has_ppk)
+		fprintf(f, "Ppk %.3f", m->ppk);
 	else
-		fputs(m->has_low || m->has_high ? "Cpk -" : "no limits", f);
+		fputs(m->has_low || m->has_high ? "Ppk -" : "no limits", f);
 	fprintf(f, "  beyond limits: %lld low, %lld high\n", (long long)m->out_low,
 		(long long)m->out_high);
 	histogram(f, m);
@@ -134,7 +195,10 @@ static void measurement(FILE *f, const struct rep_meas *m)
 
 int report_text(FILE *f, const struct report *r)
 {
-	fprintf(f, "station report: %s\n", r->db_path);
+	char *st = st_text_show_dup(r->stations ? r->stations : "-");
+
+	fprintf(f, "station report: %s\nstations: %s\n", r->db_path, st ? st : "?");
+	free(st);
 	filters_line(f, r->f);
 	if (r->cms_insecure)
 		fprintf(f, "WARNING: %lld CMS call%s made with cms.insecure: the CMS's certificate "
@@ -142,6 +206,7 @@ int report_text(FILE *f, const struct report *r)
 			r->cms_insecure == 1 ? "" : "s");
 	yields(f, r);
 	pareto(f, r);
+	modes(f, r);
 	if (!r->nmeas) {
 		fputs("\nmeasurements: none\n", f);
 		return 0;

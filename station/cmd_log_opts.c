@@ -116,6 +116,7 @@ int rep_common_opt(struct rep_opts *o, int c, const char *arg)
 	case REP_OPT_CONFIG:
 		if (rep_db_from_config(arg, o->db_buf, sizeof(o->db_buf)))
 			return EXIT_CONFIG;
+		o->config = arg;
 		o->db_path = o->db_buf;
 		return 1;
 	case 'o': o->out_path = arg; return 1;

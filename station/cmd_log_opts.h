@@ -26,6 +26,7 @@ struct rep_opts {
 	const char *what;	/* export --what */
 	struct rep_filter f;
 	char db_buf[4096];	/* the log path read from station.yaml (-c) */
+	const char *config;	/* --config given, else NULL */
 	/* a command's own options: 1 taken, 0 not its, EXIT_USAGE */
 	int (*extra)(void *ctx, int c, const char *arg);
 	void *extra_ctx;

@@ -10,6 +10,7 @@
 #include "station/commands.h"
 #include "report/report.h"
 #include "station/cmd_log_opts.h"
+#include "station/config.h"
 
 static void usage(FILE *f)
 {
@@ -30,28 +31,92 @@ static void usage(FILE *f)
 		"                         one per fixture, with the Nelson rules flagged\n"
 		"                         (1 beyond 3 sigma, 2 nine on one side, 3 six rising\n"
 		"                         or falling, 5 two of three beyond 2 sigma, 6 four\n"
-		"                         of five beyond 1 sigma, mr a jump); text or json\n"
+		"                         of five beyond 1 sigma, mr a jump); text, json\n"
+		"                         or html (the charts, flagged points in red)\n"
 		"      --baseline N       --spc: limits from a fixture's first N points (20)\n"
-		"      --all-runs         --spc: retests too (default: each unit's first run)\n"
+		"      --capability       instead: per measurement Cp/Cpk (within sigma,\n"
+		"                         MR-bar/1.128) and Pp/Ppk (overall sigma); text,\n"
+		"                         json or csv\n"
+		"      --operations       instead: per operation (sequence) yield, first-pass\n"
+		"                         yield, error/aborted/unidentified runs, runs per\n"
+		"                         unit, and the rolled throughput yield; text, json\n"
+		"                         or csv\n"
+		"      --group-by KEY     instead: yield, first-pass yield, error/aborted/\n"
+		"                         unidentified runs per fixture, station, operator,\n"
+		"                         day, hour or shift (days, hours and shifts in\n"
+		"                         station.yaml's plant: timezone; shifts from its\n"
+		"                         plant: shifts); text, json or csv\n"
+		"      --tz ZONE          --group-by: this time zone (Europe/Berlin, UTC)\n"
+		"      --with-errors      --operations, --group-by: error and aborted runs\n"
+		"                         judge the unit (as failures); by default they are\n"
+		"                         the station's\n"
+		"      --all-runs         --spc, --capability: retests too (default: each\n"
+		"                         unit's first run)\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"Yield counts units: a unit passed if one of its runs passed.  First-pass\n"
-		"yield takes each unit's first finished run.  Runs in progress are left out.\n"
-		"Cpk = min(USL - mean, mean - LSL) / (3 sigma), one-sided with one limit.\n"
+		"yield takes each unit's first judged run.  Only pass and fail judge a unit:\n"
+		"error runs (the station's fault) and aborted ones are shown apart.  Runs in\n"
+		"progress are left out.\n"
+		"Ppk = min(USL - mean, mean - LSL) / (3 sigma), one-sided with one limit,\n"
+		"Pp = (USL - LSL) / (6 sigma), sigma over every value (overall); Cp and Cpk\n"
+		"(within sigma) come with --capability.  Definitions: docs/quality.md.\n"
 		"\n"
 		"exit status: 0 done, 2 usage, 4 the log cannot be read\n");
 }
 
-enum { OPT_SPC = 400, OPT_BASELINE, OPT_ALL_RUNS };
+enum { OPT_SPC = 400, OPT_BASELINE, OPT_ALL_RUNS, OPT_CAPABILITY, OPT_OPERATIONS,
+       OPT_WITH_ERRORS, OPT_GROUP_BY, OPT_TZ };
+
+/* What report does besides its totals. */
+struct report_mode {
+	struct spc_opts spc;
+	bool capability, operations, with_errors;
+	const char *group_by, *tz;
+};
 
 /* report's own options, from rep_getopt(): 1 taken, EXIT_USAGE bad, 0 not ours */
 static int spc_opt(void *ctx, int c, const char *arg)
 {
-	struct spc_opts *spc = ctx;
+	struct report_mode *mode = ctx;
+	struct spc_opts *spc = &mode->spc;
 	char *end;
 	long n;
 
 	switch (c) {
+	case OPT_CAPABILITY:
+		mode->capability = true;
+		return 1;
+	case OPT_OPERATIONS:
+		mode->operations = true;
+		return 1;
+	case OPT_WITH_ERRORS:
+		mode->with_errors = true;
+		return 1;
+	case OPT_GROUP_BY:
+		for (n = 0; rep_group_keys[n] && strcmp(rep_group_keys[n], arg); n++)
+			;
+		if (!rep_group_keys[n]) {
+			char keys[128] = "";
+
+			for (int i = 0; rep_group_keys[i]; i++)
+				snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), "%s%s",
+					 i ? ", " : "", rep_group_keys[i]);
+			fprintf(stderr, "station report: --group-by is one of %s, not '%s'\n", keys,
+				arg);
+			return EXIT_USAGE;
+		}
+		mode->group_by = arg;
+		return 1;
+	case OPT_TZ:
+		if (!rep_tz_valid(arg)) {
+			fprintf(stderr, "station report: --tz: '%s' is not in this machine's tz "
+				"database (/usr/share/zoneinfo); give one like Europe/Berlin or UTC\n",
+				arg);
+			return EXIT_USAGE;
+		}
+		mode->tz = arg;
+		return 1;
 	case OPT_SPC:
 		spc->name = arg;
 		return 1;
@@ -71,22 +136,29 @@ static int spc_opt(void *ctx, int c, const char *arg)
 	return 0;
 }
 
-static int parse(int argc, char **argv, struct rep_opts *o, struct spc_opts *spc)
+static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *mode)
 {
 	static const struct option lo[] = {
 		REP_LONGOPTS_DB, REP_LONGOPTS_FILTER,
 		{ "spc", required_argument, NULL, OPT_SPC },
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
 		{ "all-runs", no_argument, NULL, OPT_ALL_RUNS },
+		{ "capability", no_argument, NULL, OPT_CAPABILITY },
+		{ "operations", no_argument, NULL, OPT_OPERATIONS },
+		{ "with-errors", no_argument, NULL, OPT_WITH_ERRORS },
+		{ "group-by", required_argument, NULL, OPT_GROUP_BY },
+		{ "tz", required_argument, NULL, OPT_TZ },
 		REP_LONGOPTS_OUT,
 		{ 0 }
 	};
 	static const char *const formats[] = { "text", "csv", "json", "html", NULL };
-	static const char *const spc_formats[] = { "text", "json", NULL };
+	static const char *const spc_formats[] = { "text", "json", "html", NULL };
+	static const char *const cap_formats[] = { "text", "json", "csv", NULL };
+	const struct spc_opts *spc = &mode->spc;
 	int ret;
 
 	o->extra = spc_opt;
-	o->extra_ctx = spc;
+	o->extra_ctx = mode;
 	ret = rep_getopt(o, argc, argv, "f:o:h", lo, usage);
 	if (ret)
 		return ret;
@@ -94,21 +166,66 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct spc_opts *spc
 		fprintf(stderr, "station report: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!spc->name && (spc->all_runs || spc->baseline != SPC_BASELINE_DEFAULT)) {
-		fprintf(stderr, "station report: --baseline and --all-runs go with --spc NAME\n");
+	if (!!spc->name + mode->capability + mode->operations + !!mode->group_by > 1) {
+		fprintf(stderr, "station report: one of --spc, --capability, --operations, "
+			"--group-by\n");
 		return EXIT_USAGE;
 	}
-	return rep_check_format(o, spc->name ? spc_formats : formats);
+	if (mode->with_errors && !mode->operations && !mode->group_by) {
+		fprintf(stderr, "station report: --with-errors goes with --operations or "
+			"--group-by\n");
+		return EXIT_USAGE;
+	}
+	if (mode->tz && !mode->group_by) {
+		fprintf(stderr, "station report: --tz goes with --group-by\n");
+		return EXIT_USAGE;
+	}
+	if (!spc->name && spc->baseline != SPC_BASELINE_DEFAULT) {
+		fprintf(stderr, "station report: --baseline goes with --spc NAME\n");
+		return EXIT_USAGE;
+	}
+	if (!spc->name && !mode->capability && spc->all_runs) {
+		fprintf(stderr, "station report: --all-runs goes with --spc NAME or --capability\n");
+		return EXIT_USAGE;
+	}
+	return rep_check_format(o, spc->name ? spc_formats :
+				mode->capability || mode->operations || mode->group_by ? cap_formats :
+				formats);
+}
+
+/* --group-by with the plant's clock from station.yaml (--config, else
+ * ./station.yaml when there is one), --tz over its time zone. */
+static int groups(FILE *out, struct db *db, const struct rep_opts *o,
+		  const struct report_mode *mode, struct st_error *e)
+{
+	struct station_config cfg;
+	struct rep_plant plant;
+	int ret = config_load(&cfg, o->config, e);
+
+	if (ret < 0)
+		return ret;
+	plant = cfg.plant;
+	config_free(&cfg);
+	if (mode->tz)
+		snprintf(plant.timezone, sizeof(plant.timezone), "%s", mode->tz);
+	return report_groups(out, db, &o->f, mode->group_by, &plant, mode->with_errors,
+			     o->format, e);
 }
 
 static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
 		struct st_error *e)
 {
-	const struct spc_opts *spc = ctx;
+	const struct report_mode *mode = ctx;
 	struct report r = { .db_path = o->db_path };
 
-	if (spc->name)
-		return report_spc(out, db, &o->f, spc, o->format, e);
+	if (mode->spc.name)
+		return report_spc(out, db, &o->f, &mode->spc, o->format, e);
+	if (mode->operations)
+		return report_operations(out, db, &o->f, mode->with_errors, o->format, e);
+	if (mode->group_by)
+		return groups(out, db, o, mode, e);
+	if (mode->capability)
+		return report_capability(out, db, &o->f, mode->spc.all_runs, o->format, e);
 	int ret = report_build(db, &o->f, &r, e);
 
 	if (!ret && !strcmp(o->format, "csv"))
@@ -125,13 +242,13 @@ static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
 
 int cmd_report(int argc, char **argv)
 {
-	struct spc_opts spc = { .baseline = SPC_BASELINE_DEFAULT };
+	struct report_mode mode = { .spc.baseline = SPC_BASELINE_DEFAULT };
 	struct rep_opts o;
 	int ret;
 
 	rep_opts_init(&o, "report", "text");
-	ret = parse(argc, argv, &o, &spc);
+	ret = parse(argc, argv, &o, &mode);
 	if (ret)
 		return ret < 0 ? EXIT_PASS : ret;
-	return rep_run(&o, body, &spc);
+	return rep_run(&o, body, &mode);
 }

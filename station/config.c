@@ -29,7 +29,7 @@
 #include "station/search.h"
 
 static const char *const cfg_keys[] = { "station", "log", "sync", "trust", "sequence", "cms",
-					"identity", "vars", "fixtures", NULL };
+					"identity", "vars", "fixtures", "plant", NULL };
 static const char *const identity_keys[] = { "key_types", "require_cn", "policies", "crl",
 					     "allow_intermediate_anchor", "cms_status", NULL };
 
@@ -239,6 +239,63 @@ static void parse_cms(struct lint *l, struct station_config *c, const struct yno
 	c->cms.insecure = insecure;
 }
 
+/* "HH:MM" as minutes after midnight; -1 when it is not one. */
+static int hhmm(const char *s)
+{
+	int h, m, n = 0;
+
+	if (sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || s[n] || h < 0 || h > 23 || m < 0 || m > 59)
+		return -1;
+	return h * 60 + m;
+}
+
+/* plant: {timezone: Europe/Berlin, shifts: [{name: early, start: "06:00"}, ...]} */
+static void parse_plant(struct lint *l, struct station_config *c, const struct ynode *p)
+{
+	static const char *const keys[] = { "timezone", "shifts", NULL };
+	static const char *const shift_keys[] = { "name", "start", NULL };
+	const struct ynode *sh = ynode_get(p, "shifts");
+	char *s = NULL;
+
+	lint_keys(l, p, keys, "plant");
+	if (lint_str(l, p, "timezone", false, &s) && s) {
+		if (!rep_tz_valid(s))
+			lint_err(l, ynode_get(p, "timezone"), "plant: timezone '%s' is not a zone of "
+				 "the tz database (Europe/Berlin, America/Chicago, UTC, ...)", s);
+		else
+			snprintf(c->plant.timezone, sizeof(c->plant.timezone), "%s", s);
+		free(s);
+		s = NULL;
+	}
+	if (sh && (sh->type != YN_SEQ || sh->n > REP_MAX_SHIFTS))
+		lint_err(l, sh, "plant: shifts is a list of at most %d {name, start}", REP_MAX_SHIFTS);
+	for (int i = 0; sh && sh->type == YN_SEQ && i < sh->n && i < REP_MAX_SHIFTS; i++) {
+		const struct ynode *it = sh->items[i];
+		struct rep_shift *d = &c->plant.shift[c->plant.n_shifts];
+		char *name = NULL;
+		int start;
+
+		lint_keys(l, it, shift_keys, "plant: shifts");
+		if (!lint_str(l, it, "name", true, &name) || !lint_str(l, it, "start", true, &s) ||
+		    !name || !s) {
+			free(name);
+			free(s);
+			s = NULL;
+			continue;
+		}
+		start = hhmm(s);
+		if (start < 0 || (c->plant.n_shifts && start <= d[-1].start_min))
+			lint_err(l, ynode_get(it, "start"), "plant: shift '%s' start '%s': HH:MM, "
+				 "later than the shift before", name, s);
+		snprintf(d->name, sizeof(d->name), "%s", name);
+		d->start_min = start;
+		c->plant.n_shifts++;
+		free(name);
+		free(s);
+		s = NULL;
+	}
+}
+
 static void parse_root(struct lint *l, struct station_config *c, const struct ynode *r)
 {
 	const struct ynode *n;
@@ -270,6 +327,9 @@ static void parse_root(struct lint *l, struct station_config *c, const struct yn
 	n = ynode_get(r, "cms");
 	if (n)
 		parse_cms(l, c, n);
+	n = ynode_get(r, "plant");
+	if (n)
+		parse_plant(l, c, n);
 	n = ynode_get(r, "identity");
 	if (n)
 		parse_identity(l, c, n);

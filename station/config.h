@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "cms/cms.h"
 #include "se/se.h"
+#include "report/report.h"
 #include "station/vars.h"
 
 #define CFG_MAX_FIXTURES 64
@@ -31,6 +32,7 @@ struct station_config {
 	struct vars vars;
 	char *fixtures[CFG_MAX_FIXTURES]; /* fixture definition files */
 	int n_fixtures;
+	struct rep_plant plant;	/* plant: {timezone, shifts} for reports */
 };
 
 /* Load path (NULL: ./station.yaml when there is one, else built-in

@@ -31,7 +31,7 @@ static const struct command commands[] = {
 	{ "run", cmd_run, "run a sequence on one or more fixtures", true },
 	{ "flash", cmd_flash, "load one image onto one board (bench), logged as a run", true },
 	{ "lint", cmd_lint, "check sequence files without touching a board", false },
-	{ "report", cmd_report, "yield, first-pass yield, Pareto, Cpk from the log", false },
+	{ "report", cmd_report, "yield, first-pass yield, Pareto, capability, SPC from the log", false },
 	{ "trace", cmd_trace, "the whole history of one unit", false },
 	{ "export", cmd_export, "runs, steps and measurements as CSV or JSON lines", false },
 	{ "db", cmd_db, "log maintenance: check, recover, migrate", false },

@@ -23,9 +23,9 @@ out=$(st_tmpdir)
 
 # --- db check on the log the line wrote
 "$st" db check --db "$db" >"$out/check" || fail "db check failed on a good log: $(cat "$out/check")"
-assert_match "$(cat "$out/check")" "ok \(schema version 4\)" "db check output"
+assert_match "$(cat "$out/check")" "ok \(schema version 5\)" "db check output"
 "$st" db check --quick --db "$db" >"$out/quick" || fail "db check --quick failed on a good log: $(cat "$out/quick")"
-assert_match "$(cat "$out/quick")" "ok \(schema version 4\)" "db check --quick output"
+assert_match "$(cat "$out/quick")" "ok \(schema version 5\)" "db check --quick output"
 rc=0; "$st" db recover --quick --db "$db" 2>/dev/null || rc=$?
 assert_eq "$rc" "2" "--quick is for check only"
 
@@ -38,22 +38,32 @@ if command -v jq >/dev/null; then
 	assert_eq "$(j .total.passed)" "2" "units passed"
 	assert_eq "$(j '.failures[0].step')" "rail 3V3" "Pareto top step"
 	n=$(j '.measurements[] | select(.name == "rail_3v3") | .n')
-	cpk=$(j '.measurements[] | select(.name == "rail_3v3") | .cpk')
+	cpk=$(j '.measurements[] | select(.name == "rail_3v3") | .ppk')
 else
 	assert_eq "$(j '' "['total']['units']")" "3" "units"
 	assert_eq "$(j '' "['total']['passed']")" "2" "units passed"
 	assert_eq "$(j '' "['failures'][0]['step']")" "rail 3V3" "Pareto top step"
 	n=$(j '' "[[m for m in d['measurements'] if m['name']=='rail_3v3'][0]['n']][0]")
-	cpk=$(j '' "[[m for m in d['measurements'] if m['name']=='rail_3v3'][0]['cpk']][0]")
+	cpk=$(j '' "[[m for m in d['measurements'] if m['name']=='rail_3v3'][0]['ppk']][0]")
 fi
 assert_eq "$n" "3" "rail_3v3 samples"
-# Cpk recomputed independently from the exported values and limits
+# Ppk (the report's sigma is over every value) recomputed independently from the exported values and limits
 "$st" export --db "$db" --what measurements -o "$out/m.csv"
 want=$(awk -F, 'NR > 1 && $8 == "rail_3v3" { v[++n] = $9; lo = $12; hi = $13 }
 	END { for (i = 1; i <= n; i++) s += v[i]; m = s / n;
 	      for (i = 1; i <= n; i++) ss += (v[i] - m) ^ 2; sd = sqrt(ss / (n - 1));
 	      a = (hi - m) / (3 * sd); b = (m - lo) / (3 * sd); printf "%.6f", (a < b ? a : b) }' "$out/m.csv")
-assert_eq "$(printf '%.6f' "$cpk")" "$want" "Cpk of rail_3v3"
+assert_eq "$(printf '%.6f' "$cpk")" "$want" "Ppk of rail_3v3"
+# --capability over every run has the same overall sigma, so the same Ppk
+"$st" report --db "$db" --capability --all-runs -f csv -o "$out/cap.csv"
+cap=$(tr -d '\r' <"$out/cap.csv" | awk -F, '$4 == "rail_3v3" { print $18 }')
+assert_eq "$(printf '%.6f' "$cap")" "$want" "capability Ppk of rail_3v3 over every run"
+# --operations: the line's one operation, 3 units judged, 2 passed first time
+"$st" report --db "$db" --operations -f json -o "$out/ops.json"
+assert_eq "$(python3 -c "import json; o = json.load(open('$out/ops.json'))['operations'][0]; print(o['operation'], o['units'], o['first_units'], o['first_passed'])")" \
+	"factory-provisioning 3 3 2" "report --operations"
+"$st" report --db "$db" --capability >"$out/cap.txt"
+grep -q "Cp .*  Cpk .*  Pp .*  Ppk " "$out/cap.txt" || fail "report --capability: $(cat "$out/cap.txt")"
 "$st" report --db "$db" >"$out/r.txt"
 grep -q "^yield             2 of 3 units passed   66.7%" "$out/r.txt" || fail "text report: $(head "$out/r.txt")"
 # --- report --spc: the line's rail as control charts, a fixture each
@@ -61,8 +71,8 @@ grep -q "^yield             2 of 3 units passed   66.7%" "$out/r.txt" || fail "t
 grep -q "^spc rail_3v3 (V): I-MR per fixture, each unit's first run" "$out/spc.txt" ||
 	fail "report --spc header: $(head -3 "$out/spc.txt")"
 grep -q "^fixture a: 1 point, too few for limits" "$out/spc.txt" || fail "report --spc fixture a: $(cat "$out/spc.txt")"
-rc=0; "$st" report --db "$db" --spc rail_3v3 -f html >/dev/null 2>&1 || rc=$?
-assert_eq "$rc" "2" "report --spc takes text or json"
+rc=0; "$st" report --db "$db" --spc rail_3v3 -f pdf >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" "2" "report --spc takes text, json or html"
 rc=0; "$st" report --db "$db" --baseline 5 >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" "2" "--baseline without --spc"
 
@@ -106,6 +116,15 @@ if command -v chromium >/dev/null; then
 	[ "$(grep -o '<svg' "$out/dom.html" | wc -l)" -ge 2 ] || fail "charts missing in the DOM"
 	grep -qi 'ERR_\|Failed to load' "$out/chrome.log" && fail "chromium: $(grep -i 'ERR_\|Failed to load' "$out/chrome.log")"
 	[ -n "${ST_KEEP_SCREENSHOT:-}" ] && cp "$out/report.png" "$ST_KEEP_SCREENSHOT"
+	# the control charts of --spc as HTML: an I and an MR chart for each fixture
+	"$st" report --db "$db" --spc rail_3v3 --all-runs -f html -o "$out/spc.html"
+	timeout 60 chromium "${flags[@]}" --window-size=900,900 \
+		--screenshot="$out/spc.png" "file://$out/spc.html" >>"$out/chrome.log" 2>&1 ||
+		fail "chromium (spc): $(tail -5 "$out/chrome.log")"
+	timeout 60 chromium "${flags[@]}" --dump-dom "file://$out/spc.html" >"$out/spcdom.html" \
+		2>>"$out/chrome.log" || fail "chromium --dump-dom (spc)"
+	[ "$(grep -o '<svg' "$out/spcdom.html" | wc -l)" -ge 2 ] || fail "spc charts missing in the DOM"
+	[ -n "${ST_KEEP_SCREENSHOT:-}" ] && cp "$out/spc.png" "${ST_KEEP_SCREENSHOT%.png}-spc.png"
 else
 	echo "chromium not installed: screenshot part not run (apt-get install chromium)"
 fi
@@ -130,25 +149,29 @@ sqlite3 "$out/v1.db" "INSERT INTO runs VALUES ('0123456789abcdef0123456789abcdef
 rc=0; "$st" report --db "$out/v1.db" 2>"$out/v1.err" || rc=$?
 assert_eq "$rc" "4" "report refuses an old log"
 grep -q "station db migrate" "$out/v1.err" || fail "no hint to migrate: $(cat "$out/v1.err")"
-assert_match "$("$st" db migrate --db "$out/v1.db")" "upgraded from schema version 1 to 4" "migrate"
+assert_match "$("$st" db migrate --db "$out/v1.db")" "upgraded from schema version 1 to 5" "migrate"
 assert_match "$("$st" report --db "$out/v1.db")" "1 of 1 units passed" "report after migrate"
 echo "ok"
 
-# --- every example of docs/database.md runs on this log, and answers
-docs=$(st_tmpdir)
-ln -s "$db" "$docs/station.db"
-awk -v d="$docs" '/^```(sh|sql)$/ { n++; kind = substr($0, 4); f = d "/ex" n "." kind; next }
-	/^```/ { f = ""; next } f { print > f }' "$ST_TOP/docs/database.md"
-nex=0
-for ex in "$docs"/ex*.sh; do
-	out=$(cd "$docs" && PATH="$BINDIR:$PATH" bash -euo pipefail "$ex" 2>&1) || fail "docs/database.md example $(basename "$ex") fails: $out"
-	[ -n "$out" ] || fail "docs/database.md example $(basename "$ex") prints nothing"
-	nex=$((nex + 1))
+# --- every example of docs/database.md and docs/quality.md runs on this log, and answers
+for doc in database quality; do
+	docs=$(st_tmpdir)
+	ln -s "$db" "$docs/station.db"
+	awk -v d="$docs" '/^```(sh|sql)$/ { n++; kind = substr($0, 4); f = d "/ex" n "." kind; next }
+		/^```/ { f = ""; next } f { print > f }' "$ST_TOP/docs/$doc.md"
+	nex=0
+	for ex in "$docs"/ex*.sh; do
+		[ -e "$ex" ] || continue
+		out=$(cd "$docs" && PATH="$BINDIR:$PATH" bash -euo pipefail "$ex" 2>&1) || fail "docs/$doc.md example $(basename "$ex") fails: $out"
+		[ -n "$out" ] || fail "docs/$doc.md example $(basename "$ex") prints nothing"
+		nex=$((nex + 1))
+	done
+	for ex in "$docs"/ex*.sql; do
+		[ -e "$ex" ] || continue
+		out=$(sqlite3 -bail "$db" <"$ex" 2>&1) || fail "docs/$doc.md example $(basename "$ex") fails: $out"
+		[ -n "$out" ] || fail "docs/$doc.md example $(basename "$ex") returns no row"
+		nex=$((nex + 1))
+	done
+	[ "$nex" -ge 2 ] || fail "found only $nex examples in docs/$doc.md"
+	echo "ok: $nex examples of docs/$doc.md"
 done
-for ex in "$docs"/ex*.sql; do
-	out=$(sqlite3 -bail "$db" <"$ex" 2>&1) || fail "docs/database.md example $(basename "$ex") fails: $out"
-	[ -n "$out" ] || fail "docs/database.md example $(basename "$ex") returns no row"
-	nex=$((nex + 1))
-done
-[ "$nex" -ge 2 ] || fail "found only $nex examples in docs/database.md"
-echo "ok: $nex examples of docs/database.md"

@@ -16,11 +16,12 @@
  *   9  U7  F2  2026-01-06 08:40  still running (no end): left out of yields
  *
  * vdd: n 8, mean 26.43/8 = 3.30375, squared deviations sum 0.321775,
- *      sample sigma sqrt(0.321775/7) = 0.2144053, Cpk = min(3.6-3.30375,
+ *      sample sigma sqrt(0.321775/7) = 0.2144053, Ppk = min(3.6-3.30375,
  *      3.30375-3.0) / (3 sigma) = 0.29625/0.6432160 = 0.4605763
  * idle_ma (high limit only): n 5, mean 50, sigma sqrt(200/4) = 7.0710678,
- *      Cpk = (100-50)/(3*7.0710678) = 2.3570226
- * yield: 6 units, 5 passed = 0.8333; first pass: U1 U3 U5 of 6 = 0.5
+ *      Ppk = (100-50)/(3*7.0710678) = 2.3570226
+ * yield: 6 units, 5 passed = 0.8333; first pass (first judged run: U4's
+ *      error is the station's, so its pass is its first): U1 U3 U4 U5 of 6
  * Pareto: rails 2 (0.6667), identity 1 (0.3333)
  */
 #ifndef TEST_DB_DATA_H
@@ -147,6 +148,23 @@ static void t_make_dataset(struct db *db)
 {
 	for (int i = 0; i < T_NRUNS; i++)
 		t_add_run(db, &t_runs[i], i + 1);
+}
+
+/* A run of one console step ending o: serial NULL for an unidentified one. */
+static void t_one_step_run(struct db *db, const char *seq, const char *serial,
+			   const char *fixture, const char *station, int64_t t, enum db_outcome o)
+{
+	struct db_run_info ri = { .unit_serial = serial, .station = station, .fixture = fixture,
+				  .operator_name = "ana", .sequence_name = seq,
+				  .sequence_version = "1", .started_us = t };
+	struct db_step s = { .index = 0, .name = "test", .kind = "console", .outcome = o,
+			     .started_us = t, .ended_us = t + 1, .attempts = 1 };
+	char id[DB_ID_LEN];
+	struct st_error e;
+
+	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
+	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
+	assert_int_equal(db_run_end(db, id, o, o == DB_PASS ? NULL : "test", &e), ST_OK);
 }
 
 /* A fresh temporary directory /tmp/st-TAG-XXXXXX, and its removal. */

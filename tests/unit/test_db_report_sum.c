@@ -119,13 +119,18 @@ static void same_meas(const struct rep_meas *a, const struct rep_meas *b)
 	rel_close(a->mean, b->mean);
 	assert_int_equal(a->has_sigma, b->has_sigma);
 	rel_close(a->sigma, b->sigma);
-	assert_int_equal(a->has_cpk, b->has_cpk);
-	if (a->has_cpk)
-		rel_close(a->cpk, b->cpk);
+	assert_int_equal(a->has_ppk, b->has_ppk);
+	if (a->has_ppk)
+		rel_close(a->ppk, b->ppk);
+	assert_int_equal(a->has_pp, b->has_pp);
+	if (a->has_pp)
+		rel_close(a->pp, b->pp);
 	assert_true(a->min == b->min && a->max == b->max);
 	assert_int_equal(a->out_low, b->out_low);
 	assert_int_equal(a->out_high, b->out_high);
 	assert_int_equal(a->nbins, b->nbins);
+	assert_int_equal(a->open_low, b->open_low);
+	assert_int_equal(a->open_high, b->open_high);
 	assert_true(a->lo == b->lo && a->width == b->width);
 	assert_memory_equal(a->bins, b->bins, a->nbins * sizeof(a->bins[0]));
 }
@@ -356,6 +361,34 @@ static void test_v3_log_recounts_pareto(void **state)
 	db_close(db);
 }
 
+/* Schema 5: yields count judged runs.  A v4 log counted a unit's error
+ * run as its first (failed) run; the upgrade recounts: its pass is its
+ * first judged run. */
+static void test_v4_log_recounts_judged(void **state)
+{
+	char p[160], *v4 = read_top("db/migrations/v4.sql");
+	struct db *db;
+	struct st_error e;
+
+	snprintf(p, sizeof(p), "%s/v4.db", dir);
+	assert_int_equal(db_open(&db, p, &(struct db_opts){ .as_is = true }, &e), ST_OK);
+	assert_int_equal(sqlite3_exec(db_handle(db), v4, NULL, NULL, NULL), SQLITE_OK);
+	free(v4);
+	t_one_step_run(db, "final", "M", "F1", "ST", T_DAY1_US, DB_ERROR);
+	t_one_step_run(db, "final", "M", "F1", "ST", T_DAY1_US + T_MIN_US, DB_PASS);
+	/* as schema 4 counted it: the error run was M's first, failed */
+	assert_int_equal(sqlite3_exec(db_handle(db), "UPDATE cells SET first_passed = 0",
+				      NULL, NULL, NULL), SQLITE_OK);
+	db_close(db);
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	assert_int_equal(db_found_version(db), 4);
+	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+	assert_int_equal(t_int(db, "SELECT passed_first FROM v_first_pass_yield"), 1);
+	assert_int_equal(t_int(db, "SELECT units FROM v_yield"), 1);
+	assert_int_equal(t_int(db, "SELECT runs FROM v_yield"), 2);
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_v2_log_upgraded),
 		cmocka_unit_test(test_pareto_counts_leaf_steps),
 		cmocka_unit_test(test_v3_log_recounts_pareto),
+		cmocka_unit_test(test_v4_log_recounts_judged),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -76,7 +76,7 @@ static int teardown(void **state)
 	return t_rmdir(dir);
 }
 
-static json_t *spc(bool all_runs)
+static char *spc_out(bool all_runs, const char *format)
 {
 	struct spc_opts o = { .name = "vout", .baseline = 20, .all_runs = all_runs };
 	struct db_opts dbo = { .readonly = true, .must_exist = true };
@@ -86,14 +86,20 @@ static json_t *spc(bool all_runs)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
-	json_error_t je;
-	json_t *j;
 
 	assert_int_equal(db_open(&db, path, &dbo, &e), ST_OK);
-	assert_int_equal(report_spc(out, db, &f, &o, "json", &e), ST_OK);
+	assert_int_equal(report_spc(out, db, &f, &o, format, &e), ST_OK);
 	fclose(out);
 	db_close(db);
-	j = json_loads(buf, 0, &je);
+	return buf;
+}
+
+static json_t *spc(bool all_runs)
+{
+	char *buf = spc_out(all_runs, "json");
+	json_error_t je;
+	json_t *j = json_loads(buf, 0, &je);
+
 	if (!j)
 		fail_msg("spc JSON: %s", je.text);
 	free(buf);
@@ -182,6 +188,70 @@ static void test_retest_only_with_all_runs(void **state)
 	json_decref(j);
 }
 
+/* The retest's 50 V lies far beyond the histogram's frame (9..11, bins of
+ * 0.1, 20 more each side up to 13): its bin is open-ended and says so, in
+ * the summaries' report and in the rows' alike. */
+static void test_histogram_tail(void **state)
+{
+	struct db_opts dbo = { .readonly = true, .must_exist = true };
+	struct rep_filter f = { 0 };
+	struct st_error e;
+	struct db *db;
+
+	assert_int_equal(db_open(&db, path, &dbo, &e), ST_OK);
+	for (int exact = 0; exact < 2; exact++) {
+		struct report r = { .db_path = path, .exact = exact };
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		assert_int_equal(report_build(db, &f, &r, &e), ST_OK);
+		assert_int_equal(r.nmeas, 1);
+		assert_true(r.meas[0].open_high && !r.meas[0].open_low);
+		report_text(out, &r);
+		fclose(out);
+		assert_non_null(strstr(buf, "   >= 12.9 |x"));
+		assert_non_null(strstr(buf, " 1 (up to max 50)\n"));
+		free(buf);
+		buf = NULL;
+		out = open_memstream(&buf, &len);
+		report_html(out, &r);
+		fclose(out);
+		assert_non_null(strstr(buf, "<title>12.9 and above, up to 50: 1</title>"));
+		assert_non_null(strstr(buf, ">max 50</text>"));
+		free(buf);
+		report_free(&r);
+	}
+	db_close(db);
+}
+
+static int count(const char *h, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = h; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* The charts in HTML: an I and an MR chart per fixture, red exactly where
+ * the rules flagged (F2's two drift points on its I chart; F3's jump on
+ * both charts and the jump back on its MR chart), none on F1. */
+static void test_html_charts(void **state)
+{
+	char *h = spc_out(false, "html"), *f2 = strstr(h, "<h2>fixture F2</h2>");
+
+	assert_memory_equal(h, "<!DOCTYPE html>", 15);
+	assert_int_equal(count(h, "<svg"), 6);
+	assert_int_equal(count(h, "class=\"flag\""), 5);
+	assert_non_null(f2);
+	assert_null(memmem(h, (size_t)(f2 - h), "class=\"flag\"", 12));
+	assert_non_null(strstr(h, "rule 3 (6 in a row rising or falling)"));
+	assert_non_null(strstr(h, "rule 1 (beyond 3 sigma) rule mr (moving range above its limit)"));
+	assert_null(strstr(h, "<script"));
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +260,8 @@ int main(void)
 		cmocka_unit_test(test_drift_flagged),
 		cmocka_unit_test(test_jump_flagged),
 		cmocka_unit_test(test_retest_only_with_all_runs),
+		cmocka_unit_test(test_html_charts),
+		cmocka_unit_test(test_histogram_tail),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

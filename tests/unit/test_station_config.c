@@ -161,6 +161,30 @@ static void test_mistakes_are_located(void **state)
 	assert_null(c.station);
 }
 
+/* plant: the reports' clock: a tz database zone and shifts in order */
+static void test_plant(void **state)
+{
+	struct station_config c;
+
+	assert_int_equal(load(&c, "plant:\n  timezone: Europe/Berlin\n  shifts:\n"
+			      "    - {name: early, start: \"06:00\"}\n"
+			      "    - {name: late, start: \"14:00\"}\n"
+			      "    - {name: night, start: \"22:00\"}\n"), ST_OK);
+	assert_string_equal(c.plant.timezone, "Europe/Berlin");
+	assert_int_equal(c.plant.n_shifts, 3);
+	assert_string_equal(c.plant.shift[2].name, "night");
+	assert_int_equal(c.plant.shift[1].start_min, 14 * 60);
+	config_free(&c);
+	assert_int_equal(load(&c, "plant:\n  timezone: Mars/Olympus\n  shifts:\n"
+			      "    - {name: a, start: \"14:00\"}\n"
+			      "    - {name: b, start: \"06:00\"}\n"
+			      "    - {name: c, start: \"25:00\"}\n"), ST_ERR_PARSE);
+	assert_non_null(strstr(msg, ":2:13: plant: timezone 'Mars/Olympus' is not a zone"));
+	assert_non_null(strstr(msg, "plant: shift 'b' start '06:00': HH:MM, later than the shift "
+				    "before"));
+	assert_non_null(strstr(msg, "plant: shift 'c' start '25:00'"));
+}
+
 static void test_cms_v2_needs_a_client_certificate(void **state)
 {
 	struct station_config c;
@@ -240,6 +264,7 @@ int main(void)
 		T(test_full_file),
 		T(test_log_defaults_next_to_the_file),
 		T(test_mistakes_are_located),
+		T(test_plant),
 		T(test_cms_v2_needs_a_client_certificate),
 		T(test_key_file_problems),
 		T(test_missing_file),

@@ -2,7 +2,7 @@
 /*
  * station report, driven through its command entry point on the hand-made
  * log of test_db_data.h, checked field by field against the numbers worked
- * out by hand there (yield 5/6, FPY 3/6, Cpk of vdd 0.4605763, ...).
+ * out by hand there (yield 5/6, FPY 3/6, Ppk of vdd 0.4605763, ...).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,22 +50,28 @@ static json_t *meas_named(json_t *root, const char *name)
 	return NULL;
 }
 
-static void test_cpk_by_hand(void **state)
+/* The report's sigma is over every value: Pp and Ppk (Cp and Cpk, from the
+ * within sigma, are report --capability's: test_report_capability). */
+static void test_ppk_by_hand(void **state)
 {
 	struct rep_meas m = { .has_low = true, .low = 3.0, .has_high = true, .high = 3.6,
 			      .mean = 3.30375, .sigma = 0.2144053, .has_sigma = true };
-	double c;
 
-	assert_true(rep_cpk(&m, &c));
-	assert_true(fabs(c - 0.29625 / (3 * 0.2144053)) < 1e-9);
-	m.has_low = false;		/* one-sided: USL only */
-	assert_true(rep_cpk(&m, &c));
-	assert_true(fabs(c - (3.6 - 3.30375) / (3 * 0.2144053)) < 1e-9);
+	rep_meas_pp(&m);
+	assert_true(m.has_ppk && m.has_pp);
+	assert_true(fabs(m.ppk - 0.29625 / (3 * 0.2144053)) < 1e-9);
+	assert_true(fabs(m.pp - 0.6 / (6 * 0.2144053)) < 1e-9);
+	m.has_low = false;		/* one-sided: USL only, no Pp */
+	rep_meas_pp(&m);
+	assert_true(m.has_ppk && !m.has_pp);
+	assert_true(fabs(m.ppk - (3.6 - 3.30375) / (3 * 0.2144053)) < 1e-9);
 	m.has_high = false;
-	assert_false(rep_cpk(&m, &c));	/* no limits, no Cpk */
+	rep_meas_pp(&m);
+	assert_false(m.has_ppk);	/* no limits, no Ppk */
 	m.has_low = true;
 	m.sigma = 0;
-	assert_false(rep_cpk(&m, &c));
+	rep_meas_pp(&m);
+	assert_false(m.has_ppk);
 }
 
 static void test_json_fields(void **state)
@@ -80,14 +86,28 @@ static void test_json_fields(void **state)
 	assert_int_equal(num(t, "passed"), 5);
 	assert_true(fabs(num(t, "yield") - 5.0 / 6) < 1e-12);
 	assert_int_equal(num(t, "first_units"), 6);
-	assert_int_equal(num(t, "first_passed"), 3);
-	assert_true(fabs(num(t, "first_pass_yield") - 0.5) < 1e-12);
+	assert_int_equal(num(t, "first_passed"), 4);	/* U4's error judges nobody */
+	assert_true(fabs(num(t, "first_pass_yield") - 4.0 / 6) < 1e-12);
+	/* by failure mode: vdd below 3.0 once (2.90), above 3.6 once (3.70) */
+	f = json_object_get(j, "failure_modes");
+	assert_int_equal(json_array_size(f), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 0), "side")),
+			    "low");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 1), "name")),
+			    "vdd");
+	assert_true(fabs(num(json_array_get(f, 1), "cumulative") - 1) < 1e-12);
+	assert_string_equal(json_string_value(json_object_get(j, "stations")), "ST1");
+	assert_string_equal(json_string_value(json_object_get(j, "timezone")), "UTC");
+	/* U4's run 5 ended error: the station's, shown apart */
+	assert_int_equal(num(j, "error_runs"), 1);
+	assert_int_equal(num(j, "aborted_runs"), 0);
+	assert_int_equal(num(j, "unidentified_runs"), 0);
 	d = json_array_get(json_object_get(j, "days"), 1);
 	assert_string_equal(json_string_value(json_object_get(d, "day")), "2026-01-06");
 	assert_int_equal(num(d, "units"), 3);
 	assert_int_equal(num(d, "passed"), 2);
 	assert_int_equal(num(d, "first_units"), 3);
-	assert_int_equal(num(d, "first_passed"), 1);
+	assert_int_equal(num(d, "first_passed"), 2);	/* U4 and U5; U6 failed */
 	f = json_array_get(json_object_get(j, "failures"), 0);
 	assert_string_equal(json_string_value(json_object_get(f, "step")), "rails");
 	assert_int_equal(num(f, "count"), 2);
@@ -97,7 +117,7 @@ static void test_json_fields(void **state)
 	assert_int_equal(num(m, "n"), 8);
 	assert_true(fabs(num(m, "mean") - 3.30375) < 1e-12);
 	assert_true(fabs(num(m, "sigma") - 0.2144053) < 1e-6);
-	assert_true(fabs(num(m, "cpk") - 0.4605763) < 1e-6);
+	assert_true(fabs(num(m, "ppk") - 0.4605763) < 1e-6);
 	assert_int_equal(num(m, "beyond_low"), 1);
 	assert_int_equal(num(m, "beyond_high"), 1);
 	h = json_object_get(json_object_get(m, "histogram"), "counts");
@@ -106,7 +126,7 @@ static void test_json_fields(void **state)
 	assert_int_equal(sum, 8);
 	m = meas_named(j, "idle_ma");
 	assert_true(json_is_null(json_object_get(m, "low")));
-	assert_true(fabs(num(m, "cpk") - 2.3570226) < 1e-6);
+	assert_true(fabs(num(m, "ppk") - 2.3570226) < 1e-6);
 	json_decref(j);
 }
 
@@ -149,10 +169,15 @@ static void test_text_and_histogram(void **state)
 	assert_int_equal(REPORT("-f", "text"), EXIT_PASS);
 	t = slurp(outp);
 	assert_non_null(strstr(t, "yield             5 of 6 units passed   83.3%   (8 runs)"));
-	assert_non_null(strstr(t, "first pass        3 of 6 units passed   50.0%"));
+	assert_non_null(strstr(t, "first pass        4 of 6 units passed   66.7%"));
+	assert_non_null(strstr(t, "failures by mode (a measurement beyond a limit)\n"));
+	assert_non_null(strstr(t, "\nstations: ST1\nfilters: none\n"));
+	assert_non_null(strstr(t, "  rails / vdd                  high       1    50.0%      100.0%\n"));
+	assert_non_null(strstr(t, "not judged        1 error, 0 aborted runs (the station's, not "
+				  "the boards'); 0 runs without a serial"));
 	assert_non_null(strstr(t, "  rails                             2    66.7%       66.7%"));
-	assert_non_null(strstr(t, "LSL 3  USL 3.6  Cpk 0.461  beyond limits: 1 low, 1 high"));
-	assert_non_null(strstr(t, "USL 100  Cpk 2.357"));
+	assert_non_null(strstr(t, "LSL 3  USL 3.6  Pp 0.466  Ppk 0.461  beyond limits: 1 low, 1 high"));
+	assert_non_null(strstr(t, "USL 100  Ppk 2.357"));
 	assert_non_null(strstr(t, "------------ LSL 3 ------------"));
 	/* bins are fixed on the limits (width (3.6 - 3.0) / 20 = 0.03, so that
 	 * the summaries add up); those holding 2.90 and 3.70 lie beyond the
@@ -171,15 +196,18 @@ static void test_csv_long_form(void **state)
 	t = slurp(outp);
 	assert_memory_equal(t, "section,key,metric,value\r\n", 26);
 	assert_non_null(strstr(t, "\r\ntotal,,units,6\r\n"));
+	assert_non_null(strstr(t, "\r\ntotal,,error_runs,1\r\n"));
+	assert_non_null(strstr(t, "\r\nfailure_mode,factory/rails/vdd low,share,0.5\r\n"));
 	assert_non_null(strstr(t, "\r\nday,2026-01-05,first_passed,2\r\n"));
 	assert_non_null(strstr(t, "\r\nfailures,identity,cumulative,1\r\n"));
-	p = strstr(t, "\r\nmeasurement,factory/rails/vdd [3..3.6],cpk,");
+	p = strstr(t, "\r\nmeasurement,factory/rails/vdd [3..3.6],ppk,");
 	assert_non_null(p);
-	assert_true(fabs(strtod(p + strlen("\r\nmeasurement,factory/rails/vdd [3..3.6],cpk,"),
+	assert_true(fabs(strtod(p + strlen("\r\nmeasurement,factory/rails/vdd [3..3.6],ppk,"),
 				NULL) - 0.4605763) < 1e-6);
 	assert_non_null(strstr(t, "\r\nmeasurement,factory/rails/idle_ma [-..100],low,\r\n"));
 	/* what the numbers are of, and when */
 	assert_non_null(strstr(t, "\r\nreport,,filters,none\r\n"));
+	assert_non_null(strstr(t, "\r\nreport,,stations,ST1\r\nreport,,timezone,UTC\r\n"));
 	assert_non_null(strstr(t, "\r\nreport,,generated,20"));
 	free(t);
 	assert_int_equal(REPORT("-f", "csv", "--fixture", "F1"), EXIT_PASS);
@@ -209,12 +237,15 @@ static void test_html_self_contained(void **state)
 	assert_int_equal(count(h, "<svg"), 4);
 	assert_int_equal(count(h, "</svg>"), 4);
 	assert_int_equal(count(h, "class=\"pbar\""), 2);	/* rails 2, identity 1 */
-	assert_non_null(strstr(h, "filters: none<br>generated 20"));
-	/* lowest: first-pass yield 1/3 on 2026-01-06: the axis starts at 20 % and says so */
-	assert_non_null(strstr(h, "axis from 20%, not 0"));
+	assert_non_null(strstr(h, "filters: none<br>stations: ST1<br>generated 20"));
+	assert_non_null(strstr(h, "<h2>Failures by mode</h2>"));
+	assert_non_null(strstr(h, "<tr><td>rails / vdd</td><td>low</td><td>1</td><td>50.0%</td>"));
+	/* lowest: 2/3 (yield and first-pass yield both days): the axis starts at
+	 * 60 % and says so */
+	assert_non_null(strstr(h, "axis from 60%, not 0"));
 	assert_non_null(strstr(h, "rails / vdd (V) LSL 3 USL 3.6</h3>"));
 	assert_int_equal(count(h, "class=\"lim\""), 3);	/* vdd LSL+USL, idle_ma USL */
-	assert_non_null(strstr(h, "<td class=\"cpk\">0.461</td>"));
+	assert_non_null(strstr(h, "<td class=\"pp\">0.466</td><td class=\"ppk\">0.461</td>"));
 	/* nothing fetched from anywhere */
 	assert_null(strstr(h, "http://"));
 	assert_null(strstr(h, "https://"));
@@ -243,6 +274,24 @@ static void test_usage_and_log_errors(void **state)
 	assert_int_equal(access(missing, F_OK), -1);	/* reading never creates a log */
 }
 
+/* The modes' options: one mode at a time, each option with its mode, no
+ * zone the tz database does not have (it would silently be UTC). */
+static void test_mode_options(void **state)
+{
+	assert_int_equal(REPORT("--with-errors"), EXIT_USAGE);
+	assert_int_equal(REPORT("--group-by", "moon"), EXIT_USAGE);
+	assert_int_equal(REPORT("--group-by", "day", "--tz", "Mars/Olympus"), EXIT_USAGE);
+	assert_int_equal(REPORT("--tz", "UTC"), EXIT_USAGE);
+	assert_int_equal(REPORT("--capability", "--operations"), EXIT_USAGE);
+	assert_int_equal(REPORT("--spc", "vdd", "--group-by", "day"), EXIT_USAGE);
+	assert_int_equal(REPORT("--all-runs"), EXIT_USAGE);
+	assert_int_equal(REPORT("--operations", "-f", "html"), EXIT_USAGE);
+	assert_int_equal(REPORT("--group-by", "shift"), EXIT_USAGE);	/* no shifts defined */
+	assert_int_equal(REPORT("--group-by", "day", "--tz", "Europe/Berlin", "--with-errors"),
+			 EXIT_PASS);
+	assert_int_equal(REPORT("--capability", "--all-runs", "-f", "csv"), EXIT_PASS);
+}
+
 /* Times are UTC; a date that does not exist is refused, not rolled over. */
 static void test_times_validated(void **state)
 {
@@ -266,7 +315,7 @@ static void test_times_validated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cpk_by_hand),
+		cmocka_unit_test(test_ppk_by_hand),
 		cmocka_unit_test(test_times_validated),
 		cmocka_unit_test(test_json_fields),
 		cmocka_unit_test(test_filters_are_bound),
@@ -274,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_csv_long_form),
 		cmocka_unit_test(test_html_self_contained),
 		cmocka_unit_test(test_usage_and_log_errors),
+		cmocka_unit_test(test_mode_options),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station report --capability: process capability per measurement, the
+ * short-term (within) and long-term (overall) figures side by side.
+ *
+ *   sigma within  = MR-bar / d2, d2 = 1.128: MR-bar is the mean of the
+ *                   moving ranges |x(i) - x(i-1)| of consecutive values on
+ *                   one fixture (a fixture's first value has none)
+ *   sigma overall = the sample standard deviation of every value
+ *   Cp  = (USL - LSL) / (6 sigma within)    Pp  = the same, sigma overall
+ *   Cpk = min(USL - mean, mean - LSL) / (3 sigma within), one-sided with
+ *         one limit;                        Ppk = the same, sigma overall
+ *
+ * (Montgomery, Introduction to Statistical Quality Control, ch. 8; AIAG
+ * SPC manual, 2nd ed., Cp/Cpk vs Pp/Ppk.)  The values are each unit's first judged
+ * run of its sequence unless every run is asked for: retests of failing
+ * units and contact-fault outliers are not the process.  A group is a
+ * sequence version, step, measurement and the limits in force; a limit
+ * changed without a new version starts a new group, labelled with its
+ * limits and the time of its first and last value.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/text.h"
+#include "report/report-internal.h"
+
+#define D2 1.128
+
+void rep_capability(const double *x, const bool *brk, int64_t n, bool has_low, double low,
+		    bool has_high, double high, struct rep_cap *c)
+{
+	double sum = 0, ss = 0, mr = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->n = n;
+	if (!n)
+		return;
+	for (int64_t i = 0; i < n; i++)
+		sum += x[i];
+	c->mean = sum / (double)n;
+	for (int64_t i = 0; i < n; i++) {
+		ss += (x[i] - c->mean) * (x[i] - c->mean);
+		if (i > 0 && !brk[i]) {
+			mr += fabs(x[i] - x[i - 1]);
+			c->n_mr++;
+		}
+	}
+	c->has_overall = n > 1;
+	c->sigma_overall = c->has_overall ? sqrt(ss / (double)(n - 1)) : NAN;
+	c->has_within = c->n_mr > 0;
+	c->mr_bar = c->has_within ? mr / (double)c->n_mr : NAN;
+	c->sigma_within = c->has_within ? c->mr_bar / D2 : NAN;
+	c->has_cp = rep_p(c->sigma_within, has_low, low, has_high, high, &c->cp);
+	c->has_cpk = rep_pk(c->mean, c->sigma_within, has_low, low, has_high, high, &c->cpk);
+	c->has_pp = rep_p(c->sigma_overall, has_low, low, has_high, high, &c->pp);
+	c->has_ppk = rep_pk(c->mean, c->sigma_overall, has_low, low, has_high, high, &c->ppk);
+}
+
+struct group {
+	char *sequence, *version, *step, *name, *unit;
+	bool has_low, has_high;
+	double low, high;
+	int64_t first_us, last_us;
+	struct rep_cap cap;
+};
+
+struct acc {
+	struct group *g;
+	int n;
+	/* the group being read: its values, and where a fixture's run starts */
+	double *x;
+	bool *brk;
+	int64_t nx, cap;
+	char *fixture;
+	struct st_error *e;
+};
+
+static char *dup_text(const struct db_value *v)
+{
+	return v->type == DB_TEXT ? strdup(v->s) : NULL;
+}
+
+static bool same_text(const char *a, const struct db_value *v)
+{
+	return v->type == DB_TEXT ? a && !strcmp(a, v->s) : !a;
+}
+
+static bool same_real(bool has, double x, const struct db_value *v)
+{
+	double y = v->type == DB_INT ? (double)v->i : v->d;
+
+	return v->type == DB_NULL ? !has : has && x == y;
+}
+
+static double real(const struct db_value *v)
+{
+	return v->type == DB_INT ? (double)v->i : v->type == DB_REAL ? v->d : NAN;
+}
+
+/* Columns: sequence_name, sequence_version, step, name, unit, low, high,
+ * fixture, started_us, value (db_capability_rows). */
+static bool same_group(const struct group *g, const struct db_row *row)
+{
+	return same_text(g->sequence, &row->v[0]) && same_text(g->version, &row->v[1]) &&
+	       same_text(g->step, &row->v[2]) && same_text(g->name, &row->v[3]) &&
+	       same_text(g->unit, &row->v[4]) && same_real(g->has_low, g->low, &row->v[5]) &&
+	       same_real(g->has_high, g->high, &row->v[6]);
+}
+
+static void finish(struct acc *a)
+{
+	struct group *g;
+
+	if (!a->n)
+		return;
+	g = &a->g[a->n - 1];
+	rep_capability(a->x, a->brk, a->nx, g->has_low, g->low, g->has_high, g->high, &g->cap);
+	a->nx = 0;
+	free(a->fixture);
+	a->fixture = NULL;
+}
+
+static int new_group(struct acc *a, const struct db_row *row)
+{
+	struct group *ng = realloc(a->g, (a->n + 1) * sizeof(*ng)), *g;
+
+	if (!ng)
+		return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
+	a->g = ng;
+	g = &a->g[a->n++];
+	memset(g, 0, sizeof(*g));
+	g->sequence = dup_text(&row->v[0]);
+	g->version = dup_text(&row->v[1]);
+	g->step = dup_text(&row->v[2]);
+	g->name = dup_text(&row->v[3]);
+	g->unit = dup_text(&row->v[4]);
+	g->has_low = row->v[5].type != DB_NULL;
+	g->low = real(&row->v[5]);
+	g->has_high = row->v[6].type != DB_NULL;
+	g->high = real(&row->v[6]);
+	g->first_us = row->v[8].i;
+	return 0;
+}
+
+static int add_row(void *ctx, const struct db_row *row)
+{
+	struct acc *a = ctx;
+	const char *fx = row->v[7].type == DB_TEXT ? row->v[7].s : "";
+	struct group *g;
+
+	if (row->columns_only)
+		return 0;
+	if (!a->n || !same_group(&a->g[a->n - 1], row)) {
+		finish(a);
+		if (new_group(a, row))
+			return -1;
+	}
+	g = &a->g[a->n - 1];
+	if (a->nx == a->cap) {
+		int64_t cap = a->cap ? 2 * a->cap : 256;
+		double *nx = realloc(a->x, cap * sizeof(*nx));
+		bool *nb = nx ? realloc(a->brk, cap * sizeof(*nb)) : NULL;
+
+		if (nx)
+			a->x = nx;
+		if (!nx || !nb)
+			return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
+		a->brk = nb;
+		a->cap = cap;
+	}
+	a->brk[a->nx] = !a->fixture || strcmp(a->fixture, fx);
+	if (a->brk[a->nx]) {
+		free(a->fixture);
+		if (!(a->fixture = strdup(fx)))
+			return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
+	}
+	a->x[a->nx++] = real(&row->v[9]);
+	if (row->v[8].i < g->first_us)
+		g->first_us = row->v[8].i;
+	if (row->v[8].i > g->last_us)
+		g->last_us = row->v[8].i;
+	return 0;
+}
+
+static const char *g6(char buf[32], bool has, double v)
+{
+	if (!has)
+		return "-";
+	snprintf(buf, 32, "%.6g", v);
+	return buf;
+}
+
+static const char *f3(char buf[32], bool has, double v)
+{
+	if (!has)
+		return "-";
+	snprintf(buf, 32, "%.3f", v);
+	return buf;
+}
+
+static void show(FILE *f, const char *s)
+{
+	char *t = st_text_show_dup(s ? s : "-");
+
+	fputs(t ? t : "?", f);
+	free(t);
+}
+
+static void text(FILE *f, const struct acc *a, bool all_runs)
+{
+	char b1[32], b2[32], b3[32], b4[32], t1[32], t2[32];
+
+	fprintf(f, "capability: %s; within sigma = MR-bar / %.3f (consecutive values on one "
+		"fixture), overall sigma = sample sigma\n", all_runs ? "every run" :
+		"each unit's first judged run of its sequence", D2);
+	if (!a->n)
+		fputs("no measured values in the runs selected\n", f);
+	for (int i = 0; i < a->n; i++) {
+		const struct group *g = &a->g[i];
+		const struct rep_cap *c = &g->cap;
+
+		fputs("\n  ", f);
+		show(f, g->sequence);
+		fputc('@', f);
+		show(f, g->version);
+		fputs(" / ", f);
+		show(f, g->step);
+		fputs(" / ", f);
+		show(f, g->name);
+		if (g->unit) {
+			fputs(" (", f);
+			show(f, g->unit);
+			fputc(')', f);
+		}
+		fprintf(f, "  LSL %s USL %s  %s .. %s\n", g6(b1, g->has_low, g->low),
+			g6(b2, g->has_high, g->high), rep_iso(t1, g->first_us),
+			rep_iso(t2, g->last_us));
+		fprintf(f, "    n %lld  mean %.6g  MR-bar %s  sigma within %s  overall %s\n",
+			(long long)c->n, c->mean, g6(b1, c->has_within, c->mr_bar),
+			g6(b2, c->has_within, c->sigma_within),
+			g6(b3, c->has_overall, c->sigma_overall));
+		fprintf(f, "    Cp %s  Cpk %s", f3(b1, c->has_cp, c->cp), f3(b2, c->has_cpk, c->cpk));
+		fprintf(f, "  Pp %s  Ppk %s\n", f3(b3, c->has_pp, c->pp), f3(b4, c->has_ppk, c->ppk));
+	}
+}
+
+static json_t *opt(bool has, double v)
+{
+	return has && isfinite(v) ? json_real(v) : json_null();
+}
+
+static void json(FILE *f, const struct acc *a, bool all_runs)
+{
+	json_t *arr = json_array(), *root;
+	char t1[32], t2[32];
+
+	for (int i = 0; i < a->n; i++) {
+		const struct group *g = &a->g[i];
+		const struct rep_cap *c = &g->cap;
+		json_t *o = json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:s,s:s,s:I,s:o}",
+			"sequence", g->sequence, "sequence_version", g->version, "step", g->step,
+			"name", g->name, "unit", g->unit, "low", opt(g->has_low, g->low),
+			"high", opt(g->has_high, g->high), "first", rep_iso(t1, g->first_us),
+			"last", rep_iso(t2, g->last_us), "n", (json_int_t)c->n,
+			"mean", opt(c->n > 0, c->mean));
+
+		json_object_update_new(o, json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+			"moving_ranges", (json_int_t)c->n_mr, "mr_bar", opt(c->has_within, c->mr_bar),
+			"sigma_within", opt(c->has_within, c->sigma_within),
+			"sigma_overall", opt(c->has_overall, c->sigma_overall),
+			"cp", opt(c->has_cp, c->cp), "cpk", opt(c->has_cpk, c->cpk),
+			"pp", opt(c->has_pp, c->pp), "ppk", opt(c->has_ppk, c->ppk)));
+		json_array_append_new(arr, o);
+	}
+	root = json_pack("{s:b,s:f,s:o}", "first_runs_only", !all_runs, "d2", D2,
+			 "measurements", arr);
+	rep_json_print(f, root, true);
+	json_decref(root);
+}
+
+static void csv_num(FILE *f, bool has, double v)
+{
+	char buf[32];
+
+	fputc(',', f);
+	if (has && isfinite(v))
+		fputs(rep_num(buf, v), f);
+}
+
+static void csv(FILE *f, const struct acc *a)
+{
+	char t[32];
+
+	fputs("sequence,sequence_version,step,name,unit,low,high,first,last,n,mean,mr_bar,"
+	      "sigma_within,sigma_overall,cp,cpk,pp,ppk\r\n", f);
+	for (int i = 0; i < a->n; i++) {
+		const struct group *g = &a->g[i];
+		const struct rep_cap *c = &g->cap;
+		const char *txt[] = { g->sequence, g->version, g->step, g->name, g->unit };
+
+		for (int k = 0; k < 5; k++) {
+			if (k)
+				fputc(',', f);
+			rep_csv_field(f, txt[k]);
+		}
+		csv_num(f, g->has_low, g->low);
+		csv_num(f, g->has_high, g->high);
+		fprintf(f, ",%s", rep_iso(t, g->first_us));
+		fprintf(f, ",%s,%lld", rep_iso(t, g->last_us), (long long)c->n);
+		csv_num(f, c->n > 0, c->mean);
+		csv_num(f, c->has_within, c->mr_bar);
+		csv_num(f, c->has_within, c->sigma_within);
+		csv_num(f, c->has_overall, c->sigma_overall);
+		csv_num(f, c->has_cp, c->cp);
+		csv_num(f, c->has_cpk, c->cpk);
+		csv_num(f, c->has_pp, c->pp);
+		csv_num(f, c->has_ppk, c->ppk);
+		fputs("\r\n", f);
+	}
+}
+
+int report_capability(FILE *out, struct db *db, const struct rep_filter *f, bool all_runs,
+		      const char *format, struct st_error *e)
+{
+	struct acc a = { .e = e };
+	int ret = db_capability_rows(db, f, !all_runs, add_row, &a, e);
+
+	finish(&a);
+	if (!ret && !strcmp(format, "json"))
+		json(out, &a, all_runs);
+	else if (!ret && !strcmp(format, "csv"))
+		csv(out, &a);
+	else if (!ret)
+		text(out, &a, all_runs);
+	for (int i = 0; i < a.n; i++) {
+		free(a.g[i].sequence);
+		free(a.g[i].version);
+		free(a.g[i].step);
+		free(a.g[i].name);
+		free(a.g[i].unit);
+	}
+	free(a.g);
+	free(a.x);
+	free(a.brk);
+	free(a.fixture);
+	return ret;
+}

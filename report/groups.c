@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station report --group-by KEY: the runs side by side per fixture,
+ * station or operator, or per day, hour or shift of the plant's clock.
+ *
+ * Each group counts as report --operations does (docs/quality.md): runs;
+ * error, aborted and unidentified runs apart; units = identified units
+ * with a judged run in the group, passed = those with a passing one;
+ * first = first judged runs of a unit's operation that lie in the group,
+ * first_passed = those that passed.  Days, hours and shifts are those of
+ * the plant's time zone (station.yaml plant: timezone, or --tz; UTC by
+ * default), summer time included: SQLite knows only UTC and the machine's
+ * zone, so the runs are grouped here, with the C library's tz database.  A
+ * shift runs from its start to the next shift's; a run after midnight in a
+ * night shift belongs to the day the shift began.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/text.h"
+#include "report/report-internal.h"
+
+const char *const rep_group_keys[] = { "fixture", "station", "operator", "day", "hour", "shift",
+				       NULL };
+enum gkey { G_FIXTURE, G_STATION, G_OPERATOR, G_DAY, G_HOUR, G_SHIFT };
+
+bool rep_tz_valid(const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	if (!name || !*name || name[0] == '/' || strstr(name, "..") || strlen(name) > 63)
+		return false;
+	if (!strcmp(name, "UTC"))
+		return true;
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+struct group {
+	char *key;
+	int64_t runs, errors, aborted, unidentified, first, first_passed;
+	int64_t units, passed;
+};
+
+/* One judged run of an identified unit, to count distinct units per group. */
+struct unit_run {
+	int group;
+	char *unit;
+	bool passed;
+};
+
+struct acc {
+	enum gkey key;
+	const struct rep_plant *plant;
+	struct group *g;
+	int n;
+	struct unit_run *u;
+	int64_t nu, cap;
+	struct st_error *e;
+};
+
+static const char *text_of(const struct db_value *v)
+{
+	return v->type == DB_TEXT ? v->s : "-";
+}
+
+/* The shift a local time of day falls in (index), and whether it began the
+ * day before (a night shift after midnight). */
+static int shift_of(const struct rep_plant *p, int min, bool *yesterday)
+{
+	*yesterday = false;
+	for (int i = p->n_shifts - 1; i >= 0; i--)
+		if (min >= p->shift[i].start_min)
+			return i;
+	*yesterday = true;	/* before the first start: the last shift, begun yesterday */
+	return p->n_shifts - 1;
+}
+
+static void time_key(const struct acc *a, int64_t us, char *buf, size_t cap)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+	bool yesterday;
+	int s;
+
+	localtime_r(&t, &tm);
+	if (a->key == G_DAY) {
+		strftime(buf, cap, "%Y-%m-%d", &tm);
+	} else if (a->key == G_HOUR) {
+		strftime(buf, cap, "%Y-%m-%d %H:00", &tm);
+	} else {
+		s = shift_of(a->plant, tm.tm_hour * 60 + tm.tm_min, &yesterday);
+		if (yesterday) {
+			tm.tm_mday -= 1;
+			tm.tm_isdst = -1;
+			t = mktime(&tm);
+			localtime_r(&t, &tm);
+		}
+		strftime(buf, cap, "%Y-%m-%d ", &tm);
+		snprintf(buf + strlen(buf), cap - strlen(buf), "%s", a->plant->shift[s].name);
+	}
+}
+
+static int group_of(struct acc *a, const char *key)
+{
+	struct group *ng;
+
+	/* runs come oldest first: a time group is mostly the last one */
+	for (int i = a->n - 1; i >= 0; i--)
+		if (!strcmp(a->g[i].key, key))
+			return i;
+	ng = realloc(a->g, (a->n + 1) * sizeof(*ng));
+	if (!ng)
+		return -1;
+	a->g = ng;
+	memset(&a->g[a->n], 0, sizeof(*ng));
+	if (!(a->g[a->n].key = strdup(key)))
+		return -1;
+	return a->n++;
+}
+
+static int add_unit(struct acc *a, int g, const char *unit, bool passed)
+{
+	if (a->nu == a->cap) {
+		int64_t cap = a->cap ? 2 * a->cap : 256;
+		struct unit_run *nu = realloc(a->u, cap * sizeof(*nu));
+
+		if (!nu)
+			return -1;
+		a->u = nu;
+		a->cap = cap;
+	}
+	a->u[a->nu] = (struct unit_run){ g, strdup(unit), passed };
+	return a->u[a->nu++].unit ? 0 : -1;
+}
+
+/* Rows of DB_OP_RUNS: started_us, fixture, station, operator, unit_serial,
+ * sequence_name, outcome, judged, first. */
+static int add_row(void *ctx, const struct db_row *row)
+{
+	struct acc *a = ctx;
+	const char *outcome = text_of(&row->v[6]);
+	char key[128];
+	struct group *g;
+	int gi;
+
+	if (row->columns_only)
+		return 0;
+	if (a->key <= G_OPERATOR)
+		snprintf(key, sizeof(key), "%s", text_of(&row->v[1 + a->key]));
+	else
+		time_key(a, row->v[0].i, key, sizeof(key));
+	gi = group_of(a, key);
+	if (gi < 0)
+		return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
+	g = &a->g[gi];
+	g->runs++;
+	g->errors += !strcmp(outcome, "error");
+	g->aborted += !strcmp(outcome, "aborted");
+	g->unidentified += row->v[4].type == DB_NULL;
+	if (row->v[8].i) {
+		g->first++;
+		g->first_passed += !strcmp(outcome, "pass");
+	}
+	if (row->v[4].type == DB_TEXT && row->v[7].i &&
+	    add_unit(a, gi, row->v[4].s, !strcmp(outcome, "pass")))
+		return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int unit_cmp(const void *x, const void *y)
+{
+	const struct unit_run *a = x, *b = y;
+
+	return a->group != b->group ? (a->group < b->group ? -1 : 1) : strcmp(a->unit, b->unit);
+}
+
+static void count_units(struct acc *a)
+{
+	qsort(a->u, a->nu, sizeof(*a->u), unit_cmp);
+	for (int64_t i = 0; i < a->nu;) {
+		int64_t j = i;
+		bool passed = false;
+
+		for (; j < a->nu && a->u[j].group == a->u[i].group &&
+		       !strcmp(a->u[j].unit, a->u[i].unit); j++)
+			passed |= a->u[j].passed;
+		a->g[a->u[i].group].units++;
+		a->g[a->u[i].group].passed += passed;
+		i = j;
+	}
+}
+
+static int key_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct group *)x)->key, ((const struct group *)y)->key);
+}
+
+static const char *pct(char buf[16], double v)
+{
+	if (isnan(v))
+		return "-";
+	snprintf(buf, 16, "%.1f%%", 100 * v);
+	return buf;
+}
+
+static void text(FILE *f, const struct acc *a, const char *key, const char *tz)
+{
+	char b1[16], b2[16];
+
+	fprintf(f, "by %s%s%s\n  %-24s %6s %6s %6s %7s %6s %6s %7s %6s %7s %12s\n", key,
+		a->key >= G_DAY ? ", time zone " : "", a->key >= G_DAY ? tz : "", key, "runs",
+		"units", "passed", "yield", "first", "passed", "FPY", "error", "aborted",
+		"unidentified");
+	for (int i = 0; i < a->n; i++) {
+		const struct group *g = &a->g[i];
+		char *k = st_text_show_dup(g->key);
+
+		fprintf(f, "  %-24s %6lld %6lld %6lld %7s %6lld %6lld %7s %6lld %7lld %12lld\n",
+			k ? k : "?", (long long)g->runs, (long long)g->units, (long long)g->passed,
+			pct(b1, rep_ratio(g->passed, g->units)), (long long)g->first,
+			(long long)g->first_passed, pct(b2, rep_ratio(g->first_passed, g->first)),
+			(long long)g->errors, (long long)g->aborted, (long long)g->unidentified);
+		free(k);
+	}
+	if (!a->n)
+		fputs("  (no runs)\n", f);
+}
+
+static json_t *num(double v)
+{
+	return isnan(v) ? json_null() : json_real(v);
+}
+
+static void json(FILE *f, const struct acc *a, const char *key, const char *tz)
+{
+	json_t *arr = json_array(), *root;
+
+	for (int i = 0; i < a->n; i++) {
+		const struct group *g = &a->g[i];
+
+		json_array_append_new(arr, json_pack(
+			"{s:s,s:I,s:I,s:I,s:o,s:I,s:I,s:o,s:I,s:I,s:I}", "key", g->key,
+			"runs", (json_int_t)g->runs, "units", (json_int_t)g->units,
+			"passed", (json_int_t)g->passed, "yield", num(rep_ratio(g->passed, g->units)),
+			"first_units", (json_int_t)g->first,
+			"first_passed", (json_int_t)g->first_passed,
+			"first_pass_yield", num(rep_ratio(g->first_passed, g->first)),
+			"errors", (json_int_t)g->errors, "aborted", (json_int_t)g->aborted,
+			"unidentified", (json_int_t)g->unidentified));
+	}
+	root = json_pack("{s:s,s:s,s:o}", "group_by", key, "timezone", tz, "groups", arr);
+	rep_json_print(f, root, true);
+	json_decref(root);
+}
+
+static void csv(FILE *f, const struct acc *a, const char *key)
+{
+	fputs("section,key,metric,value\r\n", f);
+	for (int i = 0; i < a->n; i++) {
+		const struct group *g = &a->g[i];
+
+		rep_csv_metric(f, key, g->key, "runs", (double)g->runs);
+		rep_csv_metric(f, key, g->key, "units", (double)g->units);
+		rep_csv_metric(f, key, g->key, "passed", (double)g->passed);
+		rep_csv_metric(f, key, g->key, "yield", rep_ratio(g->passed, g->units));
+		rep_csv_metric(f, key, g->key, "first_units", (double)g->first);
+		rep_csv_metric(f, key, g->key, "first_passed", (double)g->first_passed);
+		rep_csv_metric(f, key, g->key, "first_pass_yield",
+			       rep_ratio(g->first_passed, g->first));
+		rep_csv_metric(f, key, g->key, "errors", (double)g->errors);
+		rep_csv_metric(f, key, g->key, "aborted", (double)g->aborted);
+		rep_csv_metric(f, key, g->key, "unidentified", (double)g->unidentified);
+	}
+}
+
+/* Local time in zone tz for this process, and back to what it was. */
+static char *tz_enter(const char *tz)
+{
+	const char *old = getenv("TZ");
+	char *saved = old ? strdup(old) : NULL;
+
+	setenv("TZ", tz, 1);
+	tzset();
+	return saved;
+}
+
+static void tz_leave(char *saved)
+{
+	if (saved)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+}
+
+int report_groups(FILE *out, struct db *db, const struct rep_filter *f, const char *key,
+		  const struct rep_plant *plant, bool with_errors, const char *format,
+		  struct st_error *e)
+{
+	static const struct rep_plant none = { .timezone = "UTC" };
+	struct acc a = { .plant = plant ? plant : &none, .e = e };
+	const char *tz = a.plant->timezone[0] ? a.plant->timezone : "UTC";
+	char *saved;
+	int k, ret;
+
+	for (k = 0; rep_group_keys[k] && strcmp(rep_group_keys[k], key); k++)
+		;
+	if (!rep_group_keys[k])
+		return st_fail(e, ST_ERR_ARG, "--group-by: no key '%s'", key);
+	a.key = (enum gkey)k;
+	if (a.key == G_SHIFT && !a.plant->n_shifts)
+		return st_fail(e, ST_ERR_ARG, "--group-by shift: no shifts defined; give them in "
+			       "station.yaml (plant: shifts: - {name: early, start: \"06:00\"} ...)");
+	if (!rep_tz_valid(tz))
+		return st_fail(e, ST_ERR_ARG, "time zone '%s' is not in this machine's tz database "
+			       "(/usr/share/zoneinfo); give one like Europe/Berlin or UTC", tz);
+	saved = tz_enter(tz);
+	ret = db_operation_rows(db, DB_OP_RUNS, f, with_errors, add_row, &a, e);
+	tz_leave(saved);
+	if (!ret) {
+		count_units(&a);
+		/* the units point at groups by index: sort only after counting;
+		 * days, hours and shifts stay in time order, as they came */
+		if (a.key <= G_OPERATOR)
+			qsort(a.g, a.n, sizeof(*a.g), key_cmp);
+	}
+	if (!ret && !strcmp(format, "json"))
+		json(out, &a, key, tz);
+	else if (!ret && !strcmp(format, "csv"))
+		csv(out, &a, key);
+	else if (!ret)
+		text(out, &a, key, tz);
+	for (int i = 0; i < a.n; i++)
+		free(a.g[i].key);
+	for (int64_t i = 0; i < a.nu; i++)
+		free(a.u[i].unit);
+	free(a.g);
+	free(a.u);
+	return ret;
+}
