@@ -18,7 +18,7 @@ BUILD   ?= build
 BINDIR  ?= bin
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-PKGS    := libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson
+PKGS    := libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson libmicrohttpd
 MBEDTLS := -lmbedtls -lmbedx509 -lmbedcrypto
 
 # Debian packages this tree needs to build, test and demo.
@@ -43,7 +43,7 @@ LIBS       = $(PKG_LIBS) $(MBEDTLS) -lpthread -lm
 # --- the station's parts, one folder and one archive each ------------------
 # Bottom up; a part may use only itself and the parts listed as its deps
 # (tools/layering checks the #includes, the link order checks the calls).
-PARTS         := station report cms db se loader fixtures link common
+PARTS         := station report cms web db se loader fixtures link common
 deps_common   :=
 deps_link     := common
 deps_fixtures := link common
@@ -51,8 +51,9 @@ deps_loader   := link common
 deps_se       := link common
 deps_db       := common
 deps_cms      := common
+deps_web      := common
 deps_report   := db se link common
-deps_station  := report cms db se loader fixtures link common
+deps_station  := report cms web db se loader fixtures link common
 part_src    = $(if $(filter station,$(1)),$(filter-out station/main.c,$(shell find station -name '*.c')),$(wildcard $(1)/*.c))
 part_lib    = $(BUILD)/lib$(1).a
 DB_EXTRA   := $(BUILD)/gen/schema_sql.o

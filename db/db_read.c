@@ -236,6 +236,10 @@ static const struct trace_q {
 		REP_ISO("ended_us") " AS ended, outcome, reason, last_step"
 		" FROM runs WHERE unit_serial = ?1 OR (unit_serial IS NULL AND id = ?1)"
 		" ORDER BY started_us, id" },
+	[DB_TRACE_RUN] = { "run",
+		"SELECT id, unit_serial, station, fixture, operator, sequence_name, sequence_version,"
+		" sequence_sha256, software_version, " REP_ISO("started_us") " AS started, "
+		REP_ISO("ended_us") " AS ended, outcome, reason, last_step FROM runs WHERE id = ?1" },
 	/* suspect marks (docs/identity.md): on the unit, or on a run without one */
 	[DB_TRACE_SUSPECTS] = { "suspect",
 		"SELECT role, reason, run_id, chip_serial, fingerprint, " REP_ISO("time_us")
