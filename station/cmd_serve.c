@@ -8,6 +8,7 @@
  * every fixture to its safe state, the runs in flight logged aborted.
  */
 #define LOG_PREFIX "serve"
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "station/steps/steps.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
+#define PEM_MAX (256 * 1024)
+#define TOKEN_MIN 16
 
 struct serve_opts {
 	struct fleet_opts f;
@@ -92,7 +95,79 @@ struct serve_body {
 	struct serve_opts *o;
 	struct fleet *f;
 	const char *host;
+	struct web_opts wo;
 };
+
+/* A PEM file, whole (bounded): NULL after saying why on stderr. */
+static char *read_pem(const char *path, const char *what)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = f ? malloc(PEM_MAX + 1) : NULL;
+	size_t n = buf ? fread(buf, 1, PEM_MAX + 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	if (!buf || n == 0 || n > PEM_MAX || !strstr(buf, "-----BEGIN ")) {
+		fprintf(stderr, "station serve: serve: %s %s: %s\n", what, path,
+			!f ? strerror(errno) : !buf ? "out of memory" :
+			n > PEM_MAX ? "larger than 256 KiB" : "not a PEM file");
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * Who may reach the panel and the API: a loopback address serves this
+ * machine only; any other needs HTTPS (a token crossing a network in
+ * clear is anyone's) and an API token.  0, or the exit status after
+ * saying what to set.
+ */
+static int access_setup(struct serve_body *b)
+{
+	const struct station_config *cfg = &b->f->cfg;
+	struct st_error e = { 0 };
+	char *token = NULL;
+
+	if (!web_is_loopback(b->host) && (!cfg->serve.tls_cert || !cfg->serve.token_file)) {
+		fprintf(stderr, "station serve: %s is not a loopback address: the panel and the API "
+			"would be open to the network; that needs %s%s%s (serve: in station.yaml), "
+			"or listen on 127.0.0.1\n", b->o->listen,
+			cfg->serve.tls_cert ? "" : "HTTPS (tls_cert and tls_key)",
+			!cfg->serve.tls_cert && !cfg->serve.token_file ? " and " : "",
+			cfg->serve.token_file ? "" : "an API token (token_file)");
+		return EXIT_USAGE;
+	}
+	if (cfg->serve.tls_cert) {
+		b->wo.cert_pem = read_pem(cfg->serve.tls_cert, "tls_cert");
+		b->wo.key_pem = b->wo.cert_pem ? read_pem(cfg->serve.tls_key, "tls_key") : NULL;
+		if (!b->wo.key_pem)
+			return EXIT_CONFIG;
+	}
+	if (cfg->serve.token_file) {
+		if (config_read_secret(cfg->serve.token_file, "the API token", &token, &e) < 0) {
+			fprintf(stderr, "station serve: serve: %s\n", e.msg);
+			return EXIT_CONFIG;
+		}
+		if (strlen(token) < TOKEN_MIN) {
+			fprintf(stderr, "station serve: serve: the API token in %s is shorter than %d "
+				"characters: anyone could guess it; make a long random one (openssl "
+				"rand -hex 32)\n", cfg->serve.token_file, TOKEN_MIN);
+			config_secret_free(token);
+			return EXIT_CONFIG;
+		}
+		b->wo.token = token;
+	}
+	return 0;
+}
+
+static void access_free(struct serve_body *b)
+{
+	free((char *)b->wo.cert_pem);
+	config_secret_free((char *)b->wo.key_pem);
+	config_secret_free((char *)b->wo.token);
+}
 
 /* Until a signal stops the station. */
 static void wait_for_stop(void)
@@ -109,7 +184,6 @@ static int serve_all(void *ctx, struct run_owner *owner)
 	const struct display_info info = { .station = f->cfg.station, .sequence = f->seq->name,
 					   .sequence_version = f->seq->version };
 	struct serve_ctx sc = { .f = f };
-	struct web_opts wo = { .listen = b->o->listen, .max_conns = b->o->max_clients };
 	struct web_server *web = NULL;
 	struct display *disp = NULL;
 	struct st_error e = { 0 };
@@ -130,7 +204,7 @@ static int serve_all(void *ctx, struct run_owner *owner)
 		goto out;
 	}
 	sc.serial_prompted = prompt_serial_pattern(f->seq, &sc.serial_pattern);
-	if (web_start(&web, &wo, serve_handle, &sc, &port, &e) < 0) {
+	if (web_start(&web, &b->wo, serve_handle, &sc, &port, &e) < 0) {
 		fprintf(stderr, "station serve: %s\n", e.msg);
 		goto out;
 	}
@@ -142,9 +216,10 @@ static int serve_all(void *ctx, struct run_owner *owner)
 		f->t[i].fault_ctx = sc.slots;
 	}
 	fleet_start_threads(f, &b->o->f, sc.db);
-	printf("station serve: listening on http://%s%s%s:%u (%d fixture%s; the API at /api/v1)\n",
-	       strchr(b->host, ':') ? "[" : "", b->host, strchr(b->host, ':') ? "]" : "", port,
-	       f->n, f->n == 1 ? "" : "s");
+	printf("station serve: listening on %s://%s%s%s:%u (%d fixture%s; the API at /api/v1%s)\n",
+	       b->wo.cert_pem ? "https" : "http", strchr(b->host, ':') ? "[" : "", b->host,
+	       strchr(b->host, ':') ? "]" : "", port, f->n, f->n == 1 ? "" : "s",
+	       b->wo.token ? "; every request needs the API token" : "");
 	fflush(stdout);
 	wait_for_stop();
 	slots_stop_all(sc.slots);
@@ -164,7 +239,8 @@ out:
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_opts o = { .f.cmd = "station serve", .listen = DEFAULT_LISTEN };
+	struct serve_opts o = { .f.cmd = "station serve" };
+	struct serve_body b = { 0 };
 	struct st_error e = { 0 };
 	struct fleet f;
 	char host[128];
@@ -174,13 +250,23 @@ int cmd_serve(int argc, char **argv)
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret < 0 ? EXIT_PASS : ret;
+	ret = fleet_load(&f, &o.f);
+	if (ret)
+		goto out;
+	if (!o.listen)
+		o.listen = f.cfg.serve.listen ? f.cfg.serve.listen : DEFAULT_LISTEN;
 	if (web_listen_parse(o.listen, host, sizeof(host), &port, &e) < 0) {
 		fprintf(stderr, "station serve: %s\n", e.msg);
-		return EXIT_USAGE;
+		ret = EXIT_USAGE;
+		goto out;
 	}
-	ret = fleet_load(&f, &o.f);
+	b = (struct serve_body){ .o = &o, .f = &f, .host = host,
+				 .wo = { .listen = o.listen, .max_conns = o.max_clients } };
+	ret = access_setup(&b);
 	if (ret == 0)
-		ret = fleet_guarded(&f, &o.f, serve_all, &(struct serve_body){ &o, &f, host });
+		ret = fleet_guarded(&f, &o.f, serve_all, &b);
+	access_free(&b);
+out:
 	fleet_free(&f);
 	return ret;
 }

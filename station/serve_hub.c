@@ -18,7 +18,7 @@
 
 #include "station/serve.h"
 
-#define KEEPALIVE_S 5
+#define KEEPALIVE_S 2
 
 struct hub {
 	pthread_mutex_t mu;

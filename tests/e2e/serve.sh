@@ -11,6 +11,8 @@
 #                           STATION (its URL), SERVE_PID, SERVE_OUT, SERVE_ERR
 #   serve_stop              SIGTERM, wait; its exit status in SERVE_RC
 #   api METHOD PATH [BODY]  curl; prints the body, then the status on a line of its own
+#   doc_example NAME        the ```sh block of docs/api.md whose first line is
+#                           "# example: NAME"
 serve_setup() {
 	line_setup
 	line_board a SIM000801 --image "$LINE/images/diag.bin"
@@ -57,7 +59,7 @@ serve_start() {
 		kill -0 "$SERVE_PID" 2>/dev/null || fail "station serve exited at start: $(cat "$SERVE_ERR")"
 		sleep 0.05
 	done
-	STATION=$(grep -o 'http://[^ ]*' "$SERVE_OUT") || fail "station serve did not say where it listens"
+	STATION=$(grep -o 'https\?://[^ ]*' "$SERVE_OUT") || fail "station serve did not say where it listens"
 	export STATION SERVE_PID SERVE_OUT SERVE_ERR
 }
 
@@ -91,4 +93,11 @@ wait_state() {
 		sleep 0.05
 	done
 	fail "fixture $1: state '$s', never '$2'"
+}
+
+doc_example() {
+	awk -v n="# example: $1" '/^```sh$/ { on = 1; first = 1; next }
+		/^```$/ { on = 0; take = 0 }
+		on && first { first = 0; take = ($0 == n); next }
+		on && take' "$ST_TOP/docs/api.md"
 }

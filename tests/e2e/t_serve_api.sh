@@ -14,17 +14,9 @@
 . "$(dirname "$0")/line.sh"
 . "$(dirname "$0")/serve.sh"
 
-doc=$ST_TOP/docs/api.md
-# the ```sh block of docs/api.md whose first line is "# example: NAME"
-example() {
-	awk -v n="# example: $1" '/^```sh$/ { on = 1; first = 1; next }
-		/^```$/ { on = 0; take = 0 }
-		on && first { first = 0; take = ($0 == n); next }
-		on && take' "$doc"
-}
 run_example() {
 	local code
-	code=$(example "$1")
+	code=$(doc_example "$1")
 	[ -n "$code" ] || fail "docs/api.md has no example '$1'"
 	bash -c "$code"
 }
@@ -41,7 +33,7 @@ assert_eq "$(field "$out" fixtures 0 state)" idle "a before any unit"
 assert_eq "$(field "$out" serial_pattern)" '^SIM[0-9]{6}$' "the sequence's serial pattern"
 
 # the event stream, open before the units start
-st_bg bash -c "$(example events)" >"$LINE/events.txt" 2>&1
+st_bg bash -c "$(doc_example events)" >"$LINE/events.txt" 2>&1
 for _ in $(seq 200); do grep -q '^: station serve events' "$LINE/events.txt" && break; sleep 0.05; done
 grep -q '^: station serve events' "$LINE/events.txt" || fail "the event stream did not open"
 
