@@ -57,7 +57,8 @@ deps_station  := report cms web db se loader fixtures link common
 part_src    = $(if $(filter station,$(1)),$(filter-out station/main.c,$(shell find station -name '*.c')),$(wildcard $(1)/*.c))
 part_lib    = $(BUILD)/lib$(1).a
 DB_EXTRA   := $(BUILD)/gen/schema_sql.o
-$(foreach p,$(PARTS),$(eval $(call part_lib,$(p)): $(patsubst %.c,$(BUILD)/%.o,$(call part_src,$(p))) $(if $(filter db,$(p)),$(DB_EXTRA))))
+STATION_EXTRA := $(BUILD)/gen/panel_files.o
+$(foreach p,$(PARTS),$(eval $(call part_lib,$(p)): $(patsubst %.c,$(BUILD)/%.o,$(call part_src,$(p))) $(if $(filter db,$(p)),$(DB_EXTRA)) $(if $(filter station,$(p)),$(STATION_EXTRA))))
 LIBST    := $(foreach p,$(PARTS),$(call part_lib,$(p)))
 # the libraries a unit test named test_<part>_*.c links against
 part_deps = $(call part_lib,$(1)) $(foreach p,$(deps_$(1)),$(call part_lib,$(p)))
@@ -98,6 +99,22 @@ $(BUILD)/gen/schema_sql.c: db/schema.sql
 	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 $(BUILD)/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
 	$(CC) $(ALL_CFLAGS) -Wno-overlength-strings -c $< -o $@
+
+# station serve's panel (station/panel/) is compiled in as byte arrays, so
+# the binary never serves without it, and nothing is read from disk.
+PANEL := $(sort $(wildcard station/panel/*.html station/panel/*.css station/panel/*.js))
+panel_id = panel_$(subst .,_,$(notdir $(1)))
+$(BUILD)/gen/panel_files.c: $(PANEL) Makefile
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from station/panel/ by the Makefile */'; \
+	   echo '#include "station/panel.h"'; \
+	   $(foreach f,$(PANEL),echo 'static const unsigned char $(call panel_id,$(f))[] = {'; \
+	     od -An -v -tx1 $(f) | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};';) \
+	   echo 'const struct panel_file panel_files[] = {'; \
+	   $(foreach f,$(PANEL),echo '	{ "$(notdir $(f))", $(call panel_id,$(f)), sizeof($(call panel_id,$(f))) },';) \
+	   echo '	{ 0 }'; echo '};'; } > $@
+$(BUILD)/gen/panel_files.o: $(BUILD)/gen/panel_files.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIBST):
 	@mkdir -p $(dir $@)

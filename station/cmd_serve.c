@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "station/commands.h"
+#include "station/panel.h"
 #include "station/serve.h"
 #include "station/steps/steps.h"
 
@@ -261,7 +262,8 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	b = (struct serve_body){ .o = &o, .f = &f, .host = host,
-				 .wo = { .listen = o.listen, .max_conns = o.max_clients } };
+				 .wo = { .listen = o.listen, .max_conns = o.max_clients,
+					 .public_paths = panel_paths() } };
 	ret = access_setup(&b);
 	if (ret == 0)
 		ret = fleet_guarded(&f, &o.f, serve_all, &b);

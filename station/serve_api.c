@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "report/report.h"
+#include "station/panel.h"
 #include "station/serve.h"
 #include "station/steps/steps.h"
 
@@ -362,9 +363,12 @@ static void fixture_route(struct web_req *r, struct serve_ctx *c, const char *re
 void serve_handle(void *ctx, struct web_req *r)
 {
 	struct serve_ctx *c = ctx;
-	const char *p = r->path;
+	const char *p = r->path, *type;
+	const struct panel_file *pf = is(r, "GET") ? panel_find(p, &type) : NULL;
 
-	if (!strncmp(p, API "/fixtures/", strlen(API "/fixtures/")))
+	if (pf)
+		web_reply(r, 200, type, (const char *)pf->data, pf->len);
+	else if (!strncmp(p, API "/fixtures/", strlen(API "/fixtures/")))
 		fixture_route(r, c, p + strlen(API "/fixtures/"));
 	else if (!strcmp(p, API "/fixtures") && is(r, "GET"))
 		reply_json(r, 200, fixtures_json, c);

@@ -31,6 +31,7 @@ struct web_server {
 	web_handler h;
 	void *ctx;
 	char *token;
+	const char *const *public_paths;
 	size_t max_body;
 };
 
@@ -121,6 +122,9 @@ void web_reply(struct web_req *r, int status, const char *type, const char *body
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+		MHD_add_response_header(resp, "Content-Security-Policy",
+					"default-src 'self'; frame-ancestors 'none'");
+		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	}
 	queue(r, status, resp);
 }
@@ -216,6 +220,9 @@ static bool authorized(const struct web_server *s, const struct web_req *r)
 
 	if (!s->token)
 		return true;
+	for (const char *const *p = s->public_paths; p && *p; p++)
+		if (!strcmp(r->path, *p) && !strcmp(r->method, "GET"))
+			return true;
 	if (auth && !strncmp(auth, "Bearer ", 7))
 		return web_secret_equal(auth + 7, s->token);
 	return q && web_secret_equal(q, s->token);
@@ -371,6 +378,7 @@ int web_start(struct web_server **out, const struct web_opts *o, web_handler h, 
 	s->h = h;
 	s->ctx = ctx;
 	s->max_body = o->max_body ? o->max_body : DEFAULT_BODY;
+	s->public_paths = o->public_paths;
 	if (o->token && !(s->token = strdup(o->token))) {
 		free(s);
 		return st_fail(e, ST_ERR_NOMEM, "out of memory starting the web server");

@@ -7,7 +7,8 @@
  * request bodies (max_body: 413 before the rest is read), the method and
  * the path.  With a token, every request must carry it (Authorization:
  * Bearer TOKEN, or ?token=TOKEN for a browser's EventSource), compared in
- * constant time; without it, 401.  One thread per connection: a handler
+ * constant time; without it, 401 (public_paths excepted: files that hold
+ * no data).  Every answer forbids other origins' scripts and frames (CSP).  One thread per connection: a handler
  * and a stream may block (a stream's pull waits for its next event).
  */
 #ifndef ST_WEB_WEB_H
@@ -23,7 +24,8 @@
 struct web_opts {
 	const char *listen;	/* "127.0.0.1:8080", "[::1]:8080"; port 0: any free */
 	const char *cert_pem, *key_pem;	/* both: HTTPS (the PEM text, not a path) */
-	const char *token;	/* non-NULL: every request must carry it */
+	const char *token;	/* non-NULL: every request must carry it, */
+	const char *const *public_paths; /* but a GET of these (NULL-ended) */
 	unsigned max_conns;	/* default 64 */
 	unsigned timeout_s;	/* idle connection dropped; default 15 */
 	size_t max_body;	/* default 16 KiB */

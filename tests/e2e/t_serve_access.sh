@@ -69,6 +69,15 @@ code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "${url/https/http}/ap
 [ "$code" = 200 ] && fail "plain HTTP answered on a TLS listener"
 out=$(cd "$LINE" && STATION=$url bash -c "$(doc_example token)")
 assert_match "$out" '"fixtures":\[\{"name":"a"' "the doc's token example"
+# the panel's files hold no data: a browser loads them without the token
+for f in / /panel.js /panel.css; do
+	assert_eq "$("${c[@]}" "$url$f" || true)" 200 "the panel's $f without the token"
+done
+grep -q 'new EventSource' "$LINE/body" && fail "panel.css served the script"
+hdr=$(curl -s --cacert "$LINE/pki/cms-ca.crt" -D - -o /dev/null "$url/")
+assert_match "$hdr" "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'" "the panel's CSP"
+assert_match "$hdr" "Content-Type: text/html; charset=utf-8" "the panel's type"
+assert_eq "$("${c[@]}" -X POST "$url/" || true)" 401 "only a GET of the panel is open"
 grep -q 'refused, no valid API token' "$SERVE_ERR" || fail "the refusals are not logged"
 grep -qF "$token" "$SERVE_ERR" "$SERVE_OUT" && fail "the token was logged"
 assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM runs")" 0 "no run started without the token"
