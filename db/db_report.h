@@ -24,6 +24,7 @@ struct rep_filter {
 	const char *seq_name, *seq_version;	/* --sequence NAME[@VERSION] */
 	const char *outcome;
 	const char *serial;
+	const char *operator_name, *work_order, *part_number, *revision;
 	char seq_buf[256];
 };
 

@@ -138,6 +138,33 @@ grep -q '^station serve: a: stop by 127.0.0.1' "$SERVE_ERR" || fail "the stop is
 assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM events WHERE what = 'api' AND detail LIKE 'start by 127.0.0.1%'")" 3 "starts in the log's events"
 assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM events WHERE what = 'api' AND detail LIKE 'stop by 127.0.0.1%'")" 1 "the stop in the log's events"
 
+# work order, part number, revision, operator: columns of the run (schema
+# 5), and filters of export and report
+assert_eq "$(sql "$LINE_DB" "SELECT operator || ' ' || work_order || ' ' || part_number || ' ' || revision
+	FROM runs WHERE id = '$RUN_ID'")" "ann WO-1234 PN-77 B" "the start's MES fields in the log"
+assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM runs WHERE work_order IS NOT NULL")" 1 "only that run has a work order"
+out=$("$BINDIR/station" export --db "$LINE_DB" --what runs -f csv --work-order WO-1234)
+assert_eq "$(wc -l <<<"$out")" 2 "export --work-order: the header and one run"
+assert_match "$(head -1 <<<"$out")" '^run_id,unit_serial,station,fixture,operator,work_order,part_number,revision,' "export's columns"
+assert_match "$(tail -1 <<<"$out")" "^$RUN_ID,SIM000801,e2e-station,a,ann,WO-1234,PN-77,B," "export's row"
+for f in "--part-number PN-77" "--revision B" "--operator ann"; do
+	# shellcheck disable=SC2086
+	assert_eq "$("$BINDIR/station" export --db "$LINE_DB" --what runs -f csv $f | wc -l)" 2 "export $f"
+done
+assert_eq "$("$BINDIR/station" export --db "$LINE_DB" --what runs -f csv --work-order WO-9 | wc -l)" 1 "export: another work order"
+out=$("$BINDIR/station" report --db "$LINE_DB" -f json --work-order WO-1234)
+assert_eq "$(python3 -c 'import json,sys; r = json.loads(sys.argv[1]); t = r["total"]; print(t["units"], t["passed"], r["filters"]["work_order"])' "$out")" "1 1 WO-1234" "report --work-order: one unit, passed"
+out=$("$BINDIR/station" report --db "$LINE_DB" -f json --operator bob)
+assert_eq "$(python3 -c 'import json,sys; t = json.loads(sys.argv[1])["total"]; print(t["units"], t["passed"])' "$out")" "1 0" "report --operator bob: b's failed unit"
+# a schema 4 log (the frozen db/migrations/v4.sql) upgrades: the columns, NULL
+v4=$LINE/v4.db
+sqlite3 "$v4" <"$ST_TOP/db/migrations/v4.sql"
+sqlite3 "$v4" "INSERT INTO runs (id, station, fixture, started_us) VALUES ('r4', 'st', 'fx', 1)"
+"$BINDIR/station" db migrate --db "$v4" >/dev/null || fail "migrating a schema 4 log"
+assert_eq "$(sql "$v4" "PRAGMA user_version")" 5 "schema 5"
+assert_eq "$(sql "$v4" "SELECT id || ':' || coalesce(work_order, 'NULL') || ':' || coalesce(revision, 'NULL') FROM runs")" \
+	"r4:NULL:NULL" "an old run has no work order"
+
 # SIGTERM mid-run: the unit aborted, the board dark, exit 0
 out=$(api POST /api/v1/fixtures/b/start '{"serial": "SIM000802", "vars": {"hold": "yes"}}')
 held=$(field "$(body "$out")" run_id)
