@@ -18,7 +18,7 @@ BUILD   ?= build
 BINDIR  ?= bin
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-PKGS    := libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson
+PKGS    := libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson libmicrohttpd
 MBEDTLS := -lmbedtls -lmbedx509 -lmbedcrypto
 
 # Debian packages this tree needs to build, test and demo.
@@ -43,7 +43,7 @@ LIBS       = $(PKG_LIBS) $(MBEDTLS) -lpthread -lm
 # --- the station's parts, one folder and one archive each ------------------
 # Bottom up; a part may use only itself and the parts listed as its deps
 # (tools/layering checks the #includes, the link order checks the calls).
-PARTS         := station report cms db se loader fixtures link common
+PARTS         := station report cms web db se loader fixtures link common
 deps_common   :=
 deps_link     := common
 deps_fixtures := link common
@@ -51,13 +51,15 @@ deps_loader   := link common
 deps_se       := link common
 deps_db       := common
 deps_cms      := common
+deps_web      := common
 deps_report   := db se link common
-deps_station  := report cms db se loader fixtures link common
+deps_station  := report cms web db se loader fixtures link common
 part_src    = $(if $(filter station,$(1)),$(filter-out station/main.c,$(shell find station -name '*.c')),$(wildcard $(1)/*.c))
 part_lib    = $(BUILD)/lib$(1).a
 DB_EXTRA   := $(BUILD)/gen/schema_sql.o
 LOADER_EXTRA := $(BUILD)/gen/stub_f1.o
-$(foreach p,$(PARTS),$(eval $(call part_lib,$(p)): $(patsubst %.c,$(BUILD)/%.o,$(call part_src,$(p))) $(if $(filter db,$(p)),$(DB_EXTRA)) $(if $(filter loader,$(p)),$(LOADER_EXTRA))))
+STATION_EXTRA := $(BUILD)/gen/panel_files.o
+$(foreach p,$(PARTS),$(eval $(call part_lib,$(p)): $(patsubst %.c,$(BUILD)/%.o,$(call part_src,$(p))) $(if $(filter db,$(p)),$(DB_EXTRA)) $(if $(filter loader,$(p)),$(LOADER_EXTRA)) $(if $(filter station,$(p)),$(STATION_EXTRA))))
 LIBST    := $(foreach p,$(PARTS),$(call part_lib,$(p)))
 # the libraries a unit test named test_<part>_*.c links against
 part_deps = $(call part_lib,$(1)) $(foreach p,$(deps_$(1)),$(call part_lib,$(p)))
@@ -115,6 +117,21 @@ $(BUILD)/gen/stub_f1.c: $(BUILD)/stub/stub_f1.bin
 	   od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
 	   echo '};'; echo 'const size_t loader_stub_f1_len = sizeof(loader_stub_f1);'; } > $@
 $(BUILD)/gen/stub_f1.o: $(BUILD)/gen/stub_f1.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+# station serve's panel (station/panel/) is compiled in as byte arrays, so
+# the binary never serves without it, and nothing is read from disk.
+PANEL := $(sort $(wildcard station/panel/*.html station/panel/*.css station/panel/*.js))
+panel_id = panel_$(subst .,_,$(notdir $(1)))
+$(BUILD)/gen/panel_files.c: $(PANEL) Makefile
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from station/panel/ by the Makefile */'; \
+	   echo '#include "station/panel.h"'; \
+	   $(foreach f,$(PANEL),echo 'static const unsigned char $(call panel_id,$(f))[] = {'; \
+	     od -An -v -tx1 $(f) | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};';) \
+	   echo 'const struct panel_file panel_files[] = {'; \
+	   $(foreach f,$(PANEL),echo '	{ "$(notdir $(f))", $(call panel_id,$(f)), sizeof($(call panel_id,$(f))) },';) \
+	   echo '	{ 0 }'; echo '};'; } > $@
+$(BUILD)/gen/panel_files.o: $(BUILD)/gen/panel_files.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIBST):

@@ -29,7 +29,7 @@ struct db_opts {
 
 /* The schema this build writes (PRAGMA user_version).  db_open() brings an
  * older log up to it in place, in one transaction (db/migrate.c). */
-#define DB_SCHEMA_VERSION 5
+#define DB_SCHEMA_VERSION 6
 
 #define DB_ID_LEN 33 /* 32 hex chars + NUL: run ids unique across stations */
 
@@ -70,6 +70,7 @@ struct db_run_info {
 	const char *station;
 	const char *fixture;
 	const char *operator_name;
+	const char *work_order, *part_number, *revision;	/* NULL: none given */
 	const char *sequence_name;
 	const char *sequence_version;
 	const char *sequence_sha256;	/* hex */

@@ -72,6 +72,9 @@ static int run_register(struct db *db, const struct db_run_info *ri, const char 
 	dbi_bind_text(st, 9, ri->software_version);
 	sqlite3_bind_int64(st, 10, started);
 	sqlite3_bind_int64(st, 11, cell);
+	dbi_bind_text(st, 12, ri->work_order);
+	dbi_bind_text(st, 13, ri->part_number);
+	dbi_bind_text(st, 14, ri->revision);
 	return dbi_done(db, st, "start a run", e);
 }
 

@@ -36,6 +36,11 @@ static void bind_filter(sqlite3_stmt *st, const struct rep_filter *f)
 	dbi_bind_text(st, 5, f->seq_version);
 	dbi_bind_text(st, 6, f->outcome);
 	dbi_bind_text(st, 7, f->serial);
+	/* 8 to 19 are the queries' own */
+	dbi_bind_text(st, 20, f->operator_name);
+	dbi_bind_text(st, 21, f->work_order);
+	dbi_bind_text(st, 22, f->part_number);
+	dbi_bind_text(st, 23, f->revision);
 }
 
 /* The terms of the filters given, with the parameter numbers bind_filter()
@@ -49,7 +54,9 @@ static void where_terms(const struct rep_filter *f, char *buf, size_t cap)
 		{ f->has_since, "r.started_us >= ?1" }, { f->has_until, "r.started_us < ?2" },
 		{ f->fixture, "r.fixture = ?3" }, { f->seq_name, "r.sequence_name = ?4" },
 		{ f->seq_version, "r.sequence_version = ?5" }, { f->outcome, "r.outcome = ?6" },
-		{ f->serial, "r.unit_serial = ?7" },
+		{ f->serial, "r.unit_serial = ?7" }, { f->operator_name, "r.operator = ?20" },
+		{ f->work_order, "r.work_order = ?21" }, { f->part_number, "r.part_number = ?22" },
+		{ f->revision, "r.revision = ?23" },
 	};
 	size_t n = 0;
 
@@ -64,12 +71,12 @@ static void where_terms(const struct rep_filter *f, char *buf, size_t cap)
 sqlite3_stmt *dbr_prepare_where(sqlite3 *h, const char *sql, const struct rep_filter *f)
 {
 	static const char mark[] = "@WHERE@";
-	char terms[256], *full, *o;
+	char terms[512], *full, *o;
 	size_t marks = 0, len;
 	sqlite3_stmt *st;
 
-	/* 7 terms of at most 26 characters and their ANDs fit */
-	_Static_assert(sizeof(terms) > 7 * (26 + 5), "room for every filter term");
+	/* 11 terms of at most 26 characters and their ANDs fit */
+	_Static_assert(sizeof(terms) > 11 * (26 + 5), "room for every filter term");
 	where_terms(f, terms, sizeof(terms));
 	for (const char *p = sql; (p = strstr(p, mark)); p += sizeof(mark) - 1)
 		marks++;
@@ -170,7 +177,7 @@ const char *const db_export_whats[] = { "runs", "steps", "measurements", NULL };
 
 static const char *const export_sql[] = {
 	"SELECT r.id AS run_id, r.unit_serial, r.station, r.fixture, r.operator,"
-	" r.sequence_name, r.sequence_version, r.sequence_sha256, r.software_version,"
+	" r.work_order, r.part_number, r.revision, r.sequence_name, r.sequence_version, r.sequence_sha256, r.software_version,"
 	" " REP_ISO("r.started_us") " AS started, " REP_ISO("r.ended_us") " AS ended,"
 	" r.started_us, r.ended_us, r.outcome, r.reason, r.last_step"
 	" FROM runs r WHERE " REP_WHERE " ORDER BY r.started_us, r.id",
@@ -231,11 +238,15 @@ static const struct trace_q {
 		" WHERE i.chip_serial = ?1 OR (s.outcome = 'pass'"
 		" AND (i.cert_serial = ?2 COLLATE NOCASE OR i.subject_serial = ?1)) ORDER BY 1" },
 	[DB_TRACE_RUNS] = { "runs",
-		"SELECT id, unit_serial, station, fixture, operator, sequence_name, sequence_version,"
-		" sequence_sha256, software_version, " REP_ISO("started_us") " AS started, "
+		"SELECT id, unit_serial, station, fixture, operator, work_order, part_number, revision,"
+		" sequence_name, sequence_version, sequence_sha256, software_version, " REP_ISO("started_us") " AS started, "
 		REP_ISO("ended_us") " AS ended, outcome, reason, last_step"
 		" FROM runs WHERE unit_serial = ?1 OR (unit_serial IS NULL AND id = ?1)"
 		" ORDER BY started_us, id" },
+	[DB_TRACE_RUN] = { "run",
+		"SELECT id, unit_serial, station, fixture, operator, work_order, part_number, revision,"
+		" sequence_name, sequence_version, sequence_sha256, software_version, " REP_ISO("started_us") " AS started, "
+		REP_ISO("ended_us") " AS ended, outcome, reason, last_step FROM runs WHERE id = ?1" },
 	/* suspect marks (docs/identity.md): on the unit, or on a run without one */
 	[DB_TRACE_SUSPECTS] = { "suspect",
 		"SELECT role, reason, run_id, chip_serial, fingerprint, " REP_ISO("time_us")

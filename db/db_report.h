@@ -24,6 +24,7 @@ struct rep_filter {
 	const char *seq_name, *seq_version;	/* --sequence NAME[@VERSION] */
 	const char *outcome;
 	const char *serial;
+	const char *operator_name, *work_order, *part_number, *revision;
 	char seq_buf[256];
 };
 
@@ -64,6 +65,7 @@ extern const char *const db_export_whats[];
 enum db_trace_q {
 	DB_TRACE_UNITS,		/* key: a board, certificate or SE serial -> unit_serial */
 	DB_TRACE_RUNS,		/* key: a unit serial -> its runs, oldest first */
+	DB_TRACE_RUN,		/* key: a run id -> that run (station serve's API) */
 	DB_TRACE_SUSPECTS,	/* key: a unit serial -> its suspect marks */
 	DB_TRACE_STEPS,		/* key: a run id -> its steps (column "id" is the step id) */
 	DB_TRACE_MEASUREMENTS,	/* key_id: a step id -> what is attached to it */

@@ -51,6 +51,11 @@ static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	"DROP INDEX IF EXISTS runs_unit;\n",
 	[2] =
 	"ALTER TABLE runs ADD COLUMN cell INTEGER REFERENCES cells(id);\n",
+	/* schema 6 (station serve): what the MES names a run by */
+	[5] =
+	"ALTER TABLE runs ADD COLUMN work_order TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN part_number TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN revision TEXT;\n",
 };
 
 static const char *const upgrade_post[DB_SCHEMA_VERSION] = {

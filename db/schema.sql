@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 5 (PRAGMA user_version).
+-- The station log, schema version 6 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -45,7 +45,10 @@ CREATE TABLE IF NOT EXISTS runs (
 	reason TEXT,
 	last_step_index INTEGER,	-- last step committed (crash recovery names it)
 	last_step TEXT,
-	cell INTEGER REFERENCES cells(id)	-- its summary cell (day, fixture, sequence)
+	cell INTEGER REFERENCES cells(id),	-- its summary cell (day, fixture, sequence)
+	work_order TEXT,		-- schema 6: what the MES (station serve) or --var gave
+	part_number TEXT,
+	revision TEXT
 );
 -- Files a run's sequence was built from (includes, limits) and their hashes.
 CREATE TABLE IF NOT EXISTS run_files (
@@ -295,7 +298,8 @@ CREATE INDEX IF NOT EXISTS meas_keys_name ON meas_keys(name, step, sequence_name
 -- Runs still in progress are left out of every yield.
 DROP VIEW IF EXISTS v_runs;
 CREATE VIEW v_runs AS
-SELECT id, unit_serial, station, fixture, operator, sequence_name, sequence_version,
+SELECT id, unit_serial, station, fixture, operator, work_order, part_number, revision,
+	sequence_name, sequence_version,
 	strftime('%Y-%m-%dT%H:%M:%fZ', started_us / 1e6, 'unixepoch') AS started,
 	strftime('%Y-%m-%dT%H:%M:%fZ', ended_us / 1e6, 'unixepoch') AS ended,
 	round((ended_us - started_us) / 1e6, 3) AS duration_s,
@@ -369,4 +373,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;

@@ -34,8 +34,9 @@ const char *const dbi_sql[DBS__COUNT] = {
 		"last_seen_us = excluded.last_seen_us",
 	[DBS_RUN_INSERT] =
 		"INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name, "
-		"sequence_version, sequence_sha256, software_version, started_us, outcome, cell) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running', ?11)",
+		"sequence_version, sequence_sha256, software_version, started_us, outcome, cell, "
+		"work_order, part_number, revision) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running', ?11, ?12, ?13, ?14)",
 	[DBS_RUN_SERIAL] = "UPDATE runs SET unit_serial = ?2 WHERE id = ?1",
 	[DBS_RUN_FILE] =
 		"INSERT INTO run_files (run_id, path, sha256) VALUES (?1, ?2, ?3) "

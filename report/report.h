@@ -104,6 +104,12 @@ int report_export_wide(FILE *out, struct db *db, const struct rep_filter *f, con
 int report_trace(FILE *out, struct db *db, const char *serial, const char *format,
 		 struct st_error *e);
 
+/* station serve's GET /api/v1/runs/ID: the run with its steps,
+ * measurements, images, identity, CMS registrations and values, as JSON
+ * (the shape of one run of station trace --format json).  ST_ERR_NOTFOUND:
+ * no such run. */
+int report_run(FILE *out, struct db *db, const char *run_id, struct st_error *e);
+
 /* station cert check --json: the identity's fields and every check. */
 void report_cert_json(FILE *out, const char *file, const struct se_identity *id);
 

@@ -198,6 +198,26 @@ static int label_unit(FILE *f, json_t *u)
 	return 0;
 }
 
+int report_run(FILE *out, struct db *db, const char *run_id, struct st_error *e)
+{
+	int ret = 0;
+	json_t *found = rows(db, DB_TRACE_RUN, run_id, 0, e, &ret), *run = json_array_get(found, 0);
+
+	if (!ret && !run) {
+		char *q = st_text_show_dup(run_id);
+
+		ret = st_fail(e, ST_ERR_NOTFOUND, "no run '%s' in the log", q ? q : "?");
+		free(q);
+	}
+	if (!ret) {
+		json_object_set_new(run, "steps", run_steps(db, run_id, e, &ret));
+		if (!ret)
+			rep_json_print(out, run, true);
+	}
+	json_decref(found);
+	return ret;
+}
+
 int report_trace(FILE *out, struct db *db, const char *serial, const char *format,
 		 struct st_error *e)
 {

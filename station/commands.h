@@ -18,6 +18,7 @@ enum st_exit {
 };
 
 int cmd_run(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_flash(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_report(int argc, char **argv);

@@ -29,7 +29,8 @@
 #include "station/search.h"
 
 static const char *const cfg_keys[] = { "station", "log", "sync", "trust", "sequence", "cms",
-					"identity", "vars", "fixtures", "plant", NULL };
+					"identity", "vars", "fixtures", "plant", "serve", NULL };
+static const char *const serve_keys[] = { "listen", "tls_cert", "tls_key", "token_file", NULL };
 static const char *const identity_keys[] = { "key_types", "require_cn", "policies", "crl",
 					     "allow_intermediate_anchor", "cms_status", NULL };
 
@@ -149,23 +150,32 @@ static const char *const cms_keys[] = { "url", "ca", "api_key_file", "timeout", 
 					"client_cert", "client_key", "validity_days", NULL };
 
 /* The API key file holds one line; it never reaches a log. */
-static int read_key(const char *path, char **out, struct st_error *e)
+int config_read_secret(const char *path, const char *what, char **out, struct st_error *e)
 {
 	char buf[512];
 	FILE *f = fopen(path, "r");
 	size_t n;
 
 	if (!f)
-		return st_fail(e, ST_ERR_IO, "cannot read the CMS API key file %s: %s", path,
+		return st_fail(e, ST_ERR_IO, "cannot read %s file %s: %s", what, path,
 			       strerror(errno));
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (!buf[0])
-		return st_fail(e, ST_ERR_ARG, "the CMS API key file %s is empty", path);
+		return st_fail(e, ST_ERR_ARG, "%s file %s is empty", what, path);
 	*out = strdup(buf);
-	return *out ? ST_OK : ST_ERR_NOMEM;
+	memset(buf, 0, sizeof(buf));
+	return *out ? ST_OK : st_fail(e, ST_ERR_NOMEM, "out of memory reading %s", what);
+}
+
+void config_secret_free(char *secret)
+{
+	/* wipe the secret before giving the memory back */
+	for (volatile char *p = secret; p && *p; p++)
+		*p = 0;
+	free(secret);
 }
 
 /* The protocol's keys: which backend, organization, template, mTLS files. */
@@ -296,6 +306,31 @@ static void parse_plant(struct lint *l, struct station_config *c, const struct y
 	}
 }
 
+static void parse_serve(struct lint *l, struct station_config *c, const struct ynode *n)
+{
+	char *s = NULL;
+
+	if (n->type != YN_MAP) {
+		lint_err(l, n, "serve must be a mapping with listen, tls_cert, tls_key, token_file");
+		return;
+	}
+	lint_keys(l, n, serve_keys, "serve");
+	lint_str(l, n, "listen", false, &c->serve.listen);
+	if (lint_str(l, n, "tls_cert", false, &s) && s)
+		c->serve.tls_cert = rel(c->file, s);
+	free(s);
+	s = NULL;
+	if (lint_str(l, n, "tls_key", false, &s) && s)
+		c->serve.tls_key = rel(c->file, s);
+	free(s);
+	s = NULL;
+	if (lint_str(l, n, "token_file", false, &s) && s)
+		c->serve.token_file = rel(c->file, s);
+	free(s);
+	if (!c->serve.tls_cert != !c->serve.tls_key)
+		lint_err(l, n, "serve: tls_cert and tls_key go together (the certificate and its key)");
+}
+
 static void parse_root(struct lint *l, struct station_config *c, const struct ynode *r)
 {
 	const struct ynode *n;
@@ -333,6 +368,9 @@ static void parse_root(struct lint *l, struct station_config *c, const struct yn
 	n = ynode_get(r, "identity");
 	if (n)
 		parse_identity(l, c, n);
+	n = ynode_get(r, "serve");
+	if (n)
+		parse_serve(l, c, n);
 	n = ynode_get(r, "vars");
 	for (int i = 0; n && n->type == YN_MAP && i < n->n; i++) {
 		const char *refused = config_var_refused(n->keys[i]->str);
@@ -385,7 +423,7 @@ int config_load(struct station_config *c, const char *path, struct st_error *e)
 		parse_root(&l, c, d.root);
 	ydoc_free(&d);
 	if (!l.n_errors && c->cms_key_file)
-		ret = read_key(c->cms_key_file, (char **)&c->cms.api_key, e);
+		ret = config_read_secret(c->cms_key_file, "the CMS API key", (char **)&c->cms.api_key, e);
 	if (l.n_errors) {
 		st_fail(e, ST_ERR_PARSE, "%s", l.errors);
 		free(l.errors);
@@ -450,14 +488,11 @@ void config_free(struct station_config *c)
 	free((char *)c->cms.org);
 	free((char *)c->cms.client_cert);
 	free((char *)c->cms.client_key);
-	if (c->cms.api_key) {
-		/* wipe the secret before giving the memory back */
-		volatile char *p = (volatile char *)c->cms.api_key;
-
-		while (*p)
-			*p++ = 0;
-		free((char *)c->cms.api_key);
-	}
+	config_secret_free((char *)c->cms.api_key);
+	free(c->serve.listen);
+	free(c->serve.tls_cert);
+	free(c->serve.tls_key);
+	free(c->serve.token_file);
 	free(c->cms_key_file);
 	for (int i = 0; i < c->n_fixtures; i++)
 		free(c->fixtures[i]);

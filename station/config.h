@@ -33,6 +33,11 @@ struct station_config {
 	char *fixtures[CFG_MAX_FIXTURES]; /* fixture definition files */
 	int n_fixtures;
 	struct rep_plant plant;	/* plant: {timezone, shifts} for reports */
+	struct {		/* serve: station serve's panel and API (docs/api.md) */
+		char *listen;	/* HOST:PORT */
+		char *tls_cert, *tls_key;	/* PEM files: HTTPS */
+		char *token_file;	/* the API token, its first line */
+	} serve;
 };
 
 /* Load path (NULL: ./station.yaml when there is one, else built-in
@@ -45,6 +50,12 @@ void config_free(struct station_config *c);
  * when out of memory. */
 char **config_var_names(const struct station_config *c, const char *const *assign, int n_assign);
 void config_names_free(char **names);
+
+/* A secret's file (an API key, a token): its first line, which must not
+ * be empty; what names it in messages ("the CMS API key"). */
+int config_read_secret(const char *path, const char *what, char **out, struct st_error *e);
+/* Wipe and free a secret read by config_read_secret(). */
+void config_secret_free(char *secret);
 
 /* Variables that may never be set from vars: (station.yaml, a sequence) or
  * --var: "trust" (the manufacturer roots: a variable could swap the trust

@@ -407,6 +407,11 @@ int engine_check_params(const struct sequence *seq, const struct vars *given, ch
 	return n;
 }
 
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
 /* Open the run's record: ST_OK, or an error already put in the verdict. */
 static int log_run_start(struct run_ctx *rc, const char *serial)
 {
@@ -416,6 +421,9 @@ static int log_run_start(struct run_ctx *rc, const char *serial)
 		.station = vars_get(&rc->vars, "station"),
 		.fixture = rc->fxdef->name,
 		.operator_name = vars_get(&rc->vars, "operator"),
+		.work_order = nonempty(vars_get(&rc->vars, "work_order")),
+		.part_number = nonempty(vars_get(&rc->vars, "part_number")),
+		.revision = nonempty(vars_get(&rc->vars, "revision")),
 		.sequence_name = rc->seq->name,
 		.sequence_version = rc->seq->version,
 		.sequence_sha256 = rc->seq->sha256,

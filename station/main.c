@@ -29,6 +29,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "run a sequence on one or more fixtures", true },
+	{ "serve", cmd_serve, "the operator panel and API over HTTP; units run on request", true },
 	{ "flash", cmd_flash, "load one image onto one board (bench), logged as a run", true },
 	{ "lint", cmd_lint, "check sequence files without touching a board", false },
 	{ "report", cmd_report, "yield, first-pass yield, Pareto, capability, SPC from the log", false },

@@ -241,6 +241,16 @@ static const struct step *serial_prompt(const struct step_list *sl)
 	return NULL;
 }
 
+bool prompt_serial_pattern(const struct sequence *seq, const char **pattern)
+{
+	const struct step *st = serial_prompt(&seq->setup);
+
+	if (!st)
+		st = serial_prompt(&seq->steps);
+	*pattern = st ? ((const struct prompt_cfg *)st->cfg)->pattern : NULL;
+	return st != NULL;
+}
+
 int prompt_serial_first(struct run_ctx *rc, char *why, size_t cap)
 {
 	const struct step *st = serial_prompt(&rc->seq->setup);

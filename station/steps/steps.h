@@ -49,6 +49,10 @@ void captures_free(struct captures *c);
  * a line moves.  ST_OK (asked, or nothing to ask); otherwise why[] says why
  * there is no serial (ST_ERR_ABORTED: stopped). */
 int prompt_serial_first(struct run_ctx *rc, char *why, size_t cap);
+/* The flow's first prompt into ${serial}: true when there is one, and its
+ * pattern in *pattern (NULL: any answer).  station serve checks a serial
+ * given with a start request against it before the run is queued. */
+bool prompt_serial_pattern(const struct sequence *seq, const char **pattern);
 
 /* Log an identity (identity_log.c): the identities and identity_trust
  * rows, a step value per check and the policy's fields (revocation-source,

@@ -4,7 +4,7 @@
 # the tree follows them, and each kind of break planted in a copy of the
 # tree is caught and named: an upward include, another part's private
 # header, a foreign library's header in the engine, a simulator that uses
-# the station's code, a part that uses a simulator's.
+# the station's code, a part that uses a simulator's, HTTP outside web/.
 . "$(dirname "$0")/lib.sh"
 cd "$ST_TOP"
 layers=$(make -s --no-print-directory print-layers)
@@ -30,13 +30,17 @@ assert_match "$got" 'link/link.c:[0-9]+: link includes "fixtures/fixture.h"' "fi
 got=$(plant station/engine.c '#include "fixtures/fixture-internal.h"')
 assert_match "$got" 'the private header of fixtures' "private header"
 got=$(plant station/engine.c '#include <jansson.h>')
-assert_match "$got" 'station/engine.c:[0-9]+: station includes <jansson.h>, which only cms, report may use' "jansson in station"
+assert_match "$got" 'station/engine.c:[0-9]+: station includes <jansson.h>, which only cms, report, web may use' "jansson in station"
 got=$(plant station/display.c '#include <termios.h>')
 assert_match "$got" 'which only link may use' "termios in station"
+got=$(plant station/cmd_run.c '#include <microhttpd.h>')
+assert_match "$got" 'station/cmd_run.c:[0-9]+: station includes <microhttpd.h>, which only web may use' "HTTP in station"
+got=$(plant web/server.c '#include "db/db.h"')
+assert_match "$got" 'web/server.c:[0-9]+: web includes "db/db.h": db is above web' "web above db"
 got=$(plant tools/dut-sim/rom.c '#include "loader/loader.h"')
 assert_match "$got" 'a simulator uses its own code and tools/simlib only' "a simulator using the loader"
 got=$(plant cms/cms.c '#include "tools/simlib/pki.h"')
 assert_match "$got" 'the station never uses the simulators' "the station using simlib"
 got=$(plant tests/unit/test_link_tty.c '#include "fixtures/fixture.h"')
 assert_match "$got" 'test_link_tty.c:[0-9]+: link:test includes "fixtures/fixture.h"' "a link test using fixtures"
-echo "layering: the tree passes; 8 planted breaks caught"
+echo "layering: the tree passes; 10 planted breaks caught"

@@ -114,14 +114,14 @@ static void test_export_runs_csv(void **state)
 	assert_int_equal(run_cmd(cmd_export, "export", NULL), EXIT_PASS);
 	t = slurp(outp);
 	line = strtok_r(t, "\n", &save);
-	assert_string_equal(line, "run_id,unit_serial,station,fixture,operator,sequence_name,"
-			    "sequence_version,sequence_sha256,software_version,started,ended,"
+	assert_string_equal(line, "run_id,unit_serial,station,fixture,operator,work_order,"
+			    "part_number,revision,sequence_name,sequence_version,sequence_sha256,software_version,started,ended,"
 			    "started_us,ended_us,outcome,reason,last_step\r");
 	while ((line = strtok_r(NULL, "\n", &save))) {
 		char want[256];
 
 		if (rows == 1) {	/* run 2: failed at rails */
-			snprintf(want, sizeof(want), "%s,U2,ST1,F1,ana,factory,1.0,ab12,test,"
+			snprintf(want, sizeof(want), "%s,U2,ST1,F1,ana,,,,factory,1.0,ab12,test,"
 				 "2026-01-05T08:10:00.000Z,2026-01-05T08:11:00.000Z,%lld,%lld,fail,"
 				 "rails: vdd out of limits,rails\r", t_runs[1].id,
 				 (long long)t_runs[1].start_us,
