@@ -18,14 +18,14 @@ BUILD   ?= build
 BINDIR  ?= bin
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-PKGS    := libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson
+PKGS    := libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson libpq
 MBEDTLS := -lmbedtls -lmbedx509 -lmbedcrypto
 
 # Debian packages this tree needs to build, test and demo.
 DEBS := build-essential pkg-config libserialport-dev libftdi1-dev libsqlite3-dev \
 	libcurl4-openssl-dev libmbedtls-dev libyaml-dev libjansson-dev libcmocka-dev \
 	sqlite3 stm32flash python3 clang libclang-rt-14-dev yq curl openssl valgrind chromium \
-	libmicrohttpd-dev ser2net
+	libmicrohttpd-dev ser2net libpq-dev postgresql
 
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
