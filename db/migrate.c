@@ -51,6 +51,10 @@ static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	"DROP INDEX IF EXISTS runs_unit;\n",
 	[2] =
 	"ALTER TABLE runs ADD COLUMN cell INTEGER REFERENCES cells(id);\n",
+	/* schema 5: the central store's forwarded mark; runs already ended are
+	 * queued (sent once a central: is configured) */
+	[4] =
+	"ALTER TABLE runs ADD COLUMN forwarded_us INTEGER;\n",
 };
 
 static const char *const upgrade_post[DB_SCHEMA_VERSION] = {

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "central/central.h"
 #include "station/ask.h"
 #include "station/commands.h"
 #include "station/display.h"
@@ -58,6 +59,7 @@ struct fx_thread {
 	const struct run_events *ev;
 	struct ask *ask;
 	struct display *disp;
+	struct central_fwd *fwd;	/* NULL: no central store */
 	int passed, failed, aborted, station_errors;
 	bool started;		/* its thread runs (is to be joined) */
 };
@@ -259,6 +261,7 @@ static void *fixture_thread(void *arg)
 			break;
 		init_vars(&rc, t);
 		o = engine_run(&rc);
+		central_fwd_kick(t->fwd);	/* the ended run, to the central store */
 		if (o == DB_ERROR)
 			t->station_errors++;	/* the station's fault, not the board's */
 		else if (o == DB_PASS)
@@ -298,6 +301,36 @@ static void end_signal_thread(pthread_t tid)
 {
 	pthread_kill(tid, SIGUSR1);
 	pthread_join(tid, NULL);
+}
+
+/* The forwarder to the central store; the line never waits on it. */
+static int central_start(const struct station_config *cfg, const char *log,
+			 struct central_fwd **fwd)
+{
+	const struct central_opts co = { .url = cfg->central_url,
+					 .passfile = cfg->central_passfile,
+					 .timeout_ms = cfg->central_timeout_ms };
+	struct st_error e = { 0 };
+	int ret = central_fwd_start(fwd, &co, log, cfg->central_backoff_ms, &e);
+
+	if (ret < 0)
+		log_err("%s", e.msg);
+	return ret;
+}
+
+/* Its last drain, then what is left queued for the next start or sync. */
+static void central_stop(struct central_fwd *fwd)
+{
+	int sent = 0, left = 0;
+
+	if (!fwd)
+		return;
+	central_fwd_stop(fwd, &sent, &left);
+	if (left)
+		log_warn("%d run(s) queued for the central store: sent when it answers, at "
+			 "the next start or by 'station central sync'", left);
+	else
+		log_info("central store: %d run(s) forwarded", sent);
 }
 
 static int load_fixtures(struct run_opts *o, const struct station_config *cfg,
@@ -344,6 +377,7 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 	struct display *disp;
 	struct ask *ask = NULL;
 	struct db *db = NULL;
+	struct central_fwd *fwd = NULL;
 	pthread_t sig_tid;
 	sigset_t set;
 	int passed = 0, failed = 0, aborted = 0, errors = 0, recovered = 0, live = 0, ret, err;
@@ -379,11 +413,14 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 	if (live)
 		log_info("%d run(s) in flight in another station on this log: left as they are",
 			 live);
+	if (cfg->central_url && central_start(cfg, o->db ? o->db : cfg->log, &fwd) < 0)
+		fwd = NULL;	/* said why; the line goes on, its runs queued */
 	for (int i = 0; i < n; i++)
 		names[i] = t[i].def.name;
 	disp = display_new(stdout, display_mode_for(stdout, o->json), &info, n, names);
 	if (!disp) {
 		end_signal_thread(sig_tid);
+		central_stop(fwd);
 		db_close(db);
 		return EXIT_STATION;
 	}
@@ -398,6 +435,7 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 		t[i].ev = display_events(disp);
 		t[i].ask = ask;
 		t[i].disp = disp;
+		t[i].fwd = fwd;
 		err = pthread_create(&t[i].tid, NULL, fixture_thread, &t[i]);
 		t[i].started = err == 0;
 		if (err) {
@@ -415,6 +453,7 @@ static int run_all(struct run_opts *o, struct station_config *cfg, struct sequen
 		errors += t[i].station_errors;
 	}
 	end_signal_thread(sig_tid);
+	central_stop(fwd);
 	if (atomic_load(&stop_flag))
 		db_event(db, NULL, NULL, "stop", "stopped by signal", NULL);
 	db_close(db);
