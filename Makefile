@@ -18,14 +18,15 @@ BUILD   ?= build
 BINDIR  ?= bin
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-PKGS    := libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson libmicrohttpd
+PKGS    := libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson libmicrohttpd libpq
 MBEDTLS := -lmbedtls -lmbedx509 -lmbedcrypto
 
 # Debian packages this tree needs to build, test and demo.
 DEBS := build-essential pkg-config libserialport-dev libftdi1-dev libsqlite3-dev \
 	libcurl4-openssl-dev libmbedtls-dev libyaml-dev libjansson-dev libcmocka-dev \
 	sqlite3 stm32flash python3 clang libclang-rt-14-dev yq curl openssl valgrind chromium \
-	libmicrohttpd-dev ser2net libunicorn-dev gcc-arm-none-eabi libnewlib-arm-none-eabi
+	libmicrohttpd-dev ser2net libunicorn-dev gcc-arm-none-eabi libnewlib-arm-none-eabi \
+	libpq-dev postgresql
 
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
@@ -43,7 +44,7 @@ LIBS       = $(PKG_LIBS) $(MBEDTLS) -lpthread -lm
 # --- the station's parts, one folder and one archive each ------------------
 # Bottom up; a part may use only itself and the parts listed as its deps
 # (tools/layering checks the #includes, the link order checks the calls).
-PARTS         := station report cms web db se loader fixtures link common
+PARTS         := station report central cms web db se loader fixtures link common
 deps_common   :=
 deps_link     := common
 deps_fixtures := link common
@@ -53,7 +54,8 @@ deps_db       := common
 deps_cms      := common
 deps_web      := common
 deps_report   := db se link common
-deps_station  := report cms web db se loader fixtures link common
+deps_central  := db common
+deps_station  := report central cms web db se loader fixtures link common
 part_src    = $(if $(filter station,$(1)),$(filter-out station/main.c,$(shell find station -name '*.c')),$(wildcard $(1)/*.c))
 part_lib    = $(BUILD)/lib$(1).a
 DB_EXTRA   := $(BUILD)/gen/schema_sql.o

@@ -56,6 +56,10 @@ static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	"ALTER TABLE runs ADD COLUMN work_order TEXT;\n"
 	"ALTER TABLE runs ADD COLUMN part_number TEXT;\n"
 	"ALTER TABLE runs ADD COLUMN revision TEXT;\n",
+	/* schema 7: the central store's forwarded mark; runs already ended are
+	 * queued (sent once a central: is configured) */
+	[6] =
+	"ALTER TABLE runs ADD COLUMN forwarded_us INTEGER;\n",
 };
 
 static const char *const upgrade_post[DB_SCHEMA_VERSION] = {

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 6 (PRAGMA user_version).
+-- The station log, schema version 7 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS runs (
 	cell INTEGER REFERENCES cells(id),	-- its summary cell (day, fixture, sequence)
 	work_order TEXT,		-- schema 6: what the MES (station serve) or --var gave
 	part_number TEXT,
-	revision TEXT
+	revision TEXT,
+	forwarded_us INTEGER		-- schema 7: when the central store committed it (NULL: queued)
 );
 -- Files a run's sequence was built from (includes, limits) and their hashes.
 CREATE TABLE IF NOT EXISTS run_files (
@@ -267,6 +268,9 @@ CREATE INDEX IF NOT EXISTS runs_started ON runs(started_us);
 CREATE INDEX IF NOT EXISTS runs_unfinished ON runs(outcome) WHERE outcome = 'running';
 -- schema 4: report --outcome reads the runs of one outcome, not every run
 CREATE INDEX IF NOT EXISTS runs_outcome ON runs(outcome, started_us);
+-- schema 7: the runs still to forward to the central store, in their order
+CREATE INDEX IF NOT EXISTS runs_to_forward ON runs(ended_us, id)
+	WHERE forwarded_us IS NULL AND outcome <> 'running';
 CREATE INDEX IF NOT EXISTS steps_name ON steps(name, outcome);
 CREATE INDEX IF NOT EXISTS steps_failed ON steps(outcome, name) WHERE outcome IN ('fail', 'error');
 CREATE INDEX IF NOT EXISTS measurements_step ON measurements(step_id);
@@ -373,4 +377,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;

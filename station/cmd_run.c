@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "central/central.h"
 #include "common/log.h"
 #include "station/ask.h"
 #include "station/commands.h"
@@ -32,6 +33,7 @@ struct run_opts {
 	struct fleet_opts f;
 	int units;		/* 0: until stopped, waiting for the lid */
 	bool dry_run, json;
+	struct central_fwd *fwd;	/* NULL: no central store */
 };
 
 static void usage(FILE *f)
@@ -158,6 +160,7 @@ static bool unit_done(struct fx_thread *t, struct fixture *fx, struct run_ctx *r
 {
 	const struct run_opts *ro = t->drv->ctx;
 
+	central_fwd_kick(ro->fwd);	/* the ended run, to the central store */
 	return ro->units || wait_lid(fx, false) == 0;
 }
 
@@ -169,6 +172,36 @@ struct run_body {
 static void fixture_fault(struct fx_thread *t, const char *why)
 {
 	display_fixture_fault(t->fault_ctx, t->def.name, why);
+}
+
+/* The forwarder to the central store; the line never waits on it. */
+static int central_start(const struct station_config *cfg, const char *log,
+			 struct central_fwd **fwd)
+{
+	const struct central_opts co = { .url = cfg->central_url,
+					 .passfile = cfg->central_passfile,
+					 .timeout_ms = cfg->central_timeout_ms };
+	struct st_error e = { 0 };
+	int ret = central_fwd_start(fwd, &co, log, cfg->central_backoff_ms, &e);
+
+	if (ret < 0)
+		log_err("%s", e.msg);
+	return ret;
+}
+
+/* Its last drain, then what is left queued for the next start or sync. */
+static void central_stop(struct central_fwd *fwd)
+{
+	int sent = 0, left = 0;
+
+	if (!fwd)
+		return;
+	central_fwd_stop(fwd, &sent, &left);
+	if (left)
+		log_warn("%d run(s) queued for the central store: sent when it answers, at "
+			 "the next start or by 'station central sync'", left);
+	else
+		log_info("central store: %d run(s) forwarded", sent);
 }
 
 static int run_all(void *ctx, struct run_owner *owner)
@@ -206,8 +239,12 @@ static int run_all(void *ctx, struct run_owner *owner)
 		f->t[i].fault = fixture_fault;
 		f->t[i].fault_ctx = disp;
 	}
+	if (f->cfg.central_url && central_start(&f->cfg, fleet_log(f, &o->f), &o->fwd) < 0)
+		o->fwd = NULL;	/* said why; the line goes on, its runs queued */
 	fleet_start_threads(f, &o->f, db);
 	fleet_join_threads(f);
+	central_stop(o->fwd);
+	o->fwd = NULL;
 	for (int i = 0; i < f->n; i++) {
 		passed += f->t[i].passed;
 		failed += f->t[i].failed;

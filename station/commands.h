@@ -28,5 +28,6 @@ int cmd_db(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_fixtures(int argc, char **argv);
 int cmd_cms(int argc, char **argv);
+int cmd_central(int argc, char **argv);
 
 #endif

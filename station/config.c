@@ -11,6 +11,8 @@
  *   cms: {url: ..., ca: ..., protocol: v2, org: acme, template_id: idevid,
  *         client_cert: pki/station-client.crt, client_key: pki/station-client.key,
  *         validity_days: 365}          # v2 / est: mTLS, docs/cms.md
+ *   central: {url: "postgresql://db.plant/line?sslmode=verify-full",
+ *             passfile: central.pass, timeout: 10s, backoff: 500ms}   # docs/central.md
  *   identity: {key_types: [p256, p384], require_cn: true, crl: pki/crl,
  *              policies: [1.3.6.1.4.1.99999.1], allow_intermediate_anchor: false,
  *              cms_status: true}    # the CMS's status answer (v2) as a revocation source
@@ -24,12 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "central/central.h"
 #include "station/config.h"
 #include "station/lint.h"
 #include "station/search.h"
 
 static const char *const cfg_keys[] = { "station", "log", "sync", "trust", "sequence", "cms",
-					"identity", "vars", "fixtures", "plant", "serve", NULL };
+					"identity", "vars", "fixtures", "plant", "serve", "central", NULL };
 static const char *const serve_keys[] = { "listen", "tls_cert", "tls_key", "token_file", NULL };
 static const char *const identity_keys[] = { "key_types", "require_cn", "policies", "crl",
 					     "allow_intermediate_anchor", "cms_status", NULL };
@@ -241,6 +244,8 @@ static void parse_cms(struct lint *l, struct station_config *c, const struct yno
 		char *k = rel(c->file, c->cms_key_file);
 
 		free(c->cms_key_file);
+	free(c->central_url);
+	free(c->central_passfile);
 		c->cms_key_file = k;
 	}
 	c->cms.timeout_ms = (int)(t * 1000);
@@ -331,6 +336,37 @@ static void parse_serve(struct lint *l, struct station_config *c, const struct y
 		lint_err(l, n, "serve: tls_cert and tls_key go together (the certificate and its key)");
 }
 
+static const char *const central_keys[] = { "url", "passfile", "timeout", "backoff", NULL };
+
+/* central: the PostgreSQL the station forwards its ended runs to. */
+static void parse_central(struct lint *l, struct station_config *c, const struct ynode *n)
+{
+	char *passfile = NULL;
+	double t = 10, backoff = 0.5;
+	const char *why;
+
+	if (n->type != YN_MAP) {
+		lint_err(l, n, "central must be a mapping with url (and passfile)");
+		return;
+	}
+	lint_keys(l, n, central_keys, "central");
+	lint_str(l, n, "url", true, &c->central_url);
+	lint_str(l, n, "passfile", false, &passfile);
+	lint_duration(l, ynode_get(n, "timeout"), &t);
+	lint_duration(l, ynode_get(n, "backoff"), &backoff);
+	why = c->central_url ? central_url_refused(c->central_url) : NULL;
+	if (why)
+		lint_err(l, ynode_get(n, "url"), "%s", why);
+	if (t < 1 || t > 600)
+		lint_err(l, ynode_get(n, "timeout"), "central timeout must be 1s to 600s");
+	if (backoff < 0.01 || backoff > 60)
+		lint_err(l, ynode_get(n, "backoff"), "central backoff must be 10ms to 60s");
+	c->central_passfile = rel(c->file, passfile);
+	free(passfile);
+	c->central_timeout_ms = (int)(t * 1000);
+	c->central_backoff_ms = (int)(backoff * 1000);
+}
+
 static void parse_root(struct lint *l, struct station_config *c, const struct ynode *r)
 {
 	const struct ynode *n;
@@ -365,6 +401,9 @@ static void parse_root(struct lint *l, struct station_config *c, const struct yn
 	n = ynode_get(r, "plant");
 	if (n)
 		parse_plant(l, c, n);
+	n = ynode_get(r, "central");
+	if (n)
+		parse_central(l, c, n);
 	n = ynode_get(r, "identity");
 	if (n)
 		parse_identity(l, c, n);
@@ -494,6 +533,8 @@ void config_free(struct station_config *c)
 	free(c->serve.tls_key);
 	free(c->serve.token_file);
 	free(c->cms_key_file);
+	free(c->central_url);
+	free(c->central_passfile);
 	for (int i = 0; i < c->n_fixtures; i++)
 		free(c->fixtures[i]);
 	vars_free(&c->vars);

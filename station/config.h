@@ -29,6 +29,11 @@ struct station_config {
 	char *sequence;		/* default sequence */
 	struct cms_config cms;	/* api_key read from cms.api_key_file */
 	char *cms_key_file;
+	/* central: {url, passfile, timeout, backoff} (docs/central.md); url NULL:
+	 * no central store */
+	char *central_url;
+	char *central_passfile;
+	int central_timeout_ms, central_backoff_ms;
 	struct vars vars;
 	char *fixtures[CFG_MAX_FIXTURES]; /* fixture definition files */
 	int n_fixtures;

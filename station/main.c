@@ -39,6 +39,7 @@ static const struct command commands[] = {
 	{ "cert", cmd_cert, "check a certificate or chain file (no board needed)", false },
 	{ "fixtures", cmd_fixtures, "list serial ports and FTDI devices; check fixtures", false },
 	{ "cms", cmd_cms, "cms sync: register queued identities; cms lookup SERIAL", false },
+	{ "central", cmd_central, "the central PostgreSQL store: migrate, sync, status", false },
 };
 
 static void usage(FILE *f)

@@ -17,6 +17,7 @@
 #   con_line NAME [T]           print one console line (fails on timeout)
 #   con_xfer NAME HEX N [T]     send bytes (hex), print up to N bytes read within T s (hex)
 #   st_bg CMD...                run CMD in the background, killed at exit; pid in $!
+#   st_atexit FUNC              call shell function FUNC at exit (after the kills)
 #   fail MSG / assert_eq GOT WANT MSG / assert_match GOT REGEX MSG
 #   sql DB "QUERY"              sqlite3 -batch
 set -euo pipefail
@@ -30,9 +31,10 @@ export ST_TOP BINDIR
 # Registry of what to clean, in files so helpers called in $(...) register too.
 ST_REG=$(mktemp -d "${TMPDIR:-/tmp}/st-e2e.XXXXXX")
 : >"$ST_REG/pids"
+: >"$ST_REG/atexit"
 
 st_cleanup() {
-	local rc=$? pid
+	local rc=$? pid fn
 	trap - EXIT
 	while read -r pid; do
 		kill "$pid" 2>/dev/null || true
@@ -40,6 +42,9 @@ st_cleanup() {
 	while read -r pid; do
 		wait "$pid" 2>/dev/null || true
 	done <"$ST_REG/pids"
+	while read -r fn; do
+		"$fn" || true
+	done <"$ST_REG/atexit"
 	if [ "$rc" != 0 ]; then
 		for f in "$ST_REG"/*/*.simlog; do
 			[ -f "$f" ] || continue
@@ -72,6 +77,10 @@ sql() {
 
 st_tmpdir() {
 	mktemp -d "$ST_REG/tmp.XXXXXX"
+}
+
+st_atexit() {
+	echo "$1" >>"$ST_REG/atexit"
 }
 
 st_bg() {

@@ -161,7 +161,7 @@ v4=$LINE/v4.db
 sqlite3 "$v4" <"$ST_TOP/db/migrations/v4.sql"
 sqlite3 "$v4" "INSERT INTO runs (id, station, fixture, started_us) VALUES ('r4', 'st', 'fx', 1)"
 "$BINDIR/station" db migrate --db "$v4" >/dev/null || fail "migrating a schema 4 log"
-assert_eq "$(sql "$v4" "PRAGMA user_version")" 6 "schema 6"
+assert_eq "$(sql "$v4" "PRAGMA user_version")" 7 "upgraded to schema 7"
 assert_eq "$(sql "$v4" "SELECT id || ':' || coalesce(work_order, 'NULL') || ':' || coalesce(revision, 'NULL') FROM runs")" \
 	"r4:NULL:NULL" "an old run has no work order"
 

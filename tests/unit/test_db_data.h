@@ -225,4 +225,24 @@ static void t_text(struct db *db, const char *sql, char *buf, size_t cap)
 	sqlite3_finalize(q);
 }
 
+/* A file of the tree, whole (ST_TOP, or the working directory). */
+static char *t_read_top(const char *name)
+{
+	const char *top = getenv("ST_TOP");
+	char p[512];
+	char *buf = calloc(1, 1 << 16);
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/%s", top ? top : ".", name);
+	fp = fopen(p, "r");
+	if (!fp) {
+		fprintf(stderr, "cannot read %s (run from the repository root or set ST_TOP)\n", p);
+		abort();
+	}
+	if (!buf || fread(buf, 1, (1 << 16) - 1, fp) == 0)
+		abort();
+	fclose(fp);
+	return buf;
+}
+
 #endif

@@ -223,28 +223,12 @@ static void test_summary_equals_rows(void **state)
 	db_close(db);
 }
 
-static char *read_top(const char *name)
-{
-	const char *top = getenv("ST_TOP");
-	char p[512];
-	char *buf = calloc(1, 1 << 16);
-	FILE *fp;
-
-	snprintf(p, sizeof(p), "%s/%s", top ? top : ".", name);
-	fp = fopen(p, "r");
-	if (!fp)
-		fail_msg("cannot read %s (run from the repository root or set ST_TOP)", p);
-	assert_true(fread(buf, 1, (1 << 16) - 1, fp) > 0);
-	fclose(fp);
-	return buf;
-}
-
 /* A v2 log: the v2 schema, then rows copied from a log this build wrote
  * (every column v2 had), so that the upgrade must rebuild the summaries. */
 static void test_v2_log_upgraded(void **state)
 {
 	char v2path[160], sql[512];
-	char *v2 = read_top("db/migrations/v2.sql");
+	char *v2 = t_read_top("db/migrations/v2.sql");
 	struct db *db;
 	struct st_error e;
 	sqlite3 *h;
@@ -339,7 +323,7 @@ static void test_pareto_counts_leaf_steps(void **state)
 /* A schema 3 log counted the group too: the upgrade to 4 recounts. */
 static void test_v3_log_recounts_pareto(void **state)
 {
-	char p[160], *v3 = read_top("db/migrations/v3.sql");
+	char p[160], *v3 = t_read_top("db/migrations/v3.sql");
 	struct db *db;
 	struct st_error e;
 
@@ -380,7 +364,7 @@ static void test_v3_log_recounts_pareto(void **state)
  * first judged run. */
 static void test_v4_log_recounts_judged(void **state)
 {
-	char p[160], *v4 = read_top("db/migrations/v4.sql");
+	char p[160], *v4 = t_read_top("db/migrations/v4.sql");
 	struct db *db;
 	struct st_error e;
 

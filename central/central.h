@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The central store: many stations' runs in one PostgreSQL database
+ * (docs/central.md).  Each station's SQLite log stays its crash-safe local
+ * journal; ended runs are forwarded to PostgreSQL, one transaction per run,
+ * idempotent by the rows' ids (INSERT ... ON CONFLICT DO NOTHING), so a
+ * resend after a crash changes nothing.  libpq is used here only.
+ *
+ * Credentials never reach a log: a URL that carries a password is refused
+ * (the password goes in a passfile, or PGPASSFILE), and messages name the
+ * host and database, never the URL.
+ */
+#ifndef ST_CENTRAL_CENTRAL_H
+#define ST_CENTRAL_CENTRAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "db/db.h"
+#include "db/db_report.h"
+
+struct central;
+
+/* The central store's schema version this build writes (its own versioned
+ * migrations, table central_schema; central/schema.c). */
+#define CENTRAL_SCHEMA_VERSION 1
+
+struct central_opts {
+	const char *url;	/* postgresql://host/db?sslmode=verify-full&... */
+	const char *passfile;	/* libpq passfile; NULL: PGPASSFILE or ~/.pgpass */
+	int timeout_ms;		/* connect and statement timeout; 0: 10 s */
+};
+
+/* Is url usable: a postgresql:// URL (or key=value string) without a
+ * password?  NULL when fine, else why not (a constant string). */
+const char *central_url_refused(const char *url);
+
+/* Connect.  Errors: ST_ERR_CLOSED (unreachable, refused, authentication; the
+ * message is libpq's, with the host and database). */
+int central_open(struct central **out, const struct central_opts *o, struct st_error *e);
+void central_close(struct central *c);
+/* "host/db" for messages (never the password). */
+const char *central_where(const struct central *c);
+
+/* Create or upgrade the central schema and the roles station_writer
+ * (INSERT only) and station_reader (SELECT): needs the database's owner.
+ * *from: the version found (0: none). */
+int central_migrate(struct central *c, int *from, struct st_error *e);
+/* ST_OK when the schema is the one this build writes (a writer checks it
+ * before sending). */
+int central_check_schema(struct central *c, struct st_error *e);
+
+/* Send one ended run and every row attached to it, read from the local log,
+ * in one transaction.  A run already there is left as it is. */
+int central_send_run(struct central *c, struct db *db, const char *run_id, struct st_error *e);
+
+/* Drain the local queue: every ended run not yet forwarded, oldest end
+ * first, each sent then marked.  Stops at the first failure (order kept).
+ * *sent: how many runs were sent; *left: how many are still queued. */
+int central_drain(struct central *c, struct db *db, int *sent, int *left, struct st_error *e);
+
+/* --- the forwarder thread of station run --------------------------------- */
+struct central_fwd;
+/* Starts a thread that opens its own connection to the log at db_path and
+ * drains the queue whenever central_fwd_kick() says a run ended, with
+ * backoff (backoff_ms doubling up to 30 s) while PostgreSQL is away.  The
+ * line never waits on it. */
+int central_fwd_start(struct central_fwd **out, const struct central_opts *o,
+		      const char *db_path, int backoff_ms, struct st_error *e);
+void central_fwd_kick(struct central_fwd *f);
+/* Stop: one last drain, given up after the connect/statement timeout when
+ * PostgreSQL does not answer; what is left stays queued for the next run or
+ * `station central sync`.  *sent and *left as central_drain's (may be NULL). */
+void central_fwd_stop(struct central_fwd *f, int *sent, int *left);
+
+#endif

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The connection to the central PostgreSQL, through libpq.  Timeouts on
+ * every blocking step: connect_timeout for the connection, TCP keepalives
+ * and tcp_user_timeout for a peer that vanishes, statement_timeout for a
+ * server that holds a statement (a lock, a full disk).  TLS is libpq's:
+ * sslmode and sslrootcert pass through in the URL (verify-full checks the
+ * server's certificate and name).  The password comes from a passfile,
+ * never from the URL, and no message carries the URL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_PREFIX "central"
+#include "common/log.h"
+#include "central/central-internal.h"
+
+const char *central_url_refused(const char *url)
+{
+	PQconninfoOption *opts;
+	const char *why = NULL;
+	char *err = NULL;
+
+	if (!url || !url[0])
+		return "the central store's url is empty: give postgresql://HOST/DATABASE";
+	opts = PQconninfoParse(url, &err);
+	if (!opts) {
+		PQfreemem(err);
+		return "the central store's url is not a PostgreSQL connection string "
+		       "(postgresql://HOST:PORT/DATABASE?sslmode=verify-full)";
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && o->val[0])
+			why = "the central store's url carries a password: it would show in "
+			      "configs and process lists; put it in a passfile "
+			      "(central: {passfile: ...}) or PGPASSFILE";
+	PQconninfoFree(opts);
+	return why;
+}
+
+/* One line of libpq's message, without its trailing newline. */
+static void one_line(char *dst, size_t n, const char *msg)
+{
+	snprintf(dst, n, "%s", msg ? msg : "");
+	for (char *p = dst; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = (p[1] ? ' ' : '\0');
+}
+
+int cpi_fail(struct central *c, struct st_error *e, const char *what)
+{
+	char msg[ST_ERRMSG_MAX / 2];
+	bool gone = PQstatus(c->pg) != CONNECTION_OK;
+
+	one_line(msg, sizeof(msg), PQerrorMessage(c->pg));
+	return st_fail(e, gone ? ST_ERR_CLOSED : ST_ERR_DB, "central store %s: cannot %s: %s",
+		       c->where, what, msg);
+}
+
+int cpi_ok(struct central *c, PGresult *r, const char *what, struct st_error *e)
+{
+	ExecStatusType s = PQresultStatus(r);
+
+	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+		return ST_OK;
+	PQclear(r);
+	return cpi_fail(c, e, what);
+}
+
+int cpi_exec(struct central *c, const char *sql, const char *what, struct st_error *e)
+{
+	PGresult *r = PQexec(c->pg, sql);
+	int ret = cpi_ok(c, r, what, e);
+
+	if (ret == ST_OK)
+		PQclear(r);
+	return ret;
+}
+
+void cpi_rollback(struct central *c)
+{
+	if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+		PQclear(PQexec(c->pg, "ROLLBACK"));
+}
+
+const char *central_where(const struct central *c)
+{
+	return c->where;
+}
+
+int central_open(struct central **out, const struct central_opts *o, struct st_error *e)
+{
+	const char *why = central_url_refused(o->url);
+	int t = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+	char connect_s[16], user_ms[16], options[64];
+	const char *keys[8], *vals[8];
+	struct central *c;
+	int k = 0;
+
+	*out = NULL;
+	if (why)
+		return st_fail(e, ST_ERR_ARG, "%s", why);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory");
+	snprintf(connect_s, sizeof(connect_s), "%d", (t + 999) / 1000 < 2 ? 2 : (t + 999) / 1000);
+	snprintf(user_ms, sizeof(user_ms), "%d", t);
+	snprintf(options, sizeof(options), "-c statement_timeout=%d", t);
+	/* the URL first: what follows completes it (expand_dbname) */
+	keys[k] = "dbname", vals[k++] = o->url;
+	keys[k] = "connect_timeout", vals[k++] = connect_s;
+	keys[k] = "tcp_user_timeout", vals[k++] = user_ms;
+	keys[k] = "keepalives_idle", vals[k++] = "10";
+	keys[k] = "options", vals[k++] = options;
+	keys[k] = "application_name", vals[k++] = "station";
+	if (o->passfile)
+		keys[k] = "passfile", vals[k++] = o->passfile;
+	keys[k] = NULL, vals[k] = NULL;
+	c->pg = PQconnectdbParams(keys, vals, 1);
+	if (!c->pg) {
+		free(c);
+		return st_fail(e, ST_ERR_NOMEM, "out of memory (libpq)");
+	}
+	{
+		const char *h = PQhost(c->pg), *d = PQdb(c->pg), *p = PQport(c->pg);
+
+		snprintf(c->where, sizeof(c->where), "%s%s%s/%s", h && h[0] ? h : "localhost",
+			 p && p[0] ? ":" : "", p ? p : "", d ? d : "?");
+	}
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		int ret = cpi_fail(c, e, "connect");
+
+		central_close(c);
+		return ret;
+	}
+	*out = c;
+	return ST_OK;
+}
+
+void central_close(struct central *c)
+{
+	if (!c)
+		return;
+	PQfinish(c->pg);
+	free(c);
+}

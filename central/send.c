@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Forwarding one run: BEGIN, every row of the run as db_fwd_rows() reads
+ * it, each through a prepared INSERT ... ON CONFLICT DO NOTHING (the keys
+ * are the ids, so a run sent twice is stored once), COMMIT; then the local
+ * mark.  A crash between the COMMIT and the mark sends the run again, and
+ * the second time changes nothing.  Values travel as text: integers in
+ * decimal, reals with 17 significant digits (exact for a double).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "central/central-internal.h"
+#include "db/db_forward.h"
+
+/* The INSERT of table t: constant identifiers from cpi_tables, values bound. */
+static int prepare_one(struct central *c, const struct cpi_table *t, struct st_error *e)
+{
+	char sql[1024];
+	int n = snprintf(sql, sizeof(sql), "INSERT INTO %s (%s) VALUES (", t->name, t->columns);
+	PGresult *r;
+
+	for (int i = 1; i <= t->ncols && n < (int)sizeof(sql); i++)
+		n += snprintf(sql + n, sizeof(sql) - n, "%s$%d", i > 1 ? ", " : "", i);
+	if (n < (int)sizeof(sql))
+		n += snprintf(sql + n, sizeof(sql) - n, ") ON CONFLICT DO NOTHING");
+	if (n >= (int)sizeof(sql))
+		return st_fail(e, ST_ERR_LIMIT, "the insert of %s is too long (a build bug)", t->name);
+	r = PQprepare(c->pg, t->name, sql, 0, NULL);
+	if (cpi_ok(c, r, "prepare an insert", e) < 0)
+		return ST_ERR_DB;
+	PQclear(r);
+	return ST_OK;
+}
+
+static int prepare_all(struct central *c, struct st_error *e)
+{
+	int ret = ST_OK;
+
+	if (c->prepared)
+		return ST_OK;
+	for (const struct cpi_table *t = cpi_tables; t->name && ret == ST_OK; t++)
+		ret = prepare_one(c, t, e);
+	c->prepared = ret == ST_OK;
+	return ret;
+}
+
+struct send_ctx {
+	struct central *c;
+	struct st_error *e;
+	const char *run_id;
+	int rows;
+};
+
+/* The log's columns against the central table's, name by name. */
+static int same_columns(const struct cpi_table *t, const struct db_row *row)
+{
+	const char *p = t->columns;
+
+	if (row->n != t->ncols)
+		return 0;
+	for (int i = 0; i < row->n; i++) {
+		size_t len = strlen(row->name[i]);
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (strncmp(p, row->name[i], len) || (p[len] && p[len] != ','))
+			return 0;
+		p += len;
+	}
+	return 1;
+}
+
+static int send_row(void *arg, const char *table, const struct db_row *row)
+{
+	struct send_ctx *s = arg;
+	const struct cpi_table *t = cpi_table_find(table);
+	char buf[DB_ROW_MAX_COLS][32];
+	const char *vals[DB_ROW_MAX_COLS];
+	PGresult *r;
+
+	if (!t)
+		return st_fail(s->e, ST_ERR_DB, "the central store has no table %s (a build bug)",
+			       table);
+	if (row->columns_only)
+		return same_columns(t, row) ? 0 :
+		       st_fail(s->e, ST_ERR_DB, "the log's %s columns are not the central "
+			       "store's (a build bug)", table);
+	for (int i = 0; i < row->n; i++) {
+		const struct db_value *v = &row->v[i];
+
+		vals[i] = buf[i];
+		switch (v->type) {
+		case DB_NULL: vals[i] = NULL; break;
+		case DB_INT: snprintf(buf[i], sizeof(buf[i]), "%" PRId64, v->i); break;
+		case DB_REAL: snprintf(buf[i], sizeof(buf[i]), "%.17g", v->d); break;
+		default: vals[i] = v->s; break;
+		}
+	}
+	r = PQexecPrepared(s->c->pg, table, row->n, vals, NULL, NULL, 0);
+	if (cpi_ok(s->c, r, "store a row", s->e) < 0)
+		return ST_ERR_DB;
+	PQclear(r);
+	s->rows++;
+	return 0;
+}
+
+int central_send_run(struct central *c, struct db *db, const char *run_id, struct st_error *e)
+{
+	struct send_ctx s = { c, e, run_id, 0 };
+	int ret = prepare_all(c, e);
+
+	if (ret == ST_OK)
+		ret = cpi_exec(c, "BEGIN", "start a transaction", e);
+	if (ret == ST_OK)
+		ret = db_fwd_rows(db, run_id, send_row, &s, e);
+	if (ret == ST_OK && s.rows == 0)
+		ret = st_fail(e, ST_ERR_NOTFOUND, "run %s is not in the log", run_id);
+	if (ret == ST_OK)
+		ret = cpi_exec(c, "COMMIT", "commit a run", e);
+	if (ret < 0) {
+		cpi_rollback(c);
+		/* a connection that broke mid-way: say so, whatever step noticed */
+		if (PQstatus(c->pg) != CONNECTION_OK && ret != ST_ERR_CLOSED)
+			ret = ST_ERR_CLOSED;
+	}
+	return ret;
+}
+
+#define BATCH 64
+
+int central_drain(struct central *c, struct db *db, int *sent, int *left, struct st_error *e)
+{
+	char ids[BATCH][DB_ID_LEN];
+	int64_t queued = 0;
+	int n = 0, ret;
+
+	*sent = 0;
+	*left = 0;
+	do {
+		ret = db_fwd_queue(db, ids, BATCH, &n, &queued, e);
+		*left = (int)queued;
+		for (int i = 0; i < n && ret == ST_OK; i++) {
+			ret = central_send_run(c, db, ids[i], e);
+			if (ret == ST_OK)
+				ret = db_fwd_mark(db, ids[i], e);
+			if (ret == ST_OK) {
+				(*sent)++;
+				(*left)--;
+			}
+		}
+	} while (ret == ST_OK && n == BATCH);
+	return ret;
+}

@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# Stations forwarding to a central PostgreSQL, for the central-store tests
+# (source after lib.sh and pg.sh; pg_start first):
+#   central_setup               the central schema (station central migrate), a
+#                               writer role "line" (password in a passfile:
+#                               $CENTRAL_URL, $CENTRAL_PASS) and a reader "qe"
+#                               ($CENTRAL_READER_URL); a diag image and
+#                               $CENTRAL/seq.yaml (power on, banner, rail 3v3
+#                               measured against [3.2, 3.4] V, power off)
+#   central_station NAME [dut-sim args...]
+#                               a station dir $CENTRAL/NAME with station.yaml
+#                               (station NAME, log NAME.db, central: the writer)
+#                               and its board (sim NAME, fixture fx.yaml)
+#   central_run NAME SERIAL [station run args...]
+#                               one unit on station NAME; exit status in $RUN_RC,
+#                               output in $CENTRAL/NAME/run.out, .err
+#   local_ids NAME              the ended runs of NAME's log, one id a line, sorted
+central_setup() {
+	CENTRAL=$(st_tmpdir)
+	"$BINDIR/station" central migrate --url "$PG_ADMIN" >"$CENTRAL/migrate.out" ||
+		fail "central migrate: $(cat "$CENTRAL/migrate.out")"
+	pg_sql "CREATE ROLE line LOGIN PASSWORD 'w-$$-secret' IN ROLE station_writer" >/dev/null
+	pg_sql "CREATE ROLE qe LOGIN PASSWORD 'r-$$-secret' IN ROLE station_reader" >/dev/null
+	CENTRAL_URL=$(pg_url line "w-$$-secret")
+	CENTRAL_PASS=$PG_DIR/line.pass
+	CENTRAL_READER_URL=$(pg_url qe "r-$$-secret")
+	"$BINDIR/mkimage" --kind diag --version 1.4.2 --size 8192 -o "$CENTRAL/diag.bin" >/dev/null
+	cat >"$CENTRAL/seq.yaml" <<'YAML'
+name: central-e2e
+version: 1.0.0
+steps:
+  - name: power on
+    lines: {power: on}
+  - name: banner
+    console: {wait: '^diag [^ ]+ ready$'}
+  - name: rail 3V3
+    measure: {name: rail_3v3, command: rail 3v3, pattern: '^rail 3v3: ([-0-9.]+) V$', low: 3.2, high: 3.4, unit: V}
+teardown:
+  - name: power off
+    lines: {power: off}
+YAML
+}
+
+central_station() {
+	local name=$1
+	shift
+	mkdir -p "$CENTRAL/$name"
+	sim_start "$name" --fast --image "$CENTRAL/diag.bin" "$@"
+	sim_fixture "$name" "$CENTRAL/$name/fx.yaml"
+	cat >"$CENTRAL/$name/station.yaml" <<YAML
+station: $name
+log: $name.db
+sequence: $CENTRAL/seq.yaml
+central:
+  url: "$CENTRAL_URL"
+  passfile: $CENTRAL_PASS
+  timeout: ${CENTRAL_TIMEOUT:-10s}
+  backoff: 100ms
+fixtures: [fx.yaml]
+YAML
+}
+
+central_run() {
+	local name=$1 serial=$2
+	shift 2
+	RUN_RC=0
+	"$BINDIR/station" run -c "$CENTRAL/$name/station.yaml" --once --serial "$serial" "$@" \
+		>"$CENTRAL/$name/run.out" 2>"$CENTRAL/$name/run.err" || RUN_RC=$?
+}
+
+local_ids() {
+	sql "$CENTRAL/$1/$1.db" "SELECT id FROM runs WHERE outcome <> 'running' ORDER BY id"
+}

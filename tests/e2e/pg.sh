@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# A real PostgreSQL server for the central-store tests (source after lib.sh).
+# Debian's postgresql package: initdb and pg_ctl in a temporary directory,
+# listening on a unix socket only (no port to clash with), trust auth for the
+# superuser "postgres" on that socket and password auth for every other role.
+# The server refuses to run as root, so as root it runs as "nobody" (runuser);
+# as anyone else, as that user.  It is stopped, and its directory removed,
+# when the test exits.
+#
+#   pg_start             start it; exports PG_DIR, PG_SOCK (the socket's
+#                        directory), PG_ADMIN (superuser URL, database "central")
+#   pg_stop / pg_resume  stop the server (fast shutdown) / start it again
+#   pg_sql "SQL"         psql as the superuser on database central: one value a
+#                        line, fields separated by |
+#   pg_url USER PASS     a URL for role USER; its password goes to
+#                        $PG_DIR/USER.pass (a libpq passfile, mode 0600), not
+#                        into the URL
+
+_pg_bin() {
+	local d
+	for d in "$(pg_config --bindir 2>/dev/null)" /usr/lib/postgresql/*/bin; do
+		[ -x "$d/pg_ctl" ] && { echo "$d"; return; }
+	done
+	fail "PostgreSQL's server is not installed (Debian: apt-get install postgresql; make deps)"
+}
+
+_pg_as() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u nobody -- "$@"
+	else
+		"$@"
+	fi
+}
+
+pg_start() {
+	PG_BIN=$(_pg_bin)
+	# not under $ST_REG: that is 0700 root, and the server runs as nobody
+	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/st-pg.XXXXXX")
+	chmod 755 "$PG_DIR"
+	PG_SOCK=$PG_DIR/sock
+	mkdir -p "$PG_DIR/data" "$PG_SOCK"
+	[ "$(id -u)" = 0 ] && chown nobody "$PG_DIR/data" "$PG_SOCK"
+	[ -f "$ST_REG/pgdirs" ] || st_atexit _pg_cleanup
+	echo "$PG_DIR" >>"$ST_REG/pgdirs"
+	_pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust --no-sync \
+		>"$PG_SOCK/initdb.log" 2>&1 || fail "initdb: $(cat "$PG_SOCK/initdb.log")"
+	# the superuser on trust; other roles with a password (scram)
+	cat >"$PG_DIR/hba.conf" <<EOF
+local all postgres trust
+local all all scram-sha-256
+EOF
+	chmod 644 "$PG_DIR/hba.conf"
+	pg_resume
+	PG_ADMIN="postgresql:///central?host=$PG_SOCK&user=postgres"
+	psql -q -h "$PG_SOCK" -U postgres -d postgres -c "CREATE DATABASE central" >/dev/null ||
+		fail "cannot create the database"
+	export PG_DIR PG_SOCK PG_ADMIN
+}
+
+pg_resume() {
+	_pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_SOCK/server.log" -w -t 60 \
+		-o "-k $PG_SOCK -c listen_addresses= -c hba_file=$PG_DIR/hba.conf -c fsync=off" \
+		start >/dev/null || fail "PostgreSQL did not start: $(tail -n 20 "$PG_SOCK/server.log")"
+}
+
+pg_stop() {
+	_pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+}
+
+pg_sql() {
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$PG_SOCK" -U postgres -d central -c "$1"
+}
+
+pg_url() {
+	printf '*:*:*:%s:%s\n' "$1" "$2" >"$PG_DIR/$1.pass"
+	chmod 600 "$PG_DIR/$1.pass"
+	echo "postgresql:///central?host=$PG_SOCK&user=$1"
+}
+
+_pg_cleanup() {
+	local d
+	[ -f "$ST_REG/pgdirs" ] || return 0
+	while read -r d; do
+		[ -f "$d/data/postmaster.pid" ] &&
+			_pg_as "$(_pg_bin)/pg_ctl" -D "$d/data" -m immediate -w stop >/dev/null 2>&1
+		rm -rf "$d"
+	done <"$ST_REG/pgdirs"
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The local side of forwarding to the central store: the queue holds every
+ * ended run not yet marked, oldest end first, never a run in progress; the
+ * mark takes a run off it; a run's rows come table by table, the run first;
+ * a schema 6 log (db/migrations/v6.sql) upgraded to 7 queues the runs it
+ * already had.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "test_db_data.h"
+#include "db/db_forward.h"
+
+static char dir[64], path[128];
+
+static int setup(void **state)
+{
+	if (t_mkdir(dir, sizeof(dir), "fwd") < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/station.db", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	return t_rmdir(dir);
+}
+
+struct seen {
+	char tables[512];
+	int rows[16], meas_cols, meas_started_col;
+	int64_t meas_started;
+};
+
+static int count_row(void *ctx, const char *table, const struct db_row *row)
+{
+	struct seen *s = ctx;
+	int t = 0;
+
+	for (const char *const *p = db_fwd_tables; *p && strcmp(*p, table); p++)
+		t++;
+	if (row->columns_only) {
+		strcat(s->tables, table);
+		strcat(s->tables, " ");
+		if (!strcmp(table, "measurements")) {
+			s->meas_cols = row->n;
+			for (int i = 0; i < row->n; i++)
+				if (!strcmp(row->name[i], "started_us"))
+					s->meas_started_col = i;
+		}
+		return 0;
+	}
+	s->rows[t]++;
+	if (!strcmp(table, "measurements"))
+		s->meas_started = row->v[s->meas_started_col].i;
+	return 0;
+}
+
+static void test_queue_rows_mark(void **state)
+{
+	char ids[16][DB_ID_LEN], want[512] = "";
+	struct seen s = { 0 };
+	struct st_error e;
+	struct db *db;
+	int64_t queued;
+	int n;
+
+	assert_int_equal(db_open(&db, path, NULL, &e), ST_OK);
+	t_make_dataset(db);	/* 9 runs, the last still running */
+	assert_int_equal(db_fwd_queue(db, ids, 16, &n, &queued, &e), ST_OK);
+	assert_int_equal(n, 8);
+	assert_int_equal(queued, 8);
+	assert_string_equal(ids[0], t_runs[0].id);	/* ended first */
+	for (int i = 0; i < n; i++)
+		assert_string_not_equal(ids[i], t_runs[8].id);
+	/* a batch smaller than the queue: the oldest ends, all still counted */
+	assert_int_equal(db_fwd_queue(db, ids, 3, &n, &queued, &e), ST_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(queued, 8);
+
+	assert_int_equal(db_fwd_rows(db, t_runs[0].id, count_row, &s, &e), ST_OK);
+	for (const char *const *p = db_fwd_tables; *p; p++) {
+		strcat(want, *p);
+		strcat(want, " ");
+	}
+	assert_string_equal(s.tables, want);
+	assert_int_equal(s.rows[0], 1);		/* the run */
+	assert_true(s.rows[3] >= 2);		/* vdd and idle_ma */
+	assert_int_equal(s.meas_started, t_runs[0].start_us);
+
+	assert_int_equal(db_fwd_mark(db, t_runs[0].id, &e), ST_OK);
+	assert_int_equal(db_fwd_queue(db, ids, 16, &n, &queued, &e), ST_OK);
+	assert_int_equal(n, 7);
+	assert_string_not_equal(ids[0], t_runs[0].id);
+	/* a run in progress is never marked */
+	assert_int_equal(db_fwd_mark(db, t_runs[8].id, &e), ST_ERR_ARG);
+	db_close(db);
+}
+
+/* A v6 log, written by this build into a file kept at v6, upgraded. */
+static void test_v6_log_queues_its_runs(void **state)
+{
+	char p[160], ids[16][DB_ID_LEN], *v6 = t_read_top("db/migrations/v6.sql");
+	struct db *db;
+	struct st_error e;
+	int64_t queued;
+	int n;
+
+	snprintf(p, sizeof(p), "%s/v6.db", dir);
+	assert_int_equal(db_open(&db, p, &(struct db_opts){ .as_is = true }, &e), ST_OK);
+	assert_int_equal(sqlite3_exec(db_handle(db), v6, NULL, NULL, NULL), SQLITE_OK);
+	free(v6);
+	assert_int_equal(t_int(db, "PRAGMA user_version"), 6);
+	t_make_dataset(db);
+	db_close(db);
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	assert_int_equal(db_found_version(db), 6);
+	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+	assert_int_equal(db_fwd_queue(db, ids, 16, &n, &queued, &e), ST_OK);
+	assert_int_equal(queued, 8);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs_to_forward'"), 1);
+	db_close(db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_queue_rows_mark),
+		cmocka_unit_test(test_v6_log_queues_its_runs),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
