@@ -27,7 +27,7 @@
 
 struct flash_opts {
 	const char *fixture, *port, *config, *db, *serial, *operator_name;
-	const char *image, *address, *format, *verify, *erase;
+	const char *image, *address, *format, *verify, *erase, *protocol, *stub_baud;
 	bool go, json;
 };
 
@@ -48,6 +48,10 @@ static void usage(FILE *f)
 		"      --format F        auto (default), raw, ihex, elf\n"
 		"      --verify V        readback (default), crc, none\n"
 		"      --erase E         pages (default: only what the image covers) or mass\n"
+		"      --protocol P      rom (default), stub (the RAM flasher stub, F103; falls\n"
+		"                        back to rom), auto (stub when the part has one)\n"
+		"      --stub-baud N     with --port: the stub's rate (default: the ROM's 115200);\n"
+		"                        a fixture file says it with stub_baud:\n"
 		"      --go              start the image (Go) once it is loaded\n"
 		"  -c, --config FILE     station.yaml (log, station name)\n"
 		"      --db FILE         the log (default: the config's 'log', ./station.db)\n"
@@ -77,7 +81,7 @@ static bool one_of(const char *opt, const char *value, const char *const *list)
 static int parse_args(int argc, char **argv, struct flash_opts *o)
 {
 	enum { O_PORT = 256, O_ADDR, O_FORMAT, O_VERIFY, O_ERASE, O_GO, O_DB, O_SERIAL, O_OPER,
-	       O_JSON };
+	       O_JSON, O_PROTO, O_STUB_BAUD };
 	static const struct option lo[] = {
 		{ "fixture", required_argument, NULL, 'f' },
 		{ "port", required_argument, NULL, O_PORT },
@@ -86,6 +90,8 @@ static int parse_args(int argc, char **argv, struct flash_opts *o)
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "verify", required_argument, NULL, O_VERIFY },
 		{ "erase", required_argument, NULL, O_ERASE },
+		{ "protocol", required_argument, NULL, O_PROTO },
+		{ "stub-baud", required_argument, NULL, O_STUB_BAUD },
 		{ "go", no_argument, NULL, O_GO },
 		{ "db", required_argument, NULL, O_DB },
 		{ "serial", required_argument, NULL, O_SERIAL },
@@ -97,6 +103,7 @@ static int parse_args(int argc, char **argv, struct flash_opts *o)
 	static const char *const formats[] = { "auto", "raw", "ihex", "elf", NULL };
 	static const char *const verifies[] = { "readback", "crc", "none", NULL };
 	static const char *const erases[] = { "pages", "mass", NULL };
+	static const char *const protocols[] = { "rom", "stub", "auto", NULL };
 	int c;
 
 	optind = 1;
@@ -109,6 +116,8 @@ static int parse_args(int argc, char **argv, struct flash_opts *o)
 		case O_FORMAT: o->format = optarg; break;
 		case O_VERIFY: o->verify = optarg; break;
 		case O_ERASE: o->erase = optarg; break;
+		case O_PROTO: o->protocol = optarg; break;
+		case O_STUB_BAUD: o->stub_baud = optarg; break;
 		case O_GO: o->go = true; break;
 		case O_DB: o->db = optarg; break;
 		case O_SERIAL: o->serial = optarg; break;
@@ -128,8 +137,14 @@ static int parse_args(int argc, char **argv, struct flash_opts *o)
 		return EXIT_USAGE;
 	}
 	if (!one_of("format", o->format, formats) || !one_of("verify", o->verify, verifies) ||
-	    !one_of("erase", o->erase, erases))
+	    !one_of("erase", o->erase, erases) || !one_of("protocol", o->protocol, protocols))
 		return EXIT_USAGE;
+	if (o->stub_baud && (o->fixture || strspn(o->stub_baud, "0123456789") !=
+			     strlen(o->stub_baud) || strlen(o->stub_baud) > 7)) {
+		fprintf(stderr, "station flash: --stub-baud takes a rate in baud, with --port (a "
+			"fixture file says stub_baud:)\n");
+		return EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -160,7 +175,9 @@ static int write_sequence(const char *path, const struct flash_opts *o, bool lin
 		   "      verify: %s\n"
 		   "      erase: %s\n"
 		   "      go: %s\n"
-		   "    timeout: 900s\n", o->format, o->verify, o->erase, o->go ? "true" : "false");
+		   "      protocol: %s\n"
+		   "    timeout: 900s\n", o->format, o->verify, o->erase, o->go ? "true" : "false",
+		   o->protocol);
 	if (lines && !o->go)
 		fprintf(f, "teardown:\n"
 			   "  - name: power off\n"
@@ -169,13 +186,15 @@ static int write_sequence(const char *path, const struct flash_opts *o, bool lin
 }
 
 /* A fixture file with no lines, for --port alone (the port comes as --port). */
-static int write_fixture(const char *path)
+static int write_fixture(const char *path, const char *stub_baud)
 {
 	FILE *f = fopen(path, "w");
 
 	if (!f)
 		return -1;
 	fprintf(f, "name: bench\ndriver: none\n");
+	if (stub_baud)
+		fprintf(f, "stub_baud: %s\n", stub_baud);
 	return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -203,6 +222,7 @@ static int opt_arg(const char **av, int n, const char *opt, const char *value)
 int cmd_flash(int argc, char **argv)
 {
 	struct flash_opts o = { .address = "0x08000000", .format = "auto", .verify = "readback",
+				.protocol = "rom",
 				.erase = "pages" };
 	char dir[] = "/tmp/station-flash.XXXXXX", seq[64], fx[64], image[PATH_MAX];
 	char var_image[PATH_MAX + 8], var_addr[96];
@@ -228,7 +248,7 @@ int cmd_flash(int argc, char **argv)
 	snprintf(seq, sizeof(seq), "%s/station-flash.yaml", dir);
 	snprintf(fx, sizeof(fx), "%s/bench.yaml", dir);
 	if (write_sequence(seq, &o, o.fixture && has_lines(o.fixture)) < 0 ||
-	    (!o.fixture && write_fixture(fx) < 0)) {
+	    (!o.fixture && write_fixture(fx, o.stub_baud) < 0)) {
 		fprintf(stderr, "station flash: cannot write in %s: %s\n", dir, strerror(errno));
 		ret = EXIT_STATION;
 		goto out;

@@ -148,6 +148,28 @@ assert_match "$(sql "$db" "SELECT reason FROM steps WHERE run_id = '$RUN' AND na
 sim_ctl a "fault clear" >/dev/null
 sim_ctl a "set power 0" >/dev/null
 
+# --- station flash --protocol (docs/loader.md's commands, the port being dut-sim's)
+"$BINDIR/station" flash -f "$t/a.yaml" --protocol stub --verify crc --db "$db" "$t/img64.bin" \
+	>"$t/fl.out" 2>&1 || fail "station flash --protocol stub: $(cat "$t/fl.out")"
+RUN=$(sql "$db" "SELECT id FROM runs ORDER BY rowid DESC LIMIT 1")
+assert_eq "$(sql "$db" "SELECT v.value FROM step_values v WHERE v.run_id = '$RUN' AND v.key = 'protocol'")" \
+	stub "station flash -f loads through the stub"
+holds "$t/img64.bin" "station flash --protocol stub"
+sim_ctl a "set boot 1" >/dev/null
+sim_ctl a "set power 1" >/dev/null
+cmd=$(sed -n 's|^station flash --port /dev/ttyUSB0 --protocol auto|&|p' "$ST_TOP/docs/loader.md")
+[ -n "$cmd" ] || fail "docs/loader.md has no station flash --protocol auto example"
+cmd=${cmd//\/dev\/ttyUSB0/$SIM_A_PTY}
+cmd=${cmd//fw.bin/$t/img32.bin}
+# shellcheck disable=SC2086
+"$BINDIR/"$cmd --db "$db" >"$t/fl.out" 2>&1 || fail "$cmd: $(cat "$t/fl.out")"
+RUN=$(sql "$db" "SELECT id FROM runs ORDER BY rowid DESC LIMIT 1")
+assert_eq "$(sql "$db" "SELECT v.value FROM step_values v WHERE v.run_id = '$RUN' AND v.key = 'protocol'")" \
+	stub "the docs' --port example loads through the stub at --stub-baud"
+assert_eq "$(stub_field stub_baud)" 927536 "the stub ran at 921600 (BRR 69 at 64 MHz)"
+sim_ctl a "set power 0" >/dev/null
+holds "$t/img32.bin" "station flash --port --protocol auto"
+
 # --- protocol stub on a part without one (F407) is refused before anything is sent
 sim_start f4 --fast --chip f407 --serial SIMSTUB02
 sim_fixture f4 "$t/f4.yaml"
