@@ -80,7 +80,7 @@ while read -r -a cmd; do
 	assert_eq "$rc" 0 "docs/loader.md: ${cmd[*]} ($(cat "$t/doc.out"))"
 	n=$((n + 1))
 done < <(sed -n '/^```sh$/,/^```$/p' "$ST_TOP/docs/loader.md")
-assert_eq "$n" 3 "the three examples of docs/loader.md ran"
+assert_eq "$n" 4 "the four examples of docs/loader.md ran"
 
 # the issue's case: an image linked for 0x08020000 on a 128 KiB F103, whose
 # product id is that of the 512 KiB line: its flash size register tells

@@ -69,6 +69,7 @@ struct cpu {
 	uint64_t rxat[CPU_RXQ];
 	bool rxbad[CPU_RXQ];		/* sent with another baud rate or format */
 	size_t rxhead, rxlen;
+	uint64_t last_rx_at;		/* the last byte's arrival */
 	uint64_t overruns, framing;
 	uint64_t host_check_at;
 	bool host_ok;

@@ -235,7 +235,12 @@ void cpu_rx(struct sim *s, uint8_t b)
 	at = (c->rxhead + c->rxlen) % CPU_RXQ;
 	c->rxq[at] = c->host_ok ? b : (uint8_t)(b ^ 0x5A);
 	c->rxbad[at] = !c->host_ok;
+	/* one byte after the other, even on --fast's line without frame time
+	 * (bytes arriving at one instant would be an overrun on any UART) */
 	c->rxat[at] = s->now_dev > c->t ? s->now_dev : c->t;
+	if (c->rxat[at] <= c->last_rx_at)
+		c->rxat[at] = c->last_rx_at + 1;
+	c->last_rx_at = c->rxat[at];
 	c->rxlen++;
 }
 
