@@ -286,6 +286,20 @@ static int parse_chain(const char *pem, const char *issuers, mbedtls_x509_crt *c
 	return ST_OK;
 }
 
+/* The verdict on a certificate made for the unit: when it names another
+ * unit, that is the reason to give (the serialNumber check's advice is for
+ * a board's own identity: a wrong scan, another board's SE). */
+static int unit_verdict(const struct se_identity *id, struct st_error *e)
+{
+	const struct se_check *c = se_identity_check(id, "cert-name");
+	int n = se_identity_failures(id);
+
+	if (c && !c->pass)
+		return st_fail(e, ST_ERR_CERT, "identity check cert-name failed: %s%s", c->detail,
+			       n > 1 ? " (and more: see the report)" : "");
+	return se_verdict(id, e);
+}
+
 /* The issued certificate, before it goes near the SE: every check the
  * identity step makes (but possession: that comes once it is stored), and
  * the CSR's key, the unit's names, the CA's record. */
@@ -327,7 +341,7 @@ static int check_cert(const struct se_enroll_req *r, struct se_enrollment *en,
 			     "the one in the CSR: the CA issued it for another key");
 	check_name(chain, r->subject, &en->id);
 	check_ca_record(chain, en, &en->id);
-	ret = se_verdict(&en->id, e);
+	ret = unit_verdict(&en->id, e);
 out:
 	free(x);
 	mbedtls_x509_crt_free(&one);
@@ -483,7 +497,7 @@ int se_enroll_check_kept(struct se *se, const struct se_enroll_req *r, const cha
 	check_name(&chain, r->subject, &en->id);
 	ret = se_pop(se, r->slot, &chain, &en->id, e);
 	if (ret == ST_OK)
-		ret = se_verdict(&en->id, e);
+		ret = unit_verdict(&en->id, e);
 out:
 	free(x);
 	mbedtls_x509_crt_free(&chain);

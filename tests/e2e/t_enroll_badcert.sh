@@ -96,7 +96,7 @@ line_run --once -f "$LINE/b10.yaml"
 cms_stop
 assert_eq "$RUN_RC" "1" "a moved certificate: exit status (FAIL)"
 echo "moved: $(step_row SIM000010)"
-assert_match "$(step_row SIM000010)" "^fail\\|enroll: slot 1 holds a certificate the CMS calls Good, but it fails the checks \\(nothing was changed\\): identity check serialNumber failed: the certificate names 'SIM000001' but this board is 'SIM000010'" \
+assert_match "$(step_row SIM000010)" "^fail\\|enroll: slot 1 holds a certificate the CMS calls Good, but it fails the checks \\(nothing was changed\\): identity check cert-name failed: the certificate names CN=SIM000001 but the unit is CN=SIM000010: the CA issued it for another unit; refuse it" \
 	"a moved certificate is refused"
 assert_match "$(step_kv SIM000010 cert-name)" "^the certificate names CN=SIM000001 but the unit is CN=SIM000010" "moved: cert-name"
 assert_eq "$(step_kv SIM000010 pop)" "pass" "moved: the slot does hold its key"
@@ -127,8 +127,8 @@ sim_ctl b9 quit >/dev/null
 bad rogue-ca 2 "enrolment failed at cert-check: identity check chain failed: bad signature: " \
 	chain "^bad signature: .* does not verify with the key of the issuer"
 bad rename-serial 3 "enrolment failed at issue: CMS: .*the CMS issued a certificate without the requested subject attribute\\(s\\) serialNumber=SIM000003"
-CFG=$LINE/warn.yaml bad rename-serial 4 "enrolment failed at cert-check: identity check serialNumber failed: the certificate names 'SIM000005' but this board is 'SIM000004'" \
-	cert-name "^the certificate names serialNumber=SIM000005 but the unit is serialNumber=SIM000004: the CA issued it for another unit; refuse it$"
+CFG=$LINE/warn.yaml bad rename-serial 4 "enrolment failed at cert-check: identity check cert-name failed: the certificate names serialNumber=SIM000005 but the unit is serialNumber=SIM000004: the CA issued it for another unit; refuse it \\(and more: see the report\\)$" \
+	serialNumber "^the certificate names 'SIM000005' but this board is 'SIM000004'" cert-name "^the certificate names serialNumber=SIM000005 but the unit is serialNumber=SIM000004: the CA issued it for another unit; refuse it$"
 bad expired 5 "enrolment failed at cert-check: identity check chain failed: .*expired on " \
 	not-after "^the certificate expired on " cms-status "^Expired: "
 bad serial-hex 6 "enrolment failed at cert-check: identity check ca-record failed: the CA says it issued serial [0-9]+ but the certificate's serial is [0-9a-f]+" \

@@ -77,6 +77,10 @@ assert_eq "$(sql "$LINE_DB" "SELECT t.revocation || '|' || t.verdict FROM identi
 	"$src|pass" "identity_trust: the revocation source"
 assert_match "$(step_kv revocation)" "pass" "revocation check"
 assert_eq "$(last_run)" "SIM000001|pass" "the unit passed"
+assert_eq "$(step_kv cms.requests)" "2" "the identity step's CMS requests: auth, status"
+# the figure, printed, not asserted (a shared machine)
+echo "measured: identity step with the CMS's status: $(sql "$LINE_DB" "SELECT duration_us / 1000 FROM steps s
+	WHERE s.run_id = (SELECT id FROM runs ORDER BY rowid DESC LIMIT 1) AND s.name = '$step'") ms"
 status_posts() { grep -c 'POST /v2/organizations/acme/certificates/status -> 200' "$LINE/cms.log" || true; }
 # the identity step asked once, the register step once more
 assert_eq "$(status_posts)" "2" "status requests"
