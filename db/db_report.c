@@ -530,7 +530,7 @@ void report_free(struct report *r)
  * filtered runs first, as for the statistics. */
 static const char series_sql[] =
 	"WITH fr AS MATERIALIZED (SELECT r.id, r.fixture, r.started_us, r.unit_serial FROM runs r"
-	"  WHERE r.outcome <> 'running' AND " REP_WHERE " AND (?8 IS NULL OR " FIRST_RUN "))"
+	"  WHERE r.outcome <> 'running' AND " REP_WHERE " AND (?8 IS NULL OR " FIRST_JUDGED_OP_RUN "))"
 	" SELECT fr.fixture, " REP_ISO("fr.started_us") " AS time, fr.started_us,"
 	" fr.unit_serial, fr.id AS run_id, m.value, m.unit"
 	" FROM fr JOIN measurements m ON m.run_id = fr.id"
