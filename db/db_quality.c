@@ -7,14 +7,6 @@
  */
 #include "db/db-internal.h"
 
-/* r is its unit's first judged run (pass or fail) of its operation: an
- * error run (a contact fault, say) measured the fixture, not the board. */
-#define FIRST_JUDGED_OP_RUN \
-	"(r.outcome IN ('pass', 'fail') AND (r.unit_serial IS NULL OR NOT EXISTS (" \
-	"  SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
-	"  AND p.outcome IN ('pass', 'fail') AND p.sequence_name IS r.sequence_name" \
-	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id)))))"
-
 /* Numeric values grouped by what capability is keyed by: sequence name and
  * version, step, name, unit and the limits in force (a limit change starts
  * another group), then fixture by fixture in time order, so consecutive

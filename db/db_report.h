@@ -92,7 +92,8 @@ int db_wide_rows(struct db *db, enum db_wide_q q, const struct rep_filter *f, db
 /* station report --spc NAME: the numeric values of measurement name in the
  * runs f selects, fixture by fixture, each in time order: columns fixture,
  * time (ISO), started_us, unit_serial, run_id, value, unit.  first_only: from
- * each unit's first ended run only (a retest's values are not the process). */
+ * each unit's first judged run of its sequence only (a retest's values are
+ * not the process; an error run measured the station). */
 int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
 		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e);
 

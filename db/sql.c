@@ -13,12 +13,13 @@
 
 /* The judged runs (pass or fail: an error or aborted run is the station's,
  * it judges no unit) of one unit: its serial, or the id of a run without
- * one (the report's coalesce(unit_serial, id)), each side indexed. */
+ * one (the report's coalesce(unit_serial, id)), each side indexed (the
+ * unary + keeps SQLite on the unit's index, not runs_outcome). */
 #define UNIT_RUNS \
 	"SELECT id, cell, outcome, started_us FROM runs WHERE unit_serial = ?1 " \
-	"AND outcome IN ('pass', 'fail') AND cell IS NOT NULL UNION ALL SELECT id, cell, " \
+	"AND +outcome IN ('pass', 'fail') AND cell IS NOT NULL UNION ALL SELECT id, cell, " \
 	"outcome, started_us FROM runs WHERE id = ?1 AND unit_serial IS NULL " \
-	"AND outcome IN ('pass', 'fail') AND cell IS NOT NULL"
+	"AND +outcome IN ('pass', 'fail') AND cell IS NOT NULL"
 
 const char *const dbi_sql[DBS__COUNT] = {
 	[DBS_BEGIN] = "BEGIN IMMEDIATE",

@@ -17,9 +17,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: station report [options]\n"
 		"\n"
-		"Yield and first-pass yield (overall and by day), failures by step\n"
-		"(Pareto), and per measurement n, mean, sigma, min, max and Cpk with a\n"
-		"histogram against its limits, from the station's log.  The log is only\n"
+		"Yield and first-pass yield (overall and by day), failures (Pareto by step\n"
+		"and by failure mode), and per measurement n, mean, sigma, min, max, Pp and\n"
+		"Ppk with a histogram against its limits, from the station's log.  The log is only\n"
 		"read: a running station is never blocked.\n"
 		"\n"
 		REP_HELP_DB

@@ -67,6 +67,9 @@ static int setup(void **state)
 		}
 	}
 	run(db, "F1", "U0000", 50.0);	/* a retest of F1's first unit, far off */
+	/* X ran another operation first: its first "final" run is still a first */
+	t_one_step_run(db, "ict", "X", "F4", "ST", clock_us += 60000000, DB_PASS);
+	run(db, "F4", "X", 10.1);
 	db_close(db);
 	return 0;
 }
@@ -179,6 +182,14 @@ static void test_jump_flagged(void **state)
 	json_decref(j);
 }
 
+static void test_first_run_of_its_operation(void **state)
+{
+	json_t *j = spc(false);
+
+	fixture(j, 3, "F4", 1);
+	json_decref(j);
+}
+
 static void test_retest_only_with_all_runs(void **state)
 {
 	json_t *j = spc(true), *fx = fixture(j, 0, "F1", 41);
@@ -242,7 +253,7 @@ static void test_html_charts(void **state)
 	char *h = spc_out(false, "html"), *f2 = strstr(h, "<h2>fixture F2</h2>");
 
 	assert_memory_equal(h, "<!DOCTYPE html>", 15);
-	assert_int_equal(count(h, "<svg"), 6);
+	assert_int_equal(count(h, "<svg"), 7);	/* F4's one point: no MR chart */
 	assert_int_equal(count(h, "class=\"flag\""), 5);
 	assert_non_null(f2);
 	assert_null(memmem(h, (size_t)(f2 - h), "class=\"flag\"", 12));
@@ -260,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_drift_flagged),
 		cmocka_unit_test(test_jump_flagged),
 		cmocka_unit_test(test_retest_only_with_all_runs),
+		cmocka_unit_test(test_first_run_of_its_operation),
 		cmocka_unit_test(test_html_charts),
 		cmocka_unit_test(test_histogram_tail),
 	};
