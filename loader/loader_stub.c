@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LOG_PREFIX "stub"
 #include "common/log.h"
@@ -28,6 +29,7 @@
 #define STUB_WINDOW 3
 #define STUB_MAXP 1028
 #define FIRST_TRIES 3		/* the first frame, while the stub starts */
+#define STUB_START_NS 1000000	/* from Go's ACK to the stub's USART, with margin */
 #define FIRST_WAIT_MS 50
 #define BAD_ROUNDS 4		/* go-back-N rounds before giving up */
 
@@ -444,12 +446,15 @@ int stub_load(struct bl *b, const struct image *img, const struct geom *g,
 	if (ret < 0)
 		goto out;
 	sr->went = true;	/* from here on the ROM is gone until a reset */
-	if (rate != (uint32_t)lo.baud) {	/* the stub greets at its rate */
+	if (rate != (uint32_t)lo.baud) {	/* the stub talks at its rate */
 		lo.baud = (int)rate;
 		ret = link_set_opts(b->l, &lo, b->e);
 		if (ret < 0)
 			goto out;
 	}
+	/* the stub's PLL locks within 200 us (DS5319) before its USART is on:
+	 * a frame sent sooner would be lost, and found out only by a timeout */
+	nanosleep(&(struct timespec){ .tv_nsec = STUB_START_NS }, NULL);
 	differ = calloc(pg.count, 1);
 	if (ret == ST_OK && !differ)
 		ret = st_fail(b->e, ST_ERR_NOMEM, "out of memory");
