@@ -359,7 +359,7 @@ bool report_can_summarise(const struct rep_filter *f)
 
 	/* the summary cells know day, fixture and sequence only */
 	return !f->outcome && !f->serial && !f->operator_name && !f->work_order &&
-	       !f->part_number && !f->revision && (!f->has_since || f->since_us % day == 0) &&
+	       !f->part_number && !f->revision && !f->station && (!f->has_since || f->since_us % day == 0) &&
 	       (!f->has_until || f->until_us % day == 0);
 }
 

@@ -106,6 +106,14 @@ want=0
 for s in s1 s2 s3; do want=$((want + $(sql "$CENTRAL/$s/$s.db" "SELECT count(*) FROM measurements"))); done
 assert_eq "$(pg_sql "SELECT count(*) FROM measurements")" "$want" "no measurement twice"
 
+# --- report --station: one station's runs of a log
+"$st" report --db "$CENTRAL/s1/s1.db" --station s1 -f json -o "$CENTRAL/r1.json"
+"$st" report --db "$CENTRAL/s1/s1.db" --station s2 -f json -o "$CENTRAL/r2.json"
+units() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+print(d["total"]["units"], d["filters"]["station"])' "$1"; }
+assert_eq "$(units "$CENTRAL/r1.json")" "5 s1" "--station s1"
+assert_eq "$(units "$CENTRAL/r2.json")" "0 s2" "--station s2 on s1's log"
+
 # --- credentials: never in any output; a URL with a password is refused
 for f in "$CENTRAL"/*/run.err "$CENTRAL"/*/run.out "$CENTRAL"/sync.*; do
 	grep -q -- "-secret" "$f" && fail "a password in $f"
