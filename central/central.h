@@ -60,6 +60,12 @@ int central_send_run(struct central *c, struct db *db, const char *run_id, struc
  * *sent: how many runs were sent; *left: how many are still queued. */
 int central_drain(struct central *c, struct db *db, int *sent, int *left, struct st_error *e);
 
+/* station report --central: the numbers of report_build() (db/db_report.h)
+ * from the central store, the rows always (no summaries there); printed by
+ * report/'s writers like a log's. */
+int central_report_build(struct central *c, const struct rep_filter *f, struct report *r,
+			 struct st_error *e);
+
 /* --- the forwarder thread of station run --------------------------------- */
 struct central_fwd;
 /* Starts a thread that opens its own connection to the log at db_path and

@@ -231,6 +231,8 @@ void rep_meas_pp(struct rep_meas *m);
 /* After every value went into m->all: the bins shown (the frame's inner
  * ones and those beyond it that hold values), and the capability indices. */
 void rep_hist_finish(struct rep_meas *m);
+/* The Pareto by failure mode (r->modes) from r->meas: 0, -1 out of memory. */
+int rep_modes(struct report *r);
 double rep_ratio(int64_t num, int64_t den);
 
 #endif

@@ -53,7 +53,16 @@ while read -r line; do
 done < <(block sh 2)
 assert_eq "$ran" "2" "the status and sync examples ran"
 
-# 5. the queries, as the reader
+# 5. the report example, with this server's URL and passfile
+cmd=$(block sh 3)
+assert_match "$cmd" '^station report --central "postgresql://db.plant/central\?user=quality" --passfile quality.pass --station line1-st01$' \
+	"the report example"
+"$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" --station kd >"$t/report.txt"
+grep -q "^yield             2 of 2 units passed" "$t/report.txt" || fail "report --central: $(head -5 "$t/report.txt")"
+"$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" --station line1-st01 >"$t/none.txt"
+grep -q "^yield             0 of 0 units" "$t/none.txt" || fail "another station: $(head -5 "$t/none.txt")"
+
+# 6. the queries, as the reader
 q() { PGPASSFILE=$PG_DIR/qe.pass psql -X -q -A -t -v ON_ERROR_STOP=1 "$CENTRAL_READER_URL" -c "$1"; }
 today=$(pg_sql "SELECT started::date FROM runs LIMIT 1")
 assert_eq "$(q "$(block sql 2)")" "kd|$today|2|2|2" "yield by station and day"
