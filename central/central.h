@@ -24,7 +24,7 @@ struct central;
 
 /* The central store's schema version this build writes (its own versioned
  * migrations, table central_schema; central/schema.c). */
-#define CENTRAL_SCHEMA_VERSION 1
+#define CENTRAL_SCHEMA_VERSION 2
 
 struct central_opts {
 	const char *url;	/* postgresql://host/db?sslmode=verify-full&... */
@@ -55,10 +55,18 @@ int central_check_schema(struct central *c, struct st_error *e);
  * in one transaction.  A run already there is left as it is. */
 int central_send_run(struct central *c, struct db *db, const char *run_id, struct st_error *e);
 
-/* Drain the local queue: every ended run not yet forwarded, oldest end
- * first, each sent then marked.  Stops at the first failure (order kept).
- * *sent: how many runs were sent; *left: how many are still queued. */
-int central_drain(struct central *c, struct db *db, int *sent, int *left, struct st_error *e);
+/* Drain the local queue: the ended runs not yet forwarded, oldest end
+ * first, each sent then marked, at most max of them (0: all).  Stops at
+ * the first failure (order kept).  *sent: how many runs were sent; *left:
+ * how many are still queued. */
+int central_drain(struct central *c, struct db *db, int max, int *sent, int *left,
+		  struct st_error *e);
+
+/* station report --central: the numbers of report_build() (db/db_report.h)
+ * from the central store, the rows always (no summaries there); printed by
+ * report/'s writers like a log's. */
+int central_report_build(struct central *c, const struct rep_filter *f, struct report *r,
+			 struct st_error *e);
 
 /* --- the forwarder thread of station run --------------------------------- */
 struct central_fwd;
@@ -69,9 +77,9 @@ struct central_fwd;
 int central_fwd_start(struct central_fwd **out, const struct central_opts *o,
 		      const char *db_path, int backoff_ms, struct st_error *e);
 void central_fwd_kick(struct central_fwd *f);
-/* Stop: one last drain, given up after the connect/statement timeout when
- * PostgreSQL does not answer; what is left stays queued for the next run or
- * `station central sync`.  *sent and *left as central_drain's (may be NULL). */
+/* Stop: one last pass of at most one batch of runs, given up after the
+ * connect/statement timeout when PostgreSQL does not answer; what is left
+ * stays queued for the next start or `station central sync`.  *sent and *left as central_drain's (may be NULL). */
 void central_fwd_stop(struct central_fwd *f, int *sent, int *left);
 
 #endif

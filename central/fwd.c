@@ -20,6 +20,9 @@
 #include "db/db_forward.h"
 
 #define BACKOFF_MAX_MS 30000
+/* Runs a pass sends before it looks at a stop again: a backlog of a
+ * million runs (a store configured late) never holds an exit for long. */
+#define PASS_RUNS 64
 
 struct central_fwd {
 	pthread_t tid;
@@ -44,7 +47,7 @@ static int pass(struct central_fwd *f, struct central **c, struct db *db, struct
 			ret = central_check_schema(*c, e);
 	}
 	if (ret == ST_OK) {
-		ret = central_drain(*c, db, &sent, &left, e);
+		ret = central_drain(*c, db, PASS_RUNS, &sent, &left, e);
 	} else {	/* away: what waits, for the operator */
 		int64_t queued = 0;
 		int n;
@@ -117,6 +120,10 @@ static void *fwd_thread(void *arg)
 			break;
 		if (ret == ST_OK) {
 			backoff = f->backoff_ms;
+			pthread_mutex_lock(&f->mu);
+			if (f->left > 0)	/* more than a pass: go on */
+				f->kicked = true;
+			pthread_mutex_unlock(&f->mu);
 			continue;
 		}
 		/* away: wait, then try again even without a new run */

@@ -22,7 +22,7 @@
 const struct cpi_table cpi_tables[] = {
 	{ "runs", "id, unit_serial, station, fixture, operator, sequence_name, sequence_version,"
 	  " sequence_sha256, software_version, started_us, ended_us, outcome, reason,"
-	  " last_step_index, last_step", 15 },
+	  " last_step_index, last_step, work_order, part_number, revision", 18 },
 	{ "run_files", "run_id, path, sha256", 3 },
 	{ "steps", "run_id, id, idx, name, kind, phase, outcome, reason, started_us, ended_us,"
 	  " duration_us, attempts", 12 },
@@ -132,7 +132,16 @@ static const char *const v1[] = {
 };
 
 /* migrations[v]: from version v to v+1, its statements in parts. */
-static const char *const *const migrations[CENTRAL_SCHEMA_VERSION] = { v1 };
+/* Version 2: what a run was made for (the log's schema 5), and an index
+ * to find a work order's runs. */
+static const char *const v2[] = {
+	"ALTER TABLE runs ADD COLUMN work_order text, ADD COLUMN part_number text,\n"
+	"  ADD COLUMN revision text;\n"
+	"CREATE INDEX runs_work_order ON runs (work_order, started_us);\n",
+	NULL
+};
+
+static const char *const *const migrations[CENTRAL_SCHEMA_VERSION] = { v1, v2 };
 
 static int query_version(struct central *c, int *v, struct st_error *e)
 {

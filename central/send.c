@@ -131,16 +131,18 @@ int central_send_run(struct central *c, struct db *db, const char *run_id, struc
 
 #define BATCH 64
 
-int central_drain(struct central *c, struct db *db, int *sent, int *left, struct st_error *e)
+int central_drain(struct central *c, struct db *db, int max, int *sent, int *left,
+		  struct st_error *e)
 {
 	char ids[BATCH][DB_ID_LEN];
 	int64_t queued = 0;
-	int n = 0, ret;
+	int n = 0, ret, want;
 
 	*sent = 0;
 	*left = 0;
 	do {
-		ret = db_fwd_queue(db, ids, BATCH, &n, &queued, e);
+		want = max > 0 && max - *sent < BATCH ? max - *sent : BATCH;
+		ret = db_fwd_queue(db, ids, want, &n, &queued, e);
 		*left = (int)queued;
 		for (int i = 0; i < n && ret == ST_OK; i++) {
 			ret = central_send_run(c, db, ids[i], e);
@@ -151,6 +153,6 @@ int central_drain(struct central *c, struct db *db, int *sent, int *left, struct
 				(*left)--;
 			}
 		}
-	} while (ret == ST_OK && n == BATCH);
+	} while (ret == ST_OK && n == want && (max <= 0 || *sent < max));
 	return ret;
 }

@@ -108,7 +108,6 @@ int dbr_rows_where(struct db *db, const char *sql, const struct rep_filter *f, b
 int dbr_each_row(sqlite3 *h, sqlite3_stmt *st, db_row_fn fn, void *ctx, struct st_error *e);
 /* db_report.c / db_report_sum.c, shared: 0 or -1 (the SQLite error on h). */
 int rep_sum_query(sqlite3 *h, struct report *r, enum rep_query q);
-void rep_hist_finish(struct rep_meas *m);
 struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st);
 int rep_yield_rows(sqlite3_stmt *st, struct report *r, bool by_day);
 int rep_pareto_rows(sqlite3_stmt *st, struct report *r);

@@ -19,7 +19,8 @@ static const struct fwd_table {
 } fwd[] = {
 	{ "runs", "SELECT id, unit_serial, station, fixture, operator, sequence_name,"
 	  " sequence_version, sequence_sha256, software_version, started_us, ended_us, outcome,"
-	  " reason, last_step_index, last_step FROM runs WHERE id = ?1" },
+	  " reason, last_step_index, last_step, work_order, part_number, revision"
+	  " FROM runs WHERE id = ?1" },
 	{ "run_files", "SELECT run_id, path, sha256 FROM run_files WHERE run_id = ?1 ORDER BY path" },
 	{ "steps", "SELECT run_id, id, idx, name, kind, phase, outcome, reason, started_us,"
 	  " ended_us, duration_us, attempts FROM steps WHERE run_id = ?1 ORDER BY idx" },

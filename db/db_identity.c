@@ -147,7 +147,7 @@ int db_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
 	static const char sql[] =
 		"SELECT count(*) FROM suspects s JOIN runs r ON r.id = s.run_id"
 		" WHERE (?1 IS NULL OR r.started_us >= ?1) AND (?2 IS NULL OR r.started_us < ?2)"
-		" AND (?3 IS NULL OR r.fixture = ?3)";
+		" AND (?3 IS NULL OR r.fixture = ?3) AND (?4 IS NULL OR r.station = ?4)";
 	sqlite3_stmt *st = NULL;
 	int rc, ret = ST_OK;
 
@@ -163,8 +163,10 @@ int db_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
 		sqlite3_bind_int64(st, 1, f->since_us);
 	if (f && f->has_until)
 		sqlite3_bind_int64(st, 2, f->until_us);
-	if (f)
+	if (f) {
 		dbi_bind_text(st, 3, f->fixture);
+		dbi_bind_text(st, 4, f->station);
+	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);

@@ -41,6 +41,7 @@ static void bind_filter(sqlite3_stmt *st, const struct rep_filter *f)
 	dbi_bind_text(st, 21, f->work_order);
 	dbi_bind_text(st, 22, f->part_number);
 	dbi_bind_text(st, 23, f->revision);
+	dbi_bind_text(st, 24, f->station);
 }
 
 /* The terms of the filters given, with the parameter numbers bind_filter()
@@ -56,7 +57,7 @@ static void where_terms(const struct rep_filter *f, char *buf, size_t cap)
 		{ f->seq_version, "r.sequence_version = ?5" }, { f->outcome, "r.outcome = ?6" },
 		{ f->serial, "r.unit_serial = ?7" }, { f->operator_name, "r.operator = ?20" },
 		{ f->work_order, "r.work_order = ?21" }, { f->part_number, "r.part_number = ?22" },
-		{ f->revision, "r.revision = ?23" },
+		{ f->revision, "r.revision = ?23" }, { f->station, "r.station = ?24" },
 	};
 	size_t n = 0;
 
@@ -75,8 +76,8 @@ sqlite3_stmt *dbr_prepare_where(sqlite3 *h, const char *sql, const struct rep_fi
 	size_t marks = 0, len;
 	sqlite3_stmt *st;
 
-	/* 11 terms of at most 26 characters and their ANDs fit */
-	_Static_assert(sizeof(terms) > 11 * (26 + 5), "room for every filter term");
+	/* 12 terms of at most 26 characters and their ANDs fit */
+	_Static_assert(sizeof(terms) > 12 * (26 + 5), "room for every filter term");
 	where_terms(f, terms, sizeof(terms));
 	for (const char *p = sql; (p = strstr(p, mark)); p += sizeof(mark) - 1)
 		marks++;

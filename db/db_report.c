@@ -359,7 +359,7 @@ bool report_can_summarise(const struct rep_filter *f)
 
 	/* the summary cells know day, fixture and sequence only */
 	return !f->outcome && !f->serial && !f->operator_name && !f->work_order &&
-	       !f->part_number && !f->revision && (!f->has_since || f->since_us % day == 0) &&
+	       !f->part_number && !f->revision && !f->station && (!f->has_since || f->since_us % day == 0) &&
 	       (!f->has_until || f->until_us % day == 0);
 }
 
@@ -466,7 +466,7 @@ static int mode_cmp(const void *x, const void *y)
 }
 
 /* The failure modes from the measurements' counts beyond each limit. */
-static int modes(struct report *r)
+int rep_modes(struct report *r)
 {
 	r->modes = calloc(2 * (size_t)r->nmeas + 1, sizeof(*r->modes));
 	if (!r->modes)
@@ -508,7 +508,7 @@ int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 		ret = report_query(db, r, q, e);
 	if (!ret)
 		ret = db_suspects_count(db, f, &r->suspects, e);
-	if (!ret && modes(r))
+	if (!ret && rep_modes(r))
 		ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
 	return ret;
 }

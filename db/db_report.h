@@ -25,6 +25,7 @@ struct rep_filter {
 	const char *outcome;
 	const char *serial;
 	const char *operator_name, *work_order, *part_number, *revision;
+	const char *station;	/* --station: one station's runs (the rows answer) */
 	char seq_buf[256];
 };
 
@@ -227,6 +228,11 @@ bool rep_pk(double mean, double sigma, bool has_low, double low, bool has_high, 
 bool rep_p(double sigma, bool has_low, double low, bool has_high, double high, double *p);
 /* Pp and Ppk of a measurement of station report (its overall sigma). */
 void rep_meas_pp(struct rep_meas *m);
+/* After every value went into m->all: the bins shown (the frame's inner
+ * ones and those beyond it that hold values), and the capability indices. */
+void rep_hist_finish(struct rep_meas *m);
+/* The Pareto by failure mode (r->modes) from r->meas: 0, -1 out of memory. */
+int rep_modes(struct report *r);
 double rep_ratio(int64_t num, int64_t den);
 
 #endif

@@ -28,14 +28,14 @@ static json_t *filters(const struct rep_filter *f)
 {
 	char a[32], b[32];
 
-	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 			 "since", f->has_since ? json_string(rep_iso(a, f->since_us)) : json_null(),
 			 "until", f->has_until ? json_string(rep_iso(b, f->until_us)) : json_null(),
 			 "fixture", str(f->fixture), "sequence", str(f->seq_name),
 			 "sequence_version", str(f->seq_version), "outcome", str(f->outcome),
 			 "serial", str(f->serial), "operator", str(f->operator_name),
 			 "work_order", str(f->work_order), "part_number", str(f->part_number),
-			 "revision", str(f->revision));
+			 "revision", str(f->revision), "station", str(f->station));
 }
 
 static json_t *counts(const struct rep_counts *c)

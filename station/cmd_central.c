@@ -86,7 +86,7 @@ static int do_sync(const struct central_opts *o, const char *db_path, bool send)
 	if (ret == ST_OK)
 		ret = central_check_schema(c, &e);
 	if (ret == ST_OK)
-		ret = central_drain(c, db, &sent, &left, &e);
+		ret = central_drain(c, db, 0, &sent, &left, &e);
 	else if (db && db_fwd_queue(db, NULL, 0, &n, &queued, NULL) == ST_OK)
 		left = (int)queued;
 	if (ret < 0)

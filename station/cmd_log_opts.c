@@ -127,6 +127,7 @@ int rep_common_opt(struct rep_opts *o, int c, const char *arg)
 	case REP_OPT_WORK_ORDER: f->work_order = arg; return 1;
 	case REP_OPT_PART_NUMBER: f->part_number = arg; return 1;
 	case REP_OPT_REVISION: f->revision = arg; return 1;
+	case REP_OPT_STATION: f->station = arg; return 1;
 	case REP_OPT_SINCE:
 		if (rep_parse_time(arg, false, &f->since_us) < 0)
 			return usage_err(o, "--since: not a time (YYYY-MM-DD[THH:MM[:SS]], a date that exists)", arg);

@@ -40,7 +40,7 @@ const char *rep_log_path(const char *given, char *buf, size_t cap);
 
 enum { REP_OPT_DB = 300, REP_OPT_CONFIG, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_FIXTURE, REP_OPT_SEQUENCE,
        REP_OPT_OUTCOME, REP_OPT_SERIAL, REP_OPT_OPERATOR, REP_OPT_WORK_ORDER, REP_OPT_PART_NUMBER,
-       REP_OPT_REVISION };
+       REP_OPT_REVISION, REP_OPT_STATION };
 
 #define REP_LONGOPTS_DB { "db", required_argument, NULL, REP_OPT_DB }, \
 	{ "config", required_argument, NULL, REP_OPT_CONFIG }
@@ -54,7 +54,8 @@ enum { REP_OPT_DB = 300, REP_OPT_CONFIG, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_F
 	{ "operator", required_argument, NULL, REP_OPT_OPERATOR }, \
 	{ "work-order", required_argument, NULL, REP_OPT_WORK_ORDER }, \
 	{ "part-number", required_argument, NULL, REP_OPT_PART_NUMBER }, \
-	{ "revision", required_argument, NULL, REP_OPT_REVISION }
+	{ "revision", required_argument, NULL, REP_OPT_REVISION }, \
+	{ "station", required_argument, NULL, REP_OPT_STATION }
 #define REP_HELP_FILTER \
 	"      --since T          runs started at or after T (YYYY-MM-DD,\n" \
 	"                         YYYY-MM-DDTHH:MM[:SS][Z], UTC, or @UNIXSECONDS)\n" \
@@ -64,7 +65,8 @@ enum { REP_OPT_DB = 300, REP_OPT_CONFIG, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_F
 	"      --outcome O        pass, fail, error, skipped, aborted or running\n" \
 	"      --serial S         one unit\n" \
 	"      --operator NAME, --work-order WO, --part-number PN, --revision REV\n" \
-	"                         the runs recorded with it (station serve, --var)\n"
+	"                         the runs recorded with it (station serve, --var)\n" \
+	"      --station S        one station's runs (a central store, or a shared log)\n"
 #define REP_HELP_DB \
 	"      --db FILE          the log (default: ./station.yaml's, else ./" REP_DEFAULT_DB ")\n" \
 	"      --config FILE      use the log named by this station.yaml\n"

@@ -7,8 +7,8 @@
 #                               writer role "line" (password in a passfile:
 #                               $CENTRAL_URL, $CENTRAL_PASS) and a reader "qe"
 #                               ($CENTRAL_READER_URL); a diag image and
-#                               $CENTRAL/seq.yaml (power on, banner, rail 3v3
-#                               measured against [3.2, 3.4] V, power off)
+#                               $CENTRAL/seq.yaml (tests/e2e/central-seq.yaml:
+#                               the 3V3 rail measured against [3.2, 3.4] V)
 #   central_station NAME [dut-sim args...]
 #                               a station dir $CENTRAL/NAME with station.yaml
 #                               (station NAME, log NAME.db, central: the writer)
@@ -27,20 +27,7 @@ central_setup() {
 	CENTRAL_PASS=$PG_DIR/line.pass
 	CENTRAL_READER_URL=$(pg_url qe "r-$$-secret")
 	"$BINDIR/mkimage" --kind diag --version 1.4.2 --size 8192 -o "$CENTRAL/diag.bin" >/dev/null
-	cat >"$CENTRAL/seq.yaml" <<'YAML'
-name: central-e2e
-version: 1.0.0
-steps:
-  - name: power on
-    lines: {power: on}
-  - name: banner
-    console: {wait: '^diag [^ ]+ ready$'}
-  - name: rail 3V3
-    measure: {name: rail_3v3, command: rail 3v3, pattern: '^rail 3v3: ([-0-9.]+) V$', low: 3.2, high: 3.4, unit: V}
-teardown:
-  - name: power off
-    lines: {power: off}
-YAML
+	cp "$ST_TOP/tests/e2e/central-seq.yaml" "$CENTRAL/seq.yaml"
 }
 
 central_station() {

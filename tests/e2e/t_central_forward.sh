@@ -15,9 +15,13 @@ st=$BINDIR/station
 
 pg_start
 central_setup
-assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 1" "first migration"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1, up to date" \
+assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 2" "first migration"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 2, up to date" \
 	"migrate again changes nothing"
+# a version-1 store (before work orders) is brought to 2 in place
+pg_sql "ALTER TABLE runs DROP COLUMN work_order, DROP COLUMN part_number, DROP COLUMN revision;
+	DELETE FROM central_schema WHERE version = 2"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 2" "migration 1 -> 2"
 
 central_station s1
 central_station s2
@@ -80,8 +84,10 @@ assert_match "$(cat "$CENTRAL/sync.out")" "0 sent, 1 still queued" "sync leaves 
 
 # --- back: s1's next start sends its backlog first, in order; s2 and s3 by sync
 pg_resume
-central_run s1 S1-U5
+central_run s1 S1-U5 --var work_order=WO-77 --var part_number=PN-1
 assert_eq "$RUN_RC" "0" "s1 passes"
+assert_eq "$(pg_sql "SELECT work_order || '/' || part_number || '/' || coalesce(revision, '-') FROM runs WHERE unit_serial = 'S1-U5'")" \
+	"WO-77/PN-1/-" "the run's work order and part number, centrally"
 assert_eq "$(sql "$CENTRAL/s1/s1.db" "SELECT count(*) FROM runs WHERE forwarded_us IS NULL")" "0" \
 	"s1's forwarder caught up"
 assert_eq "$(sql "$CENTRAL/s1/s1.db" "SELECT group_concat(unit_serial, ' ') FROM (SELECT unit_serial FROM runs ORDER BY forwarded_us, ended_us)")" \
@@ -105,6 +111,14 @@ assert_eq "$(pg_sql "SELECT count(*) || '/' || count(DISTINCT id) FROM runs")" "
 want=0
 for s in s1 s2 s3; do want=$((want + $(sql "$CENTRAL/$s/$s.db" "SELECT count(*) FROM measurements"))); done
 assert_eq "$(pg_sql "SELECT count(*) FROM measurements")" "$want" "no measurement twice"
+
+# --- report --station: one station's runs of a log
+"$st" report --db "$CENTRAL/s1/s1.db" --station s1 -f json -o "$CENTRAL/r1.json"
+"$st" report --db "$CENTRAL/s1/s1.db" --station s2 -f json -o "$CENTRAL/r2.json"
+units() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+print(d["total"]["units"], d["filters"]["station"])' "$1"; }
+assert_eq "$(units "$CENTRAL/r1.json")" "5 s1" "--station s1"
+assert_eq "$(units "$CENTRAL/r2.json")" "0 s2" "--station s2 on s1's log"
 
 # --- credentials: never in any output; a URL with a password is refused
 for f in "$CENTRAL"/*/run.err "$CENTRAL"/*/run.out "$CENTRAL"/sync.*; do

@@ -37,10 +37,14 @@ got=$(plant station/cmd_run.c '#include <microhttpd.h>')
 assert_match "$got" 'station/cmd_run.c:[0-9]+: station includes <microhttpd.h>, which only web may use' "HTTP in station"
 got=$(plant web/server.c '#include "db/db.h"')
 assert_match "$got" 'web/server.c:[0-9]+: web includes "db/db.h": db is above web' "web above db"
+got=$(plant db/db.c '#include <libpq-fe.h>')
+assert_match "$got" 'db/db.c:[0-9]+: db includes <libpq-fe.h>, which only central may use' "libpq in db"
+got=$(plant central/send.c '#include "report/report.h"')
+assert_match "$got" 'central includes "report/report.h": report is above central' "central using report"
 got=$(plant tools/dut-sim/rom.c '#include "loader/loader.h"')
 assert_match "$got" 'a simulator uses its own code and tools/simlib only' "a simulator using the loader"
 got=$(plant cms/cms.c '#include "tools/simlib/pki.h"')
 assert_match "$got" 'the station never uses the simulators' "the station using simlib"
 got=$(plant tests/unit/test_link_tty.c '#include "fixtures/fixture.h"')
 assert_match "$got" 'test_link_tty.c:[0-9]+: link:test includes "fixtures/fixture.h"' "a link test using fixtures"
-echo "layering: the tree passes; 10 planted breaks caught"
+echo "layering: the tree passes; 12 planted breaks caught"

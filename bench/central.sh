@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The central store under load: a real PostgreSQL (Debian's server, in a
+# temp dir, as nobody when root, fsync on), 16 stations.
+#  - backlog: 16 logs of BENCH_CENTRAL_RUNS runs each (20 measurements a
+#    run, made by bench/report_1m gen) drained at once by 16 `station
+#    central sync`: runs/s sustained into the store;
+#  - live: 16 stations each running BENCH_CENTRAL_UNITS units on dut-sim
+#    (--fast) while forwarding: lag from a run's end to its commit in the
+#    store (received_us - ended_us), mean and max.
+# Lines "name|value|target|verdict" for bench/run's table; alone, prints them.
+set -euo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+BUILD=${BUILD:-build}
+BINDIR=${BINDIR:-$TOP/bin}
+N=${BENCH_CENTRAL_RUNS:-500}
+U=${BENCH_CENTRAL_UNITS:-3}
+S=16
+W=$(mktemp -d "${TMPDIR:-/tmp}/st-bench-central.XXXXXX")
+chmod 755 "$W"
+PG_BIN=$(pg_config --bindir)
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi; }
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	as_pg "$PG_BIN/pg_ctl" -D "$W/data" -m immediate -w stop >/dev/null 2>&1 || true
+	rm -rf "$W"
+}
+trap cleanup EXIT
+mkdir -p "$W/data" "$W/sock"
+[ "$(id -u)" = 0 ] && chown nobody "$W/data" "$W/sock"
+as_pg "$PG_BIN/initdb" -D "$W/data" -U postgres -A trust >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$W/data" -l "$W/sock/log" -w \
+	-o "-k $W/sock -c listen_addresses= -c max_connections=64" start >/dev/null
+psql -q -h "$W/sock" -U postgres -d postgres -c "CREATE DATABASE central" >/dev/null
+URL="postgresql:///central?host=$W/sock&user=postgres"
+"$BINDIR/station" central migrate --url "$URL" >/dev/null
+q() { psql -X -A -t -h "$W/sock" -U postgres -d central -c "$1"; }
+
+# --- backlog: 16 logs drained at once
+make -s BUILD="$BUILD" "$BUILD/libdb.a" "$BUILD/libcommon.a" >&2
+# shellcheck disable=SC2046
+cc -std=c17 -D_GNU_SOURCE -I"$TOP" -O2 -o "$W/gen" bench/report_1m.c "$BUILD/libdb.a" \
+	"$BUILD/libcommon.a" $(pkg-config --libs sqlite3) -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
+for i in $(seq $S); do
+	"$W/gen" gen "$W/st$i.db" "$N" >/dev/null
+	sqlite3 "$W/st$i.db" "UPDATE runs SET station = 'st$i'"
+done
+t0=$(date +%s.%N)
+for i in $(seq $S); do
+	"$BINDIR/station" central sync --url "$URL" --db "$W/st$i.db" >"$W/sync$i.out" 2>&1 &
+	PIDS+=($!)
+done
+for p in "${PIDS[@]}"; do wait "$p" || { cat "$W"/sync*.out >&2; exit 1; }; done
+PIDS=()
+t1=$(date +%s.%N)
+got=$(q "SELECT count(*) FROM runs")
+[ "$got" = $((S * N)) ] || { echo "central bench: $got runs in the store, want $((S * N))" >&2; exit 1; }
+rate=$(awk -v n="$got" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+meas=$(q "SELECT count(*) FROM measurements")
+echo "central: 16 stations draining ${N} runs each (20 meas/run)|${rate} runs/s ($meas measurements)||"
+
+# --- live: 16 stations forwarding while they test
+q "TRUNCATE runs, steps, measurements, run_files, images, identities, identity_trust,
+	run_anchors, cms_registrations, step_values, suspects, events" >/dev/null
+"$BINDIR/mkimage" --kind diag --version 1.4.2 --size 8192 -o "$W/diag.bin" >/dev/null
+cp tests/e2e/central-seq.yaml "$W/seq.yaml"
+for i in $(seq $S); do
+	"$BINDIR/dut-sim" --pty "$W/f$i.pty" --ctrl "$W/f$i.ctl" --log "$W/f$i.log" --fast \
+		--image "$W/diag.bin" >"$W/f$i.out" 2>&1 &
+	PIDS+=($!)
+done
+for i in $(seq $S); do
+	for _ in $(seq 200); do grep -qx ready "$W/f$i.out" 2>/dev/null && break; sleep 0.05; done
+	printf 'name: f%s\ndriver: sim\nport: %s\nctrl: %s\nbaud: 115200\nmode: 8N1\nloader_mode: 8E1\n' \
+		"$i" "$W/f$i.pty" "$W/f$i.ctl" >"$W/f$i.yaml"
+	printf 'station: live%s\nlog: live%s.db\nsequence: seq.yaml\ncentral: {url: "%s"}\n' \
+		"$i" "$i" "$URL" >"$W/live$i.yaml"
+done
+LP=()
+for i in $(seq $S); do
+	"$BINDIR/station" run -c "$W/live$i.yaml" -f "$W/f$i.yaml" --units "$U" >"$W/live$i.out" 2>&1 &
+	LP+=($!)
+done
+for p in "${LP[@]}"; do wait "$p" || true; done
+lag=$(q "SELECT round(avg(received_us - ended_us) / 1000.0, 1) || ' ms mean, ' ||
+	round(max(received_us - ended_us) / 1000.0, 1) || ' ms max (' || count(*) || ' runs)' FROM runs")
+echo "central: lag, 16 stations testing while forwarding (end -> commit)|$lag||"

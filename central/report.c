@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station report --central: the numbers of db/db_report.c (yield, first-pass
+ * yield, Pareto, per-measurement n, mean, sigma, min, max, beyond-limit
+ * counts, histogram, Cpk; CMS calls without verification; suspect marks)
+ * computed on the central store, into the same struct report, so that the
+ * writers of report/ print them unchanged.  The SQL follows db_report.c's
+ * statement by statement (the same definitions of a unit, a first run, a
+ * leaf step); text sorts in byte order (COLLATE "C", NULLs first) as SQLite
+ * does.  Histogram frames come from the limits, or from each measurement's
+ * first value in time when a limit is missing (there are no summaries).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "central/central-internal.h"
+
+#define UNIT "coalesce(r.unit_serial, r.id)"
+/* yields count judged runs (pass or fail), as db_report.c */
+#define JUDGED "r.outcome IN ('pass', 'fail')"
+#define FIRST_RUN \
+	"(r.unit_serial IS NULL OR NOT EXISTS (SELECT 1 FROM runs p" \
+	"  WHERE p.unit_serial = r.unit_serial AND p.outcome IN ('pass', 'fail')" \
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
+#define DAY "to_char(to_timestamp(r.started_us / 1000000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+/* @D@: the day expression, or '' for the total; @W@: the filter's terms. */
+static const char yield_sql[] =
+	"WITH y AS (SELECT @D@ AS day, count(*) AS runs,"
+	"  count(DISTINCT CASE WHEN " JUDGED " THEN " UNIT " END) AS units,"
+	"  count(DISTINCT CASE WHEN r.outcome = 'pass' THEN " UNIT " END) AS passed"
+	"  FROM runs r WHERE r.outcome <> 'running' AND @W@ GROUP BY 1),"
+	" f AS (SELECT @D@ AS day, count(*) AS units,"
+	"  count(*) FILTER (WHERE r.outcome = 'pass') AS passed"
+	"  FROM runs r WHERE " JUDGED " AND @W@ AND " FIRST_RUN " GROUP BY 1)"
+	" SELECT y.day, y.runs, y.units, y.passed, coalesce(f.units, 0), coalesce(f.passed, 0)"
+	" FROM y LEFT JOIN f ON f.day = y.day ORDER BY y.day";
+
+static const char pareto_sql[] =
+	"SELECT s.name, count(*) FROM steps s JOIN runs r ON r.id = s.run_id"
+	" WHERE s.outcome IN ('fail', 'error') AND coalesce(s.kind, '') NOT IN ('group', 'include')"
+	" AND r.outcome <> 'running' AND @W@ GROUP BY s.name ORDER BY 2 DESC, s.name COLLATE \"C\"";
+
+#define MEAS_FROM \
+	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name, r.started_us FROM runs r" \
+	"  WHERE r.outcome <> 'running' AND @W@)" \
+	" SELECT fr.sequence_name, s.name, m.name, m.unit, m.low, m.high, "
+#define MEAS_JOIN \
+	" FROM fr JOIN measurements m ON m.run_id = fr.id" \
+	" JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id WHERE m.value IS NOT NULL"
+#define MEAS_ORDER \
+	" ORDER BY fr.sequence_name COLLATE \"C\" NULLS FIRST, s.name COLLATE \"C\"," \
+	" m.name COLLATE \"C\", m.low NULLS FIRST, m.high NULLS FIRST, m.unit COLLATE \"C\" NULLS FIRST"
+
+static const char stats_sql[] =
+	MEAS_FROM "count(m.value), avg(m.value), min(m.value), max(m.value)" MEAS_JOIN
+	" GROUP BY 1, 2, 3, 4, 5, 6" MEAS_ORDER;
+static const char values_sql[] =
+	MEAS_FROM "m.value" MEAS_JOIN MEAS_ORDER ", fr.started_us, fr.id, m.id";
+
+static const char insecure_sql[] =
+	"SELECT count(*) FROM step_values v JOIN steps s ON s.run_id = v.run_id AND s.id = v.step_id"
+	" JOIN runs r ON r.id = s.run_id WHERE v.key = 'cms.insecure' AND r.outcome <> 'running'"
+	" AND @W@";
+static const char unjudged_sql[] =
+	"SELECT (SELECT count(*) FROM runs r WHERE r.outcome = 'error' AND @W@),"
+	" (SELECT count(*) FROM runs r WHERE r.outcome = 'aborted' AND @W@),"
+	" (SELECT count(*) FROM runs r WHERE r.unit_serial IS NULL AND r.outcome <> 'running'"
+	"  AND @W@)";
+/* the stations that sent runs, for the header (the log: those that wrote) */
+static const char stations_sql[] =
+	"SELECT string_agg(station, ', ' ORDER BY station COLLATE \"C\") FROM"
+	" (SELECT DISTINCT station FROM runs ORDER BY 1 LIMIT 32) s";
+/* as db_suspects_count(): time, fixture and station only */
+static const char suspects_sql[] =
+	"SELECT count(*) FROM suspects s JOIN runs r ON r.id = s.run_id WHERE @W@";
+
+struct params {
+	char terms[512];
+	const char *v[8];
+	char since[24], until[24];
+	int n;
+};
+
+static void term(struct params *p, bool on, const char *col, const char *op, const char *val)
+{
+	size_t len = strlen(p->terms);
+
+	if (!on)
+		return;
+	p->v[p->n++] = val;
+	snprintf(p->terms + len, sizeof(p->terms) - len, "%s%s %s $%d", len ? " AND " : "", col,
+		 op, p->n);
+}
+
+static void params(const struct rep_filter *f, bool all, struct params *p)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->since, sizeof(p->since), "%lld", (long long)f->since_us);
+	snprintf(p->until, sizeof(p->until), "%lld", (long long)f->until_us);
+	term(p, f->has_since, "r.started_us", ">=", p->since);
+	term(p, f->has_until, "r.started_us", "<", p->until);
+	term(p, f->fixture != NULL, "r.fixture", "=", f->fixture);
+	term(p, all && f->seq_name, "r.sequence_name", "=", f->seq_name);
+	term(p, all && f->seq_version, "r.sequence_version", "=", f->seq_version);
+	term(p, all && f->outcome, "r.outcome", "=", f->outcome);
+	term(p, all && f->serial, "r.unit_serial", "=", f->serial);
+	term(p, f->station != NULL, "r.station", "=", f->station);
+	if (!p->n)
+		snprintf(p->terms, sizeof(p->terms), "true");
+}
+
+/* sql with @W@ and @D@ replaced, run with p's values. */
+static PGresult *query(struct central *c, const char *sql, const struct params *p,
+		       const char *day)
+{
+	size_t cap = strlen(sql) * 2 + 4 * strlen(p->terms) + 256, o = 0;
+	char *full = malloc(cap);
+	PGresult *r;
+
+	if (!full)
+		return NULL;
+	for (const char *s = sql; *s;) {
+		if (!strncmp(s, "@W@", 3) || !strncmp(s, "@D@", 3)) {
+			o += snprintf(full + o, cap - o, "(%s)", s[1] == 'W' ? p->terms : day);
+			s += 3;
+		} else {
+			full[o++] = *s++;
+		}
+	}
+	full[o] = '\0';
+	r = PQexecParams(c->pg, full, p->n, NULL, p->v, NULL, NULL, 0);
+	free(full);
+	return r;
+}
+
+static int64_t i64(PGresult *r, int row, int col)
+{
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static double dbl(PGresult *r, int row, int col)
+{
+	return strtod(PQgetvalue(r, row, col), NULL);
+}
+
+static char *dup_col(PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+}
+
+static int yields(struct central *c, struct report *r, const struct params *p, bool by_day,
+		  struct st_error *e)
+{
+	PGresult *q = query(c, yield_sql, p, by_day ? DAY : "''");
+	int ret = cpi_ok(c, q, "read the yield", e);
+
+	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
+		struct rep_counts k = { i64(q, i, 1), i64(q, i, 2), i64(q, i, 3), i64(q, i, 4),
+					i64(q, i, 5) };
+		struct rep_day *nd;
+
+		if (!by_day) {
+			r->total = k;
+			continue;
+		}
+		nd = realloc(r->days, (r->ndays + 1) * sizeof(*r->days));
+		if (!nd) {
+			ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
+			break;
+		}
+		r->days = nd;
+		snprintf(nd[r->ndays].day, sizeof(nd[0].day), "%s", PQgetvalue(q, i, 0));
+		nd[r->ndays++].c = k;
+	}
+	if (ret == ST_OK)
+		PQclear(q);
+	return ret;
+}
+
+static int pareto(struct central *c, struct report *r, const struct params *p, struct st_error *e)
+{
+	PGresult *q = query(c, pareto_sql, p, "");
+	int ret = cpi_ok(c, q, "read the Pareto", e);
+
+	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
+		struct rep_fail *nf = realloc(r->fails, (r->nfails + 1) * sizeof(*r->fails));
+
+		if (!nf) {
+			ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
+			break;
+		}
+		r->fails = nf;
+		nf[r->nfails].step = dup_col(q, i, 0);
+		nf[r->nfails].count = i64(q, i, 1);
+		r->fail_total += nf[r->nfails++].count;
+	}
+	if (ret == ST_OK)
+		PQclear(q);
+	return ret;
+}
+
+static int stats(struct central *c, struct report *r, const struct params *p, struct st_error *e)
+{
+	PGresult *q = query(c, stats_sql, p, "");
+	int ret = cpi_ok(c, q, "read the measurements", e);
+
+	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
+		struct rep_meas *m, *nm = realloc(r->meas, (r->nmeas + 1) * sizeof(*r->meas));
+
+		if (!nm) {
+			ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
+			break;
+		}
+		r->meas = nm;
+		m = &r->meas[r->nmeas++];
+		memset(m, 0, sizeof(*m));
+		m->sequence = dup_col(q, i, 0);
+		m->step = dup_col(q, i, 1);
+		m->name = dup_col(q, i, 2);
+		m->unit = dup_col(q, i, 3);
+		m->has_low = !PQgetisnull(q, i, 4);
+		m->low = m->has_low ? dbl(q, i, 4) : 0;
+		m->has_high = !PQgetisnull(q, i, 5);
+		m->high = m->has_high ? dbl(q, i, 5) : 0;
+		m->n = i64(q, i, 6);
+		m->mean = dbl(q, i, 7);
+		m->min = dbl(q, i, 8);
+		m->max = dbl(q, i, 9);
+	}
+	if (ret == ST_OK)
+		PQclear(q);
+	return ret;
+}
+
+static bool same_text(const char *a, PGresult *q, int i, int c)
+{
+	return PQgetisnull(q, i, c) ? !a : a && !strcmp(a, PQgetvalue(q, i, c));
+}
+
+static bool same_real(bool has, double v, PGresult *q, int i, int c)
+{
+	return PQgetisnull(q, i, c) ? !has : has && dbl(q, i, c) == v;
+}
+
+static bool same_key(const struct rep_meas *m, PGresult *q, int i)
+{
+	return same_text(m->sequence, q, i, 0) && same_text(m->step, q, i, 1) &&
+	       same_text(m->name, q, i, 2) && same_text(m->unit, q, i, 3) &&
+	       same_real(m->has_low, m->low, q, i, 4) && same_real(m->has_high, m->high, q, i, 5);
+}
+
+/* As db_report.c's hist(): sigma about the mean, bins, beyond-limit counts. */
+static int hist(struct central *c, struct report *r, const struct params *p, struct st_error *e)
+{
+	PGresult *q = query(c, values_sql, p, "");
+	int ret = cpi_ok(c, q, "read the values", e), g = 0;
+	double *ss = calloc(r->nmeas ? r->nmeas : 1, sizeof(*ss));
+	int64_t *seen = calloc(r->nmeas ? r->nmeas : 1, sizeof(*seen));
+
+	if (ret == ST_OK && (!ss || !seen))
+		ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
+	for (int i = 0; ret == ST_OK && r->nmeas && i < PQntuples(q); i++) {
+		double v = dbl(q, i, 6);
+		struct rep_meas *m;
+
+		for (int k = 0; k < r->nmeas && !same_key(&r->meas[g], q, i); k++)
+			g = (g + 1) % r->nmeas;
+		if (!same_key(&r->meas[g], q, i))
+			continue;	/* a run that arrived after the statistics were read */
+		m = &r->meas[g];
+		if (!seen[g]++)
+			db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN, v,
+				      &m->fr);
+		ss[g] += (v - m->mean) * (v - m->mean);
+		m->all[db_hist_bin(&m->fr, v)]++;
+		m->out_low += m->has_low && v < m->low;
+		m->out_high += m->has_high && v > m->high;
+	}
+	for (int i = 0; ret == ST_OK && i < r->nmeas; i++) {
+		struct rep_meas *m = &r->meas[i];
+
+		if (m->n > 1) {
+			m->sigma = sqrt(ss[i] / (double)(m->n - 1));
+			m->has_sigma = true;
+		}
+		if (!seen[i])
+			db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN,
+				      m->mean, &m->fr);
+		rep_hist_finish(m);
+	}
+	free(ss);
+	free(seen);
+	if (ret == ST_OK)
+		PQclear(q);
+	return ret;
+}
+
+static int count(struct central *c, const char *sql, const struct params *p, int64_t *n,
+		 struct st_error *e)
+{
+	PGresult *q = query(c, sql, p, "");
+	int ret = cpi_ok(c, q, "count", e);
+
+	if (ret == ST_OK) {
+		*n = PQntuples(q) ? i64(q, 0, 0) : 0;
+		PQclear(q);
+	}
+	return ret;
+}
+
+static int unjudged(struct central *c, struct report *r, const struct params *p,
+		    struct st_error *e)
+{
+	PGresult *q = query(c, unjudged_sql, p, "");
+	int ret = cpi_ok(c, q, "count the unjudged runs", e);
+
+	if (ret < 0)
+		return ret;
+	r->errors = i64(q, 0, 0);
+	r->aborted = i64(q, 0, 1);
+	r->unidentified = i64(q, 0, 2);
+	PQclear(q);
+	q = query(c, stations_sql, &(struct params){ .terms = "true" }, "");
+	ret = cpi_ok(c, q, "list the stations", e);
+	if (ret < 0)
+		return ret;
+	r->stations = dup_col(q, 0, 0);
+	PQclear(q);
+	return ST_OK;
+}
+
+int central_report_build(struct central *c, const struct rep_filter *f, struct report *r,
+			 struct st_error *e)
+{
+	struct params p, ps;
+	int ret;
+
+	r->f = f;
+	r->summary = false;
+	params(f, true, &p);
+	params(f, false, &ps);
+	/* one snapshot: every figure from the same runs */
+	ret = cpi_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "start reading", e);
+	if (ret == ST_OK)
+		ret = yields(c, r, &p, false, e);
+	if (ret == ST_OK)
+		ret = yields(c, r, &p, true, e);
+	if (ret == ST_OK)
+		ret = pareto(c, r, &p, e);
+	if (ret == ST_OK)
+		ret = stats(c, r, &p, e);
+	if (ret == ST_OK)
+		ret = hist(c, r, &p, e);
+	if (ret == ST_OK)
+		ret = count(c, insecure_sql, &p, &r->cms_insecure, e);
+	if (ret == ST_OK)
+		ret = unjudged(c, r, &p, e);
+	if (ret == ST_OK)
+		ret = count(c, suspects_sql, &ps, &r->suspects, e);
+	if (ret == ST_OK && rep_modes(r))
+		ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
+	cpi_rollback(c);
+	return ret;
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# docs/central.md's examples run as written, against a real PostgreSQL: the
+# migrate command, the roles' SQL, the station.yaml (parsed), the status and
+# sync commands, and every query (as a reader-role login) on runs a station
+# forwarded, with the answers checked.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+. "$(dirname "$0")/central.sh"
+st=$BINDIR/station
+doc=$ST_TOP/docs/central.md
+
+block() {	# LANG N: the Nth fenced block of LANG in the doc
+	awk -v lang="$1" -v want="$2" '
+		$0 ~ "^ *```" lang "$" { n++; on = (n == want); next }
+		/^ *```/ { on = 0; next }
+		on { sub(/^   /, ""); print }' "$doc"
+}
+
+pg_start
+t=$(st_tmpdir)
+# 1. migrate, the doc's command with this server's URL
+cmd=$(block sh 1)
+assert_match "$cmd" "^station central migrate --url \"postgresql://db.plant/central\?user=postgres\"$" "the migrate example"
+out=$("$st" central migrate --url "$PG_ADMIN")
+assert_match "$out" "schema version 0 -> 2" "migrate as in the doc"
+# 2. the roles
+pg_sql "$(block sql 1)" >/dev/null
+assert_eq "$(pg_sql "SELECT string_agg(r.rolname || '>' || g.rolname, ' ' ORDER BY r.rolname)
+	FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.member JOIN pg_roles g ON g.oid = a.roleid
+	WHERE r.rolname IN ('line1', 'quality')")" "line1>station_writer quality>station_reader" "the doc's roles"
+# 3. the station.yaml example parses (status reads only the log)
+block yaml 1 >"$t/station.yaml"
+"$st" db migrate --db "$t/station.db" >/dev/null
+assert_eq "$("$st" central status -c "$t/station.yaml")" "central status: 0 run(s) queued in $t/station.db" \
+	"the doc's station.yaml"
+grep -q "sslmode=verify-full" "$t/station.yaml" || fail "the example uses verify-full"
+
+# 4. a station forwarding, then the doc's status and sync commands
+central_setup
+central_station kd
+central_run kd SIM000901
+assert_eq "$RUN_RC" "0" "the unit passes"
+central_run kd SIM000902
+ran=0
+while read -r line; do
+	cmd=${line%%#*}
+	cmd=${cmd/station.yaml/$CENTRAL/kd/station.yaml}
+	read -ra argv <<<"$cmd"
+	out=$("$st" "${argv[@]:1}")
+	assert_match "$out" "(0 run\(s\) queued|0 sent, 0 still queued)" "$line"
+	ran=$((ran + 1))
+done < <(block sh 2)
+assert_eq "$ran" "2" "the status and sync examples ran"
+
+# 5. the report example, with this server's URL and passfile
+cmd=$(block sh 3)
+assert_match "$cmd" '^station report --central "postgresql://db.plant/central\?user=quality" --passfile quality.pass --station line1-st01$' \
+	"the report example"
+"$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" --station kd >"$t/report.txt"
+grep -q "^yield             2 of 2 units passed" "$t/report.txt" || fail "report --central: $(head -5 "$t/report.txt")"
+"$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" --station line1-st01 >"$t/none.txt"
+grep -q "^yield             0 of 0 units" "$t/none.txt" || fail "another station: $(head -5 "$t/none.txt")"
+
+# 6. the queries, as the reader
+q() { PGPASSFILE=$PG_DIR/qe.pass psql -X -q -A -t -v ON_ERROR_STOP=1 "$CENTRAL_READER_URL" -c "$1"; }
+today=$(pg_sql "SELECT started::date FROM runs LIMIT 1")
+assert_eq "$(q "$(block sql 2)")" "kd|$today|2|2|2" "yield by station and day"
+assert_match "$(q "$(block sql 3)")" "^[0-9-]+ [0-9:.+]+\|kd\|kd\|central-e2e\|pass\|$" "one unit's history"
+cpk=$(q "$(block sql 4)")
+assert_match "$cpk" "^kd\|2\|3\.[0-9]+\|[0-9.e-]*\|[0-9.e-]*$" "Cpk by fixture"
+assert_match "$(q "$(block sql 5)")" "^kd\|2\|[0-9.]+\|[0-9.]+$" "lag per station"
+echo ok

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# station report --central gives on the central store the figures the same
+# runs give in SQLite: three stations forward (passes, rail failures, a unit
+# retested on another station, so first-pass yield spans stations); their
+# three logs merged into one SQLite file by hand; the JSON reports of both
+# compared figure by figure (yield, first-pass yield, by day, Pareto, every
+# measurement's n, mean, sigma, min, max, Cpk, beyond-limit counts and
+# histogram), unfiltered and with --station and --outcome.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+. "$(dirname "$0")/central.sh"
+st=$BINDIR/station
+
+pg_start
+central_setup
+central_station s1
+central_station s2 --rail 3v3=3.350
+central_station s3 --rail 3v3=2.950
+central_run s1 U1; central_run s1 U2
+central_run s3 U3		# fails its rail ...
+central_run s2 U3		# ... passes on s2: U3's first run failed
+central_run s2 U4; central_run s3 U5
+for s in s1 s2 s3; do
+	assert_eq "$(sql "$CENTRAL/$s/$s.db" "SELECT count(*) FROM runs WHERE forwarded_us IS NULL")" "0" "$s forwarded"
+done
+
+# the merged log: s1's, then s2's and s3's rows with their local ids moved
+m=$CENTRAL/merged.db
+cp "$CENTRAL/s1/s1.db" "$m"
+off=0
+for s in s2 s3; do
+	off=$((off + 1000000))
+	sqlite3 "$m" "ATTACH '$CENTRAL/$s/$s.db' AS src;
+	INSERT INTO stations SELECT * FROM src.stations;
+	INSERT INTO runs SELECT * FROM src.runs;
+	INSERT INTO steps (id, run_id, idx, name, kind, phase, outcome, reason, started_us, ended_us,
+		duration_us, attempts) SELECT id + $off, run_id, idx, name, kind, phase, outcome, reason,
+		started_us, ended_us, duration_us, attempts FROM src.steps;
+	INSERT INTO measurements (id, step_id, run_id, name, value, text, unit, low, high, expect, outcome)
+		SELECT id + $off, step_id + $off, run_id, name, value, text, unit, low, high, expect, outcome
+		FROM src.measurements;
+	INSERT INTO step_values (id, step_id, run_id, key, value)
+		SELECT id + $off, step_id + $off, run_id, key, value FROM src.step_values;"
+done
+assert_eq "$(sql "$m" "SELECT count(*) FROM runs")" "6" "six runs merged"
+
+same() {	# ARGS...: report --db merged and --central agree on every figure
+	"$st" report --db "$m" -f json "$@" -o "$CENTRAL/local.json"
+	"$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" -f json "$@" \
+		-o "$CENTRAL/central.json" || fail "report --central $*"
+	python3 - "$CENTRAL/local.json" "$CENTRAL/central.json" <<'PY' || fail "reports differ: $*"
+import json, math, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (a, b):
+    d.pop("log", None); d.pop("generated", None)
+def eq(x, y, path):
+    if isinstance(x, float) or isinstance(y, float):
+        ok = x is not None and y is not None and math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12)
+    elif isinstance(x, dict) and isinstance(y, dict):
+        ok = x.keys() == y.keys() and all(eq(x[k], y[k], path + "." + k) for k in x)
+        return ok or print("differ at", path, x.keys() ^ y.keys()) or False
+    elif isinstance(x, list) and isinstance(y, list):
+        ok = len(x) == len(y) and all(eq(u, v, "%s[%d]" % (path, i)) for i, (u, v) in enumerate(zip(x, y)))
+        return ok or print("differ at", path, len(x), len(y)) or False
+    else:
+        ok = x == y
+    return ok or print("differ at", path, x, y) or False
+sys.exit(0 if eq(a, b, "") else 1)
+PY
+}
+# --since @1 (not a midnight): the merged log answers from its rows, as the
+# central store does (its summaries were not merged)
+same --since @1
+same --since @1 --station s2
+same --since @1 --outcome fail
+same --since @1 --fixture s3
+# the figures themselves
+"$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" -f json -o "$CENTRAL/all.json"
+assert_eq "$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); t = d["total"]
+print(t["runs"], t["units"], t["passed"], d["failures"][0]["step"], d["measurements"][0]["n"])' "$CENTRAL/all.json")" \
+	"6 5 4 rail 3V3 6" "6 runs, 5 units, 4 passed, the rail tops the Pareto"
+grep -q -- "-secret" "$CENTRAL/all.json" && fail "a password in the report"
+# the writer may not read: a report needs a reader login
+rc=0; "$st" report --central "$CENTRAL_URL" --passfile "$CENTRAL_PASS" >/dev/null 2>"$CENTRAL/w.err" || rc=$?
+assert_eq "$rc" "4" "the writer role cannot read"
+assert_match "$(cat "$CENTRAL/w.err")" "permission denied" "says why"
+echo ok
