@@ -44,7 +44,7 @@ LIBS       = $(PKG_LIBS) $(MBEDTLS) -lpthread -lm
 # --- the station's parts, one folder and one archive each ------------------
 # Bottom up; a part may use only itself and the parts listed as its deps
 # (tools/layering checks the #includes, the link order checks the calls).
-PARTS         := station report central cms web db se loader fixtures link common
+PARTS         := station report central cms mes web db se loader fixtures link common
 deps_common   :=
 deps_link     := common
 deps_fixtures := link common
@@ -53,9 +53,10 @@ deps_se       := link common
 deps_db       := common
 deps_cms      := common
 deps_web      := common
+deps_mes      := common
 deps_report   := db se link common
 deps_central  := db common
-deps_station  := report central cms web db se loader fixtures link common
+deps_station  := report central cms mes web db se loader fixtures link common
 part_src    = $(if $(filter station,$(1)),$(filter-out station/main.c,$(shell find station -name '*.c')),$(wildcard $(1)/*.c))
 part_lib    = $(BUILD)/lib$(1).a
 DB_EXTRA   := $(BUILD)/gen/schema_sql.o

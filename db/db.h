@@ -29,7 +29,7 @@ struct db_opts {
 
 /* The schema this build writes (PRAGMA user_version).  db_open() brings an
  * older log up to it in place, in one transaction (db/migrate.c). */
-#define DB_SCHEMA_VERSION 7
+#define DB_SCHEMA_VERSION 8
 
 #define DB_ID_LEN 33 /* 32 hex chars + NUL: run ids unique across stations */
 
@@ -205,6 +205,19 @@ struct db_suspect {
 int db_suspect_mark(struct db *db, const struct db_suspect *s, struct st_error *e);
 /* Clear a run's unit serial (the identity proved it is not that unit). */
 int db_run_clear_serial(struct db *db, const char *run_id, struct st_error *e);
+
+/* The MES's copy of a run's result (mes_results): kept before it is sent,
+ * marked sent once the MES took it, so each reaches it once. */
+int db_mes_keep(struct db *db, const char *run_id, const char *document, struct st_error *e);
+struct db_mes_result {
+	int64_t id;
+	char *run_id, *document;
+};
+/* The results not yet sent, oldest first (free with db_mes_results_free). */
+int db_mes_pending(struct db *db, struct db_mes_result **out, int *n, struct st_error *e);
+void db_mes_results_free(struct db_mes_result *r, int n);
+/* A try: sent (error NULL) or why not. */
+int db_mes_tried(struct db *db, int64_t id, const char *error, struct st_error *e);
 
 /* Operator events (start, stop, prompt answers, signal).  run_id and
  * fixture may be NULL. */

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 7 (PRAGMA user_version).
+-- The station log, schema version 8 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -143,6 +143,17 @@ CREATE TABLE IF NOT EXISTS events (
 	time_us INTEGER NOT NULL,
 	what TEXT NOT NULL,
 	detail TEXT
+);
+-- Schema 8: the run results for the MES (station serve's mes: hook), one per
+-- run; sent_us NULL while it waits for `station mes sync` (the MES was down).
+CREATE TABLE IF NOT EXISTS mes_results (
+	id INTEGER PRIMARY KEY,
+	run_id TEXT NOT NULL UNIQUE REFERENCES runs(id),
+	document TEXT NOT NULL,		-- the JSON posted
+	queued_us INTEGER NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT,
+	sent_us INTEGER
 );
 
 -- The identity policy (docs/identity.md).  The trust anchors a run's
@@ -377,4 +388,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 7;
+PRAGMA user_version = 8;

@@ -29,5 +29,6 @@ int cmd_cert(int argc, char **argv);
 int cmd_fixtures(int argc, char **argv);
 int cmd_cms(int argc, char **argv);
 int cmd_central(int argc, char **argv);
+int cmd_mes(int argc, char **argv);
 
 #endif

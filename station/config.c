@@ -32,7 +32,10 @@
 #include "station/search.h"
 
 static const char *const cfg_keys[] = { "station", "log", "sync", "trust", "sequence", "cms",
-					"identity", "vars", "fixtures", "plant", "serve", "central", NULL };
+					"identity", "vars", "fixtures", "plant", "serve", "central",
+					"mes", NULL };
+static const char *const mes_keys[] = { "url", "operation", "precheck", "ca", "token_file",
+					"timeout", "attempts", "backoff", NULL };
 static const char *const serve_keys[] = { "listen", "tls_cert", "tls_key", "token_file", NULL };
 static const char *const identity_keys[] = { "key_types", "require_cn", "policies", "crl",
 					     "allow_intermediate_anchor", "cms_status", NULL };
@@ -367,6 +370,37 @@ static void parse_central(struct lint *l, struct station_config *c, const struct
 	c->central_backoff_ms = (int)(backoff * 1000);
 }
 
+static void parse_mes(struct lint *l, struct station_config *c, const struct ynode *n)
+{
+	double t = 5, backoff = 0.2, attempts = 3;
+	char *s = NULL;
+
+	if (n->type != YN_MAP) {
+		lint_err(l, n, "mes must be a mapping with url and operation");
+		return;
+	}
+	lint_keys(l, n, mes_keys, "mes");
+	lint_str(l, n, "url", true, (char **)&c->mes.url);
+	lint_str(l, n, "operation", true, (char **)&c->mes.operation);
+	c->mes.precheck = true;
+	lint_bool(l, n, "precheck", &c->mes.precheck);
+	if (lint_str(l, n, "ca", false, &s) && s)
+		c->mes.ca_file = rel(c->file, s);
+	free(s);
+	s = NULL;
+	if (lint_str(l, n, "token_file", false, &s) && s)
+		c->mes_token_file = rel(c->file, s);
+	free(s);
+	lint_duration(l, ynode_get(n, "timeout"), &t);
+	lint_duration(l, ynode_get(n, "backoff"), &backoff);
+	lint_num(l, n, "attempts", false, &attempts);
+	if (attempts < 1 || attempts > 20)
+		lint_err(l, ynode_get(n, "attempts"), "mes attempts must be 1 to 20");
+	c->mes.timeout_ms = (int)(t * 1000);
+	c->mes.backoff_ms = (int)(backoff * 1000);
+	c->mes.attempts = (int)attempts;
+}
+
 static void parse_root(struct lint *l, struct station_config *c, const struct ynode *r)
 {
 	const struct ynode *n;
@@ -410,6 +444,9 @@ static void parse_root(struct lint *l, struct station_config *c, const struct yn
 	n = ynode_get(r, "serve");
 	if (n)
 		parse_serve(l, c, n);
+	n = ynode_get(r, "mes");
+	if (n)
+		parse_mes(l, c, n);
 	n = ynode_get(r, "vars");
 	for (int i = 0; n && n->type == YN_MAP && i < n->n; i++) {
 		const char *refused = config_var_refused(n->keys[i]->str);
@@ -463,6 +500,8 @@ int config_load(struct station_config *c, const char *path, struct st_error *e)
 	ydoc_free(&d);
 	if (!l.n_errors && c->cms_key_file)
 		ret = config_read_secret(c->cms_key_file, "the CMS API key", (char **)&c->cms.api_key, e);
+	if (!l.n_errors && ret == ST_OK && c->mes_token_file)
+		ret = config_read_secret(c->mes_token_file, "the MES token", (char **)&c->mes.token, e);
 	if (l.n_errors) {
 		st_fail(e, ST_ERR_PARSE, "%s", l.errors);
 		free(l.errors);
@@ -532,6 +571,11 @@ void config_free(struct station_config *c)
 	free(c->serve.tls_cert);
 	free(c->serve.tls_key);
 	free(c->serve.token_file);
+	free((char *)c->mes.url);
+	free((char *)c->mes.operation);
+	free((char *)c->mes.ca_file);
+	config_secret_free((char *)c->mes.token);
+	free(c->mes_token_file);
 	free(c->cms_key_file);
 	free(c->central_url);
 	free(c->central_passfile);

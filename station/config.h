@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "cms/cms.h"
+#include "mes/mes.h"
 #include "se/se.h"
 #include "report/report.h"
 #include "station/vars.h"
@@ -43,6 +44,8 @@ struct station_config {
 		char *tls_cert, *tls_key;	/* PEM files: HTTPS */
 		char *token_file;	/* the API token, its first line */
 	} serve;
+	struct mes_config mes;	/* mes: (url NULL: no MES); token read from: */
+	char *mes_token_file;
 };
 
 /* Load path (NULL: ./station.yaml when there is one, else built-in

@@ -40,6 +40,7 @@ static const struct command commands[] = {
 	{ "fixtures", cmd_fixtures, "list serial ports and FTDI devices; check fixtures", false },
 	{ "cms", cmd_cms, "cms sync: register queued identities; cms lookup SERIAL", false },
 	{ "central", cmd_central, "the central PostgreSQL store: migrate, sync, status", false },
+	{ "mes", cmd_mes, "mes sync: send the MES the run results it has not taken", false },
 };
 
 static void usage(FILE *f)

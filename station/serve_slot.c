@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/text.h"
+#include "station/mes_sync.h"
 #include "station/serve.h"
 
 struct slot {
@@ -209,6 +210,22 @@ static bool next_unit(struct fx_thread *t, struct fixture *fx, struct run_ctx *r
 	return true;
 }
 
+/* The run's result for the MES: kept in the log, then sent with any the
+ * MES did not take before (the fixture's next unit waits, bounded by the
+ * mes: attempts and timeout). */
+static void send_result(struct fx_thread *t, const char *run_id)
+{
+	struct st_error e = { 0 };
+	int sent, left;
+
+	if (mes_keep_result(t->db, run_id, &e) < 0)
+		log_err("%s: the result of run %s not kept for the MES: %s", t->def.name, run_id,
+			e.msg);
+	else if (mes_sync(t->db, &t->cfg->mes, &sent, &left, &e) < 0)
+		log_warn("%s: %d result(s) wait for the MES (station mes sync): %s", t->def.name,
+			 left, e.msg);
+}
+
 static bool unit_done(struct fx_thread *t, struct fixture *fx, struct run_ctx *rc,
 		      enum db_outcome o)
 {
@@ -223,6 +240,8 @@ static bool unit_done(struct fx_thread *t, struct fixture *fx, struct run_ctx *r
 	}
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->mu);
+	if (t->cfg->mes.url && o != DB_SKIPPED && rc->run_id[0])
+		send_result(t, rc->run_id);
 	return true;
 }
 

@@ -21,6 +21,7 @@
 #include "web/web.h"
 
 #define DEFAULT_CONNS 64
+#define DEFAULT_PER_PEER 16
 #define DEFAULT_TIMEOUT_S 15
 #define DEFAULT_BODY (16 * 1024)
 #define PATH_MAX_LEN 512
@@ -368,6 +369,8 @@ int web_start(struct web_server **out, const struct web_opts *o, web_handler h, 
 			 MHD_USE_ERROR_LOG;
 	bool v6, tls = o->cert_pem && o->key_pem;
 	const union MHD_DaemonInfo *di;
+	unsigned conns = o->max_conns ? o->max_conns : DEFAULT_CONNS;
+	unsigned per_peer = o->max_per_peer ? o->max_per_peer : DEFAULT_PER_PEER;
 	int ret = bind_addr(o->listen, &ss, &v6, e);
 
 	if (ret < 0)
@@ -389,7 +392,8 @@ int web_start(struct web_server **out, const struct web_opts *o, web_handler h, 
 		flags |= MHD_USE_TLS;
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_CONNECTION_LIMIT, o->max_conns ? o->max_conns : DEFAULT_CONNS,
+				MHD_OPTION_CONNECTION_LIMIT, conns,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_peer < conns ? per_peer : conns,
 				MHD_OPTION_CONNECTION_TIMEOUT,
 				o->timeout_s ? o->timeout_s : DEFAULT_TIMEOUT_S,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,

@@ -2,7 +2,8 @@
 /*
  * The station's HTTP server (libmicrohttpd, Debian's; HTTPS through it when
  * a certificate is given) and the JSON of its bodies.  What the server
- * bounds itself: connections (max_conns, then refused), how long a
+ * bounds itself: connections (max_conns, then refused; max_per_peer from
+ * one address, so one client sending slowly cannot take them all), how long a
  * connection may stay idle (timeout_s: a slow-loris client is dropped),
  * request bodies (max_body: 413 before the rest is read), the method and
  * the path.  With a token, every request must carry it (Authorization:
@@ -27,6 +28,7 @@ struct web_opts {
 	const char *token;	/* non-NULL: every request must carry it, */
 	const char *const *public_paths; /* but a GET of these (NULL-ended) */
 	unsigned max_conns;	/* default 64 */
+	unsigned max_per_peer;	/* from one address; default 16 (at most max_conns) */
 	unsigned timeout_s;	/* idle connection dropped; default 15 */
 	size_t max_body;	/* default 16 KiB */
 };

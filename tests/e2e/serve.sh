@@ -11,6 +11,7 @@
 #                           STATION (its URL), SERVE_PID, SERVE_OUT, SERVE_ERR
 #   serve_stop              SIGTERM, wait; its exit status in SERVE_RC
 #   api METHOD PATH [BODY]  curl; prints the body, then the status on a line of its own
+#   doc_yaml KEY            the ```yaml block of docs/api.md that begins KEY:
 #   doc_example NAME        the ```sh block of docs/api.md whose first line is
 #                           "# example: NAME"
 serve_setup() {
@@ -99,5 +100,12 @@ doc_example() {
 	awk -v n="# example: $1" '/^```sh$/ { on = 1; first = 1; next }
 		/^```$/ { on = 0; take = 0 }
 		on && first { first = 0; take = ($0 == n); next }
+		on && take' "$ST_TOP/docs/api.md"
+}
+
+doc_yaml() {
+	awk -v k="$1:" '/^```yaml$/ { on = 1; first = 1; next }
+		/^```$/ { on = 0; take = 0 }
+		on && first { first = 0; take = ($0 == k) }
 		on && take' "$ST_TOP/docs/api.md"
 }

@@ -48,11 +48,10 @@ assert_eq "$(grep -c 'set power' "$SIM_A_LOG" || true)" 0 "no fixture touched by
 
 # both, as docs/api.md writes them: HTTPS on every address, the token on
 # every request
-doc=$ST_TOP/docs/api.md
 cp "$LINE/pki/cms-server.crt" "$LINE/panel.crt"
 cp "$LINE/pki/cms-server.key" "$LINE/panel.key"
 cp "$LINE/pki/cms-ca.crt" "$LINE/ca.crt"
-{ echo "$base"; awk '/^```yaml$/ { on = 1; next } /^```$/ { on = 0 } on' "$doc"; } >"$LINE/serve.yaml"
+{ echo "$base"; doc_yaml serve; } >"$LINE/serve.yaml"
 grep -q '^  token_file: api.token' "$LINE/serve.yaml" || fail "docs/api.md has no serve: example"
 serve_start --listen 0.0.0.0:0
 assert_match "$STATION" '^https://0\.0\.0\.0:[0-9]+$' "HTTPS on 0.0.0.0"

@@ -8,7 +8,8 @@
 # gets its own status as JSON (400 malformed, 404 unknown, 405, 409 busy,
 # 413 oversized, 422 bad or missing serial); who asked is logged; the
 # event stream carries station run --json's events; connections are
-# bounded (--max-clients) and the server serves again when one closes;
+# bounded (--max-clients, 16 from one address) and the server serves
+# again when one closes;
 # SIGTERM mid-run ends the run aborted, exit 0.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/line.sh"
@@ -161,7 +162,8 @@ v4=$LINE/v4.db
 sqlite3 "$v4" <"$ST_TOP/db/migrations/v4.sql"
 sqlite3 "$v4" "INSERT INTO runs (id, station, fixture, started_us) VALUES ('r4', 'st', 'fx', 1)"
 "$BINDIR/station" db migrate --db "$v4" >/dev/null || fail "migrating a schema 4 log"
-assert_eq "$(sql "$v4" "PRAGMA user_version")" 7 "upgraded to schema 7"
+want=$(sed -n 's/^#define DB_SCHEMA_VERSION \([0-9]*\)/\1/p' "$ST_TOP/db/db.h")
+assert_eq "$(sql "$v4" "PRAGMA user_version")" "$want" "upgraded to the binary's schema"
 assert_eq "$(sql "$v4" "SELECT id || ':' || coalesce(work_order, 'NULL') || ':' || coalesce(revision, 'NULL') FROM runs")" \
 	"r4:NULL:NULL" "an old run has no work order"
 
@@ -191,5 +193,18 @@ for _ in $(seq 100); do
 	sleep 0.2
 done
 assert_eq "$code" 200 "served again once a stream has closed"
+serve_stop
+
+# one address holds at most 16 connections: another is served past them
+serve_start
+for i in $(seq 16); do
+	st_bg curl -sN "$STATION/api/v1/events" >"$LINE/peer$i.txt" 2>&1
+	for _ in $(seq 200); do grep -q '^: station' "$LINE/peer$i.txt" && break; sleep 0.05; done
+	grep -q '^: station' "$LINE/peer$i.txt" || fail "stream $i from 127.0.0.1 did not open"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$STATION/api/v1/fixtures" || true)
+assert_eq "$code" 000 "a 17th connection from 127.0.0.1"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --interface 127.0.0.2 "$STATION/api/v1/fixtures" || true)
+assert_eq "$code" 200 "another address past one address's 16"
 serve_stop
 echo "ok: the doc's examples, pass and fail with reason, stop, bad requests, who asked, streams, bounds"
