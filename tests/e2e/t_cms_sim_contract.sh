@@ -145,6 +145,25 @@ out=$(http "$T/code" -H 'content-type: application/pkcs10' \
 	-d "$(csr x /CN=E1/serialNumber=E1 -addext subjectAltName=DNS:e1.example)" "$E/simplereenroll")
 assert_eq "$(cat "$T/code")" "400" "a subjectAltName the current certificate lacks"
 assert_match "$out" "subjectAltName \\(present\\) is not the current certificate's \\(none\\)" "the SAN half of 4.2.2"
+# a certificate with a subjectAltName (the CSR's, carried over): the same one renews, another or none not
+san() { openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | tr -d ' '; }
+out=$(http "$T/code" -H 'content-type: application/pkcs10' \
+	-d "$(csr e2 /CN=E2/serialNumber=E2 -addext subjectAltName=DNS:e2.example)" "$E/simpleenroll")
+assert_eq "$(cat "$T/code")" "200" "enrolment with a subjectAltName"
+base64 -d <<<"$out" | openssl pkcs7 -inform DER -print_certs >"$T/e2.pem"
+assert_eq "$(san "$T/e2.pem")" "DNS:e2.example" "the CSR's subjectAltName in the certificate"
+out=$(http "$T/code" -H 'content-type: application/pkcs10' \
+	-d "$(csr e2b /CN=E2/serialNumber=E2 -addext subjectAltName=DNS:e2.example)" "$E/simplereenroll")
+assert_eq "$(cat "$T/code")" "200" "re-enrolment with the same subjectAltName: $out"
+base64 -d <<<"$out" | openssl pkcs7 -inform DER -print_certs >"$T/e2b.pem"
+assert_eq "$(san "$T/e2b.pem")" "DNS:e2.example" "kept in the renewed certificate"
+out=$(http "$T/code" -H 'content-type: application/pkcs10' \
+	-d "$(csr x /CN=E2/serialNumber=E2 -addext subjectAltName=DNS:other.example)" "$E/simplereenroll")
+assert_eq "$(cat "$T/code")" "400" "another subjectAltName"
+assert_match "$out" "subjectAltName differs from the current certificate's" "named"
+out=$(http "$T/code" -H 'content-type: application/pkcs10' -d "$(csr x /CN=E2/serialNumber=E2)" "$E/simplereenroll")
+assert_eq "$(cat "$T/code")" "400" "no subjectAltName where the certificate has one"
+assert_match "$out" "subjectAltName \\(none\\) is not the current certificate's \\(present\\)" "named"
 out=$(http "$T/code" -H 'content-type: application/pkcs10' -d "$(csr x /CN=N1/serialNumber=N1)" "$E/simplereenroll")
 assert_eq "$(cat "$T/code")" "400" "re-enrolment of a serial never enrolled"
 assert_match "$out" 'no current certificate' "its reason"

@@ -257,7 +257,10 @@ void api_handle(struct sim *s, const struct http_req *r, int *status, char **bod
 	s->answer_ctype = NULL;
 	s->answer_retry_after = 0;
 	s->answer_late_ms = 0;
+	s->issue_san = NULL;
+	s->issue_san_len = 0;
 	route(s, r, status, body);
+	s->issue_san = NULL;
 	*ctype = s->answer_ctype;
 	*retry_after = s->answer_retry_after;
 	late.tv_sec = s->answer_late_ms / 1000;

@@ -187,8 +187,8 @@ static int fill(struct ca *ca, mbedtls_x509write_cert *w, mbedtls_pk_context *pk
 }
 
 int ca_issue(struct ca *ca, mbedtls_pk_context *pk, mbedtls_asn1_named_data *subject,
-	     int days, mbedtls_ctr_drbg_context *drbg, unsigned char **der, size_t *len,
-	     char *msg, size_t cap)
+	     int days, const unsigned char *san, size_t san_len, mbedtls_ctr_drbg_context *drbg,
+	     unsigned char **der, size_t *len, char *msg, size_t cap)
 {
 	mbedtls_x509write_cert w;
 	unsigned char *buf = malloc(CERT_DER_MAX);
@@ -199,6 +199,9 @@ int ca_issue(struct ca *ca, mbedtls_pk_context *pk, mbedtls_asn1_named_data *sub
 	mbedtls_x509write_crt_init(&w);
 	w.subject = subject; /* owned by w from here on */
 	ret = buf ? fill(ca, &w, pk, days, drbg) : -1;
+	if (ret == 0 && san && san_len)
+		ret = mbedtls_x509write_crt_set_extension(&w, MBEDTLS_OID_SUBJECT_ALT_NAME,
+				MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, san, san_len);
 	if (ret == 0)
 		ret = mbedtls_x509write_crt_der(&w, buf, CERT_DER_MAX, mbedtls_ctr_drbg_random, drbg);
 	if (ret > 0) {

@@ -135,8 +135,8 @@ int ca_pkcs8(mbedtls_pk_context *pk, unsigned char **der, size_t *len);
 /* Certify pk as subject (taken over) for days (0: no expiry; < 0: already
  * expired, for --fault expired); DER in *der (heap). */
 int ca_issue(struct ca *ca, mbedtls_pk_context *pk, mbedtls_asn1_named_data *subject,
-	     int days, mbedtls_ctr_drbg_context *drbg, unsigned char **der, size_t *len,
-	     char *msg, size_t cap);
+	     int days, const unsigned char *san, size_t san_len, mbedtls_ctr_drbg_context *drbg,
+	     unsigned char **der, size_t *len, char *msg, size_t cap);
 /* cert: one DER certificate or several back to back (RFC 7030 4.1.3 /cacerts). */
 int ca_pkcs7_certs_only(const unsigned char *cert, size_t cert_len, unsigned char **out,
 			size_t *out_len);
@@ -186,6 +186,10 @@ struct sim {
 	long template_id;	/* the one certificate template served (INeS: an integer) */
 	int issues_seen;
 	int est_pending_seen;
+	/* set by a handler for the certificate it makes: the subjectAltName
+	 * extension's value (DER GeneralNames) to carry over; NULL: none */
+	const unsigned char *issue_san;
+	size_t issue_san_len;
 };
 
 /* --- ines.c, ines_certs.c: the INeS REST API v2 routes; est.c: RFC 7030 -- */

@@ -11,7 +11,8 @@
  *                        MUST be included).  No client certificate needed.
  *   POST simpleenroll    4.2.1: Content-Type application/pkcs10, the CSR as
  *                        base64 DER -> 200 application/pkcs7-mime;
- *                        smime-type=certs-only (4.2.3), the CSR's subject.
+ *                        smime-type=certs-only (4.2.3), the CSR's subject
+ *                        and subjectAltName (when it asks one).
  *   POST simplereenroll  4.2.2: the same, for a client that holds a
  *                        certificate: the CSR's Subject AND subjectAltName
  *                        MUST be identical to the certificate being renewed,
@@ -138,7 +139,10 @@ static char *same_names(struct sim *s, const struct http_req *r, const mbedtls_x
 		out = fail_with(status, 400, "bad-request", msg);
 	} else if (sa < 0 || sb < 0) {
 		out = fail_with(status, 400, "bad-request", "simplereenroll: malformed extensions");
-	} else if (alen != blen || (alen && memcmp(a, b, alen) != 0)) {
+	} else if (alen && blen && (alen != blen || memcmp(a, b, alen) != 0)) {
+		out = fail_with(status, 400, "bad-request", "simplereenroll: the CSR's "
+				"subjectAltName differs from the current certificate's (RFC 7030 4.2.2)");
+	} else if (alen != blen) {
 		snprintf(msg, sizeof(msg), "simplereenroll: the CSR's subjectAltName (%s) is not "
 			 "the current certificate's (%s) (RFC 7030 4.2.2)",
 			 blen ? "present" : "none", alen ? "present" : "none");
@@ -204,6 +208,8 @@ static char *enroll(struct sim *s, const struct http_req *r, int kind, int *stat
 	unsigned char *csr_der, *der = NULL;
 	size_t csr_len = 0, der_len = 0;
 	mbedtls_x509_csr csr;
+	const unsigned char *cext = NULL;
+	size_t clen = 0;
 	char msg[256], *out = NULL;
 
 	if (!r->client_ok)
@@ -229,6 +235,9 @@ static char *enroll(struct sim *s, const struct http_req *r, int kind, int *stat
 	} else if (!out && kind == 2) {
 		out = serverkeygen(s, &csr, status);
 	} else if (!out) {
+		/* the CSR's subjectAltName, if it asks one, goes into the certificate */
+		if (ca_csr_extensions(&csr, &cext, &clen) == 0)
+			san_of(cext, clen, &s->issue_san, &s->issue_san_len);
 		out = ca_issue_record(s, csr_der, csr_len, NULL, NULL, EST_DAYS, status, &rec, &der,
 				      &der_len);
 		if (!out) {

@@ -11,8 +11,8 @@
  *   -> 200 the certificate object (as an issue answers it)
  *
  * renew certifies the original's own key again; rekey the CSR's key (its
- * signature checked: proof of possession).  Both keep the original's subject
- * and validity period, whatever the CSR asks.  The demo shows the requests
+ * signature checked: proof of possession).  Both keep the original's subject,
+ * validity period and subjectAltName, whatever the CSR asks.  The demo shows the requests
  * only; these answers are our reading of them (docs/cms.md): an unknown id
  * is 404, a revoked original 409 (a revoked certificate is not renewed, it
  * is replaced by a new issue), a missing or non-boolean
@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <mbedtls/oid.h>
 
 #include "tools/cms-sim/cms-sim.h"
 
@@ -56,6 +58,11 @@ static char *certify(struct sim *s, struct reg_rec *orig, const mbedtls_x509_crt
 		mbedtls_asn1_free_named_data_list(&subject);
 		return fail_with(status, 500, "internal", "out of memory");
 	}
+	/* the original's subjectAltName, if it has one, carries over */
+	if (ca_find_ext(crt->v3_ext.p, crt->v3_ext.len, MBEDTLS_OID_SUBJECT_ALT_NAME,
+			MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), &s->issue_san,
+			&s->issue_san_len) != 1)
+		s->issue_san = NULL;
 	out = ca_certify_record(s, pk, subject, orig->serial, period_days(crt), status, &rec,
 				&der, &der_len);
 	free(der);

@@ -105,7 +105,7 @@ char *ca_certify_record(struct sim *s, mbedtls_pk_context *pk, mbedtls_asn1_name
 		goto done;
 	}
 	if (ca_issue(&bad.ca, bad_issue_key(&bad, pk), subject, bad.expired ? -1 : days,
-		     s->drbg, der, der_len, msg, sizeof(msg)) < 0 ||
+		     s->issue_san, s->issue_san_len, s->drbg, der, der_len, msg, sizeof(msg)) < 0 ||
 	    mbedtls_x509_crt_parse_der(&crt, *der, *der_len) != 0 ||
 	    (bad.verify && verify_chain(&s->ca.crt, &crt, &f, msg, sizeof(msg)) < 0)) {
 		out = fail_with(status, 500, "internal", msg);
