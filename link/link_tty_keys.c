@@ -52,6 +52,12 @@ static int set_mode(int fd, const struct termios *t)
 	return ret;
 }
 
+/* A mode the station set (a station's, this one or another's)? */
+static bool ours(const struct termios *t)
+{
+	return !(t->c_lflag & (ICANON | ECHO)) && t->c_cc[VEOL2] == MARK;
+}
+
 int tty_keys_open(struct tty_keys **out, int fd)
 {
 	struct tty_keys *k;
@@ -67,6 +73,15 @@ int tty_keys_open(struct tty_keys **out, int fd)
 		log_warn("cannot read the terminal's settings (%s): the terminal echoes and edits "
 			 "what is typed", strerror(errno));
 		goto fail;
+	}
+	if (ours(&k->saved)) {
+		/* a second station on the terminal would read the first one's
+		 * keys, and hand back its mode instead of the terminal's */
+		log_warn("the terminal is another station's (it answers that station's questions): "
+			 "this one asks nothing here; run it on a terminal of its own");
+		close(k->fd);
+		free(k);
+		return ST_ERR_BUSY;
 	}
 	k->live = k->saved;
 	k->live.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ECHONL | IEXTEN);
@@ -121,8 +136,8 @@ bool tty_keys_restore_if_left(struct tty_keys *k)
 
 	if (!k || tcgetattr(k->fd, &now) < 0)
 		return false;
-	if ((now.c_lflag & (ICANON | ECHO)) || now.c_cc[VEOL2] != MARK)
-		return false;	/* not ours any more */
+	if (!ours(&now))
+		return false;	/* the shell's by now */
 	tcflush(k->fd, TCIFLUSH);
 	if (set_mode(k->fd, &k->saved) < 0) {
 		log_warn("the station ended without stopping and left the terminal without echo; "

@@ -28,7 +28,8 @@ struct tty_keys;
 /*
  * Take fd's terminal into the live view's mode.  ST_OK with *out NULL when
  * fd is not a terminal, or not this process's foreground (a station in the
- * background asks nothing: a read or a mode change there would stop it).
+ * background asks nothing: a read or a mode change there would stop it);
+ * ST_ERR_BUSY when another station has it already (said in the log).
  */
 int tty_keys_open(struct tty_keys **out, int fd);
 /* A question open (true) or closed (false). */

@@ -141,6 +141,23 @@ static void leave_the_shells_mode(int tty, int master, char *why, size_t cap)
 	tty_keys_close(k);
 }
 
+/* A second station on the same terminal: refused, so the first one's mode
+ * is never taken for the terminal's own and handed back. */
+static void second_station_refused(int tty, int master, char *why, size_t cap)
+{
+	struct tty_keys *first = NULL, *second = NULL;
+
+	(void)master;
+	tty_keys_open(&first, tty);
+	if (!first)
+		WRONG("not taken");
+	if (tty_keys_open(&second, tty) != ST_ERR_BUSY || second)
+		WRONG("a second station took the terminal");
+	tty_keys_close(first);
+	if (!lflag(tty, ICANON) || !lflag(tty, ECHO))
+		WRONG("the terminal's own modes not handed back");
+}
+
 /* In the background, or not a terminal: nothing taken, nothing changed. */
 static void background_is_left_alone(int tty, int master, char *why, size_t cap)
 {
@@ -168,6 +185,7 @@ ON_PTY(live_and_question)
 ON_PTY(restore_when_left)
 ON_PTY(leave_the_shells_mode)
 ON_PTY(background_is_left_alone)
+ON_PTY(second_station_refused)
 
 int main(void)
 {
@@ -176,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_restore_when_left),
 		cmocka_unit_test(test_leave_the_shells_mode),
 		cmocka_unit_test(test_background_is_left_alone),
+		cmocka_unit_test(test_second_station_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
