@@ -31,12 +31,13 @@ int se_drbg_seed(mbedtls_entropy_context *ent, mbedtls_ctr_drbg_context *drbg,
 
 /* "YYYY-MM-DD HH:MM:SS" (UTC). */
 void se_time_str(const mbedtls_x509_time *t, char *out, size_t cap);
-/* The certificate's distinguished name, quoted in messages. */
+/* The certificate's distinguished name as text, for the log and messages:
+ * values as received (valid UTF-8 kept, other bytes \xNN; se_dn.c).  Text
+ * from outside: whatever shows it escapes it (common/text.h). */
 void se_dn_str(const mbedtls_x509_name *dn, char *out, size_t cap);
-
-/* Certificate bytes for a message: at most cap - 1 of them, anything not
- * printable ASCII as '?' (a certificate field never reaches a terminal raw). */
-const char *se_printable(const unsigned char *p, size_t n, char *out, size_t cap);
+/* A certificate field's bytes as text, the same way (cut to cap - 1 bytes,
+ * never inside a character); returns out. */
+const char *se_bytes_str(const unsigned char *p, size_t n, char *out, size_t cap);
 
 /* Append a named result to id->checks (printf-style detail). */
 void se_add_check(struct se_identity *id, const char *name, bool pass, const char *fmt, ...)

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "se/se-internal.h"
 #include "common/hex.h"
+#include "common/text.h"
 
 void se_close(struct se *se)
 {
@@ -54,21 +55,6 @@ void se_time_str(const mbedtls_x509_time *t, char *out, size_t cap)
 		 t->day % 100, t->hour % 100, t->min % 100, t->sec % 100);
 }
 
-void se_dn_str(const mbedtls_x509_name *dn, char *out, size_t cap)
-{
-	if (mbedtls_x509_dn_gets(out, cap, dn) < 0)
-		snprintf(out, cap, "(unprintable name)");
-}
-
-const char *se_printable(const unsigned char *p, size_t n, char *out, size_t cap)
-{
-	size_t i;
-
-	for (i = 0; i < n && i + 1 < cap; i++)
-		out[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
-	out[i] = '\0';
-	return out;
-}
 
 void se_add_check(struct se_identity *id, const char *name, bool pass, const char *fmt, ...)
 {
@@ -138,16 +124,21 @@ struct print_ctx {
 	const struct se_identity *id;
 };
 
+/* A field or a check's detail may hold a certificate's text: shown escaped. */
 static void print_field(void *ctx, const char *key, const char *val)
 {
 	const struct print_ctx *c = ctx;
+	char *shown;
 
 	if (!strcmp(key, "not-after"))	/* with not-before, as "validity" */
 		return;
+	shown = st_text_show_dup(val);
 	if (!strcmp(key, "not-before"))
-		fprintf(c->f, "%-12s %s UTC .. %s UTC\n", "validity", val, c->id->not_after);
+		fprintf(c->f, "%-12s %s UTC .. %s UTC\n", "validity", shown ? shown : "",
+			c->id->not_after);
 	else
-		fprintf(c->f, "%-12s %s\n", key, val);
+		fprintf(c->f, "%-12s %s\n", key, shown ? shown : "(out of memory)");
+	free(shown);
 }
 
 void se_identity_print(FILE *f, const struct se_identity *id)
@@ -156,9 +147,13 @@ void se_identity_print(FILE *f, const struct se_identity *id)
 	int failed = se_identity_failures(id);
 
 	se_identity_fields(id, print_field, &c);
-	for (int i = 0; i < id->n_checks; i++)
+	for (int i = 0; i < id->n_checks; i++) {
+		char *shown = st_text_show_dup(id->checks[i].detail);
+
 		fprintf(f, "%s %-18s %s\n", id->checks[i].pass ? "PASS" : "FAIL",
-			id->checks[i].name, id->checks[i].detail);
+			id->checks[i].name, shown ? shown : "(out of memory)");
+		free(shown);
+	}
 	if (failed)
 		fprintf(f, "result: FAIL (%d of %d checks failed)\n", failed, id->n_checks);
 	else

@@ -154,7 +154,7 @@ static void check_cn(const mbedtls_x509_crt *leaf, const struct se_policy *pol,
 			   &n);
 	if (count == 1)
 		se_add_check(id, "commonName", true, "%s",
-			     se_printable(n->val.p, n->val.len, cn, sizeof(cn)));
+			     se_bytes_str(n->val.p, n->val.len, cn, sizeof(cn)));
 	else
 		se_add_check(id, "commonName", false, "the subject has %d commonName attributes; "
 			     "the policy wants exactly one", count);

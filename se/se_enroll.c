@@ -213,9 +213,9 @@ static bool name_agrees(const mbedtls_x509_crt *leaf, int k, const mbedtls_asn1_
 	if (!want && !n)
 		return true;
 	if (got)
-		se_printable(got->val.p, got->val.len, b, sizeof(b));
+		se_bytes_str(got->val.p, got->val.len, b, sizeof(b));
 	if (want)
-		se_printable(want->val.p, want->val.len, a, sizeof(a));
+		se_bytes_str(want->val.p, want->val.len, a, sizeof(a));
 	if (!want)
 		snprintf(why, cap, "the certificate names %s=%s, which the request did not ask for",
 			 unit_names[k].name, b);

@@ -143,7 +143,7 @@ static int apply(struct nc_ctx *x, const struct subtree *t, bool permitted, bool
 					snprintf(x->why, x->cap, "the DNS name '%s' of '%s' is in a "
 						 "subtree that '%s' excludes (nameConstraints "
 						 "excludedSubtrees dNSName)",
-						 se_printable(s->buf.p, s->buf.len, name,
+						 se_bytes_str(s->buf.p, s->buf.len, name,
 							      sizeof(name)), dn, holder);
 					return ST_ERR_CERT;
 				}
