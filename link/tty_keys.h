@@ -29,9 +29,13 @@ struct tty_keys;
  * Take fd's terminal into the live view's mode.  ST_OK with *out NULL when
  * fd is not a terminal, or not this process's foreground (a station in the
  * background asks nothing: a read or a mode change there would stop it);
- * ST_ERR_BUSY when another station has it already (said in the log).
+ * ST_ERR_BUSY when another station has it already (said in the log).  The
+ * terminal's lock is held until tty_keys_close(), and by a guardian forked
+ * meanwhile until tty_keys_restore_if_left(); a station that finds it held
+ * by a guardian (the station that took it is gone) waits up to wait_ms for
+ * it to finish.
  */
-int tty_keys_open(struct tty_keys **out, int fd);
+int tty_keys_open(struct tty_keys **out, int fd, int wait_ms);
 /* A question open (true) or closed (false). */
 int tty_keys_question(struct tty_keys *k, bool open);
 /* The terminal's settings as they were before tty_keys_open(), what was
@@ -42,6 +46,7 @@ void tty_keys_close(struct tty_keys *k);
  * In another process (the guardian) after the station died: the terminal's
  * settings as they were, unless something else has set its own meanwhile
  * (the shell, which may have restored them already).  True when restored.
+ * The terminal's lock is released afterwards, either way.
  */
 bool tty_keys_restore_if_left(struct tty_keys *k);
 

@@ -304,7 +304,7 @@ int fleet_guarded(struct fleet *f, const struct fleet_opts *o,
 		goto out;
 	}
 	if (f->operator_tty)
-		tty_keys_open(&f->keys, STDIN_FILENO);
+		tty_keys_open(&f->keys, STDIN_FILENO, GUARDIAN_WAIT_MS);
 	after_ctx = (struct after_kill){ .db = log, .owner = &owner, .keys = f->keys };
 	if (fx_guardian_start(&g, defs, locks, f->n, &after, &e) < 0)
 		log_warn("%s: a station killed outright would leave its boards powered", e.msg);

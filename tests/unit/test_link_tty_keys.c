@@ -77,7 +77,7 @@ static void live_and_question(int tty, int master, char *why, size_t cap)
 	struct termios t;
 	int pending = 0;
 
-	if (tty_keys_open(&k, tty) != ST_OK || !k)
+	if (tty_keys_open(&k, tty, 0) != ST_OK || !k)
 		WRONG("the foreground terminal was not taken");
 	if (lflag(tty, ICANON) || lflag(tty, ECHO) || !lflag(tty, ISIG))
 		WRONG("live view: want no ICANON, no ECHO, ISIG");
@@ -109,7 +109,7 @@ static void restore_when_left(int tty, int master, char *why, size_t cap)
 	struct tty_keys *k = NULL;
 
 	(void)master;
-	tty_keys_open(&k, tty);
+	tty_keys_open(&k, tty, 0);
 	if (!k)
 		WRONG("not taken");
 	tty_keys_question(k, true);	/* killed during a question */
@@ -130,7 +130,7 @@ static void leave_the_shells_mode(int tty, int master, char *why, size_t cap)
 	(void)master;
 	tcgetattr(tty, &shell);
 	shell.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
-	tty_keys_open(&k, tty);
+	tty_keys_open(&k, tty, 0);
 	if (!k)
 		WRONG("not taken");
 	tcsetattr(tty, TCSANOW, &shell);
@@ -148,14 +148,73 @@ static void second_station_refused(int tty, int master, char *why, size_t cap)
 	struct tty_keys *first = NULL, *second = NULL;
 
 	(void)master;
-	tty_keys_open(&first, tty);
+	tty_keys_open(&first, tty, 0);
 	if (!first)
 		WRONG("not taken");
-	if (tty_keys_open(&second, tty) != ST_ERR_BUSY || second)
+	if (tty_keys_open(&second, tty, 0) != ST_ERR_BUSY || second)
 		WRONG("a second station took the terminal");
 	tty_keys_close(first);
 	if (!lflag(tty, ICANON) || !lflag(tty, ECHO))
 		WRONG("the terminal's own modes not handed back");
+}
+
+/*
+ * A station killed outright (here: a child that ends without closing) with
+ * its guardian (a grandchild that inherited the keys) still at work; the
+ * shell sets its own modes back meanwhile, as bash does.  A second station
+ * started then would take the terminal, and the guardian, finding a mode
+ * marked as a station's, would hand that station's terminal the dead one's
+ * settings.  The guardian holds the terminal's lock until it is done: the
+ * second station is refused while it works, and takes the terminal after.
+ */
+static void guardian_holds_the_terminal(int tty, int master, char *why, size_t cap)
+{
+	struct tty_keys *second = NULL;
+	struct termios shell;
+	int go[2], said[2], st = 0;
+	char restored = '?';
+	pid_t station;
+
+	(void)master;
+	if (tcgetattr(tty, &shell) || pipe(go) || pipe(said))
+		WRONG("set-up");
+	station = fork();
+	if (station == 0) {
+		struct tty_keys *k = NULL;
+
+		if (tty_keys_open(&k, tty, 0) != ST_OK || !k)
+			_exit(1);
+		tty_keys_question(k, true);
+		if (fork() == 0) {	/* the guardian: waits, then sets the terminal back */
+			char c;
+
+			if (read(go[0], &c, 1) != 1)
+				_exit(1);
+			c = tty_keys_restore_if_left(k) ? 'r' : 'l';
+			_exit(write(said[1], &c, 1) == 1 ? 0 : 1);
+		}
+		_exit(0);	/* killed: nothing closed, nothing restored */
+	}
+	close(go[0]);
+	close(said[1]);
+	waitpid(station, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		WRONG("the first station did not take the terminal");
+	tcsetattr(tty, TCSANOW, &shell);	/* the shell's prompt again */
+	if (tty_keys_open(&second, tty, 200) != ST_ERR_BUSY || second)
+		WRONG("a second station took the terminal while the guardian was at work");
+	if (write(go[1], "g", 1) != 1 || read(said[0], &restored, 1) != 1)
+		WRONG("the guardian did not answer");
+	if (restored != 'l')
+		WRONG("the guardian took the shell's mode for the station's");
+	/* the guardian is done (its lock released before it said so) */
+	if (tty_keys_open(&second, tty, 0) != ST_OK || !second)
+		WRONG("the second station was refused after the guardian was done");
+	if (lflag(tty, ICANON) || lflag(tty, ECHO))
+		WRONG("the second station's mode is not on the terminal");
+	tty_keys_close(second);
+	if (!lflag(tty, ICANON) || !lflag(tty, ECHO))
+		WRONG("the shell's modes not handed back");
 }
 
 /* In the background, or not a terminal: nothing taken, nothing changed. */
@@ -166,13 +225,13 @@ static void background_is_left_alone(int tty, int master, char *why, size_t cap)
 	pid_t kid;
 
 	(void)master;
-	if (tty_keys_open(&k, null) != ST_OK || k)
+	if (tty_keys_open(&k, null, 0) != ST_OK || k)
 		WRONG("/dev/null taken for a terminal");
 	close(null);
 	kid = fork();
 	if (kid == 0) {	/* a process group of its own: the background */
 		setpgid(0, 0);
-		_exit(tty_keys_open(&k, tty) == ST_OK && !k && lflag(tty, ICANON) ? 0 : 1);
+		_exit(tty_keys_open(&k, tty, 0) == ST_OK && !k && lflag(tty, ICANON) ? 0 : 1);
 	}
 	waitpid(kid, &st, 0);
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
@@ -186,6 +245,7 @@ ON_PTY(restore_when_left)
 ON_PTY(leave_the_shells_mode)
 ON_PTY(background_is_left_alone)
 ON_PTY(second_station_refused)
+ON_PTY(guardian_holds_the_terminal)
 
 int main(void)
 {
@@ -195,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_leave_the_shells_mode),
 		cmocka_unit_test(test_background_is_left_alone),
 		cmocka_unit_test(test_second_station_refused),
+		cmocka_unit_test(test_guardian_holds_the_terminal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
