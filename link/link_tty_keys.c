@@ -7,7 +7,9 @@
  * ^V, ^O); IXON off (a scanned DC3 would freeze the output); ICRNL, INLCR
  * and IGNCR off (Enter arrives as typed: CR, LF or both, the reader takes
  * each as the end of a line).  ISIG stays on in the live view with VSUSP
- * and VQUIT disabled; a question turns ISIG off.
+ * and VQUIT disabled until the station reads the keys itself (a question,
+ * or a watcher that tells a person's ^C from a scan's ETX): then ISIG is
+ * off.
  *
  * Our modes carry a mark (VEOL2, which means nothing without ICANON) so
  * that the guardian can tell, after the station died, whether the terminal
@@ -45,6 +47,7 @@
 struct tty_keys {
 	int fd;			/* our own copy: the guardian's stdin is /dev/null */
 	int lock;		/* the terminal's lock; the guardian holds it too */
+	bool watched, asking;	/* ^C read by the station, not the kernel's */
 	struct termios saved, live;
 };
 
@@ -154,16 +157,29 @@ fail:
 	return ST_ERR_IO;
 }
 
-int tty_keys_question(struct tty_keys *k, bool open)
+static int apply(struct tty_keys *k)
 {
-	struct termios t;
+	struct termios t = k->live;
 
-	if (!k)
-		return ST_OK;
-	t = k->live;
-	if (open)
+	if (k->watched || k->asking)
 		t.c_lflag &= ~(tcflag_t)ISIG;
 	return set_mode(k->fd, &t) < 0 ? ST_ERR_IO : ST_OK;
+}
+
+int tty_keys_question(struct tty_keys *k, bool open)
+{
+	if (!k)
+		return ST_OK;
+	k->asking = open;
+	return apply(k);
+}
+
+int tty_keys_watched(struct tty_keys *k, bool watched)
+{
+	if (!k)
+		return ST_OK;
+	k->watched = watched;
+	return apply(k);
 }
 
 void tty_keys_close(struct tty_keys *k)

@@ -11,8 +11,8 @@
  *                  CR-to-NL; Ctrl-C still stops (the kernel's SIGINT);
  *                  Ctrl-Z and Ctrl-\ do nothing (a station suspended or
  *                  dumped mid-flash would leave boards powered)
- *   a question     the same, and Ctrl-C too is a key (a scan may hold
- *                  ETX): the reader decides what it means
+ *   watched,       the same, and Ctrl-C too is a key (a scan may hold
+ *   a question     ETX): the reader decides what it means
  *
  * The terminal's own settings come back at tty_keys_close(), and, should
  * the station be killed outright (SIGKILL runs nothing), from the
@@ -38,6 +38,8 @@ struct tty_keys;
 int tty_keys_open(struct tty_keys **out, int fd, int wait_ms);
 /* A question open (true) or closed (false). */
 int tty_keys_question(struct tty_keys *k, bool open);
+/* Someone reads every key while no question is open (true) or not (false). */
+int tty_keys_watched(struct tty_keys *k, bool watched);
 /* The terminal's settings as they were before tty_keys_open(), what was
  * typed and not read discarded (it was meant for the station, not for the
  * shell); k freed. */

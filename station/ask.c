@@ -4,7 +4,9 @@
  * the current one reads the terminal a key at a time (the terminal is not
  * canonical: each byte comes as typed) and echoes the answer so far through
  * the display, escaped.  Every wait is bounded by the question's deadline
- * and broken by a stop.
+ * and broken by a stop.  Between questions a watcher thread reads the keys:
+ * a lone Ctrl-C stops the station, anything else is type-ahead, counted and
+ * dropped (the next question says so).
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,12 +25,21 @@
 #define GONE_MAX 128	/* two per fixture: more than can be waiting */
 #define DRAIN_MAX 65536	/* type-ahead read at most, then the question goes on */
 #define KEY_CTRL_C 0x03
+/* A scanner types a barcode as one burst, a key every few ms at most; a
+ * person's next key after Ctrl-C comes far later (docs/operators.md). */
+#define BURST_MS 50
 #define KEY_DEL 0x7f	/* what the Backspace key sends */
 
 struct ask {
 	int fd;
 	struct tty_keys *keys;
 	bool after_cr;		/* the last Enter was a CR: an LF next is its pair */
+	int64_t last_key_ms;	/* when the last key came (a burst's keys come close) */
+	bool asking;		/* a question reads the keys, not the watcher */
+	size_t ahead;		/* keys the watcher dropped since the last question */
+	pthread_t watcher;
+	bool watching;
+	atomic_bool quit;
 	struct display *d;
 	pthread_mutex_t lock;
 	pthread_cond_t turn;
@@ -45,6 +56,8 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void *watch(void *arg);
+
 int ask_new(struct ask **out, int fd, struct tty_keys *keys, struct display *d)
 {
 	struct ask *a = calloc(1, sizeof(*a));
@@ -60,6 +73,10 @@ int ask_new(struct ask **out, int fd, struct tty_keys *keys, struct display *d)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&a->turn, &ca);
 	pthread_condattr_destroy(&ca);
+	/* Ctrl-C read by the watcher from now on (the kernel's before) */
+	a->watching = pthread_create(&a->watcher, NULL, watch, a) == 0;
+	if (a->watching)
+		tty_keys_watched(keys, true);
 	*out = a;
 	return ST_OK;
 }
@@ -68,6 +85,11 @@ void ask_free(struct ask *a)
 {
 	if (!a)
 		return;
+	if (a->watching) {
+		tty_keys_watched(a->keys, false);	/* the kernel's Ctrl-C again */
+		atomic_store(&a->quit, true);
+		pthread_join(a->watcher, NULL);
+	}
 	pthread_cond_destroy(&a->turn);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
@@ -140,11 +162,13 @@ static bool pair_of_cr(struct ask *a, char c)
 	return pair;
 }
 
-/* Keys typed before the question: read and dropped.  How many. */
+/* Keys typed before the question: read and dropped (by the watcher, or
+ * here), under the lock.  How many. */
 static size_t drain(struct ask *a)
 {
-	size_t n = 0;
+	size_t n = a->ahead;
 
+	a->ahead = 0;
 	while (n < DRAIN_MAX) {
 		struct pollfd p = { .fd = a->fd, .events = POLLIN };
 		char junk[256];
@@ -157,11 +181,74 @@ static size_t drain(struct ask *a)
 			continue;
 		if (got <= 0)
 			break;
+		a->last_key_ms = mono_ms();
 		for (ssize_t i = 0; i < got; i++)
 			if (!pair_of_cr(a, junk[i]))
 				n++;
 	}
 	return n;
+}
+
+/* Does another key follow at once (the rest of a scan's burst)? */
+static bool burst_goes_on(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n;
+
+	do
+		n = poll(&p, 1, BURST_MS);
+	while (n < 0 && errno == EINTR);
+	return n > 0 && (p.revents & POLLIN);
+}
+
+/* A Ctrl-C read at `at`, the key before it at `before`: a person's (the
+ * stop), or part of a scan's burst (a key right before or right after)? */
+static bool lone_ctrl_c(int fd, int64_t before, int64_t at)
+{
+	return at - before > BURST_MS && !burst_goes_on(fd);
+}
+
+/* The operator's stop, as the kernel's ^C would be (the signal thread sets
+ * the stop every wait here looks at). */
+static void stop_key(void)
+{
+	kill(getpid(), SIGINT);
+}
+
+/* Between questions: keys read as they come; a lone Ctrl-C stops, the
+ * rest is type-ahead, dropped and counted for the next question. */
+static void *watch(void *arg)
+{
+	struct ask *a = arg;
+
+	while (!atomic_load(&a->quit)) {
+		struct pollfd p = { .fd = a->fd, .events = POLLIN };
+		char keys[256];
+		ssize_t got = 0;
+		int64_t before, now;
+
+		if (poll(&p, 1, SLICE_MS) <= 0)
+			continue;
+		pthread_mutex_lock(&a->lock);
+		if (!a->asking && (p.revents & POLLIN))
+			got = read(a->fd, keys, sizeof(keys));
+		if (got > 0) {
+			before = a->last_key_ms;
+			now = a->last_key_ms = mono_ms();
+			if (got == 1 && keys[0] == KEY_CTRL_C && lone_ctrl_c(a->fd, before, now))
+				stop_key();
+			else
+				for (ssize_t i = 0; i < got; i++)
+					a->ahead += !pair_of_cr(a, keys[i]);
+		}
+		pthread_mutex_unlock(&a->lock);
+		if (got <= 0) {	/* a question reads, or the terminal hung up */
+			struct timespec ts = { 0, SLICE_MS * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
 }
 
 /* Backspace: the last character (a whole UTF-8 sequence) taken back. */
@@ -186,7 +273,7 @@ static int read_line(struct ask *a, const char *fixture, char *buf, size_t cap, 
 	buf[0] = '\0';
 	while (!over(end, stop, &ret)) {
 		struct pollfd p = { .fd = a->fd, .events = POLLIN };
-		int64_t left = end - mono_ms();
+		int64_t left = end - mono_ms(), before;
 		char c;
 		ssize_t n;
 
@@ -197,16 +284,17 @@ static int read_line(struct ask *a, const char *fixture, char *buf, size_t cap, 
 			continue;
 		if (n <= 0)
 			return ST_ERR_CLOSED;
+		before = a->last_key_ms;
+		a->last_key_ms = mono_ms();
 		if (pair_of_cr(a, c))
 			continue;
 		if (c == '\r' || c == '\n') {
 			a->after_cr = c == '\r';
 			return ST_OK;
 		}
-		if (c == KEY_CTRL_C && len == 0 && !*too_long) {
-			/* the operator's stop, as the kernel's ^C would be
-			 * (the signal thread sets the stop this loop sees) */
-			kill(getpid(), SIGINT);
+		if (c == KEY_CTRL_C && len == 0 && !*too_long &&
+		    lone_ctrl_c(a->fd, before, a->last_key_ms)) {
+			stop_key();	/* in a burst, a ^C starts a scan */
 			continue;
 		}
 		if (c == KEY_DEL && !*too_long)
@@ -235,7 +323,10 @@ int ask_line(struct ask *a, const char *fixture, const char *question, ask_check
 	if (ret < 0)
 		return ret;
 	tty_keys_question(a->keys, true);
+	pthread_mutex_lock(&a->lock);	/* the watcher reads no more */
+	a->asking = true;
 	discarded = drain(a);
+	pthread_mutex_unlock(&a->lock);
 	if (discarded)
 		display_ask_note(a->d, fixture, "%zu key(s) typed before this question were "
 				 "discarded: answer now, to this question", discarded);
@@ -261,6 +352,9 @@ int ask_line(struct ask *a, const char *fixture, const char *question, ask_check
 		display_ask_done(a->d, fixture, too_long ? "(too long)" : buf, why);
 	}
 	tty_keys_question(a->keys, false);
+	pthread_mutex_lock(&a->lock);
+	a->asking = false;
+	pthread_mutex_unlock(&a->lock);
 	pass_turn(a);
 	if (ret < 0)
 		buf[0] = '\0';

@@ -13,10 +13,13 @@
  * never act on the terminal nor change what the answer is compared with.
  * Three keys act: Enter (CR, LF or CR LF: a scanner's suffix) ends the
  * answer; Backspace (DEL) takes back the last character; Ctrl-C as the
- * first key of an answer stops the station (SIGINT), as everywhere else.
- * Keys typed before a question is shown (type-ahead: a scan meant for
- * another fixture, keys pressed during the run) are discarded and the
- * operator told so: an answer is always typed to the question on screen.
+ * first key of an answer stops the station (SIGINT), as everywhere else,
+ * when it comes alone: with a key within 50 ms before or after it, it is
+ * part of a scanner's burst (a barcode may start with ETX).  Keys typed
+ * before a question is shown (type-ahead: a scan meant for another
+ * fixture, keys pressed during the run) are read by a watcher (where a
+ * lone Ctrl-C stops too), discarded and the operator told so: an answer is
+ * always typed to the question on screen.
  */
 #ifndef ST_STATION_ASK_H
 #define ST_STATION_ASK_H
