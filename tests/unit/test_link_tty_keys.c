@@ -89,6 +89,16 @@ static void live_and_question(int tty, int master, char *why, size_t cap)
 	tty_keys_question(k, false);
 	if (!lflag(tty, ISIG))
 		WRONG("after the question: ^C is no longer the kernel's");
+	tty_keys_watched(k, true);
+	if (lflag(tty, ISIG))
+		WRONG("watched: ^C is still the kernel's");
+	tty_keys_question(k, true);
+	tty_keys_question(k, false);
+	if (lflag(tty, ISIG))
+		WRONG("watched, after a question: ^C is the kernel's again");
+	tty_keys_watched(k, false);
+	if (!lflag(tty, ISIG))
+		WRONG("no longer watched: ^C is not the kernel's");
 	if (write(master, "SIM\r", 4) != 4)
 		WRONG("cannot type");
 	tcdrain(master);
