@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The operator's view's own state, shared by its files: display.c (the live
- * lines, verdicts, events) and display_ask.c (the operator's questions).
+ * The operator's view's own state, shared by its files: display.c (modes,
+ * colours, events, life cycle), display_live.c (the live lines),
+ * display_banner.c (the verdicts) and display_ask.c (the operator's
+ * questions).
  * Every function here is called with d->lock held.
  */
 #ifndef ST_STATION_DISPLAY_INTERNAL_H
@@ -65,5 +67,20 @@ void disp_draw(struct display *d);
 void disp_redraw(struct display *d);
 /* tty: the question and the answer so far, the last line (display_ask.c) */
 void disp_draw_question(struct display *d, int width);
+/* the output flushed (a closed one said once) */
+void disp_flush(struct display *d);
+/* PASS, FAIL, ERROR, ABORTED; its colour's escape ("" without colour) */
+const char *disp_verdict_word(enum db_outcome o);
+const char *disp_color(const struct display *d, enum db_outcome o);
+/* the terminal's size (80 x 24 when it does not say) */
+int disp_term_width(struct display *d);
+int disp_term_rows(struct display *d);
+/* tty: a log line above the live lines (the log's sink); the ticker thread
+ * (display_live.c) */
+void disp_log_above(void *ctx, const char *line);
+void *disp_ticker(void *arg);
+/* tty: fixture f's verdict banner (display_banner.c) */
+void disp_banner(struct display *d, const struct fx_state *f, enum db_outcome o,
+		 const char *failed_step, const char *reason);
 
 #endif

@@ -12,13 +12,16 @@
  *
  * plain (stdout is not a terminal): one line per event, nothing redrawn.
  * json: one JSON object per line for other programs.
+ *
+ * Here: the mode, colours, the events and the life cycle; the live block
+ * in display_live.c, the verdict banner in display_banner.c, the
+ * operator's questions in display_ask.c.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -26,9 +29,6 @@
 #include "report/report.h"
 #include "station/display-internal.h"
 
-#define BAR_WIDTH 20
-#define TICK_MS 500
-#define GLYPH_ROWS 5
 
 static enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER } color_pref;
 
@@ -91,7 +91,7 @@ static void check_out(struct display *d)
 		"the log is the record\n", strerror(errno));
 }
 
-static void flush(struct display *d)
+void disp_flush(struct display *d)
 {
 	fflush(d->out);
 	check_out(d);
@@ -107,7 +107,7 @@ struct fx_state *disp_find(struct display *d, const char *name)
 
 /* FAIL: the board.  ERROR: the station, a fixture, the network or the
  * configuration; the board may be good.  ABORTED: stopped. */
-static const char *verdict_word(enum db_outcome o)
+const char *disp_verdict_word(enum db_outcome o)
 {
 	return o == DB_PASS ? "PASS" : o == DB_ABORTED ? "ABORTED" : o == DB_ERROR ? "ERROR" : "FAIL";
 }
@@ -119,7 +119,7 @@ static const char *color_of(enum db_outcome o)
 	       o == DB_ERROR ? "\033[1;97;44m" : "\033[1;97;41m";
 }
 
-static const char *color(const struct display *d, enum db_outcome o)
+const char *disp_color(const struct display *d, enum db_outcome o)
 {
 	return d->color ? color_of(o) : "";
 }
@@ -129,7 +129,7 @@ const char *disp_reset(const struct display *d)
 	return d->color ? RESET : "";
 }
 
-static int term_width(struct display *d)
+int disp_term_width(struct display *d)
 {
 	struct winsize ws;
 
@@ -138,7 +138,7 @@ static int term_width(struct display *d)
 	return 80;
 }
 
-static int term_rows(struct display *d)
+int disp_term_rows(struct display *d)
 {
 	struct winsize ws;
 
@@ -147,262 +147,6 @@ static int term_rows(struct display *d)
 	return 24;
 }
 
-/* ---- tty: the live block ------------------------------------------------- */
-
-static void fmt_elapsed(char *buf, size_t n, int64_t us)
-{
-	int64_t ds = us / 100000;
-
-	snprintf(buf, n, "%2d:%02d.%d", (int)(ds / 600), (int)(ds / 10 % 60), (int)(ds % 10));
-}
-
-/* One fixture's live line, without colour, cut to width - 1 columns. */
-static void live_text(struct display *d, const struct fx_state *f, char *buf, size_t n, int width)
-{
-	char el[16], tail[160] = "";
-	int64_t t = f->finished ? f->t_end : now_us();
-
-	fmt_elapsed(el, sizeof(el), f->running || f->finished ? t - f->t0 : 0);
-	if (f->finished && f->outcome != DB_PASS)
-		snprintf(tail, sizeof(tail), "%s at '%s'", verdict_word(f->outcome), f->failed_step);
-	else if (f->finished)
-		snprintf(tail, sizeof(tail), "PASS");
-	else if (f->running && f->total && f->done < f->total) {
-		char bar[BAR_WIDTH + 1];
-		int pct = (int)(f->done * 100 / f->total), fill = pct * BAR_WIDTH / 100;
-		double s = (now_us() - f->pt0) / 1e6;
-
-		memset(bar, '#', (size_t)fill);
-		memset(bar + fill, '.', (size_t)(BAR_WIDTH - fill));
-		bar[BAR_WIDTH] = '\0';
-		snprintf(tail, sizeof(tail), "%s [%s] %3d%% %5.1f KiB/s", f->step, bar, pct,
-			 s > 0 ? f->done / s / 1024 : 0.0);
-	} else if (f->running)
-		snprintf(tail, sizeof(tail), "%s", f->step);
-	else
-		snprintf(tail, sizeof(tail), "waiting for a unit");
-	snprintf(buf, n, " %-*s %-12.12s %s %s", d->name_w, f->name,
-		 f->running || f->finished ? f->serial : "", el, tail);
-	/* (a cut may end inside an escape such as \x1b: still plain text) */
-	if (width > 1 && strlen(buf) >= (size_t)width)
-		buf[width - 1] = '\0';
-}
-
-/* More fixtures than the screen has lines: the last line counts the rest
- * (the cursor cannot go back up past the top of the screen). */
-static void draw_rest(struct display *d, int from)
-{
-	int pass = 0, fail = 0, busy = 0, error = 0;
-
-	for (int i = from; i < d->n; i++) {
-		if (d->fx[i].running)
-			busy++;
-		else if (d->fx[i].finished && d->fx[i].outcome == DB_PASS)
-			pass++;
-		else if (d->fx[i].finished && d->fx[i].outcome == DB_ERROR)
-			error++;
-		else if (d->fx[i].finished)
-			fail++;
-	}
-	fprintf(d->out, " ... %d more: %d running, %d PASS, %d FAIL, %d ERROR\033[K\n",
-		d->n - from, busy, pass, fail, error);
-}
-
-void disp_draw(struct display *d)
-{
-	int width = term_width(d), rows = d->n, room = term_rows(d) - (d->ask[0] ? 1 : 0);
-	char line[512];
-
-	if (d->closed)
-		return;
-	if (rows > room - 1)
-		rows = room - 2;
-	for (int i = 0; i < rows; i++) {
-		const struct fx_state *f = &d->fx[i];
-
-		live_text(d, f, line, sizeof(line), width);
-		if (f->finished)
-			fprintf(d->out, "%s%s%s\033[K\n", color(d, f->outcome), line, disp_reset(d));
-		else
-			fprintf(d->out, "%s\033[K\n", line);
-	}
-	if (rows < d->n)
-		draw_rest(d, rows);
-	d->drawn = rows < d->n ? rows + 1 : rows;
-	/* a question last, the cursor left after it (lift_block's \r and
-	 * count still land on the block) */
-	if (d->ask[0])
-		disp_draw_question(d, width);
-	flush(d);
-}
-
-/* Go back up to the block's first line and clear from there down: what is
- * printed next lands above the block, which disp_draw() then redraws. */
-void disp_lift(struct display *d)
-{
-	if (d->closed)
-		return;
-	if (d->drawn)
-		fprintf(d->out, "\r\033[%dA\033[J", d->drawn);
-	else
-		fprintf(d->out, "\r\033[J");	/* a question alone */
-	d->drawn = 0;
-}
-
-void disp_redraw(struct display *d)
-{
-	disp_lift(d);
-	disp_draw(d);
-}
-
-/* A log line (a warning from any thread) above the live lines, which are
- * then drawn again below it: stderr and the view share the terminal. */
-static void log_above(void *ctx, const char *line)
-{
-	struct display *d = ctx;
-
-	pthread_mutex_lock(&d->lock);
-	disp_lift(d);
-	fflush(d->out);
-	fprintf(stderr, "%s\n", line);	/* (st_log made it safe to show) */
-	fflush(stderr);
-	disp_draw(d);
-	pthread_mutex_unlock(&d->lock);
-}
-
-static void *ticker(void *arg)
-{
-	struct display *d = arg;
-
-	pthread_mutex_lock(&d->lock);
-	while (!d->quit) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += TICK_MS * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		pthread_cond_timedwait(&d->tick_cond, &d->lock, &ts);
-		/* (a question and what is typed are redrawn too) */
-		if (!d->quit)
-			disp_redraw(d);
-	}
-	pthread_mutex_unlock(&d->lock);
-	return NULL;
-}
-
-/* ---- tty: the verdict banner --------------------------------------------- */
-
-/* 5x5 capitals, enough for PASS, FAIL and ABORTED */
-static const struct glyph {
-	char c;
-	const char *rows[GLYPH_ROWS];
-} glyphs[] = {
-	{ 'A', { " ### ", "#   #", "#####", "#   #", "#   #" } },
-	{ 'B', { "#### ", "#   #", "#### ", "#   #", "#### " } },
-	{ 'D', { "#### ", "#   #", "#   #", "#   #", "#### " } },
-	{ 'E', { "#####", "#    ", "#### ", "#    ", "#####" } },
-	{ 'F', { "#####", "#    ", "#### ", "#    ", "#    " } },
-	{ 'I', { " ### ", "  #  ", "  #  ", "  #  ", " ### " } },
-	{ 'L', { "#    ", "#    ", "#    ", "#    ", "#####" } },
-	{ 'O', { " ### ", "#   #", "#   #", "#   #", " ### " } },
-	{ 'P', { "#### ", "#   #", "#### ", "#    ", "#    " } },
-	{ 'R', { "#### ", "#   #", "#### ", "#  # ", "#   #" } },
-	{ 'S', { " ####", "#    ", " ### ", "    #", "#### " } },
-	{ 'T', { "#####", "  #  ", "  #  ", "  #  ", "  #  " } },
-};
-
-static const char *glyph_row(char c, int row)
-{
-	for (size_t i = 0; i < sizeof(glyphs) / sizeof(glyphs[0]); i++)
-		if (glyphs[i].c == c)
-			return glyphs[i].rows[row];
-	return "     ";
-}
-
-/* One banner line: text (cols visible columns) padded to width, coloured. */
-static void banner_line(struct display *d, enum db_outcome o, const char *text, int cols,
-			int width)
-{
-	fprintf(d->out, "%s  %s%*s%s\n", color(d, o), text, width - 2 - cols > 0 ? width - 2 - cols : 0,
-		"", disp_reset(d));
-}
-
-static void banner_glyphs(struct display *d, enum db_outcome o, const char *word, int width)
-{
-	/* doubled columns keep the letters square when they fit */
-	int scale = (int)strlen(word) * 12 + 4 <= width ? 2 : 1;
-	const char *ink = d->utf8 ? "\u2588" : "#";
-
-	for (int row = 0; row < GLYPH_ROWS; row++) {
-		char line[1024] = "";
-		size_t len = 0;
-		int cols = 0;
-
-		for (const char *w = word; *w; w++) {
-			for (const char *g = glyph_row(*w, row); *g; g++)
-				for (int k = 0; k < scale; k++, cols++)
-					len += (size_t)snprintf(line + len, sizeof(line) - len, "%s",
-								*g == '#' ? ink : " ");
-			for (int k = 0; k < scale; k++, cols++)
-				len += (size_t)snprintf(line + len, sizeof(line) - len, " ");
-		}
-		banner_line(d, o, line, cols, width);
-	}
-}
-
-static void banner_text(struct display *d, enum db_outcome o, const char *label,
-			const char *text, int width)
-{
-	int room = width - 4 - (int)strlen(label);
-	size_t len = strlen(text);
-
-	if (room < 10)
-		room = 10;
-	/* wrap long reasons over a few lines rather than cut them */
-	for (int i = 0; i < 4 && (i == 0 || len > 0); i++) {
-		char line[512];
-		int take = len > (size_t)room ? room : (int)len;
-
-		while (take < (int)len && take > room / 2 && text[take] != ' ')
-			take--;		/* break at a space when there is one */
-		if (take <= room / 2)
-			take = len > (size_t)room ? room : (int)len;
-
-		snprintf(line, sizeof(line), "%-*s%.*s", (int)strlen(label), i ? "" : label, take,
-			 text);
-		banner_line(d, o, line, (int)strlen(line), width);
-		text += take;
-		len -= (size_t)take;
-		for (; len && *text == ' '; text++)
-			len--;
-	}
-}
-
-static void banner(struct display *d, const struct fx_state *f, enum db_outcome o,
-		   const char *failed_step, const char *reason)
-{
-	int width = term_width(d) - 1;
-	char line[512], step[256], why[ST_ERRMSG_MAX * 2];
-
-	if (width > 72)
-		width = 72;
-	banner_line(d, o, "", 0, width);
-	banner_glyphs(d, o, verdict_word(o), width);
-	banner_line(d, o, "", 0, width);
-	snprintf(line, sizeof(line), "%s  fixture %s  unit %s  %.1f s", verdict_word(o), f->name,
-		 f->serial, (f->t_end - f->t0) / 1e6);
-	banner_line(d, o, line, (int)strlen(line), width);
-	if (o == DB_ERROR)
-		banner_text(d, o, "", "a station fault: the board may be good; fix the station and test it again", width);
-	if (o != DB_PASS) {
-		disp_shown(step, sizeof(step), failed_step ? failed_step : "?");
-		disp_shown(why, sizeof(why), reason ? reason : "?");
-		banner_text(d, o, "step:   ", step, width);
-		banner_text(d, o, "reason: ", why, width);
-	}
-	banner_line(d, o, "", 0, width);
-}
 
 /* The envelope of fixture's --json events. */
 static struct rep_event_ctx ev_ctx(const struct display *d, const char *fixture,
@@ -438,7 +182,7 @@ static void ev_run_start(void *ctx, const char *fixture, const char *run_id, con
 		disp_redraw(d);
 	} else if (!d->closed) {
 		fprintf(d->out, "[%s] start run %s\n", f->name, run_id);
-		flush(d);
+		disp_flush(d);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -524,7 +268,7 @@ static void ev_step_end(void *ctx, const char *fixture, const char *name,
 		step_line(d, fixture, name, r, us);
 		if (d->mode == DISPLAY_TTY)
 			disp_draw(d);
-		flush(d);
+		disp_flush(d);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -576,7 +320,7 @@ static void ev_run_end(void *ctx, const char *fixture, const char *serial, enum 
 		struct rep_event_ctx c = ev_ctx(d, fixture, f->run_id);
 
 		if (!d->closed)
-			rep_event_run_end(d->out, &c, serial, verdict_word(o),
+			rep_event_run_end(d->out, &c, serial, disp_verdict_word(o),
 					  (f->t_end - f->t0) / 1e6, bad ? failed_step : NULL,
 					  bad ? reason : NULL);
 		check_out(d);
@@ -584,19 +328,19 @@ static void ev_run_end(void *ctx, const char *fixture, const char *serial, enum 
 	} else if (d->mode == DISPLAY_TTY) {
 		if (!d->closed) {
 			disp_lift(d);
-			banner(d, f, o, failed_step, reason);
+			disp_banner(d, f, o, failed_step, reason);
 			disp_draw(d);
 		}
 	} else if (!d->closed) {
 		char why[ST_ERRMSG_MAX * 2];
 
-		fprintf(d->out, "%s[%s] %s unit %s", color(d, o), f->name, verdict_word(o), f->serial);
+		fprintf(d->out, "%s[%s] %s unit %s", disp_color(d, o), f->name, disp_verdict_word(o), f->serial);
 		if (o != DB_PASS) {
 			disp_shown(why, sizeof(why), reason);
 			fprintf(d->out, " at '%s': %s", f->failed_step, why);
 		}
 		fprintf(d->out, " (%.1fs)%s\n", (f->t_end - f->t0) / 1e6, disp_reset(d));
-		flush(d);
+		disp_flush(d);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -648,7 +392,7 @@ void display_summary(struct display *d, const struct display_counts *n, int exit
 		fprintf(d->out, "station: %d passed, %d failed, %d error, %d aborted; log: %s\n",
 			n->passed, n->failed, n->error, n->aborted, where);
 	}
-	flush(d);
+	disp_flush(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -705,13 +449,13 @@ struct display *display_new(FILE *out, enum display_mode mode, const struct disp
 	};
 	if (mode == DISPLAY_TTY) {
 		disp_draw(d);
-		int err = pthread_create(&d->ticker, NULL, ticker, d);
+		int err = pthread_create(&d->ticker, NULL, disp_ticker, d);
 
 		d->ticking = err == 0;
 		if (err)	/* the runs go on; only the clocks stand still */
 			log_warn("cannot start the display's clock (%s): elapsed times update "
 				 "only when a step starts or ends", strerror(err));
-		st_log_set_sink(log_above, d);
+		st_log_set_sink(disp_log_above, d);
 	}
 	return d;
 }
@@ -736,7 +480,7 @@ static void end_live(struct display *d)
 	if (d->mode == DISPLAY_TTY)
 		disp_redraw(d);
 	if (d->mode != DISPLAY_JSON && !d->closed)
-		flush(d);
+		disp_flush(d);
 }
 
 void display_free(struct display *d)
