@@ -54,6 +54,8 @@ assert_eq "$(sql "$db" "SELECT unit_serial || ':' || outcome FROM runs")" "SIM00
 assert_eq "$(sql "$db" "SELECT count(*) FROM events WHERE what = 'stop'")" "0" "no stop logged"
 assert_eq "$(sql "$db" "SELECT hex(value) FROM step_values WHERE key = 'order'")" "03574F2D37" \
 	"the work order is stored as scanned, its ETX included"
+grep -aqF "[a] answer: \\x03SIM001101 ('\\x03SIM001101' does not match ^SIM[0-9]{6}\$: scan again)" "$t/burst.out" ||
+	fail "the refused scan is not shown as docs/operators.md shows it"
 assert_eq "$(cat "$t/burst.modes")" "echo=1 icanon=1 isig=1 ixon=1 icrnl=1" "the terminal handed back"
 
 # --- a lone Ctrl-C: the operator's stop, at a question ------------------------
