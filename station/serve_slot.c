@@ -15,7 +15,6 @@
 
 #include "common/log.h"
 #include "common/text.h"
-#include "station/mes_sync.h"
 #include "station/serve.h"
 
 struct slot {
@@ -210,22 +209,6 @@ static bool next_unit(struct fx_thread *t, struct fixture *fx, struct run_ctx *r
 	return true;
 }
 
-/* The run's result for the MES: kept in the log, then sent with any the
- * MES did not take before (the fixture's next unit waits, bounded by the
- * mes: attempts and timeout). */
-static void send_result(struct fx_thread *t, const char *run_id)
-{
-	struct st_error e = { 0 };
-	int sent, left;
-
-	if (mes_keep_result(t->db, run_id, &e) < 0)
-		log_err("%s: the result of run %s not kept for the MES: %s", t->def.name, run_id,
-			e.msg);
-	else if (mes_sync(t->db, &t->cfg->mes, &sent, &left, &e) < 0)
-		log_warn("%s: %d result(s) wait for the MES (station mes sync): %s", t->def.name,
-			 left, e.msg);
-}
-
 static bool unit_done(struct fx_thread *t, struct fixture *fx, struct run_ctx *rc,
 		      enum db_outcome o)
 {
@@ -240,8 +223,6 @@ static bool unit_done(struct fx_thread *t, struct fixture *fx, struct run_ctx *r
 	}
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->mu);
-	if (t->cfg->mes.url && o != DB_SKIPPED && rc->run_id[0])
-		send_result(t, rc->run_id);
 	return true;
 }
 
@@ -385,7 +366,8 @@ int slots_new(struct slots **out, const struct fleet *f, const struct run_events
 	}
 	s->ev = (struct run_events){ ev_run_start, ev_step_start, ev_step_end, ev_progress,
 				     ev_run_end, ev_serial, s };
-	s->drv = (struct fleet_driver){ next_unit, unit_done, s };
+	/* the API asks the MES's pre-check before it queues a start */
+	s->drv = (struct fleet_driver){ next_unit, unit_done, s, true };
 	*out = s;
 	return ST_OK;
 }
