@@ -22,7 +22,11 @@
 #include "station/steps/steps.h"
 
 #define API "/api/v1"
-#define START_WAIT_MS 3000
+/* A start waits for its run to begin: at once, unless the fixture's thread
+ * still sends the last result to the MES (bounded by mes: timeout and
+ * attempts) or the log is busy; longer than the log's own bound on a busy
+ * wait, so a log that cannot take the run answers 503, not 202. */
+#define START_WAIT_MS 15000
 #define FIELD_MAX (SLOT_TEXT - 1)
 
 /* ---- answers ------------------------------------------------------------- */
