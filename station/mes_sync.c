@@ -41,6 +41,10 @@ int mes_gate(struct db *db, const struct mes_config *c, const struct mes_unit *u
 		snprintf(detail, sizeof(detail), "MES not asked about %.255s at %.128s for %.255s: %s",
 			 serial, c->operation, asker, e.msg);
 	} else if (allowed) {
+		snprintf(detail, sizeof(detail), "MES allowed %.255s at %.128s for %.255s", serial,
+			 c->operation, asker);
+		log_info("%s: %s", u->fixture, detail);
+		db_event(db, NULL, u->fixture, "mes", detail, NULL);
 		return ST_OK;
 	} else {
 		ret = ST_ERR_FAIL;

@@ -15,8 +15,9 @@
  * fixture moves.  ST_OK: the MES allows it (or no pre-check is set).
  * ST_ERR_FAIL: the MES refuses it; ST_ERR_ARG: no serial to ask about;
  * another error: the MES could not be asked.  In every case but ST_OK, why
- * (cap bytes) says so, text from the MES escaped, and the log's events
- * (what = mes) and stderr hold it with asker, who asked. */
+ * (cap bytes) says so, text from the MES escaped.  Every answer, yes or
+ * no, is in the log's events (what = mes) with asker, who asked; a no, or
+ * no answer, on stderr too. */
 int mes_gate(struct db *db, const struct mes_config *c, const struct mes_unit *u,
 	     const char *asker, char *why, size_t cap);
 

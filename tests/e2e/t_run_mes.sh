@@ -56,6 +56,8 @@ run_unit a SIM000801
 assert_eq "$RUN_RC" 0 "an allowed unit: $(cat "$LINE/run.err")"
 run1=$(sql "$LINE_DB" "SELECT id FROM runs WHERE fixture = 'a'")
 grep -q '^precheck SIM000801 final-test allowed$' "$mes_log" || fail "no pre-check for a: $(cat "$mes_log")"
+assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM events WHERE what = 'mes' AND fixture = 'a' AND detail =
+	'MES allowed SIM000801 at final-test for station run'")" 1 "the leave in the log's events"
 grep -q "^result $run1 new pass$" "$mes_log" || fail "the result did not reach the MES: $(cat "$mes_log")"
 assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM mes_results WHERE run_id = '$run1' AND sent_us IS NOT NULL")" 1 "marked sent"
 
