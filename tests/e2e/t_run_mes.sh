@@ -7,6 +7,8 @@
 #   fixture moves (dut-sim saw no line set, its power stays off), no run in
 #   the log, the MES's reason shown escaped (it carries a terminal escape)
 #   and logged with who asked; exit 4, the summary says it was not tested;
+# - the same when the serial is scanned at the operator's terminal (a pty):
+#   the scan first, then the MES, and nothing moves;
 # - an allowed unit runs and its result reaches the MES once;
 # - the MES dead: the pre-check cannot be asked, nothing moves; without the
 #   pre-check the result is kept in the log; the next run delivers it, and
@@ -50,6 +52,22 @@ assert_match "$(cat "$LINE/run.out")" '0 passed, 0 failed, 0 error, 0 aborted, 1
 assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM events WHERE what = 'mes' AND fixture = 'b' AND detail =
 	'MES refused SIM000802 at final-test for station run operator bob: \e[2Junit on hold: NCR-17 open at rework'")" \
 	1 "the refusal in the log's events"
+
+# the serial scanned at the operator's terminal: asked first, then the MES,
+# then (not) the lines
+: >"$SIM_B_LOG"
+echo 'answer 60 \[(b)\] Scan the barcode on the board:  => b=SIM000802' >"$LINE/scan.script"
+rc=0
+TERM=xterm LC_ALL=C.UTF-8 python3 "$ST_TOP/tests/e2e/pty_run.py" --out "$LINE/scan.out" \
+	--script "$LINE/scan.script" -- "$BINDIR/station" run -c "$cfg" -f "$LINE/b.yaml" --once || rc=$?
+assert_eq "$rc" 4 "a scanned unit the MES refuses: $(tr -d '\033' <"$LINE/scan.out" | tail -c 2000)"
+assert_eq "$(grep -c '^precheck SIM000802 final-test refused$' "$mes_log")" 2 "the MES asked about the scanned serial"
+grep -qF 'MES refused SIM000802 at final-test for station run: \e[2Junit on hold' "$LINE/scan.out" ||
+	fail "the reason on the terminal, escaped: $(tr -d '\033' <"$LINE/scan.out" | tail -c 2000)"
+grep -qF "${esc}[2Junit on hold" "$LINE/scan.out" && fail "the MES's escape reached the terminal raw"
+grep -E 'ctl: set [a-z-]+ 1' "$SIM_B_LOG" && fail "b's lines moved for a scanned unit the MES refused"
+assert_eq "$(sim_field b rx_bytes)" 0 "nothing was sent on b's console"
+assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM runs")" 0 "no run logged"
 
 # allowed: the unit runs, its result reaches the MES once
 run_unit a SIM000801
