@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The line's MES, as station serve calls it (docs/api.md, "MES hooks"):
+ * The line's MES, as station run and station serve call it (docs/api.md, "MES hooks"):
  * before a run, may this serial be tested at this operation (the MES's
  * reason when not); after it, the run's result document.  There is no
  * standard MES API: the two calls below are this station's contract, which

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * station mes sync: send the MES the run results it has not taken yet
- * (station serve keeps each run's result in the log and sends it when the
- * run ends; while the MES is down they wait here).  docs/api.md.
+ * (station run and station serve keep each run's result in the log and
+ * send it when the run ends; while the MES is down they wait there).
+ * docs/api.md.
  */
 #include <getopt.h>
 #include <stdio.h>

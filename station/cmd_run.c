@@ -10,7 +10,9 @@
  * may be good) or ABORTED (stopped).  When units end differently, the exit
  * status is the first that applies of: 5 stopped (a signal, or a unit
  * aborted), 4 a station fault (an ERROR, or a fixture that would not
- * open), 1 a unit failed, 0 every unit passed.
+ * open) or a unit not tested (the MES's pre-check refused it or did not
+ * answer: nothing of its fixture moved, no run logged), 1 a unit failed,
+ * 0 every unit passed.
  */
 #define LOG_PREFIX "run"
 #include <getopt.h>
@@ -21,7 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "central/central.h"
 #include "common/log.h"
 #include "station/ask.h"
 #include "station/commands.h"
@@ -33,7 +34,6 @@ struct run_opts {
 	struct fleet_opts f;
 	int units;		/* 0: until stopped, waiting for the lid */
 	bool dry_run, json;
-	struct central_fwd *fwd;	/* NULL: no central store */
 };
 
 static void usage(FILE *f)
@@ -70,7 +70,8 @@ static void usage(FILE *f)
 		"\n"
 		"exit status: 0 all units passed, 1 a unit failed (FAIL), 2 usage,\n"
 		"3 invalid sequence/config, 4 station fault (ERROR: fixture, log,\n"
-		"network), 5 interrupted (ABORTED); with several, the highest of 5, 4, 1\n");
+		"network) or a unit not tested (the MES refused it or did not answer),\n"
+		"5 interrupted (ABORTED); with several, the highest of 5, 4, 1\n");
 }
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
@@ -160,7 +161,6 @@ static bool unit_done(struct fx_thread *t, struct fixture *fx, struct run_ctx *r
 {
 	const struct run_opts *ro = t->drv->ctx;
 
-	central_fwd_kick(ro->fwd);	/* the ended run, to the central store */
 	return ro->units || wait_lid(fx, false) == 0;
 }
 
@@ -174,48 +174,18 @@ static void fixture_fault(struct fx_thread *t, const char *why)
 	display_fixture_fault(t->fault_ctx, t->def.name, why);
 }
 
-/* The forwarder to the central store; the line never waits on it. */
-static int central_start(const struct station_config *cfg, const char *log,
-			 struct central_fwd **fwd)
-{
-	const struct central_opts co = { .url = cfg->central_url,
-					 .passfile = cfg->central_passfile,
-					 .timeout_ms = cfg->central_timeout_ms };
-	struct st_error e = { 0 };
-	int ret = central_fwd_start(fwd, &co, log, cfg->central_backoff_ms, &e);
-
-	if (ret < 0)
-		log_err("%s", e.msg);
-	return ret;
-}
-
-/* Its last drain, then what is left queued for the next start or sync. */
-static void central_stop(struct central_fwd *fwd)
-{
-	int sent = 0, left = 0;
-
-	if (!fwd)
-		return;
-	central_fwd_stop(fwd, &sent, &left);
-	if (left)
-		log_warn("%d run(s) queued for the central store: sent when it answers, at "
-			 "the next start or by 'station central sync'", left);
-	else
-		log_info("central store: %d run(s) forwarded", sent);
-}
-
 static int run_all(void *ctx, struct run_owner *owner)
 {
 	struct run_body *rb = ctx;
 	struct run_opts *o = rb->o;
 	struct fleet *f = rb->f;
-	const struct fleet_driver drv = { next_unit, unit_done, o };
+	const struct fleet_driver drv = { next_unit, unit_done, o, false };
 	const char *names[CFG_MAX_FIXTURES];
 	struct display *disp;
 	struct ask *ask = NULL;
 	struct db *db = NULL;
 	pthread_t sig_tid;
-	int passed = 0, failed = 0, aborted = 0, errors = 0, ret;
+	int passed = 0, failed = 0, aborted = 0, errors = 0, refused = 0, ret;
 	const struct display_info info = { .station = f->cfg.station, .sequence = f->seq->name,
 					   .sequence_version = f->seq->version };
 
@@ -239,24 +209,23 @@ static int run_all(void *ctx, struct run_owner *owner)
 		f->t[i].fault = fixture_fault;
 		f->t[i].fault_ctx = disp;
 	}
-	if (f->cfg.central_url && central_start(&f->cfg, fleet_log(f, &o->f), &o->fwd) < 0)
-		o->fwd = NULL;	/* said why; the line goes on, its runs queued */
 	fleet_start_threads(f, &o->f, db);
 	fleet_join_threads(f);
-	central_stop(o->fwd);
-	o->fwd = NULL;
 	for (int i = 0; i < f->n; i++) {
 		passed += f->t[i].passed;
 		failed += f->t[i].failed;
 		aborted += f->t[i].aborted;
 		errors += f->t[i].station_errors;
+		refused += f->t[i].refused;
 	}
 	fleet_close_log(db, sig_tid);
 	ask_free(ask);
-	/* the precedence of the exit status: stopped, station fault, unit failed */
-	ret = atomic_load(&fleet_stop) || aborted ? EXIT_ABORTED : errors ? EXIT_STATION :
-	      failed ? EXIT_UNIT_FAIL : EXIT_PASS;
-	display_summary(disp, &(struct display_counts){ passed, failed, errors, aborted }, ret,
+	/* the precedence of the exit status: stopped, station fault or a unit
+	 * not tested (the MES), unit failed */
+	ret = atomic_load(&fleet_stop) || aborted ? EXIT_ABORTED : errors || refused ?
+	      EXIT_STATION : failed ? EXIT_UNIT_FAIL : EXIT_PASS;
+	display_summary(disp, &(struct display_counts){ passed, failed, errors, aborted, refused },
+			ret,
 			fleet_log(f, &o->f));
 	display_free(disp);
 	return ret;

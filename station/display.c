@@ -389,8 +389,11 @@ void display_summary(struct display *d, const struct display_counts *n, int exit
 		rep_event_summary(d->out, &c, &s);
 	} else if (!d->closed) {
 		disp_shown(where, sizeof(where), log);
-		fprintf(d->out, "station: %d passed, %d failed, %d error, %d aborted; log: %s\n",
-			n->passed, n->failed, n->error, n->aborted, where);
+		fprintf(d->out, "station: %d passed, %d failed, %d error, %d aborted", n->passed,
+			n->failed, n->error, n->aborted);
+		if (n->refused)
+			fprintf(d->out, ", %d not tested (the MES)", n->refused);
+		fprintf(d->out, "; log: %s\n", where);
 	}
 	disp_flush(d);
 	pthread_mutex_unlock(&d->lock);

@@ -39,6 +39,7 @@ void display_fixture_fault(struct display *d, const char *fixture, const char *r
  * otherwise the summary line).  Call once, before display_free(). */
 struct display_counts {
 	int passed, failed, error, aborted;
+	int refused;	/* units not tested: the MES refused them or did not answer */
 };
 void display_summary(struct display *d, const struct display_counts *n, int exit_status,
 		     const char *log);

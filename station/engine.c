@@ -525,10 +525,15 @@ enum db_outcome engine_run(struct run_ctx *rc)
 
 	rc->failed_step[0] = rc->fail_reason[0] = '\0';
 	set_run_vars(rc);
-	/* serial first, then power: a scan is asked before anything moves, and
-	 * a unit not scanned is no run at all */
+	/* serial first, then the gate (the MES), then power: a scan is asked
+	 * before anything moves, and a unit not scanned or not allowed is no
+	 * run at all */
 	if (prompt_serial_first(rc, rc->fail_reason, sizeof(rc->fail_reason)) < 0) {
 		log_warn("%s: %s: no run", rc->fxdef->name, rc->fail_reason);
+		return DB_SKIPPED;
+	}
+	if (rc->gate && rc->gate(rc, rc->gate_ctx, rc->fail_reason, sizeof(rc->fail_reason)) < 0) {
+		rc->refused = true;	/* the gate said why */
 		return DB_SKIPPED;
 	}
 	serial = vars_get(&rc->vars, "serial");

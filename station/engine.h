@@ -99,6 +99,13 @@ struct run_ctx {
 	bool to_teardown;		/* on_fail: teardown: leave every group now */
 	struct ask *ask;		/* the operator's answers (prompts); NULL: none */
 	char serial_shown[128];		/* the serial the events last gave */
+	/* Asked once the unit's serial is known, before anything of the
+	 * fixture moves (the MES's pre-check); < 0: the unit is not run
+	 * (engine_run returns DB_SKIPPED, refused set, fail_reason why).
+	 * NULL: none. */
+	int (*gate)(struct run_ctx *rc, void *ctx, char *why, size_t cap);
+	void *gate_ctx;
+	bool refused;
 };
 
 int64_t now_us(void);		/* CLOCK_MONOTONIC */

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "central/central.h"
 #include "common/log.h"
 #include "station/commands.h"
 #include "station/fleet.h"
+#include "station/mes_sync.h"
 #include "station/search.h"
 
 /* for a fixture's lock: a gone station's guardian finishing, with a margin */
@@ -91,6 +93,97 @@ void fleet_init_vars(struct run_ctx *rc, const struct fx_thread *t)
 		vars_set(&rc->vars, "station", t->cfg->station);
 }
 
+/* ---- the MES and the central store: what every run owes ----------------- */
+
+/* rc->gate: the MES's pre-check, once the serial is known. */
+static int mes_gate_unit(struct run_ctx *rc, void *ctx, char *why, size_t cap)
+{
+	const struct fx_thread *t = ctx;
+	const char *op = vars_get(&rc->vars, "operator");
+	const struct mes_unit u = {
+		.serial = vars_get(&rc->vars, "serial"), .station = t->cfg->station,
+		.fixture = t->def.name, .operator_name = op && *op ? op : NULL,
+		.work_order = vars_get(&rc->vars, "work_order"),
+		.part_number = vars_get(&rc->vars, "part_number"),
+		.revision = vars_get(&rc->vars, "revision"),
+	};
+	char asker[256];
+
+	snprintf(asker, sizeof(asker), "%s%s%.128s", t->o->cmd, u.operator_name ? " operator " : "",
+		 u.operator_name ? u.operator_name : "");
+	return mes_gate(t->db, &t->cfg->mes, &u, asker, why, cap);
+}
+
+/* The run's result for the MES: kept in the log, then sent with any the
+ * MES did not take before (the fixture's next unit waits, bounded by the
+ * mes: attempts and timeout). */
+static void mes_send_result(struct fx_thread *t, const char *run_id)
+{
+	struct st_error e = { 0 };
+	int sent, left;
+
+	if (mes_keep_result(t->db, run_id, &e) < 0)
+		log_err("%s: the result of run %s not kept for the MES: %s", t->def.name, run_id,
+			e.msg);
+	else if (mes_sync(t->db, &t->cfg->mes, &sent, &left, &e) < 0)
+		log_warn("%s: %d result(s) wait for the MES (station mes sync): %s", t->def.name,
+			 left, e.msg);
+}
+
+/* The forwarder to the central store; the line never waits on it. */
+static void central_start(struct fleet *f, const char *log)
+{
+	const struct central_opts co = { .url = f->cfg.central_url,
+					 .passfile = f->cfg.central_passfile,
+					 .timeout_ms = f->cfg.central_timeout_ms };
+	struct st_error e = { 0 };
+
+	f->fwd = NULL;
+	if (f->cfg.central_url &&
+	    central_fwd_start(&f->fwd, &co, log, f->cfg.central_backoff_ms, &e) < 0) {
+		log_err("%s", e.msg);	/* the line goes on, its runs queued */
+		f->fwd = NULL;
+	}
+}
+
+/* Its last drain, then what is left queued for the next start or sync. */
+static void central_stop(struct fleet *f)
+{
+	int sent = 0, left = 0;
+
+	if (!f->fwd)
+		return;
+	central_fwd_stop(f->fwd, &sent, &left);
+	f->fwd = NULL;
+	if (left)
+		log_warn("%d run(s) queued for the central store: sent when it answers, at "
+			 "the next start or by 'station central sync'", left);
+	else
+		log_info("central store: %d run(s) forwarded", sent);
+}
+
+/* A unit ended (o): the counts, the MES's result, the central store. */
+static void unit_ended(struct fx_thread *t, struct run_ctx *rc, enum db_outcome o)
+{
+	if (o == DB_ERROR)
+		t->station_errors++;	/* the station's fault, not the board's */
+	else if (o == DB_PASS)
+		t->passed++;
+	else if (o == DB_ABORTED)
+		t->aborted++;
+	else if (o == DB_FAIL)
+		t->failed++;
+	else if (rc->refused)
+		t->refused++;
+	/* DB_SKIPPED otherwise: no unit was scanned, no run */
+	t->units++;
+	if (o == DB_SKIPPED || !rc->run_id[0])
+		return;
+	if (t->cfg->mes.url)
+		mes_send_result(t, rc->run_id);
+	central_fwd_kick(t->fwd);
+}
+
 static void *fixture_thread(void *arg)
 {
 	struct fx_thread *t = arg;
@@ -125,17 +218,12 @@ static void *fixture_thread(void *arg)
 			vars_free(&rc.vars);
 			break;
 		}
+		if (t->cfg->mes.url && t->cfg->mes.precheck && !t->drv->asks_mes) {
+			rc.gate = mes_gate_unit;
+			rc.gate_ctx = t;
+		}
 		o = engine_run(&rc);
-		if (o == DB_ERROR)
-			t->station_errors++;	/* the station's fault, not the board's */
-		else if (o == DB_PASS)
-			t->passed++;
-		else if (o == DB_ABORTED)
-			t->aborted++;
-		else if (o == DB_FAIL)
-			t->failed++;
-		/* DB_SKIPPED: no unit was scanned, no run */
-		t->units++;
+		unit_ended(t, &rc, o);
 		more = !t->drv->done || t->drv->done(t, fx, &rc, o);
 		if (rc.have_ident)
 			se_identity_free(&rc.ident);
@@ -149,6 +237,7 @@ static void *fixture_thread(void *arg)
 
 void fleet_start_threads(struct fleet *f, const struct fleet_opts *o, struct db *db)
 {
+	central_start(f, fleet_log(f, o));
 	for (int i = 0; i < f->n; i++) {
 		struct fx_thread *t = &f->t[i];
 		int err;
@@ -158,6 +247,7 @@ void fleet_start_threads(struct fleet *f, const struct fleet_opts *o, struct db 
 		t->cfg = &f->cfg;
 		t->seq = f->seq;
 		t->db = db;
+		t->fwd = f->fwd;
 		err = pthread_create(&t->tid, NULL, fixture_thread, t);
 		t->started = err == 0;
 		if (err) {
@@ -173,6 +263,7 @@ void fleet_join_threads(struct fleet *f)
 	for (int i = 0; i < f->n; i++)
 		if (f->t[i].started)
 			pthread_join(f->t[i].tid, NULL);
+	central_stop(f);
 }
 
 /* ---- signals and the log ------------------------------------------------- */

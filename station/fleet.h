@@ -57,6 +57,7 @@ struct option;
 int fleet_getopt(int argc, char **argv, const struct option *lo, struct fleet_opts *o);
 
 struct fx_thread;
+struct central_fwd;
 
 /* What drives a fixture's units.  next: wait for the next unit (the
  * lid closing, a request) and add its own variables to rc->vars (set by
@@ -68,6 +69,10 @@ struct fleet_driver {
 	bool (*done)(struct fx_thread *t, struct fixture *fx, struct run_ctx *rc,
 		     enum db_outcome o);
 	void *ctx;
+	/* next() gives only units the MES's pre-check allowed (station serve
+	 * asks before it queues a start, to answer the request); otherwise
+	 * the fixture's thread asks once the serial is known */
+	bool asks_mes;
 };
 
 struct fx_thread {
@@ -89,6 +94,8 @@ struct fx_thread {
 	void *fault_ctx;
 	int units;		/* runs ended (or skipped: no unit scanned) */
 	int passed, failed, aborted, station_errors;
+	int refused;		/* units the MES refused or could not be asked about */
+	struct central_fwd *fwd;	/* the fleet's forwarder (NULL: none) */
 	bool started;		/* its thread runs (is to be joined) */
 };
 
@@ -116,6 +123,7 @@ struct fleet {
 	 * station be killed during a question); NULL for station serve */
 	bool operator_tty;
 	struct tty_keys *keys;
+	struct central_fwd *fwd;	/* central: in station.yaml; the line never waits */
 };
 int fleet_load(struct fleet *f, const struct fleet_opts *o);
 void fleet_free(struct fleet *f);
@@ -136,8 +144,12 @@ int fleet_open_log(struct fleet *f, const struct fleet_opts *o, struct run_owner
 /* The signal thread ended and the log closed (a stop noted in it). */
 void fleet_close_log(struct db *db, pthread_t sig_tid);
 
-/* Start each fixture's thread (t[i].drv, .ev, .ask set by the caller);
- * then join them all: the counts are in t[]. */
+/* Start the forwarder to the central store (central: in station.yaml),
+ * then each fixture's thread (t[i].drv, .ev, .ask set by the caller).
+ * After each unit, every fixture's thread does what both commands owe a
+ * run: its result to the MES (mes: in station.yaml; kept in the log while
+ * the MES is down) and a kick to the forwarder.  Then join them all (the
+ * counts are in t[]) and stop the forwarder (one last pass). */
 void fleet_start_threads(struct fleet *f, const struct fleet_opts *o, struct db *db);
 void fleet_join_threads(struct fleet *f);
 

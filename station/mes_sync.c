@@ -11,10 +11,52 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "report/report.h"
 #include "station/mes_sync.h"
 
 static pthread_mutex_t sender = PTHREAD_MUTEX_INITIALIZER;
+
+int mes_gate(struct db *db, const struct mes_config *c, const struct mes_unit *u,
+	     const char *asker, char *why, size_t cap)
+{
+	char reason[MES_REASON_MAX], shown[MES_REASON_MAX * 2], detail[4 * MES_REASON_MAX];
+	char serial[256];
+	struct st_error e = { 0 };
+	bool allowed = false;
+	int ret;
+
+	if (!c->url || !c->precheck)
+		return ST_OK;
+	st_text_show(serial, sizeof(serial), u->serial ? u->serial : "");
+	if (!serial[0]) {
+		ret = ST_ERR_ARG;
+		snprintf(why, cap, "the MES pre-check needs the unit's serial before the run: "
+			 "scan it first (a prompt for 'serial' in the flow) or give it");
+		snprintf(detail, sizeof(detail), "MES not asked for %.255s at %.128s: no serial",
+			 asker, c->operation);
+	} else if ((ret = mes_precheck(c, u, &allowed, reason, &e)) < 0) {
+		snprintf(why, cap, "%s: unit %s not started (the MES must allow each one)", e.msg,
+			 serial);
+		snprintf(detail, sizeof(detail), "MES not asked about %.255s at %.128s for %.255s: %s",
+			 serial, c->operation, asker, e.msg);
+	} else if (allowed) {
+		snprintf(detail, sizeof(detail), "MES allowed %.255s at %.128s for %.255s", serial,
+			 c->operation, asker);
+		log_info("%s: %s", u->fixture, detail);
+		db_event(db, NULL, u->fixture, "mes", detail, NULL);
+		return ST_OK;
+	} else {
+		ret = ST_ERR_FAIL;
+		st_text_show(shown, sizeof(shown), reason);
+		snprintf(why, cap, "the MES refuses unit %s at %s: %s", serial, c->operation, shown);
+		snprintf(detail, sizeof(detail), "MES refused %.255s at %.128s for %.255s: %s",
+			 serial, c->operation, asker, shown);
+	}
+	log_warn("%s: %s", u->fixture, detail);
+	db_event(db, NULL, u->fixture, "mes", detail, NULL);
+	return ret;
+}
 
 int mes_keep_result(struct db *db, const char *run_id, struct st_error *e)
 {

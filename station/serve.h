@@ -99,8 +99,9 @@ int slots_find(const struct slots *s, const char *name);
 void slots_view(struct slots *s, int i, struct slot_view *v);
 /* Queue a start (taken over: st->vars freed in any case).  ST_ERR_BUSY: a
  * unit is queued or running; ST_ERR_ABORTED: the fixture cannot run (it
- * did not open, or the station stops).  On success run_id is the run's,
- * when it has begun within wait_ms (else ""). */
+ * did not open, or the station stops); ST_ERR_DB: the unit ended within
+ * wait_ms without a run (the log could not take it; e says why).  On
+ * success run_id is the run's, when it has begun within wait_ms (else ""). */
 int slots_start(struct slots *s, int i, struct slot_start *st, int wait_ms,
 		char run_id[DB_ID_LEN], struct st_error *e);
 /* Stop the unit on fixture i (ST_ERR_NOTFOUND: nothing running). */

@@ -16,12 +16,17 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "report/report.h"
+#include "station/mes_sync.h"
 #include "station/panel.h"
 #include "station/serve.h"
 #include "station/steps/steps.h"
 
 #define API "/api/v1"
-#define START_WAIT_MS 3000
+/* A start waits for its run to begin: at once, unless the fixture's thread
+ * still sends the last result to the MES (bounded by mes: timeout and
+ * attempts) or the log is busy; longer than the log's own bound on a busy
+ * wait, so a log that cannot take the run answers 503, not 202. */
+#define START_WAIT_MS 15000
 #define FIELD_MAX (SLOT_TEXT - 1)
 
 /* ---- answers ------------------------------------------------------------- */
@@ -240,38 +245,25 @@ static int parse_start(const struct web_req *r, struct slot_start *st, struct st
 }
 
 /* mes: precheck: may this serial be tested here?  Asked before the start is
- * queued, so a refused unit never moves a line.  false: answered (403 with
- * the MES's reason, or 503 when it does not answer). */
+ * queued, so a refused unit never moves a line (and the request hears why at
+ * once).  false: answered (403 with the MES's reason, 422 no serial, 503 when
+ * the MES does not answer). */
 static bool mes_allows(struct web_req *r, struct serve_ctx *c, int i,
 		       const struct slot_start *st, const char *asker)
 {
-	const struct mes_config *m = &c->f->cfg.mes;
-	const char *name = c->f->t[i].def.name;
 	const struct mes_unit u = {
-		.serial = st->serial, .station = c->f->cfg.station, .fixture = name,
+		.serial = st->serial, .station = c->f->cfg.station, .fixture = c->f->t[i].def.name,
 		.operator_name = st->operator_name[0] ? st->operator_name : NULL,
 		.work_order = st->work_order[0] ? st->work_order : NULL,
 		.part_number = st->part_number[0] ? st->part_number : NULL,
 		.revision = st->revision[0] ? st->revision : NULL,
 	};
-	char reason[MES_REASON_MAX], shown[MES_REASON_MAX * 2], detail[4 * MES_REASON_MAX];
-	struct st_error e = { 0 };
-	bool allowed = false;
+	char why[ST_ERRMSG_MAX + MES_REASON_MAX * 2];
+	int ret = mes_gate(c->db, &c->f->cfg.mes, &u, asker, why, sizeof(why));
 
-	if (!m->url || !m->precheck)
+	if (ret == ST_OK)
 		return true;
-	if (mes_precheck(m, &u, &allowed, reason, &e) < 0) {
-		web_error(r, 503, "%s: no unit started (the MES must allow each one)", e.msg);
-		return false;
-	}
-	if (allowed)
-		return true;
-	st_text_show(shown, sizeof(shown), reason);
-	snprintf(detail, sizeof(detail), "MES refused %.255s at %.128s for %.255s: %s", st->serial,
-		 m->operation, asker, shown);
-	said(name, detail, NULL);
-	db_event(c->db, NULL, name, "mes", detail, NULL);
-	web_error(r, 403, "the MES refuses unit %s at %s: %s", st->serial, m->operation, shown);
+	web_error(r, ret == ST_ERR_FAIL ? 403 : ret == ST_ERR_ARG ? 422 : 503, "%s", why);
 	return false;
 }
 

@@ -15,7 +15,6 @@
 
 #include "common/log.h"
 #include "common/text.h"
-#include "station/mes_sync.h"
 #include "station/serve.h"
 
 struct slot {
@@ -24,6 +23,9 @@ struct slot {
 	int64_t t0, t_end;
 	struct slot_start req;
 	bool queued, running, faulted;
+	/* the unit taken by the thread: its run ended (else it had none);
+	 * it ended without a run (the log refused it, say) */
+	bool ended, no_run;
 	struct fixture *fx;	/* open while its thread runs */
 	atomic_bool stop;
 };
@@ -152,6 +154,11 @@ static void ev_run_end(void *ctx, const char *fixture, const char *serial, enum 
 	snprintf(sl->v.last[0].verdict, sizeof(sl->v.last[0].verdict), "%s", sl->v.state);
 	if (sl->v.n_last < SLOT_LAST)
 		sl->v.n_last++;
+	/* the fixture takes the next start from now on (its thread may still
+	 * send this run's result to the MES: the next run begins after) */
+	sl->queued = sl->running = false;
+	sl->ended = true;
+	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->mu);
 	if (s->next->run_end)
 		s->next->run_end(s->next->ctx, fixture, serial, o, failed_step, reason);
@@ -206,24 +213,9 @@ static bool next_unit(struct fx_thread *t, struct fixture *fx, struct run_ctx *r
 	snprintf(sl->v.operator_name, sizeof(sl->v.operator_name), "%s", sl->req.operator_name);
 	snprintf(sl->v.work_order, sizeof(sl->v.work_order), "%s", sl->req.work_order);
 	start_free(&sl->req);
+	sl->ended = false;
 	pthread_mutex_unlock(&s->mu);
 	return true;
-}
-
-/* The run's result for the MES: kept in the log, then sent with any the
- * MES did not take before (the fixture's next unit waits, bounded by the
- * mes: attempts and timeout). */
-static void send_result(struct fx_thread *t, const char *run_id)
-{
-	struct st_error e = { 0 };
-	int sent, left;
-
-	if (mes_keep_result(t->db, run_id, &e) < 0)
-		log_err("%s: the result of run %s not kept for the MES: %s", t->def.name, run_id,
-			e.msg);
-	else if (mes_sync(t->db, &t->cfg->mes, &sent, &left, &e) < 0)
-		log_warn("%s: %d result(s) wait for the MES (station mes sync): %s", t->def.name,
-			 left, e.msg);
 }
 
 static bool unit_done(struct fx_thread *t, struct fixture *fx, struct run_ctx *rc,
@@ -233,15 +225,14 @@ static bool unit_done(struct fx_thread *t, struct fixture *fx, struct run_ctx *r
 	struct slot *sl = &s->v[t->index];
 
 	pthread_mutex_lock(&s->mu);
-	sl->queued = sl->running = false;
-	if (o == DB_SKIPPED) {	/* no run was logged: say why on the tile */
+	if (!sl->ended) {	/* no run was logged (the log refused it): say why */
+		sl->queued = sl->running = false;
+		sl->no_run = true;
 		sl->v.state = "error";
 		snprintf(sl->v.reason, sizeof(sl->v.reason), "no run: %.480s", rc->fail_reason);
 	}
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->mu);
-	if (t->cfg->mes.url && o != DB_SKIPPED && rc->run_id[0])
-		send_result(t, rc->run_id);
 	return true;
 }
 
@@ -285,6 +276,7 @@ int slots_start(struct slots *s, int i, struct slot_start *st, int wait_ms,
 	sl->req = *st;
 	st->n_vars = 0;		/* taken over */
 	sl->queued = true;
+	sl->no_run = false;
 	atomic_store(&sl->stop, false);
 	sl->v.state = "starting";
 	keep(sl->v.serial, sizeof(sl->v.serial), st->serial);
@@ -297,13 +289,18 @@ int slots_start(struct slots *s, int i, struct slot_start *st, int wait_ms,
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	while (sl->queued && !sl->running &&
+	/* until its run begins (it may have ended too), or the unit ends
+	 * without one: the fixture is ours until then */
+	while (!sl->v.run_id[0] && !sl->no_run &&
 	       pthread_cond_timedwait(&s->cond, &s->mu, &until) == 0)
 		;
-	if (sl->running)
+	if (sl->no_run)
+		ret = st_fail(e, ST_ERR_DB, "fixture %s: %s; nothing started", sl->v.name,
+			      sl->v.reason);
+	else
 		snprintf(run_id, DB_ID_LEN, "%s", sl->v.run_id);
 	pthread_mutex_unlock(&s->mu);
-	return ST_OK;
+	return ret;
 }
 
 int slots_stop(struct slots *s, int i, struct st_error *e)
@@ -385,7 +382,8 @@ int slots_new(struct slots **out, const struct fleet *f, const struct run_events
 	}
 	s->ev = (struct run_events){ ev_run_start, ev_step_start, ev_step_end, ev_progress,
 				     ev_run_end, ev_serial, s };
-	s->drv = (struct fleet_driver){ next_unit, unit_done, s };
+	/* the API asks the MES's pre-check before it queues a start */
+	s->drv = (struct fleet_driver){ next_unit, unit_done, s, true };
 	*out = s;
 	return ST_OK;
 }

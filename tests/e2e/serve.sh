@@ -14,6 +14,13 @@
 #   doc_yaml KEY            the ```yaml block of docs/api.md that begins KEY:
 #   doc_example NAME        the ```sh block of docs/api.md whose first line is
 #                           "# example: NAME"
+#   mes_start [ARGS...]     tools/mes-sim (ARGS: --refuse SERIAL=REASON, --port N) logging
+#                           every request to $MES_LOG; waits until it listens; MES_PID,
+#                           MES_PORT (its port)
+#   mes_stop                ends it
+#   mes_yaml BASE OUT [LINE...]  BASE (a station.yaml) with docs/api.md's mes: section
+#                           pointed at mes-sim's MES_PORT (no ca, no token, timeout 2s)
+#                           and LINEs under mes: after it, into OUT
 serve_setup() {
 	line_setup
 	line_board a SIM000801 --image "$LINE/images/diag.bin"
@@ -108,4 +115,31 @@ doc_yaml() {
 		/^```$/ { on = 0; take = 0 }
 		on && first { first = 0; take = ($0 == k) }
 		on && take' "$ST_TOP/docs/api.md"
+}
+
+mes_start() {
+	MES_LOG=$LINE/mes.log
+	rm -f "$LINE/mes.port"
+	st_bg "$BINDIR/mes-sim" --port-file "$LINE/mes.port" --log "$MES_LOG" "$@"
+	MES_PID=$!
+	for _ in $(seq 200); do [ -s "$LINE/mes.port" ] && break; sleep 0.05; done
+	[ -s "$LINE/mes.port" ] || fail "mes-sim did not start"
+	MES_PORT=$(cat "$LINE/mes.port")
+}
+
+mes_stop() {
+	kill "$MES_PID"
+	wait "$MES_PID" 2>/dev/null || true
+}
+
+mes_yaml() {
+	local base=$1 out=$2
+	shift 2
+	{
+		echo "$base"
+		doc_yaml mes | sed -e "s|url: .*|url: http://127.0.0.1:$MES_PORT|" \
+			-e '/^  ca:/d' -e '/^  token_file:/d' -e 's|timeout: 5s|timeout: 2s|'
+		for l; do echo "  $l"; done
+	} >"$out"
+	grep -q '^  operation: final-test' "$out" || fail "docs/api.md has no mes: example"
 }

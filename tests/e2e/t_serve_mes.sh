@@ -13,28 +13,12 @@
 . "$(dirname "$0")/serve.sh"
 
 serve_setup
-mes_log=$LINE/mes.log
-mes_start() {	# [--port N]
-	rm -f "$LINE/mes.port"
-	st_bg "$BINDIR/mes-sim" --port-file "$LINE/mes.port" --log "$mes_log" \
-		--refuse "SIM000802=unit on hold: NCR-17 open at rework" "$@"
-	MES_PID=$!
-	for _ in $(seq 200); do [ -s "$LINE/mes.port" ] && break; sleep 0.05; done
-	[ -s "$LINE/mes.port" ] || fail "mes-sim did not start"
-}
-mes_start --port 0
-port=$(cat "$LINE/mes.port")
+refusal="SIM000802=unit on hold: NCR-17 open at rework"
+mes_start --port 0 --refuse "$refusal"
+mes_log=$MES_LOG
 base=$(cat "$LINE/serve.yaml")
-with_mes() {	# the doc's mes: section, pointed at mes-sim; extra lines after
-	{
-		echo "$base"
-		doc_yaml mes | sed -e "s|url: .*|url: http://127.0.0.1:$port|" \
-			-e '/^  ca:/d' -e '/^  token_file:/d' -e 's|timeout: 5s|timeout: 2s|'
-		for l; do echo "  $l"; done
-	} >"$LINE/serve.yaml"
-}
+with_mes() { mes_yaml "$base" "$LINE/serve.yaml" "$@"; }
 with_mes
-grep -q '^  operation: final-test' "$LINE/serve.yaml" || fail "docs/api.md has no mes: example"
 serve_start
 
 # refused by the MES: 403 with its reason, nothing moves on b
@@ -59,8 +43,7 @@ assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM mes_results WHERE run_id = '$r
 serve_stop
 
 # the MES dead: the pre-check cannot be asked, so nothing starts ...
-kill "$MES_PID"
-wait "$MES_PID" 2>/dev/null || true
+mes_stop
 serve_start
 out=$(api POST /api/v1/fixtures/a/start '{"serial": "SIM000801"}')
 assert_eq "$(tail -1 <<<"$out")" 503 "no pre-check, no start: $out"
@@ -89,7 +72,7 @@ assert_eq "$rc" 4 "a sync while the MES is down: $(cat "$LINE/sync0.out")"
 assert_match "$(cat "$LINE/sync0.out")" "0 result\(s\) sent, 2 left" "nothing sent while it is down"
 
 # the MES back: one sync delivers each kept result once; a second sends none
-mes_start --port "$port"
+mes_start --port "$MES_PORT" --refuse "$refusal"
 "$BINDIR/station" mes sync -c "$LINE/serve.yaml" >"$LINE/sync1.out" 2>&1 || fail "sync: $(cat "$LINE/sync1.out")"
 assert_match "$(cat "$LINE/sync1.out")" "2 result\(s\) sent, 0 left" "the sync"
 "$BINDIR/station" mes sync -c "$LINE/serve.yaml" >"$LINE/sync2.out" 2>&1 || fail "sync again: $(cat "$LINE/sync2.out")"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * mes-sim: a line's MES as station serve's mes: hook calls it (docs/api.md,
+ * mes-sim: a line's MES as the station's mes: hooks call it (docs/api.md,
  * "MES hooks").  There is no standard MES API to follow: ISA-95 / B2MML
  * describe the data an MES exchanges, not an HTTP call, and every MES is
  * fronted by its own adapter.  This simulator implements the station's own
