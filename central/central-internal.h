@@ -31,6 +31,7 @@ struct cpi_table {
 	const char *name;
 	const char *columns;	/* "a, b, c" */
 	int ncols;
+	const char *conflict;	/* after ON CONFLICT; NULL: DO NOTHING */
 };
 extern const struct cpi_table cpi_tables[];
 const struct cpi_table *cpi_table_find(const char *name);

@@ -24,7 +24,7 @@ struct central;
 
 /* The central store's schema version this build writes (its own versioned
  * migrations, table central_schema; central/schema.c). */
-#define CENTRAL_SCHEMA_VERSION 2
+#define CENTRAL_SCHEMA_VERSION 3
 
 struct central_opts {
 	const char *url;	/* postgresql://host/db?sslmode=verify-full&... */
@@ -52,8 +52,11 @@ int central_migrate(struct central *c, int *from, struct st_error *e);
 int central_check_schema(struct central *c, struct st_error *e);
 
 /* Send one ended run and every row attached to it, read from the local log,
- * in one transaction.  A run already there is left as it is. */
-int central_send_run(struct central *c, struct db *db, const char *run_id, struct st_error *e);
+ * in one transaction.  A run already there is left as it is, but for its
+ * CMS registrations, which move from 'queued' to their final state (never
+ * back).  *stamp: db_fwd_rows()'s, for db_fwd_mark(). */
+int central_send_run(struct central *c, struct db *db, const char *run_id, int64_t *stamp,
+		     struct st_error *e);
 
 /* Drain the local queue: the ended runs not yet forwarded, oldest end
  * first, each sent then marked, at most max of them (0: all).  Stops at

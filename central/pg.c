@@ -84,6 +84,23 @@ void cpi_rollback(struct central *c)
 		PQclear(PQexec(c->pg, "ROLLBACK"));
 }
 
+/* A refused TLS handshake: what the operator checks (libpq's message says
+ * what failed, not where to look). */
+static void tls_hint(const struct central *c, struct st_error *e)
+{
+	const char *m = PQerrorMessage(c->pg), *hint = NULL;
+	size_t len = strlen(e->msg);
+
+	if (strstr(m, "certificate verify failed") || strstr(m, "root certificate file"))
+		hint = "the server's certificate is not signed by the CA in sslrootcert: give "
+		       "sslrootcert= the CA that signed it";
+	else if (strstr(m, "does not match host name"))
+		hint = "the URL's host is not a name in the server's certificate: connect by a "
+		       "name it carries (hostaddr= may give the address)";
+	if (hint)
+		snprintf(e->msg + len, sizeof(e->msg) - len, "; %s", hint);
+}
+
 const char *central_where(const struct central *c)
 {
 	return c->where;
@@ -131,6 +148,7 @@ int central_open(struct central **out, const struct central_opts *o, struct st_e
 	if (PQstatus(c->pg) != CONNECTION_OK) {
 		int ret = cpi_fail(c, e, "connect");
 
+		tls_hint(c, e);
 		central_close(c);
 		return ret;
 	}

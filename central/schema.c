@@ -11,7 +11,8 @@
  * clash and a resend conflicts on the key and is ignored.  Times stay unix
  * epoch microseconds (*_us); runs.started/ended are timestamptz for tools
  * like Grafana.  Roles: station_writer may INSERT (and read the schema
- * version), never UPDATE or DELETE; station_reader may SELECT.
+ * version), never DELETE, and UPDATE only a CMS registration from 'queued'
+ * to its final state (version 3); station_reader may SELECT.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,24 +23,28 @@
 const struct cpi_table cpi_tables[] = {
 	{ "runs", "id, unit_serial, station, fixture, operator, sequence_name, sequence_version,"
 	  " sequence_sha256, software_version, started_us, ended_us, outcome, reason,"
-	  " last_step_index, last_step, work_order, part_number, revision", 18 },
-	{ "run_files", "run_id, path, sha256", 3 },
+	  " last_step_index, last_step, work_order, part_number, revision", 18, NULL },
+	{ "run_files", "run_id, path, sha256", 3, NULL },
 	{ "steps", "run_id, id, idx, name, kind, phase, outcome, reason, started_us, ended_us,"
-	  " duration_us, attempts", 12 },
+	  " duration_us, attempts", 12, NULL },
 	{ "measurements", "run_id, id, step_id, name, value, text, unit, low, high, expect,"
-	  " outcome, started_us", 12 },
-	{ "images", "run_id, id, step_id, path, sha256, format, address, size, chip_id", 9 },
+	  " outcome, started_us", 12, NULL },
+	{ "images", "run_id, id, step_id, path, sha256, format, address, size, chip_id", 9, NULL },
 	{ "identities", "run_id, id, step_id, chip_serial, cert_serial, subject, issuer,"
 	  " not_before, not_after, fingerprint, spki_sha256, subject_serial, masa_url, nonce,"
-	  " signature, dpp_uri, pem_chain", 17 },
+	  " signature, dpp_uri, pem_chain", 17, NULL },
 	{ "identity_trust", "run_id, identity_id, trust, anchor_sha256, anchor_subject,"
-	  " revocation, masa_encoding, verdict", 8 },
-	{ "run_anchors", "run_id, sha256, trust, subject", 4 },
-	{ "cms_registrations", "run_id, id, step_id, status, cms_id, attempts, http_status", 7 },
-	{ "step_values", "run_id, id, step_id, key, value", 5 },
-	{ "suspects", "run_id, id, unit_serial, role, chip_serial, fingerprint, time_us, reason", 8 },
-	{ "events", "run_id, id, fixture, time_us, what, detail", 6 },
-	{ NULL, NULL, 0 }
+	  " revocation, masa_encoding, verdict", 8, NULL },
+	{ "run_anchors", "run_id, sha256, trust, subject", 4, NULL },
+	/* a registration synced later: from 'queued' to its final state, once */
+	{ "cms_registrations", "run_id, id, step_id, status, cms_id, attempts, http_status", 7,
+	  "(run_id, id) DO UPDATE SET status = EXCLUDED.status, cms_id = EXCLUDED.cms_id,"
+	  " attempts = EXCLUDED.attempts, http_status = EXCLUDED.http_status"
+	  " WHERE cms_registrations.status = 'queued' AND EXCLUDED.status <> 'queued'" },
+	{ "step_values", "run_id, id, step_id, key, value", 5, NULL },
+	{ "suspects", "run_id, id, unit_serial, role, chip_serial, fingerprint, time_us, reason", 8, NULL },
+	{ "events", "run_id, id, fixture, time_us, what, detail", 6, NULL },
+	{ NULL, NULL, 0, NULL }
 };
 
 const struct cpi_table *cpi_table_find(const char *name)
@@ -141,7 +146,30 @@ static const char *const v2[] = {
 	NULL
 };
 
-static const char *const *const migrations[CENTRAL_SCHEMA_VERSION] = { v1, v2 };
+/* Version 3: a CMS registration queued when its run was forwarded reaches
+ * its final state: the writer may update a registration's outcome columns
+ * (the insert's ON CONFLICT DO UPDATE, send.c), and a trigger holds every
+ * update to 'queued' -> final, so a final state is never rewritten, not
+ * even by a writer's hand-typed UPDATE. */
+static const char *const v3[] = {
+	"CREATE FUNCTION cms_registration_forward() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+	"BEGIN\n"
+	"  IF OLD.status <> 'queued' OR NEW.status = 'queued' OR NEW.run_id <> OLD.run_id\n"
+	"     OR NEW.id <> OLD.id OR NEW.step_id <> OLD.step_id THEN\n"
+	"    RAISE EXCEPTION 'CMS registration %/% is %: only a queued one moves, to its final "
+	"state', OLD.run_id, OLD.id, OLD.status USING ERRCODE = 'check_violation';\n"
+	"  END IF;\n"
+	"  RETURN NEW;\n"
+	"END $$;\n"
+	"CREATE TRIGGER cms_registrations_forward BEFORE UPDATE ON cms_registrations\n"
+	"  FOR EACH ROW EXECUTE FUNCTION cms_registration_forward();\n"
+	"GRANT SELECT (run_id, id, status, cms_id, attempts, http_status),\n"
+	"  UPDATE (status, cms_id, attempts, http_status)\n"
+	"  ON cms_registrations TO station_writer;\n",
+	NULL
+};
+
+static const char *const *const migrations[CENTRAL_SCHEMA_VERSION] = { v1, v2, v3 };
 
 static int query_version(struct central *c, int *v, struct st_error *e)
 {

@@ -4,7 +4,10 @@
  * it, each through a prepared INSERT ... ON CONFLICT DO NOTHING (the keys
  * are the ids, so a run sent twice is stored once), COMMIT; then the local
  * mark.  A crash between the COMMIT and the mark sends the run again, and
- * the second time changes nothing.  Values travel as text: integers in
+ * the second time changes nothing.  The one exception, a CMS registration
+ * (registered by `station cms sync` after its run was forwarded, which
+ * queues the run again): its row moves from 'queued' to the final state,
+ * never back (cpi_tables' conflict clause, and a trigger centrally).  Values travel as text: integers in
  * decimal, reals with 17 significant digits (exact for a double).
  */
 #include <inttypes.h>
@@ -25,7 +28,8 @@ static int prepare_one(struct central *c, const struct cpi_table *t, struct st_e
 	for (int i = 1; i <= t->ncols && n < (int)sizeof(sql); i++)
 		n += snprintf(sql + n, sizeof(sql) - n, "%s$%d", i > 1 ? ", " : "", i);
 	if (n < (int)sizeof(sql))
-		n += snprintf(sql + n, sizeof(sql) - n, ") ON CONFLICT DO NOTHING");
+		n += snprintf(sql + n, sizeof(sql) - n, ") ON CONFLICT %s",
+			      t->conflict ? t->conflict : "DO NOTHING");
 	if (n >= (int)sizeof(sql))
 		return st_fail(e, ST_ERR_LIMIT, "the insert of %s is too long (a build bug)", t->name);
 	r = PQprepare(c->pg, t->name, sql, 0, NULL);
@@ -107,7 +111,8 @@ static int send_row(void *arg, const char *table, const struct db_row *row)
 	return 0;
 }
 
-int central_send_run(struct central *c, struct db *db, const char *run_id, struct st_error *e)
+int central_send_run(struct central *c, struct db *db, const char *run_id, int64_t *stamp,
+		     struct st_error *e)
 {
 	struct send_ctx s = { c, e, run_id, 0 };
 	int ret = prepare_all(c, e);
@@ -115,7 +120,7 @@ int central_send_run(struct central *c, struct db *db, const char *run_id, struc
 	if (ret == ST_OK)
 		ret = cpi_exec(c, "BEGIN", "start a transaction", e);
 	if (ret == ST_OK)
-		ret = db_fwd_rows(db, run_id, send_row, &s, e);
+		ret = db_fwd_rows(db, run_id, send_row, &s, stamp, e);
 	if (ret == ST_OK && s.rows == 0)
 		ret = st_fail(e, ST_ERR_NOTFOUND, "run %s is not in the log", run_id);
 	if (ret == ST_OK)
@@ -145,9 +150,16 @@ int central_drain(struct central *c, struct db *db, int max, int *sent, int *lef
 		ret = db_fwd_queue(db, ids, want, &n, &queued, e);
 		*left = (int)queued;
 		for (int i = 0; i < n && ret == ST_OK; i++) {
-			ret = central_send_run(c, db, ids[i], e);
+			int64_t stamp = -1;
+
+			ret = central_send_run(c, db, ids[i], &stamp, e);
 			if (ret == ST_OK)
-				ret = db_fwd_mark(db, ids[i], e);
+				ret = db_fwd_mark(db, ids[i], stamp, e);
+			if (ret == 1) {	/* changed meanwhile: queued, sent again */
+				ret = ST_OK;
+				n = want;	/* read the queue again */
+				break;
+			}
 			if (ret == ST_OK) {
 				(*sent)++;
 				(*left)--;

@@ -26,6 +26,12 @@ static const char sql_mark[] =
 	"UPDATE cms_registrations SET status = ?2, cms_id = ?3, "
 	"attempts = COALESCE(attempts, 0) + ?4, http_status = ?5 "
 	"WHERE id = ?1 AND status = 'queued'";
+/* A registration marked after its run was forwarded: the run is queued
+ * again, so that the central store hears the final state (its insert of a
+ * registration moves 'queued' forward, never back; central/schema.c). */
+static const char sql_requeue[] =
+	"UPDATE runs SET forwarded_us = NULL WHERE id = (SELECT s.run_id FROM cms_registrations c"
+	" JOIN steps s ON s.id = c.step_id WHERE c.id = ?1)";
 static const char sql_retried[] =
 	"UPDATE cms_registrations SET attempts = COALESCE(attempts, 0) + ?2, "
 	"http_status = ?3 WHERE id = ?1 AND status = 'queued'";
@@ -132,6 +138,8 @@ static int update(struct db *db, const char *sql, int64_t id, const char *status
 	if (db->readonly)
 		return st_fail(e, ST_ERR_ARG, "the log is open read-only");
 	pthread_mutex_lock(&db->mu);
+	if (marking && (ret = dbi_begin(db, e)) < 0)
+		goto out;
 	rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		ret = dbi_fail(db, e, rc, "update a queued CMS registration");
@@ -152,8 +160,22 @@ static int update(struct db *db, const char *sql, int64_t id, const char *status
 		ret = dbi_fail(db, e, rc, "update a queued CMS registration");
 	else
 		ret = sqlite3_changes(db->h) > 0;
+	if (marking && ret == 1) {
+		sqlite3_finalize(st);
+		st = NULL;
+		rc = sqlite3_prepare_v2(db->h, sql_requeue, -1, &st, NULL);
+		if (rc == SQLITE_OK)
+			sqlite3_bind_int64(st, 1, id);
+		rc = rc == SQLITE_OK ? sqlite3_step(st) : rc;
+		if (rc != SQLITE_DONE)
+			ret = dbi_fail(db, e, rc, "queue a run again for the central store");
+	}
+	if (marking && ret >= 0 && dbi_commit(db, e) < 0)
+		ret = ST_ERR_DB;
 out:
 	sqlite3_finalize(st);
+	if (marking && ret < 0)
+		dbi_rollback(db);
 	pthread_mutex_unlock(&db->mu);
 	return ret;
 }

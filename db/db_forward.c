@@ -60,8 +60,14 @@ static const char queue_sql[] =
 	" ORDER BY ended_us, id LIMIT ?1";
 static const char count_sql[] =
 	"SELECT count(*) FROM runs WHERE forwarded_us IS NULL AND outcome <> 'running'";
+/* What of an ended run changes later: its CMS registrations leave 'queued'
+ * (never the other way, db_cms.c), so their count is the run's stamp. */
+#define STAMP "(SELECT count(*) FROM cms_registrations WHERE " OF_STEPS " AND status <> 'queued')"
+static const char stamp_sql[] = "SELECT " STAMP;
 static const char mark_sql[] =
-	"UPDATE runs SET forwarded_us = ?2 WHERE id = ?1 AND outcome <> 'running'";
+	"UPDATE runs SET forwarded_us = ?2 WHERE id = ?1 AND outcome <> 'running'"
+	" AND (?3 < 0 OR " STAMP " = ?3)";
+static const char ended_sql[] = "SELECT count(*) FROM runs WHERE id = ?1 AND outcome <> 'running'";
 
 int db_fwd_queue(struct db *db, char (*ids)[DB_ID_LEN], int max, int *n, int64_t *queued,
 		 struct st_error *e)
@@ -110,7 +116,22 @@ static int tab_row(void *arg, const struct db_row *row)
 	return t->fn(t->ctx, t->table, row);
 }
 
-int db_fwd_rows(struct db *db, const char *run_id, db_fwd_fn fn, void *ctx, struct st_error *e)
+static int64_t one_int(struct db *db, const char *sql, const char *run_id)
+{
+	sqlite3_stmt *st = dbr_prepare(db->h, sql);
+	int64_t v = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int db_fwd_rows(struct db *db, const char *run_id, db_fwd_fn fn, void *ctx, int64_t *stamp,
+		struct st_error *e)
 {
 	struct tab_ctx t = { fn, ctx, NULL };
 	int ret = ST_OK;
@@ -131,13 +152,15 @@ int db_fwd_rows(struct db *db, const char *run_id, db_fwd_fn fn, void *ctx, stru
 		t.table = fwd[i].name;
 		ret = dbr_each_row(db->h, st, tab_row, &t, e);
 	}
+	if (ret == ST_OK && stamp && (*stamp = one_int(db, stamp_sql, run_id)) < 0)
+		ret = dbi_fail(db, e, sqlite3_errcode(db->h), "read a run to forward");
 	sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
 out:
 	pthread_mutex_unlock(&db->mu);
 	return ret;
 }
 
-int db_fwd_mark(struct db *db, const char *run_id, struct st_error *e)
+int db_fwd_mark(struct db *db, const char *run_id, int64_t stamp, struct st_error *e)
 {
 	sqlite3_stmt *st;
 	int ret;
@@ -149,9 +172,11 @@ int db_fwd_mark(struct db *db, const char *run_id, struct st_error *e)
 	} else {
 		sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, db_now_us());
+		sqlite3_bind_int64(st, 3, stamp);
 		ret = dbi_done(db, st, "mark a run forwarded", e);
 		if (ret == ST_OK && sqlite3_changes(db->h) != 1)
-			ret = st_fail(e, ST_ERR_ARG, "run %s is not an ended run of %s", run_id,
+			ret = one_int(db, ended_sql, run_id) == 1 ? 1 :
+			      st_fail(e, ST_ERR_ARG, "run %s is not an ended run of %s", run_id,
 				      db->path);
 		sqlite3_finalize(st);
 	}

@@ -25,13 +25,21 @@ int db_fwd_queue(struct db *db, char (*ids)[DB_ID_LEN], int max, int *n, int64_t
 /* Every row of run_id, the run first, then table after table (as
  * db_fwd_tables lists them), each table's rows in id order; fn gets the
  * table's name and the row (a columns_only call first, per table).  Read
- * in one read transaction: a consistent picture of the run. */
+ * in one read transaction: a consistent picture of the run.  *stamp (may
+ * be NULL): what of the run may still change after it ended (its CMS
+ * registrations that left 'queued'), for db_fwd_mark(). */
 typedef int (*db_fwd_fn)(void *ctx, const char *table, const struct db_row *row);
-int db_fwd_rows(struct db *db, const char *run_id, db_fwd_fn fn, void *ctx, struct st_error *e);
+int db_fwd_rows(struct db *db, const char *run_id, db_fwd_fn fn, void *ctx, int64_t *stamp,
+		struct st_error *e);
 /* The tables db_fwd_rows() reads, in its order, NULL-terminated. */
 extern const char *const db_fwd_tables[];
 
-/* Mark run_id forwarded now (a run not yet ended is refused: ST_ERR_ARG). */
-int db_fwd_mark(struct db *db, const char *run_id, struct st_error *e);
+/* Mark run_id forwarded now (a run not yet ended is refused: ST_ERR_ARG),
+ * unless it changed since db_fwd_rows() gave stamp (a CMS registration
+ * marked by `station cms sync` meanwhile): then it stays queued, to be sent
+ * again with its new state, and the return is 1.  stamp < 0: mark anyway.
+ * A registration marked after its run was forwarded queues the run again
+ * (db_cms_mark), so the central store hears its final state. */
+int db_fwd_mark(struct db *db, const char *run_id, int64_t stamp, struct st_error *e);
 
 #endif

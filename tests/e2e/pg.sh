@@ -17,6 +17,12 @@
 #   pg_url USER PASS     a URL for role USER; its password goes to
 #                        $PG_DIR/USER.pass (a libpq passfile, mode 0600), not
 #                        into the URL
+#
+# PG_TLS=1 before pg_start: the server also listens on 127.0.0.1, port
+# $PG_PORT (a free one), with ssl=on and a server certificate for localhost
+# (and 127.0.0.1) made by tools/mkpki (its cms-server.crt, signed by
+# $PG_PKI/cms-ca.crt; $PG_PKI/rogue-ca.crt is a CA that did not sign it),
+# and accepts TCP connections over TLS only (hostssl, scram).
 
 _pg_bin() {
 	local d
@@ -51,17 +57,35 @@ pg_start() {
 local all postgres trust
 local all all scram-sha-256
 EOF
+	PG_PORT=5432
+	PG_OPTS=""
+	[ -n "${PG_TLS:-}" ] && _pg_tls
 	chmod 644 "$PG_DIR/hba.conf"
 	pg_resume
-	PG_ADMIN="postgresql:///central?host=$PG_SOCK&user=postgres"
-	psql -q -h "$PG_SOCK" -U postgres -d postgres -c "CREATE DATABASE central" >/dev/null ||
-		fail "cannot create the database"
-	export PG_DIR PG_SOCK PG_ADMIN
+	PG_ADMIN="postgresql:///central?host=$PG_SOCK&port=$PG_PORT&user=postgres"
+	psql -q -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -c "CREATE DATABASE central" \
+		>/dev/null || fail "cannot create the database"
+	export PG_DIR PG_SOCK PG_ADMIN PG_PORT
+}
+
+_pg_tls() {
+	PG_PKI=$PG_DIR/pki
+	"$BINDIR/mkpki" --out "$PG_PKI" --boards 0 --seed pg >/dev/null || fail "mkpki"
+	mkdir -p "$PG_DIR/tls"
+	cp "$PG_PKI/cms-server.crt" "$PG_PKI/cms-server.key" "$PG_DIR/tls/"
+	# the server reads its key only when it owns it and nobody else may
+	chmod 600 "$PG_DIR/tls/cms-server.key"
+	[ "$(id -u)" = 0 ] && chown -R nobody "$PG_DIR/tls"
+	PG_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	PG_OPTS="-c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$PG_DIR/tls/cms-server.crt"
+	PG_OPTS="$PG_OPTS -c ssl_key_file=$PG_DIR/tls/cms-server.key"
+	echo "hostssl all all 127.0.0.1/32 scram-sha-256" >>"$PG_DIR/hba.conf"
+	export PG_PKI
 }
 
 pg_resume() {
 	_pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_SOCK/server.log" -w -t 60 \
-		-o "-k $PG_SOCK -c listen_addresses= -c hba_file=$PG_DIR/hba.conf -c fsync=off" \
+		-o "-k $PG_SOCK -c listen_addresses= -c port=$PG_PORT -c hba_file=$PG_DIR/hba.conf -c fsync=off $PG_OPTS" \
 		start >/dev/null || fail "PostgreSQL did not start: $(tail -n 20 "$PG_SOCK/server.log")"
 }
 
@@ -70,13 +94,13 @@ pg_stop() {
 }
 
 pg_sql() {
-	psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$PG_SOCK" -U postgres -d central -c "$1"
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d central -c "$1"
 }
 
 pg_url() {
 	printf '*:*:*:%s:%s\n' "$1" "$2" >"$PG_DIR/$1.pass"
 	chmod 600 "$PG_DIR/$1.pass"
-	echo "postgresql:///central?host=$PG_SOCK&user=$1"
+	echo "postgresql:///central?host=$PG_SOCK&port=$PG_PORT&user=$1"
 }
 
 _pg_cleanup() {

@@ -15,13 +15,18 @@ st=$BINDIR/station
 
 pg_start
 central_setup
-assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 2" "first migration"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 2, up to date" \
+assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 3" "first migration"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 3, up to date" \
 	"migrate again changes nothing"
-# a version-1 store (before work orders) is brought to 2 in place
+# a version-1 store (before work orders and CMS registrations' updates) is
+# brought to the current version in place
 pg_sql "ALTER TABLE runs DROP COLUMN work_order, DROP COLUMN part_number, DROP COLUMN revision;
-	DELETE FROM central_schema WHERE version = 2"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 2" "migration 1 -> 2"
+	DROP TRIGGER cms_registrations_forward ON cms_registrations;
+	DROP FUNCTION cms_registration_forward();
+	REVOKE SELECT (run_id, id, status, cms_id, attempts, http_status), UPDATE (status, cms_id, attempts, http_status)
+	  ON cms_registrations FROM station_writer;
+	DELETE FROM central_schema WHERE version >= 2"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 3" "migration 1 -> 3"
 
 central_station s1
 central_station s2

@@ -81,7 +81,7 @@ static void test_queue_rows_mark(void **state)
 	assert_int_equal(n, 3);
 	assert_int_equal(queued, 8);
 
-	assert_int_equal(db_fwd_rows(db, t_runs[0].id, count_row, &s, &e), ST_OK);
+	assert_int_equal(db_fwd_rows(db, t_runs[0].id, count_row, &s, NULL, &e), ST_OK);
 	for (const char *const *p = db_fwd_tables; *p; p++) {
 		strcat(want, *p);
 		strcat(want, " ");
@@ -91,12 +91,77 @@ static void test_queue_rows_mark(void **state)
 	assert_true(s.rows[3] >= 2);		/* vdd and idle_ma */
 	assert_int_equal(s.meas_started, t_runs[0].start_us);
 
-	assert_int_equal(db_fwd_mark(db, t_runs[0].id, &e), ST_OK);
+	assert_int_equal(db_fwd_mark(db, t_runs[0].id, -1, &e), ST_OK);
 	assert_int_equal(db_fwd_queue(db, ids, 16, &n, &queued, &e), ST_OK);
 	assert_int_equal(n, 7);
 	assert_string_not_equal(ids[0], t_runs[0].id);
 	/* a run in progress is never marked */
-	assert_int_equal(db_fwd_mark(db, t_runs[8].id, &e), ST_ERR_ARG);
+	assert_int_equal(db_fwd_mark(db, t_runs[8].id, -1, &e), ST_ERR_ARG);
+	db_close(db);
+}
+
+static int no_row(void *ctx, const char *table, const struct db_row *row)
+{
+	return 0;
+}
+
+/* A run whose CMS registration was queued: forwarded with it 'queued'; the
+ * registration marked by `station cms sync` queues the run again; marked
+ * while the forwarder was sending (between its read and its mark), the
+ * forwarder's mark is refused and the run stays queued, to go again. */
+static void test_cms_mark_requeues(void **state)
+{
+	struct db_run_info ri = { .unit_serial = "C1", .station = "st", .fixture = "fx",
+				  .sequence_name = "s", .sequence_version = "1",
+				  .started_us = 1000000 };
+	const struct db_cms queued = { .status = "queued", .attempts = 2 };
+	struct db_step st = { .index = 0, .name = "register", .kind = "register",
+			      .outcome = DB_PASS, .started_us = 1000000, .ended_us = 1000001,
+			      .attempts = 1, .cms = &queued };
+	char id[DB_ID_LEN], ids[4][DB_ID_LEN], p[160];
+	int64_t stamp = -1, stamp2 = -1, queued_n, reg[2];
+	struct st_error e;
+	struct db *db;
+	int n;
+
+	snprintf(p, sizeof(p), "%s/cms.db", dir);
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
+	assert_int_equal(db_step_log(db, id, &st, &e), ST_OK);
+	st.index = 1;
+	assert_int_equal(db_step_log(db, id, &st, &e), ST_OK);	/* a second one */
+	assert_int_equal(db_run_end(db, id, DB_PASS, NULL, &e), ST_OK);
+	reg[0] = t_int(db, "SELECT min(id) FROM cms_registrations");
+	reg[1] = t_int(db, "SELECT max(id) FROM cms_registrations");
+	/* forwarded while queued */
+	assert_int_equal(db_fwd_rows(db, id, no_row, NULL, &stamp, &e), ST_OK);
+	assert_int_equal(stamp, 0);
+	assert_int_equal(db_fwd_mark(db, id, stamp, &e), ST_OK);
+	assert_int_equal(db_fwd_queue(db, ids, 4, &n, &queued_n, &e), ST_OK);
+	assert_int_equal(queued_n, 0);
+	/* synced: the run is queued again */
+	assert_int_equal(db_cms_mark(db, reg[0], "registered", "cms-7", 1, 201, &e), 1);
+	assert_int_equal(db_fwd_queue(db, ids, 4, &n, &queued_n, &e), ST_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0], id);
+	/* the forwarder reads it, the other registration is synced meanwhile:
+	 * its mark is refused (1), the run stays queued */
+	assert_int_equal(db_fwd_rows(db, id, no_row, NULL, &stamp, &e), ST_OK);
+	assert_int_equal(stamp, 1);
+	assert_int_equal(db_cms_mark(db, reg[1], "failed", NULL, 1, 409, &e), 1);
+	assert_int_equal(db_fwd_mark(db, id, stamp, &e), 1);
+	assert_int_equal(db_fwd_queue(db, ids, 4, &n, &queued_n, &e), ST_OK);
+	assert_int_equal(queued_n, 1);
+	/* sent again, as it is now: marked */
+	assert_int_equal(db_fwd_rows(db, id, no_row, NULL, &stamp2, &e), ST_OK);
+	assert_int_equal(stamp2, 2);
+	assert_int_equal(db_fwd_mark(db, id, stamp2, &e), ST_OK);
+	assert_int_equal(db_fwd_queue(db, ids, 4, &n, &queued_n, &e), ST_OK);
+	assert_int_equal(queued_n, 0);
+	/* a registration already final is not marked twice: nothing queued */
+	assert_int_equal(db_cms_mark(db, reg[0], "failed", NULL, 1, 500, &e), 0);
+	assert_int_equal(db_fwd_queue(db, ids, 4, &n, &queued_n, &e), ST_OK);
+	assert_int_equal(queued_n, 0);
 	db_close(db);
 }
 
@@ -130,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_queue_rows_mark),
 		cmocka_unit_test(test_v6_log_queues_its_runs),
+		cmocka_unit_test(test_cms_mark_requeues),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
