@@ -60,3 +60,27 @@ central_run() {
 local_ids() {
 	sql "$CENTRAL/$1/$1.db" "SELECT id FROM runs WHERE outcome <> 'running' ORDER BY id"
 }
+
+# central_merge OUT NAME...: the named stations' logs merged into one SQLite
+# file OUT, as if they had shared one log: the first copied, the others'
+# rows added with their local ids (rows, steps ...) moved past the first's;
+# the summaries are not merged (read with a filter that needs the rows,
+# such as --since @1, or with the commands that always read the rows)
+central_merge() {
+	local out=$1 first=$2 s t cols sel off=0
+	shift 2
+	cp "$CENTRAL/$first/$first.db" "$out"
+	for s in "$@"; do
+		off=$((off + 1000000))
+		for t in stations fixtures runs run_files steps measurements images identities \
+			cms_registrations step_values events run_anchors identity_trust suspects; do
+			cols=$(sqlite3 "$out" "SELECT group_concat(name, ', ') FROM pragma_table_info('$t')")
+			sel=$(sqlite3 "$out" "SELECT group_concat(CASE WHEN name IN ('id', 'step_id',
+				'identity_id') AND '$t' NOT IN ('runs', 'stations') THEN name || ' + $off'
+				ELSE name END, ', ') FROM pragma_table_info('$t')")
+			sqlite3 "$out" "ATTACH '$CENTRAL/$s/$s.db' AS src;
+				INSERT OR IGNORE INTO $t ($cols) SELECT $sel FROM src.$t" ||
+				fail "merging $s's $t"
+		done
+	done
+}
