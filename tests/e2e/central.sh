@@ -84,3 +84,20 @@ central_merge() {
 		done
 	done
 }
+
+# central_same LOG ARGS...: `station ARGS` on the SQLite log LOG and on the
+# central store (the reader login of central_setup) exit alike and print the
+# same bytes (an HTML chart's "generated" time aside), something unless it
+# failed; the log's output stays in $CENTRAL/log.out; counts in CENTRAL_SAME_N
+central_same() {
+	local log=$1 a=$CENTRAL/log.out b=$CENTRAL/central.out rca=0 rcb=0
+	shift
+	"$BINDIR/station" "$@" --db "$log" >"$a" 2>"$CENTRAL/log.err" || rca=$?
+	"$BINDIR/station" "$@" --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" \
+		>"$b" 2>"$CENTRAL/central.err" || rcb=$?
+	assert_eq "$rcb" "$rca" "exit status of $*: $(cat "$CENTRAL/central.err")"
+	sed -i -E 's/generated [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z/generated (time)/' "$a" "$b"
+	cmp -s "$a" "$b" || fail "$* differs: $(diff "$a" "$b" | head -20)"
+	[ "$rca" != 0 ] || [ -s "$a" ] || fail "$*: nothing printed"
+	CENTRAL_SAME_N=$((${CENTRAL_SAME_N:-0} + 1))
+}

@@ -27,16 +27,8 @@ YAML
 "$st" central sync -c "$d/central.yaml" >"$CENTRAL/sync.out" || fail "sync: $(cat "$CENTRAL/sync.out")"
 assert_match "$(cat "$CENTRAL/sync.out")" "2 sent, 0 still queued" "both runs sent"
 
-log=(--db "$d/station.db")
 CEN=(--central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass")
-same() {	# ARGS...: the log and the central store print the same bytes
-	local a=$CENTRAL/log.out b=$CENTRAL/central.out rca=0 rcb=0
-	"$st" "$@" "${log[@]}" >"$a" 2>"$CENTRAL/log.err" || rca=$?
-	"$st" "$@" "${CEN[@]}" >"$b" 2>"$CENTRAL/central.err" || rcb=$?
-	assert_eq "$rcb" "$rca" "exit status of $*: $(cat "$CENTRAL/central.err")"
-	cmp -s "$a" "$b" || fail "$* differs: $(diff "$a" "$b" | head -20)"
-	[ "$rca" != 0 ] || [ -s "$a" ] || fail "$*: nothing printed"
-}
+same() { central_same "$d/station.db" "$@"; }
 keys=()
 while IFS='|' read -r unit cert chip subj; do
 	colons=$(echo "$cert" | sed -E 's/(..)/\1:/g; s/:$//')	# 6E:C1:...
