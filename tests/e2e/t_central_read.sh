@@ -36,25 +36,25 @@ CEN=(--central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass")
 same() { central_same "$m" "$@"; }
 filters=("" "--station s2" "--station s3" "--outcome fail" "--serial U3" "--operator ann"
 	"--work-order WO1" "--since @1 --until 2999-01-01")
-for fl in "${filters[@]}"; do
+i=0
+for fl in "${filters[@]}"; do	# each filter with every command, a format in turn
 	read -ra f <<<"$fl"
+	i=$((i + 1))
 	for what in runs steps measurements wide; do
 		same export --what "$what" -f csv "${f[@]}"
 		same export --what "$what" -f jsonl "${f[@]}"
 	done
-	for fmt in text json html; do
-		same report --spc rail_3v3 -f "$fmt" "${f[@]}"
-	done
+	same report --spc rail_3v3 -f "$(echo text json html | cut -d' ' -f$((i % 3 + 1)))" "${f[@]}"
 	same report --spc rail_3v3 --all-runs --baseline 2 -f json "${f[@]}"
-	for fmt in text json csv; do
-		same report --capability -f "$fmt" "${f[@]}"
-		same report --capability --all-runs -f "$fmt" "${f[@]}"
-		same report --operations -f "$fmt" "${f[@]}"
-		same report --operations --with-errors -f "$fmt" "${f[@]}"
-		for key in station fixture operator day hour; do
-			same report --group-by "$key" -f "$fmt" "${f[@]}"
-		done
+	fmt=$(echo text json csv | cut -d' ' -f$((i % 3 + 1)))
+	same report --capability -f "$fmt" "${f[@]}"
+	same report --capability --all-runs -f "$fmt" "${f[@]}"
+	same report --operations -f "$fmt" "${f[@]}"
+	same report --operations --with-errors -f "$fmt" "${f[@]}"
+	for key in station fixture operator day hour; do
+		same report --group-by "$key" -f "$fmt" "${f[@]}"
 	done
+	same report --group-by station --with-errors -f "$fmt" "${f[@]}"
 	same report --group-by hour --tz Asia/Kolkata -f json "${f[@]}"
 done
 for u in U1 U2 U3 U4 U5; do
