@@ -14,6 +14,7 @@ struct central {
 	PGconn *pg;
 	char where[192];	/* host/db, for messages */
 	bool prepared;		/* the insert statements of send.c */
+	struct db_reader rd;	/* central_reader() */
 };
 
 /* A failed call: libpq's message (one line) with what we were doing and

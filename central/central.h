@@ -18,7 +18,7 @@
 
 #include "common/err.h"
 #include "db/db.h"
-#include "db/db_report.h"
+#include "db/db_reader.h"
 
 struct central;
 
@@ -70,6 +70,11 @@ int central_drain(struct central *c, struct db *db, int max, int *sent, int *lef
  * report/'s writers like a log's. */
 int central_report_build(struct central *c, const struct rep_filter *f, struct report *r,
 			 struct st_error *e);
+
+/* station report, trace and export --central: the central store as a read
+ * backend (db/db_reader.h), valid while c is open; the same columns, rows
+ * and order as a log holding the same runs (central/read_*.c). */
+const struct db_reader *central_reader(struct central *c);
 
 /* --- the forwarder thread of station run --------------------------------- */
 struct central_fwd;

@@ -79,7 +79,7 @@ static const char suspects_sql[] =
 
 struct params {
 	char terms[512];
-	const char *v[8];
+	const char *v[12];
 	char since[24], until[24];
 	int n;
 };
@@ -107,6 +107,10 @@ static void params(const struct rep_filter *f, bool all, struct params *p)
 	term(p, all && f->seq_version, "r.sequence_version", "=", f->seq_version);
 	term(p, all && f->outcome, "r.outcome", "=", f->outcome);
 	term(p, all && f->serial, "r.unit_serial", "=", f->serial);
+	term(p, all && f->operator_name, "r.operator", "=", f->operator_name);
+	term(p, all && f->work_order, "r.work_order", "=", f->work_order);
+	term(p, all && f->part_number, "r.part_number", "=", f->part_number);
+	term(p, all && f->revision, "r.revision", "=", f->revision);
 	term(p, f->station != NULL, "r.station", "=", f->station);
 	if (!p->n)
 		snprintf(p->terms, sizeof(p->terms), "true");

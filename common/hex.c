@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <mbedtls/sha256.h>
 
 #include "common/err.h"
@@ -42,4 +43,16 @@ int sha256_hex(const void *buf, size_t len, char out[SHA256_HEX_LEN])
 	if (mbedtls_sha256_ret(buf, len, d, 0) != 0)
 		return ST_ERR;
 	return hex_encode(d, sizeof(d), out, SHA256_HEX_LEN, false);
+}
+
+void hex_normalize(const char *in, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X'))
+		in += 2;
+	for (; *in && n + 1 < cap; in++)
+		if (*in != ':' && *in != ' ')
+			out[n++] = (char)tolower((unsigned char)*in);
+	out[n] = '\0';
 }

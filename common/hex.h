@@ -30,6 +30,11 @@ int hex_encode(const void *buf, size_t len, char *out, size_t cap, bool upper);
  * digit), ST_ERR_LIMIT (more than cap bytes). */
 int hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t cap);
 
+/* A certificate serial as an operator types it, "0A:1b:FF" or "0x0a1bff",
+ * as the log keeps it: "0a1bff" (no 0x, colons or spaces; lower case),
+ * cut to fit out[cap]. */
+void hex_normalize(const char *in, char *out, size_t cap);
+
 #define SHA256_HEX_LEN 65	/* 64 digits and a NUL */
 /* SHA-256 of buf as lower-case hex; ST_ERR on a failure of mbedTLS. */
 int sha256_hex(const void *buf, size_t len, char out[SHA256_HEX_LEN]);

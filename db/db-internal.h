@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "db/db.h"
+#include "db/db_reader.h"
 
 /* Cached statements, one slot each, prepared on first use. */
 enum dbi_slot {
@@ -36,6 +37,7 @@ struct db {
 	int found_version;
 	const atomic_bool *stop;	/* db_opts.stop: busy waits end soon after it */
 	sqlite3_stmt *st[DBS__COUNT];
+	struct db_reader rd;	/* db_reader(): this log as a read backend */
 };
 
 /* The statement for a slot, reset and with its bindings cleared; NULL on
@@ -52,6 +54,9 @@ void dbi_rollback(struct db *db);
 /* Bind helpers: NULL pointers and NAN bind SQL NULL. */
 void dbi_bind_text(sqlite3_stmt *st, int i, const char *s);
 void dbi_bind_real(sqlite3_stmt *st, int i, double v);
+
+/* Fill db->rd (db_reader.c). */
+void dbi_reader_init(struct db *db);
 
 /* Create or upgrade the schema (migrate.c). */
 int dbi_schema_apply(struct db *db, struct st_error *e);

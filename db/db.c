@@ -342,6 +342,7 @@ int db_open(struct db **out, const char *path, const struct db_opts *o, struct s
 		return st_fail(e, ST_ERR_NOMEM, "out of memory");
 	}
 	pthread_mutex_init(&db->mu, NULL);
+	dbi_reader_init(db);
 	db->readonly = o->readonly;
 	db->as_is = o->as_is;
 	db->stop = o->stop;

@@ -5,11 +5,11 @@
  * lives here, next to the schema it reads, and nothing above db/ sees a
  * statement.  Filters and keys are bound parameters.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "db/db-internal.h"
 
 const char *const db_outcomes[] = {
@@ -279,19 +279,6 @@ const char *db_trace_name(enum db_trace_q q)
 	return (unsigned)q < DB_TRACE__COUNT ? trace_q[q].name : "?";
 }
 
-/* "0A:1b:FF" / "0x0a1bff" -> "0a1bff" for certificate serial lookups. */
-static void normalize_hex(const char *in, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X'))
-		in += 2;
-	for (; *in && n + 1 < cap; in++)
-		if (*in != ':' && *in != ' ')
-			out[n++] = (char)tolower((unsigned char)*in);
-	out[n] = '\0';
-}
-
 int db_trace_rows(struct db *db, enum db_trace_q q, const char *key, int64_t key_id,
 		  db_row_fn fn, void *ctx, struct st_error *e)
 {
@@ -308,7 +295,7 @@ int db_trace_rows(struct db *db, enum db_trace_q q, const char *key, int64_t key
 		return ST_ERR_DB;
 	}
 	if (q == DB_TRACE_UNITS) {
-		normalize_hex(key, hex, sizeof(hex));
+		hex_normalize(key, hex, sizeof(hex));
 		dbi_bind_text(st, 2, hex);
 	}
 	if (q <= DB_TRACE_STEPS)

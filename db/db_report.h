@@ -69,7 +69,8 @@ enum db_trace_q {
 	DB_TRACE_RUN,		/* key: a run id -> that run (station serve's API) */
 	DB_TRACE_SUSPECTS,	/* key: a unit serial -> its suspect marks */
 	DB_TRACE_STEPS,		/* key: a run id -> its steps (column "id" is the step id) */
-	DB_TRACE_MEASUREMENTS,	/* key_id: a step id -> what is attached to it */
+	DB_TRACE_MEASUREMENTS,	/* key_id: a step id (key: its run's id) -> what is
+				 * attached to it */
 	DB_TRACE_IMAGES,
 	DB_TRACE_IDENTITIES,
 	DB_TRACE_CMS,

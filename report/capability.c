@@ -321,11 +321,11 @@ static void csv(FILE *f, const struct acc *a)
 	}
 }
 
-int report_capability(FILE *out, struct db *db, const struct rep_filter *f, bool all_runs,
+int report_capability(FILE *out, const struct db_reader *rd, const struct rep_filter *f, bool all_runs,
 		      const char *format, struct st_error *e)
 {
 	struct acc a = { .e = e };
-	int ret = db_capability_rows(db, f, !all_runs, add_row, &a, e);
+	int ret = rd_capability_rows(rd, f, !all_runs, add_row, &a, e);
 
 	finish(&a);
 	if (!ret && !strcmp(format, "json"))

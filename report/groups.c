@@ -299,7 +299,7 @@ static void tz_leave(char *saved)
 	free(saved);
 }
 
-int report_groups(FILE *out, struct db *db, const struct rep_filter *f, const char *key,
+int report_groups(FILE *out, const struct db_reader *rd, const struct rep_filter *f, const char *key,
 		  const struct rep_plant *plant, bool with_errors, const char *format,
 		  struct st_error *e)
 {
@@ -321,7 +321,7 @@ int report_groups(FILE *out, struct db *db, const struct rep_filter *f, const ch
 		return st_fail(e, ST_ERR_ARG, "time zone '%s' is not in this machine's tz database "
 			       "(/usr/share/zoneinfo); give one like Europe/Berlin or UTC", tz);
 	saved = tz_enter(tz);
-	ret = db_operation_rows(db, DB_OP_RUNS, f, with_errors, add_row, &a, e);
+	ret = rd_operation_rows(rd, DB_OP_RUNS, f, with_errors, add_row, &a, e);
 	tz_leave(saved);
 	if (!ret) {
 		count_units(&a);

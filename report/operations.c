@@ -221,14 +221,14 @@ static void csv(FILE *f, const struct ops *c)
 	rep_csv_metric(f, "total", "", "rolled_throughput_yield", rty(c));
 }
 
-int report_operations(FILE *out, struct db *db, const struct rep_filter *f, bool with_errors,
+int report_operations(FILE *out, const struct db_reader *rd, const struct rep_filter *f, bool with_errors,
 		      const char *format, struct st_error *e)
 {
 	struct ops c = { .e = e };
-	int ret = db_operation_rows(db, DB_OP_TOTALS, f, with_errors, add_total, &c, e);
+	int ret = rd_operation_rows(rd, DB_OP_TOTALS, f, with_errors, add_total, &c, e);
 
 	if (!ret)
-		ret = db_operation_rows(db, DB_OP_RETESTS, f, with_errors, add_retest, &c, e);
+		ret = rd_operation_rows(rd, DB_OP_RETESTS, f, with_errors, add_retest, &c, e);
 	if (!ret && !strcmp(format, "json"))
 		json(out, &c, with_errors);
 	else if (!ret && !strcmp(format, "csv"))

@@ -15,7 +15,7 @@
 #include <stdio.h>
 
 #include "common/err.h"
-#include "db/db_report.h"
+#include "db/db_reader.h"
 #include "se/se.h"
 
 /* station report, one writer per format; 0, or -1 when f failed. */
@@ -33,13 +33,13 @@ struct spc_opts {
 	bool all_runs;		/* retests too (default: each unit's first run) */
 };
 #define SPC_BASELINE_DEFAULT 20
-int report_spc(FILE *out, struct db *db, const struct rep_filter *f, const struct spc_opts *o,
+int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f, const struct spc_opts *o,
 	       const char *format, struct st_error *e);
 
 /* station report --capability: Cp/Cpk (within sigma, MR-bar / d2) and
  * Pp/Ppk (overall sigma) per measurement group (report/capability.c says
  * how), as "text", "json" or "csv"; all_runs: retests too. */
-int report_capability(FILE *out, struct db *db, const struct rep_filter *f, bool all_runs,
+int report_capability(FILE *out, const struct db_reader *rd, const struct rep_filter *f, bool all_runs,
 		      const char *format, struct st_error *e);
 /* The figures of one group: x[0..n-1] its values, fixture by fixture in
  * time order, brk[i] set where a fixture's values start (no moving range
@@ -57,7 +57,7 @@ void rep_capability(const double *x, const bool *brk, int64_t n, bool has_low, d
 /* station report --operations: per operation (sequence) yield, first-pass
  * yield, error/aborted/unidentified runs and runs per unit, and the rolled
  * throughput yield (report/operations.c), as "text", "json" or "csv". */
-int report_operations(FILE *out, struct db *db, const struct rep_filter *f, bool with_errors,
+int report_operations(FILE *out, const struct db_reader *rd, const struct rep_filter *f, bool with_errors,
 		      const char *format, struct st_error *e);
 
 /* The plant's clock (station.yaml plant:): its time zone (tz database
@@ -82,18 +82,18 @@ bool rep_tz_valid(const char *name);
  * yield and unjudged runs, as --operations counts them (report/groups.c),
  * "text", "json" or "csv". */
 extern const char *const rep_group_keys[];	/* NULL-terminated */
-int report_groups(FILE *out, struct db *db, const struct rep_filter *f, const char *key,
+int report_groups(FILE *out, const struct db_reader *rd, const struct rep_filter *f, const char *key,
 		  const struct rep_plant *plant, bool with_errors, const char *format,
 		  struct st_error *e);
 
 /* station export: the rows of db_export_rows() as "csv" (RFC 4180, a header
  * line) or "jsonl" (one object per row, typed values). */
-int report_export(FILE *out, struct db *db, const char *what, const struct rep_filter *f,
+int report_export(FILE *out, const struct db_reader *rd, const char *what, const struct rep_filter *f,
 		  const char *format, struct st_error *e);
 
 /* station export --what wide: one row per run, a column per measurement
  * (report/wide.c), "csv" or "jsonl". */
-int report_export_wide(FILE *out, struct db *db, const struct rep_filter *f, const char *format,
+int report_export_wide(FILE *out, const struct db_reader *rd, const struct rep_filter *f, const char *format,
 		       struct st_error *e);
 
 /* station trace: the units that serial names (a board, certificate or SE
@@ -101,14 +101,14 @@ int report_export_wide(FILE *out, struct db *db, const struct rep_filter *f, con
  * "json" or "label" (SERIAL<tab>DPP URI of the last passed identity).
  * ST_ERR_NOTFOUND: no such unit (e says so); ST_ERR_FAIL: a unit has no
  * label to print. */
-int report_trace(FILE *out, struct db *db, const char *serial, const char *format,
+int report_trace(FILE *out, const struct db_reader *rd, const char *serial, const char *format,
 		 struct st_error *e);
 
 /* station serve's GET /api/v1/runs/ID: the run with its steps,
  * measurements, images, identity, CMS registrations and values, as JSON
  * (the shape of one run of station trace --format json).  ST_ERR_NOTFOUND:
  * no such run. */
-int report_run(FILE *out, struct db *db, const char *run_id, struct st_error *e);
+int report_run(FILE *out, const struct db_reader *rd, const char *run_id, struct st_error *e);
 
 /* station cert check --json: the identity's fields and every check. */
 void report_cert_json(FILE *out, const char *file, const struct se_identity *id);

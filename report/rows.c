@@ -167,10 +167,10 @@ static int export_row(void *ctx, const struct db_row *row)
 	return 0;
 }
 
-int report_export(FILE *out, struct db *db, const char *what, const struct rep_filter *f,
+int report_export(FILE *out, const struct db_reader *rd, const char *what, const struct rep_filter *f,
 		  const char *format, struct st_error *e)
 {
 	struct export_ctx x = { .out = out, .csv = !strcmp(format, "csv") };
 
-	return db_export_rows(db, what, f, export_row, &x, e);
+	return rd_export_rows(rd, what, f, export_row, &x, e);
 }

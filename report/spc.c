@@ -437,13 +437,13 @@ static void html(FILE *f, const struct spc *c, const struct spc_opts *o)
 	fputs("</body></html>\n", f);
 }
 
-int report_spc(FILE *out, struct db *db, const struct rep_filter *f, const struct spc_opts *o,
+int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f, const struct spc_opts *o,
 	       const char *format, struct st_error *e)
 {
 	struct spc c = { .e = e };
 	int ret;
 
-	ret = db_meas_series(db, o->name, f, !o->all_runs, add_row, &c, e);
+	ret = rd_meas_series(rd, o->name, f, !o->all_runs, add_row, &c, e);
 	for (int i = 0; !ret && i < c.n; i++) {
 		limits(&c.s[i], o->baseline);
 		flag(&c.s[i]);

@@ -23,19 +23,19 @@ static int collect(void *ctx, const struct db_row *row)
 	return 0;
 }
 
-static json_t *rows(struct db *db, enum db_trace_q q, const char *key, int64_t id,
+static json_t *rows(const struct db_reader *rd, enum db_trace_q q, const char *key, int64_t id,
 		    struct st_error *e, int *ret)
 {
 	json_t *a = json_array();
 
 	if (!*ret)
-		*ret = db_trace_rows(db, q, key, id, collect, a, e);
+		*ret = rd_trace_rows(rd, q, key, id, collect, a, e);
 	return a;
 }
 
-static json_t *run_steps(struct db *db, const char *run_id, struct st_error *e, int *ret)
+static json_t *run_steps(const struct db_reader *rd, const char *run_id, struct st_error *e, int *ret)
 {
-	json_t *steps = rows(db, DB_TRACE_STEPS, run_id, 0, e, ret), *s;
+	json_t *steps = rows(rd, DB_TRACE_STEPS, run_id, 0, e, ret), *s;
 	size_t i;
 
 	json_array_foreach(steps, i, s) {
@@ -43,19 +43,19 @@ static json_t *run_steps(struct db *db, const char *run_id, struct st_error *e, 
 
 		json_object_del(s, "id");
 		for (int q = DB_TRACE_MEASUREMENTS; q < DB_TRACE__COUNT; q++)
-			json_object_set_new(s, db_trace_name(q), rows(db, q, NULL, id, e, ret));
+			json_object_set_new(s, db_trace_name(q), rows(rd, q, run_id, id, e, ret));
 	}
 	return steps;
 }
 
-static json_t *unit_runs(struct db *db, const char *unit, struct st_error *e, int *ret)
+static json_t *unit_runs(const struct db_reader *rd, const char *unit, struct st_error *e, int *ret)
 {
-	json_t *runs = rows(db, DB_TRACE_RUNS, unit, 0, e, ret), *r;
+	json_t *runs = rows(rd, DB_TRACE_RUNS, unit, 0, e, ret), *r;
 	size_t i;
 
 	json_array_foreach(runs, i, r)
 		json_object_set_new(r, "steps",
-				    run_steps(db, json_string_value(json_object_get(r, "id")), e, ret));
+				    run_steps(rd, json_string_value(json_object_get(r, "id")), e, ret));
 	return runs;
 }
 
@@ -198,10 +198,10 @@ static int label_unit(FILE *f, json_t *u)
 	return 0;
 }
 
-int report_run(FILE *out, struct db *db, const char *run_id, struct st_error *e)
+int report_run(FILE *out, const struct db_reader *rd, const char *run_id, struct st_error *e)
 {
 	int ret = 0;
-	json_t *found = rows(db, DB_TRACE_RUN, run_id, 0, e, &ret), *run = json_array_get(found, 0);
+	json_t *found = rows(rd, DB_TRACE_RUN, run_id, 0, e, &ret), *run = json_array_get(found, 0);
 
 	if (!ret && !run) {
 		char *q = st_text_show_dup(run_id);
@@ -210,7 +210,7 @@ int report_run(FILE *out, struct db *db, const char *run_id, struct st_error *e)
 		free(q);
 	}
 	if (!ret) {
-		json_object_set_new(run, "steps", run_steps(db, run_id, e, &ret));
+		json_object_set_new(run, "steps", run_steps(rd, run_id, e, &ret));
 		if (!ret)
 			rep_json_print(out, run, true);
 	}
@@ -218,11 +218,11 @@ int report_run(FILE *out, struct db *db, const char *run_id, struct st_error *e)
 	return ret;
 }
 
-int report_trace(FILE *out, struct db *db, const char *serial, const char *format,
+int report_trace(FILE *out, const struct db_reader *rd, const char *serial, const char *format,
 		 struct st_error *e)
 {
 	int ret = 0;
-	json_t *found = rows(db, DB_TRACE_UNITS, serial, 0, e, &ret), *units = json_array(), *u;
+	json_t *found = rows(rd, DB_TRACE_UNITS, serial, 0, e, &ret), *units = json_array(), *u;
 	char *query = NULL;
 	size_t i;
 
@@ -232,9 +232,9 @@ int report_trace(FILE *out, struct db *db, const char *serial, const char *forma
 		if (i == MAX_UNITS || !unit)
 			break;
 		json_array_append_new(units, json_pack("{s:s,s:o,s:o}", "unit_serial", unit,
-						       "suspect", rows(db, DB_TRACE_SUSPECTS, unit, 0,
+						       "suspect", rows(rd, DB_TRACE_SUSPECTS, unit, 0,
 								       e, &ret),
-						       "runs", unit_runs(db, unit, e, &ret)));
+						       "runs", unit_runs(rd, unit, e, &ret)));
 	}
 	json_decref(found);
 	query = st_text_show_dup(serial);

@@ -209,13 +209,13 @@ static int add_value(void *ctx, const struct db_row *row)
 	return 0;
 }
 
-int report_export_wide(FILE *out, struct db *db, const struct rep_filter *f, const char *format,
+int report_export_wide(FILE *out, const struct db_reader *rd, const struct rep_filter *f, const char *format,
 		       struct st_error *e)
 {
 	struct wide w = { .out = out, .csv = !strcmp(format, "csv"), .e = e };
 	int ret;
 
-	ret = db_wide_rows(db, DB_WIDE_COLUMNS, f, add_col, &w, e);
+	ret = rd_wide_rows(rd, DB_WIDE_COLUMNS, f, add_col, &w, e);
 	if (!ret) {
 		w.v = calloc(w.n ? w.n : 1, sizeof(*w.v));
 		w.v_text = calloc(w.n ? w.n : 1, sizeof(*w.v_text));
@@ -223,7 +223,7 @@ int report_export_wide(FILE *out, struct db *db, const struct rep_filter *f, con
 			ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
 	}
 	if (!ret)
-		ret = db_wide_rows(db, DB_WIDE_VALUES, f, add_value, &w, e);
+		ret = rd_wide_rows(rd, DB_WIDE_VALUES, f, add_value, &w, e);
 	if (!ret)
 		flush_run(&w);
 	free(w.run);

@@ -24,6 +24,7 @@ static void usage(FILE *f)
 		"  -f, --format F         csv (default) or jsonl\n"
 		"  -o, --output FILE      write there instead of stdout\n"
 		REP_HELP_DB
+		REP_HELP_CENTRAL
 		REP_HELP_FILTER
 		"  -h, --help             this text\n"
 		"\n"
@@ -34,7 +35,7 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct rep_opts *o)
 {
 	static const struct option lo[] = {
-		REP_LONGOPTS_DB, REP_LONGOPTS_FILTER,
+		REP_LONGOPTS_DB, REP_LONGOPTS_CENTRAL, REP_LONGOPTS_FILTER,
 		{ "what", required_argument, NULL, 'w' },
 		REP_LONGOPTS_OUT,
 		{ 0 }
@@ -59,12 +60,12 @@ static int parse(int argc, char **argv, struct rep_opts *o)
 	return EXIT_USAGE;
 }
 
-static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
+static int body(FILE *out, const struct db_reader *rd, const struct rep_opts *o, void *ctx,
 		struct st_error *e)
 {
 	if (!strcmp(o->what, "wide"))
-		return report_export_wide(out, db, &o->f, o->format, e);
-	return report_export(out, db, o->what, &o->f, o->format, e);
+		return report_export_wide(out, rd, &o->f, o->format, e);
+	return report_export(out, rd, o->what, &o->f, o->format, e);
 }
 
 int cmd_export(int argc, char **argv)

@@ -10,6 +10,7 @@
 
 #define LOG_PREFIX "report"
 #include "common/log.h"
+#include "central/central.h"
 #include "station/commands.h"
 #include "station/config.h"
 #include "station/cmd_log_opts.h"
@@ -113,6 +114,8 @@ int rep_common_opt(struct rep_opts *o, int c, const char *arg)
 
 	switch (c) {
 	case REP_OPT_DB: o->db_path = arg; return 1;
+	case REP_OPT_CENTRAL: o->central = arg; return 1;
+	case REP_OPT_PASSFILE: o->passfile = arg; return 1;
 	case REP_OPT_CONFIG:
 		if (rep_db_from_config(arg, o->db_buf, sizeof(o->db_buf)))
 			return EXIT_CONFIG;
@@ -242,28 +245,76 @@ int rep_out_close(const struct rep_opts *o, FILE *f)
 	return EXIT_PASS;
 }
 
+/* A postgresql:// (or postgres://) URL given as --db names the central store. */
+static const char *central_url(const struct rep_opts *o)
+{
+	if (o->central)
+		return o->central;
+	if (!strncmp(o->db_path, "postgresql://", 13) || !strncmp(o->db_path, "postgres://", 11))
+		return o->db_path;
+	return NULL;
+}
+
+/* The store the command reads: the central store, or the log. */
+struct rep_store {
+	struct db *db;
+	struct central *central;
+	const struct db_reader *rd;
+};
+
+static int store_open(const struct rep_opts *o, struct rep_store *s)
+{
+	const struct central_opts co = { .url = central_url(o), .passfile = o->passfile };
+	struct st_error e = { 0 };
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if (!co.url) {
+		if (o->passfile) {
+			fprintf(stderr, "station %s: --passfile goes with --central\n", o->cmd);
+			return EXIT_USAGE;
+		}
+		ret = rep_open(o, &s->db);
+		s->rd = ret ? NULL : db_reader(s->db);
+		return ret;
+	}
+	ret = central_open(&s->central, &co, &e);
+	if (ret < 0) {
+		fprintf(stderr, "station %s: %s\n", o->cmd, e.msg);
+		return ret == ST_ERR_ARG ? EXIT_USAGE : EXIT_STATION;
+	}
+	s->rd = central_reader(s->central);
+	return 0;
+}
+
+static void store_close(struct rep_store *s)
+{
+	db_close(s->db);
+	central_close(s->central);
+}
+
 int rep_run(const struct rep_opts *o, rep_body_fn body, void *ctx)
 {
 	struct st_error e = { 0 };
-	struct db *db = NULL;
+	struct rep_store s;
 	FILE *out;
 	int ret;
 
-	ret = rep_open(o, &db);
+	ret = store_open(o, &s);
 	if (ret)
 		return ret;
 	out = rep_out_open(o);
 	if (!out) {
-		db_close(db);
+		store_close(&s);
 		return EXIT_STATION;
 	}
-	ret = body(out, db, o, ctx, &e);
+	ret = body(out, s.rd, o, ctx, &e);
 	if (ret)
 		fprintf(stderr, "station %s: %s\n", o->cmd, e.msg);
 	ret = ret == ST_ERR_NOTFOUND || ret == ST_ERR_FAIL ? EXIT_UNIT_FAIL :
-	      ret == ST_ERR_ARG ? EXIT_USAGE : ret ? EXIT_STATION : EXIT_PASS;
+	      ret == ST_ERR_ARG || ret == ST_ERR_NOTSUP ? EXIT_USAGE : ret ? EXIT_STATION : EXIT_PASS;
 	if (rep_out_close(o, out) && !ret)
 		ret = EXIT_STATION;
-	db_close(db);
+	store_close(&s);
 	return ret;
 }

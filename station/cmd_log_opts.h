@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "db/db_report.h"
+#include "db/db_reader.h"
 
 #define REP_DEFAULT_DB "station.db"
 /* REP_DEFAULT_DB as the path options start from: rep_log_path() tells it
@@ -27,6 +27,8 @@ struct rep_opts {
 	struct rep_filter f;
 	char db_buf[4096];	/* the log path read from station.yaml (-c) */
 	const char *config;	/* --config given, else NULL */
+	/* --central URL (or --db postgresql://...): the central store, not a log */
+	const char *central, *passfile;
 	/* a command's own options: 1 taken, 0 not its, EXIT_USAGE */
 	int (*extra)(void *ctx, int c, const char *arg);
 	void *extra_ctx;
@@ -40,10 +42,20 @@ const char *rep_log_path(const char *given, char *buf, size_t cap);
 
 enum { REP_OPT_DB = 300, REP_OPT_CONFIG, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_FIXTURE, REP_OPT_SEQUENCE,
        REP_OPT_OUTCOME, REP_OPT_SERIAL, REP_OPT_OPERATOR, REP_OPT_WORK_ORDER, REP_OPT_PART_NUMBER,
-       REP_OPT_REVISION, REP_OPT_STATION };
+       REP_OPT_REVISION, REP_OPT_STATION, REP_OPT_CENTRAL, REP_OPT_PASSFILE };
 
 #define REP_LONGOPTS_DB { "db", required_argument, NULL, REP_OPT_DB }, \
 	{ "config", required_argument, NULL, REP_OPT_CONFIG }
+/* the reading commands': the central store instead of a log */
+#define REP_LONGOPTS_CENTRAL { "central", required_argument, NULL, REP_OPT_CENTRAL }, \
+	{ "passfile", required_argument, NULL, REP_OPT_PASSFILE }
+#define REP_HELP_CENTRAL \
+	"      --central URL      the central PostgreSQL store (docs/central.md)\n" \
+	"                         instead of a log: postgresql://HOST/DB, a login\n" \
+	"                         in station_reader, never a password in the URL;\n" \
+	"                         the same answers as the same runs in a log\n" \
+	"                         (--db postgresql://... says the same)\n" \
+	"      --passfile FILE    --central: the libpq passfile (else PGPASSFILE)\n"
 #define REP_LONGOPTS_FILTER \
 	{ "since", required_argument, NULL, REP_OPT_SINCE }, \
 	{ "until", required_argument, NULL, REP_OPT_UNTIL }, \
@@ -76,11 +88,12 @@ enum { REP_OPT_DB = 300, REP_OPT_CONFIG, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_F
 	{ "output", required_argument, NULL, 'o' }, \
 	{ "help", no_argument, NULL, 'h' }
 
-/* The body of a log command: print from db to out; 0, or an st_err with e
- * set. */
-typedef int (*rep_body_fn)(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
-			   struct st_error *e);
-/* Open the log (read-only) and the output, run body, close both.  Its
+/* The body of a log command: print what rd answers to out; 0, or an
+ * st_err with e set. */
+typedef int (*rep_body_fn)(FILE *out, const struct db_reader *rd, const struct rep_opts *o,
+			   void *ctx, struct st_error *e);
+/* Open the store (the log read-only, or the central store with --central)
+ * and the output, run body, close both.  Its
  * error is printed and becomes the exit status: ST_ERR_NOTFOUND and
  * ST_ERR_FAIL (no such unit, nothing to print) 1, ST_ERR_ARG 2, any other
  * 4 (the log or the output failed). */

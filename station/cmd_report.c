@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "central/central.h"
 #include "station/commands.h"
 #include "report/report.h"
 #include "station/cmd_log_opts.h"
@@ -24,6 +23,7 @@ static void usage(FILE *f)
 		"read: a running station is never blocked.\n"
 		"\n"
 		REP_HELP_DB
+		REP_HELP_CENTRAL
 		REP_HELP_FILTER
 		"  -f, --format F         text (default), csv, json or html (one file with\n"
 		"                         charts, nothing external: mail it as is)\n"
@@ -53,12 +53,6 @@ static void usage(FILE *f)
 		"                         the station's\n"
 		"      --all-runs         --spc, --capability: retests too (default: each\n"
 		"                         unit's first run)\n"
-		"      --central URL      the central PostgreSQL store (docs/central.md)\n"
-		"                         instead of a log: postgresql://HOST/DB, a login\n"
-		"                         in station_reader, never a password in the URL;\n"
-		"                         the report's totals (not --spc, --capability,\n"
-		"                         --operations, --group-by)\n"
-		"      --passfile FILE    --central: the libpq passfile (else PGPASSFILE)\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"Yield counts units: a unit passed if one of its runs passed.  First-pass\n"
@@ -73,14 +67,13 @@ static void usage(FILE *f)
 }
 
 enum { OPT_SPC = 400, OPT_BASELINE, OPT_ALL_RUNS, OPT_CAPABILITY, OPT_OPERATIONS,
-       OPT_WITH_ERRORS, OPT_GROUP_BY, OPT_TZ, OPT_CENTRAL, OPT_PASSFILE };
+       OPT_WITH_ERRORS, OPT_GROUP_BY, OPT_TZ };
 
 /* What report does besides its totals. */
 struct report_mode {
 	struct spc_opts spc;
 	bool capability, operations, with_errors;
 	const char *group_by, *tz;
-	const char *central, *passfile;	/* --central: PostgreSQL, not a log */
 };
 
 /* report's own options, from rep_getopt(): 1 taken, EXIT_USAGE bad, 0 not ours */
@@ -92,12 +85,6 @@ static int spc_opt(void *ctx, int c, const char *arg)
 	long n;
 
 	switch (c) {
-	case OPT_CENTRAL:
-		mode->central = arg;
-		return 1;
-	case OPT_PASSFILE:
-		mode->passfile = arg;
-		return 1;
 	case OPT_CAPABILITY:
 		mode->capability = true;
 		return 1;
@@ -153,7 +140,7 @@ static int spc_opt(void *ctx, int c, const char *arg)
 static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *mode)
 {
 	static const struct option lo[] = {
-		REP_LONGOPTS_DB, REP_LONGOPTS_FILTER,
+		REP_LONGOPTS_DB, REP_LONGOPTS_CENTRAL, REP_LONGOPTS_FILTER,
 		{ "spc", required_argument, NULL, OPT_SPC },
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
 		{ "all-runs", no_argument, NULL, OPT_ALL_RUNS },
@@ -162,8 +149,6 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		{ "with-errors", no_argument, NULL, OPT_WITH_ERRORS },
 		{ "group-by", required_argument, NULL, OPT_GROUP_BY },
 		{ "tz", required_argument, NULL, OPT_TZ },
-		{ "central", required_argument, NULL, OPT_CENTRAL },
-		{ "passfile", required_argument, NULL, OPT_PASSFILE },
 		REP_LONGOPTS_OUT,
 		{ 0 }
 	};
@@ -204,11 +189,6 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		fprintf(stderr, "station report: --all-runs goes with --spc NAME or --capability\n");
 		return EXIT_USAGE;
 	}
-	if (mode->central && (spc->name || mode->capability || mode->operations || mode->group_by)) {
-		fprintf(stderr, "station report: --central gives the report's totals; --spc, "
-			"--capability, --operations and --group-by read a log\n");
-		return EXIT_USAGE;
-	}
 	return rep_check_format(o, spc->name ? spc_formats :
 				mode->capability || mode->operations || mode->group_by ? cap_formats :
 				formats);
@@ -216,7 +196,7 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 
 /* --group-by with the plant's clock from station.yaml (--config, else
  * ./station.yaml when there is one), --tz over its time zone. */
-static int groups(FILE *out, struct db *db, const struct rep_opts *o,
+static int groups(FILE *out, const struct db_reader *rd, const struct rep_opts *o,
 		  const struct report_mode *mode, struct st_error *e)
 {
 	struct station_config cfg;
@@ -229,7 +209,7 @@ static int groups(FILE *out, struct db *db, const struct rep_opts *o,
 	config_free(&cfg);
 	if (mode->tz)
 		snprintf(plant.timezone, sizeof(plant.timezone), "%s", mode->tz);
-	return report_groups(out, db, &o->f, mode->group_by, &plant, mode->with_errors,
+	return report_groups(out, rd, &o->f, mode->group_by, &plant, mode->with_errors,
 			     o->format, e);
 }
 
@@ -245,57 +225,26 @@ static void print(FILE *out, const struct rep_opts *o, struct report *r)
 		report_text(out, r);
 }
 
-static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
+static int body(FILE *out, const struct db_reader *rd, const struct rep_opts *o, void *ctx,
 		struct st_error *e)
 {
 	const struct report_mode *mode = ctx;
-	struct report r = { .db_path = o->db_path };
+	struct report r = { .db_path = rd->where };
 
 	if (mode->spc.name)
-		return report_spc(out, db, &o->f, &mode->spc, o->format, e);
+		return report_spc(out, rd, &o->f, &mode->spc, o->format, e);
 	if (mode->operations)
-		return report_operations(out, db, &o->f, mode->with_errors, o->format, e);
+		return report_operations(out, rd, &o->f, mode->with_errors, o->format, e);
 	if (mode->group_by)
-		return groups(out, db, o, mode, e);
+		return groups(out, rd, o, mode, e);
 	if (mode->capability)
-		return report_capability(out, db, &o->f, mode->spc.all_runs, o->format, e);
-	int ret = report_build(db, &o->f, &r, e);
+		return report_capability(out, rd, &o->f, mode->spc.all_runs, o->format, e);
+	int ret = rd_report(rd, &o->f, &r, e);
 
 	if (!ret)
 		print(out, o, &r);
 	report_free(&r);
 	return ret;
-}
-
-/* --central: the same numbers from PostgreSQL, printed the same way. */
-static int central_body(const struct rep_opts *o, const struct report_mode *mode)
-{
-	const struct central_opts co = { .url = mode->central, .passfile = mode->passfile };
-	struct st_error e = { 0 };
-	struct central *c = NULL;
-	struct report r = { 0 };
-	FILE *out;
-	int ret;
-
-	ret = central_open(&c, &co, &e);
-	if (ret == ST_OK) {
-		r.db_path = central_where(c);
-		ret = central_report_build(c, &o->f, &r, &e);
-	}
-	if (ret < 0) {
-		fprintf(stderr, "station report: %s\n", e.msg);
-		report_free(&r);
-		central_close(c);
-		return ret == ST_ERR_ARG ? EXIT_USAGE : EXIT_STATION;
-	}
-	out = rep_out_open(o);
-	if (out) {
-		print(out, o, &r);
-		ret = rep_out_close(o, out);
-	}
-	report_free(&r);
-	central_close(c);
-	return out ? ret : EXIT_STATION;
 }
 
 int cmd_report(int argc, char **argv)
@@ -308,7 +257,5 @@ int cmd_report(int argc, char **argv)
 	ret = parse(argc, argv, &o, &mode);
 	if (ret)
 		return ret < 0 ? EXIT_PASS : ret;
-	if (mode.central)
-		return central_body(&o, &mode);
 	return rep_run(&o, body, &mode);
 }

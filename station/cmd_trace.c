@@ -23,6 +23,7 @@ static void usage(FILE *f)
 		"id of a run that has no unit serial (a refused clone is its own unit).\n"
 		"\n"
 		REP_HELP_DB
+		REP_HELP_CENTRAL
 		"  -f, --format F         text (default), json, or label: one line\n"
 		"                         'SERIAL<tab>DPP:...' for the device label, the DPP\n"
 		"                         URI of the last identity of its last passed run;\n"
@@ -36,7 +37,7 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct rep_opts *o, const char **serial)
 {
 	static const struct option lo[] = {
-		REP_LONGOPTS_DB,
+		REP_LONGOPTS_DB, REP_LONGOPTS_CENTRAL,
 		REP_LONGOPTS_OUT,
 		{ 0 }
 	};
@@ -54,16 +55,16 @@ static int parse(int argc, char **argv, struct rep_opts *o, const char **serial)
 	return rep_check_format(o, formats);
 }
 
-static int body(FILE *out, struct db *db, const struct rep_opts *o, void *ctx,
+static int body(FILE *out, const struct db_reader *rd, const struct rep_opts *o, void *ctx,
 		struct st_error *e)
 {
-	int ret = report_trace(out, db, ctx, o->format, e);
+	int ret = report_trace(out, rd, ctx, o->format, e);
 
 	if (ret == ST_ERR_NOTFOUND) {	/* name the log that was searched */
 		char m[ST_ERRMSG_MAX];
 
 		snprintf(m, sizeof(m), "%s", e->msg);
-		st_fail(e, ret, "%s in the log %s", m, o->db_path);
+		st_fail(e, ret, "%s in the %s %s", m, rd->ops->name, rd->where);
 	}
 	return ret;
 }

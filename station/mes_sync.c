@@ -67,7 +67,7 @@ int mes_keep_result(struct db *db, const char *run_id, struct st_error *e)
 
 	if (!f)
 		return st_fail(e, ST_ERR_NOMEM, "out of memory keeping a result for the MES");
-	ret = report_run(f, db, run_id, e);
+	ret = report_run(f, db_reader(db), run_id, e);
 	if (fclose(f) != 0 && ret == ST_OK)
 		ret = st_fail(e, ST_ERR_NOMEM, "out of memory keeping a result for the MES");
 	if (ret == ST_OK)

@@ -147,7 +147,8 @@ static void started_json(FILE *f, void *arg)
 
 /* A report writer's document (report_run, report_trace) as the answer. */
 static void reply_report(struct web_req *r, struct serve_ctx *c, const char *key,
-			 int (*fn)(FILE *, struct db *, const char *, struct st_error *))
+			 int (*fn)(FILE *, const struct db_reader *, const char *,
+				   struct st_error *))
 {
 	struct st_error e = { 0 };
 	char *body = NULL;
@@ -159,7 +160,7 @@ static void reply_report(struct web_req *r, struct serve_ctx *c, const char *key
 		web_error(r, 503, "out of memory: try again");
 		return;
 	}
-	ret = fn(f, c->db, key, &e);
+	ret = fn(f, db_reader(c->db), key, &e);
 	fclose(f);
 	if (ret == ST_ERR_NOTFOUND)
 		web_error(r, 404, "%s", e.msg);
@@ -170,9 +171,10 @@ static void reply_report(struct web_req *r, struct serve_ctx *c, const char *key
 	free(body);
 }
 
-static int report_unit(FILE *f, struct db *db, const char *serial, struct st_error *e)
+static int report_unit(FILE *f, const struct db_reader *rd, const char *serial,
+		       struct st_error *e)
 {
-	return report_trace(f, db, serial, "json", e);
+	return report_trace(f, rd, serial, "json", e);
 }
 
 /* ---- requests that change state --------------------------------------------- */

@@ -60,3 +60,44 @@ central_run() {
 local_ids() {
 	sql "$CENTRAL/$1/$1.db" "SELECT id FROM runs WHERE outcome <> 'running' ORDER BY id"
 }
+
+# central_merge OUT NAME...: the named stations' logs merged into one SQLite
+# file OUT, as if they had shared one log: the first copied, the others'
+# rows added with their local ids (rows, steps ...) moved past the first's;
+# the summaries are not merged (read with a filter that needs the rows,
+# such as --since @1, or with the commands that always read the rows)
+central_merge() {
+	local out=$1 first=$2 s t cols sel off=0
+	shift 2
+	cp "$CENTRAL/$first/$first.db" "$out"
+	for s in "$@"; do
+		off=$((off + 1000000))
+		for t in stations fixtures runs run_files steps measurements images identities \
+			cms_registrations step_values events run_anchors identity_trust suspects; do
+			cols=$(sqlite3 "$out" "SELECT group_concat(name, ', ') FROM pragma_table_info('$t')")
+			sel=$(sqlite3 "$out" "SELECT group_concat(CASE WHEN name IN ('id', 'step_id',
+				'identity_id') AND '$t' NOT IN ('runs', 'stations') THEN name || ' + $off'
+				ELSE name END, ', ') FROM pragma_table_info('$t')")
+			sqlite3 "$out" "ATTACH '$CENTRAL/$s/$s.db' AS src;
+				INSERT OR IGNORE INTO $t ($cols) SELECT $sel FROM src.$t" ||
+				fail "merging $s's $t"
+		done
+	done
+}
+
+# central_same LOG ARGS...: `station ARGS` on the SQLite log LOG and on the
+# central store (the reader login of central_setup) exit alike and print the
+# same bytes (an HTML chart's "generated" time aside), something unless it
+# failed; the log's output stays in $CENTRAL/log.out; counts in CENTRAL_SAME_N
+central_same() {
+	local log=$1 a=$CENTRAL/log.out b=$CENTRAL/central.out rca=0 rcb=0
+	shift
+	"$BINDIR/station" "$@" --db "$log" >"$a" 2>"$CENTRAL/log.err" || rca=$?
+	"$BINDIR/station" "$@" --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" \
+		>"$b" 2>"$CENTRAL/central.err" || rcb=$?
+	assert_eq "$rcb" "$rca" "exit status of $*: $(cat "$CENTRAL/central.err")"
+	sed -i -E 's/generated [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z/generated (time)/' "$a" "$b"
+	cmp -s "$a" "$b" || fail "$* differs: $(diff "$a" "$b" | head -20)"
+	[ "$rca" != 0 ] || [ -s "$a" ] || fail "$*: nothing printed"
+	CENTRAL_SAME_N=$((${CENTRAL_SAME_N:-0} + 1))
+}

@@ -62,7 +62,30 @@ grep -q "^yield             2 of 2 units passed" "$t/report.txt" || fail "report
 "$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" --station line1-st01 >"$t/none.txt"
 grep -q "^yield             0 of 0 units" "$t/none.txt" || fail "another station: $(head -5 "$t/none.txt")"
 
-# 6. the queries, as the reader
+# 6. the reading commands on the store, with this server's URL and passfile,
+# line1-st01 being the station kd here
+n=0
+while read -r line; do
+	line=${line//\"/}	# the URL's quotes: for the shell, not part of it
+	line=${line//"postgresql://db.plant/central?user=quality"/"$CENTRAL_READER_URL"}
+	line=${line//"quality.pass"/"$PG_DIR/qe.pass"}
+	line=${line//"line1-st01"/kd}
+	read -ra argv <<<"$line"
+	out=$(cd "$t" && "$st" "${argv[@]:1}") || fail "$line"
+	case $line in
+	*group-by*) assert_match "$out" $'\n  kd +2 +2 +2 +100.0%' "by station: kd's 2 runs, 2 of 2 units passed" ;;
+	*operations*) assert_match "$out" "central-e2e" "the operation" ;;
+	*capability*) assert_match "$out" "rail 3V3,rail_3v3" "the rail's capability" ;;
+	*spc*) grep -q "<svg" "$t/rail.html" || fail "the control chart" ;;
+	*trace*) assert_match "$out" "SIM000901" "the unit's history" ;;
+	*export*) assert_eq "$(wc -l <"$t/kd.csv")" "3" "a header and the two units' rail" ;;
+	*) fail "an example the test does not know: $line" ;;
+	esac
+	n=$((n + 1))
+done < <(block sh 4)
+assert_eq "$n" "6" "the reading examples ran"
+
+# 7. the queries, as the reader
 q() { PGPASSFILE=$PG_DIR/qe.pass psql -X -q -A -t -v ON_ERROR_STOP=1 "$CENTRAL_READER_URL" -c "$1"; }
 today=$(pg_sql "SELECT started::date FROM runs LIMIT 1")
 assert_eq "$(q "$(block sql 2)")" "kd|$today|2|2|2" "yield by station and day"

@@ -27,22 +27,7 @@ done
 
 # the merged log: s1's, then s2's and s3's rows with their local ids moved
 m=$CENTRAL/merged.db
-cp "$CENTRAL/s1/s1.db" "$m"
-off=0
-for s in s2 s3; do
-	off=$((off + 1000000))
-	sqlite3 "$m" "ATTACH '$CENTRAL/$s/$s.db' AS src;
-	INSERT INTO stations SELECT * FROM src.stations;
-	INSERT INTO runs SELECT * FROM src.runs;
-	INSERT INTO steps (id, run_id, idx, name, kind, phase, outcome, reason, started_us, ended_us,
-		duration_us, attempts) SELECT id + $off, run_id, idx, name, kind, phase, outcome, reason,
-		started_us, ended_us, duration_us, attempts FROM src.steps;
-	INSERT INTO measurements (id, step_id, run_id, name, value, text, unit, low, high, expect, outcome)
-		SELECT id + $off, step_id + $off, run_id, name, value, text, unit, low, high, expect, outcome
-		FROM src.measurements;
-	INSERT INTO step_values (id, step_id, run_id, key, value)
-		SELECT id + $off, step_id + $off, run_id, key, value FROM src.step_values;"
-done
+central_merge "$m" s1 s2 s3
 assert_eq "$(sql "$m" "SELECT count(*) FROM runs")" "6" "six runs merged"
 
 same() {	# ARGS...: report --db merged and --central agree on every figure

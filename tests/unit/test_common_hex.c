@@ -47,6 +47,22 @@ static void test_decode(void **state)
 	assert_int_equal(hex_decode("0102030405", 10, out, sizeof(out)), ST_ERR_LIMIT);
 }
 
+/* a certificate serial as typed, as the log keeps it (trace's lookup) */
+static void test_normalize(void **state)
+{
+	char out[8];
+
+	(void)state;
+	hex_normalize("0A:1b:FF", out, sizeof(out));
+	assert_string_equal(out, "0a1bff");
+	hex_normalize("0x0A 1B", out, sizeof(out));
+	assert_string_equal(out, "0a1b");
+	hex_normalize("0123456789", out, sizeof(out));
+	assert_string_equal(out, "0123456");	/* cut to fit */
+	hex_normalize("", out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
 static void test_sha256_hex(void **state)
 {
 	char out[SHA256_HEX_LEN];
@@ -65,6 +81,7 @@ int main(void)
 		cmocka_unit_test(test_encode_bounds),
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_sha256_hex),
+		cmocka_unit_test(test_normalize),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -106,7 +106,7 @@ static json_t *capability(const char *log, bool all_runs, const char *format, ch
 	json_t *j = NULL;
 
 	assert_int_equal(db_open(&db, log, &dbo, &e), ST_OK);
-	assert_int_equal(report_capability(out, db, &f, all_runs, format, &e), ST_OK);
+	assert_int_equal(report_capability(out, db_reader(db), &f, all_runs, format, &e), ST_OK);
 	fclose(out);
 	db_close(db);
 	if (text) {

@@ -96,7 +96,7 @@ static char *groups(const char *key, const struct rep_plant *p, bool jan, bool w
 	FILE *out = open_memstream(&buf, &len);
 
 	assert_int_equal(db_open(&db, path, &dbo, &e), ST_OK);
-	assert_int_equal(report_groups(out, db, &f, key, p, with_errors, format, &e), ST_OK);
+	assert_int_equal(report_groups(out, db_reader(db), &f, key, p, with_errors, format, &e), ST_OK);
 	fclose(out);
 	db_close(db);
 	return buf;

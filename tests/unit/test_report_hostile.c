@@ -74,11 +74,11 @@ static char *out(enum what w, const char *format)
 
 	assert_int_equal(db_open(&db, path, &dbo, &e), ST_OK);
 	if (w == SPC) {
-		assert_int_equal(report_spc(o, db, &f, &so, format, &e), ST_OK);
+		assert_int_equal(report_spc(o, db_reader(db), &f, &so, format, &e), ST_OK);
 	} else if (w == OPERATIONS) {
-		assert_int_equal(report_operations(o, db, &f, false, format, &e), ST_OK);
+		assert_int_equal(report_operations(o, db_reader(db), &f, false, format, &e), ST_OK);
 	} else if (w == CAPABILITY) {
-		assert_int_equal(report_capability(o, db, &f, true, format, &e), ST_OK);
+		assert_int_equal(report_capability(o, db_reader(db), &f, true, format, &e), ST_OK);
 	} else {
 		assert_int_equal(report_build(db, &f, &r, &e), ST_OK);
 		if (!strcmp(format, "html"))

@@ -85,7 +85,7 @@ static char *ops(const struct rep_filter *f, bool with_errors, const char *forma
 	FILE *out = open_memstream(&buf, &len);
 
 	assert_int_equal(db_open(&db, path, &dbo, &e), ST_OK);
-	assert_int_equal(report_operations(out, db, f, with_errors, format, &e), ST_OK);
+	assert_int_equal(report_operations(out, db_reader(db), f, with_errors, format, &e), ST_OK);
 	fclose(out);
 	db_close(db);
 	return buf;

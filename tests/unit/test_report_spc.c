@@ -91,7 +91,7 @@ static char *spc_out(bool all_runs, const char *format)
 	FILE *out = open_memstream(&buf, &len);
 
 	assert_int_equal(db_open(&db, path, &dbo, &e), ST_OK);
-	assert_int_equal(report_spc(out, db, &f, &o, format, &e), ST_OK);
+	assert_int_equal(report_spc(out, db_reader(db), &f, &o, format, &e), ST_OK);
 	fclose(out);
 	db_close(db);
 	return buf;

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station export, trace, export --what wide, report --spc and --capability
+ * on the central store: db_read.c's, db_report.c's and db_quality.c's
+ * statements, statement by statement, on the central tables (a step,
+ * measurement ... keyed by its run and its id in the station's log).  The
+ * same columns, names and types, in the same order: text in byte order
+ * (COLLATE "C"), NULLs first, as SQLite sorts.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/hex.h"
+#include "central/read-internal.h"
+
+#define C " COLLATE \"C\""
+
+/* --- station export ------------------------------------------------------ */
+
+static const char *const export_sql[] = {
+	"SELECT r.id AS run_id, r.unit_serial, r.station, r.fixture, r.operator,"
+	" r.work_order, r.part_number, r.revision, r.sequence_name, r.sequence_version,"
+	" r.sequence_sha256, r.software_version, " CPR_ISO("r.started_us") " AS started, "
+	CPR_ISO("r.ended_us") " AS ended, r.started_us, r.ended_us, r.outcome, r.reason,"
+	" r.last_step FROM runs r WHERE" CPR_WHERE "ORDER BY r.started_us, r.id" C,
+
+	"SELECT s.run_id, r.unit_serial, r.fixture, r.sequence_name, r.sequence_version,"
+	" s.idx AS step_index, s.name AS step, s.kind, s.phase, s.outcome, s.reason,"
+	" " CPR_ISO("s.started_us") " AS started, s.started_us, s.ended_us, s.duration_us,"
+	" s.attempts FROM steps s JOIN runs r ON r.id = s.run_id WHERE" CPR_WHERE
+	"ORDER BY r.started_us, r.id" C ", s.idx",
+
+	"SELECT m.run_id, r.unit_serial, r.fixture, r.sequence_name, r.sequence_version,"
+	" s.idx AS step_index, s.name AS step, m.name, m.value, m.text, m.unit, m.low, m.high,"
+	" m.expect, m.outcome, " CPR_ISO("s.ended_us") " AS time"
+	" FROM measurements m JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id"
+	" JOIN runs r ON r.id = s.run_id WHERE" CPR_WHERE
+	"ORDER BY r.started_us, r.id" C ", s.idx, m.id",
+};
+
+int cpr_export(void *h, const char *what, const struct rep_filter *f, db_row_fn fn, void *ctx,
+	       struct st_error *e)
+{
+	/* db_read.c's order: runs, steps, measurements */
+	for (size_t i = 0; db_export_whats[i] && i < sizeof(export_sql) / sizeof(*export_sql); i++)
+		if (!strcmp(what, db_export_whats[i]))
+			return cpr_rows(h, export_sql[i], f, NULL, 0, fn, ctx, e);
+	return st_fail(e, ST_ERR_ARG, "--what is runs, steps or measurements, not '%s'", what);
+}
+
+/* --- station trace ------------------------------------------------------- */
+
+#define RUN_COLUMNS \
+	"SELECT id, unit_serial, station, fixture, \"operator\", work_order, part_number," \
+	" revision, sequence_name, sequence_version, sequence_sha256, software_version, " \
+	CPR_ISO("started_us") " AS started, " CPR_ISO("ended_us") " AS ended, outcome, reason," \
+	" last_step FROM runs"
+/* a step's attachments: $1 its run, $2 its id */
+#define OF_STEP " WHERE run_id = $1 AND step_id = $2 ORDER BY id"
+
+/* As db_read.c's trace_q; $1 the key, $2 a certificate serial's hex. */
+static const char *const trace_sql[DB_TRACE__COUNT] = {
+	[DB_TRACE_UNITS] =
+		"SELECT u AS unit_serial FROM (SELECT unit_serial AS u FROM runs"
+		" WHERE unit_serial = $1"
+		" UNION SELECT id FROM runs WHERE id = $1 AND unit_serial IS NULL"
+		" UNION SELECT coalesce(r.unit_serial, r.id) FROM identities i"
+		" JOIN runs r ON r.id = i.run_id"
+		" JOIN steps s ON s.run_id = i.run_id AND s.id = i.step_id"
+		" WHERE i.chip_serial = $1 OR (s.outcome = 'pass'"
+		" AND (lower(i.cert_serial) = $2 OR i.subject_serial = $1))) x ORDER BY u" C,
+	[DB_TRACE_RUNS] = RUN_COLUMNS " WHERE unit_serial = $1 OR (unit_serial IS NULL AND id = $1)"
+		" ORDER BY started_us, id" C,
+	[DB_TRACE_RUN] = RUN_COLUMNS " WHERE id = $1",
+	[DB_TRACE_SUSPECTS] =
+		"SELECT role, reason, run_id, chip_serial, fingerprint, " CPR_ISO("time_us")
+		" AS time FROM suspects WHERE unit_serial = $1 OR (unit_serial IS NULL"
+		" AND run_id = $1) ORDER BY time_us, run_id" C ", id",
+	[DB_TRACE_STEPS] =
+		"SELECT id, idx AS \"index\", name, kind, phase, outcome, reason, "
+		CPR_ISO("started_us") " AS started, duration_us, attempts"
+		" FROM steps WHERE run_id = $1 ORDER BY idx",
+	[DB_TRACE_MEASUREMENTS] =
+		"SELECT name, value, text, unit, low, high, expect, outcome FROM measurements"
+		OF_STEP,
+	[DB_TRACE_IMAGES] =
+		"SELECT path, sha256, format, address, size, chip_id FROM images" OF_STEP,
+	[DB_TRACE_IDENTITIES] =
+		"SELECT chip_serial, cert_serial, subject, issuer, not_before, not_after,"
+		" fingerprint, spki_sha256, subject_serial, masa_url, dpp_uri, nonce,"
+		" signature, pem_chain FROM identities" OF_STEP,
+	[DB_TRACE_CMS] =
+		"SELECT status, cms_id, attempts, http_status FROM cms_registrations" OF_STEP,
+	[DB_TRACE_VALUES] = "SELECT key, value FROM step_values" OF_STEP,
+};
+
+int cpr_trace(void *h, enum db_trace_q q, const char *key, int64_t key_id, db_row_fn fn,
+	      void *ctx, struct st_error *e)
+{
+	char hex[256], id[24];
+	const char *v[2] = { key, hex };
+
+	if ((unsigned)q >= DB_TRACE__COUNT)
+		return st_fail(e, ST_ERR_ARG, "no trace query %d", (int)q);
+	if (q > DB_TRACE_STEPS && !key)
+		return st_fail(e, ST_ERR_ARG, "a step's %s on the central store need its run",
+			       db_trace_name(q));
+	if (q == DB_TRACE_UNITS)
+		hex_normalize(key, hex, sizeof(hex));
+	if (q > DB_TRACE_STEPS) {
+		snprintf(id, sizeof(id), "%lld", (long long)key_id);
+		v[1] = id;
+	}
+	return cpr_rows(h, trace_sql[q], NULL, v, q == DB_TRACE_UNITS || q > DB_TRACE_STEPS ? 2 : 1,
+			fn, ctx, e);
+}
+
+/* --- export --what wide, report --spc and --capability ------------------- */
+
+/* r is its unit's first ended run: db-internal.h's FIRST_RUN */
+#define FIRST_RUN \
+	"(r.unit_serial IS NULL OR NOT EXISTS (SELECT 1 FROM runs p" \
+	"  WHERE p.unit_serial = r.unit_serial AND p.outcome <> 'running'" \
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us" \
+	"  AND p.id" C " < r.id" C "))))"
+/* r is its unit's first judged run of its operation: FIRST_JUDGED_OP_RUN;
+ * $1 NULL: every run */
+#define FIRST_ONLY \
+	"($1::int IS NULL OR (r.outcome IN ('pass', 'fail') AND (r.unit_serial IS NULL" \
+	"  OR NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
+	"  AND p.outcome IN ('pass', 'fail')" \
+	"  AND p.sequence_name IS NOT DISTINCT FROM r.sequence_name" \
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us" \
+	"  AND p.id" C " < r.id" C "))))))"
+#define MEAS_STEP " JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id"
+
+static const char *const wide_sql[] = {
+	[DB_WIDE_COLUMNS] =
+		"WITH fr AS MATERIALIZED (SELECT r.id FROM runs r"
+		"  WHERE r.outcome <> 'running' AND" CPR_WHERE ")"
+		" SELECT DISTINCT s.name" C " AS step, m.name" C " AS name, m.unit" C " AS unit"
+		" FROM fr JOIN measurements m ON m.run_id = fr.id" MEAS_STEP
+		" ORDER BY 1, 2, 3 NULLS FIRST",
+	[DB_WIDE_VALUES] =
+		"WITH wr AS MATERIALIZED (SELECT r.*, CASE WHEN r.unit_serial IS NULL OR "
+		FIRST_RUN " THEN 1 ELSE 0 END AS first_run FROM runs r"
+		"  WHERE r.outcome <> 'running' AND" CPR_WHERE ")"
+		" SELECT wr.id AS run_id, wr.unit_serial, wr.station, wr.fixture, wr.operator,"
+		" wr.sequence_name, wr.sequence_version, " CPR_ISO("wr.started_us") " AS started, "
+		CPR_ISO("wr.ended_us") " AS ended, wr.outcome, wr.first_run,"
+		" s.name AS step, m.name, m.value, m.text, m.unit"
+		" FROM wr LEFT JOIN measurements m ON m.run_id = wr.id"
+		" LEFT JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id"
+		" ORDER BY wr.started_us, wr.id" C ", m.id NULLS FIRST",
+};
+
+int cpr_wide(void *h, enum db_wide_q q, const struct rep_filter *f, db_row_fn fn, void *ctx,
+	     struct st_error *e)
+{
+	if ((unsigned)q > DB_WIDE_VALUES)
+		return st_fail(e, ST_ERR_ARG, "no wide query %d", (int)q);
+	return cpr_rows(h, wide_sql[q], f, NULL, 0, fn, ctx, e);
+}
+
+/* db_report.c's series_sql; $2 the measurement's name */
+static const char series_sql[] =
+	"WITH fr AS MATERIALIZED (SELECT r.id, r.fixture, r.started_us, r.unit_serial FROM runs r"
+	"  WHERE r.outcome <> 'running' AND" CPR_WHERE "AND " FIRST_ONLY ")"
+	" SELECT fr.fixture, " CPR_ISO("fr.started_us") " AS time, fr.started_us,"
+	" fr.unit_serial, fr.id AS run_id, m.value, m.unit"
+	" FROM fr JOIN measurements m ON m.run_id = fr.id"
+	" WHERE m.name = $2 AND m.value IS NOT NULL"
+	" ORDER BY fr.fixture" C ", fr.started_us, m.run_id" C ", m.id";
+
+int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first_only,
+	       db_row_fn fn, void *ctx, struct st_error *e)
+{
+	const char *v[2] = { first_only ? "1" : NULL, name };
+
+	return cpr_rows(h, series_sql, f, v, 2, fn, ctx, e);
+}
+
+/* db_quality.c's capability_sql */
+static const char capability_sql[] =
+	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name, r.sequence_version, r.fixture,"
+	"  r.started_us FROM runs r WHERE r.outcome <> 'running' AND" CPR_WHERE
+	"  AND " FIRST_ONLY ")"
+	" SELECT fr.sequence_name, fr.sequence_version, s.name AS step, m.name, m.unit, m.low,"
+	" m.high, fr.fixture, fr.started_us, m.value"
+	" FROM fr JOIN measurements m ON m.run_id = fr.id" MEAS_STEP
+	" WHERE m.value IS NOT NULL"
+	" ORDER BY fr.sequence_name" C " NULLS FIRST, fr.sequence_version" C " NULLS FIRST,"
+	" s.name" C ", m.name" C ", m.unit" C " NULLS FIRST, m.low NULLS FIRST,"
+	" m.high NULLS FIRST, fr.fixture" C ", fr.started_us, m.run_id" C ", m.id";
+
+int cpr_capability(void *h, const struct rep_filter *f, bool first_only, db_row_fn fn,
+		   void *ctx, struct st_error *e)
+{
+	const char *v[1] = { first_only ? "1" : NULL };
+
+	return cpr_rows(h, capability_sql, f, v, 1, fn, ctx, e);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One interface for the reading commands (report, trace, export): a store
+ * that answers the queries of db/db_report.h is a table of function
+ * pointers, a backend, like a fixture driver.  Two fill it: a station's
+ * SQLite log (db/db_reader.c) and the central PostgreSQL store
+ * (central/read_*.c).  station/ picks one; report/ prints what comes back
+ * and never knows which: both give the same columns, types, rows and
+ * order for the same runs (tests/e2e/t_central_read.sh compares them byte
+ * for byte).  A slot left NULL answers ST_ERR_NOTSUP with a message.
+ */
+#ifndef ST_DB_DB_READER_H
+#define ST_DB_DB_READER_H
+
+#include "db/db_report.h"
+
+struct db_reader_ops {
+	const char *name;	/* "log", "central store": for messages */
+	/* report_build()'s numbers (r->exact in: the rows, never summaries) */
+	int (*report)(void *h, const struct rep_filter *f, struct report *r, struct st_error *e);
+	/* the row queries, as db_export_rows() ... db_operation_rows() */
+	int (*export_rows)(void *h, const char *what, const struct rep_filter *f, db_row_fn fn,
+			   void *ctx, struct st_error *e);
+	int (*trace_rows)(void *h, enum db_trace_q q, const char *key, int64_t key_id,
+			  db_row_fn fn, void *ctx, struct st_error *e);
+	int (*wide_rows)(void *h, enum db_wide_q q, const struct rep_filter *f, db_row_fn fn,
+			 void *ctx, struct st_error *e);
+	int (*meas_series)(void *h, const char *name, const struct rep_filter *f, bool first_only,
+			   db_row_fn fn, void *ctx, struct st_error *e);
+	int (*capability_rows)(void *h, const struct rep_filter *f, bool first_only,
+			       db_row_fn fn, void *ctx, struct st_error *e);
+	int (*operation_rows)(void *h, enum db_op_q q, const struct rep_filter *f,
+			      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);
+};
+
+struct db_reader {
+	const struct db_reader_ops *ops;
+	void *h;		/* the backend's handle (struct db, struct central) */
+	const char *where;	/* the log's path, or the central store's host/db */
+};
+
+/* The log's reader (valid while db is open). */
+const struct db_reader *db_reader(struct db *db);
+
+/* The calls report/ makes: the backend's slot, or ST_ERR_NOTSUP. */
+int rd_report(const struct db_reader *rd, const struct rep_filter *f, struct report *r,
+	      struct st_error *e);
+int rd_export_rows(const struct db_reader *rd, const char *what, const struct rep_filter *f,
+		   db_row_fn fn, void *ctx, struct st_error *e);
+int rd_trace_rows(const struct db_reader *rd, enum db_trace_q q, const char *key,
+		  int64_t key_id, db_row_fn fn, void *ctx, struct st_error *e);
+int rd_wide_rows(const struct db_reader *rd, enum db_wide_q q, const struct rep_filter *f,
+		 db_row_fn fn, void *ctx, struct st_error *e);
+int rd_meas_series(const struct db_reader *rd, const char *name, const struct rep_filter *f,
+		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e);
+int rd_capability_rows(const struct db_reader *rd, const struct rep_filter *f, bool first_only,
+		       db_row_fn fn, void *ctx, struct st_error *e);
+int rd_operation_rows(const struct db_reader *rd, enum db_op_q q, const struct rep_filter *f,
+		      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);
+
+#endif
