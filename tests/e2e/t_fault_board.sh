@@ -85,16 +85,23 @@ fault_expect nose SIM001007 1 'read and verify SE identity' "the board reports n
 
 # fault: board/slow-se
 # A slow SE within the step's timeout passes; one slower than the timeout
-# (the identity step given 2 s here) fails, naming the timeout.  dut-sim
+# (the identity step given 8 s here) fails, naming the timeout.  dut-sim
 # models slow-se as device time, so these boards run without --fast.
+# The step sends three SE commands: at 5 s an answer each one is within the
+# timeout but the three are not (each command gets what is left of the
+# step's time, or it would pass).  Neither verdict hangs on the machine's
+# speed: load only makes the slow one slower, and at 300 ms an answer the
+# step takes about 1.7 s (three answers, the chain at 115200 baud, the
+# checks), so a loaded machine has 6 s to spare (with a 2 s timeout a loaded
+# run took 1.72 s, and once timed out).
 seq=$(fault_seq)
-sed -i '/identity: {expect_serial/a\    timeout: 2s' "$seq"
+sed -i '/identity: {expect_serial/a\    timeout: 8s' "$seq"
 pki=(--se-ca-cert "$LINE/pki/intermediate-ca.crt" --se-ca-key "$LINE/pki/intermediate-ca.key"
 	--se-ca-chain "$LINE/pki/chain.pem")
 fault_board slowok SIM001008 "${pki[@]}" --fault slow-se=300
 fault_run slowok SIM001008 -s "$seq"
 grep -qF "[slowok] PASS unit SIM001008" "$LINE/run.out" || { cat "$LINE/run.out"; fail "slowok: no PASS"; }
-fault_board slow SIM001009 "${pki[@]}" --fault slow-se=1500
+fault_board slow SIM001009 "${pki[@]}" --fault slow-se=5000
 fault_run slow SIM001009 -s "$seq"
-fault_expect slow SIM001009 1 'read and verify SE identity' "timed out after 2s"
+fault_expect slow SIM001009 1 'read and verify SE identity' "timed out after 8s"
 echo ok
