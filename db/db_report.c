@@ -3,7 +3,8 @@
  * Gathering station report's numbers.  On a log of millions of runs the
  * summaries of schema 3 answer (db_report_sum.c); here are the same numbers
  * from the rows, used when a filter needs them and by the tests that hold
- * both to the same result.  Yield counts units per operation (a unit
+ * both to the same result, and alone with --with-errors.  Yield counts units
+ * per operation (a unit
  * passed if any of its judged runs passed); first-pass yield takes each
  * unit's first judged run of the operation over the whole log, then applies
  * the filters to it, so a --since window does not make a retest look
@@ -24,7 +25,16 @@
  * each.  The unary + keeps SQLite off runs_outcome (all passing runs) for
  * these terms: the filter's own index (a unit, a time window) selects far
  * fewer rows. */
-#define JUDGED "+r.outcome IN ('pass', 'fail') AND r.unit_serial IS NOT NULL"
+#define JUDGED_RUN(a) \
+	"(+" a ".outcome IN ('pass', 'fail') OR (?9 IS NOT NULL AND +" a ".outcome IN ('error', 'aborted')))"
+#define JUDGED "r.unit_serial IS NOT NULL AND " JUDGED_RUN("r")
+/* r is its unit's first judged run of its operation, over the whole log
+ * (through runs_unit_started); ?9 set (--with-errors): error and aborted
+ * runs judge their unit too, as failures. */
+#define FIRST_OF_OP \
+	JUDGED " AND NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
+	"  AND p.sequence_name IS r.sequence_name AND " JUDGED_RUN("p") \
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id)))"
 #define DAY "date(r.started_us / 1000000, 'unixepoch')"
 #define BY_DAY(col) "CASE WHEN ?8 IS NULL THEN '' ELSE " col " END"
 
@@ -36,7 +46,7 @@ static const char yield_sql[] =
 	"  GROUP BY " BY_DAY("day") ", r.unit_serial, r.sequence_name),"
 	" uy AS (SELECT day, count(*) AS units, sum(passed) AS passed FROM u GROUP BY " BY_DAY("day") "),"
 	" f AS (SELECT " DAY " AS day, count(*) AS units, sum(r.outcome = 'pass') AS passed"
-	"  FROM runs r WHERE r.unit_serial IS NOT NULL AND " REP_WHERE " AND " FIRST_JUDGED_OP_RUN
+	"  FROM runs r WHERE " REP_WHERE " AND " FIRST_OF_OP
 	"  GROUP BY " BY_DAY("day") ")"
 	" SELECT y.day, y.runs, coalesce(uy.units, 0), coalesce(uy.passed, 0), coalesce(f.units, 0),"
 	" coalesce(f.passed, 0) FROM y LEFT JOIN uy ON (?8 IS NULL OR uy.day = y.day)"
@@ -120,6 +130,8 @@ static int yields(sqlite3 *h, struct report *r, bool by_day)
 		return -1;
 	if (by_day)
 		sqlite3_bind_int(st, 8, 1);
+	if (r->with_errors)
+		sqlite3_bind_int(st, 9, 1);
 	return rep_yield_rows(st, r, by_day);
 }
 
@@ -505,7 +517,7 @@ int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 	int ret = 0;
 
 	r->f = f;
-	r->summary = !r->exact && report_can_summarise(f);
+	r->summary = !r->exact && !r->with_errors && report_can_summarise(f);
 	for (int q = 0; q < REP_Q__COUNT && !ret; q++)
 		ret = report_query(db, r, q, e);
 	if (!ret)

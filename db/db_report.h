@@ -181,6 +181,9 @@ enum rep_query { REP_Q_TOTAL, REP_Q_DAYS, REP_Q_PARETO, REP_Q_STATS, REP_Q_HIST,
 struct report {
 	const char *db_path;
 	bool exact;		/* in: read the rows, never the summaries */
+	/* in (--with-errors): error and aborted runs judge their units, as
+	 * failures (the rows answer: the summaries count judged runs only) */
+	bool with_errors;
 	bool summary;		/* out: the summaries answered */
 	const struct rep_filter *f;
 	struct rep_counts total;

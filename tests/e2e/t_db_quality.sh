@@ -47,6 +47,12 @@ else
 	cpk=$(j '' "[[m for m in d['measurements'] if m['name']=='rail_3v3'][0]['ppk']][0]")
 fi
 assert_eq "$n" "3" "rail_3v3 samples"
+# --with-errors: the report says error and aborted runs are judged (none here)
+wr=$("$st" report --db "$db" --with-errors)
+assert_match "$wr" "with errors +0 error, 0 aborted runs judged as failures" "report --with-errors"
+assert_match "$wr" "yield +2 of 3 units passed" "report --with-errors: the same units"
+rc=0; "$st" report --db "$db" --with-errors --capability >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" "2" "--with-errors does not go with --capability"
 # Ppk (the report's sigma is over every value) recomputed independently from the exported values and limits
 "$st" export --db "$db" --what measurements -o "$out/m.csv"
 want=$(awk -F, 'NR > 1 && $8 == "rail_3v3" { v[++n] = $9; lo = $12; hi = $13 }

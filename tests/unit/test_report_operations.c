@@ -194,14 +194,15 @@ static void test_window_and_sequence(void **state)
 }
 
 /* station report's totals, from the summaries and from the rows. */
-static void totals(struct db *db, const struct rep_filter *f, bool exact, int64_t runs,
+static void totals(struct db *db, const struct rep_filter *f, int how, int64_t runs,
 		   int64_t units, int64_t passed, int64_t first_units, int64_t first_passed)
 {
-	struct report r = { .db_path = path, .exact = exact };
+	/* how: 0 the summaries, 1 the rows, 2 with errors (the rows) */
+	struct report r = { .db_path = path, .exact = how == 1, .with_errors = how == 2 };
 	struct st_error e;
 
 	assert_int_equal(report_build(db, f, &r, &e), ST_OK);
-	assert_int_equal(r.summary, !exact);
+	assert_int_equal(r.summary, how == 0);
 	assert_int_equal(r.total.runs, runs);
 	assert_int_equal(r.total.units, units);
 	assert_int_equal(r.total.passed, passed);
@@ -231,6 +232,8 @@ static void test_report_counts_them_apart(void **state)
 	report_free(&r);
 	for (int exact = 0; exact < 2; exact++) {
 		totals(db, &f, exact, 12, 6, 6, 6, 4);
+		f.seq_name = "ict";
+		totals(db, &f, exact, 7, 3, 3, 3, 2);
 		f.seq_name = "final";
 		totals(db, &f, exact, 5, 3, 3, 3, 2);
 		/* day 2: B's pass and C's; only C's is a first run */
@@ -242,6 +245,15 @@ static void test_report_counts_them_apart(void **state)
 		totals(db, &f, exact, 2, 1, 0, 1, 0);
 		f = (struct rep_filter){ 0 };
 	}
+	/* --with-errors: C's error run is its first ict run, failed; D's
+	 * aborted run makes it a unit, failed: ict 4 units, 3 passed, first
+	 * passes A only; final as before */
+	totals(db, &f, 2, 12, 7, 6, 7, 3);
+	f.seq_name = "ict";
+	totals(db, &f, 2, 7, 4, 3, 4, 1);
+	f.seq_name = "final";
+	totals(db, &f, 2, 5, 3, 3, 3, 2);
+	f = (struct rep_filter){ 0 };
 	f.seq_name = "final";
 	assert_int_equal(report_build(db, &f, &r, &e), ST_OK);
 	assert_int_equal(r.errors + r.aborted + r.unidentified, 0);
