@@ -243,9 +243,10 @@ static double median(double *t, int n)
 	return t[n / 2];
 }
 
-/* What a quality engineer filters by, on the rows (no summary answers
- * these): one unit, one outcome, a shift, a fixture in a shift; and the
- * export of one unit's measurements. */
+/* What a quality engineer filters by, as station report answers it (the
+ * summaries for an outcome and hour-aligned windows, the rows for a unit or
+ * a window off the hour): one unit, one outcome, a shift, a fixture in a
+ * shift, a week of shifts; and the export of one unit's measurements. */
 static int filters(const char *path, int reps)
 {
 	const int64_t day = 1770681600000000LL;	/* 2026-02-10, inside the 90 days */
@@ -261,6 +262,17 @@ static int filters(const char *path, int reps)
 		  { .fixture = "F3", .seq_name = "factory", .seq_version = "1.1",
 		    .has_since = true, .since_us = day + 6 * 3600000000LL + 86400000000LL * 40,
 		    .has_until = true, .until_us = day + 14 * 3600000000LL + 86400000000LL * 40 } },
+		{ "report --outcome fail, shift", { .outcome = "fail", .has_since = true,
+						    .since_us = day + 6 * 3600000000LL, .has_until = true,
+						    .until_us = day + 14 * 3600000000LL } },
+		{ "report a week, Monday 06:00 to Monday 06:00",
+		  { .has_since = true, .since_us = day - 86400000000LL + 6 * 3600000000LL,
+		    .has_until = true, .until_us = day + 6 * 86400000000LL + 6 * 3600000000LL } },
+		{ "report --outcome pass --fixture F2",
+		  { .outcome = "pass", .fixture = "F2" } },
+		{ "report shift 06:30-14:30 (off the hour: rows)",
+		  { .has_since = true, .since_us = day + 6 * 3600000000LL + 1800000000LL,
+		    .has_until = true, .until_us = day + 14 * 3600000000LL + 1800000000LL } },
 	};
 	struct db_opts o = { .readonly = true, .must_exist = true };
 	struct rep_filter one = { .serial = "SN00123456" };
@@ -273,7 +285,7 @@ static int filters(const char *path, int reps)
 		return 1;
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
 		for (int r = 0; r < reps; r++) {
-			struct report rp = { .exact = true };
+			struct report rp = { 0 };
 			double a = now_ms();
 
 			if (report_build(db, &q[i].f, &rp, &e)) {

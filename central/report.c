@@ -17,26 +17,29 @@
 
 #include "central/central-internal.h"
 
-#define UNIT "coalesce(r.unit_serial, r.id)"
-/* yields count judged runs (pass or fail), as db_report.c */
-#define JUDGED "r.outcome IN ('pass', 'fail')"
+/* yields count judged runs (pass or fail) of identified units, a unit
+ * once per operation (sequence); first pass: its first judged run of the
+ * operation; as db_report.c */
+#define JUDGED "r.outcome IN ('pass', 'fail') AND r.unit_serial IS NOT NULL"
 #define FIRST_RUN \
-	"(r.unit_serial IS NULL OR NOT EXISTS (SELECT 1 FROM runs p" \
-	"  WHERE p.unit_serial = r.unit_serial AND p.outcome IN ('pass', 'fail')" \
-	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
+	"NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
+	"  AND p.sequence_name IS NOT DISTINCT FROM r.sequence_name AND p.outcome IN ('pass', 'fail')" \
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id)))"
 #define DAY "to_char(to_timestamp(r.started_us / 1000000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
 /* @D@: the day expression, or '' for the total; @W@: the filter's terms. */
 static const char yield_sql[] =
-	"WITH y AS (SELECT @D@ AS day, count(*) AS runs,"
-	"  count(DISTINCT CASE WHEN " JUDGED " THEN " UNIT " END) AS units,"
-	"  count(DISTINCT CASE WHEN r.outcome = 'pass' THEN " UNIT " END) AS passed"
+	"WITH y AS (SELECT @D@ AS day, count(*) AS runs"
 	"  FROM runs r WHERE r.outcome <> 'running' AND @W@ GROUP BY 1),"
+	" u AS (SELECT @D@ AS day, max(CASE WHEN r.outcome = 'pass' THEN 1 ELSE 0 END) AS passed"
+	"  FROM runs r WHERE " JUDGED " AND @W@ GROUP BY 1, r.unit_serial, r.sequence_name),"
+	" uy AS (SELECT day, count(*) AS units, sum(passed) AS passed FROM u GROUP BY 1),"
 	" f AS (SELECT @D@ AS day, count(*) AS units,"
 	"  count(*) FILTER (WHERE r.outcome = 'pass') AS passed"
 	"  FROM runs r WHERE " JUDGED " AND @W@ AND " FIRST_RUN " GROUP BY 1)"
-	" SELECT y.day, y.runs, y.units, y.passed, coalesce(f.units, 0), coalesce(f.passed, 0)"
-	" FROM y LEFT JOIN f ON f.day = y.day ORDER BY y.day";
+	" SELECT y.day, y.runs, coalesce(uy.units, 0), coalesce(uy.passed, 0), coalesce(f.units, 0),"
+	" coalesce(f.passed, 0) FROM y LEFT JOIN uy ON uy.day = y.day LEFT JOIN f ON f.day = y.day"
+	" ORDER BY y.day";
 
 static const char pareto_sql[] =
 	"SELECT s.name, count(*) FROM steps s JOIN runs r ON r.id = s.run_id"

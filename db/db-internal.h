@@ -63,16 +63,22 @@ int dbi_schema_apply(struct db *db, struct st_error *e);
 
 /* Summaries (db_summary.c), inside the caller's transaction. */
 int dbi_sum_register(struct db *db, struct st_error *e);	/* SQL functions */
-int dbi_sum_cell(struct db *db, int64_t started_us, const char *fixture,
-		 const struct db_run_info *ri, int64_t *cell, struct st_error *e);
-/* A run went from running to ended (db_run_end, recovery). */
+/* A run went from running to ended (db_run_end, recovery): it gets its
+ * cell (hour, fixture, sequence, outcome) and is counted. */
 int dbi_sum_run_ended(struct db *db, const char *run_id, struct st_error *e);
-/* Recount one unit (serial, or the run id of a run without one). */
+/* An ended run ended again: when its outcome changed it moves to that
+ * outcome's cell, and both cells are recounted from the rows. */
+int dbi_sum_run_moved(struct db *db, const char *run_id, struct st_error *e);
+/* Recount one unit (a serial; anything else, a run id, is no unit). */
 int dbi_sum_unit(struct db *db, const char *unit, struct st_error *e);
 /* Rebuild everything from the rows (migrate.c, db_summary_rebuild). */
 int dbi_sum_rebuild(struct db *db, struct st_error *e);
-/* Only the yields' unit counts, from the rows (the upgrade to schema 5). */
-int dbi_sum_recount_units(struct db *db, struct st_error *e);
+/* Recount hour cells a and b (of one hour) and their day cells from the
+ * rows (db_summary_rebuild.c). */
+int dbi_sum_recount_cells(struct db *db, int64_t a, int64_t b, int64_t hour, struct st_error *e);
+/* The key of measurement row (columns 1..6: sequence, step, name, unit,
+ * low, high), created with v as its reference when new. */
+int dbi_sum_meas_key(struct db *db, sqlite3_stmt *row, double v, struct st_error *e);
 
 /* Read queries (db_read.c, db_report*.c): statements prepared per call,
  * never cached, on a log that may be opened read-only. */

@@ -37,7 +37,6 @@ static int run_register(struct db *db, const struct db_run_info *ri, const char 
 			const char *fixture, const char *id, struct st_error *e)
 {
 	int64_t now = db_now_us(), started = ri->started_us ? ri->started_us : now;
-	int64_t cell;
 	sqlite3_stmt *st;
 
 	st = dbi_stmt(db, DBS_STATION, e);
@@ -56,8 +55,6 @@ static int run_register(struct db *db, const struct db_run_info *ri, const char 
 	sqlite3_bind_int64(st, 3, now);
 	if (dbi_done(db, st, "register the fixture", e) < 0)
 		return ST_ERR_DB;
-	if (dbi_sum_cell(db, started, fixture, ri, &cell, e) < 0)
-		return ST_ERR_DB;
 	st = dbi_stmt(db, DBS_RUN_INSERT, e);
 	if (!st)
 		return ST_ERR_DB;
@@ -71,7 +68,7 @@ static int run_register(struct db *db, const struct db_run_info *ri, const char 
 	dbi_bind_text(st, 8, ri->sequence_sha256);
 	dbi_bind_text(st, 9, ri->software_version);
 	sqlite3_bind_int64(st, 10, started);
-	sqlite3_bind_int64(st, 11, cell);
+	sqlite3_bind_null(st, 11);	/* its summary cell: when it ends */
 	dbi_bind_text(st, 12, ri->work_order);
 	dbi_bind_text(st, 13, ri->part_number);
 	dbi_bind_text(st, 14, ri->revision);
@@ -164,7 +161,9 @@ static int run_update(struct db *db, enum dbi_slot slot, const char *run_id, con
 	ret = dbi_done(db, st, what, e);
 	if (ret == ST_OK && !ended && ended_now)
 		ret = dbi_sum_run_ended(db, run_id, e);
-	else if (ret == ST_OK && ended)
+	else if (ret == ST_OK && ended && slot == DBS_RUN_END)
+		ret = dbi_sum_run_moved(db, run_id, e);
+	if (ret == ST_OK && ended)
 		ret = run_state(db, run_id, &ended, &after, what, e);
 	if (ret == ST_OK && after) {
 		ret = dbi_sum_unit(db, before, e);

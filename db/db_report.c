@@ -3,10 +3,12 @@
  * Gathering station report's numbers.  On a log of millions of runs the
  * summaries of schema 3 answer (db_report_sum.c); here are the same numbers
  * from the rows, used when a filter needs them and by the tests that hold
- * both to the same result.  Yield counts units (a unit passed if any of
- * its runs passed); first-pass yield takes each unit's first finished run
- * over the whole log, then applies the filters to it, so a --since window
- * does not make a retest look "first".  A run counts once it has ended:
+ * both to the same result, and alone with --with-errors.  Yield counts units
+ * per operation (a unit
+ * passed if any of its judged runs passed); first-pass yield takes each
+ * unit's first judged run of the operation over the whole log, then applies
+ * the filters to it, so a --since window does not make a retest look
+ * "first" (docs/quality.md).  A run counts once it has ended:
  * runs in progress are left out, as in the v_* views.
  */
 #include <math.h>
@@ -16,29 +18,39 @@
 
 #include "db/db-internal.h"
 
-#define UNIT "coalesce(r.unit_serial, r.id)"
-
-/* Yields count judged runs (pass or fail): an error or aborted run is the
- * station's and judges no unit; r is its unit's first judged run.  The
- * unary + keeps SQLite off runs_outcome (all passing runs) for these terms:
- * the filter's own index (a unit, a time window) selects far fewer rows. */
-#define JUDGED "+r.outcome IN ('pass', 'fail')"
-#define FIRST_JUDGED_RUN \
-	"(r.unit_serial IS NULL OR NOT EXISTS (SELECT 1 FROM runs p" \
-	"  WHERE p.unit_serial = r.unit_serial AND +p.outcome IN ('pass', 'fail')" \
-	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
+/* Yields count judged runs (pass or fail) of identified units: an error or
+ * aborted run is the station's and judges no unit, a run without a serial
+ * is no unit (counted apart, as unidentified).  A unit is counted per
+ * operation (sequence): a unit tested in "ict" and in "final" is a unit of
+ * each.  The unary + keeps SQLite off runs_outcome (all passing runs) for
+ * these terms: the filter's own index (a unit, a time window) selects far
+ * fewer rows. */
+#define JUDGED_RUN(a) \
+	"(+" a ".outcome IN ('pass', 'fail') OR (?9 IS NOT NULL AND +" a ".outcome IN ('error', 'aborted')))"
+#define JUDGED "r.unit_serial IS NOT NULL AND " JUDGED_RUN("r")
+/* r is its unit's first judged run of its operation, over the whole log
+ * (through runs_unit_started); ?9 set (--with-errors): error and aborted
+ * runs judge their unit too, as failures. */
+#define FIRST_OF_OP \
+	JUDGED " AND NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
+	"  AND p.sequence_name IS r.sequence_name AND " JUDGED_RUN("p") \
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id)))"
+#define DAY "date(r.started_us / 1000000, 'unixepoch')"
+#define BY_DAY(col) "CASE WHEN ?8 IS NULL THEN '' ELSE " col " END"
 
 static const char yield_sql[] =
-	"WITH y AS (SELECT date(r.started_us / 1000000, 'unixepoch') AS day, count(*) AS runs,"
-	"  count(DISTINCT CASE WHEN " JUDGED " THEN " UNIT " END) AS units,"
-	"  count(DISTINCT CASE WHEN r.outcome = 'pass' THEN " UNIT " END) AS passed"
-	"  FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " GROUP BY CASE WHEN ?8 IS NULL THEN '' ELSE day END),"
-	" f AS (SELECT date(r.started_us / 1000000, 'unixepoch') AS day, count(*) AS units,"
-	"  sum(r.outcome = 'pass') AS passed"
-	"  FROM runs r WHERE " JUDGED " AND " REP_WHERE " AND " FIRST_JUDGED_RUN
-	"  GROUP BY CASE WHEN ?8 IS NULL THEN '' ELSE day END)"
-	" SELECT y.day, y.runs, y.units, y.passed, coalesce(f.units, 0), coalesce(f.passed, 0)"
-	" FROM y LEFT JOIN f ON (?8 IS NULL OR f.day = y.day) ORDER BY y.day";
+	"WITH y AS (SELECT " DAY " AS day, count(*) AS runs"
+	"  FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " GROUP BY " BY_DAY("day") "),"
+	" u AS (SELECT " DAY " AS day, max(r.outcome = 'pass') AS passed FROM runs r"
+	"  WHERE " JUDGED " AND " REP_WHERE
+	"  GROUP BY " BY_DAY("day") ", r.unit_serial, r.sequence_name),"
+	" uy AS (SELECT day, count(*) AS units, sum(passed) AS passed FROM u GROUP BY " BY_DAY("day") "),"
+	" f AS (SELECT " DAY " AS day, count(*) AS units, sum(r.outcome = 'pass') AS passed"
+	"  FROM runs r WHERE " REP_WHERE " AND " FIRST_OF_OP
+	"  GROUP BY " BY_DAY("day") ")"
+	" SELECT y.day, y.runs, coalesce(uy.units, 0), coalesce(uy.passed, 0), coalesce(f.units, 0),"
+	" coalesce(f.passed, 0) FROM y LEFT JOIN uy ON (?8 IS NULL OR uy.day = y.day)"
+	" LEFT JOIN f ON (?8 IS NULL OR f.day = y.day) ORDER BY y.day";
 
 /* From the runs the filter selects to their steps (CROSS JOIN keeps that
  * order): left to itself the planner starts from every failing step of the
@@ -118,6 +130,8 @@ static int yields(sqlite3 *h, struct report *r, bool by_day)
 		return -1;
 	if (by_day)
 		sqlite3_bind_int(st, 8, 1);
+	if (r->with_errors)
+		sqlite3_bind_int(st, 9, 1);
 	return rep_yield_rows(st, r, by_day);
 }
 
@@ -355,12 +369,12 @@ static int hist(sqlite3 *h, struct report *r)
 
 bool report_can_summarise(const struct rep_filter *f)
 {
-	const int64_t day = 86400000000LL;
+	const int64_t hour = 3600000000LL;
 
-	/* the summary cells know day, fixture and sequence only */
-	return !f->outcome && !f->serial && !f->operator_name && !f->work_order &&
-	       !f->part_number && !f->revision && !f->station && (!f->has_since || f->since_us % day == 0) &&
-	       (!f->has_until || f->until_us % day == 0);
+	/* the summary cells know hour, fixture, sequence and outcome only */
+	return !f->serial && !f->operator_name && !f->work_order && !f->part_number &&
+	       !f->revision && !f->station && (!f->has_since || f->since_us % hour == 0) &&
+	       (!f->has_until || f->until_us % hour == 0);
 }
 
 /* Steps that talked to the CMS with cms.insecure, in the runs selected
@@ -503,7 +517,7 @@ int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 	int ret = 0;
 
 	r->f = f;
-	r->summary = !r->exact && report_can_summarise(f);
+	r->summary = !r->exact && !r->with_errors && report_can_summarise(f);
 	for (int q = 0; q < REP_Q__COUNT && !ret; q++)
 		ret = report_query(db, r, q, e);
 	if (!ret)

@@ -132,6 +132,8 @@ int db_operation_rows(struct db *db, enum db_op_q q, const struct rep_filter *f,
  * when both are set) and those beyond it up to the furthest value. */
 #define REP_BINS DB_HIST_BINS
 
+/* Units are identified units per operation (a unit tested in two sequences
+ * counts in each); first runs: a unit's first judged run of the operation. */
 struct rep_counts {
 	int64_t runs, units, passed;		/* yield: units that passed / units */
 	int64_t first_units, first_passed;	/* first-pass yield: first runs */
@@ -180,6 +182,9 @@ enum rep_query { REP_Q_TOTAL, REP_Q_DAYS, REP_Q_PARETO, REP_Q_STATS, REP_Q_HIST,
 struct report {
 	const char *db_path;
 	bool exact;		/* in: read the rows, never the summaries */
+	/* in (--with-errors): error and aborted runs judge their units, as
+	 * failures (the rows answer: the summaries count judged runs only) */
+	bool with_errors;
 	bool summary;		/* out: the summaries answered */
 	const struct rep_filter *f;
 	struct rep_counts total;
@@ -206,8 +211,10 @@ struct report {
 };
 
 /* Fill r from the log (0, or ST_ERR_DB / ST_ERR_NOMEM with e set).  The
- * summaries answer unless r->exact, or a filter needs the rows (--outcome,
- * --serial, a --since/--until that is not a UTC midnight). */
+ * summaries answer unless r->exact, or a filter needs the rows (--serial,
+ * --station, --operator, --work-order, --part-number, --revision, a
+ * --since/--until off the hour); they know the hour, fixture, sequence and
+ * outcome. */
 int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 		 struct st_error *e);
 /* One query of report_build() (r->f set, the earlier ones done). */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * station report's numbers from the summaries of schema 3 (db/schema.sql,
- * kept by db/db_summary.c): thousands of cell rows instead of millions of
- * runs.  Equal to the queries on the rows in db_report.c (the tests hold
+ * station report's numbers from the summaries (db/schema.sql, kept by
+ * db/db_summary.c): thousands of cell rows instead of millions of runs.
+ * Counts come from the hour cells of the window; measurements from the
+ * day cells of the whole days in it and the hour cells of the rest.  Equal to the queries on the rows in db_report.c (the tests hold
  * them to it): per-cell unit counts become distinct counts by subtracting,
  * for each unit seen in several of the selected cells, the extra cells;
  * mean and sigma come from sums about a reference value; the histogram
@@ -14,17 +15,27 @@
 
 #include "db/db-internal.h"
 
-#define DAY_US 86400000000LL
+#define HOUR_US 3600000000LL
+/* Beyond any log: a day-cell range without that bound. */
+#define FAR_HOURS (24LL << 40)
 
-/* Cells matching the filter: ?1..?5 bound by bind_cells(). */
+/* The filters every cell query has: fixture, sequence, outcome. */
+#define CELL_KEY \
+	" (?3 IS NULL OR c.fixture = ?3) AND (?4 IS NULL OR c.sequence_name = ?4)" \
+	" AND (?5 IS NULL OR c.sequence_version = ?5) AND (?7 IS NULL OR c.outcome = ?7) "
+/* Hour cells matching the filter: ?1, ?2 the window in hours. */
 #define CELL_WHERE \
-	" (?1 IS NULL OR c.day >= ?1) AND (?2 IS NULL OR c.day < ?2)" \
-	" AND (?3 IS NULL OR c.fixture = ?3) AND (?4 IS NULL OR c.sequence_name = ?4)" \
-	" AND (?5 IS NULL OR c.sequence_version = ?5) "
+	" c.hours = 1 AND (?1 IS NULL OR c.hour >= ?1) AND (?2 IS NULL OR c.hour < ?2) AND " CELL_KEY
+/* Cells for the measurements: the day cells of the whole days [?10, ?11)
+ * in the window, the hour cells of the hours before and after them. */
+#define MEAS_WHERE \
+	" (c.hours = 24 AND c.hour >= ?10 AND c.hour < ?11 OR c.hours = 1" \
+	" AND (?1 IS NULL OR c.hour >= ?1) AND (?2 IS NULL OR c.hour < ?2)" \
+	" AND (c.hour < ?10 OR c.hour >= ?11)) AND " CELL_KEY
 /* ?6 set: one row per day, else one row.  The unit correction starts from
- * the few units seen in several cells (CROSS JOIN keeps that order: the
- * planner would rather scan every unit's cells). */
-#define GROUP_DAY "CASE WHEN ?6 IS NULL THEN 0 ELSE c.day END"
+ * the few unit-operations seen in several cells (CROSS JOIN keeps that
+ * order: the planner would rather scan every unit's cells). */
+#define GROUP_DAY "CASE WHEN ?6 IS NULL THEN 0 ELSE c.hour / 24 END"
 
 static const char yield_sql[] =
 	"WITH t AS (SELECT " GROUP_DAY " AS d, sum(c.runs) AS runs, sum(c.units) AS units,"
@@ -32,34 +43,51 @@ static const char yield_sql[] =
 	"  FROM cells c WHERE c.runs > 0 AND " CELL_WHERE " GROUP BY d),"
 	" k AS (SELECT d, sum(k - 1) AS du, sum(max(kp - 1, 0)) AS dp FROM ("
 	"  SELECT " GROUP_DAY " AS d, count(*) AS k, sum(uc.passed) AS kp"
-	"  FROM unit_first u CROSS JOIN unit_cells uc ON uc.unit = u.unit JOIN cells c ON c.id = uc.cell"
-	"  WHERE u.multi = 1 AND " CELL_WHERE " GROUP BY u.unit, d) GROUP BY d)"
+	"  FROM unit_first u CROSS JOIN unit_cells uc ON uc.unit = u.unit CROSS JOIN cells c ON c.id = uc.cell"
+	"  WHERE u.multi = 1 AND coalesce(c.sequence_name, '') = u.op AND " CELL_WHERE
+	"  GROUP BY u.unit, u.op, d) GROUP BY d)"
 	" SELECT date(t.d * 86400, 'unixepoch'), t.runs, t.units - coalesce(k.du, 0),"
 	" t.passed - coalesce(k.dp, 0), t.fu, t.fp FROM t LEFT JOIN k ON k.d = t.d ORDER BY t.d";
 
 static const char pareto_sql[] =
-	"SELECT sf.step, sum(sf.n) FROM step_fails sf JOIN cells c ON c.id = sf.cell"
+	"SELECT sf.step, sum(sf.n) FROM cells c CROSS JOIN step_fails sf ON sf.cell = c.id"
 	" WHERE " CELL_WHERE " GROUP BY sf.step ORDER BY 2 DESC, 1";
 
 static const char stats_sql[] =
 	"SELECT k.sequence_name, k.step, k.name, k.unit, k.low, k.high, sum(m.n), k.ref,"
 	" sum(m.s1), sum(m.s2), min(m.min), max(m.max), sum(m.out_low), sum(m.out_high), k.id,"
 	" k.hist_lo, k.hist_width, k.hist_hi"
-	" FROM meas_sum m JOIN meas_keys k ON k.id = m.key JOIN cells c ON c.id = m.cell"
-	" WHERE " CELL_WHERE " GROUP BY k.id ORDER BY 1, 2, 3, 5, 6, 4";
+	" FROM cells c CROSS JOIN meas_sum m ON m.cell = c.id JOIN meas_keys k ON k.id = m.key"
+	" WHERE " MEAS_WHERE " GROUP BY k.id ORDER BY 1, 2, 3, 5, 6, 4";
 
 static const char hist_sql[] =
-	"SELECT m.key, m.bins FROM meas_sum m JOIN cells c ON c.id = m.cell WHERE " CELL_WHERE;
+	"SELECT m.key, m.bins FROM cells c CROSS JOIN meas_sum m ON m.cell = c.id WHERE " MEAS_WHERE;
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b < 0);
+}
 
 static void bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
 {
-	if (f->has_since)
-		sqlite3_bind_int64(st, 1, f->since_us / DAY_US);
-	if (f->has_until)
-		sqlite3_bind_int64(st, 2, f->until_us / DAY_US);
+	int64_t d0 = -FAR_HOURS, d1 = FAR_HOURS;
+
+	if (f->has_since) {
+		sqlite3_bind_int64(st, 1, floor_div(f->since_us, HOUR_US));
+		d0 = -floor_div(-floor_div(f->since_us, HOUR_US), 24) * 24;	/* up to a day */
+	}
+	if (f->has_until) {
+		sqlite3_bind_int64(st, 2, floor_div(f->until_us, HOUR_US));
+		d1 = floor_div(floor_div(f->until_us, HOUR_US), 24) * 24;
+	}
 	dbi_bind_text(st, 3, f->fixture);
 	dbi_bind_text(st, 4, f->seq_name);
 	dbi_bind_text(st, 5, f->seq_version);
+	dbi_bind_text(st, 7, f->outcome);
+	if (sqlite3_bind_parameter_count(st) >= 11) {
+		sqlite3_bind_int64(st, 10, d0);
+		sqlite3_bind_int64(st, 11, d1 > d0 ? d1 : d0);
+	}
 }
 
 static int yields(sqlite3 *h, struct report *r, bool by_day)

@@ -60,6 +60,23 @@ static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	 * queued (sent once a central: is configured) */
 	[6] =
 	"ALTER TABLE runs ADD COLUMN forwarded_us INTEGER;\n",
+	/* schema 9: summary cells per hour and outcome, first runs per
+	 * operation: the old summaries go, rebuilt from the rows after */
+	[8] =
+	"DROP VIEW IF EXISTS v_yield;\n"
+	"DROP VIEW IF EXISTS v_first_pass_yield;\n"
+	"DROP VIEW IF EXISTS v_failures_pareto;\n"
+	"DROP VIEW IF EXISTS v_measurement_stats;\n"
+	"DROP TABLE IF EXISTS meas_sum;\n"
+	"DROP TABLE IF EXISTS step_fails;\n"
+	"DROP TABLE IF EXISTS unit_first;\n"
+	"DROP TABLE IF EXISTS unit_cells;\n"
+	"DROP INDEX IF EXISTS cells_key;\n"
+	/* (a log from before schema 3 has runs.cell, from [2], but no cells
+	 * for the foreign key to name while runs.cell is cleared) */
+	"CREATE TABLE IF NOT EXISTS cells (id INTEGER PRIMARY KEY);\n"
+	"UPDATE runs SET cell = NULL;\n"
+	"DROP TABLE cells;\n",
 };
 
 static const char *const upgrade_post[DB_SCHEMA_VERSION] = {
@@ -131,13 +148,11 @@ static int upgrade(struct db *db, struct st_error *e)
 		ret = run_sql(db, db_schema_sql, v, e);
 	for (int i = v; i > 0 && i < DB_SCHEMA_VERSION && ret == ST_OK; i++)
 		ret = run_sql(db, upgrade_post[i], i, e);
-	/* schema 3: the summaries, from every row already logged; schema 4:
-	 * again, as the Pareto now counts leaf steps only; schema 5: the
-	 * yields' unit counts again, as they count judged runs only */
-	if (ret == ST_OK && v > 0 && v < 4)
+	/* the summaries, from every row already logged: schema 3 added them,
+	 * 4 counts leaf steps only in the Pareto, 5 judged runs only in the
+	 * yields, 9 keys them by hour and outcome */
+	if (ret == ST_OK && v > 0 && v < 9)
 		ret = dbi_sum_rebuild(db, e);
-	else if (ret == ST_OK && v == 4)
-		ret = dbi_sum_recount_units(db, e);
 	if (ret < 0)
 		return ret;
 	ret = read_version(db, &v, e);

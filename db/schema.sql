@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 8 (PRAGMA user_version).
+-- The station log, schema version 9 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS runs (
 	reason TEXT,
 	last_step_index INTEGER,	-- last step committed (crash recovery names it)
 	last_step TEXT,
-	cell INTEGER REFERENCES cells(id),	-- its summary cell (day, fixture, sequence)
+	cell INTEGER REFERENCES cells(id),	-- its summary cell (hour, fixture, sequence, outcome)
 	work_order TEXT,		-- schema 6: what the MES (station serve) or --var gave
 	part_number TEXT,
 	revision TEXT,
@@ -194,33 +194,41 @@ CREATE TABLE IF NOT EXISTS suspects (
 	reason TEXT NOT NULL
 );
 
--- Summaries (schema 3), kept by db/db_summary.c in the transaction that
--- ends a run (db_run_end, or recovery marking it aborted), so that reports
--- on millions of runs read thousands of rows.  A run counts once it has
--- ended.  They are derived data: db/migrate.c rebuilds them from the rows.
+-- Summaries (schema 3; per hour and outcome since schema 9), kept by
+-- db/db_summary.c in the transaction that ends a run (db_run_end, or
+-- recovery marking it aborted), so that reports on millions of runs read
+-- thousands of rows.  A run counts once it has ended.  They are derived
+-- data: db/migrate.c rebuilds them from the rows.
 --
--- A cell: runs of one UTC day (unix day number), fixture and sequence
--- name+version.  runs: every ended run; units/passed: distinct units with a
--- judged run (pass or fail: an error or aborted run is the station's, it
--- judges no unit) in the cell (a unit passed if one of them passed);
--- first_*: units whose first judged run (over the whole log) is in the
--- cell, and of those, the ones that passed.
+-- A cell: runs of one UTC hour (hours = 1, started_us / 3600000000),
+-- fixture, sequence name+version and outcome; every ended run is in one
+-- (runs.cell).  runs: every ended run; units/passed: distinct identified
+-- units (a serial: a run without one is no unit) with a judged run (pass or
+-- fail: an error or aborted run is the station's, it judges no unit) in the
+-- cell (a unit passed if one of them passed); first_*: units whose first
+-- judged run of the operation (sequence name, over the whole log) is in the
+-- cell, and of those, the ones that passed.  A day cell (hours = 24, hour =
+-- the day's first) holds only the measurement sums of its 24 hour cells,
+-- so that a report over whole days reads one row a day, not 24.
 CREATE TABLE IF NOT EXISTS cells (
 	id INTEGER PRIMARY KEY,
-	day INTEGER NOT NULL,		-- started_us / 86400000000
+	hour INTEGER NOT NULL,		-- started_us / 3600000000
+	hours INTEGER NOT NULL,		-- 1: an hour cell, 24: a day cell
 	fixture TEXT NOT NULL,
 	sequence_name TEXT,
 	sequence_version TEXT,
+	outcome TEXT NOT NULL,
 	runs INTEGER NOT NULL DEFAULT 0,
 	units INTEGER NOT NULL DEFAULT 0,
 	passed INTEGER NOT NULL DEFAULT 0,
 	first_units INTEGER NOT NULL DEFAULT 0,
 	first_passed INTEGER NOT NULL DEFAULT 0
 );
--- Per unit (serial, or the run id of a run without one): the cells where it
--- has finished runs, whether it passed there, and its first finished run.
--- multi marks units seen in more than one cell: only those need the
--- correction that turns per-cell unit counts into distinct counts.
+-- Per unit (serial): the hour cells where it has judged runs, whether it
+-- passed there; per unit and operation (op: the sequence name, '' for
+-- none) its first judged run.  multi marks unit-operations seen in more
+-- than one cell: only those need the correction that turns per-cell unit
+-- counts into distinct counts.
 CREATE TABLE IF NOT EXISTS unit_cells (
 	unit TEXT NOT NULL,
 	cell INTEGER NOT NULL REFERENCES cells(id),
@@ -228,13 +236,15 @@ CREATE TABLE IF NOT EXISTS unit_cells (
 	PRIMARY KEY (unit, cell)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS unit_first (
-	unit TEXT PRIMARY KEY,
+	unit TEXT NOT NULL,
+	op TEXT NOT NULL,
 	run_id TEXT NOT NULL,
 	cell INTEGER NOT NULL REFERENCES cells(id),
 	passed INTEGER NOT NULL,
-	multi INTEGER NOT NULL DEFAULT 0
+	multi INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (unit, op)
 ) WITHOUT ROWID;
--- Steps that ended fail or error, per cell and step name (the Pareto).
+-- Steps that ended fail or error, per hour cell and step name (the Pareto).
 CREATE TABLE IF NOT EXISTS step_fails (
 	cell INTEGER NOT NULL REFERENCES cells(id),
 	step TEXT NOT NULL,
@@ -257,7 +267,7 @@ CREATE TABLE IF NOT EXISTS meas_keys (
 	hist_width REAL NOT NULL,
 	hist_hi REAL NOT NULL
 );
--- Per cell and measurement: n, sums of (value - ref) and its square,
+-- Per cell (hour and day cells) and measurement: n, sums of (value - ref) and its square,
 -- min, max, values beyond each limit, and the histogram counts (a blob of
 -- little-endian uint32, see docs/database.md).
 CREATE TABLE IF NOT EXISTS meas_sum (
@@ -304,13 +314,15 @@ CREATE INDEX IF NOT EXISTS step_values_step ON step_values(step_id);
 CREATE INDEX IF NOT EXISTS step_values_insecure ON step_values(step_id) WHERE key = 'cms.insecure';
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
 CREATE INDEX IF NOT EXISTS events_time ON events(time_us);
-CREATE INDEX IF NOT EXISTS cells_key ON cells(day, fixture, sequence_name, sequence_version);
+CREATE INDEX IF NOT EXISTS cells_key ON cells(hours, hour, fixture, sequence_name, sequence_version,
+	outcome);
 CREATE INDEX IF NOT EXISTS unit_first_multi ON unit_first(multi) WHERE multi = 1;
 CREATE INDEX IF NOT EXISTS meas_keys_name ON meas_keys(name, step, sequence_name, unit, low, high);
 
 -- Views for quality engineers: `sqlite3 station.db 'SELECT * FROM v_yield'`.
--- A unit is its serial; a run that never got a serial counts as its own unit.
--- Runs still in progress are left out of every yield.
+-- A unit is its serial; a run that never got a serial is no unit (the
+-- report counts it as unidentified).  Runs still in progress are left out
+-- of every yield.
 DROP VIEW IF EXISTS v_runs;
 CREATE VIEW v_runs AS
 SELECT id, unit_serial, station, fixture, operator, work_order, part_number, revision,
@@ -323,21 +335,37 @@ FROM runs;
 
 -- Yield: units that passed (at least once that day) / units judged, from
 -- the summary cells (runs that have ended; error and aborted runs judge no
--- unit).
+-- unit).  The hour cells of a day add up; a unit seen in several of them
+-- (a retest, a pass after a fail) is taken off all but once.
 DROP VIEW IF EXISTS v_yield;
 CREATE VIEW v_yield AS
-SELECT date(day * 86400, 'unixepoch') AS day, fixture, sequence_name, sequence_version,
-	runs, units, passed, round(1.0 * passed / units, 4) AS yield
-FROM cells WHERE runs > 0
-ORDER BY day, fixture, sequence_name, sequence_version;
+WITH t AS (SELECT hour / 24 AS d, fixture, sequence_name, sequence_version, sum(runs) AS runs,
+		sum(units) AS units, sum(passed) AS passed
+	FROM cells WHERE hours = 1 GROUP BY 1, 2, 3, 4),
+k AS (SELECT d, fixture, sequence_name, sequence_version, sum(n - 1) AS du,
+		sum(max(np - 1, 0)) AS dp
+	FROM (SELECT c.hour / 24 AS d, c.fixture, c.sequence_name, c.sequence_version,
+			count(*) AS n, sum(uc.passed) AS np
+		FROM unit_first u CROSS JOIN unit_cells uc ON uc.unit = u.unit
+		CROSS JOIN cells c ON c.id = uc.cell AND coalesce(c.sequence_name, '') = u.op
+		WHERE u.multi = 1 GROUP BY u.unit, u.op, 1, 2, 3, 4)
+	GROUP BY 1, 2, 3, 4)
+SELECT date(t.d * 86400, 'unixepoch') AS day, t.fixture, t.sequence_name, t.sequence_version,
+	t.runs, t.units - coalesce(k.du, 0) AS units, t.passed - coalesce(k.dp, 0) AS passed,
+	round(1.0 * (t.passed - coalesce(k.dp, 0)) / (t.units - coalesce(k.du, 0)), 4) AS yield
+FROM t LEFT JOIN k ON k.d = t.d AND k.fixture = t.fixture
+	AND k.sequence_name IS t.sequence_name AND k.sequence_version IS t.sequence_version
+WHERE t.runs > 0
+ORDER BY day, t.fixture, t.sequence_name, t.sequence_version;
 
--- First-pass yield: each unit's first judged run (pass or fail), wherever it ran.
+-- First-pass yield: each unit's first judged run (pass or fail) of each
+-- operation (sequence), wherever it ran.
 DROP VIEW IF EXISTS v_first_pass_yield;
 CREATE VIEW v_first_pass_yield AS
-SELECT date(day * 86400, 'unixepoch') AS day, fixture, sequence_name, sequence_version,
-	first_units AS units, first_passed AS passed_first,
-	round(1.0 * first_passed / first_units, 4) AS fpy
-FROM cells WHERE first_units > 0
+SELECT date(hour / 24 * 86400, 'unixepoch') AS day, fixture, sequence_name, sequence_version,
+	sum(first_units) AS units, sum(first_passed) AS passed_first,
+	round(1.0 * sum(first_passed) / sum(first_units), 4) AS fpy
+FROM cells WHERE hours = 1 GROUP BY 1, 2, 3, 4 HAVING sum(first_units) > 0
 ORDER BY day, fixture, sequence_name, sequence_version;
 
 -- Pareto of failing steps: every leaf step (not a group or include, whose
@@ -373,8 +401,8 @@ CREATE VIEW v_measurement_stats AS
 WITH s AS (
 	SELECT k.sequence_name, k.step, k.name, k.unit, k.low, k.high, k.ref,
 		sum(m.n) AS n, sum(m.s1) AS s1, sum(m.s2) AS s2, min(m.min) AS min, max(m.max) AS max
-	FROM meas_sum m JOIN meas_keys k ON k.id = m.key
-	GROUP BY k.id),
+	FROM cells c CROSS JOIN meas_sum m ON m.cell = c.id JOIN meas_keys k ON k.id = m.key
+	WHERE c.hours = 24 GROUP BY k.id),
 d AS (
 	SELECT *, ref + s1 / n AS mean,
 		CASE WHEN n > 1 THEN sqrt(max(0.0, (s2 - s1 * s1 / n) / (n - 1))) END AS stddev
@@ -388,4 +416,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 8;
+PRAGMA user_version = 9;

@@ -16,10 +16,8 @@
  * one (the report's coalesce(unit_serial, id)), each side indexed (the
  * unary + keeps SQLite on the unit's index, not runs_outcome). */
 #define UNIT_RUNS \
-	"SELECT id, cell, outcome, started_us FROM runs WHERE unit_serial = ?1 " \
-	"AND +outcome IN ('pass', 'fail') AND cell IS NOT NULL UNION ALL SELECT id, cell, " \
-	"outcome, started_us FROM runs WHERE id = ?1 AND unit_serial IS NULL " \
-	"AND +outcome IN ('pass', 'fail') AND cell IS NOT NULL"
+	"SELECT id, cell, outcome, started_us, coalesce(sequence_name, '') AS op FROM runs " \
+	"WHERE unit_serial = ?1 AND +outcome IN ('pass', 'fail') AND cell IS NOT NULL"
 
 const char *const dbi_sql[DBS__COUNT] = {
 	[DBS_BEGIN] = "BEGIN IMMEDIATE",
@@ -89,11 +87,11 @@ const char *const dbi_sql[DBS__COUNT] = {
 
 	/* summaries: db_summary.c */
 	[DBS_CELL_FIND] =
-		"SELECT id FROM cells WHERE day = ?1 AND fixture = ?2 AND sequence_name IS ?3 "
-		"AND sequence_version IS ?4",
+		"SELECT id FROM cells WHERE hours = ?5 AND hour = ?1 AND fixture = ?2 "
+		"AND sequence_name IS ?3 AND sequence_version IS ?4 AND outcome = ?6",
 	[DBS_CELL_NEW] =
-		"INSERT INTO cells (day, fixture, sequence_name, sequence_version) "
-		"VALUES (?1, ?2, ?3, ?4)",
+		"INSERT INTO cells (hour, fixture, sequence_name, sequence_version, hours, outcome) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[DBS_RUN_STATE] =
 		"SELECT outcome, coalesce(unit_serial, id), cell, started_us, fixture, sequence_name, "
 		"sequence_version FROM runs WHERE id = ?1",
@@ -117,24 +115,31 @@ const char *const dbi_sql[DBS__COUNT] = {
 		"hist_width, hist_hi) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[DBS_MEAS_SUM] =
 		"INSERT INTO meas_sum (cell, key, n, s1, s2, min, max, out_low, out_high, bins) "
-		"VALUES (?1, ?2, 1, ?3, ?3 * ?3, ?4, ?4, ?5, ?6, ?7) ON CONFLICT (cell, key) DO UPDATE "
+		"VALUES (?1, ?2, 1, ?3, ?3 * ?3, ?4, ?4, ?5, ?6, st_hist_add(NULL, ?7)) "
+		"ON CONFLICT (cell, key) DO UPDATE "
 		"SET n = n + 1, s1 = s1 + excluded.s1, s2 = s2 + excluded.s2, "
 		"min = min(min, excluded.min), max = max(max, excluded.max), "
 		"out_low = out_low + excluded.out_low, out_high = out_high + excluded.out_high, "
-		"bins = st_hist_add(bins, ?8)",
+		"bins = st_hist_add(bins, ?7)",
 	/* a unit's cells and first run, as summarised and as the runs say */
 	[DBS_UNIT_OLD] = "SELECT cell, passed FROM unit_cells WHERE unit = ?1 ORDER BY cell",
 	[DBS_UNIT_NEW] =
 		"SELECT cell, max(outcome = 'pass') FROM (" UNIT_RUNS ") GROUP BY cell ORDER BY cell",
-	[DBS_UNIT_FIRST_OLD] = "SELECT run_id, cell, passed, multi FROM unit_first WHERE unit = ?1",
+	[DBS_UNIT_FIRST_OLD] =
+		"SELECT op, run_id, cell, passed, multi FROM unit_first WHERE unit = ?1 ORDER BY op",
+	/* per operation: the first judged run, and whether it has several cells */
 	[DBS_UNIT_FIRST_NEW] =
-		"SELECT id, cell, outcome = 'pass' FROM (" UNIT_RUNS ") ORDER BY started_us, id LIMIT 1",
+		"WITH u AS (" UNIT_RUNS ") SELECT f.op, f.id, f.cell, f.outcome = 'pass', n.cells > 1 "
+		"FROM (SELECT *, row_number() OVER (PARTITION BY op ORDER BY started_us, id) AS nth "
+		"FROM u) f JOIN (SELECT op, count(DISTINCT cell) AS cells FROM u GROUP BY op) n "
+		"ON n.op = f.op WHERE f.nth = 1 ORDER BY f.op",
 	[DBS_UNIT_DEL] = "DELETE FROM unit_cells WHERE unit = ?1 AND cell = ?2",
 	[DBS_UNIT_ADD] = "INSERT INTO unit_cells (unit, cell, passed) VALUES (?1, ?2, ?3)",
 	[DBS_UNIT_SET] = "UPDATE unit_cells SET passed = ?3 WHERE unit = ?1 AND cell = ?2",
-	[DBS_UNIT_FIRST_DEL] = "DELETE FROM unit_first WHERE unit = ?1",
+	[DBS_UNIT_FIRST_DEL] = "DELETE FROM unit_first WHERE unit = ?1 AND op = ?6",
 	[DBS_UNIT_FIRST_ADD] =
-		"INSERT INTO unit_first (unit, run_id, cell, passed, multi) VALUES (?1, ?2, ?3, ?4, ?5)",
+		"INSERT INTO unit_first (unit, run_id, cell, passed, multi, op) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[DBS_CELL_UNITS] =
 		"UPDATE cells SET units = units + ?2, passed = passed + ?3, "
 		"first_units = first_units + ?4, first_passed = first_passed + ?5 WHERE id = ?1",

@@ -82,7 +82,11 @@ static void yield_table(FILE *f, const struct report *r)
 		(long long)t->first_units, (long long)t->first_passed);
 	pct_cell(f, rep_ratio(t->first_passed, t->first_units));
 	fprintf(f, "</tr></table>\n<p>%lld runs</p>\n", (long long)t->runs);
-	if (r->errors || r->aborted || r->unidentified)
+	if (r->with_errors)
+		fprintf(f, "<p>with errors: %lld error and %lld aborted runs judged as failures; "
+			"%lld runs without a serial</p>\n", (long long)r->errors,
+			(long long)r->aborted, (long long)r->unidentified);
+	else if (r->errors || r->aborted || r->unidentified)
 		fprintf(f, "<p>not judged: %lld error and %lld aborted runs (the station's, not the "
 			"boards'); %lld runs without a serial</p>\n", (long long)r->errors,
 			(long long)r->aborted, (long long)r->unidentified);

@@ -101,6 +101,7 @@ int report_json(FILE *f, const struct report *r)
 	json_object_set_new(root, "total", counts(&r->total));
 	json_object_set_new(root, "cms_insecure", json_integer(r->cms_insecure));
 	json_object_set_new(root, "suspect_marks", json_integer((json_int_t)r->suspects));
+	json_object_set_new(root, "with_errors", json_boolean(r->with_errors));
 	json_object_set_new(root, "error_runs", json_integer((json_int_t)r->errors));
 	json_object_set_new(root, "aborted_runs", json_integer((json_int_t)r->aborted));
 	json_object_set_new(root, "unidentified_runs", json_integer((json_int_t)r->unidentified));

@@ -40,10 +40,11 @@ static void yields(FILE *f, const struct report *r)
 		(long long)t->runs);
 	fprintf(f, "first pass   %6lld of %lld units passed   %s\n", (long long)t->first_passed,
 		(long long)t->first_units, pct(a, rep_ratio(t->first_passed, t->first_units)));
-	if (r->f->seq_name)	/* a unit's first run may be of another operation */
-		fputs("             (a unit's first run of any sequence; this sequence's own: "
-		      "--operations)\n", f);
-	if (r->errors || r->aborted || r->unidentified)
+	if (r->with_errors)
+		fprintf(f, "with errors  %6lld error, %lld aborted runs judged as failures; %lld "
+			"runs without a serial; per operation: --operations\n", (long long)r->errors,
+			(long long)r->aborted, (long long)r->unidentified);
+	else if (r->errors || r->aborted || r->unidentified)
 		fprintf(f, "not judged   %6lld error, %lld aborted runs (the station's, not the "
 			"boards'); %lld runs without a serial; per operation: --operations\n",
 			(long long)r->errors, (long long)r->aborted, (long long)r->unidentified);

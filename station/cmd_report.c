@@ -48,9 +48,9 @@ static void usage(FILE *f)
 		"                         station.yaml's plant: timezone; shifts from its\n"
 		"                         plant: shifts); text, json or csv\n"
 		"      --tz ZONE          --group-by: this time zone (Europe/Berlin, UTC)\n"
-		"      --with-errors      --operations, --group-by: error and aborted runs\n"
-		"                         judge the unit (as failures); by default they are\n"
-		"                         the station's\n"
+		"      --with-errors      error and aborted runs judge the unit (as\n"
+		"                         failures) in the yields; by default they are the\n"
+		"                         station's (the report, --operations, --group-by)\n"
 		"      --all-runs         --spc, --capability: retests too (default: each\n"
 		"                         unit's first run)\n"
 		"  -h, --help             this text\n"
@@ -172,9 +172,9 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 			"--group-by\n");
 		return EXIT_USAGE;
 	}
-	if (mode->with_errors && !mode->operations && !mode->group_by) {
-		fprintf(stderr, "station report: --with-errors goes with --operations or "
-			"--group-by\n");
+	if (mode->with_errors && (spc->name || mode->capability || mode->central)) {
+		fprintf(stderr, "station report: --with-errors goes with the report, --operations "
+			"or --group-by of a log\n");
 		return EXIT_USAGE;
 	}
 	if (mode->tz && !mode->group_by) {
@@ -229,7 +229,7 @@ static int body(FILE *out, const struct db_reader *rd, const struct rep_opts *o,
 		struct st_error *e)
 {
 	const struct report_mode *mode = ctx;
-	struct report r = { .db_path = rd->where };
+	struct report r = { .db_path = rd->where, .with_errors = mode->with_errors };
 
 	if (mode->spc.name)
 		return report_spc(out, rd, &o->f, &mode->spc, o->format, e);

@@ -23,9 +23,9 @@ out=$(st_tmpdir)
 
 # --- db check on the log the line wrote
 "$st" db check --db "$db" >"$out/check" || fail "db check failed on a good log: $(cat "$out/check")"
-assert_match "$(cat "$out/check")" "ok \(schema version 8\)" "db check output"
+assert_match "$(cat "$out/check")" "ok \(schema version 9\)" "db check output"
 "$st" db check --quick --db "$db" >"$out/quick" || fail "db check --quick failed on a good log: $(cat "$out/quick")"
-assert_match "$(cat "$out/quick")" "ok \(schema version 8\)" "db check --quick output"
+assert_match "$(cat "$out/quick")" "ok \(schema version 9\)" "db check --quick output"
 rc=0; "$st" db recover --quick --db "$db" 2>/dev/null || rc=$?
 assert_eq "$rc" "2" "--quick is for check only"
 
@@ -47,6 +47,12 @@ else
 	cpk=$(j '' "[[m for m in d['measurements'] if m['name']=='rail_3v3'][0]['ppk']][0]")
 fi
 assert_eq "$n" "3" "rail_3v3 samples"
+# --with-errors: the report says error and aborted runs are judged (none here)
+wr=$("$st" report --db "$db" --with-errors)
+assert_match "$wr" "with errors +0 error, 0 aborted runs judged as failures" "report --with-errors"
+assert_match "$wr" "yield +2 of 3 units passed" "report --with-errors: the same units"
+rc=0; "$st" report --db "$db" --with-errors --capability >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" "2" "--with-errors does not go with --capability"
 # Ppk (the report's sigma is over every value) recomputed independently from the exported values and limits
 "$st" export --db "$db" --what measurements -o "$out/m.csv"
 want=$(awk -F, 'NR > 1 && $8 == "rail_3v3" { v[++n] = $9; lo = $12; hi = $13 }
@@ -149,7 +155,7 @@ sqlite3 "$out/v1.db" "INSERT INTO runs VALUES ('0123456789abcdef0123456789abcdef
 rc=0; "$st" report --db "$out/v1.db" 2>"$out/v1.err" || rc=$?
 assert_eq "$rc" "4" "report refuses an old log"
 grep -q "station db migrate" "$out/v1.err" || fail "no hint to migrate: $(cat "$out/v1.err")"
-assert_match "$("$st" db migrate --db "$out/v1.db")" "upgraded from schema version 1 to 8" "migrate"
+assert_match "$("$st" db migrate --db "$out/v1.db")" "upgraded from schema version 1 to 9" "migrate"
 assert_match "$("$st" report --db "$out/v1.db")" "1 of 1 units passed" "report after migrate"
 echo "ok"
 

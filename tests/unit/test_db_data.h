@@ -245,4 +245,35 @@ static char *t_read_top(const char *name)
 	return buf;
 }
 
+/* An old log at dst: the frozen schema file vsql, then the rows of the log
+ * src this build wrote (every column v2 had), so that the upgrade must
+ * rebuild the summaries; extra: SQL run on it after (summaries as that
+ * version counted them). */
+static void t_old_log(const char *dst, const char *vsql, const char *src, const char *extra)
+{
+	char sql[512], *schema = t_read_top(vsql);
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(dst, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, schema, NULL, NULL, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS src", src);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h,
+		"INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name,"
+		" sequence_version, sequence_sha256, software_version, started_us, ended_us, outcome,"
+		" reason, last_step_index, last_step) SELECT id, unit_serial, station, fixture,"
+		" operator, sequence_name, sequence_version, sequence_sha256, software_version,"
+		" started_us, ended_us, outcome, reason, last_step_index, last_step FROM src.runs;"
+		"INSERT INTO steps (id, run_id, idx, name, kind, phase, outcome, reason, started_us,"
+		" ended_us, duration_us, attempts) SELECT id, run_id, idx, name, kind, phase, outcome,"
+		" reason, started_us, ended_us, duration_us, attempts FROM src.steps;"
+		"INSERT INTO measurements (id, step_id, run_id, name, value, text, unit, low, high,"
+		" expect, outcome) SELECT id, step_id, run_id, name, value, text, unit, low,"
+		" high, expect, outcome FROM src.measurements;", NULL, NULL, NULL), SQLITE_OK);
+	if (extra)
+		assert_int_equal(sqlite3_exec(h, extra, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	free(schema);
+}
+
 #endif

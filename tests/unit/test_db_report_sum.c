@@ -165,8 +165,11 @@ static int64_t compare(struct db *db, const struct rep_filter *f)
 	return runs;
 }
 
+#define HOUR 3600000000LL
+
 static void compare_filters(struct db *db)
 {
+	const int64_t day0 = T_DAY1_US - T_DAY1_US % T_DAY_US;
 	struct rep_filter f = { 0 };
 
 	assert_true(compare(db, &f) > 0);
@@ -183,6 +186,40 @@ static void compare_filters(struct db *db)
 	assert_true(compare(db, &f) > 0);
 	f = (struct rep_filter){ .fixture = "none" };
 	assert_int_equal(compare(db, &f), 0);
+	/* schema 9: an outcome, and windows on the hour (a shift; whole days
+	 * with hours either side), alone and with the other filters */
+	for (const char *const *o = db_outcomes; *o; o++) {
+		f = (struct rep_filter){ .outcome = *o };
+		assert_true(compare(db, &f) >= (strcmp(*o, "pass") && strcmp(*o, "fail") ? 0 : 1));
+	}
+	f = (struct rep_filter){ .outcome = "fail", .fixture = "F1", .seq_name = "factory" };
+	assert_true(compare(db, &f) > 0);
+	f = (struct rep_filter){ .has_since = true, .since_us = day0 + T_DAY_US + 6 * HOUR,
+				 .has_until = true, .until_us = day0 + T_DAY_US + 14 * HOUR };
+	assert_true(compare(db, &f) > 0);
+	f.outcome = "pass";
+	assert_true(compare(db, &f) > 0);
+	f = (struct rep_filter){ .has_since = true, .since_us = day0 + 22 * HOUR,
+				 .has_until = true, .until_us = day0 + 3 * T_DAY_US + 5 * HOUR };
+	assert_true(compare(db, &f) > 0);
+	f.fixture = "F3";
+	assert_true(compare(db, &f) > 0);
+	f = (struct rep_filter){ .has_since = true, .since_us = day0 + 2 * T_DAY_US + 13 * HOUR };
+	assert_true(compare(db, &f) > 0);
+	f = (struct rep_filter){ .has_until = true, .until_us = day0 + T_DAY_US + 3 * HOUR };
+	assert_true(compare(db, &f) > 0);
+}
+
+/* A run ended again with another outcome moves to that outcome's cells. */
+static void end_again(struct db *db, const char *from, enum db_outcome to)
+{
+	char sql[128], id[DB_ID_LEN];
+	struct st_error e;
+
+	snprintf(sql, sizeof(sql), "SELECT id FROM runs WHERE outcome = '%s' ORDER BY id LIMIT 1",
+		 from);
+	t_text(db, sql, id, sizeof(id));
+	assert_int_equal(db_run_end(db, id, to, "ended again", &e), ST_OK);
 }
 
 static int setup(void **state)
@@ -200,7 +237,7 @@ static int teardown(void **state)
 
 static void test_summary_equals_rows(void **state)
 {
-	struct rep_filter f = { .outcome = "pass" };
+	struct rep_filter f = { .operator_name = "nobody" };
 	struct report r = { 0 };
 	struct db *db;
 	struct st_error e;
@@ -213,9 +250,19 @@ static void test_summary_equals_rows(void **state)
 	assert_int_equal(db_recover(db, NULL, NULL, &n, NULL, &e), ST_OK);
 	assert_true(n > 5);
 	compare_filters(db);
+	/* runs ended again with another outcome */
+	end_again(db, "pass", DB_FAIL);
+	end_again(db, "fail", DB_PASS);
+	end_again(db, "aborted", DB_ERROR);
+	compare_filters(db);
 	/* a rebuild from the rows gives the same summaries */
 	assert_int_equal(db_summary_rebuild(db, &e), ST_OK);
 	compare_filters(db);
+	/* and a window off the hour reads the rows */
+	f = (struct rep_filter){ .has_since = true, .since_us = T_DAY1_US + 1800000000LL };
+	assert_int_equal(report_build(db, &f, &r, NULL), 0);
+	assert_false(r.summary);
+	report_free(&r);
 	/* filters the summaries cannot answer read the rows */
 	assert_int_equal(report_build(db, &f, &r, NULL), 0);
 	assert_false(r.summary);
@@ -223,31 +270,14 @@ static void test_summary_equals_rows(void **state)
 	db_close(db);
 }
 
-/* A v2 log: the v2 schema, then rows copied from a log this build wrote
- * (every column v2 had), so that the upgrade must rebuild the summaries. */
 static void test_v2_log_upgraded(void **state)
 {
-	char v2path[160], sql[512];
-	char *v2 = t_read_top("db/migrations/v2.sql");
+	char v2path[160];
 	struct db *db;
 	struct st_error e;
-	sqlite3 *h;
 
 	snprintf(v2path, sizeof(v2path), "%s/v2.db", dir);
-	assert_int_equal(sqlite3_open(v2path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, v2, NULL, NULL, NULL), SQLITE_OK);
-	snprintf(sql, sizeof(sql), "ATTACH '%s' AS src", path);
-	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h,
-		"INSERT INTO runs SELECT id, unit_serial, station, fixture, operator, sequence_name,"
-		" sequence_version, sequence_sha256, software_version, started_us, ended_us, outcome,"
-		" reason, last_step_index, last_step FROM src.runs;"
-		"INSERT INTO steps SELECT id, run_id, idx, name, kind, phase, outcome, reason,"
-		" started_us, ended_us, duration_us, attempts FROM src.steps;"
-		"INSERT INTO measurements SELECT id, step_id, run_id, name, value, text, unit, low,"
-		" high, expect, outcome FROM src.measurements;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
-	free(v2);
+	t_old_log(v2path, "db/migrations/v2.sql", path, NULL);
 	assert_int_equal(db_open(&db, v2path, NULL, &e), ST_OK);
 	assert_int_equal(db_found_version(db), 2);
 	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
@@ -316,74 +346,53 @@ static void test_pareto_counts_leaf_steps(void **state)
 	db_close(db);
 }
 
-#define V5_RUN_COLUMNS(op, type) \
-	"ALTER TABLE runs " op " COLUMN work_order" type "; ALTER TABLE runs " op \
-	" COLUMN part_number" type "; ALTER TABLE runs " op " COLUMN revision" type ";"
-
-/* A schema 3 log counted the group too: the upgrade to 4 recounts. */
+/* A schema 3 log counted the group too: the upgrade recounts. */
 static void test_v3_log_recounts_pareto(void **state)
 {
-	char p[160], *v3 = t_read_top("db/migrations/v3.sql");
+	char src[160], p[160];
 	struct db *db;
 	struct st_error e;
 
+	snprintf(src, sizeof(src), "%s/v3src.db", dir);
 	snprintf(p, sizeof(p), "%s/v3.db", dir);
-	assert_int_equal(db_open(&db, p, &(struct db_opts){ .as_is = true }, &e), ST_OK);
-	assert_int_equal(sqlite3_exec(db_handle(db), v3, NULL, NULL, NULL), SQLITE_OK);
-	free(v3);
-	db_close(db);
-	/* written by this build into a v3 file kept as it is (with the run
-	 * columns of schema 5 this build writes, dropped again after), then the
-	 * group's failure added to the summary the way schema 3 counted it */
-	assert_int_equal(db_open(&db, p, &(struct db_opts){ .as_is = true }, &e), ST_OK);
-	assert_int_equal(sqlite3_exec(db_handle(db), V5_RUN_COLUMNS("ADD", " TEXT"), NULL, NULL,
-				      NULL), SQLITE_OK);
+	assert_int_equal(db_open(&db, src, NULL, &e), ST_OK);
 	nested_failure(db, T_DAY1_US);
-	assert_int_equal(sqlite3_exec(db_handle(db), V5_RUN_COLUMNS("DROP", ""), NULL, NULL, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db_handle(db),
-		"INSERT INTO step_fails (cell, step, n) SELECT cell, 'final test', 1 FROM runs",
-		NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(t_int(db, "SELECT count(*) FROM v_failures_pareto WHERE step = 'final test'"), 1);
 	db_close(db);
+	/* the group's failure in the summary, the way schema 3 counted it */
+	t_old_log(p, "db/migrations/v3.sql", src,
+		"INSERT INTO cells (id, day, fixture, runs) VALUES (1, 0, 'F1', 1);"
+		"UPDATE runs SET cell = 1;"
+		"INSERT INTO step_fails (cell, step, n) VALUES (1, 'self test', 1), (1, 'final test', 1)");
 	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
 	assert_int_equal(db_found_version(db), 3);
+	db_close(db);
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
 	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
 	assert_leaf_pareto(db);
 	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs_outcome'"), 1);
 	db_close(db);
 }
 
-#define T_V6_RUN_COLUMNS(op, type)                                                      \
-	"ALTER TABLE runs " op " COLUMN work_order" type ";"                            \
-	"ALTER TABLE runs " op " COLUMN part_number" type ";"                           \
-	"ALTER TABLE runs " op " COLUMN revision" type ";"
-
 /* Schema 5: yields count judged runs.  A v4 log counted a unit's error
  * run as its first (failed) run; the upgrade recounts: its pass is its
  * first judged run. */
 static void test_v4_log_recounts_judged(void **state)
 {
-	char p[160], *v4 = t_read_top("db/migrations/v4.sql");
+	char src[160], p[160];
 	struct db *db;
 	struct st_error e;
 
+	snprintf(src, sizeof(src), "%s/v4src.db", dir);
 	snprintf(p, sizeof(p), "%s/v4.db", dir);
-	assert_int_equal(db_open(&db, p, &(struct db_opts){ .as_is = true }, &e), ST_OK);
-	assert_int_equal(sqlite3_exec(db_handle(db), v4, NULL, NULL, NULL), SQLITE_OK);
-	free(v4);
-	/* today's code writes schema 6's run columns: there while it writes,
-	 * gone again before the upgrade (SQLite 3.35 drops columns) */
-	assert_int_equal(sqlite3_exec(db_handle(db), T_V6_RUN_COLUMNS("ADD", " TEXT"), NULL, NULL,
-				      NULL), SQLITE_OK);
+	assert_int_equal(db_open(&db, src, NULL, &e), ST_OK);
 	t_one_step_run(db, "final", "M", "F1", "ST", T_DAY1_US, DB_ERROR);
 	t_one_step_run(db, "final", "M", "F1", "ST", T_DAY1_US + T_MIN_US, DB_PASS);
-	assert_int_equal(sqlite3_exec(db_handle(db), T_V6_RUN_COLUMNS("DROP", ""), NULL, NULL,
-				      NULL), SQLITE_OK);
-	/* as schema 4 counted it: the error run was M's first, failed */
-	assert_int_equal(sqlite3_exec(db_handle(db), "UPDATE cells SET first_passed = 0",
-				      NULL, NULL, NULL), SQLITE_OK);
 	db_close(db);
+	/* as schema 4 counted it: the error run was M's first, failed */
+	t_old_log(p, "db/migrations/v4.sql", src,
+		"INSERT INTO cells (id, day, fixture, sequence_name, sequence_version, runs, units,"
+		" passed, first_units, first_passed) VALUES (1, 0, 'F1', 'final', '1', 2, 1, 1, 1, 0);"
+		"UPDATE runs SET cell = 1");
 	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
 	assert_int_equal(db_found_version(db), 4);
 	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);

@@ -193,7 +193,29 @@ static void test_window_and_sequence(void **state)
 	free(t);
 }
 
-/* station report itself shows the runs that judge no board */
+/* station report's totals, from the summaries and from the rows. */
+static void totals(struct db *db, const struct rep_filter *f, int how, int64_t runs,
+		   int64_t units, int64_t passed, int64_t first_units, int64_t first_passed)
+{
+	/* how: 0 the summaries, 1 the rows, 2 with errors (the rows) */
+	struct report r = { .db_path = path, .exact = how == 1, .with_errors = how == 2 };
+	struct st_error e;
+
+	assert_int_equal(report_build(db, f, &r, &e), ST_OK);
+	assert_int_equal(r.summary, how == 0);
+	assert_int_equal(r.total.runs, runs);
+	assert_int_equal(r.total.units, units);
+	assert_int_equal(r.total.passed, passed);
+	assert_int_equal(r.total.first_units, first_units);
+	assert_int_equal(r.total.first_passed, first_passed);
+	report_free(&r);
+}
+
+/* station report itself: the operations' definitions (a unit counts in each
+ * operation it ran, the first judged run of each operation is its first
+ * pass, unidentified runs are no unit), and the runs that judge no board
+ * apart.  Over the log: ict's 3 units and final's 3, all passed; first
+ * passes 2 of ict's 3 and 2 of final's 3. */
 static void test_report_counts_them_apart(void **state)
 {
 	struct db_opts dbo = { .readonly = true, .must_exist = true };
@@ -208,6 +230,30 @@ static void test_report_counts_them_apart(void **state)
 	assert_int_equal(r.aborted, 1);
 	assert_int_equal(r.unidentified, 1);
 	report_free(&r);
+	for (int exact = 0; exact < 2; exact++) {
+		totals(db, &f, exact, 12, 6, 6, 6, 4);
+		f.seq_name = "ict";
+		totals(db, &f, exact, 7, 3, 3, 3, 2);
+		f.seq_name = "final";
+		totals(db, &f, exact, 5, 3, 3, 3, 2);
+		/* day 2: B's pass and C's; only C's is a first run */
+		f.has_since = true;
+		f.since_us = T_DAY1_US + T_DAY_US;
+		totals(db, &f, exact, 2, 2, 2, 1, 1);
+		f = (struct rep_filter){ .seq_name = "ict", .outcome = "fail" };
+		/* B's failed first run; the unidentified fail is no unit */
+		totals(db, &f, exact, 2, 1, 0, 1, 0);
+		f = (struct rep_filter){ 0 };
+	}
+	/* --with-errors: C's error run is its first ict run, failed; D's
+	 * aborted run makes it a unit, failed: ict 4 units, 3 passed, first
+	 * passes A only; final as before */
+	totals(db, &f, 2, 12, 7, 6, 7, 3);
+	f.seq_name = "ict";
+	totals(db, &f, 2, 7, 4, 3, 4, 1);
+	f.seq_name = "final";
+	totals(db, &f, 2, 5, 3, 3, 3, 2);
+	f = (struct rep_filter){ 0 };
 	f.seq_name = "final";
 	assert_int_equal(report_build(db, &f, &r, &e), ST_OK);
 	assert_int_equal(r.errors + r.aborted + r.unidentified, 0);
@@ -218,10 +264,8 @@ static void test_report_counts_them_apart(void **state)
 
 		report_text(out, &r);
 		fclose(out);
-		/* every unit ran ict first: the report's FPY is "-", and it says why */
-		assert_non_null(strstr(buf, "first pass        0 of 0 units passed   -\n"
-					    "             (a unit's first run of any sequence; this "
-					    "sequence's own: --operations)\n"));
+		/* every unit ran ict first: final's own first runs count */
+		assert_non_null(strstr(buf, "first pass        2 of 3 units passed   66.7%\n"));
 		free(buf);
 	}
 	report_free(&r);

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The summaries (db_summary.c) recomputed from the rows, in bulk SQL: all
+ * of them (an upgrade, db_summary_rebuild), or the two hour cells and their
+ * day cells a run moved between when it ended a second time with another
+ * outcome.  A run's measurements go to its hour cell; a day cell is the sum
+ * of its hour cells (the bins blobs add up, the sums share one reference).
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "db/db-internal.h"
+
+#define HOUR_US 3600000000LL
+
+/* The measurement sums of the hour cells, from the measurement rows FROM
+ * and WHERE select (m, s, r): per cell and key, about the key's ref. */
+#define MEAS_SUMS(from, where) \
+	"INSERT INTO meas_sum (cell, key, n, s1, s2, min, max, out_low, out_high, bins)" \
+	" SELECT r.cell, k.id, count(*), sum(m.value - k.ref)," \
+	" sum((m.value - k.ref) * (m.value - k.ref)), min(m.value), max(m.value)," \
+	" sum(m.low IS NOT NULL AND m.value < m.low), sum(m.high IS NOT NULL AND m.value > m.high)," \
+	" st_hist_agg(m.value, k.hist_lo, k.hist_width, k.hist_hi) " from \
+	" JOIN meas_keys k ON k.name = m.name AND k.step = s.name" \
+	" AND k.sequence_name IS r.sequence_name AND k.unit IS m.unit AND k.low IS m.low" \
+	" AND k.high IS m.high WHERE m.value IS NOT NULL AND " where " GROUP BY r.cell, k.id"
+
+/* A day cell's sums from its hour cells' (d: the day cells concerned). */
+#define DAY_SUMS(where) \
+	"INSERT INTO meas_sum (cell, key, n, s1, s2, min, max, out_low, out_high, bins)" \
+	" SELECT d.id, m.key, sum(m.n), sum(m.s1), sum(m.s2), min(m.min), max(m.max)," \
+	" sum(m.out_low), sum(m.out_high), st_hist_sum(m.bins)" \
+	" FROM cells d JOIN cells c ON c.hours = 1 AND c.hour >= d.hour AND c.hour < d.hour + 24" \
+	" AND c.fixture = d.fixture AND c.sequence_name IS d.sequence_name" \
+	" AND c.sequence_version IS d.sequence_version AND c.outcome = d.outcome" \
+	" CROSS JOIN meas_sum m ON m.cell = c.id WHERE d.hours = 24 AND " where \
+	" GROUP BY d.id, m.key"
+
+/* Failing leaf steps of the runs r selects, per hour cell. */
+#define STEP_FAILS(where) \
+	"INSERT INTO step_fails (cell, step, n) SELECT r.cell, s.name, count(*)" \
+	" FROM runs r CROSS JOIN steps s ON s.run_id = r.id" \
+	" WHERE s.outcome IN ('fail', 'error') AND " DB_LEAF_STEP " AND " where \
+	" GROUP BY r.cell, s.name"
+
+static const char *const rebuild_cells[] = {
+	"DELETE FROM meas_sum", "DELETE FROM meas_keys", "DELETE FROM step_fails",
+	"DELETE FROM unit_first", "DELETE FROM unit_cells", "UPDATE runs SET cell = NULL",
+	"DELETE FROM cells",
+	"INSERT INTO cells (hour, hours, fixture, sequence_name, sequence_version, outcome)"
+	" SELECT DISTINCT started_us / 3600000000, 1, fixture, sequence_name, sequence_version,"
+	" outcome FROM runs WHERE outcome <> 'running' ORDER BY 1, 3, 4, 5, 6",
+	"INSERT INTO cells (hour, hours, fixture, sequence_name, sequence_version, outcome)"
+	" SELECT DISTINCT hour / 24 * 24, 24, fixture, sequence_name, sequence_version, outcome"
+	" FROM cells WHERE hours = 1 ORDER BY 1, 3, 4, 5, 6",
+	/* per run through cells_key (an UPDATE ... FROM would scan the runs
+	 * for every cell) */
+	"UPDATE runs SET cell = (SELECT c.id FROM cells c WHERE c.hours = 1"
+	" AND c.hour = runs.started_us / 3600000000 AND c.fixture = runs.fixture"
+	" AND c.sequence_name IS runs.sequence_name AND c.sequence_version IS runs.sequence_version"
+	" AND c.outcome = runs.outcome) WHERE outcome <> 'running'",
+	"UPDATE cells SET runs = t.n FROM (SELECT cell, count(*) AS n FROM runs"
+	" WHERE cell IS NOT NULL GROUP BY cell) t WHERE t.cell = cells.id",
+	STEP_FAILS("r.cell IS NOT NULL"),
+	/* the yields' units: identified units' judged runs */
+	"INSERT INTO unit_cells (unit, cell, passed) SELECT unit_serial, cell, max(outcome = 'pass')"
+	" FROM runs WHERE outcome IN ('pass', 'fail') AND unit_serial IS NOT NULL"
+	" AND cell IS NOT NULL GROUP BY 1, 2",
+	"INSERT INTO unit_first (unit, op, run_id, cell, passed)"
+	" SELECT unit_serial, op, id, cell, outcome = 'pass'"
+	" FROM (SELECT unit_serial, coalesce(sequence_name, '') AS op, id, cell, outcome,"
+	"  row_number() OVER (PARTITION BY unit_serial, coalesce(sequence_name, '')"
+	"  ORDER BY started_us, id) AS nth FROM runs WHERE outcome IN ('pass', 'fail')"
+	"  AND unit_serial IS NOT NULL AND cell IS NOT NULL) WHERE nth = 1",
+	"UPDATE unit_first SET multi = 1 WHERE (SELECT count(*) FROM unit_cells uc"
+	" JOIN cells c ON c.id = uc.cell WHERE uc.unit = unit_first.unit"
+	" AND coalesce(c.sequence_name, '') = unit_first.op) > 1",
+	"UPDATE cells SET units = t.n, passed = t.p FROM (SELECT cell, count(*) AS n,"
+	" sum(passed) AS p FROM unit_cells GROUP BY cell) t WHERE t.cell = cells.id",
+	"UPDATE cells SET first_units = t.n, first_passed = t.p FROM (SELECT cell, count(*) AS n,"
+	" sum(passed) AS p FROM unit_first GROUP BY cell) t WHERE t.cell = cells.id",
+	NULL
+};
+
+/* Each measurement key with its first value (the lowest id): its ref. */
+static const char keys_sql[] =
+	"SELECT NULL, r.sequence_name, s.name, m.name, m.unit, m.low, m.high, m.value, min(m.id)"
+	" FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = m.run_id"
+	" WHERE r.cell IS NOT NULL AND m.value IS NOT NULL GROUP BY 2, 3, 4, 5, 6, 7 ORDER BY 9";
+
+static const char *const rebuild_meas[] = {
+	MEAS_SUMS("FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = m.run_id",
+		  "r.cell IS NOT NULL"),
+	DAY_SUMS("1"),
+	NULL
+};
+
+/* Two hour cells (?1, ?2) of hour ?3 and their day cells (?4, ?5). */
+#define IN_CELLS "r.started_us >= ?3 * 3600000000 AND r.started_us < (?3 + 1) * 3600000000" \
+	" AND r.cell IN (?1, ?2)"
+
+static const char *const recount[] = {
+	"UPDATE cells SET runs = (SELECT count(*) FROM runs r WHERE " IN_CELLS
+	" AND r.cell = cells.id) WHERE id IN (?1, ?2)",
+	"DELETE FROM step_fails WHERE cell IN (?1, ?2)",
+	STEP_FAILS(IN_CELLS),
+	"DELETE FROM meas_sum WHERE cell IN (?1, ?2, ?4, ?5)",
+	MEAS_SUMS("FROM runs r CROSS JOIN measurements m ON m.run_id = r.id"
+		  " JOIN steps s ON s.id = m.step_id", IN_CELLS),
+	DAY_SUMS("d.id IN (?4, ?5)"),
+	NULL
+};
+
+/* Run each statement, the parameters it names bound from p[0..4]. */
+static int exec_all(struct db *db, const char *const *sql, const int64_t *p, const char *what,
+		    struct st_error *e)
+{
+	for (; *sql; sql++) {
+		sqlite3_stmt *st;
+		int rc = sqlite3_prepare_v2(db->h, *sql, -1, &st, NULL);
+
+		if (rc != SQLITE_OK)
+			return dbi_fail(db, e, rc, what);
+		for (int i = 1; p && i <= sqlite3_bind_parameter_count(st) && i <= 5; i++)
+			sqlite3_bind_int64(st, i, p[i - 1]);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return dbi_fail(db, e, rc, what);
+	}
+	return ST_OK;
+}
+
+/* The day cell of hour cell c (looked up: it exists once c has runs). */
+static int day_of(struct db *db, int64_t c, int64_t *day, struct st_error *e)
+{
+	static const char sql[] =
+		"SELECT d.id FROM cells c JOIN cells d ON d.hours = 24 AND d.hour = c.hour / 24 * 24"
+		" AND d.fixture = c.fixture AND d.sequence_name IS c.sequence_name"
+		" AND d.sequence_version IS c.sequence_version AND d.outcome = c.outcome"
+		" WHERE c.id = ?1";
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return dbi_fail(db, e, rc, "find a day cell");
+	sqlite3_bind_int64(st, 1, c);
+	rc = sqlite3_step(st);
+	*day = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK : dbi_fail(db, e, rc, "find a day cell");
+}
+
+int dbi_sum_recount_cells(struct db *db, int64_t a, int64_t b, int64_t hour, struct st_error *e)
+{
+	int64_t p[5] = { a, b, hour, -1, -1 };
+	int ret = day_of(db, a, &p[3], e);
+
+	if (ret == ST_OK)
+		ret = day_of(db, b, &p[4], e);
+	return ret < 0 ? ret : exec_all(db, recount, p, "recount the summaries of a run", e);
+}
+
+int dbi_sum_rebuild(struct db *db, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	ret = exec_all(db, rebuild_cells, NULL, "rebuild the summaries", e);
+	if (ret < 0)
+		return ret;
+	rc = sqlite3_prepare_v2(db->h, keys_sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return dbi_fail(db, e, rc, "rebuild the measurement summaries");
+	while (ret == ST_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ret = dbi_sum_meas_key(db, st, sqlite3_column_double(st, 7), e);
+	sqlite3_finalize(st);
+	if (ret == ST_OK && rc != SQLITE_DONE)
+		ret = dbi_fail(db, e, rc, "rebuild the measurement summaries");
+	return ret < 0 ? ret : exec_all(db, rebuild_meas, NULL, "rebuild the measurement summaries", e);
+}
+
+int db_summary_rebuild(struct db *db, struct st_error *e)
+{
+	int ret;
+
+	if (db->readonly)
+		return st_fail(e, ST_ERR_ARG, "the log %s is open read-only", db->path);
+	pthread_mutex_lock(&db->mu);
+	ret = dbi_begin(db, e);
+	if (ret == ST_OK) {
+		ret = dbi_sum_rebuild(db, e);
+		if (ret == ST_OK)
+			ret = dbi_commit(db, e);
+		if (ret < 0)
+			dbi_rollback(db);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return ret;
+}
