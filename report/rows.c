@@ -46,6 +46,16 @@ const char *rep_filters_str(const struct rep_filter *flt, char *buf, size_t cap)
 		ADD(" outcome %s", flt->outcome);
 	if (flt->serial)
 		ADD(" serial %s", flt->serial);
+	if (flt->station)
+		ADD(" station %s", flt->station);
+	if (flt->operator_name)
+		ADD(" operator %s", flt->operator_name);
+	if (flt->work_order)
+		ADD(" work order %s", flt->work_order);
+	if (flt->part_number)
+		ADD(" part number %s", flt->part_number);
+	if (flt->revision)
+		ADD(" revision %s", flt->revision);
 #undef ADD
 	if (!buf[0])
 		snprintf(buf, cap, " none");
