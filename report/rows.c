@@ -28,6 +28,13 @@ const char *rep_num(char buf[32], double v)
 
 const char *rep_filters_str(const struct rep_filter *flt, char *buf, size_t cap)
 {
+	const struct {
+		const char *label, *value;
+	} named[] = {
+		{ "outcome", flt->outcome }, { "serial", flt->serial }, { "station", flt->station },
+		{ "operator", flt->operator_name }, { "work order", flt->work_order },
+		{ "part number", flt->part_number }, { "revision", flt->revision },
+	};
 	char a[32], b[32];
 	size_t n = 0;
 
@@ -42,10 +49,9 @@ const char *rep_filters_str(const struct rep_filter *flt, char *buf, size_t cap)
 	if (flt->seq_name)
 		ADD(" sequence %s%s%s", flt->seq_name, flt->seq_version ? "@" : "",
 		    flt->seq_version ? flt->seq_version : "");
-	if (flt->outcome)
-		ADD(" outcome %s", flt->outcome);
-	if (flt->serial)
-		ADD(" serial %s", flt->serial);
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (named[i].value)
+			ADD(" %s %s", named[i].label, named[i].value);
 #undef ADD
 	if (!buf[0])
 		snprintf(buf, cap, " none");

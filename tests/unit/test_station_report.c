@@ -166,6 +166,12 @@ static void test_text_and_histogram(void **state)
 	t = slurp(outp);
 	assert_non_null(strstr(t, "filters: outcome pass\n"));
 	free(t);
+	/* every filter given is named in the header, --station among them */
+	assert_int_equal(REPORT("--station", "ST1", "--operator", "ann", "--work-order", "WO 7"),
+			 EXIT_PASS);
+	t = slurp(outp);
+	assert_non_null(strstr(t, "filters: station ST1 operator ann work order WO 7\n"));
+	free(t);
 	assert_int_equal(REPORT("-f", "text"), EXIT_PASS);
 	t = slurp(outp);
 	assert_non_null(strstr(t, "yield             5 of 6 units passed   83.3%   (8 runs)"));
