@@ -35,6 +35,33 @@ struct cpi_table {
 	const char *conflict;	/* after ON CONFLICT; NULL: DO NOTHING */
 };
 extern const struct cpi_table cpi_tables[];
+/* Shared by report.c and report_sum.c (report_rows.c): sql with @W@
+ * replaced by terms (values v[0..n-1] as $1..$n) and @D@ by day; a
+ * result's values; the yield rows (day, runs, units, passed, first units,
+ * first passed) and the Pareto rows (step, count) into r (q cleared). */
+PGresult *cpi_query(struct central *c, const char *sql, const char *terms, int n,
+		    const char *const *v, const char *day);
+int64_t cpi_i64(PGresult *r, int row, int col);
+double cpi_dbl(PGresult *r, int row, int col);
+char *cpi_dup(PGresult *r, int row, int col);
+/* A measurement's group from columns 0..5 (sequence, step, name, unit,
+ * low, high) of row i; the rest of m zeroed. */
+void cpi_meas_key(struct rep_meas *m, PGresult *q, int i);
+int cpi_yield_rows(struct central *c, PGresult *q, struct report *r, bool by_day,
+		   struct st_error *e);
+int cpi_pareto_rows(struct central *c, PGresult *q, struct report *r, struct st_error *e);
+
+/* The store's schema version (0: none). */
+int central_schema_version(struct central *c, int *v, struct st_error *e);
+/* Version 4's statements: the summaries (schema_sum.c). */
+extern const char *const cpi_v4[];
+
+/* station report --central from the summaries (report_sum.c): can they
+ * answer f (whole days, fixture, station, sequence), and the yields, the
+ * Pareto and the measurements (with histograms) into r. */
+bool cps_usable(const struct rep_filter *f);
+int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
+	      struct st_error *e);
 const struct cpi_table *cpi_table_find(const char *name);
 
 #endif

@@ -8,7 +8,9 @@
  * statement by statement (the same definitions of a unit, a first run, a
  * leaf step); text sorts in byte order (COLLATE "C", NULLs first) as SQLite
  * does.  Histogram frames come from the limits, or from each measurement's
- * first value in time when a limit is missing (there are no summaries).
+ * first value in time when a limit is missing.  A filter the summaries of
+ * central schema 4 can answer (whole days, fixture, station, sequence)
+ * reads them instead of the rows: report_sum.c.
  */
 #include <math.h>
 #include <stdio.h>
@@ -123,90 +125,18 @@ static void params(const struct rep_filter *f, bool all, struct params *p)
 static PGresult *query(struct central *c, const char *sql, const struct params *p,
 		       const char *day)
 {
-	size_t cap = strlen(sql) * 2 + 4 * strlen(p->terms) + 256, o = 0;
-	char *full = malloc(cap);
-	PGresult *r;
-
-	if (!full)
-		return NULL;
-	for (const char *s = sql; *s;) {
-		if (!strncmp(s, "@W@", 3) || !strncmp(s, "@D@", 3)) {
-			o += snprintf(full + o, cap - o, "(%s)", s[1] == 'W' ? p->terms : day);
-			s += 3;
-		} else {
-			full[o++] = *s++;
-		}
-	}
-	full[o] = '\0';
-	r = PQexecParams(c->pg, full, p->n, NULL, p->v, NULL, NULL, 0);
-	free(full);
-	return r;
-}
-
-static int64_t i64(PGresult *r, int row, int col)
-{
-	return strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
-static double dbl(PGresult *r, int row, int col)
-{
-	return strtod(PQgetvalue(r, row, col), NULL);
-}
-
-static char *dup_col(PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+	return cpi_query(c, sql, p->terms, p->n, p->v, day);
 }
 
 static int yields(struct central *c, struct report *r, const struct params *p, bool by_day,
 		  struct st_error *e)
 {
-	PGresult *q = query(c, yield_sql, p, by_day ? DAY : "''");
-	int ret = cpi_ok(c, q, "read the yield", e);
-
-	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
-		struct rep_counts k = { i64(q, i, 1), i64(q, i, 2), i64(q, i, 3), i64(q, i, 4),
-					i64(q, i, 5) };
-		struct rep_day *nd;
-
-		if (!by_day) {
-			r->total = k;
-			continue;
-		}
-		nd = realloc(r->days, (r->ndays + 1) * sizeof(*r->days));
-		if (!nd) {
-			ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
-			break;
-		}
-		r->days = nd;
-		snprintf(nd[r->ndays].day, sizeof(nd[0].day), "%s", PQgetvalue(q, i, 0));
-		nd[r->ndays++].c = k;
-	}
-	if (ret == ST_OK)
-		PQclear(q);
-	return ret;
+	return cpi_yield_rows(c, query(c, yield_sql, p, by_day ? DAY : "''"), r, by_day, e);
 }
 
 static int pareto(struct central *c, struct report *r, const struct params *p, struct st_error *e)
 {
-	PGresult *q = query(c, pareto_sql, p, "");
-	int ret = cpi_ok(c, q, "read the Pareto", e);
-
-	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
-		struct rep_fail *nf = realloc(r->fails, (r->nfails + 1) * sizeof(*r->fails));
-
-		if (!nf) {
-			ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
-			break;
-		}
-		r->fails = nf;
-		nf[r->nfails].step = dup_col(q, i, 0);
-		nf[r->nfails].count = i64(q, i, 1);
-		r->fail_total += nf[r->nfails++].count;
-	}
-	if (ret == ST_OK)
-		PQclear(q);
-	return ret;
+	return cpi_pareto_rows(c, query(c, pareto_sql, p, ""), r, e);
 }
 
 static int stats(struct central *c, struct report *r, const struct params *p, struct st_error *e)
@@ -223,19 +153,11 @@ static int stats(struct central *c, struct report *r, const struct params *p, st
 		}
 		r->meas = nm;
 		m = &r->meas[r->nmeas++];
-		memset(m, 0, sizeof(*m));
-		m->sequence = dup_col(q, i, 0);
-		m->step = dup_col(q, i, 1);
-		m->name = dup_col(q, i, 2);
-		m->unit = dup_col(q, i, 3);
-		m->has_low = !PQgetisnull(q, i, 4);
-		m->low = m->has_low ? dbl(q, i, 4) : 0;
-		m->has_high = !PQgetisnull(q, i, 5);
-		m->high = m->has_high ? dbl(q, i, 5) : 0;
-		m->n = i64(q, i, 6);
-		m->mean = dbl(q, i, 7);
-		m->min = dbl(q, i, 8);
-		m->max = dbl(q, i, 9);
+		cpi_meas_key(m, q, i);
+		m->n = cpi_i64(q, i, 6);
+		m->mean = cpi_dbl(q, i, 7);
+		m->min = cpi_dbl(q, i, 8);
+		m->max = cpi_dbl(q, i, 9);
 	}
 	if (ret == ST_OK)
 		PQclear(q);
@@ -249,7 +171,7 @@ static bool same_text(const char *a, PGresult *q, int i, int c)
 
 static bool same_real(bool has, double v, PGresult *q, int i, int c)
 {
-	return PQgetisnull(q, i, c) ? !has : has && dbl(q, i, c) == v;
+	return PQgetisnull(q, i, c) ? !has : has && cpi_dbl(q, i, c) == v;
 }
 
 static bool same_key(const struct rep_meas *m, PGresult *q, int i)
@@ -270,7 +192,7 @@ static int hist(struct central *c, struct report *r, const struct params *p, str
 	if (ret == ST_OK && (!ss || !seen))
 		ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
 	for (int i = 0; ret == ST_OK && r->nmeas && i < PQntuples(q); i++) {
-		double v = dbl(q, i, 6);
+		double v = cpi_dbl(q, i, 6);
 		struct rep_meas *m;
 
 		for (int k = 0; k < r->nmeas && !same_key(&r->meas[g], q, i); k++)
@@ -312,7 +234,7 @@ static int count(struct central *c, const char *sql, const struct params *p, int
 	int ret = cpi_ok(c, q, "count", e);
 
 	if (ret == ST_OK) {
-		*n = PQntuples(q) ? i64(q, 0, 0) : 0;
+		*n = PQntuples(q) ? cpi_i64(q, 0, 0) : 0;
 		PQclear(q);
 	}
 	return ret;
@@ -326,15 +248,15 @@ static int unjudged(struct central *c, struct report *r, const struct params *p,
 
 	if (ret < 0)
 		return ret;
-	r->errors = i64(q, 0, 0);
-	r->aborted = i64(q, 0, 1);
-	r->unidentified = i64(q, 0, 2);
+	r->errors = cpi_i64(q, 0, 0);
+	r->aborted = cpi_i64(q, 0, 1);
+	r->unidentified = cpi_i64(q, 0, 2);
 	PQclear(q);
 	q = query(c, stations_sql, &(struct params){ .terms = "true" }, "");
 	ret = cpi_ok(c, q, "list the stations", e);
 	if (ret < 0)
 		return ret;
-	r->stations = dup_col(q, 0, 0);
+	r->stations = cpi_dup(q, 0, 0);
 	PQclear(q);
 	return ST_OK;
 }
@@ -343,23 +265,27 @@ int central_report_build(struct central *c, const struct rep_filter *f, struct r
 			 struct st_error *e)
 {
 	struct params p, ps;
-	int ret;
+	int ret, version = 0;
 
 	r->f = f;
-	r->summary = false;
 	params(f, true, &p);
 	params(f, false, &ps);
 	/* one snapshot: every figure from the same runs */
 	ret = cpi_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "start reading", e);
-	if (ret == ST_OK)
+	if (ret == ST_OK && !r->exact && cps_usable(f))	/* the summaries (report_sum.c) */
+		ret = central_schema_version(c, &version, e);
+	r->summary = version >= 4;
+	if (ret == ST_OK && r->summary)
+		ret = cps_build(c, f, r, e);
+	if (ret == ST_OK && !r->summary)
 		ret = yields(c, r, &p, false, e);
-	if (ret == ST_OK)
+	if (ret == ST_OK && !r->summary)
 		ret = yields(c, r, &p, true, e);
-	if (ret == ST_OK)
+	if (ret == ST_OK && !r->summary)
 		ret = pareto(c, r, &p, e);
-	if (ret == ST_OK)
+	if (ret == ST_OK && !r->summary)
 		ret = stats(c, r, &p, e);
-	if (ret == ST_OK)
+	if (ret == ST_OK && !r->summary)
 		ret = hist(c, r, &p, e);
 	if (ret == ST_OK)
 		ret = count(c, insecure_sql, &p, &r->cms_insecure, e);

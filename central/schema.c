@@ -169,7 +169,7 @@ static const char *const v3[] = {
 	NULL
 };
 
-static const char *const *const migrations[CENTRAL_SCHEMA_VERSION] = { v1, v2, v3 };
+static const char *const *const migrations[CENTRAL_SCHEMA_VERSION] = { v1, v2, v3, cpi_v4 };
 
 static int query_version(struct central *c, int *v, struct st_error *e)
 {
@@ -189,7 +189,9 @@ int central_migrate(struct central *c, int *from, struct st_error *e)
 
 	ret = cpi_exec(c, "BEGIN; CREATE TABLE IF NOT EXISTS central_schema ("
 		       " version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now());"
-		       " LOCK TABLE central_schema IN EXCLUSIVE MODE", "start the migration", e);
+		       " LOCK TABLE central_schema IN EXCLUSIVE MODE;"
+		       /* building the summaries of a large store takes minutes */
+		       " SET LOCAL statement_timeout = 0", "start the migration", e);
 	if (ret == ST_OK)
 		ret = query_version(c, &v, e);
 	if (ret == ST_OK && v > CENTRAL_SCHEMA_VERSION)
@@ -212,6 +214,11 @@ int central_migrate(struct central *c, int *from, struct st_error *e)
 	if (from)
 		*from = v;
 	return ret;
+}
+
+int central_schema_version(struct central *c, int *v, struct st_error *e)
+{
+	return query_version(c, v, e);
 }
 
 int central_check_schema(struct central *c, struct st_error *e)

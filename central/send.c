@@ -111,6 +111,19 @@ static int send_row(void *arg, const char *table, const struct db_row *row)
 	return 0;
 }
 
+/* The summaries (schema_sum.c) in the run's transaction: a run already
+ * summarised (a resend) is left out by the function itself. */
+static int summarise(struct central *c, const char *run_id, struct st_error *e)
+{
+	PGresult *r = PQexecParams(c->pg, "SELECT central_summarise_run($1)", 1, NULL, &run_id,
+				   NULL, NULL, 0);
+
+	if (cpi_ok(c, r, "summarise a run", e) < 0)
+		return ST_ERR_DB;
+	PQclear(r);
+	return ST_OK;
+}
+
 int central_send_run(struct central *c, struct db *db, const char *run_id, int64_t *stamp,
 		     struct st_error *e)
 {
@@ -123,6 +136,8 @@ int central_send_run(struct central *c, struct db *db, const char *run_id, int64
 		ret = db_fwd_rows(db, run_id, send_row, &s, stamp, e);
 	if (ret == ST_OK && s.rows == 0)
 		ret = st_fail(e, ST_ERR_NOTFOUND, "run %s is not in the log", run_id);
+	if (ret == ST_OK)
+		ret = summarise(c, run_id, e);
 	if (ret == ST_OK)
 		ret = cpi_exec(c, "COMMIT", "commit a run", e);
 	if (ret < 0) {

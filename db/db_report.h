@@ -234,6 +234,9 @@ int db_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
 bool rep_pk(double mean, double sigma, bool has_low, double low, bool has_high, double high,
 	    double *k);
 bool rep_p(double sigma, bool has_low, double low, bool has_high, double high, double *p);
+/* Mean, sigma, Pp and Ppk of a measurement from its sums about ref
+ * (m->n, ref, s1, s2), as the summaries keep them. */
+void rep_meas_moments(struct rep_meas *m);
 /* Pp and Ppk of a measurement of station report (its overall sigma). */
 void rep_meas_pp(struct rep_meas *m);
 /* After every value went into m->all: the bins shown (the frame's inner

@@ -113,7 +113,7 @@ static int pareto(sqlite3 *h, struct report *r)
 }
 
 /* Sums about ref: mean = ref + S1/n, (n-1) var = S2 - S1^2/n. */
-static void moments(struct rep_meas *m)
+void rep_meas_moments(struct rep_meas *m)
 {
 	double n = (double)m->n, ss;
 
@@ -150,7 +150,7 @@ static int stats(sqlite3 *h, struct report *r)
 		m->fr = (struct db_hist_frame){ sqlite3_column_double(st, 15),
 						sqlite3_column_double(st, 16),
 						sqlite3_column_double(st, 17) };
-		moments(m);
+		rep_meas_moments(m);
 	}
 	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }

@@ -17,6 +17,8 @@
 #                               one unit on station NAME; exit status in $RUN_RC,
 #                               output in $CENTRAL/NAME/run.out, .err
 #   local_ids NAME              the ended runs of NAME's log, one id a line, sorted
+#   central_drop_v4             the store taken back to central schema 3 (no summaries)
+#   central_sums                the summaries, one line a cell or measurement cell
 central_setup() {
 	CENTRAL=$(st_tmpdir)
 	"$BINDIR/station" central migrate --url "$PG_ADMIN" >"$CENTRAL/migrate.out" ||
@@ -100,4 +102,26 @@ central_same() {
 	cmp -s "$a" "$b" || fail "$* differs: $(diff "$a" "$b" | head -20)"
 	[ "$rca" != 0 ] || [ -s "$a" ] || fail "$*: nothing printed"
 	CENTRAL_SAME_N=$((${CENTRAL_SAME_N:-0} + 1))
+}
+
+central_drop_v4() {
+	pg_sql "DROP TABLE sum_runs, sum_cells, sum_unit_cells, sum_unit_first, sum_step_fails,
+		sum_meas_keys, sum_meas;
+	DROP FUNCTION central_summarise_run(text), central_summarise_all(), central_summarise_new(),
+		central_sum_units(), central_sum_meas(), central_sum_tmp(),
+		central_hist_frame(float8, float8, float8), central_hist_bin(float8, float8, float8, float8),
+		central_hist_dense(integer[], bigint[]), central_hist_add(bigint[], bigint[]);
+	DELETE FROM central_schema WHERE version >= 4" >/dev/null
+}
+
+central_sums() {
+	pg_sql "SELECT level, day, station, fixture, sequence_name, sequence_version, runs, units,
+		passed, first_units, first_passed FROM sum_cells ORDER BY 1, 2, 3, 4, 5, 6"
+	# (the reference value is the first one seen: the mean, not the sums)
+	pg_sql "SELECT c.level, c.station, c.fixture, k.step, k.name, m.n,
+		round((k.ref + m.s1 / m.n)::numeric, 9), m.min, m.max,
+		m.out_low, m.out_high, m.bins FROM sum_meas m JOIN sum_cells c ON c.id = m.cell
+		JOIN sum_meas_keys k ON k.id = m.key ORDER BY 1, 2, 3, 4, 5, c.day"
+	pg_sql "SELECT c.level, c.station, c.fixture, c.day, f.step, f.n FROM sum_step_fails f
+		JOIN sum_cells c ON c.id = f.cell ORDER BY 1, 2, 3, 4, 5"
 }

@@ -15,18 +15,19 @@ st=$BINDIR/station
 
 pg_start
 central_setup
-assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 3" "first migration"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 3, up to date" \
+assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 4" "first migration"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 4, up to date" \
 	"migrate again changes nothing"
 # a version-1 store (before work orders and CMS registrations' updates) is
 # brought to the current version in place
+central_drop_v4
 pg_sql "ALTER TABLE runs DROP COLUMN work_order, DROP COLUMN part_number, DROP COLUMN revision;
 	DROP TRIGGER cms_registrations_forward ON cms_registrations;
 	DROP FUNCTION cms_registration_forward();
 	REVOKE SELECT (run_id, id, status, cms_id, attempts, http_status), UPDATE (status, cms_id, attempts, http_status)
 	  ON cms_registrations FROM station_writer;
 	DELETE FROM central_schema WHERE version >= 2"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 3" "migration 1 -> 3"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 4" "migration 1 -> 4"
 
 central_station s1
 central_station s2
@@ -116,6 +117,16 @@ assert_eq "$(pg_sql "SELECT count(*) || '/' || count(DISTINCT id) FROM runs")" "
 want=0
 for s in s1 s2 s3; do want=$((want + $(sql "$CENTRAL/$s/$s.db" "SELECT count(*) FROM measurements"))); done
 assert_eq "$(pg_sql "SELECT count(*) FROM measurements")" "$want" "no measurement twice"
+
+# --- the summaries: a resend counted once; built from the rows by the
+# migration (a store upgraded from 3), the same as those kept run by run
+assert_eq "$(pg_sql "SELECT sum(runs) FROM sum_cells WHERE level = 'a'")" "11" "each run summarised once"
+central_sums >"$CENTRAL/sums.live"
+grep -q "rail 3V3" "$CENTRAL/sums.live" || fail "no measurement summaries"
+central_drop_v4
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 3 -> 4" "migration 3 -> 4"
+central_sums >"$CENTRAL/sums.built"
+diff "$CENTRAL/sums.live" "$CENTRAL/sums.built" || fail "the summaries built from the rows differ"
 
 # --- report --station: one station's runs of a log
 "$st" report --db "$CENTRAL/s1/s1.db" --station s1 -f json -o "$CENTRAL/r1.json"

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The central store at scale: a PostgreSQL of 1,000,000 runs and 20,000,000
+# measurements (bench/central_gen.sql, built on the server with
+# generate_series, not through the forwarder), then `station report
+# --central` as a quality engineer runs it, filtered by a time window, a
+# fixture, a station and a sequence: the median wall time of R runs of
+# each (the whole command: connect, every query of the report, the JSON),
+# against <= 200 ms.  The store is built once and kept in
+# $BUILD/bench/central_1m (a PostgreSQL data directory) while the generator
+# is unchanged; a newer central schema is applied to it by `station central
+# migrate`, as a plant's store would be.  Lines "name|value|target|verdict"
+# for bench/run's table; alone, prints them.
+#   BENCH_CENTRAL_1M_RUNS=N  another size (its own cache)   R=N  repeats (5)
+set -euo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+BUILD=${BUILD:-build}
+BINDIR=${BINDIR:-$TOP/bin}
+RUNS=${BENCH_CENTRAL_1M_RUNS:-1000000}
+R=${R:-5}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+PG_BIN=$(pg_config --bindir)
+CACHE=$BUILD/bench/central_$((RUNS / 1000))k
+[ "$RUNS" = 1000000 ] && CACHE=$BUILD/bench/central_1m
+ROWKEY=$( (cat bench/central_gen.sql; echo "$RUNS") | sha256sum | cut -c1-16)
+SUMKEY=$(sha256sum central/schema_sum.c | cut -c1-16)
+W=$(mktemp -d "${TMPDIR:-/tmp}/st-bench-c1m.XXXXXX")
+chmod 755 "$W"
+mkdir -p "$W/sock" "$BUILD/bench"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown nobody "$W/sock"
+cleanup() {
+	as_pg "$PG_BIN/pg_ctl" -D "$CACHE/data" -m fast -w stop >/dev/null 2>&1 || true
+	rm -rf "$W"
+}
+trap cleanup EXIT
+# one bench at a time on the cache
+exec 9>"$CACHE.lock"
+flock 9
+start() {
+	as_pg "$PG_BIN/pg_ctl" -D "$CACHE/data" -l "$W/sock/log" -w -t 120 \
+		-o "-k $W/sock -c listen_addresses= -c shared_buffers=512MB -c work_mem=64MB -c max_wal_size=4GB -c jit=off" \
+		start >/dev/null || { tail -n 20 "$W/sock/log" >&2; exit 1; }
+}
+URL="postgresql:///central?host=$W/sock&user=postgres"
+q() { psql -X -A -t -v ON_ERROR_STOP=1 -h "$W/sock" -U postgres -d central "$@"; }
+if [ "$(cat "$CACHE/rowkey" 2>/dev/null)" != "$ROWKEY" ]; then
+	echo "central_1m: building a store of $RUNS runs in $CACHE (once; minutes)" >&2
+	rm -rf "$CACHE"
+	mkdir -p "$CACHE/data"
+	[ "$(id -u)" = 0 ] && chown nobody "$CACHE" "$CACHE/data"
+	as_pg "$PG_BIN/initdb" -D "$CACHE/data" -U postgres -A trust --no-sync >/dev/null
+	start
+	psql -q -h "$W/sock" -U postgres -d postgres -c "CREATE DATABASE central" >/dev/null
+	t0=$(date +%s)
+	"$BINDIR/station" central migrate --url "$URL" >/dev/null
+	q -q -v runs="$RUNS" -f bench/central_gen.sql >/dev/null
+	echo "$(($(date +%s) - t0))" >"$CACHE/rows_s"
+	# the rows are there as if forwarded; the summaries from them, as the
+	# migration that adds them builds them for an existing store
+	t0=$(date +%s)
+	q -q -c "SELECT central_summarise_all()" >/dev/null
+	q -q -c "VACUUM ANALYZE" >/dev/null
+	echo "$(($(date +%s) - t0))" >"$CACHE/sum_s"
+	echo "$ROWKEY" >"$CACHE/rowkey"
+	echo "$SUMKEY" >"$CACHE/sumkey"
+else
+	start
+	if [ "$(cat "$CACHE/sumkey" 2>/dev/null)" != "$SUMKEY" ]; then
+		# the summaries' code changed (a build between versions): build
+		# them again from the cached rows, by their migration
+		echo "central_1m: rebuilding the summaries of $CACHE" >&2
+		t0=$(date +%s)
+		q -q -c "DO \$\$ DECLARE f regprocedure; k \"char\"; BEGIN
+			DROP TABLE IF EXISTS sum_runs, sum_cells, sum_unit_cells, sum_unit_first,
+				sum_step_fails, sum_meas_keys, sum_meas;
+			FOR f, k IN SELECT oid::regprocedure, prokind FROM pg_proc
+				WHERE proname LIKE 'central\\_%' ORDER BY prokind LOOP
+				EXECUTE CASE k WHEN 'a' THEN 'DROP AGGREGATE ' ELSE 'DROP FUNCTION ' END
+					|| f::text;
+			END LOOP;
+			DELETE FROM central_schema WHERE version >= 4; END \$\$" >/dev/null
+		"$BINDIR/station" central migrate --url "$URL" >/dev/null
+		q -q -c "VACUUM ANALYZE" >/dev/null
+		echo "$(($(date +%s) - t0))" >"$CACHE/sum_s"
+		echo "$SUMKEY" >"$CACHE/sumkey"
+	fi
+	"$BINDIR/station" central migrate --url "$URL" >/dev/null
+fi
+runs=$(q -c "SELECT count(*) FROM runs")
+meas=$(q -c "SELECT count(*) FROM measurements")
+size=$(q -c "SELECT pg_database_size('central') / 1048576")
+echo "central 1M: the store ($runs runs, $meas measurements)|$size MiB||"
+echo "central 1M: building it on the server (generate_series), once, cached|rows $(cat "$CACHE/rows_s") s, summaries $(cat "$CACHE/sum_s") s||"
+
+# report --central ARGS: median wall ms of R runs
+ms() {
+	local i t0 t1
+	for ((i = 0; i < R; i++)); do
+		t0=$(date +%s%N)
+		"$BINDIR/station" report --central "$URL" -f json -o "$W/r.json" "$@" >/dev/null
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000000))
+	done | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+row() {	# NAME ARGS...
+	local name=$1 v
+	shift
+	v=$(ms "$@")
+	echo "central 1M: report --central $name|$v ms|<= 200 ms|$(awk -v v="$v" 'BEGIN { print (v <= 200) ? "met" : "MISSED" }')"
+}
+row "--since/--until, one week, every station" --since 2026-02-02 --until 2026-02-09
+row "--fixture st03-f1, all time" --fixture st03-f1
+row "--station st11, all time" --station st11
+row "--sequence final, all time (half the store)" --sequence final
+row "--station st05 --since 2026-03-01, a month" --station st05 --since 2026-03-01 --until 2026-04-01
+row "no filter (the whole store)"

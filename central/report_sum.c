@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station report --central from the summaries of central schema 4
+ * (schema_sum.c): the yields, first-pass yields, Pareto and measurement
+ * statistics with their histograms from a few thousand cell rows instead
+ * of millions of runs, as db/db_report_sum.c does on a log.  A filter of
+ * whole UTC days, fixture, station and sequence can be answered so; the
+ * cells of the level that filter selects (nothing, one sequence name, one
+ * station, one fixture: their own level; more: the finest).  Distinct unit
+ * counts come from per-cell counts less, for each unit marked multi, the
+ * extra selected cells; mean and sigma from sums about a reference; the
+ * histogram bins, fixed per measurement, add up across cells.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "central/central-internal.h"
+
+#define DAY_US 86400000000LL
+
+bool cps_usable(const struct rep_filter *f)
+{
+	struct rep_filter g = *f;
+
+	g.station = NULL;	/* the central cells know stations too */
+	return report_can_summarise(&g);
+}
+
+struct cells {
+	char terms[384];
+	const char *v[8];
+	char level[2], since[24], until[24];
+	int n;
+};
+
+static void cterm(struct cells *p, const char *col, const char *op, const char *val)
+{
+	size_t len = strlen(p->terms);
+
+	if (!val)
+		return;
+	p->v[p->n++] = val;
+	snprintf(p->terms + len, sizeof(p->terms) - len, " AND c.%s %s $%d", col, op, p->n);
+}
+
+/* The level of f's cells and the terms that select them. */
+static void cells_of(const struct rep_filter *f, struct cells *p)
+{
+	int dims = !!f->seq_name + !!f->station + !!f->fixture;
+
+	memset(p, 0, sizeof(*p));
+	p->level[0] = f->seq_version || dims > 1 ? 'x' : f->seq_name ? 'q' : f->station ? 't' :
+		      f->fixture ? 'f' : 'a';
+	snprintf(p->since, sizeof(p->since), "%lld", (long long)(f->since_us / DAY_US));
+	snprintf(p->until, sizeof(p->until), "%lld", (long long)(f->until_us / DAY_US));
+	p->v[p->n++] = p->level;
+	snprintf(p->terms, sizeof(p->terms), "c.level = $1");
+	cterm(p, "day", ">=", f->has_since ? p->since : NULL);
+	cterm(p, "day", "<", f->has_until ? p->until : NULL);
+	cterm(p, "station", "=", f->station);
+	cterm(p, "fixture", "=", f->fixture);
+	cterm(p, "sequence_name", "=", f->seq_name);
+	cterm(p, "sequence_version", "=", f->seq_version);
+}
+
+#define CELLS "WITH c AS MATERIALIZED (SELECT * FROM sum_cells c WHERE @W@)"
+#define DAY "to_char(to_timestamp(c.day::bigint * 86400) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+/* @D@: the day, or '' for the total. */
+static const char yield_sql[] =
+	CELLS ","
+	" t AS (SELECT @D@ AS d, sum(c.runs) AS runs, sum(c.units) AS units,"
+	"  sum(c.passed) AS passed, sum(c.first_units) AS fu, sum(c.first_passed) AS fp"
+	"  FROM c WHERE c.runs > 0 GROUP BY 1),"
+	" k AS (SELECT d, sum(k - 1) AS du, sum(greatest(kp - 1, 0)) AS dp FROM ("
+	"  SELECT uc.unit, @D@ AS d, count(*) AS k, count(*) FILTER (WHERE uc.passed) AS kp"
+	"  FROM c JOIN sum_unit_cells uc ON uc.cell = c.id AND uc.multi GROUP BY 1, 2) x"
+	"  GROUP BY d)"
+	" SELECT t.d, t.runs, t.units - coalesce(k.du, 0), t.passed - coalesce(k.dp, 0), t.fu, t.fp"
+	" FROM t LEFT JOIN k ON k.d = t.d ORDER BY t.d";
+
+/* one cell list each: joined, so that the planner sees the cells' index */
+#define JOIN_CELLS(t, a) " FROM sum_cells c JOIN " t " " a " ON " a ".cell = c.id WHERE @W@"
+
+static const char pareto_sql[] =
+	"SELECT sf.step, sum(sf.n)" JOIN_CELLS("sum_step_fails", "sf")
+	" GROUP BY sf.step ORDER BY 2 DESC, sf.step COLLATE \"C\"";
+
+static const char stats_sql[] =
+	"SELECT k.sequence_name, k.step, k.name, k.unit, k.low, k.high, sum(m.n), k.ref,"
+	" sum(m.s1), sum(m.s2), min(m.min), max(m.max), sum(m.out_low), sum(m.out_high), k.id,"
+	" k.hist_lo, k.hist_width, k.hist_hi"
+	" FROM sum_cells c JOIN sum_meas m ON m.cell = c.id JOIN sum_meas_keys k ON k.id = m.key"
+	" WHERE @W@ GROUP BY k.id ORDER BY k.sequence_name COLLATE \"C\" NULLS FIRST, k.step COLLATE \"C\","
+	" k.name COLLATE \"C\", k.low NULLS FIRST, k.high NULLS FIRST, k.unit COLLATE \"C\" NULLS FIRST";
+
+/* the bins of each selected cell, added up here */
+static const char hist_sql[] =
+	"SELECT m.key, array_to_string(m.bins, ',')" JOIN_CELLS("sum_meas", "m");
+
+static PGresult *query(struct central *c, const char *sql, const struct cells *p, const char *day)
+{
+	return cpi_query(c, sql, p->terms, p->n, p->v, day);
+}
+
+static int oom(struct st_error *e)
+{
+	return st_fail(e, ST_ERR_NOMEM, "out of memory");
+}
+
+static int yields(struct central *c, struct report *r, const struct cells *p, bool by_day,
+		  struct st_error *e)
+{
+	return cpi_yield_rows(c, query(c, yield_sql, p, by_day ? DAY : "''"), r, by_day, e);
+}
+
+static int pareto(struct central *c, struct report *r, const struct cells *p, struct st_error *e)
+{
+	return cpi_pareto_rows(c, query(c, pareto_sql, p, ""), r, e);
+}
+
+static void stat_row(struct rep_meas *m, PGresult *q, int i)
+{
+	cpi_meas_key(m, q, i);
+	m->n = cpi_i64(q, i, 6);
+	m->ref = cpi_dbl(q, i, 7);
+	m->s1 = cpi_dbl(q, i, 8);
+	m->s2 = cpi_dbl(q, i, 9);
+	m->min = cpi_dbl(q, i, 10);
+	m->max = cpi_dbl(q, i, 11);
+	m->out_low = cpi_i64(q, i, 12);
+	m->out_high = cpi_i64(q, i, 13);
+	m->key = cpi_i64(q, i, 14);
+	m->fr = (struct db_hist_frame){ cpi_dbl(q, i, 15), cpi_dbl(q, i, 16), cpi_dbl(q, i, 17) };
+	rep_meas_moments(m);
+}
+
+static int stats(struct central *c, struct report *r, const struct cells *p, struct st_error *e)
+{
+	PGresult *q = query(c, stats_sql, p, "");
+	int ret = cpi_ok(c, q, "read the measurements' summaries", e);
+	int n = ret == ST_OK ? PQntuples(q) : 0;
+
+	if (ret == ST_OK && n && !(r->meas = calloc(n, sizeof(*r->meas))))
+		ret = oom(e);
+	for (int i = 0; ret == ST_OK && i < n; i++) {
+		stat_row(&r->meas[i], q, i);
+		r->nmeas++;
+		if (!r->meas[i].step || !r->meas[i].name)
+			ret = oom(e);
+	}
+	if (ret == ST_OK)
+		PQclear(q);
+	return ret;
+}
+
+static int hist(struct central *c, struct report *r, const struct cells *p, struct st_error *e)
+{
+	PGresult *q = query(c, hist_sql, p, "");
+	int ret = cpi_ok(c, q, "read the histograms", e);
+
+	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
+		int64_t key = cpi_i64(q, i, 0);
+		const char *s = PQgetvalue(q, i, 1);
+
+		for (int k = 0; k < r->nmeas; k++) {
+			if (r->meas[k].key != key)
+				continue;
+			for (int b = 0; b < REP_BINS && *s; b++) {
+				char *end;
+
+				r->meas[k].all[b] += strtoll(s, &end, 10);
+				s = *end == ',' ? end + 1 : end;
+			}
+			break;
+		}
+	}
+	for (int k = 0; ret == ST_OK && k < r->nmeas; k++)
+		rep_hist_finish(&r->meas[k]);
+	if (ret == ST_OK)
+		PQclear(q);
+	return ret;
+}
+
+int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
+	      struct st_error *e)
+{
+	struct cells p;
+	int ret;
+
+	cells_of(f, &p);
+	ret = yields(c, r, &p, false, e);
+	if (ret == ST_OK)
+		ret = yields(c, r, &p, true, e);
+	if (ret == ST_OK)
+		ret = pareto(c, r, &p, e);
+	if (ret == ST_OK)
+		ret = stats(c, r, &p, e);
+	if (ret == ST_OK)
+		ret = hist(c, r, &p, e);
+	return ret;
+}
