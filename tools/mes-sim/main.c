@@ -15,13 +15,21 @@
  * --refuse SERIAL=REASON (repeatable: the pre-check refuses SERIAL),
  * --log FILE (one line per request: "precheck SERIAL allowed|refused",
  * "result RUN_ID new|repeat VERDICT"; every request, repeats too, so a
- * test can count what the station sent).  SIGTERM ends it.
+ * test can count what the station sent).  Faults, for the station's
+ * timeouts and retries (what a real MES or its adapter does when it is
+ * overloaded or restarting; which of these a given MES shows is its own):
+ * --unavailable N (the first N requests answered 503, logged "unavailable
+ * PATH"), --slow N:MS (the first N requests handled at once, as above, but
+ * answered only MS ms later: an answer the station may no longer wait for;
+ * logged "slow PATH").  SIGTERM ends it.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -38,6 +46,8 @@ static struct {
 static char *seen[MAX_SEEN];
 static int n_seen;
 static FILE *logfile;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;	/* a thread per connection */
+static long n_unavailable, n_slow, slow_ms;
 static volatile sig_atomic_t quit;
 
 struct req {
@@ -116,6 +126,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct req *q = *ctx;
 	enum MHD_Result ret;
+	bool slow;
 	json_t *j;
 
 	if (!q) {
@@ -140,6 +151,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return answer(c, 405, "{\"error\":\"POST only\"}");
 	if (q->too_big)
 		return answer(c, 413, "{\"error\":\"too large\"}");
+	pthread_mutex_lock(&mu);
+	if (n_unavailable > 0) {
+		n_unavailable--;
+		fprintf(logfile, "unavailable %s\n", url);
+		fflush(logfile);
+		pthread_mutex_unlock(&mu);
+		return answer(c, 503, "{\"error\":\"unavailable\"}");
+	}
+	slow = n_slow > 0;
+	if (slow) {
+		n_slow--;
+		fprintf(logfile, "slow %s\n", url);
+	}
 	j = q->body ? json_loadb(q->body, q->len, 0, NULL) : NULL;
 	if (!json_is_object(j))
 		ret = answer(c, 400, "{\"error\":\"not a JSON object\"}");
@@ -151,6 +175,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		ret = answer(c, 404, "{\"error\":\"no such route\"}");
 	json_decref(j);
 	fflush(logfile);
+	pthread_mutex_unlock(&mu);
+	if (slow) {
+		struct timespec ts = { slow_ms / 1000, (slow_ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);	/* handled; the answer comes late */
+	}
 	return ret;
 }
 
@@ -191,9 +221,14 @@ int main(int argc, char **argv)
 			*eq = '\0';
 			refuse.serial[refuse.n] = argv[++i];
 			refuse.reason[refuse.n++] = eq + 1;
+		} else if (!strcmp(argv[i], "--unavailable") && i + 1 < argc) {
+			n_unavailable = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "--slow") && i + 1 < argc &&
+			   sscanf(argv[i + 1], "%ld:%ld", &n_slow, &slow_ms) == 2) {
+			i++;
 		} else {
 			fprintf(stderr, "usage: mes-sim [--port N] [--port-file F] [--log F] "
-				"[--refuse SERIAL=REASON]...\n");
+				"[--refuse SERIAL=REASON]... [--unavailable N] [--slow N:MS]\n");
 			return 2;
 		}
 	}
