@@ -200,6 +200,7 @@ void rep_event_summary(FILE *f, const struct rep_event_ctx *c, const struct rep_
 	set(o, "failed", json_integer(s->failed));
 	set(o, "error", json_integer(s->error));
 	set(o, "aborted", json_integer(s->aborted));
+	set(o, "not_tested", json_integer(s->not_tested));
 	set(o, "exit_status", json_integer(s->exit_status));
 	set(o, "log", str(s->log));
 	emit(f, c, o);

@@ -133,6 +133,7 @@ struct rep_event_step {
 struct rep_event_summary {
 	int passed, failed, error, aborted, exit_status;
 	const char *log;
+	int not_tested;		/* units the MES did not allow: no run */
 };
 void rep_event_run_start(FILE *f, const struct rep_event_ctx *c, const char *serial);
 void rep_event_step_start(FILE *f, const struct rep_event_ctx *c, int index, const char *step);

@@ -640,7 +640,7 @@ void display_summary(struct display *d, const struct display_counts *n, int exit
 	if (d->mode == DISPLAY_JSON && !d->closed) {
 		struct rep_event_ctx c = ev_ctx(d, NULL, NULL);
 		struct rep_event_summary s = { n->passed, n->failed, n->error, n->aborted,
-					       exit_status, log };
+					       exit_status, log, n->refused };
 
 		rep_event_summary(d->out, &c, &s);
 	} else if (!d->closed) {
