@@ -319,5 +319,8 @@ int main(int argc, char **argv)
 	while (!quit)
 		pause();
 	MHD_stop_daemon(d);
+	free(cert);
+	free(key);
+	free(token);
 	return 0;
 }
