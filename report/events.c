@@ -192,6 +192,16 @@ void rep_event_fixture_fault(FILE *f, const struct rep_event_ctx *c, const char 
 	emit(f, c, o);
 }
 
+void rep_event_not_tested(FILE *f, const struct rep_event_ctx *c, const char *serial,
+			  const char *reason)
+{
+	json_t *o = event(c, "not_tested");
+
+	set(o, "serial", str(serial));
+	set(o, "reason", str(reason));
+	emit(f, c, o);
+}
+
 void rep_event_summary(FILE *f, const struct rep_event_ctx *c, const struct rep_event_summary *s)
 {
 	json_t *o = event(c, "summary");

@@ -59,8 +59,10 @@ assert_eq "$RUN_RC" 4 "refused, --json: $(cat "$LINE/run.err")"
 assert_eq "$(python3 -c 'import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 s = ev[-1]
-print(" ".join(e["event"] for e in ev), s["passed"], s["not_tested"], s["exit_status"])' "$LINE/run.out")" \
-	"summary 0 1 4" "--json: only the summary, one unit not tested, exit 4"
+n = ev[0]
+print(" ".join(e["event"] for e in ev), n["fixture"], n["serial"], n["reason"], "|", s["passed"], s["not_tested"], s["exit_status"])' "$LINE/run.out")" \
+	'not_tested summary b SIM000802 the MES refuses unit SIM000802 at final-test: \e[2Junit on hold: NCR-17 open at rework | 0 1 4' \
+	"--json: the unit not tested (the reason escaped), no run events, the summary counts it, exit 4"
 
 # the serial scanned at the operator's terminal: asked first, then the MES,
 # then (not) the lines
