@@ -192,6 +192,16 @@ void rep_event_fixture_fault(FILE *f, const struct rep_event_ctx *c, const char 
 	emit(f, c, o);
 }
 
+void rep_event_not_tested(FILE *f, const struct rep_event_ctx *c, const char *serial,
+			  const char *reason)
+{
+	json_t *o = event(c, "not_tested");
+
+	set(o, "serial", str(serial));
+	set(o, "reason", str(reason));
+	emit(f, c, o);
+}
+
 void rep_event_summary(FILE *f, const struct rep_event_ctx *c, const struct rep_event_summary *s)
 {
 	json_t *o = event(c, "summary");
@@ -200,6 +210,7 @@ void rep_event_summary(FILE *f, const struct rep_event_ctx *c, const struct rep_
 	set(o, "failed", json_integer(s->failed));
 	set(o, "error", json_integer(s->error));
 	set(o, "aborted", json_integer(s->aborted));
+	set(o, "not_tested", json_integer(s->not_tested));
 	set(o, "exit_status", json_integer(s->exit_status));
 	set(o, "log", str(s->log));
 	emit(f, c, o);

@@ -133,6 +133,7 @@ struct rep_event_step {
 struct rep_event_summary {
 	int passed, failed, error, aborted, exit_status;
 	const char *log;
+	int not_tested;		/* units the MES did not allow: no run */
 };
 void rep_event_run_start(FILE *f, const struct rep_event_ctx *c, const char *serial);
 void rep_event_step_start(FILE *f, const struct rep_event_ctx *c, int index, const char *step);
@@ -143,6 +144,9 @@ void rep_event_run_end(FILE *f, const struct rep_event_ctx *c, const char *seria
 		       const char *verdict, double seconds, const char *failed_step,
 		       const char *reason);
 void rep_event_fixture_fault(FILE *f, const struct rep_event_ctx *c, const char *reason);
+/* A unit the MES did not allow (or could not be asked about): no run. */
+void rep_event_not_tested(FILE *f, const struct rep_event_ctx *c, const char *serial,
+			  const char *reason);
 void rep_event_summary(FILE *f, const struct rep_event_ctx *c, const struct rep_event_summary *s);
 
 /* A log time (unix microseconds) as ISO 8601 UTC to the second. */

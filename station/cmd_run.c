@@ -174,6 +174,11 @@ static void fixture_fault(struct fx_thread *t, const char *why)
 	display_fixture_fault(t->fault_ctx, t->def.name, why);
 }
 
+static void not_tested(struct fx_thread *t, const char *serial, const char *why)
+{
+	display_not_tested(t->fault_ctx, t->def.name, serial, why);
+}
+
 static int run_all(void *ctx, struct run_owner *owner)
 {
 	struct run_body *rb = ctx;
@@ -207,6 +212,7 @@ static int run_all(void *ctx, struct run_owner *owner)
 		f->t[i].ask = ask;
 		f->t[i].drv = &drv;
 		f->t[i].fault = fixture_fault;
+		f->t[i].not_tested = not_tested;
 		f->t[i].fault_ctx = disp;
 	}
 	fleet_start_threads(f, &o->f, db);

@@ -374,6 +374,19 @@ void display_fixture_fault(struct display *d, const char *fixture, const char *r
 	pthread_mutex_unlock(&d->lock);
 }
 
+void display_not_tested(struct display *d, const char *fixture, const char *serial,
+			const char *reason)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->mode == DISPLAY_JSON && !d->closed) {
+		struct rep_event_ctx c = ev_ctx(d, fixture, NULL);
+
+		rep_event_not_tested(d->out, &c, serial, reason);
+		check_out(d);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
 void display_summary(struct display *d, const struct display_counts *n, int exit_status,
 		     const char *log)
 {
@@ -384,7 +397,7 @@ void display_summary(struct display *d, const struct display_counts *n, int exit
 	if (d->mode == DISPLAY_JSON && !d->closed) {
 		struct rep_event_ctx c = ev_ctx(d, NULL, NULL);
 		struct rep_event_summary s = { n->passed, n->failed, n->error, n->aborted,
-					       exit_status, log };
+					       exit_status, log, n->refused };
 
 		rep_event_summary(d->out, &c, &s);
 	} else if (!d->closed) {

@@ -35,6 +35,10 @@ void display_free(struct display *d);
 const struct run_events *display_events(struct display *d);
 /* A fixture that could not be used (--json: a fixture_fault event). */
 void display_fixture_fault(struct display *d, const char *fixture, const char *reason);
+/* A unit not tested: the MES did not allow it (--json: a not_tested
+ * event; the other views have the log line that says why). */
+void display_not_tested(struct display *d, const char *fixture, const char *serial,
+			const char *reason);
 /* The end: the counts and the exit status (--json: a summary event;
  * otherwise the summary line).  Call once, before display_free(). */
 struct display_counts {

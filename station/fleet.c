@@ -176,6 +176,8 @@ static void unit_ended(struct fx_thread *t, struct run_ctx *rc, enum db_outcome 
 	else if (rc->refused)
 		t->refused++;
 	/* DB_SKIPPED otherwise: no unit was scanned, no run */
+	if (rc->refused && t->not_tested)
+		t->not_tested(t, vars_get(&rc->vars, "serial"), rc->fail_reason);
 	t->units++;
 	if (o == DB_SKIPPED || !rc->run_id[0])
 		return;

@@ -91,6 +91,8 @@ struct fx_thread {
 	atomic_bool *stop;
 	/* a fixture that would not open: why (the thread has ended) */
 	void (*fault)(struct fx_thread *t, const char *why);
+	/* a unit the MES did not allow: why (may be NULL; fault_ctx too) */
+	void (*not_tested)(struct fx_thread *t, const char *serial, const char *why);
 	void *fault_ctx;
 	int units;		/* runs ended (or skipped: no unit scanned) */
 	int passed, failed, aborted, station_errors;

@@ -26,7 +26,7 @@
  * still sends the last result to the MES (bounded by mes: timeout and
  * attempts) or the log is busy; longer than the log's own bound on a busy
  * wait, so a log that cannot take the run answers 503, not 202. */
-#define START_WAIT_MS 15000
+#define START_WAIT_MS 30000
 #define FIELD_MAX (SLOT_TEXT - 1)
 
 /* ---- answers ------------------------------------------------------------- */

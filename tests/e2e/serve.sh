@@ -78,7 +78,7 @@ serve_stop() {
 }
 
 api() {
-	local args=(-s -S --max-time 20 -w '\n%{http_code}\n' -X "$1" "$STATION$2")
+	local args=(-s -S --max-time 60 -w '\n%{http_code}\n' -X "$1" "$STATION$2")
 	[ $# -ge 3 ] && args+=(--data-binary "$3")
 	curl "${args[@]}"
 }

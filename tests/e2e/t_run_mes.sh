@@ -53,6 +53,17 @@ assert_eq "$(sql "$LINE_DB" "SELECT count(*) FROM events WHERE what = 'mes' AND 
 	'MES refused SIM000802 at final-test for station run operator bob: \e[2Junit on hold: NCR-17 open at rework'")" \
 	1 "the refusal in the log's events"
 
+# --json: the summary counts it, no run events
+run_unit b SIM000802 --json
+assert_eq "$RUN_RC" 4 "refused, --json: $(cat "$LINE/run.err")"
+assert_eq "$(python3 -c 'import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+s = ev[-1]
+n = ev[0]
+print(" ".join(e["event"] for e in ev), n["fixture"], n["serial"], n["reason"], "|", s["passed"], s["not_tested"], s["exit_status"])' "$LINE/run.out")" \
+	'not_tested summary b SIM000802 the MES refuses unit SIM000802 at final-test: \e[2Junit on hold: NCR-17 open at rework | 0 1 4' \
+	"--json: the unit not tested (the reason escaped), no run events, the summary counts it, exit 4"
+
 # the serial scanned at the operator's terminal: asked first, then the MES,
 # then (not) the lines
 : >"$SIM_B_LOG"
@@ -61,7 +72,7 @@ rc=0
 TERM=xterm LC_ALL=C.UTF-8 python3 "$ST_TOP/tests/e2e/pty_run.py" --out "$LINE/scan.out" \
 	--script "$LINE/scan.script" -- "$BINDIR/station" run -c "$cfg" -f "$LINE/b.yaml" --once || rc=$?
 assert_eq "$rc" 4 "a scanned unit the MES refuses: $(tr -d '\033' <"$LINE/scan.out" | tail -c 2000)"
-assert_eq "$(grep -c '^precheck SIM000802 final-test refused$' "$mes_log")" 2 "the MES asked about the scanned serial"
+assert_eq "$(grep -c '^precheck SIM000802 final-test refused$' "$mes_log")" 3 "the MES asked about the scanned serial"
 grep -qF 'MES refused SIM000802 at final-test for station run: \e[2Junit on hold' "$LINE/scan.out" ||
 	fail "the reason on the terminal, escaped: $(tr -d '\033' <"$LINE/scan.out" | tail -c 2000)"
 grep -qF "${esc}[2Junit on hold" "$LINE/scan.out" && fail "the MES's escape reached the terminal raw"

@@ -15,13 +15,24 @@
  * --refuse SERIAL=REASON (repeatable: the pre-check refuses SERIAL),
  * --log FILE (one line per request: "precheck SERIAL allowed|refused",
  * "result RUN_ID new|repeat VERDICT"; every request, repeats too, so a
- * test can count what the station sent).  SIGTERM ends it.
+ * test can count what the station sent).  Faults, for the station's
+ * timeouts and retries (what a real MES or its adapter does when it is
+ * overloaded or restarting; which of these a given MES shows is its own):
+ * --unavailable N (the first N requests answered 503, logged "unavailable
+ * PATH"), --slow N:MS (the first N requests handled at once, as above, but
+ * answered only MS ms later: an answer the station may no longer wait for;
+ * logged "slow PATH").  HTTPS with --cert F --key F (PEM); --token-file F:
+ * every request must carry "Authorization: Bearer TOKEN" (RFC 6750 2.1),
+ * else 401, logged "unauthorized PATH" (the token never is).  SIGTERM ends
+ * it.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -38,6 +49,42 @@ static struct {
 static char *seen[MAX_SEEN];
 static int n_seen;
 static FILE *logfile;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;	/* a thread per connection */
+static long n_unavailable, n_slow, slow_ms;
+static char *token;	/* NULL: no token asked */
+
+/* A whole small file (a PEM, a token), NUL-terminated; exits on error. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = malloc(65537);
+	size_t n;
+
+	if (!f || !buf) {
+		perror(path);
+		exit(2);
+	}
+	n = fread(buf, 1, 65536, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The request's bearer token is ours (constant time). */
+static bool authorized(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	size_t n = token ? strlen(token) : 0;
+	unsigned char diff = 0;
+
+	if (!token)
+		return true;
+	if (!h || strncmp(h, "Bearer ", 7) || strlen(h + 7) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(h[7 + i] ^ token[i]);
+	return diff == 0;
+}
 static volatile sig_atomic_t quit;
 
 struct req {
@@ -116,6 +163,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct req *q = *ctx;
 	enum MHD_Result ret;
+	bool slow;
 	json_t *j;
 
 	if (!q) {
@@ -140,6 +188,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return answer(c, 405, "{\"error\":\"POST only\"}");
 	if (q->too_big)
 		return answer(c, 413, "{\"error\":\"too large\"}");
+	pthread_mutex_lock(&mu);
+	if (!authorized(c)) {
+		fprintf(logfile, "unauthorized %s\n", url);
+		fflush(logfile);
+		pthread_mutex_unlock(&mu);
+		return answer(c, 401, "{\"error\":\"no or wrong bearer token\"}");
+	}
+	if (n_unavailable > 0) {
+		n_unavailable--;
+		fprintf(logfile, "unavailable %s\n", url);
+		fflush(logfile);
+		pthread_mutex_unlock(&mu);
+		return answer(c, 503, "{\"error\":\"unavailable\"}");
+	}
+	slow = n_slow > 0;
+	if (slow) {
+		n_slow--;
+		fprintf(logfile, "slow %s\n", url);
+	}
 	j = q->body ? json_loadb(q->body, q->len, 0, NULL) : NULL;
 	if (!json_is_object(j))
 		ret = answer(c, 400, "{\"error\":\"not a JSON object\"}");
@@ -151,6 +218,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		ret = answer(c, 404, "{\"error\":\"no such route\"}");
 	json_decref(j);
 	fflush(logfile);
+	pthread_mutex_unlock(&mu);
+	if (slow) {
+		struct timespec ts = { slow_ms / 1000, (slow_ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);	/* handled; the answer comes late */
+	}
 	return ret;
 }
 
@@ -168,6 +241,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **ctx,
 int main(int argc, char **argv)
 {
 	const char *port_file = NULL;
+	char *cert = NULL, *key = NULL;
 	unsigned port = 0;
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *di;
@@ -191,16 +265,41 @@ int main(int argc, char **argv)
 			*eq = '\0';
 			refuse.serial[refuse.n] = argv[++i];
 			refuse.reason[refuse.n++] = eq + 1;
+		} else if (!strcmp(argv[i], "--cert") && i + 1 < argc) {
+			cert = slurp(argv[++i]);
+		} else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
+			key = slurp(argv[++i]);
+		} else if (!strcmp(argv[i], "--token-file") && i + 1 < argc) {
+			token = slurp(argv[++i]);
+			token[strcspn(token, "\r\n")] = '\0';
+		} else if (!strcmp(argv[i], "--unavailable") && i + 1 < argc) {
+			n_unavailable = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "--slow") && i + 1 < argc &&
+			   sscanf(argv[i + 1], "%ld:%ld", &n_slow, &slow_ms) == 2) {
+			i++;
 		} else {
 			fprintf(stderr, "usage: mes-sim [--port N] [--port-file F] [--log F] "
-				"[--refuse SERIAL=REASON]...\n");
+				"[--refuse SERIAL=REASON]... [--unavailable N] [--slow N:MS] "
+				"[--cert F --key F] [--token-file F]\n");
 			return 2;
 		}
 	}
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+	if (!cert != !key) {
+		fprintf(stderr, "mes-sim: --cert and --key go together\n");
+		return 2;
+	}
+	/* HTTPS: the same server with its certificate and key */
+	struct MHD_OptionItem tls[] = {
+		{ cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, key },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+			     (cert ? MHD_USE_TLS : 0),
 			     (uint16_t)port, NULL, NULL, on_request, NULL,
+			     MHD_OPTION_ARRAY, tls,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
 			     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
@@ -220,5 +319,8 @@ int main(int argc, char **argv)
 	while (!quit)
 		pause();
 	MHD_stop_daemon(d);
+	free(cert);
+	free(key);
+	free(token);
 	return 0;
 }
