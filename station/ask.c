@@ -230,7 +230,9 @@ static void *watch(void *arg)
 		if (poll(&p, 1, SLICE_MS) <= 0)
 			continue;
 		pthread_mutex_lock(&a->lock);
-		if (!a->asking && (p.revents & POLLIN))
+		/* (looked at again under the lock: a question may have read
+		 * the keys meanwhile, and a read must not wait holding it) */
+		if (!a->asking && poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
 			got = read(a->fd, keys, sizeof(keys));
 		if (got > 0) {
 			before = a->last_key_ms;
