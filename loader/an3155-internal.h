@@ -2,7 +2,9 @@
 /*
  * Internal to the native STM32 ROM UART bootloader client (ST AN3155):
  * loader_an3155.c speaks the wire (frames, ACKs, retries, re-sync, verdicts),
- * loader_an3155_flash.c plans and runs erase / write / verify / go.
+ * loader_an3155_flash.c runs a load: identify, stub or ROM, erase, write,
+ * verify, go; an3155_erase.c plans the image and erases; an3155_blocks.c
+ * writes and verifies its blocks.
  */
 #ifndef ST_STATION_AN3155_H
 #define ST_STATION_AN3155_H
@@ -105,6 +107,39 @@ bool geom_known(const struct geom *g);
 /* The unit holding byte off (from the flash base); the unit numbered idx. */
 void geom_unit_at(const struct geom *g, uint32_t off, struct geom_unit *u);
 void geom_unit_no(const struct geom *g, uint32_t idx, struct geom_unit *u);
+
+/* ---- the load (loader_an3155_flash.c, an3155_erase.c, an3155_blocks.c) ---- */
+
+/* The image as 4-byte aligned runs of bytes to write: Write Memory takes
+ * whole words, so gaps inside a word are padded with 0xFF (erased flash). */
+struct run {
+	uint32_t addr;
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct plan {
+	struct run *runs;
+	int n_runs;
+	uint8_t *buf;
+	uint64_t bytes;
+	int n_blocks;
+};
+
+/* The image's runs (word-aligned, 0xFF padded); bl_plan_free even on error. */
+int bl_plan_build(struct plan *p, const struct image *img, struct st_error *e);
+void bl_plan_free(struct plan *p);
+/* Every run inside the part's flash or RAM: else ST_ERR_ARG, nothing sent. */
+int bl_check_map(struct bl *b, const struct plan *p, const struct geom *g);
+/* Erase what the plan covers (or everything: mass erase). */
+int bl_erase(struct bl *b, const struct plan *p, const struct geom *g);
+/* Erase n pages (sectors) from first. */
+int bl_erase_units(struct bl *b, uint32_t first, uint32_t n, const struct geom *g);
+/* Write (read == false) or read back and compare every block of the plan;
+ * progress counts from done0 of total. */
+int bl_blocks(struct bl *b, const struct plan *p, const struct geom *g, bool read,
+	      uint64_t done0, uint64_t total);
+void bl_progress(const struct bl *b, uint64_t done, uint64_t total);
 
 int an3155_flash(struct link *l, const struct image *img, const struct loader_opts *o,
 		 struct loader_result *r, struct st_error *e);

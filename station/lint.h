@@ -98,4 +98,21 @@ const struct ynode *lint_params_samples(struct lint *l, const struct ynode *para
 /* Put the collected "file:line:col: message" lines in file order (lint_sort.c). */
 void lint_sort_errors(char *errors);
 
+/*
+ * The loader's own parts (sequence.c, seq_steps.c, seq_include.c).
+ */
+void seq_list_free(struct step_list *sl);
+/* vars: of a flow or an included file */
+void seq_parse_vars(struct lint *l, const struct ynode *v);
+/* groups: of a flow or an included file */
+void seq_parse_groups(struct lint *l, const struct ynode *g);
+/* include: files whose groups (and vars) the flow uses */
+void seq_include_list(struct lint *l, const struct ynode *n);
+/* Load another file (path relative to at's file, ${...} expanded); call fn
+ * on its root with the include stack kept (cycles refused). */
+int seq_with_file(struct lint *l, const struct ynode *at, const char *path,
+		  void (*fn)(struct lint *l, const struct ynode *root, void *arg), void *arg);
+/* Check the groups no step runs (their parameters sampled). */
+void seq_check_unused_groups(struct lint *l);
+
 #endif

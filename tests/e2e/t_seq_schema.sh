@@ -5,7 +5,8 @@
 #  - each kind's keys are its parse function's allowed keys (the *_keys[]
 #    arrays of station/steps/*.c; for lines: the output line names of
 #    fixtures/fixture.c plus pulse/settle), the common step keys, top-level
-#    keys and limit keys those of station/sequence.c; the enumerations
+#    keys and limit keys those of the loader (station/sequence.c, seq_steps.c,
+#    seq_include.c); the enumerations
 #    (on_fail, format, verify, erase, blank, loader, line states) those in the C;
 #  - a file using every key the schema allows, with the schema's own example
 #    values, passes `station lint`; an extra key in each kind is refused.
@@ -53,7 +54,7 @@ def object_form(node):
             return alt
     return None
 
-seq = src["station/sequence.c"]
+seq = "".join(src["station/" + f] for f in ("sequence.c", "seq_steps.c", "seq_include.c"))
 step = defs["step"]
 # top level: a sequence file, and files included for their groups or steps
 top_keys, inc_keys = c_array(seq, "top_keys"), c_array(seq, "inc_keys")

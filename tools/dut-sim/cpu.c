@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Go into SRAM: the code there (a flasher stub) runs on an emulated
- * Cortex-M3 (Unicorn), its peripheral accesses routed to periph_f1.c, its
+ * Cortex-M3 (Unicorn), its peripheral accesses routed to periph_f1*.c, its
  * time kept as cpu.h describes.  AN3155 (Go command): the ROM loads MSP from
  * the address and jumps to the address + 4; before that it has put the
  * peripherals it used back to their reset state (AN2606), so the code starts

@@ -2,7 +2,7 @@
 /*
  * The emulated Cortex-M3 (Unicorn) that runs code the host loads into SRAM
  * and starts with Go (a flasher stub), and the register-level models of the
- * STM32F1 peripherals such code may touch (periph_f1.c).
+ * STM32F1 peripherals such code may touch (periph_f1*.c).
  *
  * Time: the CPU has a modelled clock (ns, on the sim's monotonic clock).
  * Instructions take no modelled time; time moves only while the code waits,
@@ -87,12 +87,14 @@ struct cpu {
 void periph_reset(struct cpu *c);
 uint64_t periph_read(struct cpu *c, uint32_t addr, unsigned size);
 void periph_write(struct cpu *c, uint32_t addr, unsigned size, uint64_t v);
-uint64_t flashmem_read(struct cpu *c, uint32_t off, unsigned size);
-void flashmem_write(struct cpu *c, uint32_t off, unsigned size, uint64_t v);
 /* The next time something the code may wait for changes (0: none known). */
 uint64_t periph_next_event(const struct cpu *c);
-/* Move received bytes whose time has come into the USART. */
+/* periph_f1_flash.c: the flash as the CPU reads and programs it */
+uint64_t flashmem_read(struct cpu *c, uint32_t off, unsigned size);
+void flashmem_write(struct cpu *c, uint32_t off, unsigned size, uint64_t v);
+/* periph_f1_usart.c: move received bytes whose time has come into the USART */
 void periph_rx_catch_up(struct cpu *c);
+/* periph_f1_rcc.c */
 uint32_t periph_sysclk(const struct cpu *c);
 
 /* cpu.c */
