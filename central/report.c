@@ -267,6 +267,10 @@ int central_report_build(struct central *c, const struct rep_filter *f, struct r
 	struct params p, ps;
 	int ret, version = 0;
 
+	if (r->with_errors)	/* the store's yields count judged runs only (yet) */
+		return st_fail(e, ST_ERR_NOTSUP, "--with-errors is not computed on the central "
+			       "store's totals yet: use --operations --with-errors or --group-by "
+			       "--with-errors there, or read a log");
 	r->f = f;
 	params(f, true, &p);
 	params(f, false, &ps);

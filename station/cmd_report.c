@@ -172,9 +172,9 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 			"--group-by\n");
 		return EXIT_USAGE;
 	}
-	if (mode->with_errors && (spc->name || mode->capability || mode->central)) {
+	if (mode->with_errors && (spc->name || mode->capability)) {
 		fprintf(stderr, "station report: --with-errors goes with the report, --operations "
-			"or --group-by of a log\n");
+			"or --group-by\n");
 		return EXIT_USAGE;
 	}
 	if (mode->tz && !mode->group_by) {
