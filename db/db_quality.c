@@ -95,7 +95,7 @@ static const char *const operation_sql[] = {
 
 static const char op_runs_sql[] =
 	"SELECT r.started_us, r.fixture, r.station, r.operator, r.unit_serial, r.sequence_name,"
-	" r.outcome, " JUDGED("r") " AS judged, " FIRST_JUDGED " AS first"
+	" r.outcome, " JUDGED("r") " AS judged, " FIRST_JUDGED " AS first, r.work_order"
 	" FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " ORDER BY r.started_us, r.id";
 
 int db_operation_rows(struct db *db, enum db_op_q q, const struct rep_filter *f,

@@ -124,7 +124,7 @@ int db_operation_rows(struct db *db, enum db_op_q q, const struct rep_filter *f,
 /* DB_OP_RUNS: every ended run f selects, oldest first: started_us, fixture,
  * station, operator, unit_serial, sequence_name, outcome, judged (1: it
  * judges its unit), first (1: the first judged run of its unit's
- * operation), for report --group-by to group. */
+ * operation), work_order, for report --group-by to group. */
 
 /* --- station report's numbers -------------------------------------------- */
 

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * station report --group-by KEY: the runs side by side per fixture,
- * station or operator, or per day, hour or shift of the plant's clock.
+ * station, operator or work order, or per day, hour or shift of the
+ * plant's clock.
  *
- * Each group counts as report --operations does (docs/quality.md): runs;
+ * Each group counts as station report does (docs/quality.md): runs;
  * error, aborted and unidentified runs apart; units = identified units
- * with a judged run in the group, passed = those with a passing one;
+ * with a judged run in the group, once per operation (sequence), passed =
+ * those with a passing one;
  * first = first judged runs of a unit's operation that lie in the group,
  * first_passed = those that passed.  Days, hours and shifts are those of
  * the plant's time zone (station.yaml plant: timezone, or --tz; UTC by
@@ -23,9 +25,12 @@
 #include "common/text.h"
 #include "report/report-internal.h"
 
-const char *const rep_group_keys[] = { "fixture", "station", "operator", "day", "hour", "shift",
-				       NULL };
-enum gkey { G_FIXTURE, G_STATION, G_OPERATOR, G_DAY, G_HOUR, G_SHIFT };
+const char *const rep_group_keys[] = { "fixture", "station", "operator", "work-order", "day",
+				       "hour", "shift", NULL };
+enum gkey { G_FIXTURE, G_STATION, G_OPERATOR, G_WORK_ORDER, G_DAY, G_HOUR, G_SHIFT };
+/* The DB_OP_RUNS column of each key that is a column. */
+static const int key_col[] = { [G_FIXTURE] = 1, [G_STATION] = 2, [G_OPERATOR] = 3,
+			       [G_WORK_ORDER] = 9 };
 
 bool rep_tz_valid(const char *name)
 {
@@ -46,10 +51,11 @@ struct group {
 	int64_t units, passed;
 };
 
-/* One judged run of an identified unit, to count distinct units per group. */
+/* One judged run of an identified unit, to count distinct units (per
+ * operation) per group. */
 struct unit_run {
 	int group;
-	char *unit;
+	char *unit, *op;
 	bool passed;
 };
 
@@ -123,7 +129,7 @@ static int group_of(struct acc *a, const char *key)
 	return a->n++;
 }
 
-static int add_unit(struct acc *a, int g, const char *unit, bool passed)
+static int add_unit(struct acc *a, int g, const char *unit, const char *op, bool passed)
 {
 	if (a->nu == a->cap) {
 		int64_t cap = a->cap ? 2 * a->cap : 256;
@@ -134,12 +140,13 @@ static int add_unit(struct acc *a, int g, const char *unit, bool passed)
 		a->u = nu;
 		a->cap = cap;
 	}
-	a->u[a->nu] = (struct unit_run){ g, strdup(unit), passed };
-	return a->u[a->nu++].unit ? 0 : -1;
+	a->u[a->nu] = (struct unit_run){ g, strdup(unit), strdup(op), passed };
+	a->nu++;
+	return a->u[a->nu - 1].unit && a->u[a->nu - 1].op ? 0 : -1;
 }
 
 /* Rows of DB_OP_RUNS: started_us, fixture, station, operator, unit_serial,
- * sequence_name, outcome, judged, first. */
+ * sequence_name, outcome, judged, first, work_order. */
 static int add_row(void *ctx, const struct db_row *row)
 {
 	struct acc *a = ctx;
@@ -150,8 +157,8 @@ static int add_row(void *ctx, const struct db_row *row)
 
 	if (row->columns_only)
 		return 0;
-	if (a->key <= G_OPERATOR)
-		snprintf(key, sizeof(key), "%s", text_of(&row->v[1 + a->key]));
+	if (a->key <= G_WORK_ORDER)
+		snprintf(key, sizeof(key), "%s", text_of(&row->v[key_col[a->key]]));
 	else
 		time_key(a, row->v[0].i, key, sizeof(key));
 	gi = group_of(a, key);
@@ -167,7 +174,7 @@ static int add_row(void *ctx, const struct db_row *row)
 		g->first_passed += !strcmp(outcome, "pass");
 	}
 	if (row->v[4].type == DB_TEXT && row->v[7].i &&
-	    add_unit(a, gi, row->v[4].s, !strcmp(outcome, "pass")))
+	    add_unit(a, gi, row->v[4].s, text_of(&row->v[5]), !strcmp(outcome, "pass")))
 		return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
 	return 0;
 }
@@ -176,7 +183,11 @@ static int unit_cmp(const void *x, const void *y)
 {
 	const struct unit_run *a = x, *b = y;
 
-	return a->group != b->group ? (a->group < b->group ? -1 : 1) : strcmp(a->unit, b->unit);
+	int c = strcmp(a->unit, b->unit);
+
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
+	return c ? c : strcmp(a->op, b->op);
 }
 
 static void count_units(struct acc *a)
@@ -186,8 +197,7 @@ static void count_units(struct acc *a)
 		int64_t j = i;
 		bool passed = false;
 
-		for (; j < a->nu && a->u[j].group == a->u[i].group &&
-		       !strcmp(a->u[j].unit, a->u[i].unit); j++)
+		for (; j < a->nu && !unit_cmp(&a->u[j], &a->u[i]); j++)
 			passed |= a->u[j].passed;
 		a->g[a->u[i].group].units++;
 		a->g[a->u[i].group].passed += passed;
@@ -327,7 +337,7 @@ int report_groups(FILE *out, const struct db_reader *rd, const struct rep_filter
 		count_units(&a);
 		/* the units point at groups by index: sort only after counting;
 		 * days, hours and shifts stay in time order, as they came */
-		if (a.key <= G_OPERATOR)
+		if (a.key <= G_WORK_ORDER)
 			qsort(a.g, a.n, sizeof(*a.g), key_cmp);
 	}
 	if (!ret && !strcmp(format, "json"))
@@ -338,8 +348,10 @@ int report_groups(FILE *out, const struct db_reader *rd, const struct rep_filter
 		text(out, &a, key, tz);
 	for (int i = 0; i < a.n; i++)
 		free(a.g[i].key);
-	for (int64_t i = 0; i < a.nu; i++)
+	for (int64_t i = 0; i < a.nu; i++) {
 		free(a.u[i].unit);
+		free(a.u[i].op);
+	}
 	free(a.g);
 	free(a.u);
 	return ret;

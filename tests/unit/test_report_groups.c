@@ -28,6 +28,11 @@
  * Europe/Berlin summer time began 2026-03-29 01:00 UTC: a run at 04:30 UTC
  * that day is 06:30 CEST, early; one the day before at 04:30 UTC is 05:30
  * CET, the night shift of 03-27.
+ *
+ * By work order (June): WO-1: W1 ict pass, W1 final fail, W1 final pass:
+ * 3 runs, units 2 (W1 in each operation), passed 2, first 2/1 (ict's pass,
+ * final's fail); WO-2: W2 final pass, a run without a serial fail: 2 runs,
+ * units 1, first 1/1, 1 unidentified.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,6 +47,7 @@
 #define H_US 3600000000LL
 #define JAN5 1767571200000000LL		/* 2026-01-05T00:00:00Z */
 #define MAR28 1774656000000000LL	/* 2026-03-28T00:00:00Z */
+#define JUN1 1780272000000000LL		/* 2026-06-01T00:00:00Z */
 
 static char dir[64], path[128];
 static const struct rep_plant kolkata = {
@@ -54,6 +60,19 @@ static void one(struct db *db, const char *serial, const char *fixture, const ch
 		int64_t t, enum db_outcome o)
 {
 	t_one_step_run(db, "final", serial, fixture, station, t, o);
+}
+
+static void wo(struct db *db, const char *seq, const char *serial, const char *order, int64_t t,
+	       enum db_outcome o)
+{
+	struct db_run_info ri = { .unit_serial = serial, .station = "ST1", .fixture = "F1",
+				  .sequence_name = seq, .sequence_version = "1", .started_us = t,
+				  .work_order = order };
+	char id[DB_ID_LEN];
+	struct st_error e;
+
+	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
+	assert_int_equal(db_run_end(db, id, o, o == DB_PASS ? NULL : "test", &e), ST_OK);
 }
 
 static int setup(void **state)
@@ -75,6 +94,11 @@ static int setup(void **state)
 	one(db, "D", "F1", "ST2", JAN5 + 24 * H_US + 31 * 60000000LL, DB_PASS);
 	one(db, "F", "F1", "ST1", MAR28 + 4 * H_US + 30 * 60000000LL, DB_PASS);
 	one(db, "E", "F1", "ST1", MAR28 + 24 * H_US + 4 * H_US + 30 * 60000000LL, DB_PASS);
+	wo(db, "ict", "W1", "WO-1", JUN1 + 8 * H_US, DB_PASS);
+	wo(db, "final", "W1", "WO-1", JUN1 + 9 * H_US, DB_FAIL);
+	wo(db, "final", "W1", "WO-1", JUN1 + 10 * H_US, DB_PASS);
+	wo(db, "final", "W2", "WO-2", JUN1 + 11 * H_US, DB_PASS);
+	wo(db, "final", NULL, "WO-2", JUN1 + 12 * H_US, DB_FAIL);
 	db_close(db);
 	return 0;
 }
@@ -189,6 +213,12 @@ static void test_side_by_side(void **state)
 	json_decref(j);
 	j = groups_json("station", NULL, false);
 	assert_int_equal(t_json_num(t_json_named(j, "groups", "key", "ST2", 0), "runs"), 1);
+	json_decref(j);
+	j = json_loads(t = groups("work-order", NULL, false, false, "json"), 0, NULL);
+	free(t);
+	assert_non_null(j);
+	assert_string_equal(g(j, "WO-1", b), "3 2 2 2 1 0 0");
+	assert_string_equal(g(j, "WO-2", b), "2 1 1 1 1 0 1");
 	json_decref(j);
 	t = groups("fixture", NULL, true, false, "csv");
 	assert_non_null(strstr(t, "\r\nfixture,F2,first_pass_yield,0\r\n"));

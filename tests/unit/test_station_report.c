@@ -284,7 +284,10 @@ static void test_usage_and_log_errors(void **state)
  * zone the tz database does not have (it would silently be UTC). */
 static void test_mode_options(void **state)
 {
-	assert_int_equal(REPORT("--with-errors"), EXIT_USAGE);
+	assert_int_equal(REPORT("--with-errors", "--capability"), EXIT_USAGE);
+	assert_int_equal(REPORT("--with-errors", "--spc", "vdd"), EXIT_USAGE);
+	assert_int_equal(REPORT("--with-errors"), EXIT_PASS);
+	assert_int_equal(REPORT("--group-by", "work-order"), EXIT_PASS);
 	assert_int_equal(REPORT("--group-by", "moon"), EXIT_USAGE);
 	assert_int_equal(REPORT("--group-by", "day", "--tz", "Mars/Olympus"), EXIT_USAGE);
 	assert_int_equal(REPORT("--tz", "UTC"), EXIT_USAGE);
