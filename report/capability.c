@@ -5,7 +5,10 @@
  *
  *   sigma within  = MR-bar / d2, d2 = 1.128: MR-bar is the mean of the
  *                   moving ranges |x(i) - x(i-1)| of consecutive values on
- *                   one fixture (a fixture's first value has none)
+ *                   one fixture (a fixture's first value has none); or,
+ *                   with rational subgroups (a fixture's values in one UTC
+ *                   hour), s_p / c4(d): s_p = sqrt(sum (x - subgroup
+ *                   mean)^2 / sum (n_i - 1)), d = sum (n_i - 1) + 1
  *   sigma overall = the sample standard deviation of every value
  *   Cp  = (USL - LSL) / (6 sigma within)    Pp  = the same, sigma overall
  *   Cpk = min(USL - mean, mean - LSL) / (3 sigma within), one-sided with
@@ -58,6 +61,38 @@ void rep_capability(const double *x, const bool *brk, int64_t n, bool has_low, d
 	c->has_ppk = rep_pk(c->mean, c->sigma_overall, has_low, low, has_high, high, &c->ppk);
 }
 
+/* c4(n) = sqrt(2 / (n - 1)) Gamma(n / 2) / Gamma((n - 1) / 2): E[s] = c4 sigma. */
+static double c4(double n)
+{
+	return sqrt(2 / (n - 1)) * exp(lgamma(n / 2) - lgamma((n - 1) / 2));
+}
+
+void rep_capability_pooled(const double *x, const bool *sub, int64_t n, bool has_low,
+			   double low, bool has_high, double high, struct rep_cap *c)
+{
+	double ss = 0;
+
+	rep_capability(x, sub, n, has_low, low, has_high, high, c);
+	c->pooled = true;	/* no moving ranges: the subgroups give sigma within */
+	c->n_mr = 0;
+	c->mr_bar = NAN;
+	for (int64_t i = 0, j; i < n; i = j) {
+		double sum = x[i], m;
+
+		for (j = i + 1; j < n && !sub[j]; j++)
+			sum += x[j];
+		m = sum / (double)(j - i);
+		for (int64_t k = i; k < j; k++)
+			ss += (x[k] - m) * (x[k] - m);
+		c->n_sub++;
+		c->df += j - i - 1;
+	}
+	c->has_within = c->df > 0;
+	c->sigma_within = c->has_within ? sqrt(ss / (double)c->df) / c4((double)c->df + 1) : NAN;
+	c->has_cp = rep_p(c->sigma_within, has_low, low, has_high, high, &c->cp);
+	c->has_cpk = rep_pk(c->mean, c->sigma_within, has_low, low, has_high, high, &c->cpk);
+}
+
 struct group {
 	char *sequence, *version, *step, *name, *unit;
 	bool has_low, has_high;
@@ -69,10 +104,12 @@ struct group {
 struct acc {
 	struct group *g;
 	int n;
-	/* the group being read: its values, and where a fixture's run starts */
+	/* the group being read: its values, where a fixture's run starts, and
+	 * (subgroups) where a fixture's hour starts */
 	double *x;
-	bool *brk;
-	int64_t nx, cap;
+	bool *brk, *sub;
+	int64_t nx, cap, hour;
+	bool subgroups;
 	char *fixture;
 	struct st_error *e;
 };
@@ -116,7 +153,12 @@ static void finish(struct acc *a)
 	if (!a->n)
 		return;
 	g = &a->g[a->n - 1];
-	rep_capability(a->x, a->brk, a->nx, g->has_low, g->low, g->has_high, g->high, &g->cap);
+	if (a->subgroups)
+		rep_capability_pooled(a->x, a->sub, a->nx, g->has_low, g->low, g->has_high,
+				      g->high, &g->cap);
+	else
+		rep_capability(a->x, a->brk, a->nx, g->has_low, g->low, g->has_high, g->high,
+			       &g->cap);
 	a->nx = 0;
 	free(a->fixture);
 	a->fixture = NULL;
@@ -162,15 +204,20 @@ static int add_row(void *ctx, const struct db_row *row)
 		int64_t cap = a->cap ? 2 * a->cap : 256;
 		double *nx = realloc(a->x, cap * sizeof(*nx));
 		bool *nb = nx ? realloc(a->brk, cap * sizeof(*nb)) : NULL;
+		bool *ns = nb ? realloc(a->sub, cap * sizeof(*ns)) : NULL;
 
 		if (nx)
 			a->x = nx;
-		if (!nx || !nb)
+		if (nb)
+			a->brk = nb;
+		if (!ns)
 			return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
-		a->brk = nb;
+		a->sub = ns;
 		a->cap = cap;
 	}
 	a->brk[a->nx] = !a->fixture || strcmp(a->fixture, fx);
+	a->sub[a->nx] = a->brk[a->nx] || row->v[8].i / 3600000000LL != a->hour;
+	a->hour = row->v[8].i / 3600000000LL;
 	if (a->brk[a->nx]) {
 		free(a->fixture);
 		if (!(a->fixture = strdup(fx)))
@@ -212,9 +259,14 @@ static void text(FILE *f, const struct acc *a, bool all_runs)
 {
 	char b1[32], b2[32], b3[32], b4[32], t1[32], t2[32];
 
-	fprintf(f, "capability: %s; within sigma = MR-bar / %.3f (consecutive values on one "
-		"fixture), overall sigma = sample sigma\n", all_runs ? "every run" :
-		"each unit's first judged run of its sequence", D2);
+	if (a->subgroups)
+		fprintf(f, "capability: %s; within sigma = pooled sigma of subgroups (a fixture's "
+			"values in one UTC hour) / c4, overall sigma = sample sigma\n",
+			all_runs ? "every run" : "each unit's first judged run of its sequence");
+	else
+		fprintf(f, "capability: %s; within sigma = MR-bar / %.3f (consecutive values on "
+			"one fixture), overall sigma = sample sigma\n", all_runs ? "every run" :
+			"each unit's first judged run of its sequence", D2);
 	if (!a->n)
 		fputs("no measured values in the runs selected\n", f);
 	for (int i = 0; i < a->n; i++) {
@@ -237,10 +289,16 @@ static void text(FILE *f, const struct acc *a, bool all_runs)
 		fprintf(f, "  LSL %s USL %s  %s .. %s\n", g6(b1, g->has_low, g->low),
 			g6(b2, g->has_high, g->high), rep_iso(t1, g->first_us),
 			rep_iso(t2, g->last_us));
-		fprintf(f, "    n %lld  mean %.6g  MR-bar %s  sigma within %s  overall %s\n",
-			(long long)c->n, c->mean, g6(b1, c->has_within, c->mr_bar),
-			g6(b2, c->has_within, c->sigma_within),
-			g6(b3, c->has_overall, c->sigma_overall));
+		if (c->pooled)
+			fprintf(f, "    n %lld  mean %.6g  subgroups %lld (df %lld)  sigma within %s  "
+				"overall %s\n", (long long)c->n, c->mean, (long long)c->n_sub,
+				(long long)c->df, g6(b2, c->has_within, c->sigma_within),
+				g6(b3, c->has_overall, c->sigma_overall));
+		else
+			fprintf(f, "    n %lld  mean %.6g  MR-bar %s  sigma within %s  overall %s\n",
+				(long long)c->n, c->mean, g6(b1, c->n_mr > 0, c->mr_bar),
+				g6(b2, c->has_within, c->sigma_within),
+				g6(b3, c->has_overall, c->sigma_overall));
 		fprintf(f, "    Cp %s  Cpk %s", f3(b1, c->has_cp, c->cp), f3(b2, c->has_cpk, c->cpk));
 		fprintf(f, "  Pp %s  Ppk %s\n", f3(b3, c->has_pp, c->pp), f3(b4, c->has_ppk, c->ppk));
 	}
@@ -266,16 +324,21 @@ static void json(FILE *f, const struct acc *a, bool all_runs)
 			"last", rep_iso(t2, g->last_us), "n", (json_int_t)c->n,
 			"mean", opt(c->n > 0, c->mean));
 
+		if (c->pooled)
+			json_object_update_new(o, json_pack("{s:I,s:I}", "subgroups",
+							    (json_int_t)c->n_sub, "subgroup_df",
+							    (json_int_t)c->df));
 		json_object_update_new(o, json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-			"moving_ranges", (json_int_t)c->n_mr, "mr_bar", opt(c->has_within, c->mr_bar),
+			"moving_ranges", (json_int_t)c->n_mr, "mr_bar", opt(c->n_mr > 0, c->mr_bar),
 			"sigma_within", opt(c->has_within, c->sigma_within),
 			"sigma_overall", opt(c->has_overall, c->sigma_overall),
 			"cp", opt(c->has_cp, c->cp), "cpk", opt(c->has_cpk, c->cpk),
 			"pp", opt(c->has_pp, c->pp), "ppk", opt(c->has_ppk, c->ppk)));
 		json_array_append_new(arr, o);
 	}
-	root = json_pack("{s:b,s:f,s:o}", "first_runs_only", !all_runs, "d2", D2,
-			 "measurements", arr);
+	root = json_pack("{s:b,s:s,s:f,s:o}", "first_runs_only", !all_runs, "sigma_within",
+			 a->subgroups ? "subgroups: fixture and UTC hour, pooled / c4" :
+			 "moving range / d2", "d2", D2, "measurements", arr);
 	rep_json_print(f, root, true);
 	json_decref(root);
 }
@@ -310,7 +373,7 @@ static void csv(FILE *f, const struct acc *a)
 		fprintf(f, ",%s", rep_iso(t, g->first_us));
 		fprintf(f, ",%s,%lld", rep_iso(t, g->last_us), (long long)c->n);
 		csv_num(f, c->n > 0, c->mean);
-		csv_num(f, c->has_within, c->mr_bar);
+		csv_num(f, c->n_mr > 0, c->mr_bar);
 		csv_num(f, c->has_within, c->sigma_within);
 		csv_num(f, c->has_overall, c->sigma_overall);
 		csv_num(f, c->has_cp, c->cp);
@@ -322,9 +385,9 @@ static void csv(FILE *f, const struct acc *a)
 }
 
 int report_capability(FILE *out, const struct db_reader *rd, const struct rep_filter *f, bool all_runs,
-		      const char *format, struct st_error *e)
+		      bool subgroups, const char *format, struct st_error *e)
 {
-	struct acc a = { .e = e };
+	struct acc a = { .e = e, .subgroups = subgroups };
 	int ret = rd_capability_rows(rd, f, !all_runs, add_row, &a, e);
 
 	finish(&a);
@@ -344,6 +407,7 @@ int report_capability(FILE *out, const struct db_reader *rd, const struct rep_fi
 	free(a.g);
 	free(a.x);
 	free(a.brk);
+	free(a.sub);
 	free(a.fixture);
 	return ret;
 }

@@ -40,7 +40,7 @@ int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f
  * Pp/Ppk (overall sigma) per measurement group (report/capability.c says
  * how), as "text", "json" or "csv"; all_runs: retests too. */
 int report_capability(FILE *out, const struct db_reader *rd, const struct rep_filter *f, bool all_runs,
-		      const char *format, struct st_error *e);
+		      bool subgroups, const char *format, struct st_error *e);
 /* The figures of one group: x[0..n-1] its values, fixture by fixture in
  * time order, brk[i] set where a fixture's values start (no moving range
  * to the value before). */
@@ -48,11 +48,19 @@ struct rep_cap {
 	int64_t n, n_mr;	/* values, moving ranges */
 	double mean, mr_bar, sigma_within, sigma_overall;
 	bool has_within, has_overall;	/* a moving range; two values */
+	/* rep_capability_pooled(): sigma within from rational subgroups */
+	bool pooled;
+	int64_t n_sub, df;	/* subgroups, degrees of freedom sum(n_i - 1) */
 	bool has_cp, has_cpk, has_pp, has_ppk;
 	double cp, cpk, pp, ppk;
 };
 void rep_capability(const double *x, const bool *brk, int64_t n, bool has_low, double low,
 		    bool has_high, double high, struct rep_cap *c);
+/* The same with sigma within from rational subgroups (sub[i] set where a
+ * subgroup starts): the pooled standard deviation sqrt(sum (x - subgroup
+ * mean)^2 / sum (n_i - 1)) divided by c4(sum (n_i - 1) + 1). */
+void rep_capability_pooled(const double *x, const bool *sub, int64_t n, bool has_low,
+			   double low, bool has_high, double high, struct rep_cap *c);
 
 /* station report --operations: per operation (sequence) yield, first-pass
  * yield, error/aborted/unidentified runs and runs per unit, and the rolled

@@ -51,14 +51,19 @@ static void usage(FILE *f)
 		"      --with-errors      error and aborted runs judge the unit (as\n"
 		"                         failures) in the yields; by default they are the\n"
 		"                         station's (the report, --operations, --group-by)\n"
+		"      --subgroups        --capability: sigma within from rational subgroups\n"
+		"                         (a fixture's values in one UTC hour, pooled)\n"
+		"                         instead of the moving range\n"
 		"      --all-runs         --spc, --capability: retests too (default: each\n"
 		"                         unit's first run)\n"
-		"  -h, --help             this text\n"
+		"  -h, --help             this text\n");
+	fprintf(f,
 		"\n"
-		"Yield counts units: a unit passed if one of its runs passed.  First-pass\n"
-		"yield takes each unit's first judged run.  Only pass and fail judge a unit:\n"
-		"error runs (the station's fault) and aborted ones are shown apart.  Runs in\n"
-		"progress are left out.\n"
+		"Yield counts units per operation (sequence): a unit passed if one of its\n"
+		"runs passed.  First-pass yield takes each unit's first judged run of the\n"
+		"operation.  Only pass and fail judge a unit: error runs (the station's\n"
+		"fault) and aborted ones are shown apart (--with-errors: as failures); a run\n"
+		"without a serial is no unit.  Runs in progress are left out.\n"
 		"Ppk = min(USL - mean, mean - LSL) / (3 sigma), one-sided with one limit,\n"
 		"Pp = (USL - LSL) / (6 sigma), sigma over every value (overall); Cp and Cpk\n"
 		"(within sigma) come with --capability.  Definitions: docs/quality.md.\n"
@@ -67,12 +72,12 @@ static void usage(FILE *f)
 }
 
 enum { OPT_SPC = 400, OPT_BASELINE, OPT_ALL_RUNS, OPT_CAPABILITY, OPT_OPERATIONS,
-       OPT_WITH_ERRORS, OPT_GROUP_BY, OPT_TZ };
+       OPT_WITH_ERRORS, OPT_GROUP_BY, OPT_TZ, OPT_SUBGROUPS };
 
 /* What report does besides its totals. */
 struct report_mode {
 	struct spc_opts spc;
-	bool capability, operations, with_errors;
+	bool capability, operations, with_errors, subgroups;
 	const char *group_by, *tz;
 };
 
@@ -93,6 +98,9 @@ static int spc_opt(void *ctx, int c, const char *arg)
 		return 1;
 	case OPT_WITH_ERRORS:
 		mode->with_errors = true;
+		return 1;
+	case OPT_SUBGROUPS:
+		mode->subgroups = true;
 		return 1;
 	case OPT_GROUP_BY:
 		for (n = 0; rep_group_keys[n] && strcmp(rep_group_keys[n], arg); n++)
@@ -147,6 +155,7 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		{ "capability", no_argument, NULL, OPT_CAPABILITY },
 		{ "operations", no_argument, NULL, OPT_OPERATIONS },
 		{ "with-errors", no_argument, NULL, OPT_WITH_ERRORS },
+		{ "subgroups", no_argument, NULL, OPT_SUBGROUPS },
 		{ "group-by", required_argument, NULL, OPT_GROUP_BY },
 		{ "tz", required_argument, NULL, OPT_TZ },
 		REP_LONGOPTS_OUT,
@@ -175,6 +184,10 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 	if (mode->with_errors && (spc->name || mode->capability)) {
 		fprintf(stderr, "station report: --with-errors goes with the report, --operations "
 			"or --group-by\n");
+		return EXIT_USAGE;
+	}
+	if (mode->subgroups && !mode->capability) {
+		fprintf(stderr, "station report: --subgroups goes with --capability\n");
 		return EXIT_USAGE;
 	}
 	if (mode->tz && !mode->group_by) {
@@ -238,7 +251,8 @@ static int body(FILE *out, const struct db_reader *rd, const struct rep_opts *o,
 	if (mode->group_by)
 		return groups(out, rd, o, mode, e);
 	if (mode->capability)
-		return report_capability(out, rd, &o->f, mode->spc.all_runs, o->format, e);
+		return report_capability(out, rd, &o->f, mode->spc.all_runs, mode->subgroups,
+					 o->format, e);
 	int ret = rd_report(rd, &o->f, &r, e);
 
 	if (!ret)

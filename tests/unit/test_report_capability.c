@@ -93,7 +93,8 @@ static int teardown(void **state)
 	return t_rmdir(dir);
 }
 
-static json_t *capability(const char *log, bool all_runs, const char *format, char **text)
+static json_t *capability_sub(const char *log, bool all_runs, bool subgroups, const char *format,
+			      char **text)
 {
 	struct db_opts dbo = { .readonly = true, .must_exist = true };
 	struct rep_filter f = { 0 };
@@ -106,7 +107,7 @@ static json_t *capability(const char *log, bool all_runs, const char *format, ch
 	json_t *j = NULL;
 
 	assert_int_equal(db_open(&db, log, &dbo, &e), ST_OK);
-	assert_int_equal(report_capability(out, db_reader(db), &f, all_runs, format, &e), ST_OK);
+	assert_int_equal(report_capability(out, db_reader(db), &f, all_runs, subgroups, format, &e), ST_OK);
 	fclose(out);
 	db_close(db);
 	if (text) {
@@ -118,6 +119,11 @@ static json_t *capability(const char *log, bool all_runs, const char *format, ch
 		fail_msg("capability JSON: %s", je.text);
 	free(buf);
 	return j;
+}
+
+static json_t *capability(const char *log, bool all_runs, const char *format, char **text)
+{
+	return capability_sub(log, all_runs, false, format, text);
 }
 
 static json_t *group(json_t *j, const char *name, int nth)
@@ -190,6 +196,40 @@ static void test_first_runs_by_hand(void **state)
 	json_decref(j);
 }
 
+/* Rational subgroups: sigma within = s_p / c4(df + 1).  By hand: subgroups
+ * {1.0, 1.2, 1.1} and {2.0, 2.2} (a shift between them the moving range
+ * would take for noise): squared deviations 0.02 + 0.02, df 2 + 1 = 3,
+ * s_p = sqrt(0.04 / 3) = 0.1154701, c4(4) = 0.9213177, sigma within
+ * 0.1253314.  On the log (first runs, fixture and UTC hour): F1 08:00 day 1
+ * {3.30, 3.70}, F1 day 2 {2.90}, F2 day 1 {3.28}, F2 day 2 {3.29, 3.33}:
+ * squared deviations 0.08 + 0.0008, df 2, s_p = 0.2009975, c4(3) =
+ * 0.8862269, sigma within 0.2268014, Cp = Cpk = 0.6 / (6 x 0.2268014) =
+ * 0.4409144; the overall figures as before. */
+static void test_subgroups_by_hand(void **state)
+{
+	const double x[] = { 1.0, 1.2, 1.1, 2.0, 2.2 };
+	const bool sub[5] = { true, false, false, true, false };
+	struct rep_cap c;
+	json_t *j, *g;
+
+	rep_capability_pooled(x, sub, 5, true, 0.5, true, 2.5, &c);
+	assert_true(c.pooled && c.has_within);
+	assert_int_equal(c.n_sub, 2);
+	assert_int_equal(c.df, 3);
+	CLOSE(c.sigma_within, 0.1253314);
+	CLOSE(c.cp, 2.0 / (6 * 0.1253314));
+	j = capability_sub(path, false, true, "json", NULL);
+	g = group(j, "vdd", 0);
+	assert_int_equal(num(g, "subgroups"), 4);
+	assert_int_equal(num(g, "subgroup_df"), 2);
+	CLOSE(num(g, "sigma_within"), 0.2268014);
+	CLOSE(num(g, "cp"), 0.4409144);
+	CLOSE(num(g, "cpk"), 0.4409144);
+	CLOSE(num(g, "sigma_overall"), 0.2535350);
+	CLOSE(num(g, "ppk"), 0.394423);
+	json_decref(j);
+}
+
 /* First run per operation, and a limit change starting a new group. */
 static void test_operation_and_limit_change(void **state)
 {
@@ -226,6 +266,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_formula_by_hand),
+		cmocka_unit_test(test_subgroups_by_hand),
 		cmocka_unit_test(test_first_runs_by_hand),
 		cmocka_unit_test(test_operation_and_limit_change),
 	};
