@@ -44,16 +44,19 @@ if [ ! -s "$DB" ] || [ "$(sqlite3 "$DB" 'PRAGMA user_version')" != "$want" ]; th
 	echo "report_1m: generated in $(($(date +%s) - t0)) s" >&2
 fi
 flock -u 9
-"$BIN" query "$DB" "$R" | while IFS='|' read -r name v; do
+# name|wall ms[|CPU ms]: the verdict is on the wall time (the median); the
+# CPU time beside it is the query's own work on a machine others load
+ms() { if [ -n "$2" ]; then echo "$1 ms (CPU $2 ms)"; else echo "$1 ms"; fi; }
+"$BIN" query "$DB" "$R" | while IFS='|' read -r name v c; do
 	if [ "$name" = log ]; then
 		echo "report: log ($v)|$(du -m "$DB" | cut -f1) MiB||"
 	else
-		echo "report: $name|$v ms|< 200 ms|$(awk -v v="$v" 'BEGIN { print (v < 200) ? "met" : "MISSED" }')"
+		echo "report: $name|$(ms "$v" "$c")|< 200 ms|$(awk -v v="$v" 'BEGIN { print (v < 200) ? "met" : "MISSED" }')"
 	fi
 done
-"$BIN" filters "$DB" "$R" | while IFS='|' read -r name v; do
+"$BIN" filters "$DB" "$R" | while IFS='|' read -r name v c; do
 	target=200; [[ $name == export* ]] && target=50; [[ $name == db* ]] && target=5000
-	echo "report: $name|$v ms|< $target ms|$(awk -v v="$v" -v t="$target" 'BEGIN { print (v < t) ? "met" : "MISSED" }')"
+	echo "report: $name|$(ms "$v" "$c")|< $target ms|$(awk -v v="$v" -v t="$target" 'BEGIN { print (v < t) ? "met" : "MISSED" }')"
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

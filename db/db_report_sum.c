@@ -23,15 +23,17 @@
 #define CELL_KEY \
 	" (?3 IS NULL OR c.fixture = ?3) AND (?4 IS NULL OR c.sequence_name = ?4)" \
 	" AND (?5 IS NULL OR c.sequence_version = ?5) AND (?7 IS NULL OR c.outcome = ?7) "
-/* Hour cells matching the filter: ?1, ?2 the window in hours. */
-#define CELL_WHERE \
-	" c.hours = 1 AND (?1 IS NULL OR c.hour >= ?1) AND (?2 IS NULL OR c.hour < ?2) AND " CELL_KEY
+/* Hour cells matching the filter: [?1, ?2) the window in hours (bound to
+ * hours beyond any log without a --since or --until, so that cells_key
+ * reads that range only). */
+#define CELL_WHERE " c.hours = 1 AND c.hour >= ?1 AND c.hour < ?2 AND " CELL_KEY
 /* Cells for the measurements: the day cells of the whole days [?10, ?11)
- * in the window, the hour cells of the hours before and after them. */
+ * in the window, the hour cells of the hours before ([?1, ?10)) and after
+ * them ([?11, ?2)). */
 #define MEAS_WHERE \
-	" (c.hours = 24 AND c.hour >= ?10 AND c.hour < ?11 OR c.hours = 1" \
-	" AND (?1 IS NULL OR c.hour >= ?1) AND (?2 IS NULL OR c.hour < ?2)" \
-	" AND (c.hour < ?10 OR c.hour >= ?11)) AND " CELL_KEY
+	" (c.hours = 24 AND c.hour >= ?10 AND c.hour < ?11" \
+	" OR c.hours = 1 AND c.hour >= ?1 AND c.hour < ?10" \
+	" OR c.hours = 1 AND c.hour >= ?11 AND c.hour < ?2) AND " CELL_KEY
 /* ?6 set: one row per day, else one row.  The unit correction starts from
  * the few unit-operations seen in several cells (CROSS JOIN keeps that
  * order: the planner would rather scan every unit's cells). */
@@ -70,23 +72,27 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 static void bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
 {
-	int64_t d0 = -FAR_HOURS, d1 = FAR_HOURS;
+	int64_t h0 = -FAR_HOURS, h1 = FAR_HOURS, d0 = -FAR_HOURS, d1 = FAR_HOURS;
 
 	if (f->has_since) {
-		sqlite3_bind_int64(st, 1, floor_div(f->since_us, HOUR_US));
-		d0 = -floor_div(-floor_div(f->since_us, HOUR_US), 24) * 24;	/* up to a day */
+		h0 = floor_div(f->since_us, HOUR_US);
+		d0 = -floor_div(-h0, 24) * 24;	/* up to a day */
 	}
 	if (f->has_until) {
-		sqlite3_bind_int64(st, 2, floor_div(f->until_us, HOUR_US));
-		d1 = floor_div(floor_div(f->until_us, HOUR_US), 24) * 24;
+		h1 = floor_div(f->until_us, HOUR_US);
+		d1 = floor_div(h1, 24) * 24;
 	}
+	if (d1 < d0)	/* no whole day: hour cells only, all "before" one */
+		d0 = d1 = h1;
+	sqlite3_bind_int64(st, 1, h0);
+	sqlite3_bind_int64(st, 2, h1);
 	dbi_bind_text(st, 3, f->fixture);
 	dbi_bind_text(st, 4, f->seq_name);
 	dbi_bind_text(st, 5, f->seq_version);
 	dbi_bind_text(st, 7, f->outcome);
 	if (sqlite3_bind_parameter_count(st) >= 11) {
 		sqlite3_bind_int64(st, 10, d0);
-		sqlite3_bind_int64(st, 11, d1 > d0 ? d1 : d0);
+		sqlite3_bind_int64(st, 11, d1);
 	}
 }
 
