@@ -286,6 +286,8 @@ static void test_mode_options(void **state)
 {
 	assert_int_equal(REPORT("--with-errors", "--capability"), EXIT_USAGE);
 	assert_int_equal(REPORT("--with-errors", "--spc", "vdd"), EXIT_USAGE);
+	assert_int_equal(REPORT("--subgroups"), EXIT_USAGE);
+	assert_int_equal(REPORT("--capability", "--subgroups", "-f", "json"), EXIT_PASS);
 	assert_int_equal(REPORT("--with-errors"), EXIT_PASS);
 	assert_int_equal(REPORT("--group-by", "work-order"), EXIT_PASS);
 	assert_int_equal(REPORT("--group-by", "moon"), EXIT_USAGE);
