@@ -157,6 +157,9 @@ static int add_row(void *ctx, const struct db_row *row)
 
 	if (row->columns_only)
 		return 0;
+	if (a->key <= G_WORK_ORDER && key_col[a->key] >= row->n)
+		return st_fail(a->e, ST_ERR_DB, "--group-by %s: the log gives no such column",
+			       rep_group_keys[a->key]);
 	if (a->key <= G_WORK_ORDER)
 		snprintf(key, sizeof(key), "%s", text_of(&row->v[key_col[a->key]]));
 	else

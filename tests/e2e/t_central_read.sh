@@ -49,9 +49,10 @@ for fl in "${filters[@]}"; do	# each filter with every command, a format in turn
 	fmt=$(echo text json csv | cut -d' ' -f$((i % 3 + 1)))
 	same report --capability -f "$fmt" "${f[@]}"
 	same report --capability --all-runs -f "$fmt" "${f[@]}"
+	same report --capability --subgroups -f "$fmt" "${f[@]}"
 	same report --operations -f "$fmt" "${f[@]}"
 	same report --operations --with-errors -f "$fmt" "${f[@]}"
-	for key in station fixture operator day hour; do
+	for key in station fixture operator work-order day hour; do
 		same report --group-by "$key" -f "$fmt" "${f[@]}"
 	done
 	same report --group-by station --with-errors -f "$fmt" "${f[@]}"
