@@ -57,6 +57,12 @@ for fl in "${filters[@]}"; do	# each filter with every command, a format in turn
 	same report --group-by station --with-errors -f "$fmt" "${f[@]}"
 	same report --group-by hour --tz Asia/Kolkata -f json "${f[@]}"
 done
+# the plant's shifts from a station.yaml (docs/quality.md's)
+printf 'plant:\n  timezone: Europe/Berlin\n  shifts:\n    - {name: early, start: "06:00"}\n    - {name: late, start: "14:00"}\n    - {name: night, start: "22:00"}\n' >"$CENTRAL/plant.yaml"
+for fmt in text json csv; do
+	same report --group-by shift --config "$CENTRAL/plant.yaml" -f "$fmt"
+	same report --group-by shift --config "$CENTRAL/plant.yaml" --station s1 -f "$fmt"
+done
 for u in U1 U2 U3 U4 U5; do
 	for fmt in text json; do
 		same trace "$u" -f "$fmt"
