@@ -102,6 +102,10 @@ PGPASSFILE=$PG_DIR/qe.pass "$st" export --what runs --db "$CENTRAL_READER_URL" >
 rc=0; "$st" export --central "$CENTRAL_URL" --passfile "$CENTRAL_PASS" >/dev/null 2>"$CENTRAL/w.err" || rc=$?
 assert_eq "$rc" "4" "the writer role cannot export"
 assert_match "$(cat "$CENTRAL/w.err")" "permission denied" "says why"
+# two stores named at once is a mistake too (--config only names the plant)
+rc=0; "$st" export --db "$m" "${CEN[@]}" >/dev/null 2>"$CENTRAL/two.err" || rc=$?
+assert_eq "$rc" "2" "--db and --central"
+assert_match "$(cat "$CENTRAL/two.err")" "give one" "says what to do"
 # --passfile alone is a mistake, not a log read
 rc=0; "$st" export --passfile "$PG_DIR/qe.pass" --db "$m" >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" "2" "--passfile without --central"
