@@ -48,7 +48,7 @@ static const char *const operation_sql[] = {
 	" ORDER BY sequence_name" C " NULLS FIRST, n",
 	[DB_OP_RUNS] =
 	"SELECT r.started_us, r.fixture, r.station, r.operator, r.unit_serial, r.sequence_name,"
-	" r.outcome, " JUDGED("r") "::int AS judged, " FIRST_JUDGED "::int AS first"
+	" r.outcome, " JUDGED("r") "::int AS judged, " FIRST_JUDGED "::int AS first, r.work_order"
 	" FROM runs r WHERE r.outcome <> 'running' AND" CPR_WHERE "ORDER BY r.started_us, r.id" C,
 };
 

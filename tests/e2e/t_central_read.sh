@@ -51,7 +51,7 @@ for fl in "${filters[@]}"; do	# each filter with every command, a format in turn
 	same report --capability --all-runs -f "$fmt" "${f[@]}"
 	same report --operations -f "$fmt" "${f[@]}"
 	same report --operations --with-errors -f "$fmt" "${f[@]}"
-	for key in station fixture operator day hour; do
+	for key in station fixture operator work-order day hour; do
 		same report --group-by "$key" -f "$fmt" "${f[@]}"
 	done
 	same report --group-by station --with-errors -f "$fmt" "${f[@]}"
