@@ -30,15 +30,21 @@ static const struct db_reader_ops central_read_ops = {
 	.operation_rows = cpr_operations,
 };
 
-/* A reading session's settings.  JIT off: PostgreSQL compiles a plan whose
- * estimate passes jit_above_cost, and the correlated first-run tests make
- * those estimates high; on 100k runs the compiling took 5 s of a 10 s
- * --capability, more than it saved.  Sorts and hashes in memory up to
- * 64 MB.  A statement may take 5 minutes (an export of millions of rows),
- * the connection's 10 s being the line's, for the forwarder.  Best effort:
- * a server that refuses a setting still answers, only slower. */
+/* A reading session's settings, whatever the server's or the role's
+ * defaults.  Reals as exact decimals (extra_float_digits 3: PostgreSQL 12
+ * and later print the shortest exact form for any value above 0, older
+ * ones 17 digits where their default rounds to 15); text as UTF-8.  JIT
+ * off: PostgreSQL compiles a plan whose estimate passes jit_above_cost, and
+ * the correlated first-run tests make those estimates high; on 100k runs
+ * the compiling took 5 s of a 10 s --capability, more than it saved.
+ * Sorts and hashes in memory up to 64 MB.  A statement may take 5 minutes
+ * (an export of millions of rows), the connection's 10 s being the line's,
+ * for the forwarder.  In that order: a server older than JIT (PostgreSQL
+ * 11) refuses it and the rest, and still answers with exact reals in
+ * UTF-8, only slower and within 10 s. */
 static const char session_sql[] =
-	"SET jit = off; SET work_mem = '64MB'; SET statement_timeout = '300s'";
+	"SET extra_float_digits = 3; SET client_encoding = 'UTF8'; SET jit = off;"
+	" SET work_mem = '64MB'; SET statement_timeout = '300s'";
 
 const struct db_reader *central_reader(struct central *c)
 {

@@ -269,6 +269,11 @@ static int store_open(const struct rep_opts *o, struct rep_store *s)
 	int ret;
 
 	memset(s, 0, sizeof(*s));
+	if (o->central && o->db_path != rep_default_log && o->db_path != o->db_buf) {
+		fprintf(stderr, "station %s: --db and --central name two stores: give one\n",
+			o->cmd);
+		return EXIT_USAGE;
+	}
 	if (!co.url) {
 		if (o->passfile) {
 			fprintf(stderr, "station %s: --passfile goes with --central\n", o->cmd);

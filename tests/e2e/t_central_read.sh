@@ -58,6 +58,12 @@ for fl in "${filters[@]}"; do	# each filter with every command, a format in turn
 	same report --group-by station --with-errors -f "$fmt" "${f[@]}"
 	same report --group-by hour --tz Asia/Kolkata -f json "${f[@]}"
 done
+# the plant's shifts from a station.yaml (docs/quality.md's)
+printf 'plant:\n  timezone: Europe/Berlin\n  shifts:\n    - {name: early, start: "06:00"}\n    - {name: late, start: "14:00"}\n    - {name: night, start: "22:00"}\n' >"$CENTRAL/plant.yaml"
+for fmt in text json csv; do
+	same report --group-by shift --config "$CENTRAL/plant.yaml" -f "$fmt"
+	same report --group-by shift --config "$CENTRAL/plant.yaml" --station s1 -f "$fmt"
+done
 for u in U1 U2 U3 U4 U5; do
 	for fmt in text json; do
 		same trace "$u" -f "$fmt"
@@ -97,6 +103,10 @@ PGPASSFILE=$PG_DIR/qe.pass "$st" export --what runs --db "$CENTRAL_READER_URL" >
 rc=0; "$st" export --central "$CENTRAL_URL" --passfile "$CENTRAL_PASS" >/dev/null 2>"$CENTRAL/w.err" || rc=$?
 assert_eq "$rc" "4" "the writer role cannot export"
 assert_match "$(cat "$CENTRAL/w.err")" "permission denied" "says why"
+# two stores named at once is a mistake too (--config only names the plant)
+rc=0; "$st" export --db "$m" "${CEN[@]}" >/dev/null 2>"$CENTRAL/two.err" || rc=$?
+assert_eq "$rc" "2" "--db and --central"
+assert_match "$(cat "$CENTRAL/two.err")" "give one" "says what to do"
 # --passfile alone is a mistake, not a log read
 rc=0; "$st" export --passfile "$PG_DIR/qe.pass" --db "$m" >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" "2" "--passfile without --central"
@@ -115,9 +125,33 @@ for i in range(4000):
 open(sys.argv[1], "w").write("INSERT INTO runs (id, station, fixture, started_us, ended_us, outcome) VALUES\n"
                              + ",\n".join(rows) + ";\n")
 PY
+# and one with what a server's or a role's settings could change in transit:
+# a real that needs 17 digits (0.1 + 0.2, just beyond its limit 0.3), an
+# operator's name beyond ASCII
+one=00000000000000000000000000000001
+echo "UPDATE runs SET operator = 'Jürgen Ødegård' WHERE id = '$one';" >>"$CENTRAL/synth.sql"
+cp "$CENTRAL/synth.sql" "$CENTRAL/synth-pg.sql"
+echo "INSERT INTO steps (id, run_id, idx, name, outcome) VALUES (9000001, '$one', 0, 'sum', 'pass');
+INSERT INTO measurements (id, step_id, run_id, name, value, high, outcome)
+	VALUES (9000001, 9000001, '$one', 'sum', 0.1 + 0.2, 0.3, 'fail');" >>"$CENTRAL/synth.sql"
+echo "INSERT INTO steps (run_id, id, idx, name, outcome) VALUES ('$one', 9000001, 0, 'sum', 'pass');
+INSERT INTO measurements (run_id, id, step_id, name, value, high, outcome, started_us)
+	SELECT id, 9000001, 9000001, 'sum', 0.1::float8 + 0.2::float8, 0.3, 'fail', started_us
+	FROM runs WHERE id = '$one';" >>"$CENTRAL/synth-pg.sql"
 sqlite3 "$m" <"$CENTRAL/synth.sql" || fail "synthetic runs into the log"
-psql -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK" -U postgres -d central -f "$CENTRAL/synth.sql" >/dev/null ||
+# a role whose defaults print reals to 15 digits (every server before
+# PostgreSQL 12) and text as LATIN1: a reading session sets its own
+pg_sql "ALTER ROLE qe SET extra_float_digits = 0; ALTER ROLE qe SET client_encoding = 'LATIN1'" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK" -U postgres -d central -f "$CENTRAL/synth-pg.sql" >/dev/null ||
 	fail "synthetic runs into the central store"
 same export --what runs --station synth
 assert_eq "$(wc -l <"$CENTRAL/log.out")" "4001" "every synthetic run exported"
+for store in "--db $m" "${CEN[*]}"; do
+	read -ra a <<<"$store"
+	assert_eq "$("$st" report -f json --station synth --since @1 "${a[@]}" | python3 -c 'import json, sys
+print([m["beyond_high"] for m in json.load(sys.stdin)["measurements"]])')" "[1]" \
+		"0.1 + 0.2 is beyond 0.3 (${a[0]})"
+done
+same export --what runs --station synth --operator "Jürgen Ødegård"
+assert_eq "$(wc -l <"$CENTRAL/log.out")" "2" "the operator's name, matched and printed"
 echo ok
