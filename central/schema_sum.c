@@ -116,10 +116,13 @@ const char *const cpi_v4[] = {
 	"  CREATE TEMP TABLE sum_vals (cells bigint[], key bigint, v float8, low float8,\n"
 	"    high float8, bin integer) ON COMMIT DELETE ROWS;\n"
 	"END $$;\n"
-	"CREATE FUNCTION central_summarise_new() RETURNS void LANGUAGE plpgsql\n"
+	/* bulk: many runs at once (statistics on the temporary tables, so that
+	 * the planner hashes); else one run, planned once per session on the
+	 * tables' defaults (index look-ups), never planned again */
+	"CREATE FUNCTION central_summarise_new(bulk boolean) RETURNS void LANGUAGE plpgsql\n"
 	"  SET search_path = public, pg_temp AS $$\n"
 	"BEGIN\n"
-	"  ANALYZE pg_temp.sum_new;\n"
+	"  IF bulk THEN ANALYZE pg_temp.sum_new; END IF;\n"
 	"  DELETE FROM pg_temp.sum_new n WHERE EXISTS (SELECT 1 FROM sum_runs s WHERE s.run_id = n.id)\n"
 	"    OR NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = n.id AND r.outcome <> 'running');\n"
 	"  INSERT INTO sum_runs SELECT id FROM pg_temp.sum_new;\n"
@@ -143,8 +146,7 @@ const char *const cpi_v4[] = {
 	"  INSERT INTO sum_cells (level, day, station, fixture, sequence_name, sequence_version, grp)\n"
 	"    SELECT DISTINCT level, day, station, fixture, sequence_name, sequence_version, grp\n"
 	"    FROM pg_temp.sum_lv ON CONFLICT DO NOTHING;\n"
-	"  ANALYZE pg_temp.sum_new;\n"
-	"  ANALYZE pg_temp.sum_lv;\n"
+	"  IF bulk THEN ANALYZE pg_temp.sum_new; ANALYZE pg_temp.sum_lv; END IF;\n"
 	"  UPDATE pg_temp.sum_lv l SET cell = c.id FROM sum_cells c WHERE c.level = l.level\n"
 	"    AND c.station = l.station AND c.fixture = l.fixture\n"
 	"    AND c.sequence_name = l.sequence_name AND c.sequence_version = l.sequence_version\n"
@@ -155,7 +157,7 @@ const char *const cpi_v4[] = {
 	"  UPDATE sum_cells c SET runs = c.runs + k.n FROM (SELECT cell, count(*) AS n\n"
 	"    FROM pg_temp.sum_lv GROUP BY cell) k WHERE c.id = k.cell;\n"
 	"  PERFORM central_sum_units();\n"
-	"  PERFORM central_sum_meas();\n"
+	"  PERFORM central_sum_meas(bulk);\n"
 	"END $$;\n",
 
 	/* units and units passed: one (unit, cell) each, distinct per cell */
@@ -203,7 +205,7 @@ const char *const cpi_v4[] = {
 
 	/* the Pareto's failed steps and the measurements: per 'x' cell, then
 	 * added to each of the run's cells */
-	"CREATE FUNCTION central_sum_meas() RETURNS void LANGUAGE plpgsql\n"
+	"CREATE FUNCTION central_sum_meas(bulk boolean) RETURNS void LANGUAGE plpgsql\n"
 	"  SET search_path = public, pg_temp AS $$\n"
 	"BEGIN\n"
 	"  INSERT INTO sum_step_fails AS sf (cell, step, n)\n"
@@ -242,7 +244,7 @@ const char *const cpi_v4[] = {
 	"    AND k.sequence_name IS NOT DISTINCT FROM n.sequence_name\n"
 	"    AND k.unit IS NOT DISTINCT FROM m.unit\n"
 	"  WHERE m.value IS NOT NULL;\n"
-	"  ANALYZE pg_temp.sum_vals;\n"
+	"  IF bulk THEN ANALYZE pg_temp.sum_vals; END IF;\n"
 	/* per run's cells and key: the sums, and the bins counted in SQL,
 	 * then made the 60 of the frame */
 	"  WITH v AS (SELECT x.cells, x.key, count(*) AS n, sum(x.v - k.ref) AS s1,\n"
@@ -275,7 +277,7 @@ const char *const cpi_v4[] = {
 	"  PERFORM central_sum_tmp();\n"
 	"  DELETE FROM pg_temp.sum_new;\n"
 	"  INSERT INTO pg_temp.sum_new (id) VALUES (run);\n"
-	"  PERFORM central_summarise_new();\n"
+	"  PERFORM central_summarise_new(false);\n"
 	"END $$;\n"
 	"CREATE FUNCTION central_summarise_all() RETURNS bigint LANGUAGE plpgsql\n"
 	"  SET search_path = public, pg_temp SET enable_nestloop = off SET work_mem = '256MB' AS $$\n"
@@ -288,14 +290,15 @@ const char *const cpi_v4[] = {
 	"    DELETE FROM pg_temp.sum_new;\n"
 	"    INSERT INTO pg_temp.sum_new (id) SELECT id FROM runs\n"
 	"      WHERE started_us >= lo AND started_us < lo + step;\n"
-	"    PERFORM central_summarise_new();\n"
+	"    PERFORM central_summarise_new(true);\n"
 	"    n := n + (SELECT count(*) FROM pg_temp.sum_new);\n"
 	"    lo := lo + step;\n"
 	"  END LOOP;\n"
 	"  RETURN n;\n"
 	"END $$;\n"
 	"REVOKE ALL ON FUNCTION central_summarise_run(text), central_summarise_all(),\n"
-	"  central_summarise_new(), central_sum_units(), central_sum_meas(), central_sum_tmp()\n"
+	"  central_summarise_new(boolean), central_sum_units(), central_sum_meas(boolean),\n"
+	"  central_sum_tmp()\n"
 	"  FROM PUBLIC;\n"
 	"GRANT EXECUTE ON FUNCTION central_summarise_run(text) TO station_writer;\n"
 	"SELECT central_summarise_all();\n",

@@ -118,7 +118,10 @@ static int pareto(sqlite3 *h, struct report *r)
 	return rep_pareto_rows(st, r);
 }
 
-/* Sums about ref: mean = ref + S1/n, (n-1) var = S2 - S1^2/n. */
+/* Sums about ref: mean = ref + S1/n, (n-1) var = S2 - S1^2/n.  What is
+ * left of S2 after the subtraction below a few ulps of S2 is rounding, not
+ * spread (equal values far from ref, e.g. ref from another fixture): 0, as
+ * the rows give. */
 void rep_meas_moments(struct rep_meas *m)
 {
 	double n = (double)m->n, ss;
@@ -126,7 +129,9 @@ void rep_meas_moments(struct rep_meas *m)
 	m->mean = m->ref + m->s1 / n;
 	if (m->n > 1) {
 		ss = m->s2 - m->s1 * m->s1 / n;
-		m->sigma = sqrt(ss > 0 ? ss / (n - 1) : 0);
+		if (ss <= m->s2 * 1e-13)
+			ss = 0;
+		m->sigma = sqrt(ss / (n - 1));
 		m->has_sigma = true;
 	}
 	rep_meas_pp(m);

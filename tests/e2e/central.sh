@@ -107,8 +107,9 @@ central_same() {
 central_drop_v4() {
 	pg_sql "DROP TABLE sum_runs, sum_cells, sum_unit_cells, sum_unit_first, sum_step_fails,
 		sum_meas_keys, sum_meas;
-	DROP FUNCTION central_summarise_run(text), central_summarise_all(), central_summarise_new(),
-		central_sum_units(), central_sum_meas(), central_sum_tmp(),
+	DROP FUNCTION central_summarise_run(text), central_summarise_all(),
+		central_summarise_new(boolean), central_sum_units(), central_sum_meas(boolean),
+		central_sum_tmp(),
 		central_hist_frame(float8, float8, float8), central_hist_bin(float8, float8, float8, float8),
 		central_hist_dense(integer[], bigint[]), central_hist_add(bigint[], bigint[]);
 	DELETE FROM central_schema WHERE version >= 4" >/dev/null
