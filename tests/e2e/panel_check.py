@@ -115,6 +115,17 @@ def main():
         check(state(b, "a") == "pass", "a still shows its last verdict")
         b.screenshot(os.path.join(SHOTS, "3-misscan.png"))
 
+        # the line's MES refuses a unit: its reason on the tile, as text (it
+        # carries markup), nothing starts
+        scan(b, "b", "SIM000898")
+        b.wait(tile("b", "msg") + ".textContent.indexOf('the MES refuses unit SIM000898') >= 0",
+               "the MES's refusal")
+        msg = text(b, "b", "msg")
+        check("unit on hold: <b>NCR-17</b> open" in msg, "the MES's reason, as text: %r" % msg)
+        check(b.eval(tile("b", "msg") + ".querySelector('b')") is None, "no markup obeyed")
+        check(state(b, "b") == "fail", "b still shows its last verdict")
+        b.screenshot(os.path.join(SHOTS, "3b-mes-refused.png"))
+
         # the MES starts a unit held in a long step; reload mid-run
         req = urllib.request.Request(URL + "/api/v1/fixtures/a/start", method="POST",
                                      data=json.dumps({"serial": "SIM000801",
@@ -149,7 +160,7 @@ def main():
         check(state(b, "b") == "fail", "the retest failed again")
         b.screenshot(os.path.join(SHOTS, "6-retest.png"))
     print("ok: the panel in Chromium: scan+Enter -> running -> PASS, FAIL with reason, "
-          "mis-scan refused, reload mid-run keeps the live state, stop, retest")
+          "mis-scan refused, the MES's refusal shown, reload mid-run keeps the live state, stop, retest")
 
 
 if __name__ == "__main__":

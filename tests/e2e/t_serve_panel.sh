@@ -13,10 +13,14 @@
 shots=$ST_TOP/${BUILD:-build}/artefacts/serve-panel
 rm -rf "$shots"
 serve_setup
+# the line's MES (docs/api.md, "MES hooks"): it holds SIM000898, with a
+# reason that carries markup (shown as text on the tile)
+mes_start --port 0 --refuse "SIM000898=unit on hold: <b>NCR-17</b> open"
+mes_yaml "$(cat "$LINE/serve.yaml")" "$LINE/serve.yaml"
 serve_start
 python3 "$ST_TOP/tests/e2e/panel_check.py" "$STATION" "$(st_tmpdir)" "$shots" ||
 	fail "the panel (station serve's stderr: $(tail -n 20 "$SERVE_ERR"))"
-for s in 1-pass 2-fail 3-misscan 4-reloaded-mid-run 5-stopped 6-retest; do
+for s in 1-pass 2-fail 3-misscan 3b-mes-refused 4-reloaded-mid-run 5-stopped 6-retest; do
 	[ "$(head -c 8 "$shots/$s.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] ||
 		fail "no screenshot $s.png"
 done
