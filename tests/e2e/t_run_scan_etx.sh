@@ -66,9 +66,12 @@ assert_eq "$(sql "$t/ask.db" "SELECT count(*) FROM events WHERE what = 'stop'")"
 grep -aq 'Interrupt: stopping, every fixture to its safe state' "$t/ask.out" || fail "ask: no word of the stop"
 
 # --- ... and in the live view ---------------------------------------------------
+# (a person's Ctrl-C comes well after the scan's Enter: within 50 ms of it, it
+# would be the end of the scan's burst, so the script waits as a person would)
 cat >"$t/live.script" <<SCRIPT
 answer 60 \[(a)\] Scan the board serial: => a=SIM001101
 expect 60 wait for the operator's hands
+sleep 0.3
 send \x03
 SCRIPT
 pty live
