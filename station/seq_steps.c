@@ -132,22 +132,13 @@ static void parse_when(struct lint *l, const struct ynode *n, struct step *st)
 	when_each_var(st->cond, when_ref, &r);
 }
 
-static struct step *parse_step(struct lint *l, const struct ynode *n)
+/* The step's kind: its one key that is not a common step key.  A second
+ * such key is an error (two kinds, or a misspelt common key). */
+static const struct ynode *find_kind_key(struct lint *l, const struct ynode *n,
+					 const struct ynode **kind_val)
 {
-	const struct ynode *kind_key = NULL, *kind_val = NULL, *v;
-	struct step *st;
+	const struct ynode *kind_key = NULL;
 
-	if (n->type != YN_MAP) {
-		lint_err(l, n, "a step must be a mapping with a name and one step kind (e.g. 'console:'), not %s",
-			 ynode_type_name(n));
-		return NULL;
-	}
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return NULL;
-	st->file = strdup(n->file);
-	st->line = n->line;
-	st->col = n->col;
 	for (int i = 0; i < n->n; i++) {
 		bool common = false;
 
@@ -162,7 +153,7 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 			if (!step_kind_find(kind_key->str) && step_kind_find(odd->str)) {
 				odd = kind_key;
 				kind_key = n->keys[i];
-				kind_val = n->items[i];
+				*kind_val = n->items[i];
 			}
 			if (step_kind_find(odd->str))
 				lint_err(l, odd, "step has two kinds, '%s' and '%s': split it into two steps",
@@ -176,8 +167,56 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 			continue;
 		}
 		kind_key = n->keys[i];
-		kind_val = n->items[i];
+		*kind_val = n->items[i];
 	}
+	return kind_key;
+}
+
+/* The keys every kind of step takes: timeout, retry_delay, retries,
+ * on_fail and when. */
+static void parse_common(struct lint *l, const struct ynode *n, struct step *st)
+{
+	const struct ynode *v;
+
+	st->timeout_s = st->kind->default_timeout_s;
+	v = ynode_get(n, "timeout");
+	if (lint_duration(l, v, &st->timeout_s) && v && st->timeout_s < 0.001)
+		lint_err(l, v, "timeout must be at least 1ms (and at most 24h)");
+	lint_duration(l, ynode_get(n, "retry_delay"), &st->retry_delay_s);
+	v = ynode_get(n, "retries");
+	if (v) {
+		double r = 0;
+
+		if (lint_num(l, n, "retries", false, &r) &&
+		    (r < 0 || r > 100 || v->str[strspn(v->str, "0123456789")]))
+			lint_err(l, v, "retries must be a whole number from 0 to 100, in digits");
+		else
+			st->retries = (int)r; /* in range: the cast is defined */
+	}
+	v = ynode_get(n, "on_fail");
+	if (v)
+		parse_on_fail(l, v, &st->on_fail);
+	if (lint_str(l, n, "when", false, &st->when) && st->when)
+		parse_when(l, ynode_get(n, "when"), st);
+}
+
+static struct step *parse_step(struct lint *l, const struct ynode *n)
+{
+	const struct ynode *kind_key, *kind_val = NULL;
+	struct step *st;
+
+	if (n->type != YN_MAP) {
+		lint_err(l, n, "a step must be a mapping with a name and one step kind (e.g. 'console:'), not %s",
+			 ynode_type_name(n));
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->file = strdup(n->file);
+	st->line = n->line;
+	st->col = n->col;
+	kind_key = find_kind_key(l, n, &kind_val);
 	lint_str(l, n, "name", false, &st->name);
 	if (lint_str(l, n, "id", false, &st->id) && st->id)
 		check_id(l, ynode_get(n, "id"), st->id);
@@ -200,26 +239,7 @@ static struct step *parse_step(struct lint *l, const struct ynode *n)
 	}
 	if (!st->name)
 		st->name = strdup(st->id ? st->id : st->kind->name);
-	st->timeout_s = st->kind->default_timeout_s;
-	v = ynode_get(n, "timeout");
-	if (lint_duration(l, v, &st->timeout_s) && v && st->timeout_s < 0.001)
-		lint_err(l, v, "timeout must be at least 1ms (and at most 24h)");
-	lint_duration(l, ynode_get(n, "retry_delay"), &st->retry_delay_s);
-	v = ynode_get(n, "retries");
-	if (v) {
-		double r = 0;
-
-		if (lint_num(l, n, "retries", false, &r) &&
-		    (r < 0 || r > 100 || v->str[strspn(v->str, "0123456789")]))
-			lint_err(l, v, "retries must be a whole number from 0 to 100, in digits");
-		else
-			st->retries = (int)r; /* in range: the cast is defined */
-	}
-	v = ynode_get(n, "on_fail");
-	if (v)
-		parse_on_fail(l, v, &st->on_fail);
-	if (lint_str(l, n, "when", false, &st->when) && st->when)
-		parse_when(l, ynode_get(n, "when"), st);
+	parse_common(l, n, st);
 	st->kind->parse(st, kind_val, l);
 	/* Later steps and `when` conditions may test this step's outcome. */
 	if (st->id) {
