@@ -238,22 +238,18 @@ static void on_done(void *cls, struct MHD_Connection *c, void **ctx,
 	*ctx = NULL;
 }
 
-int main(int argc, char **argv)
+/* The command line; its TLS files in *cert and *key.  Returns 0, or 2
+ * (usage) to exit with. */
+static int parse_args(int argc, char **argv, unsigned *port, const char **port_file,
+		      char **cert, char **key)
 {
-	const char *port_file = NULL;
-	char *cert = NULL, *key = NULL;
-	unsigned port = 0;
-	struct MHD_Daemon *d;
-	const union MHD_DaemonInfo *di;
-
-	logfile = stderr;
 	for (int i = 1; i < argc; i++) {
 		char *eq;
 
 		if (!strcmp(argv[i], "--port") && i + 1 < argc) {
-			port = (unsigned)atoi(argv[++i]);
+			*port = (unsigned)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--port-file") && i + 1 < argc) {
-			port_file = argv[++i];
+			*port_file = argv[++i];
 		} else if (!strcmp(argv[i], "--log") && i + 1 < argc) {
 			logfile = fopen(argv[++i], "a");
 			if (!logfile) {
@@ -266,9 +262,9 @@ int main(int argc, char **argv)
 			refuse.serial[refuse.n] = argv[++i];
 			refuse.reason[refuse.n++] = eq + 1;
 		} else if (!strcmp(argv[i], "--cert") && i + 1 < argc) {
-			cert = slurp(argv[++i]);
+			*cert = slurp(argv[++i]);
 		} else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
-			key = slurp(argv[++i]);
+			*key = slurp(argv[++i]);
 		} else if (!strcmp(argv[i], "--token-file") && i + 1 < argc) {
 			token = slurp(argv[++i]);
 			token[strcspn(token, "\r\n")] = '\0';
@@ -284,12 +280,26 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	signal(SIGTERM, on_term);
-	signal(SIGINT, on_term);
-	if (!cert != !key) {
+	if (!*cert != !*key) {
 		fprintf(stderr, "mes-sim: --cert and --key go together\n");
 		return 2;
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *port_file = NULL;
+	char *cert = NULL, *key = NULL;
+	unsigned port = 0;
+	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *di;
+
+	logfile = stderr;
+	if (parse_args(argc, argv, &port, &port_file, &cert, &key))
+		return 2;
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
 	/* HTTPS: the same server with its certificate and key */
 	struct MHD_OptionItem tls[] = {
 		{ cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert },
