@@ -280,8 +280,9 @@ static int pragmas(struct db *db, const struct db_opts *o, struct st_error *e)
 	return ST_OK;
 }
 
-/* A log on a read-only file system (a copy on a DVD, an archive mount): a
- * reader of a WAL log needs its -shm file, which it cannot create there.
+/* A log on a read-only file system (a copy on a DVD, an archive mount) or
+ * in a directory the reader may not write: a reader of a WAL log needs
+ * its -shm file, which it cannot create there.
  * A cleanly closed log has no -wal left, so nothing is lost opening it
  * immutable: the file is read as it is.  One with a -wal was not closed
  * cleanly and cannot be read whole there.  SQLITE_OK, an SQLite code, or
@@ -294,7 +295,9 @@ static int readonly_fs(struct db *db, struct st_error *e)
 	int rc;
 
 	rc = sqlite3_exec(db->h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
-	if ((rc & 0xff) != SQLITE_CANTOPEN)
+	/* CANTOPEN: no -shm can be made (read-only mount); READONLY: the
+	 * directory is write-protected (an archived copy), e.g. CANTINIT */
+	if ((rc & 0xff) != SQLITE_CANTOPEN && (rc & 0xff) != SQLITE_READONLY)
 		return rc;
 	snprintf(wal, sizeof(wal), "%s-wal", db->path);
 	if (stat(wal, &sb) == 0 && sb.st_size > 0)

@@ -8,6 +8,25 @@
 st=$BINDIR/station
 T=$(st_tmpdir)
 mkdir -p "$T/ro"
+
+# An archived copy in a directory the reader may not write (no -shm can be
+# made beside it): read immutable like the read-only mount below.  Root
+# writes anywhere, so the reader is nobody then.
+mkdir -p "$T/arch"
+"$st" db migrate --db "$T/arch/copy.db" >/dev/null
+sqlite3 "$T/arch/copy.db" "INSERT INTO runs (id, unit_serial, station, fixture, sequence_name, sequence_version, started_us, ended_us, outcome) VALUES ('fedcba9876543210fedcba9876543210', 'ARCH-1', 's', 'f', 'factory', '1', 1767600000000000, 1767600001000000, 'pass')"
+chmod a-w "$T/arch/copy.db" "$T/arch"
+chmod a+rx "$T" "$T/arch"
+d=$T; while [ "$d" != / ]; do d=$(dirname "$d"); chmod a+x "$d" 2>/dev/null || true; done
+as_reader() { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi; }
+out=$(as_reader "$st" report --db "$T/arch/copy.db" --serial ARCH-1 2>&1) ||
+	fail "report on a copy in a write-protected directory: $out"
+assert_match "$out" "1 of 1 units passed" "report reads a copy in a write-protected directory"
+out=$(as_reader "$st" db check --quick --db "$T/arch/copy.db" 2>&1) ||
+	fail "db check on a copy in a write-protected directory: $out"
+[ ! -e "$T/arch/copy.db-shm" ] || fail "a -shm appeared in the write-protected directory"
+chmod u+w "$T/arch"
+
 if ! mount -t tmpfs -o size=16m station-ro "$T/ro" 2>/dev/null; then
 	echo "SKIP: cannot mount a tmpfs here (not root?): the read-only log is not tested"
 	exit 0
