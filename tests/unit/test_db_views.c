@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -163,6 +164,38 @@ static void test_example_queries_run(void **state)
 	assert_true(files >= 5);
 }
 
+/* yield_by_fixture_week.sql labels weeks as ISO 8601 does (the C
+ * library's %G-W%V): 2026-01-05, a Monday, is in 2026-W02, not %W's W01. */
+static void test_week_query_is_iso(void **state)
+{
+	const char *top = getenv("ST_TOP");
+	char p[512], sql[4096], want[16];
+	time_t day1 = (time_t)(T_DAY1_US / 1000000);
+	struct tm tm;
+	sqlite3_stmt *q;
+	size_t n;
+	int rows_seen = 0;
+	FILE *f;
+
+	gmtime_r(&day1, &tm);
+	strftime(want, sizeof(want), "%G-W%V", &tm);
+	assert_string_equal(want, "2026-W02");
+	snprintf(p, sizeof(p), "%s/db/queries/yield_by_fixture_week.sql", top ? top : ".");
+	f = fopen(p, "r");
+	assert_non_null(f);
+	n = fread(sql, 1, sizeof(sql) - 1, f);
+	fclose(f);
+	sql[n] = '\0';
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &q, NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		/* both days of the data (Monday and Tuesday) are in one ISO week */
+		assert_string_equal((const char *)sqlite3_column_text(q, 0), want);
+		rows_seen++;
+	}
+	sqlite3_finalize(q);
+	assert_int_equal(rows_seen, 2);	/* F1 and F2 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_unit_latest),
 		cmocka_unit_test(test_measurement_stats_and_cpk),
 		cmocka_unit_test(test_example_queries_run),
+		cmocka_unit_test(test_week_query_is_iso),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
