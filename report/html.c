@@ -161,7 +161,9 @@ static double axis_floor(const struct report *r)
 	return lo > 0 ? lo : 0;
 }
 
-/* Yield and first-pass yield per day; at most 12 day labels. */
+/* Yield and first-pass yield per day; every `every`th day labelled and the
+ * last, at most 9 labels, at least `every` days and (CW - 2 PAD) / 8 = 71
+ * px apart: a date at 11 px is some 60 px wide (365 days: every 46th). */
 static void yield_chart(FILE *f, const struct report *r)
 {
 	double y0;
@@ -170,7 +172,7 @@ static void yield_chart(FILE *f, const struct report *r)
 	if (!r->ndays)
 		return;
 	y0 = axis_floor(r);
-	every = (r->ndays + 11) / 12;
+	every = (r->ndays + 7) / 8;
 	fprintf(f, "<h3>Yield over time</h3>\n<svg class=\"chart\" width=\"%d\" height=\"%d\" "
 		"viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"yield over time\">\n", CW, CH,
 		CW, CH);
@@ -185,7 +187,7 @@ static void yield_chart(FILE *f, const struct report *r)
 		fprintf(f, "<text class=\"zoom\" x=\"2\" y=\"%d\">axis from %.0f%%, not 0</text>\n",
 			CH - 4, 100 * y0);
 	for (int i = 0; i < r->ndays; i++)
-		if (i % every == 0 || i == r->ndays - 1)
+		if ((i % every == 0 && r->ndays - 1 - i >= every) || i == r->ndays - 1)
 			fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
 				day_x(i, r->ndays), CH - PAD / 3, r->days[i].day);
 	yield_line(f, r, false, "#393", y0);
