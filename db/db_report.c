@@ -3,7 +3,7 @@
  * Gathering station report's numbers.  On a log of millions of runs the
  * summaries of schema 3 answer (db_report_sum.c); here are the same numbers
  * from the rows, used when a filter needs them and by the tests that hold
- * both to the same result, and alone with --with-errors.  Yield counts units
+ * both to the same result.  Yield counts units
  * per operation (a unit
  * passed if any of its judged runs passed); first-pass yield takes each
  * unit's first judged run of the operation over the whole log, then applies
@@ -513,7 +513,7 @@ int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 	int ret = 0;
 
 	r->f = f;
-	r->summary = !r->exact && !r->with_errors && report_can_summarise(f);
+	r->summary = !r->exact && report_can_summarise(f);
 	for (int q = 0; q < REP_Q__COUNT && !ret; q++)
 		ret = report_query(db, r, q, e);
 	if (!ret)

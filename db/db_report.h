@@ -200,7 +200,7 @@ struct report {
 	const char *db_path;
 	bool exact;		/* in: read the rows, never the summaries */
 	/* in (--with-errors): error and aborted runs judge their units, as
-	 * failures (the rows answer: the summaries count judged runs only) */
+	 * failures (the summaries: the cells, corrected by those runs) */
 	bool with_errors;
 	bool summary;		/* out: the summaries answered */
 	const struct rep_filter *f;

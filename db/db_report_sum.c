@@ -51,6 +51,39 @@ static const char yield_sql[] =
 	" SELECT date(t.d * 86400, 'unixepoch'), t.runs, t.units - coalesce(k.du, 0),"
 	" t.passed - coalesce(k.dp, 0), t.fu, t.fp FROM t LEFT JOIN k ON k.d = t.d ORDER BY t.d";
 
+/* --with-errors: error and aborted runs judge their units too, as
+ * failures.  The cells count judged (pass/fail) units only; what error and
+ * aborted runs change comes from those runs (few; runs_outcome finds them)
+ * and the unit tables: per day (?6) or in all, du units that have such a
+ * run selected and no judged run in the selected cells, dfu/dfp the change
+ * in first units / first passed where a unit's first such run of the
+ * operation (over the whole log) comes before its first judged one: that
+ * one is no longer first (if selected), the error run is (if selected). */
+#define E_DAY(t) "CASE WHEN ?6 IS NULL THEN 0 ELSE (" t ") / 86400000000 END"
+#define E_SEL(e) \
+	" " e ".started_us >= ?1 * 3600000000 AND " e ".started_us < ?2 * 3600000000" \
+	" AND (?3 IS NULL OR " e ".fixture = ?3) AND (?4 IS NULL OR " e ".sequence_name = ?4)" \
+	" AND (?5 IS NULL OR " e ".sequence_version = ?5) AND (?7 IS NULL OR " e ".outcome = ?7) "
+static const char errors_sql[] =
+	"WITH e AS (SELECT r.id, r.unit_serial AS u, coalesce(r.sequence_name, '') AS op,"
+	"  r.started_us, r.fixture, r.sequence_name, r.sequence_version, r.outcome,"
+	"  row_number() OVER (PARTITION BY r.unit_serial, r.sequence_name"
+	"   ORDER BY r.started_us, r.id) AS rn"
+	"  FROM runs r WHERE r.outcome IN ('error', 'aborted') AND r.unit_serial IS NOT NULL),"
+	" x AS (SELECT DISTINCT " E_DAY("e.started_us") " AS d, e.u, e.op FROM e WHERE " E_SEL("e") "),"
+	" f AS (SELECT e.*, uf.cell, uf.passed FROM e LEFT JOIN unit_first uf"
+	"  ON uf.unit = e.u AND uf.op = e.op LEFT JOIN runs j ON j.id = uf.run_id"
+	"  WHERE e.rn = 1 AND (j.id IS NULL OR e.started_us < j.started_us"
+	"   OR (e.started_us = j.started_us AND e.id < j.id))),"
+	" c AS (SELECT x.d, 1 AS du, 0 AS dfu, 0 AS dfp FROM x WHERE NOT EXISTS (SELECT 1"
+	"   FROM unit_cells uc CROSS JOIN cells c ON c.id = uc.cell WHERE uc.unit = x.u"
+	"   AND coalesce(c.sequence_name, '') = x.op AND " CELL_WHERE
+	"   AND (?6 IS NULL OR c.hour / 24 = x.d))"
+	"  UNION ALL SELECT " E_DAY("f.started_us") ", 0, 1, 0 FROM f WHERE " E_SEL("f")
+	"  UNION ALL SELECT " GROUP_DAY ", 0, -1, -f.passed FROM f CROSS JOIN cells c"
+	"   ON c.id = f.cell WHERE " CELL_WHERE ")"
+	" SELECT date(d * 86400, 'unixepoch'), sum(du), sum(dfu), sum(dfp) FROM c GROUP BY d";
+
 static const char pareto_sql[] =
 	"SELECT sf.step, sum(sf.n) FROM cells c CROSS JOIN step_fails sf ON sf.cell = c.id"
 	" WHERE " CELL_WHERE " GROUP BY sf.step ORDER BY 2 DESC, 1";
@@ -112,6 +145,32 @@ static void bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
 	}
 }
 
+/* --with-errors: the changes errors_sql gives, day by day or in all. */
+static int with_errors(sqlite3 *h, struct report *r, bool by_day)
+{
+	sqlite3_stmt *st = dbr_prepare(h, errors_sql);
+
+	if (!st)
+		return -1;
+	bind_cells(st, r->f);
+	if (by_day)
+		sqlite3_bind_int(st, 6, 1);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *day = (const char *)sqlite3_column_text(st, 0);
+		struct rep_counts *c = by_day ? NULL : &r->total;
+
+		for (int i = 0; by_day && day && i < r->ndays; i++)
+			if (!strcmp(r->days[i].day, day))
+				c = &r->days[i].c;
+		if (!c)
+			continue;	/* no cell that day: nothing selected */
+		c->units += sqlite3_column_int64(st, 1);
+		c->first_units += sqlite3_column_int64(st, 2);
+		c->first_passed += sqlite3_column_int64(st, 3);
+	}
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
 static int yields(sqlite3 *h, struct report *r, bool by_day)
 {
 	sqlite3_stmt *st = dbr_prepare(h, yield_sql);
@@ -121,7 +180,9 @@ static int yields(sqlite3 *h, struct report *r, bool by_day)
 	bind_cells(st, r->f);
 	if (by_day)
 		sqlite3_bind_int(st, 6, 1);
-	return rep_yield_rows(st, r, by_day);
+	if (rep_yield_rows(st, r, by_day))
+		return -1;
+	return r->with_errors ? with_errors(h, r, by_day) : 0;
 }
 
 static int pareto(sqlite3 *h, struct report *r)

@@ -140,10 +140,12 @@ static void same_meas(const struct rep_meas *a, const struct rep_meas *b)
 	}
 }
 
-/* Both reports under filter f; returns the number of runs they counted. */
-static int64_t compare(struct db *db, const struct rep_filter *f)
+/* Both reports under filter f (with_errors: --with-errors); returns the
+ * number of runs they counted. */
+static int64_t compare_we(struct db *db, const struct rep_filter *f, bool with_errors)
 {
-	struct report x = { .exact = true }, s = { 0 };
+	struct report x = { .exact = true, .with_errors = with_errors },
+		      s = { .with_errors = with_errors };
 	int64_t runs;
 
 	assert_int_equal(report_build(db, f, &x, NULL), 0);
@@ -167,6 +169,16 @@ static int64_t compare(struct db *db, const struct rep_filter *f)
 	runs = x.total.runs;
 	report_free(&x);
 	report_free(&s);
+	return runs;
+}
+
+/* ... without and with --with-errors (error and aborted runs judging their
+ * units, as failures: from the cells and the error runs, as from the rows) */
+static int64_t compare(struct db *db, const struct rep_filter *f)
+{
+	int64_t runs = compare_we(db, f, false);
+
+	assert_int_equal(compare_we(db, f, true), runs);
 	return runs;
 }
 
