@@ -204,9 +204,7 @@ static int hist(struct central *c, struct report *r, const struct params *p, str
 			db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN, v,
 				      &m->fr);
 		ss[g] += (v - m->mean) * (v - m->mean);
-		m->all[db_hist_bin(&m->fr, v)]++;
-		m->out_low += m->has_low && v < m->low;
-		m->out_high += m->has_high && v > m->high;
+		rep_hist_add(m, v);
 	}
 	for (int i = 0; ret == ST_OK && i < r->nmeas; i++) {
 		struct rep_meas *m = &r->meas[i];
@@ -218,6 +216,7 @@ static int hist(struct central *c, struct report *r, const struct params *p, str
 		if (!seen[i])
 			db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN,
 				      m->mean, &m->fr);
+		m->tail[0].known = m->tail[1].known = true;	/* every value counted */
 		rep_hist_finish(m);
 	}
 	free(ss);

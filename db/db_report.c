@@ -3,7 +3,7 @@
  * Gathering station report's numbers.  On a log of millions of runs the
  * summaries of schema 3 answer (db_report_sum.c); here are the same numbers
  * from the rows, used when a filter needs them and by the tests that hold
- * both to the same result, and alone with --with-errors.  Yield counts units
+ * both to the same result.  Yield counts units
  * per operation (a unit
  * passed if any of its judged runs passed); first-pass yield takes each
  * unit's first judged run of the operation over the whole log, then applies
@@ -113,9 +113,22 @@ bool rep_p(double sigma, bool has_low, double low, bool has_high, double high, d
 	return true;
 }
 
+double rep_sigma_clean(double sigma, double scale)
+{
+	return sigma <= REP_SIGMA_REL * fabs(scale) ? 0 : sigma;
+}
+
 void rep_meas_pp(struct rep_meas *m)
 {
-	double s = m->has_sigma ? m->sigma : NAN;
+	double s;
+
+	if (m->n > 0 && m->min == m->max) {
+		m->mean = m->min;
+		m->sigma = 0;
+	}
+	if (m->has_sigma)
+		m->sigma = rep_sigma_clean(m->sigma, fmax(fabs(m->min), fabs(m->max)));
+	s = m->has_sigma ? m->sigma : NAN;
 
 	m->has_ppk = rep_pk(m->mean, s, m->has_low, m->low, m->has_high, m->high, &m->ppk);
 	m->has_pp = rep_p(s, m->has_low, m->low, m->has_high, m->high, &m->pp);
@@ -228,30 +241,6 @@ static int frame(sqlite3 *h, struct rep_meas *m, double first)
 	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
-/* Show the frame's inner bins and those beyond it that hold values. */
-void rep_hist_finish(struct rep_meas *m)
-{
-	int first = DB_HIST_OUT, last = DB_HIST_OUT + DB_HIST_IN - 1;
-
-	for (int i = 0; i < first; i++)
-		if (m->all[i]) {
-			first = i;
-			break;
-		}
-	for (int i = REP_BINS - 1; i > last; i--)
-		if (m->all[i]) {
-			last = i;
-			break;
-		}
-	m->width = m->fr.width;
-	m->lo = m->fr.lo + (first - DB_HIST_OUT) * m->width;
-	m->nbins = last - first + 1;
-	m->open_low = first == 0 && m->all[0] && m->min < m->lo;
-	m->open_high = last == REP_BINS - 1 && m->all[last] && m->max >= m->lo + m->nbins * m->width;
-	memcpy(m->bins, m->all + first, m->nbins * sizeof(m->bins[0]));
-	rep_meas_pp(m);
-}
-
 /* A measurement group from columns 0..5 (sequence, step, name, unit, low,
  * high) of a statistics row. */
 struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st)
@@ -344,9 +333,7 @@ static int hist(sqlite3 *h, struct report *r)
 			break;
 		}
 		ss[g] += (v - m->mean) * (v - m->mean);
-		m->all[db_hist_bin(&m->fr, v)]++;
-		m->out_low += m->has_low && v < m->low;
-		m->out_high += m->has_high && v > m->high;
+		rep_hist_add(m, v);
 	}
 	for (int i = 0; i < r->nmeas && !ret; i++) {
 		struct rep_meas *m = &r->meas[i];
@@ -358,6 +345,7 @@ static int hist(sqlite3 *h, struct report *r)
 		if (!seen[i])	/* the frame as the summary would set it */
 			db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN,
 				      m->mean, &m->fr);
+		m->tail[0].known = m->tail[1].known = true;	/* every value counted */
 		rep_hist_finish(m);
 	}
 	free(ss);
@@ -525,7 +513,7 @@ int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 	int ret = 0;
 
 	r->f = f;
-	r->summary = !r->exact && !r->with_errors && report_can_summarise(f);
+	r->summary = !r->exact && report_can_summarise(f);
 	for (int q = 0; q < REP_Q__COUNT && !ret; q++)
 		ret = report_query(db, r, q, e);
 	if (!ret)

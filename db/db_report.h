@@ -156,6 +156,22 @@ struct rep_mode {
 	int64_t count;
 };
 
+/* The tails beyond the frame (docs/database.md, Histograms): the values of
+ * the frame's outermost bin on one side, in bins going outward from that
+ * bin's inner edge: bin j < REP_TAIL_SAME is the frame's width wide (bin 0
+ * is the outermost bin's own range), beyond that each bin is twice as wide
+ * as the one before (rep_tail_edge), so a contact fault a million widths
+ * out takes some 20 bins, not a million, and the near tail keeps its
+ * shape.  known: counted from the values (else the outermost bin is shown
+ * open-ended, as the summaries alone can give it). */
+#define REP_TAIL_SAME 40
+#define REP_TAIL_MAX 100
+struct rep_tail {
+	bool known;
+	int n;			/* bins shown: up to the furthest value */
+	int64_t count[REP_TAIL_MAX];
+};
+
 struct rep_meas {
 	char *sequence, *step, *name, *unit;	/* unit may be NULL */
 	bool has_low, has_high, has_sigma, has_pp, has_ppk;
@@ -168,6 +184,7 @@ struct rep_meas {
 	 * value beyond it too (down to min / up to max), not one bin's width */
 	bool open_low, open_high;
 	int64_t bins[REP_BINS];
+	struct rep_tail tail[2];		/* [0] below the bins, [1] above */
 	/* while building: the frame, all bins, the summary key */
 	struct db_hist_frame fr;
 	int64_t all[REP_BINS];
@@ -183,7 +200,7 @@ struct report {
 	const char *db_path;
 	bool exact;		/* in: read the rows, never the summaries */
 	/* in (--with-errors): error and aborted runs judge their units, as
-	 * failures (the rows answer: the summaries count judged runs only) */
+	 * failures (the summaries: the cells, corrected by those runs) */
 	bool with_errors;
 	bool summary;		/* out: the summaries answered */
 	const struct rep_filter *f;
@@ -234,11 +251,30 @@ int db_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
 bool rep_pk(double mean, double sigma, bool has_low, double low, bool has_high, double high,
 	    double *k);
 bool rep_p(double sigma, bool has_low, double low, bool has_high, double high, double *p);
+/* A sigma at the level of rounding: at most REP_SIGMA_REL times scale (the
+ * largest magnitude of the values) is no spread, 0.  Equal values whose
+ * mean is not exact in binary (0.1 repeated) leave a sigma of a few ulps
+ * from the mean's rounding, which would give a Ppk of -1e14. */
+#define REP_SIGMA_REL (64 * 2.220446049250313e-16)
+double rep_sigma_clean(double sigma, double scale);
 /* Mean, sigma, Pp and Ppk of a measurement from its sums about ref
  * (m->n, ref, s1, s2), as the summaries keep them. */
 void rep_meas_moments(struct rep_meas *m);
-/* Pp and Ppk of a measurement of station report (its overall sigma). */
+/* Pp and Ppk of a measurement of station report (its overall sigma); equal
+ * values (min == max) have their value as mean and sigma 0, a sigma at the
+ * level of rounding is 0 (rep_sigma_clean). */
 void rep_meas_pp(struct rep_meas *m);
+/* One value into m's histogram (m->fr set): its frame bin, its tail bin,
+ * the counts beyond the limits. */
+void rep_hist_add(struct rep_meas *m, double v);
+/* Which tail bin of frame f holds v: -1 when v is in no outermost bin, else
+ * the bin, *side 0 (below) or 1 (above). */
+int rep_tail_bin(const struct db_hist_frame *f, double v, int *side);
+/* Distance in frame widths of tail bin j's inner edge from the tail's
+ * start (j = REP_TAIL_MAX: its outer end). */
+double rep_tail_edge(int j);
+/* Tail bin j of side's range [*lo, *hi) in values. */
+void rep_tail_range(const struct rep_meas *m, int side, int j, double *lo, double *hi);
 /* After every value went into m->all: the bins shown (the frame's inner
  * ones and those beyond it that hold values), and the capability indices. */
 void rep_hist_finish(struct rep_meas *m);

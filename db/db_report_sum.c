@@ -51,6 +51,39 @@ static const char yield_sql[] =
 	" SELECT date(t.d * 86400, 'unixepoch'), t.runs, t.units - coalesce(k.du, 0),"
 	" t.passed - coalesce(k.dp, 0), t.fu, t.fp FROM t LEFT JOIN k ON k.d = t.d ORDER BY t.d";
 
+/* --with-errors: error and aborted runs judge their units too, as
+ * failures.  The cells count judged (pass/fail) units only; what error and
+ * aborted runs change comes from those runs (few; runs_outcome finds them)
+ * and the unit tables: per day (?6) or in all, du units that have such a
+ * run selected and no judged run in the selected cells, dfu/dfp the change
+ * in first units / first passed where a unit's first such run of the
+ * operation (over the whole log) comes before its first judged one: that
+ * one is no longer first (if selected), the error run is (if selected). */
+#define E_DAY(t) "CASE WHEN ?6 IS NULL THEN 0 ELSE (" t ") / 86400000000 END"
+#define E_SEL(e) \
+	" " e ".started_us >= ?1 * 3600000000 AND " e ".started_us < ?2 * 3600000000" \
+	" AND (?3 IS NULL OR " e ".fixture = ?3) AND (?4 IS NULL OR " e ".sequence_name = ?4)" \
+	" AND (?5 IS NULL OR " e ".sequence_version = ?5) AND (?7 IS NULL OR " e ".outcome = ?7) "
+static const char errors_sql[] =
+	"WITH e AS (SELECT r.id, r.unit_serial AS u, coalesce(r.sequence_name, '') AS op,"
+	"  r.started_us, r.fixture, r.sequence_name, r.sequence_version, r.outcome,"
+	"  row_number() OVER (PARTITION BY r.unit_serial, r.sequence_name"
+	"   ORDER BY r.started_us, r.id) AS rn"
+	"  FROM runs r WHERE r.outcome IN ('error', 'aborted') AND r.unit_serial IS NOT NULL),"
+	" x AS (SELECT DISTINCT " E_DAY("e.started_us") " AS d, e.u, e.op FROM e WHERE " E_SEL("e") "),"
+	" f AS (SELECT e.*, uf.cell, uf.passed FROM e LEFT JOIN unit_first uf"
+	"  ON uf.unit = e.u AND uf.op = e.op LEFT JOIN runs j ON j.id = uf.run_id"
+	"  WHERE e.rn = 1 AND (j.id IS NULL OR e.started_us < j.started_us"
+	"   OR (e.started_us = j.started_us AND e.id < j.id))),"
+	" c AS (SELECT x.d, 1 AS du, 0 AS dfu, 0 AS dfp FROM x WHERE NOT EXISTS (SELECT 1"
+	"   FROM unit_cells uc CROSS JOIN cells c ON c.id = uc.cell WHERE uc.unit = x.u"
+	"   AND coalesce(c.sequence_name, '') = x.op AND " CELL_WHERE
+	"   AND (?6 IS NULL OR c.hour / 24 = x.d))"
+	"  UNION ALL SELECT " E_DAY("f.started_us") ", 0, 1, 0 FROM f WHERE " E_SEL("f")
+	"  UNION ALL SELECT " GROUP_DAY ", 0, -1, -f.passed FROM f CROSS JOIN cells c"
+	"   ON c.id = f.cell WHERE " CELL_WHERE ")"
+	" SELECT date(d * 86400, 'unixepoch'), sum(du), sum(dfu), sum(dfp) FROM c GROUP BY d";
+
 static const char pareto_sql[] =
 	"SELECT sf.step, sum(sf.n) FROM cells c CROSS JOIN step_fails sf ON sf.cell = c.id"
 	" WHERE " CELL_WHERE " GROUP BY sf.step ORDER BY 2 DESC, 1";
@@ -64,6 +97,22 @@ static const char stats_sql[] =
 
 static const char hist_sql[] =
 	"SELECT m.key, m.bins FROM cells c CROSS JOIN meas_sum m ON m.cell = c.id WHERE " MEAS_WHERE;
+
+/* The hour cells of the window holding a value of measurement ?12 below
+ * ?13 or above ?14 (their min and max say so), and the values of one
+ * such cell beyond those bounds, from the rows: the runs of its hour,
+ * fixture, sequence and outcome. */
+static const char tail_cells_sql[] =
+	"SELECT c.hour, c.fixture, c.sequence_name, c.sequence_version, c.outcome"
+	" FROM cells c CROSS JOIN meas_sum m ON m.cell = c.id WHERE " CELL_WHERE
+	" AND m.key = ?12 AND (m.min < ?13 OR m.max > ?14)";
+static const char tail_values_sql[] =
+	"SELECT m.value FROM runs r CROSS JOIN steps s ON s.run_id = r.id"
+	" CROSS JOIN measurements m ON m.step_id = s.id"
+	" WHERE r.started_us >= ?1 AND r.started_us < ?2 AND r.fixture = ?3"
+	" AND r.sequence_name IS ?4 AND r.sequence_version IS ?5 AND r.outcome = ?6"
+	" AND s.name = ?7 AND m.name = ?8 AND m.unit IS ?9 AND m.low IS ?10 AND m.high IS ?11"
+	" AND (m.value < ?12 OR m.value > ?13)";
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -96,6 +145,32 @@ static void bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
 	}
 }
 
+/* --with-errors: the changes errors_sql gives, day by day or in all. */
+static int with_errors(sqlite3 *h, struct report *r, bool by_day)
+{
+	sqlite3_stmt *st = dbr_prepare(h, errors_sql);
+
+	if (!st)
+		return -1;
+	bind_cells(st, r->f);
+	if (by_day)
+		sqlite3_bind_int(st, 6, 1);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *day = (const char *)sqlite3_column_text(st, 0);
+		struct rep_counts *c = by_day ? NULL : &r->total;
+
+		for (int i = 0; by_day && day && i < r->ndays; i++)
+			if (!strcmp(r->days[i].day, day))
+				c = &r->days[i].c;
+		if (!c)
+			continue;	/* no cell that day: nothing selected */
+		c->units += sqlite3_column_int64(st, 1);
+		c->first_units += sqlite3_column_int64(st, 2);
+		c->first_passed += sqlite3_column_int64(st, 3);
+	}
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
 static int yields(sqlite3 *h, struct report *r, bool by_day)
 {
 	sqlite3_stmt *st = dbr_prepare(h, yield_sql);
@@ -105,7 +180,9 @@ static int yields(sqlite3 *h, struct report *r, bool by_day)
 	bind_cells(st, r->f);
 	if (by_day)
 		sqlite3_bind_int(st, 6, 1);
-	return rep_yield_rows(st, r, by_day);
+	if (rep_yield_rows(st, r, by_day))
+		return -1;
+	return r->with_errors ? with_errors(h, r, by_day) : 0;
 }
 
 static int pareto(sqlite3 *h, struct report *r)
@@ -178,6 +255,88 @@ static int key_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The values beyond lo or hi in one cell (columns of tail_cells_sql) into
+ * m's tails.  Finalizes nothing; 0 or -1. */
+static int tail_cell(sqlite3_stmt *v, sqlite3_stmt *c, struct rep_meas *m, double lo, double hi)
+{
+	int64_t hour = sqlite3_column_int64(c, 0);
+
+	sqlite3_reset(v);
+	sqlite3_bind_int64(v, 1, hour * HOUR_US);
+	sqlite3_bind_int64(v, 2, (hour + 1) * HOUR_US);
+	for (int i = 1; i < 5; i++)
+		sqlite3_bind_value(v, 2 + i, sqlite3_column_value(c, i));
+	dbi_bind_text(v, 7, m->step);
+	dbi_bind_text(v, 8, m->name);
+	dbi_bind_text(v, 9, m->unit);
+	if (m->has_low)
+		sqlite3_bind_double(v, 10, m->low);
+	else
+		sqlite3_bind_null(v, 10);
+	if (m->has_high)
+		sqlite3_bind_double(v, 11, m->high);
+	else
+		sqlite3_bind_null(v, 11);
+	sqlite3_bind_double(v, 12, lo);
+	sqlite3_bind_double(v, 13, hi);
+	while (sqlite3_step(v) == SQLITE_ROW) {
+		double x = sqlite3_column_double(v, 0);
+		int side, j = rep_tail_bin(&m->fr, x, &side);
+
+		if (j >= 0)
+			m->tail[side].count[j]++;
+	}
+	return sqlite3_reset(v) == SQLITE_OK ? 0 : -1;
+}
+
+/* The tails of m beyond its frame: from the rows of the few hour cells
+ * that hold such a value (the summaries keep their count, not their
+ * shape); a tail within the outermost bin's own width needs none.  Left
+ * unknown (shown open-ended) beyond REP_TAIL_CELLS cells, or when the rows
+ * no longer add up to the summaries' count. */
+#define REP_TAIL_CELLS 256
+static int tails(sqlite3 *h, struct report *r, struct rep_meas *m)
+{
+	double w = m->fr.width, e0 = m->fr.lo - (DB_HIST_OUT - 1) * w;
+	double e1 = m->fr.lo + (DB_HIST_IN + DB_HIST_OUT - 1) * w;
+	bool far0 = m->all[0] && m->min < e0 - w, far1 = m->all[REP_BINS - 1] && m->max > e1 + w;
+	double lo = far0 ? e0 + w / 2 : -INFINITY, hi = far1 ? e1 - w / 2 : INFINITY;
+	sqlite3_stmt *c, *v;
+	int cells = 0, ret = 0;
+
+	m->tail[0] = (struct rep_tail){ .known = !far0 };
+	m->tail[1] = (struct rep_tail){ .known = !far1 };
+	m->tail[0].count[0] = far0 ? 0 : m->all[0];
+	m->tail[1].count[0] = far1 ? 0 : m->all[REP_BINS - 1];
+	if (!far0 && !far1)
+		return 0;
+	c = dbr_prepare(h, tail_cells_sql);
+	v = dbr_prepare(h, tail_values_sql);
+	if (!c || !v) {
+		sqlite3_finalize(c);
+		sqlite3_finalize(v);
+		return -1;
+	}
+	bind_cells(c, r->f);
+	sqlite3_bind_int64(c, 12, m->key);
+	sqlite3_bind_double(c, 13, lo);
+	sqlite3_bind_double(c, 14, hi);
+	while (!ret && sqlite3_step(c) == SQLITE_ROW && ++cells <= REP_TAIL_CELLS)
+		ret = tail_cell(v, c, m, lo, hi);
+	if (sqlite3_finalize(c) != SQLITE_OK || sqlite3_finalize(v) != SQLITE_OK)
+		ret = -1;
+	for (int s = 0; s < 2 && !ret; s++) {
+		int64_t sum = 0;
+
+		for (int j = 0; j < REP_TAIL_MAX; j++)
+			sum += m->tail[s].count[j];
+		if (s ? far1 : far0)
+			m->tail[s].known = cells <= REP_TAIL_CELLS &&
+					   sum == m->all[s ? REP_BINS - 1 : 0];
+	}
+	return ret;
+}
+
 static int hist(sqlite3 *h, struct report *r)
 {
 	struct key_ix *ix = calloc(r->nmeas ? r->nmeas : 1, sizeof(*ix));
@@ -202,6 +361,8 @@ static int hist(sqlite3 *h, struct report *r)
 					 sqlite3_column_bytes(st, 1));
 	}
 	ret = sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+	for (int i = 0; i < r->nmeas && !ret; i++)
+		ret = tails(h, r, &r->meas[i]);
 	for (int i = 0; i < r->nmeas; i++)
 		rep_hist_finish(&r->meas[i]);
 	free(ix);

@@ -34,15 +34,20 @@
 void rep_capability(const double *x, const bool *brk, int64_t n, bool has_low, double low,
 		    bool has_high, double high, struct rep_cap *c)
 {
-	double sum = 0, ss = 0, mr = 0;
+	double sum = 0, ss = 0, mr = 0, lo = x ? x[0] : 0, hi = lo;
 
 	memset(c, 0, sizeof(*c));
 	c->n = n;
 	if (!n)
 		return;
-	for (int64_t i = 0; i < n; i++)
+	for (int64_t i = 0; i < n; i++) {
 		sum += x[i];
-	c->mean = sum / (double)n;
+		lo = fmin(lo, x[i]);
+		hi = fmax(hi, x[i]);
+	}
+	/* equal values: their value, not a mean off by the sum's rounding */
+	c->mean = lo == hi ? lo : sum / (double)n;
+	c->scale = fmax(fabs(lo), fabs(hi));
 	for (int64_t i = 0; i < n; i++) {
 		ss += (x[i] - c->mean) * (x[i] - c->mean);
 		if (i > 0 && !brk[i]) {
@@ -51,10 +56,11 @@ void rep_capability(const double *x, const bool *brk, int64_t n, bool has_low, d
 		}
 	}
 	c->has_overall = n > 1;
-	c->sigma_overall = c->has_overall ? sqrt(ss / (double)(n - 1)) : NAN;
+	c->sigma_overall = c->has_overall ? rep_sigma_clean(sqrt(ss / (double)(n - 1)), c->scale) :
+			   NAN;
 	c->has_within = c->n_mr > 0;
 	c->mr_bar = c->has_within ? mr / (double)c->n_mr : NAN;
-	c->sigma_within = c->has_within ? c->mr_bar / D2 : NAN;
+	c->sigma_within = c->has_within ? rep_sigma_clean(c->mr_bar / D2, c->scale) : NAN;
 	c->has_cp = rep_p(c->sigma_within, has_low, low, has_high, high, &c->cp);
 	c->has_cpk = rep_pk(c->mean, c->sigma_within, has_low, low, has_high, high, &c->cpk);
 	c->has_pp = rep_p(c->sigma_overall, has_low, low, has_high, high, &c->pp);
@@ -88,7 +94,9 @@ void rep_capability_pooled(const double *x, const bool *sub, int64_t n, bool has
 		c->df += j - i - 1;
 	}
 	c->has_within = c->df > 0;
-	c->sigma_within = c->has_within ? sqrt(ss / (double)c->df) / c4((double)c->df + 1) : NAN;
+	c->sigma_within = c->has_within ?
+			  rep_sigma_clean(sqrt(ss / (double)c->df) / c4((double)c->df + 1), c->scale) :
+			  NAN;
 	c->has_cp = rep_p(c->sigma_within, has_low, low, has_high, high, &c->cp);
 	c->has_cpk = rep_pk(c->mean, c->sigma_within, has_low, low, has_high, high, &c->cpk);
 }

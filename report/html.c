@@ -57,7 +57,7 @@ static void head(FILE *f, const struct report *r)
 	      "th{background:#eee}td:first-child{text-align:left}\n"
 	      ".lim{stroke:#c00;stroke-width:2;stroke-dasharray:6 4}\n"
 	      ".mean{stroke:#06c;stroke-width:2}.bar{fill:#7a9}.out{fill:#d88}\n"
-	      ".tail{stroke:#a00;stroke-width:2;stroke-dasharray:3 2}\n"
+	      ".tail{stroke:#a00;stroke-width:2;stroke-dasharray:3 2}.far{stroke:#555;stroke-width:1}\n"
 	      ".ax{stroke:#555}.grid{stroke:#ddd}text{font-size:11px}\n"
 	      ".pbar{fill:#c66}.zoom{fill:#a00}.warn{color:#a00;font-weight:bold}\n"
 	      "</style></head><body>\n<h1>station report</h1>\n<p>log: <code>", f);
@@ -161,7 +161,9 @@ static double axis_floor(const struct report *r)
 	return lo > 0 ? lo : 0;
 }
 
-/* Yield and first-pass yield per day; at most 12 day labels. */
+/* Yield and first-pass yield per day; every `every`th day labelled and the
+ * last, at most 9 labels, at least `every` days and (CW - 2 PAD) / 8 = 71
+ * px apart: a date at 11 px is some 60 px wide (365 days: every 46th). */
 static void yield_chart(FILE *f, const struct report *r)
 {
 	double y0;
@@ -170,7 +172,7 @@ static void yield_chart(FILE *f, const struct report *r)
 	if (!r->ndays)
 		return;
 	y0 = axis_floor(r);
-	every = (r->ndays + 11) / 12;
+	every = (r->ndays + 7) / 8;
 	fprintf(f, "<h3>Yield over time</h3>\n<svg class=\"chart\" width=\"%d\" height=\"%d\" "
 		"viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"yield over time\">\n", CW, CH,
 		CW, CH);
@@ -185,7 +187,7 @@ static void yield_chart(FILE *f, const struct report *r)
 		fprintf(f, "<text class=\"zoom\" x=\"2\" y=\"%d\">axis from %.0f%%, not 0</text>\n",
 			CH - 4, 100 * y0);
 	for (int i = 0; i < r->ndays; i++)
-		if (i % every == 0 || i == r->ndays - 1)
+		if ((i % every == 0 && r->ndays - 1 - i >= every) || i == r->ndays - 1)
 			fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
 				day_x(i, r->ndays), CH - PAD / 3, r->days[i].day);
 	yield_line(f, r, false, "#393", y0);
@@ -264,68 +266,88 @@ static void modes_table(FILE *f, const struct report *r)
 	fputs("</table>\n", f);
 }
 
-static double hx(const struct rep_meas *m, double v)
+/* x of value v: each bin shown takes one slot of the same width, v
+ * placed within its bin's slot (tail bins are wider than frame bins). */
+static double hx(const struct rep_shown *b, int n, double v)
 {
-	return PAD + (v - m->lo) / (m->width * m->nbins) * (CW - 2 * PAD);
+	double bw = (double)(CW - 2 * PAD) / n, at = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (v >= b[i].hi && i < n - 1)
+			continue;
+		at = i + (b[i].hi > b[i].lo ? (v - b[i].lo) / (b[i].hi - b[i].lo) : 0);
+		break;
+	}
+	return PAD + fmin(fmax(at, 0), n) * bw;
 }
 
 /* A vertical line at v, labelled at label_y (limits above, mean below, so
  * that a mean close to a limit stays readable). */
-static void vline(FILE *f, const struct rep_meas *m, const char *cls, const char *label,
+static void vline(FILE *f, const struct rep_shown *b, int n, const char *cls, const char *label,
 		  double v, int label_y)
 {
-	double x = hx(m, v);
+	double x = hx(b, n, v);
 
 	fprintf(f, "<line class=\"%s\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
 		"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s %.6g</text>\n", cls, x, PAD / 2,
 		x, CH - PAD, x, label_y, label, v);
 }
 
+/* A bar's tooltip: its lower edge, or its range (tail bins), or how far
+ * an open bin reaches. */
+static void bar_title(FILE *f, const struct rep_meas *m, const struct rep_shown *b, bool first)
+{
+	if (b->open && first)
+		fprintf(f, "below %.6g, down to %.6g", b->hi, m->min);
+	else if (b->open)
+		fprintf(f, "%.6g and above, up to %.6g", b->lo, m->max);
+	else if (b->tail)
+		fprintf(f, "%.6g to %.6g", b->lo, b->hi);
+	else
+		fprintf(f, "%.6g", b->lo);
+}
+
 static void histogram(FILE *f, const struct rep_meas *m)
 {
-	double bw = (double)(CW - 2 * PAD) / m->nbins;
+	struct rep_shown b[REP_SHOWN_MAX];
+	int n = rep_hist_shown(m, b);
+	double bw = (double)(CW - 2 * PAD) / n;
 	int64_t top = 1;
 
-	for (int i = 0; i < m->nbins; i++)
-		if (m->bins[i] > top)
-			top = m->bins[i];
+	for (int i = 0; i < n; i++)
+		if (b[i].n > top)
+			top = b[i].n;
 	fprintf(f, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 		"role=\"img\" aria-label=\"histogram\">\n", CW, CH, CW, CH);
 	fprintf(f, "<line class=\"ax\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", PAD, CH - PAD,
 		CW - PAD, CH - PAD);
-	for (int i = 0; i < m->nbins; i++) {
-		double edge = m->lo + i * m->width;
-		bool out = (m->has_low && edge + m->width <= m->low + m->width * 1e-9) ||
-			   (m->has_high && edge >= m->high - m->width * 1e-9);
-		double h = (double)m->bins[i] / (double)top * (CH - 2 * PAD - 10);
+	for (int i = 0; i < n; i++) {
+		double h = (double)b[i].n / (double)top * (CH - 2 * PAD - 10);
 
-		bool tail_low = i == 0 && m->open_low, tail_high = i == m->nbins - 1 && m->open_high;
-
-		if (!m->bins[i])
+		if (b[i].gap)	/* empty tail bins: a break in the axis */
+			fprintf(f, "<text class=\"gap\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">"
+				"&#8230;<title>none from %.6g to %.6g</title></text>\n",
+				PAD + (i + 0.5) * bw, CH - PAD - 2, b[i].lo, b[i].hi);
+		if (!b[i].n)
 			continue;
 		fprintf(f, "<rect class=\"%s%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-			"height=\"%.1f\"><title>", out ? "out" : "bar",
-			tail_low || tail_high ? " tail" : "", PAD + i * bw + 1, CH - PAD - h, bw - 2, h);
-		/* an outermost bin holds the whole tail beyond it */
-		if (tail_low)
-			fprintf(f, "below %.6g, down to %.6g", edge + m->width, m->min);
-		else if (tail_high)
-			fprintf(f, "%.6g and above, up to %.6g", edge, m->max);
-		else
-			fprintf(f, "%.6g", edge);
-		fprintf(f, ": %lld</title></rect>\n", (long long)m->bins[i]);
+			"height=\"%.1f\"><title>", b[i].out ? "out" : "bar",
+			b[i].open ? " tail" : b[i].tail ? " far" : "", PAD + i * bw + 1,
+			CH - PAD - h, bw > 2 ? bw - 2 : bw, h);
+		bar_title(f, m, &b[i], i == 0);
+		fprintf(f, ": %lld</title></rect>\n", (long long)b[i].n);
 	}
-	/* the axis ends: the frame's edges, or the furthest values when an
-	 * outermost bin holds a tail */
+	/* the axis ends: the first and last bins' edges, or the furthest
+	 * values when an open bin holds a tail */
 	fprintf(f, "<text x=\"%d\" y=\"%d\">%s%.6g</text><text x=\"%d\" y=\"%d\" "
 		"text-anchor=\"end\">%s%.6g</text>\n", PAD, CH - PAD + 14,
-		m->open_low ? "min " : "", m->open_low ? m->min : m->lo, CW - PAD, CH - PAD + 14,
-		m->open_high ? "max " : "", m->open_high ? m->max : m->lo + m->nbins * m->width);
+		b[0].open ? "min " : "", b[0].lo, CW - PAD, CH - PAD + 14,
+		b[n - 1].open ? "max " : "", b[n - 1].hi);
 	if (m->has_low)
-		vline(f, m, "lim", "LSL", m->low, PAD / 2 - 4);
+		vline(f, b, n, "lim", "LSL", m->low, PAD / 2 - 4);
 	if (m->has_high)
-		vline(f, m, "lim", "USL", m->high, PAD / 2 - 4);
-	vline(f, m, "mean", "mean", m->mean, CH - 6);
+		vline(f, b, n, "lim", "USL", m->high, PAD / 2 - 4);
+	vline(f, b, n, "mean", "mean", m->mean, CH - 6);
 	fputs("</svg>\n", f);
 }
 

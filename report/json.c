@@ -48,6 +48,23 @@ static json_t *counts(const struct rep_counts *c)
 			 "first_pass_yield", num(rep_ratio(c->first_passed, c->first_units)));
 }
 
+/* A known tail: its bins holding values, nearest first, as {lo, hi, count}. */
+static json_t *tail_json(const struct rep_meas *m, int side)
+{
+	json_t *a = json_array();
+
+	for (int j = 0; j < m->tail[side].n; j++) {
+		double lo, hi;
+
+		if (!m->tail[side].count[j])
+			continue;
+		rep_tail_range(m, side, j, &lo, &hi);
+		json_array_append_new(a, json_pack("{s:f,s:f,s:I}", "lo", lo, "hi", hi, "count",
+						   (json_int_t)m->tail[side].count[j]));
+	}
+	return a;
+}
+
 static json_t *measurement(const struct rep_meas *m)
 {
 	json_t *bins = json_array();
@@ -66,6 +83,8 @@ static json_t *measurement(const struct rep_meas *m)
 	json_object_set_new(o, "histogram", json_pack("{s:f,s:f,s:o,s:b,s:b}", "lo", m->lo,
 						      "width", m->width, "counts", bins,
 						      "open_low", m->open_low, "open_high", m->open_high));
+	json_object_set_new(json_object_get(o, "histogram"), "tail_low", tail_json(m, 0));
+	json_object_set_new(json_object_get(o, "histogram"), "tail_high", tail_json(m, 1));
 	return o;
 }
 

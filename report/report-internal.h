@@ -23,4 +23,18 @@ const char *rep_now_iso(char buf[32]);
 /* Print a JSON value and a newline; jansson keeps reals short (15 digits). */
 void rep_json_print(FILE *f, json_t *j, bool pretty);
 
+/* The histogram's bins as report_text/report_html draw them, lowest first:
+ * the far tail below, the frame's bins, the tail above (docs/database.md,
+ * Histograms).  Two or more empty tail bins in a row are one gap; an open
+ * bin (tail unknown) holds everything beyond it, lo = min or hi = max. */
+struct rep_shown {
+	double lo, hi;
+	int64_t n;
+	bool tail, gap, open;
+	bool wide;	/* a tail bin wider than the frame's bins */
+	bool out;	/* wholly beyond a limit */
+};
+#define REP_SHOWN_MAX (REP_BINS + 2 * REP_TAIL_MAX)
+int rep_hist_shown(const struct rep_meas *m, struct rep_shown out[REP_SHOWN_MAX]);
+
 #endif

@@ -47,6 +47,7 @@ int report_capability(FILE *out, const struct db_reader *rd, const struct rep_fi
 struct rep_cap {
 	int64_t n, n_mr;	/* values, moving ranges */
 	double mean, mr_bar, sigma_within, sigma_overall;
+	double scale;		/* the values' largest magnitude (rep_sigma_clean) */
 	bool has_within, has_overall;	/* a moving range; two values */
 	/* rep_capability_pooled(): sigma within from rational subgroups */
 	bool pooled;

@@ -168,20 +168,26 @@ static bool trend(const struct series *s, int i, int n)
 
 static void limits(struct series *s, int baseline)
 {
-	double sum = 0, mrsum = 0;
+	double sum = 0, mrsum = 0, lo, hi;
 
 	for (int i = 1; i < s->n; i++)
 		s->p[i].mr = fabs(s->p[i].x - s->p[i - 1].x);
 	s->base = baseline > 0 && baseline < s->n ? baseline : s->n;
 	if (s->base < 2)
 		return;	/* one point has no moving range: no limits */
-	for (int i = 0; i < s->base; i++)
+	lo = hi = s->p[0].x;
+	for (int i = 0; i < s->base; i++) {
 		sum += s->p[i].x;
+		lo = fmin(lo, s->p[i].x);
+		hi = fmax(hi, s->p[i].x);
+	}
 	for (int i = 1; i < s->base; i++)
 		mrsum += s->p[i].mr;
-	s->cl = sum / s->base;
+	/* an equal baseline: its value as CL (a mean off by rounding would
+	 * put every point "off the line", beyond a sigma of 0) */
+	s->cl = lo == hi ? lo : sum / s->base;
 	s->mrbar = mrsum / (s->base - 1);
-	s->sigma = s->mrbar / D2;
+	s->sigma = rep_sigma_clean(s->mrbar / D2, fmax(fabs(lo), fabs(hi)));
 	s->ucl = s->cl + 3 * s->sigma;
 	s->lcl = s->cl - 3 * s->sigma;
 	s->mr_ucl = D4 * s->mrbar;

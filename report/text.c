@@ -115,45 +115,62 @@ static void limit_mark(FILE *f, const char *which, double v)
 	fprintf(f, "      %10s  ------------ %s %.6g ------------\n", "", which, v);
 }
 
+/* One bin's line: its label (lower edge), the bar, the count, a note. */
+static void bin_line(FILE *f, const struct rep_shown *b, int64_t top, const char *label,
+		     const char *note)
+{
+	int len = (int)((b->n * BAR_MAX + top - 1) / top);
+	char bar[BAR_MAX + 1];
+
+	memset(bar, b->out ? 'x' : '#', (size_t)len);
+	bar[len] = '\0';
+	fprintf(f, "      %10s |%-*s %lld%s\n", label, BAR_MAX, bar, (long long)b->n, note);
+}
+
+/* A tail bin wider than the others says its range, an open one (the tail
+ * not known) how far it reaches, a gap of empty tail bins where it lies. */
+static void shown_line(FILE *f, const struct rep_meas *m, const struct rep_shown *b, bool first,
+		       int64_t top)
+{
+	char label[32], note[96] = "";
+
+	snprintf(label, sizeof(label), "%.6g", b->lo);
+	if (b->gap) {
+		snprintf(label, sizeof(label), "...");
+		snprintf(note, sizeof(note), " (none from %.6g to %.6g)", b->lo, b->hi);
+	} else if (b->open && first) {
+		snprintf(label, sizeof(label), "< %.6g", b->hi);
+		snprintf(note, sizeof(note), " (down to min %.6g)", m->min);
+	} else if (b->open) {
+		snprintf(label, sizeof(label), ">= %.6g", b->lo);
+		snprintf(note, sizeof(note), " (up to max %.6g)", m->max);
+	} else if (b->wide) {
+		snprintf(note, sizeof(note), " (%.6g to %.6g)", b->lo, b->hi);
+	}
+	bin_line(f, b, top, label, note);
+}
+
 static void histogram(FILE *f, const struct rep_meas *m)
 {
+	struct rep_shown b[REP_SHOWN_MAX];
+	int n = rep_hist_shown(m, b);
 	int64_t top = 1;
 	bool lsl_done = !m->has_low, usl_done = !m->has_high;
+	double eps = m->width * 1e-9;
 
-	for (int i = 0; i < m->nbins; i++)
-		if (m->bins[i] > top)
-			top = m->bins[i];
-	for (int i = 0; i < m->nbins; i++) {
-		double edge = m->lo + i * m->width, next = edge + m->width;
-		bool out = (m->has_low && next <= m->low + m->width * 1e-9) ||
-			   (m->has_high && edge >= m->high - m->width * 1e-9);
-		int len = (int)((m->bins[i] * BAR_MAX + top - 1) / top);
-		char bar[BAR_MAX + 1];
-
-		if (!lsl_done && edge >= m->low - m->width * 1e-9) {
+	for (int i = 0; i < n; i++)
+		if (b[i].n > top)
+			top = b[i].n;
+	for (int i = 0; i < n; i++) {
+		if (!lsl_done && b[i].lo >= m->low - eps) {
 			limit_mark(f, "LSL", m->low);
 			lsl_done = true;
 		}
-		if (!usl_done && edge >= m->high - m->width * 1e-9) {
+		if (!usl_done && b[i].lo >= m->high - eps) {
 			limit_mark(f, "USL", m->high);
 			usl_done = true;
 		}
-		char label[32], tail[48] = "";
-
-		memset(bar, out ? 'x' : '#', (size_t)len);
-		bar[len] = '\0';
-		/* an outermost bin holds the whole tail beyond it: say so */
-		if (i == 0 && m->open_low) {
-			snprintf(label, sizeof(label), "< %.6g", next);
-			snprintf(tail, sizeof(tail), " (down to min %.6g)", m->min);
-		} else if (i == m->nbins - 1 && m->open_high) {
-			snprintf(label, sizeof(label), ">= %.6g", edge);
-			snprintf(tail, sizeof(tail), " (up to max %.6g)", m->max);
-		} else {
-			snprintf(label, sizeof(label), "%.6g", edge);
-		}
-		fprintf(f, "      %10s |%-*s %lld%s\n", label, BAR_MAX, bar, (long long)m->bins[i],
-			tail);
+		shown_line(f, m, &b[i], i == 0, top);
 	}
 	if (!lsl_done)
 		limit_mark(f, "LSL", m->low);

@@ -53,6 +53,20 @@ for d in (a, b):
     d.pop("log", None); d.pop("generated", None)
     if os.environ.get("CENTRAL_ARGS"):
         d.pop("filters", None)	# the same runs, by other words
+# The central store's summaries keep a tail's count, not its shape: where
+# they show an outermost bin (open-ended or not), the log's tail bins add up
+# to it (docs/database.md, station report's histogram).
+def fold(h, o):
+    if h["tail_low"] and not o["tail_low"]:
+        h["counts"] = [sum(t["count"] for t in h["tail_low"])] + h["counts"]
+        h["lo"] -= h["width"]
+        h["tail_low"], h["open_low"] = [], o["open_low"]
+    if h["tail_high"] and not o["tail_high"]:
+        h["counts"] = h["counts"] + [sum(t["count"] for t in h["tail_high"])]
+        h["tail_high"], h["open_high"] = [], o["open_high"]
+for ma, mb in zip(a.get("measurements", []), b.get("measurements", [])):
+    fold(ma["histogram"], mb["histogram"])
+    fold(mb["histogram"], ma["histogram"])
 def eq(x, y, path):
     if isinstance(x, float) or isinstance(y, float):
         ok = x is not None and y is not None and math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12)

@@ -133,12 +133,19 @@ static void same_meas(const struct rep_meas *a, const struct rep_meas *b)
 	assert_int_equal(a->open_high, b->open_high);
 	assert_true(a->lo == b->lo && a->width == b->width);
 	assert_memory_equal(a->bins, b->bins, a->nbins * sizeof(a->bins[0]));
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(a->tail[k].known, b->tail[k].known);
+		assert_int_equal(a->tail[k].n, b->tail[k].n);
+		assert_memory_equal(a->tail[k].count, b->tail[k].count, sizeof(a->tail[k].count));
+	}
 }
 
-/* Both reports under filter f; returns the number of runs they counted. */
-static int64_t compare(struct db *db, const struct rep_filter *f)
+/* Both reports under filter f (with_errors: --with-errors); returns the
+ * number of runs they counted. */
+static int64_t compare_we(struct db *db, const struct rep_filter *f, bool with_errors)
 {
-	struct report x = { .exact = true }, s = { 0 };
+	struct report x = { .exact = true, .with_errors = with_errors },
+		      s = { .with_errors = with_errors };
 	int64_t runs;
 
 	assert_int_equal(report_build(db, f, &x, NULL), 0);
@@ -162,6 +169,16 @@ static int64_t compare(struct db *db, const struct rep_filter *f)
 	runs = x.total.runs;
 	report_free(&x);
 	report_free(&s);
+	return runs;
+}
+
+/* ... without and with --with-errors (error and aborted runs judging their
+ * units, as failures: from the cells and the error runs, as from the rows) */
+static int64_t compare(struct db *db, const struct rep_filter *f)
+{
+	int64_t runs = compare_we(db, f, false);
+
+	assert_int_equal(compare_we(db, f, true), runs);
 	return runs;
 }
 
@@ -402,6 +419,98 @@ static void test_v4_log_recounts_judged(void **state)
 	db_close(db);
 }
 
+/* A run of sequence "tails" with one measurement "v" (limits 0 .. 1). */
+static void value_run(struct db *db, int i, const char *fixture, double v)
+{
+	struct db_run_info ri = { .unit_serial = "T", .station = "ST", .fixture = fixture,
+				  .sequence_name = "tails", .sequence_version = "1",
+				  .started_us = T_DAY1_US + i * 20 * T_MIN_US };
+	struct db_measurement m = { .name = "v", .value = v, .low = 0, .high = 1,
+				    .outcome = v < 0 || v > 1 ? DB_FAIL : DB_PASS };
+	struct db_step s = { .index = 1, .name = "v", .outcome = m.outcome, .meas = &m,
+			     .n_meas = 1 };
+	char id[DB_ID_LEN];
+	struct st_error e;
+
+	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
+	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
+	assert_int_equal(db_run_end(db, id, m.outcome ? DB_FAIL : DB_PASS, NULL, &e), ST_OK);
+}
+
+/* A known tail: limits 0 .. 1, so bins of 0.05 from -1 to 2, the frame's
+ * outermost [1.95, 2) holding everything above.  Above: j values in tail
+ * bin j = [1.95 + 0.05 j, 1.95 + 0.05 (j + 1)) for j = 1 .. 10, and a
+ * contact fault at 1000 ((1000 - 1.95) / 0.05 = 19961 widths: bin 40 +
+ * floor(log2(19922)) = 54); below: one value at -1.52 (11.4 widths below
+ * -0.95: bin 11).  The rows and the summaries (which read the rows of the
+ * hour cells holding such values) give the same bins. */
+static void test_histogram_known_tail(void **state)
+{
+	struct rep_filter f = { .seq_name = "tails" };
+	struct report x = { .exact = true }, s = { 0 };
+	char p[160];
+	struct db *db;
+	struct st_error e;
+	int i = 0;
+
+	snprintf(p, sizeof(p), "%s/tails.db", dir);
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	for (int k = 0; k < 40; k++)
+		value_run(db, i++, fixtures[k % 3], 0.3 + 0.01 * (k % 40));
+	for (int j = 1; j <= 10; j++)
+		for (int k = 0; k < j; k++)
+			value_run(db, i++, fixtures[k % 3], 1.95 + 0.05 * (j + 0.5));
+	value_run(db, i++, "F2", 1000);
+	value_run(db, i++, "F1", -1.52);
+	assert_int_equal(report_build(db, &f, &x, NULL), 0);
+	assert_int_equal(report_build(db, &f, &s, NULL), 0);
+	assert_true(s.summary && !x.summary);
+	assert_int_equal(x.nmeas, 1);
+	same_meas(&x.meas[0], &s.meas[0]);
+	for (struct rep_meas *m = x.meas; m; m = m == x.meas ? s.meas : NULL) {
+		assert_true(m->tail[0].known && m->tail[1].known);
+		assert_false(m->open_low || m->open_high);
+		assert_int_equal(m->tail[1].n, 55);
+		for (int j = 0; j < 55; j++)
+			assert_int_equal(m->tail[1].count[j], j >= 1 && j <= 10 ? j : j == 54);
+		assert_int_equal(m->tail[0].n, 12);
+		assert_int_equal(m->tail[0].count[11], 1);
+		assert_int_equal(m->nbins, 58);	/* -0.95 .. 1.95: the frame less its ends */
+		assert_true(fabs(m->lo - -0.95) < 1e-12);
+	}
+	report_free(&x);
+	report_free(&s);
+	db_close(db);
+}
+
+/* All-equal values whose mean is not exact in binary: sigma 0, no Pp or
+ * Ppk (not -1.5e14 from a sigma of rounding), the value itself as mean,
+ * from the rows and from the summaries. */
+static void test_equal_values_no_ppk(void **state)
+{
+	struct rep_filter f = { .seq_name = "tails" };
+	char p[160];
+	struct db *db;
+	struct st_error e;
+
+	snprintf(p, sizeof(p), "%s/equal.db", dir);
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	for (int i = 0; i < 30; i++)
+		value_run(db, i, fixtures[i % 3], 0.1);
+	for (int exact = 0; exact < 2; exact++) {
+		struct report r = { .exact = exact };
+
+		assert_int_equal(report_build(db, &f, &r, NULL), 0);
+		assert_int_equal(r.summary, !exact);
+		assert_int_equal(r.nmeas, 1);
+		assert_true(r.meas[0].mean == 0.1);
+		assert_true(r.meas[0].has_sigma && r.meas[0].sigma == 0);
+		assert_false(r.meas[0].has_ppk || r.meas[0].has_pp);
+		report_free(&r);
+	}
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +519,8 @@ int main(void)
 		cmocka_unit_test(test_pareto_counts_leaf_steps),
 		cmocka_unit_test(test_v3_log_recounts_pareto),
 		cmocka_unit_test(test_v4_log_recounts_judged),
+		cmocka_unit_test(test_histogram_known_tail),
+		cmocka_unit_test(test_equal_values_no_ppk),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -166,6 +166,26 @@ static void test_formula_by_hand(void **state)
 		     c.has_ppk);
 }
 
+/* Equal values whose mean is not exact in binary (0.1 ten times sums to
+ * 0.9999999999999999): the value as mean, sigma 0 within and overall (by
+ * moving ranges and by subgroups), no index, not one of -1e14. */
+static void test_equal_values_no_index(void **state)
+{
+	double x[10];
+	bool brk[10] = { true }, sub[10] = { true, false, false, false, false, true };
+	struct rep_cap c;
+
+	for (int i = 0; i < 10; i++)
+		x[i] = 0.1;
+	rep_capability(x, brk, 10, true, 0, true, 1, &c);
+	assert_true(c.mean == 0.1);
+	assert_true(c.has_within && c.sigma_within == 0 && c.has_overall && c.sigma_overall == 0);
+	assert_false(c.has_cp || c.has_cpk || c.has_pp || c.has_ppk);
+	rep_capability_pooled(x, sub, 10, true, 0, true, 1, &c);
+	assert_true(c.mean == 0.1 && c.sigma_within == 0 && c.sigma_overall == 0);
+	assert_false(c.has_cp || c.has_cpk || c.has_pp || c.has_ppk);
+}
+
 static void test_first_runs_by_hand(void **state)
 {
 	json_t *j = capability(path, false, "json", NULL), *g;
@@ -266,6 +286,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_formula_by_hand),
+		cmocka_unit_test(test_equal_values_no_index),
 		cmocka_unit_test(test_subgroups_by_hand),
 		cmocka_unit_test(test_first_runs_by_hand),
 		cmocka_unit_test(test_operation_and_limit_change),

@@ -197,12 +197,14 @@ static void test_window_and_sequence(void **state)
 static void totals(struct db *db, const struct rep_filter *f, int how, int64_t runs,
 		   int64_t units, int64_t passed, int64_t first_units, int64_t first_passed)
 {
-	/* how: 0 the summaries, 1 the rows, 2 with errors (the rows) */
-	struct report r = { .db_path = path, .exact = how == 1, .with_errors = how == 2 };
+	/* how: 0 the summaries, 1 the rows, 2 with errors from the summaries,
+	 * 3 with errors from the rows */
+	struct report r = { .db_path = path, .exact = how == 1 || how == 3,
+			    .with_errors = how >= 2 };
 	struct st_error e;
 
 	assert_int_equal(report_build(db, f, &r, &e), ST_OK);
-	assert_int_equal(r.summary, how == 0);
+	assert_int_equal(r.summary, how == 0 || how == 2);
 	assert_int_equal(r.total.runs, runs);
 	assert_int_equal(r.total.units, units);
 	assert_int_equal(r.total.passed, passed);
@@ -248,11 +250,14 @@ static void test_report_counts_them_apart(void **state)
 	/* --with-errors: C's error run is its first ict run, failed; D's
 	 * aborted run makes it a unit, failed: ict 4 units, 3 passed, first
 	 * passes A only; final as before */
-	totals(db, &f, 2, 12, 7, 6, 7, 3);
-	f.seq_name = "ict";
-	totals(db, &f, 2, 7, 4, 3, 4, 1);
-	f.seq_name = "final";
-	totals(db, &f, 2, 5, 3, 3, 3, 2);
+	for (int how = 2; how <= 3; how++) {
+		f = (struct rep_filter){ 0 };
+		totals(db, &f, how, 12, 7, 6, 7, 3);
+		f.seq_name = "ict";
+		totals(db, &f, how, 7, 4, 3, 4, 1);
+		f.seq_name = "final";
+		totals(db, &f, how, 5, 3, 3, 3, 2);
+	}
 	f = (struct rep_filter){ 0 };
 	f.seq_name = "final";
 	assert_int_equal(report_build(db, &f, &r, &e), ST_OK);

@@ -200,8 +200,10 @@ static void test_retest_only_with_all_runs(void **state)
 }
 
 /* The retest's 50 V lies far beyond the histogram's frame (9..11, bins of
- * 0.1, 20 more each side up to 13): its bin is open-ended and says so, in
- * the summaries' report and in the rows' alike. */
+ * 0.1, 20 more each side up to 13): the tail beyond shows it in its bin
+ * (beyond 40 widths each bin twice the one before: 42.4 to 68), the empty
+ * bins between as one gap, in the summaries' report (from the rows of the
+ * one hour cell holding it) and in the rows' alike. */
 static void test_histogram_tail(void **state)
 {
 	struct db_opts dbo = { .readonly = true, .must_exist = true };
@@ -215,21 +217,34 @@ static void test_histogram_tail(void **state)
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *out = open_memstream(&buf, &len);
+		const struct rep_meas *m;
 
 		assert_int_equal(report_build(db, &f, &r, &e), ST_OK);
+		assert_int_equal(r.summary, !exact);
 		assert_int_equal(r.nmeas, 1);
-		assert_true(r.meas[0].open_high && !r.meas[0].open_low);
+		m = &r.meas[0];
+		assert_false(m->open_high || m->open_low);
+		assert_true(m->tail[1].known && m->tail[0].known);
+		assert_int_equal(m->tail[0].n, 0);
+		assert_int_equal(m->tail[1].n, REP_TAIL_SAME + 9);	/* (50 - 12.9) / 0.1 = 371 */
+		assert_int_equal(m->tail[1].count[REP_TAIL_SAME + 8], 1);
+		assert_int_equal(m->nbins, 39);	/* 9 .. 12.8: the tail starts at 12.9 */
 		report_text(out, &r);
 		fclose(out);
-		assert_non_null(strstr(buf, "   >= 12.9 |x"));
-		assert_non_null(strstr(buf, " 1 (up to max 50)\n"));
+		assert_non_null(strstr(buf, "\n            12.8 |    "));
+		assert_non_null(strstr(buf, "\n             ... |         "
+					     "                                0 (none from 12.9 to 42.4)\n"
+					     "            42.4 |x                                        "
+					     "1 (42.4 to 68)\n"));
+		assert_null(strstr(buf, "up to max"));
 		free(buf);
 		buf = NULL;
 		out = open_memstream(&buf, &len);
 		report_html(out, &r);
 		fclose(out);
-		assert_non_null(strstr(buf, "<title>12.9 and above, up to 50: 1</title>"));
-		assert_non_null(strstr(buf, ">max 50</text>"));
+		assert_non_null(strstr(buf, "<title>42.4 to 68: 1</title>"));
+		assert_non_null(strstr(buf, "<title>none from 12.9 to 42.4</title>"));
+		assert_non_null(strstr(buf, ">68</text>"));
 		free(buf);
 		report_free(&r);
 	}

@@ -11,6 +11,7 @@
 
 #include "test_station_report.h"
 #include <jansson.h>
+#include <time.h>
 
 #include "report/report.h"
 #include "station/cmd_log_opts.h"
@@ -264,6 +265,50 @@ static void test_html_self_contained(void **state)
 	free(h);
 }
 
+/* A year of days: the yield chart keeps at most 9 date labels (every
+ * 46th day and the last), at least 66 px apart (a date is some 60 px at
+ * 11 px; 12 labels were 23 days = 36 px apart at the end), its y axis zoomed to the data (70 .. 100 %) and saying so, and
+ * every day on the lines. */
+static void test_chart_of_a_year(void **state)
+{
+	struct rep_filter f = { 0 };
+	struct rep_day days[365];
+	struct report r = { .db_path = "year.db", .f = &f, .days = days, .ndays = 365 };
+	char *h = NULL, *p;
+	size_t len = 0;
+	FILE *out = open_memstream(&h, &len);
+	double last = -1e9;
+	int labels = 0;
+
+	for (int i = 0; i < 365; i++) {
+		int64_t t = (1767225600LL + i * 86400LL);	/* from 2026-01-01 */
+		struct tm tm;
+
+		gmtime_r(&(time_t){ (time_t)t }, &tm);
+		strftime(days[i].day, sizeof(days[i].day), "%Y-%m-%d", &tm);
+		days[i].c = (struct rep_counts){ .runs = 100, .units = 100, .passed = 85 + i % 15,
+						 .first_units = 100, .first_passed = 82 + i % 15 };
+		r.total.runs += 100;
+	}
+	report_html(out, &r);
+	fclose(out);
+	for (p = h; (p = strstr(p, "<text x=\"")); p++) {
+		double x = strtod(p + 9, NULL);
+		char *e = strchr(p, '>');
+
+		if (!e || strncmp(e + 1, "2026-", 5))
+			continue;
+		assert_true(x - last >= 66);
+		last = x;
+		labels++;
+	}
+	assert_true(labels >= 2 && labels <= 9);
+	assert_non_null(strstr(h, "axis from 70%, not 0"));	/* 82 % - 5 points, down to 10 */
+	assert_non_null(strstr(h, "(times UTC)"));
+	assert_int_equal(count(h, "<polyline"), 2);
+	free(h);
+}
+
 static void test_usage_and_log_errors(void **state)
 {
 	char missing[160];
@@ -333,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_text_and_histogram),
 		cmocka_unit_test(test_csv_long_form),
 		cmocka_unit_test(test_html_self_contained),
+		cmocka_unit_test(test_chart_of_a_year),
 		cmocka_unit_test(test_usage_and_log_errors),
 		cmocka_unit_test(test_mode_options),
 	};
