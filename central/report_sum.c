@@ -191,8 +191,8 @@ int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 	int ret;
 
 	cells_of(f, &p);
-	ret = yields(c, r, &p, false, e);
-	if (ret == ST_OK)
+	ret = r->with_errors ? ST_OK : yields(c, r, &p, false, e);
+	if (ret == ST_OK && !r->with_errors)
 		ret = yields(c, r, &p, true, e);
 	if (ret == ST_OK)
 		ret = pareto(c, r, &p, e);
