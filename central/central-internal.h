@@ -41,9 +41,6 @@ extern const struct cpi_table cpi_tables[];
  * first passed) and the Pareto rows (step, count) into r (q cleared). */
 PGresult *cpi_query(struct central *c, const char *sql, const char *terms, int n,
 		    const char *const *v, const char *day);
-/* The same, the result's columns in binary (binary 1) or text (0). */
-PGresult *cpi_query_as(struct central *c, const char *sql, const char *terms, int n,
-		       const char *const *v, const char *day, int binary);
 int64_t cpi_i64(PGresult *r, int row, int col);
 double cpi_dbl(PGresult *r, int row, int col);
 char *cpi_dup(PGresult *r, int row, int col);

@@ -10,8 +10,8 @@
 
 #include "central/central-internal.h"
 
-PGresult *cpi_query_as(struct central *c, const char *sql, const char *terms, int n,
-		       const char *const *v, const char *day, int binary)
+PGresult *cpi_query(struct central *c, const char *sql, const char *terms, int n,
+		    const char *const *v, const char *day)
 {
 	size_t cap = strlen(sql) * 2 + 4 * (strlen(terms) + strlen(day)) + 256, o = 0;
 	char *full = malloc(cap);
@@ -28,15 +28,9 @@ PGresult *cpi_query_as(struct central *c, const char *sql, const char *terms, in
 		}
 	}
 	full[o] = '\0';
-	r = PQexecParams(c->pg, full, n, NULL, v, NULL, NULL, binary);
+	r = PQexecParams(c->pg, full, n, NULL, v, NULL, NULL, 0);
 	free(full);
 	return r;
-}
-
-PGresult *cpi_query(struct central *c, const char *sql, const char *terms, int n,
-		    const char *const *v, const char *day)
-{
-	return cpi_query_as(c, sql, terms, n, v, day, 0);
 }
 
 int64_t cpi_i64(PGresult *r, int row, int col)
