@@ -78,10 +78,15 @@ static const char unjudged_sql[] =
 	" (SELECT count(*) FROM runs r WHERE r.outcome = 'aborted' AND @W@),"
 	" (SELECT count(*) FROM runs r WHERE r.unit_serial IS NULL AND r.outcome <> 'running'"
 	"  AND @W@)";
-/* the stations that sent runs, for the header (the log: those that wrote) */
+/* the stations that sent runs, for the header (the log: those that wrote):
+ * the first 32 found by runs_station one after the other, a look-up each
+ * (a DISTINCT read the whole index, 80 ms on a million runs) */
 static const char stations_sql[] =
-	"SELECT string_agg(station, ', ' ORDER BY station COLLATE \"C\") FROM"
-	" (SELECT DISTINCT station FROM runs ORDER BY 1 LIMIT 32) s";
+	"WITH RECURSIVE s(station) AS ((SELECT station FROM runs ORDER BY station LIMIT 1)"
+	" UNION ALL SELECT (SELECT r.station FROM runs r WHERE r.station > s.station"
+	"  ORDER BY r.station LIMIT 1) FROM s WHERE s.station IS NOT NULL)"
+	" SELECT string_agg(station, ', ' ORDER BY station COLLATE \"C\") FROM"
+	" (SELECT station FROM s WHERE station IS NOT NULL LIMIT 32) t";
 /* as db_suspects_count(): time, fixture and station only */
 static const char suspects_sql[] =
 	"SELECT count(*) FROM suspects s JOIN runs r ON r.id = s.run_id WHERE @W@";
