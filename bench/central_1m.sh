@@ -4,9 +4,12 @@
 # measurements (bench/central_gen.sql, built on the server with
 # generate_series, not through the forwarder), then `station report
 # --central` as a quality engineer runs it, filtered by a time window, a
-# fixture, a station and a sequence: the median wall time of R runs of
-# each (the whole command: connect, every query of the report, the JSON),
-# against <= 200 ms.  The store is built once and kept in
+# fixture, a station, a sequence, combinations and nothing, each with the
+# plain report (yield, first-pass yield, Pareto, Ppk: the summaries),
+# --with-errors, --capability (Cpk), --spc, --operations and --group-by
+# station (these read the rows): the medians of R runs of each, of the
+# time its statements took on the server (its log) and of the whole
+# command's wall time, against <= 200 ms.  The store is built once and kept in
 # $BUILD/bench/central_1m (a PostgreSQL data directory) while the generator
 # is unchanged; a newer central schema is applied to it by `station central
 # migrate`, as a plant's store would be.  Lines "name|value|target|verdict"
