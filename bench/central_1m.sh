@@ -16,6 +16,7 @@
 # for bench/run's table; alone, prints them.
 #   BENCH_CENTRAL_1M_RUNS=N  another size (its own cache)   R=N  repeats (5)
 #   R_ROWS=N  repeats of the readings that read the rows (3)
+#   BENCH_CENTRAL_1M_MODES="report --with-errors ..."  only those readings
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -148,6 +149,8 @@ for fl in "${filters[@]}"; do
 		N=$R
 		[ "${#m[@]}" = 0 ] || [ "${m[0]}" = --with-errors ] || N=$RR
 		name=${md%%|*}
+		case " ${BENCH_CENTRAL_1M_MODES:-${name:-report}} " in
+		*" ${name:-report} "*) ;; *) continue ;; esac
 		row "${name:+$name }${fl%%|*}" "${m[@]}" "${f[@]}"
 	done
 done
