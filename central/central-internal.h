@@ -55,6 +55,8 @@ int cpi_pareto_rows(struct central *c, PGresult *q, struct report *r, struct st_
 int central_schema_version(struct central *c, int *v, struct st_error *e);
 /* Version 4's statements: the summaries (schema_sum.c). */
 extern const char *const cpi_v4[];
+/* Version 5's: summaries of concurrent stations, several runs a call (schema_v5.c). */
+extern const char *const cpi_v5[];
 
 /* station report --central from the summaries (report_sum.c): can they
  * answer f (whole days, fixture, station, sequence), and the yields, the

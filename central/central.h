@@ -24,7 +24,7 @@ struct central;
 
 /* The central store's schema version this build writes (its own versioned
  * migrations, table central_schema; central/schema.c). */
-#define CENTRAL_SCHEMA_VERSION 4
+#define CENTRAL_SCHEMA_VERSION 5
 
 struct central_opts {
 	const char *url;	/* postgresql://host/db?sslmode=verify-full&... */
@@ -51,15 +51,20 @@ int central_migrate(struct central *c, int *from, struct st_error *e);
  * before sending). */
 int central_check_schema(struct central *c, struct st_error *e);
 
-/* Send one ended run and every row attached to it, read from the local log,
- * in one transaction.  A run already there is left as it is, but for its
- * CMS registrations, which move from 'queued' to their final state (never
- * back).  *stamp: db_fwd_rows()'s, for db_fwd_mark(). */
-int central_send_run(struct central *c, struct db *db, const char *run_id, int64_t *stamp,
-		     struct st_error *e);
+/* Send the ended runs ids[0..n-1] (1 <= n <= FWD_BATCH, in that order) and
+ * every row attached to them, read from the local log, in one transaction,
+ * summaries included: all of them stored, or none.  A run already there is
+ * left as it is, but for its CMS registrations, which move from 'queued' to
+ * their final state (never back).  stamps[i]: db_fwd_rows()'s for ids[i],
+ * for db_fwd_mark(). */
+#define FWD_BATCH 16
+int central_send_runs(struct central *c, struct db *db, char (*ids)[DB_ID_LEN], int n,
+		      int64_t *stamps, struct st_error *e);
 
 /* Drain the local queue: the ended runs not yet forwarded, oldest end
- * first, each sent then marked, at most max of them (0: all).  Stops at
+ * first, up to FWD_BATCH runs a transaction (a backlog pays the summaries'
+ * fixed cost once per batch), each batch sent then marked, at most max of
+ * them (0: all).  Stops at
  * the first failure (order kept).  *sent: how many runs were sent; *left:
  * how many are still queued. */
 int central_drain(struct central *c, struct db *db, int max, int *sent, int *left,

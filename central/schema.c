@@ -169,7 +169,9 @@ static const char *const v3[] = {
 	NULL
 };
 
-static const char *const *const migrations[CENTRAL_SCHEMA_VERSION] = { v1, v2, v3, cpi_v4 };
+static const char *const *const migrations[CENTRAL_SCHEMA_VERSION] = {
+	v1, v2, v3, cpi_v4, cpi_v5
+};
 
 static int query_version(struct central *c, int *v, struct st_error *e)
 {

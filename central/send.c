@@ -111,33 +111,50 @@ static int send_row(void *arg, const char *table, const struct db_row *row)
 	return 0;
 }
 
-/* The summaries (schema_sum.c) in the run's transaction: a run already
- * summarised (a resend) is left out by the function itself. */
-static int summarise(struct central *c, const char *run_id, struct st_error *e)
+/* The summaries (schema_sum.c, schema_v5.c) of the runs ids[0..n-1] in
+ * their transaction, in one call: runs already summarised (a resend) are
+ * left out by the function itself. */
+static int summarise(struct central *c, char (*ids)[DB_ID_LEN], int n, struct st_error *e)
 {
-	PGresult *r = PQexecParams(c->pg, "SELECT central_summarise_run($1)", 1, NULL, &run_id,
-				   NULL, NULL, 0);
+	char arr[FWD_BATCH * DB_ID_LEN + 2];
+	const char *v = arr;
+	size_t len = 1;
+	PGresult *r;
 
+	arr[0] = '{';
+	for (int i = 0; i < n; i++)	/* 32 hex digits each: nothing to quote */
+		len += (size_t)snprintf(arr + len, sizeof(arr) - len, "%s%s", i ? "," : "", ids[i]);
+	snprintf(arr + len, sizeof(arr) - len, "}");
+	r = PQexecParams(c->pg, "SELECT central_summarise_runs($1::text[])", 1, NULL, &v, NULL,
+			 NULL, 0);
 	if (cpi_ok(c, r, "summarise a run", e) < 0)
 		return ST_ERR_DB;
 	PQclear(r);
 	return ST_OK;
 }
 
-int central_send_run(struct central *c, struct db *db, const char *run_id, int64_t *stamp,
-		     struct st_error *e)
+int central_send_runs(struct central *c, struct db *db, char (*ids)[DB_ID_LEN], int n,
+		      int64_t *stamps, struct st_error *e)
 {
-	struct send_ctx s = { c, e, run_id, 0 };
-	int ret = prepare_all(c, e);
+	struct send_ctx s = { c, e, NULL, 0 };
+	int ret = n < 1 || n > FWD_BATCH ? st_fail(e, ST_ERR_ARG, "send %d runs at once: 1 to "
+						    "%d (a build bug)", n, FWD_BATCH) : ST_OK;
 
 	if (ret == ST_OK)
+		ret = prepare_all(c, e);
+	if (ret == ST_OK)
 		ret = cpi_exec(c, "BEGIN", "start a transaction", e);
+	for (int i = 0; i < n && ret == ST_OK; i++) {
+		int before = s.rows;
+
+		s.run_id = ids[i];
+		stamps[i] = -1;
+		ret = db_fwd_rows(db, ids[i], send_row, &s, &stamps[i], e);
+		if (ret == ST_OK && s.rows == before)
+			ret = st_fail(e, ST_ERR_NOTFOUND, "run %s is not in the log", ids[i]);
+	}
 	if (ret == ST_OK)
-		ret = db_fwd_rows(db, run_id, send_row, &s, stamp, e);
-	if (ret == ST_OK && s.rows == 0)
-		ret = st_fail(e, ST_ERR_NOTFOUND, "run %s is not in the log", run_id);
-	if (ret == ST_OK)
-		ret = summarise(c, run_id, e);
+		ret = summarise(c, ids, n, e);
 	if (ret == ST_OK)
 		ret = cpi_exec(c, "COMMIT", "commit a run", e);
 	if (ret < 0) {
@@ -149,35 +166,53 @@ int central_send_run(struct central *c, struct db *db, const char *run_id, int64
 	return ret;
 }
 
-#define BATCH 64
+/* The local marks of a batch the store committed: all of them, even when
+ * one changed meanwhile (1: it stays queued, to be sent again). */
+static int mark_all(struct db *db, char (*ids)[DB_ID_LEN], int n, const int64_t *stamps,
+		    int *marked, struct st_error *e)
+{
+	int ret = ST_OK, again = 0;
+
+	*marked = 0;
+	for (int i = 0; i < n && ret >= ST_OK; i++) {
+		ret = db_fwd_mark(db, ids[i], stamps[i], e);
+		if (ret == 1)
+			again = 1;
+		else if (ret == ST_OK)
+			(*marked)++;
+		if (ret == 1)
+			ret = ST_OK;
+	}
+	return ret == ST_OK ? again : ret;
+}
+
+#define QUEUE 64
 
 int central_drain(struct central *c, struct db *db, int max, int *sent, int *left,
 		  struct st_error *e)
 {
-	char ids[BATCH][DB_ID_LEN];
-	int64_t queued = 0;
+	char ids[QUEUE][DB_ID_LEN];
+	int64_t queued = 0, stamps[FWD_BATCH];
 	int n = 0, ret, want;
 
 	*sent = 0;
 	*left = 0;
 	do {
-		want = max > 0 && max - *sent < BATCH ? max - *sent : BATCH;
+		want = max > 0 && max - *sent < QUEUE ? max - *sent : QUEUE;
 		ret = db_fwd_queue(db, ids, want, &n, &queued, e);
 		*left = (int)queued;
-		for (int i = 0; i < n && ret == ST_OK; i++) {
-			int64_t stamp = -1;
+		for (int i = 0; i < n && ret == ST_OK; i += FWD_BATCH) {
+			int k = n - i < FWD_BATCH ? n - i : FWD_BATCH, marked = 0;
 
-			ret = central_send_run(c, db, ids[i], &stamp, e);
+			ret = central_send_runs(c, db, ids + i, k, stamps, e);
 			if (ret == ST_OK)
-				ret = db_fwd_mark(db, ids[i], stamp, e);
+				ret = mark_all(db, ids + i, k, stamps, &marked, e);
+			*sent += marked;
+			*left -= marked;
 			if (ret == 1) {	/* changed meanwhile: queued, sent again */
 				ret = ST_OK;
 				n = want;	/* read the queue again */
 				break;
-			}
-			if (ret == ST_OK) {
-				(*sent)++;
-				(*left)--;
 			}
 		}
 	} while (ret == ST_OK && n == want && (max <= 0 || *sent < max));

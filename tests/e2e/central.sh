@@ -17,7 +17,8 @@
 #                               one unit on station NAME; exit status in $RUN_RC,
 #                               output in $CENTRAL/NAME/run.out, .err
 #   local_ids NAME              the ended runs of NAME's log, one id a line, sorted
-#   central_drop_v4             the store taken back to central schema 3 (no summaries)
+#   central_drop_v4             the store taken back to central schema 3 (no summaries,
+#                               neither version 4's nor 5's)
 #   central_sums                the summaries, one line a cell or measurement cell
 central_setup() {
 	CENTRAL=$(st_tmpdir)
@@ -109,7 +110,8 @@ central_drop_v4() {
 		sum_meas_keys, sum_meas;
 	DROP FUNCTION central_summarise_run(text), central_summarise_all(),
 		central_summarise_new(boolean), central_sum_units(), central_sum_meas(boolean),
-		central_sum_tmp(),
+		central_sum_tmp(), central_summarise_runs(text[]), central_sum_meas_bulk(boolean),
+		central_sum_keys(), central_sum_meas_add(),
 		central_hist_frame(float8, float8, float8), central_hist_bin(float8, float8, float8, float8),
 		central_hist_dense(integer[], bigint[]), central_hist_add(bigint[], bigint[]);
 	DELETE FROM central_schema WHERE version >= 4" >/dev/null
