@@ -4,14 +4,18 @@
 # measurements (bench/central_gen.sql, built on the server with
 # generate_series, not through the forwarder), then `station report
 # --central` as a quality engineer runs it, filtered by a time window, a
-# fixture, a station and a sequence: the median wall time of R runs of
-# each (the whole command: connect, every query of the report, the JSON),
-# against <= 200 ms.  The store is built once and kept in
+# fixture, a station, a sequence, combinations and nothing, each with the
+# plain report (yield, first-pass yield, Pareto, Ppk: the summaries),
+# --with-errors, --capability (Cpk), --spc, --operations and --group-by
+# station (these read the rows): the medians of R runs of each, of the
+# time its statements took on the server (its log) and of the whole
+# command's wall time, against <= 200 ms.  The store is built once and kept in
 # $BUILD/bench/central_1m (a PostgreSQL data directory) while the generator
 # is unchanged; a newer central schema is applied to it by `station central
 # migrate`, as a plant's store would be.  Lines "name|value|target|verdict"
 # for bench/run's table; alone, prints them.
 #   BENCH_CENTRAL_1M_RUNS=N  another size (its own cache)   R=N  repeats (5)
+#   R_ROWS=N  repeats of the readings that read the rows (3)
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -99,7 +103,7 @@ echo "central 1M: building it on the server (generate_series), once, cached|rows
 # of the whole command's wall time (start, connect, queries, JSON out)
 ms() {
 	local i t0 t1 off
-	for ((i = 0; i < R; i++)); do
+	for ((i = 0; i < ${N:-$R}; i++)); do
 		off=$(stat -c %s "$W/sock/log")
 		t0=$(date +%s%N)
 		"$BINDIR/station" report --central "$URL" -f json -o "$W/r.json" "$@" >/dev/null
@@ -116,10 +120,34 @@ row() {	# NAME ARGS...: the verdict on the queries' time on the server
 	read -r srv wall <<<"$(ms "$@")"
 	echo "central 1M: report --central $name|$srv ms on the server ($wall ms the whole command)|<= 200 ms|$(awk -v v="$srv" 'BEGIN { print (v <= 200) ? "met" : "MISSED" }')"
 }
-row "--since/--until, one week, every station" --since 2026-02-02 --until 2026-02-09
-row "--fixture st03-f1, all time" --fixture st03-f1
-row "--station st11, all time" --station st11
-row "--sequence final, all time (half the store)" --sequence final
-row "--station st05 --since 2026-03-01, a month" --station st05 --since 2026-03-01 --until 2026-04-01
-row "no filter (the whole store)"
-row "--outcome fail (no summary: the rows), one week" --outcome fail --since 2026-02-02 --until 2026-02-09
+# what a command costs before it asks anything: the process's start
+for ((i = 0; i < R; i++)); do
+	t0=$(date +%s%N)
+	"$BINDIR/station" --version >/dev/null
+	echo $((($(date +%s%N) - t0) / 1000000))
+done | sort -n | awk '{ v[NR] = $1 } END { printf "central 1M: station --version (the process alone)|%d ms||\n", v[int((NR + 1) / 2)] }'
+echo "central 1M: load average at the start|$(cut -d' ' -f1-3 /proc/loadavg)||"
+# each filter with each reading: the report (yield, first-pass yield,
+# Pareto, Ppk), --with-errors, --capability (Cpk), --spc, --operations and
+# --group-by station (the last four read the rows: R_ROWS repeats)
+RR=${R_ROWS:-3}
+filters=("--since/--until, one week|--since 2026-02-02 --until 2026-02-09"
+	"--fixture st03-f1, all time|--fixture st03-f1"
+	"--station st11, all time|--station st11"
+	"--sequence final, all time (half the store)|--sequence final"
+	"--station st05 --since/--until, a month|--station st05 --since 2026-03-01 --until 2026-04-01"
+	"--station st05 --sequence ict --fixture st05-f2, a week|--station st05 --sequence ict --fixture st05-f2 --since 2026-02-02 --until 2026-02-09"
+	"no filter (the whole store)|"
+	"--outcome fail, one week (the rows)|--outcome fail --since 2026-02-02 --until 2026-02-09")
+modes=("|" "--with-errors|--with-errors" "--capability|--capability" "--spc v1|--spc v1"
+	"--operations|--operations" "--group-by station|--group-by station")
+for fl in "${filters[@]}"; do
+	read -ra f <<<"${fl#*|}"
+	for md in "${modes[@]}"; do
+		read -ra m <<<"${md#*|}"
+		N=$R
+		[ "${#m[@]}" = 0 ] || [ "${m[0]}" = --with-errors ] || N=$RR
+		name=${md%%|*}
+		row "${name:+$name }${fl%%|*}" "${m[@]}" "${f[@]}"
+	done
+done

@@ -59,7 +59,8 @@ extern const char *const cpi_v4[];
 extern const char *const cpi_v5[];
 
 /* station report --central from the summaries (report_sum.c): can they
- * answer f (whole days, fixture, station, sequence), and the yields, the
+ * answer f (whole days, fixture, station, sequence), and the yields (not
+ * with r->with_errors: the cells judge units by passes and failures), the
  * Pareto and the measurements (with histograms) into r. */
 bool cps_usable(const struct rep_filter *f);
 int cps_build(struct central *c, const struct rep_filter *f, struct report *r,

@@ -71,8 +71,9 @@ int central_drain(struct central *c, struct db *db, int max, int *sent, int *lef
 		  struct st_error *e);
 
 /* station report --central: the numbers of report_build() (db/db_report.h)
- * from the central store, the rows always (no summaries there); printed by
- * report/'s writers like a log's. */
+ * from the central store, from its summaries when the filter allows (whole
+ * days, station, fixture, sequence; the yields --with-errors from the rows),
+ * else from the rows; printed by report/'s writers like a log's. */
 int central_report_build(struct central *c, const struct rep_filter *f, struct report *r,
 			 struct st_error *e);
 

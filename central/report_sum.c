@@ -96,9 +96,13 @@ static const char stats_sql[] =
 	" WHERE @W@ GROUP BY k.id ORDER BY k.sequence_name COLLATE \"C\" NULLS FIRST, k.step COLLATE \"C\","
 	" k.name COLLATE \"C\", k.low NULLS FIRST, k.high NULLS FIRST, k.unit COLLATE \"C\" NULLS FIRST";
 
-/* the bins of each selected cell, added up here */
+/* the bins of the selected cells added up per measurement, those that
+ * hold values (1 .. 60): a few thousand cells of 60 bins each, sent as
+ * they are, cost more in transfer on a loaded machine than the sums */
 static const char hist_sql[] =
-	"SELECT m.key, array_to_string(m.bins, ',')" JOIN_CELLS("sum_meas", "m");
+	"SELECT m.key, b.i, sum(b.v) FROM sum_cells c JOIN sum_meas m ON m.cell = c.id"
+	" CROSS JOIN LATERAL unnest(m.bins) WITH ORDINALITY AS b(v, i)"
+	" WHERE @W@ AND b.v <> 0 GROUP BY 1, 2";
 
 static PGresult *query(struct central *c, const char *sql, const struct cells *p, const char *day)
 {
@@ -159,26 +163,18 @@ static int stats(struct central *c, struct report *r, const struct cells *p, str
 static int hist(struct central *c, struct report *r, const struct cells *p, struct st_error *e)
 {
 	PGresult *q = query(c, hist_sql, p, "");
-	int ret = cpi_ok(c, q, "read the histograms", e);
+	int ret = cpi_ok(c, q, "read the histograms", e), k = 0;
 
-	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
-		int64_t key = cpi_i64(q, i, 0);
-		const char *s = PQgetvalue(q, i, 1);
+	for (int i = 0; ret == ST_OK && r->nmeas && i < PQntuples(q); i++) {
+		int64_t key = cpi_i64(q, i, 0), b = cpi_i64(q, i, 1);
 
-		for (int k = 0; k < r->nmeas; k++) {
-			if (r->meas[k].key != key)
-				continue;
-			for (int b = 0; b < REP_BINS && *s; b++) {
-				char *end;
-
-				r->meas[k].all[b] += strtoll(s, &end, 10);
-				s = *end == ',' ? end + 1 : end;
-			}
-			break;
-		}
+		for (int t = 0; t < r->nmeas && r->meas[k].key != key; t++)
+			k = (k + 1) % r->nmeas;
+		if (r->meas[k].key == key && b >= 1 && b <= REP_BINS)
+			r->meas[k].all[b - 1] += cpi_i64(q, i, 2);
 	}
-	for (int k = 0; ret == ST_OK && k < r->nmeas; k++)
-		rep_hist_finish(&r->meas[k]);
+	for (int t = 0; ret == ST_OK && t < r->nmeas; t++)
+		rep_hist_finish(&r->meas[t]);
 	if (ret == ST_OK)
 		PQclear(q);
 	return ret;
@@ -191,8 +187,8 @@ int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 	int ret;
 
 	cells_of(f, &p);
-	ret = yields(c, r, &p, false, e);
-	if (ret == ST_OK)
+	ret = r->with_errors ? ST_OK : yields(c, r, &p, false, e);
+	if (ret == ST_OK && !r->with_errors)
 		ret = yields(c, r, &p, true, e);
 	if (ret == ST_OK)
 		ret = pareto(c, r, &p, e);

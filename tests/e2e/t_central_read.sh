@@ -70,7 +70,8 @@ for u in U1 U2 U3 U4 U5; do
 	done
 done
 # the report's totals too (its JSON names the store: compared without it)
-for fl in "--operator ann" "--work-order WO1" "--station s1 --operator bob"; do
+for fl in "--operator ann" "--work-order WO1" "--station s1 --operator bob" "--with-errors" \
+	"--station s3 --with-errors"; do
 	read -ra f <<<"$fl"
 	"$st" report -f json --since @1 "${f[@]}" --db "$m" -o "$CENTRAL/log.json"
 	"$st" report -f json --since @1 "${f[@]}" "${CEN[@]}" -o "$CENTRAL/central.json"

@@ -99,4 +99,38 @@ grep -q -- "-secret" "$CENTRAL/all.json" && fail "a password in the report"
 rc=0; "$st" report --central "$CENTRAL_URL" --passfile "$CENTRAL_PASS" >/dev/null 2>"$CENTRAL/w.err" || rc=$?
 assert_eq "$rc" "4" "the writer role cannot read"
 assert_match "$(cat "$CENTRAL/w.err")" "permission denied" "says why"
+
+# --with-errors: error and aborted runs judge their unit too, as failures.
+# Runs ended so (a station's error, an abort), added to both stores alike:
+# U1 aborted before its passing run (its first run now), U2 in error after
+# its pass, U7 only in error, and an error run without a serial
+ins="INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name,
+	sequence_version, started_us, ended_us, outcome) SELECT"
+werr="$ins 'e0000000000000000000000000000001', unit_serial, station, fixture, operator,
+	sequence_name, sequence_version, started_us - 1000, ended_us - 1000, 'aborted' FROM runs
+	WHERE unit_serial = 'U1' AND outcome = 'pass';
+$ins 'e0000000000000000000000000000002', 'U2', station, fixture, operator, sequence_name,
+	sequence_version, started_us + 1000, ended_us + 1000, 'error' FROM runs WHERE unit_serial = 'U2' AND outcome = 'pass';
+$ins 'e0000000000000000000000000000003', 'U7', station, fixture, operator, sequence_name,
+	sequence_version, started_us + 2000, ended_us + 2000, 'error' FROM runs WHERE unit_serial = 'U2' AND outcome = 'pass';
+$ins 'e0000000000000000000000000000004', NULL, station, fixture, operator, sequence_name,
+	sequence_version, started_us + 3000, ended_us + 3000, 'error' FROM runs WHERE unit_serial = 'U4' AND outcome = 'pass';"
+sqlite3 "$m" "$werr" || fail "error runs into the log"
+pg_sql "$werr; SELECT central_summarise_run(id) FROM runs WHERE id LIKE 'e000%'" >/dev/null
+same --since @1 --with-errors
+same --since @1 --with-errors --station s3
+same --since @1 --with-errors --outcome error
+same --since @1	# and without, the error runs left out
+for f in "" "--station s3" "--fixture s1" "--station s1 --sequence central-e2e"; do
+	# shellcheck disable=SC2086
+	CENTRAL_ARGS="--since 2000-01-01 --until 2100-01-01 --with-errors $f" \
+		same --since @946684801 --until @4102444799 --with-errors $f
+	CENTRAL_ARGS="--since 2000-01-01 --until 2100-01-01 $f" same --since @946684801 --until @4102444799 $f
+done
+"$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" -f json --with-errors \
+	-o "$CENTRAL/we.json" || fail "report --central --with-errors"
+assert_eq "$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); t = d["total"]
+print(t["runs"], t["units"], t["passed"], t["first_units"], t["first_passed"], d["error_runs"],
+      d["aborted_runs"], d["unidentified_runs"])' "$CENTRAL/we.json")" "12 7 5 7 2 3 1 1" \
+	"with errors: 12 runs, U7 a unit that failed, U1 failed first (aborted)"
 echo ok
