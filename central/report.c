@@ -284,7 +284,9 @@ int central_report_build(struct central *c, const struct rep_filter *f, struct r
 	ret = cpi_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "start reading", e);
 	if (ret == ST_OK && !r->exact && cps_usable(f))	/* the summaries (report_sum.c) */
 		ret = central_schema_version(c, &version, e);
-	r->summary = version >= 4;
+	/* version 6 counts units as the log does (schema_v6.c); an older
+	 * store, not yet migrated, is read from its rows */
+	r->summary = version >= 6;
 	if (ret == ST_OK && r->summary)
 		ret = cps_build(c, f, r, e);
 	/* the summaries' units are judged by passes and failures only: the

@@ -25,7 +25,8 @@ bool cps_usable(const struct rep_filter *f)
 	struct rep_filter g = *f;
 
 	g.station = NULL;	/* the central cells know stations too */
-	return report_can_summarise(&g);
+	/* ... but not outcomes (the log's do): --outcome reads the rows */
+	return !f->outcome && report_can_summarise(&g);
 }
 
 struct cells {
