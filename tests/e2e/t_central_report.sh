@@ -149,13 +149,36 @@ $(run 05 "'P2'" s1 s1 ict $((d5 + 200)) pass), $(run 06 "'P2'" s2 s2 final $((d5
 $(run 07 "'P2'" s2 s2 final $((d6 + 300)) error), $(run 08 "'P2'" s2 s2 final $((d6 + 400)) aborted),
 $(run 09 NULL s3 s3 ict $((d5 + 500)) pass), $(run 10 NULL s3 s3 ict $((d6 + 500)) fail),
 $(run 11 "'P3'" s1 s2 final $((d5 + 600)) pass), $(run 12 "'U3'" s2 s2 ict $((d6 + 700)) pass);"
-sqlite3 "$m" "$ops" || fail "runs of two operations into the log"
-pg_sql "$ops; SELECT central_summarise_runs(array_agg(id)) FROM runs WHERE id LIKE 'f000%'" >/dev/null
+# a measurement with an upper limit only ('leak', high 5): its histogram's
+# frame is set by the value the summaries saw first (per sequence: ict 1.0,
+# final 2.0), not by the first of the runs a filter selects
+leak() {	# RUN VALUE STEP-OUTCOME: the step and its measurement, log then store
+	local id=f00000000000000000000000000000$1 sid=$((9000000 + 10#$1))
+	lsql+="INSERT INTO steps (id, run_id, idx, name, outcome) VALUES ($sid, '$id', 0, 'leak', '$3');
+	INSERT INTO measurements (id, step_id, run_id, name, value, unit, high, outcome)
+	VALUES ($sid, $sid, '$id', 'leak', $2, 'Pa', 5.0, '$3');"
+	psql_+="INSERT INTO steps (run_id, id, idx, name, outcome) VALUES ('$id', $sid, 0, 'leak', '$3');
+	INSERT INTO measurements (run_id, id, step_id, name, value, unit, high, outcome, started_us)
+	SELECT '$id', $sid, $sid, 'leak', $2, 'Pa', 5.0, '$3', started_us FROM runs WHERE id = '$id';"
+}
+lsql=""; psql_=""
+leak 01 1.0 pass; leak 05 1.5 pass; leak 12 4.0 pass
+leak 03 2.0 pass; leak 06 3.0 fail; leak 11 4.5 pass
+sqlite3 "$m" "$ops $lsql" || fail "runs of two operations into the log"
+pg_sql "$ops $psql_ SELECT central_summarise_runs(array_agg(id ORDER BY started_us)) FROM runs
+	WHERE id LIKE 'f000%'" >/dev/null
+# the log's summaries of these keys, as its own writing would have made them
+pg_sql "SELECT format('INSERT INTO meas_keys (sequence_name, step, name, unit, low, high, ref,
+	hist_lo, hist_width, hist_hi) VALUES (%L, %L, %L, %L, NULL, %s, %s, %s, %s, %s);',
+	sequence_name, step, name, unit, high, ref, hist_lo, hist_width, hist_hi)
+	FROM sum_meas_keys WHERE step = 'leak'" >"$CENTRAL/keys.sql"
+assert_eq "$(grep -c "'leak'" "$CENTRAL/keys.sql")" "2" "one key per sequence"
+sqlite3 "$m" <"$CENTRAL/keys.sql" || fail "the keys into the log"
 all="--since 2000-01-01 --until 2100-01-01"
 for f in "" "--station s1" "--station s2" "--station s3" "--fixture s2" "--sequence ict" \
 	"--sequence final" "--station s2 --sequence final" "--station s1 --fixture s2" \
 	"--outcome fail" "--outcome pass" "--station s2 --outcome fail" "--with-errors" \
-	"--with-errors --station s2"; do
+	"--with-errors --station s2" "--station s1 --sequence final"; do
 	# shellcheck disable=SC2086
 	CENTRAL_ARGS="$all $f" same --since @946684801 --until @4102444799 $f
 	# shellcheck disable=SC2086
