@@ -189,6 +189,9 @@ CENTRAL_ARGS="--fixture s2 --since 2026-01-06" same --fixture s2 --since @176765
 CENTRAL_ARGS="--fixture s1 --until 2026-01-05" same --fixture s1 --since @1 --until @1767657600
 CENTRAL_ARGS="--station s2 --since 2026-01-05 --until 2026-01-05" \
 	same --station s2 --since @1767571201 --until @1767657600
+# whole hours, not days: the rows (the central cells are days)
+CENTRAL_ARGS="--since 2026-01-05T11:00 --until 2026-01-06T13:00" \
+	same --since @1767610801 --until @1767704399
 # the plain text report, byte for byte but its first line (the store) and
 # its filters (other words, the same runs): the summaries against the rows
 for f in "" "--station s2" "--fixture s2" "--sequence ict" "--outcome fail"; do
