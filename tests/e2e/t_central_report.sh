@@ -6,7 +6,10 @@
 # three logs merged into one SQLite file by hand; the JSON reports of both
 # compared figure by figure (yield, first-pass yield, by day, Pareto, every
 # measurement's n, mean, sigma, min, max, Cpk, beyond-limit counts and
-# histogram), unfiltered and with --station and --outcome.
+# histogram), unfiltered and with --station and --outcome; then units per
+# operation (one serial in two operations on two stations, runs without a
+# serial, error and aborted runs) and a one-sided measurement, every filter
+# on the summaries and on the rows, and the plain text byte for byte.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 . "$(dirname "$0")/central.sh"
