@@ -57,6 +57,7 @@ int central_schema_version(struct central *c, int *v, struct st_error *e);
 extern const char *const cpi_v4[];
 /* Version 5's: summaries of concurrent stations, several runs a call (schema_v5.c). */
 extern const char *const cpi_v5[];
+extern const char *const cpi_v6[];
 
 /* station report --central from the summaries (report_sum.c): can they
  * answer f (whole days, fixture, station, sequence), and the yields (not

@@ -191,6 +191,33 @@ static bool same_key(const struct rep_meas *m, PGresult *q, int i)
 	       same_real(m->has_low, m->low, q, i, 4) && same_real(m->has_high, m->high, q, i, 5);
 }
 
+/* The histogram frames the summaries gave the measurements (as db_report.c's
+ * frame(): a frame with a limit missing is set by the value the summaries
+ * saw first, not by the first of the runs selected); m->key marks those
+ * found. */
+static const char frames_sql[] =
+	"SELECT sequence_name, step, name, unit, low, high, id, hist_lo, hist_width, hist_hi"
+	" FROM sum_meas_keys";
+
+static int frames(struct central *c, struct report *r, struct st_error *e)
+{
+	PGresult *q = PQexec(c->pg, frames_sql);
+	int ret = cpi_ok(c, q, "read the histogram frames", e), g = 0;
+
+	for (int i = 0; ret == ST_OK && r->nmeas && i < PQntuples(q); i++) {
+		for (int k = 0; k < r->nmeas && !same_key(&r->meas[g], q, i); k++)
+			g = (g + 1) % r->nmeas;
+		if (!same_key(&r->meas[g], q, i))
+			continue;
+		r->meas[g].key = cpi_i64(q, i, 6);
+		r->meas[g].fr = (struct db_hist_frame){ cpi_dbl(q, i, 7), cpi_dbl(q, i, 8),
+							cpi_dbl(q, i, 9) };
+	}
+	if (ret == ST_OK)
+		PQclear(q);
+	return ret;
+}
+
 /* As db_report.c's hist(): sigma about the mean, bins, beyond-limit counts. */
 static int hist(struct central *c, struct report *r, const struct params *p, struct st_error *e)
 {
@@ -210,7 +237,7 @@ static int hist(struct central *c, struct report *r, const struct params *p, str
 		if (!same_key(&r->meas[g], q, i))
 			continue;	/* a run that arrived after the statistics were read */
 		m = &r->meas[g];
-		if (!seen[g]++)
+		if (!seen[g]++ && !m->key)
 			db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN, v,
 				      &m->fr);
 		ss[g] += (v - m->mean) * (v - m->mean);
@@ -223,7 +250,7 @@ static int hist(struct central *c, struct report *r, const struct params *p, str
 			m->sigma = sqrt(ss[i] / (double)(m->n - 1));
 			m->has_sigma = true;
 		}
-		if (!seen[i])
+		if (!seen[i] && !m->key)
 			db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN,
 				      m->mean, &m->fr);
 		m->tail[0].known = m->tail[1].known = true;	/* every value counted */
@@ -281,9 +308,12 @@ int central_report_build(struct central *c, const struct rep_filter *f, struct r
 	params(f, false, &ps);
 	/* one snapshot: every figure from the same runs */
 	ret = cpi_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "start reading", e);
-	if (ret == ST_OK && !r->exact && cps_usable(f))	/* the summaries (report_sum.c) */
+	if (ret == ST_OK)
 		ret = central_schema_version(c, &version, e);
-	r->summary = version >= 4;
+	/* the summaries (report_sum.c); version 6 counts units as the log
+	 * does (schema_v6.c): an older store, not yet migrated, is read from
+	 * its rows */
+	r->summary = !r->exact && cps_usable(f) && version >= 6;
 	if (ret == ST_OK && r->summary)
 		ret = cps_build(c, f, r, e);
 	/* the summaries' units are judged by passes and failures only: the
@@ -296,6 +326,8 @@ int central_report_build(struct central *c, const struct rep_filter *f, struct r
 		ret = pareto(c, r, &p, e);
 	if (ret == ST_OK && !r->summary)
 		ret = stats(c, r, &p, e);
+	if (ret == ST_OK && !r->summary && version >= 4)
+		ret = frames(c, r, e);
 	if (ret == ST_OK && !r->summary)
 		ret = hist(c, r, &p, e);
 	if (ret == ST_OK)

@@ -111,7 +111,7 @@ central_drop_v4() {
 	DROP FUNCTION central_summarise_run(text), central_summarise_all(),
 		central_summarise_new(boolean), central_sum_units(), central_sum_meas(boolean),
 		central_sum_tmp(), central_summarise_runs(text[]), central_sum_meas_bulk(boolean),
-		central_sum_keys(), central_sum_meas_add(),
+		central_sum_keys(), central_sum_meas_add(), central_sum_units_v4(),
 		central_hist_frame(float8, float8, float8), central_hist_bin(float8, float8, float8, float8),
 		central_hist_dense(integer[], bigint[]), central_hist_add(bigint[], bigint[]);
 	DELETE FROM central_schema WHERE version >= 4" >/dev/null

@@ -15,8 +15,8 @@ st=$BINDIR/station
 
 pg_start
 central_setup
-assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 5" "first migration"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 5, up to date" \
+assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 6" "first migration"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 6, up to date" \
 	"migrate again changes nothing"
 # a version-1 store (before work orders and CMS registrations' updates) is
 # brought to the current version in place
@@ -27,7 +27,7 @@ pg_sql "ALTER TABLE runs DROP COLUMN work_order, DROP COLUMN part_number, DROP C
 	REVOKE SELECT (run_id, id, status, cms_id, attempts, http_status), UPDATE (status, cms_id, attempts, http_status)
 	  ON cms_registrations FROM station_writer;
 	DELETE FROM central_schema WHERE version >= 2"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 5" "migration 1 -> 5"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 6" "migration 1 -> 6"
 
 central_station s1
 central_station s2
@@ -124,7 +124,7 @@ assert_eq "$(pg_sql "SELECT sum(runs) FROM sum_cells WHERE level = 'a'")" "11" "
 central_sums >"$CENTRAL/sums.live"
 grep -q "rail 3V3" "$CENTRAL/sums.live" || fail "no measurement summaries"
 central_drop_v4
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 3 -> 5" "migration 3 -> 5"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 3 -> 6" "migration 3 -> 6"
 central_sums >"$CENTRAL/sums.built"
 diff "$CENTRAL/sums.live" "$CENTRAL/sums.built" || fail "the summaries built from the rows differ"
 

@@ -6,7 +6,10 @@
 # three logs merged into one SQLite file by hand; the JSON reports of both
 # compared figure by figure (yield, first-pass yield, by day, Pareto, every
 # measurement's n, mean, sigma, min, max, Cpk, beyond-limit counts and
-# histogram), unfiltered and with --station and --outcome.
+# histogram), unfiltered and with --station and --outcome; then units per
+# operation (one serial in two operations on two stations, runs without a
+# serial, error and aborted runs) and a one-sided measurement, every filter
+# on the summaries and on the rows, and the plain text byte for byte.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 . "$(dirname "$0")/central.sh"
@@ -147,4 +150,80 @@ assert_eq "$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); t =
 print(t["runs"], t["units"], t["passed"], t["first_units"], t["first_passed"], d["error_runs"],
       d["aborted_runs"], d["unidentified_runs"])' "$CENTRAL/we.json")" "12 7 5 7 2 3 1 1" \
 	"with errors: 12 runs, U7 a unit that failed, U1 failed first (aborted)"
+# Units per operation (the log's schema 9, central schema 6), the probe's
+# shapes: P1 in 'ict' on s1 (failed, then passed the next day) and in
+# 'final' on s2 (failed first); P2 in 'ict' on s1, in 'final' on s2 failed,
+# then in error and aborted; U3 (of central-e2e) in 'ict' too; P3 on s1
+# with fixture s2; two runs without a serial (no unit: unidentified).  Two
+# days of 2026-01 (whole-day filters read the central summaries).
+d5=1767607200000000; d6=$((d5 + 86400000000))
+run() { echo "('f00000000000000000000000000000$1', $2, '$3', '$4', 'ann', '$5', '1.0', $6, $6 + 1000, '$7')"; }
+ops="INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name,
+	sequence_version, started_us, ended_us, outcome) VALUES
+$(run 01 "'P1'" s1 s1 ict $d5 fail), $(run 02 "'P1'" s1 s1 ict $d6 pass),
+$(run 03 "'P1'" s2 s2 final $((d5 + 50)) fail), $(run 04 "'P1'" s2 s2 final $((d6 + 100)) pass),
+$(run 05 "'P2'" s1 s1 ict $((d5 + 200)) pass), $(run 06 "'P2'" s2 s2 final $((d5 + 300)) fail),
+$(run 07 "'P2'" s2 s2 final $((d6 + 300)) error), $(run 08 "'P2'" s2 s2 final $((d6 + 400)) aborted),
+$(run 09 NULL s3 s3 ict $((d5 + 500)) pass), $(run 10 NULL s3 s3 ict $((d6 + 500)) fail),
+$(run 11 "'P3'" s1 s2 final $((d5 + 600)) pass), $(run 12 "'U3'" s2 s2 ict $((d6 + 700)) pass);"
+# a measurement with an upper limit only ('leak', high 5): its histogram's
+# frame is set by the value the summaries saw first (per sequence: ict 1.0,
+# final 2.0), not by the first of the runs a filter selects
+leak() {	# RUN VALUE STEP-OUTCOME: the step and its measurement, log then store
+	local id=f00000000000000000000000000000$1 sid=$((9000000 + 10#$1))
+	lsql+="INSERT INTO steps (id, run_id, idx, name, outcome) VALUES ($sid, '$id', 0, 'leak', '$3');
+	INSERT INTO measurements (id, step_id, run_id, name, value, unit, high, outcome)
+	VALUES ($sid, $sid, '$id', 'leak', $2, 'Pa', 5.0, '$3');"
+	psql_+="INSERT INTO steps (run_id, id, idx, name, outcome) VALUES ('$id', $sid, 0, 'leak', '$3');
+	INSERT INTO measurements (run_id, id, step_id, name, value, unit, high, outcome, started_us)
+	SELECT '$id', $sid, $sid, 'leak', $2, 'Pa', 5.0, '$3', started_us FROM runs WHERE id = '$id';"
+}
+lsql=""; psql_=""
+leak 01 1.0 pass; leak 05 1.5 pass; leak 12 4.0 pass
+leak 03 2.0 pass; leak 06 3.0 fail; leak 11 4.5 pass
+sqlite3 "$m" "$ops $lsql" || fail "runs of two operations into the log"
+pg_sql "$ops $psql_ SELECT central_summarise_runs(array_agg(id ORDER BY started_us)) FROM runs
+	WHERE id LIKE 'f000%'" >/dev/null
+# the log's summaries of these keys, as its own writing would have made them
+pg_sql "SELECT format('INSERT INTO meas_keys (sequence_name, step, name, unit, low, high, ref,
+	hist_lo, hist_width, hist_hi) VALUES (%L, %L, %L, %L, NULL, %s, %s, %s, %s, %s);',
+	sequence_name, step, name, unit, high, ref, hist_lo, hist_width, hist_hi)
+	FROM sum_meas_keys WHERE step = 'leak'" >"$CENTRAL/keys.sql"
+assert_eq "$(grep -c "'leak'" "$CENTRAL/keys.sql")" "2" "one key per sequence"
+sqlite3 "$m" <"$CENTRAL/keys.sql" || fail "the keys into the log"
+all="--since 2000-01-01 --until 2100-01-01"
+for f in "" "--station s1" "--station s2" "--station s3" "--fixture s2" "--sequence ict" \
+	"--sequence final" "--station s2 --sequence final" "--station s1 --fixture s2" \
+	"--outcome fail" "--outcome pass" "--station s2 --outcome fail" "--with-errors" \
+	"--with-errors --station s2" "--station s1 --sequence final"; do
+	# shellcheck disable=SC2086
+	CENTRAL_ARGS="$all $f" same --since @946684801 --until @4102444799 $f
+	# shellcheck disable=SC2086
+	same --since @1 $f
+done
+# a window of whole days (the summaries) and of seconds (the rows)
+CENTRAL_ARGS="--fixture s2 --since 2026-01-06" same --fixture s2 --since @1767657601
+CENTRAL_ARGS="--fixture s1 --until 2026-01-05" same --fixture s1 --since @1 --until @1767657600
+CENTRAL_ARGS="--station s2 --since 2026-01-05 --until 2026-01-05" \
+	same --station s2 --since @1767571201 --until @1767657600
+# whole hours, not days: the rows (the central cells are days)
+CENTRAL_ARGS="--since 2026-01-05T11:00 --until 2026-01-06T13:00" \
+	same --since @1767610801 --until @1767704399
+# the plain text report, byte for byte but its first line (the store) and
+# its filters (other words, the same runs): the summaries against the rows
+for f in "" "--station s2" "--fixture s2" "--sequence ict" "--outcome fail"; do
+	# shellcheck disable=SC2086
+	"$st" report --db "$m" --since @946684801 --until @4102444799 $f | sed '1d; /^filters:/d' \
+		>"$CENTRAL/plain-log.txt"
+	# shellcheck disable=SC2086
+	"$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" $all $f |
+		sed '1d; /^filters:/d' >"$CENTRAL/plain-central.txt"
+	cmp -s "$CENTRAL/plain-log.txt" "$CENTRAL/plain-central.txt" ||
+		fail "plain report $f differs: $(diff "$CENTRAL/plain-log.txt" "$CENTRAL/plain-central.txt" | head)"
+done
+"$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" -f json $all --station s2 \
+	-o "$CENTRAL/ops.json" || fail "report --central --station s2"
+assert_eq "$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); t = d["total"]
+print(t["runs"], t["units"], t["passed"], t["first_units"], t["first_passed"])' "$CENTRAL/ops.json")" \
+	"10 6 5 4 2" "s2: P1 final, P2 final, U3 ict are units of s2 with their first runs there"
 echo ok
