@@ -149,16 +149,20 @@ rc=0; "$st" db check --db "$out/bad.db" >"$out/bad.out" 2>&1 || rc=$?
 assert_eq "$rc" "4" "db check on a damaged log"
 rc=0; "$st" db check --quick --db "$out/bad.db" >"$out/bad.out" 2>&1 || rc=$?
 assert_eq "$rc" "4" "db check --quick on a damaged log"
-# a row that breaks its table's CHECK: --quick finds it too
+# a row with NULL where its table says NOT NULL (written while the schema
+# said otherwise): --quick finds it too
 cp "$out/good.db" "$out/row.db"
-sqlite3 "$out/row.db" "PRAGMA ignore_check_constraints = ON; UPDATE runs SET outcome = 'bogus' WHERE unit_serial = 'SIM000401'"
+notnull() { sqlite3 "$out/row.db" "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql, '$1', '$2') WHERE name = 'runs'"; }
+notnull "station TEXT NOT NULL," "station TEXT,"
+sqlite3 "$out/row.db" "UPDATE runs SET station = NULL WHERE unit_serial = 'SIM000401'"
+notnull "station TEXT," "station TEXT NOT NULL,"
 rc=0; "$st" db check --quick --db "$out/row.db" >"$out/row.out" 2>&1 || rc=$?
-assert_eq "$rc" "4" "db check --quick on a row breaking its CHECK"
-assert_match "$(cat "$out/row.out")" "CHECK constraint failed in runs" "db check --quick names the row's table"
+assert_eq "$rc" "4" "db check --quick on a NULL in a NOT NULL column"
+assert_match "$(cat "$out/row.out")" "NULL value in runs.station" "db check --quick names the row's column"
 # a step whose run is gone: a broken foreign key is the full check's (a
 # look-up of every row's parents, longer than quick_check on a big log)
 cp "$out/good.db" "$out/fk.db"
-sqlite3 "$out/fk.db" "PRAGMA foreign_keys = OFF; INSERT INTO steps (run_id, idx, name, outcome) VALUES ('ffffffffffffffffffffffffffffffff', 0, 'orphan', 'pass')"
+sqlite3 "$out/fk.db" "PRAGMA foreign_keys = OFF; INSERT INTO steps (run_id, idx, name, outcome) VALUES ('0000000000000000000000000000dead', 0, 'orphan', 'pass')"
 rc=0; "$st" db check --db "$out/fk.db" >"$out/fk.out" 2>&1 || rc=$?
 assert_eq "$rc" "4" "db check on a broken foreign key"
 assert_match "$(cat "$out/fk.out")" "foreign key broken in table steps" "db check names the table"
