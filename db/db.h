@@ -29,7 +29,7 @@ struct db_opts {
 
 /* The schema this build writes (PRAGMA user_version).  db_open() brings an
  * older log up to it in place, in one transaction (db/migrate.c). */
-#define DB_SCHEMA_VERSION 9
+#define DB_SCHEMA_VERSION 10
 
 #define DB_ID_LEN 33 /* 32 hex chars + NUL: run ids unique across stations */
 
@@ -53,11 +53,12 @@ typedef bool (*db_run_live_fn)(const char *fixture, void *ctx);
  * left as live (either may be NULL). */
 int db_recover(struct db *db, db_run_live_fn live, void *ctx, int *n, int *n_live,
 	       struct st_error *e);
-/* PRAGMA integrity_check; ST_OK when "ok", message otherwise. */
+/* PRAGMA integrity_check and foreign_key_check; ST_OK when both find
+ * nothing, message otherwise. */
 int db_check(struct db *db, struct st_error *e);
-/* The same with PRAGMA quick_check: the pages, rows and their order, not
- * the indexes' contents against the tables; seconds instead of a minute on
- * a million runs. */
+/* PRAGMA quick_check alone: the pages, rows and their order, not the
+ * indexes' contents against the tables nor the foreign keys; seconds
+ * instead of a minute and a half on a million runs. */
 int db_quick_check(struct db *db, struct st_error *e);
 
 enum db_outcome {

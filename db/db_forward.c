@@ -26,9 +26,10 @@ static const struct fwd_table {
 	  " ended_us, duration_us, attempts FROM steps WHERE run_id = ?1 ORDER BY idx" },
 	/* started_us repeats the run's: the central store indexes a
 	 * measurement by name and time without a join */
-	{ "measurements", "SELECT m.run_id, m.id, m.step_id, m.name, m.value, m.text, m.unit,"
-	  " m.low, m.high, m.expect, m.outcome, r.started_us FROM measurements m"
-	  " JOIN runs r ON r.id = m.run_id WHERE m.run_id = ?1 ORDER BY m.id" },
+	{ "measurements", "SELECT s.run_id, m.id, m.step_id, m.name, m.value, m.text, m.unit,"
+	  " m.low, m.high, m.expect, m.outcome, r.started_us FROM runs r"
+	  " JOIN steps s ON s.run_id = r.id JOIN measurements m ON m.step_id = s.id"
+	  " WHERE r.id = ?1 ORDER BY m.id" },
 	{ "images", "SELECT ?1 AS run_id, id, step_id, path, sha256, format, address, size,"
 	  " chip_id FROM images WHERE " OF_STEPS " ORDER BY id" },
 	{ "identities", "SELECT ?1 AS run_id, id, step_id, chip_serial, cert_serial, subject,"

@@ -17,7 +17,7 @@ static const char capability_sql[] =
 	"  AND (?8 IS NULL OR " FIRST_JUDGED_OP_RUN "))"
 	" SELECT fr.sequence_name, fr.sequence_version, s.name AS step, m.name, m.unit, m.low,"
 	" m.high, fr.fixture, fr.started_us, m.value"
-	" FROM fr JOIN measurements m ON m.run_id = fr.id JOIN steps s ON s.id = m.step_id"
+	" FROM fr JOIN steps s ON s.run_id = fr.id JOIN measurements m ON m.step_id = s.id"
 	" WHERE m.value IS NOT NULL"
 	" ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, m.id";
 

@@ -189,7 +189,7 @@ static const char *const export_sql[] = {
 	" s.attempts FROM steps s JOIN runs r ON r.id = s.run_id WHERE " REP_WHERE
 	" ORDER BY r.started_us, r.id, s.idx",
 
-	"SELECT m.run_id, r.unit_serial, r.fixture, r.sequence_name, r.sequence_version,"
+	"SELECT s.run_id, r.unit_serial, r.fixture, r.sequence_name, r.sequence_version,"
 	" s.idx AS step_index, s.name AS step, m.name, m.value, m.text, m.unit, m.low, m.high,"
 	" m.expect, m.outcome, " REP_ISO("s.ended_us") " AS time"
 	" FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = s.run_id"

@@ -62,14 +62,14 @@ static const char pareto_sql[] =
 	" GROUP BY s.name ORDER BY 2 DESC, 1";
 
 /* The runs the filter selects, found first (through the index its terms
- * can use) and then joined to their measurements through measurements_run:
+ * can use) and then joined to their steps (UNIQUE (run_id, idx)) and measurements:
  * left to itself the planner starts from the measurements, and a filter on
  * a few runs reads every measurement of the log. */
 #define FILTERED_RUNS \
 	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name FROM runs r" \
 	"  WHERE r.outcome <> 'running' AND " REP_WHERE ") "
 #define MEAS_OF_FILTERED_RUNS \
-	" FROM fr JOIN measurements m ON m.run_id = fr.id JOIN steps s ON s.id = m.step_id" \
+	" FROM fr JOIN steps s ON s.run_id = fr.id JOIN measurements m ON m.step_id = s.id" \
 	" WHERE m.value IS NOT NULL"
 #define MEAS_KEY "fr.sequence_name, s.name, m.name, m.unit, m.low, m.high"
 
@@ -548,7 +548,7 @@ static const char series_sql[] =
 	"  WHERE r.outcome <> 'running' AND " REP_WHERE " AND (?8 IS NULL OR " FIRST_JUDGED_OP_RUN "))"
 	" SELECT fr.fixture, " REP_ISO("fr.started_us") " AS time, fr.started_us,"
 	" fr.unit_serial, fr.id AS run_id, m.value, m.unit"
-	" FROM fr JOIN measurements m ON m.run_id = fr.id"
+	" FROM fr JOIN steps s ON s.run_id = fr.id JOIN measurements m ON m.step_id = s.id"
 	" WHERE m.name = ?9 AND m.value IS NOT NULL ORDER BY fr.fixture, fr.started_us, m.id";
 
 int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
@@ -560,7 +560,7 @@ int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
 static const char *const wide_sql[] = {
 	[DB_WIDE_COLUMNS] =
 	FILTERED_RUNS "SELECT DISTINCT s.name AS step, m.name, m.unit"
-	" FROM fr JOIN measurements m ON m.run_id = fr.id JOIN steps s ON s.id = m.step_id"
+	" FROM fr JOIN steps s ON s.run_id = fr.id JOIN measurements m ON m.step_id = s.id"
 	" ORDER BY 1, 2, 3",
 	[DB_WIDE_VALUES] =
 	"WITH wr AS MATERIALIZED (SELECT r.*, CASE WHEN r.unit_serial IS NULL OR " FIRST_RUN
@@ -569,7 +569,7 @@ static const char *const wide_sql[] = {
 	" wr.sequence_name, wr.sequence_version, " REP_ISO("wr.started_us") " AS started, "
 	REP_ISO("wr.ended_us") " AS ended, wr.outcome, wr.first_run,"
 	" s.name AS step, m.name, m.value, m.text, m.unit"
-	" FROM wr LEFT JOIN measurements m ON m.run_id = wr.id LEFT JOIN steps s ON s.id = m.step_id"
+	" FROM wr LEFT JOIN (steps s JOIN measurements m ON m.step_id = s.id) ON s.run_id = wr.id"
 	" ORDER BY wr.started_us, wr.id, m.id",
 };
 

@@ -85,11 +85,11 @@ static const char *const rebuild_cells[] = {
 /* Each measurement key with its first value (the lowest id): its ref. */
 static const char keys_sql[] =
 	"SELECT NULL, r.sequence_name, s.name, m.name, m.unit, m.low, m.high, m.value, min(m.id)"
-	" FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = m.run_id"
+	" FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = s.run_id"
 	" WHERE r.cell IS NOT NULL AND m.value IS NOT NULL GROUP BY 2, 3, 4, 5, 6, 7 ORDER BY 9";
 
 static const char *const rebuild_meas[] = {
-	MEAS_SUMS("FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = m.run_id",
+	MEAS_SUMS("FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = s.run_id",
 		  "r.cell IS NOT NULL"),
 	DAY_SUMS("1"),
 	NULL
@@ -105,8 +105,8 @@ static const char *const recount[] = {
 	"DELETE FROM step_fails WHERE cell IN (?1, ?2)",
 	STEP_FAILS(IN_CELLS),
 	"DELETE FROM meas_sum WHERE cell IN (?1, ?2, ?4, ?5)",
-	MEAS_SUMS("FROM runs r CROSS JOIN measurements m ON m.run_id = r.id"
-		  " JOIN steps s ON s.id = m.step_id", IN_CELLS),
+	MEAS_SUMS("FROM runs r CROSS JOIN steps s ON s.run_id = r.id"
+		  " JOIN measurements m ON m.step_id = s.id", IN_CELLS),
 	DAY_SUMS("d.id IN (?4, ?5)"),
 	NULL
 };

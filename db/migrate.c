@@ -77,6 +77,18 @@ static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	"CREATE TABLE IF NOT EXISTS cells (id INTEGER PRIMARY KEY);\n"
 	"UPDATE runs SET cell = NULL;\n"
 	"DROP TABLE cells;\n",
+	/* schema 10: measurements without the run_id copied from their step
+	 * (and its index): the table is rebuilt, rows and ids as they were;
+	 * schema.sql then re-creates its other indexes */
+	[9] =
+	"CREATE TABLE measurements_v10 (id INTEGER PRIMARY KEY,"
+	"  step_id INTEGER NOT NULL REFERENCES steps(id), name TEXT NOT NULL, value REAL,"
+	"  text TEXT, unit TEXT, low REAL, high REAL, expect TEXT, outcome TEXT NOT NULL);\n"
+	"INSERT INTO measurements_v10 (id, step_id, name, value, text, unit, low, high, expect,"
+	"  outcome) SELECT id, step_id, name, value, text, unit, low, high, expect, outcome"
+	"  FROM measurements ORDER BY id;\n"
+	"DROP TABLE measurements;\n"
+	"ALTER TABLE measurements_v10 RENAME TO measurements;\n",
 };
 
 static const char *const upgrade_post[DB_SCHEMA_VERSION] = {

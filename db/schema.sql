@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 9 (PRAGMA user_version).
+-- The station log, schema version 10 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -73,12 +73,12 @@ CREATE TABLE IF NOT EXISTS steps (
 	attempts INTEGER NOT NULL DEFAULT 1,
 	UNIQUE (run_id, idx)
 );
--- run_id repeats steps.run_id so that reports filter measurements by run
--- without a join through steps.
+-- A measurement reaches its run through its step (steps.run_id, indexed by
+-- UNIQUE (run_id, idx)); schema 10 dropped the run_id copied here and its
+-- index, a third of a large log.  v_measurements shows the run_id.
 CREATE TABLE IF NOT EXISTS measurements (
 	id INTEGER PRIMARY KEY,
 	step_id INTEGER NOT NULL REFERENCES steps(id),
-	run_id TEXT REFERENCES runs(id),
 	name TEXT NOT NULL,
 	value REAL,			-- NULL for string measurements
 	text TEXT,
@@ -295,7 +295,6 @@ CREATE INDEX IF NOT EXISTS runs_to_forward ON runs(ended_us, id)
 CREATE INDEX IF NOT EXISTS steps_name ON steps(name, outcome);
 CREATE INDEX IF NOT EXISTS steps_failed ON steps(outcome, name) WHERE outcome IN ('fail', 'error');
 CREATE INDEX IF NOT EXISTS measurements_step ON measurements(step_id);
-CREATE INDEX IF NOT EXISTS measurements_run ON measurements(run_id);
 CREATE INDEX IF NOT EXISTS measurements_name ON measurements(name);
 CREATE INDEX IF NOT EXISTS images_step ON images(step_id);
 CREATE INDEX IF NOT EXISTS images_sha256 ON images(sha256);
@@ -380,6 +379,14 @@ SELECT name AS step, failures,
 	      / sum(failures) OVER (), 4) AS cumulative
 FROM f ORDER BY failures DESC, name;
 
+-- Measurements with the run they belong to (through their step), for
+-- queries by hand: `SELECT * FROM v_measurements WHERE run_id = ...`.
+DROP VIEW IF EXISTS v_measurements;
+CREATE VIEW v_measurements AS
+SELECT m.id, m.step_id, s.run_id, m.name, m.value, m.text, m.unit, m.low, m.high, m.expect,
+	m.outcome
+FROM measurements m JOIN steps s ON s.id = m.step_id;
+
 -- The latest run of every unit, and how many runs it took.
 DROP VIEW IF EXISTS v_unit_latest;
 CREATE VIEW v_unit_latest AS
@@ -416,4 +423,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 9;
+PRAGMA user_version = 10;

@@ -46,8 +46,9 @@ const char *const dbi_sql[DBS__COUNT] = {
 		"INSERT INTO steps (run_id, idx, name, kind, phase, outcome, reason, started_us, "
 		"ended_us, duration_us, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[DBS_MEAS] =
-		"INSERT INTO measurements (step_id, run_id, name, value, text, unit, low, high, "
-		"expect, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		/* ?2, the run, is its step's (schema 10) */
+		"INSERT INTO measurements (step_id, name, value, text, unit, low, high, expect, "
+		"outcome) VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[DBS_IMAGE] =
 		"INSERT INTO images (step_id, run_id, path, sha256, format, address, size, chip_id) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -105,8 +106,8 @@ const char *const dbi_sql[DBS__COUNT] = {
 		"ON CONFLICT (cell, step) DO UPDATE SET n = n + excluded.n",
 	[DBS_SUM_MEAS_ROWS] =
 		"SELECT r.cell, r.sequence_name, s.name, m.name, m.unit, m.low, m.high, m.value "
-		"FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = m.run_id "
-		"WHERE m.run_id = ?1 AND m.value IS NOT NULL ORDER BY m.id",
+		"FROM runs r JOIN steps s ON s.run_id = r.id JOIN measurements m ON m.step_id = s.id "
+		"WHERE r.id = ?1 AND m.value IS NOT NULL ORDER BY m.id",
 	[DBS_KEY_FIND] =
 		"SELECT id, ref, hist_lo, hist_width, hist_hi FROM meas_keys WHERE name = ?3 "
 		"AND step = ?2 AND sequence_name IS ?1 AND unit IS ?4 AND low IS ?5 AND high IS ?6",

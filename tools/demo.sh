@@ -96,7 +96,7 @@ sqlite3 -header -column "$D/station.db" \
 echo
 sqlite3 -header -column "$D/station.db" \
 	"SELECT r.unit_serial, m.name, printf('%.3f', m.value) AS value, m.unit, m.low, m.high, m.outcome
-	   FROM measurements m JOIN runs r ON r.id = m.run_id WHERE m.value IS NOT NULL
+	   FROM v_measurements m JOIN runs r ON r.id = m.run_id WHERE m.value IS NOT NULL
 	  ORDER BY r.started_us, m.id;"
 echo
 sqlite3 -header -column "$D/station.db" \

@@ -70,7 +70,7 @@ assert_eq "$(pg_sql "SELECT count(*) FROM runs")" "0" "the killed station's tran
 assert_eq "$(lsql "SELECT count(*) FROM runs WHERE unit_serial = 'K1' AND outcome = 'pass' AND forwarded_us IS NULL")" \
 	"1" "K1 passed, still queued in the log"
 assert_eq "$("$st" central sync -c "$yaml")" "central sync: 1 sent, 0 still queued ($db)" "K1 sent by sync"
-assert_eq "$(central_count K1)" "$(sql "$db" "SELECT count(*) FROM measurements m JOIN runs r ON r.id = m.run_id WHERE r.unit_serial = 'K1'")" \
+assert_eq "$(central_count K1)" "$(sql "$db" "SELECT count(*) FROM v_measurements m JOIN runs r ON r.id = m.run_id WHERE r.unit_serial = 'K1'")" \
 	"K1's measurements, once"
 
 # --- 2. killed between the central commit and the local mark

@@ -133,8 +133,8 @@ one=00000000000000000000000000000001
 echo "UPDATE runs SET operator = 'Jürgen Ødegård' WHERE id = '$one';" >>"$CENTRAL/synth.sql"
 cp "$CENTRAL/synth.sql" "$CENTRAL/synth-pg.sql"
 echo "INSERT INTO steps (id, run_id, idx, name, outcome) VALUES (9000001, '$one', 0, 'sum', 'pass');
-INSERT INTO measurements (id, step_id, run_id, name, value, high, outcome)
-	VALUES (9000001, 9000001, '$one', 'sum', 0.1 + 0.2, 0.3, 'fail');" >>"$CENTRAL/synth.sql"
+INSERT INTO measurements (id, step_id, name, value, high, outcome)
+	VALUES (9000001, 9000001, 'sum', 0.1 + 0.2, 0.3, 'fail');" >>"$CENTRAL/synth.sql"
 echo "INSERT INTO steps (run_id, id, idx, name, outcome) VALUES ('$one', 9000001, 0, 'sum', 'pass');
 INSERT INTO measurements (run_id, id, step_id, name, value, high, outcome, started_us)
 	SELECT id, 9000001, 9000001, 'sum', 0.1::float8 + 0.2::float8, 0.3, 'fail', started_us

@@ -48,7 +48,7 @@ assert_eq "$(python3 -c 'import json, sys
 u = json.load(open(sys.argv[1]))["units"][0]
 steps = [s for r in u["runs"] for s in r["steps"]]
 print(*(sum(len(s[k]) for s in steps) for k in ("measurements", "images", "identities", "cms", "values")))' "$CENTRAL/t.json")" \
-	"$(sql "$d/station.db" "SELECT (SELECT count(*) FROM measurements m JOIN runs r ON r.id = m.run_id WHERE r.unit_serial = 'SIM000101')
+	"$(sql "$d/station.db" "SELECT (SELECT count(*) FROM v_measurements m JOIN runs r ON r.id = m.run_id WHERE r.unit_serial = 'SIM000101')
 	|| ' ' || (SELECT count(*) FROM images g JOIN runs r ON r.id = g.run_id WHERE r.unit_serial = 'SIM000101')
 	|| ' 1 1 ' || (SELECT count(*) FROM step_values v JOIN runs r ON r.id = v.run_id WHERE r.unit_serial = 'SIM000101')")" \
 	"measurements, images, identity, CMS and values of SIM000101"

@@ -23,9 +23,9 @@ out=$(st_tmpdir)
 
 # --- db check on the log the line wrote
 "$st" db check --db "$db" >"$out/check" || fail "db check failed on a good log: $(cat "$out/check")"
-assert_match "$(cat "$out/check")" "ok \(schema version 9\)" "db check output"
+assert_match "$(cat "$out/check")" "ok \(schema version 10\)" "db check output"
 "$st" db check --quick --db "$db" >"$out/quick" || fail "db check --quick failed on a good log: $(cat "$out/quick")"
-assert_match "$(cat "$out/quick")" "ok \(schema version 9\)" "db check --quick output"
+assert_match "$(cat "$out/quick")" "ok \(schema version 10\)" "db check --quick output"
 rc=0; "$st" db recover --quick --db "$db" 2>/dev/null || rc=$?
 assert_eq "$rc" "2" "--quick is for check only"
 
@@ -143,11 +143,30 @@ assert_eq "$(sql "$db" "SELECT outcome FROM runs WHERE unit_serial = 'SIM000499'
 # --- db check finds damage and says so with a non-zero status
 cp "$db" "$out/bad.db"
 sqlite3 "$out/bad.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+cp "$out/bad.db" "$out/good.db"
 dd if=/dev/urandom of="$out/bad.db" bs=4096 seek=3 count=2 conv=notrunc status=none
 rc=0; "$st" db check --db "$out/bad.db" >"$out/bad.out" 2>&1 || rc=$?
 assert_eq "$rc" "4" "db check on a damaged log"
 rc=0; "$st" db check --quick --db "$out/bad.db" >"$out/bad.out" 2>&1 || rc=$?
 assert_eq "$rc" "4" "db check --quick on a damaged log"
+# a row with NULL where its table says NOT NULL (written while the schema
+# said otherwise): --quick finds it too
+cp "$out/good.db" "$out/row.db"
+notnull() { sqlite3 "$out/row.db" "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql, '$1', '$2') WHERE name = 'runs'"; }
+notnull "station TEXT NOT NULL," "station TEXT,"
+sqlite3 "$out/row.db" "UPDATE runs SET station = NULL WHERE unit_serial = 'SIM000401'"
+notnull "station TEXT," "station TEXT NOT NULL,"
+rc=0; "$st" db check --quick --db "$out/row.db" >"$out/row.out" 2>&1 || rc=$?
+assert_eq "$rc" "4" "db check --quick on a NULL in a NOT NULL column"
+assert_match "$(cat "$out/row.out")" "NULL value in runs.station" "db check --quick names the row's column"
+# a step whose run is gone: a broken foreign key is the full check's (a
+# look-up of every row's parents, longer than quick_check on a big log)
+cp "$out/good.db" "$out/fk.db"
+sqlite3 "$out/fk.db" "PRAGMA foreign_keys = OFF; INSERT INTO steps (run_id, idx, name, outcome) VALUES ('0000000000000000000000000000dead', 0, 'orphan', 'pass')"
+rc=0; "$st" db check --db "$out/fk.db" >"$out/fk.out" 2>&1 || rc=$?
+assert_eq "$rc" "4" "db check on a broken foreign key"
+assert_match "$(cat "$out/fk.out")" "foreign key broken in table steps" "db check names the table"
+"$st" db check --quick --db "$out/fk.db" >"$out/fkq.out" 2>&1 || fail "db check --quick checks foreign keys: $(cat "$out/fkq.out")"
 
 # --- db migrate upgrades a schema v1 log in place; reports then read it
 sqlite3 "$out/v1.db" <"$ST_TOP/db/migrations/v1.sql"
@@ -155,7 +174,7 @@ sqlite3 "$out/v1.db" "INSERT INTO runs VALUES ('0123456789abcdef0123456789abcdef
 rc=0; "$st" report --db "$out/v1.db" 2>"$out/v1.err" || rc=$?
 assert_eq "$rc" "4" "report refuses an old log"
 grep -q "station db migrate" "$out/v1.err" || fail "no hint to migrate: $(cat "$out/v1.err")"
-assert_match "$("$st" db migrate --db "$out/v1.db")" "upgraded from schema version 1 to 9" "migrate"
+assert_match "$("$st" db migrate --db "$out/v1.db")" "upgraded from schema version 1 to 10" "migrate"
 assert_match "$("$st" report --db "$out/v1.db")" "1 of 1 units passed" "report after migrate"
 echo "ok"
 

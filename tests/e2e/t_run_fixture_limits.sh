@@ -21,10 +21,10 @@ assert_eq "$RUN_RC" "1" "one unit failed"
 q() { sql "$LINE_DB" "$1"; }
 assert_eq "$(q "SELECT outcome || '|' || reason FROM runs WHERE fixture = 'a'")" \
 	"fail|rail_3v3 = 3.3 V, outside [3.2, 3.25]" "fixture a judged against its override"
-assert_eq "$(q "SELECT m.low || ' ' || m.high || ' ' || m.outcome FROM measurements m JOIN runs r ON r.id = m.run_id WHERE r.fixture = 'a' AND m.name = 'rail_3v3'")" \
+assert_eq "$(q "SELECT m.low || ' ' || m.high || ' ' || m.outcome FROM v_measurements m JOIN runs r ON r.id = m.run_id WHERE r.fixture = 'a' AND m.name = 'rail_3v3'")" \
 	"3.2 3.25 fail" "the limits used are logged"
 assert_eq "$(q "SELECT outcome FROM runs WHERE fixture = 'b'")" "pass" "fixture b keeps the sequence's limits"
-assert_eq "$(q "SELECT m.low || ' ' || m.high FROM measurements m JOIN runs r ON r.id = m.run_id WHERE r.fixture = 'b' AND m.name = 'rail_3v3'")" \
+assert_eq "$(q "SELECT m.low || ' ' || m.high FROM v_measurements m JOIN runs r ON r.id = m.run_id WHERE r.fixture = 'b' AND m.name = 'rail_3v3'")" \
 	"3.2 3.4" "fixture b's limits"
 
 # a broken override is refused with its place in the file

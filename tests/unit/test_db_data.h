@@ -268,8 +268,9 @@ static void t_old_log(const char *dst, const char *vsql, const char *src, const 
 		" ended_us, duration_us, attempts) SELECT id, run_id, idx, name, kind, phase, outcome,"
 		" reason, started_us, ended_us, duration_us, attempts FROM src.steps;"
 		"INSERT INTO measurements (id, step_id, run_id, name, value, text, unit, low, high,"
-		" expect, outcome) SELECT id, step_id, run_id, name, value, text, unit, low,"
-		" high, expect, outcome FROM src.measurements;", NULL, NULL, NULL), SQLITE_OK);
+		" expect, outcome) SELECT m.id, m.step_id, s.run_id, m.name, m.value, m.text, m.unit,"
+		" m.low, m.high, m.expect, m.outcome FROM src.measurements m"
+		" JOIN src.steps s ON s.id = m.step_id;", NULL, NULL, NULL), SQLITE_OK);
 	if (extra)
 		assert_int_equal(sqlite3_exec(h, extra, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);

@@ -49,7 +49,7 @@ static void test_create_and_reopen(void **state)
 	assert_string_equal(buf, "wal");
 	assert_int_equal(t_int(db, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'view' "
-			       "AND name LIKE 'v_%'"), 6);
+			       "AND name LIKE 'v_%'"), 7);
 	db_close(db);
 	assert_int_equal(db_open(&db, path, NULL, &e), ST_OK);
 	assert_int_equal(db_found_version(db), DB_SCHEMA_VERSION);
@@ -122,8 +122,8 @@ static void test_step_with_everything(void **state)
 	assert_string_equal(buf, "version=1.4");
 	t_text(db, "SELECT what || ':' || detail FROM events", buf, sizeof(buf));
 	assert_string_equal(buf, "prompt:operator said yes");
-	/* every child row carries its run, for filtering without a join */
-	snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM measurements WHERE run_id = '%s')"
+	/* identities carry their run; measurements reach it through their step */
+	snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM v_measurements WHERE run_id = '%s')"
 		 " + (SELECT count(*) FROM identities WHERE run_id = '%s')", run, run);
 	assert_int_equal(t_int(db, sql), 3);
 	t_text(db, "SELECT name || software_version FROM stations", buf, sizeof(buf));

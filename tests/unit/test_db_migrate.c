@@ -103,7 +103,7 @@ static void test_v1_upgraded_in_place(void **state)
 	/* every old row kept, new columns filled from the old ones */
 	assert_int_equal(t_int(db, "SELECT count(*) FROM runs"), 2);
 	assert_int_equal(t_int(db, "SELECT count(*) FROM steps"), 4);
-	t_text(db, "SELECT run_id FROM measurements WHERE name = 'vdd'", buf, sizeof(buf));
+	t_text(db, "SELECT run_id FROM v_measurements WHERE name = 'vdd'", buf, sizeof(buf));
 	assert_string_equal(buf, "00000000000000000000000000000001");
 	t_text(db, "SELECT run_id || '|' || sha256 || '|' || address FROM images", buf,
 	       sizeof(buf));

@@ -306,6 +306,51 @@ static void test_v2_log_upgraded(void **state)
 	db_close(db);
 }
 
+/* Schema 10: measurements lose the run_id copied from their step.  A v9
+ * log (its summaries as v9 kept them) keeps every measurement and id, and
+ * its report from the rows, now through the steps, equals the summaries. */
+static void test_v9_log_drops_meas_run_id(void **state)
+{
+	char p[160], sql[256];
+	struct db *db;
+	struct st_error e;
+
+	snprintf(p, sizeof(p), "%s/v9.db", dir);
+	t_old_log(p, "db/migrations/v9.sql", path,
+		"INSERT INTO cells SELECT * FROM src.cells;"
+		"INSERT INTO unit_cells SELECT * FROM src.unit_cells;"
+		"INSERT INTO unit_first SELECT * FROM src.unit_first;"
+		"INSERT INTO step_fails SELECT * FROM src.step_fails;"
+		"INSERT INTO meas_keys SELECT * FROM src.meas_keys;"
+		"INSERT INTO meas_sum SELECT * FROM src.meas_sum;"
+		"UPDATE runs SET cell = (SELECT r.cell FROM src.runs r WHERE r.id = runs.id)");
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	assert_int_equal(db_found_version(db), 9);
+	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+	assert_int_equal(db_check(db, &e), ST_OK);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM pragma_table_info('measurements')"
+			       " WHERE name = 'run_id'"), 0);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
+			       " ('measurements_run', 'measurements_v10')"), 0);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
+			       " ('measurements_step', 'measurements_name', 'v_measurements')"), 3);
+	assert_true(t_int(db, "SELECT count(*) FROM measurements") > 100);
+	/* every row and id kept, each with its step's run */
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS src", path);
+	assert_int_equal(sqlite3_exec(db_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM (SELECT id, step_id, name, value, text,"
+			       " unit, low, high, expect, outcome FROM measurements EXCEPT"
+			       " SELECT id, step_id, name, value, text, unit, low, high, expect,"
+			       " outcome FROM src.measurements)"), 0);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM measurements"),
+			 t_int(db, "SELECT count(*) FROM src.measurements"));
+	assert_int_equal(t_int(db, "SELECT count(*) FROM v_measurements v JOIN steps s"
+			       " ON s.id = v.step_id WHERE v.run_id IS NOT s.run_id"), 0);
+	assert_int_equal(sqlite3_exec(db_handle(db), "DETACH src", NULL, NULL, NULL), SQLITE_OK);
+	compare_filters(db);
+	db_close(db);
+}
+
 /* A run whose group "final test" failed because its step "self test" did;
  * leaf_only: logged as schema 3 counted it, group and all. */
 static void nested_failure(struct db *db, int64_t t)
@@ -516,6 +561,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_summary_equals_rows),
 		cmocka_unit_test(test_v2_log_upgraded),
+		cmocka_unit_test(test_v9_log_drops_meas_run_id),
 		cmocka_unit_test(test_pareto_counts_leaf_steps),
 		cmocka_unit_test(test_v3_log_recounts_pareto),
 		cmocka_unit_test(test_v4_log_recounts_judged),
