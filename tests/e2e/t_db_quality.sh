@@ -77,8 +77,16 @@ grep -q "^yield             2 of 3 units passed   66.7%" "$out/r.txt" || fail "t
 grep -q "^spc rail_3v3 (V): I-MR per fixture, each unit's first run" "$out/spc.txt" ||
 	fail "report --spc header: $(head -3 "$out/spc.txt")"
 grep -q "^fixture a: 1 point, too few for limits" "$out/spc.txt" || fail "report --spc fixture a: $(cat "$out/spc.txt")"
-rc=0; "$st" report --db "$db" --spc rail_3v3 -f pdf >/dev/null 2>&1 || rc=$?
+rc=0; "$st" report --db "$db" --spc rail_3v3 -f csv >/dev/null 2>"$out/fmt.err" || rc=$?
 assert_eq "$rc" "2" "report --spc takes text, json or html"
+assert_match "$(cat "$out/fmt.err")" "--format 'csv' is not one this takes: it takes text, json or html" "report --spc -f csv: the formats it takes"
+rc=0; "$st" report --db "$db" --capability -f html >/dev/null 2>"$out/fmt.err" || rc=$?
+assert_eq "$rc" "2" "report --capability takes text, json or csv"
+assert_match "$(cat "$out/fmt.err")" "it takes text, json or csv" "report --capability -f html: the formats it takes"
+# a measurement the log does not have: said, and exit status 1 as trace's unknown unit
+rc=0; "$st" report --db "$db" --spc nosuch >"$out/nosuch.txt" 2>"$out/nosuch.err" || rc=$?
+assert_eq "$rc" "1" "report --spc of an unknown measurement"
+assert_match "$(cat "$out/nosuch.err")" "no measurement 'nosuch' with values in the runs selected" "report --spc nosuch: the message"
 rc=0; "$st" report --db "$db" --baseline 5 >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" "2" "--baseline without --spc"
 
