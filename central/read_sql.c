@@ -126,12 +126,12 @@ int cpr_trace(void *h, enum db_trace_q q, const char *key, int64_t key_id, db_ro
 /* r is its unit's first judged run of its operation: FIRST_JUDGED_OP_RUN;
  * $1 NULL: every run */
 #define FIRST_ONLY \
-	"($1::int IS NULL OR (r.outcome IN ('pass', 'fail') AND (r.unit_serial IS NULL" \
-	"  OR NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
+	"($1::int IS NULL OR (r.outcome IN ('pass', 'fail') AND r.unit_serial IS NOT NULL" \
+	"  AND NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
 	"  AND p.outcome IN ('pass', 'fail')" \
 	"  AND p.sequence_name IS NOT DISTINCT FROM r.sequence_name" \
 	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us" \
-	"  AND p.id" C " < r.id" C "))))))"
+	"  AND p.id" C " < r.id" C ")))))"
 #define MEAS_STEP " JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id"
 
 static const char *const wide_sql[] = {
