@@ -189,3 +189,37 @@ for doc in database quality; do
 	[ "$nex" -ge 2 ] || fail "found only $nex examples in docs/$doc.md"
 	echo "ok: $nex examples of docs/$doc.md"
 done
+
+# --- the docs' first-run SQL gives the values --capability and --spc take, on
+# a copy of the log with what tells them apart: a unit whose first run ended
+# error, a retest, a run without a serial (copies of SIM000401's run)
+aug=$(st_tmpdir)/aug.db
+sqlite3 "$db" ".backup '$aug'"
+tpl=$(sql "$aug" "SELECT id FROM runs WHERE unit_serial = 'SIM000401'")
+clone() {	# id serial-or-NULL outcome minutes-later value-offset
+	sql "$aug" "INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name,
+		sequence_version, started_us, ended_us, outcome) SELECT '$1', $2, station, fixture,
+		operator, sequence_name, sequence_version, started_us + $4 * 60000000,
+		ended_us + $4 * 60000000, '$3' FROM runs WHERE id = '$tpl';
+	INSERT INTO steps (run_id, idx, name, kind, phase, outcome, started_us, ended_us,
+		duration_us, attempts) SELECT '$1', idx, name, kind, phase, outcome, started_us,
+		ended_us, duration_us, attempts FROM steps WHERE run_id = '$tpl';
+	INSERT INTO measurements (step_id, run_id, name, value, text, unit, low, high, expect,
+		outcome) SELECT n.id, '$1', m.name, m.value + $5, m.text, m.unit, m.low, m.high,
+		m.expect, m.outcome FROM measurements m JOIN steps o ON o.id = m.step_id
+		JOIN steps n ON n.run_id = '$1' AND n.idx = o.idx WHERE m.run_id = '$tpl'"
+}
+clone e0000000000000000000000000000001 "'SIM000499'" error 10 0.01
+clone e0000000000000000000000000000002 "'SIM000499'" pass 11 0.02
+clone e0000000000000000000000000000003 NULL pass 12 0.03
+clone e0000000000000000000000000000004 "'SIM000403'" fail 13 0.04
+qs=$(st_tmpdir)
+awk -v d="$qs" '/^```sql$/ { n++; f = d "/" FILENAME "." n ".sql"; sub(/.*\//, "", f); f = d "/" f; next }
+	/^```/ { f = ""; next } f { print > f }' "$ST_TOP/docs/quality.md" "$ST_TOP/docs/database.md"
+qsql=$(grep -l "m.name = 'rail_3v3'" "$qs"/quality.md.*.sql | head -1)
+dsql=$(grep -l "m.name = 'rail_3v3'" "$qs"/database.md.*.sql | head -1)
+[ -n "$qsql" ] && [ -n "$dsql" ] || fail "the first-run SQL of docs/quality.md or docs/database.md is gone"
+"$st" report --db "$aug" --capability -f json -o "$qs/cap.json"
+"$st" report --db "$aug" --spc rail_3v3 -f json -o "$qs/spc.json"
+python3 "$ST_TOP/tests/e2e/quality_sql_check.py" "$aug" "$qsql" "$dsql" "$qs/cap.json" "$qs/spc.json" rail_3v3 ||
+	fail "the docs' first-run SQL and the report disagree"
