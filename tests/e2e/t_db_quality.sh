@@ -192,14 +192,15 @@ done
 
 # --- the docs' first-run SQL gives the values --capability and --spc take, on
 # a copy of the log with what tells them apart: a unit whose first run ended
-# error, a retest, a run without a serial (copies of SIM000401's run)
+# error, a retest, a run without a serial, a second operation (copies of
+# SIM000401's run)
 aug=$(st_tmpdir)/aug.db
 sqlite3 "$db" ".backup '$aug'"
 tpl=$(sql "$aug" "SELECT id FROM runs WHERE unit_serial = 'SIM000401'")
-clone() {	# id serial-or-NULL outcome minutes-later value-offset
+clone() {	# id serial-or-NULL outcome minutes-later value-offset [operation]
 	sql "$aug" "INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name,
 		sequence_version, started_us, ended_us, outcome) SELECT '$1', $2, station, fixture,
-		operator, sequence_name, sequence_version, started_us + $4 * 60000000,
+		operator, coalesce(${6:-NULL}, sequence_name), sequence_version, started_us + $4 * 60000000,
 		ended_us + $4 * 60000000, '$3' FROM runs WHERE id = '$tpl';
 	INSERT INTO steps (run_id, idx, name, kind, phase, outcome, started_us, ended_us,
 		duration_us, attempts) SELECT '$1', idx, name, kind, phase, outcome, started_us,
@@ -213,6 +214,8 @@ clone e0000000000000000000000000000001 "'SIM000499'" error 10 0.01
 clone e0000000000000000000000000000002 "'SIM000499'" pass 11 0.02
 clone e0000000000000000000000000000003 NULL pass 12 0.03
 clone e0000000000000000000000000000004 "'SIM000403'" fail 13 0.04
+clone e0000000000000000000000000000005 "'SIM000401'" fail 14 0.05 "'final'"
+clone e0000000000000000000000000000006 "'SIM000401'" pass 15 0.06 "'final'"
 qs=$(st_tmpdir)
 awk -v d="$qs" '/^```sql$/ { n++; f = d "/" FILENAME "." n ".sql"; sub(/.*\//, "", f); f = d "/" f; next }
 	/^```/ { f = ""; next } f { print > f }' "$ST_TOP/docs/quality.md" "$ST_TOP/docs/database.md"
@@ -223,3 +226,21 @@ dsql=$(grep -l "m.name = 'rail_3v3'" "$qs"/database.md.*.sql | head -1)
 "$st" report --db "$aug" --spc rail_3v3 -f json -o "$qs/spc.json"
 python3 "$ST_TOP/tests/e2e/quality_sql_check.py" "$aug" "$qsql" "$dsql" "$qs/cap.json" "$qs/spc.json" rail_3v3 ||
 	fail "the docs' first-run SQL and the report disagree"
+# export --what wide: first_run is the report's first judged run of each
+# operation, so FPY rebuilds from it (as in Minitab or JMP)
+"$st" export --db "$aug" --what wide -o "$qs/wide.csv"
+"$st" report --db "$aug" --operations -f json -o "$qs/ops.json"
+python3 - "$qs/wide.csv" "$qs/ops.json" <<'PY' || fail "export --what wide's first_run is not the report's first pass"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+first = {}
+for r in rows:
+    if r["first_run"] == "1":
+        first.setdefault(r["sequence_name"], []).append(r["outcome"])
+ops = json.load(open(sys.argv[2]))["operations"]
+want = {o["operation"]: (o["first_units"], o["first_passed"]) for o in ops if o["first_units"]}
+got = {k: (len(v), v.count("pass")) for k, v in first.items()}
+assert got == want, (got, want)
+assert all(r["first_run"] == "0" for r in rows if r["unit_serial"] == "" or r["outcome"] == "error"), "an error or unidentified run as a first"
+assert len(want) == 2, want
+PY
