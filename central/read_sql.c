@@ -117,21 +117,17 @@ int cpr_trace(void *h, enum db_trace_q q, const char *key, int64_t key_id, db_ro
 
 /* --- export --what wide, report --spc and --capability ------------------- */
 
-/* r is its unit's first ended run: db-internal.h's FIRST_RUN */
-#define FIRST_RUN \
-	"(r.unit_serial IS NULL OR NOT EXISTS (SELECT 1 FROM runs p" \
-	"  WHERE p.unit_serial = r.unit_serial AND p.outcome <> 'running'" \
-	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us" \
-	"  AND p.id" C " < r.id" C "))))"
-/* r is its unit's first judged run of its operation: FIRST_JUDGED_OP_RUN;
- * $1 NULL: every run */
-#define FIRST_ONLY \
-	"($1::int IS NULL OR (r.outcome IN ('pass', 'fail') AND (r.unit_serial IS NULL" \
-	"  OR NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
+/* r is its unit's first judged run of its operation: db-internal.h's
+ * FIRST_JUDGED_OP_RUN */
+#define FIRST_JUDGED_OP \
+	"(r.outcome IN ('pass', 'fail') AND r.unit_serial IS NOT NULL" \
+	"  AND NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
 	"  AND p.outcome IN ('pass', 'fail')" \
 	"  AND p.sequence_name IS NOT DISTINCT FROM r.sequence_name" \
 	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us" \
-	"  AND p.id" C " < r.id" C "))))))"
+	"  AND p.id" C " < r.id" C "))))"
+/* $1 NULL: every run */
+#define FIRST_ONLY "($1::int IS NULL OR " FIRST_JUDGED_OP ")"
 #define MEAS_STEP " JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id"
 
 static const char *const wide_sql[] = {
@@ -142,8 +138,8 @@ static const char *const wide_sql[] = {
 		" FROM fr JOIN measurements m ON m.run_id = fr.id" MEAS_STEP
 		" ORDER BY 1, 2, 3 NULLS FIRST",
 	[DB_WIDE_VALUES] =
-		"WITH wr AS MATERIALIZED (SELECT r.*, CASE WHEN r.unit_serial IS NULL OR "
-		FIRST_RUN " THEN 1 ELSE 0 END AS first_run FROM runs r"
+		"WITH wr AS MATERIALIZED (SELECT r.*, CASE WHEN "
+		FIRST_JUDGED_OP " THEN 1 ELSE 0 END AS first_run FROM runs r"
 		"  WHERE r.outcome <> 'running' AND" CPR_WHERE ")"
 		" SELECT wr.id AS run_id, wr.unit_serial, wr.station, wr.fixture, wr.operator,"
 		" wr.sequence_name, wr.sequence_version, " CPR_ISO("wr.started_us") " AS started, "

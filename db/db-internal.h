@@ -88,23 +88,17 @@ int dbi_sum_meas_key(struct db *db, sqlite3_stmt *row, double v, struct st_error
  * SQLite can use an index for each: "(?1 IS NULL OR col >= ?1)" would keep
  * it from using any. */
 #define REP_WHERE " @WHERE@ "
-/* r is its unit's first finished run (a run without a serial is a unit of
- * its own): no finished run of the unit before it, through the index on
- * (unit_serial, started_us), so a filter on a few runs reads a few rows. */
-#define FIRST_RUN \
-	"(r.unit_serial IS NULL OR NOT EXISTS (SELECT 1 FROM runs p" \
-	"  WHERE p.unit_serial = r.unit_serial AND p.outcome <> 'running'" \
-	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
 /* r is its unit's first judged run (pass or fail) of its operation
  * (sequence): a unit tested in "ict" and then in "final" has a first run of
  * each, and an error run (a contact fault, say) measured the station, not
- * the board.  For capability and control charts.  The unary + keeps the
+ * the board; a run without a serial is no unit's (docs/database.md), so
+ * never a first run.  For capability and control charts.  The unary + keeps the
  * planner off runs_outcome (every passing run) for the unit's index. */
 #define FIRST_JUDGED_OP_RUN \
-	"(+r.outcome IN ('pass', 'fail') AND (r.unit_serial IS NULL OR NOT EXISTS (" \
+	"(+r.outcome IN ('pass', 'fail') AND r.unit_serial IS NOT NULL AND NOT EXISTS (" \
 	"  SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
 	"  AND +p.outcome IN ('pass', 'fail') AND p.sequence_name IS r.sequence_name" \
-	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id)))))"
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
 /* Times as the views show them. */
 #define REP_ISO(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1e6, 'unixepoch')"
 sqlite3_stmt *dbr_prepare(sqlite3 *h, const char *sql);	/* NULL on error */

@@ -563,7 +563,7 @@ static const char *const wide_sql[] = {
 	" FROM fr JOIN steps s ON s.run_id = fr.id JOIN measurements m ON m.step_id = s.id"
 	" ORDER BY 1, 2, 3",
 	[DB_WIDE_VALUES] =
-	"WITH wr AS MATERIALIZED (SELECT r.*, CASE WHEN r.unit_serial IS NULL OR " FIRST_RUN
+	"WITH wr AS MATERIALIZED (SELECT r.*, CASE WHEN " FIRST_JUDGED_OP_RUN
 	"  THEN 1 ELSE 0 END AS first_run FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE ")"
 	" SELECT wr.id AS run_id, wr.unit_serial, wr.station, wr.fixture, wr.operator,"
 	" wr.sequence_name, wr.sequence_version, " REP_ISO("wr.started_us") " AS started, "

@@ -85,7 +85,8 @@ int db_trace_rows(struct db *db, enum db_trace_q q, const char *key, int64_t key
 /* station export --what wide: one row per run, one column per measurement.
  * DB_WIDE_COLUMNS: the measurements of the runs f selects (step, name,
  * unit), in a stable order; DB_WIDE_VALUES: per run (oldest first) its
- * fields, first_run (1: the unit's first ended run), then one row per
+ * fields, first_run (1: the unit's first judged run of its operation, as
+ * for FPY and capability; 0 for a run without a serial), then one row per
  * measurement (step, name, value, text), a run without any once with NULLs. */
 enum db_wide_q { DB_WIDE_COLUMNS, DB_WIDE_VALUES };
 int db_wide_rows(struct db *db, enum db_wide_q q, const struct rep_filter *f, db_row_fn fn,

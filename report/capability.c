@@ -197,11 +197,12 @@ static int new_group(struct acc *a, const struct db_row *row)
 static int add_row(void *ctx, const struct db_row *row)
 {
 	struct acc *a = ctx;
-	const char *fx = row->v[7].type == DB_TEXT ? row->v[7].s : "";
+	const char *fx;
 	struct group *g;
 
 	if (row->columns_only)
 		return 0;
+	fx = row->v[7].type == DB_TEXT ? row->v[7].s : "";
 	if (!a->n || !same_group(&a->g[a->n - 1], row)) {
 		finish(a);
 		if (new_group(a, row))

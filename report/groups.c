@@ -47,6 +47,7 @@ bool rep_tz_valid(const char *name)
 
 struct group {
 	char *key;
+	bool none;	/* no value in the log: key is our placeholder "-" */
 	int64_t runs, errors, aborted, unidentified, first, first_passed;
 	int64_t units, passed;
 };
@@ -111,19 +112,20 @@ static void time_key(const struct acc *a, int64_t us, char *buf, size_t cap)
 	}
 }
 
-static int group_of(struct acc *a, const char *key)
+static int group_of(struct acc *a, const char *key, bool none)
 {
 	struct group *ng;
 
 	/* runs come oldest first: a time group is mostly the last one */
 	for (int i = a->n - 1; i >= 0; i--)
-		if (!strcmp(a->g[i].key, key))
+		if (a->g[i].none == none && !strcmp(a->g[i].key, key))
 			return i;
 	ng = realloc(a->g, (a->n + 1) * sizeof(*ng));
 	if (!ng)
 		return -1;
 	a->g = ng;
 	memset(&a->g[a->n], 0, sizeof(*ng));
+	a->g[a->n].none = none;
 	if (!(a->g[a->n].key = strdup(key)))
 		return -1;
 	return a->n++;
@@ -153,6 +155,7 @@ static int add_row(void *ctx, const struct db_row *row)
 	const char *outcome = text_of(&row->v[6]);
 	char key[128];
 	struct group *g;
+	bool none = false;
 	int gi;
 
 	if (row->columns_only)
@@ -160,11 +163,13 @@ static int add_row(void *ctx, const struct db_row *row)
 	if (a->key <= G_WORK_ORDER && key_col[a->key] >= row->n)
 		return st_fail(a->e, ST_ERR_DB, "--group-by %s: the log gives no such column",
 			       rep_group_keys[a->key]);
-	if (a->key <= G_WORK_ORDER)
+	if (a->key <= G_WORK_ORDER) {
+		none = row->v[key_col[a->key]].type != DB_TEXT;
 		snprintf(key, sizeof(key), "%s", text_of(&row->v[key_col[a->key]]));
-	else
+	} else {
 		time_key(a, row->v[0].i, key, sizeof(key));
-	gi = group_of(a, key);
+	}
+	gi = group_of(a, key, none);
 	if (gi < 0)
 		return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
 	g = &a->g[gi];
@@ -271,23 +276,41 @@ static void json(FILE *f, const struct acc *a, const char *key, const char *tz)
 	json_decref(root);
 }
 
+/* A CSV row of group g: the key is outside text, defused as a formula,
+ * except our own placeholder "-" for no value, written as it is. */
+static void csv_metric(FILE *f, const char *key, const struct group *g, const char *metric,
+		       double v)
+{
+	char buf[32];
+
+	if (!g->none) {
+		rep_csv_metric(f, key, g->key, metric, v);
+		return;
+	}
+	rep_csv_field(f, key);
+	fprintf(f, ",-,%s,", metric);
+	if (!isnan(v))
+		fputs(rep_num(buf, v), f);
+	fputs("\r\n", f);
+}
+
 static void csv(FILE *f, const struct acc *a, const char *key)
 {
 	fputs("section,key,metric,value\r\n", f);
 	for (int i = 0; i < a->n; i++) {
 		const struct group *g = &a->g[i];
 
-		rep_csv_metric(f, key, g->key, "runs", (double)g->runs);
-		rep_csv_metric(f, key, g->key, "units", (double)g->units);
-		rep_csv_metric(f, key, g->key, "passed", (double)g->passed);
-		rep_csv_metric(f, key, g->key, "yield", rep_ratio(g->passed, g->units));
-		rep_csv_metric(f, key, g->key, "first_units", (double)g->first);
-		rep_csv_metric(f, key, g->key, "first_passed", (double)g->first_passed);
-		rep_csv_metric(f, key, g->key, "first_pass_yield",
+		csv_metric(f, key, g, "runs", (double)g->runs);
+		csv_metric(f, key, g, "units", (double)g->units);
+		csv_metric(f, key, g, "passed", (double)g->passed);
+		csv_metric(f, key, g, "yield", rep_ratio(g->passed, g->units));
+		csv_metric(f, key, g, "first_units", (double)g->first);
+		csv_metric(f, key, g, "first_passed", (double)g->first_passed);
+		csv_metric(f, key, g, "first_pass_yield",
 			       rep_ratio(g->first_passed, g->first));
-		rep_csv_metric(f, key, g->key, "errors", (double)g->errors);
-		rep_csv_metric(f, key, g->key, "aborted", (double)g->aborted);
-		rep_csv_metric(f, key, g->key, "unidentified", (double)g->unidentified);
+		csv_metric(f, key, g, "errors", (double)g->errors);
+		csv_metric(f, key, g, "aborted", (double)g->aborted);
+		csv_metric(f, key, g, "unidentified", (double)g->unidentified);
 	}
 }
 

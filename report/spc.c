@@ -450,6 +450,10 @@ int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f
 	int ret;
 
 	ret = rd_meas_series(rd, o->name, f, !o->all_runs, add_row, &c, e);
+	if (!ret && !c.n)	/* as trace's "no unit": exit status 1, nothing drawn */
+		ret = st_fail(e, ST_ERR_NOTFOUND,
+			      "no measurement '%s' with values in the runs selected (the names: "
+			      "station export --what measurements)", o->name);
 	for (int i = 0; !ret && i < c.n; i++) {
 		limits(&c.s[i], o->baseline);
 		flag(&c.s[i]);

@@ -191,7 +191,11 @@ int rep_check_format(const struct rep_opts *o, const char *const *allowed)
 {
 	if (in_list(o->format, allowed))
 		return 0;
-	return usage_err(o, "unknown --format", o->format);
+	fprintf(stderr, "station %s: --format '%s' is not one this takes: it takes", o->cmd, o->format);
+	for (int i = 0; allowed[i]; i++)
+		fprintf(stderr, "%s%s", i ? (allowed[i + 1] ? ", " : " or ") : " ", allowed[i]);
+	fprintf(stderr, " (see 'station %s --help')\n", o->cmd);
+	return EXIT_USAGE;
 }
 
 const char *rep_log_path(const char *given, char *buf, size_t cap)

@@ -77,8 +77,16 @@ grep -q "^yield             2 of 3 units passed   66.7%" "$out/r.txt" || fail "t
 grep -q "^spc rail_3v3 (V): I-MR per fixture, each unit's first run" "$out/spc.txt" ||
 	fail "report --spc header: $(head -3 "$out/spc.txt")"
 grep -q "^fixture a: 1 point, too few for limits" "$out/spc.txt" || fail "report --spc fixture a: $(cat "$out/spc.txt")"
-rc=0; "$st" report --db "$db" --spc rail_3v3 -f pdf >/dev/null 2>&1 || rc=$?
+rc=0; "$st" report --db "$db" --spc rail_3v3 -f csv >/dev/null 2>"$out/fmt.err" || rc=$?
 assert_eq "$rc" "2" "report --spc takes text, json or html"
+assert_match "$(cat "$out/fmt.err")" "--format 'csv' is not one this takes: it takes text, json or html" "report --spc -f csv: the formats it takes"
+rc=0; "$st" report --db "$db" --capability -f html >/dev/null 2>"$out/fmt.err" || rc=$?
+assert_eq "$rc" "2" "report --capability takes text, json or csv"
+assert_match "$(cat "$out/fmt.err")" "it takes text, json or csv" "report --capability -f html: the formats it takes"
+# a measurement the log does not have: said, and exit status 1 as trace's unknown unit
+rc=0; "$st" report --db "$db" --spc nosuch >"$out/nosuch.txt" 2>"$out/nosuch.err" || rc=$?
+assert_eq "$rc" "1" "report --spc of an unknown measurement"
+assert_match "$(cat "$out/nosuch.err")" "no measurement 'nosuch' with values in the runs selected" "report --spc nosuch: the message"
 rc=0; "$st" report --db "$db" --baseline 5 >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" "2" "--baseline without --spc"
 
@@ -200,3 +208,58 @@ for doc in database quality; do
 	[ "$nex" -ge 2 ] || fail "found only $nex examples in docs/$doc.md"
 	echo "ok: $nex examples of docs/$doc.md"
 done
+
+# --- the docs' first-run SQL gives the values --capability and --spc take, on
+# a copy of the log with what tells them apart: a unit whose first run ended
+# error, a retest, a run without a serial, a second operation (copies of
+# SIM000401's run)
+aug=$(st_tmpdir)/aug.db
+sqlite3 "$db" ".backup '$aug'"
+tpl=$(sql "$aug" "SELECT id FROM runs WHERE unit_serial = 'SIM000401'")
+clone() {	# id serial-or-NULL outcome minutes-later value-offset [operation]
+	sql "$aug" "INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name,
+		sequence_version, started_us, ended_us, outcome) SELECT '$1', $2, station, fixture,
+		operator, coalesce(${6:-NULL}, sequence_name), sequence_version, started_us + $4 * 60000000,
+		ended_us + $4 * 60000000, '$3' FROM runs WHERE id = '$tpl';
+	INSERT INTO steps (run_id, idx, name, kind, phase, outcome, started_us, ended_us,
+		duration_us, attempts) SELECT '$1', idx, name, kind, phase, outcome, started_us,
+		ended_us, duration_us, attempts FROM steps WHERE run_id = '$tpl';
+	INSERT INTO measurements (step_id, name, value, text, unit, low, high, expect,
+		outcome) SELECT n.id, m.name, m.value + $5, m.text, m.unit, m.low, m.high,
+		m.expect, m.outcome FROM measurements m JOIN steps o ON o.id = m.step_id
+		JOIN steps n ON n.run_id = '$1' AND n.idx = o.idx WHERE o.run_id = '$tpl'"
+}
+clone e0000000000000000000000000000001 "'SIM000499'" error 10 0.01
+clone e0000000000000000000000000000002 "'SIM000499'" pass 11 0.02
+clone e0000000000000000000000000000003 NULL pass 12 0.03
+clone e0000000000000000000000000000004 "'SIM000403'" fail 13 0.04
+clone e0000000000000000000000000000005 "'SIM000401'" fail 14 0.05 "'final'"
+clone e0000000000000000000000000000006 "'SIM000401'" pass 15 0.06 "'final'"
+qs=$(st_tmpdir)
+awk -v d="$qs" '/^```sql$/ { n++; f = d "/" FILENAME "." n ".sql"; sub(/.*\//, "", f); f = d "/" f; next }
+	/^```/ { f = ""; next } f { print > f }' "$ST_TOP/docs/quality.md" "$ST_TOP/docs/database.md"
+qsql=$(grep -l "m.name = 'rail_3v3'" "$qs"/quality.md.*.sql | head -1)
+dsql=$(grep -l "m.name = 'rail_3v3'" "$qs"/database.md.*.sql | head -1)
+[ -n "$qsql" ] && [ -n "$dsql" ] || fail "the first-run SQL of docs/quality.md or docs/database.md is gone"
+"$st" report --db "$aug" --capability -f json -o "$qs/cap.json"
+"$st" report --db "$aug" --spc rail_3v3 -f json -o "$qs/spc.json"
+python3 "$ST_TOP/tests/e2e/quality_sql_check.py" "$aug" "$qsql" "$dsql" "$qs/cap.json" "$qs/spc.json" rail_3v3 ||
+	fail "the docs' first-run SQL and the report disagree"
+# export --what wide: first_run is the report's first judged run of each
+# operation, so FPY rebuilds from it (as in Minitab or JMP)
+"$st" export --db "$aug" --what wide -o "$qs/wide.csv"
+"$st" report --db "$aug" --operations -f json -o "$qs/ops.json"
+python3 - "$qs/wide.csv" "$qs/ops.json" <<'PY' || fail "export --what wide's first_run is not the report's first pass"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+first = {}
+for r in rows:
+    if r["first_run"] == "1":
+        first.setdefault(r["sequence_name"], []).append(r["outcome"])
+ops = json.load(open(sys.argv[2]))["operations"]
+want = {o["operation"]: (o["first_units"], o["first_passed"]) for o in ops if o["first_units"]}
+got = {k: (len(v), v.count("pass")) for k, v in first.items()}
+assert got == want, (got, want)
+assert all(r["first_run"] == "0" for r in rows if r["unit_serial"] == "" or r["outcome"] == "error"), "an error or unidentified run as a first"
+assert len(want) == 2, want
+PY

@@ -21,4 +21,11 @@ grep -q "ERROR SUMMARY: 0 errors" "$LINE/vg.log" || fail "memcheck reported erro
 grep -q "definitely lost: 0 bytes" "$LINE/vg.log" || grep -q "All heap blocks were freed" "$LINE/vg.log" ||
 	fail "memcheck reported a leak"
 assert_eq "$(sql "$LINE_DB" "SELECT group_concat(outcome) FROM runs")" "pass,pass" "both units passed"
+# the report's capability rows (add_row once read a column of the header row)
+rc=0
+valgrind --tool=memcheck --error-exitcode=99 --log-file="$LINE/vg-cap.log" \
+	"$BINDIR/station" report --db "$LINE_DB" --capability -f json >"$LINE/cap.json" 2>&1 || rc=$?
+tail -n 20 "$LINE/vg-cap.log"
+assert_eq "$rc" "0" "report --capability under valgrind (99: memcheck found an error)"
+grep -q '"n"' "$LINE/cap.json" || fail "report --capability -f json: $(head -c 300 "$LINE/cap.json")"
 echo ok

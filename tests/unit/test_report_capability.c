@@ -216,6 +216,30 @@ static void test_first_runs_by_hand(void **state)
 	json_decref(j);
 }
 
+/* A run without a serial is no unit's (docs/database.md): never a first
+ * run, so only in the capability of every run. */
+static void test_unidentified_not_first(void **state)
+{
+	char log[160];
+	struct st_error e;
+	struct db *db;
+	json_t *j;
+
+	snprintf(log, sizeof(log), "%s/unid.db", dir);
+	assert_int_equal(db_open(&db, log, NULL, &e), ST_OK);
+	one(db, "final", "A", "F1", T_DAY1_US, 10.0, 9, 11);
+	one(db, "final", NULL, "F1", T_DAY1_US + T_MIN_US, 10.2, 9, 11);
+	one(db, "final", "B", "F1", T_DAY1_US + 2 * T_MIN_US, 10.4, 9, 11);
+	db_close(db);
+	j = capability(log, false, "json", NULL);
+	assert_int_equal(num(group(j, "vout", 0), "n"), 2);
+	CLOSE(num(group(j, "vout", 0), "mean"), 10.2);
+	json_decref(j);
+	j = capability(log, true, "json", NULL);
+	assert_int_equal(num(group(j, "vout", 0), "n"), 3);
+	json_decref(j);
+}
+
 /* Rational subgroups: sigma within = s_p / c4(df + 1).  By hand: subgroups
  * {1.0, 1.2, 1.1} and {2.0, 2.2} (a shift between them the moving range
  * would take for noise): squared deviations 0.02 + 0.02, df 2 + 1 = 3,
@@ -289,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_equal_values_no_index),
 		cmocka_unit_test(test_subgroups_by_hand),
 		cmocka_unit_test(test_first_runs_by_hand),
+		cmocka_unit_test(test_unidentified_not_first),
 		cmocka_unit_test(test_operation_and_limit_change),
 	};
 

@@ -224,6 +224,11 @@ static void test_side_by_side(void **state)
 	assert_non_null(strstr(t, "\r\nfixture,F2,first_pass_yield,0\r\n"));
 	assert_non_null(strstr(t, "\r\nfixture,F1,errors,1\r\n"));
 	free(t);
+	/* the runs of January have no work order: our placeholder, not a defused formula */
+	t = groups("work-order", NULL, false, false, "csv");
+	assert_non_null(strstr(t, "\r\nwork-order,-,runs,"));
+	assert_null(strstr(t, "'-"));
+	free(t);
 }
 
 int main(void)

@@ -70,6 +70,7 @@ static int setup(void **state)
 	/* X ran another operation first: its first "final" run is still a first */
 	t_one_step_run(db, "ict", "X", "F4", "ST", clock_us += 60000000, DB_PASS);
 	run(db, "F4", "X", 10.1);
+	run(db, "F4", NULL, 10.3);	/* no serial: no unit's, so never a first run */
 	db_close(db);
 	return 0;
 }
@@ -187,6 +188,9 @@ static void test_first_run_of_its_operation(void **state)
 	json_t *j = spc(false);
 
 	fixture(j, 3, "F4", 1);
+	json_decref(j);
+	j = spc(true);	/* every run: the run without a serial too */
+	fixture(j, 3, "F4", 2);
 	json_decref(j);
 }
 
