@@ -34,9 +34,11 @@ int rc_remaining_ms(const struct run_ctx *rc)
 
 	if (left <= 0)
 		return 0;
-	/* Rounded up: a wait that ends at the step's deadline ends past it,
-	 * so run_attempt() names the timeout in the verdict. */
-	return (int)((left + 999) / 1000);
+	/* Rounded up, and one more: a wait that ends at the step's deadline
+	 * ends past it, so run_attempt() names the timeout in the verdict.
+	 * The waits keep their own deadline on a millisecond clock that
+	 * truncates (link_now_ms), which can end them up to 1 ms early. */
+	return (int)((left + 999) / 1000) + 1;
 }
 
 enum db_outcome rc_outcome_of(int err)
