@@ -134,6 +134,12 @@ int cms_der_to_pem(const unsigned char *der, size_t len, char **pem, struct st_e
 void cms_sha1_hex(const unsigned char *der, size_t len, char out[41]);
 /* The DER of the first certificate of a PEM text (heap). */
 int cms_pem_to_der(const char *pem, unsigned char **der, size_t *len, struct st_error *e);
+/* A renewal's look-up: may a certificate ending at until (ISO 8601, as the
+ * CMS gives valid_until) be the one our rekey got?  Not one that ends
+ * before the certificate renewed (renewed_until): that is an older one for
+ * the same key.  One ending in the same second may be ours (both issued
+ * within one second).  renewed_until NULL: not a renewal, any. */
+bool cms_renewal_candidate(const char *until, const char *renewed_until);
 /* Does the certificate (PEM) certify the CSR's (PEM) public key? */
 int cms_cert_matches_csr(const char *cert_pem, const char *csr_pem, struct st_error *e);
 /* Requested subject attributes ("CN=a,O=b") the certificate lacks, as

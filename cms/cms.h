@@ -143,7 +143,8 @@ struct cms_enroll_request {
 	const char *renew_id;	/* v2: POST .../certificates/{id}/rekey with the CSR */
 	const char *renew_until; /* v2: its valid_until: a certificate the CMS already
 				   holds for this key counts as the renewal (one
-				   completed after a timeout) only if it ends later */
+				   completed after a timeout) unless it ends earlier
+				   (the same second: issued within one) */
 };
 
 struct cms_enroll_result {

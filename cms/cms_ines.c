@@ -44,7 +44,7 @@ struct lookup_out {
 	struct cms_lookup_result *res;
 	const char *want_spki_csr;	/* enrolment: keep the certificate for this CSR's key */
 	const char *skip_id;		/* renewal: not the certificate being renewed, */
-	const char *min_until;		/* nor one ending no later than it */
+	const char *min_until;		/* nor one ending before it */
 	struct cms_enroll_result *match;
 };
 
@@ -77,7 +77,7 @@ static void maybe_match(json_t *o, const struct cms_cert_info *ci, struct lookup
 
 	if (lo->match->cert_pem || !usable(ci->status) || !s ||
 	    (lo->skip_id && !strcmp(lo->skip_id, ci->id)) ||
-	    (lo->min_until && strcmp(ci->valid_until, lo->min_until) <= 0))
+	    !cms_renewal_candidate(ci->valid_until, lo->min_until))
 		goto out;
 	if (cms_v2_parse_certificate(s, strlen(s), 200, &m, &e) == ST_OK &&
 	    cms_cert_matches_csr(m.cert_pem, lo->want_spki_csr, &e) == ST_OK) {

@@ -167,6 +167,11 @@ int cms_subject_missing(const char *cert_pem, const char *subject, char *missing
 	return ST_OK;
 }
 
+bool cms_renewal_candidate(const char *until, const char *renewed_until)
+{
+	return !renewed_until || strcmp(until, renewed_until) >= 0;
+}
+
 static int spki_der(mbedtls_pk_context *pk, unsigned char *buf, size_t cap,
 		    const unsigned char **p)
 {
