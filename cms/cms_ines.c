@@ -46,6 +46,7 @@ struct lookup_out {
 	const char *skip_id;		/* renewal: not the certificate being renewed, */
 	const char *min_until;		/* nor one ending before it */
 	struct cms_enroll_result *match;
+	char match_until[40];		/* the match's valid_until: a later one wins */
 };
 
 static int cert_info(json_t *o, struct cms_cert_info *ci, struct st_error *e)
@@ -68,20 +69,24 @@ static bool usable(const char *status)
 	return strcasecmp(status, "Revoked") != 0 && strcasecmp(status, "Expired") != 0;
 }
 
-/* An enrolment's look-up: is this certificate the one for our CSR's key? */
+/* An enrolment's look-up: is this certificate the one for our CSR's key?
+ * Of several for the key, the one ending last (on a tie, the later in the
+ * CMS's list): an older certificate for the same key ends earlier. */
 static void maybe_match(json_t *o, const struct cms_cert_info *ci, struct lookup_out *lo)
 {
 	struct cms_enroll_result m = { 0 };
 	char *s = json_dumps(o, JSON_COMPACT);
 	struct st_error e = { 0 };
 
-	if (lo->match->cert_pem || !usable(ci->status) || !s ||
-	    (lo->skip_id && !strcmp(lo->skip_id, ci->id)) ||
+	if ((lo->match->cert_pem && strcmp(ci->valid_until, lo->match_until) < 0) ||
+	    !usable(ci->status) || !s || (lo->skip_id && !strcmp(lo->skip_id, ci->id)) ||
 	    !cms_renewal_candidate(ci->valid_until, lo->min_until))
 		goto out;
 	if (cms_v2_parse_certificate(s, strlen(s), 200, &m, &e) == ST_OK &&
 	    cms_cert_matches_csr(m.cert_pem, lo->want_spki_csr, &e) == ST_OK) {
 		/* the certificate's fields only: the call's counters stay */
+		free(lo->match->cert_pem);
+		snprintf(lo->match_until, sizeof(lo->match_until), "%s", ci->valid_until);
 		lo->match->cert_pem = m.cert_pem;
 		memcpy(lo->match->certificate_id, m.certificate_id, sizeof(m.certificate_id));
 		memcpy(lo->match->serial_number, m.serial_number, sizeof(m.serial_number));
