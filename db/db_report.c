@@ -472,6 +472,10 @@ static int mode_cmp(const void *x, const void *y)
 		return a->count > b->count ? -1 : 1;
 	if ((c = strcmp(a->step, b->step)) || (c = strcmp(a->name, b->name)))
 		return c;
+	if (!a->sequence != !b->sequence)	/* no sequence first, as SQL's NULLs */
+		return a->sequence ? 1 : -1;
+	if (a->sequence && (c = strcmp(a->sequence, b->sequence)))
+		return c;
 	return a->high - b->high;
 }
 

@@ -54,7 +54,7 @@ static void head(FILE *f, const struct report *r)
 	      "body{font-family:sans-serif;margin:2em;color:#222}\n"
 	      "table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
 	      "td,th{border:1px solid #bbb;padding:.2em .6em;text-align:right}\n"
-	      "th{background:#eee}td:first-child{text-align:left}\n"
+	      "th{background:#eee}td:first-child,td.name{text-align:left}\n"
 	      ".lim{stroke:#c00;stroke-width:2;stroke-dasharray:6 4}\n"
 	      ".mean{stroke:#06c;stroke-width:2}.bar{fill:#7a9}.out{fill:#d88}\n"
 	      ".tail{stroke:#a00;stroke-width:2;stroke-dasharray:3 2}.far{stroke:#555;stroke-width:1}\n"
@@ -247,13 +247,15 @@ static void modes_table(FILE *f, const struct report *r)
 
 	if (!r->nmodes)
 		return;
-	fputs("<h2>Failures by mode</h2>\n<table><tr><th>step / measurement</th><th>side</th>"
-	      "<th>count</th><th>share</th><th>cumulative</th></tr>\n", f);
+	fputs("<h2>Failures by mode</h2>\n<table><tr><th>operation</th><th>step / measurement</th>"
+	      "<th>side</th><th>count</th><th>share</th><th>cumulative</th></tr>\n", f);
 	for (int i = 0; i < r->nmodes; i++) {
 		const struct rep_mode *m = &r->modes[i];
 
 		cum += m->count;
 		fputs("<tr><td>", f);
+		rep_html_esc(f, m->sequence ? m->sequence : "-");
+		fputs("</td><td class=\"name\">", f);
 		rep_html_esc(f, m->step);
 		fputs(" / ", f);
 		rep_html_esc(f, m->name);

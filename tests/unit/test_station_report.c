@@ -179,7 +179,8 @@ static void test_text_and_histogram(void **state)
 	assert_non_null(strstr(t, "first pass        4 of 6 units passed   66.7%"));
 	assert_non_null(strstr(t, "failures by mode (a measurement beyond a limit)\n"));
 	assert_non_null(strstr(t, "\nstations: ST1\nfilters: none\n"));
-	assert_non_null(strstr(t, "  rails / vdd                  high       1    50.0%      100.0%\n"));
+	assert_non_null(strstr(t, "\n  factory   rails / vdd                  high       1    50.0%      "
+				  "100.0%\n"));
 	assert_non_null(strstr(t, "not judged        1 error, 0 aborted runs (the station's, not "
 				  "the boards'); 0 runs without a serial"));
 	assert_non_null(strstr(t, "  rails                             2    66.7%       66.7%"));
@@ -246,7 +247,8 @@ static void test_html_self_contained(void **state)
 	assert_int_equal(count(h, "class=\"pbar\""), 2);	/* rails 2, identity 1 */
 	assert_non_null(strstr(h, "filters: none<br>stations: ST1<br>generated 20"));
 	assert_non_null(strstr(h, "<h2>Failures by mode</h2>"));
-	assert_non_null(strstr(h, "<tr><td>rails / vdd</td><td>low</td><td>1</td><td>50.0%</td>"));
+	assert_non_null(strstr(h, "<tr><td>factory</td><td class=\"name\">rails / vdd</td><td>low</td>"
+				  "<td>1</td><td>50.0%</td>"));
 	/* lowest: 2/3 (yield and first-pass yield both days): the axis starts at
 	 * 60 % and says so */
 	assert_non_null(strstr(h, "axis from 60%, not 0"));
