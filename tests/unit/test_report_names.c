@@ -184,10 +184,51 @@ static void test_modes_name_their_operation(void **state)
 	free(t);
 }
 
+static char *ops(const char *fmt)
+{
+	struct rep_filter f = { 0 };
+	struct st_error e;
+	struct db *db = open_log();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	assert_int_equal(report_operations(out, db_reader(db), &f, false, fmt, &e), ST_OK);
+	fclose(out);
+	db_close(db);
+	return buf;
+}
+
+/* Item 4: runs without a sequence name are operation "-", not "". */
+static void test_operation_without_a_name(void **state)
+{
+	char *t = ops("text"), *c = ops("csv");
+	json_error_t je;
+	json_t *j, *o;
+
+	assert_non_null(strstr(t, "\n  -  "));
+	assert_null(strstr(t, "\n                      2 "));	/* an empty name */
+	assert_non_null(strstr(c, "\r\noperation,-,runs,2\r\n"));
+	assert_null(strstr(c, "\r\noperation,,"));
+	free(t);
+	free(c);
+	t = ops("json");
+	j = json_loads(t, 0, &je);
+	assert_non_null(j);
+	o = json_array_get(json_object_get(j, "operations"), 0);	/* none first */
+	assert_string_equal(json_string_value(json_object_get(o, "operation")), "-");
+	assert_int_equal(json_integer_value(json_object_get(o, "runs")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "runs_per_unit"),
+							    "1")), 2);
+	json_decref(j);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_modes_name_their_operation),
+		cmocka_unit_test(test_operation_without_a_name),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
