@@ -226,6 +226,10 @@ struct report {
 	struct rep_mode *modes;
 	int nmodes;
 	int64_t mode_total;
+	/* in, for tests: called after each query of report_build() (inside
+	 * its read transaction), e.g. to write a run from another connection */
+	void (*between)(void *ctx, enum rep_query q);
+	void *between_ctx;
 };
 
 /* Fill r from the log (0, or ST_ERR_DB / ST_ERR_NOMEM with e set).  The

@@ -224,11 +224,58 @@ static void test_operation_without_a_name(void **state)
 	free(t);
 }
 
+/* Writes a failing run from another connection once the totals are read. */
+static void write_between(void *ctx, enum rep_query q)
+{
+	struct db *w;
+	struct st_error e;
+
+	if (q != REP_Q_TOTAL)
+		return;
+	assert_int_equal(db_open(&w, path, NULL, &e), ST_OK);
+	run(w, "ict", "U9", "F1", "rails", "vdd", 2.0, 3.0, 3.6, T_DAY1_US + 2 * T_DAY_US);
+	db_close(w);
+	++*(int *)ctx;
+}
+
+/* Item 5: one snapshot.  A run ended between the totals and the other
+ * sections is in none of them: the days add up to the totals, the Pareto
+ * and the statistics do not count it; the next report has it everywhere.
+ * (Runs last: it adds a run to the log.) */
+static void test_one_snapshot(void **state)
+{
+	struct rep_filter f = { 0 };
+	struct db *db = open_log();
+	struct st_error e;
+	int written = 0;
+
+	for (int exact = 1; exact >= 0; exact--) {
+		struct report r = { .db_path = path, .exact = exact, .between = write_between,
+				    .between_ctx = &written };
+		int64_t day_runs = 0, fails = 0;
+
+		assert_int_equal(rd_report(db_reader(db), &f, &r, &e), ST_OK);
+		assert_int_equal(written, 2 - exact);
+		for (int i = 0; i < r.ndays; i++)
+			day_runs += r.days[i].c.runs;
+		for (int i = 0; i < r.nfails; i++)
+			fails += r.fails[i].count;
+		assert_int_equal(r.total.runs, 6 + 1 - exact);
+		assert_int_equal(day_runs, r.total.runs);
+		assert_int_equal(r.ndays, exact ? 1 : 2);
+		assert_int_equal(fails, r.fail_total);
+		assert_int_equal(r.fail_total, 5 + 1 - exact);
+		report_free(&r);
+	}
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_modes_name_their_operation),
 		cmocka_unit_test(test_operation_without_a_name),
+		cmocka_unit_test(test_one_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
