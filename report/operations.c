@@ -120,35 +120,38 @@ static const char *pct(char buf[16], double v)
 static void text(FILE *f, const struct ops *c, const struct rep_filter *flt, bool with_errors)
 {
 	char a[16], b[16], fl[1024];
+	int wn = 20;
 
+	for (int i = 0; i < c->n; i++)
+		wn = rep_col_width(wn, c->o[i].name);
 	fprintf(f, "operations (filters: %s)\njudged: pass, fail%s; units are identified units\n\n",
 		rep_filters_str(flt, fl, sizeof(fl)), with_errors ?
 		", error and aborted (--with-errors: counted as failures)" :
 		" (error and aborted runs are the station's, counted apart)");
-	fprintf(f, "  %-20s %6s %6s %6s %7s %6s %6s %7s %6s %7s %12s\n", "operation", "runs",
+	fputs("  ", f);
+	rep_col(f, "operation", wn);
+	fprintf(f, " %6s %6s %6s %7s %6s %6s %7s %6s %7s %12s\n", "runs",
 		"units", "passed", "yield", "first", "passed", "FPY", "error", "aborted",
 		"unidentified");
 	for (int i = 0; i < c->n; i++) {
 		const struct op *o = &c->o[i];
-		char *name = st_text_show_dup(o->name);
 
-		fprintf(f, "  %-20s %6lld %6lld %6lld %7s %6lld %6lld %7s %6lld %7lld %12lld\n",
-			name ? name : "?", (long long)o->runs, (long long)o->units,
+		fputs("  ", f);
+		rep_col(f, o->name, wn);
+		fprintf(f, " %6lld %6lld %6lld %7s %6lld %6lld %7s %6lld %7lld %12lld\n",
+			(long long)o->runs, (long long)o->units,
 			(long long)o->passed, pct(a, rep_ratio(o->passed, o->units)),
 			(long long)o->first_units, (long long)o->first_passed,
 			pct(b, rep_ratio(o->first_passed, o->first_units)), (long long)o->errors,
 			(long long)o->aborted, (long long)o->unidentified);
-		free(name);
 	}
 	if (!c->n)
 		fputs("  (no runs)\n", f);
 	fprintf(f, "\nrolled throughput yield (product of FPY): %s\n", pct(a, rty(c)));
 	fputs("\nruns per unit (1 = no retest)\n", f);
 	for (int i = 0; i < c->n; i++) {
-		char *name = st_text_show_dup(c->o[i].name);
-
-		fprintf(f, "  %-20s", name ? name : "?");
-		free(name);
+		fputs("  ", f);
+		rep_col(f, c->o[i].name, wn);
 		for (int k = 1; k <= MAX_RETEST; k++)
 			if (c->o[i].per_unit[k])
 				fprintf(f, "  %s%d: %lld", k == MAX_RETEST ? ">=" : "", k,

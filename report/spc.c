@@ -269,16 +269,19 @@ static void text(FILE *f, const struct spc *c, const struct spc_opts *o)
 		fprintf(f, "%s  MR-bar %s  MR UCL ", g6(a, s->lcl), g6(b, s->mrbar));
 		fprintf(f, "%s\n  %d point%s flagged%s\n", g6(d, s->mr_ucl), nf,
 			nf == 1 ? "" : "s", nf ? ":" : "");
+		int ws = 16;
+
+		for (int j = 0; j < s->n; j++)
+			if (s->p[j].flags)
+				ws = rep_col_width(ws, s->p[j].serial ? s->p[j].serial : "-");
 		for (int j = 0; j < s->n; j++) {
 			const struct point *p = &s->p[j];
-			char *sn;
 
 			if (!p->flags)
 				continue;
-			sn = st_text_show_dup(p->serial ? p->serial : "-");
-			fprintf(f, "    #%-5d %s  %-16s %-12s ", j + 1, p->time ? p->time : "-",
-				sn ? sn : "?", g6(a, p->x));
-			free(sn);
+			fprintf(f, "    #%-5d %s  ", j + 1, p->time ? p->time : "-");
+			rep_col(f, p->serial ? p->serial : "-", ws);
+			fprintf(f, " %-12s ", g6(a, p->x));
 			rule_list(f, p->flags);
 			fputc('\n', f);
 		}

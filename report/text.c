@@ -69,21 +69,24 @@ static void pareto(FILE *f, const struct report *r)
 {
 	char a[16], b[16];
 	int64_t cum = 0;
+	int ws = 28;
 
 	if (!r->nfails) {
 		fputs("\nfailures by step: none\n", f);
 		return;
 	}
-	fprintf(f, "\nfailures by step (Pareto)\n  %-28s %6s %8s %11s\n", "step", "count", "share",
-		"cumulative");
+	for (int i = 0; i < r->nfails; i++)
+		ws = rep_col_width(ws, r->fails[i].step);
+	fputs("\nfailures by step (Pareto)\n  ", f);
+	rep_col(f, "step", ws);
+	fprintf(f, " %6s %8s %11s\n", "count", "share", "cumulative");
 	for (int i = 0; i < r->nfails; i++) {
-		char *step = st_text_show_dup(r->fails[i].step);
-
 		cum += r->fails[i].count;
-		fprintf(f, "  %-28s %6lld %8s %11s\n", step ? step : "?", (long long)r->fails[i].count,
+		fputs("  ", f);
+		rep_col(f, r->fails[i].step, ws);
+		fprintf(f, " %6lld %8s %11s\n", (long long)r->fails[i].count,
 			pct(a, rep_ratio(r->fails[i].count, r->fail_total)),
 			pct(b, rep_ratio(cum, r->fail_total)));
-		free(step);
 	}
 }
 

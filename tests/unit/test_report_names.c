@@ -119,7 +119,7 @@ static char *report(const char *fmt)
 /* The lines of the table whose header starts with head (after two
  * spaces), up to an empty line: each as wide as the header on a terminal
  * (their last column is right-aligned), and no raw escape. */
-static int __attribute__((unused)) table_aligned(const char *text, const char *head)
+static int table_aligned(const char *text, const char *head)
 {
 	char needle[128];
 	const char *p;
@@ -224,6 +224,61 @@ static void test_operation_without_a_name(void **state)
 	free(t);
 }
 
+static char *by_fixture(void)
+{
+	struct rep_filter f = { 0 };
+	struct st_error e;
+	struct db *db = open_log();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	assert_int_equal(report_groups(out, db_reader(db), &f, "fixture", NULL, false, "text", &e),
+			 ST_OK);
+	fclose(out);
+	db_close(db);
+	return buf;
+}
+
+/* The display column where needle starts in the line holding it. */
+static int column_of(const char *line_start, const char *needle)
+{
+	const char *p = strstr(line_start, needle);
+	char *pre;
+	int w;
+
+	assert_non_null(p);
+	pre = strndup(line_start, (size_t)(p - line_start));
+	w = st_text_width(pre);
+	free(pre);
+	return w;
+}
+
+/* Item 2: names of 60+ characters, multi-byte UTF-8 and an escape do not
+ * break a text table: every row as wide as its header, in characters. */
+static void test_tables_aligned(void **state)
+{
+	char *t = report("text"), *o = ops("text"), *g = by_fixture(), *p;
+
+	assert_int_equal(table_aligned(t, "step "), 3);	/* Pareto */
+	assert_int_equal(table_aligned(t, "operation "), 4);	/* modes */
+	assert_non_null(strstr(t, LONG_STEP " / " LONG_MEAS));	/* not cut */
+	assert_non_null(strstr(t, UTF_STEP " / Strom_µA_Ω_\\e[2J_検査"));
+	assert_int_equal(table_aligned(o, "operation "), 4);
+	/* runs per unit: the counts start in one column */
+	p = strstr(o, "runs per unit");
+	assert_non_null(p);
+	assert_int_equal(column_of(strstr(p, "\n  -") + 1, "1: "),
+			 column_of(strstr(p, "\n  " LONG_SEQ) + 1, "1: "));
+	assert_int_equal(column_of(strstr(p, "\n  -") + 1, "1: "),
+			 column_of(strstr(p, "\n  ict") + 1, "1: "));
+	assert_int_equal(table_aligned(g, "fixture "), 2);
+	assert_non_null(strstr(g, "\n  " FX_LONG " "));
+	free(t);
+	free(o);
+	free(g);
+}
+
 /* Writes a failing run from another connection once the totals are read. */
 static void write_between(void *ctx, enum rep_query q)
 {
@@ -275,6 +330,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_modes_name_their_operation),
 		cmocka_unit_test(test_operation_without_a_name),
+		cmocka_unit_test(test_tables_aligned),
 		cmocka_unit_test(test_one_snapshot),
 	};
 
