@@ -229,6 +229,9 @@ struct report {
 	/* in, for tests: called after each query of report_build() (inside
 	 * its read transaction), e.g. to write a run from another connection */
 	void (*between)(void *ctx, enum rep_query q);
+	/* in: the plant's time zone (station.yaml plant: timezone; NULL or ""
+	 * none), which the report's own times (UTC) are not in: said so */
+	const char *plant_tz;
 	void *between_ctx;
 };
 

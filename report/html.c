@@ -66,7 +66,20 @@ static void head(FILE *f, const struct report *r)
 	rep_html_esc(f, rep_filters_str(r->f, buf, sizeof(buf)));
 	fputs("<br>stations: ", f);
 	rep_html_esc(f, r->stations ? r->stations : "-");
-	fprintf(f, "<br>generated %s (times UTC)</p>\n", rep_now_iso(now));
+	fprintf(f, "<br>generated %s; ", rep_now_iso(now));
+	rep_html_zone(f, r->plant_tz);
+	fputs("</p>\n", f);
+}
+
+void rep_html_zone(FILE *f, const char *plant_tz)
+{
+	fputs("times and days in <span class=\"tz\">UTC</span>", f);
+	if (!plant_tz || !*plant_tz || !strcmp(plant_tz, "UTC"))
+		return;
+	fputs(", not in the plant's time zone ", f);
+	rep_html_esc(f, plant_tz);
+	fputs(" (station.yaml; <code>station report --group-by day|hour|shift</code> counts in "
+	      "it)", f);
 }
 
 static void yield_table(FILE *f, const struct report *r)
@@ -95,7 +108,7 @@ static void yield_table(FILE *f, const struct report *r)
 			"see station trace)</p>\n", (long long)r->suspects, r->suspects == 1 ? "" : "s");
 	if (!r->ndays)
 		return;
-	fputs("<table><tr><th>day</th><th>runs</th><th>units</th><th>passed</th><th>yield</th>"
+	fputs("<table><tr><th>day (UTC)</th><th>runs</th><th>units</th><th>passed</th><th>yield</th>"
 	      "<th>first-pass yield</th></tr>\n", f);
 	for (int i = 0; i < r->ndays; i++) {
 		const struct rep_counts *c = &r->days[i].c;

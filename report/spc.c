@@ -425,8 +425,10 @@ static void html(FILE *f, const struct spc *c, const struct spc_opts *o)
 		fputc(')', f);
 	}
 	fprintf(f, "</h1>\n<p>%s; limits from the first %d points of each fixture; generated "
-		"%s (times UTC)</p>\n", o->all_runs ? "every run" : "each unit's first run",
-		o->baseline, rep_now_iso(now));
+		"%s; ", o->all_runs ? "every run" : "each unit's first run", o->baseline,
+		rep_now_iso(now));
+	rep_html_zone(f, o->plant_tz);
+	fputs("</p>\n", f);
 	if (!c->n)
 		fputs("<p>no values in the runs selected</p>\n", f);
 	for (int i = 0; i < c->n; i++) {

@@ -306,9 +306,35 @@ static void test_chart_of_a_year(void **state)
 	}
 	assert_true(labels >= 2 && labels <= 9);
 	assert_non_null(strstr(h, "axis from 70%, not 0"));	/* 82 % - 5 points, down to 10 */
-	assert_non_null(strstr(h, "(times UTC)"));
+	assert_non_null(strstr(h, "times and days in <span class=\"tz\">UTC</span></p>"));
 	assert_int_equal(count(h, "<polyline"), 2);
 	free(h);
+}
+
+/* Item 3 of issue 18: with a plant time zone in station.yaml the HTML
+ * reports say their times are UTC and not the plant's, not just "UTC". */
+static void test_html_zone(void **state)
+{
+	char yaml[160], *h;
+	FILE *y;
+
+	snprintf(yaml, sizeof(yaml), "%s/station.yaml", dir);
+	y = fopen(yaml, "w");
+	assert_non_null(y);
+	fprintf(y, "log: station.db\nplant:\n  timezone: Europe/Berlin\n");
+	fclose(y);
+	assert_int_equal(REPORT("-f", "html", "--config", yaml), EXIT_PASS);
+	h = slurp(outp);
+	assert_non_null(strstr(h, "times and days in <span class=\"tz\">UTC</span>, not in the "
+				  "plant's time zone Europe/Berlin"));
+	assert_non_null(strstr(h, "<th>day (UTC)</th>"));
+	assert_null(strstr(h, "(times UTC)"));
+	free(h);
+	assert_int_equal(REPORT("-f", "html", "--config", yaml, "--spc", "vdd"), EXIT_PASS);
+	h = slurp(outp);
+	assert_non_null(strstr(h, "not in the plant's time zone Europe/Berlin"));
+	free(h);
+	unlink(yaml);
 }
 
 static void test_usage_and_log_errors(void **state)
@@ -381,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_csv_long_form),
 		cmocka_unit_test(test_html_self_contained),
 		cmocka_unit_test(test_chart_of_a_year),
+		cmocka_unit_test(test_html_zone),
 		cmocka_unit_test(test_usage_and_log_errors),
 		cmocka_unit_test(test_mode_options),
 	};
