@@ -184,6 +184,7 @@ static void test_modes_name_their_operation(void **state)
 	free(t);
 }
 
+/* --operations (fmt) or, fmt NULL, --group-by fixture as text. */
 static char *ops(const char *fmt)
 {
 	struct rep_filter f = { 0 };
@@ -193,7 +194,11 @@ static char *ops(const char *fmt)
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
 
-	assert_int_equal(report_operations(out, db_reader(db), &f, false, fmt, &e), ST_OK);
+	if (fmt)
+		assert_int_equal(report_operations(out, db_reader(db), &f, false, fmt, &e), ST_OK);
+	else
+		assert_int_equal(report_groups(out, db_reader(db), &f, "fixture", NULL, false,
+					       "text", &e), ST_OK);
 	fclose(out);
 	db_close(db);
 	return buf;
@@ -224,22 +229,6 @@ static void test_operation_without_a_name(void **state)
 	free(t);
 }
 
-static char *by_fixture(void)
-{
-	struct rep_filter f = { 0 };
-	struct st_error e;
-	struct db *db = open_log();
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-
-	assert_int_equal(report_groups(out, db_reader(db), &f, "fixture", NULL, false, "text", &e),
-			 ST_OK);
-	fclose(out);
-	db_close(db);
-	return buf;
-}
-
 /* The display column where needle starts in the line holding it. */
 static int column_of(const char *line_start, const char *needle)
 {
@@ -258,7 +247,7 @@ static int column_of(const char *line_start, const char *needle)
  * break a text table: every row as wide as its header, in characters. */
 static void test_tables_aligned(void **state)
 {
-	char *t = report("text"), *o = ops("text"), *g = by_fixture(), *p;
+	char *t = report("text"), *o = ops("text"), *g = ops(NULL), *p;
 
 	assert_int_equal(table_aligned(t, "step "), 3);	/* Pareto */
 	assert_int_equal(table_aligned(t, "operation "), 4);	/* modes */
