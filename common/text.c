@@ -223,6 +223,45 @@ bool st_text_is_clean(const char *in)
 	return true;
 }
 
+/* The columns of code point c: Unicode's East Asian Width W and F
+ * ranges (UAX #11) take two, the common combining marks none. */
+static int cp_width(uint32_t c)
+{
+	static const uint32_t zero[][2] = {
+		{ 0x0300, 0x036f }, { 0x1ab0, 0x1aff }, { 0x1dc0, 0x1dff }, { 0x200b, 0x200d },
+		{ 0x20d0, 0x20ff }, { 0xfe00, 0xfe0f }, { 0xfe20, 0xfe2f },
+	};
+	static const uint32_t wide[][2] = {
+		{ 0x1100, 0x115f }, { 0x2e80, 0x303e }, { 0x3041, 0x33ff }, { 0x3400, 0x4dbf },
+		{ 0x4e00, 0x9fff }, { 0xa000, 0xa4cf }, { 0xac00, 0xd7a3 }, { 0xf900, 0xfaff },
+		{ 0xfe30, 0xfe4f }, { 0xff00, 0xff60 }, { 0xffe0, 0xffe6 }, { 0x1f300, 0x1f64f },
+		{ 0x1f900, 0x1f9ff }, { 0x20000, 0x2fffd }, { 0x30000, 0x3fffd },
+	};
+
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+		if (c >= zero[i][0] && c <= zero[i][1])
+			return 0;
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (c >= wide[i][0] && c <= wide[i][1])
+			return 2;
+	return 1;
+}
+
+int st_text_width(const char *shown)
+{
+	const unsigned char *s = (const unsigned char *)shown;
+	uint32_t cp;
+	int w = 0;
+
+	while (s && *s) {
+		int n = utf8_seq(s, &cp);
+
+		w += n ? cp_width(cp) : 4;	/* not valid: shown as \xNN */
+		s += n ? n : 1;
+	}
+	return w;
+}
+
 static char *dup_with(size_t (*fn)(char *, size_t, const char *), const char *in)
 {
 	size_t need;

@@ -34,6 +34,10 @@ size_t st_text_csv(char *out, size_t cap, const char *in);
 bool st_text_is_clean(const char *in);
 /* Is in valid UTF-8 (what st_text_utf8() leaves as it is)? */
 bool st_text_is_utf8(const char *in);
+/* Columns text as shown (st_text_show's output) takes on a terminal:
+ * one per character (not per byte), two for an East Asian wide or
+ * fullwidth one, none for a combining mark; for aligning tables. */
+int st_text_width(const char *shown);
 /* A heap copy as stored / as shown (NULL: out of memory, or in NULL). */
 char *st_text_utf8_dup(const char *in);
 char *st_text_show_dup(const char *in);

@@ -101,6 +101,9 @@ int dbi_sum_meas_key(struct db *db, sqlite3_stmt *row, double v, struct st_error
 	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
 /* Times as the views show them. */
 #define REP_ISO(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1e6, 'unixepoch')"
+/* db_suspects_count() with db->mu held (report_build's transaction). */
+int dbi_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
+		       struct st_error *e);
 sqlite3_stmt *dbr_prepare(sqlite3 *h, const char *sql);	/* NULL on error */
 /* sql with every REP_WHERE replaced by f's terms, prepared, f bound. */
 sqlite3_stmt *dbr_prepare_where(sqlite3 *h, const char *sql, const struct rep_filter *f);

@@ -141,8 +141,8 @@ int db_run_clear_serial(struct db *db, const char *run_id, struct st_error *e)
 	return ret;
 }
 
-int db_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
-		      struct st_error *e)
+int dbi_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
+		       struct st_error *e)
 {
 	static const char sql[] =
 		"SELECT count(*) FROM suspects s JOIN runs r ON r.id = s.run_id"
@@ -152,11 +152,9 @@ int db_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
 	int rc, ret = ST_OK;
 
 	*n = 0;
-	pthread_mutex_lock(&db->mu);
 	rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		/* a log written before the table, opened read-only: no marks */
-		pthread_mutex_unlock(&db->mu);
 		return rc == SQLITE_ERROR ? ST_OK : dbi_fail(db, e, rc, "count the suspect marks");
 	}
 	if (f && f->has_since)
@@ -173,6 +171,16 @@ int db_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
 	else
 		ret = dbi_fail(db, e, rc, "count the suspect marks");
 	sqlite3_finalize(st);
+	return ret;
+}
+
+int db_suspects_count(struct db *db, const struct rep_filter *f, int64_t *n,
+		      struct st_error *e)
+{
+	int ret;
+
+	pthread_mutex_lock(&db->mu);
+	ret = dbi_suspects_count(db, f, n, e);
 	pthread_mutex_unlock(&db->mu);
 	return ret;
 }

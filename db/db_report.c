@@ -472,6 +472,10 @@ static int mode_cmp(const void *x, const void *y)
 		return a->count > b->count ? -1 : 1;
 	if ((c = strcmp(a->step, b->step)) || (c = strcmp(a->name, b->name)))
 		return c;
+	if (!a->sequence != !b->sequence)	/* no sequence first, as SQL's NULLs */
+		return a->sequence ? 1 : -1;
+	if (a->sequence && (c = strcmp(a->sequence, b->sequence)))
+		return c;
 	return a->high - b->high;
 }
 
@@ -507,17 +511,32 @@ int rep_modes(struct report *r)
 	return 0;
 }
 
+/* Every section from one snapshot of the log: one read transaction on
+ * this connection (WAL: the runs a station ends meanwhile are in none of
+ * the sections, not in the Pareto but missing from the totals), db->mu
+ * held throughout so that no other statement on it joins the transaction. */
 int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 		 struct st_error *e)
 {
+	bool txn;
 	int ret = 0;
 
 	r->f = f;
 	r->summary = !r->exact && report_can_summarise(f);
-	for (int q = 0; q < REP_Q__COUNT && !ret; q++)
-		ret = report_query(db, r, q, e);
+	pthread_mutex_lock(&db->mu);
+	txn = sqlite3_get_autocommit(db->h) && sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL) ==
+						    SQLITE_OK;
+	for (int q = 0; q < REP_Q__COUNT && !ret; q++) {
+		if (query(db->h, r, q))
+			ret = st_fail(e, ST_ERR_DB, "cannot read the log: %s", sqlite3_errmsg(db->h));
+		if (!ret && r->between)
+			r->between(r->between_ctx, (enum rep_query)q);
+	}
 	if (!ret)
-		ret = db_suspects_count(db, f, &r->suspects, e);
+		ret = dbi_suspects_count(db, f, &r->suspects, e);
+	if (txn)
+		sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);	/* reads only: ends it */
+	pthread_mutex_unlock(&db->mu);
 	if (!ret && rep_modes(r))
 		ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
 	return ret;

@@ -226,6 +226,13 @@ struct report {
 	struct rep_mode *modes;
 	int nmodes;
 	int64_t mode_total;
+	/* in, for tests: called after each query of report_build() (inside
+	 * its read transaction), e.g. to write a run from another connection */
+	void (*between)(void *ctx, enum rep_query q);
+	/* in: the plant's time zone (station.yaml plant: timezone; NULL or ""
+	 * none), which the report's own times (UTC) are not in: said so */
+	const char *plant_tz;
+	void *between_ctx;
 };
 
 /* Fill r from the log (0, or ST_ERR_DB / ST_ERR_NOMEM with e set).  The

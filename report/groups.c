@@ -229,21 +229,26 @@ static const char *pct(char buf[16], double v)
 static void text(FILE *f, const struct acc *a, const char *key, const char *tz)
 {
 	char b1[16], b2[16];
+	int wk = rep_col_width(24, key);
 
-	fprintf(f, "by %s%s%s\n  %-24s %6s %6s %6s %7s %6s %6s %7s %6s %7s %12s\n", key,
-		a->key >= G_DAY ? ", time zone " : "", a->key >= G_DAY ? tz : "", key, "runs",
+	for (int i = 0; i < a->n; i++)
+		wk = rep_col_width(wk, a->g[i].key);
+	fprintf(f, "by %s%s%s\n  ", key, a->key >= G_DAY ? ", time zone " : "",
+		a->key >= G_DAY ? tz : "");
+	rep_col(f, key, wk);
+	fprintf(f, " %6s %6s %6s %7s %6s %6s %7s %6s %7s %12s\n", "runs",
 		"units", "passed", "yield", "first", "passed", "FPY", "error", "aborted",
 		"unidentified");
 	for (int i = 0; i < a->n; i++) {
 		const struct group *g = &a->g[i];
-		char *k = st_text_show_dup(g->key);
 
-		fprintf(f, "  %-24s %6lld %6lld %6lld %7s %6lld %6lld %7s %6lld %7lld %12lld\n",
-			k ? k : "?", (long long)g->runs, (long long)g->units, (long long)g->passed,
+		fputs("  ", f);
+		rep_col(f, g->key, wk);
+		fprintf(f, " %6lld %6lld %6lld %7s %6lld %6lld %7s %6lld %7lld %12lld\n",
+			(long long)g->runs, (long long)g->units, (long long)g->passed,
 			pct(b1, rep_ratio(g->passed, g->units)), (long long)g->first,
 			(long long)g->first_passed, pct(b2, rep_ratio(g->first_passed, g->first)),
 			(long long)g->errors, (long long)g->aborted, (long long)g->unidentified);
-		free(k);
 	}
 	if (!a->n)
 		fputs("  (no runs)\n", f);

@@ -54,7 +54,7 @@ static void head(FILE *f, const struct report *r)
 	      "body{font-family:sans-serif;margin:2em;color:#222}\n"
 	      "table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
 	      "td,th{border:1px solid #bbb;padding:.2em .6em;text-align:right}\n"
-	      "th{background:#eee}td:first-child{text-align:left}\n"
+	      "th{background:#eee}td:first-child,td.name{text-align:left}\n"
 	      ".lim{stroke:#c00;stroke-width:2;stroke-dasharray:6 4}\n"
 	      ".mean{stroke:#06c;stroke-width:2}.bar{fill:#7a9}.out{fill:#d88}\n"
 	      ".tail{stroke:#a00;stroke-width:2;stroke-dasharray:3 2}.far{stroke:#555;stroke-width:1}\n"
@@ -66,7 +66,20 @@ static void head(FILE *f, const struct report *r)
 	rep_html_esc(f, rep_filters_str(r->f, buf, sizeof(buf)));
 	fputs("<br>stations: ", f);
 	rep_html_esc(f, r->stations ? r->stations : "-");
-	fprintf(f, "<br>generated %s (times UTC)</p>\n", rep_now_iso(now));
+	fprintf(f, "<br>generated %s; ", rep_now_iso(now));
+	rep_html_zone(f, r->plant_tz);
+	fputs("</p>\n", f);
+}
+
+void rep_html_zone(FILE *f, const char *plant_tz)
+{
+	fputs("times and days in <span class=\"tz\">UTC</span>", f);
+	if (!plant_tz || !*plant_tz || !strcmp(plant_tz, "UTC"))
+		return;
+	fputs(", not in the plant's time zone ", f);
+	rep_html_esc(f, plant_tz);
+	fputs(" (station.yaml; <code>station report --group-by day|hour|shift</code> counts in "
+	      "it)", f);
 }
 
 static void yield_table(FILE *f, const struct report *r)
@@ -95,7 +108,7 @@ static void yield_table(FILE *f, const struct report *r)
 			"see station trace)</p>\n", (long long)r->suspects, r->suspects == 1 ? "" : "s");
 	if (!r->ndays)
 		return;
-	fputs("<table><tr><th>day</th><th>runs</th><th>units</th><th>passed</th><th>yield</th>"
+	fputs("<table><tr><th>day (UTC)</th><th>runs</th><th>units</th><th>passed</th><th>yield</th>"
 	      "<th>first-pass yield</th></tr>\n", f);
 	for (int i = 0; i < r->ndays; i++) {
 		const struct rep_counts *c = &r->days[i].c;
@@ -247,13 +260,15 @@ static void modes_table(FILE *f, const struct report *r)
 
 	if (!r->nmodes)
 		return;
-	fputs("<h2>Failures by mode</h2>\n<table><tr><th>step / measurement</th><th>side</th>"
-	      "<th>count</th><th>share</th><th>cumulative</th></tr>\n", f);
+	fputs("<h2>Failures by mode</h2>\n<table><tr><th>operation</th><th>step / measurement</th>"
+	      "<th>side</th><th>count</th><th>share</th><th>cumulative</th></tr>\n", f);
 	for (int i = 0; i < r->nmodes; i++) {
 		const struct rep_mode *m = &r->modes[i];
 
 		cum += m->count;
 		fputs("<tr><td>", f);
+		rep_html_esc(f, m->sequence ? m->sequence : "-");
+		fputs("</td><td class=\"name\">", f);
 		rep_html_esc(f, m->step);
 		fputs(" / ", f);
 		rep_html_esc(f, m->name);

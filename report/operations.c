@@ -25,7 +25,8 @@
 #define MAX_RETEST 64	/* runs-per-unit counts kept; more go in the last */
 
 struct op {
-	char *name;
+	char *name;	/* "-" for runs without a sequence name (none) */
+	bool none;
 	int64_t runs, errors, aborted, skipped, unidentified;
 	int64_t units, passed, first_units, first_passed;
 	int64_t per_unit[MAX_RETEST + 1];	/* [k]: units with k judged runs */
@@ -44,10 +45,11 @@ static int64_t ival(const struct db_value *v)
 
 static struct op *find(struct ops *c, const struct db_value *name)
 {
-	const char *s = name->type == DB_TEXT ? name->s : "";
+	bool none = name->type != DB_TEXT;
+	const char *s = none ? "-" : name->s;
 
 	for (int i = 0; i < c->n; i++)
-		if (!strcmp(c->o[i].name, s))
+		if (c->o[i].none == none && !strcmp(c->o[i].name, s))
 			return &c->o[i];
 	return NULL;
 }
@@ -66,7 +68,9 @@ static int add_total(void *ctx, const struct db_row *row)
 	c->o = no;
 	o = &c->o[c->n++];
 	memset(o, 0, sizeof(*o));
-	o->name = strdup(row->v[0].type == DB_TEXT ? row->v[0].s : "");
+	/* no sequence name: "-", as the report's other sections name it */
+	o->none = row->v[0].type != DB_TEXT;
+	o->name = strdup(o->none ? "-" : row->v[0].s);
 	if (!o->name)
 		return st_fail(c->e, ST_ERR_NOMEM, "out of memory");
 	o->runs = ival(&row->v[1]);
@@ -116,35 +120,38 @@ static const char *pct(char buf[16], double v)
 static void text(FILE *f, const struct ops *c, const struct rep_filter *flt, bool with_errors)
 {
 	char a[16], b[16], fl[1024];
+	int wn = 20;
 
+	for (int i = 0; i < c->n; i++)
+		wn = rep_col_width(wn, c->o[i].name);
 	fprintf(f, "operations (filters: %s)\njudged: pass, fail%s; units are identified units\n\n",
 		rep_filters_str(flt, fl, sizeof(fl)), with_errors ?
 		", error and aborted (--with-errors: counted as failures)" :
 		" (error and aborted runs are the station's, counted apart)");
-	fprintf(f, "  %-20s %6s %6s %6s %7s %6s %6s %7s %6s %7s %12s\n", "operation", "runs",
+	fputs("  ", f);
+	rep_col(f, "operation", wn);
+	fprintf(f, " %6s %6s %6s %7s %6s %6s %7s %6s %7s %12s\n", "runs",
 		"units", "passed", "yield", "first", "passed", "FPY", "error", "aborted",
 		"unidentified");
 	for (int i = 0; i < c->n; i++) {
 		const struct op *o = &c->o[i];
-		char *name = st_text_show_dup(o->name);
 
-		fprintf(f, "  %-20s %6lld %6lld %6lld %7s %6lld %6lld %7s %6lld %7lld %12lld\n",
-			name ? name : "?", (long long)o->runs, (long long)o->units,
+		fputs("  ", f);
+		rep_col(f, o->name, wn);
+		fprintf(f, " %6lld %6lld %6lld %7s %6lld %6lld %7s %6lld %7lld %12lld\n",
+			(long long)o->runs, (long long)o->units,
 			(long long)o->passed, pct(a, rep_ratio(o->passed, o->units)),
 			(long long)o->first_units, (long long)o->first_passed,
 			pct(b, rep_ratio(o->first_passed, o->first_units)), (long long)o->errors,
 			(long long)o->aborted, (long long)o->unidentified);
-		free(name);
 	}
 	if (!c->n)
 		fputs("  (no runs)\n", f);
 	fprintf(f, "\nrolled throughput yield (product of FPY): %s\n", pct(a, rty(c)));
 	fputs("\nruns per unit (1 = no retest)\n", f);
 	for (int i = 0; i < c->n; i++) {
-		char *name = st_text_show_dup(c->o[i].name);
-
-		fprintf(f, "  %-20s", name ? name : "?");
-		free(name);
+		fputs("  ", f);
+		rep_col(f, c->o[i].name, wn);
 		for (int k = 1; k <= MAX_RETEST; k++)
 			if (c->o[i].per_unit[k])
 				fprintf(f, "  %s%d: %lld", k == MAX_RETEST ? ">=" : "", k,
@@ -190,6 +197,22 @@ static void json(FILE *f, const struct ops *c, bool with_errors)
 	json_decref(root);
 }
 
+/* A CSV row of operation o: its name is outside text, defused as a
+ * formula, except our own "-" for none, written as it is. */
+static void op_metric(FILE *f, const struct op *o, const char *metric, double v)
+{
+	char buf[32];
+
+	if (!o->none) {
+		rep_csv_metric(f, "operation", o->name, metric, v);
+		return;
+	}
+	fprintf(f, "operation,-,%s,", metric);
+	if (!isnan(v))
+		fputs(rep_num(buf, v), f);
+	fputs("\r\n", f);
+}
+
 static void csv(FILE *f, const struct ops *c)
 {
 	fputs("section,key,metric,value\r\n", f);
@@ -210,12 +233,12 @@ static void csv(FILE *f, const struct ops *c)
 		char k[32];
 
 		for (size_t j = 0; j < sizeof(m) / sizeof(m[0]); j++)
-			rep_csv_metric(f, "operation", o->name, m[j].m, m[j].v);
+			op_metric(f, o, m[j].m, m[j].v);
 		for (int n = 1; n <= MAX_RETEST; n++)
 			if (o->per_unit[n]) {
 				snprintf(k, sizeof(k), "runs_per_unit_%s%d", n == MAX_RETEST ? "ge" : "",
 					 n);
-				rep_csv_metric(f, "operation", o->name, k, (double)o->per_unit[n]);
+				op_metric(f, o, k, (double)o->per_unit[n]);
 			}
 	}
 	rep_csv_metric(f, "total", "", "rolled_throughput_yield", rty(c));

@@ -20,6 +20,14 @@ void rep_csv_metric(FILE *f, const char *section, const char *key, const char *m
 void rep_html_esc(FILE *f, const char *text);
 /* Now, ISO 8601 UTC: when a report was made. */
 const char *rep_now_iso(char buf[32]);
+/* A text table's name column (report/cols.c): the width that holds raw as
+ * shown and every cell before it (start with the header's width), and raw
+ * shown and padded to width; in terminal columns, not bytes. */
+int rep_col_width(int width, const char *raw);
+void rep_col(FILE *f, const char *raw, int width);
+/* HTML: the zone of the report's times (UTC), and that the plant's zone
+ * plant_tz (NULL / "": none) is --group-by's, not theirs. */
+void rep_html_zone(FILE *f, const char *plant_tz);
 /* Print a JSON value and a newline; jansson keeps reals short (15 digits). */
 void rep_json_print(FILE *f, json_t *j, bool pretty);
 

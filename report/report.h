@@ -31,6 +31,7 @@ struct spc_opts {
 	const char *name;	/* the measurement */
 	int baseline;		/* control limits from the first N points of a fixture */
 	bool all_runs;		/* retests too (default: each unit's first run) */
+	const char *plant_tz;	/* html: the plant's zone, said not to be the times' */
 };
 #define SPC_BASELINE_DEFAULT 20
 int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f, const struct spc_opts *o,

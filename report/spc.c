@@ -269,16 +269,19 @@ static void text(FILE *f, const struct spc *c, const struct spc_opts *o)
 		fprintf(f, "%s  MR-bar %s  MR UCL ", g6(a, s->lcl), g6(b, s->mrbar));
 		fprintf(f, "%s\n  %d point%s flagged%s\n", g6(d, s->mr_ucl), nf,
 			nf == 1 ? "" : "s", nf ? ":" : "");
+		int ws = 16;
+
+		for (int j = 0; j < s->n; j++)
+			if (s->p[j].flags)
+				ws = rep_col_width(ws, s->p[j].serial ? s->p[j].serial : "-");
 		for (int j = 0; j < s->n; j++) {
 			const struct point *p = &s->p[j];
-			char *sn;
 
 			if (!p->flags)
 				continue;
-			sn = st_text_show_dup(p->serial ? p->serial : "-");
-			fprintf(f, "    #%-5d %s  %-16s %-12s ", j + 1, p->time ? p->time : "-",
-				sn ? sn : "?", g6(a, p->x));
-			free(sn);
+			fprintf(f, "    #%-5d %s  ", j + 1, p->time ? p->time : "-");
+			rep_col(f, p->serial ? p->serial : "-", ws);
+			fprintf(f, " %-12s ", g6(a, p->x));
 			rule_list(f, p->flags);
 			fputc('\n', f);
 		}
@@ -422,8 +425,10 @@ static void html(FILE *f, const struct spc *c, const struct spc_opts *o)
 		fputc(')', f);
 	}
 	fprintf(f, "</h1>\n<p>%s; limits from the first %d points of each fixture; generated "
-		"%s (times UTC)</p>\n", o->all_runs ? "every run" : "each unit's first run",
-		o->baseline, rep_now_iso(now));
+		"%s; ", o->all_runs ? "every run" : "each unit's first run", o->baseline,
+		rep_now_iso(now));
+	rep_html_zone(f, o->plant_tz);
+	fputs("</p>\n", f);
 	if (!c->n)
 		fputs("<p>no values in the runs selected</p>\n", f);
 	for (int i = 0; i < c->n; i++) {

@@ -69,44 +69,65 @@ static void pareto(FILE *f, const struct report *r)
 {
 	char a[16], b[16];
 	int64_t cum = 0;
+	int ws = 28;
 
 	if (!r->nfails) {
 		fputs("\nfailures by step: none\n", f);
 		return;
 	}
-	fprintf(f, "\nfailures by step (Pareto)\n  %-28s %6s %8s %11s\n", "step", "count", "share",
-		"cumulative");
+	for (int i = 0; i < r->nfails; i++)
+		ws = rep_col_width(ws, r->fails[i].step);
+	fputs("\nfailures by step (Pareto)\n  ", f);
+	rep_col(f, "step", ws);
+	fprintf(f, " %6s %8s %11s\n", "count", "share", "cumulative");
 	for (int i = 0; i < r->nfails; i++) {
-		char *step = st_text_show_dup(r->fails[i].step);
-
 		cum += r->fails[i].count;
-		fprintf(f, "  %-28s %6lld %8s %11s\n", step ? step : "?", (long long)r->fails[i].count,
+		fputs("  ", f);
+		rep_col(f, r->fails[i].step, ws);
+		fprintf(f, " %6lld %8s %11s\n", (long long)r->fails[i].count,
 			pct(a, rep_ratio(r->fails[i].count, r->fail_total)),
 			pct(b, rep_ratio(cum, r->fail_total)));
-		free(step);
 	}
 }
 
+/* "step / measurement" of a mode, as stored (rep_col shows it). */
+static void mode_what(const struct rep_mode *m, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s / %s", m->step, m->name);
+}
+
+/* Each mode with its operation (sequence; "-" for runs without one): two
+ * sequences may measure a "vdd" of their own. */
 static void modes(FILE *f, const struct report *r)
 {
-	char a[16], b[16];
+	char a[16], b[16], what[512];
 	int64_t cum = 0;
+	int wo = (int)strlen("operation"), ww = 28;
 
 	if (!r->nmodes)
 		return;
-	fprintf(f, "\nfailures by mode (a measurement beyond a limit)\n  %-28s %-5s %6s %8s %11s\n",
-		"step / measurement", "side", "count", "share", "cumulative");
+	for (int i = 0; i < r->nmodes; i++) {
+		mode_what(&r->modes[i], what, sizeof(what));
+		wo = rep_col_width(wo, r->modes[i].sequence ? r->modes[i].sequence : "-");
+		ww = rep_col_width(ww, what);
+	}
+	fputs("\nfailures by mode (a measurement beyond a limit)\n  ", f);
+	rep_col(f, "operation", wo);
+	fputc(' ', f);
+	rep_col(f, "step / measurement", ww);
+	fprintf(f, " %-5s %6s %8s %11s\n", "side", "count", "share", "cumulative");
 	for (int i = 0; i < r->nmodes; i++) {
 		const struct rep_mode *m = &r->modes[i];
-		char *step = st_text_show_dup(m->step), *name = st_text_show_dup(m->name), what[256];
 
 		cum += m->count;
-		snprintf(what, sizeof(what), "%s / %s", step ? step : "?", name ? name : "?");
-		fprintf(f, "  %-28s %-5s %6lld %8s %11s\n", what, m->high ? "high" : "low",
+		mode_what(m, what, sizeof(what));
+		fputs("  ", f);
+		rep_col(f, m->sequence ? m->sequence : "-", wo);
+		fputc(' ', f);
+		rep_col(f, what, ww);
+		fprintf(f, " %-5s %6lld %8s %11s\n", m->high ? "high" : "low",
 			(long long)m->count, pct(a, rep_ratio(m->count, r->mode_total)),
 			pct(b, rep_ratio(cum, r->mode_total)));
-		free(step);
-		free(name);
 	}
 }
 

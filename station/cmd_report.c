@@ -226,6 +226,21 @@ static int groups(FILE *out, const struct db_reader *rd, const struct rep_opts *
 			     o->format, e);
 }
 
+/* The plant's time zone from station.yaml (as groups() finds it), for
+ * HTML to say its times are not in it; none when there is no such file
+ * or it does not load (the times are UTC either way). */
+static void plant_tz(const struct rep_opts *o, char *buf, size_t cap)
+{
+	struct station_config cfg;
+	struct st_error e;
+
+	buf[0] = '\0';
+	if (strcmp(o->format, "html") || config_load(&cfg, o->config, &e) < 0)
+		return;
+	snprintf(buf, cap, "%s", cfg.plant.timezone);
+	config_free(&cfg);
+}
+
 static void print(FILE *out, const struct rep_opts *o, struct report *r)
 {
 	if (!strcmp(o->format, "csv"))
@@ -243,9 +258,13 @@ static int body(FILE *out, const struct db_reader *rd, const struct rep_opts *o,
 {
 	const struct report_mode *mode = ctx;
 	struct report r = { .db_path = rd->where, .with_errors = mode->with_errors };
+	struct spc_opts spc = mode->spc;
+	char tz[64];
 
+	plant_tz(o, tz, sizeof(tz));
+	r.plant_tz = spc.plant_tz = tz;
 	if (mode->spc.name)
-		return report_spc(out, rd, &o->f, &mode->spc, o->format, e);
+		return report_spc(out, rd, &o->f, &spc, o->format, e);
 	if (mode->operations)
 		return report_operations(out, rd, &o->f, mode->with_errors, o->format, e);
 	if (mode->group_by)

@@ -104,6 +104,20 @@ static void test_dup(void **state)
 	free(b);
 }
 
+/* Terminal columns, not bytes: for the report's text tables. */
+static void test_width(void **state)
+{
+	(void)state;
+	assert_int_equal(st_text_width(""), 0);
+	assert_int_equal(st_text_width("vdd"), 3);
+	assert_int_equal(st_text_width("Größe"), 5);		/* 7 bytes */
+	assert_int_equal(st_text_width("電源"), 4);		/* wide: 2 each */
+	assert_int_equal(st_text_width("e\xcc\x81"), 1);	/* e + combining acute */
+	assert_int_equal(st_text_width("\\e[2J"), 5);		/* an escape as shown */
+	assert_int_equal(st_text_width("\xfe"), 4);		/* not UTF-8: shown \xfe */
+	assert_int_equal(st_text_width(NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +126,7 @@ int main(void)
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_cut_never_splits),
 		cmocka_unit_test(test_dup),
+		cmocka_unit_test(test_width),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

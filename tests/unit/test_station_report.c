@@ -179,7 +179,8 @@ static void test_text_and_histogram(void **state)
 	assert_non_null(strstr(t, "first pass        4 of 6 units passed   66.7%"));
 	assert_non_null(strstr(t, "failures by mode (a measurement beyond a limit)\n"));
 	assert_non_null(strstr(t, "\nstations: ST1\nfilters: none\n"));
-	assert_non_null(strstr(t, "  rails / vdd                  high       1    50.0%      100.0%\n"));
+	assert_non_null(strstr(t, "\n  factory   rails / vdd                  high       1    50.0%      "
+				  "100.0%\n"));
 	assert_non_null(strstr(t, "not judged        1 error, 0 aborted runs (the station's, not "
 				  "the boards'); 0 runs without a serial"));
 	assert_non_null(strstr(t, "  rails                             2    66.7%       66.7%"));
@@ -246,7 +247,8 @@ static void test_html_self_contained(void **state)
 	assert_int_equal(count(h, "class=\"pbar\""), 2);	/* rails 2, identity 1 */
 	assert_non_null(strstr(h, "filters: none<br>stations: ST1<br>generated 20"));
 	assert_non_null(strstr(h, "<h2>Failures by mode</h2>"));
-	assert_non_null(strstr(h, "<tr><td>rails / vdd</td><td>low</td><td>1</td><td>50.0%</td>"));
+	assert_non_null(strstr(h, "<tr><td>factory</td><td class=\"name\">rails / vdd</td><td>low</td>"
+				  "<td>1</td><td>50.0%</td>"));
 	/* lowest: 2/3 (yield and first-pass yield both days): the axis starts at
 	 * 60 % and says so */
 	assert_non_null(strstr(h, "axis from 60%, not 0"));
@@ -304,9 +306,35 @@ static void test_chart_of_a_year(void **state)
 	}
 	assert_true(labels >= 2 && labels <= 9);
 	assert_non_null(strstr(h, "axis from 70%, not 0"));	/* 82 % - 5 points, down to 10 */
-	assert_non_null(strstr(h, "(times UTC)"));
+	assert_non_null(strstr(h, "times and days in <span class=\"tz\">UTC</span></p>"));
 	assert_int_equal(count(h, "<polyline"), 2);
 	free(h);
+}
+
+/* Item 3 of issue 18: with a plant time zone in station.yaml the HTML
+ * reports say their times are UTC and not the plant's, not just "UTC". */
+static void test_html_zone(void **state)
+{
+	char yaml[160], *h;
+	FILE *y;
+
+	snprintf(yaml, sizeof(yaml), "%s/station.yaml", dir);
+	y = fopen(yaml, "w");
+	assert_non_null(y);
+	fprintf(y, "log: station.db\nplant:\n  timezone: Europe/Berlin\n");
+	fclose(y);
+	assert_int_equal(REPORT("-f", "html", "--config", yaml), EXIT_PASS);
+	h = slurp(outp);
+	assert_non_null(strstr(h, "times and days in <span class=\"tz\">UTC</span>, not in the "
+				  "plant's time zone Europe/Berlin"));
+	assert_non_null(strstr(h, "<th>day (UTC)</th>"));
+	assert_null(strstr(h, "(times UTC)"));
+	free(h);
+	assert_int_equal(REPORT("-f", "html", "--config", yaml, "--spc", "vdd"), EXIT_PASS);
+	h = slurp(outp);
+	assert_non_null(strstr(h, "not in the plant's time zone Europe/Berlin"));
+	free(h);
+	unlink(yaml);
 }
 
 static void test_usage_and_log_errors(void **state)
@@ -379,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_csv_long_form),
 		cmocka_unit_test(test_html_self_contained),
 		cmocka_unit_test(test_chart_of_a_year),
+		cmocka_unit_test(test_html_zone),
 		cmocka_unit_test(test_usage_and_log_errors),
 		cmocka_unit_test(test_mode_options),
 	};
