@@ -8,9 +8,12 @@
  * server's certificate and name).  The password comes from a passfile,
  * never from the URL, and no message carries the URL.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define LOG_PREFIX "central"
 #include "common/log.h"
@@ -101,6 +104,43 @@ static void tls_hint(const struct central *c, struct st_error *e)
 		snprintf(e->msg + len, sizeof(e->msg) - len, "; %s", hint);
 }
 
+/* A refused password: which passfile libpq read, and why it gave none
+ * (libpq says only "no password supplied"). */
+static void pass_hint(const struct central *c, const char *passfile, struct st_error *e)
+{
+	const char *m = PQerrorMessage(c->pg), *f = passfile ? passfile : getenv("PGPASSFILE");
+	size_t len = strlen(e->msg);
+	struct stat sb;
+
+	if (!strstr(m, "no password supplied") && !strstr(m, "password authentication failed"))
+		return;
+	if (!f || !f[0])
+		snprintf(e->msg + len, sizeof(e->msg) - len, "; give the password in a passfile "
+			 "(central: {passfile: ...}, --passfile or PGPASSFILE)");
+	else if (stat(f, &sb) != 0 || access(f, R_OK) != 0)
+		snprintf(e->msg + len, sizeof(e->msg) - len, "; the passfile %s cannot be read "
+			 "(%s): create it, one line HOST:PORT:DB:USER:PASSWORD, mode 600",
+			 f, strerror(errno));
+	else if (sb.st_mode & (S_IRWXG | S_IRWXO))
+		snprintf(e->msg + len, sizeof(e->msg) - len, "; libpq ignores the passfile %s: "
+			 "others may read it (chmod 600 %s)", f, f);
+	else
+		snprintf(e->msg + len, sizeof(e->msg) - len, "; check the passfile %s: a line "
+			 "HOST:PORT:DB:USER:PASSWORD must match this host, port, database and "
+			 "user, with the password the server knows", f);
+}
+
+/* The server's notices (NOTICE: relation already exists, skipping) are not
+ * the operator's business: debug log only. */
+static void quiet_notice(void *arg, const char *msg)
+{
+	char line[256];
+
+	(void)arg;
+	one_line(line, sizeof(line), msg);
+	log_dbg("central store: %s", line);
+}
+
 const char *central_where(const struct central *c)
 {
 	return c->where;
@@ -149,9 +189,11 @@ int central_open(struct central **out, const struct central_opts *o, struct st_e
 		int ret = cpi_fail(c, e, "connect");
 
 		tls_hint(c, e);
+		pass_hint(c, o->passfile, e);
 		central_close(c);
 		return ret;
 	}
+	PQsetNoticeProcessor(c->pg, quiet_notice, NULL);
 	*out = c;
 	return ST_OK;
 }

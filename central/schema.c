@@ -194,6 +194,12 @@ int central_migrate(struct central *c, int *from, struct st_error *e)
 		       " LOCK TABLE central_schema IN EXCLUSIVE MODE;"
 		       /* building the summaries of a large store takes minutes */
 		       " SET LOCAL statement_timeout = 0", "start the migration", e);
+	if (ret < 0 && strstr(e->msg, "permission denied")) {
+		size_t len = strlen(e->msg);
+
+		snprintf(e->msg + len, sizeof(e->msg) - len, "; central migrate creates tables and "
+			 "roles: run it as the database's owner, not as a station's or a reader's login");
+	}
 	if (ret == ST_OK)
 		ret = query_version(c, &v, e);
 	if (ret == ST_OK && v > CENTRAL_SCHEMA_VERSION)

@@ -29,6 +29,13 @@ pg_sql "$(block sql 1)" >/dev/null
 assert_eq "$(pg_sql "SELECT string_agg(r.rolname || '>' || g.rolname, ' ' ORDER BY r.rolname)
 	FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.member JOIN pg_roles g ON g.oid = a.roleid
 	WHERE r.rolname IN ('line1', 'quality')")" "line1>station_writer quality>station_reader" "the doc's roles"
+# the password as the doc sets it: psql's \password (prompts; here on stdin)
+cmd=$(block text 1)
+assert_match "$cmd" "^psql \"postgresql://db.plant/central\?user=postgres\" -c '.password line1'$" "the doc's \\password"
+printf 'Doc-pw-1\nDoc-pw-1\n' | setsid -w psql -X -q "$PG_ADMIN" -c '\password line1' >/dev/null 2>&1 ||
+	fail "psql \\password line1 as the doc gives it"
+assert_match "$(pg_sql "SELECT rolpassword FROM pg_authid WHERE rolname = 'line1'")" '^SCRAM-SHA-256\$' \
+	"line1's password stored hashed"
 # 3. the station.yaml example parses (status reads only the log)
 block yaml 1 >"$t/station.yaml"
 "$st" db migrate --db "$t/station.db" >/dev/null
