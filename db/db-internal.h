@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 #include <sqlite3.h>
 
 #include "db/db.h"
@@ -128,6 +129,16 @@ int rep_pareto_rows(sqlite3_stmt *st, struct report *r);
  * inside the caller's transaction. */
 int dbi_identity_trust(struct db *db, int64_t identity_id, const char *run_id,
 		       const struct db_identity *id, struct st_error *e);
+
+/* The checks' reading (db_check.c): the log mapped into memory for the
+ * check, what the map cannot cover read ahead in order by a thread. */
+struct dbi_check_read {
+	int fd;
+	off_t from, to;
+	pthread_t thread;
+};
+void dbi_check_read_start(sqlite3 *h, const char *path, struct dbi_check_read *w);
+void dbi_check_read_end(sqlite3 *h, struct dbi_check_read *w);
 
 /* The SQL of every slot (sql.c). */
 extern const char *const dbi_sql[DBS__COUNT];

@@ -437,14 +437,17 @@ static int check_pragma(struct db *db, const char *sql, bool ok_row, char *buf, 
  * parents, which at a million runs takes longer than quick_check itself. */
 static int check(struct db *db, const char *pragma, bool full, struct st_error *e)
 {
+	struct dbi_check_read rd;
 	char what[300] = "";
 	int bad = 0, ret;
 
 	pthread_mutex_lock(&db->mu);
+	dbi_check_read_start(db->h, db->path, &rd);
 	ret = check_pragma(db, pragma, true, what, sizeof(what), &bad, e);
 	if (ret == ST_OK && full)
 		ret = check_pragma(db, "PRAGMA foreign_key_check", false, what, sizeof(what),
 				   &bad, e);
+	dbi_check_read_end(db->h, &rd);
 	pthread_mutex_unlock(&db->mu);
 	if (ret < 0)
 		return ret;

@@ -73,11 +73,9 @@ static const char pareto_sql[] =
 	" WHERE m.value IS NOT NULL"
 #define MEAS_KEY "fr.sequence_name, s.name, m.name, m.unit, m.low, m.high"
 
-static const char stats_sql[] =
-	FILTERED_RUNS "SELECT " MEAS_KEY ", count(m.value), avg(m.value), min(m.value), max(m.value)"
-	MEAS_OF_FILTERED_RUNS " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 5, 6, 4";
-
-/* Every value of every group, the groups in the order above. */
+/* Every value of every group, group after group (in the order of the
+ * report), each group's in the order logged: one pass gives the count, mean,
+ * extremes, sigma and histogram of every group. */
 static const char values_sql[] =
 	FILTERED_RUNS "SELECT " MEAS_KEY ", m.value" MEAS_OF_FILTERED_RUNS
 	" ORDER BY 1, 2, 3, 5, 6, 4, m.id";
@@ -263,25 +261,6 @@ struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st)
 	return m;
 }
 
-static int stats(sqlite3 *h, struct report *r)
-{
-	sqlite3_stmt *st = dbr_prepare_where(h, stats_sql, r->f);
-
-	if (!st)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct rep_meas *m = rep_meas_add(r, st);
-
-		if (!m)
-			break;
-		m->n = sqlite3_column_int64(st, 6);
-		m->mean = sqlite3_column_double(st, 7);
-		m->min = sqlite3_column_double(st, 8);
-		m->max = sqlite3_column_double(st, 9);
-	}
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
-}
-
 static bool same_text(const char *a, sqlite3_stmt *st, int c)
 {
 	const char *b = (const char *)sqlite3_column_text(st, c);
@@ -303,53 +282,66 @@ static bool same_key(const struct rep_meas *m, sqlite3_stmt *st)
 	       same_real(m->has_low, m->low, st, 4) && same_real(m->has_high, m->high, st, 5);
 }
 
-/* Second pass, one query for every group: sigma from deviations about the
- * mean (no cancellation), the histogram and the counts beyond the limits.
- * The rows come group after group, in the order of the groups. */
-static int hist(sqlite3 *h, struct report *r)
+/* A group's running sums: the mean as avg() takes it (the sum over the
+ * count), sigma from Welford's update (deviations about the running mean:
+ * no cancellation, and 0 for equal values). */
+struct moments {
+	double sum, wmean, m2;
+};
+
+static void group_add(struct rep_meas *m, struct moments *a, double v)
+{
+	double d = v - a->wmean;
+
+	m->n++;
+	a->sum += v;
+	a->wmean += d / (double)m->n;
+	a->m2 += d * (v - a->wmean);
+	m->min = v < m->min ? v : m->min;
+	m->max = v > m->max ? v : m->max;
+	rep_hist_add(m, v);
+}
+
+static void group_end(struct rep_meas *m, const struct moments *a)
+{
+	m->mean = a->sum / (double)m->n;
+	if (m->n > 1) {
+		m->sigma = sqrt(a->m2 / (double)(m->n - 1));
+		m->has_sigma = true;
+	}
+	m->tail[0].known = m->tail[1].known = true;	/* every value counted */
+	rep_hist_finish(m);
+}
+
+/* One pass over the values: each group is complete when the next begins. */
+static int stats(sqlite3 *h, struct report *r)
 {
 	sqlite3_stmt *st = dbr_prepare_where(h, values_sql, r->f);
-	double *ss = calloc(r->nmeas ? r->nmeas : 1, sizeof(*ss));
-	int64_t *seen = calloc(r->nmeas ? r->nmeas : 1, sizeof(*seen));
-	int g = 0, ret = 0;
+	struct rep_meas *m = NULL;
+	struct moments a = { 0 };
+	int ret = 0;
 
-	if (!st || !ss || !seen) {
-		sqlite3_finalize(st);
-		free(ss);
-		free(seen);
+	if (!st)
 		return -1;
-	}
 	while (!ret && sqlite3_step(st) == SQLITE_ROW) {
 		double v = sqlite3_column_double(st, 6);
-		struct rep_meas *m;
 
-		for (int k = 0; k < r->nmeas && !same_key(&r->meas[g], st); k++)
-			g = (g + 1) % r->nmeas;
-		if (!r->nmeas || !same_key(&r->meas[g], st))
-			continue;	/* a value logged after the statistics were read */
-		m = &r->meas[g];
-		if (!seen[g]++ && frame(h, m, v) < 0) {
-			ret = -1;
-			break;
+		if (!m || !same_key(m, st)) {
+			if (m)
+				group_end(m, &a);
+			if (!(m = rep_meas_add(r, st))) {
+				ret = -1;
+				break;
+			}
+			a = (struct moments){ 0 };
+			m->min = m->max = v;
+			if (frame(h, m, v) < 0)
+				ret = -1;
 		}
-		ss[g] += (v - m->mean) * (v - m->mean);
-		rep_hist_add(m, v);
+		group_add(m, &a, v);
 	}
-	for (int i = 0; i < r->nmeas && !ret; i++) {
-		struct rep_meas *m = &r->meas[i];
-
-		if (m->n > 1) {
-			m->sigma = sqrt(ss[i] / (double)(m->n - 1));
-			m->has_sigma = true;
-		}
-		if (!seen[i])	/* the frame as the summary would set it */
-			db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN,
-				      m->mean, &m->fr);
-		m->tail[0].known = m->tail[1].known = true;	/* every value counted */
-		rep_hist_finish(m);
-	}
-	free(ss);
-	free(seen);
+	if (m && !ret)
+		group_end(m, &a);
 	if (sqlite3_finalize(st) != SQLITE_OK)
 		ret = -1;
 	return ret;
@@ -441,7 +433,7 @@ static int query(sqlite3 *h, struct report *r, enum rep_query q)
 	case REP_Q_DAYS: return yields(h, r, true);
 	case REP_Q_PARETO: return pareto(h, r);
 	case REP_Q_STATS: return stats(h, r);
-	case REP_Q_HIST: return hist(h, r);
+	case REP_Q_HIST: return 0;	/* the statistics' one pass made them */
 	default: return -1;
 	}
 }

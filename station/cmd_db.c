@@ -5,7 +5,9 @@
  * recover marks runs left unfinished by a crash aborted (the station also
  * does this when it starts); migrate creates a log or upgrades an old one.
  */
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "station/commands.h"
 #include "station/cmd_log_opts.h"
@@ -41,8 +43,23 @@ static int fail(const char *what, const struct st_error *e)
 	return EXIT_STATION;
 }
 
+/* The check reads the log mapped into memory (db/db_check.c): a page the
+ * disk cannot give, or a file cut short under it, is a SIGBUS there. */
+static void check_sigbus(int sig)
+{
+	static const char msg[] = "station db check: the log could not be read (an I/O error "
+				  "on its disk, or the file was cut short during the check); copy "
+				  "what can be read with sqlite3's .recover and check the copy\n";
+	ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+
+	(void)sig;
+	(void)n;
+	_exit(EXIT_STATION);
+}
+
 static int do_check(const char *path, bool quick)
 {
+	struct sigaction sa = { .sa_handler = check_sigbus };
 	struct db_opts o = { .readonly = true, .must_exist = true, .as_is = true };
 	struct st_error e;
 	struct db *db;
@@ -50,6 +67,7 @@ static int do_check(const char *path, bool quick)
 
 	if (db_open(&db, path, &o, &e) < 0)
 		return fail("check", &e);
+	sigaction(SIGBUS, &sa, NULL);
 	ret = quick ? db_quick_check(db, &e) : db_check(db, &e);
 	if (ret == ST_OK)
 		printf("%s: ok (schema version %d)\n", path, db_found_version(db));
