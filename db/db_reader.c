@@ -42,6 +42,12 @@ static int log_capability(void *h, const struct rep_filter *f, bool first_only, 
 	return db_capability_rows(h, f, first_only, fn, ctx, e);
 }
 
+static int log_capability_sums(void *h, const struct rep_filter *f, db_row_fn fn, void *ctx,
+			       struct st_error *e)
+{
+	return db_capability_sums(h, f, fn, ctx, e);
+}
+
 static int log_operations(void *h, enum db_op_q q, const struct rep_filter *f, bool with_errors,
 			  db_row_fn fn, void *ctx, struct st_error *e)
 {
@@ -56,6 +62,7 @@ static const struct db_reader_ops log_reader = {
 	.wide_rows = log_wide,
 	.meas_series = log_series,
 	.capability_rows = log_capability,
+	.capability_sums = log_capability_sums,
 	.operation_rows = log_operations,
 };
 
