@@ -5,7 +5,7 @@
  * moving ranges and subgroups, under every filter the cells answer: on a
  * random log with retests, runs started out of order (a unit's first run
  * moves when an earlier-started run of it ends after a later one), a
- * serial corrected after the end, a limit changed without a new version,
+ * serial corrected after the end, runs ended again with another outcome, a limit changed without a new version,
  * two sequence versions and three fixtures.  The cells kept run by run
  * equal the cells rebuilt from the rows, and a schema 10 log
  * (db/migrations/v10.sql) upgraded by db_open() answers the same.
@@ -84,6 +84,9 @@ static void random_log(struct db *db, int n)
 		begin_run(db, i, n, i % 41 == 7 ? NULL : serial, fixtures[(int)(urand() * 3)], start,
 			  id);
 		end_run(db, id, urand() < 0.8);
+		if (i % 89 == 3)	/* ended again: a first run may stop being judged */
+			assert_int_equal(db_run_end(db, id, i % 2 ? DB_ERROR : DB_PASS, "again", &e),
+					 ST_OK);
 		if (i % 97 == 5)
 			assert_int_equal(db_run_set_serial(db, id, "U-FIXED", &e), ST_OK);
 	}
