@@ -27,6 +27,9 @@ struct db_reader_ops {
 			 void *ctx, struct st_error *e);
 	int (*meas_series)(void *h, const char *name, const struct rep_filter *f, bool first_only,
 			   db_row_fn fn, void *ctx, struct st_error *e);
+	/* db_capability_rows()'s 10 columns; a store of several stations may
+	 * add an 11th, station (ordered by station before fixture): moving
+	 * ranges and subgroups then stay within one station's fixture */
 	int (*capability_rows)(void *h, const struct rep_filter *f, bool first_only,
 			       db_row_fn fn, void *ctx, struct st_error *e);
 	/* capability cells (common/capcell.h) of first judged runs for f, one

@@ -111,7 +111,7 @@ struct acc {
 	 * cell being summed, a fixture's values in one UTC hour */
 	struct rep_capsum sum;
 	struct st_capcell cell;
-	char *cell_fx;
+	char *cell_fx, *cell_st;
 	int64_t cell_hour;
 	bool subgroups;
 	struct st_error *e;
@@ -159,11 +159,12 @@ static int flush_cell(struct acc *a)
 {
 	int ret = 0;
 
-	if (a->cell.n && rep_capsum_add(&a->sum, &a->cell, "", a->cell_fx))
+	if (a->cell.n && rep_capsum_add(&a->sum, &a->cell, a->cell_st, a->cell_fx))
 		ret = st_fail(a->e, ST_ERR_NOMEM, "out of memory");
 	memset(&a->cell, 0, sizeof(a->cell));
 	free(a->cell_fx);
-	a->cell_fx = NULL;
+	free(a->cell_st);
+	a->cell_fx = a->cell_st = NULL;
 	return ret;
 }
 
@@ -210,12 +211,13 @@ static int next_group(struct acc *a, const struct db_row *row)
 	return 0;
 }
 
-/* A value (db_capability_rows: the key, fixture, started_us, value) into
- * the cell of its fixture and hour. */
+/* A value (db_capability_rows: the key, fixture, started_us, value, and
+ * from a store of several stations an 11th column, the station) into the
+ * cell of its (station,) fixture and hour. */
 static int add_row(void *ctx, const struct db_row *row)
 {
 	struct acc *a = ctx;
-	const char *fx;
+	const char *fx, *stn;
 	int64_t us;
 
 	if (row->columns_only)
@@ -223,14 +225,17 @@ static int add_row(void *ctx, const struct db_row *row)
 	if (row->n < 10)
 		return st_fail(a->e, ST_ERR_DB, "capability rows of %d columns, not 10", row->n);
 	fx = text_or(&row->v[7], "");
+	stn = row->n > 10 ? text_or(&row->v[10], "") : "";
 	us = row->v[8].i;
 	if (next_group(a, row))
 		return -1;
-	if (a->cell.n && (strcmp(a->cell_fx, fx) || us / 3600000000LL != a->cell_hour) &&
-	    flush_cell(a))
+	if (a->cell.n && (strcmp(a->cell_fx, fx) || strcmp(a->cell_st, stn) ||
+			  us / 3600000000LL != a->cell_hour) && flush_cell(a))
 		return -1;
 	if (!a->cell.n) {
-		if (!(a->cell_fx = strdup(fx)))
+		a->cell_fx = strdup(fx);
+		a->cell_st = strdup(stn);
+		if (!a->cell_fx || !a->cell_st)
 			return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
 		a->cell_hour = us / 3600000000LL;
 	}
