@@ -7,6 +7,9 @@
  *   report_1m steplog DB N       log N steps of 20 measurements: median, p99
  *   report_1m query DB REPEATS   each report query: median ms (summaries)
  *   report_1m migrate DB         upgrade a cached log to this build's schema
+ *                                (stdout: upgrade|ms)
+ *   report_1m capability DB REPEATS  report --capability from the capability
+ *                                cells (the rows for comparison): median ms
  * Linked against the station's archives; prints "name|value" lines.
  */
 #include <math.h>
@@ -19,7 +22,9 @@
 #include <sqlite3.h>
 
 #include "db/db.h"
+#include "db/db_reader.h"
 #include "db/db_report.h"
+#include "report/report.h"
 
 #define NMEAS 20
 #define DAYS 90
@@ -384,6 +389,54 @@ static int filters(const char *path, int reps)
 	return 0;
 }
 
+/* report --capability as station report runs it (JSON to /dev/null): the
+ * whole log, a fixture, a week; from the cells and, once, from the rows. */
+static int capability(const char *path, int reps)
+{
+	const int64_t mon = 1770595200000000LL;	/* 2026-02-09, a Monday */
+	const struct {
+		const char *name;
+		struct rep_filter f;
+		bool rows, subgroups;
+	} q[] = {
+		{ "report --capability, whole log", { 0 }, false, false },
+		{ "report --capability --subgroups, whole log", { 0 }, false, true },
+		{ "report --capability --fixture F3", { .fixture = "F3" }, false, false },
+		{ "report --capability, a week (Monday 00:00 to Monday 00:00)",
+		  { .has_since = true, .since_us = mon, .has_until = true,
+		    .until_us = mon + 7 * 86400000000LL }, false, false },
+		{ "report --capability --sequence factory@1.1 --fixture F3",
+		  { .seq_name = "factory", .seq_version = "1.1", .fixture = "F3" }, false, false },
+		{ "report --capability --from-rows, whole log (rows)", { 0 }, true, false },
+	};
+	struct db_opts o = { .readonly = true, .must_exist = true };
+	FILE *null = fopen("/dev/null", "w");
+	double t[64], tc[64];
+	struct db *db;
+	struct st_error e;
+
+	if (reps > 64 || !null || db_open(&db, path, &o, &e) < 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		for (int r = 0; r < (q[i].rows ? 1 : reps); r++) {
+			double a = now_ms(), c = cpu_ms();
+
+			if (report_capability(null, db_reader(db), &q[i].f, false, q[i].subgroups,
+					      q[i].rows, "json", &e)) {
+				fprintf(stderr, "report_1m: %s\n", e.msg);
+				return 1;
+			}
+			t[r] = now_ms() - a;
+			tc[r] = cpu_ms() - c;
+		}
+		printf("%s|%.1f|%.1f\n", q[i].name, median(t, q[i].rows ? 1 : reps),
+		       median(tc, q[i].rows ? 1 : reps));
+	}
+	db_close(db);
+	fclose(null);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	for (int k = 0; k < NMEAS; k++)
@@ -401,14 +454,18 @@ int main(int argc, char **argv)
 		}
 		db_close(db);
 		fprintf(stderr, "report_1m: upgraded in %.0f s\n", (now_ms() - a) / 1e3);
+		printf("upgrade|%.0f\n", now_ms() - a);
 		return 0;
 	}
 	if (argc == 4 && !strcmp(argv[1], "steplog"))
 		return steplog(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "filters"))
 		return filters(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "capability"))
+		return capability(argv[2], atoi(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "query"))
 		return query(argv[2], atoi(argv[3]), argc > 4 && !strcmp(argv[4], "exact"));
-	fprintf(stderr, "usage: report_1m gen DB RUNS | steplog DB N | query DB REPEATS [exact] | filters DB REPEATS\n");
+	fprintf(stderr, "usage: report_1m gen DB RUNS | steplog DB N | query DB REPEATS [exact] | filters DB REPEATS"
+		" | capability DB REPEATS | migrate DB\n");
 	return 2;
 }

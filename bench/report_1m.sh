@@ -17,10 +17,10 @@ BIN=$BUILD/bench/report_1m
 DB=$BUILD/bench/log_$((RUNS / 1000))k.db
 [ "$RUNS" = 1000000 ] && DB=$BUILD/bench/log_1m.db
 mkdir -p "$BUILD/bench"
-make -s BUILD="$BUILD" "$BUILD/libdb.a" "$BUILD/libcommon.a" >&2
+make -s BUILD="$BUILD" "$BUILD/libreport.a" "$BUILD/libdb.a" "$BUILD/libcommon.a" >&2
 # shellcheck disable=SC2046
 cc -std=c17 -D_GNU_SOURCE -I"$TOP" -O2 -Wall -Wextra -Werror -o "$BIN" bench/report_1m.c \
-	"$BUILD/libdb.a" \
+	"$BUILD/libreport.a" "$BUILD/libdb.a" \
 	"$BUILD/libcommon.a" $(pkg-config --libs libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson) \
 	-lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm >&2
 # one generator at a time: a second bench waits for the first one's log
@@ -32,7 +32,7 @@ if [ "$have" -ge 3 ] && [ "$have" -lt "$want" ]; then
 	# an older cached log: the station's own upgrade (recounts the
 	# summaries) is quicker than generating it again
 	echo "report_1m: upgrading $DB from schema $have to $want" >&2
-	"$BIN" migrate "$DB"
+	"$BIN" migrate "$DB" >/dev/null
 fi
 if [ ! -s "$DB" ] || [ "$(sqlite3 "$DB" 'PRAGMA user_version')" != "$want" ]; then
 	echo "report_1m: generating $RUNS runs into $DB (once; minutes)" >&2
@@ -58,8 +58,26 @@ done
 	target=200; [[ $name == export* ]] && target=50; [[ $name == db* ]] && target=5000
 	echo "report: $name|$(ms "$v" "$c")|< $target ms|$(awk -v v="$v" -v t="$target" 'BEGIN { print (v < t) ? "met" : "MISSED" }')"
 done
+# report --capability from the capability cells (schema 11), and once from
+# the rows for comparison
+"$BIN" capability "$DB" "$R" | while IFS='|' read -r name v c; do
+	if [[ $name == *rows* ]]; then
+		echo "report: $name|$(ms "$v" "$c")||"
+	else
+		echo "report: $name|$(ms "$v" "$c")|< 200 ms|$(awk -v v="$v" 'BEGIN { print (v < 200) ? "met" : "MISSED" }')"
+	fi
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# the upgrade from schema 10 (capability cells built from the rows,
+# measurements_name dropped), on a copy of the log made schema 10 again
+cp "$DB" "$tmp/v10.db"
+sqlite3 "$tmp/v10.db" "DROP TABLE cap_cells; DROP TABLE cap_keys;
+	CREATE INDEX IF NOT EXISTS measurements_name ON measurements(name); PRAGMA user_version = 10"
+"$BIN" migrate "$tmp/v10.db" 2>/dev/null | while IFS='|' read -r name v; do
+	echo "log: upgrade from schema 10 to 11|$(awk -v v="$v" 'BEGIN { printf "%.1f s", v / 1000 }')||"
+done
+rm -f "$tmp/v10.db"*
 "$BIN" steplog "$tmp/steps.db" 20000 | while IFS='|' read -r name v; do
 	echo "log: one step of 20 measurements, ${name#step_}|$v us||"
 done

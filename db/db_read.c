@@ -25,7 +25,7 @@ sqlite3_stmt *dbr_prepare(sqlite3 *h, const char *sql)
 	return st;
 }
 
-static void bind_filter(sqlite3_stmt *st, const struct rep_filter *f)
+void dbr_bind_filter(sqlite3_stmt *st, const struct rep_filter *f)
 {
 	if (f->has_since)
 		sqlite3_bind_int64(st, 1, f->since_us);
@@ -96,7 +96,7 @@ sqlite3_stmt *dbr_prepare_where(sqlite3 *h, const char *sql, const struct rep_fi
 	st = dbr_prepare(h, full);
 	free(full);
 	if (st)
-		bind_filter(st, f);
+		dbr_bind_filter(st, f);
 	return st;
 }
 
@@ -126,13 +126,15 @@ int dbr_each_row(sqlite3 *h, sqlite3_stmt *st, db_row_fn fn, void *ctx, struct s
 	ret = fn(ctx, &row);
 	row.columns_only = false;
 	rc = SQLITE_DONE;
-	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	for (bool first = true; !ret && (rc = sqlite3_step(st)) == SQLITE_ROW; first = false) {
 		for (int c = 0; c < row.n; c++) {
 			struct db_value *v = &row.v[c];
 
 			/* a name read before sqlite3_step() may be freed by it (a
-			 * statement re-prepared): read them again for every row */
-			row.name[c] = sqlite3_column_name(st, c);
+			 * statement re-prepared): read them again after the first
+			 * (the read transaction then holds the schema) */
+			if (first)
+				row.name[c] = sqlite3_column_name(st, c);
 
 			memset(v, 0, sizeof(*v));
 			switch (sqlite3_column_type(st, c)) {

@@ -86,6 +86,10 @@ central_merge() {
 				fail "merging $s's $t"
 		done
 	done
+	# rows put in by SQL get no summaries: the capability cells (schema 11)
+	# rebuilt from the merged rows by the upgrade from 10
+	sqlite3 "$out" "DROP TABLE cap_cells; DROP TABLE cap_keys; PRAGMA user_version = 10" &&
+		"$BINDIR/station" db migrate --db "$out" >/dev/null || fail "rebuilding $out's capability cells"
 }
 
 # central_same LOG ARGS...: `station ARGS` on the SQLite log LOG and on the

@@ -23,9 +23,9 @@ out=$(st_tmpdir)
 
 # --- db check on the log the line wrote
 "$st" db check --db "$db" >"$out/check" || fail "db check failed on a good log: $(cat "$out/check")"
-assert_match "$(cat "$out/check")" "ok \(schema version 10\)" "db check output"
+assert_match "$(cat "$out/check")" "ok \(schema version 11\)" "db check output"
 "$st" db check --quick --db "$db" >"$out/quick" || fail "db check --quick failed on a good log: $(cat "$out/quick")"
-assert_match "$(cat "$out/quick")" "ok \(schema version 10\)" "db check --quick output"
+assert_match "$(cat "$out/quick")" "ok \(schema version 11\)" "db check --quick output"
 rc=0; "$st" db recover --quick --db "$db" 2>/dev/null || rc=$?
 assert_eq "$rc" "2" "--quick is for check only"
 
@@ -70,6 +70,22 @@ assert_eq "$(python3 -c "import json; o = json.load(open('$out/ops.json'))['oper
 	"factory-provisioning 3 3 2" "report --operations"
 "$st" report --db "$db" --capability >"$out/cap.txt"
 grep -q "Cp .*  Cpk .*  Pp .*  Ppk " "$out/cap.txt" || fail "report --capability: $(cat "$out/cap.txt")"
+# from the capability cells (schema 11) exactly what the rows give
+for filt in "" "--fixture a" "--sequence production" "--since 2000-01-01 --until 2100-01-01"; do
+	for sub in "" --subgroups; do
+		# shellcheck disable=SC2086
+		"$st" report --db "$db" --capability $sub $filt -f json >"$out/cap_sum.json" ||
+			fail "report --capability $sub $filt"
+		# shellcheck disable=SC2086
+		"$st" report --db "$db" --capability $sub $filt --from-rows -f json >"$out/cap_rows.json" ||
+			fail "report --capability --from-rows $sub $filt"
+		cmp -s "$out/cap_sum.json" "$out/cap_rows.json" ||
+			fail "capability from cells and rows differ ($sub $filt): $(diff "$out/cap_sum.json" "$out/cap_rows.json")"
+	done
+done
+grep -q '"n": [1-9]' "$out/cap_sum.json" || fail "capability from the cells: no values"
+rc=0; "$st" report --db "$db" --from-rows >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" "2" "--from-rows goes with --capability"
 "$st" report --db "$db" >"$out/r.txt"
 grep -q "^yield             2 of 3 units passed   66.7%" "$out/r.txt" || fail "text report: $(head "$out/r.txt")"
 # --- report --spc: the line's rail as control charts, a fixture each
@@ -182,7 +198,7 @@ sqlite3 "$out/v1.db" "INSERT INTO runs VALUES ('0123456789abcdef0123456789abcdef
 rc=0; "$st" report --db "$out/v1.db" 2>"$out/v1.err" || rc=$?
 assert_eq "$rc" "4" "report refuses an old log"
 grep -q "station db migrate" "$out/v1.err" || fail "no hint to migrate: $(cat "$out/v1.err")"
-assert_match "$("$st" db migrate --db "$out/v1.db")" "upgraded from schema version 1 to 10" "migrate"
+assert_match "$("$st" db migrate --db "$out/v1.db")" "upgraded from schema version 1 to 11" "migrate"
 assert_match "$("$st" report --db "$out/v1.db")" "1 of 1 units passed" "report after migrate"
 echo "ok"
 
@@ -241,7 +257,8 @@ awk -v d="$qs" '/^```sql$/ { n++; f = d "/" FILENAME "." n ".sql"; sub(/.*\//, "
 qsql=$(grep -l "m.name = 'rail_3v3'" "$qs"/quality.md.*.sql | head -1)
 dsql=$(grep -l "m.name = 'rail_3v3'" "$qs"/database.md.*.sql | head -1)
 [ -n "$qsql" ] && [ -n "$dsql" ] || fail "the first-run SQL of docs/quality.md or docs/database.md is gone"
-"$st" report --db "$aug" --capability -f json -o "$qs/cap.json"
+# (runs put in by SQL get no summaries: the rows, as the docs' SQL reads)
+"$st" report --db "$aug" --capability --from-rows -f json -o "$qs/cap.json"
 "$st" report --db "$aug" --spc rail_3v3 -f json -o "$qs/spc.json"
 python3 "$ST_TOP/tests/e2e/quality_sql_check.py" "$aug" "$qsql" "$dsql" "$qs/cap.json" "$qs/spc.json" rail_3v3 ||
 	fail "the docs' first-run SQL and the report disagree"
