@@ -29,7 +29,8 @@ PG_BIN=$(pg_config --bindir)
 CACHE=$BUILD/bench/central_$((RUNS / 1000))k
 [ "$RUNS" = 1000000 ] && CACHE=$BUILD/bench/central_1m
 ROWKEY=$( (cat bench/central_gen.sql; echo "$RUNS") | sha256sum | cut -c1-16)
-SUMKEY=$(sha256sum central/schema_sum.c | cut -c1-16)
+SUMKEY=$(cat central/schema_sum.c central/schema_v5.c central/schema_v6.c central/schema_v7.c |
+	sha256sum | cut -c1-16)
 W=$(mktemp -d "${TMPDIR:-/tmp}/st-bench-c1m.XXXXXX")
 chmod 755 "$W"
 mkdir -p "$W/sock" "$BUILD/bench"
@@ -79,7 +80,7 @@ else
 		t0=$(date +%s)
 		q -q -c "DO \$\$ DECLARE f regprocedure; k \"char\"; BEGIN
 			DROP TABLE IF EXISTS sum_runs, sum_cells, sum_unit_cells, sum_unit_first,
-				sum_step_fails, sum_meas_keys, sum_meas;
+				sum_step_fails, sum_meas_keys, sum_meas, sum_cap_keys, sum_cap;
 			FOR f, k IN SELECT oid::regprocedure, prokind FROM pg_proc
 				WHERE proname LIKE 'central\\_%' ORDER BY prokind LOOP
 				EXECUTE CASE k WHEN 'a' THEN 'DROP AGGREGATE ' ELSE 'DROP FUNCTION ' END

@@ -118,7 +118,7 @@ struct acc {
 	bool *brk, *sub;
 	int64_t nx, cap, hour;
 	bool subgroups;
-	char *fixture;
+	char *fixture;	/* the fixture being read: its station's name, NUL, its own */
 	struct st_error *e;
 };
 
@@ -145,7 +145,8 @@ static double real(const struct db_value *v)
 }
 
 /* Columns: sequence_name, sequence_version, step, name, unit, low, high,
- * fixture, started_us, value (db_capability_rows). */
+ * fixture, started_us, value (db_capability_rows), and on the central store
+ * station: a fixture is a station's. */
 static bool same_group(const struct group *g, const struct db_row *row)
 {
 	return same_text(g->sequence, &row->v[0]) && same_text(g->version, &row->v[1]) &&
@@ -197,12 +198,13 @@ static int new_group(struct acc *a, const struct db_row *row)
 static int add_row(void *ctx, const struct db_row *row)
 {
 	struct acc *a = ctx;
-	const char *fx;
+	const char *fx, *st;
 	struct group *g;
 
 	if (row->columns_only)
 		return 0;
 	fx = row->v[7].type == DB_TEXT ? row->v[7].s : "";
+	st = row->n > 10 && row->v[10].type == DB_TEXT ? row->v[10].s : "";
 	if (!a->n || !same_group(&a->g[a->n - 1], row)) {
 		finish(a);
 		if (new_group(a, row))
@@ -224,13 +226,18 @@ static int add_row(void *ctx, const struct db_row *row)
 		a->sub = ns;
 		a->cap = cap;
 	}
-	a->brk[a->nx] = !a->fixture || strcmp(a->fixture, fx);
+	a->brk[a->nx] = !a->fixture || strcmp(a->fixture, st) ||
+			strcmp(a->fixture + strlen(a->fixture) + 1, fx);
 	a->sub[a->nx] = a->brk[a->nx] || row->v[8].i / 3600000000LL != a->hour;
 	a->hour = row->v[8].i / 3600000000LL;
 	if (a->brk[a->nx]) {
+		size_t ls = strlen(st) + 1, lf = strlen(fx) + 1;
+
 		free(a->fixture);
-		if (!(a->fixture = strdup(fx)))
+		if (!(a->fixture = malloc(ls + lf)))
 			return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
+		memcpy(a->fixture, st, ls);
+		memcpy(a->fixture + ls, fx, lf);
 	}
 	a->x[a->nx++] = real(&row->v[9]);
 	if (row->v[8].i < g->first_us)
