@@ -20,21 +20,27 @@
 
 /* $1, $2 the hours [since, until); $3 fixture; $4 station; $5, $6 the
  * sequence name and version (NULL: no such filter; a one-off statement, so
- * the planner folds them away) */
+ * the planner folds them away).  The keys ranked first (a few dozen), then
+ * each key's cells through sum_cap_key in (station, fixture, hour) order:
+ * the final sort is then one of presorted groups (incremental), not of
+ * every cell by seven text columns (on 1.8 million cells: 5 s, not 10 s
+ * spilled to disk; a week or a station's 110,000: 0.2 s, not 0.5-1 s). */
 static const char sums_sql[] =
 	"SELECT k.sequence_name, k.sequence_version, k.step, k.name, k.unit, k.low, k.high,"
 	" c.station, c.fixture, c.hour, c.n, c.ref, c.s1, c.s2, c.min, c.max, c.first_us,"
 	" c.first_v, c.last_us, c.last_v, c.mr_n, c.mr_sum"
-	" FROM sum_cap_keys k JOIN sum_cap c ON c.key = k.id"
-	" WHERE ($1::bigint IS NULL OR c.hour >= $1::bigint)"
-	" AND ($2::bigint IS NULL OR c.hour < $2::bigint)"
-	" AND ($3::text IS NULL OR c.fixture = $3::text)"
-	" AND ($4::text IS NULL OR c.station = $4::text)"
-	" AND ($5::text IS NULL OR k.sequence_name = $5::text)"
-	" AND ($6::text IS NULL OR k.sequence_version = $6::text)"
-	" ORDER BY k.sequence_name" C " NULLS FIRST, k.sequence_version" C " NULLS FIRST,"
-	" k.step" C ", k.name" C ", k.unit" C " NULLS FIRST, k.low NULLS FIRST,"
-	" k.high NULLS FIRST, k.id, c.station, c.fixture, c.hour";
+	" FROM (SELECT k.*, row_number() OVER (ORDER BY k.sequence_name" C " NULLS FIRST,"
+	"  k.sequence_version" C " NULLS FIRST, k.step" C ", k.name" C ", k.unit" C " NULLS FIRST,"
+	"  k.low NULLS FIRST, k.high NULLS FIRST) AS rank FROM sum_cap_keys k"
+	"  WHERE ($5::text IS NULL OR k.sequence_name = $5::text)"
+	"  AND ($6::text IS NULL OR k.sequence_version = $6::text) ORDER BY rank) k"
+	" CROSS JOIN LATERAL (SELECT * FROM sum_cap c WHERE c.key = k.id"
+	"  AND ($1::bigint IS NULL OR c.hour >= $1::bigint)"
+	"  AND ($2::bigint IS NULL OR c.hour < $2::bigint)"
+	"  AND ($3::text IS NULL OR c.fixture = $3::text)"
+	"  AND ($4::text IS NULL OR c.station = $4::text)"
+	"  ORDER BY c.station, c.fixture, c.hour) c"
+	" ORDER BY k.rank, c.station, c.fixture, c.hour";
 
 static bool answerable(const struct rep_filter *f)
 {

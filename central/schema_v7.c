@@ -55,6 +55,29 @@
 	"    AND " k ".sequence_version IS NOT DISTINCT FROM " v ".sequence_version\n" \
 	"    AND " k ".unit IS NOT DISTINCT FROM " v ".unit\n"
 
+/* The cells of the groups of pg_temp.sum_capd (d) into pg_temp.sum_capc:
+ * runs is the FROM clause giving their runs (r, d.hour). */
+#define CAP_CELLS(runs) \
+	"  INSERT INTO pg_temp.sum_capc\n" \
+	"  SELECT sequence_name, sequence_version, step, name, unit, low, high, station, fixture,\n" \
+	"    hour, count(*), min(ref), sum(x - ref), sum((x - ref) * (x - ref)), min(x), max(x),\n" \
+	"    min(started_us), min(ref), max(started_us), min(last_v), count(mr),\n" \
+	"    coalesce(sum(mr), 0)\n" \
+	"  FROM (SELECT v.*, first_value(x) OVER w AS ref, abs(x - lag(x) OVER w) AS mr,\n" \
+	"      last_value(x) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)\n" \
+	"        AS last_v\n" \
+	"    FROM (SELECT r.sequence_name, r.sequence_version, s.name AS step, m.name, m.unit,\n" \
+	"        m.low, m.high, r.station, r.fixture, d.hour, r.started_us, r.id AS run,\n" \
+	"        m.id AS mid, m.value AS x\n" \
+	"      FROM " runs "\n" \
+	"      JOIN measurements m ON m.run_id = r.id\n" \
+	"      JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id\n" \
+	"      WHERE m.value IS NOT NULL AND " FIRST_JUDGED ") v\n" \
+	"    WINDOW w AS (PARTITION BY sequence_name, sequence_version, step, name, unit, low,\n" \
+	"      high, station, fixture, hour ORDER BY started_us, run COLLATE \"C\", mid)) z\n" \
+	"  GROUP BY sequence_name, sequence_version, step, name, unit, low, high, station,\n" \
+	"    fixture, hour;\n"
+
 const char *const cpi_v7[] = {
 	"CREATE TABLE sum_cap_keys (id bigserial PRIMARY KEY, sequence_name text,\n"
 	"  sequence_version text, step text NOT NULL, name text NOT NULL, unit text,\n"
@@ -81,35 +104,35 @@ const char *const cpi_v7[] = {
 	"    hour bigint, n bigint, ref float8, s1 float8, s2 float8, min float8, max float8,\n"
 	"    first_us bigint, first_v float8, last_us bigint, last_v float8, mr_n bigint,\n"
 	"    mr_sum float8) ON COMMIT DELETE ROWS;\n"
-	"END $$;\n"
+	"END $$;\n",
+
+	/* a rebuild: the groups of 32 days, hashed */
+	"CREATE FUNCTION central_sum_cap_bulk() RETURNS void LANGUAGE plpgsql\n"
+	"  SET search_path = public, pg_temp AS $$\n"
+	"BEGIN\n"
+	CAP_CELLS("pg_temp.sum_capd d JOIN runs r ON r.station = d.station\n"
+		  "        AND r.fixture = d.fixture AND r.started_us / 3600000000 = d.hour")
+	"END $$;\n",
+
+	/* a few groups: each an index look-up (runs_fixture), whatever the
+	 * planner guesses of the temporary table */
+	"CREATE FUNCTION central_sum_cap_some() RETURNS void LANGUAGE plpgsql\n"
+	"  SET search_path = public, pg_temp AS $$\n"
+	"BEGIN\n"
+	CAP_CELLS("pg_temp.sum_capd d CROSS JOIN LATERAL (SELECT * FROM runs r\n"
+		  "        WHERE r.fixture = d.fixture AND r.station = d.station\n"
+		  "        AND r.started_us / 3600000000 = d.hour\n"
+		  "        AND r.started_us > (d.hour - 1) * 3600000000\n"
+		  "        AND r.started_us < (d.hour + 1) * 3600000000 OFFSET 0) r")
+	"END $$;\n",
+
 	/* the cells of the groups in pg_temp.sum_capd, from their rows */
 	"CREATE FUNCTION central_sum_cap_cells(bulk boolean) RETURNS void LANGUAGE plpgsql\n"
 	"  SET search_path = public, pg_temp AS $$\n"
 	"BEGIN\n"
 	"  IF bulk THEN ANALYZE pg_temp.sum_capd; END IF;\n"
 	"  DELETE FROM pg_temp.sum_capc;\n"
-	"  INSERT INTO pg_temp.sum_capc\n"
-	"  SELECT sequence_name, sequence_version, step, name, unit, low, high, station, fixture,\n"
-	"    hour, count(*), min(ref), sum(x - ref), sum((x - ref) * (x - ref)), min(x), max(x),\n"
-	"    min(started_us), min(ref), max(started_us), min(last_v), count(mr),\n"
-	"    coalesce(sum(mr), 0)\n"
-	"  FROM (SELECT v.*, first_value(x) OVER w AS ref, abs(x - lag(x) OVER w) AS mr,\n"
-	"      last_value(x) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)\n"
-	"        AS last_v\n"
-	"    FROM (SELECT r.sequence_name, r.sequence_version, s.name AS step, m.name, m.unit,\n"
-	"        m.low, m.high, r.station, r.fixture, d.hour, r.started_us, r.id AS run,\n"
-	"        m.id AS mid, m.value AS x\n"
-	"      FROM pg_temp.sum_capd d JOIN runs r ON r.station = d.station\n"
-	"        AND r.fixture = d.fixture AND r.started_us / 3600000000 = d.hour\n"
-	"        AND r.started_us > (d.hour - 1) * 3600000000\n"
-	"        AND r.started_us < (d.hour + 1) * 3600000000\n"
-	"      JOIN measurements m ON m.run_id = r.id\n"
-	"      JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id\n"
-	"      WHERE m.value IS NOT NULL AND " FIRST_JUDGED ") v\n"
-	"    WINDOW w AS (PARTITION BY sequence_name, sequence_version, step, name, unit, low,\n"
-	"      high, station, fixture, hour ORDER BY started_us, run COLLATE \"C\", mid)) z\n"
-	"  GROUP BY sequence_name, sequence_version, step, name, unit, low, high, station,\n"
-	"    fixture, hour;\n"
+	"  IF bulk THEN PERFORM central_sum_cap_bulk(); ELSE PERFORM central_sum_cap_some(); END IF;\n"
 	"  INSERT INTO sum_cap_keys (sequence_name, sequence_version, step, name, unit, low, high)\n"
 	"    SELECT DISTINCT sequence_name, sequence_version, step, name, unit, low, high\n"
 	"    FROM pg_temp.sum_capc ON CONFLICT DO NOTHING;\n"
@@ -181,7 +204,8 @@ const char *const cpi_v7[] = {
 	"  END LOOP;\n"
 	"  RETURN n;\n"
 	"END $$;\n"
-	"REVOKE ALL ON FUNCTION central_sum_cap_tmp(), central_sum_cap_cells(boolean),\n"
+	"REVOKE ALL ON FUNCTION central_sum_cap_tmp(), central_sum_cap_bulk(),\n"
+	"  central_sum_cap_some(), central_sum_cap_cells(boolean),\n"
 	"  central_sum_cap(boolean),\n"
 	"  central_summarise_new(boolean), central_summarise_all(), central_summarise_all_v6(),\n"
 	"  central_sum_cap_all()\n"

@@ -111,6 +111,7 @@ central_drop_v4() {
 		sum_meas_keys, sum_meas, sum_cap_keys, sum_cap;
 	DROP FUNCTION central_summarise_run(text), central_summarise_all(),
 		central_summarise_all_v6(), central_summarise_new_v6(boolean), central_sum_cap_tmp(),
+		central_sum_cap_bulk(), central_sum_cap_some(),
 		central_sum_cap_cells(boolean), central_sum_cap(boolean), central_sum_cap_all(),
 		central_summarise_new(boolean), central_sum_units(), central_sum_meas(boolean),
 		central_sum_tmp(), central_summarise_runs(text[]), central_sum_meas_bulk(boolean),

@@ -257,7 +257,9 @@ assert_eq "$(capn final leak n --fixture s2)" "3" "--fixture s2: both stations' 
 "$st" report --db "$m" --capability --from-rows -f json -o "$CENTRAL/cap-log.json"
 assert_eq "$(python3 -c 'import json, sys; print(*[m["moving_ranges"] for m in json.load(open(sys.argv[1]))["measurements"]
 	if m["step"] == "leak" and m["sequence"] == "final"])' "$CENTRAL/cap-log.json")" "2" "the merged log's one fixture s2"
-for f in "" "--fixture s2" "--station s1" "--station s2 --sequence final" "--sequence ict@1.0" 	"--since 2026-01-05T11:00 --until 2026-01-06T13:00" "--fixture s2 --since 2026-01-06" 	"--subgroups" "--subgroups --fixture s2" "--outcome fail --station s2"; do
+for f in "" "--fixture s2" "--station s1" "--station s2 --sequence final" "--sequence ict@1.0" \
+	"--since 2026-01-05T11:00 --until 2026-01-06T13:00" "--fixture s2 --since 2026-01-06" \
+	"--subgroups" "--subgroups --fixture s2" "--outcome fail --station s2"; do
 	# shellcheck disable=SC2086
 	capsame rows $f
 done
