@@ -9,7 +9,7 @@
  * report reads the rows.  Rows as db/db_reader.h's capability_sums gives
  * them: the key (sequence name and version, step, name, unit, low, high) in
  * the rows path's order (text in byte order, NULLs first), then station,
- * fixture, hour.
+ * fixture, hour.  A store not yet at version 7 has none: ST_ERR_NOTSUP.
  */
 #include <stdio.h>
 
@@ -55,10 +55,18 @@ int cpr_capability_sums(void *h, const struct rep_filter *f, db_row_fn fn, void 
 {
 	char since[24], until[24];
 	const char *v[6] = { NULL };
+	int version = 0, ret;
 
 	if (!answerable(f))
 		return st_fail(e, ST_ERR_NOTSUP, "the capability cells do not answer this filter: "
 			       "the rows do");
+	/* a store not yet migrated to version 7 has no cells: its rows answer */
+	ret = central_schema_version(h, &version, e);
+	if (ret < 0)
+		return ret;
+	if (version < 7)
+		return st_fail(e, ST_ERR_NOTSUP, "central store at schema version %d: no "
+			       "capability cells before version 7", version);
 	if (f && f->has_since) {
 		snprintf(since, sizeof(since), "%lld", (long long)(f->since_us / HOUR_US));
 		v[0] = since;

@@ -124,6 +124,10 @@ assert_eq "$(pg_sql "SELECT sum(runs) FROM sum_cells WHERE level = 'a'")" "11" "
 central_sums >"$CENTRAL/sums.live"
 grep -q "rail 3V3" "$CENTRAL/sums.live" || fail "no measurement summaries"
 central_drop_v4
+# a store without summaries (not yet migrated) answers --capability from its rows
+"$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" --capability -f csv \
+	-o "$CENTRAL/cap-v3.csv" || fail "report --capability on a store at version 3"
+grep -q "rail_3v3" "$CENTRAL/cap-v3.csv" || fail "capability at version 3: $(cat "$CENTRAL/cap-v3.csv")"
 assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 3 -> 7" "migration 3 -> 7"
 central_sums >"$CENTRAL/sums.built"
 diff "$CENTRAL/sums.live" "$CENTRAL/sums.built" || fail "the summaries built from the rows differ"
