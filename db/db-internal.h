@@ -25,6 +25,9 @@ enum dbi_slot {
 	DBS_UNIT_OLD, DBS_UNIT_NEW, DBS_UNIT_FIRST_OLD, DBS_UNIT_FIRST_NEW,
 	DBS_UNIT_DEL, DBS_UNIT_ADD, DBS_UNIT_SET, DBS_UNIT_FIRST_DEL, DBS_UNIT_FIRST_ADD,
 	DBS_CELL_UNITS,
+	/* capability cells (db_capcell.c) */
+	DBS_CAP_KEY_FIND, DBS_CAP_KEY_NEW, DBS_CAP_SLICE_LAST, DBS_CAP_SLICE_LOAD,
+	DBS_CAP_SLICE_DEL, DBS_CAP_PUT, DBS_CAP_RUN_VALUES, DBS_CAP_SLICE_VALUES,
 	DBS__COUNT
 };
 
@@ -69,6 +72,13 @@ int dbi_sum_run_ended(struct db *db, const char *run_id, struct st_error *e);
 /* An ended run ended again: when its outcome changed it moves to that
  * outcome's cell, and both cells are recounted from the rows. */
 int dbi_sum_run_moved(struct db *db, const char *run_id, struct st_error *e);
+/* Capability cells (db_capcell.c), inside the caller's transaction: run_id
+ * became its unit-operation's first judged run (its values are added, or
+ * its fixture's hour recomputed when they come out of time order), or
+ * stopped being it (that hour recomputed); all of them from the rows. */
+int dbi_cap_first_added(struct db *db, const char *run_id, struct st_error *e);
+int dbi_cap_first_dropped(struct db *db, const char *run_id, struct st_error *e);
+int dbi_cap_rebuild(struct db *db, struct st_error *e);
 /* Recount one unit (a serial; anything else, a run id, is no unit). */
 int dbi_sum_unit(struct db *db, const char *unit, struct st_error *e);
 /* Rebuild everything from the rows (migrate.c, db_summary_rebuild). */
@@ -99,11 +109,23 @@ int dbi_sum_meas_key(struct db *db, sqlite3_stmt *row, double v, struct st_error
 	"  SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
 	"  AND +p.outcome IN ('pass', 'fail') AND p.sequence_name IS r.sequence_name" \
 	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
+/* The values capability cells sum (db_capcell.c): first judged runs' numeric
+ * values, columns sequence_name, sequence_version, step, name, unit, low,
+ * high, fixture, started_us, value, in time order (the rows path's). */
+#define DB_CAP_VALUES(where) \
+	"SELECT r.sequence_name, r.sequence_version, s.name, m.name, m.unit, m.low, m.high," \
+	" r.fixture, r.started_us, m.value FROM runs r CROSS JOIN steps s ON s.run_id = r.id" \
+	" CROSS JOIN measurements m ON m.step_id = s.id WHERE m.value IS NOT NULL" \
+	" AND r.outcome <> 'running' AND " where " AND " FIRST_JUDGED_OP_RUN \
+	" ORDER BY r.started_us, m.id"
 /* Times as the views show them. */
 #define REP_ISO(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1e6, 'unixepoch')"
 sqlite3_stmt *dbr_prepare(sqlite3 *h, const char *sql);	/* NULL on error */
 /* sql with every REP_WHERE replaced by f's terms, prepared, f bound. */
 sqlite3_stmt *dbr_prepare_where(sqlite3 *h, const char *sql, const struct rep_filter *f);
+/* f's values bound to the parameters REP_WHERE's terms use (?1 since, ?2
+ * until, ?3 fixture, ?4 sequence name, ?5 version, ...). */
+void dbr_bind_filter(sqlite3_stmt *st, const struct rep_filter *f);
 char *dbr_dup_col(sqlite3_stmt *st, int c);
 /* Run sql (REP_WHERE for f; ?8 set when first_only, ?9 name unless NULL)
  * under the connection's lock, every row to fn. */

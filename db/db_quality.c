@@ -5,6 +5,8 @@
  * per fixture, each unit's first run of its operation by default).  These
  * read the rows, through the indexes the filters give (REP_WHERE).
  */
+#include <stdio.h>
+
 #include "db/db-internal.h"
 
 /* Numeric values grouped by what capability is keyed by: sequence name and
@@ -46,6 +48,56 @@ int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_onl
 		       void *ctx, struct st_error *e)
 {
 	return dbr_rows_where(db, capability_sql, f, first_only, NULL, fn, ctx, e);
+}
+
+/* The capability cells (schema 11) for the filters they can answer: none,
+ * whole hours, fixture, sequence name and version; in capability_sql's key
+ * order, then fixture and hour (db_reader.h's capability_sums). */
+static const char cap_sums_sql[] =
+	"SELECT k.sequence_name, k.sequence_version, k.step, k.name, k.unit, k.low, k.high,"
+	" '' AS station, c.fixture, c.hour, c.n, c.ref, c.s1, c.s2, c.min, c.max, c.first_us,"
+	" c.first_v, c.last_us, c.last_v, c.mr_n, c.mr_sum"
+	" FROM cap_keys k CROSS JOIN cap_cells c ON c.key = k.id WHERE %s"
+	" ORDER BY k.sequence_name, k.sequence_version, k.step, k.name, k.unit, k.low, k.high,"
+	" c.fixture, c.hour";
+
+static bool cap_sums_answer(const struct rep_filter *f)
+{
+	const int64_t hour = 3600000000LL;
+
+	return !f->outcome && !f->serial && !f->operator_name && !f->work_order &&
+	       !f->part_number && !f->revision && !f->station &&
+	       (!f->has_since || f->since_us % hour == 0) &&
+	       (!f->has_until || f->until_us % hour == 0);
+}
+
+int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, void *ctx,
+		       struct st_error *e)
+{
+	char where[256], sql[sizeof(cap_sums_sql) + sizeof(where)];
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!cap_sums_answer(f))
+		return st_fail(e, ST_ERR_NOTSUP, "the log's capability cells cannot answer these "
+			       "filters: the rows do");
+	snprintf(where, sizeof(where), "1%s%s%s%s%s",
+		 f->has_since ? " AND c.hour >= ?1 / 3600000000" : "",
+		 f->has_until ? " AND c.hour < ?2 / 3600000000" : "",
+		 f->fixture ? " AND c.fixture = ?3" : "",
+		 f->seq_name ? " AND k.sequence_name = ?4" : "",
+		 f->seq_version ? " AND k.sequence_version = ?5" : "");
+	snprintf(sql, sizeof(sql), cap_sums_sql, where);
+	pthread_mutex_lock(&db->mu);
+	st = dbr_prepare(db->h, sql);
+	if (!st) {
+		ret = st_fail(e, ST_ERR_DB, "cannot query the log: %s", sqlite3_errmsg(db->h));
+	} else {
+		dbr_bind_filter(st, f);
+		ret = dbr_each_row(db->h, st, fn, ctx, e);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return ret;
 }
 
 /* The outcomes that judge a unit: pass and fail; with ?8 set, error and

@@ -25,7 +25,7 @@ sqlite3_stmt *dbr_prepare(sqlite3 *h, const char *sql)
 	return st;
 }
 
-static void bind_filter(sqlite3_stmt *st, const struct rep_filter *f)
+void dbr_bind_filter(sqlite3_stmt *st, const struct rep_filter *f)
 {
 	if (f->has_since)
 		sqlite3_bind_int64(st, 1, f->since_us);
@@ -96,7 +96,7 @@ sqlite3_stmt *dbr_prepare_where(sqlite3 *h, const char *sql, const struct rep_fi
 	st = dbr_prepare(h, full);
 	free(full);
 	if (st)
-		bind_filter(st, f);
+		dbr_bind_filter(st, f);
 	return st;
 }
 

@@ -42,6 +42,12 @@ static int log_capability(void *h, const struct rep_filter *f, bool first_only, 
 	return db_capability_rows(h, f, first_only, fn, ctx, e);
 }
 
+static int log_capability_sums(void *h, const struct rep_filter *f, db_row_fn fn, void *ctx,
+			       struct st_error *e)
+{
+	return db_capability_sums(h, f, fn, ctx, e);
+}
+
 static int log_operations(void *h, enum db_op_q q, const struct rep_filter *f, bool with_errors,
 			  db_row_fn fn, void *ctx, struct st_error *e)
 {
@@ -56,6 +62,7 @@ static const struct db_reader_ops log_reader = {
 	.wide_rows = log_wide,
 	.meas_series = log_series,
 	.capability_rows = log_capability,
+	.capability_sums = log_capability_sums,
 	.operation_rows = log_operations,
 };
 
@@ -121,6 +128,15 @@ int rd_capability_rows(const struct db_reader *rd, const struct rep_filter *f, b
 	if (!rd->ops->capability_rows)
 		return notsup(rd, "report --capability", e);
 	return rd->ops->capability_rows(rd->h, f, first_only, fn, ctx, e);
+}
+
+int rd_capability_sums(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,
+		       void *ctx, struct st_error *e)
+{
+	if (!rd->ops->capability_sums)
+		return st_fail(e, ST_ERR_NOTSUP, "the %s %s keeps no capability cells", rd->ops->name,
+			       rd->where);
+	return rd->ops->capability_sums(rd->h, f, fn, ctx, e);
 }
 
 int rd_operation_rows(const struct db_reader *rd, enum db_op_q q, const struct rep_filter *f,

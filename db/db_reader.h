@@ -29,6 +29,15 @@ struct db_reader_ops {
 			   db_row_fn fn, void *ctx, struct st_error *e);
 	int (*capability_rows)(void *h, const struct rep_filter *f, bool first_only,
 			       db_row_fn fn, void *ctx, struct st_error *e);
+	/* capability cells (common/capcell.h) of first judged runs for f, one
+	 * row per (UTC hour, station, fixture, capability key): sequence_name,
+	 * sequence_version, step, name, unit, low, high, station ('' in the log),
+	 * fixture, hour, n, ref, s1, s2, min, max, first_us, first_v, last_us,
+	 * last_v, mr_n, mr_sum; ordered by the key as capability_rows orders it
+	 * (NULLs first), then station, fixture, hour.  ST_ERR_NOTSUP (or NULL):
+	 * the store keeps none for f, read capability_rows. */
+	int (*capability_sums)(void *h, const struct rep_filter *f, db_row_fn fn, void *ctx,
+			       struct st_error *e);
 	int (*operation_rows)(void *h, enum db_op_q q, const struct rep_filter *f,
 			      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);
 };
@@ -55,6 +64,8 @@ int rd_meas_series(const struct db_reader *rd, const char *name, const struct re
 		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e);
 int rd_capability_rows(const struct db_reader *rd, const struct rep_filter *f, bool first_only,
 		       db_row_fn fn, void *ctx, struct st_error *e);
+int rd_capability_sums(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,
+		       void *ctx, struct st_error *e);
 int rd_operation_rows(const struct db_reader *rd, enum db_op_q q, const struct rep_filter *f,
 		      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);
 

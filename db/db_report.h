@@ -110,6 +110,11 @@ int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
  * ran "ict" before); else every ended run. */
 int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_only, db_row_fn fn,
 		       void *ctx, struct st_error *e);
+/* The same first runs' values as capability cells (schema 11; db_reader.h's
+ * capability_sums), when f is no more than whole hours, fixture and
+ * sequence[@version]; else ST_ERR_NOTSUP. */
+int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, void *ctx,
+		       struct st_error *e);
 
 /* station report --operations, per operation (sequence name) over the runs
  * f selects (docs/quality.md).  DB_OP_TOTALS: columns sequence_name, runs,

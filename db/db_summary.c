@@ -4,10 +4,11 @@
  * hour cell (UTC hour, fixture, sequence name+version, outcome) the run and
  * unit counts of the yields and failing steps, and per hour and day cell
  * and measurement n, sums about a reference value, min, max and
- * fixed-frame histogram bins (db_summary_hist.c).  They change only when a run
- * ends (db_run_end, or recovery marking it aborted), inside that same
- * transaction, so a crash never leaves them out of step with the rows, and
- * logging a step costs no more than before.  Tables: db/schema.sql.
+ * fixed-frame histogram bins (db_summary_hist.c); per hour, fixture and
+ * measurement the capability cells of first runs (db_capcell.c).  They
+ * change only when a run ends (db_run_end, or recovery marking it aborted),
+ * inside that same transaction, so a crash never leaves them out of step
+ * with the rows, and logging a step costs no more than before.  Tables: db/schema.sql.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -486,15 +487,27 @@ static int merge_first(struct db *db, const char *unit, const struct ufirst *o, 
 		int c = i >= no ? 1 : j >= nn ? -1 : strcmp(o[i].op, n[j].op);
 
 		if (c < 0) {
-			ret = first_del(db, unit, &o[i++], e);
+			ret = first_del(db, unit, &o[i], e);
+			if (ret == ST_OK)
+				ret = dbi_cap_first_dropped(db, o[i].run, e);
+			i++;
 		} else if (c > 0) {
-			ret = first_add(db, unit, &n[j++], e);
+			ret = first_add(db, unit, &n[j], e);
+			if (ret == ST_OK)
+				ret = dbi_cap_first_added(db, n[j].run, e);
+			j++;
 		} else {
 			if (strcmp(o[i].run, n[j].run) || o[i].cell != n[j].cell ||
 			    o[i].passed != n[j].passed || o[i].multi != n[j].multi) {
 				ret = first_del(db, unit, &o[i], e);
 				if (ret == ST_OK)
 					ret = first_add(db, unit, &n[j], e);
+			}
+			/* the capability cells: a first run that moved */
+			if (ret == ST_OK && strcmp(o[i].run, n[j].run)) {
+				ret = dbi_cap_first_dropped(db, o[i].run, e);
+				if (ret == ST_OK)
+					ret = dbi_cap_first_added(db, n[j].run, e);
 			}
 			i++;
 			j++;

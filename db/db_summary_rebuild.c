@@ -177,7 +177,9 @@ int dbi_sum_rebuild(struct db *db, struct st_error *e)
 	sqlite3_finalize(st);
 	if (ret == ST_OK && rc != SQLITE_DONE)
 		ret = dbi_fail(db, e, rc, "rebuild the measurement summaries");
-	return ret < 0 ? ret : exec_all(db, rebuild_meas, NULL, "rebuild the measurement summaries", e);
+	if (ret == ST_OK)
+		ret = exec_all(db, rebuild_meas, NULL, "rebuild the measurement summaries", e);
+	return ret < 0 ? ret : dbi_cap_rebuild(db, e);
 }
 
 int db_summary_rebuild(struct db *db, struct st_error *e)

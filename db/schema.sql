@@ -283,6 +283,44 @@ CREATE TABLE IF NOT EXISTS meas_sum (
 	bins BLOB NOT NULL,
 	PRIMARY KEY (cell, key)
 ) WITHOUT ROWID;
+-- Schema 11: capability cells (report --capability, report/capsum.c).  Per
+-- UTC hour, fixture and capability key (cap_keys: sequence name and version,
+-- step, measurement, unit and the limits in force) the numeric values of
+-- first judged runs (each unit's first pass/fail run of its operation), in
+-- time order (started_us, then measurement id): n; ref, the cell's first
+-- value; s1 = sum (x - ref); s2 = sum (x - ref)^2; min, max; the first and
+-- last value and their runs' starts; mr_n, mr_sum: the moving ranges
+-- |x(i) - x(i-1)| inside the cell.  Summed value by value as
+-- common/capcell.c does; a cell a run lands in out of time order (a first
+-- run that moved) is recomputed from its rows (db/db_capcell.c).
+CREATE TABLE IF NOT EXISTS cap_keys (
+	id INTEGER PRIMARY KEY,
+	sequence_name TEXT,
+	sequence_version TEXT,
+	step TEXT NOT NULL,
+	name TEXT NOT NULL,
+	unit TEXT,
+	low REAL,
+	high REAL
+);
+CREATE TABLE IF NOT EXISTS cap_cells (
+	key INTEGER NOT NULL REFERENCES cap_keys(id),
+	fixture TEXT NOT NULL,
+	hour INTEGER NOT NULL,		-- started_us / 3600000000
+	n INTEGER NOT NULL,
+	ref REAL NOT NULL,
+	s1 REAL NOT NULL,
+	s2 REAL NOT NULL,
+	min REAL NOT NULL,
+	max REAL NOT NULL,
+	first_us INTEGER NOT NULL,
+	first_v REAL NOT NULL,
+	last_us INTEGER NOT NULL,
+	last_v REAL NOT NULL,
+	mr_n INTEGER NOT NULL,
+	mr_sum REAL NOT NULL,
+	PRIMARY KEY (key, fixture, hour)
+) WITHOUT ROWID;
 
 CREATE INDEX IF NOT EXISTS runs_unit_started ON runs(unit_serial, started_us);
 CREATE INDEX IF NOT EXISTS runs_started ON runs(started_us);
@@ -295,7 +333,6 @@ CREATE INDEX IF NOT EXISTS runs_to_forward ON runs(ended_us, id)
 CREATE INDEX IF NOT EXISTS steps_name ON steps(name, outcome);
 CREATE INDEX IF NOT EXISTS steps_failed ON steps(outcome, name) WHERE outcome IN ('fail', 'error');
 CREATE INDEX IF NOT EXISTS measurements_step ON measurements(step_id);
-CREATE INDEX IF NOT EXISTS measurements_name ON measurements(name);
 CREATE INDEX IF NOT EXISTS images_step ON images(step_id);
 CREATE INDEX IF NOT EXISTS images_sha256 ON images(sha256);
 CREATE INDEX IF NOT EXISTS identities_step ON identities(step_id);
@@ -317,6 +354,10 @@ CREATE INDEX IF NOT EXISTS cells_key ON cells(hours, hour, fixture, sequence_nam
 	outcome);
 CREATE INDEX IF NOT EXISTS unit_first_multi ON unit_first(multi) WHERE multi = 1;
 CREATE INDEX IF NOT EXISTS meas_keys_name ON meas_keys(name, step, sequence_name, unit, low, high);
+-- schema 11: report --capability's order; a fixture's hour when a run ends
+CREATE INDEX IF NOT EXISTS cap_keys_key ON cap_keys(sequence_name, sequence_version, step, name,
+	unit, low, high);
+CREATE INDEX IF NOT EXISTS cap_cells_slice ON cap_cells(hour, fixture);
 
 -- Views for quality engineers: `sqlite3 station.db 'SELECT * FROM v_yield'`.
 -- A unit is its serial; a run that never got a serial is no unit (the
@@ -423,4 +464,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 10;
+PRAGMA user_version = 11;

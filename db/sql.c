@@ -141,6 +141,25 @@ const char *const dbi_sql[DBS__COUNT] = {
 	[DBS_UNIT_FIRST_ADD] =
 		"INSERT INTO unit_first (unit, run_id, cell, passed, multi, op) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[DBS_CAP_KEY_FIND] =
+		"SELECT id FROM cap_keys WHERE sequence_name IS ?1 AND sequence_version IS ?2 "
+		"AND step = ?3 AND name = ?4 AND unit IS ?5 AND low IS ?6 AND high IS ?7",
+	[DBS_CAP_KEY_NEW] =
+		"INSERT INTO cap_keys (sequence_name, sequence_version, step, name, unit, low, high) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[DBS_CAP_SLICE_LAST] = "SELECT max(last_us) FROM cap_cells WHERE hour = ?1 AND fixture = ?2",
+	[DBS_CAP_SLICE_LOAD] =
+		"SELECT key, n, ref, s1, s2, min, max, first_us, first_v, last_us, last_v, mr_n, "
+		"mr_sum FROM cap_cells WHERE hour = ?1 AND fixture = ?2",
+	[DBS_CAP_SLICE_DEL] = "DELETE FROM cap_cells WHERE hour = ?1 AND fixture = ?2",
+	[DBS_CAP_PUT] =
+		"INSERT OR REPLACE INTO cap_cells (key, fixture, hour, n, ref, s1, s2, min, max, "
+		"first_us, first_v, last_us, last_v, mr_n, mr_sum) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[DBS_CAP_RUN_VALUES] = DB_CAP_VALUES("r.id = ?1"),
+	[DBS_CAP_SLICE_VALUES] =
+		DB_CAP_VALUES("r.started_us >= ?1 * 3600000000 AND r.started_us < (?1 + 1) * 3600000000 "
+			      "AND r.fixture = ?2"),
 	[DBS_CELL_UNITS] =
 		"UPDATE cells SET units = units + ?2, passed = passed + ?3, "
 		"first_units = first_units + ?4, first_passed = first_passed + ?5 WHERE id = ?1",

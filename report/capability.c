@@ -67,12 +67,6 @@ void rep_capability(const double *x, const bool *brk, int64_t n, bool has_low, d
 	c->has_ppk = rep_pk(c->mean, c->sigma_overall, has_low, low, has_high, high, &c->ppk);
 }
 
-/* c4(n) = sqrt(2 / (n - 1)) Gamma(n / 2) / Gamma((n - 1) / 2): E[s] = c4 sigma. */
-static double c4(double n)
-{
-	return sqrt(2 / (n - 1)) * exp(lgamma(n / 2) - lgamma((n - 1) / 2));
-}
-
 void rep_capability_pooled(const double *x, const bool *sub, int64_t n, bool has_low,
 			   double low, bool has_high, double high, struct rep_cap *c)
 {
@@ -95,7 +89,8 @@ void rep_capability_pooled(const double *x, const bool *sub, int64_t n, bool has
 	}
 	c->has_within = c->df > 0;
 	c->sigma_within = c->has_within ?
-			  rep_sigma_clean(sqrt(ss / (double)c->df) / c4((double)c->df + 1), c->scale) :
+			  rep_sigma_clean(sqrt(ss / (double)c->df) / rep_c4((double)c->df + 1),
+					  c->scale) :
 			  NAN;
 	c->has_cp = rep_p(c->sigma_within, has_low, low, has_high, high, &c->cp);
 	c->has_cpk = rep_pk(c->mean, c->sigma_within, has_low, low, has_high, high, &c->cpk);
@@ -112,13 +107,13 @@ struct group {
 struct acc {
 	struct group *g;
 	int n;
-	/* the group being read: its values, where a fixture's run starts, and
-	 * (subgroups) where a fixture's hour starts */
-	double *x;
-	bool *brk, *sub;
-	int64_t nx, cap, hour;
+	/* the group being read: its cells combined, and (reading rows) the
+	 * cell being summed, a fixture's values in one UTC hour */
+	struct rep_capsum sum;
+	struct st_capcell cell;
+	char *cell_st, *cell_fx;	/* the cell's fixture: a station's (central) */
+	int64_t cell_hour;
 	bool subgroups;
-	char *fixture;	/* the fixture being read: its station's name, NUL, its own */
 	struct st_error *e;
 };
 
@@ -144,9 +139,13 @@ static double real(const struct db_value *v)
 	return v->type == DB_INT ? (double)v->i : v->type == DB_REAL ? v->d : NAN;
 }
 
-/* Columns: sequence_name, sequence_version, step, name, unit, low, high,
- * fixture, started_us, value (db_capability_rows), and on the central store
- * station: a fixture is a station's. */
+static const char *text_or(const struct db_value *v, const char *none)
+{
+	return v->type == DB_TEXT ? v->s : none;
+}
+
+/* Columns 0..6 of both queries: sequence_name, sequence_version, step, name,
+ * unit, low, high. */
 static bool same_group(const struct group *g, const struct db_row *row)
 {
 	return same_text(g->sequence, &row->v[0]) && same_text(g->version, &row->v[1]) &&
@@ -155,28 +154,47 @@ static bool same_group(const struct group *g, const struct db_row *row)
 	       same_real(g->has_high, g->high, &row->v[6]);
 }
 
-static void finish(struct acc *a)
+/* The cell being summed from rows into the group's sum. */
+static int flush_cell(struct acc *a)
 {
-	struct group *g;
+	int ret = 0;
 
-	if (!a->n)
-		return;
-	g = &a->g[a->n - 1];
-	if (a->subgroups)
-		rep_capability_pooled(a->x, a->sub, a->nx, g->has_low, g->low, g->has_high,
-				      g->high, &g->cap);
-	else
-		rep_capability(a->x, a->brk, a->nx, g->has_low, g->low, g->has_high, g->high,
-			       &g->cap);
-	a->nx = 0;
-	free(a->fixture);
-	a->fixture = NULL;
+	if (a->cell.n && rep_capsum_add(&a->sum, &a->cell, a->cell_st, a->cell_fx))
+		ret = st_fail(a->e, ST_ERR_NOMEM, "out of memory");
+	memset(&a->cell, 0, sizeof(a->cell));
+	free(a->cell_st);
+	free(a->cell_fx);
+	a->cell_st = NULL;
+	a->cell_fx = NULL;
+	return ret;
 }
 
-static int new_group(struct acc *a, const struct db_row *row)
+static int finish(struct acc *a)
 {
-	struct group *ng = realloc(a->g, (a->n + 1) * sizeof(*ng)), *g;
+	struct group *g;
+	int ret = flush_cell(a);
 
+	if (a->n) {
+		g = &a->g[a->n - 1];
+		rep_capsum_cap(&a->sum, a->subgroups, g->has_low, g->low, g->has_high, g->high,
+			       &g->cap);
+		g->first_us = a->sum.first_us;
+		g->last_us = a->sum.last_us;
+	}
+	rep_capsum_free(&a->sum);
+	return ret;
+}
+
+/* A new group when row's key is not the group's (finishing that one). */
+static int next_group(struct acc *a, const struct db_row *row)
+{
+	struct group *ng, *g;
+
+	if (a->n && same_group(&a->g[a->n - 1], row))
+		return 0;
+	if (finish(a))
+		return -1;
+	ng = realloc(a->g, (a->n + 1) * sizeof(*ng));
 	if (!ng)
 		return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
 	a->g = ng;
@@ -191,59 +209,62 @@ static int new_group(struct acc *a, const struct db_row *row)
 	g->low = real(&row->v[5]);
 	g->has_high = row->v[6].type != DB_NULL;
 	g->high = real(&row->v[6]);
-	g->first_us = row->v[8].i;
 	return 0;
 }
 
+/* A value (db_capability_rows: the key, fixture, started_us, value, and
+ * on the central store station, a fixture being a station's) into the cell
+ * of its fixture and hour. */
 static int add_row(void *ctx, const struct db_row *row)
 {
 	struct acc *a = ctx;
 	const char *fx, *st;
-	struct group *g;
+	int64_t us;
 
 	if (row->columns_only)
 		return 0;
-	fx = row->v[7].type == DB_TEXT ? row->v[7].s : "";
-	st = row->n > 10 && row->v[10].type == DB_TEXT ? row->v[10].s : "";
-	if (!a->n || !same_group(&a->g[a->n - 1], row)) {
-		finish(a);
-		if (new_group(a, row))
-			return -1;
-	}
-	g = &a->g[a->n - 1];
-	if (a->nx == a->cap) {
-		int64_t cap = a->cap ? 2 * a->cap : 256;
-		double *nx = realloc(a->x, cap * sizeof(*nx));
-		bool *nb = nx ? realloc(a->brk, cap * sizeof(*nb)) : NULL;
-		bool *ns = nb ? realloc(a->sub, cap * sizeof(*ns)) : NULL;
-
-		if (nx)
-			a->x = nx;
-		if (nb)
-			a->brk = nb;
-		if (!ns)
+	if (row->n < 10)
+		return st_fail(a->e, ST_ERR_DB, "capability rows of %d columns, not 10", row->n);
+	fx = text_or(&row->v[7], "");
+	st = row->n > 10 ? text_or(&row->v[10], "") : "";
+	us = row->v[8].i;
+	if (next_group(a, row))
+		return -1;
+	if (a->cell.n && (strcmp(a->cell_st, st) || strcmp(a->cell_fx, fx) ||
+			  us / 3600000000LL != a->cell_hour) && flush_cell(a))
+		return -1;
+	if (!a->cell.n) {
+		a->cell_st = strdup(st);
+		a->cell_fx = strdup(fx);
+		if (!a->cell_st || !a->cell_fx)
 			return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
-		a->sub = ns;
-		a->cap = cap;
+		a->cell_hour = us / 3600000000LL;
 	}
-	a->brk[a->nx] = !a->fixture || strcmp(a->fixture, st) ||
-			strcmp(a->fixture + strlen(a->fixture) + 1, fx);
-	a->sub[a->nx] = a->brk[a->nx] || row->v[8].i / 3600000000LL != a->hour;
-	a->hour = row->v[8].i / 3600000000LL;
-	if (a->brk[a->nx]) {
-		size_t ls = strlen(st) + 1, lf = strlen(fx) + 1;
+	st_capcell_add(&a->cell, us, real(&row->v[9]));
+	return 0;
+}
 
-		free(a->fixture);
-		if (!(a->fixture = malloc(ls + lf)))
-			return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
-		memcpy(a->fixture, st, ls);
-		memcpy(a->fixture + ls, fx, lf);
-	}
-	a->x[a->nx++] = real(&row->v[9]);
-	if (row->v[8].i < g->first_us)
-		g->first_us = row->v[8].i;
-	if (row->v[8].i > g->last_us)
-		g->last_us = row->v[8].i;
+/* A cell (the capability_sums slot: the key, station, fixture, hour, n,
+ * ref, s1, s2, min, max, first_us, first_v, last_us, last_v, mr_n, mr_sum). */
+static int add_cell(void *ctx, const struct db_row *row)
+{
+	struct acc *a = ctx;
+	struct st_capcell c;
+
+	if (row->columns_only)
+		return 0;
+	if (row->n < 22)
+		return st_fail(a->e, ST_ERR_DB, "capability cells of %d columns, not 22", row->n);
+	if (next_group(a, row))
+		return -1;
+	c = (struct st_capcell){ .n = row->v[10].i, .ref = real(&row->v[11]),
+				 .s1 = real(&row->v[12]), .s2 = real(&row->v[13]),
+				 .min = real(&row->v[14]), .max = real(&row->v[15]),
+				 .first_us = row->v[16].i, .first_v = real(&row->v[17]),
+				 .last_us = row->v[18].i, .last_v = real(&row->v[19]),
+				 .mr_n = row->v[20].i, .mr_sum = real(&row->v[21]) };
+	if (rep_capsum_add(&a->sum, &c, text_or(&row->v[7], ""), text_or(&row->v[8], "")))
+		return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
 	return 0;
 }
 
@@ -400,13 +421,33 @@ static void csv(FILE *f, const struct acc *a)
 	}
 }
 
-int report_capability(FILE *out, const struct db_reader *rd, const struct rep_filter *f, bool all_runs,
-		      bool subgroups, const char *format, struct st_error *e)
+/* The groups from the store's capability cells when it keeps them for f
+ * (first runs only, not from_rows), else from the rows. */
+static int read_groups(struct acc *a, const struct db_reader *rd, const struct rep_filter *f,
+		       bool all_runs, bool from_rows, struct st_error *e)
+{
+	int ret = ST_ERR_NOTSUP;
+
+	if (!all_runs && !from_rows) {
+		ret = rd_capability_sums(rd, f, add_cell, a, e);
+		if (ret == ST_ERR_NOTSUP && a->n)
+			return st_fail(e, ST_ERR_DB, "the %s answered capability cells, then "
+				       "refused them", rd->ops->name);
+	}
+	if (ret == ST_ERR_NOTSUP)
+		ret = rd_capability_rows(rd, f, !all_runs, add_row, a, e);
+	if (finish(a) && !ret)
+		ret = ST_ERR_NOMEM;
+	return ret;
+}
+
+int report_capability(FILE *out, const struct db_reader *rd, const struct rep_filter *f,
+		      bool all_runs, bool subgroups, bool from_rows, const char *format,
+		      struct st_error *e)
 {
 	struct acc a = { .e = e, .subgroups = subgroups };
-	int ret = rd_capability_rows(rd, f, !all_runs, add_row, &a, e);
+	int ret = read_groups(&a, rd, f, all_runs, from_rows, e);
 
-	finish(&a);
 	if (!ret && !strcmp(format, "json"))
 		json(out, &a, all_runs);
 	else if (!ret && !strcmp(format, "csv"))
@@ -421,9 +462,5 @@ int report_capability(FILE *out, const struct db_reader *rd, const struct rep_fi
 		free(a.g[i].unit);
 	}
 	free(a.g);
-	free(a.x);
-	free(a.brk);
-	free(a.sub);
-	free(a.fixture);
 	return ret;
 }

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "common/capcell.h"
 #include "report/report.h"
 
 /* A typed row as a JSON object (integers, reals, strings, nulls). */
@@ -36,5 +37,24 @@ struct rep_shown {
 };
 #define REP_SHOWN_MAX (REP_BINS + 2 * REP_TAIL_MAX)
 int rep_hist_shown(const struct rep_meas *m, struct rep_shown out[REP_SHOWN_MAX]);
+
+/* report --capability: a group's capability cells combined (report/capsum.c),
+ * cells added fixture by fixture (station, fixture), each fixture's in hour
+ * order. */
+struct rep_capsum {
+	int64_t n, mr_n, n_sub, df;
+	double mean, m2, min, max, mr_sum, ssw, last_v;
+	int64_t first_us, last_us;
+	char *station, *fixture;	/* the last cell's */
+};
+/* Add a cell; -1 when out of memory. */
+int rep_capsum_add(struct rep_capsum *s, const struct st_capcell *c, const char *station,
+		   const char *fixture);
+void rep_capsum_free(struct rep_capsum *s);
+/* The figures (pooled: sigma within from the cells as subgroups). */
+void rep_capsum_cap(const struct rep_capsum *s, bool pooled, bool has_low, double low,
+		    bool has_high, double high, struct rep_cap *c);
+/* c4(n) = sqrt(2 / (n - 1)) Gamma(n / 2) / Gamma((n - 1) / 2): E[s] = c4 sigma. */
+double rep_c4(double n);
 
 #endif

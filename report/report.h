@@ -38,9 +38,12 @@ int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f
 
 /* station report --capability: Cp/Cpk (within sigma, MR-bar / d2) and
  * Pp/Ppk (overall sigma) per measurement group (report/capability.c says
- * how), as "text", "json" or "csv"; all_runs: retests too. */
-int report_capability(FILE *out, const struct db_reader *rd, const struct rep_filter *f, bool all_runs,
-		      bool subgroups, const char *format, struct st_error *e);
+ * how), as "text", "json" or "csv"; all_runs: retests too.  From the
+ * store's capability cells when it keeps them for f (report/capsum.c), else
+ * (and with from_rows) from every value: the same figures. */
+int report_capability(FILE *out, const struct db_reader *rd, const struct rep_filter *f,
+		      bool all_runs, bool subgroups, bool from_rows, const char *format,
+		      struct st_error *e);
 /* The figures of one group: x[0..n-1] its values, fixture by fixture in
  * time order, brk[i] set where a fixture's values start (no moving range
  * to the value before). */

@@ -56,6 +56,8 @@ static void usage(FILE *f)
 		"                         instead of the moving range\n"
 		"      --all-runs         --spc, --capability: retests too (default: each\n"
 		"                         unit's first run)\n"
+		"      --from-rows        --capability: read every value, not the log's\n"
+		"                         capability cells (the same figures, slower)\n"
 		"  -h, --help             this text\n");
 	fprintf(f,
 		"\n"
@@ -72,12 +74,12 @@ static void usage(FILE *f)
 }
 
 enum { OPT_SPC = 400, OPT_BASELINE, OPT_ALL_RUNS, OPT_CAPABILITY, OPT_OPERATIONS,
-       OPT_WITH_ERRORS, OPT_GROUP_BY, OPT_TZ, OPT_SUBGROUPS };
+       OPT_WITH_ERRORS, OPT_GROUP_BY, OPT_TZ, OPT_SUBGROUPS, OPT_FROM_ROWS };
 
 /* What report does besides its totals. */
 struct report_mode {
 	struct spc_opts spc;
-	bool capability, operations, with_errors, subgroups;
+	bool capability, operations, with_errors, subgroups, from_rows;
 	const char *group_by, *tz;
 };
 
@@ -101,6 +103,9 @@ static int spc_opt(void *ctx, int c, const char *arg)
 		return 1;
 	case OPT_SUBGROUPS:
 		mode->subgroups = true;
+		return 1;
+	case OPT_FROM_ROWS:
+		mode->from_rows = true;
 		return 1;
 	case OPT_GROUP_BY:
 		for (n = 0; rep_group_keys[n] && strcmp(rep_group_keys[n], arg); n++)
@@ -156,6 +161,7 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		{ "operations", no_argument, NULL, OPT_OPERATIONS },
 		{ "with-errors", no_argument, NULL, OPT_WITH_ERRORS },
 		{ "subgroups", no_argument, NULL, OPT_SUBGROUPS },
+		{ "from-rows", no_argument, NULL, OPT_FROM_ROWS },
 		{ "group-by", required_argument, NULL, OPT_GROUP_BY },
 		{ "tz", required_argument, NULL, OPT_TZ },
 		REP_LONGOPTS_OUT,
@@ -186,8 +192,8 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 			"or --group-by\n");
 		return EXIT_USAGE;
 	}
-	if (mode->subgroups && !mode->capability) {
-		fprintf(stderr, "station report: --subgroups goes with --capability\n");
+	if ((mode->subgroups || mode->from_rows) && !mode->capability) {
+		fprintf(stderr, "station report: --subgroups and --from-rows go with --capability\n");
 		return EXIT_USAGE;
 	}
 	if (mode->tz && !mode->group_by) {
@@ -252,7 +258,7 @@ static int body(FILE *out, const struct db_reader *rd, const struct rep_opts *o,
 		return groups(out, rd, o, mode, e);
 	if (mode->capability)
 		return report_capability(out, rd, &o->f, mode->spc.all_runs, mode->subgroups,
-					 o->format, e);
+					 mode->from_rows, o->format, e);
 	int ret = rd_report(rd, &o->f, &r, e);
 
 	if (!ret)

@@ -107,7 +107,7 @@ static json_t *capability_sub(const char *log, bool all_runs, bool subgroups, co
 	json_t *j = NULL;
 
 	assert_int_equal(db_open(&db, log, &dbo, &e), ST_OK);
-	assert_int_equal(report_capability(out, db_reader(db), &f, all_runs, subgroups, format, &e), ST_OK);
+	assert_int_equal(report_capability(out, db_reader(db), &f, all_runs, subgroups, false, format, &e), ST_OK);
 	fclose(out);
 	db_close(db);
 	if (text) {

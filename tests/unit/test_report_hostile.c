@@ -78,7 +78,7 @@ static char *out(enum what w, const char *format)
 	} else if (w == OPERATIONS) {
 		assert_int_equal(report_operations(o, db_reader(db), &f, false, format, &e), ST_OK);
 	} else if (w == CAPABILITY) {
-		assert_int_equal(report_capability(o, db_reader(db), &f, true, false, format, &e), ST_OK);
+		assert_int_equal(report_capability(o, db_reader(db), &f, true, false, false, format, &e), ST_OK);
 	} else {
 		assert_int_equal(report_build(db, &f, &r, &e), ST_OK);
 		if (!strcmp(format, "html"))

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Capability cells (schema 11: cap_keys, cap_cells in db/schema.sql), kept
+ * in the transaction that ends a run, like the other summaries.  A cell is
+ * one capability key's values on one fixture in one UTC hour, summed by
+ * st_capcell_add() in time order (started_us, then measurement id), so the
+ * report combines cells into exactly the figures of the rows
+ * (report/capsum.c).  A run that becomes a unit's first judged run of its
+ * operation after its fixture's hour already holds later values, or one
+ * that stops being it (an earlier-started run of the unit ended after
+ * it), has its fixture's hour recomputed from the rows: a slice of one
+ * hour of one fixture, small.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/capcell.h"
+#include "db/db-internal.h"
+
+#define HOUR_US 3600000000LL
+
+struct ccell {
+	int64_t key;
+	struct st_capcell c;
+	bool dirty;
+};
+
+/* A fixture's hour: its cells by key. */
+struct slice {
+	char *fixture;
+	int64_t hour;
+	struct ccell *c;
+	int n, cap;
+};
+
+struct kent {
+	char *k;
+	int64_t id;
+};
+
+/* A pass over values: the keys met (an open-addressing table of their
+ * columns as one string) and each fixture's open hour. */
+struct capw {
+	struct db *db;
+	struct st_error *e;
+	struct kent *keys;
+	size_t nkeys, kcap;
+	struct slice *sl;
+	int nsl;
+	char *buf;
+	size_t blen, bcap;
+};
+
+static int oom(struct capw *w)
+{
+	return st_fail(w->e, ST_ERR_NOMEM, "out of memory");
+}
+
+static int put(struct capw *w, const void *p, size_t n)
+{
+	if (w->blen + n + 1 > w->bcap) {
+		size_t cap = (w->blen + n + 1) * 2;
+		char *nb = realloc(w->buf, cap);
+
+		if (!nb)
+			return -1;
+		w->buf = nb;
+		w->bcap = cap;
+	}
+	memcpy(w->buf + w->blen, p, n);
+	w->blen += n;
+	w->buf[w->blen] = 0;
+	return 0;
+}
+
+/* Columns 0..6 of st (the key) as one string: each typed, text with its length. */
+static int key_str(struct capw *w, sqlite3_stmt *st)
+{
+	char tag[48];
+	int ret = 0;
+
+	w->blen = 0;
+	for (int i = 0; i < 7 && !ret; i++) {
+		int t = sqlite3_column_type(st, i);
+
+		if (t == SQLITE_NULL) {
+			ret = put(w, "N;", 2);
+		} else if (t == SQLITE_TEXT || t == SQLITE_BLOB) {
+			int n = sqlite3_column_bytes(st, i);
+			const void *p = sqlite3_column_blob(st, i);
+
+			snprintf(tag, sizeof(tag), "T%d:", n);
+			ret = put(w, tag, strlen(tag)) || (n && put(w, p, (size_t)n));
+		} else {
+			snprintf(tag, sizeof(tag), "R%a;", sqlite3_column_double(st, i));
+			ret = put(w, tag, strlen(tag));
+		}
+	}
+	return ret ? oom(w) : 0;
+}
+
+static size_t hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int key_remember(struct capw *w, int64_t id)
+{
+	if (2 * (w->nkeys + 1) > w->kcap) {
+		size_t cap = w->kcap ? 2 * w->kcap : 64;
+		struct kent *nk = calloc(cap, sizeof(*nk));
+
+		if (!nk)
+			return oom(w);
+		for (size_t i = 0; i < w->kcap; i++) {
+			size_t j;
+
+			if (!w->keys[i].k)
+				continue;
+			j = hash(w->keys[i].k) & (cap - 1);
+			while (nk[j].k)
+				j = (j + 1) & (cap - 1);
+			nk[j] = w->keys[i];
+		}
+		free(w->keys);
+		w->keys = nk;
+		w->kcap = cap;
+	}
+	for (size_t j = hash(w->buf) & (w->kcap - 1);; j = (j + 1) & (w->kcap - 1)) {
+		if (!w->keys[j].k) {
+			if (!(w->keys[j].k = strdup(w->buf)))
+				return oom(w);
+			w->keys[j].id = id;
+			w->nkeys++;
+			return 0;
+		}
+	}
+}
+
+/* The cap_keys id of the key in columns 0..6 of st, added when new. */
+static int key_id(struct capw *w, sqlite3_stmt *st, int64_t *id)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (key_str(w, st))
+		return -1;
+	for (size_t j = w->kcap ? hash(w->buf) & (w->kcap - 1) : 0; w->kcap && w->keys[j].k;
+	     j = (j + 1) & (w->kcap - 1))
+		if (!strcmp(w->keys[j].k, w->buf)) {
+			*id = w->keys[j].id;
+			return 0;
+		}
+	for (int pass = 0; pass < 2; pass++) {
+		if (!(q = dbi_stmt(w->db, pass ? DBS_CAP_KEY_NEW : DBS_CAP_KEY_FIND, w->e)))
+			return -1;
+		for (int i = 0; i < 7; i++)
+			sqlite3_bind_value(q, i + 1, sqlite3_column_value(st, i));
+		rc = sqlite3_step(q);
+		*id = pass ? sqlite3_last_insert_rowid(w->db->h) : sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+		if (rc == SQLITE_ROW || (pass && rc == SQLITE_DONE))
+			return key_remember(w, *id);
+		if (rc != SQLITE_DONE)
+			return dbi_fail(w->db, w->e, rc, "find a capability key");
+	}
+	return -1;
+}
+
+static int slice_write(struct capw *w, struct slice *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		const struct st_capcell *c = &s->c[i].c;
+		sqlite3_stmt *st;
+
+		if (!s->c[i].dirty)
+			continue;
+		if (!(st = dbi_stmt(w->db, DBS_CAP_PUT, w->e)))
+			return ST_ERR_DB;
+		sqlite3_bind_int64(st, 1, s->c[i].key);
+		dbi_bind_text(st, 2, s->fixture);
+		sqlite3_bind_int64(st, 3, s->hour);
+		sqlite3_bind_int64(st, 4, c->n);
+		sqlite3_bind_double(st, 5, c->ref);
+		sqlite3_bind_double(st, 6, c->s1);
+		sqlite3_bind_double(st, 7, c->s2);
+		sqlite3_bind_double(st, 8, c->min);
+		sqlite3_bind_double(st, 9, c->max);
+		sqlite3_bind_int64(st, 10, c->first_us);
+		sqlite3_bind_double(st, 11, c->first_v);
+		sqlite3_bind_int64(st, 12, c->last_us);
+		sqlite3_bind_double(st, 13, c->last_v);
+		sqlite3_bind_int64(st, 14, c->mr_n);
+		sqlite3_bind_double(st, 15, c->mr_sum);
+		if (dbi_done(w->db, st, "write a capability cell", w->e) < 0)
+			return ST_ERR_DB;
+	}
+	s->n = 0;
+	return ST_OK;
+}
+
+static struct ccell *slice_cell(struct capw *w, struct slice *s, int64_t key)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->c[i].key == key)
+			return &s->c[i];
+	if (s->n == s->cap) {
+		int cap = s->cap ? 2 * s->cap : 32;
+		struct ccell *nc = realloc(s->c, (size_t)cap * sizeof(*nc));
+
+		if (!nc) {
+			oom(w);
+			return NULL;
+		}
+		s->c = nc;
+		s->cap = cap;
+	}
+	s->c[s->n] = (struct ccell){ .key = key };
+	return &s->c[s->n++];
+}
+
+/* The open slice of fixture, at hour (the one open before is written). */
+static struct slice *slice_at(struct capw *w, const char *fixture, int64_t hour)
+{
+	struct slice *s = NULL, *ns;
+
+	for (int i = 0; i < w->nsl && !s; i++)
+		if (!strcmp(w->sl[i].fixture, fixture))
+			s = &w->sl[i];
+	if (!s) {
+		if (!(ns = realloc(w->sl, (size_t)(w->nsl + 1) * sizeof(*ns)))) {
+			oom(w);
+			return NULL;
+		}
+		w->sl = ns;
+		s = &w->sl[w->nsl];
+		*s = (struct slice){ .fixture = strdup(fixture), .hour = hour };
+		if (!s->fixture) {
+			oom(w);
+			return NULL;
+		}
+		w->nsl++;
+	}
+	if (s->hour != hour && slice_write(w, s) < 0)
+		return NULL;
+	s->hour = hour;
+	return s;
+}
+
+/* Every value row of st (DB_CAP_VALUES) into its cell; st is reset. */
+static int add_values(struct capw *w, sqlite3_stmt *st)
+{
+	int rc = SQLITE_DONE, ret = ST_OK;
+
+	while (ret == ST_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *fx = (const char *)sqlite3_column_text(st, 7);
+		int64_t us = sqlite3_column_int64(st, 8), key;
+		struct slice *s;
+		struct ccell *c;
+
+		if (key_id(w, st, &key) < 0 || !(s = slice_at(w, fx ? fx : "", us / HOUR_US)) ||
+		    !(c = slice_cell(w, s, key))) {
+			ret = ST_ERR_DB;
+			break;
+		}
+		st_capcell_add(&c->c, us, sqlite3_column_double(st, 9));
+		c->dirty = true;
+	}
+	if (ret == ST_OK && rc != SQLITE_DONE)
+		ret = dbi_fail(w->db, w->e, rc, "read values for the capability cells");
+	sqlite3_reset(st);
+	for (int i = 0; ret == ST_OK && i < w->nsl; i++)
+		ret = slice_write(w, &w->sl[i]);
+	return ret;
+}
+
+static void capw_free(struct capw *w)
+{
+	for (size_t i = 0; i < w->kcap; i++)
+		free(w->keys[i].k);
+	free(w->keys);
+	for (int i = 0; i < w->nsl; i++) {
+		free(w->sl[i].fixture);
+		free(w->sl[i].c);
+	}
+	free(w->sl);
+	free(w->buf);
+}
+
+/* Bind ?1 hour, ?2 fixture to slot's statement. */
+static sqlite3_stmt *slice_stmt(struct capw *w, enum dbi_slot slot, int64_t hour,
+				const char *fixture)
+{
+	sqlite3_stmt *st = dbi_stmt(w->db, slot, w->e);
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, hour);
+		dbi_bind_text(st, 2, fixture);
+	}
+	return st;
+}
+
+/* A fixture's hour recomputed from the rows. */
+static int slice_rebuild(struct capw *w, int64_t hour, const char *fixture)
+{
+	sqlite3_stmt *st = slice_stmt(w, DBS_CAP_SLICE_DEL, hour, fixture);
+
+	if (!st || dbi_done(w->db, st, "recompute capability cells", w->e) < 0)
+		return ST_ERR_DB;
+	st = slice_stmt(w, DBS_CAP_SLICE_VALUES, hour, fixture);
+	return st ? add_values(w, st) : ST_ERR_DB;
+}
+
+/* A fixture's hour as it is, loaded into the open slice. */
+static int slice_load(struct capw *w, int64_t hour, const char *fixture)
+{
+	struct slice *s = slice_at(w, fixture, hour);
+	sqlite3_stmt *st = s ? slice_stmt(w, DBS_CAP_SLICE_LOAD, hour, fixture) : NULL;
+	int rc;
+
+	if (!st)
+		return ST_ERR_DB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ccell *c = slice_cell(w, s, sqlite3_column_int64(st, 0));
+
+		if (!c) {
+			sqlite3_reset(st);
+			return ST_ERR_NOMEM;
+		}
+		c->c = (struct st_capcell){
+			.n = sqlite3_column_int64(st, 1), .ref = sqlite3_column_double(st, 2),
+			.s1 = sqlite3_column_double(st, 3), .s2 = sqlite3_column_double(st, 4),
+			.min = sqlite3_column_double(st, 5), .max = sqlite3_column_double(st, 6),
+			.first_us = sqlite3_column_int64(st, 7),
+			.first_v = sqlite3_column_double(st, 8),
+			.last_us = sqlite3_column_int64(st, 9),
+			.last_v = sqlite3_column_double(st, 10),
+			.mr_n = sqlite3_column_int64(st, 11), .mr_sum = sqlite3_column_double(st, 12) };
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? ST_OK : dbi_fail(w->db, w->e, rc, "read capability cells");
+}
+
+/* A run's start and fixture (*fixture malloc'd), from its state row. */
+static int run_slice(struct capw *w, const char *run_id, int64_t *started, char **fixture)
+{
+	sqlite3_stmt *st = dbi_stmt(w->db, DBS_RUN_STATE, w->e);
+	int rc;
+
+	*fixture = NULL;
+	if (!st)
+		return ST_ERR_DB;
+	dbi_bind_text(st, 1, run_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*started = sqlite3_column_int64(st, 3);
+		*fixture = strdup((const char *)sqlite3_column_text(st, 4));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? st_fail(w->e, ST_ERR_NOTFOUND, "no run %s in the log %s",
+						   run_id, w->db->path)
+					 : dbi_fail(w->db, w->e, rc, "read a run's capability cells");
+	return *fixture ? ST_OK : oom(w);
+}
+
+/* Is every value in the fixture's hour from a run started before started? */
+static int slice_before(struct capw *w, int64_t started, const char *fixture, bool *before)
+{
+	sqlite3_stmt *st = slice_stmt(w, DBS_CAP_SLICE_LAST, started / HOUR_US, fixture);
+	int rc;
+
+	if (!st)
+		return ST_ERR_DB;
+	rc = sqlite3_step(st);
+	*before = rc == SQLITE_ROW && (sqlite3_column_type(st, 0) == SQLITE_NULL ||
+				       sqlite3_column_int64(st, 0) < started);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? ST_OK : dbi_fail(w->db, w->e, rc, "read capability cells");
+}
+
+int dbi_cap_first_added(struct db *db, const char *run_id, struct st_error *e)
+{
+	struct capw w = { .db = db, .e = e };
+	int64_t started = 0;
+	char *fixture;
+	bool before = false;
+	int ret = run_slice(&w, run_id, &started, &fixture);
+	sqlite3_stmt *st;
+
+	if (ret == ST_OK)
+		ret = slice_before(&w, started, fixture, &before);
+	if (ret == ST_OK && !before)
+		ret = slice_rebuild(&w, started / HOUR_US, fixture);
+	else if (ret == ST_OK)
+		ret = slice_load(&w, started / HOUR_US, fixture);
+	if (ret == ST_OK && before) {
+		st = dbi_stmt(db, DBS_CAP_RUN_VALUES, e);
+		if (st)
+			dbi_bind_text(st, 1, run_id);
+		ret = st ? add_values(&w, st) : ST_ERR_DB;
+	}
+	free(fixture);
+	capw_free(&w);
+	return ret;
+}
+
+int dbi_cap_first_dropped(struct db *db, const char *run_id, struct st_error *e)
+{
+	struct capw w = { .db = db, .e = e };
+	int64_t started = 0;
+	char *fixture;
+	int ret = run_slice(&w, run_id, &started, &fixture);
+
+	if (ret == ST_OK)
+		ret = slice_rebuild(&w, started / HOUR_US, fixture);
+	free(fixture);
+	capw_free(&w);
+	return ret;
+}
+
+static const char all_values_sql[] = DB_CAP_VALUES("1");
+
+int dbi_cap_rebuild(struct db *db, struct st_error *e)
+{
+	struct capw w = { .db = db, .e = e };
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	rc = sqlite3_exec(db->h, "DELETE FROM cap_cells; DELETE FROM cap_keys", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return dbi_fail(db, e, rc, "rebuild the capability cells");
+	rc = sqlite3_prepare_v2(db->h, all_values_sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return dbi_fail(db, e, rc, "rebuild the capability cells");
+	ret = add_values(&w, st);
+	sqlite3_finalize(st);
+	capw_free(&w);
+	return ret;
+}

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * report --capability from the log's capability cells (schema 11) prints
+ * exactly what it prints from the rows (--from-rows), JSON byte for byte,
+ * moving ranges and subgroups, under every filter the cells answer: on a
+ * random log with retests, runs started out of order (a unit's first run
+ * moves when an earlier-started run of it ends after a later one), a
+ * serial corrected after the end, a limit changed without a new version,
+ * two sequence versions and three fixtures.  The cells kept run by run
+ * equal the cells rebuilt from the rows, and a schema 10 log
+ * (db/migrations/v10.sql) upgraded by db_open() answers the same.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <unistd.h>
+
+#include "test_db_data.h"
+#include "db/db_reader.h"
+#include "db/db_report.h"
+#include "report/report.h"
+
+#define HOUR 3600000000LL
+
+static char dir[64], path[128];
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+
+static double urand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static const char *const fixtures[] = { "F1", "F2", "F3" };
+
+/* One run begun at start on fixture fx; values drift with i; vdd's high
+ * limit changes halfway without a new version. */
+static void begin_run(struct db *db, int i, int n, const char *serial, const char *fx,
+		      int64_t start, char id[DB_ID_LEN])
+{
+	struct db_run_info ri = {
+		.unit_serial = serial, .station = "ST", .fixture = fx,
+		.sequence_name = "factory", .sequence_version = i % 3 ? "1.0" : "1.1",
+		.started_us = start,
+	};
+	struct db_measurement m[3] = {
+		{ .name = "vdd", .unit = "V", .value = 3.3 + 0.1 * urand() + 1e-4 * i, .low = 3.1,
+		  .high = i < n / 2 ? 3.5 : 3.45 },
+		{ .name = "idle", .unit = "mA", .value = 40 + 8 * urand(), .low = NAN, .high = 60 },
+		{ .name = "gain", .value = 2 + 0.2 * urand(), .low = 1.7, .high = NAN },
+	};
+	struct db_step s = { .index = 1, .name = "rails", .outcome = DB_PASS, .meas = m,
+			     .n_meas = 3 };
+	struct st_error e;
+
+	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
+	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
+}
+
+static void end_run(struct db *db, const char *id, bool pass)
+{
+	struct st_error e;
+
+	assert_int_equal(db_run_end(db, id, pass ? DB_PASS : DB_FAIL, NULL, &e), ST_OK);
+}
+
+/* Runs over 3 days; a quarter retests of earlier units, some started
+ * before the units' runs already logged; every 97th serial corrected. */
+static void random_log(struct db *db, int n)
+{
+	char serial[32], id[DB_ID_LEN];
+	int units = 0;
+	struct st_error e;
+
+	for (int i = 0; i < n; i++) {
+		bool retest = units && urand() < 0.25;
+		int u = retest ? (int)(urand() * units) : units++;
+		int64_t start = T_DAY1_US + (int64_t)(urand() * 3 * T_DAY_US);
+
+		snprintf(serial, sizeof(serial), "U%04d", u);
+		begin_run(db, i, n, i % 41 == 7 ? NULL : serial, fixtures[(int)(urand() * 3)], start,
+			  id);
+		end_run(db, id, urand() < 0.8);
+		if (i % 97 == 5)
+			assert_int_equal(db_run_set_serial(db, id, "U-FIXED", &e), ST_OK);
+	}
+}
+
+/* A unit's earlier-started run ends after a later-started one: the first
+ * run moves from the later (F2) to the earlier (F1), in hours with values. */
+static void moved_first(struct db *db)
+{
+	char a[DB_ID_LEN], b[DB_ID_LEN];
+
+	begin_run(db, 1, 2, "MOVE-1", "F1", T_DAY1_US + 5 * HOUR + 60000000LL, a);
+	begin_run(db, 1, 2, "MOVE-1", "F2", T_DAY1_US + 5 * HOUR + 120000000LL, b);
+	end_run(db, b, true);
+	end_run(db, a, false);
+}
+
+struct buf {
+	char *p;
+	size_t n;
+};
+
+static void capability(struct db *db, const struct rep_filter *f, bool sub, bool rows,
+		       struct buf *b)
+{
+	FILE *out = open_memstream(&b->p, &b->n);
+	struct st_error e;
+
+	assert_non_null(out);
+	assert_int_equal(report_capability(out, db_reader(db), f, false, sub, rows, "json", &e),
+			 ST_OK);
+	fclose(out);
+}
+
+static int count_row(void *ctx, const struct db_row *row)
+{
+	*(int64_t *)ctx += !row->columns_only;
+	return 0;
+}
+
+/* The cells answer f (or, answer, refuse it) and both paths print the same. */
+static void same(struct db *db, const struct rep_filter *f, bool answer)
+{
+	struct st_error e;
+	int64_t cells = 0;
+	int rc = db_capability_sums(db, f, count_row, &cells, &e);
+
+	assert_int_equal(rc, answer ? ST_OK : ST_ERR_NOTSUP);
+	for (int sub = 0; sub < 2; sub++) {
+		struct buf s = { 0 }, r = { 0 };
+
+		capability(db, f, sub, false, &s);
+		capability(db, f, sub, true, &r);
+		if (strcmp(s.p, r.p))
+			fail_msg("summaries and rows differ (subgroups %d):\n%s\n---\n%s", sub, s.p,
+				 r.p);
+		assert_true(!answer || strstr(s.p, "\"n\"") || !cells);
+		free(s.p);
+		free(r.p);
+	}
+}
+
+static void same_filters(struct db *db)
+{
+	const int64_t day0 = T_DAY1_US - T_DAY1_US % T_DAY_US;
+	struct rep_filter f = { 0 };
+
+	same(db, &f, true);
+	f = (struct rep_filter){ .fixture = "F2" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .seq_name = "factory" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .seq_name = "factory", .seq_version = "1.1" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .has_since = true, .since_us = day0 + T_DAY_US + 6 * HOUR,
+				 .has_until = true, .until_us = day0 + T_DAY_US + 14 * HOUR };
+	same(db, &f, true);
+	f.fixture = "F1";
+	f.seq_name = "factory";
+	f.seq_version = "1.0";
+	same(db, &f, true);
+	f = (struct rep_filter){ .has_until = true, .until_us = day0 + T_DAY_US + 3 * HOUR,
+				 .fixture = "F3" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .has_since = true, .since_us = day0 + 2 * T_DAY_US };
+	same(db, &f, true);
+	f = (struct rep_filter){ .fixture = "none" };
+	same(db, &f, true);
+	/* what the cells do not know reads the rows */
+	f = (struct rep_filter){ .has_since = true, .since_us = day0 + T_DAY_US + 1800000000LL };
+	same(db, &f, false);
+	f = (struct rep_filter){ .serial = "U0003" };
+	same(db, &f, false);
+	f = (struct rep_filter){ .outcome = "pass", .fixture = "F1" };
+	same(db, &f, false);
+	f = (struct rep_filter){ .station = "ST" };
+	same(db, &f, false);
+}
+
+/* Every cell (its key and sums, the doubles' bits) as text, in key order. */
+static char *cells_text(struct db *db)
+{
+	sqlite3_stmt *st;
+	char *p = NULL;
+	size_t n = 0;
+	FILE *out = open_memstream(&p, &n);
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
+		"SELECT quote(k.sequence_name), quote(k.sequence_version), k.step, k.name,"
+		" quote(k.unit), quote(k.low), quote(k.high), c.fixture, c.hour, c.n,"
+		" hex(c.ref), hex(c.s1), hex(c.s2), hex(c.min), hex(c.max), c.first_us,"
+		" hex(c.first_v), c.last_us, hex(c.last_v), c.mr_n, hex(c.mr_sum)"
+		" FROM cap_keys k JOIN cap_cells c ON c.key = k.id ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
+		-1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(st); i++)
+			fprintf(out, "%s%s", i ? "|" : "", (const char *)sqlite3_column_text(st, i));
+		fputc('\n', out);
+	}
+	sqlite3_finalize(st);
+	fclose(out);
+	return p;
+}
+
+static void test_cells_equal_rows(void **state)
+{
+	struct db *db;
+	struct st_error e;
+	char *kept, *rebuilt;
+
+	assert_int_equal(db_open(&db, path, NULL, &e), ST_OK);
+	random_log(db, 700);
+	moved_first(db);
+	same_filters(db);
+	/* kept run by run (some hours recomputed) = rebuilt from the rows */
+	kept = cells_text(db);
+	assert_true(strlen(kept) > 1000);
+	assert_int_equal(db_summary_rebuild(db, &e), ST_OK);
+	rebuilt = cells_text(db);
+	assert_string_equal(kept, rebuilt);
+	free(kept);
+	free(rebuilt);
+	db_close(db);
+}
+
+/* The first run that moved: its values count, the later run's do not. */
+static void test_moved_first_run(void **state)
+{
+	struct db *db;
+	struct st_error e;
+
+	assert_int_equal(db_open(&db, path, NULL, &e), ST_OK);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM cap_cells c JOIN cap_keys k ON"
+			       " k.id = c.key WHERE c.hour = (SELECT started_us / 3600000000 FROM"
+			       " runs WHERE unit_serial = 'MOVE-1' AND fixture = 'F2')"
+			       " AND c.fixture = 'F2' AND c.first_us = (SELECT started_us FROM"
+			       " runs WHERE unit_serial = 'MOVE-1' AND fixture = 'F2')"), 0);
+	assert_true(t_int(db, "SELECT count(*) FROM cap_cells c WHERE c.fixture = 'F1' AND"
+			  " (SELECT started_us FROM runs WHERE unit_serial = 'MOVE-1' AND"
+			  " fixture = 'F1') BETWEEN c.first_us AND c.last_us") > 0);
+	db_close(db);
+}
+
+/* A schema 10 log: the same rows and summaries without the cells. */
+static void v10_copy(const char *dst)
+{
+	char sql[512], *schema = t_read_top("db/migrations/v10.sql");
+	sqlite3 *h;
+	sqlite3_stmt *st;
+
+	assert_non_null(schema);
+	unlink(dst);
+	assert_int_equal(sqlite3_open(dst, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, schema, NULL, NULL, NULL), SQLITE_OK);
+	free(schema);
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS src", path);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT name FROM main.sqlite_schema WHERE"
+		" type = 'table' AND name NOT LIKE 'sqlite_%'", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(sql, sizeof(sql), "INSERT INTO main.\"%s\" SELECT * FROM src.\"%s\"",
+			 sqlite3_column_text(st, 0), sqlite3_column_text(st, 0));
+		assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+static void test_v10_log_upgraded(void **state)
+{
+	char p[160];
+	struct db *db, *old;
+	struct st_error e;
+	struct rep_filter f = { 0 }, fx = { .fixture = "F1" };
+	struct buf a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
+
+	snprintf(p, sizeof(p), "%s/v10.db", dir);
+	v10_copy(p);
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	assert_int_equal(db_found_version(db), 10);
+	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+	assert_int_equal(db_check(db, &e), ST_OK);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
+			       " ('measurements_name', 'cap_cells', 'cap_keys')"), 2);
+	same_filters(db);
+	assert_int_equal(db_open(&old, path, NULL, &e), ST_OK);
+	capability(db, &f, false, false, &a);
+	capability(old, &f, false, false, &b);
+	assert_string_equal(a.p, b.p);
+	capability(db, &fx, true, false, &c);
+	capability(old, &fx, true, false, &d);
+	assert_string_equal(c.p, d.p);
+	free(a.p);
+	free(b.p);
+	free(c.p);
+	free(d.p);
+	db_close(old);
+	db_close(db);
+}
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test_capsum_XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/log.db", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cells_equal_rows),
+		cmocka_unit_test(test_moved_first_run),
+		cmocka_unit_test(test_v10_log_upgraded),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
