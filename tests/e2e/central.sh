@@ -69,7 +69,9 @@ local_ids() {
 # file OUT, as if they had shared one log: the first copied, the others'
 # rows added with their local ids (rows, steps ...) moved past the first's;
 # the summaries are not merged (read with a filter that needs the rows,
-# such as --since @1, or with the commands that always read the rows)
+# such as --since @1, or with the commands that always read the rows), but
+# for the capability cells (log schema 11), built again from the merged rows
+# as the upgrade from schema 10 builds them
 central_merge() {
 	local out=$1 first=$2 s t cols sel off=0
 	shift 2
@@ -87,6 +89,8 @@ central_merge() {
 				fail "merging $s's $t"
 		done
 	done
+	sqlite3 "$out" "PRAGMA user_version = 10"
+	"$BINDIR/station" db migrate --db "$out" >/dev/null || fail "the merged log's capability cells"
 }
 
 # central_same LOG ARGS...: `station ARGS` on the SQLite log LOG and on the
