@@ -91,6 +91,8 @@ const char *const cpi_v7[] = {
 	"  last_us bigint NOT NULL, last_v float8 NOT NULL, mr_n bigint NOT NULL,\n"
 	"  mr_sum float8 NOT NULL, PRIMARY KEY (station, fixture, hour, key));\n"
 	"CREATE INDEX sum_cap_key ON sum_cap (key, station, fixture, hour);\n"
+	/* a window's hours of a key: a week's cells read 153 ms, not 360 */
+	"CREATE INDEX sum_cap_key_hour ON sum_cap (key, hour);\n"
 	"GRANT SELECT ON sum_cap_keys, sum_cap TO station_reader;\n",
 
 	/* the groups to compute (station, fixture, hour) and their cells */
