@@ -58,6 +58,8 @@ extern const char *const cpi_v4[];
 /* Version 5's: summaries of concurrent stations, several runs a call (schema_v5.c). */
 extern const char *const cpi_v5[];
 extern const char *const cpi_v6[];
+/* Version 7's: capability cells, the rebuild under the summaries' lock (schema_v7.c). */
+extern const char *const cpi_v7[];
 
 /* station report --central from the summaries (report_sum.c): can they
  * answer f (whole days, fixture, station, sequence), and the yields (not

@@ -190,18 +190,22 @@ int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first
 	return cpr_rows(h, series_sql, f, v, 4, fn, ctx, e);
 }
 
-/* db_quality.c's capability_sql */
+/* db_quality.c's capability_sql, a fixture being a station's: the values
+ * of one fixture in time order make the moving ranges, and fixture names
+ * repeat across stations (st01's "F1" is not st02's), so the rows go
+ * station by station and the station is an eleventh column (the log has one
+ * station: its rows have ten) */
 static const char capability_sql[] =
-	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name, r.sequence_version, r.fixture,"
-	"  r.started_us FROM runs r WHERE r.outcome <> 'running' AND" CPR_WHERE
+	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name, r.sequence_version, r.station,"
+	"  r.fixture, r.started_us FROM runs r WHERE r.outcome <> 'running' AND" CPR_WHERE
 	"  AND " FIRST_ONLY ")"
 	" SELECT fr.sequence_name, fr.sequence_version, s.name AS step, m.name, m.unit, m.low,"
-	" m.high, fr.fixture, fr.started_us, m.value"
+	" m.high, fr.fixture, fr.started_us, m.value, fr.station"
 	" FROM fr JOIN measurements m ON m.run_id = fr.id" MEAS_STEP
 	" WHERE m.value IS NOT NULL"
 	" ORDER BY fr.sequence_name" C " NULLS FIRST, fr.sequence_version" C " NULLS FIRST,"
 	" s.name" C ", m.name" C ", m.unit" C " NULLS FIRST, m.low NULLS FIRST,"
-	" m.high NULLS FIRST, fr.fixture" C ", fr.started_us, m.run_id" C ", m.id";
+	" m.high NULLS FIRST, fr.station" C ", fr.fixture" C ", fr.started_us, m.run_id" C ", m.id";
 
 int cpr_capability(void *h, const struct rep_filter *f, bool first_only, db_row_fn fn,
 		   void *ctx, struct st_error *e)

@@ -18,8 +18,9 @@
 #                               output in $CENTRAL/NAME/run.out, .err
 #   local_ids NAME              the ended runs of NAME's log, one id a line, sorted
 #   central_drop_v4             the store taken back to central schema 3 (no summaries,
-#                               neither version 4's nor 5's)
-#   central_sums                the summaries, one line a cell or measurement cell
+#                               neither version 4's, 5's nor 7's)
+#   central_sums                the summaries, one line a cell, measurement cell or
+#                               capability cell
 central_setup() {
 	CENTRAL=$(st_tmpdir)
 	"$BINDIR/station" central migrate --url "$PG_ADMIN" >"$CENTRAL/migrate.out" ||
@@ -68,7 +69,9 @@ local_ids() {
 # file OUT, as if they had shared one log: the first copied, the others'
 # rows added with their local ids (rows, steps ...) moved past the first's;
 # the summaries are not merged (read with a filter that needs the rows,
-# such as --since @1, or with the commands that always read the rows)
+# such as --since @1, or with the commands that always read the rows), but
+# for the capability cells (log schema 11), built again from the merged rows
+# as the upgrade from schema 10 builds them
 central_merge() {
 	local out=$1 first=$2 s t cols sel off=0
 	shift 2
@@ -111,8 +114,11 @@ central_same() {
 
 central_drop_v4() {
 	pg_sql "DROP TABLE sum_runs, sum_cells, sum_unit_cells, sum_unit_first, sum_step_fails,
-		sum_meas_keys, sum_meas;
+		sum_meas_keys, sum_meas, sum_cap_keys, sum_cap;
 	DROP FUNCTION central_summarise_run(text), central_summarise_all(),
+		central_summarise_all_v6(), central_summarise_new_v6(boolean), central_sum_cap_tmp(),
+		central_sum_cap_bulk(), central_sum_cap_some(),
+		central_sum_cap_cells(boolean), central_sum_cap(boolean), central_sum_cap_all(),
 		central_summarise_new(boolean), central_sum_units(), central_sum_meas(boolean),
 		central_sum_tmp(), central_summarise_runs(text[]), central_sum_meas_bulk(boolean),
 		central_sum_keys(), central_sum_meas_add(), central_sum_units_v4(),
@@ -131,4 +137,9 @@ central_sums() {
 		JOIN sum_meas_keys k ON k.id = m.key ORDER BY 1, 2, 3, 4, 5, c.day"
 	pg_sql "SELECT c.level, c.station, c.fixture, c.day, f.step, f.n FROM sum_step_fails f
 		JOIN sum_cells c ON c.id = f.cell ORDER BY 1, 2, 3, 4, 5"
+	# the capability cells (version 7), each computed from its rows whole
+	pg_sql "SELECT k.sequence_name, k.sequence_version, k.step, k.name, k.unit, k.low, k.high,
+		c.station, c.fixture, c.hour, c.n, c.ref, c.s1, c.s2, c.min, c.max, c.first_us,
+		c.first_v, c.last_us, c.last_v, c.mr_n, c.mr_sum FROM sum_cap c
+		JOIN sum_cap_keys k ON k.id = c.key ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
 }

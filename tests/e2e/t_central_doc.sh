@@ -23,7 +23,7 @@ t=$(st_tmpdir)
 cmd=$(block sh 1)
 assert_match "$cmd" "^station central migrate --url \"postgresql://db.plant/central\?user=postgres\"$" "the migrate example"
 out=$("$st" central migrate --url "$PG_ADMIN")
-assert_match "$out" "schema version 0 -> 6" "migrate as in the doc"
+assert_match "$out" "schema version 0 -> 7" "migrate as in the doc"
 # 2. the roles
 pg_sql "$(block sql 1)" >/dev/null
 assert_eq "$(pg_sql "SELECT string_agg(r.rolname || '>' || g.rolname, ' ' ORDER BY r.rolname)
@@ -106,9 +106,11 @@ rid=$(pg_sql "SELECT id FROM runs WHERE unit_serial = 'SIM000901'")
 pg_sql "DELETE FROM measurements WHERE run_id = '$rid'; DELETE FROM steps WHERE run_id = '$rid';
 	DELETE FROM step_values WHERE run_id = '$rid'; DELETE FROM runs WHERE id = '$rid'" >/dev/null
 assert_eq "$(pg_sql "SELECT sum(runs) FROM sum_cells WHERE level = 'a'")" "2" "stale summaries before"
+assert_eq "$(pg_sql "SELECT sum(n) FROM sum_cap")" "2" "stale capability cells before"
 pg_sql "$(block sql 6)" >/dev/null
 assert_eq "$(pg_sql "SELECT sum(runs) || ' ' || sum(units) FROM sum_cells WHERE level = 'a'")" "1 1" \
 	"the summaries rebuilt from the rows left"
+assert_eq "$(pg_sql "SELECT sum(n) FROM sum_cap")" "1" "the capability cells rebuilt from the rows left"
 "$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" --station kd >"$t/report.txt"
 grep -q "^yield             1 of 1 units passed" "$t/report.txt" || fail "report after retention: $(head -5 "$t/report.txt")"
 echo ok

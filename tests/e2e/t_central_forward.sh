@@ -15,8 +15,8 @@ st=$BINDIR/station
 
 pg_start
 central_setup
-assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 6" "first migration"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 6, up to date" \
+assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 7" "first migration"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 7, up to date" \
 	"migrate again changes nothing"
 # a version-1 store (before work orders and CMS registrations' updates) is
 # brought to the current version in place
@@ -27,7 +27,7 @@ pg_sql "ALTER TABLE runs DROP COLUMN work_order, DROP COLUMN part_number, DROP C
 	REVOKE SELECT (run_id, id, status, cms_id, attempts, http_status), UPDATE (status, cms_id, attempts, http_status)
 	  ON cms_registrations FROM station_writer;
 	DELETE FROM central_schema WHERE version >= 2"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 6" "migration 1 -> 6"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 7" "migration 1 -> 7"
 
 central_station s1
 central_station s2
@@ -124,9 +124,44 @@ assert_eq "$(pg_sql "SELECT sum(runs) FROM sum_cells WHERE level = 'a'")" "11" "
 central_sums >"$CENTRAL/sums.live"
 grep -q "rail 3V3" "$CENTRAL/sums.live" || fail "no measurement summaries"
 central_drop_v4
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 3 -> 6" "migration 3 -> 6"
+# a store without summaries (not yet migrated) answers --capability from its rows
+"$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" --capability -f csv \
+	-o "$CENTRAL/cap-v3.csv" || fail "report --capability on a store at version 3"
+grep -q "rail_3v3" "$CENTRAL/cap-v3.csv" || fail "capability at version 3: $(cat "$CENTRAL/cap-v3.csv")"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 3 -> 7" "migration 3 -> 7"
 central_sums >"$CENTRAL/sums.built"
 diff "$CENTRAL/sums.live" "$CENTRAL/sums.built" || fail "the summaries built from the rows differ"
+grep -q "|rail 3V3|rail_3v3|V|" "$CENTRAL/sums.built" || fail "no capability cells"
+# a rebuild by hand (central_summarise_all) takes the lock the stations'
+# summarising takes (central schema 7): while another session holds it, the
+# rebuild waits, then runs
+mkfifo "$CENTRAL/hold.in"
+psql -X -q -A -t -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d central <"$CENTRAL/hold.in" \
+	>"$CENTRAL/hold.out" 2>&1 &
+hold=$!
+exec 7>"$CENTRAL/hold.in"
+echo "BEGIN; SELECT pg_advisory_xact_lock(126943990476147);" >&7
+locks() {	# the summaries' lock: held (t) or waited for (f), by how many
+	pg_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted = $1
+		AND (classid::bigint << 32) + objid::bigint = 126943990476147"
+}
+for ((i = 0; i < 300; i++)); do [ "$(locks true)" = 1 ] && break; sleep 0.1; done
+assert_eq "$(locks true)" "1" "another session holds the summaries' lock"
+pg_sql "SELECT 'rebuilt', central_summarise_all() > 0" >"$CENTRAL/rebuild.out" 2>&1 &
+rebuild=$!
+for ((i = 0; i < 300; i++)); do
+	w=$(locks false)
+	[ "$w" = 1 ] || kill -0 "$rebuild" 2>/dev/null || break
+	[ "$w" = 1 ] && break
+	sleep 0.1
+done
+kill -0 "$rebuild" 2>/dev/null || fail "central_summarise_all ran while the lock was held: $(cat "$CENTRAL/rebuild.out")"
+assert_eq "$w" "1" "the rebuild waits for the summaries' lock"
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$hold"
+wait "$rebuild" || fail "the rebuild: $(cat "$CENTRAL/rebuild.out")"
+assert_eq "$(cat "$CENTRAL/rebuild.out")" "rebuilt|f" "the rebuild ran after the lock was released (every run summarised already)"
 
 # --- report --station: one station's runs of a log
 "$st" report --db "$CENTRAL/s1/s1.db" --station s1 -f json -o "$CENTRAL/r1.json"

@@ -41,6 +41,31 @@ m=$CENTRAL/merged.db
 central_merge "$m" s1 s2 s3
 assert_eq "$(sql "$m" "SELECT count(*) FROM runs")" "8" "eight runs merged"
 
+# --capability (central schema 7): from the capability cells and from the
+# rows (--from-rows), and from the merged log's rows, the same JSON
+CEN=(--central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass")
+capsame() {	# LOG? ARGS...: cells and rows agree; LOG "log": and the merged log
+	local log=$1
+	shift
+	"$st" report "${CEN[@]}" --capability -f json "$@" -o "$CENTRAL/cap-sums.json" ||
+		fail "report --central --capability $*"
+	"$st" report "${CEN[@]}" --capability --from-rows -f json "$@" -o "$CENTRAL/cap-rows.json" ||
+		fail "report --central --capability --from-rows $*"
+	cmp -s "$CENTRAL/cap-sums.json" "$CENTRAL/cap-rows.json" ||
+		fail "--capability $*: cells and rows differ: $(diff "$CENTRAL/cap-sums.json" "$CENTRAL/cap-rows.json" | head)"
+	grep -q '"n": [1-9]' "$CENTRAL/cap-sums.json" || fail "--capability $*: no values"
+	[ "$log" = log ] || return 0
+	"$st" report --db "$m" --capability --from-rows -f json "$@" -o "$CENTRAL/cap-log.json"
+	cmp -s "$CENTRAL/cap-sums.json" "$CENTRAL/cap-log.json" ||
+		fail "--capability $*: the store and the log differ: $(diff "$CENTRAL/cap-log.json" "$CENTRAL/cap-sums.json" | head)"
+}
+capn() {	# JQ-ish: SEQUENCE STEP FIELD of report --capability ARGS...
+	local sq=$1 stp=$2 fld=$3
+	shift 3
+	"$st" report "${CEN[@]}" --capability -f json "$@" -o "$CENTRAL/capn.json"
+	python3 -c 'import json, sys; print(*[m[sys.argv[4]] for m in json.load(open(sys.argv[1]))["measurements"]
+		if m["sequence"] == sys.argv[2] and m["step"] == sys.argv[3]])' "$CENTRAL/capn.json" "$sq" "$stp" "$fld"
+}
 same() {	# ARGS...: report --db merged and --central agree on every figure
 	# (CENTRAL_ARGS, when set: the central report's own arguments)
 	local cargs=("$@")
@@ -85,6 +110,27 @@ def eq(x, y, path):
 sys.exit(0 if eq(a, b, "") else 1)
 PY
 }
+# every filter the cells answer, the store's cells, its rows and the log's
+# rows alike: U6's first run (s3's, forwarded last) took the place of its
+# s2 run, whose hour was computed again (its cell would still hold U6's
+# second run); the fixtures have the stations' names here, so the log too
+h0=$(date -u -d '-2 hours' +%Y-%m-%dT%H:00)
+for f in "" "--station s2" "--fixture s3" "--sequence central-e2e" "--sequence central-e2e@1.0.0" \
+	"--station s3 --sequence central-e2e" "--since $h0" "--station s2 --fixture s2 --since $h0" \
+	"--since 2000-01-01 --until 2100-01-01"; do
+	# shellcheck disable=SC2086
+	capsame log $f
+done
+for f in "--subgroups" "--subgroups --station s2" "--all-runs" "--outcome pass"; do
+	# shellcheck disable=SC2086
+	capsame log $f
+done
+assert_eq "$(capn central-e2e "rail 3V3" n)" "6" "six units' first runs (U6's on s3)"
+# ... and the cells do answer: a cell changed by hand shows
+pg_sql "UPDATE sum_cap SET n = n + 1000 WHERE station = 's2'" >/dev/null
+assert_eq "$(capn central-e2e "rail 3V3" n --station s2)" "1001" "the cells answer --station (U4: s2's one first run)"
+assert_eq "$(capn central-e2e "rail 3V3" n --station s2 --from-rows)" "1" "the rows, asked"
+pg_sql "UPDATE sum_cap SET n = n - 1000 WHERE station = 's2'" >/dev/null
 # --since @1 (not a midnight): the merged log answers from its rows, as the
 # central store does (its summaries were not merged)
 same --since @1
@@ -200,6 +246,22 @@ for f in "" "--station s1" "--station s2" "--station s3" "--fixture s2" "--seque
 	CENTRAL_ARGS="$all $f" same --since @946684801 --until @4102444799 $f
 	# shellcheck disable=SC2086
 	same --since @1 $f
+done
+# fixture s2 on two stations (P3 ran on s1's fixture named s2): its moving
+# ranges are each station's, never across (the merged log, one station's
+# journal, takes them for one fixture: 2 ranges for 1); the cells and the
+# rows agree, for every filter the cells answer, with whole hours
+assert_eq "$(capn final leak moving_ranges)" "1" "final leak: s2's two values make one range, s1's one none"
+assert_eq "$(capn final leak moving_ranges --from-rows)" "1" "the rows, station by station"
+assert_eq "$(capn final leak n --fixture s2)" "3" "--fixture s2: both stations' fixture"
+"$st" report --db "$m" --capability --from-rows -f json -o "$CENTRAL/cap-log.json"
+assert_eq "$(python3 -c 'import json, sys; print(*[m["moving_ranges"] for m in json.load(open(sys.argv[1]))["measurements"]
+	if m["step"] == "leak" and m["sequence"] == "final"])' "$CENTRAL/cap-log.json")" "2" "the merged log's one fixture s2"
+for f in "" "--fixture s2" "--station s1" "--station s2 --sequence final" "--sequence ict@1.0" \
+	"--since 2026-01-05T11:00 --until 2026-01-06T13:00" "--fixture s2 --since 2026-01-06" \
+	"--subgroups" "--subgroups --fixture s2" "--outcome fail --station s2"; do
+	# shellcheck disable=SC2086
+	capsame rows $f
 done
 # a window of whole days (the summaries) and of seconds (the rows)
 CENTRAL_ARGS="--fixture s2 --since 2026-01-06" same --fixture s2 --since @1767657601
