@@ -72,7 +72,7 @@ assert_match() {
 }
 
 sql() {
-	sqlite3 -batch "$1" "$2"
+	sqlite3 -batch -cmd '.timeout 10000' "$1" "$2"
 }
 
 st_tmpdir() {

@@ -44,7 +44,7 @@ reported() {
 # Reported steps missing from the log (counting repeats: a retried step has
 # one row per attempt, at least one step_end).
 lost_steps() {
-	sqlite3 -batch -separator $'\t' "$db" "SELECT run_id, name FROM steps" >"$out/db.tsv"
+	sqlite3 -batch -cmd '.timeout 10000' -separator $'\t' "$db" "SELECT run_id, name FROM steps" >"$out/db.tsv"
 	awk -F'\t' 'FILENAME == ARGV[1] { have[$0]++; next } { want[$0]++ }
 		END { for (k in want) if (want[k] > have[k]) { n += want[k] - have[k]; print "lost: " k > "/dev/stderr" }
 		      print n + 0 }' "$out/db.tsv" "$1"
@@ -74,7 +74,9 @@ for ((i = 1; i <= n; i++)); do
 			{ powered=$((powered + 1)); echo "kill $i: board b$b still powered 10 s later" >&2; }
 	done
 
-	ic=$(sqlite3 -batch "$db" 'PRAGMA integrity_check' 2>&1) || ic="sqlite3 failed: $ic"
+	# the killed station's guardian may be marking its runs aborted right now:
+	# a reader waits for that writer, as any reader of a live log does
+	ic=$(sqlite3 -batch -cmd '.timeout 10000' "$db" 'PRAGMA integrity_check' 2>&1) || ic="sqlite3 failed: $ic"
 	[ "$ic" = ok ] || { bad_integrity=$((bad_integrity + 1)); echo "kill $i: integrity_check: $ic" >&2; }
 
 	reported "$out/run.json" >"$out/reported.tsv"
