@@ -42,13 +42,24 @@ const char *central_url_refused(const char *url)
 	return why;
 }
 
-/* One line of libpq's message, without its trailing newline. */
+/* One line of libpq's message: its lines joined by one space (libpq
+ * indents its second lines), without the server's "LINE 1: ... ^" that
+ * points into our own SQL, and without the trailing newline. */
 static void one_line(char *dst, size_t n, const char *msg)
 {
-	snprintf(dst, n, "%s", msg ? msg : "");
-	for (char *p = dst; *p; p++)
-		if (*p == '\n' || *p == '\t')
-			*p = (p[1] ? ' ' : '\0');
+	const char *cut = msg ? strstr(msg, "\nLINE ") : NULL;
+	size_t j = 0;
+
+	for (const char *p = msg ? msg : ""; *p && p != cut && j + 1 < n; p++) {
+		bool sp = *p == '\n' || *p == '\t' || *p == ' ';
+
+		if (sp && (j == 0 || dst[j - 1] == ' '))
+			continue;
+		dst[j++] = sp ? ' ' : *p;
+	}
+	while (j > 0 && dst[j - 1] == ' ')
+		j--;
+	dst[j] = '\0';
 }
 
 int cpi_fail(struct central *c, struct st_error *e, const char *what)
@@ -61,14 +72,36 @@ int cpi_fail(struct central *c, struct st_error *e, const char *what)
 		       c->where, what, msg);
 }
 
+/* What the operator does about a statement the server refused for want of
+ * a right or of the schema (libpq says only "permission denied for table
+ * runs"): which role the login needs, or the migration to run. */
+int cpi_fail_res(struct central *c, const PGresult *r, struct st_error *e, const char *what)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE), *hint = NULL;
+	int ret = cpi_fail(c, e, what);
+	size_t len = strlen(e->msg);
+
+	if (state && !strcmp(state, "42501"))
+		hint = "this login lacks the right: a station's login must be in role "
+		       "station_writer, a reader's (report, trace, export) in station_reader";
+	else if (state && (!strcmp(state, "42P01") || !strcmp(state, "42883")))
+		hint = "the database has no station schema, or an older one: run 'station "
+		       "central migrate' as the database's owner";
+	if (hint)
+		snprintf(e->msg + len, sizeof(e->msg) - len, "; %s", hint);
+	return ret;
+}
+
 int cpi_ok(struct central *c, PGresult *r, const char *what, struct st_error *e)
 {
 	ExecStatusType s = PQresultStatus(r);
+	int ret;
 
 	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
 		return ST_OK;
+	ret = cpi_fail_res(c, r, e, what);
 	PQclear(r);
-	return cpi_fail(c, e, what);
+	return ret;
 }
 
 int cpi_exec(struct central *c, const char *sql, const char *what, struct st_error *e)
