@@ -127,7 +127,11 @@ static void tls_hint(const struct central *c, struct st_error *e)
 	const char *m = PQerrorMessage(c->pg), *hint = NULL;
 	size_t len = strlen(e->msg);
 
-	if (strstr(m, "certificate verify failed") || strstr(m, "root certificate file"))
+	if (strstr(m, "root certificate file") && strstr(m, "does not exist"))
+		hint = "sslmode=verify-full needs the CA that signed the server's certificate: "
+		       "give its file as sslrootcert= (in station.yaml's url, a relative path is "
+		       "from station.yaml's directory)";
+	else if (strstr(m, "certificate verify failed") || strstr(m, "root certificate file"))
 		hint = "the server's certificate is not signed by the CA in sslrootcert: give "
 		       "sslrootcert= the CA that signed it";
 	else if (strstr(m, "does not match host name"))
@@ -179,12 +183,41 @@ const char *central_where(const struct central *c)
 	return c->where;
 }
 
+/* The URL's relative certificate files as paths from station.yaml's
+ * directory, keyword and value appended to keys/vals after the URL (later
+ * keywords override it); the values are allocated in own[4].  Returns the
+ * new count. */
+static int cert_files(const struct central_opts *o, const char **keys, const char **vals, int k,
+		      char **own)
+{
+	static const char *const files[] = { "sslrootcert", "sslcert", "sslkey", "sslcrl" };
+	PQconninfoOption *opts = o->config ? PQconninfoParse(o->url, NULL) : NULL;
+	const char *slash = o->config ? strrchr(o->config, '/') : NULL;
+	int n = 0;
+
+	for (PQconninfoOption *p = opts; p && p->keyword; p++)
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			if (strcmp(p->keyword, files[i]) || !p->val || !p->val[0] ||
+			    p->val[0] == '/' || !slash)
+				continue;
+			if (asprintf(&own[n], "%.*s/%s", (int)(slash - o->config), o->config,
+				     p->val) < 0) {
+				own[n] = NULL;
+				continue;
+			}
+			keys[k] = files[i], vals[k++] = own[n++];
+		}
+	PQconninfoFree(opts);
+	return k;
+}
+
 int central_open(struct central **out, const struct central_opts *o, struct st_error *e)
 {
 	const char *why = central_url_refused(o->url);
 	int t = o->timeout_ms > 0 ? o->timeout_ms : 10000;
 	char connect_s[16], user_ms[16], options[64];
-	const char *keys[8], *vals[8];
+	const char *keys[12], *vals[12];
+	char *own[4] = { NULL };
 	struct central *c;
 	int k = 0;
 
@@ -206,8 +239,11 @@ int central_open(struct central **out, const struct central_opts *o, struct st_e
 	keys[k] = "application_name", vals[k++] = "station";
 	if (o->passfile)
 		keys[k] = "passfile", vals[k++] = o->passfile;
+	k = cert_files(o, keys, vals, k, own);
 	keys[k] = NULL, vals[k] = NULL;
 	c->pg = PQconnectdbParams(keys, vals, 1);
+	for (int i = 0; i < 4; i++)
+		free(own[i]);
 	if (!c->pg) {
 		free(c);
 		return st_fail(e, ST_ERR_NOMEM, "out of memory (libpq)");

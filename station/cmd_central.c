@@ -144,7 +144,8 @@ int cmd_central(int argc, char **argv)
 	}
 	o = (struct central_opts){ .url = url ? url : cfg.central_url,
 				   .passfile = passfile ? passfile : cfg.central_passfile,
-				   .timeout_ms = cfg.central_timeout_ms };
+				   .timeout_ms = cfg.central_timeout_ms,
+				   .config = url ? NULL : cfg.file };
 	if (!o.url && strcmp(what, "status")) {
 		fprintf(stderr, "station central %s: no central store: give --url, or central: "
 			"{url: ...} in station.yaml\n", what);

@@ -43,6 +43,13 @@ for cmd in "report" "trace SIM000001" "export --what runs"; do
 		"$cmd as the writer says which role"
 done
 
+# central migrate as a station: the owner's job, and only that said
+rc=0
+"$st" central migrate -c "$CENTRAL/ro/station.yaml" >/dev/null 2>"$CENTRAL/err" || rc=$?
+assert_eq "$rc" 4 "migrate as the writer"
+assert_match "$(cat "$CENTRAL/err")" "permission denied.*run it as the database's owner" "migrate as the writer"
+grep -q "station_writer" "$CENTRAL/err" && fail "migrate as the writer is told of roles: $(cat "$CENTRAL/err")"
+
 # a database without the schema: the reader is told to migrate, in one line
 pg_sql "CREATE DATABASE bare" >/dev/null
 rc=0
