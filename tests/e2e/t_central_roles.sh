@@ -61,6 +61,16 @@ assert_match "$(cat "$CENTRAL/err")" "does not exist; the database has no statio
 assert_eq "$(wc -l <"$CENTRAL/err")" 1 "one line: $(cat "$CENTRAL/err")"
 grep -q "LINE 1" "$CENTRAL/err" && fail "the server's pointer into our SQL: $(cat "$CENTRAL/err")"
 
+# sync exits 4 against a store that cannot take runs, even with none queued
+# (docs/central.md, "By hand")
+"$st" central sync -c "$CENTRAL/ro/station.yaml" >/dev/null || fail "the writer sends what the reader left"
+sed 's#/central?#/bare?#' "$CENTRAL/ro/station.yaml" >"$CENTRAL/ro/bare.yaml"
+rc=0
+"$st" central sync -c "$CENTRAL/ro/bare.yaml" >"$CENTRAL/out" 2>"$CENTRAL/err" || rc=$?
+assert_eq "$rc" 4 "a sync to a database without the schema, nothing queued"
+assert_match "$(cat "$CENTRAL/out")" "0 sent, 0 still queued" "nothing queued"
+assert_match "$(cat "$CENTRAL/err")" "has no station schema.*station central migrate" "a sync to a bare database"
+
 # libpq's two-line messages joined by one space
 pg_stop
 rc=0
@@ -88,6 +98,6 @@ for q in "INSERT INTO runs (id) VALUES ('x')" "UPDATE runs SET outcome = 'fail'"
 	"SELECT central_summarise_all()" "CREATE TABLE x (a int)"; do
 	as qe "$rq" "$CENTRAL_READER_URL" "$q" && fail "the reader may: $q"
 done
-assert_eq "$(pg_sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE outcome = 'pass') FROM runs")" "1 1" \
+assert_eq "$(pg_sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE outcome = 'pass') FROM runs")" "2 2" \
 	"nothing changed"
 echo "ok"
