@@ -46,11 +46,12 @@ static void usage(FILE *f)
 static int do_migrate(const struct central_opts *o)
 {
 	struct st_error e = { 0 };
-	struct central *c;
+	struct central *c = NULL;
 	int from = 0;
 
 	if (central_open(&c, o, &e) < 0 || central_migrate(c, &from, &e) < 0) {
 		fprintf(stderr, "station central migrate: %s\n", e.msg);
+		central_close(c);	/* a refused migration: the connection is open */
 		return EXIT_STATION;
 	}
 	if (from == CENTRAL_SCHEMA_VERSION)
