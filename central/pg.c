@@ -37,7 +37,7 @@ const char *central_url_refused(const char *url)
 		if (!strcmp(o->keyword, "password") && o->val && o->val[0])
 			why = "the central store's url carries a password: it would show in "
 			      "configs and process lists; put it in a passfile "
-			      "(central: {passfile: ...}) or PGPASSFILE";
+			      "(central: {passfile: ...}, --passfile or PGPASSFILE)";
 	PQconninfoFree(opts);
 	return why;
 }

@@ -71,6 +71,12 @@ assert_eq "$rc" 4 "a sync to a database without the schema, nothing queued"
 assert_match "$(cat "$CENTRAL/out")" "0 sent, 0 still queued" "nothing queued"
 assert_match "$(cat "$CENTRAL/err")" "has no station schema.*station central migrate" "a sync to a bare database"
 
+# a password in a reader's URL: refused (usage), and where it goes instead
+rc=0
+"$st" report --central "postgresql://qe:pw@localhost/central" >/dev/null 2>"$CENTRAL/err" || rc=$?
+assert_eq "$rc" 2 "a password in the URL"
+assert_match "$(cat "$CENTRAL/err")" "carries a password.*--passfile" "a reader is told of --passfile"
+
 # libpq's two-line messages joined by one space
 pg_stop
 rc=0
