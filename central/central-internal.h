@@ -20,6 +20,9 @@ struct central {
 /* A failed call: libpq's message (one line) with what we were doing and
  * where; returns ST_ERR_CLOSED when the connection is gone, else ST_ERR_DB. */
 int cpi_fail(struct central *c, struct st_error *e, const char *what);
+/* cpi_fail for a refused statement, with what to do when the login lacks a
+ * right (SQLSTATE 42501) or the schema is missing (42P01, 42883). */
+int cpi_fail_res(struct central *c, const PGresult *r, struct st_error *e, const char *what);
 /* Run constant SQL (no parameters); ST_OK when it succeeded. */
 int cpi_exec(struct central *c, const char *sql, const char *what, struct st_error *e);
 /* PGRES_COMMAND_OK / PGRES_TUPLES_OK? (clears r on failure; e set) */

@@ -30,6 +30,9 @@ struct central_opts {
 	const char *url;	/* postgresql://host/db?sslmode=verify-full&... */
 	const char *passfile;	/* libpq passfile; NULL: PGPASSFILE or ~/.pgpass */
 	int timeout_ms;		/* connect and statement timeout; 0: 10 s */
+	const char *config;	/* station.yaml: the URL's relative sslrootcert, sslcert,
+				 * sslkey and sslcrl are read from its directory, as
+				 * its other paths; NULL: from the working directory */
 };
 
 /* Is url usable: a postgresql:// URL (or key=value string) without a

@@ -29,7 +29,7 @@ struct central_fwd {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct central_opts o;
-	char *url, *passfile, *db_path;
+	char *url, *passfile, *db_path, *config;
 	int backoff_ms;
 	bool kicked, stopping;
 	int sent, left;
@@ -151,8 +151,9 @@ int central_fwd_start(struct central_fwd **out, const struct central_opts *o,
 	f->url = strdup(o->url);
 	f->passfile = o->passfile ? strdup(o->passfile) : NULL;
 	f->db_path = strdup(db_path);
+	f->config = o->config ? strdup(o->config) : NULL;
 	f->o = (struct central_opts){ .url = f->url, .passfile = f->passfile,
-				      .timeout_ms = o->timeout_ms };
+				      .timeout_ms = o->timeout_ms, .config = f->config };
 	f->backoff_ms = backoff_ms > 0 ? backoff_ms : 500;
 	f->kicked = true;	/* what an earlier run left queued, at once */
 	pthread_mutex_init(&f->mu, NULL);
@@ -162,6 +163,7 @@ int central_fwd_start(struct central_fwd **out, const struct central_opts *o,
 		free(f->url);
 		free(f->passfile);
 		free(f->db_path);
+		free(f->config);
 		free(f);
 		return st_fail(e, ST_ERR_NOMEM, "cannot start the central store's forwarder "
 			       "(%s): runs stay queued; 'station central sync' sends them",
@@ -199,5 +201,6 @@ void central_fwd_stop(struct central_fwd *f, int *sent, int *left)
 	free(f->url);
 	free(f->passfile);
 	free(f->db_path);
+	free(f->config);
 	free(f);
 }

@@ -37,18 +37,29 @@ const char *central_url_refused(const char *url)
 		if (!strcmp(o->keyword, "password") && o->val && o->val[0])
 			why = "the central store's url carries a password: it would show in "
 			      "configs and process lists; put it in a passfile "
-			      "(central: {passfile: ...}) or PGPASSFILE";
+			      "(central: {passfile: ...}, --passfile or PGPASSFILE)";
 	PQconninfoFree(opts);
 	return why;
 }
 
-/* One line of libpq's message, without its trailing newline. */
+/* One line of libpq's message: its lines joined by one space (libpq
+ * indents its second lines), without the server's "LINE 1: ... ^" that
+ * points into our own SQL, and without the trailing newline. */
 static void one_line(char *dst, size_t n, const char *msg)
 {
-	snprintf(dst, n, "%s", msg ? msg : "");
-	for (char *p = dst; *p; p++)
-		if (*p == '\n' || *p == '\t')
-			*p = (p[1] ? ' ' : '\0');
+	const char *cut = msg ? strstr(msg, "\nLINE ") : NULL;
+	size_t j = 0;
+
+	for (const char *p = msg ? msg : ""; *p && p != cut && j + 1 < n; p++) {
+		bool sp = *p == '\n' || *p == '\t' || *p == ' ';
+
+		if (sp && (j == 0 || dst[j - 1] == ' '))
+			continue;
+		dst[j++] = sp ? ' ' : *p;
+	}
+	while (j > 0 && dst[j - 1] == ' ')
+		j--;
+	dst[j] = '\0';
 }
 
 int cpi_fail(struct central *c, struct st_error *e, const char *what)
@@ -61,14 +72,36 @@ int cpi_fail(struct central *c, struct st_error *e, const char *what)
 		       c->where, what, msg);
 }
 
+/* What the operator does about a statement the server refused for want of
+ * a right or of the schema (libpq says only "permission denied for table
+ * runs"): which role the login needs, or the migration to run. */
+int cpi_fail_res(struct central *c, const PGresult *r, struct st_error *e, const char *what)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE), *hint = NULL;
+	int ret = cpi_fail(c, e, what);
+	size_t len = strlen(e->msg);
+
+	if (state && !strcmp(state, "42501"))
+		hint = "this login lacks the right: a station's login must be in role "
+		       "station_writer, a reader's (report, trace, export) in station_reader";
+	else if (state && (!strcmp(state, "42P01") || !strcmp(state, "42883")))
+		hint = "the database has no station schema, or an older one: run 'station "
+		       "central migrate' as the database's owner";
+	if (hint)
+		snprintf(e->msg + len, sizeof(e->msg) - len, "; %s", hint);
+	return ret;
+}
+
 int cpi_ok(struct central *c, PGresult *r, const char *what, struct st_error *e)
 {
 	ExecStatusType s = PQresultStatus(r);
+	int ret;
 
 	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
 		return ST_OK;
+	ret = cpi_fail_res(c, r, e, what);
 	PQclear(r);
-	return cpi_fail(c, e, what);
+	return ret;
 }
 
 int cpi_exec(struct central *c, const char *sql, const char *what, struct st_error *e)
@@ -94,7 +127,11 @@ static void tls_hint(const struct central *c, struct st_error *e)
 	const char *m = PQerrorMessage(c->pg), *hint = NULL;
 	size_t len = strlen(e->msg);
 
-	if (strstr(m, "certificate verify failed") || strstr(m, "root certificate file"))
+	if (strstr(m, "root certificate file") && strstr(m, "does not exist"))
+		hint = "sslmode=verify-full needs the CA that signed the server's certificate: "
+		       "give its file as sslrootcert= (in station.yaml's url, a relative path is "
+		       "from station.yaml's directory)";
+	else if (strstr(m, "certificate verify failed") || strstr(m, "root certificate file"))
 		hint = "the server's certificate is not signed by the CA in sslrootcert: give "
 		       "sslrootcert= the CA that signed it";
 	else if (strstr(m, "does not match host name"))
@@ -146,12 +183,41 @@ const char *central_where(const struct central *c)
 	return c->where;
 }
 
+/* The URL's relative certificate files as paths from station.yaml's
+ * directory, keyword and value appended to keys/vals after the URL (later
+ * keywords override it); the values are allocated in own[4].  Returns the
+ * new count. */
+static int cert_files(const struct central_opts *o, const char **keys, const char **vals, int k,
+		      char **own)
+{
+	static const char *const files[] = { "sslrootcert", "sslcert", "sslkey", "sslcrl" };
+	PQconninfoOption *opts = o->config ? PQconninfoParse(o->url, NULL) : NULL;
+	const char *slash = o->config ? strrchr(o->config, '/') : NULL;
+	int n = 0;
+
+	for (PQconninfoOption *p = opts; p && p->keyword; p++)
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			if (strcmp(p->keyword, files[i]) || !p->val || !p->val[0] ||
+			    p->val[0] == '/' || !slash)
+				continue;
+			if (asprintf(&own[n], "%.*s/%s", (int)(slash - o->config), o->config,
+				     p->val) < 0) {
+				own[n] = NULL;
+				continue;
+			}
+			keys[k] = files[i], vals[k++] = own[n++];
+		}
+	PQconninfoFree(opts);
+	return k;
+}
+
 int central_open(struct central **out, const struct central_opts *o, struct st_error *e)
 {
 	const char *why = central_url_refused(o->url);
 	int t = o->timeout_ms > 0 ? o->timeout_ms : 10000;
 	char connect_s[16], user_ms[16], options[64];
-	const char *keys[8], *vals[8];
+	const char *keys[12], *vals[12];
+	char *own[4] = { NULL };
 	struct central *c;
 	int k = 0;
 
@@ -173,8 +239,11 @@ int central_open(struct central **out, const struct central_opts *o, struct st_e
 	keys[k] = "application_name", vals[k++] = "station";
 	if (o->passfile)
 		keys[k] = "passfile", vals[k++] = o->passfile;
+	k = cert_files(o, keys, vals, k, own);
 	keys[k] = NULL, vals[k] = NULL;
 	c->pg = PQconnectdbParams(keys, vals, 1);
+	for (int i = 0; i < 4; i++)
+		free(own[i]);
 	if (!c->pg) {
 		free(c);
 		return st_fail(e, ST_ERR_NOMEM, "out of memory (libpq)");

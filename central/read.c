@@ -210,7 +210,7 @@ int cpr_rows(struct central *c, const char *sql, const struct rep_filter *f,
 		if (!ret && (s == PGRES_SINGLE_TUPLE || s == PGRES_TUPLES_OK))
 			ret = hand_over(r, &row, &named, fn, ctx, e);
 		else if (!ret)
-			ret = cpi_fail(c, e, "read");
+			ret = cpi_fail_res(c, r, e, "read");
 		PQclear(r);
 	}
 	return ret;

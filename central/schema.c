@@ -195,7 +195,12 @@ int central_migrate(struct central *c, int *from, struct st_error *e)
 		       /* building the summaries of a large store takes minutes */
 		       " SET LOCAL statement_timeout = 0", "start the migration", e);
 	if (ret < 0 && strstr(e->msg, "permission denied")) {
-		size_t len = strlen(e->msg);
+		char *role_hint = strstr(e->msg, "; this login lacks the right");
+		size_t len;
+
+		if (role_hint)	/* not which role: that it must be the owner */
+			*role_hint = '\0';
+		len = strlen(e->msg);
 
 		snprintf(e->msg + len, sizeof(e->msg) - len, "; central migrate creates tables and "
 			 "roles: run it as the database's owner, not as a station's or a reader's login");

@@ -46,11 +46,12 @@ static void usage(FILE *f)
 static int do_migrate(const struct central_opts *o)
 {
 	struct st_error e = { 0 };
-	struct central *c;
+	struct central *c = NULL;
 	int from = 0;
 
 	if (central_open(&c, o, &e) < 0 || central_migrate(c, &from, &e) < 0) {
 		fprintf(stderr, "station central migrate: %s\n", e.msg);
+		central_close(c);	/* a refused migration: the connection is open */
 		return EXIT_STATION;
 	}
 	if (from == CENTRAL_SCHEMA_VERSION)
@@ -144,7 +145,8 @@ int cmd_central(int argc, char **argv)
 	}
 	o = (struct central_opts){ .url = url ? url : cfg.central_url,
 				   .passfile = passfile ? passfile : cfg.central_passfile,
-				   .timeout_ms = cfg.central_timeout_ms };
+				   .timeout_ms = cfg.central_timeout_ms,
+				   .config = url ? NULL : cfg.file };
 	if (!o.url && strcmp(what, "status")) {
 		fprintf(stderr, "station central %s: no central store: give --url, or central: "
 			"{url: ...} in station.yaml\n", what);

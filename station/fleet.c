@@ -135,7 +135,8 @@ static void central_start(struct fleet *f, const char *log)
 {
 	const struct central_opts co = { .url = f->cfg.central_url,
 					 .passfile = f->cfg.central_passfile,
-					 .timeout_ms = f->cfg.central_timeout_ms };
+					 .timeout_ms = f->cfg.central_timeout_ms,
+					 .config = f->cfg.file };
 	struct st_error e = { 0 };
 
 	f->fwd = NULL;

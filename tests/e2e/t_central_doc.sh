@@ -98,7 +98,8 @@ today=$(pg_sql "SELECT started::date FROM runs LIMIT 1")
 assert_eq "$(q "$(block sql 2)")" "kd|$today|2|2|2" "yield by station and day"
 assert_match "$(q "$(block sql 3)")" "^[0-9-]+ [0-9:.+]+\|kd\|kd\|central-e2e\|pass\|$" "one unit's history"
 cpk=$(q "$(block sql 4)")
-assert_match "$cpk" "^kd\|2\|3\.[0-9]+\|[0-9.e-]*\|[0-9.e-]*$" "Cpk by fixture"
+# per station and fixture: fixture names repeat across stations
+assert_match "$cpk" "^kd\|kd\|2\|3\.[0-9]+\|[0-9.e-]*\|[0-9.e-]*$" "Ppk by station and fixture"
 assert_match "$(q "$(block sql 5)")" "^kd\|2\|[0-9.]+\|[0-9.]+$" "lag per station"
 
 # 7. retention: a run deleted as in the doc, the summaries built again
