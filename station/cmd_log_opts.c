@@ -160,9 +160,31 @@ int rep_common_opt(struct rep_opts *o, int c, const char *arg)
 	return 0;
 }
 
+/* A shared option given a second time: a filter holds one value, and the
+ * second would silently replace the first (--station x --station stA
+ * reading stA alone).  0, or EXIT_USAGE after saying so. */
+static int given_once(const struct rep_opts *o, const struct option *lo, int c, unsigned *seen)
+{
+	unsigned bit;
+
+	if (c < REP_OPT_DB || c > REP_OPT_PASSFILE)
+		return 0;
+	bit = 1u << (c - REP_OPT_DB);
+	if (!(*seen & bit)) {
+		*seen |= bit;
+		return 0;
+	}
+	while (lo->name && lo->val != c)
+		lo++;
+	fprintf(stderr, "station %s: --%s given twice: it takes one value, give it once "
+		"(see 'station %s --help')\n", o->cmd, lo->name ? lo->name : "option", o->cmd);
+	return EXIT_USAGE;
+}
+
 int rep_getopt(struct rep_opts *o, int argc, char **argv, const char *shortopts,
 	       const struct option *lo, void (*usage)(FILE *f))
 {
+	unsigned seen = 0;
 	int c, ret;
 
 	optind = 0;	/* GNU: full re-initialisation, commands may run twice */
@@ -175,6 +197,8 @@ int rep_getopt(struct rep_opts *o, int argc, char **argv, const char *shortopts,
 			o->what = optarg;
 			continue;
 		}
+		if (given_once(o, lo, c, &seen))
+			return EXIT_USAGE;
 		ret = rep_common_opt(o, c, optarg);
 		if (ret == 0 && o->extra)
 			ret = o->extra(o->extra_ctx, c, optarg);

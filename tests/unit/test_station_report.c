@@ -351,6 +351,14 @@ static void test_usage_and_log_errors(void **state)
 	assert_int_equal(cmd_report(5, bad_outcome), EXIT_USAGE);
 	assert_int_equal(cmd_report(3, no_log), EXIT_STATION);
 	assert_int_equal(access(missing, F_OK), -1);	/* reading never creates a log */
+	/* a filter given twice is refused, not the last one taken silently */
+	assert_int_equal(REPORT("--station", "x", "--station", "st1"), EXIT_USAGE);
+	assert_int_equal(REPORT("--fixture", "fxA", "--fixture", "fxB"), EXIT_USAGE);
+	assert_int_equal(run_cmd(cmd_trace, "trace", "--db", dbp, "--db", dbp, "U1", NULL),
+			 EXIT_USAGE);
+	assert_int_equal(run_cmd(cmd_export, "export", "--since", "2026-01-01", "--since",
+				 "2026-01-02", NULL), EXIT_USAGE);
+	assert_int_equal(REPORT("--since", "2026-01-01", "--until", "2027-01-01"), EXIT_PASS);
 }
 
 /* The modes' options: one mode at a time, each option with its mode, no
