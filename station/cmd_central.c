@@ -29,7 +29,8 @@ static void usage(FILE *f)
 		"           as the database's owner\n"
 		"  sync     send the ended runs the log still holds queued, oldest first, up\n"
 		"           to 16 in one transaction; safe to run again and while a station runs\n"
-		"  status   how many ended runs are queued in the log\n"
+		"  status   how many ended runs are queued in the log, and with a store\n"
+		"           configured whether it is reachable and at this station's schema\n"
 		"\n"
 		"  -c, --config FILE   station.yaml: central: {url, passfile} and the log\n"
 		"      --url URL       postgresql://HOST[:PORT]/DB[?sslmode=verify-full...]\n"
@@ -38,7 +39,8 @@ static void usage(FILE *f)
 		"      --db FILE       the log, instead of station.yaml's\n"
 		"  -h, --help          this text\n"
 		"\n"
-		"exit status: 0 done (sync: nothing left queued), 2 usage, 3 bad station.yaml,\n"
+		"exit status: 0 done (sync: nothing left queued; status: the store, when\n"
+		"             configured, reachable), 2 usage, 3 bad station.yaml,\n"
 		"             4 the central store or the log failed (sync: runs still queued)\n",
 		CENTRAL_SCHEMA_VERSION);
 }
@@ -63,6 +65,22 @@ static int do_migrate(const struct central_opts *o)
 	return EXIT_PASS;
 }
 
+/* status, with a store configured: can this station reach it, and is it
+ * at the schema this station writes (the queue drains only then). */
+static int store_status(const struct central_opts *o, struct st_error *e)
+{
+	struct central *c = NULL;
+	int ret = central_open(&c, o, e);
+
+	if (ret == ST_OK)
+		ret = central_check_schema(c, e);
+	if (ret == ST_OK)
+		printf("central store %s: reachable, schema version %d as this station writes\n",
+		       central_where(c), CENTRAL_SCHEMA_VERSION);
+	central_close(c);
+	return ret;
+}
+
 static int do_sync(const struct central_opts *o, const char *db_path, bool send)
 {
 	const struct db_opts dbo = { .must_exist = true };
@@ -78,6 +96,8 @@ static int do_sync(const struct central_opts *o, const char *db_path, bool send)
 		if (ret == ST_OK)
 			printf("central status: %lld run(s) queued in %s\n", (long long)queued, db_path);
 		db_close(db);
+		if (ret == ST_OK && o->url)
+			ret = store_status(o, &e);
 		if (ret < 0)
 			fprintf(stderr, "station central status: %s\n", e.msg);
 		return ret < 0 ? EXIT_STATION : EXIT_PASS;

@@ -36,11 +36,15 @@ printf 'Doc-pw-1\nDoc-pw-1\n' | setsid -w psql -X -q "$PG_ADMIN" -c '\password l
 	fail "psql \\password line1 as the doc gives it"
 assert_match "$(pg_sql "SELECT rolpassword FROM pg_authid WHERE rolname = 'line1'")" '^SCRAM-SHA-256\$' \
 	"line1's password stored hashed"
-# 3. the station.yaml example parses (status reads only the log)
+# 3. the station.yaml example parses (status reads the log, then finds no
+# db.plant here: exit 4, saying so)
 block yaml 1 >"$t/station.yaml"
 "$st" db migrate --db "$t/station.db" >/dev/null
-assert_eq "$("$st" central status -c "$t/station.yaml")" "central status: 0 run(s) queued in $t/station.db" \
+rc=0; "$st" central status -c "$t/station.yaml" >"$t/status.out" 2>"$t/status.err" || rc=$?
+assert_eq "$(cat "$t/status.out")" "central status: 0 run(s) queued in $t/station.db" \
 	"the doc's station.yaml"
+assert_eq "$rc" "4" "the doc's store is not reachable from here"
+assert_match "$(cat "$t/status.err")" "db\.plant" "status names the store it cannot reach"
 grep -q "sslmode=verify-full" "$t/station.yaml" || fail "the example uses verify-full"
 
 # 4. a station forwarding, then the doc's status and sync commands
@@ -56,6 +60,8 @@ while read -r line; do
 	read -ra argv <<<"$cmd"
 	out=$("$st" "${argv[@]:1}")
 	assert_match "$out" "(0 run\(s\) queued|0 sent, 0 still queued)" "$line"
+	[[ $line != *status* ]] || assert_match "$out" "reachable, schema version [0-9]+ as this station writes" \
+		"status: the store reachable"
 	ran=$((ran + 1))
 done < <(block sh 2)
 assert_eq "$ran" "2" "the status and sync examples ran"

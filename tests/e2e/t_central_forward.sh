@@ -80,8 +80,13 @@ for s in s1 s2 s3; do
 	central_run $s "${s^^}-U3"
 	[ "$RUN_RC" = 0 ] || [ "$s" = s3 ] || fail "$s: the unit did not pass with the central store down (rc $RUN_RC): $(cat "$CENTRAL/$s/run.err")"
 	assert_match "$(cat "$CENTRAL/$s/run.err")" "1 run\(s\) queued for the central store" "$s says it queued"
-	assert_eq "$("$st" central status -c "$CENTRAL/$s/station.yaml")" \
+	rc=0; "$st" central status -c "$CENTRAL/$s/station.yaml" >"$CENTRAL/status.out" \
+		2>"$CENTRAL/status.err" || rc=$?
+	assert_eq "$(cat "$CENTRAL/status.out")" \
 		"central status: 1 run(s) queued in $CENTRAL/$s/$s.db" "$s: one run queued"
+	assert_eq "$rc" "4" "$s: status says the store is out of reach"
+	assert_match "$(cat "$CENTRAL/status.err")" "^station central status: .*(connect|server)" \
+		"$s: status says why"
 done
 central_run s1 S1-U4	# a second run queued behind the first
 rc=0; "$st" central sync -c "$CENTRAL/s2/station.yaml" >"$CENTRAL/sync.out" 2>"$CENTRAL/sync.err" || rc=$?
