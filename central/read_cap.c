@@ -24,15 +24,19 @@
 #define NO_LO (-(1LL << 50))
 #define NO_HI (1LL << 50)
 
-/* the cells of the filter's stations, fixtures and keys */
+/* the cells of a key (k, through the tables' (key, hour) indexes) of the
+ * filter's stations and fixtures */
 #define CELL_FILTER \
-	" AND ($7::text IS NULL OR c.fixture = $7::text)" \
-	" AND ($8::text IS NULL OR c.station = $8::text) AND c.key IN (SELECT id FROM k)"
+	" AND c.key = k.id AND ($7::text IS NULL OR c.fixture = $7::text)" \
+	" AND ($8::text IS NULL OR c.station = $8::text)"
 
 /* $1 .. $6 the hour bounds of the window's parts (read_bounds()): hours
  * [$1, $2) and [$3, $4), days [$2, $5) and [$6, $3), months [$5, $6);
  * $7 fixture; $8 station; $9, $10 the sequence name and version (NULL: no
- * such filter; a one-off statement, so the planner folds them away). */
+ * such filter).  A one-off statement: the planner folds the terms of the
+ * values bound, so an empty part ($1 < $2 false ...) reads nothing (a
+ * range of hours alone has no index: 190 ms to scan the hour cells for
+ * none).  The keys ranked first (a few dozen), then each key's cells. */
 #define KEYS_SQL(cells) \
 	"WITH k AS MATERIALIZED (SELECT k.*, row_number() OVER (ORDER BY k.sequence_name" C \
 	"  NULLS FIRST, k.sequence_version" C " NULLS FIRST, k.step" C ", k.name" C ", k.unit" C \
@@ -42,18 +46,21 @@
 	" SELECT k.sequence_name, k.sequence_version, k.step, k.name, k.unit, k.low, k.high," \
 	" c.n, c.mean, c.m2, c.ssw, c.n_sub, c.min, c.max, c.first_us, c.last_us, c.mr_n," \
 	" c.mr_sum FROM k JOIN (" \
-	CPI_CAP_COMBINE("(" cells ") s", "key, station, fixture", "key") \
+	CPI_CAP_COMBINE("(SELECT x.* FROM k CROSS JOIN LATERAL (" cells ") x) s", \
+			"key, station, fixture", "key") \
 	") c ON c.key = k.id ORDER BY k.rank"
 
 #define HOURS \
-	"SELECT " CPI_CAP_HOUR " FROM sum_cap c WHERE (c.hour >= $1::bigint AND c.hour < $2::bigint" \
-	" OR c.hour >= $3::bigint AND c.hour < $4::bigint)" CELL_FILTER
+	"SELECT " CPI_CAP_HOUR " FROM sum_cap c WHERE ($1::bigint < $2::bigint" \
+	" AND c.hour >= $1::bigint AND c.hour < $2::bigint OR $3::bigint < $4::bigint" \
+	" AND c.hour >= $3::bigint AND c.hour < $4::bigint)" CELL_FILTER
 
 static const char keys_v8_sql[] = KEYS_SQL(HOURS
-	" UNION ALL SELECT " CPI_CAP_CELL " FROM sum_cap_day c WHERE (c.hour >= $2::bigint"
-	" AND c.hour < $5::bigint OR c.hour >= $6::bigint AND c.hour < $3::bigint)" CELL_FILTER
-	" UNION ALL SELECT " CPI_CAP_CELL " FROM sum_cap_month c WHERE c.hour >= $5::bigint"
-	" AND c.hour < $6::bigint" CELL_FILTER);
+	" UNION ALL SELECT " CPI_CAP_CELL " FROM sum_cap_day c WHERE ($2::bigint < $5::bigint"
+	" AND c.hour >= $2::bigint AND c.hour < $5::bigint OR $6::bigint < $3::bigint"
+	" AND c.hour >= $6::bigint AND c.hour < $3::bigint)" CELL_FILTER
+	" UNION ALL SELECT " CPI_CAP_CELL " FROM sum_cap_month c WHERE $5::bigint < $6::bigint"
+	" AND c.hour >= $5::bigint AND c.hour < $6::bigint" CELL_FILTER);
 
 /* version 7: the hours alone, bound as [$1, $4) ($5, $6 unused but typed) */
 static const char keys_v7_sql[] = KEYS_SQL(HOURS " AND $5::bigint IS NOT NULL"
