@@ -80,7 +80,8 @@ else
 		t0=$(date +%s)
 		q -q -c "DO \$\$ DECLARE f regprocedure; k \"char\"; BEGIN
 			DROP TABLE IF EXISTS sum_runs, sum_cells, sum_unit_cells, sum_unit_first,
-				sum_step_fails, sum_meas_keys, sum_meas, sum_cap_keys, sum_cap;
+				sum_step_fails, sum_meas_keys, sum_meas, sum_cap_keys, sum_cap, sum_cap_day,
+				sum_cap_month;
 			FOR f, k IN SELECT oid::regprocedure, prokind FROM pg_proc
 				WHERE proname LIKE 'central\\_%' ORDER BY prokind LOOP
 				EXECUTE CASE k WHEN 'a' THEN 'DROP AGGREGATE ' ELSE 'DROP FUNCTION ' END

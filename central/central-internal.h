@@ -63,6 +63,47 @@ extern const char *const cpi_v5[];
 extern const char *const cpi_v6[];
 /* Version 7's: capability cells, the rebuild under the summaries' lock (schema_v7.c). */
 extern const char *const cpi_v7[];
+/* Version 8's: capability cells of days and months (schema_v8.c). */
+extern const char *const cpi_v8[];
+
+/* Capability cells combined on the server (schema_v8.c's day and month
+ * cells, read_cap.c's figures of a key).  A combined cell: n, mean, m2 (sum
+ * of (x - mean)^2), ssw and n_sub (the within sum of squares and count of
+ * its hour cells, the subgroups), min, max, first_us, first_v, last_us,
+ * last_v (its first and last value in time order), mr_n, mr_sum (its
+ * moving ranges).  CPI_CAP_HOUR: an hour cell (sum_cap, alias c) as one:
+ * mean = ref + s1 / n, m2 = ssw = max(0, s2 - s1^2 / n), n_sub 1, as
+ * report/capsum.c takes a cell. */
+#define CPI_CAP_HOUR \
+	"c.key, c.station, c.fixture, c.hour, c.n, c.ref + c.s1 / c.n::float8 AS mean," \
+	" greatest(0, c.s2 - c.s1 * c.s1 / c.n::float8) AS m2," \
+	" greatest(0, c.s2 - c.s1 * c.s1 / c.n::float8) AS ssw, 1 AS n_sub, c.min, c.max," \
+	" c.first_us, c.first_v, c.last_us, c.last_v, c.mr_n, c.mr_sum"
+#define CPI_CAP_CELL \
+	"c.key, c.station, c.fixture, c.hour, c.n, c.mean, c.m2, c.ssw, c.n_sub, c.min, c.max," \
+	" c.first_us, c.first_v, c.last_us, c.last_v, c.mr_n, c.mr_sum"
+/* The combined cells of src (a FROM item of combined cells with their
+ * start hour, hour) grouped by grp, their moving ranges joined within each
+ * chain (grp's columns or more: a station's fixture) in hour order by
+ * |first_v - last_v of the cell before|.  Two passes, so no precision is
+ * lost to a common reference: the group's mean (about r, a cell's mean),
+ * then m2 = sum of the cells' m2 + n (mean_i - mean)^2 (Chan et al.).
+ * Columns: grp's, then a combined cell's (first_v and last_v those of the
+ * group's first and last cell when chain is grp). */
+#define CPI_CAP_COMBINE(src, chain, grp) \
+	"SELECT " grp ", sum(n)::bigint AS n, min(gm) AS mean," \
+	" sum(m2 + n * (mean - gm) * (mean - gm)) AS m2, sum(ssw) AS ssw," \
+	" sum(n_sub)::bigint AS n_sub, min(min) AS min, max(max) AS max," \
+	" min(first_us) AS first_us, min(first_v) FILTER (WHERE pv IS NULL) AS first_v," \
+	" max(last_us) AS last_us, min(last_v) FILTER (WHERE nx IS NULL) AS last_v," \
+	" (sum(mr_n) + count(pv))::bigint AS mr_n," \
+	" sum(mr_sum) + coalesce(sum(abs(first_v - pv)), 0) AS mr_sum" \
+	" FROM (SELECT *, r + sum(n * (mean - r)) OVER g / sum(n::float8) OVER g AS gm" \
+	"  FROM (SELECT *, lag(last_v) OVER w AS pv, lead(hour) OVER w AS nx," \
+	"    first_value(mean) OVER g AS r FROM " src \
+	"   WINDOW w AS (PARTITION BY " chain " ORDER BY hour), g AS (PARTITION BY " grp ")) a" \
+	"  WINDOW g AS (PARTITION BY " grp ")) b" \
+	" GROUP BY " grp
 
 /* station report --central from the summaries (report_sum.c): can they
  * answer f (whole days, fixture, station, sequence), and the yields (not

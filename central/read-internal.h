@@ -44,9 +44,9 @@ int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first
 	       db_row_fn fn, void *ctx, struct st_error *e);
 int cpr_capability(void *h, const struct rep_filter *f, bool first_only, db_row_fn fn,
 		   void *ctx, struct st_error *e);
-/* The capability cells (read_cap.c): ST_ERR_NOTSUP for a filter they do
- * not answer. */
-int cpr_capability_sums(void *h, const struct rep_filter *f, db_row_fn fn, void *ctx,
+/* The capability cells combined, one row per key (read_cap.c):
+ * ST_ERR_NOTSUP for a filter they do not answer. */
+int cpr_capability_keys(void *h, const struct rep_filter *f, db_row_fn fn, void *ctx,
 			struct st_error *e);
 int cpr_operations(void *h, enum db_op_q q, const struct rep_filter *f, bool with_errors,
 		   db_row_fn fn, void *ctx, struct st_error *e);

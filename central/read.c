@@ -27,7 +27,7 @@ static const struct db_reader_ops central_read_ops = {
 	.wide_rows = cpr_wide,
 	.meas_series = cpr_series,
 	.capability_rows = cpr_capability,
-	.capability_sums = cpr_capability_sums,
+	.capability_keys = cpr_capability_keys,
 	.operation_rows = cpr_operations,
 };
 

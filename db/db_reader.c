@@ -139,6 +139,15 @@ int rd_capability_sums(const struct db_reader *rd, const struct rep_filter *f, d
 	return rd->ops->capability_sums(rd->h, f, fn, ctx, e);
 }
 
+int rd_capability_keys(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,
+		       void *ctx, struct st_error *e)
+{
+	if (!rd->ops->capability_keys)
+		return st_fail(e, ST_ERR_NOTSUP, "the %s %s combines no capability cells",
+			       rd->ops->name, rd->where);
+	return rd->ops->capability_keys(rd->h, f, fn, ctx, e);
+}
+
 int rd_operation_rows(const struct db_reader *rd, enum db_op_q q, const struct rep_filter *f,
 		      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e)
 {

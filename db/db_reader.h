@@ -41,6 +41,15 @@ struct db_reader_ops {
 	 * the store keeps none for f, read capability_rows. */
 	int (*capability_sums)(void *h, const struct rep_filter *f, db_row_fn fn, void *ctx,
 			       struct st_error *e);
+	/* the same cells combined by the store, one row per capability key
+	 * (asked before capability_sums): the key's 7 columns, then n, mean,
+	 * m2 (sum (x - mean)^2), ssw (the hour cells' within sum of squares:
+	 * sum (s2 - s1^2 / n)), n_sub (hour cells), min, max, first_us,
+	 * last_us, mr_n, mr_sum (moving ranges, those between consecutive
+	 * cells of one station's fixture included): report/capsum.c's struct
+	 * rep_capsum.  ST_ERR_NOTSUP (or NULL): ask capability_sums. */
+	int (*capability_keys)(void *h, const struct rep_filter *f, db_row_fn fn, void *ctx,
+			       struct st_error *e);
 	int (*operation_rows)(void *h, enum db_op_q q, const struct rep_filter *f,
 			      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);
 };
@@ -68,6 +77,8 @@ int rd_meas_series(const struct db_reader *rd, const char *name, const struct re
 int rd_capability_rows(const struct db_reader *rd, const struct rep_filter *f, bool first_only,
 		       db_row_fn fn, void *ctx, struct st_error *e);
 int rd_capability_sums(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,
+		       void *ctx, struct st_error *e);
+int rd_capability_keys(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,
 		       void *ctx, struct st_error *e);
 int rd_operation_rows(const struct db_reader *rd, enum db_op_q q, const struct rep_filter *f,
 		      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);

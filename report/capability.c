@@ -114,6 +114,7 @@ struct acc {
 	char *cell_fx, *cell_st;
 	int64_t cell_hour;
 	bool subgroups;
+	const char *store;	/* the reader's name, for messages */
 	struct st_error *e;
 };
 
@@ -264,6 +265,39 @@ static int add_cell(void *ctx, const struct db_row *row)
 				 .mr_n = row->v[20].i, .mr_sum = real(&row->v[21]) };
 	if (rep_capsum_add(&a->sum, &c, text_or(&row->v[7], ""), text_or(&row->v[8], "")))
 		return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* A key's cells combined by the store (the capability_keys slot: the key,
+ * n, mean, m2, ssw, n_sub, min, max, first_us, last_us, mr_n, mr_sum): the
+ * group's sum as rep_capsum_add() would have made it of the cells. */
+static int add_key(void *ctx, const struct db_row *row)
+{
+	struct acc *a = ctx;
+	struct rep_capsum *s = &a->sum;
+
+	if (row->columns_only)
+		return 0;
+	if (row->n < 18)
+		return st_fail(a->e, ST_ERR_DB, "combined capability cells of %d columns, not 18",
+			       row->n);
+	if (a->n && same_group(&a->g[a->n - 1], row))
+		return st_fail(a->e, ST_ERR_DB, "the %s sent a capability key twice",
+			       a->store ? a->store : "store");
+	if (next_group(a, row))
+		return -1;
+	s->n = row->v[7].i;
+	s->mean = real(&row->v[8]);
+	s->m2 = real(&row->v[9]);
+	s->ssw = real(&row->v[10]);
+	s->n_sub = row->v[11].i;
+	s->df = s->n - s->n_sub;
+	s->min = real(&row->v[12]);
+	s->max = real(&row->v[13]);
+	s->first_us = row->v[14].i;
+	s->last_us = row->v[15].i;
+	s->mr_n = row->v[16].i;
+	s->mr_sum = real(&row->v[17]);
 	return 0;
 }
 
@@ -421,14 +455,18 @@ static void csv(FILE *f, const struct acc *a)
 }
 
 /* The groups from the store's capability cells when it keeps them for f
- * (first runs only, not from_rows), else from the rows. */
+ * (first runs only, not from_rows): combined by the store, or by the
+ * report; else from the rows. */
 static int read_groups(struct acc *a, const struct db_reader *rd, const struct rep_filter *f,
 		       bool all_runs, bool from_rows, struct st_error *e)
 {
 	int ret = ST_ERR_NOTSUP;
 
+	a->store = rd->ops->name;
 	if (!all_runs && !from_rows) {
-		ret = rd_capability_sums(rd, f, add_cell, a, e);
+		ret = rd_capability_keys(rd, f, add_key, a, e);
+		if (ret == ST_ERR_NOTSUP && !a->n)
+			ret = rd_capability_sums(rd, f, add_cell, a, e);
 		if (ret == ST_ERR_NOTSUP && a->n)
 			return st_fail(e, ST_ERR_DB, "the %s answered capability cells, then "
 				       "refused them", rd->ops->name);

@@ -54,7 +54,8 @@ assert_eq "$(pg_sql "SELECT sum(runs) FROM sum_cells WHERE level = 'a'")" "$tota
 central_sums >"$CENTRAL/sums.live"
 grep -q "rail 3V3" "$CENTRAL/sums.live" || fail "no measurement summaries"
 pg_sql "TRUNCATE sum_runs, sum_cells, sum_unit_cells, sum_unit_first, sum_step_fails,
-	sum_meas_keys, sum_meas, sum_cap_keys, sum_cap; SELECT central_summarise_all()" >/dev/null
+	sum_meas_keys, sum_meas, sum_cap_keys, sum_cap, sum_cap_day, sum_cap_month;
+	SELECT central_summarise_all()" >/dev/null
 central_sums >"$CENTRAL/sums.built"
 diff "$CENTRAL/sums.live" "$CENTRAL/sums.built" || fail "the summaries kept run by run differ from the rows'"
 

@@ -23,7 +23,7 @@ t=$(st_tmpdir)
 cmd=$(block sh 1)
 assert_match "$cmd" "^station central migrate --url \"postgresql://db.plant/central\?user=postgres\"$" "the migrate example"
 out=$("$st" central migrate --url "$PG_ADMIN")
-assert_match "$out" "schema version 0 -> 7" "migrate as in the doc"
+assert_match "$out" "schema version 0 -> 8" "migrate as in the doc"
 # 2. the roles
 pg_sql "$(block sql 1)" >/dev/null
 assert_eq "$(pg_sql "SELECT string_agg(r.rolname || '>' || g.rolname, ' ' ORDER BY r.rolname)
@@ -118,6 +118,8 @@ pg_sql "$(block sql 6)" >/dev/null
 assert_eq "$(pg_sql "SELECT sum(runs) || ' ' || sum(units) FROM sum_cells WHERE level = 'a'")" "1 1" \
 	"the summaries rebuilt from the rows left"
 assert_eq "$(pg_sql "SELECT sum(n) FROM sum_cap")" "1" "the capability cells rebuilt from the rows left"
+assert_eq "$(pg_sql "SELECT (SELECT sum(n) FROM sum_cap_day) || ' ' || (SELECT sum(n) FROM sum_cap_month)")" \
+	"1 1" "their days and months too"
 "$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" --station kd >"$t/report.txt"
 grep -q "^yield             1 of 1 units passed" "$t/report.txt" || fail "report after retention: $(head -5 "$t/report.txt")"
 echo ok

@@ -51,12 +51,12 @@ capsame() {	# LOG? ARGS...: cells and rows agree; LOG "log": and the merged log
 		fail "report --central --capability $*"
 	"$st" report "${CEN[@]}" --capability --from-rows -f json "$@" -o "$CENTRAL/cap-rows.json" ||
 		fail "report --central --capability --from-rows $*"
-	cmp -s "$CENTRAL/cap-sums.json" "$CENTRAL/cap-rows.json" ||
+	central_cap_same "$CENTRAL/cap-sums.json" "$CENTRAL/cap-rows.json" ||
 		fail "--capability $*: cells and rows differ: $(diff "$CENTRAL/cap-sums.json" "$CENTRAL/cap-rows.json" | head)"
 	grep -q '"n": [1-9]' "$CENTRAL/cap-sums.json" || fail "--capability $*: no values"
 	[ "$log" = log ] || return 0
 	"$st" report --db "$m" --capability --from-rows -f json "$@" -o "$CENTRAL/cap-log.json"
-	cmp -s "$CENTRAL/cap-sums.json" "$CENTRAL/cap-log.json" ||
+	central_cap_same "$CENTRAL/cap-sums.json" "$CENTRAL/cap-log.json" ||
 		fail "--capability $*: the store and the log differ: $(diff "$CENTRAL/cap-log.json" "$CENTRAL/cap-sums.json" | head)"
 }
 capn() {	# JQ-ish: SEQUENCE STEP FIELD of report --capability ARGS...
@@ -126,10 +126,16 @@ for f in "--subgroups" "--subgroups --station s2" "--all-runs" "--outcome pass";
 	capsame log $f
 done
 assert_eq "$(capn central-e2e "rail 3V3" n)" "6" "six units' first runs (U6's on s3)"
-# ... and the cells do answer: a cell changed by hand shows
-pg_sql "UPDATE sum_cap SET n = n + 1000 WHERE station = 's2'" >/dev/null
+# ... and the cells do answer: a cell changed by hand shows, a month's
+# without a window (central schema 8), an hour's in a window of hours
+pg_sql "UPDATE sum_cap_month SET n = n + 1000 WHERE station = 's2'" >/dev/null
 assert_eq "$(capn central-e2e "rail 3V3" n --station s2)" "1001" "the cells answer --station (U4: s2's one first run)"
 assert_eq "$(capn central-e2e "rail 3V3" n --station s2 --from-rows)" "1" "the rows, asked"
+pg_sql "UPDATE sum_cap_month SET n = n - 1000 WHERE station = 's2'" >/dev/null
+pg_sql "UPDATE sum_cap SET n = n + 1000 WHERE station = 's2'" >/dev/null
+h3=$(date -u -d "${h0/T/ } UTC + 3 hours" +%Y-%m-%dT%H:00)
+assert_eq "$(capn central-e2e "rail 3V3" n --station s2 --since "$h0" --until "$h3")" "1001" \
+	"the hour cells answer a window of hours"
 pg_sql "UPDATE sum_cap SET n = n - 1000 WHERE station = 's2'" >/dev/null
 # --since @1 (not a midnight): the merged log answers from its rows, as the
 # central store does (its summaries were not merged)
