@@ -108,7 +108,17 @@ cpk=$(q "$(block sql 4)")
 assert_match "$cpk" "^kd\|kd\|2\|3\.[0-9]+\|[0-9.e-]*\|[0-9.e-]*$" "Ppk by station and fixture"
 assert_match "$(q "$(block sql 5)")" "^kd\|2\|[0-9.]+\|[0-9.]+$" "lag per station"
 
-# 7. retention: a run deleted as in the doc, the summaries built again
+# 7. retention: the oldest run still waiting for the CMS, on the station's log
+# (the doc's query, out of its text): none here
+cmsq=$(tr '\n' ' ' <"$doc" | grep -o 'SELECT min(r.started_us) FROM cms_registrations[^`]*')
+[ -n "$cmsq" ] || fail "the doc's CMS queue query"
+sqlite3 -batch "$CENTRAL/kd/kd.db" "INSERT INTO cms_registrations (step_id, run_id, status)
+	SELECT s.id, s.run_id, 'queued' FROM steps s JOIN runs r ON r.id = s.run_id
+	WHERE r.unit_serial = 'SIM000902' LIMIT 1"
+assert_eq "$(sqlite3 -batch "$CENTRAL/kd/kd.db" "$cmsq")" \
+	"$(sqlite3 -batch "$CENTRAL/kd/kd.db" "SELECT started_us FROM runs WHERE unit_serial = 'SIM000902'")" \
+	"the doc's query finds the run a queued registration holds"
+# a run deleted as in the doc, the summaries built again
 rid=$(pg_sql "SELECT id FROM runs WHERE unit_serial = 'SIM000901'")
 pg_sql "DELETE FROM measurements WHERE run_id = '$rid'; DELETE FROM steps WHERE run_id = '$rid';
 	DELETE FROM step_values WHERE run_id = '$rid'; DELETE FROM runs WHERE id = '$rid'" >/dev/null
