@@ -7,7 +7,8 @@
  * hour straight from cap_cells' primary key.  A report over the whole log
  * reads every cell (a 90-day log of 8 fixtures and 20 measurements holds
  * some 330,000), so the columns are read by their declared types and the
- * key's once per key.
+ * key's once per key; on a read-only log the second half of the keys is
+ * read by a thread of its own at the same time (read_two).
  */
 #include <pthread.h>
 #include <stdio.h>
