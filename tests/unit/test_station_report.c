@@ -311,16 +311,16 @@ static void test_chart_of_a_year(void **state)
 	free(h);
 }
 
-/* A station.yaml next to the log naming the plant's zone (--config sets
- * the log too: --db after it is the one read). */
-static void plant_yaml(char *yaml, size_t cap)
+/* A station.yaml next to the log (the file log, in dir) naming the
+ * plant's zone. */
+static void plant_yaml(char *yaml, size_t cap, const char *log)
 {
 	FILE *y;
 
 	snprintf(yaml, cap, "%s/station.yaml", dir);
 	y = fopen(yaml, "w");
 	assert_non_null(y);
-	fprintf(y, "log: station.db\nplant:\n  timezone: Europe/Berlin\n");
+	fprintf(y, "log: %s\nplant:\n  timezone: Europe/Berlin\n", log);
 	fclose(y);
 }
 
@@ -331,7 +331,7 @@ static void test_html_zone(void **state)
 {
 	char yaml[160], *h;
 
-	plant_yaml(yaml, sizeof(yaml));
+	plant_yaml(yaml, sizeof(yaml), "station.db");
 	assert_int_equal(REPORT("-f", "html", "--config", yaml), EXIT_PASS);
 	h = slurp(outp);
 	assert_non_null(strstr(h, "times in <span class=\"tz\">UTC</span>; days in the plant's "
@@ -374,9 +374,9 @@ static void test_html_plant_days(void **state)
 	t_one_step_run(db, "final", "P2", "F1", "ST", t0 + 23 * h + h / 2, DB_PASS);
 	t_one_step_run(db, "final", "P3", "F1", "ST", t0 + 24 * h + h / 2, DB_PASS);
 	db_close(db);
-	plant_yaml(yaml, sizeof(yaml));
-	assert_int_equal(cmd_report(9, (char *[]){ "report", "--config", yaml, "--db", log, "-o",
-						   outp, "-f", "html", NULL }), EXIT_PASS);
+	plant_yaml(yaml, sizeof(yaml), "dst.db");
+	assert_int_equal(cmd_report(7, (char *[]){ "report", "--config", yaml, "-o", outp, "-f",
+						   "html", NULL }), EXIT_PASS);
 	html = slurp(outp);
 	assert_non_null(strstr(html, "<th>day (Europe/Berlin)</th>"));
 	assert_non_null(strstr(html, "<tr><td>2026-03-28</td><td>1</td><td>1</td><td>1</td>"));
