@@ -99,6 +99,13 @@ int dbi_sum_meas_key(struct db *db, sqlite3_stmt *row, double v, struct st_error
  * SQLite can use an index for each: "(?1 IS NULL OR col >= ?1)" would keep
  * it from using any. */
 #define REP_WHERE " @WHERE@ "
+/* a and b are runs of one operation: a run without a sequence name (NULL)
+ * and one with an empty name ('', an older log or an importer's) are the
+ * same operation, as the summaries' unit_first.op = coalesce(name, '')
+ * counts them (docs/quality.md). */
+#define DB_SAME_OP(a, b) "coalesce(" a ".sequence_name, '') = coalesce(" b ".sequence_name, '')"
+/* A run's operation as reports key it: NULL for no name ("" too). */
+#define DB_OP(a) "nullif(" a ".sequence_name, '')"
 /* r is its unit's first judged run (pass or fail) of its operation
  * (sequence): a unit tested in "ict" and then in "final" has a first run of
  * each, and an error run (a contact fault, say) measured the station, not
@@ -108,13 +115,13 @@ int dbi_sum_meas_key(struct db *db, sqlite3_stmt *row, double v, struct st_error
 #define FIRST_JUDGED_OP_RUN \
 	"(+r.outcome IN ('pass', 'fail') AND r.unit_serial IS NOT NULL AND NOT EXISTS (" \
 	"  SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
-	"  AND +p.outcome IN ('pass', 'fail') AND p.sequence_name IS r.sequence_name" \
+	"  AND +p.outcome IN ('pass', 'fail') AND " DB_SAME_OP("p", "r") \
 	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
 /* The values capability cells sum (db_capcell.c): first judged runs' numeric
  * values, columns sequence_name, sequence_version, step, name, unit, low,
  * high, fixture, started_us, value, in time order (the rows path's). */
 #define DB_CAP_VALUES(where) \
-	"SELECT r.sequence_name, r.sequence_version, s.name, m.name, m.unit, m.low, m.high," \
+	"SELECT " DB_OP("r") ", r.sequence_version, s.name, m.name, m.unit, m.low, m.high," \
 	" r.fixture, r.started_us, m.value FROM runs r CROSS JOIN steps s ON s.run_id = r.id" \
 	" CROSS JOIN measurements m ON m.step_id = s.id WHERE m.value IS NOT NULL" \
 	" AND r.outcome <> 'running' AND " where " AND " FIRST_JUDGED_OP_RUN \

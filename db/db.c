@@ -313,7 +313,8 @@ static int readonly_fs(struct db *db, struct st_error *e)
 	snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
 	sqlite3_close(db->h);
 	db->h = NULL;
-	rc = sqlite3_open_v2(uri, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	rc = sqlite3_open_v2(uri, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+			     NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db->h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
 	return rc;
@@ -349,7 +350,11 @@ int db_open(struct db **out, const char *path, const struct db_opts *o, struct s
 	db->readonly = o->readonly;
 	db->as_is = o->as_is;
 	db->stop = o->stop;
-	flags = o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	/* A reader's connection is used under db->mu alone (report, trace,
+	 * export, db check: one thread): without SQLite's own mutex around
+	 * every call, reading the 330,000 capability cells of a 90-day log
+	 * takes a tenth less CPU (docs/database.md). */
+	flags = o->readonly ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_READWRITE;
 	if (!o->readonly && !o->must_exist)
 		flags |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &db->h, flags, NULL);

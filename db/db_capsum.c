@@ -7,9 +7,12 @@
  * hour straight from cap_cells' primary key.  A report over the whole log
  * reads every cell (a 90-day log of 8 fixtures and 20 measurements holds
  * some 330,000), so the columns are read by their declared types and the
- * key's once per key.
+ * key's once per key; on a read-only log the second half of the keys is
+ * read by a thread of its own at the same time (read_two).
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db/db-internal.h"
@@ -38,17 +41,184 @@ static bool answer(const struct rep_filter *f)
 	       (!f->has_until || f->until_us % HOUR_US == 0);
 }
 
-static sqlite3_stmt *prepare(struct db *db, const char *fmt, const char *where,
+static sqlite3_stmt *prepare(sqlite3 *h, const char *fmt, const char *where,
 			     const struct rep_filter *f)
 {
 	char sql[512];
 	sqlite3_stmt *st;
 
 	snprintf(sql, sizeof(sql), fmt, where[0] ? where + 5 : "1");
-	st = dbr_prepare(db->h, sql);
+	st = dbr_prepare(h, sql);
 	if (st)
 		dbr_bind_filter(st, f);
 	return st;
+}
+
+/* A key's columns 0..6, its strings copied. */
+struct key {
+	struct db_value v[7];
+	int64_t id;
+};
+
+/* A cell: its fixture (one copy per fixture run of a part) and numbers. */
+struct cellrow {
+	const char *fx;
+	union {
+		int64_t i;
+		double d;
+	} x[13];
+};
+
+/* The cells of keys [k0, k1), read on connection h in one read
+ * transaction (by a thread of its own, or the caller's). */
+struct part {
+	sqlite3 *h;
+	const char *cw;
+	const struct rep_filter *f;
+	const struct key *k;
+	int k0, k1;
+	struct cellrow *r;
+	size_t n, cap, *end;	/* end[i - k0]: rows of keys up to i */
+	char **fx;
+	size_t nfx;
+	int rc;			/* SQLITE_DONE when read whole */
+};
+
+static const bool is_int[14] = { [1] = true, [2] = true, [8] = true, [10] = true, [12] = true };
+
+static int add_cellrow(struct part *p, sqlite3_stmt *st)
+{
+	const char *fx = (const char *)sqlite3_column_text(st, 0);
+	struct cellrow *c;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 4096;
+		struct cellrow *nr = realloc(p->r, cap * sizeof(*nr));
+
+		if (!nr)
+			return -1;
+		p->r = nr;
+		p->cap = cap;
+	}
+	c = &p->r[p->n];
+	/* cells come by fixture: a new copy only when the fixture changes */
+	if (!p->nfx || strcmp(p->fx[p->nfx - 1], fx ? fx : "")) {
+		char **nf = realloc(p->fx, (p->nfx + 1) * sizeof(*nf));
+
+		if (!nf)
+			return -1;
+		p->fx = nf;
+		if (!(p->fx[p->nfx] = strdup(fx ? fx : "")))
+			return -1;
+		p->nfx++;
+	}
+	c->fx = p->fx[p->nfx - 1];
+	for (int col = 1; col < 14; col++) {
+		if (is_int[col])
+			c->x[col - 1].i = sqlite3_column_int64(st, col);
+		else
+			c->x[col - 1].d = sqlite3_column_double(st, col);
+	}
+	p->n++;
+	return 0;
+}
+
+static void *read_part(void *arg)
+{
+	struct part *p = arg;
+	sqlite3_stmt *cells;
+	int rc = SQLITE_OK;
+
+	p->end = calloc((size_t)(p->k1 - p->k0), sizeof(*p->end));
+	cells = p->end ? prepare(p->h, cells_sql, p->cw, p->f) : NULL;
+	if (!cells || sqlite3_exec(p->h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		p->rc = SQLITE_ERROR;
+		sqlite3_finalize(cells);
+		return NULL;
+	}
+	for (int i = p->k0; i < p->k1; i++) {
+		sqlite3_bind_int64(cells, 10, p->k[i].id);
+		while ((rc = sqlite3_step(cells)) == SQLITE_ROW)
+			if (add_cellrow(p, cells)) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+		sqlite3_reset(cells);
+		p->end[i - p->k0] = p->n;
+		if (rc != SQLITE_DONE)
+			break;
+	}
+	sqlite3_finalize(cells);
+	sqlite3_exec(p->h, "COMMIT", NULL, NULL, NULL);
+	p->rc = rc;
+	return NULL;
+}
+
+static void part_free(struct part *p)
+{
+	for (size_t i = 0; i < p->nfx; i++)
+		free(p->fx[i]);
+	free(p->fx);
+	free(p->r);
+	free(p->end);
+	memset(p, 0, sizeof(*p));
+}
+
+static int64_t data_version(sqlite3 *h)
+{
+	sqlite3_stmt *st = dbr_prepare(h, "PRAGMA data_version");
+	int64_t v = -1;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The cells of every key into two parts, the second read by a thread on a
+ * connection of its own: a reader (a report on a million runs reads some
+ * 350,000 cells) has two cores, and on a shared machine two threads get
+ * twice one's share.  Both read transactions see one snapshot of the log
+ * when no write committed between the first data_version and the second
+ * (else the caller reads again on one connection).  false: not done. */
+static bool read_two(struct db *db, struct part *a, struct part *b)
+{
+	const char *file = sqlite3_db_filename(db->h, "main");
+	pthread_t t;
+	int64_t v0;
+	bool ok;
+
+	if (!db->readonly || a->k1 < 2 || !file || !*file ||
+	    sqlite3_open_v2(file, &b->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_close(b->h);
+		b->h = NULL;
+		return false;
+	}
+	v0 = data_version(db->h);
+	b->k0 = a->k1 / 2;
+	b->k1 = a->k1;
+	a->k1 = b->k0;
+	if (pthread_create(&t, NULL, read_part, b) != 0) {
+		a->k1 = b->k1;
+		sqlite3_close(b->h);
+		b->h = NULL;
+		return false;
+	}
+	read_part(a);
+	pthread_join(t, NULL);
+	sqlite3_close(b->h);
+	b->h = NULL;
+	ok = a->rc == SQLITE_DONE && b->rc == SQLITE_DONE && v0 >= 0 && data_version(db->h) == v0;
+	if (!ok) {
+		a->k1 = b->k1;
+		part_free(b);
+		a->rc = 0;
+		free(a->end);
+		a->end = NULL;
+		a->n = 0;
+	}
+	return ok;
 }
 
 static void value(sqlite3_stmt *st, int c, struct db_value *v)
@@ -69,46 +239,75 @@ static void value(sqlite3_stmt *st, int c, struct db_value *v)
 	}
 }
 
-/* One key's cells (cells: its statement, the key bound) to fn. */
-static int key_cells(sqlite3_stmt *cells, struct db_row *row, db_row_fn fn, void *ctx)
+/* The keys the filter's sequence selects, in capability order. */
+static int load_keys(sqlite3 *h, const char *kw, const struct rep_filter *f, struct key **out,
+		     int *n)
 {
-	static const bool is_int[14] = { [1] = true, [2] = true, [8] = true, [10] = true,
-					 [12] = true };
-	int rc, ret = 0;
+	sqlite3_stmt *st = prepare(h, keys_sql, kw, f);
+	struct key *k = NULL, *nk;
+	int rc;
 
-	while (!ret && (rc = sqlite3_step(cells)) == SQLITE_ROW) {
-		row->v[8] = (struct db_value){ .type = DB_TEXT,
-					       .s = (const char *)sqlite3_column_text(cells, 0) };
-		for (int c = 1; c < 14; c++)
-			row->v[8 + c] = is_int[c] ?
-				(struct db_value){ .type = DB_INT, .i = sqlite3_column_int64(cells, c) } :
-				(struct db_value){ .type = DB_REAL, .d = sqlite3_column_double(cells, c) };
-		ret = fn(ctx, row);
+	*n = 0;
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!(nk = realloc(k, (*n + 1) * sizeof(*nk)))) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		k = nk;
+		for (int c = 0; c < 7; c++) {
+			value(st, c, &k[*n].v[c]);
+			if (k[*n].v[c].type == DB_TEXT && !(k[*n].v[c].s = strdup(k[*n].v[c].s)))
+				k[*n].v[c].type = DB_NULL;
+		}
+		k[*n].id = sqlite3_column_int64(st, 7);
+		(*n)++;
 	}
-	sqlite3_reset(cells);
-	return ret ? ret : rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	*out = k;
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int each_key(struct db *db, sqlite3_stmt *keys, sqlite3_stmt *cells, db_row_fn fn,
-		    void *ctx, struct st_error *e)
+static void keys_free(struct key *k, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < 7; c++)
+			if (k[i].v[c].type == DB_TEXT)
+				free((char *)k[i].v[c].s);
+	free(k);
+}
+
+/* Every cell of the parts to fn, key by key. */
+static int hand_over(const struct key *k, const struct part *const *parts, int nparts,
+		     db_row_fn fn, void *ctx)
 {
 	struct db_row row = { .columns_only = true, .n = NCOL };
-	int rc, ret;
+	int ret;
 
 	for (int c = 0; c < NCOL; c++)
 		row.name[c] = names[c];
 	ret = fn(ctx, &row);
 	row.columns_only = false;
 	row.v[7] = (struct db_value){ .type = DB_TEXT, .s = "" };
-	while (!ret && (rc = sqlite3_step(keys)) == SQLITE_ROW) {
-		for (int c = 0; c < 7; c++)
-			value(keys, c, &row.v[c]);
-		sqlite3_bind_int64(cells, 10, sqlite3_column_int64(keys, 7));
-		ret = key_cells(cells, &row, fn, ctx);
+	for (int pi = 0; !ret && pi < nparts; pi++) {
+		const struct part *p = parts[pi];
+		size_t r = 0;
+
+		for (int i = p->k0; !ret && i < p->k1; i++) {
+			memcpy(row.v, k[i].v, sizeof(k[i].v));
+			for (; !ret && r < p->end[i - p->k0]; r++) {
+				const struct cellrow *c = &p->r[r];
+
+				row.v[8] = (struct db_value){ .type = DB_TEXT, .s = c->fx };
+				for (int col = 1; col < 14; col++)
+					row.v[8 + col] = is_int[col] ?
+						(struct db_value){ .type = DB_INT, .i = c->x[col - 1].i } :
+						(struct db_value){ .type = DB_REAL, .d = c->x[col - 1].d };
+				ret = fn(ctx, &row);
+			}
+		}
 	}
-	if (ret < 0 || (!ret && rc != SQLITE_DONE))
-		ret = st_fail(e, ST_ERR_DB, "reading the log's capability cells failed: %s",
-			      sqlite3_errmsg(db->h));
 	return ret;
 }
 
@@ -116,8 +315,10 @@ int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, 
 		       struct st_error *e)
 {
 	char kw[128], cw[128];
-	sqlite3_stmt *keys, *cells;
-	int ret;
+	struct key *k = NULL;
+	struct part a = { 0 }, b = { 0 };
+	const struct part *parts[2] = { &a, &b };
+	int nk = 0, ret;
 
 	if (!answer(f))
 		return st_fail(e, ST_ERR_NOTSUP, "the log's capability cells cannot answer these "
@@ -128,14 +329,21 @@ int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, 
 		 f->has_until ? " AND hour < ?2 / 3600000000" : "",
 		 f->fixture ? " AND fixture = ?3" : "");
 	pthread_mutex_lock(&db->mu);
-	keys = prepare(db, keys_sql, kw, f);
-	cells = keys ? prepare(db, cells_sql, cw, f) : NULL;
-	if (!cells)
-		ret = st_fail(e, ST_ERR_DB, "cannot query the log: %s", sqlite3_errmsg(db->h));
-	else
-		ret = each_key(db, keys, cells, fn, ctx, e);
-	sqlite3_finalize(keys);
-	sqlite3_finalize(cells);
+	ret = load_keys(db->h, kw, f, &k, &nk);
+	a = (struct part){ .h = db->h, .cw = cw, .f = f, .k = k, .k0 = 0, .k1 = nk };
+	b = (struct part){ .cw = cw, .f = f, .k = k };
+	if (!ret && !read_two(db, &a, &b))
+		read_part(&a);
+	if (!ret && a.rc != SQLITE_DONE && nk)
+		ret = -1;
+	if (!ret)
+		ret = hand_over(k, parts, b.end ? 2 : 1, fn, ctx);
+	if (ret < 0)
+		ret = st_fail(e, ST_ERR_DB, "reading the log's capability cells failed: %s",
+			      sqlite3_errmsg(db->h));
+	part_free(&a);
+	part_free(&b);
+	keys_free(k, nk);
 	pthread_mutex_unlock(&db->mu);
 	return ret;
 }

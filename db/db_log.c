@@ -63,7 +63,8 @@ static int run_register(struct db *db, const struct db_run_info *ri, const char 
 	dbi_bind_text(st, 3, station);
 	dbi_bind_text(st, 4, fixture);
 	dbi_bind_text(st, 5, ri->operator_name);
-	dbi_bind_text(st, 6, ri->sequence_name);
+	/* no name and an empty one are the same operation: stored as NULL */
+	dbi_bind_text(st, 6, ri->sequence_name && *ri->sequence_name ? ri->sequence_name : NULL);
 	dbi_bind_text(st, 7, ri->sequence_version);
 	dbi_bind_text(st, 8, ri->sequence_sha256);
 	dbi_bind_text(st, 9, ri->software_version);

@@ -12,7 +12,8 @@
  * another group), then fixture by fixture in time order, so consecutive
  * rows of one fixture make the moving ranges.  ?8 set: first runs only. */
 static const char capability_sql[] =
-	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name, r.sequence_version, r.fixture,"
+	"WITH fr AS MATERIALIZED (SELECT r.id, " DB_OP("r") " AS sequence_name, r.sequence_version,"
+	"  r.fixture,"
 	"  r.started_us FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE
 	"  AND (?8 IS NULL OR " FIRST_JUDGED_OP_RUN "))"
 	" SELECT fr.sequence_name, fr.sequence_version, s.name AS step, m.name, m.unit, m.low,"
@@ -56,7 +57,7 @@ int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_onl
 /* r is the first judged run of its unit's operation, over the whole log. */
 #define FIRST_JUDGED \
 	"(r.unit_serial IS NOT NULL AND " JUDGED("r") " AND NOT EXISTS (SELECT 1 FROM runs p" \
-	"  WHERE p.unit_serial = r.unit_serial AND p.sequence_name IS r.sequence_name" \
+	"  WHERE p.unit_serial = r.unit_serial AND " DB_SAME_OP("p", "r") \
 	"  AND " JUDGED("p") " AND (p.started_us < r.started_us" \
 	"  OR (p.started_us = r.started_us AND p.id < r.id))))"
 
@@ -68,7 +69,7 @@ int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_onl
  * and of those that passed. */
 static const char *const operation_sql[] = {
 	[DB_OP_TOTALS] =
-	"WITH fr AS MATERIALIZED (SELECT r.id, r.unit_serial, r.sequence_name, r.outcome,"
+	"WITH fr AS MATERIALIZED (SELECT r.id, r.unit_serial, " DB_OP("r") " AS sequence_name, r.outcome,"
 	"  r.started_us FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE "),"
 	" o AS (SELECT sequence_name, count(*) AS runs, sum(outcome = 'error') AS errors,"
 	"  sum(outcome = 'aborted') AS aborted, sum(outcome = 'skipped') AS skipped,"
@@ -86,7 +87,8 @@ static const char *const operation_sql[] = {
 	" LEFT JOIN f ON f.sequence_name IS o.sequence_name ORDER BY 1",
 	/* how many judged runs each identified unit had: units per count */
 	[DB_OP_RETESTS] =
-	"WITH fr AS MATERIALIZED (SELECT r.unit_serial, r.sequence_name, r.outcome FROM runs r"
+	"WITH fr AS MATERIALIZED (SELECT r.unit_serial, " DB_OP("r") " AS sequence_name, r.outcome"
+	"  FROM runs r"
 	"  WHERE r.outcome <> 'running' AND r.unit_serial IS NOT NULL AND " REP_WHERE "),"
 	" u AS (SELECT r.sequence_name, r.unit_serial, count(*) AS n FROM fr r"
 	"  WHERE " JUDGED("r") " GROUP BY 1, 2)"
@@ -94,7 +96,8 @@ static const char *const operation_sql[] = {
 };
 
 static const char op_runs_sql[] =
-	"SELECT r.started_us, r.fixture, r.station, r.operator, r.unit_serial, r.sequence_name,"
+	"SELECT r.started_us, r.fixture, r.station, r.operator, r.unit_serial,"
+	" " DB_OP("r") " AS sequence_name,"
 	" r.outcome, " JUDGED("r") " AS judged, " FIRST_JUDGED " AS first, r.work_order"
 	" FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " ORDER BY r.started_us, r.id";
 

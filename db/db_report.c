@@ -33,7 +33,7 @@
  * runs judge their unit too, as failures. */
 #define FIRST_OF_OP \
 	JUDGED " AND NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
-	"  AND p.sequence_name IS r.sequence_name AND " JUDGED_RUN("p") \
+	"  AND " DB_SAME_OP("p", "r") " AND " JUDGED_RUN("p") \
 	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id)))"
 #define DAY "date(r.started_us / 1000000, 'unixepoch')"
 #define BY_DAY(col) "CASE WHEN ?8 IS NULL THEN '' ELSE " col " END"
@@ -43,7 +43,7 @@ static const char yield_sql[] =
 	"  FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " GROUP BY " BY_DAY("day") "),"
 	" u AS (SELECT " DAY " AS day, max(r.outcome = 'pass') AS passed FROM runs r"
 	"  WHERE " JUDGED " AND " REP_WHERE
-	"  GROUP BY " BY_DAY("day") ", r.unit_serial, r.sequence_name),"
+	"  GROUP BY " BY_DAY("day") ", r.unit_serial, " DB_OP("r") "),"
 	" uy AS (SELECT day, count(*) AS units, sum(passed) AS passed FROM u GROUP BY " BY_DAY("day") "),"
 	" f AS (SELECT " DAY " AS day, count(*) AS units, sum(r.outcome = 'pass') AS passed"
 	"  FROM runs r WHERE " REP_WHERE " AND " FIRST_OF_OP

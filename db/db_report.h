@@ -237,6 +237,9 @@ struct report {
 	/* in: the plant's time zone (station.yaml plant: timezone; NULL or ""
 	 * none), which the report's own times (UTC) are not in: said so */
 	const char *plant_tz;
+	/* out (rep_plant_days()): days[] are the plant's days in this zone,
+	 * counted as --group-by day counts; NULL: UTC days, as the log's */
+	const char *days_tz;
 	void *between_ctx;
 };
 

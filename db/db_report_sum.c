@@ -67,7 +67,7 @@ static const char yield_sql[] =
 static const char errors_sql[] =
 	"WITH e AS (SELECT r.id, r.unit_serial AS u, coalesce(r.sequence_name, '') AS op,"
 	"  r.started_us, r.fixture, r.sequence_name, r.sequence_version, r.outcome,"
-	"  row_number() OVER (PARTITION BY r.unit_serial, r.sequence_name"
+	"  row_number() OVER (PARTITION BY r.unit_serial, coalesce(r.sequence_name, '')"
 	"   ORDER BY r.started_us, r.id) AS rn"
 	"  FROM runs r WHERE r.outcome IN ('error', 'aborted') AND r.unit_serial IS NOT NULL),"
 	" x AS (SELECT DISTINCT " E_DAY("e.started_us") " AS d, e.u, e.op FROM e WHERE " E_SEL("e") "),"

@@ -433,6 +433,8 @@ static void csv(FILE *f, const struct acc *a)
 		const struct rep_cap *c = &g->cap;
 		const char *txt[] = { g->sequence, g->version, g->step, g->name, g->unit };
 
+		/* no sequence name: "-", as every section names it */
+		fputs(g->sequence ? "" : "-", f);
 		for (int k = 0; k < 5; k++) {
 			if (k)
 				fputc(',', f);

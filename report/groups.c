@@ -340,6 +340,42 @@ static void tz_leave(char *saved)
 	free(saved);
 }
 
+/* The groups of a->key over the runs f selects, counted, in the plant's
+ * zone tz. */
+static int collect(struct acc *a, const struct db_reader *rd, const struct rep_filter *f,
+		   const char *tz, bool with_errors, struct st_error *e)
+{
+	char *saved;
+	int ret;
+
+	if (!rep_tz_valid(tz))
+		return st_fail(e, ST_ERR_ARG, "time zone '%s' is not in this machine's tz database "
+			       "(/usr/share/zoneinfo); give one like Europe/Berlin or UTC", tz);
+	saved = tz_enter(tz);
+	ret = rd_operation_rows(rd, DB_OP_RUNS, f, with_errors, add_row, a, e);
+	tz_leave(saved);
+	if (!ret) {
+		count_units(a);
+		/* the units point at groups by index: sort only after counting;
+		 * days, hours and shifts stay in time order, as they came */
+		if (a->key <= G_WORK_ORDER)
+			qsort(a->g, a->n, sizeof(*a->g), key_cmp);
+	}
+	return ret;
+}
+
+static void acc_free(struct acc *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->g[i].key);
+	for (int64_t i = 0; i < a->nu; i++) {
+		free(a->u[i].unit);
+		free(a->u[i].op);
+	}
+	free(a->g);
+	free(a->u);
+}
+
 int report_groups(FILE *out, const struct db_reader *rd, const struct rep_filter *f, const char *key,
 		  const struct rep_plant *plant, bool with_errors, const char *format,
 		  struct st_error *e)
@@ -347,7 +383,6 @@ int report_groups(FILE *out, const struct db_reader *rd, const struct rep_filter
 	static const struct rep_plant none = { .timezone = "UTC" };
 	struct acc a = { .plant = plant ? plant : &none, .e = e };
 	const char *tz = a.plant->timezone[0] ? a.plant->timezone : "UTC";
-	char *saved;
 	int k, ret;
 
 	for (k = 0; rep_group_keys[k] && strcmp(rep_group_keys[k], key); k++)
@@ -358,32 +393,43 @@ int report_groups(FILE *out, const struct db_reader *rd, const struct rep_filter
 	if (a.key == G_SHIFT && !a.plant->n_shifts)
 		return st_fail(e, ST_ERR_ARG, "--group-by shift: no shifts defined; give them in "
 			       "station.yaml (plant: shifts: - {name: early, start: \"06:00\"} ...)");
-	if (!rep_tz_valid(tz))
-		return st_fail(e, ST_ERR_ARG, "time zone '%s' is not in this machine's tz database "
-			       "(/usr/share/zoneinfo); give one like Europe/Berlin or UTC", tz);
-	saved = tz_enter(tz);
-	ret = rd_operation_rows(rd, DB_OP_RUNS, f, with_errors, add_row, &a, e);
-	tz_leave(saved);
-	if (!ret) {
-		count_units(&a);
-		/* the units point at groups by index: sort only after counting;
-		 * days, hours and shifts stay in time order, as they came */
-		if (a.key <= G_WORK_ORDER)
-			qsort(a.g, a.n, sizeof(*a.g), key_cmp);
-	}
+	ret = collect(&a, rd, f, tz, with_errors, e);
 	if (!ret && !strcmp(format, "json"))
 		json(out, &a, key, tz);
 	else if (!ret && !strcmp(format, "csv"))
 		csv(out, &a, key);
 	else if (!ret)
 		text(out, &a, key, tz);
-	for (int i = 0; i < a.n; i++)
-		free(a.g[i].key);
-	for (int64_t i = 0; i < a.nu; i++) {
-		free(a.u[i].unit);
-		free(a.u[i].op);
+	acc_free(&a);
+	return ret;
+}
+
+int rep_plant_days(const struct db_reader *rd, const struct rep_filter *f, const char *tz,
+		   bool with_errors, struct report *r, struct st_error *e)
+{
+	struct rep_plant plant = { 0 };
+	struct acc a = { .key = G_DAY, .plant = &plant, .e = e };
+	struct rep_day *d = NULL;
+	int ret;
+
+	snprintf(plant.timezone, sizeof(plant.timezone), "%s", tz);
+	ret = collect(&a, rd, f, tz, with_errors, e);
+	if (!ret && a.n && !(d = calloc(a.n, sizeof(*d))))
+		ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
+	for (int i = 0; !ret && i < a.n; i++) {
+		const struct group *g = &a.g[i];
+
+		snprintf(d[i].day, sizeof(d[i].day), "%s", g->key);
+		d[i].c = (struct rep_counts){ .runs = g->runs, .units = g->units,
+					      .passed = g->passed, .first_units = g->first,
+					      .first_passed = g->first_passed };
 	}
-	free(a.g);
-	free(a.u);
+	if (!ret) {
+		free(r->days);
+		r->days = d;
+		r->ndays = a.n;
+		r->days_tz = tz;
+	}
+	acc_free(&a);
 	return ret;
 }

@@ -67,7 +67,14 @@ static void head(FILE *f, const struct report *r)
 	fputs("<br>stations: ", f);
 	rep_html_esc(f, r->stations ? r->stations : "-");
 	fprintf(f, "<br>generated %s; ", rep_now_iso(now));
-	rep_html_zone(f, r->plant_tz);
+	if (r->days_tz) {
+		fputs("times in <span class=\"tz\">UTC</span>; days in the plant's time zone ", f);
+		rep_html_esc(f, r->days_tz);
+		fputs(" (station.yaml), counted as <code>station report --group-by day</code> "
+		      "counts them", f);
+	} else {
+		rep_html_zone(f, r->plant_tz);
+	}
 	fputs("</p>\n", f);
 }
 
@@ -108,7 +115,9 @@ static void yield_table(FILE *f, const struct report *r)
 			"see station trace)</p>\n", (long long)r->suspects, r->suspects == 1 ? "" : "s");
 	if (!r->ndays)
 		return;
-	fputs("<table><tr><th>day (UTC)</th><th>runs</th><th>units</th><th>passed</th><th>yield</th>"
+	fputs("<table><tr><th>day (", f);
+	rep_html_esc(f, r->days_tz ? r->days_tz : "UTC");
+	fputs(")</th><th>runs</th><th>units</th><th>passed</th><th>yield</th>"
 	      "<th>first-pass yield</th></tr>\n", f);
 	for (int i = 0; i < r->ndays; i++) {
 		const struct rep_counts *c = &r->days[i].c;

@@ -87,6 +87,12 @@ struct rep_plant {
 	struct rep_shift shift[REP_MAX_SHIFTS];
 	int n_shifts;
 };
+/* r's days (the yield by day of report_html) made the plant's: the days of
+ * zone tz, each counted as --group-by day counts it (units once per
+ * operation, unidentified runs no unit), from the runs f selects;
+ * r->days_tz = tz. */
+int rep_plant_days(const struct db_reader *rd, const struct rep_filter *f, const char *tz,
+		   bool with_errors, struct report *r, struct st_error *e);
 /* Is name a zone of the tz database this machine has ("UTC", "Europe/Berlin")? */
 bool rep_tz_valid(const char *name);
 

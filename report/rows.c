@@ -66,7 +66,7 @@ const char *rep_meas_key(const struct rep_meas *m, char *buf, size_t cap)
 		rep_num(lo, m->low);
 	if (m->has_high)
 		rep_num(hi, m->high);
-	snprintf(buf, cap, "%s/%s/%s [%s..%s]", m->sequence ? m->sequence : "", m->step, m->name,
+	snprintf(buf, cap, "%s/%s/%s [%s..%s]", m->sequence ? m->sequence : "-", m->step, m->name,
 		 lo, hi);
 	return buf;
 }

@@ -280,6 +280,9 @@ static int body(FILE *out, const struct db_reader *rd, const struct rep_opts *o,
 					 mode->from_rows, o->format, e);
 	int ret = rd_report(rd, &o->f, &r, e);
 
+	/* HTML's days are the plant's when station.yaml names its zone */
+	if (!ret && tz[0] && strcmp(tz, "UTC"))
+		ret = rep_plant_days(rd, &o->f, tz, mode->with_errors, &r, e);
 	if (!ret)
 		print(out, o, &r);
 	report_free(&r);

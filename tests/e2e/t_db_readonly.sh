@@ -15,6 +15,12 @@ mkdir -p "$T/ro"
 mkdir -p "$T/arch"
 "$st" db migrate --db "$T/arch/copy.db" >/dev/null
 sqlite3 "$T/arch/copy.db" "INSERT INTO runs (id, unit_serial, station, fixture, sequence_name, sequence_version, started_us, ended_us, outcome) VALUES ('fedcba9876543210fedcba9876543210', 'ARCH-1', 's', 'f', 'factory', '1', 1767600000000000, 1767600001000000, 'pass')"
+# two capability keys with a cell each (report --capability reads the
+# second half of the keys on a connection of its own, which cannot open
+# here: the one connection then reads them all)
+sqlite3 "$T/arch/copy.db" "INSERT INTO cap_keys VALUES (1, 'factory', '1', 'rails', 'vdd', 'V', 3.0, 3.6), (2, 'factory', '1', 'rails', 'vcc', 'V', 4.5, 5.5);
+	INSERT INTO cap_cells VALUES (1, 'f', 490999, 2, 3.3, 0.1, 0.01, 3.3, 3.4, 1767600000000000, 3.3, 1767600001000000, 3.4, 1, 0.1),
+	(2, 'f', 490999, 3, 5.0, 0.0, 0.02, 4.9, 5.1, 1767600000000000, 5.0, 1767600002000000, 4.9, 2, 0.3)"
 chmod a-w "$T/arch/copy.db" "$T/arch"
 chmod a+rx "$T" "$T/arch"
 d=$T; while [ "$d" != / ]; do d=$(dirname "$d"); chmod a+x "$d" 2>/dev/null || true; done
@@ -24,6 +30,10 @@ as_reader() { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; 
 out=$(as_reader "$T/station-ro" report --db "$T/arch/copy.db" --serial ARCH-1 2>&1) ||
 	fail "report on a copy in a write-protected directory: $out"
 assert_match "$out" "1 of 1 units passed" "report reads a copy in a write-protected directory"
+out=$(as_reader "$T/station-ro" report --db "$T/arch/copy.db" --capability -f csv 2>&1) ||
+	fail "report --capability on a copy in a write-protected directory: $out"
+assert_match "$out" "factory,1,rails,vcc,V,4.5,5.5,[^,]*,[^,]*,3," "capability of the second key, read on the one connection"
+assert_match "$out" "factory,1,rails,vdd,V,3,3.6,[^,]*,[^,]*,2," "capability of the first key"
 out=$(as_reader "$T/station-ro" db check --quick --db "$T/arch/copy.db" 2>&1) ||
 	fail "db check on a copy in a write-protected directory: $out"
 [ ! -e "$T/arch/copy.db-shm" ] || fail "a -shm appeared in the write-protected directory"

@@ -167,6 +167,29 @@ static void t_one_step_run(struct db *db, const char *seq, const char *serial,
 	assert_int_equal(db_run_end(db, id, o, o == DB_PASS ? NULL : "test", &e), ST_OK);
 }
 
+/* A run of one step measuring meas = v against [lo, hi], ending as the value
+ * says. */
+static void t_meas_run(struct db *db, const char *seq, const char *serial, const char *fixture,
+		       const char *step, const char *meas, double v, double lo, double hi,
+		       int64_t t)
+{
+	struct db_run_info ri = { .unit_serial = serial, .station = "ST", .fixture = fixture,
+				  .operator_name = "ana", .sequence_name = seq,
+				  .sequence_version = "1", .started_us = t };
+	struct db_measurement m = { .name = meas, .value = v, .unit = "V", .low = lo, .high = hi,
+				    .outcome = v < lo || v > hi ? DB_FAIL : DB_PASS };
+	enum db_outcome o = m.outcome;
+	struct db_step s = { .index = 0, .name = step, .kind = "console", .outcome = o,
+			     .started_us = t, .ended_us = t + 1, .attempts = 1, .meas = &m,
+			     .n_meas = 1 };
+	char id[DB_ID_LEN];
+	struct st_error e;
+
+	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
+	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
+	assert_int_equal(db_run_end(db, id, o, o == DB_PASS ? NULL : "out of limits", &e), ST_OK);
+}
+
 /* A fresh temporary directory /tmp/st-TAG-XXXXXX, and its removal. */
 static int t_mkdir(char *dir, size_t cap, const char *tag)
 {

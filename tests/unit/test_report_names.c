@@ -34,26 +34,6 @@
 
 static char dir[64], path[128];
 
-static void run(struct db *db, const char *seq, const char *serial, const char *fixture,
-		const char *step, const char *meas, double v, double lo, double hi, int64_t t)
-{
-	struct db_run_info ri = { .unit_serial = serial, .station = "ST", .fixture = fixture,
-				  .operator_name = "ana", .sequence_name = seq,
-				  .sequence_version = "1", .started_us = t };
-	struct db_measurement m = { .name = meas, .value = v, .unit = "V", .low = lo, .high = hi,
-				    .outcome = v < lo || v > hi ? DB_FAIL : DB_PASS };
-	enum db_outcome o = m.outcome;
-	struct db_step s = { .index = 0, .name = step, .kind = "console", .outcome = o,
-			     .started_us = t, .ended_us = t + 1, .attempts = 1, .meas = &m,
-			     .n_meas = 1 };
-	char id[DB_ID_LEN];
-	struct st_error e;
-
-	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
-	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
-	assert_int_equal(db_run_end(db, id, o, o == DB_PASS ? NULL : "out of limits", &e), ST_OK);
-}
-
 static int setup(void **state)
 {
 	struct db *db;
@@ -65,12 +45,12 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "%s/station.db", dir);
 	if (db_open(&db, path, NULL, &e) < 0)
 		return -1;
-	run(db, "ict", "U1", "F1", "rails", "vdd", 2.9, 3.0, 3.6, t += T_MIN_US);
-	run(db, "final", "U1", "F1", "rails", "vdd", 3.7, 3.0, 3.6, t += T_MIN_US);
-	run(db, "final", "U2", "F1", "rails", "vdd", 3.7, 3.0, 3.6, t += T_MIN_US);
-	run(db, LONG_SEQ, SERIAL_LONG, FX_LONG, LONG_STEP, LONG_MEAS, 5, 0, 1, t += T_MIN_US);
-	run(db, NULL, "U4", "F1", UTF_STEP, UTF_MEAS, 0.5, 0, 1, t += T_MIN_US);
-	run(db, NULL, "U5", FX_LONG, UTF_STEP, UTF_MEAS, 9, 0, 1, t += T_MIN_US);
+	t_meas_run(db, "ict", "U1", "F1", "rails", "vdd", 2.9, 3.0, 3.6, t += T_MIN_US);
+	t_meas_run(db, "final", "U1", "F1", "rails", "vdd", 3.7, 3.0, 3.6, t += T_MIN_US);
+	t_meas_run(db, "final", "U2", "F1", "rails", "vdd", 3.7, 3.0, 3.6, t += T_MIN_US);
+	t_meas_run(db, LONG_SEQ, SERIAL_LONG, FX_LONG, LONG_STEP, LONG_MEAS, 5, 0, 1, t += T_MIN_US);
+	t_meas_run(db, NULL, "U4", "F1", UTF_STEP, UTF_MEAS, 0.5, 0, 1, t += T_MIN_US);
+	t_meas_run(db, NULL, "U5", FX_LONG, UTF_STEP, UTF_MEAS, 9, 0, 1, t += T_MIN_US);
 	db_close(db);
 	return 0;
 }
@@ -277,7 +257,7 @@ static void write_between(void *ctx, enum rep_query q)
 	if (q != REP_Q_TOTAL)
 		return;
 	assert_int_equal(db_open(&w, path, NULL, &e), ST_OK);
-	run(w, "ict", "U9", "F1", "rails", "vdd", 2.0, 3.0, 3.6, T_DAY1_US + 2 * T_DAY_US);
+	t_meas_run(w, "ict", "U9", "F1", "rails", "vdd", 2.0, 3.0, 3.6, T_DAY1_US + 2 * T_DAY_US);
 	db_close(w);
 	++*(int *)ctx;
 }

@@ -311,29 +311,79 @@ static void test_chart_of_a_year(void **state)
 	free(h);
 }
 
+/* A station.yaml next to the log (the file log, in dir) naming the
+ * plant's zone. */
+static void plant_yaml(char *yaml, size_t cap, const char *log)
+{
+	FILE *y;
+
+	snprintf(yaml, cap, "%s/station.yaml", dir);
+	y = fopen(yaml, "w");
+	assert_non_null(y);
+	fprintf(y, "log: %s\nplant:\n  timezone: Europe/Berlin\n", log);
+	fclose(y);
+}
+
 /* Item 3 of issue 18: with a plant time zone in station.yaml the HTML
- * reports say their times are UTC and not the plant's, not just "UTC". */
+ * reports say their times are UTC, and the report's days are the plant's
+ * (test_html_plant_days), not just "UTC". */
 static void test_html_zone(void **state)
 {
 	char yaml[160], *h;
-	FILE *y;
 
-	snprintf(yaml, sizeof(yaml), "%s/station.yaml", dir);
-	y = fopen(yaml, "w");
-	assert_non_null(y);
-	fprintf(y, "log: station.db\nplant:\n  timezone: Europe/Berlin\n");
-	fclose(y);
+	plant_yaml(yaml, sizeof(yaml), "station.db");
 	assert_int_equal(REPORT("-f", "html", "--config", yaml), EXIT_PASS);
 	h = slurp(outp);
-	assert_non_null(strstr(h, "times and days in <span class=\"tz\">UTC</span>, not in the "
-				  "plant's time zone Europe/Berlin"));
-	assert_non_null(strstr(h, "<th>day (UTC)</th>"));
+	assert_non_null(strstr(h, "times in <span class=\"tz\">UTC</span>; days in the plant's "
+				  "time zone Europe/Berlin"));
+	assert_non_null(strstr(h, "<th>day (Europe/Berlin)</th>"));
 	assert_null(strstr(h, "(times UTC)"));
 	free(h);
 	assert_int_equal(REPORT("-f", "html", "--config", yaml, "--spc", "vdd"), EXIT_PASS);
 	h = slurp(outp);
 	assert_non_null(strstr(h, "not in the plant's time zone Europe/Berlin"));
 	free(h);
+	unlink(yaml);
+}
+
+/* The HTML report's days with a plant zone are the plant's, as --group-by
+ * day counts them, summer time included.  Europe/Berlin goes from CET
+ * (+1) to CEST (+2) at 2026-03-29 01:00 UTC:
+ *
+ *   UTC                local            unit
+ *   03-28 22:30  ->  03-28 23:30 CET    P1 pass
+ *   03-28 23:30  ->  03-29 00:30 CET    P2 fail
+ *   03-29 21:30  ->  03-29 23:30 CEST   P2 pass
+ *   03-29 22:30  ->  03-30 00:30 CEST   P3 pass
+ *
+ * plant days: 03-28 1 run; 03-29 2 runs, unit P2 passed (its first run
+ * failed: first pass 0 of 1); 03-30 1 run.  UTC days would be 03-28 2
+ * runs, 03-29 2 runs; a fixed +1 hour would put P2's pass on 03-29 and
+ * P3 on 03-29 too (23:30), a fixed +2 P1 on 03-29. */
+static void test_html_plant_days(void **state)
+{
+	const int64_t h = 3600000000LL, t0 = 1774735200000000LL;	/* 2026-03-28 22:00Z */
+	char yaml[160], log[160], *html;
+	struct st_error e;
+	struct db *db;
+
+	snprintf(log, sizeof(log), "%s/dst.db", dir);
+	assert_int_equal(db_open(&db, log, NULL, &e), ST_OK);
+	t_one_step_run(db, "final", "P1", "F1", "ST", t0 + h / 2, DB_PASS);
+	t_one_step_run(db, "final", "P2", "F1", "ST", t0 + 3 * h / 2, DB_FAIL);
+	t_one_step_run(db, "final", "P2", "F1", "ST", t0 + 23 * h + h / 2, DB_PASS);
+	t_one_step_run(db, "final", "P3", "F1", "ST", t0 + 24 * h + h / 2, DB_PASS);
+	db_close(db);
+	plant_yaml(yaml, sizeof(yaml), "dst.db");
+	assert_int_equal(cmd_report(7, (char *[]){ "report", "--config", yaml, "-o", outp, "-f",
+						   "html", NULL }), EXIT_PASS);
+	html = slurp(outp);
+	assert_non_null(strstr(html, "<th>day (Europe/Berlin)</th>"));
+	assert_non_null(strstr(html, "<tr><td>2026-03-28</td><td>1</td><td>1</td><td>1</td>"));
+	assert_non_null(strstr(html, "<tr><td>2026-03-29</td><td>2</td><td>1</td><td>1</td>"
+				     "<td>100.0%</td><td>0.0%</td>"));
+	assert_non_null(strstr(html, "<tr><td>2026-03-30</td><td>1</td><td>1</td><td>1</td>"));
+	free(html);
 	unlink(yaml);
 }
 
@@ -416,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_html_self_contained),
 		cmocka_unit_test(test_chart_of_a_year),
 		cmocka_unit_test(test_html_zone),
+		cmocka_unit_test(test_html_plant_days),
 		cmocka_unit_test(test_usage_and_log_errors),
 		cmocka_unit_test(test_mode_options),
 	};
