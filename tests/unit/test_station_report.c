@@ -384,6 +384,24 @@ static void test_html_plant_days(void **state)
 				     "<td>100.0%</td><td>0.0%</td>"));
 	assert_non_null(strstr(html, "<tr><td>2026-03-30</td><td>1</td><td>1</td><td>1</td>"));
 	free(html);
+	/* JSON says its days are UTC's, and they are (03-28 2 runs, 03-29 2) */
+	assert_int_equal(cmd_report(7, (char *[]){ "report", "--config", yaml, "-o", outp, "-f",
+						   "json", NULL }), EXIT_PASS);
+	html = slurp(outp);
+	assert_non_null(strstr(html, "\"timezone\": \"UTC\""));
+	for (const char *d = "2026-03-28"; d; d = strcmp(d, "2026-03-29") ? "2026-03-29" : NULL) {
+		char key[40];
+		const char *p;
+
+		snprintf(key, sizeof(key), "\"day\": \"%s\"", d);
+		p = strstr(html, key);
+		assert_non_null(p);
+		p = strstr(p, "\"runs\": ");
+		assert_non_null(p);
+		assert_int_equal(atoi(p + 8), 2);
+	}
+	assert_null(strstr(html, "2026-03-30"));
+	free(html);
 	unlink(yaml);
 }
 
