@@ -17,7 +17,9 @@
 static const struct fwd_table {
 	const char *name, *sql;
 } fwd[] = {
-	{ "runs", "SELECT id, unit_serial, station, fixture, operator, sequence_name,"
+	{ "runs", "SELECT id, unit_serial, station, fixture, operator,"
+	  /* an older log's '' (schema < 11 wrote it) is the NULL of today's */
+	  " NULLIF(sequence_name, '') AS sequence_name,"
 	  " sequence_version, sequence_sha256, software_version, started_us, ended_us, outcome,"
 	  " reason, last_step_index, last_step, work_order, part_number, revision"
 	  " FROM runs WHERE id = ?1" },

@@ -174,9 +174,10 @@ central_sums() {
 	pg_sql "SELECT c.level, c.station, c.fixture, k.step, k.name, m.n,
 		round((k.ref + m.s1 / m.n)::numeric, 9), m.min, m.max,
 		m.out_low, m.out_high, m.bins FROM sum_meas m JOIN sum_cells c ON c.id = m.cell
-		JOIN sum_meas_keys k ON k.id = m.key ORDER BY 1, 2, 3, 4, 5, c.day"
+		JOIN sum_meas_keys k ON k.id = m.key
+		ORDER BY 1, 2, 3, 4, 5, c.day, c.sequence_name, c.sequence_version, 6, 7, 8, 9, 10, 11, 12"
 	pg_sql "SELECT c.level, c.station, c.fixture, c.day, f.step, f.n FROM sum_step_fails f
-		JOIN sum_cells c ON c.id = f.cell ORDER BY 1, 2, 3, 4, 5"
+		JOIN sum_cells c ON c.id = f.cell ORDER BY 1, 2, 3, 4, 5, c.sequence_name, c.sequence_version, 6"
 	# the capability cells (version 7), each computed from its rows whole
 	pg_sql "SELECT k.sequence_name, k.sequence_version, k.step, k.name, k.unit, k.low, k.high,
 		c.station, c.fixture, c.hour, c.n, c.ref, c.s1, c.s2, c.min, c.max, c.first_us,

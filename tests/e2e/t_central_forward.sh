@@ -103,12 +103,16 @@ assert_eq "$(sql "$CENTRAL/s1/s1.db" "SELECT count(*) FROM runs WHERE forwarded_
 	"s1's forwarder caught up"
 assert_eq "$(sql "$CENTRAL/s1/s1.db" "SELECT group_concat(unit_serial, ' ') FROM (SELECT unit_serial FROM runs ORDER BY forwarded_us, ended_us)")" \
 	"S1-U1 S1-U2 S1-U3 S1-U4 S1-U5" "s1's runs forwarded in the order they ended"
+# s3's queued run as an older log wrote a run without a sequence: '', sent as NULL
+sqlite3 "$CENTRAL/s3/s3.db" "UPDATE runs SET sequence_name = '' WHERE unit_serial = 'S3-U3'"
 for s in s2 s3; do
 	assert_eq "$("$st" central sync -c "$CENTRAL/$s/station.yaml")" \
 		"central sync: 1 sent, 0 still queued ($CENTRAL/$s/$s.db)" "$s: sync sends its queued run"
 	assert_eq "$("$st" central sync -c "$CENTRAL/$s/station.yaml")" \
 		"central sync: 0 sent, 0 still queued ($CENTRAL/$s/$s.db)" "$s: a second sync has nothing to send"
 done
+assert_eq "$(pg_sql "SELECT sequence_name IS NULL FROM runs WHERE unit_serial = 'S3-U3'")" "t" \
+	"an older log's '' sequence arrives as NULL, one operation with today's runs without one"
 # exactly once: the central ids are the union of the logs' ids
 { local_ids s1; local_ids s2; local_ids s3; } | sort >"$CENTRAL/local.ids"
 pg_sql "SELECT id FROM runs ORDER BY id" | LC_ALL=C sort >"$CENTRAL/central.ids"
