@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station report --central --with-errors from the summaries, as the log
+ * does (db/db_report_sum.c): error and aborted runs judge their unit too,
+ * as failures, and the cells count judged (pass/fail) units only; what
+ * error and aborted runs change comes from those runs (a few in a hundred,
+ * found through runs_outcome) and the unit tables (sum_unit_cells,
+ * sum_unit_first, keyed by serial and operation, schema_v6.c):
+ *   du   units with such a run selected and no judged run in the selected
+ *        cells (of that day, by day): a unit more, never a pass;
+ *   dfu  a unit's first such run of its operation (over the whole store)
+ *        before its first judged one: that one is no longer first (-1 and
+ *        its pass, where its cells are selected), the error run is (+1,
+ *        where it is selected).
+ * An error run is selected as its cell would be: its day, station,
+ * fixture, sequence name and version under the names of the cells' columns
+ * (the derived table c), so that the cells' own terms select it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "central/central-internal.h"
+
+/* the unit key of the summaries (schema_v6.c) */
+#define UNIT_KEY \
+	"length(r.unit_serial)::text || ':' || r.unit_serial ||" \
+	" CASE WHEN r.sequence_name IS NULL THEN '-' ELSE '+' || r.sequence_name END"
+
+/* @W@: the cells' terms ($1 the level); @D@: the day of c, or ''. */
+static const char errors_sql[] =
+	"WITH e AS MATERIALIZED (SELECT r.id, r.started_us, " UNIT_KEY " AS u,"
+	"  $1::\"char\" AS level, (r.started_us / 86400000000)::integer AS day, r.station,"
+	"  r.fixture, coalesce(r.sequence_name, '') AS sequence_name,"
+	"  coalesce(r.sequence_version, '') AS sequence_version"
+	"  FROM runs r WHERE r.outcome IN ('error', 'aborted') AND r.unit_serial IS NOT NULL),"
+	" x AS (SELECT DISTINCT @D@ AS d, c.u FROM e c WHERE @W@),"
+	" du AS (SELECT x.d, count(*) AS n FROM x WHERE NOT EXISTS (SELECT 1"
+	"  FROM sum_unit_cells uc JOIN sum_cells c ON c.id = uc.cell"
+	"  WHERE uc.unit = x.u AND @W@ AND @D@ = x.d) GROUP BY x.d),"
+	" f AS MATERIALIZED (SELECT g.*, uf.cells, uf.passed FROM"
+	"  (SELECT DISTINCT ON (u) * FROM e ORDER BY u, started_us, id) g"
+	"  LEFT JOIN sum_unit_first uf ON uf.unit = g.u"
+	"  WHERE uf.unit IS NULL OR (g.started_us, g.id) < (uf.started_us, uf.run_id)),"
+	" k AS (SELECT @D@ AS d, 1 AS fu, 0 AS fp FROM f c WHERE @W@"
+	"  UNION ALL SELECT @D@, -1, CASE WHEN f.passed THEN -1 ELSE 0 END"
+	"  FROM f JOIN sum_cells c ON c.id = ANY (f.cells) WHERE @W@)"
+	" SELECT d, sum(du), sum(fu), sum(fp) FROM ("
+	"  SELECT d, n AS du, 0 AS fu, 0 AS fp FROM du UNION ALL SELECT d, 0, fu, fp FROM k) z"
+	" GROUP BY d";
+
+/* the counts of day (by_day) or the total */
+static struct rep_counts *counts_of(struct report *r, const char *day, bool by_day)
+{
+	for (int i = 0; by_day && i < r->ndays; i++)
+		if (!strcmp(r->days[i].day, day))
+			return &r->days[i].c;
+	return by_day ? NULL : &r->total;
+}
+
+int cps_with_errors(struct central *c, struct report *r, const char *terms, int n,
+		    const char *const *v, const char *day, struct st_error *e)
+{
+	PGresult *q = cpi_query(c, errors_sql, terms, n, v, day ? day : "''");
+	int ret = cpi_ok(c, q, "read the error and aborted runs", e);
+
+	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
+		struct rep_counts *k = counts_of(r, PQgetvalue(q, i, 0), day != NULL);
+
+		if (!k)
+			continue;	/* no cell that day: nothing selected */
+		k->units += cpi_i64(q, i, 1);
+		k->first_units += cpi_i64(q, i, 2);
+		k->first_passed += cpi_i64(q, i, 3);
+	}
+	if (ret == ST_OK)
+		PQclear(q);
+	return ret;
+}
