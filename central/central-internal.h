@@ -112,11 +112,11 @@ extern const char *const cpi_v8[];
 bool cps_usable(const struct rep_filter *f);
 int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 	      struct st_error *e);
-/* --with-errors: add to r's yields (its days with day, the SQL of a cell's
- * day; its total without) what error and aborted runs change, for the
- * cells that terms (with values v[0..n), $1 the level) select (report_err.c). */
+/* --with-errors: add to r's yields (its total and days, read) what error
+ * and aborted runs change, for the cells that terms (with values v[0..n),
+ * $1 the level) select (report_err.c). */
 int cps_with_errors(struct central *c, struct report *r, const char *terms, int n,
-		    const char *const *v, const char *day, struct st_error *e);
+		    const char *const *v, struct st_error *e);
 const struct cpi_table *cpi_table_find(const char *name);
 
 #endif

@@ -26,45 +26,56 @@
 	"length(r.unit_serial)::text || ':' || r.unit_serial ||" \
 	" CASE WHEN r.sequence_name IS NULL THEN '-' ELSE '+' || r.sequence_name END"
 
-/* @W@: the cells' terms ($1 the level); @D@: the day of c, or ''. */
+/* @W@: the cells' terms ($1 the level).  e: the error and aborted runs of
+ * identified units; f: each unit's first of them with its first judged run
+ * (first: the error run comes first); x: the selected ones' units per day;
+ * jc: the days of those units' judged runs in the selected cells (looked up
+ * for the units that have a judged run at all); k: the first runs' change.
+ * One row for the total (day NULL), one a day. */
 static const char errors_sql[] =
 	"WITH e AS MATERIALIZED (SELECT r.id, r.started_us, " UNIT_KEY " AS u,"
 	"  $1::\"char\" AS level, (r.started_us / 86400000000)::integer AS day, r.station,"
 	"  r.fixture, coalesce(r.sequence_name, '') AS sequence_name,"
 	"  coalesce(r.sequence_version, '') AS sequence_version"
 	"  FROM runs r WHERE r.outcome IN ('error', 'aborted') AND r.unit_serial IS NOT NULL),"
-	" x AS (SELECT DISTINCT @D@ AS d, c.u FROM e c WHERE @W@),"
-	" du AS (SELECT x.d, count(*) AS n FROM x WHERE NOT EXISTS (SELECT 1"
-	"  FROM sum_unit_cells uc JOIN sum_cells c ON c.id = uc.cell"
-	"  WHERE uc.unit = x.u AND @W@ AND @D@ = x.d) GROUP BY x.d),"
-	" f AS MATERIALIZED (SELECT g.*, uf.cells, uf.passed FROM"
-	"  (SELECT DISTINCT ON (u) * FROM e ORDER BY u, started_us, id) g"
-	"  LEFT JOIN sum_unit_first uf ON uf.unit = g.u"
-	"  WHERE uf.unit IS NULL OR (g.started_us, g.id) < (uf.started_us, uf.run_id)),"
-	" k AS (SELECT @D@ AS d, 1 AS fu, 0 AS fp FROM f c WHERE @W@"
-	"  UNION ALL SELECT @D@, -1, CASE WHEN f.passed THEN -1 ELSE 0 END"
-	"  FROM f JOIN sum_cells c ON c.id = ANY (f.cells) WHERE @W@)"
-	" SELECT d, sum(du), sum(fu), sum(fp) FROM ("
-	"  SELECT d, n AS du, 0 AS fu, 0 AS fp FROM du UNION ALL SELECT d, 0, fu, fp FROM k) z"
-	" GROUP BY d";
+	" f AS MATERIALIZED (SELECT g.*, uf.unit IS NOT NULL AS judged, uf.cells, uf.passed,"
+	"  uf.unit IS NULL OR (g.started_us, g.id) < (uf.started_us, uf.run_id) AS first"
+	"  FROM (SELECT DISTINCT ON (u) * FROM e ORDER BY u, started_us, id) g"
+	"  LEFT JOIN sum_unit_first uf ON uf.unit = g.u),"
+	" x AS MATERIALIZED (SELECT DISTINCT c.day AS d, c.u FROM e c WHERE @W@),"
+	" jc AS MATERIALIZED (SELECT DISTINCT uc.unit AS u, c.day FROM (SELECT DISTINCT x.u FROM x"
+	"  JOIN f ON f.u = x.u AND f.judged) j JOIN sum_unit_cells uc ON uc.unit = j.u"
+	"  JOIN sum_cells c ON c.id = uc.cell WHERE @W@),"
+	" k AS (SELECT c.day AS d, 1 AS fu, 0 AS fp FROM f c WHERE c.first AND @W@"
+	"  UNION ALL SELECT c.day, -1, CASE WHEN f.passed THEN -1 ELSE 0 END"
+	"  FROM f CROSS JOIN LATERAL unnest(f.cells) AS z(cell) JOIN sum_cells c ON c.id = z.cell"
+	"  WHERE f.first AND f.judged AND @W@)"
+	" SELECT NULL, (SELECT count(DISTINCT x.u) FROM x WHERE NOT EXISTS"
+	"  (SELECT 1 FROM jc WHERE jc.u = x.u)), coalesce(sum(fu), 0), coalesce(sum(fp), 0) FROM k"
+	" UNION ALL SELECT to_char(to_timestamp(d::bigint * 86400) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+	"  sum(du), sum(fu), sum(fp) FROM (SELECT x.d, 1 AS du, 0 AS fu, 0 AS fp FROM x"
+	"  WHERE NOT EXISTS (SELECT 1 FROM jc WHERE jc.u = x.u AND jc.day = x.d)"
+	"  UNION ALL SELECT d, 0, fu, fp FROM k) z GROUP BY d";
 
-/* the counts of day (by_day) or the total */
-static struct rep_counts *counts_of(struct report *r, const char *day, bool by_day)
+/* the counts of day, or the total (day NULL) */
+static struct rep_counts *counts_of(struct report *r, PGresult *q, int i)
 {
-	for (int i = 0; by_day && i < r->ndays; i++)
-		if (!strcmp(r->days[i].day, day))
-			return &r->days[i].c;
-	return by_day ? NULL : &r->total;
+	if (PQgetisnull(q, i, 0))
+		return &r->total;
+	for (int d = 0; d < r->ndays; d++)
+		if (!strcmp(r->days[d].day, PQgetvalue(q, i, 0)))
+			return &r->days[d].c;
+	return NULL;
 }
 
 int cps_with_errors(struct central *c, struct report *r, const char *terms, int n,
-		    const char *const *v, const char *day, struct st_error *e)
+		    const char *const *v, struct st_error *e)
 {
-	PGresult *q = cpi_query(c, errors_sql, terms, n, v, day ? day : "''");
+	PGresult *q = cpi_query(c, errors_sql, terms, n, v, "");
 	int ret = cpi_ok(c, q, "read the error and aborted runs", e);
 
 	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
-		struct rep_counts *k = counts_of(r, PQgetvalue(q, i, 0), day != NULL);
+		struct rep_counts *k = counts_of(r, q, i);
 
 		if (!k)
 			continue;	/* no cell that day: nothing selected */

@@ -118,15 +118,10 @@ static int oom(struct st_error *e)
 	return st_fail(e, ST_ERR_NOMEM, "out of memory");
 }
 
-/* with r->with_errors, corrected by the error and aborted runs (report_err.c) */
 static int yields(struct central *c, struct report *r, const struct cells *p, bool by_day,
 		  struct st_error *e)
 {
-	int ret = cpi_yield_rows(c, query(c, yield_sql, p, by_day ? DAY : "''"), r, by_day, e);
-
-	if (ret == ST_OK && r->with_errors)
-		ret = cps_with_errors(c, r, p->terms, p->n, p->v, by_day ? DAY : NULL, e);
-	return ret;
+	return cpi_yield_rows(c, query(c, yield_sql, p, by_day ? DAY : "''"), r, by_day, e);
 }
 
 static int pareto(struct central *c, struct report *r, const struct cells *p, struct st_error *e)
@@ -199,6 +194,9 @@ int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 	ret = yields(c, r, &p, false, e);
 	if (ret == ST_OK)
 		ret = yields(c, r, &p, true, e);
+	/* with r->with_errors, corrected by the error and aborted runs */
+	if (ret == ST_OK && r->with_errors)
+		ret = cps_with_errors(c, r, p.terms, p.n, p.v, e);
 	if (ret == ST_OK)
 		ret = pareto(c, r, &p, e);
 	if (ret == ST_OK)
