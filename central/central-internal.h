@@ -106,12 +106,17 @@ extern const char *const cpi_v8[];
 	" GROUP BY " grp
 
 /* station report --central from the summaries (report_sum.c): can they
- * answer f (whole days, fixture, station, sequence), and the yields (not
- * with r->with_errors: the cells judge units by passes and failures), the
- * Pareto and the measurements (with histograms) into r. */
+ * answer f (whole days, fixture, station, sequence), and the yields (with
+ * r->with_errors corrected by the error and aborted runs), the Pareto and
+ * the measurements (with histograms) into r. */
 bool cps_usable(const struct rep_filter *f);
 int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 	      struct st_error *e);
+/* --with-errors: add to r's yields (its total and days, read) what error
+ * and aborted runs change, for the cells that terms (with values v[0..n),
+ * $1 the level) select (report_err.c). */
+int cps_with_errors(struct central *c, struct report *r, const char *terms, int n,
+		    const char *const *v, struct st_error *e);
 const struct cpi_table *cpi_table_find(const char *name);
 
 #endif

@@ -316,11 +316,9 @@ int central_report_build(struct central *c, const struct rep_filter *f, struct r
 	r->summary = !r->exact && cps_usable(f) && version >= 6;
 	if (ret == ST_OK && r->summary)
 		ret = cps_build(c, f, r, e);
-	/* the summaries' units are judged by passes and failures only: the
-	 * yields --with-errors come from the rows, as on a log */
-	if (ret == ST_OK && (!r->summary || r->with_errors))
+	if (ret == ST_OK && !r->summary)
 		ret = yields(c, r, &p, false, e);
-	if (ret == ST_OK && (!r->summary || r->with_errors))
+	if (ret == ST_OK && !r->summary)
 		ret = yields(c, r, &p, true, e);
 	if (ret == ST_OK && !r->summary)
 		ret = pareto(c, r, &p, e);

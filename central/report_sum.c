@@ -191,9 +191,12 @@ int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 	int ret;
 
 	cells_of(f, &p);
-	ret = r->with_errors ? ST_OK : yields(c, r, &p, false, e);
-	if (ret == ST_OK && !r->with_errors)
+	ret = yields(c, r, &p, false, e);
+	if (ret == ST_OK)
 		ret = yields(c, r, &p, true, e);
+	/* with r->with_errors, corrected by the error and aborted runs */
+	if (ret == ST_OK && r->with_errors)
+		ret = cps_with_errors(c, r, p.terms, p.n, p.v, e);
 	if (ret == ST_OK)
 		ret = pareto(c, r, &p, e);
 	if (ret == ST_OK)

@@ -207,7 +207,12 @@ print(t["runs"], t["units"], t["passed"], t["first_units"], t["first_passed"], d
 # 'final' on s2 (failed first); P2 in 'ict' on s1, in 'final' on s2 failed,
 # then in error and aborted; U3 (of central-e2e) in 'ict' too; P3 on s1
 # with fixture s2; two runs without a serial (no unit: unidentified).  Two
-# days of 2026-01 (whole-day filters read the central summaries).
+# days of 2026-01 (whole-day filters read the central summaries).  For
+# --with-errors from the summaries (report_err.c): P4's first ict run an
+# error on s3, retested (passed) on s1 the next day; P5's first final run
+# aborted on s3, then failed there, passed on s1 the next day; P6 only in
+# error, twice on one day; P1's ict in error on s3 before its first
+# judged run (on s1).
 d5=1767607200000000; d6=$((d5 + 86400000000))
 run() { echo "('f00000000000000000000000000000$1', $2, '$3', '$4', 'ann', '$5', '1.0', $6, $6 + 1000, '$7')"; }
 ops="INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name,
@@ -217,7 +222,11 @@ $(run 03 "'P1'" s2 s2 final $((d5 + 50)) fail), $(run 04 "'P1'" s2 s2 final $((d
 $(run 05 "'P2'" s1 s1 ict $((d5 + 200)) pass), $(run 06 "'P2'" s2 s2 final $((d5 + 300)) fail),
 $(run 07 "'P2'" s2 s2 final $((d6 + 300)) error), $(run 08 "'P2'" s2 s2 final $((d6 + 400)) aborted),
 $(run 09 NULL s3 s3 ict $((d5 + 500)) pass), $(run 10 NULL s3 s3 ict $((d6 + 500)) fail),
-$(run 11 "'P3'" s1 s2 final $((d5 + 600)) pass), $(run 12 "'U3'" s2 s2 ict $((d6 + 700)) pass);"
+$(run 11 "'P3'" s1 s2 final $((d5 + 600)) pass), $(run 12 "'U3'" s2 s2 ict $((d6 + 700)) pass),
+$(run 13 "'P4'" s3 s3 ict $((d5 + 800)) error), $(run 14 "'P4'" s1 s1 ict $((d6 + 800)) pass),
+$(run 15 "'P5'" s3 s3 final $((d5 + 900)) aborted), $(run 16 "'P5'" s3 s3 final $((d5 + 950)) fail),
+$(run 17 "'P5'" s1 s1 final $((d6 + 900)) pass), $(run 18 "'P6'" s1 s1 ict $((d6 + 1000)) error),
+$(run 19 "'P6'" s1 s1 ict $((d6 + 1100)) error), $(run 20 "'P1'" s3 s3 ict $((d5 - 100)) error);"
 # a measurement with an upper limit only ('leak', high 5): its histogram's
 # frame is set by the value the summaries saw first (per sequence: ict 1.0,
 # final 2.0), not by the first of the runs a filter selects
@@ -247,7 +256,11 @@ all="--since 2000-01-01 --until 2100-01-01"
 for f in "" "--station s1" "--station s2" "--station s3" "--fixture s2" "--sequence ict" \
 	"--sequence final" "--station s2 --sequence final" "--station s1 --fixture s2" \
 	"--outcome fail" "--outcome pass" "--station s2 --outcome fail" "--with-errors" \
-	"--with-errors --station s2" "--station s1 --sequence final"; do
+	"--with-errors --station s2" "--station s1 --sequence final" "--with-errors --station s1" \
+	"--with-errors --station s3" "--with-errors --fixture s2" "--with-errors --fixture s3" \
+	"--with-errors --sequence ict" "--with-errors --sequence final" \
+	"--with-errors --station s1 --sequence ict" "--with-errors --station s3 --sequence final@1.0" \
+	"--with-errors --station s1 --fixture s2"; do
 	# shellcheck disable=SC2086
 	CENTRAL_ARGS="$all $f" same --since @946684801 --until @4102444799 $f
 	# shellcheck disable=SC2086
@@ -274,6 +287,16 @@ CENTRAL_ARGS="--fixture s2 --since 2026-01-06" same --fixture s2 --since @176765
 CENTRAL_ARGS="--fixture s1 --until 2026-01-05" same --fixture s1 --since @1 --until @1767657600
 CENTRAL_ARGS="--station s2 --since 2026-01-05 --until 2026-01-05" \
 	same --station s2 --since @1767571201 --until @1767657600
+# --with-errors, a day at a time: the day of P4's and P5's first runs (in
+# error, aborted), the day of their retests
+for f in "--station s3" "--station s1" "" "--sequence ict"; do
+	# shellcheck disable=SC2086
+	CENTRAL_ARGS="--with-errors $f --since 2026-01-05 --until 2026-01-05" \
+		same --with-errors $f --since @1767571201 --until @1767657600
+	# shellcheck disable=SC2086
+	CENTRAL_ARGS="--with-errors $f --since 2026-01-06 --until 2026-01-06" \
+		same --with-errors $f --since @1767657601 --until @1767744000
+done
 # whole hours, not days: the rows (the central cells are days)
 CENTRAL_ARGS="--since 2026-01-05T11:00 --until 2026-01-06T13:00" \
 	same --since @1767610801 --until @1767704399
