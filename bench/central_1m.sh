@@ -46,7 +46,7 @@ exec 9>"$CACHE.lock"
 flock 9
 start() {
 	as_pg "$PG_BIN/pg_ctl" -D "$CACHE/data" -l "$W/sock/log" -w -t 120 \
-		-o "-k $W/sock -c listen_addresses= -c shared_buffers=512MB -c work_mem=64MB -c max_wal_size=4GB -c jit=off -c log_min_duration_statement=0" \
+		-o "-k $W/sock -c listen_addresses= -c shared_buffers=512MB -c work_mem=64MB -c max_wal_size=4GB -c log_min_duration_statement=0" \
 		start >/dev/null || { tail -n 20 "$W/sock/log" >&2; exit 1; }
 }
 URL="postgresql:///central?host=$W/sock&user=postgres"

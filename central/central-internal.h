@@ -65,6 +65,7 @@ extern const char *const cpi_v6[];
 extern const char *const cpi_v7[];
 /* Version 8's: capability cells of days and months (schema_v8.c). */
 extern const char *const cpi_v8[];
+extern const char *const cpi_v9[];
 
 /* Capability cells combined on the server (schema_v8.c's day and month
  * cells, read_cap.c's figures of a key).  A combined cell: n, mean, m2 (sum

@@ -23,7 +23,7 @@ t=$(st_tmpdir)
 cmd=$(block sh 1)
 assert_match "$cmd" "^station central migrate --url \"postgresql://db.plant/central\?user=postgres\"$" "the migrate example"
 out=$("$st" central migrate --url "$PG_ADMIN")
-assert_match "$out" "schema version 0 -> 8" "migrate as in the doc"
+assert_match "$out" "schema version 0 -> 9" "migrate as in the doc"
 # 2. the roles
 pg_sql "$(block sql 1)" >/dev/null
 assert_eq "$(pg_sql "SELECT string_agg(r.rolname || '>' || g.rolname, ' ' ORDER BY r.rolname)
@@ -107,6 +107,11 @@ cpk=$(q "$(block sql 4)")
 # per station and fixture: fixture names repeat across stations
 assert_match "$cpk" "^kd\|kd\|2\|3\.[0-9]+\|[0-9.e-]*\|[0-9.e-]*$" "Ppk by station and fixture"
 assert_match "$(q "$(block sql 5)")" "^kd\|2\|[0-9.]+\|[0-9.]+$" "lag per station"
+
+# 6b. the planner's share of a run's measurements, set again as the doc says
+pg_sql "$(block text 2)" >/dev/null
+assert_eq "$(pg_sql "SELECT array_to_string(attoptions, ',') FROM pg_attribute WHERE attname = 'run_id'
+	AND attrelid = 'measurements'::regclass")" "n_distinct=-0.01" "the doc's n_distinct"
 
 # 7. retention: the oldest run still waiting for the CMS, on the station's log
 # (the doc's query, out of its text): none here

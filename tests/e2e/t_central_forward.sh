@@ -15,9 +15,15 @@ st=$BINDIR/station
 
 pg_start
 central_setup
-assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 8" "first migration"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 8, up to date" \
+assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 9" "first migration"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 9, up to date" \
 	"migrate again changes nothing"
+# version 9: the planner told a run's share of measurements and steps (a new
+# store: bench/central_gen.sql's shape, 20 and 4 a run)
+assert_eq "$(pg_sql "SELECT string_agg(attrelid::regclass || ' ' || array_to_string(attoptions, ','), '; '
+	ORDER BY attrelid::regclass::text) FROM pg_attribute WHERE attname = 'run_id'
+	AND attrelid IN ('measurements'::regclass, 'steps'::regclass)")" \
+	"measurements n_distinct=-0.05; steps n_distinct=-0.25" "run_id's distinct share"
 # a version-1 store (before work orders and CMS registrations' updates) is
 # brought to the current version in place
 central_drop_v4
@@ -27,7 +33,7 @@ pg_sql "ALTER TABLE runs DROP COLUMN work_order, DROP COLUMN part_number, DROP C
 	REVOKE SELECT (run_id, id, status, cms_id, attempts, http_status), UPDATE (status, cms_id, attempts, http_status)
 	  ON cms_registrations FROM station_writer;
 	DELETE FROM central_schema WHERE version >= 2"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 8" "migration 1 -> 8"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 9" "migration 1 -> 9"
 
 central_station s1
 central_station s2
@@ -137,7 +143,7 @@ central_drop_v4
 "$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" --capability -f csv \
 	-o "$CENTRAL/cap-v3.csv" || fail "report --capability on a store at version 3"
 grep -q "rail_3v3" "$CENTRAL/cap-v3.csv" || fail "capability at version 3: $(cat "$CENTRAL/cap-v3.csv")"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 3 -> 8" "migration 3 -> 8"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 3 -> 9" "migration 3 -> 9"
 central_sums >"$CENTRAL/sums.built"
 diff "$CENTRAL/sums.live" "$CENTRAL/sums.built" || fail "the summaries built from the rows differ"
 grep -q "|rail 3V3|rail_3v3|V|" "$CENTRAL/sums.built" || fail "no capability cells"
