@@ -18,9 +18,13 @@
  *
  * Kept by the code that keeps the hour cells: central_sum_cap_cells()
  * computes the hours of pg_temp.sum_capd again (version 7's, renamed
- * central_sum_cap_cells_v7), then their days from their hour cells and
- * their months from their day cells (central_sum_cap_roll), in the same
- * transaction under the summaries' lock.  central_summarise_all() (a
+ * central_sum_cap_cells_v7), then the day cells of the (key, station,
+ * fixture) cells of those hours, before and after (central_sum_cap_touched),
+ * from their hour cells and their months from their day cells
+ * (central_sum_cap_roll), in the same transaction under the summaries'
+ * lock: each cell found by an index, so a batch costs what it touches, not
+ * what the store holds (before, every key's days and months of a fixture,
+ * the cells deleted after a scan of all of them).  central_summarise_all() (a
  * rebuild) and the migration build every day and month cell from the hour
  * cells (central_sum_cap_roll_all), so a day whose runs were all deleted
  * leaves no cell behind.
@@ -60,33 +64,53 @@ const char *const cpi_v8[] = {
 	"  PARALLEL SAFE AS $$ SELECT (extract(epoch FROM date_trunc('month',\n"
 	"    to_timestamp(h * 3600) AT TIME ZONE 'UTC')) / 3600)::bigint $$;\n",
 
-	/* the days and months of the hours in pg_temp.sum_capd, computed again:
-	 * each an index look-up of its finer cells, whatever the planner
-	 * guesses of the temporary table */
+	/* the cells touched: pg_temp.sum_capk, each (key, station, fixture,
+	 * hour) cell of the groups of pg_temp.sum_capd, taken before their hours
+	 * are computed again (a key gone from a group) and after (a key new to
+	 * it); each group a look-up of sum_cap's primary key */
+	"CREATE FUNCTION central_sum_cap_touched(fresh boolean) RETURNS void LANGUAGE plpgsql\n"
+	"  SET search_path = public, pg_temp AS $$\n"
+	"BEGIN\n"
+	"  IF to_regclass('pg_temp.sum_capk') IS NULL THEN\n"
+	"    CREATE TEMP TABLE sum_capk (key bigint, station text, fixture text, hour bigint)\n"
+	"      ON COMMIT DELETE ROWS;\n"
+	"    CREATE TEMP TABLE sum_capr (key bigint, station text, fixture text, lo bigint,\n"
+	"      hi bigint) ON COMMIT DELETE ROWS;\n"
+	"  END IF;\n"
+	"  IF fresh THEN DELETE FROM pg_temp.sum_capk; END IF;\n"
+	"  INSERT INTO pg_temp.sum_capk SELECT c.key, d.station, d.fixture, d.hour\n"
+	"    FROM pg_temp.sum_capd d CROSS JOIN LATERAL (SELECT c.key FROM sum_cap c\n"
+	"      WHERE c.station = d.station AND c.fixture = d.fixture AND c.hour = d.hour\n"
+	"      OFFSET 0) c;\n"
+	"END $$;\n",
+
+	/* the days and months of the cells of pg_temp.sum_capk, computed again,
+	 * those only: each cell deleted by its primary key, a day from its
+	 * key's hours (sum_cap_key: key, station, fixture, hour), a month from
+	 * its days looked up one by one by sum_cap_day's primary key; whatever
+	 * the planner guesses of the temporary tables */
 	"CREATE FUNCTION central_sum_cap_roll() RETURNS void LANGUAGE plpgsql\n"
 	"  SET search_path = public, pg_temp AS $$\n"
 	"BEGIN\n"
-	"  IF to_regclass('pg_temp.sum_capr') IS NULL THEN\n"
-	"    CREATE TEMP TABLE sum_capr (station text, fixture text, lo bigint, hi bigint)\n"
-	"      ON COMMIT DELETE ROWS;\n"
-	"  END IF;\n"
 	"  DELETE FROM pg_temp.sum_capr;\n"
-	"  INSERT INTO pg_temp.sum_capr SELECT DISTINCT station, fixture, hour / 24 * 24,\n"
-	"    hour / 24 * 24 + 24 FROM pg_temp.sum_capd;\n"
-	"  DELETE FROM sum_cap_day c USING pg_temp.sum_capr d WHERE c.station = d.station\n"
-	"    AND c.fixture = d.fixture AND c.hour = d.lo;\n"
+	"  INSERT INTO pg_temp.sum_capr SELECT DISTINCT key, station, fixture, hour / 24 * 24,\n"
+	"    hour / 24 * 24 + 24 FROM pg_temp.sum_capk;\n"
+	"  DELETE FROM sum_cap_day WHERE ctid = ANY (ARRAY(SELECT c.ctid FROM pg_temp.sum_capr d\n"
+	"    CROSS JOIN LATERAL (SELECT c.ctid FROM sum_cap_day c WHERE c.station = d.station\n"
+	"      AND c.fixture = d.fixture AND c.hour = d.lo AND c.key = d.key OFFSET 0) c));\n"
 	DAY_OF_HOURS("pg_temp.sum_capr d CROSS JOIN LATERAL (SELECT * FROM sum_cap c\n"
-		     "    WHERE c.station = d.station AND c.fixture = d.fixture\n"
+		     "    WHERE c.key = d.key AND c.station = d.station AND c.fixture = d.fixture\n"
 		     "    AND c.hour >= d.lo AND c.hour < d.hi OFFSET 0) c")
 	"  DELETE FROM pg_temp.sum_capr;\n"
-	"  INSERT INTO pg_temp.sum_capr SELECT DISTINCT station, fixture,\n"
+	"  INSERT INTO pg_temp.sum_capr SELECT DISTINCT key, station, fixture,\n"
 	"    central_cap_month(hour), central_cap_month(central_cap_month(hour) + 32 * 24)\n"
-	"    FROM pg_temp.sum_capd;\n"
-	"  DELETE FROM sum_cap_month c USING pg_temp.sum_capr d WHERE c.station = d.station\n"
-	"    AND c.fixture = d.fixture AND c.hour = d.lo;\n"
+	"    FROM pg_temp.sum_capk;\n"
+	"  DELETE FROM sum_cap_month WHERE ctid = ANY (ARRAY(SELECT c.ctid FROM pg_temp.sum_capr d\n"
+	"    CROSS JOIN LATERAL (SELECT c.ctid FROM sum_cap_month c WHERE c.station = d.station\n"
+	"      AND c.fixture = d.fixture AND c.hour = d.lo AND c.key = d.key OFFSET 0) c));\n"
 	MONTH_OF_DAYS("pg_temp.sum_capr d CROSS JOIN LATERAL (SELECT * FROM sum_cap_day c\n"
-		      "    WHERE c.station = d.station AND c.fixture = d.fixture\n"
-		      "    AND c.hour >= d.lo AND c.hour < d.hi OFFSET 0) c")
+		      "    WHERE c.station = d.station AND c.fixture = d.fixture AND c.hour >= d.lo\n"
+		      "    AND c.hour < d.hi AND c.key = d.key OFFSET 0) c")
 	"END $$;\n",
 
 	/* every day and month from the hour cells */
@@ -105,7 +129,9 @@ const char *const cpi_v8[] = {
 	"CREATE FUNCTION central_sum_cap_cells(bulk boolean) RETURNS void LANGUAGE plpgsql\n"
 	"  SET search_path = public, pg_temp AS $$\n"
 	"BEGIN\n"
+	"  PERFORM central_sum_cap_touched(true);\n"
 	"  PERFORM central_sum_cap_cells_v7(bulk);\n"
+	"  PERFORM central_sum_cap_touched(false);\n"
 	"  PERFORM central_sum_cap_roll();\n"
 	"END $$;\n"
 	"ALTER FUNCTION central_summarise_all() RENAME TO central_summarise_all_v7;\n"
@@ -118,7 +144,8 @@ const char *const cpi_v8[] = {
 	"  PERFORM central_sum_cap_roll_all();\n"
 	"  RETURN n;\n"
 	"END $$;\n"
-	"REVOKE ALL ON FUNCTION central_sum_cap_roll(), central_sum_cap_roll_all(),\n"
+	"REVOKE ALL ON FUNCTION central_sum_cap_touched(boolean), central_sum_cap_roll(),\n"
+	"  central_sum_cap_roll_all(),\n"
 	"  central_sum_cap_cells_v7(boolean), central_sum_cap_cells(boolean),\n"
 	"  central_summarise_all_v7(), central_summarise_all() FROM PUBLIC;\n"
 	"SELECT pg_advisory_xact_lock(126943990476147);\n"
