@@ -45,6 +45,17 @@
 	"INSERT INTO sum_cap_month\n" \
 	ROLL("(SELECT " CPI_CAP_CELL ", central_cap_month(c.hour) AS lo FROM " from ") s") ";\n"
 
+/* the cells of pg_temp.sum_capr (d: its id, key, station, fixture, lo, hi)
+ * into t from their finer cells (cols: CPI_CAP_HOUR or CPI_CAP_CELL, of c
+ * in from): each combined as ROLL combines it, its cells in hour order,
+ * grouped by d's id alone (one integer to sort and compare, not four) */
+#define ROLL_SOME(t, cols, from) \
+	"INSERT INTO " t "\n" \
+	"SELECT d.key, d.station, d.fixture, d.lo, x.n, x.mean, x.m2, x.ssw, x.n_sub, x.min,\n" \
+	"  x.max, x.first_us, x.first_v, x.last_us, x.last_v, x.mr_n, x.mr_sum\n" \
+	"FROM (" CPI_CAP_COMBINE("(SELECT d.id, " cols " FROM " from ") s", "id", "id") ") x\n" \
+	"JOIN pg_temp.sum_capr d ON d.id = x.id;\n"
+
 #define CELLS(t) \
 	"CREATE TABLE " t " (key bigint NOT NULL, station text COLLATE \"C\" NOT NULL,\n" \
 	"  fixture text COLLATE \"C\" NOT NULL, hour bigint NOT NULL, n bigint NOT NULL,\n" \
@@ -74,8 +85,8 @@ const char *const cpi_v8[] = {
 	"  IF to_regclass('pg_temp.sum_capk') IS NULL THEN\n"
 	"    CREATE TEMP TABLE sum_capk (key bigint, station text, fixture text, hour bigint)\n"
 	"      ON COMMIT DELETE ROWS;\n"
-	"    CREATE TEMP TABLE sum_capr (key bigint, station text, fixture text, lo bigint,\n"
-	"      hi bigint) ON COMMIT DELETE ROWS;\n"
+	"    CREATE TEMP TABLE sum_capr (id bigint, key bigint, station text, fixture text,\n"
+	"      lo bigint, hi bigint) ON COMMIT DELETE ROWS;\n"
 	"  END IF;\n"
 	"  IF fresh THEN DELETE FROM pg_temp.sum_capk; END IF;\n"
 	"  INSERT INTO pg_temp.sum_capk SELECT c.key, d.station, d.fixture, d.hour\n"
@@ -93,22 +104,22 @@ const char *const cpi_v8[] = {
 	"  SET search_path = public, pg_temp AS $$\n"
 	"BEGIN\n"
 	"  DELETE FROM pg_temp.sum_capr;\n"
-	"  INSERT INTO pg_temp.sum_capr SELECT DISTINCT key, station, fixture, hour / 24 * 24,\n"
-	"    hour / 24 * 24 + 24 FROM pg_temp.sum_capk;\n"
+	"  INSERT INTO pg_temp.sum_capr SELECT row_number() OVER (), * FROM (SELECT DISTINCT key,\n"
+	"    station, fixture, hour / 24 * 24, hour / 24 * 24 + 24 FROM pg_temp.sum_capk) k;\n"
 	"  DELETE FROM sum_cap_day WHERE ctid = ANY (ARRAY(SELECT c.ctid FROM pg_temp.sum_capr d\n"
 	"    CROSS JOIN LATERAL (SELECT c.ctid FROM sum_cap_day c WHERE c.station = d.station\n"
 	"      AND c.fixture = d.fixture AND c.hour = d.lo AND c.key = d.key OFFSET 0) c));\n"
-	DAY_OF_HOURS("pg_temp.sum_capr d CROSS JOIN LATERAL (SELECT * FROM sum_cap c\n"
+	ROLL_SOME("sum_cap_day", CPI_CAP_HOUR, "pg_temp.sum_capr d CROSS JOIN LATERAL (SELECT * FROM sum_cap c\n"
 		     "    WHERE c.key = d.key AND c.station = d.station AND c.fixture = d.fixture\n"
 		     "    AND c.hour >= d.lo AND c.hour < d.hi OFFSET 0) c")
 	"  DELETE FROM pg_temp.sum_capr;\n"
-	"  INSERT INTO pg_temp.sum_capr SELECT DISTINCT key, station, fixture,\n"
-	"    central_cap_month(hour), central_cap_month(central_cap_month(hour) + 32 * 24)\n"
-	"    FROM pg_temp.sum_capk;\n"
+	"  INSERT INTO pg_temp.sum_capr SELECT row_number() OVER (), *, central_cap_month(lo + 32 * 24)\n"
+	"    FROM (SELECT DISTINCT key, station, fixture, central_cap_month(hour) AS lo\n"
+	"    FROM pg_temp.sum_capk) k;\n"
 	"  DELETE FROM sum_cap_month WHERE ctid = ANY (ARRAY(SELECT c.ctid FROM pg_temp.sum_capr d\n"
 	"    CROSS JOIN LATERAL (SELECT c.ctid FROM sum_cap_month c WHERE c.station = d.station\n"
 	"      AND c.fixture = d.fixture AND c.hour = d.lo AND c.key = d.key OFFSET 0) c));\n"
-	MONTH_OF_DAYS("pg_temp.sum_capr d CROSS JOIN LATERAL (SELECT * FROM sum_cap_day c\n"
+	ROLL_SOME("sum_cap_month", CPI_CAP_CELL, "pg_temp.sum_capr d CROSS JOIN LATERAL (SELECT * FROM sum_cap_day c\n"
 		      "    WHERE c.station = d.station AND c.fixture = d.fixture AND c.hour >= d.lo\n"
 		      "    AND c.hour < d.hi AND c.key = d.key OFFSET 0) c")
 	"END $$;\n",
