@@ -119,9 +119,14 @@ const char *const cpi_v8[] = {
 	"  DELETE FROM sum_cap_month WHERE ctid = ANY (ARRAY(SELECT c.ctid FROM pg_temp.sum_capr d\n"
 	"    CROSS JOIN LATERAL (SELECT c.ctid FROM sum_cap_month c WHERE c.station = d.station\n"
 	"      AND c.fixture = d.fixture AND c.hour = d.lo AND c.key = d.key OFFSET 0) c));\n"
-	ROLL_SOME("sum_cap_month", CPI_CAP_CELL, "pg_temp.sum_capr d CROSS JOIN LATERAL (SELECT * FROM sum_cap_day c\n"
-		      "    WHERE c.station = d.station AND c.fixture = d.fixture AND c.hour >= d.lo\n"
-		      "    AND c.hour < d.hi AND c.key = d.key OFFSET 0) c")
+	/* a fixture's month read once for all its keys (the key is the
+	 * primary key's last column: read per key, each read them all) */
+	ROLL_SOME("sum_cap_month", CPI_CAP_CELL, "(SELECT g.lo AS glo, c.* FROM (SELECT DISTINCT\n"
+		  "    station, fixture, lo, hi FROM pg_temp.sum_capr) g CROSS JOIN LATERAL (SELECT *\n"
+		  "    FROM sum_cap_day c WHERE c.station = g.station AND c.fixture = g.fixture\n"
+		  "    AND c.hour >= g.lo AND c.hour < g.hi OFFSET 0) c OFFSET 0) c\n"
+		  "    JOIN pg_temp.sum_capr d ON d.station = c.station AND d.fixture = c.fixture\n"
+		  "    AND d.lo = c.glo AND d.key = c.key")
 	"END $$;\n",
 
 	/* every day and month from the hour cells */
