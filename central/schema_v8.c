@@ -98,8 +98,8 @@ const char *const cpi_v8[] = {
 	/* the days and months of the cells of pg_temp.sum_capk, computed again,
 	 * those only: each cell deleted by its primary key, a day from its
 	 * key's hours (sum_cap_key: key, station, fixture, hour), a month from
-	 * its days looked up one by one by sum_cap_day's primary key; whatever
-	 * the planner guesses of the temporary tables */
+	 * its days (sum_cap_day's primary key, below); index look-ups whatever
+	 * the planner guesses of the temporary tables (OFFSET 0) */
 	"CREATE FUNCTION central_sum_cap_roll() RETURNS void LANGUAGE plpgsql\n"
 	"  SET search_path = public, pg_temp AS $$\n"
 	"BEGIN\n"
