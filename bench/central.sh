@@ -40,10 +40,13 @@ URL="postgresql:///central?host=$W/sock&user=postgres"
 q() { psql -X -A -t -h "$W/sock" -U postgres -d central -c "$1"; }
 
 # --- backlog: 16 logs drained at once
-make -s BUILD="$BUILD" "$BUILD/libdb.a" "$BUILD/libcommon.a" >&2
+# the generator is bench/report_1m.sh's (it links the report library too)
+make -s BUILD="$BUILD" "$BUILD/libreport.a" "$BUILD/libdb.a" "$BUILD/libcommon.a" >&2
 # shellcheck disable=SC2046
-cc -std=c17 -D_GNU_SOURCE -I"$TOP" -O2 -o "$W/gen" bench/report_1m.c "$BUILD/libdb.a" \
-	"$BUILD/libcommon.a" $(pkg-config --libs sqlite3) -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
+cc -std=c17 -D_GNU_SOURCE -I"$TOP" -O2 -o "$W/gen" bench/report_1m.c "$BUILD/libreport.a" \
+	"$BUILD/libdb.a" "$BUILD/libcommon.a" \
+	$(pkg-config --libs libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson) \
+	-lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
 for i in $(seq $S); do
 	"$W/gen" gen "$W/st$i.db" "$N" >/dev/null
 	sqlite3 "$W/st$i.db" "UPDATE runs SET station = 'st$i'"

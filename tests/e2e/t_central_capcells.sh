@@ -94,6 +94,33 @@ central_sums >"$CENTRAL/sums.rebuilt"
 diff "$CENTRAL/sums.kept" "$CENTRAL/sums.rebuilt" >/dev/null ||
 	fail "the cells kept differ from those rebuilt from the rows: $(diff "$CENTRAL/sums.kept" "$CENTRAL/sums.rebuilt" | head -5)"
 
+# a key gone from an hour: unit Z1's run on s1/f1 on 2026-03-20 (the only
+# one of key v9) stops counting when its earlier run on s2 comes late; the
+# day and month cells of v9 on s1/f1 go with its hour cell
+zrun() {	# ID STATION FIXTURE T: a judged run of unit Z1, one value of v9
+	pg_sql "INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name,
+		sequence_version, started_us, ended_us, outcome)
+		VALUES ('$1', 'Z1', '$2', '$3', 'ann', 'ict', '1.0', $4, $4 + 60000000, 'pass');
+	INSERT INTO steps (run_id, id, idx, name, outcome) VALUES ('$1', 1, 0, 'measure', 'pass');
+	INSERT INTO measurements (run_id, id, step_id, name, value, unit, outcome, started_us)
+		VALUES ('$1', 1, 1, 'v9', 2.5, 'V', 'pass', $4);
+	SELECT central_summarise_runs(ARRAY['$1'])" >/dev/null || fail "run $1 into the store"
+}
+v9="SELECT (SELECT count(*) FROM sum_cap_day d JOIN sum_cap_keys k ON k.id = d.key
+	WHERE k.name = 'v9') || ' ' || (SELECT count(*) FROM sum_cap_month m
+	JOIN sum_cap_keys k ON k.id = m.key WHERE k.name = 'v9')"
+zrun z-late s1 f1 1773997200000000
+assert_eq "$(pg_sql "$v9")" "1 1" "v9's day and month on s1/f1"
+zrun z-early s2 f2 1773910800000000
+assert_eq "$(pg_sql "$v9")" "1 1" "v9's day and month on s2/f2 only"
+assert_eq "$(pg_sql "SELECT station FROM sum_cap_day d JOIN sum_cap_keys k ON k.id = d.key
+	WHERE k.name = 'v9'")" "s2" "v9's day cell moved to s2"
+central_sums >"$CENTRAL/sums.kept"
+pg_sql "SELECT central_sum_cap_roll_all()" >/dev/null
+central_sums >"$CENTRAL/sums.rolled"
+diff "$CENTRAL/sums.kept" "$CENTRAL/sums.rolled" >/dev/null ||
+	fail "a key gone from an hour: its days and months kept differ: $(diff "$CENTRAL/sums.kept" "$CENTRAL/sums.rolled" | head -5)"
+
 # each level answers its part of a window: a cell changed by hand shows
 # (station s3: bursts in the window's hours at both edges, in its days and
 # in its month)
