@@ -197,8 +197,9 @@ static int cert_files(const struct central_opts *o, const char **keys, const cha
 
 	for (PQconninfoOption *p = opts; p && p->keyword; p++)
 		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			/* sslrootcert=system: libpq 16's "the system's CAs", no file */
 			if (strcmp(p->keyword, files[i]) || !p->val || !p->val[0] ||
-			    p->val[0] == '/' || !slash)
+			    p->val[0] == '/' || !slash || !strcmp(p->val, "system"))
 				continue;
 			if (asprintf(&own[n], "%.*s/%s", (int)(slash - o->config), o->config,
 				     p->val) < 0) {

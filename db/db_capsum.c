@@ -129,10 +129,13 @@ static void *read_part(void *arg)
 	sqlite3_stmt *cells;
 	int rc = SQLITE_OK;
 
+	/* in the caller's read transaction when it has one (the keys' snapshot) */
+	bool own = sqlite3_get_autocommit(p->h);
+
 	p->end = calloc((size_t)(p->k1 - p->k0), sizeof(*p->end));
 	cells = p->end ? prepare(p->h, cells_sql, p->cw, p->f) : NULL;
-	if (!cells || sqlite3_exec(p->h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		p->rc = SQLITE_ERROR;
+	if (!cells || (own && sqlite3_exec(p->h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)) {
+		p->rc = p->end ? SQLITE_ERROR : SQLITE_NOMEM;
 		sqlite3_finalize(cells);
 		return NULL;
 	}
@@ -149,7 +152,8 @@ static void *read_part(void *arg)
 			break;
 	}
 	sqlite3_finalize(cells);
-	sqlite3_exec(p->h, "COMMIT", NULL, NULL, NULL);
+	if (own)
+		sqlite3_exec(p->h, "COMMIT", NULL, NULL, NULL);
 	p->rc = rc;
 	return NULL;
 }
@@ -178,14 +182,12 @@ static int64_t data_version(sqlite3 *h)
 /* The cells of every key into two parts, the second read by a thread on a
  * connection of its own: a reader (a report on a million runs reads some
  * 350,000 cells) has two cores, and on a shared machine two threads get
- * twice one's share.  Both read transactions see one snapshot of the log
- * when no write committed between the first data_version and the second
- * (else the caller reads again on one connection).  false: not done. */
+ * twice one's share.  Whether both saw one snapshot, read_all() checks.
+ * false: not done, a's part as it was (the caller reads it whole). */
 static bool read_two(struct db *db, struct part *a, struct part *b)
 {
 	const char *file = sqlite3_db_filename(db->h, "main");
 	pthread_t t;
-	int64_t v0;
 	bool ok;
 
 	if (!db->readonly || a->k1 < 2 || !file || !*file ||
@@ -195,7 +197,8 @@ static bool read_two(struct db *db, struct part *a, struct part *b)
 		b->h = NULL;
 		return false;
 	}
-	v0 = data_version(db->h);
+	/* a writer's brief lock waits, as the caller's connection does */
+	sqlite3_busy_timeout(b->h, 5000);
 	b->k0 = a->k1 / 2;
 	b->k1 = a->k1;
 	a->k1 = b->k0;
@@ -209,7 +212,7 @@ static bool read_two(struct db *db, struct part *a, struct part *b)
 	pthread_join(t, NULL);
 	sqlite3_close(b->h);
 	b->h = NULL;
-	ok = a->rc == SQLITE_DONE && b->rc == SQLITE_DONE && v0 >= 0 && data_version(db->h) == v0;
+	ok = a->rc == SQLITE_DONE && b->rc == SQLITE_DONE;
 	if (!ok) {
 		a->k1 = b->k1;
 		part_free(b);
@@ -258,15 +261,22 @@ static int load_keys(sqlite3 *h, const char *kw, const struct rep_filter *f, str
 		k = nk;
 		for (int c = 0; c < 7; c++) {
 			value(st, c, &k[*n].v[c]);
-			if (k[*n].v[c].type == DB_TEXT && !(k[*n].v[c].s = strdup(k[*n].v[c].s)))
+			if (rc == SQLITE_NOMEM)	/* after a failed copy: nothing for keys_free */
 				k[*n].v[c].type = DB_NULL;
+			else if (k[*n].v[c].type == DB_TEXT &&
+				 !(k[*n].v[c].s = strdup(k[*n].v[c].s))) {
+				k[*n].v[c].type = DB_NULL;
+				rc = SQLITE_NOMEM;
+			}
 		}
 		k[*n].id = sqlite3_column_int64(st, 7);
 		(*n)++;
+		if (rc == SQLITE_NOMEM)
+			break;
 	}
 	sqlite3_finalize(st);
 	*out = k;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQLITE_DONE ? 0 : rc == SQLITE_NOMEM ? ST_ERR_NOMEM : -1;
 }
 
 static void keys_free(struct key *k, int n)
@@ -311,6 +321,44 @@ static int hand_over(const struct key *k, const struct part *const *parts, int n
 	return ret;
 }
 
+void (*db_capsum_between)(void *ctx);
+void *db_capsum_between_ctx;
+
+/* The keys and their cells in one read transaction of db->h, so that both
+ * are of one snapshot; with two, half the cells read by a second
+ * connection (read_two), whose snapshot is the same when no commit came
+ * between the transaction's first read and its end: PRAGMA data_version
+ * then is unchanged (*same false otherwise: the caller reads again).
+ * 0, ST_ERR_NOMEM, or -1 (SQLite's error on db->h). */
+static int read_all(struct db *db, const char *kw, const char *cw, const struct rep_filter *f,
+		    bool two, struct key **k, int *nk, struct part *a, struct part *b, bool *same)
+{
+	int64_t v0;
+	int ret;
+
+	*k = NULL;
+	*nk = 0;
+	*same = true;
+	*a = (struct part){ .h = db->h, .cw = cw, .f = f };
+	*b = (struct part){ .cw = cw, .f = f };
+	if (sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	ret = load_keys(db->h, kw, f, k, nk);
+	if (db_capsum_between)
+		db_capsum_between(db_capsum_between_ctx);
+	v0 = data_version(db->h);
+	a->k = b->k = *k;
+	a->k1 = *nk;
+	if (!ret && !(two && read_two(db, a, b)))
+		read_part(a);
+	sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
+	if (!ret && *nk && a->rc != SQLITE_DONE)
+		ret = a->rc == SQLITE_NOMEM ? ST_ERR_NOMEM : -1;
+	if (!ret && b->end && (v0 < 0 || data_version(db->h) != v0))
+		*same = false;
+	return ret;
+}
+
 int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, void *ctx,
 		       struct st_error *e)
 {
@@ -319,6 +367,7 @@ int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, 
 	struct part a = { 0 }, b = { 0 };
 	const struct part *parts[2] = { &a, &b };
 	int nk = 0, ret;
+	bool same;
 
 	if (!answer(f))
 		return st_fail(e, ST_ERR_NOTSUP, "the log's capability cells cannot answer these "
@@ -329,18 +378,20 @@ int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, 
 		 f->has_until ? " AND hour < ?2 / 3600000000" : "",
 		 f->fixture ? " AND fixture = ?3" : "");
 	pthread_mutex_lock(&db->mu);
-	ret = load_keys(db->h, kw, f, &k, &nk);
-	a = (struct part){ .h = db->h, .cw = cw, .f = f, .k = k, .k0 = 0, .k1 = nk };
-	b = (struct part){ .cw = cw, .f = f, .k = k };
-	if (!ret && !read_two(db, &a, &b))
-		read_part(&a);
-	if (!ret && a.rc != SQLITE_DONE && nk)
-		ret = -1;
-	if (!ret)
-		ret = hand_over(k, parts, b.end ? 2 : 1, fn, ctx);
-	if (ret < 0)
+	ret = read_all(db, kw, cw, f, true, &k, &nk, &a, &b, &same);
+	if (!ret && !same) {	/* a commit between the two reads: again, on one */
+		part_free(&a);
+		part_free(&b);
+		keys_free(k, nk);
+		ret = read_all(db, kw, cw, f, false, &k, &nk, &a, &b, &same);
+	}
+	if (ret == ST_ERR_NOMEM)
+		ret = st_fail(e, ST_ERR_NOMEM, "out of memory reading the log's capability cells");
+	else if (ret < 0)
 		ret = st_fail(e, ST_ERR_DB, "reading the log's capability cells failed: %s",
 			      sqlite3_errmsg(db->h));
+	else	/* its errors are fn's, with their messages */
+		ret = hand_over(k, parts, b.end ? 2 : 1, fn, ctx);
 	part_free(&a);
 	part_free(&b);
 	keys_free(k, nk);

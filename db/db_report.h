@@ -115,6 +115,10 @@ int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_onl
  * sequence[@version]; else ST_ERR_NOTSUP. */
 int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, void *ctx,
 		       struct st_error *e);
+/* Tests only: called between reading the keys and reading their cells
+ * (a writer's commit there must be in both or in neither). */
+extern void (*db_capsum_between)(void *ctx);
+extern void *db_capsum_between_ctx;
 
 /* station report --operations, per operation (sequence name) over the runs
  * f selects (docs/quality.md).  DB_OP_TOTALS: columns sequence_name, runs,
