@@ -66,12 +66,17 @@ static const char keys_v8_sql[] = KEYS_SQL(HOURS
 static const char keys_v7_sql[] = KEYS_SQL(HOURS " AND $5::bigint IS NOT NULL"
 	" AND $6::bigint IS NOT NULL");
 
+/* what the log's summaries answer (whole hours, fixture, sequence), and
+ * stations too (the central cells know them), but not outcomes */
 static bool answerable(const struct rep_filter *f)
 {
-	return !f || (!f->outcome && !f->serial && !f->operator_name && !f->work_order &&
-		      !f->part_number && !f->revision &&
-		      (!f->has_since || f->since_us % HOUR_US == 0) &&
-		      (!f->has_until || f->until_us % HOUR_US == 0));
+	struct rep_filter g;
+
+	if (!f)
+		return true;
+	g = *f;
+	g.station = NULL;
+	return !f->outcome && report_can_summarise(&g);
 }
 
 static int64_t floor_div(int64_t a, int64_t b)

@@ -17,8 +17,6 @@
 
 #include "db/db-internal.h"
 
-#define HOUR_US 3600000000LL
-
 static const char *const names[] = {
 	"sequence_name", "sequence_version", "step", "name", "unit", "low", "high", "station",
 	"fixture", "hour", "n", "ref", "s1", "s2", "min", "max", "first_us", "first_v",
@@ -33,12 +31,11 @@ static const char cells_sql[] =
 	"SELECT fixture, hour, n, ref, s1, s2, min, max, first_us, first_v, last_us, last_v, mr_n,"
 	" mr_sum FROM cap_cells WHERE key = ?10 AND %s ORDER BY key, fixture, hour";
 
+/* the summaries' filters (report_can_summarise), but not outcomes: the
+ * cells hold each unit's first judged run's values whatever its outcome */
 static bool answer(const struct rep_filter *f)
 {
-	return !f->outcome && !f->serial && !f->operator_name && !f->work_order &&
-	       !f->part_number && !f->revision && !f->station &&
-	       (!f->has_since || f->since_us % HOUR_US == 0) &&
-	       (!f->has_until || f->until_us % HOUR_US == 0);
+	return !f->outcome && report_can_summarise(f);
 }
 
 static sqlite3_stmt *prepare(sqlite3 *h, const char *fmt, const char *where,
