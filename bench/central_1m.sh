@@ -150,7 +150,11 @@ filters=("--since/--until, one week|--since 2026-02-02 --until 2026-02-09"
 	"--station st05 --since/--until, a month|--station st05 --since 2026-03-01 --until 2026-04-01"
 	"--station st05 --sequence ict --fixture st05-f2, a week|--station st05 --sequence ict --fixture st05-f2 --since 2026-02-02 --until 2026-02-09"
 	"no filter (the whole store)|"
-	"--outcome fail, one week (the rows)|--outcome fail --since 2026-02-02 --until 2026-02-09")
+	"--outcome fail, one week (the rows)|--outcome fail --since 2026-02-02 --until 2026-02-09"
+	"a shift, 06:00-14:00 (the rows)|--since 2026-02-03T06:00 --until 2026-02-03T14:00"
+	"a week, Monday 06:00 to Monday 06:00 (the rows)|--since 2026-02-02T06:00 --until 2026-02-09T06:00"
+	"--operator op1, one week (the rows)|--operator op1 --since 2026-02-02 --until 2026-02-09"
+	"--operator op1, all time (the rows)|--operator op1")
 modes=("|" "--with-errors|--with-errors" "--capability|--capability" "--spc v1|--spc v1"
 	"--operations|--operations" "--group-by station|--group-by station")
 for fl in "${filters[@]}"; do
