@@ -9,6 +9,7 @@
 #                               ($CENTRAL_READER_URL); a diag image and
 #                               $CENTRAL/seq.yaml (tests/e2e/central-seq.yaml:
 #                               the 3V3 rail measured against [3.2, 3.4] V)
+#   central_bind NAME           the writer bound to station NAME (central_stations)
 #   central_station NAME [dut-sim args...]
 #                               a station dir $CENTRAL/NAME with station.yaml
 #                               (station NAME, log NAME.db, central: the writer,
@@ -38,13 +39,18 @@ central_setup() {
 	cp "$ST_TOP/tests/e2e/central-seq.yaml" "$CENTRAL/seq.yaml"
 }
 
+# central_bind NAME: the writer login "line" bound to station NAME, as an
+# admin adds a station (docs/central.md, Set-up 3)
+central_bind() {
+	pg_sql "INSERT INTO central_stations (login, station) VALUES ('line', '$1')
+		ON CONFLICT DO NOTHING" >/dev/null
+}
+
 central_station() {
 	local name=$1
 	shift
 	mkdir -p "$CENTRAL/$name"
-	# the writer login bound to the station's name, as an admin adds a station
-	pg_sql "INSERT INTO central_stations (login, station) VALUES ('line', '$name')
-		ON CONFLICT DO NOTHING" >/dev/null
+	central_bind "$name"
 	sim_start "$name" --fast --image "$CENTRAL/diag.bin" "$@"
 	sim_fixture "$name" "$CENTRAL/$name/fx.yaml"
 	cat >"$CENTRAL/$name/station.yaml" <<YAML

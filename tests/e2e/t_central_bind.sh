@@ -111,7 +111,7 @@ for s in stA stB; do
 done
 assert_eq "$(pg_sql "SELECT count(*) FROM runs")" "7" "the runs queued during the upgrade and after it stored"
 # the owner narrows them as docs/central.md shows (line1 being la here)
-narrow=$(awk '/^```text$/ { n++; on = (n == 3); next } /^```/ { on = 0; next } on' "$ST_TOP/docs/central.md")
+narrow=$(awk '/^ *```text$/ { n++; on = (n == 3); next } /^ *```/ { on = 0; next } on' "$ST_TOP/docs/central.md")
 assert_match "$narrow" "^SELECT login, station FROM central_stations WHERE note LIKE" "the doc's narrowing"
 narrow=${narrow//"'line1'"/"'la'"}
 pg_sql "${narrow//"'line1-%'"/"'stA%'"}" >/dev/null
