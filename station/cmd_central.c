@@ -41,7 +41,8 @@ static void usage(FILE *f)
 		"  -h, --help          this text\n"
 		"\n"
 		"exit status: 0 done (sync: nothing left queued; status: the store, when\n"
-		"             configured, reachable), 2 usage, 3 bad station.yaml,\n"
+		"             configured, reachable and taking this login's runs), 2 usage,\n"
+		"             3 bad station.yaml,\n"
 		"             4 the central store or the log failed (sync: runs still queued)\n",
 		CENTRAL_SCHEMA_VERSION);
 }
