@@ -63,7 +63,7 @@ const char *const cpi_v10[] = {
 	"REVOKE ALL ON central_stations FROM PUBLIC;\n"
 	/* plpgsql, its plan kept by the session, and no SET clause (a
 	 * search_path set per call, or an SQL function planned per statement,
-	 * cost some 300 us a row): the names qualified instead, in a schema
+	 * cost some 300 µs a row): the names qualified instead, in a schema
 	 * only the owner may create in */
 	"CREATE FUNCTION central_may_write(st text) RETURNS boolean LANGUAGE plpgsql STABLE\n"
 	"  SECURITY DEFINER AS $$\n"
