@@ -38,6 +38,17 @@ psql -q -h "$W/sock" -U postgres -d postgres -c "CREATE DATABASE central" >/dev/
 URL="postgresql:///central?host=$W/sock&user=postgres"
 "$BINDIR/station" central migrate --url "$URL" >/dev/null
 q() { psql -X -A -t -h "$W/sock" -U postgres -d central -c "$1"; }
+# every station forwards as a writer login of its own (the server trusts the
+# socket: no passwords), bound to its station name where the store binds
+# them (version 10: row-level security checks every row a station inserts)
+for i in $(seq $S); do
+	q "CREATE ROLE st$i LOGIN IN ROLE station_writer; CREATE ROLE live$i LOGIN IN ROLE station_writer" >/dev/null
+done
+if [ "$(q "SELECT to_regclass('central_stations') IS NOT NULL")" = t ]; then
+	q "INSERT INTO central_stations (login, station) SELECT p || i, p || i
+		FROM generate_series(1, $S) i, (VALUES ('st'), ('live')) v(p)" >/dev/null
+fi
+wurl() { echo "postgresql:///central?host=$W/sock&user=$1"; }
 
 # --- backlog: 16 logs drained at once
 # the generator is bench/report_1m.sh's (it links the report library too)
@@ -47,15 +58,17 @@ cc -std=c17 -D_GNU_SOURCE -I"$TOP" -O2 -o "$W/gen" bench/report_1m.c "$BUILD/lib
 	"$BUILD/libdb.a" "$BUILD/libcommon.a" \
 	$(pkg-config --libs libserialport libftdi1 sqlite3 libcurl yaml-0.1 jansson) \
 	-lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
+# each station its own units (the generator starts every log from the same
+# serials): 16 real stations, each unit's first run on its own station
 for i in $(seq $S); do
 	"$W/gen" gen "$W/st$i.db" "$N" >/dev/null
-	sqlite3 "$W/st$i.db" "UPDATE runs SET station = 'st$i'"
+	sqlite3 "$W/st$i.db" "UPDATE runs SET station = 'st$i', unit_serial = 'st$i-' || unit_serial"
 done
 # a sync that fails (a deadlock between stations) is run again, as a
 # station's forwarder retries; the failed ones are counted
 drain() {
 	local i=$1 tries=0
-	until "$BINDIR/station" central sync --url "$URL" --db "$W/st$i.db" >>"$W/sync$i.out" 2>&1; do
+	until "$BINDIR/station" central sync --url "$(wurl "st$i")" --db "$W/st$i.db" >>"$W/sync$i.out" 2>&1; do
 		tries=$((tries + 1))
 		[ "$tries" -lt 500 ] || return 1
 	done
@@ -91,7 +104,7 @@ for i in $(seq $S); do
 	printf 'name: f%s\ndriver: sim\nport: %s\nctrl: %s\nbaud: 115200\nmode: 8N1\nloader_mode: 8E1\n' \
 		"$i" "$W/f$i.pty" "$W/f$i.ctl" >"$W/f$i.yaml"
 	printf 'station: live%s\nlog: live%s.db\nsequence: seq.yaml\ncentral: {url: "%s"}\n' \
-		"$i" "$i" "$URL" >"$W/live$i.yaml"
+		"$i" "$i" "$(wurl "live$i")" >"$W/live$i.yaml"
 done
 LP=()
 for i in $(seq $S); do

@@ -79,7 +79,13 @@ else
 		# them again from the cached rows, by their migration
 		echo "central_1m: rebuilding the summaries of $CACHE" >&2
 		t0=$(date +%s)
-		q -q -c "DO \$\$ DECLARE f regprocedure; k \"char\"; BEGIN
+		q -q -c "DO \$\$ DECLARE f regprocedure; k \"char\"; p record; BEGIN
+			-- version 10's policies call its functions: dropped first
+			FOR p IN SELECT policyname, tablename FROM pg_policies
+				WHERE schemaname = 'public' LOOP
+				EXECUTE format('DROP POLICY %I ON %I', p.policyname, p.tablename);
+			END LOOP;
+			DROP TABLE IF EXISTS central_stations;
 			DROP TABLE IF EXISTS sum_runs, sum_cells, sum_unit_cells, sum_unit_first,
 				sum_step_fails, sum_meas_keys, sum_meas, sum_cap_keys, sum_cap, sum_cap_day,
 				sum_cap_month;

@@ -29,6 +29,14 @@ int cpi_exec(struct central *c, const char *sql, const char *what, struct st_err
 int cpi_ok(struct central *c, PGresult *r, const char *what, struct st_error *e);
 void cpi_rollback(struct central *c);
 
+/* A row the store refused for want of a binding of this login to the run's
+ * station (row-level security, schema 10): e set to which login, which
+ * station and the owner's INSERT that binds them, and < 0 returned; 0 for
+ * any other failure (bind.c). */
+struct db_row;
+int cpi_refused_row(struct central *c, const PGresult *r, const char *table,
+		    const struct db_row *row, const char *run_id, struct st_error *e);
+
 /* The central tables and their columns, in the order db_fwd_rows() gives
  * them (schema.c). */
 struct cpi_table {
@@ -66,6 +74,9 @@ extern const char *const cpi_v7[];
 /* Version 8's: capability cells of days and months (schema_v8.c). */
 extern const char *const cpi_v8[];
 extern const char *const cpi_v9[];
+/* Version 10's: writer logins bound to stations, no temporary tables for
+ * PUBLIC, '' sequences as NULL (schema_v10.c). */
+extern const char *const cpi_v10[];
 
 /* Capability cells combined on the server (schema_v8.c's day and month
  * cells, read_cap.c's figures of a key).  A combined cell: n, mean, m2 (sum

@@ -24,7 +24,7 @@ struct central;
 
 /* The central store's schema version this build writes (its own versioned
  * migrations, table central_schema; central/schema.c). */
-#define CENTRAL_SCHEMA_VERSION 9
+#define CENTRAL_SCHEMA_VERSION 10
 
 struct central_opts {
 	const char *url;	/* postgresql://host/db?sslmode=verify-full&... */
@@ -53,6 +53,11 @@ int central_migrate(struct central *c, int *from, struct st_error *e);
 /* ST_OK when the schema is the one this build writes (a writer checks it
  * before sending). */
 int central_check_schema(struct central *c, struct st_error *e);
+
+/* ST_OK when this login may store runs under station (bound to it in
+ * central_stations, schema 10, or the tables' owner); else an error naming
+ * the login, the station and the owner's INSERT that binds them. */
+int central_check_station(struct central *c, const char *station, struct st_error *e);
 
 /* Send the ended runs ids[0..n-1] (1 <= n <= FWD_BATCH, in that order) and
  * every row attached to them, read from the local log, in one transaction,

@@ -104,6 +104,12 @@ static int send_row(void *arg, const char *table, const struct db_row *row)
 		}
 	}
 	r = PQexecPrepared(s->c->pg, table, row->n, vals, NULL, NULL, 0);
+	/* refused for a station this login is not bound to: say which, and how */
+	if (PQresultStatus(r) == PGRES_FATAL_ERROR &&
+	    cpi_refused_row(s->c, r, table, row, s->run_id, s->e) < 0) {
+		PQclear(r);
+		return ST_ERR_DB;
+	}
 	if (cpi_ok(s->c, r, "store a row", s->e) < 0)
 		return ST_ERR_DB;
 	PQclear(r);

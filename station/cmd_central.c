@@ -30,7 +30,8 @@ static void usage(FILE *f)
 		"  sync     send the ended runs the log still holds queued, oldest first, up\n"
 		"           to 16 in one transaction; safe to run again and while a station runs\n"
 		"  status   how many ended runs are queued in the log, and with a store\n"
-		"           configured whether it is reachable and at this station's schema\n"
+		"           configured whether it is reachable, at this station's schema, and\n"
+		"           takes this login's runs (its station and the next queued run's)\n"
 		"\n"
 		"  -c, --config FILE   station.yaml: central: {url, passfile} and the log\n"
 		"      --url URL       postgresql://HOST[:PORT]/DB[?sslmode=verify-full...]\n"
@@ -40,7 +41,8 @@ static void usage(FILE *f)
 		"  -h, --help          this text\n"
 		"\n"
 		"exit status: 0 done (sync: nothing left queued; status: the store, when\n"
-		"             configured, reachable), 2 usage, 3 bad station.yaml,\n"
+		"             configured, reachable and taking this login's runs), 2 usage,\n"
+		"             3 bad station.yaml,\n"
 		"             4 the central store or the log failed (sync: runs still queued)\n",
 		CENTRAL_SCHEMA_VERSION);
 }
@@ -65,15 +67,20 @@ static int do_migrate(const struct central_opts *o)
 	return EXIT_PASS;
 }
 
-/* status, with a store configured: can this station reach it, and is it
- * at the schema this station writes (the queue drains only then). */
-static int store_status(const struct central_opts *o, struct st_error *e)
+/* status, with a store configured: can this station reach it, is it at
+ * the schema this station writes, and may its login store runs under the
+ * stations named (the queue drains only then). */
+static int store_status(const struct central_opts *o, const char *const *stations,
+			struct st_error *e)
 {
 	struct central *c = NULL;
 	int ret = central_open(&c, o, e);
 
 	if (ret == ST_OK)
 		ret = central_check_schema(c, e);
+	for (int i = 0; ret == ST_OK && i < 2; i++)
+		if (stations[i] && (i == 0 || !stations[0] || strcmp(stations[0], stations[i])))
+			ret = central_check_station(c, stations[i], e);
 	if (ret == ST_OK)
 		printf("central store %s: reachable, schema version %d as this station writes\n",
 		       central_where(c), CENTRAL_SCHEMA_VERSION);
@@ -81,7 +88,21 @@ static int store_status(const struct central_opts *o, struct st_error *e)
 	return ret;
 }
 
-static int do_sync(const struct central_opts *o, const char *db_path, bool send)
+/* The station name of a run's row (db_fwd_rows' callback). */
+static int run_station(void *ctx, const char *table, const struct db_row *row)
+{
+	char **out = ctx;
+
+	if (strcmp(table, "runs") || row->columns_only || *out)
+		return 0;
+	for (int i = 0; i < row->n; i++)
+		if (!strcmp(row->name[i], "station") && row->v[i].type == DB_TEXT)
+			*out = strdup(row->v[i].s);
+	return 0;
+}
+
+static int do_sync(const struct central_opts *o, const char *db_path, const char *station,
+		   bool send)
 {
 	const struct db_opts dbo = { .must_exist = true };
 	struct st_error e = { 0 };
@@ -92,12 +113,19 @@ static int do_sync(const struct central_opts *o, const char *db_path, bool send)
 
 	ret = db_open(&db, db_path, &dbo, &e);
 	if (ret == ST_OK && !send) {
-		ret = db_fwd_queue(db, NULL, 0, &n, &queued, &e);
+		char oldest[1][DB_ID_LEN], *next = NULL;	/* the next run's station */
+		const char *stations[2] = { station, NULL };
+
+		ret = db_fwd_queue(db, oldest, 1, &n, &queued, &e);
 		if (ret == ST_OK)
 			printf("central status: %lld run(s) queued in %s\n", (long long)queued, db_path);
+		if (ret == ST_OK && n == 1 && o->url)
+			ret = db_fwd_rows(db, oldest[0], run_station, &next, NULL, &e);
 		db_close(db);
+		stations[1] = next;
 		if (ret == ST_OK && o->url)
-			ret = store_status(o, &e);
+			ret = store_status(o, stations, &e);
+		free(next);
 		if (ret < 0)
 			fprintf(stderr, "station central status: %s\n", e.msg);
 		return ret < 0 ? EXIT_STATION : EXIT_PASS;
@@ -176,7 +204,9 @@ int cmd_central(int argc, char **argv)
 	if (!strcmp(what, "migrate"))
 		ret = do_migrate(&o);
 	else
-		ret = do_sync(&o, db ? db : cfg.log, !strcmp(what, "sync"));
+		/* the station's own name: when its station.yaml names its log */
+		ret = do_sync(&o, db ? db : cfg.log, cfg.file && !db ? cfg.station : NULL,
+			      !strcmp(what, "sync"));
 	config_free(&cfg);
 	return ret;
 }

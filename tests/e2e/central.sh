@@ -9,14 +9,18 @@
 #                               ($CENTRAL_READER_URL); a diag image and
 #                               $CENTRAL/seq.yaml (tests/e2e/central-seq.yaml:
 #                               the 3V3 rail measured against [3.2, 3.4] V)
+#   central_bind NAME           the writer bound to station NAME (central_stations)
 #   central_station NAME [dut-sim args...]
 #                               a station dir $CENTRAL/NAME with station.yaml
-#                               (station NAME, log NAME.db, central: the writer)
+#                               (station NAME, log NAME.db, central: the writer,
+#                               bound to NAME in central_stations)
 #                               and its board (sim NAME, fixture fx.yaml)
 #   central_run NAME SERIAL [station run args...]
 #                               one unit on station NAME; exit status in $RUN_RC,
 #                               output in $CENTRAL/NAME/run.out, .err
 #   local_ids NAME              the ended runs of NAME's log, one id a line, sorted
+#   central_drop_v10            the store taken back to central schema 9 (no bindings of
+#                               logins to stations, TEMPORARY granted to PUBLIC)
 #   central_drop_v4             the store taken back to central schema 3 (no summaries,
 #                               neither version 4's, 5's, 7's nor 8's)
 #   central_cap_same A B        two --capability outputs agree, figure by figure
@@ -35,10 +39,18 @@ central_setup() {
 	cp "$ST_TOP/tests/e2e/central-seq.yaml" "$CENTRAL/seq.yaml"
 }
 
+# central_bind NAME: the writer login "line" bound to station NAME, as an
+# admin adds a station (docs/central.md, Set-up 3)
+central_bind() {
+	pg_sql "INSERT INTO central_stations (login, station) VALUES ('line', '$1')
+		ON CONFLICT DO NOTHING" >/dev/null
+}
+
 central_station() {
 	local name=$1
 	shift
 	mkdir -p "$CENTRAL/$name"
+	central_bind "$name"
 	sim_start "$name" --fast --image "$CENTRAL/diag.bin" "$@"
 	sim_fixture "$name" "$CENTRAL/$name/fx.yaml"
 	cat >"$CENTRAL/$name/station.yaml" <<YAML
@@ -150,7 +162,21 @@ sys.exit(0 if eq(load(sys.argv[1]), load(sys.argv[2]), "") else 1)
 PY
 }
 
+central_drop_v10() {
+	pg_sql "DO \$\$ DECLARE p record; BEGIN
+		FOR p IN SELECT policyname, tablename FROM pg_policies WHERE schemaname = 'public' LOOP
+			EXECUTE format('DROP POLICY %I ON %I', p.policyname, p.tablename);
+			EXECUTE format('ALTER TABLE %I DISABLE ROW LEVEL SECURITY', p.tablename);
+		END LOOP; END \$\$;
+	DROP TABLE central_stations;
+	DROP FUNCTION central_may_write(text), central_may_write_run(text), central_seq_null(),
+		central_seq_units(boolean), central_seq_meas();
+	GRANT TEMPORARY ON DATABASE central TO PUBLIC;
+	DELETE FROM central_schema WHERE version >= 10" >/dev/null
+}
+
 central_drop_v4() {
+	central_drop_v10
 	pg_sql "DROP TABLE sum_runs, sum_cells, sum_unit_cells, sum_unit_first, sum_step_fails,
 		sum_meas_keys, sum_meas, sum_cap_keys, sum_cap, sum_cap_day, sum_cap_month;
 	DROP FUNCTION central_summarise_run(text), central_summarise_all(),

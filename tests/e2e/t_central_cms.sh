@@ -30,6 +30,7 @@ central:
   passfile: $CENTRAL_PASS
   backoff: 100ms
 YAML
+central_bind "$(sed -n 's/^station: //p' "$LINE/station.yaml")"
 local_reg() {
 	sql "$LINE_DB" "SELECT c.status || ' ' || coalesce(c.cms_id, '-') FROM cms_registrations c"
 }

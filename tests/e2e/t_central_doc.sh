@@ -23,12 +23,14 @@ t=$(st_tmpdir)
 cmd=$(block sh 1)
 assert_match "$cmd" "^station central migrate --url \"postgresql://db.plant/central\?user=postgres\"$" "the migrate example"
 out=$("$st" central migrate --url "$PG_ADMIN")
-assert_match "$out" "schema version 0 -> 9" "migrate as in the doc"
+assert_match "$out" "schema version 0 -> 10" "migrate as in the doc"
 # 2. the roles
 pg_sql "$(block sql 1)" >/dev/null
 assert_eq "$(pg_sql "SELECT string_agg(r.rolname || '>' || g.rolname, ' ' ORDER BY r.rolname)
 	FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.member JOIN pg_roles g ON g.oid = a.roleid
 	WHERE r.rolname IN ('line1', 'quality')")" "line1>station_writer quality>station_reader" "the doc's roles"
+assert_eq "$(pg_sql "SELECT string_agg(login || ' ' || station, ',' ORDER BY station) FROM central_stations")" \
+	"line1 line1-st01,line1 line1-st02" "the doc's bindings"
 # the password as the doc sets it: psql's \password (prompts; here on stdin)
 cmd=$(block text 1)
 assert_match "$cmd" "^psql \"postgresql://db.plant/central\?user=postgres\" -c '.password line1'$" "the doc's \\password"

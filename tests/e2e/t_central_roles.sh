@@ -94,16 +94,24 @@ as line "$wq" "$CENTRAL_URL" "SELECT max(version) FROM central_schema" ||
 	fail "the writer reads central_schema"
 for q in "SELECT count(*) FROM runs" "SELECT count(*) FROM measurements" "UPDATE runs SET outcome = 'fail'" \
 	"DELETE FROM measurements" "TRUNCATE runs" "DELETE FROM sum_cells" "SELECT central_summarise_all()" \
-	"CREATE TABLE x (a int)"; do
+	"CREATE TABLE x (a int)" "CREATE TEMP TABLE x (a int)"; do
 	as line "$wq" "$CENTRAL_URL" "$q" && fail "the writer may: $q"
 done
 as qe "$rq" "$CENTRAL_READER_URL" "SELECT count(*) FROM runs JOIN measurements m ON m.run_id = runs.id" ||
 	fail "the reader reads"
 for q in "INSERT INTO runs (id) VALUES ('x')" "UPDATE runs SET outcome = 'fail'" "DELETE FROM runs" \
 	"UPDATE cms_registrations SET status = 'failed'" "SELECT central_summarise_runs(ARRAY['x'])" \
-	"SELECT central_summarise_all()" "CREATE TABLE x (a int)"; do
+	"SELECT central_summarise_all()" "CREATE TABLE x (a int)" "CREATE TEMP TABLE x (a int)" \
+	"SELECT * FROM central_stations"; do
 	as qe "$rq" "$CENTRAL_READER_URL" "$q" && fail "the reader may: $q"
 done
+# (version 10: TEMPORARY revoked from PUBLIC; the summaries' temporary
+# tables are the owner's, in SECURITY DEFINER functions: the writer's
+# forward above summarised its runs)
+assert_eq "$(pg_sql "SELECT count(*) FROM sum_runs")" "2" "the runs summarised"
+as line "$wq" "$CENTRAL_URL" "SELECT * FROM central_stations" && fail "the writer reads the bindings"
+as line "$wq" "$CENTRAL_URL" "INSERT INTO central_stations (login, station) VALUES ('line', 'x')" &&
+	fail "the writer binds itself"
 assert_eq "$(pg_sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE outcome = 'pass') FROM runs")" "2 2" \
 	"nothing changed"
 echo "ok"

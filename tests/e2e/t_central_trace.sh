@@ -24,6 +24,7 @@ central:
   url: "$CENTRAL_URL"
   passfile: $CENTRAL_PASS
 YAML
+central_bind "$(sed -n 's/^station: //p' "$d/station.yaml")"
 "$st" central sync -c "$d/central.yaml" >"$CENTRAL/sync.out" || fail "sync: $(cat "$CENTRAL/sync.out")"
 assert_match "$(cat "$CENTRAL/sync.out")" "2 sent, 0 still queued" "both runs sent"
 
