@@ -241,9 +241,15 @@ struct report {
 	/* in: the plant's time zone (station.yaml plant: timezone; NULL or ""
 	 * none), which the report's own times (UTC) are not in: said so */
 	const char *plant_tz;
-	/* out (rep_plant_days()): days[] are the plant's days in this zone,
-	 * counted as --group-by day counts; NULL: UTC days, as the log's */
+	/* out (rep_plant_days(), or the summaries given plant_periods): days[]
+	 * are the plant's days in this zone, counted as --group-by day counts;
+	 * NULL: UTC days, as the log's */
 	const char *days_tz;
+	/* in: plant_tz's UTC offsets as rep_tz_periods() gives them, whole
+	 * hours: the summaries' hour cells then answer the plant's days
+	 * (days_tz set) when the periods cover them; the rows, and a store
+	 * that knows nothing of it, leave days_tz NULL */
+	const char *plant_periods;
 	void *between_ctx;
 };
 

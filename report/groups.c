@@ -319,8 +319,7 @@ static void csv(FILE *f, const struct acc *a, const char *key)
 	}
 }
 
-/* Local time in zone tz for this process, and back to what it was. */
-static char *tz_enter(const char *tz)
+char *rep_tz_enter(const char *tz)
 {
 	const char *old = getenv("TZ");
 	char *saved = old ? strdup(old) : NULL;
@@ -330,7 +329,7 @@ static char *tz_enter(const char *tz)
 	return saved;
 }
 
-static void tz_leave(char *saved)
+void rep_tz_leave(char *saved)
 {
 	if (saved)
 		setenv("TZ", saved, 1);
@@ -351,9 +350,9 @@ static int collect(struct acc *a, const struct db_reader *rd, const struct rep_f
 	if (!rep_tz_valid(tz))
 		return st_fail(e, ST_ERR_ARG, "time zone '%s' is not in this machine's tz database "
 			       "(/usr/share/zoneinfo); give one like Europe/Berlin or UTC", tz);
-	saved = tz_enter(tz);
+	saved = rep_tz_enter(tz);
 	ret = rd_operation_rows(rd, DB_OP_RUNS, f, with_errors, add_row, a, e);
-	tz_leave(saved);
+	rep_tz_leave(saved);
 	if (!ret) {
 		count_units(a);
 		/* the units point at groups by index: sort only after counting;
