@@ -152,6 +152,9 @@ struct rep_counts {
 struct rep_day {
 	char day[11];
 	struct rep_counts c;
+	/* with struct report's days_unjudged: the day's error, aborted and
+	 * unidentified runs (--group-by day) */
+	int64_t errors, aborted, unidentified;
 };
 
 struct rep_fail {
@@ -250,6 +253,10 @@ struct report {
 	 * (days_tz set) when the periods cover them; the rows, and a store
 	 * that knows nothing of it, leave days_tz NULL */
 	const char *plant_periods;
+	/* in: only the days (--group-by day from the summaries); out: the
+	 * days' unjudged runs are counted too (the summaries with the plant's
+	 * days do) */
+	bool days_only, days_unjudged;
 	void *between_ctx;
 };
 

@@ -45,10 +45,11 @@
 	"  WHERE h1 > (SELECT min(hour) FROM cells WHERE hours = 1 AND hour >= ?1 AND hour < ?2)" \
 	"  AND h0 <= (SELECT max(hour) FROM cells WHERE hours = 1 AND hour >= ?1 AND hour < ?2))"
 /* The day number of UTC hour h: the plant's (days since 1970-01-01 of its
- * clock) with ?12, else UTC's. */
-#define PDAY(h) \
-	"(CASE WHEN ?12 IS NULL THEN (" h ") / 24 ELSE ((" h ") + (SELECT p.off FROM tzp p" \
+ * clock) with ?12 (periods in table tzp), else UTC's. */
+#define PDAY_IN(tzp, h) \
+	"(CASE WHEN ?12 IS NULL THEN (" h ") / 24 ELSE ((" h ") + (SELECT p.off FROM " tzp " p" \
 	" WHERE (" h ") >= p.h0 AND (" h ") < p.h1)) / 24 END)"
+#define PDAY(h) PDAY_IN("tzp", h)
 /* ?6 set: one row per day, else one row.  The unit correction starts from
  * the few unit-operations seen in several cells (CROSS JOIN keeps that
  * order: the planner would rather scan every unit's cells). */
@@ -164,6 +165,44 @@ static void bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
 	}
 }
 
+/* The error, aborted and unidentified runs of the filter per plant day
+ * (?12; the runs through runs_outcome and runs_unit_started, as the
+ * totals' query reads them). */
+static const char unjudged_days_sql[] =
+	"WITH tzq AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS h0,"
+	"  json_extract(value, '$[1]') AS h1, json_extract(value, '$[2]') AS off"
+	"  FROM json_each(?12)),"
+	" u AS (SELECT 0 AS k, r.started_us FROM runs r WHERE r.outcome = 'error' AND " REP_WHERE
+	"  UNION ALL SELECT 1, r.started_us FROM runs r WHERE r.outcome = 'aborted' AND " REP_WHERE
+	"  UNION ALL SELECT 2, r.started_us FROM runs r INDEXED BY runs_unit_started"
+	"  WHERE r.unit_serial IS NULL AND r.outcome <> 'running' AND " REP_WHERE ")"
+	" SELECT date(" PDAY_IN("tzq", "u.started_us / 3600000000") " * 86400, 'unixepoch'),"
+	" sum(k = 0), sum(k = 1), sum(k = 2) FROM u GROUP BY 1";
+
+static int unjudged_days(sqlite3 *h, struct report *r)
+{
+	sqlite3_stmt *st = dbr_prepare_where(h, unjudged_days_sql, r->f);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 12, r->plant_periods, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *day = (const char *)sqlite3_column_text(st, 0);
+
+		for (int i = 0; day && i < r->ndays; i++) {
+			if (strcmp(r->days[i].day, day))
+				continue;
+			r->days[i].errors = sqlite3_column_int64(st, 1);
+			r->days[i].aborted = sqlite3_column_int64(st, 2);
+			r->days[i].unidentified = sqlite3_column_int64(st, 3);
+		}
+	}
+	if (sqlite3_finalize(st) != SQLITE_OK)
+		return -1;
+	r->days_unjudged = true;
+	return 0;
+}
+
 /* Days, not the total (?6): the plant's (?12) when r asks and its periods
  * cover every hour cell of the window (r->days_tz says so). */
 static int bind_days(sqlite3 *h, sqlite3_stmt *st, struct report *r)
@@ -237,7 +276,9 @@ static int yields(sqlite3 *h, struct report *r, bool by_day)
 	}
 	if (rep_yield_rows(st, r, by_day))
 		return -1;
-	return r->with_errors ? with_errors(h, r, by_day) : 0;
+	if (r->with_errors && with_errors(h, r, by_day))
+		return -1;
+	return by_day && r->days_tz ? unjudged_days(h, r) : 0;
 }
 
 static int pareto(sqlite3 *h, struct report *r)

@@ -164,6 +164,14 @@ sql "$db" "INSERT INTO runs (id, unit_serial, station, fixture, started_us) VALU
 assert_match "$("$st" db recover --db "$db")" ": 1 unfinished run marked aborted" "recover"
 assert_eq "$(sql "$db" "SELECT outcome FROM runs WHERE unit_serial = 'SIM000499'")" "aborted" "recovered run"
 
+# --- db rebuild: the summaries again from the rows, the same cells
+cells="SELECT group_concat(c, ';') FROM (SELECT hours || '/' || hour || fixture || outcome || runs
+	|| units || passed AS c FROM cells ORDER BY 1)"
+before=$(sql "$db" "$cells")
+sql "$db" "DELETE FROM unit_first; DELETE FROM unit_cells; UPDATE cells SET runs = 0, units = 0"
+assert_match "$("$st" db rebuild --db "$db")" ": summaries rebuilt from the rows" "rebuild"
+assert_eq "$(sql "$db" "$cells")" "$before" "rebuilt cells"
+
 # --- db check finds damage and says so with a non-zero status
 cp "$db" "$out/bad.db"
 sqlite3 "$out/bad.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null

@@ -133,6 +133,79 @@ static void test_cells_equal_rows(void **state)
 	db_close(db);
 }
 
+/* station report --group-by day in zone tz under f, as JSON. */
+static char *by_day(struct db *db, const char *tz, const struct rep_filter *f, bool we)
+{
+	struct rep_plant plant = { 0 };
+	struct st_error e;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+
+	snprintf(plant.timezone, sizeof(plant.timezone), "%s", tz);
+	assert_int_equal(report_groups(o, db_reader(db), f, "day", &plant, we, "json", &e), ST_OK);
+	fclose(o);
+	return buf;
+}
+
+/* --group-by day from the cells (filters they answer) = from the rows (the
+ * same runs through --station, which they cannot answer): errors, aborted
+ * and unidentified runs too. */
+static void test_group_by_day(void **state)
+{
+	static const char *const zones[] = { "Europe/Berlin", "America/New_York", "UTC",
+					     "Asia/Kolkata" };
+	struct rep_filter cells[] = { { 0 }, { .fixture = "F2" } };
+	struct db_opts ro = { .readonly = true, .must_exist = true };
+	struct db *db;
+	struct st_error e;
+
+	assert_int_equal(db_open(&db, path, &ro, &e), ST_OK);
+	for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
+		for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++) {
+			struct rep_filter rows = cells[i];
+
+			rows.station = "ST";
+			for (int we = 0; we < 2; we++) {
+				char *a = by_day(db, zones[z], &cells[i], we);
+				char *b = by_day(db, zones[z], &rows, we);
+
+				assert_non_null(strstr(a, "\"errors\": "));
+				assert_string_equal(a, b);
+				free(a);
+				free(b);
+			}
+		}
+	}
+	db_close(db);
+}
+
+/* ... and it is the cells that answer: a copy whose hour cells count 100000
+ * more runs an hour shows them in whole-hour zones, not in Kolkata. */
+static void test_group_by_day_reads_cells(void **state)
+{
+	char p[160], sql[256], *a;
+	struct rep_filter all = { 0 };
+	struct db *db;
+	struct st_error e;
+
+	snprintf(p, sizeof(p), "%s/tampered.db", dir);
+	snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", p);
+	assert_int_equal(db_open(&db, path, NULL, &e), ST_OK);
+	assert_int_equal(sqlite3_exec(db_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
+	db_close(db);
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	assert_int_equal(sqlite3_exec(db_handle(db), "UPDATE cells SET runs = runs + 100000"
+				      " WHERE hours = 1", NULL, NULL, NULL), SQLITE_OK);
+	a = by_day(db, "Europe/Berlin", &all, false);
+	assert_non_null(strstr(a, "\"runs\": 1000"));
+	free(a);
+	a = by_day(db, "Asia/Kolkata", &all, false);
+	assert_null(strstr(a, "\"runs\": 1000"));
+	free(a);
+	db_close(db);
+}
+
 /* Berlin's periods around its spring change: +1 until 2026-03-29 01:00
  * UTC, +2 from then. */
 static void test_berlin_periods(void **state)
@@ -173,6 +246,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cells_equal_rows),
+		cmocka_unit_test(test_group_by_day),
+		cmocka_unit_test(test_group_by_day_reads_cells),
 		cmocka_unit_test(test_berlin_periods),
 		cmocka_unit_test(test_half_hours_rows),
 	};
