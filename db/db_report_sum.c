@@ -56,7 +56,8 @@
 #define GROUP_DAY "CASE WHEN ?6 IS NULL THEN 0 ELSE " PDAY("c.hour") " END"
 
 static const char yield_sql[] =
-	"WITH " PLANT_PERIODS ", t AS (SELECT " GROUP_DAY " AS d, sum(c.runs) AS runs, sum(c.units) AS units,"
+	"WITH " PLANT_PERIODS ","
+	" t AS (SELECT " GROUP_DAY " AS d, sum(c.runs) AS runs, sum(c.units) AS units,"
 	"  sum(c.passed) AS passed, sum(c.first_units) AS fu, sum(c.first_passed) AS fp"
 	"  FROM cells c WHERE c.runs > 0 AND " CELL_WHERE " GROUP BY d),"
 	" k AS (SELECT d, sum(k - 1) AS du, sum(max(kp - 1, 0)) AS dp FROM ("
@@ -81,7 +82,8 @@ static const char yield_sql[] =
 	" AND (?3 IS NULL OR " e ".fixture = ?3) AND (?4 IS NULL OR " e ".sequence_name = ?4)" \
 	" AND (?5 IS NULL OR " e ".sequence_version = ?5) AND (?7 IS NULL OR " e ".outcome = ?7) "
 static const char errors_sql[] =
-	"WITH " PLANT_PERIODS ", e AS (SELECT r.id, r.unit_serial AS u, coalesce(r.sequence_name, '') AS op,"
+	"WITH " PLANT_PERIODS ","
+	" e AS (SELECT r.id, r.unit_serial AS u, coalesce(r.sequence_name, '') AS op,"
 	"  r.started_us, r.fixture, r.sequence_name, r.sequence_version, r.outcome,"
 	"  row_number() OVER (PARTITION BY r.unit_serial, coalesce(r.sequence_name, '')"
 	"   ORDER BY r.started_us, r.id) AS rn"
