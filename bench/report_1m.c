@@ -10,6 +10,8 @@
  *                                (stdout: upgrade|ms)
  *   report_1m capability DB REPEATS  report --capability from the capability
  *                                cells (the rows for comparison): median ms
+ *   report_1m plantdays DB REPEATS  the yield by the plant's day from the hour
+ *                                cells (the rows for comparison): median ms
  * Linked against the station's archives; prints "name|value" lines.
  */
 #include <math.h>
@@ -437,6 +439,72 @@ static int capability(const char *path, int reps)
 	return 0;
 }
 
+/* The HTML report's yield by day in the plant's zone (Europe/Berlin, two
+ * summer time changes in the log's 90 days): from the hour cells (the
+ * zone's whole-hour periods, then report_build()'s days query) and from
+ * the rows (rep_plant_days(), as --group-by day); --group-by day. */
+static int plantdays(const char *path, int reps)
+{
+	const char *tz = "Europe/Berlin";
+	struct db_opts o = { .readonly = true, .must_exist = true };
+	struct rep_filter all = { 0 };
+	double t[64], tc[64];
+	struct db *db;
+	struct st_error e;
+
+	if (reps > 64 || db_open(&db, path, &o, &e) < 0)
+		return 1;
+	for (int rows = 0; rows < 2; rows++) {
+		int n = 0;
+
+		for (int i = 0; i < (rows ? 1 : reps); i++) {
+			double a = now_ms(), c = cpu_ms();
+			char *periods = rows ? NULL : rep_tz_periods(tz, &all);
+			struct report r = { .f = &all, .summary = !rows, .plant_tz = tz,
+					    .plant_periods = periods };
+			int ret = rows ? rep_plant_days(db_reader(db), &all, tz, false, &r, &e) :
+					 report_query(db, &r, REP_Q_DAYS, &e);
+
+			if (ret || !r.days_tz) {
+				fprintf(stderr, "report_1m: %s\n", ret ? e.msg : "days not the plant's");
+				return 1;
+			}
+			n = r.ndays;
+			report_free(&r);
+			free(periods);
+			t[i] = now_ms() - a;
+			tc[i] = cpu_ms() - c;
+		}
+		printf("report -f html, yield by the plant's day (%s, %d days), %s|%.1f|%.1f\n", tz, n,
+		       rows ? "rows" : "hour cells", median(t, rows ? 1 : reps),
+		       median(tc, rows ? 1 : reps));
+	}
+	/* --group-by day as station report runs it (the hour cells answer) */
+	{
+		struct rep_plant plant = { 0 };
+		FILE *null = fopen("/dev/null", "w");
+
+		snprintf(plant.timezone, sizeof(plant.timezone), "%s", tz);
+		for (int i = 0; null && i < reps; i++) {
+			double a = now_ms(), c = cpu_ms();
+
+			if (report_groups(null, db_reader(db), &all, "day", &plant, false, "json",
+					  &e)) {
+				fprintf(stderr, "report_1m: %s\n", e.msg);
+				return 1;
+			}
+			t[i] = now_ms() - a;
+			tc[i] = cpu_ms() - c;
+		}
+		if (null)
+			fclose(null);
+		printf("report --group-by day --tz %s, whole log|%.1f|%.1f\n", tz, median(t, reps),
+		       median(tc, reps));
+	}
+	db_close(db);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	for (int k = 0; k < NMEAS; k++)
@@ -463,9 +531,11 @@ int main(int argc, char **argv)
 		return filters(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "capability"))
 		return capability(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "plantdays"))
+		return plantdays(argv[2], atoi(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "query"))
 		return query(argv[2], atoi(argv[3]), argc > 4 && !strcmp(argv[4], "exact"));
 	fprintf(stderr, "usage: report_1m gen DB RUNS | steplog DB N | query DB REPEATS [exact] | filters DB REPEATS"
-		" | capability DB REPEATS | migrate DB\n");
+		" | capability DB REPEATS | plantdays DB REPEATS | migrate DB\n");
 	return 2;
 }

@@ -67,15 +67,30 @@ done
 		echo "report: $name|$(ms "$v" "$c")|< 200 ms|$(awk -v v="$v" 'BEGIN { print (v < 200) ? "met" : "MISSED" }')"
 	fi
 done
+# the HTML report's yield by the plant's day (station.yaml plant: timezone)
+# from the hour cells, and once from the rows for comparison
+"$BIN" plantdays "$DB" "$R" | while IFS='|' read -r name v c; do
+	if [[ $name == *rows ]]; then
+		echo "report: $name|$(ms "$v" "$c")||"
+	else
+		echo "report: $name|$(ms "$v" "$c")|< 200 ms|$(awk -v v="$v" 'BEGIN { print (v < 200) ? "met" : "MISSED" }')"
+	fi
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # the upgrade from schema 10 (capability cells built from the rows,
-# measurements_name dropped), on a copy of the log made schema 10 again
+# measurements_name dropped), on a copy of the log made schema 10 again;
+# then from 11 (no run without a sequence name stored as '': a scan of the
+# runs, nothing rebuilt), the copy made schema 11 again
 cp "$DB" "$tmp/v10.db"
 sqlite3 "$tmp/v10.db" "DROP TABLE cap_cells; DROP TABLE cap_keys;
 	CREATE INDEX IF NOT EXISTS measurements_name ON measurements(name); PRAGMA user_version = 10"
 "$BIN" migrate "$tmp/v10.db" 2>/dev/null | while IFS='|' read -r name v; do
-	echo "log: upgrade from schema 10 to 11|$(awk -v v="$v" 'BEGIN { printf "%.1f s", v / 1000 }')||"
+	echo "log: upgrade from schema 10|$(awk -v v="$v" 'BEGIN { printf "%.1f s", v / 1000 }')||"
+done
+sqlite3 "$tmp/v10.db" "PRAGMA user_version = 11"
+"$BIN" migrate "$tmp/v10.db" 2>/dev/null | while IFS='|' read -r name v; do
+	echo "log: upgrade from schema 11 (no '' sequence names)|$v ms||"
 done
 rm -f "$tmp/v10.db"*
 "$BIN" steplog "$tmp/steps.db" 20000 | while IFS='|' read -r name v; do

@@ -162,6 +162,7 @@ static int day_add(struct report *r, sqlite3_stmt *st, const struct rep_counts *
 	if (!nd)
 		return -1;
 	r->days = nd;
+	memset(&nd[r->ndays], 0, sizeof(*nd));
 	snprintf(nd[r->ndays].day, sizeof(nd[0].day), "%s", (const char *)sqlite3_column_text(st, 0));
 	nd[r->ndays++].c = *c;
 	return 0;
@@ -519,12 +520,14 @@ int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 	txn = sqlite3_get_autocommit(db->h) && sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL) ==
 						    SQLITE_OK;
 	for (int q = 0; q < REP_Q__COUNT && !ret; q++) {
+		if (r->days_only && q != REP_Q_DAYS)
+			continue;
 		if (query(db->h, r, q))
 			ret = st_fail(e, ST_ERR_DB, "cannot read the log: %s", sqlite3_errmsg(db->h));
 		if (!ret && r->between)
 			r->between(r->between_ctx, (enum rep_query)q);
 	}
-	if (!ret)
+	if (!ret && !r->days_only)
 		ret = dbi_suspects_count(db, f, &r->suspects, e);
 	if (txn)
 		sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);	/* reads only: ends it */

@@ -152,6 +152,9 @@ struct rep_counts {
 struct rep_day {
 	char day[11];
 	struct rep_counts c;
+	/* with struct report's days_unjudged: the day's error, aborted and
+	 * unidentified runs (--group-by day) */
+	int64_t errors, aborted, unidentified;
 };
 
 struct rep_fail {
@@ -241,9 +244,19 @@ struct report {
 	/* in: the plant's time zone (station.yaml plant: timezone; NULL or ""
 	 * none), which the report's own times (UTC) are not in: said so */
 	const char *plant_tz;
-	/* out (rep_plant_days()): days[] are the plant's days in this zone,
-	 * counted as --group-by day counts; NULL: UTC days, as the log's */
+	/* out (rep_plant_days(), or the summaries given plant_periods): days[]
+	 * are the plant's days in this zone, counted as --group-by day counts;
+	 * NULL: UTC days, as the log's */
 	const char *days_tz;
+	/* in: plant_tz's UTC offsets as rep_tz_periods() gives them, whole
+	 * hours: the summaries' hour cells then answer the plant's days
+	 * (days_tz set) when the periods cover them; the rows, and a store
+	 * that knows nothing of it, leave days_tz NULL */
+	const char *plant_periods;
+	/* in: only the days (--group-by day from the summaries); out: the
+	 * days' unjudged runs are counted too (the summaries with the plant's
+	 * days do) */
+	bool days_only, days_unjudged;
 	void *between_ctx;
 };
 

@@ -34,13 +34,30 @@
 	" (c.hours = 24 AND c.hour >= ?10 AND c.hour < ?11" \
 	" OR c.hours = 1 AND c.hour >= ?1 AND c.hour < ?10" \
 	" OR c.hours = 1 AND c.hour >= ?11 AND c.hour < ?2) AND " CELL_KEY
+/* The plant's days (?12, r->plant_periods: a JSON array of [h0, h1, off],
+ * UTC hours [h0, h1) being off whole hours from the plant's clock; NULL:
+ * UTC): those of the periods that the hour cells of the window [?1, ?2)
+ * reach (a few: the zone's changes in the log's span). */
+#define PLANT_PERIODS \
+	"tzp AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS h0," \
+	"  json_extract(value, '$[1]') AS h1, json_extract(value, '$[2]') AS off" \
+	"  FROM json_each(coalesce(?12, '[]'))" \
+	"  WHERE h1 > (SELECT min(hour) FROM cells WHERE hours = 1 AND hour >= ?1 AND hour < ?2)" \
+	"  AND h0 <= (SELECT max(hour) FROM cells WHERE hours = 1 AND hour >= ?1 AND hour < ?2))"
+/* The day number of UTC hour h: the plant's (days since 1970-01-01 of its
+ * clock) with ?12 (periods in table tzp), else UTC's. */
+#define PDAY_IN(tzp, h) \
+	"(CASE WHEN ?12 IS NULL THEN (" h ") / 24 ELSE ((" h ") + (SELECT p.off FROM " tzp " p" \
+	" WHERE (" h ") >= p.h0 AND (" h ") < p.h1)) / 24 END)"
+#define PDAY(h) PDAY_IN("tzp", h)
 /* ?6 set: one row per day, else one row.  The unit correction starts from
  * the few unit-operations seen in several cells (CROSS JOIN keeps that
  * order: the planner would rather scan every unit's cells). */
-#define GROUP_DAY "CASE WHEN ?6 IS NULL THEN 0 ELSE c.hour / 24 END"
+#define GROUP_DAY "CASE WHEN ?6 IS NULL THEN 0 ELSE " PDAY("c.hour") " END"
 
 static const char yield_sql[] =
-	"WITH t AS (SELECT " GROUP_DAY " AS d, sum(c.runs) AS runs, sum(c.units) AS units,"
+	"WITH " PLANT_PERIODS ","
+	" t AS (SELECT " GROUP_DAY " AS d, sum(c.runs) AS runs, sum(c.units) AS units,"
 	"  sum(c.passed) AS passed, sum(c.first_units) AS fu, sum(c.first_passed) AS fp"
 	"  FROM cells c WHERE c.runs > 0 AND " CELL_WHERE " GROUP BY d),"
 	" k AS (SELECT d, sum(k - 1) AS du, sum(max(kp - 1, 0)) AS dp FROM ("
@@ -59,13 +76,14 @@ static const char yield_sql[] =
  * in first units / first passed where a unit's first such run of the
  * operation (over the whole log) comes before its first judged one: that
  * one is no longer first (if selected), the error run is (if selected). */
-#define E_DAY(t) "CASE WHEN ?6 IS NULL THEN 0 ELSE (" t ") / 86400000000 END"
+#define E_DAY(t) "CASE WHEN ?6 IS NULL THEN 0 ELSE " PDAY("(" t ") / 3600000000") " END"
 #define E_SEL(e) \
 	" " e ".started_us >= ?1 * 3600000000 AND " e ".started_us < ?2 * 3600000000" \
 	" AND (?3 IS NULL OR " e ".fixture = ?3) AND (?4 IS NULL OR " e ".sequence_name = ?4)" \
 	" AND (?5 IS NULL OR " e ".sequence_version = ?5) AND (?7 IS NULL OR " e ".outcome = ?7) "
 static const char errors_sql[] =
-	"WITH e AS (SELECT r.id, r.unit_serial AS u, coalesce(r.sequence_name, '') AS op,"
+	"WITH " PLANT_PERIODS ","
+	" e AS (SELECT r.id, r.unit_serial AS u, coalesce(r.sequence_name, '') AS op,"
 	"  r.started_us, r.fixture, r.sequence_name, r.sequence_version, r.outcome,"
 	"  row_number() OVER (PARTITION BY r.unit_serial, coalesce(r.sequence_name, '')"
 	"   ORDER BY r.started_us, r.id) AS rn"
@@ -78,7 +96,7 @@ static const char errors_sql[] =
 	" c AS (SELECT x.d, 1 AS du, 0 AS dfu, 0 AS dfp FROM x WHERE NOT EXISTS (SELECT 1"
 	"   FROM unit_cells uc CROSS JOIN cells c ON c.id = uc.cell WHERE uc.unit = x.u"
 	"   AND coalesce(c.sequence_name, '') = x.op AND " CELL_WHERE
-	"   AND (?6 IS NULL OR c.hour / 24 = x.d))"
+	"   AND (?6 IS NULL OR " PDAY("c.hour") " = x.d))"
 	"  UNION ALL SELECT " E_DAY("f.started_us") ", 0, 1, 0 FROM f WHERE " E_SEL("f")
 	"  UNION ALL SELECT " GROUP_DAY ", 0, -1, -f.passed FROM f CROSS JOIN cells c"
 	"   ON c.id = f.cell WHERE " CELL_WHERE ")"
@@ -119,18 +137,22 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a / b - (a % b < 0);
 }
 
+/* The window of f in hours, [*h0, *h1). */
+static void window_hours(const struct rep_filter *f, int64_t *h0, int64_t *h1)
+{
+	*h0 = f->has_since ? floor_div(f->since_us, HOUR_US) : -FAR_HOURS;
+	*h1 = f->has_until ? floor_div(f->until_us, HOUR_US) : FAR_HOURS;
+}
+
 static void bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
 {
-	int64_t h0 = -FAR_HOURS, h1 = FAR_HOURS, d0 = -FAR_HOURS, d1 = FAR_HOURS;
+	int64_t h0, h1, d0 = -FAR_HOURS, d1 = FAR_HOURS;
 
-	if (f->has_since) {
-		h0 = floor_div(f->since_us, HOUR_US);
+	window_hours(f, &h0, &h1);
+	if (f->has_since)
 		d0 = -floor_div(-h0, 24) * 24;	/* up to a day */
-	}
-	if (f->has_until) {
-		h1 = floor_div(f->until_us, HOUR_US);
+	if (f->has_until)
 		d1 = floor_div(h1, 24) * 24;
-	}
 	if (d1 < d0)	/* no whole day: hour cells only, all "before" one */
 		d0 = d1 = h1;
 	sqlite3_bind_int64(st, 1, h0);
@@ -145,6 +167,76 @@ static void bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
 	}
 }
 
+/* The error, aborted and unidentified runs of the filter per plant day
+ * (?12; the runs through runs_outcome and runs_unit_started, as the
+ * totals' query reads them). */
+static const char unjudged_days_sql[] =
+	"WITH tzq AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS h0,"
+	"  json_extract(value, '$[1]') AS h1, json_extract(value, '$[2]') AS off"
+	"  FROM json_each(?12)),"
+	" u AS (SELECT 0 AS k, r.started_us FROM runs r WHERE r.outcome = 'error' AND " REP_WHERE
+	"  UNION ALL SELECT 1, r.started_us FROM runs r WHERE r.outcome = 'aborted' AND " REP_WHERE
+	"  UNION ALL SELECT 2, r.started_us FROM runs r INDEXED BY runs_unit_started"
+	"  WHERE r.unit_serial IS NULL AND r.outcome <> 'running' AND " REP_WHERE ")"
+	" SELECT date(" PDAY_IN("tzq", "u.started_us / 3600000000") " * 86400, 'unixepoch'),"
+	" sum(k = 0), sum(k = 1), sum(k = 2) FROM u GROUP BY 1";
+
+static int unjudged_days(sqlite3 *h, struct report *r)
+{
+	sqlite3_stmt *st = dbr_prepare_where(h, unjudged_days_sql, r->f);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 12, r->plant_periods, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *day = (const char *)sqlite3_column_text(st, 0);
+
+		for (int i = 0; day && i < r->ndays; i++) {
+			if (strcmp(r->days[i].day, day))
+				continue;
+			r->days[i].errors = sqlite3_column_int64(st, 1);
+			r->days[i].aborted = sqlite3_column_int64(st, 2);
+			r->days[i].unidentified = sqlite3_column_int64(st, 3);
+		}
+	}
+	if (sqlite3_finalize(st) != SQLITE_OK)
+		return -1;
+	r->days_unjudged = true;
+	return 0;
+}
+
+/* Days, not the total (?6): the plant's (?12) when r asks and its periods
+ * cover every hour cell of the window (r->days_tz says so). */
+static int bind_days(sqlite3 *h, sqlite3_stmt *st, struct report *r)
+{
+	static const char cover_sql[] =
+		"SELECT count(*) = 0 OR (min(hour) >= json_extract(?3, '$[0][0]')"
+		" AND max(hour) < json_extract(?3, '$[#-1][1]'))"
+		" FROM cells WHERE hours = 1 AND hour >= ?1 AND hour < ?2";
+	int64_t h0, h1;
+	sqlite3_stmt *c;
+	int covered = 0;
+
+	sqlite3_bind_int(st, 6, 1);
+	if (!r->plant_periods || !r->plant_tz)
+		return 0;
+	if (!(c = dbr_prepare(h, cover_sql)))
+		return -1;
+	window_hours(r->f, &h0, &h1);
+	sqlite3_bind_int64(c, 1, h0);
+	sqlite3_bind_int64(c, 2, h1);
+	sqlite3_bind_text(c, 3, r->plant_periods, -1, SQLITE_STATIC);
+	if (sqlite3_step(c) == SQLITE_ROW)
+		covered = sqlite3_column_int(c, 0);
+	if (sqlite3_finalize(c) != SQLITE_OK)
+		return -1;
+	if (covered) {
+		sqlite3_bind_text(st, 12, r->plant_periods, -1, SQLITE_STATIC);
+		r->days_tz = r->plant_tz;
+	}
+	return 0;
+}
+
 /* --with-errors: the changes errors_sql gives, day by day or in all. */
 static int with_errors(sqlite3 *h, struct report *r, bool by_day)
 {
@@ -153,8 +245,10 @@ static int with_errors(sqlite3 *h, struct report *r, bool by_day)
 	if (!st)
 		return -1;
 	bind_cells(st, r->f);
-	if (by_day)
-		sqlite3_bind_int(st, 6, 1);
+	if (by_day && bind_days(h, st, r)) {
+		sqlite3_finalize(st);
+		return -1;
+	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *day = (const char *)sqlite3_column_text(st, 0);
 		struct rep_counts *c = by_day ? NULL : &r->total;
@@ -178,11 +272,15 @@ static int yields(sqlite3 *h, struct report *r, bool by_day)
 	if (!st)
 		return -1;
 	bind_cells(st, r->f);
-	if (by_day)
-		sqlite3_bind_int(st, 6, 1);
+	if (by_day && bind_days(h, st, r)) {
+		sqlite3_finalize(st);
+		return -1;
+	}
 	if (rep_yield_rows(st, r, by_day))
 		return -1;
-	return r->with_errors ? with_errors(h, r, by_day) : 0;
+	if (r->with_errors && with_errors(h, r, by_day))
+		return -1;
+	return by_day && r->days_tz ? unjudged_days(h, r) : 0;
 }
 
 static int pareto(sqlite3 *h, struct report *r)

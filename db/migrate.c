@@ -6,9 +6,11 @@
  * already had; then db/schema.sql (idempotent) runs, creating what is new
  * and re-creating the views, and sets PRAGMA user_version; upgrade_post[v]
  * then fills new tables from old rows (and the summaries of schema 3 are
- * rebuilt from the rows by db_summary.c).  A frozen copy of each old schema
+ * rebuilt from the rows by db_summary.c; schema 12's no_empty_names()
+ * before them).  A frozen copy of each old schema
  * is kept in db/migrations/ for the migration tests.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -141,10 +143,39 @@ static int run_sql(struct db *db, const char *sql, int from, struct st_error *e)
 	return dbi_fail(db, e, rc, what);
 }
 
+/* Schema 12: a run without a sequence name holds NULL, never '' (stations
+ * before schema 11 stored '', which the summaries then kept as another
+ * operation than NULL: its own cells, measurement and capability keys).
+ * One scan of the runs (no index has the name); *rebuild set when a run or
+ * a summary key held ''. */
+static int no_empty_names(struct db *db, bool *rebuild, struct st_error *e)
+{
+	static const char kept[] =
+		"SELECT EXISTS (SELECT 1 FROM cells WHERE sequence_name = '')"
+		" OR EXISTS (SELECT 1 FROM meas_keys WHERE sequence_name = '')"
+		" OR EXISTS (SELECT 1 FROM cap_keys WHERE sequence_name = '')";
+	int rc = sqlite3_exec(db->h, "UPDATE runs SET sequence_name = NULL"
+			      " WHERE sequence_name = ''", NULL, NULL, NULL);
+	int found = 0, ret;
+
+	if (rc != SQLITE_OK)
+		return dbi_fail(db, e, rc, "upgrade the schema to version 12 (runs without a "
+				"sequence name)");
+	if (sqlite3_changes64(db->h) > 0)
+		*rebuild = true;
+	if (*rebuild)
+		return ST_OK;
+	ret = query_int(db, kept, &found, "read the summaries' sequence names", e);
+	if (found)
+		*rebuild = true;
+	return ret;
+}
+
 /* Under BEGIN IMMEDIATE: another station process may have just done it. */
 static int upgrade(struct db *db, struct st_error *e)
 {
 	int v, tables = 0, ret;
+	bool rebuild;
 
 	ret = read_version(db, &v, e);
 	if (ret < 0)
@@ -167,8 +198,11 @@ static int upgrade(struct db *db, struct st_error *e)
 		ret = run_sql(db, upgrade_post[i], i, e);
 	/* the summaries, from every row already logged: schema 3 added them,
 	 * 4 counts leaf steps only in the Pareto, 5 judged runs only in the
-	 * yields, 9 keys them by hour and outcome */
-	if (ret == ST_OK && v > 0 && v < 9)
+	 * yields, 9 keys them by hour and outcome, 12 when they held '' */
+	rebuild = v > 0 && v < 9;
+	if (ret == ST_OK && v > 0 && v < 12)
+		ret = no_empty_names(db, &rebuild, e);
+	if (ret == ST_OK && rebuild)
 		ret = dbi_sum_rebuild(db, e);
 	/* 11: the capability cells (dbi_sum_rebuild makes them too) */
 	else if (ret == ST_OK && v > 0 && v < 11)

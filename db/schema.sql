@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 10 (PRAGMA user_version).
+-- The station log, schema version 12 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS runs (
 	station TEXT NOT NULL,
 	fixture TEXT NOT NULL,
 	operator TEXT,
-	sequence_name TEXT,
+	sequence_name TEXT,		-- NULL: none (schema 12: never '')
 	sequence_version TEXT,
 	sequence_sha256 TEXT,
 	software_version TEXT,
@@ -464,4 +464,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 11;
+PRAGMA user_version = 12;

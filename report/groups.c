@@ -62,6 +62,7 @@ struct unit_run {
 
 struct acc {
 	enum gkey key;
+	bool cells_ok;	/* --group-by day: from the summaries when they can */
 	const struct rep_plant *plant;
 	struct group *g;
 	int n;
@@ -319,8 +320,7 @@ static void csv(FILE *f, const struct acc *a, const char *key)
 	}
 }
 
-/* Local time in zone tz for this process, and back to what it was. */
-static char *tz_enter(const char *tz)
+char *rep_tz_enter(const char *tz)
 {
 	const char *old = getenv("TZ");
 	char *saved = old ? strdup(old) : NULL;
@@ -330,7 +330,7 @@ static char *tz_enter(const char *tz)
 	return saved;
 }
 
-static void tz_leave(char *saved)
+void rep_tz_leave(char *saved)
 {
 	if (saved)
 		setenv("TZ", saved, 1);
@@ -338,6 +338,39 @@ static void tz_leave(char *saved)
 		unsetenv("TZ");
 	tzset();
 	free(saved);
+}
+
+/* The plant's days from the store's summaries (1), when it keeps them for
+ * f and the zone's offsets are whole hours there (report/tzperiods.c);
+ * else 0: the rows answer. */
+static int days_of_cells(struct acc *a, const struct db_reader *rd, const struct rep_filter *f,
+			 const char *tz, bool with_errors, struct st_error *e)
+{
+	char *periods = report_can_summarise(f) ? rep_tz_periods(tz, f) : NULL;
+	struct report r = { .with_errors = with_errors, .plant_tz = tz, .plant_periods = periods,
+			    .days_only = true };
+	int ret = periods ? rd_report(rd, f, &r, e) : 0;
+
+	if (!ret && periods && r.summary && r.days_tz && r.days_unjudged) {
+		a->g = calloc(r.ndays ? r.ndays : 1, sizeof(*a->g));
+		ret = a->g ? 1 : st_fail(e, ST_ERR_NOMEM, "out of memory");
+		for (int i = 0; ret > 0 && i < r.ndays; i++) {
+			const struct rep_day *d = &r.days[i];
+
+			a->g[i] = (struct group){ .key = strdup(d->day), .runs = d->c.runs,
+						  .units = d->c.units, .passed = d->c.passed,
+						  .first = d->c.first_units,
+						  .first_passed = d->c.first_passed,
+						  .errors = d->errors, .aborted = d->aborted,
+						  .unidentified = d->unidentified };
+			a->n++;
+			if (!a->g[i].key)
+				ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
+		}
+	}
+	report_free(&r);
+	free(periods);
+	return ret;
 }
 
 /* The groups of a->key over the runs f selects, counted, in the plant's
@@ -351,9 +384,14 @@ static int collect(struct acc *a, const struct db_reader *rd, const struct rep_f
 	if (!rep_tz_valid(tz))
 		return st_fail(e, ST_ERR_ARG, "time zone '%s' is not in this machine's tz database "
 			       "(/usr/share/zoneinfo); give one like Europe/Berlin or UTC", tz);
-	saved = tz_enter(tz);
+	if (a->key == G_DAY && a->cells_ok) {
+		ret = days_of_cells(a, rd, f, tz, with_errors, e);
+		if (ret)
+			return ret < 0 ? ret : 0;
+	}
+	saved = rep_tz_enter(tz);
 	ret = rd_operation_rows(rd, DB_OP_RUNS, f, with_errors, add_row, a, e);
-	tz_leave(saved);
+	rep_tz_leave(saved);
 	if (!ret) {
 		count_units(a);
 		/* the units point at groups by index: sort only after counting;
@@ -381,7 +419,7 @@ int report_groups(FILE *out, const struct db_reader *rd, const struct rep_filter
 		  struct st_error *e)
 {
 	static const struct rep_plant none = { .timezone = "UTC" };
-	struct acc a = { .plant = plant ? plant : &none, .e = e };
+	struct acc a = { .plant = plant ? plant : &none, .e = e, .cells_ok = true };
 	const char *tz = a.plant->timezone[0] ? a.plant->timezone : "UTC";
 	int k, ret;
 

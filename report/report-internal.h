@@ -29,6 +29,10 @@ void rep_col(FILE *f, const char *raw, int width);
 /* HTML: the zone of the report's times (UTC), and that the plant's zone
  * plant_tz (NULL / "": none) is --group-by's, not theirs. */
 void rep_html_zone(FILE *f, const char *plant_tz);
+/* Local time in zone tz for this process (TZ), and back to what it was
+ * (rep_tz_leave() takes what rep_tz_enter() gave). */
+char *rep_tz_enter(const char *tz);
+void rep_tz_leave(char *saved);
 /* Print a JSON value and a newline; jansson keeps reals short (15 digits). */
 void rep_json_print(FILE *f, json_t *j, bool pretty);
 

@@ -93,6 +93,12 @@ struct rep_plant {
  * r->days_tz = tz. */
 int rep_plant_days(const struct db_reader *rd, const struct rep_filter *f, const char *tz,
 		   bool with_errors, struct report *r, struct st_error *e);
+/* The UTC offsets of zone tz over f's window (1990 to ten years from now
+ * without one), for struct report's plant_periods: a JSON array of [h0,
+ * h1, off], UTC hours [h0, h1) at off whole hours from UTC, contiguous.
+ * NULL (out of memory, or) when an offset there is no whole number of
+ * hours (India's +05:30): a UTC hour then spans two of the plant's days. */
+char *rep_tz_periods(const char *tz, const struct rep_filter *f);
 /* Is name a zone of the tz database this machine has ("UTC", "Europe/Berlin")? */
 bool rep_tz_valid(const char *name);
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * station db check|recover|migrate: log maintenance.  check runs SQLite's
- * integrity and foreign-key checks and exits non-zero on any problem;
- * recover marks runs left unfinished by a crash aborted (the station also
- * does this when it starts); migrate creates a log or upgrades an old one.
+ * station db check|recover|migrate|rebuild: log maintenance.  check runs
+ * SQLite's integrity and foreign-key checks and exits non-zero on any
+ * problem; recover marks runs left unfinished by a crash aborted (the
+ * station also does this when it starts); migrate creates a log or
+ * upgrades an old one; rebuild recomputes the summaries from the rows.
  */
 #include <signal.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: station db check|recover|migrate [--db FILE | --config station.yaml]\n"
+		"usage: station db check|recover|migrate|rebuild [--db FILE | --config station.yaml]\n"
 		"\n"
 		"  check     integrity and foreign-key check of the log; exit 4 on a problem.\n"
 		"            Safe while a station is logging (read only, never blocks it).\n"
@@ -29,6 +30,10 @@ static void usage(FILE *f)
 		"            running on this log: its runs in progress would be marked too.\n"
 		"  migrate   create the log, or upgrade an older one in place to schema\n"
 		"            version %d (one transaction: all or nothing).\n"
+		"  rebuild   recompute the summaries (the report's cells, units, measurement\n"
+		"            and capability keys) from the rows, after rows were added or\n"
+		"            changed by hand (one transaction; minutes on a large log, while\n"
+		"            no station is logging to it).\n"
 		"\n"
 		REP_HELP_DB
 		"  -h, --help             this text\n"
@@ -116,6 +121,23 @@ static int do_migrate(const char *path)
 	return EXIT_PASS;
 }
 
+static int do_rebuild(const char *path)
+{
+	struct db_opts o = { .must_exist = true };
+	struct st_error e;
+	struct db *db;
+	int ret;
+
+	if (db_open(&db, path, &o, &e) < 0)
+		return fail("rebuild", &e);
+	ret = db_summary_rebuild(db, &e);
+	db_close(db);
+	if (ret < 0)
+		return fail("rebuild", &e);
+	printf("%s: summaries rebuilt from the rows\n", path);
+	return EXIT_PASS;
+}
+
 int cmd_db(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -167,6 +189,9 @@ int cmd_db(int argc, char **argv)
 		return do_recover(path);
 	if (!strcmp(sub, "migrate"))
 		return do_migrate(path);
-	fprintf(stderr, "station db: unknown action '%s' (check, recover or migrate)\n", sub);
+	if (!strcmp(sub, "rebuild"))
+		return do_rebuild(path);
+	fprintf(stderr, "station db: unknown action '%s' (check, recover, migrate or rebuild)\n",
+		sub);
 	return EXIT_USAGE;
 }

@@ -278,14 +278,21 @@ static int body(FILE *out, const struct db_reader *rd, const struct rep_opts *o,
 	if (mode->capability)
 		return report_capability(out, rd, &o->f, mode->spc.all_runs, mode->subgroups,
 					 mode->from_rows, o->format, e);
+	/* HTML's days are the plant's when station.yaml names its zone: from
+	 * the summaries' hour cells in a zone of whole-hour offsets, else
+	 * from the rows */
+	bool plant = tz[0] && strcmp(tz, "UTC");
+	char *periods = plant ? rep_tz_periods(tz, &o->f) : NULL;
+
+	r.plant_periods = periods;
 	int ret = rd_report(rd, &o->f, &r, e);
 
-	/* HTML's days are the plant's when station.yaml names its zone */
-	if (!ret && tz[0] && strcmp(tz, "UTC"))
+	if (!ret && plant && !r.days_tz)
 		ret = rep_plant_days(rd, &o->f, tz, mode->with_errors, &r, e);
 	if (!ret)
 		print(out, o, &r);
 	report_free(&r);
+	free(periods);
 	return ret;
 }
 

@@ -81,10 +81,9 @@ local_ids() {
 # central_merge OUT NAME...: the named stations' logs merged into one SQLite
 # file OUT, as if they had shared one log: the first copied, the others'
 # rows added with their local ids (rows, steps ...) moved past the first's;
-# the summaries are not merged (read with a filter that needs the rows,
-# such as --since @1, or with the commands that always read the rows), but
-# for the capability cells (log schema 11), built again from the merged rows
-# as the upgrade from schema 10 builds them
+# the summaries are not merged but built again from the merged rows
+# (station db rebuild: hour and day cells, units, measurement and
+# capability keys)
 central_merge() {
 	local out=$1 first=$2 s t cols sel off=0
 	shift 2
@@ -102,10 +101,9 @@ central_merge() {
 				fail "merging $s's $t"
 		done
 	done
-	# rows put in by SQL get no summaries: the capability cells (schema 11)
-	# rebuilt from the merged rows by the upgrade from 10
-	sqlite3 "$out" "DROP TABLE cap_cells; DROP TABLE cap_keys; PRAGMA user_version = 10" &&
-		"$BINDIR/station" db migrate --db "$out" >/dev/null || fail "rebuilding $out's capability cells"
+	# rows put in by SQL get no summaries: every summary rebuilt from the
+	# merged rows (report --group-by day reads the hour cells)
+	"$BINDIR/station" db rebuild --db "$out" >/dev/null || fail "rebuilding $out's summaries"
 }
 
 # central_same LOG ARGS...: `station ARGS` on the SQLite log LOG and on the

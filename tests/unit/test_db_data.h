@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "db/db.h"
 
@@ -298,6 +299,34 @@ static void t_old_log(const char *dst, const char *vsql, const char *src, const 
 		assert_int_equal(sqlite3_exec(h, extra, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 	free(schema);
+}
+
+/* A log at dst of the frozen schema file vsql holding every table of that
+ * schema copied whole from the log src (this build's, of the same tables
+ * and columns); extra: SQL run on it after. */
+static void t_frozen_copy(const char *dst, const char *vsql, const char *src, const char *extra)
+{
+	char sql[512], *schema = t_read_top(vsql);
+	sqlite3 *h;
+	sqlite3_stmt *st;
+
+	unlink(dst);
+	assert_int_equal(sqlite3_open(dst, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, schema, NULL, NULL, NULL), SQLITE_OK);
+	free(schema);
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS src", src);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT name FROM main.sqlite_schema WHERE"
+		" type = 'table' AND name NOT LIKE 'sqlite_%'", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(sql, sizeof(sql), "INSERT INTO main.\"%s\" SELECT * FROM src.\"%s\"",
+			 sqlite3_column_text(st, 0), sqlite3_column_text(st, 0));
+		assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	}
+	sqlite3_finalize(st);
+	if (extra)
+		assert_int_equal(sqlite3_exec(h, extra, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
 }
 
 #endif

@@ -250,31 +250,6 @@ static void test_moved_first_run(void **state)
 	db_close(db);
 }
 
-/* A schema 10 log: the same rows and summaries without the cells. */
-static void v10_copy(const char *dst)
-{
-	char sql[512], *schema = t_read_top("db/migrations/v10.sql");
-	sqlite3 *h;
-	sqlite3_stmt *st;
-
-	assert_non_null(schema);
-	unlink(dst);
-	assert_int_equal(sqlite3_open(dst, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, schema, NULL, NULL, NULL), SQLITE_OK);
-	free(schema);
-	snprintf(sql, sizeof(sql), "ATTACH '%s' AS src", path);
-	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT name FROM main.sqlite_schema WHERE"
-		" type = 'table' AND name NOT LIKE 'sqlite_%'", -1, &st, NULL), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(sql, sizeof(sql), "INSERT INTO main.\"%s\" SELECT * FROM src.\"%s\"",
-			 sqlite3_column_text(st, 0), sqlite3_column_text(st, 0));
-		assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-}
-
 static void test_v10_log_upgraded(void **state)
 {
 	char p[160];
@@ -284,7 +259,8 @@ static void test_v10_log_upgraded(void **state)
 	struct buf a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
 
 	snprintf(p, sizeof(p), "%s/v10.db", dir);
-	v10_copy(p);
+	/* the same rows and summaries without the cells */
+	t_frozen_copy(p, "db/migrations/v10.sql", path, NULL);
 	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
 	assert_int_equal(db_found_version(db), 10);
 	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
