@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Summaries for reports on large logs (schema 3, schema 9's keys): per
- * hour cell (UTC hour, fixture, sequence name+version, outcome) the run and
+ * Summaries for reports on large logs (schema 3, schema 9's and 12's keys):
+ * per hour cell (UTC hour, fixture, sequence name+version, outcome, and the
+ * line: station, operator, work order, part number, revision) the run and
  * unit counts of the yields and failing steps, and per hour and day cell
  * and measurement n, sums about a reference value, min, max and
  * fixed-frame histogram bins (db_summary_hist.c); per hour, fixture and
@@ -20,11 +21,16 @@
 
 #define HOUR_US 3600000000LL
 
+/* The line's dimensions of a cell (schema 12): station, operator, work
+ * order, part number, revision, as the run has them (NULL: none). */
+#define CELL_DIMS 5
+
 /* What a cell is keyed by (hours: 1 an hour cell, 24 a day cell). */
 struct cell_key {
 	int64_t hour;
 	int hours;
 	const char *fixture, *seq, *version, *outcome;
+	const char *dim[CELL_DIMS];
 };
 
 static int find_cell(struct db *db, const struct cell_key *k, int64_t *cell, struct st_error *e)
@@ -41,6 +47,8 @@ static int find_cell(struct db *db, const struct cell_key *k, int64_t *cell, str
 		dbi_bind_text(st, 4, k->version);
 		sqlite3_bind_int(st, 5, k->hours);
 		dbi_bind_text(st, 6, k->outcome);
+		for (int i = 0; i < CELL_DIMS; i++)
+			dbi_bind_text(st, 7 + i, k->dim[i]);
 		if (pass) {
 			if (dbi_done(db, st, "add a summary cell", e) < 0)
 				return ST_ERR_DB;
@@ -172,12 +180,18 @@ static int run_cells(struct db *db, sqlite3_stmt *st, int64_t *cell, int64_t *da
 {
 	char *outcome = dup_or_null(st, 0), *fixture = dup_or_null(st, 4);
 	char *name = dup_or_null(st, 5), *version = dup_or_null(st, 6);
+	char *dim[CELL_DIMS];
 	struct cell_key k = { sqlite3_column_int64(st, 3) / HOUR_US, 1, fixture, name, version,
-			      outcome };
+			      outcome, { NULL } };
+	bool ok = outcome && fixture;
 	int ret = ST_ERR_NOMEM;
 
+	for (int i = 0; i < CELL_DIMS; i++) {
+		k.dim[i] = dim[i] = dup_or_null(st, 7 + i);
+		ok = ok && (dim[i] || sqlite3_column_type(st, 7 + i) == SQLITE_NULL);
+	}
 	sqlite3_reset(st);
-	if (outcome && fixture) {
+	if (ok) {
 		ret = find_cell(db, &k, cell, e);
 		k.hours = 24;
 		if (ret == ST_OK)
@@ -187,6 +201,8 @@ static int run_cells(struct db *db, sqlite3_stmt *st, int64_t *cell, int64_t *da
 	free(fixture);
 	free(name);
 	free(version);
+	for (int i = 0; i < CELL_DIMS; i++)
+		free(dim[i]);
 	return ret == ST_ERR_NOMEM ? st_fail(e, ret, "out of memory") : ret;
 }
 

@@ -13,6 +13,14 @@
 
 #define HOUR_US 3600000000LL
 
+/* The line's dimensions of a cell (schema 12), as a column list, and the
+ * same in a and b (NULL-safe: a run need not have them). */
+#define DIMS "station, operator, work_order, part_number, revision"
+#define SAME_DIMS(a, b) \
+	a ".station IS " b ".station AND " a ".operator IS " b ".operator" \
+	" AND " a ".work_order IS " b ".work_order AND " a ".part_number IS " b ".part_number" \
+	" AND " a ".revision IS " b ".revision"
+
 /* The measurement sums of the hour cells, from the measurement rows FROM
  * and WHERE select (m, s, r): per cell and key, about the key's ref. */
 #define MEAS_SUMS(from, where) \
@@ -33,6 +41,7 @@
 	" FROM cells d JOIN cells c ON c.hours = 1 AND c.hour >= d.hour AND c.hour < d.hour + 24" \
 	" AND c.fixture = d.fixture AND c.sequence_name IS d.sequence_name" \
 	" AND c.sequence_version IS d.sequence_version AND c.outcome = d.outcome" \
+	" AND " SAME_DIMS("c", "d") \
 	" CROSS JOIN meas_sum m ON m.cell = c.id WHERE d.hours = 24 AND " where \
 	" GROUP BY d.id, m.key"
 
@@ -47,18 +56,19 @@ static const char *const rebuild_cells[] = {
 	"DELETE FROM meas_sum", "DELETE FROM meas_keys", "DELETE FROM step_fails",
 	"DELETE FROM unit_first", "DELETE FROM unit_cells", "UPDATE runs SET cell = NULL",
 	"DELETE FROM cells",
-	"INSERT INTO cells (hour, hours, fixture, sequence_name, sequence_version, outcome)"
+	"INSERT INTO cells (hour, hours, fixture, sequence_name, sequence_version, outcome, " DIMS ")"
 	" SELECT DISTINCT started_us / 3600000000, 1, fixture, sequence_name, sequence_version,"
-	" outcome FROM runs WHERE outcome <> 'running' ORDER BY 1, 3, 4, 5, 6",
-	"INSERT INTO cells (hour, hours, fixture, sequence_name, sequence_version, outcome)"
-	" SELECT DISTINCT hour / 24 * 24, 24, fixture, sequence_name, sequence_version, outcome"
-	" FROM cells WHERE hours = 1 ORDER BY 1, 3, 4, 5, 6",
+	" outcome, " DIMS " FROM runs WHERE outcome <> 'running' ORDER BY 1, 3, 4, 5, 6, 7, 8, 9,"
+	" 10, 11",
+	"INSERT INTO cells (hour, hours, fixture, sequence_name, sequence_version, outcome, " DIMS ")"
+	" SELECT DISTINCT hour / 24 * 24, 24, fixture, sequence_name, sequence_version, outcome, "
+	DIMS " FROM cells WHERE hours = 1 ORDER BY 1, 3, 4, 5, 6, 7, 8, 9, 10, 11",
 	/* per run through cells_key (an UPDATE ... FROM would scan the runs
 	 * for every cell) */
 	"UPDATE runs SET cell = (SELECT c.id FROM cells c WHERE c.hours = 1"
 	" AND c.hour = runs.started_us / 3600000000 AND c.fixture = runs.fixture"
 	" AND c.sequence_name IS runs.sequence_name AND c.sequence_version IS runs.sequence_version"
-	" AND c.outcome = runs.outcome) WHERE outcome <> 'running'",
+	" AND c.outcome = runs.outcome AND " SAME_DIMS("c", "runs") ") WHERE outcome <> 'running'",
 	"UPDATE cells SET runs = t.n FROM (SELECT cell, count(*) AS n FROM runs"
 	" WHERE cell IS NOT NULL GROUP BY cell) t WHERE t.cell = cells.id",
 	STEP_FAILS("r.cell IS NOT NULL"),
@@ -138,7 +148,7 @@ static int day_of(struct db *db, int64_t c, int64_t *day, struct st_error *e)
 		"SELECT d.id FROM cells c JOIN cells d ON d.hours = 24 AND d.hour = c.hour / 24 * 24"
 		" AND d.fixture = c.fixture AND d.sequence_name IS c.sequence_name"
 		" AND d.sequence_version IS c.sequence_version AND d.outcome = c.outcome"
-		" WHERE c.id = ?1";
+		" AND " SAME_DIMS("d", "c") " WHERE c.id = ?1";
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
 

@@ -18,6 +18,24 @@
 
 extern const char db_schema_sql[];
 
+/* The hour and day cells and what hangs on them, dropped: schema.sql
+ * makes them anew, dbi_sum_rebuild() fills them from the rows.  (A log
+ * from before schema 3 has runs.cell, from [2], but no cells for the
+ * foreign key to name while runs.cell is cleared.) */
+#define DROP_SUMMARIES \
+	"DROP VIEW IF EXISTS v_yield;\n" \
+	"DROP VIEW IF EXISTS v_first_pass_yield;\n" \
+	"DROP VIEW IF EXISTS v_failures_pareto;\n" \
+	"DROP VIEW IF EXISTS v_measurement_stats;\n" \
+	"DROP TABLE IF EXISTS meas_sum;\n" \
+	"DROP TABLE IF EXISTS step_fails;\n" \
+	"DROP TABLE IF EXISTS unit_first;\n" \
+	"DROP TABLE IF EXISTS unit_cells;\n" \
+	"DROP INDEX IF EXISTS cells_key;\n" \
+	"CREATE TABLE IF NOT EXISTS cells (id INTEGER PRIMARY KEY);\n" \
+	"UPDATE runs SET cell = NULL;\n" \
+	"DROP TABLE cells;\n"
+
 static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	[1] =
 	"ALTER TABLE runs ADD COLUMN last_step_index INTEGER;\n"
@@ -62,21 +80,7 @@ static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	"ALTER TABLE runs ADD COLUMN forwarded_us INTEGER;\n",
 	/* schema 9: summary cells per hour and outcome, first runs per
 	 * operation: the old summaries go, rebuilt from the rows after */
-	[8] =
-	"DROP VIEW IF EXISTS v_yield;\n"
-	"DROP VIEW IF EXISTS v_first_pass_yield;\n"
-	"DROP VIEW IF EXISTS v_failures_pareto;\n"
-	"DROP VIEW IF EXISTS v_measurement_stats;\n"
-	"DROP TABLE IF EXISTS meas_sum;\n"
-	"DROP TABLE IF EXISTS step_fails;\n"
-	"DROP TABLE IF EXISTS unit_first;\n"
-	"DROP TABLE IF EXISTS unit_cells;\n"
-	"DROP INDEX IF EXISTS cells_key;\n"
-	/* (a log from before schema 3 has runs.cell, from [2], but no cells
-	 * for the foreign key to name while runs.cell is cleared) */
-	"CREATE TABLE IF NOT EXISTS cells (id INTEGER PRIMARY KEY);\n"
-	"UPDATE runs SET cell = NULL;\n"
-	"DROP TABLE cells;\n",
+	[8] = DROP_SUMMARIES,
 	/* schema 10: measurements without the run_id copied from their step
 	 * (and its index): the table is rebuilt, rows and ids as they were;
 	 * schema.sql then re-creates its other indexes */
@@ -94,6 +98,11 @@ static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	 * index was a tenth of the log that db check --quick read */
 	[10] =
 	"DROP INDEX IF EXISTS measurements_name;\n",
+	/* schema 12: the summary cells keyed by the line's dimensions too
+	 * (report --operator, --work-order, ...): the cells go, schema.sql
+	 * makes them with the new columns and key, and every summary is
+	 * rebuilt from the rows below (whatever version the log had) */
+	[11] = DROP_SUMMARIES,
 };
 
 static const char *const upgrade_post[DB_SCHEMA_VERSION] = {
@@ -167,12 +176,10 @@ static int upgrade(struct db *db, struct st_error *e)
 		ret = run_sql(db, upgrade_post[i], i, e);
 	/* the summaries, from every row already logged: schema 3 added them,
 	 * 4 counts leaf steps only in the Pareto, 5 judged runs only in the
-	 * yields, 9 keys them by hour and outcome */
-	if (ret == ST_OK && v > 0 && v < 9)
-		ret = dbi_sum_rebuild(db, e);
-	/* 11: the capability cells (dbi_sum_rebuild makes them too) */
-	else if (ret == ST_OK && v > 0 && v < 11)
-		ret = dbi_cap_rebuild(db, e);
+	 * yields, 9 keys them by hour and outcome, 12 by the line's dimensions
+	 * (db_summary_rebuild()'s code, in this transaction) */
+	if (ret == ST_OK && v > 0 && v < 12)
+		ret = dbi_sum_rebuild(db, e);	/* and 11's capability cells */
 	if (ret < 0)
 		return ret;
 	ret = read_version(db, &v, e);

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 10 (PRAGMA user_version).
+-- The station log, schema version 12 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS runs (
 	reason TEXT,
 	last_step_index INTEGER,	-- last step committed (crash recovery names it)
 	last_step TEXT,
-	cell INTEGER REFERENCES cells(id),	-- its summary cell (hour, fixture, sequence, outcome)
+	cell INTEGER REFERENCES cells(id),	-- its summary cell (hour, fixture, sequence, outcome, line)
 	work_order TEXT,		-- schema 6: what the MES (station serve) or --var gave
 	part_number TEXT,
 	revision TEXT,
@@ -210,6 +210,11 @@ CREATE TABLE IF NOT EXISTS suspects (
 -- cell, and of those, the ones that passed.  A day cell (hours = 24, hour =
 -- the day's first) holds only the measurement sums of its 24 hour cells,
 -- so that a report over whole days reads one row a day, not 24.
+-- Schema 12: the line's dimensions too (station, operator, work order,
+-- part number, revision: the run's, NULL as the run has none), so that
+-- report --operator, --work-order, --part-number, --revision and --station
+-- read cells; a line runs one work order at a time and an operator works a
+-- shift, so an hour and fixture rarely holds more than one or two.
 CREATE TABLE IF NOT EXISTS cells (
 	id INTEGER PRIMARY KEY,
 	hour INTEGER NOT NULL,		-- started_us / 3600000000
@@ -218,6 +223,11 @@ CREATE TABLE IF NOT EXISTS cells (
 	sequence_name TEXT,
 	sequence_version TEXT,
 	outcome TEXT NOT NULL,
+	station TEXT,			-- schema 12: runs.station (NOT NULL there)
+	operator TEXT,
+	work_order TEXT,
+	part_number TEXT,
+	revision TEXT,
 	runs INTEGER NOT NULL DEFAULT 0,
 	units INTEGER NOT NULL DEFAULT 0,
 	passed INTEGER NOT NULL DEFAULT 0,
@@ -351,7 +361,7 @@ CREATE INDEX IF NOT EXISTS step_values_insecure ON step_values(step_id) WHERE ke
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
 CREATE INDEX IF NOT EXISTS events_time ON events(time_us);
 CREATE INDEX IF NOT EXISTS cells_key ON cells(hours, hour, fixture, sequence_name, sequence_version,
-	outcome);
+	outcome, station, operator, work_order, part_number, revision);
 CREATE INDEX IF NOT EXISTS unit_first_multi ON unit_first(multi) WHERE multi = 1;
 CREATE INDEX IF NOT EXISTS meas_keys_name ON meas_keys(name, step, sequence_name, unit, low, high);
 -- schema 11: report --capability's order; a fixture's hour when a run ends
@@ -464,4 +474,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 11;
+PRAGMA user_version = 12;

@@ -317,7 +317,8 @@ static void test_v9_log_drops_meas_run_id(void **state)
 
 	snprintf(p, sizeof(p), "%s/v9.db", dir);
 	t_old_log(p, "db/migrations/v9.sql", path,
-		"INSERT INTO cells SELECT * FROM src.cells;"
+		"INSERT INTO cells SELECT id, hour, hours, fixture, sequence_name, sequence_version,"
+		" outcome, runs, units, passed, first_units, first_passed FROM src.cells;"
 		"INSERT INTO unit_cells SELECT * FROM src.unit_cells;"
 		"INSERT INTO unit_first SELECT * FROM src.unit_first;"
 		"INSERT INTO step_fails SELECT * FROM src.step_fails;"
