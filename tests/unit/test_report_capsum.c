@@ -250,41 +250,6 @@ static void test_moved_first_run(void **state)
 	db_close(db);
 }
 
-/* A schema 10 log: the same rows and summaries without the cells. */
-static void v10_copy(const char *dst)
-{
-	char sql[1280], *schema = t_read_top("db/migrations/v10.sql");
-	sqlite3 *h;
-	sqlite3_stmt *st;
-
-	assert_non_null(schema);
-	unlink(dst);
-	assert_int_equal(sqlite3_open(dst, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, schema, NULL, NULL, NULL), SQLITE_OK);
-	free(schema);
-	snprintf(sql, sizeof(sql), "ATTACH '%s' AS src", path);
-	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT name FROM main.sqlite_schema WHERE"
-		" type = 'table' AND name NOT LIKE 'sqlite_%'", -1, &st, NULL), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		/* the v10 table's columns (schema 12's cells have more) */
-		char cols[512];
-		sqlite3_stmt *c;
-
-		assert_int_equal(sqlite3_prepare_v2(h, "SELECT group_concat(name, ', ') FROM"
-			" pragma_table_info(?1, 'main')", -1, &c, NULL), SQLITE_OK);
-		sqlite3_bind_value(c, 1, sqlite3_column_value(st, 0));
-		assert_int_equal(sqlite3_step(c), SQLITE_ROW);
-		snprintf(cols, sizeof(cols), "%s", sqlite3_column_text(c, 0));
-		sqlite3_finalize(c);
-		snprintf(sql, sizeof(sql), "INSERT INTO main.\"%s\" (%s) SELECT %s FROM src.\"%s\"",
-			 sqlite3_column_text(st, 0), cols, cols, sqlite3_column_text(st, 0));
-		assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-}
-
 static void test_v10_log_upgraded(void **state)
 {
 	char p[160];
@@ -294,7 +259,7 @@ static void test_v10_log_upgraded(void **state)
 	struct buf a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
 
 	snprintf(p, sizeof(p), "%s/v10.db", dir);
-	v10_copy(p);
+	t_copy_log(p, "db/migrations/v10.sql", path);	/* the rows and summaries, no cap cells */
 	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
 	assert_int_equal(db_found_version(db), 10);
 	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
