@@ -8,7 +8,7 @@
  *
  *  run unit op  wo  part/rev hour outcome                     vdd [3.1,3.5]
  *   1  U1   A   W1  P1/A     H    pass                        3.30
- *   2  U2   A   W1  P1/A     H    fail at rails               3.60
+ *   2  U2   A   W1  P1/A     H    fail at rails (far beyond)  9.00
  *   3  U2   B   W1  P1/A     H    pass (a retest, another op) 3.32
  *   4  U3   B   W2  P2/B     H    fail at "self test" (in group "final") 3.28
  *   5  U3   A   W2  P2/B     H+1  pass                        3.31
@@ -49,7 +49,7 @@ struct lrun {
 
 static const struct lrun lruns[] = {
 	{ "U1", "A", "W1", "P1", "A", 0, DB_PASS, NULL, 3.30, false },
-	{ "U2", "A", "W1", "P1", "A", 0, DB_FAIL, "rails", 3.60, false },
+	{ "U2", "A", "W1", "P1", "A", 0, DB_FAIL, "rails", 9.00, false },
 	{ "U2", "B", "W1", "P1", "A", 0, DB_PASS, NULL, 3.32, false },
 	{ "U3", "B", "W2", "P2", "B", 0, DB_FAIL, "self test", 3.28, false },
 	{ "U3", "A", "W2", "P2", "B", 1, DB_PASS, NULL, 3.31, false },
@@ -162,6 +162,10 @@ static void known(struct db *db, const struct rep_filter *f, const int64_t want[
 			if (vdd_n) {
 				assert_int_equal(s.meas[0].n, vdd_n);
 				assert_int_equal(s.meas[0].out_high, vdd_high);
+				/* 9.00, far beyond the frame: its tail read from the
+				 * rows of its cell, the line's included */
+				assert_true(s.meas[0].tail[1].known);
+				assert_int_equal(s.meas[0].tail[1].n > 0, vdd_high > 0);
 			}
 		}
 		report_free(&s);
