@@ -38,10 +38,12 @@
  * reads that range only). */
 #define CELL_WHERE " c.hours = 1 AND c.hour >= ?1 AND c.hour < ?2 AND " CELL_KEY
 /* Cells for the measurements: the day cells of the whole days [?10, ?11)
- * in the window, the hour cells of the hours before ([?1, ?10)) and after
- * them ([?11, ?2)). */
+ * in the window (those of every line, station NULL, without a line filter;
+ * else those of each line), the hour cells of the hours before ([?1,
+ * ?10)) and after them ([?11, ?2)). */
+#define NO_LINE "(?20 IS NULL AND ?21 IS NULL AND ?22 IS NULL AND ?23 IS NULL AND ?24 IS NULL)"
 #define MEAS_WHERE \
-	" (c.hours = 24 AND c.hour >= ?10 AND c.hour < ?11" \
+	" (c.hours = 24 AND c.hour >= ?10 AND c.hour < ?11 AND (c.station IS NULL) = " NO_LINE \
 	" OR c.hours = 1 AND c.hour >= ?1 AND c.hour < ?10" \
 	" OR c.hours = 1 AND c.hour >= ?11 AND c.hour < ?2) AND " CELL_KEY
 /* ?6 set: one row per day, else one row.  The unit correction starts from

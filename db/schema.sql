@@ -209,7 +209,9 @@ CREATE TABLE IF NOT EXISTS suspects (
 -- judged run of the operation (sequence name, over the whole log) is in the
 -- cell, and of those, the ones that passed.  A day cell (hours = 24, hour =
 -- the day's first) holds only the measurement sums of its 24 hour cells,
--- so that a report over whole days reads one row a day, not 24.
+-- so that a report over whole days reads one row a day, not 24: one of
+-- each line, and one of every line (station NULL, a run's never is: the
+-- report without a line filter reads those, a third as many or fewer).
 -- Schema 12: the line's dimensions too (station, operator, work order,
 -- part number, revision: the run's, NULL as the run has none), so that
 -- report --operator, --work-order, --part-number, --revision and --station
@@ -460,7 +462,7 @@ WITH s AS (
 	SELECT k.sequence_name, k.step, k.name, k.unit, k.low, k.high, k.ref,
 		sum(m.n) AS n, sum(m.s1) AS s1, sum(m.s2) AS s2, min(m.min) AS min, max(m.max) AS max
 	FROM cells c CROSS JOIN meas_sum m ON m.cell = c.id JOIN meas_keys k ON k.id = m.key
-	WHERE c.hours = 24 GROUP BY k.id),
+	WHERE c.hours = 24 AND c.station IS NULL GROUP BY k.id),
 d AS (
 	SELECT *, ref + s1 / n AS mean,
 		CASE WHEN n > 1 THEN sqrt(max(0.0, (s2 - s1 * s1 / n) / (n - 1))) END AS stddev
