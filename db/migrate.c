@@ -21,7 +21,9 @@ extern const char db_schema_sql[];
 /* The hour and day cells and what hangs on them, dropped: schema.sql
  * makes them anew, dbi_sum_rebuild() fills them from the rows.  (A log
  * from before schema 3 has runs.cell, from [2], but no cells for the
- * foreign key to name while runs.cell is cleared.) */
+ * foreign key to name while runs.cell is cleared.)  Dropping cells checks
+ * the foreign key runs.cell for each cell: through runs_cell_fk, built for
+ * it, not a scan of every run per cell (minutes on 50,000 runs). */
 #define DROP_SUMMARIES \
 	"DROP VIEW IF EXISTS v_yield;\n" \
 	"DROP VIEW IF EXISTS v_first_pass_yield;\n" \
@@ -34,7 +36,9 @@ extern const char db_schema_sql[];
 	"DROP INDEX IF EXISTS cells_key;\n" \
 	"CREATE TABLE IF NOT EXISTS cells (id INTEGER PRIMARY KEY);\n" \
 	"UPDATE runs SET cell = NULL;\n" \
-	"DROP TABLE cells;\n"
+	"CREATE INDEX IF NOT EXISTS runs_cell_fk ON runs(cell);\n" \
+	"DROP TABLE cells;\n" \
+	"DROP INDEX runs_cell_fk;\n"
 
 static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	[1] =
