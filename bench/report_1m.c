@@ -3,7 +3,8 @@
  * report_1m: the production-log figures of make bench (bench/report_1m.sh).
  *   report_1m gen DB RUNS        a log of RUNS runs through the db API: 8
  *                                fixtures, 90 days, 2 sequence versions,
- *                                20 measurements a run, failures retested
+ *                                20 measurements a run, failures retested,
+ *                                operators by shift, work orders (line_at)
  *   report_1m steplog DB N       log N steps of 20 measurements: median, p99
  *   report_1m query DB REPEATS   each report query: median ms (summaries)
  *   report_1m migrate DB         upgrade a cached log to this build's schema
@@ -89,10 +90,34 @@ static void fill(struct db_measurement *m, int k)
 		     (!isnan(m->high) && m->value > m->high) ? DB_FAIL : DB_PASS;
 }
 
+/* The line at time t (dt: since the log's start) on fixture fx (1..8):
+ * two operators a shift (fixtures F1-F4, F5-F8), three 8-hour shifts
+ * from 06:00, ten operators in rotation, the outgoing one finishing runs
+ * for 10 minutes into the next shift on F1-F4; one work order at a time,
+ * 37 hours each, changed at 40 minutes past an hour, its part number
+ * (of three) and revision (A or B). */
+struct line {
+	char op[8], wo[16], part[8], rev[2];
+};
+
+static void line_at(int64_t dt, int fx, struct line *l)
+{
+	const int64_t hour = 3600000000LL, shift = 8 * hour;
+	int64_t s = (dt + 2 * hour - (fx <= 4 ? hour / 6 : 0)) / shift;	/* 22:00 on day 0 */
+	long wo = (long)((dt + hour / 3) / (37 * hour));
+
+	snprintf(l->op, sizeof(l->op), "op%ld", (long)((s * 2 + (fx > 4)) % 10));
+	snprintf(l->wo, sizeof(l->wo), "WO-%04ld", wo);
+	snprintf(l->part, sizeof(l->part), "P-%ld", wo % 3);
+	snprintf(l->rev, sizeof(l->rev), "%c", wo % 5 == 4 ? 'B' : 'A');
+}
+
 static int one_run(struct db *db, const char *serial, const char *fixture, int64_t t,
-		   const char *version, bool *failed)
+		   const char *version, const struct line *l, bool *failed)
 {
 	struct db_run_info ri = { .unit_serial = serial, .station = "bench", .fixture = fixture,
+				  .operator_name = l->op, .work_order = l->wo,
+				  .part_number = l->part, .revision = l->rev,
 				  .sequence_name = "factory", .sequence_version = version,
 				  .started_us = t };
 	struct db_measurement m[NMEAS];
@@ -149,6 +174,8 @@ static int gen(const char *path, long runs)
 	sqlite3_exec(db_handle(db), "PRAGMA synchronous = OFF", NULL, NULL, NULL);
 	for (long i = 0; i < runs; i++) {
 		bool failed = false;
+		struct line l;
+		int fx;
 
 		if (qh != qt && urand() < 0.9) {	/* retest a failed unit */
 			snprintf(serial, sizeof(serial), "%s", queue[qh]);
@@ -156,9 +183,11 @@ static int gen(const char *path, long runs)
 		} else {
 			snprintf(serial, sizeof(serial), "SN%08ld", unit++);
 		}
-		snprintf(fixture, sizeof(fixture), "F%d", (int)(urand() * 8) + 1);
+		fx = (int)(urand() * 8) + 1;
+		snprintf(fixture, sizeof(fixture), "F%d", fx);
+		line_at((int64_t)(i * span), fx, &l);
 		if (one_run(db, serial, fixture, t0 + (int64_t)(i * span),
-			    i < runs / 2 ? "1.0" : "1.1", &failed)) {
+			    i < runs / 2 ? "1.0" : "1.1", &l, &failed)) {
 			db_close(db);
 			return 1;
 		}
@@ -264,9 +293,10 @@ static double median(double *t, int n)
 }
 
 /* What a quality engineer filters by, as station report answers it (the
- * summaries for an outcome and hour-aligned windows, the rows for a unit or
- * a window off the hour): one unit, one outcome, a shift, a fixture in a
- * shift, a week of shifts; and the export of one unit's measurements. */
+ * summaries for an outcome, hour-aligned windows and the line, the rows
+ * for a unit or a window off the hour): one unit, one outcome, a shift, a
+ * fixture in a shift, a week of shifts, an operator, a work order, a part;
+ * and the export of one unit's measurements. */
 static int filters(const char *path, int reps)
 {
 	const int64_t day = 1770681600000000LL;	/* 2026-02-10, inside the 90 days */
@@ -290,6 +320,19 @@ static int filters(const char *path, int reps)
 		    .has_until = true, .until_us = day + 6 * 86400000000LL + 6 * 3600000000LL } },
 		{ "report --outcome pass --fixture F2",
 		  { .outcome = "pass", .fixture = "F2" } },
+		/* schema 12: the line's filters read the cells */
+		{ "report --operator op3", { .operator_name = "op3" } },
+		{ "report --operator op3, a week",
+		  { .operator_name = "op3", .has_since = true,
+		    .since_us = day - 86400000000LL + 6 * 3600000000LL, .has_until = true,
+		    .until_us = day + 6 * 86400000000LL + 6 * 3600000000LL } },
+		{ "report --work-order WO-0025", { .work_order = "WO-0025" } },
+		{ "report --work-order WO-0025, a week",
+		  { .work_order = "WO-0025", .has_since = true,
+		    .since_us = day - 86400000000LL + 6 * 3600000000LL, .has_until = true,
+		    .until_us = day + 6 * 86400000000LL + 6 * 3600000000LL } },
+		{ "report --part-number P-1 --revision B --outcome fail",
+		  { .part_number = "P-1", .revision = "B", .outcome = "fail" } },
 		{ "report shift 06:30-14:30 (off the hour: rows)",
 		  { .has_since = true, .since_us = day + 6 * 3600000000LL + 1800000000LL,
 		    .has_until = true, .until_us = day + 14 * 3600000000LL + 1800000000LL } },

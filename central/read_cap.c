@@ -67,7 +67,8 @@ static const char keys_v7_sql[] = KEYS_SQL(HOURS " AND $5::bigint IS NOT NULL"
 	" AND $6::bigint IS NOT NULL");
 
 /* what the log's summaries answer (whole hours, fixture, sequence), and
- * stations too (the central cells know them), but not outcomes */
+ * stations too (the central cells know them), but not outcomes nor the
+ * line's other dimensions (the log's hour cells know them, these not) */
 static bool answerable(const struct rep_filter *f)
 {
 	struct rep_filter g;
@@ -76,7 +77,7 @@ static bool answerable(const struct rep_filter *f)
 		return true;
 	g = *f;
 	g.station = NULL;
-	return !f->outcome && report_can_summarise(&g);
+	return !f->outcome && report_can_summarise(&g) && !report_filter_line(f);
 }
 
 static int64_t floor_div(int64_t a, int64_t b)

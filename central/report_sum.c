@@ -27,7 +27,7 @@ bool cps_usable(const struct rep_filter *f)
 	g.station = NULL;	/* the central cells know stations too */
 	/* ... but not outcomes (the log's do): --outcome reads the rows; and
 	 * days, not hours (the log's): a window of whole days only */
-	return !f->outcome && report_can_summarise(&g) &&
+	return !f->outcome && report_can_summarise(&g) && !report_filter_line(f) &&
 	       (!f->has_since || f->since_us % DAY_US == 0) &&
 	       (!f->has_until || f->until_us % DAY_US == 0);
 }

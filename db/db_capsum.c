@@ -32,10 +32,12 @@ static const char cells_sql[] =
 	" mr_sum FROM cap_cells WHERE key = ?10 AND %s ORDER BY key, fixture, hour";
 
 /* the summaries' filters (report_can_summarise), but not outcomes: the
- * cells hold each unit's first judged run's values whatever its outcome */
+ * cells hold each unit's first judged run's values whatever its outcome;
+ * nor the line (station, operator, work order, part number, revision):
+ * the capability cells are keyed by hour and fixture alone */
 static bool answer(const struct rep_filter *f)
 {
-	return !f->outcome && report_can_summarise(f);
+	return !f->outcome && !f->station && !report_filter_line(f) && report_can_summarise(f);
 }
 
 static sqlite3_stmt *prepare(sqlite3 *h, const char *fmt, const char *where,

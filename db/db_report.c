@@ -352,10 +352,16 @@ bool report_can_summarise(const struct rep_filter *f)
 {
 	const int64_t hour = 3600000000LL;
 
-	/* the summary cells know hour, fixture, sequence and outcome only */
-	return !f->serial && !f->operator_name && !f->work_order && !f->part_number &&
-	       !f->revision && !f->station && (!f->has_since || f->since_us % hour == 0) &&
+	/* the summary cells know hour, fixture, sequence, outcome and (schema
+	 * 12) the line: station, operator, work order, part number, revision;
+	 * not units (--serial: the rows, through runs_unit_started) */
+	return !f->serial && (!f->has_since || f->since_us % hour == 0) &&
 	       (!f->has_until || f->until_us % hour == 0);
+}
+
+bool report_filter_line(const struct rep_filter *f)
+{
+	return f->operator_name || f->work_order || f->part_number || f->revision;
 }
 
 /* Steps that talked to the CMS with cms.insecure, in the runs selected

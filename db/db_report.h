@@ -261,15 +261,19 @@ struct report {
 };
 
 /* Fill r from the log (0, or ST_ERR_DB / ST_ERR_NOMEM with e set).  The
- * summaries answer unless r->exact, or a filter needs the rows (--serial,
- * --station, --operator, --work-order, --part-number, --revision, a
- * --since/--until off the hour); they know the hour, fixture, sequence and
- * outcome. */
+ * summaries answer unless r->exact, or a filter needs the rows (--serial, a
+ * --since/--until off the hour); they know the hour, fixture, sequence,
+ * outcome and (schema 12) the line: --station, --operator, --work-order,
+ * --part-number, --revision. */
 int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 		 struct st_error *e);
 /* One query of report_build() (r->f set, the earlier ones done). */
 int report_query(struct db *db, struct report *r, enum rep_query q, struct st_error *e);
 bool report_can_summarise(const struct rep_filter *f);
+/* A filter on the line's dimensions the log's hour cells know but the
+ * capability cells and the central store's cells do not: --operator,
+ * --work-order, --part-number, --revision (those read the rows). */
+bool report_filter_line(const struct rep_filter *f);
 void report_free(struct report *r);
 /* Suspect marks (docs/identity.md) left by runs f's time range and fixture
  * select (db_identity.c); 0 on a log older than the table. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * station report's numbers from the summaries (db/schema.sql, kept by
- * db/db_summary.c): thousands of cell rows instead of millions of runs.
+ * db/db_summary.c): thousands of cell rows instead of millions of runs,
+ * whatever the filter but --serial (report_can_summarise()).
  * Counts come from the hour cells of the window; measurements from the
  * day cells of the whole days in it and the hour cells of the rest.  Equal to the queries on the rows in db_report.c (the tests hold
  * them to it): per-cell unit counts become distinct counts by subtracting,
@@ -19,19 +20,30 @@
 /* Beyond any log: a day-cell range without that bound. */
 #define FAR_HOURS (24LL << 40)
 
-/* The filters every cell query has: fixture, sequence, outcome. */
+/* The line's filters (schema 12's cell dimensions) on the cells or runs
+ * t, bound as the rows' queries bind them (db_read.c: ?20 operator, ?21
+ * work order, ?22 part number, ?23 revision, ?24 station); a term per
+ * filter given, the others NULL. */
+#define LINE_KEY(t) \
+	" AND (?20 IS NULL OR " t ".operator IS ?20) AND (?21 IS NULL OR " t ".work_order IS ?21)" \
+	" AND (?22 IS NULL OR " t ".part_number IS ?22) AND (?23 IS NULL OR " t ".revision IS ?23)" \
+	" AND (?24 IS NULL OR " t ".station IS ?24) "
+/* The filters every cell query has: fixture, sequence, outcome, line. */
 #define CELL_KEY \
 	" (?3 IS NULL OR c.fixture = ?3) AND (?4 IS NULL OR c.sequence_name = ?4)" \
-	" AND (?5 IS NULL OR c.sequence_version = ?5) AND (?7 IS NULL OR c.outcome = ?7) "
+	" AND (?5 IS NULL OR c.sequence_version = ?5) AND (?7 IS NULL OR c.outcome = ?7) " \
+	LINE_KEY("c")
 /* Hour cells matching the filter: [?1, ?2) the window in hours (bound to
  * hours beyond any log without a --since or --until, so that cells_key
  * reads that range only). */
 #define CELL_WHERE " c.hours = 1 AND c.hour >= ?1 AND c.hour < ?2 AND " CELL_KEY
 /* Cells for the measurements: the day cells of the whole days [?10, ?11)
- * in the window, the hour cells of the hours before ([?1, ?10)) and after
- * them ([?11, ?2)). */
+ * in the window (those of every line, station NULL, without a line filter;
+ * else those of each line), the hour cells of the hours before ([?1,
+ * ?10)) and after them ([?11, ?2)). */
+#define NO_LINE "(?20 IS NULL AND ?21 IS NULL AND ?22 IS NULL AND ?23 IS NULL AND ?24 IS NULL)"
 #define MEAS_WHERE \
-	" (c.hours = 24 AND c.hour >= ?10 AND c.hour < ?11" \
+	" (c.hours = 24 AND c.hour >= ?10 AND c.hour < ?11 AND (c.station IS NULL) = " NO_LINE \
 	" OR c.hours = 1 AND c.hour >= ?1 AND c.hour < ?10" \
 	" OR c.hours = 1 AND c.hour >= ?11 AND c.hour < ?2) AND " CELL_KEY
 /* The plant's days (?12, r->plant_periods: a JSON array of [h0, h1, off],
@@ -80,11 +92,13 @@ static const char yield_sql[] =
 #define E_SEL(e) \
 	" " e ".started_us >= ?1 * 3600000000 AND " e ".started_us < ?2 * 3600000000" \
 	" AND (?3 IS NULL OR " e ".fixture = ?3) AND (?4 IS NULL OR " e ".sequence_name = ?4)" \
-	" AND (?5 IS NULL OR " e ".sequence_version = ?5) AND (?7 IS NULL OR " e ".outcome = ?7) "
+	" AND (?5 IS NULL OR " e ".sequence_version = ?5) AND (?7 IS NULL OR " e ".outcome = ?7) " \
+	LINE_KEY(e)
 static const char errors_sql[] =
 	"WITH " PLANT_PERIODS ","
 	" e AS (SELECT r.id, r.unit_serial AS u, coalesce(r.sequence_name, '') AS op,"
 	"  r.started_us, r.fixture, r.sequence_name, r.sequence_version, r.outcome,"
+	"  r.station, r.operator, r.work_order, r.part_number, r.revision,"
 	"  row_number() OVER (PARTITION BY r.unit_serial, coalesce(r.sequence_name, '')"
 	"   ORDER BY r.started_us, r.id) AS rn"
 	"  FROM runs r WHERE r.outcome IN ('error', 'aborted') AND r.unit_serial IS NOT NULL),"
@@ -119,9 +133,10 @@ static const char hist_sql[] =
 /* The hour cells of the window holding a value of measurement ?12 below
  * ?13 or above ?14 (their min and max say so), and the values of one
  * such cell beyond those bounds, from the rows: the runs of its hour,
- * fixture, sequence and outcome. */
+ * fixture, sequence, outcome and line. */
 static const char tail_cells_sql[] =
-	"SELECT c.hour, c.fixture, c.sequence_name, c.sequence_version, c.outcome"
+	"SELECT c.hour, c.fixture, c.sequence_name, c.sequence_version, c.outcome, c.station,"
+	" c.operator, c.work_order, c.part_number, c.revision"
 	" FROM cells c CROSS JOIN meas_sum m ON m.cell = c.id WHERE " CELL_WHERE
 	" AND m.key = ?12 AND (m.min < ?13 OR m.max > ?14)";
 static const char tail_values_sql[] =
@@ -130,7 +145,8 @@ static const char tail_values_sql[] =
 	" WHERE r.started_us >= ?1 AND r.started_us < ?2 AND r.fixture = ?3"
 	" AND r.sequence_name IS ?4 AND r.sequence_version IS ?5 AND r.outcome = ?6"
 	" AND s.name = ?7 AND m.name = ?8 AND m.unit IS ?9 AND m.low IS ?10 AND m.high IS ?11"
-	" AND (m.value < ?12 OR m.value > ?13)";
+	" AND (m.value < ?12 OR m.value > ?13) AND r.station IS ?14 AND r.operator IS ?15"
+	" AND r.work_order IS ?16 AND r.part_number IS ?17 AND r.revision IS ?18";
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -161,6 +177,11 @@ static void bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
 	dbi_bind_text(st, 4, f->seq_name);
 	dbi_bind_text(st, 5, f->seq_version);
 	dbi_bind_text(st, 7, f->outcome);
+	dbi_bind_text(st, 20, f->operator_name);
+	dbi_bind_text(st, 21, f->work_order);
+	dbi_bind_text(st, 22, f->part_number);
+	dbi_bind_text(st, 23, f->revision);
+	dbi_bind_text(st, 24, f->station);
 	if (sqlite3_bind_parameter_count(st) >= 11) {
 		sqlite3_bind_int64(st, 10, d0);
 		sqlite3_bind_int64(st, 11, d1);
@@ -364,6 +385,8 @@ static int tail_cell(sqlite3_stmt *v, sqlite3_stmt *c, struct rep_meas *m, doubl
 	sqlite3_bind_int64(v, 2, (hour + 1) * HOUR_US);
 	for (int i = 1; i < 5; i++)
 		sqlite3_bind_value(v, 2 + i, sqlite3_column_value(c, i));
+	for (int i = 5; i < 10; i++)	/* the line */
+		sqlite3_bind_value(v, 9 + i, sqlite3_column_value(c, i));
 	dbi_bind_text(v, 7, m->step);
 	dbi_bind_text(v, 8, m->name);
 	dbi_bind_text(v, 9, m->unit);

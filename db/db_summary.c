@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Summaries for reports on large logs (schema 3, schema 9's keys): per
- * hour cell (UTC hour, fixture, sequence name+version, outcome) the run and
+ * Summaries for reports on large logs (schema 3, schema 9's and 12's keys):
+ * per hour cell (UTC hour, fixture, sequence name+version, outcome, and the
+ * line: station, operator, work order, part number, revision) the run and
  * unit counts of the yields and failing steps, and per hour and day cell
  * and measurement n, sums about a reference value, min, max and
  * fixed-frame histogram bins (db_summary_hist.c); per hour, fixture and
@@ -20,11 +21,16 @@
 
 #define HOUR_US 3600000000LL
 
+/* The line's dimensions of a cell (schema 12): station, operator, work
+ * order, part number, revision, as the run has them (NULL: none). */
+#define CELL_DIMS 5
+
 /* What a cell is keyed by (hours: 1 an hour cell, 24 a day cell). */
 struct cell_key {
 	int64_t hour;
 	int hours;
 	const char *fixture, *seq, *version, *outcome;
+	const char *dim[CELL_DIMS];
 };
 
 static int find_cell(struct db *db, const struct cell_key *k, int64_t *cell, struct st_error *e)
@@ -41,6 +47,8 @@ static int find_cell(struct db *db, const struct cell_key *k, int64_t *cell, str
 		dbi_bind_text(st, 4, k->version);
 		sqlite3_bind_int(st, 5, k->hours);
 		dbi_bind_text(st, 6, k->outcome);
+		for (int i = 0; i < CELL_DIMS; i++)
+			dbi_bind_text(st, 7 + i, k->dim[i]);
 		if (pass) {
 			if (dbi_done(db, st, "add a summary cell", e) < 0)
 				return ST_ERR_DB;
@@ -119,8 +127,9 @@ static int meas_key(struct db *db, sqlite3_stmt *row, double v, struct mkey *k,
 }
 
 /* One measurement row (cell, sequence, step, name, unit, low, high, value)
- * into its hour cell's summary and into day cell day's. */
-static int meas_add(struct db *db, sqlite3_stmt *row, int64_t day, struct st_error *e)
+ * into its hour cell's summary and into its two day cells' (day[0] of its
+ * line, day[1] of every line: station NULL). */
+static int meas_add(struct db *db, sqlite3_stmt *row, const int64_t day[2], struct st_error *e)
 {
 	double v = sqlite3_column_double(row, 7);
 	struct mkey k;
@@ -129,13 +138,13 @@ static int meas_add(struct db *db, sqlite3_stmt *row, int64_t day, struct st_err
 	if (meas_key(db, row, v, &k, e) < 0)
 		return ST_ERR_DB;
 	b = db_hist_bin(&k.fr, v);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		sqlite3_stmt *st = dbi_stmt(db, DBS_MEAS_SUM, e);
 
 		if (!st)
 			return ST_ERR_DB;
 		if (i)
-			sqlite3_bind_int64(st, 1, day);
+			sqlite3_bind_int64(st, 1, day[i - 1]);
 		else
 			sqlite3_bind_value(st, 1, sqlite3_column_value(row, 0));
 		sqlite3_bind_int64(st, 2, k.id);
@@ -153,7 +162,8 @@ static int meas_add(struct db *db, sqlite3_stmt *row, int64_t day, struct st_err
 }
 
 /* Every row of a measurement query into the summaries. */
-static int meas_rows(struct db *db, sqlite3_stmt *rows, int64_t day, struct st_error *e)
+static int meas_rows(struct db *db, sqlite3_stmt *rows, const int64_t day[2],
+		     struct st_error *e)
 {
 	int rc, ret = ST_OK;
 
@@ -166,27 +176,40 @@ static int meas_rows(struct db *db, sqlite3_stmt *rows, int64_t day, struct st_e
 }
 
 /* The cells of a run (st: its DBS_RUN_STATE row, reset here): the hour
- * cell its outcome puts it in, and the day cell of its measurements. */
-static int run_cells(struct db *db, sqlite3_stmt *st, int64_t *cell, int64_t *day,
+ * cell its outcome and line put it in, and the day cells of its
+ * measurements: day[0] its line's, day[1] that of every line (station
+ * NULL: a report without a line filter reads those, a third as many). */
+static int run_cells(struct db *db, sqlite3_stmt *st, int64_t *cell, int64_t day[2],
 		     struct st_error *e)
 {
 	char *outcome = dup_or_null(st, 0), *fixture = dup_or_null(st, 4);
 	char *name = dup_or_null(st, 5), *version = dup_or_null(st, 6);
+	char *dim[CELL_DIMS];
 	struct cell_key k = { sqlite3_column_int64(st, 3) / HOUR_US, 1, fixture, name, version,
-			      outcome };
+			      outcome, { NULL } };
+	bool ok = outcome && fixture;
 	int ret = ST_ERR_NOMEM;
 
+	for (int i = 0; i < CELL_DIMS; i++) {
+		k.dim[i] = dim[i] = dup_or_null(st, 7 + i);
+		ok = ok && (dim[i] || sqlite3_column_type(st, 7 + i) == SQLITE_NULL);
+	}
 	sqlite3_reset(st);
-	if (outcome && fixture) {
+	if (ok) {
 		ret = find_cell(db, &k, cell, e);
 		k.hours = 24;
 		if (ret == ST_OK)
-			ret = find_cell(db, &k, day, e);
+			ret = find_cell(db, &k, &day[0], e);
+		memset(k.dim, 0, sizeof(k.dim));
+		if (ret == ST_OK)
+			ret = find_cell(db, &k, &day[1], e);
 	}
 	free(outcome);
 	free(fixture);
 	free(name);
 	free(version);
+	for (int i = 0; i < CELL_DIMS; i++)
+		free(dim[i]);
 	return ret == ST_ERR_NOMEM ? st_fail(e, ret, "out of memory") : ret;
 }
 
@@ -225,14 +248,14 @@ static int run_state_row(struct db *db, const char *run_id, sqlite3_stmt **out,
 static int run_ended(struct db *db, const char *run_id, char **unit, struct st_error *e)
 {
 	sqlite3_stmt *st;
-	int64_t cell, day;
+	int64_t cell, day[2];
 	int ret;
 
 	ret = run_state_row(db, run_id, &st, e);
 	if (ret < 0)
 		return ret;
 	*unit = dup_or_null(st, 1);
-	ret = run_cells(db, st, &cell, &day, e);
+	ret = run_cells(db, st, &cell, day, e);
 	if (ret == ST_OK)
 		ret = set_run_cell(db, run_id, cell, e);
 	if (ret < 0)
@@ -274,7 +297,7 @@ int dbi_sum_run_ended(struct db *db, const char *run_id, struct st_error *e)
 int dbi_sum_run_moved(struct db *db, const char *run_id, struct st_error *e)
 {
 	sqlite3_stmt *st;
-	int64_t old, cell, day, started;
+	int64_t old, cell, day[2], started;
 	bool had;
 	int ret;
 
@@ -284,7 +307,7 @@ int dbi_sum_run_moved(struct db *db, const char *run_id, struct st_error *e)
 	had = sqlite3_column_type(st, 2) != SQLITE_NULL;
 	old = sqlite3_column_int64(st, 2);
 	started = sqlite3_column_int64(st, 3);
-	ret = run_cells(db, st, &cell, &day, e);
+	ret = run_cells(db, st, &cell, day, e);
 	if (ret < 0 || (had && old == cell))
 		return ret;
 	ret = set_run_cell(db, run_id, cell, e);

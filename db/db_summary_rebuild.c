@@ -6,12 +6,21 @@
  * outcome.  A run's measurements go to its hour cell; a day cell is the sum
  * of its hour cells (the bins blobs add up, the sums share one reference).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "db/db-internal.h"
 
 #define HOUR_US 3600000000LL
+
+/* The line's dimensions of a cell (schema 12), as a column list, and the
+ * same in a and b (NULL-safe: a run need not have them). */
+#define DIMS "station, operator, work_order, part_number, revision"
+#define SAME_DIMS(a, b) \
+	a ".station IS " b ".station AND " a ".operator IS " b ".operator" \
+	" AND " a ".work_order IS " b ".work_order AND " a ".part_number IS " b ".part_number" \
+	" AND " a ".revision IS " b ".revision"
 
 /* The measurement sums of the hour cells, from the measurement rows FROM
  * and WHERE select (m, s, r): per cell and key, about the key's ref. */
@@ -25,7 +34,8 @@
 	" AND k.sequence_name IS r.sequence_name AND k.unit IS m.unit AND k.low IS m.low" \
 	" AND k.high IS m.high WHERE m.value IS NOT NULL AND " where " GROUP BY r.cell, k.id"
 
-/* A day cell's sums from its hour cells' (d: the day cells concerned). */
+/* A day cell's sums from its hour cells' (d: the day cells concerned): of
+ * its line, or of every line (d.station NULL). */
 #define DAY_SUMS(where) \
 	"INSERT INTO meas_sum (cell, key, n, s1, s2, min, max, out_low, out_high, bins)" \
 	" SELECT d.id, m.key, sum(m.n), sum(m.s1), sum(m.s2), min(m.min), max(m.max)," \
@@ -33,6 +43,7 @@
 	" FROM cells d JOIN cells c ON c.hours = 1 AND c.hour >= d.hour AND c.hour < d.hour + 24" \
 	" AND c.fixture = d.fixture AND c.sequence_name IS d.sequence_name" \
 	" AND c.sequence_version IS d.sequence_version AND c.outcome = d.outcome" \
+	" AND (d.station IS NULL OR " SAME_DIMS("c", "d") ")" \
 	" CROSS JOIN meas_sum m ON m.cell = c.id WHERE d.hours = 24 AND " where \
 	" GROUP BY d.id, m.key"
 
@@ -46,10 +57,18 @@
 static const char *const rebuild_cells[] = {
 	"DELETE FROM meas_sum", "DELETE FROM meas_keys", "DELETE FROM step_fails",
 	"DELETE FROM unit_first", "DELETE FROM unit_cells", "UPDATE runs SET cell = NULL",
-	"DELETE FROM cells",
-	"INSERT INTO cells (hour, hours, fixture, sequence_name, sequence_version, outcome)"
+	/* each cell deleted checks the foreign key runs.cell: through an
+	 * index, not a scan of the runs per cell */
+	"CREATE INDEX IF NOT EXISTS runs_cell_fk ON runs(cell)", "DELETE FROM cells",
+	"DROP INDEX runs_cell_fk",
+	"INSERT INTO cells (hour, hours, fixture, sequence_name, sequence_version, outcome, " DIMS ")"
 	" SELECT DISTINCT started_us / 3600000000, 1, fixture, sequence_name, sequence_version,"
-	" outcome FROM runs WHERE outcome <> 'running' ORDER BY 1, 3, 4, 5, 6",
+	" outcome, " DIMS " FROM runs WHERE outcome <> 'running' ORDER BY 1, 3, 4, 5, 6, 7, 8, 9,"
+	" 10, 11",
+	"INSERT INTO cells (hour, hours, fixture, sequence_name, sequence_version, outcome, " DIMS ")"
+	" SELECT DISTINCT hour / 24 * 24, 24, fixture, sequence_name, sequence_version, outcome, "
+	DIMS " FROM cells WHERE hours = 1 ORDER BY 1, 3, 4, 5, 6, 7, 8, 9, 10, 11",
+	/* and the day cells of every line (station NULL) */
 	"INSERT INTO cells (hour, hours, fixture, sequence_name, sequence_version, outcome)"
 	" SELECT DISTINCT hour / 24 * 24, 24, fixture, sequence_name, sequence_version, outcome"
 	" FROM cells WHERE hours = 1 ORDER BY 1, 3, 4, 5, 6",
@@ -58,7 +77,7 @@ static const char *const rebuild_cells[] = {
 	"UPDATE runs SET cell = (SELECT c.id FROM cells c WHERE c.hours = 1"
 	" AND c.hour = runs.started_us / 3600000000 AND c.fixture = runs.fixture"
 	" AND c.sequence_name IS runs.sequence_name AND c.sequence_version IS runs.sequence_version"
-	" AND c.outcome = runs.outcome) WHERE outcome <> 'running'",
+	" AND c.outcome = runs.outcome AND " SAME_DIMS("c", "runs") ") WHERE outcome <> 'running'",
 	"UPDATE cells SET runs = t.n FROM (SELECT cell, count(*) AS n FROM runs"
 	" WHERE cell IS NOT NULL GROUP BY cell) t WHERE t.cell = cells.id",
 	STEP_FAILS("r.cell IS NOT NULL"),
@@ -95,7 +114,8 @@ static const char *const rebuild_meas[] = {
 	NULL
 };
 
-/* Two hour cells (?1, ?2) of hour ?3 and their day cells (?4, ?5). */
+/* Two hour cells (?1, ?2) of hour ?3 and their day cells (?4, ?5 of their
+ * lines, ?6, ?7 of every line). */
 #define IN_CELLS "r.started_us >= ?3 * 3600000000 AND r.started_us < (?3 + 1) * 3600000000" \
 	" AND r.cell IN (?1, ?2)"
 
@@ -104,14 +124,14 @@ static const char *const recount[] = {
 	" AND r.cell = cells.id) WHERE id IN (?1, ?2)",
 	"DELETE FROM step_fails WHERE cell IN (?1, ?2)",
 	STEP_FAILS(IN_CELLS),
-	"DELETE FROM meas_sum WHERE cell IN (?1, ?2, ?4, ?5)",
+	"DELETE FROM meas_sum WHERE cell IN (?1, ?2, ?4, ?5, ?6, ?7)",
 	MEAS_SUMS("FROM runs r CROSS JOIN steps s ON s.run_id = r.id"
 		  " JOIN measurements m ON m.step_id = s.id", IN_CELLS),
-	DAY_SUMS("d.id IN (?4, ?5)"),
+	DAY_SUMS("d.id IN (?4, ?5, ?6, ?7)"),
 	NULL
 };
 
-/* Run each statement, the parameters it names bound from p[0..4]. */
+/* Run each statement, the parameters it names bound from p[0..6]. */
 static int exec_all(struct db *db, const char *const *sql, const int64_t *p, const char *what,
 		    struct st_error *e)
 {
@@ -121,7 +141,7 @@ static int exec_all(struct db *db, const char *const *sql, const int64_t *p, con
 
 		if (rc != SQLITE_OK)
 			return dbi_fail(db, e, rc, what);
-		for (int i = 1; p && i <= sqlite3_bind_parameter_count(st) && i <= 5; i++)
+		for (int i = 1; p && i <= sqlite3_bind_parameter_count(st) && i <= 7; i++)
 			sqlite3_bind_int64(st, i, p[i - 1]);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
@@ -131,20 +151,24 @@ static int exec_all(struct db *db, const char *const *sql, const int64_t *p, con
 	return ST_OK;
 }
 
-/* The day cell of hour cell c (looked up: it exists once c has runs). */
-static int day_of(struct db *db, int64_t c, int64_t *day, struct st_error *e)
+/* A day cell of hour cell c (looked up: it exists once c has runs): of
+ * its line, or (all) of every line. */
+static int day_of(struct db *db, int64_t c, bool all, int64_t *day, struct st_error *e)
 {
 	static const char sql[] =
 		"SELECT d.id FROM cells c JOIN cells d ON d.hours = 24 AND d.hour = c.hour / 24 * 24"
 		" AND d.fixture = c.fixture AND d.sequence_name IS c.sequence_name"
 		" AND d.sequence_version IS c.sequence_version AND d.outcome = c.outcome"
-		" WHERE c.id = ?1";
+		" AND CASE WHEN ?2 THEN d.station IS NULL AND d.operator IS NULL"
+		" AND d.work_order IS NULL AND d.part_number IS NULL AND d.revision IS NULL"
+		" ELSE " SAME_DIMS("d", "c") " END WHERE c.id = ?1";
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
 		return dbi_fail(db, e, rc, "find a day cell");
 	sqlite3_bind_int64(st, 1, c);
+	sqlite3_bind_int(st, 2, all);
 	rc = sqlite3_step(st);
 	*day = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 	sqlite3_finalize(st);
@@ -153,11 +177,11 @@ static int day_of(struct db *db, int64_t c, int64_t *day, struct st_error *e)
 
 int dbi_sum_recount_cells(struct db *db, int64_t a, int64_t b, int64_t hour, struct st_error *e)
 {
-	int64_t p[5] = { a, b, hour, -1, -1 };
-	int ret = day_of(db, a, &p[3], e);
+	int64_t p[7] = { a, b, hour, -1, -1, -1, -1 };
+	int ret = ST_OK;
 
-	if (ret == ST_OK)
-		ret = day_of(db, b, &p[4], e);
+	for (int i = 0; i < 4 && ret == ST_OK; i++)
+		ret = day_of(db, i % 2 ? b : a, i >= 2, &p[3 + i], e);
 	return ret < 0 ? ret : exec_all(db, recount, p, "recount the summaries of a run", e);
 }
 

@@ -6,8 +6,7 @@
  * already had; then db/schema.sql (idempotent) runs, creating what is new
  * and re-creating the views, and sets PRAGMA user_version; upgrade_post[v]
  * then fills new tables from old rows (and the summaries of schema 3 are
- * rebuilt from the rows by db_summary.c; schema 12's no_empty_names()
- * before them).  A frozen copy of each old schema
+ * rebuilt from the rows by db_summary.c).  A frozen copy of each old schema
  * is kept in db/migrations/ for the migration tests.
  */
 #include <stdbool.h>
@@ -19,6 +18,28 @@
 #include "db/db-internal.h"
 
 extern const char db_schema_sql[];
+
+/* The hour and day cells and what hangs on them, dropped: schema.sql
+ * makes them anew, dbi_sum_rebuild() fills them from the rows.  (A log
+ * from before schema 3 has runs.cell, from [2], but no cells for the
+ * foreign key to name while runs.cell is cleared.)  Dropping cells checks
+ * the foreign key runs.cell for each cell: through runs_cell_fk, built for
+ * it, not a scan of every run per cell (minutes on 50,000 runs). */
+#define DROP_SUMMARIES \
+	"DROP VIEW IF EXISTS v_yield;\n" \
+	"DROP VIEW IF EXISTS v_first_pass_yield;\n" \
+	"DROP VIEW IF EXISTS v_failures_pareto;\n" \
+	"DROP VIEW IF EXISTS v_measurement_stats;\n" \
+	"DROP TABLE IF EXISTS meas_sum;\n" \
+	"DROP TABLE IF EXISTS step_fails;\n" \
+	"DROP TABLE IF EXISTS unit_first;\n" \
+	"DROP TABLE IF EXISTS unit_cells;\n" \
+	"DROP INDEX IF EXISTS cells_key;\n" \
+	"CREATE TABLE IF NOT EXISTS cells (id INTEGER PRIMARY KEY);\n" \
+	"UPDATE runs SET cell = NULL;\n" \
+	"CREATE INDEX IF NOT EXISTS runs_cell_fk ON runs(cell);\n" \
+	"DROP TABLE cells;\n" \
+	"DROP INDEX runs_cell_fk;\n"
 
 static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	[1] =
@@ -64,21 +85,7 @@ static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	"ALTER TABLE runs ADD COLUMN forwarded_us INTEGER;\n",
 	/* schema 9: summary cells per hour and outcome, first runs per
 	 * operation: the old summaries go, rebuilt from the rows after */
-	[8] =
-	"DROP VIEW IF EXISTS v_yield;\n"
-	"DROP VIEW IF EXISTS v_first_pass_yield;\n"
-	"DROP VIEW IF EXISTS v_failures_pareto;\n"
-	"DROP VIEW IF EXISTS v_measurement_stats;\n"
-	"DROP TABLE IF EXISTS meas_sum;\n"
-	"DROP TABLE IF EXISTS step_fails;\n"
-	"DROP TABLE IF EXISTS unit_first;\n"
-	"DROP TABLE IF EXISTS unit_cells;\n"
-	"DROP INDEX IF EXISTS cells_key;\n"
-	/* (a log from before schema 3 has runs.cell, from [2], but no cells
-	 * for the foreign key to name while runs.cell is cleared) */
-	"CREATE TABLE IF NOT EXISTS cells (id INTEGER PRIMARY KEY);\n"
-	"UPDATE runs SET cell = NULL;\n"
-	"DROP TABLE cells;\n",
+	[8] = DROP_SUMMARIES,
 	/* schema 10: measurements without the run_id copied from their step
 	 * (and its index): the table is rebuilt, rows and ids as they were;
 	 * schema.sql then re-creates its other indexes */
@@ -96,6 +103,17 @@ static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	 * index was a tenth of the log that db check --quick read */
 	[10] =
 	"DROP INDEX IF EXISTS measurements_name;\n",
+	/* schema 12: the summary cells keyed by the line's dimensions too
+	 * (report --operator, --work-order, ...): the cells go, schema.sql
+	 * makes them with the new columns and key, and every summary is
+	 * rebuilt from the rows below (whatever version the log had) */
+	/* schema 12: a run without a sequence name is NULL, never '' (stations
+	 * before schema 11 stored '', which the summaries kept as another
+	 * operation: its own cells, measurement and capability keys); the
+	 * summaries, keyed by the line too, are built again from the rows */
+	[11] =
+	"UPDATE runs SET sequence_name = NULL WHERE sequence_name = '';\n"
+	DROP_SUMMARIES,
 };
 
 static const char *const upgrade_post[DB_SCHEMA_VERSION] = {
@@ -143,39 +161,10 @@ static int run_sql(struct db *db, const char *sql, int from, struct st_error *e)
 	return dbi_fail(db, e, rc, what);
 }
 
-/* Schema 12: a run without a sequence name holds NULL, never '' (stations
- * before schema 11 stored '', which the summaries then kept as another
- * operation than NULL: its own cells, measurement and capability keys).
- * One scan of the runs (no index has the name); *rebuild set when a run or
- * a summary key held ''. */
-static int no_empty_names(struct db *db, bool *rebuild, struct st_error *e)
-{
-	static const char kept[] =
-		"SELECT EXISTS (SELECT 1 FROM cells WHERE sequence_name = '')"
-		" OR EXISTS (SELECT 1 FROM meas_keys WHERE sequence_name = '')"
-		" OR EXISTS (SELECT 1 FROM cap_keys WHERE sequence_name = '')";
-	int rc = sqlite3_exec(db->h, "UPDATE runs SET sequence_name = NULL"
-			      " WHERE sequence_name = ''", NULL, NULL, NULL);
-	int found = 0, ret;
-
-	if (rc != SQLITE_OK)
-		return dbi_fail(db, e, rc, "upgrade the schema to version 12 (runs without a "
-				"sequence name)");
-	if (sqlite3_changes64(db->h) > 0)
-		*rebuild = true;
-	if (*rebuild)
-		return ST_OK;
-	ret = query_int(db, kept, &found, "read the summaries' sequence names", e);
-	if (found)
-		*rebuild = true;
-	return ret;
-}
-
 /* Under BEGIN IMMEDIATE: another station process may have just done it. */
 static int upgrade(struct db *db, struct st_error *e)
 {
 	int v, tables = 0, ret;
-	bool rebuild;
 
 	ret = read_version(db, &v, e);
 	if (ret < 0)
@@ -198,15 +187,10 @@ static int upgrade(struct db *db, struct st_error *e)
 		ret = run_sql(db, upgrade_post[i], i, e);
 	/* the summaries, from every row already logged: schema 3 added them,
 	 * 4 counts leaf steps only in the Pareto, 5 judged runs only in the
-	 * yields, 9 keys them by hour and outcome, 12 when they held '' */
-	rebuild = v > 0 && v < 9;
+	 * yields, 9 keys them by hour and outcome, 12 by the line's dimensions
+	 * (db_summary_rebuild()'s code, in this transaction) */
 	if (ret == ST_OK && v > 0 && v < 12)
-		ret = no_empty_names(db, &rebuild, e);
-	if (ret == ST_OK && rebuild)
-		ret = dbi_sum_rebuild(db, e);
-	/* 11: the capability cells (dbi_sum_rebuild makes them too) */
-	else if (ret == ST_OK && v > 0 && v < 11)
-		ret = dbi_cap_rebuild(db, e);
+		ret = dbi_sum_rebuild(db, e);	/* and 11's capability cells */
 	if (ret < 0)
 		return ret;
 	ret = read_version(db, &v, e);

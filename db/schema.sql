@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS runs (
 	reason TEXT,
 	last_step_index INTEGER,	-- last step committed (crash recovery names it)
 	last_step TEXT,
-	cell INTEGER REFERENCES cells(id),	-- its summary cell (hour, fixture, sequence, outcome)
+	cell INTEGER REFERENCES cells(id),	-- its summary cell (hour, fixture, sequence, outcome, line)
 	work_order TEXT,		-- schema 6: what the MES (station serve) or --var gave
 	part_number TEXT,
 	revision TEXT,
@@ -209,7 +209,14 @@ CREATE TABLE IF NOT EXISTS suspects (
 -- judged run of the operation (sequence name, over the whole log) is in the
 -- cell, and of those, the ones that passed.  A day cell (hours = 24, hour =
 -- the day's first) holds only the measurement sums of its 24 hour cells,
--- so that a report over whole days reads one row a day, not 24.
+-- so that a report over whole days reads one row a day, not 24: one of
+-- each line, and one of every line (station NULL, a run's never is: the
+-- report without a line filter reads those, a third as many or fewer).
+-- Schema 12: the line's dimensions too (station, operator, work order,
+-- part number, revision: the run's, NULL as the run has none), so that
+-- report --operator, --work-order, --part-number, --revision and --station
+-- read cells; a line runs one work order at a time and an operator works a
+-- shift, so an hour and fixture rarely holds more than one or two.
 CREATE TABLE IF NOT EXISTS cells (
 	id INTEGER PRIMARY KEY,
 	hour INTEGER NOT NULL,		-- started_us / 3600000000
@@ -218,6 +225,11 @@ CREATE TABLE IF NOT EXISTS cells (
 	sequence_name TEXT,
 	sequence_version TEXT,
 	outcome TEXT NOT NULL,
+	station TEXT,			-- schema 12: runs.station (NOT NULL there)
+	operator TEXT,
+	work_order TEXT,
+	part_number TEXT,
+	revision TEXT,
 	runs INTEGER NOT NULL DEFAULT 0,
 	units INTEGER NOT NULL DEFAULT 0,
 	passed INTEGER NOT NULL DEFAULT 0,
@@ -351,7 +363,7 @@ CREATE INDEX IF NOT EXISTS step_values_insecure ON step_values(step_id) WHERE ke
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
 CREATE INDEX IF NOT EXISTS events_time ON events(time_us);
 CREATE INDEX IF NOT EXISTS cells_key ON cells(hours, hour, fixture, sequence_name, sequence_version,
-	outcome);
+	outcome, station, operator, work_order, part_number, revision);
 CREATE INDEX IF NOT EXISTS unit_first_multi ON unit_first(multi) WHERE multi = 1;
 CREATE INDEX IF NOT EXISTS meas_keys_name ON meas_keys(name, step, sequence_name, unit, low, high);
 -- schema 11: report --capability's order; a fixture's hour when a run ends
@@ -450,7 +462,7 @@ WITH s AS (
 	SELECT k.sequence_name, k.step, k.name, k.unit, k.low, k.high, k.ref,
 		sum(m.n) AS n, sum(m.s1) AS s1, sum(m.s2) AS s2, min(m.min) AS min, max(m.max) AS max
 	FROM cells c CROSS JOIN meas_sum m ON m.cell = c.id JOIN meas_keys k ON k.id = m.key
-	WHERE c.hours = 24 GROUP BY k.id),
+	WHERE c.hours = 24 AND c.station IS NULL GROUP BY k.id),
 d AS (
 	SELECT *, ref + s1 / n AS mean,
 		CASE WHEN n > 1 THEN sqrt(max(0.0, (s2 - s1 * s1 / n) / (n - 1))) END AS stddev

@@ -89,13 +89,18 @@ const char *const dbi_sql[DBS__COUNT] = {
 	/* summaries: db_summary.c */
 	[DBS_CELL_FIND] =
 		"SELECT id FROM cells WHERE hours = ?5 AND hour = ?1 AND fixture = ?2 "
-		"AND sequence_name IS ?3 AND sequence_version IS ?4 AND outcome = ?6",
+		"AND sequence_name IS ?3 AND sequence_version IS ?4 AND outcome = ?6 "
+		"AND station IS ?7 AND operator IS ?8 AND work_order IS ?9 AND part_number IS ?10 "
+		"AND revision IS ?11",
 	[DBS_CELL_NEW] =
-		"INSERT INTO cells (hour, fixture, sequence_name, sequence_version, hours, outcome) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		"INSERT INTO cells (hour, fixture, sequence_name, sequence_version, hours, outcome, "
+		"station, operator, work_order, part_number, revision) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	/* columns 7..11: the line's dimensions of its cell (db_summary.c) */
 	[DBS_RUN_STATE] =
 		"SELECT outcome, coalesce(unit_serial, id), cell, started_us, fixture, sequence_name, "
-		"sequence_version FROM runs WHERE id = ?1",
+		"sequence_version, station, operator, work_order, part_number, revision "
+		"FROM runs WHERE id = ?1",
 	[DBS_RUN_CELL] = "UPDATE runs SET cell = ?2 WHERE id = ?1",
 	[DBS_RUNNING_IDS] = "SELECT id, fixture FROM runs WHERE outcome = 'running'",
 	[DBS_CELL_RUNS] = "UPDATE cells SET runs = runs + 1 WHERE id = ?1",

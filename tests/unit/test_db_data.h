@@ -301,15 +301,16 @@ static void t_old_log(const char *dst, const char *vsql, const char *src, const 
 	free(schema);
 }
 
-/* A log at dst of the frozen schema file vsql holding every table of that
- * schema copied whole from the log src (this build's, of the same tables
- * and columns); extra: SQL run on it after. */
-static void t_frozen_copy(const char *dst, const char *vsql, const char *src, const char *extra)
+/* A log of an older schema (vsql: its frozen db/migrations/vN.sql) holding
+ * src's rows and summaries, table by table, the columns that schema has;
+ * extra: SQL run on it after (NULL: none). */
+static void t_copy_log(const char *dst, const char *vsql, const char *src, const char *extra)
 {
-	char sql[512], *schema = t_read_top(vsql);
+	char sql[1280], *schema = t_read_top(vsql);
 	sqlite3 *h;
 	sqlite3_stmt *st;
 
+	assert_non_null(schema);
 	unlink(dst);
 	assert_int_equal(sqlite3_open(dst, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, schema, NULL, NULL, NULL), SQLITE_OK);
@@ -319,8 +320,17 @@ static void t_frozen_copy(const char *dst, const char *vsql, const char *src, co
 	assert_int_equal(sqlite3_prepare_v2(h, "SELECT name FROM main.sqlite_schema WHERE"
 		" type = 'table' AND name NOT LIKE 'sqlite_%'", -1, &st, NULL), SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(sql, sizeof(sql), "INSERT INTO main.\"%s\" SELECT * FROM src.\"%s\"",
-			 sqlite3_column_text(st, 0), sqlite3_column_text(st, 0));
+		char cols[512];
+		sqlite3_stmt *c;
+
+		assert_int_equal(sqlite3_prepare_v2(h, "SELECT group_concat(name, ', ') FROM"
+			" pragma_table_info(?1, 'main')", -1, &c, NULL), SQLITE_OK);
+		sqlite3_bind_value(c, 1, sqlite3_column_value(st, 0));
+		assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+		snprintf(cols, sizeof(cols), "%s", sqlite3_column_text(c, 0));
+		sqlite3_finalize(c);
+		snprintf(sql, sizeof(sql), "INSERT INTO main.\"%s\" (%s) SELECT %s FROM src.\"%s\"",
+			 sqlite3_column_text(st, 0), cols, cols, sqlite3_column_text(st, 0));
 		assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
 	}
 	sqlite3_finalize(st);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The report from the summaries equals the report from the rows: on a
- * random log (retests across fixtures and days, units without a serial,
- * runs left running then recovered, a serial changed after the end, one-
+ * random log (retests across fixtures, days and operators, units without
+ * a serial, runs left running then recovered, a serial changed after the
+ * end, operators, work orders, parts and revisions (schema 12), one-
  * and two-sided and missing limits, values beyond the limits), under
  * several filters: same yields, counts, Pareto and histograms, mean and
  * sigma within 1e-9 relative.  And a schema 2 log (db/migrations/v2.sql)
@@ -55,9 +56,18 @@ static void random_run(struct db *db, int i, const char *serial, bool running)
 	};
 	struct db_step s = { .index = 1, .name = "rails", .outcome = DB_PASS, .meas = m, .n_meas = 2 };
 	enum db_outcome o = DB_PASS;
+	static const char *const ops[] = { "ann", "bob", "cy", NULL };
+	static const char *const wos[] = { "WO-1", "WO-2", "WO-3", NULL };
+	int shift = (int)((ri.started_us - T_DAY1_US) / (8 * 3600000000LL));
 	char id[DB_ID_LEN];
 	struct st_error e;
 
+	/* schema 12's line: operators by shift (and a few runs without one),
+	 * one work order at a time, its part and revision */
+	ri.operator_name = ops[i % 17 == 3 ? 3 : (shift + (i % 5 == 0)) % 3];
+	ri.work_order = wos[i % 23 == 4 ? 3 : shift / 2 % 3];
+	ri.part_number = ri.work_order ? (shift / 2 % 3 == 1 ? "P-2" : "P-1") : NULL;
+	ri.revision = ri.part_number ? (shift / 2 % 3 == 2 ? "B" : "A") : NULL;
 	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
 	for (int k = 0; k < 5; k++)
 		m[k].outcome = (!isnan(m[k].low) && m[k].value < m[k].low) ||
@@ -188,6 +198,7 @@ static void compare_filters(struct db *db)
 {
 	const int64_t day0 = T_DAY1_US - T_DAY1_US % T_DAY_US;
 	struct rep_filter f = { 0 };
+	bool wo;
 
 	assert_true(compare(db, &f) > 0);
 	f.fixture = "F2";
@@ -225,6 +236,21 @@ static void compare_filters(struct db *db)
 	assert_true(compare(db, &f) > 0);
 	f = (struct rep_filter){ .has_until = true, .until_us = day0 + T_DAY_US + 3 * HOUR };
 	assert_true(compare(db, &f) > 0);
+	/* schema 12: the line's filters, alone and with the others (an old
+	 * log copied by t_old_log has no work orders) */
+	wo = t_int(db, "SELECT count(*) FROM runs WHERE work_order IS NOT NULL") > 0;
+	f = (struct rep_filter){ .operator_name = "bob" };
+	assert_true(compare(db, &f) > 0);
+	f = (struct rep_filter){ .work_order = "WO-2", .station = "ST" };
+	assert_true(compare(db, &f) > 0 || !wo);
+	f = (struct rep_filter){ .part_number = "P-1", .revision = "B", .fixture = "F3" };
+	assert_true(compare(db, &f) > 0 || !wo);
+	f = (struct rep_filter){ .operator_name = "ann", .has_since = true,
+				 .since_us = day0 + T_DAY_US + 6 * HOUR, .has_until = true,
+				 .until_us = day0 + 3 * T_DAY_US + 14 * HOUR, .outcome = "pass" };
+	assert_true(compare(db, &f) > 0);
+	f = (struct rep_filter){ .station = "elsewhere" };
+	assert_int_equal(compare(db, &f), 0);
 }
 
 /* A run ended again with another outcome moves to that outcome's cells. */
@@ -317,7 +343,8 @@ static void test_v9_log_drops_meas_run_id(void **state)
 
 	snprintf(p, sizeof(p), "%s/v9.db", dir);
 	t_old_log(p, "db/migrations/v9.sql", path,
-		"INSERT INTO cells SELECT * FROM src.cells;"
+		"INSERT INTO cells SELECT id, hour, hours, fixture, sequence_name, sequence_version,"
+		" outcome, runs, units, passed, first_units, first_passed FROM src.cells;"
 		"INSERT INTO unit_cells SELECT * FROM src.unit_cells;"
 		"INSERT INTO unit_first SELECT * FROM src.unit_first;"
 		"INSERT INTO step_fails SELECT * FROM src.step_fails;"
