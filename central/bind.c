@@ -70,18 +70,18 @@ int cpi_refused_row(struct central *c, const PGresult *r, const char *table,
 				return not_bound(c, row->v[i].s, e);
 	st_text_show(shown, sizeof(shown), run_id ? run_id : "?");
 	return st_fail(e, ST_ERR_DB, "central store %s: login %s may not add %s rows to run %s: "
-		       "the store holds that run under a station this login is not bound to "
-		       "(table central_stations)", c->where, PQuser(c->pg) ? PQuser(c->pg) : "?",
+		       "the store holds that run under a station this login is not bound to: "
+		       "the store's owner finds which (SELECT station FROM runs WHERE id = "
+		       "'<the run>') and binds it (INSERT INTO central_stations)", c->where, PQuser(c->pg) ? PQuser(c->pg) : "?",
 		       table, shown);
 }
 
 int central_check_station(struct central *c, const char *station, struct st_error *e)
 {
-	/* the owner and superusers are not subject to the policies */
+	/* the owner, a superuser or a BYPASSRLS role is not subject to the
+	 * policies; a member of the owner's role is (row_security_active) */
 	static const char sql[] =
-		"SELECT l.rolsuper OR l.rolbypassrls OR pg_has_role(session_user, t.relowner,"
-		" 'USAGE') OR central_may_write($1) FROM pg_roles l, pg_class t"
-		" WHERE l.rolname = session_user AND t.oid = 'runs'::regclass";
+		"SELECT NOT row_security_active('public.runs') OR central_may_write($1)";
 	PGresult *r = PQexecParams(c->pg, sql, 1, NULL, &station, NULL, NULL, 0);
 	bool ok;
 

@@ -63,19 +63,24 @@ const char *const cpi_v10[] = {
 	"REVOKE ALL ON central_stations FROM PUBLIC;\n"
 	/* plpgsql, its plan kept by the session, and no SET clause (a
 	 * search_path set per call, or an SQL function planned per statement,
-	 * cost some 300 µs a row): the names qualified instead, in a schema
-	 * only the owner may create in */
+	 * cost some 300 µs a row): every name qualified instead, the
+	 * operators too (OPERATOR(pg_catalog.=)): the caller's search_path
+	 * applies, and a writer that may create in a schema on it (public on a
+	 * database made before PostgreSQL 15) would otherwise have its own "="
+	 * called as the owner */
 	"CREATE FUNCTION central_may_write(st text) RETURNS boolean LANGUAGE plpgsql STABLE\n"
 	"  SECURITY DEFINER AS $$\n"
 	"BEGIN\n"
 	"  RETURN EXISTS (SELECT 1 FROM public.central_stations b\n"
-	"    WHERE b.login = pg_catalog.session_user() AND b.station = st);\n"
+	"    WHERE b.login OPERATOR(pg_catalog.=) pg_catalog.session_user()\n"
+	"      AND b.station OPERATOR(pg_catalog.=) st);\n"
 	"END $$;\n"
 	"CREATE FUNCTION central_may_write_run(run text) RETURNS boolean LANGUAGE plpgsql STABLE\n"
 	"  SECURITY DEFINER AS $$\n"
 	"BEGIN\n"
 	"  RETURN EXISTS (SELECT 1 FROM public.runs r JOIN public.central_stations b\n"
-	"    ON b.station = r.station WHERE r.id = run AND b.login = pg_catalog.session_user());\n"
+	"    ON b.station OPERATOR(pg_catalog.=) r.station WHERE r.id OPERATOR(pg_catalog.=) run\n"
+	"      AND b.login OPERATOR(pg_catalog.=) pg_catalog.session_user());\n"
 	"END $$;\n"
 	"REVOKE ALL ON FUNCTION central_may_write(text), central_may_write_run(text) FROM PUBLIC;\n"
 	"GRANT EXECUTE ON FUNCTION central_may_write(text), central_may_write_run(text)\n"
@@ -101,17 +106,25 @@ const char *const cpi_v10[] = {
 	"  WHERE l.rolcanlogin AND NOT l.rolsuper\n"
 	"    AND pg_has_role(l.oid, 'station_writer', 'MEMBER');\n",
 
-	/* no temporary tables but the owner's */
+	/* no temporary tables but the owner's: the tables' owner (whose
+	 * SECURITY DEFINER summaries make them) keeps the right by a grant of
+	 * its own, as it may have had it from PUBLIC alone; CREATE on schema
+	 * public revoked from PUBLIC too, or a warning says it could not be */
 	"DO $$\n"
 	"BEGIN\n"
 	"  IF pg_has_role(current_user, (SELECT datdba FROM pg_database\n"
 	"      WHERE datname = current_database()), 'USAGE') THEN\n"
+	"    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO %s', current_database(),\n"
+	"      (SELECT relowner::regrole::text FROM pg_class WHERE oid = 'public.runs'::regclass));\n"
 	"    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());\n"
 	"  ELSE\n"
 	"    RAISE WARNING 'not the database''s owner: TEMPORARY stays granted to PUBLIC';\n"
 	"  END IF;\n"
 	"  IF has_schema_privilege('public', 'CREATE WITH GRANT OPTION') THEN\n"
 	"    REVOKE CREATE ON SCHEMA public FROM PUBLIC;\n"
+	"  ELSIF has_schema_privilege('public', 'CREATE') THEN\n"
+	"    RAISE WARNING 'schema public''s owner did not let this role revoke CREATE from PUBLIC:'\n"
+	"      ' run REVOKE CREATE ON SCHEMA public FROM PUBLIC as its owner';\n"
 	"  END IF;\n"
 	"END $$;\n",
 

@@ -88,8 +88,10 @@ static char *periods(int64_t h0, int64_t h1)
 		if ((o = offset_at(next)) != off) {
 			next = change_in(h, next, off);
 			o = offset_at(next);
-			if (put(&b, start, next, off) < 0)
-				break;
+			if (put(&b, start, next, off) < 0) {
+				free(b.p);	/* no periods rather than wrong ones */
+				return NULL;
+			}
 			start = next;
 			off = o;
 		}

@@ -75,6 +75,18 @@ for q in "INSERT INTO measurements (run_id, id, step_id, name, value, outcome, s
 	out=$(as_la "$q") && fail "la may: $q"
 	assert_match "$out" "row-level security" "la refused: $q"
 done
+# a writer that may create in a schema of its search_path (public on a
+# database made before PostgreSQL 15) cannot have its own "=" called by the
+# check functions, which run as the owner
+pg_sql "GRANT CREATE ON SCHEMA public TO la" >/dev/null
+out=$(as_la "CREATE FUNCTION public.la_eq(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+	CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.la_eq);
+	SET search_path = public, pg_catalog;
+	INSERT INTO runs (id, station, fixture, started_us, outcome) VALUES
+	('00000000000000000000000000000003', 'stB', 'F1', 1, 'pass')") && fail "la's own = stored a run of stB"
+assert_match "$out" "row-level security policy for table \"runs\"" "la's own = is not the check's"
+pg_sql "DROP OPERATOR IF EXISTS public.= (text, text); DROP FUNCTION IF EXISTS public.la_eq(text, text);
+	REVOKE CREATE ON SCHEMA public FROM la" >/dev/null
 # its own run's rows it may add (a resend changes nothing: ON CONFLICT)
 as_la "INSERT INTO events (run_id, id, time_us, what) VALUES ('$aid', 999, 1, 'x')" >/dev/null ||
 	fail "la adds a row to stA's run"
