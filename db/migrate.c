@@ -218,6 +218,15 @@ int dbi_schema_apply(struct db *db, struct st_error *e)
 		return st_fail(e, ST_ERR_DB, "the log %s has schema version %d, this station "
 			       "reads version %d; run 'station db migrate --db %s' first",
 			       db->path, v, DB_SCHEMA_VERSION, db->path);
+	/* an upgrade that rebuilds the summaries holds the log for minutes on
+	 * a large log (schema 12: 151 s for a million runs): said before, so
+	 * that nobody takes the wait for a hang and stops it (a stop loses
+	 * nothing: the upgrade is one transaction, done again on the next open) */
+	if (v > 0 && v < 12)
+		log_warn("%s: upgrading the log from schema version %d to %d: its summaries are "
+			 "rebuilt from the rows, which takes minutes on a large log (a stop loses "
+			 "nothing; the upgrade starts again on the next open)", db->path, v,
+			 DB_SCHEMA_VERSION);
 	ret = dbi_begin(db, e);
 	if (ret < 0)
 		return ret;
