@@ -62,7 +62,6 @@ struct unit_run {
 
 struct acc {
 	enum gkey key;
-	bool cells_ok;	/* --group-by day: from the summaries when they can */
 	const struct rep_plant *plant;
 	struct group *g;
 	int n;
@@ -384,7 +383,7 @@ static int collect(struct acc *a, const struct db_reader *rd, const struct rep_f
 	if (!rep_tz_valid(tz))
 		return st_fail(e, ST_ERR_ARG, "time zone '%s' is not in this machine's tz database "
 			       "(/usr/share/zoneinfo); give one like Europe/Berlin or UTC", tz);
-	if (a->key == G_DAY && a->cells_ok) {
+	if (a->key == G_DAY) {	/* from the summaries when they can */
 		ret = days_of_cells(a, rd, f, tz, with_errors, e);
 		if (ret)
 			return ret < 0 ? ret : 0;
@@ -419,7 +418,7 @@ int report_groups(FILE *out, const struct db_reader *rd, const struct rep_filter
 		  struct st_error *e)
 {
 	static const struct rep_plant none = { .timezone = "UTC" };
-	struct acc a = { .plant = plant ? plant : &none, .e = e, .cells_ok = true };
+	struct acc a = { .plant = plant ? plant : &none, .e = e };
 	const char *tz = a.plant->timezone[0] ? a.plant->timezone : "UTC";
 	int k, ret;
 

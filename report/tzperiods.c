@@ -10,7 +10,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "report/report-internal.h"
@@ -44,42 +43,22 @@ static int64_t change_in(int64_t lo, int64_t hi, long off)
 	return hi;
 }
 
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static int put(struct buf *b, int64_t h0, int64_t h1, long off)
-{
-	char one[80];
-	int n = snprintf(one, sizeof(one), "%s[%lld,%lld,%ld]", b->n > 1 ? "," : "",
-			 (long long)h0, (long long)h1, off / (long)HOUR_S);
-
-	if (b->n + (size_t)n + 2 > b->cap) {
-		size_t cap = 2 * b->cap + (size_t)n + 2;
-		char *p = realloc(b->p, cap);
-
-		if (!p)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, one, (size_t)n + 1);
-	b->n += (size_t)n;
-	return 0;
-}
-
 /* Periods of [h0, h1), a day's hours apart at most between two looks (a
- * zone changes its offset less often than twice a day). */
+ * zone changes its offset less often than twice a day): a JSON array of
+ * [first hour, end hour, offset in hours]; NULL when an offset is not whole
+ * hours or memory runs out (no periods rather than wrong ones). */
 static char *periods(int64_t h0, int64_t h1)
 {
-	struct buf b = { .p = malloc(64), .n = 1, .cap = 64 };
 	long off = offset_at(h0), o;
 	int64_t start = h0;
+	const char *sep = "";
+	char *p = NULL;
+	size_t n;
+	FILE *f = open_memstream(&p, &n);
 
-	if (!b.p)
+	if (!f)
 		return NULL;
-	strcpy(b.p, "[");
+	fputc('[', f);
 	for (int64_t h = h0; h < h1 && off % HOUR_S == 0;) {
 		int64_t next = h + 24 < h1 ? h + 24 : h1 - 1;
 
@@ -88,21 +67,20 @@ static char *periods(int64_t h0, int64_t h1)
 		if ((o = offset_at(next)) != off) {
 			next = change_in(h, next, off);
 			o = offset_at(next);
-			if (put(&b, start, next, off) < 0) {
-				free(b.p);	/* no periods rather than wrong ones */
-				return NULL;
-			}
+			fprintf(f, "%s[%lld,%lld,%ld]", sep, (long long)start, (long long)next,
+				off / (long)HOUR_S);
+			sep = ",";
 			start = next;
 			off = o;
 		}
 		h = next;
 	}
-	if (off % HOUR_S || put(&b, start, h1, off) < 0) {
-		free(b.p);
+	fprintf(f, "%s[%lld,%lld,%ld]]", sep, (long long)start, (long long)h1, off / (long)HOUR_S);
+	if (ferror(f) | fclose(f) || off % HOUR_S) {
+		free(p);
 		return NULL;
 	}
-	strcat(b.p, "]");
-	return b.p;
+	return p;
 }
 
 char *rep_tz_periods(const char *tz, const struct rep_filter *f)
