@@ -11,6 +11,8 @@
  *                                (stdout: upgrade|ms)
  *   report_1m capability DB REPEATS  report --capability from the capability
  *                                cells (the rows for comparison): median ms
+ *   report_1m spc DB REPEATS     report --spc: a fixture's baseline and latest
+ *                                points, then once every point (rows)
  *   report_1m plantdays DB REPEATS  the yield by the plant's day from the hour
  *                                cells (the rows for comparison): median ms
  * Linked against the station's archives; prints "name|value" lines.
@@ -548,6 +550,64 @@ static int plantdays(const char *path, int reps)
 	return 0;
 }
 
+/* report --spc of the drifting m07: a fixture's baseline and latest points
+ * (the log's two-ended read), whole log, one fixture, a week, every run;
+ * then once every point (--last 0: the rows), with the peak memory of each
+ * way (ru_maxrss; the window's measured first). */
+static int spc(const char *path, int reps)
+{
+	const int64_t mon = 1770595200000000LL;	/* 2026-02-09, a Monday */
+	const struct {
+		const char *name;
+		struct rep_filter f;
+		int last;
+		bool all_runs;
+	} q[] = {
+		{ "report --spc m07, whole log (-f json)", { 0 }, 500, false },
+		{ "report --spc m07 --fixture F3", { .fixture = "F3" }, 500, false },
+		{ "report --spc m07, a week (Monday 00:00 to Monday 00:00)",
+		  { .has_since = true, .since_us = mon, .has_until = true,
+		    .until_us = mon + 7 * 86400000000LL }, 500, false },
+		{ "report --spc m07 --all-runs, whole log", { 0 }, 500, true },
+		{ "report --spc m07 --last 0, whole log (rows)", { 0 }, 0, false },
+	};
+	struct db_opts o = { .readonly = true, .must_exist = true };
+	FILE *null = fopen("/dev/null", "w");
+	double t[64], tc[64];
+	struct db *db;
+	struct st_error e;
+	struct rusage ru;
+
+	if (reps > 64 || !null || db_open(&db, path, &o, &e) < 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		struct spc_opts so = { .name = "m07", .baseline = SPC_BASELINE_DEFAULT,
+				       .last = q[i].last, .all_runs = q[i].all_runs };
+		int n = q[i].last ? reps : 1;
+
+		if (!q[i].last) {
+			getrusage(RUSAGE_SELF, &ru);
+			printf("report --spc m07 peak memory, the window's|%ld\n", ru.ru_maxrss);
+		}
+		for (int r = 0; r < n; r++) {
+			double a = now_ms(), c = cpu_ms();
+
+			if (report_spc(null, db_reader(db), &q[i].f, &so, "json", &e)) {
+				fprintf(stderr, "report_1m: %s\n", e.msg);
+				return 1;
+			}
+			t[r] = now_ms() - a;
+			tc[r] = cpu_ms() - c;
+		}
+		printf("%s|%.1f|%.1f\n", q[i].name, median(t, n), median(tc, n));
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	printf("report --spc m07 peak memory, every point's|%ld\n", ru.ru_maxrss);
+	db_close(db);
+	fclose(null);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	for (int k = 0; k < NMEAS; k++)
@@ -574,11 +634,13 @@ int main(int argc, char **argv)
 		return filters(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "capability"))
 		return capability(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "spc"))
+		return spc(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "plantdays"))
 		return plantdays(argv[2], atoi(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "query"))
 		return query(argv[2], atoi(argv[3]), argc > 4 && !strcmp(argv[4], "exact"));
 	fprintf(stderr, "usage: report_1m gen DB RUNS | steplog DB N | query DB REPEATS [exact] | filters DB REPEATS"
-		" | capability DB REPEATS | plantdays DB REPEATS | migrate DB\n");
+		" | capability DB REPEATS | plantdays DB REPEATS | spc DB REPEATS | migrate DB\n");
 	return 2;
 }

@@ -78,6 +78,17 @@ done
 		echo "report: $name|$(ms "$v" "$c")|< 200 ms|$(awk -v v="$v" 'BEGIN { print (v < 200) ? "met" : "MISSED" }')"
 	fi
 done
+# report --spc: a fixture's baseline and latest points (schema 13's
+# two-ended read), and once every point for comparison; the peak memory
+"$BIN" spc "$DB" "$R" | while IFS='|' read -r name v c; do
+	if [[ $name == *memory* ]]; then
+		echo "report: $name|$((v / 1024)) MiB||"
+	elif [[ $name == *rows* ]]; then
+		echo "report: $name|$(ms "$v" "$c")||"
+	else
+		echo "report: $name|$(ms "$v" "$c")|< 200 ms|$(awk -v v="$v" 'BEGIN { print (v < 200) ? "met" : "MISSED" }')"
+	fi
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # the upgrade from schema 11 (every summary rebuilt from the rows, the
@@ -86,7 +97,12 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$DB" "$tmp/v11.db"
 sqlite3 "$tmp/v11.db" "PRAGMA user_version = 11"
 "$BIN" migrate "$tmp/v11.db" 2>/dev/null | while IFS='|' read -r name v; do
-	echo "log: upgrade from schema 11 to 12|$(awk -v v="$v" 'BEGIN { printf "%.1f s", v / 1000 }')||"
+	echo "log: upgrade from schema 11 to $want|$(awk -v v="$v" 'BEGIN { printf "%.1f s", v / 1000 }')||"
+done
+# and from 12 (an index added: runs_fixture_started), on the same copy
+sqlite3 "$tmp/v11.db" "DROP INDEX runs_fixture_started; PRAGMA user_version = 12"
+"$BIN" migrate "$tmp/v11.db" 2>/dev/null | while IFS='|' read -r name v; do
+	echo "log: upgrade from schema 12 to $want|$(awk -v v="$v" 'BEGIN { printf "%.1f s", v / 1000 }')||"
 done
 rm -f "$tmp/v11.db"*
 "$BIN" steplog "$tmp/steps.db" 20000 | while IFS='|' read -r name v; do

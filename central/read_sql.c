@@ -174,7 +174,7 @@ static const char series_sql[] =
 	" ORDER BY fr.fixture" C ", fr.started_us, m.run_id" C ", m.id";
 
 int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first_only,
-	       db_row_fn fn, void *ctx, struct st_error *e)
+	       const struct db_series_window *w, db_row_fn fn, void *ctx, struct st_error *e)
 {
 	char since[24], until[24];
 	const char *v[4] = { first_only ? "1" : NULL, name, NULL, NULL };

@@ -31,9 +31,9 @@ static int log_wide(void *h, enum db_wide_q q, const struct rep_filter *f, db_ro
 }
 
 static int log_series(void *h, const char *name, const struct rep_filter *f, bool first_only,
-		      db_row_fn fn, void *ctx, struct st_error *e)
+		      const struct db_series_window *w, db_row_fn fn, void *ctx, struct st_error *e)
 {
-	return db_meas_series(h, name, f, first_only, fn, ctx, e);
+	return db_meas_series(h, name, f, first_only, w, fn, ctx, e);
 }
 
 static int log_capability(void *h, const struct rep_filter *f, bool first_only, db_row_fn fn,
@@ -115,11 +115,12 @@ int rd_wide_rows(const struct db_reader *rd, enum db_wide_q q, const struct rep_
 }
 
 int rd_meas_series(const struct db_reader *rd, const char *name, const struct rep_filter *f,
-		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e)
+		   bool first_only, const struct db_series_window *w, db_row_fn fn, void *ctx,
+		   struct st_error *e)
 {
 	if (!rd->ops->meas_series)
 		return notsup(rd, "report --spc", e);
-	return rd->ops->meas_series(rd->h, name, f, first_only, fn, ctx, e);
+	return rd->ops->meas_series(rd->h, name, f, first_only, w, fn, ctx, e);
 }
 
 int rd_capability_rows(const struct db_reader *rd, const struct rep_filter *f, bool first_only,

@@ -25,8 +25,11 @@ struct db_reader_ops {
 			  db_row_fn fn, void *ctx, struct st_error *e);
 	int (*wide_rows)(void *h, enum db_wide_q q, const struct rep_filter *f, db_row_fn fn,
 			 void *ctx, struct st_error *e);
+	/* w: what the caller keeps of each fixture's values (db_report.h);
+	 * a backend may give every value */
 	int (*meas_series)(void *h, const char *name, const struct rep_filter *f, bool first_only,
-			   db_row_fn fn, void *ctx, struct st_error *e);
+			   const struct db_series_window *w, db_row_fn fn, void *ctx,
+			   struct st_error *e);
 	/* db_capability_rows()'s 10 columns; a store of several stations may
 	 * add an 11th, station (ordered by station before fixture): moving
 	 * ranges and subgroups then stay within one station's fixture */
@@ -73,7 +76,8 @@ int rd_trace_rows(const struct db_reader *rd, enum db_trace_q q, const char *key
 int rd_wide_rows(const struct db_reader *rd, enum db_wide_q q, const struct rep_filter *f,
 		 db_row_fn fn, void *ctx, struct st_error *e);
 int rd_meas_series(const struct db_reader *rd, const char *name, const struct rep_filter *f,
-		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e);
+		   bool first_only, const struct db_series_window *w, db_row_fn fn, void *ctx,
+		   struct st_error *e);
 int rd_capability_rows(const struct db_reader *rd, const struct rep_filter *f, bool first_only,
 		       db_row_fn fn, void *ctx, struct st_error *e);
 int rd_capability_sums(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,

@@ -561,22 +561,6 @@ void report_free(struct report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* The values of one measurement, fixture by fixture in time order; the
- * filtered runs first, as for the statistics. */
-static const char series_sql[] =
-	"WITH fr AS MATERIALIZED (SELECT r.id, r.fixture, r.started_us, r.unit_serial FROM runs r"
-	"  WHERE r.outcome <> 'running' AND " REP_WHERE " AND (?8 IS NULL OR " FIRST_JUDGED_OP_RUN "))"
-	" SELECT fr.fixture, " REP_ISO("fr.started_us") " AS time, fr.started_us,"
-	" fr.unit_serial, fr.id AS run_id, m.value, m.unit"
-	" FROM fr JOIN steps s ON s.run_id = fr.id JOIN measurements m ON m.step_id = s.id"
-	" WHERE m.name = ?9 AND m.value IS NOT NULL ORDER BY fr.fixture, fr.started_us, m.id";
-
-int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
-		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e)
-{
-	return dbr_rows_where(db, series_sql, f, first_only, name, fn, ctx, e);
-}
-
 static const char *const wide_sql[] = {
 	[DB_WIDE_COLUMNS] =
 	FILTERED_RUNS "SELECT DISTINCT s.name AS step, m.name, m.unit"

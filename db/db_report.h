@@ -97,8 +97,18 @@ int db_wide_rows(struct db *db, enum db_wide_q q, const struct rep_filter *f, db
  * time (ISO), started_us, unit_serial, run_id, value, unit.  first_only: from
  * each unit's first judged run of its sequence only (a retest's values are
  * not the process; an error run measured the station). */
+struct db_series_window;
 int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
-		   bool first_only, db_row_fn fn, void *ctx, struct st_error *e);
+		   bool first_only, const struct db_series_window *w, db_row_fn fn, void *ctx,
+		   struct st_error *e);
+/* What report --spc keeps of each fixture's series: its first head values
+ * and its last tail (tail 0: every value).  A store may give more (report/
+ * spc.c bounds what it keeps) but never fewer, each fixture's in time
+ * order; the log gives the two ends only, by two indexed reads a fixture
+ * (runs_fixture_started), so a chart of a million runs reads a thousand. */
+struct db_series_window {
+	int head, tail;
+};
 
 /* station report --capability: the numeric values of every measurement in
  * the runs f selects, columns sequence_name, sequence_version, step, name,

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 12 (PRAGMA user_version).
+-- The station log, schema version 13 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -336,6 +336,9 @@ CREATE TABLE IF NOT EXISTS cap_cells (
 
 CREATE INDEX IF NOT EXISTS runs_unit_started ON runs(unit_serial, started_us);
 CREATE INDEX IF NOT EXISTS runs_started ON runs(started_us);
+-- schema 13: a fixture's runs in time order (report --spc reads a fixture's
+-- first and latest values, not every one; --fixture filters on the rows)
+CREATE INDEX IF NOT EXISTS runs_fixture_started ON runs(fixture, started_us);
 CREATE INDEX IF NOT EXISTS runs_unfinished ON runs(outcome) WHERE outcome = 'running';
 -- schema 4: report --outcome reads the runs of one outcome, not every run
 CREATE INDEX IF NOT EXISTS runs_outcome ON runs(outcome, started_us);
@@ -476,4 +479,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 12;
+PRAGMA user_version = 13;

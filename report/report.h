@@ -30,10 +30,13 @@ int report_html(FILE *f, const struct report *r);
 struct spc_opts {
 	const char *name;	/* the measurement */
 	int baseline;		/* control limits from the first N points of a fixture */
+	int last;		/* after them, the latest N points (0: every point) */
+	bool last_given;	/* --last on the command line */
 	bool all_runs;		/* retests too (default: each unit's first run) */
 	const char *plant_tz;	/* html: the plant's zone, said not to be the times' */
 };
 #define SPC_BASELINE_DEFAULT 20
+#define SPC_LAST_DEFAULT 500
 int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f, const struct spc_opts *o,
 	       const char *format, struct st_error *e);
 

@@ -21,6 +21,16 @@
  *   5  two of three points beyond 2 sigma on one side
  *   6  four of five points beyond 1 sigma on one side
  *   mr a moving range above its upper limit (a jump between two units)
+ *
+ * A fixture of a long log has far more points than a chart can show or a
+ * reader wants: with --last T, after the baseline only the latest T points
+ * are shown, the SPC_CONTEXT before them read too so that the rules and the
+ * first moving range look back as far as they would on every point.  The
+ * store gives both ends (db/db_series.c) or every point, and the same
+ * points are kept either way: the baseline, and a ring of the last
+ * T + SPC_CONTEXT.  Points between the baseline and those are not shown,
+ * whether or not they were read ("points between not shown"), so the log and
+ * the central store draw the same chart.
  */
 #include <math.h>
 #include <stdio.h>
@@ -32,6 +42,8 @@
 
 #define D2 1.128
 #define D4 3.267
+/* rule 2 looks back furthest: 9 points, the latest and 8 before it */
+#define SPC_CONTEXT 8
 
 enum { RULE_1 = 1 << 0, RULE_2 = 1 << 1, RULE_3 = 1 << 2, RULE_5 = 1 << 3, RULE_6 = 1 << 4,
        RULE_MR = 1 << 5 };
@@ -62,18 +74,54 @@ struct series {
 	double cl, sigma, ucl, lcl, mrbar, mr_ucl;
 	int base;
 	bool limits;
+	int after;	/* points after the baseline given (the ring's writes) */
+	int seg;	/* > 0: p[seg] starts a run of points not after p[seg - 1] */
+	int gap_after;	/* > 0: shown points p[0 .. gap_after) and the latest */
 };
 
 struct spc {
 	struct series *s;
 	int n;
 	char *unit;
+	int head, ring;	/* kept of a fixture: the first head, the last ring (0: all) */
 	struct st_error *e;
 };
 
 static char *dup_text(const struct db_value *v)
 {
 	return v->type == DB_TEXT ? strdup(v->s) : NULL;
+}
+
+static void point_free(struct point *p)
+{
+	free(p->time);
+	free(p->serial);
+	free(p->run);
+}
+
+/* Where the next point of s goes: appended, or over the oldest of the ring
+ * of its latest points once that is full. */
+static struct point *next_point(struct spc *c, struct series *s)
+{
+	struct point *p;
+
+	if (s->n >= c->head)
+		s->after++;
+	if (c->ring && s->n == c->head + c->ring) {
+		p = &s->p[c->head + (s->after - 1) % c->ring];
+		point_free(p);
+		return p;
+	}
+	if (s->n == s->cap) {
+		int cap = s->cap ? 2 * s->cap : 64;
+		struct point *np = realloc(s->p, cap * sizeof(*np));
+
+		if (!np)
+			return NULL;
+		s->p = np;
+		s->cap = cap;
+	}
+	return &s->p[s->n++];
 }
 
 /* Rows: fixture, time, started_us, unit_serial, run_id, value, unit. */
@@ -96,16 +144,9 @@ static int add_row(void *ctx, const struct db_row *row)
 		memset(s, 0, sizeof(*s));
 		s->fixture = strdup(fx);
 	}
-	if (s->n == s->cap) {
-		int cap = s->cap ? 2 * s->cap : 64;
-		struct point *np = realloc(s->p, cap * sizeof(*np));
-
-		if (!np)
-			return st_fail(c->e, ST_ERR_NOMEM, "out of memory");
-		s->p = np;
-		s->cap = cap;
-	}
-	p = &s->p[s->n++];
+	p = next_point(c, s);
+	if (!p)
+		return st_fail(c->e, ST_ERR_NOMEM, "out of memory");
 	memset(p, 0, sizeof(*p));
 	p->time = dup_text(&row->v[1]);
 	p->us = row->v[2].i;
@@ -117,6 +158,12 @@ static int add_row(void *ctx, const struct db_row *row)
 	return 0;
 }
 
+/* The first point of i's run of consecutive points. */
+static int run_start(const struct series *s, int i)
+{
+	return s->seg && i >= s->seg ? s->seg : 0;
+}
+
 /* Beyond k sigma on the side of sign (+1 above, -1 below)? */
 static bool beyond(const struct series *s, double x, double k, int sign)
 {
@@ -126,7 +173,7 @@ static bool beyond(const struct series *s, double x, double k, int sign)
 /* m of the last n points (ending at i) beyond k sigma on one side. */
 static bool m_of_n(const struct series *s, int i, int m, int n, double k)
 {
-	if (i + 1 < n)
+	if (i + 1 - run_start(s, i) < n)
 		return false;
 	for (int sign = -1; sign <= 1; sign += 2) {
 		int c = 0;
@@ -143,7 +190,7 @@ static bool same_side_run(const struct series *s, int i, int n)
 {
 	int above = 0, below = 0;
 
-	if (i + 1 < n)
+	if (i + 1 - run_start(s, i) < n)
 		return false;
 	for (int j = i - n + 1; j <= i; j++) {
 		above += s->p[j].x > s->cl;
@@ -157,7 +204,7 @@ static bool trend(const struct series *s, int i, int n)
 {
 	int up = 0, down = 0;
 
-	if (i + 1 < n)
+	if (i + 1 - run_start(s, i) < n)
 		return false;
 	for (int j = i - n + 2; j <= i; j++) {
 		up += s->p[j].x > s->p[j - 1].x;
@@ -171,7 +218,7 @@ static void limits(struct series *s, int baseline)
 	double sum = 0, mrsum = 0, lo, hi;
 
 	for (int i = 1; i < s->n; i++)
-		s->p[i].mr = fabs(s->p[i].x - s->p[i - 1].x);
+		s->p[i].mr = i == s->seg ? NAN : fabs(s->p[i].x - s->p[i - 1].x);
 	s->base = baseline > 0 && baseline < s->n ? baseline : s->n;
 	if (s->base < 2)
 		return;	/* one point has no moving range: no limits */
@@ -213,6 +260,46 @@ static void flag(struct series *s)
 	}
 }
 
+static void reverse(struct point *p, int n)
+{
+	for (int i = 0, j = n - 1; i < j; i++, j--) {
+		struct point t = p[i];
+
+		p[i] = p[j];
+		p[j] = t;
+	}
+}
+
+/* The ring of the latest points in time order, and whether points between
+ * the baseline and the latest last are not shown: then those held before
+ * the latest last (the context) start a run of their own. */
+static void window(struct series *s, int head, int ring, int last)
+{
+	if (!ring || s->after <= last)
+		return;
+	if (s->after > ring) {	/* wrapped: the oldest is at after % ring */
+		int k = s->after % ring;
+
+		reverse(s->p + head, k);
+		reverse(s->p + head + k, ring - k);
+		reverse(s->p + head, ring);
+	}
+	s->seg = s->gap_after = head;
+}
+
+/* The context, read for the rules only, out of the points shown. */
+static void drop_context(struct series *s, int last)
+{
+	int ctx = s->gap_after ? s->n - s->gap_after - last : 0;
+
+	if (ctx <= 0)
+		return;
+	for (int i = s->gap_after; i < s->gap_after + ctx; i++)
+		point_free(&s->p[i]);
+	memmove(s->p + s->gap_after, s->p + s->gap_after + ctx, last * sizeof(*s->p));
+	s->n -= ctx;
+}
+
 static int nflagged(const struct series *s)
 {
 	int n = 0;
@@ -245,9 +332,12 @@ static void text(FILE *f, const struct spc *c, const struct spc_opts *o)
 	char a[32], b[32], d[32];
 	char *name = st_text_show_dup(o->name), *unit = c->unit ? st_text_show_dup(c->unit) : NULL;
 
-	fprintf(f, "spc %s%s%s%s: I-MR per fixture, %s, limits from the first %d points\n",
+	fprintf(f, "spc %s%s%s%s: I-MR per fixture, %s, limits from the first %d points",
 		name ? name : "?", unit ? " (" : "", unit ? unit : "", unit ? ")" : "",
 		o->all_runs ? "every run" : "each unit's first run", o->baseline);
+	if (o->last)
+		fprintf(f, ", then the latest %d", o->last);
+	fputc('\n', f);
 	if (!c->n)
 		fprintf(f, "no values of '%s' in the runs selected\n", name ? name : "?");
 	free(name);
@@ -260,6 +350,9 @@ static void text(FILE *f, const struct spc *c, const struct spc_opts *o)
 
 		fprintf(f, "\nfixture %s: %d point%s", fx ? fx : "?", s->n, s->n == 1 ? "" : "s");
 		free(fx);
+		if (s->gap_after)
+			fprintf(f, " shown, the first %d and the latest %d (those between not "
+				"shown: --last 0 shows every point)", s->gap_after, s->n - s->gap_after);
 		if (!s->limits) {
 			fprintf(f, ", too few for limits (2 at least)\n");
 			continue;
@@ -312,8 +405,9 @@ static void json(FILE *f, const struct spc *c, const struct spc_opts *o)
 				"time", p->time, "serial", p->serial, "run_id", p->run,
 				"value", num(p->x), "mr", j ? num(p->mr) : json_null(), "rules", fl));
 		}
-		js = json_pack("{s:s,s:i,s:i,s:b}", "fixture", s->fixture, "n", s->n,
-			       "baseline", s->base, "limits", s->limits);
+		js = json_pack("{s:s,s:i,s:i,s:b,s:o}", "fixture", s->fixture, "n", s->n,
+			       "baseline", s->base, "limits", s->limits, "gap_after",
+			       s->gap_after ? json_integer(s->gap_after) : json_null());
 		if (s->limits)
 			json_object_update_new(js, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:i}",
 				"cl", num(s->cl), "sigma", num(s->sigma), "ucl", num(s->ucl),
@@ -322,8 +416,9 @@ static void json(FILE *f, const struct spc *c, const struct spc_opts *o)
 		json_object_set_new(js, "points", pts);
 		json_array_append_new(fx, js);
 	}
-	fx = json_pack("{s:s,s:s?,s:b,s:i,s:o}", "measurement", o->name, "unit", c->unit,
-		       "first_runs_only", !o->all_runs, "baseline", o->baseline, "fixtures", fx);
+	fx = json_pack("{s:s,s:s?,s:b,s:i,s:o,s:o}", "measurement", o->name, "unit", c->unit,
+		       "first_runs_only", !o->all_runs, "baseline", o->baseline, "last",
+		       o->last ? json_integer(o->last) : json_null(), "fixtures", fx);
 	rep_json_print(f, fx, true);
 	json_decref(fx);
 }
@@ -382,10 +477,18 @@ static void chart(FILE *f, const struct series *s, bool mr)
 		if (!mr)
 			hline(f, "lim", "LCL", s->lcl, lo, hi);
 	}
+	if (s->gap_after) {	/* the points not shown: a break in the line */
+		double g = (px(s, s->gap_after - 1) + px(s, s->gap_after)) / 2;
+
+		fprintf(f, "<line class=\"gap\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\">"
+			"<title>points between not shown</title></line>\n", g, HP / 2 - 6, g,
+			HH - HP / 2 + 6);
+	}
 	fputs("<polyline fill=\"none\" stroke=\"#06c\" points=\"", f);
 	for (int i = mr; i < s->n; i++)
-		fprintf(f, "%.1f,%.1f ", px(s, i), HH - HP / 2 - ((mr ? s->p[i].mr : s->p[i].x) - lo) /
-			(hi - lo) * (HH - HP));
+		fprintf(f, "%s%.1f,%.1f ", s->gap_after && i == s->gap_after ?
+			"\"/>\n<polyline fill=\"none\" stroke=\"#06c\" points=\"" : "", px(s, i),
+			HH - HP / 2 - ((mr ? s->p[i].mr : s->p[i].x) - lo) / (hi - lo) * (HH - HP));
 	fputs("\"/>\n", f);
 	for (int i = mr; i < s->n; i++) {
 		const struct point *p = &s->p[i];
@@ -416,6 +519,7 @@ static void html(FILE *f, const struct spc *c, const struct spc_opts *o)
 	      "station report --spc</title>\n<style>\nbody{font-family:sans-serif;margin:2em}\n"
 	      ".cl{stroke:#393;stroke-width:1.5}.lim{stroke:#c00;stroke-dasharray:6 4}\n"
 	      ".pt{fill:#06c}.flag{fill:#d00}text{font-size:11px}.frame{fill:none;stroke:#bbb}\n"
+	      ".gap{stroke:#888;stroke-width:3;stroke-dasharray:2 3}\n"
 	      "</style></head><body>\n<h1>"
 	      "I-MR: ", f);
 	rep_html_esc(f, o->name);
@@ -424,9 +528,11 @@ static void html(FILE *f, const struct spc *c, const struct spc_opts *o)
 		rep_html_esc(f, c->unit);
 		fputc(')', f);
 	}
-	fprintf(f, "</h1>\n<p>%s; limits from the first %d points of each fixture; generated "
-		"%s; ", o->all_runs ? "every run" : "each unit's first run", o->baseline,
-		rep_now_iso(now));
+	fprintf(f, "</h1>\n<p>%s; limits from the first %d points of each fixture", o->all_runs ?
+		"every run" : "each unit's first run", o->baseline);
+	if (o->last)
+		fprintf(f, ", then its latest %d", o->last);
+	fprintf(f, "; generated %s; ", rep_now_iso(now));
 	rep_html_zone(f, o->plant_tz);
 	fputs("</p>\n", f);
 	if (!c->n)
@@ -438,6 +544,9 @@ static void html(FILE *f, const struct spc *c, const struct spc_opts *o)
 		rep_html_esc(f, s->fixture);
 		fprintf(f, "</h2>\n<p>%d point%s, %d flagged", s->n, s->n == 1 ? "" : "s",
 			nflagged(s));
+		if (s->gap_after)
+			fprintf(f, "; the first %d and the latest %d, those between not shown",
+				s->gap_after, s->n - s->gap_after);
 		if (!s->limits)
 			fputs(", too few for limits (2 at least)", f);
 		fputs("</p>\n", f);
@@ -451,17 +560,20 @@ static void html(FILE *f, const struct spc *c, const struct spc_opts *o)
 int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f, const struct spc_opts *o,
 	       const char *format, struct st_error *e)
 {
-	struct spc c = { .e = e };
+	struct spc c = { .e = e, .head = o->baseline, .ring = o->last ? o->last + SPC_CONTEXT : 0 };
+	struct db_series_window w = { .head = c.head, .tail = c.ring };
 	int ret;
 
-	ret = rd_meas_series(rd, o->name, f, !o->all_runs, add_row, &c, e);
+	ret = rd_meas_series(rd, o->name, f, !o->all_runs, &w, add_row, &c, e);
 	if (!ret && !c.n)	/* as trace's "no unit": exit status 1, nothing drawn */
 		ret = st_fail(e, ST_ERR_NOTFOUND,
 			      "no measurement '%s' with values in the runs selected (the names: "
 			      "station export --what measurements)", o->name);
 	for (int i = 0; !ret && i < c.n; i++) {
+		window(&c.s[i], c.head, c.ring, o->last);
 		limits(&c.s[i], o->baseline);
 		flag(&c.s[i]);
+		drop_context(&c.s[i], o->last);
 	}
 	if (!ret && !strcmp(format, "json"))
 		json(out, &c, o);
@@ -470,11 +582,8 @@ int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f
 	else if (!ret)
 		text(out, &c, o);
 	for (int i = 0; i < c.n; i++) {
-		for (int j = 0; j < c.s[i].n; j++) {
-			free(c.s[i].p[j].time);
-			free(c.s[i].p[j].serial);
-			free(c.s[i].p[j].run);
-		}
+		for (int j = 0; j < c.s[i].n; j++)
+			point_free(&c.s[i].p[j]);
 		free(c.s[i].p);
 		free(c.s[i].fixture);
 	}

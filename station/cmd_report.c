@@ -35,6 +35,8 @@ static void usage(FILE *f)
 		"                         of five beyond 1 sigma, mr a jump); text, json\n"
 		"                         or html (the charts, flagged points in red)\n"
 		"      --baseline N       --spc: limits from a fixture's first N points (20)\n"
+		"      --last N           --spc: after the baseline, a fixture's latest N\n"
+		"                         points (500; 0: every point, read from every run)\n"
 		"      --capability       instead: per measurement Cp/Cpk (within sigma,\n"
 		"                         MR-bar/1.128) and Pp/Ppk (overall sigma); text,\n"
 		"                         json or csv\n"
@@ -73,7 +75,7 @@ static void usage(FILE *f)
 		"exit status: 0 done, 2 usage, 4 the log cannot be read\n");
 }
 
-enum { OPT_SPC = 400, OPT_BASELINE, OPT_ALL_RUNS, OPT_CAPABILITY, OPT_OPERATIONS,
+enum { OPT_SPC = 400, OPT_BASELINE, OPT_LAST, OPT_ALL_RUNS, OPT_CAPABILITY, OPT_OPERATIONS,
        OPT_WITH_ERRORS, OPT_GROUP_BY, OPT_TZ, OPT_SUBGROUPS, OPT_FROM_ROWS };
 
 /* What report does besides its totals. */
@@ -83,12 +85,26 @@ struct report_mode {
 	const char *group_by, *tz;
 };
 
+/* A count of points from lo to hi (0: every point): 1, or EXIT_USAGE. */
+static int points(const char *arg, const char *opt, long lo, long hi, int *out)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	if (end == arg || *end || n < lo || n > hi) {
+		fprintf(stderr, "station report: %s is a count of points, %ld%s to %ld, not '%s'\n",
+			opt, lo, lo ? "" : " (every point)", hi, arg);
+		return EXIT_USAGE;
+	}
+	*out = (int)n;
+	return 1;
+}
+
 /* report's own options, from rep_getopt(): 1 taken, EXIT_USAGE bad, 0 not ours */
 static int spc_opt(void *ctx, int c, const char *arg)
 {
 	struct report_mode *mode = ctx;
 	struct spc_opts *spc = &mode->spc;
-	char *end;
 	long n;
 
 	switch (c) {
@@ -138,14 +154,10 @@ static int spc_opt(void *ctx, int c, const char *arg)
 		spc->all_runs = true;
 		return 1;
 	case OPT_BASELINE:
-		n = strtol(arg, &end, 10);
-		if (end == arg || *end || n < 2 || n > 100000) {
-			fprintf(stderr, "station report: --baseline is a count of points, 2 to "
-				"100000, not '%s'\n", arg);
-			return EXIT_USAGE;
-		}
-		spc->baseline = (int)n;
-		return 1;
+		return points(arg, "--baseline", 2, 100000, &spc->baseline);
+	case OPT_LAST:
+		spc->last_given = true;
+		return points(arg, "--last", 0, 1000000, &spc->last);
 	}
 	return 0;
 }
@@ -156,6 +168,7 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		REP_LONGOPTS_DB, REP_LONGOPTS_CENTRAL, REP_LONGOPTS_FILTER,
 		{ "spc", required_argument, NULL, OPT_SPC },
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
+		{ "last", required_argument, NULL, OPT_LAST },
 		{ "all-runs", no_argument, NULL, OPT_ALL_RUNS },
 		{ "capability", no_argument, NULL, OPT_CAPABILITY },
 		{ "operations", no_argument, NULL, OPT_OPERATIONS },
@@ -200,8 +213,8 @@ static int parse(int argc, char **argv, struct rep_opts *o, struct report_mode *
 		fprintf(stderr, "station report: --tz goes with --group-by\n");
 		return EXIT_USAGE;
 	}
-	if (!spc->name && spc->baseline != SPC_BASELINE_DEFAULT) {
-		fprintf(stderr, "station report: --baseline goes with --spc NAME\n");
+	if (!spc->name && (spc->baseline != SPC_BASELINE_DEFAULT || spc->last_given)) {
+		fprintf(stderr, "station report: --baseline and --last go with --spc NAME\n");
 		return EXIT_USAGE;
 	}
 	if (!spc->name && !mode->capability && spc->all_runs) {
@@ -298,7 +311,8 @@ static int body(FILE *out, const struct db_reader *rd, const struct rep_opts *o,
 
 int cmd_report(int argc, char **argv)
 {
-	struct report_mode mode = { .spc.baseline = SPC_BASELINE_DEFAULT };
+	struct report_mode mode = { .spc.baseline = SPC_BASELINE_DEFAULT,
+				     .spc.last = SPC_LAST_DEFAULT };
 	struct rep_opts o;
 	int ret;
 

@@ -46,6 +46,9 @@ for fl in "${filters[@]}"; do	# each filter with every command, a format in turn
 	done
 	same report --spc rail_3v3 -f "$(echo text json html | cut -d' ' -f$((i % 3 + 1)))" "${f[@]}"
 	same report --spc rail_3v3 --all-runs --baseline 2 -f json "${f[@]}"
+	# a window of the latest points: the log reads both ends, the store gives
+	# every point (kept in a ring by report/spc.c): the same chart
+	same report --spc rail_3v3 --all-runs --baseline 2 --last 3 -f json "${f[@]}"
 	fmt=$(echo text json csv | cut -d' ' -f$((i % 3 + 1)))
 	same report --capability -f "$fmt" "${f[@]}"
 	same report --capability --all-runs -f "$fmt" "${f[@]}"

@@ -107,7 +107,7 @@ static void test_missing_slots(void **state)
 	assert_int_equal(rd_trace_rows(&rd, DB_TRACE_RUNS, "U1", 0, dump_row, &d, &e),
 			 ST_ERR_NOTSUP);
 	assert_int_equal(rd_wide_rows(&rd, DB_WIDE_VALUES, &f, dump_row, &d, &e), ST_ERR_NOTSUP);
-	assert_int_equal(rd_meas_series(&rd, "vdd", &f, true, dump_row, &d, &e), ST_ERR_NOTSUP);
+	assert_int_equal(rd_meas_series(&rd, "vdd", &f, true, NULL, dump_row, &d, &e), ST_ERR_NOTSUP);
 	assert_non_null(strstr(e.msg, "--spc"));
 	assert_int_equal(rd_capability_rows(&rd, &f, true, dump_row, &d, &e), ST_ERR_NOTSUP);
 	assert_int_equal(rd_operation_rows(&rd, DB_OP_TOTALS, &f, false, dump_row, &d, &e),

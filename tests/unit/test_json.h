@@ -3,6 +3,7 @@
 #ifndef TEST_JSON_H
 #define TEST_JSON_H
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The nth (0-based) object of array root[list] whose key is value. */
@@ -20,6 +21,19 @@ static inline json_t *t_json_named(json_t *root, const char *list, const char *k
 	}
 	fail_msg("no %s with %s %s", list, key, value);
 	return NULL;
+}
+
+/* The JSON document text (a report's output), which must parse; text is
+ * freed. */
+static inline json_t *t_json_take(char *text)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+
+	if (!j)
+		fail_msg("not JSON: %s (line %d): %.200s", je.text, je.line, text);
+	free(text);
+	return j;
 }
 
 /* o[k], which must be a number. */

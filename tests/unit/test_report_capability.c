@@ -103,8 +103,6 @@ static json_t *capability_sub(const char *log, bool all_runs, bool subgroups, co
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
-	json_error_t je;
-	json_t *j = NULL;
 
 	assert_int_equal(db_open(&db, log, &dbo, &e), ST_OK);
 	assert_int_equal(report_capability(out, db_reader(db), &f, all_runs, subgroups, false, format, &e), ST_OK);
@@ -114,11 +112,7 @@ static json_t *capability_sub(const char *log, bool all_runs, bool subgroups, co
 		*text = buf;
 		return NULL;
 	}
-	j = json_loads(buf, 0, &je);
-	if (!j)
-		fail_msg("capability JSON: %s", je.text);
-	free(buf);
-	return j;
+	return t_json_take(buf);
 }
 
 static json_t *capability(const char *log, bool all_runs, const char *format, char **text)

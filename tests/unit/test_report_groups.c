@@ -128,14 +128,7 @@ static char *groups(const char *key, const struct rep_plant *p, bool jan, bool w
 
 static json_t *groups_json(const char *key, const struct rep_plant *p, bool with_errors)
 {
-	char *t = groups(key, p, true, with_errors, "json");
-	json_error_t je;
-	json_t *j = json_loads(t, 0, &je);
-
-	if (!j)
-		fail_msg("groups JSON: %s", je.text);
-	free(t);
-	return j;
+	return t_json_take(groups(key, p, true, with_errors, "json"));
 }
 
 /* Group k's runs, units, passed, first units, first passed, errors,

@@ -115,14 +115,7 @@ static char *out(enum what w, const char *format)
 
 static json_t *out_json(enum what w)
 {
-	char *t = out(w, "json");
-	json_error_t je;
-	json_t *j = json_loads(t, 0, &je);
-
-	if (!j)
-		fail_msg("JSON: %s", je.text);
-	free(t);
-	return j;
+	return t_json_take(out(w, "json"));
 }
 
 static void check_operations(void)

@@ -93,14 +93,7 @@ static char *ops(const struct rep_filter *f, bool with_errors, const char *forma
 
 static json_t *ops_json(const struct rep_filter *f, bool with_errors)
 {
-	char *t = ops(f, with_errors, "json");
-	json_error_t je;
-	json_t *j = json_loads(t, 0, &je);
-
-	if (!j)
-		fail_msg("operations JSON: %s", je.text);
-	free(t);
-	return j;
+	return t_json_take(ops(f, with_errors, "json"));
 }
 
 static json_t *op(json_t *j, const char *name)

@@ -172,8 +172,6 @@ static json_t *report(const char *p, enum what w, const struct rep_filter *f, bo
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *o = open_memstream(&buf, &len);
-	json_error_t je;
-	json_t *j;
 
 	assert_int_equal(db_open(&db, p, &dbo, &e), ST_OK);
 	if (w == REPORT || w == REPORT_EXACT) {
@@ -196,11 +194,7 @@ static json_t *report(const char *p, enum what w, const struct rep_filter *f, bo
 	}
 	fclose(o);
 	db_close(db);
-	j = json_loads(buf, 0, &je);
-	if (!j)
-		fail_msg("JSON: %s", je.text);
-	free(buf);
-	return j;
+	return t_json_take(buf);
 }
 
 /* Under f: the old log's summaries = its rows = the fresh log's. */

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "test_db_data.h"
+#include "test_json.h"
 #include "report/report.h"
 
 static char dir[64], path[128];
@@ -100,14 +101,7 @@ static char *spc_out(bool all_runs, const char *format)
 
 static json_t *spc(bool all_runs)
 {
-	char *buf = spc_out(all_runs, "json");
-	json_error_t je;
-	json_t *j = json_loads(buf, 0, &je);
-
-	if (!j)
-		fail_msg("spc JSON: %s", je.text);
-	free(buf);
-	return j;
+	return t_json_take(spc_out(all_runs, "json"));
 }
 
 static json_t *fixture(json_t *j, int i, const char *name, int n)

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station report --spc's values: one measurement, fixture by fixture in
+ * time order, the filtered runs first, as for the statistics.
+ *
+ * A control chart needs of each fixture its first points (the baseline the
+ * limits come from) and its latest ones (what the line does now), not the
+ * hundred thousand between them: with a window (db_report.h), each fixture
+ * is read from both ends along runs_fixture_started (schema 13), the first
+ * head values in time order and then the last tail values after them,
+ * newest first and given oldest first.  Without one, every value in one
+ * ordered read.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db-internal.h"
+
+#define SERIES_COLS \
+	"SELECT r.fixture, " REP_ISO("r.started_us") " AS time, r.started_us," \
+	" r.unit_serial, r.id AS run_id, m.value, m.unit, m.id AS mid" \
+	" FROM runs r CROSS JOIN steps s ON s.run_id = r.id" \
+	" CROSS JOIN measurements m ON m.step_id = s.id"
+#define SERIES_WHERE \
+	" WHERE r.outcome <> 'running' AND " REP_WHERE \
+	" AND (?8 IS NULL OR " FIRST_JUDGED_OP_RUN ") AND m.name = ?9 AND m.value IS NOT NULL"
+
+/* Every value: columns fixture, time (ISO), started_us, unit_serial,
+ * run_id, value, unit, mid (the measurement's id, the order within a run). */
+static const char all_sql[] =
+	SERIES_COLS SERIES_WHERE " ORDER BY r.fixture, r.started_us, m.id";
+
+/* The fixtures of the log, from runs_fixture_started (one seek each). */
+static const char fixtures_sql[] =
+	"WITH RECURSIVE fx(f) AS (SELECT min(fixture) FROM runs UNION ALL"
+	" SELECT (SELECT min(fixture) FROM runs WHERE fixture > fx.f) FROM fx"
+	" WHERE fx.f IS NOT NULL) SELECT f FROM fx WHERE f IS NOT NULL";
+
+/* A fixture's first ?11 values. */
+static const char head_sql[] =
+	SERIES_COLS SERIES_WHERE " AND r.fixture = ?10 ORDER BY r.started_us, m.id LIMIT ?11";
+
+/* Its last ?11 values after (?12, ?13), the head's last, oldest first. */
+static const char tail_sql[] =
+	"SELECT * FROM (" SERIES_COLS SERIES_WHERE " AND r.fixture = ?10"
+	" AND r.started_us >= ?12 AND (r.started_us > ?12 OR m.id > ?13)"
+	" ORDER BY r.started_us DESC, m.id DESC LIMIT ?11) ORDER BY started_us, mid";
+
+struct head {
+	db_row_fn fn;
+	void *ctx;
+	int n;
+	int64_t last_us, last_mid;
+};
+
+/* Hands the head's rows on, keeping the last one's place. */
+static int head_row(void *ctx, const struct db_row *row)
+{
+	struct head *h = ctx;
+
+	if (!row->columns_only) {
+		h->n++;
+		h->last_us = row->v[2].i;
+		h->last_mid = row->v[7].i;
+	}
+	return h->fn(h->ctx, row);
+}
+
+static sqlite3_stmt *prepare(struct db *db, const char *sql, const struct rep_filter *f,
+			     bool first_only, const char *name)
+{
+	sqlite3_stmt *st = dbr_prepare_where(db->h, sql, f);
+
+	if (st && first_only)
+		sqlite3_bind_int(st, 8, 1);
+	if (st)
+		dbi_bind_text(st, 9, name);
+	return st;
+}
+
+#define QUERY_FAILED(db, e) \
+	st_fail(e, ST_ERR_DB, "cannot query the log: %s", sqlite3_errmsg((db)->h))
+
+/* One fixture's two ends. */
+static int fixture_ends(struct db *db, const char *fx, const char *name, const struct rep_filter *f,
+			bool first_only, const struct db_series_window *w, db_row_fn fn,
+			void *ctx, struct st_error *e)
+{
+	struct head h = { .fn = fn, .ctx = ctx };
+	sqlite3_stmt *st = prepare(db, head_sql, f, first_only, name);
+	int ret;
+
+	if (!st)
+		return QUERY_FAILED(db, e);
+	dbi_bind_text(st, 10, fx);
+	sqlite3_bind_int(st, 11, w->head);
+	ret = dbr_each_row(db->h, st, head_row, &h, e);
+	if (ret || h.n < w->head)
+		return ret;	/* the whole series was in the head */
+	st = prepare(db, tail_sql, f, first_only, name);
+	if (!st)
+		return QUERY_FAILED(db, e);
+	dbi_bind_text(st, 10, fx);
+	sqlite3_bind_int(st, 11, w->tail);
+	sqlite3_bind_int64(st, 12, h.last_us);
+	sqlite3_bind_int64(st, 13, h.last_mid);
+	return dbr_each_row(db->h, st, fn, ctx, e);
+}
+
+struct fixtures {
+	char **v;
+	int n;
+	struct st_error *e;
+};
+
+static int add_fixture(void *ctx, const struct db_row *row)
+{
+	struct fixtures *l = ctx;
+	char **nv;
+
+	if (row->columns_only || row->v[0].type != DB_TEXT)
+		return 0;
+	nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+	if (!nv || !(nv[l->n] = strdup(row->v[0].s))) {
+		l->v = nv ? nv : l->v;
+		return st_fail(l->e, ST_ERR_NOMEM, "out of memory");
+	}
+	l->v = nv;
+	l->n++;
+	return 0;
+}
+
+/* Both ends of each fixture's series, in one read transaction (a run a
+ * station ends meanwhile is in both reads or in neither); db->mu held. */
+static int window(struct db *db, const char *name, const struct rep_filter *f, bool first_only,
+		  const struct db_series_window *w, db_row_fn fn, void *ctx, struct st_error *e)
+{
+	struct fixtures l = { .e = e };
+	bool txn = sqlite3_get_autocommit(db->h) &&
+		   sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	int ret = 0;
+
+	if (f && f->fixture) {
+		ret = add_fixture(&l, &(struct db_row){ .n = 1, .v[0] = { .type = DB_TEXT,
+								       .s = f->fixture } });
+	} else {
+		sqlite3_stmt *st = dbr_prepare(db->h, fixtures_sql);
+
+		ret = st ? dbr_each_row(db->h, st, add_fixture, &l, e) : QUERY_FAILED(db, e);
+	}
+	for (int i = 0; !ret && i < l.n; i++)
+		ret = fixture_ends(db, l.v[i], name, f, first_only, w, fn, ctx, e);
+	for (int i = 0; i < l.n; i++)
+		free(l.v[i]);
+	free(l.v);
+	if (txn)
+		sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);	/* reads only */
+	return ret;
+}
+
+int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
+		   bool first_only, const struct db_series_window *w, db_row_fn fn, void *ctx,
+		   struct st_error *e)
+{
+	int ret;
+
+	if (!w || w->tail <= 0 || w->head <= 0)
+		return dbr_rows_where(db, all_sql, f, first_only, name, fn, ctx, e);
+	pthread_mutex_lock(&db->mu);
+	ret = window(db, name, f, first_only, w, fn, ctx, e);
+	pthread_mutex_unlock(&db->mu);
+	return ret;
+}
