@@ -106,6 +106,25 @@ out:
 	return ret;
 }
 
+int db_fwd_station(struct db *db, const char *run_id, char **out, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	pthread_mutex_lock(&db->mu);
+	st = dbr_prepare(db->h, "SELECT station FROM runs WHERE id = ?1");
+	if (st)
+		dbi_bind_text(st, 1, run_id);
+	rc = st ? sqlite3_step(st) : sqlite3_errcode(db->h);
+	if (rc == SQLITE_ROW)
+		*out = dbr_dup_col(st, 0);
+	sqlite3_finalize(st);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK : dbi_fail(db, e, rc, "read a run's station");
+	pthread_mutex_unlock(&db->mu);
+	return rc;
+}
+
 struct tab_ctx {
 	db_fwd_fn fn;
 	void *ctx;

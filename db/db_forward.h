@@ -31,6 +31,8 @@ int db_fwd_queue(struct db *db, char (*ids)[DB_ID_LEN], int max, int *n, int64_t
 typedef int (*db_fwd_fn)(void *ctx, const char *table, const struct db_row *row);
 int db_fwd_rows(struct db *db, const char *run_id, db_fwd_fn fn, void *ctx, int64_t *stamp,
 		struct st_error *e);
+/* The station name of run run_id, to free (NULL: no such run). */
+int db_fwd_station(struct db *db, const char *run_id, char **out, struct st_error *e);
 /* The tables db_fwd_rows() reads, in its order, NULL-terminated. */
 extern const char *const db_fwd_tables[];
 

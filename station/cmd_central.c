@@ -88,19 +88,6 @@ static int store_status(const struct central_opts *o, const char *const *station
 	return ret;
 }
 
-/* The station name of a run's row (db_fwd_rows' callback). */
-static int run_station(void *ctx, const char *table, const struct db_row *row)
-{
-	char **out = ctx;
-
-	if (strcmp(table, "runs") || row->columns_only || *out)
-		return 0;
-	for (int i = 0; i < row->n; i++)
-		if (!strcmp(row->name[i], "station") && row->v[i].type == DB_TEXT)
-			*out = strdup(row->v[i].s);
-	return 0;
-}
-
 static int do_sync(const struct central_opts *o, const char *db_path, const char *station,
 		   bool send)
 {
@@ -120,7 +107,7 @@ static int do_sync(const struct central_opts *o, const char *db_path, const char
 		if (ret == ST_OK)
 			printf("central status: %lld run(s) queued in %s\n", (long long)queued, db_path);
 		if (ret == ST_OK && n == 1 && o->url)
-			ret = db_fwd_rows(db, oldest[0], run_station, &next, NULL, &e);
+			ret = db_fwd_station(db, oldest[0], &next, &e);
 		db_close(db);
 		stations[1] = next;
 		if (ret == ST_OK && o->url)
