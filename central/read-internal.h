@@ -40,7 +40,7 @@ int cpr_trace(void *h, enum db_trace_q q, const char *key, int64_t key_id, db_ro
 	      void *ctx, struct st_error *e);
 int cpr_wide(void *h, enum db_wide_q q, const struct rep_filter *f, db_row_fn fn, void *ctx,
 	     struct st_error *e);
-/* every value: report/spc.c keeps the window's (w is not read) */
+/* w: each fixture's two ends (or every value without one) */
 int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first_only,
 	       const struct db_series_window *w, db_row_fn fn, void *ctx, struct st_error *e);
 int cpr_capability(void *h, const struct rep_filter *f, bool first_only, db_row_fn fn,

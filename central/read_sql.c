@@ -173,11 +173,44 @@ static const char series_sql[] =
 	" AND ($4::bigint IS NULL OR m.started_us < $4::bigint)"
 	" ORDER BY fr.fixture" C ", fr.started_us, m.run_id" C ", m.id";
 
+/* With a window (db_report.h), each fixture read from both ends, as the
+ * log reads it (db/db_series.c), along runs_fixture (fixture, started_us):
+ * its first $5 values in time order, then, when there were $5, its last $6
+ * after them.  The fixtures from the same index, one seek each ($7: the
+ * --fixture filter's, alone).  A fixture's values are its values on every
+ * station, in time order, as series_sql gives them. */
+#define SERIES_PTS(fx) \
+	"SELECT r.fixture, " CPR_ISO("r.started_us") " AS time, r.started_us, r.unit_serial," \
+	" r.id AS run_id, m.value, m.unit, m.id AS mid FROM runs r JOIN measurements m" \
+	" ON m.run_id = r.id WHERE r.fixture = " fx " AND r.outcome <> 'running' AND" \
+	CPR_WHERE "AND " FIRST_ONLY " AND m.name = $2 AND m.value IS NOT NULL" \
+	" AND ($3::bigint IS NULL OR m.started_us >= $3::bigint)" \
+	" AND ($4::bigint IS NULL OR m.started_us < $4::bigint)"
+static const char series_ends_sql[] =
+	"WITH RECURSIVE fx(f) AS (SELECT min(fixture) FROM runs"
+	"  WHERE $7::text IS NULL OR fixture = $7::text"
+	"  UNION ALL SELECT (SELECT min(q.fixture) FROM runs q WHERE q.fixture > fx.f"
+	"  AND ($7::text IS NULL OR q.fixture = $7::text)) FROM fx WHERE fx.f IS NOT NULL),"
+	" head AS MATERIALIZED (SELECT h.* FROM fx CROSS JOIN LATERAL (" SERIES_PTS("fx.f")
+	"  ORDER BY r.started_us, r.id" C ", m.id LIMIT $5::int) h WHERE fx.f IS NOT NULL),"
+	" lastp AS (SELECT DISTINCT ON (fixture) fixture, started_us, run_id, mid,"
+	"  count(*) OVER (PARTITION BY fixture) AS n FROM head"
+	"  ORDER BY fixture, started_us DESC, run_id" C " DESC, mid DESC),"
+	" tail AS (SELECT t.* FROM lastp CROSS JOIN LATERAL (" SERIES_PTS("lastp.fixture")
+	"  AND r.started_us >= lastp.started_us AND (r.started_us > lastp.started_us"
+	"  OR r.id" C " > lastp.run_id" C " OR (r.id = lastp.run_id AND m.id > lastp.mid))"
+	"  ORDER BY r.started_us DESC, r.id" C " DESC, m.id DESC LIMIT $6::int) t"
+	"  WHERE lastp.n = $5::int)"
+	" SELECT fixture, time, started_us, unit_serial, run_id, value, unit"
+	" FROM (SELECT * FROM head UNION ALL SELECT * FROM tail) x"
+	" ORDER BY fixture" C ", started_us, run_id" C ", mid";
+
 int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first_only,
 	       const struct db_series_window *w, db_row_fn fn, void *ctx, struct st_error *e)
 {
-	char since[24], until[24];
-	const char *v[4] = { first_only ? "1" : NULL, name, NULL, NULL };
+	char since[24], until[24], head[16], tail[16];
+	const char *v[7] = { first_only ? "1" : NULL, name, NULL, NULL, head, tail,
+			     f ? f->fixture : NULL };
 
 	if (f && f->has_since) {
 		snprintf(since, sizeof(since), "%lld", (long long)f->since_us);
@@ -187,7 +220,11 @@ int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first
 		snprintf(until, sizeof(until), "%lld", (long long)f->until_us);
 		v[3] = until;
 	}
-	return cpr_rows(h, series_sql, f, v, 4, fn, ctx, e);
+	if (!w || w->head <= 0 || w->tail <= 0)
+		return cpr_rows(h, series_sql, f, v, 4, fn, ctx, e);
+	snprintf(head, sizeof(head), "%d", w->head);
+	snprintf(tail, sizeof(tail), "%d", w->tail);
+	return cpr_rows(h, series_ends_sql, f, v, 7, fn, ctx, e);
 }
 
 /* db_quality.c's capability_sql, a fixture being a station's: the values

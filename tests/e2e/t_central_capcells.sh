@@ -78,6 +78,36 @@ for w in "${windows[@]}"; do
 	# shellcheck disable=SC2086
 	capsame --subgroups $w
 done
+
+# report --spc --last: each fixture read from both ends (its first values,
+# then its latest after them) shows the baseline and the latest points of
+# the chart of every point, with the same moving ranges and flags
+spcsame() {	# ARGS...
+	"$st" report "${CEN[@]}" --spc v1 --baseline 10 --last 25 -f json "$@" -o "$CENTRAL/ends.json" ||
+		fail "report --spc --last 25 $*"
+	"$st" report "${CEN[@]}" --spc v1 --baseline 10 --last 0 -f json "$@" -o "$CENTRAL/all.json" ||
+		fail "report --spc --last 0 $*"
+	python3 - "$CENTRAL/ends.json" "$CENTRAL/all.json" <<'PY' || fail "report --spc --last 25 $*: not the ends of every point"
+import json, sys
+w, a = (json.load(open(p)) for p in sys.argv[1:3])
+assert [f["fixture"] for f in w["fixtures"]] == [f["fixture"] for f in a["fixtures"]], "fixtures"
+gaps = 0
+for fw, fa in zip(w["fixtures"], a["fixtures"]):
+    pa = fa["points"]
+    if len(pa) > 10 + 25:
+        gaps += 1
+        assert fw["gap_after"] == 10 and fw["n"] == 35, fw["fixture"]
+        assert fw["points"] == pa[:10] + pa[-25:], fw["fixture"]
+        assert {k: fw[k] for k in ("cl", "ucl", "lcl", "mr_ucl")} == {k: fa[k] for k in ("cl", "ucl", "lcl", "mr_ucl")}
+    else:
+        assert fw == fa, fw["fixture"]
+assert gaps > 0, "no fixture longer than the window"
+PY
+}
+for f in "" "--station s2" "--fixture f1" "--since 2026-02-01 --until 2026-03-01" "--all-runs"; do
+	# shellcheck disable=SC2086
+	spcsame $f
+done
 capsame --subgroups --station s3 --since 2026-01-25T05:00 --until 2026-03-02T07:00
 assert_eq "$(capn v1 0.9 n)" "$(capn v1 0.9 n --from-rows)" "v1's first limits"
 assert_match "$(capn v1 0.95 moving_ranges)" "^[1-9][0-9]+$" "v1 after its limits changed"
