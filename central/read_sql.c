@@ -223,7 +223,7 @@ int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first
 	if (!w || w->head <= 0 || w->tail <= 0)
 		return cpr_rows(h, series_sql, f, v, 4, fn, ctx, e);
 	snprintf(head, sizeof(head), "%d", w->head);
-	snprintf(tail, sizeof(tail), "%d", w->tail);
+	snprintf(tail, sizeof(tail), "%d", w->tail + 1);	/* one more: some skipped */
 	return cpr_rows(h, series_ends_sql, f, v, 7, fn, ctx, e);
 }
 

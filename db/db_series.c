@@ -40,7 +40,9 @@ static const char fixtures_sql[] =
 static const char head_sql[] =
 	SERIES_COLS SERIES_WHERE " AND r.fixture = ?10 ORDER BY r.started_us, m.id LIMIT ?11";
 
-/* Its last ?11 values after (?12, ?13), the head's last, oldest first. */
+/* Its last ?11 values after (?12, ?13), the head's last, oldest first
+ * (asked for one more than the window: report/spc.c knows by it that points
+ * between were skipped). */
 static const char tail_sql[] =
 	"SELECT * FROM (" SERIES_COLS SERIES_WHERE " AND r.fixture = ?10"
 	" AND r.started_us >= ?12 AND (r.started_us > ?12 OR m.id > ?13)"
@@ -92,7 +94,9 @@ static int fixture_ends(struct db *db, const char *fx, const char *name, const s
 
 	if (!st)
 		return QUERY_FAILED(db, e);
-	dbi_bind_text(st, 10, fx);
+	/* the name as stored, byte for byte (dbi_bind_text() would mend a
+	 * name that is not UTF-8, which then matches no run) */
+	sqlite3_bind_text(st, 10, fx, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 11, w->head);
 	ret = dbr_each_row(db->h, st, head_row, &h, e);
 	if (ret || h.n < w->head)
@@ -100,8 +104,8 @@ static int fixture_ends(struct db *db, const char *fx, const char *name, const s
 	st = prepare(db, tail_sql, f, first_only, name);
 	if (!st)
 		return QUERY_FAILED(db, e);
-	dbi_bind_text(st, 10, fx);
-	sqlite3_bind_int(st, 11, w->tail);
+	sqlite3_bind_text(st, 10, fx, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 11, w->tail + 1);	/* one more: some were skipped */
 	sqlite3_bind_int64(st, 12, h.last_us);
 	sqlite3_bind_int64(st, 13, h.last_mid);
 	return dbr_each_row(db->h, st, fn, ctx, e);

@@ -271,8 +271,11 @@ static void reverse(struct point *p, int n)
 }
 
 /* The ring of the latest points in time order, and whether points between
- * the baseline and the latest last are not shown: then those held before
- * the latest last (the context) start a run of their own. */
+ * the baseline and the latest last are not shown.  Only when the ring
+ * wrapped were points skipped: then those held before the latest last (the
+ * context) start a run of their own; else they follow the baseline and the
+ * rules look back into it, as on the chart of every point.  (A store giving
+ * both ends gives one point more than the ring when it skipped any.) */
 static void window(struct series *s, int head, int ring, int last)
 {
 	if (!ring || s->after <= last)
@@ -283,8 +286,9 @@ static void window(struct series *s, int head, int ring, int last)
 		reverse(s->p + head, k);
 		reverse(s->p + head + k, ring - k);
 		reverse(s->p + head, ring);
+		s->seg = head;	/* points were skipped: no look-back past them */
 	}
-	s->seg = s->gap_after = head;
+	s->gap_after = head;
 }
 
 /* The context, read for the rules only, out of the points shown. */

@@ -56,6 +56,8 @@ static int setup(void **state)
 			point(db, "SHORT", u++, i % 2 ? 10.2 : 10.0);
 		if (i < BASE + LAST + 3)
 			point(db, "EDGE", u++, i % 2 ? 10.2 : 10.0);
+		if (i < BASE + LAST + 3)	/* 9 above the line from 15 to 23 */
+			point(db, "RUN", u++, i >= 16 && i <= 24 ? 10.3 : i % 2 ? 10.2 : 10.0);
 	}
 	for (int i = 0; i < 7; i++)
 		point(db, "LONG", i == 6 ? 9999 : u++, 9.9 + 0.05 * i);
@@ -182,6 +184,23 @@ static void test_short_and_edge(void **state)
 	json_decref(all);
 }
 
+/* Just past the window nothing was skipped: the points before the latest
+ * follow the baseline, and the rules look back into it (rule 2 on the first
+ * shown point, its nine in a row begun in the baseline). */
+static void test_run_into_baseline(void **state)
+{
+	json_t *w = spc(LAST, false, false), *all = spc(0, false, false);
+	json_t *fw = fixture(w, "RUN"), *fa = fixture(all, "RUN");
+
+	assert_int_equal(json_integer_value(json_object_get(fw, "gap_after")), BASE);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(pt(fw, BASE),
+						"rules"), 0)), "2");
+	for (int i = 0; i < BASE + LAST; i++)
+		assert_true(json_equal(pt(fw, i), pt(fa, i < BASE ? i : i + 3)));
+	json_decref(w);
+	json_decref(all);
+}
+
 /* The retest's 50.0 is the long fixture's last point with every run, flagged
  * beyond 3 sigma; with first runs only it is not there. */
 static void test_retest_in_window(void **state)
@@ -264,6 +283,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_long_fixture),
 		cmocka_unit_test(test_short_and_edge),
+		cmocka_unit_test(test_run_into_baseline),
 		cmocka_unit_test(test_retest_in_window),
 		cmocka_unit_test(test_same_as_every_point),
 		cmocka_unit_test(test_text_says_gap),
