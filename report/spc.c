@@ -356,7 +356,8 @@ static void text(FILE *f, const struct spc *c, const struct spc_opts *o)
 		free(fx);
 		if (s->gap_after)
 			fprintf(f, " shown, the first %d and the latest %d (those between not "
-				"shown: --last 0 shows every point)", s->gap_after, s->n - s->gap_after);
+				"shown: --last 0 shows every point; #N is a point's place in the "
+				"chart)\n", s->gap_after, s->n - s->gap_after);
 		if (!s->limits) {
 			fprintf(f, ", too few for limits (2 at least)\n");
 			continue;
@@ -504,8 +505,9 @@ static void chart(FILE *f, const struct series *s, bool mr)
 			red ? 4 : 2, i + 1);
 		rep_html_esc(f, p->serial ? p->serial : "-");
 		fprintf(f, " %s %.6g", p->time ? p->time : "", v);
+		/* the MR chart's point: its own rule (the I chart's lists all) */
 		for (size_t r = 0; red && r < sizeof(rules) / sizeof(rules[0]); r++)
-			if (p->flags & rules[r].bit)
+			if (p->flags & rules[r].bit & (mr ? RULE_MR : ~0))
 				fprintf(f, " rule %s (%s)", rules[r].name, rules[r].what);
 		fputs("</title></circle>\n", f);
 		if (!mr && (i % every == 0 || i == s->n - 1))

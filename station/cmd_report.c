@@ -4,6 +4,7 @@
  * per-measurement statistics with Cpk, from the log, as text, CSV, JSON or
  * one self-contained HTML file.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,7 +92,7 @@ static int points(const char *arg, const char *opt, long lo, long hi, int *out)
 	char *end;
 	long n = strtol(arg, &end, 10);
 
-	if (end == arg || *end || n < lo || n > hi) {
+	if (!isdigit((unsigned char)*arg) || *end || n < lo || n > hi) {	/* not " 5", "+5" */
 		fprintf(stderr, "station report: %s is a count of points, %ld%s to %ld, not '%s'\n",
 			opt, lo, lo ? "" : " (every point)", hi, arg);
 		return EXIT_USAGE;

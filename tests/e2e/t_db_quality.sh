@@ -105,6 +105,12 @@ assert_eq "$rc" "1" "report --spc of an unknown measurement"
 assert_match "$(cat "$out/nosuch.err")" "no measurement 'nosuch' with values in the runs selected" "report --spc nosuch: the message"
 rc=0; "$st" report --db "$db" --baseline 5 >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" "2" "--baseline without --spc"
+for bad in ' 5' +5 -1 5x; do	# a count of points, digits only
+	rc=0; "$st" report --db "$db" --spc rail_3v3 --last "$bad" >/dev/null 2>"$out/last.err" || rc=$?
+	assert_eq "$rc" "2" "--last '$bad'"
+	grep -q "station report: --last is a count of points, 0 (every point) to 1000000, not '$bad'" \
+		"$out/last.err" || fail "--last '$bad': $(cat "$out/last.err")"
+done
 
 # --- trace: by board serial and by the certificate serial of its identity
 "$st" trace --db "$db" SIM000402 >"$out/t.txt"

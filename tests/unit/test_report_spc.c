@@ -272,6 +272,15 @@ static void test_html_charts(void **state)
 	assert_null(memmem(h, (size_t)(f2 - h), "class=\"flag\"", 12));
 	assert_non_null(strstr(h, "rule 3 (6 in a row rising or falling)"));
 	assert_non_null(strstr(h, "rule 1 (beyond 3 sigma) rule mr (moving range above its limit)"));
+	/* an MR chart's flagged point names its own rule only */
+	for (const char *m = h; (m = strstr(m, "aria-label=\"moving range chart\"")); m++) {
+		const char *end = strstr(m, "</svg>");
+
+		assert_non_null(end);
+		assert_null(memmem(m, (size_t)(end - m), "rule 1 (", 8));
+	}
+	assert_non_null(strstr(strstr(h, "aria-label=\"moving range chart\""),
+			       "</title></circle>"));
 	assert_null(strstr(h, "<script"));
 	free(h);
 }

@@ -245,7 +245,8 @@ static void test_text_says_gap(void **state)
 
 	assert_non_null(strstr(t, ", then the latest 30\n"));
 	assert_non_null(strstr(t, "\nfixture LONG: 50 points shown, the first 20 and the latest 30 "
-				  "(those between not shown: --last 0 shows every point)"));
+				  "(those between not shown: --last 0 shows every point; #N is a point's "
+				  "place in the chart)\n  CL "));
 	assert_non_null(strstr(t, "\nfixture SHORT: 45 points  CL"));
 	free(t);
 	t = spc_out(LAST, false, false, NULL, "html");
