@@ -11,23 +11,12 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "common/text.h"
 #include "report/report-internal.h"
 
-/* A string as stored, or null. */
+/* A string as stored, or null (NULL, out of memory: set() writes null). */
 static json_t *str(const char *s)
 {
-	char *u;
-	json_t *j;
-
-	if (!s)
-		return json_null();
-	if (st_text_is_utf8(s))
-		return json_string(s);
-	u = st_text_utf8_dup(s);
-	j = u ? json_string(u) : json_null();
-	free(u);
-	return j;
+	return rep_json_text(s);
 }
 
 static json_t *num(double v)

@@ -267,7 +267,7 @@ static void json(FILE *f, const struct acc *a, const char *key, const char *tz)
 		const struct group *g = &a->g[i];
 
 		json_array_append_new(arr, json_pack(
-			"{s:s,s:I,s:I,s:I,s:o,s:I,s:I,s:o,s:I,s:I,s:I}", "key", g->key,
+			"{s:o,s:I,s:I,s:I,s:o,s:I,s:I,s:o,s:I,s:I,s:I}", "key", rep_json_text(g->key),
 			"runs", (json_int_t)g->runs, "units", (json_int_t)g->units,
 			"passed", (json_int_t)g->passed, "yield", num(rep_ratio(g->passed, g->units)),
 			"first_units", (json_int_t)g->first,
@@ -276,7 +276,8 @@ static void json(FILE *f, const struct acc *a, const char *key, const char *tz)
 			"errors", (json_int_t)g->errors, "aborted", (json_int_t)g->aborted,
 			"unidentified", (json_int_t)g->unidentified));
 	}
-	root = json_pack("{s:s,s:s,s:o}", "group_by", key, "timezone", tz, "groups", arr);
+	root = json_pack("{s:s,s:o,s:o}", "group_by", key, "timezone", rep_json_text(tz),
+			 "groups", arr);
 	rep_json_print(f, root, true);
 	json_decref(root);
 }

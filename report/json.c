@@ -5,7 +5,10 @@
  * filters without knowing the report's layout.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "common/text.h"
 
 #include "report/report-internal.h"
 
@@ -19,10 +22,43 @@ static json_t *opt(bool has, double v)
 	return has ? json_real(v) : json_null();
 }
 
-static json_t *str(const char *s)
+/* Text from the log, or from an argument, as a JSON string.  jansson takes
+ * only UTF-8, and a log edited by hand may hold other bytes: they go in as
+ * the log stores them (common/text.h, \xNN), so no entry is dropped for its
+ * text.  Every string of a report's JSON that did not come from us goes
+ * through here (docs/database.md, JSON and bytes that are not UTF-8). */
+json_t *rep_json_text(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	char *u;
+	json_t *j;
+
+	if (!s)
+		return json_null();
+	if (st_text_is_utf8(s))
+		return json_string(s);
+	u = st_text_utf8_dup(s);
+	j = u ? json_string(u) : NULL;
+	free(u);
+	return j;
 }
+
+int rep_json_set(json_t *o, const char *key, json_t *v)
+{
+	char *u;
+	int ret;
+
+	if (st_text_is_utf8(key))
+		return json_object_set_new(o, key, v);
+	u = st_text_utf8_dup(key);
+	if (!u) {
+		json_decref(v);
+		return -1;
+	}
+	ret = json_object_set_new(o, u, v);
+	free(u);
+	return ret;
+}
+
 
 static json_t *filters(const struct rep_filter *f)
 {
@@ -31,11 +67,11 @@ static json_t *filters(const struct rep_filter *f)
 	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 			 "since", f->has_since ? json_string(rep_iso(a, f->since_us)) : json_null(),
 			 "until", f->has_until ? json_string(rep_iso(b, f->until_us)) : json_null(),
-			 "fixture", str(f->fixture), "sequence", str(f->seq_name),
-			 "sequence_version", str(f->seq_version), "outcome", str(f->outcome),
-			 "serial", str(f->serial), "operator", str(f->operator_name),
-			 "work_order", str(f->work_order), "part_number", str(f->part_number),
-			 "revision", str(f->revision), "station", str(f->station));
+			 "fixture", rep_json_text(f->fixture), "sequence", rep_json_text(f->seq_name),
+			 "sequence_version", rep_json_text(f->seq_version), "outcome", rep_json_text(f->outcome),
+			 "serial", rep_json_text(f->serial), "operator", rep_json_text(f->operator_name),
+			 "work_order", rep_json_text(f->work_order), "part_number", rep_json_text(f->part_number),
+			 "revision", rep_json_text(f->revision), "station", rep_json_text(f->station));
 }
 
 static json_t *counts(const struct rep_counts *c)
@@ -73,8 +109,8 @@ static json_t *measurement(const struct rep_meas *m)
 	for (int i = 0; i < m->nbins; i++)
 		json_array_append_new(bins, json_integer(m->bins[i]));
 	o = json_pack("{s:o,s:o,s:o,s:o,s:I,s:f,s:o,s:f,s:f,s:o,s:o,s:o,s:I,s:I}",
-		      "sequence", str(m->sequence), "step", str(m->step), "name", str(m->name),
-		      "unit", str(m->unit), "n", (json_int_t)m->n, "mean", m->mean,
+		      "sequence", rep_json_text(m->sequence), "step", rep_json_text(m->step), "name", rep_json_text(m->name),
+		      "unit", rep_json_text(m->unit), "n", (json_int_t)m->n, "mean", m->mean,
 		      "sigma", opt(m->has_sigma, m->sigma), "min", m->min, "max", m->max,
 		      "low", opt(m->has_low, m->low), "high", opt(m->has_high, m->high),
 		      "ppk", opt(m->has_ppk, m->ppk), "beyond_low", (json_int_t)m->out_low,
@@ -98,8 +134,9 @@ static json_t *modes_json(const struct report *r)
 		const struct rep_mode *m = &r->modes[i];
 
 		cum += m->count;
-		json_array_append_new(a, json_pack("{s:o,s:s,s:s,s:s,s:I,s:o,s:o}",
-			"sequence", str(m->sequence), "step", m->step, "name", m->name,
+		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:s,s:I,s:o,s:o}",
+			"sequence", rep_json_text(m->sequence), "step", rep_json_text(m->step),
+			"name", rep_json_text(m->name),
 			"side", m->high ? "high" : "low", "count", (json_int_t)m->count,
 			"share", num(rep_ratio(m->count, r->mode_total)),
 			"cumulative", num(rep_ratio(cum, r->mode_total))));
@@ -109,12 +146,12 @@ static json_t *modes_json(const struct report *r)
 
 int report_json(FILE *f, const struct report *r)
 {
-	json_t *root = json_pack("{s:s,s:o}", "log", r->db_path, "filters", filters(r->f));
+	json_t *root = json_pack("{s:o,s:o}", "log", rep_json_text(r->db_path), "filters", filters(r->f));
 	json_t *days = json_array(), *fails = json_array(), *meas = json_array();
 	char now[32];
 	int64_t cum = 0;
 
-	json_object_set_new(root, "stations", str(r->stations));
+	json_object_set_new(root, "stations", rep_json_text(r->stations));
 	json_object_set_new(root, "generated", json_string(rep_now_iso(now)));
 	json_object_set_new(root, "timezone", json_string("UTC"));
 	json_object_set_new(root, "total", counts(&r->total));
@@ -134,8 +171,8 @@ int report_json(FILE *f, const struct report *r)
 	}
 	for (int i = 0; i < r->nfails; i++) {
 		cum += r->fails[i].count;
-		json_array_append_new(fails, json_pack("{s:s,s:I,s:o,s:o}", "step",
-			r->fails[i].step, "count", (json_int_t)r->fails[i].count,
+		json_array_append_new(fails, json_pack("{s:o,s:I,s:o,s:o}", "step",
+			rep_json_text(r->fails[i].step), "count", (json_int_t)r->fails[i].count,
 			"share", num(rep_ratio(r->fails[i].count, r->fail_total)),
 			"cumulative", num(rep_ratio(cum, r->fail_total))));
 	}

@@ -180,8 +180,8 @@ static void json(FILE *f, const struct ops *c, bool with_errors)
 				json_object_set_new(per, k, json_integer(o->per_unit[n]));
 			}
 		json_array_append_new(arr, json_pack(
-			"{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:o,s:o}",
-			"operation", o->name, "runs", (json_int_t)o->runs,
+			"{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:o,s:o}",
+			"operation", rep_json_text(o->name), "runs", (json_int_t)o->runs,
 			"errors", (json_int_t)o->errors, "aborted", (json_int_t)o->aborted,
 			"skipped", (json_int_t)o->skipped,
 			"unidentified", (json_int_t)o->unidentified, "units", (json_int_t)o->units,

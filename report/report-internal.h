@@ -8,6 +8,13 @@
 #include "common/capcell.h"
 #include "report/report.h"
 
+/* Text from the log or an argument as a JSON string (NULL: null): valid
+ * UTF-8 as it is, other bytes as \xNN, as the log stores them (common/text.h);
+ * NULL only when out of memory.  jansson refuses a string that is not UTF-8,
+ * so every such string of a JSON output goes in through here, and a key
+ * through rep_json_set() (json_object_set_new()'s 0 / -1). */
+json_t *rep_json_text(const char *s);
+int rep_json_set(json_t *o, const char *key, json_t *v);
 /* A typed row as a JSON object (integers, reals, strings, nulls). */
 json_t *rep_row_json(const struct db_row *row);
 /* The filters in words ("since ... fixture F1", "none"), into buf. */

@@ -133,10 +133,9 @@ json_t *rep_row_json(const struct db_row *row)
 		switch (v->type) {
 		case DB_INT: j = json_integer(v->i); break;
 		case DB_REAL: j = json_real(v->d); break;
-		case DB_TEXT: j = json_string(v->s); break;
+		case DB_TEXT: j = rep_json_text(v->s); break;	/* not UTF-8: \xNN */
 		default: j = json_null(); break;
 		}
-		/* invalid UTF-8 from a board's console: keep the row, lose the value */
 		json_object_set_new(o, row->name[c], j ? j : json_null());
 	}
 	return o;

@@ -406,12 +406,13 @@ static void json(FILE *f, const struct spc *c, const struct spc_opts *o)
 			for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++)
 				if (p->flags & rules[r].bit)
 					json_array_append_new(fl, json_string(rules[r].name));
-			json_array_append_new(pts, json_pack("{s:s?,s:s?,s:s?,s:o,s:o,s:o}",
-				"time", p->time, "serial", p->serial, "run_id", p->run,
+			json_array_append_new(pts, json_pack("{s:s?,s:o,s:o,s:o,s:o,s:o}",
+				"time", p->time, "serial", rep_json_text(p->serial),
+				"run_id", rep_json_text(p->run),
 				"value", num(p->x), "mr", j ? num(p->mr) : json_null(), "rules", fl));
 		}
-		js = json_pack("{s:s,s:i,s:i,s:b,s:o}", "fixture", s->fixture, "n", s->n,
-			       "baseline", s->base, "limits", s->limits, "gap_after",
+		js = json_pack("{s:o,s:i,s:i,s:b,s:o}", "fixture", rep_json_text(s->fixture),
+			       "n", s->n, "baseline", s->base, "limits", s->limits, "gap_after",
 			       s->gap_after ? json_integer(s->gap_after) : json_null());
 		if (s->limits)
 			json_object_update_new(js, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:i}",
@@ -421,7 +422,8 @@ static void json(FILE *f, const struct spc *c, const struct spc_opts *o)
 		json_object_set_new(js, "points", pts);
 		json_array_append_new(fx, js);
 	}
-	fx = json_pack("{s:s,s:s?,s:b,s:i,s:o,s:o}", "measurement", o->name, "unit", c->unit,
+	fx = json_pack("{s:o,s:o,s:b,s:i,s:o,s:o}", "measurement", rep_json_text(o->name),
+		       "unit", rep_json_text(c->unit),
 		       "first_runs_only", !o->all_runs, "baseline", o->baseline, "last",
 		       o->last ? json_integer(o->last) : json_null(), "fixtures", fx);
 	rep_json_print(f, fx, true);

@@ -231,7 +231,8 @@ int report_trace(FILE *out, const struct db_reader *rd, const char *serial, cons
 
 		if (i == MAX_UNITS || !unit)
 			break;
-		json_array_append_new(units, json_pack("{s:s,s:o,s:o}", "unit_serial", unit,
+		json_array_append_new(units, json_pack("{s:o,s:o,s:o}", "unit_serial",
+						       rep_json_text(unit),
 						       "suspect", rows(rd, DB_TRACE_SUSPECTS, unit, 0,
 								       e, &ret),
 						       "runs", unit_runs(rd, unit, e, &ret)));

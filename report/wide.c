@@ -110,9 +110,9 @@ static void put_value(const struct wide *w, json_t *o, const char *key,
 
 	if (!w->csv) {
 		json_t *j = v->type == DB_INT ? json_integer(v->i) : v->type == DB_REAL ?
-			    json_real(v->d) : v->type == DB_TEXT ? json_string(v->s) : json_null();
+			    json_real(v->d) : v->type == DB_TEXT ? rep_json_text(v->s) : json_null();
 
-		json_object_set_new(o, key, j ? j : json_null());
+		rep_json_set(o, key, j ? j : json_null());	/* a measurement's title */
 		return;
 	}
 	if (!first)
