@@ -565,6 +565,23 @@ static void html(FILE *f, const struct spc *c, const struct spc_opts *o)
 	fputs("</body></html>\n", f);
 }
 
+/* No value: said with the filters in force, which may be why (a fixture
+ * that is not there, first runs only). */
+static int not_found(const struct rep_filter *f, const struct spc_opts *o, struct st_error *e)
+{
+	char buf[512];
+	char *name = st_text_show_dup(o->name), *flt = st_text_show_dup(rep_filters_str(f, buf,
+										sizeof(buf)));
+	int ret = st_fail(e, ST_ERR_NOTFOUND, "no measurement '%s' with values in the runs "
+			  "selected (filters: %s, %s; the names: station export --what "
+			  "measurements)", name ? name : "?", flt ? flt : "?",
+			  o->all_runs ? "every run" : "each unit's first run");
+
+	free(name);
+	free(flt);
+	return ret;
+}
+
 int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f, const struct spc_opts *o,
 	       const char *format, struct st_error *e)
 {
@@ -574,9 +591,7 @@ int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f
 
 	ret = rd_meas_series(rd, o->name, f, !o->all_runs, &w, add_row, &c, e);
 	if (!ret && !c.n)	/* as trace's "no unit": exit status 1, nothing drawn */
-		ret = st_fail(e, ST_ERR_NOTFOUND,
-			      "no measurement '%s' with values in the runs selected (the names: "
-			      "station export --what measurements)", o->name);
+		ret = not_found(f, o, e);
 	for (int i = 0; !ret && i < c.n; i++) {
 		window(&c.s[i], c.head, c.ring, o->last);
 		limits(&c.s[i], o->baseline);

@@ -33,6 +33,39 @@ static int teardown(void **state)
 	return t_rmdir(dir);
 }
 
+/* Every text cell of the log equal to from becomes to, byte for byte (what
+ * an edit with the sqlite3 shell leaves). */
+static void t_edit_text(struct db *db, const char *from, const char *to)
+{
+	sqlite3 *h = db_handle(db);
+	sqlite3_stmt *t, *c, *u;
+
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT name FROM sqlite_master WHERE type = "
+					    "'table' AND name NOT LIKE 'sqlite_%'", -1, &t, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(t) == SQLITE_ROW) {
+		const char *table = (const char *)sqlite3_column_text(t, 0);
+
+		assert_int_equal(sqlite3_prepare_v2(h, "SELECT name FROM pragma_table_info(?1)",
+						    -1, &c, NULL), SQLITE_OK);
+		sqlite3_bind_text(c, 1, table, -1, SQLITE_STATIC);
+		while (sqlite3_step(c) == SQLITE_ROW) {
+			char *sql = sqlite3_mprintf("UPDATE \"%w\" SET \"%w\" = ?2 WHERE \"%w\" = ?1",
+						    table, sqlite3_column_text(c, 0),
+						    sqlite3_column_text(c, 0));
+
+			assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &u, NULL), SQLITE_OK);
+			sqlite3_bind_text(u, 1, from, -1, SQLITE_STATIC);
+			sqlite3_bind_text(u, 2, to, -1, SQLITE_STATIC);
+			assert_int_equal(sqlite3_step(u), SQLITE_DONE);
+			sqlite3_finalize(u);
+			sqlite3_free(sql);
+		}
+		sqlite3_finalize(c);
+	}
+	sqlite3_finalize(t);
+}
+
 static char *slurp(const char *p)
 {
 	FILE *f = fopen(p, "r");

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What station report and trace say when the answer is not what an
+ * operator expects, on the log of test_db_data.h with fixture F2 renamed ""
+ * by hand (the station names a fixture without a name "fixture"; another
+ * tool need not):
+ *   - report --spc of no values names the filters in force, which may be
+ *     why (a fixture that is not in the log, first runs only).
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "test_station_report.h"
+
+static char errp[160];
+
+static int setup_said(void **state)
+{
+	struct db *db;
+	struct st_error e;
+
+	if (setup(state) < 0 || db_open(&db, dbp, NULL, &e) < 0)
+		return -1;
+	t_edit_text(db, "F2", "");
+	assert_int_equal(t_int(db, "SELECT count(*) FROM runs WHERE fixture = ''"), 5);
+	db_close(db);
+	snprintf(errp, sizeof(errp), "%s/err", dir);
+	return 0;
+}
+
+/* report ARGS... (NULL-terminated) with its standard error in errp; the
+ * exit status. */
+static int report_err(const char *first, ...)
+{
+	char *argv[32] = { "report", "--db", dbp, "-o", outp, (char *)first };
+	int argc = 6, fd = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600), saved, ret;
+	va_list ap;
+
+	va_start(ap, first);
+	while (argc < 31 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	close(fd);
+	ret = cmd_report(argc, argv);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	return ret;
+}
+
+static void has(const char *path, const char *want)
+{
+	char *t = slurp(path);
+
+	if (!strstr(t, want))
+		fail_msg("no '%s' in:\n%s", want, t);
+	free(t);
+}
+
+static void lacks(const char *path, const char *bad)
+{
+	char *t = slurp(path);
+
+	if (strstr(t, bad))
+		fail_msg("'%s' in:\n%s", bad, t);
+	free(t);
+}
+
+static void test_spc_none_names_the_filters(void **state)
+{
+	assert_int_equal(report_err("--spc", "vdd", "--fixture", "NOPE", NULL), EXIT_UNIT_FAIL);
+	has(errp, "station report: no measurement 'vdd' with values in the runs selected "
+		  "(filters: fixture NOPE, each unit's first run; the names: station export "
+		  "--what measurements)\n");
+	assert_int_equal(report_err("--spc", "vdd", "--fixture", "F1", "--since", "2027-01-01",
+				    "--all-runs", NULL), EXIT_UNIT_FAIL);
+	has(errp, "(filters: since 2027-01-01T00:00:00Z fixture F1, every run; the names:");
+	assert_int_equal(report_err("--spc", "nosuch", NULL), EXIT_UNIT_FAIL);
+	has(errp, "no measurement 'nosuch' with values in the runs selected (filters: none, "
+		  "each unit's first run; ");
+	/* a name from the command line is shown, not sent to the terminal raw */
+	assert_int_equal(report_err("--spc", "vdd", "--operator", "x\x1b[2J", NULL),
+			 EXIT_UNIT_FAIL);
+	has(errp, "(filters: operator x\\e[2J, each unit's first run;");
+	/* values found: nothing said */
+	assert_int_equal(report_err("--spc", "vdd", "--fixture", "F1", NULL), EXIT_PASS);
+	lacks(errp, "no measurement");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spc_none_names_the_filters),
+	};
+	return cmocka_run_group_tests(tests, setup_said, teardown);
+}
