@@ -11,9 +11,14 @@
 #include "common/text.h"
 #include "report/report-internal.h"
 
+char *rep_name_dup(const char *raw)
+{
+	return st_text_show_dup(!raw ? "" : *raw ? raw : "\"\"");
+}
+
 int rep_col_width(int width, const char *raw)
 {
-	char *shown = st_text_show_dup(raw ? raw : "");
+	char *shown = rep_name_dup(raw);
 	int w = shown ? st_text_width(shown) : 1;
 
 	free(shown);
@@ -22,7 +27,7 @@ int rep_col_width(int width, const char *raw)
 
 void rep_col(FILE *f, const char *raw, int width)
 {
-	char *shown = st_text_show_dup(raw ? raw : "");
+	char *shown = rep_name_dup(raw);
 
 	fputs(shown ? shown : "?", f);
 	for (int w = shown ? st_text_width(shown) : 1; w < width; w++)

@@ -28,6 +28,10 @@ void rep_csv_metric(FILE *f, const char *section, const char *key, const char *m
 void rep_html_esc(FILE *f, const char *text);
 /* Now, ISO 8601 UTC: when a report was made. */
 const char *rep_now_iso(char buf[32]);
+/* A name as text shows it (common/text.h), the empty name as "" (a fixture
+ * named "" is `fixture "": 3 points`, not `fixture : 3 points`); NULL: the
+ * empty string.  A heap copy, NULL when out of memory. */
+char *rep_name_dup(const char *raw);
 /* A text table's name column (report/cols.c): the width that holds raw as
  * shown and every cell before it (start with the header's width), and raw
  * shown and padded to width; in terminal columns, not bytes. */

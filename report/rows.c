@@ -38,6 +38,8 @@ const char *rep_filters_str(const struct rep_filter *flt, char *buf, size_t cap)
 	char a[32], b[32];
 	size_t n = 0;
 
+	/* the empty name as "", as text shows a name (rep_name_dup) */
+#define NAME(s) (*(s) ? (s) : "\"\"")
 #define ADD(...) (n += n < cap ? (size_t)snprintf(buf + n, cap - n, __VA_ARGS__) : 0)
 	buf[0] = '\0';
 	if (flt->has_since)
@@ -45,14 +47,15 @@ const char *rep_filters_str(const struct rep_filter *flt, char *buf, size_t cap)
 	if (flt->has_until)
 		ADD(" until %s", rep_iso(b, flt->until_us));
 	if (flt->fixture)
-		ADD(" fixture %s", flt->fixture);
+		ADD(" fixture %s", NAME(flt->fixture));
 	if (flt->seq_name)
-		ADD(" sequence %s%s%s", flt->seq_name, flt->seq_version ? "@" : "",
+		ADD(" sequence %s%s%s", NAME(flt->seq_name), flt->seq_version ? "@" : "",
 		    flt->seq_version ? flt->seq_version : "");
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
 		if (named[i].value)
-			ADD(" %s %s", named[i].label, named[i].value);
+			ADD(" %s %s", named[i].label, NAME(named[i].value));
 #undef ADD
+#undef NAME
 	if (!buf[0])
 		snprintf(buf, cap, " none");
 	return buf + 1;

@@ -350,7 +350,7 @@ static void text(FILE *f, const struct spc *c, const struct spc_opts *o)
 		const struct series *s = &c->s[i];
 		int nf = nflagged(s);
 
-		char *fx = st_text_show_dup(s->fixture);
+		char *fx = rep_name_dup(s->fixture);
 
 		fprintf(f, "\nfixture %s: %d point%s", fx ? fx : "?", s->n, s->n == 1 ? "" : "s");
 		free(fx);
@@ -549,7 +549,7 @@ static void html(FILE *f, const struct spc *c, const struct spc_opts *o)
 		const struct series *s = &c->s[i];
 
 		fputs("<h2>fixture ", f);
-		rep_html_esc(f, s->fixture);
+		rep_html_esc(f, *s->fixture ? s->fixture : "\"\"");	/* as text shows it */
 		fprintf(f, "</h2>\n<p>%d point%s, %d flagged", s->n, s->n == 1 ? "" : "s",
 			nflagged(s));
 		if (s->gap_after)

@@ -94,6 +94,15 @@ static const char *field(json_t *o, const char *k)
 	return json_is_string(v) ? json_string_value(v) : "";
 }
 
+/* A name that is never null (fixture, station): the empty one as "", as
+ * every text shows it (rep_name_dup). */
+static const char *name_field(json_t *o, const char *k)
+{
+	const char *s = field(o, k);
+
+	return *s ? s : "\"\"";
+}
+
 static void text_value(FILE *f, json_t *v)
 {
 	if (json_is_real(v))
@@ -163,7 +172,7 @@ static void text_unit(FILE *f, json_t *u)
 		fprintf(f, "\nrun %s  %s  %s\n  started %s  ended %s  fixture %s @ %s  operator %s\n"
 			"  sequence %s %s (sha256 %s)  software %s\n", field(r, "id"),
 			field(r, "outcome"), field(r, "reason"), field(r, "started"), field(r, "ended"),
-			field(r, "fixture"), field(r, "station"), field(r, "operator"),
+			name_field(r, "fixture"), name_field(r, "station"), field(r, "operator"),
 			field(r, "sequence_name"), field(r, "sequence_version"),
 			field(r, "sequence_sha256"), field(r, "software_version"));
 		json_array_foreach(json_object_get(r, "steps"), j, s)

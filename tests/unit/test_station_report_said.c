@@ -5,7 +5,10 @@
  * by hand (the station names a fixture without a name "fixture"; another
  * tool need not):
  *   - report --spc of no values names the filters in force, which may be
- *     why (a fixture that is not in the log, first runs only).
+ *     why (a fixture that is not in the log, first runs only);
+ *   - the fixture "" is shown as "" wherever text names a fixture (--spc
+ *     text and HTML, --group-by fixture, trace, the filters line), never
+ *     as nothing ("fixture : 3 points").
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -95,10 +98,31 @@ static void test_spc_none_names_the_filters(void **state)
 	lacks(errp, "no measurement");
 }
 
+static void test_empty_fixture_name_shown(void **state)
+{
+	/* --spc: text and HTML */
+	assert_int_equal(report_err("--spc", "vdd", NULL), EXIT_PASS);
+	has(outp, "\nfixture \"\": 3 points");
+	has(outp, "\nfixture F1: 3 points");
+	lacks(outp, "fixture :");
+	assert_int_equal(report_err("--spc", "vdd", "-f", "html", NULL), EXIT_PASS);
+	has(outp, "<h2>fixture &quot;&quot;</h2>");
+	/* --group-by fixture: the row's name cell ("" sorts first; the ended runs) */
+	assert_int_equal(report_err("--group-by", "fixture", NULL), EXIT_PASS);
+	has(outp, "\n  \"\"                            4      3      3  100.0%");
+	/* the filters line of a report on that fixture */
+	assert_int_equal(report_err("--fixture", "", NULL), EXIT_PASS);
+	has(outp, "filters: fixture \"\"\n");
+	/* trace */
+	assert_int_equal(run_cmd(cmd_trace, "trace", "U3", NULL), EXIT_PASS);
+	has(outp, "  fixture \"\" @ ST1  operator ana\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spc_none_names_the_filters),
+		cmocka_unit_test(test_empty_fixture_name_shown),
 	};
 	return cmocka_run_group_tests(tests, setup_said, teardown);
 }
