@@ -6,6 +6,7 @@
  *                                20 measurements a run, failures retested,
  *                                operators by shift, work orders (line_at)
  *   report_1m steplog DB N       log N steps of 20 measurements: median, p99
+ *   report_1m runend DB N        end N runs of 20 measurements: median, p99
  *   report_1m query DB REPEATS   each report query: median ms (summaries)
  *   report_1m migrate DB         upgrade a cached log to this build's schema
  *                                (stdout: upgrade|ms)
@@ -238,6 +239,50 @@ static int steplog(const char *path, int n)
 	return 0;
 }
 
+/* N runs of one step of 20 measurements, each of its own unit (so a first
+ * run: its values go into the capability cells), with an operator, work
+ * order, part and revision: the time of db_run_end(), which keeps every
+ * summary in the run's last transaction. */
+static int runend(const char *path, int n)
+{
+	struct db_measurement m[NMEAS];
+	double *t = calloc(n, sizeof(*t));
+	char id[DB_ID_LEN], serial[32];
+	struct db *db;
+	struct st_error e;
+
+	if (!t || db_open(&db, path, NULL, &e) < 0)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		struct db_run_info ri = { .unit_serial = serial, .fixture = "F1",
+					  .sequence_name = "factory", .sequence_version = "1.0",
+					  .operator_name = "op1", .work_order = "WO-1",
+					  .part_number = "P-1", .revision = "A",
+					  .started_us = 1770595200000000LL + i * 1000000LL };
+		struct db_step s = { .index = 0, .name = "rails", .kind = "measure", .phase = "steps",
+				     .outcome = DB_PASS, .started_us = 1, .ended_us = 2,
+				     .attempts = 1, .meas = m, .n_meas = NMEAS };
+		double a;
+
+		snprintf(serial, sizeof(serial), "U%d", i);
+		for (int k = 0; k < NMEAS; k++)
+			fill(&m[k], k);
+		if (db_run_begin(db, &ri, id, &e) < 0 || db_step_log(db, id, &s, &e) < 0)
+			return 1;
+		a = now_ms();
+		if (db_run_end(db, id, DB_PASS, NULL, &e) < 0) {
+			fprintf(stderr, "report_1m: %s\n", e.msg);
+			return 1;
+		}
+		t[i] = (now_ms() - a) * 1e3;
+	}
+	db_close(db);
+	qsort(t, n, sizeof(*t), cmpd);
+	printf("end_median_us|%.1f\nend_p99_us|%.1f\n", t[n / 2], t[(int)(n * 0.99)]);
+	free(t);
+	return 0;
+}
+
 static int query(const char *path, int reps, bool exact)
 {
 	static const char *const qn[REP_Q__COUNT] = {
@@ -454,7 +499,18 @@ static int capability(const char *path, int reps)
 		    .until_us = mon + 7 * 86400000000LL }, false, false },
 		{ "report --capability --sequence factory@1.1 --fixture F3",
 		  { .seq_name = "factory", .seq_version = "1.1", .fixture = "F3" }, false, false },
+		/* one line value: its cells (schema 14) */
+		{ "report --capability --operator op3", { .operator_name = "op3" }, false, false },
+		{ "report --capability --operator op3, a week",
+		  { .operator_name = "op3", .has_since = true, .since_us = mon, .has_until = true,
+		    .until_us = mon + 7 * 86400000000LL }, false, false },
+		{ "report --capability --work-order WO-0025", { .work_order = "WO-0025" }, false,
+		  false },
+		{ "report --capability --part-number P-1 --revision B",
+		  { .part_number = "P-1", .revision = "B" }, false, false },
 		{ "report --capability --from-rows, whole log (rows)", { 0 }, true, false },
+		{ "report --capability --from-rows --operator op3 (rows)", { .operator_name = "op3" },
+		  true, false },
 	};
 	struct db_opts o = { .readonly = true, .must_exist = true };
 	FILE *null = fopen("/dev/null", "w");
@@ -630,6 +686,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && !strcmp(argv[1], "steplog"))
 		return steplog(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "runend"))
+		return runend(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "filters"))
 		return filters(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "capability"))
@@ -640,7 +698,7 @@ int main(int argc, char **argv)
 		return plantdays(argv[2], atoi(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "query"))
 		return query(argv[2], atoi(argv[3]), argc > 4 && !strcmp(argv[4], "exact"));
-	fprintf(stderr, "usage: report_1m gen DB RUNS | steplog DB N | query DB REPEATS [exact] | filters DB REPEATS"
+	fprintf(stderr, "usage: report_1m gen DB RUNS | steplog DB N | runend DB N | query DB REPEATS [exact] | filters DB REPEATS"
 		" | capability DB REPEATS | plantdays DB REPEATS | spc DB REPEATS | migrate DB\n");
 	return 2;
 }

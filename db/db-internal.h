@@ -29,6 +29,7 @@ enum dbi_slot {
 	/* capability cells (db_capcell.c) */
 	DBS_CAP_KEY_FIND, DBS_CAP_KEY_NEW, DBS_CAP_SLICE_LAST, DBS_CAP_SLICE_LOAD,
 	DBS_CAP_SLICE_DEL, DBS_CAP_PUT, DBS_CAP_RUN_VALUES, DBS_CAP_SLICE_VALUES,
+	DBS_CAP_DIM_LOAD, DBS_CAP_DIM_DEL, DBS_CAP_DIM_PUT,
 	DBS__COUNT
 };
 
@@ -80,6 +81,9 @@ int dbi_sum_run_moved(struct db *db, const char *run_id, struct st_error *e);
 int dbi_cap_first_added(struct db *db, const char *run_id, struct st_error *e);
 int dbi_cap_first_dropped(struct db *db, const char *run_id, struct st_error *e);
 int dbi_cap_rebuild(struct db *db, struct st_error *e);
+/* cap_dim_cells' val of dim 4 (a part number and revision): the part's
+ * length in bytes, ':', the part, the revision; malloc'd, NULL for memory. */
+char *dbi_cap_dim_val(const char *part, const char *rev);
 /* Recount one unit (a serial; anything else, a run id, is no unit). */
 int dbi_sum_unit(struct db *db, const char *unit, struct st_error *e);
 /* Rebuild everything from the rows (migrate.c, db_summary_rebuild). */
@@ -119,10 +123,12 @@ int dbi_sum_meas_key(struct db *db, sqlite3_stmt *row, double v, struct st_error
 	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
 /* The values capability cells sum (db_capcell.c): first judged runs' numeric
  * values, columns sequence_name, sequence_version, step, name, unit, low,
- * high, fixture, started_us, value, in time order (the rows path's). */
+ * high, fixture, started_us, value, in time order (the rows path's), then
+ * the run's line: operator, work_order, part_number, revision (10-13). */
 #define DB_CAP_VALUES(where) \
 	"SELECT " DB_OP("r") ", r.sequence_version, s.name, m.name, m.unit, m.low, m.high," \
-	" r.fixture, r.started_us, m.value FROM runs r CROSS JOIN steps s ON s.run_id = r.id" \
+	" r.fixture, r.started_us, m.value, r.operator, r.work_order, r.part_number, r.revision" \
+	" FROM runs r CROSS JOIN steps s ON s.run_id = r.id" \
 	" CROSS JOIN measurements m ON m.step_id = s.id WHERE m.value IS NOT NULL" \
 	" AND r.outcome <> 'running' AND " where " AND " FIRST_JUDGED_OP_RUN \
 	" ORDER BY r.started_us, m.id"

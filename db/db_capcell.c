@@ -9,7 +9,10 @@
  * operation after its fixture's hour already holds later values, or one
  * that stops being it (an earlier-started run of the unit ended after
  * it), has its fixture's hour recomputed from the rows: a slice of one
- * hour of one fixture, small.
+ * hour of one fixture, small.  Beside each cell, schema 14 keeps the same
+ * sums per line value (cap_dim_cells: an operator, a work order, a part
+ * number, a part number and revision), summed from the same values in the
+ * same order, for report --capability with one of those filters.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,12 +29,23 @@ struct ccell {
 	bool dirty;
 };
 
-/* A fixture's hour: its cells by key. */
+/* A line value's cells in a slice: c[i] beside the slice's c[i] (its key),
+ * cap of them (zeroed: n = 0 until a value comes). */
+struct dimv {
+	int dim;
+	char *val;
+	struct ccell *c;
+	int cap;
+};
+
+/* A fixture's hour: its cells by key, and by key per line value. */
 struct slice {
 	char *fixture;
 	int64_t hour;
 	struct ccell *c;
 	int n, cap;
+	struct dimv *dv;
+	int ndv, dvcap;
 };
 
 struct kent {
@@ -172,36 +186,60 @@ static int key_id(struct capw *w, sqlite3_stmt *st, int64_t *id)
 	return -1;
 }
 
+/* A cell's sums into statement slot (DBS_CAP_PUT, DBS_CAP_DIM_PUT: key,
+ * fixture, hour, the sums, and the line value's dim and val). */
+static int cell_put(struct capw *w, const struct slice *s, int64_t key, const struct st_capcell *c,
+		    const struct dimv *dv)
+{
+	sqlite3_stmt *st = dbi_stmt(w->db, dv ? DBS_CAP_DIM_PUT : DBS_CAP_PUT, w->e);
+
+	if (!st)
+		return ST_ERR_DB;
+	sqlite3_bind_int64(st, 1, key);
+	dbi_bind_text(st, 2, s->fixture);
+	sqlite3_bind_int64(st, 3, s->hour);
+	sqlite3_bind_int64(st, 4, c->n);
+	sqlite3_bind_double(st, 5, c->ref);
+	sqlite3_bind_double(st, 6, c->s1);
+	sqlite3_bind_double(st, 7, c->s2);
+	sqlite3_bind_double(st, 8, c->min);
+	sqlite3_bind_double(st, 9, c->max);
+	sqlite3_bind_int64(st, 10, c->first_us);
+	sqlite3_bind_double(st, 11, c->first_v);
+	sqlite3_bind_int64(st, 12, c->last_us);
+	sqlite3_bind_double(st, 13, c->last_v);
+	sqlite3_bind_int64(st, 14, c->mr_n);
+	sqlite3_bind_double(st, 15, c->mr_sum);
+	if (dv) {
+		sqlite3_bind_int(st, 16, dv->dim);
+		sqlite3_bind_text(st, 17, dv->val, -1, SQLITE_STATIC);
+	}
+	return dbi_done(w->db, st, "write a capability cell", w->e) < 0 ? ST_ERR_DB : ST_OK;
+}
+
+static void slice_clear(struct slice *s)
+{
+	for (int d = 0; d < s->ndv; d++) {
+		free(s->dv[d].val);
+		free(s->dv[d].c);
+	}
+	s->ndv = 0;
+	s->n = 0;
+}
+
 static int slice_write(struct capw *w, struct slice *s)
 {
-	for (int i = 0; i < s->n; i++) {
-		const struct st_capcell *c = &s->c[i].c;
-		sqlite3_stmt *st;
+	int ret = ST_OK;
 
-		if (!s->c[i].dirty)
-			continue;
-		if (!(st = dbi_stmt(w->db, DBS_CAP_PUT, w->e)))
-			return ST_ERR_DB;
-		sqlite3_bind_int64(st, 1, s->c[i].key);
-		dbi_bind_text(st, 2, s->fixture);
-		sqlite3_bind_int64(st, 3, s->hour);
-		sqlite3_bind_int64(st, 4, c->n);
-		sqlite3_bind_double(st, 5, c->ref);
-		sqlite3_bind_double(st, 6, c->s1);
-		sqlite3_bind_double(st, 7, c->s2);
-		sqlite3_bind_double(st, 8, c->min);
-		sqlite3_bind_double(st, 9, c->max);
-		sqlite3_bind_int64(st, 10, c->first_us);
-		sqlite3_bind_double(st, 11, c->first_v);
-		sqlite3_bind_int64(st, 12, c->last_us);
-		sqlite3_bind_double(st, 13, c->last_v);
-		sqlite3_bind_int64(st, 14, c->mr_n);
-		sqlite3_bind_double(st, 15, c->mr_sum);
-		if (dbi_done(w->db, st, "write a capability cell", w->e) < 0)
-			return ST_ERR_DB;
-	}
-	s->n = 0;
-	return ST_OK;
+	for (int i = 0; ret == ST_OK && i < s->n; i++)
+		if (s->c[i].dirty)
+			ret = cell_put(w, s, s->c[i].key, &s->c[i].c, NULL);
+	for (int d = 0; ret == ST_OK && d < s->ndv; d++)
+		for (int i = 0; ret == ST_OK && i < s->dv[d].cap; i++)
+			if (s->dv[d].c[i].dirty)
+				ret = cell_put(w, s, s->c[i].key, &s->dv[d].c[i].c, &s->dv[d]);
+	slice_clear(s);
+	return ret;
 }
 
 static struct ccell *slice_cell(struct capw *w, struct slice *s, int64_t key)
@@ -222,6 +260,86 @@ static struct ccell *slice_cell(struct capw *w, struct slice *s, int64_t key)
 	}
 	s->c[s->n] = (struct ccell){ .key = key };
 	return &s->c[s->n++];
+}
+
+/* The line value (dim, the first len bytes of val) of slice s, added when new. */
+static struct dimv *slice_dimv(struct capw *w, struct slice *s, int dim, const char *val,
+			       size_t len)
+{
+	struct dimv *dv;
+
+	for (int d = 0; d < s->ndv; d++)
+		if (s->dv[d].dim == dim && strlen(s->dv[d].val) == len &&
+		    !memcmp(s->dv[d].val, val, len))
+			return &s->dv[d];
+	if (s->ndv == s->dvcap) {
+		int cap = s->dvcap ? 2 * s->dvcap : 8;
+
+		if (!(dv = realloc(s->dv, (size_t)cap * sizeof(*dv)))) {
+			oom(w);
+			return NULL;
+		}
+		s->dv = dv;
+		s->dvcap = cap;
+	}
+	dv = &s->dv[s->ndv];
+	*dv = (struct dimv){ .dim = dim, .val = strndup(val, len) };
+	if (!dv->val) {
+		oom(w);
+		return NULL;
+	}
+	s->ndv++;
+	return dv;
+}
+
+/* The cell of line value dv beside the slice's cell c (of its key). */
+static struct ccell *dimv_cell(struct capw *w, struct slice *s, struct dimv *dv,
+			       const struct ccell *c)
+{
+	int i = (int)(c - s->c);
+
+	if (i >= dv->cap) {
+		int cap = s->cap;
+		struct ccell *nc = realloc(dv->c, (size_t)cap * sizeof(*nc));
+
+		if (!nc) {
+			oom(w);
+			return NULL;
+		}
+		memset(nc + dv->cap, 0, (size_t)(cap - dv->cap) * sizeof(*nc));
+		dv->c = nc;
+		dv->cap = cap;
+	}
+	return &dv->c[i];
+}
+
+/* Value x of a run started at us into the line values' cells beside c:
+ * the run's operator, work order, part number (columns 10-12 of st) and
+ * its part number and revision (dim 4: the part's length, ':', both). */
+static int dims_add(struct capw *w, struct slice *s, const struct ccell *c, sqlite3_stmt *st,
+		    int64_t us, double x)
+{
+	for (int dim = 1; dim <= 4; dim++) {
+		int col = dim < 4 ? 9 + dim : 12;
+		const char *v = (const char *)sqlite3_column_text(st, col);
+		size_t len = (size_t)sqlite3_column_bytes(st, col);
+		char *both = NULL;
+		struct dimv *dv;
+		struct ccell *dc;
+
+		if (!v || (dim == 4 && !sqlite3_column_text(st, 13)))
+			continue;
+		if (dim == 4 && !(both = dbi_cap_dim_val(v, (const char *)sqlite3_column_text(st, 13))))
+			return oom(w);
+		dv = both ? slice_dimv(w, s, dim, both, strlen(both)) : slice_dimv(w, s, dim, v, len);
+		free(both);
+		if (!dv || !(dc = dimv_cell(w, s, dv, c)))
+			return ST_ERR_NOMEM;
+		dc->key = c->key;
+		st_capcell_add(&dc->c, us, x);
+		dc->dirty = true;
+	}
+	return ST_OK;
 }
 
 /* The open slice of fixture, at hour (the one open before is written). */
@@ -270,6 +388,8 @@ static int add_values(struct capw *w, sqlite3_stmt *st)
 		}
 		st_capcell_add(&c->c, us, sqlite3_column_double(st, 9));
 		c->dirty = true;
+		if ((ret = dims_add(w, s, c, st, us, sqlite3_column_double(st, 9))) != ST_OK)
+			break;
 	}
 	if (ret == ST_OK && rc != SQLITE_DONE)
 		ret = dbi_fail(w->db, w->e, rc, "read values for the capability cells");
@@ -285,8 +405,10 @@ static void capw_free(struct capw *w)
 		free(w->keys[i].k);
 	free(w->keys);
 	for (int i = 0; i < w->nsl; i++) {
+		slice_clear(&w->sl[i]);
 		free(w->sl[i].fixture);
 		free(w->sl[i].c);
+		free(w->sl[i].dv);
 	}
 	free(w->sl);
 	free(w->buf);
@@ -312,37 +434,61 @@ static int slice_rebuild(struct capw *w, int64_t hour, const char *fixture)
 
 	if (!st || dbi_done(w->db, st, "recompute capability cells", w->e) < 0)
 		return ST_ERR_DB;
+	st = slice_stmt(w, DBS_CAP_DIM_DEL, hour, fixture);
+	if (!st || dbi_done(w->db, st, "recompute capability cells", w->e) < 0)
+		return ST_ERR_DB;
 	st = slice_stmt(w, DBS_CAP_SLICE_VALUES, hour, fixture);
 	return st ? add_values(w, st) : ST_ERR_DB;
 }
 
-/* A fixture's hour as it is, loaded into the open slice. */
+/* A cell row of DBS_CAP_SLICE_LOAD (dims false) or DBS_CAP_DIM_LOAD into s. */
+static int cell_load(struct capw *w, struct slice *s, sqlite3_stmt *st, bool dims)
+{
+	struct ccell *c = slice_cell(w, s, sqlite3_column_int64(st, 0));
+	struct dimv *dv;
+
+	if (c && dims) {
+		dv = slice_dimv(w, s, sqlite3_column_int(st, 13),
+				(const char *)sqlite3_column_text(st, 14),
+				(size_t)sqlite3_column_bytes(st, 14));
+		if (!dv || !(c = dimv_cell(w, s, dv, c)))
+			return ST_ERR_NOMEM;
+		c->key = sqlite3_column_int64(st, 0);
+	}
+	if (!c)
+		return ST_ERR_NOMEM;
+	c->c = (struct st_capcell){
+		.n = sqlite3_column_int64(st, 1), .ref = sqlite3_column_double(st, 2),
+		.s1 = sqlite3_column_double(st, 3), .s2 = sqlite3_column_double(st, 4),
+		.min = sqlite3_column_double(st, 5), .max = sqlite3_column_double(st, 6),
+		.first_us = sqlite3_column_int64(st, 7),
+		.first_v = sqlite3_column_double(st, 8),
+		.last_us = sqlite3_column_int64(st, 9),
+		.last_v = sqlite3_column_double(st, 10),
+		.mr_n = sqlite3_column_int64(st, 11), .mr_sum = sqlite3_column_double(st, 12) };
+	return ST_OK;
+}
+
+/* A fixture's hour as it is, loaded into the open slice: its cells
+ * (DBS_CAP_SLICE_LOAD), then its line values' (DBS_CAP_DIM_LOAD). */
 static int slice_load(struct capw *w, int64_t hour, const char *fixture)
 {
 	struct slice *s = slice_at(w, fixture, hour);
-	sqlite3_stmt *st = s ? slice_stmt(w, DBS_CAP_SLICE_LOAD, hour, fixture) : NULL;
-	int rc;
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_DONE;
 
-	if (!st)
+	if (!s)
 		return ST_ERR_DB;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct ccell *c = slice_cell(w, s, sqlite3_column_int64(st, 0));
-
-		if (!c) {
-			sqlite3_reset(st);
-			return ST_ERR_NOMEM;
-		}
-		c->c = (struct st_capcell){
-			.n = sqlite3_column_int64(st, 1), .ref = sqlite3_column_double(st, 2),
-			.s1 = sqlite3_column_double(st, 3), .s2 = sqlite3_column_double(st, 4),
-			.min = sqlite3_column_double(st, 5), .max = sqlite3_column_double(st, 6),
-			.first_us = sqlite3_column_int64(st, 7),
-			.first_v = sqlite3_column_double(st, 8),
-			.last_us = sqlite3_column_int64(st, 9),
-			.last_v = sqlite3_column_double(st, 10),
-			.mr_n = sqlite3_column_int64(st, 11), .mr_sum = sqlite3_column_double(st, 12) };
+	for (int pass = 0; pass < 2 && rc == SQLITE_DONE; pass++) {
+		if (!(st = slice_stmt(w, pass ? DBS_CAP_DIM_LOAD : DBS_CAP_SLICE_LOAD, hour, fixture)))
+			return ST_ERR_DB;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			if (cell_load(w, s, st, pass) != ST_OK) {
+				sqlite3_reset(st);
+				return ST_ERR_NOMEM;
+			}
+		sqlite3_reset(st);
 	}
-	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? ST_OK : dbi_fail(w->db, w->e, rc, "read capability cells");
 }
 
@@ -431,7 +577,8 @@ int dbi_cap_rebuild(struct db *db, struct st_error *e)
 	sqlite3_stmt *st;
 	int rc, ret;
 
-	rc = sqlite3_exec(db->h, "DELETE FROM cap_cells; DELETE FROM cap_keys", NULL, NULL, NULL);
+	rc = sqlite3_exec(db->h, "DELETE FROM cap_cells; DELETE FROM cap_dim_cells; DELETE FROM cap_keys",
+			  NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return dbi_fail(db, e, rc, "rebuild the capability cells");
 	rc = sqlite3_prepare_v2(db->h, all_values_sql, -1, &st, NULL);
@@ -441,4 +588,14 @@ int dbi_cap_rebuild(struct db *db, struct st_error *e)
 	sqlite3_finalize(st);
 	capw_free(&w);
 	return ret;
+}
+
+char *dbi_cap_dim_val(const char *part, const char *rev)
+{
+	size_t n = strlen(part) + strlen(rev) + 24;
+	char *v = malloc(n);
+
+	if (v)
+		snprintf(v, n, "%zu:%s%s", strlen(part), part, rev);
+	return v;
 }

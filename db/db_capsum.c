@@ -8,13 +8,18 @@
  * reads every cell (a 90-day log of 8 fixtures and 20 measurements holds
  * some 330,000), so the columns are read by their declared types and the
  * key's once per key; on a read-only log the second half of the keys is
- * read by a thread of its own at the same time (read_two).
+ * read by a thread of its own at the same time (read_two).  One line
+ * filter (--operator, --work-order, --part, or --part with --revision)
+ * reads the cells of that line value (cap_dim_cells, schema 14) the same
+ * way; --station, when every run of the log is that station's, filters
+ * nothing.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "db/db-internal.h"
 
 static const char *const names[] = {
@@ -27,17 +32,62 @@ static const char *const names[] = {
 static const char keys_sql[] =
 	"SELECT sequence_name, sequence_version, step, name, unit, low, high, id FROM cap_keys"
 	" WHERE %s ORDER BY sequence_name, sequence_version, step, name, unit, low, high, id";
-static const char cells_sql[] =
-	"SELECT fixture, hour, n, ref, s1, s2, min, max, first_us, first_v, last_us, last_v, mr_n,"
-	" mr_sum FROM cap_cells WHERE key = ?10 AND %s ORDER BY key, fixture, hour";
+#define CELLS(from) \
+	"SELECT fixture, hour, n, ref, s1, s2, min, max, first_us, first_v, last_us, last_v, mr_n," \
+	" mr_sum FROM " from " AND %s ORDER BY key, fixture, hour"
+static const char cells_sql[] = CELLS("cap_cells WHERE key = ?10");
+static const char dim_cells_sql[] = CELLS("cap_dim_cells WHERE key = ?10 AND dim = ?11 AND val = ?12");
+
+/* The cells' line value of f: 0 none, 1 an operator, 2 a work order, 3 a
+ * part number, 4 a part number and revision (cap_dim_cells' dim); -1 for
+ * a combination the cells do not hold. */
+static int line_dim(const struct rep_filter *f)
+{
+	if (f->revision)
+		return f->part_number && !f->operator_name && !f->work_order ? 4 : -1;
+	if (!!f->operator_name + !!f->work_order + !!f->part_number > 1)
+		return -1;
+	return f->operator_name ? 1 : f->work_order ? 2 : f->part_number ? 3 : 0;
+}
 
 /* the summaries' filters (report_can_summarise), but not outcomes: the
  * cells hold each unit's first judged run's values whatever its outcome;
- * nor the line (station, operator, work order, part number, revision):
- * the capability cells are keyed by hour and fixture alone */
+ * of the line, one value (line_dim) and a station that is every run's
+ * (station_all) */
 static bool answer(const struct rep_filter *f)
 {
-	return !f->outcome && !f->station && !report_filter_line(f) && report_can_summarise(f);
+	return !f->outcome && line_dim(f) >= 0 && report_can_summarise(f);
+}
+
+/* --station filters nothing when the log knows no other station (every
+ * run's is in the registry, runs.station REFERENCES stations). */
+static bool station_all(sqlite3 *h, const char *station)
+{
+	sqlite3_stmt *st = dbr_prepare(h, "SELECT count(*) FROM stations WHERE name IS NOT ?1");
+	bool all = false;
+
+	if (st) {
+		dbi_bind_text(st, 1, station);
+		all = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0;
+	}
+	sqlite3_finalize(st);
+	return all;
+}
+
+/* f's line value as cap_dim_cells keeps it (the text as the rows' filter
+ * binds it); malloc'd, NULL for memory. */
+static char *line_val(const struct rep_filter *f, int dim)
+{
+	const char *raw = dim == 1 ? f->operator_name : dim == 2 ? f->work_order : f->part_number;
+	char *v = st_text_is_utf8(raw) ? strdup(raw) : st_text_utf8_dup(raw), *r, *both;
+
+	if (dim < 4 || !v)
+		return v;
+	r = st_text_is_utf8(f->revision) ? strdup(f->revision) : st_text_utf8_dup(f->revision);
+	both = r ? dbi_cap_dim_val(v, r) : NULL;
+	free(v);
+	free(r);
+	return both;
 }
 
 static sqlite3_stmt *prepare(sqlite3 *h, const char *fmt, const char *where,
@@ -72,7 +122,9 @@ struct cellrow {
  * transaction (by a thread of its own, or the caller's). */
 struct part {
 	sqlite3 *h;
-	const char *cw;
+	const char *sql, *cw;
+	int dim;
+	const char *val;
 	const struct rep_filter *f;
 	const struct key *k;
 	int k0, k1;
@@ -132,7 +184,11 @@ static void *read_part(void *arg)
 	bool own = sqlite3_get_autocommit(p->h);
 
 	p->end = calloc((size_t)(p->k1 - p->k0), sizeof(*p->end));
-	cells = p->end ? prepare(p->h, cells_sql, p->cw, p->f) : NULL;
+	cells = p->end ? prepare(p->h, p->sql, p->cw, p->f) : NULL;
+	if (cells && p->dim) {
+		sqlite3_bind_int(cells, 11, p->dim);
+		sqlite3_bind_text(cells, 12, p->val, -1, SQLITE_STATIC);
+	}
 	if (!cells || (own && sqlite3_exec(p->h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)) {
 		p->rc = p->end ? SQLITE_ERROR : SQLITE_NOMEM;
 		sqlite3_finalize(cells);
@@ -328,20 +384,27 @@ void *db_capsum_between_ctx;
  * connection (read_two), whose snapshot is the same when no commit came
  * between the transaction's first read and its end: PRAGMA data_version
  * then is unchanged (*same false otherwise: the caller reads again).
- * 0, ST_ERR_NOMEM, or -1 (SQLite's error on db->h). */
-static int read_all(struct db *db, const char *kw, const char *cw, const struct rep_filter *f,
-		    bool two, struct key **k, int *nk, struct part *a, struct part *b, bool *same)
+ * 0, ST_ERR_NOMEM, ST_ERR_NOTSUP (--station, and the log holds another
+ * station's runs), or -1 (SQLite's error on db->h). */
+static int read_all(struct db *db, const char *kw, const struct part *how, bool two, struct key **k,
+		    int *nk, struct part *a, struct part *b, bool *same)
 {
+	const struct rep_filter *f = how->f;
 	int64_t v0;
 	int ret;
 
 	*k = NULL;
 	*nk = 0;
 	*same = true;
-	*a = (struct part){ .h = db->h, .cw = cw, .f = f };
-	*b = (struct part){ .cw = cw, .f = f };
+	*a = (struct part){ .h = db->h, .sql = how->sql, .cw = how->cw, .dim = how->dim,
+			    .val = how->val, .f = f };
+	*b = (struct part){ .sql = how->sql, .cw = how->cw, .dim = how->dim, .val = how->val, .f = f };
 	if (sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
+	if (f->station && !station_all(db->h, f->station)) {
+		sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
+		return ST_ERR_NOTSUP;
+	}
 	ret = load_keys(db->h, kw, f, k, nk);
 	if (db_capsum_between)
 		db_capsum_between(db_capsum_between_ctx);
@@ -365,26 +428,33 @@ int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, 
 	struct key *k = NULL;
 	struct part a = { 0 }, b = { 0 };
 	const struct part *parts[2] = { &a, &b };
-	int nk = 0, ret;
+	int nk = 0, ret, dim = line_dim(f);
+	struct part how = { .sql = dim ? dim_cells_sql : cells_sql, .cw = cw, .dim = dim, .f = f };
+	char *val = NULL;
 	bool same;
 
 	if (!answer(f))
 		return st_fail(e, ST_ERR_NOTSUP, "the log's capability cells cannot answer these "
 			       "filters: the rows do");
+	if (dim && !(how.val = val = line_val(f, dim)))
+		return st_fail(e, ST_ERR_NOMEM, "out of memory");
 	snprintf(kw, sizeof(kw), "%s%s", f->seq_name ? " AND sequence_name = ?4" : "",
 		 f->seq_version ? " AND sequence_version = ?5" : "");
 	snprintf(cw, sizeof(cw), "%s%s%s", f->has_since ? " AND hour >= ?1 / 3600000000" : "",
 		 f->has_until ? " AND hour < ?2 / 3600000000" : "",
 		 f->fixture ? " AND fixture = ?3" : "");
 	pthread_mutex_lock(&db->mu);
-	ret = read_all(db, kw, cw, f, true, &k, &nk, &a, &b, &same);
+	ret = read_all(db, kw, &how, true, &k, &nk, &a, &b, &same);
 	if (!ret && !same) {	/* a commit between the two reads: again, on one */
 		part_free(&a);
 		part_free(&b);
 		keys_free(k, nk);
-		ret = read_all(db, kw, cw, f, false, &k, &nk, &a, &b, &same);
+		ret = read_all(db, kw, &how, false, &k, &nk, &a, &b, &same);
 	}
-	if (ret == ST_ERR_NOMEM)
+	if (ret == ST_ERR_NOTSUP)
+		ret = st_fail(e, ST_ERR_NOTSUP, "the log holds other stations' runs: the rows "
+			      "answer --station");
+	else if (ret == ST_ERR_NOMEM)
 		ret = st_fail(e, ST_ERR_NOMEM, "out of memory reading the log's capability cells");
 	else if (ret < 0)
 		ret = st_fail(e, ST_ERR_DB, "reading the log's capability cells failed: %s",
@@ -395,5 +465,6 @@ int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, 
 	part_free(&b);
 	keys_free(k, nk);
 	pthread_mutex_unlock(&db->mu);
+	free(val);
 	return ret;
 }

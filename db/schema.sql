@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 13 (PRAGMA user_version).
+-- The station log, schema version 14 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -333,6 +333,33 @@ CREATE TABLE IF NOT EXISTS cap_cells (
 	mr_sum REAL NOT NULL,
 	PRIMARY KEY (key, fixture, hour)
 ) WITHOUT ROWID;
+-- Schema 14: the same sums per line value (report --capability --operator,
+-- --work-order, --part, --part with --revision): per capability key, line
+-- dimension (dim: 1 operator, 2 work order, 3 part number, 4 part number and
+-- revision), its value (val; for dim 4 the part number's length in bytes,
+-- ':', the part number and the revision), fixture and UTC hour, the values
+-- of the first judged runs with that value, summed in time order as
+-- cap_cells are.  A run without the value (NULL) has no cell of that dim.
+CREATE TABLE IF NOT EXISTS cap_dim_cells (
+	key INTEGER NOT NULL REFERENCES cap_keys(id),
+	dim INTEGER NOT NULL,
+	val TEXT NOT NULL,
+	fixture TEXT NOT NULL,
+	hour INTEGER NOT NULL,
+	n INTEGER NOT NULL,
+	ref REAL NOT NULL,
+	s1 REAL NOT NULL,
+	s2 REAL NOT NULL,
+	min REAL NOT NULL,
+	max REAL NOT NULL,
+	first_us INTEGER NOT NULL,
+	first_v REAL NOT NULL,
+	last_us INTEGER NOT NULL,
+	last_v REAL NOT NULL,
+	mr_n INTEGER NOT NULL,
+	mr_sum REAL NOT NULL,
+	PRIMARY KEY (key, dim, val, fixture, hour)
+) WITHOUT ROWID;
 
 CREATE INDEX IF NOT EXISTS runs_unit_started ON runs(unit_serial, started_us);
 CREATE INDEX IF NOT EXISTS runs_started ON runs(started_us);
@@ -373,6 +400,7 @@ CREATE INDEX IF NOT EXISTS meas_keys_name ON meas_keys(name, step, sequence_name
 CREATE INDEX IF NOT EXISTS cap_keys_key ON cap_keys(sequence_name, sequence_version, step, name,
 	unit, low, high);
 CREATE INDEX IF NOT EXISTS cap_cells_slice ON cap_cells(hour, fixture);
+CREATE INDEX IF NOT EXISTS cap_dim_cells_slice ON cap_dim_cells(hour, fixture);
 
 -- Views for quality engineers: `sqlite3 station.db 'SELECT * FROM v_yield'`.
 -- A unit is its serial; a run that never got a serial is no unit (the
@@ -479,4 +507,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 13;
+PRAGMA user_version = 14;

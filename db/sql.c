@@ -161,6 +161,14 @@ const char *const dbi_sql[DBS__COUNT] = {
 		"INSERT OR REPLACE INTO cap_cells (key, fixture, hour, n, ref, s1, s2, min, max, "
 		"first_us, first_v, last_us, last_v, mr_n, mr_sum) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[DBS_CAP_DIM_LOAD] =
+		"SELECT key, n, ref, s1, s2, min, max, first_us, first_v, last_us, last_v, mr_n, "
+		"mr_sum, dim, val FROM cap_dim_cells WHERE hour = ?1 AND fixture = ?2",
+	[DBS_CAP_DIM_DEL] = "DELETE FROM cap_dim_cells WHERE hour = ?1 AND fixture = ?2",
+	[DBS_CAP_DIM_PUT] =
+		"INSERT OR REPLACE INTO cap_dim_cells (key, fixture, hour, n, ref, s1, s2, min, max, "
+		"first_us, first_v, last_us, last_v, mr_n, mr_sum, dim, val) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
 	[DBS_CAP_RUN_VALUES] = DB_CAP_VALUES("r.id = ?1"),
 	[DBS_CAP_SLICE_VALUES] =
 		DB_CAP_VALUES("r.started_us >= ?1 * 3600000000 AND r.started_us < (?1 + 1) * 3600000000 "

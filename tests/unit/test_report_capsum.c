@@ -6,9 +6,12 @@
  * random log with retests, runs started out of order (a unit's first run
  * moves when an earlier-started run of it ends after a later one), a
  * serial corrected after the end, runs ended again with another outcome, a limit changed without a new version,
- * two sequence versions and three fixtures.  The cells kept run by run
- * equal the cells rebuilt from the rows, and a schema 10 log
- * (db/migrations/v10.sql) upgraded by db_open() answers the same.
+ * two sequence versions and three fixtures.  The runs' operators, work
+ * orders, parts and revisions interleave in every hour, so the cells of
+ * one line value (schema 14) sum values that are not consecutive.  The
+ * cells kept run by run equal the cells rebuilt from the rows, and logs
+ * of schemas 10 and 13 (db/migrations/) upgraded by db_open() answer the
+ * same.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,16 +38,22 @@ static double urand(void)
 }
 
 static const char *const fixtures[] = { "F1", "F2", "F3" };
+static const char *const operators[] = { "ann", "bob", "cyd" };
+static const char *const parts[] = { "P-1", "P-2" };
+static const char *const revisions[] = { "A", "B" };
 
 /* One run begun at start on fixture fx; values drift with i; vdd's high
  * limit changes halfway without a new version. */
 static void begin_run(struct db *db, int i, int n, const char *serial, const char *fx,
 		      int64_t start, char id[DB_ID_LEN])
 {
+	char wo[16];
 	struct db_run_info ri = {
 		.unit_serial = serial, .station = "ST", .fixture = fx,
 		.sequence_name = "factory", .sequence_version = i % 3 ? "1.0" : "1.1",
-		.started_us = start,
+		.started_us = start, .operator_name = operators[i % 3],
+		.work_order = wo, .part_number = i % 11 == 4 ? NULL : parts[(i / 2) % 2],
+		.revision = i % 13 == 6 ? NULL : revisions[(i / 3) % 2],
 	};
 	struct db_measurement m[3] = {
 		{ .name = "vdd", .unit = "V", .value = 3.3 + 0.1 * urand() + 1e-4 * i, .low = 3.1,
@@ -56,6 +65,9 @@ static void begin_run(struct db *db, int i, int n, const char *serial, const cha
 			     .n_meas = 3 };
 	struct st_error e;
 
+	snprintf(wo, sizeof(wo), "WO-%d", (int)(start / (6 * HOUR)) % 4);
+	if (i % 17 == 9)
+		ri.work_order = NULL;
 	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
 	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
 }
@@ -175,6 +187,22 @@ static void same_filters(struct db *db)
 	same(db, &f, true);
 	f = (struct rep_filter){ .fixture = "none" };
 	same(db, &f, true);
+	/* one line value: its cells (schema 14) */
+	f = (struct rep_filter){ .operator_name = "bob" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .work_order = "WO-2", .fixture = "F3" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .part_number = "P-2", .seq_name = "factory", .seq_version = "1.0" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .part_number = "P-1", .revision = "B",
+				 .has_since = true, .since_us = day0 + T_DAY_US + 6 * HOUR,
+				 .has_until = true, .until_us = day0 + 2 * T_DAY_US + 14 * HOUR };
+	same(db, &f, true);
+	f = (struct rep_filter){ .operator_name = "nobody" };
+	same(db, &f, true);
+	/* a station that is every run's filters nothing */
+	f = (struct rep_filter){ .station = "ST", .operator_name = "cyd" };
+	same(db, &f, true);
 	/* what the cells do not know reads the rows */
 	f = (struct rep_filter){ .has_since = true, .since_us = day0 + T_DAY_US + 1800000000LL };
 	same(db, &f, false);
@@ -182,7 +210,12 @@ static void same_filters(struct db *db)
 	same(db, &f, false);
 	f = (struct rep_filter){ .outcome = "pass", .fixture = "F1" };
 	same(db, &f, false);
-	f = (struct rep_filter){ .station = "ST" };
+	f = (struct rep_filter){ .operator_name = "ann", .work_order = "WO-1" };
+	same(db, &f, false);
+	f = (struct rep_filter){ .revision = "A" };
+	same(db, &f, false);
+	f = (struct rep_filter){ .operator_name = "ann", .has_since = true,
+				 .since_us = day0 + T_DAY_US + 1800000000LL };
 	same(db, &f, false);
 }
 
@@ -207,8 +240,41 @@ static char *cells_text(struct db *db)
 		fputc('\n', out);
 	}
 	sqlite3_finalize(st);
+	/* and the line values' (schema 14) */
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
+		"SELECT quote(k.sequence_name), quote(k.sequence_version), k.step, k.name,"
+		" quote(k.unit), quote(k.low), quote(k.high), c.dim, c.val, c.fixture, c.hour, c.n,"
+		" hex(c.ref), hex(c.s1), hex(c.s2), hex(c.min), hex(c.max), c.first_us,"
+		" hex(c.first_v), c.last_us, hex(c.last_v), c.mr_n, hex(c.mr_sum)"
+		" FROM cap_keys k JOIN cap_dim_cells c ON c.key = k.id"
+		" ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(st); i++)
+			fprintf(out, "%s%s", i ? "|" : "", (const char *)sqlite3_column_text(st, i));
+		fputc('\n', out);
+	}
+	sqlite3_finalize(st);
 	fclose(out);
 	return p;
+}
+
+/* A run of another station: --station then reads the rows, and says so. */
+static void other_station(struct db *db)
+{
+	struct db_run_info ri = { .unit_serial = "OTHER-1", .station = "ST2", .fixture = "F1",
+				  .sequence_name = "factory", .sequence_version = "1.0",
+				  .started_us = T_DAY1_US + 7 * HOUR, .operator_name = "bob" };
+	struct rep_filter f = { .station = "ST" };
+	char id[DB_ID_LEN];
+	struct st_error e;
+
+	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
+	end_run(db, id, true);
+	same(db, &f, false);
+	assert_int_equal(db_capability_sums(db, &f, count_row, &(int64_t){ 0 }, &e), ST_ERR_NOTSUP);
+	assert_non_null(strstr(e.msg, "other stations"));
+	f = (struct rep_filter){ .operator_name = "bob" };
+	same(db, &f, true);
 }
 
 static void test_cells_equal_rows(void **state)
@@ -227,6 +293,7 @@ static void test_cells_equal_rows(void **state)
 	assert_int_equal(db_summary_rebuild(db, &e), ST_OK);
 	rebuilt = cells_text(db);
 	assert_string_equal(kept, rebuilt);
+	assert_non_null(strstr(kept, "|4|3:P-1B|F2|"));
 	free(kept);
 	free(rebuilt);
 	db_close(db);
@@ -279,6 +346,25 @@ static void test_v10_log_upgraded(void **state)
 	free(c.p);
 	free(d.p);
 	db_close(old);
+	db_close(db);
+}
+
+/* A schema 13 log (capability cells, none per line value) upgraded: the
+ * line values' cells are built, and the line filters answer as the rows. */
+static void test_v13_log_upgraded(void **state)
+{
+	char p[160];
+	struct db *db;
+	struct st_error e;
+
+	snprintf(p, sizeof(p), "%s/v13.db", dir);
+	t_copy_log(p, "db/migrations/v13.sql", path, NULL);
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	assert_int_equal(db_found_version(db), 13);
+	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+	assert_true(t_int(db, "SELECT count(*) FROM cap_dim_cells WHERE dim = 1") > 100);
+	same_filters(db);
+	other_station(db);
 	db_close(db);
 }
 
@@ -370,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_one_snapshot),
 		cmocka_unit_test(test_moved_first_run),
 		cmocka_unit_test(test_v10_log_upgraded),
+		cmocka_unit_test(test_v13_log_upgraded),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -266,7 +266,7 @@ static void test_upgrade_from_12(void **state)
 	t_copy_log(old, "db/migrations/v12.sql", path, NULL);
 	assert_int_equal(db_open(&db, old, NULL, &e), ST_OK);
 	assert_int_equal(db_found_version(db), 12);
-	assert_int_equal(t_int(db, "PRAGMA user_version"), 13);
+	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
 	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
 			       " name = 'runs_fixture_started'"), 1);
 	db_close(db);
