@@ -508,9 +508,16 @@ static int capability(const char *path, int reps)
 		  false },
 		{ "report --capability --part-number P-1 --revision B",
 		  { .part_number = "P-1", .revision = "B" }, false, false },
+		/* two values, a revision alone: one value's cells checked hour by
+		 * hour, the mixed hours from the rows */
+		{ "report --capability --operator op3 --part-number P-1",
+		  { .operator_name = "op3", .part_number = "P-1" }, false, false },
+		{ "report --capability --revision B", { .revision = "B" }, false, false },
 		{ "report --capability --from-rows, whole log (rows)", { 0 }, true, false },
 		{ "report --capability --from-rows --operator op3 (rows)", { .operator_name = "op3" },
 		  true, false },
+		{ "report --capability --from-rows --revision B (rows)", { .revision = "B" }, true,
+		  false },
 	};
 	struct db_opts o = { .readonly = true, .must_exist = true };
 	FILE *null = fopen("/dev/null", "w");

@@ -84,6 +84,20 @@ int dbi_cap_rebuild(struct db *db, struct st_error *e);
 /* cap_dim_cells' val of dim 4 (a part number and revision): the part's
  * length in bytes, ':', the part, the revision; malloc'd, NULL for memory. */
 char *dbi_cap_dim_val(const char *part, const char *rev);
+/* db_capmix.c: the cells of line filters no cell holds exactly, from the
+ * cells of base dim (db_capsum.c's) checked against the hour cells' run
+ * counts, the hours where the filter keeps some of the base's runs summed
+ * from the rows; station: the filter's --station counts.  In the caller's
+ * read transaction.  0, ST_ERR_NOMEM, or -1 (SQLite's error on h). */
+struct capmix;
+struct st_capcell;
+int dbi_capmix_load(sqlite3 *h, const struct rep_filter *f, int dim, bool station,
+		    struct capmix **out);
+/* A base cell of fixture's hour for key: 0 not the filter's, 1 the
+ * filter's as it is, 2 the filter's is *c. */
+int dbi_capmix_cell(const struct capmix *m, const char *fixture, int64_t hour, int64_t key,
+		    struct st_capcell *c);
+void dbi_capmix_free(struct capmix *m);
 /* Recount one unit (a serial; anything else, a run id, is no unit). */
 int dbi_sum_unit(struct db *db, const char *unit, struct st_error *e);
 /* Rebuild everything from the rows (migrate.c, db_summary_rebuild). */

@@ -12,13 +12,16 @@
  * filter (--operator, --work-order, --part, or --part with --revision)
  * reads the cells of that line value (cap_dim_cells, schema 14) the same
  * way; --station, when every run of the log is that station's, filters
- * nothing.
+ * nothing.  Other line filters (two values, --revision alone, the station
+ * of a log of several) read the cells of one of their values, checked
+ * hour by hour (db_capmix.c).
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/capcell.h"
 #include "common/text.h"
 #include "db/db-internal.h"
 
@@ -38,25 +41,25 @@ static const char keys_sql[] =
 static const char cells_sql[] = CELLS("cap_cells WHERE key = ?10");
 static const char dim_cells_sql[] = CELLS("cap_dim_cells WHERE key = ?10 AND dim = ?11 AND val = ?12");
 
-/* The cells' line value of f: 0 none, 1 an operator, 2 a work order, 3 a
- * part number, 4 a part number and revision (cap_dim_cells' dim); -1 for
- * a combination the cells do not hold. */
-static int line_dim(const struct rep_filter *f)
+/* The cells of f's line: 0 every value's, 1 an operator's, 2 a work
+ * order's, 3 a part number's, 4 a part number and revision's
+ * (cap_dim_cells' dim); *exact: f filters on that value alone (the
+ * station aside). */
+static int line_dim(const struct rep_filter *f, bool *exact)
 {
-	if (f->revision)
-		return f->part_number && !f->operator_name && !f->work_order ? 4 : -1;
-	if (!!f->operator_name + !!f->work_order + !!f->part_number > 1)
-		return -1;
-	return f->operator_name ? 1 : f->work_order ? 2 : f->part_number ? 3 : 0;
+	int dim = f->operator_name ? 1 : f->work_order ? 2 : f->part_number && f->revision ? 4 :
+		  f->part_number ? 3 : 0;
+	int n = !!f->operator_name + !!f->work_order + !!f->part_number + !!f->revision;
+
+	*exact = n == (dim == 4 ? 2 : dim ? 1 : 0);
+	return dim;
 }
 
 /* the summaries' filters (report_can_summarise), but not outcomes: the
- * cells hold each unit's first judged run's values whatever its outcome;
- * of the line, one value (line_dim) and a station that is every run's
- * (station_all) */
+ * cells hold each unit's first judged run's values whatever its outcome */
 static bool answer(const struct rep_filter *f)
 {
-	return !f->outcome && line_dim(f) >= 0 && report_can_summarise(f);
+	return !f->outcome && report_can_summarise(f);
 }
 
 /* --station filters nothing when the log knows no other station (every
@@ -125,6 +128,7 @@ struct part {
 	const char *sql, *cw;
 	int dim;
 	const char *val;
+	const struct capmix *mix;	/* NULL: the cells are the filter's */
 	const struct rep_filter *f;
 	const struct key *k;
 	int k0, k1;
@@ -174,6 +178,33 @@ static int add_cellrow(struct part *p, sqlite3_stmt *st)
 	return 0;
 }
 
+/* The cell just added as the filter has it (db_capmix.c): as it is,
+ * summed again from its hour's rows, or none. */
+static void mix_cellrow(struct part *p, int64_t key)
+{
+	struct cellrow *c = &p->r[p->n - 1];
+	struct st_capcell cc;
+
+	switch (dbi_capmix_cell(p->mix, c->fx, c->x[0].i, key, &cc)) {
+	case 0:
+		p->n--;
+		break;
+	case 2: {
+		const union { int64_t i; double d; } v[12] = {
+			{ .i = cc.n }, { .d = cc.ref }, { .d = cc.s1 }, { .d = cc.s2 },
+			{ .d = cc.min }, { .d = cc.max }, { .i = cc.first_us }, { .d = cc.first_v },
+			{ .i = cc.last_us }, { .d = cc.last_v }, { .i = cc.mr_n }, { .d = cc.mr_sum },
+		};
+
+		_Static_assert(sizeof(v) == sizeof(c->x) - sizeof(c->x[0]), "a cell's 12 sums");
+		memcpy(&c->x[1], v, sizeof(v));
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 static void *read_part(void *arg)
 {
 	struct part *p = arg;
@@ -200,6 +231,8 @@ static void *read_part(void *arg)
 			if (add_cellrow(p, cells)) {
 				rc = SQLITE_NOMEM;
 				break;
+			} else if (p->mix) {
+				mix_cellrow(p, p->k[i].id);
 			}
 		sqlite3_reset(cells);
 		p->end[i - p->k0] = p->n;
@@ -384,12 +417,15 @@ void *db_capsum_between_ctx;
  * connection (read_two), whose snapshot is the same when no commit came
  * between the transaction's first read and its end: PRAGMA data_version
  * then is unchanged (*same false otherwise: the caller reads again).
- * 0, ST_ERR_NOMEM, ST_ERR_NOTSUP (--station, and the log holds another
- * station's runs), or -1 (SQLite's error on db->h). */
+ * The filter's line is checked hour by hour (*mix) when the cells read
+ * are not the filter's own.  0, ST_ERR_NOMEM, or -1 (SQLite's error on
+ * db->h). */
 static int read_all(struct db *db, const char *kw, const struct part *how, bool two, struct key **k,
-		    int *nk, struct part *a, struct part *b, bool *same)
+		    int *nk, struct part *a, struct part *b, bool *same, struct capmix **mix)
 {
 	const struct rep_filter *f = how->f;
+	bool exact, other;
+	int dim = line_dim(f, &exact);
 	int64_t v0;
 	int ret;
 
@@ -399,13 +435,14 @@ static int read_all(struct db *db, const char *kw, const struct part *how, bool 
 	*a = (struct part){ .h = db->h, .sql = how->sql, .cw = how->cw, .dim = how->dim,
 			    .val = how->val, .f = f };
 	*b = (struct part){ .sql = how->sql, .cw = how->cw, .dim = how->dim, .val = how->val, .f = f };
+	*mix = NULL;
 	if (sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
-	if (f->station && !station_all(db->h, f->station)) {
-		sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
-		return ST_ERR_NOTSUP;
-	}
 	ret = load_keys(db->h, kw, f, k, nk);
+	other = f->station && !station_all(db->h, f->station);
+	if (!ret && (!exact || other))
+		ret = dbi_capmix_load(db->h, f, dim, other, mix);
+	a->mix = b->mix = *mix;
 	if (db_capsum_between)
 		db_capsum_between(db_capsum_between_ctx);
 	v0 = data_version(db->h);
@@ -428,7 +465,9 @@ int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, 
 	struct key *k = NULL;
 	struct part a = { 0 }, b = { 0 };
 	const struct part *parts[2] = { &a, &b };
-	int nk = 0, ret, dim = line_dim(f);
+	bool exact;
+	int nk = 0, ret, dim = line_dim(f, &exact);
+	struct capmix *mix = NULL;
 	struct part how = { .sql = dim ? dim_cells_sql : cells_sql, .cw = cw, .dim = dim, .f = f };
 	char *val = NULL;
 	bool same;
@@ -444,17 +483,15 @@ int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, 
 		 f->has_until ? " AND hour < ?2 / 3600000000" : "",
 		 f->fixture ? " AND fixture = ?3" : "");
 	pthread_mutex_lock(&db->mu);
-	ret = read_all(db, kw, &how, true, &k, &nk, &a, &b, &same);
+	ret = read_all(db, kw, &how, true, &k, &nk, &a, &b, &same, &mix);
 	if (!ret && !same) {	/* a commit between the two reads: again, on one */
 		part_free(&a);
 		part_free(&b);
 		keys_free(k, nk);
-		ret = read_all(db, kw, &how, false, &k, &nk, &a, &b, &same);
+		dbi_capmix_free(mix);
+		ret = read_all(db, kw, &how, false, &k, &nk, &a, &b, &same, &mix);
 	}
-	if (ret == ST_ERR_NOTSUP)
-		ret = st_fail(e, ST_ERR_NOTSUP, "the log holds other stations' runs: the rows "
-			      "answer --station");
-	else if (ret == ST_ERR_NOMEM)
+	if (ret == ST_ERR_NOMEM)
 		ret = st_fail(e, ST_ERR_NOMEM, "out of memory reading the log's capability cells");
 	else if (ret < 0)
 		ret = st_fail(e, ST_ERR_DB, "reading the log's capability cells failed: %s",
@@ -464,6 +501,7 @@ int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, 
 	part_free(&a);
 	part_free(&b);
 	keys_free(k, nk);
+	dbi_capmix_free(mix);
 	pthread_mutex_unlock(&db->mu);
 	free(val);
 	return ret;
