@@ -54,8 +54,9 @@ const struct db_reader *central_reader(struct central *c)
 	return &c->rd;
 }
 
-/* Room for every parameter: the query's own and one per filter. */
-#define MAX_PARAMS 20
+/* Room for every parameter: the query's own (10 at most: read_sql.c's
+ * series_ends_cells_sql) and one per filter (12). */
+#define MAX_PARAMS 24
 
 struct params {
 	const char *v[MAX_PARAMS];

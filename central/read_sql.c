@@ -176,41 +176,71 @@ static const char series_sql[] =
 /* With a window (db_report.h), each fixture read from both ends, as the
  * log reads it (db/db_series.c), along runs_fixture (fixture, started_us):
  * its first $5 values in time order, then, when there were $5, its last $6
- * after them.  The fixtures from the same index, one seek each ($7: the
- * --fixture filter's, alone).  A fixture's values are its values on every
- * station, in time order, as series_sql gives them. */
-#define SERIES_PTS(fx) \
+ * after them.  A fixture's values are its values on every station, in time
+ * order, as series_sql gives them.  The fixtures come first (fixtures):
+ * one none of whose runs the filter selects costs its whole index range
+ * (--station st11 on a million runs read 30 other stations' fixtures). */
+/* A fixture's points, pos its position (tail), ord the order: read along
+ * runs_fixture in time order until the LIMIT around it has its points.
+ * The filter's terms go in a subquery, which the planner takes to keep
+ * half the runs: seen as terms, a station's share of a fixture's runs is
+ * the product of the two shares (1/16 of 1/32 on a million runs) where it
+ * is all of them, and for a LIMIT above so few it read the fixture's
+ * whole range and sorted it (1.6 s a fixture; --station st11 took 180 ms
+ * in all so).  The window, in terms of its own, bounds the index range. */
+#define SERIES_PTS(fx, pos, ord) \
 	"SELECT r.fixture, " CPR_ISO("r.started_us") " AS time, r.started_us, r.unit_serial," \
 	" r.id AS run_id, m.value, m.unit, m.id AS mid FROM runs r JOIN measurements m" \
-	" ON m.run_id = r.id WHERE r.fixture = " fx " AND r.outcome <> 'running' AND" \
-	CPR_WHERE "AND " FIRST_ONLY " AND m.name = $2 AND m.value IS NOT NULL" \
+	" ON m.run_id = r.id WHERE r.fixture = " fx " AND r.outcome <> 'running'" \
+	" AND ($3::bigint IS NULL OR r.started_us >= $3::bigint)" \
+	" AND ($4::bigint IS NULL OR r.started_us < $4::bigint) AND (SELECT" CPR_WHERE ")" \
+	" AND " FIRST_ONLY " AND m.name = $2 AND m.value IS NOT NULL" \
 	" AND ($3::bigint IS NULL OR m.started_us >= $3::bigint)" \
-	" AND ($4::bigint IS NULL OR m.started_us < $4::bigint)"
-static const char series_ends_sql[] =
-	"WITH RECURSIVE fx(f) AS (SELECT min(fixture) FROM runs"
+	" AND ($4::bigint IS NULL OR m.started_us < $4::bigint)" pos \
+	" ORDER BY r.started_us " ord ", r.id" C " " ord ", m.id " ord
+#define SERIES_ENDS(fixtures) \
+	"WITH RECURSIVE " fixtures "," \
+	" head AS MATERIALIZED (SELECT h.* FROM fx CROSS JOIN LATERAL (" \
+	SERIES_PTS("fx.f", "", "ASC") " LIMIT $5::int) h WHERE fx.f IS NOT NULL)," \
+	" lastp AS (SELECT DISTINCT ON (fixture) fixture, started_us, run_id, mid," \
+	"  count(*) OVER (PARTITION BY fixture) AS n FROM head" \
+	"  ORDER BY fixture, started_us DESC, run_id" C " DESC, mid DESC)," \
+	" tail AS (SELECT t.* FROM lastp CROSS JOIN LATERAL (" SERIES_PTS("lastp.fixture", \
+	"  AND r.started_us >= lastp.started_us AND (r.started_us > lastp.started_us" \
+	"  OR r.id" C " > lastp.run_id" C " OR (r.id = lastp.run_id AND m.id > lastp.mid))", \
+	"DESC") " LIMIT $6::int) t WHERE lastp.n = $5::int)" \
+	" SELECT fixture, time, started_us, unit_serial, run_id, value, unit" \
+	" FROM (SELECT * FROM head UNION ALL SELECT * FROM tail) x" \
+	" ORDER BY fixture" C ", started_us, run_id" C ", mid"
+static const char series_ends_sql[] = SERIES_ENDS(
+	"fx(f) AS (SELECT min(fixture) FROM runs"
 	"  WHERE $7::text IS NULL OR fixture = $7::text"
 	"  UNION ALL SELECT (SELECT min(q.fixture) FROM runs q WHERE q.fixture > fx.f"
-	"  AND ($7::text IS NULL OR q.fixture = $7::text)) FROM fx WHERE fx.f IS NOT NULL),"
-	" head AS MATERIALIZED (SELECT h.* FROM fx CROSS JOIN LATERAL (" SERIES_PTS("fx.f")
-	"  ORDER BY r.started_us, r.id" C ", m.id LIMIT $5::int) h WHERE fx.f IS NOT NULL),"
-	" lastp AS (SELECT DISTINCT ON (fixture) fixture, started_us, run_id, mid,"
-	"  count(*) OVER (PARTITION BY fixture) AS n FROM head"
-	"  ORDER BY fixture, started_us DESC, run_id" C " DESC, mid DESC),"
-	" tail AS (SELECT t.* FROM lastp CROSS JOIN LATERAL (" SERIES_PTS("lastp.fixture")
-	"  AND r.started_us >= lastp.started_us AND (r.started_us > lastp.started_us"
-	"  OR r.id" C " > lastp.run_id" C " OR (r.id = lastp.run_id AND m.id > lastp.mid))"
-	"  ORDER BY r.started_us DESC, r.id" C " DESC, m.id DESC LIMIT $6::int) t"
-	"  WHERE lastp.n = $5::int)"
-	" SELECT fixture, time, started_us, unit_serial, run_id, value, unit"
-	" FROM (SELECT * FROM head UNION ALL SELECT * FROM tail) x"
-	" ORDER BY fixture" C ", started_us, run_id" C ", mid";
+	"  AND ($7::text IS NULL OR q.fixture = $7::text)) FROM fx WHERE fx.f IS NOT NULL)");
+/* a filter by station ($8) or sequence ($9 name, $10 version): the
+ * fixtures of its day cells (schema_sum.c's level 'x': one per station,
+ * fixture, sequence and day, kept in the transaction that stores each run,
+ * so every run the filter selects has one), within the window's days ($3,
+ * $4, a day being started_us / 86400000000 as there): a station's from
+ * its few hundred cells along their key, not another station's runs.
+ * Their sequence and version are '' for NULL: a few fixtures more, never
+ * fewer. */
+static const char series_ends_cells_sql[] = SERIES_ENDS(
+	"fx(f) AS (SELECT DISTINCT c.fixture FROM sum_cells c WHERE c.level = 'x'"
+	"  AND ($7::text IS NULL OR c.fixture = $7::text)"
+	"  AND ($8::text IS NULL OR c.station = $8::text)"
+	"  AND ($9::text IS NULL OR c.sequence_name = $9::text)"
+	"  AND ($10::text IS NULL OR c.sequence_version = $10::text)"
+	"  AND ($3::bigint IS NULL OR c.day >= $3::bigint / 86400000000)"
+	"  AND ($4::bigint IS NULL OR c.day <= $4::bigint / 86400000000))");
 
 int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first_only,
 	       const struct db_series_window *w, db_row_fn fn, void *ctx, struct st_error *e)
 {
 	char since[24], until[24], head[16], tail[16];
-	const char *v[7] = { first_only ? "1" : NULL, name, NULL, NULL, head, tail,
-			     f ? f->fixture : NULL };
+	const char *v[10] = { first_only ? "1" : NULL, name, NULL, NULL, head, tail,
+			      f ? f->fixture : NULL };
+	int version = 0, ret;
 
 	if (f && f->has_since) {
 		snprintf(since, sizeof(since), "%lld", (long long)f->since_us);
@@ -224,7 +254,18 @@ int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first
 		return cpr_rows(h, series_sql, f, v, 4, fn, ctx, e);
 	snprintf(head, sizeof(head), "%d", w->head);
 	snprintf(tail, sizeof(tail), "%d", w->tail + 1);	/* one more: some skipped */
-	return cpr_rows(h, series_ends_sql, f, v, 7, fn, ctx, e);
+	if (!f || (!f->station && !f->seq_name && !f->seq_version))
+		return cpr_rows(h, series_ends_sql, f, v, 7, fn, ctx, e);
+	/* the day cells since version 4; an older store's fixtures all */
+	ret = central_schema_version(h, &version, e);
+	if (ret < 0)
+		return ret;
+	if (version < 4)
+		return cpr_rows(h, series_ends_sql, f, v, 7, fn, ctx, e);
+	v[7] = f->station;
+	v[8] = f->seq_name;
+	v[9] = f->seq_version;
+	return cpr_rows(h, series_ends_cells_sql, f, v, 10, fn, ctx, e);
 }
 
 /* db_quality.c's capability_sql, a fixture being a station's: the values

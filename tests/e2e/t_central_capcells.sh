@@ -108,6 +108,39 @@ for f in "" "--station s2" "--fixture f1" "--since 2026-02-01 --until 2026-03-01
 	# shellcheck disable=SC2086
 	spcsame $f
 done
+# a filter by station or sequence reads its fixtures alone, those of its
+# day cells: a station t9 with a fixture of its own (g9, sequence "other",
+# 40 runs), then the server set to refuse reading any run of t9 (its read
+# policy raises): --station s2 and --sequence final still give their ends
+# (read along every fixture, they read g9's runs and fail)
+pg_sql "CREATE TEMP TABLE g AS SELECT i, md5('t9' || i) AS id,
+	1769904000000000 + i * 3600000000::bigint AS t FROM generate_series(0, 39) AS i;
+INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name, sequence_version,
+	started_us, ended_us, outcome)
+SELECT id, 'T' || i, 't9', 'g9', 'ann', 'other', '1.0', t, t + 60000000, 'pass' FROM g;
+INSERT INTO steps (run_id, id, idx, name, outcome) SELECT id, 1, 0, 'measure', 'pass' FROM g;
+INSERT INTO measurements (run_id, id, step_id, name, value, unit, low, high, outcome, started_us)
+SELECT id, 1, 1, 'v1', 1.0 + 0.001 * (i % 7), 'V', 0.95, 1.1, 'pass', t FROM g;
+SELECT central_summarise_runs(array_agg(id ORDER BY t)) FROM g" >/dev/null ||
+	fail "station t9's runs into the store"
+for f in "--station t9" "--station s2" "--sequence final" "--station s1 --sequence ict"; do
+	# shellcheck disable=SC2086
+	spcsame $f
+	cp "$CENTRAL/ends.json" "$CENTRAL/ends-$(echo $f | tr -dc 'a-z0-9')"
+done
+assert_match "$(cat "$CENTRAL/ends-stationt9")" '"fixture": "g9"' "t9's fixture g9 charted"
+pg_sql "CREATE FUNCTION t9_unread(s text) RETURNS boolean LANGUAGE plpgsql AS \$\$
+BEGIN IF s = 't9' THEN RAISE EXCEPTION 'a run of t9 read'; END IF; RETURN true; END \$\$;
+ALTER POLICY central_read ON runs USING (t9_unread(station))" >/dev/null || fail "the policy that refuses t9"
+for f in "--station s2" "--sequence final" "--station s1 --sequence ict"; do
+	# shellcheck disable=SC2086
+	"$st" report "${CEN[@]}" --spc v1 --baseline 10 --last 25 -f json $f -o "$CENTRAL/ends.json" \
+		2>"$CENTRAL/ends.err" || fail "report --spc --last 25 $f read station t9's runs: $(cat "$CENTRAL/ends.err")"
+	cmp -s "$CENTRAL/ends.json" "$CENTRAL/ends-$(echo $f | tr -dc 'a-z0-9')" || fail "report --spc --last 25 $f: another chart"
+done
+"$st" report "${CEN[@]}" --spc v1 --baseline 10 --last 25 -f json --station t9 -o "$CENTRAL/ends.json" \
+	2>/dev/null && fail "the policy does not refuse t9's runs"
+pg_sql "ALTER POLICY central_read ON runs USING (true); DROP FUNCTION t9_unread(text)" >/dev/null
 capsame --subgroups --station s3 --since 2026-01-25T05:00 --until 2026-03-02T07:00
 assert_eq "$(capn v1 0.9 n)" "$(capn v1 0.9 n --from-rows)" "v1's first limits"
 assert_match "$(capn v1 0.95 moving_ranges)" "^[1-9][0-9]+$" "v1 after its limits changed"
