@@ -314,13 +314,14 @@ static struct ccell *dimv_cell(struct capw *w, struct slice *s, struct dimv *dv,
 }
 
 /* Value x of a run started at us into the line values' cells beside c:
- * the run's operator, work order, part number (columns 10-12 of st) and
- * its part number and revision (dim 4: the part's length, ':', both). */
+ * the run's operator, work order, part number (dims 1-3: columns 10-12 of
+ * st), its part number and revision (dim 4: the part's length, ':', both)
+ * and its revision (dim 5: column 13). */
 static int dims_add(struct capw *w, struct slice *s, const struct ccell *c, sqlite3_stmt *st,
 		    int64_t us, double x)
 {
-	for (int dim = 1; dim <= 4; dim++) {
-		int col = dim < 4 ? 9 + dim : 12;
+	for (int dim = 1; dim <= 5; dim++) {
+		int col = dim < 4 ? 9 + dim : dim == 4 ? 12 : 13;
 		const char *v = (const char *)sqlite3_column_text(st, col);
 		size_t len = (size_t)sqlite3_column_bytes(st, col);
 		char *both = NULL;

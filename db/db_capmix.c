@@ -4,7 +4,7 @@
  * operator and a part number, a revision alone, the station of a log of
  * several): the cells of one of the filter's values (the base: the
  * operator's, else the work order's, the part's and revision's, the
- * part's; else the cells of every value) are checked, fixture's hour by
+ * part's, the revision's; else the cells of every value) are checked, fixture's hour by
  * fixture's hour, against the hour cells' run counts (the summary cells
  * keyed by the line, schema 12): where every run of the base in that hour
  * passes the whole filter, the base's cell is the filter's; where none
@@ -68,7 +68,7 @@ static const char *base_term(int dim)
 {
 	static const char *const t[] = {
 		"", " AND operator = ?20", " AND work_order = ?21", " AND part_number = ?22",
-		" AND part_number = ?22 AND revision = ?23",
+		" AND part_number = ?22 AND revision = ?23", " AND revision = ?23",
 	};
 
 	return t[dim];

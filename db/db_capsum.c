@@ -42,13 +42,13 @@ static const char cells_sql[] = CELLS("cap_cells WHERE key = ?10");
 static const char dim_cells_sql[] = CELLS("cap_dim_cells WHERE key = ?10 AND dim = ?11 AND val = ?12");
 
 /* The cells of f's line: 0 every value's, 1 an operator's, 2 a work
- * order's, 3 a part number's, 4 a part number and revision's
- * (cap_dim_cells' dim); *exact: f filters on that value alone (the
- * station aside). */
+ * order's, 3 a part number's, 4 a part number and revision's, 5 a
+ * revision's (cap_dim_cells' dim); *exact: f filters on that value alone
+ * (the station aside). */
 static int line_dim(const struct rep_filter *f, bool *exact)
 {
 	int dim = f->operator_name ? 1 : f->work_order ? 2 : f->part_number && f->revision ? 4 :
-		  f->part_number ? 3 : 0;
+		  f->part_number ? 3 : f->revision ? 5 : 0;
 	int n = !!f->operator_name + !!f->work_order + !!f->part_number + !!f->revision;
 
 	*exact = n == (dim == 4 ? 2 : dim ? 1 : 0);
@@ -81,10 +81,11 @@ static bool station_all(sqlite3 *h, const char *station)
  * binds it); malloc'd, NULL for memory. */
 static char *line_val(const struct rep_filter *f, int dim)
 {
-	const char *raw = dim == 1 ? f->operator_name : dim == 2 ? f->work_order : f->part_number;
+	const char *raw = dim == 1 ? f->operator_name : dim == 2 ? f->work_order :
+			  dim == 5 ? f->revision : f->part_number;
 	char *v = st_text_is_utf8(raw) ? strdup(raw) : st_text_utf8_dup(raw), *r, *both;
 
-	if (dim < 4 || !v)
+	if (dim != 4 || !v)
 		return v;
 	r = st_text_is_utf8(f->revision) ? strdup(f->revision) : st_text_utf8_dup(f->revision);
 	both = r ? dbi_cap_dim_val(v, r) : NULL;

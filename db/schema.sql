@@ -334,9 +334,9 @@ CREATE TABLE IF NOT EXISTS cap_cells (
 	PRIMARY KEY (key, fixture, hour)
 ) WITHOUT ROWID;
 -- Schema 14: the same sums per line value (report --capability --operator,
--- --work-order, --part, --part with --revision): per capability key, line
+-- --work-order, --part-number, --revision, or both of the last): per capability key, line
 -- dimension (dim: 1 operator, 2 work order, 3 part number, 4 part number and
--- revision), its value (val; for dim 4 the part number's length in bytes,
+-- revision, 5 revision), its value (val; for dim 4 the part number's length in bytes,
 -- ':', the part number and the revision), fixture and UTC hour, the values
 -- of the first judged runs with that value, summed in time order as
 -- cap_cells are.  A run without the value (NULL) has no cell of that dim.

@@ -291,6 +291,8 @@ static void other_station(struct db *db)
 	same(db, &f, true);
 	f = (struct rep_filter){ .station = "ST", .operator_name = "bob" };
 	same(db, &f, true);
+	f = (struct rep_filter){ .station = "ST", .revision = "B" };
+	same(db, &f, true);
 	f = (struct rep_filter){ .operator_name = "bob" };
 	same(db, &f, true);
 }
@@ -312,6 +314,7 @@ static void test_cells_equal_rows(void **state)
 	rebuilt = cells_text(db);
 	assert_string_equal(kept, rebuilt);
 	assert_non_null(strstr(kept, "|4|3:P-1B|F2|"));
+	assert_non_null(strstr(kept, "|5|A|F3|"));
 	free(kept);
 	free(rebuilt);
 	db_close(db);
