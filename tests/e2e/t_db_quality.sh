@@ -72,7 +72,9 @@ assert_eq "$(python3 -c "import json; o = json.load(open('$out/ops.json'))['oper
 "$st" report --db "$db" --capability >"$out/cap.txt"
 grep -q "Cp .*  Cpk .*  Pp .*  Ppk " "$out/cap.txt" || fail "report --capability: $(cat "$out/cap.txt")"
 # from the capability cells (schema 11) exactly what the rows give
-for filt in "" "--fixture a" "--sequence production" "--since 2000-01-01 --until 2100-01-01"; do
+# (and per line value, schema 14: ann ran a and c, the operator of b's run none)
+for filt in "" "--fixture a" "--sequence production" "--since 2000-01-01 --until 2100-01-01" \
+	"--operator nobody" "--operator ann --fixture c" "--operator ann"; do
 	for sub in "" --subgroups; do
 		# shellcheck disable=SC2086
 		"$st" report --db "$db" --capability $sub $filt -f json >"$out/cap_sum.json" ||
@@ -85,6 +87,16 @@ for filt in "" "--fixture a" "--sequence production" "--since 2000-01-01 --until
 	done
 done
 grep -q '"n": [1-9]' "$out/cap_sum.json" || fail "capability from the cells: no values"
+# ann's first runs: a and c (b's run has no operator)
+"$st" report --db "$db" --capability --operator ann -f json -o "$out/cap_ann.json"
+"$st" report --db "$db" --capability -f json -o "$out/cap_all.json"
+python3 - "$out/cap_ann.json" "$out/cap_all.json" <<'PY' || fail "--capability --operator ann is not a and c's values"
+import json, sys
+ann, every = (json.load(open(f)) for f in sys.argv[1:3])
+def n(d, name):
+    return sum(c["n"] for c in d["measurements"] if c["name"] == name)
+assert n(ann, "rail_3v3") == 2 and n(every, "rail_3v3") == 3, (n(ann, "rail_3v3"), n(every, "rail_3v3"))
+PY
 rc=0; "$st" report --db "$db" --from-rows >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" "2" "--from-rows goes with --capability"
 "$st" report --db "$db" >"$out/r.txt"
