@@ -29,6 +29,7 @@ static const struct db_reader_ops central_read_ops = {
 	.capability_rows = cpr_capability,
 	.capability_keys = cpr_capability_keys,
 	.operation_rows = cpr_operations,
+	.group_sums = cpr_groups,
 };
 
 /* A reading session's settings, whatever the server's or the role's

@@ -149,6 +149,15 @@ int rd_capability_keys(const struct db_reader *rd, const struct rep_filter *f, d
 	return rd->ops->capability_keys(rd->h, f, fn, ctx, e);
 }
 
+int rd_group_sums(const struct db_reader *rd, const char *key, const struct rep_filter *f,
+		  bool with_errors, db_row_fn fn, void *ctx, struct st_error *e)
+{
+	if (!rd->ops->group_sums)
+		return st_fail(e, ST_ERR_NOTSUP, "the %s %s keeps no group sums", rd->ops->name,
+			       rd->where);
+	return rd->ops->group_sums(rd->h, key, f, with_errors, fn, ctx, e);
+}
+
 int rd_operation_rows(const struct db_reader *rd, enum db_op_q q, const struct rep_filter *f,
 		      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e)
 {

@@ -55,6 +55,13 @@ struct db_reader_ops {
 			       struct st_error *e);
 	int (*operation_rows)(void *h, enum db_op_q q, const struct rep_filter *f,
 			      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);
+	/* --group-by key from the store's summaries, as report/groups.c
+	 * counts the runs: a row per group of key (text), runs, units,
+	 * passed, first_units, first_passed, errors, aborted, unidentified
+	 * (integers), in any order.  ST_ERR_NOTSUP (or NULL), before any row:
+	 * read operation_rows. */
+	int (*group_sums)(void *h, const char *key, const struct rep_filter *f, bool with_errors,
+			  db_row_fn fn, void *ctx, struct st_error *e);
 };
 
 struct db_reader {
@@ -86,5 +93,7 @@ int rd_capability_keys(const struct db_reader *rd, const struct rep_filter *f, d
 		       void *ctx, struct st_error *e);
 int rd_operation_rows(const struct db_reader *rd, enum db_op_q q, const struct rep_filter *f,
 		      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);
+int rd_group_sums(const struct db_reader *rd, const char *key, const struct rep_filter *f,
+		  bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);
 
 #endif

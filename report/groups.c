@@ -14,7 +14,10 @@
  * default), summer time included: SQLite knows only UTC and the machine's
  * zone, so the runs are grouped here, with the C library's tz database.  A
  * shift runs from its start to the next shift's; a run after midnight in a
- * night shift belongs to the day the shift began.
+ * night shift belongs to the day the shift began.  Stations and fixtures
+ * come from the store's summaries when it keeps them for the filter
+ * (db_reader.h's group_sums: the central store's day cells), the same
+ * figures.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -184,6 +187,31 @@ static int add_row(void *ctx, const struct db_row *row)
 	if (row->v[4].type == DB_TEXT && row->v[7].i &&
 	    add_unit(a, gi, row->v[4].s, text_of(&row->v[5]), !strcmp(outcome, "pass")))
 		return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* Rows of the store's group sums (db_reader.h's group_sums). */
+static int add_sum(void *ctx, const struct db_row *row)
+{
+	struct acc *a = ctx;
+	int gi;
+
+	if (row->columns_only)
+		return 0;
+	if (row->n < 9 || row->v[0].type != DB_TEXT)
+		return st_fail(a->e, ST_ERR_DB, "--group-by %s: the store's sums have no key",
+			       rep_group_keys[a->key]);
+	gi = group_of(a, row->v[0].s, false);
+	if (gi < 0)
+		return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
+	a->g[gi].runs += row->v[1].i;
+	a->g[gi].units += row->v[2].i;
+	a->g[gi].passed += row->v[3].i;
+	a->g[gi].first += row->v[4].i;
+	a->g[gi].first_passed += row->v[5].i;
+	a->g[gi].errors += row->v[6].i;
+	a->g[gi].aborted += row->v[7].i;
+	a->g[gi].unidentified += row->v[8].i;
 	return 0;
 }
 
@@ -388,6 +416,17 @@ static int collect(struct acc *a, const struct db_reader *rd, const struct rep_f
 		ret = days_of_cells(a, rd, f, tz, with_errors, e);
 		if (ret)
 			return ret < 0 ? ret : 0;
+	}
+	if (a->key == G_STATION || a->key == G_FIXTURE) {	/* the same */
+		ret = rd_group_sums(rd, rep_group_keys[a->key], f, with_errors, add_sum, a, e);
+		if (ret != ST_ERR_NOTSUP) {
+			if (!ret)
+				qsort(a->g, a->n, sizeof(*a->g), key_cmp);
+			return ret;
+		}
+		if (a->n)
+			return st_fail(e, ST_ERR_DB, "the %s answered --group-by %s, then refused it",
+				       rd->ops->name, rep_group_keys[a->key]);
 	}
 	saved = rep_tz_enter(tz);
 	ret = rd_operation_rows(rd, DB_OP_RUNS, f, with_errors, add_row, a, e);

@@ -141,6 +141,41 @@ done
 "$st" report "${CEN[@]}" --spc v1 --baseline 10 --last 25 -f json --station t9 -o "$CENTRAL/ends.json" \
 	2>/dev/null && fail "the policy does not refuse t9's runs"
 pg_sql "ALTER POLICY central_read ON runs USING (true); DROP FUNCTION t9_unread(text)" >/dev/null
+
+# --group-by station and fixture from the day cells (central/read_grp.c):
+# the figures of the runs (read for a filter the cells do not answer:
+# --since @1, every run) at each level of cells; a cell changed by hand
+# shows (the cells answer)
+grpsame() {	# ARGS...
+	for k in station fixture; do
+		"$st" report "${CEN[@]}" --group-by $k -f json "$@" -o "$CENTRAL/grp-cells.json" ||
+			fail "--group-by $k $*"
+		"$st" report "${CEN[@]}" --group-by $k -f json --since @1 "$@" -o "$CENTRAL/grp-rows.json" ||
+			fail "--group-by $k --since @1 $*"
+		cmp -s "$CENTRAL/grp-cells.json" "$CENTRAL/grp-rows.json" ||
+			fail "--group-by $k $*: the cells and the runs differ: $(diff "$CENTRAL/grp-cells.json" "$CENTRAL/grp-rows.json" | head -6)"
+	done
+}
+for f in "" "--station s2" "--fixture f1" "--sequence final" "--station s1 --sequence ict" \
+	"--fixture f2 --sequence ict@1.0" "--station t9"; do
+	# shellcheck disable=SC2086
+	grpsame $f
+done
+"$st" report "${CEN[@]}" --group-by station -f json -o "$CENTRAL/grp-cells.json"
+assert_match "$(cat "$CENTRAL/grp-cells.json")" '"unidentified": [1-9]' "runs without a serial counted"
+assert_match "$(cat "$CENTRAL/grp-cells.json")" '"errors": [1-9]' "error runs counted"
+grpn() {	# KEY GROUP: the runs of GROUP by --group-by KEY
+	"$st" report "${CEN[@]}" --group-by "$1" -f json -o "$CENTRAL/grpn.json" &&
+		python3 -c 'import json, sys; print(sum(g["runs"] for g in json.load(open(sys.argv[1]))["groups"]
+			if g["key"] == sys.argv[2]))' "$CENTRAL/grpn.json" "$2"
+}
+s2=$(grpn station s2)
+f1=$(grpn fixture f1)
+pg_sql "UPDATE sum_cells SET runs = runs + 1000 WHERE level IN ('t', 'f') AND (station = 's2' OR fixture = 'f1')
+	AND day = (SELECT min(day) FROM sum_cells)" >/dev/null
+assert_eq "$(grpn station s2) $(grpn fixture f1)" "$((s2 + 1000)) $((f1 + 1000))" "--group-by from the cells"
+pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE level IN ('t', 'f') AND (station = 's2' OR fixture = 'f1')
+	AND day = (SELECT min(day) FROM sum_cells)" >/dev/null
 capsame --subgroups --station s3 --since 2026-01-25T05:00 --until 2026-03-02T07:00
 assert_eq "$(capn v1 0.9 n)" "$(capn v1 0.9 n --from-rows)" "v1's first limits"
 assert_match "$(capn v1 0.95 moving_ranges)" "^[1-9][0-9]+$" "v1 after its limits changed"
