@@ -146,6 +146,13 @@ int dbi_sum_meas_key(struct db *db, sqlite3_stmt *row, double v, struct st_error
 	" CROSS JOIN measurements m ON m.step_id = s.id WHERE m.value IS NOT NULL" \
 	" AND r.outcome <> 'running' AND " where " AND " FIRST_JUDGED_OP_RUN \
 	" ORDER BY r.started_us, m.id"
+/* The runs the filter selects, found first (through the index its terms
+ * can use) and then joined to their steps (UNIQUE (run_id, idx)) and measurements:
+ * left to itself the planner starts from the measurements, and a filter on
+ * a few runs reads every measurement of the log. */
+#define FILTERED_RUNS \
+	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name FROM runs r" \
+	"  WHERE r.outcome <> 'running' AND " REP_WHERE ") "
 /* Times as the views show them. */
 #define REP_ISO(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1e6, 'unixepoch')"
 /* db_suspects_count() with db->mu held (report_build's transaction). */
@@ -169,6 +176,9 @@ int rep_sum_query(sqlite3 *h, struct report *r, enum rep_query q);
 struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st);
 int rep_yield_rows(sqlite3_stmt *st, struct report *r, bool by_day);
 int rep_pareto_rows(sqlite3_stmt *st, struct report *r);
+/* db_report_stats.c: the measurement statistics of r's filter from the
+ * rows (0, or -1: the SQLite error on h). */
+int rep_stats_rows(sqlite3 *h, struct report *r);
 
 /* A step (alias s) that counts in the Pareto of failures: a leaf, not a
  * group or include, whose failure is that of a step inside it. */
