@@ -387,9 +387,12 @@ static void json(FILE *f, const struct acc *a, bool all_runs)
 	for (int i = 0; i < a->n; i++) {
 		const struct group *g = &a->g[i];
 		const struct rep_cap *c = &g->cap;
-		json_t *o = json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:s,s:s,s:I,s:o}",
-			"sequence", g->sequence, "sequence_version", g->version, "step", g->step,
-			"name", g->name, "unit", g->unit, "low", opt(g->has_low, g->low),
+		/* names as the log stores them, bytes that are not UTF-8 as \xNN */
+		json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:s,s:I,s:o}",
+			"sequence", rep_json_text(g->sequence),
+			"sequence_version", rep_json_text(g->version), "step", rep_json_text(g->step),
+			"name", rep_json_text(g->name), "unit", rep_json_text(g->unit),
+			"low", opt(g->has_low, g->low),
 			"high", opt(g->has_high, g->high), "first", rep_iso(t1, g->first_us),
 			"last", rep_iso(t2, g->last_us), "n", (json_int_t)c->n,
 			"mean", opt(c->n > 0, c->mean));

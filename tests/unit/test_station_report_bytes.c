@@ -6,7 +6,8 @@
  * "rails" 0xfe, measurement idle_ma is "idle" 0xc3 "(" (a lead byte without
  * its continuation).  jansson refuses a string that is not UTF-8; no entry
  * may vanish for it: each comes out as the log would store it, the bytes
- * as \xNN, and the document parses.
+ * as \xNN, and the document parses (report, --spc, --capability,
+ * --group-by, trace, export).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,6 +109,23 @@ static void test_report_spc_json(void **state)
 	json_decref(j);
 }
 
+/* --capability: each measurement's names as the log stores them (from
+ * the rows: the hand edit did not touch the cells) */
+static void test_report_capability_json(void **state)
+{
+	json_t *j, *m;
+
+	assert_int_equal(run_cmd(cmd_report, "report", "--capability", "--from-rows", "-f", "json",
+				 NULL), EXIT_PASS);
+	j = doc();
+	assert_int_equal(json_array_size(json_object_get(j, "measurements")), 2);
+	m = find(json_object_get(j, "measurements"), "name", MEAS_JSON);
+	assert_non_null(m);
+	assert_string_equal(json_string_value(json_object_get(m, "step")), STEP_JSON);
+	assert_true(json_integer_value(json_object_get(m, "n")) > 0);
+	json_decref(j);
+}
+
 static void test_report_groups_json(void **state)
 {
 	json_t *j;
@@ -179,6 +197,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_report_spc_json),
+		cmocka_unit_test(test_report_capability_json),
 		cmocka_unit_test(test_report_groups_json),
 		cmocka_unit_test(test_trace_json),
 		cmocka_unit_test(test_export_jsonl),
