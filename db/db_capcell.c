@@ -9,10 +9,14 @@
  * operation after its fixture's hour already holds later values, or one
  * that stops being it (an earlier-started run of the unit ended after
  * it), has its fixture's hour recomputed from the rows: a slice of one
- * hour of one fixture, small.  Beside each cell, schema 14 keeps the same
- * sums per line value (cap_dim_cells: an operator, a work order, a part
- * number, a part number and revision), summed from the same values in the
- * same order, for report --capability with one of those filters.
+ * hour of one fixture, small.  Schema 14 keeps, per line dimension (an
+ * operator, a work order, a part number, a part number and revision, a
+ * revision), whose values a fixture's hour holds (cap_dims): one value's
+ * only (its cells are the hour's cells), or several's, whose cells are
+ * then kept apart (cap_dim_cells), summed from the same values in the same
+ * order.  An hour that turns mixed (a second operator's value) has the
+ * first value's cells copied from the hour's cells as they were, so they
+ * are what summing its values alone gives.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +42,17 @@ struct dimv {
 	int cap;
 };
 
+/* A line dimension of a fixture's hour: no value yet, one value (val,
+ * NULL for runs without one), or several (the values' cells apart). */
+enum { DIM_NONE, DIM_ONE, DIM_MIXED };
+#define NDIM 5
+
+struct dstate {
+	int st;
+	char *val;
+	bool dirty;
+};
+
 /* A fixture's hour: its cells by key, and by key per line value. */
 struct slice {
 	char *fixture;
@@ -46,6 +61,14 @@ struct slice {
 	int n, cap;
 	struct dimv *dv;
 	int ndv, dvcap;
+	struct dstate ds[NDIM + 1];	/* by dim, 1..NDIM */
+};
+
+/* A value row's line values by dim (columns 10-13: operator, work order,
+ * part number, revision; dim 4 both of the last two), NULL for none. */
+struct rowline {
+	const char *v[NDIM + 1];
+	char *both;
 };
 
 struct kent {
@@ -223,8 +246,36 @@ static void slice_clear(struct slice *s)
 		free(s->dv[d].val);
 		free(s->dv[d].c);
 	}
+	for (int d = 1; d <= NDIM; d++) {
+		free(s->ds[d].val);
+		s->ds[d] = (struct dstate){ 0 };
+	}
 	s->ndv = 0;
 	s->n = 0;
+}
+
+/* The dims of s whose state changed, into cap_dims. */
+static int marks_put(struct capw *w, const struct slice *s)
+{
+	for (int d = 1; d <= NDIM; d++) {
+		sqlite3_stmt *st;
+
+		if (!s->ds[d].dirty)
+			continue;
+		if (!(st = dbi_stmt(w->db, DBS_CAP_MARK_PUT, w->e)))
+			return ST_ERR_DB;
+		dbi_bind_text(st, 1, s->fixture);
+		sqlite3_bind_int64(st, 2, s->hour);
+		sqlite3_bind_int(st, 3, d);
+		if (s->ds[d].st == DIM_ONE && s->ds[d].val)
+			sqlite3_bind_text(st, 4, s->ds[d].val, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 4);
+		sqlite3_bind_int(st, 5, s->ds[d].st == DIM_MIXED);
+		if (dbi_done(w->db, st, "write a capability cell", w->e) < 0)
+			return ST_ERR_DB;
+	}
+	return ST_OK;
 }
 
 static int slice_write(struct capw *w, struct slice *s)
@@ -238,6 +289,8 @@ static int slice_write(struct capw *w, struct slice *s)
 		for (int i = 0; ret == ST_OK && i < s->dv[d].cap; i++)
 			if (s->dv[d].c[i].dirty)
 				ret = cell_put(w, s, s->c[i].key, &s->dv[d].c[i].c, &s->dv[d]);
+	if (ret == ST_OK)
+		ret = marks_put(w, s);
 	slice_clear(s);
 	return ret;
 }
@@ -313,28 +366,77 @@ static struct ccell *dimv_cell(struct capw *w, struct slice *s, struct dimv *dv,
 	return &dv->c[i];
 }
 
-/* Value x of a run started at us into the line values' cells beside c:
- * the run's operator, work order, part number (dims 1-3: columns 10-12 of
- * st), its part number and revision (dim 4: the part's length, ':', both)
- * and its revision (dim 5: column 13). */
-static int dims_add(struct capw *w, struct slice *s, const struct ccell *c, sqlite3_stmt *st,
-		    int64_t us, double x)
+/* Row st's line values (rl->both malloc'd: free it). */
+static int row_line(struct capw *w, sqlite3_stmt *st, struct rowline *rl)
 {
-	for (int dim = 1; dim <= 5; dim++) {
-		int col = dim < 4 ? 9 + dim : dim == 4 ? 12 : 13;
-		const char *v = (const char *)sqlite3_column_text(st, col);
-		size_t len = (size_t)sqlite3_column_bytes(st, col);
-		char *both = NULL;
+	const char *part = (const char *)sqlite3_column_text(st, 12);
+	const char *rev = (const char *)sqlite3_column_text(st, 13);
+
+	rl->v[1] = (const char *)sqlite3_column_text(st, 10);
+	rl->v[2] = (const char *)sqlite3_column_text(st, 11);
+	rl->v[3] = part;
+	rl->v[5] = rev;
+	rl->both = part && rev ? dbi_cap_dim_val(part, rev) : NULL;
+	rl->v[4] = rl->both;
+	return part && rev && !rl->both ? oom(w) : ST_OK;
+}
+
+static bool same_val(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : !a && !b;
+}
+
+/* Before a value of line rl goes into s: a dim of no value yet takes rl's;
+ * one of another value turns mixed, the value it had getting the hour's
+ * cells as they are (every value so far was that value's). */
+static int dims_before(struct capw *w, struct slice *s, const struct rowline *rl)
+{
+	for (int d = 1; d <= NDIM; d++) {
+		struct dstate *ds = &s->ds[d];
+		struct dimv *dv;
+
+		if (ds->st == DIM_NONE) {
+			ds->st = DIM_ONE;
+			ds->dirty = true;
+			if (rl->v[d] && !(ds->val = strdup(rl->v[d])))
+				return oom(w);
+			continue;
+		}
+		if (ds->st == DIM_MIXED || same_val(ds->val, rl->v[d]))
+			continue;
+		ds->st = DIM_MIXED;
+		ds->dirty = true;
+		if (!ds->val)	/* runs without a value have no cells */
+			continue;
+		if (!(dv = slice_dimv(w, s, d, ds->val, strlen(ds->val))))
+			return ST_ERR_NOMEM;
+		for (int i = 0; i < s->n; i++) {
+			struct ccell *dc;
+
+			if (!s->c[i].c.n)
+				continue;
+			if (!(dc = dimv_cell(w, s, dv, &s->c[i])))
+				return ST_ERR_NOMEM;
+			*dc = s->c[i];
+			dc->dirty = true;
+		}
+	}
+	return ST_OK;
+}
+
+/* Value x of a run started at us, line rl, into the cells beside c of the
+ * dims whose hour is mixed. */
+static int dims_add(struct capw *w, struct slice *s, const struct ccell *c,
+		    const struct rowline *rl, int64_t us, double x)
+{
+	for (int d = 1; d <= NDIM; d++) {
 		struct dimv *dv;
 		struct ccell *dc;
 
-		if (!v || (dim == 4 && !sqlite3_column_text(st, 13)))
+		if (s->ds[d].st != DIM_MIXED || !rl->v[d])
 			continue;
-		if (dim == 4 && !(both = dbi_cap_dim_val(v, (const char *)sqlite3_column_text(st, 13))))
-			return oom(w);
-		dv = both ? slice_dimv(w, s, dim, both, strlen(both)) : slice_dimv(w, s, dim, v, len);
-		free(both);
-		if (!dv || !(dc = dimv_cell(w, s, dv, c)))
+		if (!(dv = slice_dimv(w, s, d, rl->v[d], strlen(rl->v[d]))) ||
+		    !(dc = dimv_cell(w, s, dv, c)))
 			return ST_ERR_NOMEM;
 		dc->key = c->key;
 		st_capcell_add(&dc->c, us, x);
@@ -382,15 +484,21 @@ static int add_values(struct capw *w, sqlite3_stmt *st)
 		struct slice *s;
 		struct ccell *c;
 
+		double x = sqlite3_column_double(st, 9);
+		struct rowline rl;
+
 		if (key_id(w, st, &key) < 0 || !(s = slice_at(w, fx ? fx : "", us / HOUR_US)) ||
-		    !(c = slice_cell(w, s, key))) {
+		    !(c = slice_cell(w, s, key)) || row_line(w, st, &rl) != ST_OK) {
 			ret = ST_ERR_DB;
 			break;
 		}
-		st_capcell_add(&c->c, us, sqlite3_column_double(st, 9));
-		c->dirty = true;
-		if ((ret = dims_add(w, s, c, st, us, sqlite3_column_double(st, 9))) != ST_OK)
-			break;
+		ret = dims_before(w, s, &rl);
+		if (ret == ST_OK) {
+			st_capcell_add(&c->c, us, x);
+			c->dirty = true;
+			ret = dims_add(w, s, c, &rl, us, x);
+		}
+		free(rl.both);
 	}
 	if (ret == ST_OK && rc != SQLITE_DONE)
 		ret = dbi_fail(w->db, w->e, rc, "read values for the capability cells");
@@ -436,6 +544,9 @@ static int slice_rebuild(struct capw *w, int64_t hour, const char *fixture)
 	if (!st || dbi_done(w->db, st, "recompute capability cells", w->e) < 0)
 		return ST_ERR_DB;
 	st = slice_stmt(w, DBS_CAP_DIM_DEL, hour, fixture);
+	if (!st || dbi_done(w->db, st, "recompute capability cells", w->e) < 0)
+		return ST_ERR_DB;
+	st = slice_stmt(w, DBS_CAP_MARK_DEL, hour, fixture);
 	if (!st || dbi_done(w->db, st, "recompute capability cells", w->e) < 0)
 		return ST_ERR_DB;
 	st = slice_stmt(w, DBS_CAP_SLICE_VALUES, hour, fixture);
@@ -490,6 +601,24 @@ static int slice_load(struct capw *w, int64_t hour, const char *fixture)
 			}
 		sqlite3_reset(st);
 	}
+	/* and what each dim holds */
+	st = NULL;
+	if (rc == SQLITE_DONE && !(st = slice_stmt(w, DBS_CAP_MARK_LOAD, hour, fixture)))
+		return ST_ERR_DB;
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int d = sqlite3_column_int(st, 0);
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+
+		if (d < 1 || d > NDIM)
+			continue;
+		s->ds[d] = (struct dstate){ .st = sqlite3_column_int(st, 2) ? DIM_MIXED : DIM_ONE };
+		if (v && !(s->ds[d].val = strdup(v))) {
+			sqlite3_reset(st);
+			return oom(w);
+		}
+	}
+	if (st)
+		sqlite3_reset(st);
 	return rc == SQLITE_DONE ? ST_OK : dbi_fail(w->db, w->e, rc, "read capability cells");
 }
 
@@ -578,8 +707,8 @@ int dbi_cap_rebuild(struct db *db, struct st_error *e)
 	sqlite3_stmt *st;
 	int rc, ret;
 
-	rc = sqlite3_exec(db->h, "DELETE FROM cap_cells; DELETE FROM cap_dim_cells; DELETE FROM cap_keys",
-			  NULL, NULL, NULL);
+	rc = sqlite3_exec(db->h, "DELETE FROM cap_cells; DELETE FROM cap_dim_cells; "
+			  "DELETE FROM cap_dims; DELETE FROM cap_keys", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return dbi_fail(db, e, rc, "rebuild the capability cells");
 	rc = sqlite3_prepare_v2(db->h, all_values_sql, -1, &st, NULL);

@@ -39,7 +39,17 @@ static const char keys_sql[] =
 	"SELECT fixture, hour, n, ref, s1, s2, min, max, first_us, first_v, last_us, last_v, mr_n," \
 	" mr_sum FROM " from " AND %s ORDER BY key, fixture, hour"
 static const char cells_sql[] = CELLS("cap_cells WHERE key = ?10");
-static const char dim_cells_sql[] = CELLS("cap_dim_cells WHERE key = ?10 AND dim = ?11 AND val = ?12");
+/* A line value's cells: the hour's cells where its values are the hour's
+ * only ones (cap_dims), its own where the hour is mixed; both in fixture
+ * and hour order (the hours along cap_dims_val: CROSS JOIN), merged, the
+ * filter's terms in each. */
+#define SUMS "n, ref, s1, s2, min, max, first_us, first_v, last_us, last_v, mr_n, mr_sum"
+static const char dim_cells_sql[] =
+	"SELECT d.fixture, d.hour, c." SUMS " FROM (SELECT fixture, hour FROM cap_dims"
+	"  WHERE dim = ?11 AND val = ?12 AND mixed = 0 AND %s) d CROSS JOIN cap_cells c"
+	"  ON c.key = ?10 AND c.fixture = d.fixture AND c.hour = d.hour"
+	" UNION ALL SELECT fixture, hour, " SUMS " FROM cap_dim_cells"
+	"  WHERE key = ?10 AND dim = ?11 AND val = ?12 AND %s ORDER BY 1, 2";
 
 /* The cells of f's line: 0 every value's, 1 an operator's, 2 a work
  * order's, 3 a part number's, 4 a part number and revision's, 5 a
@@ -97,10 +107,13 @@ static char *line_val(const struct rep_filter *f, int dim)
 static sqlite3_stmt *prepare(sqlite3 *h, const char *fmt, const char *where,
 			     const struct rep_filter *f)
 {
-	char sql[512];
+	char sql[1024];
 	sqlite3_stmt *st;
 
-	snprintf(sql, sizeof(sql), fmt, where[0] ? where + 5 : "1");
+	/* (fmt takes the terms once, or twice: dim_cells_sql) */
+	if ((size_t)snprintf(sql, sizeof(sql), fmt, where[0] ? where + 5 : "1",
+			     where[0] ? where + 5 : "1") >= sizeof(sql))
+		return NULL;	/* (the longest, the dim cells' with every term, fits) */
 	st = dbr_prepare(h, sql);
 	if (st)
 		dbr_bind_filter(st, f);

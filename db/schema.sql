@@ -333,13 +333,24 @@ CREATE TABLE IF NOT EXISTS cap_cells (
 	mr_sum REAL NOT NULL,
 	PRIMARY KEY (key, fixture, hour)
 ) WITHOUT ROWID;
--- Schema 14: the same sums per line value (report --capability --operator,
--- --work-order, --part-number, --revision, or both of the last): per capability key, line
--- dimension (dim: 1 operator, 2 work order, 3 part number, 4 part number and
--- revision, 5 revision), its value (val; for dim 4 the part number's length in bytes,
--- ':', the part number and the revision), fixture and UTC hour, the values
--- of the first judged runs with that value, summed in time order as
--- cap_cells are.  A run without the value (NULL) has no cell of that dim.
+-- Schema 14: capability cells per line value (report --capability
+-- --operator, --work-order, --part-number, --revision, or the last two
+-- together).  cap_dims says, per fixture, UTC hour and line dimension (dim:
+-- 1 operator, 2 work order, 3 part number, 4 part number and revision, 5
+-- revision), whose values the hour's cells hold: one value's (mixed 0, val
+-- that value, NULL for runs without one: the hour's cap_cells are that
+-- value's), or several's (mixed 1): then cap_dim_cells holds each value's
+-- cells (val; for dim 4 the part number's length in bytes, ':', the part
+-- number and the revision), summed in time order as cap_cells are.  A run
+-- without the value has no cell of that dim.
+CREATE TABLE IF NOT EXISTS cap_dims (
+	fixture TEXT NOT NULL,
+	hour INTEGER NOT NULL,
+	dim INTEGER NOT NULL,
+	val TEXT,
+	mixed INTEGER NOT NULL,
+	PRIMARY KEY (fixture, hour, dim)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cap_dim_cells (
 	key INTEGER NOT NULL REFERENCES cap_keys(id),
 	dim INTEGER NOT NULL,
@@ -401,6 +412,8 @@ CREATE INDEX IF NOT EXISTS cap_keys_key ON cap_keys(sequence_name, sequence_vers
 	unit, low, high);
 CREATE INDEX IF NOT EXISTS cap_cells_slice ON cap_cells(hour, fixture);
 CREATE INDEX IF NOT EXISTS cap_dim_cells_slice ON cap_dim_cells(hour, fixture);
+-- a line value's hours of its own (report --capability --operator NAME)
+CREATE INDEX IF NOT EXISTS cap_dims_val ON cap_dims(dim, val, mixed, fixture, hour);
 
 -- Views for quality engineers: `sqlite3 station.db 'SELECT * FROM v_yield'`.
 -- A unit is its serial; a run that never got a serial is no unit (the

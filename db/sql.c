@@ -165,6 +165,10 @@ const char *const dbi_sql[DBS__COUNT] = {
 		"SELECT key, n, ref, s1, s2, min, max, first_us, first_v, last_us, last_v, mr_n, "
 		"mr_sum, dim, val FROM cap_dim_cells WHERE hour = ?1 AND fixture = ?2",
 	[DBS_CAP_DIM_DEL] = "DELETE FROM cap_dim_cells WHERE hour = ?1 AND fixture = ?2",
+	[DBS_CAP_MARK_LOAD] = "SELECT dim, val, mixed FROM cap_dims WHERE fixture = ?2 AND hour = ?1",
+	[DBS_CAP_MARK_DEL] = "DELETE FROM cap_dims WHERE fixture = ?2 AND hour = ?1",
+	[DBS_CAP_MARK_PUT] =
+		"INSERT OR REPLACE INTO cap_dims (fixture, hour, dim, val, mixed) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[DBS_CAP_DIM_PUT] =
 		"INSERT OR REPLACE INTO cap_dim_cells (key, fixture, hour, n, ref, s1, s2, min, max, "
 		"first_us, first_v, last_us, last_v, mr_n, mr_sum, dim, val) "

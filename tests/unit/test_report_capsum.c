@@ -248,7 +248,15 @@ static char *cells_text(struct db *db)
 		fputc('\n', out);
 	}
 	sqlite3_finalize(st);
-	/* and the line values' (schema 14) */
+	/* what each hour's dims hold, and the line values' cells (schema 14) */
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
+		"SELECT fixture, hour, dim, quote(val), mixed FROM cap_dims ORDER BY 1, 2, 3",
+		-1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		fprintf(out, "%s|%s|%s|%s|%s\n", sqlite3_column_text(st, 0),
+			sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+			sqlite3_column_text(st, 3), sqlite3_column_text(st, 4));
+	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
 		"SELECT quote(k.sequence_name), quote(k.sequence_version), k.step, k.name,"
 		" quote(k.unit), quote(k.low), quote(k.high), c.dim, c.val, c.fixture, c.hour, c.n,"
@@ -315,6 +323,15 @@ static void test_cells_equal_rows(void **state)
 	assert_string_equal(kept, rebuilt);
 	assert_non_null(strstr(kept, "|4|3:P-1B|F2|"));
 	assert_non_null(strstr(kept, "|5|A|F3|"));
+	/* a line value has cells of its own only in the hours it shares: work
+	 * orders change every 6 hours, operators every run */
+	assert_true(t_int(db, "SELECT count(*) FROM cap_dims WHERE dim = 2 AND mixed = 0") >
+		    3 * t_int(db, "SELECT count(*) FROM cap_dims WHERE dim = 2 AND mixed = 1"));
+	assert_true(t_int(db, "SELECT count(*) FROM cap_dim_cells WHERE dim = 2") <
+		    t_int(db, "SELECT count(*) FROM cap_cells") / 2);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM cap_dim_cells c JOIN cap_dims d ON"
+			       " d.fixture = c.fixture AND d.hour = c.hour AND d.dim = c.dim"
+			       " WHERE d.mixed = 0"), 0);
 	free(kept);
 	free(rebuilt);
 	db_close(db);
