@@ -223,7 +223,7 @@ int dbi_schema_apply(struct db *db, struct st_error *e)
 			       db->path, v, DB_SCHEMA_VERSION, db->path);
 	/* an upgrade that rebuilds the summaries holds the log for minutes on
 	 * a large log (schema 12: 151 s for a million runs; 14, the capability
-	 * cells alone: 182 s): said before, so that nobody takes the wait for a
+	 * cells alone: 136 s): said before, so that nobody takes the wait for a
 	 * hang and stops it (a stop loses nothing: the upgrade is one
 	 * transaction, done again on the next open) */
 	if (v > 0 && v < 14)
