@@ -17,6 +17,7 @@
  * hour by hour (db_capmix.c).
  */
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +147,8 @@ struct part {
 	const struct rep_filter *f;
 	const struct key *k;
 	int k0, k1;
-	struct cellrow *r;
+	struct cellrow *r;	/* mapped (RESERVE), or malloc'd when that failed */
+	bool mapped;
 	size_t n, cap, *end;	/* end[i - k0]: rows of keys up to i */
 	char **fx;
 	size_t nfx;
@@ -155,12 +157,37 @@ struct part {
 
 static const bool is_int[14] = { [1] = true, [2] = true, [8] = true, [10] = true, [12] = true };
 
+/* The cells read are held until every key is read (a whole log's: some
+ * 40 MiB): in address space reserved at once and faulted in as huge pages
+ * where the kernel gives them (a 4 KiB page's fault cost as much as
+ * reading its cells, perf on the 1M-run log), else grown by realloc. */
+#define RESERVE ((size_t)1 << 30)
+
+static void cells_reserve(struct part *p)
+{
+	void *m = mmap(NULL, RESERVE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (m == MAP_FAILED)
+		return;
+#ifdef MADV_HUGEPAGE
+	madvise(m, RESERVE, MADV_HUGEPAGE);
+#endif
+	p->r = m;
+	p->mapped = true;
+	p->cap = RESERVE / sizeof(*p->r);
+}
+
 static int add_cellrow(struct part *p, sqlite3_stmt *st)
 {
 	const char *fx = (const char *)sqlite3_column_text(st, 0);
 	struct cellrow *c;
 
+	if (!p->r)
+		cells_reserve(p);
 	if (p->n == p->cap) {
+		if (p->mapped)
+			return -1;	/* some 9 million cells: memory */
 		size_t cap = p->cap ? 2 * p->cap : 4096;
 		struct cellrow *nr = realloc(p->r, cap * sizeof(*nr));
 
@@ -265,7 +292,10 @@ static void part_free(struct part *p)
 	for (size_t i = 0; i < p->nfx; i++)
 		free(p->fx[i]);
 	free(p->fx);
-	free(p->r);
+	if (p->mapped)
+		munmap(p->r, RESERVE);
+	else
+		free(p->r);
 	free(p->end);
 	memset(p, 0, sizeof(*p));
 }
