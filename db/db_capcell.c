@@ -367,13 +367,23 @@ static struct ccell *dimv_cell(struct capw *w, struct slice *s, struct dimv *dv,
 }
 
 /* Row st's line values (rl->both malloc'd: free it). */
+/* Column c of st as a line value: NULL for none, and for text with a NUL
+ * byte inside (a log edited by hand): no filter from a command line holds
+ * one, so such a value is nobody's, as a run without one. */
+static const char *line_text(sqlite3_stmt *st, int c)
+{
+	const char *v = (const char *)sqlite3_column_text(st, c);
+
+	return v && !memchr(v, 0, (size_t)sqlite3_column_bytes(st, c)) ? v : NULL;
+}
+
 static int row_line(struct capw *w, sqlite3_stmt *st, struct rowline *rl)
 {
-	const char *part = (const char *)sqlite3_column_text(st, 12);
-	const char *rev = (const char *)sqlite3_column_text(st, 13);
+	const char *part = line_text(st, 12);
+	const char *rev = line_text(st, 13);
 
-	rl->v[1] = (const char *)sqlite3_column_text(st, 10);
-	rl->v[2] = (const char *)sqlite3_column_text(st, 11);
+	rl->v[1] = line_text(st, 10);
+	rl->v[2] = line_text(st, 11);
 	rl->v[3] = part;
 	rl->v[5] = rev;
 	rl->both = part && rev ? dbi_cap_dim_val(part, rev) : NULL;

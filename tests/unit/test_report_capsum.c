@@ -406,6 +406,39 @@ static void test_v13_log_upgraded(void **state)
 	db_close(db);
 }
 
+/* Rows edited by SQL, then the summaries rebuilt (as docs/database.md
+ * says for rows merged in): a revision and a part number holding a NUL
+ * byte are no filter's (the rows never match them), and a station missing
+ * from the stations registry still counts for --station. */
+static void test_hand_edited_line(void **state)
+{
+	struct db *db;
+	struct st_error e;
+	struct rep_filter f;
+
+	assert_int_equal(db_open(&db, path, NULL, &e), ST_OK);
+	assert_int_equal(sqlite3_exec(db_handle(db),
+		"UPDATE runs SET revision = CAST(X'41005A' AS TEXT) WHERE rowid IN"
+		"  (SELECT rowid FROM runs WHERE revision = 'A' AND fixture = 'F1' LIMIT 9);"
+		"UPDATE runs SET part_number = CAST(X'502D31005A' AS TEXT) WHERE rowid IN"
+		"  (SELECT rowid FROM runs WHERE part_number = 'P-1' AND fixture = 'F3' LIMIT 9);"
+		"UPDATE runs SET station = 'ST9' WHERE fixture = 'F2'", NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_int_equal(db_summary_rebuild(db, &e), ST_OK);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM stations WHERE name = 'ST9'"), 0);
+	f = (struct rep_filter){ .revision = "A" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .part_number = "P-1" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .part_number = "P-1", .revision = "A" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .station = "ST" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .station = "ST9", .operator_name = "ann" };
+	same(db, &f, true);
+	db_close(db);
+}
+
 struct seen {
 	int64_t n_m4;
 	bool m0;
@@ -495,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_moved_first_run),
 		cmocka_unit_test(test_v10_log_upgraded),
 		cmocka_unit_test(test_v13_log_upgraded),
+		cmocka_unit_test(test_hand_edited_line),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
