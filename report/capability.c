@@ -325,7 +325,7 @@ static void show(FILE *f, const char *s)
 	free(t);
 }
 
-static void text(FILE *f, const struct acc *a, bool all_runs)
+static void text(FILE *f, const struct acc *a, const struct rep_filter *flt, bool all_runs)
 {
 	char b1[32], b2[32], b3[32], b4[32], t1[32], t2[32];
 
@@ -337,6 +337,7 @@ static void text(FILE *f, const struct acc *a, bool all_runs)
 		fprintf(f, "capability: %s; within sigma = MR-bar / %.3f (consecutive values on "
 			"one fixture), overall sigma = sample sigma\n", all_runs ? "every run" :
 			"each unit's first judged run of its sequence", D2);
+	rep_filters_line(f, flt);
 	if (!a->n)
 		fputs("no measured values in the runs selected\n", f);
 	for (int i = 0; i < a->n; i++) {
@@ -495,7 +496,7 @@ int report_capability(FILE *out, const struct db_reader *rd, const struct rep_fi
 	else if (!ret && !strcmp(format, "csv"))
 		csv(out, &a);
 	else if (!ret)
-		text(out, &a, all_runs);
+		text(out, &a, f, all_runs);
 	for (int i = 0; i < a.n; i++) {
 		free(a.g[i].sequence);
 		free(a.g[i].version);

@@ -19,6 +19,8 @@ int rep_json_set(json_t *o, const char *key, json_t *v);
 json_t *rep_row_json(const struct db_row *row);
 /* The filters in words ("since ... fixture F1", "none"), into buf. */
 const char *rep_filters_str(const struct rep_filter *flt, char *buf, size_t cap);
+/* "filters: ..." and a newline, for a terminal (escaped). */
+void rep_filters_line(FILE *f, const struct rep_filter *flt);
 /* A measurement group's key, its limits in it: a limit changed without a
  * new sequence version is another group ("factory/rails/vdd [3.1..3.5]", "-" for none). */
 const char *rep_meas_key(const struct rep_meas *m, char *buf, size_t cap);

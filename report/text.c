@@ -13,15 +13,15 @@
 
 #define BAR_MAX 40
 
-static void filters_line(FILE *f, const struct rep_filter *flt)
+void rep_filters_line(FILE *f, const struct rep_filter *flt)
 {
 	char buf[1024];
-
 	char *shown = st_text_show_dup(rep_filters_str(flt, buf, sizeof(buf)));
 
 	fprintf(f, "filters: %s\n", shown ? shown : "?");
 	free(shown);
 }
+
 static const char *pct(char buf[16], double v)
 {
 	if (isnan(v))
@@ -238,7 +238,7 @@ int report_text(FILE *f, const struct report *r)
 
 	fprintf(f, "station report: %s\nstations: %s\n", r->db_path, st ? st : "?");
 	free(st);
-	filters_line(f, r->f);
+	rep_filters_line(f, r->f);
 	if (r->cms_insecure)
 		fprintf(f, "WARNING: %lld CMS call%s made with cms.insecure: the CMS's certificate "
 			"and host were NOT verified for those units\n", (long long)r->cms_insecure,

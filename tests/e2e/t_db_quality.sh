@@ -87,6 +87,10 @@ for filt in "" "--fixture a" "--sequence production" "--since 2000-01-01 --until
 	done
 done
 grep -q '"n": [1-9]' "$out/cap_sum.json" || fail "capability from the cells: no values"
+# the text says the filters in force (and why nothing came: nobody ran)
+out_nobody=$("$st" report --db "$db" --capability --operator nobody --fixture a)
+assert_match "$out_nobody" "filters: fixture a operator nobody" "--capability names its filters"
+assert_match "$out_nobody" "no measured values in the runs selected" "--capability for nobody"
 # ann's first runs: a and c (b's run has no operator)
 "$st" report --db "$db" --capability --operator ann -f json -o "$out/cap_ann.json"
 "$st" report --db "$db" --capability -f json -o "$out/cap_all.json"
