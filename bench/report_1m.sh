@@ -105,7 +105,7 @@ sqlite3 "$tmp/v11.db" "DROP INDEX runs_fixture_started; PRAGMA user_version = 12
 	echo "log: upgrade from schema 12 to $want|$(awk -v v="$v" 'BEGIN { printf "%.1f s", v / 1000 }')||"
 done
 # and from 13 (the capability cells per line value built from the rows)
-sqlite3 "$tmp/v11.db" "DROP TABLE cap_dim_cells; PRAGMA user_version = 13"
+sqlite3 "$tmp/v11.db" "DROP TABLE cap_dim_cells; DROP TABLE cap_dims; PRAGMA user_version = 13"
 "$BIN" migrate "$tmp/v11.db" 2>/dev/null | while IFS='|' read -r name v; do
 	echo "log: upgrade from schema 13 to $want|$(awk -v v="$v" 'BEGIN { printf "%.1f s", v / 1000 }')||"
 done
