@@ -82,6 +82,22 @@ int dbi_sum_run_moved(struct db *db, const char *run_id, struct st_error *e);
 int dbi_cap_first_added(struct db *db, const char *run_id, struct st_error *e);
 int dbi_cap_first_dropped(struct db *db, const char *run_id, struct st_error *e);
 int dbi_cap_rebuild(struct db *db, struct st_error *e);
+/* db_capkey.c: the cap_keys ids of the keys a pass over values meets. */
+struct dbi_capkent {
+	char *k;
+	int64_t id;
+};
+struct dbi_capkeys {
+	struct dbi_capkent *keys;
+	size_t n, cap;
+	char *buf;
+	size_t blen, bcap;
+};
+/* The cap_keys id of the key in columns 0..6 of st (sequence name and
+ * version, step, name, unit, low, high), added when new; 0 or < 0 (e set). */
+int dbi_capkey_id(struct db *db, struct dbi_capkeys *k, sqlite3_stmt *st, int64_t *id,
+		  struct st_error *e);
+void dbi_capkeys_free(struct dbi_capkeys *k);
 /* cap_dim_cells' val of dim 4 (a part number and revision): the part's
  * length in bytes, ':', the part, the revision; malloc'd, NULL for memory. */
 char *dbi_cap_dim_val(const char *part, const char *rev);

@@ -71,142 +71,18 @@ struct rowline {
 	char *both;
 };
 
-struct kent {
-	char *k;
-	int64_t id;
-};
-
-/* A pass over values: the keys met (an open-addressing table of their
- * columns as one string) and each fixture's open hour. */
+/* A pass over values: the keys met and each fixture's open hour. */
 struct capw {
 	struct db *db;
 	struct st_error *e;
-	struct kent *keys;
-	size_t nkeys, kcap;
+	struct dbi_capkeys keys;
 	struct slice *sl;
 	int nsl;
-	char *buf;
-	size_t blen, bcap;
 };
 
 static int oom(struct capw *w)
 {
 	return st_fail(w->e, ST_ERR_NOMEM, "out of memory");
-}
-
-static int put(struct capw *w, const void *p, size_t n)
-{
-	if (w->blen + n + 1 > w->bcap) {
-		size_t cap = (w->blen + n + 1) * 2;
-		char *nb = realloc(w->buf, cap);
-
-		if (!nb)
-			return -1;
-		w->buf = nb;
-		w->bcap = cap;
-	}
-	memcpy(w->buf + w->blen, p, n);
-	w->blen += n;
-	w->buf[w->blen] = 0;
-	return 0;
-}
-
-/* Columns 0..6 of st (the key) as one string: each typed, text with its length. */
-static int key_str(struct capw *w, sqlite3_stmt *st)
-{
-	char tag[48];
-	int ret = 0;
-
-	w->blen = 0;
-	for (int i = 0; i < 7 && !ret; i++) {
-		int t = sqlite3_column_type(st, i);
-
-		if (t == SQLITE_NULL) {
-			ret = put(w, "N;", 2);
-		} else if (t == SQLITE_TEXT || t == SQLITE_BLOB) {
-			int n = sqlite3_column_bytes(st, i);
-			const void *p = sqlite3_column_blob(st, i);
-
-			snprintf(tag, sizeof(tag), "T%d:", n);
-			ret = put(w, tag, strlen(tag)) || (n && put(w, p, (size_t)n));
-		} else {
-			snprintf(tag, sizeof(tag), "R%a;", sqlite3_column_double(st, i));
-			ret = put(w, tag, strlen(tag));
-		}
-	}
-	return ret ? oom(w) : 0;
-}
-
-static size_t hash(const char *s)
-{
-	size_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static int key_remember(struct capw *w, int64_t id)
-{
-	if (2 * (w->nkeys + 1) > w->kcap) {
-		size_t cap = w->kcap ? 2 * w->kcap : 64;
-		struct kent *nk = calloc(cap, sizeof(*nk));
-
-		if (!nk)
-			return oom(w);
-		for (size_t i = 0; i < w->kcap; i++) {
-			size_t j;
-
-			if (!w->keys[i].k)
-				continue;
-			j = hash(w->keys[i].k) & (cap - 1);
-			while (nk[j].k)
-				j = (j + 1) & (cap - 1);
-			nk[j] = w->keys[i];
-		}
-		free(w->keys);
-		w->keys = nk;
-		w->kcap = cap;
-	}
-	for (size_t j = hash(w->buf) & (w->kcap - 1);; j = (j + 1) & (w->kcap - 1)) {
-		if (!w->keys[j].k) {
-			if (!(w->keys[j].k = strdup(w->buf)))
-				return oom(w);
-			w->keys[j].id = id;
-			w->nkeys++;
-			return 0;
-		}
-	}
-}
-
-/* The cap_keys id of the key in columns 0..6 of st, added when new. */
-static int key_id(struct capw *w, sqlite3_stmt *st, int64_t *id)
-{
-	sqlite3_stmt *q;
-	int rc;
-
-	if (key_str(w, st))
-		return -1;
-	for (size_t j = w->kcap ? hash(w->buf) & (w->kcap - 1) : 0; w->kcap && w->keys[j].k;
-	     j = (j + 1) & (w->kcap - 1))
-		if (!strcmp(w->keys[j].k, w->buf)) {
-			*id = w->keys[j].id;
-			return 0;
-		}
-	for (int pass = 0; pass < 2; pass++) {
-		if (!(q = dbi_stmt(w->db, pass ? DBS_CAP_KEY_NEW : DBS_CAP_KEY_FIND, w->e)))
-			return -1;
-		for (int i = 0; i < 7; i++)
-			sqlite3_bind_value(q, i + 1, sqlite3_column_value(st, i));
-		rc = sqlite3_step(q);
-		*id = pass ? sqlite3_last_insert_rowid(w->db->h) : sqlite3_column_int64(q, 0);
-		sqlite3_reset(q);
-		if (rc == SQLITE_ROW || (pass && rc == SQLITE_DONE))
-			return key_remember(w, *id);
-		if (rc != SQLITE_DONE)
-			return dbi_fail(w->db, w->e, rc, "find a capability key");
-	}
-	return -1;
 }
 
 /* A cell's sums into statement slot (DBS_CAP_PUT, DBS_CAP_DIM_PUT: key,
@@ -497,7 +373,7 @@ static int add_values(struct capw *w, sqlite3_stmt *st)
 		double x = sqlite3_column_double(st, 9);
 		struct rowline rl;
 
-		if (key_id(w, st, &key) < 0 || !(s = slice_at(w, fx ? fx : "", us / HOUR_US)) ||
+		if (dbi_capkey_id(w->db, &w->keys, st, &key, w->e) < 0 || !(s = slice_at(w, fx ? fx : "", us / HOUR_US)) ||
 		    !(c = slice_cell(w, s, key)) || row_line(w, st, &rl) != ST_OK) {
 			ret = ST_ERR_DB;
 			break;
@@ -520,9 +396,7 @@ static int add_values(struct capw *w, sqlite3_stmt *st)
 
 static void capw_free(struct capw *w)
 {
-	for (size_t i = 0; i < w->kcap; i++)
-		free(w->keys[i].k);
-	free(w->keys);
+	dbi_capkeys_free(&w->keys);
 	for (int i = 0; i < w->nsl; i++) {
 		slice_clear(&w->sl[i]);
 		free(w->sl[i].fixture);
@@ -530,7 +404,6 @@ static void capw_free(struct capw *w)
 		free(w->sl[i].dv);
 	}
 	free(w->sl);
-	free(w->buf);
 }
 
 /* Bind ?1 hour, ?2 fixture to slot's statement. */

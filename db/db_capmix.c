@@ -100,7 +100,8 @@ static struct mixhour *find(const struct capmix *m, const char *fixture, int64_t
 }
 
 /* Every fixture's hour of the base with the filter's share of its runs
- * (the hour cells, in fixture and hour order, as strcmp orders them). */
+ * (the hour cells, in fixture and hour order: BINARY, strcmp's, as find()
+ * searches them). */
 static int classify(sqlite3 *h, const struct rep_filter *f, int dim, bool station,
 		    struct capmix *m)
 {
@@ -111,7 +112,8 @@ static int classify(sqlite3 *h, const struct rep_filter *f, int dim, bool statio
 	line_terms(f, station, "", terms, sizeof(terms));
 	snprintf(sql, sizeof(sql),
 		 "SELECT fixture, hour, sum(runs), coalesce(sum(runs) FILTER (WHERE 1%s), 0)"
-		 " FROM cells WHERE hours = 1%s%s%s%s%s%s GROUP BY fixture, hour",
+		 " FROM cells WHERE hours = 1%s%s%s%s%s%s GROUP BY fixture, hour"
+		 " ORDER BY fixture, hour",
 		 terms, base_term(dim), f->has_since ? " AND hour >= ?1 / 3600000000" : "",
 		 f->has_until ? " AND hour < ?2 / 3600000000" : "",
 		 f->fixture ? " AND fixture = ?3" : "",
@@ -148,19 +150,6 @@ static int classify(sqlite3 *h, const struct rep_filter *f, int dim, bool statio
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return rc == SQLITE_NOMEM ? ST_ERR_NOMEM : -1;
-	/* SQLite's GROUP BY order is its collation's, BINARY: strcmp's, but
-	 * sorted here so that find() never depends on it */
-	for (size_t i = 1; i < m->n; i++)
-		if (hour_cmp(m->h[i - 1].fixture, m->h[i - 1].hour, m->h[i].fixture,
-			     m->h[i].hour) > 0) {
-			struct mixhour t = m->h[i];
-			size_t j = i;
-
-			for (; j > 0 && hour_cmp(m->h[j - 1].fixture, m->h[j - 1].hour, t.fixture,
-						 t.hour) > 0; j--)
-				m->h[j] = m->h[j - 1];
-			m->h[j] = t;
-		}
 	return 0;
 }
 

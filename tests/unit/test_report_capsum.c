@@ -228,48 +228,38 @@ static void same_filters(struct db *db)
 }
 
 /* Every cell (its key and sums, the doubles' bits) as text, in key order. */
-static char *cells_text(struct db *db)
+/* Every row of sql, its columns joined by '|', a line each. */
+static void dump_rows(struct db *db, FILE *out, const char *sql)
 {
 	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(st); i++)
+			fprintf(out, "%s%s", i ? "|" : "", (const char *)sqlite3_column_text(st, i));
+		fputc('\n', out);
+	}
+	sqlite3_finalize(st);
+}
+
+#define KEY_COLS "quote(k.sequence_name), quote(k.sequence_version), k.step, k.name," \
+	" quote(k.unit), quote(k.low), quote(k.high), "
+#define SUM_COLS "c.fixture, c.hour, c.n, hex(c.ref), hex(c.s1), hex(c.s2), hex(c.min)," \
+	" hex(c.max), c.first_us, hex(c.first_v), c.last_us, hex(c.last_v), c.mr_n, hex(c.mr_sum)"
+
+static char *cells_text(struct db *db)
+{
 	char *p = NULL;
 	size_t n = 0;
 	FILE *out = open_memstream(&p, &n);
 
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
-		"SELECT quote(k.sequence_name), quote(k.sequence_version), k.step, k.name,"
-		" quote(k.unit), quote(k.low), quote(k.high), c.fixture, c.hour, c.n,"
-		" hex(c.ref), hex(c.s1), hex(c.s2), hex(c.min), hex(c.max), c.first_us,"
-		" hex(c.first_v), c.last_us, hex(c.last_v), c.mr_n, hex(c.mr_sum)"
-		" FROM cap_keys k JOIN cap_cells c ON c.key = k.id ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
-		-1, &st, NULL), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		for (int i = 0; i < sqlite3_column_count(st); i++)
-			fprintf(out, "%s%s", i ? "|" : "", (const char *)sqlite3_column_text(st, i));
-		fputc('\n', out);
-	}
-	sqlite3_finalize(st);
+	dump_rows(db, out, "SELECT " KEY_COLS SUM_COLS " FROM cap_keys k JOIN cap_cells c"
+		  " ON c.key = k.id ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9");
 	/* what each hour's dims hold, and the line values' cells (schema 14) */
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
-		"SELECT fixture, hour, dim, quote(val), mixed FROM cap_dims ORDER BY 1, 2, 3",
-		-1, &st, NULL), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		fprintf(out, "%s|%s|%s|%s|%s\n", sqlite3_column_text(st, 0),
-			sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
-			sqlite3_column_text(st, 3), sqlite3_column_text(st, 4));
-	sqlite3_finalize(st);
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
-		"SELECT quote(k.sequence_name), quote(k.sequence_version), k.step, k.name,"
-		" quote(k.unit), quote(k.low), quote(k.high), c.dim, c.val, c.fixture, c.hour, c.n,"
-		" hex(c.ref), hex(c.s1), hex(c.s2), hex(c.min), hex(c.max), c.first_us,"
-		" hex(c.first_v), c.last_us, hex(c.last_v), c.mr_n, hex(c.mr_sum)"
-		" FROM cap_keys k JOIN cap_dim_cells c ON c.key = k.id"
-		" ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11", -1, &st, NULL), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		for (int i = 0; i < sqlite3_column_count(st); i++)
-			fprintf(out, "%s%s", i ? "|" : "", (const char *)sqlite3_column_text(st, i));
-		fputc('\n', out);
-	}
-	sqlite3_finalize(st);
+	dump_rows(db, out, "SELECT fixture, hour, dim, quote(val), mixed FROM cap_dims"
+		  " ORDER BY 1, 2, 3");
+	dump_rows(db, out, "SELECT " KEY_COLS "c.dim, c.val, " SUM_COLS " FROM cap_keys k"
+		  " JOIN cap_dim_cells c ON c.key = k.id ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11");
 	fclose(out);
 	return p;
 }
