@@ -340,8 +340,8 @@ static double median(double *t, int n)
 }
 
 /* What a quality engineer filters by, as station report answers it (the
- * summaries for an outcome, hour-aligned windows and the line, the rows
- * for a unit or a window off the hour): one unit, one outcome, a shift, a
+ * summaries for an outcome, windows and the line, with the rows of a
+ * window's minutes off the hour; the rows for a unit): one unit, one outcome, a shift, a
  * fixture in a shift, a week of shifts, an operator, a work order, a part;
  * and the export of one unit's measurements. */
 static int filters(const char *path, int reps)
@@ -380,9 +380,19 @@ static int filters(const char *path, int reps)
 		    .until_us = day + 6 * 86400000000LL + 6 * 3600000000LL } },
 		{ "report --part-number P-1 --revision B --outcome fail",
 		  { .part_number = "P-1", .revision = "B", .outcome = "fail" } },
-		{ "report shift 06:30-14:30 (off the hour: rows)",
+		/* off the hour: the whole hours' cells and the minutes' rows */
+		{ "report shift 06:30-14:30 (off the hour)",
 		  { .has_since = true, .since_us = day + 6 * 3600000000LL + 1800000000LL,
 		    .has_until = true, .until_us = day + 14 * 3600000000LL + 1800000000LL } },
+		{ "report a week, Monday 06:30 to Monday 06:30",
+		  { .has_since = true, .since_us = day - 86400000000LL + 6 * 3600000000LL + 1800000000LL,
+		    .has_until = true,
+		    .until_us = day + 6 * 86400000000LL + 6 * 3600000000LL + 1800000000LL } },
+		{ "report --operator op3, a week from Monday 05:45",
+		  { .operator_name = "op3", .has_since = true,
+		    .since_us = day - 86400000000LL + 5 * 3600000000LL + 2700000000LL,
+		    .has_until = true,
+		    .until_us = day + 6 * 86400000000LL + 5 * 3600000000LL + 2700000000LL } },
 	};
 	struct db_opts o = { .readonly = true, .must_exist = true };
 	struct rep_filter one = { .serial = "SN00123456" };

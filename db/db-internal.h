@@ -193,6 +193,8 @@ int rep_sum_query(sqlite3 *h, struct report *r, enum rep_query q);
 struct rep_meas *rep_meas_add(struct report *r, sqlite3_stmt *st);
 int rep_yield_rows(sqlite3_stmt *st, struct report *r, bool by_day);
 int rep_pareto_rows(sqlite3_stmt *st, struct report *r);
+/* The Pareto of failures of f's runs from the rows: (step, failures), most first. */
+sqlite3_stmt *rep_pareto_stmt(sqlite3 *h, const struct rep_filter *f);
 /* db_report_stats.c: the measurement statistics of r's filter from the
  * rows (0, or -1: the SQLite error on h). */
 int rep_stats_rows(sqlite3 *h, struct report *r);

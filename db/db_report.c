@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "db/db-internal.h"
+#include "db/db_report_sum.h"
 
 /* Yields count judged runs (pass or fail) of identified units: an error or
  * aborted run is the station's and judges no unit, a run without a serial
@@ -80,9 +81,14 @@ static int yields(sqlite3 *h, struct report *r, bool by_day)
 	return rep_yield_rows(st, r, by_day);
 }
 
+sqlite3_stmt *rep_pareto_stmt(sqlite3 *h, const struct rep_filter *f)
+{
+	return dbr_prepare_where(h, pareto_sql, f);
+}
+
 static int pareto(sqlite3 *h, struct report *r)
 {
-	sqlite3_stmt *st = dbr_prepare_where(h, pareto_sql, r->f);
+	sqlite3_stmt *st = rep_pareto_stmt(h, r->f);
 
 	if (!st)
 		return -1;
@@ -315,7 +321,8 @@ int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 	int ret = 0;
 
 	r->f = f;
-	r->summary = !r->exact && report_can_summarise(f);
+	/* a window off the hour: its whole hours' cells and its minutes' rows */
+	r->summary = !r->exact && (report_can_summarise(f) || rep_edges_usable(f, r->with_errors));
 	pthread_mutex_lock(&db->mu);
 	txn = sqlite3_get_autocommit(db->h) && sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL) ==
 						    SQLITE_OK;

@@ -15,28 +15,8 @@
 #include <string.h>
 
 #include "db/db-internal.h"
+#include "db/db_report_sum.h"
 
-#define HOUR_US 3600000000LL
-/* Beyond any log: a day-cell range without that bound. */
-#define FAR_HOURS (24LL << 40)
-
-/* The line's filters (schema 12's cell dimensions) on the cells or runs
- * t, bound as the rows' queries bind them (db_read.c: ?20 operator, ?21
- * work order, ?22 part number, ?23 revision, ?24 station); a term per
- * filter given, the others NULL. */
-#define LINE_KEY(t) \
-	" AND (?20 IS NULL OR " t ".operator IS ?20) AND (?21 IS NULL OR " t ".work_order IS ?21)" \
-	" AND (?22 IS NULL OR " t ".part_number IS ?22) AND (?23 IS NULL OR " t ".revision IS ?23)" \
-	" AND (?24 IS NULL OR " t ".station IS ?24) "
-/* The filters every cell query has: fixture, sequence, outcome, line. */
-#define CELL_KEY \
-	" (?3 IS NULL OR c.fixture = ?3) AND (?4 IS NULL OR c.sequence_name = ?4)" \
-	" AND (?5 IS NULL OR c.sequence_version = ?5) AND (?7 IS NULL OR c.outcome = ?7) " \
-	LINE_KEY("c")
-/* Hour cells matching the filter: [?1, ?2) the window in hours (bound to
- * hours beyond any log without a --since or --until, so that cells_key
- * reads that range only). */
-#define CELL_WHERE " c.hours = 1 AND c.hour >= ?1 AND c.hour < ?2 AND " CELL_KEY
 /* Cells for the measurements: the day cells of the whole days [?10, ?11)
  * in the window (those of every line, station NULL, without a line filter;
  * else those of each line), the hour cells of the hours before ([?1,
@@ -46,22 +26,6 @@
 	" (c.hours = 24 AND c.hour >= ?10 AND c.hour < ?11 AND (c.station IS NULL) = " NO_LINE \
 	" OR c.hours = 1 AND c.hour >= ?1 AND c.hour < ?10" \
 	" OR c.hours = 1 AND c.hour >= ?11 AND c.hour < ?2) AND " CELL_KEY
-/* The plant's days (?12, r->plant_periods: a JSON array of [h0, h1, off],
- * UTC hours [h0, h1) being off whole hours from the plant's clock; NULL:
- * UTC): those of the periods that the hour cells of the window [?1, ?2)
- * reach (a few: the zone's changes in the log's span). */
-#define PLANT_PERIODS \
-	"tzp AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS h0," \
-	"  json_extract(value, '$[1]') AS h1, json_extract(value, '$[2]') AS off" \
-	"  FROM json_each(coalesce(?12, '[]'))" \
-	"  WHERE h1 > (SELECT min(hour) FROM cells WHERE hours = 1 AND hour >= ?1 AND hour < ?2)" \
-	"  AND h0 <= (SELECT max(hour) FROM cells WHERE hours = 1 AND hour >= ?1 AND hour < ?2))"
-/* The day number of UTC hour h: the plant's (days since 1970-01-01 of its
- * clock) with ?12 (periods in table tzp), else UTC's. */
-#define PDAY_IN(tzp, h) \
-	"(CASE WHEN ?12 IS NULL THEN (" h ") / 24 ELSE ((" h ") + (SELECT p.off FROM " tzp " p" \
-	" WHERE (" h ") >= p.h0 AND (" h ") < p.h1)) / 24 END)"
-#define PDAY(h) PDAY_IN("tzp", h)
 /* ?6 set: one row per day, else one row.  The unit correction starts from
  * the few unit-operations seen in several cells (CROSS JOIN keeps that
  * order: the planner would rather scan every unit's cells). */
@@ -153,18 +117,19 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a / b - (a % b < 0);
 }
 
-/* The window of f in hours, [*h0, *h1). */
-static void window_hours(const struct rep_filter *f, int64_t *h0, int64_t *h1)
+/* A window's end off the hour leaves its minutes to the rows
+ * (db_report_edge.c): the cells start at the next hour. */
+void rep_sum_hours(const struct rep_filter *f, int64_t *h0, int64_t *h1)
 {
-	*h0 = f->has_since ? floor_div(f->since_us, HOUR_US) : -FAR_HOURS;
+	*h0 = f->has_since ? -floor_div(-f->since_us, HOUR_US) : -FAR_HOURS;
 	*h1 = f->has_until ? floor_div(f->until_us, HOUR_US) : FAR_HOURS;
 }
 
-static void bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
+void rep_sum_bind_cells(sqlite3_stmt *st, const struct rep_filter *f)
 {
 	int64_t h0, h1, d0 = -FAR_HOURS, d1 = FAR_HOURS;
 
-	window_hours(f, &h0, &h1);
+	rep_sum_hours(f, &h0, &h1);
 	if (f->has_since)
 		d0 = -floor_div(-h0, 24) * 24;	/* up to a day */
 	if (f->has_until)
@@ -227,7 +192,7 @@ static int unjudged_days(sqlite3 *h, struct report *r)
 }
 
 /* Days, not the total (?6): the plant's (?12) when r asks and its periods
- * cover every hour cell of the window (r->days_tz says so). */
+ * cover every hour cell the window reaches (r->days_tz says so). */
 static int bind_days(sqlite3 *h, sqlite3_stmt *st, struct report *r)
 {
 	static const char cover_sql[] =
@@ -243,7 +208,9 @@ static int bind_days(sqlite3 *h, sqlite3_stmt *st, struct report *r)
 		return 0;
 	if (!(c = dbr_prepare(h, cover_sql)))
 		return -1;
-	window_hours(r->f, &h0, &h1);
+	/* every hour the window reaches, its minutes' too */
+	h0 = r->f->has_since ? floor_div(r->f->since_us, HOUR_US) : -FAR_HOURS;
+	h1 = r->f->has_until ? -floor_div(-r->f->until_us, HOUR_US) : FAR_HOURS;
 	sqlite3_bind_int64(c, 1, h0);
 	sqlite3_bind_int64(c, 2, h1);
 	sqlite3_bind_text(c, 3, r->plant_periods, -1, SQLITE_STATIC);
@@ -265,7 +232,7 @@ static int with_errors(sqlite3 *h, struct report *r, bool by_day)
 
 	if (!st)
 		return -1;
-	bind_cells(st, r->f);
+	rep_sum_bind_cells(st, r->f);
 	if (by_day && bind_days(h, st, r)) {
 		sqlite3_finalize(st);
 		return -1;
@@ -292,12 +259,12 @@ static int yields(sqlite3 *h, struct report *r, bool by_day)
 
 	if (!st)
 		return -1;
-	bind_cells(st, r->f);
+	rep_sum_bind_cells(st, r->f);
 	if (by_day && bind_days(h, st, r)) {
 		sqlite3_finalize(st);
 		return -1;
 	}
-	if (rep_yield_rows(st, r, by_day))
+	if (rep_yield_rows(st, r, by_day) || rep_edge_yields(h, r, by_day))
 		return -1;
 	if (r->with_errors && with_errors(h, r, by_day))
 		return -1;
@@ -310,8 +277,8 @@ static int pareto(sqlite3 *h, struct report *r)
 
 	if (!st)
 		return -1;
-	bind_cells(st, r->f);
-	return rep_pareto_rows(st, r);
+	rep_sum_bind_cells(st, r->f);
+	return rep_pareto_rows(st, r) || rep_edge_pareto(h, r) ? -1 : 0;
 }
 
 /* Sums about ref: mean = ref + S1/n, (n-1) var = S2 - S1^2/n.  What is
@@ -339,7 +306,7 @@ static int stats(sqlite3 *h, struct report *r)
 
 	if (!st)
 		return -1;
-	bind_cells(st, r->f);
+	rep_sum_bind_cells(st, r->f);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct rep_meas *m = rep_meas_add(r, st);
 
@@ -359,7 +326,9 @@ static int stats(sqlite3 *h, struct report *r)
 						sqlite3_column_double(st, 17) };
 		rep_meas_moments(m);
 	}
-	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+	if (sqlite3_finalize(st) != SQLITE_OK)
+		return -1;
+	return rep_edge_stats(h, r);
 }
 
 struct key_ix {
@@ -412,11 +381,13 @@ static int tail_cell(sqlite3_stmt *v, sqlite3_stmt *c, struct rep_meas *m, doubl
 
 /* The tails of m beyond its frame: from the rows of the few hour cells
  * that hold such a value (the summaries keep their count, not their
- * shape); a tail within the outermost bin's own width needs none.  Left
+ * shape), and of the window's minutes off the hour (edge: counted from
+ * their rows); a tail within the outermost bin's own width needs none.  Left
  * unknown (shown open-ended) beyond REP_TAIL_CELLS cells, or when the rows
  * no longer add up to the summaries' count. */
 #define REP_TAIL_CELLS 256
-static int tails(sqlite3 *h, struct report *r, struct rep_meas *m)
+static int tails(sqlite3 *h, struct report *r, struct rep_meas *m,
+		 int64_t edge[2][REP_TAIL_MAX])
 {
 	double w = m->fr.width, e0 = m->fr.lo - (DB_HIST_OUT - 1) * w;
 	double e1 = m->fr.lo + (DB_HIST_IN + DB_HIST_OUT - 1) * w;
@@ -438,7 +409,7 @@ static int tails(sqlite3 *h, struct report *r, struct rep_meas *m)
 		sqlite3_finalize(v);
 		return -1;
 	}
-	bind_cells(c, r->f);
+	rep_sum_bind_cells(c, r->f);
 	sqlite3_bind_int64(c, 12, m->key);
 	sqlite3_bind_double(c, 13, lo);
 	sqlite3_bind_double(c, 14, hi);
@@ -449,6 +420,8 @@ static int tails(sqlite3 *h, struct report *r, struct rep_meas *m)
 	for (int s = 0; s < 2 && !ret; s++) {
 		int64_t sum = 0;
 
+		for (int j = 0; (s ? far1 : far0) && j < REP_TAIL_MAX; j++)
+			m->tail[s].count[j] += edge[s][j];
 		for (int j = 0; j < REP_TAIL_MAX; j++)
 			sum += m->tail[s].count[j];
 		if (s ? far1 : far0)
@@ -461,18 +434,20 @@ static int tails(sqlite3 *h, struct report *r, struct rep_meas *m)
 static int hist(sqlite3 *h, struct report *r)
 {
 	struct key_ix *ix = calloc(r->nmeas ? r->nmeas : 1, sizeof(*ix));
+	int64_t (*edge)[2][REP_TAIL_MAX] = calloc(r->nmeas ? r->nmeas : 1, sizeof(*edge));
 	sqlite3_stmt *st = dbr_prepare(h, hist_sql);
 	int ret;
 
-	if (!st || !ix) {
+	if (!st || !ix || !edge) {
 		sqlite3_finalize(st);
 		free(ix);
+		free(edge);
 		return -1;
 	}
 	for (int i = 0; i < r->nmeas; i++)
 		ix[i] = (struct key_ix){ r->meas[i].key, i };
 	qsort(ix, r->nmeas, sizeof(*ix), key_cmp);
-	bind_cells(st, r->f);
+	rep_sum_bind_cells(st, r->f);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct key_ix want = { sqlite3_column_int64(st, 0), 0 };
 		struct key_ix *hit = bsearch(&want, ix, r->nmeas, sizeof(*ix), key_cmp);
@@ -482,11 +457,14 @@ static int hist(sqlite3 *h, struct report *r)
 					 sqlite3_column_bytes(st, 1));
 	}
 	ret = sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+	if (!ret)
+		ret = rep_edge_hist(h, r, edge);
 	for (int i = 0; i < r->nmeas && !ret; i++)
-		ret = tails(h, r, &r->meas[i]);
+		ret = tails(h, r, &r->meas[i], edge[i]);
 	for (int i = 0; i < r->nmeas; i++)
 		rep_hist_finish(&r->meas[i]);
 	free(ix);
+	free(edge);
 	return ret;
 }
 
