@@ -507,6 +507,10 @@ static int capability(const char *path, int reps)
 		{ "report --capability, a week (Monday 00:00 to Monday 00:00)",
 		  { .has_since = true, .since_us = mon, .has_until = true,
 		    .until_us = mon + 7 * 86400000000LL }, false, false },
+		/* off the hour: the whole hours' cells, the minutes' rows */
+		{ "report --capability, a week (Monday 06:30 to Monday 06:30)",
+		  { .has_since = true, .since_us = mon + 23400000000LL, .has_until = true,
+		    .until_us = mon + 7 * 86400000000LL + 23400000000LL }, false, false },
 		{ "report --capability --sequence factory@1.1 --fixture F3",
 		  { .seq_name = "factory", .seq_version = "1.1", .fixture = "F3" }, false, false },
 		/* one line value: its cells (schema 14) */

@@ -29,6 +29,13 @@ struct rep_filter {
 	char seq_buf[256];
 };
 
+/* A window's ends off the hour: into out the filter f over its minutes
+ * before the first whole hour and after the last (or over all of it when
+ * no hour of it is whole), into whole (unless NULL) f over its whole hours.
+ * Returns how many of out it set: 0, 1 or 2 (db/db_report_edge.c). */
+int rep_filter_minutes(const struct rep_filter *f, struct rep_filter out[2],
+		       struct rep_filter *whole);
+
 /* The outcomes a run can have in the log, NULL-terminated. */
 extern const char *const db_outcomes[];
 

@@ -19,17 +19,20 @@
 
 #include "db/db_report_sum.h"
 
-/* The minutes of f's window off the hour as filters of their own: the
- * filter f with the window [since, first whole hour) and [last whole hour,
- * until), or the whole window when no hour of it is whole.  0, 1 or 2. */
-static int edges(const struct rep_filter *f, struct rep_filter out[2])
+int rep_filter_minutes(const struct rep_filter *f, struct rep_filter out[2],
+		       struct rep_filter *whole)
 {
 	int64_t h0, h1;
 	int n = 0;
 
+	rep_sum_hours(f, &h0, &h1);
+	if (whole) {
+		*whole = *f;
+		whole->since_us = f->has_since ? h0 * HOUR_US : 0;
+		whole->until_us = f->has_until ? h1 * HOUR_US : 0;
+	}
 	if (!f->has_since && !f->has_until)
 		return 0;
-	rep_sum_hours(f, &h0, &h1);
 	if (f->has_since && f->has_until && h0 > h1) {	/* within one hour */
 		out[n++] = *f;
 		return n;
@@ -45,6 +48,11 @@ static int edges(const struct rep_filter *f, struct rep_filter out[2])
 		out[n++].since_us = h1 * HOUR_US;
 	}
 	return n;
+}
+
+static int edges(const struct rep_filter *f, struct rep_filter out[2])
+{
+	return rep_filter_minutes(f, out, NULL);
 }
 
 static bool off_hour(bool has, int64_t us)

@@ -473,6 +473,9 @@ static int read_groups(struct acc *a, const struct db_reader *rd, const struct r
 		ret = rd_capability_keys(rd, f, add_key, a, e);
 		if (ret == ST_ERR_NOTSUP && !a->n)
 			ret = rd_capability_sums(rd, f, add_cell, a, e);
+		/* a window off the hour: the log's cells and its minutes' */
+		if (ret == ST_ERR_NOTSUP && !a->n)
+			ret = rep_capedge_sums(rd, f, add_cell, a, e);
 		if (ret == ST_ERR_NOTSUP && a->n)
 			return st_fail(e, ST_ERR_DB, "the %s answered capability cells, then "
 				       "refused them", rd->ops->name);

@@ -76,6 +76,12 @@ struct rep_capsum {
 int rep_capsum_add(struct rep_capsum *s, const struct st_capcell *c, const char *station,
 		   const char *fixture);
 void rep_capsum_free(struct rep_capsum *s);
+/* A window off the hour: the log's capability cells of its whole hours
+ * with those of its minutes summed from the rows, in the cells' order, to
+ * fn as rows of the capability_sums slot (report/capedge.c);
+ * ST_ERR_NOTSUP when f has no such minutes or the cells cannot answer. */
+int rep_capedge_sums(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,
+		     void *ctx, struct st_error *e);
 /* The figures (pooled: sigma within from the cells as subgroups). */
 void rep_capsum_cap(const struct rep_capsum *s, bool pooled, bool has_low, double low,
 		    bool has_high, double high, struct rep_cap *c);

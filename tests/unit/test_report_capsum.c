@@ -23,8 +23,10 @@
 #include "db/db_reader.h"
 #include "db/db_report.h"
 #include "report/report.h"
+#include "report/report-internal.h"
 
 #define HOUR 3600000000LL
+#define MIN 60000000LL
 
 static char dir[64], path[128];
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
@@ -104,6 +106,21 @@ static void random_log(struct db *db, int n)
 	}
 }
 
+/* A unit every 10 minutes on fixture F4 from 06:00 to 15:00 of the second
+ * day: a shift off the hour there has both ends' minutes and whole hours
+ * between them for every key. */
+static void dense_fixture(struct db *db)
+{
+	const int64_t day1 = T_DAY1_US - T_DAY1_US % T_DAY_US + T_DAY_US;
+	char serial[32], id[DB_ID_LEN];
+
+	for (int j = 0; j < 54; j++) {
+		snprintf(serial, sizeof(serial), "D%03d", j);
+		begin_run(db, 1000 + 3 * j, 700, serial, "F4", day1 + 6 * HOUR + j * 10 * MIN, id);
+		end_run(db, id, true);
+	}
+}
+
 /* A unit's earlier-started run ends after a later-started one: the first
  * run moves from the later (F2) to the earlier (F1), in hours with values. */
 static void moved_first(struct db *db)
@@ -161,6 +178,17 @@ static void same(struct db *db, const struct rep_filter *f, bool answer)
 	}
 }
 
+/* A window off the hour: the log's cells of its whole hours with its
+ * minutes' cells from the rows (report/capedge.c) answer, as the rows. */
+static void same_minutes(struct db *db, const struct rep_filter *f)
+{
+	struct st_error e;
+	int64_t cells = 0;
+
+	assert_int_equal(rep_capedge_sums(db_reader(db), f, count_row, &cells, &e), ST_OK);
+	same(db, f, false);
+}
+
 static void same_filters(struct db *db)
 {
 	const int64_t day0 = T_DAY1_US - T_DAY1_US % T_DAY_US;
@@ -203,9 +231,30 @@ static void same_filters(struct db *db)
 	/* a station that is every run's filters nothing */
 	f = (struct rep_filter){ .station = "ST", .operator_name = "cyd" };
 	same(db, &f, true);
-	/* what the cells do not know reads the rows */
+	/* a window off the hour: its whole hours' cells, its minutes' rows */
 	f = (struct rep_filter){ .has_since = true, .since_us = day0 + T_DAY_US + 1800000000LL };
-	same(db, &f, false);
+	same_minutes(db, &f);
+	f = (struct rep_filter){ .has_since = true, .since_us = day0 + T_DAY_US + 6 * HOUR + 30 * MIN,
+				 .has_until = true, .until_us = day0 + T_DAY_US + 14 * HOUR + 10 * MIN };
+	same_minutes(db, &f);
+	f.fixture = "F2";
+	same_minutes(db, &f);
+	f.fixture = "F4";	/* both ends and the hours between, for every key */
+	same_minutes(db, &f);
+	f = (struct rep_filter){ .has_since = true, .since_us = day0 + T_DAY_US + 9 * HOUR + 5 * MIN,
+				 .has_until = true, .until_us = day0 + T_DAY_US + 9 * HOUR + 55 * MIN };
+	same_minutes(db, &f);
+	f = (struct rep_filter){ .has_since = true, .since_us = day0 + T_DAY_US + 9 * HOUR + 20 * MIN,
+				 .has_until = true, .until_us = day0 + T_DAY_US + 10 * HOUR + 40 * MIN };
+	same_minutes(db, &f);
+	f = (struct rep_filter){ .has_until = true, .until_us = day0 + 2 * T_DAY_US + 3 * HOUR + 1,
+				 .seq_name = "factory", .seq_version = "1.0" };
+	same_minutes(db, &f);
+	f = (struct rep_filter){ .operator_name = "bob", .has_since = true,
+				 .since_us = day0 + T_DAY_US + 5 * HOUR + 45 * MIN, .has_until = true,
+				 .until_us = day0 + 3 * T_DAY_US + 5 * HOUR + 45 * MIN };
+	same_minutes(db, &f);
+	/* what the cells do not know reads the rows */
 	f = (struct rep_filter){ .serial = "U0003" };
 	same(db, &f, false);
 	f = (struct rep_filter){ .outcome = "pass", .fixture = "F1" };
@@ -224,7 +273,10 @@ static void same_filters(struct db *db)
 	same(db, &f, true);
 	f = (struct rep_filter){ .operator_name = "ann", .has_since = true,
 				 .since_us = day0 + T_DAY_US + 1800000000LL };
-	same(db, &f, false);
+	same_minutes(db, &f);
+	f = (struct rep_filter){ .operator_name = "ann", .work_order = "WO-1", .has_since = true,
+				 .since_us = day0 + T_DAY_US + 22 * HOUR + 30 * MIN };
+	same_minutes(db, &f);
 }
 
 /* Every cell (its key and sums, the doubles' bits) as text, in key order. */
@@ -303,6 +355,7 @@ static void test_cells_equal_rows(void **state)
 
 	assert_int_equal(db_open(&db, path, NULL, &e), ST_OK);
 	random_log(db, 700);
+	dense_fixture(db);
 	moved_first(db);
 	same_filters(db);
 	/* kept run by run (some hours recomputed) = rebuilt from the rows */
