@@ -129,10 +129,12 @@ int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
  * $1 the level) select (report_err.c). */
 int cps_with_errors(struct central *c, struct report *r, const char *terms, int n,
 		    const char *const *v, struct st_error *e);
-/* --group-by station (by_station) or fixture from the summaries, for f
- * (cps_usable): rows of group, runs, units, passed, first units, first
- * passed (report_sum.c; read_grp.c adds the unjudged runs). */
-PGresult *cps_group_yields(struct central *c, const struct rep_filter *f, bool by_station);
+/* --group-by station or fixture, --operations from the summaries, for f
+ * (cps_usable): rows of group (col of the cells, of level with no other
+ * filter), runs, units, passed, first units, first passed (report_sum.c;
+ * read_grp.c adds the unjudged runs). */
+PGresult *cps_group_yields(struct central *c, const struct rep_filter *f, char level,
+			   const char *col);
 const struct cpi_table *cpi_table_find(const char *name);
 
 #endif

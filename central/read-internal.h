@@ -51,9 +51,11 @@ int cpr_capability_keys(void *h, const struct rep_filter *f, db_row_fn fn, void 
 			struct st_error *e);
 int cpr_operations(void *h, enum db_op_q q, const struct rep_filter *f, bool with_errors,
 		   db_row_fn fn, void *ctx, struct st_error *e);
-/* --group-by station or fixture from the cells (read_grp.c):
- * ST_ERR_NOTSUP for a filter they do not answer. */
+/* --group-by station or fixture, and --operations' DB_OP_TOTALS, from
+ * the cells (read_grp.c): ST_ERR_NOTSUP for a filter they do not answer. */
 int cpr_groups(void *h, const char *key, const struct rep_filter *f, bool with_errors,
 	       db_row_fn fn, void *ctx, struct st_error *e);
+int cpr_operation_sums(struct central *c, const struct rep_filter *f, bool with_errors,
+		       db_row_fn fn, void *ctx, struct st_error *e);
 
 #endif

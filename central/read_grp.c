@@ -1,128 +1,238 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * station report --group-by station or fixture on the central store from
- * its day cells (schema_sum.c), as the plain report is answered
- * (report_sum.c): per group its runs, units, passed, first units and
- * first passed from the cells, its error, aborted and unidentified runs
- * counted from the runs (a few per cent of them, along runs_outcome and
- * runs_unit), in one snapshot.  For a filter the cells answer (whole UTC
- * days, station, fixture, sequence), without --with-errors; else
- * ST_ERR_NOTSUP and report/groups.c reads the runs.
+ * The central store's day cells (schema_sum.c) grouped, as the plain
+ * report is answered (report_sum.c): report --group-by station or fixture
+ * and report --operations (per operation, the sequence name) for a filter
+ * the cells answer (whole UTC days, station, fixture, sequence), without
+ * --with-errors.  Per group its runs, units, passed, first units and first
+ * passed from the cells (a unit counted once per group by the plain
+ * report's correction, over its cells within the group), its error,
+ * aborted, skipped and unidentified runs counted from the runs (a few per
+ * cent of them, along runs_outcome and runs_unit), in one snapshot.  Else
+ * ST_ERR_NOTSUP, before any row: report/groups.c and read_ops.c read the
+ * runs.  The runs per unit of --operations are not in the cells (they
+ * hold a unit's presence in a cell, not its runs there): read_ops.c reads
+ * them from the runs.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "central/read-internal.h"
 
-/* the unjudged runs per group; @K@ the group's column */
+/* the unjudged runs per group; k: the group's key in the runs */
 #define UNJUDGED(k) \
-	"SELECT r." k ", count(*) FILTER (WHERE r.outcome = 'error')," \
+	"SELECT " k ", count(*) FILTER (WHERE r.outcome = 'error')," \
 	" count(*) FILTER (WHERE r.outcome = 'aborted')," \
+	" count(*) FILTER (WHERE r.outcome = 'skipped')," \
 	" count(*) FILTER (WHERE r.unit_serial IS NULL) FROM runs r" \
-	" WHERE r.outcome <> 'running' AND (r.outcome IN ('error', 'aborted')" \
+	" WHERE r.outcome <> 'running' AND (r.outcome IN ('error', 'aborted', 'skipped')" \
 	" OR r.unit_serial IS NULL) AND" CPR_WHERE "GROUP BY 1"
 
-struct unjudged {
+/* A group of cells: the key in the cells ('' a run without a sequence
+ * name, as the cells keep it), the yields, the unjudged runs. */
+struct group {
 	char *key;
-	int64_t n[3];	/* errors, aborted, unidentified */
+	int64_t y[5];	/* runs, units, passed, first units, first passed */
+	int64_t u[4];	/* errors, aborted, skipped, unidentified */
 };
 
-struct unj {
-	struct unjudged *u;
+struct groups {
+	struct group *g;
 	int n;
 };
 
+/* How a key groups: its cells' level (with no other filter), their
+ * column, the unjudged runs' statement. */
+struct key {
+	char level;
+	const char *cells;
+	const char *unjudged;
+	int version;	/* the store's least schema version */
+};
+
+/* units counted per operation: 6; a sequence '' no longer apart from
+ * none (the cells' '' is none): 10 */
+static const struct key by_station = { 't', "c.station", UNJUDGED("r.station"), 6 };
+static const struct key by_fixture = { 'f', "c.fixture", UNJUDGED("r.fixture"), 6 };
+static const struct key by_operation = { 'q', "c.sequence_name",
+					 UNJUDGED("coalesce(r.sequence_name, '')"), 10 };
+
 static int add_unjudged(void *ctx, const struct db_row *row)
 {
-	struct unj *a = ctx;
-	struct unjudged *nu;
+	struct groups *a = ctx;
+	const char *k;
 
 	if (row->columns_only)
 		return 0;
-	nu = realloc(a->u, (a->n + 1) * sizeof(*nu));
-	if (!nu)
-		return ST_ERR_NOMEM;
-	a->u = nu;
-	nu = &a->u[a->n];
-	if (!(nu->key = strdup(row->v[0].type == DB_TEXT ? row->v[0].s : "")))
-		return ST_ERR_NOMEM;
-	a->n++;
-	for (int i = 0; i < 3; i++)
-		nu->n[i] = row->v[i + 1].i;
-	return 0;
+	k = row->v[0].type == DB_TEXT ? row->v[0].s : "";
+	for (int i = 0; i < a->n; i++)
+		if (!strcmp(a->g[i].key, k)) {
+			for (int j = 0; j < 4; j++)
+				a->g[i].u[j] = row->v[j + 1].i;
+			break;
+		}
+	return 0;	/* no cell of it selected: nothing */
 }
 
-/* Rows of group, runs, units, passed, first_units, first_passed, errors,
- * aborted, unidentified: q's with the unjudged a counted for its group. */
-static int emit(PGresult *q, const struct unj *a, db_row_fn fn, void *ctx)
+static int oom(struct st_error *e)
 {
-	static const char *const names[] = { "key", "runs", "units", "passed", "first_units",
-					     "first_passed", "errors", "aborted", "unidentified" };
-	struct db_row row = { .columns_only = true, .n = 9 };
+	return st_fail(e, ST_ERR_NOMEM, "out of memory");
+}
+
+static int from_cells(PGresult *q, struct groups *a, struct st_error *e)
+{
+	int n = PQntuples(q);
+
+	if (n && !(a->g = calloc(n, sizeof(*a->g))))
+		return oom(e);
+	for (int i = 0; i < n; i++) {
+		struct group *g = &a->g[a->n];
+
+		if (!(g->key = strdup(PQgetvalue(q, i, 0))))
+			return oom(e);
+		a->n++;
+		for (int j = 0; j < 5; j++)
+			g->y[j] = cpi_i64(q, i, j + 1);
+	}
+	return ST_OK;
+}
+
+static void groups_free(struct groups *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->g[i].key);
+	free(a->g);
+}
+
+/* a's groups of k for f, in one snapshot; ST_ERR_NOTSUP for what the
+ * cells do not answer */
+static int cell_groups(struct central *c, const struct key *k, const struct rep_filter *f,
+		       struct groups *a, struct st_error *e)
+{
+	PGresult *q = NULL;
+	int version = 0, ret;
+
+	ret = cpi_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "start reading", e);
+	if (ret == ST_OK)
+		ret = central_schema_version(c, &version, e);
+	if (ret == ST_OK && version < k->version)
+		ret = st_fail(e, ST_ERR_NOTSUP, "central store at schema version %d: its "
+			      "cells count units otherwise", version);
+	if (ret == ST_OK) {
+		q = cps_group_yields(c, f, k->level, k->cells);
+		ret = cpi_ok(c, q, "add up the groups' cells", e);
+	}
+	if (ret == ST_OK) {
+		ret = from_cells(q, a, e);
+		PQclear(q);
+	}
+	if (ret == ST_OK)
+		ret = cpr_rows(c, k->unjudged, f, NULL, 0, add_unjudged, a, e);
+	cpi_rollback(c);
+	return ret;
+}
+
+static const struct rep_filter no_filter = { 0 };
+
+static int refuse(struct st_error *e, const char *what)
+{
+	return st_fail(e, ST_ERR_NOTSUP, "the store's cells do not answer %s for this filter: "
+		       "the runs do", what);
+}
+
+/* Rows of the columns names (types DB_INT but the first, text), each
+ * group's v(g) in a's order. */
+static int emit(const struct groups *a, const char *const *names, int ncols,
+		void (*v)(const struct group *g, struct db_row *row), db_row_fn fn, void *ctx)
+{
+	struct db_row row = { .columns_only = true, .n = ncols };
 	int ret;
 
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < ncols; i++) {
 		row.name[i] = names[i];
 		row.v[i].type = i ? DB_INT : DB_TEXT;
 	}
 	ret = fn(ctx, &row);
 	row.columns_only = false;
-	for (int i = 0; !ret && i < PQntuples(q); i++) {
-		const int64_t *u = NULL;
-
-		row.v[0].s = PQgetvalue(q, i, 0);
-		for (int j = 0; j < a->n && !u; j++)
-			if (!strcmp(a->u[j].key, row.v[0].s))
-				u = a->u[j].n;
-		for (int j = 1; j < 6; j++)
-			row.v[j].i = cpi_i64(q, i, j);
-		for (int j = 0; j < 3; j++)
-			row.v[6 + j].i = u ? u[j] : 0;
+	for (int i = 0; !ret && i < a->n; i++) {
+		v(&a->g[i], &row);
 		ret = fn(ctx, &row);
 	}
 	return ret;
 }
 
+/* group, runs, units, passed, first_units, first_passed, errors, aborted,
+ * unidentified */
+static void group_row(const struct group *g, struct db_row *row)
+{
+	row->v[0].s = g->key;
+	for (int j = 0; j < 5; j++)
+		row->v[1 + j].i = g->y[j];
+	row->v[6].i = g->u[0];
+	row->v[7].i = g->u[1];
+	row->v[8].i = g->u[3];
+}
+
 int cpr_groups(void *h, const char *key, const struct rep_filter *f, bool with_errors,
 	       db_row_fn fn, void *ctx, struct st_error *e)
 {
-	static const struct rep_filter none = { 0 };
-	struct central *c = h;
+	static const char *const names[] = { "key", "runs", "units", "passed", "first_units",
+					     "first_passed", "errors", "aborted", "unidentified" };
 	bool station = !strcmp(key, "station");
-	struct unj a = { 0 };
-	PGresult *q = NULL;
-	int version = 0, ret;
+	struct groups a = { 0 };
+	int ret;
 
-	if (!f)
-		f = &none;
-	if ((!station && strcmp(key, "fixture")) || with_errors || !cps_usable(f))
-		return st_fail(e, ST_ERR_NOTSUP, "the store's cells do not answer --group-by %s "
-			       "for this filter: the runs do", key);
-	/* one snapshot: the cells and the runs alike */
-	ret = cpi_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "start reading", e);
+	if (!station && strcmp(key, "fixture"))
+		return refuse(e, "--group-by but by station or fixture");
+	f = f ? f : &no_filter;
+	if (with_errors || !cps_usable(f))
+		return refuse(e, station ? "--group-by station" : "--group-by fixture");
+	ret = cell_groups(h, station ? &by_station : &by_fixture, f, &a, e);
 	if (ret == ST_OK)
-		ret = central_schema_version(c, &version, e);
-	if (ret == ST_OK && version < 6)	/* units counted as the log does: 6 */
-		ret = st_fail(e, ST_ERR_NOTSUP, "central store at schema version %d: its "
-			      "cells do not count units per operation", version);
+		ret = emit(&a, names, 9, group_row, fn, ctx);
+	groups_free(&a);
+	return ret;
+}
+
+/* operations in byte order, none ('') first: ORDER BY sequence_name
+ * COLLATE "C" NULLS FIRST */
+static int op_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct group *)x)->key, ((const struct group *)y)->key);
+}
+
+/* DB_OP_TOTALS' columns: sequence_name (NULL: none), runs, errors,
+ * aborted, skipped, unidentified, units, passed, first_units,
+ * first_passed */
+static void op_row(const struct group *g, struct db_row *row)
+{
+	row->v[0].type = *g->key ? DB_TEXT : DB_NULL;
+	row->v[0].s = *g->key ? g->key : NULL;
+	row->v[1].i = g->y[0];
+	for (int j = 0; j < 4; j++)
+		row->v[2 + j].i = g->u[j];
+	for (int j = 1; j < 5; j++)
+		row->v[5 + j].i = g->y[j];
+}
+
+int cpr_operation_sums(struct central *c, const struct rep_filter *f, bool with_errors,
+		       db_row_fn fn, void *ctx, struct st_error *e)
+{
+	static const char *const names[] = { "sequence_name", "runs", "errors", "aborted",
+					     "skipped", "unidentified", "units", "passed",
+					     "first_units", "first_passed" };
+	struct groups a = { 0 };
+	int ret;
+
+	f = f ? f : &no_filter;
+	if (with_errors || !cps_usable(f))
+		return refuse(e, "--operations");
+	ret = cell_groups(c, &by_operation, f, &a, e);
 	if (ret == ST_OK) {
-		q = cps_group_yields(c, f, station);
-		ret = cpi_ok(c, q, "add up the groups' cells", e);
-		if (ret < 0)
-			q = NULL;
+		if (a.n)
+			qsort(a.g, a.n, sizeof(*a.g), op_cmp);
+		ret = emit(&a, names, 10, op_row, fn, ctx);
 	}
-	if (ret == ST_OK) {
-		ret = cpr_rows(c, station ? UNJUDGED("station") : UNJUDGED("fixture"), f, NULL, 0,
-			       add_unjudged, &a, e);
-		if (ret == ST_ERR_NOMEM)
-			st_fail(e, ret, "out of memory");
-	}
-	cpi_rollback(c);
-	if (ret == ST_OK)
-		ret = emit(q, &a, fn, ctx);
-	PQclear(q);
-	for (int i = 0; i < a.n; i++)
-		free(a.u[i].key);
-	free(a.u);
+	groups_free(&a);
 	return ret;
 }

@@ -3,7 +3,9 @@
  * station report --operations and --group-by on the central store:
  * db_quality.c's operation queries on the central tables, with the same
  * columns, integer types and order.  $1 set (with_errors): error and
- * aborted runs judge the unit too.
+ * aborted runs judge the unit too.  The totals come from the day cells
+ * when they answer the filter (read_grp.c); the runs per unit, which they
+ * do not hold, and the runs --group-by groups always from the runs.
  */
 #include "central/read-internal.h"
 
@@ -57,7 +59,15 @@ int cpr_operations(void *h, enum db_op_q q, const struct rep_filter *f, bool wit
 {
 	const char *v[1] = { with_errors ? "1" : NULL };
 
+	int ret;
+
 	if ((unsigned)q > DB_OP_RUNS)
 		return st_fail(e, ST_ERR_ARG, "no operation query %d", (int)q);
+	/* the totals from the day cells when they answer f (read_grp.c) */
+	if (q == DB_OP_TOTALS) {
+		ret = cpr_operation_sums(h, f, with_errors, fn, ctx, e);
+		if (ret != ST_ERR_NOTSUP)
+			return ret;
+	}
 	return cpr_rows(h, operation_sql[q], f, v, 1, fn, ctx, e);
 }

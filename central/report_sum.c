@@ -206,19 +206,20 @@ int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 	return ret;
 }
 
-/* --group-by station or fixture (by_station): yield_sql per group, the
- * group for the day: the cells of the key's level ('t', 'f') when f
- * selects by nothing else, else the finest; a unit counted once per group
- * by the same correction, over its cells within the group. */
-PGresult *cps_group_yields(struct central *c, const struct rep_filter *f, bool by_station)
+/* The cells' yields per group of col (their column: c.station, c.fixture,
+ * c.sequence_name): yield_sql with the group for the day, from the cells
+ * of level (the group's own: 't', 'f', 'q') when f selects by nothing
+ * else, else the finest; a unit counted once per group by the same
+ * correction, over its cells within the group. */
+PGresult *cps_group_yields(struct central *c, const struct rep_filter *f, char level,
+			   const char *col)
 {
 	struct cells p;
-	char level = by_station ? 't' : 'f';
 
 	cells_of(f, &p);
 	if (p.level[0] == 'a')
 		p.level[0] = level;
 	else if (p.level[0] != level)
 		p.level[0] = 'x';
-	return query(c, yield_sql, &p, by_station ? "c.station" : "c.fixture");
+	return query(c, yield_sql, &p, col);
 }

@@ -321,4 +321,78 @@ done
 assert_eq "$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); t = d["total"]
 print(t["runs"], t["units"], t["passed"], t["first_units"], t["first_passed"])' "$CENTRAL/ops.json")" \
 	"10 6 5 4 2" "s2: P1 final, P2 final, U3 ict are units of s2 with their first runs there"
+# report --operations from the day cells (central/read_grp.c) for the
+# filters they answer (whole UTC days, station, fixture, sequence): the
+# same JSON, CSV and text (its filters line aside) as the runs (a window of
+# seconds reads them) and the merged log, with runs without a sequence name
+# too: Q1 failed, then passed the next day (one unit of two days), Q2 on
+# s2's fixture s1, an unidentified run; the runs per unit come from the runs
+nrun() { echo "('f10000000000000000000000000000$1', $2, '$3', '$4', 'ann', NULL, NULL, $5, $5 + 1000, '$6')"; }
+nseq="INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name,
+	sequence_version, started_us, ended_us, outcome) VALUES
+$(nrun 01 "'Q1'" s1 s1 $((d5 + 2000)) fail), $(nrun 02 "'Q1'" s1 s1 $((d6 + 2000)) pass),
+$(nrun 03 "'Q2'" s2 s1 $((d5 + 2100)) pass), $(nrun 04 NULL s3 s3 $((d6 + 2200)) pass);"
+sqlite3 "$m" "$nseq" || fail "runs without a sequence into the log"
+pg_sql "$nseq SELECT central_summarise_runs(array_agg(id ORDER BY started_us)) FROM runs
+	WHERE id LIKE 'f100%'" >/dev/null || fail "runs without a sequence into the store"
+opsame() {	# "CELLS' WINDOW" "THE RUNS' WINDOW" ARGS...
+	local cw=$1 rw=$2 fmt
+	shift 2
+	for fmt in json csv text; do
+		# shellcheck disable=SC2086
+		"$st" report "${CEN[@]}" --operations -f $fmt $cw "$@" -o "$CENTRAL/ops-cells" ||
+			fail "--operations $cw $*"
+		# shellcheck disable=SC2086
+		"$st" report "${CEN[@]}" --operations -f $fmt $rw "$@" -o "$CENTRAL/ops-rows" ||
+			fail "--operations $rw $*"
+		# shellcheck disable=SC2086
+		"$st" report --db "$m" --operations -f $fmt $rw "$@" -o "$CENTRAL/ops-log"
+		[ $fmt != text ] || sed -i 1d "$CENTRAL/ops-cells" "$CENTRAL/ops-rows" "$CENTRAL/ops-log"
+		cmp -s "$CENTRAL/ops-cells" "$CENTRAL/ops-rows" ||
+			fail "--operations -f $fmt $cw $*: the cells and the runs differ: $(diff "$CENTRAL/ops-cells" "$CENTRAL/ops-rows" | head -8)"
+		cmp -s "$CENTRAL/ops-cells" "$CENTRAL/ops-log" ||
+			fail "--operations -f $fmt $cw $*: the store and the log differ: $(diff "$CENTRAL/ops-cells" "$CENTRAL/ops-log" | head -8)"
+	done
+}
+secs="--since @946684801 --until @4102444799"
+for f in "" "--station s1" "--station s2" "--station s3" "--fixture s1" "--fixture s2" \
+	"--sequence ict" "--sequence final" "--sequence final@1.0" "--station s2 --sequence final" \
+	"--station s1 --fixture s2" "--station s2 --fixture s1"; do
+	# shellcheck disable=SC2086
+	opsame "$all" "$secs" $f
+done
+for f in "" "--station s1" "--sequence ict" "--station s2 --fixture s1"; do
+	# shellcheck disable=SC2086
+	opsame "--since 2026-01-05 --until 2026-01-05" "--since @1767571201 --until @1767657600" $f
+	# shellcheck disable=SC2086
+	opsame "--since 2026-01-06" "--since @1767657601" $f
+done
+# shellcheck disable=SC2086
+"$st" report "${CEN[@]}" --operations -f csv $all -o "$CENTRAL/ops.csv"
+assert_eq "$(grep -E '^operation,(-|ict),(runs|units|passed|first_units|first_passed|errors|unidentified),' \
+	"$CENTRAL/ops.csv" | cut -d, -f2- | tr -d '\r' | tr '\n' ' ')" \
+	"-,runs,4 -,units,2 -,passed,2 -,first_units,2 -,first_passed,1 -,errors,0 -,unidentified,1 ict,runs,11 ict,units,4 ict,passed,4 ict,first_units,4 ict,first_passed,3 ict,errors,4 ict,unidentified,2 " \
+	"operations: none's Q1 and Q2; ict's P1 (failed first, passed the next day), P2, U3, P4"
+# the cells answer: one changed by hand shows, the operations' own (level
+# q) for no filter, the finest (x) for a station
+opruns() {	# OPERATION ARGS...: its runs by report --operations ARGS
+	local op=$1
+	shift
+	"$st" report "${CEN[@]}" --operations -f csv "$@" -o "$CENTRAL/opruns.csv" &&
+		grep "^operation,$op,runs," "$CENTRAL/opruns.csv" | cut -d, -f4 | tr -d '\r'
+}
+for lv in "q|" "x|--station s1"; do
+	read -ra f <<<"${lv#*|}"
+	# shellcheck disable=SC2086
+	good=$(opruns ict $all "${f[@]}")
+	pg_sql "UPDATE sum_cells SET runs = runs + 1000 WHERE level = '${lv%%|*}' AND sequence_name = 'ict'
+		AND station IN ('', 's1') AND day = $((d5 / 86400000000))" >/dev/null
+	# shellcheck disable=SC2086
+	got=$(opruns ict $all "${f[@]}")
+	pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE level = '${lv%%|*}' AND sequence_name = 'ict'
+		AND station IN ('', 's1') AND day = $((d5 / 86400000000))" >/dev/null
+	assert_eq "$got" "$((good + 1000))" "--operations ${f[*]} from the level ${lv%%|*} cells"
+	# shellcheck disable=SC2086
+	assert_eq "$(opruns ict $secs "${f[@]}")" "$good" "--operations ${f[*]} from the runs"
+done
 echo ok
