@@ -152,6 +152,23 @@ int dbi_sum_meas_key(struct db *db, sqlite3_stmt *row, double v, struct st_error
 	"  SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
 	"  AND +p.outcome IN ('pass', 'fail') AND " DB_SAME_OP("p", "r") \
 	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id))))"
+/* Yields count judged runs (pass or fail) of identified units: an error or
+ * aborted run is the station's and judges no unit, a run without a serial
+ * is no unit (counted apart, as unidentified).  A unit is counted per
+ * operation (sequence): a unit tested in "ict" and in "final" is a unit of
+ * each.  The unary + keeps SQLite off runs_outcome (all passing runs) for
+ * these terms: the filter's own index (a unit, a time window) selects far
+ * fewer rows. */
+#define REP_JUDGED_RUN(a) \
+	"(+" a ".outcome IN ('pass', 'fail') OR (?9 IS NOT NULL AND +" a ".outcome IN ('error', 'aborted')))"
+#define REP_JUDGED "r.unit_serial IS NOT NULL AND " REP_JUDGED_RUN("r")
+/* r is its unit's first judged run of its operation, over the whole log
+ * (through runs_unit_started); ?9 set (--with-errors): error and aborted
+ * runs judge their unit too, as failures. */
+#define REP_FIRST_OF_OP \
+	REP_JUDGED " AND NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
+	"  AND " DB_SAME_OP("p", "r") " AND " REP_JUDGED_RUN("p") \
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id)))"
 /* The values capability cells sum (db_capcell.c): first judged runs' numeric
  * values, columns sequence_name, sequence_version, step, name, unit, low,
  * high, fixture, started_us, value, in time order (the rows path's), then

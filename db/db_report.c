@@ -19,23 +19,6 @@
 #include "db/db-internal.h"
 #include "db/db_report_sum.h"
 
-/* Yields count judged runs (pass or fail) of identified units: an error or
- * aborted run is the station's and judges no unit, a run without a serial
- * is no unit (counted apart, as unidentified).  A unit is counted per
- * operation (sequence): a unit tested in "ict" and in "final" is a unit of
- * each.  The unary + keeps SQLite off runs_outcome (all passing runs) for
- * these terms: the filter's own index (a unit, a time window) selects far
- * fewer rows. */
-#define JUDGED_RUN(a) \
-	"(+" a ".outcome IN ('pass', 'fail') OR (?9 IS NOT NULL AND +" a ".outcome IN ('error', 'aborted')))"
-#define JUDGED "r.unit_serial IS NOT NULL AND " JUDGED_RUN("r")
-/* r is its unit's first judged run of its operation, over the whole log
- * (through runs_unit_started); ?9 set (--with-errors): error and aborted
- * runs judge their unit too, as failures. */
-#define FIRST_OF_OP \
-	JUDGED " AND NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
-	"  AND " DB_SAME_OP("p", "r") " AND " JUDGED_RUN("p") \
-	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id)))"
 #define DAY "date(r.started_us / 1000000, 'unixepoch')"
 #define BY_DAY(col) "CASE WHEN ?8 IS NULL THEN '' ELSE " col " END"
 
@@ -43,11 +26,11 @@ static const char yield_sql[] =
 	"WITH y AS (SELECT " DAY " AS day, count(*) AS runs"
 	"  FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE " GROUP BY " BY_DAY("day") "),"
 	" u AS (SELECT " DAY " AS day, max(r.outcome = 'pass') AS passed FROM runs r"
-	"  WHERE " JUDGED " AND " REP_WHERE
+	"  WHERE " REP_JUDGED " AND " REP_WHERE
 	"  GROUP BY " BY_DAY("day") ", r.unit_serial, " DB_OP("r") "),"
 	" uy AS (SELECT day, count(*) AS units, sum(passed) AS passed FROM u GROUP BY " BY_DAY("day") "),"
 	" f AS (SELECT " DAY " AS day, count(*) AS units, sum(r.outcome = 'pass') AS passed"
-	"  FROM runs r WHERE " REP_WHERE " AND " FIRST_OF_OP
+	"  FROM runs r WHERE " REP_WHERE " AND " REP_FIRST_OF_OP
 	"  GROUP BY " BY_DAY("day") ")"
 	" SELECT y.day, y.runs, coalesce(uy.units, 0), coalesce(uy.passed, 0), coalesce(f.units, 0),"
 	" coalesce(f.passed, 0) FROM y LEFT JOIN uy ON (?8 IS NULL OR uy.day = y.day)"
@@ -322,7 +305,7 @@ int report_build(struct db *db, const struct rep_filter *f, struct report *r,
 
 	r->f = f;
 	/* a window off the hour: its whole hours' cells and its minutes' rows */
-	r->summary = !r->exact && (report_can_summarise(f) || rep_edges_usable(f, r->with_errors));
+	r->summary = !r->exact && (report_can_summarise(f) || rep_edges_usable(f));
 	pthread_mutex_lock(&db->mu);
 	txn = sqlite3_get_autocommit(db->h) && sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL) ==
 						    SQLITE_OK;

@@ -9,7 +9,9 @@
  * runs, first runs, failures and every measurement's sums, extremes and
  * bins add up; a unit counts once per operation (and day), so a unit of
  * the minutes counts only when no selected cell holds it already, and as
- * passed only when none of those cells had it pass.  Measurements are
+ * passed only when none of those cells had it pass (with --with-errors,
+ * counted by the whole hours also where it has an error or aborted run
+ * there, as the cells' correction counts it).  Measurements are
  * summed about their summary key's reference and binned in its frame, as
  * the cells hold them.
  */
@@ -60,36 +62,41 @@ static bool off_hour(bool has, int64_t us)
 	return has && us % HOUR_US != 0;
 }
 
-bool rep_edges_usable(const struct rep_filter *f, bool with_errors)
+bool rep_edges_usable(const struct rep_filter *f)
 {
-	return !f->serial && !with_errors &&
+	return !f->serial &&
 	       (off_hour(f->has_since, f->since_us) || off_hour(f->has_until, f->until_us));
 }
 
 /* --- yields ------------------------------------------------------------- */
 
 /* The minutes' ended runs: the day (?8 set; the plant's with the periods
- * ?12), the unit and operation of a judged run, its outcome, and whether
- * it is its unit's first judged run of the operation over the whole log. */
+ * ?12), the unit and operation of a judged run (?9, --with-errors: error
+ * and aborted runs judge it too), whether it passed, and whether it is its
+ * unit's first judged run of the operation over the whole log. */
 static const char runs_sql[] =
 	"WITH tzq AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS h0,"
 	"  json_extract(value, '$[1]') AS h1, json_extract(value, '$[2]') AS off"
 	"  FROM json_each(?12))"
 	" SELECT CASE WHEN ?8 IS NULL THEN '' ELSE date(" PDAY_IN("tzq", "r.started_us / 3600000000")
 	" * 86400, 'unixepoch') END, " PDAY_IN("tzq", "r.started_us / 3600000000") ","
-	" CASE WHEN r.unit_serial IS NOT NULL AND r.outcome IN ('pass', 'fail')"
-	"  THEN r.unit_serial END, coalesce(r.sequence_name, ''), r.outcome = 'pass',"
-	" " FIRST_JUDGED_OP_RUN
+	" CASE WHEN " REP_JUDGED " THEN r.unit_serial END, coalesce(r.sequence_name, ''),"
+	" r.outcome = 'pass', " REP_FIRST_OF_OP
 	" FROM runs r WHERE r.outcome <> 'running' AND " REP_WHERE;
 
-/* Does a selected cell (of the day ?32 with ?6) hold unit ?30 of operation
- * ?31, and did it pass there? */
+/* Do the whole hours (of the day ?32 with ?6) count unit ?30 of operation
+ * ?31: does a selected cell hold it, and did it pass there; with ?9
+ * (--with-errors), or has it an error or aborted run there? */
 static const char unit_sql[] =
-	"WITH " PLANT_PERIODS
-	" SELECT count(*), coalesce(max(uc.passed), 0) FROM unit_cells uc"
-	" CROSS JOIN cells c ON c.id = uc.cell WHERE uc.unit = ?30"
-	" AND coalesce(c.sequence_name, '') = ?31 AND " CELL_WHERE
-	" AND (?6 IS NULL OR " PDAY("c.hour") " = ?32)";
+	"WITH " PLANT_PERIODS ","
+	" u AS (SELECT count(*) AS n, coalesce(max(uc.passed), 0) AS p FROM unit_cells uc"
+	"  CROSS JOIN cells c ON c.id = uc.cell WHERE uc.unit = ?30"
+	"  AND coalesce(c.sequence_name, '') = ?31 AND " CELL_WHERE
+	"  AND (?6 IS NULL OR " PDAY("c.hour") " = ?32))"
+	" SELECT u.n > 0 OR (?9 IS NOT NULL AND EXISTS (SELECT 1 FROM runs e"
+	"  WHERE e.unit_serial = ?30 AND coalesce(e.sequence_name, '') = ?31"
+	"  AND e.outcome IN ('error', 'aborted') AND " E_SEL("e")
+	"  AND (?6 IS NULL OR " PDAY("e.started_us / 3600000000") " = ?32))), u.p FROM u";
 
 /* A unit-operation judged in the minutes, on a day. */
 struct eunit {
@@ -170,6 +177,8 @@ static int eruns(sqlite3 *h, struct report *r, const struct rep_filter *f, bool 
 		return -1;
 	if (by_day)
 		sqlite3_bind_int(st, 8, 1);
+	if (r->with_errors)
+		sqlite3_bind_int(st, 9, 1);
 	if (by_day && r->days_tz)
 		sqlite3_bind_text(st, 12, r->plant_periods, -1, SQLITE_STATIC);
 	while (!ret && sqlite3_step(st) == SQLITE_ROW) {
@@ -206,6 +215,8 @@ static int eunits(sqlite3 *h, struct report *r, bool by_day, struct eyield *y)
 	rep_sum_bind_cells(st, r->f);
 	if (by_day)
 		sqlite3_bind_int(st, 6, 1);
+	if (r->with_errors)
+		sqlite3_bind_int(st, 9, 1);
 	if (by_day && r->days_tz)
 		sqlite3_bind_text(st, 12, r->plant_periods, -1, SQLITE_STATIC);
 	qsort(y->u, y->n, sizeof(*y->u), eunit_cmp);
@@ -229,7 +240,7 @@ static int eunits(sqlite3 *h, struct report *r, bool by_day, struct eyield *y)
 			ret = -1;
 			break;
 		}
-		if (!sqlite3_column_int64(st, 0)) {
+		if (!sqlite3_column_int(st, 0)) {
 			c->units++;
 			c->passed += passed;
 		} else if (passed && !sqlite3_column_int(st, 1)) {
@@ -289,7 +300,7 @@ int rep_edge_yields(sqlite3 *h, struct report *r, bool by_day)
 {
 	struct rep_filter f[2];
 	struct eyield y = { 0 };
-	int n = rep_edges_usable(r->f, r->with_errors) ? edges(r->f, f) : 0, ret = 0;
+	int n = rep_edges_usable(r->f) ? edges(r->f, f) : 0, ret = 0;
 
 	for (int i = 0; i < n && !ret; i++)
 		ret = eruns(h, r, &f[i], by_day, &y);
@@ -320,7 +331,7 @@ static int fail_cmp(const void *a, const void *b)
 int rep_edge_pareto(sqlite3 *h, struct report *r)
 {
 	struct rep_filter f[2];
-	int n = rep_edges_usable(r->f, r->with_errors) ? edges(r->f, f) : 0, ret = 0;
+	int n = rep_edges_usable(r->f) ? edges(r->f, f) : 0, ret = 0;
 
 	for (int i = 0; i < n && !ret; i++) {
 		sqlite3_stmt *st = rep_pareto_stmt(h, &f[i]);
@@ -464,7 +475,7 @@ static void sum_value(struct rep_meas *m, double v, void *ctx)
 
 int rep_edge_stats(sqlite3 *h, struct report *r)
 {
-	if (!rep_edges_usable(r->f, r->with_errors))
+	if (!rep_edges_usable(r->f))
 		return 0;
 	if (each_value(h, r, sum_value, NULL))
 		return -1;
@@ -495,7 +506,7 @@ int rep_edge_hist(sqlite3 *h, struct report *r, int64_t (*tail)[2][REP_TAIL_MAX]
 	struct ebins b = { r, tail, r->nmeas };
 	int n = r->nmeas, ret;
 
-	if (!rep_edges_usable(r->f, r->with_errors))
+	if (!rep_edges_usable(r->f))
 		return 0;
 	ret = each_value(h, r, bin_value, &b);
 	/* the statistics took in every key of the minutes: none is new here */

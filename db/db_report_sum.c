@@ -53,11 +53,6 @@ static const char yield_sql[] =
  * operation (over the whole log) comes before its first judged one: that
  * one is no longer first (if selected), the error run is (if selected). */
 #define E_DAY(t) "CASE WHEN ?6 IS NULL THEN 0 ELSE " PDAY("(" t ") / 3600000000") " END"
-#define E_SEL(e) \
-	" " e ".started_us >= ?1 * 3600000000 AND " e ".started_us < ?2 * 3600000000" \
-	" AND (?3 IS NULL OR " e ".fixture = ?3) AND (?4 IS NULL OR " e ".sequence_name = ?4)" \
-	" AND (?5 IS NULL OR " e ".sequence_version = ?5) AND (?7 IS NULL OR " e ".outcome = ?7) " \
-	LINE_KEY(e)
 static const char errors_sql[] =
 	"WITH " PLANT_PERIODS ","
 	" e AS (SELECT r.id, r.unit_serial AS u, coalesce(r.sequence_name, '') AS op,"

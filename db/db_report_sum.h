@@ -47,6 +47,13 @@
 	" WHERE (" h ") >= p.h0 AND (" h ") < p.h1)) / 24 END)"
 #define PDAY(h) PDAY_IN("tzp", h)
 
+/* --with-errors: an error or aborted run e of the filter in the window's
+ * whole hours (as CELL_WHERE selects cells). */
+#define E_SEL(e) \
+	" " e ".started_us >= ?1 * 3600000000 AND " e ".started_us < ?2 * 3600000000" \
+	" AND (?3 IS NULL OR " e ".fixture = ?3) AND (?4 IS NULL OR " e ".sequence_name = ?4)" \
+	" AND (?5 IS NULL OR " e ".sequence_version = ?5) AND (?7 IS NULL OR " e ".outcome = ?7) " \
+	LINE_KEY(e)
 /* The window's whole hours [*h0, *h1): the hour cells that lie in it whole. */
 void rep_sum_hours(const struct rep_filter *f, int64_t *h0, int64_t *h1);
 /* f's cell parameters bound to st (?1, ?2 the whole hours, ?3..?7, ?20..?24;
@@ -55,9 +62,8 @@ void rep_sum_bind_cells(sqlite3_stmt *st, const struct rep_filter *f);
 
 /* A window whose ends are not on the hour: the cells answer its whole
  * hours, the rows the minutes before the first and after the last
- * (db_report_edge.c).  Not with --with-errors (the rows answer) nor
- * --serial. */
-bool rep_edges_usable(const struct rep_filter *f, bool with_errors);
+ * (db_report_edge.c).  Not with --serial. */
+bool rep_edges_usable(const struct rep_filter *f);
 /* Each added to what the cells of the whole hours gave r (0, or -1: the
  * SQLite error on h); nothing without such minutes. */
 int rep_edge_yields(sqlite3 *h, struct report *r, bool by_day);

@@ -90,9 +90,11 @@ static void random_run(struct db *db, int i, const char *serial, bool running)
 		assert_int_equal(db_run_set_serial(db, id, "U-FIXED", &e), ST_OK);
 }
 
-/* One run of unit serial at t, passing or failing its one measurement. */
-static void fixed_run(struct db *db, const char *serial, int64_t t, bool pass)
+/* One run of unit serial at t, passing or failing its one measurement,
+ * ended with outcome o. */
+static void fixed_run(struct db *db, const char *serial, int64_t t, enum db_outcome o)
 {
+	bool pass = o == DB_PASS;
 	struct db_run_info ri = { .unit_serial = serial, .station = "ST", .fixture = "F1",
 				  .sequence_name = "factory", .sequence_version = "1.0",
 				  .started_us = t, .operator_name = "ann" };
@@ -105,23 +107,26 @@ static void fixed_run(struct db *db, const char *serial, int64_t t, bool pass)
 
 	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
 	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
-	assert_int_equal(db_run_end(db, id, m.outcome, NULL, &e), ST_OK);
+	assert_int_equal(db_run_end(db, id, o, NULL, &e), ST_OK);
 }
 
 /* Units of a shift from 06:30 (compare_windows_off_the_hour) tested both
  * in its minutes and in its whole hours: failed in an hour and passed in
  * the minutes (passed, once), passed in an hour and failed in the minutes
- * (passed, once), and one tested only in the minutes. */
+ * (passed, once), one tested only in the minutes, and one whose run in an
+ * hour ended in an error (with --with-errors: a unit of that hour). */
 static void edge_units(struct db *db)
 {
 	const int64_t day1 = T_DAY1_US - T_DAY1_US % T_DAY_US + T_DAY_US;
 	const int64_t hour = 3600000000LL, minute = 60000000LL;
 
-	fixed_run(db, "E-1", day1 + 10 * hour, false);
-	fixed_run(db, "E-1", day1 + 14 * hour + 5 * minute, true);
-	fixed_run(db, "E-2", day1 + 6 * hour + 45 * minute, false);
-	fixed_run(db, "E-2", day1 + 11 * hour, true);
-	fixed_run(db, "E-3", day1 + 6 * hour + 40 * minute, true);
+	fixed_run(db, "E-1", day1 + 10 * hour, DB_FAIL);
+	fixed_run(db, "E-1", day1 + 14 * hour + 5 * minute, DB_PASS);
+	fixed_run(db, "E-2", day1 + 6 * hour + 45 * minute, DB_FAIL);
+	fixed_run(db, "E-2", day1 + 11 * hour, DB_PASS);
+	fixed_run(db, "E-3", day1 + 6 * hour + 40 * minute, DB_PASS);
+	fixed_run(db, "E-4", day1 + 12 * hour, DB_ERROR);
+	fixed_run(db, "E-4", day1 + 14 * hour + 7 * minute, DB_PASS);
 }
 
 static void random_log(struct db *db, int n)
@@ -229,21 +234,9 @@ static int64_t compare(struct db *db, const struct rep_filter *f)
 #define HOUR 3600000000LL
 #define MINUTE 60000000LL
 
-/* A window off the hour: its whole hours from the cells, its minutes from
- * the rows (db_report_edge.c), the same as the rows of all of it; with
- * --with-errors the rows answer. */
-static int64_t compare_edges(struct db *db, const struct rep_filter *f)
-{
-	struct report r = { .with_errors = true };
-	int64_t runs = compare_we(db, f, false);
-
-	assert_int_equal(report_build(db, f, &r, NULL), 0);
-	assert_false(r.summary);
-	assert_int_equal(r.total.runs, runs);
-	report_free(&r);
-	return runs;
-}
-
+/* Windows off the hour: their whole hours from the cells, their minutes
+ * from the rows (db_report_edge.c), the same as the rows of all of it,
+ * without and with --with-errors. */
 static void compare_windows_off_the_hour(struct db *db)
 {
 	const int64_t day0 = T_DAY1_US - T_DAY1_US % T_DAY_US, day1 = day0 + T_DAY_US;
@@ -252,44 +245,44 @@ static void compare_windows_off_the_hour(struct db *db)
 	/* a shift from 06:30 to 14:10: two ends of minutes */
 	f = (struct rep_filter){ .has_since = true, .since_us = day1 + 6 * HOUR + 30 * MINUTE,
 				 .has_until = true, .until_us = day1 + 14 * HOUR + 10 * MINUTE };
-	assert_true(compare_edges(db, &f) > 0);
+	assert_true(compare(db, &f) > 0);
 	f.fixture = "F2";
-	assert_true(compare_edges(db, &f) > 0);
+	assert_true(compare(db, &f) > 0);
 	f = (struct rep_filter){ .has_since = true, .since_us = day1 + 6 * HOUR + 30 * MINUTE,
 				 .has_until = true, .until_us = day1 + 14 * HOUR };
-	assert_true(compare_edges(db, &f) > 0);
+	assert_true(compare(db, &f) > 0);
 	/* no whole hour: within one hour, and across one hour's end */
 	f = (struct rep_filter){ .has_since = true, .since_us = day1 + 9 * HOUR + 5 * MINUTE,
 				 .has_until = true, .until_us = day1 + 9 * HOUR + 55 * MINUTE };
-	assert_true(compare_edges(db, &f) >= 0);
+	assert_true(compare(db, &f) >= 0);
 	f = (struct rep_filter){ .has_since = true, .since_us = day1 + 9 * HOUR + 20 * MINUTE,
 				 .has_until = true, .until_us = day1 + 11 * HOUR + 40 * MINUTE };
-	assert_true(compare_edges(db, &f) > 0);
+	assert_true(compare(db, &f) > 0);
 	/* days of a week from 22:30 to 05:45, one end only, line filters */
 	f = (struct rep_filter){ .has_since = true, .since_us = day0 + 22 * HOUR + 30 * MINUTE,
 				 .has_until = true, .until_us = day0 + 3 * T_DAY_US + 5 * HOUR +
 							 45 * MINUTE };
-	assert_true(compare_edges(db, &f) > 0);
+	assert_true(compare(db, &f) > 0);
 	f.fixture = "F3";
 	f.outcome = "pass";
-	assert_true(compare_edges(db, &f) > 0);
+	assert_true(compare(db, &f) > 0);
 	/* a day of its first minutes alone, before the cells' days */
 	f = (struct rep_filter){ .has_since = true, .since_us = day1 + 23 * HOUR + 30 * MINUTE,
 				 .has_until = true, .until_us = day1 + T_DAY_US + 5 * HOUR +
 							 30 * MINUTE };
-	assert_true(compare_edges(db, &f) > 0);
+	assert_true(compare(db, &f) > 0);
 	f = (struct rep_filter){ .has_since = true, .since_us = day1 + 13 * HOUR + 17 * MINUTE };
-	assert_true(compare_edges(db, &f) > 0);
+	assert_true(compare(db, &f) > 0);
 	f = (struct rep_filter){ .has_until = true, .until_us = day1 + 3 * HOUR + 1 };
-	assert_true(compare_edges(db, &f) > 0);
+	assert_true(compare(db, &f) > 0);
 	f = (struct rep_filter){ .operator_name = "ann", .has_since = true,
 				 .since_us = day1 + 5 * HOUR + 59 * MINUTE, .has_until = true,
 				 .until_us = day1 + 2 * T_DAY_US + 14 * HOUR + 1 * MINUTE };
-	assert_true(compare_edges(db, &f) > 0);
+	assert_true(compare(db, &f) > 0);
 	/* the whole log, from a minute before it to a minute after */
 	f = (struct rep_filter){ .has_since = true, .since_us = day0 - MINUTE, .has_until = true,
 				 .until_us = day0 + 6 * T_DAY_US + MINUTE };
-	assert_true(compare_edges(db, &f) > 0);
+	assert_true(compare(db, &f) > 0);
 }
 
 static void compare_filters(struct db *db)
