@@ -73,8 +73,12 @@ assert_eq "$(python3 -c "import json; o = json.load(open('$out/ops.json'))['oper
 grep -q "Cp .*  Cpk .*  Pp .*  Ppk " "$out/cap.txt" || fail "report --capability: $(cat "$out/cap.txt")"
 # from the capability cells (schema 11) exactly what the rows give
 # (and per line value, schema 14: ann ran a and c, the operator of b's run none)
+# a window off the hour: from the second of the first run (its minutes from
+# the rows, the whole hours after it from the cells)
+first=$(sqlite3 "$db" "SELECT strftime('%Y-%m-%dT%H:%M:%S', min(started_us) / 1000000, 'unixepoch') FROM runs")
 for filt in "" "--fixture a" "--sequence production" "--since 2000-01-01 --until 2100-01-01" \
-	"--operator nobody" "--operator ann --fixture c" "--operator ann"; do
+	"--operator nobody" "--operator ann --fixture c" "--operator ann" \
+	"--since $first" "--since $first --until 2100-01-01T00:30" "--since 2000-01-01T00:30 --operator ann"; do
 	for sub in "" --subgroups; do
 		# shellcheck disable=SC2086
 		"$st" report --db "$db" --capability $sub $filt -f json >"$out/cap_sum.json" ||
