@@ -69,6 +69,10 @@ int central_check_station(struct central *c, const char *station, struct st_erro
 int central_send_runs(struct central *c, struct db *db, char (*ids)[DB_ID_LEN], int n,
 		      int64_t *stamps, struct st_error *e);
 
+/* Send run id as central_send_runs() would, then roll it back: ST_OK when
+ * the store would take it now, else why not (station central status). */
+int central_try_run(struct central *c, struct db *db, const char *id, struct st_error *e);
+
 /* Drain the local queue: the ended runs not yet forwarded, oldest end
  * first, up to FWD_BATCH runs a transaction (a backlog pays the summaries'
  * fixed cost once per batch), each batch sent then marked, at most max of

@@ -89,7 +89,12 @@ static void report(struct central_fwd *f, int ret, const struct st_error *e)
 			log_info("central store reachable again: forwarding resumed");
 		f->last_err[0] = '\0';
 	} else if (strcmp(f->last_err, e->msg)) {
-		log_warn("%s; runs stay queued in the log and are sent when it answers", e->msg);
+		/* a run the store refuses for its values (send.c) says what to do */
+		if (ret == ST_ERR_PARSE)
+			log_warn("%s", e->msg);
+		else
+			log_warn("%s; runs stay queued in the log and are sent when it answers",
+				 e->msg);
 		snprintf(f->last_err, sizeof(f->last_err), "%s", e->msg);
 	}
 }

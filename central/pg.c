@@ -217,7 +217,7 @@ int central_open(struct central **out, const struct central_opts *o, struct st_e
 	const char *why = central_url_refused(o->url);
 	int t = o->timeout_ms > 0 ? o->timeout_ms : 10000;
 	char connect_s[16], user_ms[16], options[64];
-	const char *keys[12], *vals[12];
+	const char *keys[13], *vals[13];
 	char *own[4] = { NULL };
 	struct central *c;
 	int k = 0;
@@ -241,6 +241,10 @@ int central_open(struct central **out, const struct central_opts *o, struct st_e
 	keys[k] = "keepalives_idle", vals[k++] = "10";
 	keys[k] = "options", vals[k++] = options;
 	keys[k] = "application_name", vals[k++] = "station";
+	/* the log's text is UTF-8: say so, whatever PGCLIENTENCODING or the
+	 * database's encoding would make libpq claim (LATIN1 stored a
+	 * serial's "Ω" as "Î©") */
+	keys[k] = "client_encoding", vals[k++] = "UTF8";
 	if (o->passfile)
 		keys[k] = "passfile", vals[k++] = o->passfile;
 	k = cert_files(o, keys, vals, k, own);

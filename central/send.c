@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "central/central-internal.h"
+#include "common/text.h"
 #include "db/db_forward.h"
 
 /* The INSERT of table t: constant identifiers from cpi_tables, values bound. */
@@ -55,8 +56,67 @@ struct send_ctx {
 	struct central *c;
 	struct st_error *e;
 	const char *run_id;
+	char unit[48];		/* the run's serial, shown (for messages) */
 	int rows;
 };
+
+/* The n-th (from 1) of t's columns into dst ("" when there is none). */
+static void column_name(const struct cpi_table *t, int n, char *dst, size_t cap)
+{
+	const char *p = t->columns;
+
+	for (int i = 1; i < n && p; i++)
+		if ((p = strchr(p, ',')))
+			p++;
+	dst[0] = '\0';
+	if (!p || n < 1)
+		return;
+	p += strspn(p, " ");
+	snprintf(dst, cap, "%.*s", (int)strcspn(p, ","), p);
+}
+
+/* A row the store refused for what it holds (SQLSTATE class 22: a value
+ * its column's type cannot take; 23: a constraint; 54: a limit, a text too
+ * long for an index): which run, which column, and what to do.  Runs go in
+ * order, so this one holds every run queued behind it until the log is
+ * mended.  ST_ERR_PARSE (trying again changes nothing: fwd.c says so); 0
+ * for any other failure. */
+static int refused_data(struct send_ctx *s, const PGresult *r, const struct cpi_table *t,
+			const struct db_row *row)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	const char *col = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+	const char *ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
+	const char *par = ctx ? strstr(ctx, "parameter $") : NULL;
+	char name[64] = "", what[160] = "", shown[ST_ERRMSG_MAX / 4];
+
+	if (!state || (strncmp(state, "22", 2) && strncmp(state, "23", 2) &&
+		       strncmp(state, "54", 2)))
+		return 0;
+	if (col)
+		snprintf(name, sizeof(name), "%s", col);
+	else if (par)
+		column_name(t, atoi(par + strlen("parameter $")), name, sizeof(name));
+	for (int i = 0; name[0] && i < row->n; i++) {
+		const struct db_value *v = &row->v[i];
+
+		if (strcmp(row->name[i], name))
+			continue;
+		if (v->type == DB_TEXT)
+			snprintf(what, sizeof(what), " (%zu bytes)", strlen(v->s));
+		else if (v->type == DB_REAL)
+			snprintf(what, sizeof(what), " (%.17g)", v->d);
+	}
+	st_text_show(shown, sizeof(shown), msg ? msg : "refused");
+	return st_fail(s->e, ST_ERR_PARSE, "central store %s refuses run %s (unit %s) for what the "
+		       "log holds: %s%s%s%s: %s; the run stays queued, and the runs queued "
+		       "behind it wait for it (runs go in order): mend that value in the log, "
+		       "then 'station central sync' (docs/central.md, \"A run the store "
+		       "refuses\")", s->c->where, s->run_id ? s->run_id : "?",
+		       s->unit[0] ? s->unit : "none", t->name, name[0] ? "." : "", name, what,
+		       shown);
+}
 
 /* The log's columns against the central table's, name by name. */
 static int same_columns(const struct cpi_table *t, const struct db_row *row)
@@ -95,6 +155,10 @@ static int send_row(void *arg, const char *table, const struct db_row *row)
 	for (int i = 0; i < row->n; i++) {
 		const struct db_value *v = &row->v[i];
 
+		if (!strcmp(table, "runs") && !strcmp(row->name[i], "unit_serial") &&
+		    v->type == DB_TEXT &&
+		    st_text_show(s->unit, sizeof(s->unit), v->s) >= sizeof(s->unit))
+			strcpy(s->unit + sizeof(s->unit) - 8, "...");	/* cut: say so */
 		vals[i] = buf[i];
 		switch (v->type) {
 		case DB_NULL: vals[i] = NULL; break;
@@ -104,11 +168,17 @@ static int send_row(void *arg, const char *table, const struct db_row *row)
 		}
 	}
 	r = PQexecPrepared(s->c->pg, table, row->n, vals, NULL, NULL, 0);
-	/* refused for a station this login is not bound to: say which, and how */
-	if (PQresultStatus(r) == PGRES_FATAL_ERROR &&
-	    cpi_refused_row(s->c, r, table, row, s->run_id, s->e) < 0) {
-		PQclear(r);
-		return ST_ERR_DB;
+	/* refused for a station this login is not bound to, or for a value:
+	 * say which, and how */
+	if (PQresultStatus(r) == PGRES_FATAL_ERROR) {
+		int ret = cpi_refused_row(s->c, r, table, row, s->run_id, s->e);
+
+		if (ret == 0)
+			ret = refused_data(s, r, t, row);
+		if (ret < 0) {
+			PQclear(r);
+			return ret;
+		}
 	}
 	if (cpi_ok(s->c, r, "store a row", s->e) < 0)
 		return ST_ERR_DB;
@@ -139,10 +209,12 @@ static int summarise(struct central *c, char (*ids)[DB_ID_LEN], int n, struct st
 	return ST_OK;
 }
 
-int central_send_runs(struct central *c, struct db *db, char (*ids)[DB_ID_LEN], int n,
-		      int64_t *stamps, struct st_error *e)
+/* The runs ids[0..n-1] in one transaction, committed (or, !commit, rolled
+ * back: a trial). */
+static int send_batch(struct central *c, struct db *db, char (*ids)[DB_ID_LEN], int n,
+		      int64_t *stamps, bool commit, struct st_error *e)
 {
-	struct send_ctx s = { c, e, NULL, 0 };
+	struct send_ctx s = { .c = c, .e = e };
 	int ret = n < 1 || n > FWD_BATCH ? st_fail(e, ST_ERR_ARG, "send %d runs at once: 1 to "
 						    "%d (a build bug)", n, FWD_BATCH) : ST_OK;
 
@@ -154,6 +226,7 @@ int central_send_runs(struct central *c, struct db *db, char (*ids)[DB_ID_LEN], 
 		int before = s.rows;
 
 		s.run_id = ids[i];
+		s.unit[0] = '\0';
 		stamps[i] = -1;
 		ret = db_fwd_rows(db, ids[i], send_row, &s, &stamps[i], e);
 		if (ret == ST_OK && s.rows == before)
@@ -161,15 +234,29 @@ int central_send_runs(struct central *c, struct db *db, char (*ids)[DB_ID_LEN], 
 	}
 	if (ret == ST_OK)
 		ret = summarise(c, ids, n, e);
-	if (ret == ST_OK)
+	if (ret == ST_OK && commit)
 		ret = cpi_exec(c, "COMMIT", "commit a run", e);
-	if (ret < 0) {
+	if (ret < 0 || !commit)
 		cpi_rollback(c);
-		/* a connection that broke mid-way: say so, whatever step noticed */
-		if (PQstatus(c->pg) != CONNECTION_OK && ret != ST_ERR_CLOSED)
-			ret = ST_ERR_CLOSED;
-	}
+	/* a connection that broke mid-way: say so, whatever step noticed */
+	if (ret < 0 && PQstatus(c->pg) != CONNECTION_OK && ret != ST_ERR_CLOSED)
+		ret = ST_ERR_CLOSED;
 	return ret;
+}
+
+int central_send_runs(struct central *c, struct db *db, char (*ids)[DB_ID_LEN], int n,
+		      int64_t *stamps, struct st_error *e)
+{
+	return send_batch(c, db, ids, n, stamps, true, e);
+}
+
+int central_try_run(struct central *c, struct db *db, const char *id, struct st_error *e)
+{
+	char one[1][DB_ID_LEN];
+	int64_t stamp;
+
+	snprintf(one[0], sizeof(one[0]), "%s", id);
+	return send_batch(c, db, one, 1, &stamp, false, e);
 }
 
 /* The local marks of a batch the store committed: all of them, even when

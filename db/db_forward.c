@@ -6,9 +6,12 @@
  * an error in the tests, not a silent loss.  Attached rows are found
  * through the indexes the log already has (by run, or by step).
  */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "db/db-internal.h"
 #include "db/db_forward.h"
 
@@ -129,13 +132,62 @@ struct tab_ctx {
 	db_fwd_fn fn;
 	void *ctx;
 	const char *table;
+	struct st_error *e;
 };
+
+/* Text as the log stores it (common/text.h): valid UTF-8 as it is, every
+ * other byte as \xNN.  A log edited by hand (the sqlite3 CLI) may hold
+ * what the station never writes: bytes that are not UTF-8, a NUL inside
+ * (a C string would end there), a BLOB; PostgreSQL's text takes neither
+ * (it refused the run, and so held every run behind it; a NUL cut it). */
+static bool stored_as_is(const struct db_value *v)
+{
+	return v->type != DB_TEXT || (v->len == (int)strlen(v->s) && st_text_is_utf8(v->s));
+}
+
+/* v's text as stored, to free (NULL: out of memory). */
+static char *as_stored(const struct db_value *v)
+{
+	size_t cap = 4 * (size_t)v->len + 1, n = 0;	/* a byte is at most \xNN */
+	char *out = malloc(cap);
+
+	for (const char *p = v->s; out; p++) {	/* the parts between NULs */
+		n += st_text_utf8(out + n, cap - n, p);
+		p += strlen(p);
+		if (p >= v->s + v->len)
+			break;
+		n += (size_t)snprintf(out + n, cap - n, "\\x00");
+	}
+	return out;
+}
 
 static int tab_row(void *arg, const struct db_row *row)
 {
 	struct tab_ctx *t = arg;
+	struct db_row copy;
+	char *own[DB_ROW_MAX_COLS] = { NULL };
+	bool owned = false;
+	int ret;
 
-	return t->fn(t->ctx, t->table, row);
+	for (int i = 0; !row->columns_only && i < row->n; i++)
+		owned |= !stored_as_is(&row->v[i]);
+	if (!owned)
+		return t->fn(t->ctx, t->table, row);
+	copy = *row;
+	ret = ST_OK;
+	for (int i = 0; i < row->n && ret == ST_OK; i++) {
+		if (stored_as_is(&row->v[i]))
+			continue;
+		if (!(own[i] = as_stored(&row->v[i])))
+			ret = st_fail(t->e, ST_ERR_NOMEM, "out of memory");
+		else
+			copy.v[i].s = own[i], copy.v[i].len = (int)strlen(own[i]);
+	}
+	if (ret == ST_OK)
+		ret = t->fn(t->ctx, t->table, &copy);
+	for (int i = 0; i < row->n; i++)
+		free(own[i]);
+	return ret;
 }
 
 static int64_t one_int(struct db *db, const char *sql, const char *run_id)
@@ -155,7 +207,7 @@ static int64_t one_int(struct db *db, const char *sql, const char *run_id)
 int db_fwd_rows(struct db *db, const char *run_id, db_fwd_fn fn, void *ctx, int64_t *stamp,
 		struct st_error *e)
 {
-	struct tab_ctx t = { fn, ctx, NULL };
+	struct tab_ctx t = { fn, ctx, NULL, e };
 	int ret = ST_OK;
 
 	pthread_mutex_lock(&db->mu);

@@ -152,6 +152,7 @@ int dbr_each_row(sqlite3 *h, sqlite3_stmt *st, db_row_fn fn, void *ctx, struct s
 			default:
 				v->type = DB_TEXT;
 				v->s = (const char *)sqlite3_column_text(st, c);
+				v->len = sqlite3_column_bytes(st, c);
 				if (!v->s)
 					v->type = DB_NULL;
 				break;

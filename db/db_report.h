@@ -47,6 +47,7 @@ struct db_value {
 	int64_t i;
 	double d;
 	const char *s;		/* DB_TEXT: valid until the callback returns */
+	int len;		/* DB_TEXT: its bytes (more than strlen(s): a NUL inside) */
 };
 
 #define DB_ROW_MAX_COLS 32

@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"           to 16 in one transaction; safe to run again and while a station runs\n"
 		"  status   how many ended runs are queued in the log, and with a store\n"
 		"           configured whether it is reachable, at this station's schema, and\n"
-		"           takes this login's runs (its station and the next queued run's)\n"
+		"           takes this login's runs (its station and the next queued run's),\n"
+		"           and the next queued run as the log holds it (sent, rolled back)\n"
 		"\n"
 		"  -c, --config FILE   station.yaml: central: {url, passfile} and the log\n"
 		"      --url URL       postgresql://HOST[:PORT]/DB[?sslmode=verify-full...]\n"
@@ -68,10 +69,11 @@ static int do_migrate(const struct central_opts *o)
 }
 
 /* status, with a store configured: can this station reach it, is it at
- * the schema this station writes, and may its login store runs under the
- * stations named (the queue drains only then). */
+ * the schema this station writes, may its login store runs under the
+ * stations named, and would it take the next queued run, next (NULL: none),
+ * as it is in the log (sent, then rolled back): the queue drains only then. */
 static int store_status(const struct central_opts *o, const char *const *stations,
-			struct st_error *e)
+			struct db *db, const char *next, struct st_error *e)
 {
 	struct central *c = NULL;
 	int ret = central_open(&c, o, e);
@@ -81,6 +83,8 @@ static int store_status(const struct central_opts *o, const char *const *station
 	for (int i = 0; ret == ST_OK && i < 2; i++)
 		if (stations[i] && (i == 0 || !stations[0] || strcmp(stations[0], stations[i])))
 			ret = central_check_station(c, stations[i], e);
+	if (ret == ST_OK && next)
+		ret = central_try_run(c, db, next, e);
 	if (ret == ST_OK)
 		printf("central store %s: reachable, schema version %d as this station writes\n",
 		       central_where(c), CENTRAL_SCHEMA_VERSION);
@@ -108,10 +112,10 @@ static int do_sync(const struct central_opts *o, const char *db_path, const char
 			printf("central status: %lld run(s) queued in %s\n", (long long)queued, db_path);
 		if (ret == ST_OK && n == 1 && o->url)
 			ret = db_fwd_station(db, oldest[0], &next, &e);
-		db_close(db);
 		stations[1] = next;
 		if (ret == ST_OK && o->url)
-			ret = store_status(o, stations, &e);
+			ret = store_status(o, stations, db, n == 1 ? oldest[0] : NULL, &e);
+		db_close(db);
 		free(next);
 		if (ret < 0)
 			fprintf(stderr, "station central status: %s\n", e.msg);
