@@ -77,6 +77,9 @@ extern const char *const cpi_v9[];
 /* Version 10's: writer logins bound to stations, no temporary tables for
  * PUBLIC, '' sequences as NULL (schema_v10.c). */
 extern const char *const cpi_v10[];
+/* Version 11's: measurements by name and run, their values in the index
+ * (schema_v11.c). */
+extern const char *const cpi_v11[];
 
 /* Capability cells combined on the server (schema_v8.c's day and month
  * cells, read_cap.c's figures of a key).  A combined cell: n, mean, m2 (sum

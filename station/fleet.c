@@ -12,6 +12,7 @@
 
 #include "central/central.h"
 #include "common/log.h"
+#include "station/ask.h"
 #include "station/commands.h"
 #include "station/fleet.h"
 #include "station/mes_sync.h"
@@ -29,6 +30,35 @@ bool fleet_var_name_ok(const char *arg)
 	const char *eq = strchr(arg, '=');
 
 	return eq && vars_name_valid(arg, (size_t)(eq - arg));
+}
+
+/* A unit's serial, its operator and its line values (work order, part
+ * number, revision) from the command line take what a scan at the prompt,
+ * the API and the MES take: at most ASK_MAX - 1 bytes.  A longer one is a
+ * wrong argument; the log would take it, the central store not (its index
+ * of serials holds at most 2704 bytes a row), and the run would hold every
+ * run queued behind it (docs/central.md). */
+static bool run_text_ok(const char *cmd, const char *what, const char *v)
+{
+	static const char *const named[] = { "serial", "operator", "work_order", "part_number",
+					     "revision", NULL };
+	const char *eq = strchr(v, '=');
+	size_t len;
+
+	if (!what) {	/* --var NAME=VALUE: only the names above */
+		for (int i = 0; named[i] && !what; i++)
+			if (eq && (size_t)(eq - v) == strlen(named[i]) && !strncmp(v, named[i], eq - v))
+				what = named[i];
+		if (!what)
+			return true;
+		v = eq + 1;
+	}
+	len = strlen(v);
+	if (len < ASK_MAX)
+		return true;
+	fprintf(stderr, "%s: the %s is %zu bytes: at most %d, as a scan at the prompt, the API "
+		"and the MES take (a wrong argument?)\n", cmd, what, len, ASK_MAX - 1);
+	return false;
 }
 
 static int fleet_opt(struct fleet_opts *o, int c, const char *arg)
@@ -49,7 +79,7 @@ static int fleet_opt(struct fleet_opts *o, int c, const char *arg)
 				"'_', '-' and '.' (at most %d of them)\n", o->cmd, FLEET_MAX_VARS);
 			return EXIT_USAGE;
 		}
-		if (config_cli_var_refused(o->cmd, arg))
+		if (config_cli_var_refused(o->cmd, arg) || !run_text_ok(o->cmd, NULL, arg))
 			return EXIT_USAGE;
 		o->vars[o->n_vars++] = arg;
 		return 1;
@@ -434,6 +464,9 @@ static int load_fixtures(const struct fleet_opts *o, struct fleet *f)
 		fprintf(stderr, "%s: --port/--ctrl need exactly one fixture\n", o->cmd);
 		return EXIT_USAGE;
 	}
+	if ((o->serial && !run_text_ok(o->cmd, "serial", o->serial)) ||
+	    (o->operator_name && !run_text_ok(o->cmd, "operator", o->operator_name)))
+		return EXIT_USAGE;
 	if (o->serial && count > 1) {
 		fprintf(stderr, "%s: --serial names one unit, and there are %d fixtures: "
 			"scan each unit's serial, or run one fixture\n", o->cmd, count);

@@ -10,11 +10,14 @@
 #   which held every run behind it; a NUL cut the text);
 # - a station whose environment says PGCLIENTENCODING=LATIN1 still stores
 #   its UTF-8 text as it is ("Ω" arrived as "Î©");
-# - a run the store cannot take as it is (a 3001-byte serial from --serial:
-#   too long for the serial's index; a start time that is no integer) stays
-#   queued, and station run, central status and central sync say which run,
-#   which column and what to do (status answered 0, "reachable"); once the
-#   log is mended, it and the runs behind it go.
+# - a serial or work order of 3001 bytes on the command line is refused (the
+#   log took it, the store's index of serials cannot: the run held every run
+#   behind it), as the prompt, the API and the MES refuse one;
+# - a run the store cannot take as the log holds it (a 3001-byte serial put
+#   in by hand; a start time that is no integer) stays queued, and station
+#   run, central status and central sync say which run, which column and
+#   what to do (status answered 0, "reachable"); once the log is mended, it
+#   and the runs behind it go.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 . "$(dirname "$0")/central.sh"
@@ -71,13 +74,24 @@ PGCLIENTENCODING=LATIN1 "$st" run -c "$y" --once --serial "Ω-1" >/dev/null 2>&1
 assert_eq "$(stored "encode(convert_to(unit_serial, 'UTF8'), 'hex')" runs "unit_serial LIKE '%-1'")" \
 	"cea92d31" "Ω-1 stored as its UTF-8 bytes, not as LATIN1 read from them"
 
-# --- a serial too long for the store's index, from the command line
+# --- a serial too long for the store's index: refused on the command line
+# (the log took it, the store did not), as the prompt, the API and the MES
+# refuse one; an older station's log, or one edited by hand, may hold it
 long=L$(head -c 1500 /dev/urandom | od -An -tx1 | tr -d ' \n')
-"$st" run -c "$y" --once --serial "$long" >"$CENTRAL/long.out" 2>"$CENTRAL/long.err" ||
-	fail "the unit with a long serial: $(cat "$CENTRAL/long.err")"
-l=$(sql "$db" "SELECT id FROM runs WHERE length(unit_serial) = 3001")
-[ -n "$l" ] || fail "the local log holds the 3001-byte serial"
+rc=0; "$st" run -c "$y" --once --serial "$long" >/dev/null 2>"$CENTRAL/long.err" || rc=$?
+assert_eq "$rc" "2" "--serial of 3001 bytes: a wrong argument"
+assert_eq "$(cat "$CENTRAL/long.err")" "station run: the serial is 3001 bytes: at most 255, as a scan at the prompt, the API and the MES take (a wrong argument?)" \
+	"says how long, and the most"
+rc=0; "$st" run -c "$y" --once --serial W1 --var "work_order=$long" >/dev/null 2>"$CENTRAL/long.err" || rc=$?
+assert_eq "$rc" "2" "--var work_order= of 3001 bytes"
+assert_match "$(cat "$CENTRAL/long.err")" "the work_order is 3001 bytes: at most 255" "says which"
+"$st" run -c "$y" --once --serial W2 --var "work_order=${long:0:255}" >/dev/null 2>&1 ||
+	fail "a work order of 255 bytes"
+alone LONG
+l=$(run_of LONG)
+sqlite3 "$db" "UPDATE runs SET unit_serial = '$long' WHERE id = '$l'"
 central_run s1 E
+cp "$CENTRAL/s1/run.err" "$CENTRAL/long.err"
 assert_eq "$RUN_RC" "0" "the line goes on behind the refused run"
 why="central store $PG_SOCK:$PG_PORT/central refuses run $l \(unit ${long:0:40}\.\.\.\) for what the log holds: runs: index row size [0-9]+ exceeds btree version 4 maximum 2704 for index \"runs_unit\"; the run stays queued, and the runs queued behind it wait for it \(runs go in order\): mend that value in the log, then 'station central sync'"
 assert_match "$(cat "$CENTRAL/long.err")" "central: warning: $why" "the forwarder names the run, once"
