@@ -86,6 +86,7 @@ else
 				EXECUTE format('DROP POLICY %I ON %I', p.policyname, p.tablename);
 			END LOOP;
 			DROP TABLE IF EXISTS central_stations;
+			DROP INDEX IF EXISTS measurements_name_run;
 			DROP TABLE IF EXISTS sum_runs, sum_cells, sum_unit_cells, sum_unit_first,
 				sum_step_fails, sum_meas_keys, sum_meas, sum_cap_keys, sum_cap, sum_cap_day,
 				sum_cap_month;

@@ -19,6 +19,8 @@
 #                               one unit on station NAME; exit status in $RUN_RC,
 #                               output in $CENTRAL/NAME/run.out, .err
 #   local_ids NAME              the ended runs of NAME's log, one id a line, sorted
+#   central_drop_v11            the store taken back to central schema 10 (no index
+#                               of the measurements by name and run)
 #   central_drop_v10            the store taken back to central schema 9 (no bindings of
 #                               logins to stations, TEMPORARY granted to PUBLIC)
 #   central_drop_v4             the store taken back to central schema 3 (no summaries,
@@ -160,7 +162,12 @@ sys.exit(0 if eq(load(sys.argv[1]), load(sys.argv[2]), "") else 1)
 PY
 }
 
+central_drop_v11() {
+	pg_sql "DROP INDEX measurements_name_run; DELETE FROM central_schema WHERE version >= 11" >/dev/null
+}
+
 central_drop_v10() {
+	central_drop_v11
 	pg_sql "DO \$\$ DECLARE p record; BEGIN
 		FOR p IN SELECT policyname, tablename FROM pg_policies WHERE schemaname = 'public' LOOP
 			EXECUTE format('DROP POLICY %I ON %I', p.policyname, p.tablename);
