@@ -107,6 +107,8 @@ static int refused_data(struct send_ctx *s, const PGresult *r, const struct cpi_
 			snprintf(what, sizeof(what), " (%zu bytes)", strlen(v->s));
 		else if (v->type == DB_REAL)
 			snprintf(what, sizeof(what), " (%.17g)", v->d);
+		else if (v->type == DB_INT)
+			snprintf(what, sizeof(what), " (%" PRId64 ")", v->i);
 	}
 	st_text_show(shown, sizeof(shown), msg ? msg : "refused");
 	return st_fail(s->e, ST_ERR_PARSE, "central store %s refuses run %s (unit %s) for what the "

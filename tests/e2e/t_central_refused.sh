@@ -117,7 +117,13 @@ rc=0; "$st" central status -c "$y" >/dev/null 2>"$CENTRAL/status.err" || rc=$?
 assert_eq "$rc" "4" "status: a start time that is no integer"
 assert_match "$(cat "$CENTRAL/status.err")" "refuses run $f \(unit F\) for what the log holds: runs\.started_us \([0-9]+\.5\): invalid input syntax for type bigint" \
 	"status names the run, its column and value"
-sqlite3 "$db" "UPDATE runs SET started_us = CAST(started_us AS INTEGER) WHERE id = '$f'"
+sqlite3 "$db" "UPDATE runs SET started_us = CAST(started_us AS INTEGER) WHERE id = '$f';
+	UPDATE steps SET idx = idx + 3000000000 WHERE run_id = '$f' AND name = 'banner'"
+rc=0; "$st" central sync -c "$y" >/dev/null 2>"$CENTRAL/sync.err" || rc=$?
+assert_eq "$rc" "4" "a step's index beyond the store's integer"
+assert_match "$(cat "$CENTRAL/sync.err")" "refuses run $f \(unit F\) for what the log holds: steps\.idx \(300000000[0-9]\): value \"300000000[0-9]\" is out of range for type integer" \
+	"sync names the run, its column and value"
+sqlite3 "$db" "UPDATE steps SET idx = idx - 3000000000 WHERE run_id = '$f' AND name = 'banner'"
 assert_eq "$("$st" central sync -c "$y")" "central sync: 2 sent, 0 still queued ($db)" "mended: F and G go"
 { local_ids s1; } | sort >"$CENTRAL/local.ids"
 pg_sql "SELECT id FROM runs ORDER BY id" | LC_ALL=C sort >"$CENTRAL/central.ids"
