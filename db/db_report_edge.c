@@ -363,7 +363,7 @@ int rep_edge_pareto(sqlite3 *h, struct report *r)
 		if (sqlite3_finalize(st) != SQLITE_OK)
 			ret = -1;
 	}
-	if (!ret && n)
+	if (!ret && r->nfails > 1)
 		qsort(r->fails, r->nfails, sizeof(*r->fails), fail_cmp);
 	return ret;
 }
@@ -481,7 +481,8 @@ int rep_edge_stats(sqlite3 *h, struct report *r)
 		return -1;
 	for (int i = 0; i < r->nmeas; i++)
 		rep_meas_moments(&r->meas[i]);
-	qsort(r->meas, r->nmeas, sizeof(*r->meas), meas_cmp);
+	if (r->nmeas > 1)
+		qsort(r->meas, r->nmeas, sizeof(*r->meas), meas_cmp);
 	return 0;
 }
 

@@ -204,7 +204,7 @@ int rep_capedge_sums(const struct db_reader *rd, const struct rep_filter *f, db_
 		return st_fail(e, ST_ERR_NOTSUP, "no minutes off the hour");
 	for (int i = 0; i < n && !ret; i++)
 		ret = rd_capability_rows(rd, &m[i], true, add_value, &d, e);
-	if (!ret)
+	if (!ret && d.n > 1)
 		qsort(d.c, d.n, sizeof(*d.c), ecell_cmp);
 	if (!ret)
 		ret = rd_capability_sums(rd, &whole, merge, &d, e);
