@@ -127,16 +127,24 @@ extern const char *const cpi_v11[];
 bool cps_usable(const struct rep_filter *f);
 int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 	      struct st_error *e);
-/* --with-errors: add to r's yields (its total and days, read) what error
- * and aborted runs change, for the cells that terms (with values v[0..n),
- * $1 the level) select (report_err.c). */
+/* --with-errors: add to r's yields (its total and days, read; day: a
+ * cell's day as text) what error and aborted runs change, for the cells
+ * that terms (with values v[0..n), $1 the level) select (report_err.c).
+ * cps_errors_by: those changes per group of the cells (group: its column,
+ * alias c), rows of group (NULL: the total), units, first units, first
+ * passed. */
 int cps_with_errors(struct central *c, struct report *r, const char *terms, int n,
-		    const char *const *v, struct st_error *e);
+		    const char *const *v, const char *day, struct st_error *e);
+PGresult *cps_errors_by(struct central *c, const char *terms, int n, const char *const *v,
+			const char *group);
 /* --group-by station or fixture, --operations from the summaries, for f
  * (cps_usable): rows of group (col of the cells, of level with no other
  * filter), runs, units, passed, first units, first passed (report_sum.c;
  * read_grp.c adds the unjudged runs). */
 PGresult *cps_group_yields(struct central *c, const struct rep_filter *f, char level,
+			   const char *col);
+/* --with-errors: cps_errors_by for the groups of cps_group_yields. */
+PGresult *cps_group_errors(struct central *c, const struct rep_filter *f, char level,
 			   const char *col);
 const struct cpi_table *cpi_table_find(const char *name);
 

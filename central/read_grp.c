@@ -3,12 +3,13 @@
  * The central store's day cells (schema_sum.c) grouped, as the plain
  * report is answered (report_sum.c): report --group-by station or fixture
  * and report --operations (per operation, the sequence name) for a filter
- * the cells answer (whole UTC days, station, fixture, sequence), without
- * --with-errors.  Per group its runs, units, passed, first units and first
- * passed from the cells (a unit counted once per group by the plain
- * report's correction, over its cells within the group), its error,
- * aborted, skipped and unidentified runs counted from the runs (a few per
- * cent of them, along runs_outcome and runs_unit), in one snapshot.  Else
+ * the cells answer (whole UTC days, station, fixture, sequence).  Per
+ * group its runs, units, passed, first units and first passed from the
+ * cells (a unit counted once per group by the plain report's correction,
+ * over its cells within the group), with --with-errors what the error and
+ * aborted runs change in the group (report_err.c), its error, aborted,
+ * skipped and unidentified runs counted from the runs (a few per cent of
+ * them, along runs_outcome and runs_unit), in one snapshot.  Else
  * ST_ERR_NOTSUP, before any row: report/groups.c and read_ops.c read the
  * runs.  The runs per unit of --operations are not in the cells (they
  * hold a unit's presence in a cell, not its runs there): read_ops.c reads
@@ -104,10 +105,24 @@ static void groups_free(struct groups *a)
 	free(a->g);
 }
 
+/* --with-errors: q's changes (group, units, first units, first passed)
+ * into a's groups */
+static void add_errors(PGresult *q, struct groups *a)
+{
+	for (int i = 0; i < PQntuples(q); i++)
+		for (int j = 0; !PQgetisnull(q, i, 0) && j < a->n; j++)
+			if (!strcmp(a->g[j].key, PQgetvalue(q, i, 0))) {
+				a->g[j].y[1] += cpi_i64(q, i, 1);
+				a->g[j].y[3] += cpi_i64(q, i, 2);
+				a->g[j].y[4] += cpi_i64(q, i, 3);
+				break;
+			}
+}
+
 /* a's groups of k for f, in one snapshot; ST_ERR_NOTSUP for what the
  * cells do not answer */
 static int cell_groups(struct central *c, const struct key *k, const struct rep_filter *f,
-		       struct groups *a, struct st_error *e)
+		       bool with_errors, struct groups *a, struct st_error *e)
 {
 	PGresult *q = NULL;
 	int version = 0, ret;
@@ -125,6 +140,14 @@ static int cell_groups(struct central *c, const struct key *k, const struct rep_
 	if (ret == ST_OK) {
 		ret = from_cells(q, a, e);
 		PQclear(q);
+	}
+	if (ret == ST_OK && with_errors) {
+		q = cps_group_errors(c, f, k->level, k->cells);
+		ret = cpi_ok(c, q, "read the error and aborted runs", e);
+		if (ret == ST_OK) {
+			add_errors(q, a);
+			PQclear(q);
+		}
 	}
 	if (ret == ST_OK)
 		ret = cpr_rows(c, k->unjudged, f, NULL, 0, add_unjudged, a, e);
@@ -185,9 +208,9 @@ int cpr_groups(void *h, const char *key, const struct rep_filter *f, bool with_e
 	if (!station && strcmp(key, "fixture"))
 		return refuse(e, "--group-by but by station or fixture");
 	f = f ? f : &no_filter;
-	if (with_errors || !cps_usable(f))
+	if (!cps_usable(f))
 		return refuse(e, station ? "--group-by station" : "--group-by fixture");
-	ret = cell_groups(h, station ? &by_station : &by_fixture, f, &a, e);
+	ret = cell_groups(h, station ? &by_station : &by_fixture, f, with_errors, &a, e);
 	if (ret == ST_OK)
 		ret = emit(&a, names, 9, group_row, fn, ctx);
 	groups_free(&a);
@@ -225,9 +248,9 @@ int cpr_operation_sums(struct central *c, const struct rep_filter *f, bool with_
 	int ret;
 
 	f = f ? f : &no_filter;
-	if (with_errors || !cps_usable(f))
+	if (!cps_usable(f))
 		return refuse(e, "--operations");
-	ret = cell_groups(c, &by_operation, f, &a, e);
+	ret = cell_groups(c, &by_operation, f, with_errors, &a, e);
 	if (ret == ST_OK) {
 		if (a.n)
 			qsort(a.g, a.n, sizeof(*a.g), op_cmp);

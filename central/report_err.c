@@ -14,7 +14,10 @@
  *        where it is selected).
  * An error run is selected as its cell would be: its day, station,
  * fixture, sequence name and version under the names of the cells' columns
- * (the derived table c), so that the cells' own terms select it.
+ * (the derived table c), so that the cells' own terms select it.  By day
+ * for the report; by station, fixture or operation for report --group-by
+ * and --operations (read_grp.c): a unit is new in a group where it has no
+ * judged run, its first run counted in the group of its cell.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +29,14 @@
 	"length(r.unit_serial)::text || ':' || r.unit_serial ||" \
 	" CASE WHEN r.sequence_name IS NULL THEN '-' ELSE '+' || r.sequence_name END"
 
-/* @W@: the cells' terms ($1 the level).  e: the error and aborted runs of
- * identified units; f: each unit's first of them with its first judged run
- * (first: the error run comes first); x: the selected ones' units per day;
- * jc: the days of those units' judged runs in the selected cells (looked up
- * for the units that have a judged run at all); k: the first runs' change.
- * One row for the total (day NULL), one a day. */
+/* @W@: the cells' terms ($1 the level), @D@: the group of a cell (alias c:
+ * its day as text, a station, a fixture, a sequence name).  e: the error
+ * and aborted runs of identified units; f: each unit's first of them with
+ * its first judged run (first: the error run comes first); x: the selected
+ * ones' units per group; jc: the groups of those units' judged runs in the
+ * selected cells (looked up for the units that have a judged run at all);
+ * k: the first runs' change.  One row for the total (group NULL), one a
+ * group. */
 static const char errors_sql[] =
 	"WITH e AS MATERIALIZED (SELECT r.id, r.started_us, " UNIT_KEY " AS u,"
 	"  $1::\"char\" AS level, (r.started_us / 86400000000)::integer AS day, r.station,"
@@ -42,19 +47,18 @@ static const char errors_sql[] =
 	"  uf.unit IS NULL OR (g.started_us, g.id) < (uf.started_us, uf.run_id) AS first"
 	"  FROM (SELECT DISTINCT ON (u) * FROM e ORDER BY u, started_us, id) g"
 	"  LEFT JOIN sum_unit_first uf ON uf.unit = g.u),"
-	" x AS MATERIALIZED (SELECT DISTINCT c.day AS d, c.u FROM e c WHERE @W@),"
-	" jc AS MATERIALIZED (SELECT DISTINCT uc.unit AS u, c.day FROM (SELECT DISTINCT x.u FROM x"
-	"  JOIN f ON f.u = x.u AND f.judged) j JOIN sum_unit_cells uc ON uc.unit = j.u"
+	" x AS MATERIALIZED (SELECT DISTINCT @D@ AS d, c.u FROM e c WHERE @W@),"
+	" jc AS MATERIALIZED (SELECT DISTINCT uc.unit AS u, @D@ AS d FROM (SELECT DISTINCT x.u"
+	"  FROM x JOIN f ON f.u = x.u AND f.judged) j JOIN sum_unit_cells uc ON uc.unit = j.u"
 	"  JOIN sum_cells c ON c.id = uc.cell WHERE @W@),"
-	" k AS (SELECT c.day AS d, 1 AS fu, 0 AS fp FROM f c WHERE c.first AND @W@"
-	"  UNION ALL SELECT c.day, -1, CASE WHEN f.passed THEN -1 ELSE 0 END"
+	" k AS (SELECT @D@ AS d, 1 AS fu, 0 AS fp FROM f c WHERE c.first AND @W@"
+	"  UNION ALL SELECT @D@, -1, CASE WHEN f.passed THEN -1 ELSE 0 END"
 	"  FROM f CROSS JOIN LATERAL unnest(f.cells) AS z(cell) JOIN sum_cells c ON c.id = z.cell"
 	"  WHERE f.first AND f.judged AND @W@)"
 	" SELECT NULL, (SELECT count(DISTINCT x.u) FROM x WHERE NOT EXISTS"
 	"  (SELECT 1 FROM jc WHERE jc.u = x.u)), coalesce(sum(fu), 0), coalesce(sum(fp), 0) FROM k"
-	" UNION ALL SELECT to_char(to_timestamp(d::bigint * 86400) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
-	"  sum(du), sum(fu), sum(fp) FROM (SELECT x.d, 1 AS du, 0 AS fu, 0 AS fp FROM x"
-	"  WHERE NOT EXISTS (SELECT 1 FROM jc WHERE jc.u = x.u AND jc.day = x.d)"
+	" UNION ALL SELECT d, sum(du), sum(fu), sum(fp) FROM (SELECT x.d, 1 AS du, 0 AS fu,"
+	"  0 AS fp FROM x WHERE NOT EXISTS (SELECT 1 FROM jc WHERE jc.u = x.u AND jc.d = x.d)"
 	"  UNION ALL SELECT d, 0, fu, fp FROM k) z GROUP BY d";
 
 /* the counts of day, or the total (day NULL) */
@@ -68,10 +72,16 @@ static struct rep_counts *counts_of(struct report *r, PGresult *q, int i)
 	return NULL;
 }
 
-int cps_with_errors(struct central *c, struct report *r, const char *terms, int n,
-		    const char *const *v, struct st_error *e)
+PGresult *cps_errors_by(struct central *c, const char *terms, int n, const char *const *v,
+			const char *group)
 {
-	PGresult *q = cpi_query(c, errors_sql, terms, n, v, "");
+	return cpi_query(c, errors_sql, terms, n, v, group);
+}
+
+int cps_with_errors(struct central *c, struct report *r, const char *terms, int n,
+		    const char *const *v, const char *day, struct st_error *e)
+{
+	PGresult *q = cps_errors_by(c, terms, n, v, day);
 	int ret = cpi_ok(c, q, "read the error and aborted runs", e);
 
 	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {

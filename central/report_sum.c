@@ -196,7 +196,7 @@ int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 		ret = yields(c, r, &p, true, e);
 	/* with r->with_errors, corrected by the error and aborted runs */
 	if (ret == ST_OK && r->with_errors)
-		ret = cps_with_errors(c, r, p.terms, p.n, p.v, e);
+		ret = cps_with_errors(c, r, p.terms, p.n, p.v, DAY, e);
 	if (ret == ST_OK)
 		ret = pareto(c, r, &p, e);
 	if (ret == ST_OK)
@@ -206,20 +206,36 @@ int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 	return ret;
 }
 
+/* The cells of f grouped by a key whose own level is level ('t', 'f',
+ * 'q'): those cells when f selects by nothing else, else the finest. */
+static void group_cells(const struct rep_filter *f, char level, struct cells *p)
+{
+	cells_of(f, p);
+	if (p->level[0] == 'a')
+		p->level[0] = level;
+	else if (p->level[0] != level)
+		p->level[0] = 'x';
+}
+
 /* The cells' yields per group of col (their column: c.station, c.fixture,
- * c.sequence_name): yield_sql with the group for the day, from the cells
- * of level (the group's own: 't', 'f', 'q') when f selects by nothing
- * else, else the finest; a unit counted once per group by the same
- * correction, over its cells within the group. */
+ * c.sequence_name): yield_sql with the group for the day; a unit counted
+ * once per group by the same correction, over its cells within the
+ * group. */
 PGresult *cps_group_yields(struct central *c, const struct rep_filter *f, char level,
 			   const char *col)
 {
 	struct cells p;
 
-	cells_of(f, &p);
-	if (p.level[0] == 'a')
-		p.level[0] = level;
-	else if (p.level[0] != level)
-		p.level[0] = 'x';
+	group_cells(f, level, &p);
 	return query(c, yield_sql, &p, col);
+}
+
+/* What error and aborted runs change per group (report_err.c). */
+PGresult *cps_group_errors(struct central *c, const struct rep_filter *f, char level,
+			   const char *col)
+{
+	struct cells p;
+
+	group_cells(f, level, &p);
+	return cps_errors_by(c, p.terms, p.n, p.v, col);
 }

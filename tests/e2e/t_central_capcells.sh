@@ -142,14 +142,16 @@ done
 	2>/dev/null && fail "the policy does not refuse t9's runs"
 pg_sql "ALTER POLICY central_read ON runs USING (true); DROP FUNCTION t9_unread(text)" >/dev/null
 
-# --group-by station and fixture from the day cells (central/read_grp.c):
-# the figures of the runs (read for a filter the cells do not answer:
-# --since @1, every run) at each level of cells; a cell changed by hand
-# shows (the cells answer)
+# --group-by station and fixture from the day cells (central/read_grp.c),
+# with and without --with-errors: the figures of the runs (read for a
+# filter the cells do not answer: --since @1, every run) at each level of
+# cells; a cell changed by hand shows (the cells answer)
 grpsame() {	# ARGS...
-	for k in station fixture; do
+	for k in station fixture "station --with-errors" "fixture --with-errors"; do
+		# shellcheck disable=SC2086
 		"$st" report "${CEN[@]}" --group-by $k -f json "$@" -o "$CENTRAL/grp-cells.json" ||
 			fail "--group-by $k $*"
+		# shellcheck disable=SC2086
 		"$st" report "${CEN[@]}" --group-by $k -f json --since @1 "$@" -o "$CENTRAL/grp-rows.json" ||
 			fail "--group-by $k --since @1 $*"
 		cmp -s "$CENTRAL/grp-cells.json" "$CENTRAL/grp-rows.json" ||
@@ -164,8 +166,8 @@ done
 "$st" report "${CEN[@]}" --group-by station -f json -o "$CENTRAL/grp-cells.json"
 assert_match "$(cat "$CENTRAL/grp-cells.json")" '"unidentified": [1-9]' "runs without a serial counted"
 assert_match "$(cat "$CENTRAL/grp-cells.json")" '"errors": [1-9]' "error runs counted"
-grpn() {	# KEY GROUP: the runs of GROUP by --group-by KEY
-	"$st" report "${CEN[@]}" --group-by "$1" -f json -o "$CENTRAL/grpn.json" &&
+grpn() {	# KEY GROUP ARGS...: the runs of GROUP by --group-by KEY ARGS
+	"$st" report "${CEN[@]}" --group-by "$1" "${@:3}" -f json -o "$CENTRAL/grpn.json" &&
 		python3 -c 'import json, sys; print(sum(g["runs"] for g in json.load(open(sys.argv[1]))["groups"]
 			if g["key"] == sys.argv[2]))' "$CENTRAL/grpn.json" "$2"
 }
@@ -174,6 +176,8 @@ f1=$(grpn fixture f1)
 pg_sql "UPDATE sum_cells SET runs = runs + 1000 WHERE level IN ('t', 'f') AND (station = 's2' OR fixture = 'f1')
 	AND day = (SELECT min(day) FROM sum_cells)" >/dev/null
 assert_eq "$(grpn station s2) $(grpn fixture f1)" "$((s2 + 1000)) $((f1 + 1000))" "--group-by from the cells"
+assert_eq "$(grpn station s2 --with-errors) $(grpn fixture f1 --with-errors)" "$((s2 + 1000)) $((f1 + 1000))" \
+	"--group-by --with-errors from the cells"
 pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE level IN ('t', 'f') AND (station = 's2' OR fixture = 'f1')
 	AND day = (SELECT min(day) FROM sum_cells)" >/dev/null
 capsame --subgroups --station s3 --since 2026-01-25T05:00 --until 2026-03-02T07:00

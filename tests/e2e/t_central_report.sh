@@ -326,36 +326,40 @@ assert_eq "$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); t =
 print(t["runs"], t["units"], t["passed"], t["first_units"], t["first_passed"])' "$CENTRAL/ops.json")" \
 	"10 6 5 4 2" "s2: P1 final, P2 final, U3 ict are units of s2 with their first runs there"
 # report --operations from the day cells (central/read_grp.c) for the
-# filters they answer (whole UTC days, station, fixture, sequence): the
-# same JSON, CSV and text (its filters line aside) as the runs (a window of
-# seconds reads them) and the merged log, with runs without a sequence name
-# too: Q1 failed, then passed the next day (one unit of two days), Q2 on
-# s2's fixture s1, an unidentified run; the runs per unit come from the runs
+# filters they answer (whole UTC days, station, fixture, sequence), with
+# and without --with-errors: the same JSON, CSV and text (its filters line
+# aside) as the runs (a window of seconds reads them) and the merged log,
+# with runs without a sequence name too: Q1 failed, then passed the next
+# day (one unit of two days), Q2 on s2's fixture s1, an unidentified run;
+# the runs per unit come from the runs
 nrun() { echo "('f10000000000000000000000000000$1', $2, '$3', '$4', 'ann', NULL, NULL, $5, $5 + 1000, '$6')"; }
 nseq="INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name,
 	sequence_version, started_us, ended_us, outcome) VALUES
 $(nrun 01 "'Q1'" s1 s1 $((d5 + 2000)) fail), $(nrun 02 "'Q1'" s1 s1 $((d6 + 2000)) pass),
 $(nrun 03 "'Q2'" s2 s1 $((d5 + 2100)) pass), $(nrun 04 NULL s3 s3 $((d6 + 2200)) pass);"
 sqlite3 "$m" "$nseq" || fail "runs without a sequence into the log"
+"$st" db rebuild --db "$m" >/dev/null || fail "rebuilding the merged log's summaries"
 pg_sql "$nseq SELECT central_summarise_runs(array_agg(id ORDER BY started_us)) FROM runs
 	WHERE id LIKE 'f100%'" >/dev/null || fail "runs without a sequence into the store"
 opsame() {	# "CELLS' WINDOW" "THE RUNS' WINDOW" ARGS...
-	local cw=$1 rw=$2 fmt
+	local cw=$1 rw=$2 fmt we
 	shift 2
-	for fmt in json csv text; do
+	for fmt in json csv text --with-errors; do
+		we=
+		[ $fmt != --with-errors ] || { we=$fmt; fmt=json; }
 		# shellcheck disable=SC2086
-		"$st" report "${CEN[@]}" --operations -f $fmt $cw "$@" -o "$CENTRAL/ops-cells" ||
-			fail "--operations $cw $*"
+		"$st" report "${CEN[@]}" --operations $we -f $fmt $cw "$@" -o "$CENTRAL/ops-cells" ||
+			fail "--operations $we $cw $*"
 		# shellcheck disable=SC2086
-		"$st" report "${CEN[@]}" --operations -f $fmt $rw "$@" -o "$CENTRAL/ops-rows" ||
-			fail "--operations $rw $*"
+		"$st" report "${CEN[@]}" --operations $we -f $fmt $rw "$@" -o "$CENTRAL/ops-rows" ||
+			fail "--operations $we $rw $*"
 		# shellcheck disable=SC2086
-		"$st" report --db "$m" --operations -f $fmt $rw "$@" -o "$CENTRAL/ops-log"
+		"$st" report --db "$m" --operations $we -f $fmt $rw "$@" -o "$CENTRAL/ops-log"
 		[ $fmt != text ] || sed -i 1d "$CENTRAL/ops-cells" "$CENTRAL/ops-rows" "$CENTRAL/ops-log"
 		cmp -s "$CENTRAL/ops-cells" "$CENTRAL/ops-rows" ||
-			fail "--operations -f $fmt $cw $*: the cells and the runs differ: $(diff "$CENTRAL/ops-cells" "$CENTRAL/ops-rows" | head -8)"
+			fail "--operations $we -f $fmt $cw $*: the cells and the runs differ: $(diff "$CENTRAL/ops-cells" "$CENTRAL/ops-rows" | head -8)"
 		cmp -s "$CENTRAL/ops-cells" "$CENTRAL/ops-log" ||
-			fail "--operations -f $fmt $cw $*: the store and the log differ: $(diff "$CENTRAL/ops-cells" "$CENTRAL/ops-log" | head -8)"
+			fail "--operations $we -f $fmt $cw $*: the store and the log differ: $(diff "$CENTRAL/ops-cells" "$CENTRAL/ops-log" | head -8)"
 	done
 }
 secs="--since @946684801 --until @4102444799"
@@ -393,9 +397,12 @@ for lv in "q|" "x|--station s1"; do
 		AND station IN ('', 's1') AND day = $((d5 / 86400000000))" >/dev/null
 	# shellcheck disable=SC2086
 	got=$(opruns ict $all "${f[@]}")
+	# shellcheck disable=SC2086
+	gotwe=$(opruns ict --with-errors $all "${f[@]}")
 	pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE level = '${lv%%|*}' AND sequence_name = 'ict'
 		AND station IN ('', 's1') AND day = $((d5 / 86400000000))" >/dev/null
 	assert_eq "$got" "$((good + 1000))" "--operations ${f[*]} from the level ${lv%%|*} cells"
+	assert_eq "$gotwe" "$((good + 1000))" "--operations --with-errors ${f[*]} from the level ${lv%%|*} cells"
 	# shellcheck disable=SC2086
 	assert_eq "$(opruns ict $secs "${f[@]}")" "$good" "--operations ${f[*]} from the runs"
 done
