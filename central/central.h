@@ -105,7 +105,11 @@ int central_fwd_start(struct central_fwd **out, const struct central_opts *o,
 void central_fwd_kick(struct central_fwd *f);
 /* Stop: one last pass of at most one batch of runs, given up after the
  * connect/statement timeout when PostgreSQL does not answer; what is left
- * stays queued for the next start or `station central sync`.  *sent and *left as central_drain's (may be NULL). */
-void central_fwd_stop(struct central_fwd *f, int *sent, int *left);
+ * stays queued for the next start or `station central sync`.  *sent and
+ * *left as central_drain's (may be NULL).  held (cap bytes, may be NULL):
+ * when the last pass that reached the store was refused a run for what the
+ * log holds, the store's refusal (which run, which column, what to do: the
+ * run holds every run queued behind it); else "". */
+void central_fwd_stop(struct central_fwd *f, int *sent, int *left, char *held, size_t cap);
 
 #endif

@@ -34,6 +34,9 @@ struct central_fwd {
 	bool kicked, stopping;
 	int sent, left;
 	char last_err[ST_ERRMSG_MAX];
+	/* the store's refusal of a run (send.c) while the last pass that
+	 * reached it was refused: what holds the queue, for the end line */
+	char held[ST_ERRMSG_MAX];
 };
 
 /* One pass: connect when needed, drain.  0: the queue is empty. */
@@ -58,6 +61,10 @@ static int pass(struct central_fwd *f, struct central **c, struct db *db, struct
 	pthread_mutex_lock(&f->mu);
 	f->sent += sent;
 	f->left = left;
+	if (ret == ST_ERR_PARSE)	/* a run the store refuses: it holds the queue */
+		snprintf(f->held, sizeof(f->held), "%s", e->msg);
+	else if (ret == ST_OK)
+		f->held[0] = '\0';
 	pthread_mutex_unlock(&f->mu);
 	if (ret < 0 && *c) {	/* a fresh connection next time */
 		central_close(*c);
@@ -188,7 +195,7 @@ void central_fwd_kick(struct central_fwd *f)
 	pthread_mutex_unlock(&f->mu);
 }
 
-void central_fwd_stop(struct central_fwd *f, int *sent, int *left)
+void central_fwd_stop(struct central_fwd *f, int *sent, int *left, char *held, size_t cap)
 {
 	if (!f)
 		return;
@@ -201,6 +208,8 @@ void central_fwd_stop(struct central_fwd *f, int *sent, int *left)
 		*sent = f->sent;
 	if (left)
 		*left = f->left;
+	if (held && cap)
+		snprintf(held, cap, "%s", f->held);
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv);
 	free(f->url);

@@ -181,12 +181,16 @@ static void central_start(struct fleet *f, const char *log)
 static void central_stop(struct fleet *f)
 {
 	int sent = 0, left = 0;
+	char held[ST_ERRMSG_MAX];
 
 	if (!f->fwd)
 		return;
-	central_fwd_stop(f->fwd, &sent, &left);
+	central_fwd_stop(f->fwd, &sent, &left, held, sizeof(held));
 	f->fwd = NULL;
-	if (left)
+	if (left && held[0])	/* not "when it answers": it answered no */
+		log_warn("%d run(s) queued for the central store, held by a run it refuses: %s",
+			 left, held);
+	else if (left)
 		log_warn("%d run(s) queued for the central store: sent when it answers, at "
 			 "the next start or by 'station central sync'", left);
 	else

@@ -16,8 +16,9 @@
 # - a run the store cannot take as the log holds it (a 3001-byte serial put
 #   in by hand; a start time that is no integer) stays queued, and station
 #   run, central status and central sync say which run, which column and
-#   what to do (status answered 0, "reachable"); once the log is mended, it
-#   and the runs behind it go.
+#   what to do (status answered 0, "reachable"); station run's end line says
+#   the queue is held by that run, not "sent when it answers"; once the log
+#   is mended, it and the runs behind it go.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 . "$(dirname "$0")/central.sh"
@@ -95,7 +96,12 @@ cp "$CENTRAL/s1/run.err" "$CENTRAL/long.err"
 assert_eq "$RUN_RC" "0" "the line goes on behind the refused run"
 why="central store $PG_SOCK:$PG_PORT/central refuses run $l \(unit ${long:0:40}\.\.\.\) for what the log holds: runs: index row size [0-9]+ exceeds btree version 4 maximum 2704 for index \"runs_unit\"; the run stays queued, and the runs queued behind it wait for it \(runs go in order\): mend that value in the log, then 'station central sync'"
 assert_match "$(cat "$CENTRAL/long.err")" "central: warning: $why" "the forwarder names the run, once"
-assert_eq "$(grep -c "refuses run" "$CENTRAL/long.err")" "1" "said once, not once per try"
+assert_eq "$(grep -c "refuses run" "$CENTRAL/long.err")" "2" \
+	"said once, not once per try, and in the end line"
+# the end line: not "sent when it answers" (it answered no) but which run
+# holds the queue and what to do, as status says
+assert_match "$(tail -n 1 "$CENTRAL/long.err")" "^run: warning: 2 run\(s\) queued for the central store, held by a run it refuses: $why \(docs/central\.md, \"A run the store refuses\"\)$" \
+	"station run's end line names the run that holds the queue"
 rc=0; "$st" central status -c "$y" >"$CENTRAL/status.out" 2>"$CENTRAL/status.err" || rc=$?
 assert_eq "$rc" "4" "status: the store would not take the next run"
 assert_eq "$(cat "$CENTRAL/status.out")" "central status: 2 run(s) queued in $db" "status counts"
