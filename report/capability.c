@@ -55,6 +55,8 @@ void rep_capability(const double *x, const bool *brk, int64_t n, bool has_low, d
 			c->n_mr++;
 		}
 	}
+	if (rep_cap_infinite(lo, hi, c))
+		return;
 	c->has_overall = n > 1;
 	c->sigma_overall = c->has_overall ? rep_sigma_clean(sqrt(ss / (double)(n - 1)), c->scale) :
 			   NAN;
@@ -87,6 +89,8 @@ void rep_capability_pooled(const double *x, const bool *sub, int64_t n, bool has
 		c->n_sub++;
 		c->df += j - i - 1;
 	}
+	if (isinf(c->scale))	/* an infinity among them: rep_cap_infinite() */
+		return;
 	c->has_within = c->df > 0;
 	c->sigma_within = c->has_within ?
 			  rep_sigma_clean(sqrt(ss / (double)c->df) / rep_c4((double)c->df + 1),
@@ -303,7 +307,7 @@ static int add_key(void *ctx, const struct db_row *row)
 
 static const char *g6(char buf[32], bool has, double v)
 {
-	if (!has)
+	if (!has || !isfinite(v))	/* an MR-bar of values with an infinity */
 		return "-";
 	snprintf(buf, 32, "%.6g", v);
 	return buf;

@@ -96,6 +96,19 @@ void rep_capsum_free(struct rep_capsum *s)
 	memset(s, 0, sizeof(*s));
 }
 
+bool rep_cap_infinite(double min, double max, struct rep_cap *c)
+{
+	if (isfinite(min) && isfinite(max))
+		return false;
+	/* +inf and -inf: no mean; else the infinity's sign */
+	c->mean = isinf(min) && isinf(max) && min != max ? NAN : isinf(max) ? max : min;
+	c->scale = INFINITY;
+	c->mr_bar = c->sigma_within = c->sigma_overall = NAN;
+	c->has_within = c->has_overall = false;
+	c->has_cp = c->has_cpk = c->has_pp = c->has_ppk = false;
+	return true;
+}
+
 void rep_capsum_cap(const struct rep_capsum *s, bool pooled, bool has_low, double low,
 		    bool has_high, double high, struct rep_cap *c)
 {
@@ -103,23 +116,25 @@ void rep_capsum_cap(const struct rep_capsum *s, bool pooled, bool has_low, doubl
 	c->n = s->n;
 	if (!s->n)
 		return;
+	c->pooled = pooled;
+	c->n_sub = pooled ? s->n_sub : 0;
+	c->df = pooled ? s->df : 0;
+	c->n_mr = pooled ? 0 : s->mr_n;
+	if (rep_cap_infinite(s->min, s->max, c))
+		return;
 	/* equal values: their value, not a mean off by rounding */
 	c->mean = s->min == s->max ? s->min : s->mean;
 	c->scale = fmax(fabs(s->min), fabs(s->max));
 	c->has_overall = s->n > 1;
 	c->sigma_overall = c->has_overall ?
 			   rep_sigma_clean(sqrt(s->m2 / (double)(s->n - 1)), c->scale) : NAN;
-	c->pooled = pooled;
 	if (pooled) {
 		c->mr_bar = NAN;
-		c->n_sub = s->n_sub;
-		c->df = s->df;
 		c->has_within = s->df > 0;
 		c->sigma_within = c->has_within ?
 				  rep_sigma_clean(sqrt(s->ssw / (double)s->df) /
 						  rep_c4((double)s->df + 1), c->scale) : NAN;
 	} else {
-		c->n_mr = s->mr_n;
 		c->has_within = s->mr_n > 0;
 		c->mr_bar = c->has_within ? s->mr_sum / (double)s->mr_n : NAN;
 		c->sigma_within = c->has_within ? rep_sigma_clean(c->mr_bar / D2, c->scale) : NAN;

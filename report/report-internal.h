@@ -82,6 +82,13 @@ void rep_capsum_free(struct rep_capsum *s);
  * ST_ERR_NOTSUP when f has no such minutes or the cells cannot answer. */
 int rep_capedge_sums(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,
 		     void *ctx, struct st_error *e);
+/* Values that include an infinity (min or max one: a log edited by hand;
+ * the station records none, a reading "inf" is not a number to it): the
+ * mean is that infinity (NaN with both signs) and no other figure is one
+ * (no sigma, MR-bar, Cp, Cpk, Pp, Ppk), the counts as they are, whatever
+ * the arithmetic of a path (the rows, a log's cells, a store's combined
+ * cells) made of them; true when so (c set). */
+bool rep_cap_infinite(double min, double max, struct rep_cap *c);
 /* The figures (pooled: sigma within from the cells as subgroups). */
 void rep_capsum_cap(const struct rep_capsum *s, bool pooled, bool has_low, double low,
 		    bool has_high, double high, struct rep_cap *c);
