@@ -76,7 +76,9 @@ else
 	start
 	if [ "$(cat "$CACHE/sumkey" 2>/dev/null)" != "$SUMKEY" ]; then
 		# the summaries' code changed (a build between versions): build
-		# them again from the cached rows, by their migration
+		# them again from the cached rows, by their migration (versions 4
+		# to the current one again: measurements_name_run of version 11
+		# too; tests/e2e/t_central_benchsum.sh: a fresh build's store)
 		echo "central_1m: rebuilding the summaries of $CACHE" >&2
 		t0=$(date +%s)
 		q -q -c "DO \$\$ DECLARE f regprocedure; k \"char\"; p record; BEGIN
