@@ -62,6 +62,27 @@ int cpi_yield_rows(struct central *c, PGresult *q, struct report *r, bool by_day
 		   struct st_error *e);
 int cpi_pareto_rows(struct central *c, PGresult *q, struct report *r, struct st_error *e);
 
+/* The rows' definitions (report.c): a judged run (o: the outcomes that
+ * judge, CPI_JUDGED_E with --with-errors) of an identified unit, its
+ * unit's first judged run of its operation over the store, a run's UTC
+ * day (alias r); the rows' yield statements (cpi_rows_yield_sql[with
+ * errors], @D@ the day or '') and Pareto. */
+#define CPI_JUDGED_J "('pass', 'fail')"
+#define CPI_JUDGED_E "('pass', 'fail', 'error', 'aborted')"
+#define CPI_JUDGED(o) "r.outcome IN " o " AND r.unit_serial IS NOT NULL"
+#define CPI_FIRST_RUN(o) \
+	"NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
+	"  AND p.sequence_name IS NOT DISTINCT FROM r.sequence_name AND p.outcome IN " o \
+	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id)))"
+#define CPI_ROWS_DAY "to_char(to_timestamp(r.started_us / 1000000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+extern const char *const cpi_rows_yield_sql[2];
+extern const char cpi_rows_pareto_sql[];
+/* the unit key of the summaries (schema_v6.c) of run r */
+#define CPI_UNIT_KEY \
+	"length(r.unit_serial)::text || ':' || r.unit_serial ||" \
+	" CASE WHEN r.sequence_name IS NULL THEN '-' ELSE '+' || r.sequence_name END"
+#define CPI_DAY_US 86400000000LL
+
 /* The store's schema version (0: none). */
 int central_schema_version(struct central *c, int *v, struct st_error *e);
 /* Version 4's statements: the summaries (schema_sum.c). */
@@ -125,6 +146,39 @@ extern const char *const cpi_v11[];
  * r->with_errors corrected by the error and aborted runs), the Pareto and
  * the measurements (with histograms) into r. */
 bool cps_usable(const struct rep_filter *f);
+/* The day cells a filter selects (report_sum.c): their level, the terms
+ * (alias c, $1 the level) and the values they take. */
+struct cps_cells {
+	char terms[384];
+	const char *v[8];
+	char level[2], since[24], until[24];
+	int n;
+};
+void cps_cells_of(const struct rep_filter *f, struct cps_cells *p);
+/* A measurement of the summaries from a row of columns: its key's name
+ * (0-5), n, ref, s1, s2, min, max, out_low, out_high, key id, frame
+ * (15-17); its moments computed. */
+void cps_stat_row(struct rep_meas *m, PGresult *q, int i);
+/* A window off UTC midnight (report_edge.c): cpe_usable(f) when the day
+ * cells answer f's whole days and the rows the hours of each partial day
+ * (f otherwise as cps_usable asks; not within one day); cpe_split: the
+ * filter of its whole days (an empty window when it has none) and of
+ * its partial days (0, 1 or 2 of them into edges). */
+bool cpe_usable(const struct rep_filter *f);
+int cpe_split(const struct rep_filter *f, struct rep_filter *whole, struct rep_filter edges[2]);
+/* The partial days' rows added to r, which the day cells of whole filled:
+ * the yields (total: a unit of the rows counted once per operation where
+ * no selected cell holds it (nor, with --with-errors, a selected error
+ * or aborted run), as passed where none had it pass; by day: the rows'
+ * days, apart), the Pareto, the measurements' sums about their key's
+ * reference and bins in its frame (before the cells' bins are read:
+ * rep_hist_finish after). */
+int cpe_yields(struct central *c, struct report *r, const struct rep_filter *whole,
+	       const struct rep_filter *edges, int n, bool by_day, struct st_error *e);
+int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edges, int n,
+	       struct st_error *e);
+int cpe_stats(struct central *c, struct report *r, const struct rep_filter *edges, int n,
+	      struct st_error *e);
 int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 	      struct st_error *e);
 /* --with-errors: add to r's yields (its total and days, read; day: a

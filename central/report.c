@@ -10,7 +10,9 @@
  * does.  Histogram frames come from the limits, or from each measurement's
  * first value in time when a limit is missing.  A filter the summaries of
  * central schema 4 can answer (whole days, fixture, station, sequence)
- * reads them instead of the rows: report_sum.c.
+ * reads them instead of the rows: report_sum.c; a window off midnight
+ * with those filters, their whole days and the rows of the partial days
+ * at its ends: report_edge.c.
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,14 +25,11 @@
  * once per operation (sequence); first pass: its first judged run of the
  * operation; as db_report.c.  With --with-errors (the _E statement) error
  * and aborted runs judge their unit too, as failures. */
-#define JUDGED_J "('pass', 'fail')"
-#define JUDGED_E "('pass', 'fail', 'error', 'aborted')"
-#define JUDGED(o) "r.outcome IN " o " AND r.unit_serial IS NOT NULL"
-#define FIRST_RUN(o) \
-	"NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial" \
-	"  AND p.sequence_name IS NOT DISTINCT FROM r.sequence_name AND p.outcome IN " o \
-	"  AND (p.started_us < r.started_us OR (p.started_us = r.started_us AND p.id < r.id)))"
-#define DAY "to_char(to_timestamp(r.started_us / 1000000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+#define JUDGED_J CPI_JUDGED_J
+#define JUDGED_E CPI_JUDGED_E
+#define JUDGED(o) CPI_JUDGED(o)
+#define FIRST_RUN(o) CPI_FIRST_RUN(o)
+#define DAY CPI_ROWS_DAY
 
 /* @D@: the day expression, or '' for the total; @W@: the filter's terms. */
 #define YIELD_SQL(o) \
@@ -45,9 +44,9 @@
 	" SELECT y.day, y.runs, coalesce(uy.units, 0), coalesce(uy.passed, 0)," \
 	" coalesce(f.units, 0), coalesce(f.passed, 0) FROM y LEFT JOIN uy ON uy.day = y.day" \
 	" LEFT JOIN f ON f.day = y.day ORDER BY y.day"
-static const char *const yield_sql[] = { YIELD_SQL(JUDGED_J), YIELD_SQL(JUDGED_E) };
+const char *const cpi_rows_yield_sql[2] = { YIELD_SQL(JUDGED_J), YIELD_SQL(JUDGED_E) };
 
-static const char pareto_sql[] =
+const char cpi_rows_pareto_sql[] =
 	"SELECT s.name, count(*) FROM steps s JOIN runs r ON r.id = s.run_id"
 	" WHERE s.outcome IN ('fail', 'error') AND coalesce(s.kind, '') NOT IN ('group', 'include')"
 	" AND r.outcome <> 'running' AND @W@ GROUP BY s.name ORDER BY 2 DESC, s.name COLLATE \"C\"";
@@ -140,13 +139,14 @@ static PGresult *query(struct central *c, const char *sql, const struct params *
 static int yields(struct central *c, struct report *r, const struct params *p, bool by_day,
 		  struct st_error *e)
 {
-	return cpi_yield_rows(c, query(c, yield_sql[r->with_errors], p, by_day ? DAY : "''"), r,
-			      by_day, e);
+	const char *sql = cpi_rows_yield_sql[r->with_errors];
+
+	return cpi_yield_rows(c, query(c, sql, p, by_day ? DAY : "''"), r, by_day, e);
 }
 
 static int pareto(struct central *c, struct report *r, const struct params *p, struct st_error *e)
 {
-	return cpi_pareto_rows(c, query(c, pareto_sql, p, ""), r, e);
+	return cpi_pareto_rows(c, query(c, cpi_rows_pareto_sql, p, ""), r, e);
 }
 
 static int stats(struct central *c, struct report *r, const struct params *p, struct st_error *e)
@@ -313,7 +313,7 @@ int central_report_build(struct central *c, const struct rep_filter *f, struct r
 	/* the summaries (report_sum.c); version 6 counts units as the log
 	 * does (schema_v6.c): an older store, not yet migrated, is read from
 	 * its rows */
-	r->summary = !r->exact && cps_usable(f) && version >= 6;
+	r->summary = !r->exact && (cps_usable(f) || cpe_usable(f)) && version >= 6;
 	if (ret == ST_OK && r->summary)
 		ret = cps_build(c, f, r, e);
 	if (ret == ST_OK && !r->summary)

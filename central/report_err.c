@@ -24,10 +24,7 @@
 
 #include "central/central-internal.h"
 
-/* the unit key of the summaries (schema_v6.c) */
-#define UNIT_KEY \
-	"length(r.unit_serial)::text || ':' || r.unit_serial ||" \
-	" CASE WHEN r.sequence_name IS NULL THEN '-' ELSE '+' || r.sequence_name END"
+#define UNIT_KEY CPI_UNIT_KEY
 
 /* @W@: the cells' terms ($1 the level), @D@: the group of a cell (alias c:
  * its day as text, a station, a fixture, a sequence name).  e: the error

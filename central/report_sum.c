@@ -9,7 +9,9 @@
  * station, one fixture: their own level; more: the finest).  Distinct unit
  * counts come from per-cell counts less, for each unit marked multi, the
  * extra selected cells; mean and sigma from sums about a reference; the
- * histogram bins, fixed per measurement, add up across cells.
+ * histogram bins, fixed per measurement, add up across cells.  A window
+ * whose ends are not at midnight: the cells of its whole days, and the
+ * rows of the partial days at its ends added (report_edge.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,8 +19,6 @@
 #include <string.h>
 
 #include "central/central-internal.h"
-
-#define DAY_US 86400000000LL
 
 bool cps_usable(const struct rep_filter *f)
 {
@@ -28,18 +28,11 @@ bool cps_usable(const struct rep_filter *f)
 	/* ... but not outcomes (the log's do): --outcome reads the rows; and
 	 * days, not hours (the log's): a window of whole days only */
 	return !f->outcome && report_can_summarise(&g) && !report_filter_line(f) &&
-	       (!f->has_since || f->since_us % DAY_US == 0) &&
-	       (!f->has_until || f->until_us % DAY_US == 0);
+	       (!f->has_since || f->since_us % CPI_DAY_US == 0) &&
+	       (!f->has_until || f->until_us % CPI_DAY_US == 0);
 }
 
-struct cells {
-	char terms[384];
-	const char *v[8];
-	char level[2], since[24], until[24];
-	int n;
-};
-
-static void cterm(struct cells *p, const char *col, const char *op, const char *val)
+static void cterm(struct cps_cells *p, const char *col, const char *op, const char *val)
 {
 	size_t len = strlen(p->terms);
 
@@ -50,15 +43,15 @@ static void cterm(struct cells *p, const char *col, const char *op, const char *
 }
 
 /* The level of f's cells and the terms that select them. */
-static void cells_of(const struct rep_filter *f, struct cells *p)
+void cps_cells_of(const struct rep_filter *f, struct cps_cells *p)
 {
 	int dims = !!f->seq_name + !!f->station + !!f->fixture;
 
 	memset(p, 0, sizeof(*p));
 	p->level[0] = f->seq_version || dims > 1 ? 'x' : f->seq_name ? 'q' : f->station ? 't' :
 		      f->fixture ? 'f' : 'a';
-	snprintf(p->since, sizeof(p->since), "%lld", (long long)(f->since_us / DAY_US));
-	snprintf(p->until, sizeof(p->until), "%lld", (long long)(f->until_us / DAY_US));
+	snprintf(p->since, sizeof(p->since), "%lld", (long long)(f->since_us / CPI_DAY_US));
+	snprintf(p->until, sizeof(p->until), "%lld", (long long)(f->until_us / CPI_DAY_US));
 	p->v[p->n++] = p->level;
 	snprintf(p->terms, sizeof(p->terms), "c.level = $1");
 	cterm(p, "day", ">=", f->has_since ? p->since : NULL);
@@ -108,7 +101,7 @@ static const char hist_sql[] =
 	" CROSS JOIN LATERAL unnest(m.bins) WITH ORDINALITY AS b(v, i)"
 	" WHERE @W@ AND b.v <> 0 GROUP BY 1, 2";
 
-static PGresult *query(struct central *c, const char *sql, const struct cells *p, const char *day)
+static PGresult *query(struct central *c, const char *sql, const struct cps_cells *p, const char *day)
 {
 	return cpi_query(c, sql, p->terms, p->n, p->v, day);
 }
@@ -118,18 +111,18 @@ static int oom(struct st_error *e)
 	return st_fail(e, ST_ERR_NOMEM, "out of memory");
 }
 
-static int yields(struct central *c, struct report *r, const struct cells *p, bool by_day,
+static int yields(struct central *c, struct report *r, const struct cps_cells *p, bool by_day,
 		  struct st_error *e)
 {
 	return cpi_yield_rows(c, query(c, yield_sql, p, by_day ? DAY : "''"), r, by_day, e);
 }
 
-static int pareto(struct central *c, struct report *r, const struct cells *p, struct st_error *e)
+static int pareto(struct central *c, struct report *r, const struct cps_cells *p, struct st_error *e)
 {
 	return cpi_pareto_rows(c, query(c, pareto_sql, p, ""), r, e);
 }
 
-static void stat_row(struct rep_meas *m, PGresult *q, int i)
+void cps_stat_row(struct rep_meas *m, PGresult *q, int i)
 {
 	cpi_meas_key(m, q, i);
 	m->n = cpi_i64(q, i, 6);
@@ -145,7 +138,7 @@ static void stat_row(struct rep_meas *m, PGresult *q, int i)
 	rep_meas_moments(m);
 }
 
-static int stats(struct central *c, struct report *r, const struct cells *p, struct st_error *e)
+static int stats(struct central *c, struct report *r, const struct cps_cells *p, struct st_error *e)
 {
 	PGresult *q = query(c, stats_sql, p, "");
 	int ret = cpi_ok(c, q, "read the measurements' summaries", e);
@@ -154,7 +147,7 @@ static int stats(struct central *c, struct report *r, const struct cells *p, str
 	if (ret == ST_OK && n && !(r->meas = calloc(n, sizeof(*r->meas))))
 		ret = oom(e);
 	for (int i = 0; ret == ST_OK && i < n; i++) {
-		stat_row(&r->meas[i], q, i);
+		cps_stat_row(&r->meas[i], q, i);
 		r->nmeas++;
 		if (!r->meas[i].step || !r->meas[i].name)
 			ret = oom(e);
@@ -164,7 +157,7 @@ static int stats(struct central *c, struct report *r, const struct cells *p, str
 	return ret;
 }
 
-static int hist(struct central *c, struct report *r, const struct cells *p, struct st_error *e)
+static int hist(struct central *c, struct report *r, const struct cps_cells *p, struct st_error *e)
 {
 	PGresult *q = query(c, hist_sql, p, "");
 	int ret = cpi_ok(c, q, "read the histograms", e), k = 0;
@@ -187,20 +180,31 @@ static int hist(struct central *c, struct report *r, const struct cells *p, stru
 int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 	      struct st_error *e)
 {
-	struct cells p;
-	int ret;
+	struct rep_filter whole, edges[2];
+	int n = cpe_split(f, &whole, edges), ret;
+	struct cps_cells p;
 
-	cells_of(f, &p);
+	/* the cells of the whole days, then (report_edge.c) the rows of the
+	 * partial days at either end of a window off midnight */
+	cps_cells_of(&whole, &p);
 	ret = yields(c, r, &p, false, e);
+	if (ret == ST_OK && n)
+		ret = cpe_yields(c, r, &whole, edges, n, false, e);
 	if (ret == ST_OK)
 		ret = yields(c, r, &p, true, e);
 	/* with r->with_errors, corrected by the error and aborted runs */
 	if (ret == ST_OK && r->with_errors)
 		ret = cps_with_errors(c, r, p.terms, p.n, p.v, DAY, e);
+	if (ret == ST_OK && n)
+		ret = cpe_yields(c, r, &whole, edges, n, true, e);
 	if (ret == ST_OK)
 		ret = pareto(c, r, &p, e);
+	if (ret == ST_OK && n)
+		ret = cpe_pareto(c, r, edges, n, e);
 	if (ret == ST_OK)
 		ret = stats(c, r, &p, e);
+	if (ret == ST_OK && n)
+		ret = cpe_stats(c, r, edges, n, e);
 	if (ret == ST_OK)
 		ret = hist(c, r, &p, e);
 	return ret;
@@ -208,9 +212,9 @@ int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 
 /* The cells of f grouped by a key whose own level is level ('t', 'f',
  * 'q'): those cells when f selects by nothing else, else the finest. */
-static void group_cells(const struct rep_filter *f, char level, struct cells *p)
+static void group_cells(const struct rep_filter *f, char level, struct cps_cells *p)
 {
-	cells_of(f, p);
+	cps_cells_of(f, p);
 	if (p->level[0] == 'a')
 		p->level[0] = level;
 	else if (p->level[0] != level)
@@ -224,7 +228,7 @@ static void group_cells(const struct rep_filter *f, char level, struct cells *p)
 PGresult *cps_group_yields(struct central *c, const struct rep_filter *f, char level,
 			   const char *col)
 {
-	struct cells p;
+	struct cps_cells p;
 
 	group_cells(f, level, &p);
 	return query(c, yield_sql, &p, col);
@@ -234,7 +238,7 @@ PGresult *cps_group_yields(struct central *c, const struct rep_filter *f, char l
 PGresult *cps_group_errors(struct central *c, const struct rep_filter *f, char level,
 			   const char *col)
 {
-	struct cells p;
+	struct cps_cells p;
 
 	group_cells(f, level, &p);
 	return cps_errors_by(c, p.terms, p.n, p.v, col);

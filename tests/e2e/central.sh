@@ -26,6 +26,8 @@
 #   central_drop_v4             the store taken back to central schema 3 (no summaries,
 #                               neither version 4's, 5's, 7's nor 8's)
 #   central_cap_same A B        two --capability outputs agree, figure by figure
+#   central_report_same A B     two JSON reports (station report -f json) agree, figure
+#                               by figure (CENTRAL_ARGS set: their filters aside)
 #   central_sums                the summaries, one line a cell, measurement cell or
 #                               capability cell
 central_setup() {
@@ -126,6 +128,47 @@ central_same() {
 		fail "$* differs: $(diff "$a" "$b" | head -20)"
 	[ "$rca" != 0 ] || [ -s "$a" ] || fail "$*: nothing printed"
 	CENTRAL_SAME_N=$((${CENTRAL_SAME_N:-0} + 1))
+}
+
+# central_report_same A B: two JSON reports, a log's and the store's, agree
+# figure by figure (floats to 1e-12); the differences printed
+central_report_same() {
+	python3 - "$1" "$2" <<'PY'
+import json, math, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+import os
+for d in (a, b):
+    d.pop("log", None); d.pop("generated", None)
+    if os.environ.get("CENTRAL_ARGS"):
+        d.pop("filters", None)	# the same runs, by other words
+# The central store's summaries keep a tail's count, not its shape: where
+# they show an outermost bin (open-ended or not), the log's tail bins add up
+# to it (docs/database.md, station report's histogram).
+def fold(h, o):
+    if h["tail_low"] and not o["tail_low"]:
+        h["counts"] = [sum(t["count"] for t in h["tail_low"])] + h["counts"]
+        h["lo"] -= h["width"]
+        h["tail_low"], h["open_low"] = [], o["open_low"]
+    if h["tail_high"] and not o["tail_high"]:
+        h["counts"] = h["counts"] + [sum(t["count"] for t in h["tail_high"])]
+        h["tail_high"], h["open_high"] = [], o["open_high"]
+for ma, mb in zip(a.get("measurements", []), b.get("measurements", [])):
+    fold(ma["histogram"], mb["histogram"])
+    fold(mb["histogram"], ma["histogram"])
+def eq(x, y, path):
+    if isinstance(x, float) or isinstance(y, float):
+        ok = x is not None and y is not None and math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12)
+    elif isinstance(x, dict) and isinstance(y, dict):
+        ok = x.keys() == y.keys() and all(eq(x[k], y[k], path + "." + k) for k in x)
+        return ok or print("differ at", path, x.keys() ^ y.keys()) or False
+    elif isinstance(x, list) and isinstance(y, list):
+        ok = len(x) == len(y) and all(eq(u, v, "%s[%d]" % (path, i)) for i, (u, v) in enumerate(zip(x, y)))
+        return ok or print("differ at", path, len(x), len(y)) or False
+    else:
+        ok = x == y
+    return ok or print("differ at", path, x, y) or False
+sys.exit(0 if eq(a, b, "") else 1)
+PY
 }
 
 # central_cap_same A B: two outputs of report --capability (-f json, csv or

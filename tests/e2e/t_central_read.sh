@@ -141,7 +141,11 @@ INSERT INTO measurements (id, step_id, name, value, high, outcome)
 echo "INSERT INTO steps (run_id, id, idx, name, outcome) VALUES ('$one', 9000001, 0, 'sum', 'pass');
 INSERT INTO measurements (run_id, id, step_id, name, value, high, outcome, started_us)
 	SELECT id, 9000001, 9000001, 'sum', 0.1::float8 + 0.2::float8, 0.3, 'fail', started_us
-	FROM runs WHERE id = '$one';" >>"$CENTRAL/synth-pg.sql"
+	FROM runs WHERE id = '$one';
+-- and summarised, as forwarding would: --since @1 reads the cells of its
+-- whole days (and the rows of its first)
+SELECT central_summarise_runs(array_agg(id ORDER BY started_us)) FROM runs
+	WHERE station = 'synth';" >>"$CENTRAL/synth-pg.sql"
 sqlite3 "$m" <"$CENTRAL/synth.sql" || fail "synthetic runs into the log"
 # rows written by hand: the log's summaries recomputed, which its report
 # reads for the whole hours of a window in seconds (--since @1) too

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * station report --central over a window whose ends are not at UTC
+ * midnight (a shift 06:00-14:00 over days, a week from Monday 06:00): the
+ * day cells answer its whole days (report_sum.c), the rows the hours of the
+ * partial day at each end, through runs_started, as the log's hour cells
+ * and minutes do (db/db_report_edge.c).  What the rows give is added to
+ * what the cells gave, as the rows of the whole window would give it
+ * (t_central_edges holds both to the merged log's report): runs, first runs
+ * (over the whole store, as the rows define them), failures and every
+ * measurement's sums, extremes and bins add up; a unit counts once per
+ * operation, so a unit of the partial days counts only where no selected
+ * cell holds it (nor, with --with-errors, an error or aborted run of the
+ * whole days, as report_err.c counts it there), and as passed only where
+ * none of those cells had it pass; by day, a partial day is a day of its
+ * own, all rows.  Measurements are summed about their summary key's
+ * reference and binned in its frame (central_hist_bin), as the cells hold
+ * them.  A window within one day reads the rows alone (report.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "central/central-internal.h"
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* f's whole days [*d0, *d1) (as far as it reaches) */
+static void days_of(const struct rep_filter *f, int64_t *d0, int64_t *d1)
+{
+	*d0 = f->has_since ? -floor_div(-f->since_us, CPI_DAY_US) : 0;
+	*d1 = f->has_until ? floor_div(f->until_us, CPI_DAY_US) : 0;
+}
+
+static bool off_midnight(bool has, int64_t us)
+{
+	return has && us % CPI_DAY_US != 0;
+}
+
+bool cpe_usable(const struct rep_filter *f)
+{
+	int64_t d0, d1;
+
+	days_of(f, &d0, &d1);
+	return !f->outcome && !f->serial && !report_filter_line(f) &&
+	       (off_midnight(f->has_since, f->since_us) || off_midnight(f->has_until, f->until_us)) &&
+	       !(f->has_since && f->has_until && d0 > d1);
+}
+
+int cpe_split(const struct rep_filter *f, struct rep_filter *whole, struct rep_filter edges[2])
+{
+	int64_t d0, d1;
+	int n = 0;
+
+	*whole = *f;
+	if (!cpe_usable(f))
+		return 0;
+	days_of(f, &d0, &d1);
+	whole->since_us = f->has_since ? d0 * CPI_DAY_US : 0;
+	whole->until_us = f->has_until ? d1 * CPI_DAY_US : 0;
+	if (f->has_since && f->since_us < d0 * CPI_DAY_US) {
+		edges[n] = *f;
+		edges[n].has_until = true;
+		edges[n++].until_us = d0 * CPI_DAY_US;
+	}
+	if (f->has_until && f->until_us > d1 * CPI_DAY_US) {
+		edges[n] = *f;
+		edges[n].has_since = true;
+		edges[n++].since_us = d1 * CPI_DAY_US;
+	}
+	return n;
+}
+
+/* The terms of the partial days' runs (alias r), after the day cells'
+ * (cells: the cells of whole, $1 ...; else none): ((started in edge 0) OR
+ * (in edge 1)) AND the filter's fixture, sequence, station. */
+struct eterms {
+	struct cps_cells cells;
+	char rows[512];
+	const char *v[16];
+	char t[4][24];
+	int n;
+};
+
+static void rterm(struct eterms *p, const char *fmt, const char *val)
+{
+	size_t len = strlen(p->rows);
+
+	if (!val)
+		return;
+	p->v[p->n++] = val;
+	snprintf(p->rows + len, sizeof(p->rows) - len, fmt, p->n);
+}
+
+static void eterms_of(const struct rep_filter *whole, const struct rep_filter *edges, int ne,
+		      struct eterms *p)
+{
+	const struct rep_filter *f = &edges[0];
+
+	memset(p, 0, sizeof(*p));
+	if (whole) {
+		cps_cells_of(whole, &p->cells);
+		for (int i = 0; i < p->cells.n; i++)
+			p->v[p->n++] = p->cells.v[i];
+	}
+	rterm(p, "(", "");
+	p->n--;	/* the text only */
+	for (int i = 0; i < ne; i++) {
+		snprintf(p->t[2 * i], sizeof(p->t[0]), "%lld", (long long)edges[i].since_us);
+		snprintf(p->t[2 * i + 1], sizeof(p->t[0]), "%lld", (long long)edges[i].until_us);
+		rterm(p, i ? " OR (r.started_us >= $%d" : "(r.started_us >= $%d", p->t[2 * i]);
+		rterm(p, " AND r.started_us < $%d)", p->t[2 * i + 1]);
+	}
+	rterm(p, ")", "");
+	p->n--;
+	rterm(p, " AND r.fixture = $%d", f->fixture);
+	rterm(p, " AND r.sequence_name = $%d", f->seq_name);
+	rterm(p, " AND r.sequence_version = $%d", f->seq_version);
+	rterm(p, " AND r.station = $%d", f->station);
+}
+
+/* sql with @R@ the rows' terms, @W@ the cells' (or the rows' when p has
+ * no cells), @D@ day. */
+static PGresult *equery(struct central *c, const char *sql, const struct eterms *p,
+			const char *day)
+{
+	size_t cap = strlen(sql) + 8 * strlen(p->rows) + 64, o = 0;
+	char *full = malloc(cap);
+	PGresult *q;
+
+	if (!full)
+		return NULL;
+	for (const char *s = sql; *s;) {
+		if (!strncmp(s, "@R@", 3)) {
+			o += snprintf(full + o, cap - o, "(%s)", p->rows);
+			s += 3;
+		} else {
+			full[o++] = *s++;
+		}
+	}
+	full[o] = '\0';
+	q = cpi_query(c, full, p->cells.n ? p->cells.terms : p->rows, p->n, p->v, day);
+	free(full);
+	return q;
+}
+
+static int oom(struct st_error *e)
+{
+	return st_fail(e, ST_ERR_NOMEM, "out of memory");
+}
+
+/* --- yields ------------------------------------------------------------- */
+
+/* The partial days' ended runs (er), their units per operation (u) with
+ * whether a selected cell holds it (held; with --with-errors, @E@: or a
+ * selected error or aborted run of the whole days, placed in the cells'
+ * columns as report_err.c places it) and had it pass (hp); runs, units
+ * new, passes new, first runs and first passes. */
+#define EDGE_YIELD_SQL(o, held_e) \
+	"WITH er AS MATERIALIZED (SELECT r.id, r.started_us, r.outcome, r.unit_serial," \
+	"  r.sequence_name FROM runs r WHERE r.outcome <> 'running' AND @R@)," \
+	" sc AS MATERIALIZED (SELECT c.id FROM sum_cells c WHERE @W@)," \
+	" u AS MATERIALIZED (SELECT r.unit_serial AS serial, r.sequence_name AS seq," \
+	"  " CPI_UNIT_KEY " AS k, bool_or(r.outcome = 'pass') AS passed" \
+	"  FROM er r WHERE " CPI_JUDGED(o) " GROUP BY 1, 2)," \
+	" h AS (SELECT u.passed, EXISTS (SELECT 1 FROM sum_unit_cells x JOIN sc ON sc.id = x.cell" \
+	"   WHERE x.unit = u.k) " held_e " AS held," \
+	"  EXISTS (SELECT 1 FROM sum_unit_cells x JOIN sc ON sc.id = x.cell" \
+	"   WHERE x.unit = u.k AND x.passed) AS hp FROM u)" \
+	" SELECT '', (SELECT count(*) FROM er), (SELECT count(*) FROM h WHERE NOT h.held)," \
+	" (SELECT count(*) FROM h WHERE h.passed AND NOT h.hp)," \
+	" count(*), count(*) FILTER (WHERE r.outcome = 'pass')" \
+	" FROM er r WHERE " CPI_JUDGED(o) " AND " CPI_FIRST_RUN(o)
+#define HELD_E \
+	"OR EXISTS (SELECT 1 FROM (SELECT $1::\"char\" AS level," \
+	"   (r.started_us / 86400000000)::integer AS day, r.station, r.fixture," \
+	"   coalesce(r.sequence_name, '') AS sequence_name," \
+	"   coalesce(r.sequence_version, '') AS sequence_version FROM runs r" \
+	"   WHERE r.unit_serial = u.serial AND r.sequence_name IS NOT DISTINCT FROM u.seq" \
+	"   AND r.outcome IN ('error', 'aborted')) c WHERE @W@)"
+static const char *const edge_yield_sql[2] = {
+	EDGE_YIELD_SQL(CPI_JUDGED_J, ""),
+	EDGE_YIELD_SQL(CPI_JUDGED_E, HELD_E),
+};
+
+static int day_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rep_day *)a)->day, ((const struct rep_day *)b)->day);
+}
+
+int cpe_yields(struct central *c, struct report *r, const struct rep_filter *whole,
+	       const struct rep_filter *edges, int n, bool by_day, struct st_error *e)
+{
+	struct eterms p;
+	struct rep_counts k = r->total;
+	int ret;
+
+	if (by_day) {
+		/* a partial day has no cell: its rows, as report.c reads them */
+		eterms_of(NULL, edges, n, &p);
+		ret = cpi_yield_rows(c, equery(c, cpi_rows_yield_sql[r->with_errors], &p,
+					       CPI_ROWS_DAY), r, true, e);
+		if (ret == ST_OK && r->ndays > 1)
+			qsort(r->days, r->ndays, sizeof(*r->days), day_cmp);
+		return ret;
+	}
+	eterms_of(whole, edges, n, &p);
+	ret = cpi_yield_rows(c, equery(c, edge_yield_sql[r->with_errors], &p, "''"), r, false, e);
+	if (ret == ST_OK) {
+		r->total.runs += k.runs;
+		r->total.units += k.units;
+		r->total.passed += k.passed;
+		r->total.first_units += k.first_units;
+		r->total.first_passed += k.first_passed;
+	}
+	return ret;
+}
+
+/* --- Pareto ------------------------------------------------------------- */
+
+static int fail_cmp(const void *a, const void *b)
+{
+	const struct rep_fail *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->step, y->step);
+}
+
+int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edges, int n,
+	       struct st_error *e)
+{
+	struct eterms p;
+	int had = r->nfails, ret;
+
+	eterms_of(NULL, edges, n, &p);
+	ret = cpi_pareto_rows(c, equery(c, cpi_rows_pareto_sql, &p, ""), r, e);
+	/* the rows' steps appended after the cells': each one the cells have
+	 * too goes into theirs */
+	for (int i = had; ret == ST_OK && i < r->nfails; i++) {
+		for (int k = 0; k < had; k++) {
+			if (strcmp(r->fails[k].step, r->fails[i].step))
+				continue;
+			r->fails[k].count += r->fails[i].count;
+			free(r->fails[i].step);
+			r->fails[i--] = r->fails[--r->nfails];
+			break;
+		}
+	}
+	if (ret == ST_OK && r->nfails > 1)
+		qsort(r->fails, r->nfails, sizeof(*r->fails), fail_cmp);
+	return ret;
+}
+
+/* --- measurements ------------------------------------------------------- */
+
+/* The partial days' values with their summary key (a run's values have
+ * one: its summary was kept in the transaction that stored it), summed per
+ * key as the cells sum them (the columns of report_sum.c's statistics,
+ * cps_stat_row) and the bins that hold values, "bin:count,...". */
+static const char stats_sql[] =
+	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name FROM runs r"
+	"  WHERE r.outcome <> 'running' AND @W@),"
+	" v AS MATERIALIZED (SELECT k.id AS key, m.value AS v, m.value - k.ref AS d,"
+	"  central_hist_bin(k.hist_lo, k.hist_width, k.hist_hi, m.value) AS bin"
+	"  FROM fr JOIN measurements m ON m.run_id = fr.id"
+	"  JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id"
+	"  JOIN sum_meas_keys k ON k.name = m.name AND k.step = s.name"
+	"  AND k.sequence_name IS NOT DISTINCT FROM fr.sequence_name"
+	"  AND k.unit IS NOT DISTINCT FROM m.unit AND k.low IS NOT DISTINCT FROM m.low"
+	"  AND k.high IS NOT DISTINCT FROM m.high WHERE m.value IS NOT NULL),"
+	" b AS (SELECT key, string_agg(bin || ':' || n, ',') AS bins FROM"
+	"  (SELECT key, bin, count(*) AS n FROM v GROUP BY 1, 2) x GROUP BY 1)"
+	" SELECT k.sequence_name, k.step, k.name, k.unit, k.low, k.high, count(*), k.ref,"
+	" sum(v.d), sum(v.d * v.d), min(v.v), max(v.v), count(*) FILTER (WHERE v.v < k.low),"
+	" count(*) FILTER (WHERE v.v > k.high), k.id, k.hist_lo, k.hist_width, k.hist_hi,"
+	" min(b.bins) FROM v JOIN sum_meas_keys k ON k.id = v.key JOIN b ON b.key = v.key"
+	" GROUP BY k.id";
+
+static struct rep_meas *by_key(struct report *r, int64_t key)
+{
+	for (int i = 0; i < r->nmeas; i++)
+		if (r->meas[i].key == key)
+			return &r->meas[i];
+	return NULL;
+}
+
+/* NULL first, then numbers; text in byte order, NULL first (the cells'
+ * order: report_sum.c's statistics) */
+static int real_cmp(bool ha, double a, bool hb, double b)
+{
+	if (ha != hb)
+		return ha ? 1 : -1;
+	return !ha ? 0 : a < b ? -1 : a > b;
+}
+
+static int text_cmp(const char *a, const char *b)
+{
+	if (a && b)
+		return strcmp(a, b);
+	return a ? 1 : b ? -1 : 0;
+}
+
+/* sequence, step, name, low, high, unit */
+static int meas_cmp(const void *x, const void *y)
+{
+	const struct rep_meas *a = x, *b = y;
+	int c;
+
+	if ((c = text_cmp(a->sequence, b->sequence)) || (c = text_cmp(a->step, b->step)) ||
+	    (c = text_cmp(a->name, b->name)) ||
+	    (c = real_cmp(a->has_low, a->low, b->has_low, b->low)) ||
+	    (c = real_cmp(a->has_high, a->high, b->has_high, b->high)))
+		return c;
+	return text_cmp(a->unit, b->unit);
+}
+
+/* the sums of q's row i into m (its key's, from the cells) */
+static void meas_add(struct rep_meas *m, PGresult *q, int i)
+{
+	double min = cpi_dbl(q, i, 10), max = cpi_dbl(q, i, 11);
+
+	m->n += cpi_i64(q, i, 6);
+	m->s1 += cpi_dbl(q, i, 8);
+	m->s2 += cpi_dbl(q, i, 9);
+	m->min = min < m->min ? min : m->min;
+	m->max = max > m->max ? max : m->max;
+	m->out_low += cpi_i64(q, i, 12);
+	m->out_high += cpi_i64(q, i, 13);
+}
+
+static void bins_add(struct rep_meas *m, const char *s)
+{
+	while (s && *s) {
+		char *end;
+		long b = strtol(s, &end, 10);
+		long long n = *end == ':' ? strtoll(end + 1, &end, 10) : 0;
+
+		if (b >= 0 && b < REP_BINS)
+			m->all[b] += n;
+		s = *end == ',' ? end + 1 : NULL;
+	}
+}
+
+int cpe_stats(struct central *c, struct report *r, const struct rep_filter *edges, int n,
+	      struct st_error *e)
+{
+	struct eterms p;
+	PGresult *q;
+	int ret;
+
+	eterms_of(NULL, edges, n, &p);
+	q = equery(c, stats_sql, &p, "");
+	ret = cpi_ok(c, q, "read the partial days' measurements", e);
+	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
+		struct rep_meas *m = by_key(r, cpi_i64(q, i, 14)), *nm;
+
+		if (m) {
+			meas_add(m, q, i);
+		} else if (!(nm = realloc(r->meas, (r->nmeas + 1) * sizeof(*nm)))) {
+			ret = oom(e);
+		} else {
+			r->meas = nm;
+			m = &nm[r->nmeas++];
+			cps_stat_row(m, q, i);
+			if (!m->step || !m->name)
+				ret = oom(e);
+		}
+		if (m)
+			bins_add(m, PQgetvalue(q, i, 18));
+	}
+	if (ret != ST_OK)
+		return ret;
+	PQclear(q);
+	for (int i = 0; i < r->nmeas; i++)
+		rep_meas_moments(&r->meas[i]);
+	if (r->nmeas > 1)
+		qsort(r->meas, r->nmeas, sizeof(*r->meas), meas_cmp);
+	return ST_OK;
+}

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# station report --central over windows whose ends are not at UTC midnight
+# (a shift, a week from Monday 06:00): the day cells answer the whole days,
+# the rows the hours of the partial days at each end (central/report_edge.c).
+# The same runs in the store and in one SQLite log, the JSON reports of
+# both compared figure by figure (yield, first-pass yield, by day, Pareto,
+# every measurement's statistics and histogram), with and without
+# --with-errors, for windows within a day, across midnight, of a week, with
+# one end at midnight, with --station, --fixture and --sequence; units
+# tested in both parts: failed in a whole day and passed in a partial one,
+# the reverse, in both partial days only, with an error run in a whole day
+# and a pass in a partial one, and the reverse.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+. "$(dirname "$0")/central.sh"
+st=$BINDIR/station
+
+pg_start
+central_setup
+central_station s1
+central_run s1 U0
+m=$CENTRAL/merged.db
+central_merge "$m" s1
+
+# the runs, from Monday 2026-01-05 (day 0) on: SERIAL OPERATION STATION
+# FIXTURE DAY HH:MM OUTCOME, then steps NAME:OUTCOME[:VALUE] (a value: the
+# step's measurement, vout [4.9, 5.1] V, or leak (at most 5 Pa) for a step
+# named leak); each into the log (lsql) and the store (psql)
+python3 - "$CENTRAL" <<'PY'
+import sys
+out = sys.argv[1]
+runs = """
+A ict s1 fa 2 10:00 fail vout:fail:5.15 leak:pass:2.0
+A ict s1 fa 7 03:00 pass vout:pass:5.01 leak:pass:1.5
+A ict s1 fa 7 09:00 fail vout:fail:4.85
+A final s2 fb 0 08:00 fail vout:fail:4.88
+A final s2 fb 2 13:00 pass vout:pass:5.02
+B ict s1 fa 0 07:00 fail short:fail
+B ict s1 fa 1 09:00 pass vout:pass:4.99 leak:pass:3.0
+C final s2 fb 0 20:00 fail vout:fail:5.12
+C final s2 fb 7 02:00 pass vout:pass:5.00
+E ict s2 fb 3 11:00 error boot:error
+E ict s2 fb 7 04:00 pass vout:pass:5.03
+F final s1 fa 0 09:00 error boot:error
+F final s1 fa 4 10:00 pass vout:pass:4.97
+G ict s1 fb 0 21:00 pass vout:pass:5.00 leak:pass:4.0
+G ict s1 fb 1 12:00 pass vout:pass:5.01
+G ict s1 fb 2 15:00 fail vout:fail:5.11
+H ict s2 fa 0 03:00 pass vout:pass:5.00
+H ict s2 fa 0 10:00 fail short:fail vout:pass:5.05
+K final s1 fb 1 23:00 fail vout:fail:4.89
+K final s1 fb 2 01:00 pass vout:pass:5.04
+- ict s1 fa 0 11:00 pass vout:pass:5.02
+- ict s1 fa 3 12:00 pass vout:pass:4.98
+P ict s2 fa 5 10:00 aborted
+P ict s2 fa 7 01:00 fail vout:fail:5.14
+Q final s2 fb 0 12:00 error boot:error
+R ict s1 fa 6 22:00 pass vout:pass:5.00 leak:pass:2.5
+R ict s1 fa 7 05:00 fail leak:fail:6.0
+M ict s1 fa 7 08:00 pass vout:pass:5.00
+"""
+day0 = 1767571200
+lsql, psql = [], []
+sid = 9100000
+def start(w):
+    h, mi = w[5].split(":")
+    return (day0 + int(w[4]) * 86400 + int(h) * 3600 + int(mi) * 60) * 1000000
+# in time order: the log's measurement keys take the first value written
+# (the lowest id), the store's the first in time, as their reference
+for n, w in enumerate(sorted((l.split() for l in runs.split("\n") if l.strip()), key=start)):
+    serial, op, sta, fx, day, hm, outc = w[:7]
+    t = start(w) + n
+    rid = "e%031d" % (n + 1)
+    ser = "NULL" if serial == "-" else "'%s'" % serial
+    v = "('%s', %s, '%s', '%s', 'ann', '%s', '1.0', %d, %d, '%s')" % (rid, ser, sta, fx, op, t, t + 1000, outc)
+    ins = ("INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name,"
+           " sequence_version, started_us, ended_us, outcome) VALUES %s;" % v)
+    lsql.append(ins)
+    psql.append(ins)
+    for i, s in enumerate(w[7:]):
+        sid += 1
+        p = s.split(":")
+        lsql.append("INSERT INTO steps (id, run_id, idx, name, outcome) VALUES (%d, '%s', %d, '%s', '%s');"
+                    % (sid, rid, i, p[0], p[1]))
+        psql.append("INSERT INTO steps (run_id, id, idx, name, outcome) VALUES ('%s', %d, %d, '%s', '%s');"
+                    % (rid, sid, i, p[0], p[1]))
+        if len(p) < 3:
+            continue
+        unit, lo, hi = ("Pa", "NULL", "5.0") if p[0] == "leak" else ("V", "4.9", "5.1")
+        lsql.append("INSERT INTO measurements (id, step_id, name, value, unit, low, high, outcome)"
+                    " VALUES (%d, %d, '%s', %s, '%s', %s, %s, '%s');" % (sid, sid, p[0], p[2], unit, lo, hi, p[1]))
+        psql.append("INSERT INTO measurements (run_id, id, step_id, name, value, unit, low, high, outcome,"
+                    " started_us) VALUES ('%s', %d, %d, '%s', %s, '%s', %s, %s, '%s', %d);"
+                    % (rid, sid, sid, p[0], p[2], unit, lo, hi, p[1], t))
+open(out + "/edges-log.sql", "w").write("\n".join(lsql) + "\n")
+open(out + "/edges-pg.sql", "w").write("\n".join(psql) +
+    "\nSELECT central_summarise_runs(array_agg(id ORDER BY started_us)) FROM runs WHERE id LIKE 'e%';\n")
+PY
+pg_sql "$(cat "$CENTRAL/edges-pg.sql")" >/dev/null || fail "the runs into the store"
+sqlite3 "$m" "INSERT INTO stations (name, first_seen_us, last_seen_us) VALUES ('s2', 0, 0)" ||
+	fail "s2 into the log's stations"
+sqlite3 "$m" <"$CENTRAL/edges-log.sql" || fail "the runs into the log"
+"$st" db rebuild --db "$m" >/dev/null || fail "rebuilding the merged log's summaries"
+
+CEN=(--central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass")
+same() {	# ARGS...: report --db merged and --central agree on every figure
+	"$st" report --db "$m" -f json "$@" -o "$CENTRAL/local.json" || fail "report --db $*"
+	"$st" report "${CEN[@]}" -f json "$@" -o "$CENTRAL/central.json" || fail "report --central $*"
+	central_report_same "$CENTRAL/local.json" "$CENTRAL/central.json" || fail "reports differ: $*"
+}
+week="--since 2026-01-05T06:00 --until 2026-01-12T06:00"
+for w in "$week" "--since 2026-01-06T06:00 --until 2026-01-06T14:00" \
+	"--since 2026-01-06T22:00 --until 2026-01-07T06:00" "--since 2026-01-05T06:00" \
+	"--until 2026-01-12T06:00" "--since 2026-01-06 --until 2026-01-08T14:00" \
+	"--since 2026-01-05T06:30:15 --until 2026-01-12T05:59:59" \
+	"--since 2026-01-04T23:00 --until 2026-01-12T00:30"; do
+	for f in "" "--station s1" "--station s2" "--fixture fa" "--fixture fb" "--sequence ict" \
+		"--sequence final@1.0" "--station s2 --fixture fb"; do
+		for we in "" "--with-errors"; do
+			# shellcheck disable=SC2086
+			same $w $f $we
+		done
+	done
+done
+# the figures themselves, the week: 25 ended runs; 11 units (A in ict
+# and in final, B, C, E, F, G, H, K, P, R; Q's is an error run), all
+# passed but H (passed before the week) and P (aborted in a whole day,
+# failed at the end); first runs all but H's, passed E's, F's, G's, R's.
+# With --with-errors Q is a unit, and E, F, P, Q had an error or an
+# aborted run first: failed first (A ict failed in a whole day and passed
+# on Monday the 12th before 06:00, C failed and passed in the partial
+# days only, E erred in a whole day and passed at the end, F erred on the
+# first Monday and passed in a whole day)
+fig() {	# ARGS...: runs units passed first_units first_passed of the week
+	# shellcheck disable=SC2086
+	"$st" report "${CEN[@]}" -f json $week "$@" -o "$CENTRAL/fig.json" || fail "report $*"
+	python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))["total"]
+print(t["runs"], t["units"], t["passed"], t["first_units"], t["first_passed"])' "$CENTRAL/fig.json"
+}
+assert_eq "$(fig)" "25 11 9 10 4" "the week from the cells and the partial days"
+assert_eq "$(fig --with-errors)" "25 12 9 11 2" "the week --with-errors"
+# the cells do answer the whole days, the rows the partial ones: a cell
+# changed by hand shows in the week, not in a shift within a day
+pg_sql "UPDATE sum_cells SET runs = runs + 1000 WHERE level = 'a' AND day = $(((1767571200 + 2 * 86400) / 86400))" >/dev/null
+assert_eq "$(fig | cut -d' ' -f1)" "1025" "the cells answer the whole days"
+"$st" report "${CEN[@]}" -f json --since 2026-01-07T06:00 --until 2026-01-07T14:00 -o "$CENTRAL/fig.json"
+assert_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"]["runs"])' "$CENTRAL/fig.json")" \
+	"2" "a shift within a day: the rows"
+pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE level = 'a' AND day = $(((1767571200 + 2 * 86400) / 86400))" >/dev/null
+# the plain text, byte for byte but its first line and the histograms' bars
+nobars='1d; / |[x ]* [0-9]/d'
+for f in "" "--station s2" "--with-errors"; do
+	# shellcheck disable=SC2086
+	"$st" report --db "$m" $week $f | sed "$nobars" >"$CENTRAL/plain-log.txt"
+	# shellcheck disable=SC2086
+	"$st" report "${CEN[@]}" $week $f | sed "$nobars" >"$CENTRAL/plain-central.txt"
+	cmp -s "$CENTRAL/plain-log.txt" "$CENTRAL/plain-central.txt" ||
+		fail "plain report $f differs: $(diff "$CENTRAL/plain-log.txt" "$CENTRAL/plain-central.txt" | head)"
+done
+echo ok
