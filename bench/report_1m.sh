@@ -35,6 +35,9 @@ if [ "$have" -ge 3 ] && [ "$have" -lt "$want" ]; then
 	# summaries) is quicker than generating it again
 	echo "report_1m: upgrading $DB from schema $have to $want" >&2
 	"$BIN" migrate "$DB" >/dev/null
+	# what the upgrade left free given back (station db compact), as a
+	# plant's log after its upgrade: schema 15 moved the measurements
+	"$BIN" compact "$DB"
 fi
 if [ ! -s "$DB" ] || [ "$(sqlite3 "$DB" 'PRAGMA user_version')" != "$want" ]; then
 	echo "report_1m: generating $RUNS runs into $DB (once; minutes)" >&2

@@ -29,7 +29,7 @@ struct db_opts {
 
 /* The schema this build writes (PRAGMA user_version).  db_open() brings an
  * older log up to it in place, in one transaction (db/migrate.c). */
-#define DB_SCHEMA_VERSION 14
+#define DB_SCHEMA_VERSION 15
 
 #define DB_ID_LEN 33 /* 32 hex chars + NUL: run ids unique across stations */
 
@@ -53,6 +53,17 @@ typedef bool (*db_run_live_fn)(const char *fixture, void *ctx);
  * left as live (either may be NULL). */
 int db_recover(struct db *db, db_run_live_fn live, void *ctx, int *n, int *n_live,
 	       struct st_error *e);
+/* The log's pages: how many, how many free (left by deleted rows or a
+ * table an upgrade moved), their size in bytes. */
+struct db_space {
+	int64_t pages, free_pages, page_size;
+};
+int db_space(struct db *db, struct db_space *s, struct st_error *e);
+/* VACUUM: the log rewritten without its free pages, each table's pages
+ * together; refused while live() says a station holds one of the log's
+ * fixtures (live NULL: not asked).  before, after: its pages. */
+int db_compact(struct db *db, db_run_live_fn live, void *ctx, struct db_space *before,
+	       struct db_space *after, struct st_error *e);
 /* PRAGMA integrity_check and foreign_key_check; ST_OK when both find
  * nothing, message otherwise. */
 int db_check(struct db *db, struct st_error *e);

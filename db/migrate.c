@@ -114,6 +114,12 @@ static const char *const upgrade_pre[DB_SCHEMA_VERSION] = {
 	[11] =
 	"UPDATE runs SET sequence_name = NULL WHERE sequence_name = '';\n"
 	DROP_SUMMARIES,
+	/* schema 15: the measurements in two tables, their defs kept once
+	 * (schema.sql), the view measurements in the table's place: the table
+	 * steps aside here (its index goes with it) and upgrade_post[14] moves
+	 * its rows */
+	[14] =
+	"ALTER TABLE measurements RENAME TO measurements_v14;\n",
 };
 
 static const char *const upgrade_post[DB_SCHEMA_VERSION] = {
@@ -124,6 +130,17 @@ static const char *const upgrade_post[DB_SCHEMA_VERSION] = {
 	"INSERT OR IGNORE INTO fixtures (station, name, first_seen_us, last_seen_us) "
 	"  SELECT station, fixture, min(started_us), max(started_us) "
 	"  FROM runs GROUP BY station, fixture;\n",
+	/* every row and id as it was: a def per distinct name, unit, limits
+	 * and expected text (IS: NULL matches NULL), in the order first met */
+	[14] =
+	"INSERT INTO measurement_defs (name, unit, low, high, expect)"
+	"  SELECT name, unit, low, high, expect FROM measurements_v14"
+	"  GROUP BY name, unit, low, high, expect ORDER BY min(id);\n"
+	"INSERT INTO measurement_values (id, step_id, def, value, text, outcome)"
+	"  SELECT m.id, m.step_id, d.id, m.value, m.text, m.outcome FROM measurements_v14 m"
+	"  JOIN measurement_defs d ON d.name = m.name AND d.unit IS m.unit AND d.low IS m.low"
+	"  AND d.high IS m.high AND d.expect IS m.expect ORDER BY m.id;\n"
+	"DROP TABLE measurements_v14;\n",
 };
 
 /* One integer from a constant query. */
@@ -223,14 +240,16 @@ int dbi_schema_apply(struct db *db, struct st_error *e)
 			       db->path, v, DB_SCHEMA_VERSION, db->path);
 	/* an upgrade that rebuilds the summaries holds the log for minutes on
 	 * a large log (schema 12: 151 s for a million runs; 14, the capability
-	 * cells alone: 136 s): said before, so that nobody takes the wait for a
+	 * cells alone: 136 s; 15, the 20 million measurements moved): said before, so that nobody takes the wait for a
 	 * hang and stops it (a stop loses nothing: the upgrade is one
 	 * transaction, done again on the next open) */
-	if (v > 0 && v < 14)
-		log_warn("%s: upgrading the log from schema version %d to %d: its %s rebuilt from "
-			 "the rows, which takes minutes on a large log (a stop loses nothing; the "
-			 "upgrade starts again on the next open)", db->path, v, DB_SCHEMA_VERSION,
-			 v < 12 ? "summaries are" : "capability cells are");
+	if (v > 0 && v < 15)
+		log_warn("%s: upgrading the log from schema version %d to %d: its %s, which takes "
+			 "minutes on a large log (a stop loses nothing; the upgrade starts again on "
+			 "the next open)", db->path, v, DB_SCHEMA_VERSION,
+			 v < 12 ? "summaries are rebuilt from the rows" :
+			 v < 14 ? "capability cells are rebuilt from the rows" :
+				  "measurements are rewritten into their new tables");
 	ret = dbi_begin(db, e);
 	if (ret < 0)
 		return ret;

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 14 (PRAGMA user_version).
+-- The station log, schema version 15 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -76,16 +76,30 @@ CREATE TABLE IF NOT EXISTS steps (
 -- A measurement reaches its run through its step (steps.run_id, indexed by
 -- UNIQUE (run_id, idx)); schema 10 dropped the run_id copied here and its
 -- index, a third of a large log.  v_measurements shows the run_id.
-CREATE TABLE IF NOT EXISTS measurements (
+--
+-- Schema 15: what a measurement shares with every other of its kind (its
+-- name, unit, limits and expected text: some twenty kinds in a sequence)
+-- is kept once, in measurement_defs; a row of measurement_values holds the
+-- value, text and outcome of one measurement and the id of its def.  The
+-- table was half as large (on 20 million measurements 1008 -> 598 MB) and
+-- db check --quick read it in half the time.  The view measurements shows
+-- them as one table with the columns it always had, and takes INSERT,
+-- UPDATE and DELETE (its triggers below): queries and hand edits stay as
+-- they were.
+CREATE TABLE IF NOT EXISTS measurement_defs (
 	id INTEGER PRIMARY KEY,
-	step_id INTEGER NOT NULL REFERENCES steps(id),
 	name TEXT NOT NULL,
-	value REAL,			-- NULL for string measurements
-	text TEXT,
 	unit TEXT,
 	low REAL,			-- NULL: no lower limit
 	high REAL,
-	expect TEXT,
+	expect TEXT
+);
+CREATE TABLE IF NOT EXISTS measurement_values (
+	id INTEGER PRIMARY KEY,
+	step_id INTEGER NOT NULL REFERENCES steps(id),
+	def INTEGER NOT NULL REFERENCES measurement_defs(id),
+	value REAL,			-- NULL for string measurements
+	text TEXT,
 	outcome TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS images (
@@ -385,7 +399,9 @@ CREATE INDEX IF NOT EXISTS runs_to_forward ON runs(ended_us, id)
 	WHERE forwarded_us IS NULL AND outcome <> 'running';
 CREATE INDEX IF NOT EXISTS steps_name ON steps(name, outcome);
 CREATE INDEX IF NOT EXISTS steps_failed ON steps(outcome, name) WHERE outcome IN ('fail', 'error');
-CREATE INDEX IF NOT EXISTS measurements_step ON measurements(step_id);
+CREATE INDEX IF NOT EXISTS measurement_values_step ON measurement_values(step_id);
+-- a def by its fields (IS: NULL limits match), as the triggers look it up
+CREATE INDEX IF NOT EXISTS measurement_defs_key ON measurement_defs(name, unit, low, high, expect);
 CREATE INDEX IF NOT EXISTS images_step ON images(step_id);
 CREATE INDEX IF NOT EXISTS images_sha256 ON images(sha256);
 CREATE INDEX IF NOT EXISTS identities_step ON identities(step_id);
@@ -414,6 +430,42 @@ CREATE INDEX IF NOT EXISTS cap_cells_slice ON cap_cells(hour, fixture);
 CREATE INDEX IF NOT EXISTS cap_dim_cells_slice ON cap_dim_cells(hour, fixture);
 -- a line value's hours of its own (report --capability --operator NAME)
 CREATE INDEX IF NOT EXISTS cap_dims_val ON cap_dims(dim, val, mixed, fixture, hour);
+
+-- Every measurement with its def's fields, in the columns of the table of
+-- schema 14 (CROSS JOIN: the values are read first, each def by its id,
+-- whatever a query filters on).  A row inserted here gets the def of its
+-- name, unit, limits and expected text, made when new; an update may
+-- change any column; a def no value uses any more stays.
+DROP VIEW IF EXISTS measurements;
+CREATE VIEW measurements AS
+SELECT v.id, v.step_id, d.name, v.value, v.text, d.unit, d.low, d.high, d.expect, v.outcome
+FROM measurement_values v CROSS JOIN measurement_defs d ON d.id = v.def;
+CREATE TRIGGER measurements_insert INSTEAD OF INSERT ON measurements BEGIN
+	INSERT INTO measurement_defs (name, unit, low, high, expect)
+		SELECT NEW.name, NEW.unit, NEW.low, NEW.high, NEW.expect
+		WHERE NOT EXISTS (SELECT 1 FROM measurement_defs WHERE name = NEW.name
+			AND unit IS NEW.unit AND low IS NEW.low AND high IS NEW.high
+			AND expect IS NEW.expect);
+	INSERT INTO measurement_values (id, step_id, def, value, text, outcome)
+		VALUES (NEW.id, NEW.step_id, (SELECT id FROM measurement_defs WHERE name = NEW.name
+			AND unit IS NEW.unit AND low IS NEW.low AND high IS NEW.high
+			AND expect IS NEW.expect), NEW.value, NEW.text, NEW.outcome);
+END;
+CREATE TRIGGER measurements_update INSTEAD OF UPDATE ON measurements BEGIN
+	INSERT INTO measurement_defs (name, unit, low, high, expect)
+		SELECT NEW.name, NEW.unit, NEW.low, NEW.high, NEW.expect
+		WHERE NOT EXISTS (SELECT 1 FROM measurement_defs WHERE name = NEW.name
+			AND unit IS NEW.unit AND low IS NEW.low AND high IS NEW.high
+			AND expect IS NEW.expect);
+	UPDATE measurement_values SET id = NEW.id, step_id = NEW.step_id,
+		def = (SELECT id FROM measurement_defs WHERE name = NEW.name AND unit IS NEW.unit
+			AND low IS NEW.low AND high IS NEW.high AND expect IS NEW.expect),
+		value = NEW.value, text = NEW.text, outcome = NEW.outcome
+	WHERE id = OLD.id;
+END;
+CREATE TRIGGER measurements_delete INSTEAD OF DELETE ON measurements BEGIN
+	DELETE FROM measurement_values WHERE id = OLD.id;
+END;
 
 -- Views for quality engineers: `sqlite3 station.db 'SELECT * FROM v_yield'`.
 -- A unit is its serial; a run that never got a serial is no unit (the
@@ -520,4 +572,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 14;
+PRAGMA user_version = 15;

@@ -429,6 +429,68 @@ static void test_v2_log_upgraded(void **state)
 	db_close(db);
 }
 
+/* Schema 15: a measurement's name, unit, limits and expected text kept
+ * once per kind (measurement_defs), its value, text and outcome in
+ * measurement_values, the view measurements in the table's place.  A v14
+ * log keeps every measurement and id, a def per distinct kind, the same
+ * report; the view takes what the table took (insert, update, delete). */
+static void test_v14_log_splits_measurements(void **state)
+{
+	char p[160], sql[256];
+	struct db *db;
+	struct st_error e;
+	int64_t n;
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/v14.db", dir);
+	t_copy_log(p, "db/migrations/v14.sql", path, NULL);
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	assert_int_equal(db_found_version(db), 14);
+	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+	assert_int_equal(db_check(db, &e), ST_OK);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE"
+			       " name = 'measurements' AND type = 'view'"), 1);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
+			       " ('measurements_v14', 'measurements_step')"), 0);
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS src", path);
+	assert_int_equal(sqlite3_exec(db_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
+	n = t_int(db, "SELECT count(*) FROM src.measurement_values");
+	assert_true(n > 100);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM measurements"), n);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM (SELECT id, step_id, name, value, text,"
+			       " unit, low, high, expect, outcome FROM measurements EXCEPT"
+			       " SELECT id, step_id, name, value, text, unit, low, high, expect,"
+			       " outcome FROM src.measurements)"), 0);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM measurement_defs"),
+			 t_int(db, "SELECT count(*) FROM (SELECT DISTINCT name, unit, low, high,"
+			       " expect FROM src.measurements)"));
+	assert_true(t_int(db, "SELECT count(*) FROM measurement_defs") < n / 10);
+	assert_int_equal(sqlite3_exec(db_handle(db), "DETACH src", NULL, NULL, NULL), SQLITE_OK);
+	compare_filters(db);
+	/* the view as a table: a hand edit of a value, of a limit (a def of
+	 * its own, the old one kept for the others), a row inserted and
+	 * deleted */
+	assert_int_equal(sqlite3_exec(db_handle(db),
+		"UPDATE measurements SET value = 9.5 WHERE id = (SELECT min(id) FROM measurements);"
+		"UPDATE measurements SET high = 99 WHERE id = (SELECT max(id) FROM measurements);"
+		"INSERT INTO measurements (step_id, name, value, unit, low, high, outcome)"
+		"  SELECT step_id, 'hand', 1.5, 'V', NULL, 2, 'pass' FROM measurements LIMIT 1;",
+		NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(t_int(db, "SELECT value = 9.5 FROM measurements WHERE id ="
+			       " (SELECT min(id) FROM measurements)"), 1);
+	assert_int_equal(t_int(db, "SELECT high FROM measurements WHERE id ="
+			       " (SELECT max(id) FROM measurements WHERE name <> 'hand')"), 99);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM measurements WHERE high = 99"), 1);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM measurements WHERE name = 'hand'"
+			       " AND low IS NULL AND high = 2 AND unit = 'V'"), 1);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM measurements"), n + 1);
+	assert_int_equal(sqlite3_exec(db_handle(db), "DELETE FROM measurements WHERE name = 'hand'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM measurement_values"), n);
+	assert_int_equal(db_check(db, &e), ST_OK);
+	db_close(db);
+}
+
 /* Schema 10: measurements lose the run_id copied from their step.  A v9
  * log (its summaries as v9 kept them) keeps every measurement and id, and
  * its report from the rows, now through the steps, equals the summaries. */
@@ -457,7 +519,7 @@ static void test_v9_log_drops_meas_run_id(void **state)
 	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
 			       " ('measurements_run', 'measurements_v10')"), 0);
 	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
-			       " ('measurements_step', 'v_measurements')"), 2);
+			       " ('measurement_values_step', 'v_measurements')"), 2);
 	/* schema 11 drops measurements_name */
 	assert_int_equal(t_int(db, "SELECT count(*) FROM sqlite_schema WHERE name ="
 			       " 'measurements_name'"), 0);
@@ -689,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_summary_equals_rows),
 		cmocka_unit_test(test_v2_log_upgraded),
 		cmocka_unit_test(test_v9_log_drops_meas_run_id),
+		cmocka_unit_test(test_v14_log_splits_measurements),
 		cmocka_unit_test(test_pareto_counts_leaf_steps),
 		cmocka_unit_test(test_v3_log_recounts_pareto),
 		cmocka_unit_test(test_v4_log_recounts_judged),
