@@ -342,8 +342,6 @@ static void text(FILE *f, const struct acc *a, const struct rep_filter *flt, boo
 			"one fixture), overall sigma = sample sigma\n", all_runs ? "every run" :
 			"each unit's first judged run of its sequence", D2);
 	rep_filters_line(f, flt);
-	if (!a->n)
-		fputs("no measured values in the runs selected\n", f);
 	for (int i = 0; i < a->n; i++) {
 		const struct group *g = &a->g[i];
 		const struct rep_cap *c = &g->cap;
@@ -464,6 +462,20 @@ static void csv(FILE *f, const struct acc *a)
 	}
 }
 
+/* No value: said with the filters in force, which may be why (a window
+ * without runs, a fixture that is not there, first runs only). */
+static int not_found(const struct rep_filter *f, bool all_runs, struct st_error *e)
+{
+	char buf[512];
+	char *flt = st_text_show_dup(rep_filters_str(f, buf, sizeof(buf)));
+	int ret = st_fail(e, ST_ERR_NOTFOUND, "no measurement with values in the runs selected "
+			  "(filters: %s, %s)", flt ? flt : "?",
+			  all_runs ? "every run" : "each unit's first run");
+
+	free(flt);
+	return ret;
+}
+
 /* The groups from the store's capability cells when it keeps them for f
  * (first runs only, not from_rows): combined by the store, or by the
  * report; else from the rows. */
@@ -496,8 +508,12 @@ int report_capability(FILE *out, const struct db_reader *rd, const struct rep_fi
 		      struct st_error *e)
 {
 	struct acc a = { .e = e, .subgroups = subgroups };
-	int ret = read_groups(&a, rd, f, all_runs, from_rows, e);
+	int ret = read_groups(&a, rd, f, all_runs, from_rows, e), n = 0;
 
+	for (int i = 0; i < a.n; i++)
+		n += a.g[i].cap.n > 0;
+	if (!ret && !n)		/* as --spc's: exit status 1, nothing printed */
+		ret = not_found(f, all_runs, e);
 	if (!ret && !strcmp(format, "json"))
 		json(out, &a, all_runs);
 	else if (!ret && !strcmp(format, "csv"))

@@ -73,7 +73,8 @@ static void usage(FILE *f)
 		"Pp = (USL - LSL) / (6 sigma), sigma over every value (overall); Cp and Cpk\n"
 		"(within sigma) come with --capability.  Definitions: docs/quality.md.\n"
 		"\n"
-		"exit status: 0 done, 2 usage, 4 the log cannot be read\n");
+		"exit status: 0 done, 1 --spc or --capability: no value in the runs selected,\n"
+		"2 usage, 4 the log cannot be read\n");
 }
 
 enum { OPT_SPC = 400, OPT_BASELINE, OPT_LAST, OPT_ALL_RUNS, OPT_CAPABILITY, OPT_OPERATIONS,

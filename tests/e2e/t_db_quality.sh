@@ -76,25 +76,42 @@ grep -q "Cp .*  Cpk .*  Pp .*  Ppk " "$out/cap.txt" || fail "report --capability
 # a window off the hour: from the second of the first run (its minutes from
 # the rows, the whole hours after it from the cells)
 first=$(sqlite3 "$db" "SELECT strftime('%Y-%m-%dT%H:%M:%S', min(started_us) / 1000000, 'unixepoch') FROM runs")
-for filt in "" "--fixture a" "--sequence production" "--since 2000-01-01 --until 2100-01-01" \
+for filt in "" "--fixture a" "--sequence factory-provisioning" "--since 2000-01-01 --until 2100-01-01" \
 	"--operator nobody" "--operator ann --fixture c" "--operator ann" \
 	"--since $first" "--since $first --until 2100-01-01T00:30" "--since 2000-01-01T00:30 --operator ann"; do
 	for sub in "" --subgroups; do
+		rc=0 rr=0
 		# shellcheck disable=SC2086
-		"$st" report --db "$db" --capability $sub $filt -f json >"$out/cap_sum.json" ||
-			fail "report --capability $sub $filt"
+		"$st" report --db "$db" --capability $sub $filt -f json >"$out/cap_sum.json" || rc=$?
 		# shellcheck disable=SC2086
 		"$st" report --db "$db" --capability $sub $filt --from-rows -f json >"$out/cap_rows.json" ||
-			fail "report --capability --from-rows $sub $filt"
+			rr=$?
+		# nobody ran: no value, exit status 1 either way (as --spc)
+		assert_eq "$rc $rr" "$([ "$filt" = "--operator nobody" ] && echo 1 1 || echo 0 0)" \
+			"report --capability $sub $filt, from the cells and --from-rows: exit status"
 		cmp -s "$out/cap_sum.json" "$out/cap_rows.json" ||
 			fail "capability from cells and rows differ ($sub $filt): $(diff "$out/cap_sum.json" "$out/cap_rows.json")"
 	done
 done
 grep -q '"n": [1-9]' "$out/cap_sum.json" || fail "capability from the cells: no values"
-# the text says the filters in force (and why nothing came: nobody ran)
-out_nobody=$("$st" report --db "$db" --capability --operator nobody --fixture a)
-assert_match "$out_nobody" "filters: fixture a operator nobody" "--capability names its filters"
-assert_match "$out_nobody" "no measured values in the runs selected" "--capability for nobody"
+# no value in the runs selected: exit status 1, as --spc, saying the
+# filters in force (and so why nothing came: nobody ran), nothing printed
+for fmt in text json csv; do
+	rc=0
+	"$st" report --db "$db" --capability --operator nobody --fixture a -f $fmt \
+		>"$out/nobody.out" 2>"$out/nobody.err" || rc=$?
+	assert_eq "$rc" "1" "--capability -f $fmt for nobody: exit status 1"
+	assert_eq "$(cat "$out/nobody.err")" "station report: no measurement with values in the runs selected (filters: fixture a operator nobody, each unit's first run)" \
+		"--capability -f $fmt names its filters"
+	[ ! -s "$out/nobody.out" ] || fail "--capability -f $fmt for nobody printed $(cat "$out/nobody.out")"
+done
+rc=0
+"$st" report --db "$db" --capability --all-runs --since 2100-01-01 >/dev/null 2>"$out/nobody.err" || rc=$?
+assert_eq "$rc $(cat "$out/nobody.err")" "1 station report: no measurement with values in the runs selected (filters: since 2100-01-01T00:00:00Z, every run)" \
+	"--capability --all-runs, a window without runs"
+rc=0
+"$st" report --db "$db" --spc rail_3v3 --since 2100-01-01 >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" "1" "--spc alike"
 # ann's first runs: a and c (b's run has no operator)
 "$st" report --db "$db" --capability --operator ann -f json -o "$out/cap_ann.json"
 "$st" report --db "$db" --capability -f json -o "$out/cap_all.json"

@@ -138,16 +138,20 @@ struct buf {
 	size_t n;
 };
 
-static void capability(struct db *db, const struct rep_filter *f, bool sub, bool rows,
-		       struct buf *b)
+/* ST_OK, or ST_ERR_NOTFOUND when f selects no value (nothing printed) */
+static int capability(struct db *db, const struct rep_filter *f, bool sub, bool rows,
+		      struct buf *b)
 {
 	FILE *out = open_memstream(&b->p, &b->n);
 	struct st_error e;
+	int rc;
 
 	assert_non_null(out);
-	assert_int_equal(report_capability(out, db_reader(db), f, false, sub, rows, "json", &e),
-			 ST_OK);
+	rc = report_capability(out, db_reader(db), f, false, sub, rows, "json", &e);
+	assert_true(rc == ST_OK || rc == ST_ERR_NOTFOUND);
 	fclose(out);
+	assert_true(rc == ST_OK || !b->n);
+	return rc;
 }
 
 static int count_row(void *ctx, const struct db_row *row)
@@ -167,8 +171,7 @@ static void same(struct db *db, const struct rep_filter *f, bool answer)
 	for (int sub = 0; sub < 2; sub++) {
 		struct buf s = { 0 }, r = { 0 };
 
-		capability(db, f, sub, false, &s);
-		capability(db, f, sub, true, &r);
+		assert_int_equal(capability(db, f, sub, false, &s), capability(db, f, sub, true, &r));
 		if (strcmp(s.p, r.p))
 			fail_msg("summaries and rows differ (subgroups %d):\n%s\n---\n%s", sub, s.p,
 				 r.p);
