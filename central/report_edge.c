@@ -155,10 +155,12 @@ static int oom(struct st_error *e)
 /* --- yields ------------------------------------------------------------- */
 
 /* The partial days' ended runs (er), their units per operation (u) with
- * whether a selected cell holds it (held; with --with-errors, @E@: or a
- * selected error or aborted run of the whole days, placed in the cells'
- * columns as report_err.c places it) and had it pass (hp); runs, units
- * new, passes new, first runs and first passes. */
+ * whether a selected cell holds it (held: the unit's cells along the key
+ * of sum_unit_cells, index only; with --with-errors, held_e: or a selected
+ * error or aborted run of the whole days, placed in the cells' columns as
+ * report_err.c places it) and, for a unit held that passed here, whether
+ * such a cell had it pass (hp: the table's rows, a few); runs, units new,
+ * passes new, first runs and first passes. */
 #define EDGE_YIELD_SQL(o, held_e) \
 	"WITH er AS MATERIALIZED (SELECT r.id, r.started_us, r.outcome, r.unit_serial," \
 	"  r.sequence_name FROM runs r WHERE r.outcome <> 'running' AND @R@)," \
@@ -166,10 +168,11 @@ static int oom(struct st_error *e)
 	" u AS MATERIALIZED (SELECT r.unit_serial AS serial, r.sequence_name AS seq," \
 	"  " CPI_UNIT_KEY " AS k, bool_or(r.outcome = 'pass') AS passed" \
 	"  FROM er r WHERE " CPI_JUDGED(o) " GROUP BY 1, 2)," \
-	" h AS (SELECT u.passed, EXISTS (SELECT 1 FROM sum_unit_cells x JOIN sc ON sc.id = x.cell" \
-	"   WHERE x.unit = u.k) " held_e " AS held," \
-	"  EXISTS (SELECT 1 FROM sum_unit_cells x JOIN sc ON sc.id = x.cell" \
-	"   WHERE x.unit = u.k AND x.passed) AS hp FROM u)" \
+	" hu AS MATERIALIZED (SELECT u.*, EXISTS (SELECT 1 FROM sum_unit_cells x" \
+	"   JOIN sc ON sc.id = x.cell WHERE x.unit = u.k) " held_e " AS held FROM u)," \
+	" h AS (SELECT hu.passed, hu.held, CASE WHEN hu.held AND hu.passed THEN EXISTS" \
+	"  (SELECT 1 FROM sum_unit_cells x JOIN sc ON sc.id = x.cell" \
+	"   WHERE x.unit = hu.k AND x.passed) ELSE false END AS hp FROM hu)" \
 	" SELECT '', (SELECT count(*) FROM er), (SELECT count(*) FROM h WHERE NOT h.held)," \
 	" (SELECT count(*) FROM h WHERE h.passed AND NOT h.hp)," \
 	" count(*), count(*) FILTER (WHERE r.outcome = 'pass')" \
@@ -230,6 +233,14 @@ static int fail_cmp(const void *a, const void *b)
 	return strcmp(x->step, y->step);
 }
 
+/* the failed leaf steps of the partial days' runs (report.c's Pareto),
+ * each run's along its key */
+static const char pareto_sql[] =
+	"SELECT s.name, count(*) FROM runs r CROSS JOIN LATERAL (SELECT s.name FROM steps s"
+	"  WHERE s.run_id = r.id AND s.outcome IN ('fail', 'error')"
+	"  AND coalesce(s.kind, '') NOT IN ('group', 'include') OFFSET 0) s"
+	" WHERE r.outcome <> 'running' AND @W@ GROUP BY s.name";
+
 int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edges, int n,
 	       struct st_error *e)
 {
@@ -237,7 +248,7 @@ int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edg
 	int had = r->nfails, ret;
 
 	eterms_of(NULL, edges, n, &p);
-	ret = cpi_pareto_rows(c, equery(c, cpi_rows_pareto_sql, &p, ""), r, e);
+	ret = cpi_pareto_rows(c, equery(c, pareto_sql, &p, ""), r, e);
 	/* the rows' steps appended after the cells': each one the cells have
 	 * too goes into theirs */
 	for (int i = had; ret == ST_OK && i < r->nfails; i++) {
@@ -257,28 +268,36 @@ int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edg
 
 /* --- measurements ------------------------------------------------------- */
 
-/* The partial days' values with their summary key (a run's values have
- * one: its summary was kept in the transaction that stored it), summed per
- * key as the cells sum them (the columns of report_sum.c's statistics,
- * cps_stat_row) and the bins that hold values, "bin:count,...". */
+/* The partial days' values with their summary key, summed per key as the
+ * cells sum them (the columns of report_sum.c's statistics, cps_stat_row),
+ * and the bins that hold values, "bin:count,...".  A run's values have a
+ * key: its summary was kept in the transaction that stored it.  Each run's
+ * values are read along its key (OFFSET 0 keeps it a look-up per run: a
+ * join let the planner hash the 1M store's 20 million measurements, 5-8 s),
+ * before the keys are joined (else a look-up per run and key).
+ */
 static const char stats_sql[] =
 	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name FROM runs r"
 	"  WHERE r.outcome <> 'running' AND @W@),"
+	" mv AS MATERIALIZED (SELECT fr.sequence_name, m.* FROM fr CROSS JOIN LATERAL"
+	"  (SELECT s.name AS step, m.name, m.unit, m.low, m.high, m.value FROM measurements m"
+	"   JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id"
+	"   WHERE m.run_id = fr.id AND m.value IS NOT NULL OFFSET 0) m),"
 	" v AS MATERIALIZED (SELECT k.id AS key, m.value AS v, m.value - k.ref AS d,"
+	"  m.value < k.low AS lo, m.value > k.high AS hi,"
 	"  central_hist_bin(k.hist_lo, k.hist_width, k.hist_hi, m.value) AS bin"
-	"  FROM fr JOIN measurements m ON m.run_id = fr.id"
-	"  JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id"
-	"  JOIN sum_meas_keys k ON k.name = m.name AND k.step = s.name"
-	"  AND k.sequence_name IS NOT DISTINCT FROM fr.sequence_name"
+	"  FROM mv m JOIN sum_meas_keys k ON k.name = m.name AND k.step = m.step"
+	"  AND k.sequence_name IS NOT DISTINCT FROM m.sequence_name"
 	"  AND k.unit IS NOT DISTINCT FROM m.unit AND k.low IS NOT DISTINCT FROM m.low"
-	"  AND k.high IS NOT DISTINCT FROM m.high WHERE m.value IS NOT NULL),"
+	"  AND k.high IS NOT DISTINCT FROM m.high),"
+	" a AS (SELECT key, count(*) AS n, sum(d) AS s1, sum(d * d) AS s2, min(v) AS min,"
+	"  max(v) AS max, count(*) FILTER (WHERE lo) AS lo, count(*) FILTER (WHERE hi) AS hi"
+	"  FROM v GROUP BY key),"
 	" b AS (SELECT key, string_agg(bin || ':' || n, ',') AS bins FROM"
 	"  (SELECT key, bin, count(*) AS n FROM v GROUP BY 1, 2) x GROUP BY 1)"
-	" SELECT k.sequence_name, k.step, k.name, k.unit, k.low, k.high, count(*), k.ref,"
-	" sum(v.d), sum(v.d * v.d), min(v.v), max(v.v), count(*) FILTER (WHERE v.v < k.low),"
-	" count(*) FILTER (WHERE v.v > k.high), k.id, k.hist_lo, k.hist_width, k.hist_hi,"
-	" min(b.bins) FROM v JOIN sum_meas_keys k ON k.id = v.key JOIN b ON b.key = v.key"
-	" GROUP BY k.id";
+	" SELECT k.sequence_name, k.step, k.name, k.unit, k.low, k.high, a.n, k.ref, a.s1, a.s2,"
+	" a.min, a.max, a.lo, a.hi, k.id, k.hist_lo, k.hist_width, k.hist_hi, b.bins"
+	" FROM a JOIN b ON b.key = a.key JOIN sum_meas_keys k ON k.id = a.key";
 
 static struct rep_meas *by_key(struct report *r, int64_t key)
 {
