@@ -24,6 +24,7 @@
  *   = 3.76, no Cp; sigma overall sqrt(200 / 3) = 8.1649658, Ppk =
  *   50 / 24.494897 = 2.0412415, no Pp.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -180,6 +181,37 @@ static void test_equal_values_no_index(void **state)
 	assert_false(c.has_cp || c.has_cpk || c.has_pp || c.has_ppk);
 }
 
+/* Values that include an infinity (a log edited by hand): the mean is the
+ * infinity (NaN with both signs), no other figure, the counts kept; by
+ * moving ranges and by subgroups (rep_cap_infinite, the rule every path
+ * shares: a sigma of 0 was the infinite scale's doing). */
+static void test_infinite_value_no_figures(void **state)
+{
+	double x[5] = { 1.0, 1.1, INFINITY, 0.9, 1.0 };
+	bool brk[5] = { true }, sub[5] = { true, false, false, true, false };
+	struct rep_cap c;
+
+	for (int pooled = 0; pooled < 2; pooled++) {
+		if (pooled)
+			rep_capability_pooled(x, sub, 5, true, 0.5, true, 1.5, &c);
+		else
+			rep_capability(x, brk, 5, true, 0.5, true, 1.5, &c);
+		assert_true(isinf(c.mean) && c.mean > 0);
+		assert_int_equal(c.n, 5);
+		assert_int_equal(c.n_mr, pooled ? 0 : 4);
+		assert_int_equal(c.n_sub, pooled ? 2 : 0);
+		assert_false(c.has_within || c.has_overall || c.has_cp || c.has_cpk ||
+			     c.has_pp || c.has_ppk);
+		assert_true(isnan(c.mr_bar) && isnan(c.sigma_within) && isnan(c.sigma_overall));
+	}
+	x[0] = -INFINITY;
+	rep_capability(x, brk, 5, true, 0.5, true, 1.5, &c);
+	assert_true(isnan(c.mean));
+	x[2] = 1.0;	/* -inf alone */
+	rep_capability(x, brk, 5, true, 0.5, true, 1.5, &c);
+	assert_true(isinf(c.mean) && c.mean < 0 && !c.has_overall);
+}
+
 static void test_first_runs_by_hand(void **state)
 {
 	json_t *j = capability(path, false, "json", NULL), *g;
@@ -305,6 +337,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_formula_by_hand),
 		cmocka_unit_test(test_equal_values_no_index),
+		cmocka_unit_test(test_infinite_value_no_figures),
 		cmocka_unit_test(test_subgroups_by_hand),
 		cmocka_unit_test(test_first_runs_by_hand),
 		cmocka_unit_test(test_unidentified_not_first),
