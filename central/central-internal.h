@@ -155,6 +155,9 @@ struct cps_cells {
 	int n;
 };
 void cps_cells_of(const struct rep_filter *f, struct cps_cells *p);
+/* ... grouped by a key whose own level is level ('t', 'f', 'q'): those
+ * cells when f selects by nothing else, else the finest */
+void cps_group_cells(const struct rep_filter *f, char level, struct cps_cells *p);
 /* A measurement of the summaries from a row of columns: its key's name
  * (0-5), n, ref, s1, s2, min, max, out_low, out_high, key id, frame
  * (15-17); its moments computed. */
@@ -175,6 +178,13 @@ int cpe_split(const struct rep_filter *f, struct rep_filter *whole, struct rep_f
  * rep_hist_finish after). */
 int cpe_yields(struct central *c, struct report *r, const struct rep_filter *whole,
 	       const struct rep_filter *edges, int n, bool by_day, struct st_error *e);
+/* The partial days' yields per group (rows: a run's group, alias r; cells:
+ * a cell's, alias c, of the cells cps_group_cells gives for level): rows of group, runs,
+ * units and passes new to the group's selected cells, first runs, first
+ * passes (with_errors: with --with-errors) */
+PGresult *cpe_group_yields(struct central *c, const struct rep_filter *whole,
+			   const struct rep_filter *edges, int n, bool with_errors, char level,
+			   const char *cells, const char *rows);
 int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edges, int n,
 	       struct st_error *e);
 int cpe_stats(struct central *c, struct report *r, const struct rep_filter *edges, int n,

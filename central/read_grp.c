@@ -3,13 +3,15 @@
  * The central store's day cells (schema_sum.c) grouped, as the plain
  * report is answered (report_sum.c): report --group-by station or fixture
  * and report --operations (per operation, the sequence name) for a filter
- * the cells answer (whole UTC days, station, fixture, sequence).  Per
- * group its runs, units, passed, first units and first passed from the
- * cells (a unit counted once per group by the plain report's correction,
- * over its cells within the group), with --with-errors what the error and
- * aborted runs change in the group (report_err.c), its error, aborted,
- * skipped and unidentified runs counted from the runs (a few per cent of
- * them, along runs_outcome and runs_unit), in one snapshot.  Else
+ * the cells answer (whole UTC days, station, fixture, sequence; a window
+ * off midnight: its whole days, and the rows of the partial days at its
+ * ends, report_edge.c).  Per group its runs, units, passed, first units
+ * and first passed from the cells (a unit counted once per group by the
+ * plain report's correction, over its cells within the group), with
+ * --with-errors what the error and aborted runs change in the group
+ * (report_err.c), its error, aborted, skipped and unidentified runs
+ * counted from the runs (a few per cent of them, along runs_outcome and
+ * runs_unit), in one snapshot.  Else
  * ST_ERR_NOTSUP, before any row: report/groups.c and read_ops.c read the
  * runs.  The runs per unit of --operations are not in the cells (they
  * hold a unit's presence in a cell, not its runs there): read_ops.c reads
@@ -43,20 +45,21 @@ struct groups {
 };
 
 /* How a key groups: its cells' level (with no other filter), their
- * column, the unjudged runs' statement. */
+ * column, a run's, the unjudged runs' statement. */
 struct key {
 	char level;
-	const char *cells;
+	const char *cells, *runs;
 	const char *unjudged;
 	int version;	/* the store's least schema version */
 };
 
 /* units counted per operation: 6; a sequence '' no longer apart from
  * none (the cells' '' is none): 10 */
-static const struct key by_station = { 't', "c.station", UNJUDGED("r.station"), 6 };
-static const struct key by_fixture = { 'f', "c.fixture", UNJUDGED("r.fixture"), 6 };
-static const struct key by_operation = { 'q', "c.sequence_name",
-					 UNJUDGED("coalesce(r.sequence_name, '')"), 10 };
+#define OP_OF_RUN "coalesce(r.sequence_name, '')"
+static const struct key by_station = { 't', "c.station", "r.station", UNJUDGED("r.station"), 6 };
+static const struct key by_fixture = { 'f', "c.fixture", "r.fixture", UNJUDGED("r.fixture"), 6 };
+static const struct key by_operation = { 'q', "c.sequence_name", OP_OF_RUN,
+					 UNJUDGED(OP_OF_RUN), 10 };
 
 static int add_unjudged(void *ctx, const struct db_row *row)
 {
@@ -98,6 +101,33 @@ static int from_cells(PGresult *q, struct groups *a, struct st_error *e)
 	return ST_OK;
 }
 
+/* A window off midnight: its partial days' yields per group (q, rows as
+ * from_cells takes them) added to a's, a group of them alone appended. */
+static int add_edges(PGresult *q, struct groups *a, struct st_error *e)
+{
+	for (int i = 0; i < PQntuples(q); i++) {
+		const char *k = PQgetvalue(q, i, 0);
+		struct group *g = NULL, *ng;
+
+		for (int j = 0; j < a->n && !g; j++)
+			if (!strcmp(a->g[j].key, k))
+				g = &a->g[j];
+		if (!g) {
+			if (!(ng = realloc(a->g, (a->n + 1) * sizeof(*ng))))
+				return oom(e);
+			a->g = ng;
+			g = &ng[a->n];
+			memset(g, 0, sizeof(*g));
+			if (!(g->key = strdup(k)))
+				return oom(e);
+			a->n++;
+		}
+		for (int j = 0; j < 5; j++)
+			g->y[j] += cpi_i64(q, i, j + 1);
+	}
+	return ST_OK;
+}
+
 static void groups_free(struct groups *a)
 {
 	for (int i = 0; i < a->n; i++)
@@ -124,9 +154,12 @@ static void add_errors(PGresult *q, struct groups *a)
 static int cell_groups(struct central *c, const struct key *k, const struct rep_filter *f,
 		       bool with_errors, struct groups *a, struct st_error *e)
 {
+	struct rep_filter whole, edges[2];
+	int n = cpe_split(f, &whole, edges), version = 0, ret;
 	PGresult *q = NULL;
-	int version = 0, ret;
 
+	/* a window off midnight: the cells of its whole days, then the rows
+	 * of the partial days at its ends (report_edge.c) */
 	ret = cpi_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "start reading", e);
 	if (ret == ST_OK)
 		ret = central_schema_version(c, &version, e);
@@ -134,15 +167,24 @@ static int cell_groups(struct central *c, const struct key *k, const struct rep_
 		ret = st_fail(e, ST_ERR_NOTSUP, "central store at schema version %d: its "
 			      "cells count units otherwise", version);
 	if (ret == ST_OK) {
-		q = cps_group_yields(c, f, k->level, k->cells);
+		q = cps_group_yields(c, &whole, k->level, k->cells);
 		ret = cpi_ok(c, q, "add up the groups' cells", e);
 	}
 	if (ret == ST_OK) {
 		ret = from_cells(q, a, e);
 		PQclear(q);
 	}
+	if (ret == ST_OK && n) {
+		q = cpe_group_yields(c, &whole, edges, n, with_errors, k->level, k->cells,
+				     k->runs);
+		ret = cpi_ok(c, q, "read the partial days' runs", e);
+		if (ret == ST_OK) {
+			ret = add_edges(q, a, e);
+			PQclear(q);
+		}
+	}
 	if (ret == ST_OK && with_errors) {
-		q = cps_group_errors(c, f, k->level, k->cells);
+		q = cps_group_errors(c, &whole, k->level, k->cells);
 		ret = cpi_ok(c, q, "read the error and aborted runs", e);
 		if (ret == ST_OK) {
 			add_errors(q, a);
@@ -208,7 +250,7 @@ int cpr_groups(void *h, const char *key, const struct rep_filter *f, bool with_e
 	if (!station && strcmp(key, "fixture"))
 		return refuse(e, "--group-by but by station or fixture");
 	f = f ? f : &no_filter;
-	if (!cps_usable(f))
+	if (!cps_usable(f) && !cpe_usable(f))
 		return refuse(e, station ? "--group-by station" : "--group-by fixture");
 	ret = cell_groups(h, station ? &by_station : &by_fixture, f, with_errors, &a, e);
 	if (ret == ST_OK)
@@ -248,7 +290,7 @@ int cpr_operation_sums(struct central *c, const struct rep_filter *f, bool with_
 	int ret;
 
 	f = f ? f : &no_filter;
-	if (!cps_usable(f))
+	if (!cps_usable(f) && !cpe_usable(f))
 		return refuse(e, "--operations");
 	ret = cell_groups(c, &by_operation, f, with_errors, &a, e);
 	if (ret == ST_OK) {

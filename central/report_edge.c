@@ -75,7 +75,8 @@ int cpe_split(const struct rep_filter *f, struct rep_filter *whole, struct rep_f
 }
 
 /* The terms of the partial days' runs (alias r), after the day cells'
- * (cells: the cells of whole, $1 ...; else none): ((started in edge 0) OR
+ * (the cells of whole, of level's group when level is set, $1 ...; no
+ * whole: none): ((started in edge 0) OR
  * (in edge 1)) AND the filter's fixture, sequence, station. */
 struct eterms {
 	struct cps_cells cells;
@@ -95,14 +96,17 @@ static void rterm(struct eterms *p, const char *fmt, const char *val)
 	snprintf(p->rows + len, sizeof(p->rows) - len, fmt, p->n);
 }
 
-static void eterms_of(const struct rep_filter *whole, const struct rep_filter *edges, int ne,
-		      struct eterms *p)
+static void eterms_of(const struct rep_filter *whole, char level, const struct rep_filter *edges,
+		      int ne, struct eterms *p)
 {
 	const struct rep_filter *f = &edges[0];
 
 	memset(p, 0, sizeof(*p));
 	if (whole) {
-		cps_cells_of(whole, &p->cells);
+		if (level)
+			cps_group_cells(whole, level, &p->cells);
+		else
+			cps_cells_of(whole, &p->cells);
 		for (int i = 0; i < p->cells.n; i++)
 			p->v[p->n++] = p->cells.v[i];
 	}
@@ -122,20 +126,20 @@ static void eterms_of(const struct rep_filter *whole, const struct rep_filter *e
 	rterm(p, " AND r.station = $%d", f->station);
 }
 
-/* sql with @R@ the rows' terms, @W@ the cells' (or the rows' when p has
- * no cells), @D@ day. */
+/* sql with @R@ the rows' terms, @G@ group, @W@ the cells' terms (or the
+ * rows' when p has no cells), @D@ day. */
 static PGresult *equery(struct central *c, const char *sql, const struct eterms *p,
-			const char *day)
+			const char *group, const char *day)
 {
-	size_t cap = strlen(sql) + 8 * strlen(p->rows) + 64, o = 0;
+	size_t cap = strlen(sql) + 8 * (strlen(p->rows) + strlen(group)) + 64, o = 0;
 	char *full = malloc(cap);
 	PGresult *q;
 
 	if (!full)
 		return NULL;
 	for (const char *s = sql; *s;) {
-		if (!strncmp(s, "@R@", 3)) {
-			o += snprintf(full + o, cap - o, "(%s)", p->rows);
+		if (!strncmp(s, "@R@", 3) || !strncmp(s, "@G@", 3)) {
+			o += snprintf(full + o, cap - o, "(%s)", s[1] == 'R' ? p->rows : group);
 			s += 3;
 		} else {
 			full[o++] = *s++;
@@ -154,36 +158,41 @@ static int oom(struct st_error *e)
 
 /* --- yields ------------------------------------------------------------- */
 
-/* The partial days' ended runs (er), their units per operation (u) with
- * whether a selected cell holds it (held: the unit's cells along the key
- * of sum_unit_cells, index only; with --with-errors, held_e: or a selected
- * error or aborted run of the whole days, placed in the cells' columns as
- * report_err.c places it) and, for a unit held that passed here, whether
- * such a cell had it pass (hp: the table's rows, a few); runs, units new,
+/* Per group (@G@ a run's, alias r; @D@ a cell's, alias c: '' for the
+ * report's total), the partial days' ended runs (er), their units per
+ * operation (u) with whether a selected cell of their group holds it
+ * (held: the unit's cells along the key of sum_unit_cells, index only;
+ * with --with-errors, held_e: or a selected error or aborted run of the
+ * whole days in the group, placed in the cells' columns as report_err.c
+ * places it) and, for a unit held that passed here, whether such a cell
+ * had it pass (hp: the table's rows, a few); the group, runs, units new,
  * passes new, first runs and first passes. */
 #define EDGE_YIELD_SQL(o, held_e) \
 	"WITH er AS MATERIALIZED (SELECT r.id, r.started_us, r.outcome, r.unit_serial," \
-	"  r.sequence_name FROM runs r WHERE r.outcome <> 'running' AND @R@)," \
-	" sc AS MATERIALIZED (SELECT c.id FROM sum_cells c WHERE @W@)," \
-	" u AS MATERIALIZED (SELECT r.unit_serial AS serial, r.sequence_name AS seq," \
+	"  r.sequence_name, @G@ AS g FROM runs r WHERE r.outcome <> 'running' AND @R@)," \
+	" sc AS MATERIALIZED (SELECT c.id, @D@ AS g FROM sum_cells c WHERE @W@)," \
+	" u AS MATERIALIZED (SELECT r.g, r.unit_serial AS serial, r.sequence_name AS seq," \
 	"  " CPI_UNIT_KEY " AS k, bool_or(r.outcome = 'pass') AS passed" \
-	"  FROM er r WHERE " CPI_JUDGED(o) " GROUP BY 1, 2)," \
+	"  FROM er r WHERE " CPI_JUDGED(o) " GROUP BY 1, 2, 3)," \
 	" hu AS MATERIALIZED (SELECT u.*, EXISTS (SELECT 1 FROM sum_unit_cells x" \
-	"   JOIN sc ON sc.id = x.cell WHERE x.unit = u.k) " held_e " AS held FROM u)," \
-	" h AS (SELECT hu.passed, hu.held, CASE WHEN hu.held AND hu.passed THEN EXISTS" \
-	"  (SELECT 1 FROM sum_unit_cells x JOIN sc ON sc.id = x.cell" \
-	"   WHERE x.unit = hu.k AND x.passed) ELSE false END AS hp FROM hu)" \
-	" SELECT '', (SELECT count(*) FROM er), (SELECT count(*) FROM h WHERE NOT h.held)," \
-	" (SELECT count(*) FROM h WHERE h.passed AND NOT h.hp)," \
-	" count(*), count(*) FILTER (WHERE r.outcome = 'pass')" \
-	" FROM er r WHERE " CPI_JUDGED(o) " AND " CPI_FIRST_RUN(o)
+	"   JOIN sc ON sc.id = x.cell WHERE x.unit = u.k AND sc.g = u.g) " held_e " AS held" \
+	"  FROM u)," \
+	" h AS (SELECT hu.g, count(*) FILTER (WHERE NOT hu.held) AS units," \
+	"  count(*) FILTER (WHERE hu.passed AND NOT (hu.held AND EXISTS (SELECT 1" \
+	"   FROM sum_unit_cells x JOIN sc ON sc.id = x.cell WHERE x.unit = hu.k" \
+	"   AND sc.g = hu.g AND x.passed))) AS passed FROM hu GROUP BY 1)," \
+	" f AS (SELECT r.g, count(*) AS fu, count(*) FILTER (WHERE r.outcome = 'pass') AS fp" \
+	"  FROM er r WHERE " CPI_JUDGED(o) " AND " CPI_FIRST_RUN(o) " GROUP BY 1)," \
+	" n AS (SELECT g, count(*) AS runs FROM er GROUP BY 1)" \
+	" SELECT n.g, n.runs, coalesce(h.units, 0), coalesce(h.passed, 0), coalesce(f.fu, 0)," \
+	" coalesce(f.fp, 0) FROM n LEFT JOIN h ON h.g = n.g LEFT JOIN f ON f.g = n.g ORDER BY 1"
 #define HELD_E \
 	"OR EXISTS (SELECT 1 FROM (SELECT $1::\"char\" AS level," \
 	"   (r.started_us / 86400000000)::integer AS day, r.station, r.fixture," \
 	"   coalesce(r.sequence_name, '') AS sequence_name," \
 	"   coalesce(r.sequence_version, '') AS sequence_version FROM runs r" \
 	"   WHERE r.unit_serial = u.serial AND r.sequence_name IS NOT DISTINCT FROM u.seq" \
-	"   AND r.outcome IN ('error', 'aborted')) c WHERE @W@)"
+	"   AND r.outcome IN ('error', 'aborted')) c WHERE @W@ AND @D@ = u.g)"
 static const char *const edge_yield_sql[2] = {
 	EDGE_YIELD_SQL(CPI_JUDGED_J, ""),
 	EDGE_YIELD_SQL(CPI_JUDGED_E, HELD_E),
@@ -203,15 +212,17 @@ int cpe_yields(struct central *c, struct report *r, const struct rep_filter *who
 
 	if (by_day) {
 		/* a partial day has no cell: its rows, as report.c reads them */
-		eterms_of(NULL, edges, n, &p);
-		ret = cpi_yield_rows(c, equery(c, cpi_rows_yield_sql[r->with_errors], &p,
+		eterms_of(NULL, 0, edges, n, &p);
+		ret = cpi_yield_rows(c, equery(c, cpi_rows_yield_sql[r->with_errors], &p, "",
 					       CPI_ROWS_DAY), r, true, e);
 		if (ret == ST_OK && r->ndays > 1)
 			qsort(r->days, r->ndays, sizeof(*r->days), day_cmp);
 		return ret;
 	}
-	eterms_of(whole, edges, n, &p);
-	ret = cpi_yield_rows(c, equery(c, edge_yield_sql[r->with_errors], &p, "''"), r, false, e);
+	eterms_of(whole, 0, edges, n, &p);
+	r->total = (struct rep_counts){ 0 };	/* none when the partial days have no run */
+	ret = cpi_yield_rows(c, equery(c, edge_yield_sql[r->with_errors], &p, "''", "''"), r,
+			     false, e);
 	if (ret == ST_OK) {
 		r->total.runs += k.runs;
 		r->total.units += k.units;
@@ -220,6 +231,16 @@ int cpe_yields(struct central *c, struct report *r, const struct rep_filter *who
 		r->total.first_passed += k.first_passed;
 	}
 	return ret;
+}
+
+PGresult *cpe_group_yields(struct central *c, const struct rep_filter *whole,
+			   const struct rep_filter *edges, int n, bool with_errors, char level,
+			   const char *cells, const char *rows)
+{
+	struct eterms p;
+
+	eterms_of(whole, level, edges, n, &p);
+	return equery(c, edge_yield_sql[with_errors], &p, rows, cells);
 }
 
 /* --- Pareto ------------------------------------------------------------- */
@@ -247,8 +268,8 @@ int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edg
 	struct eterms p;
 	int had = r->nfails, ret;
 
-	eterms_of(NULL, edges, n, &p);
-	ret = cpi_pareto_rows(c, equery(c, pareto_sql, &p, ""), r, e);
+	eterms_of(NULL, 0, edges, n, &p);
+	ret = cpi_pareto_rows(c, equery(c, pareto_sql, &p, "", ""), r, e);
 	/* the rows' steps appended after the cells': each one the cells have
 	 * too goes into theirs */
 	for (int i = had; ret == ST_OK && i < r->nfails; i++) {
@@ -371,8 +392,8 @@ int cpe_stats(struct central *c, struct report *r, const struct rep_filter *edge
 	PGresult *q;
 	int ret;
 
-	eterms_of(NULL, edges, n, &p);
-	q = equery(c, stats_sql, &p, "");
+	eterms_of(NULL, 0, edges, n, &p);
+	q = equery(c, stats_sql, &p, "", "");
 	ret = cpi_ok(c, q, "read the partial days' measurements", e);
 	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
 		struct rep_meas *m = by_key(r, cpi_i64(q, i, 14)), *nm;

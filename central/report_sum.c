@@ -212,7 +212,7 @@ int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 
 /* The cells of f grouped by a key whose own level is level ('t', 'f',
  * 'q'): those cells when f selects by nothing else, else the finest. */
-static void group_cells(const struct rep_filter *f, char level, struct cps_cells *p)
+void cps_group_cells(const struct rep_filter *f, char level, struct cps_cells *p)
 {
 	cps_cells_of(f, p);
 	if (p->level[0] == 'a')
@@ -230,7 +230,7 @@ PGresult *cps_group_yields(struct central *c, const struct rep_filter *f, char l
 {
 	struct cps_cells p;
 
-	group_cells(f, level, &p);
+	cps_group_cells(f, level, &p);
 	return query(c, yield_sql, &p, col);
 }
 
@@ -240,6 +240,6 @@ PGresult *cps_group_errors(struct central *c, const struct rep_filter *f, char l
 {
 	struct cps_cells p;
 
-	group_cells(f, level, &p);
+	cps_group_cells(f, level, &p);
 	return cps_errors_by(c, p.terms, p.n, p.v, col);
 }

@@ -59,6 +59,8 @@ Q final s2 fb 0 12:00 error boot:error
 R ict s1 fa 6 22:00 pass vout:pass:5.00 leak:pass:2.5
 R ict s1 fa 7 05:00 fail leak:fail:6.0
 M ict s1 fa 7 08:00 pass vout:pass:5.00
+S ict s1 fa 3 09:00 fail vout:fail:4.86
+S ict s2 fb 7 03:30 pass vout:pass:5.02
 """
 day0 = 1767571200
 lsql, psql = [], []
@@ -123,10 +125,39 @@ for w in "$week" "--since 2026-01-06T06:00 --until 2026-01-06T14:00" \
 		done
 	done
 done
-# the figures themselves, the week: 25 ended runs; 11 units (A in ict
-# and in final, B, C, E, F, G, H, K, P, R; Q's is an error run), all
+# --group-by station and fixture, --operations: the same cells and rows
+# per group (a unit new to a group where none of the group's selected cells
+# holds it), in JSON, CSV and text (its first line aside)
+grpsame() {	# FORMATS ARGS...
+	local fmt fmts=$1
+	shift
+	for fmt in $fmts; do
+		"$st" report --db "$m" -f "$fmt" "$@" -o "$CENTRAL/grp-log" || fail "report --db $*"
+		"$st" report "${CEN[@]}" -f "$fmt" "$@" -o "$CENTRAL/grp-central" || fail "report --central $*"
+		[ "$fmt" != text ] || sed -i 1d "$CENTRAL/grp-log" "$CENTRAL/grp-central"
+		cmp -s "$CENTRAL/grp-log" "$CENTRAL/grp-central" ||
+			fail "$* -f $fmt: the store and the log differ: $(diff "$CENTRAL/grp-log" "$CENTRAL/grp-central" | head -8)"
+	done
+}
+for g in "--group-by station" "--group-by fixture" "--operations"; do
+	for we in "" "--with-errors"; do
+		# shellcheck disable=SC2086
+		grpsame "json csv text" $g $week $we
+		for w in "$week" "--since 2026-01-06T22:00 --until 2026-01-07T06:00" \
+			"--since 2026-01-05T06:00" "--since 2026-01-06 --until 2026-01-08T14:00"; do
+			for f in "--station s2" "--fixture fa" "--sequence ict"; do
+				# shellcheck disable=SC2086
+				grpsame json $g $w $f $we
+			done
+		done
+	done
+done
+# the figures themselves, the week: 27 ended runs; 12 units (A in ict
+# and in final, B, C, E, F, G, H, K, P, R, S; Q's is an error run), all
 # passed but H (passed before the week) and P (aborted in a whole day,
-# failed at the end); first runs all but H's, passed E's, F's, G's, R's.
+# failed at the end); first runs all but H's, passed E's, F's, G's, R's
+# (S failed on s1 in a whole day, passed on s2 on the 12th: a unit of
+# each station).
 # With --with-errors Q is a unit, and E, F, P, Q had an error or an
 # aborted run first: failed first (A ict failed in a whole day and passed
 # on Monday the 12th before 06:00, C failed and passed in the partial
@@ -138,12 +169,21 @@ fig() {	# ARGS...: runs units passed first_units first_passed of the week
 	python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))["total"]
 print(t["runs"], t["units"], t["passed"], t["first_units"], t["first_passed"])' "$CENTRAL/fig.json"
 }
-assert_eq "$(fig)" "25 11 9 10 4" "the week from the cells and the partial days"
-assert_eq "$(fig --with-errors)" "25 12 9 11 2" "the week --with-errors"
+assert_eq "$(fig)" "27 12 10 11 4" "the week from the cells and the partial days"
+assert_eq "$(fig --with-errors)" "27 13 10 12 2" "the week --with-errors"
 # the cells do answer the whole days, the rows the partial ones: a cell
 # changed by hand shows in the week, not in a shift within a day
 pg_sql "UPDATE sum_cells SET runs = runs + 1000 WHERE level = 'a' AND day = $(((1767571200 + 2 * 86400) / 86400))" >/dev/null
-assert_eq "$(fig | cut -d' ' -f1)" "1025" "the cells answer the whole days"
+assert_eq "$(fig | cut -d' ' -f1)" "1027" "the cells answer the whole days"
+pg_sql "UPDATE sum_cells SET runs = runs + 1000 WHERE level IN ('t', 'f', 'q')
+	AND day = $(((1767571200 + 2 * 86400) / 86400))" >/dev/null
+for g in "--group-by station" "--group-by fixture" "--operations"; do
+	# shellcheck disable=SC2086
+	"$st" report "${CEN[@]}" -f csv $g $week -o "$CENTRAL/grp.csv" || fail "report $g"
+	grep -q ",10[0-9][0-9]\b" "$CENTRAL/grp.csv" || fail "$g: the cells answer the whole days"
+done
+pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE level IN ('t', 'f', 'q')
+	AND day = $(((1767571200 + 2 * 86400) / 86400))" >/dev/null
 "$st" report "${CEN[@]}" -f json --since 2026-01-07T06:00 --until 2026-01-07T14:00 -o "$CENTRAL/fig.json"
 assert_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"]["runs"])' "$CENTRAL/fig.json")" \
 	"2" "a shift within a day: the rows"
