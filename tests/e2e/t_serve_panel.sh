@@ -10,7 +10,8 @@
 . "$(dirname "$0")/serve.sh"
 
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || fail "no chromium: make deps installs it"
-shots=$ST_TOP/${BUILD:-build}/artefacts/serve-panel
+shots=${BUILD:-build}/artefacts/serve-panel
+case $shots in /*) ;; *) shots=$ST_TOP/$shots ;; esac
 rm -rf "$shots"
 serve_setup
 # the line's MES (docs/api.md, "MES hooks"): it holds SIM000898, with a
