@@ -30,6 +30,31 @@
 static const char all_sql[] =
 	SERIES_COLS SERIES_WHERE " ORDER BY r.fixture, r.started_us, m.id";
 
+/* The same of every run (no run filter): the values of the name's defs
+ * first, in one pass over measurement_values, then joined run by run.
+ * Through the view (schema 15) each step's values were read and each
+ * one's def looked up to compare the name; schema 14 had SQLite index the
+ * name's rows of measurements once instead (an automatic index): on a
+ * 50,000-run log 0.66 s CPU at 14, 0.83 s through the view, 0.55 s so.
+ * With a run filter the view's read, run by run, is kept: this one reads
+ * every value of the name whatever runs are selected. */
+static const char every_run_sql[] =
+	"WITH mv AS MATERIALIZED (SELECT v.id, v.step_id, v.def, v.value FROM measurement_values v"
+	" WHERE v.def IN (SELECT id FROM measurement_defs WHERE name = ?9) AND v.value IS NOT NULL)"
+	" SELECT r.fixture, " REP_ISO("r.started_us") " AS time, r.started_us,"
+	" r.unit_serial, r.id AS run_id, m.value, d.unit, m.id AS mid"
+	" FROM runs r CROSS JOIN steps s ON s.run_id = r.id CROSS JOIN mv m ON m.step_id = s.id"
+	" CROSS JOIN measurement_defs d ON d.id = m.def"
+	" WHERE r.outcome <> 'running' AND " REP_WHERE " AND (?8 IS NULL OR " FIRST_JUDGED_OP_RUN ")"
+	" ORDER BY r.fixture, r.started_us, m.id";
+
+static bool no_run_filter(const struct rep_filter *f)
+{
+	return !f->has_since && !f->has_until && !f->fixture && !f->seq_name && !f->seq_version &&
+	       !f->outcome && !f->serial && !f->operator_name && !f->work_order &&
+	       !f->part_number && !f->revision && !f->station;
+}
+
 /* The fixtures of the log, from runs_fixture_started (one seek each). */
 static const char fixtures_sql[] =
 	"WITH RECURSIVE fx(f) AS (SELECT min(fixture) FROM runs UNION ALL"
@@ -169,7 +194,8 @@ int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
 	int ret;
 
 	if (!w || w->tail <= 0 || w->head <= 0)
-		return dbr_rows_where(db, all_sql, f, first_only, name, fn, ctx, e);
+		return dbr_rows_where(db, no_run_filter(f) ? every_run_sql : all_sql, f, first_only,
+				      name, fn, ctx, e);
 	pthread_mutex_lock(&db->mu);
 	ret = window(db, name, f, first_only, w, fn, ctx, e);
 	pthread_mutex_unlock(&db->mu);
