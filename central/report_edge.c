@@ -74,10 +74,10 @@ int cpe_split(const struct rep_filter *f, struct rep_filter *whole, struct rep_f
 	return n;
 }
 
-/* The terms of the partial days' runs (alias r), after the day cells'
- * (the cells of whole, of level's group when level is set, $1 ...; no
- * whole: none): ((started in edge 0) OR
- * (in edge 1)) AND the filter's fixture, sequence, station. */
+/* The terms of the partial days' runs (alias r): ((started in edge 0) OR
+ * (in edge 1)) AND the filter's fixture, sequence, station; their values
+ * after those of the day cells' terms (the cells of whole, of level's
+ * groups when level is set; $1 ...), when whole is given. */
 struct eterms {
 	struct cps_cells cells;
 	char rows[512];
@@ -96,6 +96,13 @@ static void rterm(struct eterms *p, const char *fmt, const char *val)
 	snprintf(p->rows + len, sizeof(p->rows) - len, fmt, p->n);
 }
 
+static void rtext(struct eterms *p, const char *text)
+{
+	size_t len = strlen(p->rows);
+
+	snprintf(p->rows + len, sizeof(p->rows) - len, "%s", text);
+}
+
 static void eterms_of(const struct rep_filter *whole, char level, const struct rep_filter *edges,
 		      int ne, struct eterms *p)
 {
@@ -110,16 +117,14 @@ static void eterms_of(const struct rep_filter *whole, char level, const struct r
 		for (int i = 0; i < p->cells.n; i++)
 			p->v[p->n++] = p->cells.v[i];
 	}
-	rterm(p, "(", "");
-	p->n--;	/* the text only */
+	rtext(p, "(");
 	for (int i = 0; i < ne; i++) {
 		snprintf(p->t[2 * i], sizeof(p->t[0]), "%lld", (long long)edges[i].since_us);
 		snprintf(p->t[2 * i + 1], sizeof(p->t[0]), "%lld", (long long)edges[i].until_us);
 		rterm(p, i ? " OR (r.started_us >= $%d" : "(r.started_us >= $%d", p->t[2 * i]);
 		rterm(p, " AND r.started_us < $%d)", p->t[2 * i + 1]);
 	}
-	rterm(p, ")", "");
-	p->n--;
+	rtext(p, ")");
 	rterm(p, " AND r.fixture = $%d", f->fixture);
 	rterm(p, " AND r.sequence_name = $%d", f->seq_name);
 	rterm(p, " AND r.sequence_version = $%d", f->seq_version);
