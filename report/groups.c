@@ -228,7 +228,8 @@ static int unit_cmp(const void *x, const void *y)
 
 static void count_units(struct acc *a)
 {
-	qsort(a->u, a->nu, sizeof(*a->u), unit_cmp);
+	if (a->nu)	/* no qsort() of an empty array (a NULL base) */
+		qsort(a->u, a->nu, sizeof(*a->u), unit_cmp);
 	for (int64_t i = 0; i < a->nu;) {
 		int64_t j = i;
 		bool passed = false;
@@ -420,7 +421,7 @@ static int collect(struct acc *a, const struct db_reader *rd, const struct rep_f
 	if (a->key == G_STATION || a->key == G_FIXTURE) {	/* the same */
 		ret = rd_group_sums(rd, rep_group_keys[a->key], f, with_errors, add_sum, a, e);
 		if (ret != ST_ERR_NOTSUP) {
-			if (!ret)
+			if (!ret && a->n)
 				qsort(a->g, a->n, sizeof(*a->g), key_cmp);
 			return ret;
 		}
@@ -435,7 +436,7 @@ static int collect(struct acc *a, const struct db_reader *rd, const struct rep_f
 		count_units(a);
 		/* the units point at groups by index: sort only after counting;
 		 * days, hours and shifts stay in time order, as they came */
-		if (a->key <= G_WORK_ORDER)
+		if (a->key <= G_WORK_ORDER && a->n)
 			qsort(a->g, a->n, sizeof(*a->g), key_cmp);
 	}
 	return ret;
