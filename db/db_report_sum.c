@@ -98,12 +98,16 @@ static const char tail_cells_sql[] =
 	" c.operator, c.work_order, c.part_number, c.revision"
 	" FROM cells c CROSS JOIN meas_sum m ON m.cell = c.id WHERE " CELL_WHERE
 	" AND m.key = ?12 AND (m.min < ?13 OR m.max > ?14)";
-static const char tail_values_sql[] =
+/* +s.name: not through steps_name (name, outcome), which SQLite took for
+ * the run's steps, reading every step of that name in the log once per run
+ * of the cell (57 s for one cell of the 1M-run log), but by the run's steps
+ * (UNIQUE (run_id, idx)): 23 ms */
+const char dbs_tail_values_sql[] =
 	"SELECT m.value FROM runs r CROSS JOIN steps s ON s.run_id = r.id"
 	" CROSS JOIN measurements m ON m.step_id = s.id"
 	" WHERE r.started_us >= ?1 AND r.started_us < ?2 AND r.fixture = ?3"
 	" AND r.sequence_name IS ?4 AND r.sequence_version IS ?5 AND r.outcome = ?6"
-	" AND s.name = ?7 AND m.name = ?8 AND m.unit IS ?9 AND m.low IS ?10 AND m.high IS ?11"
+	" AND +s.name = ?7 AND m.name = ?8 AND m.unit IS ?9 AND m.low IS ?10 AND m.high IS ?11"
 	" AND (m.value < ?12 OR m.value > ?13) AND r.station IS ?14 AND r.operator IS ?15"
 	" AND r.work_order IS ?16 AND r.part_number IS ?17 AND r.revision IS ?18";
 
@@ -398,7 +402,7 @@ static int tails(sqlite3 *h, struct report *r, struct rep_meas *m,
 	if (!far0 && !far1)
 		return 0;
 	c = dbr_prepare(h, tail_cells_sql);
-	v = dbr_prepare(h, tail_values_sql);
+	v = dbr_prepare(h, dbs_tail_values_sql);
 	if (!c || !v) {
 		sqlite3_finalize(c);
 		sqlite3_finalize(v);

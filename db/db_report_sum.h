@@ -73,4 +73,8 @@ int rep_edge_stats(sqlite3 *h, struct report *r);
  * r->meas[i] beyond its frame (zeroed here). */
 int rep_edge_hist(sqlite3 *h, struct report *r, int64_t (*tail)[2][REP_TAIL_MAX]);
 
+/* The values of one hour cell beyond its key's frame (the histogram's
+ * tails), by its runs' steps: tests read its plan. */
+extern const char dbs_tail_values_sql[];
+
 #endif

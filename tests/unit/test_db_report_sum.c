@@ -16,6 +16,7 @@
 
 #include "test_db_data.h"
 #include "db/db_report.h"
+#include "db/db_report_sum.h"
 
 static char dir[64], path[128];
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -429,6 +430,30 @@ static void test_v2_log_upgraded(void **state)
 	db_close(db);
 }
 
+/* The tails' values of one hour cell come by the cell's runs and their
+ * own steps (UNIQUE (run_id, idx)), not by every step of the log with
+ * that name (steps_name): on the 1M-run log 23 ms against 57 s a cell. */
+static void test_tail_values_by_run_steps(void **state)
+{
+	struct db *db;
+	struct st_error e;
+	sqlite3_stmt *st;
+	char sql[1024], plan[2048] = "";
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(db_open(&db, path, NULL, &e), ST_OK);
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", dbs_tail_values_sql);
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW && len < sizeof(plan))
+		len += snprintf(plan + len, sizeof(plan) - len, "%s\n",
+				(const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	assert_non_null(strstr(plan, "SEARCH s USING INDEX sqlite_autoindex_steps_1 (run_id=?)"));
+	assert_null(strstr(plan, "steps_name"));
+	db_close(db);
+}
+
 /* Schema 15: a measurement's name, unit, limits and expected text kept
  * once per kind (measurement_defs), its value, text and outcome in
  * measurement_values, the view measurements in the table's place.  A v14
@@ -752,6 +777,7 @@ int main(void)
 		cmocka_unit_test(test_v2_log_upgraded),
 		cmocka_unit_test(test_v9_log_drops_meas_run_id),
 		cmocka_unit_test(test_v14_log_splits_measurements),
+		cmocka_unit_test(test_tail_values_by_run_steps),
 		cmocka_unit_test(test_pareto_counts_leaf_steps),
 		cmocka_unit_test(test_v3_log_recounts_pareto),
 		cmocka_unit_test(test_v4_log_recounts_judged),
