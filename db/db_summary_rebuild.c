@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <string.h>
+
 #include "db/db-internal.h"
 
 #define HOUR_US 3600000000LL
@@ -206,6 +208,35 @@ int dbi_sum_rebuild(struct db *db, struct st_error *e)
 	return ret < 0 ? ret : dbi_cap_rebuild(db, e);
 }
 
+/* A rebuild that failed on a sum of NULL (SQLite keeps no NaN: inf - inf
+ * of an infinity edited into a log by hand; the station records none): the
+ * measurement that holds one named instead of the constraint, with what
+ * to do.  ST_OK: none found, e as it was. */
+static int name_infinity(struct db *db, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int ret = ST_OK;
+
+	if (!strstr(e->msg, "NOT NULL") ||
+	    sqlite3_prepare_v2(db->h, "SELECT v.id, s.run_id, d.name FROM measurement_values v"
+			       " JOIN steps s ON s.id = v.step_id JOIN measurement_defs d ON d.id = v.def"
+			       " WHERE v.value IN (9e999, -9e999) ORDER BY v.id LIMIT 1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return ST_OK;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ret = st_fail(e, ST_ERR_DB, "cannot rebuild the summaries of %s: measurement %lld "
+			      "('%s' of run %s) is infinite, which they cannot sum (a value edited "
+			      "in by hand: the station records none); set it to a finite value or "
+			      "NULL (UPDATE measurements SET value = NULL WHERE id = %lld), then "
+			      "rebuild; nothing was changed", db->path,
+			      (long long)sqlite3_column_int64(st, 0),
+			      (const char *)sqlite3_column_text(st, 2),
+			      (const char *)sqlite3_column_text(st, 1),
+			      (long long)sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int db_summary_rebuild(struct db *db, struct st_error *e)
 {
 	int ret;
@@ -218,8 +249,10 @@ int db_summary_rebuild(struct db *db, struct st_error *e)
 		ret = dbi_sum_rebuild(db, e);
 		if (ret == ST_OK)
 			ret = dbi_commit(db, e);
-		if (ret < 0)
+		if (ret < 0) {
 			dbi_rollback(db);
+			name_infinity(db, e);
+		}
 	}
 	pthread_mutex_unlock(&db->mu);
 	return ret;

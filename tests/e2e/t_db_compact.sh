@@ -6,7 +6,8 @@
 # `station db migrate` keeps every measurement as it was, says how much of
 # the file the upgrade left free and how to give it back; `station db
 # compact` gives it back, keeps every row, and refuses while a station runs
-# a fixture on the log.
+# a fixture on the log.  `station db rebuild` names an infinity edited in by
+# hand, which the summaries cannot sum.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/line.sh"
 
@@ -96,4 +97,16 @@ assert_eq "$(q "$old" "SELECT group_concat(x, ';') FROM (SELECT id || ',' || ste
 	|| ',' || ifnull(text, '-') || ',' || ifnull(expect, '-') || ',' || outcome AS x FROM measurements ORDER BY id)")" "$want" "every measurement kept by compact"
 out=$("$BINDIR/station" db check --db "$old") || fail "check after compact: $out"
 assert_match "$out" "ok \(schema version 15\)" "the full check after compact"
-echo "ok: v14 -> 15 keeps every measurement, compact gives the free pages back, refused while a station runs"
+
+# an infinity edited in by hand as a measurement's first value: db rebuild
+# names it and says what to do, changes nothing; done so, it rebuilds
+mid=$(q "$old" "SELECT min(id) FROM measurements WHERE name = 'rail_3v3'")
+sqlite3 "$old" "UPDATE measurements SET value = 9e999 WHERE id = $mid"
+rc=0
+out=$("$BINDIR/station" db rebuild --db "$old" 2>&1) || rc=$?
+assert_eq "$rc" 4 "rebuild with an infinity: exit status"
+assert_match "$out" "measurement $mid \('rail_3v3' of run [0-9a-f]{32}\) is infinite.*UPDATE measurements SET value = NULL WHERE id = $mid" \
+	"rebuild names the infinite measurement and what to do"
+sqlite3 "$old" "UPDATE measurements SET value = NULL WHERE id = $mid"
+out=$("$BINDIR/station" db rebuild --db "$old") || fail "rebuild after the fix: $out"
+echo "ok: v14 -> 15 keeps every measurement, compact gives the free pages back, refused while a station runs; rebuild names an infinity"
