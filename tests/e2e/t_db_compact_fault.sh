@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# station db compact where it cannot, or where the log is not at rest: on a
+# disk without room for the copy it exits 4 saying the disk is full and the
+# log is as it was (every row, its size, no -wal left behind); on a
+# read-only mount it exits 4 saying so; a -wal file left by a writer that
+# died holds committed rows, and compact keeps them.  The hand edit of
+# docs/database.md (UPDATE measurements SET value = 3.31 WHERE id = 7)
+# changes that value alone, and the view's rows are counted by
+# total_changes(), not changes() (docs/database.md).  Needs a tmpfs mount
+# (root): says so and skips without.
+. "$(dirname "$0")/lib.sh"
+
+st=$BINDIR/station
+T=$(st_tmpdir)
+rows() {
+	sql "$1" "SELECT count(*) || ' ' || total(value) || ' ' || count(DISTINCT def)
+		|| ' ' || (SELECT count(*) FROM measurement_defs) FROM measurement_values"
+}
+
+# a schema 15 log of 90,000 measurements (3.5 MiB) and 4 MiB of free pages
+L=$T/log.db
+"$st" db migrate --db "$L" >/dev/null || fail "create the log"
+sql "$L" "INSERT INTO stations (name, first_seen_us, last_seen_us) VALUES ('s', 1, 1);
+INSERT INTO runs (id, unit_serial, station, fixture, sequence_name, sequence_version, started_us,
+	ended_us, outcome) VALUES ('0123456789abcdef0123456789abcdef', 'CF-1', 's', 'a', 'seq', '1',
+	1767600000000000, 1767600001000000, 'pass');
+INSERT INTO steps (id, run_id, idx, name, outcome) VALUES
+	(1, '0123456789abcdef0123456789abcdef', 0, 'rail', 'pass');
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 90000)
+INSERT INTO measurements (step_id, name, value, unit, low, high, outcome)
+	SELECT 1, 'm' || (i % 20), i * 0.001, 'V', CASE WHEN i % 3 = 0 THEN NULL ELSE 0 END, 95,
+	'pass' FROM k;
+CREATE TABLE pad (b BLOB); WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 1000)
+INSERT INTO pad SELECT randomblob(4000) FROM k; DROP TABLE pad;" || fail "fill the log"
+
+# the hand edit of docs/database.md: one value, its def kept
+sql "$L" "UPDATE measurements SET value = 3.31 WHERE id = 7" || fail "the docs' UPDATE"
+assert_eq "$(sql "$L" "SELECT value || ' ' || name || ' ' || unit || ' ' || low || ' ' || high
+	FROM measurements WHERE id = 7")" "3.31 m7 V 0.0 95.0" "the docs' UPDATE sets the value alone"
+assert_eq "$(sql "$L" "UPDATE measurements SET outcome = 'pass' WHERE id IN (1, 3, 5);
+	SELECT changes() || ' ' || total_changes()")" "0 3" \
+	"an edit through the view: changes() 0, total_changes() counts the rows"
+want=$(rows "$L")
+assert_eq "$want" "90000 4050048.303 40 40" "the log's rows"
+
+if ! mkdir "$T/m" || ! mount -t tmpfs -o size=8m station-compact "$T/m" 2>/dev/null; then
+	echo "SKIP: cannot mount a tmpfs here (not root?): compact on a full disk is not tested"
+	exit 0
+fi
+compact_umount() { umount -l "$T/m" 2>/dev/null || true; }
+echo compact_umount >>"$ST_REG/atexit"
+
+# a full disk: 8 MiB, the log 7 MiB of it, the copy needs 3.5
+cp "$L" "$T/m/log.db"
+size=$(stat -c %s "$T/m/log.db")
+rc=0
+out=$("$st" db compact --db "$T/m/log.db" 2>&1) || rc=$?
+assert_eq "$rc" 4 "compact on a full disk: exit status"
+assert_match "$out" "cannot compact the log .*disk is full" "compact on a full disk says so"
+assert_eq "$(stat -c %s "$T/m/log.db")" "$size" "the log's size after a compact on a full disk"
+[ ! -s "$T/m/log.db-wal" ] || fail "a compact on a full disk left a -wal of $(stat -c %s "$T/m/log.db-wal") bytes"
+assert_eq "$(rows "$T/m/log.db")" "$want" "every row kept by a compact on a full disk"
+out=$("$st" db check --db "$T/m/log.db") || fail "check after a compact on a full disk: $out"
+
+# room made: it compacts
+mount -o remount,size=16m "$T/m" || fail "cannot grow the tmpfs"
+out=$("$st" db compact --db "$T/m/log.db") || fail "compact with room: $out"
+assert_match "$out" "compacted from 7\.[0-9] MiB to 3\.[0-9] MiB" "compact with room"
+assert_eq "$(rows "$T/m/log.db")" "$want" "every row kept by compact"
+
+# a read-only mount: refused, nothing written
+cp "$L" "$T/m/ro.db"
+mount -o remount,ro "$T/m" || fail "cannot remount read-only"
+rc=0
+out=$("$st" db compact --db "$T/m/ro.db" 2>&1) || rc=$?
+assert_eq "$rc" 4 "compact on a read-only mount: exit status"
+assert_match "$out" "is read-only" "compact on a read-only mount says so"
+assert_eq "$(stat -c %s "$T/m/ro.db")" "$size" "the read-only log's size"
+mount -o remount,rw "$T/m" || fail "cannot remount read-write"
+assert_eq "$(rows "$T/m/ro.db")" "$want" "every row of the read-only log"
+
+# a writer died with committed rows in the -wal: compact keeps them
+cp "$L" "$T/w.db"
+# (sqlite3 killed by its own .shell: no close, the -wal stays, as after a kill -9)
+(printf '%s\n' "PRAGMA wal_autocheckpoint=0;" \
+	"INSERT INTO measurements (step_id, name, value, unit, outcome) VALUES (1, 'walrow', 42, 'V', 'pass');" \
+	"DELETE FROM measurements WHERE id <= 1000;" '.shell kill -9 $PPID' | sqlite3 "$T/w.db") >/dev/null 2>&1 || true
+[ -s "$T/w.db-wal" ] || fail "no -wal left by the killed writer"
+out=$("$st" db compact --db "$T/w.db") || fail "compact of a log with a -wal: $out"
+[ ! -s "$T/w.db-wal" ] || fail "compact left a -wal"
+assert_eq "$(sql "$T/w.db" "SELECT count(*) || ' ' || total(value) FROM measurements WHERE id <= 1000 OR name = 'walrow'")" \
+	"1 42.0" "the -wal's committed rows kept by compact"
+assert_eq "$(sql "$T/w.db" "SELECT count(*) FROM measurements")" 89001 "the rows after the -wal's"
+echo "ok: compact refused and harmless on a full disk and a read-only mount, keeps a -wal's rows"
