@@ -4,10 +4,12 @@
 # disk without room for the copy it exits 4 saying the disk is full and the
 # log is as it was (every row, its size, no -wal left behind); on a
 # read-only mount it exits 4 saying so; a -wal file left by a writer that
-# died holds committed rows, and compact keeps them.  The hand edit of
+# died holds committed rows, and compact keeps them; with a reader in a
+# transaction the copy waits in the -wal until a checkpoint.  The hand edit of
 # docs/database.md (UPDATE measurements SET value = 3.31 WHERE id = 7)
-# changes that value alone, and the view's rows are counted by
-# total_changes(), not changes() (docs/database.md).  Needs a tmpfs mount
+# changes that value alone; the view's rows are counted by total_changes(),
+# not changes(), its new id is not last_insert_rowid(), a NULL name is
+# refused (docs/database.md).  Needs a tmpfs mount
 # (root): says so and skips without.
 . "$(dirname "$0")/lib.sh"
 
@@ -41,8 +43,16 @@ assert_eq "$(sql "$L" "SELECT value || ' ' || name || ' ' || unit || ' ' || low 
 assert_eq "$(sql "$L" "UPDATE measurements SET outcome = 'pass' WHERE id IN (1, 3, 5);
 	SELECT changes() || ' ' || total_changes()")" "0 3" \
 	"an edit through the view: changes() 0, total_changes() counts the rows"
+assert_eq "$(sql "$L" "INSERT INTO measurements (step_id, name, value, outcome) VALUES (1, 'new', 1, 'pass');
+	SELECT last_insert_rowid() || ' ' || (SELECT max(id) FROM measurement_values);
+	DELETE FROM measurements WHERE name = 'new'")" "0 90001" \
+	"after an insert through the view: last_insert_rowid() 0, the new id max(id)"
+rc=0
+out=$(sql "$L" "INSERT INTO measurements (step_id, name, value, outcome) VALUES (1, NULL, 1, 'pass')" 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "a NULL name taken"
+assert_match "$out" "NOT NULL constraint failed: measurement_defs.name" "a NULL name refused"
 want=$(rows "$L")
-assert_eq "$want" "90000 4050048.303 40 40" "the log's rows"
+assert_eq "$want" "90000 4050048.303 40 41" "the log's rows (the def of the row deleted stays)"
 
 if ! mkdir "$T/m" || ! mount -t tmpfs -o size=8m station-compact "$T/m" 2>/dev/null; then
 	echo "SKIP: cannot mount a tmpfs here (not root?): compact on a full disk is not tested"
@@ -92,4 +102,27 @@ out=$("$st" db compact --db "$T/w.db") || fail "compact of a log with a -wal: $o
 assert_eq "$(sql "$T/w.db" "SELECT count(*) || ' ' || total(value) FROM measurements WHERE id <= 1000 OR name = 'walrow'")" \
 	"1 42.0" "the -wal's committed rows kept by compact"
 assert_eq "$(sql "$T/w.db" "SELECT count(*) FROM measurements")" 89001 "the rows after the -wal's"
+# a read-only reader in a transaction meanwhile (as report and export
+# open the log): it keeps reading the old pages, the file keeps its size
+# and the copy waits in the -wal, after the reader too, until a writer
+# folds it back (docs/database.md)
+cp "$L" "$T/r.db"
+size=$(stat -c %s "$T/r.db")
+printf '%s\n' "BEGIN;" "SELECT count(*) FROM measurement_values;" \
+	".shell touch '$T/reading'; while [ ! -e '$T/done' ]; do sleep 0.05; done" \
+	"SELECT count(*) FROM measurement_values;" "COMMIT;" | sqlite3 -readonly "$T/r.db" >"$T/reader.out" &
+r=$!
+echo "$r" >>"$ST_REG/pids"
+for _ in $(seq 200); do [ -e "$T/reading" ] && break; sleep 0.05; done
+[ -e "$T/reading" ] || fail "the reader did not start"
+out=$("$st" db compact --db "$T/r.db") || fail "compact with a reader: $out"
+assert_match "$out" "compacted from 7\.[0-9] MiB to 3\.[0-9] MiB" "compact with a reader"
+touch "$T/done"
+wait "$r" || fail "the reader"
+assert_eq "$(tr '\n' ' ' <"$T/reader.out")" "90000 90000 " "the reader's snapshot"
+assert_eq "$(stat -c %s "$T/r.db")" "$size" "the log's size while the copy waits in the -wal"
+[ -s "$T/r.db-wal" ] || fail "the copy is not in the -wal"
+sqlite3 "$T/r.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null || fail "the docs' checkpoint"
+[ "$(stat -c %s "$T/r.db")" -lt $((size / 2 + 65536)) ] || fail "the log not smaller after the checkpoint"
+assert_eq "$(rows "$T/r.db")" "$want" "every row kept by compact with a reader"
 echo "ok: compact refused and harmless on a full disk and a read-only mount, keeps a -wal's rows"
