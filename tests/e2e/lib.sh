@@ -79,6 +79,18 @@ st_tmpdir() {
 	mktemp -d "$ST_REG/tmp.XXXXXX"
 }
 
+# DB SERIAL: one ended run written by hand into a log (schema 14 or later):
+# station 's', fixture 'a', sequence 'seq' 1, run 0123...cdef, passed, its
+# step id 1 'rail'; for tests that fill its measurements by SQL.
+log_one_run() {
+	sql "$1" "INSERT INTO stations (name, first_seen_us, last_seen_us) VALUES ('s', 1, 1);
+INSERT INTO runs (id, unit_serial, station, fixture, sequence_name, sequence_version, started_us,
+	ended_us, outcome) VALUES ('0123456789abcdef0123456789abcdef', '$2', 's', 'a', 'seq', '1',
+	1767600000000000, 1767600001000000, 'pass');
+INSERT INTO steps (id, run_id, idx, name, outcome) VALUES
+	(1, '0123456789abcdef0123456789abcdef', 0, 'rail', 'pass');"
+}
+
 st_atexit() {
 	echo "$1" >>"$ST_REG/atexit"
 }

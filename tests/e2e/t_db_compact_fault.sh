@@ -23,13 +23,8 @@ rows() {
 # a schema 15 log of 90,000 measurements (3.5 MiB) and 4 MiB of free pages
 L=$T/log.db
 "$st" db migrate --db "$L" >/dev/null || fail "create the log"
-sql "$L" "INSERT INTO stations (name, first_seen_us, last_seen_us) VALUES ('s', 1, 1);
-INSERT INTO runs (id, unit_serial, station, fixture, sequence_name, sequence_version, started_us,
-	ended_us, outcome) VALUES ('0123456789abcdef0123456789abcdef', 'CF-1', 's', 'a', 'seq', '1',
-	1767600000000000, 1767600001000000, 'pass');
-INSERT INTO steps (id, run_id, idx, name, outcome) VALUES
-	(1, '0123456789abcdef0123456789abcdef', 0, 'rail', 'pass');
-WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 90000)
+log_one_run "$L" CF-1
+sql "$L" "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 90000)
 INSERT INTO measurements (step_id, name, value, unit, low, high, outcome)
 	SELECT 1, 'm' || (i % 20), i * 0.001, 'V', CASE WHEN i % 3 = 0 THEN NULL ELSE 0 END, 95,
 	'pass' FROM k;
