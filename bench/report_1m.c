@@ -711,10 +711,11 @@ int main(int argc, char **argv)
 		struct db_space before, after;
 		struct db *db;
 		struct st_error e;
+		bool wal_kept;
 		double a = now_ms();
 
 		if (db_open(&db, argv[2], NULL, &e) < 0 ||
-		    db_compact(db, NULL, NULL, &before, &after, &e) < 0) {
+		    db_compact(db, NULL, NULL, &before, &after, &wal_kept, &e) < 0) {
 			fprintf(stderr, "report_1m: %s\n", e.msg);
 			return 1;
 		}

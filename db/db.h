@@ -59,11 +59,17 @@ struct db_space {
 	int64_t pages, free_pages, page_size;
 };
 int db_space(struct db *db, struct db_space *s, struct st_error *e);
+/* Take, for as long as the log is compacted, what keeps stations off the
+ * log's fixtures (the n fixtures it names): ST_OK, or why not (a station
+ * holds one). */
+typedef int (*db_hold_fn)(const char *const *fixtures, int n, void *ctx, struct st_error *e);
 /* VACUUM: the log rewritten without its free pages, each table's pages
- * together; refused while live() says a station holds one of the log's
- * fixtures (live NULL: not asked).  before, after: its pages. */
-int db_compact(struct db *db, db_run_live_fn live, void *ctx, struct db_space *before,
-	       struct db_space *after, struct st_error *e);
+ * together, after hold() took every fixture of the log (hold NULL: not
+ * asked; the caller lets them go after).  before, after: its pages;
+ * *wal_kept: readers open on the log kept its -wal file from being
+ * emptied, so that the file keeps its old size until they close. */
+int db_compact(struct db *db, db_hold_fn hold, void *ctx, struct db_space *before,
+	       struct db_space *after, bool *wal_kept, struct st_error *e);
 /* PRAGMA integrity_check and foreign_key_check; ST_OK when both find
  * nothing, message otherwise. */
 int db_check(struct db *db, struct st_error *e);

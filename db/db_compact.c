@@ -10,10 +10,13 @@
  * VACUUM holds the log's write lock for as long as it copies (tens of
  * seconds on a million runs): a station logging a step meanwhile would give
  * up after its busy timeout and fail the unit, so the log is compacted only
- * when no station holds one of its fixtures (live(), the locks that
- * station run takes per log and fixture).
+ * while the caller holds every fixture of the log (hold(): the locks that
+ * station run takes per log and fixture), which a station running one
+ * refuses and a station starting one is refused.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "db/db-internal.h"
 
@@ -51,60 +54,92 @@ int db_space(struct db *db, struct db_space *s, struct st_error *e)
 	return ret;
 }
 
-/* A fixture of the log that a station holds: its name in busy. */
-static int held_fixture(struct db *db, db_run_live_fn live, void *ctx, char *busy, size_t len,
-			struct st_error *e)
+/* The log's fixtures, malloc'd (names and array), sorted. */
+static int fixtures_of(struct db *db, char ***out, int *n, struct st_error *e)
 {
 	sqlite3_stmt *st;
+	char **v = NULL, **nv;
 	int rc = sqlite3_prepare_v2(db->h, "SELECT DISTINCT name FROM fixtures ORDER BY name", -1,
 				    &st, NULL);
 
-	busy[0] = '\0';
+	*n = 0;
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *fx = (const char *)sqlite3_column_text(st, 0);
 
-		if (fx && live(fx, ctx)) {
-			snprintf(busy, len, "%s", fx);
+		rc = SQLITE_OK;
+		nv = realloc(v, (*n + 1) * sizeof(*v));
+		if (!nv || !(nv[*n] = strdup(fx ? fx : ""))) {
+			v = nv ? nv : v;
+			rc = SQLITE_NOMEM;
 			break;
 		}
+		v = nv;
+		(*n)++;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	*out = v;
+	if (rc != SQLITE_DONE)
 		return dbi_fail(db, e, rc, "read the log's fixtures");
 	return ST_OK;
 }
 
-int db_compact(struct db *db, db_run_live_fn live, void *ctx, struct db_space *before,
-	       struct db_space *after, struct st_error *e)
+/* VACUUM's failure said with what to do: it copies the log into SQLite's
+ * temporary directory, then through the -wal file back into the log. */
+static int vacuum_fail(struct db *db, int rc, struct st_error *e)
 {
-	char busy[128];
-	int rc, ret;
+	if (rc == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR)
+		return st_fail(e, ST_ERR_DB, "cannot compact the log %s: %s; it needs free space "
+			       "of about the compacted log's size twice, in SQLite's temporary "
+			       "directory (SQLITE_TMPDIR, else TMPDIR, else /var/tmp or /tmp) and "
+			       "beside the log (its -wal file); nothing was changed",
+			       db->path, sqlite3_errmsg(db->h));
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return st_fail(e, ST_ERR_DB, "cannot compact the log %s: another program holds "
+			       "it (%s); close it (a sqlite3 session, a station) and compact again; "
+			       "nothing was changed", db->path, sqlite3_errmsg(db->h));
+	return dbi_fail(db, e, rc, "compact the log");
+}
 
+/* The -wal file folded back into the log and emptied: TRUNCATE waits
+ * (the busy timeout, 5 s) for readers still on the pages it holds; false
+ * when one stayed longer. */
+static bool wal_truncate(struct db *db)
+{
+	sqlite3_stmt *st;
+	bool busy = true;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		busy = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return !busy;
+}
+
+int db_compact(struct db *db, db_hold_fn hold, void *ctx, struct db_space *before,
+	       struct db_space *after, bool *wal_kept, struct st_error *e)
+{
+	char **fx = NULL;
+	int n = 0, rc, ret;
+
+	*wal_kept = false;
 	pthread_mutex_lock(&db->mu);
 	ret = space(db, before, e);
-	if (ret == ST_OK && live)
-		ret = held_fixture(db, live, ctx, busy, sizeof(busy), e);
-	if (ret == ST_OK && busy[0]) {
-		ret = st_fail(e, ST_ERR_DB, "a station is running fixture '%s' on the log %s; "
-			      "stop the stations on this log, then compact it (it holds the log for "
-			      "as long as it copies, and a step logged meanwhile would fail)",
-			      busy, db->path);
-	}
+	if (ret == ST_OK && hold)
+		ret = fixtures_of(db, &fx, &n, e);
+	if (ret == ST_OK && hold)
+		ret = hold((const char *const *)fx, n, ctx, e);
 	if (ret == ST_OK) {
 		rc = sqlite3_exec(db->h, "VACUUM", NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
-			ret = dbi_fail(db, e, rc, "compact the log (it needs free disk space as "
-				       "large as the log, twice over while it copies)");
+			ret = vacuum_fail(db, rc, e);
 	}
-	/* the copy went through the write-ahead log: folded back, and the
-	 * -wal file emptied */
 	if (ret == ST_OK) {
-		rc = sqlite3_exec(db->h, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-		if (rc != SQLITE_OK)
-			ret = dbi_fail(db, e, rc, "write the compacted log back from its -wal file");
-	}
-	if (ret == ST_OK)
+		*wal_kept = !wal_truncate(db);
 		ret = space(db, after, e);
+	}
 	pthread_mutex_unlock(&db->mu);
+	for (int i = 0; i < n; i++)
+		free(fx[i]);
+	free(fx);
 	return ret;
 }

@@ -8,6 +8,7 @@
  * compact gives free pages back (VACUUM) while no station runs on it.
  */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -142,26 +143,79 @@ static int do_migrate(const char *path)
 	return EXIT_PASS;
 }
 
+/* The fixtures' locks compact holds while it copies: run_owner's, as many
+ * of them as the log has fixtures (CFG_MAX_FIXTURES a piece). */
+struct hold {
+	const char *path;
+	struct run_owner *own;
+	int n;
+};
+
+static int hold_fixtures(const char *const *fixtures, int n, void *ctx, struct st_error *e)
+{
+	struct hold *h = ctx;
+	int k = (n + CFG_MAX_FIXTURES - 1) / CFG_MAX_FIXTURES;
+
+	h->own = calloc(k ? k : 1, sizeof(*h->own));
+	if (!h->own)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory");
+	for (h->n = 0; h->n < k; h->n++) {
+		int from = h->n * CFG_MAX_FIXTURES, m = n - from;
+		struct run_owner probe;
+
+		if (m > CFG_MAX_FIXTURES)
+			m = CFG_MAX_FIXTURES;
+		if (run_owner_take(&h->own[h->n], h->path, fixtures + from, m, e) == ST_OK)
+			continue;
+		run_owner_for_log(&probe, h->path);
+		for (int i = from; i < from + m; i++)
+			if (run_owner_live(fixtures[i], &probe))
+				return st_fail(e, ST_ERR_DB, "a station is running fixture '%s' on the "
+					       "log %s; stop the stations on this log, then compact "
+					       "it (it holds the log for as long as it copies, and a "
+					       "step logged meanwhile would fail)", fixtures[i],
+					       h->path);
+		return ST_ERR_DB;	/* e: why the lock could not be taken */
+	}
+	return ST_OK;
+}
+
+static void hold_release(struct hold *h)
+{
+	while (h->own && h->n > 0)
+		run_owner_release(&h->own[--h->n]);
+	free(h->own);
+}
+
 static int do_compact(const char *path)
 {
 	struct db_opts o = { .must_exist = true };
 	struct db_space before, after;
-	struct run_owner owner;
+	struct hold h = { .path = path };
 	struct st_error e;
 	struct db *db;
 	char a[32], b[32];
-	int ret;
+	bool wal_kept;
+	int ret, v;
 
 	if (db_open(&db, path, &o, &e) < 0)
 		return fail("compact", &e);
-	run_owner_for_log(&owner, path);
-	ret = db_compact(db, run_owner_live, &owner, &before, &after, &e);
+	v = db_found_version(db);
+	if (v < DB_SCHEMA_VERSION)
+		printf("%s: upgraded from schema version %d to %d first\n", path, v,
+		       DB_SCHEMA_VERSION);
+	ret = db_compact(db, hold_fixtures, &h, &before, &after, &wal_kept, &e);
 	db_close(db);
+	hold_release(&h);
 	if (ret < 0)
 		return fail("compact", &e);
 	printf("%s: compacted from %s to %s\n", path, mib(before.pages, before.page_size, a,
 							  sizeof(a)),
 	       mib(after.pages, after.page_size, b, sizeof(b)));
+	if (wal_kept)
+		printf("%s: programs still reading the log keep its old pages in %s-wal: the "
+		       "files take their new size when they close and a station next writes "
+		       "(or run compact again then)\n", path, path);
 	return EXIT_PASS;
 }
 

@@ -98,6 +98,42 @@ assert_eq "$(q "$old" "SELECT group_concat(x, ';') FROM (SELECT id || ',' || ste
 out=$("$BINDIR/station" db check --db "$old") || fail "check after compact: $out"
 assert_match "$out" "ok \(schema version 15\)" "the full check after compact"
 
+# compact holds the log's fixtures while it copies: a station starting one
+# meanwhile is refused before it touches a board (here the copy waits on a
+# sqlite3 holding the write lock for 4 s), and the compact then completes
+printf "BEGIN IMMEDIATE;\nINSERT INTO events (fixture, time_us, what) VALUES ('a', 1, 'hold');\n.shell touch %s; sleep 4\nCOMMIT;\n" \
+	"$LINE/w-held" | sqlite3 "$LINE_DB" >/dev/null 2>&1 &
+wpid=$!
+for _ in $(seq 200); do [ -e "$LINE/w-held" ] && break; sleep 0.05; done
+"$BINDIR/station" db compact --db "$LINE_DB" >"$LINE/c.out" 2>&1 &
+cpid=$!
+sleep 1.5
+line_run --once --serial SIM002399 -s "$LINE/m.yaml" -f "$LINE/a.yaml"
+[ "$RUN_RC" != 0 ] || fail "a station started during compact ran a unit"
+assert_match "$(cat "$LINE/run.err")" "fixture a already logs its runs to .*station.db" \
+	"the station is refused the fixture compact holds"
+wait "$wpid"
+rc=0
+wait "$cpid" || rc=$?
+assert_eq "$rc" 0 "compact completes after the writer: exit status ($(cat "$LINE/c.out"))"
+assert_eq "$(q "$LINE_DB" "SELECT count(*) FROM runs WHERE unit_serial = 'SIM002399'")" 0 \
+	"no run of the refused station"
+
+# a reader on the log while it compacts, longer than the 5 s the
+# checkpoint waits for it: the copy is done, the -wal file stays until the
+# reader closes, and compact says so (not a size the file does not have)
+printf "BEGIN;\nSELECT count(*) FROM measurements;\n.shell touch %s; sleep 8\nCOMMIT;\n" "$LINE/r-held" |
+	sqlite3 -readonly "$old" >/dev/null 2>&1 &
+rpid=$!
+for _ in $(seq 200); do [ -e "$LINE/r-held" ] && break; sleep 0.05; done
+out=$("$BINDIR/station" db compact --db "$old") || fail "compact with a reader: $out"
+assert_match "$out" "programs still reading the log keep its old pages in .*-wal: the files take their new size when they close" \
+	"compact says a reader keeps the -wal"
+wait "$rpid"
+out=$("$BINDIR/station" db compact --db "$old") || fail "compact again: $out"
+[[ $out != *"still reading"* ]] || fail "compact with no reader: $out"
+[ ! -s "$old-wal" ] || fail "the -wal emptied once the reader closed ($(stat -c %s "$old-wal") bytes)"
+
 # an infinity edited in by hand as a measurement's first value: db rebuild
 # names it and says what to do, changes nothing; done so, it rebuilds
 mid=$(q "$old" "SELECT min(id) FROM measurements WHERE name = 'rail_3v3'")
