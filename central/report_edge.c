@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "central/central-internal.h"
+#include "db/db_report.h"
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -203,11 +204,6 @@ static const char *const edge_yield_sql[2] = {
 	EDGE_YIELD_SQL(CPI_JUDGED_E, HELD_E),
 };
 
-static int day_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct rep_day *)a)->day, ((const struct rep_day *)b)->day);
-}
-
 int cpe_yields(struct central *c, struct report *r, const struct rep_filter *whole,
 	       const struct rep_filter *edges, int n, bool by_day, struct st_error *e)
 {
@@ -221,7 +217,7 @@ int cpe_yields(struct central *c, struct report *r, const struct rep_filter *who
 		ret = cpi_yield_rows(c, equery(c, cpi_rows_yield_sql[r->with_errors], &p, "",
 					       CPI_ROWS_DAY), r, true, e);
 		if (ret == ST_OK && r->ndays > 1)
-			qsort(r->days, r->ndays, sizeof(*r->days), day_cmp);
+			qsort(r->days, r->ndays, sizeof(*r->days), rep_day_cmp);
 		return ret;
 	}
 	eterms_of(whole, 0, edges, n, &p);
@@ -249,15 +245,6 @@ PGresult *cpe_group_yields(struct central *c, const struct rep_filter *whole,
 }
 
 /* --- Pareto ------------------------------------------------------------- */
-
-static int fail_cmp(const void *a, const void *b)
-{
-	const struct rep_fail *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return strcmp(x->step, y->step);
-}
 
 /* the failed leaf steps of the partial days' runs (report.c's Pareto),
  * each run's along its key */
@@ -288,7 +275,7 @@ int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edg
 		}
 	}
 	if (ret == ST_OK && r->nfails > 1)
-		qsort(r->fails, r->nfails, sizeof(*r->fails), fail_cmp);
+		qsort(r->fails, r->nfails, sizeof(*r->fails), rep_fail_cmp);
 	return ret;
 }
 
@@ -324,44 +311,6 @@ static const char stats_sql[] =
 	" SELECT k.sequence_name, k.step, k.name, k.unit, k.low, k.high, a.n, k.ref, a.s1, a.s2,"
 	" a.min, a.max, a.lo, a.hi, k.id, k.hist_lo, k.hist_width, k.hist_hi, b.bins"
 	" FROM a JOIN b ON b.key = a.key JOIN sum_meas_keys k ON k.id = a.key";
-
-static struct rep_meas *by_key(struct report *r, int64_t key)
-{
-	for (int i = 0; i < r->nmeas; i++)
-		if (r->meas[i].key == key)
-			return &r->meas[i];
-	return NULL;
-}
-
-/* NULL first, then numbers; text in byte order, NULL first (the cells'
- * order: report_sum.c's statistics) */
-static int real_cmp(bool ha, double a, bool hb, double b)
-{
-	if (ha != hb)
-		return ha ? 1 : -1;
-	return !ha ? 0 : a < b ? -1 : a > b;
-}
-
-static int text_cmp(const char *a, const char *b)
-{
-	if (a && b)
-		return strcmp(a, b);
-	return a ? 1 : b ? -1 : 0;
-}
-
-/* sequence, step, name, low, high, unit */
-static int meas_cmp(const void *x, const void *y)
-{
-	const struct rep_meas *a = x, *b = y;
-	int c;
-
-	if ((c = text_cmp(a->sequence, b->sequence)) || (c = text_cmp(a->step, b->step)) ||
-	    (c = text_cmp(a->name, b->name)) ||
-	    (c = real_cmp(a->has_low, a->low, b->has_low, b->low)) ||
-	    (c = real_cmp(a->has_high, a->high, b->has_high, b->high)))
-		return c;
-	return text_cmp(a->unit, b->unit);
-}
 
 /* the sums of q's row i into m (its key's, from the cells) */
 static void meas_add(struct rep_meas *m, PGresult *q, int i)
@@ -401,7 +350,7 @@ int cpe_stats(struct central *c, struct report *r, const struct rep_filter *edge
 	q = equery(c, stats_sql, &p, "", "");
 	ret = cpi_ok(c, q, "read the partial days' measurements", e);
 	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
-		struct rep_meas *m = by_key(r, cpi_i64(q, i, 14)), *nm;
+		struct rep_meas *m = rep_meas_by_key(r, cpi_i64(q, i, 14)), *nm;
 
 		if (m) {
 			meas_add(m, q, i);
@@ -423,6 +372,6 @@ int cpe_stats(struct central *c, struct report *r, const struct rep_filter *edge
 	for (int i = 0; i < r->nmeas; i++)
 		rep_meas_moments(&r->meas[i]);
 	if (r->nmeas > 1)
-		qsort(r->meas, r->nmeas, sizeof(*r->meas), meas_cmp);
+		qsort(r->meas, r->nmeas, sizeof(*r->meas), rep_meas_cmp);
 	return ST_OK;
 }

@@ -35,6 +35,16 @@ struct rep_filter {
  * Returns how many of out it set: 0, 1 or 2 (db/db_report_edge.c). */
 int rep_filter_minutes(const struct rep_filter *f, struct rep_filter out[2],
 		       struct rep_filter *whole);
+/* The orders the cells give a report's parts, for what is added to them
+ * from rows (db_report_edge.c, and the central store's edges): days by
+ * date, failures by count then step, measurements by sequence, step, name,
+ * low, high, unit (NULL first); and r's measurement of a summary key. */
+struct report;
+struct rep_meas;
+int rep_day_cmp(const void *a, const void *b);
+int rep_fail_cmp(const void *a, const void *b);
+int rep_meas_cmp(const void *a, const void *b);
+struct rep_meas *rep_meas_by_key(struct report *r, int64_t key);
 
 /* The outcomes a run can have in the log, NULL-terminated. */
 extern const char *const db_outcomes[];

@@ -262,7 +262,7 @@ static void counts_add(struct rep_counts *a, const struct rep_counts *b)
 	a->first_passed += b->first_passed;
 }
 
-static int day_cmp(const void *a, const void *b)
+int rep_day_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct rep_day *)a)->day, ((const struct rep_day *)b)->day);
 }
@@ -292,7 +292,7 @@ static int emerge(struct report *r, bool by_day, const struct eyield *y)
 		counts_add(&d->c, &y->d[i].c);
 	}
 	if (by_day && r->ndays > 1)
-		qsort(r->days, r->ndays, sizeof(*r->days), day_cmp);
+		qsort(r->days, r->ndays, sizeof(*r->days), rep_day_cmp);
 	return 0;
 }
 
@@ -319,7 +319,7 @@ int rep_edge_yields(sqlite3 *h, struct report *r, bool by_day)
 
 /* --- Pareto ------------------------------------------------------------- */
 
-static int fail_cmp(const void *a, const void *b)
+int rep_fail_cmp(const void *a, const void *b)
 {
 	const struct rep_fail *x = a, *y = b;
 
@@ -364,7 +364,7 @@ int rep_edge_pareto(sqlite3 *h, struct report *r)
 			ret = -1;
 	}
 	if (!ret && r->nfails > 1)
-		qsort(r->fails, r->nfails, sizeof(*r->fails), fail_cmp);
+		qsort(r->fails, r->nfails, sizeof(*r->fails), rep_fail_cmp);
 	return ret;
 }
 
@@ -382,7 +382,7 @@ static const char values_sql[] =
 	" AND k.sequence_name IS fr.sequence_name AND k.unit IS m.unit AND k.low IS m.low"
 	" AND k.high IS m.high WHERE m.value IS NOT NULL ORDER BY m.id";
 
-static struct rep_meas *by_key(struct report *r, int64_t key)
+struct rep_meas *rep_meas_by_key(struct report *r, int64_t key)
 {
 	for (int i = 0; i < r->nmeas; i++)
 		if (r->meas[i].key == key)
@@ -407,7 +407,7 @@ static int text_cmp(const char *a, const char *b)
 
 /* The cells' order (db_report_sum.c stats_sql): sequence, step, name, low,
  * high, unit. */
-static int meas_cmp(const void *x, const void *y)
+int rep_meas_cmp(const void *x, const void *y)
 {
 	const struct rep_meas *a = x, *b = y;
 	int c;
@@ -436,7 +436,7 @@ static int each_value(sqlite3 *h, struct report *r,
 		while (!ret && sqlite3_step(st) == SQLITE_ROW) {
 			int64_t key = sqlite3_column_int64(st, 6);
 			double v = sqlite3_column_double(st, 7);
-			struct rep_meas *m = by_key(r, key);
+			struct rep_meas *m = rep_meas_by_key(r, key);
 
 			if (!m) {
 				if (!(m = rep_meas_add(r, st)) || !m->step || !m->name) {
@@ -482,7 +482,7 @@ int rep_edge_stats(sqlite3 *h, struct report *r)
 	for (int i = 0; i < r->nmeas; i++)
 		rep_meas_moments(&r->meas[i]);
 	if (r->nmeas > 1)
-		qsort(r->meas, r->nmeas, sizeof(*r->meas), meas_cmp);
+		qsort(r->meas, r->nmeas, sizeof(*r->meas), rep_meas_cmp);
 	return 0;
 }
 
