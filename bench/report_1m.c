@@ -492,7 +492,8 @@ static int filters(const char *path, int reps)
 }
 
 /* report --capability as station report runs it (JSON to /dev/null): the
- * whole log, a fixture, a week; from the cells and, once, from the rows. */
+ * whole log, a fixture, a week, line values, outcomes; from the cells and,
+ * once, from the rows. */
 static int capability(const char *path, int reps)
 {
 	const int64_t mon = 1770595200000000LL;	/* 2026-02-09, a Monday */
@@ -527,6 +528,15 @@ static int capability(const char *path, int reps)
 		{ "report --capability --operator op3 --part-number P-1",
 		  { .operator_name = "op3", .part_number = "P-1" }, false, false },
 		{ "report --capability --revision B", { .revision = "B" }, false, false },
+		/* an outcome: the cells of its first runs (schema 16) */
+		{ "report --capability --outcome pass", { .outcome = "pass" }, false, false },
+		{ "report --capability --outcome fail", { .outcome = "fail" }, false, false },
+		{ "report --capability --outcome fail --operator op3",
+		  { .outcome = "fail", .operator_name = "op3" }, false, false },
+		{ "report --capability --outcome pass, a week (Monday 06:30 to Monday 06:30)",
+		  { .outcome = "pass", .has_since = true, .since_us = mon + 23400000000LL,
+		    .has_until = true, .until_us = mon + 7 * 86400000000LL + 23400000000LL }, false,
+		  false },
 		{ "report --capability --from-rows, whole log (rows)", { 0 }, true, false },
 		{ "report --capability --from-rows --operator op3 (rows)", { .operator_name = "op3" },
 		  true, false },

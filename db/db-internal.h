@@ -175,7 +175,8 @@ int dbi_sum_meas_key(struct db *db, sqlite3_stmt *row, double v, struct st_error
  * the run's line: operator, work_order, part_number, revision (10-13). */
 #define DB_CAP_VALUES(where) \
 	"SELECT " DB_OP("r") ", r.sequence_version, s.name, m.name, m.unit, m.low, m.high," \
-	" r.fixture, r.started_us, m.value, r.operator, r.work_order, r.part_number, r.revision" \
+	" r.fixture, r.started_us, m.value, r.operator, r.work_order, r.part_number, r.revision," \
+	" r.outcome" \
 	" FROM runs r CROSS JOIN steps s ON s.run_id = r.id" \
 	" CROSS JOIN measurements m ON m.step_id = s.id WHERE m.value IS NOT NULL" \
 	" AND r.outcome <> 'running' AND " where " AND " FIRST_JUDGED_OP_RUN \

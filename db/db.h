@@ -29,7 +29,7 @@ struct db_opts {
 
 /* The schema this build writes (PRAGMA user_version).  db_open() brings an
  * older log up to it in place, in one transaction (db/migrate.c). */
-#define DB_SCHEMA_VERSION 15
+#define DB_SCHEMA_VERSION 16
 
 #define DB_ID_LEN 33 /* 32 hex chars + NUL: run ids unique across stations */
 

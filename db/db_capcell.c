@@ -11,12 +11,14 @@
  * it), has its fixture's hour recomputed from the rows: a slice of one
  * hour of one fixture, small.  Schema 14 keeps, per line dimension (an
  * operator, a work order, a part number, a part number and revision, a
- * revision), whose values a fixture's hour holds (cap_dims): one value's
- * only (its cells are the hour's cells), or several's, whose cells are
- * then kept apart (cap_dim_cells), summed from the same values in the same
- * order.  An hour that turns mixed (a second operator's value) has the
- * first value's cells copied from the hour's cells as they were, so they
- * are what summing its values alone gives.
+ * revision; schema 16: the outcome of the first run, pass or fail), whose
+ * values a fixture's hour holds (cap_dims): one value's only (its cells are
+ * the hour's cells), or several's, whose cells are then kept apart
+ * (cap_dim_cells), summed from the same values in the same order.  An
+ * hour that turns mixed (a second operator's value) has the first value's
+ * cells copied from the hour's cells as they were, so they are what
+ * summing its values alone gives.  A first run ended again with another
+ * outcome has its hour recomputed (db_summary.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +47,7 @@ struct dimv {
 /* A line dimension of a fixture's hour: no value yet, one value (val,
  * NULL for runs without one), or several (the values' cells apart). */
 enum { DIM_NONE, DIM_ONE, DIM_MIXED };
-#define NDIM 5
+#define NDIM 6
 
 struct dstate {
 	int st;
@@ -65,7 +67,8 @@ struct slice {
 };
 
 /* A value row's line values by dim (columns 10-13: operator, work order,
- * part number, revision; dim 4 both of the last two), NULL for none. */
+ * part number, revision; dim 4 both of the last two; column 14, dim 6: the
+ * run's outcome, pass or fail), NULL for none. */
 struct rowline {
 	const char *v[NDIM + 1];
 	char *both;
@@ -262,6 +265,7 @@ static int row_line(struct capw *w, sqlite3_stmt *st, struct rowline *rl)
 	rl->v[2] = line_text(st, 11);
 	rl->v[3] = part;
 	rl->v[5] = rev;
+	rl->v[6] = line_text(st, 14);
 	rl->both = part && rev ? dbi_cap_dim_val(part, rev) : NULL;
 	rl->v[4] = rl->both;
 	return part && rev && !rl->both ? oom(w) : ST_OK;

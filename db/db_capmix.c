@@ -2,10 +2,11 @@
 /*
  * report --capability with line filters no cell holds exactly (an
  * operator and a part number, a revision alone, the station of a log of
- * several): the cells of one of the filter's values (the base: the
- * operator's, else the work order's, the part's and revision's, the
- * part's, the revision's; else the cells of every value) are checked, fixture's hour by
- * fixture's hour, against the hour cells' run counts (the summary cells
+ * several, an outcome with any of those): the cells of one of the
+ * filter's values (the base: the outcome's, else the operator's, the work
+ * order's, the part's and revision's, the part's, the revision's; else
+ * the cells of every value) are checked, fixture's hour by fixture's
+ * hour, against the hour cells' run counts (the summary cells
  * keyed by the line, schema 12): where every run of the base in that hour
  * passes the whole filter, the base's cell is the filter's; where none
  * does, the hour has no values; where some do, the hour is summed from its
@@ -63,12 +64,14 @@ static void line_terms(const struct rep_filter *f, bool station, const char *a, 
 					      t[i].param);
 }
 
-/* The base's term on the hour cells. */
+/* The base's term on the hour cells (an outcome is always the base when
+ * the filter has one: db_capsum.c's line_dim). */
 static const char *base_term(int dim)
 {
 	static const char *const t[] = {
 		"", " AND operator = ?20", " AND work_order = ?21", " AND part_number = ?22",
 		" AND part_number = ?22 AND revision = ?23", " AND revision = ?23",
+		" AND outcome = ?6",
 	};
 
 	return t[dim];

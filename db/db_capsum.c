@@ -54,23 +54,27 @@ static const char dim_cells_sql[] =
 
 /* The cells of f's line: 0 every value's, 1 an operator's, 2 a work
  * order's, 3 a part number's, 4 a part number and revision's, 5 a
- * revision's (cap_dim_cells' dim); *exact: f filters on that value alone
- * (the station aside). */
+ * revision's, 6 an outcome's (cap_dim_cells' dim); *exact: f filters on
+ * that value alone (the station aside).  An outcome first: nearly every
+ * hour holds first runs that passed and some that failed, so its cells
+ * are kept apart, where a line value (an operator's shift, a work order)
+ * is most hours' only one: those hours check whole (db_capmix.c). */
 static int line_dim(const struct rep_filter *f, bool *exact)
 {
-	int dim = f->operator_name ? 1 : f->work_order ? 2 : f->part_number && f->revision ? 4 :
-		  f->part_number ? 3 : f->revision ? 5 : 0;
-	int n = !!f->operator_name + !!f->work_order + !!f->part_number + !!f->revision;
+	int dim = f->outcome ? 6 : f->operator_name ? 1 : f->work_order ? 2 :
+		  f->part_number && f->revision ? 4 : f->part_number ? 3 : f->revision ? 5 : 0;
+	int n = !!f->operator_name + !!f->work_order + !!f->part_number + !!f->revision +
+		!!f->outcome;
 
 	*exact = n == (dim == 4 ? 2 : dim ? 1 : 0);
 	return dim;
 }
 
-/* the summaries' filters (report_can_summarise), but not outcomes: the
- * cells hold each unit's first judged run's values whatever its outcome */
+/* the summaries' filters (report_can_summarise), outcomes too: the cells
+ * of each outcome's first runs (dim 6, schema 16) */
 static bool answer(const struct rep_filter *f)
 {
-	return !f->outcome && report_can_summarise(f);
+	return report_can_summarise(f);
 }
 
 /* --station filters nothing when every run of the log is that station's:
@@ -96,7 +100,7 @@ static bool station_all(sqlite3 *h, const char *station)
 static char *line_val(const struct rep_filter *f, int dim)
 {
 	const char *raw = dim == 1 ? f->operator_name : dim == 2 ? f->work_order :
-			  dim == 5 ? f->revision : f->part_number;
+			  dim == 5 ? f->revision : dim == 6 ? f->outcome : f->part_number;
 	char *v = st_text_is_utf8(raw) ? strdup(raw) : st_text_utf8_dup(raw), *r, *both;
 
 	if (dim != 4 || !v)

@@ -526,11 +526,15 @@ static int merge_first(struct db *db, const char *unit, const struct ufirst *o, 
 				if (ret == ST_OK)
 					ret = first_add(db, unit, &n[j], e);
 			}
-			/* the capability cells: a first run that moved */
+			/* the capability cells: a first run that moved; one
+			 * whose outcome changed (its values move to the other
+			 * outcome's cells, schema 16): its hour from the rows */
 			if (ret == ST_OK && strcmp(o[i].run, n[j].run)) {
 				ret = dbi_cap_first_dropped(db, o[i].run, e);
 				if (ret == ST_OK)
 					ret = dbi_cap_first_added(db, n[j].run, e);
+			} else if (ret == ST_OK && o[i].passed != n[j].passed) {
+				ret = dbi_cap_first_dropped(db, n[j].run, e);
 			}
 			i++;
 			j++;

@@ -218,8 +218,9 @@ static int upgrade(struct db *db, struct st_error *e)
 	 * (db_summary_rebuild()'s code, in this transaction) */
 	if (ret == ST_OK && v > 0 && v < 12)
 		ret = dbi_sum_rebuild(db, e);	/* and 11's capability cells */
-	/* schema 14: the capability cells per line value beside them */
-	else if (ret == ST_OK && v >= 12 && v < 14)
+	/* schema 14: the capability cells per line value beside them; 16:
+	 * per outcome too */
+	else if (ret == ST_OK && v >= 12 && v < 16)
 		ret = dbi_cap_rebuild(db, e);
 	if (ret < 0)
 		return ret;
@@ -250,16 +251,18 @@ int dbi_schema_apply(struct db *db, struct st_error *e)
 			       db->path, v, DB_SCHEMA_VERSION, db->path);
 	/* an upgrade that rebuilds the summaries holds the log for minutes on
 	 * a large log (schema 12: 151 s for a million runs; 14, the capability
-	 * cells alone: 136 s; 15, the 20 million measurements moved): said before, so that nobody takes the wait for a
-	 * hang and stops it (a stop loses nothing: the upgrade is one
+	 * cells alone: 136 s; 15, the 20 million measurements moved; 16, the
+	 * capability cells again): said before, so that nobody takes the wait
+	 * for a hang and stops it (a stop loses nothing: the upgrade is one
 	 * transaction, done again on the next open) */
-	if (v > 0 && v < 15)
+	if (v > 0 && v < 16)
 		log_warn("%s: upgrading the log from schema version %d to %d: its %s, which takes "
 			 "minutes on a large log (a stop loses nothing; the upgrade starts again on "
 			 "the next open)", db->path, v, DB_SCHEMA_VERSION,
 			 v < 12 ? "summaries are rebuilt from the rows" :
-			 v < 14 ? "capability cells are rebuilt from the rows" :
-				  "measurements are rewritten into their new tables");
+			 v < 15 ? "measurements are rewritten into their new tables and its "
+				  "capability cells rebuilt from the rows" :
+				  "capability cells are rebuilt from the rows");
 	ret = dbi_begin(db, e);
 	if (ret < 0)
 		return ret;

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The station log, schema version 15 (PRAGMA user_version).
+-- The station log, schema version 16 (PRAGMA user_version).
 --
 -- Compiled into the binary (db_schema_sql).  Every statement is idempotent
 -- (IF NOT EXISTS; views dropped and re-created) because db/migrate.c runs
@@ -351,12 +351,13 @@ CREATE TABLE IF NOT EXISTS cap_cells (
 -- --operator, --work-order, --part-number, --revision, or the last two
 -- together).  cap_dims says, per fixture, UTC hour and line dimension (dim:
 -- 1 operator, 2 work order, 3 part number, 4 part number and revision, 5
--- revision), whose values the hour's cells hold: one value's (mixed 0, val
--- that value, NULL for runs without one: the hour's cap_cells are that
--- value's), or several's (mixed 1): then cap_dim_cells holds each value's
--- cells (val; for dim 4 the part number's length in bytes, ':', the part
--- number and the revision), summed in time order as cap_cells are.  A run
--- without the value has no cell of that dim.
+-- revision; schema 16: 6 the first run's outcome, pass or fail, for
+-- report --capability --outcome), whose values the hour's cells hold: one
+-- value's (mixed 0, val that value, NULL for runs without one: the hour's
+-- cap_cells are that value's), or several's (mixed 1): then cap_dim_cells
+-- holds each value's cells (val; for dim 4 the part number's length in
+-- bytes, ':', the part number and the revision), summed in time order as
+-- cap_cells are.  A run without the value has no cell of that dim.
 CREATE TABLE IF NOT EXISTS cap_dims (
 	fixture TEXT NOT NULL,
 	hour INTEGER NOT NULL,
@@ -572,4 +573,4 @@ SELECT sequence_name, step, name, unit, n, mean, stddev, min, max, low, high,
 	END AS cpk
 FROM d ORDER BY sequence_name, step, name, low, high, unit;
 
-PRAGMA user_version = 15;
+PRAGMA user_version = 16;

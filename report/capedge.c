@@ -200,7 +200,7 @@ int rep_capedge_sums(const struct db_reader *rd, const struct rep_filter *f, db_
 	struct edges d = { .fn = fn, .ctx = ctx, .e = e };
 	int n = rep_filter_minutes(f, m, &whole), ret = 0;
 
-	if (!n || f->serial || f->outcome)
+	if (!n || f->serial)
 		return st_fail(e, ST_ERR_NOTSUP, "no minutes off the hour");
 	for (int i = 0; i < n && !ret; i++)
 		ret = rd_capability_rows(rd, &m[i], true, add_value, &d, e);

@@ -55,7 +55,7 @@ CREATE TABLE pad (b BLOB); WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i +
 INSERT INTO pad SELECT randomblob(4000) FROM k; DROP TABLE pad;"
 assert_eq "$(q "$old" "SELECT type FROM sqlite_schema WHERE name = 'measurements'")" table "v14: a table"
 out=$("$BINDIR/station" db migrate --db "$old") || fail "migrate: $out"
-assert_match "$out" "upgraded from schema version 14 to 15" "migrate"
+assert_match "$out" "upgraded from schema version 14 to 16" "migrate"
 assert_match "$out" "MiB are free pages; 'station db compact --db " "migrate names the free pages and compact"
 assert_eq "$(q "$old" "SELECT type FROM sqlite_schema WHERE name = 'measurements'")" view "v15: a view"
 got=$(q "$old" "SELECT group_concat(x, ';') FROM (SELECT id || ',' || step_id || ',' || name || ','
@@ -96,7 +96,7 @@ assert_eq "$(q "$old" "SELECT group_concat(x, ';') FROM (SELECT id || ',' || ste
 	|| ifnull(value, '-') || ',' || ifnull(unit, '-') || ',' || ifnull(low, '-') || ',' || ifnull(high, '-')
 	|| ',' || ifnull(text, '-') || ',' || ifnull(expect, '-') || ',' || outcome AS x FROM measurements ORDER BY id)")" "$want" "every measurement kept by compact"
 out=$("$BINDIR/station" db check --db "$old") || fail "check after compact: $out"
-assert_match "$out" "ok \(schema version 15\)" "the full check after compact"
+assert_match "$out" "ok \(schema version 16\)" "the full check after compact"
 
 # compact holds the log's fixtures while it copies: a station starting one
 # meanwhile is refused before it touches a board (here the copy waits on a

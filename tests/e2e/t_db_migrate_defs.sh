@@ -32,7 +32,7 @@ kinds=$(sql "$L" "SELECT count(*) FROM (SELECT DISTINCT name, unit, low, high, e
 assert_eq "$kinds" 15 "the kinds of measurement in the v14 log"
 
 out=$("$st" db migrate --db "$L" 2>&1) || fail "migrate: $out"
-assert_match "$out" "upgraded from schema version 14 to 15" "migrate"
+assert_match "$out" "upgraded from schema version 14 to 16" "migrate"
 assert_eq "$(dump "$L")" "$want" "every row, value and type kept by the upgrade"
 assert_eq "$(sql "$L" "SELECT count(*) FROM measurement_defs")" "$kinds" "one def per kind"
 

@@ -24,9 +24,9 @@ out=$(st_tmpdir)
 
 # --- db check on the log the line wrote
 "$st" db check --db "$db" >"$out/check" || fail "db check failed on a good log: $(cat "$out/check")"
-assert_match "$(cat "$out/check")" "ok \(schema version 15\)" "db check output"
+assert_match "$(cat "$out/check")" "ok \(schema version 16\)" "db check output"
 "$st" db check --quick --db "$db" >"$out/quick" || fail "db check --quick failed on a good log: $(cat "$out/quick")"
-assert_match "$(cat "$out/quick")" "ok \(schema version 15\)" "db check --quick output"
+assert_match "$(cat "$out/quick")" "ok \(schema version 16\)" "db check --quick output"
 rc=0; "$st" db recover --quick --db "$db" 2>/dev/null || rc=$?
 assert_eq "$rc" "2" "--quick is for check only"
 
@@ -250,9 +250,9 @@ sqlite3 "$out/v1.db" "INSERT INTO runs VALUES ('0123456789abcdef0123456789abcdef
 rc=0; "$st" report --db "$out/v1.db" 2>"$out/v1.err" || rc=$?
 assert_eq "$rc" "4" "report refuses an old log"
 grep -q "station db migrate" "$out/v1.err" || fail "no hint to migrate: $(cat "$out/v1.err")"
-assert_match "$("$st" db migrate --db "$out/v1.db" 2>"$out/v1.err")" "upgraded from schema version 1 to 15" "migrate"
+assert_match "$("$st" db migrate --db "$out/v1.db" 2>"$out/v1.err")" "upgraded from schema version 1 to 16" "migrate"
 # said before it starts: a large log's rebuild takes minutes, not a hang
-assert_match "$(cat "$out/v1.err")" "upgrading the log from schema version 1 to 15: its summaries are rebuilt from the rows, which takes minutes on a large log" "the upgrade said before"
+assert_match "$(cat "$out/v1.err")" "upgrading the log from schema version 1 to 16: its summaries are rebuilt from the rows, which takes minutes on a large log" "the upgrade said before"
 assert_match "$("$st" report --db "$out/v1.db")" "1 of 1 units passed" "report after migrate"
 echo "ok"
 

@@ -5,8 +5,10 @@
  * moving ranges and subgroups, under every filter the cells answer: on a
  * random log with retests, runs started out of order (a unit's first run
  * moves when an earlier-started run of it ends after a later one), a
- * serial corrected after the end, runs ended again with another outcome, a limit changed without a new version,
- * two sequence versions and three fixtures.  The runs' operators, work
+ * serial corrected after the end, runs ended again with another outcome
+ * (a first run's values move to the other outcome's cells), a limit
+ * changed without a new version, two sequence versions and three
+ * fixtures.  The runs' operators, work
  * orders, parts and revisions interleave in every hour, so the cells of
  * one line value (schema 14) sum values that are not consecutive.  The
  * cells kept run by run equal the cells rebuilt from the rows, and logs
@@ -97,9 +99,14 @@ static void random_log(struct db *db, int n)
 		snprintf(serial, sizeof(serial), "U%04d", u);
 		begin_run(db, i, n, i % 41 == 7 ? NULL : serial, fixtures[(int)(urand() * 3)], start,
 			  id);
-		end_run(db, id, urand() < 0.8);
+		bool pass = urand() < 0.8;
+
+		end_run(db, id, pass);
 		if (i % 89 == 3)	/* ended again: a first run may stop being judged */
 			assert_int_equal(db_run_end(db, id, i % 2 ? DB_ERROR : DB_PASS, "again", &e),
+					 ST_OK);
+		if (i % 61 == 30)	/* judged again: its values change outcome */
+			assert_int_equal(db_run_end(db, id, pass ? DB_FAIL : DB_PASS, "again", &e),
 					 ST_OK);
 		if (i % 97 == 5)
 			assert_int_equal(db_run_set_serial(db, id, "U-FIXED", &e), ST_OK);
@@ -260,8 +267,33 @@ static void same_filters(struct db *db)
 	/* what the cells do not know reads the rows */
 	f = (struct rep_filter){ .serial = "U0003" };
 	same(db, &f, false);
+	/* an outcome: the cells of the first runs of that outcome (schema
+	 * 16), alone, with the cells' filters, a line value, an hour window,
+	 * minutes; an outcome no first run has (error) has no values */
 	f = (struct rep_filter){ .outcome = "pass", .fixture = "F1" };
-	same(db, &f, false);
+	same(db, &f, true);
+	f = (struct rep_filter){ .outcome = "fail" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .outcome = "error" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .outcome = "pass", .seq_name = "factory", .seq_version = "1.1",
+				 .has_since = true, .since_us = day0 + T_DAY_US + 6 * HOUR,
+				 .has_until = true, .until_us = day0 + 2 * T_DAY_US + 14 * HOUR };
+	same(db, &f, true);
+	f = (struct rep_filter){ .outcome = "fail", .operator_name = "bob" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .outcome = "pass", .work_order = "WO-1", .fixture = "F2" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .outcome = "pass", .station = "ST", .part_number = "P-1",
+				 .revision = "A" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .outcome = "fail", .has_since = true,
+				 .since_us = day0 + T_DAY_US + 6 * HOUR + 30 * MIN, .has_until = true,
+				 .until_us = day0 + T_DAY_US + 14 * HOUR + 10 * MIN };
+	same_minutes(db, &f);
+	f.fixture = "F4";
+	f.outcome = "pass";
+	same_minutes(db, &f);
 	/* two line values, a revision alone: one value's cells checked hour
 	 * by hour against the hour cells, the mixed hours from the rows */
 	f = (struct rep_filter){ .operator_name = "ann", .work_order = "WO-1" };
@@ -348,6 +380,10 @@ static void other_station(struct db *db)
 	same(db, &f, true);
 	f = (struct rep_filter){ .operator_name = "bob" };
 	same(db, &f, true);
+	f = (struct rep_filter){ .station = "ST", .outcome = "pass" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .station = "ST2", .outcome = "fail" };
+	same(db, &f, true);
 }
 
 static void test_cells_equal_rows(void **state)
@@ -369,6 +405,11 @@ static void test_cells_equal_rows(void **state)
 	assert_string_equal(kept, rebuilt);
 	assert_non_null(strstr(kept, "|4|3:P-1B|F2|"));
 	assert_non_null(strstr(kept, "|5|A|F3|"));
+	/* the outcomes' cells (schema 16): an hour of passes and failures
+	 * keeps both apart; most hours of one fixture have both */
+	assert_non_null(strstr(kept, "|6|fail|F1|"));
+	assert_non_null(strstr(kept, "|6|pass|F2|"));
+	assert_true(t_int(db, "SELECT count(*) FROM cap_dims WHERE dim = 6 AND mixed = 1") > 10);
 	/* a line value has cells of its own only in the hours it shares: work
 	 * orders change every 6 hours, operators every run */
 	assert_true(t_int(db, "SELECT count(*) FROM cap_dims WHERE dim = 2 AND mixed = 0") >
@@ -449,6 +490,33 @@ static void test_v13_log_upgraded(void **state)
 	assert_true(t_int(db, "SELECT count(*) FROM cap_dim_cells WHERE dim = 1") > 100);
 	same_filters(db);
 	other_station(db);
+	db_close(db);
+}
+
+/* A schema 15 log (capability cells per line value, none per outcome)
+ * upgraded: the outcomes' cells are built from the rows, equal to those
+ * kept run by run, and the outcome filters answer as the rows. */
+static void test_v15_log_upgraded(void **state)
+{
+	char p[160], *kept, *upgraded;
+	struct db *db;
+	struct st_error e;
+
+	assert_int_equal(db_open(&db, path, NULL, &e), ST_OK);
+	kept = cells_text(db);
+	db_close(db);
+	snprintf(p, sizeof(p), "%s/v15.db", dir);
+	t_copy_log(p, "db/migrations/v15.sql", path,
+		   "DELETE FROM cap_dim_cells WHERE dim = 6; DELETE FROM cap_dims WHERE dim = 6");
+	assert_int_equal(db_open(&db, p, NULL, &e), ST_OK);
+	assert_int_equal(db_found_version(db), 15);
+	assert_int_equal(t_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+	upgraded = cells_text(db);
+	assert_string_equal(kept, upgraded);
+	assert_true(t_int(db, "SELECT count(*) FROM cap_dim_cells WHERE dim = 6") > 100);
+	same_filters(db);
+	free(kept);
+	free(upgraded);
 	db_close(db);
 }
 
@@ -574,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_moved_first_run),
 		cmocka_unit_test(test_v10_log_upgraded),
 		cmocka_unit_test(test_v13_log_upgraded),
+		cmocka_unit_test(test_v15_log_upgraded),
 		cmocka_unit_test(test_hand_edited_line),
 	};
 
