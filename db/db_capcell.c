@@ -285,6 +285,13 @@ static int dims_before(struct capw *w, struct slice *s, const struct rowline *rl
 		struct dstate *ds = &s->ds[d];
 		struct dimv *dv;
 
+		/* outcomes: apart in every hour (most hours hold both; a
+		 * report reads them in one range, not hour by hour) */
+		if (ds->st == DIM_NONE && d == 6) {
+			ds->st = DIM_MIXED;
+			ds->dirty = true;
+			continue;
+		}
 		if (ds->st == DIM_NONE) {
 			ds->st = DIM_ONE;
 			ds->dirty = true;
