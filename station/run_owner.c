@@ -31,6 +31,30 @@ void run_owner_for_log(struct run_owner *o, const char *db_path)
 		snprintf(o->db, sizeof(o->db), "%s", db_path);
 }
 
+/* Is process pid a `station db compact` (its arguments, /proc/PID/cmdline:
+ * "db" then "compact")?  It holds every fixture of the log while it
+ * copies: the operator waits for it, not for another station. */
+static bool holder_compacts(int pid)
+{
+	char path[64], buf[4096];
+	FILE *f;
+	size_t n;
+	bool db = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	if (pid <= 0 || !(f = fopen(path, "rb")))
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+		if (db && !strcmp(buf + i, "compact"))
+			return true;
+		db = !strcmp(buf + i, "db");
+	}
+	return false;
+}
+
 int run_owner_take(struct run_owner *o, const char *db_path, const char *const *fixtures, int n,
 		   struct st_error *e)
 {
@@ -42,7 +66,12 @@ int run_owner_take(struct run_owner *o, const char *db_path, const char *const *
 		o->mine[o->n] = fixtures[o->n];
 		key(o, fixtures[o->n], k, sizeof(k));
 		ret = lockfile_take(k, &o->fd[o->n], &holder, e);
-		if (ret == ST_ERR_BUSY)
+		if (ret == ST_ERR_BUSY && holder_compacts(holder))
+			ret = st_fail(e, ST_ERR_BUSY, "fixture %s: its log %s is being compacted by "
+				      "station db compact (pid %d), which holds every fixture of the "
+				      "log while it copies; start the station again when it has "
+				      "finished", fixtures[o->n], o->db, holder);
+		else if (ret == ST_ERR_BUSY)
 			ret = st_fail(e, ST_ERR_BUSY, "fixture %s already logs its runs to %s from "
 				      "another station (pid %d): give each fixture one station",
 				      fixtures[o->n], o->db, holder);

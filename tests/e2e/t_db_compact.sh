@@ -110,8 +110,8 @@ cpid=$!
 sleep 1.5
 line_run --once --serial SIM002399 -s "$LINE/m.yaml" -f "$LINE/a.yaml"
 [ "$RUN_RC" != 0 ] || fail "a station started during compact ran a unit"
-assert_match "$(cat "$LINE/run.err")" "fixture a already logs its runs to .*station.db" \
-	"the station is refused the fixture compact holds"
+assert_match "$(cat "$LINE/run.err")" "fixture a: its log .*station.db is being compacted by station db compact \(pid $cpid\).*start the station again when it has finished" \
+	"the station is refused the fixture compact holds, and told why"
 wait "$wpid"
 rc=0
 wait "$cpid" || rc=$?
