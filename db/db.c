@@ -444,14 +444,14 @@ static int check(struct db *db, const char *pragma, bool full, struct st_error *
 {
 	struct dbi_check_read rd;
 	char what[300] = "";
-	int bad = 0, ret;
+	int bad = 0, fk = 0, ret;
 
 	pthread_mutex_lock(&db->mu);
 	dbi_check_read_start(db->h, db->path, &rd);
 	ret = check_pragma(db, pragma, true, what, sizeof(what), &bad, e);
 	if (ret == ST_OK && full)
 		ret = check_pragma(db, "PRAGMA foreign_key_check", false, what, sizeof(what),
-				   &bad, e);
+				   &fk, e);
 	dbi_check_read_end(db->h, &rd);
 	pthread_mutex_unlock(&db->mu);
 	if (ret < 0)
@@ -459,7 +459,15 @@ static int check(struct db *db, const char *pragma, bool full, struct st_error *
 	if (bad)
 		return st_fail(e, ST_ERR_DB, "the log %s failed its integrity check (%d problem%s): "
 			       "%s; keep a copy, then '.recover' it with sqlite3 or start a new log",
-			       db->path, bad, bad == 1 ? "" : "s", what);
+			       db->path, bad + fk, bad + fk == 1 ? "" : "s", what);
+	/* the file is sound; rows point at rows that are gone (an edit by
+	 * hand: a def deleted while values use it, a step deleted before its
+	 * measurements): the data to mend, not the file */
+	if (fk)
+		return st_fail(e, ST_ERR_DB, "the log %s is sound, but %d row%s refer%s to rows "
+			       "that are gone (%s; a hand edit?): list them with sqlite3 %s "
+			       "'PRAGMA foreign_key_check', then put back or delete them",
+			       db->path, fk, fk == 1 ? "" : "s", fk == 1 ? "s" : "", what, db->path);
 	return ST_OK;
 }
 

@@ -442,6 +442,8 @@ CREATE VIEW measurements AS
 SELECT v.id, v.step_id, d.name, v.value, v.text, d.unit, d.low, d.high, d.expect, v.outcome
 FROM measurement_values v CROSS JOIN measurement_defs d ON d.id = v.def;
 CREATE TRIGGER measurements_insert INSTEAD OF INSERT ON measurements BEGIN
+	SELECT RAISE(ABORT, 'measurements.name may not be NULL: give the measurement a name')
+		WHERE NEW.name IS NULL;
 	INSERT INTO measurement_defs (name, unit, low, high, expect)
 		SELECT NEW.name, NEW.unit, NEW.low, NEW.high, NEW.expect
 		WHERE NOT EXISTS (SELECT 1 FROM measurement_defs WHERE name = NEW.name
@@ -453,6 +455,8 @@ CREATE TRIGGER measurements_insert INSTEAD OF INSERT ON measurements BEGIN
 			AND expect IS NEW.expect), NEW.value, NEW.text, NEW.outcome);
 END;
 CREATE TRIGGER measurements_update INSTEAD OF UPDATE ON measurements BEGIN
+	SELECT RAISE(ABORT, 'measurements.name may not be NULL: give the measurement a name')
+		WHERE NEW.name IS NULL;
 	INSERT INTO measurement_defs (name, unit, low, high, expect)
 		SELECT NEW.name, NEW.unit, NEW.low, NEW.high, NEW.expect
 		WHERE NOT EXISTS (SELECT 1 FROM measurement_defs WHERE name = NEW.name

@@ -45,7 +45,11 @@ assert_eq "$(sql "$L" "INSERT INTO measurements (step_id, name, value, outcome) 
 rc=0
 out=$(sql "$L" "INSERT INTO measurements (step_id, name, value, outcome) VALUES (1, NULL, 1, 'pass')" 2>&1) || rc=$?
 [ "$rc" != 0 ] || fail "a NULL name taken"
-assert_match "$out" "NOT NULL constraint failed: measurement_defs.name" "a NULL name refused"
+assert_match "$out" "measurements.name may not be NULL: give the measurement a name" "a NULL name refused"
+rc=0
+out=$(sql "$L" "UPDATE measurements SET name = NULL WHERE id = 7" 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "a name set to NULL taken"
+assert_match "$out" "measurements.name may not be NULL" "a name set to NULL refused"
 want=$(rows "$L")
 assert_eq "$want" "90000 4050048.303 40 41" "the log's rows (the def of the row deleted stays)"
 

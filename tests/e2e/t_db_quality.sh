@@ -242,6 +242,16 @@ sqlite3 "$out/fk.db" "PRAGMA foreign_keys = OFF; INSERT INTO steps (run_id, idx,
 rc=0; "$st" db check --db "$out/fk.db" >"$out/fk.out" 2>&1 || rc=$?
 assert_eq "$rc" "4" "db check on a broken foreign key"
 assert_match "$(cat "$out/fk.out")" "foreign key broken in table steps" "db check names the table"
+assert_match "$(cat "$out/fk.out")" "is sound, but 1 row refers to rows that are gone .*PRAGMA foreign_key_check', then put back or delete them" \
+	"a broken reference is data to mend, not a file to recover"
+! grep -q recover "$out/fk.out" || fail "db check advises .recover for a sound file: $(cat "$out/fk.out")"
+# a measurement kind deleted while values use it (the view then hides them)
+cp "$out/good.db" "$out/def.db"
+sqlite3 "$out/def.db" "DELETE FROM measurement_defs WHERE id = (SELECT def FROM measurement_values LIMIT 1)"
+rc=0; "$st" db check --db "$out/def.db" >"$out/def.out" 2>&1 || rc=$?
+assert_eq "$rc" "4" "db check on a def deleted while in use"
+assert_match "$(cat "$out/def.out")" "rows that are gone \(foreign key broken in table measurement_values" \
+	"db check names the values whose def is gone"
 "$st" db check --quick --db "$out/fk.db" >"$out/fkq.out" 2>&1 || fail "db check --quick checks foreign keys: $(cat "$out/fkq.out")"
 
 # --- db migrate upgrades a schema v1 log in place; reports then read it
