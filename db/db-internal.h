@@ -19,6 +19,7 @@ enum dbi_slot {
 	DBS_BEGIN, DBS_COMMIT, DBS_ROLLBACK,
 	DBS_STATION, DBS_FIXTURE, DBS_RUN_INSERT, DBS_RUN_SERIAL, DBS_RUN_FILE, DBS_RUN_END,
 	DBS_STEP, DBS_MEAS, DBS_IMAGE, DBS_IDENTITY, DBS_CMS, DBS_KV, DBS_RUN_LAST,
+	DBS_DATA_VERSION, DBS_DEF_FIND, DBS_DEF_ADD,	/* db_defs.c */
 	DBS_SEEN, DBS_EVENT, DBS_RECOVER_EVENT, DBS_RECOVER,
 	/* summaries (db_summary.c) */
 	DBS_CELL_FIND, DBS_CELL_NEW, DBS_RUN_STATE, DBS_RUN_CELL, DBS_RUNNING_IDS, DBS_CELL_RUNS,
@@ -44,6 +45,7 @@ struct db {
 	const atomic_bool *stop;	/* db_opts.stop: busy waits end soon after it */
 	sqlite3_stmt *st[DBS__COUNT];
 	struct db_reader rd;	/* db_reader(): this log as a read backend */
+	struct dbi_defs *defs;	/* db_defs.c: the measurement defs used */
 };
 
 /* The statement for a slot, reset and with its bindings cleared; NULL on
@@ -56,6 +58,14 @@ int dbi_fail(struct db *db, struct st_error *e, int rc, const char *what);
 int dbi_begin(struct db *db, struct st_error *e);
 int dbi_commit(struct db *db, struct st_error *e);
 void dbi_rollback(struct db *db);
+
+/* The id of m's def (name, unit, limits, expected text: measurement_defs),
+ * made when new (db_defs.c); forget: drop the cached ids (after a
+ * rollback), free: and the cache. */
+int dbi_meas_def(struct db *db, const struct db_measurement *m, sqlite3_int64 *id,
+		 struct st_error *e);
+void dbi_defs_forget(struct db *db);
+void dbi_defs_free(struct db *db);
 
 /* Bind helpers: NULL pointers and NAN bind SQL NULL. */
 void dbi_bind_text(sqlite3_stmt *st, int i, const char *s);

@@ -154,6 +154,7 @@ void dbi_rollback(struct db *db)
 	/* After some errors (SQLITE_FULL, IOERR) SQLite has already rolled back. */
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	dbi_defs_forget(db);	/* a def made in it is gone */
 }
 
 /* Text is stored as received when it is valid UTF-8, with every other byte
@@ -389,6 +390,7 @@ void db_close(struct db *db)
 		return;
 	for (int i = 0; i < DBS__COUNT; i++)
 		sqlite3_finalize(db->st[i]);
+	dbi_defs_free(db);
 	if (db->h && sqlite3_close(db->h) != SQLITE_OK)
 		log_warn("closing %s: %s", db->path, sqlite3_errmsg(db->h));
 	pthread_mutex_destroy(&db->mu);

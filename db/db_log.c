@@ -245,18 +245,15 @@ static sqlite3_stmt *child_stmt(struct db *db, enum dbi_slot slot, sqlite3_int64
 static int log_meas(struct db *db, sqlite3_int64 step, const char *run_id,
 		    const struct db_measurement *m, struct st_error *e)
 {
-	sqlite3_stmt *st = child_stmt(db, DBS_MEAS, step, run_id, e);
+	sqlite3_int64 def;
+	sqlite3_stmt *st;
 
-	if (!st)
+	if (dbi_meas_def(db, m, &def, e) < 0 || !(st = child_stmt(db, DBS_MEAS, step, run_id, e)))
 		return ST_ERR_DB;
-	dbi_bind_text(st, 3, m->name ? m->name : "");
+	sqlite3_bind_int64(st, 3, def);
 	dbi_bind_real(st, 4, m->value);
 	dbi_bind_text(st, 5, m->text);
-	dbi_bind_text(st, 6, m->unit);
-	dbi_bind_real(st, 7, m->low);
-	dbi_bind_real(st, 8, m->high);
-	dbi_bind_text(st, 9, m->expect);
-	dbi_bind_text(st, 10, db_outcome_name(m->outcome));
+	dbi_bind_text(st, 6, db_outcome_name(m->outcome));
 	return dbi_done(db, st, "log a measurement", e);
 }
 

@@ -46,9 +46,18 @@ const char *const dbi_sql[DBS__COUNT] = {
 		"INSERT INTO steps (run_id, idx, name, kind, phase, outcome, reason, started_us, "
 		"ended_us, duration_us, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[DBS_MEAS] =
-		/* ?2, the run, is its step's (schema 10) */
-		"INSERT INTO measurements (step_id, name, value, text, unit, low, high, expect, "
-		"outcome) VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		/* ?2, the run, is its step's (schema 10); ?3 the def (schema 15,
+		 * db_defs.c: not through the view's trigger) */
+		"INSERT INTO measurement_values (step_id, def, value, text, outcome) "
+		"VALUES (?1, ?3, ?4, ?5, ?6)",
+	[DBS_DATA_VERSION] = "PRAGMA data_version",
+	/* IS: a NULL limit matches NULL (the view's triggers' look-up) */
+	[DBS_DEF_FIND] =
+		"SELECT id FROM measurement_defs WHERE name = ?1 AND unit IS ?2 AND low IS ?3 "
+		"AND high IS ?4 AND expect IS ?5",
+	[DBS_DEF_ADD] =
+		"INSERT INTO measurement_defs (name, unit, low, high, expect) "
+		"VALUES (?1, ?2, ?3, ?4, ?5)",
 	[DBS_IMAGE] =
 		"INSERT INTO images (step_id, run_id, path, sha256, format, address, size, chip_id) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

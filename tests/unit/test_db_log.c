@@ -283,6 +283,76 @@ static void test_errors_an_operator_can_act_on(void **state)
 	db_close(db);
 }
 
+/* Run sql on a connection of its own (another program on the log). */
+static void other(const char *sql)
+{
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+/* Every value's def is there, and the view shows every value. */
+static void defs_whole(struct db *db, int values, int defs)
+{
+	assert_int_equal(t_int(db, "SELECT count(*) FROM measurement_values v WHERE NOT EXISTS"
+			       " (SELECT 1 FROM measurement_defs d WHERE d.id = v.def)"), 0);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM measurements"), values);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM measurement_defs"), defs);
+}
+
+/* A measurement's def is made once per kind and then found in the
+ * station's cache (db_defs.c), which follows what others change: another
+ * program renumbering the defs, and a step rolled back after it made one. */
+static void test_defs_kept_and_followed(void **state)
+{
+	struct db *db = open_new();
+	struct db_run_info ri = { .unit_serial = "D-1" };
+	struct db_measurement m[3] = {
+		{ .name = "vdd", .value = 3.3, .unit = "V", .low = 3.1, .high = 3.5 },
+		{ .name = "fw", .value = NAN, .text = "1.4", .expect = "1.4", .low = NAN,
+		  .high = NAN },
+		{ .name = "vdd", .value = 3.4, .unit = "V", .low = 3.1, .high = 3.45 },
+	};
+	struct db_kv boom = { "boom", "1" };
+	struct db_step s = { .name = "rails", .outcome = DB_PASS, .meas = m, .n_meas = 3 };
+	char run[DB_ID_LEN];
+	struct st_error e;
+
+	assert_int_equal(db_run_begin(db, &ri, run, &e), ST_OK);
+	for (s.index = 1; s.index <= 3; s.index++)
+		assert_int_equal(db_step_log(db, run, &s, &e), ST_OK);
+	defs_whole(db, 9, 3);	/* a limit changed: a kind of its own */
+	assert_int_equal(t_int(db, "SELECT count(*) FROM measurements WHERE name = 'vdd'"
+			       " AND high = 3.45"), 3);
+	/* another program renumbers the defs (a merge): the next step finds
+	 * them under their new ids */
+	other("BEGIN; UPDATE measurement_defs SET id = id + 100;"
+	      " UPDATE measurement_values SET def = def + 100; COMMIT");
+	assert_int_equal(db_step_log(db, run, &s, &e), ST_OK);
+	defs_whole(db, 12, 3);
+	/* a step that makes a def and then fails is rolled back whole: its
+	 * def with it, and the next step makes it again */
+	other("CREATE TRIGGER boom BEFORE INSERT ON step_values WHEN NEW.key = 'boom'"
+	      " BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	m[0].unit = "mV";
+	s.index++;
+	s.kv = &boom;
+	s.n_kv = 1;
+	assert_int_equal(db_step_log(db, run, &s, &e), ST_ERR_DB);
+	assert_non_null(strstr(e.msg, "boom"));
+	defs_whole(db, 12, 3);
+	s.kv = NULL;
+	s.n_kv = 0;
+	assert_int_equal(db_step_log(db, run, &s, &e), ST_OK);
+	defs_whole(db, 15, 4);
+	assert_int_equal(t_int(db, "SELECT count(*) FROM measurements WHERE unit = 'mV'"), 1);
+	assert_int_equal(db_check(db, &e), ST_OK);
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_recover_leaves_live_runs),
 		cmocka_unit_test(test_identity_seen),
 		cmocka_unit_test(test_errors_an_operator_can_act_on),
+		cmocka_unit_test(test_defs_kept_and_followed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
