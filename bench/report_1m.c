@@ -537,6 +537,11 @@ static int capability(const char *path, int reps)
 		  { .outcome = "pass", .has_since = true, .since_us = mon + 23400000000LL,
 		    .has_until = true, .until_us = mon + 7 * 86400000000LL + 23400000000LL }, false,
 		  false },
+		/* every ended run's values: their cells (schema 16) */
+		{ "report --capability --all-runs, whole log", { 0 }, false, false },
+		{ "report --capability --all-runs --fixture F3, a week",
+		  { .fixture = "F3", .has_since = true, .since_us = mon, .has_until = true,
+		    .until_us = mon + 7 * 86400000000LL }, false, false },
 		{ "report --capability --from-rows, whole log (rows)", { 0 }, true, false },
 		{ "report --capability --from-rows --operator op3 (rows)", { .operator_name = "op3" },
 		  true, false },
@@ -555,7 +560,8 @@ static int capability(const char *path, int reps)
 		for (int r = 0; r < (q[i].rows ? 1 : reps); r++) {
 			double a = now_ms(), c = cpu_ms();
 
-			if (report_capability(null, db_reader(db), &q[i].f, false, q[i].subgroups,
+			if (report_capability(null, db_reader(db), &q[i].f,
+					      strstr(q[i].name, "--all-runs") != NULL, q[i].subgroups,
 					      q[i].rows, "json", &e)) {
 				fprintf(stderr, "report_1m: %s\n", e.msg);
 				return 1;

@@ -30,6 +30,7 @@ enum dbi_slot {
 	/* capability cells (db_capcell.c) */
 	DBS_CAP_KEY_FIND, DBS_CAP_KEY_NEW, DBS_CAP_SLICE_LAST, DBS_CAP_SLICE_LOAD,
 	DBS_CAP_SLICE_DEL, DBS_CAP_PUT, DBS_CAP_RUN_VALUES, DBS_CAP_SLICE_VALUES,
+	DBS_CAP_ALL_LAST, DBS_CAP_RUN_ALL_VALUES, DBS_CAP_SLICE_ALL_VALUES,
 	DBS_CAP_DIM_LOAD, DBS_CAP_DIM_DEL, DBS_CAP_DIM_PUT, DBS_CAP_MARK_LOAD, DBS_CAP_MARK_DEL,
 	DBS_CAP_MARK_PUT,
 	DBS__COUNT
@@ -91,6 +92,8 @@ int dbi_sum_run_moved(struct db *db, const char *run_id, struct st_error *e);
  * stopped being it (that hour recomputed); all of them from the rows. */
 int dbi_cap_first_added(struct db *db, const char *run_id, struct st_error *e);
 int dbi_cap_first_dropped(struct db *db, const char *run_id, struct st_error *e);
+/* A run ended: its values into the cells of every run (dim 7). */
+int dbi_cap_run_ended(struct db *db, const char *run_id, struct st_error *e);
 int dbi_cap_rebuild(struct db *db, struct st_error *e);
 /* db_capkey.c: the cap_keys ids of the keys a pass over values meets. */
 struct dbi_capkent {
@@ -191,6 +194,14 @@ int dbi_sum_meas_key(struct db *db, sqlite3_stmt *row, double v, struct st_error
 	" CROSS JOIN measurements m ON m.step_id = s.id WHERE m.value IS NOT NULL" \
 	" AND r.outcome <> 'running' AND " where " AND " FIRST_JUDGED_OP_RUN \
 	" ORDER BY r.started_us, m.id"
+/* Every ended run's values (report --capability --all-runs: dim 7), in
+ * the order above. */
+#define DB_CAP_ALL_VALUES(where) \
+	"SELECT " DB_OP("r") ", r.sequence_version, s.name, m.name, m.unit, m.low, m.high," \
+	" r.fixture, r.started_us, m.value" \
+	" FROM runs r CROSS JOIN steps s ON s.run_id = r.id" \
+	" CROSS JOIN measurements m ON m.step_id = s.id WHERE m.value IS NOT NULL" \
+	" AND r.outcome <> 'running' AND " where " ORDER BY r.started_us, m.id"
 /* The runs the filter selects, found first (through the index its terms
  * can use) and then joined to their steps (UNIQUE (run_id, idx)) and measurements:
  * left to itself the planner starts from the measurements, and a filter on

@@ -18,7 +18,11 @@
  * hour that turns mixed (a second operator's value) has the first value's
  * cells copied from the hour's cells as they were, so they are what
  * summing its values alone gives.  A first run ended again with another
- * outcome has its hour recomputed (db_summary.c).
+ * outcome has its hour recomputed (db_summary.c).  Schema 16: the cells
+ * of every ended run (--all-runs, dim 7, val ''), kept apart in every
+ * hour like an outcome's, added when a run ends (before its first-run
+ * values are), recomputed with the hour; a pass over the values of first
+ * runs leaves them alone, a pass over every run's touches nothing else.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +51,8 @@ struct dimv {
 /* A line dimension of a fixture's hour: no value yet, one value (val,
  * NULL for runs without one), or several (the values' cells apart). */
 enum { DIM_NONE, DIM_ONE, DIM_MIXED };
-#define NDIM 6
+#define NDIM 7
+#define DIM_ALL 7	/* every ended run's values (report --capability --all-runs) */
 
 struct dstate {
 	int st;
@@ -74,10 +79,13 @@ struct rowline {
 	char *both;
 };
 
-/* A pass over values: the keys met and each fixture's open hour. */
+/* A pass over values: the keys met and each fixture's open hour; all: the
+ * values of every ended run (DB_CAP_ALL_VALUES), into dim 7 alone, else
+ * those of first runs (DB_CAP_VALUES), into the cells and dims 1 to 6. */
 struct capw {
 	struct db *db;
 	struct st_error *e;
+	bool all;
 	struct dbi_capkeys keys;
 	struct slice *sl;
 	int nsl;
@@ -258,8 +266,15 @@ static const char *line_text(sqlite3_stmt *st, int c)
 
 static int row_line(struct capw *w, sqlite3_stmt *st, struct rowline *rl)
 {
-	const char *part = line_text(st, 12);
-	const char *rev = line_text(st, 13);
+	const char *part, *rev;
+
+	memset(rl, 0, sizeof(*rl));
+	if (w->all) {
+		rl->v[DIM_ALL] = "";
+		return ST_OK;
+	}
+	part = line_text(st, 12);
+	rev = line_text(st, 13);
 
 	rl->v[1] = line_text(st, 10);
 	rl->v[2] = line_text(st, 11);
@@ -285,9 +300,12 @@ static int dims_before(struct capw *w, struct slice *s, const struct rowline *rl
 		struct dstate *ds = &s->ds[d];
 		struct dimv *dv;
 
-		/* outcomes: apart in every hour (most hours hold both; a
-		 * report reads them in one range, not hour by hour) */
-		if (ds->st == DIM_NONE && d == 6) {
+		if ((d == DIM_ALL) != w->all)	/* the other pass's */
+			continue;
+		/* outcomes, all runs: apart in every hour (most hours hold
+		 * both outcomes; a report reads them in one range, not hour
+		 * by hour) */
+		if (ds->st == DIM_NONE && d >= 6) {
 			ds->st = DIM_MIXED;
 			ds->dirty = true;
 			continue;
@@ -390,11 +408,12 @@ static int add_values(struct capw *w, sqlite3_stmt *st)
 			break;
 		}
 		ret = dims_before(w, s, &rl);
-		if (ret == ST_OK) {
+		if (ret == ST_OK && !w->all) {
 			st_capcell_add(&c->c, us, x);
 			c->dirty = true;
-			ret = dims_add(w, s, c, &rl, us, x);
 		}
+		if (ret == ST_OK)
+			ret = dims_add(w, s, c, &rl, us, x);
 		free(rl.both);
 	}
 	if (ret == ST_OK && rc != SQLITE_DONE)
@@ -434,6 +453,7 @@ static sqlite3_stmt *slice_stmt(struct capw *w, enum dbi_slot slot, int64_t hour
 static int slice_rebuild(struct capw *w, int64_t hour, const char *fixture)
 {
 	sqlite3_stmt *st = slice_stmt(w, DBS_CAP_SLICE_DEL, hour, fixture);
+	int ret;
 
 	if (!st || dbi_done(w->db, st, "recompute capability cells", w->e) < 0)
 		return ST_ERR_DB;
@@ -443,8 +463,16 @@ static int slice_rebuild(struct capw *w, int64_t hour, const char *fixture)
 	st = slice_stmt(w, DBS_CAP_MARK_DEL, hour, fixture);
 	if (!st || dbi_done(w->db, st, "recompute capability cells", w->e) < 0)
 		return ST_ERR_DB;
+	/* the first runs' values, then every run's (dim 7) */
+	w->all = false;
 	st = slice_stmt(w, DBS_CAP_SLICE_VALUES, hour, fixture);
-	return st ? add_values(w, st) : ST_ERR_DB;
+	ret = st ? add_values(w, st) : ST_ERR_DB;
+	w->all = true;
+	st = ret == ST_OK ? slice_stmt(w, DBS_CAP_SLICE_ALL_VALUES, hour, fixture) : NULL;
+	if (ret == ST_OK)
+		ret = st ? add_values(w, st) : ST_ERR_DB;
+	w->all = false;
+	return ret;
 }
 
 /* A cell row of DBS_CAP_SLICE_LOAD (dims false) or DBS_CAP_DIM_LOAD into s. */
@@ -538,10 +566,12 @@ static int run_slice(struct capw *w, const char *run_id, int64_t *started, char 
 	return *fixture ? ST_OK : oom(w);
 }
 
-/* Is every value in the fixture's hour from a run started before started? */
+/* Is every value in the fixture's hour (of its first runs, or with all of
+ * every run's) from a run started before started? */
 static int slice_before(struct capw *w, int64_t started, const char *fixture, bool *before)
 {
-	sqlite3_stmt *st = slice_stmt(w, DBS_CAP_SLICE_LAST, started / HOUR_US, fixture);
+	sqlite3_stmt *st = slice_stmt(w, w->all ? DBS_CAP_ALL_LAST : DBS_CAP_SLICE_LAST,
+				      started / HOUR_US, fixture);
 	int rc;
 
 	if (!st)
@@ -553,9 +583,12 @@ static int slice_before(struct capw *w, int64_t started, const char *fixture, bo
 	return rc == SQLITE_ROW ? ST_OK : dbi_fail(w->db, w->e, rc, "read capability cells");
 }
 
-int dbi_cap_first_added(struct db *db, const char *run_id, struct st_error *e)
+/* A run's values added to its fixture's hour: its first run's (all
+ * false) or its every run's (dim 7), after the hour's own, or the hour
+ * recomputed from the rows when it holds later ones. */
+static int run_added(struct db *db, const char *run_id, bool all, struct st_error *e)
 {
-	struct capw w = { .db = db, .e = e };
+	struct capw w = { .db = db, .e = e, .all = all };
 	int64_t started = 0;
 	char *fixture;
 	bool before = false;
@@ -569,14 +602,25 @@ int dbi_cap_first_added(struct db *db, const char *run_id, struct st_error *e)
 	else if (ret == ST_OK)
 		ret = slice_load(&w, started / HOUR_US, fixture);
 	if (ret == ST_OK && before) {
-		st = dbi_stmt(db, DBS_CAP_RUN_VALUES, e);
+		st = dbi_stmt(db, all ? DBS_CAP_RUN_ALL_VALUES : DBS_CAP_RUN_VALUES, e);
 		if (st)
 			dbi_bind_text(st, 1, run_id);
+		w.all = all;
 		ret = st ? add_values(&w, st) : ST_ERR_DB;
 	}
 	free(fixture);
 	capw_free(&w);
 	return ret;
+}
+
+int dbi_cap_first_added(struct db *db, const char *run_id, struct st_error *e)
+{
+	return run_added(db, run_id, false, e);
+}
+
+int dbi_cap_run_ended(struct db *db, const char *run_id, struct st_error *e)
+{
+	return run_added(db, run_id, true, e);
 }
 
 int dbi_cap_first_dropped(struct db *db, const char *run_id, struct st_error *e)
@@ -593,7 +637,8 @@ int dbi_cap_first_dropped(struct db *db, const char *run_id, struct st_error *e)
 	return ret;
 }
 
-static const char all_values_sql[] = DB_CAP_VALUES("1");
+static const char first_values_sql[] = DB_CAP_VALUES("1");
+static const char all_values_sql[] = DB_CAP_ALL_VALUES("1");
 
 int dbi_cap_rebuild(struct db *db, struct st_error *e)
 {
@@ -605,11 +650,19 @@ int dbi_cap_rebuild(struct db *db, struct st_error *e)
 			  "DELETE FROM cap_dims; DELETE FROM cap_keys", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return dbi_fail(db, e, rc, "rebuild the capability cells");
-	rc = sqlite3_prepare_v2(db->h, all_values_sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return dbi_fail(db, e, rc, "rebuild the capability cells");
-	ret = add_values(&w, st);
-	sqlite3_finalize(st);
+	/* the first runs' values, then every run's (dim 7) */
+	ret = ST_OK;
+	for (int pass = 0; ret == ST_OK && pass < 2; pass++) {
+		w.all = pass;
+		rc = sqlite3_prepare_v2(db->h, pass ? all_values_sql : first_values_sql, -1, &st,
+					NULL);
+		if (rc != SQLITE_OK) {
+			ret = dbi_fail(db, e, rc, "rebuild the capability cells");
+			break;
+		}
+		ret = add_values(&w, st);
+		sqlite3_finalize(st);
+	}
 	capw_free(&w);
 	return ret;
 }

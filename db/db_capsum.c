@@ -14,7 +14,9 @@
  * way; --station, when every run of the log is that station's, filters
  * nothing.  Other line filters (two values, --revision alone, the station
  * of a log of several) read the cells of one of their values, checked
- * hour by hour (db_capmix.c).
+ * hour by hour (db_capmix.c).  Schema 16: an outcome's cells (dim 6), the
+ * base of any line filter with it; and every ended run's (dim 7,
+ * --all-runs) for the filters of no line value and no outcome.
  */
 #include <pthread.h>
 #include <sys/mman.h>
@@ -59,6 +61,9 @@ static const char dim_cells_sql[] =
  * hour holds first runs that passed and some that failed, so its cells
  * are kept apart, where a line value (an operator's shift, a work order)
  * is most hours' only one: those hours check whole (db_capmix.c). */
+#define DIM_ALL 7	/* every ended run's cells (--all-runs) */
+#define NOT_ALL 1	/* read_all: a filter those cells cannot answer */
+
 static int line_dim(const struct rep_filter *f, bool *exact)
 {
 	int dim = f->outcome ? 6 : f->operator_name ? 1 : f->work_order ? 2 :
@@ -100,7 +105,8 @@ static bool station_all(sqlite3 *h, const char *station)
 static char *line_val(const struct rep_filter *f, int dim)
 {
 	const char *raw = dim == 1 ? f->operator_name : dim == 2 ? f->work_order :
-			  dim == 5 ? f->revision : dim == 6 ? f->outcome : f->part_number;
+			  dim == 5 ? f->revision : dim == 6 ? f->outcome :
+			  dim == DIM_ALL ? "" : f->part_number;
 	char *v = st_text_is_utf8(raw) ? strdup(raw) : st_text_utf8_dup(raw), *r, *both;
 
 	if (dim != 4 || !v)
@@ -475,8 +481,8 @@ static int read_all(struct db *db, const char *kw, const struct part *how, bool 
 		    int *nk, struct part *a, struct part *b, bool *same, struct capmix **mix)
 {
 	const struct rep_filter *f = how->f;
-	bool exact, other;
-	int dim = line_dim(f, &exact);
+	bool exact = true, other;
+	int dim = how->dim == DIM_ALL ? DIM_ALL : line_dim(f, &exact);
 	int64_t v0;
 	int ret;
 
@@ -491,7 +497,11 @@ static int read_all(struct db *db, const char *kw, const struct part *how, bool 
 		return -1;
 	ret = load_keys(db->h, kw, f, k, nk);
 	other = f->station && !station_all(db->h, f->station);
-	if (!ret && (!exact || other))
+	/* a station of several: checked hour by hour against the first
+	 * runs' rows (db_capmix.c), which every run's cells are not */
+	if (!ret && dim == DIM_ALL && other)
+		ret = NOT_ALL;
+	else if (!ret && (!exact || other))
 		ret = dbi_capmix_load(db->h, f, dim, other, mix);
 	a->mix = b->mix = *mix;
 	if (db_capsum_between)
@@ -509,21 +519,22 @@ static int read_all(struct db *db, const char *kw, const struct part *how, bool 
 	return ret;
 }
 
-int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, void *ctx,
-		       struct st_error *e)
+int db_capability_sums(struct db *db, const struct rep_filter *f, bool all_runs, db_row_fn fn,
+		       void *ctx, struct st_error *e)
 {
 	char kw[128], cw[128];
 	struct key *k = NULL;
 	struct part a = { 0 }, b = { 0 };
 	const struct part *parts[2] = { &a, &b };
 	bool exact;
-	int nk = 0, ret, dim = line_dim(f, &exact);
+	int nk = 0, ret, dim = all_runs ? DIM_ALL : line_dim(f, &exact);
 	struct capmix *mix = NULL;
 	struct part how = { .sql = dim ? dim_cells_sql : cells_sql, .cw = cw, .dim = dim, .f = f };
 	char *val = NULL;
 	bool same;
 
-	if (!answer(f))
+	/* every run's cells: of no line value, no outcome */
+	if (!answer(f) || (all_runs && (f->outcome || report_filter_line(f))))
 		return st_fail(e, ST_ERR_NOTSUP, "the log's capability cells cannot answer these "
 			       "filters: the rows do");
 	if (dim && !(how.val = val = line_val(f, dim)))
@@ -542,7 +553,10 @@ int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, 
 		dbi_capmix_free(mix);
 		ret = read_all(db, kw, &how, false, &k, &nk, &a, &b, &same, &mix);
 	}
-	if (ret == ST_ERR_NOMEM)
+	if (ret == NOT_ALL)
+		ret = st_fail(e, ST_ERR_NOTSUP, "the log's cells of every run are not one "
+			      "station's: the rows answer");
+	else if (ret == ST_ERR_NOMEM)
 		ret = st_fail(e, ST_ERR_NOMEM, "out of memory reading the log's capability cells");
 	else if (ret < 0)
 		ret = st_fail(e, ST_ERR_DB, "reading the log's capability cells failed: %s",

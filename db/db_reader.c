@@ -42,10 +42,10 @@ static int log_capability(void *h, const struct rep_filter *f, bool first_only, 
 	return db_capability_rows(h, f, first_only, fn, ctx, e);
 }
 
-static int log_capability_sums(void *h, const struct rep_filter *f, db_row_fn fn, void *ctx,
-			       struct st_error *e)
+static int log_capability_sums(void *h, const struct rep_filter *f, bool all_runs, db_row_fn fn,
+			       void *ctx, struct st_error *e)
 {
-	return db_capability_sums(h, f, fn, ctx, e);
+	return db_capability_sums(h, f, all_runs, fn, ctx, e);
 }
 
 static int log_operations(void *h, enum db_op_q q, const struct rep_filter *f, bool with_errors,
@@ -131,13 +131,13 @@ int rd_capability_rows(const struct db_reader *rd, const struct rep_filter *f, b
 	return rd->ops->capability_rows(rd->h, f, first_only, fn, ctx, e);
 }
 
-int rd_capability_sums(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,
-		       void *ctx, struct st_error *e)
+int rd_capability_sums(const struct db_reader *rd, const struct rep_filter *f, bool all_runs,
+		       db_row_fn fn, void *ctx, struct st_error *e)
 {
 	if (!rd->ops->capability_sums)
 		return st_fail(e, ST_ERR_NOTSUP, "the %s %s keeps no capability cells", rd->ops->name,
 			       rd->where);
-	return rd->ops->capability_sums(rd->h, f, fn, ctx, e);
+	return rd->ops->capability_sums(rd->h, f, all_runs, fn, ctx, e);
 }
 
 int rd_capability_keys(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,

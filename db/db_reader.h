@@ -41,9 +41,10 @@ struct db_reader_ops {
 	 * fixture, hour, n, ref, s1, s2, min, max, first_us, first_v, last_us,
 	 * last_v, mr_n, mr_sum; ordered by the key as capability_rows orders it
 	 * (NULLs first), then station, fixture, hour.  ST_ERR_NOTSUP (or NULL):
-	 * the store keeps none for f, read capability_rows. */
-	int (*capability_sums)(void *h, const struct rep_filter *f, db_row_fn fn, void *ctx,
-			       struct st_error *e);
+	 * the store keeps none for f, read capability_rows.  all_runs: every
+	 * ended run's values, not only each unit's first run's. */
+	int (*capability_sums)(void *h, const struct rep_filter *f, bool all_runs, db_row_fn fn,
+			       void *ctx, struct st_error *e);
 	/* the same cells combined by the store, one row per capability key
 	 * (asked before capability_sums): the key's 7 columns, then n, mean,
 	 * m2 (sum (x - mean)^2), ssw (the hour cells' within sum of squares:
@@ -87,8 +88,8 @@ int rd_meas_series(const struct db_reader *rd, const char *name, const struct re
 		   struct st_error *e);
 int rd_capability_rows(const struct db_reader *rd, const struct rep_filter *f, bool first_only,
 		       db_row_fn fn, void *ctx, struct st_error *e);
-int rd_capability_sums(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,
-		       void *ctx, struct st_error *e);
+int rd_capability_sums(const struct db_reader *rd, const struct rep_filter *f, bool all_runs,
+		       db_row_fn fn, void *ctx, struct st_error *e);
 int rd_capability_keys(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,
 		       void *ctx, struct st_error *e);
 int rd_operation_rows(const struct db_reader *rd, enum db_op_q q, const struct rep_filter *f,

@@ -140,9 +140,11 @@ int db_capability_rows(struct db *db, const struct rep_filter *f, bool first_onl
 		       void *ctx, struct st_error *e);
 /* The same first runs' values as capability cells (schema 11; db_reader.h's
  * capability_sums), when f is no more than whole hours, fixture and
+ * sequence[@version], a line value or an outcome; with all_runs every
+ * ended run's (schema 16), when f is no more than whole hours, fixture and
  * sequence[@version]; else ST_ERR_NOTSUP. */
-int db_capability_sums(struct db *db, const struct rep_filter *f, db_row_fn fn, void *ctx,
-		       struct st_error *e);
+int db_capability_sums(struct db *db, const struct rep_filter *f, bool all_runs, db_row_fn fn,
+		       void *ctx, struct st_error *e);
 /* Tests only: called between reading the keys and reading their cells
  * (a writer's commit there must be in both or in neither). */
 extern void (*db_capsum_between)(void *ctx);

@@ -288,6 +288,9 @@ int dbi_sum_run_ended(struct db *db, const char *run_id, struct st_error *e)
 	int ret;
 
 	ret = run_ended(db, run_id, &unit, e);
+	/* every ended run's values (--all-runs), before its first-run ones */
+	if (ret == ST_OK)
+		ret = dbi_cap_run_ended(db, run_id, e);
 	if (ret == ST_OK)
 		ret = dbi_sum_unit(db, unit, e);
 	free(unit);

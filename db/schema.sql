@@ -352,7 +352,8 @@ CREATE TABLE IF NOT EXISTS cap_cells (
 -- together).  cap_dims says, per fixture, UTC hour and line dimension (dim:
 -- 1 operator, 2 work order, 3 part number, 4 part number and revision, 5
 -- revision; schema 16: 6 the first run's outcome, pass or fail, for
--- report --capability --outcome), whose values the hour's cells hold: one
+-- report --capability --outcome; 7 every ended run, val '', for
+-- --all-runs: not first runs only), whose values the hour's cells hold: one
 -- value's (mixed 0, val that value, NULL for runs without one: the hour's
 -- cap_cells are that value's), or several's (mixed 1): then cap_dim_cells
 -- holds each value's cells (val; for dim 4 the part number's length in

@@ -186,6 +186,13 @@ const char *const dbi_sql[DBS__COUNT] = {
 	[DBS_CAP_SLICE_VALUES] =
 		DB_CAP_VALUES("r.started_us >= ?1 * 3600000000 AND r.started_us < (?1 + 1) * 3600000000 "
 			      "AND r.fixture = ?2"),
+	/* every run's (dim 7) */
+	[DBS_CAP_ALL_LAST] =
+		"SELECT max(last_us) FROM cap_dim_cells WHERE hour = ?1 AND fixture = ?2 AND dim = 7",
+	[DBS_CAP_RUN_ALL_VALUES] = DB_CAP_ALL_VALUES("r.id = ?1"),
+	[DBS_CAP_SLICE_ALL_VALUES] =
+		DB_CAP_ALL_VALUES("r.started_us >= ?1 * 3600000000 AND r.started_us < "
+				  "(?1 + 1) * 3600000000 AND r.fixture = ?2"),
 	[DBS_CELL_UNITS] =
 		"UPDATE cells SET units = units + ?2, passed = passed + ?3, "
 		"first_units = first_units + ?4, first_passed = first_passed + ?5 WHERE id = ?1",

@@ -477,21 +477,23 @@ static int not_found(const struct rep_filter *f, bool all_runs, struct st_error 
 }
 
 /* The groups from the store's capability cells when it keeps them for f
- * (first runs only, not from_rows): combined by the store, or by the
- * report; else from the rows. */
+ * (not from_rows; every run's with all_runs): combined by the store, or by
+ * the report; else from the rows. */
 static int read_groups(struct acc *a, const struct db_reader *rd, const struct rep_filter *f,
 		       bool all_runs, bool from_rows, struct st_error *e)
 {
 	int ret = ST_ERR_NOTSUP;
 
 	a->store = rd->ops->name;
-	if (!all_runs && !from_rows) {
-		ret = rd_capability_keys(rd, f, add_key, a, e);
+	if (!from_rows) {
+		/* (the central store's combined cells are of first runs) */
+		if (!all_runs)
+			ret = rd_capability_keys(rd, f, add_key, a, e);
 		if (ret == ST_ERR_NOTSUP && !a->n)
-			ret = rd_capability_sums(rd, f, add_cell, a, e);
+			ret = rd_capability_sums(rd, f, all_runs, add_cell, a, e);
 		/* a window off the hour: the log's cells and its minutes' */
 		if (ret == ST_ERR_NOTSUP && !a->n)
-			ret = rep_capedge_sums(rd, f, add_cell, a, e);
+			ret = rep_capedge_sums(rd, f, all_runs, add_cell, a, e);
 		if (ret == ST_ERR_NOTSUP && a->n)
 			return st_fail(e, ST_ERR_DB, "the %s answered capability cells, then "
 				       "refused them", rd->ops->name);

@@ -193,8 +193,8 @@ static int merge(void *ctx, const struct db_row *row)
 	return ret ? ret : d->fn(d->ctx, row);
 }
 
-int rep_capedge_sums(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,
-		     void *ctx, struct st_error *e)
+int rep_capedge_sums(const struct db_reader *rd, const struct rep_filter *f, bool all_runs,
+		     db_row_fn fn, void *ctx, struct st_error *e)
 {
 	struct rep_filter m[2], whole;
 	struct edges d = { .fn = fn, .ctx = ctx, .e = e };
@@ -203,11 +203,11 @@ int rep_capedge_sums(const struct db_reader *rd, const struct rep_filter *f, db_
 	if (!n || f->serial)
 		return st_fail(e, ST_ERR_NOTSUP, "no minutes off the hour");
 	for (int i = 0; i < n && !ret; i++)
-		ret = rd_capability_rows(rd, &m[i], true, add_value, &d, e);
+		ret = rd_capability_rows(rd, &m[i], !all_runs, add_value, &d, e);
 	if (!ret && d.n > 1)
 		qsort(d.c, d.n, sizeof(*d.c), ecell_cmp);
 	if (!ret)
-		ret = rd_capability_sums(rd, &whole, merge, &d, e);
+		ret = rd_capability_sums(rd, &whole, all_runs, merge, &d, e);
 	while (!ret && d.next < d.n)
 		ret = hand(&d, &d.c[d.next++]);
 	ecells_free(&d);

@@ -80,8 +80,8 @@ void rep_capsum_free(struct rep_capsum *s);
  * with those of its minutes summed from the rows, in the cells' order, to
  * fn as rows of the capability_sums slot (report/capedge.c);
  * ST_ERR_NOTSUP when f has no such minutes or the cells cannot answer. */
-int rep_capedge_sums(const struct db_reader *rd, const struct rep_filter *f, db_row_fn fn,
-		     void *ctx, struct st_error *e);
+int rep_capedge_sums(const struct db_reader *rd, const struct rep_filter *f, bool all_runs,
+		     db_row_fn fn, void *ctx, struct st_error *e);
 /* Values that include an infinity (min or max one: a log edited by hand;
  * the station records none, a reading "inf" is not a number to it): the
  * mean is that infinity (NaN with both signs) and no other figure is one
