@@ -101,6 +101,9 @@ extern const char *const cpi_v10[];
 /* Version 11's: measurements by name and run, their values in the index
  * (schema_v11.c). */
 extern const char *const cpi_v11[];
+/* Version 12's: the 'x' day cells keyed by outcome and line too
+ * (schema_v12.c). */
+extern const char *const cpi_v12[];
 
 /* Capability cells combined on the server (schema_v8.c's day and month
  * cells, read_cap.c's figures of a key).  A combined cell: n, mean, m2 (sum
@@ -142,15 +145,18 @@ extern const char *const cpi_v11[];
 	" GROUP BY " grp
 
 /* station report --central from the summaries (report_sum.c): can they
- * answer f (whole days, fixture, station, sequence), and the yields (with
+ * answer f (whole days, fixture, station, sequence; from version 12 outcome
+ * and the line's operator, work order, part number, revision), and the yields (with
  * r->with_errors corrected by the error and aborted runs), the Pareto and
  * the measurements (with histograms) into r. */
 bool cps_usable(const struct rep_filter *f);
+/* ... from which schema version (an outcome or a line value: 12) */
+int cps_version(const struct rep_filter *f);
 /* The day cells a filter selects (report_sum.c): their level, the terms
  * (alias c, $1 the level) and the values they take. */
 struct cps_cells {
-	char terms[384];
-	const char *v[8];
+	char terms[512];
+	const char *v[16];
 	char level[2], since[24], until[24];
 	int n;
 };

@@ -3,7 +3,8 @@
  * The central store's day cells (schema_sum.c) grouped, as the plain
  * report is answered (report_sum.c): report --group-by station or fixture
  * and report --operations (per operation, the sequence name) for a filter
- * the cells answer (whole UTC days, station, fixture, sequence; a window
+ * the cells answer (whole UTC days, station, fixture, sequence, from
+ * version 12 outcome and the line's values; a window
  * off midnight: its whole days, and the rows of the partial days at its
  * ends, report_edge.c).  Per group its runs, units, passed, first units
  * and first passed from the cells (a unit counted once per group by the
@@ -163,7 +164,7 @@ static int cell_groups(struct central *c, const struct key *k, const struct rep_
 	ret = cpi_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "start reading", e);
 	if (ret == ST_OK)
 		ret = central_schema_version(c, &version, e);
-	if (ret == ST_OK && version < k->version)
+	if (ret == ST_OK && (version < k->version || version < cps_version(f)))
 		ret = st_fail(e, ST_ERR_NOTSUP, "central store at schema version %d: its "
 			      "cells count units otherwise", version);
 	if (ret == ST_OK) {

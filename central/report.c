@@ -9,7 +9,8 @@
  * leaf step); text sorts in byte order (COLLATE "C", NULLs first) as SQLite
  * does.  Histogram frames come from the limits, or from each measurement's
  * first value in time when a limit is missing.  A filter the summaries of
- * central schema 4 can answer (whole days, fixture, station, sequence)
+ * central schema 4 can answer (whole days, fixture, station, sequence;
+ * from version 12 outcome, operator, work order, part number, revision)
  * reads them instead of the rows: report_sum.c; a window off midnight
  * with those filters, their whole days and the rows of the partial days
  * at its ends: report_edge.c.
@@ -311,9 +312,9 @@ int central_report_build(struct central *c, const struct rep_filter *f, struct r
 	if (ret == ST_OK)
 		ret = central_schema_version(c, &version, e);
 	/* the summaries (report_sum.c); version 6 counts units as the log
-	 * does (schema_v6.c): an older store, not yet migrated, is read from
-	 * its rows */
-	r->summary = !r->exact && (cps_usable(f) || cpe_usable(f)) && version >= 6;
+	 * does (schema_v6.c), 12 keys cells by outcome and line: an older
+	 * store, not yet migrated, is read from its rows */
+	r->summary = !r->exact && (cps_usable(f) || cpe_usable(f)) && version >= cps_version(f);
 	if (ret == ST_OK && r->summary)
 		ret = cps_build(c, f, r, e);
 	if (ret == ST_OK && !r->summary)

@@ -13,7 +13,8 @@
  *        its pass, where its cells are selected), the error run is (+1,
  *        where it is selected).
  * An error run is selected as its cell would be: its day, station,
- * fixture, sequence name and version under the names of the cells' columns
+ * fixture, sequence name and version, outcome and line (version 12's 'x'
+ * cells) under the names of the cells' columns
  * (the derived table c), so that the cells' own terms select it.  By day
  * for the report; by station, fixture or operation for report --group-by
  * and --operations (read_grp.c): a unit is new in a group where it has no
@@ -38,7 +39,8 @@ static const char errors_sql[] =
 	"WITH e AS MATERIALIZED (SELECT r.id, r.started_us, " UNIT_KEY " AS u,"
 	"  $1::\"char\" AS level, (r.started_us / 86400000000)::integer AS day, r.station,"
 	"  r.fixture, coalesce(r.sequence_name, '') AS sequence_name,"
-	"  coalesce(r.sequence_version, '') AS sequence_version"
+	"  coalesce(r.sequence_version, '') AS sequence_version, r.outcome, r.operator,"
+	"  r.work_order, r.part_number, r.revision"
 	"  FROM runs r WHERE r.outcome IN ('error', 'aborted') AND r.unit_serial IS NOT NULL),"
 	" f AS MATERIALIZED (SELECT g.*, uf.unit IS NOT NULL AS judged, uf.cells, uf.passed,"
 	"  uf.unit IS NULL OR (g.started_us, g.id) < (uf.started_us, uf.run_id) AS first"

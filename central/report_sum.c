@@ -4,9 +4,11 @@
  * (schema_sum.c): the yields, first-pass yields, Pareto and measurement
  * statistics with their histograms from a few thousand cell rows instead
  * of millions of runs, as db/db_report_sum.c does on a log.  A filter of
- * whole UTC days, fixture, station and sequence can be answered so; the
- * cells of the level that filter selects (nothing, one sequence name, one
- * station, one fixture: their own level; more: the finest).  Distinct unit
+ * whole UTC days, fixture, station and sequence can be answered so, and
+ * (version 12, schema_v12.c) outcome, operator, work order, part number
+ * and revision; the cells of the level that filter selects (nothing, one
+ * sequence name, one station, one fixture: their own level; more, or an
+ * outcome or a line value: the finest).  Distinct unit
  * counts come from per-cell counts less, for each unit marked multi, the
  * extra selected cells; mean and sigma from sums about a reference; the
  * histogram bins, fixed per measurement, add up across cells.  A window
@@ -25,11 +27,16 @@ bool cps_usable(const struct rep_filter *f)
 	struct rep_filter g = *f;
 
 	g.station = NULL;	/* the central cells know stations too */
-	/* ... but not outcomes (the log's do): --outcome reads the rows; and
-	 * days, not hours (the log's): a window of whole days only */
-	return !f->outcome && report_can_summarise(&g) && !report_filter_line(f) &&
+	/* ... and (version 12) outcomes and the line at level 'x'; days, not
+	 * hours (the log's): a window of whole days only */
+	return report_can_summarise(&g) &&
 	       (!f->has_since || f->since_us % CPI_DAY_US == 0) &&
 	       (!f->has_until || f->until_us % CPI_DAY_US == 0);
+}
+
+int cps_version(const struct rep_filter *f)
+{
+	return f->outcome || report_filter_line(f) ? 12 : 6;
 }
 
 static void cterm(struct cps_cells *p, const char *col, const char *op, const char *val)
@@ -48,8 +55,8 @@ void cps_cells_of(const struct rep_filter *f, struct cps_cells *p)
 	int dims = !!f->seq_name + !!f->station + !!f->fixture;
 
 	memset(p, 0, sizeof(*p));
-	p->level[0] = f->seq_version || dims > 1 ? 'x' : f->seq_name ? 'q' : f->station ? 't' :
-		      f->fixture ? 'f' : 'a';
+	p->level[0] = f->seq_version || dims > 1 || cps_version(f) > 6 ? 'x' :
+		      f->seq_name ? 'q' : f->station ? 't' : f->fixture ? 'f' : 'a';
 	snprintf(p->since, sizeof(p->since), "%lld", (long long)(f->since_us / CPI_DAY_US));
 	snprintf(p->until, sizeof(p->until), "%lld", (long long)(f->until_us / CPI_DAY_US));
 	p->v[p->n++] = p->level;
@@ -60,6 +67,13 @@ void cps_cells_of(const struct rep_filter *f, struct cps_cells *p)
 	cterm(p, "fixture", "=", f->fixture);
 	cterm(p, "sequence_name", "=", f->seq_name);
 	cterm(p, "sequence_version", "=", f->seq_version);
+	/* level 'x' (version 12): NULL where a run has no value, so that
+	 * --operator '' selects only the runs whose operator is '' */
+	cterm(p, "outcome", "=", f->outcome);
+	cterm(p, "operator", "=", f->operator_name);
+	cterm(p, "work_order", "=", f->work_order);
+	cterm(p, "part_number", "=", f->part_number);
+	cterm(p, "revision", "=", f->revision);
 }
 
 #define CELLS "WITH c AS MATERIALIZED (SELECT * FROM sum_cells c WHERE @W@)"

@@ -19,12 +19,24 @@
 #                               one unit on station NAME; exit status in $RUN_RC,
 #                               output in $CENTRAL/NAME/run.out, .err
 #   local_ids NAME              the ended runs of NAME's log, one id a line, sorted
+#   central_drop_v12            the store taken back to central schema 11 (its day cells
+#                               not keyed by outcome nor line, built again from the rows)
 #   central_drop_v11            the store taken back to central schema 10 (no index
 #                               of the measurements by name and run)
 #   central_drop_v10            the store taken back to central schema 9 (no bindings of
 #                               logins to stations, TEMPORARY granted to PUBLIC)
 #   central_drop_v4             the store taken back to central schema 3 (no summaries,
 #                               neither version 4's, 5's, 7's nor 8's)
+#   central_runs_sql NAME PREFIX SID LINE SPEC
+#                               runs of SPEC's lines, from Monday 2026-01-05 (day 0)
+#                               on, SERIAL OPERATION STATION FIXTURE DAY HH:MM OUTCOME
+#                               (LINE "line": then OPERATOR WORK-ORDER PART-NUMBER
+#                               REVISION, '-' NULL, '~' ''; else operator ann), then
+#                               steps NAME:OUTCOME[:VALUE] (a value: the step's
+#                               measurement, vout [4.9, 5.1] V, or leak (at most 5
+#                               Pa)): ids PREFIX..., steps from SID on; the SQL for
+#                               the log in $CENTRAL/NAME-log.sql, for the store (and
+#                               its summaries) in $CENTRAL/NAME-pg.sql
 #   central_cap_same A B        two --capability outputs agree, figure by figure
 #   central_report_same A B     two JSON reports (station report -f json) agree, figure
 #                               by figure (CENTRAL_ARGS set: their filters aside)
@@ -205,7 +217,69 @@ sys.exit(0 if eq(load(sys.argv[1]), load(sys.argv[2]), "") else 1)
 PY
 }
 
+central_runs_sql() {
+	python3 - "$CENTRAL" "$@" <<'PY'
+import sys
+out, name, prefix, sid, line, runs = sys.argv[1:7]
+sid, line = int(sid), line == "line"
+day0 = 1767571200
+lsql, psql = [], []
+def start(w):
+    h, mi = w[5].split(":")
+    return (day0 + int(w[4]) * 86400 + int(h) * 3600 + int(mi) * 60) * 1000000
+def val(s):
+    return "NULL" if s == "-" else "''" if s == "~" else "'%s'" % s
+# in time order: the log's measurement keys take the first value written
+# (the lowest id), the store's the first in time, as their reference
+for n, w in enumerate(sorted((l.split() for l in runs.split("\n") if l.strip()), key=start)):
+    serial, op, sta, fx, day, hm, outc = w[:7]
+    t = start(w) + n
+    rid = prefix + "%031d" % (n + 1)
+    ln, steps = (w[7:11], w[11:]) if line else (["ann", "-", "-", "-"], w[7:])
+    v = "('%s', %s, '%s', '%s', %s, '%s', '1.0', %d, %d, '%s')" % (
+        rid, val(serial), sta, fx, ", ".join(val(x) for x in ln), op, t, t + 1000, outc)
+    ins = ("INSERT INTO runs (id, unit_serial, station, fixture, operator, work_order, part_number,"
+           " revision, sequence_name, sequence_version, started_us, ended_us, outcome) VALUES %s;" % v)
+    lsql.append(ins)
+    psql.append(ins)
+    for i, s in enumerate(steps):
+        sid += 1
+        p = s.split(":")
+        lsql.append("INSERT INTO steps (id, run_id, idx, name, outcome) VALUES (%d, '%s', %d, '%s', '%s');"
+                    % (sid, rid, i, p[0], p[1]))
+        psql.append("INSERT INTO steps (run_id, id, idx, name, outcome) VALUES ('%s', %d, %d, '%s', '%s');"
+                    % (rid, sid, i, p[0], p[1]))
+        if len(p) < 3:
+            continue
+        unit, lo, hi = ("Pa", "NULL", "5.0") if p[0] == "leak" else ("V", "4.9", "5.1")
+        lsql.append("INSERT INTO measurements (id, step_id, name, value, unit, low, high, outcome)"
+                    " VALUES (%d, %d, '%s', %s, '%s', %s, %s, '%s');" % (sid, sid, p[0], p[2], unit, lo, hi, p[1]))
+        psql.append("INSERT INTO measurements (run_id, id, step_id, name, value, unit, low, high, outcome,"
+                    " started_us) VALUES ('%s', %d, %d, '%s', %s, '%s', %s, %s, '%s', %d);"
+                    % (rid, sid, sid, p[0], p[2], unit, lo, hi, p[1], t))
+open("%s/%s-log.sql" % (out, name), "w").write("\n".join(lsql) + "\n")
+open("%s/%s-pg.sql" % (out, name), "w").write("\n".join(psql) +
+    "\nSELECT central_summarise_runs(array_agg(id ORDER BY started_us)) FROM runs WHERE id LIKE '%s%%';\n"
+    % prefix)
+PY
+}
+
+central_drop_v12() {	# version 11's day cells, built again from the rows
+	pg_sql "SELECT pg_advisory_xact_lock(126943990476147);
+	TRUNCATE sum_runs, sum_cells, sum_unit_cells, sum_unit_first, sum_step_fails, sum_meas
+		RESTART IDENTITY;
+	DROP FUNCTION central_sum_cells_all(), central_summarise_new_v6(boolean), central_sum_tmp();
+	ALTER FUNCTION central_summarise_new_v11(boolean) RENAME TO central_summarise_new_v6;
+	ALTER FUNCTION central_sum_tmp_v11() RENAME TO central_sum_tmp;
+	ALTER TABLE sum_cells DROP CONSTRAINT sum_cells_key, DROP COLUMN outcome,
+		DROP COLUMN operator, DROP COLUMN work_order, DROP COLUMN part_number, DROP COLUMN revision;
+	ALTER TABLE sum_cells ADD UNIQUE (level, station, fixture, sequence_name, sequence_version, day);
+	DELETE FROM central_schema WHERE version >= 12;
+	SELECT central_summarise_all();" >/dev/null
+}
+
 central_drop_v11() {
+	central_drop_v12
 	pg_sql "DROP INDEX measurements_name_run; DELETE FROM central_schema WHERE version >= 11" >/dev/null
 }
 

@@ -26,11 +26,8 @@ central_merge "$m" s1
 # the runs, from Monday 2026-01-05 (day 0) on: SERIAL OPERATION STATION
 # FIXTURE DAY HH:MM OUTCOME, then steps NAME:OUTCOME[:VALUE] (a value: the
 # step's measurement, vout [4.9, 5.1] V, or leak (at most 5 Pa) for a step
-# named leak); each into the log (lsql) and the store (psql)
-python3 - "$CENTRAL" <<'PY'
-import sys
-out = sys.argv[1]
-runs = """
+# named leak); each into the log and the store (central_runs_sql)
+runs="
 A ict s1 fa 2 10:00 fail vout:fail:5.15 leak:pass:2.0
 A ict s1 fa 7 03:00 pass vout:pass:5.01 leak:pass:1.5
 A ict s1 fa 7 09:00 fail vout:fail:4.85
@@ -61,44 +58,8 @@ R ict s1 fa 7 05:00 fail leak:fail:6.0
 M ict s1 fa 7 08:00 pass vout:pass:5.00
 S ict s1 fa 3 09:00 fail vout:fail:4.86
 S ict s2 fb 7 03:30 pass vout:pass:5.02
-"""
-day0 = 1767571200
-lsql, psql = [], []
-sid = 9100000
-def start(w):
-    h, mi = w[5].split(":")
-    return (day0 + int(w[4]) * 86400 + int(h) * 3600 + int(mi) * 60) * 1000000
-# in time order: the log's measurement keys take the first value written
-# (the lowest id), the store's the first in time, as their reference
-for n, w in enumerate(sorted((l.split() for l in runs.split("\n") if l.strip()), key=start)):
-    serial, op, sta, fx, day, hm, outc = w[:7]
-    t = start(w) + n
-    rid = "e%031d" % (n + 1)
-    ser = "NULL" if serial == "-" else "'%s'" % serial
-    v = "('%s', %s, '%s', '%s', 'ann', '%s', '1.0', %d, %d, '%s')" % (rid, ser, sta, fx, op, t, t + 1000, outc)
-    ins = ("INSERT INTO runs (id, unit_serial, station, fixture, operator, sequence_name,"
-           " sequence_version, started_us, ended_us, outcome) VALUES %s;" % v)
-    lsql.append(ins)
-    psql.append(ins)
-    for i, s in enumerate(w[7:]):
-        sid += 1
-        p = s.split(":")
-        lsql.append("INSERT INTO steps (id, run_id, idx, name, outcome) VALUES (%d, '%s', %d, '%s', '%s');"
-                    % (sid, rid, i, p[0], p[1]))
-        psql.append("INSERT INTO steps (run_id, id, idx, name, outcome) VALUES ('%s', %d, %d, '%s', '%s');"
-                    % (rid, sid, i, p[0], p[1]))
-        if len(p) < 3:
-            continue
-        unit, lo, hi = ("Pa", "NULL", "5.0") if p[0] == "leak" else ("V", "4.9", "5.1")
-        lsql.append("INSERT INTO measurements (id, step_id, name, value, unit, low, high, outcome)"
-                    " VALUES (%d, %d, '%s', %s, '%s', %s, %s, '%s');" % (sid, sid, p[0], p[2], unit, lo, hi, p[1]))
-        psql.append("INSERT INTO measurements (run_id, id, step_id, name, value, unit, low, high, outcome,"
-                    " started_us) VALUES ('%s', %d, %d, '%s', %s, '%s', %s, %s, '%s', %d);"
-                    % (rid, sid, sid, p[0], p[2], unit, lo, hi, p[1], t))
-open(out + "/edges-log.sql", "w").write("\n".join(lsql) + "\n")
-open(out + "/edges-pg.sql", "w").write("\n".join(psql) +
-    "\nSELECT central_summarise_runs(array_agg(id ORDER BY started_us)) FROM runs WHERE id LIKE 'e%';\n")
-PY
+"
+central_runs_sql edges e 9100000 "" "$runs"
 pg_sql "$(cat "$CENTRAL/edges-pg.sql")" >/dev/null || fail "the runs into the store"
 sqlite3 "$m" "INSERT INTO stations (name, first_seen_us, last_seen_us) VALUES ('s2', 0, 0)" ||
 	fail "s2 into the log's stations"

@@ -360,13 +360,13 @@ for lv in "q|" "x|--station s1"; do
 	# shellcheck disable=SC2086
 	good=$(opruns ict $all "${f[@]}")
 	pg_sql "UPDATE sum_cells SET runs = runs + 1000 WHERE level = '${lv%%|*}' AND sequence_name = 'ict'
-		AND station IN ('', 's1') AND day = $((d5 / 86400000000))" >/dev/null
+		AND station IN ('', 's1') AND outcome IN ('', 'fail') AND day = $((d5 / 86400000000))" >/dev/null
 	# shellcheck disable=SC2086
 	got=$(opruns ict $all "${f[@]}")
 	# shellcheck disable=SC2086
 	gotwe=$(opruns ict --with-errors $all "${f[@]}")
 	pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE level = '${lv%%|*}' AND sequence_name = 'ict'
-		AND station IN ('', 's1') AND day = $((d5 / 86400000000))" >/dev/null
+		AND station IN ('', 's1') AND outcome IN ('', 'fail') AND day = $((d5 / 86400000000))" >/dev/null
 	assert_eq "$got" "$((good + 1000))" "--operations ${f[*]} from the level ${lv%%|*} cells"
 	assert_eq "$gotwe" "$((good + 1000))" "--operations --with-errors ${f[*]} from the level ${lv%%|*} cells"
 	# shellcheck disable=SC2086

@@ -68,7 +68,7 @@ reports central "$CENTRAL/old.out"
 central_cap_same "$CENTRAL/old.out.json" "$CENTRAL/fresh.out.json" >/dev/null &&
 	fail "'' and NULL already give the same figures: the test tells nothing"
 
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 9 -> 11" "the upgrade"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 9 -> 12" "the upgrade"
 assert_eq "$(pg_sql "SELECT count(*) FROM runs WHERE sequence_name = ''")" "0" "no '' left"
 assert_eq "$(pg_sql "SELECT count(*) FROM runs WHERE sequence_name IS NULL")" "48" "NULL instead"
 for t in sum_meas_keys sum_cap_keys; do
@@ -80,11 +80,11 @@ central_cap_same "$CENTRAL/old.out.json" "$CENTRAL/fresh.out.json" ||
 # the cells themselves: the same counts as the fresh store's
 cells() {
 	psql -X -q -A -t -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d "$1" -c "
-	SELECT level, day, station, fixture, sequence_name, sequence_version, runs, units, passed,
-		first_units, first_passed FROM sum_cells ORDER BY 1, 2, 3, 4, 5, 6;
-	SELECT c.level, c.day, c.station, c.fixture, k.step, k.name, m.n, m.min, m.max, m.out_low,
-		m.out_high, m.bins FROM sum_meas m JOIN sum_cells c ON c.id = m.cell
-		JOIN sum_meas_keys k ON k.id = m.key ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12;
+	SELECT level, day, station, fixture, sequence_name, sequence_version, outcome, runs, units,
+		passed, first_units, first_passed FROM sum_cells ORDER BY 1, 2, 3, 4, 5, 6, 7;
+	SELECT c.level, c.day, c.station, c.fixture, c.sequence_name, c.outcome, k.step, k.name, m.n,
+		m.min, m.max, m.out_low, m.out_high, m.bins FROM sum_meas m JOIN sum_cells c ON c.id = m.cell
+		JOIN sum_meas_keys k ON k.id = m.key ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14;
 	SELECT (SELECT count(*) FROM sum_unit_cells), (SELECT count(*) FROM sum_unit_cells WHERE multi),
 		(SELECT count(*) FROM sum_unit_first), (SELECT count(*) FROM sum_cap),
 		(SELECT count(*) FROM sum_cap_day), (SELECT count(*) FROM sum_cap_month)"
