@@ -30,7 +30,7 @@ CACHE=$BUILD/bench/central_$((RUNS / 1000))k
 [ "$RUNS" = 1000000 ] && CACHE=$BUILD/bench/central_1m
 ROWKEY=$( (cat bench/central_gen.sql; echo "$RUNS") | sha256sum | cut -c1-16)
 SUMKEY=$(cat central/schema_sum.c central/schema_v5.c central/schema_v6.c central/schema_v7.c \
-	central/schema_v8.c |
+	central/schema_v8.c central/schema_v12.c |
 	sha256sum | cut -c1-16)
 W=$(mktemp -d "${TMPDIR:-/tmp}/st-bench-c1m.XXXXXX")
 chmod 755 "$W"
@@ -159,11 +159,13 @@ filters=("--since/--until, one week|--since 2026-02-02 --until 2026-02-09"
 	"--station st05 --since/--until, a month|--station st05 --since 2026-03-01 --until 2026-04-01"
 	"--station st05 --sequence ict --fixture st05-f2, a week|--station st05 --sequence ict --fixture st05-f2 --since 2026-02-02 --until 2026-02-09"
 	"no filter (the whole store)|"
-	"--outcome fail, one week (the rows)|--outcome fail --since 2026-02-02 --until 2026-02-09"
+	"--outcome fail, one week|--outcome fail --since 2026-02-02 --until 2026-02-09"
+	"--outcome fail, all time|--outcome fail"
 	"a shift, 06:00-14:00 (the rows)|--since 2026-02-03T06:00 --until 2026-02-03T14:00"
 	"a week, Monday 06:00 to Monday 06:00 (the rows)|--since 2026-02-02T06:00 --until 2026-02-09T06:00"
-	"--operator op1, one week (the rows)|--operator op1 --since 2026-02-02 --until 2026-02-09"
-	"--operator op1, all time (the rows)|--operator op1")
+	"--operator op1, one week|--operator op1 --since 2026-02-02 --until 2026-02-09"
+	"--operator op1, all time|--operator op1"
+	"--operator op1 --outcome pass --station st05, all time|--operator op1 --outcome pass --station st05")
 modes=("|" "--with-errors|--with-errors" "--capability|--capability" "--spc v1|--spc v1"
 	"--operations|--operations" "--group-by station|--group-by station")
 for fl in "${filters[@]}"; do
