@@ -112,6 +112,11 @@ sqlite3 "$tmp/v11.db" "DROP TABLE cap_dim_cells; DROP TABLE cap_dims; PRAGMA use
 "$BIN" migrate "$tmp/v11.db" 2>/dev/null | while IFS='|' read -r name v; do
 	echo "log: upgrade from schema 13 to $want|$(awk -v v="$v" 'BEGIN { printf "%.1f s", v / 1000 }')||"
 done
+# and from 15 (the capability cells again, with the outcomes' and every run's)
+sqlite3 "$tmp/v11.db" "DELETE FROM cap_dim_cells WHERE dim >= 6; DELETE FROM cap_dims WHERE dim >= 6; PRAGMA user_version = 15"
+"$BIN" migrate "$tmp/v11.db" 2>/dev/null | while IFS='|' read -r name v; do
+	echo "log: upgrade from schema 15 to $want|$(awk -v v="$v" 'BEGIN { printf "%.1f s", v / 1000 }')||"
+done
 rm -f "$tmp/v11.db"*
 "$BIN" steplog "$tmp/steps.db" 20000 | while IFS='|' read -r name v; do
 	echo "log: one step of 20 measurements, ${name#step_}|$v us||"
