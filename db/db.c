@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,8 +415,8 @@ struct sqlite3 *db_handle(struct db *db)
 }
 
 /* Collect up to a few lines of a check pragma's rows; *bad when not "ok". */
-static int check_pragma(struct db *db, const char *sql, bool ok_row, char *buf, size_t cap,
-			int *bad, struct st_error *e)
+static int check_pragma(struct db *db, const char *sql, char *buf, size_t cap, int *bad,
+			struct st_error *e)
 {
 	sqlite3_stmt *st;
 	size_t len = strlen(buf);
@@ -427,12 +428,11 @@ static int check_pragma(struct db *db, const char *sql, bool ok_row, char *buf, 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *row = (const char *)sqlite3_column_text(st, 0);
 
-		if (ok_row && row && !strcmp(row, "ok"))
+		if (row && !strcmp(row, "ok"))
 			continue;
 		(*bad)++;
 		if (len + 2 < cap)
-			len += snprintf(buf + len, cap - len, "%s%s%s", len ? "; " : "",
-					ok_row ? "" : "foreign key broken in table ", row ? row : "?");
+			len += snprintf(buf + len, cap - len, "%s%s", len ? "; " : "", row ? row : "?");
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -440,36 +440,89 @@ static int check_pragma(struct db *db, const char *sql, bool ok_row, char *buf, 
 	return ST_OK;
 }
 
+/* The foreign-key check's rows summed per table and the table they refer
+ * to ("268 rows of measurement_values refer to measurement_defs"), into
+ * buf; *bad: the rows. */
+static int check_refs(struct db *db, char *buf, size_t cap, int *bad, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	size_t len = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db->h, "SELECT \"table\", parent, count(*) FROM"
+				" pragma_foreign_key_check GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return dbi_fail(db, e, rc, "check");
+	buf[0] = '\0';
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t n = sqlite3_column_int64(st, 2);
+
+		*bad += (int)n;
+		if (len + 2 < cap)
+			len += (size_t)snprintf(buf + len, cap - len, "%s%lld row%s of %s refer%s to %s",
+						len ? "; " : "", (long long)n, n == 1 ? "" : "s",
+						(const char *)sqlite3_column_text(st, 0),
+						n == 1 ? "s" : "", (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (len >= cap && cap > 4)
+		memcpy(buf + cap - 4, "...", 4);
+	return rc == SQLITE_DONE ? ST_OK : dbi_fail(db, e, rc, "check");
+}
+
+/* path for a shell, in single quotes ('\'' for a quote inside). */
+static void shell_quoted(const char *path, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (cap < 3)
+		return;
+	out[n++] = '\'';
+	for (const char *p = path; *p && n + 6 < cap; p++) {
+		if (*p == '\'') {
+			memcpy(out + n, "'\\''", 4);
+			n += 4;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n++] = '\'';
+	out[n] = '\0';
+}
+
 /* pragma, then (full) the foreign-key check: a look-up of every row's
  * parents, which at a million runs takes longer than quick_check itself. */
 static int check(struct db *db, const char *pragma, bool full, struct st_error *e)
 {
 	struct dbi_check_read rd;
-	char what[300] = "";
+	char what[300] = "", refs[300] = "", q[2 * PATH_MAX];
 	int bad = 0, fk = 0, ret;
 
 	pthread_mutex_lock(&db->mu);
 	dbi_check_read_start(db->h, db->path, &rd);
-	ret = check_pragma(db, pragma, true, what, sizeof(what), &bad, e);
+	ret = check_pragma(db, pragma, what, sizeof(what), &bad, e);
 	if (ret == ST_OK && full)
-		ret = check_pragma(db, "PRAGMA foreign_key_check", false, what, sizeof(what),
-				   &fk, e);
+		ret = check_refs(db, refs, sizeof(refs), &fk, e);
 	dbi_check_read_end(db->h, &rd);
 	pthread_mutex_unlock(&db->mu);
 	if (ret < 0)
 		return ret;
 	if (bad)
 		return st_fail(e, ST_ERR_DB, "the log %s failed its integrity check (%d problem%s): "
-			       "%s; keep a copy, then '.recover' it with sqlite3 or start a new log",
-			       db->path, bad + fk, bad + fk == 1 ? "" : "s", what);
+			       "%s%s%s; keep a copy, then '.recover' it with sqlite3 or start a new log",
+			       db->path, bad + fk, bad + fk == 1 ? "" : "s", what, fk ? "; " : "",
+			       refs);
 	/* the file is sound; rows point at rows that are gone (an edit by
 	 * hand: a def deleted while values use it, a step deleted before its
 	 * measurements): the data to mend, not the file */
+	shell_quoted(db->path, q, sizeof(q));
 	if (fk)
-		return st_fail(e, ST_ERR_DB, "the log %s is sound, but %d row%s refer%s to rows "
-			       "that are gone (%s; a hand edit?): list them with sqlite3 %s "
-			       "'PRAGMA foreign_key_check', then put back or delete them",
-			       db->path, fk, fk == 1 ? "" : "s", fk == 1 ? "s" : "", what, db->path);
+		return st_fail(e, ST_ERR_DB, "the log %s is sound, but rows refer to rows that are "
+			       "gone (a hand edit?): %s; list them with sqlite3 %s 'PRAGMA "
+			       "foreign_key_check', then restore the rows they refer to from a copy "
+			       "of the log taken before the edit, or delete the rows that refer to "
+			       "them", db->path, refs, q);
 	return ST_OK;
 }
 

@@ -83,13 +83,13 @@ static bool answer(const struct rep_filter *f)
 }
 
 /* --station filters nothing when every run of the log is that station's:
- * no day cell (the summaries, kept with the runs and rebuilt from them)
- * is another's.  (Not the stations registry: rows merged in by SQL need
- * not be in it.) */
+ * no day cell of a line (the summaries, kept with the runs and rebuilt
+ * from them) is another's; the day cells of every line have none (NULL).
+ * (Not the stations registry: rows merged in by SQL need not be in it.) */
 static bool station_all(sqlite3 *h, const char *station)
 {
 	sqlite3_stmt *st = dbr_prepare(h, "SELECT EXISTS (SELECT 1 FROM cells WHERE hours = 24"
-				       " AND station IS NOT ?1)");
+				       " AND station IS NOT NULL AND station IS NOT ?1)");
 	bool all = false;
 
 	if (st) {

@@ -277,7 +277,8 @@ static int log_run_start(struct run_ctx *rc, const char *serial)
 		.unit_serial = serial && *serial ? serial : NULL,
 		.station = vars_get(&rc->vars, "station"),
 		.fixture = rc->fxdef->name,
-		.operator_name = vars_get(&rc->vars, "operator"),
+		/* no operator given: none (NULL), as the other line values */
+		.operator_name = nonempty(vars_get(&rc->vars, "operator")),
 		.work_order = nonempty(vars_get(&rc->vars, "work_order")),
 		.part_number = nonempty(vars_get(&rc->vars, "part_number")),
 		.revision = nonempty(vars_get(&rc->vars, "revision")),

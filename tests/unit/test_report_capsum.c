@@ -255,8 +255,12 @@ static void same_filters(struct db *db)
 	same(db, &f, true);
 	f = (struct rep_filter){ .operator_name = "nobody" };
 	same(db, &f, true);
-	/* a station that is every run's filters nothing */
+	/* a station that is every run's filters nothing (every run's cells
+	 * answer it too: the day cells of every line, station NULL, are no
+	 * other station's) */
 	f = (struct rep_filter){ .station = "ST", .operator_name = "cyd" };
+	same(db, &f, true);
+	f = (struct rep_filter){ .station = "ST", .fixture = "F2" };
 	same(db, &f, true);
 	/* a window off the hour: its whole hours' cells, its minutes' rows */
 	f = (struct rep_filter){ .has_since = true, .since_us = day0 + T_DAY_US + 1800000000LL };
