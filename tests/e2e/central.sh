@@ -317,16 +317,20 @@ central_drop_v4() {
 }
 
 central_sums() {
-	pg_sql "SELECT level, day, station, fixture, sequence_name, sequence_version, runs, units,
-		passed, first_units, first_passed FROM sum_cells ORDER BY 1, 2, 3, 4, 5, 6"
+	# (the 'x' cells are keyed by the run's outcome and line too: version 12)
+	pg_sql "SELECT level, day, station, fixture, sequence_name, sequence_version, outcome,
+		operator, work_order, part_number, revision, runs, units, passed, first_units,
+		first_passed FROM sum_cells ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"
 	# (the reference value is the first one seen: the mean, not the sums)
 	pg_sql "SELECT c.level, c.station, c.fixture, k.step, k.name, m.n,
 		round((k.ref + m.s1 / m.n)::numeric, 9), m.min, m.max,
 		m.out_low, m.out_high, m.bins FROM sum_meas m JOIN sum_cells c ON c.id = m.cell
 		JOIN sum_meas_keys k ON k.id = m.key
-		ORDER BY 1, 2, 3, 4, 5, c.day, c.sequence_name, c.sequence_version, 6, 7, 8, 9, 10, 11, 12"
+		ORDER BY 1, 2, 3, 4, 5, c.day, c.sequence_name, c.sequence_version, c.outcome,
+		c.operator, c.work_order, c.part_number, c.revision, 6, 7, 8, 9, 10, 11, 12"
 	pg_sql "SELECT c.level, c.station, c.fixture, c.day, f.step, f.n FROM sum_step_fails f
-		JOIN sum_cells c ON c.id = f.cell ORDER BY 1, 2, 3, 4, 5, c.sequence_name, c.sequence_version, 6"
+		JOIN sum_cells c ON c.id = f.cell ORDER BY 1, 2, 3, 4, 5, c.sequence_name,
+		c.sequence_version, c.outcome, c.operator, c.work_order, c.part_number, c.revision, 6"
 	# the capability cells (version 7), each computed from its rows whole
 	pg_sql "SELECT k.sequence_name, k.sequence_version, k.step, k.name, k.unit, k.low, k.high,
 		c.station, c.fixture, c.hour, c.n, c.ref, c.s1, c.s2, c.min, c.max, c.first_us,

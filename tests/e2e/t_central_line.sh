@@ -118,8 +118,8 @@ print(t["runs"], t["units"], t["passed"], t["first_units"], t["first_passed"])' 
 }
 assert_eq "$(fig --operator ann)" "9 5 4 4 2" "--operator ann"
 assert_eq "$(pg_sql "SELECT count(*) FILTER (WHERE operator = ''), count(*) FILTER (WHERE operator IS NULL)
-	FROM runs")" "3|3" "three runs of operator '' (U0, the station's, asked for none), three without"
-assert_eq "$(fig --operator=)" "3 3 2 3 2" "--operator '': U0's and D's passes, L's failure, not the runs without one"
+	FROM runs")" "2|4" "two runs of operator '' (D's, L's failure), four without (C's, G's two, U0: the station asked for none)"
+assert_eq "$(fig --operator=)" "2 2 1 2 1" "--operator '': D's pass, L's failure, not the runs without one"
 assert_eq "$(fig --outcome fail)" "7 7 0 6 0" "--outcome fail: A, B, E, G, K, L, N (K passed first)"
 # the cells answer: a cell changed by hand shows, for the outcome and each
 # line value (level x), not for the rows of a window off midnight
