@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 BINDIR=${BINDIR:-bin}
+case $BINDIR in /*) ;; *) BINDIR=$top/$BINDIR ;; esac
 N=${DEMO_FIXTURES:-2}
 D=${DEMO_DIR:-$top/demo}
 case $D in /*) ;; *) D=$PWD/$D ;; esac
@@ -105,6 +106,6 @@ sqlite3 -header -column "$D/station.db" \
 echo
 echo "Query it yourself, e.g.:"
 echo "  sqlite3 $D/station.db 'SELECT * FROM v_yield'"
-echo "  bin/station report --db $D/station.db"
-echo "  bin/station trace --db $D/station.db SIM000101"
+echo "  $BINDIR/station report --db $D/station.db"
+echo "  $BINDIR/station trace --db $D/station.db SIM000101"
 exit $rc

@@ -14,6 +14,15 @@ assert_match "$(cat "$t/demo.out")" "station: 2 passed, 0 failed" "the demo's su
 assert_eq "$(sqlite3 "$t/demo/station.db" "SELECT group_concat(unit_serial || '=' || outcome, ' ') FROM (SELECT * FROM runs ORDER BY unit_serial)")" \
 	"SIM000101=pass SIM000102=pass" "both units logged as passed"
 
+# The demo's own hint names the station it ran (BINDIR), not bin/station,
+# and its commands answer as printed.
+hints=$(sed -n 's/^  \(.*station \(report\|trace\) --db .*\)$/\1/p' "$t/demo.out")
+assert_eq "$(printf '%s\n' "$hints" | wc -l)" 2 "the demo hints at report and trace: $hints"
+while IFS= read -r cmd; do
+	assert_eq "${cmd%% *}" "$BINDIR/station" "the hint '$cmd' names the binary that ran"
+	out=$(cd / && bash -c "$cmd" 2>&1) || fail "the hint '$cmd' failed: $out"
+done <<<"$hints"
+
 # The README's commands, run from the top with demo/ pointing at this demo.
 n=0
 while IFS= read -r cmd; do
