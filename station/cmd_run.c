@@ -11,7 +11,8 @@
  * status is the first that applies of: 5 stopped (a signal, or a unit
  * aborted), 4 a station fault (an ERROR, or a fixture that would not
  * open) or a unit not tested (the MES's pre-check refused it or did not
- * answer: nothing of its fixture moved, no run logged), 1 a unit failed,
+ * answer, or its serial scan had no answer in its time: nothing of its
+ * fixture moved, no run logged), 1 a unit failed,
  * 0 every unit passed.
  */
 #define LOG_PREFIX "run"
@@ -70,7 +71,8 @@ static void usage(FILE *f)
 		"\n"
 		"exit status: 0 all units passed, 1 a unit failed (FAIL), 2 usage,\n"
 		"3 invalid sequence/config, 4 station fault (ERROR: fixture, log,\n"
-		"network) or a unit not tested (the MES refused it or did not answer),\n"
+		"network) or a unit not tested (the MES refused it or did not answer,\n"
+		"or no serial was scanned in its time),\n"
 		"5 interrupted (ABORTED); with several, the highest of 5, 4, 1\n");
 }
 
@@ -190,7 +192,7 @@ static int run_all(void *ctx, struct run_owner *owner)
 	struct ask *ask = NULL;
 	struct db *db = NULL;
 	pthread_t sig_tid;
-	int passed = 0, failed = 0, aborted = 0, errors = 0, refused = 0, ret;
+	int passed = 0, failed = 0, aborted = 0, errors = 0, refused = 0, unscanned = 0, ret;
 	const struct display_info info = { .station = f->cfg.station, .sequence = f->seq->name,
 					   .sequence_version = f->seq->version };
 
@@ -223,14 +225,16 @@ static int run_all(void *ctx, struct run_owner *owner)
 		aborted += f->t[i].aborted;
 		errors += f->t[i].station_errors;
 		refused += f->t[i].refused;
+		unscanned += f->t[i].unscanned;
 	}
 	fleet_close_log(db, sig_tid);
 	ask_free(ask);
 	/* the precedence of the exit status: stopped, station fault or a unit
-	 * not tested (the MES), unit failed */
-	ret = atomic_load(&fleet_stop) || aborted ? EXIT_ABORTED : errors || refused ?
+	 * not tested (the MES, no serial in time), unit failed */
+	ret = atomic_load(&fleet_stop) || aborted ? EXIT_ABORTED : errors || refused || unscanned ?
 	      EXIT_STATION : failed ? EXIT_UNIT_FAIL : EXIT_PASS;
-	display_summary(disp, &(struct display_counts){ passed, failed, errors, aborted, refused },
+	display_summary(disp, &(struct display_counts){ passed, failed, errors, aborted, refused,
+							 unscanned },
 			ret,
 			fleet_log(f, &o->f));
 	display_free(disp);

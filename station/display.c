@@ -397,7 +397,7 @@ void display_summary(struct display *d, const struct display_counts *n, int exit
 	if (d->mode == DISPLAY_JSON && !d->closed) {
 		struct rep_event_ctx c = ev_ctx(d, NULL, NULL);
 		struct rep_event_summary s = { n->passed, n->failed, n->error, n->aborted,
-					       exit_status, log, n->refused };
+					       exit_status, log, n->refused + n->unscanned };
 
 		rep_event_summary(d->out, &c, &s);
 	} else if (!d->closed) {
@@ -406,6 +406,8 @@ void display_summary(struct display *d, const struct display_counts *n, int exit
 			n->failed, n->error, n->aborted);
 		if (n->refused)
 			fprintf(d->out, ", %d not tested (the MES)", n->refused);
+		if (n->unscanned)
+			fprintf(d->out, ", %d not tested (no serial scanned in time)", n->unscanned);
 		fprintf(d->out, "; log: %s\n", where);
 	}
 	disp_flush(d);

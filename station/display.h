@@ -44,6 +44,7 @@ void display_not_tested(struct display *d, const char *fixture, const char *seri
 struct display_counts {
 	int passed, failed, error, aborted;
 	int refused;	/* units not tested: the MES refused them or did not answer */
+	int unscanned;	/* units not tested: no serial was scanned in time */
 };
 void display_summary(struct display *d, const struct display_counts *n, int exit_status,
 		     const char *log);

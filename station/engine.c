@@ -326,17 +326,19 @@ static enum db_outcome log_run_end(struct run_ctx *rc, enum db_outcome o, const 
 	return o;
 }
 
-/* The lamps: off when a run starts; after it, the one for the verdict
- * (pass: led-pass; fail or error: led-fail; aborted: none), when the
- * fixture has it.  A lamp that will not light is said, not a verdict. */
+/* The lamps: off when a run starts; after it, the verdict's (pass:
+ * led-pass; fail: led-fail; error: both, a state of its own, since the
+ * board may be good and a red lamp alone says scrap it; aborted: none),
+ * those the fixture has.  A lamp that will not light is said, not a
+ * verdict. */
 static void set_lamps(struct run_ctx *rc, enum db_outcome o, bool start)
 {
 	static const enum fx_line lamps[] = { FX_LED_PASS, FX_LED_FAIL };
 
 	for (size_t i = 0; i < sizeof(lamps) / sizeof(lamps[0]); i++) {
 		struct st_error e = { 0 };
-		bool on = !start && ((lamps[i] == FX_LED_PASS && o == DB_PASS) ||
-				     (lamps[i] == FX_LED_FAIL && (o == DB_FAIL || o == DB_ERROR)));
+		bool on = !start && (o == DB_ERROR || (lamps[i] == FX_LED_PASS && o == DB_PASS) ||
+				     (lamps[i] == FX_LED_FAIL && o == DB_FAIL));
 
 		if (!fixture_has_line(rc->fx, lamps[i]))
 			continue;
@@ -388,6 +390,7 @@ enum db_outcome engine_run(struct run_ctx *rc)
 	 * run at all */
 	if (prompt_serial_first(rc, rc->fail_reason, sizeof(rc->fail_reason)) < 0) {
 		log_warn("%s: %s: no run", rc->fxdef->name, rc->fail_reason);
+		rc->unscanned = !rc->stop || !atomic_load(rc->stop);
 		return DB_SKIPPED;
 	}
 	if (rc->gate && rc->gate(rc, rc->gate_ctx, rc->fail_reason, sizeof(rc->fail_reason)) < 0) {

@@ -106,6 +106,9 @@ struct run_ctx {
 	int (*gate)(struct run_ctx *rc, void *ctx, char *why, size_t cap);
 	void *gate_ctx;
 	bool refused;
+	/* no serial came for the unit (its scan prompt had no answer in its
+	 * time, the station not stopped): not tested, no run */
+	bool unscanned;
 };
 
 int64_t now_us(void);		/* CLOCK_MONOTONIC */

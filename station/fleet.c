@@ -210,8 +210,10 @@ static void unit_ended(struct fx_thread *t, struct run_ctx *rc, enum db_outcome 
 		t->failed++;
 	else if (rc->refused)
 		t->refused++;
-	/* DB_SKIPPED otherwise: no unit was scanned, no run */
-	if (rc->refused && t->not_tested)
+	else if (rc->unscanned)
+		t->unscanned++;
+	/* DB_SKIPPED otherwise: stopped while asking for the serial, no run */
+	if ((rc->refused || rc->unscanned) && t->not_tested)
 		t->not_tested(t, vars_get(&rc->vars, "serial"), rc->fail_reason);
 	t->units++;
 	if (o == DB_SKIPPED || !rc->run_id[0])

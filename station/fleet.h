@@ -91,12 +91,14 @@ struct fx_thread {
 	atomic_bool *stop;
 	/* a fixture that would not open: why (the thread has ended) */
 	void (*fault)(struct fx_thread *t, const char *why);
-	/* a unit the MES did not allow: why (may be NULL; fault_ctx too) */
+	/* a unit not tested (the MES did not allow it, or no serial was
+	 * scanned in time): why (may be NULL; fault_ctx too) */
 	void (*not_tested)(struct fx_thread *t, const char *serial, const char *why);
 	void *fault_ctx;
 	int units;		/* runs ended (or skipped: no unit scanned) */
 	int passed, failed, aborted, station_errors;
 	int refused;		/* units the MES refused or could not be asked about */
+	int unscanned;		/* units whose serial scan had no answer in time */
 	struct central_fwd *fwd;	/* the fleet's forwarder (NULL: none) */
 	bool started;		/* its thread runs (is to be joined) */
 };
