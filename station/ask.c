@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,13 +316,15 @@ int ask_line(struct ask *a, const char *fixture, const char *question, ask_check
 	     void *check_ctx, char *buf, size_t cap, int timeout_ms,
 	     const atomic_bool *stop)
 {
-	int64_t end = mono_ms() + timeout_ms;
+	int64_t end;
 	size_t discarded;
 	int ret;
 
 	if (cap > ASK_MAX)
 		cap = ASK_MAX;
-	ret = take_turn(a, end, stop);
+	/* the wait for the turn: the questions before this one, each bounded
+	 * by its own timeout, and a stop */
+	ret = take_turn(a, INT64_MAX, stop);
 	if (ret < 0)
 		return ret;
 	tty_keys_question(a->keys, true);
@@ -332,6 +335,7 @@ int ask_line(struct ask *a, const char *fixture, const char *question, ask_check
 	if (discarded)
 		display_ask_note(a->d, fixture, "%zu key(s) typed before this question were "
 				 "discarded: answer now, to this question", discarded);
+	end = mono_ms() + timeout_ms;	/* the whole time, from when it is shown */
 	for (;;) {
 		char why[ASK_MAX + 128];
 		bool too_long;

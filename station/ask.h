@@ -44,7 +44,8 @@ int ask_new(struct ask **out, int fd, struct tty_keys *keys, struct display *d);
 void ask_free(struct ask *a);
 /*
  * Ask fixture's question and wait for an answer check accepts (check may
- * be NULL), within timeout_ms in all (the wait for the turn included) and
+ * be NULL), within timeout_ms from when the question is shown (the wait
+ * for the turn, which the questions before it bound, is not counted) and
  * until *stop.  The answer in buf[cap] (cap <= ASK_MAX).  Returns ST_OK,
  * ST_ERR_TIMEOUT, ST_ERR_ABORTED (stopped) or ST_ERR_CLOSED (no more
  * input).
