@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/text.h"
 #include "station/ask.h"
 
 #define SLICE_MS 100	/* how often a wait looks at the stop */
@@ -37,6 +38,7 @@ struct ask {
 	bool after_cr;		/* the last Enter was a CR: an LF next is its pair */
 	int64_t last_key_ms;	/* when the last key came (a burst's keys come close) */
 	bool asking;		/* a question reads the keys, not the watcher */
+	bool stopped_by_key;	/* the question's lone Ctrl-C stopped the station */
 	size_t ahead;		/* keys the watcher dropped since the last question */
 	pthread_t watcher;
 	bool watching;
@@ -295,9 +297,11 @@ static int read_line(struct ask *a, const char *fixture, char *buf, size_t cap, 
 			a->after_cr = c == '\r';
 			return ST_OK;
 		}
-		if (c == KEY_CTRL_C && len == 0 && !*too_long &&
-		    lone_ctrl_c(a->fd, before, a->last_key_ms)) {
-			stop_key();	/* in a burst, a ^C starts a scan */
+		if (c == KEY_CTRL_C && lone_ctrl_c(a->fd, before, a->last_key_ms)) {
+			/* the operator's stop, whatever was typed (in a burst,
+			 * a ^C is part of a scan) */
+			a->stopped_by_key = true;
+			stop_key();
 			continue;
 		}
 		if (c == KEY_DEL && !*too_long)
@@ -310,6 +314,19 @@ static int read_line(struct ask *a, const char *fixture, char *buf, size_t cap, 
 		display_ask_typed(a->d, fixture, buf, *too_long);
 	}
 	return ret;
+}
+
+/* The operator's Ctrl-C at a question: said, with what it dropped. */
+static void said_stop(struct ask *a, const char *fixture, const char *typed)
+{
+	char shown[ASK_MAX * 4];
+
+	st_text_show(shown, sizeof(shown), typed);
+	if (typed[0])
+		display_ask_note(a->d, fixture, "Ctrl-C: the station stops; '%s' typed is dropped",
+				 shown);
+	else
+		display_ask_note(a->d, fixture, "Ctrl-C: the station stops");
 }
 
 int ask_line(struct ask *a, const char *fixture, const char *question, ask_check_fn check,
@@ -335,6 +352,7 @@ int ask_line(struct ask *a, const char *fixture, const char *question, ask_check
 	if (discarded)
 		display_ask_note(a->d, fixture, "%zu key(s) typed before this question were "
 				 "discarded: answer now, to this question", discarded);
+	a->stopped_by_key = false;
 	end = mono_ms() + timeout_ms;	/* the whole time, from when it is shown */
 	for (;;) {
 		char why[ASK_MAX + 128];
@@ -344,6 +362,8 @@ int ask_line(struct ask *a, const char *fixture, const char *question, ask_check
 		ret = read_line(a, fixture, buf, cap, end, stop, &too_long);
 		if (ret < 0) {
 			display_ask_done(a->d, fixture, NULL, NULL);
+			if (a->stopped_by_key)
+				said_stop(a, fixture, buf);
 			break;
 		}
 		if (too_long)

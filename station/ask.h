@@ -12,10 +12,11 @@
  * (common/text.h), so a scan's control characters and escape sequences
  * never act on the terminal nor change what the answer is compared with.
  * Three keys act: Enter (CR, LF or CR LF: a scanner's suffix) ends the
- * answer; Backspace (DEL) takes back the last character; Ctrl-C as the
- * first key of an answer stops the station (SIGINT), as everywhere else,
- * when it comes alone: with a key within 50 ms before or after it, it is
- * part of a scanner's burst (a barcode may start with ETX).  Keys typed
+ * answer; Backspace (DEL) takes back the last character; Ctrl-C stops the
+ * station (SIGINT), as everywhere else, when it comes alone, whatever was
+ * typed before it (dropped, and the operator told so): with a key within
+ * 50 ms before or after it, it is part of a scanner's burst (a barcode may
+ * start with ETX).  Keys typed
  * before a question is shown (type-ahead: a scan meant for another
  * fixture, keys pressed during the run) are read by a watcher (where a
  * lone Ctrl-C stops too), discarded and the operator told so: an answer is

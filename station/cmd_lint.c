@@ -28,6 +28,7 @@ int cmd_lint(int argc, char **argv)
 	struct station_config cfg;
 	struct st_error e = { 0 };
 	const char *config = NULL;
+	char *cfg_errors = NULL;
 	struct vars given;
 
 	if (!assign) {
@@ -70,8 +71,13 @@ int cmd_lint(int argc, char **argv)
 		free(assign);
 		return EXIT_USAGE;
 	}
-	if (config_load(&cfg, config, &e) < 0) {
-		fprintf(stderr, "%s\n", e.msg);
+	if (config_load_all(&cfg, config, &cfg_errors, &e) < 0) {
+		/* every problem of station.yaml, however many */
+		if (cfg_errors)
+			fputs(cfg_errors, stderr);
+		else
+			fprintf(stderr, "%s\n", e.msg);
+		free(cfg_errors);
 		free(assign);
 		return EXIT_CONFIG;
 	}

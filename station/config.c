@@ -18,13 +18,18 @@
  *              cms_status: true}    # the CMS's status answer (v2) as a revocation source
  *   vars: {images: images}     # never trust: the roots come only from trust:
  *   fixtures: [fixtures/a.yaml, fixtures/b.yaml]
- * Relative paths are relative to the directory of station.yaml.
+ * Relative paths are relative to the directory of station.yaml.  Each file
+ * station.yaml's keys name must be readable when it loads, and the CMS's URL
+ * https:// (file:line:col otherwise, before any board is touched).
  */
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "central/central.h"
 #include "station/config.h"
@@ -43,6 +48,39 @@ static const char *const identity_keys[] = { "key_types", "require_cn", "policie
 static char *rel(const char *cfg_file, const char *p)
 {
 	return p ? seq_resolve_path(cfg_file, p) : NULL;
+}
+
+/* A file (or directory) a key names must be readable now, not when the first
+ * board needs it: label names the key ("cms.ca"), full is its value
+ * resolved, what says what the file should hold. */
+static void need_readable(struct lint *l, const struct ynode *at, const char *label,
+			  const char *full, const char *what)
+{
+	const char *given = at && at->type == YN_SCALAR ? at->str : "";
+	char resolved[64 + 32] = "";
+
+	if (!full || !at || access(full, R_OK) == 0)
+		return;
+	if (strcmp(full, given) && (strncmp(full, "./", 2) || strcmp(full + 2, given)))
+		snprintf(resolved, sizeof(resolved), " (%.64s%s)", full,
+			 strlen(full) > 64 ? "..." : "");
+	lint_err(l, at, "%s: cannot read %s%s: %s; give %s, relative to station.yaml", label,
+		 given, resolved, strerror(errno), what);
+}
+
+/* key's value (label names it), resolved, which must be readable; NULL
+ * when not given. */
+static char *rel_readable(struct lint *l, struct station_config *c, const struct ynode *map,
+			  const char *key, const char *label, const char *what)
+{
+	char *s = NULL, *full = NULL;
+
+	if (lint_str(l, map, key, false, &s) && s) {
+		full = rel(c->file, s);
+		need_readable(l, ynode_get(map, key), label, full, what);
+	}
+	free(s);
+	return full;
 }
 
 const char *config_var_refused(const char *name)
@@ -136,10 +174,8 @@ static void parse_identity(struct lint *l, struct station_config *c, const struc
 		str_list(l, v, "policies", SE_MAX_POLICIES, take_policy, c);
 	lint_bool(l, n, "require_cn", &c->identity.require_cn);
 	lint_bool(l, n, "allow_intermediate_anchor", &c->identity.allow_intermediate_anchor);
-	if (lint_str(l, n, "crl", false, &crl) && crl) {
-		c->identity.crl = rel(c->file, crl);
-		free(crl);
-	}
+	crl = rel_readable(l, c, n, "crl", "identity.crl", "the directory of the CRLs");
+	c->identity.crl = crl;
 	/* cms: is parsed first (parse_root) */
 	v = ynode_get(n, "cms_status");
 	if (!lint_bool(l, n, "cms_status", &c->cms_status) || !c->cms_status)
@@ -203,16 +239,15 @@ static void parse_cms_proto(struct lint *l, struct station_config *c, const stru
 			 "of the CMS's certificate template (INeS: GET /v2/organizations/{org}/"
 			 "certificatetemplates lists them)");
 	c->cms.template_id = tid >= 1 && tid <= 2147483647 ? (long)tid : 0;
-	lint_str(l, n, "client_cert", false, &cert);
-	lint_str(l, n, "client_key", false, &key);
+	cert = rel_readable(l, c, n, "client_cert", "cms.client_cert",
+			    "the station's TLS client certificate (PEM)");
+	key = rel_readable(l, c, n, "client_key", "cms.client_key", "its private key (PEM)");
 	lint_num(l, n, "validity_days", false, &days);
 	if (days < 0 || days > 36500)
 		lint_err(l, ynode_get(n, "validity_days"), "cms validity_days must be 1 to 36500");
 	c->cms.validity_days = (int)days;
-	c->cms.client_cert = rel(c->file, cert);
-	c->cms.client_key = rel(c->file, key);
-	free(cert);
-	free(key);
+	c->cms.client_cert = cert;
+	c->cms.client_key = key;
 	if (cms_proto_needs_mtls(c->cms.proto) && (!c->cms.client_cert || !c->cms.client_key))
 		lint_err(l, n, "cms protocol %s authenticates with a TLS client certificate: "
 			 "set client_cert and client_key", cms_proto_name(c->cms.proto));
@@ -231,7 +266,7 @@ static void parse_cms(struct lint *l, struct station_config *c, const struct yno
 	}
 	lint_keys(l, n, cms_keys, "cms");
 	lint_str(l, n, "url", true, &url);
-	lint_str(l, n, "ca", false, &ca);
+	ca = rel_readable(l, c, n, "ca", "cms.ca", "the CA certificate (PEM) of the CMS's server");
 	lint_str(l, n, "api_key_file", false, &c->cms_key_file);
 	lint_duration(l, ynode_get(n, "timeout"), &t);
 	lint_duration(l, ynode_get(n, "backoff"), &backoff);
@@ -241,14 +276,14 @@ static void parse_cms(struct lint *l, struct station_config *c, const struct yno
 	if (attempts < 1 || attempts > 20)
 		lint_err(l, ynode_get(n, "attempts"), "cms attempts must be 1 to 20");
 	c->cms.url = url;
-	c->cms.ca_file = rel(c->file, ca);
-	free(ca);
+	c->cms.ca_file = ca;
+	if (url && strncasecmp(url, "https://", 8) && !insecure)
+		lint_err(l, ynode_get(n, "url"), "cms.url '%.100s' is not https://: give "
+			 "https://HOST:PORT (insecure: true is for a lab CMS only)", url);
 	if (c->cms_key_file) {
 		char *k = rel(c->file, c->cms_key_file);
 
 		free(c->cms_key_file);
-	free(c->central_url);
-	free(c->central_passfile);
 		c->cms_key_file = k;
 	}
 	c->cms.timeout_ms = (int)(t * 1000);
@@ -316,25 +351,18 @@ static void parse_plant(struct lint *l, struct station_config *c, const struct y
 
 static void parse_serve(struct lint *l, struct station_config *c, const struct ynode *n)
 {
-	char *s = NULL;
-
 	if (n->type != YN_MAP) {
 		lint_err(l, n, "serve must be a mapping with listen, tls_cert, tls_key, token_file");
 		return;
 	}
 	lint_keys(l, n, serve_keys, "serve");
 	lint_str(l, n, "listen", false, &c->serve.listen);
-	if (lint_str(l, n, "tls_cert", false, &s) && s)
-		c->serve.tls_cert = rel(c->file, s);
-	free(s);
-	s = NULL;
-	if (lint_str(l, n, "tls_key", false, &s) && s)
-		c->serve.tls_key = rel(c->file, s);
-	free(s);
-	s = NULL;
-	if (lint_str(l, n, "token_file", false, &s) && s)
-		c->serve.token_file = rel(c->file, s);
-	free(s);
+	c->serve.tls_cert = rel_readable(l, c, n, "tls_cert", "serve.tls_cert",
+					 "the panel's certificate (PEM)");
+	c->serve.tls_key = rel_readable(l, c, n, "tls_key", "serve.tls_key",
+					"its private key (PEM)");
+	c->serve.token_file = rel_readable(l, c, n, "token_file", "serve.token_file",
+					   "the API token's file");
 	if (!c->serve.tls_cert != !c->serve.tls_key)
 		lint_err(l, n, "serve: tls_cert and tls_key go together (the certificate and its key)");
 }
@@ -354,7 +382,8 @@ static void parse_central(struct lint *l, struct station_config *c, const struct
 	}
 	lint_keys(l, n, central_keys, "central");
 	lint_str(l, n, "url", true, &c->central_url);
-	lint_str(l, n, "passfile", false, &passfile);
+	passfile = rel_readable(l, c, n, "passfile", "central.passfile",
+				"the PostgreSQL password file");
 	lint_duration(l, ynode_get(n, "timeout"), &t);
 	lint_duration(l, ynode_get(n, "backoff"), &backoff);
 	why = c->central_url ? central_url_refused(c->central_url) : NULL;
@@ -364,8 +393,7 @@ static void parse_central(struct lint *l, struct station_config *c, const struct
 		lint_err(l, ynode_get(n, "timeout"), "central timeout must be 1s to 600s");
 	if (backoff < 0.01 || backoff > 60)
 		lint_err(l, ynode_get(n, "backoff"), "central backoff must be 10ms to 60s");
-	c->central_passfile = rel(c->file, passfile);
-	free(passfile);
+	c->central_passfile = passfile;
 	c->central_timeout_ms = (int)(t * 1000);
 	c->central_backoff_ms = (int)(backoff * 1000);
 }
@@ -384,10 +412,12 @@ static void parse_mes(struct lint *l, struct station_config *c, const struct yno
 	lint_str(l, n, "operation", true, (char **)&c->mes.operation);
 	c->mes.precheck = true;
 	lint_bool(l, n, "precheck", &c->mes.precheck);
-	if (lint_str(l, n, "ca", false, &s) && s)
-		c->mes.ca_file = rel(c->file, s);
-	free(s);
-	s = NULL;
+	if (c->mes.url && strncasecmp(c->mes.url, "https://", 8) &&
+	    strncasecmp(c->mes.url, "http://", 7))
+		lint_err(l, ynode_get(n, "url"), "mes.url '%.100s' is not http:// or https://",
+			 c->mes.url);
+	c->mes.ca_file = rel_readable(l, c, n, "ca", "mes.ca",
+				      "the CA certificate (PEM) of the MES's server");
 	if (lint_str(l, n, "token_file", false, &s) && s)
 		c->mes_token_file = rel(c->file, s);
 	free(s);
@@ -413,11 +443,8 @@ static void parse_root(struct lint *l, struct station_config *c, const struct yn
 		free(s);
 		s = NULL;
 	}
-	if (lint_str(l, r, "trust", false, &s) && s) {
-		c->trust = rel(c->file, s);
-		free(s);
-		s = NULL;
-	}
+	c->trust = rel_readable(l, c, r, "trust", "trust",
+				"the manufacturer roots (a PEM file or a directory)");
 	if (lint_str(l, r, "sequence", false, &s) && s) {
 		c->sequence = rel(c->file, s);
 		free(s);
@@ -471,7 +498,45 @@ static void parse_root(struct lint *l, struct station_config *c, const struct yn
 	}
 }
 
+/* As many whole lines of errors as e holds, then how many more there are. */
+static void fit_errors(struct st_error *e, const char *errors, const char *path)
+{
+	char tail[160];
+	size_t used = 0, n;
+	int more = 0, total = 0;
+
+	st_fail(e, ST_ERR_PARSE, "%s", "");
+	if (!e)
+		return;
+	for (const char *p = errors; *p; p += n + (p[n] == '\n'), total++)
+		n = strcspn(p, "\n");
+	for (const char *p = errors; *p; p += n) {
+		n = strcspn(p, "\n");
+		n += p[n] == '\n';
+		snprintf(tail, sizeof(tail), "(and %d more: `station lint -c %.80s` lists them all)",
+			 total - 1, path);
+		if (!more && used + n + (p[n] ? strlen(tail) : 0) < sizeof(e->msg)) {
+			memcpy(e->msg + used, p, n);
+			used += n;
+		} else {
+			more++;
+		}
+	}
+	e->msg[used] = '\0';
+	if (more)
+		snprintf(e->msg + used, sizeof(e->msg) - used,
+			 "(and %d more: `station lint -c %.80s` lists them all)", more, path);
+	else if (used && e->msg[used - 1] == '\n')
+		e->msg[used - 1] = '\0';
+}
+
 int config_load(struct station_config *c, const char *path, struct st_error *e)
+{
+	return config_load_all(c, path, NULL, e);
+}
+
+int config_load_all(struct station_config *c, const char *path, char **errors,
+		    struct st_error *e)
 {
 	struct sequence dummy = { 0 };
 	struct lint l = { .seq = &dummy };
@@ -480,6 +545,8 @@ int config_load(struct station_config *c, const char *path, struct st_error *e)
 	int ret;
 
 	memset(c, 0, sizeof(*c));
+	if (errors)
+		*errors = NULL;
 	vars_init(&c->vars);
 	c->cms.attempts = 3;
 	if (!path)
@@ -503,8 +570,11 @@ int config_load(struct station_config *c, const char *path, struct st_error *e)
 	if (!l.n_errors && ret == ST_OK && c->mes_token_file)
 		ret = config_read_secret(c->mes_token_file, "the MES token", (char **)&c->mes.token, e);
 	if (l.n_errors) {
-		st_fail(e, ST_ERR_PARSE, "%s", l.errors);
-		free(l.errors);
+		fit_errors(e, l.errors ? l.errors : "", path);
+		if (errors)
+			*errors = l.errors;
+		else
+			free(l.errors);
 		config_free(c);
 		return ST_ERR_PARSE;
 	}

@@ -51,6 +51,11 @@ struct station_config {
 /* Load path (NULL: ./station.yaml when there is one, else built-in
  * defaults). Relative paths resolve against the config file's directory. */
 int config_load(struct station_config *c, const char *path, struct st_error *e);
+/* As config_load(), and when the file has problems (ST_ERR_PARSE) every one
+ * of them, one file:line:col: line each, in *errors (the caller frees it);
+ * e->msg holds only as many as fit. */
+int config_load_all(struct station_config *c, const char *path, char **errors,
+		    struct st_error *e);
 void config_free(struct station_config *c);
 /* The names of every variable station.yaml defines, then those of the
  * NAME=VALUE assignments (--var), as sequence_load() takes them: NULL-

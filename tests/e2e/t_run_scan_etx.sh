@@ -5,7 +5,8 @@
 # terminal (tests/e2e/pty_run.py, whose "send" types its text in one
 # write, as a scanner's burst): a Ctrl-C with keys right before or after it
 # is part of a scan, a lone Ctrl-C is the operator's stop (docs/operators.md),
-# at a question and in the live view between questions.
+# at a question (before or after keys typed: what was typed is dropped, and
+# the screen says so) and in the live view between questions.
 . "$(dirname "$0")/lib.sh"
 
 t=$(st_tmpdir)
@@ -64,6 +65,25 @@ pty ask
 assert_eq "$rc" "5" "a lone Ctrl-C at a question stops the station"
 assert_eq "$(sql "$t/ask.db" "SELECT count(*) FROM events WHERE what = 'stop'")" "1" "the stop is logged"
 grep -aq 'Interrupt: stopping, every fixture to its safe state' "$t/ask.out" || fail "ask: no word of the stop"
+
+# --- a lone Ctrl-C after keys typed: the stop too, what was typed dropped and said
+# (a scan that ends in ETX, its ^C within 50 ms of the keys before it, is data)
+cat >"$t/typed.script" <<SCRIPT
+expect 60 \[a\] Scan the board serial: 
+send SIM12\x03\r
+expect 60 \[a\] answer: SIM12\\\\x03 \('SIM12\\\\x03' does not match
+expect 60 \[a\] Scan the board serial: 
+send SIM0002
+sleep 1
+send \x03
+expect 60 \[a\] Ctrl-C: the station stops; 'SIM0002' typed is dropped
+SCRIPT
+pty typed
+assert_eq "$rc" "5" "a lone Ctrl-C after typed keys stops the station"
+assert_eq "$(sql "$t/typed.db" "SELECT count(*) FROM events WHERE what = 'stop'")" "1" "typed: the stop is logged"
+grep -aq 'Interrupt: stopping, every fixture to its safe state' "$t/typed.out" || fail "typed: no word of the stop"
+! grep -aqF 'SIM0002\x03' "$t/typed.out" || fail "typed: the Ctrl-C was taken as a key of the answer"
+assert_eq "$(cat "$t/typed.modes")" "echo=1 icanon=1 isig=1 ixon=1 icrnl=1" "typed: the terminal handed back"
 
 # --- ... and in the live view ---------------------------------------------------
 # (a person's Ctrl-C comes well after the scan's Enter: within 50 ms of it, it

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -26,6 +27,15 @@ static void write_file(const char *name, const char *text)
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
+}
+
+/* dir/name, a directory */
+static void make_dir(const char *name)
+{
+	char p[192];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_int_equal(mkdir(p, 0700), 0);
 }
 
 static char msg[ST_ERRMSG_MAX];	/* what the last load() said */
@@ -90,6 +100,12 @@ static void test_full_file(void **state)
 	struct station_config c;
 
 	write_file("cms.key", "s3cret-key\r\n");
+	/* the files it names are there: they are checked when it loads */
+	make_dir("pki");
+	make_dir("pki/trust");
+	make_dir("seq");
+	write_file("pki/ca.crt", "-\n");
+	write_file("seq/flow.yaml", "-\n");
 	assert_int_equal(load(&c, "station: line1-st01\n"
 			      "log: logs/station.db\n"
 			      "sync: full\n"
@@ -209,6 +225,63 @@ static void test_key_file_problems(void **state)
 	assert_string_equal(msg, want);
 }
 
+/* Each file and URL station.yaml names is checked when it loads, every one
+ * at its file:line:col with what to give: not when the first board needs
+ * it, after it was flashed. */
+static void test_files_and_urls_checked_at_load(void **state)
+{
+	struct station_config c;
+	char *errors = NULL;
+	struct st_error e = { 0 };
+	char want[320];
+	static const char *const wants[] = {
+		":1:8: trust: cannot read pki/nothere (%s/pki/nothere): No such file or directory; "
+		"give the manufacturer roots (a PEM file or a directory), relative to station.yaml",
+		":2:41: cms.ca: cannot read pki/nothere.crt (%s/pki/nothere.crt): No such file",
+		":2:12: cms.url 'http://127.0.0.1:8443' is not https://: give https://HOST:PORT",
+		":4:20: cms.client_cert: cannot read c.crt (%s/c.crt)",
+		":4:39: cms.client_key: cannot read c.key (%s/c.key)",
+		":5:17: identity.crl: cannot read crl (%s/crl)",
+		":6:29: central.passfile: cannot read p (%s/p)",
+		":7:19: serve.tls_cert: cannot read s.crt (%s/s.crt)",
+		":7:54: serve.token_file: cannot read t (%s/t)",
+		":8:27: mes.ca: cannot read m.crt (%s/m.crt)",
+		":8:12: mes.url 'ftp://m' is not http:// or https://",
+	};
+
+	write_file("station.yaml",
+		   "trust: pki/nothere\n"
+		   "cms: {url: 'http://127.0.0.1:8443', ca: pki/nothere.crt,\n"
+		   "      org: acme, protocol: v2, template_id: 1,\n"
+		   "      client_cert: c.crt, client_key: c.key}\n"
+		   "identity: {crl: crl}\n"
+		   "central: {url: x, passfile: p}\n"
+		   "serve: {tls_cert: s.crt, tls_key: s.crt, token_file: t}\n"
+		   "mes: {url: 'ftp://m', ca: m.crt, operation: test}\n");
+	assert_int_equal(config_load_all(&c, path, &errors, &e), ST_ERR_PARSE);
+	assert_non_null(errors);
+	for (size_t i = 0; i < sizeof(wants) / sizeof(wants[0]); i++) {
+		int n = snprintf(want, sizeof(want), "%s", path);
+
+		snprintf(want + n, sizeof(want) - (size_t)n, wants[i], dir);
+		if (!strstr(errors, want))
+			fail_msg("no '%s' in:\n%s", want, errors);
+	}
+	/* e.msg: the first ones, whole lines, and how many more */
+	snprintf(want, sizeof(want), "%s:1:8: trust: cannot read", path);
+	assert_ptr_equal(strstr(e.msg, want), e.msg);
+	assert_non_null(strstr(e.msg, "more: `station lint -c "));
+	free(errors);
+
+	/* insecure: true lets a lab CMS go without TLS */
+	make_dir("pki");
+	write_file("pki/ca.crt", "-\n");
+	assert_int_equal(load(&c, "cms: {url: 'http://lab:80', insecure: true, ca: pki/ca.crt}\n"),
+			 ST_OK);
+	assert_string_equal(c.cms.ca_file, in_dir("pki/ca.crt"));
+	config_free(&c);
+}
+
 static void test_missing_file(void **state)
 {
 	struct station_config c;
@@ -268,6 +341,7 @@ int main(void)
 		T(test_cms_v2_needs_a_client_certificate),
 		T(test_key_file_problems),
 		T(test_missing_file),
+		T(test_files_and_urls_checked_at_load),
 		T(test_var_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
