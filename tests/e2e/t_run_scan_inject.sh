@@ -9,8 +9,8 @@
 # sequences (clear the screen, set the window title, a C1 CSI, a
 # right-to-left override, a line separator): the station echoes them
 # escaped, refuses what does not match, stores what it takes as received,
-# and hands the terminal back as it was.  Backspace takes back a key.  Ctrl-C as the first key of an
-# answer is the operator's stop; a station killed outright during a
+# and hands the terminal back as it was.  Backspace takes back a key.  A lone Ctrl-C (no key within
+# 50 ms of it) is the operator's stop; a station killed outright during a
 # question leaves its terminal to the guardian, which sets it back.
 . "$(dirname "$0")/lib.sh"
 
