@@ -16,11 +16,15 @@
  *   identity: {key_types: [p256, p384], require_cn: true, crl: pki/crl,
  *              policies: [1.3.6.1.4.1.99999.1], allow_intermediate_anchor: false,
  *              cms_status: true}    # the CMS's status answer (v2) as a revocation source
- *   vars: {images: images}     # never trust: the roots come only from trust:
+ *   vars: {images: "${config_dir}/images"}  # never trust: the roots come only from trust:
  *   fixtures: [fixtures/a.yaml, fixtures/b.yaml]
- * Relative paths are relative to the directory of station.yaml.  Each file
- * station.yaml's keys name must be readable when it loads, and the CMS's URL
- * https:// (file:line:col otherwise, before any board is touched).
+ * The paths of station.yaml's own keys, when relative, are relative to the
+ * directory of station.yaml, and each file they name must be readable when
+ * it is loaded (file:line:col otherwise, before any board is touched).
+ * vars: values are text, not paths: a step resolves a relative file name
+ * against its sequence file, so a directory next to station.yaml is
+ * "${config_dir}/images"; ${config_dir} (station.yaml's directory, absolute)
+ * and the vars before it are expanded in a value.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -431,6 +435,30 @@ static void parse_mes(struct lint *l, struct station_config *c, const struct yno
 	c->mes.attempts = (int)attempts;
 }
 
+/* A vars: value, with ${config_dir} and the vars before it expanded: a
+ * value is text, not a path (a step resolves a relative file name against
+ * its sequence file), so a directory next to station.yaml is
+ * "${config_dir}/images". */
+static void set_var(struct lint *l, struct station_config *c, const char *name,
+		    const struct ynode *v)
+{
+	struct vars known;
+	struct st_error e = { 0 };
+	char *out = NULL;
+
+	vars_init(&known);
+	vars_set(&known, "config_dir", c->dir);
+	for (int i = 0; i < c->vars.n; i++)
+		vars_set(&known, c->vars.v[i].name, c->vars.v[i].value);
+	if (vars_expand(&known, v->str, &out, &e) < 0)
+		lint_err(l, v, "vars: '%s': %s; a value here may use ${config_dir} and the "
+			 "vars before it", name, e.msg);
+	else
+		vars_set(&c->vars, name, out);
+	free(out);
+	vars_free(&known);
+}
+
 static void parse_root(struct lint *l, struct station_config *c, const struct ynode *r)
 {
 	const struct ynode *n;
@@ -475,6 +503,8 @@ static void parse_root(struct lint *l, struct station_config *c, const struct yn
 	if (n)
 		parse_mes(l, c, n);
 	n = ynode_get(r, "vars");
+	if (n && n->type != YN_MAP)
+		lint_err(l, n, "vars must be a mapping of names to text values");
 	for (int i = 0; n && n->type == YN_MAP && i < n->n; i++) {
 		const char *refused = config_var_refused(n->keys[i]->str);
 
@@ -483,7 +513,7 @@ static void parse_root(struct lint *l, struct station_config *c, const struct yn
 		else if (n->items[i]->type != YN_SCALAR)
 			lint_err(l, n->items[i], "vars: '%s' must be a text value", n->keys[i]->str);
 		else
-			vars_set(&c->vars, n->keys[i]->str, n->items[i]->str);
+			set_var(l, c, n->keys[i]->str, n->items[i]);
 	}
 	n = ynode_get(r, "fixtures");
 	if (n && n->type != YN_SEQ)
@@ -496,6 +526,21 @@ static void parse_root(struct lint *l, struct station_config *c, const struct yn
 		}
 		c->fixtures[c->n_fixtures++] = rel(c->file, n->items[i]->str);
 	}
+}
+
+/* The directory of path, absolute (${config_dir}); NULL when out of memory. */
+static char *config_dir_of(const char *path)
+{
+	char *dup = strdup(path), *real = NULL, *dir;
+
+	if (!dup)
+		return NULL;
+	dir = dirname(dup);
+	real = realpath(dir, NULL);
+	if (!real)	/* read a moment ago: only a race takes it away */
+		real = strdup(dir);
+	free(dup);
+	return real;
 }
 
 /* As many whole lines of errors as e holds, then how many more there are. */
@@ -541,7 +586,6 @@ int config_load_all(struct station_config *c, const char *path, char **errors,
 	struct sequence dummy = { 0 };
 	struct lint l = { .seq = &dummy };
 	struct ydoc d;
-	char *dup, *dir;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
@@ -560,6 +604,12 @@ int config_load_all(struct station_config *c, const char *path, char **errors,
 	if (ret < 0)
 		return ret;
 	c->file = strdup(path);
+	c->dir = config_dir_of(path);
+	if (!c->file || !c->dir) {
+		ydoc_free(&d);
+		config_free(c);
+		return st_fail(e, ST_ERR_NOMEM, "out of memory loading %s", path);
+	}
 	if (!d.root || d.root->type != YN_MAP)
 		lint_err(&l, d.root, "station.yaml must be a mapping (station, log, trust, cms, fixtures)");
 	else
@@ -587,10 +637,7 @@ int config_load_all(struct station_config *c, const char *path, char **errors,
 		c->station = strdup("station");
 	if (!c->log)
 		c->log = rel(c->file, "station.db");
-	dup = strdup(path);
-	dir = dup ? dirname(dup) : ".";
-	vars_set(&c->vars, "config_dir", dir);
-	free(dup);
+	vars_set(&c->vars, "config_dir", c->dir);
 	if (c->trust)
 		vars_set(&c->vars, "trust", c->trust);
 	return ST_OK;
@@ -624,6 +671,7 @@ void config_names_free(char **names)
 void config_free(struct station_config *c)
 {
 	free(c->file);
+	free(c->dir);
 	free(c->station);
 	free(c->log);
 	free(c->trust);

@@ -19,6 +19,7 @@
 
 struct station_config {
 	char *file;
+	char *dir;		/* the directory of file, absolute: ${config_dir} */
 	char *station;		/* station name, in every run */
 	char *log;		/* SQLite path */
 	bool sync_full;

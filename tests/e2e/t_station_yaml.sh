@@ -47,4 +47,40 @@ touch line/pki/nothere.crt
 sed -i 's|http://|https://|' line/station.yaml
 "$BINDIR/station" run --dry-run -c line/station.yaml >out 2>err ||
 	fail "run --dry-run on the mended station.yaml: $(cat err)"
-echo "ok: station.yaml's files and URLs are checked when it loads"
+
+# --- 2. ${config_dir}: station.yaml's directory, absolute; a var is text ---
+mkdir line/images
+"$BINDIR/mkimage" --kind diag --version 1.0.0 --size 4096 -o line/images/diag.bin >/dev/null
+real=$(cd line && pwd -P)
+cat >seqs/img.yaml <<'YAML'
+name: img
+version: 1.0.0
+vars:
+  images: ~
+steps:
+  - name: load
+    flash: {image: "${images}/diag.bin", go: false}
+  - name: where
+    exec: {cmd: ['true', '${config_dir}']}
+YAML
+cat >line/img.yaml <<'YAML'
+sequence: ../seqs/img.yaml
+vars: {images: "${config_dir}/images"}
+fixtures: [fx.yaml]
+YAML
+"$BINDIR/station" run --dry-run -c line/img.yaml >out 2>err ||
+	fail "\${config_dir}/images in station.yaml's vars: $(cat err)"
+grep -qF "image $real/images/diag.bin (sha256 " out || fail "the image is not next to station.yaml: $(cat out)"
+grep -qF "$real" <(grep -A3 where out) || fail "\${config_dir} in the sequence is not $real: $(cat out)"
+# the same from the directory of station.yaml, as -c station.yaml
+(cd line && "$BINDIR/station" run --dry-run -c img.yaml) >out 2>err ||
+	fail "-c img.yaml: $(cat err)"
+grep -qF "image $real/images/diag.bin (sha256 " out || fail "-c img.yaml: $(cat out)"
+# a relative value is text, not a path: the step resolves it against the
+# sequence file, as docs/fixtures.md says
+sed -i 's|"${config_dir}/images"|images|' line/img.yaml
+rc=0
+"$BINDIR/station" run --dry-run -c line/img.yaml >out 2>err || rc=$?
+assert_eq "$rc" 3 "a relative image directory in vars: $(cat out err)"
+grep -qF "resolved to line/../seqs/images/diag.bin" out err || fail "not resolved against the sequence: $(cat out err)"
+echo "ok: station.yaml's files and URLs are checked when it loads; \${config_dir} is absolute"

@@ -282,6 +282,38 @@ static void test_files_and_urls_checked_at_load(void **state)
 	config_free(&c);
 }
 
+/* ${config_dir} is station.yaml's directory, absolute, however -c named the
+ * file; station.yaml's vars: use it (and the vars before them): a value is
+ * text, not a path, so "images" stays "images" and a directory next to
+ * station.yaml is "${config_dir}/images". */
+static void test_config_dir(void **state)
+{
+	struct station_config c;
+	char cwd[256], real[256], want[320];
+	struct st_error e = { 0 };
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_non_null(realpath(dir, real));
+	write_file("station.yaml", "vars: {images: '${config_dir}/images', diag: '${images}/d.bin',\n"
+		   "       rel: images, lit: '$${serial}'}\n");
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(config_load(&c, "station.yaml", &e), ST_OK);
+	assert_int_equal(chdir(cwd), 0);
+	assert_string_equal(vars_get(&c.vars, "config_dir"), real);
+	snprintf(want, sizeof(want), "%s/images", real);
+	assert_string_equal(vars_get(&c.vars, "images"), want);
+	snprintf(want, sizeof(want), "%s/images/d.bin", real);
+	assert_string_equal(vars_get(&c.vars, "diag"), want);
+	assert_string_equal(vars_get(&c.vars, "rel"), "images");
+	assert_string_equal(vars_get(&c.vars, "lit"), "${serial}");
+	config_free(&c);
+	/* a variable the run gives has no value yet here */
+	assert_int_equal(load(&c, "vars: {a: '${serial}/x'}\n"), ST_ERR_PARSE);
+	snprintf(want, sizeof(want), "%s:1:11: vars: 'a': variable '${serial}' has no value", path);
+	assert_non_null(strstr(msg, want));
+	assert_non_null(strstr(msg, "may use ${config_dir} and the vars before it"));
+}
+
 static void test_missing_file(void **state)
 {
 	struct station_config c;
@@ -342,6 +374,7 @@ int main(void)
 		T(test_key_file_problems),
 		T(test_missing_file),
 		T(test_files_and_urls_checked_at_load),
+		T(test_config_dir),
 		T(test_var_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
