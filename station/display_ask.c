@@ -37,11 +37,13 @@ static int bytes_of(const char *s, int n)
 
 /* The question and the answer so far on one line, never wrapped (a wrapped
  * line would break the count of lines to go back up): a long question is
- * cut, a long answer shows its tail after a '<'. */
+ * cut, shown cut by an ellipsis and still followed by ": " before the
+ * answer; a long answer shows its tail after a '<'. */
 void disp_draw_question(struct display *d, int width)
 {
 	const char *more = d->typed_long ? " (too long)" : "";
-	int room = width - 1 - (int)strlen(more), q = cols(d->ask), t;
+	const char *cut = d->utf8 ? "\u2026: " : "...: ";
+	int room = width - 1 - (int)strlen(more), q = cols(d->ask), t, shown;
 	const char *typed = d->typed;
 
 	if (q > room - TYPED_MIN)
@@ -49,8 +51,14 @@ void disp_draw_question(struct display *d, int width)
 	t = room - q;
 	if (cols(typed) > t)
 		typed += bytes_of(typed, cols(typed) - (t - 1));
-	fprintf(d->out, "%s%.*s%s%s%s%s\033[K", d->color ? "\033[1m" : "", bytes_of(d->ask, q),
-		d->ask, disp_reset(d), typed == d->typed ? "" : "<", typed, more);
+	/* cut: the question's first columns, then the mark (3 or 5 columns,
+	 * fewer on a terminal too narrow for it) */
+	shown = q < cols(d->ask) ? q - cols(cut) : q;
+	if (shown < 0)
+		shown = 0;
+	fprintf(d->out, "%s%.*s%.*s%s%s%s%s\033[K", d->color ? "\033[1m" : "",
+		bytes_of(d->ask, shown), d->ask, bytes_of(cut, q - shown), cut, disp_reset(d),
+		typed == d->typed ? "" : "<", typed, more);
 }
 
 /* ---- the operator's questions --------------------------------------------- */
