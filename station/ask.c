@@ -282,8 +282,10 @@ static int read_line(struct ask *a, const char *fixture, char *buf, size_t cap, 
 		char c;
 		ssize_t n;
 
-		if (poll(&p, 1, left < SLICE_MS ? (int)left : SLICE_MS) <= 0)
+		if (poll(&p, 1, left < SLICE_MS ? (int)left : SLICE_MS) <= 0) {
+			display_ask_idle(a->d);	/* buried under other lines? */
 			continue;
+		}
 		n = read(a->fd, &c, 1);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -46,6 +46,10 @@ struct display {
 	char ask[FX_NAME_MAX * 4 + 512]; /* the question under the live lines */
 	char typed[1100];	/* the answer so far, as shown (4 bytes a byte at most) */
 	bool typed_long;	/* more was typed than an answer may hold */
+	bool out_seen;		/* not a tty: the output may show on the operator's
+				 * screen, under the question on stderr */
+	bool ask_buried;	/* not a tty: lines were written after the question */
+	int64_t out_at;		/* when (now_us()) */
 	pthread_t ticker;
 	pthread_cond_t tick_cond;
 	bool ticking, quit;

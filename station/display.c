@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -83,6 +84,10 @@ void disp_shown(char *buf, size_t n, const char *text)
  * record. */
 static void check_out(struct display *d)
 {
+	if (d->mode != DISPLAY_TTY && d->ask[0]) {
+		d->ask_buried = true;	/* shown again: display_ask_idle() */
+		d->out_at = now_us();
+	}
 	if (d->closed || !ferror(d->out))
 		return;
 	d->closed = true;
@@ -429,6 +434,17 @@ static bool locale_utf8(void)
 	return false;
 }
 
+/* Not a terminal we draw on: may what goes to out show on the operator's
+ * screen (a pipe, `| tee log`; a socket; a terminal)?  Not a file's. */
+static bool out_seen(FILE *out)
+{
+	struct stat st;
+
+	if (fstat(fileno(out), &st) < 0)
+		return false;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(fileno(out));
+}
+
 struct display *display_new(FILE *out, enum display_mode mode, const struct display_info *info,
 			    int n_fixtures, const char *const *names)
 {
@@ -447,6 +463,7 @@ struct display *display_new(FILE *out, enum display_mode mode, const struct disp
 		d->info = *info;
 	d->n = n_fixtures;
 	d->utf8 = locale_utf8();
+	d->out_seen = mode != DISPLAY_TTY && out_seen(out);
 	d->color = want_color(mode);
 	for (int i = 0; i < n_fixtures; i++) {
 		snprintf(d->fx[i].id, sizeof(d->fx[i].id), "%s", names[i]);

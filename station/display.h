@@ -62,5 +62,13 @@ void display_ask_done(struct display *d, const char *fixture, const char *answer
 		      const char *refused);
 void display_ask_note(struct display *d, const char *fixture, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * Called while a question waits for keys (a few times a second): when the
+ * view is not a terminal and its output (a pipe: `| tee log`; a terminal)
+ * may land on the operator's screen, a question that other lines came after
+ * is shown again, with what was typed so far, once they have stopped
+ * coming (so that it is the last thing on the screen, not buried).
+ */
+void display_ask_idle(struct display *d);
 
 #endif

@@ -4,7 +4,8 @@
  * line, under the live lines and redrawn with them, with the answer so far
  * as the station echoes it (the terminal echoes nothing: link/tty_keys.h),
  * escaped and never wider than the line; otherwise on stderr, the answer
- * echoed as it grows.
+ * echoed as it grows, and the question shown again when the view's lines
+ * (through `| tee` to the same screen) came after it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "station/display-internal.h"
 
 #define TYPED_MIN 16	/* columns kept for the answer when a question is long */
+#define QUIET_US 300000	/* not a tty: the lines after a question stopped coming */
 
 /* Columns of shown text (valid UTF-8: a column a character). */
 static int cols(const char *s)
@@ -73,6 +75,7 @@ void display_ask(struct display *d, const char *fixture, const char *question)
 	snprintf(d->ask, sizeof(d->ask), "[%s] %s: ", disp_find(d, fixture)->name, q);
 	d->typed[0] = '\0';
 	d->typed_long = false;
+	d->ask_buried = false;
 	if (d->mode == DISPLAY_TTY) {
 		disp_redraw(d);
 	} else {
@@ -183,3 +186,17 @@ void display_ask_note(struct display *d, const char *fixture, const char *fmt, .
 	pthread_mutex_unlock(&d->lock);
 }
 
+
+void display_ask_idle(struct display *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->mode != DISPLAY_TTY && d->out_seen && d->ask[0] && d->ask_buried &&
+	    now_us() - d->out_at >= QUIET_US) {
+		/* (the lines may reach the screen later than this, through
+		 * another program: shown once they stopped coming) */
+		d->ask_buried = false;
+		fprintf(stderr, "%s%s", d->ask, d->typed);
+		fflush(stderr);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
