@@ -23,6 +23,10 @@
 #include "station/steps/steps.h"
 
 #define PROMPT_CHOICES_MAX 16
+/* The serial the operator scanned before the run (prompt_serial_first), so
+ * that the step logs it as the operator's answer, not as one given on the
+ * command line.  A name no ${...} can refer to. */
+#define SCANNED_VAR "prompt: serial scanned"
 
 struct prompt_cfg {
 	char *message;
@@ -185,15 +189,19 @@ static void prompt_run(struct step *s, struct run_ctx *rc, struct step_result *r
 		free(img);
 	}
 	if (given && *given) {
-		/* given on the command line or scanned before the run started */
+		/* given on the command line, or scanned before the run started
+		 * (the operator's answer) */
 		if (c->pattern && rx_match(c->pattern, given, NULL, 0) < 0) {
 			sr_set(r, DB_ERROR, "the value given for %s ('%s') does not match %s: give the "
 			       "right one (--var %s=VALUE%s)", c->var, given, c->pattern, c->var,
 			       strcmp(c->var, "serial") ? "" : " or --serial");
 			return;
 		}
+		const char *scanned = vars_get(&rc->vars, SCANNED_VAR);
+
 		snprintf(answer, sizeof(answer), "%s", given);
-		sr_kv(r, "answer_source", "given");
+		sr_kv(r, "answer_source", scanned && *scanned && !strcmp(scanned, given) &&
+		      !strcmp(c->var, "serial") ? "operator" : "given");
 		if (!is_choice(c, answer)) {
 			char list[256];
 
@@ -262,14 +270,17 @@ int prompt_serial_first(struct run_ctx *rc, char *why, size_t cap)
 
 	if (!st)
 		st = serial_prompt(&rc->seq->steps);
+	if (vars_get(&rc->vars, SCANNED_VAR))	/* (a serial of a run before) */
+		vars_set(&rc->vars, SCANNED_VAR, "");
 	if (!st || (given && *given) || !rc->ask)
 		return ST_OK;	/* nothing to scan first, or the step says why */
 	rc->deadline_us = now_us() + (int64_t)(st->timeout_s * 1e6);
 	ret = ask_operator(st->cfg, rc, &r, answer, sizeof(answer));
 	rc->deadline_us = saved;
-	if (ret == ST_OK)
+	if (ret == ST_OK) {
 		vars_set(&rc->vars, "serial", answer);
-	else
+		vars_set(&rc->vars, SCANNED_VAR, answer);
+	} else
 		snprintf(why, cap, "%s", r.reason);
 	sr_reset(&r);
 	return ret;
