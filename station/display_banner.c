@@ -4,6 +4,7 @@
  * colour, then the fixture, the unit, the time and, for anything but PASS,
  * the step and the reason (escaped: it may come from outside).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,17 +71,24 @@ static void banner_glyphs(struct display *d, enum db_outcome o, const char *word
 	}
 }
 
-static void banner_text(struct display *d, enum db_outcome o, const char *label,
+#define TEXT_LINES 4	/* a reason wraps over this many lines at most */
+
+/* label and text, wrapped over up to TEXT_LINES lines; a longer text is
+ * cut, its last line ended by an ellipsis.  Was it cut? */
+static bool banner_text(struct display *d, enum db_outcome o, const char *label,
 			const char *text, int width)
 {
-	int room = width - 4 - (int)strlen(label);
+	const char *mark = d->utf8 ? "\u2026" : "...";
+	int markw = d->utf8 ? 1 : 3, room0 = width - 4 - (int)strlen(label);
 	size_t len = strlen(text);
 
-	if (room < 10)
-		room = 10;
+	if (room0 < 10)
+		room0 = 10;
 	/* wrap long reasons over a few lines rather than cut them */
-	for (int i = 0; i < 4 && (i == 0 || len > 0); i++) {
+	for (int i = 0; i < TEXT_LINES && (i == 0 || len > 0); i++) {
 		char line[512];
+		bool last = i == TEXT_LINES - 1 && len > (size_t)room0;
+		int room = last ? room0 - markw : room0;
 		int take = len > (size_t)room ? room : (int)len;
 
 		while (take < (int)len && take > room / 2 && text[take] != ' ')
@@ -88,14 +96,16 @@ static void banner_text(struct display *d, enum db_outcome o, const char *label,
 		if (take <= room / 2)
 			take = len > (size_t)room ? room : (int)len;
 
-		snprintf(line, sizeof(line), "%-*s%.*s", (int)strlen(label), i ? "" : label, take,
-			 text);
-		banner_line(d, o, line, (int)strlen(line), width);
+		snprintf(line, sizeof(line), "%-*s%.*s%s", (int)strlen(label), i ? "" : label, take,
+			 text, last ? mark : "");
+		banner_line(d, o, line, (int)strlen(line) - (last ? (int)strlen(mark) - markw : 0),
+			    width);
 		text += take;
 		len -= (size_t)take;
 		for (; len && *text == ' '; text++)
 			len--;
 	}
+	return len > 0;
 }
 
 void disp_banner(struct display *d, const struct fx_state *f, enum db_outcome o,
@@ -118,7 +128,16 @@ void disp_banner(struct display *d, const struct fx_state *f, enum db_outcome o,
 		disp_shown(step, sizeof(step), failed_step ? failed_step : "?");
 		disp_shown(why, sizeof(why), reason ? reason : "?");
 		banner_text(d, o, "step:   ", step, width);
-		banner_text(d, o, "reason: ", why, width);
+		if (banner_text(d, o, "reason: ", why, width)) {
+			/* the unit's runs by its serial; a run without one by its id */
+			bool known = f->serial[0] && strcmp(f->serial, "?") &&
+				     strcmp(f->serial, "unidentified");
+
+			snprintf(line, sizeof(line), "%-8s(cut: the whole reason: %s%s)", "",
+				 known || f->run_id[0] ? "station trace " : "the log",
+				 known ? f->serial : f->run_id);
+			banner_text(d, o, "", line, width);
+		}
 	}
 	banner_line(d, o, "", 0, width);
 }
