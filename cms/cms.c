@@ -302,8 +302,9 @@ int cms_register(const struct cms_config *c, const struct cms_request *r,
 		log_info("%s: %s as %s (HTTP %d, %d attempt%s, %d request%s)", r->serial,
 			 res->status, res->id, res->http_status, res->attempts,
 			 res->attempts == 1 ? "" : "s", res->requests, res->requests == 1 ? "" : "s");
-	else
-		snprintf(res->status, sizeof(res->status), "failed");
+	else	/* stopped: the CMS's answer, if any, never read */
+		snprintf(res->status, sizeof(res->status), "%s",
+			 ret == ST_ERR_ABORTED ? "aborted" : "failed");
 	return ret;
 }
 

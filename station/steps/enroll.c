@@ -243,7 +243,8 @@ static void record_cms(struct step_result *r, const struct issue_ctx *x)
 	if (!x->asked)
 		return;
 	r->has_cms = true;
-	r->cms.status = x->ret < 0 ? (x->renew ? "renewal-failed" : "failed") :
+	r->cms.status = x->ret == ST_ERR_ABORTED ? "aborted" :
+			x->ret < 0 ? (x->renew ? "renewal-failed" : "failed") :
 			x->renew ? "renewed" : x->res.reused ? "reused" : "enrolled";
 	r->cms.cms_id = x->res.certificate_id[0] ? sr_str(r, x->res.certificate_id) : NULL;
 	r->cms.attempts = x->res.attempts;

@@ -203,6 +203,10 @@ wait "$spid" 2>/dev/null || true
 echo "measured: SIGTERM to exit during the register step: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 assert_match "$(sql "$LINE_DB" "SELECT outcome FROM runs WHERE unit_serial = 'SIM000001' ORDER BY rowid DESC LIMIT 1")" \
 	"aborted" "the run is aborted"
+# the registration stopped before the CMS answered is logged aborted (what
+# the CMS made of it is unknown), not failed (a refusal by the CMS)
+assert_eq "$(sql "$LINE_DB" "SELECT c.status FROM cms_registrations c JOIN runs r ON r.id = c.run_id
+	WHERE r.unit_serial = 'SIM000001' ORDER BY c.id DESC LIMIT 1")" "aborted" "the stopped registration"
 cms_stop
 
 # secrets: the client key is in no log
