@@ -10,6 +10,7 @@
 
 #include "station/commands.h"
 #include "station/config.h"
+#include "station/search.h"
 #include "station/sequence.h"
 #include "station/vars.h"
 
@@ -54,6 +55,11 @@ int cmd_lint(int argc, char **argv)
 		case 'h':
 			printf("usage: station lint [-c station.yaml] [--var NAME=VALUE] FILE...\n"
 			       "\n"
+			       "A FILE without a '/' is looked for as run -s NAME looks (NAME, then\n"
+			       "NAME.yaml, here, next to station.yaml, in the installed sequences);\n"
+			       "with no FILE, station.yaml's sequence is checked.  station.yaml\n"
+			       "itself is checked first, every problem of it printed.\n"
+			       "\n"
 			       "Check sequence files before a board is touched: unknown keys, wrong\n"
 			       "types, missing fields, unknown step kinds, undefined variables, bad\n"
 			       "regexes, low > high, unreadable images, include cycles.  Every problem\n"
@@ -66,11 +72,6 @@ int cmd_lint(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "usage: station lint [-c station.yaml] FILE...\n");
-		free(assign);
-		return EXIT_USAGE;
-	}
 	if (config_load_all(&cfg, config, &cfg_errors, &e) < 0) {
 		/* every problem of station.yaml, however many */
 		if (cfg_errors)
@@ -80,6 +81,12 @@ int cmd_lint(int argc, char **argv)
 		free(cfg_errors);
 		free(assign);
 		return EXIT_CONFIG;
+	}
+	if (optind >= argc && !cfg.sequence) {
+		fprintf(stderr, "usage: station lint [-c station.yaml] FILE...\n");
+		config_free(&cfg);
+		free(assign);
+		return EXIT_USAGE;
 	}
 	names = config_var_names(&cfg, assign, n_assign);
 	/* the values too: a file named through them (an include, the limits,
@@ -101,13 +108,21 @@ int cmd_lint(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_STATION;
 	}
-	for (int i = optind; i < argc; i++) {
+	for (int i = optind; i < argc || (i == optind && optind >= argc); i++) {
+		/* no FILE: station.yaml's sequence; a NAME: looked for as -s NAME */
+		const char *file = i < argc ? argv[i] : cfg.sequence;
 		struct sequence *seq = NULL;
 		char *errors = NULL;
-
 		char *note = NULL;
+		char found[4096];
 
-		if (sequence_lint_file(&seq, argv[i], (const char *const *)names, &given, &errors,
+		if (search_sequence(file, cfg.file, found, sizeof(found), &e) < 0) {
+			printf("%s\n", e.msg);
+			bad++;
+			continue;
+		}
+		file = found;
+		if (sequence_lint_file(&seq, file, (const char *const *)names, &given, &errors,
 				       &note, &e) < 0) {
 			fputs(errors ? errors : e.msg, stdout);
 			if (errors && errors[0] && errors[strlen(errors) - 1] != '\n')
@@ -116,7 +131,7 @@ int cmd_lint(int argc, char **argv)
 				putchar('\n');
 			bad++;
 		} else {
-			printf("%s: ok (%s %s%s%s)\n", argv[i], seq->name, seq->version,
+			printf("%s: ok (%s %s%s%s)\n", file, seq->name, seq->version,
 			       note ? "; " : "", note ? note : "");
 		}
 		free(errors);

@@ -21,6 +21,8 @@
  * The paths of station.yaml's own keys, when relative, are relative to the
  * directory of station.yaml, and each file they name must be readable when
  * it is loaded (file:line:col otherwise, before any board is touched).
+ * sequence: NAME (no '/') is looked for as `-s NAME` is, with station.yaml's
+ * directory in place of the current one (search.h).
  * vars: values are text, not paths: a step resolves a relative file name
  * against its sequence file, so a directory next to station.yaml is
  * "${config_dir}/images"; ${config_dir} (station.yaml's directory, absolute)
@@ -116,6 +118,28 @@ bool config_cli_var_refused(const char *cmd, const char *name_eq_value)
 	if (why)
 		fprintf(stderr, "%s: --var %s refused: %s\n", cmd, name, why);
 	return why != NULL;
+}
+
+/* sequence: a path (relative to station.yaml's directory), or a NAME looked
+ * for as -s NAME is (search_config_sequence); it must be readable. */
+static char *find_sequence(struct lint *l, struct station_config *c, const struct ynode *at,
+			   const char *s)
+{
+	char found[PATH_MAX];
+	struct st_error e = { 0 };
+	char *full;
+
+	if (strchr(s, '/')) {
+		full = rel(c->file, s);
+		need_readable(l, at, "sequence", full, "a sequence file or the NAME of an "
+			      "installed one");
+		return full;
+	}
+	if (search_config_sequence(s, c->file, found, sizeof(found), &e) < 0) {
+		lint_err(l, at, "sequence: %s, relative to station.yaml, or a NAME", e.msg);
+		return NULL;
+	}
+	return strdup(found);
 }
 
 /* A list of scalars: each one through take(); at most max. */
@@ -473,11 +497,10 @@ static void parse_root(struct lint *l, struct station_config *c, const struct yn
 	}
 	c->trust = rel_readable(l, c, r, "trust", "trust",
 				"the manufacturer roots (a PEM file or a directory)");
-	if (lint_str(l, r, "sequence", false, &s) && s) {
-		c->sequence = rel(c->file, s);
-		free(s);
-		s = NULL;
-	}
+	if (lint_str(l, r, "sequence", false, &s) && s)
+		c->sequence = find_sequence(l, c, ynode_get(r, "sequence"), s);
+	free(s);
+	s = NULL;
 	if (lint_str(l, r, "sync", false, &s) && s) {
 		if (strcmp(s, "full") && strcmp(s, "normal"))
 			lint_err(l, ynode_get(r, "sync"), "sync must be normal or full");

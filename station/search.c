@@ -6,6 +6,7 @@
  * still finds its sequences; ST_DATADIR, the PREFIX it was built for, is
  * the fallback.
  */
+#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -67,36 +68,60 @@ static bool try_dir(const char *dir, const char *name, char *out, size_t cap)
 	return false;
 }
 
-int search_sequence(const char *name, const char *config_file, char *out, size_t cap,
-		    struct st_error *e)
+/* NAME in the current directory (when cwd), the directory of config_file,
+ * then the installed sequences. */
+static int search_in(const char *name, bool cwd, const char *config_file, char *out, size_t cap,
+		     struct st_error *e)
 {
 	char cfg_dir[PATH_MAX] = "", inst[PATH_MAX + 16];
 	const char *dirs[3];
 	int n = 0;
 
-	if (strchr(name, '/')) {
-		snprintf(out, cap, "%s", name);
-		return ST_OK;
-	}
-	dirs[n++] = ".";
+	if (cwd)
+		dirs[n++] = ".";
 	if (config_file) {
 		char *dup = strdup(config_file);
 
 		if (dup)
 			snprintf(cfg_dir, sizeof(cfg_dir), "%s", dirname(dup));
 		free(dup);
-		if (cfg_dir[0] && strcmp(cfg_dir, "."))
+		if (cfg_dir[0] && (!cwd || strcmp(cfg_dir, ".")))
 			dirs[n++] = cfg_dir;
 	}
 	snprintf(inst, sizeof(inst), "%s/sequences", search_datadir());
 	dirs[n++] = inst;
 	for (int i = 0; i < n; i++)
 		if (try_dir(dirs[i], name, out, cap)) {
-			if (i == 0)	/* ./NAME: as the operator wrote it */
+			if (!strncmp(out, "./", 2))	/* ./NAME: as the operator wrote it */
 				memmove(out, out + 2, strlen(out + 2) + 1);
 			return ST_OK;
 		}
 	return st_fail(e, ST_ERR_NOTFOUND, "no sequence '%s' (nor %s.yaml) in %s%s%s%s%s: give its path",
 		       name, name, dirs[0], n > 1 ? ", " : "", n > 1 ? dirs[1] : "",
 		       n > 2 ? ", " : "", n > 2 ? dirs[2] : "");
+}
+
+int search_sequence(const char *name, const char *config_file, char *out, size_t cap,
+		    struct st_error *e)
+{
+	struct stat st;
+
+	if (strchr(name, '/')) {
+		/* a path: said here, once, when there is nothing to read */
+		if (stat(name, &st) < 0)
+			return st_fail(e, ST_ERR_NOTFOUND, "cannot read %s: %s", name,
+				       strerror(errno));
+		if (S_ISDIR(st.st_mode))
+			return st_fail(e, ST_ERR_NOTFOUND, "cannot read %s: it is a directory, "
+				       "not a sequence file", name);
+		snprintf(out, cap, "%s", name);
+		return ST_OK;
+	}
+	return search_in(name, true, config_file, out, cap, e);
+}
+
+int search_config_sequence(const char *name, const char *config_file, char *out, size_t cap,
+			   struct st_error *e)
+{
+	return search_in(name, false, config_file, out, cap, e);
 }

@@ -83,4 +83,42 @@ rc=0
 "$BINDIR/station" run --dry-run -c line/img.yaml >out 2>err || rc=$?
 assert_eq "$rc" 3 "a relative image directory in vars: $(cat out err)"
 grep -qF "resolved to line/../seqs/images/diag.bin" out err || fail "not resolved against the sequence: $(cat out err)"
-echo "ok: station.yaml's files and URLs are checked when it loads; \${config_dir} is absolute"
+
+# --- 3. sequence: NAME is looked for as -s NAME is --------------------------
+# an installed tree: PREFIX/bin/station finds PREFIX/share/station/sequences
+mkdir -p prefix/bin prefix/share/station/sequences
+cp "$BINDIR/station" prefix/bin/
+sed 's/^name: flow/name: installed-flow/' seqs/flow.yaml >prefix/share/station/sequences/installed-flow.yaml
+sed 's/^name: flow/name: local-flow/' seqs/flow.yaml >line/local-flow.yaml
+st=$t/prefix/bin/station
+printf 'sequence: installed-flow\nfixtures: [fx.yaml]\n' >line/s3.yaml
+"$st" run --dry-run -c line/s3.yaml >out 2>err || fail "sequence: NAME, installed: $(cat err)"
+grep -q '^sequence installed-flow 1.0.0' out || fail "not the installed sequence: $(cat out)"
+# next to station.yaml, as for -s (a path or NAME.yaml there comes first)
+printf 'sequence: local-flow\nfixtures: [fx.yaml]\n' >line/s3.yaml
+"$st" run --dry-run -c line/s3.yaml >out 2>err || fail "sequence: NAME next to it: $(cat err)"
+grep -q '^sequence local-flow 1.0.0' out || fail "not the sequence next to station.yaml: $(cat out)"
+# none: said once, at station.yaml's line, before anything else
+printf 'station: s3\nsequence: factory-provisioning\nfixtures: [fx.yaml]\n' >line/s3.yaml
+rc=0
+"$st" run --dry-run -c line/s3.yaml >out 2>err || rc=$?
+assert_eq "$rc" 3 "sequence: a NAME nowhere"
+assert_eq "$(cat err)" "line/s3.yaml:2:11: sequence: no sequence 'factory-provisioning' (nor factory-provisioning.yaml) in line, $t/prefix/share/station/sequences: give its path, relative to station.yaml, or a NAME" \
+	"a sequence nowhere is said once, at its line"
+# station lint looks as -s does too, and with no FILE checks station.yaml's
+"$st" lint installed-flow >out 2>err || fail "lint installed-flow: $(cat out err)"
+assert_eq "$(cat out)" "$t/prefix/share/station/sequences/installed-flow.yaml: ok (installed-flow 1.0.0)" "lint NAME"
+printf 'sequence: installed-flow\n' >line/s3.yaml
+"$st" lint -c line/s3.yaml >out 2>err || fail "lint -c with no FILE: $(cat out err)"
+assert_eq "$(cat out)" "$t/prefix/share/station/sequences/installed-flow.yaml: ok (installed-flow 1.0.0)" "lint -c, no FILE"
+rc=0
+"$st" lint no-such-flow >out 2>err || rc=$?
+assert_eq "$rc" 1 "lint of a NAME nowhere"
+assert_match "$(cat out)" "^no sequence 'no-such-flow' \(nor no-such-flow.yaml\) in \., $t/prefix/share/station/sequences: give its path$" "lint of a NAME nowhere"
+# -s PATH that is not there: said once
+rc=0
+"$st" run --dry-run -s ./nothere.yaml -f line/fx.yaml >out 2>err || rc=$?
+assert_eq "$rc" 3 "-s a path not there"
+assert_eq "$(cat err)" "station run: cannot read ./nothere.yaml: No such file or directory" "-s a path not there, said once"
+
+echo "ok: station.yaml's files and URLs are checked when it loads; \${config_dir} is absolute; sequence: NAME is found as -s NAME"
