@@ -36,6 +36,12 @@ static int log_series(void *h, const char *name, const struct rep_filter *f, boo
 	return db_meas_series(h, name, f, first_only, w, fn, ctx, e);
 }
 
+static int log_kinds(void *h, const char *name, const struct rep_filter *f, bool first_only,
+		     bool exact, db_row_fn fn, void *ctx, struct st_error *e)
+{
+	return db_meas_kinds(h, name, f, first_only, exact, fn, ctx, e);
+}
+
 static int log_capability(void *h, const struct rep_filter *f, bool first_only, db_row_fn fn,
 			  void *ctx, struct st_error *e)
 {
@@ -61,6 +67,7 @@ static const struct db_reader_ops log_reader = {
 	.trace_rows = log_trace,
 	.wide_rows = log_wide,
 	.meas_series = log_series,
+	.meas_kinds = log_kinds,
 	.capability_rows = log_capability,
 	.capability_sums = log_capability_sums,
 	.operation_rows = log_operations,
@@ -121,6 +128,14 @@ int rd_meas_series(const struct db_reader *rd, const char *name, const struct re
 	if (!rd->ops->meas_series)
 		return notsup(rd, "report --spc", e);
 	return rd->ops->meas_series(rd->h, name, f, first_only, w, fn, ctx, e);
+}
+
+int rd_meas_kinds(const struct db_reader *rd, const char *name, const struct rep_filter *f,
+		  bool first_only, bool exact, db_row_fn fn, void *ctx, struct st_error *e)
+{
+	if (!rd->ops->meas_kinds)
+		return 0;
+	return rd->ops->meas_kinds(rd->h, name, f, first_only, exact, fn, ctx, e);
 }
 
 int rd_capability_rows(const struct db_reader *rd, const struct rep_filter *f, bool first_only,

@@ -30,6 +30,10 @@ struct db_reader_ops {
 	int (*meas_series)(void *h, const char *name, const struct rep_filter *f, bool first_only,
 			   const struct db_series_window *w, db_row_fn fn, void *ctx,
 			   struct st_error *e);
+	/* db_meas_kinds(): the sequences and units of the name's values; NULL:
+	 * the store does not say (the chart then checks the units it reads) */
+	int (*meas_kinds)(void *h, const char *name, const struct rep_filter *f, bool first_only,
+			  bool exact, db_row_fn fn, void *ctx, struct st_error *e);
 	/* db_capability_rows()'s 10 columns; a store of several stations may
 	 * add an 11th, station (ordered by station before fixture): moving
 	 * ranges and subgroups then stay within one station's fixture */
@@ -86,6 +90,9 @@ int rd_wide_rows(const struct db_reader *rd, enum db_wide_q q, const struct rep_
 int rd_meas_series(const struct db_reader *rd, const char *name, const struct rep_filter *f,
 		   bool first_only, const struct db_series_window *w, db_row_fn fn, void *ctx,
 		   struct st_error *e);
+/* No row when the backend does not say. */
+int rd_meas_kinds(const struct db_reader *rd, const char *name, const struct rep_filter *f,
+		  bool first_only, bool exact, db_row_fn fn, void *ctx, struct st_error *e);
 int rd_capability_rows(const struct db_reader *rd, const struct rep_filter *f, bool first_only,
 		       db_row_fn fn, void *ctx, struct st_error *e);
 int rd_capability_sums(const struct db_reader *rd, const struct rep_filter *f, bool all_runs,

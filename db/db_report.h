@@ -112,13 +112,20 @@ int db_wide_rows(struct db *db, enum db_wide_q q, const struct rep_filter *f, db
 
 /* station report --spc NAME: the numeric values of measurement name in the
  * runs f selects, fixture by fixture, each in time order: columns fixture,
- * time (ISO), started_us, unit_serial, run_id, value, unit.  first_only: from
+ * time (ISO), started_us, unit_serial, run_id, value, unit (a store may add
+ * mid and sequence_name, NULL for none).  first_only: from
  * each unit's first judged run of its sequence only (a retest's values are
  * not the process; an error run measured the station). */
 struct db_series_window;
 int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,
 		   bool first_only, const struct db_series_window *w, db_row_fn fn, void *ctx,
 		   struct st_error *e);
+/* The sequences and units of name's values in the runs f selects (as
+ * db_meas_series() selects them): columns sequence_name (NULL for none),
+ * sequence_version, unit, n; unless exact, nothing when the log's summaries
+ * hold the name in one sequence and unit only. */
+int db_meas_kinds(struct db *db, const char *name, const struct rep_filter *f, bool first_only,
+		  bool exact, db_row_fn fn, void *ctx, struct st_error *e);
 /* What report --spc keeps of each fixture's series: its first head values
  * and its last tail (tail 0: every value).  A store may give more (report/
  * spc.c bounds what it keeps) but never fewer, each fixture's in time

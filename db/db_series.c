@@ -18,15 +18,16 @@
 
 #define SERIES_COLS \
 	"SELECT r.fixture, " REP_ISO("r.started_us") " AS time, r.started_us," \
-	" r.unit_serial, r.id AS run_id, m.value, m.unit, m.id AS mid" \
-	" FROM runs r CROSS JOIN steps s ON s.run_id = r.id" \
+	" r.unit_serial, r.id AS run_id, m.value, m.unit, m.id AS mid," \
+	" " DB_OP("r") " AS sequence_name FROM runs r CROSS JOIN steps s ON s.run_id = r.id" \
 	" CROSS JOIN measurements m ON m.step_id = s.id"
 #define SERIES_WHERE \
 	" WHERE r.outcome <> 'running' AND " REP_WHERE \
 	" AND (?8 IS NULL OR " FIRST_JUDGED_OP_RUN ") AND m.name = ?9 AND m.value IS NOT NULL"
 
 /* Every value: columns fixture, time (ISO), started_us, unit_serial,
- * run_id, value, unit, mid (the measurement's id, the order within a run). */
+ * run_id, value, unit, mid (the measurement's id, the order within a run),
+ * sequence_name (the run's operation: report/spc.c refuses a chart of two). */
 static const char all_sql[] =
 	SERIES_COLS SERIES_WHERE " ORDER BY r.fixture, r.started_us, m.id";
 
@@ -42,8 +43,8 @@ static const char every_run_sql[] =
 	"WITH mv AS MATERIALIZED (SELECT v.id, v.step_id, v.def, v.value FROM measurement_values v"
 	" WHERE v.def IN (SELECT id FROM measurement_defs WHERE name = ?9) AND v.value IS NOT NULL)"
 	" SELECT r.fixture, " REP_ISO("r.started_us") " AS time, r.started_us,"
-	" r.unit_serial, r.id AS run_id, m.value, d.unit, m.id AS mid"
-	" FROM runs r CROSS JOIN steps s ON s.run_id = r.id CROSS JOIN mv m ON m.step_id = s.id"
+	" r.unit_serial, r.id AS run_id, m.value, d.unit, m.id AS mid,"
+	" " DB_OP("r") " AS sequence_name FROM runs r CROSS JOIN steps s ON s.run_id = r.id CROSS JOIN mv m ON m.step_id = s.id"
 	" CROSS JOIN measurement_defs d ON d.id = m.def"
 	" WHERE r.outcome <> 'running' AND " REP_WHERE " AND (?8 IS NULL OR " FIRST_JUDGED_OP_RUN ")"
 	" ORDER BY r.fixture, r.started_us, m.id";
@@ -185,6 +186,42 @@ static int window(struct db *db, const char *name, const struct rep_filter *f, b
 	if (txn)
 		sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);	/* reads only */
 	return ret;
+}
+
+/* The kinds of the name's values in the runs selected: a row per sequence
+ * (NULL for none or ''), version and unit, with its count of values; the
+ * chart refuses more than one sequence or unit (report/spc.c).  Unless
+ * exact, the summaries' keys say first whether the name has more than one
+ * at all in the log (one indexed read): only then are the values read (a
+ * run put in by SQL has no summary: the chart's own points tell, and then
+ * it asks again, exact). */
+static const char kinds_keys_sql[] =
+	"SELECT count(*) FROM (SELECT DISTINCT nullif(sequence_name, ''), unit FROM meas_keys"
+	" WHERE name = ?1)";
+static const char kinds_sql[] =
+	"SELECT " DB_OP("r") " AS sequence_name, r.sequence_version, m.unit, count(*) AS n"
+	" FROM runs r CROSS JOIN steps s ON s.run_id = r.id"
+	" CROSS JOIN measurements m ON m.step_id = s.id" SERIES_WHERE
+	" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+
+int db_meas_kinds(struct db *db, const char *name, const struct rep_filter *f, bool first_only,
+		  bool exact, db_row_fn fn, void *ctx, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int kinds = 0;
+
+	pthread_mutex_lock(&db->mu);
+	st = exact ? NULL : dbr_prepare(db->h, kinds_keys_sql);
+	if (st) {
+		dbi_bind_text(st, 1, name);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			kinds = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	if (kinds == 1)	/* one sequence and unit in the whole log (0: no keys, read) */
+		return 0;
+	return dbr_rows_where(db, kinds_sql, f, first_only, name, fn, ctx, e);
 }
 
 int db_meas_series(struct db *db, const char *name, const struct rep_filter *f,

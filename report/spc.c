@@ -83,6 +83,9 @@ struct spc {
 	struct series *s;
 	int n;
 	char *unit;
+	bool unit_read;	/* the first point's unit is in unit (NULL: none) */
+	char *seq;	/* the first point's sequence, when the store says */
+	bool mixed;	/* a point of another unit or sequence than the first's */
 	int head, ring;	/* kept of a fixture: the first head, the last ring (0: all) */
 	struct st_error *e;
 };
@@ -153,9 +156,145 @@ static int add_row(void *ctx, const struct db_row *row)
 	p->serial = dup_text(&row->v[3]);
 	p->run = dup_text(&row->v[4]);
 	p->x = row->v[5].type == DB_INT ? (double)row->v[5].i : row->v[5].d;
-	if (!c->unit && row->v[6].type == DB_TEXT)
-		c->unit = strdup(row->v[6].s);
+	if (!c->unit_read) {
+		c->unit_read = true;
+		c->unit = row->v[6].type == DB_TEXT ? strdup(row->v[6].s) : NULL;
+		c->seq = row->n > 8 ? dup_text(&row->v[8]) : NULL;
+	} else if ((row->v[6].type == DB_TEXT) != !!c->unit ||
+		   (c->unit && strcmp(c->unit, row->v[6].s)) ||
+		   (row->n > 8 && ((row->v[8].type == DB_TEXT) != !!c->seq ||
+				   (c->seq && strcmp(c->seq, row->v[8].s))))) {
+		c->mixed = true;	/* kinds the store's summaries did not know */
+	}
 	return 0;
+}
+
+/* --- one chart, one sequence and one unit -------------------------------- */
+#define KINDS_KEPT 8
+
+/* The sequences (and versions) and units of the name's values: the first
+ * KINDS_KEPT of them (NULL: none), and how many. */
+struct kind {
+	char *seq, *ver, *unit;
+	long long n;
+};
+
+struct kinds {
+	struct kind k[KINDS_KEPT];
+	int n;
+	bool seqs, units;	/* a sequence, a unit other than the first's */
+	bool version_units;	/* a sequence version in two units */
+	struct kind prev;	/* the row before (rows ordered by seq, ver, unit) */
+};
+
+static bool eq(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+static void kind_free(struct kind *k)
+{
+	free(k->seq);
+	free(k->ver);
+	free(k->unit);
+}
+
+static void kind_set(struct kind *k, const struct db_row *row)
+{
+	k->seq = dup_text(&row->v[0]);
+	k->ver = dup_text(&row->v[1]);
+	k->unit = dup_text(&row->v[2]);
+	k->n = row->v[3].i;
+}
+
+/* Rows: sequence_name, sequence_version, unit, n (db_meas_kinds()). */
+static int add_kind(void *ctx, const struct db_row *row)
+{
+	struct kinds *ks = ctx;
+	struct kind k;
+
+	if (row->columns_only)
+		return 0;
+	kind_set(&k, row);
+	if (ks->n) {
+		ks->seqs |= !eq(k.seq, ks->k[0].seq);
+		ks->units |= !eq(k.unit, ks->k[0].unit);
+		ks->version_units |= eq(k.seq, ks->prev.seq) && eq(k.ver, ks->prev.ver);
+	}
+	if (ks->n < KINDS_KEPT)
+		kind_set(&ks->k[ks->n], row);
+	kind_free(&ks->prev);
+	ks->prev = k;
+	ks->n++;
+	return 0;
+}
+
+/* A chart of values in more than one unit, or of more than one operation,
+ * is no chart of a process: refused (ST_ERR_ARG), saying what was found
+ * and what picks one. */
+static int one_kind(const struct db_reader *rd, const struct rep_filter *f,
+		    const struct spc_opts *o, bool exact, struct st_error *e)
+{
+	struct kinds ks = { 0 };
+	char list[360];
+	size_t len = 0;
+	int ret = rd_meas_kinds(rd, o->name, f, !o->all_runs, exact, add_kind, &ks, e);
+	bool seqs = ks.seqs, units = ks.units;
+
+	list[0] = '\0';
+	for (int i = 0; !ret && (seqs || units) && i < ks.n && i < KINDS_KEPT; i++) {
+		const struct kind *k = &ks.k[i];
+		char *sq = k->seq ? st_text_show_dup(k->seq) : NULL;
+		char *v = k->ver ? st_text_show_dup(k->ver) : NULL;
+		char *u = k->unit ? st_text_show_dup(k->unit) : NULL;
+		int w = snprintf(list + len, sizeof(list) - len, "%s%s%s%s%s in %s (%lld value%s)",
+				 i ? ", " : "", sq ? "sequence " : "no sequence", sq ? sq : "",
+				 v ? "@" : "", v ? v : "", u ? u : "no unit", k->n,
+				 k->n == 1 ? "" : "s");
+
+		if (w > 0)
+			len = len + (size_t)w < sizeof(list) ? len + (size_t)w : sizeof(list) - 1;
+		free(sq);
+		free(v);
+		free(u);
+	}
+	if (!ret && (seqs || units)) {
+		char *name = st_text_show_dup(o->name);
+
+		ret = st_fail(e, ST_ERR_ARG, "measurement '%s' has values in %s%s%s in the runs "
+			      "selected, and one control chart cannot mix them: %s%s; %s",
+			      name ? name : "?", seqs ? "more than one sequence" : "",
+			      seqs && units ? " and " : "", units ? "more than one unit" : "", list,
+			      ks.n > KINDS_KEPT ? ", ..." : "",
+			      seqs ? "--sequence NAME picks one" :
+			      !ks.version_units ? "--sequence NAME@VERSION picks one" :
+			      "one version of the sequence measures it in more than one unit "
+			      "(station export --what measurements lists them), which --spc "
+			      "cannot chart apart");
+		free(name);
+	}
+	for (int i = 0; i < ks.n && i < KINDS_KEPT; i++)
+		kind_free(&ks.k[i]);
+	kind_free(&ks.prev);
+	return ret;
+}
+
+/* Points of two kinds the kinds asked before did not say: asked again,
+ * exact, for the message. */
+static int mixed(const struct db_reader *rd, const struct rep_filter *f, const struct spc_opts *o,
+		 struct st_error *e)
+{
+	char *name;
+	int ret = one_kind(rd, f, o, true, e);
+
+	if (ret)
+		return ret;
+	name = st_text_show_dup(o->name);
+	ret = st_fail(e, ST_ERR_ARG, "measurement '%s' has values in more than one unit or "
+		      "sequence in the runs selected, and one control chart cannot mix them: "
+		      "--sequence NAME picks one sequence", name ? name : "?");
+	free(name);
+	return ret;
 }
 
 /* The first point of i's run of consecutive points. */
@@ -589,7 +728,11 @@ int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f
 	struct db_series_window w = { .head = c.head, .tail = c.ring };
 	int ret;
 
-	ret = rd_meas_series(rd, o->name, f, !o->all_runs, &w, add_row, &c, e);
+	ret = one_kind(rd, f, o, false, e);
+	if (!ret)
+		ret = rd_meas_series(rd, o->name, f, !o->all_runs, &w, add_row, &c, e);
+	if (!ret && c.mixed)
+		ret = mixed(rd, f, o, e);
 	if (!ret && !c.n)	/* as trace's "no unit": exit status 1, nothing drawn */
 		ret = not_found(f, o, e);
 	for (int i = 0; !ret && i < c.n; i++) {
@@ -612,5 +755,6 @@ int report_spc(FILE *out, const struct db_reader *rd, const struct rep_filter *f
 	}
 	free(c.s);
 	free(c.unit);
+	free(c.seq);
 	return ret;
 }
