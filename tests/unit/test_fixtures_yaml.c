@@ -34,7 +34,7 @@ static void expect_err(const char *text, const char *where)
 {
 	struct fixture_def d;
 	struct st_error e;
-	char want[600];
+	char want[2048];
 
 	put(text);
 	assert_int_equal(fixture_def_load(&d, path, &e), ST_ERR_PARSE);
@@ -142,13 +142,17 @@ static void test_wrong_types(void **state)
 static void test_missing_fields(void **state)
 {
 	static const char ftdi[] = "name: a\ndriver: ftdi\n";
-	char buf[300];
+	char buf[300], all[1024];
 
 	(void)state;
 	expect_err("driver: sim\n", "1:1: missing 'name'");
-	expect_err(ftdi, "1:1: missing 'port' (the console, e.g. /dev/ttyUSB0)");
+	/* each missing thing at once */
+	put(ftdi);
+	snprintf(all, sizeof(all), "1:1: missing 'port' (the console, e.g. /dev/ttyUSB0)\n"
+		 "%s:1:1: missing 'usb: {vid, pid}' (e.g. vid: 0x0403, pid: 0x6014)\n"
+		 "%s:1:1: missing 'lines: power' (the ftdi pin map)", path, path);
+	expect_err(ftdi, all);
 	snprintf(buf, sizeof(buf), "%sport: /dev/ttyUSB0\n", ftdi);
-	expect_err(buf, "1:1: missing 'usb: {vid, pid}' (e.g. vid: 0x0403, pid: 0x6014)");
 	strcat(buf, "usb: {vid: 0x0403, pid: 0x6014}\n");
 	expect_err(buf, "1:1: missing 'lines: power' (the ftdi pin map)");
 	strcat(buf, "lines:\n  power: {pin: 0}\n  boot: {active: high}\n");
@@ -165,7 +169,42 @@ static void test_pin_conflicts(void **state)
 	snprintf(buf, sizeof(buf), "%s  power: {pin: 0}\n  lid: {pin: 0}\n", head);
 	expect_err(buf, "7:14: pin 0 is already used by 'power'");
 	snprintf(buf, sizeof(buf), "%s  power: {pin: 9}\n", head);
-	expect_err(buf, "6:16: pin 9: the ftdi driver drives ADBUS pins 0..7");
+	expect_err(buf, "6:16: 'pin' is 9; it must be 0..7");
+	/* the docs' 0..7 hold for every driver: a sim fixture too */
+	expect_err("name: a\ndriver: sim\nlines: {power: {pin: 9}}\n",
+		   "3:22: 'pin' is 9; it must be 0..7");
+}
+
+/* Every problem of a file at once, as a sequence's: not one per run. */
+static void test_every_problem_at_once(void **state)
+{
+	struct fixture_def d;
+	struct st_error e;
+	char want[2048];
+	char text[2048] = "name: a\n";
+
+	(void)state;
+	put("driver: simm\nbaud: fast\nname: b\nlines:\n  power: {pin: 9}\n  fan: {pin: 1}\n"
+	    "limits: {v: {low: 2, high: 1}}\n");
+	assert_int_equal(fixture_def_load(&d, path, &e), ST_ERR_PARSE);
+	snprintf(want, sizeof(want), "%s:1:9: unknown driver 'simm' (use sim, ftdi or none)\n"
+		 "%s:2:7: 'baud' must be a number, not 'fast'\n"
+		 "%s:5:16: 'pin' is 9; it must be 0..7\n"
+		 "%s:6:3: unknown key 'fan' in 'lines' (power, boot, reset, lid, led-pass, led-fail)\n"
+		 "%s:7:13: limit 'v': low (2) is greater than high (1)", path, path, path, path, path);
+	assert_string_equal(e.msg, want);
+	/* a name given wrongly is not also missing */
+	expect_err("name: [a]\n", "1:7: 'name' must be a single value, not a list");
+	/* more than the message holds: whole lines, then how many more */
+	for (int i = 0; i < 40; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "k%d: 1\n", i);
+	put(text);
+	assert_int_equal(fixture_def_load(&d, path, &e), ST_ERR_PARSE);
+	snprintf(want, sizeof(want), "%s:2:1: unknown key 'k0' in the fixture file\n", path);
+	assert_ptr_equal(strstr(e.msg, want), e.msg);
+	assert_non_null(strstr(e.msg, " more in "));
+	assert_int_equal(e.msg[strlen(e.msg) - 1] == '\n', 0);
+	assert_null(strstr(e.msg, "k39"));
 }
 
 static void test_syntax_and_files(void **state)
@@ -206,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_missing_fields),
 		cmocka_unit_test(test_pin_conflicts),
+		cmocka_unit_test(test_every_problem_at_once),
 		cmocka_unit_test(test_syntax_and_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
