@@ -15,6 +15,7 @@
 #include "station/config.h"
 #include "station/cmd_log_opts.h"
 #include "station/search.h"
+#include "report/report.h"
 
 const char rep_default_log[] = REP_DEFAULT_DB;
 
@@ -54,41 +55,74 @@ static int exact_timegm(struct tm *tm, time_t *t)
 	return 0;
 }
 
-/* Accepted: @UNIXSECONDS, YYYY-MM-DD, YYYY-MM-DD[T ]HH:MM[:SS][Z], all UTC.
- * A bare date as --until means up to the end of that day. */
+/* n digits at *p, exactly, into *v (no sign, no space: strtol and strptime
+ * skip leading blanks and take fewer digits). */
+static bool digits(const char **p, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return false;
+		*v = *v * 10 + (**p - '0');
+	}
+	return true;
+}
+
+/* Accepted, as the help says: @UNIXSECONDS, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z]
+ * (a space for the T too), all UTC, from 1970 to 9999; digits only, each
+ * field of its width.  A bare date as --until means up to the end of that
+ * day.  -1: not such a time, -2: out of that range. */
 int rep_parse_time(const char *s, bool until, int64_t *us)
 {
-	static const char *const fmts[] = {
-		"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
-	};
-	struct tm tm;
-	const char *end;
-	char *num_end;
+	struct tm tm = { 0 };
+	const char *p = s;
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	bool bare = true;
 	time_t t;
 
-	if (s[0] == '@') {
-		long long v = strtoll(s + 1, &num_end, 10);
+	if (*p == '@') {
+		long long v = 0;
 
-		if (num_end == s + 1 || *num_end)
+		if (!p[1])
 			return -1;
+		for (p++; *p; p++) {
+			if (*p < '0' || *p > '9')
+				return -1;
+			if (v > REP_TIME_MAX / 10)
+				return -2;
+			v = v * 10 + (*p - '0');
+		}
+		if (v > REP_TIME_MAX)
+			return -2;
 		*us = v * 1000000LL;
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
-		memset(&tm, 0, sizeof(tm));
-		end = strptime(s, fmts[i], &tm);
-		if (end && (!*end || !strcmp(end, "Z"))) {
-			if (exact_timegm(&tm, &t) < 0)
-				return -1;
-			*us = (int64_t)t * 1000000LL;
-			return 0;
-		}
-	}
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%d", &tm);
-	if (!end || *end || exact_timegm(&tm, &t) < 0)
+	if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
+	    !digits(&p, 2, &d))
 		return -1;
-	*us = ((int64_t)t + (until ? 86400 : 0)) * 1000000LL;
+	if (*p == 'T' || *p == ' ') {
+		p++;
+		bare = false;
+		if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi))
+			return -1;
+		if (*p == ':' && (p++, !digits(&p, 2, &sec)))
+			return -1;
+		if (*p == 'Z')
+			p++;
+	}
+	if (*p)
+		return -1;
+	if (y < 1970)
+		return -2;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if (exact_timegm(&tm, &t) < 0)
+		return -1;
+	*us = ((int64_t)t + (bare && until ? 86400 : 0)) * 1000000LL;
 	return 0;
 }
 
@@ -97,6 +131,21 @@ static int usage_err(const struct rep_opts *o, const char *what, const char *arg
 	fprintf(stderr, "station %s: %s '%s' (see 'station %s --help')\n", o->cmd, what, arg,
 		o->cmd);
 	return EXIT_USAGE;
+}
+
+/* --since or --until: 0, or EXIT_USAGE after saying why. */
+static int time_opt(const struct rep_opts *o, const char *opt, const char *arg, bool until,
+		    int64_t *us)
+{
+	char what[160];
+	int r = rep_parse_time(arg, until, us);
+
+	if (!r)
+		return 0;
+	snprintf(what, sizeof(what), r == -2 ? "%s: out of range (1970-01-01 to 9999-12-31, @0 "
+		 "to @%lld)" : "%s: not a time (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] UTC or "
+		 "@UNIXSECONDS, a date that exists)", opt, (long long)REP_TIME_MAX);
+	return usage_err(o, what, arg);
 }
 
 static bool in_list(const char *s, const char *const *list)
@@ -132,13 +181,13 @@ int rep_common_opt(struct rep_opts *o, int c, const char *arg)
 	case REP_OPT_REVISION: f->revision = arg; return 1;
 	case REP_OPT_STATION: f->station = arg; return 1;
 	case REP_OPT_SINCE:
-		if (rep_parse_time(arg, false, &f->since_us) < 0)
-			return usage_err(o, "--since: not a time (YYYY-MM-DD[THH:MM[:SS]], a date that exists)", arg);
+		if (time_opt(o, "--since", arg, false, &f->since_us))
+			return EXIT_USAGE;
 		f->has_since = true;
 		return 1;
 	case REP_OPT_UNTIL:
-		if (rep_parse_time(arg, true, &f->until_us) < 0)
-			return usage_err(o, "--until: not a time (YYYY-MM-DD[THH:MM[:SS]], a date that exists)", arg);
+		if (time_opt(o, "--until", arg, true, &f->until_us))
+			return EXIT_USAGE;
 		f->has_until = true;
 		return 1;
 	case REP_OPT_OUTCOME:
@@ -207,6 +256,14 @@ int rep_getopt(struct rep_opts *o, int argc, char **argv, const char *shortopts,
 		if (ret == 0)
 			usage(stderr);
 		return ret == EXIT_CONFIG ? EXIT_CONFIG : EXIT_USAGE;
+	}
+	if (o->f.has_since && o->f.has_until && o->f.since_us >= o->f.until_us) {
+		char a[32], b[32];
+
+		fprintf(stderr, "station %s: --since %s is not before --until %s: the window "
+			"[since, until) holds no time (see 'station %s --help')\n", o->cmd,
+			rep_iso(a, o->f.since_us), rep_iso(b, o->f.until_us), o->cmd);
+		return EXIT_USAGE;
 	}
 	return 0;
 }

@@ -70,7 +70,8 @@ enum { REP_OPT_DB = 300, REP_OPT_CONFIG, REP_OPT_SINCE, REP_OPT_UNTIL, REP_OPT_F
 	{ "station", required_argument, NULL, REP_OPT_STATION }
 #define REP_HELP_FILTER \
 	"      --since T          runs started at or after T (YYYY-MM-DD,\n" \
-	"                         YYYY-MM-DDTHH:MM[:SS][Z], UTC, or @UNIXSECONDS)\n" \
+	"                         YYYY-MM-DDTHH:MM[:SS][Z] with T or a space, UTC,\n" \
+	"                         or @UNIXSECONDS; 1970 to 9999)\n" \
 	"      --until T          runs started before T (a bare date: up to its end)\n" \
 	"      --fixture F        one fixture\n" \
 	"      --sequence S       one sequence: NAME or NAME@VERSION\n" \
@@ -109,7 +110,9 @@ int rep_getopt(struct rep_opts *o, int argc, char **argv, const char *shortopts,
 	       const struct option *lo, void (*usage)(FILE *f));
 /* A format among a NULL-terminated list, else EXIT_USAGE with a message. */
 int rep_check_format(const struct rep_opts *o, const char *const *allowed);
-/* Parse a time for --since/--until into unix microseconds. */
+/* Parse a time for --since/--until into unix microseconds: 0, -1 not a
+ * time the help describes, -2 out of range (before 1970, after 9999). */
+#define REP_TIME_MAX 253402300799LL	/* 9999-12-31T23:59:59Z */
 int rep_parse_time(const char *s, bool until, int64_t *us);
 
 /* Open the log for reading (never created, never migrated); on failure

@@ -17,6 +17,7 @@
 #include "station/cmd_log_opts.h"
 
 #define REPORT(...) run_cmd(cmd_report, "report", __VA_ARGS__, NULL)
+#define EXPORT(...) run_cmd(cmd_export, "export", __VA_ARGS__, NULL)
 
 static json_t *report_json_with(const char *a, const char *b)
 {
@@ -470,6 +471,51 @@ static void test_times_validated(void **state)
 	assert_int_equal(rep_parse_time("2026-01-05T24:30", false, &us), -1);
 	assert_int_equal(rep_parse_time("2026-01-05T10:61", false, &us), -1);
 	assert_int_equal(rep_parse_time("yesterday", false, &us), -1);
+	/* the forms the help gives, nothing laxer: digits of each field's width, no
+	 * blank, no sign (strtoll and strptime took "@ 5", " 2026-03-29", "2026-3-9") */
+	assert_int_equal(rep_parse_time("2026-01-05 06:00:30", false, &us), 0);
+	assert_int_equal(us, (1767571200LL + 6 * 3600 + 30) * 1000000);
+	assert_int_equal(rep_parse_time("2026-01-05T06:00", true, &us), 0);	/* not a bare date */
+	assert_int_equal(us, (1767571200LL + 6 * 3600) * 1000000);
+	assert_int_equal(rep_parse_time("@1767571200", false, &us), 0);
+	assert_int_equal(us, 1767571200LL * 1000000);
+	assert_int_equal(rep_parse_time("@0", false, &us), 0);
+	assert_int_equal(rep_parse_time("@253402300799", false, &us), 0);	/* 9999-12-31T23:59:59Z */
+	assert_int_equal(rep_parse_time("9999-12-31", true, &us), 0);
+	assert_int_equal(us, 253402300800LL * 1000000);	/* its end */
+	static const char *const lax[] = {
+		"@ 5", "@+5", "@-5", "@", "@5x", "@0x10", " 2026-03-29", "2026-03-29 ", "2026-3-29",
+		"2026-03-9", "+2026-03-29", "02026-03-29", "2026-03-29T1:00", "2026-03-29T10:00:",
+		"2026-03-29T10:00:5", "2026-03-29Z", "2026-03-29T10:00ZZ", "2026-03-29T10", "",
+		"2026-03-29T10:00+01:00",
+	};
+	for (size_t i = 0; i < sizeof(lax) / sizeof(lax[0]); i++) {
+		print_message("%s\n", lax[i]);
+		assert_int_equal(rep_parse_time(lax[i], false, &us), -1);
+	}
+	/* out of range: refused as such, never wrapped ("@9223372036855" was
+	 * year -290308 and selected every run; "0000-01-01" was echoed "0-01-01") */
+	static const char *const far[] = {
+		"@9223372036855", "@9223372036854775807", "@99999999999999999999999", "@253402300800",
+		"0000-01-01", "1969-12-31", "1969-12-31T23:59:59Z",
+	};
+	for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
+		print_message("%s\n", far[i]);
+		assert_int_equal(rep_parse_time(far[i], false, &us), -2);
+	}
+}
+
+/* A window whose --since is not before its --until selects nothing: refused
+ * (it said 0 runs, exit status 0), by each command that takes the filters. */
+static void test_window_inverted(void **state)
+{
+	assert_int_equal(REPORT("--since", "2026-03-02", "--until", "2026-03-01"), EXIT_USAGE);
+	assert_int_equal(REPORT("--since", "2026-03-02", "--until", "2026-03-02T00:00"),
+			 EXIT_USAGE);
+	assert_int_equal(REPORT("--since", "@9223372036855"), EXIT_USAGE);
+	assert_int_equal(REPORT("--since", "2026-03-01", "--until", "2026-03-01"), EXIT_PASS);
+	assert_int_equal(EXPORT("--since", "@1767571201", "--until", "@1767571200"), EXIT_USAGE);
+	assert_int_equal(EXPORT("--since", "@1767571200", "--until", "@1767571201"), EXIT_PASS);
 }
 
 int main(void)
@@ -477,6 +523,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ppk_by_hand),
 		cmocka_unit_test(test_times_validated),
+		cmocka_unit_test(test_window_inverted),
 		cmocka_unit_test(test_json_fields),
 		cmocka_unit_test(test_filters_are_bound),
 		cmocka_unit_test(test_text_and_histogram),
