@@ -57,8 +57,11 @@ static void run_attempt(struct run_ctx *rc, struct step *st, struct step_result 
 {
 	int64_t parent = rc->deadline_us;
 	int64_t mine = now_us() + (int64_t)(st->timeout_s * 1e6);
+	const struct step *parent_of = rc->deadline_of;
 
 	rc->deadline_us = parent && parent < mine ? parent : mine;
+	if (!parent || mine <= parent)
+		rc->deadline_of = st;	/* else a group's time runs out first */
 	r->outcome = DB_PASS;
 	if (st->kind->run == NULL) {
 		/* groups: the children are logged one by one */
@@ -84,9 +87,14 @@ static void run_attempt(struct run_ctx *rc, struct step *st, struct step_result 
 		char why[ST_ERRMSG_MAX];
 
 		snprintf(why, sizeof(why), "%s", r->reason);
-		sr_set(r, r->outcome, "timed out after %.3gs: %s", st->timeout_s, why);
+		if (rc->deadline_of && rc->deadline_of != st)	/* name whose time it was */
+			sr_set(r, r->outcome, "timed out: the %.3gs of '%s' ran out: %s",
+			       rc->deadline_of->timeout_s, rc->deadline_of->name, why);
+		else
+			sr_set(r, r->outcome, "timed out after %.3gs: %s", st->timeout_s, why);
 	}
 	rc->deadline_us = parent;
+	rc->deadline_of = parent_of;
 }
 
 /* The operator sees the unit's serial as soon as a step has found it. */

@@ -106,6 +106,9 @@ struct run_ctx {
 	int (*gate)(struct run_ctx *rc, void *ctx, char *why, size_t cap);
 	void *gate_ctx;
 	bool refused;
+	/* the running step's deadline (deadline_us) is the timeout of this
+	 * step: itself, or the group around it whose time runs out first */
+	const struct step *deadline_of;
 	/* no serial came for the unit (its scan prompt had no answer in its
 	 * time, the station not stopped): not tested, no run */
 	bool unscanned;

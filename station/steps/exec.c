@@ -233,6 +233,8 @@ static void exec_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	char *argv[EXEC_MAX_ARGS + 1] = { 0 }, *cwd = NULL, *out = NULL, code[16];
 	int pipefd[2] = { -1, -1 }, status = 0;
 	bool timed_out = false;
+	/* the time it has: its own timeout, or what is left of a group's */
+	double budget_s = (double)(rc->deadline_us - now_us()) / 1e6;
 	size_t len;
 	pid_t pid;
 
@@ -271,8 +273,8 @@ static void exec_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	snprintf(code, sizeof(code), "%d", WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
 	sr_kv(r, "exit_code", code);
 	if (timed_out) {
-		sr_set(r, rc_stopped(rc) ? DB_ABORTED : DB_FAIL, "%s did not finish within %gs: killed",
-		       argv[0], s->timeout_s);
+		sr_set(r, rc_stopped(rc) ? DB_ABORTED : DB_FAIL, "%s did not finish within %.3gs: killed",
+		       argv[0], budget_s < s->timeout_s ? budget_s : s->timeout_s);
 	} else if (!WIFEXITED(status)) {
 		sr_set(r, DB_FAIL, "%s was killed by signal %d", argv[0], WTERMSIG(status));
 	} else if (WEXITSTATUS(status) != c->exit_code) {
