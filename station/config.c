@@ -202,7 +202,7 @@ static void parse_identity(struct lint *l, struct station_config *c, const struc
 		str_list(l, v, "policies", SE_MAX_POLICIES, take_policy, c);
 	lint_bool(l, n, "require_cn", &c->identity.require_cn);
 	lint_bool(l, n, "allow_intermediate_anchor", &c->identity.allow_intermediate_anchor);
-	crl = rel_readable(l, c, n, "crl", "identity.crl", "the directory of the CRLs");
+	crl = rel_readable(l, c, n, "crl", "identity.crl", "the CRLs (a file or a directory)");
 	c->identity.crl = crl;
 	/* cms: is parsed first (parse_root) */
 	v = ynode_get(n, "cms_status");

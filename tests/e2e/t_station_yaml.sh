@@ -5,6 +5,7 @@
 # one at file:line:col (a trust store, a CMS CA that is not there, a CMS URL
 # that is not https://), not once per unit after it was flashed.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/line.sh"
 
 t=$(st_tmpdir)
 cd "$t"
@@ -121,4 +122,39 @@ rc=0
 assert_eq "$rc" 3 "-s a path not there"
 assert_eq "$(cat err)" "station run: cannot read ./nothere.yaml: No such file or directory" "-s a path not there, said once"
 
-echo "ok: station.yaml's files and URLs are checked when it loads; \${config_dir} is absolute; sequence: NAME is found as -s NAME"
+# --- 5. docs/fixtures.md's station.yaml runs as written --------------------
+# its first yaml block under "## station.yaml", on the line of line.sh (PKI,
+# images, cms.key, cms-sim), the CMS's port its own; the installed
+# sequences are the tree's (an installed layout around a copy of station)
+doc=$ST_TOP/docs/fixtures.md
+awk '/^## station.yaml$/ { on = 1 } on && /^```yaml$/ { copy = 1; next }
+	copy && /^```$/ { exit } copy { print }' "$doc" >doc.yaml
+grep -q '^station: ' doc.yaml || fail "no station.yaml example in $doc"
+line_setup
+line_board a SIM000501
+mkdir "$LINE/fixtures"
+mv "$LINE/a.yaml" "$LINE/fixtures/a.yaml"
+sed "s|https://127.0.0.1:8443|https://127.0.0.1:$(cat "$LINE/cms.port")|" doc.yaml >"$LINE/station.yaml"
+! cmp -s doc.yaml "$LINE/station.yaml" || fail "the example's CMS URL is not https://127.0.0.1:8443"
+mkdir -p p5/bin p5/share/station
+cp "$BINDIR/station" p5/bin/
+ln -s "$ST_TOP/sequences" p5/share/station/sequences
+(cd / && "$t/p5/bin/station" lint -c "$LINE/station.yaml") >out 2>err ||
+	fail "lint -c the doc's station.yaml: $(cat out err)"
+assert_match "$(cat out)" "factory-provisioning.yaml: ok \(factory-provisioning " "the doc's sequence, linted"
+rc=0
+(cd / && "$t/p5/bin/station" run -c "$LINE/station.yaml" --once) >out 2>err || rc=$?
+assert_eq "$rc" 0 "the doc's station.yaml runs a unit: $(tail -5 out) $(cat err)"
+assert_eq "$(sql "$LINE/station.db" "SELECT station || ' ' || unit_serial || ' ' || outcome FROM runs")" \
+	"line1-st01 SIM000501 pass" "the run, in the log next to station.yaml"
+assert_eq "$(sql "$LINE/station.db" "SELECT count(*) FROM images WHERE path = '$(cd "$LINE" && pwd -P)/images/diag.bin'")" 1 \
+	"the diagnostic image from \${config_dir}/images"
+# its variables snippet loads as written, next to the example
+awk '/^### Variables and `\$\{config_dir\}`$/ { on = 1 } on && /^```yaml$/ { copy = 1; next }
+	copy && /^```$/ { exit } copy { print }' "$doc" >vars.yaml
+grep -q '^vars:' vars.yaml || fail "no vars: example in $doc"
+sed '/^vars:/,/^fixtures:/{/^fixtures:/!d}' "$LINE/station.yaml" >"$LINE/vars.yaml"
+cat vars.yaml >>"$LINE/vars.yaml"
+(cd / && "$t/p5/bin/station" lint -c "$LINE/vars.yaml") >out 2>err ||
+	fail "the vars: snippet: $(cat out err)"
+echo "ok: station.yaml's files and URLs are checked when it loads; \${config_dir} is absolute; sequence: NAME is found as -s NAME; the docs' station.yaml runs"
