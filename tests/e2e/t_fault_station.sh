@@ -144,17 +144,20 @@ echo "ok: busy"
 # Two stations, one per fixture, log to one file: the second one's start-up
 # recovery leaves the first one's run in flight alone (before, it marked it
 # `aborted`); that run then passes, and the summaries count it once.
-fault_board shareA SIM003008 "${pki[@]}" --fault slow-se=1500
+# (shareA's run in its slow identity step from station_bg on: db recover is
+# asked first, at once, then shareB's whole run; CI under load once saw
+# shareA end before a recover asked after shareB's run)
+fault_board shareA SIM003008 "${pki[@]}" --fault slow-se=2500
 fault_board shareB SIM003009 "${pki[@]}"
 station_bg shareA SIM003008
+"$BINDIR/station" db recover --db "$LINE_DB" >"$LINE/recover.out" || fail "shared log: db recover"
+grep -qF "1 in flight in a running station, left as they are" "$LINE/recover.out" ||
+	{ cat "$LINE/recover.out"; fail "shared log: station db recover touched a live run"; }
 fault_run shareB SIM003009
 assert_eq "$RUN_RC" "0" "shared log: the second station's unit passes"
 grep -q "marked aborted" "$LINE/run.err" && { cat "$LINE/run.err"; fail "shared log: the second station recovered a live run"; }
 assert_eq "$(sql "$LINE_DB" "SELECT outcome || ' ' || (SELECT count(*) FROM events e WHERE e.run_id = r.id AND e.what = 'recovered')
 	FROM runs r WHERE unit_serial = 'SIM003008'")" "running 0" "shared log: the first station's run is still in flight, not recovered"
-"$BINDIR/station" db recover --db "$LINE_DB" >"$LINE/recover.out" || fail "shared log: db recover"
-grep -qF "1 in flight in a running station, left as they are" "$LINE/recover.out" ||
-	{ cat "$LINE/recover.out"; fail "shared log: station db recover touched a live run"; }
 station_wait
 assert_eq "$RUN_RC" "0" "shared log: the first station's unit passes"
 assert_eq "$(sql "$LINE_DB" "SELECT outcome FROM runs WHERE unit_serial = 'SIM003008'")" "pass" "shared log: logged outcome"
