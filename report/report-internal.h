@@ -48,6 +48,10 @@ char *rep_tz_enter(const char *tz);
 void rep_tz_leave(char *saved);
 /* Print a JSON value and a newline; jansson keeps reals short (15 digits). */
 void rep_json_print(FILE *f, json_t *j, bool pretty);
+/* j on one line as rep_json_print(f, j, false), each real in the fewest
+ * digits (15, 16 or 17) that read back as the same double: station
+ * export's JSONL, which a reader must get back exactly. */
+void rep_json_print_exact(FILE *f, json_t *j);
 
 /* The histogram's bins as report_text/report_html draw them, lowest first:
  * the far tail below, the frame's bins, the tail above (docs/database.md,

@@ -181,6 +181,9 @@ void rep_event_summary(FILE *f, const struct rep_event_ctx *c, const struct rep_
 const char *rep_iso(char buf[32], int64_t us);
 /* The number as the outputs print it: "%.15g" (3.3, not 3.2999999999999998). */
 const char *rep_num(char buf[32], double v);
+/* v in the fewest significant digits, 15 to 17, that read back (strtod) as
+ * the same double: station export's numbers, which round-trip. */
+const char *rep_num_exact(char buf[32], double v);
 /* One CSV cell (RFC 4180 quoting); NULL prints nothing. */
 void rep_csv_field(FILE *f, const char *s);
 

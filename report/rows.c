@@ -3,6 +3,7 @@
  * Rows and values as every output prints them: CSV cells (RFC 4180), typed
  * JSON rows, times and numbers; and station export, which is only that.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,91 @@ const char *rep_num(char buf[32], double v)
 {
 	snprintf(buf, 32, "%.15g", v);
 	return buf;
+}
+
+const char *rep_num_exact(char buf[32], double v)
+{
+	/* 15 digits hold most values as they were written (3.3, not
+	 * 3.2999999999999998); 17 hold every double */
+	for (int p = 15; p <= 17; p++) {
+		snprintf(buf, 32, "%.*g", p, v);
+		if (!isfinite(v) || strtod(buf, NULL) == v)
+			break;
+	}
+	return buf;
+}
+
+/* v as jansson writes a real (a '.' or an 'e' in it, no '+' or leading
+ * zero in the exponent), in the digits of rep_num_exact(). */
+static const char *json_num_exact(char buf[40], double v)
+{
+	char *e, *end;
+
+	rep_num_exact(buf, v);
+	if (!strchr(buf, '.') && !strchr(buf, 'e'))
+		strcat(buf, ".0");
+	e = strchr(buf, 'e');
+	if (e) {
+		e++;
+		end = e + 1;
+		if (*e == '-')
+			e++;
+		while (*end == '0')
+			end++;
+		if (end != e)
+			memmove(e, end, strlen(end) + 1);
+	}
+	return buf;
+}
+
+/* j compact, as json_dumpf() writes it with JSON_COMPACT, its reals in
+ * the fewest digits that read back as the same double. */
+static void json_put_exact(FILE *f, json_t *j)
+{
+	const char *k;
+	json_t *v, *ks;
+	size_t i;
+	bool first = true;
+	char num[40];
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		fputc('{', f);
+		json_object_foreach(j, k, v) {
+			if (!first)
+				fputc(',', f);
+			first = false;
+			ks = json_string(k);
+			if (ks)
+				json_dumpf(ks, f, JSON_ENCODE_ANY);
+			json_decref(ks);
+			fputc(':', f);
+			json_put_exact(f, v);
+		}
+		fputc('}', f);
+		break;
+	case JSON_ARRAY:
+		fputc('[', f);
+		json_array_foreach(j, i, v) {
+			if (i)
+				fputc(',', f);
+			json_put_exact(f, v);
+		}
+		fputc(']', f);
+		break;
+	case JSON_REAL:
+		fputs(json_num_exact(num, json_real_value(j)), f);
+		break;
+	default:
+		json_dumpf(j, f, JSON_ENCODE_ANY | JSON_COMPACT);
+		break;
+	}
+}
+
+void rep_json_print_exact(FILE *f, json_t *j)
+{
+	json_put_exact(f, j);
+	fputc('\n', f);
 }
 
 const char *rep_filters_str(const struct rep_filter *flt, char *buf, size_t cap)
@@ -116,7 +202,7 @@ static void csv_row(FILE *f, const struct db_row *row)
 		if (c)
 			fputc(',', f);
 		if (v->type == DB_REAL)
-			fputs(rep_num(num, v->d), f);
+			fputs(rep_num_exact(num, v->d), f);
 		else if (v->type == DB_INT)
 			fprintf(f, "%lld", (long long)v->i);
 		else if (v->type == DB_TEXT)
@@ -169,7 +255,7 @@ static int export_row(void *ctx, const struct db_row *row)
 	} else if (!row->columns_only) {
 		json_t *j = rep_row_json(row);
 
-		rep_json_print(x->out, j, false);
+		rep_json_print_exact(x->out, j);
 		json_decref(j);
 	}
 	return 0;

@@ -118,7 +118,7 @@ static void put_value(const struct wide *w, json_t *o, const char *key,
 	if (!first)
 		fputc(',', w->out);
 	if (v->type == DB_REAL)
-		fputs(rep_num(num, v->d), w->out);
+		fputs(rep_num_exact(num, v->d), w->out);
 	else if (v->type == DB_INT)
 		fprintf(w->out, "%lld", (long long)v->i);
 	else if (v->type == DB_TEXT)
@@ -141,7 +141,7 @@ static void flush_run(struct wide *w)
 		fputs("\r\n", w->out);
 	} else {
 		json_object_set_new(o, "measurements", m);
-		rep_json_print(w->out, o, false);
+		rep_json_print_exact(w->out, o);
 		json_decref(o);
 	}
 	for (int i = 0; i < FIXED; i++) {
