@@ -586,6 +586,11 @@ static void fit_errors(struct st_error *e, const char *errors, const char *path)
 		if (!more && used + n + (p[n] ? strlen(tail) : 0) < sizeof(e->msg)) {
 			memcpy(e->msg + used, p, n);
 			used += n;
+		} else if (!used) {	/* the first, however long: what fits of it */
+			used = sizeof(e->msg) - strlen(tail) - 5;
+			memcpy(e->msg, p, used);
+			memcpy(e->msg + used, "...\n", 4);
+			used += 4;
 		} else {
 			more++;
 		}

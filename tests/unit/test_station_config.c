@@ -273,6 +273,14 @@ static void test_files_and_urls_checked_at_load(void **state)
 	assert_non_null(strstr(e.msg, "more: `station lint -c "));
 	free(errors);
 
+	/* a first problem longer than the message: what fits of it, then the next */
+	snprintf(want, sizeof(want), "%0300d: 1\nsync: x\n", 0);
+	assert_int_equal(load(&c, want), ST_ERR_PARSE);
+	snprintf(want, sizeof(want), "%s:1:1: unknown key '000", path);
+	assert_ptr_equal(strstr(msg, want), msg);
+	snprintf(want, sizeof(want), "...\n%s:2:7: sync must be normal or full", path);
+	assert_non_null(strstr(msg, want));
+
 	/* insecure: true lets a lab CMS go without TLS */
 	make_dir("pki");
 	write_file("pki/ca.crt", "-\n");
