@@ -5,7 +5,8 @@
  * operator, sequence, version, started, ended, outcome, first_run, then a
  * column "STEP/NAME [UNIT]" for every measurement the selected runs have,
  * sorted, so the header is the same for the same runs.  A value measured
- * twice in one run (a retried step) keeps the last.
+ * twice in one run (a retried step) keeps the last.  Titles are unique
+ * (unique_titles()): a CSV reader or a JSON object keeps every column.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,67 @@ static int add_col(void *ctx, const struct db_row *row)
 	snprintf(c->title, len, "%s/%s%s%s%s", c->step ? c->step : "", c->name ? c->name : "",
 		 c->unit ? " [" : "", c->unit ? c->unit : "", c->unit ? "]" : "");
 	return 0;
+}
+
+static int title_cmp(const void *a, const void *b)
+{
+	const struct col *x = *(const struct col *const *)a, *y = *(const struct col *const *)b;
+	int r = strcmp(x->title, y->title);
+
+	return r ? r : (x < y ? -1 : x > y);	/* equal titles in column order */
+}
+
+/* The title with a, b and c after it. */
+static int retitle(struct col *c, const char *a, const char *b, const char *cc)
+{
+	size_t len = strlen(c->title) + strlen(a) + strlen(b) + strlen(cc) + 1;
+	char *t = malloc(len);
+
+	if (!t)
+		return -1;
+	snprintf(t, len, "%s%s%s%s", c->title, a, b, cc);
+	free(c->title);
+	c->title = t;
+	return 0;
+}
+
+/* Columns whose "STEP/NAME [UNIT]" is another's (step "a/b" name "c" and
+ * step "a" name "b/c"; a name ending in " [V]") are told apart: each of
+ * them gets " (step STEP)"; what still repeats (nothing a station logs)
+ * then " #2", " #3" ... after the first in column order.  The same columns
+ * give the same titles (docs/database.md). */
+static int unique_titles(struct wide *w)
+{
+	struct col **s = malloc((w->n ? w->n : 1) * sizeof(*s));
+	int ret = 0;
+
+	if (!s)
+		return st_fail(w->e, ST_ERR_NOMEM, "out of memory");
+	for (int pass = 0; !ret && pass < 3; pass++) {
+		bool again = false;
+
+		for (int i = 0; i < w->n; i++)
+			s[i] = &w->c[i];
+		qsort(s, w->n, sizeof(*s), title_cmp);
+		for (int i = 0, j; !ret && i < w->n; i = j) {
+			for (j = i + 1; j < w->n && !strcmp(s[j]->title, s[i]->title); j++)
+				;
+			for (int k = i; j - i > 1 && k < j && !ret; k++) {
+				again = true;
+				char num[16];
+
+				snprintf(num, sizeof(num), "%d", k - i + 1);
+				if (pass == 0)
+					ret = retitle(s[k], " (step ", s[k]->step ? s[k]->step : "", ")");
+				else if (k > i)
+					ret = retitle(s[k], " #", num, "");
+			}
+		}
+		if (!again)
+			break;
+	}
+	free(s);
+	return ret ? st_fail(w->e, ST_ERR_NOMEM, "out of memory") : 0;
 }
 
 /* The column of a (step, name, unit); -1 when not among them.  The columns
@@ -216,6 +278,8 @@ int report_export_wide(FILE *out, const struct db_reader *rd, const struct rep_f
 	int ret;
 
 	ret = rd_wide_rows(rd, DB_WIDE_COLUMNS, f, add_col, &w, e);
+	if (!ret)
+		ret = unique_titles(&w);
 	if (!ret) {
 		w.v = calloc(w.n ? w.n : 1, sizeof(*w.v));
 		w.v_text = calloc(w.n ? w.n : 1, sizeof(*w.v_text));
