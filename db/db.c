@@ -491,19 +491,45 @@ static void shell_quoted(const char *path, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* Measurement values that are text or bytes, not numbers ('' or 'nan', as
+ * sqlite3 .import writes an empty cell): the reports read each as 0.  Their
+ * count into *n, the first one's id into *first. */
+static int check_text_values(struct db *db, int64_t *n, int64_t *first, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db->h, "SELECT count(*), min(id) FROM measurement_values"
+				" WHERE typeof(value) IN ('text', 'blob')", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return dbi_fail(db, e, rc, "check");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		*first = sqlite3_column_int64(st, 1);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? ST_OK : dbi_fail(db, e, rc, "check");
+}
+
 /* pragma, then (full) the foreign-key check: a look-up of every row's
- * parents, which at a million runs takes longer than quick_check itself. */
+ * parents, which at a million runs takes longer than quick_check itself,
+ * and the measurement values that are not numbers. */
 static int check(struct db *db, const char *pragma, bool full, struct st_error *e)
 {
 	struct dbi_check_read rd;
 	char what[300] = "", refs[300] = "", q[2 * PATH_MAX];
 	int bad = 0, fk = 0, ret;
+	int64_t text = 0, text_id = 0;
 
 	pthread_mutex_lock(&db->mu);
 	dbi_check_read_start(db->h, db->path, &rd);
 	ret = check_pragma(db, pragma, what, sizeof(what), &bad, e);
 	if (ret == ST_OK && full)
 		ret = check_refs(db, refs, sizeof(refs), &fk, e);
+	if (ret == ST_OK && full && !bad)
+		ret = check_text_values(db, &text, &text_id, e);
 	dbi_check_read_end(db->h, &rd);
 	pthread_mutex_unlock(&db->mu);
 	if (ret < 0)
@@ -523,6 +549,16 @@ static int check(struct db *db, const char *pragma, bool full, struct st_error *
 			       "foreign_key_check', then restore the rows they refer to from a copy "
 			       "of the log taken before the edit, or delete the rows that refer to "
 			       "them", db->path, refs, q);
+	if (text)
+		return st_fail(e, ST_ERR_DB, "the log %s is sound, but %lld measurement value%s "
+			       "%s text, not a number (the first: measurement %lld; '' or 'nan' as "
+			       "sqlite3 .import writes an empty cell, a hand edit), which the reports "
+			       "would count as 0; list them with sqlite3 %s \"SELECT id, quote(value) "
+			       "FROM measurements WHERE typeof(value) IN ('text', 'blob')\", set each "
+			       "to its number or to NULL (UPDATE measurements SET value = NULL WHERE "
+			       "id = %lld), then station db rebuild", db->path, (long long)text,
+			       text == 1 ? "" : "s", text == 1 ? "is" : "are", (long long)text_id, q,
+			       (long long)text_id);
 	return ST_OK;
 }
 

@@ -237,6 +237,40 @@ static int name_infinity(struct db *db, struct st_error *e)
 	return ret;
 }
 
+/* A measurement value that is text or bytes ('' or 'nan' as sqlite3
+ * .import writes an empty cell): summed as 0, it would put a 0 the log
+ * does not hold into every figure; the first one named, with what to do.
+ * ST_OK: none.  db->mu held. */
+static int name_text_value(struct db *db, struct st_error *e)
+{
+	sqlite3_stmt *st;
+	int ret = ST_OK, rc;
+
+	rc = sqlite3_prepare_v2(db->h, "SELECT v.id, s.run_id, d.name, quote(v.value)"
+				" FROM measurement_values v JOIN steps s ON s.id = v.step_id"
+				" JOIN measurement_defs d ON d.id = v.def"
+				" WHERE typeof(v.value) IN ('text', 'blob') ORDER BY v.id LIMIT 1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return dbi_fail(db, e, rc, "rebuild the summaries");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ret = st_fail(e, ST_ERR_DB, "cannot rebuild the summaries of %s: measurement %lld "
+			      "('%s' of run %s) holds %s, text where a number belongs, which they "
+			      "would count as 0 ('' or 'nan' as sqlite3 .import writes an empty "
+			      "cell); set it to its number or NULL (UPDATE measurements SET value = "
+			      "NULL WHERE id = %lld), then rebuild ('station db check' counts them); "
+			      "nothing was changed", db->path, (long long)sqlite3_column_int64(st, 0),
+			      (const char *)sqlite3_column_text(st, 2),
+			      (const char *)sqlite3_column_text(st, 1),
+			      (const char *)sqlite3_column_text(st, 3),
+			      (long long)sqlite3_column_int64(st, 0));
+	else if (rc != SQLITE_DONE)
+		ret = dbi_fail(db, e, rc, "rebuild the summaries");
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int db_summary_rebuild(struct db *db, struct st_error *e)
 {
 	int ret;
@@ -244,7 +278,9 @@ int db_summary_rebuild(struct db *db, struct st_error *e)
 	if (db->readonly)
 		return st_fail(e, ST_ERR_ARG, "the log %s is open read-only", db->path);
 	pthread_mutex_lock(&db->mu);
-	ret = dbi_begin(db, e);
+	ret = name_text_value(db, e);
+	if (ret == ST_OK)
+		ret = dbi_begin(db, e);
 	if (ret == ST_OK) {
 		ret = dbi_sum_rebuild(db, e);
 		if (ret == ST_OK)
