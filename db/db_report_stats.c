@@ -67,6 +67,11 @@ void rep_meas_pp(struct rep_meas *m)
 	}
 	if (m->has_sigma)
 		m->sigma = rep_sigma_clean(m->sigma, fmax(fabs(m->min), fabs(m->max)));
+	/* an infinity edited into the log (the station records none): the
+	 * mean is that infinity and no other figure is given, as --capability
+	 * (docs/quality.md), not a sigma of NaN or 0 */
+	if (!isfinite(m->mean) || !isfinite(m->sigma))
+		m->has_sigma = false;
 	s = m->has_sigma ? m->sigma : NAN;
 
 	m->has_ppk = rep_pk(m->mean, s, m->has_low, m->low, m->has_high, m->high, &m->ppk);

@@ -74,8 +74,16 @@ void rep_hist_finish(struct rep_meas *m)
 	int first = DB_HIST_OUT, last = DB_HIST_OUT + DB_HIST_IN - 1;
 	/* the outermost bins, or their neighbours when a known tail replaces
 	 * them (the tail starts next to the neighbour) */
-	int lo_end = m->tail[0].known && m->all[0], hi_end = REP_BINS - 1 -
-		     (m->tail[1].known && m->all[REP_BINS - 1]);
+	int lo_end, hi_end;
+
+	/* an infinity (a hand edit) lies in no bin of a width: the outermost
+	 * bin on its side stays open ("and beyond"), holding it */
+	if (isinf(m->min))
+		m->tail[0].known = false;
+	if (isinf(m->max))
+		m->tail[1].known = false;
+	lo_end = m->tail[0].known && m->all[0];
+	hi_end = REP_BINS - 1 - (m->tail[1].known && m->all[REP_BINS - 1]);
 
 	if (lo_end)
 		first = 1;

@@ -19,7 +19,7 @@ static json_t *num(double v)
 
 static json_t *opt(bool has, double v)
 {
-	return has ? json_real(v) : json_null();
+	return has ? num(v) : json_null();
 }
 
 /* Text from the log, or from an argument, as a JSON string.  jansson takes
@@ -95,8 +95,8 @@ static json_t *tail_json(const struct rep_meas *m, int side)
 		if (!m->tail[side].count[j])
 			continue;
 		rep_tail_range(m, side, j, &lo, &hi);
-		json_array_append_new(a, json_pack("{s:f,s:f,s:I}", "lo", lo, "hi", hi, "count",
-						   (json_int_t)m->tail[side].count[j]));
+		json_array_append_new(a, json_pack("{s:o,s:o,s:I}", "lo", num(lo), "hi", num(hi),
+						   "count", (json_int_t)m->tail[side].count[j]));
 	}
 	return a;
 }
@@ -108,16 +108,18 @@ static json_t *measurement(const struct rep_meas *m)
 
 	for (int i = 0; i < m->nbins; i++)
 		json_array_append_new(bins, json_integer(m->bins[i]));
-	o = json_pack("{s:o,s:o,s:o,s:o,s:I,s:f,s:o,s:f,s:f,s:o,s:o,s:o,s:I,s:I}",
+	/* a figure that is not finite (an infinity edited into the log) is
+	 * null: jansson takes none, and the entry would be lost */
+	o = json_pack("{s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I}",
 		      "sequence", rep_json_text(m->sequence), "step", rep_json_text(m->step), "name", rep_json_text(m->name),
-		      "unit", rep_json_text(m->unit), "n", (json_int_t)m->n, "mean", m->mean,
-		      "sigma", opt(m->has_sigma, m->sigma), "min", m->min, "max", m->max,
+		      "unit", rep_json_text(m->unit), "n", (json_int_t)m->n, "mean", num(m->mean),
+		      "sigma", opt(m->has_sigma, m->sigma), "min", num(m->min), "max", num(m->max),
 		      "low", opt(m->has_low, m->low), "high", opt(m->has_high, m->high),
 		      "ppk", opt(m->has_ppk, m->ppk), "beyond_low", (json_int_t)m->out_low,
 		      "beyond_high", (json_int_t)m->out_high);
 	json_object_set_new(o, "pp", opt(m->has_pp, m->pp));
-	json_object_set_new(o, "histogram", json_pack("{s:f,s:f,s:o,s:b,s:b}", "lo", m->lo,
-						      "width", m->width, "counts", bins,
+	json_object_set_new(o, "histogram", json_pack("{s:o,s:o,s:o,s:b,s:b}", "lo", num(m->lo),
+						      "width", num(m->width), "counts", bins,
 						      "open_low", m->open_low, "open_high", m->open_high));
 	json_object_set_new(json_object_get(o, "histogram"), "tail_low", tail_json(m, 0));
 	json_object_set_new(json_object_get(o, "histogram"), "tail_high", tail_json(m, 1));
@@ -197,7 +199,7 @@ void rep_csv_metric(FILE *f, const char *section, const char *key, const char *m
 	fputc(',', f);
 	rep_csv_field(f, metric);
 	fputc(',', f);
-	if (!isnan(v))
+	if (isfinite(v))	/* none, or an infinity edited into the log: empty */
 		fputs(rep_num(buf, v), f);
 	fputs("\r\n", f);
 }

@@ -74,6 +74,7 @@ struct series {
 	double cl, sigma, ucl, lcl, mrbar, mr_ucl;
 	int base;
 	bool limits;
+	bool infinite;	/* the baseline holds an infinity: no limits */
 	int after;	/* points after the baseline given (the ring's writes) */
 	int seg;	/* > 0: p[seg] starts a run of points not after p[seg - 1] */
 	int gap_after;	/* > 0: shown points p[0 .. gap_after) and the latest */
@@ -361,6 +362,14 @@ static void limits(struct series *s, int baseline)
 	s->base = baseline > 0 && baseline < s->n ? baseline : s->n;
 	if (s->base < 2)
 		return;	/* one point has no moving range: no limits */
+	for (int i = 0; i < s->base; i++)
+		if (!isfinite(s->p[i].x)) {
+			/* an infinity edited into the log (the station records
+			 * none): its mean and spread are no limits, and every
+			 * point would be "beyond" them */
+			s->infinite = true;
+			return;
+		}
 	lo = hi = s->p[0].x;
 	for (int i = 0; i < s->base; i++) {
 		sum += s->p[i].x;
@@ -497,6 +506,11 @@ static void text(FILE *f, const struct spc *c, const struct spc_opts *o)
 			fprintf(f, " shown, the first %d and the latest %d (those between not "
 				"shown: --last 0 shows every point; #N is a point's place in the "
 				"chart)\n", s->gap_after, s->n - s->gap_after);
+		if (s->infinite) {
+			fprintf(f, ", no limits: the baseline holds an infinite value (a hand "
+				"edit: the station records none), nothing flagged\n");
+			continue;
+		}
 		if (!s->limits) {
 			fprintf(f, ", too few for limits (2 at least)\n");
 			continue;
@@ -553,6 +567,9 @@ static void json(FILE *f, const struct spc *c, const struct spc_opts *o)
 		js = json_pack("{s:o,s:i,s:i,s:b,s:o}", "fixture", rep_json_text(s->fixture),
 			       "n", s->n, "baseline", s->base, "limits", s->limits, "gap_after",
 			       s->gap_after ? json_integer(s->gap_after) : json_null());
+		if (s->infinite)
+			json_object_set_new(js, "no_limits", json_string("the baseline holds an "
+					    "infinite value"));
 		if (s->limits)
 			json_object_update_new(js, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:i}",
 				"cl", num(s->cl), "sigma", num(s->sigma), "ucl", num(s->ucl),
@@ -579,6 +596,14 @@ static double px(const struct series *s, int i)
 	return s->n > 1 ? HP + (double)i * (HW - 2 * HP) / (s->n - 1) : HW / 2.0;
 }
 
+/* The y of v on a chart of lo..hi; an infinity (a hand edit) at the
+ * edge on its side, a NaN (the moving range between two) at the bottom. */
+static double py(double v, double lo, double hi)
+{
+	v = isnan(v) ? lo : v > hi ? hi : v < lo ? lo : v;
+	return HH - HP / 2 - (v - lo) / (hi - lo) * (HH - HP);
+}
+
 /* A horizontal line at v (y from lo..hi), labelled on the right. */
 static void hline(FILE *f, const char *cls, const char *label, double v, double lo, double hi)
 {
@@ -599,6 +624,8 @@ static void chart(FILE *f, const struct series *s, bool mr)
 	for (int i = mr; i < s->n; i++) {
 		double v = mr ? s->p[i].mr : s->p[i].x;
 
+		if (!isfinite(v))	/* an infinity: drawn at the edge */
+			continue;
 		lo = v < lo ? v : lo;
 		hi = v > hi ? v : hi;
 	}
@@ -608,6 +635,8 @@ static void chart(FILE *f, const struct series *s, bool mr)
 		lo = bottom < lo ? bottom : lo;
 		hi = top > hi ? top : hi;
 	}
+	if (!isfinite(lo) || !isfinite(hi))	/* no finite value */
+		lo = hi = 0;
 	if (!(hi > lo)) {
 		lo -= 1;
 		hi += 1;
@@ -634,7 +663,7 @@ static void chart(FILE *f, const struct series *s, bool mr)
 	for (int i = mr; i < s->n; i++)
 		fprintf(f, "%s%.1f,%.1f ", s->gap_after && i == s->gap_after ?
 			"\"/>\n<polyline fill=\"none\" stroke=\"#06c\" points=\"" : "", px(s, i),
-			HH - HP / 2 - ((mr ? s->p[i].mr : s->p[i].x) - lo) / (hi - lo) * (HH - HP));
+			py(mr ? s->p[i].mr : s->p[i].x, lo, hi));
 	fputs("\"/>\n", f);
 	for (int i = mr; i < s->n; i++) {
 		const struct point *p = &s->p[i];
@@ -642,7 +671,7 @@ static void chart(FILE *f, const struct series *s, bool mr)
 		bool red = mr ? (p->flags & RULE_MR) : (p->flags & ~RULE_MR);
 
 		fprintf(f, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%d\"><title>#%d ",
-			red ? "flag" : "pt", px(s, i), HH - HP / 2 - (v - lo) / (hi - lo) * (HH - HP),
+			red ? "flag" : "pt", px(s, i), py(v, lo, hi),
 			red ? 4 : 2, i + 1);
 		rep_html_esc(f, p->serial ? p->serial : "-");
 		fprintf(f, " %s %.6g", p->time ? p->time : "", v);
@@ -694,7 +723,10 @@ static void html(FILE *f, const struct spc *c, const struct spc_opts *o)
 		if (s->gap_after)
 			fprintf(f, "; the first %d and the latest %d, those between not shown",
 				s->gap_after, s->n - s->gap_after);
-		if (!s->limits)
+		if (s->infinite)
+			fputs(", no limits: the baseline holds an infinite value (a hand edit: the "
+			      "station records none)", f);
+		else if (!s->limits)
 			fputs(", too few for limits (2 at least)", f);
 		fputs("</p>\n", f);
 		chart(f, s, false);
