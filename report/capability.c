@@ -432,8 +432,11 @@ static void csv(FILE *f, const struct acc *a)
 {
 	char t[32];
 
+	/* JSON's counts last, after the columns of before (a script reading
+	 * ppk as the 18th keeps working) */
 	fputs("sequence,sequence_version,step,name,unit,low,high,first,last,n,mean,mr_bar,"
-	      "sigma_within,sigma_overall,cp,cpk,pp,ppk\r\n", f);
+	      "sigma_within,sigma_overall,cp,cpk,pp,ppk,moving_ranges", f);
+	fputs(a->subgroups ? ",subgroups,subgroup_df\r\n" : "\r\n", f);
 	for (int i = 0; i < a->n; i++) {
 		const struct group *g = &a->g[i];
 		const struct rep_cap *c = &g->cap;
@@ -458,6 +461,11 @@ static void csv(FILE *f, const struct acc *a)
 		csv_num(f, c->has_cpk, c->cpk);
 		csv_num(f, c->has_pp, c->pp);
 		csv_num(f, c->has_ppk, c->ppk);
+		fprintf(f, ",%lld", (long long)c->n_mr);
+		if (a->subgroups && c->pooled)
+			fprintf(f, ",%lld,%lld", (long long)c->n_sub, (long long)c->df);
+		else if (a->subgroups)
+			fputs(",,", f);
 		fputs("\r\n", f);
 	}
 }

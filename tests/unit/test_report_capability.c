@@ -297,7 +297,17 @@ static void test_subgroups_by_hand(void **state)
 	CLOSE(num(g, "cpk"), 0.4409144);
 	CLOSE(num(g, "sigma_overall"), 0.2535350);
 	CLOSE(num(g, "ppk"), 0.394423);
+	/* the CSV has JSON's counts too: moving_ranges, and with --subgroups
+	 * subgroups and subgroup_df, last (docs/quality.md) */
+	char *t, tail[64];
+	int mr = (int)num(g, "moving_ranges");
+
 	json_decref(j);
+	capability_sub(path, false, true, "csv", &t);
+	assert_non_null(strstr(t, ",cp,cpk,pp,ppk,moving_ranges,subgroups,subgroup_df\r\n"));
+	snprintf(tail, sizeof(tail), ",%d,4,2\r\n", mr);
+	assert_non_null(strstr(t, tail));
+	free(t);
 }
 
 /* First run per operation, and a limit change starting a new group. */
@@ -329,6 +339,7 @@ static void test_operation_and_limit_change(void **state)
 	capability(path2, false, "csv", &t);
 	assert_non_null(strstr(t, "\r\nfinal,2,out,vout,V,9.5,10.5,2026-01-06T08:04:00Z,"
 				  "2026-01-06T08:05:00Z,2,10.2,"));
+	assert_non_null(strstr(t, ",cp,cpk,pp,ppk,moving_ranges\r\n"));	/* no subgroups */
 	free(t);
 }
 
