@@ -112,7 +112,9 @@ int judge_value(const struct judge *j, struct run_ctx *rc, struct step_result *r
 	}
 	errno = 0;
 	m->value = strtod(val, &end);
-	if (end == val || *end || errno || !isfinite(m->value)) {
+	/* decimal only: strtod also reads hex ("0x10" is 16, "0x1p3" 8), which
+	 * no reading means, as it reads "inf" and "nan" */
+	if (end == val || *end || errno || !isfinite(m->value) || strpbrk(val, "xX")) {
 		m->value = NAN;
 		m->text = sr_str(r, val);
 		m->outcome = DB_FAIL;
