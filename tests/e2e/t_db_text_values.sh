@@ -4,21 +4,11 @@
 # (full) counts such rows and says how to list and mend them; db rebuild
 # refuses to sum them, naming the row, as it does an infinity.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vals.sh"
 st=$BINDIR/station
 out=$(st_tmpdir)
 db=$out/emp.db
-"$st" db migrate --db "$db" >/dev/null
-python3 - "$db" <<'PY'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.execute("INSERT INTO stations (name, first_seen_us, last_seen_us) VALUES ('s', 1, 1)")
-for i, v in enumerate([3.30, 3.31, 3.29, 3.30]):
-    t = 1767600000000000 + i * 60000000
-    c.execute("INSERT INTO runs (id, unit_serial, station, fixture, sequence_name, sequence_version, started_us, ended_us, outcome) VALUES (?,?,?,?,?,?,?,?,?)", ('r%d' % i, 'U%d' % i, 's', 'a', 'seq', '1', t, t + 10**6, 'pass'))
-    c.execute("INSERT INTO steps (id, run_id, idx, name, outcome) VALUES (?,?,0,'rail','pass')", (i + 1, 'r%d' % i))
-    c.execute("INSERT INTO measurements (step_id, name, value, unit, low, high, outcome) VALUES (?,?,?,?,?,?,?)", (i + 1, 'vdd', v, 'V', 3.2, 3.4, 'pass'))
-c.commit()
-PY
+vals_log "$db" 3.30,3.31,3.29,3.30
 "$st" db rebuild --db "$db" >/dev/null
 "$st" db check --db "$db" >/dev/null || fail "db check on a good log"
 sql "$db" "UPDATE measurements SET value = '' WHERE step_id = 3; UPDATE measurements SET value = 'nan' WHERE step_id = 4"

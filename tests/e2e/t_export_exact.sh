@@ -4,22 +4,12 @@
 # JSONL and --what wide (it wrote 15: 0.30000000000000004 came out 0.3).
 # What 15 digits hold is written as before (3.3, 3.0 in JSON, 3 in CSV).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vals.sh"
 st=$BINDIR/station
 out=$(st_tmpdir)
 db=$out/rt.db
-"$st" db migrate --db "$db" >/dev/null
-vals='0.30000000000000004 3.3000000000000003 3.3 3.0 -2.5e-300 1e+300 0.1'
-python3 - "$db" $vals <<'PY'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.execute("INSERT INTO stations (name, first_seen_us, last_seen_us) VALUES ('s', 1, 1)")
-for i, v in enumerate(sys.argv[2:]):
-    t = 1767600000000000 + i * 60000000
-    c.execute("INSERT INTO runs (id, unit_serial, station, fixture, sequence_name, sequence_version, started_us, ended_us, outcome) VALUES (?,?,?,?,?,?,?,?,?)", ('r%d' % i, 'U%d' % i, 's', 'a', 'seq', '1', t, t + 10**6, 'pass'))
-    c.execute("INSERT INTO steps (id, run_id, idx, name, outcome) VALUES (?,?,0,'rail','pass')", (i + 1, 'r%d' % i))
-    c.execute("INSERT INTO measurements (step_id, name, value, unit, low, high, outcome) VALUES (?,?,?,?,?,?,?)", (i + 1, 'vdd', float(v), 'V', 0.1 + 0.2, 3.4, 'pass'))
-c.commit()
-PY
+vals=0.30000000000000004,3.3000000000000003,3.3,3.0,-2.5e-300,1e+300,0.1
+VALS_LOW=0.30000000000000004 vals_log "$db" "$vals"
 "$st" export --db "$db" --what measurements -f jsonl -o "$out/m.jsonl"
 "$st" export --db "$db" --what measurements -f csv -o "$out/m.csv"
 "$st" export --db "$db" --what wide -f jsonl -o "$out/w.jsonl"

@@ -6,21 +6,11 @@
 # the histogram held the infinity; --spc with one in its baseline drew CL inf
 # and flagged every point: now no limits, nothing flagged, said why.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vals.sh"
 st=$BINDIR/station
 out=$(st_tmpdir)
-mk() {	# DB VALUES: runs r0.. of units U0.., fixture a, step rail, vdd V [3.2, 3.4]
-	"$st" db migrate --db "$1" >/dev/null
-	python3 - "$1" "$2" <<'PY'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.execute("INSERT INTO stations (name, first_seen_us, last_seen_us) VALUES ('s', 1, 1)")
-for i, v in enumerate(sys.argv[2].split(',')):
-    t = 1767600000000000 + i * 60000000
-    c.execute("INSERT INTO runs (id, unit_serial, station, fixture, sequence_name, sequence_version, started_us, ended_us, outcome) VALUES (?,?,?,?,?,?,?,?,?)", ('r%d' % i, 'U%d' % i, 's', 'a', 'seq', '1', t, t + 10**6, 'pass'))
-    c.execute("INSERT INTO steps (id, run_id, idx, name, outcome) VALUES (?,?,0,'rail','pass')", (i + 1, 'r%d' % i))
-    c.execute("INSERT INTO measurements (step_id, name, value, unit, low, high, outcome) VALUES (?,?,?,?,?,?,?)", (i + 1, 'vdd', float(v), 'V', 3.2, 3.4, 'pass'))
-c.commit()
-PY
+mk() {	# DB VALUES: vals.sh's log, its summaries made
+	vals_log "$1" "$2"
 	"$st" db rebuild --db "$1" >/dev/null
 }
 db=$out/inf.db
