@@ -41,6 +41,10 @@ assert_match "$(pg_sql "SELECT rolpassword FROM pg_authid WHERE rolname = 'line1
 # 3. the station.yaml example parses (status reads the log, then finds no
 # db.plant here: exit 4, saying so)
 block yaml 1 >"$t/station.yaml"
+# (its passfile, as the doc has the plant write it: a station.yaml's files
+# are checked when it loads)
+printf 'db.plant:5432:central:line1:Doc-pw-1\n' >"$t/central.pass"
+chmod 600 "$t/central.pass"
 "$st" db migrate --db "$t/station.db" >/dev/null
 rc=0; "$st" central status -c "$t/station.yaml" >"$t/status.out" 2>"$t/status.err" || rc=$?
 assert_eq "$(cat "$t/status.out")" "central status: 0 run(s) queued in $t/station.db" \
