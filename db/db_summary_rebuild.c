@@ -282,7 +282,14 @@ int db_summary_rebuild(struct db *db, struct st_error *e)
 	if (ret == ST_OK)
 		ret = dbi_begin(db, e);
 	if (ret == ST_OK) {
-		ret = dbi_sum_rebuild(db, e);
+		/* a run without a sequence name is NULL, as schema 12's upgrade
+		 * made it: a '' edited or imported in since would be another
+		 * operation in the summaries (failure modes, measurement keys) */
+		int rc = sqlite3_exec(db->h, "UPDATE runs SET sequence_name = NULL"
+				      " WHERE sequence_name = ''", NULL, NULL, NULL);
+
+		ret = rc == SQLITE_OK ? dbi_sum_rebuild(db, e) :
+		      dbi_fail(db, e, rc, "rebuild the summaries");
 		if (ret == ST_OK)
 			ret = dbi_commit(db, e);
 		if (ret < 0) {
