@@ -90,6 +90,22 @@ static int shift_of(const struct rep_plant *p, int min, bool *yesterday)
 	return p->n_shifts - 1;
 }
 
+/* Does the local hour of t (tm) come twice, the clocks put back within or
+ * after it (2026-10-25 02:00-03:00 in Europe/Berlin: CEST, then CET)? */
+static bool hour_twice(time_t t, const struct tm *tm)
+{
+	for (int d = -1; d <= 1; d += 2) {
+		time_t o = t + d * 3600;
+		struct tm x;
+
+		localtime_r(&o, &x);
+		if (x.tm_year == tm->tm_year && x.tm_yday == tm->tm_yday &&
+		    x.tm_hour == tm->tm_hour && x.tm_gmtoff != tm->tm_gmtoff)
+			return true;
+	}
+	return false;
+}
+
 static void time_key(const struct acc *a, int64_t us, char *buf, size_t cap)
 {
 	time_t t = (time_t)(us / 1000000);
@@ -101,13 +117,17 @@ static void time_key(const struct acc *a, int64_t us, char *buf, size_t cap)
 	if (a->key == G_DAY) {
 		strftime(buf, cap, "%Y-%m-%d", &tm);
 	} else if (a->key == G_HOUR) {
-		strftime(buf, cap, "%Y-%m-%d %H:00", &tm);
+		/* the hour that comes twice is two groups, each with its
+		 * offset ("2026-10-25 02:00 +0200", "... +0100") */
+		strftime(buf, cap, hour_twice(t, &tm) ? "%Y-%m-%d %H:00 %z" : "%Y-%m-%d %H:00", &tm);
 	} else {
 		s = shift_of(a->plant, tm.tm_hour * 60 + tm.tm_min, &yesterday);
 		if (yesterday) {
-			tm.tm_mday -= 1;
-			tm.tm_isdst = -1;
-			t = mktime(&tm);
+			/* the local day before: the last second before this
+			 * day's midnight (or earlier, the midnight skipped), not
+			 * tm_mday - 1, a day the zone may have skipped (Samoa's
+			 * 2011-12-30) */
+			t -= tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec + 1;
 			localtime_r(&t, &tm);
 		}
 		strftime(buf, cap, "%Y-%m-%d ", &tm);

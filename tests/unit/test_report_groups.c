@@ -29,6 +29,16 @@
  * that day is 06:30 CEST, early; one the day before at 04:30 UTC is 05:30
  * CET, the night shift of 03-27.
  *
+ * The hour the clocks go back, Europe/Berlin 2026-10-25: runs at 00:30
+ * and 01:30 UTC are both 02:30 local (CEST, then CET): two hour groups,
+ * "2026-10-25 02:00 +0200" and "... +0100", one run each (were one group
+ * of 2); the hours around it keep their plain keys.
+ * A day a zone skipped, Pacific/Apia 2011-12-30 (12-29 23:59:59 -10:00 was
+ * followed by 12-31 00:00 +14:00): runs at 2011-12-30 08:30 UTC (12-29
+ * 22:30 local) and 13:00 UTC (12-31 03:00 local) are both the night shift
+ * begun 2011-12-29 (was "2011-12-31 night" for the second, a shift 48 h
+ * from the first's).
+ *
  * By work order (June): WO-1: W1 ict pass, W1 final fail, W1 final pass:
  * 3 runs, units 2 (W1 in each operation), passed 2, first 2/1 (ict's pass,
  * final's fail); WO-2: W2 final pass, a run without a serial fail: 2 runs,
@@ -48,6 +58,9 @@
 #define JAN5 1767571200000000LL		/* 2026-01-05T00:00:00Z */
 #define MAR28 1774656000000000LL	/* 2026-03-28T00:00:00Z */
 #define JUN1 1780272000000000LL		/* 2026-06-01T00:00:00Z */
+#define OCT25 1792886400000000LL	/* 2026-10-25T00:00:00Z */
+#define DEC30_2011 1325203200000000LL	/* 2011-12-30T00:00:00Z */
+#define M_US 60000000LL
 
 static char dir[64], path[128];
 static const struct rep_plant kolkata = {
@@ -99,6 +112,12 @@ static int setup(void **state)
 	wo(db, "final", "W1", "WO-1", JUN1 + 10 * H_US, DB_PASS);
 	wo(db, "final", "W2", "WO-2", JUN1 + 11 * H_US, DB_PASS);
 	wo(db, "final", NULL, "WO-2", JUN1 + 12 * H_US, DB_FAIL);
+	one(db, "G", "F3", "ST3", OCT25 - 30 * M_US, DB_PASS);	/* 01:30 CEST */
+	one(db, "H", "F3", "ST3", OCT25 + 30 * M_US, DB_PASS);	/* 02:30 CEST */
+	one(db, "I", "F3", "ST3", OCT25 + 90 * M_US, DB_PASS);	/* 02:30 CET */
+	one(db, "J", "F3", "ST3", OCT25 + 150 * M_US, DB_PASS);	/* 03:30 CET */
+	one(db, "K", "F3", "ST3", DEC30_2011 + 8 * H_US + 30 * M_US, DB_PASS);
+	one(db, "L", "F3", "ST3", DEC30_2011 + 13 * H_US, DB_PASS);
 	db_close(db);
 	return 0;
 }
@@ -112,7 +131,8 @@ static char *groups(const char *key, const struct rep_plant *p, bool jan, bool w
 		    const char *format)
 {
 	struct db_opts dbo = { .readonly = true, .must_exist = true };
-	struct rep_filter f = { .has_until = jan, .until_us = MAR28 };
+	/* (January: from JAN5, the runs of 2011 apart) */
+	struct rep_filter f = { .has_since = jan, .since_us = JAN5, .has_until = jan, .until_us = MAR28 };
 	struct st_error e;
 	struct db *db;
 	char *buf = NULL;
@@ -124,6 +144,25 @@ static char *groups(const char *key, const struct rep_plant *p, bool jan, bool w
 	fclose(out);
 	db_close(db);
 	return buf;
+}
+
+/* report --group-by key -f json over [since, until) */
+static json_t *groups_in(const char *key, const struct rep_plant *p, int64_t since, int64_t until)
+{
+	struct db_opts dbo = { .readonly = true, .must_exist = true };
+	struct rep_filter f = { .has_since = true, .since_us = since, .has_until = true,
+				.until_us = until };
+	struct st_error e;
+	struct db *db;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	assert_int_equal(db_open(&db, path, &dbo, &e), ST_OK);
+	assert_int_equal(report_groups(out, db_reader(db), &f, key, p, false, "json", &e), ST_OK);
+	fclose(out);
+	db_close(db);
+	return t_json_take(buf);
 }
 
 static json_t *groups_json(const char *key, const struct rep_plant *p, bool with_errors)
@@ -196,6 +235,37 @@ static void test_summer_time(void **state)
 	free(t);
 }
 
+/* the group keys of j in order, space-separated, into buf */
+static const char *keys(json_t *j, char *buf, size_t cap)
+{
+	json_t *a = json_object_get(j, "groups");
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < json_array_size(a); i++)
+		n += (size_t)snprintf(buf + n, cap - n, "%s%s=%g", i ? "," : "",
+				      json_string_value(json_object_get(json_array_get(a, i), "key")),
+				      t_json_num(json_array_get(a, i), "runs"));
+	return buf;
+}
+
+static void test_clock_changes(void **state)
+{
+	struct rep_plant berlin = kolkata, apia = kolkata;
+	char b[512];
+	json_t *j;
+
+	snprintf(berlin.timezone, sizeof(berlin.timezone), "Europe/Berlin");
+	j = groups_in("hour", &berlin, OCT25 - H_US, OCT25 + 3 * H_US);
+	assert_string_equal(keys(j, b, sizeof(b)), "2026-10-25 01:00=1,2026-10-25 02:00 +0200=1,"
+			    "2026-10-25 02:00 +0100=1,2026-10-25 03:00=1");
+	json_decref(j);
+	snprintf(apia.timezone, sizeof(apia.timezone), "Pacific/Apia");
+	j = groups_in("shift", &apia, DEC30_2011, DEC30_2011 + 24 * H_US);
+	assert_string_equal(keys(j, b, sizeof(b)), "2011-12-29 night=2");
+	json_decref(j);
+}
+
 static void test_side_by_side(void **state)
 {
 	json_t *j = groups_json("fixture", NULL, false);
@@ -231,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_days_in_the_zone),
 		cmocka_unit_test(test_summer_time),
 		cmocka_unit_test(test_side_by_side),
+		cmocka_unit_test(test_clock_changes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
