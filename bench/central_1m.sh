@@ -7,7 +7,7 @@
 # fixture, a station, a sequence, combinations and nothing, each with the
 # plain report (yield, first-pass yield, Pareto, Ppk: the summaries),
 # --with-errors, --capability (Cpk), --spc, --operations and --group-by
-# station (these read the rows): the medians of R runs of each, of the
+# station, operator and work-order: the medians of R runs of each, of the
 # time its statements took on the server (its log) and of the whole
 # command's wall time, against <= 200 ms.  The store is built once and kept in
 # $BUILD/bench/central_1m (a PostgreSQL data directory) while the generator
@@ -150,7 +150,8 @@ done | sort -n | awk '{ v[NR] = $1 } END { printf "central 1M: station --version
 echo "central 1M: load average at the start|$(cut -d' ' -f1-3 /proc/loadavg)||"
 # each filter with each reading: the report (yield, first-pass yield,
 # Pareto, Ppk), --with-errors, --capability (Cpk), --spc, --operations and
-# --group-by station (the last four read the rows: R_ROWS repeats)
+# --group-by station, operator, work-order (R_ROWS repeats, the rows'
+# readings being slow)
 RR=${R_ROWS:-3}
 filters=("--since/--until, one week|--since 2026-02-02 --until 2026-02-09"
 	"--fixture st03-f1, all time|--fixture st03-f1"
@@ -167,7 +168,8 @@ filters=("--since/--until, one week|--since 2026-02-02 --until 2026-02-09"
 	"--operator op1, all time|--operator op1"
 	"--operator op1 --outcome pass --station st05, all time|--operator op1 --outcome pass --station st05")
 modes=("|" "--with-errors|--with-errors" "--capability|--capability" "--spc v1|--spc v1"
-	"--operations|--operations" "--group-by station|--group-by station")
+	"--operations|--operations" "--group-by station|--group-by station"
+	"--group-by operator|--group-by operator" "--group-by work-order|--group-by work-order")
 for fl in "${filters[@]}"; do
 	read -ra f <<<"${fl#*|}"
 	for md in "${modes[@]}"; do

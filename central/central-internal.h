@@ -161,8 +161,9 @@ struct cps_cells {
 	int n;
 };
 void cps_cells_of(const struct rep_filter *f, struct cps_cells *p);
-/* ... grouped by a key whose own level is level ('t', 'f', 'q'): those
- * cells when f selects by nothing else, else the finest */
+/* ... grouped by a key whose own level is level ('t', 'f', 'q', 'x' for
+ * a line value): those cells when f selects by nothing else, else the
+ * finest */
 void cps_group_cells(const struct rep_filter *f, char level, struct cps_cells *p);
 /* A measurement of the summaries from a row of columns: its key's name
  * (0-5), n, ref, s1, s2, min, max, out_low, out_high, key id, frame
@@ -207,10 +208,11 @@ int cps_with_errors(struct central *c, struct report *r, const char *terms, int 
 		    const char *const *v, const char *day, struct st_error *e);
 PGresult *cps_errors_by(struct central *c, const char *terms, int n, const char *const *v,
 			const char *group);
-/* --group-by station or fixture, --operations from the summaries, for f
- * (cps_usable): rows of group (col of the cells, of level with no other
- * filter), runs, units, passed, first units, first passed (report_sum.c;
- * read_grp.c adds the unjudged runs). */
+/* --group-by station, fixture, operator or work order, --operations from
+ * the summaries, for f (cps_usable): rows of group (col of the cells, an
+ * expression of alias c, of level with no other filter), runs, units,
+ * passed, first units, first passed (report_sum.c; read_grp.c adds the
+ * unjudged runs). */
 PGresult *cps_group_yields(struct central *c, const struct rep_filter *f, char level,
 			   const char *col);
 /* --with-errors: cps_errors_by for the groups of cps_group_yields. */

@@ -51,7 +51,8 @@ int cpr_capability_keys(void *h, const struct rep_filter *f, db_row_fn fn, void 
 			struct st_error *e);
 int cpr_operations(void *h, enum db_op_q q, const struct rep_filter *f, bool with_errors,
 		   db_row_fn fn, void *ctx, struct st_error *e);
-/* --group-by station or fixture, and --operations' DB_OP_TOTALS, from
+/* --group-by station, fixture, operator or work-order (version 12; the
+ * runs without a value: a NULL key), and --operations' DB_OP_TOTALS, from
  * the cells (read_grp.c): ST_ERR_NOTSUP for a filter they do not answer. */
 int cpr_groups(void *h, const char *key, const struct rep_filter *f, bool with_errors,
 	       db_row_fn fn, void *ctx, struct st_error *e);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The central store's day cells (schema_sum.c) grouped, as the plain
- * report is answered (report_sum.c): report --group-by station or fixture
- * and report --operations (per operation, the sequence name) for a filter
+ * report is answered (report_sum.c): report --group-by station or fixture,
+ * from version 12 operator and work order too (the 'x' cells keyed by the
+ * run's line, schema_v12.c; a run without one apart from one of '', as
+ * report/groups.c names them: "-" and ""), and report --operations (per
+ * operation, the sequence name) for a filter
  * the cells answer (whole UTC days, station, fixture, sequence, from
  * version 12 outcome and the line's values; a window
  * off midnight: its whole days, and the rows of the partial days at its
@@ -18,6 +21,7 @@
  * hold a unit's presence in a cell, not its runs there): read_ops.c reads
  * them from the runs.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +40,7 @@
  * name, as the cells keep it), the yields, the unjudged runs. */
 struct group {
 	char *key;
+	bool none;	/* a line key: the runs without a value (key "") */
 	int64_t y[5];	/* runs, units, passed, first units, first passed */
 	int64_t u[4];	/* errors, aborted, skipped, unidentified */
 };
@@ -52,15 +57,27 @@ struct key {
 	const char *cells, *runs;
 	const char *unjudged;
 	int version;	/* the store's least schema version */
+	bool line;	/* a line value: LINE_KEY, decoded by line_keys() */
 };
 
 /* units counted per operation: 6; a sequence '' no longer apart from
  * none (the cells' '' is none): 10 */
 #define OP_OF_RUN "coalesce(r.sequence_name, '')"
-static const struct key by_station = { 't', "c.station", "r.station", UNJUDGED("r.station"), 6 };
-static const struct key by_fixture = { 'f', "c.fixture", "r.fixture", UNJUDGED("r.fixture"), 6 };
+static const struct key by_station = { 't', "c.station", "r.station", UNJUDGED("r.station"), 6,
+				       false };
+static const struct key by_fixture = { 'f', "c.fixture", "r.fixture", UNJUDGED("r.fixture"), 6,
+				       false };
 static const struct key by_operation = { 'q', "c.sequence_name", OP_OF_RUN,
-					 UNJUDGED(OP_OF_RUN), 10 };
+					 UNJUDGED(OP_OF_RUN), 10, false };
+/* a line value (version 12's 'x' cells, NULL where a run has none) as a
+ * key that is never NULL, so that the statements' joins on it hold for
+ * the runs without one too: '=' and the value, '' none */
+#define LINE_KEY(col) "coalesce('=' || " col ", '')"
+static const struct key by_operator = { 'x', LINE_KEY("c.operator"), LINE_KEY("r.operator"),
+					UNJUDGED(LINE_KEY("r.operator")), 12, true };
+static const struct key by_work_order = { 'x', LINE_KEY("c.work_order"),
+					  LINE_KEY("r.work_order"),
+					  UNJUDGED(LINE_KEY("r.work_order")), 12, true };
 
 static int add_unjudged(void *ctx, const struct db_row *row)
 {
@@ -150,6 +167,18 @@ static void add_errors(PGresult *q, struct groups *a)
 			}
 }
 
+/* LINE_KEY's groups as their value, or none */
+static void line_keys(struct groups *a)
+{
+	for (int i = 0; i < a->n; i++) {
+		char *k = a->g[i].key;
+
+		a->g[i].none = !*k;
+		if (*k)
+			memmove(k, k + 1, strlen(k));
+	}
+}
+
 /* a's groups of k for f, in one snapshot; ST_ERR_NOTSUP for what the
  * cells do not answer */
 static int cell_groups(struct central *c, const struct key *k, const struct rep_filter *f,
@@ -195,6 +224,8 @@ static int cell_groups(struct central *c, const struct key *k, const struct rep_
 	if (ret == ST_OK)
 		ret = cpr_rows(c, k->unjudged, f, NULL, 0, add_unjudged, a, e);
 	cpi_rollback(c);
+	if (ret == ST_OK && k->line)
+		line_keys(a);
 	return ret;
 }
 
@@ -227,11 +258,12 @@ static int emit(const struct groups *a, const char *const *names, int ncols,
 	return ret;
 }
 
-/* group, runs, units, passed, first_units, first_passed, errors, aborted,
- * unidentified */
+/* group (NULL: a line key's none), runs, units, passed, first_units,
+ * first_passed, errors, aborted, unidentified */
 static void group_row(const struct group *g, struct db_row *row)
 {
-	row->v[0].s = g->key;
+	row->v[0].type = g->none ? DB_NULL : DB_TEXT;
+	row->v[0].s = g->none ? NULL : g->key;
 	for (int j = 0; j < 5; j++)
 		row->v[1 + j].i = g->y[j];
 	row->v[6].i = g->u[0];
@@ -244,16 +276,26 @@ int cpr_groups(void *h, const char *key, const struct rep_filter *f, bool with_e
 {
 	static const char *const names[] = { "key", "runs", "units", "passed", "first_units",
 					     "first_passed", "errors", "aborted", "unidentified" };
-	bool station = !strcmp(key, "station");
+	static const struct {
+		const char *name;
+		const struct key *k;
+	} keys[] = { { "station", &by_station }, { "fixture", &by_fixture },
+		     { "operator", &by_operator }, { "work-order", &by_work_order } };
+	const struct key *k = NULL;
 	struct groups a = { 0 };
+	char what[32];
 	int ret;
 
-	if (!station && strcmp(key, "fixture"))
-		return refuse(e, "--group-by but by station or fixture");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !k; i++)
+		if (!strcmp(key, keys[i].name))
+			k = keys[i].k;
+	if (!k)
+		return refuse(e, "--group-by but by station, fixture, operator or work order");
 	f = f ? f : &no_filter;
+	snprintf(what, sizeof(what), "--group-by %s", key);
 	if (!cps_usable(f) && !cpe_usable(f))
-		return refuse(e, station ? "--group-by station" : "--group-by fixture");
-	ret = cell_groups(h, station ? &by_station : &by_fixture, f, with_errors, &a, e);
+		return refuse(e, what);
+	ret = cell_groups(h, k, f, with_errors, &a, e);
 	if (ret == ST_OK)
 		ret = emit(&a, names, 9, group_row, fn, ctx);
 	groups_free(&a);

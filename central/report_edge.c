@@ -196,7 +196,8 @@ static int oom(struct st_error *e)
 	"OR EXISTS (SELECT 1 FROM (SELECT $1::\"char\" AS level," \
 	"   (r.started_us / 86400000000)::integer AS day, r.station, r.fixture," \
 	"   coalesce(r.sequence_name, '') AS sequence_name," \
-	"   coalesce(r.sequence_version, '') AS sequence_version FROM runs r" \
+	"   coalesce(r.sequence_version, '') AS sequence_version, r.outcome, r.operator," \
+	"   r.work_order, r.part_number, r.revision FROM runs r" \
 	"   WHERE r.unit_serial = u.serial AND r.sequence_name IS NOT DISTINCT FROM u.seq" \
 	"   AND r.outcome IN ('error', 'aborted')) c WHERE @W@ AND @D@ = u.g)"
 static const char *const edge_yield_sql[2] = {

@@ -225,7 +225,8 @@ int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 }
 
 /* The cells of f grouped by a key whose own level is level ('t', 'f',
- * 'q'): those cells when f selects by nothing else, else the finest. */
+ * 'q'; 'x' for a line value, version 12): those cells when f selects by
+ * nothing else, else the finest. */
 void cps_group_cells(const struct rep_filter *f, char level, struct cps_cells *p)
 {
 	cps_cells_of(f, p);
@@ -236,9 +237,10 @@ void cps_group_cells(const struct rep_filter *f, char level, struct cps_cells *p
 }
 
 /* The cells' yields per group of col (their column: c.station, c.fixture,
- * c.sequence_name): yield_sql with the group for the day; a unit counted
- * once per group by the same correction, over its cells within the
- * group. */
+ * c.sequence_name, or an expression of one that is never NULL, as
+ * read_grp.c makes of c.operator and c.work_order: the groups are joined
+ * on it): yield_sql with the group for the day; a unit counted once per
+ * group by the same correction, over its cells within the group. */
 PGresult *cps_group_yields(struct central *c, const struct rep_filter *f, char level,
 			   const char *col)
 {

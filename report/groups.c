@@ -14,10 +14,10 @@
  * default), summer time included: SQLite knows only UTC and the machine's
  * zone, so the runs are grouped here, with the C library's tz database.  A
  * shift runs from its start to the next shift's; a run after midnight in a
- * night shift belongs to the day the shift began.  Stations and fixtures
- * come from the store's summaries when it keeps them for the filter
- * (db_reader.h's group_sums: the central store's day cells), the same
- * figures.
+ * night shift belongs to the day the shift began.  Stations, fixtures,
+ * operators and work orders come from the store's summaries when it keeps
+ * them for the filter (db_reader.h's group_sums: the central store's day
+ * cells; a NULL key the runs without a value), the same figures.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -218,10 +218,11 @@ static int add_sum(void *ctx, const struct db_row *row)
 
 	if (row->columns_only)
 		return 0;
-	if (row->n < 9 || row->v[0].type != DB_TEXT)
+	if (row->n < 9 || (row->v[0].type != DB_TEXT && row->v[0].type != DB_NULL))
 		return st_fail(a->e, ST_ERR_DB, "--group-by %s: the store's sums have no key",
 			       rep_group_keys[a->key]);
-	gi = group_of(a, row->v[0].s, false);
+	/* NULL: the runs without an operator or work order, as add_row names them */
+	gi = group_of(a, text_of(&row->v[0]), row->v[0].type == DB_NULL);
 	if (gi < 0)
 		return st_fail(a->e, ST_ERR_NOMEM, "out of memory");
 	a->g[gi].runs += row->v[1].i;
@@ -438,7 +439,7 @@ static int collect(struct acc *a, const struct db_reader *rd, const struct rep_f
 		if (ret)
 			return ret < 0 ? ret : 0;
 	}
-	if (a->key == G_STATION || a->key == G_FIXTURE) {	/* the same */
+	if (a->key <= G_WORK_ORDER) {	/* the same */
 		ret = rd_group_sums(rd, rep_group_keys[a->key], f, with_errors, add_sum, a, e);
 		if (ret != ST_ERR_NOTSUP) {
 			if (!ret && a->n)

@@ -12,7 +12,12 @@
 # measurement's statistics and histogram), each filter alone and with
 # --fixture, --station, --sequence, windows of whole days (the cells) and
 # off midnight (the rows), with and without --with-errors, --group-by and
-# --operations; a cell changed by hand shows (the cells answer).  Then the
+# --operations; a cell changed by hand shows (the cells answer).
+# --group-by operator and work-order (the 'x' cells, read_grp.c) the same
+# as the log's, JSON, CSV and text, with filters and windows (off
+# midnight: the cells of its whole days and the partial days' rows), the
+# runs without an operator ("-") apart from those of '' (""); a cell
+# changed by hand shows in them (the cells answer, not the rows).  Then the
 # store taken back to version 11 (its cells built again from the rows, not
 # keyed by outcome nor line) answers the same from its rows, and migrated
 # to 12 its cells are those the forwarded runs made, and answer the same.
@@ -81,6 +86,21 @@ grpsame() {	# ARGS...: --group-by station and fixture, --operations, in JSON
 			fail "$g $*: the store and the log differ: $(diff "$CENTRAL/grp-log" "$CENTRAL/grp-central" | head -8)"
 	done
 }
+grpcmp() {	# FORMAT GROUPING ARGS...: the log and the store give the same bytes
+	local fmt=$1 g=$2
+	shift 2
+	# shellcheck disable=SC2086
+	"$st" report --db "$m" -f "$fmt" $g "$@" -o "$CENTRAL/grp-log" || fail "report --db $g $*"
+	# shellcheck disable=SC2086
+	"$st" report "${CEN[@]}" -f "$fmt" $g "$@" -o "$CENTRAL/grp-central" ||
+		fail "report --central $g $*"
+	cmp -s "$CENTRAL/grp-log" "$CENTRAL/grp-central" ||
+		fail "-f $fmt $g $*: the store and the log differ: $(diff "$CENTRAL/grp-log" "$CENTRAL/grp-central" | head -8)"
+}
+grpline() {	# ARGS...: --group-by operator and work-order, in JSON
+	grpcmp json "--group-by operator" "$@"
+	grpcmp json "--group-by work-order" "$@"
+}
 days="--since 2026-01-06 --until 2026-01-08"
 filters=("--outcome pass" "--outcome fail" "--outcome error" "--outcome aborted"
 	"--operator ann" "--operator bob" "--operator cid" "--operator=" "--work-order WO1"
@@ -104,7 +124,41 @@ check_all() {	# WINDOWS...
 		grpsame $f $days --with-errors
 	done
 }
-check_all "" "$days" "--until 2026-01-07" "--since 2026-01-05T10:00 --until 2026-01-08T10:00"
+windows=("" "$days" "--until 2026-01-07" "--since 2026-01-05T10:00 --until 2026-01-08T10:00")
+check_all "${windows[@]}"
+# --group-by operator and work-order: with no filter each window, with and
+# without --with-errors (off midnight: the cells of its whole days and the
+# rows of its ends), with --station, --fixture, --sequence whole days and
+# off midnight; the line filters (the cells at level x); CSV and text too
+# (the runs without a value "-", written as it is, the others' defused)
+for w in "${windows[@]}"; do
+	for we in "" "--with-errors"; do
+		# shellcheck disable=SC2086
+		grpline $w $we
+	done
+done
+for f in "--station s1" "--fixture fa" "--sequence final"; do
+	# shellcheck disable=SC2086
+	grpline $f $days
+	# shellcheck disable=SC2086
+	grpline $f ${windows[3]}
+	# shellcheck disable=SC2086
+	grpline $f ${windows[3]} --with-errors
+done
+for f in "--outcome fail" "--operator=" "--work-order=" "--part-number PN1 --revision B --station s2"; do
+	# shellcheck disable=SC2086
+	grpline $f
+	# shellcheck disable=SC2086
+	grpline $f $days --with-errors
+done
+for fmt in csv text; do
+	grpcmp $fmt "--group-by operator"
+	grpcmp $fmt "--group-by work-order" --station s1
+	# shellcheck disable=SC2086
+	grpcmp $fmt "--group-by operator" ${windows[3]} --with-errors
+	# shellcheck disable=SC2086
+	grpcmp $fmt "--group-by work-order" --station s1 ${windows[3]} --with-errors
+done
 # the figures themselves: ann's runs are 9 (A ict twice, B's failure, F's
 # error and pass, K twice, the run without a serial, L's pass); units A, B,
 # F, K (ict), L (final): B failed by ann (passed by bob), A failed then
@@ -135,6 +189,39 @@ for c in "outcome = 'fail'|--outcome fail" "operator = 'bob'|--operator bob" \
 	pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE $one" >/dev/null
 	assert_eq "$got" "$((good + 1000))" "${f[*]}: the cells answer"
 	assert_eq "$rows" "$good" "${f[*]} off midnight: the rows"
+done
+
+# --group-by operator and work-order read the cells: a cell changed by hand
+# shows in its group's runs (the runs without a value, "-", those of '',
+# ""), over all time and a window off midnight (its whole days), with
+# --with-errors too
+gruns() {	# KEY GROUP ARGS...: the runs of GROUP in --group-by KEY
+	local k=$1 g=$2
+	shift 2
+	"$st" report "${CEN[@]}" -f json --group-by "$k" "$@" -o "$CENTRAL/g.json" ||
+		fail "report --group-by $k $*"
+	python3 -c 'import json, sys
+print(sum(g["runs"] for g in json.load(open(sys.argv[1]))["groups"] if g["key"] == sys.argv[2]))' \
+		"$CENTRAL/g.json" "$g"
+}
+day1="day = (SELECT min(day) FROM sum_cells WHERE level = 'x') + 1"
+for c in "operator = 'ann' AND $day1|operator|ann" "operator IS NULL AND $day1|operator|-" \
+	"operator = ''|operator|" "work_order = 'WO2' AND $day1|work-order|WO2" \
+	"work_order IS NULL|work-order|-" "work_order = ''|work-order|"; do
+	IFS='|' read -r cond k g <<<"$c"
+	one="id = (SELECT min(id) FROM sum_cells WHERE level = 'x' AND $cond)"
+	ws=("")
+	# a cell of day 1: a window off midnight (its whole days), --with-errors
+	case $cond in *day*) ws+=("${windows[3]} --with-errors") ;; esac
+	for w in "${ws[@]}"; do
+		# shellcheck disable=SC2086
+		good=$(gruns "$k" "$g" $w)
+		pg_sql "UPDATE sum_cells SET runs = runs + 1000 WHERE $one" >/dev/null
+		# shellcheck disable=SC2086
+		got=$(gruns "$k" "$g" $w)
+		pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE $one" >/dev/null
+		assert_eq "$got" "$((good + 1000))" "--group-by $k $w: group '$g' from the cells"
+	done
 done
 
 # a version 11 store of the same runs: its cells built again from the rows
@@ -171,6 +258,14 @@ assert_eq "$(fig --operator ann)" "9 5 4 4 2" "--operator ann on version 11 (the
 # shellcheck disable=SC2086
 same --outcome fail $days
 same --operator ann --with-errors
+# --group-by operator and work-order below version 12: the rows, the same
+# shellcheck disable=SC2086
+grpline $days --with-errors
+grpcmp csv "--group-by operator"
+one="id = (SELECT min(id) FROM sum_cells WHERE level = 'x')"
+pg_sql "UPDATE sum_cells SET runs = runs + 1000 WHERE $one" >/dev/null
+grpline
+pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE $one" >/dev/null
 assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 11 -> 12" "the upgrade"
 cells >"$CENTRAL/cells-migrated"
 cmp -s "$CENTRAL/cells-forwarded" "$CENTRAL/cells-migrated" ||
