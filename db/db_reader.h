@@ -61,7 +61,9 @@ struct db_reader_ops {
 	int (*operation_rows)(void *h, enum db_op_q q, const struct rep_filter *f,
 			      bool with_errors, db_row_fn fn, void *ctx, struct st_error *e);
 	/* --group-by key from the store's summaries, as report/groups.c
-	 * counts the runs: a row per group of key (text), runs, units,
+	 * counts the runs (key station, fixture, operator or work-order): a
+	 * row per group of key (text; NULL for the runs without an operator
+	 * or work order, the "-" group), runs, units,
 	 * passed, first_units, first_passed, errors, aborted, unidentified
 	 * (integers), in any order.  ST_ERR_NOTSUP (or NULL), before any row:
 	 * read operation_rows. */
