@@ -3,9 +3,10 @@
 # Two fixtures share the operator's terminal, one question at a time: a
 # fixture's question waits for its turn, and its timeout counts from when
 # it is on screen, not from when it joined the queue.  On the operator's
-# terminal (tests/e2e/pty_run.py), a scan with `timeout: 3s`: the first
-# question is answered after 2.5 s, the second 1.5 s after it is shown (4 s
-# after it was asked: it would have expired 0.5 s after it appeared).  A
+# terminal (tests/e2e/pty_run.py), a scan with `timeout: 6s`: the first
+# question is answered after 4 s, the second 3 s after it is shown (7 s
+# after it was asked: it would have expired 2 s after it appeared; the
+# margins are seconds, for a loaded machine).  A
 # question left unanswered still expires, its full timeout after it is
 # shown (docs/sequences.md, prompt).
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +19,7 @@ version: 1.0.0
 steps:
   - name: scan the board serial
     prompt: {message: Scan the barcode on the board, var: serial, pattern: '^SIM[0-9]{6}$'}
-    timeout: 3s
+    timeout: 6s
   - name: power on
     lines: {power: on}
 teardown:
@@ -35,14 +36,14 @@ pty() {	# pty NAME: the flow on a terminal of its own, the script $t/NAME.script
 }
 q='\[[ab]\] Scan the barcode on the board: '
 
-# --- the second question gets its whole 3 s from when it is shown -----------
+# --- the second question gets its whole 6 s from when it is shown -----------
 cat >"$t/turn.script" <<SCRIPT
 expect 60 $q
-sleep 2.5
+sleep 4
 send SIM001401\r
 expect 10 \[[ab]\] answer: SIM001401
 expect 10 $q
-sleep 1.5
+sleep 3
 send SIM001402\r
 expect 10 \[[ab]\] answer: SIM001402
 SCRIPT
@@ -50,12 +51,12 @@ pty turn
 assert_eq "$rc" "0" "both units scanned and passed"
 assert_eq "$(sql "$t/turn.db" "SELECT group_concat(unit_serial || ':' || outcome, ' ')
 	FROM (SELECT * FROM runs ORDER BY unit_serial)")" "SIM001401:pass SIM001402:pass" \
-	"the second question did not expire before its 3 s on screen"
+	"the second question did not expire before its 6 s on screen"
 
-# --- unanswered, a question expires 3 s after it is shown ----------------------
+# --- unanswered, a question expires 6 s after it is shown ----------------------
 cat >"$t/expire.script" <<SCRIPT
 expect 60 $q
-sleep 2.5
+sleep 4
 send SIM001401\r
 expect 10 \[[ab]\] answer: SIM001401
 expect 10 $q
