@@ -127,12 +127,11 @@ static int teardown(void **state)
 	return t_rmdir(dir);
 }
 
-static char *groups(const char *key, const struct rep_plant *p, bool jan, bool with_errors,
-		    const char *format)
+/* report --group-by key over f, in format */
+static char *groups_over(const char *key, const struct rep_plant *p, const struct rep_filter *f,
+			 bool with_errors, const char *format)
 {
 	struct db_opts dbo = { .readonly = true, .must_exist = true };
-	/* (January: from JAN5, the runs of 2011 apart) */
-	struct rep_filter f = { .has_since = jan, .since_us = JAN5, .has_until = jan, .until_us = MAR28 };
 	struct st_error e;
 	struct db *db;
 	char *buf = NULL;
@@ -140,29 +139,28 @@ static char *groups(const char *key, const struct rep_plant *p, bool jan, bool w
 	FILE *out = open_memstream(&buf, &len);
 
 	assert_int_equal(db_open(&db, path, &dbo, &e), ST_OK);
-	assert_int_equal(report_groups(out, db_reader(db), &f, key, p, with_errors, format, &e), ST_OK);
+	assert_int_equal(report_groups(out, db_reader(db), f, key, p, with_errors, format, &e), ST_OK);
 	fclose(out);
 	db_close(db);
 	return buf;
 }
 
+static char *groups(const char *key, const struct rep_plant *p, bool jan, bool with_errors,
+		    const char *format)
+{
+	/* (January: from JAN5, the runs of 2011 apart) */
+	struct rep_filter f = { .has_since = jan, .since_us = JAN5, .has_until = jan, .until_us = MAR28 };
+
+	return groups_over(key, p, &f, with_errors, format);
+}
+
 /* report --group-by key -f json over [since, until) */
 static json_t *groups_in(const char *key, const struct rep_plant *p, int64_t since, int64_t until)
 {
-	struct db_opts dbo = { .readonly = true, .must_exist = true };
 	struct rep_filter f = { .has_since = true, .since_us = since, .has_until = true,
 				.until_us = until };
-	struct st_error e;
-	struct db *db;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
 
-	assert_int_equal(db_open(&db, path, &dbo, &e), ST_OK);
-	assert_int_equal(report_groups(out, db_reader(db), &f, key, p, false, "json", &e), ST_OK);
-	fclose(out);
-	db_close(db);
-	return t_json_take(buf);
+	return t_json_take(groups_over(key, p, &f, false, "json"));
 }
 
 static json_t *groups_json(const char *key, const struct rep_plant *p, bool with_errors)
