@@ -51,7 +51,20 @@ static void log_step(struct run_ctx *rc, const struct step *st, struct step_resu
 	}
 }
 
-static enum db_outcome run_list(struct run_ctx *rc, const struct step_list *sl, bool *stop_flow);
+static enum db_outcome run_list(struct run_ctx *rc, const struct step_list *sl, bool *stop_flow,
+			       char *first);
+
+/* The engine's words for a time that ran out: a reason that begins with them
+ * names whose time it was already (a group's carries its step's), and is not
+ * named twice.  A step's own text may say "timed out" further on (curl's
+ * "Operation timed out after 1000 milliseconds", a board's last bytes): that
+ * names nobody's time, and the engine does. */
+#define TIMED_OUT "timed out"
+
+static bool names_its_time(const char *reason)
+{
+	return !strncmp(reason, TIMED_OUT, sizeof(TIMED_OUT) - 1);
+}
 
 static void run_attempt(struct run_ctx *rc, struct step *st, struct step_result *r)
 {
@@ -64,12 +77,14 @@ static void run_attempt(struct run_ctx *rc, struct step *st, struct step_result 
 		rc->deadline_of = st;	/* else a group's time runs out first */
 	r->outcome = DB_PASS;
 	if (st->kind->run == NULL) {
-		/* groups: the children are logged one by one */
+		/* groups: the children are logged one by one; the group's
+		 * reason is its first failed step's, not the run's first */
 		bool stop_flow = false;
-		enum db_outcome o = run_list(rc, &st->children, &stop_flow);
+		char first[ST_ERRMSG_MAX] = "";
+		enum db_outcome o = run_list(rc, &st->children, &stop_flow, first);
 
 		if (o != DB_PASS)
-			sr_set(r, o, "%s", rc->fail_reason);
+			sr_set(r, o, "%s", first[0] ? first : rc->fail_reason);
 	} else {
 		st->kind->run(st, rc, r);
 	}
@@ -83,15 +98,15 @@ static void run_attempt(struct run_ctx *rc, struct step *st, struct step_result 
 		       SR_MAX_STRS, why[0] ? "; the step said: " : "", why);
 	}
 	if (r->outcome != DB_PASS && r->outcome != DB_SKIPPED && rc->deadline_us &&
-	    now_us() >= rc->deadline_us && !strstr(r->reason, "timed out")) {
+	    now_us() >= rc->deadline_us && !names_its_time(r->reason)) {
 		char why[ST_ERRMSG_MAX];
 
 		snprintf(why, sizeof(why), "%s", r->reason);
 		if (rc->deadline_of && rc->deadline_of != st)	/* name whose time it was */
-			sr_set(r, r->outcome, "timed out: the %.3gs of '%s' ran out: %s",
+			sr_set(r, r->outcome, TIMED_OUT ": the %.3gs of '%s' ran out: %s",
 			       rc->deadline_of->timeout_s, rc->deadline_of->name, why);
 		else
-			sr_set(r, r->outcome, "timed out after %.3gs: %s", st->timeout_s, why);
+			sr_set(r, r->outcome, TIMED_OUT " after %.3gs: %s", st->timeout_s, why);
 	}
 	rc->deadline_us = parent;
 	rc->deadline_of = parent_of;
@@ -109,7 +124,8 @@ static void tell_serial(struct run_ctx *rc)
 		rc->ev->serial(rc->ev->ctx, rc->fxdef->name, serial);
 }
 
-static enum db_outcome run_step(struct run_ctx *rc, struct step *st, bool *stop_flow)
+/* first: the enclosing group's first failure (NULL outside a group). */
+static enum db_outcome run_step(struct run_ctx *rc, struct step *st, bool *stop_flow, char *first)
 {
 	struct step_result r = { 0 };
 	enum db_outcome o;
@@ -177,6 +193,8 @@ static enum db_outcome run_step(struct run_ctx *rc, struct step *st, bool *stop_
 			snprintf(rc->failed_step, sizeof(rc->failed_step), "%s", st->name);
 			snprintf(rc->fail_reason, sizeof(rc->fail_reason), "%s", r.reason);
 		}
+		if (first && !first[0])
+			snprintf(first, ST_ERRMSG_MAX, "%s", r.reason);
 		if (st->on_fail != ONFAIL_CONTINUE)
 			*stop_flow = true;
 		if (st->on_fail == ONFAIL_TEARDOWN)
@@ -194,7 +212,8 @@ static enum db_outcome worse(enum db_outcome a, enum db_outcome b)
 	return rank[b] > rank[a] ? b : a;
 }
 
-static enum db_outcome run_list(struct run_ctx *rc, const struct step_list *sl, bool *stop_flow)
+static enum db_outcome run_list(struct run_ctx *rc, const struct step_list *sl, bool *stop_flow,
+			       char *first)
 {
 	enum db_outcome o = DB_PASS;
 	bool teardown = !strcmp(rc->phase, "teardown");
@@ -205,10 +224,12 @@ static enum db_outcome run_list(struct run_ctx *rc, const struct step_list *sl, 
 			snprintf(rc->failed_step, sizeof(rc->failed_step), "%s", sl->v[i]->name);
 			snprintf(rc->fail_reason, sizeof(rc->fail_reason),
 				 "stopped by the operator (signal) before '%s'", sl->v[i]->name);
+			if (first && !first[0])
+				snprintf(first, ST_ERRMSG_MAX, "%s", rc->fail_reason);
 			*stop_flow = true;
 			return DB_ABORTED;
 		}
-		o = worse(o, run_step(rc, sl->v[i], stop_flow));
+		o = worse(o, run_step(rc, sl->v[i], stop_flow, first));
 		if (teardown)
 			*stop_flow = false; /* teardown runs every step */
 		else if (rc->to_teardown)
@@ -421,16 +442,16 @@ enum db_outcome engine_run(struct run_ctx *rc)
 							  &rc->fxdef->link, &e) < 0)
 		log_warn("%s: console %s: %s", rc->fxdef->name, rc->fxdef->port, e.msg);
 	rc->phase = "setup";
-	o = worse(o, run_list(rc, &rc->seq->setup, &stop_flow));
+	o = worse(o, run_list(rc, &rc->seq->setup, &stop_flow, NULL));
 	rc->phase = "steps";
 	if (!stop_flow)
-		o = worse(o, run_list(rc, &rc->seq->steps, &stop_flow));
+		o = worse(o, run_list(rc, &rc->seq->steps, &stop_flow, NULL));
 	/* teardown runs every step; its own failures are logged, and count
 	 * only when nothing failed before */
 	rc->phase = "teardown";
 	stop_flow = false;
 	rc->to_teardown = false;
-	t = run_list(rc, &rc->seq->teardown, &stop_flow);
+	t = run_list(rc, &rc->seq->teardown, &stop_flow, NULL);
 	o = worse(o, t == DB_ABORTED ? DB_ERROR : t);
 	fixture_shutdown(rc->fx);
 	/* The verdict is the first failure: what the operator must fix first. */

@@ -85,7 +85,10 @@ static bool stop_cb(void *ctx)
 void rc_cms(struct run_ctx *rc, struct cms_config *cc)
 {
 	*cc = rc->cfg->cms;
-	cc->deadline_ms = rc->deadline_us / 1000;	/* both CLOCK_MONOTONIC */
+	/* both CLOCK_MONOTONIC; rounded up as every wait of a step is
+	 * (rc_remaining_ms): a CMS call cut to the step's time ends past its
+	 * deadline, so that run_attempt() names whose time ran out */
+	cc->deadline_ms = now_us() / 1000 + rc_remaining_ms(rc);
 	cc->stopped = stop_cb;
 	cc->stop_ctx = rc;
 }
