@@ -43,6 +43,14 @@ struct bl {
 	int n_cmds;
 	/* One command's bytes, sent with one write: N-1, 256 data, checksum. */
 	uint8_t frame[BL_FRAME_MAX];
+	/* How far the load got, for the verdict when its time runs out
+	 * (loader_opts.deadline_ms): the image bytes it is to write, those
+	 * written (or left blank to the erase) and those read back so far. */
+	uint64_t to_write, written, verified;
+	bool touched;		/* erasing began */
+	bool verifying;
+	bool stub_running;	/* the stub was started: the ROM is gone until a reset */
+	bool out_of_time;	/* bl_stop() ended the load */
 };
 
 /* What an operation is, for the final verdict after its retries. */
@@ -63,6 +71,18 @@ int bl_sync(struct bl *b);
 int bl_get(struct bl *b);
 int bl_get_id(struct bl *b);
 bool bl_has_cmd(const struct bl *b, uint8_t cmd);
+
+/* The longest an exchange may wait: want_ms, cut to what is left before the
+ * load's deadline (at least 1 ms: a wait is never only a poll). */
+int bl_wait(const struct bl *b, int want_ms);
+/* The load's deadline has come (never, without one). */
+bool bl_time_up(const struct bl *b);
+/* End the load because its time ran out: ST_ERR_ABORTED, the message where
+ * it stood ("write at 0x08000800 (block 9 of 32)"); an3155_flash() words
+ * the verdict from it and how far the load got. */
+int bl_stop(struct bl *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* link_read_exact within bl_wait(timeout_ms). */
+int bl_read(struct bl *b, void *buf, size_t n, int timeout_ms);
 
 /* Send cmd and its complement, wait for ACK. */
 int bl_cmd(struct bl *b, uint8_t cmd);

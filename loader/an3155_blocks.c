@@ -35,7 +35,7 @@ static int read_attempt(struct bl *b, void *ctx)
 	if (ret == ST_OK)
 		ret = bl_send_ack(b, f, 2, b->o->timeout_ms);
 	if (ret == ST_OK)
-		ret = link_read_exact(b->l, x->rd, x->n, b->o->timeout_ms, b->e);
+		ret = bl_read(b, x->rd, x->n, b->o->timeout_ms);
 	if (ret < 0)
 		return ret;
 	/* Read Memory carries no checksum: a mismatch is re-read (bl_retry)
@@ -262,6 +262,10 @@ int bl_blocks(struct bl *b, const struct plan *p, const struct geom *g, bool rea
 		c.done += x.n;
 		if (c.done > high)
 			high = c.done;
+		if (read)
+			b->verified = c.done - done0;
+		else
+			b->written = high - done0;
 		c.off += BL_BLOCK;
 		bl_progress(b, c.done, total);
 	}

@@ -68,7 +68,7 @@ static int size_attempt(struct bl *b, void *ctx)
 	if (ret == ST_OK)
 		ret = bl_send_ack(b, two, 2, b->o->timeout_ms);
 	if (ret == ST_OK)
-		ret = link_read_exact(b->l, q->v, 2, b->o->timeout_ms, b->e);
+		ret = bl_read(b, q->v, 2, b->o->timeout_ms);
 	return ret;
 }
 

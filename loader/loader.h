@@ -30,6 +30,21 @@ struct loader_opts {
 	uint32_t go_addr;	/* 0: first segment's address */
 	int retries;		/* per block, on NACK or timeout (bounded) */
 	int timeout_ms;		/* per exchange */
+	/*
+	 * The load's own end: link_now_ms() time (CLOCK_MONOTONIC), 0 for none.
+	 * Checked before every exchange and after every one that failed, and no
+	 * exchange waits past it (erase, write, read-back, re-sync, the stub's
+	 * frames alike), so a load stops within about one exchange of it with
+	 * ST_ERR_ABORTED and "flashing stopped after N of M bytes ...", nothing
+	 * retried and no fallback from the stub to the ROM.  The board is then
+	 * left where the load was: in its ROM bootloader (which may still be
+	 * finishing a page erase or a block's write whose answer nobody reads),
+	 * or running the stub (the ROM gone until a reset); the flash holds part
+	 * of the image, or all of it unverified.  Nothing else is sent: the next
+	 * run resets the board into its ROM bootloader (the sequence's lines
+	 * steps), erases the image's pages and writes them again.
+	 */
+	long long deadline_ms;
 	/* Flash geometry; 0 takes it from the chip id table (an3155: PIDs of
 	 * uniform-page parts).  Unknown geometry and !mass_erase -> mass erase. */
 	uint32_t flash_base, flash_size, page_size;
@@ -76,7 +91,7 @@ extern const struct loader loader_an3155;
 const struct loader *loader_find(const char *name);
 
 /* verify read-back, page erase, skip blank blocks, no Go, 2 retries,
- * 1000 ms timeout. */
+ * 1000 ms timeout, no deadline. */
 void loader_opts_default(struct loader_opts *o);
 
 #endif

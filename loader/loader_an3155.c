@@ -9,6 +9,7 @@
  * goes out in one write; the next part waits for the ACK, as AN3155 requires
  * (the ROM reads its UART by polling and keeps no receive queue).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,12 +32,46 @@ uint8_t bl_xor(const uint8_t *p, size_t n)
 	return x;
 }
 
+int bl_wait(const struct bl *b, int want_ms)
+{
+	long long left;
+
+	if (!b->o->deadline_ms)
+		return want_ms;
+	left = b->o->deadline_ms - link_now_ms();
+	if (left < 1)
+		return 1;
+	return left < want_ms ? (int)left : want_ms;
+}
+
+bool bl_time_up(const struct bl *b)
+{
+	return b->o->deadline_ms && link_now_ms() >= b->o->deadline_ms;
+}
+
+int bl_stop(struct bl *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	b->out_of_time = true;
+	va_start(ap, fmt);
+	vsnprintf(b->e->msg, sizeof(b->e->msg), fmt, ap);
+	va_end(ap);
+	b->e->code = ST_ERR_ABORTED;
+	return ST_ERR_ABORTED;
+}
+
+int bl_read(struct bl *b, void *buf, size_t n, int timeout_ms)
+{
+	return link_read_exact(b->l, buf, n, bl_wait(b, timeout_ms), b->e);
+}
+
 static int bl_ack(struct bl *b, int timeout_ms)
 {
 	uint8_t c;
 	int ret;
 
-	ret = link_read_some(b->l, &c, 1, timeout_ms, b->e);
+	ret = link_read_some(b->l, &c, 1, bl_wait(b, timeout_ms), b->e);
 	if (ret < 0)
 		return ret;
 	if (c == BL_ACK)
@@ -51,7 +86,7 @@ int bl_send_ack(struct bl *b, const uint8_t *buf, size_t n, int timeout_ms)
 {
 	int ret;
 
-	ret = link_write(b->l, buf, n, b->o->timeout_ms, b->e);
+	ret = link_write(b->l, buf, n, bl_wait(b, b->o->timeout_ms), b->e);
 	if (ret < 0)
 		return ret;
 	return bl_ack(b, timeout_ms);
@@ -105,7 +140,7 @@ static int drain(struct bl *b, size_t sent, bool *nack)
 	int ret;
 
 	for (;;) {
-		ret = link_read_some(b->l, buf, sizeof(buf), quiet_ms(b, sent), b->e);
+		ret = link_read_some(b->l, buf, sizeof(buf), bl_wait(b, quiet_ms(b, sent)), b->e);
 		if (ret == ST_ERR_TIMEOUT)
 			return ST_OK;
 		if (ret < 0)
@@ -131,9 +166,11 @@ static int bl_resync(struct bl *b)
 	bool nack = false;
 	int ret;
 
+	if (b->o->deadline_ms && b->o->deadline_ms < give_up)
+		give_up = b->o->deadline_ms;	/* bl_retry() then says the time ran out */
 	memset(ff, 0xff, sizeof(ff));
 	while (!nack && link_now_ms() < give_up) {
-		ret = link_write(b->l, ff, burst, b->o->timeout_ms, b->e);
+		ret = link_write(b->l, ff, burst, bl_wait(b, b->o->timeout_ms), b->e);
 		if (ret == ST_OK)
 			ret = drain(b, burst, &nack);
 		if (ret < 0)
@@ -144,10 +181,10 @@ static int bl_resync(struct bl *b)
 	for (int i = 0; nack && i < 3; i++) {
 		uint8_t c;
 
-		ret = link_write(b->l, ff, 1, b->o->timeout_ms, b->e);
+		ret = link_write(b->l, ff, 1, bl_wait(b, b->o->timeout_ms), b->e);
 		if (ret < 0)
 			return ret;
-		ret = link_read_some(b->l, &c, 1, quiet_ms(b, 1), b->e);
+		ret = link_read_some(b->l, &c, 1, bl_wait(b, quiet_ms(b, 1)), b->e);
 		if (ret == 1 && c == BL_NACK) {
 			link_flush_input(b->l);
 			log_dbg("re-synchronised");
@@ -203,12 +240,23 @@ static int bl_verdict(struct bl *b, const struct bl_op *op, int tries, int nack,
 		       where, blk, tries, nack, tmo, tries - nack - tmo);
 }
 
+/* The load's time ran out at op. */
+static int op_stop(struct bl *b, const struct bl_op *op)
+{
+	char where[64], blk[48];
+
+	op_where(op, where, sizeof(where), blk, sizeof(blk));
+	return bl_stop(b, "%s%s", where, blk);
+}
+
 int bl_retry(struct bl *b, const struct bl_op *op, bl_attempt_fn fn, void *ctx)
 {
 	enum bl_stage nack_stage = STAGE_DATA;
 	int tries = 0, nack = 0, tmo = 0, ret, r2;
 
 	for (;;) {
+		if (bl_time_up(b))
+			return op_stop(b, op);
 		ret = fn(b, ctx);
 		tries++;
 		if (ret == ST_OK)
@@ -228,6 +276,11 @@ int bl_retry(struct bl *b, const struct bl_op *op, bl_attempt_fn fn, void *ctx)
 			st_error_prefix(b->e, "%s%s", where, blk);
 			return ret;
 		}
+		/* A wait the deadline cut short is no answer from the board, and
+		 * no time is left to try again; a refusal on the last try stands. */
+		if (bl_time_up(b) && (ret == ST_ERR_TIMEOUT || ret == ST_ERR_PROTO ||
+				      tries <= b->o->retries))
+			return op_stop(b, op);
 		if (tries > b->o->retries)
 			break;
 		b->r->block_retries++;
@@ -242,6 +295,8 @@ int bl_retry(struct bl *b, const struct bl_op *op, bl_attempt_fn fn, void *ctx)
 			continue;
 		}
 		r2 = bl_resync(b);
+		if (r2 == ST_ERR_TIMEOUT && bl_time_up(b))
+			return op_stop(b, op);
 		if (r2 == ST_ERR_TIMEOUT)
 			return bl_verdict(b, op, tries, nack, tmo, nack_stage, true);
 		if (r2 < 0) {
@@ -269,10 +324,12 @@ int bl_sync(struct bl *b)
 		tries = 2;
 	link_flush_input(b->l);
 	for (int i = 0; i < tries; i++) {
-		ret = link_write(b->l, &init, 1, b->o->timeout_ms, b->e);
+		if (bl_time_up(b))
+			return bl_stop(b, "the first contact with the ROM bootloader (0x7F)");
+		ret = link_write(b->l, &init, 1, bl_wait(b, b->o->timeout_ms), b->e);
 		if (ret < 0)
 			return ret;
-		ret = link_read_some(b->l, &c, 1, b->o->timeout_ms, b->e);
+		ret = link_read_some(b->l, &c, 1, bl_wait(b, b->o->timeout_ms), b->e);
 		if (ret == ST_ERR_TIMEOUT)
 			continue;
 		if (ret < 0)
@@ -285,6 +342,8 @@ int bl_sync(struct bl *b)
 		junk = c;
 		link_flush_input(b->l);
 	}
+	if (bl_time_up(b))
+		return bl_stop(b, "the first contact with the ROM bootloader (0x7F)");
 	if (junk >= 0)
 		return st_fail(b->e, ST_ERR_PROTO,
 			       "unexpected answer 0x%02x to 0x7F (expected ACK 0x79): the board may "
@@ -305,9 +364,9 @@ static int read_list(struct bl *b, uint8_t cmd, uint8_t *out, int *n_out)
 	if (ret < 0)
 		return ret;
 	b->stage = STAGE_DATA;
-	ret = link_read_exact(b->l, &n, 1, b->o->timeout_ms, b->e);
+	ret = bl_read(b, &n, 1, b->o->timeout_ms);
 	if (ret == ST_OK)
-		ret = link_read_exact(b->l, out, n + 1u, b->o->timeout_ms, b->e);
+		ret = bl_read(b, out, n + 1u, b->o->timeout_ms);
 	if (ret == ST_OK)
 		ret = bl_ack(b, b->o->timeout_ms);
 	*n_out = n + 1;

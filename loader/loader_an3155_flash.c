@@ -94,6 +94,12 @@ static int try_stub(struct bl *b, const struct image *img, struct geom *g)
 	ret = stub_load(b, img, g, &sr);
 	r->pages_unchanged = sr.pages_unchanged;
 	r->frames_resent = sr.bad_frames;
+	b->stub_running = sr.went;
+	if (ret < 0 && ret != ST_ERR_NOTSUP && !b->out_of_time && bl_time_up(b)) {
+		/* a wait the deadline cut short: no time to fall back either */
+		snprintf(why, sizeof(why), "%s", b->e->msg);
+		return bl_stop(b, "the stub path (%.200s)", why);
+	}
 	if (ret == ST_OK) {
 		snprintf(r->protocol, sizeof(r->protocol), "stub");
 		if (o->go)
@@ -122,11 +128,46 @@ static int try_stub(struct bl *b, const struct image *img, struct geom *g)
 				       "ROM path: %.200s (give the fixture boot and reset lines, or use "
 				       "protocol: rom)", why, how);
 		}
+		b->stub_running = false;
 	}
 	r->bytes_written = r->bytes_verified = r->bytes_skipped = 0;
 	r->pages_unchanged = 0;
 	ret = identify(b, g);
 	return ret == ST_OK ? STUB_FELL_BACK : ret;
+}
+
+/*
+ * The verdict of a load whose time ran out (loader_opts.deadline_ms): how far
+ * it got, where it stood (bl_stop's message), and the state it leaves the
+ * board in, which loader.h describes.  It does not say whose time it was: the
+ * engine names the step's or the group's timeout before it.
+ */
+static int stopped(struct bl *b)
+{
+	char where[ST_ERRMSG_MAX], done[128];
+	const char *flash;
+
+	snprintf(where, sizeof(where), "%s", b->e->msg);
+	if (!b->touched)
+		flash = "its flash untouched";
+	else if (b->verifying && b->verified >= b->to_write)
+		flash = "the image in its flash and verified, not started";
+	else if (!b->verifying && !b->written)
+		flash = "its flash erased in part: the next run erases and writes it again";
+	else if (b->verifying || b->written >= b->to_write)
+		flash = "the image in its flash but not verified: the next run erases and writes it "
+			"again";
+	else
+		flash = "part of the image in its flash: the next run erases and writes it again";
+	if (b->verifying)
+		snprintf(done, sizeof(done), "all %llu bytes were written, %llu of them verified",
+			 (unsigned long long)b->to_write, (unsigned long long)b->verified);
+	else
+		snprintf(done, sizeof(done), "%llu of %llu bytes were written",
+			 (unsigned long long)b->written, (unsigned long long)b->to_write);
+	return st_fail(b->e, ST_ERR_ABORTED, "flashing stopped after %s: out of time during "
+		       "%.200s; the board is left %s, %s", done, where,
+		       b->stub_running ? "running the flasher stub" : "in its ROM bootloader", flash);
 }
 
 int an3155_flash(struct link *l, const struct image *img, const struct loader_opts *o,
@@ -148,6 +189,7 @@ int an3155_flash(struct link *l, const struct image *img, const struct loader_op
 	ret = bl_plan_build(&p, img, e);
 	if (ret < 0)
 		goto out;
+	b.to_write = p.bytes;
 	ret = identify(&b, &g);
 	if (ret == ST_OK)
 		ret = bl_check_map(&b, &p, &g);
@@ -168,7 +210,12 @@ int an3155_flash(struct link *l, const struct image *img, const struct loader_op
 		} else if (ret != STUB_FELL_BACK) {
 			goto out;
 		}
+		/* the ROM path writes the whole image: the stub's counts end here */
+		b.to_write = p.bytes;
+		b.written = b.verified = 0;
+		b.verifying = false;
 	}
+	b.touched = true;
 	ret = bl_erase(&b, &p, &g);
 	if (ret < 0)
 		goto out;
@@ -180,6 +227,7 @@ int an3155_flash(struct link *l, const struct image *img, const struct loader_op
 	if (o->verify == VERIFY_CRC)
 		log_info("the ROM bootloader has no CRC command: CRC verify reads the flash back");
 	if (o->verify != VERIFY_NONE) {
+		b.verifying = true;
 		ret = bl_blocks(&b, &p, &g, true, p.bytes, total);
 		if (ret < 0)
 			goto out;
@@ -187,6 +235,8 @@ int an3155_flash(struct link *l, const struct image *img, const struct loader_op
 	if (o->go)
 		ret = go(&b, o->go_addr ? o->go_addr : img->seg[0].addr);
 out:
+	if (ret < 0 && b.out_of_time)
+		ret = stopped(&b);
 	r->elapsed_ms = link_now_ms() - t0;
 	if (ret == ST_OK)
 		log_info("wrote %llu bytes in %d blocks (%llu blank bytes left erased), verified "

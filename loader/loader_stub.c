@@ -115,7 +115,7 @@ static int send_frame(struct stub *s, const struct frame *f, uint8_t seq)
 	}
 	le32(t + n, bl_crc32(0, t + 1, n - 1));
 	n += 4;
-	return link_write(s->b->l, t, n, s->b->o->timeout_ms, s->b->e);
+	return link_write(s->b->l, t, n, bl_wait(s->b, s->b->o->timeout_ms), s->b->e);
 }
 
 /* The next answer: sync, header, payload, CRC; noise before the sync byte
@@ -127,7 +127,7 @@ static int read_reply(struct stub *s, int timeout_ms)
 	int ret, skipped = 0;
 
 	do {
-		ret = link_read_some(b->l, &c, 1, timeout_ms, b->e);
+		ret = link_read_some(b->l, &c, 1, bl_wait(b, timeout_ms), b->e);
 		if (ret < 0)
 			return ret == ST_ERR_TIMEOUT ?
 			       st_fail(b->e, ST_ERR_TIMEOUT, "no answer from the stub within %d ms",
@@ -135,7 +135,7 @@ static int read_reply(struct stub *s, int timeout_ms)
 	} while (c != S_SYNC_RX && ++skipped < 2 * MAXP);
 	if (c != S_SYNC_RX)
 		return st_fail(b->e, ST_ERR_PROTO, "%d bytes of noise and no stub answer", skipped);
-	ret = link_read_exact(b->l, h, 5, timeout_ms, b->e);
+	ret = link_read_exact(b->l, h, 5, bl_wait(b, timeout_ms), b->e);
 	if (ret < 0)
 		return ret;
 	s->rx_cmd = h[0];
@@ -145,7 +145,7 @@ static int read_reply(struct stub *s, int timeout_ms)
 	if (s->rx_len > 1024)
 		return st_fail(b->e, ST_ERR_PROTO, "a stub answer of %u bytes (at most 1024)",
 			       s->rx_len);
-	ret = link_read_exact(b->l, h + 5, s->rx_len + 4u, timeout_ms, b->e);
+	ret = link_read_exact(b->l, h + 5, s->rx_len + 4u, bl_wait(b, timeout_ms), b->e);
 	if (ret < 0)
 		return ret;
 	if (get32(h + 5 + s->rx_len) != bl_crc32(0, h, 5u + s->rx_len))
@@ -159,6 +159,13 @@ static const char *status_name(uint8_t st)
 }
 
 typedef void (*done_fn)(void *ctx, size_t i, const uint8_t *answer, uint16_t len);
+
+/* The load's time ran out while frame f was due. */
+static int stub_stop(struct stub *s, const struct frame *f)
+{
+	return bl_stop(s->b, "the stub's %s at 0x%08x", f->cmd == C_WRITE ? "write" :
+		       f->cmd == C_ERASE ? "erase" : "CRC", f->addr);
+}
 
 /* Send frames f[0..n) with up to s->window in flight, each answered in
  * order once done.  A damaged frame is answered BADFRAME naming the frame
@@ -174,6 +181,8 @@ static int exchange(struct stub *s, const struct frame *f, size_t n, done_fn on_
 	int ret, rounds = 0;
 
 	while (done < n) {
+		if (bl_time_up(b))
+			return stub_stop(s, &f[done]);
 		if (done == back_to) {
 			sent = done;
 			back_to = SIZE_MAX;
@@ -185,6 +194,8 @@ static int exchange(struct stub *s, const struct frame *f, size_t n, done_fn on_
 			sent++;
 		}
 		ret = read_reply(s, timeout_ms);
+		if (ret < 0 && ret != ST_ERR_ABORTED && bl_time_up(b))
+			return stub_stop(s, &f[done]);	/* a wait the deadline cut */
 		if (ret < 0)
 			return ret;
 		if (s->rx_cmd == C_BAD) {
@@ -231,8 +242,11 @@ static int upload(struct bl *b, uint32_t rate)
 
 	for (size_t off = 0; off < loader_stub_f1_len; off += BL_BLOCK) {
 		size_t n = loader_stub_f1_len - off < BL_BLOCK ? loader_stub_f1_len - off : BL_BLOCK;
-		int ret = bl_cmd_addr(b, BL_WRITE, STUB_ADDR + (uint32_t)off);
+		int ret;
 
+		if (bl_time_up(b))
+			return bl_stop(b, "the stub's upload at 0x%08zx", STUB_ADDR + off);
+		ret = bl_cmd_addr(b, BL_WRITE, STUB_ADDR + (uint32_t)off);
 		if (ret < 0)
 			return ret;
 		memcpy(img, loader_stub_f1 + off, n);
@@ -359,6 +373,7 @@ static void on_frame(void *ctx, size_t i, const uint8_t *answer, uint16_t len)
 	if (p->f[i].cmd != C_WRITE)
 		return;
 	p->done += p->f[i].len - 4u;
+	p->s->b->written = p->done;
 	if (o->progress)
 		o->progress(o->progress_ctx, p->done, p->total);
 }
@@ -400,6 +415,9 @@ static int write_pages(struct stub *s, struct pages *pg, uint32_t n_todo)
 			pc.total += k;
 		}
 	}
+	s->b->to_write = pc.total;	/* what differs from the image: how far the load got */
+	s->b->written = 0;
+	s->b->touched = n > 0;
 	ret = exchange(s, f, n, on_frame, &pc, s->b->o->timeout_ms);
 	pg->written = pc.done;
 	free(f);
@@ -477,6 +495,7 @@ int stub_load(struct bl *b, const struct image *img, const struct geom *g,
 	if (b->o->verify != VERIFY_NONE && n_diff) {
 		uint32_t bad = 0;
 
+		b->verifying = true;
 		ret = same_all(&s, &pg, &same);
 		if (ret == ST_OK && !same)
 			ret = compare(&s, &pg, differ, &bad);

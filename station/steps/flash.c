@@ -12,7 +12,9 @@
  *     go: true
  *     protocol: rom         # stub | auto: the STB1 RAM stub (docs/loader.md)
  * Boot strapping (BOOT high, reset) is the sequence's job, with lines steps.
- * The log records the file's SHA-256 and the bytes actually written.
+ * The log records the file's SHA-256 and the bytes actually written.  The
+ * step's timeout (or its group's) bounds the whole load, erase and verify
+ * included: when it runs out the step is an error saying how far it got.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -235,6 +237,10 @@ static void flash_run(struct step *s, struct run_ctx *rc, struct step_result *r)
 	o.stub_baud = (uint32_t)rc->fxdef->stub_baud;
 	o.reenter_rom = reenter_rom;
 	o.reenter_ctx = rc;
+	/* The time left of the step, or of a group around it that ends first:
+	 * the loader stops within about one exchange of it, and the engine
+	 * names whose time it was (loader.h: the state the board is left in). */
+	o.deadline_ms = link_now_ms() + rc_remaining_ms(rc);
 	ret = c->loader->flash(l, &img, &o, &lr, &e);
 	link_set_opts(l, &rc->fxdef->link, NULL);
 	r->has_image = true;

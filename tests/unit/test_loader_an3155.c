@@ -183,6 +183,9 @@ struct run {
 	struct loader_result r;
 	int n_progress;
 	uint64_t last_done, last_total;
+	/* the load's deadline comes once stop_at bytes are done (progress) */
+	struct loader_opts *o;
+	uint64_t stop_at;
 };
 
 static void on_progress(void *ctx, uint64_t done, uint64_t total)
@@ -192,6 +195,8 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 	run->n_progress++;
 	run->last_done = done;
 	run->last_total = total;
+	if (run->o && done >= run->stop_at)
+		run->o->deadline_ms = link_now_ms();
 }
 
 /* Play sc against the loader flashing img with o; check the transcript. */
@@ -734,6 +739,63 @@ static void test_map_too_large(void **state)
 			    "the image is built for this part");
 }
 
+/* Load img1 with the script so far: its time runs out, and the verdict is
+ * "flashing stopped after " how_far, nothing retried. */
+static void stops(struct tc *t, const char *how_far)
+{
+	static const char pre[] = "flashing stopped after ";
+
+	play(&t->sc, &img1, &t->o, &t->run);
+	assert_int_equal(t->run.ret, ST_ERR_ABORTED);
+	assert_memory_equal(t->run.e.msg, pre, sizeof(pre) - 1);
+	assert_string_equal(t->run.e.msg + sizeof(pre) - 1, how_far);
+	assert_int_equal(t->run.r.block_retries, 0);
+}
+
+/* A deadline already past: nothing is sent, and the verdict says so. */
+static void test_deadline_passed(void **state)
+{
+	struct tc *t = *state;
+
+	t->o.deadline_ms = link_now_ms();
+	stops(t, "0 of 256 bytes were written: out of time during the first contact with the "
+	      "ROM bootloader (0x7F); the board is left in its ROM bootloader, its flash "
+	      "untouched");
+}
+
+/* The deadline comes as the block is written: no read-back is started. */
+static void test_deadline_before_read_back(void **state)
+{
+	struct tc *t = begin(state);
+
+	write1(&t->sc, ack);
+	t->run.o = &t->o;
+	t->run.stop_at = 256;
+	stops(t, "all 256 bytes were written, 0 of them verified: out of time during read at "
+	      "0x08000040 (block 1 of 1); the board is left in its ROM bootloader, the image in "
+	      "its flash but not verified: the next run erases and writes it again");
+	assert_int_equal(t->run.r.bytes_written, 256);
+	assert_int_equal(t->run.r.bytes_verified, 0);
+}
+
+/* An erase the board never answers: its wait (10 s and the pages' time)
+ * ends at the deadline, 1 s on, with no retry and no re-sync. */
+static void test_deadline_cuts_erase(void **state)
+{
+	struct tc *t = *state;
+
+	hello(&t->sc);
+	cmd(&t->sc, 0x44, ack);
+	step(&t->sc, (const uint8_t[]){ 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02, 0x01 }, 9,
+	     NULL, 0);
+	t->o.timeout_ms = 10000;
+	t->o.deadline_ms = link_now_ms() + 1000;
+	stops(t, "0 of 256 bytes were written: out of time during erase of pages 0-2 at "
+	      "0x08000000; the board is left in its ROM bootloader, its flash erased in part: the "
+	      "next run erases and writes it again");
+	assert_true(t->run.r.elapsed_ms < 9000);	/* not the erase's own 10 s */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -762,6 +824,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uncertain_write_other_data_reerased, tc_new,
 						tc_free),
 		cmocka_unit_test_setup_teardown(test_uncertain_write_budget, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_deadline_passed, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_deadline_before_read_back, tc_new, tc_free),
+		cmocka_unit_test_setup_teardown(test_deadline_cuts_erase, tc_new, tc_free),
 	};
 
 	for (size_t i = 0; i < sizeof(blk); i++)

@@ -214,11 +214,16 @@ struct flash_run {
 	struct loader_result r;
 	uint64_t silent_after;	/* send "fault silent" once this many bytes are done */
 	bool silenced;
+	struct loader_opts *o;	/* its deadline comes once stop_at bytes are done */
+	uint64_t stop_at;
 };
 
 static void on_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	struct flash_run *fr = ctx;
+
+	if (fr->o && done >= fr->stop_at)
+		fr->o->deadline_ms = link_now_ms();
 
 	if (fr->silent_after && !fr->silenced && done >= fr->silent_after) {
 		ctl("fault silent");
@@ -568,6 +573,40 @@ static void test_garbage(void **state)
 				"its firmware"));
 }
 
+/*
+ * The stub's load stops when its time runs out, after the first frame of
+ * data it acknowledges: nothing more is sent, no fallback to the ROM (no
+ * time is left for one), and the verdict says the stub is left running.
+ * An image of its own version, so that its pages differ from the flash.
+ */
+static void test_deadline_in_stub(void **state)
+{
+	struct flash_run fr = { 0 };
+	struct loader_opts o;
+	char file[200], mk[300];
+
+	(void)state;
+	NEED_SIM();
+	path(file, sizeof(file), "img-deadline.bin");
+	snprintf(mk, sizeof(mk), "%s/mkimage", bindir);
+	char *const argv[] = { mk, "--kind", "diag", "--version", "7.7.7", "--size", "8192",
+			       "-o", file, NULL };
+	assert_int_equal(run(argv), 0);
+	opts(&o);
+	o.protocol = PROTO_STUB;
+	fr.o = &o;
+	fr.stop_at = 1;
+	boot_rom(NULL);
+	flash(file, &o, &fr);
+	ctl("set power 0");
+	assert_int_equal(fr.ret, ST_ERR_ABORTED);
+	assert_string_equal(fr.e.msg, "flashing stopped after 1024 of 8192 bytes were written: "
+			    "out of time during the stub's write at 0x08000400; the board is left "
+			    "running the flasher stub, part of the image in its flash: the next run "
+			    "erases and writes it again");
+	assert_string_equal(fr.r.protocol, "rom");	/* never fell back: set before the stub */
+}
+
 static int setup(void **state)
 {
 	const char *top = getenv("ST_TOP"), *bd = getenv("BINDIR");
@@ -613,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_silent),
 		cmocka_unit_test(test_silent_mid_flash),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_deadline_in_stub),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
