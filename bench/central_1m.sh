@@ -30,7 +30,7 @@ CACHE=$BUILD/bench/central_$((RUNS / 1000))k
 [ "$RUNS" = 1000000 ] && CACHE=$BUILD/bench/central_1m
 ROWKEY=$( (cat bench/central_gen.sql; echo "$RUNS") | sha256sum | cut -c1-16)
 SUMKEY=$(cat central/schema_sum.c central/schema_v5.c central/schema_v6.c central/schema_v7.c \
-	central/schema_v8.c central/schema_v12.c |
+	central/schema_v8.c central/schema_v12.c central/schema_v13.c |
 	sha256sum | cut -c1-16)
 W=$(mktemp -d "${TMPDIR:-/tmp}/st-bench-c1m.XXXXXX")
 chmod 755 "$W"

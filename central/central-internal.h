@@ -82,6 +82,11 @@ extern const char cpi_rows_pareto_sql[];
 	"length(r.unit_serial)::text || ':' || r.unit_serial ||" \
 	" CASE WHEN r.sequence_name IS NULL THEN '-' ELSE '+' || r.sequence_name END"
 #define CPI_DAY_US 86400000000LL
+/* a / b rounded down (cal.c) */
+int64_t cpi_floor_div(int64_t a, int64_t b);
+/* The first second of the UTC calendar month of s (seconds since the
+ * epoch), or of the next month when up and s is not that second (cal.c). */
+int64_t cpi_month_first(int64_t s, bool up);
 
 /* The store's schema version (0: none). */
 int central_schema_version(struct central *c, int *v, struct st_error *e);
@@ -104,6 +109,13 @@ extern const char *const cpi_v11[];
 /* Version 12's: the 'x' day cells keyed by outcome and line too
  * (schema_v12.c). */
 extern const char *const cpi_v12[];
+/* Version 13's: month cells of the measurement sums (schema_v13.c). */
+extern const char *const cpi_v13[];
+/* a line column of the 'x' cells, aliases a and b: equal values, NULL to
+ * NULL (an equality the planner hashes, then IS NOT DISTINCT FROM) */
+#define CPI_SAME(a, b, col) \
+	"coalesce(" a "." col ", '') = coalesce(" b "." col ", '') AND " a "." col \
+	" IS NOT DISTINCT FROM " b "." col
 
 /* Capability cells combined on the server (schema_v8.c's day and month
  * cells, read_cap.c's figures of a key).  A combined cell: n, mean, m2 (sum
@@ -157,10 +169,14 @@ int cps_version(const struct rep_filter *f);
 struct cps_cells {
 	char terms[512];
 	const char *v[16];
-	char level[2], since[24], until[24];
+	char level[2], since[24], until[24], m0[24], m1[24];
 	int n;
 };
 void cps_cells_of(const struct rep_filter *f, struct cps_cells *p);
+/* ... those of its measurement sums in a store of version: at level 'x'
+ * from version 13 the month cells of its whole months, the day cells of
+ * its other days */
+void cps_meas_cells_of(const struct rep_filter *f, int version, struct cps_cells *p);
 /* ... grouped by a key whose own level is level ('t', 'f', 'q', 'x' for
  * a line value): those cells when f selects by nothing else, else the
  * finest */
@@ -196,7 +212,7 @@ int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edg
 	       struct st_error *e);
 int cpe_stats(struct central *c, struct report *r, const struct rep_filter *edges, int n,
 	      struct st_error *e);
-int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
+int cps_build(struct central *c, const struct rep_filter *f, int version, struct report *r,
 	      struct st_error *e);
 /* --with-errors: add to r's yields (its total and days, read; day: a
  * cell's day as text) what error and aborted runs change, for the cells

@@ -316,7 +316,7 @@ int central_report_build(struct central *c, const struct rep_filter *f, struct r
 	 * store, not yet migrated, is read from its rows */
 	r->summary = !r->exact && (cps_usable(f) || cpe_usable(f)) && version >= cps_version(f);
 	if (ret == ST_OK && r->summary)
-		ret = cps_build(c, f, r, e);
+		ret = cps_build(c, f, version, r, e);
 	if (ret == ST_OK && !r->summary)
 		ret = yields(c, r, &p, false, e);
 	if (ret == ST_OK && !r->summary)

@@ -24,16 +24,11 @@
 #include "central/central-internal.h"
 #include "db/db_report.h"
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
 /* f's whole days [*d0, *d1) (as far as it reaches) */
 static void days_of(const struct rep_filter *f, int64_t *d0, int64_t *d1)
 {
-	*d0 = f->has_since ? -floor_div(-f->since_us, CPI_DAY_US) : 0;
-	*d1 = f->has_until ? floor_div(f->until_us, CPI_DAY_US) : 0;
+	*d0 = f->has_since ? -cpi_floor_div(-f->since_us, CPI_DAY_US) : 0;
+	*d1 = f->has_until ? cpi_floor_div(f->until_us, CPI_DAY_US) : 0;
 }
 
 static bool off_midnight(bool has, int64_t us)

@@ -49,6 +49,22 @@ static void cterm(struct cps_cells *p, const char *col, const char *op, const ch
 	snprintf(p->terms + len, sizeof(p->terms) - len, " AND c.%s %s $%d", col, op, p->n);
 }
 
+/* the terms of f's key columns (level 'x''s, or fewer) */
+static void key_terms(const struct rep_filter *f, struct cps_cells *p)
+{
+	cterm(p, "station", "=", f->station);
+	cterm(p, "fixture", "=", f->fixture);
+	cterm(p, "sequence_name", "=", f->seq_name);
+	cterm(p, "sequence_version", "=", f->seq_version);
+	/* level 'x' (version 12): NULL where a run has no value, so that
+	 * --operator '' selects only the runs whose operator is '' */
+	cterm(p, "outcome", "=", f->outcome);
+	cterm(p, "operator", "=", f->operator_name);
+	cterm(p, "work_order", "=", f->work_order);
+	cterm(p, "part_number", "=", f->part_number);
+	cterm(p, "revision", "=", f->revision);
+}
+
 /* The level of f's cells and the terms that select them. */
 void cps_cells_of(const struct rep_filter *f, struct cps_cells *p)
 {
@@ -63,17 +79,64 @@ void cps_cells_of(const struct rep_filter *f, struct cps_cells *p)
 	snprintf(p->terms, sizeof(p->terms), "c.level = $1");
 	cterm(p, "day", ">=", f->has_since ? p->since : NULL);
 	cterm(p, "day", "<", f->has_until ? p->until : NULL);
-	cterm(p, "station", "=", f->station);
-	cterm(p, "fixture", "=", f->fixture);
-	cterm(p, "sequence_name", "=", f->seq_name);
-	cterm(p, "sequence_version", "=", f->seq_version);
-	/* level 'x' (version 12): NULL where a run has no value, so that
-	 * --operator '' selects only the runs whose operator is '' */
-	cterm(p, "outcome", "=", f->outcome);
-	cterm(p, "operator", "=", f->operator_name);
-	cterm(p, "work_order", "=", f->work_order);
-	cterm(p, "part_number", "=", f->part_number);
-	cterm(p, "revision", "=", f->revision);
+	key_terms(f, p);
+}
+
+/* The first day (days since the epoch) of day's UTC month, or of the next
+ * month when up and day is not the first (central_day_month, schema_v13.c). */
+static int64_t month_of(int64_t day, bool up)
+{
+	return cpi_floor_div(cpi_month_first(day * 86400, up), 86400);
+}
+
+/* text of p's terms, fmt with the next placeholder for val */
+static void put(struct cps_cells *p, const char *fmt, const char *val)
+{
+	size_t len = strlen(p->terms);
+
+	p->v[p->n++] = val;
+	snprintf(p->terms + len, sizeof(p->terms) - len, fmt, p->n);
+}
+
+static void text(struct cps_cells *p, const char *t)
+{
+	size_t len = strlen(p->terms);
+
+	snprintf(p->terms + len, sizeof(p->terms) - len, "%s", t);
+}
+
+/* The cells of f's measurement sums: f's cells, but at level 'x' from a
+ * store of version 13 on, the month cells (level 'm', schema_v13.c) of the
+ * whole UTC months in f's window (of whole days; no bound: every month
+ * that way) and the day cells of its other days. */
+void cps_meas_cells_of(const struct rep_filter *f, int version, struct cps_cells *p)
+{
+	int64_t d0 = f->since_us / CPI_DAY_US, d1 = f->until_us / CPI_DAY_US;
+	int64_t m0 = f->has_since ? month_of(d0, true) : 0, m1 = f->has_until ? month_of(d1, false) : 0;
+
+	cps_cells_of(f, p);
+	if (version < 13 || p->level[0] != 'x' || (f->has_since && f->has_until && m0 >= m1))
+		return;
+	snprintf(p->m0, sizeof(p->m0), "%lld", (long long)m0);
+	snprintf(p->m1, sizeof(p->m1), "%lld", (long long)m1);
+	p->n = 1;
+	p->terms[0] = '\0';
+	text(p, "(c.level = 'm'");
+	if (f->has_since)
+		put(p, " AND c.day >= $%d", p->m0);
+	if (f->has_until)
+		put(p, " AND c.day < $%d", p->m1);
+	text(p, " OR c.level = $1 AND (false");
+	if (f->has_since) {
+		put(p, " OR c.day >= $%d", p->since);
+		put(p, " AND c.day < $%d", p->m0);
+	}
+	if (f->has_until) {
+		put(p, " OR c.day >= $%d", p->m1);
+		put(p, " AND c.day < $%d", p->until);
+	}
+	text(p, "))");
+	key_terms(f, p);
 }
 
 #define CELLS "WITH c AS MATERIALIZED (SELECT * FROM sum_cells c WHERE @W@)"
@@ -191,12 +254,12 @@ static int hist(struct central *c, struct report *r, const struct cps_cells *p, 
 	return ret;
 }
 
-int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
+int cps_build(struct central *c, const struct rep_filter *f, int version, struct report *r,
 	      struct st_error *e)
 {
 	struct rep_filter whole, edges[2];
 	int n = cpe_split(f, &whole, edges), ret;
-	struct cps_cells p;
+	struct cps_cells p, pm;
 
 	/* the cells of the whole days, then (report_edge.c) the rows of the
 	 * partial days at either end of a window off midnight */
@@ -215,12 +278,14 @@ int cps_build(struct central *c, const struct rep_filter *f, struct report *r,
 		ret = pareto(c, r, &p, e);
 	if (ret == ST_OK && n)
 		ret = cpe_pareto(c, r, edges, n, e);
+	/* the measurements: whole months from their month cells */
+	cps_meas_cells_of(&whole, version, &pm);
 	if (ret == ST_OK)
-		ret = stats(c, r, &p, e);
+		ret = stats(c, r, &pm, e);
 	if (ret == ST_OK && n)
 		ret = cpe_stats(c, r, edges, n, e);
 	if (ret == ST_OK)
-		ret = hist(c, r, &p, e);
+		ret = hist(c, r, &pm, e);
 	return ret;
 }
 

@@ -36,11 +36,6 @@
 
 #include "central/central-internal.h"
 
-/* a line column of the 'x' cells: equal values, NULL to NULL */
-#define SAME(a, b, col) \
-	"coalesce(" a "." col ", '') = coalesce(" b "." col ", '') AND " a "." col \
-	" IS NOT DISTINCT FROM " b "." col
-
 const char *const cpi_v12[] = {
 	"SELECT pg_advisory_xact_lock(126943990476147);\n"
 	"ALTER TABLE sum_cells ADD COLUMN outcome text NOT NULL DEFAULT '',\n"
@@ -109,10 +104,10 @@ const char *const cpi_v12[] = {
 	"    AND c.station = l.station AND c.fixture = l.fixture\n"
 	"    AND c.sequence_name = l.sequence_name AND c.sequence_version = l.sequence_version\n"
 	"    AND c.day = l.day AND c.outcome = l.outcome\n"
-	"    AND " SAME("c", "l", "operator") "\n"
-	"    AND " SAME("c", "l", "work_order") "\n"
-	"    AND " SAME("c", "l", "part_number") "\n"
-	"    AND " SAME("c", "l", "revision") ";\n"
+	"    AND " CPI_SAME("c", "l", "operator") "\n"
+	"    AND " CPI_SAME("c", "l", "work_order") "\n"
+	"    AND " CPI_SAME("c", "l", "part_number") "\n"
+	"    AND " CPI_SAME("c", "l", "revision") ";\n"
 	"  UPDATE pg_temp.sum_new n SET cells = k.cells FROM (SELECT id,\n"
 	"    array_agg(cell ORDER BY level) AS cells FROM pg_temp.sum_lv GROUP BY id) k\n"
 	"    WHERE k.id = n.id;\n"

@@ -19,6 +19,8 @@
 #                               one unit on station NAME; exit status in $RUN_RC,
 #                               output in $CENTRAL/NAME/run.out, .err
 #   local_ids NAME              the ended runs of NAME's log, one id a line, sorted
+#   central_drop_v13            the store taken back to central schema 12 (no month
+#                               cells of the measurement sums)
 #   central_drop_v12            the store taken back to central schema 11 (its day cells
 #                               not keyed by outcome nor line, built again from the rows)
 #   central_drop_v11            the store taken back to central schema 10 (no index
@@ -37,7 +39,11 @@
 #                               Pa)): ids PREFIX..., steps from SID on; the SQL for
 #                               the log in $CENTRAL/NAME-log.sql, for the store (and
 #                               its summaries) in $CENTRAL/NAME-pg.sql
+#   central_load NAME DB        central_runs_sql NAME's runs into the store and into DB
+#                               (a merged log: station s2 added, its summaries rebuilt)
 #   central_cap_same A B        two --capability outputs agree, figure by figure
+#   central_json_same DB ARGS...  report --db DB and --central (the reader) agree on every
+#                               figure (JSON, central_report_same)
 #   central_report_same A B     two JSON reports (station report -f json) agree, figure
 #                               by figure (CENTRAL_ARGS set: their filters aside)
 #   central_sums                the summaries, one line a cell, measurement cell or
@@ -217,6 +223,25 @@ sys.exit(0 if eq(load(sys.argv[1]), load(sys.argv[2]), "") else 1)
 PY
 }
 
+central_load() {
+	pg_sql "$(cat "$CENTRAL/$1-pg.sql")" >/dev/null || fail "the runs into the store"
+	sqlite3 "$2" "INSERT INTO stations (name, first_seen_us, last_seen_us) VALUES ('s2', 0, 0)" ||
+		fail "s2 into the log's stations"
+	sqlite3 "$2" <"$CENTRAL/$1-log.sql" || fail "the runs into the log"
+	"$BINDIR/station" db rebuild --db "$2" >/dev/null || fail "rebuilding the merged log's summaries"
+}
+
+central_json_same() {
+	local db=$1
+	shift
+	"$BINDIR/station" report --db "$db" -f json "$@" -o "$CENTRAL/same-log.json" ||
+		fail "report --db $*"
+	"$BINDIR/station" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" -f json \
+		"$@" -o "$CENTRAL/same-central.json" || fail "report --central $*"
+	central_report_same "$CENTRAL/same-log.json" "$CENTRAL/same-central.json" ||
+		fail "the log and the store differ: $*"
+}
+
 central_runs_sql() {
 	python3 - "$CENTRAL" "$@" <<'PY'
 import sys
@@ -264,7 +289,17 @@ open("%s/%s-pg.sql" % (out, name), "w").write("\n".join(psql) +
 PY
 }
 
+central_drop_v13() {	# version 12: no month cells
+	pg_sql "SELECT pg_advisory_xact_lock(126943990476147);
+	DELETE FROM sum_meas WHERE cell IN (SELECT id FROM sum_cells WHERE level = 'm');
+	DELETE FROM sum_cells WHERE level = 'm';
+	DROP FUNCTION central_sum_meas(boolean), central_day_month(integer);
+	ALTER FUNCTION central_sum_meas_v12(boolean) RENAME TO central_sum_meas;
+	DELETE FROM central_schema WHERE version >= 13;" >/dev/null
+}
+
 central_drop_v12() {	# version 11's day cells, built again from the rows
+	central_drop_v13
 	pg_sql "SELECT pg_advisory_xact_lock(126943990476147);
 	TRUNCATE sum_runs, sum_cells, sum_unit_cells, sum_unit_first, sum_step_fails, sum_meas
 		RESTART IDENTITY;

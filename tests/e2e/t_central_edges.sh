@@ -60,11 +60,7 @@ S ict s1 fa 3 09:00 fail vout:fail:4.86
 S ict s2 fb 7 03:30 pass vout:pass:5.02
 "
 central_runs_sql edges e 9100000 "" "$runs"
-pg_sql "$(cat "$CENTRAL/edges-pg.sql")" >/dev/null || fail "the runs into the store"
-sqlite3 "$m" "INSERT INTO stations (name, first_seen_us, last_seen_us) VALUES ('s2', 0, 0)" ||
-	fail "s2 into the log's stations"
-sqlite3 "$m" <"$CENTRAL/edges-log.sql" || fail "the runs into the log"
-"$st" db rebuild --db "$m" >/dev/null || fail "rebuilding the merged log's summaries"
+central_load edges "$m"
 
 CEN=(--central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass")
 same() {	# ARGS...: report --db merged and --central agree on every figure

@@ -63,11 +63,7 @@ M final s2 fc 3 10:00 skipped bob WO2 PN1 B
 N ict s1 fb 3 11:00 fail cid WO1 PN2 B vout:fail:5.30
 "
 central_runs_sql line c 9200000 line "$runs"
-pg_sql "$(cat "$CENTRAL/line-pg.sql")" >/dev/null || fail "the runs into the store"
-sqlite3 "$m" "INSERT INTO stations (name, first_seen_us, last_seen_us) VALUES ('s2', 0, 0)" ||
-	fail "s2 into the log's stations"
-sqlite3 "$m" <"$CENTRAL/line-log.sql" || fail "the runs into the log"
-"$st" db rebuild --db "$m" >/dev/null || fail "rebuilding the merged log's summaries"
+central_load line "$m"
 
 CEN=(--central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass")
 same() {	# ARGS...: report --db merged and --central agree on every figure
@@ -266,7 +262,7 @@ one="id = (SELECT min(id) FROM sum_cells WHERE level = 'x')"
 pg_sql "UPDATE sum_cells SET runs = runs + 1000 WHERE $one" >/dev/null
 grpline
 pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE $one" >/dev/null
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 11 -> 12" "the upgrade"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 11 -> 13" "the upgrade"
 cells >"$CENTRAL/cells-migrated"
 cmp -s "$CENTRAL/cells-forwarded" "$CENTRAL/cells-migrated" ||
 	fail "the migrated cells are not the forwarded runs': $(diff "$CENTRAL/cells-forwarded" "$CENTRAL/cells-migrated" | head)"
