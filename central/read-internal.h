@@ -43,6 +43,9 @@ int cpr_wide(void *h, enum db_wide_q q, const struct rep_filter *f, db_row_fn fn
 /* w: each fixture's two ends (or every value without one) */
 int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first_only,
 	       const struct db_series_window *w, db_row_fn fn, void *ctx, struct st_error *e);
+/* the sequences and units of the name's values (db_meas_kinds()) */
+int cpr_kinds(void *h, const char *name, const struct rep_filter *f, bool first_only,
+	      bool exact, db_row_fn fn, void *ctx, struct st_error *e);
 int cpr_capability(void *h, const struct rep_filter *f, bool first_only, db_row_fn fn,
 		   void *ctx, struct st_error *e);
 /* The capability cells combined, one row per key (read_cap.c):

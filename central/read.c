@@ -26,6 +26,7 @@ static const struct db_reader_ops central_read_ops = {
 	.trace_rows = cpr_trace,
 	.wide_rows = cpr_wide,
 	.meas_series = cpr_series,
+	.meas_kinds = cpr_kinds,
 	.capability_rows = cpr_capability,
 	.capability_keys = cpr_capability_keys,
 	.operation_rows = cpr_operations,

@@ -8,6 +8,7 @@
  * (COLLATE "C"), NULLs first, as SQLite sorts.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/hex.h"
@@ -158,15 +159,22 @@ int cpr_wide(void *h, enum db_wide_q q, const struct rep_filter *f, db_row_fn fn
 	return cpr_rows(h, wide_sql[q], f, NULL, 0, fn, ctx, e);
 }
 
-/* db_report.c's series_sql; $2 the measurement's name; $3, $4 the time
- * window (NULL: none) on the measurements too, whose started_us repeats
- * their run's: measurements_name then reads the window's values, not the
- * name's over all time (6.6 -> 1.4 s for a week of a million runs) */
+/* A run's operation as the log's points name it (db-internal.h's DB_OP):
+ * the ninth column, report/spc.c refuses a chart of two */
+#define SEQ(r) "nullif(" r ".sequence_name, '') AS sequence_name"
+
+/* db_series.c's all_sql (columns fixture, time, started_us, unit_serial,
+ * run_id, value, unit, mid, sequence_name); $2 the measurement's name; $3,
+ * $4 the time window (NULL: none) on the measurements too, whose
+ * started_us repeats their run's: measurements_name then reads the
+ * window's values, not the name's over all time (6.6 -> 1.4 s for a week
+ * of a million runs) */
 static const char series_sql[] =
-	"WITH fr AS MATERIALIZED (SELECT r.id, r.fixture, r.started_us, r.unit_serial FROM runs r"
+	"WITH fr AS MATERIALIZED (SELECT r.id, r.fixture, r.started_us, r.unit_serial,"
+	"  r.sequence_name FROM runs r"
 	"  WHERE r.outcome <> 'running' AND" CPR_WHERE "AND " FIRST_ONLY ")"
 	" SELECT fr.fixture, " CPR_ISO("fr.started_us") " AS time, fr.started_us,"
-	" fr.unit_serial, fr.id AS run_id, m.value, m.unit"
+	" fr.unit_serial, fr.id AS run_id, m.value, m.unit, m.id AS mid, " SEQ("fr")
 	" FROM fr JOIN measurements m ON m.run_id = fr.id"
 	" WHERE m.name = $2 AND m.value IS NOT NULL"
 	" AND ($3::bigint IS NULL OR m.started_us >= $3::bigint)"
@@ -193,7 +201,8 @@ static const char series_sql[] =
  * in all so).  The window, in terms of its own, bounds the index range. */
 #define SERIES_PTS(fx, pos, ord) \
 	"SELECT r.fixture, " CPR_ISO("r.started_us") " AS time, r.started_us, r.unit_serial," \
-	" r.id AS run_id, m.value, m.unit, m.id AS mid FROM runs r JOIN measurements m" \
+	" r.id AS run_id, m.value, m.unit, m.id AS mid, " SEQ("r") " FROM runs r" \
+	" JOIN measurements m" \
 	" ON m.run_id = r.id WHERE r.fixture = " fx " AND r.outcome <> 'running'" \
 	" AND ($3::bigint IS NULL OR r.started_us >= $3::bigint)" \
 	" AND ($4::bigint IS NULL OR r.started_us < $4::bigint) AND (SELECT" CPR_WHERE ")" \
@@ -210,7 +219,7 @@ static const char series_sql[] =
 	"  AND r.started_us >= lastp.started_us AND (r.started_us > lastp.started_us" \
 	"  OR r.id" C " > lastp.run_id" C " OR (r.id = lastp.run_id AND m.id > lastp.mid))", \
 	"DESC") " LIMIT $6::int) t WHERE lastp.n = $5::int)" \
-	" SELECT fixture, time, started_us, unit_serial, run_id, value, unit" \
+	" SELECT fixture, time, started_us, unit_serial, run_id, value, unit, mid, sequence_name" \
 	" FROM (SELECT * FROM head UNION ALL SELECT * FROM tail) x" \
 	" ORDER BY fixture" C ", started_us, run_id" C ", mid"
 static const char series_ends_sql[] = SERIES_ENDS(
@@ -291,6 +300,194 @@ int cpr_series(void *h, const char *name, const struct rep_filter *f, bool first
 	v[8] = f->seq_name;
 	v[9] = f->seq_version;
 	return series_ends(h, series_ends_cells_sql, f, v, 10, fn, ctx, e);
+}
+
+/* db_series.c's db_meas_kinds(): the kinds of the name's values in the runs
+ * selected, a row per sequence (NULL for none), version and unit with its
+ * count of values; report/spc.c refuses a chart of more than one sequence
+ * or unit.  Unless exact, the summaries' measurement keys (version 4) say
+ * first whether the name has more than one sequence or unit at all, of the
+ * filter's sequence where it names one (the sequence the refusal asks
+ * for): sum_meas_keys is a row per sequence, step, name, unit and limits,
+ * some hundreds on a store of millions of runs, read whole (it has no
+ * index by name).  Only then are the kinds counted: of each unit's first
+ * runs, for a filter the capability cells answer (version 7: whole hours,
+ * station, fixture, sequence), from those cells combined on the server
+ * (read_cap.c, every key's count; a few ms on the 1M-run store), those of
+ * the name added up here; else from the rows: the filter's runs
+ * (runs_fixture, runs_station, runs_unit, runs_started ...) and each one's
+ * value of $2 in measurements_name_run (version 11; the primary key
+ * before), looked up run by run for a few runs, or the name's range of
+ * that index read once and joined where that costs less, index only,
+ * never the table nor another measurement's values; the planner's choice
+ * (a 100k-run store's: a unit 1 ms, a fixture or a week 70-230 ms, every
+ * run 1.7 s, most of it the first-run test of each).  A run the
+ * summaries do not hold (put in by SQL) is in neither keys nor cells: the
+ * chart's points say it (their sequence_name and unit), and it asks
+ * again, exact: the rows. */
+static const char kinds_keys_sql[] =
+	"SELECT count(*) FROM (SELECT DISTINCT nullif(sequence_name, ''), unit FROM sum_meas_keys"
+	" WHERE name = $1 AND ($2::text IS NULL OR sequence_name = $2::text)) k";
+static const char kinds_sql[] =
+	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name, r.sequence_version FROM runs r"
+	"  WHERE r.outcome <> 'running' AND" CPR_WHERE "AND " FIRST_ONLY ")"
+	" SELECT nullif(fr.sequence_name, '')" C " AS sequence_name,"
+	" fr.sequence_version" C " AS sequence_version, m.unit" C " AS unit, count(*) AS n"
+	" FROM fr JOIN measurements m ON m.run_id = fr.id"
+	" WHERE m.name = $2 AND m.value IS NOT NULL"
+	" GROUP BY 1, 2, 3 ORDER BY 1 NULLS FIRST, 2 NULLS FIRST, 3 NULLS FIRST";
+
+static int count_row(void *ctx, const struct db_row *row)
+{
+	if (!row->columns_only && row->v[0].type == DB_INT)
+		*(long long *)ctx = row->v[0].i;
+	return 0;
+}
+
+/* The name's kinds from the capability keys' combined cells. */
+struct cell_kind {
+	char *col[3];	/* sequence_name, sequence_version, unit (NULL: none) */
+	long long n;
+};
+
+struct cell_kinds {
+	const char *name;
+	struct cell_kind *k;
+	int n;
+	struct st_error *e;
+};
+
+static bool same_text(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+/* v's text (NULL: none, or '' where empty_null); false when out of memory */
+static bool text_of(const struct db_value *v, bool empty_null, char **out)
+{
+	*out = v->type != DB_TEXT || (empty_null && !v->s[0]) ? NULL : strdup(v->s);
+	return *out || v->type != DB_TEXT || (empty_null && !v->s[0]);
+}
+
+static void cell_kind_free(struct cell_kind *k)
+{
+	for (int c = 0; c < 3; c++)
+		free(k->col[c]);
+}
+
+/* Rows of cpr_capability_keys(): sequence_name, sequence_version, step,
+ * name, unit, low, high, n ...: the name's n added up by sequence, version
+ * and unit (a sequence '' as none, as DB_OP). */
+static int add_cell_kind(void *ctx, const struct db_row *row)
+{
+	struct cell_kinds *ks = ctx;
+	struct cell_kind k = { .n = row->v[7].i }, *nk;
+	bool ok;
+	int i;
+
+	if (row->columns_only || row->v[3].type != DB_TEXT || strcmp(row->v[3].s, ks->name))
+		return 0;
+	ok = text_of(&row->v[0], true, &k.col[0]);
+	ok = text_of(&row->v[1], false, &k.col[1]) && ok;
+	ok = text_of(&row->v[4], false, &k.col[2]) && ok;
+	if (!ok) {
+		cell_kind_free(&k);
+		return st_fail(ks->e, ST_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < ks->n; i++)
+		if (same_text(ks->k[i].col[0], k.col[0]) && same_text(ks->k[i].col[1], k.col[1]) &&
+		    same_text(ks->k[i].col[2], k.col[2]))
+			break;
+	if (i < ks->n) {
+		ks->k[i].n += k.n;
+		cell_kind_free(&k);
+		return 0;
+	}
+	nk = realloc(ks->k, (ks->n + 1) * sizeof(*nk));
+	if (!nk) {
+		cell_kind_free(&k);
+		return st_fail(ks->e, ST_ERR_NOMEM, "out of memory");
+	}
+	ks->k = nk;
+	ks->k[ks->n++] = k;
+	return 0;
+}
+
+/* Byte order, NULLs first, as the rows' ORDER BY. */
+static int kind_cmp(const void *pa, const void *pb)
+{
+	const struct cell_kind *a = pa, *b = pb;
+
+	for (int c = 0; c < 3; c++) {
+		if (!a->col[c] != !b->col[c])
+			return a->col[c] ? 1 : -1;
+		if (a->col[c] && strcmp(a->col[c], b->col[c]))
+			return strcmp(a->col[c], b->col[c]);
+	}
+	return 0;
+}
+
+/* The kinds from the cells, as kinds_sql's rows; ST_ERR_NOTSUP (e
+ * untouched) for a filter or store they do not answer. */
+static int cell_kinds(struct central *c, const char *name, const struct rep_filter *f,
+		      db_row_fn fn, void *ctx, struct st_error *e)
+{
+	static const char *const cols[] = { "sequence_name", "sequence_version", "unit", "n" };
+	struct st_error err = { 0 };
+	struct cell_kinds ks = { .name = name, .e = &err };
+	struct db_row row = { .n = 4, .columns_only = true };
+	int ret = cpr_capability_keys(c, f, add_cell_kind, &ks, &err);
+
+	if (ret < 0 && ret != ST_ERR_NOTSUP)
+		*e = err;
+	for (int i = 0; i < 4; i++)
+		row.name[i] = cols[i];
+	if (ks.n > 1)
+		qsort(ks.k, ks.n, sizeof(*ks.k), kind_cmp);
+	if (!ret)
+		ret = fn(ctx, &row);
+	row.columns_only = false;
+	for (int i = 0; !ret && i < ks.n; i++) {
+		for (int j = 0; j < 3; j++)
+			row.v[j] = ks.k[i].col[j] ? (struct db_value){ .type = DB_TEXT,
+				.s = ks.k[i].col[j], .len = (int)strlen(ks.k[i].col[j]) } :
+				(struct db_value){ .type = DB_NULL };
+		row.v[3] = (struct db_value){ .type = DB_INT, .i = ks.k[i].n };
+		ret = fn(ctx, &row);
+	}
+	for (int i = 0; i < ks.n; i++)
+		cell_kind_free(&ks.k[i]);
+	free(ks.k);
+	return ret;
+}
+
+int cpr_kinds(void *h, const char *name, const struct rep_filter *f, bool first_only,
+	      bool exact, db_row_fn fn, void *ctx, struct st_error *e)
+{
+	const char *v[2] = { first_only ? "1" : NULL, name };
+	long long kinds = 0;	/* 0: no keys (an older store, a name put in by SQL): read */
+	int version = 0, ret;
+
+	if (!exact) {
+		ret = central_schema_version(h, &version, e);
+		if (ret < 0)
+			return ret;
+	}
+	if (version >= 4) {
+		const char *k[2] = { name, f ? f->seq_name : NULL };
+
+		ret = cpr_rows(h, kinds_keys_sql, NULL, k, 2, count_row, &kinds, e);
+		if (ret < 0)
+			return ret;
+	}
+	if (kinds == 1)	/* one sequence and unit in the store (of the filter's sequence) */
+		return 0;
+	if (version >= 7 && first_only) {
+		ret = cell_kinds(h, name, f, fn, ctx, e);
+		if (ret != ST_ERR_NOTSUP)
+			return ret;
+	}
+	return cpr_rows(h, kinds_sql, f, v, 2, fn, ctx, e);
 }
 
 /* db_quality.c's capability_sql, a fixture being a station's: the values
