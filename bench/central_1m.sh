@@ -78,7 +78,8 @@ else
 		# the summaries' code changed (a build between versions): build
 		# them again from the cached rows, by their migration (versions 4
 		# to the current one again: measurements_name_run of version 11
-		# too; tests/e2e/t_central_benchsum.sh: a fresh build's store)
+		# and runs_outcome_line of 13 too; tests/e2e/t_central_benchsum.sh:
+		# a fresh build's store)
 		echo "central_1m: rebuilding the summaries of $CACHE" >&2
 		t0=$(date +%s)
 		q -q -c "DO \$\$ DECLARE f regprocedure; k \"char\"; p record; BEGIN
@@ -89,6 +90,9 @@ else
 			END LOOP;
 			DROP TABLE IF EXISTS central_stations;
 			DROP INDEX IF EXISTS measurements_name_run;
+			-- version 13's index back to version 1's
+			DROP INDEX IF EXISTS runs_outcome_line;
+			CREATE INDEX IF NOT EXISTS runs_outcome ON runs (outcome, started_us);
 			DROP TABLE IF EXISTS sum_runs, sum_cells, sum_unit_cells, sum_unit_first,
 				sum_step_fails, sum_meas_keys, sum_meas, sum_cap_keys, sum_cap, sum_cap_day,
 				sum_cap_month;

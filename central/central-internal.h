@@ -169,13 +169,12 @@ int cps_version(const struct rep_filter *f);
 struct cps_cells {
 	char terms[512];
 	const char *v[16];
-	char level[2], since[24], until[24], m0[24], m1[24];
+	char level[2], month[2], since[24], until[24], m0[24], m1[24];
 	int n;
 };
 void cps_cells_of(const struct rep_filter *f, struct cps_cells *p);
-/* ... those of its measurement sums in a store of version: at level 'x'
- * from version 13 the month cells of its whole months, the day cells of
- * its other days */
+/* ... those of its measurement sums in a store of version: from version
+ * 13 the month cells of its whole months, the day cells of its other days */
 void cps_meas_cells_of(const struct rep_filter *f, int version, struct cps_cells *p);
 /* ... grouped by a key whose own level is level ('t', 'f', 'q', 'x' for
  * a line value): those cells when f selects by nothing else, else the

@@ -14,7 +14,7 @@
  * plain report's correction, over its cells within the group), with
  * --with-errors what the error and aborted runs change in the group
  * (report_err.c), its error, aborted, skipped and unidentified runs
- * counted from the runs (a few per cent of them, along runs_outcome and
+ * counted from the runs (a few per cent of them, along runs_outcome_line and
  * runs_unit), in one snapshot.  Else
  * ST_ERR_NOTSUP, before any row: report/groups.c and read_ops.c read the
  * runs.  The runs per unit of --operations are not in the cells (they

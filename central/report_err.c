@@ -4,7 +4,7 @@
  * does (db/db_report_sum.c): error and aborted runs judge their unit too,
  * as failures, and the cells count judged (pass/fail) units only; what
  * error and aborted runs change comes from those runs (a few in a hundred,
- * found through runs_outcome) and the unit tables (sum_unit_cells,
+ * found through runs_outcome_line) and the unit tables (sum_unit_cells,
  * sum_unit_first, keyed by serial and operation, schema_v6.c):
  *   du   units with such a run selected and no judged run in the selected
  *        cells (of that day, by day): a unit more, never a pass;

@@ -105,23 +105,24 @@ static void text(struct cps_cells *p, const char *t)
 	snprintf(p->terms + len, sizeof(p->terms) - len, "%s", t);
 }
 
-/* The cells of f's measurement sums: f's cells, but at level 'x' from a
- * store of version 13 on, the month cells (level 'm', schema_v13.c) of the
- * whole UTC months in f's window (of whole days; no bound: every month
- * that way) and the day cells of its other days. */
+/* The cells of f's measurement sums: f's cells, but from a store of
+ * version 13 on, the month cells (their level in upper case, schema_v13.c)
+ * of the whole UTC months in f's window (of whole days; no bound: every
+ * month that way) and the day cells of its other days. */
 void cps_meas_cells_of(const struct rep_filter *f, int version, struct cps_cells *p)
 {
 	int64_t d0 = f->since_us / CPI_DAY_US, d1 = f->until_us / CPI_DAY_US;
 	int64_t m0 = f->has_since ? month_of(d0, true) : 0, m1 = f->has_until ? month_of(d1, false) : 0;
 
 	cps_cells_of(f, p);
-	if (version < 13 || p->level[0] != 'x' || (f->has_since && f->has_until && m0 >= m1))
+	if (version < 13 || (f->has_since && f->has_until && m0 >= m1))
 		return;
 	snprintf(p->m0, sizeof(p->m0), "%lld", (long long)m0);
 	snprintf(p->m1, sizeof(p->m1), "%lld", (long long)m1);
+	p->month[0] = (char)(p->level[0] - 'a' + 'A');
 	p->n = 1;
 	p->terms[0] = '\0';
-	text(p, "(c.level = 'm'");
+	put(p, "(c.level = $%d", p->month);
 	if (f->has_since)
 		put(p, " AND c.day >= $%d", p->m0);
 	if (f->has_until)

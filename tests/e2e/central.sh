@@ -20,7 +20,7 @@
 #                               output in $CENTRAL/NAME/run.out, .err
 #   local_ids NAME              the ended runs of NAME's log, one id a line, sorted
 #   central_drop_v13            the store taken back to central schema 12 (no month
-#                               cells of the measurement sums)
+#                               cells of the measurement sums, runs_outcome)
 #   central_drop_v12            the store taken back to central schema 11 (its day cells
 #                               not keyed by outcome nor line, built again from the rows)
 #   central_drop_v11            the store taken back to central schema 10 (no index
@@ -39,6 +39,10 @@
 #                               Pa)): ids PREFIX..., steps from SID on; the SQL for
 #                               the log in $CENTRAL/NAME-log.sql, for the store (and
 #                               its summaries) in $CENTRAL/NAME-pg.sql
+#   central_line_store          central_setup, station s1's run (U0) forwarded and merged
+#                               into CENTRAL_LOG, then tests/e2e/central-line.runs into
+#                               both (t_central_line, t_central_linegrp), whose filters
+#                               are central_line_filters
 #   central_load NAME DB        central_runs_sql NAME's runs into the store and into DB
 #                               (a merged log: station s2 added, its summaries rebuilt)
 #   central_cap_same A B        two --capability outputs agree, figure by figure
@@ -231,6 +235,26 @@ central_load() {
 	"$BINDIR/station" db rebuild --db "$2" >/dev/null || fail "rebuilding the merged log's summaries"
 }
 
+# the filters t_central_line and t_central_linegrp hold to the log: each
+# outcome and line value alone, '' apart from none, and with the others
+central_line_filters=("--outcome pass" "--outcome fail" "--outcome error" "--outcome aborted"
+	"--operator ann" "--operator bob" "--operator cid" "--operator=" "--work-order WO1"
+	"--work-order WO2" "--work-order=" "--part-number PN1" "--part-number PN2" "--revision A"
+	"--revision B" "--revision=" "--outcome fail --operator ann" "--outcome pass --work-order WO1"
+	"--operator ann --fixture fa" "--operator bob --station s2" "--work-order WO1 --sequence ict"
+	"--part-number PN1 --revision B --station s2" "--outcome pass --sequence final@1.0"
+	"--outcome fail --station s1 --fixture fb" "--operator ann --work-order WO1 --part-number PN1 --revision A")
+
+central_line_store() {
+	central_setup
+	central_station s1
+	central_run s1 U0
+	CENTRAL_LOG=$CENTRAL/merged.db
+	central_merge "$CENTRAL_LOG" s1
+	central_runs_sql line c 9200000 line "$(grep -v '^#' "$(dirname "${BASH_SOURCE[0]}")/central-line.runs")"
+	central_load line "$CENTRAL_LOG"
+}
+
 central_json_same() {
 	local db=$1
 	shift
@@ -291,10 +315,12 @@ PY
 
 central_drop_v13() {	# version 12: no month cells
 	pg_sql "SELECT pg_advisory_xact_lock(126943990476147);
-	DELETE FROM sum_meas WHERE cell IN (SELECT id FROM sum_cells WHERE level = 'm');
-	DELETE FROM sum_cells WHERE level = 'm';
+	DELETE FROM sum_meas WHERE cell IN (SELECT id FROM sum_cells WHERE grp = 'm');
+	DELETE FROM sum_cells WHERE grp = 'm';
 	DROP FUNCTION central_sum_meas(boolean), central_day_month(integer);
 	ALTER FUNCTION central_sum_meas_v12(boolean) RENAME TO central_sum_meas;
+	DROP INDEX runs_outcome_line;
+	CREATE INDEX runs_outcome ON runs (outcome, started_us);
 	DELETE FROM central_schema WHERE version >= 13;" >/dev/null
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# station report --central over windows holding whole UTC months, at level
-# 'x' (an outcome, a line value, station and fixture, a sequence version):
-# the measurements' statistics and histograms from the month cells of
+# station report --central over windows holding whole UTC months (an
+# outcome, a line value, station and fixture, a sequence version: level x;
+# nothing, a fixture: levels a, f): the measurements' statistics and
+# histograms from the month cells of
 # central schema 13 (central/schema_v13.c), the other days' from the day
 # cells, as the log answers them.  The same runs in the store and in one
 # SQLite log, from December 2025 to March 2026 (runs either side of a
@@ -52,13 +53,16 @@ K ict s2 fb 64 10:00 fail cid WO3 PN2 C vout:fail:5.20
 central_runs_sql month mo 9300000 line "$runs"
 central_load month "$m"
 
-# five months: December 2025 to March 2026 and the station's own run (today)
-assert_eq "$(pg_sql "SELECT count(DISTINCT day) >= 5 FROM sum_cells WHERE level = 'm'")" "t" \
+# five months: December 2025 to March 2026 and the station's own run
+# (today); month cells of every level
+assert_eq "$(pg_sql "SELECT count(DISTINCT day) >= 5 FROM sum_cells WHERE grp = 'm'")" "t" \
 	"month cells of every month with runs"
-assert_eq "$(pg_sql "SELECT count(*) FROM sum_cells WHERE level = 'm' AND (runs, units, passed,
+assert_eq "$(pg_sql "SELECT string_agg(DISTINCT level::text, '' ORDER BY level::text) FROM sum_cells
+	WHERE grp = 'm'")" "AFQTX" "month cells of levels a, f, q, t, x"
+assert_eq "$(pg_sql "SELECT count(*) FROM sum_cells WHERE grp = 'm' AND (runs, units, passed,
 	first_units, first_passed) <> (0, 0, 0, 0, 0)")" "0" "a month cell holds only measurement sums"
 assert_eq "$(pg_sql "SELECT count(*) FROM sum_unit_cells u JOIN sum_cells c ON c.id = u.cell
-	WHERE c.level = 'm'")" "0" "no unit in a month cell"
+	WHERE c.grp = 'm'")" "0" "no unit in a month cell"
 
 filters=("--outcome pass" "--outcome fail" "--operator bob" "--work-order WO2"
 	"--station s1 --fixture fa" "--sequence ict@1.0" "--operator=" "")
@@ -70,6 +74,13 @@ for f in "${filters[@]}"; do
 		# shellcheck disable=SC2086
 		central_json_same "$m" $f $w
 	done
+	# shellcheck disable=SC2086
+	central_json_same "$m" $f ${windows[4]} --with-errors
+done
+# levels f, t, q (one fixture, station, sequence): their own month cells
+for f in "--fixture fb" "--station s2" "--sequence final"; do
+	# shellcheck disable=SC2086
+	central_json_same "$m" $f
 	# shellcheck disable=SC2086
 	central_json_same "$m" $f ${windows[4]} --with-errors
 done
@@ -87,7 +98,7 @@ vmax() {	# ARGS...: the max of ict's vout in report --central ARGS
 print(*[m["max"] for m in json.load(open(sys.argv[1]))["measurements"]
 	if m["sequence"] == "ict" and m["name"] == "vout"])' "$CENTRAL/vmax.json"
 }
-cell="cell = (SELECT id FROM sum_cells WHERE level = 'm' AND fixture = 'fb' AND outcome = 'pass')
+cell="cell = (SELECT id FROM sum_cells WHERE level = 'X' AND fixture = 'fb' AND outcome = 'pass')
 	AND key = (SELECT id FROM sum_meas_keys WHERE sequence_name = 'ict' AND name = 'vout')"
 assert_eq "$(pg_sql "SELECT max FROM sum_meas WHERE $cell")" "4.97" "F's month cell"
 pg_sql "UPDATE sum_meas SET max = 99 WHERE $cell" >/dev/null
@@ -98,6 +109,16 @@ assert_eq "$(vmax --station s1 --fixture fb --since 2026-01-20T06:00 --until 202
 assert_eq "$(vmax --outcome pass --since 2026-02-03 --until 2026-02-20)" "4.97" \
 	"within February: the day cells"
 pg_sql "UPDATE sum_meas SET max = 4.97 WHERE $cell" >/dev/null
+# ... and a fixture's (level f: its month cell 'F', February's of fb)
+cell="cell = (SELECT id FROM sum_cells WHERE level = 'F' AND fixture = 'fb'
+	AND day = central_day_month(20498)) AND key = (SELECT id FROM sum_meas_keys
+	WHERE sequence_name = 'ict' AND name = 'vout')"
+assert_eq "$(pg_sql "SELECT max FROM sum_meas WHERE $cell")" "4.97" "fb's February"
+pg_sql "UPDATE sum_meas SET max = 99 WHERE $cell" >/dev/null
+assert_eq "$(vmax --fixture fb)" "99.0" "a fixture over all time: its month cells"
+assert_eq "$(vmax --fixture fb --since 2026-02-03 --until 2026-02-20)" "4.97" \
+	"a fixture within February: its day cells"
+pg_sql "UPDATE sum_meas SET max = 4.97 WHERE $cell" >/dev/null
 
 # version 12 and back: the month cells from the day cells' sums are those
 # the forwarded runs made (their ids aside; the means to 9 digits)
@@ -106,12 +127,12 @@ sums() {
 		c.outcome, c.operator, c.work_order, c.part_number, c.revision, k.sequence_name, k.step,
 		k.name, m.n, round((k.ref + m.s1 / m.n)::numeric, 9), m.min, m.max, m.out_low, m.out_high,
 		m.bins FROM sum_meas m JOIN sum_cells c ON c.id = m.cell JOIN sum_meas_keys k ON k.id = m.key
-		WHERE c.level = 'm' ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14"
+		WHERE c.grp = 'm' ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14"
 }
 sums >"$CENTRAL/sums-forwarded"
 [ -s "$CENTRAL/sums-forwarded" ] || fail "no month sums"
 central_drop_v13
-assert_eq "$(pg_sql "SELECT count(*) FROM sum_cells WHERE level = 'm'")" "0" "version 12: no month cells"
+assert_eq "$(pg_sql "SELECT count(*) FROM sum_cells WHERE grp = 'm'")" "0" "version 12: no month cells"
 central_json_same "$m" --outcome pass
 assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 12 -> 13" "the upgrade"
 sums >"$CENTRAL/sums-migrated"

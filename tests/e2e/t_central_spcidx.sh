@@ -18,9 +18,9 @@ pg_sql "CREATE DATABASE fresh" >/dev/null
 central_drop_v11
 
 # rows DB: 240 runs over ten days on two stations, three fixtures, 40
-# serials (retests), sequences ict and final; v1 in every run but some
-# (none, NULL, twice in a run), v2 and 18 more beside it (20 a run, as on
-# bench/central_gen.sql's store)
+# serials (retests), sequences ict and final; v1 in every ict run but some
+# (none, NULL, twice in a run; a chart is of one sequence: report/spc.c),
+# v2 and 18 more beside it (20 a run, as on bench/central_gen.sql's store)
 rows() {
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d "$1" -c "
 	INSERT INTO runs (id, unit_serial, station, fixture, sequence_name, sequence_version,
@@ -34,12 +34,13 @@ rows() {
 	SELECT id, s, s - 1, 's' || s, 'pass' FROM runs, generate_series(1, 2) s;
 	INSERT INTO measurements (run_id, id, step_id, name, value, unit, low, high, outcome, started_us)
 	SELECT id, 1, 1, 'v1', CASE WHEN started_us % 13 <> 0 THEN 5 + sin(started_us / 3600000000.0) END,
-		'V', 0, 10, 'pass', started_us FROM runs WHERE started_us % 17 <> 0;
+		'V', 0, 10, 'pass', started_us FROM runs WHERE started_us % 17 <> 0 AND sequence_name = 'ict';
 	INSERT INTO measurements (run_id, id, step_id, name, value, unit, low, high, outcome, started_us)
 	SELECT id, 2, 2, 'v2', 3 + cos(started_us / 3600000000.0), 'A', NULL, 5, 'pass', started_us
 	FROM runs;
 	INSERT INTO measurements (run_id, id, step_id, name, value, unit, low, high, outcome, started_us)
-	SELECT id, 3, 2, 'v1', 6, 'V', 0, 10, 'pass', started_us FROM runs WHERE started_us % 19 = 0;
+	SELECT id, 3, 2, 'v1', 6, 'V', 0, 10, 'pass', started_us FROM runs
+	WHERE started_us % 19 = 0 AND sequence_name = 'ict';
 	INSERT INTO measurements (run_id, id, step_id, name, value, unit, low, high, outcome, started_us)
 	SELECT id, 3 + k, 2, 'w' || k, k, 'V', 0, 20, 'pass', started_us
 	FROM runs, generate_series(1, 18) k;
@@ -54,7 +55,7 @@ spc() {	# spc DB OUT: --spc v1 under each filter, JSON without its date and log
 	local url=${CENTRAL_READER_URL/central?/$1?} f
 	: >"$2"
 	for f in "" "--last 5" "--last 5 --baseline 4" "--last 0" "--all-runs --last 7" \
-		"--fixture f1 --last 6" "--station st1 --last 5" "--sequence final --last 3" \
+		"--fixture f1 --last 6" "--station st1 --last 5" "--sequence ict --last 3" \
 		"--since 2026-01-03 --until 2026-01-07 --last 8" \
 		"--since 2026-01-02T05:00 --until 2026-01-06T07:00 --station st0 --last 4" \
 		"--outcome pass --last 5" "--serial U7 --last 2"; do
