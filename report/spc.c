@@ -132,12 +132,13 @@ static struct point *next_point(struct spc *c, struct series *s)
 static int add_row(void *ctx, const struct db_row *row)
 {
 	struct spc *c = ctx;
-	const char *fx = row->v[0].type == DB_TEXT ? row->v[0].s : "";
 	struct series *s = c->n ? &c->s[c->n - 1] : NULL;
 	struct point *p;
+	const char *fx;
 
-	if (row->columns_only)
+	if (row->columns_only)	/* its values are not set */
 		return 0;
+	fx = row->v[0].type == DB_TEXT ? row->v[0].s : "";
 	if (!s || strcmp(s->fixture, fx)) {
 		struct series *ns = realloc(c->s, (c->n + 1) * sizeof(*ns));
 
