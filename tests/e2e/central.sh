@@ -321,6 +321,8 @@ central_drop_v13() {	# version 12: no month cells
 	ALTER FUNCTION central_sum_meas_v12(boolean) RENAME TO central_sum_meas;
 	DROP INDEX runs_outcome_line;
 	CREATE INDEX runs_outcome ON runs (outcome, started_us);
+	ALTER FUNCTION central_summarise_runs(text[]) RESET jit;
+	ALTER FUNCTION central_summarise_run(text) RESET jit;
 	DELETE FROM central_schema WHERE version >= 13;" >/dev/null
 }
 
