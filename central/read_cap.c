@@ -14,7 +14,6 @@
  * NULLs first).  A store not yet at version 7 has no cells: ST_ERR_NOTSUP.
  */
 #include <stdio.h>
-#include <time.h>
 
 #include "central/read-internal.h"
 
@@ -80,25 +79,11 @@ static bool answerable(const struct rep_filter *f)
 	return !f->outcome && report_can_summarise(&g) && !report_filter_line(f);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b < 0);
-}
-
 /* The first hour of hour h's UTC month, or of the next month when up and h
  * is not the first. */
 static int64_t month(int64_t h, bool up)
 {
-	time_t t = (time_t)(h * 3600);
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm))
-		return h;
-	if (up && !(tm.tm_mday == 1 && tm.tm_hour == 0))
-		tm.tm_mon++;
-	tm.tm_mday = 1;
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	return floor_div((int64_t)timegm(&tm), 3600);
+	return cpi_floor_div(cpi_month_first(h * 3600, up), 3600);
 }
 
 /* The window [lo, hi) (hours; no bound: NO_LO, NO_HI) in parts: b[1], b[2]
@@ -108,10 +93,10 @@ static void read_bounds(const struct rep_filter *f, int64_t b[6])
 {
 	bool lo = f && f->has_since, hi = f && f->has_until;
 
-	b[0] = lo ? floor_div(f->since_us, HOUR_US) : NO_LO;
-	b[3] = hi ? floor_div(f->until_us, HOUR_US) : NO_HI;
-	b[1] = lo ? -floor_div(-b[0], 24) * 24 : b[0];
-	b[2] = hi ? floor_div(b[3], 24) * 24 : b[3];
+	b[0] = lo ? cpi_floor_div(f->since_us, HOUR_US) : NO_LO;
+	b[3] = hi ? cpi_floor_div(f->until_us, HOUR_US) : NO_HI;
+	b[1] = lo ? -cpi_floor_div(-b[0], 24) * 24 : b[0];
+	b[2] = hi ? cpi_floor_div(b[3], 24) * 24 : b[3];
 	if (b[1] >= b[2])
 		b[1] = b[2] = b[3];
 	b[4] = lo ? month(b[1], true) : b[1];
