@@ -111,11 +111,35 @@ extern const char *const cpi_v11[];
 extern const char *const cpi_v12[];
 /* Version 13's: month cells of the measurement sums (schema_v13.c). */
 extern const char *const cpi_v13[];
+/* Version 14's: the line values of the capability cells (schema_v14.c). */
+extern const char *const cpi_v14[];
 /* a line column of the 'x' cells, aliases a and b: equal values, NULL to
  * NULL (an equality the planner hashes, then IS NOT DISTINCT FROM) */
 #define CPI_SAME(a, b, col) \
 	"coalesce(" a "." col ", '') = coalesce(" b "." col ", '') AND " a "." col \
 	" IS NOT DISTINCT FROM " b "." col
+
+/* r is its unit's first judged run of its operation (read_sql.c's): the runs
+ * the capability cells hold (schema_v7.c) */
+#define CPI_FIRST_JUDGED \
+	"r.outcome IN ('pass', 'fail') AND r.unit_serial IS NOT NULL\n" \
+	"    AND NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial\n" \
+	"      AND p.outcome IN ('pass', 'fail')\n" \
+	"      AND p.sequence_name IS NOT DISTINCT FROM r.sequence_name\n" \
+	"      AND (p.started_us < r.started_us OR (p.started_us = r.started_us\n" \
+	"      AND p.id COLLATE \"C\" < r.id COLLATE \"C\")))"
+
+/* capability key k (sum_cap_keys) is that of v's values (NULLs equal) */
+#define CPI_KEY_MATCH(k, v) \
+	"coalesce(" k ".sequence_name, '') = coalesce(" v ".sequence_name, '')\n" \
+	"    AND coalesce(" k ".sequence_version, '') = coalesce(" v ".sequence_version, '')\n" \
+	"    AND " k ".step = " v ".step AND " k ".name = " v ".name\n" \
+	"    AND coalesce(" k ".unit, '') = coalesce(" v ".unit, '')\n" \
+	"    AND coalesce(" k ".low, 'NaN') = coalesce(" v ".low, 'NaN')\n" \
+	"    AND coalesce(" k ".high, 'NaN') = coalesce(" v ".high, 'NaN')\n" \
+	"    AND " k ".sequence_name IS NOT DISTINCT FROM " v ".sequence_name\n" \
+	"    AND " k ".sequence_version IS NOT DISTINCT FROM " v ".sequence_version\n" \
+	"    AND " k ".unit IS NOT DISTINCT FROM " v ".unit\n"
 
 /* Capability cells combined on the server (schema_v8.c's day and month
  * cells, read_cap.c's figures of a key).  A combined cell: n, mean, m2 (sum

@@ -35,26 +35,6 @@
 
 #include "central/central-internal.h"
 
-/* r is its unit's first judged run of its operation (read_sql.c's) */
-#define FIRST_JUDGED \
-	"r.outcome IN ('pass', 'fail') AND r.unit_serial IS NOT NULL\n" \
-	"    AND NOT EXISTS (SELECT 1 FROM runs p WHERE p.unit_serial = r.unit_serial\n" \
-	"      AND p.outcome IN ('pass', 'fail')\n" \
-	"      AND p.sequence_name IS NOT DISTINCT FROM r.sequence_name\n" \
-	"      AND (p.started_us < r.started_us OR (p.started_us = r.started_us\n" \
-	"      AND p.id COLLATE \"C\" < r.id COLLATE \"C\")))"
-
-#define KEY_MATCH(k, v) \
-	"coalesce(" k ".sequence_name, '') = coalesce(" v ".sequence_name, '')\n" \
-	"    AND coalesce(" k ".sequence_version, '') = coalesce(" v ".sequence_version, '')\n" \
-	"    AND " k ".step = " v ".step AND " k ".name = " v ".name\n" \
-	"    AND coalesce(" k ".unit, '') = coalesce(" v ".unit, '')\n" \
-	"    AND coalesce(" k ".low, 'NaN') = coalesce(" v ".low, 'NaN')\n" \
-	"    AND coalesce(" k ".high, 'NaN') = coalesce(" v ".high, 'NaN')\n" \
-	"    AND " k ".sequence_name IS NOT DISTINCT FROM " v ".sequence_name\n" \
-	"    AND " k ".sequence_version IS NOT DISTINCT FROM " v ".sequence_version\n" \
-	"    AND " k ".unit IS NOT DISTINCT FROM " v ".unit\n"
-
 /* The cells of the groups of pg_temp.sum_capd (d) into pg_temp.sum_capc:
  * runs is the FROM clause giving their runs (r, d.hour). */
 #define CAP_CELLS(runs) \
@@ -72,7 +52,7 @@
 	"      FROM " runs "\n" \
 	"      JOIN measurements m ON m.run_id = r.id\n" \
 	"      JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id\n" \
-	"      WHERE m.value IS NOT NULL AND " FIRST_JUDGED ") v\n" \
+	"      WHERE m.value IS NOT NULL AND " CPI_FIRST_JUDGED ") v\n" \
 	"    WINDOW w AS (PARTITION BY sequence_name, sequence_version, step, name, unit, low,\n" \
 	"      high, station, fixture, hour ORDER BY started_us, run COLLATE \"C\", mid)) z\n" \
 	"  GROUP BY sequence_name, sequence_version, step, name, unit, low, high, station,\n" \
@@ -144,7 +124,7 @@ const char *const cpi_v7[] = {
 	"    first_v, last_us, last_v, mr_n, mr_sum)\n"
 	"  SELECT k.id, c.station, c.fixture, c.hour, c.n, c.ref, c.s1, c.s2, c.min, c.max,\n"
 	"    c.first_us, c.first_v, c.last_us, c.last_v, c.mr_n, c.mr_sum\n"
-	"  FROM pg_temp.sum_capc c JOIN sum_cap_keys k ON " KEY_MATCH("k", "c")
+	"  FROM pg_temp.sum_capc c JOIN sum_cap_keys k ON " CPI_KEY_MATCH("k", "c")
 	"  ORDER BY 2, 3, 4, 1;\n"
 	"END $$;\n",
 

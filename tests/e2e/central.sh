@@ -19,6 +19,8 @@
 #                               one unit on station NAME; exit status in $RUN_RC,
 #                               output in $CENTRAL/NAME/run.out, .err
 #   local_ids NAME              the ended runs of NAME's log, one id a line, sorted
+#   central_drop_v14            the store taken back to central schema 13 (no line
+#                               values of the capability cells)
 #   central_drop_v13            the store taken back to central schema 12 (no month
 #                               cells of the measurement sums, runs_outcome)
 #   central_drop_v12            the store taken back to central schema 11 (its day cells
@@ -46,6 +48,7 @@
 #   central_load NAME DB        central_runs_sql NAME's runs into the store and into DB
 #                               (a merged log: station s2 added, its summaries rebuilt)
 #   central_cap_same A B        two --capability outputs agree, figure by figure
+#   central_capsame ARGS...     --capability ARGS on the cells and --from-rows agree
 #   central_json_same DB ARGS...  report --db DB and --central (the reader) agree on every
 #                               figure (JSON, central_report_same)
 #   central_report_same A B     two JSON reports (station report -f json) agree, figure
@@ -193,6 +196,24 @@ sys.exit(0 if eq(a, b, "") else 1)
 PY
 }
 
+central_capsame() {	# ARGS...: report --capability on the store's cells and on its rows agree,
+	# figure by figure (the reader's login; no value either way: both exit 1)
+	local rc=0 rr=0 cen=(--central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass")
+	"$BINDIR/station" report "${cen[@]}" --capability -f json "$@" -o "$CENTRAL/cells.json" \
+		2>"$CENTRAL/cells.err" || rc=$?
+	"$BINDIR/station" report "${cen[@]}" --capability --from-rows -f json "$@" \
+		-o "$CENTRAL/rows.json" 2>"$CENTRAL/rows.err" || rr=$?
+	assert_eq "$rr" "$rc" "--capability $*: the cells' exit status and the rows'"
+	if [ "$rc" = 1 ]; then	# no value in the runs selected, either way
+		grep -q "no measurement with values in the runs selected" "$CENTRAL/cells.err" ||
+			fail "report --capability $*: $(cat "$CENTRAL/cells.err")"
+		return
+	fi
+	[ "$rc" = 0 ] || fail "report --capability $*: $(cat "$CENTRAL/cells.err")"
+	central_cap_same "$CENTRAL/cells.json" "$CENTRAL/rows.json" ||
+		fail "--capability $*: the cells and the rows differ"
+}
+
 # central_cap_same A B: two outputs of report --capability (-f json, csv or
 # text) give the same figures: text and every count exactly, the reals to
 # 1e-12 (the store combines its cells on the server, in another order than
@@ -313,7 +334,16 @@ open("%s/%s-pg.sql" % (out, name), "w").write("\n".join(psql) +
 PY
 }
 
+central_drop_v14() {	# version 13: no line values of the capability cells
+	pg_sql "SELECT pg_advisory_xact_lock(126943990476147);
+	DROP TABLE sum_cap_lines;
+	DROP FUNCTION central_sum_cap_cells(boolean), central_sum_cap_lines();
+	ALTER FUNCTION central_sum_cap_cells_v13(boolean) RENAME TO central_sum_cap_cells;
+	DELETE FROM central_schema WHERE version >= 14;" >/dev/null
+}
+
 central_drop_v13() {	# version 12: no month cells
+	central_drop_v14
 	pg_sql "SELECT pg_advisory_xact_lock(126943990476147);
 	DELETE FROM sum_meas WHERE cell IN (SELECT id FROM sum_cells WHERE grp = 'm');
 	DELETE FROM sum_cells WHERE grp = 'm';

@@ -47,22 +47,6 @@ assert_eq "$(pg_sql "SELECT (SELECT sum(n) FROM sum_cap) = (SELECT sum(n) FROM s
 	AND (SELECT sum(n) FROM sum_cap) = (SELECT sum(n) FROM sum_cap_month)")" "t" "every value in each level"
 
 CEN=(--central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass")
-capsame() {	# ARGS...: the cells combined and the rows agree, figure by figure
-	local rc=0 rr=0
-	"$st" report "${CEN[@]}" --capability -f json "$@" -o "$CENTRAL/cells.json" \
-		2>"$CENTRAL/cells.err" || rc=$?
-	"$st" report "${CEN[@]}" --capability --from-rows -f json "$@" -o "$CENTRAL/rows.json" \
-		2>"$CENTRAL/rows.err" || rr=$?
-	assert_eq "$rr" "$rc" "--capability $*: the cells' exit status and the rows'"
-	if [ "$rc" = 1 ]; then	# no value in the runs selected, either way
-		grep -q "no measurement with values in the runs selected" "$CENTRAL/cells.err" ||
-			fail "report --capability $*: $(cat "$CENTRAL/cells.err")"
-		return
-	fi
-	[ "$rc" = 0 ] || fail "report --capability $*: $(cat "$CENTRAL/cells.err")"
-	central_cap_same "$CENTRAL/cells.json" "$CENTRAL/rows.json" ||
-		fail "--capability $*: the cells and the rows differ"
-}
 capn() {	# NAME LOW FIELD ARGS...: a figure of v1 (LOW 0.9 or 0.95) or v2 (LOW null)
 	local nm=$1 lo=$2 fld=$3
 	shift 3
@@ -80,11 +64,11 @@ windows=("" "--since 2026-01-25T05:00 --until 2026-03-02T07:00" "--since 2026-01
 for w in "${windows[@]}"; do
 	for f in "" "--station s2" "--fixture f1" "--sequence final" "--station s1 --fixture f2 --sequence ict@1.0"; do
 		# shellcheck disable=SC2086
-		capsame $w $f
+		central_capsame $w $f
 		[ -n "$f" ] || grep -q '"n": [1-9]' "$CENTRAL/cells.json" || fail "--capability $w: no values"
 	done
 	# shellcheck disable=SC2086
-	capsame --subgroups $w
+	central_capsame --subgroups $w
 done
 
 # report --spc --last: each fixture read from both ends (its first values,
@@ -190,7 +174,7 @@ assert_eq "$(grpn station s2 --with-errors) $(grpn fixture f1 --with-errors)" "$
 	"--group-by --with-errors from the cells"
 pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE level IN ('t', 'f') AND (station = 's2' OR fixture = 'f1')
 	AND day = (SELECT min(day) FROM sum_cells WHERE level IN ('t', 'f'))" >/dev/null
-capsame --subgroups --station s3 --since 2026-01-25T05:00 --until 2026-03-02T07:00
+central_capsame --subgroups --station s3 --since 2026-01-25T05:00 --until 2026-03-02T07:00
 assert_eq "$(capn v1 0.9 n)" "$(capn v1 0.9 n --from-rows)" "v1's first limits"
 assert_match "$(capn v1 0.95 moving_ranges)" "^[1-9][0-9]+$" "v1 after its limits changed"
 
@@ -263,6 +247,6 @@ pg_sql "DELETE FROM central_schema WHERE version >= 8" >/dev/null
 tamper sum_cap_month 100000
 for f in "" "--since 2026-01-25T05:00 --until 2026-03-02T07:00 --station s1" "--subgroups --fixture f2"; do
 	# shellcheck disable=SC2086
-	capsame $f
+	central_capsame $f
 done
 echo ok
