@@ -27,8 +27,11 @@
  * cells of the groups of pg_temp.sum_capd (the version before, renamed
  * central_sum_cap_cells_v13), then their hours' values from their runs,
  * and their days' and months' from their hours'.  The migration makes them
- * for every hour the hour cells have, from the runs (one statement), then
- * the days and months from the hours.
+ * for every hour of the store's runs (one statement), then the days and
+ * months from the hours (central_sum_cap_lines_all); so does a rebuild of
+ * the cells (central_sum_cap_roll_all, which central_summarise_all calls,
+ * and central_sum_cap_all), after which an hour whose runs were deleted
+ * leaves no values behind.
  */
 #include <stddef.h>
 
@@ -82,7 +85,45 @@ const char *const cpi_v14[] = {
 	"  WHERE " CPI_FIRST_JUDGED ";\n"
 	ROLL_LINES("d", "h", DAYS_OF("pg_temp.sum_capd"))
 	ROLL_LINES("m", "d", MONTHS_OF("pg_temp.sum_capd"))
+	"END $$;\n",
+
+	/* every line value from the runs: the migration, and a rebuild of the
+	 * cells (whose hours gone leave nothing behind) */
+	"CREATE FUNCTION central_sum_cap_lines_all() RETURNS void LANGUAGE plpgsql\n"
+	"  SET search_path = public, pg_temp AS $$\n"
+	"BEGIN\n"
+	"  DELETE FROM sum_cap_lines;\n"
+	"  INSERT INTO sum_cap_lines (level, station, fixture, hour, " LINE_COLS ")\n"
+	"  SELECT DISTINCT 'h', r.station, r.fixture, r.started_us / 3600000000, r.outcome,\n"
+	"    r.operator, r.work_order, r.part_number, r.revision FROM runs r\n"
+	"  WHERE " CPI_FIRST_JUDGED ";\n"
+	"  INSERT INTO sum_cap_lines (level, station, fixture, hour, " LINE_COLS ")\n"
+	"  SELECT DISTINCT 'd', station, fixture, hour / 24 * 24, " LINE_COLS "\n"
+	"  FROM sum_cap_lines WHERE level = 'h';\n"
+	"  INSERT INTO sum_cap_lines (level, station, fixture, hour, " LINE_COLS ")\n"
+	"  SELECT DISTINCT 'm', station, fixture, central_cap_month(hour), " LINE_COLS "\n"
+	"  FROM sum_cap_lines WHERE level = 'd';\n"
 	"END $$;\n"
+	"ALTER FUNCTION central_sum_cap_roll_all() RENAME TO central_sum_cap_roll_all_v13;\n"
+	"CREATE FUNCTION central_sum_cap_roll_all() RETURNS bigint LANGUAGE plpgsql\n"
+	"  SET search_path = public, pg_temp AS $$\n"
+	"DECLARE n bigint;\n"
+	"BEGIN\n"
+	"  n := central_sum_cap_roll_all_v13();\n"
+	"  PERFORM central_sum_cap_lines_all();\n"
+	"  RETURN n;\n"
+	"END $$;\n"
+	"ALTER FUNCTION central_sum_cap_all() RENAME TO central_sum_cap_all_v13;\n"
+	"CREATE FUNCTION central_sum_cap_all() RETURNS bigint LANGUAGE plpgsql\n"
+	"  SET search_path = public, pg_temp AS $$\n"
+	"DECLARE n bigint;\n"
+	"BEGIN\n"
+	"  n := central_sum_cap_all_v13();\n"
+	"  PERFORM central_sum_cap_lines_all();\n"
+	"  RETURN n;\n"
+	"END $$;\n",
+
+	/* kept with the hour cells */
 	"ALTER FUNCTION central_sum_cap_cells(boolean) RENAME TO central_sum_cap_cells_v13;\n"
 	"CREATE FUNCTION central_sum_cap_cells(bulk boolean) RETURNS void LANGUAGE plpgsql\n"
 	"  SET search_path = public, pg_temp AS $$\n"
@@ -91,19 +132,10 @@ const char *const cpi_v14[] = {
 	"  PERFORM central_sum_cap_lines();\n"
 	"END $$;\n"
 	"REVOKE ALL ON FUNCTION central_sum_cap_lines(), central_sum_cap_cells(boolean),\n"
-	"  central_sum_cap_cells_v13(boolean) FROM PUBLIC;\n",
-
-	/* every hour of the store's hour cells, from the runs; then the days
-	 * and the months */
-	"INSERT INTO sum_cap_lines (level, station, fixture, hour, " LINE_COLS ")\n"
-	"SELECT DISTINCT 'h', r.station, r.fixture, r.started_us / 3600000000, r.outcome,\n"
-	"  r.operator, r.work_order, r.part_number, r.revision FROM runs r\n"
-	"WHERE " CPI_FIRST_JUDGED ";\n"
-	"INSERT INTO sum_cap_lines (level, station, fixture, hour, " LINE_COLS ")\n"
-	"SELECT DISTINCT 'd', station, fixture, hour / 24 * 24, " LINE_COLS "\n"
-	"FROM sum_cap_lines WHERE level = 'h';\n"
-	"INSERT INTO sum_cap_lines (level, station, fixture, hour, " LINE_COLS ")\n"
-	"SELECT DISTINCT 'm', station, fixture, central_cap_month(hour), " LINE_COLS "\n"
-	"FROM sum_cap_lines WHERE level = 'd';\n",
+	"  central_sum_cap_cells_v13(boolean), central_sum_cap_lines_all(),\n"
+	"  central_sum_cap_roll_all(), central_sum_cap_roll_all_v13(), central_sum_cap_all(),\n"
+	"  central_sum_cap_all_v13() FROM PUBLIC;\n"
+	/* every hour of the store's runs, and the days and months */
+	"SELECT central_sum_cap_lines_all();\n",
 	NULL
 };

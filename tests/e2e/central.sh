@@ -337,8 +337,11 @@ PY
 central_drop_v14() {	# version 13: no line values of the capability cells
 	pg_sql "SELECT pg_advisory_xact_lock(126943990476147);
 	DROP TABLE sum_cap_lines;
-	DROP FUNCTION central_sum_cap_cells(boolean), central_sum_cap_lines();
+	DROP FUNCTION central_sum_cap_cells(boolean), central_sum_cap_lines(),
+		central_sum_cap_lines_all(), central_sum_cap_roll_all(), central_sum_cap_all();
 	ALTER FUNCTION central_sum_cap_cells_v13(boolean) RENAME TO central_sum_cap_cells;
+	ALTER FUNCTION central_sum_cap_roll_all_v13() RENAME TO central_sum_cap_roll_all;
+	ALTER FUNCTION central_sum_cap_all_v13() RENAME TO central_sum_cap_all;
 	DELETE FROM central_schema WHERE version >= 14;" >/dev/null
 }
 

@@ -98,6 +98,27 @@ if "$st" report "${CEN[@]}" --capability --from-rows --operator cy -o /dev/null 
 	fail "--from-rows --operator cy read past the policy"
 fi
 assert_match "$(cat "$CENTRAL/cy.err")" "a measurement of cy's read" "the rows path meets the policy"
+# ann's hours shared with bob are read from their rows, hers alone from the
+# cells: with the server refusing the reader every measurement but those of
+# runs in an hour of a fixture with two operators, her figures stand (the
+# rows path, reading all her runs, meets the policy)
+"$st" report "${CEN[@]}" --capability -f json --operator ann -o "$CENTRAL/ann.json" ||
+	fail "--capability --operator ann"
+pg_sql "CREATE FUNCTION shared_only(run text) RETURNS boolean LANGUAGE plpgsql AS \$\$
+BEGIN IF NOT EXISTS (SELECT 1 FROM runs r JOIN runs o ON o.station = r.station
+		AND o.fixture = r.fixture AND o.started_us / 3600000000 = r.started_us / 3600000000
+		AND o.operator IS DISTINCT FROM r.operator WHERE r.id = run) THEN
+	RAISE EXCEPTION 'a measurement of an hour of one operator read'; END IF;
+	RETURN true; END \$\$;
+ALTER POLICY central_read ON measurements USING (shared_only(run_id))" >/dev/null ||
+	fail "the policy that shows only shared hours' measurements"
+"$st" report "${CEN[@]}" --capability -f json --operator ann -o "$CENTRAL/ann-shared.json" \
+	2>"$CENTRAL/ann.err" || fail "--operator ann read beyond the mixed hours: $(cat "$CENTRAL/ann.err")"
+central_cap_same "$CENTRAL/ann.json" "$CENTRAL/ann-shared.json" || fail "--operator ann: other figures"
+if "$st" report "${CEN[@]}" --capability --from-rows --operator ann -o /dev/null 2>"$CENTRAL/ann.err"; then
+	fail "--from-rows --operator ann read past the policy"
+fi
+assert_match "$(cat "$CENTRAL/ann.err")" "an hour of one operator read" "the rows path meets that policy"
 pg_sql "ALTER POLICY central_read ON measurements USING (true)" >/dev/null
 
 # the migration from version 13 builds the line values the runs kept
@@ -123,4 +144,21 @@ central_drop_v14
 lines >"$CENTRAL/lines.built"
 cmp -s "$CENTRAL/lines.kept" "$CENTRAL/lines.built" || fail "the line values kept after migration differ"
 central_capsame --operator bob --since 2026-02-20
+
+# retention as docs/central.md says: the runs before 2026-02-01 deleted,
+# the summaries built again; no line value of theirs is left
+pg_sql "CREATE TEMP TABLE old AS SELECT id FROM runs WHERE started_us < 1769904000000000;
+DELETE FROM measurements WHERE run_id IN (SELECT id FROM old);
+DELETE FROM steps WHERE run_id IN (SELECT id FROM old);
+DELETE FROM runs WHERE id IN (SELECT id FROM old);
+TRUNCATE sum_runs, sum_cells, sum_unit_cells, sum_unit_first, sum_step_fails, sum_meas_keys, sum_meas, sum_cap_keys, sum_cap, sum_cap_day, sum_cap_month;
+SELECT central_summarise_all();" >/dev/null || fail "retention"
+assert_eq "$(pg_sql "SELECT count(*) FROM sum_cap_lines WHERE hour < 491640")" "0" \
+	"no line value before February left"
+lines >"$CENTRAL/lines.kept"
+central_drop_v14
+"$st" central migrate --url "$PG_ADMIN" >/dev/null || fail "migrate to 14 after retention"
+lines >"$CENTRAL/lines.built"
+cmp -s "$CENTRAL/lines.kept" "$CENTRAL/lines.built" || fail "the line values after retention differ"
+central_capsame --operator ann
 echo ok
