@@ -274,6 +274,9 @@ echo "ok"
 for doc in database quality; do
 	docs=$(st_tmpdir)
 	ln -s "$db" "$docs/station.db"
+	# run in a station's directory: no example may write over its station.yaml
+	printf 'log: station.db\n' >"$docs/station.yaml"
+	cp "$docs/station.yaml" "$docs/station.yaml.was"
 	awk -v d="$docs" '/^```(sh|sql)$/ { n++; kind = substr($0, 4); f = d "/ex" n "." kind; next }
 		/^```/ { f = ""; next } f { print > f }' "$ST_TOP/docs/$doc.md"
 	nex=0
@@ -281,6 +284,11 @@ for doc in database quality; do
 		[ -e "$ex" ] || continue
 		out=$(cd "$docs" && PATH="$BINDIR:$PATH" bash -euo pipefail "$ex" 2>&1) || fail "docs/$doc.md example $(basename "$ex") fails: $out"
 		[ -n "$out" ] || fail "docs/$doc.md example $(basename "$ex") prints nothing"
+		cmp -s "$docs/station.yaml" "$docs/station.yaml.was" ||
+			fail "docs/$doc.md example $(basename "$ex") writes over station.yaml"
+		if grep -q 'group-by shift' "$ex"; then
+			grep -q night <<<"$out" || fail "docs/$doc.md's shift example shows no shift: $out"
+		fi
 		nex=$((nex + 1))
 	done
 	for ex in "$docs"/ex*.sql; do
