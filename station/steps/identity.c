@@ -15,10 +15,12 @@
  * Sets ${se.chip_serial} ${se.cert_serial} ${se.subject_serial}
  * ${se.fingerprint} ${se.masa_url} ${se.dpp_uri}; and ${serial}, when empty,
  * only once the chain and the proof of possession passed and the identity
- * is no clone.  A clone marks the original and the copy suspect.
+ * is no clone.  A clone marks the original and the copy suspect; the same
+ * SE chip under another serial is a mis-scan, and marks nothing.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define LOG_PREFIX "identity"
 #include "common/log.h"
@@ -149,6 +151,36 @@ static void mark_suspects(struct run_ctx *rc, const struct db_identity_hit *hit,
 }
 
 /*
+ * The identity passed before in this very SE chip, but for another unit:
+ * the same board under another serial, not a clone.  A copy that could fake
+ * the chip serial could as well bear the original's label, so a mark would
+ * catch nothing and only quarantine a good board.  Nothing is marked and no
+ * serial changed; the step fails on the serial alone, saying which one is
+ * probably wrong: the scan, unless it is the serial the certificate names
+ * (then the earlier run's was).
+ */
+static bool misscan(const struct run_ctx *rc, struct step_result *r,
+		    const struct db_identity_hit *hit, const char *serial, bool scanned,
+		    char *why, size_t cap)
+{
+	const struct se_identity *id = &rc->ident;
+
+	if (!hit->chip[0] || !id->chip_serial[0] || strcasecmp(hit->chip, id->chip_serial))
+		return false;
+	if (scanned && strcmp(serial, id->subject_serial))
+		snprintf(why, cap, "this board's SE chip %s passed before as unit %s, so the "
+			 "scanned serial %s is probably wrong: scan the board's label again",
+			 id->chip_serial, hit->unit, serial);
+	else
+		snprintf(why, cap, "this board's SE chip %s passed before as unit %s, but its "
+			 "certificate names %s: the serial of that earlier run was probably "
+			 "mis-scanned; check the board's label", id->chip_serial, hit->unit,
+			 id->subject_serial[0] ? id->subject_serial : "no serial");
+	sr_kv(r, "passed_as", hit->unit);
+	return true;
+}
+
+/*
  * Refuse a clone: this identity passed before for another unit, or for this
  * unit in another SE chip (the copy sits in a board bearing the original's
  * serial, so only the chip tells them apart).  Both are marked suspect; a
@@ -173,6 +205,8 @@ static int clone_check(struct run_ctx *rc, struct step_result *r, const char *se
 	}
 	if (ret == 0)
 		return ST_OK;
+	if (misscan(rc, r, &hit, serial, scanned, why, cap))
+		return ST_ERR_EXISTS;	/* the claims name another unit, as a clone's do */
 	same_unit = serial && *serial && strcmp(hit.unit, serial) == 0;
 	mark_suspects(rc, &hit, scanned && !same_unit ? serial : NULL);
 	if (same_unit && scanned) {
