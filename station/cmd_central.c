@@ -29,10 +29,10 @@ static void usage(FILE *f)
 		"           as the database's owner\n"
 		"  sync     send the ended runs the log still holds queued, oldest first, up\n"
 		"           to 16 in one transaction; safe to run again and while a station runs\n"
-		"  status   how many ended runs are queued in the log, and with a store\n"
-		"           configured whether it is reachable, at this station's schema, and\n"
-		"           takes this login's runs (its station and the next queued run's),\n"
-		"           and the next queued run as the log holds it (sent, rolled back)\n"
+		"  status   how many ended runs are queued in the log, whether the store is\n"
+		"           reachable, at this station's schema, and takes this login's runs\n"
+		"           (its station and the next queued run's), and the next queued run\n"
+		"           as the log holds it (sent, rolled back)\n"
 		"\n"
 		"  -c, --config FILE   station.yaml: central: {url, passfile} and the log\n"
 		"      --url URL       postgresql://HOST[:PORT]/DB[?sslmode=verify-full...]\n"
@@ -41,9 +41,9 @@ static void usage(FILE *f)
 		"      --db FILE       the log, instead of station.yaml's\n"
 		"  -h, --help          this text\n"
 		"\n"
-		"exit status: 0 done (sync: nothing left queued; status: the store, when\n"
-		"             configured, reachable and taking this login's runs), 2 usage,\n"
-		"             3 bad station.yaml,\n"
+		"exit status: 0 done (sync: nothing left queued; status: the store\n"
+		"             reachable and taking this login's runs), 2 usage,\n"
+		"             3 bad station.yaml or no central store configured,\n"
 		"             4 the central store or the log failed (sync: runs still queued)\n",
 		CENTRAL_SCHEMA_VERSION);
 }
@@ -110,10 +110,10 @@ static int do_sync(const struct central_opts *o, const char *db_path, const char
 		ret = db_fwd_queue(db, oldest, 1, &n, &queued, &e);
 		if (ret == ST_OK)
 			printf("central status: %lld run(s) queued in %s\n", (long long)queued, db_path);
-		if (ret == ST_OK && n == 1 && o->url)
+		if (ret == ST_OK && n == 1)
 			ret = db_fwd_station(db, oldest[0], &next, &e);
 		stations[1] = next;
-		if (ret == ST_OK && o->url)
+		if (ret == ST_OK)
 			ret = store_status(o, stations, db, n == 1 ? oldest[0] : NULL, &e);
 		db_close(db);
 		free(next);
@@ -186,9 +186,12 @@ int cmd_central(int argc, char **argv)
 				   .passfile = passfile ? passfile : cfg.central_passfile,
 				   .timeout_ms = cfg.central_timeout_ms,
 				   .config = url ? NULL : cfg.file };
-	if (!o.url && strcmp(what, "status")) {
-		fprintf(stderr, "station central %s: no central store: give --url, or central: "
-			"{url: ...} in station.yaml\n", what);
+	/* status too: a count of queued runs with no store to send them to
+	 * reads as a healthy station, and exit 0 as a store that takes them */
+	if (!o.url) {
+		fprintf(stderr, "station central %s: no central store configured in %s "
+			"(central: {url: postgresql://HOST/DB}), and no --url given\n", what,
+			cfg.file ? cfg.file : "station.yaml");
 		config_free(&cfg);
 		return EXIT_CONFIG;
 	}
