@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * station lint FILE...: validate sequence files without touching a board.
- * Every problem is printed as file:line:col: message; exit 1 if any.
+ * Every problem is printed as file:line:col: message; exit 1 if any (3 for
+ * station.yaml's own, as station run: docs/sequences.md).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -64,7 +65,11 @@ int cmd_lint(int argc, char **argv)
 			       "types, missing fields, unknown step kinds, undefined variables, bad\n"
 			       "regexes, low > high, unreadable images, include cycles.  Every problem\n"
 			       "is printed as file:line:col: message.  Variables the station config\n"
-			       "defines count as defined when -c is given.  Exit status 1 on any problem.\n");
+			       "defines count as defined when -c is given.\n"
+			       "\n"
+			       "Exit status: 0 when every file is good, 1 when any file has a problem,\n"
+			       "2 for a bad command line, 3 when station.yaml is invalid or unreadable\n"
+			       "(every problem of it printed; no FILE is checked then).\n");
 			free(assign);
 			return EXIT_PASS;
 		default:

@@ -74,6 +74,19 @@ static void need_readable(struct lint *l, const struct ynode *at, const char *la
 		 given, resolved, strerror(errno), what);
 }
 
+/* A secret file (the CMS API key, the MES token) read while its key's
+ * place is known, so that a wrong name is reported at station.yaml:LINE:COL
+ * with the other problems, not on its own after them. */
+static void read_secret_at(struct lint *l, const struct ynode *at, const char *label,
+			   const char *full, const char *what, char **out)
+{
+	struct st_error se = { 0 };
+
+	if (full && config_read_secret(full, what, out, &se) < 0)
+		lint_err(l, at, "%s: %s; give the file with %s (one line), relative to "
+			 "station.yaml", label, se.msg, what);
+}
+
 /* key's value (label names it), resolved, which must be readable; NULL
  * when not given. */
 static char *rel_readable(struct lint *l, struct station_config *c, const struct ynode *map,
@@ -313,6 +326,8 @@ static void parse_cms(struct lint *l, struct station_config *c, const struct yno
 
 		free(c->cms_key_file);
 		c->cms_key_file = k;
+		read_secret_at(l, ynode_get(n, "api_key_file"), "cms.api_key_file", k,
+			       "the CMS API key", (char **)&c->cms.api_key);
 	}
 	c->cms.timeout_ms = (int)(t * 1000);
 	c->cms.backoff_ms = (int)(backoff * 1000);
@@ -446,8 +461,11 @@ static void parse_mes(struct lint *l, struct station_config *c, const struct yno
 			 c->mes.url);
 	c->mes.ca_file = rel_readable(l, c, n, "ca", "mes.ca",
 				      "the CA certificate (PEM) of the MES's server");
-	if (lint_str(l, n, "token_file", false, &s) && s)
+	if (lint_str(l, n, "token_file", false, &s) && s) {
 		c->mes_token_file = rel(c->file, s);
+		read_secret_at(l, ynode_get(n, "token_file"), "mes.token_file", c->mes_token_file,
+			       "the MES token", (char **)&c->mes.token);
+	}
 	free(s);
 	lint_duration(l, ynode_get(n, "timeout"), &t);
 	lint_duration(l, ynode_get(n, "backoff"), &backoff);
@@ -643,10 +661,6 @@ int config_load_all(struct station_config *c, const char *path, char **errors,
 	else
 		parse_root(&l, c, d.root);
 	ydoc_free(&d);
-	if (!l.n_errors && c->cms_key_file)
-		ret = config_read_secret(c->cms_key_file, "the CMS API key", (char **)&c->cms.api_key, e);
-	if (!l.n_errors && ret == ST_OK && c->mes_token_file)
-		ret = config_read_secret(c->mes_token_file, "the MES token", (char **)&c->mes.token, e);
 	if (l.n_errors) {
 		fit_errors(e, l.errors ? l.errors : "", path);
 		if (errors)
@@ -657,10 +671,6 @@ int config_load_all(struct station_config *c, const char *path, char **errors,
 		return ST_ERR_PARSE;
 	}
 	free(l.errors);
-	if (ret < 0) {
-		config_free(c);
-		return ret;
-	}
 	if (!c->station)
 		c->station = strdup("station");
 	if (!c->log)

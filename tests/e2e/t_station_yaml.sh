@@ -49,6 +49,24 @@ sed -i 's|http://|https://|' line/station.yaml
 "$BINDIR/station" run --dry-run -c line/station.yaml >out 2>err ||
 	fail "run --dry-run on the mended station.yaml: $(cat err)"
 
+# --- 1b. a mistyped key file and an unknown key: both listed, both located,
+# exit 3 as lint --help says (the key file was reported alone, after the
+# others were mended, with no place)
+cat >line/typo.yaml <<'YAML'
+station: st1
+lgo: station.db
+cms: {url: 'https://127.0.0.1:8443', api_key_file: cms.kye}
+fixtures: [fx.yaml]
+YAML
+rc=0
+"$BINDIR/station" lint -c line/typo.yaml seqs/flow.yaml >out 2>err || rc=$?
+assert_eq "$rc" 3 "lint -c on a station.yaml with an unknown key"
+assert_eq "$(cat err)" "line/typo.yaml:2:1: unknown key 'lgo' in station.yaml (did you mean 'log'?)
+line/typo.yaml:3:52: cms.api_key_file: cannot read the CMS API key file line/cms.kye: No such file or directory; give the file with the CMS API key (one line), relative to station.yaml" \
+	"lint -c lists the unknown key and the key file, each at its place"
+assert_match "$("$BINDIR/station" lint --help)" "3 when station\.yaml is invalid or unreadable" \
+	"lint --help gives the exit status lint -c has"
+
 # --- 2. ${config_dir}: station.yaml's directory, absolute; a var is text ---
 mkdir line/images
 "$BINDIR/mkimage" --kind diag --version 1.0.0 --size 4096 -o line/images/diag.bin >/dev/null

@@ -216,13 +216,24 @@ static void test_key_file_problems(void **state)
 	struct station_config c;
 	char want[256];
 
-	assert_int_equal(load(&c, "cms: {url: 'https://x', api_key_file: none.key}\n"), ST_ERR_IO);
-	snprintf(want, sizeof(want), "cannot read the CMS API key file %s", in_dir("none.key"));
+	/* at the key's station.yaml:LINE:COL, as the other files it names */
+	assert_int_equal(load(&c, "cms: {url: 'https://x', api_key_file: none.key}\n"),
+			 ST_ERR_PARSE);
+	snprintf(want, sizeof(want), ":1:39: cms.api_key_file: cannot read the CMS API key file "
+		 "%s: No such file or directory; give the file with the CMS API key (one line), "
+		 "relative to station.yaml", in_dir("none.key"));
 	assert_non_null(strstr(msg, want));
 	write_file("empty.key", "\n");
-	assert_int_equal(load(&c, "cms: {url: 'https://x', api_key_file: empty.key}\n"), ST_ERR_ARG);
-	snprintf(want, sizeof(want), "the CMS API key file %s is empty", in_dir("empty.key"));
-	assert_string_equal(msg, want);
+	assert_int_equal(load(&c, "cms: {url: 'https://x', api_key_file: empty.key}\n"),
+			 ST_ERR_PARSE);
+	snprintf(want, sizeof(want), ":1:39: cms.api_key_file: the CMS API key file %s is empty",
+		 in_dir("empty.key"));
+	assert_non_null(strstr(msg, want));
+	assert_int_equal(load(&c, "mes: {url: 'https://x', operation: t, token_file: none.tok}\n"),
+			 ST_ERR_PARSE);
+	snprintf(want, sizeof(want), ":1:51: mes.token_file: cannot read the MES token file %s",
+		 in_dir("none.tok"));
+	assert_non_null(strstr(msg, want));
 }
 
 /* Each file and URL station.yaml names is checked when it loads, every one
