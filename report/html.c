@@ -101,15 +101,18 @@ static void yield_table(FILE *f, const struct report *r)
 	fprintf(f, "</tr>\n<tr><td>first pass</td><td>%lld</td><td>%lld</td>",
 		(long long)t->first_units, (long long)t->first_passed);
 	pct_cell(f, rep_ratio(t->first_passed, t->first_units));
-	fprintf(f, "</tr></table>\n<p>%lld runs</p>\n", (long long)t->runs);
+	fprintf(f, "</tr></table>\n<p>%lld run%s</p>\n", (long long)t->runs,
+		t->runs == 1 ? "" : "s");
 	if (r->with_errors)
 		fprintf(f, "<p>with errors: %lld error and %lld aborted runs judged as failures; "
-			"%lld runs without a serial</p>\n", (long long)r->errors,
-			(long long)r->aborted, (long long)r->unidentified);
+			"%lld run%s without a serial</p>\n", (long long)r->errors,
+			(long long)r->aborted, (long long)r->unidentified,
+			r->unidentified == 1 ? "" : "s");
 	else if (r->errors || r->aborted || r->unidentified)
 		fprintf(f, "<p>not judged: %lld error and %lld aborted runs (the station's, not the "
-			"boards'); %lld runs without a serial</p>\n", (long long)r->errors,
-			(long long)r->aborted, (long long)r->unidentified);
+			"boards'); %lld run%s without a serial</p>\n", (long long)r->errors,
+			(long long)r->aborted, (long long)r->unidentified,
+			r->unidentified == 1 ? "" : "s");
 	if (r->suspects)
 		fprintf(f, "<p class=\"warn\">suspect: %lld mark%s (cloned identities: quarantine; "
 			"see station trace)</p>\n", (long long)r->suspects, r->suspects == 1 ? "" : "s");

@@ -35,22 +35,24 @@ static void yields(FILE *f, const struct report *r)
 	const struct rep_counts *t = &r->total;
 	char a[16], b[16];
 
-	fprintf(f, "\nyield        %6lld of %lld units passed   %s   (%lld runs)\n",
+	fprintf(f, "\nyield        %6lld of %lld units passed   %s   (%lld run%s)\n",
 		(long long)t->passed, (long long)t->units, pct(a, rep_ratio(t->passed, t->units)),
-		(long long)t->runs);
+		(long long)t->runs, t->runs == 1 ? "" : "s");
 	fprintf(f, "first pass   %6lld of %lld units passed   %s\n", (long long)t->first_passed,
 		(long long)t->first_units, pct(a, rep_ratio(t->first_passed, t->first_units)));
 	if (r->with_errors)
 		fprintf(f, "with errors  %6lld error, %lld aborted runs judged as failures; %lld "
-			"runs without a serial; per operation: --operations\n", (long long)r->errors,
-			(long long)r->aborted, (long long)r->unidentified);
+			"run%s without a serial; per operation: --operations\n", (long long)r->errors,
+			(long long)r->aborted, (long long)r->unidentified,
+			r->unidentified == 1 ? "" : "s");
 	else if (r->errors || r->aborted || r->unidentified)
 		fprintf(f, "not judged   %6lld error, %lld aborted runs (the station's, not the "
-			"boards'); %lld runs without a serial; per operation: --operations\n",
-			(long long)r->errors, (long long)r->aborted, (long long)r->unidentified);
+			"boards'); %lld run%s without a serial; per operation: --operations\n",
+			(long long)r->errors, (long long)r->aborted, (long long)r->unidentified,
+			r->unidentified == 1 ? "" : "s");
 	if (r->suspects)
-		fprintf(f, "suspect      %6lld marks (cloned identities: quarantine; see station "
-			"trace)\n", (long long)r->suspects);
+		fprintf(f, "suspect      %6lld mark%s (cloned identities: quarantine; see station "
+			"trace)\n", (long long)r->suspects, r->suspects == 1 ? "" : "s");
 	if (!r->ndays)
 		return;
 	fprintf(f, "\nyield by day\n  %-10s %6s %6s %7s %8s %11s\n", "day", "runs", "units",

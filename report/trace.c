@@ -103,6 +103,13 @@ static const char *name_field(json_t *o, const char *k)
 	return *s ? s : "\"\"";
 }
 
+/* A name that may be null (the operator: none given): "-", the reports'
+ * spelling of no value, not nothing after its label. */
+static const char *opt_name_field(json_t *o, const char *k)
+{
+	return json_is_string(json_object_get(o, k)) ? name_field(o, k) : "-";
+}
+
 static void text_value(FILE *f, json_t *v)
 {
 	if (json_is_real(v))
@@ -172,7 +179,7 @@ static void text_unit(FILE *f, json_t *u)
 		fprintf(f, "\nrun %s  %s  %s\n  started %s  ended %s  fixture %s @ %s  operator %s\n"
 			"  sequence %s %s (sha256 %s)  software %s\n", field(r, "id"),
 			field(r, "outcome"), field(r, "reason"), field(r, "started"), field(r, "ended"),
-			name_field(r, "fixture"), name_field(r, "station"), field(r, "operator"),
+			name_field(r, "fixture"), name_field(r, "station"), opt_name_field(r, "operator"),
 			field(r, "sequence_name"), field(r, "sequence_version"),
 			field(r, "sequence_sha256"), field(r, "software_version"));
 		json_array_foreach(json_object_get(r, "steps"), j, s)

@@ -8,7 +8,8 @@
  *     why (a fixture that is not in the log, first runs only);
  *   - the fixture "" is shown as "" wherever text names a fixture (--spc
  *     text and HTML, --group-by fixture, trace, the filters line), never
- *     as nothing ("fixture : 3 points").
+ *     as nothing ("fixture : 3 points");
+ *   - one of a count is singular, and no operator is "-", not nothing.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -118,11 +119,43 @@ static void test_empty_fixture_name_shown(void **state)
 	has(outp, "  fixture \"\" @ ST1  operator ana\n");
 }
 
+/* One run without a serial, one unit tested with no operator given: the
+ * report says "1 run without a serial" (it said "1 runs"), trace says
+ * "operator -" (it said "operator " and nothing). */
+static void test_one_and_none_said(void **state)
+{
+	struct db_run_info ri = { .unit_serial = "NOOP1", .station = "ST1", .fixture = "F1",
+				  .sequence_name = "factory", .sequence_version = "1",
+				  .started_us = 1767600000000000 };
+	struct db_step s = { .index = 0, .name = "test", .kind = "console", .outcome = DB_PASS,
+			     .started_us = ri.started_us, .ended_us = ri.started_us + 1,
+			     .attempts = 1 };
+	char id[DB_ID_LEN];
+	struct st_error e;
+	struct db *db;
+
+	assert_int_equal(db_open(&db, dbp, NULL, &e), ST_OK);
+	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
+	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
+	assert_int_equal(db_run_end(db, id, DB_PASS, NULL, &e), ST_OK);
+	t_one_step_run(db, "factory", NULL, "F1", "ST1", ri.started_us + 60000000, DB_PASS);
+	db_close(db);
+
+	assert_int_equal(report_err("-f", "text", NULL), EXIT_PASS);
+	has(outp, "; 1 run without a serial;");
+	lacks(outp, "1 runs without");
+	assert_int_equal(report_err("-f", "html", NULL), EXIT_PASS);
+	has(outp, "; 1 run without a serial</p>");
+	assert_int_equal(run_cmd(cmd_trace, "trace", "NOOP1", NULL), EXIT_PASS);
+	has(outp, "  fixture F1 @ ST1  operator -\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spc_none_names_the_filters),
 		cmocka_unit_test(test_empty_fixture_name_shown),
+		cmocka_unit_test(test_one_and_none_said),
 	};
 	return cmocka_run_group_tests(tests, setup_said, teardown);
 }
