@@ -105,12 +105,12 @@ static void yield_table(FILE *f, const struct report *r)
 		t->runs == 1 ? "" : "s");
 	if (r->with_errors)
 		fprintf(f, "<p>with errors: %lld error and %lld aborted runs judged as failures; "
-			"%lld run%s without a serial</p>\n", (long long)r->errors,
+			"%lld run%s without a serial (no unit: not in the yield)</p>\n", (long long)r->errors,
 			(long long)r->aborted, (long long)r->unidentified,
 			r->unidentified == 1 ? "" : "s");
 	else if (r->errors || r->aborted || r->unidentified)
 		fprintf(f, "<p>not judged: %lld error and %lld aborted runs (the station's, not the "
-			"boards'); %lld run%s without a serial</p>\n", (long long)r->errors,
+			"boards'); %lld run%s without a serial (no unit: not in the yield)</p>\n", (long long)r->errors,
 			(long long)r->aborted, (long long)r->unidentified,
 			r->unidentified == 1 ? "" : "s");
 	if (r->suspects)

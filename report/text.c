@@ -42,12 +42,14 @@ static void yields(FILE *f, const struct report *r)
 		(long long)t->first_units, pct(a, rep_ratio(t->first_passed, t->first_units)));
 	if (r->with_errors)
 		fprintf(f, "with errors  %6lld error, %lld aborted runs judged as failures; %lld "
-			"run%s without a serial; per operation: --operations\n", (long long)r->errors,
+			"run%s without a serial (no unit: not in the yield); per operation: --operations\n",
+			(long long)r->errors,
 			(long long)r->aborted, (long long)r->unidentified,
 			r->unidentified == 1 ? "" : "s");
 	else if (r->errors || r->aborted || r->unidentified)
 		fprintf(f, "not judged   %6lld error, %lld aborted runs (the station's, not the "
-			"boards'); %lld run%s without a serial; per operation: --operations\n",
+			"boards'); %lld run%s without a serial (no unit: not in the yield); per "
+			"operation: --operations\n",
 			(long long)r->errors, (long long)r->aborted, (long long)r->unidentified,
 			r->unidentified == 1 ? "" : "s");
 	if (r->suspects)

@@ -142,10 +142,10 @@ static void test_one_and_none_said(void **state)
 	db_close(db);
 
 	assert_int_equal(report_err("-f", "text", NULL), EXIT_PASS);
-	has(outp, "; 1 run without a serial;");
+	has(outp, "; 1 run without a serial (no unit: not in the yield);");
 	lacks(outp, "1 runs without");
 	assert_int_equal(report_err("-f", "html", NULL), EXIT_PASS);
-	has(outp, "; 1 run without a serial</p>");
+	has(outp, "; 1 run without a serial (no unit: not in the yield)</p>");
 	assert_int_equal(run_cmd(cmd_trace, "trace", "NOOP1", NULL), EXIT_PASS);
 	has(outp, "  fixture F1 @ ST1  operator -\n");
 }
