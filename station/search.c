@@ -3,8 +3,9 @@
  * Where station's files are found (search.h).  The installed data is
  * found from the program itself (/proc/self/exe: PREFIX/bin/station ->
  * PREFIX/share/station), so that a tree installed with DESTDIR, or moved,
- * still finds its sequences; ST_DATADIR, the PREFIX it was built for, is
- * the fallback.
+ * still finds its sequences; a binary in the source tree it was built in
+ * (bin/station) finds the tree's; ST_DATADIR, the PREFIX it was built for,
+ * is the fallback.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -40,10 +41,22 @@ const char *search_datadir(void)
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
+		char *bin = dirname(exe);
+
 		/* PREFIX/bin/station -> PREFIX/share/station */
-		snprintf(probe, sizeof(probe), "%s/../share/station", dirname(exe));
+		snprintf(probe, sizeof(probe), "%s/../share/station", bin);
 		if (realpath(probe, dir) && strlen(dir) < sizeof(dir))
 			return dir;
+		/* not installed: the source tree it was built in (TREE/bin/station,
+		 * TREE/sequences beside TREE/station/main.c), so that bin/station
+		 * -s NAME finds the tree's sequences as the installed one would */
+		snprintf(probe, sizeof(probe), "%s/../station/main.c", bin);
+		if (is_file(probe)) {
+			snprintf(probe, sizeof(probe), "%s/..", bin);
+			if (realpath(probe, dir) && strlen(dir) < sizeof(dir))
+				return dir;
+		}
+		dir[0] = '\0';
 	}
 	snprintf(dir, sizeof(dir), "%s", ST_DATADIR);
 	return dir;

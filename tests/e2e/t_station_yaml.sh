@@ -134,6 +134,14 @@ rc=0
 "$st" lint no-such-flow >out 2>err || rc=$?
 assert_eq "$rc" 1 "lint of a NAME nowhere"
 assert_match "$(cat out)" "^no sequence 'no-such-flow' \(nor no-such-flow.yaml\) in \., $t/prefix/share/station/sequences: give its path$" "lint of a NAME nowhere"
+# not installed: a binary in the source tree it was built in (TREE/bin,
+# TREE/station/main.c) finds TREE/sequences, from any directory
+mkdir -p tree/bin tree/station tree/sequences elsewhere
+cp "$BINDIR/station" tree/bin/
+: >tree/station/main.c
+sed 's/^name: flow/name: tree-flow/' seqs/flow.yaml >tree/sequences/tree-flow.yaml
+(cd elsewhere && "$t/tree/bin/station" lint tree-flow) >out 2>err || fail "lint NAME in the tree: $(cat out err)"
+assert_eq "$(cat out)" "$t/tree/sequences/tree-flow.yaml: ok (tree-flow 1.0.0)" "the source tree's sequences"
 # -s PATH that is not there: said once
 rc=0
 "$st" run --dry-run -s ./nothere.yaml -f line/fx.yaml >out 2>err || rc=$?
