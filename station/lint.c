@@ -270,6 +270,8 @@ bool lint_duration(struct lint *l, const struct ynode *n, double *seconds)
 		v /= 1000.0;
 	else if (!strcmp(end, "min"))
 		v *= 60.0;
+	else if (!strcmp(end, "h"))	/* a soak's hours; the limit says 24h */
+		v *= 3600.0;
 	else if (*end && strcmp(end, "s"))
 		goto bad;
 	if (v > LINT_DURATION_MAX_S) {
@@ -279,7 +281,7 @@ bool lint_duration(struct lint *l, const struct ynode *n, double *seconds)
 	*seconds = v;
 	return true;
 bad:
-	lint_err(l, n, "expected a duration such as 5, 2.5s, 500ms or 1min, got '%s'",
+	lint_err(l, n, "expected a duration such as 5, 2.5s, 500ms, 1min or 2h, got '%s'",
 		 n->type == YN_SCALAR ? n->str : ynode_type_name(n));
 	return false;
 }

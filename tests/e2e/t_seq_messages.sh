@@ -44,16 +44,18 @@ steps:
   - {delay: 86400}
   - {delay: 1ms, timeout: 1ms}
   - {delay: 24min, timeout: 1440min}
+  - {delay: 1ms, timeout: 2h}
+  - {delay: 1ms, timeout: 24h}
 YAML
 lint dur.yaml
 assert_eq "$LINT_OUT" "dur.yaml:4:27: timeout must be at least 1ms (and at most 24h)
 dur.yaml:5:27: timeout must be at least 1ms (and at most 24h)
 dur.yaml:6:27: duration '1e300' is over the limit of 24h
 dur.yaml:7:13: duration '1e19' is over the limit of 24h
-dur.yaml:8:13: expected a duration such as 5, 2.5s, 500ms or 1min, got '25h'
+dur.yaml:8:13: duration '25h' is over the limit of 24h
 dur.yaml:9:13: duration '1441min' is over the limit of 24h
 dur.yaml:10:31: duration '86401' is over the limit of 24h
-dur.yaml:11:33: expected a duration such as 5, 2.5s, 500ms or 1min, got 'nan'
-dur.yaml:12:35: expected a duration such as 5, 2.5s, 500ms or 1min, got '-1ms'" \
+dur.yaml:11:33: expected a duration such as 5, 2.5s, 500ms, 1min or 2h, got 'nan'
+dur.yaml:12:35: expected a duration such as 5, 2.5s, 500ms, 1min or 2h, got '-1ms'" \
 	"durations out of bounds, and the bounds themselves accepted"
 echo ok

@@ -88,7 +88,7 @@ static void test_error_classes(void **state)
 	check_one("name: x\nversion: 1\nsteps:\n  - name: a\n", "4:5: step 'a' has no kind");
 	check_one("name: x\nversion: 1\nsteps: {a: 1}\n", "3:8: expected a list of steps");
 	check_one("name: x\nversion: 1\nsteps:\n  - delay: soon\n",
-		  "4:12: expected a duration such as 5, 2.5s, 500ms or 1min, got 'soon'");
+		  "4:12: expected a duration such as 5, 2.5s, 500ms, 1min or 2h, got 'soon'");
 	check_one("name: x\nversion: 1\nsteps:\n  - delay: 1s\n    on_fail: explode\n",
 		  "5:14: on_fail must be abort, continue or teardown");
 	check_one("name: x\nversion: 1\nsteps:\n  - group: nothere\n",
