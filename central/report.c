@@ -52,27 +52,12 @@ const char cpi_rows_pareto_sql[] =
 	" WHERE s.outcome IN ('fail', 'error') AND coalesce(s.kind, '') NOT IN ('group', 'include')"
 	" AND r.outcome <> 'running' AND @W@ GROUP BY s.name ORDER BY 2 DESC, s.name COLLATE \"C\"";
 
-#define MEAS_FROM \
-	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name, r.started_us FROM runs r" \
-	"  WHERE r.outcome <> 'running' AND @W@)" \
-	" SELECT fr.sequence_name, s.name, m.name, m.unit, m.low, m.high, "
-#define MEAS_JOIN \
-	" FROM fr JOIN measurements m ON m.run_id = fr.id" \
-	" JOIN steps s ON s.run_id = m.run_id AND s.id = m.step_id WHERE m.value IS NOT NULL"
-#define MEAS_ORDER \
-	" ORDER BY fr.sequence_name COLLATE \"C\" NULLS FIRST, s.name COLLATE \"C\"," \
-	" m.name COLLATE \"C\", m.low NULLS FIRST, m.high NULLS FIRST, m.unit COLLATE \"C\" NULLS FIRST"
-
-static const char stats_sql[] =
-	MEAS_FROM "count(m.value), avg(m.value), min(m.value), max(m.value)" MEAS_JOIN
-	" GROUP BY 1, 2, 3, 4, 5, 6" MEAS_ORDER;
-/* Every value, in time order alone: hist() finds each one's measurement,
- * whose values then come in the order the log sums them (its key's, then
- * time); the runs' steps apart (st), hashed against their measurements
- * (joined step by step, each step's look-up read all its run's
+/* Every value, in time order alone: meas_rows() finds each one's
+ * measurement; the runs' steps apart (st), hashed against their
+ * measurements (joined step by step, each step's look-up read all its run's
  * measurements).  A shift of the 1M-run store, 2,800 runs and 55,000
  * values: 340-550 -> 150-210 ms, most of it the sort by the key's six
- * columns before (the statistics' statement, grouping, gains nothing) */
+ * columns before */
 static const char values_sql[] =
 	"WITH fr AS MATERIALIZED (SELECT r.id, r.sequence_name, r.started_us FROM runs r"
 	"  WHERE r.outcome <> 'running' AND @W@),"
@@ -163,31 +148,6 @@ static int pareto(struct central *c, struct report *r, const struct params *p, s
 	return cpi_pareto_rows(c, query(c, cpi_rows_pareto_sql, p, ""), r, e);
 }
 
-static int stats(struct central *c, struct report *r, const struct params *p, struct st_error *e)
-{
-	PGresult *q = query(c, stats_sql, p, "");
-	int ret = cpi_ok(c, q, "read the measurements", e);
-
-	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
-		struct rep_meas *m, *nm = realloc(r->meas, (r->nmeas + 1) * sizeof(*r->meas));
-
-		if (!nm) {
-			ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
-			break;
-		}
-		r->meas = nm;
-		m = &r->meas[r->nmeas++];
-		cpi_meas_key(m, q, i);
-		m->n = cpi_i64(q, i, 6);
-		m->mean = cpi_dbl(q, i, 7);
-		m->min = cpi_dbl(q, i, 8);
-		m->max = cpi_dbl(q, i, 9);
-	}
-	if (ret == ST_OK)
-		PQclear(q);
-	return ret;
-}
-
 static bool same_text(const char *a, PGresult *q, int i, int c)
 {
 	return PQgetisnull(q, i, c) ? !a : a && !strcmp(a, PQgetvalue(q, i, c));
@@ -213,65 +173,93 @@ static const char frames_sql[] =
 	"SELECT sequence_name, step, name, unit, low, high, id, hist_lo, hist_width, hist_hi"
 	" FROM sum_meas_keys";
 
-static int frames(struct central *c, struct report *r, struct st_error *e)
-{
-	PGresult *q = PQexec(c->pg, frames_sql);
-	int ret = cpi_ok(c, q, "read the histogram frames", e), g = 0;
+/* A group's running sums, as the log's rows path keeps them
+ * (db_report_stats.c): the mean as the sum over the count, sigma from
+ * Welford's update. */
+struct moments {
+	double sum, wmean, m2;
+};
 
-	for (int i = 0; ret == ST_OK && r->nmeas && i < PQntuples(q); i++) {
-		for (int k = 0; k < r->nmeas && !same_key(&r->meas[g], q, i); k++)
-			g = (g + 1) % r->nmeas;
-		if (!same_key(&r->meas[g], q, i))
-			continue;
-		r->meas[g].key = cpi_i64(q, i, 6);
-		r->meas[g].fr = (struct db_hist_frame){ cpi_dbl(q, i, 7), cpi_dbl(q, i, 8),
-							cpi_dbl(q, i, 9) };
-	}
-	if (ret == ST_OK)
-		PQclear(q);
-	return ret;
-}
-
-/* As db_report.c's hist(): sigma about the mean, bins, beyond-limit counts. */
-static int hist(struct central *c, struct report *r, const struct params *p, struct st_error *e)
+/* r->meas from every value of the runs selected, in one statement and one
+ * pass (as the log's rep_stats_rows): each value's measurement found or
+ * added (its histogram frame the summaries' for its key, when version 4's
+ * keys hold it, else set by its first value), then counted, summed, binned;
+ * the measurements in the report's order at the end.  The statistics in a
+ * statement of their own read every value a second time (a shift of the
+ * 1M-run store: 150 ms of its ~350). */
+static int meas_rows(struct central *c, struct report *r, const struct params *p, int version,
+		     struct st_error *e)
 {
-	PGresult *q = query(c, values_sql, p, "");
+	PGresult *q = query(c, values_sql, p, ""), *k = NULL;
 	int ret = cpi_ok(c, q, "read the values", e), g = 0;
-	double *ss = calloc(r->nmeas ? r->nmeas : 1, sizeof(*ss));
-	int64_t *seen = calloc(r->nmeas ? r->nmeas : 1, sizeof(*seen));
+	struct moments *a = NULL;
 
-	if (ret == ST_OK && (!ss || !seen))
-		ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
-	for (int i = 0; ret == ST_OK && r->nmeas && i < PQntuples(q); i++) {
-		double v = cpi_dbl(q, i, 6);
+	if (ret == ST_OK && version >= 4) {
+		k = PQexec(c->pg, frames_sql);
+		ret = cpi_ok(c, k, "read the histogram frames", e);
+		if (ret < 0)
+			k = NULL;
+	}
+	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
+		double v = cpi_dbl(q, i, 6), d;
 		struct rep_meas *m;
 
-		for (int k = 0; k < r->nmeas && !same_key(&r->meas[g], q, i); k++)
+		for (int j = 0; j < r->nmeas && !same_key(&r->meas[g], q, i); j++)
 			g = (g + 1) % r->nmeas;
-		if (!same_key(&r->meas[g], q, i))
-			continue;	/* a run that arrived after the statistics were read */
+		if (!r->nmeas || !same_key(&r->meas[g], q, i)) {
+			struct rep_meas *nm = realloc(r->meas, (r->nmeas + 1) * sizeof(*nm));
+			struct moments *na = realloc(a, (r->nmeas + 1) * sizeof(*na));
+
+			if (nm)
+				r->meas = nm;
+			if (na)
+				a = na;
+			if (!nm || !na) {
+				ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
+				break;
+			}
+			g = r->nmeas++;
+			m = &r->meas[g];
+			cpi_meas_key(m, q, i);
+			m->min = m->max = v;
+			a[g] = (struct moments){ 0 };
+			for (int j = 0; k && j < PQntuples(k) && !m->key; j++)
+				if (same_key(m, k, j)) {
+					m->key = cpi_i64(k, j, 6);
+					m->fr = (struct db_hist_frame){ cpi_dbl(k, j, 7),
+									cpi_dbl(k, j, 8),
+									cpi_dbl(k, j, 9) };
+				}
+			if (!m->key)
+				db_hist_frame(m->has_low ? m->low : NAN,
+					      m->has_high ? m->high : NAN, v, &m->fr);
+		}
 		m = &r->meas[g];
-		if (!seen[g]++ && !m->key)
-			db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN, v,
-				      &m->fr);
-		ss[g] += (v - m->mean) * (v - m->mean);
+		d = v - a[g].wmean;
+		m->n++;
+		a[g].sum += v;
+		a[g].wmean += d / (double)m->n;
+		a[g].m2 += d * (v - a[g].wmean);
+		m->min = v < m->min ? v : m->min;
+		m->max = v > m->max ? v : m->max;
 		rep_hist_add(m, v);
 	}
 	for (int i = 0; ret == ST_OK && i < r->nmeas; i++) {
 		struct rep_meas *m = &r->meas[i];
 
+		m->mean = a[i].sum / (double)m->n;
 		if (m->n > 1) {
-			m->sigma = sqrt(ss[i] / (double)(m->n - 1));
+			m->sigma = sqrt(a[i].m2 / (double)(m->n - 1));
 			m->has_sigma = true;
 		}
-		if (!seen[i] && !m->key)
-			db_hist_frame(m->has_low ? m->low : NAN, m->has_high ? m->high : NAN,
-				      m->mean, &m->fr);
 		m->tail[0].known = m->tail[1].known = true;	/* every value counted */
 		rep_hist_finish(m);
 	}
-	free(ss);
-	free(seen);
+	if (ret == ST_OK && r->nmeas > 1)	/* (none: r->meas NULL, qsort's UB) */
+		qsort(r->meas, r->nmeas, sizeof(*r->meas), rep_meas_cmp);
+	free(a);
+	if (k)
+		PQclear(k);
 	if (ret == ST_OK)
 		PQclear(q);
 	return ret;
@@ -337,11 +325,7 @@ int central_report_build(struct central *c, const struct rep_filter *f, struct r
 	if (ret == ST_OK && !r->summary)
 		ret = pareto(c, r, &p, e);
 	if (ret == ST_OK && !r->summary)
-		ret = stats(c, r, &p, e);
-	if (ret == ST_OK && !r->summary && version >= 4)
-		ret = frames(c, r, e);
-	if (ret == ST_OK && !r->summary)
-		ret = hist(c, r, &p, e);
+		ret = meas_rows(c, r, &p, version, e);
 	if (ret == ST_OK)
 		ret = count(c, insecure_sql, &p, &r->cms_insecure, e);
 	if (ret == ST_OK)
