@@ -170,8 +170,13 @@ static void text_unit(FILE *f, json_t *u)
 	json_t *runs = json_object_get(u, "runs"), *r, *s;
 	size_t i, j;
 
-	fprintf(f, "unit %s: %zu run%s\n", field(u, "unit_serial"), json_array_size(runs),
-		json_array_size(runs) == 1 ? "" : "s");
+	r = json_array_get(runs, 0);
+	if (json_array_size(runs) == 1 && !json_string_value(json_object_get(r, "unit_serial")))
+		/* found by its id: a run without a serial is no unit */
+		fprintf(f, "run %s, no serial: 1 run\n", field(r, "id"));
+	else
+		fprintf(f, "unit %s: %zu run%s\n", field(u, "unit_serial"),
+			json_array_size(runs), json_array_size(runs) == 1 ? "" : "s");
 	json_array_foreach(json_object_get(u, "suspect"), i, s)
 		fprintf(f, "  SUSPECT (%s) %s: %s\n", field(s, "role"), field(s, "time"),
 			field(s, "reason"));
@@ -256,7 +261,8 @@ int report_trace(FILE *out, const struct db_reader *rd, const char *serial, cons
 	json_decref(found);
 	query = st_text_show_dup(serial);
 	if (!ret && !json_array_size(units))
-		ret = st_fail(e, ST_ERR_NOTFOUND, "no unit with serial or certificate serial '%s'",
+		ret = st_fail(e, ST_ERR_NOTFOUND, "no unit with serial, certificate serial or SE "
+			      "chip serial '%s', nor a run without a serial of that id",
 			      query ? query : "?");
 	if (ret)
 		goto out;

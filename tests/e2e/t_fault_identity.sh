@@ -101,9 +101,9 @@ set -e
 assert_eq "$rc" "1" "no label for a suspect unit"
 grep -qF "unit SIM000001 is marked suspect" "$LINE/label.err" || fail "label refusal: $(cat "$LINE/label.err")"
 [ ! -s "$LINE/label.out" ] || fail "a label was printed for a suspect unit"
-# the copy is traced by its chip: a unit of its own (the run), marked copy
+# the copy is traced by its chip: its run, without a serial, marked copy
 "$BINDIR/station" trace --db "$LINE_DB" 0123456789abcdef >"$LINE/trace2.out"
-grep -qF "unit $twin_run: 1 run" "$LINE/trace2.out" || { cat "$LINE/trace2.out"; fail "trace by the copy's chip"; }
+grep -qF "run $twin_run, no serial: 1 run" "$LINE/trace2.out" || { cat "$LINE/trace2.out"; fail "trace by the copy's chip"; }
 grep -qE "^  SUSPECT \(copy\) .*copy of the identity of unit SIM000001" "$LINE/trace2.out" || fail "the copy's mark"
 # the report counts the marks
 marks=$(sql "$LINE_DB" "SELECT count(*) FROM suspects")

@@ -150,12 +150,40 @@ static void test_one_and_none_said(void **state)
 	has(outp, "  fixture F1 @ ST1  operator -\n");
 }
 
+/* A run without a serial, traced by its id: "run ID, no serial" (it said
+ * "unit ID: 1 run", the run id for a serial); a name found nowhere says
+ * every kind of name trace looks for. */
+static void test_run_id_traced(void **state)
+{
+	struct db_run_info ri = { .station = "ST1", .fixture = "F1", .sequence_name = "factory",
+				  .sequence_version = "1", .started_us = 1767700000000000 };
+	struct db_step s = { .index = 0, .name = "test", .kind = "console", .outcome = DB_FAIL,
+			     .started_us = ri.started_us, .ended_us = ri.started_us + 1,
+			     .attempts = 1 };
+	char id[DB_ID_LEN], want[DB_ID_LEN + 32];
+	struct st_error e;
+	struct db *db;
+
+	(void)state;
+	assert_int_equal(db_open(&db, dbp, NULL, &e), ST_OK);
+	assert_int_equal(db_run_begin(db, &ri, id, &e), ST_OK);
+	assert_int_equal(db_step_log(db, id, &s, &e), ST_OK);
+	assert_int_equal(db_run_end(db, id, DB_FAIL, NULL, &e), ST_OK);
+	db_close(db);
+	assert_int_equal(run_cmd(cmd_trace, "trace", id, NULL), EXIT_PASS);
+	snprintf(want, sizeof(want), "run %s, no serial: 1 run\n", id);
+	has(outp, want);
+	lacks(outp, "unit ");
+	assert_int_not_equal(run_cmd(cmd_trace, "trace", "NOWHERE9", NULL), EXIT_PASS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spc_none_names_the_filters),
 		cmocka_unit_test(test_empty_fixture_name_shown),
 		cmocka_unit_test(test_one_and_none_said),
+		cmocka_unit_test(test_run_id_traced),
 	};
 	return cmocka_run_group_tests(tests, setup_said, teardown);
 }
