@@ -121,7 +121,13 @@ void disp_banner(struct display *d, const struct fx_state *f, enum db_outcome o,
 	banner_line(d, o, "", 0, width);
 	snprintf(line, sizeof(line), "%s  fixture %s  unit %s  %.1f s", disp_verdict_word(o), f->name,
 		 f->serial, (f->t_end - f->t0) / 1e6);
-	banner_line(d, o, line, (int)strlen(line), width);
+	/* wider than the terminal (not the band: a long serial may pass the
+	 * band's 72 columns on a wide one), wrapped as the reason is: it broke
+	 * the banner on a narrow terminal (40 columns: 42 characters) */
+	if ((int)strlen(line) + 2 <= disp_term_width(d) - 1)
+		banner_line(d, o, line, (int)strlen(line), width);
+	else
+		banner_text(d, o, "", line, width);
 	if (o == DB_ERROR)
 		banner_text(d, o, "", "a station fault: the board may be good; fix the station and test it again", width);
 	if (o != DB_PASS) {

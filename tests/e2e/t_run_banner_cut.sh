@@ -43,4 +43,17 @@ TERM=xterm LC_ALL=C.UTF-8 python3 "$ST_TOP/tests/e2e/pty_run.py" --out "$t/short
 assert_eq "$rc" "4" "short: a station error"
 grep -aq 'reason: the value given for serial' "$t/short.out" || fail "short: no reason in the banner"
 ! grep -aq '(cut: \|…' "$t/short.out" || fail "short: a reason that fits is marked cut"
+
+# --- a narrow terminal: no banner line (two spaces in) wider than it -------------
+rc=0
+TERM=xterm LC_ALL=C.UTF-8 python3 "$ST_TOP/tests/e2e/pty_run.py" --cols 36 --out "$t/narrow.out" -- \
+	"$BINDIR/station" run --db "$t/station.db" -f "$t/a.yaml" -s "$t/flow.yaml" --serial SIM001903 \
+	--once || rc=$?
+assert_eq "$rc" "0" "narrow: the unit passes"
+narrow=$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$t/narrow.out" | tr -d '\r')
+grep -q 'PASS  fixture a  unit SIM001903' <<<"$narrow" || fail "narrow: no verdict line: $narrow"
+wide=$(python3 -c 'import sys
+for l in sys.stdin.read().split("\n"):
+    if l.startswith("  ") and len(l) > 36: print(len(l), repr(l))' <<<"$narrow")
+[ -z "$wide" ] || fail "narrow: banner lines wider than the 36 columns: $wide"
 echo "ok"
