@@ -3,6 +3,7 @@
  * Validation helpers shared by the loader and the step kinds.  Problems are
  * collected, never fatal on the first: an author fixes a file in one pass.
  */
+#include <ctype.h>
 #include <math.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -96,6 +97,21 @@ static int edit_distance(const char *a, const char *b)
 	return d[n][m];
 }
 
+/* a and b hold the same digits in the same order */
+static bool same_digits(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		while (*a && !isdigit((unsigned char)*a))
+			a++;
+		while (*b && !isdigit((unsigned char)*b))
+			b++;
+		if (*a != *b)
+			return false;
+		if (!*a)
+			return true;
+	}
+}
+
 const char *lint_suggest(const char *key, const char *const *allowed)
 {
 	/* A near miss (one edit: a letter wrong, missing, extra or two swapped;
@@ -109,7 +125,9 @@ const char *lint_suggest(const char *key, const char *const *allowed)
 
 		if (a + 1 == b && !strncmp(key, allowed[i], a))
 			d = 1;
-		if (d <= max && d < best_d) {
+		/* a number changed names another thing (rail_9v9 is not a
+		 * misspelt rail_3v3) */
+		if (d <= max && d < best_d && same_digits(key, allowed[i])) {
 			best = allowed[i];
 			best_d = d;
 		}

@@ -272,8 +272,25 @@ int lint_group(struct lint *l, const struct ynode *at, const char *name, struct 
 			out->n = s->groups[i].steps.n;
 			return ST_OK;
 		}
-	lint_err(l, at, "no group named '%s': define it under 'groups:' or in an included file",
-		 name);
+	{
+		/* a near miss named (the groups' names and the parameterised
+		 * ones', NULL-terminated) */
+		const char **names = calloc((size_t)(s->n_groups + l->n_gdefs) + 1, sizeof(*names));
+		const char *near = NULL;
+
+		for (int i = 0; names && i < s->n_groups; i++)
+			names[i] = s->groups[i].name;
+		for (int i = 0; names && i < l->n_gdefs; i++)
+			names[s->n_groups + i] = l->gdefs[i].name;
+		if (names)
+			near = lint_suggest(name, names);
+		if (near)
+			lint_err(l, at, "no group named '%s' (did you mean '%s'?)", name, near);
+		else
+			lint_err(l, at, "no group named '%s': define it under 'groups:' or in an "
+				 "included file", name);
+		free(names);
+	}
 	return ST_ERR_NOTFOUND;
 }
 

@@ -19,6 +19,26 @@ void judge_free(struct judge *j)
 	free(j->expect);
 }
 
+/* A limit the table lacks, a near miss of its names named. */
+static void no_limit(struct lint *l, const struct ynode *at, const char *limit)
+{
+	const struct sequence *seq = lint_sequence(l);
+	int n = seq ? seq->n_limits : 0;
+	const char **names = calloc((size_t)n + 1, sizeof(*names));
+	const char *near = NULL;
+
+	for (int i = 0; names && i < n; i++)
+		names[i] = seq->limits[i].name;
+	if (names)
+		near = lint_suggest(limit, names);
+	if (near)
+		lint_err(l, at, "no limit named '%s' in the limits table (did you mean '%s'?)",
+			 limit, near);
+	else
+		lint_err(l, at, "no limit named '%s' in the limits table", limit);
+	free(names);
+}
+
 void judge_parse(struct judge *j, const struct step *s, const struct ynode *n, struct lint *l,
 		 const char *what)
 {
@@ -49,8 +69,7 @@ void judge_parse(struct judge *j, const struct step *s, const struct ynode *n, s
 		if (!lim && lint_defer_limit(l, limit)) {
 			/* a library file: the including flow's table has it */
 		} else if (!lim) {
-			lint_err(l, ynode_get(n, "limit"), "no limit named '%s' in the limits table",
-				 limit);
+			no_limit(l, ynode_get(n, "limit"), limit);
 		} else {
 			j->low = lim->low;
 			j->high = lim->high;

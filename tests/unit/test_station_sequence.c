@@ -93,10 +93,24 @@ static void test_error_classes(void **state)
 		  "5:14: on_fail must be abort, continue or teardown");
 	check_one("name: x\nversion: 1\nsteps:\n  - group: nothere\n",
 		  "4:12: no group named 'nothere'");
+	check_one("name: x\nversion: 1\ngroups:\n  app-boot: {steps: [{delay: 1ms}]}\n"
+		  "steps:\n  - group: app-bot\n",
+		  "6:12: no group named 'app-bot' (did you mean 'app-boot'?)");
+	check_one("name: x\nversion: 1\ngroups:\n  app-boot: [{delay: 1ms}]\n"
+		  "steps:\n  - group: app-bot\n",
+		  "6:12: no group named 'app-bot' (did you mean 'app-boot'?)");
 	check_one("name: x\nversion: 1\nsteps:\n  - measure: {command: a, pattern: 'x', low: 1}\n",
 		  "4:36: measure: the pattern needs a (group) around the value");
 	check_one("name: x\nversion: 1\nsteps:\n  - measure: {command: a, pattern: '(x)', limit: nope}\n",
 		  "4:50: no limit named 'nope' in the limits table");
+	check_one("name: x\nversion: 1\nlimits: {prod_self_test: {low: 1, high: 2}}\nsteps:\n"
+		  "  - measure: {command: a, pattern: '(x)', limit: prod_selftest}\n",
+		  "5:50: no limit named 'prod_selftest' in the limits table (did you mean "
+		  "'prod_self_test'?)");
+	/* another number is another limit, not a misspelling */
+	check_one("name: x\nversion: 1\nlimits: {rail_3v3: {low: 1, high: 2}}\nsteps:\n"
+		  "  - measure: {command: a, pattern: '(x)', limit: rail_3v4}\n",
+		  "5:50: no limit named 'rail_3v4' in the limits table\n");
 	check_one("name: x\nversion: 1\nsteps:\n  - delay: 1s\n    console: version\n",
 		  "5:5: step has two kinds, 'delay' and 'console'");
 	check_one("name: x\nversion: 1\nsteps:\n  - lines: {power: maybe}\n",
