@@ -113,6 +113,8 @@ int cms_op_attempt(const struct cms_config *c, void *ctx, struct cms_try *t,
 int cms_check_config(const struct cms_config *c, struct st_error *e);
 /* Milliseconds left before c->deadline_ms (INT32_MAX without one). */
 long cms_left_ms(const struct cms_config *c);
+/* Tell the caller its time (deadline_ms) is what ended the call. */
+void cms_ran_out(const struct cms_config *c);
 /* True when the caller's stop flag is up. */
 bool cms_stopped(const struct cms_config *c);
 

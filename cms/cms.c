@@ -115,6 +115,12 @@ long cms_left_ms(const struct cms_config *c)
 	return left < 0 ? 0 : left > 0x7fffffffL ? 0x7fffffffL : (long)left;
 }
 
+void cms_ran_out(const struct cms_config *c)
+{
+	if (c->ran_out)
+		c->ran_out(c->stop_ctx);
+}
+
 bool cms_stopped(const struct cms_config *c)
 {
 	return c->stopped && c->stopped(c->stop_ctx);
@@ -238,6 +244,7 @@ int cms_retry(const struct cms_config *c, const char *what, cms_op_fn op, void *
 					"before the next (%s %ld ms)", i, i == 1 ? "" : "s",
 					t.after_ms >= 0 ? "the CMS asks to retry after" : "backoff",
 					wait);
+			cms_ran_out(c);
 			break;
 		}
 		log_warn("%s: attempt %d/%d: %s; retrying in %ld ms%s", what, i, n,

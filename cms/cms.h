@@ -49,7 +49,10 @@ struct cms_config {
 	/* Set per call by the caller: */
 	int64_t deadline_ms;	/* CLOCK_MONOTONIC ms no call outlasts; 0: none */
 	bool (*stopped)(void *ctx);	/* true: give up now (SIGTERM) */
-	void *stop_ctx;
+	/* called when a call gives up because deadline_ms comes (the
+	 * caller's time, not cms.timeout_ms): before it or at it; NULL: none */
+	void (*ran_out)(void *ctx);
+	void *stop_ctx;			/* for both */
 };
 
 /* The protocol named s ("v2", "est", "v1"); NULL when unknown. */

@@ -276,8 +276,10 @@ int cms_http(const struct cms_config *c, const struct cms_call *k, struct cms_re
 	resp->retry_after_ms = -1;
 	if (cms_stopped(c))
 		return st_fail(e, ST_ERR_ABORTED, "stopped before the CMS was asked");
-	if (left <= 0)
+	if (left <= 0) {
+		cms_ran_out(c);
 		return st_fail(e, ST_ERR_TIMEOUT, "the step's time ran out before the CMS was asked");
+	}
 	tmo = tmo < left ? tmo : left;
 	if (k->bearer && strlen(k->bearer) > sizeof(auth) - 32)
 		return st_fail(e, ST_ERR_ARG, "the CMS credential is longer than %zu characters",
@@ -307,6 +309,8 @@ int cms_http(const struct cms_config *c, const struct cms_call *k, struct cms_re
 	}
 	if (rc != CURLE_OK) {
 		ret = transport_error(rc, errbuf, c, k, tmo, t, e);
+		if (rc == CURLE_OPERATION_TIMEDOUT && tmo == left)
+			cms_ran_out(c);	/* cut to the step's time, not cms.timeout_ms */
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);

@@ -71,11 +71,13 @@ static void run_attempt(struct run_ctx *rc, struct step *st, struct step_result 
 	int64_t parent = rc->deadline_us;
 	int64_t mine = now_us() + (int64_t)(st->timeout_s * 1e6);
 	const struct step *parent_of = rc->deadline_of;
+	bool out_of_time;
 
 	rc->deadline_us = parent && parent < mine ? parent : mine;
 	if (!parent || mine <= parent)
 		rc->deadline_of = st;	/* else a group's time runs out first */
 	r->outcome = DB_PASS;
+	rc->out_of_time = false;
 	if (st->kind->run == NULL) {
 		/* groups: the children are logged one by one; the group's
 		 * reason is its first failed step's, not the run's first */
@@ -88,6 +90,8 @@ static void run_attempt(struct run_ctx *rc, struct step *st, struct step_result 
 	} else {
 		st->kind->run(st, rc, r);
 	}
+	out_of_time = rc->out_of_time;
+	rc->out_of_time = false;
 	if (r->lost) {
 		/* a fault of the station, not of the unit */
 		char why[ST_ERRMSG_MAX];
@@ -98,7 +102,7 @@ static void run_attempt(struct run_ctx *rc, struct step *st, struct step_result 
 		       SR_MAX_STRS, why[0] ? "; the step said: " : "", why);
 	}
 	if (r->outcome != DB_PASS && r->outcome != DB_SKIPPED && rc->deadline_us &&
-	    now_us() >= rc->deadline_us && !names_its_time(r->reason)) {
+	    (out_of_time || now_us() >= rc->deadline_us) && !names_its_time(r->reason)) {
 		char why[ST_ERRMSG_MAX];
 
 		snprintf(why, sizeof(why), "%s", r->reason);

@@ -112,6 +112,11 @@ struct run_ctx {
 	/* no serial came for the unit (its scan prompt had no answer in its
 	 * time, the station not stopped): not tested, no run */
 	bool unscanned;
+	/* the running step gave up because the time it was given (deadline_us,
+	 * rc_remaining_ms) ran out, though the clock may not have reached it
+	 * yet (a retry that no longer fits in it): set by the step through
+	 * rc_out_of_time(); the engine then names whose time it was */
+	bool out_of_time;
 };
 
 int64_t now_us(void);		/* CLOCK_MONOTONIC */
@@ -120,6 +125,8 @@ int64_t wall_us(void);		/* CLOCK_REALTIME */
  * remains, 0 when it has passed): every blocking call of a step uses it. */
 int rc_remaining_ms(const struct run_ctx *rc);
 bool rc_stopped(const struct run_ctx *rc);
+/* The running step ends because its time ran out (run_ctx.out_of_time). */
+void rc_out_of_time(struct run_ctx *rc);
 /* Expand ${...} in s; on error sets r to error with the reason. */
 char *rc_expand(struct run_ctx *rc, struct step_result *r, const char *s);
 /* The console link, opened on first use with the fixture's settings. */

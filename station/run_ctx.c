@@ -58,6 +58,11 @@ bool rc_stopped(const struct run_ctx *rc)
 	return rc->stop && atomic_load(rc->stop);
 }
 
+void rc_out_of_time(struct run_ctx *rc)
+{
+	rc->out_of_time = true;
+}
+
 _Static_assert(sizeof(struct db_identity) + sizeof(struct db_image) + sizeof(struct db_cms) <=
 	       SR_RECORD_STRS * sizeof(char *), "SR_RECORD_STRS: a step result's records "
 	       "hold more strings than it can own");

@@ -82,6 +82,11 @@ static bool stop_cb(void *ctx)
 	return rc_stopped(ctx);
 }
 
+static void ran_out_cb(void *ctx)
+{
+	rc_out_of_time(ctx);
+}
+
 void rc_cms(struct run_ctx *rc, struct cms_config *cc)
 {
 	*cc = rc->cfg->cms;
@@ -90,6 +95,7 @@ void rc_cms(struct run_ctx *rc, struct cms_config *cc)
 	 * deadline, so that run_attempt() names whose time ran out */
 	cc->deadline_ms = now_us() / 1000 + rc_remaining_ms(rc);
 	cc->stopped = stop_cb;
+	cc->ran_out = ran_out_cb;	/* a give-up for lack of the step's time */
 	cc->stop_ctx = rc;
 }
 

@@ -84,6 +84,31 @@ line_yaml_mtls() {
 		"$LINE/station.yaml"
 }
 
+# A flow's head: NAME, the board powered, its banner, its identity read (for
+# register); the test appends its own steps.
+line_flow_head() {
+	cat <<YAML
+name: $1
+version: 1.0.0
+steps:
+  - name: power on
+    lines: {power: on}
+  - name: banner
+    console: {wait: '^diag [^ ]+ ready\$'}
+  - name: read identity
+    identity: {expect_serial: "\${serial}"}
+YAML
+}
+
+# The flow's teardown (power off), then the flow run once on fixture a for
+# SERIAL, its steps shown in the test's log; line_reason NAME: a step's.
+line_flow_run() {
+	printf 'teardown:\n  - name: power off\n    lines: {power: off}\n' >>"$LINE/flow.yaml"
+	line_run --once --serial "$1" -s "$LINE/flow.yaml" -f "$LINE/a.yaml"
+	sql "$LINE_DB" "SELECT name, outcome, reason FROM steps ORDER BY idx" | sed 's/^/  | /'
+}
+line_reason() { sql "$LINE_DB" "SELECT reason FROM steps WHERE name = '$1'"; }
+
 line_run() {
 	RUN_RC=0
 	"$BINDIR/station" run -c "$LINE/station.yaml" "$@" >"$LINE/run.out" 2>"$LINE/run.err" || RUN_RC=$?

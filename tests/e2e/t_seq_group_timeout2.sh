@@ -14,16 +14,8 @@
 
 line_setup delay-ms=5000
 line_board a SIM000953 --image "$LINE/images/diag.bin"
-cat >"$LINE/flow.yaml" <<'YAML'
-name: group-timeout-steps
-version: 1.0.0
-steps:
-  - name: power on
-    lines: {power: on}
-  - name: banner
-    console: {wait: '^diag [^ ]+ ready$'}
-  - name: read identity
-    identity: {expect_serial: "${serial}"}
+line_flow_head group-timeout-steps >"$LINE/flow.yaml"
+cat >>"$LINE/flow.yaml" <<'YAML'
   - name: console group
     timeout: 1s
     on_fail: continue
@@ -42,26 +34,21 @@ steps:
     console: {wait: '^never$'}
     timeout: 500ms
     on_fail: continue
-teardown:
-  - name: power off
-    lines: {power: off}
 YAML
-line_run --once --serial SIM000953 -s "$LINE/flow.yaml" -f "$LINE/a.yaml"
-reason() { sql "$LINE_DB" "SELECT reason FROM steps WHERE name = '$1'"; }
-sql "$LINE_DB" "SELECT name, outcome, reason FROM steps ORDER BY idx" | sed 's/^/  | /'
+line_flow_run SIM000953
 assert_eq "$RUN_RC" "1" "the first failure, the console group's, is the verdict"
 assert_eq "$(sql "$LINE_DB" "SELECT outcome FROM steps WHERE name = 'read identity'")" "pass" \
 	"the identity read, for register"
 con="^timed out: the 1s of 'console group' ran out: "
 cms="^timed out: the 1s of 'cms group' ran out: CMS registration: "
 waited="waiting for '\^never\\$': [^ ]+: no line matching /\^never\\$/ within [0-9]+ ms; "
-assert_match "$(reason 'wait for a line')" "$con$waited" "the console step: the group's time"
-assert_match "$(reason 'console group')" "$con$waited" "the console group: its step's reason"
-assert_match "$(reason register)" "$cms.*did not answer within [0-9]+ ms: " \
+assert_match "$(line_reason 'wait for a line')" "$con$waited" "the console step: the group's time"
+assert_match "$(line_reason 'console group')" "$con$waited" "the console group: its step's reason"
+assert_match "$(line_reason register)" "$cms.*did not answer within [0-9]+ ms: " \
 	"the register step: the group's time, though curl's words say 'timed out'"
-assert_match "$(reason 'cms group')" "$cms" \
+assert_match "$(line_reason 'cms group')" "$cms" \
 	"the cms group: its own step's failure, not the console group's"
-assert_match "$(reason 'own timeout')" "^timed out after 0\.5s: $waited" \
+assert_match "$(line_reason 'own timeout')" "^timed out after 0\.5s: $waited" \
 	"a step ended by its own timeout says its own"
 assert_match "$(sql "$LINE_DB" "SELECT reason FROM runs")" "${con}waiting for" \
 	"the run's verdict: its first failure"
