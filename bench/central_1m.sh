@@ -30,7 +30,8 @@ CACHE=$BUILD/bench/central_$((RUNS / 1000))k
 [ "$RUNS" = 1000000 ] && CACHE=$BUILD/bench/central_1m
 ROWKEY=$( (cat bench/central_gen.sql; echo "$RUNS") | sha256sum | cut -c1-16)
 SUMKEY=$(cat central/schema_sum.c central/schema_v5.c central/schema_v6.c central/schema_v7.c \
-	central/schema_v8.c central/schema_v12.c central/schema_v13.c central/schema_v14.c |
+	central/schema_v8.c central/schema_v12.c central/schema_v13.c central/schema_v14.c \
+	central/schema_v15.c |
 	sha256sum | cut -c1-16)
 W=$(mktemp -d "${TMPDIR:-/tmp}/st-bench-c1m.XXXXXX")
 chmod 755 "$W"
@@ -95,7 +96,7 @@ else
 			CREATE INDEX IF NOT EXISTS runs_outcome ON runs (outcome, started_us);
 			DROP TABLE IF EXISTS sum_runs, sum_cells, sum_unit_cells, sum_unit_first,
 				sum_step_fails, sum_meas_keys, sum_meas, sum_cap_keys, sum_cap, sum_cap_day,
-				sum_cap_month, sum_cap_lines;
+				sum_cap_month, sum_cap_lines, sum_hours, sum_meas_hour, sum_fail_hour;
 			FOR f, k IN SELECT oid::regprocedure, prokind FROM pg_proc
 				WHERE proname LIKE 'central\\_%' ORDER BY prokind LOOP
 				EXECUTE CASE k WHEN 'a' THEN 'DROP AGGREGATE ' ELSE 'DROP FUNCTION ' END

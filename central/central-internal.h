@@ -113,6 +113,8 @@ extern const char *const cpi_v12[];
 extern const char *const cpi_v13[];
 /* Version 14's: the line values of the capability cells (schema_v14.c). */
 extern const char *const cpi_v14[];
+/* Version 15's: hour cells of the measurements and failed steps (schema_v15.c). */
+extern const char *const cpi_v15[];
 /* a line column of the 'x' cells, aliases a and b: equal values, NULL to
  * NULL (an equality the planner hashes, then IS NOT DISTINCT FROM) */
 #define CPI_SAME(a, b, col) \
@@ -209,10 +211,11 @@ void cps_group_cells(const struct rep_filter *f, char level, struct cps_cells *p
  * (15-17); its moments computed. */
 void cps_stat_row(struct rep_meas *m, PGresult *q, int i);
 /* A window off UTC midnight (report_edge.c): cpe_usable(f) when the day
- * cells answer f's whole days and the rows the hours of each partial day
- * (f otherwise as cps_usable asks; not within one day); cpe_split: the
- * filter of its whole days (an empty window when it has none) and of
- * its partial days (0, 1 or 2 of them into edges). */
+ * cells answer f's whole days and the rows (version 15: and the hour
+ * cells) each partial day (f otherwise as cps_usable asks; a window within
+ * one day is one partial day); cpe_split: the filter of its whole days (an
+ * empty window when it has none) and of its partial days (0, 1 or 2 of
+ * them into edges). */
 bool cpe_usable(const struct rep_filter *f);
 int cpe_split(const struct rep_filter *f, struct rep_filter *whole, struct rep_filter edges[2]);
 /* The partial days' rows added to r, which the day cells of whole filled:
@@ -232,9 +235,9 @@ PGresult *cpe_group_yields(struct central *c, const struct rep_filter *whole,
 			   const struct rep_filter *edges, int n, bool with_errors, char level,
 			   const char *cells, const char *rows);
 int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edges, int n,
-	       struct st_error *e);
+	       int version, struct st_error *e);
 int cpe_stats(struct central *c, struct report *r, const struct rep_filter *edges, int n,
-	      struct st_error *e);
+	      int version, struct st_error *e);
 int cps_build(struct central *c, const struct rep_filter *f, int version, struct report *r,
 	      struct st_error *e);
 /* --with-errors: add to r's yields (its total and days, read; day: a

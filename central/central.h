@@ -24,7 +24,7 @@ struct central;
 
 /* The central store's schema version this build writes (its own versioned
  * migrations, table central_schema; central/schema.c). */
-#define CENTRAL_SCHEMA_VERSION 14
+#define CENTRAL_SCHEMA_VERSION 15
 
 struct central_opts {
 	const char *url;	/* postgresql://host/db?sslmode=verify-full&... */

@@ -15,11 +15,17 @@
  * none of those cells had it pass; by day, a partial day is a day of its
  * own, all rows.  Measurements are summed about their summary key's
  * reference and binned in its frame (central_hist_bin), as the cells hold
- * them.  A window within one day reads the rows alone (report.c).
+ * them.  A window within one day (a shift) is a partial day of its own.
+ *
+ * From version 15 (schema_v15.c) the hour cells answer the whole hours of
+ * the partial days' measurements and failed steps, the rows only their
+ * minutes (hours_split); the yields stay the rows' (a unit's distinct count
+ * needs its runs: a few thousand a day, read through runs_started).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "central/central-internal.h"
 #include "db/db_report.h"
@@ -43,7 +49,7 @@ bool cpe_usable(const struct rep_filter *f)
 	days_of(f, &d0, &d1);
 	return !f->outcome && !f->serial && !report_filter_line(f) &&
 	       (off_midnight(f->has_since, f->since_us) || off_midnight(f->has_until, f->until_us)) &&
-	       !(f->has_since && f->has_until && d0 > d1);
+	       !(f->has_since && f->has_until && f->since_us > f->until_us);
 }
 
 int cpe_split(const struct rep_filter *f, struct rep_filter *whole, struct rep_filter edges[2])
@@ -57,6 +63,12 @@ int cpe_split(const struct rep_filter *f, struct rep_filter *whole, struct rep_f
 	days_of(f, &d0, &d1);
 	whole->since_us = f->has_since ? d0 * CPI_DAY_US : 0;
 	whole->until_us = f->has_until ? d1 * CPI_DAY_US : 0;
+	if (f->has_since && f->has_until && d0 > d1) {
+		/* within one day (a shift): no whole day, the window an edge */
+		whole->until_us = whole->since_us;
+		edges[n++] = *f;
+		return n;
+	}
 	if (f->has_since && f->since_us < d0 * CPI_DAY_US) {
 		edges[n] = *f;
 		edges[n].has_until = true;
@@ -76,9 +88,9 @@ int cpe_split(const struct rep_filter *f, struct rep_filter *whole, struct rep_f
  * groups when level is set; $1 ...), when whole is given. */
 struct eterms {
 	struct cps_cells cells;
-	char rows[512];
-	const char *v[16];
-	char t[4][24];
+	char rows[768];
+	const char *v[24];
+	char t[8][24];
 	int n;
 };
 
@@ -99,10 +111,39 @@ static void rtext(struct eterms *p, const char *text)
 	snprintf(p->rows + len, sizeof(p->rows) - len, "%s", text);
 }
 
+/* The terms of ne ranges [t[2i], t[2i + 1]) of col (hours or
+ * microseconds, alias a) and of f's fixture, sequence and station. */
+static void range_terms(struct eterms *p, const char *a, const char *col, int64_t (*t)[2],
+			int ne, const struct rep_filter *f)
+{
+	char fmt[64];
+
+	rtext(p, "(");
+	for (int i = 0; i < ne; i++) {
+		snprintf(p->t[2 * i], sizeof(p->t[0]), "%lld", (long long)t[i][0]);
+		snprintf(p->t[2 * i + 1], sizeof(p->t[0]), "%lld", (long long)t[i][1]);
+		snprintf(fmt, sizeof(fmt), "%s(%s.%s >= $%%d", i ? " OR " : "", a, col);
+		rterm(p, fmt, p->t[2 * i]);
+		snprintf(fmt, sizeof(fmt), " AND %s.%s < $%%d)", a, col);
+		rterm(p, fmt, p->t[2 * i + 1]);
+	}
+	rtext(p, ")");
+	snprintf(fmt, sizeof(fmt), " AND %s.fixture = $%%d", a);
+	rterm(p, fmt, f->fixture);
+	snprintf(fmt, sizeof(fmt), " AND %s.sequence_name = $%%d", a);
+	rterm(p, fmt, f->seq_name);
+	snprintf(fmt, sizeof(fmt), " AND %s.sequence_version = $%%d", a);
+	rterm(p, fmt, f->seq_version);
+	snprintf(fmt, sizeof(fmt), " AND %s.station = $%%d", a);
+	rterm(p, fmt, f->station);
+}
+
+/* the runs started in edges (alias r) after the day cells' terms of whole
+ * (of level's groups when level is set; $1 ...), when whole is given */
 static void eterms_of(const struct rep_filter *whole, char level, const struct rep_filter *edges,
 		      int ne, struct eterms *p)
 {
-	const struct rep_filter *f = &edges[0];
+	int64_t t[4][2];
 
 	memset(p, 0, sizeof(*p));
 	if (whole) {
@@ -113,18 +154,42 @@ static void eterms_of(const struct rep_filter *whole, char level, const struct r
 		for (int i = 0; i < p->cells.n; i++)
 			p->v[p->n++] = p->cells.v[i];
 	}
-	rtext(p, "(");
-	for (int i = 0; i < ne; i++) {
-		snprintf(p->t[2 * i], sizeof(p->t[0]), "%lld", (long long)edges[i].since_us);
-		snprintf(p->t[2 * i + 1], sizeof(p->t[0]), "%lld", (long long)edges[i].until_us);
-		rterm(p, i ? " OR (r.started_us >= $%d" : "(r.started_us >= $%d", p->t[2 * i]);
-		rterm(p, " AND r.started_us < $%d)", p->t[2 * i + 1]);
+	for (int i = 0; i < ne && i < 4; i++) {
+		t[i][0] = edges[i].since_us;
+		t[i][1] = edges[i].until_us;
 	}
-	rtext(p, ")");
-	rterm(p, " AND r.fixture = $%d", f->fixture);
-	rterm(p, " AND r.sequence_name = $%d", f->seq_name);
-	rterm(p, " AND r.sequence_version = $%d", f->seq_version);
-	rterm(p, " AND r.station = $%d", f->station);
+	range_terms(p, "r", "started_us", t, ne < 4 ? ne : 4, &edges[0]);
+}
+
+/* Version 15's hour cells (schema_v15.c) answer the whole hours of the
+ * partial days, the rows their minutes: each edge [a, b) is split into its
+ * whole hours (into hours, hours since the epoch) and the minutes before
+ * and after them (into minutes: at most 4). */
+static void hours_split(const struct rep_filter *edges, int n, int64_t hours[2][2], int *nh,
+			struct rep_filter minutes[4], int *nm)
+{
+	const int64_t H = 3600000000LL;
+
+	*nh = *nm = 0;
+	for (int i = 0; i < n; i++) {
+		int64_t a = edges[i].since_us, b = edges[i].until_us;
+		int64_t h0 = -cpi_floor_div(-a, H), h1 = cpi_floor_div(b, H);
+
+		if (h0 >= h1) {		/* within one hour */
+			minutes[(*nm)++] = edges[i];
+			continue;
+		}
+		hours[*nh][0] = h0;
+		hours[(*nh)++][1] = h1;
+		if (a < h0 * H) {
+			minutes[*nm] = edges[i];
+			minutes[(*nm)++].until_us = h0 * H;
+		}
+		if (b > h1 * H) {
+			minutes[*nm] = edges[i];
+			minutes[(*nm)++].since_us = h1 * H;
+		}
+	}
 }
 
 /* sql with @R@ the rows' terms, @G@ group, @W@ the cells' terms (or the
@@ -200,6 +265,26 @@ static const char *const edge_yield_sql[2] = {
 	EDGE_YIELD_SQL(CPI_JUDGED_E, HELD_E),
 };
 
+/* A window within one day (a shift): its one day is its total, which its
+ * rows gave already (none when it has no run) */
+static int one_day(struct report *r, int64_t us, struct st_error *e)
+{
+	time_t t = (time_t)cpi_floor_div(us, 1000000);
+	struct rep_day *nd;
+	struct tm tm;
+
+	if (!r->total.runs)
+		return ST_OK;
+	nd = realloc(r->days, (r->ndays + 1) * sizeof(*r->days));
+	if (!nd)
+		return oom(e);
+	r->days = nd;
+	gmtime_r(&t, &tm);
+	strftime(nd[r->ndays].day, sizeof(nd[0].day), "%Y-%m-%d", &tm);
+	nd[r->ndays++].c = r->total;
+	return ST_OK;
+}
+
 int cpe_yields(struct central *c, struct report *r, const struct rep_filter *whole,
 	       const struct rep_filter *edges, int n, bool by_day, struct st_error *e)
 {
@@ -207,6 +292,9 @@ int cpe_yields(struct central *c, struct report *r, const struct rep_filter *who
 	struct rep_counts k = r->total;
 	int ret;
 
+	if (by_day && n == 1 && whole->has_since && whole->has_until &&
+	    whole->since_us >= whole->until_us)
+		return one_day(r, edges[0].since_us, e);
 	if (by_day) {
 		/* a partial day has no cell: its rows, as report.c reads them */
 		eterms_of(NULL, 0, edges, n, &p);
@@ -250,16 +338,20 @@ static const char pareto_sql[] =
 	"  AND coalesce(s.kind, '') NOT IN ('group', 'include') OFFSET 0) s"
 	" WHERE r.outcome <> 'running' AND @W@ GROUP BY s.name";
 
-int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edges, int n,
-	       struct st_error *e)
+/* ... and version 15's: those of the partial days' whole hours */
+static const char hour_pareto_sql[] =
+	"SELECT f.step, sum(f.n)::bigint FROM sum_hours h JOIN sum_fail_hour f ON f.grp = h.id"
+	" WHERE @W@ GROUP BY f.step";
+
+/* sql's failed steps (p's terms) added to r's */
+static int pareto_add(struct central *c, struct report *r, const char *sql,
+		      const struct eterms *p, struct st_error *e)
 {
-	struct eterms p;
 	int had = r->nfails, ret;
 
-	eterms_of(NULL, 0, edges, n, &p);
-	ret = cpi_pareto_rows(c, equery(c, pareto_sql, &p, "", ""), r, e);
-	/* the rows' steps appended after the cells': each one the cells have
-	 * too goes into theirs */
+	ret = cpi_pareto_rows(c, equery(c, sql, p, "", ""), r, e);
+	/* the steps appended after those before: each one those have too
+	 * goes into theirs */
 	for (int i = had; ret == ST_OK && i < r->nfails; i++) {
 		for (int k = 0; k < had; k++) {
 			if (strcmp(r->fails[k].step, r->fails[i].step))
@@ -270,6 +362,43 @@ int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edg
 			break;
 		}
 	}
+	return ret;
+}
+
+typedef int add_fn(struct central *c, struct report *r, const char *sql, const struct eterms *p,
+		   struct st_error *e);
+
+/* hours_sql over the partial days' whole hours (version 15), rows_sql over
+ * the rest of them, each added to r by add */
+static int hours_and_rows(struct central *c, struct report *r, const struct rep_filter *edges,
+			  int n, int version, add_fn *add, const char *hours_sql,
+			  const char *rows_sql, struct st_error *e)
+{
+	struct rep_filter minutes[4];
+	int64_t hours[2][2];
+	struct eterms p;
+	int nh = 0, nm = n, ret = ST_OK;
+
+	if (version >= 15)
+		hours_split(edges, n, hours, &nh, minutes, &nm);
+	if (nh) {
+		memset(&p, 0, sizeof(p));
+		range_terms(&p, "h", "hour", hours, nh, &edges[0]);
+		ret = add(c, r, hours_sql, &p, e);
+	}
+	if (ret == ST_OK && nm) {
+		eterms_of(NULL, 0, version >= 15 ? minutes : edges, nm, &p);
+		ret = add(c, r, rows_sql, &p, e);
+	}
+	return ret;
+}
+
+int cpe_pareto(struct central *c, struct report *r, const struct rep_filter *edges, int n,
+	       int version, struct st_error *e)
+{
+	int ret = hours_and_rows(c, r, edges, n, version, pareto_add, hour_pareto_sql, pareto_sql,
+				 e);
+
 	if (ret == ST_OK && r->nfails > 1)
 		qsort(r->fails, r->nfails, sizeof(*r->fails), rep_fail_cmp);
 	return ret;
@@ -308,6 +437,21 @@ static const char stats_sql[] =
 	" a.min, a.max, a.lo, a.hi, k.id, k.hist_lo, k.hist_width, k.hist_hi, b.bins"
 	" FROM a JOIN b ON b.key = a.key JOIN sum_meas_keys k ON k.id = a.key";
 
+/* ... the same columns from version 15's hour cells (their bins, each
+ * (bin << 32) + count, made "bin:count,...") */
+static const char hour_stats_sql[] =
+	"WITH hm AS MATERIALIZED (SELECT m.* FROM sum_hours h"
+	"  JOIN sum_meas_hour m ON m.grp = h.id WHERE @W@),"
+	" a AS (SELECT key, sum(n)::bigint AS n, sum(s1) AS s1, sum(s2) AS s2, min(min) AS min,"
+	"  max(max) AS max, sum(out_low)::bigint AS lo, sum(out_high)::bigint AS hi"
+	"  FROM hm GROUP BY key),"
+	" b AS (SELECT key, string_agg(bin || ':' || n, ',') AS bins FROM (SELECT hm.key,"
+	"  e >> 32 AS bin, sum(e & 4294967295)::bigint AS n"
+	"  FROM hm CROSS JOIN LATERAL unnest(hm.bins) AS u(e) GROUP BY 1, 2) x GROUP BY 1)"
+	" SELECT k.sequence_name, k.step, k.name, k.unit, k.low, k.high, a.n, k.ref, a.s1, a.s2,"
+	" a.min, a.max, a.lo, a.hi, k.id, k.hist_lo, k.hist_width, k.hist_hi, b.bins"
+	" FROM a JOIN b ON b.key = a.key JOIN sum_meas_keys k ON k.id = a.key";
+
 /* the sums of q's row i into m (its key's, from the cells) */
 static void meas_add(struct rep_meas *m, PGresult *q, int i)
 {
@@ -335,16 +479,13 @@ static void bins_add(struct rep_meas *m, const char *s)
 	}
 }
 
-int cpe_stats(struct central *c, struct report *r, const struct rep_filter *edges, int n,
-	      struct st_error *e)
+/* sql's sums per key (p's terms) added to r's */
+static int stats_add(struct central *c, struct report *r, const char *sql,
+		     const struct eterms *p, struct st_error *e)
 {
-	struct eterms p;
-	PGresult *q;
-	int ret;
+	PGresult *q = equery(c, sql, p, "", "");
+	int ret = cpi_ok(c, q, "read the partial days' measurements", e);
 
-	eterms_of(NULL, 0, edges, n, &p);
-	q = equery(c, stats_sql, &p, "", "");
-	ret = cpi_ok(c, q, "read the partial days' measurements", e);
 	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
 		struct rep_meas *m = rep_meas_by_key(r, cpi_i64(q, i, 14)), *nm;
 
@@ -362,9 +503,18 @@ int cpe_stats(struct central *c, struct report *r, const struct rep_filter *edge
 		if (m)
 			bins_add(m, PQgetvalue(q, i, 18));
 	}
+	if (ret == ST_OK)
+		PQclear(q);
+	return ret;
+}
+
+int cpe_stats(struct central *c, struct report *r, const struct rep_filter *edges, int n,
+	      int version, struct st_error *e)
+{
+	int ret = hours_and_rows(c, r, edges, n, version, stats_add, hour_stats_sql, stats_sql, e);
+
 	if (ret != ST_OK)
 		return ret;
-	PQclear(q);
 	for (int i = 0; i < r->nmeas; i++)
 		rep_meas_moments(&r->meas[i]);
 	if (r->nmeas > 1)

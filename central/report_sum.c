@@ -278,13 +278,13 @@ int cps_build(struct central *c, const struct rep_filter *f, int version, struct
 	if (ret == ST_OK)
 		ret = pareto(c, r, &p, e);
 	if (ret == ST_OK && n)
-		ret = cpe_pareto(c, r, edges, n, e);
+		ret = cpe_pareto(c, r, edges, n, version, e);
 	/* the measurements: whole months from their month cells */
 	cps_meas_cells_of(&whole, version, &pm);
 	if (ret == ST_OK)
 		ret = stats(c, r, &pm, e);
 	if (ret == ST_OK && n)
-		ret = cpe_stats(c, r, edges, n, e);
+		ret = cpe_stats(c, r, edges, n, version, e);
 	if (ret == ST_OK)
 		ret = hist(c, r, &pm, e);
 	return ret;

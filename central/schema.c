@@ -171,7 +171,7 @@ static const char *const v3[] = {
 
 static const char *const *const migrations[CENTRAL_SCHEMA_VERSION] = {
 	v1, v2, v3, cpi_v4, cpi_v5, cpi_v6, cpi_v7, cpi_v8, cpi_v9, cpi_v10,
-	cpi_v11, cpi_v12, cpi_v13, cpi_v14
+	cpi_v11, cpi_v12, cpi_v13, cpi_v14, cpi_v15
 };
 
 static int query_version(struct central *c, int *v, struct st_error *e)

@@ -334,7 +334,17 @@ open("%s/%s-pg.sql" % (out, name), "w").write("\n".join(psql) +
 PY
 }
 
+central_drop_v15() {	# version 14: no hour cells
+	pg_sql "SELECT pg_advisory_xact_lock(126943990476147);
+	DROP TABLE sum_meas_hour, sum_fail_hour, sum_hours;
+	DROP FUNCTION central_sum_meas(boolean), central_sum_hours(boolean), central_sum_hours_bulk(),
+		central_sum_hours_some(), central_sum_hours_all(), central_bins_add(bigint[], bigint[]);
+	ALTER FUNCTION central_sum_meas_v14(boolean) RENAME TO central_sum_meas;
+	DELETE FROM central_schema WHERE version >= 15;" >/dev/null
+}
+
 central_drop_v14() {	# version 13: no line values of the capability cells
+	central_drop_v15
 	pg_sql "SELECT pg_advisory_xact_lock(126943990476147);
 	DROP TABLE sum_cap_lines;
 	DROP FUNCTION central_sum_cap_cells(boolean), central_sum_cap_lines(),
@@ -412,7 +422,17 @@ central_drop_v4() {
 	DELETE FROM central_schema WHERE version >= 4" >/dev/null
 }
 
+central_hours() {	# the hour cells (version 15): measurements, failed steps
+	pg_sql "SELECT h.hour, h.station, h.fixture, h.sequence_name, h.sequence_version, k.step,
+		k.name, m.n, round((k.ref + m.s1 / m.n)::numeric, 9), m.min, m.max, m.out_low,
+		m.out_high, m.bins FROM sum_hours h JOIN sum_meas_hour m ON m.grp = h.id
+		JOIN sum_meas_keys k ON k.id = m.key ORDER BY 1, 2, 3, 4, 5, 6, 7;
+	SELECT h.hour, h.station, h.fixture, h.sequence_name, h.sequence_version, f.step, f.n
+		FROM sum_hours h JOIN sum_fail_hour f ON f.grp = h.id ORDER BY 1, 2, 3, 4, 5, 6"
+}
+
 central_sums() {
+	[ "$(pg_sql "SELECT to_regclass('sum_hours') IS NOT NULL")" != t ] || central_hours
 	# (the 'x' cells are keyed by the run's outcome and line too: version 12)
 	pg_sql "SELECT level, day, station, fixture, sequence_name, sequence_version, outcome,
 		operator, work_order, part_number, revision, runs, units, passed, first_units,

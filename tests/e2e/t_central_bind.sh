@@ -109,7 +109,7 @@ pg_sql "CREATE ROLE lx LOGIN PASSWORD 'x-$$-secret' IN ROLE station_writer" >/de
 central_run stA A-U2
 central_run stB B-U3
 assert_eq "$(pg_sql "SELECT count(*) FROM runs")" "3" "at version 9: the runs written before"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 9 -> 14" "the upgrade"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 9 -> 15" "the upgrade"
 assert_eq "$(pg_sql "SELECT string_agg(login || ' ' || station, ',' ORDER BY login, station)
 	FROM central_stations WHERE note LIKE 'migration to version 10%'")" \
 	"la stA,la stB,line stA,line stB,lx stA,lx stB" "bound from the stations the store held"

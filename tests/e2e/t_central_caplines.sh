@@ -127,7 +127,7 @@ assert_eq "$(pg_sql "SELECT to_regclass('sum_cap_lines') IS NULL")" "t" "version
 "$st" report "${CEN[@]}" --capability -f json --operator ann -o "$CENTRAL/v13.json" ||
 	fail "--capability --operator ann on version 13 (the rows)"
 "$st" central migrate --url "$PG_ADMIN" >"$CENTRAL/migrate.out" || fail "migrate to 14: $(cat "$CENTRAL/migrate.out")"
-assert_match "$(cat "$CENTRAL/migrate.out")" "13 -> 14" "migrated from 13"
+assert_match "$(cat "$CENTRAL/migrate.out")" "13 -> 15" "migrated from 13"
 lines >"$CENTRAL/lines.built"
 cmp -s "$CENTRAL/lines.kept" "$CENTRAL/lines.built" ||
 	fail "the line values kept differ from those built: $(diff "$CENTRAL/lines.kept" "$CENTRAL/lines.built" | head -5)"
@@ -151,7 +151,7 @@ pg_sql "CREATE TEMP TABLE old AS SELECT id FROM runs WHERE started_us < 17699040
 DELETE FROM measurements WHERE run_id IN (SELECT id FROM old);
 DELETE FROM steps WHERE run_id IN (SELECT id FROM old);
 DELETE FROM runs WHERE id IN (SELECT id FROM old);
-TRUNCATE sum_runs, sum_cells, sum_unit_cells, sum_unit_first, sum_step_fails, sum_meas_keys, sum_meas, sum_cap_keys, sum_cap, sum_cap_day, sum_cap_month;
+TRUNCATE sum_runs, sum_cells, sum_unit_cells, sum_unit_first, sum_step_fails, sum_meas_keys, sum_meas, sum_hours, sum_meas_hour, sum_fail_hour, sum_cap_keys, sum_cap, sum_cap_day, sum_cap_month;
 SELECT central_summarise_all();" >/dev/null || fail "retention"
 assert_eq "$(pg_sql "SELECT count(*) FROM sum_cap_lines WHERE hour < 491640")" "0" \
 	"no line value before February left"

@@ -53,8 +53,10 @@ assert_eq "$(pg_sql "SELECT sum(runs) FROM sum_cells WHERE level = 'a'")" "$tota
 # --- the summaries kept as the runs came equal those built from the rows
 central_sums >"$CENTRAL/sums.live"
 grep -q "rail 3V3" "$CENTRAL/sums.live" || fail "no measurement summaries"
+[ "$(pg_sql "SELECT count(*) FROM sum_meas_hour")" -gt 0 ] || fail "no hour cells"
 pg_sql "TRUNCATE sum_runs, sum_cells, sum_unit_cells, sum_unit_first, sum_step_fails,
-	sum_meas_keys, sum_meas, sum_cap_keys, sum_cap, sum_cap_day, sum_cap_month;
+	sum_meas_keys, sum_meas, sum_hours, sum_meas_hour, sum_fail_hour, sum_cap_keys, sum_cap,
+	sum_cap_day, sum_cap_month;
 	SELECT central_summarise_all()" >/dev/null
 central_sums >"$CENTRAL/sums.built"
 diff "$CENTRAL/sums.live" "$CENTRAL/sums.built" || fail "the summaries kept run by run differ from the rows'"

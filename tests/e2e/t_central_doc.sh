@@ -23,7 +23,7 @@ t=$(st_tmpdir)
 cmd=$(block sh 1)
 assert_match "$cmd" "^station central migrate --url \"postgresql://db.plant/central\?user=postgres\"$" "the migrate example"
 out=$("$st" central migrate --url "$PG_ADMIN")
-assert_match "$out" "schema version 0 -> 14" "migrate as in the doc"
+assert_match "$out" "schema version 0 -> 15" "migrate as in the doc"
 # 2. the roles
 pg_sql "$(block sql 1)" >/dev/null
 assert_eq "$(pg_sql "SELECT string_agg(r.rolname || '>' || g.rolname, ' ' ORDER BY r.rolname)

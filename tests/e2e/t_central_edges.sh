@@ -73,7 +73,8 @@ for w in "$week" "--since 2026-01-06T06:00 --until 2026-01-06T14:00" \
 	"--since 2026-01-06T22:00 --until 2026-01-07T06:00" "--since 2026-01-05T06:00" \
 	"--until 2026-01-12T06:00" "--since 2026-01-06 --until 2026-01-08T14:00" \
 	"--since 2026-01-05T06:30:15 --until 2026-01-12T05:59:59" \
-	"--since 2026-01-04T23:00 --until 2026-01-12T00:30"; do
+	"--since 2026-01-04T23:00 --until 2026-01-12T00:30" \
+	"--since 2026-01-12T01:30 --until 2026-01-12T05:45"; do
 	for f in "" "--station s1" "--station s2" "--fixture fa" "--fixture fb" "--sequence ict" \
 		"--sequence final@1.0" "--station s2 --fixture fb"; do
 		for we in "" "--with-errors"; do
@@ -101,7 +102,8 @@ for g in "--group-by station" "--group-by fixture" "--operations"; do
 		# shellcheck disable=SC2086
 		grpsame "json csv text" $g $week $we
 		for w in "$week" "--since 2026-01-06T22:00 --until 2026-01-07T06:00" \
-			"--since 2026-01-05T06:00" "--since 2026-01-06 --until 2026-01-08T14:00"; do
+			"--since 2026-01-05T06:00" "--since 2026-01-06 --until 2026-01-08T14:00" \
+			"--since 2026-01-12T01:30 --until 2026-01-12T05:45"; do
 			for f in "--station s2" "--fixture fa" "--sequence ict"; do
 				# shellcheck disable=SC2086
 				grpsame json $g $w $f $we
@@ -145,6 +147,54 @@ pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE level IN ('t', 'f', 'q')
 assert_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"]["runs"])' "$CENTRAL/fig.json")" \
 	"2" "a shift within a day: the rows"
 pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE level = 'a' AND day = $(((1767571200 + 2 * 86400) / 86400))" >/dev/null
+# version 15: the hour cells answer the whole hours of the partial days, the
+# rows their minutes: an hour cell changed by hand (Monday the 12th,
+# 05:00-06:00: R's leak, failed) shows in the week, not in a window that
+# starts at 05:30 (its minutes, the rows)
+hfig() {	# ARGS...: the leak's n and the leak step's failures
+	# shellcheck disable=SC2086
+	"$st" report "${CEN[@]}" -f json "$@" -o "$CENTRAL/hfig.json" || fail "report $*"
+	python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+print(sum(m["n"] for m in d["measurements"] if m["name"] == "leak"),
+      sum(f["count"] for f in d["failures"] if f["step"] == "leak"))' "$CENTRAL/hfig.json"
+}
+h5=$(((1767571200 + 7 * 86400) / 3600 + 5))
+assert_eq "$(pg_sql "SELECT count(*) FROM sum_hours h JOIN sum_fail_hour f ON f.grp = h.id
+	WHERE h.hour = $h5 AND f.step = 'leak'")" "1" "R's failed leak step in its hour cell"
+# shellcheck disable=SC2086
+before=$(hfig $week)
+late=$(hfig --since 2026-01-12T05:30 --until 2026-01-12T06:00)
+pg_sql "UPDATE sum_meas_hour m SET n = m.n + 1000 FROM sum_hours h, sum_meas_keys k
+		WHERE h.id = m.grp AND k.id = m.key AND h.hour = $h5 AND k.name = 'leak';
+	UPDATE sum_fail_hour f SET n = f.n + 100 FROM sum_hours h
+		WHERE h.id = f.grp AND h.hour = $h5 AND f.step = 'leak'" >/dev/null
+# shellcheck disable=SC2086
+assert_eq "$(hfig $week)" "$(echo "$before" | awk '{ print $1 + 1000, $2 + 100 }')" \
+	"the week's last whole hours: their cells"
+assert_eq "$(hfig --since 2026-01-12T05:00:01 --until 2026-01-12T06:00)" "$late" \
+	"the minutes of an hour the window does not hold whole: the rows"
+pg_sql "UPDATE sum_meas_hour m SET n = m.n - 1000 FROM sum_hours h, sum_meas_keys k
+		WHERE h.id = m.grp AND k.id = m.key AND h.hour = $h5 AND k.name = 'leak';
+	UPDATE sum_fail_hour f SET n = f.n - 100 FROM sum_hours h
+		WHERE h.id = f.grp AND h.hour = $h5 AND f.step = 'leak'" >/dev/null
+# the hour cells kept run by run equal those the migration builds from the
+# summarised runs, and those the documented retention builds again
+central_hours >"$CENTRAL/hours.kept"
+[ "$(wc -l <"$CENTRAL/hours.kept")" -gt 20 ] || fail "hour cells: $(cat "$CENTRAL/hours.kept")"
+central_drop_v15
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 14 -> 15" "the upgrade"
+central_hours >"$CENTRAL/hours.built"
+cmp -s "$CENTRAL/hours.kept" "$CENTRAL/hours.built" ||
+	fail "the hour cells kept differ from the migration's: $(diff "$CENTRAL/hours.kept" "$CENTRAL/hours.built" | head -5)"
+pg_sql "$(awk '/^TRUNCATE sum_runs/' "$ST_TOP/docs/central.md")
+	SELECT central_summarise_all()" >/dev/null || fail "the documented rebuild"
+central_hours >"$CENTRAL/hours.built"
+cmp -s "$CENTRAL/hours.kept" "$CENTRAL/hours.built" ||
+	fail "the hour cells kept differ from the rebuild's: $(diff "$CENTRAL/hours.kept" "$CENTRAL/hours.built" | head -5)"
+# the documented list of an older version, without the hour cells: refused
+assert_match "$(pg_sql "TRUNCATE sum_runs, sum_cells, sum_unit_cells, sum_unit_first, sum_step_fails,
+	sum_meas_keys, sum_meas, sum_cap_keys, sum_cap, sum_cap_day, sum_cap_month" 2>&1)" \
+	"cannot truncate a table referenced in a foreign key constraint" "an older rebuild's list"
 # the plain text, byte for byte but its first line and the histograms' bars
 nobars='1d; / |[x ]* [0-9]/d'
 for f in "" "--station s2" "--with-errors"; do

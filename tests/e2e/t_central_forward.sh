@@ -15,8 +15,8 @@ st=$BINDIR/station
 
 pg_start
 central_setup
-assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 14" "first migration"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 14, up to date" \
+assert_match "$(cat "$CENTRAL/migrate.out")" "schema version 0 -> 15" "first migration"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 15, up to date" \
 	"migrate again changes nothing"
 # version 9: the planner told a run's share of measurements and steps (a new
 # store: bench/central_gen.sql's shape, 20 and 4 a run)
@@ -33,7 +33,7 @@ pg_sql "ALTER TABLE runs DROP COLUMN work_order, DROP COLUMN part_number, DROP C
 	REVOKE SELECT (run_id, id, status, cms_id, attempts, http_status), UPDATE (status, cms_id, attempts, http_status)
 	  ON cms_registrations FROM station_writer;
 	DELETE FROM central_schema WHERE version >= 2"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 14" "migration 1 -> 14"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 1 -> 15" "migration 1 -> 15"
 
 central_station s1
 central_station s2
@@ -143,7 +143,7 @@ central_drop_v4
 "$st" report --central "$CENTRAL_READER_URL" --passfile "$PG_DIR/qe.pass" --capability -f csv \
 	-o "$CENTRAL/cap-v3.csv" || fail "report --capability on a store at version 3"
 grep -q "rail_3v3" "$CENTRAL/cap-v3.csv" || fail "capability at version 3: $(cat "$CENTRAL/cap-v3.csv")"
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 3 -> 14" "migration 3 -> 14"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 3 -> 15" "migration 3 -> 15"
 central_sums >"$CENTRAL/sums.built"
 diff "$CENTRAL/sums.live" "$CENTRAL/sums.built" || fail "the summaries built from the rows differ"
 grep -q "|rail 3V3|rail_3v3|V|" "$CENTRAL/sums.built" || fail "no capability cells"

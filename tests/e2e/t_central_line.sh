@@ -113,7 +113,7 @@ assert_eq "$(fig --operator ann)" "9 5 4 4 2" "--operator ann on version 11 (the
 # shellcheck disable=SC2086
 same --outcome fail $days
 same --operator ann --with-errors
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 11 -> 14" "the upgrade"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 11 -> 15" "the upgrade"
 cells >"$CENTRAL/cells-migrated"
 cmp -s "$CENTRAL/cells-forwarded" "$CENTRAL/cells-migrated" ||
 	fail "the migrated cells are not the forwarded runs': $(diff "$CENTRAL/cells-forwarded" "$CENTRAL/cells-migrated" | head)"

@@ -138,7 +138,7 @@ one="id = (SELECT min(id) FROM sum_cells WHERE level = 'x')"
 pg_sql "UPDATE sum_cells SET runs = runs + 1000 WHERE $one" >/dev/null
 grpline
 pg_sql "UPDATE sum_cells SET runs = runs - 1000 WHERE $one" >/dev/null
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 11 -> 14" "the upgrade"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 11 -> 15" "the upgrade"
 # shellcheck disable=SC2086
 grpline $days --with-errors
 grpcmp csv "--group-by operator"

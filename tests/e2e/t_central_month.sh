@@ -141,7 +141,7 @@ sums >"$CENTRAL/sums-forwarded"
 central_drop_v13
 assert_eq "$(pg_sql "SELECT count(*) FROM sum_cells WHERE grp = 'm'")" "0" "version 12: no month cells"
 central_json_same "$m" --outcome pass
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 12 -> 14" "the upgrade"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 12 -> 15" "the upgrade"
 sums >"$CENTRAL/sums-migrated"
 cmp -s "$CENTRAL/sums-forwarded" "$CENTRAL/sums-migrated" ||
 	fail "the migrated month cells are not the forwarded runs': $(diff "$CENTRAL/sums-forwarded" "$CENTRAL/sums-migrated" | head)"

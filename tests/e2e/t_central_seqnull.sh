@@ -68,7 +68,7 @@ reports central "$CENTRAL/old.out"
 central_cap_same "$CENTRAL/old.out.json" "$CENTRAL/fresh.out.json" >/dev/null &&
 	fail "'' and NULL already give the same figures: the test tells nothing"
 
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 9 -> 14" "the upgrade"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 9 -> 15" "the upgrade"
 assert_eq "$(pg_sql "SELECT count(*) FROM runs WHERE sequence_name = ''")" "0" "no '' left"
 assert_eq "$(pg_sql "SELECT count(*) FROM runs WHERE sequence_name IS NULL")" "48" "NULL instead"
 for t in sum_meas_keys sum_cap_keys; do

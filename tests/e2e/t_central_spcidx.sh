@@ -71,7 +71,7 @@ grep -q '"value"' "$CENTRAL/fresh.json" || fail "no points: $(head -c 600 "$CENT
 assert_eq "$(pg_sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'measurements_name_run'")" "0" \
 	"no index at version 10"
 
-assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 10 -> 14" "the upgrade"
+assert_match "$("$st" central migrate --url "$PG_ADMIN")" "schema version 10 -> 15" "the upgrade"
 assert_eq "$(pg_sql "SELECT indexdef FROM pg_indexes WHERE indexname = 'measurements_name_run'")" \
 	"CREATE INDEX measurements_name_run ON public.measurements USING btree (name, run_id) INCLUDE (value, unit, id)" \
 	"the index after the upgrade"
