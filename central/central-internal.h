@@ -60,6 +60,9 @@ char *cpi_dup(PGresult *r, int row, int col);
 void cpi_meas_key(struct rep_meas *m, PGresult *q, int i);
 int cpi_yield_rows(struct central *c, PGresult *q, struct report *r, bool by_day,
 		   struct st_error *e);
+/* A day of r's per-day yields (its label, its counts). */
+int cpi_day_add(struct report *r, const char *day, const struct rep_counts *k,
+		struct st_error *e);
 int cpi_pareto_rows(struct central *c, PGresult *q, struct report *r, struct st_error *e);
 
 /* The rows' definitions (report.c): a judged run (o: the outcomes that
@@ -221,8 +224,9 @@ int cpe_split(const struct rep_filter *f, struct rep_filter *whole, struct rep_f
 /* The partial days' rows added to r, which the day cells of whole filled:
  * the yields (total: a unit of the rows counted once per operation where
  * no selected cell holds it (nor, with --with-errors, a selected error
- * or aborted run), as passed where none had it pass; by day: the rows'
- * days, apart), the Pareto, the measurements' sums about their key's
+ * or aborted run), as passed where none had it pass; each partial day a
+ * day of its own, from the same statement; by_day: the days put in
+ * order, after the cells' were added), the Pareto, the measurements' sums about their key's
  * reference and bins in its frame (before the cells' bins are read:
  * rep_hist_finish after). */
 int cpe_yields(struct central *c, struct report *r, const struct rep_filter *whole,

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "central/central-internal.h"
 #include "db/db_report.h"
@@ -227,31 +226,52 @@ static int oom(struct st_error *e)
 /* Per group (@G@ a run's, alias r; @D@ a cell's, alias c: '' for the
  * report's total), the partial days' ended runs (er), their units per
  * operation (u) with whether a selected cell of their group holds it
- * (held: the unit's cells along the key of sum_unit_cells, index only;
+ * (held: the unit's few cells along the key of sum_unit_cells, index only,
+ * one look-up a unit against the group's cells (sca): one a unit and cell
+ * took 190 of a week's 300 ms on the 1M store;
  * with --with-errors, held_e: or a selected error or aborted run of the
  * whole days in the group, placed in the cells' columns as report_err.c
  * places it) and, for a unit held that passed here, whether such a cell
  * had it pass (hp: the table's rows, a few); the group, runs, units new,
  * passes new, first runs and first passes. */
-#define EDGE_YIELD_SQL(o, held_e) \
+#define EDGE_YIELD_SQL(o, held_e, days_ctes, days_total, days_rows) \
 	"WITH er AS MATERIALIZED (SELECT r.id, r.started_us, r.outcome, r.unit_serial," \
-	"  r.sequence_name, @G@ AS g FROM runs r WHERE r.outcome <> 'running' AND @R@)," \
+	"  r.sequence_name, @G@ AS g, r.started_us / 86400000000 AS d FROM runs r" \
+	"  WHERE r.outcome <> 'running' AND @R@)," \
 	" sc AS MATERIALIZED (SELECT c.id, @D@ AS g FROM sum_cells c WHERE @W@)," \
+	" sca AS MATERIALIZED (SELECT g, array_agg(id) AS ids FROM sc GROUP BY g)," \
 	" u AS MATERIALIZED (SELECT r.g, r.unit_serial AS serial, r.sequence_name AS seq," \
 	"  " CPI_UNIT_KEY " AS k, bool_or(r.outcome = 'pass') AS passed" \
 	"  FROM er r WHERE " CPI_JUDGED(o) " GROUP BY 1, 2, 3)," \
-	" hu AS MATERIALIZED (SELECT u.*, EXISTS (SELECT 1 FROM sum_unit_cells x" \
-	"   JOIN sc ON sc.id = x.cell WHERE x.unit = u.k AND sc.g = u.g) " held_e " AS held" \
+	" hu AS MATERIALIZED (SELECT u.*, EXISTS (SELECT 1 FROM sca JOIN sum_unit_cells x" \
+	"   ON x.unit = u.k AND x.cell = ANY (sca.ids) WHERE sca.g = u.g) " held_e " AS held" \
 	"  FROM u)," \
 	" h AS (SELECT hu.g, count(*) FILTER (WHERE NOT hu.held) AS units," \
 	"  count(*) FILTER (WHERE hu.passed AND NOT (hu.held AND EXISTS (SELECT 1" \
 	"   FROM sum_unit_cells x JOIN sc ON sc.id = x.cell WHERE x.unit = hu.k" \
 	"   AND sc.g = hu.g AND x.passed))) AS passed FROM hu GROUP BY 1)," \
-	" f AS (SELECT r.g, count(*) AS fu, count(*) FILTER (WHERE r.outcome = 'pass') AS fp" \
-	"  FROM er r WHERE " CPI_JUDGED(o) " AND " CPI_FIRST_RUN(o) " GROUP BY 1)," \
-	" n AS (SELECT g, count(*) AS runs FROM er GROUP BY 1)" \
+	" fr AS MATERIALIZED (SELECT r.g, r.d, r.outcome FROM er r" \
+	"  WHERE " CPI_JUDGED(o) " AND " CPI_FIRST_RUN(o) ")," \
+	" f AS (SELECT g, count(*) AS fu, count(*) FILTER (WHERE outcome = 'pass') AS fp" \
+	"  FROM fr GROUP BY 1)," \
+	" n AS (SELECT g, count(*) AS runs FROM er GROUP BY 1)" days_ctes \
 	" SELECT n.g, n.runs, coalesce(h.units, 0), coalesce(h.passed, 0), coalesce(f.fu, 0)," \
-	" coalesce(f.fp, 0) FROM n LEFT JOIN h ON h.g = n.g LEFT JOIN f ON f.g = n.g ORDER BY 1"
+	" coalesce(f.fp, 0)" days_total " FROM n LEFT JOIN h ON h.g = n.g LEFT JOIN f ON f.g = n.g" \
+	days_rows " ORDER BY 1"
+/* ... and with the report's total, each partial day's own yield (a day of
+ * its own: all its rows, as cpi_rows_yield_sql counts them), marked 'd'
+ * (the total 't') */
+#define EDGE_DAYS_CTES(o) \
+	", dn AS (SELECT d, count(*) AS runs FROM er GROUP BY 1)," \
+	" du AS (SELECT d, count(*) AS units, count(*) FILTER (WHERE passed) AS passed FROM" \
+	"  (SELECT d, bool_or(outcome = 'pass') AS passed FROM er r WHERE " CPI_JUDGED(o) \
+	"   GROUP BY d, unit_serial, sequence_name) x GROUP BY 1)," \
+	" df AS (SELECT d, count(*) AS fu, count(*) FILTER (WHERE outcome = 'pass') AS fp" \
+	"  FROM fr GROUP BY 1)"
+#define EDGE_DAYS_ROWS \
+	" UNION ALL SELECT to_char(to_timestamp(dn.d * 86400) AT TIME ZONE 'UTC', 'YYYY-MM-DD')," \
+	" dn.runs, coalesce(du.units, 0), coalesce(du.passed, 0), coalesce(df.fu, 0)," \
+	" coalesce(df.fp, 0), 'd' FROM dn LEFT JOIN du ON du.d = dn.d LEFT JOIN df ON df.d = dn.d"
 #define HELD_E \
 	"OR EXISTS (SELECT 1 FROM (SELECT $1::\"char\" AS level," \
 	"   (r.started_us / 86400000000)::integer AS day, r.station, r.fixture," \
@@ -261,61 +281,52 @@ static int oom(struct st_error *e)
 	"   WHERE r.unit_serial = u.serial AND r.sequence_name IS NOT DISTINCT FROM u.seq" \
 	"   AND r.outcome IN ('error', 'aborted')) c WHERE @W@ AND @D@ = u.g)"
 static const char *const edge_yield_sql[2] = {
-	EDGE_YIELD_SQL(CPI_JUDGED_J, ""),
-	EDGE_YIELD_SQL(CPI_JUDGED_E, HELD_E),
+	EDGE_YIELD_SQL(CPI_JUDGED_J, "", "", "", ""),
+	EDGE_YIELD_SQL(CPI_JUDGED_E, HELD_E, "", "", ""),
+};
+static const char *const edge_days_sql[2] = {
+	EDGE_YIELD_SQL(CPI_JUDGED_J, "", EDGE_DAYS_CTES(CPI_JUDGED_J), ", 't'", EDGE_DAYS_ROWS),
+	EDGE_YIELD_SQL(CPI_JUDGED_E, HELD_E, EDGE_DAYS_CTES(CPI_JUDGED_E), ", 't'", EDGE_DAYS_ROWS),
 };
 
-/* A window within one day (a shift): its one day is its total, which its
- * rows gave already (none when it has no run) */
-static int one_day(struct report *r, int64_t us, struct st_error *e)
+/* q's rows into r: the partial days' total ('t') added to the cells', which
+ * r->total holds, and each partial day's own yield ('d') a day of r */
+static int edge_rows(struct central *c, PGresult *q, struct report *r, struct st_error *e)
 {
-	time_t t = (time_t)cpi_floor_div(us, 1000000);
-	struct rep_day *nd;
-	struct tm tm;
+	int ret = cpi_ok(c, q, "read the partial days' yield", e);
 
-	if (!r->total.runs)
-		return ST_OK;
-	nd = realloc(r->days, (r->ndays + 1) * sizeof(*r->days));
-	if (!nd)
-		return oom(e);
-	r->days = nd;
-	gmtime_r(&t, &tm);
-	strftime(nd[r->ndays].day, sizeof(nd[0].day), "%Y-%m-%d", &tm);
-	nd[r->ndays++].c = r->total;
-	return ST_OK;
-}
+	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
+		struct rep_counts k = { cpi_i64(q, i, 1), cpi_i64(q, i, 2), cpi_i64(q, i, 3),
+					cpi_i64(q, i, 4), cpi_i64(q, i, 5) };
 
-int cpe_yields(struct central *c, struct report *r, const struct rep_filter *whole,
-	       const struct rep_filter *edges, int n, bool by_day, struct st_error *e)
-{
-	struct eterms p;
-	struct rep_counts k = r->total;
-	int ret;
-
-	if (by_day && n == 1 && whole->has_since && whole->has_until &&
-	    whole->since_us >= whole->until_us)
-		return one_day(r, edges[0].since_us, e);
-	if (by_day) {
-		/* a partial day has no cell: its rows, as report.c reads them */
-		eterms_of(NULL, 0, edges, n, &p);
-		ret = cpi_yield_rows(c, equery(c, cpi_rows_yield_sql[r->with_errors], &p, "",
-					       CPI_ROWS_DAY), r, true, e);
-		if (ret == ST_OK && r->ndays > 1)
-			qsort(r->days, r->ndays, sizeof(*r->days), rep_day_cmp);
-		return ret;
-	}
-	eterms_of(whole, 0, edges, n, &p);
-	r->total = (struct rep_counts){ 0 };	/* none when the partial days have no run */
-	ret = cpi_yield_rows(c, equery(c, edge_yield_sql[r->with_errors], &p, "''", "''"), r,
-			     false, e);
-	if (ret == ST_OK) {
+		if (PQgetvalue(q, i, 6)[0] != 't') {
+			ret = cpi_day_add(r, PQgetvalue(q, i, 0), &k, e);
+			continue;
+		}
 		r->total.runs += k.runs;
 		r->total.units += k.units;
 		r->total.passed += k.passed;
 		r->total.first_units += k.first_units;
 		r->total.first_passed += k.first_passed;
 	}
+	if (ret == ST_OK)
+		PQclear(q);
 	return ret;
+}
+
+int cpe_yields(struct central *c, struct report *r, const struct rep_filter *whole,
+	       const struct rep_filter *edges, int n, bool by_day, struct st_error *e)
+{
+	struct eterms p;
+
+	if (by_day) {
+		/* the partial days' own were added with the total: in order */
+		if (r->ndays > 1)
+			qsort(r->days, r->ndays, sizeof(*r->days), rep_day_cmp);
+		return ST_OK;
+	}
+	eterms_of(whole, 0, edges, n, &p);
+	return edge_rows(c, equery(c, edge_days_sql[r->with_errors], &p, "''", "''"), r, e);
 }
 
 PGresult *cpe_group_yields(struct central *c, const struct rep_filter *whole,

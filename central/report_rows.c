@@ -61,6 +61,19 @@ void cpi_meas_key(struct rep_meas *m, PGresult *q, int i)
 	m->high = m->has_high ? cpi_dbl(q, i, 5) : 0;
 }
 
+int cpi_day_add(struct report *r, const char *day, const struct rep_counts *k,
+		struct st_error *e)
+{
+	struct rep_day *nd = realloc(r->days, (r->ndays + 1) * sizeof(*r->days));
+
+	if (!nd)
+		return st_fail(e, ST_ERR_NOMEM, "out of memory");
+	r->days = nd;
+	snprintf(nd[r->ndays].day, sizeof(nd[0].day), "%s", day);
+	nd[r->ndays++].c = *k;
+	return ST_OK;
+}
+
 int cpi_yield_rows(struct central *c, PGresult *q, struct report *r, bool by_day,
 		   struct st_error *e)
 {
@@ -69,20 +82,11 @@ int cpi_yield_rows(struct central *c, PGresult *q, struct report *r, bool by_day
 	for (int i = 0; ret == ST_OK && i < PQntuples(q); i++) {
 		struct rep_counts k = { cpi_i64(q, i, 1), cpi_i64(q, i, 2), cpi_i64(q, i, 3),
 					cpi_i64(q, i, 4), cpi_i64(q, i, 5) };
-		struct rep_day *nd;
 
-		if (!by_day) {
+		if (!by_day)
 			r->total = k;
-			continue;
-		}
-		nd = realloc(r->days, (r->ndays + 1) * sizeof(*r->days));
-		if (!nd) {
-			ret = st_fail(e, ST_ERR_NOMEM, "out of memory");
-			break;
-		}
-		r->days = nd;
-		snprintf(nd[r->ndays].day, sizeof(nd[0].day), "%s", PQgetvalue(q, i, 0));
-		nd[r->ndays++].c = k;
+		else
+			ret = cpi_day_add(r, PQgetvalue(q, i, 0), &k, e);
 	}
 	if (ret == ST_OK)
 		PQclear(q);

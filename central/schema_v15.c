@@ -29,7 +29,7 @@
  * a rebuild's bulk, joins the planner hashes.  central_summarise_all (the
  * documented retention) builds them with the rest; the migration builds
  * them from the summarised runs, 32 days at a time, under the summaries'
- * lock.
+ * lock (central_sum_hours_all, dropped after).
  */
 #include <stddef.h>
 
@@ -159,7 +159,8 @@ const char *const cpi_v15[] = {
 	"  PERFORM central_sum_meas_v14(bulk);\n"
 	"  PERFORM central_sum_hours(bulk);\n"
 	"END $$;\n"
-	/* every summarised run's hours, 32 days at a time (the migration) */
+	/* every summarised run's hours, 32 days at a time (the migration; then
+	 * dropped: called again it would add every run a second time) */
 	"CREATE FUNCTION central_sum_hours_all() RETURNS bigint LANGUAGE plpgsql\n"
 	"  SET search_path = public, pg_temp SET enable_nestloop = off SET work_mem = '256MB' AS $$\n"
 	"DECLARE lo bigint; hi bigint; n bigint := 0; step constant bigint := 32 * 86400000000;\n"
@@ -183,6 +184,7 @@ const char *const cpi_v15[] = {
 	"  central_sum_hours_bulk(), central_sum_hours_some(),\n"
 	"  central_sum_meas(boolean), central_sum_meas_v14(boolean), central_sum_hours_all()\n"
 	"  FROM PUBLIC;\n"
-	"SELECT central_sum_hours_all();\n",
+	"SELECT central_sum_hours_all();\n"
+	"DROP FUNCTION central_sum_hours_all();\n",
 	NULL
 };

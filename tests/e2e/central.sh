@@ -338,7 +338,7 @@ central_drop_v15() {	# version 14: no hour cells
 	pg_sql "SELECT pg_advisory_xact_lock(126943990476147);
 	DROP TABLE sum_meas_hour, sum_fail_hour, sum_hours;
 	DROP FUNCTION central_sum_meas(boolean), central_sum_hours(boolean), central_sum_hours_bulk(),
-		central_sum_hours_some(), central_sum_hours_all(), central_bins_add(bigint[], bigint[]);
+		central_sum_hours_some(), central_bins_add(bigint[], bigint[]);
 	ALTER FUNCTION central_sum_meas_v14(boolean) RENAME TO central_sum_meas;
 	DELETE FROM central_schema WHERE version >= 15;" >/dev/null
 }
@@ -423,10 +423,11 @@ central_drop_v4() {
 }
 
 central_hours() {	# the hour cells (version 15): measurements, failed steps
-	pg_sql "SELECT h.hour, h.station, h.fixture, h.sequence_name, h.sequence_version, k.step,
-		k.name, m.n, round((k.ref + m.s1 / m.n)::numeric, 9), m.min, m.max, m.out_low,
-		m.out_high, m.bins FROM sum_hours h JOIN sum_meas_hour m ON m.grp = h.id
-		JOIN sum_meas_keys k ON k.id = m.key ORDER BY 1, 2, 3, 4, 5, 6, 7;
+	pg_sql "SELECT h.hour, h.station, h.fixture, h.sequence_name, h.sequence_version,
+		k.sequence_name, k.step, k.name, k.unit, k.low, k.high, m.n,
+		round((k.ref + m.s1 / m.n)::numeric, 9), m.min, m.max, m.out_low, m.out_high, m.bins
+		FROM sum_hours h JOIN sum_meas_hour m ON m.grp = h.id
+		JOIN sum_meas_keys k ON k.id = m.key ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;
 	SELECT h.hour, h.station, h.fixture, h.sequence_name, h.sequence_version, f.step, f.n
 		FROM sum_hours h JOIN sum_fail_hour f ON f.grp = h.id ORDER BY 1, 2, 3, 4, 5, 6"
 }
